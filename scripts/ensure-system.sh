@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Airlock needs when they are missing (as root), or stops with one
+# line naming what to install. Safe to run repeatedly: does nothing when all are present.
+set -euo pipefail
+need=()
+command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+command -v git >/dev/null 2>&1 || need+=(git)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+[ "${#need[@]}" -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  echo "airlock: missing system packages; install them first: ${need[*]}" >&2
+  exit 1
+fi
+echo "airlock: installing ${need[*]} ..." >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

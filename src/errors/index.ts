@@ -1,0 +1,58 @@
+// Typed errors with stable codes. Tests assert on `code`, never on message text.
+
+export const ErrorCode = {
+  WORKFLOW_INVALID: "WORKFLOW_INVALID",
+  WORKFLOW_NOT_FOUND: "WORKFLOW_NOT_FOUND",
+  EXPRESSION_INVALID: "EXPRESSION_INVALID",
+  EXPRESSION_FAILED: "EXPRESSION_FAILED",
+  ACTION_NOT_FOUND: "ACTION_NOT_FOUND",
+  ACTION_INVALID: "ACTION_INVALID",
+  ACTION_FETCH_FAILED: "ACTION_FETCH_FAILED",
+  ACTION_UNSUPPORTED: "ACTION_UNSUPPORTED",
+  SANDBOX_UNAVAILABLE: "SANDBOX_UNAVAILABLE",
+  MACHINE_FAILED: "MACHINE_FAILED",
+  MACHINE_PATH_ESCAPE: "MACHINE_PATH_ESCAPE",
+  DB_FAILED: "DB_FAILED",
+  MIGRATION_FAILED: "MIGRATION_FAILED",
+  CONFIG_INVALID: "CONFIG_INVALID",
+  USAGE: "USAGE",
+  NOT_A_GIT_REPOSITORY: "NOT_A_GIT_REPOSITORY",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface AirlockErrorOptions {
+  retryable?: boolean;
+  cause?: unknown;
+  /** Extra structured detail (e.g. a list of validation problems). */
+  details?: unknown;
+}
+
+export class AirlockError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: AirlockErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "AirlockError";
+    this.code = code;
+    this.retryable = options.retryable ?? false;
+    this.details = options.details;
+  }
+}
+
+/** One problem found while validating a file: reported all together, never one at a time. */
+export interface Problem {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}
+
+export function formatProblem(p: Problem): string {
+  return `${p.file}:${p.line}:${p.col}: ${p.message}`;
+}
+
+export function isAirlockError(err: unknown, code?: ErrorCode): err is AirlockError {
+  return err instanceof AirlockError && (code === undefined || err.code === code);
+}

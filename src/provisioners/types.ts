@@ -1,0 +1,80 @@
+// The one provisioner interface. A provisioner creates single-use machines; a machine runs
+// processes for exactly one job and is destroyed afterwards. Backends: sandbox/ (bubblewrap),
+// fake/ (plain host processes in a private folder, for tests and baselines); container/, vm/
+// and ssh/ come later.
+import type { Readable } from "node:stream";
+
+export interface MachineSpec {
+  /** Human-readable name of the job, for diagnostics only. */
+  name: string;
+  /**
+   * Root filesystem: undefined means the host's filesystem, read-only. Otherwise the path of an
+   * unpacked rootfs folder on the host (`-P label=/path/to/rootfs`).
+   */
+  image?: string | undefined;
+  /** "none": loopback only. "host": the host's network (placeholder until egress allow-lists). */
+  network: "none" | "host";
+}
+
+/** Paths as seen from inside the machine. */
+export interface MachinePaths {
+  /** GITHUB_WORKSPACE: private, writable. */
+  workspace: string;
+  /** RUNNER_TEMP: private, writable; env files and step scripts go here. */
+  temp: string;
+  /** Where fetched actions are copied (writable by the runner only via copyIn). */
+  actions: string;
+  /** HOME for job processes. */
+  home: string;
+  /** RUNNER_TOOL_CACHE. */
+  toolCache: string;
+}
+
+export interface ExecRequest {
+  argv: string[];
+  /** The complete environment of the process (nothing is inherited from the host). */
+  env: Record<string, string>;
+  /** Working directory inside the machine. */
+  cwd: string;
+}
+
+export interface ExecResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface ExecHandle {
+  stdout: Readable;
+  stderr: Readable;
+  /** Resolves when the process has exited and its output streams have ended. */
+  wait(): Promise<ExecResult>;
+  /** Kills the process and every process it started (idempotent). */
+  kill(): void;
+}
+
+export interface Machine {
+  readonly id: string;
+  readonly paths: MachinePaths;
+  /** Starts a process inside the machine. Not idempotent: each call starts a new process. */
+  exec(req: ExecRequest): ExecHandle;
+  /** Writes a file inside the machine (parents created). Never follows a symlink out of the machine. */
+  writeFile(innerPath: string, data: string | Uint8Array): Promise<void>;
+  /** Reads a file inside the machine. Never follows a symlink out of the machine. ENOENT-style
+   * absence is reported as `undefined`. */
+  readFile(innerPath: string): Promise<Buffer | undefined>;
+  /** Copies a host file or folder into the machine at innerPath (replacing what is there). */
+  copyIn(hostPath: string, innerPath: string): Promise<void>;
+  /**
+   * The host path behind an inner path, for backends whose files live on the host (sandbox, fake);
+   * undefined for backends where they do not (VMs). Callers must not follow symlinks from it blindly.
+   */
+  hostPath?(innerPath: string): string | undefined;
+  /** Kills every process of the machine and removes its private state. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface Provisioner {
+  readonly name: string;
+  /** Creates a fresh machine. Not idempotent: each call creates a new machine. */
+  create(spec: MachineSpec): Promise<Machine>;
+}

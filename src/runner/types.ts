@@ -1,0 +1,133 @@
+// The job runner's contract: a plain, serialisable job description in, events out.
+// The local `airlock run` and (later) the orchestrator's node agent use it unchanged.
+import type { StepTemplate, Template } from "../workflow/model.js";
+import type { Machine } from "../provisioners/types.js";
+
+export type Conclusion = "success" | "failure" | "skipped" | "cancelled";
+
+export interface JobDescription {
+  runId: string;
+  /** The job's key in the workflow (github.job). */
+  jobId: string;
+  /** Display name, with matrix values: "build (ubuntu, 18)". */
+  displayName: string;
+  workflow: { file: string; name: string };
+  /**
+   * Context values known before the job starts, as plain JSON: github, inputs, vars, secrets,
+   * needs, matrix, strategy. The runner adds env, job, steps and runner.
+   */
+  contexts: {
+    github: Record<string, unknown>;
+    inputs: Record<string, unknown>;
+    vars: Record<string, string>;
+    secrets: Record<string, string>;
+    needs: Record<string, { result: string; outputs: Record<string, string> }>;
+    matrix: Record<string, unknown> | null;
+    strategy: Record<string, unknown>;
+  };
+  /** Workflow env then job env (job wins), unevaluated. */
+  env: Array<Record<string, Template>>;
+  /** `defaults.run`, already evaluated and merged (job over workflow). */
+  defaults: { shell?: string; workingDirectory?: string };
+  steps: StepTemplate[];
+  /** Job outputs (templates), evaluated when the job ends. */
+  outputs: Record<string, Template>;
+  /** Whole-job wall-time limit. */
+  timeoutMinutes: number;
+  /** Where the code comes from: the initial workspace and the built-in actions/checkout. */
+  source: { repository: string; commit: string; ref: string; repositoryName: string };
+}
+
+export interface StepRef {
+  /** 0-based position in the job's list of executed steps (pre and post steps included). */
+  index: number;
+  id: string;
+  name: string;
+  stage: "pre" | "main" | "post";
+}
+
+export interface StepResult extends StepRef {
+  outcome: Conclusion;
+  conclusion: Conclusion;
+  outputs: Record<string, string>;
+  durationMs: number;
+}
+
+export interface JobResult {
+  conclusion: Exclude<Conclusion, "skipped">;
+  outputs: Record<string, string>;
+  steps: StepResult[];
+  durationMs: number;
+}
+
+export type LogKind = "line" | "group-start" | "group-end" | "debug" | "command";
+
+export type RunnerEvent =
+  | { type: "job-started"; at: number }
+  | { type: "step-started"; step: StepRef; at: number }
+  /** One line of output, already masked, without its trailing newline. */
+  | { type: "log"; step?: StepRef; stream: "stdout" | "stderr" | "system"; kind: LogKind; text: string }
+  | {
+      type: "annotation";
+      step?: StepRef;
+      level: "error" | "warning" | "notice";
+      message: string;
+      file?: string;
+      line?: number;
+      col?: number;
+      title?: string;
+    }
+  | { type: "step-finished"; step: StepRef; result: StepResult }
+  | { type: "job-finished"; result: JobResult };
+
+/** An action's metadata (action.yml), as parsed by the actions module. */
+export interface ActionManifest {
+  name: string;
+  description?: string;
+  inputs: Record<string, { default?: Template; required?: boolean; deprecationMessage?: string }>;
+  outputs: Record<string, { value?: Template; description?: string }>;
+  runs:
+    | { using: "composite"; steps: StepTemplate[] }
+    | {
+        using: "node12" | "node16" | "node20" | "node24";
+        main: string;
+        pre?: string;
+        post?: string;
+        preIf?: string;
+        postIf?: string;
+      }
+    | { using: "docker"; image: string };
+}
+
+export interface LoadedAction {
+  /** `uses:` as written. */
+  uses: string;
+  /** Folder inside the machine that holds the action's files. */
+  dir: string;
+  manifest: ActionManifest;
+}
+
+/** Resolves `uses:` references of steps, making the action's files available in the machine. */
+export interface ActionLoader {
+  /**
+   * `./path` is read from the machine's workspace; `owner/repo[/path]@ref` is fetched (cached on the
+   * host by resolved commit) and copied into the machine. Throws AirlockError ACTION_*.
+   */
+  load(uses: string, machine: Machine): Promise<LoadedAction>;
+}
+
+/** Puts the repository at a commit into a machine (initial workspace and actions/checkout). */
+export interface WorkspaceSource {
+  checkout(
+    machine: Machine,
+    opts: { repository: string; commit: string; ref: string; path: string; clean: boolean },
+  ): Promise<void>;
+}
+
+export interface RunnerDeps {
+  machine: Machine;
+  actions: ActionLoader;
+  source: WorkspaceSource;
+  onEvent(event: RunnerEvent): void;
+  signal?: AbortSignal;
+}

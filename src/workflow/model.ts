@@ -1,0 +1,93 @@
+// The plain, serialisable workflow model produced by the parser. Fields that may hold
+// expressions keep their text as written ("echo ${{ matrix.os }}"): they are evaluated later,
+// by the planner (job level) or the job runner (step level). `if` fields hold the bare
+// expression text, without the ${{ }} wrapper.
+
+/** Plain JSON in which strings may contain `${{ }}` expressions. */
+export type Template = unknown;
+
+export interface InputDef {
+  type: "string" | "boolean" | "number" | "choice" | "environment";
+  required: boolean;
+  default?: Template;
+  options?: string[];
+  description?: string;
+}
+
+export interface EventFilter {
+  branches?: string[];
+  branchesIgnore?: string[];
+  tags?: string[];
+  tagsIgnore?: string[];
+  paths?: string[];
+  pathsIgnore?: string[];
+  types?: string[];
+  /** workflow_dispatch / workflow_call inputs. */
+  inputs?: Record<string, InputDef>;
+  /** workflow_call outputs: value is a template evaluated against the called workflow's jobs. */
+  outputs?: Record<string, { value: string; description?: string }>;
+  /** workflow_call secrets. */
+  secrets?: Record<string, { required: boolean; description?: string }>;
+  /** schedule: cron strings. */
+  cron?: string[];
+}
+
+export interface RunDefaults {
+  shell?: Template;
+  workingDirectory?: Template;
+}
+
+export interface StepTemplate {
+  /** Explicit `id`, if any. The runner generates `__N` ids for the others. */
+  id?: string;
+  name?: Template;
+  if?: string;
+  uses?: string;
+  run?: Template;
+  shell?: Template;
+  workingDirectory?: Template;
+  with?: Record<string, Template>;
+  env?: Record<string, Template>;
+  continueOnError?: Template;
+  timeoutMinutes?: Template;
+}
+
+export interface StrategyTemplate {
+  /** The matrix mapping, or a string expression producing one (e.g. fromJSON(needs.x.outputs.m)). */
+  matrix?: Template;
+  failFast?: Template;
+  maxParallel?: Template;
+}
+
+export interface JobTemplate {
+  id: string;
+  name?: Template;
+  needs: string[];
+  if?: string;
+  runsOn?: Template;
+  env?: Record<string, Template>;
+  defaults?: RunDefaults;
+  strategy?: StrategyTemplate;
+  timeoutMinutes?: Template;
+  continueOnError?: Template;
+  outputs?: Record<string, Template>;
+  steps: StepTemplate[];
+  /** Reusable workflow call: `./.github/workflows/x.yml` or `owner/repo/path@ref`. */
+  uses?: string;
+  with?: Record<string, Template>;
+  secrets?: "inherit" | Record<string, Template>;
+}
+
+export interface Workflow {
+  /** Path relative to the repository root, with forward slashes. */
+  file: string;
+  /** `name:`, or the file path when absent. */
+  name: string;
+  runName?: Template;
+  /** Normalised triggers: event name → filter (empty object when the event has no filter). */
+  on: Record<string, EventFilter>;
+  env: Record<string, Template>;
+  defaults?: RunDefaults;
+  /** In file order. */
+  jobs: JobTemplate[];
+}
