@@ -28,12 +28,12 @@ export function fromData(d: ExpressionData): unknown {
     case data.Kind.Boolean:
     case data.Kind.Number:
     case data.Kind.String:
-      return (d as data.BooleanData | data.NumberData | data.StringData).value;
+      return d.value;
     case data.Kind.Array:
-      return (d as data.Array).values().map(fromData);
+      return d.values().map(fromData);
     default: {
       const out: Record<string, unknown> = {};
-      for (const p of (d as data.Dictionary).pairs()) out[p.key] = fromData(p.value);
+      for (const p of d.pairs()) out[p.key] = fromData(p.value);
       return out;
     }
   }

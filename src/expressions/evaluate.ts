@@ -25,7 +25,9 @@ export const KNOWN_CONTEXTS = [
 /** A context access of a context the caller did not supply yields null instead of crashing. */
 class NullSafeEvaluator extends Evaluator {
   override visitContextAccess(contextAccess: ContextAccess): data.ExpressionData {
-    return (super.visitContextAccess(contextAccess) as data.ExpressionData | undefined) ?? new data.Null();
+    // Typed as always defined, but the library returns undefined for a name missing from the dictionary.
+    const found: data.ExpressionData | undefined = super.visitContextAccess(contextAccess);
+    return found ?? new data.Null();
   }
 }
 
@@ -42,7 +44,7 @@ export function parseExpression(expr: string, contextNames: Iterable<string> = K
   let ast: Expr | undefined;
   try {
     const { tokens } = new Lexer(expr).lex();
-    ast = new Parser(tokens, [...contextNames], EXTENSION_FUNCTION_INFO).parse() as Expr | undefined;
+    ast = new Parser(tokens, [...contextNames], EXTENSION_FUNCTION_INFO).parse();
   } catch (err) {
     // An unknown function is "not available here" rather than malformed text, so it is a runtime failure.
     const code = isUnknownFunction(err) ? "EXPRESSION_FAILED" : "EXPRESSION_INVALID";

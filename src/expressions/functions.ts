@@ -25,7 +25,7 @@ export const EXTENSION_FUNCTION_INFO: FunctionInfo[] = [
  * coerce their arguments to strings get numbers pre-formatted so the output matches GitHub.
  */
 function numbersAsStrings(d: ExpressionData): ExpressionData {
-  if (d.kind === data.Kind.Number) return new data.StringData(formatNumber((d as data.NumberData).value));
+  if (d.kind === data.Kind.Number) return new data.StringData(formatNumber(d.value));
   return d;
 }
 
@@ -42,7 +42,7 @@ function joinFixed(): FunctionDefinition {
     call: (...args) => {
       const [first, ...rest] = args;
       if (first !== undefined && first.kind === data.Kind.Array) {
-        const items = (first as data.Array).values().map(numbersAsStrings);
+        const items = first.values().map(numbersAsStrings);
         return base.call(new data.Array(...items), ...rest);
       }
       return base.call(...args);
