@@ -1,0 +1,3 @@
+// Public face of the provisioners: the interface and its backends.
+export type * from "./types.js";
+export { createFakeProvisioner, type FakeProvisionerOptions } from "./fake/index.js";

@@ -1,0 +1,36 @@
+// Test helpers shared by the provisioner tests: run a command in a machine and collect its output.
+import type { ExecResult, Machine } from "../../src/provisioners/index.js";
+
+export interface RunOutput extends ExecResult {
+  stdout: string;
+  stderr: string;
+}
+
+export const BASE_ENV = { PATH: "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" };
+
+/** Runs `sh -c script` in the machine (script is test-controlled, never hostile input). */
+export async function sh(m: Machine, script: string, env: Record<string, string> = {}): Promise<RunOutput> {
+  const h = m.exec({ argv: ["/bin/sh", "-c", script], env: { ...BASE_ENV, ...env }, cwd: m.paths.workspace });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  h.stdout.on("data", (b: Buffer) => out.push(b));
+  h.stderr.on("data", (b: Buffer) => err.push(b));
+  const r = await h.wait();
+  return { ...r, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
+}
+
+/** True when some host process has `cookie` in its command line or environment. */
+export async function hostHasProcessWith(cookie: string): Promise<boolean> {
+  const { readdir, readFile } = await import("node:fs/promises");
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    for (const f of ["cmdline", "environ"]) {
+      try {
+        if ((await readFile(`/proc/${pid}/${f}`)).includes(cookie)) return true;
+      } catch {
+        // process gone or not readable
+      }
+    }
+  }
+  return false;
+}
