@@ -20,7 +20,7 @@ after(async () => {
   for (const m of machines) await m.destroy();
 });
 
-test("paths are real, private host folders; files round-trip", async () => {
+void test("paths are real, private host folders; files round-trip", async () => {
   const a = await machine();
   const b = await machine();
   assert.notEqual(a.paths.workspace, b.paths.workspace);
@@ -31,21 +31,21 @@ test("paths are real, private host folders; files round-trip", async () => {
   assert.equal(a.hostPath?.(a.paths.home), a.paths.home);
 });
 
-test("exec gets exactly the given env and cwd", async () => {
+void test("exec gets exactly the given env and cwd", async () => {
   const m = await machine();
   const r = await sh(m, 'echo "$FOO|$HOME|$(pwd)"', { FOO: "bar" });
   assert.equal(r.exitCode, 0);
   assert.equal(r.stdout.trim(), `bar||${m.paths.workspace}`);
 });
 
-test("exit code and missing program are reported", async () => {
+void test("exit code and missing program are reported", async () => {
   const m = await machine();
   assert.equal((await sh(m, "exit 3")).exitCode, 3);
   const h = m.exec({ argv: ["/nonexistent/prog"], env: {}, cwd: m.paths.workspace });
   assert.equal((await h.wait()).exitCode, 127);
 });
 
-test("kill() kills the step's process group", async () => {
+void test("kill() kills the step's process group", async () => {
   const m = await machine();
   const cookie = `airlock-test-${randomBytes(6).toString("hex")}`;
   const h = m.exec({
@@ -60,7 +60,7 @@ test("kill() kills the step's process group", async () => {
   await waitFor(async () => !(await hostHasProcessWith(cookie)));
 });
 
-test("destroy kills background processes, removes the folder, and is idempotent", async () => {
+void test("destroy kills background processes, removes the folder, and is idempotent", async () => {
   const m = await machine();
   const cookie = `airlock-test-${randomBytes(6).toString("hex")}`;
   const r = await sh(m, "sleep 1000 >/dev/null 2>&1 &", { COOKIE: cookie });
@@ -72,14 +72,14 @@ test("destroy kills background processes, removes the folder, and is idempotent"
   await waitFor(async () => !(await hostHasProcessWith(cookie)));
 });
 
-test("wait() does not hang on a background process holding stdout", async () => {
+void test("wait() does not hang on a background process holding stdout", async () => {
   const m = await machine();
   const r = await sh(m, "sleep 1000 & echo done");
   assert.equal(r.stdout.trim(), "done");
   await m.destroy();
 });
 
-test("readFile/writeFile refuse symlinks leading out of the machine", async () => {
+void test("readFile/writeFile refuse symlinks leading out of the machine", async () => {
   const m = await machine();
   await symlink("/etc/passwd", path.join(m.paths.temp, "env"));
   await symlink("/etc", path.join(m.paths.temp, "dir"));
