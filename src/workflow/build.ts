@@ -27,7 +27,7 @@ function strList(v: unknown): string[] | undefined {
 /** Scalars as text (validated files hold scalars where this is used). */
 function str(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  return typeof v === "object" ? JSON.stringify(v) : String(v as string | number | boolean);
+  return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
 function templateMap(v: unknown): Record<string, Template> | undefined {
