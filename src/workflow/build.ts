@@ -27,7 +27,9 @@ function strList(v: unknown): string[] | undefined {
 /** Scalars as text (validated files hold scalars where this is used). */
 function str(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
-  return typeof v === "object" ? JSON.stringify(v) : String(v);
+  if (typeof v === "string") return v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v);
 }
 
 function templateMap(v: unknown): Record<string, Template> | undefined {
