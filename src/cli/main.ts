@@ -1,0 +1,53 @@
+// The `airlock` command line: parses arguments with commander and dispatches to subcommands.
+import { Command, CommanderError } from "commander";
+import { isAirlockError } from "../errors/index.js";
+import { runCommand } from "./run.js";
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  let exitCode = 0;
+  program
+    .name("airlock")
+    .description("Airlock: GitHub Actions workflows on single-use, isolated machines")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  program
+    .command("run")
+    .description("run the workflows of the git repository in the current folder, each job in a fresh sandbox")
+    .argument("[event]", "event that triggers the run", "push")
+    .option("-W, --workflows <path>", "workflow file or folder", undefined)
+    .option("-j, --job <id>", "run only this job (and the jobs it needs)")
+    .option("-e, --event-path <file>", "event payload (JSON) instead of a generated one")
+    .option("--input <name=value>", "workflow_dispatch input (repeatable)", collect, [])
+    .option("--secret-file <file>", "secrets as NAME=value lines")
+    .option("--var <name=value>", "configuration variable, the `vars` context (repeatable)", collect, [])
+    .option("-P, --platform <label=rootfs>", "run jobs with this runs-on label in this root filesystem (repeatable)", collect, [])
+    .option("--actions-url <base>", "where owner/repo@ref actions are fetched from (default https://github.com)")
+    .option("--json", "print one JSON document describing the run on stdout")
+    .action(async (event: string, opts: Record<string, unknown>) => {
+      exitCode = await runCommand(event, {
+        ...(typeof opts.workflows === "string" ? { workflows: opts.workflows } : {}),
+        ...(typeof opts.job === "string" ? { job: opts.job } : {}),
+        ...(typeof opts.eventPath === "string" ? { eventPath: opts.eventPath } : {}),
+        input: opts.input as string[],
+        ...(typeof opts.secretFile === "string" ? { secretFile: opts.secretFile } : {}),
+        var: opts.var as string[],
+        platform: opts.platform as string[],
+        ...(typeof opts.actionsUrl === "string" ? { actionsUrl: opts.actionsUrl } : {}),
+        json: opts.json === true,
+      });
+    });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (isAirlockError(err)) {
+      process.stderr.write(`airlock: ${err.message}\n`);
+      return err.code === "WORKFLOW_INVALID" || err.code === "USAGE" ? 2 : 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,152 @@
+// `airlock run`: runs a repository's workflows locally, like `act`, each job in a fresh
+// single-use sandbox. Validates everything first: a bad workflow or option runs nothing.
+import { readFile } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { randomInt } from "node:crypto";
+import { AirlockError, ErrorCode, formatProblem } from "../errors/index.js";
+import { loadOptions } from "../config/index.js";
+import { changedFiles, readRepo } from "../git/index.js";
+import { dispatchInputs, loadWorkflows, matchesTrigger, parseWorkflow } from "../workflow/index.js";
+import type { Workflow } from "../workflow/model.js";
+import { createActionLoader, createGitWorkspaceSource, fetchRemoteFile, parseUses } from "../actions/index.js";
+import { createSandboxProvisioner } from "../provisioners/index.js";
+import { defaultPayload, eventRef, executeRun, repositoryName } from "../planner/index.js";
+import { createConsoleReporter, jsonReport, summaryTable } from "./output.js";
+import { parseKeyValues, parseSecretFile } from "./args.js";
+
+export interface RunCommandOptions {
+  workflows?: string;
+  job?: string;
+  eventPath?: string;
+  input: string[];
+  secretFile?: string;
+  var: string[];
+  platform: string[];
+  actionsUrl?: string;
+  json?: boolean;
+  cwd?: string;
+}
+
+export async function runCommand(event: string, o: RunCommandOptions): Promise<number> {
+  const options = loadOptions();
+  const actionsUrl = (o.actionsUrl ?? options.actionsUrl).replace(/\/+$/, "");
+  const repo = await readRepo(o.cwd ?? process.cwd());
+  const inputsGiven = parseKeyValues(o.input, "--input");
+  const vars = parseKeyValues(o.var, "--var");
+  const platforms = parseKeyValues(o.platform, "-P");
+  for (const [label, dir] of Object.entries(platforms)) platforms[label] = resolve(dir);
+  const secrets: Record<string, string> = { GITHUB_TOKEN: "" };
+  if (o.secretFile) Object.assign(secrets, parseSecretFile(await readFile(o.secretFile, "utf8"), o.secretFile));
+
+  const target = o.workflows
+    ? relative(repo.root, isAbsolute(o.workflows) ? o.workflows : resolve(o.cwd ?? process.cwd(), o.workflows))
+    : undefined;
+  const loaded = await loadWorkflows(repo.root, target);
+  if (loaded.problems.length > 0) {
+    throw new AirlockError(
+      ErrorCode.WORKFLOW_INVALID,
+      `${loaded.problems.length} problem(s) found, nothing was run:\n${loaded.problems.map(formatProblem).join("\n")}`,
+      { details: loaded.problems },
+    );
+  }
+
+  const fullName = repositoryName(repo);
+  const payload = o.eventPath
+    ? (JSON.parse(await readFile(o.eventPath, "utf8")) as Record<string, unknown>)
+    : defaultPayload(event, repo, fullName, inputsGiven);
+  const ref = eventRef(event, payload, repo);
+  const filterRef =
+    event === "pull_request" || event === "pull_request_target"
+      ? `refs/heads/${String((payload.pull_request as { base?: { ref?: string } } | undefined)?.base?.ref ?? "")}`
+      : ref;
+  const files = event === "push" ? await changedFiles(repo.root, repo.commit, repo.parent) : undefined;
+  const matched = loaded.workflows.filter((w) =>
+    matchesTrigger(w, {
+      name: event,
+      ...(typeof payload.action === "string" ? { action: payload.action } : {}),
+      ref: filterRef,
+      ...(files ? { changedFiles: files } : {}),
+    }),
+  );
+
+  let inputs: Record<string, unknown> = {};
+  if (event === "workflow_dispatch") {
+    for (const w of matched) {
+      const r = dispatchInputs(w, inputsGiven);
+      if (r.problems.length > 0) throw new AirlockError(ErrorCode.USAGE, `${w.file}: ${r.problems.join("; ")}`);
+      inputs = { ...inputs, ...r.inputs };
+    }
+  }
+  if (o.job && !matched.some((w) => w.jobs.some((j) => j.id === o.job))) {
+    throw new AirlockError(ErrorCode.USAGE, `no job '${o.job}' in the workflows that run on '${event}'`);
+  }
+  const err = process.stderr;
+  if (matched.length === 0) {
+    err.write(`airlock: no workflow runs on event '${event}'\n`);
+    if (o.json) process.stdout.write(jsonReport({ conclusion: "success", workflows: [], jobs: [], durationMs: 0 }));
+    return 0;
+  }
+
+  const actionOpts = { actionsUrl, cacheDir: options.actionsCacheDir };
+  const loadCalledWorkflow = async (uses: string): Promise<Workflow> => {
+    const u = parseUses(uses);
+    let file: string;
+    let content: string;
+    if (u.kind === "local") {
+      file = u.path.replace(/^\.\//, "");
+      const full = resolve(repo.root, file);
+      if (relative(repo.root, full).startsWith("..")) throw new Error(`${uses} is outside the repository`);
+      content = await readFile(full, "utf8");
+    } else if (u.kind === "remote") {
+      file = `${u.owner}/${u.repo}/${u.path}@${u.ref}`;
+      content = (await fetchRemoteFile(actionOpts, u.owner, u.repo, u.ref, u.path)).content;
+    } else {
+      throw new Error(`${uses} is not a workflow`);
+    }
+    const parsed = parseWorkflow(file, content);
+    if (!parsed.workflow || parsed.problems.length > 0) {
+      throw new Error(`${uses} is invalid:\n${parsed.problems.map(formatProblem).join("\n")}`);
+    }
+    return parsed.workflow;
+  };
+
+  const abort = new AbortController();
+  const onSignal = (): void => {
+    err.write("\nairlock: cancelling the run (again to force quit)\n");
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const logOut = o.json ? err : process.stdout;
+  const color = Boolean((logOut as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR;
+  try {
+    const report = await executeRun({
+      repo,
+      fullName,
+      identity: { runId: String(randomInt(1, 2 ** 31)), runNumber: 1, actor: repo.authorName || "airlock", serverUrl: "https://github.com" },
+      event,
+      payload,
+      ref,
+      workflows: matched,
+      inputs,
+      vars,
+      secrets,
+      platforms,
+      ...(o.job ? { onlyJobs: [o.job] } : {}),
+      provisioner: createSandboxProvisioner({ baseDir: join(options.machinesDir) }),
+      actions: createActionLoader(actionOpts),
+      source: createGitWorkspaceSource(),
+      loadCalledWorkflow,
+      maxParallelJobs: options.maxParallelJobs,
+      reporter: createConsoleReporter(logOut, color),
+      signal: abort.signal,
+    });
+    if (o.json) process.stdout.write(jsonReport(report));
+    else process.stdout.write("\n" + summaryTable(report, color));
+    return report.conclusion === "success" ? 0 : 1;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

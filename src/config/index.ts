@@ -1,0 +1,40 @@
+// Options compiled once: reads process.env, validates it, and returns a typed options object
+// that is passed down explicitly. A bad setting stops start-up with one line naming it.
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+
+export interface AirlockOptions {
+  /** Where Airlock keeps its state (action cache, machines, embedded database). */
+  home: string;
+  actionsUrl: string;
+  actionsCacheDir: string;
+  machinesDir: string;
+  maxParallelJobs: number;
+}
+
+const schema = z.object({
+  AIRLOCK_HOME: z.string().min(1).optional(),
+  AIRLOCK_ACTIONS_URL: z
+    .string()
+    .regex(/^(https?|file|git|ssh):\/\//, "must be an http(s)://, file://, git:// or ssh:// URL base")
+    .optional(),
+  AIRLOCK_MAX_PARALLEL_JOBS: z.coerce.number().int().min(1).max(256).optional(),
+});
+
+export function loadOptions(env: NodeJS.ProcessEnv = process.env): AirlockOptions {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new AirlockError(ErrorCode.CONFIG_INVALID, `invalid setting ${lines.join("; ")}`);
+  }
+  const home = parsed.data.AIRLOCK_HOME ?? join(homedir(), ".airlock");
+  return {
+    home,
+    actionsUrl: (parsed.data.AIRLOCK_ACTIONS_URL ?? "https://github.com").replace(/\/+$/, ""),
+    actionsCacheDir: join(home, "cache", "actions"),
+    machinesDir: join(home, "machines"),
+    maxParallelJobs: parsed.data.AIRLOCK_MAX_PARALLEL_JOBS ?? 4,
+  };
+}

@@ -1,0 +1,295 @@
+// Runs one workflow's jobs as a DAG: a job starts when everything it `needs` has finished, its
+// `if` decides whether it runs (GitHub's job-level status semantics), its matrix fans it out into
+// instances (fail-fast, max-parallel), and a job that calls a reusable workflow runs that
+// workflow's jobs as a nested graph.
+import { evaluateCondition, evaluateTemplate, toExpressionString } from "../expressions/index.js";
+import { dispatchInputs, expandMatrix } from "../workflow/index.js";
+import type { JobTemplate, Workflow } from "../workflow/model.js";
+import type { Conclusion } from "../runner/types.js";
+import type { JobReport, RunOptions } from "./types.js";
+import { runInstance, type InstancePlan } from "./instance.js";
+import { Limiter } from "./limiter.js";
+
+export interface JobOutcome {
+  result: Conclusion;
+  outputs: Record<string, string>;
+  /** This job or one of its ancestors failed (GitHub's job-level failure()). */
+  failedLineage: boolean;
+}
+
+export interface GraphScope {
+  workflow: Workflow;
+  idPrefix: string;
+  namePrefix: string;
+  inputs: Record<string, unknown>;
+  secrets: Record<string, string>;
+  github: Record<string, unknown>;
+  only?: Set<string>;
+}
+
+export interface RunState {
+  opts: RunOptions;
+  machines: Limiter;
+  reports: JobReport[];
+}
+
+const STATUS_FN = /\b(success|failure|always|cancelled)\s*\(/i;
+
+export async function runGraph(state: RunState, scope: GraphScope): Promise<Map<string, JobOutcome>> {
+  const byId = new Map(scope.workflow.jobs.map((j) => [j.id, j]));
+  const promises = new Map<string, Promise<JobOutcome>>();
+  const outcomeOf = (id: string): Promise<JobOutcome> => {
+    let p = promises.get(id);
+    if (!p) {
+      const job = byId.get(id);
+      p = job
+        ? runJobNode(state, scope, job, outcomeOf)
+        : Promise.resolve({ result: "skipped", outputs: {}, failedLineage: false });
+      promises.set(id, p);
+    }
+    return p;
+  };
+  const wanted = scope.only ? withNeeds(scope.workflow, scope.only) : new Set(byId.keys());
+  const results = new Map<string, JobOutcome>();
+  for (const id of wanted) results.set(id, await outcomeOf(id));
+  return results;
+}
+
+function withNeeds(workflow: Workflow, only: Set<string>): Set<string> {
+  const byId = new Map(workflow.jobs.map((j) => [j.id, j]));
+  const out = new Set<string>();
+  const visit = (id: string): void => {
+    if (out.has(id)) return;
+    out.add(id);
+    for (const n of byId.get(id)?.needs ?? []) visit(n);
+  };
+  for (const id of only) visit(id);
+  return out;
+}
+
+async function runJobNode(
+  state: RunState,
+  scope: GraphScope,
+  job: JobTemplate,
+  outcomeOf: (id: string) => Promise<JobOutcome>,
+): Promise<JobOutcome> {
+  const needOutcomes = await Promise.all(job.needs.map(async (n) => [n, await outcomeOf(n)] as const));
+  const needs = Object.fromEntries(needOutcomes.map(([n, o]) => [n, { result: o.result, outputs: o.outputs }]));
+  const failedLineage = needOutcomes.some(([, o]) => o.failedLineage);
+  const allNeedsSucceeded = needOutcomes.every(([, o]) => o.result === "success");
+  const cancelled = state.opts.signal.aborted;
+  const ctx = {
+    github: { ...scope.github, job: job.id },
+    needs,
+    vars: state.opts.vars,
+    inputs: scope.inputs,
+  };
+  const baseId = scope.idPrefix + job.id;
+  const skip = (error?: string, result: Conclusion = "skipped"): JobOutcome => {
+    const report: JobReport = {
+      id: baseId,
+      name: scope.namePrefix + nameWithoutMatrix(job, ctx),
+      workflow: scope.workflow.file,
+      matrix: null,
+      conclusion: result,
+      continueOnError: false,
+      outputs: {},
+      durationMs: 0,
+      steps: [],
+      ...(error === undefined ? {} : { error }),
+    };
+    state.reports.push(report);
+    const inst = { key: `${scope.workflow.file}#${baseId}`, id: baseId, name: report.name, workflow: report.workflow, matrix: null };
+    state.opts.reporter.jobFinished(inst, report);
+    return { result, outputs: {}, failedLineage: failedLineage || result === "failure" };
+  };
+
+  let run: boolean;
+  try {
+    const usesStatus = job.if !== undefined && STATUS_FN.test(job.if);
+    const failed = usesStatus ? failedLineage : failedLineage || !allNeedsSucceeded;
+    run = evaluateCondition(job.if, ctx, { status: { failed, cancelled } });
+  } catch (err) {
+    return skip(`if: ${(err as Error).message}`, "failure");
+  }
+  if (!run) return skip();
+
+  let combos: Array<Record<string, unknown> | null>;
+  let failFast = true;
+  let maxParallel = Infinity;
+  try {
+    const strategy = job.strategy;
+    if (strategy?.matrix !== undefined) {
+      const matrix = evaluateTemplate(strategy.matrix, ctx);
+      if (matrix === null || typeof matrix !== "object" || Array.isArray(matrix)) {
+        throw new Error(`strategy.matrix must be a mapping, got ${toExpressionString(matrix)}`);
+      }
+      combos = expandMatrix(matrix as Record<string, unknown>);
+    } else {
+      combos = [null];
+    }
+    if (strategy?.failFast !== undefined) failFast = Boolean(evaluateTemplate(strategy.failFast, ctx));
+    if (strategy?.maxParallel !== undefined) {
+      const mp = Number(evaluateTemplate(strategy.maxParallel, ctx));
+      if (Number.isFinite(mp) && mp >= 1) maxParallel = Math.floor(mp);
+    }
+  } catch (err) {
+    return skip(`strategy: ${(err as Error).message}`, "failure");
+  }
+
+  const group = new AbortController();
+  const onRunAbort = (): void => group.abort();
+  state.opts.signal.addEventListener("abort", onRunAbort);
+  const limiter = new Limiter(Math.min(maxParallel, combos.length));
+  const strategyCtx = { "fail-fast": failFast, "job-total": combos.length, "max-parallel": Math.min(maxParallel, combos.length) };
+  const outcomes: Array<{ conclusion: Conclusion; continueOnError: boolean; outputs: Record<string, string> }> = [];
+  try {
+    await Promise.all(
+      combos.map((matrix, index) =>
+        limiter.run(async () => {
+          const plan: InstancePlan = {
+            job,
+            scope,
+            baseId,
+            matrix,
+            strategy: { ...strategyCtx, "job-index": index },
+            needs,
+            signal: group.signal,
+          };
+          const out = job.uses ? await runCalled(state, plan) : await runInstance(state, plan);
+          outcomes.push(out);
+          if (failFast && out.conclusion === "failure" && !out.continueOnError) group.abort();
+        }),
+      ),
+    );
+  } finally {
+    state.opts.signal.removeEventListener("abort", onRunAbort);
+  }
+  const effective = outcomes.map((o) => (o.continueOnError && o.conclusion === "failure" ? "success" : o.conclusion));
+  const result: Conclusion = effective.includes("failure")
+    ? "failure"
+    : effective.includes("cancelled")
+      ? "cancelled"
+      : "success";
+  const outputs: Record<string, string> = {};
+  for (const o of outcomes) Object.assign(outputs, o.outputs);
+  return { result, outputs, failedLineage: failedLineage || result === "failure" };
+}
+
+function nameWithoutMatrix(job: JobTemplate, ctx: Record<string, unknown>): string {
+  if (job.name === undefined) return job.id;
+  try {
+    return toExpressionString(evaluateTemplate(job.name, { ...ctx, matrix: {}, strategy: {} }));
+  } catch {
+    return job.id;
+  }
+}
+
+/** A job that calls a reusable workflow: its jobs run as a nested graph. */
+async function runCalled(
+  state: RunState,
+  plan: InstancePlan,
+): Promise<{ conclusion: Conclusion; continueOnError: boolean; outputs: Record<string, string> }> {
+  const { job, scope } = plan;
+  const ctx = {
+    github: { ...scope.github, job: job.id },
+    needs: plan.needs,
+    vars: state.opts.vars,
+    inputs: scope.inputs,
+    matrix: plan.matrix ?? {},
+    strategy: plan.strategy,
+    secrets: scope.secrets,
+  };
+  const suffix = plan.matrix ? ` (${Object.values(plan.matrix).map(toExpressionString).join(", ")})` : "";
+  const callerName = (job.name === undefined ? job.id : toExpressionString(evaluateTemplate(job.name, ctx))) + suffix;
+  const fail = (error: string): { conclusion: Conclusion; continueOnError: boolean; outputs: Record<string, string> } => {
+    const report: JobReport = {
+      id: plan.baseId,
+      name: scope.namePrefix + callerName,
+      workflow: scope.workflow.file,
+      matrix: plan.matrix,
+      conclusion: "failure",
+      continueOnError: false,
+      outputs: {},
+      durationMs: 0,
+      steps: [],
+      error,
+    };
+    state.reports.push(report);
+    state.opts.reporter.jobFinished(
+      { key: `${scope.workflow.file}#${plan.baseId}`, id: plan.baseId, name: report.name, workflow: report.workflow, matrix: plan.matrix },
+      report,
+    );
+    return { conclusion: "failure", continueOnError: false, outputs: {} };
+  };
+  const started = Date.now();
+  let called: Workflow;
+  let inputs: Record<string, unknown>;
+  let secrets: Record<string, string>;
+  try {
+    called = await state.opts.loadCalledWorkflow(job.uses ?? "");
+    const call = called.on.workflow_call;
+    if (!call) throw new Error(`${job.uses} is not a reusable workflow (it has no 'on: workflow_call')`);
+    const given = evaluateTemplate(job.with ?? {}, ctx) as Record<string, unknown>;
+    const resolved = dispatchInputs(
+      { ...called, on: { workflow_dispatch: { inputs: call.inputs ?? {} } } },
+      Object.fromEntries(Object.entries(given).map(([k, v]) => [k, toExpressionString(v)])),
+    );
+    if (resolved.problems.length > 0) throw new Error(resolved.problems.join("; "));
+    inputs = resolved.inputs;
+    if (job.secrets === "inherit") secrets = scope.secrets;
+    else {
+      secrets = {};
+      for (const [k, v] of Object.entries(job.secrets ?? {})) secrets[k] = toExpressionString(evaluateTemplate(v, ctx));
+      if (scope.secrets.GITHUB_TOKEN !== undefined) secrets.GITHUB_TOKEN = scope.secrets.GITHUB_TOKEN;
+    }
+    for (const [name, def] of Object.entries(call.secrets ?? {})) {
+      if (def.required && !(name in secrets)) throw new Error(`secret '${name}' is required by ${job.uses}`);
+    }
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+  const inner = await runGraph(state, {
+    workflow: called,
+    idPrefix: `${plan.baseId}/`,
+    namePrefix: `${scope.namePrefix}${callerName} / `,
+    inputs,
+    secrets,
+    github: scope.github,
+  });
+  const results = [...inner.values()].map((o) => o.result);
+  const conclusion: Conclusion = results.includes("failure")
+    ? "failure"
+    : results.includes("cancelled")
+      ? "cancelled"
+      : "success";
+  const jobs = Object.fromEntries([...inner].map(([id, o]) => [id, { result: o.result, outputs: o.outputs }]));
+  const outputs: Record<string, string> = {};
+  try {
+    for (const [name, def] of Object.entries(called.on.workflow_call?.outputs ?? {})) {
+      outputs[name] = toExpressionString(
+        evaluateTemplate(def.value, { github: scope.github, jobs, inputs, vars: state.opts.vars }),
+      );
+    }
+  } catch (err) {
+    return fail(`outputs: ${(err as Error).message}`);
+  }
+  const continueOnError = job.continueOnError !== undefined && Boolean(evaluateTemplate(job.continueOnError, ctx));
+  const report: JobReport = {
+    id: plan.baseId,
+    name: scope.namePrefix + callerName,
+    workflow: scope.workflow.file,
+    matrix: plan.matrix,
+    conclusion,
+    continueOnError,
+    outputs,
+    durationMs: Date.now() - started,
+    steps: [],
+  };
+  state.reports.push(report);
+  state.opts.reporter.jobFinished(
+    { key: `${scope.workflow.file}#${plan.baseId}`, id: plan.baseId, name: report.name, workflow: report.workflow, matrix: plan.matrix },
+    report,
+  );
+  return { conclusion, continueOnError, outputs };
+}

@@ -1,0 +1,45 @@
+// Public face of the planner: runs the jobs of every workflow that matched an event, each job
+// instance on its own single-use machine, and reports per-job conclusions.
+import { Limiter } from "./limiter.js";
+import { runGraph, type RunState } from "./graph.js";
+import { githubContext } from "./context.js";
+import type { RunOptions, RunReport } from "./types.js";
+
+export type { JobInstance, JobReport, RunOptions, RunReport, RunReporter, StepReport } from "./types.js";
+export { defaultPayload, eventRef, repositoryName, type RunIdentity } from "./context.js";
+export { Limiter } from "./limiter.js";
+
+export async function executeRun(opts: RunOptions): Promise<RunReport> {
+  const started = Date.now();
+  const state: RunState = { opts, machines: new Limiter(opts.maxParallelJobs), reports: [] };
+  await Promise.all(
+    opts.workflows.map((workflow) =>
+      runGraph(state, {
+        workflow,
+        idPrefix: "",
+        namePrefix: "",
+        inputs: opts.inputs,
+        secrets: opts.secrets,
+        github: githubContext({
+          event: opts.event,
+          payload: opts.payload,
+          repo: opts.repo,
+          fullName: opts.fullName,
+          ref: opts.ref,
+          identity: opts.identity,
+          workflowName: workflow.name,
+          workflowFile: workflow.file,
+        }),
+        ...(opts.onlyJobs ? { only: new Set(opts.onlyJobs) } : {}),
+      }),
+    ),
+  );
+  const failed = state.reports.some((r) => r.conclusion === "failure" && !r.continueOnError);
+  const cancelled = opts.signal.aborted || state.reports.some((r) => r.conclusion === "cancelled");
+  return {
+    conclusion: failed ? "failure" : cancelled ? "cancelled" : "success",
+    workflows: opts.workflows.map((w) => w.file),
+    jobs: state.reports,
+    durationMs: Date.now() - started,
+  };
+}

@@ -1,0 +1,191 @@
+// Runs one job instance (one matrix combination) on a fresh single-use machine: evaluates the
+// job-level fields GitHub evaluates on the server (name, runs-on, timeout, continue-on-error,
+// defaults), builds the plain JobDescription, runs the job runner and destroys the machine.
+import { evaluateTemplate, toExpressionString } from "../expressions/index.js";
+import { runJob } from "../runner/index.js";
+import type { Conclusion, JobDescription, RunnerEvent } from "../runner/types.js";
+import type { JobTemplate } from "../workflow/model.js";
+import type { Machine } from "../provisioners/types.js";
+import type { GraphScope, RunState } from "./graph.js";
+import type { JobInstance, JobReport } from "./types.js";
+
+export interface InstancePlan {
+  job: JobTemplate;
+  scope: GraphScope;
+  baseId: string;
+  matrix: Record<string, unknown> | null;
+  strategy: Record<string, unknown>;
+  needs: Record<string, { result: string; outputs: Record<string, string> }>;
+  signal: AbortSignal;
+}
+
+export interface InstanceOutcome {
+  conclusion: Conclusion;
+  continueOnError: boolean;
+  outputs: Record<string, string>;
+}
+
+const DEFAULT_TIMEOUT_MINUTES = 360;
+
+export async function runInstance(state: RunState, plan: InstancePlan): Promise<InstanceOutcome> {
+  const { opts } = state;
+  const { job, scope, matrix } = plan;
+  const ctx = {
+    github: { ...scope.github, job: job.id },
+    needs: plan.needs,
+    vars: opts.vars,
+    inputs: scope.inputs,
+    matrix: matrix ?? {},
+    strategy: plan.strategy,
+  };
+  const started = Date.now();
+  const name = scope.namePrefix + displayName(job, ctx, matrix);
+  const inst: JobInstance = {
+    key: `${scope.workflow.file}#${plan.baseId}#${String(plan.strategy["job-index"] ?? 0)}`,
+    id: plan.baseId,
+    name,
+    workflow: scope.workflow.file,
+    matrix,
+  };
+  const report: JobReport = {
+    id: plan.baseId,
+    name,
+    workflow: scope.workflow.file,
+    matrix,
+    conclusion: "failure",
+    continueOnError: false,
+    outputs: {},
+    durationMs: 0,
+    steps: [],
+  };
+  const finish = (): InstanceOutcome => {
+    report.durationMs = Date.now() - started;
+    state.reports.push(report);
+    opts.reporter.jobFinished(inst, report);
+    return { conclusion: report.conclusion, continueOnError: report.continueOnError, outputs: report.outputs };
+  };
+  if (plan.signal.aborted) {
+    report.conclusion = "cancelled";
+    return finish();
+  }
+
+  let desc: JobDescription;
+  let image: string | undefined;
+  try {
+    report.continueOnError = job.continueOnError !== undefined && truthy(evaluateTemplate(job.continueOnError, ctx));
+    image = pickImage(evaluateTemplate(job.runsOn, ctx), opts.platforms);
+    const timeout = job.timeoutMinutes === undefined ? DEFAULT_TIMEOUT_MINUTES : Number(evaluateTemplate(job.timeoutMinutes, ctx));
+    if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(`timeout-minutes must be a positive number`);
+    const defaults = { ...scope.workflow.defaults?.run, ...job.defaults?.run };
+    const evalDefault = (v: unknown): string | undefined =>
+      v === undefined ? undefined : toExpressionString(evaluateTemplate(v, ctx));
+    const shell = evalDefault(defaults.shell);
+    const workingDirectory = evalDefault(defaults.workingDirectory);
+    desc = {
+      runId: opts.identity.runId,
+      jobId: job.id,
+      displayName: name,
+      workflow: { file: scope.workflow.file, name: scope.workflow.name },
+      contexts: {
+        github: { ...scope.github, job: job.id },
+        inputs: scope.inputs,
+        vars: opts.vars,
+        secrets: scope.secrets,
+        needs: plan.needs,
+        matrix,
+        strategy: plan.strategy,
+      },
+      env: [scope.workflow.env, job.env ?? {}],
+      defaults: {
+        ...(shell === undefined ? {} : { shell }),
+        ...(workingDirectory === undefined ? {} : { workingDirectory }),
+      },
+      steps: job.steps,
+      outputs: job.outputs ?? {},
+      timeoutMinutes: timeout,
+      source: {
+        repository: opts.repo.root,
+        commit: opts.repo.commit,
+        ref: opts.ref,
+        repositoryName: opts.fullName,
+      },
+    };
+  } catch (err) {
+    report.error = (err as Error).message;
+    return finish();
+  }
+
+  const network = wantsHostNetwork(scope.workflow.env, job.env) ? "host" : "none";
+  await state.machines.run(async () => {
+    if (plan.signal.aborted) {
+      report.conclusion = "cancelled";
+      return;
+    }
+    opts.reporter.jobStarted(inst);
+    let machine: Machine | undefined;
+    try {
+      machine = await opts.provisioner.create({ name, image, network });
+      const result = await runJob(desc, {
+        machine,
+        actions: opts.actions,
+        source: opts.source,
+        signal: plan.signal,
+        onEvent: (e: RunnerEvent) => opts.reporter.jobEvent(inst, e),
+      });
+      report.conclusion = result.conclusion;
+      report.outputs = result.outputs;
+      report.steps = result.steps.map((s) => ({
+        id: s.id,
+        name: s.name,
+        stage: s.stage,
+        outcome: s.outcome,
+        conclusion: s.conclusion,
+        outputs: s.outputs,
+        durationMs: s.durationMs,
+      }));
+    } catch (err) {
+      report.conclusion = plan.signal.aborted ? "cancelled" : "failure";
+      report.error = (err as Error).message;
+    } finally {
+      await machine?.destroy();
+    }
+  });
+  return finish();
+}
+
+function truthy(v: unknown): boolean {
+  return v === true || (typeof v === "string" && v !== "" && v !== "false") || (typeof v === "number" && v !== 0);
+}
+
+function displayName(job: JobTemplate, ctx: Record<string, unknown>, matrix: Record<string, unknown> | null): string {
+  if (job.name !== undefined) {
+    const named = toExpressionString(evaluateTemplate(job.name, ctx));
+    const usesMatrix = typeof job.name === "string" && /\bmatrix\b/.test(job.name);
+    return matrix && !usesMatrix ? `${named} (${matrixValues(matrix)})` : named;
+  }
+  return matrix ? `${job.id} (${matrixValues(matrix)})` : job.id;
+}
+
+function matrixValues(matrix: Record<string, unknown>): string {
+  return Object.values(matrix).map(toExpressionString).join(", ");
+}
+
+/** The first runs-on label that -P maps to a rootfs; undefined means the default local sandbox. */
+function pickImage(runsOn: unknown, platforms: Record<string, string>): string | undefined {
+  const labels: unknown[] = Array.isArray(runsOn)
+    ? runsOn
+    : runsOn !== null && typeof runsOn === "object"
+      ? [((runsOn as { labels?: unknown }).labels ?? []) as unknown].flat()
+      : [runsOn];
+  for (const label of labels) {
+    if (typeof label === "string" && platforms[label] !== undefined) return platforms[label];
+  }
+  return undefined;
+}
+
+/** The job's network placeholder: `env: { AIRLOCK_NETWORK: host }` at workflow or job level. */
+function wantsHostNetwork(...envs: Array<Record<string, unknown> | undefined>): boolean {
+  let value: unknown;
+  for (const env of envs) if (env && "AIRLOCK_NETWORK" in env) value = env.AIRLOCK_NETWORK;
+  return value === "host";
+}

@@ -1,0 +1,80 @@
+// What a run reports: per job (matrix instance) its conclusion, steps and outputs.
+import type { ActionLoader, Conclusion, RunnerEvent, WorkspaceSource } from "../runner/types.js";
+import type { Provisioner } from "../provisioners/types.js";
+import type { Workflow } from "../workflow/model.js";
+import type { RepoInfo } from "../git/index.js";
+import type { RunIdentity } from "./context.js";
+
+export interface StepReport {
+  id: string;
+  name: string;
+  stage: "pre" | "main" | "post";
+  outcome: Conclusion;
+  conclusion: Conclusion;
+  outputs: Record<string, string>;
+  durationMs: number;
+}
+
+export interface JobReport {
+  /** Job id; jobs of a called reusable workflow are `caller/inner`. */
+  id: string;
+  name: string;
+  workflow: string;
+  matrix: Record<string, unknown> | null;
+  conclusion: Conclusion;
+  /** True when the job failed but has continue-on-error: the run does not fail because of it. */
+  continueOnError: boolean;
+  outputs: Record<string, string>;
+  durationMs: number;
+  steps: StepReport[];
+  /** Why the job failed before or outside its steps (bad matrix, no machine, ...). */
+  error?: string;
+}
+
+export interface RunReport {
+  conclusion: "success" | "failure" | "cancelled";
+  workflows: string[];
+  jobs: JobReport[];
+  durationMs: number;
+}
+
+/** Identifies one job instance for reporters. */
+export interface JobInstance {
+  key: string;
+  id: string;
+  name: string;
+  workflow: string;
+  matrix: Record<string, unknown> | null;
+}
+
+export interface RunReporter {
+  jobStarted(job: JobInstance): void;
+  jobEvent(job: JobInstance, event: RunnerEvent): void;
+  jobFinished(job: JobInstance, report: JobReport): void;
+}
+
+export interface RunOptions {
+  repo: RepoInfo;
+  fullName: string;
+  identity: RunIdentity;
+  event: string;
+  payload: Record<string, unknown>;
+  ref: string;
+  /** Workflows that matched the event. */
+  workflows: Workflow[];
+  inputs: Record<string, unknown>;
+  vars: Record<string, string>;
+  secrets: Record<string, string>;
+  /** runs-on label → rootfs folder (-P). */
+  platforms: Record<string, string>;
+  /** Only these top-level jobs (and what they need). */
+  onlyJobs?: string[];
+  provisioner: Provisioner;
+  actions: ActionLoader;
+  source: WorkspaceSource;
+  /** Loads a reusable workflow named by a job's `uses:`. */
+  loadCalledWorkflow(uses: string): Promise<Workflow>;
+  maxParallelJobs: number;
+  reporter: RunReporter;
+  signal: AbortSignal;
+}
