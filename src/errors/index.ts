@@ -17,6 +17,8 @@ export const ErrorCode = {
   CONFIG_INVALID: "CONFIG_INVALID",
   USAGE: "USAGE",
   NOT_A_GIT_REPOSITORY: "NOT_A_GIT_REPOSITORY",
+  ENV_FILE_INVALID: "ENV_FILE_INVALID",
+  SHELL_UNSUPPORTED: "SHELL_UNSUPPORTED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
