@@ -2,5 +2,10 @@
 // trigger matching, matrix expansion and dispatch inputs. The model lives in model.ts.
 export type * from "./model.js";
 export { parseWorkflow } from "./parse.js";
+export { loadWorkflows } from "./load.js";
+export { parseActionManifest } from "./action-manifest.js";
+export { matchesTrigger, type TriggerEvent } from "./triggers.js";
+export { matchesPatterns } from "./filter-pattern.js";
 export { expandMatrix, MAX_MATRIX_COMBINATIONS } from "./matrix.js";
+export { dispatchInputs } from "./inputs.js";
 export { conditionText, splitTemplate } from "./expressions.js";

@@ -1,0 +1,59 @@
+// Does an event trigger a workflow? GitHub's semantics for `on:` filters: branches/tags (with
+// -ignore forms), paths (with -ignore), activity types. Unknown facts (no ref, no action, no
+// list of changed files) do not exclude a workflow.
+import { matchesPatterns } from "./filter-pattern.js";
+import type { EventFilter, Workflow } from "./model.js";
+
+export interface TriggerEvent {
+  name: string;
+  /** Activity type (`opened`, `created`, ...). */
+  action?: string;
+  /** `refs/heads/x`, `refs/tags/v1`, or a bare branch name. For pull requests: the base branch. */
+  ref?: string;
+  /** Repository-relative paths changed by the event; undefined when unknown. */
+  changedFiles?: string[];
+}
+
+const DEFAULT_TYPES: Record<string, string[]> = {
+  pull_request: ["opened", "synchronize", "reopened"],
+  pull_request_target: ["opened", "synchronize", "reopened"],
+};
+
+function included(name: string, only: string[] | undefined, ignore: string[] | undefined): boolean {
+  if (only !== undefined && !matchesPatterns(name, only)) return false;
+  if (ignore !== undefined && matchesPatterns(name, ignore)) return false;
+  return true;
+}
+
+function refMatches(f: EventFilter, eventName: string, ref: string): boolean {
+  const isTag = ref.startsWith("refs/tags/");
+  const name = ref.replace(/^refs\/(heads|tags)\//, "");
+  const branchFilter = f.branches !== undefined || f.branchesIgnore !== undefined;
+  const tagFilter = f.tags !== undefined || f.tagsIgnore !== undefined;
+  if (isTag) {
+    // A push filtered on branches only never runs for tags (and vice versa below).
+    if (eventName === "push" && branchFilter && !tagFilter) return false;
+    return included(name, f.tags, f.tagsIgnore);
+  }
+  if (eventName === "push" && tagFilter && !branchFilter) return false;
+  return included(name, f.branches, f.branchesIgnore);
+}
+
+function pathsMatch(f: EventFilter, files: string[]): boolean {
+  if (f.paths !== undefined && !files.some((p) => matchesPatterns(p, f.paths ?? []))) return false;
+  // paths-ignore skips the run only when every changed file is ignored.
+  if (f.pathsIgnore !== undefined && files.every((p) => matchesPatterns(p, f.pathsIgnore ?? [])))
+    return false;
+  return true;
+}
+
+export function matchesTrigger(workflow: Workflow, event: TriggerEvent): boolean {
+  const f = workflow.on[event.name];
+  if (f === undefined) return false;
+  const types = f.types ?? DEFAULT_TYPES[event.name];
+  if (types !== undefined && event.action !== undefined && !types.includes(event.action)) return false;
+  if (event.ref !== undefined && !refMatches(f, event.name, event.ref)) return false;
+  const isTagPush = event.ref?.startsWith("refs/tags/") === true;
+  if (event.changedFiles !== undefined && !isTagPush && !pathsMatch(f, event.changedFiles)) return false;
+  return true;
+}
