@@ -41,7 +41,7 @@ export function fromData(d: ExpressionData): unknown {
 
 /**
  * A number as GitHub prints it: .NET `ToString("G15")` — 15 significant digits, integers without ".0",
- * scientific notation ("1E+21", "1E-07") when the exponent is >= 15 or < -5.
+ * scientific notation ("1E+21", "1E-07") when the exponent is >= 15 or <= -5.
  */
 export function formatNumber(n: number): string {
   if (Number.isNaN(n)) return "NaN";
@@ -50,7 +50,7 @@ export function formatNumber(n: number): string {
   if (n === 0) return "0";
   const [mantissa = "0", expText = "0"] = n.toExponential(14).split("e");
   const exp = Number(expText);
-  if (exp >= 15 || exp < -5) {
+  if (exp >= 15 || exp < -4) {
     const m = mantissa.includes(".") ? mantissa.replace(/0+$/, "").replace(/\.$/, "") : mantissa;
     const sign = exp < 0 ? "-" : "+";
     return `${m}E${sign}${String(Math.abs(exp)).padStart(2, "0")}`;

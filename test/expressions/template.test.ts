@@ -1,0 +1,157 @@
+// `${{ }}` templates, `if:` conditions and syntax checks.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isAirlockError } from "../../src/errors/index.js";
+import {
+  checkConditionSyntax,
+  evaluateCondition,
+  evaluateTemplate,
+  evaluateToString,
+  findExpressionProblems,
+  type Contexts,
+} from "../../src/expressions/index.js";
+
+const ctx: Contexts = {
+  github: { ref: "refs/heads/main", event_name: "push", event: { n: 1 } },
+  env: { KEY: "name", JSON: '{"a":[1,2]}', ZERO: "0" },
+  matrix: { node: 20 },
+};
+const ok = { status: { failed: false, cancelled: false } };
+const failed = { status: { failed: true, cancelled: false } };
+const cancelled = { status: { failed: false, cancelled: true } };
+
+function throwsCode(fn: () => unknown, code: string): void {
+  assert.throws(fn, (e: unknown) => isAirlockError(e) && e.code === code);
+}
+
+describe("evaluateTemplate", () => {
+  it("a string that is exactly one expression keeps the value's type", () => {
+    assert.deepEqual(evaluateTemplate("${{ fromJSON(env.JSON) }}", ctx), { a: [1, 2] });
+    assert.equal(evaluateTemplate("  ${{ matrix.node }}  ", ctx), 20);
+    assert.equal(evaluateTemplate("${{ true }}", ctx), true);
+    assert.equal(evaluateTemplate("${{ null }}", ctx), null);
+    assert.equal(evaluateTemplate("${{github.missing}}", ctx), null);
+  });
+
+  it("other strings are interpolated with GitHub's string coercion", () => {
+    assert.equal(evaluateTemplate("node-${{ matrix.node }}", ctx), "node-20");
+    assert.equal(evaluateTemplate("${{ 1 }}${{ 2 }}", ctx), "12");
+    assert.equal(evaluateTemplate("[${{ null }}|${{ false }}|${{ 1.50 }}]", ctx), "[|false|1.5]");
+    assert.equal(evaluateTemplate("e: ${{ github.event }}", ctx), 'e: {\n  "n": 1\n}');
+  });
+
+  it("finds the closing braces outside string literals", () => {
+    assert.equal(evaluateTemplate("${{ format('{0}}}', 'a') }}", ctx), "a}");
+    assert.equal(evaluateTemplate("x ${{ 'it''s }}' }} y", ctx), "x it's }} y");
+  });
+
+  it("leaves strings without ${{ and non-strings untouched", () => {
+    assert.equal(evaluateTemplate("plain }} {{ $ {{ text", ctx), "plain }} {{ $ {{ text");
+    assert.equal(evaluateTemplate(5, ctx), 5);
+    assert.equal(evaluateTemplate(false, ctx), false);
+    assert.equal(evaluateTemplate(null, ctx), null);
+  });
+
+  it("goes deep through arrays and objects, keys included", () => {
+    const input = { "${{ env.KEY }}": ["${{ matrix.node }}", { inner: "v${{ matrix.node }}" }], fixed: 1 };
+    assert.deepEqual(evaluateTemplate(input, ctx), { name: [20, { inner: "v20" }], fixed: 1 });
+    // The input is not modified.
+    assert.equal(Object.keys(input)[0], "${{ env.KEY }}");
+  });
+
+  it("rejects unterminated and empty expressions", () => {
+    throwsCode(() => evaluateTemplate("a ${{ github.ref", ctx), "EXPRESSION_INVALID");
+    throwsCode(() => evaluateTemplate("a ${{ }} b", ctx), "EXPRESSION_INVALID");
+    throwsCode(() => evaluateTemplate(["${{ 1 + }}"], ctx), "EXPRESSION_INVALID");
+    throwsCode(() => evaluateTemplate("${{ fromJSON('nope') }}", ctx), "EXPRESSION_FAILED");
+  });
+
+  it("evaluateToString coerces the result", () => {
+    assert.equal(evaluateToString("${{ 1.0 }}", ctx), "1");
+    assert.equal(evaluateToString("${{ null }}", ctx), "");
+    assert.equal(evaluateToString("${{ matrix.node > 3 }}", ctx), "true");
+    assert.equal(evaluateToString(42, ctx), "42");
+    assert.equal(evaluateToString(["${{ matrix.node }}"], ctx), "[\n  20\n]");
+  });
+});
+
+describe("evaluateCondition", () => {
+  it("empty or missing condition means success()", () => {
+    assert.equal(evaluateCondition(undefined, ctx), true);
+    assert.equal(evaluateCondition("  ", ctx, ok), true);
+    assert.equal(evaluateCondition(undefined, ctx, failed), false);
+    assert.equal(evaluateCondition("", ctx, cancelled), false);
+  });
+
+  it("accepts the condition with or without ${{ }}", () => {
+    assert.equal(evaluateCondition("github.ref == 'refs/heads/main'", ctx), true);
+    assert.equal(evaluateCondition("${{ github.ref == 'refs/heads/MAIN' }}", ctx), true);
+    assert.equal(evaluateCondition(" ${{ github.event_name == 'pull_request' }} ", ctx), false);
+  });
+
+  it("without a status function it is success() && (cond)", () => {
+    assert.equal(evaluateCondition("true", ctx, failed), false);
+    assert.equal(evaluateCondition("true", ctx, cancelled), false);
+    // The condition is not evaluated at all once the job failed (it would throw otherwise).
+    assert.equal(evaluateCondition("fromJSON('bad')", ctx, failed), false);
+    throwsCode(() => evaluateCondition("fromJSON('bad')", ctx, ok), "EXPRESSION_FAILED");
+  });
+
+  it("with a status function the expression decides alone", () => {
+    assert.equal(evaluateCondition("failure() || true", ctx, ok), true);
+    assert.equal(evaluateCondition("failure() || true", ctx, failed), true);
+    assert.equal(evaluateCondition("failure()", ctx, ok), false);
+    assert.equal(evaluateCondition("failure()", ctx, failed), true);
+    assert.equal(evaluateCondition("always()", ctx, cancelled), true);
+    assert.equal(evaluateCondition("${{ cancelled() }}", ctx, cancelled), true);
+    assert.equal(evaluateCondition("success()", ctx, cancelled), false);
+    assert.equal(evaluateCondition("!cancelled() && github.ref == 'refs/heads/main'", ctx, failed), true);
+    assert.equal(evaluateCondition("Always()", ctx, failed), true);
+  });
+
+  it("truthiness follows GitHub's rules", () => {
+    assert.equal(evaluateCondition("0", ctx), false);
+    assert.equal(evaluateCondition("env.ZERO", ctx), true); // the string '0' is non-empty
+    assert.equal(evaluateCondition("fromJSON(env.ZERO)", ctx), false);
+    assert.equal(evaluateCondition("''", ctx), false);
+    assert.equal(evaluateCondition("github.missing", ctx), false);
+    assert.equal(evaluateCondition("fromJSON('[]')", ctx), true);
+    assert.equal(evaluateCondition("github.ref", ctx), true);
+  });
+
+  it("text mixing literals and ${{ }} is a non-empty string, hence true (GitHub's pitfall)", () => {
+    assert.equal(evaluateCondition("${{ false }} && true", ctx), true);
+    assert.equal(evaluateCondition("${{ false }} && true", ctx, failed), false);
+  });
+
+  it("reports syntax errors with EXPRESSION_INVALID", () => {
+    throwsCode(() => evaluateCondition("github.ref ==", ctx), "EXPRESSION_INVALID");
+    throwsCode(() => evaluateCondition("${{ github.ref", ctx), "EXPRESSION_INVALID");
+  });
+});
+
+describe("syntax checks", () => {
+  it("findExpressionProblems reports every bad expression and nothing for good ones", () => {
+    assert.deepEqual(findExpressionProblems("no expressions here"), []);
+    assert.deepEqual(
+      findExpressionProblems(
+        "${{ github.ref }} ${{ hashFiles('a', 'b') }} ${{ success() }} ${{ matrix.x[0] }}",
+      ),
+      [],
+    );
+    const problems = findExpressionProblems("${{ 1 + }} ok ${{ nosuch.ctx }} ${{ github.ref }} ${{ bad( }}");
+    assert.equal(problems.length, 3);
+    assert.equal(findExpressionProblems("${{ }}").length, 1);
+    assert.equal(findExpressionProblems("a ${{ github.ref }} b ${{ github.ref").length, 1);
+    assert.equal(findExpressionProblems("${{ nosuchfunction() }}").length, 1);
+  });
+
+  it("checkConditionSyntax handles bare and wrapped conditions", () => {
+    assert.deepEqual(checkConditionSyntax("success() && github.ref == 'x'"), []);
+    assert.deepEqual(checkConditionSyntax("${{ always() }}"), []);
+    assert.deepEqual(checkConditionSyntax(""), []);
+    assert.equal(checkConditionSyntax("github.ref ==").length, 1);
+    assert.equal(checkConditionSyntax("${{ github.ref == }}").length, 1);
+    assert.equal(checkConditionSyntax("${{ github.ref").length, 1);
+  });
+});
