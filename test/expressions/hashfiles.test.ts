@@ -52,19 +52,19 @@ before(() => {
 
 after(() => rmSync(base, { recursive: true, force: true }));
 
-describe("hashFilesOnDisk", () => {
-  it("hashes one file like GitHub (sha256 of the file's sha256 digest)", () => {
+void describe("hashFilesOnDisk", () => {
+  void it("hashes one file like GitHub (sha256 of the file's sha256 digest)", () => {
     assert.equal(hashFilesOnDisk(root, ["readme.md"]), expected("readme.md"));
   });
 
-  it("sorts matched files by path, whatever the pattern order", () => {
+  void it("sorts matched files by path, whatever the pattern order", () => {
     const want = expected("a.lock", "b.lock");
     assert.equal(hashFilesOnDisk(root, ["b.lock", "a.lock"]), want);
     assert.equal(hashFilesOnDisk(root, ["a.lock", "b.lock"]), want);
     assert.notEqual(want, expected("b.lock", "a.lock"));
   });
 
-  it("** matches nested files and dotfile directories; directories themselves are never hashed", () => {
+  void it("** matches nested files and dotfile directories; directories themselves are never hashed", () => {
     assert.equal(
       hashFilesOnDisk(root, ["**/*.lock"]),
       expected(
@@ -79,7 +79,7 @@ describe("hashFilesOnDisk", () => {
     );
   });
 
-  it("! negates and later patterns win", () => {
+  void it("! negates and later patterns win", () => {
     assert.equal(
       hashFilesOnDisk(root, ["**/*.lock", "!skip/**", "!.hidden"]),
       expected("a.lock", "b.lock", "sub/c.lock", "sub/deep/d.lock"),
@@ -87,23 +87,23 @@ describe("hashFilesOnDisk", () => {
     assert.equal(hashFilesOnDisk(root, ["skip/*", "!skip/*", "skip/keep.lock"]), expected("skip/keep.lock"));
   });
 
-  it("a pattern naming a directory covers the files below it", () => {
+  void it("a pattern naming a directory covers the files below it", () => {
     assert.equal(hashFilesOnDisk(root, ["sub"]), expected("sub/c.lock", "sub/deep/d.lock"));
     assert.equal(hashFilesOnDisk(root, ["./sub/deep/"]), expected("sub/deep/d.lock"));
   });
 
-  it("absolute patterns work inside root and match nothing outside it", () => {
+  void it("absolute patterns work inside root and match nothing outside it", () => {
     assert.equal(hashFilesOnDisk(root, [path.join(root, "a.lock")]), expected("a.lock"));
     assert.equal(hashFilesOnDisk(root, [path.join(outside, "secret.txt")]), "");
   });
 
-  it("returns an empty string when nothing matches", () => {
+  void it("returns an empty string when nothing matches", () => {
     assert.equal(hashFilesOnDisk(root, ["**/*.nothing"]), "");
     assert.equal(hashFilesOnDisk(root, ["emptydir.lock"]), "");
     assert.equal(hashFilesOnDisk(root, []), "");
   });
 
-  it("ignores symlinks leading outside root, follows those staying inside", () => {
+  void it("ignores symlinks leading outside root, follows those staying inside", () => {
     assert.equal(hashFilesOnDisk(root, ["escape.lock"]), "");
     assert.equal(hashFilesOnDisk(root, ["linkdir/**"]), "");
     assert.equal(hashFilesOnDisk(root, ["*.md"]), expected("inside-link.md", "readme.md"));
@@ -111,7 +111,7 @@ describe("hashFilesOnDisk", () => {
     assert.equal(hashFilesOnDisk(root, ["*.lock"]), expected("a.lock", "b.lock"));
   });
 
-  it("plugs into expressions through EvalHost.hashFiles", () => {
+  void it("plugs into expressions through EvalHost.hashFiles", () => {
     const host = { hashFiles: (p: string[]) => hashFilesOnDisk(root, p) };
     assert.equal(
       evaluateExpression("hashFiles('**/c.lock', '**/d.lock')", {}, host),

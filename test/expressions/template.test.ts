@@ -24,8 +24,8 @@ function throwsCode(fn: () => unknown, code: string): void {
   assert.throws(fn, (e: unknown) => isAirlockError(e) && e.code === code);
 }
 
-describe("evaluateTemplate", () => {
-  it("a string that is exactly one expression keeps the value's type", () => {
+void describe("evaluateTemplate", () => {
+  void it("a string that is exactly one expression keeps the value's type", () => {
     assert.deepEqual(evaluateTemplate("${{ fromJSON(env.JSON) }}", ctx), { a: [1, 2] });
     assert.equal(evaluateTemplate("  ${{ matrix.node }}  ", ctx), 20);
     assert.equal(evaluateTemplate("${{ true }}", ctx), true);
@@ -33,40 +33,40 @@ describe("evaluateTemplate", () => {
     assert.equal(evaluateTemplate("${{github.missing}}", ctx), null);
   });
 
-  it("other strings are interpolated with GitHub's string coercion", () => {
+  void it("other strings are interpolated with GitHub's string coercion", () => {
     assert.equal(evaluateTemplate("node-${{ matrix.node }}", ctx), "node-20");
     assert.equal(evaluateTemplate("${{ 1 }}${{ 2 }}", ctx), "12");
     assert.equal(evaluateTemplate("[${{ null }}|${{ false }}|${{ 1.50 }}]", ctx), "[|false|1.5]");
     assert.equal(evaluateTemplate("e: ${{ github.event }}", ctx), 'e: {\n  "n": 1\n}');
   });
 
-  it("finds the closing braces outside string literals", () => {
+  void it("finds the closing braces outside string literals", () => {
     assert.equal(evaluateTemplate("${{ format('{0}}}', 'a') }}", ctx), "a}");
     assert.equal(evaluateTemplate("x ${{ 'it''s }}' }} y", ctx), "x it's }} y");
   });
 
-  it("leaves strings without ${{ and non-strings untouched", () => {
+  void it("leaves strings without ${{ and non-strings untouched", () => {
     assert.equal(evaluateTemplate("plain }} {{ $ {{ text", ctx), "plain }} {{ $ {{ text");
     assert.equal(evaluateTemplate(5, ctx), 5);
     assert.equal(evaluateTemplate(false, ctx), false);
     assert.equal(evaluateTemplate(null, ctx), null);
   });
 
-  it("goes deep through arrays and objects, keys included", () => {
+  void it("goes deep through arrays and objects, keys included", () => {
     const input = { "${{ env.KEY }}": ["${{ matrix.node }}", { inner: "v${{ matrix.node }}" }], fixed: 1 };
     assert.deepEqual(evaluateTemplate(input, ctx), { name: [20, { inner: "v20" }], fixed: 1 });
     // The input is not modified.
     assert.equal(Object.keys(input)[0], "${{ env.KEY }}");
   });
 
-  it("rejects unterminated and empty expressions", () => {
+  void it("rejects unterminated and empty expressions", () => {
     throwsCode(() => evaluateTemplate("a ${{ github.ref", ctx), "EXPRESSION_INVALID");
     throwsCode(() => evaluateTemplate("a ${{ }} b", ctx), "EXPRESSION_INVALID");
     throwsCode(() => evaluateTemplate(["${{ 1 + }}"], ctx), "EXPRESSION_INVALID");
     throwsCode(() => evaluateTemplate("${{ fromJSON('nope') }}", ctx), "EXPRESSION_FAILED");
   });
 
-  it("evaluateToString coerces the result", () => {
+  void it("evaluateToString coerces the result", () => {
     assert.equal(evaluateToString("${{ 1.0 }}", ctx), "1");
     assert.equal(evaluateToString("${{ null }}", ctx), "");
     assert.equal(evaluateToString("${{ matrix.node > 3 }}", ctx), "true");
@@ -75,21 +75,21 @@ describe("evaluateTemplate", () => {
   });
 });
 
-describe("evaluateCondition", () => {
-  it("empty or missing condition means success()", () => {
+void describe("evaluateCondition", () => {
+  void it("empty or missing condition means success()", () => {
     assert.equal(evaluateCondition(undefined, ctx), true);
     assert.equal(evaluateCondition("  ", ctx, ok), true);
     assert.equal(evaluateCondition(undefined, ctx, failed), false);
     assert.equal(evaluateCondition("", ctx, cancelled), false);
   });
 
-  it("accepts the condition with or without ${{ }}", () => {
+  void it("accepts the condition with or without ${{ }}", () => {
     assert.equal(evaluateCondition("github.ref == 'refs/heads/main'", ctx), true);
     assert.equal(evaluateCondition("${{ github.ref == 'refs/heads/MAIN' }}", ctx), true);
     assert.equal(evaluateCondition(" ${{ github.event_name == 'pull_request' }} ", ctx), false);
   });
 
-  it("without a status function it is success() && (cond)", () => {
+  void it("without a status function it is success() && (cond)", () => {
     assert.equal(evaluateCondition("true", ctx, failed), false);
     assert.equal(evaluateCondition("true", ctx, cancelled), false);
     // The condition is not evaluated at all once the job failed (it would throw otherwise).
@@ -97,7 +97,7 @@ describe("evaluateCondition", () => {
     throwsCode(() => evaluateCondition("fromJSON('bad')", ctx, ok), "EXPRESSION_FAILED");
   });
 
-  it("with a status function the expression decides alone", () => {
+  void it("with a status function the expression decides alone", () => {
     assert.equal(evaluateCondition("failure() || true", ctx, ok), true);
     assert.equal(evaluateCondition("failure() || true", ctx, failed), true);
     assert.equal(evaluateCondition("failure()", ctx, ok), false);
@@ -109,7 +109,7 @@ describe("evaluateCondition", () => {
     assert.equal(evaluateCondition("Always()", ctx, failed), true);
   });
 
-  it("truthiness follows GitHub's rules", () => {
+  void it("truthiness follows GitHub's rules", () => {
     assert.equal(evaluateCondition("0", ctx), false);
     assert.equal(evaluateCondition("env.ZERO", ctx), true); // the string '0' is non-empty
     assert.equal(evaluateCondition("fromJSON(env.ZERO)", ctx), false);
@@ -119,19 +119,19 @@ describe("evaluateCondition", () => {
     assert.equal(evaluateCondition("github.ref", ctx), true);
   });
 
-  it("text mixing literals and ${{ }} is a non-empty string, hence true (GitHub's pitfall)", () => {
+  void it("text mixing literals and ${{ }} is a non-empty string, hence true (GitHub's pitfall)", () => {
     assert.equal(evaluateCondition("${{ false }} && true", ctx), true);
     assert.equal(evaluateCondition("${{ false }} && true", ctx, failed), false);
   });
 
-  it("reports syntax errors with EXPRESSION_INVALID", () => {
+  void it("reports syntax errors with EXPRESSION_INVALID", () => {
     throwsCode(() => evaluateCondition("github.ref ==", ctx), "EXPRESSION_INVALID");
     throwsCode(() => evaluateCondition("${{ github.ref", ctx), "EXPRESSION_INVALID");
   });
 });
 
-describe("syntax checks", () => {
-  it("findExpressionProblems reports every bad expression and nothing for good ones", () => {
+void describe("syntax checks", () => {
+  void it("findExpressionProblems reports every bad expression and nothing for good ones", () => {
     assert.deepEqual(findExpressionProblems("no expressions here"), []);
     assert.deepEqual(
       findExpressionProblems(
@@ -146,7 +146,7 @@ describe("syntax checks", () => {
     assert.equal(findExpressionProblems("${{ nosuchfunction() }}").length, 1);
   });
 
-  it("checkConditionSyntax handles bare and wrapped conditions", () => {
+  void it("checkConditionSyntax handles bare and wrapped conditions", () => {
     assert.deepEqual(checkConditionSyntax("success() && github.ref == 'x'"), []);
     assert.deepEqual(checkConditionSyntax("${{ always() }}"), []);
     assert.deepEqual(checkConditionSyntax(""), []);
