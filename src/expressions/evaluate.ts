@@ -64,13 +64,8 @@ export function expressionSyntaxProblems(expr: string): string[] {
   }
 }
 
-/** Whether the expression calls success(), failure(), always() or cancelled() anywhere. */
-export function callsStatusFunction(node: Expr): boolean {
-  if (node instanceof FunctionCall) {
-    const name = node.functionName.lexeme.toLowerCase();
-    if ((STATUS_FUNCTIONS as readonly string[]).includes(name)) return true;
-  }
-  // Walk the children generically: every AST class keeps its sub-expressions in these fields.
+function children(node: Expr): Expr[] {
+  // Every AST class keeps its sub-expressions in these fields; Star and Literal have none.
   const n = node as unknown as {
     expr?: Expr;
     left?: Expr;
@@ -79,13 +74,29 @@ export function callsStatusFunction(node: Expr): boolean {
     index?: Expr;
     args?: Expr[];
   };
-  const children = [n.expr, n.left, n.right, n.group, n.index, ...(n.args ?? [])];
-  return children.some((c) => c !== undefined && callsStatusFunction(c));
+  return [n.expr, n.left, n.right, n.group, n.index, ...(n.args ?? [])].filter((c) => c !== undefined);
 }
 
-export function contextDictionary(ctx: Record<string, unknown>): data.Dictionary {
+/** Whether the expression calls success(), failure(), always() or cancelled() anywhere. */
+export function callsStatusFunction(node: Expr): boolean {
+  if (node instanceof FunctionCall) {
+    const name = node.functionName.lexeme.toLowerCase();
+    if ((STATUS_FUNCTIONS as readonly string[]).includes(name)) return true;
+  }
+  return children(node).some(callsStatusFunction);
+}
+
+/** Lower-case names of the contexts the expression reads. */
+function referencedContexts(node: Expr, into = new Set<string>()): Set<string> {
+  if (node instanceof ContextAccess) into.add(node.name.lexeme.toLowerCase());
+  for (const c of children(node)) referencedContexts(c, into);
+  return into;
+}
+
+/** Converts only the contexts the expression reads: `github.event` can be large and most expressions skip it. */
+function contextDictionary(ctx: Record<string, unknown>, wanted: Set<string>): data.Dictionary {
   const d = new data.Dictionary();
-  for (const [k, v] of Object.entries(ctx)) d.add(k, toData(v));
+  for (const [k, v] of Object.entries(ctx)) if (wanted.has(k.toLowerCase())) d.add(k, toData(v));
   return d;
 }
 
@@ -97,7 +108,11 @@ export function evaluateAst(
   host: FunctionHost | undefined,
 ): data.ExpressionData {
   try {
-    return new NullSafeEvaluator(ast, contextDictionary(ctx), buildFunctions(host)).evaluate();
+    return new NullSafeEvaluator(
+      ast,
+      contextDictionary(ctx, referencedContexts(ast)),
+      buildFunctions(host),
+    ).evaluate();
   } catch (err) {
     if (err instanceof AirlockError) {
       throw new AirlockError(err.code, `Expression '${exprText}' failed: ${err.message}`, { cause: err });

@@ -1,6 +1,6 @@
 // `${{ }}` templates: finding expressions in strings, typed/interpolated evaluation, `if:` conditions.
 import { AirlockError } from "../errors/index.js";
-import { isTruthy, toExpressionString } from "./convert.js";
+import { fromData, isTruthy, toExpressionString } from "./convert.js";
 import {
   callsStatusFunction,
   contextNames,
@@ -9,7 +9,6 @@ import {
   parseExpression,
   evaluateAst,
 } from "./evaluate.js";
-import { fromData } from "./convert.js";
 import type { FunctionHost } from "./functions.js";
 
 export type Segment = { kind: "text"; text: string } | { kind: "expr"; expr: string };
