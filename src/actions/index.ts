@@ -1,0 +1,7 @@
+// Public face of the actions module: loading `uses:` actions (local, remote via git with a host
+// cache, docker://), reading files of remote repositories, and checking out the workspace.
+export type { ActionsOptions } from "./location.js";
+export { createActionLoader } from "./loader.js";
+export { createGitWorkspaceSource, stripCredentials } from "./workspace.js";
+export { parseUses, isCheckoutAction, type ParsedUses } from "./uses.js";
+export { fetchRemoteFile } from "./remote-file.js";

@@ -1,0 +1,116 @@
+// The WorkspaceSource: puts a repository at exactly one commit into a machine (the initial
+// workspace and the built-in actions/checkout). The clone happens on the host in a temp folder;
+// the machine only receives files. Credentials in the repository URL never reach the machine.
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import type { Machine } from "../provisioners/types.js";
+import type { WorkspaceSource } from "../runner/types.js";
+import { GitFailure, runGit } from "./git.js";
+
+const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;
+// Config keys that could carry a secret: auth headers and credential helpers.
+const SECRET_KEYS = /(^http\..*extraheader$)|(^credential\.)|(^core\.askpass$)|(\.pushurl$)/i;
+
+/** The repository URL without userinfo ("https://user:token@host/x" → "https://host/x"). */
+export function stripCredentials(repository: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(repository)) return repository;
+  try {
+    const u = new URL(repository);
+    if (!u.username && !u.password) return repository;
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return repository.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
+  }
+}
+
+function checkoutFailed(repository: string, err: unknown): AirlockError {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new AirlockError(
+    ErrorCode.ACTION_FETCH_FAILED,
+    `cannot check out ${stripCredentials(repository)}: ${detail}`,
+    {
+      retryable: err instanceof GitFailure && err.networkish,
+      cause: err,
+    },
+  );
+}
+
+export function createGitWorkspaceSource(): WorkspaceSource {
+  return {
+    async checkout(machine, opts) {
+      if (!COMMIT.test(opts.commit)) {
+        throw new AirlockError(
+          ErrorCode.ACTION_INVALID,
+          `checkout needs a full commit id, got "${opts.commit}"`,
+        );
+      }
+      const tmp = await mkdtemp(join(tmpdir(), "airlock-checkout-"));
+      try {
+        const repo = join(tmp, "repo");
+        await cloneAt(repo, opts.repository, opts.commit, opts.ref);
+        if (opts.clean) await machine.copyIn(repo, opts.path);
+        else await overlay(machine, repo, opts.path);
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+async function cloneAt(repo: string, repository: string, commit: string, ref: string): Promise<void> {
+  try {
+    await runGit(tmpdir(), ["clone", "-q", "--no-hardlinks", "--no-checkout", "--", repository, repo]);
+    const has = () =>
+      runGit(repo, ["cat-file", "-e", `${commit}^{commit}`]).then(
+        () => true,
+        () => false,
+      );
+    // A commit no branch or tag reaches (a PR merge ref, a detached HEAD) needs an explicit fetch.
+    if (!(await has())) await runGit(repo, ["fetch", "-q", "--", "origin", commit]).catch(() => undefined);
+    if (!(await has())) throw new Error(`commit ${commit} is not in the repository`);
+  } catch (err) {
+    throw checkoutFailed(repository, err);
+  }
+  const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : undefined;
+  const validBranch =
+    branch !== undefined &&
+    (await runGit(repo, ["check-ref-format", "--branch", branch]).then(
+      () => true,
+      () => false,
+    ));
+  if (branch !== undefined && validBranch) {
+    // Like actions/checkout: a local branch named after the ref, so `git branch --show-current` works.
+    await runGit(repo, ["checkout", "-q", "--force", "-B", branch, commit]);
+    const tracking = `refs/remotes/origin/${branch}`;
+    if (
+      await runGit(repo, ["rev-parse", "--verify", "-q", tracking]).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      await runGit(repo, ["branch", "-q", `--set-upstream-to=origin/${branch}`, branch]);
+    }
+  } else {
+    await runGit(repo, ["checkout", "-q", "--force", "--detach", commit]);
+  }
+  await runGit(repo, ["remote", "set-url", "origin", stripCredentials(repository)]);
+  const keys = await runGit(repo, ["config", "--local", "--name-only", "--list"]);
+  for (const key of new Set(keys.stdout.split("\n").filter((k) => SECRET_KEYS.test(k)))) {
+    await runGit(repo, ["config", "--local", "--unset-all", key]);
+  }
+  await rm(join(repo, ".git", "FETCH_HEAD"), { force: true });
+}
+
+/** clean=false: copy file by file so files already in the machine's folder stay. */
+async function overlay(machine: Machine, hostDir: string, innerDir: string): Promise<void> {
+  for (const entry of await readdir(hostDir, { withFileTypes: true })) {
+    const host = join(hostDir, entry.name);
+    const inner = posix.join(innerDir, entry.name);
+    if (entry.isDirectory()) await overlay(machine, host, inner);
+    else await machine.copyIn(host, inner);
+  }
+}
