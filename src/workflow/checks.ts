@@ -12,10 +12,17 @@ import { entries, get, lineSpan, problemAt, resolve, type YamlSource } from "./y
 export interface Finding {
   problem: Problem;
   lines: [number, number];
+  /** Clearer than what the parser says about the same mistake: always reported. */
+  preferred?: boolean;
 }
 
-function finding(src: YamlSource, node: Node | null | undefined, message: string): Finding {
-  return { problem: problemAt(src, node, message), lines: lineSpan(src, node) };
+function finding(
+  src: YamlSource,
+  node: Node | null | undefined,
+  message: string,
+  preferred = false,
+): Finding {
+  return { problem: problemAt(src, node, message), lines: lineSpan(src, node), preferred };
 }
 
 /** Keys whose value is a condition: a bare expression even without `${{ }}`. */
@@ -55,8 +62,8 @@ export function stepFindings(src: YamlSource, steps: unknown, out: Finding[]): v
     if (!isMap(step)) continue;
     const hasRun = get(src, step, "run") !== undefined;
     const hasUses = get(src, step, "uses") !== undefined;
-    if (hasRun && hasUses) out.push(finding(src, step, "A step cannot have both 'run' and 'uses'"));
-    if (!hasRun && !hasUses) out.push(finding(src, step, "A step must have either 'run' or 'uses'"));
+    if (hasRun && hasUses) out.push(finding(src, step, "A step cannot have both 'run' and 'uses'", true));
+    if (!hasRun && !hasUses) out.push(finding(src, step, "A step must have either 'run' or 'uses'", true));
   }
 }
 
@@ -109,11 +116,12 @@ export function workflowFindings(src: YamlSource): Finding[] {
 
 /** Parser problems, plus our findings on lines the parser said nothing about; sorted by position. */
 export function mergeProblems(parser: Problem[], findings: Finding[]): Problem[] {
+  const preferred = findings.filter((f) => f.preferred).map((f) => f.problem);
   const mine = findings
-    .filter((f) => !parser.some((p) => p.line >= f.lines[0] && p.line <= f.lines[1]))
+    .filter((f) => !f.preferred && !parser.some((p) => p.line >= f.lines[0] && p.line <= f.lines[1]))
     .map((f) => f.problem);
   const seen = new Set<string>();
-  return [...parser, ...mine]
+  return [...preferred, ...parser, ...mine]
     .sort((a, b) => a.line - b.line || a.col - b.col)
     .filter((p) => {
       // One message per position: the parser sometimes reports the same mistake twice (the

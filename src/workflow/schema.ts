@@ -20,7 +20,8 @@ function toProblems(file: string, context: TemplateContext): Problem[] {
     file,
     line: e.range?.start.line ?? 1,
     col: e.range?.start.column ?? 1,
-    message: e.rawMessage.trimEnd(),
+    // YAML errors append a multi-line source excerpt; the position already says where.
+    message: (e.rawMessage.split("\n")[0] ?? "").trimEnd(),
   }));
 }
 
