@@ -26,7 +26,9 @@ export function parseSecretFile(text: string, file: string): Record<string, stri
     let value = (m[2] ?? "").trim();
     if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
     else if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-      value = value.slice(1, -1).replace(/\\([nt"\\])/g, (_, c: string) => ({ n: "\n", t: "\t", '"': '"', "\\": "\\" })[c] ?? c);
+      value = value
+        .slice(1, -1)
+        .replace(/\\([nt"\\])/g, (_, c: string) => ({ n: "\n", t: "\t", '"': '"', "\\": "\\" })[c] ?? c);
     }
     out[m[1]] = value;
   });

@@ -23,8 +23,16 @@ export async function main(argv: string[]): Promise<number> {
     .option("--input <name=value>", "workflow_dispatch input (repeatable)", collect, [])
     .option("--secret-file <file>", "secrets as NAME=value lines")
     .option("--var <name=value>", "configuration variable, the `vars` context (repeatable)", collect, [])
-    .option("-P, --platform <label=rootfs>", "run jobs with this runs-on label in this root filesystem (repeatable)", collect, [])
-    .option("--actions-url <base>", "where owner/repo@ref actions are fetched from (default https://github.com)")
+    .option(
+      "-P, --platform <label=rootfs>",
+      "run jobs with this runs-on label in this root filesystem (repeatable)",
+      collect,
+      [],
+    )
+    .option(
+      "--actions-url <base>",
+      "where owner/repo@ref actions are fetched from (default https://github.com)",
+    )
     .option("--json", "print one JSON document describing the run on stdout")
     .action(async (event: string, opts: Record<string, unknown>) => {
       exitCode = await runCommand(event, {

@@ -69,10 +69,19 @@ function seconds(ms: number): string {
 }
 
 export function summaryTable(report: RunReport, color: boolean): string {
-  const rows = report.jobs.map((j) => [j.name, j.conclusion + (j.continueOnError && j.conclusion === "failure" ? " (allowed)" : ""), seconds(j.durationMs), j.workflow]);
+  const rows = report.jobs.map((j) => [
+    j.name,
+    j.conclusion + (j.continueOnError && j.conclusion === "failure" ? " (allowed)" : ""),
+    seconds(j.durationMs),
+    j.workflow,
+  ]);
   const header = ["JOB", "CONCLUSION", "DURATION", "WORKFLOW"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-  const fmt = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join("  ").trimEnd();
+  const fmt = (r: string[]): string =>
+    r
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
   const paint = (code: number, text: string): string => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const lines = [paint(1, fmt(header)), ...rows.map(fmt)];
   const verdict = report.conclusion === "success" ? paint(32, "success") : paint(31, report.conclusion);

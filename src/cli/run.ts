@@ -8,7 +8,12 @@ import { loadOptions } from "../config/index.js";
 import { changedFiles, readRepo } from "../git/index.js";
 import { dispatchInputs, loadWorkflows, matchesTrigger, parseWorkflow } from "../workflow/index.js";
 import type { Workflow } from "../workflow/model.js";
-import { createActionLoader, createGitWorkspaceSource, fetchRemoteFile, parseUses } from "../actions/index.js";
+import {
+  createActionLoader,
+  createGitWorkspaceSource,
+  fetchRemoteFile,
+  parseUses,
+} from "../actions/index.js";
 import { createSandboxProvisioner } from "../provisioners/index.js";
 import { defaultPayload, eventRef, executeRun, repositoryName } from "../planner/index.js";
 import { createConsoleReporter, jsonReport, summaryTable } from "./output.js";
@@ -36,10 +41,14 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   const platforms = parseKeyValues(o.platform, "-P");
   for (const [label, dir] of Object.entries(platforms)) platforms[label] = resolve(dir);
   const secrets: Record<string, string> = { GITHUB_TOKEN: "" };
-  if (o.secretFile) Object.assign(secrets, parseSecretFile(await readFile(o.secretFile, "utf8"), o.secretFile));
+  if (o.secretFile)
+    Object.assign(secrets, parseSecretFile(await readFile(o.secretFile, "utf8"), o.secretFile));
 
   const target = o.workflows
-    ? relative(repo.root, isAbsolute(o.workflows) ? o.workflows : resolve(o.cwd ?? process.cwd(), o.workflows))
+    ? relative(
+        repo.root,
+        isAbsolute(o.workflows) ? o.workflows : resolve(o.cwd ?? process.cwd(), o.workflows),
+      )
     : undefined;
   const loaded = await loadWorkflows(repo.root, target);
   if (loaded.problems.length > 0) {
@@ -73,7 +82,8 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   if (event === "workflow_dispatch") {
     for (const w of matched) {
       const r = dispatchInputs(w, inputsGiven);
-      if (r.problems.length > 0) throw new AirlockError(ErrorCode.USAGE, `${w.file}: ${r.problems.join("; ")}`);
+      if (r.problems.length > 0)
+        throw new AirlockError(ErrorCode.USAGE, `${w.file}: ${r.problems.join("; ")}`);
       inputs = { ...inputs, ...r.inputs };
     }
   }
@@ -83,7 +93,8 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   const err = process.stderr;
   if (matched.length === 0) {
     err.write(`airlock: no workflow runs on event '${event}'\n`);
-    if (o.json) process.stdout.write(jsonReport({ conclusion: "success", workflows: [], jobs: [], durationMs: 0 }));
+    if (o.json)
+      process.stdout.write(jsonReport({ conclusion: "success", workflows: [], jobs: [], durationMs: 0 }));
     return 0;
   }
 
@@ -124,7 +135,12 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     const report = await executeRun({
       repo,
       fullName,
-      identity: { runId: String(randomInt(1, 2 ** 31)), runNumber: 1, actor: repo.authorName || "airlock", serverUrl: "https://github.com" },
+      identity: {
+        runId: String(randomInt(1, 2 ** 31)),
+        runNumber: 1,
+        actor: repo.authorName || "airlock",
+        serverUrl: "https://github.com",
+      },
       event,
       payload,
       ref,

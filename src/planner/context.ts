@@ -104,9 +104,7 @@ export function githubContext(opts: {
   const { repo, ref, identity } = opts;
   const refType = ref.startsWith("refs/tags/") ? "tag" : "branch";
   const refName = ref.replace(/^refs\/(heads|tags)\//, "");
-  const pr = opts.payload.pull_request as
-    | { head?: { ref?: string }; base?: { ref?: string } }
-    | undefined;
+  const pr = opts.payload.pull_request as { head?: { ref?: string }; base?: { ref?: string } } | undefined;
   const [owner = "local"] = opts.fullName.split("/");
   return {
     event_name: opts.event,

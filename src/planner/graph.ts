@@ -74,7 +74,9 @@ async function runJobNode(
   outcomeOf: (id: string) => Promise<JobOutcome>,
 ): Promise<JobOutcome> {
   const needOutcomes = await Promise.all(job.needs.map(async (n) => [n, await outcomeOf(n)] as const));
-  const needs = Object.fromEntries(needOutcomes.map(([n, o]) => [n, { result: o.result, outputs: o.outputs }]));
+  const needs = Object.fromEntries(
+    needOutcomes.map(([n, o]) => [n, { result: o.result, outputs: o.outputs }]),
+  );
   const failedLineage = needOutcomes.some(([, o]) => o.failedLineage);
   const allNeedsSucceeded = needOutcomes.every(([, o]) => o.result === "success");
   const cancelled = state.opts.signal.aborted;
@@ -99,7 +101,13 @@ async function runJobNode(
       ...(error === undefined ? {} : { error }),
     };
     state.reports.push(report);
-    const inst = { key: `${scope.workflow.file}#${baseId}`, id: baseId, name: report.name, workflow: report.workflow, matrix: null };
+    const inst = {
+      key: `${scope.workflow.file}#${baseId}`,
+      id: baseId,
+      name: report.name,
+      workflow: report.workflow,
+      matrix: null,
+    };
     state.opts.reporter.jobFinished(inst, report);
     return { result, outputs: {}, failedLineage: failedLineage || result === "failure" };
   };
@@ -141,8 +149,16 @@ async function runJobNode(
   const onRunAbort = (): void => group.abort();
   state.opts.signal.addEventListener("abort", onRunAbort);
   const limiter = new Limiter(Math.min(maxParallel, combos.length));
-  const strategyCtx = { "fail-fast": failFast, "job-total": combos.length, "max-parallel": Math.min(maxParallel, combos.length) };
-  const outcomes: Array<{ conclusion: Conclusion; continueOnError: boolean; outputs: Record<string, string> }> = [];
+  const strategyCtx = {
+    "fail-fast": failFast,
+    "job-total": combos.length,
+    "max-parallel": Math.min(maxParallel, combos.length),
+  };
+  const outcomes: Array<{
+    conclusion: Conclusion;
+    continueOnError: boolean;
+    outputs: Record<string, string>;
+  }> = [];
   try {
     await Promise.all(
       combos.map((matrix, index) =>
@@ -152,6 +168,7 @@ async function runJobNode(
             scope,
             baseId,
             matrix,
+            index,
             strategy: { ...strategyCtx, "job-index": index },
             needs,
             signal: group.signal,
@@ -165,7 +182,9 @@ async function runJobNode(
   } finally {
     state.opts.signal.removeEventListener("abort", onRunAbort);
   }
-  const effective = outcomes.map((o) => (o.continueOnError && o.conclusion === "failure" ? "success" : o.conclusion));
+  const effective = outcomes.map((o) =>
+    o.continueOnError && o.conclusion === "failure" ? "success" : o.conclusion,
+  );
   const result: Conclusion = effective.includes("failure")
     ? "failure"
     : effective.includes("cancelled")
@@ -201,8 +220,11 @@ async function runCalled(
     secrets: scope.secrets,
   };
   const suffix = plan.matrix ? ` (${Object.values(plan.matrix).map(toExpressionString).join(", ")})` : "";
-  const callerName = (job.name === undefined ? job.id : toExpressionString(evaluateTemplate(job.name, ctx))) + suffix;
-  const fail = (error: string): { conclusion: Conclusion; continueOnError: boolean; outputs: Record<string, string> } => {
+  const callerName =
+    (job.name === undefined ? job.id : toExpressionString(evaluateTemplate(job.name, ctx))) + suffix;
+  const fail = (
+    error: string,
+  ): { conclusion: Conclusion; continueOnError: boolean; outputs: Record<string, string> } => {
     const report: JobReport = {
       id: plan.baseId,
       name: scope.namePrefix + callerName,
@@ -217,7 +239,13 @@ async function runCalled(
     };
     state.reports.push(report);
     state.opts.reporter.jobFinished(
-      { key: `${scope.workflow.file}#${plan.baseId}`, id: plan.baseId, name: report.name, workflow: report.workflow, matrix: plan.matrix },
+      {
+        key: `${scope.workflow.file}#${plan.baseId}`,
+        id: plan.baseId,
+        name: report.name,
+        workflow: report.workflow,
+        matrix: plan.matrix,
+      },
       report,
     );
     return { conclusion: "failure", continueOnError: false, outputs: {} };
@@ -240,7 +268,8 @@ async function runCalled(
     if (job.secrets === "inherit") secrets = scope.secrets;
     else {
       secrets = {};
-      for (const [k, v] of Object.entries(job.secrets ?? {})) secrets[k] = toExpressionString(evaluateTemplate(v, ctx));
+      for (const [k, v] of Object.entries(job.secrets ?? {}))
+        secrets[k] = toExpressionString(evaluateTemplate(v, ctx));
       if (scope.secrets.GITHUB_TOKEN !== undefined) secrets.GITHUB_TOKEN = scope.secrets.GITHUB_TOKEN;
     }
     for (const [name, def] of Object.entries(call.secrets ?? {})) {
@@ -263,7 +292,9 @@ async function runCalled(
     : results.includes("cancelled")
       ? "cancelled"
       : "success";
-  const jobs = Object.fromEntries([...inner].map(([id, o]) => [id, { result: o.result, outputs: o.outputs }]));
+  const jobs = Object.fromEntries(
+    [...inner].map(([id, o]) => [id, { result: o.result, outputs: o.outputs }]),
+  );
   const outputs: Record<string, string> = {};
   try {
     for (const [name, def] of Object.entries(called.on.workflow_call?.outputs ?? {})) {
@@ -274,7 +305,8 @@ async function runCalled(
   } catch (err) {
     return fail(`outputs: ${(err as Error).message}`);
   }
-  const continueOnError = job.continueOnError !== undefined && Boolean(evaluateTemplate(job.continueOnError, ctx));
+  const continueOnError =
+    job.continueOnError !== undefined && Boolean(evaluateTemplate(job.continueOnError, ctx));
   const report: JobReport = {
     id: plan.baseId,
     name: scope.namePrefix + callerName,
@@ -288,7 +320,13 @@ async function runCalled(
   };
   state.reports.push(report);
   state.opts.reporter.jobFinished(
-    { key: `${scope.workflow.file}#${plan.baseId}`, id: plan.baseId, name: report.name, workflow: report.workflow, matrix: plan.matrix },
+    {
+      key: `${scope.workflow.file}#${plan.baseId}`,
+      id: plan.baseId,
+      name: report.name,
+      workflow: report.workflow,
+      matrix: plan.matrix,
+    },
     report,
   );
   return { conclusion, continueOnError, outputs };

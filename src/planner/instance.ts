@@ -14,6 +14,8 @@ export interface InstancePlan {
   scope: GraphScope;
   baseId: string;
   matrix: Record<string, unknown> | null;
+  /** Position of this instance in the matrix (strategy.job-index). */
+  index: number;
   strategy: Record<string, unknown>;
   needs: Record<string, { result: string; outputs: Record<string, string> }>;
   signal: AbortSignal;
@@ -41,7 +43,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
   const started = Date.now();
   const name = scope.namePrefix + displayName(job, ctx, matrix);
   const inst: JobInstance = {
-    key: `${scope.workflow.file}#${plan.baseId}#${String(plan.strategy["job-index"] ?? 0)}`,
+    key: `${scope.workflow.file}#${plan.baseId}#${plan.index}`,
     id: plan.baseId,
     name,
     workflow: scope.workflow.file,
@@ -62,7 +64,11 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
     report.durationMs = Date.now() - started;
     state.reports.push(report);
     opts.reporter.jobFinished(inst, report);
-    return { conclusion: report.conclusion, continueOnError: report.continueOnError, outputs: report.outputs };
+    return {
+      conclusion: report.conclusion,
+      continueOnError: report.continueOnError,
+      outputs: report.outputs,
+    };
   };
   if (plan.signal.aborted) {
     report.conclusion = "cancelled";
@@ -72,11 +78,16 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
   let desc: JobDescription;
   let image: string | undefined;
   try {
-    report.continueOnError = job.continueOnError !== undefined && truthy(evaluateTemplate(job.continueOnError, ctx));
+    report.continueOnError =
+      job.continueOnError !== undefined && truthy(evaluateTemplate(job.continueOnError, ctx));
     image = pickImage(evaluateTemplate(job.runsOn, ctx), opts.platforms);
-    const timeout = job.timeoutMinutes === undefined ? DEFAULT_TIMEOUT_MINUTES : Number(evaluateTemplate(job.timeoutMinutes, ctx));
-    if (!Number.isFinite(timeout) || timeout <= 0) throw new Error(`timeout-minutes must be a positive number`);
-    const defaults = { ...scope.workflow.defaults?.run, ...job.defaults?.run };
+    const timeout =
+      job.timeoutMinutes === undefined
+        ? DEFAULT_TIMEOUT_MINUTES
+        : Number(evaluateTemplate(job.timeoutMinutes, ctx));
+    if (!Number.isFinite(timeout) || timeout <= 0)
+      throw new Error(`timeout-minutes must be a positive number`);
+    const defaults = { ...scope.workflow.defaults, ...job.defaults };
     const evalDefault = (v: unknown): string | undefined =>
       v === undefined ? undefined : toExpressionString(evaluateTemplate(v, ctx));
     const shell = evalDefault(defaults.shell);
@@ -154,10 +165,16 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
 }
 
 function truthy(v: unknown): boolean {
-  return v === true || (typeof v === "string" && v !== "" && v !== "false") || (typeof v === "number" && v !== 0);
+  return (
+    v === true || (typeof v === "string" && v !== "" && v !== "false") || (typeof v === "number" && v !== 0)
+  );
 }
 
-function displayName(job: JobTemplate, ctx: Record<string, unknown>, matrix: Record<string, unknown> | null): string {
+function displayName(
+  job: JobTemplate,
+  ctx: Record<string, unknown>,
+  matrix: Record<string, unknown> | null,
+): string {
   if (job.name !== undefined) {
     const named = toExpressionString(evaluateTemplate(job.name, ctx));
     const usesMatrix = typeof job.name === "string" && /\bmatrix\b/.test(job.name);

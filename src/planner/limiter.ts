@@ -5,7 +5,8 @@ export class Limiter {
   private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly max: number) {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`limit must be a positive integer, got ${max}`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`limit must be a positive integer, got ${max}`);
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {

@@ -60,15 +60,22 @@ describe("airlock run end to end", { concurrency: 2 }, () => {
         const got = Object.fromEntries(doc.jobs.map((j) => [j.name, j.conclusion]));
         if (c.jobs) assert.deepEqual(got, c.jobs, `job conclusions\n--- log ---\n${log}`);
         for (const [job, steps] of Object.entries(c.steps ?? {})) {
-          assert.deepEqual(byName.get(job)?.steps.map((s) => s.conclusion), steps, `steps of ${job}\n${log}`);
+          assert.deepEqual(
+            byName.get(job)?.steps.map((s) => s.conclusion),
+            steps,
+            `steps of ${job}\n${log}`,
+          );
         }
         for (const [job, outputs] of Object.entries(c.outputs ?? {})) {
           const actual = byName.get(job)?.outputs ?? {};
-          for (const [k, v] of Object.entries(outputs)) assert.equal(actual[k], v, `output ${job}.${k}\n${log}`);
+          for (const [k, v] of Object.entries(outputs))
+            assert.equal(actual[k], v, `output ${job}.${k}\n${log}`);
         }
       }
-      for (const s of c.logContains ?? []) assert.ok(log.includes(s), `log should contain ${JSON.stringify(s)}\n${log}`);
-      for (const s of c.logNotContains ?? []) assert.ok(!log.includes(s), `log must not contain ${JSON.stringify(s)}\n${log}`);
+      for (const s of c.logContains ?? [])
+        assert.ok(log.includes(s), `log should contain ${JSON.stringify(s)}\n${log}`);
+      for (const s of c.logNotContains ?? [])
+        assert.ok(!log.includes(s), `log must not contain ${JSON.stringify(s)}\n${log}`);
     });
   }
 });

@@ -81,7 +81,11 @@ jobs:
     const res = await runAirlock(repo.dir, ["run", "--json", "--actions-url", `file://${base}`]);
     const doc = JSON.parse(res.stdout) as JsonDoc;
     const byName = Object.fromEntries(doc.jobs.map((j) => [j.name, j.conclusion]));
-    assert.deepEqual(byName, { use: "success", "call / inner": "success", call: "success", docker: "failure" }, res.stderr);
+    assert.deepEqual(
+      byName,
+      { use: "success", "call / inner": "success", call: "success", docker: "failure" },
+      res.stderr,
+    );
     assert.ok(res.stderr.includes("remote action greets airlock"), res.stderr);
     assert.ok(res.stderr.includes("nested path action ran"), res.stderr);
     assert.ok(res.stderr.includes("remote reusable got 42"), res.stderr);

@@ -71,7 +71,13 @@ void describe("sandbox end to end", () => {
     const doc = JSON.parse(res.stdout) as JsonDoc;
     assert.equal(res.code, 0, res.stderr);
     assert.equal(doc.conclusion, "success");
-    for (const s of ["workspace-ok hi from the repo", "git-config-clean", "host-readonly", "non-loopback-interfaces=0", "background-visible"]) {
+    for (const s of [
+      "workspace-ok hi from the repo",
+      "git-config-clean",
+      "host-readonly",
+      "non-loopback-interfaces=0",
+      "background-visible",
+    ]) {
       assert.ok(res.stderr.includes(s), `log should contain ${s}\n${res.stderr}`);
     }
     assert.ok(!res.stderr.includes("s3cret"), "credential from the origin URL leaked into the log");
