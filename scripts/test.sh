@@ -12,4 +12,6 @@ if [ "${1:-}" != "--no-checks" ]; then
 fi
 npx tsc -p tsconfig.build.json
 mapfile -t files < <(find test -name '*.test.ts' | sort)
+# One shared PostgreSQL for the run (stopped on exit); each test file clones its own database from it.
+source scripts/test-db.sh
 node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}"
