@@ -98,6 +98,14 @@ describe("parseWorkflow: model details", () => {
     assert.deepEqual(JSON.parse(JSON.stringify(w)), w);
   });
 
+  // Inline rather than a fixture file: formatters refuse to parse a broken YAML file.
+  it("reports YAML syntax errors with their position and nothing misleading after them", () => {
+    const r = parseWorkflow("w.yml", "on: push\njobs:\n  a: [1\n");
+    assert.equal(r.workflow, undefined);
+    assert.deepEqual(positions(r.problems), ["4:1"]);
+    assert.ok(!r.problems[0]?.message.includes("\n"));
+  });
+
   it("reports a file that is not a mapping", () => {
     const r = parseWorkflow("w.yml", "- just\n- a list\n");
     assert.equal(r.workflow, undefined);
