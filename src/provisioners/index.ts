@@ -1,3 +1,4 @@
 // Public face of the provisioners: the interface and its backends.
 export type * from "./types.js";
 export { createFakeProvisioner, type FakeProvisionerOptions } from "./fake/index.js";
+export { createSandboxProvisioner, type SandboxProvisionerOptions } from "./sandbox/index.js";
