@@ -1,16 +1,18 @@
 // The WorkspaceSource: puts a repository at exactly one commit into a machine (the initial
 // workspace and the built-in actions/checkout). The clone happens on the host in a temp folder;
 // the machine only receives files. Credentials in the repository URL never reach the machine.
-import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { Machine } from "../provisioners/types.js";
 import type { WorkspaceSource } from "../runner/types.js";
 import { GitFailure, runGit } from "./git.js";
+import { validateRef } from "./uses.js";
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;
 // Config keys that could carry a secret: auth headers and credential helpers.
+const SECRET_TEXT = /extraheader|credential|askpass|pushurl/i;
 const SECRET_KEYS = /(^http\..*extraheader$)|(^credential\.)|(^core\.askpass$)|(\.pushurl$)/i;
 
 /** The repository URL without userinfo ("https://user:token@host/x" → "https://host/x"). */
@@ -62,47 +64,54 @@ export function createGitWorkspaceSource(): WorkspaceSource {
 }
 
 async function cloneAt(repo: string, repository: string, commit: string, ref: string): Promise<void> {
+  // Few git processes on purpose: each costs a few ms, and small repositories should take tens of ms.
   try {
     await runGit(tmpdir(), ["clone", "-q", "--no-hardlinks", "--no-checkout", "--", repository, repo]);
-    const has = () =>
-      runGit(repo, ["cat-file", "-e", `${commit}^{commit}`]).then(
-        () => true,
-        () => false,
-      );
-    // A commit no branch or tag reaches (a PR merge ref, a detached HEAD) needs an explicit fetch.
-    if (!(await has())) await runGit(repo, ["fetch", "-q", "--", "origin", commit]).catch(() => undefined);
-    if (!(await has())) throw new Error(`commit ${commit} is not in the repository`);
   } catch (err) {
     throw checkoutFailed(repository, err);
   }
   const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : undefined;
-  const validBranch =
-    branch !== undefined &&
-    (await runGit(repo, ["check-ref-format", "--branch", branch]).then(
-      () => true,
-      () => false,
-    ));
-  if (branch !== undefined && validBranch) {
-    // Like actions/checkout: a local branch named after the ref, so `git branch --show-current` works.
-    await runGit(repo, ["checkout", "-q", "--force", "-B", branch, commit]);
-    const tracking = `refs/remotes/origin/${branch}`;
-    if (
-      await runGit(repo, ["rev-parse", "--verify", "-q", tracking]).then(
-        () => true,
-        () => false,
-      )
-    ) {
-      await runGit(repo, ["branch", "-q", `--set-upstream-to=origin/${branch}`, branch]);
+  const named = branch !== undefined && validateRef(branch) === undefined;
+  // Like actions/checkout: a local branch named after the ref, so `git branch --show-current` works.
+  const checkout = named
+    ? ["checkout", "-q", "--force", "-B", branch, commit]
+    : ["checkout", "-q", "--force", "--detach", commit];
+  try {
+    await runGit(repo, checkout);
+  } catch {
+    // A commit no branch or tag reaches (a PR merge ref, a detached HEAD) needs an explicit fetch.
+    try {
+      await runGit(repo, ["fetch", "-q", "--", "origin", commit]);
+      await runGit(repo, checkout);
+    } catch (err) {
+      throw checkoutFailed(repository, err);
     }
-  } else {
-    await runGit(repo, ["checkout", "-q", "--force", "--detach", commit]);
   }
-  await runGit(repo, ["remote", "set-url", "origin", stripCredentials(repository)]);
-  const keys = await runGit(repo, ["config", "--local", "--name-only", "--list"]);
-  for (const key of new Set(keys.stdout.split("\n").filter((k) => SECRET_KEYS.test(k)))) {
-    await runGit(repo, ["config", "--local", "--unset-all", key]);
+  // A ref named like a commit id could have been picked instead of the object: insist on the commit.
+  const head = await readHead(repo);
+  if (head !== commit.toLowerCase())
+    throw checkoutFailed(repository, new Error(`HEAD is ${head}, not ${commit}`));
+  const configPath = join(repo, ".git", "config");
+  if (named && !(await readFile(configPath, "utf8")).includes(`[branch "${branch}"]`)) {
+    await runGit(repo, ["branch", "-q", `--set-upstream-to=origin/${branch}`, branch]).catch(() => undefined);
+  }
+  const clean = stripCredentials(repository);
+  if (clean !== repository) await runGit(repo, ["remote", "set-url", "origin", clean]);
+  if (SECRET_TEXT.test(await readFile(configPath, "utf8"))) {
+    const keys = await runGit(repo, ["config", "--local", "--name-only", "--list"]);
+    for (const key of new Set(keys.stdout.split("\n").filter((k) => SECRET_KEYS.test(k)))) {
+      await runGit(repo, ["config", "--local", "--unset-all", key]);
+    }
   }
   await rm(join(repo, ".git", "FETCH_HEAD"), { force: true });
+}
+
+/** HEAD's commit, read from the files a fresh checkout writes (loose refs), else via git. */
+async function readHead(repo: string): Promise<string> {
+  const head = (await readFile(join(repo, ".git", "HEAD"), "utf8")).trim();
+  if (!head.startsWith("ref: ")) return head.toLowerCase();
+  const loose = await readFile(join(repo, ".git", head.slice(5)), "utf8").catch(() => undefined);
+  return (loose ?? (await runGit(repo, ["rev-parse", "HEAD"])).stdout).trim().toLowerCase();
 }
 
 /** clean=false: copy file by file so files already in the machine's folder stay. */
