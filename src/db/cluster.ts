@@ -10,7 +10,7 @@ import { chown, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { commandLine, isAlive, looksLikePostgres, waitGone } from "./proc.js";
+import { commandLine, isAlive, looksLikePostgres, startTicks, waitGone } from "./proc.js";
 import type { RunAs } from "./system-user.js";
 
 const run = promisify(execFile);
@@ -124,8 +124,11 @@ export async function claimCluster(
       `embedded PostgreSQL in ${paths.base} is already started here`,
     );
   }
-  const owner = Number.parseInt(await readFile(paths.ownerFile, "utf8").catch(() => ""), 10);
-  if (owner > 0 && owner !== process.pid && isAlive(owner)) {
+  const [ownerText = "", ownerStart = ""] = (await readFile(paths.ownerFile, "utf8").catch(() => ""))
+    .trim()
+    .split(" ");
+  const owner = Number.parseInt(ownerText, 10);
+  if (owner > 0 && owner !== process.pid && isAlive(owner) && startTicks(owner) === ownerStart) {
     throw new AirlockError(
       ErrorCode.DB_FAILED,
       `the data directory's PostgreSQL is in use by another Airlock process (pid ${owner})`,
@@ -133,7 +136,7 @@ export async function claimCluster(
   }
   inThisProcess.add(paths.base);
   try {
-    await writeFile(paths.ownerFile, `${process.pid}\n`);
+    await writeFile(paths.ownerFile, `${process.pid} ${startTicks(process.pid)}\n`);
     await clearStaleServer(paths, log);
   } catch (err) {
     inThisProcess.delete(paths.base);

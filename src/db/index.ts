@@ -39,9 +39,12 @@ export async function startDatabase(opts: DatabaseOptions): Promise<Database> {
   const server = opts.databaseUrl ? undefined : await startEmbedded({ dataDir: opts.dataDir, log });
   const url = server?.url ?? opts.databaseUrl ?? "";
   const pool = new pg.Pool({ connectionString: url, max: opts.maxConnections ?? 10 });
-  // An idle client losing its connection (server restart) must not crash the process.
-  pool.on("error", (err) => log(`database connection lost: ${err.message}`));
   let stopping: Promise<void> | undefined;
+  // An idle client losing its connection (server restart) must not crash the process. While
+  // stopping it is expected: pool.end() resolves before its sockets close and the server shuts down.
+  pool.on("error", (err) => {
+    if (!stopping) log(`database connection lost: ${err.message}`);
+  });
   const db: Database = {
     pool,
     url,

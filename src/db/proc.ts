@@ -20,6 +20,21 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/**
+ * When `pid` started (clock ticks since boot, from /proc/<pid>/stat), or "" when unknown. Recorded
+ * beside a pid, it tells the same process from a later one that reused the pid (containers restart
+ * with the same small pids).
+ */
+export function startTicks(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)" start at field 3 (state); starttime is field 22.
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] ?? "";
+  } catch {
+    return "";
+  }
+}
+
 /** argv of a running process, or undefined when it cannot be read. */
 export function commandLine(pid: number): string[] | undefined {
   try {

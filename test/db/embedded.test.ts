@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { clusterPaths, startDatabase, startEmbedded } from "../../src/db/index.js";
 import { isAirlockError } from "../../src/errors/index.js";
-import { isAlive, freePort } from "../../src/db/proc.js";
+import { freePort, isAlive, startTicks } from "../../src/db/proc.js";
 import { createTestDatabase } from "../helpers/db.js";
 
 const root = process.getuid?.() === 0;
@@ -116,6 +116,24 @@ void describe("embedded PostgreSQL", () => {
       assert.equal(await postmasterPid(dir), server.pid);
     } finally {
       await server.stop();
+    }
+  });
+
+  void it("refuses a data directory another live process runs, but not one whose pid was reused", async () => {
+    const dir = await dataDir();
+    await (await startEmbedded({ dataDir: dir, log: () => undefined })).stop();
+    const other = spawn("sleep", ["60"]);
+    try {
+      const { ownerFile } = clusterPaths(dir);
+      await writeFile(ownerFile, `${other.pid} ${startTicks(other.pid ?? 0)}\n`);
+      await assert.rejects(startEmbedded({ dataDir: dir, log: () => undefined }), (e: unknown) =>
+        isAirlockError(e, "DB_FAILED"),
+      );
+      await writeFile(ownerFile, `${other.pid} 1\n`); // same pid, another start time: a reused pid
+      const server = await startEmbedded({ dataDir: dir, log: () => undefined });
+      await server.stop();
+    } finally {
+      other.kill();
     }
   });
 
