@@ -7,7 +7,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import { isAirlockError } from "../../src/errors/index.js";
 import { createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
-import { hostHasProcessWith, sh } from "./helpers.js";
+import { hostHasProcessWith, sh, waitFor } from "./helpers.js";
 
 const prov = createFakeProvisioner();
 const machines: Machine[] = [];
@@ -94,11 +94,3 @@ void test("readFile/writeFile refuse symlinks leading out of the machine", async
   );
   await assert.rejects(m.readFile("/etc/passwd"), (e) => isAirlockError(e, "MACHINE_PATH_ESCAPE"));
 });
-
-async function waitFor(cond: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await cond()) return;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  assert.fail("condition not reached");
-}

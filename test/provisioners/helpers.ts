@@ -34,3 +34,12 @@ export async function hostHasProcessWith(cookie: string): Promise<boolean> {
   }
   return false;
 }
+
+/** Polls `cond` until it holds (fails the test after ~5 s). */
+export async function waitFor(cond: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("condition not reached");
+}

@@ -19,6 +19,8 @@ export interface SandboxProvisionerOptions {
   /** Host uid/gid running the sandboxes when Airlock runs as root; default 65534/65534. */
   hostUid?: number;
   hostGid?: number;
+  /** Path of the bwrap binary; default: found in the usual system folders. */
+  bwrapPath?: string;
 }
 
 const SEARCH = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
@@ -34,7 +36,7 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
   let ready: Promise<{ bwrap: string; nsenter: string }> | undefined;
 
   async function prepare() {
-    const bwrap = findBinary("bwrap");
+    const bwrap = opts.bwrapPath ?? findBinary("bwrap");
     const nsenter = findBinary("nsenter");
     if (!bwrap || !nsenter) {
       throw new AirlockError(

@@ -1,0 +1,200 @@
+// Behaviour of the bubblewrap sandbox provisioner, with real bubblewrap and nsenter.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import { isAirlockError } from "../../src/errors/index.js";
+import { createSandboxProvisioner, type Machine, type MachineSpec } from "../../src/provisioners/index.js";
+import { hostHasProcessWith, sh, waitFor } from "./helpers.js";
+
+let baseDir: string;
+let prov: ReturnType<typeof createSandboxProvisioner>;
+const machines: Machine[] = [];
+
+before(async () => {
+  baseDir = await mkdtemp(path.join(os.tmpdir(), "airlock-sbx-test-"));
+  prov = createSandboxProvisioner({ baseDir });
+});
+after(async () => {
+  for (const m of machines) await m.destroy();
+  await rm(baseDir, { recursive: true, force: true });
+});
+
+async function machine(spec: Partial<MachineSpec> = {}): Promise<Machine> {
+  const m = await prov.create({ name: "t", network: "none", ...spec });
+  machines.push(m);
+  return m;
+}
+
+const escapes = (e: unknown) => isAirlockError(e, "MACHINE_PATH_ESCAPE");
+
+void test("host filesystem is read-only, private folders are writable, no capabilities", async () => {
+  const m = await machine();
+  const r = await sh(
+    m,
+    "touch /usr/airlock-x 2>/dev/null && echo usr-writable; mount -o remount,rw / 2>/dev/null && echo remounted;" +
+      "touch /usr/airlock-x 2>/dev/null && echo usr-writable; echo ok > /airlock/workspace/w; echo t > /airlock/temp/t;" +
+      "cat /etc/shadow >/dev/null 2>&1 && echo shadow-readable; grep CapEff /proc/self/status; id -u",
+  );
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /usr-writable|remounted|shadow-readable/);
+  assert.match(r.stdout, /CapEff:\s+0+\n/);
+  assert.equal(r.stdout.trim().split("\n").at(-1), "1001");
+  assert.ok(!existsSync("/usr/airlock-x"));
+  assert.equal((await m.readFile("/airlock/workspace/w"))?.toString(), "ok\n");
+});
+
+void test("actions folder is read-only inside; copyIn fills it", async () => {
+  const m = await machine();
+  const src = await mkdtemp(path.join(os.tmpdir(), "airlock-act-"));
+  await mkdir(path.join(src, "sub"));
+  await writeFile(path.join(src, "sub/action.yml"), "name: x\n");
+  await m.copyIn(src, "/airlock/actions/owner/repo");
+  await rm(src, { recursive: true });
+  const r = await sh(
+    m,
+    "cat /airlock/actions/owner/repo/sub/action.yml; touch /airlock/actions/x 2>/dev/null || echo ro",
+  );
+  assert.equal(r.stdout, "name: x\nro\n");
+});
+
+void test("workspaces are private per machine", async () => {
+  const a = await machine();
+  const b = await machine();
+  await sh(a, "echo secret > /airlock/workspace/s");
+  const r = await sh(b, "cat /airlock/workspace/s 2>/dev/null || echo absent; ls /tmp | wc -l");
+  assert.equal(r.stdout, "absent\n0\n");
+  assert.equal(await b.readFile("/airlock/workspace/s"), undefined);
+});
+
+void test("no network by default; host network on request", async () => {
+  const server = net.createServer((s) => s.end());
+  await new Promise<void>((res) => server.listen(0, "127.0.0.1", res));
+  const port = (server.address() as net.AddressInfo).port;
+  try {
+    const probe = `cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' '; bash -c 'echo > /dev/tcp/127.0.0.1/${port}' 2>/dev/null && echo connected || echo refused`;
+    const none = await sh(await machine(), probe);
+    assert.equal(none.stdout, "lo\nrefused\n");
+    const host = await sh(await machine({ network: "host" }), probe);
+    assert.match(host.stdout, /connected\n$/);
+  } finally {
+    server.close();
+  }
+});
+
+void test("own PID namespace, uts and env; steps share the machine", async () => {
+  const m = await machine();
+  const cookie = `airlock-test-${randomBytes(6).toString("hex")}`;
+  const first = await sh(m, `echo $$; hostname; echo "$X"; sleep 1000 & echo started`, {
+    X: "y",
+    COOKIE: cookie,
+  });
+  const [pid, host, x] = first.stdout.split("\n");
+  assert.ok(Number(pid) < 10, `pid ${pid}`);
+  assert.equal(host, "airlock");
+  assert.equal(x, "y");
+  const second = await sh(m, "ps -eo args | grep -c '^sleep 1000' ; ls /proc | grep -c '^[0-9]'");
+  const [sleeps, procs] = second.stdout.trim().split("\n").map(Number);
+  assert.equal(sleeps, 1);
+  assert.ok((procs ?? 99) < 10, `saw ${procs} processes`);
+  assert.ok(await hostHasProcessWith(cookie));
+  await m.destroy();
+  assert.ok(!(await hostHasProcessWith(cookie)), "processes left after destroy");
+  await m.destroy();
+  assert.ok(!existsSync(m.hostPath?.("/airlock/workspace") ?? "/nonexistent-x"));
+});
+
+void test("cwd outside the workspace and exit codes", async () => {
+  const m = await machine();
+  const h = m.exec({ argv: ["/bin/sh", "-c", "pwd; exit 7"], env: {}, cwd: "/airlock/temp" });
+  const out: Buffer[] = [];
+  h.stdout.on("data", (b: Buffer) => out.push(b));
+  assert.deepEqual(await h.wait(), { exitCode: 7, signal: null });
+  assert.equal(Buffer.concat(out).toString(), "/airlock/temp\n");
+});
+
+void test("kill() ends a step and everything it started", async () => {
+  const m = await machine();
+  const cookie = `airlock-test-${randomBytes(6).toString("hex")}`;
+  const h = m.exec({
+    argv: ["/bin/sh", "-c", "sleep 1000 & sleep 1000"],
+    env: { PATH: "/usr/bin:/bin", COOKIE: cookie },
+    cwd: m.paths.workspace,
+  });
+  await waitFor(() => hostHasProcessWith(cookie));
+  h.kill();
+  h.kill();
+  assert.equal((await h.wait()).signal, "SIGKILL");
+  await waitFor(async () => !(await hostHasProcessWith(cookie)));
+  assert.equal((await sh(m, "echo alive")).stdout, "alive\n");
+});
+
+void test("readFile/writeFile never follow a symlink out of the machine", async () => {
+  const m = await machine();
+  await writeFile(path.join(baseDir, "outside"), "host secret");
+  const r = await sh(
+    m,
+    `ln -s /etc/passwd /airlock/temp/env; ln -s / /airlock/temp/root; ln -s ${baseDir} /airlock/temp/base;` +
+      "echo in > /airlock/workspace/f; ln -s /airlock/workspace/f /airlock/temp/inside; ln -s ../workspace /airlock/temp/ws",
+  );
+  assert.equal(r.exitCode, 0, r.stderr);
+  await assert.rejects(m.readFile("/airlock/temp/env"), escapes);
+  await assert.rejects(m.writeFile("/airlock/temp/env", "x"), escapes);
+  await assert.rejects(m.readFile("/airlock/temp/root/etc/passwd"), escapes);
+  await assert.rejects(m.readFile("/airlock/temp/base/outside"), escapes);
+  await assert.rejects(m.writeFile("/airlock/temp/root/tmp/x", "x"), escapes);
+  await assert.rejects(m.readFile("/airlock/temp/../../etc/passwd"), escapes);
+  // Links that stay inside the machine are followed.
+  assert.equal((await m.readFile("/airlock/temp/inside"))?.toString(), "in\n");
+  assert.equal((await m.readFile("/airlock/temp/ws/f"))?.toString(), "in\n");
+  await m.writeFile("/airlock/temp/ws/new/g", "g");
+  assert.equal((await sh(m, "cat /airlock/workspace/new/g")).stdout, "g");
+});
+
+void test("image mode: a rootfs folder becomes / and the host is not visible", async () => {
+  const rootfs = await mkdtemp(path.join(os.tmpdir(), "airlock-rootfs-"));
+  try {
+    await buildTinyRootfs(rootfs);
+    await chmod(rootfs, 0o755); // the sandbox's host uid must be able to read the image
+    const m = await machine({ image: rootfs });
+    const r = await sh(
+      m,
+      "echo hi > /airlock/workspace/x; cat /airlock/workspace/x; test -e /etc/passwd || echo no-etc",
+    );
+    assert.equal(r.stdout, "hi\nno-etc\n", r.stderr);
+  } finally {
+    await rm(rootfs, { recursive: true, force: true });
+  }
+});
+
+void test("create fails with SANDBOX_UNAVAILABLE when bwrap cannot run", async () => {
+  const bad = createSandboxProvisioner({ baseDir, bwrapPath: "/bin/false" });
+  await assert.rejects(bad.create({ name: "t", network: "none" }), (e) =>
+    isAirlockError(e, "SANDBOX_UNAVAILABLE"),
+  );
+  const missing = createSandboxProvisioner({ baseDir, bwrapPath: "/nonexistent/bwrap" });
+  await assert.rejects(missing.create({ name: "t", network: "none" }), (e) =>
+    isAirlockError(e, "SANDBOX_UNAVAILABLE"),
+  );
+});
+
+/** /bin/sh and cat with their shared libraries: enough to start a sandbox. */
+async function buildTinyRootfs(root: string): Promise<void> {
+  const files = new Set<string>();
+  for (const bin of ["/bin/sh", "/usr/bin/cat"]) {
+    files.add(bin);
+    for (const m of execFileSync("ldd", [bin])
+      .toString()
+      .matchAll(/(\/\S+)/g))
+      files.add(m[1] as string);
+  }
+  for (const f of files) {
+    await mkdir(path.join(root, path.dirname(f)), { recursive: true });
+    await cp(f, path.join(root, f), { dereference: true });
+  }
+}
