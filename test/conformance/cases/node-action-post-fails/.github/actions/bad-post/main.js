@@ -1,0 +1,2 @@
+// Main part succeeds.
+console.log("main ok");
