@@ -11,6 +11,7 @@ import {
   cachedTreeDir,
   repoLocation,
   stagingDir,
+  stripCredentials,
   type ActionsOptions,
   type RepoLocation,
 } from "./location.js";
@@ -33,8 +34,9 @@ async function exists(path: string): Promise<boolean> {
 
 function fetchFailed(loc: RepoLocation, what: string, err: unknown): AirlockError {
   const networkish = err instanceof GitFailure && err.networkish;
-  const detail = err instanceof Error ? err.message : String(err);
-  return new AirlockError(ErrorCode.ACTION_FETCH_FAILED, `cannot ${what} ${loc.url}: ${detail}`, {
+  const url = stripCredentials(loc.url);
+  const detail = (err instanceof Error ? err.message : String(err)).split(loc.url).join(url);
+  return new AirlockError(ErrorCode.ACTION_FETCH_FAILED, `cannot ${what} ${url}: ${detail}`, {
     retryable: networkish,
     cause: err,
   });
@@ -123,6 +125,15 @@ export class TreeFetcher {
         );
       }
       await runGit(work, ["checkout", "-q", "--detach", commit]);
+      // A tag or branch named like a commit id could have been picked instead: insist on the commit,
+      // since the cache entry is trusted forever under that id.
+      const head = (await runGit(work, ["rev-parse", "--verify", "HEAD"])).stdout.trim().toLowerCase();
+      if (head !== commit) {
+        throw new AirlockError(
+          ErrorCode.ACTION_NOT_FOUND,
+          `${loc.owner}/${loc.repo}: commit ${commit} not found`,
+        );
+      }
       await rm(join(work, ".git"), { recursive: true, force: true });
       await mkdir(dirname(treeDir), { recursive: true });
       try {

@@ -11,16 +11,19 @@ export interface GitRun {
 export class GitFailure extends Error {
   readonly stderr: string;
   readonly networkish: boolean;
-  constructor(args: string[], stderr: string, cause: unknown) {
-    super(
-      `git ${args.find((a) => !a.startsWith("-") && !a.includes("=")) ?? ""} failed: ${stderr.trim() || String(cause)}`,
-      {
-        cause,
-      },
-    );
+  // The execFile error is not kept as `cause`: its message holds the whole command line, URLs
+  // with credentials included, and causes end up in logs.
+  constructor(
+    args: string[],
+    stderr: string,
+    failure: { code?: unknown; signal?: unknown; killed?: boolean },
+  ) {
+    const verb = args.find((a) => !a.startsWith("-") && !a.includes("=")) ?? "";
+    const why = failure.killed ? "timed out" : `exit ${String(failure.code ?? failure.signal)}`;
+    super(`git ${verb} failed: ${stderr.trim() || why}`);
     this.name = "GitFailure";
     this.stderr = stderr;
-    this.networkish = NETWORKISH.test(stderr) || (cause as { killed?: boolean } | undefined)?.killed === true;
+    this.networkish = NETWORKISH.test(stderr) || failure.killed === true;
   }
 }
 

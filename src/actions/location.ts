@@ -46,3 +46,17 @@ export function cachedTreeDir(opts: ActionsOptions, loc: RepoLocation, commit: s
 export function stagingDir(opts: ActionsOptions): string {
   return join(opts.cacheDir, ".staging");
 }
+
+/** The repository URL without userinfo ("https://user:token@host/x" → "https://host/x"). */
+export function stripCredentials(repository: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(repository)) return repository;
+  try {
+    const u = new URL(repository);
+    if (!u.username && !u.password) return repository;
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return repository.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
+  }
+}

@@ -8,6 +8,7 @@ import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { Machine } from "../provisioners/types.js";
 import type { WorkspaceSource } from "../runner/types.js";
 import { GitFailure, runGit } from "./git.js";
+import { stripCredentials } from "./location.js";
 import { validateRef } from "./uses.js";
 
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;
@@ -15,22 +16,10 @@ const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/i;
 const SECRET_TEXT = /extraheader|credential|askpass|pushurl/i;
 const SECRET_KEYS = /(^http\..*extraheader$)|(^credential\.)|(^core\.askpass$)|(\.pushurl$)/i;
 
-/** The repository URL without userinfo ("https://user:token@host/x" → "https://host/x"). */
-export function stripCredentials(repository: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(repository)) return repository;
-  try {
-    const u = new URL(repository);
-    if (!u.username && !u.password) return repository;
-    u.username = "";
-    u.password = "";
-    return u.toString();
-  } catch {
-    return repository.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1");
-  }
-}
-
 function checkoutFailed(repository: string, err: unknown): AirlockError {
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = (err instanceof Error ? err.message : String(err))
+    .split(repository)
+    .join(stripCredentials(repository));
   return new AirlockError(
     ErrorCode.ACTION_FETCH_FAILED,
     `cannot check out ${stripCredentials(repository)}: ${detail}`,

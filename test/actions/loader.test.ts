@@ -126,6 +126,10 @@ void test("errors: unknown repo, unknown ref, missing and invalid manifests, sym
   await assert.rejects(loader.load("octo/nope@v1", m), code("ACTION_FETCH_FAILED"));
   await assert.rejects(loader.load("octo/hello@v9", m), code("ACTION_NOT_FOUND"));
   await assert.rejects(loader.load(`octo/hello@${"f".repeat(40)}`, m), code("ACTION_NOT_FOUND"));
+  // A tag named like a commit id must not be cached as that commit.
+  git(join(base, "octo", "hello"), "tag", "c".repeat(40), v1);
+  await assert.rejects(loader.load(`octo/hello@${"c".repeat(40)}`, m), code("ACTION_NOT_FOUND"));
+  git(join(base, "octo", "hello"), "tag", "-d", "c".repeat(40));
   await assert.rejects(loader.load("octo/hello/empty@main", m), code("ACTION_NOT_FOUND"));
   await assert.rejects(loader.load("octo/hello/missing@main", m), code("ACTION_NOT_FOUND"));
   await assert.rejects(loader.load("octo/hello/broken@main", m), code("ACTION_INVALID"));

@@ -114,7 +114,9 @@ void test("wrong credentials fail with ACTION_FETCH_FAILED", async () => {
       path: m.paths.workspace,
       clean: true,
     }),
-    (e) => isAirlockError(e, "ACTION_FETCH_FAILED"),
+    (e) =>
+      isAirlockError(e, "ACTION_FETCH_FAILED") &&
+      !JSON.stringify([e.message, String(e.cause)]).includes("wrong"),
   );
 });
 
@@ -139,6 +141,11 @@ void test("refuses a non-commit id and an unknown commit", async () => {
     isAirlockError(e, "ACTION_INVALID"),
   );
   await assert.rejects(source.checkout(m, { ...base, commit: "e".repeat(40) }), (e) =>
+    isAirlockError(e, "ACTION_FETCH_FAILED"),
+  );
+  // A branch named like the requested commit id must not stand in for the missing commit.
+  git(repo, "branch", "d".repeat(40), first);
+  await assert.rejects(source.checkout(m, { ...base, commit: "d".repeat(40) }), (e) =>
     isAirlockError(e, "ACTION_FETCH_FAILED"),
   );
 });
