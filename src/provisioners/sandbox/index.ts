@@ -5,7 +5,7 @@
 // unreadable. Run unprivileged, bwrap runs as Airlock's own uid (weaker: the job can read what
 // Airlock can read).
 import { randomBytes } from "node:crypto";
-import { existsSync, promises as fsp } from "node:fs";
+import { chownSync, existsSync, mkdirSync, promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
@@ -68,12 +68,15 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
       }
       const id = `sbx-${randomBytes(6).toString("hex")}`;
       const machineDir = path.join(baseDir, id);
-      await fsp.mkdir(machineDir, { mode: 0o700 });
+      // Synchronous on purpose: a dozen tiny syscalls cost ~0.1 ms in a row but ~3 ms as thread-pool
+      // round trips, and this is on the path every job start waits for.
+      mkdirSync(machineDir, { mode: 0o700 });
       try {
-        await Promise.all(SUBDIRS.map((d) => fsp.mkdir(path.join(machineDir, d), { mode: 0o755 })));
+        for (const d of SUBDIRS) mkdirSync(path.join(machineDir, d), { mode: 0o755 });
         if (hostOwner) {
-          const all = [machineDir, ...SUBDIRS.map((d) => path.join(machineDir, d))];
-          await Promise.all(all.map((p) => fsp.chown(p, hostOwner.uid, hostOwner.gid)));
+          for (const p of [machineDir, ...SUBDIRS.map((d) => path.join(machineDir, d))]) {
+            chownSync(p, hostOwner.uid, hostOwner.gid);
+          }
         }
         return await startSandbox({ id, spec, machineDir, baseDir, ...bins, hostOwner });
       } catch (e) {
