@@ -53,11 +53,19 @@ export interface StepResult extends StepRef {
   durationMs: number;
 }
 
+/** Markdown a step wrote to GITHUB_STEP_SUMMARY, already masked. */
+export interface StepSummary {
+  step: StepRef;
+  markdown: string;
+}
+
 export interface JobResult {
   conclusion: Exclude<Conclusion, "skipped">;
   outputs: Record<string, string>;
   steps: StepResult[];
   durationMs: number;
+  /** Step summaries in step order (additive; absent from older producers). */
+  summaries?: StepSummary[];
 }
 
 export type LogKind = "line" | "group-start" | "group-end" | "debug" | "command";

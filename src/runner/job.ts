@@ -1,0 +1,132 @@
+// runJob: executes one resolved job on an already-created machine and reports RunnerEvents.
+// Order: job-started → workspace checkout + event file + job env → pre steps → main steps →
+// post steps → job outputs → job-finished. The job timeout and deps.signal both cancel the job
+// (the running step is killed, only always()/cancelled() steps still run); a timeout concludes
+// the job as failure, a cancellation as cancelled — as on GitHub.
+import { evaluateToString, toExpressionString, evaluateTemplate } from "../expressions/index.js";
+import { isAirlockError } from "../errors/index.js";
+import { evalHost, exprContexts } from "./contexts.js";
+import { runPostSteps, runPreSteps } from "./stages.js";
+import { JobRun, newScope, type Scope } from "./state.js";
+import { contextNames, displayName, runSteps } from "./steps.js";
+import type { JobDescription, JobResult, RunnerDeps } from "./types.js";
+
+export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<JobResult> {
+  const started = Date.now();
+  const run = new JobRun(job, deps);
+  const scope = newScope(job.contexts.inputs);
+  run.emit({ type: "job-started", at: started });
+
+  const onAbort = (): void => run.cancel("signal");
+  deps.signal?.addEventListener("abort", onAbort, { once: true });
+  if (deps.signal?.aborted) onAbort();
+  let timer: NodeJS.Timeout | undefined;
+  if (job.timeoutMinutes > 0) {
+    timer = setTimeout(() => {
+      if (run.cancelled) return;
+      run.annotate(
+        undefined,
+        "error",
+        `The job running on runner airlock has exceeded the maximum execution time of ${job.timeoutMinutes} minutes.`,
+      );
+      run.cancel("timeout");
+    }, job.timeoutMinutes * 60_000);
+  }
+
+  let outputs: Record<string, string>;
+  try {
+    if (await setUp(run, scope)) {
+      await runPreSteps(run, scope, job.steps);
+      await runSteps(run, scope, job.steps);
+      await runPostSteps(run, scope);
+    } else {
+      skipAll(run, scope);
+    }
+    outputs = jobOutputs(run, scope);
+  } finally {
+    clearTimeout(timer);
+    deps.signal?.removeEventListener("abort", onAbort);
+  }
+
+  const conclusion =
+    run.cancelReason === "signal"
+      ? "cancelled"
+      : run.failed || run.cancelReason === "timeout"
+        ? "failure"
+        : "success";
+  const result: JobResult = {
+    conclusion,
+    outputs,
+    steps: run.results,
+    durationMs: Date.now() - started,
+    summaries: run.summaries,
+  };
+  run.emit({ type: "job-finished", result });
+  return result;
+}
+
+/** Event file, workspace, job env. Returns false (after reporting why) when the job cannot start. */
+async function setUp(run: JobRun, scope: Scope): Promise<boolean> {
+  const { job, machine } = run;
+  try {
+    await machine.writeFile(run.eventPath, JSON.stringify(job.contexts.github.event ?? {}, null, 2));
+    await machine.writeFile(`${run.fileCommandDir}/.keep`, "");
+    await run.deps.source.checkout(machine, {
+      repository: job.source.repository,
+      commit: job.source.commit,
+      ref: job.source.ref,
+      path: machine.paths.workspace,
+      clean: true,
+    });
+    for (const level of job.env) {
+      const ctx = exprContexts(run, scope, { ...run.env });
+      const host = evalHost(run, scope);
+      const evaluated: Record<string, string> = {};
+      for (const [k, v] of Object.entries(level)) evaluated[k] = evaluateToString(v, ctx, host);
+      Object.assign(run.env, evaluated);
+    }
+    return true;
+  } catch (err) {
+    run.annotate(undefined, "error", `Set up job failed: ${isAirlockError(err) ? err.message : String(err)}`);
+    run.failed = true;
+    return false;
+  }
+}
+
+function skipAll(run: JobRun, scope: Scope): void {
+  const names = contextNames(scope, run.job.steps);
+  const ctx = exprContexts(run, scope, run.env);
+  for (const [i, step] of run.job.steps.entries()) {
+    const ref = run.newRef(names[i] ?? `__${i}`, displayName(step, ctx, {}), "main");
+    const result = { ...ref, outcome: "skipped", conclusion: "skipped", outputs: {}, durationMs: 0 } as const;
+    run.emit({ type: "step-started", step: ref, at: Date.now() });
+    run.results.push(result);
+    run.emit({ type: "step-finished", step: ref, result });
+  }
+}
+
+/** Job outputs with the final contexts; values that would reveal a secret are dropped (GitHub). */
+function jobOutputs(run: JobRun, scope: Scope): Record<string, string> {
+  const out: Record<string, string> = {};
+  const ctx = exprContexts(run, scope, { ...run.env });
+  const host = evalHost(run, scope);
+  for (const [name, tpl] of Object.entries(run.job.outputs)) {
+    let value: string;
+    try {
+      value = toExpressionString(evaluateTemplate(tpl, ctx, host));
+    } catch (err) {
+      run.annotate(
+        undefined,
+        "error",
+        `Job output '${name}' could not be evaluated: ${(err as Error).message}`,
+      );
+      continue;
+    }
+    if (run.masker.contains(value)) {
+      run.annotate(undefined, "warning", `Skip output '${name}' since it may contain secret.`);
+      continue;
+    }
+    out[name] = value;
+  }
+  return out;
+}

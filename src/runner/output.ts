@@ -1,0 +1,125 @@
+// Turns a step's output lines into events, applying workflow commands the way actions/runner does
+// (stdout and stderr alike). Every emitted text goes through the masker (JobRun.log/annotate).
+import path from "node:path/posix";
+import { KNOWN_COMMANDS, parseCommand, type WorkflowCommand } from "./commands.js";
+import type { JobRun } from "./state.js";
+import type { StepRef } from "./types.js";
+
+/** What commands act on: the running step's outputs, state and failure flag. */
+export interface CommandTarget {
+  run: JobRun;
+  ref: StepRef;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  /** Set when a command could not be processed: the step fails, like CommandResult=Failed. */
+  failed: boolean;
+}
+
+export class OutputProcessor {
+  /** Set while `::stop-commands::` is in effect (lower-cased resume token). */
+  private stopToken: string | undefined;
+
+  constructor(private readonly t: CommandTarget) {}
+
+  line(stream: "stdout" | "stderr", text: string): void {
+    const cmd = parseCommand(text, (n) => KNOWN_COMMANDS.has(n) || n === this.stopToken);
+    if (!cmd) return this.plain(stream, text);
+    if (this.stopToken !== undefined) {
+      if (cmd.name === this.stopToken) {
+        this.stopToken = undefined;
+        return this.t.run.log(this.t.ref, stream, "command", text);
+      }
+      return this.plain(stream, text);
+    }
+    this.apply(stream, text, cmd);
+  }
+
+  private plain(stream: "stdout" | "stderr", text: string): void {
+    this.t.run.log(this.t.ref, stream, "line", text);
+  }
+
+  private fail(text: string, message: string): void {
+    this.t.run.annotate(this.t.ref, "error", `Unable to process command '${text.trim()}' successfully.`);
+    this.t.run.annotate(this.t.ref, "error", message);
+    this.t.failed = true;
+  }
+
+  private apply(stream: "stdout" | "stderr", text: string, cmd: WorkflowCommand): void {
+    const { run, ref } = this.t;
+    switch (cmd.name) {
+      case "add-mask":
+        if (cmd.data.trim() === "") {
+          run.annotate(ref, "warning", "Can't add secret mask for empty string in ##[add-mask] command.");
+        } else run.masker.addMask(cmd.data);
+        return;
+      case "stop-commands":
+        if (cmd.data === "") return this.fail(text, "stop-commands requires a resume token");
+        run.log(ref, stream, "command", text);
+        this.stopToken = cmd.data.toLowerCase();
+        return;
+      case "group":
+        return run.log(ref, stream, "group-start", cmd.data);
+      case "endgroup":
+        return run.log(ref, stream, "group-end", "");
+      case "debug":
+        if (run.debug) run.log(ref, stream, "debug", cmd.data);
+        return;
+      case "error":
+      case "warning":
+      case "notice":
+        return this.issue(cmd.name, cmd);
+      case "set-output":
+      case "save-state": {
+        const name = cmd.properties.name;
+        if (!name) return this.fail(text, `Required field 'name' is missing in ##[${cmd.name}] command.`);
+        const file = cmd.name === "set-output" ? "GITHUB_OUTPUT" : "GITHUB_STATE";
+        run.annotate(
+          ref,
+          "warning",
+          `The \`${cmd.name}\` command is deprecated and will be disabled soon. Please upgrade to using Environment Files (${file}).`,
+        );
+        if (cmd.name === "set-output") this.t.outputs[name] = cmd.data;
+        else this.t.state[name] = cmd.data;
+        return;
+      }
+      case "set-env":
+      case "add-path":
+        // Disabled on GitHub since 2020 (CVE-2020-15228); we do not offer the unsecure opt-in.
+        return this.fail(
+          text,
+          `The \`${cmd.name}\` command is disabled. Please upgrade to using Environment Files (GITHUB_ENV / GITHUB_PATH).`,
+        );
+      case "echo":
+        if (!/^(on|off)$/i.test(cmd.data.trim())) {
+          return this.fail(text, `Invalid echo command value. Possible values can be: 'on', 'off'.`);
+        }
+        return;
+      default:
+        // add-matcher / remove-matcher: problem matchers are not implemented; the command is consumed.
+        return;
+    }
+  }
+
+  private issue(level: "error" | "warning" | "notice", cmd: WorkflowCommand): void {
+    const p = cmd.properties;
+    const num = (s: string | undefined): number | undefined => {
+      if (s === undefined || !/^\d+$/.test(s.trim())) return undefined;
+      return Number(s.trim());
+    };
+    let file = p.file;
+    if (file) {
+      // Like actions/runner: paths inside the workspace become repository-relative.
+      const ws = this.t.run.machine.paths.workspace;
+      const abs = path.isAbsolute(file) ? path.normalize(file) : undefined;
+      if (abs !== undefined && abs.startsWith(`${ws}/`)) file = abs.slice(ws.length + 1);
+    }
+    const line = num(p.line) ?? num(p.endline);
+    const col = line === undefined ? undefined : (num(p.col) ?? num(p.endcolumn));
+    this.t.run.annotate(this.t.ref, level, cmd.data, {
+      ...(file ? { file } : {}),
+      ...(line !== undefined ? { line } : {}),
+      ...(col !== undefined ? { col } : {}),
+      ...(p.title ? { title: p.title } : {}),
+    });
+  }
+}

@@ -1,0 +1,134 @@
+// Pre and post steps of node actions. At job start every top-level `uses:` is loaded (as GitHub's
+// "Set up job" does) and `pre` entry points run in step order when `pre-if` holds (default
+// always()). At job end `post` entry points run in reverse order of their main steps, for actions
+// whose main step ran, when `post-if` holds (default always()). State flows pre → main → post.
+import {
+  evaluateCondition,
+  evaluateToString,
+  toExpressionString,
+  evaluateTemplate,
+} from "../expressions/index.js";
+import type { StepTemplate } from "../workflow/model.js";
+import { actionInfo, isCheckout, loadAction, runNode } from "./actions.js";
+import { baseEnv, evalHost, exprContexts, type StepIdentity } from "./contexts.js";
+import type { Execution } from "./execute.js";
+import { actionInputs } from "./inputs.js";
+import type { JobRun, Scope } from "./state.js";
+import { contextNames, displayName, stepSignal } from "./steps.js";
+import type { Conclusion, LoadedAction, StepRef } from "./types.js";
+
+interface Stage {
+  ref: StepRef;
+  id: StepIdentity;
+  action: LoadedAction;
+  entry: string;
+  condition: string;
+  env: Record<string, string>;
+  inputs: () => Record<string, string>;
+  state: Record<string, string>;
+}
+
+async function runStage(run: JobRun, scope: Scope, s: Stage): Promise<void> {
+  const started = Date.now();
+  run.emit({ type: "step-started", step: s.ref, at: started });
+  const ctx = exprContexts(run, scope, s.env, s.id);
+  const host = evalHost(run, scope);
+  let outcome: Conclusion = "skipped";
+  let ok = false;
+  try {
+    ok = evaluateCondition(s.condition, ctx, host);
+  } catch (err) {
+    run.annotate(s.ref, "error", `The step's condition could not be evaluated: ${(err as Error).message}`);
+    outcome = "failure";
+  }
+  if (ok) {
+    const sig = stepSignal(run, undefined, undefined);
+    const x: Execution = {
+      run,
+      ref: s.ref,
+      outputs: {},
+      state: s.state,
+      failed: false,
+      signal: sig.signal,
+      env: s.env,
+      ownEnv: {},
+      id: s.id,
+    };
+    try {
+      const r = await runNode(x, s.action, s.entry, s.inputs());
+      outcome = sig.reason() === "cancel" && !r.ok ? "cancelled" : r.ok ? "success" : "failure";
+    } catch (err) {
+      run.annotate(s.ref, "error", (err as Error).message);
+      outcome = "failure";
+    } finally {
+      sig.dispose();
+    }
+  }
+  if (outcome === "failure") run.failed = true;
+  const result = { ...s.ref, outcome, conclusion: outcome, outputs: {}, durationMs: Date.now() - started };
+  run.results.push(result);
+  run.emit({ type: "step-finished", step: s.ref, result });
+}
+
+/** Loads every top-level action and runs the `pre` entry points. */
+export async function runPreSteps(run: JobRun, scope: Scope, steps: StepTemplate[]): Promise<void> {
+  const names = contextNames({ ...scope, names: new Map() }, steps);
+  for (const [i, step] of steps.entries()) {
+    if (step.uses === undefined || isCheckout(step.uses)) continue;
+    const action = await loadAction(run, step.uses);
+    const state: Record<string, string> = {};
+    run.preloaded.set(step, { action, state });
+    if (action instanceof Error) continue;
+    const runs = action.manifest.runs;
+    if (runs.using === "composite" || runs.using === "docker" || !runs.pre) continue;
+    const contextName = names[i] ?? `__${i}`;
+    const id: StepIdentity = { contextName, action: actionInfo(action) };
+    const env0 = baseEnv(run, scope);
+    const ctx0 = exprContexts(run, scope, env0, id);
+    const host = evalHost(run, scope);
+    const env = { ...env0 };
+    const name = `Pre ${displayName(step, ctx0, host)}`;
+    const ref = run.newRef(contextName, name, "pre");
+    let inputs: () => Record<string, string>;
+    try {
+      for (const [k, v] of Object.entries(step.env ?? {})) env[k] = evaluateToString(v, ctx0, host);
+      const ctx = exprContexts(run, scope, env, id);
+      const w: Record<string, string> = {};
+      for (const [k, v] of Object.entries(step.with ?? {}))
+        w[k] = toExpressionString(evaluateTemplate(v, ctx, host));
+      inputs = () => actionInputs(run, ref, step.uses ?? "", action.manifest, w, ctx, host);
+    } catch (err) {
+      const message = (err as Error).message;
+      inputs = () => {
+        throw new Error(message);
+      };
+    }
+    await runStage(run, scope, {
+      ref,
+      id,
+      action,
+      entry: runs.pre,
+      condition: runs.preIf ?? "always()",
+      env,
+      inputs,
+      state,
+    });
+  }
+}
+
+/** Runs the pending `post` entry points, last main step first. */
+export async function runPostSteps(run: JobRun, scope: Scope): Promise<void> {
+  for (const post of [...run.posts].reverse()) {
+    const id: StepIdentity = { contextName: post.contextName, action: actionInfo(post.action) };
+    await runStage(run, scope, {
+      ref: run.newRef(post.contextName, `Post ${post.name}`, "post"),
+      id,
+      action: post.action,
+      entry: post.entry,
+      condition: post.postIf,
+      env: post.env,
+      inputs: () => post.inputs,
+      state: post.state,
+    });
+  }
+}

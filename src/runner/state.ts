@@ -1,0 +1,192 @@
+// The mutable state of one job run (shared by every step) and of one step scope (the job's own
+// steps, or the private steps of a composite action), plus masked event emission.
+import path from "node:path/posix";
+import type { Machine } from "../provisioners/types.js";
+import type { StepTemplate } from "../workflow/model.js";
+import { Masker } from "./mask.js";
+import type {
+  Conclusion,
+  JobDescription,
+  LoadedAction,
+  LogKind,
+  RunnerDeps,
+  StepRef,
+  StepResult,
+  StepSummary,
+} from "./types.js";
+
+export interface StepContextEntry {
+  outputs: Record<string, string>;
+  outcome: Conclusion;
+  conclusion: Conclusion;
+}
+
+/** A post step to run at job end (node actions whose main step ran). */
+export interface PendingPost {
+  action: LoadedAction;
+  entry: string;
+  postIf: string;
+  name: string;
+  contextName: string;
+  env: Record<string, string>;
+  inputs: Record<string, string>;
+  state: Record<string, string>;
+}
+
+/** An action loaded at job start (to find pre steps); its state flows pre → main → post. */
+export interface Preloaded {
+  action: LoadedAction | Error;
+  state: Record<string, string>;
+}
+
+export interface ActionInfo {
+  path: string;
+  repository: string;
+  ref: string;
+}
+
+/** Where step IDs and the `steps` context live: the job, or one run of a composite action. */
+export interface Scope {
+  steps: Record<string, StepContextEntry>;
+  /** `inputs` context: workflow inputs at job level, the action's inputs inside a composite. */
+  inputs: Record<string, unknown>;
+  /** Evaluated `env:` of the enclosing composite steps, outermost first. */
+  envOverlays: Array<Record<string, string>>;
+  /** The composite action whose steps these are. */
+  action?: ActionInfo;
+  /** A step of this scope concluded with failure (drives failure()/success() inside it). */
+  failed: boolean;
+  depth: number;
+  /** Generated context names already handed out (`__run`, `__run_2`, ...). */
+  names: Map<string, number>;
+}
+
+/** After a cancellation, steps that still run (`always()`, post steps) get at most this long each. */
+export const CANCEL_GRACE_MS = 5 * 60_000;
+/** GitHub's limit on nested composite actions. */
+export const MAX_ACTION_DEPTH = 10;
+
+export class JobRun {
+  readonly machine: Machine;
+  readonly masker = new Masker();
+  /** Workflow and job env, evaluated; GITHUB_ENV writes land here too. */
+  readonly env: Record<string, string> = {};
+  /** GITHUB_PATH entries in the order added (the most recent goes first in PATH). */
+  prependPath: string[] = [];
+  failed = false;
+  cancelReason: "signal" | "timeout" | undefined;
+  readonly abort = new AbortController();
+  readonly results: StepResult[] = [];
+  readonly summaries: StepSummary[] = [];
+  readonly posts: PendingPost[] = [];
+  readonly preloaded = new Map<StepTemplate, Preloaded>();
+  readonly debug: boolean;
+  readonly eventPath: string;
+  readonly fileCommandDir: string;
+  /** Program name → absolute path (or null when absent) inside the machine, per PATH value. */
+  readonly programs = new Map<string, string | null>();
+  private seq = 0;
+
+  constructor(
+    readonly job: JobDescription,
+    readonly deps: RunnerDeps,
+  ) {
+    this.machine = deps.machine;
+    const flag = (v: unknown): boolean => String(v).toLowerCase() === "true";
+    this.debug =
+      flag(job.contexts.secrets.ACTIONS_STEP_DEBUG) ||
+      flag(job.contexts.vars.ACTIONS_STEP_DEBUG) ||
+      flag(job.contexts.secrets.ACTIONS_RUNNER_DEBUG) ||
+      flag(job.contexts.vars.ACTIONS_RUNNER_DEBUG);
+    const temp = this.machine.paths.temp;
+    this.eventPath = path.join(temp, "_github_workflow", "event.json");
+    this.fileCommandDir = path.join(temp, "_runner_file_commands");
+    for (const value of Object.values(job.contexts.secrets)) {
+      if (typeof value === "string") this.masker.addSecret(value);
+    }
+  }
+
+  get cancelled(): boolean {
+    return this.cancelReason !== undefined;
+  }
+
+  cancel(reason: "signal" | "timeout"): void {
+    if (this.cancelReason) return;
+    this.cancelReason = reason;
+    this.abort.abort();
+  }
+
+  /** A fresh unique token for file names. */
+  token(): string {
+    this.seq += 1;
+    return `${this.seq}_${Math.random().toString(36).slice(2, 10)}`;
+  }
+
+  newRef(id: string, name: string, stage: StepRef["stage"]): StepRef {
+    return { index: this.results.length, id, name: this.masker.mask(name), stage };
+  }
+
+  emit(event: Parameters<RunnerDeps["onEvent"]>[0]): void {
+    try {
+      this.deps.onEvent(event);
+    } catch {
+      // A failing listener must not break the job.
+    }
+  }
+
+  log(step: StepRef | undefined, stream: "stdout" | "stderr" | "system", kind: LogKind, text: string): void {
+    this.emit({ type: "log", ...(step ? { step } : {}), stream, kind, text: this.masker.mask(text) });
+  }
+
+  annotate(
+    step: StepRef | undefined,
+    level: "error" | "warning" | "notice",
+    message: string,
+    props: { file?: string; line?: number; col?: number; title?: string } = {},
+  ): void {
+    const m = (s: string | undefined): string | undefined =>
+      s === undefined ? undefined : this.masker.mask(s);
+    const file = m(props.file);
+    const title = m(props.title);
+    this.emit({
+      type: "annotation",
+      ...(step ? { step } : {}),
+      level,
+      message: this.masker.mask(message),
+      ...(file !== undefined ? { file } : {}),
+      ...(props.line !== undefined ? { line: props.line } : {}),
+      ...(props.col !== undefined ? { col: props.col } : {}),
+      ...(title !== undefined ? { title } : {}),
+    });
+  }
+}
+
+export function newScope(inputs: Record<string, unknown>, parent?: Scope, action?: ActionInfo): Scope {
+  return {
+    steps: {},
+    inputs,
+    envOverlays: parent ? [...parent.envOverlays] : [],
+    ...(action ? { action } : {}),
+    failed: false,
+    depth: parent ? parent.depth + 1 : 0,
+    names: new Map(),
+  };
+}
+
+/** GitHub-style context name for a step without `id`: `__run`, `__actions_checkout`, `__self`, + `_N`. */
+export function generatedName(scope: Scope, uses: string | undefined, taken: ReadonlySet<string>): string {
+  let base = "__run";
+  if (uses !== undefined) {
+    if (uses.startsWith("./") || uses.startsWith(".\\")) base = "__self";
+    else if (uses.startsWith("docker://")) base = "__docker";
+    else base = `__${(uses.split("@")[0] ?? uses).replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  }
+  let n = scope.names.get(base) ?? 0;
+  let name: string;
+  do {
+    n += 1;
+    name = n === 1 ? base : `${base}_${n}`;
+  } while (taken.has(name));
+  scope.names.set(base, n);
+  return name;
+}
