@@ -61,6 +61,14 @@ void test("actions folder is read-only inside; copyIn fills it", async () => {
     "cat /airlock/actions/owner/repo/sub/action.yml; touch /airlock/actions/x 2>/dev/null || echo ro",
   );
   assert.equal(r.stdout, "name: x\nro\n");
+  // copyIn onto the workspace itself replaces its contents, owned by the job's user.
+  const ws = await mkdtemp(path.join(os.tmpdir(), "airlock-ws-"));
+  await writeFile(path.join(ws, "README"), "v1");
+  await sh(m, "echo old > /airlock/workspace/stale");
+  await m.copyIn(ws, "/airlock/workspace");
+  await rm(ws, { recursive: true });
+  const w = await sh(m, "ls; echo v2 >> README && cat README");
+  assert.equal(w.stdout, "README\nv1v2\n", w.stderr);
 });
 
 void test("workspaces are private per machine", async () => {
@@ -181,6 +189,20 @@ void test("create fails with SANDBOX_UNAVAILABLE when bwrap cannot run", async (
   await assert.rejects(missing.create({ name: "t", network: "none" }), (e) =>
     isAirlockError(e, "SANDBOX_UNAVAILABLE"),
   );
+});
+
+void test("a machine whose init was killed refuses exec with MACHINE_FAILED", async () => {
+  const m = await machine();
+  await sh(m, "kill -9 2"); // pid 2 is the sandbox's init command
+  await waitFor(async () => {
+    try {
+      m.exec({ argv: ["/bin/true"], env: {}, cwd: m.paths.workspace });
+      return false;
+    } catch (e) {
+      return isAirlockError(e, "MACHINE_FAILED");
+    }
+  });
+  await m.destroy();
 });
 
 /** /bin/sh and cat with their shared libraries: enough to start a sandbox. */

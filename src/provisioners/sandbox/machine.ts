@@ -157,6 +157,11 @@ class SandboxMachine implements Machine {
   exec(req: ExecRequest): ExecHandle {
     if (req.argv.length === 0) throw new AirlockError(ErrorCode.MACHINE_FAILED, "exec: empty argv");
     if (this.destroyed) throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id} is destroyed`);
+    // Once the outer bwrap is gone, the init pid may be reaped and reused by an unrelated process
+    // (another machine's init even): never nsenter a pid we no longer hold.
+    if (this.init.exitCode !== null || this.init.signalCode !== null) {
+      throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id}: the sandbox has exited`);
+    }
     const cmd = req.cwd === this.paths.workspace ? req.argv : [...CD_SHIM, req.cwd, ...req.argv];
     const child = spawn(this.s.nsenter, [...this.nsArgs, ...cmd], {
       env: req.env,
