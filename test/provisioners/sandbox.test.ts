@@ -194,14 +194,15 @@ void test("create fails with SANDBOX_UNAVAILABLE when bwrap cannot run", async (
 void test("a machine whose init was killed refuses exec with MACHINE_FAILED", async () => {
   const m = await machine();
   await sh(m, "kill -9 2"); // pid 2 is the sandbox's init command
-  await waitFor(async () => {
+  const refused = () => {
     try {
-      m.exec({ argv: ["/bin/true"], env: {}, cwd: m.paths.workspace });
+      void m.exec({ argv: ["/bin/true"], env: {}, cwd: m.paths.workspace }).wait();
       return false;
     } catch (e) {
       return isAirlockError(e, "MACHINE_FAILED");
     }
-  });
+  };
+  await waitFor(() => Promise.resolve(refused()));
   await m.destroy();
 });
 
