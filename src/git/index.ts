@@ -19,7 +19,8 @@ export function git(cwd: string, args: string[], opts: { maxBuffer?: number } = 
         env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
       },
       (err, stdout, stderr) => {
-        if (err) reject(new Error(`git ${args[0] ?? ""} failed: ${stderr.trim() || err.message}`, { cause: err }));
+        if (err)
+          reject(new Error(`git ${args[0] ?? ""} failed: ${stderr.trim() || err.message}`, { cause: err }));
         else resolve({ stdout, stderr });
       },
     );
@@ -46,7 +47,9 @@ export async function readRepo(dir: string): Promise<RepoInfo> {
   try {
     root = (await git(dir, ["rev-parse", "--show-toplevel"])).stdout.trim();
   } catch (cause) {
-    throw new AirlockError(ErrorCode.NOT_A_GIT_REPOSITORY, `${dir} is not inside a git repository`, { cause });
+    throw new AirlockError(ErrorCode.NOT_A_GIT_REPOSITORY, `${dir} is not inside a git repository`, {
+      cause,
+    });
   }
   let commit: string;
   try {
@@ -84,7 +87,11 @@ export async function readRepo(dir: string): Promise<RepoInfo> {
 }
 
 /** Files changed by HEAD relative to its parent (all files for a root commit). */
-export async function changedFiles(root: string, commit: string, parent: string | undefined): Promise<string[]> {
+export async function changedFiles(
+  root: string,
+  commit: string,
+  parent: string | undefined,
+): Promise<string[]> {
   const args = parent
     ? ["diff", "--name-only", "-z", parent, commit]
     : ["ls-tree", "-r", "--name-only", "-z", commit];
