@@ -1,7 +1,7 @@
 // `airlock run`: runs a repository's workflows locally, like `act`, each job in a fresh
 // single-use sandbox. Validates everything first: a bad workflow or option runs nothing.
 import { readFile } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import { randomInt } from "node:crypto";
 import { AirlockError, ErrorCode, formatProblem } from "../errors/index.js";
 import { loadOptions } from "../config/index.js";
@@ -150,7 +150,7 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
       secrets,
       platforms,
       ...(o.job ? { onlyJobs: [o.job] } : {}),
-      provisioner: createSandboxProvisioner({ baseDir: join(options.machinesDir) }),
+      provisioner: createSandboxProvisioner({ baseDir: options.machinesDir }),
       actions: createActionLoader(actionOpts),
       source: createGitWorkspaceSource(),
       loadCalledWorkflow,

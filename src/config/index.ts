@@ -1,6 +1,6 @@
 // Options compiled once: reads process.env, validates it, and returns a typed options object
 // that is passed down explicitly. A bad setting stops start-up with one line naming it.
-import { homedir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { AirlockError, ErrorCode } from "../errors/index.js";
@@ -10,6 +10,7 @@ export interface AirlockOptions {
   home: string;
   actionsUrl: string;
   actionsCacheDir: string;
+  /** Private folders of machines (each 0700); must be reachable by the sandbox's unprivileged user. */
   machinesDir: string;
   maxParallelJobs: number;
 }
@@ -20,6 +21,7 @@ const schema = z.object({
     .string()
     .regex(/^(https?|file|git|ssh):\/\//, "must be an http(s)://, file://, git:// or ssh:// URL base")
     .optional(),
+  AIRLOCK_MACHINES_DIR: z.string().min(1).optional(),
   AIRLOCK_MAX_PARALLEL_JOBS: z.coerce.number().int().min(1).max(256).optional(),
 });
 
@@ -34,7 +36,8 @@ export function loadOptions(env: NodeJS.ProcessEnv = process.env): AirlockOption
     home,
     actionsUrl: (parsed.data.AIRLOCK_ACTIONS_URL ?? "https://github.com").replace(/\/+$/, ""),
     actionsCacheDir: join(home, "cache", "actions"),
-    machinesDir: join(home, "machines"),
+    // Not under HOME: the sandbox's unprivileged user must be able to reach it (/root is 0700).
+    machinesDir: parsed.data.AIRLOCK_MACHINES_DIR ?? join(tmpdir(), "airlock-machines"),
     maxParallelJobs: parsed.data.AIRLOCK_MAX_PARALLEL_JOBS ?? 4,
   };
 }
