@@ -36,7 +36,14 @@ function readLine(text: string, pos: { i: number }): Line | undefined {
 
 /** Parses a GITHUB_ENV / GITHUB_OUTPUT / GITHUB_STATE file. Later duplicates win when applied. */
 export function parseKeyValueFile(text: string, fileName: string): KeyValue[] {
-  const out: KeyValue[] = [];
+  return [...iterateKeyValueFile(text, fileName)];
+}
+
+/**
+ * Lazily, like actions/runner: pairs before a malformed entry are still applied by a caller that
+ * consumes them one by one, then the error is thrown.
+ */
+export function* iterateKeyValueFile(text: string, fileName: string): Generator<KeyValue> {
   const pos = { i: 0 };
   for (let line = readLine(text, pos); line !== undefined; line = readLine(text, pos)) {
     const l = line.text;
@@ -47,7 +54,7 @@ export function parseKeyValueFile(text: string, fileName: string): KeyValue[] {
       const name = l.slice(0, eq);
       if (name === "")
         throw new EnvFileError(`Invalid format '${l}' in ${fileName}: the name must not be empty`);
-      out.push({ name, value: l.slice(eq + 1) });
+      yield { name, value: l.slice(eq + 1) };
     } else if (heredoc >= 0) {
       const name = l.slice(0, heredoc);
       const delimiter = l.slice(heredoc + 2);
@@ -70,12 +77,11 @@ export function parseKeyValueFile(text: string, fileName: string): KeyValue[] {
         end = pos.i - next.nl;
         next = readLine(text, pos);
       }
-      out.push({ name, value: end > start ? text.slice(start, end) : "" });
+      yield { name, value: end > start ? text.slice(start, end) : "" };
     } else {
       throw new EnvFileError(`Invalid format '${l}' in ${fileName}`);
     }
   }
-  return out;
 }
 
 /** Parses a GITHUB_PATH file: one directory per line (any line ending), empty lines ignored. */

@@ -4,7 +4,7 @@
 import path from "node:path/posix";
 import { isAirlockError } from "../errors/index.js";
 import { processEnv, type EnvFilePaths, type StepIdentity } from "./contexts.js";
-import { parseKeyValueFile, parsePathFile, type KeyValue } from "./envfiles.js";
+import { iterateKeyValueFile, parsePathFile, type KeyValue } from "./envfiles.js";
 import { OutputProcessor, type CommandTarget } from "./output.js";
 import { runProcess } from "./process.js";
 import { SANE_PATH } from "./contexts.js";
@@ -113,7 +113,7 @@ async function applyFiles(x: Execution, files: EnvFilePaths): Promise<void> {
   const { run } = x;
   const kv = async (file: string, label: string, apply: (p: KeyValue) => void): Promise<void> => {
     try {
-      for (const p of parseKeyValueFile(await readText(run, file), label)) apply(p);
+      for (const p of iterateKeyValueFile(await readText(run, file), label)) apply(p);
     } catch (err) {
       run.annotate(x.ref, "error", `Unable to process file command '${label}' successfully.`);
       run.annotate(x.ref, "error", isAirlockError(err) ? err.message : String(err));

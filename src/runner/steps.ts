@@ -137,7 +137,11 @@ async function runOneStep(
     if (scope.depth === 0) run.failed = true;
   }
   if (!parent) {
-    const full = { ...ref, ...result, durationMs: Date.now() - started };
+    // Reported outputs are masked (they leave the runner); the steps context keeps the raw values.
+    const outputs = Object.fromEntries(
+      Object.entries(result.outputs).map(([k, v]) => [k, run.masker.mask(v)]),
+    );
+    const full = { ...ref, ...result, outputs, durationMs: Date.now() - started };
     run.results.push(full);
     run.emit({ type: "step-finished", step: ref, result: full });
   }

@@ -113,7 +113,7 @@ export function jobFromWorkflow(file: string, content: string, opts: JobOptions 
         : {}),
     },
     steps: job.steps,
-    outputs: (job.outputs ?? {}) as Record<string, unknown>,
+    outputs: job.outputs ?? {},
     timeoutMinutes: job.timeoutMinutes === undefined ? 360 : Number(job.timeoutMinutes),
     source: {
       repository: "/nonexistent/repo",
@@ -176,7 +176,7 @@ export interface ExpectedStep {
   outputs?: Record<string, string>;
   /** Exact stdout/stderr lines that must appear in this step's log. */
   logs?: string[];
-  /** Substrings that must not appear anywhere in this step's log. */
+  /** Substrings that must not appear in this step's stdout/stderr lines. */
   notInLogs?: string[];
   /** Annotations of the step: level plus, for user-written ones, message/file/line/col/title. */
   annotations?: Array<{
