@@ -15,6 +15,8 @@ export interface JobOutcome {
   outputs: Record<string, string>;
   /** This job or one of its ancestors failed (GitHub's job-level failure()). */
   failedLineage: boolean;
+  /** This job and all its ancestors succeeded (GitHub's job-level success(), actions/runner#2205). */
+  cleanLineage: boolean;
 }
 
 export interface GraphScope {
@@ -44,7 +46,7 @@ export async function runGraph(state: RunState, scope: GraphScope): Promise<Map<
       const job = byId.get(id);
       p = job
         ? runJobNode(state, scope, job, outcomeOf)
-        : Promise.resolve({ result: "skipped", outputs: {}, failedLineage: false });
+        : Promise.resolve({ result: "skipped", outputs: {}, failedLineage: false, cleanLineage: false });
       promises.set(id, p);
     }
     return p;
@@ -78,7 +80,7 @@ async function runJobNode(
     needOutcomes.map(([n, o]) => [n, { result: o.result, outputs: o.outputs }]),
   );
   const failedLineage = needOutcomes.some(([, o]) => o.failedLineage);
-  const allNeedsSucceeded = needOutcomes.every(([, o]) => o.result === "success");
+  const allNeedsSucceeded = needOutcomes.every(([, o]) => o.cleanLineage);
   const cancelled = state.opts.signal.aborted;
   const ctx = {
     github: { ...scope.github, job: job.id },
@@ -109,7 +111,7 @@ async function runJobNode(
       matrix: null,
     };
     state.opts.reporter.jobFinished(inst, report);
-    return { result, outputs: {}, failedLineage: failedLineage || result === "failure" };
+    return { result, outputs: {}, failedLineage: failedLineage || result === "failure", cleanLineage: false };
   };
 
   let run: boolean;
@@ -192,7 +194,12 @@ async function runJobNode(
       : "success";
   const outputs: Record<string, string> = {};
   for (const o of outcomes) Object.assign(outputs, o.outputs);
-  return { result, outputs, failedLineage: failedLineage || result === "failure" };
+  return {
+    result,
+    outputs,
+    failedLineage: failedLineage || result === "failure",
+    cleanLineage: result === "success" && allNeedsSucceeded,
+  };
 }
 
 function nameWithoutMatrix(job: JobTemplate, ctx: Record<string, unknown>): string {

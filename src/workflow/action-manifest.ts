@@ -46,7 +46,11 @@ export function parseActionManifest(
   file: string,
   content: string,
 ): { manifest?: ActionManifest; problems: Problem[] } {
-  const parserProblems = actionSchemaProblems(file, content);
+  // The runner itself does not insist on `name` and `description` (the metadata docs call them
+  // required, but actions without them run on GitHub): accept them missing.
+  const parserProblems = actionSchemaProblems(file, content).filter(
+    (p) => !/^Required property is missing: (name|description)$/.test(p.message),
+  );
   const src = readYaml(file, content);
   if (src.doc.errors.length > 0) return { problems: parserProblems };
   const findings: Finding[] = [];
