@@ -1,0 +1,153 @@
+// runJob behaviours that need code around them: cancellation through an AbortSignal, set-up
+// failures, what the built-in checkout asks the WorkspaceSource for, the sh fallback, events.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, test } from "node:test";
+import { createFakeProvisioner } from "../../src/provisioners/index.js";
+import { runJob, type RunnerEvent } from "../../src/runner/index.js";
+import { COMMIT, FIXTURES, destroyMachines, jobFromWorkflow, run, runFixture, stepLogs } from "./helpers.js";
+
+after(destroyMachines);
+
+const workflow = (steps: string, extra = ""): string =>
+  `name: t\non: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n${extra}    steps:\n${steps}`;
+
+void test("cancellation via AbortSignal kills the running step; only always()/cancelled() steps run", async () => {
+  const job = jobFromWorkflow(
+    "cancel.yml",
+    workflow(`      - id: slow
+        run: |
+          echo started
+          sleep 30
+      - id: normal
+        run: echo never
+      - id: always
+        if: always()
+        run: echo "always ran, status=\${{ job.status }}"
+      - id: on-cancel
+        if: cancelled()
+        run: echo cancelled-ran
+`),
+  );
+  const ctrl = new AbortController();
+  const machine = await createFakeProvisioner().create({ name: "cancel", network: "none" });
+  const events: RunnerEvent[] = [];
+  try {
+    const result = await runJob(job, {
+      machine,
+      actions: { load: () => Promise.reject(new Error("no actions")) },
+      source: { checkout: async () => {} },
+      signal: ctrl.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === "log" && e.text === "started") ctrl.abort();
+      },
+    });
+    assert.equal(result.conclusion, "cancelled");
+    assert.deepEqual(
+      result.steps.map((s) => [s.id, s.outcome, s.conclusion]),
+      [
+        ["slow", "cancelled", "cancelled"],
+        ["normal", "skipped", "skipped"],
+        ["always", "success", "success"],
+        ["on-cancel", "success", "success"],
+      ],
+    );
+    assert.ok(stepLogs(events, 2).some((l) => l.text === "always ran, status=cancelled"));
+  } finally {
+    await machine.destroy();
+  }
+});
+
+void test("an already-aborted signal runs nothing but always() steps", async () => {
+  const job = jobFromWorkflow(
+    "pre-aborted.yml",
+    workflow(`      - run: echo a\n      - if: always()\n        run: echo b\n`),
+  );
+  const ctrl = new AbortController();
+  ctrl.abort();
+  const { result } = await run(job, "/nonexistent", ctrl.signal);
+  assert.equal(result.conclusion, "cancelled");
+  assert.deepEqual(
+    result.steps.map((s) => s.outcome),
+    ["skipped", "success"],
+  );
+});
+
+void test("a failing workspace checkout fails the job and skips every step, even always()", async () => {
+  const job = jobFromWorkflow(
+    "setup.yml",
+    workflow(`      - run: echo a\n      - if: always()\n        run: echo b\n`),
+  );
+  const machine = await createFakeProvisioner().create({ name: "setup", network: "none" });
+  const events: RunnerEvent[] = [];
+  try {
+    const result = await runJob(job, {
+      machine,
+      actions: { load: () => Promise.reject(new Error("unused")) },
+      source: { checkout: () => Promise.reject(new Error("clone failed")) },
+      onEvent: (e) => events.push(e),
+    });
+    assert.equal(result.conclusion, "failure");
+    assert.deepEqual(
+      result.steps.map((s) => s.conclusion),
+      ["skipped", "skipped"],
+    );
+    assert.ok(events.some((e) => e.type === "annotation" && e.level === "error" && e.step === undefined));
+  } finally {
+    await machine.destroy();
+  }
+});
+
+void test("built-in actions/checkout asks the WorkspaceSource for the right path, ref, commit and clean flag", async () => {
+  const { source, machine, loader } = await runFixture("checkout");
+  const ws = machine.paths.workspace;
+  const base = { repository: "/nonexistent/repo", commit: COMMIT, ref: "refs/heads/main" };
+  assert.deepEqual(source.calls, [
+    { ...base, path: ws, clean: true }, // job set-up
+    { ...base, path: ws, clean: true }, // uses: actions/checkout@v4
+    { ...base, path: path.join(ws, "nested/copy"), clean: true },
+    { ...base, path: ws, clean: false }, // ref: the job commit itself
+  ]);
+  assert.deepEqual(loader.loaded, [], "actions/checkout is never loaded");
+});
+
+void test("default shell falls back to sh when bash is not on PATH", async () => {
+  const bin = mkdtempSync(path.join(tmpdir(), "airlock-onlysh-"));
+  try {
+    symlinkSync("/bin/sh", path.join(bin, "sh"));
+    const job = jobFromWorkflow(
+      "fallback.yml",
+      workflow(`      - run: echo "bash=\${BASH_VERSION:-none}"\n`, `    env:\n      PATH: ${bin}\n`),
+    );
+    const { result, events } = await run(job, "/nonexistent");
+    assert.equal(result.conclusion, "success");
+    assert.ok(stepLogs(events, 0).some((l) => l.text === "bash=none"));
+    assert.ok(stepLogs(events, 0).some((l) => l.stream === "system" && l.text === `shell: ${bin}/sh -e {0}`));
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});
+
+void test("events: job-started first, step-started/finished pairs, job-finished last with the result", async () => {
+  const { result, events } = await runFixture("status");
+  assert.equal(events[0]?.type, "job-started");
+  const last = events.at(-1);
+  assert.equal(last?.type, "job-finished");
+  assert.deepEqual(last?.type === "job-finished" && last.result, result);
+  let open: number | undefined;
+  for (const e of events) {
+    if (e.type === "step-started") {
+      assert.equal(open, undefined, "steps do not overlap");
+      open = e.step.index;
+    } else if (e.type === "step-finished") {
+      assert.equal(e.step.index, open);
+      open = undefined;
+    } else if (e.type === "log" && e.step) {
+      assert.equal(e.step.index, open, "logs belong to the running step");
+    }
+  }
+  assert.ok(FIXTURES.length > 0);
+});
