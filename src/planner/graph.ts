@@ -52,8 +52,10 @@ export async function runGraph(state: RunState, scope: GraphScope): Promise<Map<
     return p;
   };
   const wanted = scope.only ? withNeeds(scope.workflow, scope.only) : new Set(byId.keys());
+  // Start every job first (each waits for its own needs), then collect: jobs run in parallel.
+  const started = [...wanted].map((id) => [id, outcomeOf(id)] as const);
   const results = new Map<string, JobOutcome>();
-  for (const id of wanted) results.set(id, await outcomeOf(id));
+  for (const [id, p] of started) results.set(id, await p);
   return results;
 }
 

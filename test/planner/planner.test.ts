@@ -1,0 +1,188 @@
+// Planner tests in-process over the fake provisioner: DAG order, job-level status semantics,
+// fail-fast, max-parallel, and that every machine is destroyed, also on failure and cancel.
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { createFakeProvisioner, type Machine, type Provisioner } from "../../src/provisioners/index.js";
+import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
+import { executeRun, type JobReport, type RunReport } from "../../src/planner/index.js";
+import { parseWorkflow } from "../../src/workflow/index.js";
+import { readRepo } from "../../src/git/index.js";
+import { makeRepo, type TempRepo } from "../helpers/repo.js";
+
+const repos: TempRepo[] = [];
+after(() => repos.forEach((r) => r.remove()));
+
+interface Counting extends Provisioner {
+  created: number;
+  destroyed: number;
+  maxLive: number;
+}
+
+function countingProvisioner(): Counting {
+  const inner = createFakeProvisioner();
+  let live = 0;
+  const p: Counting = {
+    name: "counting",
+    created: 0,
+    destroyed: 0,
+    maxLive: 0,
+    async create(spec) {
+      const m = await inner.create(spec);
+      p.created++;
+      live++;
+      p.maxLive = Math.max(p.maxLive, live);
+      let done = false;
+      const wrapped: Machine = Object.create(m) as Machine;
+      wrapped.destroy = async () => {
+        if (!done) {
+          done = true;
+          p.destroyed++;
+          live--;
+        }
+        await m.destroy();
+      };
+      return wrapped;
+    },
+  };
+  return p;
+}
+
+async function run(
+  yaml: string,
+  opts: { maxParallelJobs?: number; abortAfterMs?: number } = {},
+): Promise<{ report: RunReport; prov: Counting; byName: Record<string, JobReport> }> {
+  const repo = makeRepo({ ".github/workflows/w.yml": yaml });
+  repos.push(repo);
+  const parsed = parseWorkflow(".github/workflows/w.yml", yaml);
+  assert.ok(parsed.workflow, JSON.stringify(parsed.problems));
+  const info = await readRepo(repo.dir);
+  const prov = countingProvisioner();
+  const abort = new AbortController();
+  if (opts.abortAfterMs !== undefined) setTimeout(() => abort.abort(), opts.abortAfterMs);
+  const report = await executeRun({
+    repo: info,
+    fullName: "acme/repo",
+    identity: { runId: "1", runNumber: 1, actor: "t", serverUrl: "https://github.com" },
+    event: "push",
+    payload: {},
+    ref: "refs/heads/main",
+    workflows: [parsed.workflow],
+    inputs: {},
+    vars: {},
+    secrets: {},
+    platforms: {},
+    provisioner: prov,
+    actions: createActionLoader({ actionsUrl: "file:///nonexistent", cacheDir: `${repo.dir}/.cache` }),
+    source: createGitWorkspaceSource(),
+    loadCalledWorkflow: () => Promise.reject(new Error("no reusable workflows here")),
+    maxParallelJobs: opts.maxParallelJobs ?? 4,
+    reporter: { jobStarted() {}, jobEvent() {}, jobFinished() {} },
+    signal: abort.signal,
+  });
+  return { report, prov, byName: Object.fromEntries(report.jobs.map((j) => [j.name, j])) };
+}
+
+const conclusions = (r: RunReport): Record<string, string> =>
+  Object.fromEntries(r.jobs.map((j) => [j.name, j.conclusion]));
+
+describe("planner", () => {
+  it("skips dependants of a skipped job transitively, even past an always() job", async () => {
+    const { report } = await run(`on: push
+jobs:
+  a:
+    if: false
+    runs-on: x
+    steps: [{ run: "true" }]
+  b:
+    needs: a
+    if: always()
+    runs-on: x
+    steps: [{ run: "true" }]
+  c:
+    needs: b
+    runs-on: x
+    steps: [{ run: "true" }]
+`);
+    assert.deepEqual(conclusions(report), { a: "skipped", b: "success", c: "skipped" });
+  });
+
+  it("never has more machines than the run allows, and destroys every one", async () => {
+    const { report, prov } = await run(
+      `on: push
+jobs:
+  m:
+    runs-on: x
+    strategy:
+      matrix:
+        n: [1, 2, 3, 4, 5, 6]
+    steps: [{ run: "sleep 0.2" }]
+`,
+      { maxParallelJobs: 2 },
+    );
+    assert.equal(report.conclusion, "success");
+    assert.equal(prov.created, 6);
+    assert.equal(prov.destroyed, 6);
+    assert.ok(prov.maxLive <= 2, `maxLive ${prov.maxLive}`);
+  });
+
+  it("respects max-parallel within a matrix", async () => {
+    const { prov } = await run(`on: push
+jobs:
+  m:
+    runs-on: x
+    strategy:
+      max-parallel: 1
+      matrix:
+        n: [1, 2, 3]
+    steps: [{ run: "sleep 0.1" }]
+`);
+    assert.equal(prov.maxLive, 1);
+    assert.equal(prov.destroyed, 3);
+  });
+
+  it("destroys machines of failed and cancelled jobs; cancellation stops the run", async () => {
+    const { report, prov } = await run(
+      `on: push
+jobs:
+  slow:
+    runs-on: x
+    steps: [{ run: "sleep 30" }]
+  later:
+    needs: slow
+    runs-on: x
+    steps: [{ run: "true" }]
+  cleanup:
+    needs: slow
+    if: always()
+    runs-on: x
+    steps: [{ run: "echo cleaning" }]
+  broken:
+    runs-on: x
+    steps: [{ run: "exit 1" }]
+`,
+      { abortAfterMs: 1500 },
+    );
+    const c = conclusions(report);
+    assert.equal(c.slow, "cancelled");
+    assert.equal(c.broken, "failure");
+    assert.equal(c.later, "skipped");
+    assert.equal(c.cleanup, "success");
+    assert.equal(prov.created, prov.destroyed);
+    assert.notEqual(report.conclusion, "success");
+  });
+
+  it("reports a bad matrix as a failed job without creating a machine", async () => {
+    const { report, prov, byName } = await run(`on: push
+jobs:
+  m:
+    runs-on: x
+    strategy:
+      matrix: \${{ fromJSON('{"include":[]}') }}
+    steps: [{ run: "true" }]
+`);
+    assert.equal(report.conclusion, "failure");
+    assert.equal(byName.m?.conclusion, "failure");
+    assert.ok(byName.m?.error);
+    assert.equal(prov.created, 0);
+  });
+});
