@@ -1,15 +1,21 @@
 // Table-driven runner tests: each folder in fixtures/ holds a real workflow file (workflow.yml), the
-// workspace it runs in (repo/) and the expected outcome (expected.yml), side by side.
+// workspace it runs in (repo/) and the expected outcome (expected.yml), side by side. Every fixture
+// runs on the fake provisioner and in a real bubblewrap sandbox.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
 import { after, test } from "node:test";
-import { FIXTURES, destroyMachines, runFixture, stepAnnotations, stepLogs } from "./helpers.js";
+import { FIXTURES, destroyMachines, runFixture, stepAnnotations, stepLogs, type Backend } from "./helpers.js";
 
 after(destroyMachines);
 
-for (const name of readdirSync(FIXTURES).sort()) {
-  void test(`fixture ${name}`, async () => {
-    const { result, events, expected } = await runFixture(name);
+const backends: Backend[] = ["fake", "sandbox"];
+for (const [backend, name] of backends.flatMap((b) =>
+  readdirSync(FIXTURES)
+    .sort()
+    .map((n) => [b, n] as const),
+)) {
+  void test(`fixture ${name} (${backend})`, async () => {
+    const { result, events, expected } = await runFixture(name, undefined, backend);
     const trace = (): string =>
       JSON.stringify(
         events.filter((e) => e.type === "log" || e.type === "annotation"),

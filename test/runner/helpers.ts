@@ -6,7 +6,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { AirlockError, ErrorCode } from "../../src/errors/index.js";
-import { createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
+import {
+  createFakeProvisioner,
+  createSandboxProvisioner,
+  type Machine,
+  type Provisioner,
+} from "../../src/provisioners/index.js";
 import { runJob } from "../../src/runner/index.js";
 import type {
   ActionLoader,
@@ -132,16 +137,25 @@ export interface Run {
   loader: ReturnType<typeof workspaceLoader>;
 }
 
-const provisioner = createFakeProvisioner();
+export type Backend = "fake" | "sandbox";
+const provisioners: Record<Backend, Provisioner> = {
+  fake: createFakeProvisioner(),
+  sandbox: createSandboxProvisioner(),
+};
 const machines: Machine[] = [];
 
 export async function destroyMachines(): Promise<void> {
   for (const m of machines.splice(0)) await m.destroy();
 }
 
-/** Runs `job` on a fresh fake machine whose workspace comes from `repoDir`. */
-export async function run(job: JobDescription, repoDir: string, signal?: AbortSignal): Promise<Run> {
-  const machine = await provisioner.create({ name: job.jobId, network: "none" });
+/** Runs `job` on a fresh machine (fake by default) whose workspace comes from `repoDir`. */
+export async function run(
+  job: JobDescription,
+  repoDir: string,
+  signal?: AbortSignal,
+  backend: Backend = "fake",
+): Promise<Run> {
+  const machine = await provisioners[backend].create({ name: job.jobId, network: "none" });
   machines.push(machine);
   const events: RunnerEvent[] = [];
   const source = folderSource(repoDir);
@@ -157,14 +171,18 @@ export async function run(job: JobDescription, repoDir: string, signal?: AbortSi
 }
 
 /** Runs fixtures/<name>: workflow.yml (+ repo/ as the workspace, + input from expected.yml). */
-export async function runFixture(name: string, signal?: AbortSignal): Promise<Run & { expected: Expected }> {
+export async function runFixture(
+  name: string,
+  signal?: AbortSignal,
+  backend: Backend = "fake",
+): Promise<Run & { expected: Expected }> {
   const dir = path.join(FIXTURES, name);
   const expected = parseYaml(readFileSync(path.join(dir, "expected.yml"), "utf8")) as Expected;
   const job = jobFromWorkflow(`${name}/workflow.yml`, readFileSync(path.join(dir, "workflow.yml"), "utf8"), {
     secrets: expected.input?.secrets ?? {},
     vars: expected.input?.vars ?? {},
   });
-  return { ...(await run(job, path.join(dir, "repo"), signal)), expected };
+  return { ...(await run(job, path.join(dir, "repo"), signal, backend)), expected };
 }
 
 export interface ExpectedStep {
