@@ -21,6 +21,8 @@ export interface Execution extends CommandTarget {
   /** Only the step's own `env:` block, evaluated (inherited by a composite action's steps). */
   ownEnv: Record<string, string>;
   id: StepIdentity;
+  /** Set once a process consumed `id.files`. */
+  filesUsed?: boolean;
 }
 
 export interface ExecOutcome {
@@ -29,7 +31,7 @@ export interface ExecOutcome {
   aborted: boolean;
 }
 
-async function createFiles(run: JobRun): Promise<EnvFilePaths> {
+export async function createFiles(run: JobRun): Promise<EnvFilePaths> {
   const t = run.token();
   const f = (prefix: string): string => path.join(run.fileCommandDir, `${prefix}${t}`);
   const files: EnvFilePaths = {
@@ -79,7 +81,10 @@ export async function execute(
   extraEnv: Record<string, string> = {},
 ): Promise<ExecOutcome> {
   const { run } = x;
-  const files = await createFiles(run);
+  // Files are fresh per process; a step may have created them already so that github.output & co.
+  // are visible to its expressions (as on GitHub). A composite's steps each get their own.
+  const files = x.id.files && !x.filesUsed ? x.id.files : await createFiles(run);
+  x.filesUsed = true;
   const id: StepIdentity = { ...x.id, files };
   const out = new OutputProcessor(x);
   const result = await runProcess(

@@ -104,6 +104,8 @@ export class JobRun {
     for (const value of Object.values(job.contexts.secrets)) {
       if (typeof value === "string") this.masker.addSecret(value);
     }
+    // GitHub registers the job token as a secret as well.
+    if (typeof job.contexts.github.token === "string") this.masker.addSecret(job.contexts.github.token);
   }
 
   get cancelled(): boolean {

@@ -12,7 +12,7 @@ import {
 import type { StepTemplate } from "../workflow/model.js";
 import { runUses } from "./actions.js";
 import { baseEnv, evalHost, exprContexts, type StepIdentity } from "./contexts.js";
-import type { ExecOutcome, Execution } from "./execute.js";
+import { createFiles, type ExecOutcome, type Execution } from "./execute.js";
 import { firstLine, runScript } from "./script.js";
 import { CANCEL_GRACE_MS, generatedName, type JobRun, type Scope } from "./state.js";
 import type { Conclusion, StepRef } from "./types.js";
@@ -175,7 +175,8 @@ async function execStep(
     return { outcome: "failure", conclusion: continueOnError ? "success" : "failure", outputs: {} };
   }
   const env = { ...env0, ...ownEnv };
-  const ctx = exprContexts(run, scope, env, id);
+  const files = await createFiles(run);
+  const ctx = exprContexts(run, scope, env, { ...id, files });
   const sig = stepSignal(run, parentSignal, timeoutMs);
   const x: Execution = {
     run,
@@ -186,7 +187,7 @@ async function execStep(
     signal: sig.signal,
     env,
     ownEnv,
-    id,
+    id: { ...id, files },
   };
   let outcome: ExecOutcome;
   try {
