@@ -127,7 +127,8 @@ async function runOneStep(
   } else if (!shouldRun) {
     result = { outcome: "skipped", conclusion: "skipped", outputs: {} };
   } else {
-    if (parent) run.log(parent, "system", "line", name);
+    // A composite's inner `run:` steps announce themselves through their script group (runScript).
+    if (parent && step.run === undefined) run.log(parent, "system", "line", name);
     result = await execStep(run, scope, step, ref, id, env0, ctx0, parentSignal);
   }
 
