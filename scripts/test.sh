@@ -14,4 +14,14 @@ npx tsc -p tsconfig.build.json
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 # One shared PostgreSQL for the run (stopped on exit); each test file clones its own database from it.
 source scripts/test-db.sh
-node --import tsx --test --test-concurrency=2 --test-reporter=spec "${files[@]}"
+tap="$(mktemp)"
+status=0
+node --import tsx --test --test-concurrency=2 \
+  --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}" || status=$?
+# The plain closing line CI reads: "N passed, N failed".
+passed=$(grep -E '^# pass ' "$tap" | tail -n 1 | awk '{print $3}')
+failed=$(grep -E '^# fail ' "$tap" | tail -n 1 | awk '{print $3}')
+rm -f "$tap"
+echo "${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
