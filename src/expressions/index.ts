@@ -17,6 +17,7 @@ export interface EvalHost {
 export { hashFilesOnDisk } from "./hashfiles.js";
 export { formatNumber, isTruthy } from "./convert.js";
 export { KNOWN_CONTEXTS } from "./evaluate.js";
+export { scanTemplate, type Scan, type Segment } from "./template.js";
 
 /**
  * Evaluates bare expression text (no `${{ }}`) to a plain JS value.

@@ -8,4 +8,4 @@ export { matchesTrigger, type TriggerEvent } from "./triggers.js";
 export { matchesPatterns } from "./filter-pattern.js";
 export { expandMatrix, MAX_MATRIX_COMBINATIONS } from "./matrix.js";
 export { dispatchInputs } from "./inputs.js";
-export { conditionText, splitTemplate } from "./expressions.js";
+export { conditionText } from "./expressions.js";
