@@ -7,7 +7,7 @@ import { dispatchInputs, expandMatrix } from "../workflow/index.js";
 import type { JobTemplate, Workflow } from "../workflow/model.js";
 import type { Conclusion } from "../runner/types.js";
 import type { JobReport, RunOptions } from "./types.js";
-import { runInstance, type InstancePlan } from "./instance.js";
+import { runInstance, type InstanceOutcome, type InstancePlan } from "./instance.js";
 import { Limiter } from "./limiter.js";
 
 export interface JobOutcome {
@@ -33,6 +33,19 @@ export interface RunState {
   opts: RunOptions;
   machines: Limiter;
   reports: JobReport[];
+}
+
+/** Records a job's report and tells the reporter; `key` tells matrix instances apart. */
+export function recordJob(
+  state: RunState,
+  fields: Pick<JobReport, "id" | "name" | "workflow" | "matrix" | "conclusion"> & Partial<JobReport>,
+  key = `${fields.workflow}#${fields.id}`,
+): JobReport {
+  const report: JobReport = { continueOnError: false, outputs: {}, durationMs: 0, steps: [], ...fields };
+  state.reports.push(report);
+  const { id, name, workflow, matrix } = report;
+  state.opts.reporter.jobFinished({ key, id, name, workflow, matrix }, report);
+  return report;
 }
 
 const STATUS_FN = /\b(success|failure|always|cancelled)\s*\(/i;
@@ -92,27 +105,14 @@ async function runJobNode(
   };
   const baseId = scope.idPrefix + job.id;
   const skip = (error?: string, result: Conclusion = "skipped"): JobOutcome => {
-    const report: JobReport = {
+    recordJob(state, {
       id: baseId,
       name: scope.namePrefix + nameWithoutMatrix(job, ctx),
       workflow: scope.workflow.file,
       matrix: null,
       conclusion: result,
-      continueOnError: false,
-      outputs: {},
-      durationMs: 0,
-      steps: [],
       ...(error === undefined ? {} : { error }),
-    };
-    state.reports.push(report);
-    const inst = {
-      key: `${scope.workflow.file}#${baseId}`,
-      id: baseId,
-      name: report.name,
-      workflow: report.workflow,
-      matrix: null,
-    };
-    state.opts.reporter.jobFinished(inst, report);
+    });
     return { result, outputs: {}, failedLineage: failedLineage || result === "failure", cleanLineage: false };
   };
 
@@ -214,10 +214,7 @@ function nameWithoutMatrix(job: JobTemplate, ctx: Record<string, unknown>): stri
 }
 
 /** A job that calls a reusable workflow: its jobs run as a nested graph. */
-async function runCalled(
-  state: RunState,
-  plan: InstancePlan,
-): Promise<{ conclusion: Conclusion; continueOnError: boolean; outputs: Record<string, string> }> {
+async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceOutcome> {
   const { job, scope } = plan;
   const ctx = {
     github: { ...scope.github, job: job.id },
@@ -231,32 +228,14 @@ async function runCalled(
   const suffix = plan.matrix ? ` (${Object.values(plan.matrix).map(toExpressionString).join(", ")})` : "";
   const callerName =
     (job.name === undefined ? job.id : toExpressionString(evaluateTemplate(job.name, ctx))) + suffix;
-  const fail = (
-    error: string,
-  ): { conclusion: Conclusion; continueOnError: boolean; outputs: Record<string, string> } => {
-    const report: JobReport = {
-      id: plan.baseId,
-      name: scope.namePrefix + callerName,
-      workflow: scope.workflow.file,
-      matrix: plan.matrix,
-      conclusion: "failure",
-      continueOnError: false,
-      outputs: {},
-      durationMs: 0,
-      steps: [],
-      error,
-    };
-    state.reports.push(report);
-    state.opts.reporter.jobFinished(
-      {
-        key: `${scope.workflow.file}#${plan.baseId}`,
-        id: plan.baseId,
-        name: report.name,
-        workflow: report.workflow,
-        matrix: plan.matrix,
-      },
-      report,
-    );
+  const base = {
+    id: plan.baseId,
+    name: scope.namePrefix + callerName,
+    workflow: scope.workflow.file,
+    matrix: plan.matrix,
+  };
+  const fail = (error: string): InstanceOutcome => {
+    recordJob(state, { ...base, conclusion: "failure", error });
     return { conclusion: "failure", continueOnError: false, outputs: {} };
   };
   const started = Date.now();
@@ -316,27 +295,6 @@ async function runCalled(
   }
   const continueOnError =
     job.continueOnError !== undefined && Boolean(evaluateTemplate(job.continueOnError, ctx));
-  const report: JobReport = {
-    id: plan.baseId,
-    name: scope.namePrefix + callerName,
-    workflow: scope.workflow.file,
-    matrix: plan.matrix,
-    conclusion,
-    continueOnError,
-    outputs,
-    durationMs: Date.now() - started,
-    steps: [],
-  };
-  state.reports.push(report);
-  state.opts.reporter.jobFinished(
-    {
-      key: `${scope.workflow.file}#${plan.baseId}`,
-      id: plan.baseId,
-      name: report.name,
-      workflow: report.workflow,
-      matrix: plan.matrix,
-    },
-    report,
-  );
+  recordJob(state, { ...base, conclusion, continueOnError, outputs, durationMs: Date.now() - started });
   return { conclusion, continueOnError, outputs };
 }

@@ -6,7 +6,7 @@ import { runJob } from "../runner/index.js";
 import type { Conclusion, JobDescription, RunnerEvent } from "../runner/types.js";
 import type { JobTemplate } from "../workflow/model.js";
 import type { Machine } from "../provisioners/types.js";
-import type { GraphScope, RunState } from "./graph.js";
+import { recordJob, type GraphScope, type RunState } from "./graph.js";
 import type { JobInstance, JobReport } from "./types.js";
 
 export interface InstancePlan {
@@ -62,8 +62,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
   };
   const finish = (): InstanceOutcome => {
     report.durationMs = Date.now() - started;
-    state.reports.push(report);
-    opts.reporter.jobFinished(inst, report);
+    recordJob(state, report, inst.key);
     return {
       conclusion: report.conclusion,
       continueOnError: report.continueOnError,
