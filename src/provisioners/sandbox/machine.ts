@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, promises as fsp } from "node:fs";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
-import { wrapChild } from "../common/exec-handle.js";
+import { HostFolderMachine } from "../common/host-machine.js";
 import { MachineFs } from "../common/safe-fs.js";
 import type { ExecHandle, ExecRequest, Machine, MachinePaths, MachineSpec } from "../types.js";
 import { bwrapArgs, INNER_GID, INNER_ROOT, INNER_UID, SUBDIRS } from "./args.js";
@@ -109,12 +109,10 @@ function waitReady(init: ChildProcess): Promise<number> {
   });
 }
 
-class SandboxMachine implements Machine {
+class SandboxMachine extends HostFolderMachine implements Machine {
   readonly id: string;
   readonly paths = innerPaths;
-  private readonly fs: MachineFs;
   private readonly nsArgs: string[];
-  private readonly groups = new Set<number>();
   private readonly initExited: Promise<void>;
   private destroyed: Promise<void> | undefined;
 
@@ -123,11 +121,13 @@ class SandboxMachine implements Machine {
     private readonly init: ChildProcess,
     private readonly initPid: number,
   ) {
+    super(
+      new MachineFs({
+        roots: SUBDIRS.map((d) => ({ inner: `${INNER_ROOT}/${d}`, host: `${s.machineDir}/${d}` })),
+        owner: s.hostOwner,
+      }),
+    );
     this.id = s.id;
-    this.fs = new MachineFs({
-      roots: SUBDIRS.map((d) => ({ inner: `${INNER_ROOT}/${d}`, host: `${s.machineDir}/${d}` })),
-      owner: s.hostOwner,
-    });
     this.nsArgs = [
       "--target",
       String(initPid),
@@ -163,33 +163,7 @@ class SandboxMachine implements Machine {
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id}: the sandbox has exited`);
     }
     const cmd = req.cwd === this.paths.workspace ? req.argv : [...CD_SHIM, req.cwd, ...req.argv];
-    const child = spawn(this.s.nsenter, [...this.nsArgs, ...cmd], {
-      env: req.env,
-      cwd: "/",
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const pgid = child.pid;
-    if (pgid !== undefined) this.groups.add(pgid);
-    return wrapChild(child, () => {
-      if (pgid !== undefined) killGroup(pgid);
-    });
-  }
-
-  writeFile(innerPath: string, data: string | Uint8Array): Promise<void> {
-    return this.fs.writeFile(innerPath, data);
-  }
-
-  readFile(innerPath: string): Promise<Buffer | undefined> {
-    return this.fs.readFile(innerPath);
-  }
-
-  copyIn(hostPath: string, innerPath: string): Promise<void> {
-    return this.fs.copyIn(hostPath, innerPath);
-  }
-
-  hostPath(innerPath: string): string | undefined {
-    return this.fs.hostPath(innerPath);
+    return this.spawnInGroup(this.s.nsenter, [...this.nsArgs, ...cmd], req.env, "/");
   }
 
   destroy(): Promise<void> {
@@ -202,7 +176,7 @@ class SandboxMachine implements Machine {
           // already gone
         }
       }
-      for (const g of this.groups) killGroup(g);
+      this.killAllGroups();
       // The outer bwrap exits once pid 1 is reaped, and pid 1 is reaped only after the kernel has
       // killed every other process of the namespace: after this, nothing of the job runs.
       const slow = setTimeout(() => this.init.kill("SIGKILL"), 5000);
@@ -211,13 +185,5 @@ class SandboxMachine implements Machine {
       await fsp.rm(this.s.machineDir, { recursive: true, force: true });
     })();
     return this.destroyed;
-  }
-}
-
-function killGroup(pgid: number): void {
-  try {
-    process.kill(-pgid, "SIGKILL");
-  } catch {
-    // already gone
   }
 }

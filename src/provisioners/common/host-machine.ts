@@ -1,0 +1,52 @@
+// The part shared by machines whose files live in host folders (fake, sandbox): symlink-safe file
+// access through MachineFs, and processes started in their own process groups so that kill() and
+// destroy() reach everything a step started (unless it escaped with setsid).
+import { spawn } from "node:child_process";
+import { wrapChild } from "./exec-handle.js";
+import type { MachineFs } from "./safe-fs.js";
+import type { ExecHandle } from "../types.js";
+
+export abstract class HostFolderMachine {
+  /** Process-group ids of every exec, killed on destroy. */
+  private readonly groups = new Set<number>();
+
+  protected constructor(protected readonly fs: MachineFs) {}
+
+  /** Spawns `file args` detached in a new process group, with exactly `env`. */
+  protected spawnInGroup(file: string, args: string[], env: Record<string, string>, cwd: string): ExecHandle {
+    const child = spawn(file, args, { env, cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const pgid = child.pid;
+    if (pgid !== undefined) this.groups.add(pgid);
+    return wrapChild(child, () => {
+      if (pgid !== undefined) killGroup(pgid);
+    });
+  }
+
+  protected killAllGroups(): void {
+    for (const g of this.groups) killGroup(g);
+  }
+
+  writeFile(innerPath: string, data: string | Uint8Array): Promise<void> {
+    return this.fs.writeFile(innerPath, data);
+  }
+
+  readFile(innerPath: string): Promise<Buffer | undefined> {
+    return this.fs.readFile(innerPath);
+  }
+
+  copyIn(hostPath: string, innerPath: string): Promise<void> {
+    return this.fs.copyIn(hostPath, innerPath);
+  }
+
+  hostPath(innerPath: string): string | undefined {
+    return this.fs.hostPath(innerPath);
+  }
+}
+
+function killGroup(pgid: number): void {
+  try {
+    process.kill(-pgid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
