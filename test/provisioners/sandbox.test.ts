@@ -1,6 +1,7 @@
 // Behaviour of the bubblewrap sandbox provisioner, with real bubblewrap and nsenter.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { buildTinyRootfs } from "../helpers/rootfs.js";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -205,19 +206,3 @@ void test("a machine whose init was killed refuses exec with MACHINE_FAILED", as
   await waitFor(() => Promise.resolve(refused()));
   await m.destroy();
 });
-
-/** /bin/sh and cat with their shared libraries: enough to start a sandbox. */
-async function buildTinyRootfs(root: string): Promise<void> {
-  const files = new Set<string>();
-  for (const bin of ["/bin/sh", "/usr/bin/cat"]) {
-    files.add(bin);
-    for (const m of execFileSync("ldd", [bin])
-      .toString()
-      .matchAll(/(\/\S+)/g))
-      files.add(m[1] as string);
-  }
-  for (const f of files) {
-    await mkdir(path.join(root, path.dirname(f)), { recursive: true });
-    await cp(f, path.join(root, f), { dereference: true });
-  }
-}
