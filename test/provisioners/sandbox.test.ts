@@ -1,10 +1,9 @@
 // Behaviour of the bubblewrap sandbox provisioner, with real bubblewrap and nsenter.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { buildTinyRootfs } from "../helpers/rootfs.js";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
