@@ -15,7 +15,13 @@ import {
   parseUses,
 } from "../actions/index.js";
 import { createSandboxProvisioner } from "../provisioners/index.js";
-import { defaultPayload, eventRef, executeRun, repositoryName } from "../planner/index.js";
+import {
+  createMachineExecutor,
+  defaultPayload,
+  eventRef,
+  executeRun,
+  repositoryName,
+} from "../planner/index.js";
 import { createConsoleReporter, jsonReport, summaryTable } from "./output.js";
 import { parseKeyValues, parseSecretFile } from "./args.js";
 
@@ -148,13 +154,15 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
       inputs,
       vars,
       secrets,
-      platforms,
       ...(o.job ? { onlyJobs: [o.job] } : {}),
-      provisioner: createSandboxProvisioner({ baseDir: options.machinesDir }),
-      actions: createActionLoader(actionOpts),
-      source: createGitWorkspaceSource(),
+      executor: createMachineExecutor({
+        provisioner: createSandboxProvisioner({ baseDir: options.machinesDir }),
+        actions: createActionLoader(actionOpts),
+        source: createGitWorkspaceSource(),
+        maxParallelJobs: options.maxParallelJobs,
+        platforms,
+      }),
       loadCalledWorkflow,
-      maxParallelJobs: options.maxParallelJobs,
       reporter: createConsoleReporter(logOut, color),
       signal: abort.signal,
     });

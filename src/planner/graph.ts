@@ -31,7 +31,6 @@ export interface GraphScope {
 
 export interface RunState {
   opts: RunOptions;
-  machines: Limiter;
   reports: JobReport[];
 }
 

@@ -1,17 +1,26 @@
 // Public face of the planner: runs the jobs of every workflow that matched an event, each job
 // instance on its own single-use machine, and reports per-job conclusions.
-import { Limiter } from "./limiter.js";
 import { runGraph, type RunState } from "./graph.js";
 import { githubContext } from "./context.js";
 import type { RunOptions, RunReport } from "./types.js";
 
-export type { JobInstance, JobReport, RunOptions, RunReport, RunReporter, StepReport } from "./types.js";
+export type {
+  InstanceExecutor,
+  InstanceRequest,
+  JobInstance,
+  JobReport,
+  RunOptions,
+  RunReport,
+  RunReporter,
+  StepReport,
+} from "./types.js";
+export { createMachineExecutor, type MachineExecutorOptions } from "./machine-executor.js";
 export { defaultPayload, eventRef, repositoryName, type RunIdentity } from "./context.js";
 export { Limiter } from "./limiter.js";
 
 export async function executeRun(opts: RunOptions): Promise<RunReport> {
   const started = Date.now();
-  const state: RunState = { opts, machines: new Limiter(opts.maxParallelJobs), reports: [] };
+  const state: RunState = { opts, reports: [] };
   await Promise.all(
     opts.workflows.map((workflow) =>
       runGraph(state, {

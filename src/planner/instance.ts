@@ -2,10 +2,8 @@
 // job-level fields GitHub evaluates on the server (name, runs-on, timeout, continue-on-error,
 // defaults), builds the plain JobDescription, runs the job runner and destroys the machine.
 import { evaluateTemplate, toExpressionString } from "../expressions/index.js";
-import { runJob } from "../runner/index.js";
 import type { Conclusion, JobDescription, RunnerEvent } from "../runner/types.js";
 import type { JobTemplate } from "../workflow/model.js";
-import type { Machine } from "../provisioners/types.js";
 import { recordJob, type GraphScope, type RunState } from "./graph.js";
 import type { JobInstance, JobReport } from "./types.js";
 
@@ -75,11 +73,11 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
   }
 
   let desc: JobDescription;
-  let image: string | undefined;
+  let labels: string[];
   try {
     report.continueOnError =
       job.continueOnError !== undefined && truthy(evaluateTemplate(job.continueOnError, ctx));
-    image = pickImage(evaluateTemplate(job.runsOn, ctx), opts.platforms);
+    labels = runsOnLabels(evaluateTemplate(job.runsOn, ctx));
     const timeout =
       job.timeoutMinutes === undefined
         ? DEFAULT_TIMEOUT_MINUTES
@@ -126,40 +124,31 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
   }
 
   const network = wantsHostNetwork(scope.workflow.env, job.env) ? "host" : "none";
-  await state.machines.run(async () => {
-    if (plan.signal.aborted) {
-      report.conclusion = "cancelled";
-      return;
-    }
-    opts.reporter.jobStarted(inst);
-    let machine: Machine | undefined;
-    try {
-      machine = await opts.provisioner.create({ name, image, network });
-      const result = await runJob(desc, {
-        machine,
-        actions: opts.actions,
-        source: opts.source,
-        signal: plan.signal,
-        onEvent: (e: RunnerEvent) => opts.reporter.jobEvent(inst, e),
-      });
-      report.conclusion = result.conclusion;
-      report.outputs = result.outputs;
-      report.steps = result.steps.map((s) => ({
-        id: s.id,
-        name: s.name,
-        stage: s.stage,
-        outcome: s.outcome,
-        conclusion: s.conclusion,
-        outputs: s.outputs,
-        durationMs: s.durationMs,
-      }));
-    } catch (err) {
-      report.conclusion = plan.signal.aborted ? "cancelled" : "failure";
-      report.error = (err as Error).message;
-    } finally {
-      await machine?.destroy();
-    }
-  });
+  try {
+    const result = await opts.executor.run({
+      instance: inst,
+      description: desc,
+      labels,
+      network,
+      signal: plan.signal,
+      onStarted: () => opts.reporter.jobStarted(inst),
+      onEvent: (e: RunnerEvent) => opts.reporter.jobEvent(inst, e),
+    });
+    report.conclusion = result.conclusion;
+    report.outputs = result.outputs;
+    report.steps = result.steps.map((s) => ({
+      id: s.id,
+      name: s.name,
+      stage: s.stage,
+      outcome: s.outcome,
+      conclusion: s.conclusion,
+      outputs: s.outputs,
+      durationMs: s.durationMs,
+    }));
+  } catch (err) {
+    report.conclusion = plan.signal.aborted ? "cancelled" : "failure";
+    report.error = (err as Error).message;
+  }
   return finish();
 }
 
@@ -186,17 +175,14 @@ function matrixValues(matrix: Record<string, unknown>): string {
   return Object.values(matrix).map(toExpressionString).join(", ");
 }
 
-/** The first runs-on label that -P maps to a rootfs; undefined means the default local sandbox. */
-function pickImage(runsOn: unknown, platforms: Record<string, string>): string | undefined {
-  const labels: unknown[] = Array.isArray(runsOn)
+/** runs-on as a list of labels: a string, a list, or `{ group, labels }`. */
+function runsOnLabels(runsOn: unknown): string[] {
+  const raw: unknown[] = Array.isArray(runsOn)
     ? runsOn
     : runsOn !== null && typeof runsOn === "object"
-      ? [((runsOn as { labels?: unknown }).labels ?? []) as unknown].flat()
+      ? [(runsOn as { labels?: unknown }).labels ?? []].flat()
       : [runsOn];
-  for (const label of labels) {
-    if (typeof label === "string" && platforms[label] !== undefined) return platforms[label];
-  }
-  return undefined;
+  return raw.filter((l): l is string => typeof l === "string" && l !== "");
 }
 
 /** The job's network placeholder: `env: { AIRLOCK_NETWORK: host }` at workflow or job level. */

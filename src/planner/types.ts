@@ -1,6 +1,5 @@
 // What a run reports: per job (matrix instance) its conclusion, steps and outputs.
-import type { ActionLoader, Conclusion, RunnerEvent, WorkspaceSource } from "../runner/types.js";
-import type { Provisioner } from "../provisioners/types.js";
+import type { Conclusion, JobDescription, JobResult, RunnerEvent } from "../runner/types.js";
 import type { Workflow } from "../workflow/model.js";
 import type { RepoInfo } from "../git/index.js";
 import type { RunIdentity } from "./context.js";
@@ -65,16 +64,35 @@ export interface RunOptions {
   inputs: Record<string, unknown>;
   vars: Record<string, string>;
   secrets: Record<string, string>;
-  /** runs-on label → rootfs folder (-P). */
-  platforms: Record<string, string>;
   /** Only these top-level jobs (and what they need). */
   onlyJobs?: string[];
-  provisioner: Provisioner;
-  actions: ActionLoader;
-  source: WorkspaceSource;
+  /** Runs job instances: on local machines (`airlock run`) or through the orchestrator's queue. */
+  executor: InstanceExecutor;
   /** Loads a reusable workflow named by a job's `uses:`. */
   loadCalledWorkflow(uses: string): Promise<Workflow>;
-  maxParallelJobs: number;
   reporter: RunReporter;
   signal: AbortSignal;
+}
+
+/** One job instance, ready to run. */
+export interface InstanceRequest {
+  instance: JobInstance;
+  description: JobDescription;
+  /** runs-on labels, evaluated. */
+  labels: string[];
+  /** The network placeholder: `env: { AIRLOCK_NETWORK: host }`. */
+  network: "none" | "host";
+  signal: AbortSignal;
+  /** Called when the instance really starts (it got a machine). */
+  onStarted(): void;
+  onEvent(event: RunnerEvent): void;
+}
+
+export interface InstanceExecutor {
+  /**
+   * Runs the instance to its end and returns the job's result. Must be idempotent by
+   * `instance.key` within a run: the orchestrator replays a run's DAG after a restart, and an
+   * instance that already ran returns its stored result.
+   */
+  run(req: InstanceRequest): Promise<JobResult>;
 }

@@ -4,7 +4,12 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createFakeProvisioner, type Machine, type Provisioner } from "../../src/provisioners/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
-import { executeRun, type JobReport, type RunReport } from "../../src/planner/index.js";
+import {
+  createMachineExecutor,
+  executeRun,
+  type JobReport,
+  type RunReport,
+} from "../../src/planner/index.js";
 import { parseWorkflow } from "../../src/workflow/index.js";
 import { readRepo } from "../../src/git/index.js";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
@@ -70,12 +75,14 @@ async function run(
     inputs: {},
     vars: {},
     secrets: {},
-    platforms: {},
-    provisioner: prov,
-    actions: createActionLoader({ actionsUrl: "file:///nonexistent", cacheDir: `${repo.dir}/.cache` }),
-    source: createGitWorkspaceSource(),
+    executor: createMachineExecutor({
+      provisioner: prov,
+      actions: createActionLoader({ actionsUrl: "file:///nonexistent", cacheDir: `${repo.dir}/.cache` }),
+      source: createGitWorkspaceSource(),
+      maxParallelJobs: opts.maxParallelJobs ?? 4,
+      platforms: {},
+    }),
     loadCalledWorkflow: () => Promise.reject(new Error("no reusable workflows here")),
-    maxParallelJobs: opts.maxParallelJobs ?? 4,
     reporter: { jobStarted() {}, jobEvent() {}, jobFinished() {} },
     signal: abort.signal,
   });

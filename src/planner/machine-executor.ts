@@ -1,0 +1,37 @@
+// The executor of a local run: each job instance on a fresh machine from a provisioner, at most
+// `maxParallelJobs` at once; `-P label=rootfs` picks the machine's root filesystem.
+import { runJobOnNewMachine } from "../runner/index.js";
+import type { ActionLoader, JobResult, WorkspaceSource } from "../runner/types.js";
+import type { Provisioner } from "../provisioners/types.js";
+import { Limiter } from "./limiter.js";
+import type { InstanceExecutor } from "./types.js";
+
+export interface MachineExecutorOptions {
+  provisioner: Provisioner;
+  actions: ActionLoader;
+  source: WorkspaceSource;
+  maxParallelJobs: number;
+  /** runs-on label → rootfs folder (-P). */
+  platforms: Record<string, string>;
+}
+
+const cancelled: JobResult = { conclusion: "cancelled", outputs: {}, steps: [], durationMs: 0 };
+
+export function createMachineExecutor(o: MachineExecutorOptions): InstanceExecutor {
+  const machines = new Limiter(o.maxParallelJobs);
+  return {
+    run: (req) =>
+      machines.run(async () => {
+        if (req.signal.aborted) return cancelled;
+        req.onStarted();
+        const label = req.labels.find((l) => o.platforms[l] !== undefined);
+        const image = label === undefined ? undefined : o.platforms[label];
+        return runJobOnNewMachine(
+          o.provisioner,
+          { name: req.instance.name, image, network: req.network },
+          req.description,
+          { actions: o.actions, source: o.source, signal: req.signal, onEvent: (e) => req.onEvent(e) },
+        );
+      }),
+  };
+}

@@ -1,0 +1,158 @@
+// The agent ↔ orchestrator contract: every WebSocket message, as zod schemas. The agent dials out
+// to `GET /api/v1/agent` (WebSocket upgrade) with `Authorization: Bearer <node token>`; nodes need
+// no inbound ports. Messages are JSON text frames. Beside each message: who sends it, whether it is
+// idempotent, what a retry means and what happens on disconnect.
+//
+// Delivery of job output: every job event the agent emits for a job attempt carries `seq`
+// (1, 2, 3, ... per job attempt). The agent appends events to a bounded on-disk outbox before
+// sending, and drops them only when the orchestrator acknowledges them (`acks`). After a
+// reconnect the orchestrator's `welcome` says, per job attempt, the last seq it has stored; the agent
+// resends everything after it, in order. The orchestrator stores each (job, attempt, seq) once,
+// so resending is always safe: output arrives in order, without duplicates.
+import { z } from "zod";
+
+export const PROTOCOL_VERSION = 1;
+
+const jobRef = { jobId: z.number().int().positive(), attempt: z.number().int().nonnegative() };
+
+// ---------------------------------------------------------------- agent → orchestrator
+
+/**
+ * hello — agent, first message after connecting (and after every reconnect).
+ * Idempotent: registers/updates the node's capacity, labels, provisioners and images.
+ * `running` lists the job attempts the agent is still running (e.g. across an orchestrator restart):
+ * their leases are renewed instead of expiring.
+ */
+export const Hello = z.object({
+  type: z.literal("hello"),
+  protocol: z.number().int(),
+  agentVersion: z.string(),
+  node: z.object({
+    labels: z.array(z.string()),
+    cpus: z.number().positive(),
+    memoryMb: z.number().int().positive(),
+    diskMb: z.number().int().positive(),
+    provisioners: z.array(z.string()),
+    images: z.array(z.string()),
+  }),
+  running: z.array(z.object(jobRef)),
+});
+
+/**
+ * heartbeat — agent, every `heartbeatMs`. Idempotent. Renews the leases of the listed job attempts.
+ * On disconnect, leases are no longer renewed; when one expires, the job is retried elsewhere.
+ */
+export const Heartbeat = z.object({ type: z.literal("heartbeat"), running: z.array(z.object(jobRef)) });
+
+/**
+ * accepted — agent, after receiving `assign` and before creating the machine. Idempotent per job
+ * attempt (a repeated accept is ignored). Moves the job from assigned to running.
+ */
+export const Accepted = z.object({ type: z.literal("accepted"), ...jobRef });
+
+/**
+ * rejected — agent, when it cannot run an assigned job (unknown image, no capacity left, shutting
+ * down). Idempotent. The orchestrator requeues the job without counting an attempt.
+ */
+export const Rejected = z.object({ type: z.literal("rejected"), ...jobRef, reason: z.string() });
+
+/**
+ * event — agent, one runner event of a job attempt (log line, step started/finished, annotation).
+ * Idempotent by (jobId, attempt, seq): resent after a reconnect until acknowledged.
+ */
+export const JobEventMsg = z.object({
+  type: z.literal("event"),
+  ...jobRef,
+  seq: z.number().int().positive(),
+  event: z.record(z.string(), z.unknown()), // a RunnerEvent (src/runner/types.ts)
+});
+
+/**
+ * finished — agent, the last message of a job attempt, after the machine was destroyed. Carries the
+ * JobResult. Idempotent by (jobId, attempt): resent until acknowledged; a job already completed
+ * ignores it. `seq` is the sequence number after the last event.
+ */
+export const Finished = z.object({
+  type: z.literal("finished"),
+  ...jobRef,
+  seq: z.number().int().positive(),
+  result: z.record(z.string(), z.unknown()), // a JobResult (src/runner/types.ts)
+});
+
+export const AgentMessage = z.discriminatedUnion("type", [
+  Hello,
+  Heartbeat,
+  Accepted,
+  Rejected,
+  JobEventMsg,
+  Finished,
+]);
+export type AgentMessage = z.infer<typeof AgentMessage>;
+
+// ---------------------------------------------------------------- orchestrator → agent
+
+/**
+ * welcome — orchestrator, answer to hello. `stored` gives, for each job attempt the agent reported
+ * running (and any other the orchestrator knows is assigned to this node), the last event seq stored:
+ * the agent resends from there. Job attempts the orchestrator no longer wants (cancelled, reassigned
+ * after a lease expiry) are listed in `abandon`: the agent destroys their machines and drops their outbox.
+ */
+export const Welcome = z.object({
+  type: z.literal("welcome"),
+  nodeId: z.number().int(),
+  nodeName: z.string(),
+  heartbeatMs: z.number().int().positive(),
+  stored: z.array(z.object({ ...jobRef, seq: z.number().int().nonnegative() })),
+  abandon: z.array(z.object(jobRef)),
+});
+
+/**
+ * assign — orchestrator, a job attempt for this node. Idempotent per (jobId, attempt): an agent that
+ * already has it ignores the repeat. If the agent disconnects before `accepted`, the lease expires
+ * and the job is requeued.
+ */
+export const Assign = z.object({
+  type: z.literal("assign"),
+  ...jobRef,
+  job: z.record(z.string(), z.unknown()), // a JobDescription (src/runner/types.ts)
+  machine: z.object({
+    provisioner: z.string(),
+    image: z.string(),
+    /** Backend-specific image source (sandbox: rootfs folder; "" = host read-only). */
+    imageSource: z.string(),
+    network: z.enum(["none", "host"]),
+    cpus: z.number().positive(),
+    memoryMb: z.number().int().positive(),
+    diskMb: z.number().int().positive(),
+  }),
+  /** Lease length: the agent must heartbeat more often than this. */
+  leaseMs: z.number().int().positive(),
+});
+
+/**
+ * cancel — orchestrator, stop a job attempt now: the agent aborts the runner and destroys the
+ * machine at once (every process of the job dies; no `if: always()` steps run), then sends
+ * `finished` with conclusion cancelled. Idempotent; unknown job attempts are ignored.
+ */
+export const Cancel = z.object({ type: z.literal("cancel"), ...jobRef });
+
+/** acks — orchestrator, events stored up to `seq` (inclusive) per job attempt. Idempotent. */
+export const Acks = z.object({
+  type: z.literal("acks"),
+  acks: z.array(z.object({ ...jobRef, seq: z.number().int().nonnegative(), finished: z.boolean() })),
+});
+
+export const ServerMessage = z.discriminatedUnion("type", [Welcome, Assign, Cancel, Acks]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+/** WebSocket close codes used by the orchestrator. */
+export const CloseCode = {
+  /** Bad or missing token: do not retry with the same token. */
+  unauthorized: 4401,
+  /** Protocol violation (bad message): the agent reconnects after backoff. */
+  badMessage: 4400,
+  /** Another connection for the same node replaced this one. */
+  replaced: 4409,
+  /** The orchestrator is shutting down: reconnect with backoff. */
+  goingAway: 1001,
+} as const;
