@@ -6,7 +6,13 @@ import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { clusterPaths, startDatabase, startEmbedded } from "../../src/db/index.js";
+import {
+  clusterPaths,
+  defaultMigrationsDir,
+  loadMigrations,
+  startDatabase,
+  startEmbedded,
+} from "../../src/db/index.js";
 import { isAirlockError } from "../../src/errors/index.js";
 import { freePort, isAlive, startTicks } from "../../src/db/proc.js";
 import { createTestDatabase } from "../helpers/db.js";
@@ -157,10 +163,11 @@ void describe("DATABASE_URL", () => {
       try {
         assert.equal(db.embedded, false);
         assert.equal(db.url, target.url);
-        const { rows } = await target.pool.query("SELECT version FROM schema_migrations");
+        const { rows } = await target.pool.query("SELECT version FROM schema_migrations ORDER BY version");
+        const expected = (await loadMigrations(defaultMigrationsDir())).map((m) => m.version);
         assert.deepEqual(
           rows.map((r) => r.version),
-          [1],
+          expected,
         );
       } finally {
         await db.stop();
