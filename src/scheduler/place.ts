@@ -1,0 +1,147 @@
+// placeJobs: places a FIFO batch of queued jobs, or says precisely why each one waits.
+//
+// Per job, in order; the first check that fails is the wait reason shown:
+//   1. image   — chooseBest over images   (NO_IMAGE, IMAGE_REQUIRES_LABEL)
+//   2. flavour — chooseBest over flavours (NO_FLAVOUR, FLAVOUR_REQUIRES_LABEL)
+//   3. nodes, static — see nodes.ts (NO_NODE_WITH_IMAGE, NO_NODE_WITH_PROVISIONER,
+//      NODE_REQUIRES_LABEL, NO_NODE_LARGE_ENOUGH, NODES_UNAVAILABLE)
+//   4. limits — project, then organization (PROJECT_LIMIT, ORGANIZATION_LIMIT)
+//   5. room   — a node with free capacity (NODES_FULL, NODES_HELD)
+// Problems that need an operator (1–3) outrank those that clear by waiting (4–5); a limit
+// outranks full nodes because even with room the job would not start.
+//
+// Within a batch node usage and running counts grow with every placement, so a batch never
+// overcommits a node or exceeds a limit. FIFO fairness: a job that waits only for room holds
+// one node (its best candidate) for the rest of the batch, so later smaller jobs cannot keep
+// filling that node and starve it; they go elsewhere or wait with NODES_HELD. Jobs waiting for
+// configuration or limits hold nothing, so they never block others.
+//
+// Cost: image, flavour and the static node funnel are computed once per distinct label list
+// (cached), so a batch costs O(distinct label lists × (images + flavours + nodes) + jobs × nodes).
+import { blockedByRequired, chooseBestIn, labelSet, type LabelSet } from "./labels.js";
+import { eligibleNodes, fits, pickNode, slotsOf, take, type Candidate, type NodeSlot } from "./nodes.js";
+import * as reasons from "./reasons.js";
+import type { FlavourDef, ImageDef, JobToPlace, Limits, NodeState, Placement, Wait } from "./types.js";
+
+interface Choice {
+  image: ImageDef;
+  flavour: FlavourDef;
+  candidates: Candidate[];
+}
+
+function chooseFor(
+  job: LabelSet,
+  jobLabels: readonly string[],
+  images: readonly ImageDef[],
+  flavours: readonly FlavourDef[],
+  slots: readonly NodeSlot[],
+): Choice | Wait {
+  const image = chooseBestIn(job, images);
+  if (!image) {
+    const blocked = blockedByRequired(job, images);
+    return blocked
+      ? reasons.requires("image", blocked.candidate.name, blocked.missing)
+      : reasons.noMatch("image", jobLabels, images.length);
+  }
+  const flavour = chooseBestIn(job, flavours);
+  if (!flavour) {
+    const blocked = blockedByRequired(job, flavours);
+    return blocked
+      ? reasons.requires("flavour", blocked.candidate.name, blocked.missing)
+      : reasons.noMatch("flavour", jobLabels, flavours.length);
+  }
+  const candidates = eligibleNodes(job, image, flavour, slots);
+  return Array.isArray(candidates) ? { image, flavour, candidates } : candidates;
+}
+
+class Counter {
+  private readonly counts: Map<number, number>;
+  constructor(
+    running: ReadonlyMap<number, number>,
+    private readonly limits: ReadonlyMap<number, number | null>,
+  ) {
+    this.counts = new Map(running);
+  }
+  /** The limit that is reached for this key, if any. */
+  reached(key: number): number | undefined {
+    const limit = this.limits.get(key);
+    return limit != null && (this.counts.get(key) ?? 0) >= limit ? limit : undefined;
+  }
+  add(key: number): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+  }
+}
+
+function waiting(jobId: number, w: Wait): Placement {
+  return { jobId, waitReason: w.reason, waitCode: w.code };
+}
+
+export function placeJobs(
+  jobs: readonly JobToPlace[],
+  images: readonly ImageDef[],
+  flavours: readonly FlavourDef[],
+  nodes: readonly NodeState[],
+  limits: Limits,
+): Placement[] {
+  const slots = slotsOf(nodes);
+  const projects = new Counter(limits.projectRunning, limits.projectLimit);
+  const organizations = new Counter(limits.organizationRunning, limits.organizationLimit);
+  // Keyed by the label list as written, so messages quote each job's own spelling.
+  const choices = new Map<string, Choice | Wait>();
+
+  return jobs.map((job): Placement => {
+    const key = JSON.stringify(job.labels);
+    let choice = choices.get(key);
+    if (!choice) {
+      choice = chooseFor(labelSet(job.labels), job.labels, images, flavours, slots);
+      choices.set(key, choice);
+    }
+    if ("code" in choice) return waiting(job.id, choice);
+    const { image, flavour, candidates } = choice;
+
+    const projectLimit = projects.reached(job.projectId);
+    if (projectLimit !== undefined) return waiting(job.id, reasons.projectLimit(projectLimit));
+    const organizationLimit = organizations.reached(job.organizationId);
+    if (organizationLimit !== undefined) return waiting(job.id, reasons.organizationLimit(organizationLimit));
+
+    const roomy = candidates.filter((c) => fits(c.slot, flavour));
+    const best = pickNode(roomy.filter((c) => c.slot.heldFor === undefined));
+    if (best) {
+      take(best.slot, flavour);
+      projects.add(job.projectId);
+      organizations.add(job.organizationId);
+      return { jobId: job.id, image, flavour, node: best.slot.node };
+    }
+    if (roomy.length > 0) {
+      return waiting(
+        job.id,
+        reasons.held(new Map(roomy.map((c) => [c.slot.node.name, c.slot.heldFor ?? 0]))),
+      );
+    }
+    const hold = pickNode(candidates.filter((c) => c.slot.heldFor === undefined));
+    if (hold) hold.slot.heldFor = job.id;
+    return waiting(
+      job.id,
+      reasons.full(
+        image,
+        flavour,
+        candidates.map((c) => c.slot.node),
+      ),
+    );
+  });
+}
+
+/**
+ * Why this one job would wait if it were alone in the queue right now (undefined: it would be
+ * placed). For a queue, prefer the reasons placeJobs returns: they account for earlier jobs.
+ */
+export function explainWait(
+  job: JobToPlace,
+  images: readonly ImageDef[],
+  flavours: readonly FlavourDef[],
+  nodes: readonly NodeState[],
+  limits: Limits,
+): Wait | undefined {
+  const [p] = placeJobs([job], images, flavours, nodes, limits);
+  return p && "waitCode" in p ? { code: p.waitCode, reason: p.waitReason } : undefined;
+}

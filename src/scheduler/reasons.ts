@@ -1,0 +1,112 @@
+// The sentences a waiting job shows, built in one place so wording stays consistent. Every
+// sentence names the object at fault and the label, resource or limit that blocks it.
+import { WaitCode, type FlavourDef, type ImageDef, type NodeState, type Wait } from "./types.js";
+
+const quote = (s: string): string => `\`${s}\``;
+const quoteAll = (xs: readonly string[]): string => xs.map(quote).join(", ");
+const plural = (n: number, one: string, many: string): string => (n === 1 ? one : many);
+
+export function needs(f: FlavourDef): string {
+  return `needs ${f.cpus} CPU, ${f.memoryMb} MiB memory, ${f.diskMb} MiB disk`;
+}
+
+export function noMatch(kind: "image" | "flavour", jobLabels: readonly string[], configured: number): Wait {
+  const code = kind === "image" ? WaitCode.NO_IMAGE : WaitCode.NO_FLAVOUR;
+  if (configured === 0) return { code, reason: `no ${kind}s are configured` };
+  if (jobLabels.length === 0)
+    return { code, reason: `no default ${kind} (one without labels) for a job without labels` };
+  return { code, reason: `no ${kind} matches labels [${jobLabels.join(", ")}]` };
+}
+
+export function requires(kind: "image" | "flavour", name: string, missing: readonly string[]): Wait {
+  const code = kind === "image" ? WaitCode.IMAGE_REQUIRES_LABEL : WaitCode.FLAVOUR_REQUIRES_LABEL;
+  return {
+    code,
+    reason: `${kind} ${quote(name)} requires ${plural(missing.length, "label", "labels")} ${quoteAll(missing)}`,
+  };
+}
+
+export function noNodeWithImage(image: ImageDef): Wait {
+  return { code: WaitCode.NO_NODE_WITH_IMAGE, reason: `no node has image ${quote(image.name)}` };
+}
+
+export function noProvisioner(image: ImageDef): Wait {
+  return {
+    code: WaitCode.NO_NODE_WITH_PROVISIONER,
+    reason: `no node with image ${quote(image.name)} has provisioner ${quote(image.provisioner)}`,
+  };
+}
+
+export function nodesRequire(image: ImageDef, nodes: readonly NodeState[], missing: readonly string[]): Wait {
+  const [only] = nodes;
+  const labels = `${plural(missing.length, "label", "labels")} ${quoteAll(missing)}`;
+  return {
+    code: WaitCode.NODE_REQUIRES_LABEL,
+    reason:
+      nodes.length === 1 && only
+        ? `node ${quote(only.name)} requires ${labels}`
+        : `all ${nodes.length} nodes with image ${quote(image.name)} require ${labels} missing on the job`,
+  };
+}
+
+export function tooSmall(image: ImageDef, flavour: FlavourDef): Wait {
+  return {
+    code: WaitCode.NO_NODE_LARGE_ENOUGH,
+    reason: `no node with image ${quote(image.name)} is large enough for flavour ${quote(flavour.name)} (${needs(flavour)})`,
+  };
+}
+
+/** Every node that could run the job is disabled or not connected. */
+export function unavailable(image: ImageDef, nodes: readonly NodeState[]): Wait {
+  const code = WaitCode.NODES_UNAVAILABLE;
+  const [only] = nodes;
+  if (nodes.length === 1 && only) {
+    return { code, reason: `node ${quote(only.name)} is ${only.enabled ? "not connected" : "disabled"}` };
+  }
+  const disabled = nodes.filter((n) => !n.enabled).length;
+  const offline = nodes.length - disabled;
+  if (offline === 0)
+    return { code, reason: `no enabled node has image ${quote(image.name)} (${disabled} disabled)` };
+  if (disabled === 0)
+    return { code, reason: `no connected node has image ${quote(image.name)} (${offline} not connected)` };
+  return {
+    code,
+    reason: `no enabled, connected node has image ${quote(image.name)} (${disabled} disabled, ${offline} not connected)`,
+  };
+}
+
+export function projectLimit(limit: number): Wait {
+  return { code: WaitCode.PROJECT_LIMIT, reason: `project limit ${limit} reached` };
+}
+
+export function organizationLimit(limit: number): Wait {
+  return { code: WaitCode.ORGANIZATION_LIMIT, reason: `organization limit ${limit} reached` };
+}
+
+export function full(image: ImageDef, flavour: FlavourDef, nodes: readonly NodeState[]): Wait {
+  const [only] = nodes;
+  return {
+    code: WaitCode.NODES_FULL,
+    reason:
+      nodes.length === 1 && only
+        ? `node ${quote(only.name)} is full (${needs(flavour)})`
+        : `all ${nodes.length} nodes with image ${quote(image.name)} are full (${needs(flavour)})`,
+  };
+}
+
+/** Some node has room, but each such node is held for an earlier, larger job (FIFO fairness). */
+export function held(holders: ReadonlyMap<string, number>): Wait {
+  const entries = [...holders];
+  const [first] = entries;
+  if (entries.length === 1 && first) {
+    return {
+      code: WaitCode.NODES_HELD,
+      reason: `node ${quote(first[0])} is held for earlier job ${first[1]}`,
+    };
+  }
+  const jobs = [...new Set(entries.map(([, job]) => job))].sort((a, b) => a - b);
+  return {
+    code: WaitCode.NODES_HELD,
+    reason: `all ${entries.length} nodes with room are held for earlier ${plural(jobs.length, "job", "jobs")} ${jobs.join(", ")}`,
+  };
+}

@@ -1,0 +1,101 @@
+// The scheduler's inputs and outputs: plain data, so placement stays a pure function that the
+// dispatcher (DB + agents) and the tests call alike.
+
+export interface ImageDef {
+  id: number;
+  name: string;
+  labels: string[];
+  requiredLabels: string[];
+  /** The provisioner that builds machines from this image (e.g. `sandbox`). */
+  provisioner: string;
+}
+
+export interface FlavourDef {
+  id: number;
+  name: string;
+  cpus: number;
+  memoryMb: number;
+  diskMb: number;
+  labels: string[];
+  requiredLabels: string[];
+}
+
+export interface NodeState {
+  id: number;
+  name: string;
+  labels: string[];
+  requiredLabels: string[];
+  /** False while the node is drained: no new machines, running ones finish. */
+  enabled: boolean;
+  connected: boolean;
+  cpus: number;
+  memoryMb: number;
+  diskMb: number;
+  /** Used by the machines the node runs now. */
+  usedCpus: number;
+  usedMemoryMb: number;
+  usedDiskMb: number;
+  /** Image names this node can run. */
+  images: string[];
+  /** Provisioner names this node offers. */
+  provisioners: string[];
+}
+
+export interface JobToPlace {
+  id: number;
+  /** `runs-on` labels. */
+  labels: string[];
+  projectId: number;
+  organizationId: number;
+}
+
+/** Running counts and limits; a missing count is 0, a missing or null limit is "no limit". */
+export interface Limits {
+  projectRunning: Map<number, number>;
+  organizationRunning: Map<number, number>;
+  projectLimit: Map<number, number | null>;
+  organizationLimit: Map<number, number | null>;
+}
+
+/** Why a job waits, as a stable code (for the API, metrics and tests) next to the sentence. */
+export const WaitCode = {
+  NO_IMAGE: "NO_IMAGE",
+  IMAGE_REQUIRES_LABEL: "IMAGE_REQUIRES_LABEL",
+  NO_FLAVOUR: "NO_FLAVOUR",
+  FLAVOUR_REQUIRES_LABEL: "FLAVOUR_REQUIRES_LABEL",
+  NO_NODE_WITH_IMAGE: "NO_NODE_WITH_IMAGE",
+  NO_NODE_WITH_PROVISIONER: "NO_NODE_WITH_PROVISIONER",
+  NODE_REQUIRES_LABEL: "NODE_REQUIRES_LABEL",
+  NO_NODE_LARGE_ENOUGH: "NO_NODE_LARGE_ENOUGH",
+  NODES_UNAVAILABLE: "NODES_UNAVAILABLE",
+  PROJECT_LIMIT: "PROJECT_LIMIT",
+  ORGANIZATION_LIMIT: "ORGANIZATION_LIMIT",
+  NODES_FULL: "NODES_FULL",
+  NODES_HELD: "NODES_HELD",
+} as const;
+export type WaitCode = (typeof WaitCode)[keyof typeof WaitCode];
+
+export interface Wait {
+  code: WaitCode;
+  reason: string;
+}
+
+export interface Placed {
+  jobId: number;
+  image: ImageDef;
+  flavour: FlavourDef;
+  /** The caller's NodeState object, unchanged (placement never mutates its inputs). */
+  node: NodeState;
+}
+
+export interface Waiting {
+  jobId: number;
+  waitReason: string;
+  waitCode: WaitCode;
+}
+
+export type Placement = Placed | Waiting;
+
+export function isPlaced(p: Placement): p is Placed {
+  return "node" in p;
+}
