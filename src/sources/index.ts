@@ -1,0 +1,6 @@
+// Public face of the built-in git job source: webhook verification and normalisation (pure
+// functions, one file per provider), a bare git mirror per repository on the orchestrator host,
+// workflow discovery at a commit, and the polling helper for repositories without webhooks.
+export type { Provider, WebhookRequest, SourceEvent, PullRequestInfo, Ignored } from "./types.js";
+export { MAX_WEBHOOK_BODY_BYTES, PROVIDERS } from "./types.js";
+export { verifyWebhook, parseWebhook, parseWebhookEvents } from "./webhooks.js";

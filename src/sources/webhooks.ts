@@ -1,0 +1,53 @@
+// Entry points over the provider files: verify a delivery, then say what it means. Pure functions:
+// no database, no HTTP framework. The caller verifies first and parses only verified bodies.
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import { parseBitbucket, verifyBitbucket } from "./bitbucket.js";
+import { parseGitea, verifyGitea } from "./gitea.js";
+import { parseGithub, verifyGithub } from "./github.js";
+import { parseGitlab, verifyGitlab } from "./gitlab.js";
+import type { Ignored, Provider, SourceEvent, WebhookRequest } from "./types.js";
+
+const VERIFY: Record<Provider, (req: WebhookRequest, secret: string) => void> = {
+  github: verifyGithub,
+  gitlab: verifyGitlab,
+  gitea: verifyGitea,
+  bitbucket: verifyBitbucket,
+};
+
+function provider(p: string): Provider {
+  if (!Object.hasOwn(VERIFY, p)) throw new AirlockError(ErrorCode.WEBHOOK_INVALID, `unknown provider ${p}`);
+  return p as Provider;
+}
+
+/** Throws WEBHOOK_UNAUTHORIZED unless the delivery is signed with `secret` (WEBHOOK_TOO_LARGE past the cap). */
+export function verifyWebhook(p: Provider, req: WebhookRequest, secret: string): void {
+  VERIFY[provider(p)](req, secret);
+}
+
+/**
+ * Every event a delivery holds: one for most deliveries, several for a Bitbucket push of several
+ * refs (the 2nd and later get `<delivery id>#<n>` as their id). Throws WEBHOOK_INVALID on a
+ * missing routing header, bad JSON or a payload lacking required fields.
+ */
+export function parseWebhookEvents(p: Provider, req: WebhookRequest): SourceEvent[] | Ignored {
+  switch (provider(p)) {
+    case "bitbucket":
+      return parseBitbucket(req);
+    case "github":
+      return wrap(parseGithub(req));
+    case "gitlab":
+      return wrap(parseGitlab(req));
+    case "gitea":
+      return wrap(parseGitea(req));
+  }
+}
+
+/** The delivery's (first) event, or why it is ignored. */
+export function parseWebhook(p: Provider, req: WebhookRequest): SourceEvent | Ignored {
+  const events = parseWebhookEvents(p, req);
+  return Array.isArray(events) ? (events[0] ?? { ignored: "no event" }) : events;
+}
+
+function wrap(e: SourceEvent | Ignored): SourceEvent[] | Ignored {
+  return "ignored" in e ? e : [e];
+}
