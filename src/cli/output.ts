@@ -2,8 +2,21 @@
 // table at the end. With --json the live log goes to stderr and stdout holds one JSON document.
 import type { JobInstance, JobReport, RunReport, RunReporter } from "../planner/index.js";
 import type { RunnerEvent } from "../runner/types.js";
+import { formatEvent, type LineStyle } from "../runner/format.js";
 
 const COLORS = [36, 35, 33, 32, 34, 91, 96, 95, 93, 92];
+const STYLE_COLOR: Record<LineStyle, number> = {
+  step: 1,
+  group: 1,
+  log: 0,
+  debug: 90,
+  error: 31,
+  warning: 33,
+  notice: 36,
+  ok: 32,
+  bad: 31,
+  skip: 90,
+};
 
 export interface Writer {
   write(text: string): unknown;
@@ -11,7 +24,8 @@ export interface Writer {
 
 export function createConsoleReporter(out: Writer, color: boolean): RunReporter {
   const colorOf = new Map<string, number>();
-  const paint = (code: number, text: string): string => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
+  const paint = (code: number, text: string): string =>
+    color && code !== 0 ? `\x1b[${code}m${text}\x1b[0m` : text;
   const prefix = (job: JobInstance): string => {
     let c = colorOf.get(job.key);
     if (c === undefined) {
@@ -28,32 +42,8 @@ export function createConsoleReporter(out: Writer, color: boolean): RunReporter 
       line(job, paint(1, "Job started"));
     },
     jobEvent(job: JobInstance, e: RunnerEvent) {
-      switch (e.type) {
-        case "step-started":
-          line(job, paint(1, `▶ ${e.step.stage === "main" ? "" : `${e.step.stage}: `}${e.step.name}`));
-          break;
-        case "log":
-          if (e.kind === "group-start") line(job, paint(1, `  ▸ ${e.text}`));
-          else if (e.kind === "group-end") break;
-          else if (e.kind === "debug") line(job, paint(90, `  | ##[debug]${e.text}`));
-          else line(job, `  | ${e.text}`);
-          break;
-        case "annotation": {
-          const where = e.file ? ` ${e.file}${e.line ? `:${e.line}` : ""}${e.col ? `:${e.col}` : ""}` : "";
-          const code = e.level === "error" ? 31 : e.level === "warning" ? 33 : 36;
-          line(job, paint(code, `  ${e.level}${where}: ${e.title ? `${e.title}: ` : ""}${e.message}`));
-          break;
-        }
-        case "step-finished": {
-          const c = e.result.conclusion;
-          const mark = c === "success" ? paint(32, "✓") : c === "skipped" ? paint(90, "-") : paint(31, "✗");
-          const note = e.result.outcome !== c ? ` (outcome ${e.result.outcome})` : "";
-          line(job, `${mark} ${e.step.name} ${c}${note} [${seconds(e.result.durationMs)}]`);
-          break;
-        }
-        default:
-          break;
-      }
+      if (e.type === "job-finished") return; // jobFinished reports it, with the planner's view
+      for (const l of formatEvent(e)) line(job, paint(STYLE_COLOR[l.style], l.text));
     },
     jobFinished(job: JobInstance, report: JobReport) {
       if (report.error) line(job, paint(31, `error: ${report.error}`));

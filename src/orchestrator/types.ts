@@ -1,0 +1,60 @@
+// What the HTTP layer (src/server) asks of the orchestrator's core. The core implements it in
+// src/orchestrator/*; the server only calls these interfaces and the catalog/view queries.
+import type { WebSocket } from "ws";
+import type { SourceEvent } from "../sources/index.js";
+
+export interface TriggerRequest {
+  /** Branch or tag (short or full ref); default: the repository's default branch. */
+  ref?: string;
+  /** Exact commit; default: the head of `ref` after a fetch. */
+  commit?: string;
+  /** Event name; default "push". "workflow_dispatch" takes `inputs`. */
+  event?: string;
+  inputs?: Record<string, string>;
+  actor?: string;
+}
+
+export interface RunSummary {
+  id: number;
+  repositoryId: number;
+  number: number;
+  event: string;
+  ref: string;
+  commit: string;
+  state: "queued" | "running" | "completed";
+  conclusion: "success" | "failure" | "cancelled" | null;
+  /** Link to the run (built from the configured public address). */
+  url: string;
+}
+
+export interface RunsService {
+  /** Manual trigger (API/CLI). Throws AirlockError: NOT_FOUND (repository), WORKFLOW_INVALID, USAGE. */
+  trigger(repositoryId: number, req: TriggerRequest): Promise<RunSummary[]>;
+  /** A verified, de-duplicated webhook delivery or a poll result for a repository. */
+  handleSourceEvent(repositoryId: number, event: SourceEvent, trigger: "webhook" | "poll"): Promise<RunSummary[]>;
+  /** Cancels every job of the run; their machines are stopped within a second. Idempotent. */
+  cancel(runId: number): Promise<void>;
+  /** A new run of the same repository, commit, event and inputs. */
+  rerun(runId: number): Promise<RunSummary>;
+}
+
+export interface LogChunk {
+  jobId: number;
+  attempt: number;
+  seq: number;
+  /** One or more log lines, each ending in "\n". */
+  data: string;
+}
+
+export interface LogHub {
+  /** Live log chunks of a job as they are stored; returns an unsubscribe function. */
+  subscribe(jobId: number, listener: (chunk: LogChunk) => void): () => void;
+  /** Resolves when the job is completed (or immediately when it already is). */
+  whenJobDone(jobId: number): Promise<void>;
+}
+
+export interface AgentHub {
+  /** Takes over an authenticated agent WebSocket of node `nodeId`. */
+  accept(socket: WebSocket, nodeId: number): void;
+  connectedNodes(): number;
+}
