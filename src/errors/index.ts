@@ -25,6 +25,18 @@ export const ErrorCode = {
   SOURCE_FETCH_FAILED: "SOURCE_FETCH_FAILED",
   SOURCE_REF_INVALID: "SOURCE_REF_INVALID",
   SOURCE_COMMIT_NOT_FOUND: "SOURCE_COMMIT_NOT_FOUND",
+  /** API: missing or refused bearer token. */
+  UNAUTHORIZED: "UNAUTHORIZED",
+  /** API: no such object. */
+  NOT_FOUND: "NOT_FOUND",
+  /** API: the object exists already or is in a state that forbids the change. */
+  CONFLICT: "CONFLICT",
+  /** CLI: the server could not be reached (connection refused, DNS, reset). */
+  SERVER_UNREACHABLE: "SERVER_UNREACHABLE",
+  /** CLI: the server answered with something outside the API contract. */
+  API_FAILED: "API_FAILED",
+  /** CLI: `runs trigger --wait` saw a run conclude other than success. */
+  RUN_FAILED: "RUN_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
