@@ -29,13 +29,16 @@ export interface Candidate {
   score: number;
 }
 
+/** Sorted by id, so messages listing nodes or their labels do not depend on input order. */
 export function slotsOf(nodes: readonly NodeState[]): NodeSlot[] {
-  return nodes.map((node) => ({
-    node,
-    usedCpus: node.usedCpus,
-    usedMemoryMb: node.usedMemoryMb,
-    usedDiskMb: node.usedDiskMb,
-  }));
+  return [...nodes]
+    .sort((a, b) => a.id - b.id)
+    .map((node) => ({
+      node,
+      usedCpus: node.usedCpus,
+      usedMemoryMb: node.usedMemoryMb,
+      usedDiskMb: node.usedDiskMb,
+    }));
 }
 
 export function eligibleNodes(
