@@ -37,6 +37,10 @@ export const ErrorCode = {
   API_FAILED: "API_FAILED",
   /** CLI: `runs trigger --wait` saw a run conclude other than success. */
   RUN_FAILED: "RUN_FAILED",
+  /** API: the request body exceeds the size limit. */
+  PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  /** API: an unexpected failure inside the server (a bug); the message says no more than that. */
+  INTERNAL: "INTERNAL",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
