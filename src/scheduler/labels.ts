@@ -1,4 +1,5 @@
-// Label matching shared by images, flavours and nodes.
+// Label matching. chooseBest (images, flavours) applies every rule below; nodes use only score
+// and missingRequired (node labels are preferences, see nodes.ts).
 //
 // - Labels compare case-insensitively (as GitHub's `runs-on` does); messages keep the spelling given.
 // - An object's score is the number of distinct job labels found in its labels OR its required
