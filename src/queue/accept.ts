@@ -1,0 +1,22 @@
+// acceptJob: the agent took the job attempt (assigned → running). Idempotent per attempt: a
+// repeated `accepted` (resent after a reconnect) renews the lease and still answers true; any other
+// attempt, or a job no longer assigned/running (completed, requeued, lost), changes nothing → false.
+import { leaseInterval, run } from "./sql.js";
+import type { Queryable } from "./types.js";
+
+const ACCEPT = `
+UPDATE jobs SET
+  state = 'running',
+  started_at = CASE WHEN state = 'assigned' THEN now() ELSE started_at END,
+  lease_expires_at = now() + $3::interval
+WHERE id = $1 AND attempt = $2 AND state IN ('assigned', 'running')`;
+
+export async function acceptJob(
+  db: Queryable,
+  jobId: number,
+  attempt: number,
+  leaseMs: number,
+): Promise<boolean> {
+  const { rowCount } = await run(db, "accept", ACCEPT, [jobId, attempt, leaseInterval(leaseMs)]);
+  return rowCount === 1;
+}

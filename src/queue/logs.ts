@@ -1,0 +1,149 @@
+// Job logs: chunks stored once per (job, attempt, seq), so an agent resending after a reconnect
+// never duplicates output. Each attempt has a byte budget (the cap; assignJobs resets it): the
+// chunk that crosses it is cut and followed by one visible marker, later chunks are dropped while
+// the job keeps running. Chunks of an attempt that is no longer the job's current one are dropped.
+import { run } from "./sql.js";
+import type { JobRef, Queryable } from "./types.js";
+
+// Common case, one round trip: the chunk fits. The job row is locked first, so appends to one job
+// serialise and the budget check and ON CONFLICT both see the latest committed state.
+const APPEND = `
+WITH j AS (
+  SELECT id, log_bytes, log_truncated FROM jobs WHERE id = $1 AND attempt = $2 FOR UPDATE
+), ins AS (
+  INSERT INTO log_chunks (job_id, attempt, seq, data)
+  SELECT $1, $2, $3, $4 FROM j WHERE NOT j.log_truncated AND j.log_bytes + $5 <= $6
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), grow AS (
+  UPDATE jobs SET log_bytes = jobs.log_bytes + $5 WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
+)
+SELECT j.log_bytes, j.log_truncated, (SELECT count(*) FROM ins)::int AS stored FROM j`;
+
+// The chunk crosses the budget: store what fits plus the marker, only if nothing changed since.
+const TRUNCATE = `
+WITH j AS (
+  SELECT id FROM jobs WHERE id = $1 AND attempt = $2 AND log_bytes = $5 AND NOT log_truncated FOR UPDATE
+), ins AS (
+  INSERT INTO log_chunks (job_id, attempt, seq, data)
+  SELECT $1, $2, $3, $4 FROM j
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), mark AS (
+  UPDATE jobs SET log_bytes = jobs.log_bytes + $6, log_truncated = true WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
+)
+SELECT (SELECT count(*) FROM j)::int AS matched, (SELECT count(*) FROM ins)::int AS stored`;
+
+export interface AppendResult {
+  /** False for a duplicate seq, a stale attempt, an unknown job or a log already truncated. */
+  stored: boolean;
+  /** The job's log (this attempt) is truncated now. */
+  truncated: boolean;
+  /** What was stored ("" when nothing): the chunk, or its part under the cap plus the marker. */
+  data: string;
+}
+
+export async function appendLog(
+  db: Queryable,
+  jobId: number,
+  attempt: number,
+  seq: number,
+  data: string,
+  capBytes: number,
+): Promise<AppendResult> {
+  const bytes = Buffer.byteLength(data);
+  for (;;) {
+    const { rows } = await run<{ log_bytes: string; log_truncated: boolean; stored: number }>(
+      db,
+      "log.append",
+      APPEND,
+      [jobId, attempt, seq, data, bytes, capBytes],
+    );
+    const row = rows[0];
+    if (!row) return { stored: false, truncated: false, data: "" };
+    if (row.stored === 1) return { stored: true, truncated: false, data };
+    const used = Number(row.log_bytes);
+    if (row.log_truncated || used + bytes <= capBytes) {
+      // Already truncated, or the chunk fit and so was a duplicate.
+      return { stored: false, truncated: row.log_truncated, data: "" };
+    }
+    const cut = cutToBytes(data, capBytes - used) + truncationMarker(capBytes);
+    const done = await run<{ matched: number; stored: number }>(db, "log.truncate", TRUNCATE, [
+      jobId,
+      attempt,
+      seq,
+      cut,
+      String(used),
+      Buffer.byteLength(cut),
+    ]);
+    const r = done.rows[0];
+    if (r?.matched === 1) {
+      return r.stored === 1
+        ? { stored: true, truncated: true, data: cut }
+        : { stored: false, truncated: false, data: "" };
+    }
+    // Another append changed the budget in between: decide again from the new state.
+  }
+}
+
+export function truncationMarker(capBytes: number): string {
+  const mib = capBytes / (1024 * 1024);
+  const size = mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${capBytes} bytes`;
+  return `… log truncated: the job's output exceeded ${size}; later output was dropped …\n`;
+}
+
+/** The longest prefix of `text` within `max` bytes, ending at a line end when there is one. */
+export function cutToBytes(text: string, max: number): string {
+  const buf = Buffer.from(text);
+  if (buf.length <= max) return text;
+  let end = Math.max(0, max);
+  while (end > 0 && ((buf[end] ?? 0) & 0xc0) === 0x80) end--; // never split a UTF-8 sequence
+  const head = buf.subarray(0, end).toString();
+  const nl = head.lastIndexOf("\n");
+  if (nl >= 0) return head.slice(0, nl + 1);
+  return head === "" ? "" : `${head}\n`;
+}
+
+const LAST_SEQ = `
+SELECT r.job_id, r.attempt,
+       COALESCE((SELECT max(c.seq) FROM log_chunks c WHERE c.job_id = r.job_id AND c.attempt = r.attempt), 0) AS seq
+FROM unnest($1::bigint[], $2::integer[]) WITH ORDINALITY AS r(job_id, attempt, ord)
+ORDER BY r.ord`;
+
+/** The last stored seq per job attempt (0 when none): an agent resends everything after it. */
+export async function lastStoredSeq(db: Queryable, refs: JobRef[]): Promise<Array<JobRef & { seq: number }>> {
+  if (refs.length === 0) return [];
+  const { rows } = await run<{ job_id: string; attempt: number; seq: number }>(db, "log.lastSeq", LAST_SEQ, [
+    refs.map((r) => r.jobId),
+    refs.map((r) => r.attempt),
+  ]);
+  return rows.map((r) => ({ jobId: Number(r.job_id), attempt: r.attempt, seq: r.seq }));
+}
+
+const READ_ALL = `SELECT COALESCE(string_agg(data, '' ORDER BY attempt, seq), '') AS log FROM log_chunks WHERE job_id = $1`;
+
+/** The whole log of a job, every attempt in order, as one text. */
+export async function readLog(db: Queryable, jobId: number): Promise<string> {
+  const { rows } = await run<{ log: string }>(db, "log.readAll", READ_ALL, [jobId]);
+  return rows[0]?.log ?? "";
+}
+
+const READ_CHUNKS = `
+SELECT attempt, seq, data FROM log_chunks
+WHERE job_id = $1 AND (attempt, seq) > ($2::integer, $3::integer)
+ORDER BY attempt, seq`;
+
+/** Chunks in order, after the given position (for a follower catching up before going live). */
+export async function readLogChunks(
+  db: Queryable,
+  jobId: number,
+  after?: { attempt: number; seq: number },
+): Promise<Array<{ attempt: number; seq: number; data: string }>> {
+  const { rows } = await run<{ attempt: number; seq: number; data: string }>(
+    db,
+    "log.readChunks",
+    READ_CHUNKS,
+    [jobId, after?.attempt ?? -1, after?.seq ?? -1],
+  );
+  return rows;
+}

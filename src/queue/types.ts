@@ -1,0 +1,59 @@
+// The queue's shared types: what callers pass in and get back. Ids are numbers (bigserial values
+// stay far below 2^53); rows come back from pg as strings for bigint and are converted here.
+import type pg from "pg";
+import type { JobDescription } from "../runner/types.js";
+
+/** Anything that runs a query: the pool (one statement = one transaction) or a client in a transaction. */
+export type Queryable = pg.Pool | pg.PoolClient;
+
+/** A job instance ready to run, as the planner enqueues it. */
+export interface NewJob {
+  runId: number;
+  /** "<workflow file>#<job id>#<matrix index>": unique within the run, makes enqueueing idempotent. */
+  key: string;
+  jobId: string;
+  name: string;
+  workflow: string;
+  matrix: Record<string, unknown> | null;
+  labels: string[];
+  description: JobDescription;
+  continueOnError: boolean;
+  maxAttempts: number;
+}
+
+/** A job that never ran (skipped by `if`, failed before it could start), stored as completed. */
+export interface FinishedJob {
+  runId: number;
+  key: string;
+  jobId: string;
+  name: string;
+  workflow: string;
+  matrix: Record<string, unknown> | null;
+  conclusion: "skipped" | "failure" | "cancelled";
+  error?: string;
+  continueOnError?: boolean;
+}
+
+/** A queued job locked by claimQueuedJobs, with what the scheduler needs to place it. */
+export interface ClaimedJob {
+  id: number;
+  runId: number;
+  repositoryId: number;
+  organizationId: number;
+  labels: string[];
+  attempt: number;
+}
+
+/** A placement decided by the scheduler. */
+export interface Assignment {
+  jobId: number;
+  nodeId: number;
+  imageId: number;
+  flavourId: number;
+}
+
+/** One job attempt, as agents name it. */
+export interface JobRef {
+  jobId: number;
+  attempt: number;
+}
