@@ -4,3 +4,5 @@
 export type { Provider, WebhookRequest, SourceEvent, PullRequestInfo, Ignored } from "./types.js";
 export { MAX_WEBHOOK_BODY_BYTES, PROVIDERS } from "./types.js";
 export { verifyWebhook, parseWebhook, parseWebhookEvents } from "./webhooks.js";
+export { openMirror, type RepoMirror, type MirrorOptions } from "./mirror.js";
+export { workflowsAt, pollRepository, WORKFLOW_DIRS, type WorkflowFiles } from "./workflows.js";

@@ -1,0 +1,178 @@
+// A bare mirror of one repository on the orchestrator host: fetched on webhooks and polls, read
+// for workflow files and changed paths at a commit. One folder per clone URL (named by its hash,
+// so hostile URLs never become paths); fetches are serialised per mirror (see lock.ts).
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import { fetchFailed, GitCommandFailed, runGit } from "./git.js";
+import { withLock } from "./lock.js";
+import { checkCloneUrl, checkCommit, checkPath, checkRef, FULL_SHA, isAbbrevSha } from "./validate.js";
+
+export interface RepoMirror {
+  /** The bare repository's folder (e.g. to serve the code to machines). */
+  readonly dir: string;
+  readonly cloneUrl: string;
+  /** Fetches all branches and tags (pruning deleted ones). Throws SOURCE_FETCH_FAILED. */
+  fetch(): Promise<void>;
+  /**
+   * Fetches one extra ref (refs/pull/7/head, refs/merge-requests/7/head) into the mirror under
+   * the same name; returns its commit, or undefined when the remote has no such ref.
+   */
+  fetchRef(ref: string): Promise<string | undefined>;
+  /** A branch, tag, full ref or (abbreviated) commit id → full commit id; undefined when unknown. */
+  resolve(ref: string): Promise<string | undefined>;
+  /** A regular file's content at a commit; undefined when absent (or a folder, symlink, submodule). */
+  readFile(commit: string, path: string): Promise<string | undefined>;
+  /** Regular files directly in `dir` at a commit (non-recursive), as repository paths; [] when absent. */
+  listFiles(commit: string, dir: string): Promise<string[]>;
+  hasCommit(commit: string): Promise<boolean>;
+  /** Paths changed between two commits (two-dot); undefined when `from` is unknown or absent. */
+  changedFiles(from: string | undefined, to: string): Promise<string[] | undefined>;
+}
+
+export interface MirrorOptions {
+  cacheDir: string;
+  cloneUrl: string;
+  /** Time limit of one fetch (default 10 minutes). */
+  fetchTimeoutMs?: number;
+}
+
+const ZERO = /^0+$/;
+
+export function openMirror(opts: MirrorOptions): RepoMirror {
+  const url = checkCloneUrl(opts.cloneUrl);
+  const name = createHash("sha256").update(url).digest("hex").slice(0, 32);
+  const dir = join(opts.cacheDir, `${name}.git`);
+  const fetchTimeout = opts.fetchTimeoutMs ?? 600_000;
+  const git = (args: string[], timeout?: number) => runGit(dir, args, timeout);
+
+  async function ensure(): Promise<void> {
+    if (existsSync(join(dir, "HEAD"))) return;
+    // Initialise beside and rename, so nobody ever sees a half-made repository.
+    const tmp = `${dir}.init-${process.pid}-${Date.now()}`;
+    await runGit(tmp, ["init", "--bare", "--quiet", tmp]);
+    await runGit(tmp, ["config", "gc.auto", "0"]);
+    try {
+      await rename(tmp, dir);
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      if (!existsSync(join(dir, "HEAD"))) throw err;
+    }
+  }
+
+  async function fetchRefspecs(refspecs: string[]): Promise<void> {
+    await mkdir(opts.cacheDir, { recursive: true });
+    await withLock(dir, async () => {
+      await ensure();
+      try {
+        await git(
+          ["fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", "--", url, ...refspecs],
+          fetchTimeout,
+        );
+      } catch (err) {
+        throw fetchFailed(url, err);
+      }
+    });
+  }
+
+  async function hasCommit(commit: string): Promise<boolean> {
+    checkCommit(commit);
+    if (!existsSync(join(dir, "HEAD"))) return false;
+    return git(["cat-file", "-e", `${commit}^{commit}`]).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  async function mustHave(commit: string): Promise<void> {
+    if (!(await hasCommit(commit)))
+      throw new AirlockError(ErrorCode.SOURCE_COMMIT_NOT_FOUND, `commit ${commit} is not in the mirror`);
+  }
+
+  async function revParse(candidate: string): Promise<string | undefined> {
+    return git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${candidate}^{commit}`]).then(
+      (r) => r.stdout.trim() || undefined,
+      () => undefined,
+    );
+  }
+
+  return {
+    dir,
+    cloneUrl: url,
+
+    fetch: () => fetchRefspecs(["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"]),
+
+    async fetchRef(ref) {
+      checkRef(ref);
+      if (!ref.startsWith("refs/"))
+        throw new AirlockError(ErrorCode.SOURCE_REF_INVALID, "fetchRef needs a full ref");
+      try {
+        await fetchRefspecs([`+${ref}:${ref}`]);
+      } catch (err) {
+        const stderr = err instanceof AirlockError ? err.message : "";
+        if (/couldn't find remote ref/i.test(stderr)) return undefined;
+        throw err;
+      }
+      return revParse(ref);
+    },
+
+    async resolve(ref) {
+      checkRef(ref);
+      if (!existsSync(join(dir, "HEAD"))) return undefined;
+      if (FULL_SHA.test(ref)) return (await hasCommit(ref)) ? ref : undefined;
+      const candidates = ref.startsWith("refs/") ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
+      if (isAbbrevSha(ref)) candidates.push(ref);
+      for (const c of candidates) {
+        const commit = await revParse(c);
+        if (commit !== undefined) return commit;
+      }
+      return undefined;
+    },
+
+    async readFile(commit, path) {
+      const p = checkPath(path);
+      await mustHave(commit);
+      const entry = (await git(["ls-tree", "-z", commit, "--", p])).stdout.split("\0")[0] ?? "";
+      // "<mode> <type> <object>\t<name>": only regular files (not symlinks, folders, submodules).
+      const m = /^(100644|100755) blob ([0-9a-f]+)\t/.exec(entry);
+      if (!m?.[2]) return undefined;
+      return (await git(["cat-file", "blob", m[2]])).stdout;
+    },
+
+    async listFiles(commit, folder) {
+      const p = checkPath(folder);
+      await mustHave(commit);
+      let out: string;
+      try {
+        out = (await git(["ls-tree", "-z", `${commit}:${p}`])).stdout;
+      } catch (err) {
+        if (err instanceof GitCommandFailed) return []; // no such folder (or not a folder)
+        throw err;
+      }
+      const files: string[] = [];
+      for (const entry of out.split("\0")) {
+        const m = /^(100644|100755) blob [0-9a-f]+\t(.+)$/s.exec(entry);
+        if (m?.[2]) files.push(p === "" ? m[2] : `${p}/${m[2]}`);
+      }
+      return files.sort();
+    },
+
+    hasCommit,
+
+    async changedFiles(from, to) {
+      checkCommit(to);
+      if (from === undefined || ZERO.test(from)) return undefined;
+      checkCommit(from);
+      if (!(await hasCommit(from)) || !(await hasCommit(to))) return undefined;
+      const out = (
+        await git(["diff-tree", "-r", "-z", "--name-only", "--no-renames", "--no-commit-id", from, to])
+      ).stdout;
+      return out
+        .split("\0")
+        .filter((f) => f !== "")
+        .sort();
+    },
+  };
+}
