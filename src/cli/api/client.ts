@@ -1,0 +1,212 @@
+// Typed client of the REST API v1 over Node's global fetch. Every failure becomes an
+// AirlockError: the server's own code for API errors, SERVER_UNREACHABLE when nothing answers,
+// UNAUTHORIZED (with where the token came from) when the token is missing or refused.
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+import type { Connection } from "./connection.js";
+import type {
+  AddFlavourBody,
+  AddImageBody,
+  AddNodeBody,
+  AddRepositoryBody,
+  CreatedRepository,
+  Flavour,
+  Image,
+  Job,
+  Node,
+  Repository,
+  Run,
+  RunDetail,
+  RunFilter,
+  RunSummary,
+  TriggerBody,
+} from "./types.js";
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface ApiClientOptions extends Connection {
+  fetch?: typeof fetch;
+}
+
+export class ApiClient {
+  readonly server: string;
+  private readonly token: string | undefined;
+  private readonly tokenSource: string | undefined;
+  private readonly fetchImpl: typeof fetch;
+
+  constructor(o: ApiClientOptions) {
+    this.server = o.server.replace(/\/+$/, "");
+    this.token = o.token;
+    this.tokenSource = o.tokenSource;
+    this.fetchImpl = o.fetch ?? fetch;
+  }
+
+  /** Sends one request; resolves with the response only when its status is 2xx. */
+  async send(
+    method: string,
+    path: string,
+    init: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal; timeout?: boolean } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { accept: "application/json", ...init.headers };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (init.body !== undefined) headers["content-type"] = "application/json";
+    const signals = [
+      init.signal,
+      init.timeout === false ? undefined : AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    ];
+    const active = signals.filter((s): s is AbortSignal => s !== undefined);
+    let res: Response;
+    try {
+      res = await this.fetchImpl(this.server + path, {
+        method,
+        headers,
+        ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+        ...(active.length > 0 ? { signal: AbortSignal.any(active) } : {}),
+      });
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      throw this.unreachable(err);
+    }
+    if (res.ok) return res;
+    throw await this.errorOf(res);
+  }
+
+  async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await this.send(method, path, body === undefined ? {} : { body });
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new AirlockError(
+        ErrorCode.API_FAILED,
+        `${method} ${path}: the server at ${this.server} answered ${res.status} with something that is not JSON`,
+      );
+    }
+  }
+
+  unreachable(err: unknown): AirlockError {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const why =
+      (err as Error).name === "TimeoutError"
+        ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s`
+        : (cause?.code ?? cause?.message ?? (err as Error).message);
+    return new AirlockError(
+      ErrorCode.SERVER_UNREACHABLE,
+      `cannot reach the Airlock server at ${this.server} (${why}); is it running? (--server or AIRLOCK_SERVER)`,
+      { retryable: true, cause: err },
+    );
+  }
+
+  private async errorOf(res: Response): Promise<AirlockError> {
+    const text = await res.text().catch(() => "");
+    let body: { error?: { code?: unknown; message?: unknown; details?: unknown } } | undefined;
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      body = undefined;
+    }
+    if (res.status === 401) {
+      const message = this.token
+        ? `the server at ${this.server} refused the token from ${this.tokenSource ?? "the command line"}`
+        : `the server at ${this.server} needs an admin token (--token, AIRLOCK_TOKEN or ~/.airlock/cli.json)`;
+      return new AirlockError(ErrorCode.UNAUTHORIZED, message);
+    }
+    const e = body?.error;
+    if (e && typeof e.code === "string" && typeof e.message === "string") {
+      // The server's codes are AirlockError codes by contract; keep them as sent.
+      return new AirlockError(e.code as ErrorCode, e.message, {
+        ...(e.details !== undefined ? { details: e.details } : {}),
+        retryable: res.status >= 500,
+      });
+    }
+    return new AirlockError(
+      ErrorCode.API_FAILED,
+      `the server at ${this.server} answered ${res.status} ${res.statusText}`.trim(),
+      { retryable: res.status >= 500 },
+    );
+  }
+
+  // ---- repositories
+  listRepositories(): Promise<Repository[]> {
+    return this.json("GET", "/api/v1/repositories");
+  }
+  getRepository(id: number): Promise<Repository> {
+    return this.json("GET", `/api/v1/repositories/${id}`);
+  }
+  addRepository(body: AddRepositoryBody): Promise<CreatedRepository> {
+    return this.json("POST", "/api/v1/repositories", body);
+  }
+  async removeRepository(id: number): Promise<void> {
+    await this.json("DELETE", `/api/v1/repositories/${id}`);
+  }
+  triggerRun(repositoryId: number, body: TriggerBody): Promise<{ runs: RunSummary[] }> {
+    return this.json("POST", `/api/v1/repositories/${repositoryId}/runs`, body);
+  }
+
+  // ---- runs and jobs
+  listRuns(filter: RunFilter = {}): Promise<Run[]> {
+    const q = new URLSearchParams();
+    if (filter.repository !== undefined) q.set("repository", String(filter.repository));
+    if (filter.state) q.set("state", filter.state);
+    if (filter.limit !== undefined) q.set("limit", String(filter.limit));
+    const qs = q.toString();
+    return this.json("GET", `/api/v1/runs${qs ? `?${qs}` : ""}`);
+  }
+  getRun(id: number): Promise<RunDetail> {
+    return this.json("GET", `/api/v1/runs/${id}`);
+  }
+  async cancelRun(id: number): Promise<void> {
+    await this.json("POST", `/api/v1/runs/${id}/cancel`);
+  }
+  rerunRun(id: number): Promise<RunSummary> {
+    return this.json("POST", `/api/v1/runs/${id}/rerun`);
+  }
+  getJob(id: number): Promise<Job> {
+    return this.json("GET", `/api/v1/jobs/${id}`);
+  }
+  /** The whole log so far, as a byte stream (logs can be large: never buffered whole). */
+  async jobLog(id: number, download = false): Promise<ReadableStream<Uint8Array>> {
+    const res = await this.send("GET", `/api/v1/jobs/${id}/logs${download ? "?download=1" : ""}`, {
+      headers: { accept: "text/plain" },
+      timeout: false,
+    });
+    return res.body ?? new Blob([]).stream();
+  }
+  /** Opens the log's event stream, resuming after `lastEventId` when given. */
+  async openLogStream(id: number, lastEventId: string | undefined, signal?: AbortSignal): Promise<Response> {
+    return this.send("GET", `/api/v1/jobs/${id}/logs/stream`, {
+      headers: {
+        accept: "text/event-stream",
+        ...(lastEventId !== undefined ? { "last-event-id": lastEventId } : {}),
+      },
+      timeout: false,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
+  // ---- nodes, images, flavours
+  listNodes(): Promise<Node[]> {
+    return this.json("GET", "/api/v1/nodes");
+  }
+  addNode(body: AddNodeBody): Promise<{ node: Node; token: string }> {
+    return this.json("POST", "/api/v1/nodes", body);
+  }
+  setNodeEnabled(id: number, enabled: boolean): Promise<Node> {
+    return this.json("POST", `/api/v1/nodes/${id}/${enabled ? "enable" : "disable"}`);
+  }
+  async removeNode(id: number): Promise<void> {
+    await this.json("DELETE", `/api/v1/nodes/${id}`);
+  }
+  listImages(): Promise<Image[]> {
+    return this.json("GET", "/api/v1/images");
+  }
+  addImage(body: AddImageBody): Promise<Image> {
+    return this.json("POST", "/api/v1/images", body);
+  }
+  listFlavours(): Promise<Flavour[]> {
+    return this.json("GET", "/api/v1/flavours");
+  }
+  addFlavour(body: AddFlavourBody): Promise<Flavour> {
+    return this.json("POST", "/api/v1/flavours", body);
+  }
+}

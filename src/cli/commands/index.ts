@@ -1,0 +1,21 @@
+// The CLI commands over the REST API (repos, runs, logs, nodes, images, flavours), registered
+// on the `airlock` program by main.ts. `io` is injectable so tests run them in-process.
+import type { Command } from "commander";
+import { registerFlavours, registerImages } from "./catalog.js";
+import { defaultIo, type CliIo } from "./context.js";
+import { registerLogs } from "./logs.js";
+import { registerNodes } from "./nodes.js";
+import { registerRepos } from "./repos.js";
+import { registerRuns } from "./runs.js";
+
+export type { CliIo, Writer } from "./context.js";
+
+export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): void {
+  const full: CliIo = { ...defaultIo(), ...io };
+  registerRepos(program, full);
+  registerRuns(program, full);
+  registerLogs(program, full);
+  registerNodes(program, full);
+  registerImages(program, full);
+  registerFlavours(program, full);
+}

@@ -1,0 +1,95 @@
+// `airlock repos add|list|remove`: repositories the built-in git job source watches.
+import type { Command } from "commander";
+import type { CreatedRepository, Repository } from "../api/index.js";
+import {
+  apiOptions,
+  connect,
+  failOnProblems,
+  findByRef,
+  intOption,
+  printJson,
+  type CliIo,
+  type CommonOptions,
+} from "./context.js";
+import { table, time } from "./table.js";
+
+interface AddOptions extends CommonOptions {
+  defaultBranch?: string;
+  poll?: string;
+  maxJobs?: string;
+}
+
+function printCreated(io: CliIo, r: CreatedRepository): void {
+  const out = io.stdout;
+  out.write(`Repository ${r.name} added (id ${r.id}).\n\n`);
+  out.write(`Webhook secret (shown only this once; set it in the forge's webhook settings):\n`);
+  out.write(`  ${r.webhookSecret}\n\n`);
+  out.write("Webhook URLs (content type application/json):\n");
+  out.write(
+    table(
+      ["  PROVIDER", "URL"],
+      Object.entries(r.webhookUrls).map(([provider, url]) => [`  ${provider}`, url]),
+    ),
+  );
+}
+
+export function reposTable(repos: Repository[]): string {
+  return table(
+    ["ID", "NAME", "BRANCH", "POLL", "MAX JOBS", "CREATED", "CLONE URL"],
+    repos.map((r) => [
+      r.id,
+      r.name,
+      r.defaultBranch,
+      r.pollIntervalSeconds ? `${r.pollIntervalSeconds}s` : null,
+      r.maxConcurrentJobs,
+      time(r.createdAt),
+      r.cloneUrl,
+    ]),
+  );
+}
+
+export function registerRepos(program: Command, io: CliIo): void {
+  const repos = program.command("repos").description("repositories whose workflows the server runs");
+
+  apiOptions(
+    repos
+      .command("add")
+      .description("register a repository; prints its webhook secret and URLs once")
+      .argument("<name>", "owner/repo")
+      .argument("<cloneUrl>", "URL the server and machines fetch the code from")
+      .option("--default-branch <branch>", "branch of manual triggers and polling", undefined)
+      .option("--poll <seconds>", "poll the remote every N seconds (for forges without webhooks)")
+      .option("--max-jobs <n>", "at most N jobs of this repository at once"),
+  ).action(async (name: string, cloneUrl: string, opts: AddOptions) => {
+    const problems: string[] = [];
+    const poll = intOption(opts.poll, "--poll", 1, problems);
+    const maxJobs = intOption(opts.maxJobs, "--max-jobs", 1, problems);
+    failOnProblems(problems);
+    const client = await connect(opts, io);
+    const created = await client.addRepository({
+      name,
+      cloneUrl,
+      ...(opts.defaultBranch ? { defaultBranch: opts.defaultBranch } : {}),
+      ...(poll !== undefined ? { pollIntervalSeconds: poll } : {}),
+      ...(maxJobs !== undefined ? { maxConcurrentJobs: maxJobs } : {}),
+    });
+    if (opts.json) printJson(io, created);
+    else printCreated(io, created);
+  });
+
+  apiOptions(repos.command("list").description("list repositories")).action(async (opts: CommonOptions) => {
+    const list = await (await connect(opts, io)).listRepositories();
+    if (opts.json) printJson(io, list);
+    else io.stdout.write(list.length === 0 ? "No repositories.\n" : reposTable(list));
+  });
+
+  apiOptions(
+    repos.command("remove").description("remove a repository").argument("<repo>", "id or owner/repo"),
+  ).action(async (ref: string, opts: CommonOptions) => {
+    const client = await connect(opts, io);
+    const repo = await findByRef(ref, () => client.listRepositories(), "repository");
+    await client.removeRepository(repo.id);
+    if (opts.json) printJson(io, { removed: { id: repo.id, name: repo.name } });
+    else io.stdout.write(`Repository ${repo.name} (id ${repo.id}) removed.\n`);
+  });
+}

@@ -1,0 +1,70 @@
+// Human views of runs: the list table and the detail of one run (jobs, where they run or why
+// they wait, and their steps).
+import type { Job, Run, RunDetail } from "../api/index.js";
+import { duration, list, status, table, time } from "./table.js";
+
+export function runsTable(runs: Run[]): string {
+  return table(
+    ["ID", "REPOSITORY", "WORKFLOW", "STATUS", "TRIGGER", "CREATED", "DURATION", "TITLE"],
+    runs.map((r) => [
+      r.id,
+      r.repository,
+      typeof r.workflow === "string" ? r.workflow : null,
+      status(r.state, r.conclusion),
+      r.actor ? `${r.trigger} by ${r.actor}` : r.trigger,
+      time(r.createdAt),
+      duration(r.startedAt, r.finishedAt),
+      r.title,
+    ]),
+  );
+}
+
+const STEP_MARK: Record<string, string> = {
+  success: "✓",
+  failure: "✗",
+  cancelled: "✗",
+  skipped: "-",
+};
+
+/** Where a job is or why it is not running yet, in one phrase. */
+export function jobWhere(j: Job): string {
+  if (j.state === "queued") return j.waitReason ? `waiting: ${j.waitReason}` : "waiting for a node";
+  return j.node ? `on ${j.node}` : "";
+}
+
+export function jobLines(j: Job): string {
+  const matrix = j.matrix && Object.keys(j.matrix).length > 0 ? ` ${JSON.stringify(j.matrix)}` : "";
+  const attempt = j.attempt > 1 ? `, attempt ${j.attempt}` : "";
+  const where = jobWhere(j);
+  let out = `Job ${j.id}  ${j.name}${matrix}  ${status(j.state, j.conclusion)}${where ? `  ${where}` : ""}${attempt}\n`;
+  const facts = [
+    j.labels.length > 0 ? `labels ${list(j.labels)}` : "",
+    j.image ? `image ${j.image}` : "",
+    j.flavour ? `flavour ${j.flavour}` : "",
+    j.startedAt ? `took ${duration(j.startedAt, j.finishedAt)}` : "",
+    j.logTruncated ? "log truncated" : "",
+  ].filter(Boolean);
+  if (facts.length > 0) out += `  ${facts.join(" · ")}\n`;
+  if (j.error) out += `  error: ${j.error}\n`;
+  for (const s of j.steps) {
+    const mark = (s.conclusion && STEP_MARK[s.conclusion]) ?? (s.startedAt ? "▶" : "·");
+    const stage = s.stage && s.stage !== "main" ? `${s.stage}: ` : "";
+    out += `  ${mark} ${stage}${s.name}  ${s.conclusion ?? (s.startedAt ? "running" : "pending")}`;
+    out += s.startedAt && s.finishedAt ? ` [${duration(s.startedAt, s.finishedAt)}]\n` : "\n";
+  }
+  return out;
+}
+
+export function runDetail(r: RunDetail): string {
+  const workflow = typeof r.workflow === "string" ? ` · ${r.workflow}` : "";
+  let out = `Run ${r.id} · ${r.repository}${workflow} · ${status(r.state, r.conclusion)}\n`;
+  if (r.title) out += `Title:    ${r.title}\n`;
+  out += `Trigger:  ${r.trigger}${r.actor ? ` by ${r.actor}` : ""}\n`;
+  out += `Created:  ${time(r.createdAt)}`;
+  if (r.startedAt) out += `   started ${time(r.startedAt)}`;
+  if (r.finishedAt) out += `   finished ${time(r.finishedAt)} (${duration(r.startedAt, r.finishedAt)})`;
+  out += "\n";
+  if (r.error) out += `Error:    ${r.error}\n`;
+  if (r.jobs.length === 0) return out + "\nNo jobs.\n";
+  return out + "\n" + r.jobs.map(jobLines).join("\n");
+}
