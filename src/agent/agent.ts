@@ -1,0 +1,221 @@
+// The node agent: dials out to the orchestrator, registers the node (hello), heartbeats, runs each
+// assigned job attempt on a fresh machine, and delivers the jobs' output through the on-disk outbox,
+// in order and without gaps, across disconnects, orchestrator restarts and agent restarts.
+// The protocol it speaks is src/protocol/agent.ts.
+import { mkdir } from "node:fs/promises";
+import type { Provisioner } from "../provisioners/types.js";
+import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from "../protocol/agent.js";
+import type { ActionLoader, WorkspaceSource } from "../runner/index.js";
+import { detectCapacity, type Capacity } from "./capacity.js";
+import { Connection } from "./connection.js";
+import { AgentJob, type AssignMsg } from "./job.js";
+import { silentLogger, type AgentLogger } from "./logger.js";
+import { Outbox } from "./outbox.js";
+import { outboxKey } from "./outbox-file.js";
+import { agentVersion } from "./version.js";
+
+export interface AgentOptions {
+  /** The orchestrator's address: http(s)://host[:port][/prefix] (ws(s):// accepted too). */
+  serverUrl: string;
+  token: string;
+  /** The agent's own folder (the outbox lives in dataDir/outbox). */
+  dataDir: string;
+  /** By name, as orchestrator `assign.machine.provisioner` refers to them. */
+  provisioners: Record<string, Provisioner>;
+  actions: ActionLoader;
+  source: WorkspaceSource;
+  /** Defaults: CPUs and memory of the host, free disk space of dataDir. */
+  capacity?: Capacity;
+  labels?: string[];
+  /** Default ["default"]. */
+  images?: string[];
+  /** Bound of the unacked output of all jobs; default 64 MiB. */
+  outboxMaxBytes?: number;
+  log?: AgentLogger;
+  /** Reconnect backoff; defaults 100 ms → 10 s, and 60 s while the token is rejected. */
+  backoff?: { minMs?: number; maxMs?: number; unauthorizedMs?: number };
+}
+
+export interface JobAttemptRef {
+  jobId: number;
+  attempt: number;
+}
+
+export interface AgentStatus {
+  /** A connection is open and the orchestrator has welcomed it. */
+  connected: boolean;
+  nodeId: number | undefined;
+  /** The orchestrator rejected the token on the last attempt. */
+  unauthorized: boolean;
+  connectAttempts: number;
+  outboxBytes: number;
+}
+
+export interface Agent {
+  /** Connects and keeps connecting until stop(). Idempotent. */
+  start(): Promise<void>;
+  /** Destroys every machine, closes the socket, clears timers; resolves when nothing is left. Idempotent. */
+  stop(): Promise<void>;
+  runningJobs(): JobAttemptRef[];
+  status(): AgentStatus;
+}
+
+/** `ws(s)://…/api/v1/agent` from the orchestrator's http(s) address. */
+export function agentEndpoint(serverUrl: string): string {
+  const url = new URL(serverUrl);
+  if (url.protocol === "http:") url.protocol = "ws:";
+  else if (url.protocol === "https:") url.protocol = "wss:";
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/api/v1/agent`;
+  url.search = "";
+  url.hash = "";
+  return url.toString();
+}
+
+const RECENT_LIMIT = 1000;
+
+export function createAgent(opts: AgentOptions): Agent {
+  const log = opts.log ?? silentLogger;
+  const jobs = new Map<string, AgentJob>();
+  /** Job attempts finished on this agent recently: a late duplicate `assign` is ignored. */
+  const recent = new Set<string>();
+  const outbox = new Outbox({
+    dataDir: opts.dataDir,
+    maxBytes: opts.outboxMaxBytes ?? 64 * 1024 * 1024,
+    isRunning: (key) => jobs.has(key),
+  });
+  let capacity: Capacity | undefined = opts.capacity;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let welcomed = false;
+  let nodeId: number | undefined;
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+
+  const send = (msg: AgentMessage): boolean => conn.send(JSON.stringify(msg));
+  const running = (): JobAttemptRef[] =>
+    [...jobs.values()].map((j) => ({ jobId: j.jobId, attempt: j.attempt }));
+
+  const conn = new Connection({
+    url: agentEndpoint(opts.serverUrl),
+    token: opts.token,
+    log,
+    minBackoffMs: opts.backoff?.minMs ?? 100,
+    maxBackoffMs: opts.backoff?.maxMs ?? 10_000,
+    unauthorizedRetryMs: opts.backoff?.unauthorizedMs ?? 60_000,
+    onOpen() {
+      const c = capacity!;
+      send({
+        type: "hello",
+        protocol: PROTOCOL_VERSION,
+        agentVersion: agentVersion(),
+        node: {
+          labels: opts.labels ?? [],
+          cpus: c.cpus,
+          memoryMb: c.memoryMb,
+          diskMb: c.diskMb,
+          provisioners: Object.keys(opts.provisioners),
+          images: opts.images ?? ["default"],
+        },
+        running: running(),
+      });
+    },
+    onMessage: (msg) => handle(msg),
+    onClose() {
+      welcomed = false;
+      outbox.disconnected();
+      if (heartbeat) clearInterval(heartbeat);
+      heartbeat = undefined;
+    },
+  });
+
+  function handle(msg: ServerMessage): void {
+    switch (msg.type) {
+      case "welcome": {
+        for (const a of msg.abandon) {
+          jobs.get(outboxKey(a.jobId, a.attempt))?.end("abandon");
+          outbox.drop(a.jobId, a.attempt);
+        }
+        const stored = new Map(msg.stored.map((s) => [outboxKey(s.jobId, s.attempt), s.seq]));
+        welcomed = true;
+        nodeId = msg.nodeId;
+        conn.healthy();
+        log.info({ nodeId: msg.nodeId, nodeName: msg.nodeName }, "connected to the orchestrator");
+        outbox.connected((line) => conn.send(line), stored);
+        if (heartbeat) clearInterval(heartbeat);
+        heartbeat = setInterval(() => send({ type: "heartbeat", running: running() }), msg.heartbeatMs);
+        return;
+      }
+      case "assign":
+        return assign(msg);
+      case "cancel":
+        jobs.get(outboxKey(msg.jobId, msg.attempt))?.end("cancel");
+        return;
+      case "acks":
+        for (const a of msg.acks) outbox.ack(a.jobId, a.attempt, a.seq);
+        return;
+    }
+  }
+
+  function assign(a: AssignMsg): void {
+    const key = outboxKey(a.jobId, a.attempt);
+    if (jobs.has(key) || recent.has(key) || outbox.isFinished(a.jobId, a.attempt)) return;
+    const ref = { jobId: a.jobId, attempt: a.attempt };
+    const provisioner = opts.provisioners[a.machine.provisioner];
+    if (stopping || !provisioner) {
+      const reason = stopping
+        ? "agent is shutting down"
+        : `no provisioner "${a.machine.provisioner}" on this node`;
+      send({ type: "rejected", ...ref, reason });
+      return;
+    }
+    send({ type: "accepted", ...ref });
+    log.info({ ...ref, provisioner: a.machine.provisioner }, "job accepted");
+    // A leftover outbox of this very attempt (earlier agent process) continues its seqs.
+    const job = new AgentJob(a, {
+      provisioner,
+      actions: opts.actions,
+      source: opts.source,
+      log,
+      push: (payload) => outbox.push(a.jobId, a.attempt, payload),
+    });
+    jobs.set(key, job);
+    void job.done.then(() => {
+      jobs.delete(key);
+      recent.add(key);
+      if (recent.size > RECENT_LIMIT) recent.delete(recent.values().next().value!);
+    });
+  }
+
+  return {
+    start() {
+      if (stopping) return Promise.resolve();
+      starting ??= (async () => {
+        await mkdir(opts.dataDir, { recursive: true });
+        capacity ??= await detectCapacity(opts.dataDir);
+        const leftovers = outbox.loadLeftovers();
+        if (leftovers.length > 0) log.info({ jobs: leftovers }, "resending output left by an earlier agent");
+        if (!stopping) conn.start();
+      })();
+      return starting;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await starting?.catch(() => undefined);
+        for (const j of jobs.values()) j.end("stop");
+        await Promise.all([...jobs.values()].map((j) => j.done));
+        await conn.stop();
+        if (heartbeat) clearInterval(heartbeat);
+        heartbeat = undefined;
+        outbox.close();
+      })();
+      return stopping;
+    },
+    runningJobs: running,
+    status: () => ({
+      connected: welcomed && conn.open,
+      nodeId,
+      unauthorized: conn.unauthorized,
+      connectAttempts: conn.attempts,
+      outboxBytes: outbox.totalBytes(),
+    }),
+  };
+}

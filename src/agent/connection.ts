@@ -1,0 +1,140 @@
+// The agent's one WebSocket to the orchestrator, redialled forever until stop(): exponential backoff
+// with jitter between attempts (reset once a connection is welcomed). A 4401 close (or HTTP 401/403
+// on the upgrade) means the token is wrong: one clear error line, then slow retries, because the
+// administrator may fix the token on the server side without restarting the agent.
+import WebSocket, { type RawData } from "ws";
+import { CloseCode, ServerMessage } from "../protocol/agent.js";
+import type { AgentLogger } from "./logger.js";
+
+export interface ConnectionOptions {
+  url: string;
+  token: string;
+  log: AgentLogger;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  /** Delay between attempts while the token is rejected. */
+  unauthorizedRetryMs: number;
+  onOpen(): void;
+  onMessage(msg: ServerMessage): void;
+  onClose(): void;
+}
+
+export class Connection {
+  private ws: WebSocket | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private stopped = false;
+  private closed: Promise<void> = Promise.resolve();
+  /** True while the orchestrator rejects the token. */
+  unauthorized = false;
+  /** Connection attempts so far (for diagnostics and tests). */
+  attempts = 0;
+
+  constructor(private readonly o: ConnectionOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    if (!this.ws && !this.timer) this.dial();
+  }
+
+  get open(): boolean {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends a text frame if connected; false otherwise (callers resend after the next welcome). */
+  send(text: string): boolean {
+    if (!this.open) return false;
+    this.ws!.send(text);
+    return true;
+  }
+
+  /** The connection was welcomed: the next failure starts the backoff from the beginning. */
+  healthy(): void {
+    this.failures = 0;
+    this.unauthorized = false;
+  }
+
+  private dial(): void {
+    this.timer = undefined;
+    this.attempts++;
+    const ws = new WebSocket(this.o.url, {
+      headers: { authorization: `Bearer ${this.o.token}` },
+      handshakeTimeout: 10_000,
+    });
+    this.ws = ws;
+    let httpStatus: number | undefined;
+    this.closed = new Promise((resolve) => {
+      ws.on("close", (code) => {
+        resolve();
+        if (this.ws === ws) this.ws = undefined;
+        this.o.onClose();
+        this.scheduleRedial(code, httpStatus);
+      });
+    });
+    ws.on("open", () => this.o.onOpen());
+    ws.on("error", (err) => {
+      const m = /Unexpected server response: (\d+)/.exec(err.message);
+      if (m) httpStatus = Number(m[1]);
+      this.o.log.debug({ err: err.message, url: this.o.url }, "agent connection error");
+    });
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return;
+      let parsed: ReturnType<typeof ServerMessage.safeParse>;
+      try {
+        parsed = ServerMessage.safeParse(JSON.parse(rawText(data)));
+      } catch {
+        this.o.log.warn({}, "orchestrator sent a message that is not JSON; ignored");
+        return;
+      }
+      if (!parsed.success) {
+        this.o.log.warn({ issues: parsed.error.issues }, "orchestrator sent an invalid message; ignored");
+        return;
+      }
+      this.o.onMessage(parsed.data);
+    });
+  }
+
+  private scheduleRedial(code: number, httpStatus: number | undefined): void {
+    if (this.stopped) return;
+    const rejected = code === CloseCode.unauthorized || httpStatus === 401 || httpStatus === 403;
+    let delay: number;
+    if (rejected) {
+      if (!this.unauthorized) {
+        this.o.log.error(
+          { url: this.o.url, retryInMs: this.o.unauthorizedRetryMs },
+          "orchestrator rejected the agent token (unauthorized): check --token; retrying slowly",
+        );
+      }
+      this.unauthorized = true;
+      delay = this.o.unauthorizedRetryMs;
+    } else {
+      const base = Math.min(this.o.maxBackoffMs, this.o.minBackoffMs * 2 ** this.failures);
+      delay = base / 2 + Math.random() * (base / 2);
+      this.failures++;
+      this.o.log.info({ code, retryInMs: Math.round(delay) }, "disconnected from the orchestrator");
+    }
+    this.timer = setTimeout(() => this.dial(), delay);
+  }
+
+  /** Closes the socket (waiting for it to close) and cancels any redial. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    const ws = this.ws;
+    if (ws) {
+      if (ws.readyState === WebSocket.OPEN) ws.close(1000, "agent stopping");
+      else ws.terminate();
+      // A peer that never answers the close handshake must not hold stop() forever.
+      const force = setTimeout(() => ws.terminate(), 2_000);
+      await this.closed;
+      clearTimeout(force);
+    }
+  }
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  if (Buffer.isBuffer(data)) return data.toString("utf8");
+  return Buffer.from(data).toString("utf8");
+}

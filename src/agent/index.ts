@@ -1,0 +1,13 @@
+// Public face of the node agent: createAgent dials out to the orchestrator and runs assigned jobs on
+// single-use machines, delivering their output through a bounded on-disk outbox.
+export {
+  createAgent,
+  agentEndpoint,
+  type Agent,
+  type AgentOptions,
+  type AgentStatus,
+  type JobAttemptRef,
+} from "./agent.js";
+export type { AgentLogger } from "./logger.js";
+export type { Capacity } from "./capacity.js";
+export { detectCapacity } from "./capacity.js";

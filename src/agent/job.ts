@@ -1,0 +1,105 @@
+// One assigned job attempt on this agent: a fresh machine from the chosen provisioner, the runner's
+// events pushed to the outbox, and a `finished` message once the machine is destroyed.
+//
+// How it ends decides what is reported:
+//  - normally, or on a failure to create the machine: `finished` with the JobResult (failure);
+//  - `cancel` from the orchestrator: the machine is destroyed at once, `finished` says cancelled;
+//  - `abandon` in a welcome: the machine is destroyed and nothing more is reported (the
+//    orchestrator no longer wants this attempt; its outbox is dropped);
+//  - agent stop(): the machine is destroyed and no `finished` is written, so the orchestrator's lease
+//    expires and it retries the job elsewhere; the output so far stays in the outbox and is resent
+//    by the next agent process on this data folder.
+import type { Assign } from "../protocol/agent.js";
+import type { Provisioner } from "../provisioners/types.js";
+import { runJobOnNewMachine } from "../runner/index.js";
+import type {
+  ActionLoader,
+  JobDescription,
+  JobResult,
+  RunnerEvent,
+  WorkspaceSource,
+} from "../runner/index.js";
+import type { AgentLogger } from "./logger.js";
+import type { OutboxPayload } from "./outbox-file.js";
+import type { z } from "zod";
+
+export type AssignMsg = z.infer<typeof Assign>;
+export type EndReason = "cancel" | "abandon" | "stop";
+
+export interface JobDeps {
+  provisioner: Provisioner;
+  actions: ActionLoader;
+  source: WorkspaceSource;
+  log: AgentLogger;
+  push(payload: OutboxPayload): void;
+}
+
+export class AgentJob {
+  readonly jobId: number;
+  readonly attempt: number;
+  readonly done: Promise<void>;
+  private readonly controller = new AbortController();
+  private reason: EndReason | undefined;
+
+  constructor(
+    assign: AssignMsg,
+    private readonly deps: JobDeps,
+  ) {
+    this.jobId = assign.jobId;
+    this.attempt = assign.attempt;
+    this.done = this.run(assign).catch((err: unknown) => {
+      deps.log.error({ jobId: this.jobId, attempt: this.attempt, err: String(err) }, "agent job crashed");
+    });
+  }
+
+  /** Aborts the job: the machine is destroyed at once (idempotent; the first reason wins). */
+  end(reason: EndReason): void {
+    this.reason ??= reason;
+    this.controller.abort();
+  }
+
+  private emit(payload: OutboxPayload): void {
+    if (this.reason === "abandon") return;
+    this.deps.push(payload);
+  }
+
+  private async run(a: AssignMsg): Promise<void> {
+    const started = Date.now();
+    const job = a.job as unknown as JobDescription;
+    const log = { jobId: a.jobId, attempt: a.attempt };
+    let result: JobResult;
+    try {
+      result = await runJobOnNewMachine(
+        this.deps.provisioner,
+        {
+          name: typeof job.displayName === "string" ? job.displayName : `job ${a.jobId}`,
+          image: a.machine.imageSource === "" ? undefined : a.machine.imageSource,
+          network: a.machine.network,
+        },
+        job,
+        {
+          actions: this.deps.actions,
+          source: this.deps.source,
+          signal: this.controller.signal,
+          onEvent: (event: RunnerEvent) => this.emit({ type: "event", event: { ...event } }),
+        },
+        { destroyOnAbort: true },
+      );
+    } catch (err) {
+      // A destroyed machine makes the runner fail in many ways; after an abort that is expected.
+      if (!this.controller.signal.aborted) {
+        this.deps.log.warn({ ...log, err: String(err) }, "job failed before it could finish");
+        const text = `airlock: ${err instanceof Error ? err.message : String(err)}`;
+        this.emit({ type: "event", event: { type: "log", stream: "system", kind: "line", text } });
+      }
+      result = { conclusion: "failure", outputs: {}, steps: [], durationMs: Date.now() - started };
+    }
+    if (this.controller.signal.aborted) result = { ...result, conclusion: "cancelled" };
+    if (this.reason === "stop" || this.reason === "abandon") {
+      this.deps.log.info({ ...log, reason: this.reason }, "job stopped without reporting a result");
+      return;
+    }
+    this.emit({ type: "finished", result: { ...result } });
+    this.deps.log.info({ ...log, conclusion: result.conclusion }, "job finished");
+  }
+}
