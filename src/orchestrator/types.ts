@@ -31,7 +31,11 @@ export interface RunsService {
   /** Manual trigger (API/CLI). Throws AirlockError: NOT_FOUND (repository), WORKFLOW_INVALID, USAGE. */
   trigger(repositoryId: number, req: TriggerRequest): Promise<RunSummary[]>;
   /** A verified, de-duplicated webhook delivery or a poll result for a repository. */
-  handleSourceEvent(repositoryId: number, event: SourceEvent, trigger: "webhook" | "poll"): Promise<RunSummary[]>;
+  handleSourceEvent(
+    repositoryId: number,
+    event: SourceEvent,
+    trigger: "webhook" | "poll",
+  ): Promise<RunSummary[]>;
   /** Cancels every job of the run; their machines are stopped within a second. Idempotent. */
   cancel(runId: number): Promise<void>;
   /** A new run of the same repository, commit, event and inputs. */

@@ -1,0 +1,19 @@
+// The settings the orchestrator's core needs (a subset of the server configuration).
+export interface CoreConfig {
+  /** Public base URL used in every link the orchestrator generates. */
+  publicUrl: string;
+  /** Where mirrors of repositories and other state live. */
+  dataDir: string;
+  /** How long a job's lease lasts without a heartbeat from its agent. */
+  leaseMs: number;
+  /** How often agents heartbeat (must be well under leaseMs). */
+  heartbeatMs: number;
+  /** Attempts before a job whose agent keeps disappearing is marked lost. */
+  maxAttempts: number;
+  /** Stored log bytes per job; past it output is dropped with a visible marker. */
+  logCapBytes: number;
+  /** Jobs claimed per dispatch transaction. */
+  dispatchBatch: number;
+  /** Base URL of remote actions and reusable workflows (owner/repo@ref). */
+  actionsUrl: string;
+}

@@ -1,0 +1,240 @@
+// The dispatcher: claims queued jobs (FOR UPDATE SKIP LOCKED, oldest first), places them with the
+// scheduler on connected nodes without overstepping capacity or concurrency limits, records why
+// the others wait, and sends the placed ones to their agents. Woken by events (job queued, node
+// connected, job finished); a slow timer is only a safety net.
+import type pg from "pg";
+import type { Logger } from "pino";
+import { assignJobs, claimQueuedJobs, nodeUsage, runningCounts, setWaitReasons } from "../queue/index.js";
+import { isPlaced, placeJobs, type FlavourDef, type ImageDef, type NodeState } from "../scheduler/index.js";
+import type { CoreConfig } from "./config.js";
+import type { WsAgentHub } from "./agent-hub.js";
+
+interface ImageRow extends ImageDef {
+  source: string;
+}
+
+export class Dispatcher {
+  private running = false;
+  private again = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = true;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(private readonly d: { pool: pg.Pool; config: CoreConfig; logger: Logger; hub: WsAgentHub }) {}
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.timer = setInterval(() => this.wake(), 1000);
+    this.wake();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.idle;
+  }
+
+  /** Asks for a dispatch round soon; rounds never overlap, wake-ups during one cause one more. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    this.idle = (async () => {
+      try {
+        do {
+          this.again = false;
+          const full = await this.round().catch((err: unknown) => {
+            this.d.logger.error({ err }, "dispatch round failed");
+            return false;
+          });
+          if (full) this.again = true;
+        } while (this.again && !this.stopped);
+      } finally {
+        this.running = false;
+      }
+    })();
+  }
+
+  /** One round; true when the batch was full (more may be waiting). */
+  private async round(): Promise<boolean> {
+    const { pool, config, hub } = this.d;
+    const client = await pool.connect();
+    let sends: Array<() => void>;
+    let full: boolean;
+    try {
+      await client.query("BEGIN");
+      const claimed = await claimQueuedJobs(client, config.dispatchBatch);
+      full = claimed.length === config.dispatchBatch;
+      if (claimed.length === 0) {
+        await client.query("COMMIT");
+        return false;
+      }
+      const [images, flavours, nodes, limits] = await Promise.all([
+        loadImages(client),
+        loadFlavours(client),
+        this.loadNodes(client),
+        loadLimits(client),
+      ]);
+      const jobs = claimed.map((c) => ({ ...c, projectId: c.repositoryId }));
+      const placements = placeJobs(jobs, images, flavours, nodes, limits);
+      const placed = placements.filter(isPlaced);
+      const assigned = await assignJobs(
+        client,
+        placed.map((p) => ({
+          jobId: p.jobId,
+          nodeId: p.node.id,
+          imageId: p.image.id,
+          flavourId: p.flavour.id,
+        })),
+        config.leaseMs,
+      );
+      const waiting = placements.flatMap((p) =>
+        isPlaced(p) ? [] : [{ jobId: p.jobId, reason: p.waitReason }],
+      );
+      if (waiting.length > 0) await setWaitReasons(client, waiting);
+      const networks = await jobNetworks(
+        client,
+        assigned.map((a) => a.jobId),
+      );
+      await client.query("COMMIT");
+      const byJob = new Map(placed.map((p) => [p.jobId, p]));
+      sends = assigned.map((a) => () => {
+        const p = byJob.get(a.jobId);
+        if (!p) return;
+        const image = p.image as ImageRow;
+        hub.assign(p.node.id, {
+          type: "assign",
+          jobId: a.jobId,
+          attempt: a.attempt,
+          job: a.description as unknown as Record<string, unknown>,
+          machine: {
+            provisioner: image.provisioner,
+            image: image.name,
+            imageSource: image.source,
+            network: networks.get(a.jobId) ?? "none",
+            cpus: p.flavour.cpus,
+            memoryMb: p.flavour.memoryMb,
+            diskMb: p.flavour.diskMb,
+          },
+          leaseMs: config.leaseMs,
+        });
+      });
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    // Sent after the commit: an agent can never report on a job the database has not assigned yet.
+    for (const s of sends) s();
+    return full;
+  }
+
+  private async loadNodes(db: pg.PoolClient): Promise<NodeState[]> {
+    const usage = await nodeUsage(db);
+    const { rows } = await db.query<{
+      id: string;
+      name: string;
+      labels: string[];
+      required_labels: string[];
+      enabled: boolean;
+      cpus: string;
+      memory_mb: number;
+      disk_mb: number;
+      images: string[];
+      provisioners: string[];
+    }>(
+      `SELECT id, name, labels, required_labels, enabled, cpus, memory_mb, disk_mb, images, provisioners FROM nodes`,
+    );
+    return rows.map((r) => {
+      const id = Number(r.id);
+      const u = usage.get(id);
+      return {
+        id,
+        name: r.name,
+        labels: r.labels,
+        requiredLabels: r.required_labels,
+        enabled: r.enabled,
+        connected: this.d.hub.isConnected(id),
+        cpus: Number(r.cpus),
+        memoryMb: r.memory_mb,
+        diskMb: r.disk_mb,
+        usedCpus: u?.cpus ?? 0,
+        usedMemoryMb: u?.memoryMb ?? 0,
+        usedDiskMb: u?.diskMb ?? 0,
+        images: r.images,
+        provisioners: r.provisioners,
+      };
+    });
+  }
+}
+
+async function loadImages(db: pg.PoolClient): Promise<ImageRow[]> {
+  const { rows } = await db.query<{
+    id: string;
+    name: string;
+    labels: string[];
+    required_labels: string[];
+    provisioner: string;
+    source: string;
+  }>(`SELECT id, name, labels, required_labels, provisioner, source FROM images`);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    name: r.name,
+    labels: r.labels,
+    requiredLabels: r.required_labels,
+    provisioner: r.provisioner,
+    source: r.source,
+  }));
+}
+
+async function loadFlavours(db: pg.PoolClient): Promise<FlavourDef[]> {
+  const { rows } = await db.query<{
+    id: string;
+    name: string;
+    cpus: string;
+    memory_mb: number;
+    disk_mb: number;
+    labels: string[];
+    required_labels: string[];
+  }>(`SELECT id, name, cpus, memory_mb, disk_mb, labels, required_labels FROM flavours`);
+  return rows.map((r) => ({
+    id: Number(r.id),
+    name: r.name,
+    cpus: Number(r.cpus),
+    memoryMb: r.memory_mb,
+    diskMb: r.disk_mb,
+    labels: r.labels,
+    requiredLabels: r.required_labels,
+  }));
+}
+
+async function loadLimits(db: pg.PoolClient): Promise<Parameters<typeof placeJobs>[4]> {
+  const counts = await runningCounts(db);
+  const repos = await db.query<{ id: string; max: number | null }>(
+    `SELECT id, max_concurrent_jobs AS max FROM repositories`,
+  );
+  const orgs = await db.query<{ id: string; max: number | null }>(
+    `SELECT id, max_concurrent_jobs AS max FROM organizations`,
+  );
+  return {
+    projectRunning: counts.byRepository,
+    organizationRunning: counts.byOrganization,
+    projectLimit: new Map(repos.rows.map((r) => [Number(r.id), r.max])),
+    organizationLimit: new Map(orgs.rows.map((r) => [Number(r.id), r.max])),
+  };
+}
+
+async function jobNetworks(db: pg.PoolClient, ids: number[]): Promise<Map<number, "none" | "host">> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; network: "none" | "host" }>(
+    `SELECT id, network FROM jobs WHERE id = ANY($1::bigint[])`,
+    [ids],
+  );
+  return new Map(rows.map((r) => [Number(r.id), r.network]));
+}

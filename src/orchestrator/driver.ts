@@ -1,0 +1,258 @@
+// Drives runs: one in-memory driver per active run executes the run's job DAG with the planner,
+// whose executor puts job instances into the queue and waits for them. Driving is a replay: after
+// an orchestrator restart, `recover()` drives every unfinished run again and the jobs that already
+// exist are found by key instead of being created twice.
+import type pg from "pg";
+import type { Logger } from "pino";
+import { executeRun, type RunReporter } from "../planner/index.js";
+import { recordFinishedJob } from "../queue/index.js";
+import { fetchRemoteFile, parseUses } from "../actions/index.js";
+import { dispatchInputs, parseWorkflow, type Workflow } from "../workflow/index.js";
+import { formatProblem } from "../errors/index.js";
+import { join } from "node:path";
+import type { CoreConfig } from "./config.js";
+import { getRepo } from "./repos.js";
+import { mirrorFor, repoInfo } from "./runs.js";
+import { createQueueExecutor, type JobSignals } from "./queue-executor.js";
+
+export interface DriverDeps {
+  pool: pg.Pool;
+  config: CoreConfig;
+  logger: Logger;
+  signals: JobSignals;
+  wakeDispatcher(): void;
+  cancelJob(jobId: number): Promise<void>;
+}
+
+interface RunRow {
+  id: number;
+  repositoryId: number;
+  number: number;
+  event: string;
+  ref: string;
+  commit: string;
+  payload: Record<string, unknown>;
+  inputs: Record<string, string>;
+  actor: string;
+  title: string;
+  workflowFile: string;
+  cancelRequested: boolean;
+  before: string | undefined;
+}
+
+export class RunDrivers {
+  private readonly active = new Map<
+    number,
+    { shutdown: AbortController; cancel: AbortController; done: Promise<void> }
+  >();
+  private stopping = false;
+
+  constructor(private readonly d: DriverDeps) {}
+
+  /** Starts driving a run unless it is already driven. */
+  drive(runId: number, workflow?: Workflow): void {
+    if (this.stopping || this.active.has(runId)) return;
+    const shutdown = new AbortController();
+    const cancel = new AbortController();
+    const done = this.driveRun(runId, workflow, shutdown.signal, cancel)
+      .catch((err: unknown) => this.d.logger.error({ err, runId }, "run driver failed"))
+      .finally(() => this.active.delete(runId));
+    this.active.set(runId, { shutdown, cancel, done });
+  }
+
+  /** The run was cancelled: pending jobs of its DAG are cancelled instead of queued. */
+  abort(runId: number): void {
+    this.active.get(runId)?.cancel.abort();
+  }
+
+  /** Drives every run that is not completed (after a restart). */
+  async recover(): Promise<number> {
+    const { rows } = await this.d.pool.query<{ id: string }>(
+      `SELECT id FROM runs WHERE state <> 'completed' ORDER BY id`,
+    );
+    for (const r of rows) this.drive(Number(r.id));
+    return rows.length;
+  }
+
+  /** Stops driving (shutdown): runs stay as they are in the database, to be recovered later. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const all = [...this.active.values()];
+    for (const a of all) a.shutdown.abort(new ShutdownSignal());
+    await Promise.allSettled(all.map((a) => a.done));
+  }
+
+  private async driveRun(
+    runId: number,
+    given: Workflow | undefined,
+    shutdown: AbortSignal,
+    cancel: AbortController,
+  ): Promise<void> {
+    const run = await loadRun(this.d.pool, runId);
+    if (!run) return;
+    const repo = await getRepo(this.d.pool, run.repositoryId);
+    const mirror = mirrorFor(this.d.config, repo.cloneUrl);
+    let workflow = given;
+    if (!workflow) {
+      if (!(await mirror.hasCommit(run.commit))) await mirror.fetch();
+      const content = await mirror.readFile(run.commit, run.workflowFile);
+      const parsed = content === undefined ? undefined : parseWorkflow(run.workflowFile, content);
+      if (!parsed?.workflow) {
+        const why = parsed ? parsed.problems.map(formatProblem).join("\n") : `${run.workflowFile} is missing`;
+        await finishRun(this.d.pool, runId, "failure", why);
+        return;
+      }
+      workflow = parsed.workflow;
+    }
+    await this.d.pool.query(
+      `UPDATE runs SET state = 'running', started_at = coalesce(started_at, now()) WHERE id = $1 AND state = 'queued'`,
+      [runId],
+    );
+    const inputs = run.event === "workflow_dispatch" ? dispatchInputs(workflow, run.inputs).inputs : {};
+    const info = repoInfo(repo, run.commit, run.ref, run.before, run.actor, run.title);
+    const executor = createQueueExecutor({
+      db: this.d.pool,
+      runId,
+      maxAttempts: this.d.config.maxAttempts,
+      signals: this.d.signals,
+      queued: () => this.d.wakeDispatcher(),
+      cancelJob: (jobId) => this.d.cancelJob(jobId),
+      shutdown,
+    });
+    const reporter = dbReporter(this.d.pool, runId, shutdown);
+    const actionOpts = {
+      actionsUrl: this.d.config.actionsUrl,
+      cacheDir: join(this.d.config.dataDir, "actions"),
+    };
+    if (run.cancelRequested) cancel.abort();
+    try {
+      const report = await executeRun({
+        repo: info,
+        fullName: repo.name,
+        identity: {
+          runId: String(runId),
+          runNumber: run.number,
+          actor: run.actor,
+          serverUrl: this.d.config.publicUrl,
+        },
+        event: run.event,
+        payload: run.payload,
+        ref: run.ref,
+        workflows: [workflow],
+        inputs,
+        vars: {},
+        secrets: { GITHUB_TOKEN: "" },
+        executor,
+        reporter,
+        signal: cancel.signal,
+        loadCalledWorkflow: async (uses: string): Promise<Workflow> => {
+          const u = parseUses(uses);
+          let file: string;
+          let content: string | undefined;
+          if (u.kind === "local") {
+            file = u.path.replace(/^\.\//, "");
+            content = await mirror.readFile(run.commit, file);
+          } else if (u.kind === "remote") {
+            file = `${u.owner}/${u.repo}/${u.path}@${u.ref}`;
+            content = (await fetchRemoteFile(actionOpts, u.owner, u.repo, u.ref, u.path)).content;
+          } else throw new Error(`${uses} is not a workflow`);
+          if (content === undefined) throw new Error(`${uses} does not exist at ${run.commit}`);
+          const parsed = parseWorkflow(file, content);
+          if (!parsed.workflow)
+            throw new Error(`${uses} is invalid:\n${parsed.problems.map(formatProblem).join("\n")}`);
+          return parsed.workflow;
+        },
+      });
+      if (shutdown.aborted) return;
+      const cancelled = (await loadRun(this.d.pool, runId))?.cancelRequested ?? false;
+      await finishRun(this.d.pool, runId, cancelled ? "cancelled" : report.conclusion, null);
+    } catch (err) {
+      if (shutdown.aborted) return;
+      throw err;
+    }
+  }
+}
+
+/** The abort reason of a driver stopped by shutdown (as opposed to a cancelled run). */
+export class ShutdownSignal extends Error {
+  constructor() {
+    super("orchestrator shutting down");
+  }
+}
+
+/** Jobs that never reach the queue (skipped by `if`, failed before starting) are stored as completed. */
+function dbReporter(pool: pg.Pool, runId: number, shutdown: AbortSignal): RunReporter {
+  return {
+    jobStarted() {},
+    jobEvent() {},
+    jobFinished(job, report) {
+      if (shutdown.aborted || report.steps.length > 0) return;
+      const c = report.conclusion;
+      if (c !== "skipped" && c !== "failure" && c !== "cancelled") return;
+      void recordFinishedJob(pool, {
+        runId,
+        key: job.key,
+        jobId: job.id,
+        name: job.name,
+        workflow: job.workflow,
+        matrix: job.matrix,
+        conclusion: c,
+        ...(report.error === undefined ? {} : { error: report.error }),
+        continueOnError: report.continueOnError,
+      }).catch(() => undefined);
+    },
+  };
+}
+
+async function loadRun(pool: pg.Pool, runId: number): Promise<RunRow | undefined> {
+  const { rows } = await pool.query<{
+    id: string;
+    repository_id: string;
+    number: number;
+    event: string;
+    ref: string;
+    commit: string;
+    payload: Record<string, unknown>;
+    inputs: Record<string, string>;
+    actor: string;
+    title: string;
+    workflow_file: string;
+    cancel_requested: boolean;
+  }>(
+    `SELECT id, repository_id, number, event, ref, commit, payload, inputs, actor, title, workflow_file, cancel_requested
+       FROM runs WHERE id = $1`,
+    [runId],
+  );
+  const r = rows[0];
+  if (!r) return undefined;
+  const before = typeof r.payload.before === "string" ? r.payload.before : undefined;
+  return {
+    id: Number(r.id),
+    repositoryId: Number(r.repository_id),
+    number: r.number,
+    event: r.event,
+    ref: r.ref,
+    commit: r.commit,
+    payload: r.payload,
+    inputs: r.inputs,
+    actor: r.actor,
+    title: r.title,
+    workflowFile: r.workflow_file,
+    cancelRequested: r.cancel_requested,
+    before,
+  };
+}
+
+async function finishRun(
+  pool: pg.Pool,
+  runId: number,
+  conclusion: "success" | "failure" | "cancelled",
+  error: string | null,
+): Promise<void> {
+  await pool.query(
+    `UPDATE runs SET state = 'completed', conclusion = $2, error = coalesce($3, error),
+            started_at = coalesce(started_at, now()), finished_at = now()
+      WHERE id = $1 AND state <> 'completed'`,
+    [runId, conclusion, error],
+  );
+}

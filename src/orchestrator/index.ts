@@ -1,0 +1,141 @@
+// Public face of the orchestrator's core: runs (trigger, webhook/poll events, cancel, rerun), the
+// run drivers, the dispatcher, the agent hub, the log hub and the background loops, composed
+// over one PostgreSQL pool. The HTTP layer (src/server) talks to it through the interfaces in
+// types.ts. start() and stop() are idempotent; stop() leaves nothing running.
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { Histogram } from "prom-client";
+import { cancelRunJobs } from "../queue/index.js";
+import type { CoreConfig } from "./config.js";
+import { WsAgentHub } from "./agent-hub.js";
+import { Dispatcher } from "./dispatcher.js";
+import { RunDrivers } from "./driver.js";
+import { MemoryLogHub } from "./log-hub.js";
+import { leaseLoop, pollLoop, type Loop } from "./loops.js";
+import { createJobSignals } from "./queue-executor.js";
+import { createRunsService } from "./runs.js";
+import type { RunsService } from "./types.js";
+
+export type { CoreConfig } from "./config.js";
+export type * from "./types.js";
+export { WsAgentHub } from "./agent-hub.js";
+export { MemoryLogHub } from "./log-hub.js";
+
+export interface Orchestrator {
+  runs: RunsService;
+  logs: MemoryLogHub;
+  agents: WsAgentHub;
+  /** Starts the loops and drives every unfinished run (recovery after a restart). */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Cancels one job: queued ones complete at once, assigned/running ones are stopped on their node. */
+  cancelJob(jobId: number): Promise<void>;
+}
+
+export function createOrchestrator(d: {
+  pool: pg.Pool;
+  config: CoreConfig;
+  logger: Logger;
+  dispatchLatency?: Histogram;
+}): Orchestrator {
+  const { pool, config, logger } = d;
+  const signals = createJobSignals();
+  const logs = new MemoryLogHub(async (jobId) => {
+    const { rows } = await pool.query<{ state: string }>(`SELECT state FROM jobs WHERE id = $1`, [jobId]);
+    const s = rows[0]?.state;
+    return s === undefined || s === "completed" || s === "lost";
+  });
+  const wake = (): void => dispatcher.wake();
+  const ended = (ids: number[]): void => {
+    for (const id of ids) {
+      signals.done(id);
+      logs.jobDone(id);
+    }
+  };
+  const agents = new WsAgentHub({
+    pool,
+    config,
+    logger,
+    logs,
+    signals,
+    wakeDispatcher: wake,
+    ...(d.dispatchLatency ? { dispatchLatency: d.dispatchLatency } : {}),
+  });
+  const dispatcher = new Dispatcher({ pool, config, logger, hub: agents });
+
+  const cancelJob = async (jobId: number): Promise<void> => {
+    const q = await pool.query<{ id: string }>(
+      `UPDATE jobs SET state = 'completed', conclusion = 'cancelled', finished_at = now(), wait_reason = NULL
+        WHERE id = $1 AND state = 'queued' RETURNING id`,
+      [jobId],
+    );
+    if (q.rows.length > 0) return ended([jobId]);
+    const { rows } = await pool.query<{ node_id: string | null; attempt: number }>(
+      `SELECT node_id, attempt FROM jobs WHERE id = $1 AND state IN ('assigned', 'running')`,
+      [jobId],
+    );
+    const r = rows[0];
+    if (!r || r.node_id === null) return;
+    if (!agents.cancel(Number(r.node_id), jobId, r.attempt)) {
+      // The node is gone: nobody will report this attempt; end it here (the agent abandons it on return).
+      const done = await pool.query(
+        `UPDATE jobs SET state = 'completed', conclusion = 'cancelled', finished_at = now(), lease_expires_at = NULL,
+                error = 'cancelled while its node was disconnected'
+          WHERE id = $1 AND attempt = $2 AND state IN ('assigned', 'running') RETURNING id`,
+        [jobId, r.attempt],
+      );
+      if (done.rows.length > 0) ended([jobId]);
+    }
+  };
+
+  const drivers = new RunDrivers({
+    pool,
+    config,
+    logger,
+    signals,
+    wakeDispatcher: () => dispatcher.wake(),
+    cancelJob,
+  });
+
+  const runs = createRunsService({
+    pool,
+    config,
+    drive: (runId, workflow) => drivers.drive(runId, workflow),
+    cancel: async (runId) => {
+      const r = await cancelRunJobs(pool, runId);
+      ended(r.cancelledQueued);
+      for (const s of r.toStop) await cancelJob(s.jobId);
+      drivers.abort(runId);
+    },
+  });
+
+  const loops: Loop[] = [
+    leaseLoop(d, { requeued: () => dispatcher.wake(), ended }),
+    pollLoop({ ...d, runs }),
+  ];
+  let started = false;
+
+  return {
+    runs,
+    logs,
+    agents,
+    cancelJob,
+    async start() {
+      if (started) return;
+      started = true;
+      dispatcher.start();
+      for (const l of loops) l.start();
+      const n = await drivers.recover();
+      if (n > 0) logger.info({ runs: n }, "resumed unfinished runs");
+    },
+    async stop() {
+      if (!started) return;
+      started = false;
+      await Promise.all(loops.map((l) => l.stop()));
+      await dispatcher.stop();
+      await drivers.stop();
+      agents.closeAll();
+      logs.close();
+    },
+  };
+}

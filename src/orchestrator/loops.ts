@@ -1,0 +1,115 @@
+// Background loops of the orchestrator: lease expiry (retry or lose jobs whose agent vanished)
+// and polling of repositories that cannot send webhooks. Each loop is stoppable and never
+// overlaps itself.
+import type pg from "pg";
+import type { Logger } from "pino";
+import { expireLeases } from "../queue/index.js";
+import { pollRepository } from "../sources/index.js";
+import type { CoreConfig } from "./config.js";
+import { mirrorFor } from "./runs.js";
+import type { RunsService } from "./types.js";
+
+export class Loop {
+  private timer: NodeJS.Timeout | undefined;
+  private busy: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly everyMs: number,
+    private readonly tick: () => Promise<void>,
+    private readonly logger: Logger,
+    private readonly name: string,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => this.kick(), this.everyMs);
+  }
+
+  kick(): void {
+    this.busy = this.busy.then(() =>
+      this.tick().catch((err: unknown) => this.logger.error({ err, loop: this.name }, "loop tick failed")),
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.busy;
+  }
+}
+
+export function leaseLoop(
+  d: { pool: pg.Pool; config: CoreConfig; logger: Logger },
+  on: { requeued(ids: number[]): void; ended(ids: number[]): void },
+): Loop {
+  const every = Math.max(100, Math.min(1000, Math.floor(d.config.leaseMs / 4)));
+  return new Loop(
+    every,
+    async () => {
+      const r = await expireLeases(d.pool);
+      if (r.requeued.length > 0) {
+        d.logger.warn({ jobs: r.requeued }, "leases expired: jobs requeued");
+        on.requeued(r.requeued);
+      }
+      const ended = [...r.lost, ...r.cancelled];
+      if (ended.length > 0) on.ended(ended);
+    },
+    d.logger,
+    "leases",
+  );
+}
+
+export function pollLoop(d: { pool: pg.Pool; config: CoreConfig; logger: Logger; runs: RunsService }): Loop {
+  return new Loop(
+    2000,
+    async () => {
+      const { rows } = await d.pool.query<{
+        id: string;
+        name: string;
+        clone_url: string;
+        default_branch: string;
+        last_seen_commit: string | null;
+      }>(
+        `UPDATE repositories SET last_polled_at = now()
+          WHERE poll_interval_seconds IS NOT NULL
+            AND (last_polled_at IS NULL OR last_polled_at < now() - make_interval(secs => poll_interval_seconds))
+          RETURNING id, name, clone_url, default_branch, last_seen_commit`,
+      );
+      for (const r of rows) {
+        const mirror = mirrorFor(d.config, r.clone_url);
+        const seen = await pollRepository(mirror, r.default_branch, r.last_seen_commit ?? undefined);
+        if (!seen) continue;
+        await d.pool.query(`UPDATE repositories SET last_seen_commit = $2 WHERE id = $1`, [
+          r.id,
+          seen.commit,
+        ]);
+        const ref = `refs/heads/${r.default_branch}`;
+        const [owner = "", name = ""] = r.name.split("/");
+        await d.runs.handleSourceEvent(
+          Number(r.id),
+          {
+            provider: "github",
+            deliveryId: `poll-${r.id}-${seen.commit}`,
+            event: "push",
+            ref,
+            commit: seen.commit,
+            ...(r.last_seen_commit ? { before: r.last_seen_commit } : {}),
+            ...(seen.changedFiles ? { changedFiles: seen.changedFiles } : {}),
+            repository: { fullName: r.name, cloneUrls: [r.clone_url] },
+            actor: "poller",
+            title: `Poll of ${r.default_branch}`,
+            payload: {
+              ref,
+              before: r.last_seen_commit ?? "0".repeat(40),
+              after: seen.commit,
+              repository: { full_name: r.name, name, owner: { login: owner }, clone_url: r.clone_url },
+            },
+          },
+          "poll",
+        );
+      }
+    },
+    d.logger,
+    "poll",
+  );
+}

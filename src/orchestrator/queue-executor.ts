@@ -1,0 +1,97 @@
+// The orchestrator's InstanceExecutor: a job instance becomes a row in the queue (idempotent by
+// run and key, so replaying a run after a restart finds the jobs it already created) and the
+// executor waits until the job is completed — by its agent, by lease expiry (lost) or by a cancel.
+import { enqueueJobs, type Queryable } from "../queue/index.js";
+import type { InstanceExecutor, InstanceRequest } from "../planner/index.js";
+import type { JobResult } from "../runner/types.js";
+import { readJobResult, readJobRow } from "./job-result.js";
+
+export interface JobSignals {
+  /** Resolves on the next completion signal for the job (may be spurious: re-check the row). */
+  next(jobId: number): Promise<void>;
+  /** Tells waiters the job may have completed. */
+  done(jobId: number): void;
+}
+
+export function createJobSignals(): JobSignals {
+  const waiters = new Map<number, Set<() => void>>();
+  return {
+    next(jobId) {
+      return new Promise<void>((resolve) => {
+        let set = waiters.get(jobId);
+        if (!set) waiters.set(jobId, (set = new Set()));
+        set.add(resolve);
+      });
+    },
+    done(jobId) {
+      const set = waiters.get(jobId);
+      waiters.delete(jobId);
+      for (const r of set ?? []) r();
+    },
+  };
+}
+
+export interface QueueExecutorDeps {
+  db: Queryable;
+  runId: number;
+  maxAttempts: number;
+  signals: JobSignals;
+  /** A job was queued: wake the dispatcher. */
+  queued(): void;
+  /** Cancel one job (fail-fast, run cancel): queued ones complete at once, running ones are stopped. */
+  cancelJob(jobId: number): Promise<void>;
+  /** Aborts when the orchestrator shuts down: stop waiting, leave the job as it is. */
+  shutdown: AbortSignal;
+}
+
+const TERMINAL = new Set(["completed", "lost"]);
+
+export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
+  return {
+    async run(req: InstanceRequest): Promise<JobResult> {
+      // After shutdown the planner may still walk the DAG: nothing may reach the database any more.
+      if (d.shutdown.aborted) throw d.shutdown.reason;
+      const [row] = await enqueueJobs(d.db, [
+        {
+          runId: d.runId,
+          key: req.instance.key,
+          jobId: req.description.jobId,
+          name: req.instance.name,
+          workflow: req.instance.workflow,
+          matrix: req.instance.matrix,
+          labels: req.labels,
+          description: req.description,
+          continueOnError: false,
+          maxAttempts: d.maxAttempts,
+        },
+      ]);
+      if (!row) throw new Error(`job ${req.instance.key} could not be queued`);
+      if (row.created && req.network === "host") {
+        await d.db.query(`UPDATE jobs SET network = 'host' WHERE id = $1`, [row.id]);
+      }
+      if (row.created) d.queued();
+      const onAbort = (): void => void d.cancelJob(row.id);
+      req.signal.addEventListener("abort", onAbort, { once: true });
+      if (req.signal.aborted) onAbort();
+      try {
+        for (;;) {
+          const signal = d.signals.next(row.id); // registered before reading: no lost wake-up
+          const current = await readJobRow(d.db, row.id);
+          if (!current) throw new Error(`job ${row.id} disappeared`);
+          if (TERMINAL.has(current.state)) return await readJobResult(d.db, current);
+          await Promise.race([signal, aborted(d.shutdown)]);
+          if (d.shutdown.aborted) throw d.shutdown.reason;
+        }
+      } finally {
+        req.signal.removeEventListener("abort", onAbort);
+      }
+    },
+  };
+}
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+}

@@ -1,0 +1,302 @@
+// RunsService: turns a trigger (manual, webhook, poll) into runs — one per workflow that the event
+// triggers at that commit, as on GitHub — and hands each run to its driver.
+import type pg from "pg";
+import { AirlockError, ErrorCode, formatProblem } from "../errors/index.js";
+import { defaultPayload, eventRef } from "../planner/index.js";
+import type { SourceEvent } from "../sources/index.js";
+import { openMirror, workflowsAt, type RepoMirror } from "../sources/index.js";
+import { dispatchInputs, matchesTrigger, parseWorkflow, type Workflow } from "../workflow/index.js";
+import type { Problem } from "../errors/index.js";
+import type { CoreConfig } from "./config.js";
+import { getRepo, type RepoRow } from "./repos.js";
+import type { RunSummary, RunsService, TriggerRequest } from "./types.js";
+import { join } from "node:path";
+
+export interface NewRunFacts {
+  event: string;
+  ref: string;
+  commit: string;
+  before?: string;
+  action?: string;
+  baseRef?: string;
+  changedFiles?: string[];
+  payload: Record<string, unknown>;
+  inputs: Record<string, string>;
+  actor: string;
+  title: string;
+  trigger: "webhook" | "manual" | "poll" | "rerun";
+  rerunOf?: number;
+}
+
+export interface RunsDeps {
+  pool: pg.Pool;
+  config: CoreConfig;
+  /** Starts driving a run (its workflow already parsed). */
+  drive(runId: number, workflow: Workflow): void;
+  cancel(runId: number): Promise<void>;
+}
+
+export function mirrorFor(config: CoreConfig, cloneUrl: string): RepoMirror {
+  return openMirror({ cacheDir: join(config.dataDir, "mirrors"), cloneUrl });
+}
+
+export function runUrl(config: CoreConfig, runId: number): string {
+  return `${config.publicUrl.replace(/\/+$/, "")}/api/v1/runs/${runId}`;
+}
+
+export function createRunsService(d: RunsDeps): RunsService {
+  const create = async (repo: RepoRow, facts: NewRunFacts): Promise<RunSummary[]> => {
+    const mirror = mirrorFor(d.config, repo.cloneUrl);
+    if (!(await mirror.hasCommit(facts.commit))) await mirror.fetch();
+    if (!(await mirror.hasCommit(facts.commit))) {
+      throw new AirlockError(ErrorCode.NOT_FOUND, `commit ${facts.commit} is not in ${repo.cloneUrl}`);
+    }
+    const found = await workflowsAt(mirror, facts.commit);
+    const problems: Problem[] = [];
+    const workflows: Workflow[] = [];
+    for (const f of found.files) {
+      const parsed = parseWorkflow(f.path, f.content);
+      problems.push(...parsed.problems);
+      if (parsed.workflow) workflows.push(parsed.workflow);
+    }
+    const changedFiles =
+      facts.changedFiles ??
+      (facts.event === "push" ? await mirror.changedFiles(facts.before, facts.commit) : undefined);
+    const matched = workflows.filter((w) =>
+      matchesTrigger(w, {
+        name: facts.event,
+        ...(facts.action ? { action: facts.action } : {}),
+        ref: facts.baseRef ?? facts.ref,
+        ...(changedFiles ? { changedFiles } : {}),
+      }),
+    );
+    if (facts.event === "workflow_dispatch") {
+      for (const w of matched) {
+        const r = dispatchInputs(w, facts.inputs);
+        if (r.problems.length > 0)
+          throw new AirlockError(ErrorCode.USAGE, `${w.file}: ${r.problems.join("; ")}`);
+      }
+    }
+    const summaries: RunSummary[] = [];
+    // A workflow file that does not parse gets a failed run of its own, naming every problem (GitHub
+    // shows such runs too), so a push never fails silently.
+    const invalidFiles = [...new Set(problems.map((p) => p.file))];
+    const client = await d.pool.connect();
+    const started: Array<{ id: number; workflow: Workflow }> = [];
+    try {
+      await client.query("BEGIN");
+      for (const w of matched) {
+        const s = await insertRun(client, repo, facts, w.file, w.name, null);
+        summaries.push(summary(d.config, s));
+        started.push({ id: s.id, workflow: w });
+      }
+      for (const file of invalidFiles) {
+        const text = problems
+          .filter((p) => p.file === file)
+          .map(formatProblem)
+          .join("\n");
+        const s = await insertRun(client, repo, facts, file, file, text);
+        summaries.push(summary(d.config, s));
+      }
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK");
+      throw err;
+    } finally {
+      client.release();
+    }
+    for (const s of started) d.drive(s.id, s.workflow);
+    return summaries;
+  };
+
+  return {
+    async trigger(repositoryId: number, req: TriggerRequest): Promise<RunSummary[]> {
+      const repo = await getRepo(d.pool, repositoryId);
+      const event = req.event ?? "push";
+      const ref = fullRef(req.ref ?? repo.defaultBranch);
+      const mirror = mirrorFor(d.config, repo.cloneUrl);
+      let commit = req.commit;
+      if (commit === undefined) {
+        await mirror.fetch();
+        commit = await mirror.resolve(ref);
+        if (commit === undefined)
+          throw new AirlockError(ErrorCode.NOT_FOUND, `no ref ${ref} in ${repo.name}`);
+      }
+      const info = repoInfo(repo, commit, ref, undefined, req.actor ?? "airlock", "");
+      const inputs = req.inputs ?? {};
+      const payload = defaultPayload(event, info, repo.name, inputs);
+      return create(repo, {
+        event,
+        ref: eventRef(event, payload, info),
+        commit,
+        payload,
+        inputs,
+        actor: req.actor ?? "airlock",
+        title: `Manual ${event} of ${ref.replace(/^refs\/(heads|tags)\//, "")}`,
+        trigger: "manual",
+        ...(event === "pull_request" ? { baseRef: ref } : {}),
+      });
+    },
+
+    async handleSourceEvent(
+      repositoryId: number,
+      ev: SourceEvent,
+      trigger: "webhook" | "poll",
+    ): Promise<RunSummary[]> {
+      const repo = await getRepo(d.pool, repositoryId);
+      if (!ev.commit || !ev.ref) return [];
+      return create(repo, {
+        event: ev.event,
+        ref: ev.ref,
+        commit: ev.commit,
+        ...(ev.before ? { before: ev.before } : {}),
+        ...(ev.action ? { action: ev.action } : {}),
+        ...(ev.baseRef ? { baseRef: ev.baseRef } : {}),
+        ...(ev.changedFiles ? { changedFiles: ev.changedFiles } : {}),
+        payload: ev.payload,
+        inputs: {},
+        actor: ev.actor ?? "",
+        title: ev.title ?? "",
+        trigger,
+      });
+    },
+
+    cancel: (runId) => d.cancel(runId),
+
+    async rerun(runId: number): Promise<RunSummary> {
+      const { rows } = await d.pool.query<{
+        repository_id: string;
+        event: string;
+        ref: string;
+        commit: string;
+        payload: Record<string, unknown>;
+        inputs: Record<string, string>;
+        actor: string;
+        title: string;
+        workflow_file: string;
+      }>(
+        `SELECT repository_id, event, ref, commit, payload, inputs, actor, title, workflow_file FROM runs WHERE id = $1`,
+        [runId],
+      );
+      const r = rows[0];
+      if (!r) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
+      const repo = await getRepo(d.pool, Number(r.repository_id));
+      const mirror = mirrorFor(d.config, repo.cloneUrl);
+      if (!(await mirror.hasCommit(r.commit))) await mirror.fetch();
+      const content = await mirror.readFile(r.commit, r.workflow_file);
+      const parsed = content === undefined ? undefined : parseWorkflow(r.workflow_file, content);
+      if (!parsed?.workflow) {
+        throw new AirlockError(
+          ErrorCode.WORKFLOW_INVALID,
+          `${r.workflow_file} cannot be run again at ${r.commit}`,
+        );
+      }
+      const facts: NewRunFacts = {
+        event: r.event,
+        ref: r.ref,
+        commit: r.commit,
+        payload: r.payload,
+        inputs: r.inputs,
+        actor: r.actor,
+        title: r.title,
+        trigger: "rerun",
+        rerunOf: runId,
+      };
+      const s = await insertRun(d.pool, repo, facts, parsed.workflow.file, parsed.workflow.name, null);
+      d.drive(s.id, parsed.workflow);
+      return summary(d.config, s);
+    },
+  };
+}
+
+interface InsertedRun {
+  id: number;
+  repositoryId: number;
+  number: number;
+  event: string;
+  ref: string;
+  commit: string;
+  state: RunSummary["state"];
+  conclusion: RunSummary["conclusion"];
+}
+
+async function insertRun(
+  db: pg.Pool | pg.PoolClient,
+  repo: RepoRow,
+  f: NewRunFacts,
+  workflowFile: string,
+  workflowName: string,
+  invalid: string | null,
+): Promise<InsertedRun> {
+  const { rows } = await db.query<{ id: string; number: number }>(
+    `WITH n AS (
+       UPDATE repositories SET next_run_number = next_run_number + 1 WHERE id = $1 RETURNING next_run_number - 1 AS number
+     )
+     INSERT INTO runs (repository_id, number, event, ref, commit, trigger, actor, title, payload, inputs,
+                       workflow_file, workflow_name, rerun_of, state, conclusion, error, finished_at)
+     SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+            CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'completed' END,
+            CASE WHEN $13::text IS NULL THEN NULL ELSE 'failure' END,
+            $13::text,
+            CASE WHEN $13::text IS NULL THEN NULL ELSE now() END
+       FROM n
+     RETURNING id, number`,
+    [
+      repo.id,
+      f.event,
+      f.ref,
+      f.commit,
+      f.trigger,
+      f.actor,
+      f.title,
+      JSON.stringify(f.payload),
+      JSON.stringify(f.inputs),
+      workflowFile,
+      workflowName,
+      f.rerunOf ?? null,
+      invalid,
+    ],
+  );
+  const r = rows[0];
+  if (!r) throw new AirlockError(ErrorCode.NOT_FOUND, `no repository ${repo.id}`);
+  return {
+    id: Number(r.id),
+    repositoryId: repo.id,
+    number: r.number,
+    event: f.event,
+    ref: f.ref,
+    commit: f.commit,
+    state: invalid === null ? "queued" : "completed",
+    conclusion: invalid === null ? null : "failure",
+  };
+}
+
+function summary(config: CoreConfig, r: InsertedRun): RunSummary {
+  return { ...r, url: runUrl(config, r.id) };
+}
+
+export function fullRef(ref: string): string {
+  return ref.startsWith("refs/") ? ref : `refs/heads/${ref}`;
+}
+
+/** The repository facts the planner's github context is built from. */
+export function repoInfo(
+  repo: RepoRow,
+  commit: string,
+  ref: string,
+  before: string | undefined,
+  actor: string,
+  message: string,
+): import("../git/index.js").RepoInfo {
+  return {
+    root: repo.cloneUrl,
+    commit,
+    ref: ref.startsWith("refs/heads/") ? ref : undefined,
+    parent: before,
+    message,
+    authorName: actor,
+    authorEmail: "",
+    timestamp: "",
+    originUrl: repo.cloneUrl,
+  };
+}
