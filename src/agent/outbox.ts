@@ -48,14 +48,14 @@ export class Outbox {
     const key = outboxKey(jobId, attempt);
     let file = this.files.get(key);
     if (!file) this.files.set(key, (file = newOutboxFile(this.o.dataDir, jobId, attempt)));
-    if (payload.type === "event" && payload.event.type === "log") {
-      const estimate = JSON.stringify(payload.event).length + 80;
-      if (this.bytes + estimate > this.o.maxBytes) {
-        file.noteDropped(payload.event.step);
-        return;
-      }
+    const isLog = payload.type === "event" && payload.event.type === "log";
+    if (isLog && this.bytes + JSON.stringify(payload.event).length + 80 > this.o.maxBytes) {
+      file.noteDropped(payload.event.step);
+      return;
     }
-    const marker = file.takeMarker();
+    // The marker goes in once the outbox has room again, or at the latest before `finished`; step
+    // events in between do not end the dropping (they free nothing).
+    const marker = isLog || payload.type === "finished" ? file.takeMarker() : undefined;
     if (marker) this.add(file, marker);
     this.add(file, payload);
   }

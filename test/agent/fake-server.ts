@@ -110,7 +110,7 @@ export class FakeServer {
 
   lastContiguous(key: string): number {
     const seqs = this.stored.get(key);
-    let n = 0;
+    let n = this.o.stored?.[key] ?? 0;
     while (seqs?.has(n + 1)) n++;
     return n;
   }
