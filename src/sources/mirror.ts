@@ -28,6 +28,11 @@ export interface RepoMirror {
   /** Regular files directly in `dir` at a commit (non-recursive), as repository paths; [] when absent. */
   listFiles(commit: string, dir: string): Promise<string[]>;
   hasCommit(commit: string): Promise<boolean>;
+  /**
+   * The best common ancestor of two commits (for a pull request's three-dot diff, as GitHub's
+   * `paths` filter uses: changedFiles(mergeBase(base, head), head)); undefined when none or absent.
+   */
+  mergeBase(a: string, b: string): Promise<string | undefined>;
   /** Paths changed between two commits (two-dot); undefined when `from` is unknown or absent. */
   changedFiles(from: string | undefined, to: string): Promise<string[] | undefined>;
 }
@@ -160,6 +165,16 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
     },
 
     hasCommit,
+
+    async mergeBase(a, b) {
+      checkCommit(a);
+      checkCommit(b);
+      if (!(await hasCommit(a)) || !(await hasCommit(b))) return undefined;
+      return git(["merge-base", "--end-of-options", a, b]).then(
+        (r) => r.stdout.trim() || undefined,
+        () => undefined,
+      );
+    },
 
     async changedFiles(from, to) {
       checkCommit(to);

@@ -12,22 +12,25 @@ function refInvalid(what: string, value: string): AirlockError {
 }
 
 /** A branch, tag, full ref name or commit id; git's check-ref-format rules plus no option lookalikes. */
-export function checkRef(ref: string): string {
-  const bad =
+export function isSafeRef(ref: string): boolean {
+  return !(
     ref === "" ||
     ref.length > 255 ||
     !REF_CHARS.test(ref) ||
-    ref.startsWith("-") ||
     ref.startsWith("/") ||
     ref.endsWith("/") ||
     ref.endsWith(".") ||
-    ref.endsWith(".lock") ||
     ref.includes("..") ||
     ref.includes("//") ||
     ref.includes("@{") ||
     ref === "@" ||
-    ref.split("/").some((part) => part.startsWith(".") || part.startsWith("-") || part.endsWith(".lock"));
-  if (bad) throw refInvalid("ref", ref);
+    ref.split("/").some((part) => part.startsWith(".") || part.startsWith("-") || part.endsWith(".lock"))
+  );
+}
+
+/** isSafeRef or SOURCE_REF_INVALID. */
+export function checkRef(ref: string): string {
+  if (!isSafeRef(ref)) throw refInvalid("ref", ref);
   return ref;
 }
 

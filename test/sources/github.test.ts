@@ -138,3 +138,23 @@ void test("form-encoded deliveries carry the JSON in the payload field", () => {
   verifyWebhook("github", req, SECRET);
   assert.equal(asEvent(parseWebhook("github", req)).commit, push?.after);
 });
+
+void test("refs and commit ids git would never produce make the delivery invalid", () => {
+  const push = githubExamples("push").find((p) => p.ref === "refs/heads/master");
+  const invalid = (e: unknown): boolean => isAirlockError(e, "WEBHOOK_INVALID");
+  for (const ref of [
+    "refs/heads/--upload-pack=x",
+    "refs/heads/a..b",
+    "main",
+    "refs/heads/a b",
+    "refs/heads/x\n",
+  ])
+    assert.throws(() => deliver("push", { ...push, ref }), invalid, ref);
+  assert.throws(() => deliver("push", { ...push, after: "HEAD~1" }), invalid);
+  const pr = githubExamples("pull_request")[0] as { pull_request: { head: Record<string, unknown> } };
+  const hostile = {
+    ...pr,
+    pull_request: { ...pr.pull_request, head: { ...pr.pull_request.head, ref: "-x" } },
+  };
+  assert.throws(() => deliver("pull_request", hostile), invalid);
+});

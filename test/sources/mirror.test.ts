@@ -85,6 +85,22 @@ void test("changedFiles between commits; unknown when from is missing", async ()
   assert.equal(await mirror.changedFiles("e".repeat(40), second), undefined);
 });
 
+void test("mergeBase finds the fork point of a branch", async () => {
+  const repo = join(root, "mb-src");
+  const base = initRepo(repo, { "a.txt": "a\n" });
+  git(repo, "checkout", "-q", "-b", "topic");
+  const topic = commitFiles(repo, { "t.txt": "t\n" }, "topic");
+  git(repo, "checkout", "-q", "main");
+  const main = commitFiles(repo, { "m.txt": "m\n" }, "main moves on");
+  const m = openMirror({ cacheDir: join(root, "cache"), cloneUrl: `file://${repo}` });
+  await m.fetch();
+  const fork = await m.mergeBase(main, topic);
+  assert.equal(fork, base);
+  // Three-dot: only the topic's own changes, not main's.
+  assert.deepEqual(await m.changedFiles(fork, topic), ["t.txt"]);
+  assert.equal(await m.mergeBase(main, "d".repeat(40)), undefined);
+});
+
 void test("hostile refs, paths, commit ids and clone URLs are refused", async () => {
   const refInvalid = (e: unknown): boolean => isAirlockError(e, "SOURCE_REF_INVALID");
   for (const ref of [
