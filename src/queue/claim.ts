@@ -5,7 +5,7 @@ import type pg from "pg";
 import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
 
-const CLAIM = `
+export const CLAIM = `
 SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt
 FROM jobs j
 JOIN runs r ON r.id = j.run_id

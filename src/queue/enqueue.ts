@@ -9,7 +9,7 @@ import type { FinishedJob, NewJob, Queryable } from "./types.js";
 // after our snapshot is found by the follow-up query below.
 const ENQUEUE = `
 WITH input AS (
-  SELECT * FROM jsonb_to_recordset($1::jsonb) WITH ORDINALITY AS t(
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
     run_id bigint, key text, job_id text, name text, workflow text, matrix jsonb, labels text[],
     description jsonb, continue_on_error boolean, max_attempts integer, ord bigint)
 ), ins AS (
@@ -34,7 +34,8 @@ export async function enqueueJobs(
   jobs: NewJob[],
 ): Promise<Array<{ id: number; key: string; created: boolean }>> {
   if (jobs.length === 0) return [];
-  const input = jobs.map((j) => ({
+  const input = jobs.map((j, ord) => ({
+    ord,
     run_id: j.runId,
     key: j.key,
     job_id: j.jobId,

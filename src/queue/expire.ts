@@ -6,7 +6,7 @@
 import { run } from "./sql.js";
 import type { Queryable } from "./types.js";
 
-const REQUEUE = `
+export const REQUEUE = `
 WITH expired AS (
   SELECT j.id, j.node_id FROM jobs j
   WHERE j.state IN ('assigned', 'running') AND j.lease_expires_at < now() AND j.attempt < j.max_attempts
@@ -23,7 +23,7 @@ FROM expired e LEFT JOIN nodes n ON n.id = e.node_id
 WHERE j.id = e.id
 RETURNING j.id`;
 
-const GIVE_UP = `
+export const GIVE_UP = `
 WITH expired AS (
   SELECT j.id, j.node_id, j.attempt, r.cancel_requested FROM jobs j JOIN runs r ON r.id = j.run_id
   WHERE j.state IN ('assigned', 'running') AND j.lease_expires_at < now()
