@@ -19,8 +19,9 @@ export async function* parseSse(body: ReadableStream<Uint8Array>): AsyncGenerato
     for (;;) {
       const { value, done } = await reader.read();
       buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      // A trailing "\r" may be the first half of "\r\n": keep it until more arrives.
-      for (let m = /\r\n|\r(?!$)|\n/.exec(buffer); m; m = /\r\n|\r(?!$)|\n/.exec(buffer)) {
+      // A trailing "\r" may be the first half of "\r\n": keep it until more arrives (or the end).
+      const eol = done ? /\r\n|\r|\n/ : /\r\n|\r(?!$)|\n/;
+      for (let m = eol.exec(buffer); m; m = eol.exec(buffer)) {
         const line = buffer.slice(0, m.index);
         buffer = buffer.slice(m.index + m[0].length);
         if (line === "") {
