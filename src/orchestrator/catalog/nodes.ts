@@ -1,0 +1,98 @@
+// Nodes as the API shows them: registration (the agent's token is made in ../tokens), listing
+// with the number of machines each runs, enable/disable (drain) and removal. Capacity, images and
+// `connected` are written by the agent hub when an agent says hello; this file only reads them.
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { iso, isoOrNull, num, notFound, uniquely, type Db } from "./db.js";
+
+export interface Node {
+  id: number;
+  name: string;
+  labels: string[];
+  requiredLabels: string[];
+  cpus: number;
+  memoryMb: number;
+  diskMb: number;
+  provisioners: string[];
+  images: string[];
+  enabled: boolean;
+  connected: boolean;
+  lastSeenAt: string | null;
+  /** Jobs assigned to or running on the node (= its machines). */
+  running: number;
+  createdAt: string;
+}
+
+export interface NewNode {
+  name: string;
+  labels?: string[];
+  requiredLabels?: string[];
+}
+
+const SELECT = `SELECT n.*,
+  (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running')) AS running
+  FROM nodes n`;
+
+function fromRow(r: Record<string, unknown>): Node {
+  return {
+    id: num(r.id),
+    name: String(r.name),
+    labels: r.labels as string[],
+    requiredLabels: r.required_labels as string[],
+    cpus: num(r.cpus),
+    memoryMb: num(r.memory_mb),
+    diskMb: num(r.disk_mb),
+    provisioners: r.provisioners as string[],
+    images: r.images as string[],
+    enabled: Boolean(r.enabled),
+    connected: Boolean(r.connected),
+    lastSeenAt: isoOrNull(r.last_seen_at),
+    running: num(r.running ?? 0),
+    createdAt: iso(r.created_at),
+  };
+}
+
+export async function listNodes(db: Db): Promise<Node[]> {
+  const { rows } = await db.query(`${SELECT} ORDER BY n.id`);
+  return rows.map(fromRow);
+}
+
+export async function getNode(db: Db, id: number): Promise<Node> {
+  const { rows } = await db.query(`${SELECT} WHERE n.id = $1`, [id]);
+  if (!rows[0]) throw notFound("node", id);
+  return fromRow(rows[0]);
+}
+
+export async function createNode(db: Db, input: NewNode): Promise<Node> {
+  const { rows } = await uniquely(`node ${input.name}`, () =>
+    db.query(
+      `INSERT INTO nodes (name, labels, required_labels) VALUES ($1, $2, $3) RETURNING *, 0 AS running`,
+      [input.name, input.labels ?? [], input.requiredLabels ?? []],
+    ),
+  );
+  return fromRow(rows[0] as Record<string, unknown>);
+}
+
+/** Disabling drains the node: the scheduler places nothing new on it; running machines finish. */
+export async function setNodeEnabled(db: Db, id: number, enabled: boolean): Promise<Node> {
+  const { rowCount } = await db.query("UPDATE nodes SET enabled = $2 WHERE id = $1", [id, enabled]);
+  if (!rowCount) throw notFound("node", id);
+  return getNode(db, id);
+}
+
+/**
+ * Removes a node and its agent token. Refused (CONFLICT) while it has machines: disable it, let
+ * them finish, then remove it.
+ */
+export async function deleteNode(db: Db, id: number): Promise<void> {
+  const { rows } = await db.query<{ busy: boolean; deleted: boolean }>(
+    `WITH busy AS (SELECT 1 FROM jobs WHERE node_id = $1 AND state IN ('assigned', 'running') LIMIT 1),
+          deleted AS (DELETE FROM nodes WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM busy) RETURNING id)
+     SELECT EXISTS (SELECT 1 FROM busy) AS busy, EXISTS (SELECT 1 FROM deleted) AS deleted`,
+    [id],
+  );
+  const r = rows[0];
+  if (r?.deleted) return;
+  if (r?.busy)
+    throw new AirlockError(ErrorCode.CONFLICT, `node ${id} still runs machines; disable it and wait`);
+  throw notFound("node", id);
+}

@@ -1,0 +1,111 @@
+// Repositories (projects): registration, listing, removal, and the webhook secret lookup used
+// before verifying a delivery. The secret is generated here and returned once, at creation.
+import { randomBytes } from "node:crypto";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+import type { Provider } from "../../sources/index.js";
+import type { Links } from "../views/links.js";
+import { iso, num, numOrNull, notFound, uniquely, type Db } from "./db.js";
+
+export interface Repository {
+  id: number;
+  name: string;
+  cloneUrl: string;
+  defaultBranch: string;
+  pollIntervalSeconds: number | null;
+  maxConcurrentJobs: number | null;
+  createdAt: string;
+  webhookUrls: Record<Provider, string>;
+}
+
+export interface NewRepository {
+  name: string;
+  cloneUrl: string;
+  defaultBranch?: string;
+  pollIntervalSeconds?: number | null;
+  maxConcurrentJobs?: number | null;
+  /** Organization name (default: "default"). */
+  organization?: string;
+}
+
+const COLUMNS = `id, name, clone_url, default_branch, poll_interval_seconds, max_concurrent_jobs, created_at`;
+
+function fromRow(row: Record<string, unknown>, links: Links): Repository {
+  const id = num(row.id);
+  return {
+    id,
+    name: String(row.name),
+    cloneUrl: String(row.clone_url),
+    defaultBranch: String(row.default_branch),
+    pollIntervalSeconds: numOrNull(row.poll_interval_seconds),
+    maxConcurrentJobs: numOrNull(row.max_concurrent_jobs),
+    createdAt: iso(row.created_at),
+    webhookUrls: links.webhooks(id),
+  };
+}
+
+export async function createRepository(
+  db: Db,
+  input: NewRepository,
+  links: Links,
+): Promise<Repository & { webhookSecret: string }> {
+  const secret = randomBytes(32).toString("hex");
+  const org = input.organization ?? "default";
+  const { rows } = await uniquely(`repository ${input.name}`, () =>
+    db.query(
+      `INSERT INTO repositories (organization_id, name, clone_url, default_branch, webhook_secret,
+         poll_interval_seconds, max_concurrent_jobs)
+       SELECT o.id, $2, $3, $4, $5, $6, $7 FROM organizations o WHERE o.name = $1
+       RETURNING ${COLUMNS}`,
+      [
+        org,
+        input.name,
+        input.cloneUrl,
+        input.defaultBranch ?? "main",
+        secret,
+        input.pollIntervalSeconds ?? null,
+        input.maxConcurrentJobs ?? null,
+      ],
+    ),
+  );
+  const row = rows[0];
+  if (!row) throw notFound("organization", org);
+  return { ...fromRow(row, links), webhookSecret: secret };
+}
+
+export async function listRepositories(db: Db, links: Links): Promise<Repository[]> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM repositories ORDER BY id`);
+  return rows.map((r) => fromRow(r, links));
+}
+
+export async function getRepository(db: Db, id: number, links: Links): Promise<Repository> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM repositories WHERE id = $1`, [id]);
+  if (!rows[0]) throw notFound("repository", id);
+  return fromRow(rows[0], links);
+}
+
+/** The secret webhook deliveries must be signed with; undefined when the repository does not exist. */
+export async function webhookSecretOf(db: Db, id: number): Promise<string | undefined> {
+  const { rows } = await db.query<{ webhook_secret: string }>(
+    "SELECT webhook_secret FROM repositories WHERE id = $1",
+    [id],
+  );
+  return rows[0]?.webhook_secret;
+}
+
+/**
+ * Removes a repository with its runs, jobs and logs. Refused (CONFLICT) while a run is active:
+ * its machines would keep running for jobs that no longer exist — cancel the runs first.
+ */
+export async function deleteRepository(db: Db, id: number): Promise<void> {
+  const { rows } = await db.query<{ active: boolean; deleted: boolean }>(
+    `WITH active AS (SELECT 1 FROM runs WHERE repository_id = $1 AND state <> 'completed' LIMIT 1),
+          deleted AS (DELETE FROM repositories WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM active) RETURNING id)
+     SELECT EXISTS (SELECT 1 FROM active) AS active, EXISTS (SELECT 1 FROM deleted) AS deleted`,
+    [id],
+  );
+  const r = rows[0];
+  if (r?.deleted) return;
+  if (r?.active)
+    throw new AirlockError(ErrorCode.CONFLICT, `repository ${id} has active runs; cancel them first`);
+  throw notFound("repository", id);
+}

@@ -1,0 +1,37 @@
+// Webhook delivery de-duplication: a delivery id is recorded once per provider (primary key), so
+// a redelivered webhook is recognised and does nothing. Only verified deliveries are recorded.
+import type { Db } from "./db.js";
+
+/** Records a delivery; false when the same (provider, delivery id) was recorded before. */
+export async function recordDelivery(
+  db: Db,
+  d: { provider: string; deliveryId: string; repositoryId: number; event: string; outcome: string },
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO webhook_deliveries (provider, delivery_id, repository_id, event, outcome)
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+    [d.provider, d.deliveryId, d.repositoryId, d.event, d.outcome],
+  );
+  return rowCount === 1;
+}
+
+/** Forgets a delivery whose handling failed, so the provider's redelivery is processed again. */
+export async function forgetDelivery(db: Db, provider: string, deliveryId: string): Promise<void> {
+  await db.query("DELETE FROM webhook_deliveries WHERE provider = $1 AND delivery_id = $2", [
+    provider,
+    deliveryId,
+  ]);
+}
+
+export async function setDeliveryOutcome(
+  db: Db,
+  provider: string,
+  deliveryId: string,
+  outcome: string,
+): Promise<void> {
+  await db.query("UPDATE webhook_deliveries SET outcome = $3 WHERE provider = $1 AND delivery_id = $2", [
+    provider,
+    deliveryId,
+    outcome,
+  ]);
+}

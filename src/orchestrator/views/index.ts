@@ -1,0 +1,8 @@
+// Public face of the read side: runs, jobs, steps and logs shaped as the REST API returns them
+// (docs: /tmp/api.md → the OpenAPI document), the links built from the public address, and the
+// aggregate queries behind /metrics.
+export { makeLinks, type Links } from "./links.js";
+export { listRuns, getRun, runSummaryFromRow, type Run, type RunFilter } from "./runs.js";
+export { getJob, jobsOfRun, jobStatus, type Job, type Step } from "./jobs.js";
+export { readLogChunks, allLogChunks, comparePositions, type LogPosition } from "./logs.js";
+export { queueStats, databaseUp, type QueueStats } from "./stats.js";

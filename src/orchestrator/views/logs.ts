@@ -1,0 +1,42 @@
+// Stored log chunks of a job, in order (attempt, then seq), read in pages so a 50 MiB log is
+// never held in memory at once.
+import type { Db } from "../catalog/index.js";
+import type { LogChunk } from "../types.js";
+
+export interface LogPosition {
+  attempt: number;
+  seq: number;
+}
+
+/** Orders positions: attempts first, then seq within an attempt. */
+export function comparePositions(a: LogPosition, b: LogPosition): number {
+  return a.attempt - b.attempt || a.seq - b.seq;
+}
+
+/** Chunks after `after` (exclusive), at most `limit` of them. */
+export async function readLogChunks(
+  db: Db,
+  jobId: number,
+  after?: LogPosition,
+  limit = 1000,
+): Promise<LogChunk[]> {
+  const { rows } = await db.query<{ attempt: number; seq: number; data: string }>(
+    `SELECT attempt, seq, data FROM log_chunks
+     WHERE job_id = $1 AND (attempt, seq) > ($2, $3)
+     ORDER BY attempt, seq LIMIT $4`,
+    [jobId, after?.attempt ?? -1, after?.seq ?? -1, limit],
+  );
+  return rows.map((r) => ({ jobId, attempt: r.attempt, seq: r.seq, data: r.data }));
+}
+
+/** Every chunk after `after`, page by page. */
+export async function* allLogChunks(db: Db, jobId: number, after?: LogPosition): AsyncGenerator<LogChunk> {
+  let pos = after;
+  for (;;) {
+    const page = await readLogChunks(db, jobId, pos);
+    yield* page;
+    const last = page.at(-1);
+    if (!last || page.length < 1000) return;
+    pos = last;
+  }
+}

@@ -1,0 +1,77 @@
+// Runs as the API shows them: a summary (also what triggers return), the list with filters, and
+// one run with its jobs and their steps.
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+import type { RunSummary } from "../types.js";
+import { iso, isoOrNull, num } from "../catalog/db.js";
+import type { Db } from "../catalog/index.js";
+import { jobsOfRun, type Job } from "./jobs.js";
+import type { Links } from "./links.js";
+
+export interface Run extends RunSummary {
+  repository: string;
+  title: string;
+  trigger: string;
+  actor: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  error: string | null;
+}
+
+export interface RunFilter {
+  repositoryId?: number;
+  state?: RunSummary["state"];
+  /** Only runs with a smaller id (paging backwards). */
+  before?: number;
+  limit?: number;
+}
+
+export function runSummaryFromRow(r: Record<string, unknown>, links: Links): RunSummary {
+  const id = num(r.id);
+  return {
+    id,
+    repositoryId: num(r.repository_id),
+    number: num(r.number),
+    event: String(r.event),
+    ref: String(r.ref),
+    commit: String(r.commit),
+    state: r.state as RunSummary["state"],
+    conclusion: (r.conclusion ?? null) as RunSummary["conclusion"],
+    url: links.run(id),
+  };
+}
+
+function runFromRow(r: Record<string, unknown>, links: Links): Run {
+  return {
+    ...runSummaryFromRow(r, links),
+    repository: String(r.repository),
+    title: String(r.title),
+    trigger: String(r.trigger),
+    actor: String(r.actor),
+    createdAt: iso(r.created_at),
+    startedAt: isoOrNull(r.started_at),
+    finishedAt: isoOrNull(r.finished_at),
+    error: (r.error ?? null) as string | null,
+  };
+}
+
+const SELECT = `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit, r.state, r.conclusion,
+  p.name AS repository, r.title, r.trigger, r.actor, r.created_at, r.started_at, r.finished_at, r.error
+  FROM runs r JOIN repositories p ON p.id = r.repository_id`;
+
+export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise<Run[]> {
+  const { rows } = await db.query(
+    `${SELECT}
+     WHERE ($1::bigint IS NULL OR r.repository_id = $1) AND ($2::text IS NULL OR r.state = $2)
+       AND ($3::bigint IS NULL OR r.id < $3)
+     ORDER BY r.id DESC LIMIT $4`,
+    [filter.repositoryId ?? null, filter.state ?? null, filter.before ?? null, filter.limit ?? 50],
+  );
+  return rows.map((r) => runFromRow(r, links));
+}
+
+export async function getRun(db: Db, id: number, links: Links): Promise<Run & { jobs: Job[] }> {
+  const { rows } = await db.query(`${SELECT} WHERE r.id = $1`, [id]);
+  if (!rows[0]) throw new AirlockError(ErrorCode.NOT_FOUND, `run ${id} not found`);
+  return { ...runFromRow(rows[0], links), jobs: await jobsOfRun(db, id, links) };
+}

@@ -1,0 +1,23 @@
+// What the HTTP layer is built from. The lead's composition root creates these; tests pass stub
+// core services that record their calls.
+import type pg from "pg";
+import type { Logger } from "pino";
+import type { Histogram, Registry } from "prom-client";
+import type { AgentHub, LogHub, RunsService } from "../orchestrator/types.js";
+import type { Links } from "../orchestrator/views/index.js";
+import type { ServerConfig } from "./config.js";
+
+export interface ServerDeps {
+  pool: pg.Pool;
+  config: ServerConfig;
+  runs: RunsService;
+  logs: LogHub;
+  agents: AgentHub;
+  logger: Logger;
+  metrics: { registry: Registry; dispatchLatency: Histogram };
+}
+
+/** ServerDeps plus what buildServer derives once (links from the public address). */
+export interface RouteContext extends ServerDeps {
+  links: Links;
+}

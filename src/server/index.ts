@@ -1,0 +1,59 @@
+// The orchestrator's HTTP layer: buildServer() assembles a Fastify instance (not listening; the
+// composition root calls listen) with every route of the REST API v1, the webhook receiver, the
+// agents' WebSocket endpoint, health, metrics and the OpenAPI document. Routes hold no SQL: they
+// validate input, then call catalog/views/tokens functions and the core's interfaces.
+import Fastify, { type FastifyInstance } from "fastify";
+import { makeLinks } from "../orchestrator/views/index.js";
+import { installAgentSocket } from "./agent-ws.js";
+import { requireToken } from "./auth.js";
+import type { RouteContext, ServerDeps } from "./deps.js";
+import { installErrorHandler } from "./errors.js";
+import { createMetrics } from "./metrics.js";
+import { catalogRoutes } from "./routes/catalog.js";
+import { nodeRoutes } from "./routes/nodes.js";
+import { repositoryRoutes } from "./routes/repositories.js";
+import { runRoutes } from "./routes/runs.js";
+import { systemRoutes } from "./routes/system.js";
+import { logStreamRoutes } from "./sse.js";
+import { webhookRoutes } from "./webhook.js";
+
+export type { ServerDeps } from "./deps.js";
+export { loadServerConfig, type ServerConfig, type LoadServerConfigOptions } from "./config.js";
+export { buildOpenApi } from "./openapi.js";
+export { AGENT_PATH } from "./agent-ws.js";
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const ctx: RouteContext = { ...deps, links: makeLinks(deps.config.publicUrl) };
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    bodyLimit: deps.config.apiBodyLimitBytes,
+    // Ids are numbers in the API; a trailing slash is the same route.
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+  installErrorHandler(app);
+
+  const metrics = createMetrics(ctx);
+  systemRoutes(app, ctx, metrics);
+  installAgentSocket(app, ctx);
+  await app.register((scope, _opts, done) => {
+    webhookRoutes(scope, ctx);
+    done();
+  });
+
+  // Everything else under /api/v1 needs the admin token.
+  await app.register(
+    (api, _opts, done) => {
+      api.addHook("onRequest", async (request) => {
+        await requireToken(ctx.pool, request, "admin");
+      });
+      repositoryRoutes(api, ctx);
+      runRoutes(api, ctx);
+      logStreamRoutes(api, ctx);
+      nodeRoutes(api, ctx);
+      catalogRoutes(api, ctx);
+      done();
+    },
+    { prefix: "/api/v1" },
+  );
+  return app;
+}

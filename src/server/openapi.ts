@@ -1,0 +1,420 @@
+// The OpenAPI 3.1 document of the REST API. Request schemas are generated from the same zod
+// schemas the routes enforce; response shapes are written here once. A test checks that every
+// route the server registers is documented.
+import { z } from "zod";
+import * as S from "./schemas.js";
+
+type Json = Record<string, unknown>;
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+const arr = (items: Json): Json => ({ type: "array", items });
+const str = { type: "string" };
+const strOrNull = { type: ["string", "null"] };
+const intOrNull = { type: ["integer", "null"] };
+const int = { type: "integer" };
+const bool = { type: "boolean" };
+const labels = arr(str);
+const obj = (properties: Json, required = Object.keys(properties)): Json => ({
+  type: "object",
+  properties,
+  required,
+});
+
+const RunSummary = obj({
+  id: int,
+  repositoryId: int,
+  number: int,
+  event: str,
+  ref: str,
+  commit: str,
+  state: { enum: ["queued", "running", "completed"] },
+  conclusion: { enum: ["success", "failure", "cancelled", null] },
+  url: str,
+});
+const Step = obj({
+  index: int,
+  id: str,
+  name: str,
+  stage: { enum: ["pre", "main", "post"] },
+  outcome: strOrNull,
+  conclusion: strOrNull,
+  startedAt: strOrNull,
+  finishedAt: strOrNull,
+});
+const Job = obj({
+  id: int,
+  runId: int,
+  key: str,
+  jobId: str,
+  name: str,
+  workflow: str,
+  matrix: {},
+  labels,
+  state: { enum: ["queued", "assigned", "running", "completed", "lost"] },
+  conclusion: strOrNull,
+  attempt: int,
+  node: strOrNull,
+  image: strOrNull,
+  flavour: strOrNull,
+  waitReason: strOrNull,
+  error: strOrNull,
+  outputs: { type: "object" },
+  logBytes: int,
+  logTruncated: bool,
+  createdAt: str,
+  startedAt: strOrNull,
+  finishedAt: strOrNull,
+  url: str,
+  steps: arr(ref("Step")),
+});
+const runExtra = {
+  repository: str,
+  title: str,
+  trigger: { enum: ["webhook", "manual", "poll", "rerun"] },
+  actor: str,
+  createdAt: str,
+  startedAt: strOrNull,
+  finishedAt: strOrNull,
+  error: strOrNull,
+};
+const webhookUrls = obj({ github: str, gitlab: str, gitea: str, bitbucket: str });
+const repository = {
+  id: int,
+  name: str,
+  cloneUrl: str,
+  defaultBranch: str,
+  pollIntervalSeconds: intOrNull,
+  maxConcurrentJobs: intOrNull,
+  createdAt: str,
+  webhookUrls,
+};
+const Node = obj({
+  id: int,
+  name: str,
+  labels,
+  requiredLabels: labels,
+  cpus: { type: "number" },
+  memoryMb: int,
+  diskMb: int,
+  provisioners: labels,
+  images: labels,
+  enabled: bool,
+  connected: bool,
+  lastSeenAt: strOrNull,
+  running: int,
+  createdAt: str,
+});
+const Image = obj({
+  id: int,
+  name: str,
+  labels,
+  requiredLabels: labels,
+  provisioner: str,
+  source: str,
+  createdAt: str,
+});
+const Flavour = obj({
+  id: int,
+  name: str,
+  cpus: { type: "number" },
+  memoryMb: int,
+  diskMb: int,
+  labels,
+  requiredLabels: labels,
+  createdAt: str,
+});
+const ErrorSchema = obj({
+  error: obj({ code: str, message: str, details: {} }, ["code", "message"]),
+});
+
+const components = {
+  schemas: {
+    RunSummary,
+    Run: { allOf: [ref("RunSummary"), obj(runExtra)] },
+    RunWithJobs: { allOf: [ref("Run"), obj({ jobs: arr(ref("Job")) })] },
+    Job,
+    Step,
+    Repository: obj(repository),
+    NewRepository: { allOf: [ref("Repository"), obj({ webhookSecret: str })] },
+    Node,
+    Image,
+    Flavour,
+    Error: ErrorSchema,
+  },
+  securitySchemes: {
+    admin: { type: "http", scheme: "bearer", description: "The admin token printed at first start" },
+    node: { type: "http", scheme: "bearer", description: "A node agent's token (POST /nodes)" },
+  },
+};
+
+interface Operation {
+  method: "get" | "post" | "delete";
+  path: string;
+  summary: string;
+  security?: "admin" | "node" | "none";
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  ok: [number, Json | string, string?]; // status, schema or description, content type
+  errors?: number[];
+}
+
+const json = (schema: z.ZodType): Json => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
+
+const OPERATIONS: Operation[] = [
+  {
+    method: "get",
+    path: "/healthz",
+    summary: "Liveness and database check",
+    security: "none",
+    ok: [200, obj({ ok: bool, database: str })],
+  },
+  {
+    method: "get",
+    path: "/metrics",
+    summary: "Prometheus metrics",
+    security: "none",
+    ok: [200, "Prometheus text format", "text/plain"],
+  },
+  {
+    method: "get",
+    path: "/api/v1/openapi.json",
+    summary: "This document",
+    security: "none",
+    ok: [200, { type: "object" }],
+  },
+  {
+    method: "post",
+    path: "/api/v1/repositories",
+    summary: "Register a repository (the webhook secret is shown only here)",
+    body: S.CreateRepository,
+    ok: [201, ref("NewRepository")],
+    errors: [400, 409],
+  },
+  {
+    method: "get",
+    path: "/api/v1/repositories",
+    summary: "List repositories",
+    ok: [200, arr(ref("Repository"))],
+  },
+  {
+    method: "get",
+    path: "/api/v1/repositories/:id",
+    summary: "Show a repository",
+    params: S.IdParams,
+    ok: [200, ref("Repository")],
+    errors: [404],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/repositories/:id",
+    summary: "Remove a repository with its runs (refused while runs are active)",
+    params: S.IdParams,
+    ok: [204, "Removed"],
+    errors: [404, 409],
+  },
+  {
+    method: "post",
+    path: "/api/v1/repositories/:id/runs",
+    summary: "Trigger runs manually",
+    params: S.IdParams,
+    body: S.TriggerRun,
+    ok: [201, obj({ runs: arr(ref("RunSummary")) })],
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/runs",
+    summary: "List runs, newest first",
+    query: S.RunsQuery,
+    ok: [200, arr(ref("Run"))],
+  },
+  {
+    method: "get",
+    path: "/api/v1/runs/:id",
+    summary: "Show a run with its jobs and steps",
+    params: S.IdParams,
+    ok: [200, ref("RunWithJobs")],
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/runs/:id/cancel",
+    summary: "Cancel a run (idempotent)",
+    params: S.IdParams,
+    ok: [202, obj({ ok: bool })],
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/runs/:id/rerun",
+    summary: "Run again: same repository, commit, event and inputs",
+    params: S.IdParams,
+    ok: [201, ref("RunSummary")],
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/jobs/:id",
+    summary: "Show a job",
+    params: S.IdParams,
+    ok: [200, ref("Job")],
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/jobs/:id/logs",
+    summary: "The job's log so far (download=1: as an attachment)",
+    params: S.IdParams,
+    query: S.LogsQuery,
+    ok: [200, "The log", "text/plain"],
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/jobs/:id/logs/stream",
+    summary:
+      "Follow the log: SSE `log` events (id attempt:seq; Last-Event-ID resumes), then `end` with the conclusion",
+    params: S.IdParams,
+    ok: [200, "Server-Sent Events", "text/event-stream"],
+    errors: [404],
+  },
+  { method: "get", path: "/api/v1/nodes", summary: "List nodes", ok: [200, arr(ref("Node"))] },
+  {
+    method: "post",
+    path: "/api/v1/nodes",
+    summary: "Register a node; returns its agent token (shown once)",
+    body: S.CreateNode,
+    ok: [201, obj({ node: ref("Node"), token: str })],
+    errors: [400, 409],
+  },
+  {
+    method: "post",
+    path: "/api/v1/nodes/:id/disable",
+    summary: "Drain a node: no new machines, running ones finish",
+    params: S.IdParams,
+    ok: [200, ref("Node")],
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/nodes/:id/enable",
+    summary: "Enable a node",
+    params: S.IdParams,
+    ok: [200, ref("Node")],
+    errors: [404],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/nodes/:id",
+    summary: "Remove a node and its token (refused while it runs machines)",
+    params: S.IdParams,
+    ok: [204, "Removed"],
+    errors: [404, 409],
+  },
+  { method: "get", path: "/api/v1/images", summary: "List images", ok: [200, arr(ref("Image"))] },
+  {
+    method: "post",
+    path: "/api/v1/images",
+    summary: "Add an image (machine template)",
+    body: S.CreateImage,
+    ok: [201, ref("Image")],
+    errors: [400, 409],
+  },
+  { method: "get", path: "/api/v1/flavours", summary: "List flavours", ok: [200, arr(ref("Flavour"))] },
+  {
+    method: "post",
+    path: "/api/v1/flavours",
+    summary: "Add a flavour (CPU, memory, disk)",
+    body: S.CreateFlavour,
+    ok: [201, ref("Flavour")],
+    errors: [400, 409],
+  },
+  {
+    method: "post",
+    path: "/api/v1/webhooks/:provider/:repositoryId",
+    summary:
+      "Webhook delivery, authenticated by its signature (X-Hub-Signature-256, X-Gitlab-Token, X-Gitea-Signature, X-Hub-Signature) over the raw body",
+    security: "none",
+    params: S.WebhookParams,
+    ok: [202, obj({ runs: arr(ref("RunSummary")) })],
+    errors: [400, 401, 404, 413],
+  },
+  {
+    method: "get",
+    path: "/api/v1/agent",
+    summary: "Node agent WebSocket (upgrade); messages: src/protocol/agent.ts",
+    security: "node",
+    ok: [101, "Switching Protocols"],
+    errors: [401, 426],
+  },
+];
+
+function response(ok: Operation["ok"]): Json {
+  const [, schema, type = "application/json"] = ok;
+  if (typeof schema === "string")
+    return type === "application/json"
+      ? { description: schema }
+      : { description: schema, content: { [type]: { schema: str } } };
+  return { description: "OK", content: { [type]: { schema } } };
+}
+
+function parameters(op: Operation): Json[] {
+  const out: Json[] = [];
+  for (const [where, schema] of [
+    ["path", op.params],
+    ["query", op.query],
+  ] as const) {
+    if (!schema) continue;
+    const js = json(schema) as { properties?: Record<string, Json>; required?: string[] };
+    for (const [name, s] of Object.entries(js.properties ?? {}))
+      out.push({
+        name,
+        in: where,
+        required: where === "path" || (js.required ?? []).includes(name),
+        schema: s,
+      });
+  }
+  return out;
+}
+
+export function openApiPath(fastifyPath: string): string {
+  return fastifyPath.replace(/:([A-Za-z0-9_]+)/g, "{$1}");
+}
+
+export function buildOpenApi(serverUrl: string): Json {
+  const paths: Record<string, Record<string, Json>> = {};
+  for (const op of OPERATIONS) {
+    const [status] = op.ok;
+    const responses: Json = { [status]: response(op.ok) };
+    for (const e of op.errors ?? [])
+      responses[e] = { description: "Error", content: { "application/json": { schema: ref("Error") } } };
+    if ((op.security ?? "admin") !== "none")
+      responses[401] = {
+        description: "Missing or refused token",
+        content: { "application/json": { schema: ref("Error") } },
+      };
+    const operation: Json = { summary: op.summary, parameters: parameters(op), responses };
+    const security = op.security ?? "admin";
+    operation.security = security === "none" ? [] : [{ [security]: [] }];
+    if (op.body)
+      operation.requestBody = { required: true, content: { "application/json": { schema: json(op.body) } } };
+    if (op.path.startsWith("/api/v1/webhooks/"))
+      operation.requestBody = {
+        required: true,
+        content: { "*/*": { schema: { description: "The provider's payload, exactly as signed" } } },
+      };
+    (paths[openApiPath(op.path)] ??= {})[op.method] = operation;
+  }
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Airlock API",
+      version: "1",
+      description: "Self-hosted CI orchestrator. Errors: { error: { code, message, details? } }.",
+    },
+    servers: [{ url: serverUrl }],
+    paths,
+    components,
+  };
+}

@@ -1,0 +1,117 @@
+// Zod schemas of every request the API accepts. The OpenAPI document is generated from the same
+// schemas, so what is documented is what is enforced. Strings that end up in git commands or
+// SQL are constrained here and always passed on as data, never interpolated.
+import { z } from "zod";
+
+const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export const IdParams = z.object({ id });
+
+const label = z.string().min(1).max(200);
+const labels = z.array(label).max(100);
+const name = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+    "letters, digits, '.', '_' and '-', starting with a letter or digit",
+  );
+
+export const CreateRepository = z
+  .object({
+    name: z
+      .string()
+      .max(200)
+      .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)+$/, "expected owner/repo"),
+    cloneUrl: z
+      .string()
+      .max(2000)
+      .regex(
+        /^((https?|git|ssh|file):\/\/\S+|[A-Za-z0-9_.-]+@[A-Za-z0-9_.-]+:\S+|\/\S*)$/,
+        "expected an http(s)://, git://, ssh://, file:// URL, user@host:path or an absolute path",
+      ),
+    defaultBranch: z
+      .string()
+      .min(1)
+      .max(250)
+      .regex(/^(?!-)(?!.*\.\.)[^\s~^:?*[\\\p{Cc}]+$/u, "expected a branch name")
+      .default("main"),
+    pollIntervalSeconds: z.number().int().min(10).max(86400).nullable().optional(),
+    maxConcurrentJobs: z.number().int().positive().max(10000).nullable().optional(),
+  })
+  .strict();
+
+const refLike = z
+  .string()
+  .min(1)
+  .max(250)
+  .regex(/^(?!-)[^\s\p{Cc}]+$/u, "expected a branch, tag or ref");
+
+export const TriggerRun = z
+  .object({
+    ref: refLike.optional(),
+    commit: z
+      .string()
+      .regex(/^[0-9a-fA-F]{7,64}$/, "expected a commit hash")
+      .optional(),
+    event: z
+      .string()
+      .regex(/^[a-z_]{1,64}$/, "expected an event name such as push or workflow_dispatch")
+      .optional(),
+    inputs: z
+      .record(z.string().min(1).max(200), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+      .optional(),
+  })
+  .strict();
+
+export const RunsQuery = z
+  .object({
+    repository: id.optional(),
+    state: z.enum(["queued", "running", "completed"]).optional(),
+    before: id.optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+
+export const LogsQuery = z.object({ download: z.enum(["0", "1", "true", "false"]).optional() }).strict();
+
+export const CreateNode = z
+  .object({ name, labels: labels.optional(), requiredLabels: labels.optional() })
+  .strict();
+
+export const CreateImage = z
+  .object({
+    name,
+    labels: labels.optional(),
+    requiredLabels: labels.optional(),
+    provisioner: z
+      .string()
+      .regex(/^[a-z][a-z0-9-]{0,49}$/, "expected a provisioner name such as sandbox")
+      .optional(),
+    source: z.string().max(4096).optional(),
+  })
+  .strict();
+
+export const CreateFlavour = z
+  .object({
+    name,
+    cpus: z.number().positive().max(1024),
+    memoryMb: z
+      .number()
+      .int()
+      .positive()
+      .max(16 * 1024 * 1024),
+    diskMb: z
+      .number()
+      .int()
+      .positive()
+      .max(1024 * 1024 * 1024),
+    labels: labels.optional(),
+    requiredLabels: labels.optional(),
+  })
+  .strict();
+
+export const WebhookParams = z.object({
+  provider: z.enum(["github", "gitlab", "gitea", "bitbucket"]),
+  repositoryId: id,
+});

@@ -1,0 +1,88 @@
+// GET /api/v1/jobs/:id/logs/stream — a job's log as Server-Sent Events:
+//   event: log, id: "<attempt>:<seq>", data: {attempt, seq, data}  for each stored chunk, then live ones;
+//   event: end, data: {conclusion}                                 once the job is completed.
+// No chunk is lost between the backlog and the live feed: we subscribe FIRST and buffer live
+// chunks while the backlog is read, then send the buffer skipping anything at or before the last
+// position sent (chunks of a job are stored in (attempt, seq) order, so position order is enough
+// to de-duplicate). Last-Event-ID resumes after the given position. A comment line every
+// sseHeartbeatMs keeps idle proxies from closing the stream; a client disconnect unsubscribes.
+import type { FastifyInstance } from "fastify";
+import type { LogChunk } from "../orchestrator/types.js";
+import {
+  allLogChunks,
+  comparePositions,
+  getJob,
+  jobStatus,
+  type LogPosition,
+} from "../orchestrator/views/index.js";
+import type { RouteContext } from "./deps.js";
+import { IdParams } from "./schemas.js";
+import { validate } from "./validate.js";
+
+function parseLastEventId(v: unknown): LogPosition | undefined {
+  if (typeof v !== "string") return undefined;
+  const m = /^(\d+):(\d+)$/.exec(v.trim());
+  return m ? { attempt: Number(m[1]), seq: Number(m[2]) } : undefined;
+}
+
+export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get("/jobs/:id/logs/stream", async (request, reply) => {
+    const { params } = validate(request, { params: IdParams });
+    const jobId = params.id;
+    await getJob(ctx.pool, jobId, ctx.links); // 404 as a normal JSON error, before the stream starts
+
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+    });
+
+    let closed = false;
+    let last = parseLastEventId(request.headers["last-event-id"]);
+    let pending: LogChunk[] | undefined = []; // live chunks that arrive while the backlog is sent
+    const send = (chunk: LogChunk): void => {
+      if (closed || (last && comparePositions(chunk, last) <= 0)) return;
+      last = { attempt: chunk.attempt, seq: chunk.seq };
+      const data = JSON.stringify({ attempt: chunk.attempt, seq: chunk.seq, data: chunk.data });
+      res.write(`event: log\nid: ${chunk.attempt}:${chunk.seq}\ndata: ${data}\n\n`);
+    };
+    const unsubscribe = ctx.logs.subscribe(jobId, (chunk) => (pending ? pending.push(chunk) : send(chunk)));
+    const heartbeat = setInterval(() => {
+      if (!closed) res.write(": keep-alive\n\n");
+    }, ctx.config.sseHeartbeatMs);
+    heartbeat.unref();
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe();
+      res.end();
+    };
+    request.raw.on("close", close);
+    res.on("close", close);
+
+    try {
+      for await (const chunk of allLogChunks(ctx.pool, jobId, last)) {
+        if (closed) return;
+        send(chunk);
+      }
+      const buffered = pending;
+      pending = undefined;
+      for (const chunk of buffered) send(chunk);
+      await ctx.logs.whenJobDone(jobId);
+      if (closed) return;
+      // Anything stored but not yet seen live (e.g. by another orchestrator process) comes last.
+      for await (const chunk of allLogChunks(ctx.pool, jobId, last)) send(chunk);
+      const status = await jobStatus(ctx.pool, jobId);
+      if (!closed)
+        res.write(`event: end\ndata: ${JSON.stringify({ conclusion: status?.conclusion ?? null })}\n\n`);
+    } catch (err) {
+      request.log.error({ err, jobId }, "log stream failed");
+    } finally {
+      close();
+    }
+  });
+}

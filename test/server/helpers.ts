@@ -1,0 +1,164 @@
+// Test helpers for the HTTP layer: a real migrated database per test file, stub core services
+// that record their calls (the real core is tested elsewhere), and a server built over them.
+import type { FastifyInstance } from "fastify";
+import pino from "pino";
+import { Histogram, Registry } from "prom-client";
+import type { WebSocket } from "ws";
+import { loadServerConfig, buildServer, type ServerConfig } from "../../src/server/index.js";
+import { ensureAdminToken } from "../../src/orchestrator/tokens/index.js";
+import type {
+  AgentHub,
+  LogChunk,
+  LogHub,
+  RunSummary,
+  RunsService,
+  TriggerRequest,
+} from "../../src/orchestrator/types.js";
+import type { SourceEvent } from "../../src/sources/index.js";
+import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+
+export const PUBLIC_URL = "https://ci.example.test/airlock";
+
+export class StubRuns implements RunsService {
+  triggers: Array<{ repositoryId: number; req: TriggerRequest }> = [];
+  events: Array<{ repositoryId: number; event: SourceEvent; trigger: string }> = [];
+  cancels: number[] = [];
+  reruns: number[] = [];
+  fail: Error | undefined;
+
+  private summary(repositoryId: number, id: number): RunSummary {
+    return {
+      id,
+      repositoryId,
+      number: id,
+      event: "push",
+      ref: "refs/heads/main",
+      commit: "a".repeat(40),
+      state: "queued",
+      conclusion: null,
+      url: `${PUBLIC_URL}/api/v1/runs/${id}`,
+    };
+  }
+  trigger(repositoryId: number, req: TriggerRequest): Promise<RunSummary[]> {
+    this.triggers.push({ repositoryId, req });
+    return Promise.resolve([this.summary(repositoryId, 1)]);
+  }
+  handleSourceEvent(
+    repositoryId: number,
+    event: SourceEvent,
+    trigger: "webhook" | "poll",
+  ): Promise<RunSummary[]> {
+    if (this.fail) return Promise.reject(this.fail);
+    this.events.push({ repositoryId, event, trigger });
+    return Promise.resolve([this.summary(repositoryId, this.events.length)]);
+  }
+  cancel(runId: number): Promise<void> {
+    this.cancels.push(runId);
+    return Promise.resolve();
+  }
+  rerun(runId: number): Promise<RunSummary> {
+    this.reruns.push(runId);
+    return Promise.resolve(this.summary(1, runId + 100));
+  }
+}
+
+export class StubLogs implements LogHub {
+  private readonly listeners = new Map<number, Set<(c: LogChunk) => void>>();
+  private readonly done = new Map<number, () => void>();
+  private readonly donePromises = new Map<number, Promise<void>>();
+  subscribed: number[] = [];
+  /** Called when a subscriber arrives (lets a test act between subscribe and backlog read). */
+  onSubscribe: ((jobId: number) => void) | undefined;
+
+  subscribe(jobId: number, listener: (chunk: LogChunk) => void): () => void {
+    this.subscribed.push(jobId);
+    let set = this.listeners.get(jobId);
+    if (!set) this.listeners.set(jobId, (set = new Set()));
+    set.add(listener);
+    this.onSubscribe?.(jobId);
+    return () => set.delete(listener);
+  }
+  listenerCount(jobId: number): number {
+    return this.listeners.get(jobId)?.size ?? 0;
+  }
+  emit(chunk: LogChunk): void {
+    for (const l of this.listeners.get(chunk.jobId) ?? []) l(chunk);
+  }
+  whenJobDone(jobId: number): Promise<void> {
+    let p = this.donePromises.get(jobId);
+    if (!p) {
+      p = new Promise<void>((resolve) => this.done.set(jobId, resolve));
+      this.donePromises.set(jobId, p);
+    }
+    return p;
+  }
+  finish(jobId: number): void {
+    void this.whenJobDone(jobId);
+    this.done.get(jobId)?.();
+  }
+}
+
+export class StubAgents implements AgentHub {
+  accepted: Array<{ socket: WebSocket; nodeId: number }> = [];
+  accept(socket: WebSocket, nodeId: number): void {
+    this.accepted.push({ socket, nodeId });
+  }
+  connectedNodes(): number {
+    return this.accepted.length;
+  }
+}
+
+export interface TestServer {
+  db: TestDatabase;
+  app: FastifyInstance;
+  config: ServerConfig;
+  runs: StubRuns;
+  logs: StubLogs;
+  agents: StubAgents;
+  admin: string;
+  /** Authorization header with the admin token. */
+  auth: { authorization: string };
+  close(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const config = loadServerConfig({
+    env: {},
+    overrides: { publicUrl: PUBLIC_URL, listenPort: 0, ...overrides },
+  });
+  const runs = new StubRuns();
+  const logs = new StubLogs();
+  const agents = new StubAgents();
+  const registry = new Registry();
+  const dispatchLatency = new Histogram({
+    name: "airlock_dispatch_latency_seconds",
+    help: "enqueue to agent ack",
+    registers: [registry],
+  });
+  const app = await buildServer({
+    pool: db.pool,
+    config,
+    runs,
+    logs,
+    agents,
+    logger: pino({ level: "silent" }),
+    metrics: { registry, dispatchLatency },
+  });
+  const admin = await ensureAdminToken(db.pool);
+  if (!admin) throw new Error("admin token already existed in a fresh database");
+  return {
+    db,
+    app,
+    config,
+    runs,
+    logs,
+    agents,
+    admin,
+    auth: { authorization: `Bearer ${admin}` },
+    close: async () => {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
