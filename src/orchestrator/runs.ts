@@ -26,6 +26,8 @@ export interface NewRunFacts {
   title: string;
   trigger: "webhook" | "manual" | "poll" | "rerun";
   rerunOf?: number;
+  /** A ref that holds the commit when branches do not (pull request heads). */
+  fetchRef?: string;
 }
 
 export interface RunsDeps {
@@ -48,6 +50,7 @@ export function createRunsService(d: RunsDeps): RunsService {
   const create = async (repo: RepoRow, facts: NewRunFacts): Promise<RunSummary[]> => {
     const mirror = mirrorFor(d.config, repo.cloneUrl);
     if (!(await mirror.hasCommit(facts.commit))) await mirror.fetch();
+    if (!(await mirror.hasCommit(facts.commit)) && facts.fetchRef) await mirror.fetchRef(facts.fetchRef);
     if (!(await mirror.hasCommit(facts.commit))) {
       throw new AirlockError(ErrorCode.NOT_FOUND, `commit ${facts.commit} is not in ${repo.cloneUrl}`);
     }
@@ -153,6 +156,7 @@ export function createRunsService(d: RunsDeps): RunsService {
         ...(ev.action ? { action: ev.action } : {}),
         ...(ev.baseRef ? { baseRef: ev.baseRef } : {}),
         ...(ev.changedFiles ? { changedFiles: ev.changedFiles } : {}),
+        ...(ev.pullRequest?.fetchRef ? { fetchRef: ev.pullRequest.fetchRef } : {}),
         payload: ev.payload,
         inputs: {},
         actor: ev.actor ?? "",
