@@ -1,0 +1,121 @@
+// `airlock agent --server <url> --token <token>`: runs a node agent until SIGINT/SIGTERM. The token
+// may come from AIRLOCK_AGENT_TOKEN instead of the command line (argv is visible to every local user).
+// The lead registers the command with `registerAgentCommand(program)` from main.ts.
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { pino } from "pino";
+import { createAgent, detectCapacity, type AgentOptions } from "../agent/index.js";
+import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
+import { loadOptions } from "../config/index.js";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import { createFakeProvisioner, createSandboxProvisioner, type Provisioner } from "../provisioners/index.js";
+
+export interface AgentCommandOptions {
+  server: string;
+  token?: string;
+  dataDir?: string;
+  label: string[];
+  image: string[];
+  /** Provisioner names to offer: "sandbox" (default) and/or "fake" (no isolation: tests, benchmarks). */
+  provisioner: string[];
+  cpus?: string;
+  memoryMb?: string;
+  diskMb?: string;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+export function registerAgentCommand(program: Command, setExitCode: (code: number) => void): void {
+  program
+    .command("agent")
+    .description(
+      "run a node agent: dial out to the orchestrator and run assigned jobs on single-use machines",
+    )
+    .requiredOption("--server <url>", "the orchestrator's address, e.g. https://ci.example.com")
+    .option("--token <token>", "node token (default: $AIRLOCK_AGENT_TOKEN)")
+    .option(
+      "--data-dir <path>",
+      "the agent's folder (outbox of undelivered output); default $AIRLOCK_HOME/agent",
+    )
+    .option("--label <label>", "node label (repeatable)", collect, [])
+    .option("--image <name>", "image this node can run (repeatable; default: default)", collect, [])
+    .option("--provisioner <name>", "sandbox or fake (repeatable; default: sandbox)", collect, [])
+    .option("--cpus <n>", "CPUs offered (default: all)")
+    .option("--memory-mb <n>", "memory offered in MiB (default: all)")
+    .option("--disk-mb <n>", "disk offered in MiB (default: free space of the data folder)")
+    .action(async (opts: AgentCommandOptions) => {
+      setExitCode(await agentCommand(opts));
+    });
+}
+
+/** Runs the agent until SIGINT/SIGTERM; returns the exit code. */
+export async function agentCommand(
+  o: AgentCommandOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const options = loadOptions(env);
+  const token = o.token ?? env.AIRLOCK_AGENT_TOKEN;
+  if (!token) throw new AirlockError(ErrorCode.USAGE, "agent: --token or AIRLOCK_AGENT_TOKEN is required");
+  try {
+    const u = new URL(o.server);
+    if (!/^(https?|wss?):$/.test(u.protocol)) throw new Error("bad scheme");
+  } catch {
+    throw new AirlockError(
+      ErrorCode.USAGE,
+      `agent: --server must be an http(s):// address, got "${o.server}"`,
+    );
+  }
+  const log = pino({ name: "airlock-agent" }, pino.destination(2));
+  const agentOpts: AgentOptions = {
+    serverUrl: o.server,
+    token,
+    dataDir: resolve(o.dataDir ?? join(options.home, "agent")),
+    provisioners: provisioners(o.provisioner, options.machinesDir),
+    actions: createActionLoader({ actionsUrl: options.actionsUrl, cacheDir: options.actionsCacheDir }),
+    source: createGitWorkspaceSource(),
+    labels: o.label,
+    ...(o.image.length > 0 ? { images: o.image } : {}),
+    log,
+  };
+  if (o.cpus !== undefined || o.memoryMb !== undefined || o.diskMb !== undefined) {
+    const detected = await detectCapacity(agentOpts.dataDir);
+    agentOpts.capacity = {
+      cpus: positive("--cpus", o.cpus) ?? detected.cpus,
+      memoryMb: positive("--memory-mb", o.memoryMb) ?? detected.memoryMb,
+      diskMb: positive("--disk-mb", o.diskMb) ?? detected.diskMb,
+    };
+  }
+  const agent = createAgent(agentOpts);
+  await agent.start();
+  log.info({ server: o.server, dataDir: agentOpts.dataDir }, "agent started");
+  await new Promise<void>((done) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      log.info({ signal }, "stopping: running jobs are aborted and their machines destroyed");
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      done();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+  await agent.stop();
+  return 0;
+}
+
+function provisioners(names: string[], machinesDir: string): Record<string, Provisioner> {
+  const out: Record<string, Provisioner> = {};
+  for (const name of names.length > 0 ? names : ["sandbox"]) {
+    if (name === "sandbox") out.sandbox = createSandboxProvisioner({ baseDir: machinesDir });
+    else if (name === "fake") out.fake = createFakeProvisioner({ baseDir: join(machinesDir, "fake") });
+    else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, fake)`);
+  }
+  return out;
+}
+
+function positive(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new AirlockError(ErrorCode.USAGE, `agent: ${flag} must be a positive integer, got "${value}"`);
+  return n;
+}
