@@ -29,7 +29,7 @@ export interface StreamDrop {
 
 export interface Stub {
   url: string;
-  requests: { method: string; path: string; headers: IncomingMessage["headers"] }[];
+  requests: { method: string; path: string; headers: IncomingMessage["headers"]; body: string }[];
   repos: { id: number; name: string; [k: string]: unknown }[];
   runs: (RunDetail & { polls: number; outcome: string })[];
   nodes: Node[];
@@ -379,10 +379,10 @@ export async function startStub(): Promise<Stub> {
 
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? "").split("?")[0] ?? "";
-    stub.requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers });
     let raw = "";
     req.on("data", (d: Buffer) => (raw += d.toString()));
     req.on("end", () => {
+      stub.requests.push({ method: req.method ?? "", path: req.url ?? "", headers: req.headers, body: raw });
       if (req.headers.authorization !== `Bearer ${TOKEN}`) return fail(res, 401, "UNAUTHORIZED", "bad token");
       for (const [method, re, handler] of routes) {
         const m = re.exec(path);

@@ -1,0 +1,143 @@
+// `airlock runs`: list/show tables, trigger (with --wait exit codes), cancel, rerun, 404s.
+// The stub moves a run queued → running → completed one step per GET, so --wait sees each.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { runCli, stubEnv, tempHome } from "./harness.js";
+import { startStub, type Stub } from "./stub-server.js";
+
+describe("airlock runs", () => {
+  let stub: Stub;
+  let home: ReturnType<typeof tempHome>;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    stub = await startStub();
+    home = tempHome();
+    env = stubEnv(stub.url, home.dir);
+    await runCli(["repos", "add", "acme/app", "https://x/app.git"], env);
+    await runCli(["repos", "add", "acme/other", "https://x/other.git"], env);
+  });
+  after(async () => {
+    await stub.close();
+    home.remove();
+  });
+
+  it("trigger sends ref, commit, event and inputs, and prints the new run", async () => {
+    const r = await runCli(
+      [
+        "runs",
+        "trigger",
+        "acme/app",
+        "--ref",
+        "dev",
+        "--commit",
+        "abc123",
+        "--event",
+        "workflow_dispatch",
+        "--input",
+        "level=3",
+        "--input",
+        "msg=a=b",
+      ],
+      env,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const post = stub.requests.filter((q) => q.method === "POST" && q.path.endsWith("/runs")).at(-1);
+    assert.deepEqual(JSON.parse(post?.body ?? ""), {
+      ref: "dev",
+      commit: "abc123",
+      event: "workflow_dispatch",
+      inputs: { level: "3", msg: "a=b" },
+    });
+    const run = stub.runs.at(-1);
+    assert.deepEqual(run?.inputs, { level: "3", msg: "a=b" });
+    assert.equal(run?.trigger, "workflow_dispatch");
+    assert.match(r.stdout, new RegExp(`^Run ${run?.id} queued: ${stub.url}/runs/${run?.id}\\n$`));
+  });
+
+  it("a malformed --input is USAGE (exit 2) and triggers nothing", async () => {
+    const count = stub.runs.length;
+    const r = await runCli(["runs", "trigger", "acme/app", "--input", "novalue"], env);
+    assert.equal(r.code, 2);
+    assert.equal(r.error?.code, "USAGE");
+    assert.equal(stub.runs.length, count);
+  });
+
+  it("trigger --wait follows the run, shows why a job waits, exits 0 on success", async () => {
+    stub.triggerOutcome = "success";
+    const r = await runCli(["runs", "trigger", "acme/app", "--wait"], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /build: queued waiting: no enabled node has image `debian-12`/);
+    assert.match(r.stderr, /build: running on node-1/);
+    assert.match(r.stdout, /completed \(success\)/);
+    assert.equal(stub.runs.at(-1)?.state, "completed");
+  });
+
+  it("trigger --wait exits 1 with RUN_FAILED when the run fails", async () => {
+    stub.triggerOutcome = "failure";
+    const r = await runCli(["runs", "trigger", "acme/app", "--wait"], env);
+    assert.equal(r.code, 1);
+    assert.equal(r.error?.code, "RUN_FAILED");
+    assert.match(r.stdout, /✗ Run tests {2}failure/);
+  });
+
+  it("trigger --wait --json prints only the final runs on stdout", async () => {
+    stub.triggerOutcome = "cancelled";
+    const r = await runCli(["runs", "trigger", "acme/other", "--wait", "--json"], env);
+    assert.equal(r.code, 1);
+    assert.equal(r.error?.code, "RUN_FAILED");
+    const out = JSON.parse(r.stdout) as { runs: { state: string; conclusion: string; jobs: unknown[] }[] };
+    assert.equal(out.runs.length, 1);
+    assert.equal(out.runs[0]?.state, "completed");
+    assert.equal(out.runs[0]?.conclusion, "cancelled");
+    assert.equal(out.runs[0]?.jobs.length, 1);
+  });
+
+  it("list filters by repository name (sent as its id) and state", async () => {
+    const repoId = stub.repos.find((x) => x.name === "acme/other")?.id;
+    const r = await runCli(["runs", "list", "--repo", "acme/other", "--state", "completed"], env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(stub.requests.some((q) => q.path === `/api/v1/runs?repository=${repoId}&state=completed`));
+    const lines = r.stdout.trimEnd().split("\n");
+    assert.match(
+      lines[0] ?? "",
+      /^ID\s+REPOSITORY\s+WORKFLOW\s+STATUS\s+TRIGGER\s+CREATED\s+DURATION\s+TITLE$/,
+    );
+    assert.equal(lines.length, 2);
+    assert.match(lines[1] ?? "", /acme\/other\s+ci\.yml\s+completed \(cancelled\)\s+push by admin/);
+    const json = JSON.parse((await runCli(["runs", "list", "--json"], env)).stdout) as unknown[];
+    assert.equal(json.length, stub.runs.length);
+  });
+
+  it("show prints jobs with state, node and steps; --json the API object", async () => {
+    const id = stub.runs[0]?.id;
+    const first = await runCli(["runs", "show", String(id)], env);
+    assert.match(
+      first.stdout,
+      /Job \d+ {2}build {2}queued {2}waiting: no enabled node has image `debian-12`/,
+    );
+    await runCli(["runs", "show", String(id)], env);
+    const done = await runCli(["runs", "show", String(id)], env);
+    assert.match(done.stdout, /build {2}completed \(success\) {2}on node-1/);
+    assert.match(done.stdout, /✓ Checkout {2}success/);
+    const json = JSON.parse((await runCli(["runs", "show", String(id), "--json"], env)).stdout) as {
+      id: number;
+    };
+    assert.equal(json.id, id);
+  });
+
+  it("cancel and rerun; unknown runs are NOT_FOUND; a non-numeric id is USAGE", async () => {
+    const id = String(stub.runs[0]?.id);
+    const cancel = await runCli(["runs", "cancel", id], env);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.ok(stub.requests.some((q) => q.method === "POST" && q.path === `/api/v1/runs/${id}/cancel`));
+    const rerun = await runCli(["runs", "rerun", id], env);
+    assert.match(rerun.stdout, new RegExp(`^Run 900 queued \\(rerun of ${id}\\)\\.`));
+    for (const cmd of ["show", "cancel", "rerun"]) {
+      const r = await runCli(["runs", cmd, "4242"], env);
+      assert.equal(r.code, 1);
+      assert.equal(r.error?.code, "NOT_FOUND");
+    }
+    assert.equal((await runCli(["runs", "show", "latest"], env)).error?.code, "USAGE");
+    assert.equal((await runCli(["runs", "trigger", "acme/none"], env)).error?.code, "NOT_FOUND");
+  });
+});
