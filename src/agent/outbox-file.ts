@@ -29,7 +29,10 @@ interface Entry {
 
 /** Unacked output of one job attempt. */
 export class OutboxFile {
-  readonly entries: Entry[] = [];
+  /** Unacked entries are items[head..]; acked ones are cut off in batches (shift() is O(n)). */
+  private items: Entry[] = [];
+  private head = 0;
+  private pending = 0;
   /** Highest seq handed out (acked or not). */
   lastSeq = 0;
   /** Highest seq the orchestrator has stored. */
@@ -55,7 +58,10 @@ export class OutboxFile {
 
   /** Entries not yet sent on this connection, in order. */
   unsent(): Entry[] {
-    return this.entries.filter((e) => e.seq > this.sentSeq);
+    const out: Entry[] = [];
+    for (let i = this.head; i < this.items.length; i++)
+      if (this.items[i]!.seq > this.sentSeq) out.push(this.items[i]!);
+    return out;
   }
 
   append(payload: OutboxPayload): Entry {
@@ -65,9 +71,18 @@ export class OutboxFile {
     const entry = { seq, line, bytes: Buffer.byteLength(line) + 1 };
     this.fd ??= openSync(this.path, "a", 0o600);
     writeSync(this.fd, `${line}\n`);
-    this.entries.push(entry);
+    this.items.push(entry);
+    this.pending += entry.bytes;
     if (payload.type === "finished") this.finished = true;
     return entry;
+  }
+
+  /** An entry read back from the file at start-up. */
+  load(entry: Entry, finished: boolean): void {
+    this.items.push(entry);
+    this.pending += entry.bytes;
+    this.lastSeq = entry.seq;
+    if (finished) this.finished = true;
   }
 
   /** Drops entries up to `seq`; returns the bytes freed. */
@@ -76,15 +91,20 @@ export class OutboxFile {
     this.ackedSeq = Math.min(seq, this.lastSeq);
     this.sentSeq = Math.max(this.sentSeq, this.ackedSeq);
     let freed = 0;
-    while (this.entries.length > 0 && this.entries[0]!.seq <= this.ackedSeq)
-      freed += this.entries.shift()!.bytes;
+    while (this.head < this.items.length && this.items[this.head]!.seq <= this.ackedSeq)
+      freed += this.items[this.head++]!.bytes;
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    this.pending -= freed;
     this.garbage += freed;
     if (this.garbage > 1024 * 1024 && this.garbage > this.pendingBytes()) this.compact();
     return freed;
   }
 
   pendingBytes(): number {
-    return this.entries.reduce((n, e) => n + e.bytes, 0);
+    return this.pending;
   }
 
   noteDropped(step: unknown): void {
@@ -108,7 +128,7 @@ export class OutboxFile {
     this.close();
     const tmp = `${this.path}.tmp`;
     const fd = openSync(tmp, "w", 0o600);
-    for (const e of this.entries) writeSync(fd, `${e.line}\n`);
+    for (let i = this.head; i < this.items.length; i++) writeSync(fd, `${this.items[i]!.line}\n`);
     closeSync(fd);
     renameSync(tmp, this.path);
     this.garbage = 0;
@@ -161,9 +181,7 @@ export function loadOutboxFiles(dataDir: string): OutboxFile[] {
     for (const line of readFileSync(file.path, "utf8").split("\n")) {
       const msg = parseLine(line);
       if (!msg || msg.seq <= file.lastSeq) continue;
-      file.entries.push({ seq: msg.seq, line, bytes: Buffer.byteLength(line) + 1 });
-      file.lastSeq = msg.seq;
-      if (msg.type === "finished") file.finished = true;
+      file.load({ seq: msg.seq, line, bytes: Buffer.byteLength(line) + 1 }, msg.type === "finished");
     }
     files.push(file);
   }

@@ -16,6 +16,8 @@ export interface FakeServerOptions {
   /** `stored` for the welcome, by "jobId-attempt"; default: what this server has stored. */
   stored?: Record<string, number>;
   abandon?: Array<{ jobId: number; attempt: number }>;
+  /** Answer every upgrade with this HTTP status instead (e.g. 401). */
+  rejectUpgrade?: number;
 }
 
 export interface Received {
@@ -45,6 +47,13 @@ export class FakeServer {
     const http = createServer((_req, res) => res.writeHead(404).end());
     http.on("upgrade", (req, socket, head) => {
       if (req.url !== "/api/v1/agent") return socket.destroy();
+      if (this.o.rejectUpgrade) {
+        this.received.connections++;
+        socket.end(
+          `HTTP/1.1 ${this.o.rejectUpgrade} Rejected\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`,
+        );
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, req.headers.authorization));
     });
     this.wss = wss;

@@ -1,11 +1,10 @@
 // Agent lifecycle: a rejected token (one clear line, slow retries), stop() with a job running (machine
 // destroyed, no process, socket closed, idempotent), stop() while the orchestrator is unreachable,
-// the endpoint derived from the server address, and the outbox marker once room frees up.
+// and the endpoint derived from the server address.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { agentEndpoint } from "../../src/agent/index.js";
-import { Outbox } from "../../src/agent/outbox.js";
 import { FakeServer } from "./fake-server.js";
 import {
   assignMsg,
@@ -95,27 +94,16 @@ describe("agent lifecycle", () => {
     assert.equal(agent.status().connectAttempts, attempts);
   });
 
-  it("outbox: the marker goes in once acks free room, before the next line", () => {
-    const outbox = new Outbox({ dataDir: `${tmp.dir}/unit`, maxBytes: 400, isRunning: () => true });
-    const log = (text: string) =>
-      ({ type: "event", event: { type: "log", stream: "stdout", kind: "line", text } }) as const;
-    const sent: string[] = [];
-    outbox.connected((l) => sent.push(l), new Map());
-    for (let i = 1; i <= 10; i++) outbox.push(1, 0, log(`l${i}`));
-    const kept = sent.length;
-    assert.ok(kept > 0 && kept < 10);
-    outbox.push(1, 0, { type: "event", event: { type: "step-started", at: 1 } });
-    assert.equal(sent.length, kept + 1, "a step event goes in past the bound, without the marker");
-    outbox.ack(1, 0, kept + 1);
-    outbox.push(1, 0, log("after"));
-    const texts = sent.map((l) => JSON.parse(l) as { seq: number; event: { text?: string } });
-    assert.match(texts.at(-2)?.event.text ?? "", new RegExp(`${10 - kept} lines dropped`));
-    assert.equal(texts.at(-1)?.event.text, "after");
-    assert.deepEqual(
-      texts.map((t) => t.seq),
-      texts.map((_, i) => i + 1),
-    );
-    outbox.close();
+  it("an HTTP 401 on the upgrade counts as a rejected token too", async () => {
+    const server = await new FakeServer({ rejectUpgrade: 401 }).start();
+    cleanup.push(() => server.close());
+    const { agent } = testAgent(server.url, `${tmp.dir}/unauth-http`, {
+      backoff: { minMs: 1, maxMs: 1, unauthorizedMs: 600_000 },
+    });
+    await agent.start();
+    await waitFor("unauthorized", () => agent.status().unauthorized);
+    assert.equal(agent.status().connectAttempts, 1);
+    await agent.stop();
   });
 });
 
