@@ -2,6 +2,9 @@
 import { Command, CommanderError } from "commander";
 import { isAirlockError } from "../errors/index.js";
 import { runCommand } from "./run.js";
+import { registerServerCommands } from "./server.js";
+import { registerAgentCommand } from "./agent.js";
+import { registerApiCommands } from "./commands/index.js";
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -47,6 +50,12 @@ export async function main(argv: string[]): Promise<number> {
         json: opts.json === true,
       });
     });
+  const setExitCode = (code: number): void => {
+    exitCode = code;
+  };
+  registerServerCommands(program, setExitCode);
+  registerAgentCommand(program, setExitCode);
+  registerApiCommands(program);
   try {
     await program.parseAsync(argv);
     return exitCode;

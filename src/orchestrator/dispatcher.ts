@@ -74,12 +74,11 @@ export class Dispatcher {
         await client.query("COMMIT");
         return false;
       }
-      const [images, flavours, nodes, limits] = await Promise.all([
-        loadImages(client),
-        loadFlavours(client),
-        this.loadNodes(client),
-        loadLimits(client),
-      ]);
+      // One client runs one query at a time.
+      const images = await loadImages(client);
+      const flavours = await loadFlavours(client);
+      const nodes = await this.loadNodes(client);
+      const limits = await loadLimits(client);
       const jobs = claimed.map((c) => ({ ...c, projectId: c.repositoryId }));
       const placements = placeJobs(jobs, images, flavours, nodes, limits);
       const placed = placements.filter(isPlaced);

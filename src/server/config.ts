@@ -109,7 +109,8 @@ function defaults(): Omit<ServerConfig, "publicUrl"> {
   return {
     listenHost: "127.0.0.1",
     listenPort: 8420,
-    dataDir: join(homedir(), ".airlock"),
+    // Root's home is closed to other users, and the embedded PostgreSQL runs as an unprivileged one.
+    dataDir: process.getuid?.() === 0 ? "/var/lib/airlock" : join(homedir(), ".airlock"),
     databaseUrl: undefined,
     logLevel: "info",
     leaseMs: 30_000,

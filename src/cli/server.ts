@@ -1,0 +1,168 @@
+// `airlock server` (the orchestrator) and `airlock up` (the README's main job: orchestrator with
+// the embedded database, one local node agent, the example repository registered and run, and
+// the address where runs and logs can be followed).
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { pino } from "pino";
+import { startService, type Service } from "../service/index.js";
+import { createAgent, type Agent } from "../agent/index.js";
+import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
+import { loadOptions } from "../config/index.js";
+import { createSandboxProvisioner } from "../provisioners/index.js";
+import { createRepository, listNodes } from "../orchestrator/catalog/index.js";
+import { createAgentToken, registerNode } from "../orchestrator/tokens/index.js";
+import { makeLinks } from "../orchestrator/views/index.js";
+import type { ServerConfig } from "../server/index.js";
+
+export function registerServerCommands(program: Command, setExitCode: (code: number) => void): void {
+  program
+    .command("server")
+    .description("run the orchestrator: HTTP + WebSocket API, scheduler, PostgreSQL state")
+    .option("-c, --config <file>", "configuration file (YAML or JSON); AIRLOCK_* environment variables win")
+    .option("--port <port>", "listen port (AIRLOCK_PORT)")
+    .option("--host <host>", "listen address (AIRLOCK_HOST)")
+    .action(async (opts: { config?: string; port?: string; host?: string }) => {
+      const service = await startService({
+        ...(opts.config ? { configFile: opts.config } : {}),
+        overrides: overrides(opts),
+      });
+      announce(service);
+      await untilSignal();
+      await service.stop();
+      setExitCode(0);
+    });
+  program
+    .command("up")
+    .description("start the orchestrator, one local node agent, register the example repository and run it")
+    .option("--example <dir>", "repository folder to register and run", "examples/hello")
+    .option("--port <port>", "listen port (AIRLOCK_PORT)")
+    .option("--exit", "stop once the run has finished (exit code 0 only on success)")
+    .action(async (opts: { example: string; port?: string; exit?: boolean }) => {
+      setExitCode(await up(opts));
+    });
+}
+
+function overrides(opts: { port?: string; host?: string }): Partial<ServerConfig> {
+  return {
+    ...(opts.port ? { listenPort: Number(opts.port) } : {}),
+    ...(opts.host ? { listenHost: opts.host } : {}),
+  };
+}
+
+function announce(service: Service): void {
+  const out = process.stdout;
+  out.write(
+    `Airlock orchestrator listening on ${service.url} (public address ${service.config.publicUrl})\n`,
+  );
+  if (service.adminToken) {
+    out.write(
+      `\nAdmin token (shown once, also saved for the CLI in ~/.airlock/cli.json):\n  ${service.adminToken}\n\n`,
+    );
+  }
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolveSignal) => {
+    const done = (): void => {
+      process.off("SIGINT", done);
+      process.off("SIGTERM", done);
+      resolveSignal();
+    };
+    process.on("SIGINT", done);
+    process.on("SIGTERM", done);
+  });
+}
+
+async function up(opts: { example: string; port?: string; exit?: boolean }): Promise<number> {
+  const service = await startService({ overrides: overrides(opts) });
+  let agent: Agent | undefined;
+  const scratch = await mkdtemp(join(service.config.dataDir, "example-"));
+  try {
+    announce(service);
+    const pool = service.db.pool;
+    // One local node with a fresh token for this process's agent.
+    const existing = (await listNodes(pool)).find((n) => n.name === "local");
+    const token = existing
+      ? await createAgentToken(pool, existing.id)
+      : (await registerNode(pool, { name: "local" })).token;
+    const options = loadOptions();
+    agent = createAgent({
+      serverUrl: service.url,
+      token,
+      dataDir: join(service.config.dataDir, "agent"),
+      provisioners: { sandbox: createSandboxProvisioner({ baseDir: options.machinesDir }) },
+      actions: createActionLoader({ actionsUrl: options.actionsUrl, cacheDir: options.actionsCacheDir }),
+      source: createGitWorkspaceSource(),
+      log: pino({ level: "warn" }),
+    });
+    await agent.start();
+
+    // The example as a git repository of its own (the clone URL is its path).
+    const repoDir = join(scratch, "hello");
+    await cp(resolve(opts.example), repoDir, { recursive: true });
+    const git = (...args: string[]): void => {
+      execFileSync("git", args, { cwd: repoDir, stdio: "ignore" });
+    };
+    git("init", "-q", "-b", "main");
+    git("add", "-A");
+    git(
+      "-c",
+      "user.name=Airlock",
+      "-c",
+      "user.email=up@airlock.invalid",
+      "commit",
+      "-qm",
+      "Example repository",
+    );
+    const links = makeLinks(service.config.publicUrl);
+    const name = `examples/${Date.now()}`;
+    const repo = await createRepository(pool, { name, cloneUrl: repoDir }, links);
+    const runs = await service.orchestrator.runs.trigger(repo.id, {});
+    process.stdout.write(`Registered ${name} (${repoDir}); triggered ${runs.length} run(s):\n`);
+    for (const r of runs) process.stdout.write(`  run ${r.id}: ${r.url}\n`);
+    process.stdout.write(
+      `Follow them with:  airlock runs show <id>   airlock logs <job id> --follow   (or the URLs above)\n\n`,
+    );
+    const conclusions = await Promise.all(runs.map((r) => waitForRun(service, r.id)));
+    for (const [i, r] of runs.entries()) process.stdout.write(`run ${r.id}: ${conclusions[i]}\n`);
+    const ok = conclusions.every((c) => c === "success");
+    if (!opts.exit) {
+      process.stdout.write(`\nAirlock keeps running at ${service.config.publicUrl} — Ctrl-C to stop.\n`);
+      await untilSignal();
+    }
+    return ok ? 0 : 1;
+  } finally {
+    await agent?.stop();
+    await service.stop();
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Prints job conclusions as they come and resolves with the run's conclusion. */
+async function waitForRun(service: Service, runId: number): Promise<string> {
+  const printed = new Set<string>();
+  for (;;) {
+    const { rows } = await service.db.pool.query<{ state: string; conclusion: string | null }>(
+      `SELECT state, conclusion FROM runs WHERE id = $1`,
+      [runId],
+    );
+    const jobs = await service.db.pool.query<{
+      id: string;
+      name: string;
+      state: string;
+      conclusion: string | null;
+    }>(`SELECT id, name, state, conclusion FROM jobs WHERE run_id = $1 ORDER BY id`, [runId]);
+    for (const j of jobs.rows) {
+      const line = `  job ${j.id} ${j.name}: ${j.conclusion ?? j.state}`;
+      if ((j.state === "completed" || j.state === "lost") && !printed.has(line)) {
+        printed.add(line);
+        process.stdout.write(`${line}\n`);
+      }
+    }
+    const r = rows[0];
+    if (!r || r.state === "completed") return r?.conclusion ?? "unknown";
+    await new Promise((res) => setTimeout(res, 200));
+  }
+}

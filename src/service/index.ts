@@ -1,0 +1,132 @@
+// The composition root of the orchestrator service: configuration, database (embedded unless a
+// URL is given), migrations, admin token, the core, the HTTP server. `airlock server` and the
+// demo command use it; tests start it in-process. stop() is idempotent and leaves nothing running.
+import { mkdir, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import pino, { type Logger } from "pino";
+import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { FastifyInstance } from "fastify";
+import { startDatabase, type Database } from "../db/index.js";
+import { loadOptions } from "../config/index.js";
+import { createOrchestrator, type Orchestrator } from "../orchestrator/index.js";
+import { ensureAdminToken } from "../orchestrator/tokens/index.js";
+import { buildServer, loadServerConfig, type ServerConfig } from "../server/index.js";
+
+export interface ServiceOptions {
+  configFile?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: Partial<ServerConfig>;
+  /** Where to write `{ server, token }` for the CLI when the admin token is created (default ~/.airlock/cli.json). */
+  cliConfigPath?: string | null;
+  logger?: Logger;
+}
+
+export interface Service {
+  config: ServerConfig;
+  /** The address the server listens on (http://host:port). */
+  url: string;
+  /** The admin token, only on the start that created it (printed once). */
+  adminToken: string | undefined;
+  db: Database;
+  orchestrator: Orchestrator;
+  app: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+export async function startService(o: ServiceOptions = {}): Promise<Service> {
+  const env = o.env ?? process.env;
+  let overrides = o.overrides ?? {};
+  const asked = loadServerConfig({ ...(o.configFile ? { file: o.configFile } : {}), env, overrides });
+  // Port 0 means "any free port": pick it now, so that the public address built from it is true.
+  if (asked.listenPort === 0) overrides = { ...overrides, listenPort: await freePort(asked.listenHost) };
+  const config = loadServerConfig({ ...(o.configFile ? { file: o.configFile } : {}), env, overrides });
+  const logger = o.logger ?? pino({ level: config.logLevel, base: { service: "airlock" } });
+  await mkdir(config.dataDir, { recursive: true });
+  const db = await startDatabase({
+    dataDir: config.dataDir,
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    log: (line) => logger.debug({ component: "postgres" }, line),
+  });
+  const stops: Array<() => Promise<void>> = [() => db.stop()];
+  const stopAll = async (): Promise<void> => {
+    for (const s of stops.reverse()) await s().catch((err: unknown) => logger.error({ err }, "stop failed"));
+    stops.length = 0;
+  };
+  try {
+    await ensureDefaults(db);
+    const adminToken = await ensureAdminToken(db.pool);
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const dispatchLatency = new Histogram({
+      name: "airlock_dispatch_latency_seconds",
+      help: "Time from a job being queued to its agent accepting it",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    });
+    const orchestrator = createOrchestrator({
+      pool: db.pool,
+      config: { ...config, actionsUrl: loadOptions(env).actionsUrl },
+      logger,
+      dispatchLatency,
+    });
+    const app = await buildServer({
+      pool: db.pool,
+      config,
+      runs: orchestrator.runs,
+      logs: orchestrator.logs,
+      agents: orchestrator.agents,
+      logger,
+      metrics: { registry, dispatchLatency },
+    });
+    await app.listen({ host: config.listenHost, port: config.listenPort });
+    stops.push(() => app.close());
+    await orchestrator.start();
+    stops.push(() => orchestrator.stop());
+    const addr = app.server.address();
+    const port = typeof addr === "object" && addr ? addr.port : config.listenPort;
+    const url = `http://${config.listenHost.includes(":") ? `[${config.listenHost}]` : config.listenHost}:${port}`;
+    if (adminToken && o.cliConfigPath !== null) {
+      const path = o.cliConfigPath ?? join(homedir(), ".airlock", "cli.json");
+      await mkdir(join(path, ".."), { recursive: true });
+      await writeFile(path, JSON.stringify({ server: config.publicUrl, token: adminToken }, null, 2) + "\n", {
+        mode: 0o600,
+      });
+    }
+    let stopped: Promise<void> | undefined;
+    return {
+      config,
+      url,
+      adminToken,
+      db,
+      orchestrator,
+      app,
+      stop: () => (stopped ??= stopAll()),
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** A fresh installation gets one default image (the host, read-only, in the sandbox) and flavour. */
+async function ensureDefaults(db: Database): Promise<void> {
+  await db.pool.query(`INSERT INTO images (name) SELECT 'default' WHERE NOT EXISTS (SELECT 1 FROM images)`);
+  await db.pool.query(
+    `INSERT INTO flavours (name, cpus, memory_mb, disk_mb)
+     SELECT 'default', 1, 2048, 4096 WHERE NOT EXISTS (SELECT 1 FROM flavours)`,
+  );
+}
