@@ -22,8 +22,8 @@ describe("airlock logs", () => {
     stub.requests.filter((q) => q.path === `/api/v1/jobs/${jobId}/logs/stream`);
 
   it("prints the stored log; --download asks for the attachment and writes the same bytes", async () => {
-    stub.appendLog(101, "line 1\n");
-    stub.appendLog(101, "ünïcode ✓\n");
+    stub.logs.appendLog(101, "line 1\n");
+    stub.logs.appendLog(101, "ünïcode ✓\n");
     const plain = await runCli(["logs", "101"], env);
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.stdout, "line 1\nünïcode ✓\n");
@@ -33,9 +33,9 @@ describe("airlock logs", () => {
   });
 
   it("--follow on a completed job prints the backlog and ends", async () => {
-    stub.appendLog(102, "a\n");
-    stub.appendLog(102, "b\n");
-    stub.completeJob(102, "failure");
+    stub.logs.appendLog(102, "a\n");
+    stub.logs.appendLog(102, "b\n");
+    stub.logs.completeJob(102, "failure");
     const r = await runCli(["logs", "102", "--follow"], env);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "a\nb\n");
@@ -43,12 +43,12 @@ describe("airlock logs", () => {
   });
 
   it("--follow prints live chunks as they come until the job completes", async () => {
-    stub.appendLog(103, "backlog\n");
+    stub.logs.appendLog(103, "backlog\n");
     const running = runCli(["logs", "103", "-f"], env);
-    await stub.streamOpened(103, 1);
-    stub.appendLog(103, "live 1\n");
-    stub.appendLog(103, "live 2\n");
-    stub.completeJob(103, "success");
+    await stub.logs.streamOpened(103, 1);
+    stub.logs.appendLog(103, "live 1\n");
+    stub.logs.appendLog(103, "live 2\n");
+    stub.logs.completeJob(103, "success");
     const r = await running;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "backlog\nlive 1\nlive 2\n");
@@ -56,14 +56,14 @@ describe("airlock logs", () => {
   });
 
   it("resumes with Last-Event-ID after the connection is reset: no duplicate, no gap", async () => {
-    for (const n of [1, 2, 3]) stub.appendLog(104, `old ${n}\n`);
-    stub.drop = { jobId: 104, afterChunks: 2, how: "reset" };
+    for (const n of [1, 2, 3]) stub.logs.appendLog(104, `old ${n}\n`);
+    stub.logs.drop = { jobId: 104, afterChunks: 2, how: "reset" };
     const running = runCli(["logs", "104", "--follow"], env);
-    await stub.streamOpened(104, 2);
-    stub.appendLog(104, "new 4\n");
-    stub.completeJob(104, "success");
+    await stub.logs.streamOpened(104, 2);
+    stub.logs.appendLog(104, "new 4\n");
+    stub.logs.completeJob(104, "success");
     const r = await running;
-    stub.drop = undefined;
+    stub.logs.drop = undefined;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "old 1\nold 2\nold 3\nnew 4\n");
     const [first, second] = streamRequests(104);
@@ -73,15 +73,15 @@ describe("airlock logs", () => {
   });
 
   it("skips chunks a server resends after a resume, across attempts too", async () => {
-    for (const n of [1, 2, 3]) stub.appendLog(105, `try1 ${n}\n`, 1);
-    stub.appendLog(105, "try2 1\n", 2);
-    stub.drop = { jobId: 105, afterChunks: 3, how: "end", resend: 2 };
+    for (const n of [1, 2, 3]) stub.logs.appendLog(105, `try1 ${n}\n`, 1);
+    stub.logs.appendLog(105, "try2 1\n", 2);
+    stub.logs.drop = { jobId: 105, afterChunks: 3, how: "end", resend: 2 };
     const running = runCli(["logs", "105", "--follow"], env);
-    await stub.streamOpened(105, 2);
-    stub.appendLog(105, "try2 2\n", 2);
-    stub.completeJob(105, "success");
+    await stub.logs.streamOpened(105, 2);
+    stub.logs.appendLog(105, "try2 2\n", 2);
+    stub.logs.completeJob(105, "success");
     const r = await running;
-    stub.drop = undefined;
+    stub.logs.drop = undefined;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "try1 1\ntry1 2\ntry1 3\ntry2 1\ntry2 2\n");
     assert.equal(streamRequests(105)[1]?.headers["last-event-id"], "1:3");
@@ -89,8 +89,8 @@ describe("airlock logs", () => {
   });
 
   it("--follow --json prints one JSON object per chunk, then the end", async () => {
-    stub.appendLog(106, "x\n");
-    stub.completeJob(106, "success");
+    stub.logs.appendLog(106, "x\n");
+    stub.logs.completeJob(106, "success");
     const r = await runCli(["logs", "106", "--follow", "--json"], env);
     const lines = r.stdout
       .trimEnd()

@@ -1,47 +1,27 @@
 // A tiny real HTTP server (node:http on 127.0.0.1:0) speaking the REST API v1 contract over
 // in-memory data, for the CLI tests. Runs move queued → running → completed one step per
 // GET (by request count, never by time); the log stream sends backlog, live chunks and `end`,
-// and can be told to drop a connection once to exercise the client's resume.
+// and can be told to drop a connection once to exercise the client's resume (stub-logs.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Job, LogChunk, Node, RunDetail } from "../../src/cli/api/index.js";
+import type { Node } from "../../src/cli/api/index.js";
+import { advance, makeJob, T0, type StubRun } from "./stub-runs.js";
+import { createLogStore, type LogStore } from "./stub-logs.js";
 
 export const TOKEN = "admin-token-for-tests";
-const T0 = "2024-05-01T10:00:00.000Z";
-const T1 = "2024-05-01T10:01:05.000Z";
-
-interface JobLog {
-  chunks: LogChunk[];
-  conclusion: string | null;
-  completed: boolean;
-  followers: Set<ServerResponse>;
-}
-
-export interface StreamDrop {
-  jobId: number;
-  /** Events written on the first connection before it is cut. */
-  afterChunks: number;
-  /** "reset": the socket is destroyed; "end": the response ends without `event: end`. */
-  how: "reset" | "end";
-  /** On the resumed connection, also resend this many chunks before Last-Event-ID (an at-least-once server). */
-  resend?: number;
-}
 
 export interface Stub {
   url: string;
   requests: { method: string; path: string; headers: IncomingMessage["headers"]; body: string }[];
   repos: { id: number; name: string; [k: string]: unknown }[];
-  runs: (RunDetail & { polls: number; outcome: string })[];
+  runs: StubRun[];
   nodes: Node[];
   images: Record<string, unknown>[];
   flavours: Record<string, unknown>[];
   /** Conclusion of the runs the next trigger creates. */
   triggerOutcome: string;
-  drop: StreamDrop | undefined;
-  appendLog(jobId: number, data: string, attempt?: number): void;
-  completeJob(jobId: number, conclusion: string): void;
-  /** Resolves when the log stream of `jobId` has been opened `count` times in all. */
-  streamOpened(jobId: number, count: number): Promise<void>;
+  /** Stored logs and the SSE stream; `logs.drop` cuts a stream's first connection. */
+  logs: LogStore;
   close(): Promise<void>;
 }
 
@@ -50,9 +30,7 @@ export interface Stub {
 type Handler = (req: IncomingMessage, res: ServerResponse, m: RegExpExecArray, body: any) => void;
 
 export async function startStub(): Promise<Stub> {
-  const logs = new Map<number, JobLog>();
-  const opens = new Map<number, number>();
-  const waiters: { jobId: number; count: number; resolve: () => void }[] = [];
+  const logs = createLogStore();
   let nextId = 1;
   const send = (res: ServerResponse, status: number, body?: unknown): void => {
     res.writeHead(status, body === undefined ? {} : { "content-type": "application/json" });
@@ -65,83 +43,10 @@ export async function startStub(): Promise<Stub> {
     message: string,
     details?: unknown,
   ): void => send(res, status, { error: { code, message, ...(details ? { details } : {}) } });
-  const logOf = (jobId: number): JobLog => {
-    let l = logs.get(jobId);
-    if (!l) logs.set(jobId, (l = { chunks: [], conclusion: null, completed: false, followers: new Set() }));
-    return l;
-  };
-  const event = (c: LogChunk): string =>
-    `id: ${c.attempt}:${c.seq}\nevent: log\ndata: ${JSON.stringify(c)}\n\n`;
-  const endEvent = (l: JobLog): string =>
-    `event: end\ndata: ${JSON.stringify({ conclusion: l.conclusion })}\n\n`;
   const webhookUrls = (id: number) =>
     Object.fromEntries(
       ["github", "gitlab", "gitea", "bitbucket"].map((p) => [p, `${stub.url}/api/v1/webhooks/${p}/${id}`]),
     );
-
-  const makeJob = (id: number): Job => ({
-    id,
-    key: "ci.yml/build",
-    jobId: "build",
-    name: "build",
-    workflow: "ci.yml",
-    matrix: null,
-    labels: ["debian-12"],
-    state: "queued",
-    conclusion: null,
-    attempt: 1,
-    node: null,
-    image: "debian-12",
-    flavour: "small",
-    waitReason: "no enabled node has image `debian-12`",
-    error: null,
-    outputs: null,
-    logBytes: 0,
-    logTruncated: false,
-    createdAt: T0,
-    startedAt: null,
-    finishedAt: null,
-    url: `${stub.url}/api/v1/jobs/${id}/logs`,
-    steps: [],
-  });
-
-  const advance = (run: Stub["runs"][number]): void => {
-    run.polls += 1;
-    const job = run.jobs[0] as Job;
-    if (run.polls === 2) {
-      Object.assign(run, { state: "running", startedAt: T0 });
-      Object.assign(job, { state: "running", node: "node-1", waitReason: null, startedAt: T0 });
-    } else if (run.polls >= 3) {
-      Object.assign(run, { state: "completed", conclusion: run.outcome, finishedAt: T1 });
-      Object.assign(job, {
-        state: "completed",
-        conclusion: run.outcome,
-        finishedAt: T1,
-        steps: [
-          {
-            index: 0,
-            id: null,
-            name: "Checkout",
-            stage: "main",
-            outcome: "success",
-            conclusion: "success",
-            startedAt: T0,
-            finishedAt: T0,
-          },
-          {
-            index: 1,
-            id: "test",
-            name: "Run tests",
-            stage: "main",
-            outcome: run.outcome,
-            conclusion: run.outcome,
-            startedAt: T0,
-            finishedAt: T1,
-          },
-        ],
-      });
-    }
-  };
 
   const byId = <T extends { id: unknown }>(list: T[], id: string | undefined): T | undefined =>
     list.find((o) => o.id === Number(id));
@@ -190,7 +95,7 @@ export async function startStub(): Promise<Stub> {
         const repo = byId(stub.repos, m[1]);
         if (!repo) return fail(res, 404, "NOT_FOUND", `no repository ${m[1]}`);
         const id = nextId++;
-        const job = makeJob(nextId++);
+        const job = makeJob(nextId++, stub.url);
         const run = {
           id,
           state: "queued",
@@ -260,54 +165,14 @@ export async function startStub(): Promise<Stub> {
     [
       "GET",
       /^\/api\/v1\/jobs\/(\d+)\/logs$/,
-      (req, res, m) => {
-        const l = logs.get(Number(m[1]));
-        if (!l) return fail(res, 404, "NOT_FOUND", `no job ${m[1]}`);
-        const download = new URL(req.url ?? "", "http://x").searchParams.get("download") === "1";
-        res.writeHead(200, {
-          "content-type": "text/plain; charset=utf-8",
-          ...(download ? { "content-disposition": `attachment; filename="job-${m[1]}.log"` } : {}),
-        });
-        res.end(l.chunks.map((c) => c.data).join(""));
-      },
+      (req, res, m) =>
+        void (logs.serveLog(req, res, Number(m[1])) || fail(res, 404, "NOT_FOUND", `no job ${m[1]}`)),
     ],
     [
       "GET",
       /^\/api\/v1\/jobs\/(\d+)\/logs\/stream$/,
-      (req, res, m) => {
-        const jobId = Number(m[1]);
-        const l = logs.get(jobId);
-        if (!l) return fail(res, 404, "NOT_FOUND", `no job ${m[1]}`);
-        const n = (opens.get(jobId) ?? 0) + 1;
-        opens.set(jobId, n);
-        res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-        const last = String(req.headers["last-event-id"] ?? "");
-        const [la, ls] = last.split(":").map(Number);
-        let from = last
-          ? l.chunks.findIndex((c) => c.attempt > (la ?? 0) || (c.attempt === la && c.seq > (ls ?? 0)))
-          : 0;
-        if (from < 0) from = l.chunks.length;
-        if (last && stub.drop?.jobId === jobId && stub.drop.resend)
-          from = Math.max(0, from - stub.drop.resend);
-        const backlog = l.chunks.slice(from);
-        const drop = n === 1 && stub.drop?.jobId === jobId ? stub.drop : undefined;
-        if (drop) {
-          const text = backlog.slice(0, drop.afterChunks).map(event).join("");
-          if (drop.how === "end") res.end(text);
-          else res.write(text, () => res.socket?.destroy());
-        } else {
-          res.write(": hello\n\n" + backlog.map(event).join(""));
-          if (l.completed) res.end(endEvent(l));
-          else {
-            l.followers.add(res);
-            res.on("close", () => l.followers.delete(res));
-          }
-        }
-        for (const w of waiters.filter((x) => x.jobId === jobId && n >= x.count)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve();
-        }
-      },
+      (req, res, m) =>
+        void (logs.serveStream(req, res, Number(m[1])) || fail(res, 404, "NOT_FOUND", `no job ${m[1]}`)),
     ],
     ["GET", /^\/api\/v1\/nodes$/, (_q, res) => send(res, 200, stub.nodes)],
     [
@@ -402,22 +267,7 @@ export async function startStub(): Promise<Stub> {
     images: [],
     flavours: [],
     triggerOutcome: "success",
-    drop: undefined,
-    appendLog(jobId, data, attempt = 1) {
-      const l = logOf(jobId);
-      const c = { attempt, seq: l.chunks.filter((x) => x.attempt === attempt).length + 1, data };
-      l.chunks.push(c);
-      for (const f of l.followers) f.write(event(c));
-    },
-    completeJob(jobId, conclusion) {
-      const l = logOf(jobId);
-      Object.assign(l, { completed: true, conclusion });
-      for (const f of l.followers) f.end(endEvent(l));
-    },
-    streamOpened(jobId, count) {
-      if ((opens.get(jobId) ?? 0) >= count) return Promise.resolve();
-      return new Promise((resolve) => waiters.push({ jobId, count, resolve }));
-    },
+    logs,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
