@@ -1,0 +1,142 @@
+// Test helpers for the orchestrator: the real service in-process (its own test database, a temp
+// data folder), in-process agents on real sandboxes, and a small REST client.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { startService, type Service } from "../../src/service/index.js";
+import { createAgent, type Agent } from "../../src/agent/index.js";
+import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
+import { createFakeProvisioner, createSandboxProvisioner } from "../../src/provisioners/index.js";
+import type { ServerConfig } from "../../src/server/index.js";
+import { createTestDatabase, type TestDatabase } from "./db.js";
+
+export interface TestService {
+  service: Service;
+  db: TestDatabase;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T; text: string }>;
+  addNode(name: string, labels?: string[]): Promise<string>;
+  startAgent(token: string, opts?: { fake?: boolean; labels?: string[] }): Promise<Agent>;
+  waitRun(runId: number, timeoutMs?: number): Promise<RunView>;
+  stop(): Promise<void>;
+}
+
+export interface JobView {
+  id: number;
+  name: string;
+  state: string;
+  conclusion: string | null;
+  attempt: number;
+  node: string | null;
+  waitReason: string | null;
+  steps: Array<{ name: string; conclusion: string | null }>;
+}
+
+export interface RunView {
+  id: number;
+  state: string;
+  conclusion: string | null;
+  jobs: JobView[];
+}
+
+export async function startTestService(overrides: Partial<ServerConfig> = {}): Promise<TestService> {
+  const db = await createTestDatabase();
+  const dataDir = await mkdtemp(join(tmpdir(), "airlock-service-"));
+  const service = await startService({
+    env: {
+      ...process.env,
+      AIRLOCK_DATABASE_URL: db.url,
+      AIRLOCK_DATA_DIR: dataDir,
+      AIRLOCK_LOG_LEVEL: "silent",
+    },
+    overrides: { listenPort: 0, leaseMs: 3000, heartbeatMs: 500, ...overrides },
+    cliConfigPath: null,
+  });
+  const token = service.adminToken;
+  if (!token) throw new Error("a fresh test database must create an admin token");
+  const agents: Agent[] = [];
+  const api: TestService["api"] = async (method, path, body) => {
+    const res = await fetch(`${service.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    return { status: res.status, body: parsed as never, text };
+  };
+  return {
+    service,
+    db,
+    api,
+    async addNode(name, labels = []) {
+      const r = await api<{ token: string }>("POST", "/api/v1/nodes", { name, labels });
+      if (r.status !== 201) throw new Error(`nodes add: ${r.status} ${r.text}`);
+      return r.body.token;
+    },
+    async startAgent(agentToken, opts = {}) {
+      const agent = createAgent({
+        serverUrl: service.url,
+        token: agentToken,
+        dataDir: await mkdtemp(join(tmpdir(), "airlock-agent-")),
+        provisioners: opts.fake
+          ? { sandbox: createFakeProvisioner() }
+          : { sandbox: createSandboxProvisioner() },
+        actions: createActionLoader({
+          actionsUrl: "file:///nonexistent",
+          cacheDir: join(dataDir, "actions"),
+        }),
+        source: createGitWorkspaceSource(),
+        capacity: { cpus: 4, memoryMb: 8192, diskMb: 16384 },
+        ...(opts.labels ? { labels: opts.labels } : {}),
+        log: pino({ level: "silent" }),
+        backoff: { minMs: 50, maxMs: 500 },
+      });
+      agents.push(agent);
+      await agent.start();
+      return agent;
+    },
+    async waitRun(runId, timeoutMs = 60_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const r = await api<RunView>("GET", `/api/v1/runs/${runId}`);
+        if (r.status === 200 && r.body.state === "completed") return r.body;
+        if (Date.now() > until) throw new Error(`run ${runId} did not complete: ${r.text}`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    },
+    async stop() {
+      for (const a of agents) await a.stop();
+      await service.stop();
+      await db.drop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `check` until it returns a value (not undefined), failing after `timeoutMs`. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
