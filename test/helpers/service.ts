@@ -69,7 +69,7 @@ export async function startTestService(overrides: Partial<ServerConfig> = {}): P
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     const text = await res.text();
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = JSON.parse(text);
     } catch {

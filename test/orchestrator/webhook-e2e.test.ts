@@ -63,6 +63,7 @@ function pushPayload(): Buffer {
     .find((d) => d.name === "push")
     ?.examples.find((e) => e.deleted === false && e.head_commit);
   assert.ok(example, "a push example with a head commit");
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a free-form JSON payload edited in place
   const payload = structuredClone(example) as Record<string, any>;
   payload.ref = "refs/heads/main";
   payload.before = "0".repeat(40);
@@ -96,7 +97,7 @@ describe("webhook → run → logs", () => {
     const { runs } = (await res.json()) as { runs: Array<{ id: number; commit: string }> };
     assert.equal(runs.length, 1);
     assert.equal(runs[0]?.commit, commit);
-    const run = await t.waitRun(runs[0]!.id);
+    const run = await t.waitRun(runs[0]?.id ?? -1);
     assert.equal(run.conclusion, "success", JSON.stringify(run));
     assert.deepEqual(run.jobs.map((j) => [j.name, j.conclusion]).sort(), [
       ["build", "success"],
