@@ -50,8 +50,11 @@ describe("airlock runs", () => {
     });
     const run = stub.runs.at(-1);
     assert.deepEqual(run?.inputs, { level: "3", msg: "a=b" });
-    assert.equal(run?.trigger, "workflow_dispatch");
-    assert.match(r.stdout, new RegExp(`^Run ${run?.id} queued: ${stub.url}/runs/${run?.id}\\n$`));
+    assert.equal(run?.event, "workflow_dispatch");
+    assert.equal(
+      r.stdout,
+      `Run ${run?.id} #1 workflow_dispatch dev@abc123 queued: ${stub.url}/runs/${run?.id}\n`,
+    );
   });
 
   it("a malformed --input is USAGE (exit 2) and triggers nothing", async () => {
@@ -98,12 +101,12 @@ describe("airlock runs", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.ok(stub.requests.some((q) => q.path === `/api/v1/runs?repository=${repoId}&state=completed`));
     const lines = r.stdout.trimEnd().split("\n");
-    assert.match(
-      lines[0] ?? "",
-      /^ID\s+REPOSITORY\s+WORKFLOW\s+STATUS\s+TRIGGER\s+CREATED\s+DURATION\s+TITLE$/,
-    );
+    assert.match(lines[0] ?? "", /^ID\s+REPOSITORY\s+RUN\s+STATUS\s+TRIGGER\s+CREATED\s+DURATION\s+TITLE$/);
     assert.equal(lines.length, 2);
-    assert.match(lines[1] ?? "", /acme\/other\s+ci\.yml\s+completed \(cancelled\)\s+push by admin/);
+    assert.match(
+      lines[1] ?? "",
+      /acme\/other\s+#1 push main@0123456\s+completed \(cancelled\)\s+manual by admin\s+2024-05-01 10:00:00\s+1m 5s\s+Fix the build$/,
+    );
     const json = JSON.parse((await runCli(["runs", "list", "--json"], env)).stdout) as unknown[];
     assert.equal(json.length, stub.runs.length);
   });
@@ -131,7 +134,7 @@ describe("airlock runs", () => {
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.ok(stub.requests.some((q) => q.method === "POST" && q.path === `/api/v1/runs/${id}/cancel`));
     const rerun = await runCli(["runs", "rerun", id], env);
-    assert.match(rerun.stdout, new RegExp(`^Run 900 queued \\(rerun of ${id}\\)\\.`));
+    assert.match(rerun.stdout, new RegExp(`^Run 900 #99 \\S+ \\S+ queued \\(rerun of ${id}\\): http`));
     for (const cmd of ["show", "cancel", "rerun"]) {
       const r = await runCli(["runs", cmd, "4242"], env);
       assert.equal(r.code, 1);

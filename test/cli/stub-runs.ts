@@ -1,11 +1,23 @@
 // Runs and jobs of the CLI tests' stub server: a run moves one step per GET, so a test sees
 // every state without depending on time.
-import type { Job, RunDetail } from "../../src/cli/api/index.js";
+import type { Job, RunDetail, RunSummary } from "../../src/cli/api/index.js";
 
 export const T0 = "2024-05-01T10:00:00.000Z";
 export const T1 = "2024-05-01T10:01:05.000Z";
 
-export type StubRun = RunDetail & { polls: number; outcome: string };
+export type StubRun = RunDetail & { polls: number; outcome: string; inputs: Record<string, string> | null };
+
+export const summary = (r: StubRun): RunSummary => ({
+  id: r.id,
+  repositoryId: r.repositoryId,
+  number: r.number,
+  event: r.event,
+  ref: r.ref,
+  commit: r.commit,
+  state: r.state,
+  conclusion: r.conclusion,
+  url: r.url,
+});
 
 export const makeJob = (id: number, baseUrl: string): Job => ({
   id,

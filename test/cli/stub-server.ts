@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Node } from "../../src/cli/api/index.js";
-import { advance, makeJob, T0, type StubRun } from "./stub-runs.js";
+import { advance, makeJob, summary, T0, type StubRun } from "./stub-runs.js";
 import { createLogStore, type LogStore } from "./stub-logs.js";
 
 export const TOKEN = "admin-token-for-tests";
@@ -96,15 +96,19 @@ export async function startStub(): Promise<Stub> {
         if (!repo) return fail(res, 404, "NOT_FOUND", `no repository ${m[1]}`);
         const id = nextId++;
         const job = makeJob(nextId++, stub.url);
-        const run = {
+        const run: StubRun = {
           id,
+          repositoryId: repo.id,
+          number: stub.runs.filter((r) => r.repositoryId === repo.id).length + 1,
+          event: b?.event ?? "push",
+          ref: `refs/heads/${b?.ref ?? "main"}`,
+          commit: b?.commit ?? "0123456789abcdef0123456789abcdef01234567",
           state: "queued",
           conclusion: null,
-          workflow: "ci.yml",
           url: `${stub.url}/runs/${id}`,
-          repository: String(repo.name),
-          title: `manual ${b?.ref ?? "main"}`,
-          trigger: b?.event ?? "push",
+          repository: repo.name,
+          title: `Fix the build`,
+          trigger: "manual",
           actor: "admin",
           createdAt: T0,
           startedAt: null,
@@ -116,9 +120,7 @@ export async function startStub(): Promise<Stub> {
           inputs: b?.inputs ?? null,
         };
         stub.runs.push(run);
-        send(res, 201, {
-          runs: [{ id, state: run.state, conclusion: null, workflow: "ci.yml", url: run.url }],
-        });
+        send(res, 201, { runs: [summary(run)] });
       },
     ],
     [
@@ -133,7 +135,7 @@ export async function startStub(): Promise<Stub> {
           stub.runs
             .filter((r) => !repo || r.repository === repo.name)
             .filter((r) => !q.get("state") || r.state === q.get("state"))
-            .map(({ jobs: _j, polls: _p, outcome: _o, ...r }) => r),
+            .map(({ jobs: _j, polls: _p, outcome: _o, inputs: _i, ...r }) => r),
         );
       },
     ],
@@ -144,7 +146,7 @@ export async function startStub(): Promise<Stub> {
         const run = byId(stub.runs, m[1]);
         if (!run) return fail(res, 404, "NOT_FOUND", `no run ${m[1]}`);
         advance(run);
-        const { polls: _p, outcome: _o, ...shown } = run;
+        const { polls: _p, outcome: _o, inputs: _i, ...shown } = run;
         send(res, 200, shown);
       },
     ],
@@ -159,7 +161,13 @@ export async function startStub(): Promise<Stub> {
       /^\/api\/v1\/runs\/(\d+)\/rerun$/,
       (_q, res, m) =>
         byId(stub.runs, m[1])
-          ? send(res, 201, { id: 900, state: "queued", conclusion: null })
+          ? send(res, 201, {
+              ...summary(byId(stub.runs, m[1]) as StubRun),
+              id: 900,
+              number: 99,
+              state: "queued",
+              conclusion: null,
+            })
           : fail(res, 404, "NOT_FOUND", `no run ${m[1]}`),
     ],
     [

@@ -34,17 +34,21 @@ export interface AddRepositoryBody {
 
 export interface RunSummary {
   id: number;
+  repositoryId: number;
+  /** Per repository, counting from 1. */
+  number: number;
+  event: string;
+  ref: string;
+  commit: string;
   state: string;
   conclusion: string | null;
-  workflow?: string;
-  number?: number;
-  url?: string;
-  [extra: string]: unknown;
+  url: string;
 }
 
 export interface Run extends RunSummary {
   repository: string;
   title: string;
+  /** webhook, manual, poll or rerun. */
   trigger: string;
   actor: string;
   createdAt: string;

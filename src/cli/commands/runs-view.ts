@@ -1,15 +1,22 @@
 // Human views of runs: the list table and the detail of one run (jobs, where they run or why
 // they wait, and their steps).
-import type { Job, Run, RunDetail } from "../api/index.js";
+import type { Job, Run, RunDetail, RunSummary } from "../api/index.js";
 import { duration, list, status, table, time } from "./table.js";
+
+/** "main", "v1.2" or the full ref when it is neither a branch nor a tag. */
+export const shortRef = (ref: string): string => ref.replace(/^refs\/(heads|tags)\//, "");
+
+/** "#3 push main@abc1234" */
+export const runLabel = (r: RunSummary): string =>
+  `#${r.number} ${r.event} ${shortRef(r.ref)}${r.commit ? `@${r.commit.slice(0, 7)}` : ""}`;
 
 export function runsTable(runs: Run[]): string {
   return table(
-    ["ID", "REPOSITORY", "WORKFLOW", "STATUS", "TRIGGER", "CREATED", "DURATION", "TITLE"],
+    ["ID", "REPOSITORY", "RUN", "STATUS", "TRIGGER", "CREATED", "DURATION", "TITLE"],
     runs.map((r) => [
       r.id,
       r.repository,
-      typeof r.workflow === "string" ? r.workflow : null,
+      runLabel(r),
       status(r.state, r.conclusion),
       r.actor ? `${r.trigger} by ${r.actor}` : r.trigger,
       time(r.createdAt),
@@ -56,8 +63,7 @@ export function jobLines(j: Job): string {
 }
 
 export function runDetail(r: RunDetail): string {
-  const workflow = typeof r.workflow === "string" ? ` · ${r.workflow}` : "";
-  let out = `Run ${r.id} · ${r.repository}${workflow} · ${status(r.state, r.conclusion)}\n`;
+  let out = `Run ${r.id} · ${r.repository} ${runLabel(r)} · ${status(r.state, r.conclusion)}\n`;
   if (r.title) out += `Title:    ${r.title}\n`;
   out += `Trigger:  ${r.trigger}${r.actor ? ` by ${r.actor}` : ""}\n`;
   out += `Created:  ${time(r.createdAt)}`;

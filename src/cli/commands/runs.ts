@@ -16,7 +16,7 @@ import {
   type CliIo,
   type CommonOptions,
 } from "./context.js";
-import { jobWhere, runDetail, runsTable } from "./runs-view.js";
+import { jobWhere, runDetail, runLabel, runsTable } from "./runs-view.js";
 import { status } from "./table.js";
 
 interface ListOptions extends CommonOptions {
@@ -133,9 +133,7 @@ export function registerRuns(program: Command, io: CliIo): void {
       else if (started.length === 0) io.stdout.write(`No workflow of ${repo.name} runs on this event.\n`);
       else
         for (const r of started)
-          io.stdout.write(
-            `Run ${r.id} ${status(r.state, r.conclusion)}${r.url ? `: ${String(r.url)}` : ""}\n`,
-          );
+          io.stdout.write(`Run ${r.id} ${runLabel(r)} ${status(r.state, r.conclusion)}: ${r.url}\n`);
       return;
     }
     if (!opts.json)
@@ -173,6 +171,9 @@ export function registerRuns(program: Command, io: CliIo): void {
     const runId = idArgument(id, "run id");
     const run = await (await connect(opts, io)).rerunRun(runId);
     if (opts.json) printJson(io, run);
-    else io.stdout.write(`Run ${run.id} ${status(run.state, run.conclusion)} (rerun of ${runId}).\n`);
+    else
+      io.stdout.write(
+        `Run ${run.id} ${runLabel(run)} ${status(run.state, run.conclusion)} (rerun of ${runId}): ${run.url}\n`,
+      );
   });
 }
