@@ -22,6 +22,18 @@ export { loadServerConfig, type ServerConfig, type LoadServerConfigOptions } fro
 export { buildOpenApi } from "./openapi.js";
 export { AGENT_PATH } from "./agent-ws.js";
 
+export interface RegisteredRoute {
+  method: string;
+  url: string;
+}
+
+const ROUTES = new WeakMap<FastifyInstance, RegisteredRoute[]>();
+
+/** Every route buildServer registered (HEAD twins excluded): lets a test hold it against the OpenAPI document. */
+export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
+  return [...(ROUTES.get(app) ?? [])];
+}
+
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const ctx: RouteContext = { ...deps, links: makeLinks(deps.config.publicUrl) };
   const app = Fastify({
@@ -30,6 +42,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     // Ids are numbers in the API; a trailing slash is the same route.
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
+  const routes: RegisteredRoute[] = [];
+  ROUTES.set(app, routes);
+  app.addHook("onRoute", (r) => {
+    for (const method of [r.method].flat()) if (method !== "HEAD") routes.push({ method, url: r.url });
+  });
   installErrorHandler(app);
 
   const metrics = createMetrics(ctx);

@@ -1,0 +1,258 @@
+// A real listening server on 127.0.0.1: the SSE log stream (backlog, then live chunks without
+// loss or duplicates, then `end`; Last-Event-ID; client disconnect) and the agents' WebSocket
+// upgrade (node token checked before the handshake).
+import assert from "node:assert/strict";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { after, before, describe, it } from "node:test";
+import { WebSocket } from "ws";
+import { startTestServer, type TestServer } from "./helpers.js";
+import { seedJob, seedLog, seedRun } from "./seed.js";
+
+let s: TestServer;
+let base: string;
+let repoId: number;
+
+before(async () => {
+  s = await startTestServer({ sseHeartbeatMs: 20 });
+  await s.app.listen({ host: "127.0.0.1", port: 0 });
+  base = `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`;
+  const res = await s.app.inject({
+    method: "POST",
+    url: "/api/v1/repositories",
+    headers: s.auth,
+    payload: { name: "acme/stream", cloneUrl: "https://git.example.test/acme/stream.git" },
+  });
+  repoId = JSON.parse(res.body).id;
+});
+after(async () => {
+  await s?.close();
+});
+
+interface SseEvent {
+  event?: string;
+  id?: string;
+  data?: string;
+  comment?: string;
+}
+
+/** An SSE client: collects parsed events; `until` waits for a condition on them. */
+function openStream(path: string, headers: Record<string, string> = {}) {
+  const events: SseEvent[] = [];
+  const waiters: Array<() => void> = [];
+  let ended = false;
+  let status = 0;
+  let buffer = "";
+  const req = http.get(`${base}${path}`, { headers: { ...s.auth, ...headers } });
+  const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+    req.on("response", (res) => {
+      status = res.statusCode ?? 0;
+      res.setEncoding("utf8");
+      res.on("data", (text: string) => {
+        buffer += text;
+        let cut: number;
+        while ((cut = buffer.indexOf("\n\n")) >= 0) {
+          const block = buffer.slice(0, cut);
+          buffer = buffer.slice(cut + 2);
+          const e: SseEvent = {};
+          for (const line of block.split("\n")) {
+            if (line.startsWith(":")) e.comment = line.slice(1).trim();
+            else {
+              const i = line.indexOf(": ");
+              (e as Record<string, string>)[line.slice(0, i)] = line.slice(i + 2);
+            }
+          }
+          events.push(e);
+        }
+        waiters.splice(0).forEach((w) => w());
+      });
+      res.on("end", () => {
+        ended = true;
+        waiters.splice(0).forEach((w) => w());
+      });
+      resolve(res);
+    });
+    req.on("error", reject);
+  });
+  const until = async (cond: () => boolean): Promise<void> => {
+    while (!cond()) {
+      if (ended) throw new Error(`stream ended early: ${JSON.stringify(events)}`);
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+  };
+  return {
+    events,
+    response,
+    until,
+    get status() {
+      return status;
+    },
+    get ended() {
+      return ended;
+    },
+    close: () => req.destroy(),
+    logs: () => events.filter((e) => e.event === "log"),
+  };
+}
+
+describe("log stream (SSE)", () => {
+  it("sends the backlog, then live chunks without loss or duplicates, then end", async () => {
+    const runId = await seedRun(s.db.pool, repoId, { state: "running" });
+    const jobId = await seedJob(s.db.pool, runId, { state: "running" });
+    await seedLog(s.db.pool, jobId, 1, 1, "one\n");
+    await seedLog(s.db.pool, jobId, 1, 2, "two\n");
+    // Live chunks that arrive between subscribing and reading the backlog: one already stored
+    // (must not repeat), one not yet in the backlog (must not be lost).
+    s.logs.onSubscribe = (id) => {
+      s.logs.emit({ jobId: id, attempt: 1, seq: 2, data: "two\n" });
+      s.logs.emit({ jobId: id, attempt: 1, seq: 3, data: "three\n" });
+    };
+    const stream = openStream(`/api/v1/jobs/${jobId}/logs/stream`);
+    const res = await stream.response;
+    s.logs.onSubscribe = undefined;
+    assert.equal(res.statusCode, 200);
+    assert.match(String(res.headers["content-type"]), /^text\/event-stream/);
+    await stream.until(() => stream.logs().length >= 3);
+    s.logs.emit({ jobId, attempt: 1, seq: 4, data: "four\n" });
+    await stream.until(() => stream.logs().length >= 4);
+    await s.db.pool.query("UPDATE jobs SET state = 'completed', conclusion = 'failure' WHERE id = $1", [
+      jobId,
+    ]);
+    s.logs.finish(jobId);
+    await stream.until(() => stream.events.some((e) => e.event === "end"));
+    await stream.until(() => stream.ended).catch(() => undefined);
+
+    assert.deepEqual(
+      stream.logs().map((e) => e.id),
+      ["1:1", "1:2", "1:3", "1:4"],
+    );
+    assert.deepEqual(JSON.parse(stream.logs()[2]?.data ?? "{}"), { attempt: 1, seq: 3, data: "three\n" });
+    const end = stream.events.filter((e) => e.event === "end");
+    assert.equal(end.length, 1);
+    assert.deepEqual(JSON.parse(end[0]?.data ?? "{}"), { conclusion: "failure" });
+    assert.equal(stream.events.at(-1)?.event, "end");
+    assert.equal(s.logs.listenerCount(jobId), 0);
+  });
+
+  it("sends keep-alive comments while idle", async () => {
+    const runId = await seedRun(s.db.pool, repoId, { state: "running" });
+    const jobId = await seedJob(s.db.pool, runId, { state: "running" });
+    const stream = openStream(`/api/v1/jobs/${jobId}/logs/stream`);
+    await stream.until(() => stream.events.some((e) => e.comment === "keep-alive"));
+    stream.close();
+  });
+
+  it("resumes after Last-Event-ID", async () => {
+    const runId = await seedRun(s.db.pool, repoId, { state: "completed" });
+    const jobId = await seedJob(s.db.pool, runId, { state: "completed", conclusion: "success" });
+    await seedLog(s.db.pool, jobId, 1, 1, "a\n");
+    await seedLog(s.db.pool, jobId, 1, 2, "b\n");
+    await seedLog(s.db.pool, jobId, 2, 1, "c\n");
+    s.logs.finish(jobId);
+    const stream = openStream(`/api/v1/jobs/${jobId}/logs/stream`, { "last-event-id": "1:1" });
+    await stream.until(() => stream.events.some((e) => e.event === "end"));
+    assert.deepEqual(
+      stream.logs().map((e) => e.id),
+      ["1:2", "2:1"],
+    );
+  });
+
+  it("unsubscribes when the client goes away", async () => {
+    const runId = await seedRun(s.db.pool, repoId, { state: "running" });
+    const jobId = await seedJob(s.db.pool, runId, { state: "running" });
+    await seedLog(s.db.pool, jobId, 1, 1, "x\n");
+    const stream = openStream(`/api/v1/jobs/${jobId}/logs/stream`);
+    await stream.until(() => stream.logs().length === 1);
+    assert.equal(s.logs.listenerCount(jobId), 1);
+    stream.close();
+    while (s.logs.listenerCount(jobId) > 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(s.logs.listenerCount(jobId), 0);
+  });
+
+  it("answers an unknown job with a JSON 404 and a missing token with 401", async () => {
+    const nf = openStream(`/api/v1/jobs/987654/logs/stream`);
+    assert.equal((await nf.response).statusCode, 404);
+    const noAuth = openStream(`/api/v1/jobs/1/logs/stream`, { authorization: "" });
+    assert.equal((await noAuth.response).statusCode, 401);
+  });
+});
+
+describe("agent WebSocket", () => {
+  function dial(headers: Record<string, string>, path = "/api/v1/agent") {
+    const ws = new WebSocket(`${base.replace("http", "ws")}${path}`, { headers });
+    return new Promise<{ ws: WebSocket; status: number }>((resolve, reject) => {
+      ws.on("open", () => resolve({ ws, status: 101 }));
+      ws.on("unexpected-response", (_req, res) => {
+        resolve({ ws, status: res.statusCode ?? 0 });
+        res.resume();
+      });
+      ws.on("error", reject);
+    });
+  }
+
+  it("refuses a missing, wrong or admin token with 401 before the handshake", async () => {
+    for (const authorization of [undefined, `Bearer alk_node_${"x".repeat(43)}`, `Bearer ${s.admin}`]) {
+      const { status } = await dial(authorization ? { authorization } : {});
+      assert.equal(status, 401, authorization);
+    }
+    assert.equal(s.agents.accepted.length, 0);
+  });
+
+  it("answers other upgrade paths with 404", async () => {
+    const { status } = await dial({ authorization: `Bearer ${s.admin}` }, "/api/v1/elsewhere");
+    assert.equal(status, 404);
+  });
+
+  it("hands an authenticated socket to the agent hub with its node id", async () => {
+    const created = await s.app.inject({
+      method: "POST",
+      url: "/api/v1/nodes",
+      headers: s.auth,
+      payload: { name: "ws-node" },
+    });
+    const { node, token } = JSON.parse(created.body);
+    const { ws, status } = await dial({ authorization: `Bearer ${token}` });
+    assert.equal(status, 101);
+    while (s.agents.accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(s.agents.accepted[0]?.nodeId, node.id);
+    const received = new Promise<string>((resolve) =>
+      ws.once("message", (m: Buffer) => resolve(m.toString("utf8"))),
+    );
+    s.agents.accepted[0]?.socket.send("hello agent");
+    assert.equal(await received, "hello agent");
+    const closed = new Promise<number>((resolve) => ws.once("close", resolve));
+    ws.close();
+    assert.equal(await closed, 1005);
+  });
+
+  it("answers a plain GET with 426", async () => {
+    const res = await s.app.inject({ method: "GET", url: "/api/v1/agent" });
+    assert.equal(res.statusCode, 426);
+  });
+});
+
+describe("shutdown", () => {
+  it("closes agent sockets with 'going away' when the server closes", async () => {
+    const other = await startTestServer();
+    try {
+      await other.app.listen({ host: "127.0.0.1", port: 0 });
+      const port = (other.app.server.address() as AddressInfo).port;
+      const created = await other.app.inject({
+        method: "POST",
+        url: "/api/v1/nodes",
+        headers: other.auth,
+        payload: { name: "bye-node" },
+      });
+      const { token } = JSON.parse(created.body);
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/agent`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
+      const closed = new Promise<number>((resolve) => ws.once("close", resolve));
+      await other.app.close();
+      assert.equal(await closed, 1001);
+    } finally {
+      await other.close();
+    }
+  });
+});
