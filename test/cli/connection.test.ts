@@ -83,6 +83,7 @@ describe("CLI connection settings and errors", () => {
       const r = await runCli(["nodes", "list", "--server", stub.url], { AIRLOCK_HOME: dir.dir });
       assert.equal(r.error?.code, "UNAUTHORIZED");
       assert.equal(lastAuth(), undefined);
+      assert.ok(r.stderr.includes("http://10.0.0.1:8420"));
     } finally {
       dir.remove();
     }

@@ -31,12 +31,14 @@ export class ApiClient {
   readonly server: string;
   private readonly token: string | undefined;
   private readonly tokenSource: string | undefined;
+  private readonly tokenNote: string | undefined;
   private readonly fetchImpl: typeof fetch;
 
   constructor(o: ApiClientOptions) {
     this.server = o.server.replace(/\/+$/, "");
     this.token = o.token;
     this.tokenSource = o.tokenSource;
+    this.tokenNote = o.tokenNote;
     this.fetchImpl = o.fetch ?? fetch;
   }
 
@@ -108,7 +110,8 @@ export class ApiClient {
     if (res.status === 401) {
       const message = this.token
         ? `the server at ${this.server} refused the token from ${this.tokenSource ?? "the command line"}`
-        : `the server at ${this.server} needs an admin token (--token, AIRLOCK_TOKEN or ~/.airlock/cli.json)`;
+        : `the server at ${this.server} needs an admin token (--token, AIRLOCK_TOKEN or ~/.airlock/cli.json)` +
+          (this.tokenNote ? `; ${this.tokenNote}` : "");
       return new AirlockError(ErrorCode.UNAUTHORIZED, message);
     }
     const e = body?.error;

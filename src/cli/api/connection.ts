@@ -14,6 +14,8 @@ export interface Connection {
   token?: string;
   /** Where the token came from, named in the message when the server refuses it. */
   tokenSource?: string;
+  /** Why no token is sent although cli.json holds one (it belongs to another server). */
+  tokenNote?: string;
 }
 
 export interface ConnectionFlags {
@@ -87,5 +89,5 @@ export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.Proc
   // pointing the CLI at another server must not leak it there.
   const fileServer = file?.server ? normalise(file.server, path) : DEFAULT_SERVER;
   if (file?.token && fileServer === server) return { server, token: file.token, tokenSource: path };
-  return { server };
+  return file?.token ? { server, tokenNote: `${path} holds a token for ${fileServer} only` } : { server };
 }

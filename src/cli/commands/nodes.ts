@@ -18,8 +18,9 @@ interface AddOptions extends CommonOptions {
   requiredLabel: string[];
 }
 
+// A node reports its capacity when its agent first connects; until then the server holds zeros.
 const capacity = (n: Node): string =>
-  n.cpus === null ? "-" : `${n.cpus} cpu, ${n.memoryMb ?? "?"} MiB, ${n.diskMb ?? "?"} MiB disk`;
+  !n.cpus ? "-" : `${n.cpus} cpu, ${n.memoryMb ?? "?"} MiB, ${n.diskMb ?? "?"} MiB disk`;
 
 export function nodesTable(nodes: Node[]): string {
   return table(
