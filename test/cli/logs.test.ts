@@ -2,6 +2,9 @@
 // `end`; a dropped connection resumes with Last-Event-ID with no duplicate and no gap.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createServer } from "node:net";
+import { ApiClient, followLog } from "../../src/cli/api/index.js";
+import { isAirlockError } from "../../src/errors/index.js";
 import { runCli, stubEnv, tempHome } from "./harness.js";
 import { startStub, type Stub } from "./stub-server.js";
 
@@ -115,5 +118,24 @@ describe("airlock logs", () => {
     const both = await runCli(["logs", "101", "--follow", "--download"], env);
     assert.equal(both.code, 2);
     assert.equal(both.error?.code, "USAGE");
+  });
+
+  it("followLog gives up with SERVER_UNREACHABLE after maxReconnects attempts without progress", async () => {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const port = (s.address() as { port: number }).port;
+    await new Promise<void>((r) => s.close(() => r()));
+    const client = new ApiClient({ server: `http://127.0.0.1:${port}` });
+    let reconnects = 0;
+    await assert.rejects(
+      followLog(client, 1, {
+        onChunk: () => assert.fail("no chunk expected"),
+        onReconnect: () => (reconnects += 1),
+        reconnectDelayMs: 1,
+        maxReconnects: 2,
+      }),
+      (err) => isAirlockError(err, "SERVER_UNREACHABLE"),
+    );
+    assert.equal(reconnects, 2);
   });
 });

@@ -4,7 +4,15 @@
 import type { Command } from "commander";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { followLog } from "../api/index.js";
-import { apiOptions, connect, idArgument, type CliIo, type CommonOptions } from "./context.js";
+import { apiOptions, connect, idArgument, type CliIo, type CommonOptions, type Writer } from "./context.js";
+
+/** Writes and, when the writer is a stream that is full (a slow pipe), waits for it to drain. */
+async function writeAll(w: Writer, chunk: Uint8Array): Promise<void> {
+  const stream = w as Writer & { once?: (e: "drain", f: () => void) => unknown };
+  if (w.write(chunk) === false && typeof stream.once === "function") {
+    await new Promise<void>((resolve) => stream.once?.("drain", resolve));
+  }
+}
 
 interface LogsOptions extends CommonOptions {
   follow?: boolean;
@@ -28,37 +36,29 @@ export function registerLogs(program: Command, io: CliIo): void {
     if (!opts.follow) {
       // Bytes are copied as they arrive: a 50 MiB log is never held whole in memory.
       const reader = (await client.jobLog(jobId, opts.download === true)).getReader();
-      for (let r = await reader.read(); !r.done; r = await reader.read()) io.stdout.write(r.value);
+      for (let r = await reader.read(); !r.done; r = await reader.read()) await writeAll(io.stdout, r.value);
       return;
     }
-    const abort = new AbortController();
-    const onSignal = (): void => abort.abort();
-    process.once("SIGINT", onSignal);
+    // Ctrl-C keeps its default meaning (exit 130): there is nothing to clean up on this side.
     let attempt: number | undefined;
-    try {
-      const result = await followLog(client, jobId, {
-        signal: abort.signal,
-        reconnectDelayMs: io.reconnectDelayMs,
-        onChunk(chunk) {
-          if (opts.json) {
-            io.stdout.write(JSON.stringify(chunk) + "\n");
-            return;
-          }
-          if (attempt !== undefined && chunk.attempt !== attempt) {
-            io.stderr.write(`--- attempt ${chunk.attempt} ---\n`);
-          }
-          attempt = chunk.attempt;
-          io.stdout.write(chunk.data);
-        },
-        onReconnect() {
-          if (!opts.json) io.stderr.write("airlock: log stream dropped; reconnecting\n");
-        },
-      });
-      if (abort.signal.aborted) return;
-      if (opts.json) io.stdout.write(JSON.stringify({ end: true, conclusion: result.conclusion }) + "\n");
-      else io.stderr.write(`Job ${jobId} completed${result.conclusion ? ` (${result.conclusion})` : ""}.\n`);
-    } finally {
-      process.off("SIGINT", onSignal);
-    }
+    const result = await followLog(client, jobId, {
+      reconnectDelayMs: io.reconnectDelayMs,
+      onChunk(chunk) {
+        if (opts.json) {
+          io.stdout.write(JSON.stringify(chunk) + "\n");
+          return;
+        }
+        if (attempt !== undefined && chunk.attempt !== attempt) {
+          io.stderr.write(`--- attempt ${chunk.attempt} ---\n`);
+        }
+        attempt = chunk.attempt;
+        io.stdout.write(chunk.data);
+      },
+      onReconnect() {
+        if (!opts.json) io.stderr.write("airlock: log stream dropped; reconnecting\n");
+      },
+    });
+    if (opts.json) io.stdout.write(JSON.stringify({ end: true, conclusion: result.conclusion }) + "\n");
+    else io.stderr.write(`Job ${jobId} completed${result.conclusion ? ` (${result.conclusion})` : ""}.\n`);
   });
 }
