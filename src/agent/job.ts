@@ -19,6 +19,7 @@ import type {
   RunnerEvent,
   WorkspaceSource,
 } from "../runner/index.js";
+import { guardedProvisioner } from "./guarded.js";
 import type { AgentLogger } from "./logger.js";
 import type { OutboxPayload } from "./outbox-file.js";
 import type { z } from "zod";
@@ -70,7 +71,7 @@ export class AgentJob {
     let result: JobResult;
     try {
       result = await runJobOnNewMachine(
-        this.deps.provisioner,
+        guardedProvisioner(this.deps.provisioner, this.controller.signal, this.deps.log),
         {
           name: typeof job.displayName === "string" ? job.displayName : `job ${a.jobId}`,
           image: a.machine.imageSource === "" ? undefined : a.machine.imageSource,

@@ -5,6 +5,7 @@ import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { agentEndpoint } from "../../src/agent/index.js";
+import { createFakeProvisioner, type Machine, type Provisioner } from "../../src/provisioners/index.js";
 import { FakeServer } from "./fake-server.js";
 import {
   assignMsg,
@@ -79,6 +80,43 @@ describe("agent lifecycle", () => {
     assert.ok(existsSync(`${data}/outbox`) && readdirSync(`${data}/outbox`).includes("60-0.jsonl"));
     await t.agent.start(); // after stop: a no-op, not a reconnect
     assert.equal(server.clients, 0);
+  });
+
+  it("a machine that cannot be destroyed does not take the agent down", async () => {
+    const server = await new FakeServer().start();
+    cleanup.push(() => server.close());
+    const fake = createFakeProvisioner({ baseDir: `${tmp.dir}/broken-machines` });
+    const broken: Provisioner = {
+      name: "broken",
+      async create(spec) {
+        const m = await fake.create(spec);
+        return Object.assign(Object.create(m) as Machine, {
+          destroy: async () => {
+            await m.destroy();
+            throw new Error("disk on fire");
+          },
+        });
+      },
+    };
+    const log = recordingLogger();
+    const { agent } = testAgent(server.url, `${tmp.dir}/broken`, { provisioners: { broken }, log });
+    cleanup.push(() => agent.stop());
+    await agent.start();
+    await waitFor("welcome", () => agent.status().connected);
+    const mark = marker();
+    server.send(
+      assignMsg(70, `      - run: echo started; sleep 60\n        env:\n          ${mark}: "1"\n`, {
+        provisioner: "broken",
+      }),
+    );
+    await waitFor("started", () => logTexts(server.outputOf(70)).includes("started"));
+    server.send({ type: "cancel", jobId: 70, attempt: 0 });
+    const done = await waitFor("finished", () => server.ofType("finished")[0]);
+    assert.equal(done.result.conclusion, "cancelled");
+    assert.deepEqual(markedProcesses(mark), []);
+    assert.ok(log.records.some((r) => r.level === "error" && /destroyed/.test(r.msg ?? "")));
+    server.send(assignMsg(71, `      - run: echo still-alive\n`, { provisioner: "broken" }));
+    await waitFor("next job", () => server.ofType("finished").find((f) => f.jobId === 71));
   });
 
   it("stop() while the orchestrator is unreachable ends the redial loop", async () => {
