@@ -139,6 +139,9 @@ export function createAgent(opts: AgentOptions): Agent {
         nodeId = msg.nodeId;
         conn.healthy();
         log.info({ nodeId: msg.nodeId, nodeName: msg.nodeName }, "connected to the orchestrator");
+        // `accepted` is idempotent: repeat it for every running attempt, in case the connection
+        // that carried the assign died before the first one got through.
+        for (const ref of running()) send({ type: "accepted", ...ref });
         outbox.connected((line) => conn.send(line), stored);
         if (heartbeat) clearInterval(heartbeat);
         heartbeat = setInterval(() => send({ type: "heartbeat", running: running() }), msg.heartbeatMs);

@@ -62,6 +62,7 @@ describe("agent output delivery", () => {
     cleanup.push(() => server2.close());
     const hello = await waitFor("hello", () => server2.ofType("hello")[0]);
     assert.deepEqual(hello.running, [{ jobId: 10, attempt: 0 }]);
+    await waitFor("accepted repeated", () => server2.ofType("accepted")[0]);
     await waitFor("b2 resent", () => logTexts(server2.outputOf(10)).includes("b2"));
     writeFileSync(g2, "");
     const done = await waitFor("finished", () => server2.ofType("finished")[0]);
