@@ -1,17 +1,11 @@
 #!/usr/bin/env bash
-# The README's main-job command: installs what is missing, builds Airlock, copies the example
-# repository (examples/hello) into a fresh git repository and runs its workflows with `airlock run`.
+# The README's main-job command: installs what is missing, builds Airlock, then `airlock up`:
+# the orchestrator with its embedded PostgreSQL, one local node agent, the example repository
+# (examples/hello) registered and its workflow run; it prints where runs and logs can be followed
+# and keeps serving until Ctrl-C (`npm run demo -- --exit` stops after the run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system.sh
 bash scripts/ensure-node-modules.sh
 npx tsc -p tsconfig.build.json
-airlock="$PWD/bin/airlock.js"
-work="$(mktemp -d /tmp/airlock-demo.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
-cp -a examples/hello/. "$work/"
-git -C "$work" init -q -b main
-git -C "$work" add -A
-git -C "$work" -c user.name="Airlock Demo" -c user.email=demo@airlock.invalid commit -qm "Example repository"
-cd "$work"
-node "$airlock" run "$@"
+exec node bin/airlock.js up --example examples/hello "$@"

@@ -58,7 +58,7 @@ function announce(service: Service): void {
   );
   if (service.adminToken) {
     out.write(
-      `\nAdmin token (shown once, also saved for the CLI in ~/.airlock/cli.json):\n  ${service.adminToken}\n\n`,
+      `\nAdmin token (shown once, also saved for the CLI in ${join(loadOptions().home, "cli.json")}):\n  ${service.adminToken}\n\n`,
     );
   }
 }

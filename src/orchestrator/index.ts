@@ -6,6 +6,7 @@ import type pg from "pg";
 import type { Logger } from "pino";
 import type { Histogram } from "prom-client";
 import { cancelRunJobs } from "../queue/index.js";
+import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { CoreConfig } from "./config.js";
 import { WsAgentHub } from "./agent-hub.js";
 import { Dispatcher } from "./dispatcher.js";
@@ -102,6 +103,8 @@ export function createOrchestrator(d: {
     config,
     drive: (runId, workflow) => drivers.drive(runId, workflow),
     cancel: async (runId) => {
+      const exists = await pool.query(`SELECT 1 FROM runs WHERE id = $1`, [runId]);
+      if (exists.rows.length === 0) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
       const r = await cancelRunJobs(pool, runId);
       ended(r.cancelledQueued);
       for (const s of r.toStop) await cancelJob(s.jobId);

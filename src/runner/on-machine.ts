@@ -24,7 +24,8 @@ export async function runJobOnNewMachine(
 ): Promise<JobResult> {
   const machine = await provisioner.create(spec);
   const destroyNow = (): void => {
-    void machine.destroy();
+    // The finally below awaits the same (idempotent) destroy and reports its failure.
+    machine.destroy().catch(() => undefined);
   };
   if (opts.destroyOnAbort) deps.signal?.addEventListener("abort", destroyNow, { once: true });
   try {

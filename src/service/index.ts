@@ -2,7 +2,6 @@
 // URL is given), migrations, admin token, the core, the HTTP server. `airlock server` and the
 // demo command use it; tests start it in-process. stop() is idempotent and leaves nothing running.
 import { mkdir, writeFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
@@ -18,7 +17,7 @@ export interface ServiceOptions {
   configFile?: string;
   env?: NodeJS.ProcessEnv;
   overrides?: Partial<ServerConfig>;
-  /** Where to write `{ server, token }` for the CLI when the admin token is created (default ~/.airlock/cli.json). */
+  /** Where to write `{ server, token }` for the CLI when the admin token is created (default $AIRLOCK_HOME/cli.json). */
   cliConfigPath?: string | null;
   logger?: Logger;
 }
@@ -88,7 +87,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     const port = typeof addr === "object" && addr ? addr.port : config.listenPort;
     const url = `http://${config.listenHost.includes(":") ? `[${config.listenHost}]` : config.listenHost}:${port}`;
     if (adminToken && o.cliConfigPath !== null) {
-      const path = o.cliConfigPath ?? join(homedir(), ".airlock", "cli.json");
+      const path = o.cliConfigPath ?? join(loadOptions(env).home, "cli.json");
       await mkdir(join(path, ".."), { recursive: true });
       await writeFile(path, JSON.stringify({ server: config.publicUrl, token: adminToken }, null, 2) + "\n", {
         mode: 0o600,

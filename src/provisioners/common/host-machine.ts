@@ -5,10 +5,13 @@ import { spawn } from "node:child_process";
 import { wrapChild } from "./exec-handle.js";
 import type { MachineFs } from "./safe-fs.js";
 import type { ExecHandle } from "../types.js";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
 
 export abstract class HostFolderMachine {
   /** Process-group ids of every exec, killed on destroy. */
   private readonly groups = new Set<number>();
+  /** Set when destroy() starts: from then on nothing new is written into the machine's folders. */
+  protected closing = false;
 
   protected constructor(protected readonly fs: MachineFs) {}
 
@@ -27,6 +30,7 @@ export abstract class HostFolderMachine {
   }
 
   writeFile(innerPath: string, data: string | Uint8Array): Promise<void> {
+    if (this.closing) return Promise.reject(destroyedError());
     return this.fs.writeFile(innerPath, data);
   }
 
@@ -35,12 +39,17 @@ export abstract class HostFolderMachine {
   }
 
   copyIn(hostPath: string, innerPath: string): Promise<void> {
+    if (this.closing) return Promise.reject(destroyedError());
     return this.fs.copyIn(hostPath, innerPath);
   }
 
   hostPath(innerPath: string): string | undefined {
     return this.fs.hostPath(innerPath);
   }
+}
+
+function destroyedError(): AirlockError {
+  return new AirlockError(ErrorCode.MACHINE_FAILED, "the machine is being destroyed");
 }
 
 function killGroup(pgid: number): void {

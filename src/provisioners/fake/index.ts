@@ -56,9 +56,10 @@ class FakeMachine extends HostFolderMachine implements Machine {
   }
 
   destroy(): Promise<void> {
+    this.closing = true;
     this.destroyed ??= (async () => {
       this.killAllGroups();
-      await fsp.rm(this.root, { recursive: true, force: true });
+      await fsp.rm(this.root, { recursive: true, force: true, maxRetries: 5 });
     })();
     return this.destroyed;
   }

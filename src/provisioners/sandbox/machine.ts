@@ -167,6 +167,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
   }
 
   destroy(): Promise<void> {
+    this.closing = true;
     this.destroyed ??= (async () => {
       // While the outer bwrap lives, its child (our init pid) is not reaped, so the pid is not reused.
       if (this.init.exitCode === null && this.init.signalCode === null) {
@@ -182,7 +183,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
       const slow = setTimeout(() => this.init.kill("SIGKILL"), 5000);
       await this.initExited;
       clearTimeout(slow);
-      await fsp.rm(this.s.machineDir, { recursive: true, force: true });
+      await fsp.rm(this.s.machineDir, { recursive: true, force: true, maxRetries: 5 });
     })();
     return this.destroyed;
   }
