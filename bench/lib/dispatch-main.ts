@@ -2,7 +2,7 @@
 import { dispatchPhase, type JobTimes } from "./dispatch-phase.js";
 import { openBenchEnv } from "./env.js";
 import { rawQueueBaseline } from "./raw-queue.js";
-import { ms, spread, table } from "./stats.js";
+import { machineLine, ms, spread, table } from "./stats.js";
 import { windowProfiler } from "./profile.js";
 
 export interface DispatchArgs {
@@ -141,6 +141,7 @@ export async function runDispatchBench(a: DispatchArgs): Promise<void> {
       console.log(
         `ratio throughput ${main.label} / 1 agent: ${(thr / ((single.jobs / single.spanMs) * 1000)).toFixed(2)}`,
       );
+    console.log(machineLine());
     console.log(`target ≥ 500 jobs/s: ${thr >= 500 ? "met" : "NOT met"} (${thr.toFixed(0)} jobs/s)`);
   } finally {
     await env.close();

@@ -22,6 +22,8 @@ export async function rawQueueBaseline(
   o: { poolSize: number; batch: number },
 ): Promise<RawResult> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: o.poolSize + 1 });
+  // pool.end() resolves before its sockets close; the server's shutdown must not crash us then.
+  pool.on("error", () => undefined);
   try {
     const meta = await pool.query<{ run: string; description: JobDescription }>(
       `SELECT run_id AS run, description FROM jobs WHERE description IS NOT NULL ORDER BY id DESC LIMIT 1`,

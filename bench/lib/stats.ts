@@ -1,5 +1,6 @@
 // Small statistics and table helpers shared by the benchmarks: percentiles (nearest rank) and
 // fixed-width rows, so every bench prints its figures the same way.
+import os from "node:os";
 
 /** Nearest-rank percentile of `xs` (0 for an empty list). */
 export function pct(xs: number[], p: number): number {
@@ -26,4 +27,14 @@ export function table(rows: Array<Array<string | number>>): void {
 /** p50/p95/p99 of a list of milliseconds, as table cells. */
 export function spread(xs: number[]): string[] {
   return [ms(pct(xs, 50)), ms(pct(xs, 95)), ms(pct(xs, 99))];
+}
+
+/** One line on the machine the figures come from: other work on it skews them. */
+export function machineLine(): string {
+  const cpus = os.cpus();
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ");
+  return `machine: ${cpus.length} × ${cpus[0]?.model.trim() ?? "cpu"}, load average ${load} (at the end)`;
 }

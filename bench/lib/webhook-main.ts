@@ -14,7 +14,7 @@ import { runJobOnNewMachine, type JobDescription, type RunnerEvent } from "../..
 import { openBenchEnv, startBenchService, until, type BenchService } from "./env.js";
 import { deliverPush, pushBody } from "./github.js";
 import { makeBenchRepo } from "./repo.js";
-import { ms, pct, spread, table } from "./stats.js";
+import { machineLine, ms, pct, spread, table } from "./stats.js";
 import { timedProvisioner, timedSource, wallNow, type AgentMarks } from "./timed.js";
 
 const WORKFLOW = `name: CI
@@ -226,5 +226,6 @@ function report(o: Sample[], local: number[], bare: number[]): void {
   console.log(
     `ratio p50 webhook / p50 runner on a new sandbox: ${ratio.toFixed(2)} (orchestration adds ${ms(pct(totals, 50) - pct(local, 50))})`,
   );
+  console.log(machineLine());
   console.log(`target p50 ≤ 100 ms: ${pct(totals, 50) <= 100 ? "met" : "NOT met"} (${ms(pct(totals, 50))})`);
 }
