@@ -12,6 +12,7 @@ import { formatProblem } from "../errors/index.js";
 import { join } from "node:path";
 import type { CoreConfig } from "./config.js";
 import { getRepo } from "./repos.js";
+import { loadRun } from "./run-row.js";
 import { mirrorFor, repoInfo } from "./runs.js";
 import { createQueueExecutor, type JobSignals } from "./queue-executor.js";
 
@@ -22,22 +23,6 @@ export interface DriverDeps {
   signals: JobSignals;
   wakeDispatcher(): void;
   cancelJob(jobId: number): Promise<void>;
-}
-
-interface RunRow {
-  id: number;
-  repositoryId: number;
-  number: number;
-  event: string;
-  ref: string;
-  commit: string;
-  payload: Record<string, unknown>;
-  inputs: Record<string, string>;
-  actor: string;
-  title: string;
-  workflowFile: string;
-  cancelRequested: boolean;
-  before: string | undefined;
 }
 
 export class RunDrivers {
@@ -201,45 +186,6 @@ function dbReporter(pool: pg.Pool, runId: number, shutdown: AbortSignal): RunRep
         continueOnError: report.continueOnError,
       }).catch(() => undefined);
     },
-  };
-}
-
-async function loadRun(pool: pg.Pool, runId: number): Promise<RunRow | undefined> {
-  const { rows } = await pool.query<{
-    id: string;
-    repository_id: string;
-    number: number;
-    event: string;
-    ref: string;
-    commit: string;
-    payload: Record<string, unknown>;
-    inputs: Record<string, string>;
-    actor: string;
-    title: string;
-    workflow_file: string;
-    cancel_requested: boolean;
-  }>(
-    `SELECT id, repository_id, number, event, ref, commit, payload, inputs, actor, title, workflow_file, cancel_requested
-       FROM runs WHERE id = $1`,
-    [runId],
-  );
-  const r = rows[0];
-  if (!r) return undefined;
-  const before = typeof r.payload.before === "string" ? r.payload.before : undefined;
-  return {
-    id: Number(r.id),
-    repositoryId: Number(r.repository_id),
-    number: r.number,
-    event: r.event,
-    ref: r.ref,
-    commit: r.commit,
-    payload: r.payload,
-    inputs: r.inputs,
-    actor: r.actor,
-    title: r.title,
-    workflowFile: r.workflow_file,
-    cancelRequested: r.cancel_requested,
-    before,
   };
 }
 

@@ -9,6 +9,7 @@ import { dispatchInputs, matchesTrigger, parseWorkflow, type Workflow } from "..
 import type { Problem } from "../errors/index.js";
 import type { CoreConfig } from "./config.js";
 import { getRepo, type RepoRow } from "./repos.js";
+import { loadRun } from "./run-row.js";
 import type { RunSummary, RunsService, TriggerRequest } from "./types.js";
 import { join } from "node:path";
 
@@ -168,31 +169,17 @@ export function createRunsService(d: RunsDeps): RunsService {
     cancel: (runId) => d.cancel(runId),
 
     async rerun(runId: number): Promise<RunSummary> {
-      const { rows } = await d.pool.query<{
-        repository_id: string;
-        event: string;
-        ref: string;
-        commit: string;
-        payload: Record<string, unknown>;
-        inputs: Record<string, string>;
-        actor: string;
-        title: string;
-        workflow_file: string;
-      }>(
-        `SELECT repository_id, event, ref, commit, payload, inputs, actor, title, workflow_file FROM runs WHERE id = $1`,
-        [runId],
-      );
-      const r = rows[0];
+      const r = await loadRun(d.pool, runId);
       if (!r) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
-      const repo = await getRepo(d.pool, Number(r.repository_id));
+      const repo = await getRepo(d.pool, r.repositoryId);
       const mirror = mirrorFor(d.config, repo.cloneUrl);
       if (!(await mirror.hasCommit(r.commit))) await mirror.fetch();
-      const content = await mirror.readFile(r.commit, r.workflow_file);
-      const parsed = content === undefined ? undefined : parseWorkflow(r.workflow_file, content);
+      const content = await mirror.readFile(r.commit, r.workflowFile);
+      const parsed = content === undefined ? undefined : parseWorkflow(r.workflowFile, content);
       if (!parsed?.workflow) {
         throw new AirlockError(
           ErrorCode.WORKFLOW_INVALID,
-          `${r.workflow_file} cannot be run again at ${r.commit}`,
+          `${r.workflowFile} cannot be run again at ${r.commit}`,
         );
       }
       const facts: NewRunFacts = {
