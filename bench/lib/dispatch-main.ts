@@ -4,6 +4,7 @@ import { openBenchEnv } from "./env.js";
 import { rawQueueBaseline } from "./raw-queue.js";
 import { machineLine, ms, spread, table } from "./stats.js";
 import { windowProfiler } from "./profile.js";
+import { queryCensus } from "./query-count.js";
 
 export interface DispatchArgs {
   jobs: number;
@@ -92,6 +93,7 @@ export async function runDispatchBench(a: DispatchArgs): Promise<void> {
       overrides,
       inProcess: a.inProcess,
       profiler: windowProfiler(),
+      census: queryCensus(),
     });
     const single = a.singleAgent
       ? await dispatchPhase(env, {
@@ -133,6 +135,13 @@ export async function runDispatchBench(a: DispatchArgs): Promise<void> {
     );
     const thr = (main.jobs / main.spanMs) * 1000;
     const base = (a.jobs / raw.spanMs) * 1000;
+    const queued = main.times.map((t) => t.queued);
+    const enqueueSpan = Math.max(...queued) - Math.min(...queued);
+    const rounds = new Set(main.times.map((t) => t.assigned)).size;
+    console.log(
+      `enqueue: first → last job queued ${ms(enqueueSpan)} (${rate(main.jobs, enqueueSpan)}); ` +
+        `dispatch: ${rounds} rounds that assigned jobs (mean ${(main.jobs / rounds).toFixed(0)} jobs per round)`,
+    );
     console.log(
       `database transactions from trigger to completion: ${main.transactions} (${(main.transactions / main.jobs).toFixed(1)} per job)`,
     );
@@ -141,6 +150,11 @@ export async function runDispatchBench(a: DispatchArgs): Promise<void> {
       console.log(
         `ratio throughput ${main.label} / 1 agent: ${(thr / ((single.jobs / single.spanMs) * 1000)).toFixed(2)}`,
       );
+    if (main.census) {
+      console.log(`statements sent by the orchestrator's process, per job (${main.label}):`);
+      for (const [q, n] of main.census.slice(0, 20))
+        console.log(`  ${(n / main.jobs).toFixed(2).padStart(6)}  ${q}`);
+    }
     console.log(machineLine());
     console.log(`target ≥ 500 jobs/s: ${thr >= 500 ? "met" : "NOT met"} (${thr.toFixed(0)} jobs/s)`);
   } finally {

@@ -10,6 +10,7 @@ import type { ServerConfig } from "../../src/server/index.js";
 import { startBenchService, until, type BenchEnv } from "./env.js";
 import { makeBenchRepo } from "./repo.js";
 import type { WindowProfiler } from "./profile.js";
+import type { QueryCensus } from "./query-count.js";
 
 export const MATRIX_MAX = 250;
 
@@ -31,6 +32,8 @@ export interface PhaseResult {
   completedMs: number;
   /** Database transactions (statements outside BEGIN count one each) from trigger to completion. */
   transactions: number;
+  /** Statements sent by this process, by kind (with AIRLOCK_BENCH_COUNT_QUERIES=1). */
+  census?: Array<[string, number]>;
   times: JobTimes[];
   /** The database and the description of one job, for the raw-SQL baseline. */
   databaseUrl: string;
@@ -66,6 +69,7 @@ export async function dispatchPhase(
     warmup: number;
     overrides?: Partial<ServerConfig>;
     profiler?: WindowProfiler;
+    census?: QueryCensus | undefined;
     /** Host the agents in this process instead of a child process. */
     inProcess?: boolean;
   },
@@ -131,6 +135,7 @@ export async function dispatchPhase(
     };
     const xactsBefore = await xacts();
     await o.profiler?.start();
+    o.census?.start();
     const t0 = Date.now();
     const { runs } = await api<{ runs: Array<{ id: number }> }>("POST", `/api/v1/repositories/${r.id}/runs`, {
       event: "push",
@@ -139,6 +144,7 @@ export async function dispatchPhase(
     await waitRuns(ids);
     const completedMs = Date.now() - t0;
     await o.profiler?.stop();
+    const census = o.census?.stop();
     const transactions = (await xacts()) - xactsBefore;
     const { rows } = await service.db.pool.query<{ q: number; a: number; s: number }>(
       `SELECT extract(epoch FROM queued_at) * 1000 AS q, extract(epoch FROM assigned_at) * 1000 AS a,
@@ -160,6 +166,7 @@ export async function dispatchPhase(
       spanMs: last - first,
       completedMs,
       transactions,
+      ...(census ? { census } : {}),
       times,
       databaseUrl: service.db.url,
     };
