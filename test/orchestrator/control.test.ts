@@ -183,4 +183,36 @@ jobs:
     const logs = await cli("logs", String(run.body.jobs[0]?.id));
     assert.match(logs, /from the cli/);
   });
+
+  it("reruns a run, and follows a running job's log live over server-sent events", async () => {
+    const { id } = await addRepo(
+      "acme/follow",
+      `on: push
+jobs:
+  talk:
+    runs-on: ubuntu-latest
+    steps:
+      - run: for i in 1 2 3 4 5; do echo "tick $i"; sleep 0.2; done
+`,
+    );
+    const first = await t.waitRun(await trigger(id));
+    assert.equal(first.conclusion, "success");
+    const rerun = await t.api<{ id: number }>("POST", `/api/v1/runs/${first.id}/rerun`);
+    assert.equal(rerun.status, 201, rerun.text);
+    const jobId = await eventually(async () => {
+      const r = await t.api<RunView>("GET", `/api/v1/runs/${rerun.body.id}`);
+      return r.body.jobs?.[0]?.id;
+    }, "the rerun's job");
+    const res = await fetch(`${t.service.url}/api/v1/jobs/${jobId}/logs/stream`, {
+      headers: { authorization: `Bearer ${t.service.adminToken ?? ""}` },
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /text\/event-stream/);
+    const text = await res.text(); // the stream ends after `event: end`
+    const ticks = [...text.matchAll(/tick (\d)/g)].map((m) => Number(m[1]));
+    assert.deepEqual(ticks, [1, 2, 3, 4, 5]);
+    assert.match(text, /event: end/);
+    const again = await t.waitRun(rerun.body.id);
+    assert.equal(again.conclusion, "success");
+  });
 });
