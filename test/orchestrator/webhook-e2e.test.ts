@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import { execFileSync } from "node:child_process";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
 import { startTestService, type TestService } from "../helpers/service.js";
+import { fixture, signed } from "../sources/helpers.js";
 
 const workflow = `name: CI
 on:
@@ -139,4 +140,30 @@ describe("webhook → run → logs", () => {
     ]);
     assert.equal(rows.length, 0);
   });
+
+  for (const [provider, file, event, oldSha, oldBranch] of [
+    ["gitlab", "gitlab-push.json", "Push Hook", "da1560886d4f094c3e6c9ef40349f7d38b5d27d7", "master"],
+    ["gitea", "gitea-push.json", "push", "bffeb74224043ba2feb48d137756c8a9331c449a", "develop"],
+    ["bitbucket", "bitbucket-push.json", "repo:push", "8d1e2b5c7f3a9e4d6b0c1a2f3e4d5c6b7a8f9e0d", "main"],
+  ] as const) {
+    it(`runs the workflow for a signed ${provider} push`, async () => {
+      // The provider's documented example, pointed at this repository's commit and branch.
+      const text = fixture(file)
+        .toString("utf8")
+        .replaceAll(oldSha, commit)
+        .replaceAll(`refs/heads/${oldBranch}`, "refs/heads/main")
+        .replaceAll(`"name": "${oldBranch}"`, `"name": "main"`);
+      const req = signed(provider, event, text, { secret, delivery: randomUUID() });
+      const res = await fetch(`${t.service.url}/api/v1/webhooks/${provider}/${repoId}`, {
+        method: "POST",
+        headers: req.headers as Record<string, string>,
+        body: req.rawBody,
+      });
+      assert.equal(res.status, 202, await res.clone().text());
+      const { runs } = (await res.json()) as { runs: Array<{ id: number; commit: string }> };
+      assert.equal(runs.length, 1);
+      const run = await t.waitRun(runs[0]?.id ?? -1);
+      assert.equal(run.conclusion, "success", JSON.stringify(run));
+    });
+  }
 });
