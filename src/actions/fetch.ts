@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { GitFailure, runGit } from "./git.js";
+import { git, isNetworkish } from "./git.js";
 import {
   cachedTreeDir,
   repoLocation,
@@ -33,7 +33,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 function fetchFailed(loc: RepoLocation, what: string, err: unknown): AirlockError {
-  const networkish = err instanceof GitFailure && err.networkish;
+  const networkish = isNetworkish(err);
   const url = stripCredentials(loc.url);
   const detail = (err instanceof Error ? err.message : String(err)).split(loc.url).join(url);
   return new AirlockError(ErrorCode.ACTION_FETCH_FAILED, `cannot ${what} ${url}: ${detail}`, {
@@ -94,7 +94,7 @@ export class TreeFetcher {
   private async resolveShortSha(loc: RepoLocation, short: string): Promise<string | undefined> {
     return this.withStaging(loc, async (work) => {
       await fetchAll(loc, work);
-      const r = await runGit(work, [
+      const r = await git(work, [
         "rev-parse",
         "--verify",
         "-q",
@@ -108,13 +108,13 @@ export class TreeFetcher {
   private async materialise(loc: RepoLocation, commit: string, treeDir: string): Promise<void> {
     await this.withStaging(loc, async (work) => {
       try {
-        await runGit(work, ["fetch", "-q", "--depth=1", "--no-tags", "--", loc.url, commit]);
+        await git(work, ["fetch", "-q", "--depth=1", "--no-tags", "--", loc.url, commit]);
       } catch (err) {
-        if (err instanceof GitFailure && err.networkish) throw fetchFailed(loc, "fetch", err);
+        if (isNetworkish(err)) throw fetchFailed(loc, "fetch", err);
         // Some servers refuse unadvertised commits: fetch every branch and tag instead.
         await fetchAll(loc, work);
       }
-      const has = await runGit(work, ["cat-file", "-e", `${commit}^{commit}`]).then(
+      const has = await git(work, ["cat-file", "-e", `${commit}^{commit}`]).then(
         () => true,
         () => false,
       );
@@ -124,10 +124,10 @@ export class TreeFetcher {
           `${loc.owner}/${loc.repo}: commit ${commit} not found`,
         );
       }
-      await runGit(work, ["checkout", "-q", "--detach", commit]);
+      await git(work, ["checkout", "-q", "--detach", commit]);
       // A tag or branch named like a commit id could have been picked instead: insist on the commit,
       // since the cache entry is trusted forever under that id.
-      const head = (await runGit(work, ["rev-parse", "--verify", "HEAD"])).stdout.trim().toLowerCase();
+      const head = (await git(work, ["rev-parse", "--verify", "HEAD"])).stdout.trim().toLowerCase();
       if (head !== commit) {
         throw new AirlockError(
           ErrorCode.ACTION_NOT_FOUND,
@@ -152,7 +152,7 @@ export class TreeFetcher {
     await mkdir(staging, { recursive: true });
     const work = await mkdtemp(join(staging, `${loc.owner}-${loc.repo}-`));
     try {
-      await runGit(work, ["init", "-q"]);
+      await git(work, ["init", "-q"]);
       return await fn(work);
     } finally {
       await rm(work, { recursive: true, force: true });
@@ -165,9 +165,8 @@ async function lsRemote(loc: RepoLocation, ref: string): Promise<string | undefi
   const tags = `refs/tags/${ref}`;
   let out: string;
   try {
-    out = (
-      await runGit(tmpdir(), ["ls-remote", "--", loc.url, heads, tags, `${tags}^{}`], LS_REMOTE_TIMEOUT_MS)
-    ).stdout;
+    out = (await git(tmpdir(), ["ls-remote", "--", loc.url, heads, tags, `${tags}^{}`], LS_REMOTE_TIMEOUT_MS))
+      .stdout;
   } catch (err) {
     throw fetchFailed(loc, "list refs of", err);
   }
@@ -181,7 +180,7 @@ async function lsRemote(loc: RepoLocation, ref: string): Promise<string | undefi
 
 async function fetchAll(loc: RepoLocation, work: string): Promise<void> {
   try {
-    await runGit(work, [
+    await git(work, [
       "fetch",
       "-q",
       "--no-tags",

@@ -7,7 +7,7 @@ import { join, posix } from "node:path";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { Machine } from "../provisioners/types.js";
 import type { WorkspaceSource } from "../runner/types.js";
-import { GitFailure, runGit } from "./git.js";
+import { git, isNetworkish } from "./git.js";
 import { stripCredentials } from "./location.js";
 import { validateRef } from "./uses.js";
 
@@ -24,7 +24,7 @@ function checkoutFailed(repository: string, err: unknown): AirlockError {
     ErrorCode.ACTION_FETCH_FAILED,
     `cannot check out ${stripCredentials(repository)}: ${detail}`,
     {
-      retryable: err instanceof GitFailure && err.networkish,
+      retryable: isNetworkish(err),
       cause: err,
     },
   );
@@ -55,7 +55,7 @@ export function createGitWorkspaceSource(): WorkspaceSource {
 async function cloneAt(repo: string, repository: string, commit: string, ref: string): Promise<void> {
   // Few git processes on purpose: each costs a few ms, and small repositories should take tens of ms.
   try {
-    await runGit(tmpdir(), ["clone", "-q", "--no-hardlinks", "--no-checkout", "--", repository, repo]);
+    await git(tmpdir(), ["clone", "-q", "--no-hardlinks", "--no-checkout", "--", repository, repo]);
   } catch (err) {
     throw checkoutFailed(repository, err);
   }
@@ -66,12 +66,12 @@ async function cloneAt(repo: string, repository: string, commit: string, ref: st
     ? ["checkout", "-q", "--force", "-B", branch, commit]
     : ["checkout", "-q", "--force", "--detach", commit];
   try {
-    await runGit(repo, checkout);
+    await git(repo, checkout);
   } catch {
     // A commit no branch or tag reaches (a PR merge ref, a detached HEAD) needs an explicit fetch.
     try {
-      await runGit(repo, ["fetch", "-q", "--", "origin", commit]);
-      await runGit(repo, checkout);
+      await git(repo, ["fetch", "-q", "--", "origin", commit]);
+      await git(repo, checkout);
     } catch (err) {
       throw checkoutFailed(repository, err);
     }
@@ -82,14 +82,14 @@ async function cloneAt(repo: string, repository: string, commit: string, ref: st
     throw checkoutFailed(repository, new Error(`HEAD is ${head}, not ${commit}`));
   const configPath = join(repo, ".git", "config");
   if (named && !(await readFile(configPath, "utf8")).includes(`[branch "${branch}"]`)) {
-    await runGit(repo, ["branch", "-q", `--set-upstream-to=origin/${branch}`, branch]).catch(() => undefined);
+    await git(repo, ["branch", "-q", `--set-upstream-to=origin/${branch}`, branch]).catch(() => undefined);
   }
   const clean = stripCredentials(repository);
-  if (clean !== repository) await runGit(repo, ["remote", "set-url", "origin", clean]);
+  if (clean !== repository) await git(repo, ["remote", "set-url", "origin", clean]);
   if (SECRET_TEXT.test(await readFile(configPath, "utf8"))) {
-    const keys = await runGit(repo, ["config", "--local", "--name-only", "--list"]);
+    const keys = await git(repo, ["config", "--local", "--name-only", "--list"]);
     for (const key of new Set(keys.stdout.split("\n").filter((k) => SECRET_KEYS.test(k)))) {
-      await runGit(repo, ["config", "--local", "--unset-all", key]);
+      await git(repo, ["config", "--local", "--unset-all", key]);
     }
   }
   await rm(join(repo, ".git", "FETCH_HEAD"), { force: true });
@@ -100,7 +100,7 @@ async function readHead(repo: string): Promise<string> {
   const head = (await readFile(join(repo, ".git", "HEAD"), "utf8")).trim();
   if (!head.startsWith("ref: ")) return head.toLowerCase();
   const loose = await readFile(join(repo, ".git", head.slice(5)), "utf8").catch(() => undefined);
-  return (loose ?? (await runGit(repo, ["rev-parse", "HEAD"])).stdout).trim().toLowerCase();
+  return (loose ?? (await git(repo, ["rev-parse", "HEAD"])).stdout).trim().toLowerCase();
 }
 
 /** clean=false: copy file by file so files already in the machine's folder stay. */

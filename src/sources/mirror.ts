@@ -6,7 +6,8 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { fetchFailed, GitCommandFailed, runGit } from "./git.js";
+import { GitCommandError, runGit } from "../git/index.js";
+import { fetchFailed, READ_TIMEOUT_MS } from "./git.js";
 import { withLock } from "./lock.js";
 import { checkCloneUrl, checkCommit, checkPath, checkRef, FULL_SHA, isAbbrevSha } from "./validate.js";
 
@@ -51,14 +52,14 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
   const name = createHash("sha256").update(url).digest("hex").slice(0, 32);
   const dir = join(opts.cacheDir, `${name}.git`);
   const fetchTimeout = opts.fetchTimeoutMs ?? 600_000;
-  const git = (args: string[], timeout?: number) => runGit(dir, args, timeout);
+  const git = (args: string[], timeoutMs = READ_TIMEOUT_MS) => runGit(args, { gitDir: dir, timeoutMs });
 
   async function ensure(): Promise<void> {
     if (existsSync(join(dir, "HEAD"))) return;
     // Initialise beside and rename, so nobody ever sees a half-made repository.
     const tmp = `${dir}.init-${process.pid}-${Date.now()}`;
-    await runGit(tmp, ["init", "--bare", "--quiet", tmp]);
-    await runGit(tmp, ["config", "gc.auto", "0"]);
+    await runGit(["init", "--bare", "--quiet", "--", tmp], { timeoutMs: READ_TIMEOUT_MS });
+    await runGit(["config", "gc.auto", "0"], { gitDir: tmp, timeoutMs: READ_TIMEOUT_MS });
     try {
       await rename(tmp, dir);
     } catch (err) {
@@ -153,7 +154,7 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
       try {
         out = (await git(["ls-tree", "-z", `${commit}:${p}`])).stdout;
       } catch (err) {
-        if (err instanceof GitCommandFailed) return []; // no such folder (or not a folder)
+        if (err instanceof GitCommandError) return []; // no such folder (or not a folder)
         throw err;
       }
       const files: string[] = [];
