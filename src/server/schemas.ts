@@ -2,6 +2,8 @@
 // schemas, so what is documented is what is enforced. Strings that end up in git commands or
 // SQL are constrained here and always passed on as data, never interpolated.
 import { z } from "zod";
+import type { registerNode } from "../orchestrator/tokens/index.js";
+import type { RunSummary } from "../orchestrator/types.js";
 
 const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const IdParams = z.object({ id });
@@ -115,3 +117,21 @@ export const WebhookParams = z.object({
   provider: z.enum(["github", "gitlab", "gitea", "bitbucket"]),
   repositoryId: id,
 });
+
+// Wire types: the bodies as a client sends them (before defaults and coercion), derived from the
+// schemas above so the CLI cannot drift from what the server accepts. Responses that are a view
+// are typed where the view is built (orchestrator/views, orchestrator/catalog); the ones a route
+// wraps are here.
+export type CreateRepositoryBody = z.input<typeof CreateRepository>;
+export type TriggerRunBody = z.input<typeof TriggerRun>;
+export type CreateNodeBody = z.input<typeof CreateNode>;
+export type CreateImageBody = z.input<typeof CreateImage>;
+export type CreateFlavourBody = z.input<typeof CreateFlavour>;
+
+/** POST /repositories/:id/runs: one run per matching workflow. */
+export interface TriggerRunResponse {
+  runs: RunSummary[];
+}
+
+/** POST /nodes: the node and its agent token, shown this once. */
+export type RegisteredNode = Awaited<ReturnType<typeof registerNode>>;

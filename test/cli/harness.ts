@@ -1,12 +1,13 @@
 // Runs API commands in-process the way src/cli/main.ts does (commander with exitOverride,
 // AirlockError → `airlock: message` and exit 1, usage errors → 2), capturing stdout/stderr.
 import { mkdtempSync, rmSync } from "node:fs";
+import { after, before } from "node:test";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
 import { isAirlockError, type AirlockError } from "../../src/errors/index.js";
 import { registerApiCommands } from "../../src/cli/commands/index.js";
-import { TOKEN } from "./stub-server.js";
+import { startStub, TOKEN, type Stub } from "./stub-server.js";
 
 export interface CliResult {
   code: number;
@@ -57,3 +58,33 @@ export const stubEnv = (server: string, home: string, token: string | null = TOK
   AIRLOCK_HOME: home,
   ...(token !== null ? { AIRLOCK_TOKEN: token } : {}),
 });
+
+/** What a describe block of CLI tests runs against; the fields are set once its `before` has run. */
+export interface StubCli {
+  stub: Stub;
+  /** An empty AIRLOCK_HOME. */
+  home: string;
+  /** The environment of a CLI pointed at `stub` with the admin token and `home`. */
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * Starts a stub server and a temporary AIRLOCK_HOME before the enclosing describe block's tests
+ * (then runs `setup`, e.g. to register repositories), and removes both after them.
+ */
+export function useStubCli(setup?: (cli: StubCli) => Promise<void>): StubCli {
+  const cli = {} as StubCli;
+  let home: ReturnType<typeof tempHome> | undefined;
+  before(async () => {
+    cli.stub = await startStub();
+    home = tempHome();
+    cli.home = home.dir;
+    cli.env = stubEnv(cli.stub.url, home.dir);
+    await setup?.(cli);
+  });
+  after(async () => {
+    await cli.stub?.close();
+    home?.remove();
+  });
+  return cli;
+}

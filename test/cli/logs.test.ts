@@ -1,57 +1,45 @@
 // `airlock logs`: the stored log, --download, and --follow over SSE: backlog, live chunks and
 // `end`; a dropped connection resumes with Last-Event-ID with no duplicate and no gap.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { ApiClient, followLog } from "../../src/cli/api/index.js";
 import { isAirlockError } from "../../src/errors/index.js";
-import { runCli, stubEnv, tempHome } from "./harness.js";
-import { startStub, type Stub } from "./stub-server.js";
+import { runCli, useStubCli } from "./harness.js";
 
 describe("airlock logs", () => {
-  let stub: Stub;
-  let home: ReturnType<typeof tempHome>;
-  let env: NodeJS.ProcessEnv;
-  before(async () => {
-    stub = await startStub();
-    home = tempHome();
-    env = stubEnv(stub.url, home.dir);
-  });
-  after(async () => {
-    await stub.close();
-    home.remove();
-  });
+  const ctx = useStubCli();
   const streamRequests = (jobId: number) =>
-    stub.requests.filter((q) => q.path === `/api/v1/jobs/${jobId}/logs/stream`);
+    ctx.stub.requests.filter((q) => q.path === `/api/v1/jobs/${jobId}/logs/stream`);
 
   it("prints the stored log; --download asks for the attachment and writes the same bytes", async () => {
-    stub.logs.appendLog(101, "line 1\n");
-    stub.logs.appendLog(101, "ünïcode ✓\n");
-    const plain = await runCli(["logs", "101"], env);
+    ctx.stub.logs.appendLog(101, "line 1\n");
+    ctx.stub.logs.appendLog(101, "ünïcode ✓\n");
+    const plain = await runCli(["logs", "101"], ctx.env);
     assert.equal(plain.code, 0, plain.stderr);
     assert.equal(plain.stdout, "line 1\nünïcode ✓\n");
-    const dl = await runCli(["logs", "101", "--download"], env);
+    const dl = await runCli(["logs", "101", "--download"], ctx.env);
     assert.equal(dl.stdout, plain.stdout);
-    assert.ok(stub.requests.some((q) => q.path === "/api/v1/jobs/101/logs?download=1"));
+    assert.ok(ctx.stub.requests.some((q) => q.path === "/api/v1/jobs/101/logs?download=1"));
   });
 
   it("--follow on a completed job prints the backlog and ends", async () => {
-    stub.logs.appendLog(102, "a\n");
-    stub.logs.appendLog(102, "b\n");
-    stub.logs.completeJob(102, "failure");
-    const r = await runCli(["logs", "102", "--follow"], env);
+    ctx.stub.logs.appendLog(102, "a\n");
+    ctx.stub.logs.appendLog(102, "b\n");
+    ctx.stub.logs.completeJob(102, "failure");
+    const r = await runCli(["logs", "102", "--follow"], ctx.env);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "a\nb\n");
     assert.match(r.stderr, /completed \(failure\)/);
   });
 
   it("--follow prints live chunks as they come until the job completes", async () => {
-    stub.logs.appendLog(103, "backlog\n");
-    const running = runCli(["logs", "103", "-f"], env);
-    await stub.logs.streamOpened(103, 1);
-    stub.logs.appendLog(103, "live 1\n");
-    stub.logs.appendLog(103, "live 2\n");
-    stub.logs.completeJob(103, "success");
+    ctx.stub.logs.appendLog(103, "backlog\n");
+    const running = runCli(["logs", "103", "-f"], ctx.env);
+    await ctx.stub.logs.streamOpened(103, 1);
+    ctx.stub.logs.appendLog(103, "live 1\n");
+    ctx.stub.logs.appendLog(103, "live 2\n");
+    ctx.stub.logs.completeJob(103, "success");
     const r = await running;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "backlog\nlive 1\nlive 2\n");
@@ -59,14 +47,14 @@ describe("airlock logs", () => {
   });
 
   it("resumes with Last-Event-ID after the connection is reset: no duplicate, no gap", async () => {
-    for (const n of [1, 2, 3]) stub.logs.appendLog(104, `old ${n}\n`);
-    stub.logs.drop = { jobId: 104, afterChunks: 2, how: "reset" };
-    const running = runCli(["logs", "104", "--follow"], env);
-    await stub.logs.streamOpened(104, 2);
-    stub.logs.appendLog(104, "new 4\n");
-    stub.logs.completeJob(104, "success");
+    for (const n of [1, 2, 3]) ctx.stub.logs.appendLog(104, `old ${n}\n`);
+    ctx.stub.logs.drop = { jobId: 104, afterChunks: 2, how: "reset" };
+    const running = runCli(["logs", "104", "--follow"], ctx.env);
+    await ctx.stub.logs.streamOpened(104, 2);
+    ctx.stub.logs.appendLog(104, "new 4\n");
+    ctx.stub.logs.completeJob(104, "success");
     const r = await running;
-    stub.logs.drop = undefined;
+    ctx.stub.logs.drop = undefined;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "old 1\nold 2\nold 3\nnew 4\n");
     const [first, second] = streamRequests(104);
@@ -76,15 +64,15 @@ describe("airlock logs", () => {
   });
 
   it("skips chunks a server resends after a resume, across attempts too", async () => {
-    for (const n of [1, 2, 3]) stub.logs.appendLog(105, `try1 ${n}\n`, 1);
-    stub.logs.appendLog(105, "try2 1\n", 2);
-    stub.logs.drop = { jobId: 105, afterChunks: 3, how: "end", resend: 2 };
-    const running = runCli(["logs", "105", "--follow"], env);
-    await stub.logs.streamOpened(105, 2);
-    stub.logs.appendLog(105, "try2 2\n", 2);
-    stub.logs.completeJob(105, "success");
+    for (const n of [1, 2, 3]) ctx.stub.logs.appendLog(105, `try1 ${n}\n`, 1);
+    ctx.stub.logs.appendLog(105, "try2 1\n", 2);
+    ctx.stub.logs.drop = { jobId: 105, afterChunks: 3, how: "end", resend: 2 };
+    const running = runCli(["logs", "105", "--follow"], ctx.env);
+    await ctx.stub.logs.streamOpened(105, 2);
+    ctx.stub.logs.appendLog(105, "try2 2\n", 2);
+    ctx.stub.logs.completeJob(105, "success");
     const r = await running;
-    stub.logs.drop = undefined;
+    ctx.stub.logs.drop = undefined;
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "try1 1\ntry1 2\ntry1 3\ntry2 1\ntry2 2\n");
     assert.equal(streamRequests(105)[1]?.headers["last-event-id"], "1:3");
@@ -92,9 +80,9 @@ describe("airlock logs", () => {
   });
 
   it("--follow --json prints one JSON object per chunk, then the end", async () => {
-    stub.logs.appendLog(106, "x\n");
-    stub.logs.completeJob(106, "success");
-    const r = await runCli(["logs", "106", "--follow", "--json"], env);
+    ctx.stub.logs.appendLog(106, "x\n");
+    ctx.stub.logs.completeJob(106, "success");
+    const r = await runCli(["logs", "106", "--follow", "--json"], ctx.env);
     const lines = r.stdout
       .trimEnd()
       .split("\n")
@@ -110,12 +98,12 @@ describe("airlock logs", () => {
       ["logs", "999"],
       ["logs", "999", "--follow"],
     ]) {
-      const r = await runCli(args, env);
+      const r = await runCli(args, ctx.env);
       assert.equal(r.code, 1);
       assert.equal(r.error?.code, "NOT_FOUND");
     }
     assert.equal(streamRequests(999).length, 1);
-    const both = await runCli(["logs", "101", "--follow", "--download"], env);
+    const both = await runCli(["logs", "101", "--follow", "--download"], ctx.env);
     assert.equal(both.code, 2);
     assert.equal(both.error?.code, "USAGE");
   });

@@ -1,39 +1,27 @@
 // `airlock repos`: add (secret and webhook URLs printed once), list, remove; validation and
 // the server's error codes (409, 404) mapped back to AirlockError.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { runCli, stubEnv, tempHome } from "./harness.js";
-import { startStub, type Stub } from "./stub-server.js";
+import { runCli, useStubCli } from "./harness.js";
 
 describe("airlock repos", () => {
-  let stub: Stub;
-  let home: ReturnType<typeof tempHome>;
-  let env: NodeJS.ProcessEnv;
-  before(async () => {
-    stub = await startStub();
-    home = tempHome();
-    env = stubEnv(stub.url, home.dir);
-  });
-  after(async () => {
-    await stub.close();
-    home.remove();
-  });
+  const ctx = useStubCli();
 
   it("adds a repository and shows its webhook secret and URLs once", async () => {
     const r = await runCli(
       ["repos", "add", "acme/app", "https://git.example/acme/app.git", "--poll", "60", "--max-jobs", "3"],
-      env,
+      ctx.env,
     );
     assert.equal(r.code, 0, r.stderr);
-    const repo = stub.repos.find((x) => x.name === "acme/app");
+    const repo = ctx.stub.repos.find((x) => x.name === "acme/app");
     assert.ok(repo);
     assert.equal(repo.pollIntervalSeconds, 60);
     assert.equal(repo.maxConcurrentJobs, 3);
     assert.match(r.stdout, new RegExp(`whsec-${repo.id}-0123456789abcdef`));
-    assert.ok(r.stdout.includes(`${stub.url}/api/v1/webhooks/github/${repo.id}`));
-    assert.ok(r.stdout.includes(`${stub.url}/api/v1/webhooks/bitbucket/${repo.id}`));
+    assert.ok(r.stdout.includes(`${ctx.stub.url}/api/v1/webhooks/github/${repo.id}`));
+    assert.ok(r.stdout.includes(`${ctx.stub.url}/api/v1/webhooks/bitbucket/${repo.id}`));
 
-    const list = await runCli(["repos", "list"], env);
+    const list = await runCli(["repos", "list"], ctx.env);
     assert.equal(list.code, 0);
     assert.doesNotMatch(list.stdout, /whsec-/);
     const lines = list.stdout.trimEnd().split("\n");
@@ -42,43 +30,45 @@ describe("airlock repos", () => {
   });
 
   it("--json prints the API objects", async () => {
-    const added = await runCli(["repos", "add", "acme/json", "https://x/y.git", "--json"], env);
+    const added = await runCli(["repos", "add", "acme/json", "https://x/y.git", "--json"], ctx.env);
     assert.equal(added.code, 0, added.stderr);
     const created = JSON.parse(added.stdout) as { name: string; webhookSecret: string };
     assert.equal(created.name, "acme/json");
     assert.match(created.webhookSecret, /^whsec-/);
-    const list = JSON.parse((await runCli(["repos", "list", "--json"], env)).stdout) as { name: string }[];
+    const list = JSON.parse((await runCli(["repos", "list", "--json"], ctx.env)).stdout) as {
+      name: string;
+    }[];
     assert.ok(list.some((r) => r.name === "acme/json"));
   });
 
   it("maps a 409 to CONFLICT with exit code 1", async () => {
-    const r = await runCli(["repos", "add", "acme/app", "https://x/y.git"], env);
+    const r = await runCli(["repos", "add", "acme/app", "https://x/y.git"], ctx.env);
     assert.equal(r.code, 1);
     assert.equal(r.error?.code, "CONFLICT");
     assert.equal(r.stderr.trim().split("\n").length, 1);
   });
 
   it("reports every bad option at once and sends nothing", async () => {
-    const before = stub.requests.length;
+    const before = ctx.stub.requests.length;
     const r = await runCli(
       ["repos", "add", "a/b", "https://x/y.git", "--poll", "soon", "--max-jobs", "0"],
-      env,
+      ctx.env,
     );
     assert.equal(r.code, 2);
     assert.equal(r.error?.code, "USAGE");
     assert.equal((r.error?.details as string[]).length, 2);
-    assert.equal(stub.requests.length, before);
+    assert.equal(ctx.stub.requests.length, before);
   });
 
   it("removes by name and by id; an unknown one is NOT_FOUND", async () => {
-    await runCli(["repos", "add", "acme/gone", "https://x/gone.git"], env);
-    const gone = await runCli(["repos", "remove", "acme/gone"], env);
+    await runCli(["repos", "add", "acme/gone", "https://x/gone.git"], ctx.env);
+    const gone = await runCli(["repos", "remove", "acme/gone"], ctx.env);
     assert.equal(gone.code, 0, gone.stderr);
-    assert.ok(!stub.repos.some((r) => r.name === "acme/gone"));
-    const id = stub.repos.find((r) => r.name === "acme/json")?.id;
-    assert.equal((await runCli(["repos", "remove", String(id)], env)).code, 0);
-    assert.ok(!stub.repos.some((r) => r.name === "acme/json"));
-    const missing = await runCli(["repos", "remove", "acme/never"], env);
+    assert.ok(!ctx.stub.repos.some((r) => r.name === "acme/gone"));
+    const id = ctx.stub.repos.find((r) => r.name === "acme/json")?.id;
+    assert.equal((await runCli(["repos", "remove", String(id)], ctx.env)).code, 0);
+    assert.ok(!ctx.stub.repos.some((r) => r.name === "acme/json"));
+    const missing = await runCli(["repos", "remove", "acme/never"], ctx.env);
     assert.equal(missing.code, 1);
     assert.equal(missing.error?.code, "NOT_FOUND");
   });

@@ -1,24 +1,13 @@
 // `airlock runs`: list/show tables, trigger (with --wait exit codes), cancel, rerun, 404s.
 // The stub moves a run queued → running → completed one step per GET, so --wait sees each.
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { runCli, stubEnv, tempHome } from "./harness.js";
-import { startStub, type Stub } from "./stub-server.js";
+import { runCli, useStubCli } from "./harness.js";
 
 describe("airlock runs", () => {
-  let stub: Stub;
-  let home: ReturnType<typeof tempHome>;
-  let env: NodeJS.ProcessEnv;
-  before(async () => {
-    stub = await startStub();
-    home = tempHome();
-    env = stubEnv(stub.url, home.dir);
+  const ctx = useStubCli(async ({ env }) => {
     await runCli(["repos", "add", "acme/app", "https://x/app.git"], env);
     await runCli(["repos", "add", "acme/other", "https://x/other.git"], env);
-  });
-  after(async () => {
-    await stub.close();
-    home.remove();
   });
 
   it("trigger sends ref, commit, event and inputs, and prints the new run", async () => {
@@ -38,54 +27,54 @@ describe("airlock runs", () => {
         "--input",
         "msg=a=b",
       ],
-      env,
+      ctx.env,
     );
     assert.equal(r.code, 0, r.stderr);
-    const post = stub.requests.filter((q) => q.method === "POST" && q.path.endsWith("/runs")).at(-1);
+    const post = ctx.stub.requests.filter((q) => q.method === "POST" && q.path.endsWith("/runs")).at(-1);
     assert.deepEqual(JSON.parse(post?.body ?? ""), {
       ref: "dev",
       commit: "abc123",
       event: "workflow_dispatch",
       inputs: { level: "3", msg: "a=b" },
     });
-    const run = stub.runs.at(-1);
+    const run = ctx.stub.runs.at(-1);
     assert.deepEqual(run?.inputs, { level: "3", msg: "a=b" });
     assert.equal(run?.event, "workflow_dispatch");
     assert.equal(
       r.stdout,
-      `Run ${run?.id} #1 workflow_dispatch dev@abc123 queued: ${stub.url}/runs/${run?.id}\n`,
+      `Run ${run?.id} #1 workflow_dispatch dev@abc123 queued: ${ctx.stub.url}/runs/${run?.id}\n`,
     );
   });
 
   it("a malformed --input is USAGE (exit 2) and triggers nothing", async () => {
-    const count = stub.runs.length;
-    const r = await runCli(["runs", "trigger", "acme/app", "--input", "novalue"], env);
+    const count = ctx.stub.runs.length;
+    const r = await runCli(["runs", "trigger", "acme/app", "--input", "novalue"], ctx.env);
     assert.equal(r.code, 2);
     assert.equal(r.error?.code, "USAGE");
-    assert.equal(stub.runs.length, count);
+    assert.equal(ctx.stub.runs.length, count);
   });
 
   it("trigger --wait follows the run, shows why a job waits, exits 0 on success", async () => {
-    stub.triggerOutcome = "success";
-    const r = await runCli(["runs", "trigger", "acme/app", "--wait"], env);
+    ctx.stub.triggerOutcome = "success";
+    const r = await runCli(["runs", "trigger", "acme/app", "--wait"], ctx.env);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /build: queued waiting: no enabled node has image `debian-12`/);
     assert.match(r.stderr, /build: running on node-1/);
     assert.match(r.stdout, /completed \(success\)/);
-    assert.equal(stub.runs.at(-1)?.state, "completed");
+    assert.equal(ctx.stub.runs.at(-1)?.state, "completed");
   });
 
   it("trigger --wait exits 1 with RUN_FAILED when the run fails", async () => {
-    stub.triggerOutcome = "failure";
-    const r = await runCli(["runs", "trigger", "acme/app", "--wait"], env);
+    ctx.stub.triggerOutcome = "failure";
+    const r = await runCli(["runs", "trigger", "acme/app", "--wait"], ctx.env);
     assert.equal(r.code, 1);
     assert.equal(r.error?.code, "RUN_FAILED");
     assert.match(r.stdout, /✗ Run tests {2}failure/);
   });
 
   it("trigger --wait --json prints only the final runs on stdout", async () => {
-    stub.triggerOutcome = "cancelled";
-    const r = await runCli(["runs", "trigger", "acme/other", "--wait", "--json"], env);
+    ctx.stub.triggerOutcome = "cancelled";
+    const r = await runCli(["runs", "trigger", "acme/other", "--wait", "--json"], ctx.env);
     assert.equal(r.code, 1);
     assert.equal(r.error?.code, "RUN_FAILED");
     const out = JSON.parse(r.stdout) as { runs: { state: string; conclusion: string; jobs: unknown[] }[] };
@@ -96,10 +85,10 @@ describe("airlock runs", () => {
   });
 
   it("list filters by repository name (sent as its id) and state", async () => {
-    const repoId = stub.repos.find((x) => x.name === "acme/other")?.id;
-    const r = await runCli(["runs", "list", "--repo", "acme/other", "--state", "completed"], env);
+    const repoId = ctx.stub.repos.find((x) => x.name === "acme/other")?.id;
+    const r = await runCli(["runs", "list", "--repo", "acme/other", "--state", "completed"], ctx.env);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(stub.requests.some((q) => q.path === `/api/v1/runs?repository=${repoId}&state=completed`));
+    assert.ok(ctx.stub.requests.some((q) => q.path === `/api/v1/runs?repository=${repoId}&state=completed`));
     const lines = r.stdout.trimEnd().split("\n");
     assert.match(lines[0] ?? "", /^ID\s+REPOSITORY\s+RUN\s+STATUS\s+TRIGGER\s+CREATED\s+DURATION\s+TITLE$/);
     assert.equal(lines.length, 2);
@@ -107,40 +96,40 @@ describe("airlock runs", () => {
       lines[1] ?? "",
       /acme\/other\s+#1 push main@0123456\s+completed \(cancelled\)\s+manual by admin\s+2024-05-01 10:00:00\s+1m 5s\s+Fix the build$/,
     );
-    const json = JSON.parse((await runCli(["runs", "list", "--json"], env)).stdout) as unknown[];
-    assert.equal(json.length, stub.runs.length);
+    const json = JSON.parse((await runCli(["runs", "list", "--json"], ctx.env)).stdout) as unknown[];
+    assert.equal(json.length, ctx.stub.runs.length);
   });
 
   it("show prints jobs with state, node and steps; --json the API object", async () => {
-    const id = stub.runs[0]?.id;
-    const first = await runCli(["runs", "show", String(id)], env);
+    const id = ctx.stub.runs[0]?.id;
+    const first = await runCli(["runs", "show", String(id)], ctx.env);
     assert.match(
       first.stdout,
       /Job \d+ {2}build {2}queued {2}waiting: no enabled node has image `debian-12`/,
     );
-    await runCli(["runs", "show", String(id)], env);
-    const done = await runCli(["runs", "show", String(id)], env);
+    await runCli(["runs", "show", String(id)], ctx.env);
+    const done = await runCli(["runs", "show", String(id)], ctx.env);
     assert.match(done.stdout, /build {2}completed \(success\) {2}on node-1/);
     assert.match(done.stdout, /✓ Checkout {2}success/);
-    const json = JSON.parse((await runCli(["runs", "show", String(id), "--json"], env)).stdout) as {
+    const json = JSON.parse((await runCli(["runs", "show", String(id), "--json"], ctx.env)).stdout) as {
       id: number;
     };
     assert.equal(json.id, id);
   });
 
   it("cancel and rerun; unknown runs are NOT_FOUND; a non-numeric id is USAGE", async () => {
-    const id = String(stub.runs[0]?.id);
-    const cancel = await runCli(["runs", "cancel", id], env);
+    const id = String(ctx.stub.runs[0]?.id);
+    const cancel = await runCli(["runs", "cancel", id], ctx.env);
     assert.equal(cancel.code, 0, cancel.stderr);
-    assert.ok(stub.requests.some((q) => q.method === "POST" && q.path === `/api/v1/runs/${id}/cancel`));
-    const rerun = await runCli(["runs", "rerun", id], env);
+    assert.ok(ctx.stub.requests.some((q) => q.method === "POST" && q.path === `/api/v1/runs/${id}/cancel`));
+    const rerun = await runCli(["runs", "rerun", id], ctx.env);
     assert.match(rerun.stdout, new RegExp(`^Run 900 #99 \\S+ \\S+ queued \\(rerun of ${id}\\): http`));
     for (const cmd of ["show", "cancel", "rerun"]) {
-      const r = await runCli(["runs", cmd, "4242"], env);
+      const r = await runCli(["runs", cmd, "4242"], ctx.env);
       assert.equal(r.code, 1);
       assert.equal(r.error?.code, "NOT_FOUND");
     }
-    assert.equal((await runCli(["runs", "show", "latest"], env)).error?.code, "USAGE");
-    assert.equal((await runCli(["runs", "trigger", "acme/none"], env)).error?.code, "NOT_FOUND");
+    assert.equal((await runCli(["runs", "show", "latest"], ctx.env)).error?.code, "USAGE");
+    assert.equal((await runCli(["runs", "trigger", "acme/none"], ctx.env)).error?.code, "NOT_FOUND");
   });
 });

@@ -2,10 +2,10 @@
 // the SSE stream (backlog after Last-Event-ID, live chunks, `event: end`), which can be told to
 // drop its first connection and to resend chunks on resume, like an at-least-once server.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { LogChunk } from "../../src/cli/api/index.js";
+import type { LogStreamChunk } from "../../src/cli/api/index.js";
 
 interface JobLog {
-  chunks: LogChunk[];
+  chunks: LogStreamChunk[];
   conclusion: string | null;
   completed: boolean;
   followers: Set<ServerResponse>;
@@ -32,7 +32,7 @@ export interface LogStore {
   serveStream(req: IncomingMessage, res: ServerResponse, jobId: number): boolean;
 }
 
-const event = (c: LogChunk): string =>
+const event = (c: LogStreamChunk): string =>
   `id: ${c.attempt}:${c.seq}\nevent: log\ndata: ${JSON.stringify(c)}\n\n`;
 const endEvent = (l: JobLog): string =>
   `event: end\ndata: ${JSON.stringify({ conclusion: l.conclusion })}\n\n`;

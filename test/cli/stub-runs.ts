@@ -19,8 +19,9 @@ export const summary = (r: StubRun): RunSummary => ({
   url: r.url,
 });
 
-export const makeJob = (id: number, baseUrl: string): Job => ({
+export const makeJob = (id: number, runId: number, baseUrl: string): Job => ({
   id,
+  runId,
   key: "ci.yml/build",
   jobId: "build",
   name: "build",
@@ -35,7 +36,7 @@ export const makeJob = (id: number, baseUrl: string): Job => ({
   flavour: "small",
   waitReason: "no enabled node has image `debian-12`",
   error: null,
-  outputs: null,
+  outputs: {},
   logBytes: 0,
   logTruncated: false,
   createdAt: T0,

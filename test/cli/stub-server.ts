@@ -95,7 +95,7 @@ export async function startStub(): Promise<Stub> {
         const repo = byId(stub.repos, m[1]);
         if (!repo) return fail(res, 404, "NOT_FOUND", `no repository ${m[1]}`);
         const id = nextId++;
-        const job = makeJob(nextId++, stub.url);
+        const job = makeJob(nextId++, id, stub.url);
         const run: StubRun = {
           id,
           repositoryId: repo.id,
@@ -192,15 +192,17 @@ export async function startStub(): Promise<Stub> {
           name: b.name,
           labels: b.labels ?? [],
           requiredLabels: b.requiredLabels ?? [],
-          cpus: null,
-          memoryMb: null,
-          diskMb: null,
+          // What an agent has not reported yet: the server stores 0.
+          cpus: 0,
+          memoryMb: 0,
+          diskMb: 0,
           provisioners: [],
           images: [],
           enabled: true,
           connected: false,
           lastSeenAt: null,
           running: 0,
+          createdAt: T0,
         };
         stub.nodes.push(node);
         send(res, 201, { node, token: `node-token-${node.id}-secret` });

@@ -4,24 +4,32 @@
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Connection } from "./connection.js";
 import type {
-  AddFlavourBody,
-  AddImageBody,
-  AddNodeBody,
-  AddRepositoryBody,
   CreatedRepository,
+  CreateFlavourBody,
+  CreateImageBody,
+  CreateNodeBody,
+  CreateRepositoryBody,
   Flavour,
   Image,
   Job,
   Node,
+  RegisteredNode,
   Repository,
   Run,
   RunDetail,
-  RunFilter,
   RunSummary,
-  TriggerBody,
+  TriggerRunBody,
+  TriggerRunResponse,
 } from "./types.js";
 
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Query of `listRuns`; `repository` is an id (the commands resolve names first). */
+export interface RunFilter {
+  repository?: number | string;
+  state?: string;
+  limit?: number;
+}
 
 export interface ApiClientOptions extends Connection {
   fetch?: typeof fetch;
@@ -136,13 +144,13 @@ export class ApiClient {
   getRepository(id: number): Promise<Repository> {
     return this.json("GET", `/api/v1/repositories/${id}`);
   }
-  addRepository(body: AddRepositoryBody): Promise<CreatedRepository> {
+  addRepository(body: CreateRepositoryBody): Promise<CreatedRepository> {
     return this.json("POST", "/api/v1/repositories", body);
   }
   async removeRepository(id: number): Promise<void> {
     await this.json("DELETE", `/api/v1/repositories/${id}`);
   }
-  triggerRun(repositoryId: number, body: TriggerBody): Promise<{ runs: RunSummary[] }> {
+  triggerRun(repositoryId: number, body: TriggerRunBody): Promise<TriggerRunResponse> {
     return this.json("POST", `/api/v1/repositories/${repositoryId}/runs`, body);
   }
 
@@ -191,7 +199,7 @@ export class ApiClient {
   listNodes(): Promise<Node[]> {
     return this.json("GET", "/api/v1/nodes");
   }
-  addNode(body: AddNodeBody): Promise<{ node: Node; token: string }> {
+  addNode(body: CreateNodeBody): Promise<RegisteredNode> {
     return this.json("POST", "/api/v1/nodes", body);
   }
   setNodeEnabled(id: number, enabled: boolean): Promise<Node> {
@@ -203,13 +211,13 @@ export class ApiClient {
   listImages(): Promise<Image[]> {
     return this.json("GET", "/api/v1/images");
   }
-  addImage(body: AddImageBody): Promise<Image> {
+  addImage(body: CreateImageBody): Promise<Image> {
     return this.json("POST", "/api/v1/images", body);
   }
   listFlavours(): Promise<Flavour[]> {
     return this.json("GET", "/api/v1/flavours");
   }
-  addFlavour(body: AddFlavourBody): Promise<Flavour> {
+  addFlavour(body: CreateFlavourBody): Promise<Flavour> {
     return this.json("POST", "/api/v1/flavours", body);
   }
 }

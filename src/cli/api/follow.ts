@@ -4,10 +4,10 @@
 import { AirlockError, ErrorCode, isAirlockError } from "../../errors/index.js";
 import type { ApiClient } from "./client.js";
 import { parseSse } from "./sse.js";
-import type { LogChunk } from "./types.js";
+import type { LogStreamChunk, LogStreamEnd } from "./types.js";
 
 export interface FollowOptions {
-  onChunk(chunk: LogChunk): void;
+  onChunk(chunk: LogStreamChunk): void;
   /** Called before each reconnection (after a dropped stream), with the id resumed from. */
   onReconnect?(lastEventId: string | undefined): void;
   signal?: AbortSignal;
@@ -22,7 +22,7 @@ export interface FollowResult {
   chunks: number;
 }
 
-const after = (a: LogChunk, last: { attempt: number; seq: number } | undefined): boolean =>
+const after = (a: LogStreamChunk, last: { attempt: number; seq: number } | undefined): boolean =>
   !last || a.attempt > last.attempt || (a.attempt === last.attempt && a.seq > last.seq);
 
 function parseJson(data: string): unknown {
@@ -33,12 +33,12 @@ function parseJson(data: string): unknown {
   }
 }
 
-function parseChunk(data: string): LogChunk {
-  const c = parseJson(data) as Partial<LogChunk>;
+function parseChunk(data: string): LogStreamChunk {
+  const c = parseJson(data) as Partial<LogStreamChunk>;
   if (typeof c.attempt !== "number" || typeof c.seq !== "number" || typeof c.data !== "string") {
     throw new AirlockError(ErrorCode.API_FAILED, `log stream: malformed chunk ${data.slice(0, 100)}`);
   }
-  return c as LogChunk;
+  return c as LogStreamChunk;
 }
 
 const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
@@ -68,7 +68,7 @@ export async function followLog(client: ApiClient, jobId: number, o: FollowOptio
       if (!res.body) throw new AirlockError(ErrorCode.API_FAILED, "log stream: empty response");
       for await (const ev of parseSse(res.body)) {
         if (ev.event === "end") {
-          const end = parseJson(ev.data || "{}") as { conclusion?: string | null };
+          const end = parseJson(ev.data || "{}") as Partial<LogStreamEnd>;
           return { conclusion: end.conclusion ?? null, chunks };
         }
         if (ev.event !== "log") continue;

@@ -17,6 +17,11 @@ export interface Repository {
   webhookUrls: Record<Provider, string>;
 }
 
+/** What the create call returns: the webhook secret is shown this once, never listed again. */
+export interface CreatedRepository extends Repository {
+  webhookSecret: string;
+}
+
 export interface NewRepository {
   name: string;
   cloneUrl: string;
@@ -47,7 +52,7 @@ export async function createRepository(
   db: Db,
   input: NewRepository,
   links: Links,
-): Promise<Repository & { webhookSecret: string }> {
+): Promise<CreatedRepository> {
   const secret = randomBytes(32).toString("hex");
   const org = input.organization ?? "default";
   const { rows } = await uniquely(`repository ${input.name}`, () =>

@@ -2,7 +2,14 @@
 // (docs: /tmp/api.md → the OpenAPI document), the links built from the public address, and the
 // aggregate queries behind /metrics.
 export { makeLinks, type Links } from "./links.js";
-export { listRuns, getRun, runSummaryFromRow, type Run, type RunFilter } from "./runs.js";
+export { listRuns, getRun, runSummaryFromRow, type Run, type RunDetail, type RunFilter } from "./runs.js";
 export { getJob, jobsOfRun, jobStatus, type Job, type Step } from "./jobs.js";
-export { readLogChunks, allLogChunks, comparePositions, type LogPosition } from "./logs.js";
+export {
+  readLogChunks,
+  allLogChunks,
+  comparePositions,
+  type LogPosition,
+  type LogStreamChunk,
+  type LogStreamEnd,
+} from "./logs.js";
 export { queueStats, databaseUp, type QueueStats } from "./stats.js";

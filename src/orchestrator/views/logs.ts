@@ -3,6 +3,14 @@
 import type { Db } from "../catalog/index.js";
 import type { LogChunk } from "../types.js";
 
+/** Data of one `event: log` of the log stream (GET /jobs/:id/logs/stream): the job is in the URL. */
+export type LogStreamChunk = Omit<LogChunk, "jobId">;
+
+/** Data of the stream's last event, `event: end`, sent once the job is completed. */
+export interface LogStreamEnd {
+  conclusion: string | null;
+}
+
 export interface LogPosition {
   attempt: number;
   seq: number;

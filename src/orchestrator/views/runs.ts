@@ -18,6 +18,11 @@ export interface Run extends RunSummary {
   error: string | null;
 }
 
+/** GET /runs/:id: one run with its jobs and their steps. */
+export interface RunDetail extends Run {
+  jobs: Job[];
+}
+
 export interface RunFilter {
   repositoryId?: number;
   state?: RunSummary["state"];
@@ -70,7 +75,7 @@ export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise
   return rows.map((r) => runFromRow(r, links));
 }
 
-export async function getRun(db: Db, id: number, links: Links): Promise<Run & { jobs: Job[] }> {
+export async function getRun(db: Db, id: number, links: Links): Promise<RunDetail> {
   const { rows } = await db.query(`${SELECT} WHERE r.id = $1`, [id]);
   if (!rows[0]) throw new AirlockError(ErrorCode.NOT_FOUND, `run ${id} not found`);
   return { ...runFromRow(rows[0], links), jobs: await jobsOfRun(db, id, links) };
