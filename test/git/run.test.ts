@@ -62,7 +62,7 @@ void test("gitDir runs against that repository whatever the working folder", asy
 void test("an ext:: remote is refused even when the command line allows it", async () => {
   const marker = join(scratch, "pwned");
   const url = `ext::sh -c touch% ${marker}`;
-  for (const env of [{}, { GIT_ALLOW_PROTOCOL: "ext" }]) {
+  for (const env of [{}, { GIT_ALLOW_PROTOCOL: "ext" }] as Array<Record<string, string>>) {
     await assert.rejects(
       runGit(["-c", "protocol.ext.allow=always", "ls-remote", "--", url], { cwd: scratch, env }),
       (e) => isGitError(e) && e.exitCode !== 0 && !e.timedOut,
