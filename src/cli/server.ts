@@ -2,7 +2,7 @@
 // the embedded database, one local node agent, the example repository registered and run, and
 // the address where runs and logs can be followed).
 import { cp, mkdtemp, rm } from "node:fs/promises";
-import { execFileSync } from "node:child_process";
+import { runGit } from "../git/index.js";
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
