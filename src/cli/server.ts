@@ -102,12 +102,10 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
     // The example as a git repository of its own (the clone URL is its path).
     const repoDir = join(scratch, "hello");
     await cp(resolve(opts.example), repoDir, { recursive: true });
-    const git = (...args: string[]): void => {
-      execFileSync("git", args, { cwd: repoDir, stdio: "ignore" });
-    };
-    git("init", "-q", "-b", "main");
-    git("add", "-A");
-    git(
+    const git = (...args: string[]): Promise<unknown> => runGit(args, { cwd: repoDir });
+    await git("init", "-q", "-b", "main");
+    await git("add", "-A");
+    await git(
       "-c",
       "user.name=Airlock",
       "-c",
