@@ -4,6 +4,7 @@
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
+import { pathToFileURL } from "node:url";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { Machine } from "../provisioners/types.js";
 import type { WorkspaceSource } from "../runner/types.js";
@@ -54,13 +55,17 @@ export function createGitWorkspaceSource(): WorkspaceSource {
 
 async function cloneAt(repo: string, repository: string, commit: string, ref: string): Promise<void> {
   // Few git processes on purpose: each costs a few ms, and small repositories should take tens of ms.
-  try {
-    await git(tmpdir(), ["clone", "-q", "--no-hardlinks", "--no-checkout", "--", repository, repo]);
-  } catch (err) {
-    throw checkoutFailed(repository, err);
-  }
   const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : undefined;
   const named = branch !== undefined && validateRef(branch) === undefined;
+  // Like actions/checkout's default fetch-depth 1: when the branch's tip is the commit (a push
+  // that triggered the run), a shallow clone of just that commit; otherwise the whole history.
+  if (!(named && (await shallowClone(repo, repository, branch, commit)))) {
+    try {
+      await git(tmpdir(), ["clone", "-q", "--no-hardlinks", "--no-checkout", "--", repository, repo]);
+    } catch (err) {
+      throw checkoutFailed(repository, err);
+    }
+  }
   // Like actions/checkout: a local branch named after the ref, so `git branch --show-current` works.
   const checkout = named
     ? ["checkout", "-q", "--force", "-B", branch, commit]
@@ -93,6 +98,41 @@ async function cloneAt(repo: string, repository: string, commit: string, ref: st
     }
   }
   await rm(join(repo, ".git", "FETCH_HEAD"), { force: true });
+}
+
+/** A depth-1 clone of `branch`; true when its tip is `commit` (else nothing is left behind). */
+async function shallowClone(
+  repo: string,
+  repository: string,
+  branch: string,
+  commit: string,
+): Promise<boolean> {
+  // --depth is ignored for plain local paths: give git a file:// URL for them.
+  const url = repository.startsWith("/") ? pathToFileURL(repository).href : repository;
+  try {
+    await git(tmpdir(), [
+      "clone",
+      "-q",
+      "--depth",
+      "1",
+      "--no-checkout",
+      "--single-branch",
+      "--branch",
+      branch,
+      "--",
+      url,
+      repo,
+    ]);
+    if ((await readHead(repo)) === commit.toLowerCase()) {
+      // The remote is recorded as given, not as the file:// URL made up for the clone.
+      if (url !== repository) await git(repo, ["remote", "set-url", "origin", repository]);
+      return true;
+    }
+  } catch {
+    // the full clone below reports what is wrong
+  }
+  await rm(repo, { recursive: true, force: true });
+  return false;
 }
 
 /** HEAD's commit, read from the files a fresh checkout writes (loose refs), else via git. */
