@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import type { WebSocket } from "ws";
 import type { Histogram } from "prom-client";
 import {
-  acceptJob,
+  acceptJobTimed,
   appendLog,
   completeJob,
   lastStoredSeq,
@@ -162,7 +162,8 @@ export class WsAgentHub implements AgentHub {
         return;
       case "accepted": {
         if (!conn.allowed.has(refKey(msg.jobId, msg.attempt))) return;
-        if (await acceptJob(pool, msg.jobId, msg.attempt, config.leaseMs)) this.observeLatency(msg.jobId);
+        const waited = await acceptJobTimed(pool, msg.jobId, msg.attempt, config.leaseMs);
+        if (waited !== undefined) this.d.dispatchLatency?.observe(waited);
         return;
       }
       case "rejected":
@@ -254,20 +255,5 @@ export class WsAgentHub implements AgentHub {
       abandon,
     });
     this.d.wakeDispatcher();
-  }
-
-  private observeLatency(jobId: number): void {
-    const h = this.d.dispatchLatency;
-    if (!h) return;
-    void this.d.pool
-      .query<{ s: number }>(
-        `SELECT EXTRACT(EPOCH FROM (started_at - queued_at))::float8 AS s FROM jobs WHERE id = $1`,
-        [jobId],
-      )
-      .then((r) => {
-        const s = r.rows[0]?.s;
-        if (typeof s === "number") h.observe(s);
-      })
-      .catch(() => undefined);
   }
 }

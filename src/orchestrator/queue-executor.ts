@@ -73,13 +73,14 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
       const onAbort = (): void => void d.cancelJob(row.id);
       req.signal.addEventListener("abort", onAbort, { once: true });
       if (req.signal.aborted) onAbort();
+      const stopped = aborted(d.shutdown); // one listener per wait, not one per wake-up
       try {
         for (;;) {
           const signal = d.signals.next(row.id); // registered before reading: no lost wake-up
           const current = await readJobRow(d.db, row.id);
           if (!current) throw new Error(`job ${row.id} disappeared`);
           if (TERMINAL.has(current.state)) return await readJobResult(d.db, current);
-          await Promise.race([signal, aborted(d.shutdown)]);
+          await Promise.race([signal, stopped]);
           if (d.shutdown.aborted) throw d.shutdown.reason;
         }
       } finally {

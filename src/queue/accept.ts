@@ -9,7 +9,8 @@ UPDATE jobs SET
   state = 'running',
   started_at = CASE WHEN state = 'assigned' THEN now() ELSE started_at END,
   lease_expires_at = now() + $3::interval
-WHERE id = $1 AND attempt = $2 AND state IN ('assigned', 'running')`;
+WHERE id = $1 AND attempt = $2 AND state IN ('assigned', 'running')
+RETURNING EXTRACT(EPOCH FROM (started_at - queued_at))::float8 AS waited`;
 
 export async function acceptJob(
   db: Queryable,
@@ -17,6 +18,21 @@ export async function acceptJob(
   attempt: number,
   leaseMs: number,
 ): Promise<boolean> {
-  const { rowCount } = await run(db, "accept", ACCEPT, [jobId, attempt, leaseInterval(leaseMs)]);
-  return rowCount === 1;
+  return (await acceptJobTimed(db, jobId, attempt, leaseMs)) !== undefined;
+}
+
+/** acceptJob that also answers how long the job waited from queued to accepted (seconds); undefined = refused. */
+export async function acceptJobTimed(
+  db: Queryable,
+  jobId: number,
+  attempt: number,
+  leaseMs: number,
+): Promise<number | undefined> {
+  const { rows } = await run<{ waited: number | null }>(db, "accept", ACCEPT, [
+    jobId,
+    attempt,
+    leaseInterval(leaseMs),
+  ]);
+  const r = rows[0];
+  return r === undefined ? undefined : (r.waited ?? 0);
 }
