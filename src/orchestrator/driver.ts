@@ -2,6 +2,7 @@
 // whose executor puts job instances into the queue and waits for them. Driving is a replay: after
 // an orchestrator restart, `recover()` drives every unfinished run again and the jobs that already
 // exist are found by key instead of being created twice.
+import { setMaxListeners } from "node:events";
 import type pg from "pg";
 import type { Logger } from "pino";
 import { executeRun, type RunReporter } from "../planner/index.js";
@@ -39,6 +40,8 @@ export class RunDrivers {
     if (this.stopping || this.active.has(runId)) return;
     const shutdown = new AbortController();
     const cancel = new AbortController();
+    // Every job of the run waits on them: many listeners are expected.
+    setMaxListeners(0, shutdown.signal, cancel.signal);
     const done = this.driveRun(runId, workflow, shutdown.signal, cancel)
       .catch((err: unknown) => this.d.logger.error({ err, runId }, "run driver failed"))
       .finally(() => this.active.delete(runId));

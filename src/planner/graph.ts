@@ -2,6 +2,7 @@
 // `if` decides whether it runs (GitHub's job-level status semantics), its matrix fans it out into
 // instances (fail-fast, max-parallel), and a job that calls a reusable workflow runs that
 // workflow's jobs as a nested graph.
+import { setMaxListeners } from "node:events";
 import { evaluateCondition, evaluateTemplate, toExpressionString } from "../expressions/index.js";
 import { dispatchInputs, expandMatrix } from "../workflow/index.js";
 import type { JobTemplate, Workflow } from "../workflow/model.js";
@@ -149,6 +150,8 @@ async function runJobNode(
   }
 
   const group = new AbortController();
+  // Every instance of a large matrix listens on it: not a leak.
+  setMaxListeners(0, group.signal);
   const onRunAbort = (): void => group.abort();
   state.opts.signal.addEventListener("abort", onRunAbort);
   const limiter = new Limiter(Math.min(maxParallel, combos.length));
