@@ -2,7 +2,7 @@
 // tiny typed reader for untrusted payloads that collects every missing field before failing.
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { MAX_WEBHOOK_BODY_BYTES, type WebhookRequest } from "./types.js";
+import { MAX_WEBHOOK_BODY_BYTES, type SourceEvent, type WebhookRequest } from "./types.js";
 
 export const ZERO_SHA = /^0+$/;
 
@@ -171,4 +171,14 @@ export function firstLine(s: string | undefined): string | undefined {
 
 export function strings(...values: unknown[]): string[] {
   return values.filter((v): v is string => typeof v === "string" && v !== "");
+}
+
+/** The `repository` of a GitHub-shaped payload (GitHub, and Gitea/Forgejo, which copy its format). */
+export function githubStyleRepository(r: PayloadReader): SourceEvent["repository"] {
+  return {
+    fullName: r.reqStr("repository.full_name"),
+    cloneUrls: strings(r.get("repository.clone_url"), r.get("repository.ssh_url")),
+    htmlUrl: r.str("repository.html_url"),
+    defaultBranch: r.str("repository.default_branch"),
+  };
 }

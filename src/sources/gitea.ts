@@ -8,6 +8,7 @@ import {
   header,
   parseBody,
   PayloadReader,
+  githubStyleRepository,
   requireHeader,
   strings,
   verifyHmacSha256,
@@ -30,21 +31,12 @@ export function parseGitea(req: WebhookRequest): SourceEvent | Ignored {
   return { ignored: `event ${event} is not handled` };
 }
 
-function repository(r: PayloadReader): SourceEvent["repository"] {
-  return {
-    fullName: r.reqStr("repository.full_name"),
-    cloneUrls: strings(r.get("repository.clone_url"), r.get("repository.ssh_url")),
-    htmlUrl: r.str("repository.html_url"),
-    defaultBranch: r.str("repository.default_branch"),
-  };
-}
-
 function push(deliveryId: string, payload: Record<string, unknown>): SourceEvent | Ignored {
   const r = new PayloadReader(payload);
   const ref = r.reqStr("ref");
   const before = r.reqStr("before");
   const after = r.reqStr("after");
-  const repo = repository(r);
+  const repo = githubStyleRepository(r);
   r.done("push");
   if (ZERO_SHA.test(after)) return { ignored: `${ref} was deleted` };
   const commits = Array.isArray(payload.commits) ? payload.commits : [];
@@ -77,7 +69,7 @@ function pullRequest(deliveryId: string, body: Record<string, unknown>): SourceE
   const headSha = r.reqStr("pull_request.head.sha");
   const headRef = r.reqStr("pull_request.head.ref");
   const baseRef = r.reqStr("pull_request.base.ref");
-  const repo = repository(r);
+  const repo = githubStyleRepository(r);
   r.done("pull_request");
   const action = ACTIONS[rawAction] ?? rawAction;
   return {

@@ -7,6 +7,7 @@ import {
   header,
   parseBody,
   PayloadReader,
+  githubStyleRepository,
   requireHeader,
   strings,
   verifyHmacSha256,
@@ -33,21 +34,12 @@ export function parseGithub(req: WebhookRequest): SourceEvent | Ignored {
   return event === "push" ? push(deliveryId, payload) : pullRequest(deliveryId, payload);
 }
 
-function repository(r: PayloadReader): SourceEvent["repository"] {
-  return {
-    fullName: r.reqStr("repository.full_name"),
-    cloneUrls: strings(r.get("repository.clone_url"), r.get("repository.ssh_url")),
-    htmlUrl: r.str("repository.html_url"),
-    defaultBranch: r.str("repository.default_branch"),
-  };
-}
-
 function push(deliveryId: string, payload: Record<string, unknown>): SourceEvent | Ignored {
   const r = new PayloadReader(payload);
   const ref = r.reqStr("ref");
   const before = r.reqStr("before");
   const after = r.reqStr("after");
-  const repo = repository(r);
+  const repo = githubStyleRepository(r);
   r.done("push");
   const deleted = r.get("deleted") === true || ZERO_SHA.test(after);
   if (deleted) return { ignored: `${ref} was deleted` };
@@ -81,7 +73,7 @@ function pullRequest(deliveryId: string, payload: Record<string, unknown>): Sour
   const headSha = r.reqStr("pull_request.head.sha");
   const headRef = r.reqStr("pull_request.head.ref");
   const baseRef = r.reqStr("pull_request.base.ref");
-  const repo = repository(r);
+  const repo = githubStyleRepository(r);
   r.done("pull_request");
   return {
     provider: "github",
