@@ -75,6 +75,11 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
   let desc: JobDescription;
   let labels: string[];
   try {
+    if (job.container !== undefined || job.services !== undefined) {
+      throw new Error(
+        "job containers (`container:`) and service containers (`services:`) are not supported by this provisioner",
+      );
+    }
     report.continueOnError =
       job.continueOnError !== undefined && truthy(evaluateTemplate(job.continueOnError, ctx));
     labels = runsOnLabels(evaluateTemplate(job.runsOn, ctx));

@@ -95,6 +95,8 @@ function buildJob(id: string, raw: unknown): JobTemplate {
     uses: str(j.uses),
     with: templateMap(j.with),
     secrets,
+    container: j.container ?? undefined,
+    services: j.services ?? undefined,
   });
 }
 

@@ -76,6 +76,9 @@ export interface JobTemplate {
   uses?: string;
   with?: Record<string, Template>;
   secrets?: "inherit" | Record<string, Template>;
+  /** `container:` and `services:` as written: they need the container provisioner (not yet there). */
+  container?: Template;
+  services?: Template;
 }
 
 export interface Workflow {
