@@ -1,9 +1,10 @@
 // `airlock server` (the orchestrator) and `airlock up` (the README's main job: orchestrator with
 // the embedded database, one local node agent, the example repository registered and run, and
 // the address where runs and logs can be followed).
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { cp, rm } from "node:fs/promises";
 import { runGit } from "../git/index.js";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
 import { startService, type Service } from "../service/index.js";
@@ -11,7 +12,7 @@ import { createAgent, type Agent } from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
 import { createSandboxProvisioner } from "../provisioners/index.js";
-import { createRepository, listNodes } from "../orchestrator/catalog/index.js";
+import { createRepository, listNodes, listRepositories } from "../orchestrator/catalog/index.js";
 import { createAgentToken, registerNode } from "../orchestrator/tokens/index.js";
 import { makeLinks } from "../orchestrator/views/index.js";
 import type { ServerConfig } from "../server/index.js";
@@ -78,7 +79,6 @@ function untilSignal(): Promise<void> {
 async function up(opts: { example: string; port?: string; exit?: boolean }): Promise<number> {
   const service = await startService({ overrides: overrides(opts) });
   let agent: Agent | undefined;
-  const scratch = await mkdtemp(join(service.config.dataDir, "example-"));
   try {
     announce(service);
     const pool = service.db.pool;
@@ -99,24 +99,30 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
     });
     await agent.start();
 
-    // The example as a git repository of its own (the clone URL is its path).
-    const repoDir = join(scratch, "hello");
-    await cp(resolve(opts.example), repoDir, { recursive: true });
-    const git = (...args: string[]): Promise<unknown> => runGit(args, { cwd: repoDir });
-    await git("init", "-q", "-b", "main");
-    await git("add", "-A");
-    await git(
-      "-c",
-      "user.name=Airlock",
-      "-c",
-      "user.email=up@airlock.invalid",
-      "commit",
-      "-qm",
-      "Example repository",
-    );
+    // The example as a git repository of its own in the data folder (the clone URL is its path),
+    // made once and registered once: every `up` runs it again under the same repository.
+    const name = `examples/${basename(resolve(opts.example))}`;
+    const repoDir = join(service.config.dataDir, name);
+    if (!existsSync(join(repoDir, ".git"))) {
+      await rm(repoDir, { recursive: true, force: true });
+      await cp(resolve(opts.example), repoDir, { recursive: true });
+      const git = (...args: string[]): Promise<unknown> => runGit(args, { cwd: repoDir });
+      await git("init", "-q", "-b", "main");
+      await git("add", "-A");
+      await git(
+        "-c",
+        "user.name=Airlock",
+        "-c",
+        "user.email=up@airlock.invalid",
+        "commit",
+        "-qm",
+        "Example repository",
+      );
+    }
     const links = makeLinks(service.config.publicUrl);
-    const name = `examples/${Date.now()}`;
-    const repo = await createRepository(pool, { name, cloneUrl: repoDir }, links);
+    const repo =
+      (await listRepositories(pool, links)).find((r) => r.name === name) ??
+      (await createRepository(pool, { name, cloneUrl: repoDir }, links));
     const runs = await service.orchestrator.runs.trigger(repo.id, {});
     process.stdout.write(`Registered ${name} (${repoDir}); triggered ${runs.length} run(s):\n`);
     for (const r of runs) process.stdout.write(`  run ${r.id}: ${r.url}\n`);
@@ -134,7 +140,6 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
   } finally {
     await agent?.stop();
     await service.stop();
-    await rm(scratch, { recursive: true, force: true });
   }
 }
 
