@@ -8,7 +8,7 @@ type ExpressionData = data.ExpressionData;
 
 /** Host hooks, mirrored from index.ts to avoid an import cycle. */
 export interface FunctionHost {
-  status?: { failed: boolean; cancelled: boolean };
+  status?: { failed: boolean; cancelled: boolean; succeeded?: boolean };
   hashFiles?(patterns: string[]): string;
 }
 
@@ -75,7 +75,7 @@ export function buildFunctions(host: FunctionHost | undefined): Map<string, Func
     name: "success",
     minArgs: 0,
     maxArgs: 0,
-    call: () => bool(!status.failed && !status.cancelled),
+    call: () => bool((status.succeeded ?? true) && !status.failed && !status.cancelled),
   });
   fns.set("failure", { name: "failure", minArgs: 0, maxArgs: 0, call: () => bool(status.failed) });
   fns.set("cancelled", { name: "cancelled", minArgs: 0, maxArgs: 0, call: () => bool(status.cancelled) });

@@ -8,8 +8,12 @@ import { conditionProblems, evaluateIf, evaluateTemplateValue, templateProblems 
 export type Contexts = Record<string, unknown>;
 
 export interface EvalHost {
-  /** Job status for success()/failure()/cancelled()/always(). Defaults: success, not cancelled. */
-  status?: { failed: boolean; cancelled: boolean };
+  /**
+   * Job status for success()/failure()/cancelled()/always(). Defaults: success, not cancelled.
+   * `succeeded` overrides success() where it is not simply "not failed and not cancelled" (job-level
+   * `if`: a skipped need makes success() false without making failure() true).
+   */
+  status?: { failed: boolean; cancelled: boolean; succeeded?: boolean };
   /** hashFiles(...patterns): sha256 hex of the matched workspace files, "" when none matched. */
   hashFiles?(patterns: string[]): string;
 }

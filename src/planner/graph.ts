@@ -120,7 +120,8 @@ async function runJobNode(
   try {
     const usesStatus = job.if !== undefined && STATUS_FN.test(job.if);
     const failed = usesStatus ? failedLineage : failedLineage || !allNeedsSucceeded;
-    run = evaluateCondition(job.if, ctx, { status: { failed, cancelled } });
+    // success() needs every ancestor to have succeeded (a skipped one too), failure() a failed one.
+    run = evaluateCondition(job.if, ctx, { status: { failed, cancelled, succeeded: allNeedsSucceeded } });
   } catch (err) {
     return skip(`if: ${(err as Error).message}`, "failure");
   }

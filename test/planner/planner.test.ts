@@ -113,6 +113,27 @@ jobs:
     assert.deepEqual(conclusions(report), { a: "skipped", b: "success", c: "skipped" });
   });
 
+  it("an explicit success() is false at job level when a need was skipped (like the default if)", async () => {
+    const { report } = await run(`on: push
+jobs:
+  a:
+    if: false
+    runs-on: x
+    steps: [{ run: "true" }]
+  b:
+    needs: a
+    if: success()
+    runs-on: x
+    steps: [{ run: "true" }]
+  c:
+    needs: a
+    if: \${{ !failure() && !cancelled() }}
+    runs-on: x
+    steps: [{ run: "true" }]
+`);
+    assert.deepEqual(conclusions(report), { a: "skipped", b: "skipped", c: "success" });
+  });
+
   it("never has more machines than the run allows, and destroys every one", async () => {
     const { report, prov } = await run(
       `on: push
