@@ -24,6 +24,8 @@ export interface DriverDeps {
   signals: JobSignals;
   wakeDispatcher(): void;
   cancelJob(jobId: number): Promise<void>;
+  /** Cancels the run's jobs (waiting ones complete at once, running ones are stopped on their node). */
+  cancelRunJobs(runId: number): Promise<void>;
 }
 
 export class RunDrivers {
@@ -43,7 +45,16 @@ export class RunDrivers {
     // Every job of the run waits on them: many listeners are expected.
     setMaxListeners(0, shutdown.signal, cancel.signal);
     const done = this.driveRun(runId, workflow, shutdown.signal, cancel)
-      .catch((err: unknown) => this.d.logger.error({ err, runId }, "run driver failed"))
+      .catch(async (err: unknown) => {
+        this.d.logger.error({ err, runId }, "run driver failed");
+        if (shutdown.signal.aborted) return;
+        // Nobody drives this run any more: end it and its jobs, rather than leave it running (and
+        // its queued jobs dispatchable) until a restart that may fail the same way.
+        const why = `the run could not be driven: ${err instanceof Error ? err.message : String(err)}`;
+        await this.abandon(runId, why).catch((e: unknown) =>
+          this.d.logger.error({ err: e, runId }, "failed run could not be ended"),
+        );
+      })
       .finally(() => this.active.delete(runId));
     this.active.set(runId, { shutdown, cancel, done });
   }
@@ -70,6 +81,11 @@ export class RunDrivers {
     await Promise.allSettled(all.map((a) => a.done));
   }
 
+  private async abandon(runId: number, why: string): Promise<void> {
+    await this.d.cancelRunJobs(runId);
+    await finishRun(this.d.pool, runId, "failure", why);
+  }
+
   private async driveRun(
     runId: number,
     given: Workflow | undefined,
@@ -87,7 +103,7 @@ export class RunDrivers {
       const parsed = content === undefined ? undefined : parseWorkflow(run.workflowFile, content);
       if (!parsed?.workflow) {
         const why = parsed ? parsed.problems.map(formatProblem).join("\n") : `${run.workflowFile} is missing`;
-        await finishRun(this.d.pool, runId, "failure", why);
+        await this.abandon(runId, why);
         return;
       }
       workflow = parsed.workflow;

@@ -89,6 +89,12 @@ export function createOrchestrator(d: {
     }
   };
 
+  const cancelJobsOfRun = async (runId: number): Promise<void> => {
+    const r = await cancelRunJobs(pool, runId);
+    ended(r.cancelledQueued);
+    for (const s of r.toStop) await cancelJob(s.jobId);
+  };
+
   const drivers = new RunDrivers({
     pool,
     config,
@@ -96,6 +102,7 @@ export function createOrchestrator(d: {
     signals,
     wakeDispatcher: () => dispatcher.wake(),
     cancelJob,
+    cancelRunJobs: cancelJobsOfRun,
   });
 
   const runs = createRunsService({
@@ -105,9 +112,7 @@ export function createOrchestrator(d: {
     cancel: async (runId) => {
       const exists = await pool.query(`SELECT 1 FROM runs WHERE id = $1`, [runId]);
       if (exists.rows.length === 0) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
-      const r = await cancelRunJobs(pool, runId);
-      ended(r.cancelledQueued);
-      for (const s of r.toStop) await cancelJob(s.jobId);
+      await cancelJobsOfRun(runId);
       drivers.abort(runId);
     },
   });
