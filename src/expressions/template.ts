@@ -108,7 +108,7 @@ export function evaluateIf(
   host?: FunctionHost,
 ): boolean {
   const status = host?.status ?? { failed: false, cancelled: false };
-  const success = !status.failed && !status.cancelled;
+  const success = (status.succeeded ?? true) && !status.failed && !status.cancelled;
   const text = (cond ?? "").trim();
   if (text === "") return success;
   const segments = text.includes("${{") ? scanOrThrow(text) : [{ kind: "expr" as const, expr: text }];

@@ -130,8 +130,13 @@ jobs:
     if: \${{ !failure() && !cancelled() }}
     runs-on: x
     steps: [{ run: "true" }]
+  d:
+    needs: a
+    if: github.ref != 'success()'
+    runs-on: x
+    steps: [{ run: "true" }]
 `);
-    assert.deepEqual(conclusions(report), { a: "skipped", b: "skipped", c: "success" });
+    assert.deepEqual(conclusions(report), { a: "skipped", b: "skipped", c: "success", d: "skipped" });
   });
 
   it("never has more machines than the run allows, and destroys every one", async () => {
