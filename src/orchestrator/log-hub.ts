@@ -8,6 +8,8 @@ type Listener = (chunk: LogChunk) => void;
 export class MemoryLogHub implements LogHub {
   private readonly listeners = new Map<number, Set<Listener>>();
   private readonly doneWaiters = new Map<number, Set<() => void>>();
+  /** After close() no completion is reported any more: waiting would never end. */
+  private closed = false;
 
   constructor(private readonly isDone: (jobId: number) => Promise<boolean>) {}
 
@@ -32,6 +34,7 @@ export class MemoryLogHub implements LogHub {
   }
 
   async whenJobDone(jobId: number): Promise<void> {
+    if (this.closed) return;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     let set = this.doneWaiters.get(jobId);
@@ -50,6 +53,7 @@ export class MemoryLogHub implements LogHub {
 
   /** Wakes every waiter (shutdown). */
   close(): void {
+    this.closed = true;
     for (const set of this.doneWaiters.values()) for (const r of set) r();
     this.doneWaiters.clear();
     this.listeners.clear();
