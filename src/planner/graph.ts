@@ -250,9 +250,17 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
     const call = called.on.workflow_call;
     if (!call) throw new Error(`${job.uses} is not a reusable workflow (it has no 'on: workflow_call')`);
     const given = evaluateTemplate(job.with ?? {}, ctx) as Record<string, unknown>;
+    const values = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, toExpressionString(v)]));
+    // A default may be an expression (github, inputs, vars): evaluate it here, then type it like a value.
+    const defaultCtx = { github: scope.github, inputs: given, vars: state.opts.vars };
+    for (const [name, def] of Object.entries(call.inputs ?? {})) {
+      if (Object.hasOwn(values, name) || typeof def.default !== "string" || !def.default.includes("${{"))
+        continue;
+      values[name] = toExpressionString(evaluateTemplate(def.default, defaultCtx));
+    }
     const resolved = dispatchInputs(
       { ...called, on: { workflow_dispatch: { inputs: call.inputs ?? {} } } },
-      Object.fromEntries(Object.entries(given).map(([k, v]) => [k, toExpressionString(v)])),
+      values,
     );
     if (resolved.problems.length > 0) throw new Error(resolved.problems.join("; "));
     inputs = resolved.inputs;
