@@ -65,7 +65,8 @@ export async function which(run: JobRun, program: string, pathValue: string): Pr
     },
   );
   const result = probe.exitCode === 0 && found.startsWith("/") ? found : null;
-  run.programs.set(key, result);
+  // Only hits are remembered: a later step may install the program into a folder already on PATH.
+  if (result !== null) run.programs.set(key, result);
   return result;
 }
 

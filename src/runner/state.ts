@@ -83,7 +83,7 @@ export class JobRun {
   readonly debug: boolean;
   readonly eventPath: string;
   readonly fileCommandDir: string;
-  /** Program name → absolute path (or null when absent) inside the machine, per PATH value. */
+  /** Program name → absolute path inside the machine, per PATH value (misses are not cached). */
   readonly programs = new Map<string, string | null>();
   private seq = 0;
 

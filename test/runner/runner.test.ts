@@ -131,6 +131,26 @@ void test("default shell falls back to sh when bash is not on PATH", async () =>
   }
 });
 
+void test("a shell program installed on PATH by an earlier step is found even after a step missed it", async () => {
+  const job = jobFromWorkflow(
+    "late-shell.yml",
+    workflow(`      - run: mkdir -p "$HOME/bin" && echo "$HOME/bin" >> "$GITHUB_PATH"
+      - id: early
+        continue-on-error: true
+        shell: latesh {0}
+        run: echo too early
+      - run: printf '#!/bin/sh\\nexec /bin/sh "$@"\\n' > "$HOME/bin/latesh" && chmod +x "$HOME/bin/latesh"
+      - id: late
+        shell: latesh {0}
+        run: echo "late shell ran"
+`),
+  );
+  const { result, events } = await run(job, "/nonexistent");
+  assert.equal(result.steps[1]?.outcome, "failure");
+  assert.equal(result.steps[3]?.conclusion, "success");
+  assert.ok(stepLogs(events, 3).some((l) => l.text === "late shell ran"));
+});
+
 void test("events: job-started first, step-started/finished pairs, job-finished last with the result", async () => {
   const { result, events } = await runFixture("status");
   assert.equal(events[0]?.type, "job-started");
