@@ -11,7 +11,7 @@ import {
   completeJob,
   lastStoredSeq,
   recordStep,
-  rejectJob,
+  rejectJobTo,
   renewLeases,
   type JobRef,
 } from "../queue/index.js";
@@ -166,11 +166,18 @@ export class WsAgentHub implements AgentHub {
         if (waited !== undefined) this.d.dispatchLatency?.observe(waited);
         return;
       }
-      case "rejected":
+      case "rejected": {
         if (!conn.allowed.has(refKey(msg.jobId, msg.attempt))) return;
         conn.allowed.delete(refKey(msg.jobId, msg.attempt));
-        if (await rejectJob(pool, msg.jobId, msg.attempt, msg.reason)) this.d.wakeDispatcher();
+        const to = await rejectJobTo(pool, msg.jobId, msg.attempt, msg.reason);
+        if (to === "completed") {
+          // Its run is being cancelled: the job ended here instead of going back to the queue.
+          this.d.signals.done(msg.jobId);
+          this.d.logs.jobDone(msg.jobId);
+        }
+        if (to !== undefined) this.d.wakeDispatcher();
         return;
+      }
       case "event": {
         if (!conn.allowed.has(refKey(msg.jobId, msg.attempt))) {
           conn.ack(msg.jobId, msg.attempt, msg.seq, false); // stale: let the agent drop it

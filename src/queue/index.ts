@@ -12,7 +12,7 @@ export { enqueueJobs, recordFinishedJob } from "./enqueue.js";
 export { claimQueuedJobs } from "./claim.js";
 export { assignJobs, setWaitReasons } from "./assign.js";
 export { acceptJob, acceptJobTimed } from "./accept.js";
-export { rejectJob } from "./reject.js";
+export { rejectJob, rejectJobTo } from "./reject.js";
 export { renewLeases } from "./heartbeat.js";
 export { completeJob, failJob } from "./complete.js";
 export { expireLeases, type ExpiredLeases } from "./expire.js";
