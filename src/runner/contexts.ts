@@ -100,8 +100,12 @@ export function exprContexts(
 
 export function evalHost(run: JobRun, scope?: Scope): EvalHost {
   const root = run.machine.hostPath?.(run.machine.paths.workspace);
+  // Like actions/runner: a composite action's own steps see the action's status (action_status),
+  // not the job's, so an action called with `if: always()` after a failure runs its steps.
+  const failed =
+    scope !== undefined && scope.depth > 0 ? scope.failed : run.failed || (scope?.failed ?? false);
   return {
-    status: { failed: run.failed || (scope?.failed ?? false), cancelled: run.cancelled },
+    status: { failed, cancelled: run.cancelled },
     ...(root !== undefined ? { hashFiles: (patterns: string[]) => hashFilesOnDisk(root, patterns) } : {}),
   };
 }

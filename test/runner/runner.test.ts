@@ -1,7 +1,7 @@
 // runJob behaviours that need code around them: cancellation through an AbortSignal, set-up
 // failures, what the built-in checkout asks the WorkspaceSource for, the sh fallback, events.
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -149,6 +149,41 @@ void test("a shell program installed on PATH by an earlier step is found even af
   assert.equal(result.steps[1]?.outcome, "failure");
   assert.equal(result.steps[3]?.conclusion, "success");
   assert.ok(stepLogs(events, 3).some((l) => l.text === "late shell ran"));
+});
+
+void test("inside a composite action, success()/failure() follow the action's own steps, not the job", async () => {
+  const repo = mkdtempSync(path.join(tmpdir(), "airlock-composite-status-"));
+  try {
+    mkdirSync(path.join(repo, "act"));
+    writeFileSync(
+      path.join(repo, "act", "action.yml"),
+      `name: act
+runs:
+  using: composite
+  steps:
+    - shell: sh
+      run: echo "inner default ran"
+    - if: failure()
+      shell: sh
+      run: echo "inner failure ran"
+`,
+    );
+    const job = jobFromWorkflow(
+      "composite-status.yml",
+      workflow(`      - run: exit 1
+      - if: always()
+        uses: ./act
+`),
+    );
+    const { result, events } = await run(job, repo);
+    assert.equal(result.conclusion, "failure");
+    const texts = stepLogs(events, 1).map((l) => l.text);
+    assert.ok(texts.includes("inner default ran"), JSON.stringify(texts));
+    assert.ok(!texts.includes("inner failure ran"), JSON.stringify(texts));
+    assert.equal(result.steps[1]?.conclusion, "success");
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
 });
 
 void test("events: job-started first, step-started/finished pairs, job-finished last with the result", async () => {
