@@ -24,6 +24,8 @@ export interface GraphScope {
   workflow: Workflow;
   idPrefix: string;
   namePrefix: string;
+  /** The key of the calling job instance plus "/" ("" at the top): keeps the jobs of every matrix leg of a caller apart. */
+  keyPrefix: string;
   inputs: Record<string, unknown>;
   secrets: Record<string, string>;
   github: Record<string, unknown>;
@@ -39,7 +41,7 @@ export interface RunState {
 export function recordJob(
   state: RunState,
   fields: Pick<JobReport, "id" | "name" | "workflow" | "matrix" | "conclusion"> & Partial<JobReport>,
-  key = `${fields.workflow}#${fields.id}`,
+  key: string,
 ): JobReport {
   const report: JobReport = { continueOnError: false, outputs: {}, durationMs: 0, steps: [], ...fields };
   state.reports.push(report);
@@ -105,14 +107,18 @@ async function runJobNode(
   };
   const baseId = scope.idPrefix + job.id;
   const skip = (error?: string, result: Conclusion = "skipped"): JobOutcome => {
-    recordJob(state, {
-      id: baseId,
-      name: scope.namePrefix + nameWithoutMatrix(job, ctx),
-      workflow: scope.workflow.file,
-      matrix: null,
-      conclusion: result,
-      ...(error === undefined ? {} : { error }),
-    });
+    recordJob(
+      state,
+      {
+        id: baseId,
+        name: scope.namePrefix + nameWithoutMatrix(job, ctx),
+        workflow: scope.workflow.file,
+        matrix: null,
+        conclusion: result,
+        ...(error === undefined ? {} : { error }),
+      },
+      `${scope.keyPrefix}${scope.workflow.file}#${baseId}`,
+    );
     return { result, outputs: {}, failedLineage: failedLineage || result === "failure", cleanLineage: false };
   };
 
@@ -231,6 +237,7 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
   const suffix = plan.matrix ? ` (${Object.values(plan.matrix).map(toExpressionString).join(", ")})` : "";
   const callerName =
     (job.name === undefined ? job.id : toExpressionString(evaluateTemplate(job.name, ctx))) + suffix;
+  const callerKey = `${scope.keyPrefix}${scope.workflow.file}#${plan.baseId}#${plan.index}`;
   const base = {
     id: plan.baseId,
     name: scope.namePrefix + callerName,
@@ -238,7 +245,7 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
     matrix: plan.matrix,
   };
   const fail = (error: string): InstanceOutcome => {
-    recordJob(state, { ...base, conclusion: "failure", error });
+    recordJob(state, { ...base, conclusion: "failure", error }, callerKey);
     return { conclusion: "failure", continueOnError: false, outputs: {} };
   };
   const started = Date.now();
@@ -281,6 +288,7 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
     workflow: called,
     idPrefix: `${plan.baseId}/`,
     namePrefix: `${scope.namePrefix}${callerName} / `,
+    keyPrefix: `${callerKey}/`,
     inputs,
     secrets,
     github: scope.github,
@@ -306,6 +314,10 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
   }
   const continueOnError =
     job.continueOnError !== undefined && Boolean(evaluateTemplate(job.continueOnError, ctx));
-  recordJob(state, { ...base, conclusion, continueOnError, outputs, durationMs: Date.now() - started });
+  recordJob(
+    state,
+    { ...base, conclusion, continueOnError, outputs, durationMs: Date.now() - started },
+    callerKey,
+  );
   return { conclusion, continueOnError, outputs };
 }

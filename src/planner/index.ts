@@ -27,6 +27,7 @@ export async function executeRun(opts: RunOptions): Promise<RunReport> {
         workflow,
         idPrefix: "",
         namePrefix: "",
+        keyPrefix: "",
         inputs: opts.inputs,
         secrets: opts.secrets,
         github: githubContext({

@@ -41,7 +41,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
   const started = Date.now();
   const name = scope.namePrefix + displayName(job, ctx, matrix);
   const inst: JobInstance = {
-    key: `${scope.workflow.file}#${plan.baseId}#${plan.index}`,
+    key: `${scope.keyPrefix}${scope.workflow.file}#${plan.baseId}#${plan.index}`,
     id: plan.baseId,
     name,
     workflow: scope.workflow.file,

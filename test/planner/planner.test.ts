@@ -54,14 +54,15 @@ function countingProvisioner(): Counting {
 
 async function run(
   yaml: string,
-  opts: { maxParallelJobs?: number; abortAfterMs?: number } = {},
-): Promise<{ report: RunReport; prov: Counting; byName: Record<string, JobReport> }> {
+  opts: { maxParallelJobs?: number; abortAfterMs?: number; called?: string } = {},
+): Promise<{ report: RunReport; prov: Counting; byName: Record<string, JobReport>; keys: string[] }> {
   const repo = makeRepo({ ".github/workflows/w.yml": yaml });
   repos.push(repo);
   const parsed = parseWorkflow(".github/workflows/w.yml", yaml);
   assert.ok(parsed.workflow, JSON.stringify(parsed.problems));
   const info = await readRepo(repo.dir);
   const prov = countingProvisioner();
+  const keys: string[] = [];
   const abort = new AbortController();
   if (opts.abortAfterMs !== undefined) setTimeout(() => abort.abort(), opts.abortAfterMs);
   const report = await executeRun({
@@ -82,11 +83,17 @@ async function run(
       maxParallelJobs: opts.maxParallelJobs ?? 4,
       platforms: {},
     }),
-    loadCalledWorkflow: () => Promise.reject(new Error("no reusable workflows here")),
-    reporter: { jobStarted() {}, jobEvent() {}, jobFinished() {} },
+    loadCalledWorkflow: (uses) => {
+      const called =
+        opts.called === undefined ? undefined : parseWorkflow(uses.replace(/^\.\//, ""), opts.called);
+      return called?.workflow
+        ? Promise.resolve(called.workflow)
+        : Promise.reject(new Error("no such workflow"));
+    },
+    reporter: { jobStarted() {}, jobEvent() {}, jobFinished: (job) => keys.push(job.key) },
     signal: abort.signal,
   });
-  return { report, prov, byName: Object.fromEntries(report.jobs.map((j) => [j.name, j])) };
+  return { report, prov, byName: Object.fromEntries(report.jobs.map((j) => [j.name, j])), keys };
 }
 
 const conclusions = (r: RunReport): Record<string, string> =>
@@ -217,5 +224,36 @@ jobs:
     assert.equal(byName.m?.conclusion, "failure");
     assert.ok(byName.m?.error);
     assert.equal(prov.created, 0);
+  });
+
+  it("keeps the jobs of each matrix leg of a reusable-workflow caller apart (distinct keys)", async () => {
+    const { report, keys } = await run(
+      `on: push
+jobs:
+  call:
+    strategy:
+      matrix:
+        n: [1, 2]
+    uses: ./.github/workflows/called.yml
+    with:
+      n: \${{ matrix.n }}
+`,
+      {
+        called: `on:
+  workflow_call:
+    inputs:
+      n:
+        type: number
+        required: true
+jobs:
+  inner:
+    runs-on: x
+    steps: [{ run: "echo \${{ inputs.n }}" }]
+`,
+      },
+    );
+    assert.equal(report.conclusion, "success", JSON.stringify(report.jobs));
+    assert.equal(report.jobs.filter((j) => j.id === "call/inner").length, 2);
+    assert.equal(new Set(keys).size, keys.length, `duplicate keys: ${keys.join(", ")}`);
   });
 });
