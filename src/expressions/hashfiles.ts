@@ -1,7 +1,17 @@
 // hashFiles(): GitHub's algorithm (actions/runner expressionFunc/hashFiles) over a directory on disk.
 // sha256 over the concatenated binary sha256 digests of every matched file, "" when nothing matched.
 import { createHash, type Hash } from "node:crypto";
-import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
 import path from "node:path";
 import picomatch from "picomatch";
 
@@ -80,15 +90,30 @@ function listFiles(realRoot: string): string[] {
   return files;
 }
 
-function hashFileInto(file: string, hash: Hash): void {
-  const fd = openSync(file, "r");
+/**
+ * Hashes `file` if it is, at the moment it is opened, a regular file inside `realRoot`. A job may
+ * swap names for symlinks or FIFOs while we work: open without following a final symlink and
+ * without blocking (a FIFO would otherwise hang the whole process), then check what was really
+ * opened (its type, and its path through /proc/self/fd, which reveals a swapped parent folder).
+ */
+function hashFileInto(realRoot: string, file: string, hash: Hash): boolean {
+  let fd: number;
   try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return false;
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return false;
+    const opened = readlinkSync(`/proc/self/fd/${fd}`);
+    if (!isInside(realRoot, opened)) return false;
     const buf = Buffer.allocUnsafe(1 << 16);
     for (;;) {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       hash.update(buf.subarray(0, n));
     }
+    return true;
   } finally {
     closeSync(fd);
   }
@@ -111,9 +136,13 @@ export function hashFilesOnDisk(root: string, patterns: string[]): string {
   for (const rel of matched) {
     const fileHash = createHash("sha256");
     // Re-resolve at read time so a link swapped after listing still cannot lead outside root.
-    const real = realpathSync(path.join(realRoot, rel));
-    if (!isInside(realRoot, real)) continue;
-    hashFileInto(real, fileHash);
+    let real: string;
+    try {
+      real = realpathSync(path.join(realRoot, rel));
+    } catch {
+      continue;
+    }
+    if (!isInside(realRoot, real) || !hashFileInto(realRoot, real, fileHash)) continue;
     result.update(fileHash.digest());
     hashed++;
   }

@@ -120,3 +120,17 @@ void describe("hashFilesOnDisk", () => {
     assert.equal(evaluateExpression("hashFiles('none')", {}, host), "");
   });
 });
+
+void describe("hashFiles and special files a job may plant", () => {
+  void it("skips a FIFO instead of blocking on it", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "airlock-hashfiles-fifo-"));
+    try {
+      writeFileSync(path.join(dir, "a.txt"), "a");
+      execFileSync("mkfifo", [path.join(dir, "b.txt")]);
+      const onlyA = createHash("sha256").update(createHash("sha256").update("a").digest()).digest("hex");
+      assert.equal(hashFilesOnDisk(dir, ["*.txt"]), onlyA);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
