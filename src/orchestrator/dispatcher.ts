@@ -5,7 +5,14 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import { assignJobs, claimQueuedJobs, nodeUsage, runningCounts, setWaitReasons } from "../queue/index.js";
-import { isPlaced, placeJobs, type FlavourDef, type ImageDef, type NodeState } from "../scheduler/index.js";
+import {
+  isPlaced,
+  placeJobs,
+  WaitCode,
+  type FlavourDef,
+  type ImageDef,
+  type NodeState,
+} from "../scheduler/index.js";
 import type { CoreConfig } from "./config.js";
 import type { WsAgentHub } from "./agent-hub.js";
 
@@ -19,6 +26,8 @@ export class Dispatcher {
   private timer: NodeJS.Timeout | undefined;
   private stopped = true;
   private idle: Promise<void> = Promise.resolve();
+  /** After a full batch: the last job claimed, so the next round looks behind that batch. */
+  private after: number | undefined;
 
   constructor(private readonly d: { pool: pg.Pool; config: CoreConfig; logger: Logger; hub: WsAgentHub }) {}
 
@@ -68,7 +77,8 @@ export class Dispatcher {
     let full: boolean;
     try {
       await client.query("BEGIN");
-      const claimed = await claimQueuedJobs(client, config.dispatchBatch);
+      const claimed = await claimQueuedJobs(client, config.dispatchBatch, this.after);
+      this.after = undefined;
       full = claimed.length === config.dispatchBatch;
       if (claimed.length === 0) {
         await client.query("COMMIT");
@@ -82,6 +92,17 @@ export class Dispatcher {
       const jobs = claimed.map((c) => ({ ...c, projectId: c.repositoryId }));
       const placements = placeJobs(jobs, images, flavours, nodes, limits);
       const placed = placements.filter(isPlaced);
+      // After a full batch the next round goes on behind it: claiming the same batch again would
+      // get the same answers, hide the jobs behind it and spin. Jobs that wait for configuration
+      // or limits block no one, but a job waiting for room holds its node (the scheduler's FIFO
+      // fairness): then nothing behind it goes ahead until an event or the timer wakes us.
+      if (full) {
+        const holds = placements.some(
+          (p) => !isPlaced(p) && (p.waitCode === WaitCode.NODES_FULL || p.waitCode === WaitCode.NODES_HELD),
+        );
+        if (holds) full = false;
+        else this.after = claimed.at(-1)?.id;
+      }
       const assigned = await assignJobs(
         client,
         placed.map((p) => ({

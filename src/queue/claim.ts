@@ -15,6 +15,18 @@ ORDER BY j.queued_at, j.id
 LIMIT $1
 FOR UPDATE OF j SKIP LOCKED`;
 
+// The same, behind a job of an earlier batch (its queue position): lets the dispatcher look past
+// a full batch of jobs that cannot be placed instead of claiming that same batch forever.
+const CLAIM_AFTER = `
+SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt
+FROM jobs j
+JOIN runs r ON r.id = j.run_id
+JOIN repositories p ON p.id = r.repository_id
+WHERE j.state = 'queued' AND (j.queued_at, j.id) > (SELECT c.queued_at, c.id FROM jobs c WHERE c.id = $2)
+ORDER BY j.queued_at, j.id
+LIMIT $1
+FOR UPDATE OF j SKIP LOCKED`;
+
 interface Row {
   id: string;
   run_id: string;
@@ -24,8 +36,16 @@ interface Row {
   attempt: number;
 }
 
-export async function claimQueuedJobs(client: pg.PoolClient, limit: number): Promise<ClaimedJob[]> {
-  const { rows } = await run<Row>(client, "claim", CLAIM, [limit]);
+/** The oldest queued jobs; with `afterJobId`, those queued behind that job. */
+export async function claimQueuedJobs(
+  client: pg.PoolClient,
+  limit: number,
+  afterJobId?: number,
+): Promise<ClaimedJob[]> {
+  const { rows } =
+    afterJobId === undefined
+      ? await run<Row>(client, "claim", CLAIM, [limit])
+      : await run<Row>(client, "claimAfter", CLAIM_AFTER, [limit, afterJobId]);
   return rows.map((r) => ({
     id: Number(r.id),
     runId: Number(r.run_id),

@@ -52,6 +52,26 @@ void describe("claimQueuedJobs", () => {
     ]);
   });
 
+  void it("claims the jobs queued behind a given job, in order", async () => {
+    const run = await addRun(db.pool);
+    const jobs = await enqueueJobs(db.pool, [newJob(run, "a1"), newJob(run, "a2"), newJob(run, "a3")]);
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const behind = await claimQueuedJobs(client, 10, jobs[0]!.id);
+      await client.query("ROLLBACK");
+      assert.deepEqual(
+        behind.map((c) => c.id),
+        [jobs[1]!.id, jobs[2]!.id],
+      );
+    } finally {
+      client.release();
+    }
+    await db.pool.query("UPDATE jobs SET state = 'completed', conclusion = 'success' WHERE run_id = $1", [
+      run,
+    ]);
+  });
+
   void it("never gives the same job to two concurrent transactions", async () => {
     const run = await addRun(db.pool);
     const keys = Array.from({ length: 10 }, (_, i) => `k${i}`);
