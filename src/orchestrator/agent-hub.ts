@@ -162,8 +162,11 @@ export class WsAgentHub implements AgentHub {
         return;
       case "accepted": {
         if (!conn.allowed.has(refKey(msg.jobId, msg.attempt))) return;
-        const waited = await acceptJobTimed(pool, msg.jobId, msg.attempt, config.leaseMs);
-        if (waited !== undefined) this.d.dispatchLatency?.observe(waited);
+        const accepted = await acceptJobTimed(pool, msg.jobId, msg.attempt, config.leaseMs);
+        if (accepted === undefined) return;
+        this.d.dispatchLatency?.observe(accepted.waited);
+        // A cancel sent before the assignment reached the agent was ignored there: send it again.
+        if (accepted.cancelRequested) conn.send({ type: "cancel", jobId: msg.jobId, attempt: msg.attempt });
         return;
       }
       case "rejected": {

@@ -4,7 +4,14 @@
 // connected, job finished); a slow timer is only a safety net.
 import type pg from "pg";
 import type { Logger } from "pino";
-import { assignJobs, claimQueuedJobs, nodeUsage, runningCounts, setWaitReasons } from "../queue/index.js";
+import {
+  assignJobs,
+  claimQueuedJobs,
+  rejectJob,
+  nodeUsage,
+  runningCounts,
+  setWaitReasons,
+} from "../queue/index.js";
 import {
   isPlaced,
   placeJobs,
@@ -127,7 +134,7 @@ export class Dispatcher {
         const p = byJob.get(a.jobId);
         if (!p) return;
         const image = p.image as ImageRow;
-        hub.assign(p.node.id, {
+        const sent = hub.assign(p.node.id, {
           type: "assign",
           jobId: a.jobId,
           attempt: a.attempt,
@@ -143,6 +150,15 @@ export class Dispatcher {
           },
           leaseMs: config.leaseMs,
         });
+        // The node went away between placing and sending: back to the queue at once (not counted
+        // as an attempt) instead of waiting for the lease to expire.
+        if (!sent) {
+          void rejectJob(this.d.pool, a.jobId, a.attempt, "disconnected before the job reached it")
+            .then((requeued) => requeued && this.wake())
+            .catch((err: unknown) =>
+              this.d.logger.error({ err, jobId: a.jobId }, "requeue after a failed send"),
+            );
+        }
       });
     } catch (err) {
       await client.query("ROLLBACK").catch(() => undefined);

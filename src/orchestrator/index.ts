@@ -71,8 +71,11 @@ export function createOrchestrator(d: {
       [jobId],
     );
     if (q.rows.length > 0) return ended([jobId]);
+    // Marked, so that a rejection or a lease expiry after this cancel completes the job instead
+    // of queueing it again, and an `accepted` that crosses this cancel is answered with a cancel.
     const { rows } = await pool.query<{ node_id: string | null; attempt: number }>(
-      `SELECT node_id, attempt FROM jobs WHERE id = $1 AND state IN ('assigned', 'running')`,
+      `UPDATE jobs SET cancel_requested = true WHERE id = $1 AND state IN ('assigned', 'running')
+       RETURNING node_id, attempt`,
       [jobId],
     );
     const r = rows[0];

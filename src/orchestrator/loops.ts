@@ -59,54 +59,62 @@ export function leaseLoop(
   );
 }
 
+interface PolledRepo {
+  id: string;
+  name: string;
+  clone_url: string;
+  default_branch: string;
+  last_seen_commit: string | null;
+}
+
 export function pollLoop(d: { pool: pg.Pool; config: CoreConfig; logger: Logger; runs: RunsService }): Loop {
+  const pollOne = async (r: PolledRepo): Promise<void> => {
+    const mirror = mirrorFor(d.config, r.clone_url);
+    const seen = await pollRepository(mirror, r.default_branch, r.last_seen_commit ?? undefined);
+    if (!seen) return;
+    const ref = `refs/heads/${r.default_branch}`;
+    const [owner = "", name = ""] = r.name.split("/");
+    await d.runs.handleSourceEvent(
+      Number(r.id),
+      {
+        provider: "github",
+        deliveryId: `poll-${r.id}-${seen.commit}`,
+        event: "push",
+        ref,
+        commit: seen.commit,
+        ...(r.last_seen_commit ? { before: r.last_seen_commit } : {}),
+        ...(seen.changedFiles ? { changedFiles: seen.changedFiles } : {}),
+        repository: { fullName: r.name, cloneUrls: [r.clone_url] },
+        actor: "poller",
+        title: `Poll of ${r.default_branch}`,
+        payload: {
+          ref,
+          before: r.last_seen_commit ?? "0".repeat(40),
+          after: seen.commit,
+          repository: { full_name: r.name, name, owner: { login: owner }, clone_url: r.clone_url },
+        },
+      },
+      "poll",
+    );
+    // Recorded only once the run exists: a failure above leaves the commit to the next poll.
+    await d.pool.query(`UPDATE repositories SET last_seen_commit = $2 WHERE id = $1`, [r.id, seen.commit]);
+  };
   return new Loop(
     2000,
     async () => {
-      const { rows } = await d.pool.query<{
-        id: string;
-        name: string;
-        clone_url: string;
-        default_branch: string;
-        last_seen_commit: string | null;
-      }>(
+      const { rows } = await d.pool.query<PolledRepo>(
         `UPDATE repositories SET last_polled_at = now()
           WHERE poll_interval_seconds IS NOT NULL
             AND (last_polled_at IS NULL OR last_polled_at < now() - make_interval(secs => poll_interval_seconds))
           RETURNING id, name, clone_url, default_branch, last_seen_commit`,
       );
       for (const r of rows) {
-        const mirror = mirrorFor(d.config, r.clone_url);
-        const seen = await pollRepository(mirror, r.default_branch, r.last_seen_commit ?? undefined);
-        if (!seen) continue;
-        await d.pool.query(`UPDATE repositories SET last_seen_commit = $2 WHERE id = $1`, [
-          r.id,
-          seen.commit,
-        ]);
-        const ref = `refs/heads/${r.default_branch}`;
-        const [owner = "", name = ""] = r.name.split("/");
-        await d.runs.handleSourceEvent(
-          Number(r.id),
-          {
-            provider: "github",
-            deliveryId: `poll-${r.id}-${seen.commit}`,
-            event: "push",
-            ref,
-            commit: seen.commit,
-            ...(r.last_seen_commit ? { before: r.last_seen_commit } : {}),
-            ...(seen.changedFiles ? { changedFiles: seen.changedFiles } : {}),
-            repository: { fullName: r.name, cloneUrls: [r.clone_url] },
-            actor: "poller",
-            title: `Poll of ${r.default_branch}`,
-            payload: {
-              ref,
-              before: r.last_seen_commit ?? "0".repeat(40),
-              after: seen.commit,
-              repository: { full_name: r.name, name, owner: { login: owner }, clone_url: r.clone_url },
-            },
-          },
-          "poll",
-        );
+        // One repository's failure must not hold up the others; it is tried again next interval.
+        try {
+          await pollOne(r);
+        } catch (err) {
+          d.logger.warn({ err, repository: r.name }, "poll failed");
+        }
       }
     },
     d.logger,

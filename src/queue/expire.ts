@@ -10,6 +10,7 @@ export const REQUEUE = `
 WITH expired AS (
   SELECT j.id, j.node_id FROM jobs j
   WHERE j.state IN ('assigned', 'running') AND j.lease_expires_at < now() AND j.attempt < j.max_attempts
+    AND NOT j.cancel_requested
     AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = j.run_id AND r.cancel_requested)
   FOR UPDATE OF j SKIP LOCKED
 ), steps_gone AS (
@@ -25,9 +26,10 @@ RETURNING j.id`;
 
 export const GIVE_UP = `
 WITH expired AS (
-  SELECT j.id, j.node_id, j.attempt, r.cancel_requested FROM jobs j JOIN runs r ON r.id = j.run_id
+  SELECT j.id, j.node_id, j.attempt, (r.cancel_requested OR j.cancel_requested) AS cancel_requested
+  FROM jobs j JOIN runs r ON r.id = j.run_id
   WHERE j.state IN ('assigned', 'running') AND j.lease_expires_at < now()
-    AND (j.attempt >= j.max_attempts OR r.cancel_requested)
+    AND (j.attempt >= j.max_attempts OR r.cancel_requested OR j.cancel_requested)
   FOR UPDATE OF j SKIP LOCKED
 )
 UPDATE jobs j SET

@@ -11,7 +11,7 @@ export type { Assignment, ClaimedJob, FinishedJob, JobRef, NewJob, Queryable } f
 export { enqueueJobs, recordFinishedJob } from "./enqueue.js";
 export { claimQueuedJobs } from "./claim.js";
 export { assignJobs, setWaitReasons } from "./assign.js";
-export { acceptJob, acceptJobTimed } from "./accept.js";
+export { acceptJob, acceptJobTimed, type Accepted } from "./accept.js";
 export { rejectJob, rejectJobTo } from "./reject.js";
 export { renewLeases } from "./heartbeat.js";
 export { completeJob, failJob } from "./complete.js";

@@ -8,12 +8,12 @@ import type { Queryable } from "./types.js";
 
 const REJECT = `
 UPDATE jobs j SET
-  state = CASE WHEN r.cancel_requested THEN 'completed' ELSE 'queued' END,
-  conclusion = CASE WHEN r.cancel_requested THEN 'cancelled' END,
-  finished_at = CASE WHEN r.cancel_requested THEN now() END,
+  state = CASE WHEN r.cancel_requested OR j.cancel_requested THEN 'completed' ELSE 'queued' END,
+  conclusion = CASE WHEN r.cancel_requested OR j.cancel_requested THEN 'cancelled' END,
+  finished_at = CASE WHEN r.cancel_requested OR j.cancel_requested THEN now() END,
   attempt = j.attempt - 1,
   node_id = NULL, image_id = NULL, flavour_id = NULL, lease_expires_at = NULL, assigned_at = NULL,
-  wait_reason = CASE WHEN r.cancel_requested THEN NULL ELSE
+  wait_reason = CASE WHEN r.cancel_requested OR j.cancel_requested THEN NULL ELSE
                 'node ' || COALESCE((SELECT n.name FROM nodes n WHERE n.id = j.node_id), '?') ||
                 ' rejected the job: ' || $3 END
 FROM runs r
