@@ -33,18 +33,24 @@ export class MemoryLogHub implements LogHub {
     }
   }
 
-  async whenJobDone(jobId: number): Promise<void> {
-    if (this.closed) return;
+  async whenJobDone(jobId: number, signal?: AbortSignal): Promise<void> {
+    if (this.closed || signal?.aborted) return;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
     let set = this.doneWaiters.get(jobId);
     if (!set) this.doneWaiters.set(jobId, (set = new Set()));
     set.add(resolveDone);
-    // Registered before checking, so a completion in between is not missed.
-    if (await this.isDone(jobId)) resolveDone();
-    await done;
-    set.delete(resolveDone);
-    if (set.size === 0) this.doneWaiters.delete(jobId);
+    // A follower that goes away must not leave its waiter behind until the job ends.
+    signal?.addEventListener("abort", resolveDone, { once: true });
+    try {
+      // Registered before checking, so a completion in between is not missed.
+      if (await this.isDone(jobId)) resolveDone();
+      await done;
+    } finally {
+      signal?.removeEventListener("abort", resolveDone);
+      set.delete(resolveDone);
+      if (set.size === 0 && this.doneWaiters.get(jobId) === set) this.doneWaiters.delete(jobId);
+    }
   }
 
   jobDone(jobId: number): void {

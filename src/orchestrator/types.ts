@@ -53,8 +53,8 @@ export interface LogChunk {
 export interface LogHub {
   /** Live log chunks of a job as they are stored; returns an unsubscribe function. */
   subscribe(jobId: number, listener: (chunk: LogChunk) => void): () => void;
-  /** Resolves when the job is completed (or immediately when it already is). */
-  whenJobDone(jobId: number): Promise<void>;
+  /** Resolves when the job is completed (or immediately when it already is), or when `signal` aborts. */
+  whenJobDone(jobId: number, signal?: AbortSignal): Promise<void>;
 }
 
 export interface AgentHub {

@@ -54,9 +54,11 @@ export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
       if (!closed) res.write(": keep-alive\n\n");
     }, ctx.config.sseHeartbeatMs);
     heartbeat.unref();
+    const gone = new AbortController();
     const close = (): void => {
       if (closed) return;
       closed = true;
+      gone.abort();
       clearInterval(heartbeat);
       unsubscribe();
       res.end();
@@ -72,7 +74,7 @@ export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const buffered = pending;
       pending = undefined;
       for (const chunk of buffered) send(chunk);
-      await ctx.logs.whenJobDone(jobId);
+      await ctx.logs.whenJobDone(jobId, gone.signal);
       if (closed) return;
       // Anything stored but not yet seen live (e.g. by another orchestrator process) comes last.
       for await (const chunk of allLogChunks(ctx.pool, jobId, last)) send(chunk);
