@@ -129,6 +129,13 @@ export class WsAgentHub implements AgentHub {
     return this.conns.get(nodeId)?.send({ type: "cancel", jobId, attempt }) ?? false;
   }
 
+  disconnect(nodeId: number): void {
+    const conn = this.conns.get(nodeId);
+    if (!conn) return;
+    this.conns.delete(nodeId);
+    conn.socket.close(CloseCode.unauthorized, "node deleted");
+  }
+
   /** Closes every connection (shutdown): agents reconnect with backoff. */
   closeAll(): void {
     for (const c of this.conns.values()) c.socket.close(CloseCode.goingAway, "orchestrator shutting down");

@@ -61,4 +61,6 @@ export interface AgentHub {
   /** Takes over an authenticated agent WebSocket of node `nodeId`. */
   accept(socket: WebSocket, nodeId: number): void;
   connectedNodes(): number;
+  /** Closes the node's connection, if any (the node was deleted). */
+  disconnect(nodeId: number): void;
 }

@@ -336,6 +336,7 @@ describe("nodes", () => {
     assert.equal((await call("DELETE", `/api/v1/nodes/${nodeId}`)).status, 204);
     const { rowCount } = await s.db.pool.query("SELECT 1 FROM api_tokens WHERE node_id = $1", [nodeId]);
     assert.equal(rowCount, 0);
+    assert.ok(s.agents.disconnected.includes(nodeId), "the deleted node's agent connection is closed");
     assert.equal((await call("DELETE", `/api/v1/nodes/${nodeId}`)).status, 404);
   });
 });

@@ -106,6 +106,10 @@ export class StubAgents implements AgentHub {
   connectedNodes(): number {
     return this.accepted.length;
   }
+  disconnected: number[] = [];
+  disconnect(nodeId: number): void {
+    this.disconnected.push(nodeId);
+  }
 }
 
 export interface TestServer {

@@ -27,6 +27,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.delete("/nodes/:id", async (request, reply) => {
     const { params } = validate(request, { params: IdParams });
     await deleteNode(ctx.pool, params.id);
+    ctx.agents.disconnect(params.id); // its token is gone too: an open connection must not linger
     return reply.status(204).send();
   });
 }
