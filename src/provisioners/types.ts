@@ -60,8 +60,9 @@ export interface Machine {
   /** Writes a file inside the machine (parents created). Never follows a symlink out of the machine. */
   writeFile(innerPath: string, data: string | Uint8Array): Promise<void>;
   /** Reads a file inside the machine. Never follows a symlink out of the machine. ENOENT-style
-   * absence is reported as `undefined`. */
-  readFile(innerPath: string): Promise<Buffer | undefined>;
+   * absence is reported as `undefined`. A file larger than `maxBytes` is refused (MACHINE_FILE_TOO_LARGE)
+   * without being read: a job can make its files as large as it likes. */
+  readFile(innerPath: string, opts?: { maxBytes?: number }): Promise<Buffer | undefined>;
   /** Copies a host file or folder into the machine at innerPath (replacing what is there). */
   copyIn(hostPath: string, innerPath: string): Promise<void>;
   /**

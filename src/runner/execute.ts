@@ -111,8 +111,11 @@ export async function execute(
   return { ok: !x.failed, aborted: false };
 }
 
+/** Env files are read whole on the host: a job must not be able to make us read gigabytes. */
+const ENV_FILE_LIMIT = 16 * 1024 * 1024;
+
 async function readText(run: JobRun, file: string): Promise<string> {
-  return (await run.machine.readFile(file))?.toString("utf8") ?? "";
+  return (await run.machine.readFile(file, { maxBytes: ENV_FILE_LIMIT }))?.toString("utf8") ?? "";
 }
 
 async function applyFiles(x: Execution, files: EnvFilePaths): Promise<void> {
@@ -148,13 +151,21 @@ async function applyFiles(x: Execution, files: EnvFilePaths): Promise<void> {
     run.annotate(x.ref, "error", `Unable to process file command 'path' successfully: ${String(err)}`);
     x.failed = true;
   }
-  const summary = await run.machine.readFile(files.summary).catch(() => undefined);
-  if (summary && summary.length > 0) {
-    if (summary.length > SUMMARY_LIMIT) {
+  let summary: Buffer | undefined;
+  let size = 0;
+  try {
+    summary = await run.machine.readFile(files.summary, { maxBytes: SUMMARY_LIMIT });
+    size = summary?.length ?? 0;
+  } catch (err) {
+    // Too large: not read at all (a job can make the file as large as it likes).
+    if (isAirlockError(err, "MACHINE_FILE_TOO_LARGE")) size = (err.details as { size: number }).size;
+  }
+  if (size > 0) {
+    if (size > SUMMARY_LIMIT || !summary) {
       run.annotate(
         x.ref,
         "error",
-        `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of ${SUMMARY_LIMIT / 1024}k, got ${Math.ceil(summary.length / 1024)}k.`,
+        `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of ${SUMMARY_LIMIT / 1024}k, got ${Math.ceil(size / 1024)}k.`,
       );
     } else {
       const markdown = summary

@@ -94,3 +94,13 @@ void test("readFile/writeFile refuse symlinks leading out of the machine", async
   );
   await assert.rejects(m.readFile("/etc/passwd"), (e) => isAirlockError(e, "MACHINE_PATH_ESCAPE"));
 });
+
+void test("readFile refuses a file larger than maxBytes without reading it", async () => {
+  const m = await machine();
+  const file = path.join(m.paths.temp, "big");
+  await m.writeFile(file, Buffer.alloc(4096, 1));
+  assert.equal((await m.readFile(file, { maxBytes: 4096 }))?.length, 4096);
+  await assert.rejects(m.readFile(file, { maxBytes: 4095 }), (e) =>
+    isAirlockError(e, "MACHINE_FILE_TOO_LARGE"),
+  );
+});

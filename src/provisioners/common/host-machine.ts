@@ -34,8 +34,8 @@ export abstract class HostFolderMachine {
     return this.fs.writeFile(innerPath, data);
   }
 
-  readFile(innerPath: string): Promise<Buffer | undefined> {
-    return this.fs.readFile(innerPath);
+  readFile(innerPath: string, opts?: { maxBytes?: number }): Promise<Buffer | undefined> {
+    return this.fs.readFile(innerPath, opts);
   }
 
   copyIn(hostPath: string, innerPath: string): Promise<void> {

@@ -63,7 +63,7 @@ export class MachineFs {
     return m === undefined ? undefined : path.join(m.root.host, ...m.parts);
   }
 
-  async readFile(inner: string): Promise<Buffer | undefined> {
+  async readFile(inner: string, opts: { maxBytes?: number } = {}): Promise<Buffer | undefined> {
     return this.withFinal(inner, false, async (w, cur) => {
       if (w.name === undefined) throw escape(cur, "is a directory");
       let fh: FileHandle;
@@ -74,7 +74,15 @@ export class MachineFs {
         throw e;
       }
       try {
-        if (!(await fh.stat()).isFile()) throw escape(cur, "not a regular file");
+        const st = await fh.stat();
+        if (!st.isFile()) throw escape(cur, "not a regular file");
+        if (opts.maxBytes !== undefined && st.size > opts.maxBytes) {
+          throw new AirlockError(
+            ErrorCode.MACHINE_FILE_TOO_LARGE,
+            `${inner} is ${st.size} bytes, more than the ${opts.maxBytes} allowed`,
+            { details: { size: st.size } },
+          );
+        }
         return await fh.readFile();
       } finally {
         await fh.close();
