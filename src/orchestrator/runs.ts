@@ -11,6 +11,7 @@ import type { CoreConfig } from "./config.js";
 import { getRepo, type RepoRow } from "./repos.js";
 import { loadRun } from "./run-row.js";
 import type { RunSummary, RunsService, TriggerRequest } from "./types.js";
+import { makeLinks } from "./views/index.js";
 import { join } from "node:path";
 
 export interface NewRunFacts {
@@ -41,10 +42,6 @@ export interface RunsDeps {
 
 export function mirrorFor(config: CoreConfig, cloneUrl: string): RepoMirror {
   return openMirror({ cacheDir: join(config.dataDir, "mirrors"), cloneUrl });
-}
-
-export function runUrl(config: CoreConfig, runId: number): string {
-  return `${config.publicUrl.replace(/\/+$/, "")}/api/v1/runs/${runId}`;
 }
 
 export function createRunsService(d: RunsDeps): RunsService {
@@ -263,7 +260,7 @@ async function insertRun(
 }
 
 function summary(config: CoreConfig, r: InsertedRun): RunSummary {
-  return { ...r, url: runUrl(config, r.id) };
+  return { ...r, url: makeLinks(config.publicUrl).run(r.id) };
 }
 
 export function fullRef(ref: string): string {
