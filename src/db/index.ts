@@ -11,6 +11,7 @@ export { defaultMigrationsDir } from "./package-root.js";
 export { clusterPaths, type ClusterPaths } from "./cluster.js";
 export { POSTGRES_SYSTEM_USER } from "./system-user.js";
 export { startEmbedded, type EmbeddedServer } from "./embedded.js";
+export { freePort } from "./proc.js";
 
 export interface DatabaseOptions {
   /** Airlock's data directory; the embedded cluster lives in `<dataDir>/postgres/`. */

@@ -1,5 +1,5 @@
 // Small process and port helpers for the embedded server: liveness of a pid (a zombie counts as
-// gone: in containers nobody may reap an orphan), what a pid runs, and a free loopback TCP port.
+// gone: in containers nobody may reap an orphan), what a pid runs, and a free TCP port (also used by the service for port 0).
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { basename } from "node:path";
@@ -58,13 +58,13 @@ export async function waitGone(pid: number, ms: number): Promise<boolean> {
   return true;
 }
 
-/** A TCP port that was free on 127.0.0.1 a moment ago (the caller retries if it is taken meanwhile). */
-export function freePort(): Promise<number> {
+/** A TCP port that was free on `host` a moment ago (the caller retries if it is taken meanwhile). */
+export function freePort(host = "127.0.0.1"): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(0, host, () => {
       const address = server.address();
       const port = typeof address === "object" && address ? address.port : 0;
       server.close(() => (port > 0 ? resolve(port) : reject(new Error("no free port"))));

@@ -2,12 +2,11 @@
 // URL is given), migrations, admin token, the core, the HTTP server. `airlock server` and the
 // demo command use it; tests start it in-process. stop() is idempotent and leaves nothing running.
 import { mkdir, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
-import { startDatabase, type Database } from "../db/index.js";
+import { freePort, startDatabase, type Database } from "../db/index.js";
 import { loadOptions } from "../config/index.js";
 import { createOrchestrator, type Orchestrator } from "../orchestrator/index.js";
 import { ensureAdminToken } from "../orchestrator/tokens/index.js";
@@ -107,18 +106,6 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     await stopAll();
     throw err;
   }
-}
-
-function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolvePort(port));
-    });
-  });
 }
 
 /** A fresh installation gets one default image (the host, read-only, in the sandbox) and flavour. */
