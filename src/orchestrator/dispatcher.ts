@@ -12,20 +12,10 @@ import {
   runningCounts,
   setWaitReasons,
 } from "../queue/index.js";
-import {
-  isPlaced,
-  placeJobs,
-  WaitCode,
-  type FlavourDef,
-  type ImageDef,
-  type NodeState,
-} from "../scheduler/index.js";
+import { isPlaced, placeJobs, WaitCode, type NodeState } from "../scheduler/index.js";
+import { listFlavours, listImages, type Image } from "./catalog/index.js";
 import type { CoreConfig } from "./config.js";
 import type { WsAgentHub } from "./agent-hub.js";
-
-interface ImageRow extends ImageDef {
-  source: string;
-}
 
 export class Dispatcher {
   private running = false;
@@ -92,8 +82,8 @@ export class Dispatcher {
         return false;
       }
       // One client runs one query at a time.
-      const images = await loadImages(client);
-      const flavours = await loadFlavours(client);
+      const images = await listImages(client);
+      const flavours = await listFlavours(client);
       const nodes = await this.loadNodes(client);
       const limits = await loadLimits(client);
       const jobs = claimed.map((c) => ({ ...c, projectId: c.repositoryId }));
@@ -133,7 +123,7 @@ export class Dispatcher {
       sends = assigned.map((a) => () => {
         const p = byJob.get(a.jobId);
         if (!p) return;
-        const image = p.image as ImageRow;
+        const image = p.image as Image;
         const sent = hub.assign(p.node.id, {
           type: "assign",
           jobId: a.jobId,
@@ -208,46 +198,6 @@ export class Dispatcher {
       };
     });
   }
-}
-
-async function loadImages(db: pg.PoolClient): Promise<ImageRow[]> {
-  const { rows } = await db.query<{
-    id: string;
-    name: string;
-    labels: string[];
-    required_labels: string[];
-    provisioner: string;
-    source: string;
-  }>(`SELECT id, name, labels, required_labels, provisioner, source FROM images`);
-  return rows.map((r) => ({
-    id: Number(r.id),
-    name: r.name,
-    labels: r.labels,
-    requiredLabels: r.required_labels,
-    provisioner: r.provisioner,
-    source: r.source,
-  }));
-}
-
-async function loadFlavours(db: pg.PoolClient): Promise<FlavourDef[]> {
-  const { rows } = await db.query<{
-    id: string;
-    name: string;
-    cpus: string;
-    memory_mb: number;
-    disk_mb: number;
-    labels: string[];
-    required_labels: string[];
-  }>(`SELECT id, name, cpus, memory_mb, disk_mb, labels, required_labels FROM flavours`);
-  return rows.map((r) => ({
-    id: Number(r.id),
-    name: r.name,
-    cpus: Number(r.cpus),
-    memoryMb: r.memory_mb,
-    diskMb: r.disk_mb,
-    labels: r.labels,
-    requiredLabels: r.required_labels,
-  }));
 }
 
 async function loadLimits(db: pg.PoolClient): Promise<Parameters<typeof placeJobs>[4]> {
