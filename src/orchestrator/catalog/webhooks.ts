@@ -22,16 +22,3 @@ export async function forgetDelivery(db: Db, provider: string, deliveryId: strin
     deliveryId,
   ]);
 }
-
-export async function setDeliveryOutcome(
-  db: Db,
-  provider: string,
-  deliveryId: string,
-  outcome: string,
-): Promise<void> {
-  await db.query("UPDATE webhook_deliveries SET outcome = $3 WHERE provider = $1 AND delivery_id = $2", [
-    provider,
-    deliveryId,
-    outcome,
-  ]);
-}
