@@ -11,6 +11,7 @@ import { installErrorHandler } from "./errors.js";
 import { createMetrics } from "./metrics.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
+import { organizationRoutes } from "./routes/organizations.js";
 import { repositoryRoutes } from "./routes/repositories.js";
 import { runRoutes } from "./routes/runs.js";
 import { systemRoutes } from "./routes/system.js";
@@ -67,6 +68,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       runRoutes(api, ctx);
       logStreamRoutes(api, ctx);
       nodeRoutes(api, ctx);
+      organizationRoutes(api, ctx);
       catalogRoutes(api, ctx);
       done();
     },

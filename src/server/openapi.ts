@@ -123,6 +123,7 @@ const Flavour = obj({
   requiredLabels: labels,
   createdAt: str,
 });
+const Organization = obj({ id: int, name: str, maxConcurrentJobs: intOrNull, createdAt: str });
 const ErrorSchema = obj({
   error: obj({ code: str, message: str, details: {} }, ["code", "message"]),
 });
@@ -139,6 +140,7 @@ const components = {
     Node,
     Image,
     Flavour,
+    Organization,
     Error: ErrorSchema,
   },
   securitySchemes: {
@@ -148,7 +150,7 @@ const components = {
 };
 
 interface Operation {
-  method: "get" | "post" | "delete";
+  method: "get" | "post" | "put" | "delete";
   path: string;
   summary: string;
   security?: "admin" | "node" | "none";
@@ -311,6 +313,29 @@ const OPERATIONS: Operation[] = [
     params: S.IdParams,
     ok: [204, "Removed"],
     errors: [404, 409],
+  },
+  {
+    method: "get",
+    path: "/api/v1/organizations",
+    summary: "List organizations",
+    ok: [200, arr(ref("Organization"))],
+  },
+  {
+    method: "post",
+    path: "/api/v1/organizations",
+    summary: "Add an organization (repositories join it with `organization` when added)",
+    body: S.CreateOrganization,
+    ok: [201, ref("Organization")],
+    errors: [400, 409],
+  },
+  {
+    method: "put",
+    path: "/api/v1/organizations/:name/limit",
+    summary: "Set (or, with null, lift) the organization's limit of jobs running at once",
+    params: S.NameParams,
+    body: S.OrganizationLimit,
+    ok: [200, ref("Organization")],
+    errors: [400, 404],
   },
   { method: "get", path: "/api/v1/images", summary: "List images", ok: [200, arr(ref("Image"))] },
   {

@@ -40,8 +40,17 @@ export const CreateRepository = z
       .default("main"),
     pollIntervalSeconds: z.number().int().min(10).max(86400).nullable().optional(),
     maxConcurrentJobs: z.number().int().positive().max(10000).nullable().optional(),
+    /** Organization the repository joins (default "default"); its limit covers all its repositories. */
+    organization: z.string().min(1).max(100).optional(),
   })
   .strict();
+
+const maxJobs = z.number().int().positive().max(10000).nullable();
+
+export const CreateOrganization = z.object({ name, maxConcurrentJobs: maxJobs.optional() }).strict();
+export const OrganizationLimit = z.object({ maxConcurrentJobs: maxJobs }).strict();
+export const NameParams = z.object({ name: z.string().min(1).max(100) });
+export type CreateOrganizationBody = z.input<typeof CreateOrganization>;
 
 const refLike = z
   .string()

@@ -168,6 +168,29 @@ jobs:
     // Asynchronous: the server under test lives in this process and must keep answering.
     const cli = async (...args: string[]): Promise<string> =>
       (await execFileAsync(process.execPath, [airlockBin, ...args], { env, encoding: "utf8" })).stdout;
+    assert.match(await cli("orgs", "add", "acme-cli", "--max-jobs", "2"), /limit 2/);
+    assert.match(await cli("orgs", "limit", "acme-cli", "none"), /limit none/);
+    const orgs = JSON.parse(await cli("orgs", "list", "--json")) as Array<{
+      name: string;
+      maxConcurrentJobs: number | null;
+    }>;
+    assert.equal(orgs.find((o) => o.name === "acme-cli")?.maxConcurrentJobs, null);
+    const inOrg = JSON.parse(
+      await cli(
+        "repos",
+        "add",
+        "acme-cli/app",
+        "https://git.example.test/acme-cli/app.git",
+        "--org",
+        "acme-cli",
+        "--json",
+      ),
+    ) as { id: number };
+    const { rows } = await t.db.pool.query(
+      "SELECT o.name FROM repositories r JOIN organizations o ON o.id = r.organization_id WHERE r.id = $1",
+      [inOrg.id],
+    );
+    assert.equal(rows[0]?.name, "acme-cli");
     const repoList = await cli("repos", "list");
     assert.match(repoList, /acme\/cli/);
     const triggered = JSON.parse(await cli("runs", "trigger", String(id), "--wait", "--json")) as unknown;

@@ -13,7 +13,7 @@ after(async () => {
   await s?.close();
 });
 
-async function call(method: "GET" | "POST" | "DELETE", url: string, payload?: unknown, auth = true) {
+async function call(method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: unknown, auth = true) {
   const res = await s.app.inject({
     method,
     url,
@@ -441,5 +441,50 @@ describe("errors, metrics and the OpenAPI document", () => {
     assert.deepEqual(missing, []);
     const body = doc.paths["/api/v1/repositories"].post.requestBody.content["application/json"].schema;
     assert.deepEqual(body.required.sort(), ["cloneUrl", "name"]);
+  });
+});
+
+void describe("organizations", () => {
+  void it("adds an organization, puts a repository in it and sets or lifts its limit", async () => {
+    const created = await call("POST", "/api/v1/organizations", { name: "acme-org", maxConcurrentJobs: 3 });
+    assert.equal(created.status, 201);
+    assert.equal(created.body.maxConcurrentJobs, 3);
+    assert.equal((await call("POST", "/api/v1/organizations", { name: "acme-org" })).status, 409);
+    const repo = await call("POST", "/api/v1/repositories", {
+      name: "acme-org/app",
+      cloneUrl: "https://git.example.test/acme-org/app.git",
+      organization: "acme-org",
+    });
+    assert.equal(repo.status, 201);
+    const { rows } = await s.db.pool.query(
+      "SELECT o.name FROM repositories r JOIN organizations o ON o.id = r.organization_id WHERE r.id = $1",
+      [repo.body.id],
+    );
+    assert.equal(rows[0]?.name, "acme-org");
+    const limited = await call("PUT", "/api/v1/organizations/acme-org/limit", { maxConcurrentJobs: 5 });
+    assert.equal(limited.status, 200);
+    assert.equal(limited.body.maxConcurrentJobs, 5);
+    const lifted = await call("PUT", "/api/v1/organizations/acme-org/limit", { maxConcurrentJobs: null });
+    assert.equal(lifted.body.maxConcurrentJobs, null);
+    const list = await call("GET", "/api/v1/organizations");
+    assert.deepEqual(
+      list.body.map((o: { name: string }) => o.name),
+      ["default", "acme-org"],
+    );
+  });
+
+  void it("refuses a bad limit, an unknown organization and a repository in one", async () => {
+    const bad = await call("PUT", "/api/v1/organizations/default/limit", { maxConcurrentJobs: 0 });
+    assert.equal(bad.status, 400);
+    assert.equal(
+      (await call("PUT", "/api/v1/organizations/nope/limit", { maxConcurrentJobs: 1 })).status,
+      404,
+    );
+    const repo = await call("POST", "/api/v1/repositories", {
+      name: "nope/app",
+      cloneUrl: "https://git.example.test/nope/app.git",
+      organization: "nope",
+    });
+    assert.equal(repo.status, 404);
   });
 });

@@ -8,11 +8,13 @@ import type {
   CreateFlavourBody,
   CreateImageBody,
   CreateNodeBody,
+  CreateOrganizationBody,
   CreateRepositoryBody,
   Flavour,
   Image,
   Job,
   Node,
+  Organization,
   RegisteredNode,
   Repository,
   Run,
@@ -196,6 +198,15 @@ export class ApiClient {
   }
 
   // ---- nodes, images, flavours
+  listOrganizations(): Promise<Organization[]> {
+    return this.json("GET", "/api/v1/organizations");
+  }
+  addOrganization(body: CreateOrganizationBody): Promise<Organization> {
+    return this.json("POST", "/api/v1/organizations", body);
+  }
+  setOrganizationLimit(name: string, maxConcurrentJobs: number | null): Promise<Organization> {
+    return this.json("PUT", `/api/v1/organizations/${encodeURIComponent(name)}/limit`, { maxConcurrentJobs });
+  }
   listNodes(): Promise<Node[]> {
     return this.json("GET", "/api/v1/nodes");
   }

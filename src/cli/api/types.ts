@@ -6,6 +6,7 @@ export type {
   Flavour,
   Image,
   Node,
+  Organization,
   Repository,
 } from "../../orchestrator/catalog/index.js";
 export type {
@@ -21,6 +22,7 @@ export type {
   CreateFlavourBody,
   CreateImageBody,
   CreateNodeBody,
+  CreateOrganizationBody,
   CreateRepositoryBody,
   RegisteredNode,
   TriggerRunBody,

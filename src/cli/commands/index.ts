@@ -5,6 +5,7 @@ import { registerFlavours, registerImages } from "./catalog.js";
 import { defaultIo, type CliIo } from "./context.js";
 import { registerLogs } from "./logs.js";
 import { registerNodes } from "./nodes.js";
+import { registerOrgs } from "./orgs.js";
 import { registerRepos } from "./repos.js";
 import { registerRuns } from "./runs.js";
 
@@ -16,6 +17,7 @@ export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): 
   registerRuns(program, full);
   registerLogs(program, full);
   registerNodes(program, full);
+  registerOrgs(program, full);
   registerImages(program, full);
   registerFlavours(program, full);
 }

@@ -17,6 +17,7 @@ interface AddOptions extends CommonOptions {
   defaultBranch?: string;
   poll?: string;
   maxJobs?: string;
+  org?: string;
 }
 
 function printCreated(io: CliIo, r: CreatedRepository): void {
@@ -59,7 +60,8 @@ export function registerRepos(program: Command, io: CliIo): void {
       .argument("<cloneUrl>", "URL the server and machines fetch the code from")
       .option("--default-branch <branch>", "branch of manual triggers and polling", undefined)
       .option("--poll <seconds>", "poll the remote every N seconds (for forges without webhooks)")
-      .option("--max-jobs <n>", "at most N jobs of this repository at once"),
+      .option("--max-jobs <n>", "at most N jobs of this repository at once")
+      .option("--org <name>", "organization it joins (its limit covers all its repositories)"),
   ).action(async (name: string, cloneUrl: string, opts: AddOptions) => {
     const problems: string[] = [];
     const poll = intOption(opts.poll, "--poll", 1, problems);
@@ -72,6 +74,7 @@ export function registerRepos(program: Command, io: CliIo): void {
       ...(opts.defaultBranch ? { defaultBranch: opts.defaultBranch } : {}),
       ...(poll !== undefined ? { pollIntervalSeconds: poll } : {}),
       ...(maxJobs !== undefined ? { maxConcurrentJobs: maxJobs } : {}),
+      ...(opts.org ? { organization: opts.org } : {}),
     });
     if (opts.json) printJson(io, created);
     else printCreated(io, created);

@@ -1,0 +1,72 @@
+// `airlock orgs list|add|limit`: organizations group repositories under one limit of jobs that
+// run at once; "default" exists from the start.
+import type { Command } from "commander";
+import type { Organization } from "../api/index.js";
+import {
+  apiOptions,
+  connect,
+  failOnProblems,
+  intOption,
+  printJson,
+  type CliIo,
+  type CommonOptions,
+} from "./context.js";
+import { table, time } from "./table.js";
+
+interface AddOptions extends CommonOptions {
+  maxJobs?: string;
+}
+
+const limitText = (o: Organization): string =>
+  o.maxConcurrentJobs === null ? "none" : String(o.maxConcurrentJobs);
+
+export function registerOrgs(program: Command, io: CliIo): void {
+  const orgs = program.command("orgs").description("organizations and their concurrency limits");
+
+  apiOptions(orgs.command("list").description("list organizations")).action(async (opts: CommonOptions) => {
+    const all = await (await connect(opts, io)).listOrganizations();
+    if (opts.json) printJson(io, all);
+    else
+      io.stdout.write(
+        table(
+          ["ID", "NAME", "LIMIT", "CREATED"],
+          all.map((o) => [o.id, o.name, limitText(o), time(o.createdAt)]),
+        ),
+      );
+  });
+
+  apiOptions(
+    orgs
+      .command("add")
+      .description("add an organization")
+      .argument("<name>")
+      .option("--max-jobs <n>", "at most N jobs of its repositories at once"),
+  ).action(async (name: string, opts: AddOptions) => {
+    const problems: string[] = [];
+    const maxJobs = intOption(opts.maxJobs, "--max-jobs", 1, problems);
+    failOnProblems(problems);
+    const org = await (
+      await connect(opts, io)
+    ).addOrganization({
+      name,
+      ...(maxJobs !== undefined ? { maxConcurrentJobs: maxJobs } : {}),
+    });
+    if (opts.json) printJson(io, org);
+    else io.stdout.write(`Organization ${org.name} added (limit ${limitText(org)}).\n`);
+  });
+
+  apiOptions(
+    orgs
+      .command("limit")
+      .description("set the organization's limit of jobs running at once (`none` lifts it)")
+      .argument("<name>")
+      .argument("<n|none>"),
+  ).action(async (name: string, value: string, opts: CommonOptions) => {
+    const problems: string[] = [];
+    const limit = value === "none" ? null : (intOption(value, "<n|none>", 1, problems) ?? null);
+    failOnProblems(problems);
+    const org = await (await connect(opts, io)).setOrganizationLimit(name, limit);
+    if (opts.json) printJson(io, org);
+    else io.stdout.write(`Organization ${org.name}: limit ${limitText(org)}.\n`);
+  });
+}

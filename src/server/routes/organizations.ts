@@ -1,0 +1,25 @@
+// /api/v1/organizations: organizations group repositories under one concurrency limit (the
+// scheduler never runs more of their jobs at once); "default" exists from the start.
+import type { FastifyInstance } from "fastify";
+import {
+  createOrganization,
+  listOrganizations,
+  setOrganizationLimit,
+} from "../../orchestrator/catalog/index.js";
+import type { RouteContext } from "../deps.js";
+import { CreateOrganization, NameParams, OrganizationLimit } from "../schemas.js";
+import { validate } from "../validate.js";
+
+export function organizationRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get("/organizations", async () => listOrganizations(ctx.pool));
+
+  app.post("/organizations", async (request, reply) => {
+    const { body } = validate(request, { body: CreateOrganization });
+    return reply.status(201).send(await createOrganization(ctx.pool, body));
+  });
+
+  app.put("/organizations/:name/limit", async (request) => {
+    const { params, body } = validate(request, { params: NameParams, body: OrganizationLimit });
+    return setOrganizationLimit(ctx.pool, params.name, body.maxConcurrentJobs);
+  });
+}
