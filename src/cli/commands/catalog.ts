@@ -6,6 +6,7 @@ import {
   apiOptions,
   collect,
   connect,
+  listCommand,
   failOnProblems,
   intOption,
   printJson,
@@ -38,18 +39,14 @@ const labelOptions = (cmd: Command): Command =>
 export function registerImages(program: Command, io: CliIo): void {
   const images = program.command("images").description("machine images (templates of single-use machines)");
 
-  apiOptions(images.command("list").description("list images")).action(async (opts: CommonOptions) => {
-    const all = await (await connect(opts, io)).listImages();
-    if (opts.json) printJson(io, all);
-    else
-      io.stdout.write(
-        all.length === 0
-          ? "No images.\n"
-          : table(
-              ["ID", "NAME", "PROVISIONER", "LABELS", "REQUIRED", "SOURCE"],
-              all.map((i) => [i.id, i.name, i.provisioner, list(i.labels), list(i.requiredLabels), i.source]),
-            ),
-      );
+  listCommand(images, io, {
+    what: "images",
+    fetch: (c) => c.listImages(),
+    render: (all) =>
+      table(
+        ["ID", "NAME", "PROVISIONER", "LABELS", "REQUIRED", "SOURCE"],
+        all.map((i) => [i.id, i.name, i.provisioner, list(i.labels), list(i.requiredLabels), i.source]),
+      ),
   });
 
   apiOptions(
@@ -74,26 +71,22 @@ export function registerImages(program: Command, io: CliIo): void {
 export function registerFlavours(program: Command, io: CliIo): void {
   const flavours = program.command("flavours").description("machine sizes (CPU, memory, disk)");
 
-  apiOptions(flavours.command("list").description("list flavours")).action(async (opts: CommonOptions) => {
-    const all = await (await connect(opts, io)).listFlavours();
-    if (opts.json) printJson(io, all);
-    else
-      io.stdout.write(
-        all.length === 0
-          ? "No flavours.\n"
-          : table(
-              ["ID", "NAME", "CPUS", "MEMORY", "DISK", "LABELS", "REQUIRED"],
-              all.map((f) => [
-                f.id,
-                f.name,
-                f.cpus,
-                `${f.memoryMb} MiB`,
-                `${f.diskMb} MiB`,
-                list(f.labels),
-                list(f.requiredLabels),
-              ]),
-            ),
-      );
+  listCommand(flavours, io, {
+    what: "flavours",
+    fetch: (c) => c.listFlavours(),
+    render: (all) =>
+      table(
+        ["ID", "NAME", "CPUS", "MEMORY", "DISK", "LABELS", "REQUIRED"],
+        all.map((f) => [
+          f.id,
+          f.name,
+          f.cpus,
+          `${f.memoryMb} MiB`,
+          `${f.diskMb} MiB`,
+          list(f.labels),
+          list(f.requiredLabels),
+        ]),
+      ),
   });
 
   apiOptions(

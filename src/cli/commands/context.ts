@@ -99,3 +99,16 @@ export function failOnProblems(problems: string[]): void {
   if (problems.length > 0)
     throw new AirlockError(ErrorCode.USAGE, problems.join("; "), { details: problems });
 }
+
+/** `<parent> list`: fetches the items and prints them as JSON (`--json`) or as a table. */
+export function listCommand<T>(
+  parent: Command,
+  io: CliIo,
+  o: { what: string; fetch: (client: ApiClient) => Promise<T[]>; render: (items: T[]) => string },
+): void {
+  apiOptions(parent.command("list").description(`list ${o.what}`)).action(async (opts: CommonOptions) => {
+    const all = await o.fetch(await connect(opts, io));
+    if (opts.json) printJson(io, all);
+    else io.stdout.write(all.length === 0 ? `No ${o.what}.\n` : o.render(all));
+  });
+}

@@ -6,6 +6,7 @@ import {
   apiOptions,
   collect,
   connect,
+  listCommand,
   findByRef,
   printJson,
   type CliIo,
@@ -41,11 +42,7 @@ export function nodesTable(nodes: Node[]): string {
 export function registerNodes(program: Command, io: CliIo): void {
   const nodes = program.command("nodes").description("nodes that run machines (each runs `airlock agent`)");
 
-  apiOptions(nodes.command("list").description("list nodes")).action(async (opts: CommonOptions) => {
-    const all = await (await connect(opts, io)).listNodes();
-    if (opts.json) printJson(io, all);
-    else io.stdout.write(all.length === 0 ? "No nodes.\n" : nodesTable(all));
-  });
+  listCommand(nodes, io, { what: "nodes", fetch: (c) => c.listNodes(), render: nodesTable });
 
   apiOptions(
     nodes

@@ -5,6 +5,7 @@ import type { Organization } from "../api/index.js";
 import {
   apiOptions,
   connect,
+  listCommand,
   failOnProblems,
   intOption,
   printJson,
@@ -23,16 +24,14 @@ const limitText = (o: Organization): string =>
 export function registerOrgs(program: Command, io: CliIo): void {
   const orgs = program.command("orgs").description("organizations and their concurrency limits");
 
-  apiOptions(orgs.command("list").description("list organizations")).action(async (opts: CommonOptions) => {
-    const all = await (await connect(opts, io)).listOrganizations();
-    if (opts.json) printJson(io, all);
-    else
-      io.stdout.write(
-        table(
-          ["ID", "NAME", "LIMIT", "CREATED"],
-          all.map((o) => [o.id, o.name, limitText(o), time(o.createdAt)]),
-        ),
-      );
+  listCommand(orgs, io, {
+    what: "organizations",
+    fetch: (c) => c.listOrganizations(),
+    render: (all) =>
+      table(
+        ["ID", "NAME", "LIMIT", "CREATED"],
+        all.map((o) => [o.id, o.name, limitText(o), time(o.createdAt)]),
+      ),
   });
 
   apiOptions(

@@ -4,6 +4,7 @@ import type { CreatedRepository, Repository } from "../api/index.js";
 import {
   apiOptions,
   connect,
+  listCommand,
   failOnProblems,
   findByRef,
   intOption,
@@ -80,11 +81,7 @@ export function registerRepos(program: Command, io: CliIo): void {
     else printCreated(io, created);
   });
 
-  apiOptions(repos.command("list").description("list repositories")).action(async (opts: CommonOptions) => {
-    const list = await (await connect(opts, io)).listRepositories();
-    if (opts.json) printJson(io, list);
-    else io.stdout.write(list.length === 0 ? "No repositories.\n" : reposTable(list));
-  });
+  listCommand(repos, io, { what: "repositories", fetch: (c) => c.listRepositories(), render: reposTable });
 
   apiOptions(
     repos.command("remove").description("remove a repository").argument("<repo>", "id or owner/repo"),
