@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { createSandboxProvisioner, type Machine } from "../src/provisioners/index.js";
+import { HOST_ROOT, createSandboxProvisioner, type Machine } from "../src/provisioners/index.js";
 
 const ITERATIONS = Number(process.argv[2] ?? 60);
 const WARMUP = 5;
@@ -35,7 +35,7 @@ async function sandboxed(
   prov: ReturnType<typeof createSandboxProvisioner>,
 ): Promise<{ total: number; create: number }> {
   const t0 = performance.now();
-  const m: Machine = await prov.create({ name: "bench", network: "none" });
+  const m: Machine = await prov.create({ name: "bench", root: HOST_ROOT });
   const t1 = performance.now();
   const h = m.exec({ argv: STEP, env: ENV, cwd: m.paths.workspace });
   await firstByte(h.stdout);

@@ -10,7 +10,7 @@ import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { createAgent, type Agent } from "../../src/agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
-import { createSandboxProvisioner } from "../../src/provisioners/index.js";
+import { HOST_ROOT, createSandboxProvisioner } from "../../src/provisioners/index.js";
 import { runJobOnNewMachine, type JobDescription } from "../../src/runner/index.js";
 import { openBenchEnv, startBenchService, until } from "./env.js";
 import { makeBenchRepo } from "./repo.js";
@@ -88,7 +88,7 @@ export async function runControlBench(cancels: number): Promise<void> {
     }
     const description = await jobDescription(b, jobId);
     const direct: number[] = [];
-    await runJobOnNewMachine(provisioner, { name: "direct", network: "none" }, description, {
+    await runJobOnNewMachine(provisioner, { name: "direct", root: HOST_ROOT }, description, {
       actions: createActionLoader(options),
       source: createGitWorkspaceSource(),
       onEvent: (e) => {
@@ -120,7 +120,7 @@ export async function runControlBench(cancels: number): Promise<void> {
       await until(() => Promise.resolve(alive(marker) ? undefined : true), "the machine to go", 10_000, 2);
       cancelTimes.push(wallNow() - t0);
 
-      const m = await provisioner.create({ name: "destroy", network: "none" });
+      const m = await provisioner.create({ name: "destroy", root: HOST_ROOT });
       const h = m.exec({
         argv: ["bash", "-c", `exec -a ${marker}-d sleep 600`],
         env: { PATH: "/usr/bin:/bin" },

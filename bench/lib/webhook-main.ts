@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createAgent, type Agent } from "../../src/agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
-import { createSandboxProvisioner } from "../../src/provisioners/index.js";
+import { HOST_ROOT, createSandboxProvisioner } from "../../src/provisioners/index.js";
 import { runJobOnNewMachine, type JobDescription, type RunnerEvent } from "../../src/runner/index.js";
 import { openBenchEnv, startBenchService, until, type BenchService } from "./env.js";
 import { deliverPush, pushBody } from "./github.js";
@@ -164,7 +164,7 @@ async function localRun(
 ): Promise<number> {
   let step: number | undefined;
   const t0 = wallNow();
-  const result = await runJobOnNewMachine(sandbox, { name: "bench-local", network: "none" }, job, {
+  const result = await runJobOnNewMachine(sandbox, { name: "bench-local", root: HOST_ROOT }, job, {
     actions,
     source: createGitWorkspaceSource(),
     onEvent(e: RunnerEvent) {

@@ -10,7 +10,7 @@
 //    expires and it retries the job elsewhere; the output so far stays in the outbox and is resent
 //    by the next agent process on this data folder.
 import type { Assign } from "../protocol/agent.js";
-import type { Provisioner } from "../provisioners/types.js";
+import { HOST_ROOT, type Provisioner } from "../provisioners/types.js";
 import { runJobOnNewMachine } from "../runner/index.js";
 import type {
   ActionLoader,
@@ -74,8 +74,7 @@ export class AgentJob {
         guardedProvisioner(this.deps.provisioner, this.controller.signal, this.deps.log),
         {
           name: typeof job.displayName === "string" ? job.displayName : `job ${a.jobId}`,
-          image: a.machine.imageSource === "" ? undefined : a.machine.imageSource,
-          network: a.machine.network,
+          root: a.machine.imageSource === "" ? HOST_ROOT : { kind: "image", path: a.machine.imageSource },
         },
         job,
         {

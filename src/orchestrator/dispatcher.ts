@@ -114,10 +114,6 @@ export class Dispatcher {
         isPlaced(p) ? [] : [{ jobId: p.jobId, reason: p.waitReason }],
       );
       if (waiting.length > 0) await setWaitReasons(client, waiting);
-      const networks = await jobNetworks(
-        client,
-        assigned.map((a) => a.jobId),
-      );
       await client.query("COMMIT");
       const byJob = new Map(placed.map((p) => [p.jobId, p]));
       sends = assigned.map((a) => () => {
@@ -133,7 +129,6 @@ export class Dispatcher {
             provisioner: image.provisioner,
             image: image.name,
             imageSource: image.source,
-            network: networks.get(a.jobId) ?? "none",
             cpus: p.flavour.cpus,
             memoryMb: p.flavour.memoryMb,
             diskMb: p.flavour.diskMb,
@@ -214,13 +209,4 @@ async function loadLimits(db: pg.PoolClient): Promise<Parameters<typeof placeJob
     projectLimit: new Map(repos.rows.map((r) => [Number(r.id), r.max])),
     organizationLimit: new Map(orgs.rows.map((r) => [Number(r.id), r.max])),
   };
-}
-
-async function jobNetworks(db: pg.PoolClient, ids: number[]): Promise<Map<number, "none" | "host">> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await db.query<{ id: string; network: "none" | "host" }>(
-    `SELECT id, network FROM jobs WHERE id = ANY($1::bigint[])`,
-    [ids],
-  );
-  return new Map(rows.map((r) => [Number(r.id), r.network]));
 }

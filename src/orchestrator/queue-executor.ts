@@ -66,9 +66,6 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
         },
       ]);
       if (!row) throw new Error(`job ${req.instance.key} could not be queued`);
-      if (row.created && req.network === "host") {
-        await d.db.query(`UPDATE jobs SET network = 'host' WHERE id = $1`, [row.id]);
-      }
       if (row.created) d.queued();
       const onAbort = (): void => void d.cancelJob(row.id);
       req.signal.addEventListener("abort", onAbort, { once: true });

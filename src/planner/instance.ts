@@ -128,13 +128,11 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
     return finish();
   }
 
-  const network = wantsHostNetwork(scope.workflow.env, job.env) ? "host" : "none";
   try {
     const result = await opts.executor.run({
       instance: inst,
       description: desc,
       labels,
-      network,
       signal: plan.signal,
       onStarted: () => opts.reporter.jobStarted(inst),
       onEvent: (e: RunnerEvent) => opts.reporter.jobEvent(inst, e),
@@ -188,11 +186,4 @@ function runsOnLabels(runsOn: unknown): string[] {
       ? [(runsOn as { labels?: unknown }).labels ?? []].flat()
       : [runsOn];
   return raw.filter((l): l is string => typeof l === "string" && l !== "");
-}
-
-/** The job's network placeholder: `env: { AIRLOCK_NETWORK: host }` at workflow or job level. */
-function wantsHostNetwork(...envs: Array<Record<string, unknown> | undefined>): boolean {
-  let value: unknown;
-  for (const env of envs) if (env && "AIRLOCK_NETWORK" in env) value = env.AIRLOCK_NETWORK;
-  return value === "host";
 }

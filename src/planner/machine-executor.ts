@@ -2,7 +2,7 @@
 // `maxParallelJobs` at once; `-P label=rootfs` picks the machine's root filesystem.
 import { runJobOnNewMachine } from "../runner/index.js";
 import type { ActionLoader, JobResult, WorkspaceSource } from "../runner/types.js";
-import type { Provisioner } from "../provisioners/types.js";
+import { HOST_ROOT, type Provisioner } from "../provisioners/types.js";
 import { Limiter } from "./limiter.js";
 import type { InstanceExecutor } from "./types.js";
 
@@ -28,7 +28,7 @@ export function createMachineExecutor(o: MachineExecutorOptions): InstanceExecut
         const image = label === undefined ? undefined : o.platforms[label];
         return runJobOnNewMachine(
           o.provisioner,
-          { name: req.instance.name, image, network: req.network },
+          { name: req.instance.name, root: image === undefined ? HOST_ROOT : { kind: "image", path: image } },
           req.description,
           { actions: o.actions, source: o.source, signal: req.signal, onEvent: (e) => req.onEvent(e) },
         );

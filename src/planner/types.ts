@@ -80,8 +80,6 @@ export interface InstanceRequest {
   description: JobDescription;
   /** runs-on labels, evaluated. */
   labels: string[];
-  /** The network placeholder: `env: { AIRLOCK_NETWORK: host }`. */
-  network: "none" | "host";
   signal: AbortSignal;
   /** Called when the instance really starts (it got a machine). */
   onStarted(): void;

@@ -120,7 +120,6 @@ export const Assign = z.object({
     image: z.string(),
     /** Backend-specific image source (sandbox: rootfs folder; "" = host read-only). */
     imageSource: z.string(),
-    network: z.enum(["none", "host"]),
     cpus: z.number().positive(),
     memoryMb: z.number().int().positive(),
     diskMb: z.number().int().positive(),

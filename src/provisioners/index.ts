@@ -2,3 +2,4 @@
 export type * from "./types.js";
 export { createFakeProvisioner, type FakeProvisionerOptions } from "./fake/index.js";
 export { createSandboxProvisioner, type SandboxProvisionerOptions } from "./sandbox/index.js";
+export { HOST_ROOT } from "./types.js";

@@ -8,13 +8,17 @@ export interface MachineSpec {
   /** Human-readable name of the job, for diagnostics only. */
   name: string;
   /**
-   * Root filesystem: undefined means the host's filesystem, read-only. Otherwise the path of an
-   * unpacked rootfs folder on the host (`-P label=/path/to/rootfs`).
+   * Root filesystem, always read-only. `image`: the unpacked rootfs folder of a job image on the
+   * host, shared by machines. `host`: the host's own root filesystem: an explicit, documented
+   * opt-in for a local `airlock run` only (a node agent never uses it).
    */
-  image?: string | undefined;
-  /** "none": loopback only. "host": the host's network (placeholder until egress allow-lists). */
-  network: "none" | "host";
+  root: MachineRoot;
 }
+
+export type MachineRoot = { kind: "image"; path: string } | { kind: "host" };
+
+/** The host's root, read-only: only for an explicit local opt-in. */
+export const HOST_ROOT: MachineRoot = Object.freeze({ kind: "host" });
 
 /** Paths as seen from inside the machine. */
 export interface MachinePaths {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createActionLoader, fetchRemoteFile } from "../../src/actions/index.js";
 import { isAirlockError } from "../../src/errors/index.js";
-import { createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
+import { HOST_ROOT, createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
 import { git, initRepo, NODE_ACTION, rmDir, startGitHttp, tempDir, type GitHttpServer } from "./helpers.js";
 
 let root: string;
@@ -15,7 +15,7 @@ let commit: string;
 const machines: Machine[] = [];
 
 async function machine(): Promise<Machine> {
-  const m = await createFakeProvisioner().create({ name: "t", network: "none" });
+  const m = await createFakeProvisioner().create({ name: "t", root: HOST_ROOT });
   machines.push(m);
   return m;
 }

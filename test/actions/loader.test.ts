@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createActionLoader } from "../../src/actions/index.js";
 import { isAirlockError } from "../../src/errors/index.js";
-import { createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
+import { HOST_ROOT, createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
 import { commitFiles, git, initRepo, NODE_ACTION, rmDir, tempDir, writeFiles } from "./helpers.js";
 
 let root: string;
@@ -17,7 +17,7 @@ const machines: Machine[] = [];
 const provisioner = createFakeProvisioner();
 
 async function machine(): Promise<Machine> {
-  const m = await provisioner.create({ name: "t", network: "none" });
+  const m = await provisioner.create({ name: "t", root: HOST_ROOT });
   machines.push(m);
   return m;
 }

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
-import { createSandboxProvisioner, type Machine } from "../../src/provisioners/index.js";
+import { HOST_ROOT, createSandboxProvisioner, type Machine } from "../../src/provisioners/index.js";
 import { sh } from "../provisioners/helpers.js";
 import { commitFiles, initRepo, NODE_ACTION, rmDir, tempDir } from "./helpers.js";
 
@@ -32,7 +32,7 @@ after(async () => {
 });
 
 async function machine(): Promise<Machine> {
-  const m = await createSandboxProvisioner({ baseDir: sandboxBase }).create({ name: "t", network: "none" });
+  const m = await createSandboxProvisioner({ baseDir: sandboxBase }).create({ name: "t", root: HOST_ROOT });
   machines.push(m);
   return m;
 }

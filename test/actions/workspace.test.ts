@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { createGitWorkspaceSource, stripCredentials } from "../../src/actions/index.js";
 import { isAirlockError } from "../../src/errors/index.js";
-import { createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
+import { HOST_ROOT, createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
 import { commitFiles, git, initRepo, rmDir, startGitHttp, tempDir, type GitHttpServer } from "./helpers.js";
 
 let root: string;
@@ -19,7 +19,7 @@ const machines: Machine[] = [];
 const source = createGitWorkspaceSource();
 
 async function machine(): Promise<Machine> {
-  const m = await createFakeProvisioner().create({ name: "t", network: "none" });
+  const m = await createFakeProvisioner().create({ name: "t", root: HOST_ROOT });
   machines.push(m);
   return m;
 }

@@ -107,7 +107,6 @@ export function assignMsg(
       provisioner: opts.provisioner ?? "fake",
       image: "default",
       imageSource: "",
-      network: "none",
       cpus: 1,
       memoryMb: 512,
       diskMb: 1024,

@@ -55,9 +55,10 @@ jobs:
       AIRLOCK_NETWORK: host
     steps:
       - run: |
+          # A job cannot give itself the host's network: only loopback, whatever its env says.
           n=$(tail -n +3 /proc/net/dev | grep -vc '^ *lo:' || true)
           echo "host-network-interfaces=$n"
-          test "$n" -gt 0
+          test "$n" -eq 0
 `;
 
 void describe("sandbox end to end", () => {

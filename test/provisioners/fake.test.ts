@@ -6,13 +6,13 @@ import { symlink } from "node:fs/promises";
 import path from "node:path";
 import { after, test } from "node:test";
 import { isAirlockError } from "../../src/errors/index.js";
-import { createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
+import { HOST_ROOT, createFakeProvisioner, type Machine } from "../../src/provisioners/index.js";
 import { hostHasProcessWith, sh, waitFor } from "./helpers.js";
 
 const prov = createFakeProvisioner();
 const machines: Machine[] = [];
 async function machine(): Promise<Machine> {
-  const m = await prov.create({ name: "t", network: "none" });
+  const m = await prov.create({ name: "t", root: HOST_ROOT });
   machines.push(m);
   return m;
 }

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { AirlockError, ErrorCode } from "../../src/errors/index.js";
 import {
+  HOST_ROOT,
   createFakeProvisioner,
   createSandboxProvisioner,
   type Machine,
@@ -155,7 +156,7 @@ export async function run(
   signal?: AbortSignal,
   backend: Backend = "fake",
 ): Promise<Run> {
-  const machine = await provisioners[backend].create({ name: job.jobId, network: "none" });
+  const machine = await provisioners[backend].create({ name: job.jobId, root: HOST_ROOT });
   machines.push(machine);
   const events: RunnerEvent[] = [];
   const source = folderSource(repoDir);

@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
-import { createFakeProvisioner } from "../../src/provisioners/index.js";
+import { HOST_ROOT, createFakeProvisioner } from "../../src/provisioners/index.js";
 import { runJob, type RunnerEvent } from "../../src/runner/index.js";
 import { COMMIT, FIXTURES, destroyMachines, jobFromWorkflow, run, runFixture, stepLogs } from "./helpers.js";
 
@@ -32,7 +32,7 @@ void test("cancellation via AbortSignal kills the running step; only always()/ca
 `),
   );
   const ctrl = new AbortController();
-  const machine = await createFakeProvisioner().create({ name: "cancel", network: "none" });
+  const machine = await createFakeProvisioner().create({ name: "cancel", root: HOST_ROOT });
   const events: RunnerEvent[] = [];
   try {
     const result = await runJob(job, {
@@ -81,7 +81,7 @@ void test("a failing workspace checkout fails the job and skips every step, even
     "setup.yml",
     workflow(`      - run: echo a\n      - if: always()\n        run: echo b\n`),
   );
-  const machine = await createFakeProvisioner().create({ name: "setup", network: "none" });
+  const machine = await createFakeProvisioner().create({ name: "setup", root: HOST_ROOT });
   const events: RunnerEvent[] = [];
   try {
     const result = await runJob(job, {

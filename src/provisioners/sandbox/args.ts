@@ -45,7 +45,6 @@ export interface BwrapArgsInput {
   /** Host folder holding all machines (hidden inside). */
   baseDir: string;
   image: string | undefined;
-  network: "none" | "host";
 }
 
 export function bwrapArgs(i: BwrapArgsInput): string[] {
@@ -60,7 +59,7 @@ export function bwrapArgs(i: BwrapArgsInput): string[] {
     "--unshare-ipc",
     "--unshare-uts",
     "--unshare-cgroup-try",
-    ...(i.network === "host" ? [] : ["--unshare-net"]),
+    "--unshare-net",
     "--hostname",
     "airlock",
     "--die-with-parent",

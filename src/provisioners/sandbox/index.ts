@@ -63,8 +63,8 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
         ready = undefined;
         throw e;
       });
-      if (spec.image !== undefined && !(await isDir(spec.image))) {
-        throw new AirlockError(ErrorCode.CONFIG_INVALID, `image ${spec.image} is not a rootfs folder`);
+      if (spec.root.kind === "image" && !(await isDir(spec.root.path))) {
+        throw new AirlockError(ErrorCode.CONFIG_INVALID, `image ${spec.root.path} is not a rootfs folder`);
       }
       const id = `sbx-${randomBytes(6).toString("hex")}`;
       const machineDir = path.join(baseDir, id);

@@ -46,8 +46,7 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
     ...bwrapArgs({
       machineDir: s.machineDir,
       baseDir: s.baseDir,
-      image: s.spec.image,
-      network: s.spec.network,
+      image: s.spec.root.kind === "image" ? s.spec.root.path : undefined,
     }),
     "--info-fd",
     "3",
@@ -137,7 +136,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
       "--ipc",
       "--uts",
       ...(HAS_CGROUP_NS ? ["--cgroup"] : []),
-      ...(s.spec.network === "host" ? [] : ["--net"]),
+      "--net",
       "--root",
       "--wd",
       "-S",
