@@ -13,6 +13,30 @@ export interface MachineSpec {
    * opt-in for a local `airlock run` only (a node agent never uses it).
    */
   root: MachineRoot;
+  /** Kernel-enforced resource limits (the job's flavour plus the node's defaults); absent: none. */
+  limits?: MachineLimits;
+}
+
+/**
+ * Resource limits of one machine, each enforced by the kernel where the backend can (see
+ * common/cgroups and common/disk-pool). An absent field means "no limit of this kind". A machine
+ * over a limit is killed as a whole and says which limit in one line (`limitExceeded()`).
+ */
+export interface MachineLimits {
+  /** CPU time, in CPUs (fractions allowed): a CFS quota of cpus × period. */
+  cpus?: number;
+  /** Memory (RAM + page cache + tmpfs the job writes), swap off for the job. */
+  memoryMb?: number;
+  /** Size of the machine's private filesystem (workspace, temp, home, tool cache). */
+  diskMb?: number;
+  /** Processes and threads alive at once. */
+  pids?: number;
+  /** Open files per process (RLIMIT_NOFILE). */
+  nofile?: number;
+  /** Size of the machine's /dev/shm. */
+  shmMb?: number;
+  /** Size of the machine's /tmp. */
+  tmpMb?: number;
 }
 
 export type MachineRoot = { kind: "image"; path: string } | { kind: "host" };
@@ -74,6 +98,13 @@ export interface Machine {
    * undefined for backends where they do not (VMs). Callers must not follow symlinks from it blindly.
    */
   hostPath?(innerPath: string): string | undefined;
+  /**
+   * The limit this machine went over, as the one line to report ("memory limit 4096 MiB
+   * exceeded"), or undefined. Once a limit is hit the whole machine is killed (a later exec
+   * fails) and the answer stays the same. Call it when a process ended badly and at job end;
+   * idempotent, cheap (reads a few counters). Backends without limits omit it.
+   */
+  limitExceeded?(): Promise<string | undefined>;
   /** Kills every process of the machine and removes its private state. Idempotent. */
   destroy(): Promise<void>;
 }
@@ -82,4 +113,9 @@ export interface Provisioner {
   readonly name: string;
   /** Creates a fresh machine. Not idempotent: each call creates a new machine. */
   create(spec: MachineSpec): Promise<Machine>;
+  /**
+   * Releases what the provisioner keeps between machines (e.g. pre-formatted filesystems kept
+   * warm). Machines still alive are not touched. Idempotent; create() after close() fails.
+   */
+  close?(): Promise<void>;
 }

@@ -66,6 +66,8 @@ export interface JobResult {
   durationMs: number;
   /** Step summaries in step order (additive; absent from older producers). */
   summaries?: StepSummary[];
+  /** Why the job failed when no step says it (e.g. "memory limit 4096 MiB exceeded"); additive. */
+  error?: string;
 }
 
 export type LogKind = "line" | "group-start" | "group-end" | "debug" | "command";
