@@ -10,6 +10,9 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 command -v ps >/dev/null 2>&1 || need+=(procps)
 command -v useradd >/dev/null 2>&1 || need+=(passwd)
+# The native helpers (native/*.c) are built static: gcc plus libc6-dev's libc.a.
+command -v gcc >/dev/null 2>&1 || need+=(gcc)
+case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) need+=(libc6-dev) ;; esac
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "airlock: missing system packages; install them first: ${need[*]}" >&2

@@ -10,6 +10,7 @@ if [ "${1:-}" != "--no-checks" ]; then
   npx eslint --max-warnings 0 .
   npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "prettier: files above need 'npm run format'" >&2; exit 1; }
 fi
+bash scripts/build-native.sh
 npx tsc -p tsconfig.build.json
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 # One shared PostgreSQL for the run (stopped on exit); each test file clones its own database from it.

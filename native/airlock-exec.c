@@ -1,0 +1,402 @@
+/*
+ * airlock-exec: the small native helper every machine start and every step goes through.
+ *
+ * Host side (run by the agent, before anything of the job exists):
+ *   airlock-exec --join <cgroup.procs>... [--user UID:GID] -- <cmd...>
+ *     Writes its own pid into each file (so <cmd> and all it forks start inside those cgroups,
+ *     with no window where they run outside), drops supplementary groups when it may, optionally
+ *     switches to UID:GID, then execvp(cmd).
+ *
+ * Inside a machine (bound read-only at /airlock/externals/bin/airlock-exec):
+ *   airlock-exec --jail [--nofile N] [--allow-userns] [--chdir DIR] [--uid N] [--gid N] -- <argv...>
+ *     Clears ambient capabilities and the whole bounding set, switches to uid/gid 1001 (default)
+ *     with no supplementary groups, clears every remaining capability, sets RLIMIT_NOFILE
+ *     (soft = hard = N), no_new_privs and the seccomp filter below, changes directory, then
+ *     execvp(argv). Anything that cannot be done is an error: the step does not run (exit 125).
+ *   airlock-exec --init
+ *     The machine's PID 1 (bwrap --as-pid-1, already under the filter): writes one byte to stdout
+ *     once running, reaps every orphan, exits when stdin reaches end of file.
+ *   airlock-exec --dump-bpf [--allow-userns]
+ *     Writes the seccomp filter (struct sock_filter[]) to stdout, for bwrap --seccomp FD.
+ *
+ * The filter (classic BPF): a syscall from a foreign architecture or the x32 ABI kills the
+ * process; keyrings, bpf, perf, modules, mounts, kexec, reboot, swap, clock setting, setns and
+ * a few more that builds never need fail with EPERM; clone/unshare asking for a new user
+ * namespace fail with EPERM unless --allow-userns; clone3 fails with ENOSYS so that libc falls
+ * back to clone, whose flags a classic filter can read. ptrace stays allowed (the machine's PID
+ * namespace already keeps host processes out of reach). Everything else is allowed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/audit.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#if defined(__x86_64__)
+#define AIRLOCK_AUDIT_ARCH AUDIT_ARCH_X86_64
+#define AIRLOCK_X32_BIT 0x40000000u
+#elif defined(__aarch64__)
+#define AIRLOCK_AUDIT_ARCH AUDIT_ARCH_AARCH64
+#else
+#error "airlock-exec: unsupported architecture (x86_64 and aarch64 only)"
+#endif
+
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ARG_LO(n) (offsetof(struct seccomp_data, args[n]))
+#else
+#define ARG_LO(n) (offsetof(struct seccomp_data, args[n]) + 4)
+#endif
+
+#define EXIT_HELPER 125
+#define MAX_INSNS 256
+
+static void die(const char *what, const char *arg) {
+  if (arg)
+    fprintf(stderr, "airlock-exec: %s %s: %s\n", what, arg, strerror(errno));
+  else
+    fprintf(stderr, "airlock-exec: %s: %s\n", what, strerror(errno));
+  exit(EXIT_HELPER);
+}
+
+static void usage(const char *why) {
+  fprintf(stderr,
+          "airlock-exec: %s\n"
+          "usage: airlock-exec --join <cgroup.procs>... [--user UID:GID] -- <cmd...>\n"
+          "       airlock-exec --jail [--nofile N] [--allow-userns] [--chdir DIR] [--uid N] [--gid N] -- <argv...>\n"
+          "       airlock-exec --init\n"
+          "       airlock-exec --dump-bpf [--allow-userns]\n",
+          why);
+  exit(EXIT_HELPER);
+}
+
+static unsigned long parse_num(const char *s, const char *opt) {
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || end == s || *end || s[0] == '-') {
+    fprintf(stderr, "airlock-exec: %s needs a number, got '%s'\n", opt, s);
+    exit(EXIT_HELPER);
+  }
+  return v;
+}
+
+/* ---------- seccomp filter ---------- */
+
+struct filter {
+  struct sock_filter insn[MAX_INSNS];
+  unsigned short len;
+};
+
+static void emit(struct filter *f, struct sock_filter i) {
+  if (f->len >= MAX_INSNS) {
+    fprintf(stderr, "airlock-exec: seccomp filter too long\n");
+    exit(EXIT_HELPER);
+  }
+  f->insn[f->len++] = i;
+}
+
+#define RET_ERRNO(e) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((e) & SECCOMP_RET_DATA))
+#define RET_ALLOW BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
+#define RET_KILL BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
+#define LOAD_NR BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr))
+
+/* Expects the syscall number in A; leaves it there. */
+static void deny(struct filter *f, int nr, int err) {
+  emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1));
+  emit(f, (struct sock_filter)RET_ERRNO(err));
+}
+
+/* `nr` whose first argument has any bit of `bits` set fails with EPERM, otherwise it is allowed.
+ * Expects the syscall number in A; when `nr` matches, A is overwritten but both branches return. */
+static void deny_flag(struct filter *f, int nr, unsigned bits) {
+  emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 4));
+  emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)));
+  emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, bits, 0, 1));
+  emit(f, (struct sock_filter)RET_ERRNO(EPERM));
+  emit(f, (struct sock_filter)RET_ALLOW);
+}
+
+static const int denied_eperm[] = {
+    /* kernel keyrings */
+    SYS_add_key, SYS_request_key, SYS_keyctl,
+    /* bpf, perf */
+    SYS_bpf, SYS_perf_event_open,
+    /* kernel modules */
+    SYS_init_module, SYS_finit_module, SYS_delete_module,
+#ifdef SYS_create_module
+    SYS_create_module,
+#endif
+#ifdef SYS_query_module
+    SYS_query_module,
+#endif
+#ifdef SYS_get_kernel_syms
+    SYS_get_kernel_syms,
+#endif
+    /* mounts, old and new API */
+    SYS_mount, SYS_umount2,
+#ifdef SYS_umount
+    SYS_umount,
+#endif
+    SYS_pivot_root, SYS_fsopen, SYS_fsconfig, SYS_fsmount, SYS_fspick, SYS_move_mount, SYS_open_tree,
+    SYS_mount_setattr,
+    /* kexec, reboot, swap */
+    SYS_kexec_load, SYS_kexec_file_load, SYS_reboot, SYS_swapon, SYS_swapoff,
+    /* clock setting */
+    SYS_settimeofday, SYS_clock_settime, SYS_clock_adjtime, SYS_adjtimex,
+    /* other namespaces */
+    SYS_setns,
+    /* what Docker's default profile blocks too and builds never need */
+    SYS_open_by_handle_at, SYS_name_to_handle_at, SYS_userfaultfd, SYS_io_uring_setup,
+    SYS_io_uring_enter, SYS_io_uring_register, SYS_acct, SYS_quotactl,
+#ifdef SYS_quotactl_fd
+    SYS_quotactl_fd,
+#endif
+#ifdef SYS_lookup_dcookie
+    SYS_lookup_dcookie,
+#endif
+#ifdef SYS_iopl
+    SYS_iopl,
+#endif
+#ifdef SYS_ioperm
+    SYS_ioperm,
+#endif
+#ifdef SYS_uselib
+    SYS_uselib,
+#endif
+#ifdef SYS_ustat
+    SYS_ustat,
+#endif
+#ifdef SYS_sysfs
+    SYS_sysfs,
+#endif
+#ifdef SYS__sysctl
+    SYS__sysctl,
+#endif
+#ifdef SYS_nfsservctl
+    SYS_nfsservctl,
+#endif
+    SYS_syslog, SYS_vhangup,
+};
+
+/* personality() values Docker allows: PER_LINUX, UNAME26, ADDR_NO_RANDOMIZE (with and without
+ * UNAME26), and the query 0xffffffff. Anything else (e.g. READ_IMPLIES_EXEC) fails. */
+static void personality_rule(struct filter *f) {
+  static const unsigned ok[] = {0x0, 0x8, 0x20000, 0x20008, 0xffffffffu};
+  const unsigned n = sizeof ok / sizeof ok[0];
+  emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_personality, 0, (unsigned char)(n + 3)));
+  emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG_LO(0)));
+  for (unsigned i = 0; i < n; i++) {
+    /* the last compare falls through to "deny" when it does not match */
+    unsigned char jt = (unsigned char)(n - 1 - i), jf = (unsigned char)(i == n - 1 ? 1 : 0);
+    emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ok[i], jt, jf));
+  }
+  emit(f, (struct sock_filter)RET_ALLOW);
+  emit(f, (struct sock_filter)RET_ERRNO(EPERM));
+}
+
+static void build_filter(struct filter *f, int allow_userns) {
+  f->len = 0;
+  emit(f, (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)));
+  emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AIRLOCK_AUDIT_ARCH, 1, 0));
+  emit(f, (struct sock_filter)RET_KILL);
+  emit(f, (struct sock_filter)LOAD_NR);
+#ifdef AIRLOCK_X32_BIT
+  emit(f, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, AIRLOCK_X32_BIT, 0, 1));
+  emit(f, (struct sock_filter)RET_KILL);
+#endif
+  for (size_t i = 0; i < sizeof denied_eperm / sizeof denied_eperm[0]; i++) deny(f, denied_eperm[i], EPERM);
+  deny(f, SYS_clone3, ENOSYS);
+  if (!allow_userns) {
+    /* each rule reloads A from the first argument and returns: the number checks come first */
+    deny_flag(f, SYS_clone, CLONE_NEWUSER);
+    deny_flag(f, SYS_unshare, CLONE_NEWUSER);
+  }
+  personality_rule(f);
+  emit(f, (struct sock_filter)RET_ALLOW);
+}
+
+static void install_filter(int allow_userns) {
+  static struct filter f;
+  build_filter(&f, allow_userns);
+  struct sock_fprog prog = {.len = f.len, .filter = f.insn};
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) != 0) die("cannot install the seccomp filter", NULL);
+}
+
+static int dump_bpf(int allow_userns) {
+  static struct filter f;
+  build_filter(&f, allow_userns);
+  const char *p = (const char *)f.insn;
+  size_t left = (size_t)f.len * sizeof f.insn[0];
+  while (left > 0) {
+    ssize_t n = write(1, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      die("write", NULL);
+    }
+    p += n;
+    left -= (size_t)n;
+  }
+  return 0;
+}
+
+/* ---------- credentials ---------- */
+
+static void drop_bounding_and_ambient(void) {
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    die("cannot clear ambient capabilities", NULL);
+  for (int cap = 0; cap <= 63; cap++) {
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) break; /* past the last capability */
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) die("cannot drop the capability bounding set", NULL);
+  }
+}
+
+static void clear_capabilities(void) {
+  struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+  struct __user_cap_data_struct d[2];
+  memset(d, 0, sizeof d);
+  if (syscall(SYS_capset, &h, d) != 0) die("cannot clear capabilities", NULL);
+}
+
+static void drop_groups(int required) {
+  if (setgroups(0, NULL) == 0) return;
+  /* In a user namespace whose setgroups is "deny" this fails: fine when there are none to drop. */
+  if (required || getgroups(0, NULL) != 0) die("cannot drop supplementary groups", NULL);
+}
+
+static void switch_user(uid_t uid, gid_t gid) {
+  if (setresgid(gid, gid, gid) != 0) die("setgid", NULL);
+  if (setresuid(uid, uid, uid) != 0) die("setuid", NULL);
+}
+
+static int exec_or_die(char **argv) {
+  execvp(argv[0], argv);
+  int e = errno;
+  fprintf(stderr, "airlock-exec: %s: %s\n", argv[0], strerror(e));
+  return e == ENOENT || e == ENOTDIR ? 127 : 126;
+}
+
+/* ---------- modes ---------- */
+
+static int do_join(int argc, char **argv) {
+  int i = 0;
+  int have_user = 0;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
+      char *colon = strchr(argv[++i], ':');
+      if (!colon) usage("--user needs UID:GID");
+      *colon = '\0';
+      uid = (uid_t)parse_num(argv[i], "--user");
+      gid = (gid_t)parse_num(colon + 1, "--user");
+      have_user = 1;
+      continue;
+    }
+    if (argv[i][0] != '/') usage("--join takes absolute paths of cgroup.procs files");
+    int fd = open(argv[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) die("cannot open", argv[i]);
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+    if (write(fd, buf, (size_t)n) != n) die("cannot join cgroup", argv[i]);
+    close(fd);
+  }
+  if (i >= argc - 1) usage("missing '-- <cmd>'");
+  drop_groups(have_user && geteuid() == 0);
+  if (have_user) switch_user(uid, gid);
+  return exec_or_die(argv + i + 1);
+}
+
+static int do_jail(int argc, char **argv) {
+  unsigned long nofile = 0, uid = 1001, gid = 1001;
+  int allow_userns = 0;
+  const char *dir = NULL;
+  int i = 0;
+  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    if (strcmp(argv[i], "--allow-userns") == 0) allow_userns = 1;
+    else if (strcmp(argv[i], "--nofile") == 0 && i + 1 < argc) nofile = parse_num(argv[++i], "--nofile");
+    else if (strcmp(argv[i], "--chdir") == 0 && i + 1 < argc) dir = argv[++i];
+    else if (strcmp(argv[i], "--uid") == 0 && i + 1 < argc) uid = parse_num(argv[++i], "--uid");
+    else if (strcmp(argv[i], "--gid") == 0 && i + 1 < argc) gid = parse_num(argv[++i], "--gid");
+    else usage("unknown --jail option");
+  }
+  if (i >= argc - 1) usage("missing '-- <argv>'");
+  if (uid == 0 || gid == 0) usage("--jail never runs as root");
+
+  drop_bounding_and_ambient();
+  if (nofile > 0) {
+    struct rlimit r = {.rlim_cur = nofile, .rlim_max = nofile};
+    if (setrlimit(RLIMIT_NOFILE, &r) != 0) die("cannot set the open files limit", NULL);
+  }
+  drop_groups(0);
+  switch_user((uid_t)uid, (gid_t)gid);
+  clear_capabilities();
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("cannot set no_new_privs", NULL);
+  /* Only descriptors 0-2 go on (nsenter and the agent leave none open on purpose; be sure). */
+  syscall(SYS_close_range, 3u, ~0u, 0u);
+  if (dir && chdir(dir) != 0) {
+    fprintf(stderr, "cd: %s: %s\n", dir, strerror(errno));
+    return 127;
+  }
+  install_filter(allow_userns);
+  return exec_or_die(argv + i + 1);
+}
+
+static int do_init(void) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) die("sigprocmask", NULL);
+  int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (sfd < 0) die("signalfd", NULL);
+  if (write(1, "x", 1) != 1) die("write", NULL);
+  struct pollfd p[2] = {{.fd = 0, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
+  for (;;) {
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("poll", NULL);
+    }
+    if (p[1].revents) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof si) > 0) {
+      }
+      while (waitpid(-1, NULL, WNOHANG) > 0) {
+      }
+    }
+    if (p[0].revents) {
+      char buf[256];
+      ssize_t n = read(0, buf, sizeof buf);
+      if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) return 0;
+    }
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) usage("no mode given");
+  const char *mode = argv[1];
+  if (strcmp(mode, "--join") == 0) return do_join(argc - 2, argv + 2);
+  if (strcmp(mode, "--jail") == 0) return do_jail(argc - 2, argv + 2);
+  if (strcmp(mode, "--init") == 0) return do_init();
+  if (strcmp(mode, "--dump-bpf") == 0) {
+    int allow = argc > 2 && strcmp(argv[2], "--allow-userns") == 0;
+    return dump_bpf(allow);
+  }
+  usage("unknown mode");
+  return EXIT_HELPER;
+}
