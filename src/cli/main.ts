@@ -36,6 +36,19 @@ export async function main(argv: string[]): Promise<number> {
       "--actions-url <base>",
       "where owner/repo@ref actions are fetched from (default https://github.com)",
     )
+    .option(
+      "--egress-allow <host:port>",
+      "let jobs reach host:port (*.domain:port, ip:port) through the egress proxy (repeatable; default: no network)",
+      collect,
+      [],
+    )
+    .option("--egress-deny <ip/cidr>", "never let jobs reach these addresses (repeatable)", collect, [])
+    .option(
+      "--egress-dns <ip[:port]>",
+      "DNS server of the egress proxy (repeatable; default: the system's)",
+      collect,
+      [],
+    )
     .option("--json", "print one JSON document describing the run on stdout")
     .action(async (event: string, opts: Record<string, unknown>) => {
       exitCode = await runCommand(event, {
@@ -48,6 +61,9 @@ export async function main(argv: string[]): Promise<number> {
         platform: opts.platform as string[],
         ...(typeof opts.actionsUrl === "string" ? { actionsUrl: opts.actionsUrl } : {}),
         json: opts.json === true,
+        egressAllow: opts.egressAllow as string[],
+        egressDeny: opts.egressDeny as string[],
+        egressDns: opts.egressDns as string[],
       });
     });
   const setExitCode = (code: number): void => {

@@ -14,6 +14,7 @@ import {
   fetchRemoteFile,
   parseUses,
 } from "../actions/index.js";
+import { nodeEgress } from "../egress/index.js";
 import { createSandboxProvisioner } from "../provisioners/index.js";
 import {
   createMachineExecutor,
@@ -36,10 +37,22 @@ export interface RunCommandOptions {
   actionsUrl?: string;
   json?: boolean;
   cwd?: string;
+  /** Egress allow-list entries, deny ranges and DNS servers, added to AIRLOCK_EGRESS_*. */
+  egressAllow?: string[];
+  egressDeny?: string[];
+  egressDns?: string[];
 }
 
 export async function runCommand(event: string, o: RunCommandOptions): Promise<number> {
   const options = loadOptions();
+  const egress = nodeEgress(
+    {
+      allow: [...options.egress.allow, ...(o.egressAllow ?? [])],
+      deny: [...options.egress.deny, ...(o.egressDeny ?? [])],
+      dns: [...options.egress.dns, ...(o.egressDns ?? [])],
+    },
+    options.machinesDir,
+  );
   const actionsUrl = (o.actionsUrl ?? options.actionsUrl).replace(/\/+$/, "");
   const repo = await readRepo(o.cwd ?? process.cwd());
   const inputsGiven = parseKeyValues(o.input, "--input");
@@ -161,6 +174,7 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
         source: createGitWorkspaceSource(),
         maxParallelJobs: options.maxParallelJobs,
         platforms,
+        egress,
       }),
       loadCalledWorkflow,
       reporter: createConsoleReporter(logOut, color),
@@ -172,5 +186,6 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    await egress.proxy.close();
   }
 }

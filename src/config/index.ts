@@ -13,6 +13,8 @@ export interface AirlockOptions {
   /** Private folders of machines (each 0700); must be reachable by the sandbox's unprivileged user. */
   machinesDir: string;
   maxParallelJobs: number;
+  /** The pool's egress settings (AIRLOCK_EGRESS_ALLOW, _DENY, _DNS; comma-separated lists). */
+  egress: { allow: string[]; deny: string[]; dns: string[] };
 }
 
 const schema = z.object({
@@ -23,7 +25,12 @@ const schema = z.object({
     .optional(),
   AIRLOCK_MACHINES_DIR: z.string().min(1).optional(),
   AIRLOCK_MAX_PARALLEL_JOBS: z.coerce.number().int().min(1).max(256).optional(),
+  AIRLOCK_EGRESS_ALLOW: z.string().optional(),
+  AIRLOCK_EGRESS_DENY: z.string().optional(),
+  AIRLOCK_EGRESS_DNS: z.string().optional(),
 });
+
+const list = (v: string | undefined): string[] => (v ?? "").split(/[\s,]+/).filter((s) => s !== "");
 
 export function loadOptions(env: NodeJS.ProcessEnv = process.env): AirlockOptions {
   const parsed = schema.safeParse(env);
@@ -39,5 +46,11 @@ export function loadOptions(env: NodeJS.ProcessEnv = process.env): AirlockOption
     // Not under HOME: the sandbox's unprivileged user must be able to reach it (/root is 0700).
     machinesDir: parsed.data.AIRLOCK_MACHINES_DIR ?? join(tmpdir(), "airlock-machines"),
     maxParallelJobs: parsed.data.AIRLOCK_MAX_PARALLEL_JOBS ?? 4,
+    // Validated where they are used (src/egress nodeEgress), with every problem at once.
+    egress: {
+      allow: list(parsed.data.AIRLOCK_EGRESS_ALLOW),
+      deny: list(parsed.data.AIRLOCK_EGRESS_DENY),
+      dns: list(parsed.data.AIRLOCK_EGRESS_DNS),
+    },
   };
 }

@@ -25,3 +25,4 @@ export {
   type EgressSession,
 } from "./proxy.js";
 export { DEFAULT_LIMITS, type SessionLimits } from "./session.js";
+export { nodeEgress, type EgressSettings, type NodeEgress } from "./node.js";

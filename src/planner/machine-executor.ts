@@ -2,6 +2,7 @@
 // `maxParallelJobs` at once; `-P label=rootfs` picks the machine's root filesystem.
 import { runJobOnNewMachine } from "../runner/index.js";
 import type { ActionLoader, JobResult, WorkspaceSource } from "../runner/types.js";
+import type { NodeEgress } from "../egress/index.js";
 import { HOST_ROOT, type Provisioner } from "../provisioners/types.js";
 import { Limiter } from "./limiter.js";
 import type { InstanceExecutor } from "./types.js";
@@ -13,6 +14,8 @@ export interface MachineExecutorOptions {
   maxParallelJobs: number;
   /** runs-on label → rootfs folder (-P). */
   platforms: Record<string, string>;
+  /** The run's egress (allow-list and proxy); absent or an empty list: machines have no network. */
+  egress?: NodeEgress;
 }
 
 const cancelled: JobResult = { conclusion: "cancelled", outputs: {}, steps: [], durationMs: 0 };
@@ -31,6 +34,7 @@ export function createMachineExecutor(o: MachineExecutorOptions): InstanceExecut
           { name: req.instance.name, root: image === undefined ? HOST_ROOT : { kind: "image", path: image } },
           req.description,
           { actions: o.actions, source: o.source, signal: req.signal, onEvent: (e) => req.onEvent(e) },
+          o.egress ? { egress: o.egress } : {},
         );
       }),
   };

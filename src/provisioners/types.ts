@@ -15,6 +15,20 @@ export interface MachineSpec {
   root: MachineRoot;
   /** Kernel-enforced resource limits (the job's flavour plus the node's defaults); absent: none. */
   limits?: MachineLimits;
+  /**
+   * Network egress. Absent: no network at all (the machine has only its loopback). Present: the
+   * machine's processes reach the egress proxy session at `proxySocket` (a host unix socket,
+   * never visible inside) through a relay on 127.0.0.1:3128 inside (common/egress-relay.ts), and get the
+   * proxy variables (Machine.env). Set by the node or a local run, never by the job.
+   */
+  egress?: MachineEgress;
+}
+
+export interface MachineEgress {
+  /** The allow-list the proxy session enforces (node ∪ repository), for diagnostics. */
+  allow: readonly string[];
+  /** Host path of the machine's own egress proxy socket (src/egress). */
+  proxySocket: string;
 }
 
 /**
@@ -83,6 +97,11 @@ export interface ExecHandle {
 export interface Machine {
   readonly id: string;
   readonly paths: MachinePaths;
+  /**
+   * Variables the machine gives every process of the job (e.g. its proxy variables when it has
+   * egress); the runner puts them under the step's own env. Absent: none.
+   */
+  readonly env?: Readonly<Record<string, string>>;
   /** Starts a process inside the machine. Not idempotent: each call starts a new process. */
   exec(req: ExecRequest): ExecHandle;
   /** Writes a file inside the machine (parents created). Never follows a symlink out of the machine. */

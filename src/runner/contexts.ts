@@ -125,6 +125,9 @@ export function processEnv(
   const out: Record<string, string> = {
     HOME: p.home,
     CI: "true",
+    // The machine's own variables (its egress proxy), under the job's: a job may send a tool
+    // around the proxy, but without the proxy there is no network to go to.
+    ...run.machine.env,
     ...env,
     PATH: [...prepend, basePath].join(":"),
     GITHUB_ACTIONS: "true",

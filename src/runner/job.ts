@@ -17,6 +17,7 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
   const scope = newScope(job.contexts.inputs);
   run.emit({ type: "job-started", at: started });
 
+  const detachHostLog = deps.hostLog?.attach((text) => run.log(undefined, "system", "line", text));
   const onAbort = (): void => run.cancel("signal");
   deps.signal?.addEventListener("abort", onAbort, { once: true });
   if (deps.signal?.aborted) onAbort();
@@ -46,6 +47,7 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
   } finally {
     clearTimeout(timer);
     deps.signal?.removeEventListener("abort", onAbort);
+    detachHostLog?.();
   }
 
   const conclusion =

@@ -1,8 +1,11 @@
 // Runs one job on a fresh single-use machine: create, run, destroy — destroy also on failure and
-// on cancel. The local `airlock run` and the node agent both use it.
+// on cancel. The local `airlock run` and the node agent both use it. With egress, the machine
+// gets its own session of the egress proxy (closed after the machine is destroyed), and every
+// connection the proxy allows or refuses becomes a system line of the job's log.
+import { recordLine, type AllowList, type EgressProxy, type EgressSession } from "../egress/index.js";
 import type { MachineSpec, Provisioner, Machine } from "../provisioners/types.js";
 import { runJob } from "./job.js";
-import type { JobDescription, JobResult, RunnerDeps } from "./types.js";
+import type { HostLog, JobDescription, JobResult, RunnerDeps } from "./types.js";
 
 export interface OnMachineOptions {
   /**
@@ -13,6 +16,32 @@ export interface OnMachineOptions {
   destroyOnAbort?: boolean;
   /** Called once the machine exists (e.g. to report "machine created"). */
   onMachine?(machine: Machine): void;
+  /**
+   * Network egress through `proxy`, limited to `allow` (node ∪ repository, decided by the node,
+   * never by the job). Absent or an empty list: the machine has no network at all.
+   */
+  egress?: { proxy: EgressProxy; allow: AllowList };
+}
+
+/** Buffers lines until the runner attaches (bounded), then forwards them until it detaches. */
+class LineQueue implements HostLog {
+  private pending: string[] = [];
+  private sink: ((text: string) => void) | undefined;
+  private done = false;
+
+  push(text: string): void {
+    if (this.sink) this.sink(text);
+    else if (!this.done && this.pending.length < 1000) this.pending.push(text);
+  }
+
+  attach(sink: (text: string) => void): () => void {
+    this.sink = sink;
+    for (const t of this.pending.splice(0)) sink(t);
+    return () => {
+      this.sink = undefined;
+      this.done = true;
+    };
+  }
 }
 
 export async function runJobOnNewMachine(
@@ -22,7 +51,19 @@ export async function runJobOnNewMachine(
   deps: Omit<RunnerDeps, "machine">,
   opts: OnMachineOptions = {},
 ): Promise<JobResult> {
-  const machine = await provisioner.create(spec);
+  const hostLog = new LineQueue();
+  let session: EgressSession | undefined;
+  if (opts.egress && opts.egress.allow.rules.length > 0) {
+    session = await opts.egress.proxy.open(opts.egress.allow, (r) => hostLog.push(recordLine(r)));
+    spec = { ...spec, egress: { allow: opts.egress.allow.entries, proxySocket: session.socketPath } };
+  }
+  let machine: Machine;
+  try {
+    machine = await provisioner.create(spec);
+  } catch (e) {
+    await session?.close();
+    throw e;
+  }
   const destroyNow = (): void => {
     // The finally below awaits the same (idempotent) destroy and reports its failure.
     machine.destroy().catch(() => undefined);
@@ -30,9 +71,13 @@ export async function runJobOnNewMachine(
   if (opts.destroyOnAbort) deps.signal?.addEventListener("abort", destroyNow, { once: true });
   try {
     opts.onMachine?.(machine);
-    return await runJob(job, { ...deps, machine });
+    return await runJob(job, { ...deps, machine, ...(session ? { hostLog } : {}) });
   } finally {
     deps.signal?.removeEventListener("abort", destroyNow);
-    await machine.destroy();
+    try {
+      await machine.destroy();
+    } finally {
+      await session?.close();
+    }
   }
 }

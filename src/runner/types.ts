@@ -134,8 +134,15 @@ export interface WorkspaceSource {
   ): Promise<void>;
 }
 
+/** Lines the host adds to a job's log while it runs (e.g. egress decisions); masked like any output. */
+export interface HostLog {
+  /** Lines pushed before attach are delivered then; returns detach. */
+  attach(sink: (text: string) => void): () => void;
+}
+
 export interface RunnerDeps {
   machine: Machine;
+  hostLog?: HostLog;
   actions: ActionLoader;
   source: WorkspaceSource;
   onEvent(event: RunnerEvent): void;

@@ -12,6 +12,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, promises as fsp } from "node:fs";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { egressProxyEnv, startRelay, type Relay } from "../common/egress-relay.js";
 import { HostFolderMachine } from "../common/host-machine.js";
 import { MachineFs } from "../common/safe-fs.js";
 import type { ExecHandle, ExecRequest, Machine, MachinePaths, MachineSpec } from "../types.js";
@@ -60,7 +61,26 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
     ...(s.hostOwner ?? {}),
   });
   const initPid = await waitReady(init);
-  return new SandboxMachine(s, init, initPid);
+  let relay: Relay | undefined;
+  if (s.spec.egress) {
+    try {
+      relay = await startRelay({
+        nsenter: s.nsenter,
+        targetPid: initPid,
+        proxySocket: s.spec.egress.proxySocket,
+        userns: s.hostOwner === undefined,
+      });
+    } catch (e) {
+      init.kill("SIGKILL");
+      try {
+        process.kill(initPid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+      throw e;
+    }
+  }
+  return new SandboxMachine(s, init, initPid, relay);
 }
 
 /** Resolves with the host pid of the sandbox's pid 1 once its mounts are in place. */
@@ -111,6 +131,7 @@ function waitReady(init: ChildProcess): Promise<number> {
 class SandboxMachine extends HostFolderMachine implements Machine {
   readonly id: string;
   readonly paths = innerPaths;
+  readonly env: Readonly<Record<string, string>> | undefined;
   private readonly nsArgs: string[];
   private readonly initExited: Promise<void>;
   private destroyed: Promise<void> | undefined;
@@ -119,6 +140,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
     private readonly s: SandboxStart,
     private readonly init: ChildProcess,
     private readonly initPid: number,
+    private readonly relay: Relay | undefined,
   ) {
     super(
       new MachineFs({
@@ -127,6 +149,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
       }),
     );
     this.id = s.id;
+    this.env = relay ? egressProxyEnv() : undefined;
     this.nsArgs = [
       "--target",
       String(initPid),
@@ -177,6 +200,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
         }
       }
       this.killAllGroups();
+      this.relay?.kill();
       // The outer bwrap exits once pid 1 is reaped, and pid 1 is reaped only after the kernel has
       // killed every other process of the namespace: after this, nothing of the job runs.
       const slow = setTimeout(() => this.init.kill("SIGKILL"), 5000);
