@@ -8,7 +8,7 @@ import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from "../prot
 import type { ActionLoader, WorkspaceSource } from "../runner/index.js";
 import { detectCapacity, type Capacity } from "./capacity.js";
 import { Connection } from "./connection.js";
-import { AgentJob, type AssignMsg } from "./job.js";
+import { AgentJob, type AssignMsg, type NodeLimits } from "./job.js";
 import { silentLogger, type AgentLogger } from "./logger.js";
 import { Outbox } from "./outbox.js";
 import { outboxKey } from "./outbox-file.js";
@@ -32,6 +32,8 @@ export interface AgentOptions {
   /** Bound of the unacked output of all jobs; default 64 MiB. */
   outboxMaxBytes?: number;
   log?: AgentLogger;
+  /** Limits of every machine beside the flavour's CPU, memory and disk (see NodeLimits). */
+  limits?: NodeLimits;
   /** Reconnect backoff; defaults 100 ms → 10 s, and 60 s while the token is rejected. */
   backoff?: { minMs?: number; maxMs?: number; unauthorizedMs?: number };
 }
@@ -178,6 +180,7 @@ export function createAgent(opts: AgentOptions): Agent {
       actions: opts.actions,
       source: opts.source,
       log,
+      ...(opts.limits ? { limits: opts.limits } : {}),
       push: (payload) => outbox.push(a.jobId, a.attempt, payload),
     });
     jobs.set(key, job);

@@ -10,7 +10,7 @@
 //    expires and it retries the job elsewhere; the output so far stays in the outbox and is resent
 //    by the next agent process on this data folder.
 import type { Assign } from "../protocol/agent.js";
-import { HOST_ROOT, type Provisioner } from "../provisioners/types.js";
+import { HOST_ROOT, type MachineLimits, type Provisioner } from "../provisioners/types.js";
 import { runJobOnNewMachine } from "../runner/index.js";
 import type {
   ActionLoader,
@@ -33,6 +33,16 @@ export interface JobDeps {
   source: WorkspaceSource;
   log: AgentLogger;
   push(payload: OutboxPayload): void;
+  /** The node's limits for every machine (pids, open files, /dev/shm, /tmp); the flavour adds the rest. */
+  limits?: NodeLimits;
+}
+
+/** Limits the node sets for every machine, whatever the flavour (agent options --pids, --nofile, ...). */
+export type NodeLimits = Pick<MachineLimits, "pids" | "nofile" | "shmMb" | "tmpMb">;
+
+/** A machine's limits: the job's flavour (CPU, memory, disk) plus the node's own. */
+export function machineLimits(a: AssignMsg, node: NodeLimits = {}): MachineLimits {
+  return { ...node, cpus: a.machine.cpus, memoryMb: a.machine.memoryMb, diskMb: a.machine.diskMb };
 }
 
 export class AgentJob {
@@ -75,6 +85,7 @@ export class AgentJob {
         {
           name: typeof job.displayName === "string" ? job.displayName : `job ${a.jobId}`,
           root: a.machine.imageSource === "" ? HOST_ROOT : { kind: "image", path: a.machine.imageSource },
+          limits: machineLimits(a, this.deps.limits),
         },
         job,
         {
@@ -100,6 +111,8 @@ export class AgentJob {
       return;
     }
     this.emit({ type: "finished", result: { ...result } });
+    if (result.error !== undefined)
+      this.deps.log.warn({ ...log, reason: result.error }, "job went over a limit");
     this.deps.log.info({ ...log, conclusion: result.conclusion }, "job finished");
   }
 }

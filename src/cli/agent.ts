@@ -21,7 +21,23 @@ export interface AgentCommandOptions {
   cpus?: string;
   memoryMb?: string;
   diskMb?: string;
+  pids?: string;
+  nofile?: string;
+  shmMb?: string;
+  tmpMb?: string;
+  cgroupParent?: string;
+  diskPoolWarm?: string;
 }
+
+/** Node defaults for every machine (the flavour gives CPU, memory and disk). Documented in the README. */
+export const AGENT_LIMIT_DEFAULTS = {
+  pids: "4096",
+  nofile: "65536",
+  shmMb: "64",
+  tmpMb: "1024",
+  cgroupParent: "airlock",
+  diskPoolWarm: "2",
+} as const;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -43,6 +59,20 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
     .option("--cpus <n>", "CPUs offered (default: all)")
     .option("--memory-mb <n>", "memory offered in MiB (default: all)")
     .option("--disk-mb <n>", "disk offered in MiB (default: free space of the data folder)")
+    .option("--pids <n>", "processes and threads per machine", AGENT_LIMIT_DEFAULTS.pids)
+    .option("--nofile <n>", "open files per process in a machine", AGENT_LIMIT_DEFAULTS.nofile)
+    .option("--shm-mb <n>", "size of a machine's /dev/shm in MiB", AGENT_LIMIT_DEFAULTS.shmMb)
+    .option("--tmp-mb <n>", "size of a machine's /tmp in MiB", AGENT_LIMIT_DEFAULTS.tmpMb)
+    .option(
+      "--cgroup-parent <path>",
+      "cgroup under which machines get theirs, relative to each hierarchy's root",
+      AGENT_LIMIT_DEFAULTS.cgroupParent,
+    )
+    .option(
+      "--disk-pool-warm <n>",
+      "pre-formatted machine filesystems kept ready per disk size (0: make each on demand)",
+      AGENT_LIMIT_DEFAULTS.diskPoolWarm,
+    )
     .action(async (opts: AgentCommandOptions) => {
       setExitCode(await agentCommand(opts));
     });
@@ -70,10 +100,16 @@ export async function agentCommand(
     serverUrl: o.server,
     token,
     dataDir: resolve(o.dataDir ?? join(options.home, "agent")),
-    provisioners: provisioners(o.provisioner, options.machinesDir),
+    provisioners: provisioners(o, options.machinesDir, log),
     actions: createActionLoader({ actionsUrl: options.actionsUrl, cacheDir: options.actionsCacheDir }),
     source: createGitWorkspaceSource(),
     labels: o.label,
+    limits: {
+      pids: positive("--pids", o.pids ?? AGENT_LIMIT_DEFAULTS.pids)!,
+      nofile: positive("--nofile", o.nofile ?? AGENT_LIMIT_DEFAULTS.nofile)!,
+      shmMb: positive("--shm-mb", o.shmMb ?? AGENT_LIMIT_DEFAULTS.shmMb)!,
+      tmpMb: positive("--tmp-mb", o.tmpMb ?? AGENT_LIMIT_DEFAULTS.tmpMb)!,
+    },
     ...(o.image.length > 0 ? { images: o.image } : {}),
     log,
   };
@@ -99,17 +135,43 @@ export async function agentCommand(
     process.on("SIGTERM", onSignal);
   });
   await agent.stop();
+  for (const p of Object.values(agentOpts.provisioners)) await p.close?.();
   return 0;
 }
 
-function provisioners(names: string[], machinesDir: string): Record<string, Provisioner> {
+function provisioners(
+  o: AgentCommandOptions,
+  machinesDir: string,
+  log: { warn(msg: string): void },
+): Record<string, Provisioner> {
   const out: Record<string, Provisioner> = {};
-  for (const name of names.length > 0 ? names : ["sandbox"]) {
-    if (name === "sandbox") out.sandbox = createSandboxProvisioner({ baseDir: machinesDir });
-    else if (name === "fake") out.fake = createFakeProvisioner({ baseDir: join(machinesDir, "fake") });
+  const parent = o.cgroupParent ?? AGENT_LIMIT_DEFAULTS.cgroupParent;
+  if (parent === "" || parent.split("/").some((p) => p === ".." || p === ".")) {
+    throw new AirlockError(
+      ErrorCode.USAGE,
+      `agent: --cgroup-parent must be a relative path, got "${parent}"`,
+    );
+  }
+  const warm = nonNegative("--disk-pool-warm", o.diskPoolWarm ?? AGENT_LIMIT_DEFAULTS.diskPoolWarm);
+  for (const name of o.provisioner.length > 0 ? o.provisioner : ["sandbox"]) {
+    if (name === "sandbox") {
+      out.sandbox = createSandboxProvisioner({
+        baseDir: machinesDir,
+        cgroupParent: parent.replace(/^\/+/, ""),
+        diskPool: { warm },
+        warn: (line) => log.warn(line),
+      });
+    } else if (name === "fake") out.fake = createFakeProvisioner({ baseDir: join(machinesDir, "fake") });
     else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, fake)`);
   }
   return out;
+}
+
+function nonNegative(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new AirlockError(ErrorCode.USAGE, `agent: ${flag} must be a whole number, got "${value}"`);
+  return n;
 }
 
 function positive(flag: string, value: string | undefined): number | undefined {

@@ -49,6 +49,12 @@ export async function main(argv: string[]): Promise<number> {
       collect,
       [],
     )
+    .option(
+      "--limit <name=value>",
+      "machine limit: cpus, memory-mb, disk-mb, pids, nofile, shm-mb, tmp-mb (repeatable; as root the defaults are 3/4 of RAM, 10240 MiB disk, 4096 pids)",
+      collect,
+      [],
+    )
     .option("--json", "print one JSON document describing the run on stdout")
     .action(async (event: string, opts: Record<string, unknown>) => {
       exitCode = await runCommand(event, {
@@ -59,6 +65,7 @@ export async function main(argv: string[]): Promise<number> {
         ...(typeof opts.secretFile === "string" ? { secretFile: opts.secretFile } : {}),
         var: opts.var as string[],
         platform: opts.platform as string[],
+        limit: opts.limit as string[],
         ...(typeof opts.actionsUrl === "string" ? { actionsUrl: opts.actionsUrl } : {}),
         json: opts.json === true,
         egressAllow: opts.egressAllow as string[],

@@ -25,6 +25,7 @@ import {
 } from "../planner/index.js";
 import { createConsoleReporter, jsonReport, summaryTable } from "./output.js";
 import { parseKeyValues, parseSecretFile } from "./args.js";
+import { localLimits } from "./limits.js";
 
 export interface RunCommandOptions {
   workflows?: string;
@@ -34,6 +35,8 @@ export interface RunCommandOptions {
   secretFile?: string;
   var: string[];
   platform: string[];
+  /** --limit name=value (see cli/limits.ts). */
+  limit?: string[];
   actionsUrl?: string;
   json?: boolean;
   cwd?: string;
@@ -58,6 +61,7 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   const inputsGiven = parseKeyValues(o.input, "--input");
   const vars = parseKeyValues(o.var, "--var");
   const platforms = parseKeyValues(o.platform, "-P");
+  const limits = localLimits(o.limit ?? []);
   for (const [label, dir] of Object.entries(platforms)) platforms[label] = resolve(dir);
   const secrets: Record<string, string> = { GITHUB_TOKEN: "" };
   if (o.secretFile)
@@ -140,6 +144,7 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     return parsed.workflow;
   };
 
+  const provisioner = createSandboxProvisioner({ baseDir: options.machinesDir, diskPool: { warm: 0 } });
   const abort = new AbortController();
   const onSignal = (): void => {
     err.write("\nairlock: cancelling the run (again to force quit)\n");
@@ -169,7 +174,8 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
       secrets,
       ...(o.job ? { onlyJobs: [o.job] } : {}),
       executor: createMachineExecutor({
-        provisioner: createSandboxProvisioner({ baseDir: options.machinesDir }),
+        provisioner,
+        limits,
         actions: createActionLoader(actionOpts),
         source: createGitWorkspaceSource(),
         maxParallelJobs: options.maxParallelJobs,
@@ -187,5 +193,6 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await egress.proxy.close();
+    await provisioner.close?.();
   }
 }

@@ -221,7 +221,10 @@ export class WsAgentHub implements AgentHub {
       case "finished": {
         const k = refKey(msg.jobId, msg.attempt);
         if (conn.allowed.has(k)) {
-          await completeJob(pool, msg.jobId, msg.attempt, msg.result as unknown as JobResult);
+          const result = msg.result as unknown as JobResult;
+          // The failure reason a machine gave (a limit hit): stored as the job's error, one line.
+          const error = typeof result.error === "string" ? result.error.slice(0, 500) : undefined;
+          await completeJob(pool, msg.jobId, msg.attempt, result, error);
           conn.allowed.delete(k);
           this.d.signals.done(msg.jobId);
           this.d.logs.jobDone(msg.jobId);

@@ -138,6 +138,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
       onEvent: (e: RunnerEvent) => opts.reporter.jobEvent(inst, e),
     });
     report.conclusion = result.conclusion;
+    if (result.error !== undefined) report.error = result.error;
     report.outputs = result.outputs;
     report.steps = result.steps.map((s) => ({
       id: s.id,

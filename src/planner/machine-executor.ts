@@ -3,7 +3,7 @@
 import { runJobOnNewMachine } from "../runner/index.js";
 import type { ActionLoader, JobResult, WorkspaceSource } from "../runner/types.js";
 import type { NodeEgress } from "../egress/index.js";
-import { HOST_ROOT, type Provisioner } from "../provisioners/types.js";
+import { HOST_ROOT, type MachineLimits, type Provisioner } from "../provisioners/types.js";
 import { Limiter } from "./limiter.js";
 import type { InstanceExecutor } from "./types.js";
 
@@ -16,6 +16,8 @@ export interface MachineExecutorOptions {
   platforms: Record<string, string>;
   /** The run's egress (allow-list and proxy); absent or an empty list: machines have no network. */
   egress?: NodeEgress;
+  /** Limits of every machine (cli/limits.ts). */
+  limits?: MachineLimits;
 }
 
 const cancelled: JobResult = { conclusion: "cancelled", outputs: {}, steps: [], durationMs: 0 };
@@ -31,7 +33,11 @@ export function createMachineExecutor(o: MachineExecutorOptions): InstanceExecut
         const image = label === undefined ? undefined : o.platforms[label];
         return runJobOnNewMachine(
           o.provisioner,
-          { name: req.instance.name, root: image === undefined ? HOST_ROOT : { kind: "image", path: image } },
+          {
+            name: req.instance.name,
+            root: image === undefined ? HOST_ROOT : { kind: "image", path: image },
+            ...(o.limits ? { limits: o.limits } : {}),
+          },
           req.description,
           { actions: o.actions, source: o.source, signal: req.signal, onEvent: (e) => req.onEvent(e) },
           o.egress ? { egress: o.egress } : {},

@@ -6,6 +6,7 @@ import { isAirlockError } from "../errors/index.js";
 import { processEnv, type EnvFilePaths, type StepIdentity } from "./contexts.js";
 import { iterateKeyValueFile, parsePathFile, type KeyValue } from "./envfiles.js";
 import { OutputProcessor, type CommandTarget } from "./output.js";
+import { checkLimits } from "./limits.js";
 import { runProcess } from "./process.js";
 import { SANE_PATH } from "./contexts.js";
 import type { JobRun } from "./state.js";
@@ -96,10 +97,13 @@ export async function execute(
   );
   await applyFiles(x, files);
   if (result.startError !== undefined) {
+    if (await checkLimits(run, x.ref)) return { ok: false, aborted: false };
     run.annotate(x.ref, "error", `Cannot start ${argv[0] ?? "process"}: ${result.startError}`);
     return { ok: false, aborted: false };
   }
   if (result.aborted) return { ok: false, aborted: true };
+  // Killed for going over a limit: that one line says why, not "killed by SIGKILL".
+  if (result.exitCode !== 0 && (await checkLimits(run, x.ref))) return { ok: false, aborted: false };
   if (result.exitCode !== 0) {
     const why =
       result.exitCode === null

@@ -6,6 +6,7 @@
 import { evaluateToString, toExpressionString, evaluateTemplate } from "../expressions/index.js";
 import { isAirlockError } from "../errors/index.js";
 import { evalHost, exprContexts } from "./contexts.js";
+import { checkLimits } from "./limits.js";
 import { runPostSteps, runPreSteps } from "./stages.js";
 import { JobRun, newScope, type Scope } from "./state.js";
 import { contextNames, displayName, runSteps } from "./steps.js";
@@ -43,6 +44,8 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
     } else {
       skipAll(run, scope);
     }
+    // A job that failed on a full disk (a step that handled ENOSPC itself, a failed set-up).
+    if (run.failed) await checkLimits(run, undefined);
     outputs = jobOutputs(run, scope);
   } finally {
     clearTimeout(timer);
@@ -62,6 +65,7 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
     steps: run.results,
     durationMs: Date.now() - started,
     summaries: run.summaries,
+    ...(run.limitExceeded !== undefined ? { error: run.limitExceeded } : {}),
   };
   run.emit({ type: "job-finished", result });
   return result;

@@ -41,7 +41,7 @@ async function runStage(run: JobRun, scope: Scope, s: Stage): Promise<void> {
     run.annotate(s.ref, "error", `The step's condition could not be evaluated: ${(err as Error).message}`);
     outcome = "failure";
   }
-  if (ok) {
+  if (ok && run.limitExceeded === undefined) {
     const sig = stepSignal(run, undefined, undefined);
     const x: Execution = {
       run,

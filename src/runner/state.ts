@@ -74,6 +74,8 @@ export class JobRun {
   /** GITHUB_PATH entries in the order added (the most recent goes first in PATH). */
   prependPath: string[] = [];
   failed = false;
+  /** The limit the machine went over (checkLimits): the job's failure reason; no step runs after. */
+  limitExceeded: string | undefined;
   cancelReason: "signal" | "timeout" | undefined;
   readonly abort = new AbortController();
   readonly results: StepResult[] = [];

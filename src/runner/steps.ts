@@ -121,7 +121,10 @@ async function runOneStep(
   } catch (err) {
     conditionError = (err as Error).message;
   }
-  if (conditionError !== undefined) {
+  if (run.limitExceeded !== undefined) {
+    // The machine was killed for going over a limit: nothing can run any more.
+    result = { outcome: "skipped", conclusion: "skipped", outputs: {} };
+  } else if (conditionError !== undefined) {
     run.annotate(ref, "error", `The step's 'if' could not be evaluated: ${conditionError}`);
     result = { outcome: "failure", conclusion: "failure", outputs: {} };
   } else if (!shouldRun) {

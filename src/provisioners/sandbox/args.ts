@@ -45,6 +45,10 @@ export interface BwrapArgsInput {
   /** Host folder holding all machines (hidden inside). */
   baseDir: string;
   image: string | undefined;
+  /** The machine's own cgroup folders, bound read-only over their hierarchies' mount points. */
+  cgroupBinds?: ReadonlyArray<{ host: string; inner: string }>;
+  /** Size of /tmp (a tmpfs). */
+  tmpMb?: number;
 }
 
 export function bwrapArgs(i: BwrapArgsInput): string[] {
@@ -72,9 +76,11 @@ export function bwrapArgs(i: BwrapArgsInput): string[] {
     "/proc",
     "--dev",
     "/dev",
-    "--tmpfs",
-    "/tmp",
   ];
+  // A job reads its limits where tools look (/sys/fs/cgroup/...) and sees no other cgroup there.
+  for (const b of i.cgroupBinds ?? []) args.push("--ro-bind", b.host, b.inner);
+  if (i.tmpMb !== undefined) args.push("--size", String(Math.round(i.tmpMb * 1024 * 1024)));
+  args.push("--tmpfs", "/tmp");
   if (i.image === undefined && !isInside(i.baseDir, "/tmp")) args.push("--tmpfs", i.baseDir);
   for (const d of SUBDIRS) {
     args.push(d === "actions" ? "--ro-bind" : "--bind", path.join(i.machineDir, d), `${INNER_ROOT}/${d}`);

@@ -9,13 +9,22 @@
 // Killing: each step's nsenter is started in its own process group, and the process it forks
 // into the PID namespace stays in that group, so kill() = kill(-pgid). destroy() kills the
 // namespace's init (bwrap's pid 1); the kernel then kills every process of the PID namespace.
+//
+// Limits: with a cgroup, bwrap and every step's nsenter start through `airlock-exec --join`, so each
+// process of the machine is accounted from its first instruction; a watcher kills the whole machine
+// when the kernel reports a memory or process limit hit, and limitExceeded() names it (and a full
+// disk) in one line. destroy() kills what is left in the cgroup, removes it and releases the disk.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, promises as fsp } from "node:fs";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { joinArgs } from "../../native/index.js";
+import type { MachineCgroup } from "../common/cgroups/index.js";
+import type { Disk } from "../common/disk-pool.js";
 import { egressProxyEnv, startRelay, type Relay } from "../common/egress-relay.js";
 import { HostFolderMachine } from "../common/host-machine.js";
+import { limitMessage } from "../common/limits.js";
 import { MachineFs } from "../common/safe-fs.js";
-import type { ExecHandle, ExecRequest, Machine, MachinePaths, MachineSpec } from "../types.js";
+import type { ExecHandle, ExecRequest, Machine, MachineLimits, MachinePaths, MachineSpec } from "../types.js";
 import { bwrapArgs, INNER_GID, INNER_ROOT, INNER_UID, SUBDIRS } from "./args.js";
 
 export interface SandboxStart {
@@ -27,6 +36,13 @@ export interface SandboxStart {
   nsenter: string;
   /** Host uid/gid that runs bwrap and owns the private folders; undefined: our own. */
   hostOwner: { uid: number; gid: number } | undefined;
+  limits: MachineLimits;
+  /** airlock-exec (needed with a cgroup). */
+  exec: string | undefined;
+  /** The machine's cgroups (root only). */
+  cgroup: MachineCgroup | undefined;
+  /** The machine's own filesystem, mounted at machineDir (root and a disk limit only). */
+  disk: Disk | undefined;
 }
 
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -48,17 +64,21 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
       machineDir: s.machineDir,
       baseDir: s.baseDir,
       image: s.spec.root.kind === "image" ? s.spec.root.path : undefined,
+      cgroupBinds: s.cgroup?.binds ?? [],
+      ...(s.limits.tmpMb !== undefined ? { tmpMb: s.limits.tmpMb } : {}),
     }),
     "--info-fd",
     "3",
     "--",
     "cat",
   ];
-  const init = spawn(s.bwrap, argv, {
+  // In the cgroups from its first instruction: airlock-exec joins them as root, then becomes hostOwner.
+  const [file, args] = joined(s, [s.bwrap, ...argv], s.hostOwner);
+  const init = spawn(file, args, {
     cwd: "/",
     env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
     stdio: ["pipe", "pipe", "pipe", "pipe"],
-    ...(s.hostOwner ?? {}),
+    ...(s.cgroup ? {} : (s.hostOwner ?? {})),
   });
   const initPid = await waitReady(init);
   let relay: Relay | undefined;
@@ -81,6 +101,12 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
     }
   }
   return new SandboxMachine(s, init, initPid, relay);
+}
+
+/** `cmd` started inside the machine's cgroups (through airlock-exec), or as is without cgroups. */
+function joined(s: SandboxStart, cmd: string[], user?: { uid: number; gid: number }): [string, string[]] {
+  if (!s.cgroup || !s.exec) return [cmd[0] as string, cmd.slice(1)];
+  return [s.exec, joinArgs({ procs: s.cgroup.procs, ...(user ? { user } : {}) }, cmd)];
 }
 
 /** Resolves with the host pid of the sandbox's pid 1 once its mounts are in place. */
@@ -135,6 +161,9 @@ class SandboxMachine extends HostFolderMachine implements Machine {
   private readonly nsArgs: string[];
   private readonly initExited: Promise<void>;
   private destroyed: Promise<void> | undefined;
+  /** The limit the machine went over (it is then killed); set once. */
+  private exceeded: string | undefined;
+  private readonly stopWatch: () => void;
 
   constructor(
     private readonly s: SandboxStart,
@@ -174,23 +203,60 @@ class SandboxMachine extends HostFolderMachine implements Machine {
     });
     init.stdout?.resume();
     init.stderr?.resume();
+    // A limit hit while a step runs (or a daemon it left behind) takes the whole machine down.
+    this.stopWatch =
+      s.cgroup?.watch((hit) => {
+        this.exceeded ??= limitMessage(hit, s.limits);
+        this.killAll();
+      }) ?? (() => undefined);
+  }
+
+  async limitExceeded(): Promise<string | undefined> {
+    if (this.exceeded === undefined && !this.destroyed) {
+      const hit = await this.s.cgroup?.hit();
+      if (hit) this.exceeded ??= limitMessage(hit, this.s.limits);
+      else if (this.s.disk && (await this.s.disk.full().catch(() => false))) {
+        this.exceeded ??= limitMessage("disk", this.s.limits);
+      }
+      if (this.exceeded !== undefined) this.killAll();
+    }
+    return this.exceeded;
+  }
+
+  /** Kills every process of the machine now (the machine stays until destroy()). */
+  private killAll(): void {
+    this.stopWatch();
+    if (this.init.exitCode === null && this.init.signalCode === null) {
+      try {
+        process.kill(this.initPid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    this.killAllGroups();
+    this.s.cgroup?.killAll().catch(() => undefined);
   }
 
   exec(req: ExecRequest): ExecHandle {
     if (req.argv.length === 0) throw new AirlockError(ErrorCode.MACHINE_FAILED, "exec: empty argv");
     if (this.destroyed) throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id} is destroyed`);
+    if (this.exceeded !== undefined) {
+      throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id} was killed: ${this.exceeded}`);
+    }
     // Once the outer bwrap is gone, the init pid may be reaped and reused by an unrelated process
     // (another machine's init even): never nsenter a pid we no longer hold.
     if (this.init.exitCode !== null || this.init.signalCode !== null) {
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id}: the sandbox has exited`);
     }
     const cmd = req.cwd === this.paths.workspace ? req.argv : [...CD_SHIM, req.cwd, ...req.argv];
-    return this.spawnInGroup(this.s.nsenter, [...this.nsArgs, ...cmd], req.env, "/");
+    const [file, args] = joined(this.s, [this.s.nsenter, ...this.nsArgs, ...cmd]);
+    return this.spawnInGroup(file, args, req.env, "/");
   }
 
   destroy(): Promise<void> {
     this.closing = true;
     this.destroyed ??= (async () => {
+      this.stopWatch();
       // While the outer bwrap lives, its child (our init pid) is not reaped, so the pid is not reused.
       if (this.init.exitCode === null && this.init.signalCode === null) {
         try {
@@ -206,7 +272,10 @@ class SandboxMachine extends HostFolderMachine implements Machine {
       const slow = setTimeout(() => this.init.kill("SIGKILL"), 5000);
       await this.initExited;
       clearTimeout(slow);
-      await fsp.rm(this.s.machineDir, { recursive: true, force: true, maxRetries: 5 });
+      // Whatever escaped the PID namespace's end (nothing should) dies with the cgroup.
+      await this.s.cgroup?.remove();
+      if (this.s.disk) await this.s.disk.release();
+      else await fsp.rm(this.s.machineDir, { recursive: true, force: true, maxRetries: 5 });
     })();
     return this.destroyed;
   }
