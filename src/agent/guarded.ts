@@ -27,7 +27,8 @@ function guardMachine(m: Machine, signal: AbortSignal, log: AgentLogger): Machin
       return m.exec(req);
     },
     writeFile: (p, data) => (signal.aborted ? Promise.reject(refuse()) : m.writeFile(p, data)),
-    readFile: (p) => m.readFile(p),
+    // opts carries maxBytes: a job can make its files as large as it likes.
+    readFile: (p, opts) => m.readFile(p, opts),
     copyIn: (h, p) => (signal.aborted ? Promise.reject(refuse()) : m.copyIn(h, p)),
     destroy() {
       destroyed ??= m.destroy().catch((err: unknown) => {
@@ -37,5 +38,8 @@ function guardMachine(m: Machine, signal: AbortSignal, log: AgentLogger): Machin
     },
   };
   if (m.hostPath) guarded.hostPath = (p) => m.hostPath!(p);
+  // Whatever else the machine offers passes through unchanged (a limit it went over, its env).
+  if (m.limitExceeded) guarded.limitExceeded = () => m.limitExceeded!();
+  if (m.env) Object.assign(guarded, { env: m.env });
   return guarded;
 }

@@ -9,6 +9,6 @@ export {
   type JobAttemptRef,
 } from "./agent.js";
 export type { AgentLogger } from "./logger.js";
-export { machineLimits, type NodeLimits } from "./job.js";
+export { DEFAULT_NODE_LIMITS, machineLimits, type NodeLimits } from "./job.js";
 export type { Capacity } from "./capacity.js";
 export { detectCapacity } from "./capacity.js";

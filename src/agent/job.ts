@@ -40,6 +40,9 @@ export interface JobDeps {
 /** Limits the node sets for every machine, whatever the flavour (agent options --pids, --nofile, ...). */
 export type NodeLimits = Pick<MachineLimits, "pids" | "nofile" | "shmMb" | "tmpMb">;
 
+/** The agent's defaults (README, configuration): GitHub's hosted runners allow 65536 open files. */
+export const DEFAULT_NODE_LIMITS = { pids: 4096, nofile: 65536, shmMb: 64, tmpMb: 1024 } as const;
+
 /** A machine's limits: the job's flavour (CPU, memory, disk) plus the node's own. */
 export function machineLimits(a: AssignMsg, node: NodeLimits = {}): MachineLimits {
   return { ...node, cpus: a.machine.cpus, memoryMb: a.machine.memoryMb, diskMb: a.machine.diskMb };

@@ -4,7 +4,7 @@
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
-import { createAgent, detectCapacity, type AgentOptions } from "../agent/index.js";
+import { createAgent, DEFAULT_NODE_LIMITS, detectCapacity, type AgentOptions } from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
@@ -31,10 +31,10 @@ export interface AgentCommandOptions {
 
 /** Node defaults for every machine (the flavour gives CPU, memory and disk). Documented in the README. */
 export const AGENT_LIMIT_DEFAULTS = {
-  pids: "4096",
-  nofile: "65536",
-  shmMb: "64",
-  tmpMb: "1024",
+  pids: String(DEFAULT_NODE_LIMITS.pids),
+  nofile: String(DEFAULT_NODE_LIMITS.nofile),
+  shmMb: String(DEFAULT_NODE_LIMITS.shmMb),
+  tmpMb: String(DEFAULT_NODE_LIMITS.tmpMb),
   cgroupParent: "airlock",
   diskPoolWarm: "2",
 } as const;

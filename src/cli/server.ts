@@ -8,10 +8,10 @@ import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
 import { startService, type Service } from "../service/index.js";
-import { createAgent, type Agent } from "../agent/index.js";
+import { createAgent, DEFAULT_NODE_LIMITS, type Agent } from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
-import { createSandboxProvisioner } from "../provisioners/index.js";
+import { createSandboxProvisioner, type Provisioner } from "../provisioners/index.js";
 import { createRepository, listNodes, listRepositories } from "../orchestrator/catalog/index.js";
 import { createAgentToken, registerNode } from "../orchestrator/tokens/index.js";
 import { makeLinks } from "../orchestrator/views/index.js";
@@ -79,6 +79,7 @@ function untilSignal(): Promise<void> {
 async function up(opts: { example: string; port?: string; exit?: boolean }): Promise<number> {
   const service = await startService({ overrides: overrides(opts) });
   let agent: Agent | undefined;
+  let provisioner: Provisioner | undefined;
   try {
     announce(service);
     const pool = service.db.pool;
@@ -88,11 +89,13 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
       ? await createAgentToken(pool, existing.id)
       : (await registerNode(pool, { name: "local" })).token;
     const options = loadOptions();
+    provisioner = createSandboxProvisioner({ baseDir: options.machinesDir, diskPool: { warm: 1 } });
     agent = createAgent({
       serverUrl: service.url,
       token,
       dataDir: join(service.config.dataDir, "agent"),
-      provisioners: { sandbox: createSandboxProvisioner({ baseDir: options.machinesDir }) },
+      provisioners: { sandbox: provisioner },
+      limits: DEFAULT_NODE_LIMITS,
       actions: createActionLoader({ actionsUrl: options.actionsUrl, cacheDir: options.actionsCacheDir }),
       source: createGitWorkspaceSource(),
       log: pino({ level: "warn" }),
@@ -139,6 +142,7 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
     return ok ? 0 : 1;
   } finally {
     await agent?.stop();
+    await provisioner?.close?.();
     await service.stop();
   }
 }
