@@ -3,6 +3,7 @@
 // in order and without gaps, across disconnects, orchestrator restarts and agent restarts.
 // The protocol it speaks is src/protocol/agent.ts.
 import { mkdir } from "node:fs/promises";
+import type { NodeEgress } from "../egress/index.js";
 import type { Provisioner } from "../provisioners/types.js";
 import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from "../protocol/agent.js";
 import type { ActionLoader, WorkspaceSource } from "../runner/index.js";
@@ -34,6 +35,11 @@ export interface AgentOptions {
   log?: AgentLogger;
   /** Limits of every machine beside the flavour's CPU, memory and disk (see NodeLimits). */
   limits?: NodeLimits;
+  /**
+   * The pool's egress: its allow-list and the proxy that enforces it (with each assignment's
+   * repository list added). Absent: machines never have a network, whatever the assignment says.
+   */
+  egress?: NodeEgress;
   /** Reconnect backoff; defaults 100 ms → 10 s, and 60 s while the token is rejected. */
   backoff?: { minMs?: number; maxMs?: number; unauthorizedMs?: number };
 }
@@ -181,6 +187,7 @@ export function createAgent(opts: AgentOptions): Agent {
       source: opts.source,
       log,
       ...(opts.limits ? { limits: opts.limits } : {}),
+      ...(opts.egress ? { egress: opts.egress } : {}),
       push: (payload) => outbox.push(a.jobId, a.attempt, payload),
     });
     jobs.set(key, job);
@@ -209,6 +216,7 @@ export function createAgent(opts: AgentOptions): Agent {
         for (const j of jobs.values()) j.end("stop");
         await Promise.all([...jobs.values()].map((j) => j.done));
         await conn.stop();
+        await opts.egress?.proxy.close();
         if (heartbeat) clearInterval(heartbeat);
         heartbeat = undefined;
         outbox.close();

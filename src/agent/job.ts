@@ -9,9 +9,10 @@
 //  - agent stop(): the machine is destroyed and no `finished` is written, so the orchestrator's lease
 //    expires and it retries the job elsewhere; the output so far stays in the outbox and is resent
 //    by the next agent process on this data folder.
+import { parseAllowList, unionAllowLists, type NodeEgress } from "../egress/index.js";
 import type { Assign } from "../protocol/agent.js";
 import { HOST_ROOT, type MachineLimits, type Provisioner } from "../provisioners/types.js";
-import { runJobOnNewMachine } from "../runner/index.js";
+import { runJobOnNewMachine, type OnMachineOptions } from "../runner/index.js";
 import type {
   ActionLoader,
   JobDescription,
@@ -32,6 +33,8 @@ export interface JobDeps {
   actions: ActionLoader;
   source: WorkspaceSource;
   log: AgentLogger;
+  /** The pool's egress; the assignment's repository list is added to it for this job. */
+  egress?: NodeEgress;
   push(payload: OutboxPayload): void;
   /** The node's limits for every machine (pids, open files, /dev/shm, /tmp); the flavour adds the rest. */
   limits?: NodeLimits;
@@ -77,11 +80,27 @@ export class AgentJob {
     this.deps.push(payload);
   }
 
+  /**
+   * node ∪ repository. Without a node proxy there is no egress at all; repository entries this
+   * agent cannot parse are dropped (fail closed) and said so in the job's log.
+   */
+  private egressFor(a: AssignMsg): OnMachineOptions["egress"] {
+    const node = this.deps.egress;
+    if (!node) return undefined;
+    const repo = parseAllowList(a.machine.egressAllow ?? []);
+    return {
+      proxy: node.proxy,
+      allow: unionAllowLists(node.allow, repo.list),
+      notes: repo.problems.map((p) => `egress: ignoring repository entry ${p}`),
+    };
+  }
+
   private async run(a: AssignMsg): Promise<void> {
     const started = Date.now();
     const job = a.job as unknown as JobDescription;
     const log = { jobId: a.jobId, attempt: a.attempt };
     let result: JobResult;
+    const egress = this.egressFor(a);
     try {
       result = await runJobOnNewMachine(
         guardedProvisioner(this.deps.provisioner, this.controller.signal, this.deps.log),
@@ -97,7 +116,7 @@ export class AgentJob {
           signal: this.controller.signal,
           onEvent: (event: RunnerEvent) => this.emit({ type: "event", event: { ...event } }),
         },
-        { destroyOnAbort: true },
+        { destroyOnAbort: true, ...(egress ? { egress } : {}) },
       );
     } catch (err) {
       // A destroyed machine makes the runner fail in many ways; after an abort that is expected.

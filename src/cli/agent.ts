@@ -7,6 +7,7 @@ import { pino } from "pino";
 import { createAgent, DEFAULT_NODE_LIMITS, detectCapacity, type AgentOptions } from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
+import { nodeEgress } from "../egress/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { createFakeProvisioner, createSandboxProvisioner, type Provisioner } from "../provisioners/index.js";
 
@@ -27,6 +28,10 @@ export interface AgentCommandOptions {
   tmpMb?: string;
   cgroupParent?: string;
   diskPoolWarm?: string;
+  /** Added to AIRLOCK_EGRESS_ALLOW / _DENY / _DNS. */
+  egressAllow?: string[];
+  egressDeny?: string[];
+  egressDns?: string[];
 }
 
 /** Node defaults for every machine (the flavour gives CPU, memory and disk). Documented in the README. */
@@ -73,6 +78,19 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       "pre-formatted machine filesystems kept ready per disk size (0: make each on demand)",
       AGENT_LIMIT_DEFAULTS.diskPoolWarm,
     )
+    .option(
+      "--egress-allow <host:port>",
+      "let jobs reach host:port (*.domain:port, ip:port) through the egress proxy (repeatable; default: no network)",
+      collect,
+      [],
+    )
+    .option("--egress-deny <ip/cidr>", "never let jobs reach these addresses (repeatable)", collect, [])
+    .option(
+      "--egress-dns <ip[:port]>",
+      "DNS server of the egress proxy (repeatable; default: the system's)",
+      collect,
+      [],
+    )
     .action(async (opts: AgentCommandOptions) => {
       setExitCode(await agentCommand(opts));
     });
@@ -95,6 +113,14 @@ export async function agentCommand(
       `agent: --server must be an http(s):// address, got "${o.server}"`,
     );
   }
+  const egress = nodeEgress(
+    {
+      allow: [...options.egress.allow, ...(o.egressAllow ?? [])],
+      deny: [...options.egress.deny, ...(o.egressDeny ?? [])],
+      dns: [...options.egress.dns, ...(o.egressDns ?? [])],
+    },
+    options.machinesDir,
+  );
   const log = pino({ name: "airlock-agent" }, pino.destination(2));
   const agentOpts: AgentOptions = {
     serverUrl: o.server,
@@ -112,6 +138,7 @@ export async function agentCommand(
     },
     ...(o.image.length > 0 ? { images: o.image } : {}),
     log,
+    egress,
   };
   if (o.cpus !== undefined || o.memoryMb !== undefined || o.diskMb !== undefined) {
     const detected = await detectCapacity(agentOpts.dataDir);

@@ -13,7 +13,7 @@ import {
   setWaitReasons,
 } from "../queue/index.js";
 import { isPlaced, placeJobs, WaitCode, type NodeState } from "../scheduler/index.js";
-import { listFlavours, listImages, type Image } from "./catalog/index.js";
+import { listFlavours, listImages, repositoryEgress, type Image } from "./catalog/index.js";
 import type { CoreConfig } from "./config.js";
 import type { WsAgentHub } from "./agent-hub.js";
 
@@ -86,6 +86,8 @@ export class Dispatcher {
       const flavours = await listFlavours(client);
       const nodes = await this.loadNodes(client);
       const limits = await loadLimits(client);
+      const egress = await repositoryEgress(client, [...new Set(claimed.map((c) => c.repositoryId))]);
+      const egressOf = new Map(claimed.map((c) => [c.id, egress.get(c.repositoryId) ?? []]));
       const jobs = claimed.map((c) => ({ ...c, projectId: c.repositoryId }));
       const placements = placeJobs(jobs, images, flavours, nodes, limits);
       const placed = placements.filter(isPlaced);
@@ -132,6 +134,7 @@ export class Dispatcher {
             cpus: p.flavour.cpus,
             memoryMb: p.flavour.memoryMb,
             diskMb: p.flavour.diskMb,
+            egressAllow: egressOf.get(a.jobId) ?? [],
           },
           leaseMs: config.leaseMs,
         });

@@ -123,6 +123,15 @@ export const Assign = z.object({
     cpus: z.number().positive(),
     memoryMb: z.number().int().positive(),
     diskMb: z.number().int().positive(),
+    /**
+     * The repository's egress allow-list (host:port, *.domain:port, ip:port), as stored: the
+     * agent adds it to its own (node ∪ repository) and enforces the union in its egress proxy.
+     * Only the orchestrator sets it, from the repository's settings; nothing in the job can.
+     * An older orchestrator sends none: the node's list alone applies. Entries the agent cannot
+     * parse are dropped (fail closed) and said so in the job's log. Part of the assignment, so
+     * repeats and resends carry the same list; a change applies to jobs assigned afterwards.
+     */
+    egressAllow: z.array(z.string().max(300)).max(256).default([]),
   }),
   /** Lease length: the agent must heartbeat more often than this. */
   leaseMs: z.number().int().positive(),

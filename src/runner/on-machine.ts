@@ -20,7 +20,7 @@ export interface OnMachineOptions {
    * Network egress through `proxy`, limited to `allow` (node ∪ repository, decided by the node,
    * never by the job). Absent or an empty list: the machine has no network at all.
    */
-  egress?: { proxy: EgressProxy; allow: AllowList };
+  egress?: { proxy: EgressProxy; allow: AllowList; notes?: string[] };
 }
 
 /** Buffers lines until the runner attaches (bounded), then forwards them until it detaches. */
@@ -52,6 +52,7 @@ export async function runJobOnNewMachine(
   opts: OnMachineOptions = {},
 ): Promise<JobResult> {
   const hostLog = new LineQueue();
+  for (const note of opts.egress?.notes ?? []) hostLog.push(note);
   let session: EgressSession | undefined;
   if (opts.egress && opts.egress.allow.rules.length > 0) {
     session = await opts.egress.proxy.open(opts.egress.allow, (r) => hostLog.push(recordLine(r)));
@@ -71,7 +72,7 @@ export async function runJobOnNewMachine(
   if (opts.destroyOnAbort) deps.signal?.addEventListener("abort", destroyNow, { once: true });
   try {
     opts.onMachine?.(machine);
-    return await runJob(job, { ...deps, machine, ...(session ? { hostLog } : {}) });
+    return await runJob(job, { ...deps, machine, hostLog });
   } finally {
     deps.signal?.removeEventListener("abort", destroyNow);
     try {

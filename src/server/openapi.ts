@@ -85,6 +85,7 @@ const repository = {
   defaultBranch: str,
   pollIntervalSeconds: intOrNull,
   maxConcurrentJobs: intOrNull,
+  egressAllow: arr(str),
   createdAt: str,
   webhookUrls,
 };
@@ -206,6 +207,15 @@ const OPERATIONS: Operation[] = [
     params: S.IdParams,
     ok: [200, ref("Repository")],
     errors: [404],
+  },
+  {
+    method: "put",
+    path: "/api/v1/repositories/:id/egress",
+    summary: "Set the repository's egress allow-list (host:port, *.domain:port, ip:port; [] for none)",
+    params: S.IdParams,
+    body: S.RepositoryEgress,
+    ok: [200, ref("Repository")],
+    errors: [400, 404],
   },
   {
     method: "delete",

@@ -2,6 +2,7 @@
 // schemas, so what is documented is what is enforced. Strings that end up in git commands or
 // SQL are constrained here and always passed on as data, never interpolated.
 import { z } from "zod";
+import { MAX_ALLOW_ENTRIES, parseAllowList } from "../egress/index.js";
 import type { registerNode } from "../orchestrator/tokens/index.js";
 import type { RunSummary } from "../orchestrator/types.js";
 
@@ -44,6 +45,21 @@ export const CreateRepository = z
     organization: z.string().min(1).max(100).optional(),
   })
   .strict();
+
+/**
+ * A repository's egress allow-list (replaces the old one; [] removes it). Every entry is checked
+ * with the same parser the agent enforces with; all problems are reported at once. The
+ * normalised entries are what gets stored.
+ */
+export const RepositoryEgress = z
+  .object({ allow: z.array(z.string().max(300)).max(MAX_ALLOW_ENTRIES) })
+  .strict()
+  .transform((v, ctx) => {
+    const { list, problems } = parseAllowList(v.allow);
+    for (const p of problems) ctx.addIssue({ code: "custom", message: p, path: ["allow"] });
+    return { allow: list.entries };
+  });
+export type RepositoryEgressBody = z.input<typeof RepositoryEgress>;
 
 const maxJobs = z.number().int().positive().max(10000).nullable();
 

@@ -94,7 +94,7 @@ export function liveMachines(machinesDir: string): string[] {
 export function assignMsg(
   jobId: number,
   stepsYaml: string,
-  opts: { attempt?: number; provisioner?: string } = {},
+  opts: { attempt?: number; provisioner?: string; egressAllow?: string[] } = {},
 ): Extract<ServerMessage, { type: "assign" }> {
   const yaml = `on: push\njobs:\n  build:\n    runs-on: linux\n    steps:\n${stepsYaml}`;
   const job = jobFromWorkflow(".github/workflows/ci.yml", yaml);
@@ -110,6 +110,7 @@ export function assignMsg(
       cpus: 1,
       memoryMb: 512,
       diskMb: 1024,
+      egressAllow: opts.egressAllow ?? [],
     },
     leaseMs: 30_000,
   };

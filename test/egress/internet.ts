@@ -38,15 +38,19 @@ function hasIp(): boolean {
 
 const ip = (...args: string[]): void => void execFileSync("ip", args, { stdio: "ignore" });
 
-/** `net` is the first three octets of a TEST-NET /24, e.g. "198.51.100" (one per test file). */
+/**
+ * `net` is the network address of a /26 inside a TEST-NET range, e.g. "198.51.100.64" (one per
+ * test file, so files can run in parallel; 192.0.2.0/24 may be a real network, as on this CI host).
+ */
 export async function startInternet(net: string, names: Record<string, string[]>): Promise<Internet> {
   removeStale();
   const tag = `${process.pid.toString(36)}${randomBytes(2).toString("hex")}`;
   const ns = `airlock-egt-${process.pid}-${tag}`;
   const vh = `aeh${tag}`.slice(0, 15);
   const vn = `aen${tag}`.slice(0, 15);
-  const hostIp = `${net}.1`;
-  const serverIp = `${net}.2`;
+  const [a, b, c, d] = net.split(".").map(Number);
+  const hostIp = `${a}.${b}.${c}.${d! + 1}`;
+  const serverIp = `${a}.${b}.${c}.${d! + 2}`;
   const dir = mkdtempSync(path.join(os.tmpdir(), "airlock-egress-net-"));
   let server: ChildProcess | undefined;
   let dns: DnsServer | undefined;
@@ -69,9 +73,9 @@ export async function startInternet(net: string, names: Record<string, string[]>
     ip("netns", "add", ns);
     ip("link", "add", vh, "type", "veth", "peer", "name", vn);
     ip("link", "set", vn, "netns", ns);
-    ip("addr", "add", `${hostIp}/24`, "dev", vh);
+    ip("addr", "add", `${hostIp}/26`, "dev", vh);
     ip("link", "set", vh, "up");
-    ip("-n", ns, "addr", "add", `${serverIp}/24`, "dev", vn);
+    ip("-n", ns, "addr", "add", `${serverIp}/26`, "dev", vn);
     ip("-n", ns, "link", "set", vn, "up");
     ip("-n", ns, "link", "set", "lo", "up");
     const caFile = path.join(dir, "cert.pem");

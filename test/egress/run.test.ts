@@ -15,7 +15,7 @@ const repos: TempRepo[] = [];
 
 before(async () => {
   if (skip) return;
-  net = await startInternet("203.0.113", {
+  net = await startInternet("203.0.113.0", {
     "www.test.example": ["SERVER"],
     "git.test.example": ["SERVER"],
     "front.test.example": ["SERVER"],

@@ -8,6 +8,7 @@ import { startService, type Service } from "../../src/service/index.js";
 import { createAgent, type Agent } from "../../src/agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
 import { createFakeProvisioner, createSandboxProvisioner } from "../../src/provisioners/index.js";
+import type { NodeEgress } from "../../src/egress/index.js";
 import type { ServerConfig } from "../../src/server/index.js";
 import { createTestDatabase, type TestDatabase } from "./db.js";
 
@@ -20,7 +21,10 @@ export interface TestService {
     body?: unknown,
   ): Promise<{ status: number; body: T; text: string }>;
   addNode(name: string, labels?: string[]): Promise<string>;
-  startAgent(token: string, opts?: { fake?: boolean; labels?: string[] }): Promise<Agent>;
+  startAgent(
+    token: string,
+    opts?: { fake?: boolean; labels?: string[]; egress?: NodeEgress },
+  ): Promise<Agent>;
   waitRun(runId: number, timeoutMs?: number): Promise<RunView>;
   stop(): Promise<void>;
 }
@@ -101,6 +105,7 @@ export async function startTestService(overrides: Partial<ServerConfig> = {}): P
         source: createGitWorkspaceSource(),
         capacity: { cpus: 4, memoryMb: 8192, diskMb: 16384 },
         ...(opts.labels ? { labels: opts.labels } : {}),
+        ...(opts.egress ? { egress: opts.egress } : {}),
         log: pino({ level: "silent" }),
         backoff: { minMs: 50, maxMs: 500 },
       });

@@ -10,6 +10,7 @@ import type {
   CreateNodeBody,
   CreateOrganizationBody,
   CreateRepositoryBody,
+  RepositoryEgressBody,
   Flavour,
   Image,
   Job,
@@ -148,6 +149,9 @@ export class ApiClient {
   }
   addRepository(body: CreateRepositoryBody): Promise<CreatedRepository> {
     return this.json("POST", "/api/v1/repositories", body);
+  }
+  setRepositoryEgress(id: number, body: RepositoryEgressBody): Promise<Repository> {
+    return this.json("PUT", `/api/v1/repositories/${id}/egress`, body);
   }
   async removeRepository(id: number): Promise<void> {
     await this.json("DELETE", `/api/v1/repositories/${id}`);

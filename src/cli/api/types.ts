@@ -24,6 +24,7 @@ export type {
   CreateNodeBody,
   CreateOrganizationBody,
   CreateRepositoryBody,
+  RepositoryEgressBody,
   RegisteredNode,
   TriggerRunBody,
   TriggerRunResponse,

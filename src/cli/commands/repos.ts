@@ -1,4 +1,5 @@
-// `airlock repos add|list|remove`: repositories the built-in git job source watches.
+// `airlock repos add|list|remove|egress`: repositories the built-in git job source watches, and
+// the destinations their jobs may reach through the node's egress proxy.
 import type { Command } from "commander";
 import type { CreatedRepository, Repository } from "../api/index.js";
 import {
@@ -82,6 +83,37 @@ export function registerRepos(program: Command, io: CliIo): void {
   });
 
   listCommand(repos, io, { what: "repositories", fetch: (c) => c.listRepositories(), render: reposTable });
+
+  apiOptions(
+    repos
+      .command("egress")
+      .description(
+        "show or set the destinations this repository's jobs may reach through the egress proxy (beside the node's own list)",
+      )
+      .argument("<repo>", "id or owner/repo")
+      .option(
+        "--allow <host:port>",
+        "host:port, *.domain:port, ip:port or [ipv6]:port; replaces the list (repeatable)",
+        (v: string, prev: string[]) => [...prev, v],
+        [] as string[],
+      )
+      .option("--none", "remove the list (the node's list alone applies)"),
+  ).action(async (ref: string, opts: CommonOptions & { allow: string[]; none?: boolean }) => {
+    if (opts.none && opts.allow.length > 0) failOnProblems(["--allow and --none exclude each other"]);
+    const client = await connect(opts, io);
+    let repo = await findByRef(ref, () => client.listRepositories(), "repository");
+    if (opts.none || opts.allow.length > 0) {
+      repo = await client.setRepositoryEgress(repo.id, { allow: opts.none ? [] : opts.allow });
+    }
+    if (opts.json) printJson(io, { id: repo.id, name: repo.name, egressAllow: repo.egressAllow });
+    else if (repo.egressAllow.length === 0) {
+      io.stdout.write(`Repository ${repo.name}: no egress of its own (only the node's list applies).\n`);
+    } else {
+      io.stdout.write(
+        `Repository ${repo.name} may reach:\n${repo.egressAllow.map((e) => `  ${e}\n`).join("")}`,
+      );
+    }
+  });
 
   apiOptions(
     repos.command("remove").description("remove a repository").argument("<repo>", "id or owner/repo"),

@@ -13,6 +13,8 @@ export interface Repository {
   defaultBranch: string;
   pollIntervalSeconds: number | null;
   maxConcurrentJobs: number | null;
+  /** Destinations its jobs may reach through the node's egress proxy, beside the node's own list. */
+  egressAllow: string[];
   createdAt: string;
   webhookUrls: Record<Provider, string>;
 }
@@ -32,7 +34,8 @@ export interface NewRepository {
   organization?: string;
 }
 
-const COLUMNS = `id, name, clone_url, default_branch, poll_interval_seconds, max_concurrent_jobs, created_at`;
+const COLUMNS = `id, name, clone_url, default_branch, poll_interval_seconds, max_concurrent_jobs, egress_allow,
+  created_at`;
 
 function fromRow(row: Record<string, unknown>, links: Links): Repository {
   const id = num(row.id);
@@ -43,6 +46,7 @@ function fromRow(row: Record<string, unknown>, links: Links): Repository {
     defaultBranch: String(row.default_branch),
     pollIntervalSeconds: numOrNull(row.poll_interval_seconds),
     maxConcurrentJobs: numOrNull(row.max_concurrent_jobs),
+    egressAllow: Array.isArray(row.egress_allow) ? row.egress_allow.map(String) : [],
     createdAt: iso(row.created_at),
     webhookUrls: links.webhooks(id),
   };
@@ -86,6 +90,34 @@ export async function getRepository(db: Db, id: number, links: Links): Promise<R
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM repositories WHERE id = $1`, [id]);
   if (!rows[0]) throw notFound("repository", id);
   return fromRow(rows[0], links);
+}
+
+/**
+ * Replaces a repository's egress allow-list (entries already validated and normalised by the
+ * caller; empty: none). Jobs assigned from now on carry the new list; running jobs keep theirs.
+ */
+export async function setRepositoryEgress(
+  db: Db,
+  id: number,
+  allow: readonly string[],
+  links: Links,
+): Promise<Repository> {
+  const { rows } = await db.query(
+    `UPDATE repositories SET egress_allow = $2 WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, [...allow]],
+  );
+  if (!rows[0]) throw notFound("repository", id);
+  return fromRow(rows[0], links);
+}
+
+/** Egress allow-lists of the given repositories (absent ids: not found, left out). */
+export async function repositoryEgress(db: Db, ids: readonly number[]): Promise<Map<number, string[]>> {
+  if (ids.length === 0) return new Map();
+  const { rows } = await db.query<{ id: string; egress_allow: string[] }>(
+    "SELECT id, egress_allow FROM repositories WHERE id = ANY($1::bigint[])",
+    [[...ids]],
+  );
+  return new Map(rows.map((r) => [Number(r.id), r.egress_allow]));
 }
 
 /** The secret webhook deliveries must be signed with; undefined when the repository does not exist. */

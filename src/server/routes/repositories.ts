@@ -1,13 +1,15 @@
-// /api/v1/repositories: register, list, show, remove, and trigger runs manually.
+// /api/v1/repositories: register, list, show, remove, set the egress allow-list, and trigger
+// runs manually.
 import type { FastifyInstance } from "fastify";
 import {
   createRepository,
   deleteRepository,
   getRepository,
   listRepositories,
+  setRepositoryEgress,
 } from "../../orchestrator/catalog/index.js";
 import type { RouteContext } from "../deps.js";
-import { CreateRepository, IdParams, TriggerRun } from "../schemas.js";
+import { CreateRepository, IdParams, RepositoryEgress, TriggerRun } from "../schemas.js";
 import { validate } from "../validate.js";
 
 export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -21,6 +23,11 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
   app.get("/repositories/:id", async (request) => {
     const { params } = validate(request, { params: IdParams });
     return getRepository(ctx.pool, params.id, ctx.links);
+  });
+
+  app.put("/repositories/:id/egress", async (request) => {
+    const { params, body } = validate(request, { params: IdParams, body: RepositoryEgress });
+    return setRepositoryEgress(ctx.pool, params.id, body.allow, ctx.links);
   });
 
   app.delete("/repositories/:id", async (request, reply) => {
