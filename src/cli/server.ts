@@ -11,6 +11,7 @@ import { startService, type Service } from "../service/index.js";
 import { createAgent, DEFAULT_NODE_LIMITS, type Agent } from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
+import { nodeEgress } from "../egress/index.js";
 import { createSandboxProvisioner, type Provisioner } from "../provisioners/index.js";
 import { createRepository, listNodes, listRepositories } from "../orchestrator/catalog/index.js";
 import { createAgentToken, registerNode } from "../orchestrator/tokens/index.js";
@@ -96,6 +97,8 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
       dataDir: join(service.config.dataDir, "agent"),
       provisioners: { sandbox: provisioner },
       limits: DEFAULT_NODE_LIMITS,
+      // The pool's list from AIRLOCK_EGRESS_*; repositories add theirs (airlock repos egress).
+      egress: nodeEgress(options.egress, options.machinesDir),
       actions: createActionLoader({ actionsUrl: options.actionsUrl, cacheDir: options.actionsCacheDir }),
       source: createGitWorkspaceSource(),
       log: pino({ level: "warn" }),
