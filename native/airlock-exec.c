@@ -7,17 +7,29 @@
  *     with no window where they run outside), drops supplementary groups when it may, optionally
  *     switches to UID:GID, then execvp(cmd).
  *
- * Inside a machine (bound read-only at /airlock/externals/bin/airlock-exec):
- *   airlock-exec --jail [--nofile N] [--allow-userns] [--chdir DIR] [--uid N] [--gid N] -- <argv...>
+ *   airlock-exec [--join <cgroup.procs>...] --enter <pid> --jail [jail options] -- <argv...>
+ *     Every step: joins the cgroups, then every namespace of <pid> (the machine's PID 1) and its
+ *     root and working directory, forks into the machine's PID namespace and there jails itself
+ *     (below) and execs argv. The parent waits outside (as the job's user, no capabilities) and
+ *     exits as the step did, so killing its process group kills the step.
+ *
+ * Jail options: --jail [--nofile N] [--allow-userns] [--chdir DIR] [--uid N] [--gid N]
  *     Clears ambient capabilities and the whole bounding set, switches to uid/gid 1001 (default)
  *     with no supplementary groups, clears every remaining capability, sets RLIMIT_NOFILE
- *     (soft = hard = N), no_new_privs and the seccomp filter below, changes directory, then
+ *     (soft = hard = N, set before --enter while host privileges allow raising it; without them
+ *     capped at the hard limit we have), no_new_privs and the seccomp filter below, changes directory, then
  *     execvp(argv). Anything that cannot be done is an error: the step does not run (exit 125).
+ *     Works from inside a machine too (/airlock/externals/bin/airlock-exec, bound read-only).
+ *
+ * Inside a machine:
  *   airlock-exec --init
  *     The machine's PID 1 (bwrap --as-pid-1, already under the filter): writes one byte to stdout
  *     once running, reaps every orphan, exits when stdin reaches end of file.
  *   airlock-exec --dump-bpf [--allow-userns]
  *     Writes the seccomp filter (struct sock_filter[]) to stdout, for bwrap --seccomp FD.
+ *
+ * Exit status: 125 when the helper itself failed, 126/127 when argv could not be executed,
+ * otherwise argv's own.
  *
  * The filter (classic BPF): a syscall from a foreign architecture or the x32 ABI kills the
  * process; keyrings, bpf, perf, modules, mounts, kexec, reboot, swap, clock setting, setns and
@@ -33,6 +45,7 @@
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/nsfs.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -45,6 +58,8 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -79,7 +94,8 @@ static void usage(const char *why) {
   fprintf(stderr,
           "airlock-exec: %s\n"
           "usage: airlock-exec --join <cgroup.procs>... [--user UID:GID] -- <cmd...>\n"
-          "       airlock-exec --jail [--nofile N] [--allow-userns] [--chdir DIR] [--uid N] [--gid N] -- <argv...>\n"
+          "       airlock-exec [--join <cgroup.procs>...] [--enter PID] --jail [--nofile N] [--allow-userns]\n"
+          "                    [--chdir DIR] [--uid N] [--gid N] -- <argv...>\n"
           "       airlock-exec --init\n"
           "       airlock-exec --dump-bpf [--allow-userns]\n",
           why);
@@ -262,8 +278,9 @@ static void drop_bounding_and_ambient(void) {
   if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
     die("cannot clear ambient capabilities", NULL);
   for (int cap = 0; cap <= 63; cap++) {
-    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0) break; /* past the last capability */
-    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) die("cannot drop the capability bounding set", NULL);
+    int set = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (set < 0) break; /* past the last capability */
+    if (set && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) die("cannot drop the capability bounding set", NULL);
   }
 }
 
@@ -292,71 +309,162 @@ static int exec_or_die(char **argv) {
   return e == ENOENT || e == ENOTDIR ? 127 : 126;
 }
 
-/* ---------- modes ---------- */
+/* ---------- entering a machine ---------- */
 
-static int do_join(int argc, char **argv) {
-  int i = 0;
-  int have_user = 0;
-  uid_t uid = 0;
-  gid_t gid = 0;
-  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
-    if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
-      char *colon = strchr(argv[++i], ':');
-      if (!colon) usage("--user needs UID:GID");
-      *colon = '\0';
-      uid = (uid_t)parse_num(argv[i], "--user");
-      gid = (gid_t)parse_num(colon + 1, "--user");
-      have_user = 1;
-      continue;
-    }
-    if (argv[i][0] != '/') usage("--join takes absolute paths of cgroup.procs files");
-    int fd = open(argv[i], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) die("cannot open", argv[i]);
-    char buf[24];
-    int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
-    if (write(fd, buf, (size_t)n) != n) die("cannot join cgroup", argv[i]);
-    close(fd);
-  }
-  if (i >= argc - 1) usage("missing '-- <cmd>'");
-  drop_groups(have_user && geteuid() == 0);
-  if (have_user) switch_user(uid, gid);
-  return exec_or_die(argv + i + 1);
+struct jail {
+  unsigned long nofile, uid, gid;
+  int allow_userns;
+  const char *dir;
+};
+
+
+static const struct {
+  const char *name;
+  int type;
+} ns_kinds[] = {
+    {"mnt", CLONE_NEWNS},   {"pid", CLONE_NEWPID}, {"ipc", CLONE_NEWIPC},
+    {"uts", CLONE_NEWUTS},  {"net", CLONE_NEWNET}, {"cgroup", CLONE_NEWCGROUP},
+};
+#define N_NS (sizeof ns_kinds / sizeof ns_kinds[0])
+
+static int open_ns(pid_t pid, const char *name, int optional) {
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)pid, name);
+  int fd = open(p, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && !(optional && errno == ENOENT)) die("cannot open", p);
+  return fd;
 }
 
-static int do_jail(int argc, char **argv) {
-  unsigned long nofile = 0, uid = 1001, gid = 1001;
-  int allow_userns = 0;
-  const char *dir = NULL;
-  int i = 0;
-  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
-    if (strcmp(argv[i], "--allow-userns") == 0) allow_userns = 1;
-    else if (strcmp(argv[i], "--nofile") == 0 && i + 1 < argc) nofile = parse_num(argv[++i], "--nofile");
-    else if (strcmp(argv[i], "--chdir") == 0 && i + 1 < argc) dir = argv[++i];
-    else if (strcmp(argv[i], "--uid") == 0 && i + 1 < argc) uid = parse_num(argv[++i], "--uid");
-    else if (strcmp(argv[i], "--gid") == 0 && i + 1 < argc) gid = parse_num(argv[++i], "--gid");
-    else usage("unknown --jail option");
-  }
-  if (i >= argc - 1) usage("missing '-- <argv>'");
-  if (uid == 0 || gid == 0) usage("--jail never runs as root");
+static ino_t ns_ino(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) die("fstat", "namespace");
+  return st.st_ino;
+}
 
-  drop_bounding_and_ambient();
-  if (nofile > 0) {
-    struct rlimit r = {.rlim_cur = nofile, .rlim_max = nofile};
-    if (setrlimit(RLIMIT_NOFILE, &r) != 0) die("cannot set the open files limit", NULL);
+/* Joins what it may of the non-user namespaces still open in fds[]; returns how many are left. */
+static int join_others(int fds[N_NS], int final) {
+  int left = 0;
+  for (size_t k = 0; k < N_NS; k++) {
+    if (fds[k] < 0) continue;
+    if (setns(fds[k], ns_kinds[k].type) == 0) {
+      close(fds[k]);
+      fds[k] = -1;
+    } else if (final) {
+      die("cannot join the machine's namespace", ns_kinds[k].name);
+    } else {
+      left++;
+    }
   }
+  return left;
+}
+
+/*
+ * Joins every namespace of `pid` (the machine's PID 1), takes its root and working directory,
+ * then forks: the child (in the machine's PID namespace) returns and goes on; the parent stays
+ * outside, waits, and exits as the child did. Order matters: as host root, the mount, PID, ...
+ * namespaces are joined first (we hold every capability over them from outside), the user
+ * namespace last. Unprivileged, the machine's user namespaces are joined first, outermost first
+ * (their owner is our uid, which gives us the capabilities the other joins need): bwrap
+ * --disable-userns puts PID 1 in a user namespace nested inside the one owning the others.
+ */
+static void enter(pid_t pid, uid_t uid, gid_t gid) {
+  int fds[N_NS];
+  for (size_t k = 0; k < N_NS; k++) fds[k] = open_ns(pid, ns_kinds[k].name, ns_kinds[k].type == CLONE_NEWCGROUP);
+  int self_user = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+  if (self_user < 0) die("cannot open", "/proc/self/ns/user");
+  int users[2] = {open_ns(pid, "user", 0), -1};
+  int n_users = 1;
+  if (ns_ino(users[0]) == ns_ino(self_user)) {
+    close(users[0]);
+    n_users = 0;
+  } else {
+    int parent = ioctl(users[0], NS_GET_PARENT);
+    if (parent >= 0 && ns_ino(parent) != ns_ino(self_user)) {
+      users[1] = users[0];
+      users[0] = parent;
+      n_users = 2;
+    } else if (parent >= 0) {
+      close(parent);
+    }
+  }
+  close(self_user);
+  char p[64];
+  snprintf(p, sizeof p, "/proc/%d/root", (int)pid);
+  int root = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) die("cannot open", p);
+  snprintf(p, sizeof p, "/proc/%d/cwd", (int)pid);
+  int cwd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (cwd < 0) die("cannot open", p);
+
+  join_others(fds, 0);
+  for (int u = 0; u < n_users; u++) {
+    if (setns(users[u], CLONE_NEWUSER) != 0) die("cannot join the machine's namespace", "user");
+    close(users[u]);
+    join_others(fds, u == n_users - 1);
+  }
+  join_others(fds, 1);
+  if (fchdir(root) != 0 || chroot(".") != 0) die("cannot take the machine's root", NULL);
+  if (fchdir(cwd) != 0) die("cannot take the machine's working directory", NULL);
+  close(root);
+  close(cwd);
+
+  pid_t child = fork();
+  if (child < 0) die("fork", NULL);
+  if (child == 0) return;
+  /* The parent only waits. It is in the machine's user namespace now, where it must not stay
+   * privileged: it becomes the job's user (no capabilities) too. */
+  drop_bounding_and_ambient();
+  switch_user(uid, gid);
+  clear_capabilities();
+  int status;
+  for (;;) {
+    pid_t r = waitpid(child, &status, WUNTRACED);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) die("waitpid", NULL);
+    if (!WIFSTOPPED(status)) break;
+    /* the step was stopped (^Z): stop as well, then let it go on with us */
+    kill(getpid(), SIGSTOP);
+    kill(child, SIGCONT);
+  }
+  if (WIFEXITED(status)) exit(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    signal(WTERMSIG(status), SIG_DFL);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* no core file of ours */
+    kill(getpid(), WTERMSIG(status));
+  }
+  exit(EXIT_HELPER);
+}
+
+/* ---------- the jail ---------- */
+
+/* soft = hard = n. Raising the hard limit takes CAP_SYS_RESOURCE of the host, so this runs before
+ * entering the machine; where we may not raise it, the limit stays the (lower) hard one we have. */
+static void set_nofile(unsigned long n) {
+  struct rlimit r = {.rlim_cur = n, .rlim_max = n};
+  if (setrlimit(RLIMIT_NOFILE, &r) == 0) return;
+  if (errno != EPERM || getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_max >= n)
+    die("cannot set the open files limit", NULL);
+  r.rlim_cur = r.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &r) != 0) die("cannot set the open files limit", NULL);
+}
+
+static int jail_and_exec(const struct jail *j, char **argv) {
+  drop_bounding_and_ambient();
   drop_groups(0);
-  switch_user((uid_t)uid, (gid_t)gid);
+  switch_user((uid_t)j->uid, (gid_t)j->gid);
   clear_capabilities();
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) die("cannot set no_new_privs", NULL);
-  /* Only descriptors 0-2 go on (nsenter and the agent leave none open on purpose; be sure). */
+  /* Only descriptors 0-2 go on (the agent leaves none open on purpose; be sure). */
   syscall(SYS_close_range, 3u, ~0u, 0u);
-  if (dir && chdir(dir) != 0) {
-    fprintf(stderr, "cd: %s: %s\n", dir, strerror(errno));
+  if (j->dir && chdir(j->dir) != 0) {
+    fprintf(stderr, "cd: %s: %s\n", j->dir, strerror(errno));
     return 127;
   }
-  install_filter(allow_userns);
-  return exec_or_die(argv + i + 1);
+  install_filter(j->allow_userns);
+  return exec_or_die(argv);
 }
+
+/* ---------- the machine's PID 1 ---------- */
 
 static int do_init(void) {
   sigset_t set;
@@ -389,14 +497,71 @@ static int do_init(void) {
 
 int main(int argc, char **argv) {
   if (argc < 2) usage("no mode given");
-  const char *mode = argv[1];
-  if (strcmp(mode, "--join") == 0) return do_join(argc - 2, argv + 2);
-  if (strcmp(mode, "--jail") == 0) return do_jail(argc - 2, argv + 2);
-  if (strcmp(mode, "--init") == 0) return do_init();
-  if (strcmp(mode, "--dump-bpf") == 0) {
-    int allow = argc > 2 && strcmp(argv[2], "--allow-userns") == 0;
-    return dump_bpf(allow);
+  if (strcmp(argv[1], "--init") == 0 && argc == 2) return do_init();
+  if (strcmp(argv[1], "--dump-bpf") == 0) return dump_bpf(argc > 2 && strcmp(argv[2], "--allow-userns") == 0);
+
+  /* The rest combine, and run in this order: join, enter, jail, exec. */
+  int join_from = -1, join_to = -1, jail = 0, have_user = 0;
+  pid_t target = 0;
+  uid_t host_uid = 0;
+  gid_t host_gid = 0;
+  struct jail j = {.nofile = 0, .uid = 1001, .gid = 1001, .allow_userns = 0, .dir = NULL};
+  int i = 1;
+  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    const char *a = argv[i];
+    int has_val = i + 1 < argc;
+    if (strcmp(a, "--join") == 0) {
+      join_from = i + 1;
+      while (i + 1 < argc && argv[i + 1][0] != '-') {
+        if (argv[i + 1][0] != '/') usage("--join takes absolute paths of cgroup.procs files");
+        i++;
+      }
+      join_to = i + 1;
+    } else if (strcmp(a, "--user") == 0 && has_val) {
+      char *colon = strchr(argv[++i], ':');
+      if (!colon) usage("--user needs UID:GID");
+      *colon = '\0';
+      host_uid = (uid_t)parse_num(argv[i], "--user");
+      host_gid = (gid_t)parse_num(colon + 1, "--user");
+      have_user = 1;
+    } else if (strcmp(a, "--enter") == 0 && has_val) {
+      target = (pid_t)parse_num(argv[++i], "--enter");
+      if (target <= 0) usage("--enter needs a pid");
+    } else if (strcmp(a, "--jail") == 0) {
+      jail = 1;
+    } else if (strcmp(a, "--allow-userns") == 0) {
+      j.allow_userns = 1;
+    } else if (strcmp(a, "--nofile") == 0 && has_val) {
+      j.nofile = parse_num(argv[++i], "--nofile");
+    } else if (strcmp(a, "--chdir") == 0 && has_val) {
+      j.dir = argv[++i];
+    } else if (strcmp(a, "--uid") == 0 && has_val) {
+      j.uid = parse_num(argv[++i], "--uid");
+    } else if (strcmp(a, "--gid") == 0 && has_val) {
+      j.gid = parse_num(argv[++i], "--gid");
+    } else {
+      usage("unknown option or missing value");
+    }
   }
-  usage("unknown mode");
-  return EXIT_HELPER;
+  if (i >= argc - 1) usage("missing '-- <cmd>'");
+  if (!jail && (j.allow_userns || j.nofile || j.dir || j.uid != 1001 || j.gid != 1001))
+    usage("--nofile, --allow-userns, --chdir, --uid and --gid go with --jail");
+  if (jail && (j.uid == 0 || j.gid == 0)) usage("--jail never runs as root");
+  if (have_user && target) usage("--user does not go with --enter (the job's user comes from --uid/--gid)");
+  char **cmd = argv + i + 1;
+
+  for (int k = join_from; k >= 0 && k < join_to; k++) {
+    int fd = open(argv[k], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) die("cannot open", argv[k]);
+    char buf[24];
+    int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
+    if (write(fd, buf, (size_t)n) != n) die("cannot join cgroup", argv[k]);
+    close(fd);
+  }
+  drop_groups(have_user && geteuid() == 0);
+  if (jail && j.nofile > 0) set_nofile(j.nofile);
+  if (target) enter(target, (uid_t)j.uid, (gid_t)j.gid);
+  else if (have_user) switch_user(host_uid, host_gid);
+  if (jail) return jail_and_exec(&j, cmd);
+  return exec_or_die(cmd);
 }

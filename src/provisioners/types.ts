@@ -22,6 +22,11 @@ export interface MachineSpec {
    * proxy variables (Machine.env). Set by the node or a local run, never by the job.
    */
   egress?: MachineEgress;
+  /**
+   * Pool option, never the job's: processes may create nested user namespaces (rootless
+   * containers, unshare -r). Default off: the seccomp filter and the kernel refuse them.
+   */
+  nestedUserns?: boolean;
 }
 
 export interface MachineEgress {

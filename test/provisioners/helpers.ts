@@ -43,3 +43,20 @@ export async function waitFor(cond: () => Promise<boolean>): Promise<void> {
   }
   throw new Error("condition not reached");
 }
+
+/** Host pid of a machine's PID 1: the process whose PID namespace is the machine's, with pid 1 in it. */
+export async function hostPidOfInit(m: Machine): Promise<number> {
+  const { readdir, readFile, readlink } = await import("node:fs/promises");
+  const ns = (await sh(m, "readlink /proc/1/ns/pid")).stdout.trim();
+  for (const pid of await readdir("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if ((await readlink(`/proc/${pid}/ns/pid`)) !== ns) continue;
+      const status = await readFile(`/proc/${pid}/status`, "utf8");
+      if (/^NSpid:.*\s1$/m.test(status)) return Number(pid);
+    } catch {
+      // gone or not ours to read
+    }
+  }
+  throw new Error(`no host process has PID 1 in ${ns}`);
+}

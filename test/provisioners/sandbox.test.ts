@@ -1,4 +1,4 @@
-// Behaviour of the bubblewrap sandbox provisioner, with real bubblewrap and nsenter.
+// Behaviour of the bubblewrap sandbox provisioner, with real bubblewrap and airlock-exec.
 import assert from "node:assert/strict";
 import { buildTinyRootfs } from "../helpers/rootfs.js";
 import { randomBytes } from "node:crypto";
@@ -15,7 +15,7 @@ import {
   type Machine,
   type MachineSpec,
 } from "../../src/provisioners/index.js";
-import { hostHasProcessWith, sh, waitFor } from "./helpers.js";
+import { hostHasProcessWith, hostPidOfInit, sh, waitFor } from "./helpers.js";
 
 let baseDir: string;
 let prov: ReturnType<typeof createSandboxProvisioner>;
@@ -196,7 +196,8 @@ void test("create fails with SANDBOX_UNAVAILABLE when bwrap cannot run", async (
 
 void test("a machine whose init was killed refuses exec with MACHINE_FAILED", async () => {
   const m = await machine();
-  await sh(m, "kill -9 2"); // pid 2 is the sandbox's init command
+  // PID 1 ignores SIGKILL from inside its namespace: kill it from the host, as a crash would.
+  process.kill(await hostPidOfInit(m), "SIGKILL");
   const refused = () => {
     try {
       void m.exec({ argv: ["/bin/true"], env: {}, cwd: m.paths.workspace }).wait();

@@ -5,11 +5,20 @@
 //                     entry of the host root (or of the image rootfs) is --ro-bind'ed onto it, symlinks
 //                     recreated. We do not --ro-bind / itself because a read-only / leaves no place to
 //                     create the /airlock mount points, and a rootfs image need not contain them.
-//   /proc /dev /tmp   fresh (proc of the new PID namespace, minimal dev, private tmpfs);
-//   /sys              host /sys read-only (tools read CPU/memory limits from it);
-//   /airlock/*        the machine's private host folders (actions read-only: only copyIn writes it).
+//   /proc /dev        fresh: procfs of the machine's own PID namespace, bwrap's minimal /dev;
+//   /dev/shm /tmp     private tmpfs, each with a size limit;
+//   /sys              a read-only tmpfs holding only what tools read: /sys/devices/system/cpu and the
+//                     machine's own cgroup folders at /sys/fs/cgroup (no /sys/class, /sys/kernel,
+//                     /sys/firmware, no host cgroups);
+//   /airlock/*        the machine's private host folders (actions read-only: only copyIn writes it);
+//   /airlock/externals/bin/airlock-exec  the native helper, read-only (PID 1 and every step run it).
 // The host's machine folder (baseDir) is covered by a tmpfs so a job cannot see other machines.
-import { readdirSync, readlinkSync } from "node:fs";
+//
+// Credentials: bwrap runs PID 1 (airlock-exec --init, --as-pid-1: no unfiltered bwrap reaper stays
+// inside) as uid/gid 1001 with every capability dropped (--cap-drop ALL: bounding set too),
+// no_new_privs and the seccomp filter (--seccomp); --disable-userns puts it in a nested user
+// namespace where no further one can be made, unless the pool allows nesting.
+import { existsSync, readdirSync, readlinkSync } from "node:fs";
 import path from "node:path";
 
 export const INNER_ROOT = "/airlock";
@@ -19,6 +28,17 @@ export type Subdir = (typeof SUBDIRS)[number];
 /** uid/gid of job processes inside the sandbox (GitHub's hosted runners use 1001 "runner"). */
 export const INNER_UID = 1001;
 export const INNER_GID = 1001;
+
+/** The native helper inside every machine. */
+export const INNER_HELPER = `${INNER_ROOT}/externals/bin/airlock-exec`;
+/** Sizes when the machine's limits name none (tmpfs counts against the memory limit too). */
+export const DEFAULT_SHM_MB = 64;
+export const DEFAULT_TMP_MB = 1024;
+/** What of /sys a job sees (read-only), besides its own cgroups. */
+const SYS_KEEP = ["/sys/devices/system/cpu"];
+/** File descriptors bwrap reads: --info-fd and --seccomp (spawned with stdio 0-4). */
+export const INFO_FD = 3;
+export const SECCOMP_FD = 4;
 
 const SKIP = new Set(["proc", "dev", "tmp", "sys", "airlock"]);
 const rootCache = new Map<string, string[]>();
@@ -45,9 +65,17 @@ export interface BwrapArgsInput {
   /** Host folder holding all machines (hidden inside). */
   baseDir: string;
   image: string | undefined;
-  /** The machine's own cgroup folders, bound read-only over their hierarchies' mount points. */
+  /** Host path of airlock-exec, bound read-only at INNER_HELPER. */
+  helper: string;
+  /** Pool option: jobs may create nested user namespaces (off: --disable-userns and the filter). */
+  allowUserns: boolean;
+  /**
+   * The machine's own cgroup folders, bound read-only over their hierarchies' mount points
+   * (`inner` under /sys/fs/cgroup): a job reads its limits where tools look and sees no other cgroup.
+   */
   cgroupBinds?: ReadonlyArray<{ host: string; inner: string }>;
-  /** Size of /tmp (a tmpfs). */
+  /** Sizes of /dev/shm and /tmp; default DEFAULT_SHM_MB, DEFAULT_TMP_MB. */
+  shmMb?: number;
   tmpMb?: number;
 }
 
@@ -59,6 +87,7 @@ export function bwrapArgs(i: BwrapArgsInput): string[] {
     String(INNER_UID),
     "--gid",
     String(INNER_GID),
+    ...(i.allowUserns ? [] : ["--disable-userns"]),
     "--unshare-pid",
     "--unshare-ipc",
     "--unshare-uts",
@@ -68,25 +97,51 @@ export function bwrapArgs(i: BwrapArgsInput): string[] {
     "airlock",
     "--die-with-parent",
     "--new-session",
+    "--cap-drop",
+    "ALL",
+    "--as-pid-1",
+    "--seccomp",
+    String(SECCOMP_FD),
     ...rootArgs(root),
-    "--ro-bind",
-    "/sys",
-    "/sys",
+    ...sysArgs(i.cgroupBinds ?? []),
     "--proc",
     "/proc",
     "--dev",
     "/dev",
+    "--size",
+    String(mib(i.shmMb ?? DEFAULT_SHM_MB)),
+    "--tmpfs",
+    "/dev/shm",
+    "--size",
+    String(mib(i.tmpMb ?? DEFAULT_TMP_MB)),
+    "--tmpfs",
+    "/tmp",
   ];
-  // A job reads its limits where tools look (/sys/fs/cgroup/...) and sees no other cgroup there.
-  for (const b of i.cgroupBinds ?? []) args.push("--ro-bind", b.host, b.inner);
-  if (i.tmpMb !== undefined) args.push("--size", String(Math.round(i.tmpMb * 1024 * 1024)));
-  args.push("--tmpfs", "/tmp");
   if (i.image === undefined && !isInside(i.baseDir, "/tmp")) args.push("--tmpfs", i.baseDir);
   for (const d of SUBDIRS) {
     args.push(d === "actions" ? "--ro-bind" : "--bind", path.join(i.machineDir, d), `${INNER_ROOT}/${d}`);
   }
+  args.push("--ro-bind", i.helper, INNER_HELPER);
   args.push("--remount-ro", "/", "--chdir", `${INNER_ROOT}/workspace`);
   return args;
+}
+
+/** /sys as a read-only tmpfs with only SYS_KEEP and the machine's cgroups bound in. */
+function sysArgs(cgroupBinds: ReadonlyArray<{ host: string; inner: string }>): string[] {
+  const args = ["--perms", "0755", "--tmpfs", "/sys"];
+  for (const p of SYS_KEEP) if (existsSync(p)) args.push("--ro-bind", p, p);
+  args.push("--dir", "/sys/fs/cgroup");
+  for (const b of cgroupBinds) {
+    if (!isInside(b.inner, "/sys/fs/cgroup"))
+      throw new Error(`cgroup bind ${b.inner} is outside /sys/fs/cgroup`);
+    args.push("--ro-bind", b.host, b.inner);
+  }
+  args.push("--remount-ro", "/sys");
+  return args;
+}
+
+function mib(n: number): number {
+  return Math.max(1024 * 1024, Math.round(n * 1024 * 1024));
 }
 
 function isInside(p: string, dir: string): boolean {

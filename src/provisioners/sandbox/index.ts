@@ -9,10 +9,12 @@
 // (common/cgroups; bwrap and every step start inside it through airlock-exec --join), the disk
 // through a size-limited filesystem per machine from a warm pool (common/disk-pool), /tmp through
 // bwrap's --size. Not root: no cgroup and no disk limit, said once in one warning line.
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chownSync, existsSync, mkdirSync, promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { nativeBinary } from "../../native/index.js";
 import { describeLayout, detectCgroups, MachineCgroup, type CgroupLayout } from "../common/cgroups/index.js";
@@ -45,6 +47,7 @@ export interface SandboxProvisionerOptions {
   warn?(line: string): void;
 }
 
+const execFileP = promisify(execFile);
 const SEARCH = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
 
 function findBinary(name: string): string | undefined {
@@ -54,8 +57,10 @@ function findBinary(name: string): string | undefined {
 interface Ready {
   bwrap: string;
   nsenter: string;
-  /** airlock-exec, when machines get cgroups. */
-  exec: string | undefined;
+  /** airlock-exec: PID 1 and every step of every machine run it. */
+  exec: string;
+  /** The seccomp filter, with and without nested user namespaces allowed. */
+  bpf: { nested: Buffer; plain: Buffer };
   layout: CgroupLayout | undefined;
   pool: DiskPool | undefined;
 }
@@ -90,9 +95,10 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
     }
     // The sandbox uid must traverse baseDir to reach its own (0700) machine folder.
     await fsp.chmod(baseDir, 0o711);
-    if (!asRoot) return { bwrap, nsenter, exec: undefined, layout: undefined, pool: undefined };
+    const exec = nativeBinary("airlock-exec", opts.nativeDir);
+    const bpf = { nested: await dumpBpf(exec, true), plain: await dumpBpf(exec, false) };
+    if (!asRoot) return { bwrap, nsenter, exec, bpf, layout: undefined, pool: undefined };
     const layout = opts.cgroupLayout ?? detectCgroups();
-    const exec = layout.mode === "none" ? undefined : nativeBinary("airlock-exec", opts.nativeDir);
     if (layout.mode === "none")
       warn("airlock: no cgroup hierarchy mounted: machines get no memory, CPU or process limit");
     const pool = new DiskPool({
@@ -104,7 +110,7 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
       warn,
     });
     await pool.start();
-    return { bwrap, nsenter, exec, layout, pool };
+    return { bwrap, nsenter, exec, bpf, layout, pool };
   }
 
   return {
@@ -157,6 +163,7 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
           bwrap: r.bwrap,
           nsenter: r.nsenter,
           exec: r.exec,
+          bpf: spec.nestedUserns === true ? r.bpf.nested : r.bpf.plain,
           hostOwner,
           cgroup,
           disk,
@@ -187,6 +194,25 @@ function makeSubdirs(root: string, owner: { uid: number; gid: number } | undefin
     const p = path.join(root, d);
     mkdirSync(p, { mode: 0o755 });
     if (owner) chownSync(p, owner.uid, owner.gid);
+  }
+}
+
+/** The helper's seccomp filter as bwrap --seccomp reads it (computed once per provisioner). */
+async function dumpBpf(helper: string, allowUserns: boolean): Promise<Buffer> {
+  const args = ["--dump-bpf", ...(allowUserns ? ["--allow-userns"] : [])];
+  try {
+    const { stdout } = await execFileP(helper, args, { encoding: "buffer", maxBuffer: 1 << 20 });
+    if (stdout.length === 0 || stdout.length % 8 !== 0)
+      throw new Error(`bad filter (${stdout.length} bytes)`);
+    return stdout;
+  } catch (e) {
+    throw new AirlockError(
+      ErrorCode.SANDBOX_UNAVAILABLE,
+      `${helper} --dump-bpf failed: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
   }
 }
 

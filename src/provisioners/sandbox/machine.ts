@@ -1,21 +1,25 @@
-// One sandboxed machine: a long-lived bubblewrap sandbox whose init runs `cat` (it echoes one byte
-// to tell us setup is finished, then blocks on a pipe we hold), and steps that join its namespaces
-// with nsenter. Joining costs ~1 ms per step instead of a full bwrap start.
+// One sandboxed machine: a long-lived bubblewrap sandbox whose PID 1 is `airlock-exec --init` (it
+// writes one byte to tell us setup is finished, reaps orphans, and exits when the pipe we hold on
+// its stdin closes), and steps that join its namespaces with `airlock-exec --enter <pid 1> --jail`.
+// Joining costs ~1 ms per step instead of a full bwrap start.
 //
-// Credentials: job processes run as uid/gid 1001 inside. nsenter -S/-G switches to that non-zero
-// uid after entering the user namespace, which clears every capability it gained by joining; so a
-// step can no more remount / read-write than the sandbox init can.
+// Credentials: bwrap starts PID 1 jailed (uid 1001, no capabilities, no_new_privs, the seccomp
+// filter). A step's airlock-exec joins the namespaces from the host, forks into the PID
+// namespace, and there drops the bounding set, switches to uid/gid 1001, clears its capabilities
+// and sets no_new_privs, the open-files limit and the same filter before exec: nothing in the
+// machine runs without them. (nsenter cannot do this: the capabilities it gains by joining the
+// user namespace are gone once it execs anything, so the bounding set could no longer be dropped.)
 //
-// Killing: each step's nsenter is started in its own process group, and the process it forks
+// Killing: each step's airlock-exec is started in its own process group, and the process it forks
 // into the PID namespace stays in that group, so kill() = kill(-pgid). destroy() kills the
-// namespace's init (bwrap's pid 1); the kernel then kills every process of the PID namespace.
+// namespace's init (our PID 1); the kernel then kills every process of the PID namespace.
 //
-// Limits: with a cgroup, bwrap and every step's nsenter start through `airlock-exec --join`, so each
+// Limits: with a cgroup, bwrap and every step's airlock-exec start with `--join`, so each
 // process of the machine is accounted from its first instruction; a watcher kills the whole machine
 // when the kernel reports a memory or process limit hit, and limitExceeded() names it (and a full
 // disk) in one line. destroy() kills what is left in the cgroup, removes it and releases the disk.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, promises as fsp } from "node:fs";
+import { promises as fsp } from "node:fs";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { joinArgs } from "../../native/index.js";
 import type { MachineCgroup } from "../common/cgroups/index.js";
@@ -25,7 +29,16 @@ import { HostFolderMachine } from "../common/host-machine.js";
 import { limitMessage } from "../common/limits.js";
 import { MachineFs } from "../common/safe-fs.js";
 import type { ExecHandle, ExecRequest, Machine, MachineLimits, MachinePaths, MachineSpec } from "../types.js";
-import { bwrapArgs, INNER_GID, INNER_ROOT, INNER_UID, SUBDIRS } from "./args.js";
+import {
+  bwrapArgs,
+  INFO_FD,
+  INNER_GID,
+  INNER_HELPER,
+  INNER_ROOT,
+  INNER_UID,
+  SECCOMP_FD,
+  SUBDIRS,
+} from "./args.js";
 
 export interface SandboxStart {
   id: string;
@@ -33,12 +46,15 @@ export interface SandboxStart {
   machineDir: string;
   baseDir: string;
   bwrap: string;
+  /** util-linux nsenter: starts the egress relay in the machine's network namespace only. */
   nsenter: string;
   /** Host uid/gid that runs bwrap and owns the private folders; undefined: our own. */
   hostOwner: { uid: number; gid: number } | undefined;
   limits: MachineLimits;
-  /** airlock-exec (needed with a cgroup). */
-  exec: string | undefined;
+  /** Host path of airlock-exec: PID 1 and every step run it. */
+  exec: string;
+  /** The seccomp filter for bwrap --seccomp (airlock-exec --dump-bpf), matching spec.nestedUserns. */
+  bpf: Buffer;
   /** The machine's cgroups (root only). */
   cgroup: MachineCgroup | undefined;
   /** The machine's own filesystem, mounted at machineDir (root and a disk limit only). */
@@ -46,9 +62,6 @@ export interface SandboxStart {
 }
 
 const STARTUP_TIMEOUT_MS = 30_000;
-const HAS_CGROUP_NS = existsSync("/proc/self/ns/cgroup");
-/** Used only when a step's cwd is not the workspace (nsenter 2.38 has no "chdir after entering"). */
-const CD_SHIM = ["/bin/sh", "-c", 'cd -- "$1" || exit 127; shift; exec "$@"', "airlock-cd"];
 
 export const innerPaths: MachinePaths = {
   workspace: `${INNER_ROOT}/workspace`,
@@ -64,22 +77,30 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
       machineDir: s.machineDir,
       baseDir: s.baseDir,
       image: s.spec.root.kind === "image" ? s.spec.root.path : undefined,
+      helper: s.exec,
+      allowUserns: s.spec.nestedUserns === true,
       cgroupBinds: s.cgroup?.binds ?? [],
+      ...(s.limits.shmMb !== undefined ? { shmMb: s.limits.shmMb } : {}),
       ...(s.limits.tmpMb !== undefined ? { tmpMb: s.limits.tmpMb } : {}),
     }),
     "--info-fd",
-    "3",
+    String(INFO_FD),
     "--",
-    "cat",
+    INNER_HELPER,
+    "--init",
   ];
   // In the cgroups from its first instruction: airlock-exec joins them as root, then becomes hostOwner.
   const [file, args] = joined(s, [s.bwrap, ...argv], s.hostOwner);
   const init = spawn(file, args, {
     cwd: "/",
     env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
-    stdio: ["pipe", "pipe", "pipe", "pipe"],
+    stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
     ...(s.cgroup ? {} : (s.hostOwner ?? {})),
   });
+  // bwrap reads the filter to end of file before it forks (1 KiB: fits the pipe, never blocks).
+  const seccomp = init.stdio[SECCOMP_FD] as NodeJS.WritableStream | null;
+  seccomp?.on("error", () => undefined);
+  seccomp?.end(s.bpf);
   const initPid = await waitReady(init);
   let relay: Relay | undefined;
   if (s.spec.egress) {
@@ -105,7 +126,7 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
 
 /** `cmd` started inside the machine's cgroups (through airlock-exec), or as is without cgroups. */
 function joined(s: SandboxStart, cmd: string[], user?: { uid: number; gid: number }): [string, string[]] {
-  if (!s.cgroup || !s.exec) return [cmd[0] as string, cmd.slice(1)];
+  if (!s.cgroup) return [cmd[0] as string, cmd.slice(1)];
   return [s.exec, joinArgs({ procs: s.cgroup.procs, ...(user ? { user } : {}) }, cmd)];
 }
 
@@ -130,7 +151,7 @@ function waitReady(init: ChildProcess): Promise<number> {
     };
     const timer = setTimeout(() => fail(ErrorCode.MACHINE_FAILED, "timed out"), STARTUP_TIMEOUT_MS);
     init.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
-    (init.stdio[3] as NodeJS.ReadableStream | null)?.on("data", (b: Buffer) => {
+    (init.stdio[INFO_FD] as NodeJS.ReadableStream | null)?.on("data", (b: Buffer) => {
       info += b.toString();
       const m = /"child-pid":\s*(\d+)/.exec(info);
       if (m && pid === undefined) {
@@ -150,7 +171,6 @@ function waitReady(init: ChildProcess): Promise<number> {
       ),
     );
     init.stdin?.on("error", () => undefined);
-    init.stdin?.write("x");
   });
 }
 
@@ -158,7 +178,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
   readonly id: string;
   readonly paths = innerPaths;
   readonly env: Readonly<Record<string, string>> | undefined;
-  private readonly nsArgs: string[];
+  private readonly stepArgs: string[];
   private readonly initExited: Promise<void>;
   private destroyed: Promise<void> | undefined;
   /** The limit the machine went over (it is then killed); set once. */
@@ -179,23 +199,19 @@ class SandboxMachine extends HostFolderMachine implements Machine {
     );
     this.id = s.id;
     this.env = relay ? egressProxyEnv() : undefined;
-    this.nsArgs = [
-      "--target",
+    const nofile = s.limits.nofile;
+    // One airlock-exec per step: into the cgroups, into the namespaces, jailed, exec.
+    this.stepArgs = [
+      ...(s.cgroup ? ["--join", ...s.cgroup.procs] : []),
+      "--enter",
       String(initPid),
-      "--user",
-      "--mount",
-      "--pid",
-      "--ipc",
-      "--uts",
-      ...(HAS_CGROUP_NS ? ["--cgroup"] : []),
-      "--net",
-      "--root",
-      "--wd",
-      "-S",
+      "--jail",
+      "--uid",
       String(INNER_UID),
-      "-G",
+      "--gid",
       String(INNER_GID),
-      "--",
+      ...(nofile !== undefined ? ["--nofile", String(nofile)] : []),
+      ...(s.spec.nestedUserns === true ? ["--allow-userns"] : []),
     ];
     this.initExited = new Promise((res) => {
       if (init.exitCode !== null || init.signalCode !== null) res();
@@ -244,13 +260,12 @@ class SandboxMachine extends HostFolderMachine implements Machine {
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id} was killed: ${this.exceeded}`);
     }
     // Once the outer bwrap is gone, the init pid may be reaped and reused by an unrelated process
-    // (another machine's init even): never nsenter a pid we no longer hold.
+    // (another machine's init even): never enter a pid we no longer hold.
     if (this.init.exitCode !== null || this.init.signalCode !== null) {
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id}: the sandbox has exited`);
     }
-    const cmd = req.cwd === this.paths.workspace ? req.argv : [...CD_SHIM, req.cwd, ...req.argv];
-    const [file, args] = joined(this.s, [this.s.nsenter, ...this.nsArgs, ...cmd]);
-    return this.spawnInGroup(file, args, req.env, "/");
+    const args = [...this.stepArgs, "--chdir", req.cwd, "--", ...req.argv];
+    return this.spawnInGroup(this.s.exec, args, req.env, "/");
   }
 
   destroy(): Promise<void> {
