@@ -9,7 +9,12 @@ import { createActionLoader, createGitWorkspaceSource } from "../actions/index.j
 import { loadOptions } from "../config/index.js";
 import { nodeEgress } from "../egress/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { createFakeProvisioner, createSandboxProvisioner, type Provisioner } from "../provisioners/index.js";
+import {
+  createFakeProvisioner,
+  createSandboxProvisioner,
+  describeLimits,
+  type Provisioner,
+} from "../provisioners/index.js";
 
 export interface AgentCommandOptions {
   server: string;
@@ -150,7 +155,7 @@ export async function agentCommand(
   }
   const agent = createAgent(agentOpts);
   await agent.start();
-  log.info({ server: o.server, dataDir: agentOpts.dataDir }, "agent started");
+  log.info({ server: o.server, dataDir: agentOpts.dataDir, limits: describeLimits() }, "agent started");
   await new Promise<void>((done) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       log.info({ signal }, "stopping: running jobs are aborted and their machines destroyed");

@@ -7,7 +7,11 @@ import { pino } from "pino";
 import { startService, type Service } from "../../src/service/index.js";
 import { createAgent, type Agent } from "../../src/agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
-import { createFakeProvisioner, createSandboxProvisioner } from "../../src/provisioners/index.js";
+import {
+  createFakeProvisioner,
+  createSandboxProvisioner,
+  type Provisioner,
+} from "../../src/provisioners/index.js";
 import type { NodeEgress } from "../../src/egress/index.js";
 import type { ServerConfig } from "../../src/server/index.js";
 import { createTestDatabase, type TestDatabase } from "./db.js";
@@ -63,6 +67,7 @@ export async function startTestService(overrides: Partial<ServerConfig> = {}): P
   const token = service.adminToken;
   if (!token) throw new Error("a fresh test database must create an admin token");
   const agents: Agent[] = [];
+  const provisioners: Provisioner[] = [];
   const api: TestService["api"] = async (method, path, body) => {
     const res = await fetch(`${service.url}${path}`, {
       method,
@@ -91,13 +96,17 @@ export async function startTestService(overrides: Partial<ServerConfig> = {}): P
       return r.body.token;
     },
     async startAgent(agentToken, opts = {}) {
+      // Machines get the flavour's limits (as root); filesystems are made on demand (no warm pool
+      // formatting in the background of every test), and released when the test stops.
+      const provisioner = opts.fake
+        ? createFakeProvisioner()
+        : createSandboxProvisioner({ diskPool: { warm: 0 } });
+      provisioners.push(provisioner);
       const agent = createAgent({
         serverUrl: service.url,
         token: agentToken,
         dataDir: await mkdtemp(join(tmpdir(), "airlock-agent-")),
-        provisioners: opts.fake
-          ? { sandbox: createFakeProvisioner() }
-          : { sandbox: createSandboxProvisioner() },
+        provisioners: { sandbox: provisioner },
         actions: createActionLoader({
           actionsUrl: "file:///nonexistent",
           cacheDir: join(dataDir, "actions"),
@@ -124,6 +133,7 @@ export async function startTestService(overrides: Partial<ServerConfig> = {}): P
     },
     async stop() {
       for (const a of agents) await a.stop();
+      for (const p of provisioners) await p.close?.();
       await service.stop();
       await db.drop();
       await rm(dataDir, { recursive: true, force: true });

@@ -4,6 +4,7 @@
 // and the next one succeed, and nothing (cgroup, mount, loop device, process) is left afterwards.
 // No test waits for a fixed time: each waits for a result.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdirSync, readFileSync, existsSync, statSync, rmdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -315,6 +316,39 @@ void test(
     }
   },
 );
+
+void test("a process that exits without destroy or close leaves no mount behind", { skip }, async () => {
+  const script = `
+    import { createSandboxProvisioner, HOST_ROOT } from ${JSON.stringify(path.resolve("src/provisioners/index.ts"))};
+    const p = createSandboxProvisioner({ baseDir: ${JSON.stringify(baseDir)}, cgroupParent: ${JSON.stringify(parent)}, diskPool: { warm: 1 } });
+    const m = await p.create({ name: "x", root: HOST_ROOT, limits: { diskMb: 32 } });
+    console.log(m.hostPath("/airlock/workspace"));
+    process.exit(0);
+  `;
+  const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+    encoding: "utf8",
+  });
+  assert.equal(child.status, 0, child.stderr);
+  const ws = child.stdout.trim();
+  assert.ok(ws.startsWith(baseDir), child.stdout);
+  assert.ok(!existsSync(ws), "the machine's filesystem is gone");
+  assert.deepEqual(
+    leftovers()
+      .filter((l) => !l.startsWith("cgroup"))
+      .filter((l) => l.includes(`/${child.pid}-`)),
+    [],
+  );
+  // Its cgroups (empty: bwrap died with its parent) are what a crash leaves; remove them here.
+  for (const d of parentDirs()) {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (!e.isDirectory()) continue;
+      const cg = path.join(d, e.name);
+      while (readFileSync(path.join(cg, "cgroup.procs"), "utf8").trim() !== "")
+        await new Promise((r) => setImmediate(r));
+      rmdirSync(cg);
+    }
+  }
+});
 
 void test("after destroy nothing is left: no cgroup, no mount, no loop device", { skip }, async () => {
   const m = await machine({ memoryMb: 64, pids: 32, diskMb: 32 });

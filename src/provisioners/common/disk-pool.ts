@@ -10,10 +10,11 @@
 // with it: mount -o loop sets autoclear) and delete the file. `close()` releases the warm ones.
 //
 // Each pool lives in its own folder `<dir>/<pid>-<random>`; at start a pool removes the folders
-// (and unmounts the filesystems) of pools whose process is gone: what a crash left behind.
-import { execFile } from "node:child_process";
+// (and unmounts the filesystems) of pools whose process is gone: what a crash left behind. A
+// process that exits without close() (or with machines still alive) unmounts them on 'exit'.
+import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { promises as fsp, readFileSync } from "node:fs";
+import { promises as fsp, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
@@ -60,6 +61,9 @@ export class DiskPool {
   private background: Promise<void> = Promise.resolve();
   private closed = false;
   private started: Promise<void> | undefined;
+  /** Every filesystem made and not yet released (warm or taken): unmounted at process exit. */
+  private readonly live = new Map<string, string>(); // mount point → image
+  private readonly onExit = (): void => this.releaseAllNow();
 
   constructor(private readonly o: DiskPoolOptions) {
     this.root = path.join(o.dir, `${process.pid}-${randomBytes(4).toString("hex")}`);
@@ -74,6 +78,7 @@ export class DiskPool {
       await fsp.mkdir(this.o.dir, { recursive: true, mode: 0o711 });
       await sweepDeadPools(this.o.dir);
       await fsp.mkdir(this.root, { mode: 0o711 });
+      process.once("exit", this.onExit);
       this.refill();
     })();
     return this.started;
@@ -97,6 +102,22 @@ export class DiskPool {
     this.ready.clear();
     await Promise.all(all.map((d) => d.release()));
     await fsp.rmdir(this.root).catch(() => undefined);
+    if (this.live.size === 0) process.off("exit", this.onExit);
+  }
+
+  /** At process exit (synchronous): detach every mount and delete the images. */
+  private releaseAllNow(): void {
+    for (const [mnt, image] of this.live) {
+      try {
+        execFileSync("umount", ["-l", mnt], { stdio: "ignore" });
+      } catch {
+        // not mounted any more
+      }
+      rmSync(image, { force: true });
+      rmSync(mnt, { recursive: true, force: true });
+    }
+    this.live.clear();
+    rmSync(this.root, { recursive: true, force: true });
   }
 
   private want(sizeMb: number): void {
@@ -163,11 +184,13 @@ export class DiskPool {
       await fsp.mkdir(mnt, { mode: 0o700 });
       await run("mount", ["-t", "ext4", "-o", "loop,nodev,nosuid,noatime", image, mnt]);
       mounted = true;
+      this.live.set(mnt, image);
       await fsp.chmod(mnt, 0o700);
       await fsp.rm(path.join(mnt, "lost+found"), { recursive: true, force: true });
       this.o.prepare?.(mnt);
     } catch (e) {
       if (mounted) await umount(mnt).catch(() => undefined);
+      this.live.delete(mnt);
       await fsp.rm(image, { force: true });
       await fsp.rmdir(mnt).catch(() => undefined);
       throw new AirlockError(
@@ -185,6 +208,7 @@ export class DiskPool {
       release: () =>
         (released ??= (async () => {
           await umount(mnt);
+          this.live.delete(mnt);
           await fsp.rm(image, { force: true });
           await fsp.rmdir(mnt).catch(() => undefined);
         })()),
