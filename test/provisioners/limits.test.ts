@@ -87,7 +87,15 @@ async function machine(limits: MachineLimits, p: Provisioner = prov): Promise<Ma
 const v1 = (r: "memory" | "pids" | "cpu"): boolean => layout?.resources[r] === "v1";
 
 void test("each limit is visible from inside the machine", { skip }, async () => {
-  const m = await machine({ memoryMb: 300, cpus: 0.5, pids: 200, diskMb: 128, tmpMb: 32 });
+  const m = await machine({
+    memoryMb: 300,
+    cpus: 0.5,
+    pids: 200,
+    diskMb: 128,
+    tmpMb: 32,
+    shmMb: 16,
+    nofile: 1024,
+  });
   try {
     const mem = v1("memory")
       ? "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"
@@ -98,13 +106,14 @@ void test("each limit is visible from inside the machine", { skip }, async () =>
     const pids = v1("pids") ? "cat /sys/fs/cgroup/pids/pids.max" : "cat /sys/fs/cgroup/pids.max";
     const r = await sh(
       m,
-      `${mem}; ${cpu}; ${pids}; df -B1M --output=size /airlock/workspace | tail -1; df -B1M --output=size /tmp | tail -1; touch /airlock/home/h /airlock/temp/t && echo writable`,
+      `${mem}; ${cpu}; ${pids}; df -B1M --output=size /airlock/workspace | tail -1; df -B1M --output=size /tmp | tail -1; df -B1M --output=size /dev/shm | tail -1; ulimit -n; ulimit -Hn; touch /airlock/home/h /airlock/temp/t && echo writable`,
     );
     assert.equal(r.exitCode, 0, r.stderr);
-    const [memLimit, swapLimit, quota, pidsMax, diskSize, tmpSize, writable] = r.stdout
-      .trim()
-      .split("\n")
-      .map((l) => l.trim());
+    const [memLimit, swapLimit, quota, pidsMax, diskSize, tmpSize, shmSize, nofile, nofileHard, writable] =
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => l.trim());
     assert.equal(memLimit, String(300 * 1024 * 1024));
     assert.equal(swapLimit, v1("memory") ? String(300 * 1024 * 1024) : "0");
     assert.equal(quota, "50000");
@@ -112,6 +121,9 @@ void test("each limit is visible from inside the machine", { skip }, async () =>
     // ext4's own metadata takes a few MiB of the 128.
     assert.ok(Number(diskSize) > 110 && Number(diskSize) <= 128, `workspace size ${diskSize}`);
     assert.equal(tmpSize, "32");
+    assert.equal(shmSize, "16");
+    assert.equal(nofile, "1024");
+    assert.equal(nofileHard, "1024");
     assert.equal(writable, "writable");
     // No other cgroup of the host is visible where the job looks.
     const ls = await sh(m, "ls /sys/fs/cgroup/*/ /sys/fs/cgroup/ 2>/dev/null | grep -c airlock || true");
