@@ -2,13 +2,14 @@
 // actions are fetched into the host cache and the repository tree is copied into the machine once
 // per commit; `docker://` references are returned for the runner to refuse or run.
 import { posix } from "node:path";
-import { AirlockError, ErrorCode } from "../errors/index.js";
+import { AirlockError, ErrorCode, isAirlockError } from "../errors/index.js";
 import type { Machine } from "../provisioners/types.js";
 import type { ActionLoader, ActionManifest, LoadedAction } from "../runner/types.js";
 import { TreeFetcher } from "./fetch.js";
 import type { ActionsOptions } from "./location.js";
 import { MANIFEST_NAMES, parseManifestOrThrow, readHostManifest } from "./manifest.js";
 import { parseUses } from "./uses.js";
+import { MAX_FILE_BYTES } from "../workflow/index.js";
 
 // Per machine: repository trees already copied in (or being copied), by inner folder. Shared by
 // every loader, since copying into the same folder twice at once would collide.
@@ -64,8 +65,15 @@ function dockerManifest(image: string): ActionManifest {
 async function readMachineManifest(machine: Machine, dir: string, rel: string): Promise<ActionManifest> {
   for (const name of MANIFEST_NAMES) {
     // The machine refuses symlinks that leave it (MACHINE_PATH_ESCAPE).
-    const data = await machine.readFile(posix.join(dir, name));
-    if (data !== undefined) return parseManifestOrThrow(posix.join(rel, name), data.toString("utf8"));
+    let data: Buffer | undefined;
+    try {
+      data = await machine.readFile(posix.join(dir, name), { maxBytes: MAX_FILE_BYTES });
+    } catch (err) {
+      if (!isAirlockError(err, "MACHINE_FILE_TOO_LARGE")) throw err;
+      const msg = `./${posix.join(rel, name)}: the file is larger than ${MAX_FILE_BYTES} bytes; refused`;
+      throw new AirlockError(ErrorCode.ACTION_INVALID, msg);
+    }
+    if (data !== undefined) return await parseManifestOrThrow(posix.join(rel, name), data.toString("utf8"));
   }
   throw new AirlockError(
     ErrorCode.ACTION_NOT_FOUND,

@@ -80,6 +80,9 @@ export function agentEndpoint(serverUrl: string): string {
 }
 
 const RECENT_LIMIT = 1000;
+const SOCKET_HIGH_WATER = 256 * 1024;
+/** The log cap when the orchestrator does not send one (its own default). */
+const DEFAULT_LOG_CAP = 50 * 1024 * 1024;
 
 export function createAgent(opts: AgentOptions): Agent {
   const log = opts.log ?? silentLogger;
@@ -90,6 +93,9 @@ export function createAgent(opts: AgentOptions): Agent {
     dataDir: opts.dataDir,
     maxBytes: opts.outboxMaxBytes ?? 64 * 1024 * 1024,
     isRunning: (key) => jobs.has(key),
+    // Job output waits while the socket holds a lot: heartbeats and other control messages, sent
+    // directly, are never queued behind more than this (and the outbox's window).
+    writable: () => conn.bufferedAmount < SOCKET_HIGH_WATER,
   });
   let capacity: Capacity | undefined = opts.capacity;
   let heartbeat: NodeJS.Timeout | undefined;
@@ -135,6 +141,17 @@ export function createAgent(opts: AgentOptions): Agent {
     },
   });
 
+  /** A frame left for the socket: when the socket was what held output back, send more. */
+  let flushQueued = false;
+  function drained(): void {
+    if (flushQueued) return;
+    flushQueued = true;
+    setImmediate(() => {
+      flushQueued = false;
+      outbox.flush();
+    });
+  }
+
   function handle(msg: ServerMessage): void {
     switch (msg.type) {
       case "welcome": {
@@ -150,7 +167,7 @@ export function createAgent(opts: AgentOptions): Agent {
         // `accepted` is idempotent: repeat it for every running attempt, in case the connection
         // that carried the assign died before the first one got through.
         for (const ref of running()) send({ type: "accepted", ...ref });
-        outbox.connected((line) => conn.send(line), stored);
+        outbox.connected((line) => conn.send(line, drained), stored);
         if (heartbeat) clearInterval(heartbeat);
         heartbeat = setInterval(() => send({ type: "heartbeat", running: running() }), msg.heartbeatMs);
         return;
@@ -189,6 +206,11 @@ export function createAgent(opts: AgentOptions): Agent {
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.egress ? { egress: opts.egress } : {}),
       push: (payload) => outbox.push(a.jobId, a.attempt, payload),
+      flow: {
+        blocked: () => outbox.blocked(a.jobId, a.attempt),
+        whenUnblocked: () => outbox.whenUnblocked(a.jobId, a.attempt),
+      },
+      logCapBytes: a.logCapBytes ?? DEFAULT_LOG_CAP,
     });
     jobs.set(key, job);
     void job.done.then(() => {

@@ -41,11 +41,20 @@ export class Connection {
     return this.ws?.readyState === WebSocket.OPEN;
   }
 
-  /** Sends a text frame if connected; false otherwise (callers resend after the next welcome). */
-  send(text: string): boolean {
+  /**
+   * Sends a text frame if connected; false otherwise (callers resend after the next welcome).
+   * `onWritten` runs once the frame has left for the socket (or failed).
+   */
+  send(text: string, onWritten?: () => void): boolean {
     if (!this.open) return false;
-    this.ws!.send(text);
+    if (onWritten) this.ws!.send(text, () => onWritten());
+    else this.ws!.send(text);
     return true;
+  }
+
+  /** Bytes queued on the socket and not yet written (0 when closed). */
+  get bufferedAmount(): number {
+    return this.ws?.bufferedAmount ?? 0;
   }
 
   /** The connection was welcomed: the next failure starts the backoff from the beginning. */

@@ -9,14 +9,21 @@
 //  - agent stop(): the machine is destroyed and no `finished` is written, so the orchestrator's lease
 //    expires and it retries the job elsewhere; the output so far stays in the outbox and is resent
 //    by the next agent process on this data folder.
+//
+// The log cap is enforced here, on the node: the job's log and annotation events are counted as
+// the orchestrator counts them (the bytes of their log text); the first that would pass the cap is
+// replaced by one `log-truncated` event and later ones are dropped before they reach the outbox
+// (step events still go: the orchestrator tracks steps with them). The orchestrator's own cap stays
+// as a second line of defence.
 import { parseAllowList, unionAllowLists, type NodeEgress } from "../egress/index.js";
 import type { Assign } from "../protocol/agent.js";
 import { HOST_ROOT, type MachineLimits, type Provisioner } from "../provisioners/types.js";
-import { runJobOnNewMachine, type OnMachineOptions } from "../runner/index.js";
+import { eventText, runJobOnNewMachine, type OnMachineOptions } from "../runner/index.js";
 import type {
   ActionLoader,
   JobDescription,
   JobResult,
+  OutputFlow,
   RunnerEvent,
   WorkspaceSource,
 } from "../runner/index.js";
@@ -36,6 +43,9 @@ export interface JobDeps {
   /** The pool's egress; the assignment's repository list is added to it for this job. */
   egress?: NodeEgress;
   push(payload: OutboxPayload): void;
+  /** Backpressure from the outbox onto the job's output pipes. */
+  flow: OutputFlow;
+  logCapBytes: number;
   /** The node's limits for every machine (pids, open files, /dev/shm, /tmp); the flavour adds the rest. */
   limits?: NodeLimits;
 }
@@ -57,6 +67,8 @@ export class AgentJob {
   readonly done: Promise<void>;
   private readonly controller = new AbortController();
   private reason: EndReason | undefined;
+  private logBytes = 0;
+  private capped = false;
 
   constructor(
     assign: AssignMsg,
@@ -78,6 +90,20 @@ export class AgentJob {
   private emit(payload: OutboxPayload): void {
     if (this.reason === "abandon") return;
     this.deps.push(payload);
+  }
+
+  /** A runner event, counted against the log cap. */
+  private output(event: RunnerEvent): void {
+    const textual = event.type === "log" || event.type === "annotation";
+    if (textual && this.capped) return;
+    const bytes = Buffer.byteLength(eventText(event));
+    if (textual && this.logBytes + bytes > this.deps.logCapBytes) {
+      this.capped = true;
+      this.emit({ type: "event", event: { type: "log-truncated", capBytes: this.deps.logCapBytes } });
+      return;
+    }
+    this.logBytes += bytes;
+    this.emit({ type: "event", event: { ...event } });
   }
 
   /**
@@ -114,7 +140,8 @@ export class AgentJob {
           actions: this.deps.actions,
           source: this.deps.source,
           signal: this.controller.signal,
-          onEvent: (event: RunnerEvent) => this.emit({ type: "event", event: { ...event } }),
+          onEvent: (event: RunnerEvent) => this.output(event),
+          flow: this.deps.flow,
         },
         { destroyOnAbort: true, ...(egress ? { egress } : {}) },
       );

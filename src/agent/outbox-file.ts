@@ -39,6 +39,11 @@ export class OutboxFile {
   ackedSeq = 0;
   /** Highest seq sent on the current connection. */
   sentSeq = 0;
+  /** Sent on this connection and not yet acked: the flow-control window's use. */
+  inflightBytes = 0;
+  inflightCount = 0;
+  /** Index in items of the next entry to send (>= head). */
+  private cursor = 0;
   finished = false;
   dropped = 0;
   private droppedStep: unknown;
@@ -54,6 +59,32 @@ export class OutboxFile {
 
   get key(): string {
     return outboxKey(this.jobId, this.attempt);
+  }
+
+  /** The next entry to send on this connection, if any. */
+  nextUnsent(): Entry | undefined {
+    this.cursor = Math.max(this.cursor, this.head);
+    while (this.cursor < this.items.length && this.items[this.cursor]!.seq <= this.sentSeq) this.cursor++;
+    return this.items[this.cursor];
+  }
+
+  markSent(entry: Entry): void {
+    this.sentSeq = entry.seq;
+    this.inflightBytes += entry.bytes;
+    this.inflightCount++;
+  }
+
+  /** A new connection: nothing is in flight, everything unacked goes again. */
+  resetSent(): void {
+    this.sentSeq = this.ackedSeq;
+    this.inflightBytes = 0;
+    this.inflightCount = 0;
+    this.cursor = this.head;
+  }
+
+  /** Bytes queued and not yet sent on this connection. */
+  unsentBytes(): number {
+    return this.pending - this.inflightBytes;
   }
 
   /** Entries not yet sent on this connection, in order. */
@@ -89,12 +120,19 @@ export class OutboxFile {
   ack(seq: number): number {
     if (seq <= this.ackedSeq) return 0;
     this.ackedSeq = Math.min(seq, this.lastSeq);
-    this.sentSeq = Math.max(this.sentSeq, this.ackedSeq);
     let freed = 0;
-    while (this.head < this.items.length && this.items[this.head]!.seq <= this.ackedSeq)
-      freed += this.items[this.head++]!.bytes;
+    while (this.head < this.items.length && this.items[this.head]!.seq <= this.ackedSeq) {
+      const e = this.items[this.head++]!;
+      freed += e.bytes;
+      if (e.seq <= this.sentSeq) {
+        this.inflightBytes -= e.bytes;
+        this.inflightCount--;
+      }
+    }
+    this.sentSeq = Math.max(this.sentSeq, this.ackedSeq);
     if (this.head > 1024 && this.head * 2 > this.items.length) {
       this.items = this.items.slice(this.head);
+      this.cursor = Math.max(0, this.cursor - this.head);
       this.head = 0;
     }
     this.pending -= freed;

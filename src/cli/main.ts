@@ -86,7 +86,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (isAirlockError(err)) {
       process.stderr.write(`airlock: ${err.message}\n`);
-      return err.code === "WORKFLOW_INVALID" || err.code === "USAGE" ? 2 : 1;
+      return err.code === "WORKFLOW_INVALID" || err.code === "USAGE" || err.code === "PATH_OUTSIDE_REPOSITORY"
+        ? 2
+        : 1;
     }
     throw err;
   }

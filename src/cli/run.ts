@@ -3,10 +3,16 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import { randomInt } from "node:crypto";
-import { AirlockError, ErrorCode, formatProblem } from "../errors/index.js";
+import { AirlockError, ErrorCode, formatProblem, isAirlockError } from "../errors/index.js";
 import { loadOptions } from "../config/index.js";
 import { changedFiles, readRepo } from "../git/index.js";
-import { dispatchInputs, loadWorkflows, matchesTrigger, parseWorkflow } from "../workflow/index.js";
+import {
+  dispatchInputs,
+  loadWorkflows,
+  matchesTrigger,
+  parseWorkflowOffLoop,
+  readInsideRepo,
+} from "../workflow/index.js";
 import type { Workflow } from "../workflow/model.js";
 import {
   createActionLoader,
@@ -101,6 +107,21 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     }),
   );
 
+  // Called workflows of this repository are checked before anything runs: one that leads out of
+  // the repository stops the run here, with one line (exit 2), not as a failed job later.
+  for (const w of matched) {
+    for (const j of w.jobs) {
+      if (!j.uses?.startsWith("./")) continue;
+      const file = j.uses.slice(2).split("@")[0] ?? "";
+      const full = resolve(repo.root, file);
+      if (relative(repo.root, full).startsWith("..")) continue;
+      // Any other problem (a missing file, say) is the called job's failure, reported as before.
+      await readInsideRepo(repo.root, full, file).catch((err: unknown) => {
+        if (isAirlockError(err, "PATH_OUTSIDE_REPOSITORY")) throw err;
+      });
+    }
+  }
+
   let inputs: Record<string, unknown> = {};
   if (event === "workflow_dispatch") {
     for (const w of matched) {
@@ -130,14 +151,14 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
       file = u.path.replace(/^\.\//, "");
       const full = resolve(repo.root, file);
       if (relative(repo.root, full).startsWith("..")) throw new Error(`${uses} is outside the repository`);
-      content = await readFile(full, "utf8");
+      content = await readInsideRepo(repo.root, full, file);
     } else if (u.kind === "remote") {
       file = `${u.owner}/${u.repo}/${u.path}@${u.ref}`;
       content = (await fetchRemoteFile(actionOpts, u.owner, u.repo, u.ref, u.path)).content;
     } else {
       throw new Error(`${uses} is not a workflow`);
     }
-    const parsed = parseWorkflow(file, content);
+    const parsed = await parseWorkflowOffLoop(file, content);
     if (!parsed.workflow || parsed.problems.length > 0) {
       throw new Error(`${uses} is invalid:\n${parsed.problems.map(formatProblem).join("\n")}`);
     }

@@ -3,6 +3,8 @@
 export const ErrorCode = {
   WORKFLOW_INVALID: "WORKFLOW_INVALID",
   WORKFLOW_NOT_FOUND: "WORKFLOW_NOT_FOUND",
+  /** A local workflow or action file is a symlink (or under one) that leads out of the repository. */
+  PATH_OUTSIDE_REPOSITORY: "PATH_OUTSIDE_REPOSITORY",
   EXPRESSION_INVALID: "EXPRESSION_INVALID",
   EXPRESSION_FAILED: "EXPRESSION_FAILED",
   ACTION_NOT_FOUND: "ACTION_NOT_FOUND",

@@ -1,6 +1,8 @@
 // The orchestrator's side of the agent protocol (src/protocol/agent.ts): one connection per node,
-// messages handled strictly in order per connection, acknowledgements batched. Job output is
-// accepted only for job attempts assigned to the sending node.
+// messages handled strictly in order per connection, acknowledgements batched — except heartbeats,
+// which renew leases at once instead of waiting behind the events queued before them. Job output is
+// accepted only for job attempts assigned to the sending node, and what a job wrote is cleaned
+// (NUL, lone surrogates) before it reaches the database.
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
@@ -8,14 +10,17 @@ import type { Histogram } from "prom-client";
 import {
   acceptJobTimed,
   appendLog,
+  appendLogs,
   completeJob,
   lastStoredSeq,
+  markLogTruncated,
   recordStep,
   rejectJobTo,
   renewLeases,
   type JobRef,
+  type Queryable,
 } from "../queue/index.js";
-import { eventText } from "../runner/index.js";
+import { cleanDeep, eventText } from "../runner/index.js";
 import type { JobResult, RunnerEvent } from "../runner/types.js";
 import { AgentMessage, CloseCode, PROTOCOL_VERSION, type ServerMessage } from "../protocol/agent.js";
 import type { CoreConfig } from "./config.js";
@@ -35,12 +40,26 @@ export interface AgentHubDeps {
 
 const refKey = (jobId: number, attempt: number): string => `${jobId}:${attempt}`;
 
+type EventMsg = Extract<AgentMessage, { type: "event" }>;
+/** Most events stored in one transaction (one commit instead of one per log line). */
+const MAX_BATCH = 512;
+
+function parseMessage(text: string): AgentMessage | Error {
+  try {
+    return AgentMessage.parse(JSON.parse(text));
+  } catch (err) {
+    return err instanceof Error ? err : new Error(String(err));
+  }
+}
+
 class Connection {
   /** Job attempts this node may report on. */
   readonly allowed = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private pendingAcks = new Map<string, { jobId: number; attempt: number; seq: number; finished: boolean }>();
   private ackScheduled = false;
+  /** Events received back to back, not yet handled: stored together, in one transaction. */
+  openBatch: EventMsg[] | undefined;
 
   constructor(
     readonly nodeId: number,
@@ -102,7 +121,25 @@ export class WsAgentHub implements AgentHub {
     const conn = new Connection(nodeId, socket);
     this.conns.set(nodeId, conn);
     socket.on("message", (data: Buffer) => {
-      conn.enqueue(() => this.handle(conn, data.toString("utf8")));
+      const msg = parseMessage(data.toString("utf8"));
+      // Heartbeats are idempotent, and renewing a lease never depends on the events before it.
+      if (!(msg instanceof Error) && msg.type === "heartbeat") void this.handle(conn, msg);
+      else if (!(msg instanceof Error) && msg.type === "event") {
+        let batch = conn.openBatch;
+        if (!batch) {
+          const b: EventMsg[] = [];
+          conn.openBatch = batch = b;
+          conn.enqueue(() => {
+            if (conn.openBatch === b) conn.openBatch = undefined;
+            return this.storeBatch(conn, b);
+          });
+        }
+        batch.push(msg);
+        if (batch.length >= MAX_BATCH) conn.openBatch = undefined;
+      } else {
+        conn.openBatch = undefined;
+        conn.enqueue(() => this.handle(conn, msg));
+      }
     });
     socket.on("close", () => {
       if (this.conns.get(nodeId) !== conn) return;
@@ -142,12 +179,9 @@ export class WsAgentHub implements AgentHub {
     this.conns.clear();
   }
 
-  private async handle(conn: Connection, text: string): Promise<void> {
-    let msg: AgentMessage;
-    try {
-      msg = AgentMessage.parse(JSON.parse(text));
-    } catch (err) {
-      this.d.logger.warn({ nodeId: conn.nodeId, err }, "bad agent message");
+  private async handle(conn: Connection, msg: AgentMessage | Error): Promise<void> {
+    if (msg instanceof Error) {
+      this.d.logger.warn({ nodeId: conn.nodeId, err: msg }, "bad agent message");
       conn.socket.close(CloseCode.badMessage, "bad message");
       return;
     }
@@ -189,39 +223,14 @@ export class WsAgentHub implements AgentHub {
         return;
       }
       case "event": {
-        if (!conn.allowed.has(refKey(msg.jobId, msg.attempt))) {
-          conn.ack(msg.jobId, msg.attempt, msg.seq, false); // stale: let the agent drop it
-          return;
-        }
-        const event = msg.event as unknown as RunnerEvent;
-        const stored = await appendLog(
-          pool,
-          msg.jobId,
-          msg.attempt,
-          msg.seq,
-          eventText(event),
-          config.logCapBytes,
-        );
-        if (stored.stored && stored.data !== "") {
-          this.d.logs.publish({ jobId: msg.jobId, attempt: msg.attempt, seq: msg.seq, data: stored.data });
-        }
-        if (event.type === "step-started") {
-          await recordStep(pool, msg.jobId, msg.attempt, event.step, "started");
-        } else if (event.type === "step-finished") {
-          const r = event.result;
-          await recordStep(pool, msg.jobId, msg.attempt, event.step, {
-            outcome: r.outcome,
-            conclusion: r.conclusion,
-            outputs: r.outputs,
-          });
-        }
-        conn.ack(msg.jobId, msg.attempt, msg.seq, false);
+        const after = await this.storeEvent(pool, conn, msg);
+        after();
         return;
       }
       case "finished": {
         const k = refKey(msg.jobId, msg.attempt);
         if (conn.allowed.has(k)) {
-          const result = msg.result as unknown as JobResult;
+          const result = cleanDeep(msg.result) as unknown as JobResult;
           // The failure reason a machine gave (a limit hit): stored as the job's error, one line.
           const error = typeof result.error === "string" ? result.error.slice(0, 500) : undefined;
           await completeJob(pool, msg.jobId, msg.attempt, result, error);
@@ -234,6 +243,104 @@ export class WsAgentHub implements AgentHub {
         return;
       }
     }
+  }
+
+  /**
+   * Events in one transaction: one commit for many log lines. Acks and live publishing happen only
+   * after the commit. Should the transaction fail, each event is stored on its own instead, so one
+   * bad event costs only itself.
+   */
+  private async storeBatch(conn: Connection, batch: EventMsg[]): Promise<void> {
+    if (batch.length === 1) return this.handle(conn, batch[0]!);
+    let client: pg.PoolClient | undefined;
+    try {
+      client = await this.d.pool.connect();
+      await client.query("BEGIN");
+      const effects: Array<() => void> = [];
+      // Plain log lines and annotations of one attempt are stored together (appendLogs); they are
+      // flushed before any other event of that attempt, so the log keeps its order.
+      const plain = new Map<string, EventMsg[]>();
+      const flush = async (k: string): Promise<void> => {
+        const list = plain.get(k);
+        if (!list) return;
+        plain.delete(k);
+        effects.push(await this.storeLines(client!, conn, list));
+      };
+      for (const msg of batch) {
+        const k = refKey(msg.jobId, msg.attempt);
+        const type = msg.event.type;
+        if ((type === "log" || type === "annotation") && conn.allowed.has(k)) {
+          plain.set(k, [...(plain.get(k) ?? []), msg]);
+          continue;
+        }
+        await flush(k);
+        effects.push(await this.storeEvent(client, conn, msg));
+      }
+      for (const k of [...plain.keys()]) await flush(k);
+      await client.query("COMMIT");
+      for (const f of effects) f();
+      return;
+    } catch (err) {
+      await client?.query("ROLLBACK").catch(() => undefined);
+      this.d.logger.warn(
+        { nodeId: conn.nodeId, err, events: batch.length },
+        "event batch failed; storing one by one",
+      );
+    } finally {
+      client?.release();
+    }
+    for (const msg of batch) await this.handle(conn, msg);
+  }
+
+  /** Log lines and annotations of one job attempt, in seq order, with one statement. */
+  private async storeLines(db: pg.PoolClient, conn: Connection, list: EventMsg[]): Promise<() => void> {
+    const { jobId, attempt } = list[0]!;
+    const chunks = list.map((m) => ({
+      seq: m.seq,
+      data: eventText(cleanDeep(m.event) as unknown as RunnerEvent),
+    }));
+    const stored = await appendLogs(db, jobId, attempt, chunks, this.d.config.logCapBytes);
+    return () => {
+      for (const m of list) {
+        const data = stored.get(m.seq);
+        if (data) this.d.logs.publish({ jobId, attempt, seq: m.seq, data });
+        conn.ack(jobId, attempt, m.seq, false);
+      }
+    };
+  }
+
+  /** Stores one event; returns what to do once it is committed (publish, ack). */
+  private async storeEvent(db: Queryable, conn: Connection, msg: EventMsg): Promise<() => void> {
+    const { config } = this.d;
+    const ack = (): void => conn.ack(msg.jobId, msg.attempt, msg.seq, false);
+    if (!conn.allowed.has(refKey(msg.jobId, msg.attempt))) return ack; // stale: let the agent drop it
+    const raw = cleanDeep(msg.event);
+    if (raw.type === "log-truncated") {
+      const marked = await markLogTruncated(db, msg.jobId, msg.attempt, msg.seq, config.logCapBytes);
+      return () => {
+        if (marked !== "")
+          this.d.logs.publish({ jobId: msg.jobId, attempt: msg.attempt, seq: msg.seq, data: marked });
+        ack();
+      };
+    }
+    const event = raw as unknown as RunnerEvent;
+    const stored = await appendLog(db, msg.jobId, msg.attempt, msg.seq, eventText(event), config.logCapBytes);
+    if (event.type === "step-started") {
+      await recordStep(db, msg.jobId, msg.attempt, event.step, "started");
+    } else if (event.type === "step-finished") {
+      const r = event.result;
+      await recordStep(db, msg.jobId, msg.attempt, event.step, {
+        outcome: r.outcome,
+        conclusion: r.conclusion,
+        outputs: r.outputs,
+      });
+    }
+    return () => {
+      if (stored.stored && stored.data !== "") {
+        this.d.logs.publish({ jobId: msg.jobId, attempt: msg.attempt, seq: msg.seq, data: stored.data });
+      }
+      ack();
+    };
   }
 
   private async hello(conn: Connection, msg: Extract<AgentMessage, { type: "hello" }>): Promise<void> {

@@ -137,6 +137,7 @@ export class Dispatcher {
             egressAllow: egressOf.get(a.jobId) ?? [],
           },
           leaseMs: config.leaseMs,
+          logCapBytes: config.logCapBytes,
         });
         // The node went away between placing and sending: back to the queue at once (not counted
         // as an attempt) instead of waiting for the lease to expire.

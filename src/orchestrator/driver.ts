@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import { executeRun, type RunReporter } from "../planner/index.js";
 import { recordFinishedJob } from "../queue/index.js";
 import { fetchRemoteFile, parseUses } from "../actions/index.js";
-import { dispatchInputs, parseWorkflow, type Workflow } from "../workflow/index.js";
+import { dispatchInputs, parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
 import { formatProblem } from "../errors/index.js";
 import { join } from "node:path";
 import type { CoreConfig } from "./config.js";
@@ -100,7 +100,8 @@ export class RunDrivers {
     if (!workflow) {
       if (!(await mirror.hasCommit(run.commit))) await mirror.fetch();
       const content = await mirror.readFile(run.commit, run.workflowFile);
-      const parsed = content === undefined ? undefined : parseWorkflow(run.workflowFile, content);
+      const parsed =
+        content === undefined ? undefined : await parseWorkflowOffLoop(run.workflowFile, content);
       if (!parsed?.workflow) {
         const why = parsed ? parsed.problems.map(formatProblem).join("\n") : `${run.workflowFile} is missing`;
         await this.abandon(runId, why);
@@ -161,7 +162,7 @@ export class RunDrivers {
             content = (await fetchRemoteFile(actionOpts, u.owner, u.repo, u.ref, u.path)).content;
           } else throw new Error(`${uses} is not a workflow`);
           if (content === undefined) throw new Error(`${uses} does not exist at ${run.commit}`);
-          const parsed = parseWorkflow(file, content);
+          const parsed = await parseWorkflowOffLoop(file, content);
           if (!parsed.workflow)
             throw new Error(`${uses} is invalid:\n${parsed.problems.map(formatProblem).join("\n")}`);
           return parsed.workflow;

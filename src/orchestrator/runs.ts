@@ -5,7 +5,7 @@ import { AirlockError, ErrorCode, formatProblem } from "../errors/index.js";
 import { defaultPayload, eventRef } from "../planner/index.js";
 import type { SourceEvent } from "../sources/index.js";
 import { openMirror, workflowsAt, type RepoMirror } from "../sources/index.js";
-import { dispatchInputs, matchesTrigger, parseWorkflow, type Workflow } from "../workflow/index.js";
+import { dispatchInputs, matchesTrigger, parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
 import type { Problem } from "../errors/index.js";
 import type { CoreConfig } from "./config.js";
 import { getRepo, type RepoRow } from "./repos.js";
@@ -56,7 +56,7 @@ export function createRunsService(d: RunsDeps): RunsService {
     const problems: Problem[] = [];
     const workflows: Workflow[] = [];
     for (const f of found.files) {
-      const parsed = parseWorkflow(f.path, f.content);
+      const parsed = await parseWorkflowOffLoop(f.path, f.content);
       problems.push(...parsed.problems);
       if (parsed.workflow) workflows.push(parsed.workflow);
     }
@@ -172,7 +172,7 @@ export function createRunsService(d: RunsDeps): RunsService {
       const mirror = mirrorFor(d.config, repo.cloneUrl);
       if (!(await mirror.hasCommit(r.commit))) await mirror.fetch();
       const content = await mirror.readFile(r.commit, r.workflowFile);
-      const parsed = content === undefined ? undefined : parseWorkflow(r.workflowFile, content);
+      const parsed = content === undefined ? undefined : await parseWorkflowOffLoop(r.workflowFile, content);
       if (!parsed?.workflow) {
         throw new AirlockError(
           ErrorCode.WORKFLOW_INVALID,

@@ -41,6 +41,7 @@ export const Hello = z.object({
 /**
  * heartbeat — agent, every `heartbeatMs`. Idempotent. Renews the leases of the listed job attempts.
  * On disconnect, leases are no longer renewed; when one expires, the job is retried elsewhere.
+ * The orchestrator handles heartbeats at once, not in order behind the connection's queued events.
  */
 export const Heartbeat = z.object({ type: z.literal("heartbeat"), running: z.array(z.object(jobRef)) });
 
@@ -57,8 +58,14 @@ export const Accepted = z.object({ type: z.literal("accepted"), ...jobRef });
 export const Rejected = z.object({ type: z.literal("rejected"), ...jobRef, reason: z.string() });
 
 /**
- * event — agent, one runner event of a job attempt (log line, step started/finished, annotation).
- * Idempotent by (jobId, attempt, seq): resent after a reconnect until acknowledged.
+ * event — agent, one runner event of a job attempt (log line, step started/finished, annotation),
+ * or `{ type: "log-truncated", capBytes }`: the agent enforces the log cap it was given in `assign`
+ * and drops the job's later log lines and annotations (the orchestrator stores one marker and
+ * flags the log truncated). Idempotent by (jobId, attempt, seq): resent after a reconnect until
+ * acknowledged. Flow control: the agent keeps at most a window of events in flight (sent, not yet
+ * acknowledged; src/agent/outbox.ts), so a node's output never queues far ahead of its heartbeats.
+ * Strings may hold anything a job printed; the orchestrator replaces NUL and lone surrogates
+ * before storing (src/runner/text.ts).
  */
 export const JobEventMsg = z.object({
   type: z.literal("event"),
@@ -135,6 +142,8 @@ export const Assign = z.object({
   }),
   /** Lease length: the agent must heartbeat more often than this. */
   leaseMs: z.number().int().positive(),
+  /** The job's log cap (bytes of log text), enforced by the agent; absent: the agent's default. */
+  logCapBytes: z.number().int().positive().optional(),
 });
 
 /**

@@ -19,7 +19,9 @@ export { expireLeases, type ExpiredLeases } from "./expire.js";
 export { cancelRunJobs, type CancelledRunJobs } from "./cancel.js";
 export {
   appendLog,
+  appendLogs,
   lastStoredSeq,
+  markLogTruncated,
   readLog,
   readLogChunks,
   truncationMarker,

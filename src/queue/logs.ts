@@ -86,6 +86,101 @@ export async function appendLog(
   }
 }
 
+// The agent enforced the cap itself and says so: store the marker once and flag the log, whatever
+// the budget (the marker is small); nothing when the log is truncated already.
+const MARK = `
+WITH j AS (
+  SELECT id FROM jobs WHERE id = $1 AND attempt = $2 AND NOT log_truncated FOR UPDATE
+), ins AS (
+  INSERT INTO log_chunks (job_id, attempt, seq, data)
+  SELECT $1, $2, $3, $4 FROM j
+  ON CONFLICT DO NOTHING
+  RETURNING 1
+), mark AS (
+  UPDATE jobs SET log_bytes = jobs.log_bytes + $5, log_truncated = true WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
+)
+SELECT (SELECT count(*) FROM ins)::int AS stored`;
+
+/** Records that the agent cut the log at the cap; returns the stored marker ("" when none). */
+export async function markLogTruncated(
+  db: Queryable,
+  jobId: number,
+  attempt: number,
+  seq: number,
+  capBytes: number,
+): Promise<string> {
+  const marker = truncationMarker(capBytes);
+  const { rows } = await run<{ stored: number }>(db, "log.markTruncated", MARK, [
+    jobId,
+    attempt,
+    seq,
+    marker,
+    Buffer.byteLength(marker),
+  ]);
+  return rows[0]?.stored === 1 ? marker : "";
+}
+
+// Many chunks of one attempt at once (an agent's burst of log lines): the budget is decided here
+// from the locked row, the chunks that fit go in with one statement. Must run in a transaction.
+const LOCK = `SELECT log_bytes, log_truncated FROM jobs WHERE id = $1 AND attempt = $2 FOR UPDATE`;
+const APPEND_MANY = `
+WITH ins AS (
+  INSERT INTO log_chunks (job_id, attempt, seq, data)
+  SELECT $1, $2, c.seq, c.data FROM unnest($3::integer[], $4::text[]) AS c(seq, data)
+  ON CONFLICT DO NOTHING
+  RETURNING seq, octet_length(data) AS bytes
+), grow AS (
+  UPDATE jobs SET log_bytes = jobs.log_bytes + (SELECT COALESCE(sum(bytes), 0) FROM ins),
+                  log_truncated = jobs.log_truncated OR $5
+  WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
+)
+SELECT COALESCE(array_agg(seq), '{}') AS seqs FROM ins`;
+
+/**
+ * appendLog for consecutive chunks of one job attempt, in seq order, in ONE transaction the caller
+ * holds (`db` is its client). Returns what was stored, per seq (absent: not stored).
+ */
+export async function appendLogs(
+  db: Queryable,
+  jobId: number,
+  attempt: number,
+  chunks: Array<{ seq: number; data: string }>,
+  capBytes: number,
+): Promise<Map<number, string>> {
+  const stored = new Map<number, string>();
+  if (chunks.length === 0) return stored;
+  const { rows } = await run<{ log_bytes: string; log_truncated: boolean }>(db, "log.lock", LOCK, [
+    jobId,
+    attempt,
+  ]);
+  const row = rows[0];
+  if (!row || row.log_truncated) return stored;
+  let used = Number(row.log_bytes);
+  let truncated = false;
+  const put: Array<{ seq: number; data: string }> = [];
+  for (const c of chunks) {
+    const bytes = Buffer.byteLength(c.data);
+    if (used + bytes <= capBytes) {
+      put.push(c);
+      used += bytes;
+      continue;
+    }
+    put.push({ seq: c.seq, data: cutToBytes(c.data, capBytes - used) + truncationMarker(capBytes) });
+    truncated = true;
+    break;
+  }
+  const done = await run<{ seqs: number[] }>(db, "log.appendMany", APPEND_MANY, [
+    jobId,
+    attempt,
+    put.map((c) => c.seq),
+    put.map((c) => c.data),
+    truncated,
+  ]);
+  const inserted = new Set(done.rows[0]?.seqs ?? []);
+  for (const c of put) if (inserted.has(c.seq)) stored.set(c.seq, c.data);
+  return stored;
+}
+
 export function truncationMarker(capBytes: number): string {
   const mib = capBytes / (1024 * 1024);
   const size = mib >= 1 ? `${Number(mib.toFixed(1))} MiB` : `${capBytes} bytes`;

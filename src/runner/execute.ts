@@ -9,6 +9,7 @@ import { OutputProcessor, type CommandTarget } from "./output.js";
 import { checkLimits } from "./limits.js";
 import { runProcess } from "./process.js";
 import { SANE_PATH } from "./contexts.js";
+import { cleanText } from "./text.js";
 import type { JobRun } from "./state.js";
 
 /** GitHub refuses step summaries above 1 MiB. */
@@ -93,7 +94,8 @@ export async function execute(
     run.machine,
     { argv, env: processEnv(run, x.env, id, extraEnv), cwd },
     x.signal,
-    (stream, line) => out.line(stream, line),
+    (stream, line, cut) => out.line(stream, line, cut),
+    run.deps.flow,
   );
   await applyFiles(x, files);
   if (result.startError !== undefined) {
@@ -119,7 +121,8 @@ export async function execute(
 const ENV_FILE_LIMIT = 16 * 1024 * 1024;
 
 async function readText(run: JobRun, file: string): Promise<string> {
-  return (await run.machine.readFile(file, { maxBytes: ENV_FILE_LIMIT }))?.toString("utf8") ?? "";
+  // NUL and invalid UTF-8 become U+FFFD: values go into process environments, JSON and the database.
+  return cleanText((await run.machine.readFile(file, { maxBytes: ENV_FILE_LIMIT }))?.toString("utf8") ?? "");
 }
 
 async function applyFiles(x: Execution, files: EnvFilePaths): Promise<void> {
@@ -172,8 +175,7 @@ async function applyFiles(x: Execution, files: EnvFilePaths): Promise<void> {
         `$GITHUB_STEP_SUMMARY upload aborted, supports content up to a size of ${SUMMARY_LIMIT / 1024}k, got ${Math.ceil(size / 1024)}k.`,
       );
     } else {
-      const markdown = summary
-        .toString("utf8")
+      const markdown = cleanText(summary.toString("utf8"))
         .split("\n")
         .map((l) => run.masker.mask(l))
         .join("\n");

@@ -5,6 +5,7 @@ export { eventText, formatEvent, type LineStyle, type StyledLine } from "./forma
 export { runJobOnNewMachine, type OnMachineOptions } from "./on-machine.js";
 export type * from "./types.js";
 export { Masker, MIN_SECRET_LENGTH } from "./mask.js";
+export { cleanDeep, cleanText, MAX_LINE_CHARS } from "./text.js";
 export { parseCommand, type WorkflowCommand } from "./commands.js";
 export { parseKeyValueFile, parsePathFile, EnvFileError } from "./envfiles.js";
 export { shellTemplate, type ShellTemplate } from "./shell.js";

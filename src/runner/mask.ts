@@ -84,6 +84,24 @@ export class Masker {
     }
     return out + text.slice(pos);
   }
+
+  /**
+   * For text cut short at an arbitrary point: like mask(), and a tail that is the beginning of a
+   * registered value (a secret the cut split) is masked too.
+   */
+  maskCut(text: string): string {
+    const masked = this.mask(text);
+    let tail = 0;
+    for (const v of this.values) {
+      for (let k = Math.min(v.length - 1, masked.length); k > tail; k--) {
+        if (masked.endsWith(v.slice(0, k))) {
+          tail = k;
+          break;
+        }
+      }
+    }
+    return tail === 0 ? masked : masked.slice(0, masked.length - tail) + MASK;
+  }
 }
 
 /**

@@ -21,7 +21,9 @@ export class OutputProcessor {
 
   constructor(private readonly t: CommandTarget) {}
 
-  line(stream: "stdout" | "stderr", text: string): void {
+  /** `cut` > 0: an over-long line cut short; it is logged as plain text, never run as a command. */
+  line(stream: "stdout" | "stderr", text: string, cut = 0): void {
+    if (cut > 0) return this.t.run.logCut(this.t.ref, stream, text, cut);
     const cmd = parseCommand(text, (n) => KNOWN_COMMANDS.has(n) || n === this.stopToken);
     if (!cmd) return this.plain(stream, text);
     if (this.stopToken !== undefined) {

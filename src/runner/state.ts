@@ -4,6 +4,7 @@ import path from "node:path/posix";
 import type { Machine } from "../provisioners/types.js";
 import type { StepTemplate } from "../workflow/model.js";
 import { Masker } from "./mask.js";
+import { lineCutMarker } from "./text.js";
 import type {
   Conclusion,
   JobDescription,
@@ -140,6 +141,12 @@ export class JobRun {
 
   log(step: StepRef | undefined, stream: "stdout" | "stderr" | "system", kind: LogKind, text: string): void {
     this.emit({ type: "log", ...(step ? { step } : {}), stream, kind, text: this.masker.mask(text) });
+  }
+
+  /** A line cut at MAX_LINE_CHARS: a secret the cut splits is masked too (Masker.maskCut). */
+  logCut(step: StepRef | undefined, stream: "stdout" | "stderr", text: string, dropped: number): void {
+    const masked = this.masker.maskCut(text) + lineCutMarker(dropped);
+    this.emit({ type: "log", ...(step ? { step } : {}), stream, kind: "line", text: masked });
   }
 
   annotate(

@@ -134,6 +134,15 @@ export interface WorkspaceSource {
   ): Promise<void>;
 }
 
+/**
+ * Backpressure from whoever consumes the events: while `blocked()`, the runner stops reading the
+ * job's output pipes (the job's writes block) until `whenUnblocked()` resolves.
+ */
+export interface OutputFlow {
+  blocked(): boolean;
+  whenUnblocked(): Promise<void>;
+}
+
 /** Lines the host adds to a job's log while it runs (e.g. egress decisions); masked like any output. */
 export interface HostLog {
   /** Lines pushed before attach are delivered then; returns detach. */
@@ -147,4 +156,6 @@ export interface RunnerDeps {
   source: WorkspaceSource;
   onEvent(event: RunnerEvent): void;
   signal?: AbortSignal;
+  /** Absent: output is read as fast as it comes (local `airlock run`). */
+  flow?: OutputFlow;
 }

@@ -6,6 +6,7 @@ import { asObj, buildStep, type Obj } from "./build.js";
 import { expressionFindings, mergeProblems, stepFindings, type Finding } from "./checks.js";
 import { conditionText } from "./expressions.js";
 import { actionSchemaProblems } from "./schema.js";
+import { yamlBoundProblems } from "./guard.js";
 import { get, readYaml } from "./yaml-source.js";
 
 const NODE_VERSIONS = ["node12", "node16", "node20", "node24"] as const;
@@ -46,6 +47,8 @@ export function parseActionManifest(
   file: string,
   content: string,
 ): { manifest?: ActionManifest; problems: Problem[] } {
+  const bounds = yamlBoundProblems(file, content);
+  if (bounds.length > 0) return { problems: bounds };
   // The runner itself does not insist on `name` and `description` (the metadata docs call them
   // required, but actions without them run on GitHub): accept them missing.
   const parserProblems = actionSchemaProblems(file, content).filter(

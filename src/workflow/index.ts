@@ -2,8 +2,10 @@
 // trigger matching, matrix expansion and dispatch inputs. The model lives in model.ts.
 export type * from "./model.js";
 export { parseWorkflow } from "./parse.js";
-export { loadWorkflows } from "./load.js";
+export { loadWorkflows, readInsideRepo } from "./load.js";
 export { parseActionManifest } from "./action-manifest.js";
+export { parseActionManifestOffLoop, parseWorkflowOffLoop, PARSE_TIME_LIMIT_MS } from "./off-loop.js";
+export { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from "./guard.js";
 export { matchesTrigger, type TriggerEvent } from "./triggers.js";
 export { matchesPatterns } from "./filter-pattern.js";
 export { expandMatrix, MAX_MATRIX_COMBINATIONS } from "./matrix.js";

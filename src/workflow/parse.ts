@@ -4,6 +4,7 @@ import { asObj, buildWorkflow } from "./build.js";
 import { mergeProblems, workflowFindings } from "./checks.js";
 import type { Workflow } from "./model.js";
 import { workflowSchemaProblems } from "./schema.js";
+import { yamlBoundProblems } from "./guard.js";
 import { readYaml } from "./yaml-source.js";
 
 /**
@@ -12,6 +13,8 @@ import { readYaml } from "./yaml-source.js";
  * caller cannot run a workflow that GitHub would refuse.
  */
 export function parseWorkflow(file: string, content: string): { workflow?: Workflow; problems: Problem[] } {
+  const bounds = yamlBoundProblems(file, content);
+  if (bounds.length > 0) return { problems: bounds };
   const parserProblems = workflowSchemaProblems(file, content);
   const src = readYaml(file, content);
   if (src.doc.errors.length > 0) return { problems: parserProblems };

@@ -4,17 +4,33 @@
 // (`server &`). The step is over when its main process exits; we then give the pipes a short
 // grace period to drain and end our streams ourselves, so wait() never hangs on a grandchild and
 // consumers still see a clean 'end'.
+//
+// A consumer may apply backpressure (the agent pauses a job's output while it cannot send it): then
+// the pipes cannot drain within the grace period, and cutting them would lose the step's last
+// lines. While our streams are full, the grace period starts again each time the consumer drains
+// them — until POST_EXIT_LIMIT bytes came after the exit (more than the main process could have
+// left in its pipes: that is a background process writing, and it is cut as before).
+import { once } from "node:events";
 import type { ChildProcess } from "node:child_process";
 import { PassThrough, type Readable } from "node:stream";
 import type { ExecHandle, ExecResult } from "../types.js";
 
 /** How long to wait for stdout/stderr to reach EOF after the main process exited. */
 export const DRAIN_GRACE_MS = 250;
+/** Output read after the main process exited beyond which the pipes are cut even under backpressure. */
+export const POST_EXIT_LIMIT = 1024 * 1024;
 
 export function wrapChild(child: ChildProcess, kill: () => void): ExecHandle {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const ended = [follow(child.stdout, stdout), follow(child.stderr, stderr)];
+  let exited = false;
+  let afterExit = 0;
+  const count = (chunk: Buffer): void => {
+    if (exited) afterExit += chunk.length;
+  };
+  child.stdout?.on("data", count);
+  child.stderr?.on("data", count);
 
   const result = new Promise<ExecResult>((resolve) => {
     let spawnError: Error | undefined;
@@ -31,10 +47,18 @@ export function wrapChild(child: ChildProcess, kill: () => void): ExecHandle {
   });
 
   async function finish(r: ExecResult): Promise<ExecResult> {
-    let timer: NodeJS.Timeout | undefined;
-    const grace = new Promise<void>((res) => (timer = setTimeout(res, DRAIN_GRACE_MS)));
-    await Promise.race([Promise.all(ended), grace]);
-    clearTimeout(timer);
+    exited = true;
+    const allEnded = Promise.all(ended).then(() => true);
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<boolean>((res) => (timer = setTimeout(() => res(false), DRAIN_GRACE_MS)));
+      const done = await Promise.race([allEnded, grace]);
+      clearTimeout(timer);
+      if (done) break;
+      const full = [stdout, stderr].filter((s) => s.writableNeedDrain);
+      if (full.length === 0 || afterExit > POST_EXIT_LIMIT) break;
+      await Promise.race([allEnded, ...full.map((s) => once(s, "drain"))]);
+    }
     child.stdout?.destroy();
     child.stderr?.destroy();
     stdout.end();
