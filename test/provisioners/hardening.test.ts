@@ -212,3 +212,60 @@ void test(
     }
   },
 );
+
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../dist");
+/** Run with `node -e` as an unprivileged user: machines of the built provisioner, what a step sees. */
+const UNPRIVILEGED_SCRIPT = `
+const [dist, baseDir] = process.argv.slice(1);
+const { createSandboxProvisioner, HOST_ROOT } = await import(\`\${dist}/src/provisioners/index.js\`);
+const prov = createSandboxProvisioner({ baseDir, warn: () => undefined });
+for (const nestedUserns of [false, true]) {
+  const m = await prov.create({ name: "t", root: HOST_ROOT, nestedUserns, limits: { nofile: 512 } });
+  const h = m.exec({
+    argv: [
+      "/bin/sh",
+      "-c",
+      "id -u; grep -E '^(CapBnd|CapEff|NoNewPrivs|Seccomp):' /proc/self/status; ulimit -n; unshare -U true 2>/dev/null && echo userns-ok || echo userns-refused; pwd",
+    ],
+    env: { PATH: "/usr/bin:/bin" },
+    cwd: "/airlock/temp",
+  });
+  h.stdout.on("data", (b) => process.stdout.write(b));
+  h.stderr.on("data", (b) => process.stderr.write(b));
+  const r = await h.wait();
+  console.log(\`exit \${r.exitCode}\`);
+  await m.destroy();
+}
+await prov.close?.();
+`;
+void test(
+  "Airlock not running as root: steps are jailed the same (the nested user namespace is entered through its parent)",
+  { skip: process.getuid?.() !== 0 || !existsSync(`${DIST}/src/provisioners/index.js`) },
+  async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "airlock-unpriv-"));
+    try {
+      await chmod(dir, 0o777);
+      const args = ["--input-type=module", "-e", UNPRIVILEGED_SCRIPT, DIST, path.join(dir, "machines")];
+      const r = spawnSync(process.execPath, args, {
+        uid: 65534,
+        gid: 65534,
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      if (r.status !== 0 && /EACCES|permission denied/i.test(r.stderr)) {
+        t.skip("this checkout is not readable by uid 65534");
+        return;
+      }
+      assert.equal(r.status, 0, r.stderr);
+      const jailed =
+        "1001\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\nSeccomp:\t2\n512\n";
+      assert.equal(
+        r.stdout,
+        `${jailed}userns-refused\n/airlock/temp\nexit 0\n${jailed}userns-ok\n/airlock/temp\nexit 0\n`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+);
