@@ -22,6 +22,7 @@ function guardMachine(m: Machine, signal: AbortSignal, log: AgentLogger): Machin
   const guarded: Machine = {
     id: m.id,
     paths: m.paths,
+    nodePath: m.nodePath,
     exec(req) {
       if (signal.aborted) throw refuse();
       return m.exec(req);

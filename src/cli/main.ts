@@ -4,7 +4,16 @@ import { isAirlockError } from "../errors/index.js";
 import { runCommand } from "./run.js";
 import { registerServerCommands } from "./server.js";
 import { registerAgentCommand } from "./agent.js";
+import { registerImageCommands } from "./image.js";
 import { registerApiCommands } from "./commands/index.js";
+
+/** Errors that are the user's mistake (exit code 2, like a bad option); everything else is 1. */
+const USER_MISTAKES = new Set<string>([
+  "WORKFLOW_INVALID",
+  "USAGE",
+  "PATH_OUTSIDE_REPOSITORY",
+  "IMAGE_INVALID",
+]);
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
@@ -78,6 +87,7 @@ export async function main(argv: string[]): Promise<number> {
   };
   registerServerCommands(program, setExitCode);
   registerAgentCommand(program, setExitCode);
+  registerImageCommands(program, setExitCode);
   registerApiCommands(program);
   try {
     await program.parseAsync(argv);
@@ -86,9 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     if (isAirlockError(err)) {
       process.stderr.write(`airlock: ${err.message}\n`);
-      return err.code === "WORKFLOW_INVALID" || err.code === "USAGE" || err.code === "PATH_OUTSIDE_REPOSITORY"
-        ? 2
-        : 1;
+      return USER_MISTAKES.has(err.code) ? 2 : 1;
     }
     throw err;
   }

@@ -1,7 +1,7 @@
 // Options compiled once: reads process.env, validates it, and returns a typed options object
 // that is passed down explicitly. A bad setting stops start-up with one line naming it.
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 
@@ -15,6 +15,8 @@ export interface AirlockOptions {
   maxParallelJobs: number;
   /** The pool's egress settings (AIRLOCK_EGRESS_ALLOW, _DENY, _DNS; comma-separated lists). */
   egress: { allow: string[]; deny: string[]; dns: string[] };
+  /** The node's content-addressed job image store (src/images). */
+  imagesDir: string;
 }
 
 const schema = z.object({
@@ -28,6 +30,7 @@ const schema = z.object({
   AIRLOCK_EGRESS_ALLOW: z.string().optional(),
   AIRLOCK_EGRESS_DENY: z.string().optional(),
   AIRLOCK_EGRESS_DNS: z.string().optional(),
+  AIRLOCK_IMAGES_DIR: z.string().min(1).optional(),
 });
 
 const list = (v: string | undefined): string[] => (v ?? "").split(/[\s,]+/).filter((s) => s !== "");
@@ -52,5 +55,11 @@ export function loadOptions(env: NodeJS.ProcessEnv = process.env): AirlockOption
       deny: list(parsed.data.AIRLOCK_EGRESS_DENY),
       dns: list(parsed.data.AIRLOCK_EGRESS_DNS),
     },
+    // As root, one store for the whole node (the agent and `airlock image` share it); the sandbox's
+    // unprivileged user must be able to traverse it (not under /root, 0700).
+    imagesDir: resolve(
+      parsed.data.AIRLOCK_IMAGES_DIR ??
+        (process.getuid?.() === 0 ? "/var/lib/airlock/images" : join(home, "images")),
+    ),
   };
 }

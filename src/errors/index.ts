@@ -46,6 +46,14 @@ export const ErrorCode = {
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
   /** API: an unexpected failure inside the server (a bug); the message says no more than that. */
   INTERNAL: "INTERNAL",
+  /** Images: a bad image name, package name, suite or variant (a user mistake: exit code 2). */
+  IMAGE_INVALID: "IMAGE_INVALID",
+  /** Images: no image of that name in the node's store. */
+  IMAGE_NOT_FOUND: "IMAGE_NOT_FOUND",
+  /** Images: removal refused while machines use the image's rootfs. */
+  IMAGE_IN_USE: "IMAGE_IN_USE",
+  /** Images: mmdebstrap or unpacking failed. */
+  IMAGE_BUILD_FAILED: "IMAGE_BUILD_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -107,6 +107,12 @@ export interface Machine {
    * egress); the runner puts them under the step's own env. Absent: none.
    */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The Node runtime JavaScript actions run on, as a path inside the machine: the node provides it
+   * read-only, as actions/runner ships externals/node20 (the sandbox binds the host's node at
+   * /airlock/externals/node/bin/node), so an image need not contain node.
+   */
+  readonly nodePath: string;
   /** Starts a process inside the machine. Not idempotent: each call starts a new process. */
   exec(req: ExecRequest): ExecHandle;
   /** Writes a file inside the machine (parents created). Never follows a symlink out of the machine. */

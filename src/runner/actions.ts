@@ -11,7 +11,7 @@ import {
 import { AirlockError, ErrorCode, isAirlockError } from "../errors/index.js";
 import type { StepTemplate } from "../workflow/model.js";
 import { evalHost, exprContexts } from "./contexts.js";
-import { execute, stepPath, which, type ExecOutcome, type Execution } from "./execute.js";
+import { execute, type ExecOutcome, type Execution } from "./execute.js";
 import { actionInputs, inputEnv, stateEnv } from "./inputs.js";
 import { MAX_ACTION_DEPTH, newScope, type ActionInfo, type JobRun, type Scope } from "./state.js";
 import type { LoadedAction, StepRef } from "./types.js";
@@ -108,7 +108,9 @@ export async function runNode(
   entry: string,
   inputs: Record<string, string>,
 ): Promise<ExecOutcome> {
-  const node = (await which(x.run, "node", stepPath(x.run, x.env))) ?? process.execPath;
+  // Like actions/runner (externals/node20): the machine's own Node runtime, never one a step put
+  // on PATH or whatever the image happens to contain.
+  const node = x.run.machine.nodePath;
   const script = path.isAbsolute(entry) ? entry : path.join(action.dir, entry);
   return execute(x, [node, script], x.run.machine.paths.workspace, {
     ...inputEnv(inputs),

@@ -38,6 +38,8 @@ export function createFakeProvisioner(opts: FakeProvisionerOptions = {}): Provis
 
 class FakeMachine extends HostFolderMachine implements Machine {
   readonly id = `fake-${randomBytes(6).toString("hex")}`;
+  /** Plain host processes: the host's own node. */
+  readonly nodePath = process.execPath;
   private destroyed: Promise<void> | undefined;
 
   constructor(

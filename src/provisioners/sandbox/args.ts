@@ -12,18 +12,24 @@
 //                     /sys/firmware, no host cgroups);
 //   /airlock/*        the machine's private host folders (actions read-only: only copyIn writes it);
 //   /airlock/externals/bin/airlock-exec  the native helper, read-only (PID 1 and every step run it).
+//   /airlock/externals/node/bin/node     the host's node binary, read-only, for JavaScript actions.
 // The host's machine folder (baseDir) is covered by a tmpfs so a job cannot see other machines.
 //
 // Credentials: bwrap runs PID 1 (airlock-exec --init, --as-pid-1: no unfiltered bwrap reaper stays
 // inside) as uid/gid 1001 with every capability dropped (--cap-drop ALL: bounding set too),
 // no_new_privs and the seccomp filter (--seccomp); --disable-userns puts it in a nested user
 // namespace where no further one can be made, unless the pool allows nesting.
-import { existsSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import path from "node:path";
 
 export const INNER_ROOT = "/airlock";
 export const SUBDIRS = ["workspace", "temp", "actions", "home", "toolcache"] as const;
 export type Subdir = (typeof SUBDIRS)[number];
+
+/** The Node runtime JavaScript actions run on (like actions/runner's externals/node20). */
+export const EXTERNAL_NODE = `${INNER_ROOT}/externals/node/bin/node`;
+/** The host's node binary (itself, not a symlink: bwrap binds what the path names). */
+const HOST_NODE = realpathSync(process.execPath);
 
 /** uid/gid of job processes inside the sandbox (GitHub's hosted runners use 1001 "runner"). */
 export const INNER_UID = 1001;
@@ -122,6 +128,7 @@ export function bwrapArgs(i: BwrapArgsInput): string[] {
     args.push(d === "actions" ? "--ro-bind" : "--bind", path.join(i.machineDir, d), `${INNER_ROOT}/${d}`);
   }
   args.push("--ro-bind", i.helper, INNER_HELPER);
+  args.push("--ro-bind", HOST_NODE, EXTERNAL_NODE);
   args.push("--remount-ro", "/", "--chdir", `${INNER_ROOT}/workspace`);
   return args;
 }

@@ -32,6 +32,7 @@ import type { ExecHandle, ExecRequest, Machine, MachineLimits, MachinePaths, Mac
 import {
   bwrapArgs,
   INFO_FD,
+  EXTERNAL_NODE,
   INNER_GID,
   INNER_HELPER,
   INNER_ROOT,
@@ -178,6 +179,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
   readonly id: string;
   readonly paths = innerPaths;
   readonly env: Readonly<Record<string, string>> | undefined;
+  readonly nodePath = EXTERNAL_NODE;
   private readonly stepArgs: string[];
   private readonly initExited: Promise<void>;
   private destroyed: Promise<void> | undefined;
