@@ -6,7 +6,8 @@
 import { fork } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createAgent, type Agent } from "../../src/agent/index.js";
+import { createAgent, fixedImages, type Agent } from "../../src/agent/index.js";
+import { DEFAULT_IMAGE } from "../../src/images/index.js";
 import { createActionLoader } from "../../src/actions/index.js";
 import { createFakeProvisioner } from "../../src/provisioners/index.js";
 import type { WorkspaceSource } from "../../src/runner/index.js";
@@ -41,6 +42,7 @@ export async function hostAgents(spec: AgentsSpec): Promise<AgentsHost> {
       provisioners: { sandbox: provisioner },
       actions,
       source: noSource,
+      images: fixedImages([DEFAULT_IMAGE]),
       capacity: { cpus: spec.slots, memoryMb: spec.slots * 2048, diskMb: spec.slots * 4096 },
     }),
   );

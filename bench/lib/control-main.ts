@@ -9,6 +9,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { createAgent, type Agent } from "../../src/agent/index.js";
+import { loadOptions } from "../../src/config/index.js";
+import { ImageStore } from "../../src/images/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
 import { HOST_ROOT, createSandboxProvisioner } from "../../src/provisioners/index.js";
 import { runJobOnNewMachine, type JobDescription } from "../../src/runner/index.js";
@@ -50,6 +52,8 @@ export async function runControlBench(cancels: number): Promise<void> {
       provisioners: { sandbox: provisioner },
       actions: createActionLoader(options),
       source: createGitWorkspaceSource(),
+      // Real sandboxes run jobs on the node's default image (build it: airlock image build debian-12).
+      images: new ImageStore(loadOptions().imagesDir),
       capacity: { cpus: 4, memoryMb: 8192, diskMb: 16384 },
       backoff: { minMs: 20, maxMs: 200 },
     });

@@ -8,6 +8,8 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createAgent, type Agent } from "../../src/agent/index.js";
+import { loadOptions } from "../../src/config/index.js";
+import { ImageStore } from "../../src/images/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
 import { HOST_ROOT, createSandboxProvisioner } from "../../src/provisioners/index.js";
 import { runJobOnNewMachine, type JobDescription, type RunnerEvent } from "../../src/runner/index.js";
@@ -72,6 +74,8 @@ export async function runWebhookBench(iterations: number, warmup: number): Promi
       provisioners: { sandbox: timedProvisioner(sandbox, () => marks) },
       actions,
       source: timedSource(createGitWorkspaceSource(), () => marks),
+      // Real sandboxes run jobs on the node's default image (build it: airlock image build debian-12).
+      images: new ImageStore(loadOptions().imagesDir),
       capacity: { cpus: 4, memoryMb: 8192, diskMb: 16384 },
     });
     await agent.start();

@@ -9,6 +9,7 @@ import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from "../prot
 import type { ActionLoader, WorkspaceSource } from "../runner/index.js";
 import { detectCapacity, type Capacity } from "./capacity.js";
 import { Connection } from "./connection.js";
+import type { NodeImages } from "./images.js";
 import { AgentJob, type AssignMsg, type NodeLimits } from "./job.js";
 import { silentLogger, type AgentLogger } from "./logger.js";
 import { Outbox } from "./outbox.js";
@@ -28,8 +29,11 @@ export interface AgentOptions {
   /** Defaults: CPUs and memory of the host, free disk space of dataDir. */
   capacity?: Capacity;
   labels?: string[];
-  /** Default ["default"]. */
-  images?: string[];
+  /**
+   * The node's images (src/images ImageStore): their names go in `hello`, and each assigned job's
+   * image is resolved here to a local rootfs. A job whose image is not here is rejected.
+   */
+  images: NodeImages;
   /** Bound of the unacked output of all jobs; default 64 MiB. */
   outboxMaxBytes?: number;
   log?: AgentLogger;
@@ -127,7 +131,7 @@ export function createAgent(opts: AgentOptions): Agent {
           memoryMb: c.memoryMb,
           diskMb: c.diskMb,
           provisioners: Object.keys(opts.provisioners),
-          images: opts.images ?? ["default"],
+          images: opts.images.names(),
         },
         running: running(),
       });
@@ -195,11 +199,22 @@ export function createAgent(opts: AgentOptions): Agent {
       send({ type: "rejected", ...ref, reason });
       return;
     }
+    // The node resolves the image itself: a job never runs on the host's root filesystem.
+    let image: { rootfs: string; release(): void };
+    try {
+      image = opts.images.acquire(a.machine.image);
+    } catch (err) {
+      const reason = `image "${a.machine.image}" is not on this node: ${err instanceof Error ? err.message : String(err)}`;
+      log.warn({ ...ref, image: a.machine.image }, reason);
+      send({ type: "rejected", ...ref, reason });
+      return;
+    }
     send({ type: "accepted", ...ref });
     log.info({ ...ref, provisioner: a.machine.provisioner }, "job accepted");
     // A leftover outbox of this very attempt (earlier agent process) continues its seqs.
     const job = new AgentJob(a, {
       provisioner,
+      rootfs: image.rootfs,
       actions: opts.actions,
       source: opts.source,
       log,
@@ -214,6 +229,7 @@ export function createAgent(opts: AgentOptions): Agent {
     });
     jobs.set(key, job);
     void job.done.then(() => {
+      image.release();
       jobs.delete(key);
       recent.add(key);
       if (recent.size > RECENT_LIMIT) recent.delete(recent.values().next().value!);

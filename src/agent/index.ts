@@ -10,5 +10,6 @@ export {
 } from "./agent.js";
 export type { AgentLogger } from "./logger.js";
 export { DEFAULT_NODE_LIMITS, machineLimits, type NodeLimits } from "./job.js";
+export { fixedImages, type NodeImages } from "./images.js";
 export type { Capacity } from "./capacity.js";
 export { detectCapacity } from "./capacity.js";

@@ -17,7 +17,7 @@
 // as a second line of defence.
 import { parseAllowList, unionAllowLists, type NodeEgress } from "../egress/index.js";
 import type { Assign } from "../protocol/agent.js";
-import { HOST_ROOT, type MachineLimits, type Provisioner } from "../provisioners/types.js";
+import type { MachineLimits, Provisioner } from "../provisioners/types.js";
 import { eventText, runJobOnNewMachine, type OnMachineOptions } from "../runner/index.js";
 import type {
   ActionLoader,
@@ -37,6 +37,8 @@ export type EndReason = "cancel" | "abandon" | "stop";
 
 export interface JobDeps {
   provisioner: Provisioner;
+  /** The assigned image's rootfs on this node (leased by the agent for the job's lifetime). */
+  rootfs: string;
   actions: ActionLoader;
   source: WorkspaceSource;
   log: AgentLogger;
@@ -132,7 +134,7 @@ export class AgentJob {
         guardedProvisioner(this.deps.provisioner, this.controller.signal, this.deps.log),
         {
           name: typeof job.displayName === "string" ? job.displayName : `job ${a.jobId}`,
-          root: a.machine.imageSource === "" ? HOST_ROOT : { kind: "image", path: a.machine.imageSource },
+          root: { kind: "image", path: this.deps.rootfs },
           limits: machineLimits(a, this.deps.limits),
         },
         job,

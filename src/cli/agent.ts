@@ -8,6 +8,7 @@ import { createAgent, DEFAULT_NODE_LIMITS, detectCapacity, type AgentOptions } f
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
 import { nodeEgress } from "../egress/index.js";
+import { ImageStore } from "../images/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import {
   createFakeProvisioner,
@@ -21,7 +22,6 @@ export interface AgentCommandOptions {
   token?: string;
   dataDir?: string;
   label: string[];
-  image: string[];
   /** Provisioner names to offer: "sandbox" (default) and/or "fake" (no isolation: tests, benchmarks). */
   provisioner: string[];
   cpus?: string;
@@ -64,7 +64,6 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       "the agent's folder (outbox of undelivered output); default $AIRLOCK_HOME/agent",
     )
     .option("--label <label>", "node label (repeatable)", collect, [])
-    .option("--image <name>", "image this node can run (repeatable; default: default)", collect, [])
     .option("--provisioner <name>", "sandbox or fake (repeatable; default: sandbox)", collect, [])
     .option("--cpus <n>", "CPUs offered (default: all)")
     .option("--memory-mb <n>", "memory offered in MiB (default: all)")
@@ -141,7 +140,8 @@ export async function agentCommand(
       shmMb: positive("--shm-mb", o.shmMb ?? AGENT_LIMIT_DEFAULTS.shmMb)!,
       tmpMb: positive("--tmp-mb", o.tmpMb ?? AGENT_LIMIT_DEFAULTS.tmpMb)!,
     },
-    ...(o.image.length > 0 ? { images: o.image } : {}),
+    // The node's image store: hello reports its images; each job's image is resolved there.
+    images: new ImageStore(options.imagesDir),
     log,
     egress,
   };

@@ -27,6 +27,7 @@ interface BuildOptions {
   mirror?: string;
   quiet?: boolean;
   json?: boolean;
+  ifMissing?: boolean;
 }
 
 export function registerImageCommands(program: Command, setExitCode: (code: number) => void): void {
@@ -43,6 +44,7 @@ export function registerImageCommands(program: Command, setExitCode: (code: numb
     .option("--variant <variant>", `mmdebstrap variant (default ${DEFAULT_VARIANT})`)
     .option("--mirror <url>", "Debian mirror (default deb.debian.org)")
     .option("-q, --quiet", "do not print mmdebstrap's progress")
+    .option("--if-missing", "do nothing when an image of that name is already in the store")
     .option("--json", "print the image as JSON")
     .action(async (name: string, o: BuildOptions) => setExitCode(await buildCommand(name, o)));
 
@@ -111,6 +113,13 @@ async function buildCommand(name: string, o: BuildOptions): Promise<number> {
   checkBuildInputs({ packages, suite, variant });
   const store = new ImageStore(loadOptions().imagesDir);
   const err = process.stderr;
+  const have = o.ifMissing ? store.resolve(name) : undefined;
+  if (have) {
+    if (!o.quiet)
+      err.write(`airlock: image ${name} is already in ${store.dir} (${have.digest.slice(0, 19)})\n`);
+    if (o.json) process.stdout.write(JSON.stringify(have, null, 2) + "\n");
+    return 0;
+  }
   if (!o.quiet)
     err.write(
       `airlock: building ${name} (${suite}, ${variant}, ${packages.length} packages) in ${store.dir}\n`,

@@ -36,8 +36,8 @@ export async function main(argv: string[]): Promise<number> {
     .option("--secret-file <file>", "secrets as NAME=value lines")
     .option("--var <name=value>", "configuration variable, the `vars` context (repeatable)", collect, [])
     .option(
-      "-P, --platform <label=rootfs>",
-      "run jobs with this runs-on label in this root filesystem (repeatable)",
+      "-P, --platform <label=image|rootfs>",
+      "run jobs with this runs-on label on this image, or in this root filesystem folder (repeatable)",
       collect,
       [],
     )
@@ -65,6 +65,10 @@ export async function main(argv: string[]): Promise<number> {
       [],
     )
     .option("--json", "print one JSON document describing the run on stdout")
+    .option(
+      "--host-root",
+      "run jobs on this host's root filesystem (read-only) instead of the debian-12 image: only for trusted workflows",
+    )
     .action(async (event: string, opts: Record<string, unknown>) => {
       exitCode = await runCommand(event, {
         ...(typeof opts.workflows === "string" ? { workflows: opts.workflows } : {}),
@@ -80,6 +84,7 @@ export async function main(argv: string[]): Promise<number> {
         egressAllow: opts.egressAllow as string[],
         egressDeny: opts.egressDeny as string[],
         egressDns: opts.egressDns as string[],
+        hostRoot: opts.hostRoot === true,
       });
     });
   const setExitCode = (code: number): void => {

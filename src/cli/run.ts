@@ -1,5 +1,6 @@
 // `airlock run`: runs a repository's workflows locally, like `act`, each job in a fresh
-// single-use sandbox. Validates everything first: a bad workflow or option runs nothing.
+// single-use sandbox on the debian-12 image (roots.ts). Validates everything first: a bad
+// workflow or option runs nothing.
 import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import { randomInt } from "node:crypto";
@@ -32,6 +33,8 @@ import {
 import { createConsoleReporter, jsonReport, summaryTable } from "./output.js";
 import { parseKeyValues, parseSecretFile } from "./args.js";
 import { localLimits } from "./limits.js";
+import { resolveRunRoots } from "./roots.js";
+import { ImageStore } from "../images/index.js";
 
 export interface RunCommandOptions {
   workflows?: string;
@@ -50,6 +53,8 @@ export interface RunCommandOptions {
   egressAllow?: string[];
   egressDeny?: string[];
   egressDns?: string[];
+  /** Run jobs without -P on the host's root filesystem instead of the debian-12 image (opt-in). */
+  hostRoot?: boolean;
 }
 
 export async function runCommand(event: string, o: RunCommandOptions): Promise<number> {
@@ -68,7 +73,6 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   const vars = parseKeyValues(o.var, "--var");
   const platforms = parseKeyValues(o.platform, "-P");
   const limits = localLimits(o.limit ?? []);
-  for (const [label, dir] of Object.entries(platforms)) platforms[label] = resolve(dir);
   const secrets: Record<string, string> = { GITHUB_TOKEN: "" };
   if (o.secretFile)
     Object.assign(secrets, parseSecretFile(await readFile(o.secretFile, "utf8"), o.secretFile));
@@ -165,6 +169,11 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     return parsed.workflow;
   };
 
+  const roots = resolveRunRoots(new ImageStore(options.imagesDir), platforms, {
+    hostRoot: o.hostRoot === true,
+    cwd: o.cwd ?? process.cwd(),
+    warn: (line) => err.write(line),
+  });
   const provisioner = createSandboxProvisioner({ baseDir: options.machinesDir, diskPool: { warm: 0 } });
   const abort = new AbortController();
   const onSignal = (): void => {
@@ -200,7 +209,8 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
         actions: createActionLoader(actionOpts),
         source: createGitWorkspaceSource(),
         maxParallelJobs: options.maxParallelJobs,
-        platforms,
+        platforms: roots.platforms,
+        defaultRoot: roots.defaultRoot,
         egress,
       }),
       loadCalledWorkflow,
@@ -211,6 +221,7 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     else process.stdout.write("\n" + summaryTable(report, color));
     return report.conclusion === "success" ? 0 : 1;
   } finally {
+    roots.release();
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
     await egress.proxy.close();

@@ -12,6 +12,8 @@ import { createAgent, DEFAULT_NODE_LIMITS, type Agent } from "../agent/index.js"
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
 import { nodeEgress } from "../egress/index.js";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import { DEFAULT_IMAGE, ImageStore } from "../images/index.js";
 import { createSandboxProvisioner, type Provisioner } from "../provisioners/index.js";
 import { createRepository, listNodes, listRepositories } from "../orchestrator/catalog/index.js";
 import { createAgentToken, registerNode } from "../orchestrator/tokens/index.js";
@@ -90,6 +92,14 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
       ? await createAgentToken(pool, existing.id)
       : (await registerNode(pool, { name: "local" })).token;
     const options = loadOptions();
+    const images = new ImageStore(options.imagesDir);
+    // Jobs run on the default image, never on this host's root filesystem: it must be built first.
+    if (!images.resolve(DEFAULT_IMAGE)) {
+      throw new AirlockError(
+        ErrorCode.IMAGE_NOT_FOUND,
+        `no image "${DEFAULT_IMAGE}" in ${images.dir}; build it first with: airlock image build ${DEFAULT_IMAGE}`,
+      );
+    }
     provisioner = createSandboxProvisioner({ baseDir: options.machinesDir, diskPool: { warm: 1 } });
     agent = createAgent({
       serverUrl: service.url,
@@ -101,6 +111,7 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
       egress: nodeEgress(options.egress, options.machinesDir),
       actions: createActionLoader({ actionsUrl: options.actionsUrl, cacheDir: options.actionsCacheDir }),
       source: createGitWorkspaceSource(),
+      images,
       log: pino({ level: "warn" }),
     });
     await agent.start();

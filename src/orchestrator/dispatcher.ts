@@ -130,7 +130,6 @@ export class Dispatcher {
           machine: {
             provisioner: image.provisioner,
             image: image.name,
-            imageSource: image.source,
             cpus: p.flavour.cpus,
             memoryMb: p.flavour.memoryMb,
             diskMb: p.flavour.diskMb,

@@ -52,8 +52,8 @@ export const Heartbeat = z.object({ type: z.literal("heartbeat"), running: z.arr
 export const Accepted = z.object({ type: z.literal("accepted"), ...jobRef });
 
 /**
- * rejected — agent, when it cannot run an assigned job (unknown image, no capacity left, shutting
- * down). Idempotent. The orchestrator requeues the job without counting an attempt.
+ * rejected — agent, when it cannot run an assigned job (image not in its store, unknown provisioner,
+ * shutting down). Idempotent. The orchestrator requeues the job without counting an attempt.
  */
 export const Rejected = z.object({ type: z.literal("rejected"), ...jobRef, reason: z.string() });
 
@@ -124,9 +124,8 @@ export const Assign = z.object({
   job: z.record(z.string(), z.unknown()), // a JobDescription (src/runner/types.ts)
   machine: z.object({
     provisioner: z.string(),
+    /** Image name: the node resolves it in its own store (src/images) and rejects the job if absent. */
     image: z.string(),
-    /** Backend-specific image source (sandbox: rootfs folder; "" = host read-only). */
-    imageSource: z.string(),
     cpus: z.number().positive(),
     memoryMb: z.number().int().positive(),
     diskMb: z.number().int().positive(),

@@ -124,6 +124,8 @@ export function processEnv(
   const prepend = [...run.prependPath].reverse();
   const out: Record<string, string> = {
     HOME: p.home,
+    // The runner user's login shell in every image (src/images), as on GitHub's runners.
+    SHELL: "/bin/bash",
     CI: "true",
     // The machine's own variables (its egress proxy), under the job's: a job may send a tool
     // around the proxy, but without the proxy there is no network to go to.

@@ -111,7 +111,6 @@ const Image = obj({
   labels,
   requiredLabels: labels,
   provisioner: str,
-  source: str,
   createdAt: str,
 });
 const Flavour = obj({

@@ -115,7 +115,6 @@ export const CreateImage = z
       .string()
       .regex(/^[a-z][a-z0-9-]{0,49}$/, "expected a provisioner name such as sandbox")
       .optional(),
-    source: z.string().max(4096).optional(),
   })
   .strict();
 

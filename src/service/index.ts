@@ -8,6 +8,7 @@ import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
 import { freePort, startDatabase, type Database } from "../db/index.js";
 import { loadOptions } from "../config/index.js";
+import { DEFAULT_IMAGE } from "../images/index.js";
 import { createOrchestrator, type Orchestrator } from "../orchestrator/index.js";
 import { ensureAdminToken } from "../orchestrator/tokens/index.js";
 import { buildServer, loadServerConfig, type ServerConfig } from "../server/index.js";
@@ -108,9 +109,12 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
   }
 }
 
-/** A fresh installation gets one default image (the host, read-only, in the sandbox) and flavour. */
+/** A fresh installation gets the default image (each node builds it: `airlock image build debian-12`)
+ * and a default flavour. */
 async function ensureDefaults(db: Database): Promise<void> {
-  await db.pool.query(`INSERT INTO images (name) SELECT 'default' WHERE NOT EXISTS (SELECT 1 FROM images)`);
+  await db.pool.query(`INSERT INTO images (name) SELECT $1 WHERE NOT EXISTS (SELECT 1 FROM images)`, [
+    DEFAULT_IMAGE,
+  ]);
   await db.pool.query(
     `INSERT INTO flavours (name, cpus, memory_mb, disk_mb)
      SELECT 'default', 1, 2048, 4096 WHERE NOT EXISTS (SELECT 1 FROM flavours)`,

@@ -42,7 +42,7 @@ describe("agent", () => {
     assert.equal(hello.protocol, PROTOCOL_VERSION);
     assert.deepEqual(hello.node.labels, ["linux", "test"]);
     assert.deepEqual(hello.node.provisioners, ["fake"]);
-    assert.deepEqual(hello.node.images, ["default"]);
+    assert.deepEqual(hello.node.images, ["debian-12"]);
     assert.equal(hello.node.cpus, os.cpus().length);
     assert.equal(hello.node.memoryMb, Math.floor(os.totalmem() / 1024 / 1024));
     assert.ok(hello.node.diskMb >= 1);

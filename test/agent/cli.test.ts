@@ -21,7 +21,7 @@ describe("airlock agent (CLI)", () => {
     const script = `
       import { agentCommand } from "./src/cli/agent.ts";
       process.exitCode = await agentCommand({
-        server: ${JSON.stringify(server.url)}, label: ["cli"], image: [], provisioner: ["fake"],
+        server: ${JSON.stringify(server.url)}, label: ["cli"], provisioner: ["fake"],
         cpus: "3", dataDir: ${JSON.stringify(`${tmp.dir}/data`)},
       });`;
     const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
@@ -56,7 +56,7 @@ describe("airlock agent (CLI)", () => {
   });
 
   it("refuses a missing token, a bad address and a bad number with USAGE", async () => {
-    const base = { server: "http://127.0.0.1:1", label: [], image: [], provisioner: ["fake"] };
+    const base = { server: "http://127.0.0.1:1", label: [], provisioner: ["fake"] };
     const env = { AIRLOCK_HOME: `${tmp.dir}/home` };
     await assert.rejects(agentCommand(base, env), { code: "USAGE" });
     await assert.rejects(agentCommand({ ...base, token: "t", server: "ftp://x" }, env), { code: "USAGE" });

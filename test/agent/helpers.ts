@@ -5,7 +5,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { createAgent, type Agent, type AgentLogger, type AgentOptions } from "../../src/agent/index.js";
+import {
+  createAgent,
+  fixedImages,
+  type Agent,
+  type AgentLogger,
+  type AgentOptions,
+} from "../../src/agent/index.js";
+import { DEFAULT_IMAGE } from "../../src/images/index.js";
 import { AirlockError, ErrorCode } from "../../src/errors/index.js";
 import { createFakeProvisioner } from "../../src/provisioners/index.js";
 import type { ActionLoader, WorkspaceSource } from "../../src/runner/index.js";
@@ -75,6 +82,8 @@ export function testAgent(serverUrl: string, dataDir: string, extra: Partial<Age
     actions: noActions,
     source: trivialSource,
     labels: ["linux", "test"],
+    // The fake provisioner runs host processes: the image is only a name here.
+    images: fixedImages([DEFAULT_IMAGE]),
     backoff: { minMs: 20, maxMs: 200 },
     ...extra,
   });
@@ -105,8 +114,7 @@ export function assignMsg(
     job: job as unknown as Record<string, unknown>,
     machine: {
       provisioner: opts.provisioner ?? "fake",
-      image: "default",
-      imageSource: "",
+      image: DEFAULT_IMAGE,
       cpus: 1,
       memoryMb: 512,
       diskMb: 1024,

@@ -229,7 +229,6 @@ export async function startStub(): Promise<Stub> {
           labels: b.labels ?? [],
           requiredLabels: b.requiredLabels ?? [],
           provisioner: b.provisioner ?? "sandbox",
-          source: b.source ?? "",
         };
         stub.images.push(image);
         send(res, 201, image);

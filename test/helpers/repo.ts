@@ -4,6 +4,7 @@ import { cpSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadOptions } from "../../src/config/index.js";
 
 export const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const airlockBin = join(projectRoot, "bin", "airlock.js");
@@ -36,7 +37,10 @@ export interface AirlockResult {
   stderr: string;
 }
 
-/** Runs `airlock <args>` in cwd, with AIRLOCK_HOME in a shared temp folder unless given. */
+/**
+ * Runs `airlock <args>` in cwd, with AIRLOCK_HOME in a shared temp folder unless given, and the
+ * node's image store of this process (scripts/test.sh builds debian-12 there before the tests).
+ */
 export function runAirlock(
   cwd: string,
   args: string[],
@@ -46,7 +50,13 @@ export function runAirlock(
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [airlockBin, ...args], {
       cwd,
-      env: { ...process.env, AIRLOCK_HOME: join(tmpdir(), "airlock-test-home"), NO_COLOR: "1", ...env },
+      env: {
+        ...process.env,
+        AIRLOCK_HOME: join(tmpdir(), "airlock-test-home"),
+        AIRLOCK_IMAGES_DIR: loadOptions().imagesDir,
+        NO_COLOR: "1",
+        ...env,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

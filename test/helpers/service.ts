@@ -5,7 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { startService, type Service } from "../../src/service/index.js";
-import { createAgent, type Agent } from "../../src/agent/index.js";
+import { createAgent, fixedImages, type Agent } from "../../src/agent/index.js";
+import { loadOptions } from "../../src/config/index.js";
+import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
 import {
   createFakeProvisioner,
@@ -112,6 +114,8 @@ export async function startTestService(overrides: Partial<ServerConfig> = {}): P
           cacheDir: join(dataDir, "actions"),
         }),
         source: createGitWorkspaceSource(),
+        // Real sandboxes run on the node's real images (scripts/test.sh builds debian-12 first).
+        images: opts.fake ? fixedImages([DEFAULT_IMAGE]) : new ImageStore(loadOptions().imagesDir),
         capacity: { cpus: 4, memoryMb: 8192, diskMb: 16384 },
         ...(opts.labels ? { labels: opts.labels } : {}),
         ...(opts.egress ? { egress: opts.egress } : {}),

@@ -40,7 +40,7 @@ describe("cancel and reject", () => {
           memoryMb: 8192,
           diskMb: 16384,
           provisioners: ["sandbox"],
-          images: ["default"],
+          images: ["debian-12"],
         },
         running: [],
       }),

@@ -13,6 +13,8 @@ import { airlockBin, makeRepo, type TempRepo } from "../helpers/repo.js";
 import { eventually, startTestService, type RunView } from "../helpers/service.js";
 import { createTestDatabase } from "../helpers/db.js";
 import { createAgent } from "../../src/agent/index.js";
+import { loadOptions } from "../../src/config/index.js";
+import { ImageStore } from "../../src/images/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
 import { createSandboxProvisioner } from "../../src/provisioners/index.js";
 
@@ -181,6 +183,7 @@ jobs:
       provisioners: { sandbox: createSandboxProvisioner() },
       actions: createActionLoader({ actionsUrl: "file:///nonexistent", cacheDir: join(agentDir, "actions") }),
       source: createGitWorkspaceSource(),
+      images: new ImageStore(loadOptions().imagesDir),
       capacity: { cpus: 2, memoryMb: 4096, diskMb: 8192 },
       log: pino({ level: "silent" }),
       backoff: { minMs: 50, maxMs: 300 },

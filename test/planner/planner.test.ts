@@ -2,7 +2,12 @@
 // fail-fast, max-parallel, and that every machine is destroyed, also on failure and cancel.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { createFakeProvisioner, type Machine, type Provisioner } from "../../src/provisioners/index.js";
+import {
+  HOST_ROOT,
+  createFakeProvisioner,
+  type Machine,
+  type Provisioner,
+} from "../../src/provisioners/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
 import {
   createMachineExecutor,
@@ -82,6 +87,8 @@ async function run(
       source: createGitWorkspaceSource(),
       maxParallelJobs: opts.maxParallelJobs ?? 4,
       platforms: {},
+      // Fake machines are host processes: the root is not used.
+      defaultRoot: HOST_ROOT,
     }),
     loadCalledWorkflow: (uses) => {
       const called =

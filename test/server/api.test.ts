@@ -346,13 +346,13 @@ describe("images and flavours", () => {
     const r = await call("POST", "/api/v1/images", {
       name: "debian-12",
       labels: ["debian"],
-      source: "/srv/rootfs",
     });
     assert.equal(r.status, 201);
-    assert.deepEqual(
-      [r.body.provisioner, r.body.source, r.body.requiredLabels],
-      ["sandbox", "/srv/rootfs", []],
-    );
+    assert.deepEqual([r.body.provisioner, r.body.requiredLabels], ["sandbox", []]);
+    assert.equal(r.body.source, undefined);
+    // An image is only a name: where its files are is each node's business (no host-root source).
+    const withSource = await call("POST", "/api/v1/images", { name: "x", source: "/srv/rootfs" });
+    assert.equal(withSource.status, 400);
     const list = await call("GET", "/api/v1/images");
     assert.deepEqual(
       list.body.map((i: { name: string }) => i.name),

@@ -22,7 +22,6 @@ interface LabelOptions extends CommonOptions {
 
 interface ImageOptions extends LabelOptions {
   provisioner?: string;
-  source?: string;
 }
 
 interface FlavourOptions extends LabelOptions {
@@ -44,15 +43,16 @@ export function registerImages(program: Command, io: CliIo): void {
     fetch: (c) => c.listImages(),
     render: (all) =>
       table(
-        ["ID", "NAME", "PROVISIONER", "LABELS", "REQUIRED", "SOURCE"],
-        all.map((i) => [i.id, i.name, i.provisioner, list(i.labels), list(i.requiredLabels), i.source]),
+        ["ID", "NAME", "PROVISIONER", "LABELS", "REQUIRED"],
+        all.map((i) => [i.id, i.name, i.provisioner, list(i.labels), list(i.requiredLabels)]),
       ),
   });
 
   apiOptions(
-    labelOptions(images.command("add").description("add an image").argument("<name>"))
-      .option("--provisioner <name>", "provisioner that builds machines from it (default sandbox)")
-      .option("--source <dir>", "root filesystem folder on the nodes (default: the node's own system)"),
+    labelOptions(images.command("add").description("add an image").argument("<name>")).option(
+      "--provisioner <name>",
+      "provisioner that builds machines from it (default sandbox)",
+    ),
   ).action(async (name: string, opts: ImageOptions) => {
     const image = await (
       await connect(opts, io)
@@ -61,7 +61,6 @@ export function registerImages(program: Command, io: CliIo): void {
       labels: opts.label,
       requiredLabels: opts.requiredLabel,
       ...(opts.provisioner ? { provisioner: opts.provisioner } : {}),
-      ...(opts.source !== undefined ? { source: opts.source } : {}),
     });
     if (opts.json) printJson(io, image);
     else io.stdout.write(`Image ${image.name} added (id ${image.id}).\n`);

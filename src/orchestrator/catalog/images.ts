@@ -1,5 +1,7 @@
 // Images (machine templates) and flavours (CPU, memory, disk): the catalog the scheduler places
-// jobs against. Both are matched by labels; required labels reserve them for jobs that ask.
+// jobs against. Both are matched by labels; required labels reserve them for jobs that ask. An
+// image here is only a name: each node builds its images itself (`airlock image build`) and reports
+// their names, so a job goes only to nodes that hold its image.
 import { iso, num, uniquely, type Db } from "./db.js";
 
 export interface Image {
@@ -8,7 +10,6 @@ export interface Image {
   labels: string[];
   requiredLabels: string[];
   provisioner: string;
-  source: string;
   createdAt: string;
 }
 
@@ -17,7 +18,6 @@ export interface NewImage {
   labels?: string[];
   requiredLabels?: string[];
   provisioner?: string;
-  source?: string;
 }
 
 export interface Flavour {
@@ -47,7 +47,6 @@ function imageFromRow(r: Record<string, unknown>): Image {
     labels: r.labels as string[],
     requiredLabels: r.required_labels as string[],
     provisioner: String(r.provisioner),
-    source: String(r.source),
     createdAt: iso(r.created_at),
   };
 }
@@ -73,15 +72,9 @@ export async function listImages(db: Db): Promise<Image[]> {
 export async function createImage(db: Db, input: NewImage): Promise<Image> {
   const { rows } = await uniquely(`image ${input.name}`, () =>
     db.query(
-      `INSERT INTO images (name, labels, required_labels, provisioner, source)
-       VALUES ($1, $2, $3, $4, $5) RETURNING *`,
-      [
-        input.name,
-        input.labels ?? [],
-        input.requiredLabels ?? [],
-        input.provisioner ?? "sandbox",
-        input.source ?? "",
-      ],
+      `INSERT INTO images (name, labels, required_labels, provisioner)
+       VALUES ($1, $2, $3, $4) RETURNING *`,
+      [input.name, input.labels ?? [], input.requiredLabels ?? [], input.provisioner ?? "sandbox"],
     ),
   );
   return imageFromRow(rows[0] as Record<string, unknown>);

@@ -11,6 +11,8 @@
 //                     machine's own cgroup folders at /sys/fs/cgroup (no /sys/class, /sys/kernel,
 //                     /sys/firmware, no host cgroups);
 //   /airlock/*        the machine's private host folders (actions read-only: only copyIn writes it);
+//   /home/runner      the machine's private home, when the image has that folder (its runner user's
+//                     home in passwd; images built by src/images do), else /airlock/home;
 //   /airlock/externals/bin/airlock-exec  the native helper, read-only (PID 1 and every step run it).
 //   /airlock/externals/node/bin/node     the host's node binary, read-only, for JavaScript actions.
 // The host's machine folder (baseDir) is covered by a tmpfs so a job cannot see other machines.
@@ -83,6 +85,8 @@ export interface BwrapArgsInput {
   /** Sizes of /dev/shm and /tmp; default DEFAULT_SHM_MB, DEFAULT_TMP_MB. */
   shmMb?: number;
   tmpMb?: number;
+  /** Inner path of the machine's home: /home/runner when the image has it (its passwd says so). */
+  home: string;
 }
 
 export function bwrapArgs(i: BwrapArgsInput): string[] {
@@ -125,7 +129,8 @@ export function bwrapArgs(i: BwrapArgsInput): string[] {
   ];
   if (i.image === undefined && !isInside(i.baseDir, "/tmp")) args.push("--tmpfs", i.baseDir);
   for (const d of SUBDIRS) {
-    args.push(d === "actions" ? "--ro-bind" : "--bind", path.join(i.machineDir, d), `${INNER_ROOT}/${d}`);
+    const inner = d === "home" ? i.home : `${INNER_ROOT}/${d}`;
+    args.push(d === "actions" ? "--ro-bind" : "--bind", path.join(i.machineDir, d), inner);
   }
   args.push("--ro-bind", i.helper, INNER_HELPER);
   args.push("--ro-bind", HOST_NODE, EXTERNAL_NODE);

@@ -11,7 +11,7 @@
 // bwrap's --size. Not root: no cgroup and no disk limit, said once in one warning line.
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, promises as fsp } from "node:fs";
+import { chownSync, existsSync, mkdirSync, promises as fsp, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -22,7 +22,9 @@ import { DiskPool, type Disk } from "../common/disk-pool.js";
 import { hasLimits } from "../common/limits.js";
 import type { Machine, MachineSpec, Provisioner } from "../types.js";
 import { SUBDIRS } from "./args.js";
-import { startSandbox } from "./machine.js";
+import { innerPaths, startSandbox } from "./machine.js";
+
+const RUNNER_HOME = "/home/runner";
 
 export interface SandboxProvisionerOptions {
   /** Host folder for the machines' private folders; default `<tmpdir>/airlock-machines`. */
@@ -160,6 +162,7 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
           limits,
           machineDir,
           baseDir,
+          home: homeOf(spec),
           bwrap: r.bwrap,
           nsenter: r.nsenter,
           exec: r.exec,
@@ -214,6 +217,13 @@ async function dumpBpf(helper: string, allowUserns: boolean): Promise<Buffer> {
       },
     );
   }
+}
+
+/** /home/runner when the image has it (its runner user's home), else /airlock/home. */
+function homeOf(spec: MachineSpec): string {
+  if (spec.root.kind !== "image") return innerPaths.home;
+  const st = statSync(path.join(spec.root.path, RUNNER_HOME), { throwIfNoEntry: false });
+  return st?.isDirectory() ? RUNNER_HOME : innerPaths.home;
 }
 
 async function isDir(p: string): Promise<boolean> {

@@ -49,6 +49,8 @@ export interface SandboxStart {
   bwrap: string;
   /** util-linux nsenter: starts the egress relay in the machine's network namespace only. */
   nsenter: string;
+  /** Inner path of the machine's home (see args.ts). */
+  home: string;
   /** Host uid/gid that runs bwrap and owns the private folders; undefined: our own. */
   hostOwner: { uid: number; gid: number } | undefined;
   limits: MachineLimits;
@@ -83,6 +85,7 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
       cgroupBinds: s.cgroup?.binds ?? [],
       ...(s.limits.shmMb !== undefined ? { shmMb: s.limits.shmMb } : {}),
       ...(s.limits.tmpMb !== undefined ? { tmpMb: s.limits.tmpMb } : {}),
+      home: s.home,
     }),
     "--info-fd",
     String(INFO_FD),
@@ -177,7 +180,7 @@ function waitReady(init: ChildProcess): Promise<number> {
 
 class SandboxMachine extends HostFolderMachine implements Machine {
   readonly id: string;
-  readonly paths = innerPaths;
+  readonly paths: MachinePaths;
   readonly env: Readonly<Record<string, string>> | undefined;
   readonly nodePath = EXTERNAL_NODE;
   private readonly stepArgs: string[];
@@ -195,12 +198,16 @@ class SandboxMachine extends HostFolderMachine implements Machine {
   ) {
     super(
       new MachineFs({
-        roots: SUBDIRS.map((d) => ({ inner: `${INNER_ROOT}/${d}`, host: `${s.machineDir}/${d}` })),
+        roots: SUBDIRS.map((d) => ({
+          inner: d === "home" ? s.home : `${INNER_ROOT}/${d}`,
+          host: `${s.machineDir}/${d}`,
+        })),
         owner: s.hostOwner,
       }),
     );
     this.id = s.id;
     this.env = relay ? egressProxyEnv() : undefined;
+    this.paths = { ...innerPaths, home: s.home };
     const nofile = s.limits.nofile;
     // One airlock-exec per step: into the cgroups, into the namespaces, jailed, exec.
     this.stepArgs = [
