@@ -10,6 +10,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 command -v ps >/dev/null 2>&1 || need+=(procps)
 command -v useradd >/dev/null 2>&1 || need+=(passwd)
+# Job images (`airlock image build`) are built with mmdebstrap; tar unpacks them.
+command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
+command -v gpg >/dev/null 2>&1 || need+=(gpg)
+command -v tar >/dev/null 2>&1 || need+=(tar)
 # The native helpers (native/*.c) are built static: gcc plus libc6-dev's libc.a.
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) need+=(libc6-dev) ;; esac

@@ -12,6 +12,8 @@ if [ "${1:-}" != "--no-checks" ]; then
 fi
 bash scripts/build-native.sh
 npx tsc -p tsconfig.build.json
+# Jobs run on the default image, never on the host's root: build it once (minutes) when missing.
+node bin/airlock.js image build debian-12 --if-missing --quiet
 mapfile -t files < <(find test -name '*.test.ts' | sort)
 # One shared PostgreSQL for the run (stopped on exit); each test file clones its own database from it.
 source scripts/test-db.sh
