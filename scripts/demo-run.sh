@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-system.sh
 bash scripts/ensure-node-modules.sh
 npx tsc -p tsconfig.build.json
+node bin/airlock.js image build debian-12 --if-missing
 airlock="$PWD/bin/airlock.js"
 work="$(mktemp -d /tmp/airlock-demo.XXXXXX)"
 trap 'rm -rf "$work"' EXIT

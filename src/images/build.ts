@@ -60,7 +60,8 @@ export function mmdebstrapArgs(r: BuildRequest, output: string): string[] {
   const args = [
     `--variant=${r.variant}`,
     "--format=tar",
-    `--customize-hook=${CUSTOMIZE}`,
+    // The extract variant (unpacked packages, no maintainer scripts) runs no customize hooks.
+    `--${r.variant === "extract" ? "extract" : "customize"}-hook=${CUSTOMIZE}`,
     '--aptopt=Acquire::Retries "3"',
   ];
   if (r.packages.length > 0) args.push(`--include=${r.packages.join(",")}`);
@@ -136,7 +137,8 @@ function run(bin: string, args: string[], work: string, onLine?: (line: string) 
     );
     child.once("close", (code, signal) => {
       if (code === 0) return resolve();
-      const why = [...tail, partial].reverse().find((l) => /^E:|error/i.test(l)) ?? tail.at(-1) ?? "";
+      // The first error names the cause; later ones only say that mmdebstrap gave up.
+      const why = [...tail, partial].find((l) => /^\s*E:/.test(l)) ?? tail.at(-1) ?? "";
       reject(
         new AirlockError(
           ErrorCode.IMAGE_BUILD_FAILED,
