@@ -6,6 +6,9 @@ import assert from "node:assert/strict";
 import { chmodSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { createSandboxProvisioner, type Provisioner } from "../../src/provisioners/index.js";
+import { loadOptions } from "../../src/config/index.js";
+import { ImageStore } from "../../src/images/index.js";
+import { defaultImage } from "../helpers/images.js";
 import { FakeServer } from "./fake-server.js";
 import { assignMsg, recordingLogger, tempDir, testAgent, waitFor, type TestAgent } from "./helpers.js";
 
@@ -23,8 +26,11 @@ describe("agent limits", { skip }, () => {
     // The sandbox's host uid must reach the machines' folders.
     chmodSync(tmp.dir, 0o711);
     sandbox = createSandboxProvisioner({ baseDir: `${tmp.dir}/machines`, diskPool: { warm: 0 } });
+    // Real sandboxes run on the node's debian-12 image (built when missing).
+    await defaultImage();
     t = testAgent(server.url, `${tmp.dir}/data`, {
       provisioners: { sandbox },
+      images: new ImageStore(loadOptions().imagesDir),
       limits: { pids: 77, nofile: 4096, tmpMb: 40 },
       log,
     });
