@@ -1,0 +1,23 @@
+// The provisioners the escape suite attacks: every isolation backend this build has. A new backend
+// (container/, vm/) is added here and the whole table of cases runs against it too.
+//
+// Not here: `fake`. It runs a job as plain processes of the agent's own user on the host, in a
+// private folder: it is a stand-in for tests of the scheduler and agent, not an isolation
+// backend, and every case of this suite would (rightly) escape it.
+import { existsSync } from "node:fs";
+
+export interface ProvisionerUnderTest {
+  /** As the agent's --provisioner and the image's `provisioner` name it. */
+  name: string;
+  /** Why this backend cannot run on this host, or undefined when it can. */
+  unavailable(): string | undefined;
+}
+
+const has = (bin: string): boolean => ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"].some((d) => existsSync(`${d}/${bin}`));
+
+export const PROVISIONERS: readonly ProvisionerUnderTest[] = [
+  {
+    name: "sandbox",
+    unavailable: () => (has("bwrap") && has("nsenter") ? undefined : "bubblewrap or nsenter is not installed"),
+  },
+];
