@@ -9,6 +9,7 @@ import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { jobImageRootfs } from "../helpers/job-image.js";
 import { CASES } from "./cases.js";
+import { Hostile, HOSTILE_INPUTS } from "./hostile-inputs.js";
 import { startEscapeNode, type EscapeNode, type Targets } from "./node.js";
 import { PROVISIONERS } from "./provisioners.js";
 import { runCase, workLine, type CaseOutcome, type JobOutcome } from "./run-case.js";
@@ -131,6 +132,16 @@ for (const prov of PROVISIONERS) {
         }
         if (!n.agentAlive()) problems.push(`the agent died:\n${tail(n.agentLog())}`);
         assert.deepEqual(problems, [], `attack log:\n${tail(o.attack.log, 4000)}`);
+      });
+    }
+
+    for (const c of HOSTILE_INPUTS) {
+      it(`webhook ${c.id}: ${c.what}`, async () => {
+        const h = new Hostile(n);
+        const problems = await c.run(h);
+        problems.push(...h.traces());
+        if (!n.agentAlive()) problems.push(`the agent died:\n${tail(n.agentLog())}`);
+        assert.deepEqual(problems, []);
       });
     }
   });
