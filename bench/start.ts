@@ -1,18 +1,35 @@
-// Benchmark: time from "job ready to start" to "first step process running" for a sandboxed job,
-// against the same step spawned on the host without a sandbox, measured interleaved in one run.
-// "Running" = the step wrote its first byte to stdout. Prints median and p95 of both and the
-// difference of the medians. Usage: npm run bench:start [-- iterations]
+// Benchmark: time from "job ready to start" to "first step process running", for the same step
+// (a) spawned bare on the host, (b) in a fresh sandbox machine on the debian-12 image with all
+// hardening and the default flavour's and node's limits on, (c) in `podman run --rm --network
+// none --runtime runc` of the same image with the same limits. Measured interleaved (the order
+// rotates each round) and repeated, in one run. "Running" = the step wrote its first byte to
+// stdout. Prints median, p95, min and max of each, and the two ratios of issue 6: sandbox − bare
+// (target ≤ 15 ms) and podman / sandbox (target ≥ 10×).
+// Usage: npm run bench:start [-- iterations]   (podman/runc missing: the podman column is skipped)
 import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
-import { HOST_ROOT, createSandboxProvisioner, type Machine } from "../src/provisioners/index.js";
+import { createSandboxProvisioner, type MachineLimits, type Provisioner } from "../src/provisioners/index.js";
+import { jobImageRootfs } from "../test/helpers/job-image.js";
+import { ensurePodmanImage, podmanArgs, podmanAvailable } from "./lib/podman.js";
+import { machineLine, pct, table } from "./lib/stats.js";
 
-const ITERATIONS = Number(process.argv[2] ?? 60);
-const WARMUP = 5;
+const ITERATIONS = Number(process.argv[2] ?? 40);
+const WARMUP = 3;
 const STEP = ["/bin/sh", "-c", "printf x"];
 const ENV = { PATH: "/usr/local/bin:/usr/bin:/bin" };
+/** The default flavour (1 CPU, 2 GiB, 4 GiB disk) and the agent's default node limits. */
+const LIMITS: Required<MachineLimits> = {
+  cpus: 1,
+  memoryMb: 2048,
+  diskMb: 4096,
+  pids: 4096,
+  nofile: 65536,
+  shmMb: 64,
+  tmpMb: 1024,
+};
 
 function firstByte(s: Readable): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -21,21 +38,25 @@ function firstByte(s: Readable): Promise<void> {
   });
 }
 
-async function baseline(cwd: string): Promise<number> {
+async function timedSpawn(file: string, args: string[], cwd: string): Promise<number> {
   const t0 = performance.now();
-  const child = spawn(STEP[0] as string, STEP.slice(1), { env: ENV, cwd, stdio: ["ignore", "pipe", "pipe"] });
-  await firstByte(child.stdout);
+  const child = spawn(file, args, { env: ENV, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once("close", (code) => r(code)));
+  await firstByte(child.stdout).catch(async (e: unknown) => {
+    await exited;
+    throw new Error(`${file} ${args.join(" ")}: ${String(e)}: ${err.trim()}`);
+  });
   const t = performance.now() - t0;
-  child.stderr.resume();
-  await new Promise((r) => child.once("close", r));
+  child.stdout.resume();
+  await exited;
   return t;
 }
 
-async function sandboxed(
-  prov: ReturnType<typeof createSandboxProvisioner>,
-): Promise<{ total: number; create: number }> {
+async function sandboxed(prov: Provisioner, rootfs: string): Promise<{ total: number; create: number }> {
   const t0 = performance.now();
-  const m: Machine = await prov.create({ name: "bench", root: HOST_ROOT });
+  const m = await prov.create({ name: "bench", root: { kind: "image", path: rootfs }, limits: LIMITS });
   const t1 = performance.now();
   const h = m.exec({ argv: STEP, env: ENV, cwd: m.paths.workspace });
   await firstByte(h.stdout);
@@ -46,42 +67,86 @@ async function sandboxed(
   return { total, create: t1 - t0 };
 }
 
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] as number;
-}
-
-const fmt = (ms: number) => `${ms.toFixed(2).padStart(7)} ms`;
+const f = (v: number): string => `${v.toFixed(2)} ms`;
+const row = (name: string, xs: number[]): string[] => [
+  name,
+  f(pct(xs, 50)),
+  f(pct(xs, 95)),
+  f(Math.min(...xs)),
+  f(Math.max(...xs)),
+];
 
 async function main(): Promise<void> {
+  const rootfs = jobImageRootfs();
+  // RLIMIT_NOFILE cannot go above the hard limit we run under (no CAP_SYS_RESOURCE in a container).
+  const hard = Number(
+    await new Promise<string>((r) => {
+      const c = spawn("sh", ["-c", "ulimit -Hn"], { stdio: ["ignore", "pipe", "ignore"] });
+      let o = "";
+      c.stdout.on("data", (b: Buffer) => (o += b.toString()));
+      c.once("close", () => r(o.trim()));
+    }),
+  );
+  if (Number.isFinite(hard) && hard < LIMITS.nofile) LIMITS.nofile = hard;
+  const noPodman = await podmanAvailable();
+  if (!noPodman) await ensurePodmanImage(rootfs);
   const baseDir = await mkdtemp(path.join(os.tmpdir(), "airlock-bench-"));
   const cwd = await mkdtemp(path.join(os.tmpdir(), "airlock-bench-ws-"));
   const prov = createSandboxProvisioner({ baseDir });
-  const base: number[] = [];
+  const bare: number[] = [];
   const sbx: number[] = [];
   const create: number[] = [];
-  try {
-    for (let i = 0; i < WARMUP + ITERATIONS; i++) {
-      // Alternate the order so neither side always runs on a "warm" or "cold" moment.
-      const first = i % 2 === 0;
-      const b1 = first ? await baseline(cwd) : undefined;
-      const s = await sandboxed(prov);
-      const b = b1 ?? (await baseline(cwd));
-      if (i < WARMUP) continue;
-      base.push(b);
+  const pod: number[] = [];
+  type Side = () => Promise<void>;
+  const sides: Side[] = [
+    async () => void bare.push(await timedSpawn(STEP[0] as string, STEP.slice(1), cwd)),
+    async () => {
+      const s = await sandboxed(prov, rootfs);
       sbx.push(s.total);
       create.push(s.create);
+    },
+    ...(noPodman
+      ? []
+      : [async () => void pod.push(await timedSpawn("podman", podmanArgs(STEP, LIMITS), cwd))]),
+  ];
+  try {
+    for (let i = 0; i < WARMUP + ITERATIONS; i++) {
+      // Rotate the order so no side always runs first (on a "cold" moment) or last.
+      const order = sides.map((_, k) => sides[(i + k) % sides.length] as Side);
+      const lens = [bare.length, sbx.length, create.length, pod.length];
+      for (const side of order) await side();
+      if (i < WARMUP) {
+        bare.length = lens[0] as number;
+        sbx.length = lens[1] as number;
+        create.length = lens[2] as number;
+        pod.length = lens[3] as number;
+      }
     }
   } finally {
+    await prov.close?.();
     await rm(baseDir, { recursive: true, force: true });
     await rm(cwd, { recursive: true, force: true });
   }
-  console.log(`job ready -> first step process running (${ITERATIONS} iterations each, interleaved)`);
-  console.log(`                     median        p95`);
-  console.log(`no sandbox (spawn) ${fmt(pct(base, 50))} ${fmt(pct(base, 95))}`);
-  console.log(`bubblewrap sandbox ${fmt(pct(sbx, 50))} ${fmt(pct(sbx, 95))}`);
-  console.log(`  of which create  ${fmt(pct(create, 50))} ${fmt(pct(create, 95))}`);
-  console.log(`difference (median sandbox - median spawn): ${(pct(sbx, 50) - pct(base, 50)).toFixed(2)} ms`);
+  console.log(`job ready -> first step process running: \`${STEP.join(" ")}\` on ${rootfs}`);
+  console.log(`${ITERATIONS} iterations each, interleaved (order rotating), after ${WARMUP} warm-up rounds`);
+  console.log(`limits (sandbox and podman): ${JSON.stringify(LIMITS)}`);
+  console.log("");
+  table([
+    ["", "median", "p95", "min", "max"],
+    row("bare spawn", bare),
+    row("sandbox (create + exec)", sbx),
+    row("  of which create", create),
+    ...(noPodman ? [] : [row("podman run --rm (runc)", pod)]),
+  ]);
+  console.log("");
+  const over = pct(sbx, 50) - pct(bare, 50);
+  console.log(`sandbox - bare (medians): ${over.toFixed(2)} ms   (target: at most 15 ms)`);
+  if (noPodman) console.log(`podman: skipped, ${noPodman}`);
+  else {
+    const ratio = pct(pod, 50) / pct(sbx, 50);
+    console.log(`podman / sandbox (medians): ${ratio.toFixed(1)}x   (target: at least 10x)`);
+  }
+  console.log(machineLine());
 }
 
 await main();

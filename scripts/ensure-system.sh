@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Airlock needs when they are missing (as root), or stops with one
 # line naming what to install. Safe to run repeatedly: does nothing when all are present.
+# `--with-podman`: also podman and runc (bench:start compares the sandbox with `podman run`).
 set -euo pipefail
 need=()
+if [ "${1:-}" = "--with-podman" ]; then
+  command -v podman >/dev/null 2>&1 || need+=(podman)
+  command -v runc >/dev/null 2>&1 || need+=(runc)
+fi
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v git >/dev/null 2>&1 || need+=(git)

@@ -71,7 +71,10 @@ export const CASES: readonly EscapeCase[] = [
     script: () => `attempt "read /etc/shadow" cat /etc/shadow
 attempt "read /etc/shadow through /proc/1/root" cat /proc/1/root/etc/shadow
 finish`,
-    expect: { attack: "success", report: blocked("read /etc/shadow", "read /etc/shadow through /proc/1/root") },
+    expect: {
+      attack: "success",
+      report: blocked("read /etc/shadow", "read /etc/shadow through /proc/1/root"),
+    },
   },
   {
     id: "orchestrator-data",
@@ -119,7 +122,11 @@ attempt "read the agent's outbox" sh -c 'for f in "$AGENT_DIR"/outbox/*; do cat 
 finish`,
     expect: {
       attack: "success",
-      report: blocked("list the agent's folder", "read a file in the agent's folder", "read the agent's outbox"),
+      report: blocked(
+        "list the agent's folder",
+        "read a file in the agent's folder",
+        "read the agent's outbox",
+      ),
     },
   },
   {
@@ -228,7 +235,9 @@ finish`,
   {
     id: "loopback",
     attack: "reach the node's loopback services",
-    script: (t) => `attempt "connect to a host listener on 127.0.0.1" ${py("connect.py", "tcp", "127.0.0.1", "$HOST_PORT")}
+    script: (
+      t,
+    ) => `attempt "connect to a host listener on 127.0.0.1" ${py("connect.py", "tcp", "127.0.0.1", "$HOST_PORT")}
 attempt "connect to a host listener on localhost" curl -sS --max-time 5 "http://localhost:$HOST_PORT/"
 attempt "connect to the orchestrator's API" curl -sS --max-time 5 "http://127.0.0.1:$API_PORT/healthz"
 attempt "connect to the orchestrator's PostgreSQL" ${py("connect.py", "tcp", "127.0.0.1", String(t.pgPort))}
@@ -248,7 +257,8 @@ finish`,
   {
     id: "metadata",
     attack: "reach 169.254.169.254",
-    script: () => `attempt "route to 169.254.169.254:80" ${py("connect.py", "tcp", "169.254.169.254", "80", "--route")}
+    script:
+      () => `attempt "route to 169.254.169.254:80" ${py("connect.py", "tcp", "169.254.169.254", "80", "--route")}
 attempt "HTTP to the cloud metadata service" curl -sS --max-time 5 http://169.254.169.254/latest/meta-data/
 finish`,
     expect: {
@@ -259,7 +269,8 @@ finish`,
   {
     id: "raw-socket",
     attack: "open raw sockets",
-    script: () => `attempt "open a raw ICMP socket" python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'
+    script:
+      () => `attempt "open a raw ICMP socket" python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'
 attempt "open a packet socket" python3 -c 'import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)'
 attempt "open a raw socket in a new user namespace" unshare -Urn python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'
 finish`,
@@ -312,7 +323,8 @@ finish`,
   {
     id: "memory-bomb",
     attack: "memory bomb",
-    script: () => `attempt "allocate ${FLAVOUR.memoryMb * 2} MiB" ${py("membomb.py", String(FLAVOUR.memoryMb * 2))}
+    script:
+      () => `attempt "allocate ${FLAVOUR.memoryMb * 2} MiB" ${py("membomb.py", String(FLAVOUR.memoryMb * 2))}
 finish`,
     expect: { attack: "failure", report: [new RegExp(`memory limit ${FLAVOUR.memoryMb} MiB exceeded`)] },
   },
@@ -320,7 +332,8 @@ finish`,
     id: "shm-fill",
     attack: "fill /dev/shm",
     // tmpfs pages count as the machine's memory: the size limit or the memory limit, whichever first.
-    script: () => `attempt "write 2048 MiB to /dev/shm" dd if=/dev/zero of=/dev/shm/fill bs=1M count=2048 status=none
+    script:
+      () => `attempt "write 2048 MiB to /dev/shm" dd if=/dev/zero of=/dev/shm/fill bs=1M count=2048 status=none
 finish`,
     expect: {
       attack: ["success", "failure"],
@@ -339,14 +352,17 @@ finish`,
     expect: {
       attack: ["success", "failure"],
       report: [
-        new RegExp(`BLOCKED: write 2048 MiB to /tmp .*No space left on device|memory limit ${FLAVOUR.memoryMb} MiB exceeded`),
+        new RegExp(
+          `BLOCKED: write 2048 MiB to /tmp .*No space left on device|memory limit ${FLAVOUR.memoryMb} MiB exceeded`,
+        ),
       ],
     },
   },
   {
     id: "disk-fill",
     attack: "fill the workspace disk",
-    script: () => `attempt "write ${FLAVOUR.diskMb * 2} MiB in the workspace" dd if=/dev/zero of=fill bs=1M count=${FLAVOUR.diskMb * 2} status=none
+    script:
+      () => `attempt "write ${FLAVOUR.diskMb * 2} MiB in the workspace" dd if=/dev/zero of=fill bs=1M count=${FLAVOUR.diskMb * 2} status=none
 finish`,
     expect: {
       attack: ["success", "failure"],
@@ -363,7 +379,10 @@ finish`,
     script: () => `echo "flooding 200 MiB of lines"
 yes "flood flood flood flood flood flood flood flood flood flood flood flood flood flood flood flood" | head -c 200M
 echo "flood done"`,
-    expect: { attack: "success", report: [/flooding 200 MiB of lines/, /log truncated: the job's output exceeded/] },
+    expect: {
+      attack: "success",
+      report: [/flooding 200 MiB of lines/, /log truncated: the job's output exceeded/],
+    },
   },
   {
     id: "log-line",
@@ -373,12 +392,16 @@ head -c 100000000 /dev/zero | tr '\\0' '\\377'
 head -c 1000000 /dev/zero
 printf '\\300\\200 \\355\\240\\200 overlong and surrogate\\n'
 echo "after the line"`,
-    expect: { attack: "success", report: [/one 100 MB line follows/, /log truncated: the job's output exceeded/] },
+    expect: {
+      attack: "success",
+      report: [/one 100 MB line follows/, /log truncated: the job's output exceeded/],
+    },
   },
   {
     id: "daemon",
     attack: "leave a daemon behind (double fork, setsid, ignoring SIGTERM)",
-    script: () => `setsid -f bash -c 'trap "" TERM HUP INT; exec -a "daemon1-$ESCAPE_MARK" sleep 100000' </dev/null >/dev/null 2>&1
+    script:
+      () => `setsid -f bash -c 'trap "" TERM HUP INT; exec -a "daemon1-$ESCAPE_MARK" sleep 100000' </dev/null >/dev/null 2>&1
 nohup bash -c 'trap "" TERM HUP; exec -a "daemon2-$ESCAPE_MARK" sleep 100000' </dev/null >/dev/null 2>&1 &
 disown
 python3 -c '
@@ -401,7 +424,8 @@ echo "daemons running: $n"`,
   {
     id: "tamper-limits",
     attack: "tamper with its own limits",
-    script: () => `attempt "raise the memory limit" sh -c 'for f in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes; do echo -1 > "$f" 2>/dev/null && exit 0; done; exit 1'
+    script:
+      () => `attempt "raise the memory limit" sh -c 'for f in /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes; do echo -1 > "$f" 2>/dev/null && exit 0; done; exit 1'
 attempt "raise the pids limit" sh -c 'for f in /sys/fs/cgroup/pids.max /sys/fs/cgroup/pids/pids.max; do echo max > "$f" 2>/dev/null && exit 0; done; exit 1'
 attempt "leave its cgroup" sh -c 'for d in /sys/fs/cgroup /sys/fs/cgroup/memory /sys/fs/cgroup/pids /sys/fs/cgroup/unified; do echo $$ > "$d/cgroup.procs" 2>/dev/null && exit 0; done; exit 1'
 attempt "raise the open-files hard limit" bash -c 'ulimit -Hn $(( $(ulimit -Hn) + 1 ))'
@@ -442,12 +466,17 @@ finish`,
   {
     id: "abstract-socket",
     attack: "connect to a host abstract unix socket",
-    script: (t) => `attempt "find the host's abstract socket in /proc/net/unix" grep -q ${q(t.abstractName)} /proc/net/unix
+    script: (
+      t,
+    ) => `attempt "find the host's abstract socket in /proc/net/unix" grep -q ${q(t.abstractName)} /proc/net/unix
 attempt "connect to the host's abstract socket" ${py("connect.py", "abstract", t.abstractName)}
 finish`,
     expect: {
       attack: "success",
-      report: blocked("find the host's abstract socket in /proc/net/unix", "connect to the host's abstract socket"),
+      report: blocked(
+        "find the host's abstract socket in /proc/net/unix",
+        "connect to the host's abstract socket",
+      ),
     },
   },
 ];

@@ -39,7 +39,13 @@ async function controls(t: Targets): Promise<string[]> {
       execFile(
         argv[0] as string,
         argv.slice(1),
-        { encoding: "utf8", timeout: 20_000, cwd: "/", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" }, ...(asRoot ? { uid: 65534, gid: 65534 } : {}) },
+        {
+          encoding: "utf8",
+          timeout: 20_000,
+          cwd: "/",
+          env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+          ...(asRoot ? { uid: 65534, gid: 65534 } : {}),
+        },
         (_err, stdout, stderr) => resolve(`${stdout}${stderr}`),
       );
     });
@@ -49,10 +55,20 @@ async function controls(t: Targets): Promise<string[]> {
   const expect = (what: string, ok: boolean) => ok || problems.push(`control failed: ${what}`);
   expect("read the orchestrator's log", (await run(["cat", t.dataCanaryFile])).includes(t.dataCanary));
   expect("read the agent's folder", (await run(["cat", t.agentCanaryFile])).includes(t.agentCanary));
-  const mirror = await run(["git", "-c", "safe.directory=*", `--git-dir=${t.victimMirror}`, "show", `${t.victimCommit}:secret.txt`]);
+  const mirror = await run([
+    "git",
+    "-c",
+    "safe.directory=*",
+    `--git-dir=${t.victimMirror}`,
+    "show",
+    `${t.victimCommit}:secret.txt`,
+  ]);
   expect(`read the victim's mirror: ${mirror.slice(0, 200)}`, mirror.includes(t.victimSecret));
   expect("connect to the TCP listener on 127.0.0.1", await connect("tcp", "127.0.0.1", String(t.tcpPort)));
-  expect("connect to the TCP listener on the host's address", await connect("tcp", t.hostAddress, String(t.tcpPort)));
+  expect(
+    "connect to the TCP listener on the host's address",
+    await connect("tcp", t.hostAddress, String(t.tcpPort)),
+  );
   for (const p of t.unixPaths) expect(`connect to ${p}`, await connect("unix", p));
   expect(`connect to @${t.abstractName}`, await connect("abstract", t.abstractName));
   return problems;
@@ -69,7 +85,8 @@ function jobProblems(role: string, j: JobOutcome): string[] {
   const p: string[] = [];
   if (j.conclusion !== "success") p.push(`the ${role} job concluded ${j.conclusion} (state ${j.state})`);
   if (j.attempt !== 1) p.push(`the ${role} job needed attempt ${j.attempt} (its first was lost)`);
-  if (!j.log.includes(workLine(role))) p.push(`the ${role} job did not do its work; its log:\n${tail(j.log)}`);
+  if (!j.log.includes(workLine(role)))
+    p.push(`the ${role} job did not do its work; its log:\n${tail(j.log)}`);
   return p;
 }
 
@@ -118,11 +135,17 @@ for (const prov of PROVISIONERS) {
           problems.push(line.trim().slice(0, 300));
         }
         problems.push(...jobProblems("beside", o.beside), ...jobProblems("next", o.next));
-        for (const s of [...nodeSecrets(t), ...(c.expect.secrets?.(t, o.mark) ?? []), `BESIDE-SECRET-${o.mark}`]) {
-          if (s && o.attack.log.includes(s)) problems.push(`a secret of the node reached the attack's log: ${s.slice(0, 40)}`);
+        for (const s of [
+          ...nodeSecrets(t),
+          ...(c.expect.secrets?.(t, o.mark) ?? []),
+          `BESIDE-SECRET-${o.mark}`,
+        ]) {
+          if (s && o.attack.log.includes(s))
+            problems.push(`a secret of the node reached the attack's log: ${s.slice(0, 40)}`);
         }
         for (const s of nodeSecrets(t)) {
-          for (const j of [o.beside, o.next]) if (s && j.log.includes(s)) problems.push(`a secret reached job ${j.id}'s log`);
+          for (const j of [o.beside, o.next])
+            if (s && j.log.includes(s)) problems.push(`a secret reached job ${j.id}'s log`);
         }
         problems.push(...(c.expect.host?.(t, o.mark) ?? []));
         if (o.survivors.length > 0) problems.push(`processes outlived the run:\n${o.survivors.join("\n")}`);

@@ -87,7 +87,10 @@ async function repoFor(n: EscapeNode, name: string): Promise<Repo> {
 
 function examples(name: string): Record<string, unknown> {
   const require = createRequire(import.meta.url);
-  const all = require("@octokit/webhooks-examples") as Array<{ name: string; examples: Array<Record<string, unknown>> }>;
+  const all = require("@octokit/webhooks-examples") as Array<{
+    name: string;
+    examples: Array<Record<string, unknown>>;
+  }>;
   const found = all
     .find((d) => d.name === name)
     ?.examples.find((e) => (name === "push" ? e.deleted === false && e.head_commit : e.action === "opened"));
@@ -144,7 +147,12 @@ function prPayload(repo: Repo, title: string, headRef: string, commit: string): 
     ...p.pull_request,
     number: 1,
     title,
-    head: { ...p.pull_request.head, ref: headRef, sha: commit, repo: { ...p.pull_request.head.repo, clone_url: repo.dir } },
+    head: {
+      ...p.pull_request.head,
+      ref: headRef,
+      sha: commit,
+      repo: { ...p.pull_request.head.repo, clone_url: repo.dir },
+    },
     base: { ...p.pull_request.base, ref: "main", repo: { ...p.pull_request.base.repo, clone_url: repo.dir } },
   };
   p.repository = { ...p.repository, full_name: "acme/hostile", clone_url: repo.dir };
@@ -161,18 +169,23 @@ async function outcome(
   const problems: string[] = [];
   const refused = res.status >= 400 && res.status < 500;
   if (refused) {
-    if (allowed === "run") problems.push(`refused with ${res.status} ${JSON.stringify(res.body)}, expected a run`);
-    else if (!res.body.code && !res.body.error) problems.push(`refused with ${res.status} but without saying why`);
+    if (allowed === "run")
+      problems.push(`refused with ${res.status} ${JSON.stringify(res.body)}, expected a run`);
+    else if (!res.body.code && !res.body.error)
+      problems.push(`refused with ${res.status} but without saying why`);
     return problems;
   }
   if (res.status >= 500) return [`the server failed: ${res.status} ${JSON.stringify(res.body)}`];
-  if (allowed === "refused") problems.push(`accepted (${res.status} ${JSON.stringify(res.body)}), expected a refusal`);
+  if (allowed === "refused")
+    problems.push(`accepted (${res.status} ${JSON.stringify(res.body)}), expected a refusal`);
   for (const r of res.body.runs ?? []) {
     const run: RunView = await n.waitRun(r.id);
     for (const j of run.jobs) {
       const log = await n.jobLog(j.id);
-      if (j.conclusion !== "success") problems.push(`job ${j.name} concluded ${j.conclusion}:\n${log.slice(-1500)}`);
-      for (const s of logMustShow) if (!log.includes(s)) problems.push(`job ${j.name}'s log does not show ${s}`);
+      if (j.conclusion !== "success")
+        problems.push(`job ${j.name} concluded ${j.conclusion}:\n${log.slice(-1500)}`);
+      for (const s of logMustShow)
+        if (!log.includes(s)) problems.push(`job ${j.name}'s log does not show ${s}`);
     }
   }
   return problems;
@@ -251,21 +264,31 @@ export const HOSTILE_INPUTS: readonly HostileInput[] = [
         ".github/workflows/ci.yml": `on: push\njobs:\n  a:\n    runs-on: ${JSON.stringify(labels)}\n    steps:\n      - run: true\n`,
       });
       const { id } = await h.node.addRepository(`hostile/image-${h.nonce}`, r.dir);
-      const trig = await h.node.api<{ runs: Array<{ id: number }> }>("POST", `/api/v1/repositories/${id}/runs`, {});
+      const trig = await h.node.api<{ runs: Array<{ id: number }> }>(
+        "POST",
+        `/api/v1/repositories/${id}/runs`,
+        {},
+      );
       const runId = trig.body.runs?.[0]?.id;
-      if (trig.status !== 201 || runId === undefined) return [...problems, `trigger: ${trig.status} ${trig.text}`];
+      if (trig.status !== 201 || runId === undefined)
+        return [...problems, `trigger: ${trig.status} ${trig.text}`];
       const seen = await until(async () => {
-        const v = await h.node.api<RunView & { jobs: Array<{ waitReason: string | null }> }>("GET", `/api/v1/runs/${runId}`);
+        const v = await h.node.api<RunView & { jobs: Array<{ waitReason: string | null }> }>(
+          "GET",
+          `/api/v1/runs/${runId}`,
+        );
         if (v.body.state === "completed") return { run: v.body, waiting: undefined };
         const waiting = v.body.jobs?.[0]?.waitReason;
         return waiting ? { run: v.body, waiting } : undefined;
       }, "the run to complete or wait");
       if (seen.waiting !== undefined) {
-        if (!seen.waiting.includes(labels[0] as string)) problems.push(`the wait reason does not quote the label: ${seen.waiting}`);
+        if (!seen.waiting.includes(labels[0] as string))
+          problems.push(`the wait reason does not quote the label: ${seen.waiting}`);
         const cancel = await h.node.api("POST", `/api/v1/runs/${runId}/cancel`);
         if (cancel.status >= 300) problems.push(`cancel: ${cancel.status} ${cancel.text}`);
         const run = await h.node.waitRun(runId);
-        if (run.conclusion !== "cancelled") problems.push(`the run concluded ${run.conclusion}, expected cancelled`);
+        if (run.conclusion !== "cancelled")
+          problems.push(`the run concluded ${run.conclusion}, expected cancelled`);
       } else if (seen.run.conclusion !== "success") {
         problems.push(`the run concluded ${seen.run.conclusion}: ${JSON.stringify(seen.run)}`);
       }

@@ -6,7 +6,17 @@
 // by path and one in the abstract namespace, and another repository's mirror holding a secret.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import net from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
@@ -71,7 +81,11 @@ export interface EscapeNode {
   listeners: { tcp: Listener; unix: Listener[]; abstract: Listener };
   /** A fresh repository per case. */
   newRepo(files: Record<string, string>): TempRepo;
-  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; text: string }>;
+  api<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T; text: string }>;
   /** Registers a repository in the orchestrator; returns its id and webhook secret. */
   addRepository(name: string, dir: string): Promise<{ id: number; secret: string }>;
   waitRun(runId: number): Promise<RunView>;
@@ -101,7 +115,8 @@ export async function startEscapeNode(prov: ProvisionerUnderTest, rootfs: string
   const cleanups: Array<() => Promise<void> | void> = [() => rmSync(root, { recursive: true, force: true })];
   const stopAll = async (): Promise<void> => {
     for (const c of cleanups.reverse()) {
-      if (process.env.AIRLOCK_ESCAPE_DEBUG) console.error(`escape node: stopping ${c.toString().slice(0, 80)}`);
+      if (process.env.AIRLOCK_ESCAPE_DEBUG)
+        console.error(`escape node: stopping ${c.toString().slice(0, 80)}`);
       await c();
     }
     cleanups.length = 0;
@@ -249,10 +264,15 @@ export async function startEscapeNode(prov: ProvisionerUnderTest, rootfs: string
     const victimSecret = `VICTIM-SECRET-${hex()}`;
     const victim = n.newRepo({
       "secret.txt": `${victimSecret}\n`,
-      ".github/workflows/ci.yml": "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: true\n",
+      ".github/workflows/ci.yml":
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: true\n",
     });
     const v = await n.addRepository("victim/app", victim.dir);
-    const trig = await api<{ runs: Array<{ id: number; commit: string }> }>("POST", `/api/v1/repositories/${v.id}/runs`, {});
+    const trig = await api<{ runs: Array<{ id: number; commit: string }> }>(
+      "POST",
+      `/api/v1/repositories/${v.id}/runs`,
+      {},
+    );
     const victimRun = trig.body.runs[0];
     if (trig.status !== 201 || !victimRun) throw new Error(`victim run: ${trig.status} ${trig.text}`);
     const vr = await n.waitRun(victimRun.id);
@@ -262,7 +282,10 @@ export async function startEscapeNode(prov: ProvisionerUnderTest, rootfs: string
     phase("victim run");
     const mirrors = join(dataDir, "mirrors");
     // src/sources/mirror.ts names a mirror after its clone URL.
-    const victimMirror = join(mirrors, `${createHash("sha256").update(victim.dir).digest("hex").slice(0, 32)}.git`);
+    const victimMirror = join(
+      mirrors,
+      `${createHash("sha256").update(victim.dir).digest("hex").slice(0, 32)}.git`,
+    );
     if (!existsSync(join(victimMirror, "HEAD"))) {
       throw new Error(`no mirror of ${victim.dir} in ${mirrors}: ${readdirSync(mirrors).join(", ")}`);
     }
@@ -345,10 +368,7 @@ function spawnAgent(o: {
   );
 }
 
-async function listen(
-  start: (s: net.Server) => void,
-  canary: string,
-): Promise<Listener & { port: number }> {
+async function listen(start: (s: net.Server) => void, canary: string): Promise<Listener & { port: number }> {
   let accepted = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((s) => {
@@ -376,7 +396,11 @@ async function listen(
 }
 
 /** Polls `check` until it returns a value; fails (never passes) when it takes unreasonably long. */
-export async function until<T>(check: () => Promise<T | undefined>, what: string, ms = API_WAIT_MS): Promise<T> {
+export async function until<T>(
+  check: () => Promise<T | undefined>,
+  what: string,
+  ms = API_WAIT_MS,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await check();

@@ -13,11 +13,13 @@ export interface ProvisionerUnderTest {
   unavailable(): string | undefined;
 }
 
-const has = (bin: string): boolean => ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"].some((d) => existsSync(`${d}/${bin}`));
+const has = (bin: string): boolean =>
+  ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"].some((d) => existsSync(`${d}/${bin}`));
 
 export const PROVISIONERS: readonly ProvisionerUnderTest[] = [
   {
     name: "sandbox",
-    unavailable: () => (has("bwrap") && has("nsenter") ? undefined : "bubblewrap or nsenter is not installed"),
+    unavailable: () =>
+      has("bwrap") && has("nsenter") ? undefined : "bubblewrap or nsenter is not installed",
   },
 ];

@@ -110,7 +110,13 @@ export async function runCase(n: EscapeNode, c: EscapeCase): Promise<CaseOutcome
   const job = async (name: string): Promise<JobOutcome> => {
     const j = run.jobs.find((x) => x.name === name);
     if (!j) throw new Error(`run ${runId} has no job ${name}: ${JSON.stringify(run)}`);
-    return { id: j.id, state: j.state, conclusion: j.conclusion, attempt: j.attempt, log: await n.jobLog(j.id) };
+    return {
+      id: j.id,
+      state: j.state,
+      conclusion: j.conclusion,
+      attempt: j.attempt,
+      log: await n.jobLog(j.id),
+    };
   };
   return {
     mark,
@@ -124,14 +130,15 @@ export async function runCase(n: EscapeNode, c: EscapeCase): Promise<CaseOutcome
 
 /** The workspace (host path) of the machine whose job wrote `marker`; undefined if the run ended first. */
 async function machineWith(n: EscapeNode, marker: string, ended: () => boolean): Promise<string | undefined> {
-  return until(async () => {
+  const find = (): string | null | undefined => {
     if (ended()) return null;
     for (const m of existsSync(n.targets.machinesDir) ? readdirSync(n.targets.machinesDir) : []) {
       const ws = join(n.targets.machinesDir, m, "workspace");
       if (existsSync(join(ws, marker))) return ws;
     }
     return undefined;
-  }, `a machine with ${marker}`).then((ws) => ws ?? undefined);
+  };
+  return (await until(() => Promise.resolve(find()), `a machine with ${marker}`)) ?? undefined;
 }
 
 /** Host processes whose environment or command line holds `mark` (read as root, or our own uid). */
