@@ -37,7 +37,7 @@ const blocked = (...whats: string[]): RegExp[] => [
 const py = (script: string, ...args: string[]): string => `python3 .escape/${script} ${args.join(" ")}`;
 
 /** Limits the node puts on every machine (besides the flavour's). */
-const CAP_PROCESSES = 10_000;
+const CAP_PROCESSES = 6_000;
 const SYSCALLS = [
   "add_key",
   "keyctl",

@@ -5,7 +5,7 @@
 // which starts after the attack ends. Afterwards the host is searched for any process that still
 // carries the case's mark (in its environment or command line).
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync, type Dirent } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { EscapeCase } from "./cases.js";
@@ -132,13 +132,24 @@ export async function runCase(n: EscapeNode, c: EscapeCase): Promise<CaseOutcome
 async function machineWith(n: EscapeNode, marker: string, ended: () => boolean): Promise<string | undefined> {
   const find = (): string | null | undefined => {
     if (ended()) return null;
-    for (const m of existsSync(n.targets.machinesDir) ? readdirSync(n.targets.machinesDir) : []) {
-      const ws = join(n.targets.machinesDir, m, "workspace");
-      if (existsSync(join(ws, marker))) return ws;
-    }
-    return undefined;
+    return workspaces(n.targets.machinesDir).find((ws) => existsSync(join(ws, marker)));
   };
   return (await until(() => Promise.resolve(find()), `a machine with ${marker}`)) ?? undefined;
+}
+
+/** Every `workspace` folder of a machine under the provisioner's folder (its layout is the
+ * backend's business: `<id>/workspace`, or `disks/<pool>/<n>/workspace` on a per-machine disk). */
+function workspaces(dir: string, depth = 4): string[] {
+  if (depth === 0) return [];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => e.isDirectory())
+    .flatMap((e) => (e.name === "workspace" ? [join(dir, e.name)] : workspaces(join(dir, e.name), depth - 1)));
 }
 
 /** Host processes whose environment or command line holds `mark` (read as root, or our own uid). */
