@@ -120,8 +120,17 @@ for (const prov of PROVISIONERS) {
     });
 
     for (const c of CASES) {
-      it(`${c.id}: ${c.attack}`, async () => {
+      it(`${c.id}: ${c.attack}`, async (ctx) => {
         const o: CaseOutcome = await runCase(n, c);
+        // What the attack got, for the record (node --test prints diagnostics with the result).
+        const seen = o.attack.log
+          .split("\n")
+          .filter((l) => /BLOCKED: |ESCAPED: |limit .* exceeded|log truncated|daemons running/.test(l))
+          .map((l) => l.replace(/^[\s|]+/, "").slice(0, 200));
+        ctx.diagnostic(
+          `attack ${o.attack.conclusion}; beside ${o.beside.conclusion}; next ${o.next.conclusion}`,
+        );
+        for (const l of seen.slice(0, 40)) ctx.diagnostic(l);
         const t = n.targets;
         const problems: string[] = [];
         const allowed = [c.expect.attack].flat();

@@ -149,7 +149,9 @@ function workspaces(dir: string, depth = 4): string[] {
   }
   return entries
     .filter((e) => e.isDirectory())
-    .flatMap((e) => (e.name === "workspace" ? [join(dir, e.name)] : workspaces(join(dir, e.name), depth - 1)));
+    .flatMap((e) =>
+      e.name === "workspace" ? [join(dir, e.name)] : workspaces(join(dir, e.name), depth - 1),
+    );
 }
 
 /** Host processes whose environment or command line holds `mark` (read as root, or our own uid). */
