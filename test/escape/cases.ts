@@ -267,50 +267,6 @@ finish`,
     },
   },
   {
-    id: "raw-socket",
-    attack: "open raw sockets",
-    script:
-      () => `attempt "open a raw ICMP socket" python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'
-attempt "open a packet socket" python3 -c 'import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)'
-attempt "open a raw socket in a new user namespace" unshare -Urn python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'
-finish`,
-    expect: {
-      attack: "success",
-      report: blocked(
-        "open a raw ICMP socket",
-        "open a packet socket",
-        "open a raw socket in a new user namespace",
-      ),
-    },
-  },
-  {
-    id: "user-namespace",
-    attack: "create a user namespace",
-    script: () => `attempt "create a user namespace (unshare -U)" unshare -U true
-attempt "become root in a new user namespace" unshare -Ur id -u
-attempt "create a user namespace with unshare(2)" ${py("syscall.py", "unshare-user")}
-finish`,
-    expect: {
-      attack: "success",
-      report: blocked(
-        "create a user namespace (unshare -U)",
-        "become root in a new user namespace",
-        "create a user namespace with unshare(2)",
-      ),
-    },
-  },
-  {
-    id: "seccomp",
-    attack: "call seccomp-blocked syscalls",
-    script: () => `attempt "run without a seccomp filter" grep -E '^Seccomp:[[:space:]]*0$' /proc/self/status
-${SYSCALLS.map((s) => `attempt "syscall ${s}" ${py("syscall.py", s)}`).join("\n")}
-finish`,
-    expect: {
-      attack: "success",
-      report: blocked("run without a seccomp filter", ...SYSCALLS.map((s) => `syscall ${s}`)),
-    },
-  },
-  {
     id: "fork-bomb",
     attack: "fork bomb",
     // Bounded (a C program forking until fork fails or CAP processes live), so that a node
@@ -371,30 +327,6 @@ finish`,
           `BLOCKED: write ${FLAVOUR.diskMb * 2} MiB in the workspace .*(No space left on device|Disk quota exceeded)|disk limit ${FLAVOUR.diskMb} MiB exceeded`,
         ),
       ],
-    },
-  },
-  {
-    id: "log-flood",
-    attack: "flood the log",
-    script: () => `echo "flooding 200 MiB of lines"
-yes "flood flood flood flood flood flood flood flood flood flood flood flood flood flood flood flood" | head -c 200M
-echo "flood done"`,
-    expect: {
-      attack: "success",
-      report: [/flooding 200 MiB of lines/, /log truncated: the job's output exceeded/],
-    },
-  },
-  {
-    id: "log-line",
-    attack: "flood the log with a 100 MB line without newline, invalid UTF-8 and NUL bytes",
-    script: () => `echo "one 100 MB line follows"
-head -c 100000000 /dev/zero | tr '\\0' '\\377'
-head -c 1000000 /dev/zero
-printf '\\300\\200 \\355\\240\\200 overlong and surrogate\\n'
-echo "after the line"`,
-    expect: {
-      attack: "success",
-      report: [/one 100 MB line follows/, /log truncated: the job's output exceeded/],
     },
   },
   {
