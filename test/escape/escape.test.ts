@@ -96,7 +96,7 @@ function tail(log: string, n = 1500): string {
 
 for (const prov of PROVISIONERS) {
   const unavailable = prov.unavailable();
-  describe(`escape and abuse suite: ${prov.name} provisioner`, { skip: unavailable, concurrency: 3 }, () => {
+  describe(`escape and abuse suite: ${prov.name} provisioner`, { skip: unavailable, concurrency: 4 }, () => {
     let n: EscapeNode;
     let controlProblems: string[] = [];
     let baseline = { tcp: 0, unix: 0, abstract: 0 };
