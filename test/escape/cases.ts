@@ -38,32 +38,6 @@ const py = (script: string, ...args: string[]): string => `python3 .escape/${scr
 
 /** Limits the node puts on every machine (besides the flavour's). */
 const CAP_PROCESSES = 6_000;
-const SYSCALLS = [
-  "add_key",
-  "keyctl",
-  "request_key",
-  "bpf",
-  "perf_event_open",
-  "init_module",
-  "finit_module",
-  "delete_module",
-  "mount",
-  "umount2",
-  "pivot_root",
-  "kexec_load",
-  "kexec_file_load",
-  "reboot",
-  "swapon",
-  "swapoff",
-  "settimeofday",
-  "clock_settime",
-  "clock_adjtime",
-  "unshare-user",
-  "setns",
-  "ptrace-attach-agent",
-  "open_by_handle_at",
-];
-
 export const CASES: readonly EscapeCase[] = [
   {
     id: "shadow",
