@@ -38,6 +38,32 @@ const py = (script: string, ...args: string[]): string => `python3 .escape/${scr
 
 /** Limits the node puts on every machine (besides the flavour's). */
 const CAP_PROCESSES = 6_000;
+const SYSCALLS = [
+  "add_key",
+  "keyctl",
+  "request_key",
+  "bpf",
+  "perf_event_open",
+  "init_module",
+  "finit_module",
+  "delete_module",
+  "mount",
+  "umount2",
+  "pivot_root",
+  "kexec_load",
+  "kexec_file_load",
+  "reboot",
+  "swapon",
+  "swapoff",
+  "settimeofday",
+  "clock_settime",
+  "clock_adjtime",
+  "unshare-user",
+  "setns",
+  "ptrace-attach-agent",
+  "open_by_handle_at",
+];
+
 export const CASES: readonly EscapeCase[] = [
   {
     id: "shadow",
@@ -383,6 +409,50 @@ finish`,
         "find the host's abstract socket in /proc/net/unix",
         "connect to the host's abstract socket",
       ),
+    },
+  },
+  {
+    id: "raw-socket",
+    attack: "open raw sockets",
+    script:
+      () => `attempt "open a raw ICMP socket" python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'
+attempt "open a packet socket" python3 -c 'import socket; socket.socket(socket.AF_PACKET, socket.SOCK_RAW)'
+attempt "open a raw socket in a new user namespace" unshare -Urn python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)'
+finish`,
+    expect: {
+      attack: "success",
+      report: blocked(
+        "open a raw ICMP socket",
+        "open a packet socket",
+        "open a raw socket in a new user namespace",
+      ),
+    },
+  },
+  {
+    id: "user-namespace",
+    attack: "create a user namespace",
+    script: () => `attempt "create a user namespace (unshare -U)" unshare -U true
+attempt "become root in a new user namespace" unshare -Ur id -u
+attempt "create a user namespace with unshare(2)" ${py("syscall.py", "unshare-user")}
+finish`,
+    expect: {
+      attack: "success",
+      report: blocked(
+        "create a user namespace (unshare -U)",
+        "become root in a new user namespace",
+        "create a user namespace with unshare(2)",
+      ),
+    },
+  },
+  {
+    id: "seccomp",
+    attack: "call seccomp-blocked syscalls",
+    script: () => `attempt "run without a seccomp filter" grep -E '^Seccomp:[[:space:]]*0$' /proc/self/status
+${SYSCALLS.map((s) => `attempt "syscall ${s}" ${py("syscall.py", s)}`).join("\n")}
+finish`,
+    expect: {
+      attack: "success",
+      report: blocked("run without a seccomp filter", ...SYSCALLS.map((s) => `syscall ${s}`)),
     },
   },
 ];
