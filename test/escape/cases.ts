@@ -295,7 +295,7 @@ finish`,
       attack: ["success", "failure"],
       report: [
         new RegExp(
-          `BLOCKED: write 2048 MiB to /dev/shm .*No space left on device|memory limit ${FLAVOUR.memoryMb} MiB exceeded`,
+          `BLOCKED: write 2048 MiB to /dev/shm .*(No space left on device|Cannot allocate memory)|memory limit ${FLAVOUR.memoryMb} MiB exceeded`,
         ),
       ],
     },
@@ -309,7 +309,7 @@ finish`,
       attack: ["success", "failure"],
       report: [
         new RegExp(
-          `BLOCKED: write 2048 MiB to /tmp .*No space left on device|memory limit ${FLAVOUR.memoryMb} MiB exceeded`,
+          `BLOCKED: write 2048 MiB to /tmp .*(No space left on device|Cannot allocate memory)|memory limit ${FLAVOUR.memoryMb} MiB exceeded`,
         ),
       ],
     },
