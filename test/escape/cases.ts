@@ -455,4 +455,15 @@ finish`,
       report: blocked("run without a seccomp filter", ...SYSCALLS.map((s) => `syscall ${s}`)),
     },
   },
+  {
+    id: "log-flood",
+    attack: "flood the log",
+    script: () => `echo "flooding 200 MiB of lines"
+yes "flood flood flood flood flood flood flood flood flood flood flood flood flood flood flood flood" | head -c 200M
+echo "flood done"`,
+    expect: {
+      attack: "success",
+      report: [/flooding 200 MiB of lines/, /log truncated: the job's output exceeded/],
+    },
+  },
 ];
