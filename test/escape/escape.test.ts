@@ -7,12 +7,23 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
-import { jobImageRootfs } from "../helpers/job-image.js";
+import { loadOptions } from "../../src/config/index.js";
+import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
 import { CASES } from "./cases.js";
 import { Hostile, HOSTILE_INPUTS } from "./hostile-inputs.js";
 import { startEscapeNode, type EscapeNode, type Targets } from "./node.js";
 import { PROVISIONERS } from "./provisioners.js";
 import { runCase, workLine, type CaseOutcome, type JobOutcome } from "./run-case.js";
+
+/** The node's default image (scripts/test.sh builds it before the suite). */
+function defaultImage(): { rootfs: string } {
+  const img = new ImageStore(loadOptions().imagesDir).resolve(DEFAULT_IMAGE);
+  if (!img)
+    throw new Error(
+      `no ${DEFAULT_IMAGE} image in ${loadOptions().imagesDir}: run airlock image build ${DEFAULT_IMAGE}`,
+    );
+  return img;
+}
 
 /** The node's secrets: none may appear in any job's log. */
 function nodeSecrets(t: Targets): string[] {
@@ -107,7 +118,7 @@ for (const prov of PROVISIONERS) {
     });
 
     before(async () => {
-      n = await startEscapeNode(prov, jobImageRootfs());
+      n = await startEscapeNode(prov, defaultImage().rootfs);
       controlProblems = await controls(n.targets);
       baseline = accepted();
     });

@@ -20,6 +20,7 @@ import {
 import net from "node:net";
 import { networkInterfaces } from "node:os";
 import { join } from "node:path";
+import { loadOptions } from "../../src/config/index.js";
 import { startService, type Service } from "../../src/service/index.js";
 import { airlockBin, makeRepo, type TempRepo } from "../helpers/repo.js";
 import type { ProvisionerUnderTest } from "./provisioners.js";
@@ -162,10 +163,7 @@ export async function startEscapeNode(prov: ProvisionerUnderTest, rootfs: string
       }
       return { status: res.status, body: parsed as never, text };
     };
-    await service.db.pool.query(`UPDATE images SET name = 'debian-12', provisioner = $1, source = $2`, [
-      prov.name,
-      rootfs,
-    ]);
+    await service.db.pool.query(`UPDATE images SET provisioner = $1 WHERE name = 'debian-12'`, [prov.name]);
     await service.db.pool.query(`UPDATE flavours SET cpus = $1, memory_mb = $2, disk_mb = $3`, [
       FLAVOUR.cpus,
       FLAVOUR.memoryMb,
@@ -352,8 +350,6 @@ function spawnAgent(o: {
       o.agentDir,
       "--provisioner",
       o.provisioner,
-      "--image",
-      "debian-12",
       "--cpus",
       "8",
       "--memory-mb",
@@ -362,7 +358,12 @@ function spawnAgent(o: {
       "16384",
     ],
     {
-      env: { ...o.env, AIRLOCK_AGENT_TOKEN: o.token, AIRLOCK_MACHINES_DIR: o.machinesDir },
+      env: {
+        ...o.env,
+        AIRLOCK_AGENT_TOKEN: o.token,
+        AIRLOCK_MACHINES_DIR: o.machinesDir,
+        AIRLOCK_IMAGES_DIR: loadOptions().imagesDir,
+      },
       stdio: ["ignore", out, out],
     },
   );
