@@ -12,7 +12,8 @@ import os from "node:os";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { createSandboxProvisioner, type MachineLimits, type Provisioner } from "../src/provisioners/index.js";
-import { jobImageRootfs } from "../test/helpers/job-image.js";
+import { loadOptions } from "../src/config/index.js";
+import { DEFAULT_IMAGE, ImageStore } from "../src/images/index.js";
 import { ensurePodmanImage, podmanArgs, podmanAvailable } from "./lib/podman.js";
 import { machineLine, pct, table } from "./lib/stats.js";
 
@@ -77,7 +78,10 @@ const row = (name: string, xs: number[]): string[] => [
 ];
 
 async function main(): Promise<void> {
-  const rootfs = jobImageRootfs();
+  const image = new ImageStore(loadOptions().imagesDir).resolve(DEFAULT_IMAGE);
+  if (!image)
+    throw new Error(`no ${DEFAULT_IMAGE} image on this node: run airlock image build ${DEFAULT_IMAGE}`);
+  const rootfs = image.rootfs;
   // RLIMIT_NOFILE cannot go above the hard limit we run under (no CAP_SYS_RESOURCE in a container).
   const hard = Number(
     await new Promise<string>((r) => {
