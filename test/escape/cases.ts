@@ -466,4 +466,17 @@ echo "flood done"`,
       report: [/flooding 200 MiB of lines/, /log truncated: the job's output exceeded/],
     },
   },
+  {
+    id: "log-line",
+    attack: "flood the log with a 100 MB line without newline, invalid UTF-8 and NUL bytes",
+    script: () => `echo "one 100 MB line follows"
+head -c 100000000 /dev/zero | tr '\\0' '\\377'
+head -c 1000000 /dev/zero
+printf '\\300\\200 \\355\\240\\200 overlong and surrogate\\n'
+echo "after the line"`,
+    expect: {
+      attack: "success",
+      report: [/one 100 MB line follows/, /\[line cut: \d+ more characters dropped\]/, /after the line/],
+    },
+  },
 ];
