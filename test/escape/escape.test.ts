@@ -183,6 +183,7 @@ for (const prov of PROVISIONERS) {
         const h = new Hostile(n);
         const problems = await c.run(h);
         problems.push(...h.traces());
+        h.remove();
         if (!n.agentAlive()) problems.push(`the agent died:\n${tail(n.agentLog())}`);
         assert.deepEqual(problems, []);
       });

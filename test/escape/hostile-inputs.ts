@@ -6,7 +6,7 @@
 // refused with a clear 4xx or made a run that behaves normally.
 import { execFileSync } from "node:child_process";
 import { createHmac, randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { EscapeNode, RunView } from "./node.js";
 import { until } from "./node.js";
@@ -46,6 +46,10 @@ export class Hostile {
       `|touch${sp}${this.file()}`,
       `&&touch${sp}${this.file()}`,
     ];
+  }
+  /** Removes the folder the payloads aim at (call after traces()). */
+  remove(): void {
+    rmSync(this.victimDir, { recursive: true, force: true });
   }
   traces(): string[] {
     const t = this.files.filter((f) => existsSync(f)).map((f) => `${f} was created on the host`);
