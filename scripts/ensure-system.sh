@@ -15,6 +15,10 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 command -v ps >/dev/null 2>&1 || need+=(procps)
 command -v useradd >/dev/null 2>&1 || need+=(passwd)
+# Machines: ext4 loop filesystems for the workspace disk limit; egress tests use network namespaces.
+command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
+command -v losetup >/dev/null 2>&1 || need+=(mount)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
 # Job images (`airlock image build`) are built with mmdebstrap; tar unpacks them.
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 command -v gpg >/dev/null 2>&1 || need+=(gpg)
