@@ -7,8 +7,8 @@ import { pino } from "pino";
 import { createAgent, DEFAULT_NODE_LIMITS, detectCapacity, type AgentOptions } from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
-import { nodeEgress } from "../egress/index.js";
 import { ImageStore } from "../images/index.js";
+import { addEgressOptions, commandEgress, type EgressCommandOptions } from "./egress.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import {
   createFakeProvisioner,
@@ -17,7 +17,7 @@ import {
   type Provisioner,
 } from "../provisioners/index.js";
 
-export interface AgentCommandOptions {
+export interface AgentCommandOptions extends EgressCommandOptions {
   server: string;
   token?: string;
   dataDir?: string;
@@ -33,10 +33,6 @@ export interface AgentCommandOptions {
   tmpMb?: string;
   cgroupParent?: string;
   diskPoolWarm?: string;
-  /** Added to AIRLOCK_EGRESS_ALLOW / _DENY / _DNS. */
-  egressAllow?: string[];
-  egressDeny?: string[];
-  egressDns?: string[];
 }
 
 /** Node defaults for every machine (the flavour gives CPU, memory and disk). Documented in the README. */
@@ -52,8 +48,7 @@ export const AGENT_LIMIT_DEFAULTS = {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerAgentCommand(program: Command, setExitCode: (code: number) => void): void {
-  program
-    .command("agent")
+  addEgressOptions(program.command("agent"))
     .description(
       "run a node agent: dial out to the orchestrator and run assigned jobs on single-use machines",
     )
@@ -82,19 +77,6 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       "pre-formatted machine filesystems kept ready per disk size (0: make each on demand)",
       AGENT_LIMIT_DEFAULTS.diskPoolWarm,
     )
-    .option(
-      "--egress-allow <host:port>",
-      "let jobs reach host:port (*.domain:port, ip:port) through the egress proxy (repeatable; default: no network)",
-      collect,
-      [],
-    )
-    .option("--egress-deny <ip/cidr>", "never let jobs reach these addresses (repeatable)", collect, [])
-    .option(
-      "--egress-dns <ip[:port]>",
-      "DNS server of the egress proxy (repeatable; default: the system's)",
-      collect,
-      [],
-    )
     .action(async (opts: AgentCommandOptions) => {
       setExitCode(await agentCommand(opts));
     });
@@ -117,14 +99,7 @@ export async function agentCommand(
       `agent: --server must be an http(s):// address, got "${o.server}"`,
     );
   }
-  const egress = nodeEgress(
-    {
-      allow: [...options.egress.allow, ...(o.egressAllow ?? [])],
-      deny: [...options.egress.deny, ...(o.egressDeny ?? [])],
-      dns: [...options.egress.dns, ...(o.egressDns ?? [])],
-    },
-    options.machinesDir,
-  );
+  const egress = commandEgress(options, o);
   const log = pino({ name: "airlock-agent" }, pino.destination(2));
   const agentOpts: AgentOptions = {
     serverUrl: o.server,

@@ -1,4 +1,5 @@
 // The `airlock` command line: parses arguments with commander and dispatches to subcommands.
+import { addEgressOptions } from "./egress.js";
 import { Command, CommanderError } from "commander";
 import { isAirlockError } from "../errors/index.js";
 import { runCommand } from "./run.js";
@@ -25,8 +26,7 @@ export async function main(argv: string[]): Promise<number> {
     .description("Airlock: GitHub Actions workflows on single-use, isolated machines")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  program
-    .command("run")
+  addEgressOptions(program.command("run"))
     .description("run the workflows of the git repository in the current folder, each job in a fresh sandbox")
     .argument("[event]", "event that triggers the run", "push")
     .option("-W, --workflows <path>", "workflow file or folder", undefined)
@@ -44,19 +44,6 @@ export async function main(argv: string[]): Promise<number> {
     .option(
       "--actions-url <base>",
       "where owner/repo@ref actions are fetched from (default https://github.com)",
-    )
-    .option(
-      "--egress-allow <host:port>",
-      "let jobs reach host:port (*.domain:port, ip:port) through the egress proxy (repeatable; default: no network)",
-      collect,
-      [],
-    )
-    .option("--egress-deny <ip/cidr>", "never let jobs reach these addresses (repeatable)", collect, [])
-    .option(
-      "--egress-dns <ip[:port]>",
-      "DNS server of the egress proxy (repeatable; default: the system's)",
-      collect,
-      [],
     )
     .option(
       "--limit <name=value>",

@@ -4,6 +4,7 @@
 import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import { randomInt } from "node:crypto";
+import { commandEgress, type EgressCommandOptions } from "./egress.js";
 import { AirlockError, ErrorCode, formatProblem, isAirlockError } from "../errors/index.js";
 import { loadOptions } from "../config/index.js";
 import { changedFiles, readRepo } from "../git/index.js";
@@ -21,7 +22,6 @@ import {
   fetchRemoteFile,
   parseUses,
 } from "../actions/index.js";
-import { nodeEgress } from "../egress/index.js";
 import { createSandboxProvisioner } from "../provisioners/index.js";
 import {
   createMachineExecutor,
@@ -36,7 +36,7 @@ import { localLimits } from "./limits.js";
 import { resolveRunRoots } from "./roots.js";
 import { ImageStore } from "../images/index.js";
 
-export interface RunCommandOptions {
+export interface RunCommandOptions extends EgressCommandOptions {
   workflows?: string;
   job?: string;
   eventPath?: string;
@@ -49,24 +49,13 @@ export interface RunCommandOptions {
   actionsUrl?: string;
   json?: boolean;
   cwd?: string;
-  /** Egress allow-list entries, deny ranges and DNS servers, added to AIRLOCK_EGRESS_*. */
-  egressAllow?: string[];
-  egressDeny?: string[];
-  egressDns?: string[];
   /** Run jobs without -P on the host's root filesystem instead of the debian-12 image (opt-in). */
   hostRoot?: boolean;
 }
 
 export async function runCommand(event: string, o: RunCommandOptions): Promise<number> {
   const options = loadOptions();
-  const egress = nodeEgress(
-    {
-      allow: [...options.egress.allow, ...(o.egressAllow ?? [])],
-      deny: [...options.egress.deny, ...(o.egressDeny ?? [])],
-      dns: [...options.egress.dns, ...(o.egressDns ?? [])],
-    },
-    options.machinesDir,
-  );
+  const egress = commandEgress(options, o);
   const actionsUrl = (o.actionsUrl ?? options.actionsUrl).replace(/\/+$/, "");
   const repo = await readRepo(o.cwd ?? process.cwd());
   const inputsGiven = parseKeyValues(o.input, "--input");

@@ -251,6 +251,13 @@ class SandboxMachine extends HostFolderMachine implements Machine {
   /** Kills every process of the machine now (the machine stays until destroy()). */
   private killAll(): void {
     this.stopWatch();
+    this.killInitAndSteps();
+    this.s.cgroup?.killAll().catch(() => undefined);
+  }
+
+  /** SIGKILL to the machine's PID 1 (the kernel then kills its whole PID namespace) and to every step. */
+  private killInitAndSteps(): void {
+    // While the outer bwrap lives, its child (our init pid) is not reaped, so the pid is not reused.
     if (this.init.exitCode === null && this.init.signalCode === null) {
       try {
         process.kill(this.initPid, "SIGKILL");
@@ -259,7 +266,6 @@ class SandboxMachine extends HostFolderMachine implements Machine {
       }
     }
     this.killAllGroups();
-    this.s.cgroup?.killAll().catch(() => undefined);
   }
 
   exec(req: ExecRequest): ExecHandle {
@@ -281,15 +287,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
     this.closing = true;
     this.destroyed ??= (async () => {
       this.stopWatch();
-      // While the outer bwrap lives, its child (our init pid) is not reaped, so the pid is not reused.
-      if (this.init.exitCode === null && this.init.signalCode === null) {
-        try {
-          process.kill(this.initPid, "SIGKILL");
-        } catch {
-          // already gone
-        }
-      }
-      this.killAllGroups();
+      this.killInitAndSteps();
       this.relay?.kill();
       // The outer bwrap exits once pid 1 is reaped, and pid 1 is reaped only after the kernel has
       // killed every other process of the namespace: after this, nothing of the job runs.
