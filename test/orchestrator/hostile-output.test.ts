@@ -14,9 +14,10 @@ let t: TestService;
 let repo: TempRepo;
 
 before(async () => {
-  // The lease is short (3 s, heartbeats every 500 ms; production: 30 s): a heartbeat queued behind
-  // the flood's log traffic loses both jobs.
-  t = await startTestService({ logCapBytes: CAP, leaseMs: 3000, heartbeatMs: 500 });
+  // The lease is short (10 s, heartbeats every second; production: 30 s): a heartbeat queued behind
+  // the flood's log traffic (minutes of it without the node-side cap) loses both jobs, while a
+  // loaded machine's database stalls (seen: ~1.5 s) stay well inside it.
+  t = await startTestService({ logCapBytes: CAP, leaseMs: 10_000, heartbeatMs: 1000 });
   await t.startAgent(await t.addNode("node-hostile"));
   repo = makeRepo({
     ".github/workflows/ci.yml": `on: push
