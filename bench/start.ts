@@ -1,7 +1,10 @@
 // Benchmark: time from "job ready to start" to "first step process running", for the same step
 // (a) spawned bare on the host, (b) in a fresh sandbox machine on the debian-12 image with all
-// hardening and the default flavour's and node's limits on, (c) in `podman run --rm --network
-// none --runtime runc` of the same image with the same limits. Measured interleaved (the order
+// hardening and the default flavour's and node's limits on, as the agent runs it (warm slots: the
+// machine's cgroups and two waiting helper processes made ahead, see sandbox/warm.ts), (b') the
+// same without warm slots (everything made on the job's path: what a burst of starts beyond the
+// warm slots gets), (c) in `podman run --rm --network none --runtime runc` of the same image with
+// the same limits. Measured interleaved (the order
 // rotates each round) and repeated, in one run. "Running" = the step wrote its first byte to
 // stdout. Prints median, p95, min and max of each, and the two ratios of issue 6: sandbox − bare
 // (target ≤ 15 ms) and podman / sandbox (target ≥ 10×).
@@ -96,10 +99,13 @@ async function main(): Promise<void> {
   if (!noPodman) await ensurePodmanImage(rootfs);
   const baseDir = await mkdtemp(path.join(os.tmpdir(), "airlock-bench-"));
   const cwd = await mkdtemp(path.join(os.tmpdir(), "airlock-bench-ws-"));
+  const coldDir = await mkdtemp(path.join(os.tmpdir(), "airlock-bench-"));
   const prov = createSandboxProvisioner({ baseDir });
+  const coldProv = createSandboxProvisioner({ baseDir: coldDir, warmSlots: 0 });
   const bare: number[] = [];
   const sbx: number[] = [];
   const create: number[] = [];
+  const cold: number[] = [];
   const pod: number[] = [];
   type Side = () => Promise<void>;
   const sides: Side[] = [
@@ -109,6 +115,7 @@ async function main(): Promise<void> {
       sbx.push(s.total);
       create.push(s.create);
     },
+    async () => void cold.push((await sandboxed(coldProv, rootfs)).total),
     ...(noPodman
       ? []
       : [async () => void pod.push(await timedSpawn("podman", podmanArgs(STEP, LIMITS), cwd))]),
@@ -117,18 +124,21 @@ async function main(): Promise<void> {
     for (let i = 0; i < WARMUP + ITERATIONS; i++) {
       // Rotate the order so no side always runs first (on a "cold" moment) or last.
       const order = sides.map((_, k) => sides[(i + k) % sides.length] as Side);
-      const lens = [bare.length, sbx.length, create.length, pod.length];
+      const lens = [bare.length, sbx.length, create.length, pod.length, cold.length];
       for (const side of order) await side();
       if (i < WARMUP) {
         bare.length = lens[0] as number;
         sbx.length = lens[1] as number;
         create.length = lens[2] as number;
         pod.length = lens[3] as number;
+        cold.length = lens[4] as number;
       }
     }
   } finally {
     await prov.close?.();
+    await coldProv.close?.();
     await rm(baseDir, { recursive: true, force: true });
+    await rm(coldDir, { recursive: true, force: true });
     await rm(cwd, { recursive: true, force: true });
   }
   console.log(`job ready -> first step process running: \`${STEP.join(" ")}\` on ${rootfs}`);
@@ -140,6 +150,7 @@ async function main(): Promise<void> {
     row("bare spawn", bare),
     row("sandbox (create + exec)", sbx),
     row("  of which create", create),
+    row("sandbox, no warm slots", cold),
     ...(noPodman ? [] : [row("podman run --rm (runc)", pod)]),
   ]);
   console.log("");

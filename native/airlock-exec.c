@@ -7,6 +7,12 @@
  *     with no window where they run outside), drops supplementary groups when it may, optionally
  *     switches to UID:GID, then execvp(cmd).
  *
+ *   airlock-exec --join <cgroup.procs>... [--user UID:GID] --args-fd N
+ *     A zygote: joins the cgroups ahead of time (moving a process between cgroups may wait for an
+ *     RCU grace period, ~10-25 ms on an idle host), then blocks reading the rest of its command
+ *     line and its environment from fd N (see read_blob) and goes on as if they had been given.
+ *     The agent keeps zygotes ready so that no job start waits for a cgroup move.
+ *
  *   airlock-exec [--join <cgroup.procs>...] --enter <pid> --jail [jail options] -- <argv...>
  *     Every step: joins the cgroups, then every namespace of <pid> (the machine's PID 1) and its
  *     root and working directory, forks into the machine's PID namespace and there jails itself
@@ -94,6 +100,7 @@ static void usage(const char *why) {
   fprintf(stderr,
           "airlock-exec: %s\n"
           "usage: airlock-exec --join <cgroup.procs>... [--user UID:GID] -- <cmd...>\n"
+          "       airlock-exec [--join <cgroup.procs>...] [--user UID:GID] --args-fd N\n"
           "       airlock-exec [--join <cgroup.procs>...] [--enter PID] --jail [--nofile N] [--allow-userns]\n"
           "                    [--chdir DIR] [--uid N] [--gid N] -- <argv...>\n"
           "       airlock-exec --init\n"
@@ -495,73 +502,164 @@ static int do_init(void) {
   }
 }
 
+/* Options of the combined modes; filled from argv and, with --args-fd, from the blob. */
+struct opts {
+  char **join;
+  int n_join;
+  int jail, have_user, args_fd;
+  pid_t target;
+  uid_t host_uid;
+  gid_t host_gid;
+  struct jail j;
+  char **cmd;
+};
+
+/* Parses argv[0..argc) (options, then "-- cmd..."); from_blob: --join and --args-fd not allowed. */
+static void parse_opts(struct opts *o, int argc, char **argv, int from_blob) {
+  int i = 0;
+  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+    const char *a = argv[i];
+    int has_val = i + 1 < argc;
+    if (strcmp(a, "--join") == 0 && !from_blob) {
+      o->join = argv + i + 1;
+      o->n_join = 0;
+      while (i + 1 < argc && argv[i + 1][0] != '-') {
+        if (argv[i + 1][0] != '/') usage("--join takes absolute paths of cgroup.procs files");
+        i++;
+        o->n_join++;
+      }
+    } else if (strcmp(a, "--args-fd") == 0 && has_val && !from_blob) {
+      o->args_fd = (int)parse_num(argv[++i], "--args-fd");
+      if (o->args_fd < 3) usage("--args-fd needs a descriptor above 2");
+    } else if (strcmp(a, "--user") == 0 && has_val) {
+      char *colon = strchr(argv[++i], ':');
+      if (!colon) usage("--user needs UID:GID");
+      *colon = '\0';
+      o->host_uid = (uid_t)parse_num(argv[i], "--user");
+      o->host_gid = (gid_t)parse_num(colon + 1, "--user");
+      o->have_user = 1;
+    } else if (strcmp(a, "--enter") == 0 && has_val) {
+      o->target = (pid_t)parse_num(argv[++i], "--enter");
+      if (o->target <= 0) usage("--enter needs a pid");
+    } else if (strcmp(a, "--jail") == 0) {
+      o->jail = 1;
+    } else if (strcmp(a, "--allow-userns") == 0) {
+      o->j.allow_userns = 1;
+    } else if (strcmp(a, "--nofile") == 0 && has_val) {
+      o->j.nofile = parse_num(argv[++i], "--nofile");
+    } else if (strcmp(a, "--chdir") == 0 && has_val) {
+      o->j.dir = argv[++i];
+    } else if (strcmp(a, "--uid") == 0 && has_val) {
+      o->j.uid = parse_num(argv[++i], "--uid");
+    } else if (strcmp(a, "--gid") == 0 && has_val) {
+      o->j.gid = parse_num(argv[++i], "--gid");
+    } else {
+      usage("unknown option or missing value");
+    }
+  }
+  if (i < argc) {
+    if (i >= argc - 1) usage("missing '-- <cmd>'");
+    o->cmd = argv + i + 1;
+  }
+}
+
+#define MAX_BLOB (16u << 20)
+
+/*
+ * --args-fd: reads the rest of the command from fd: NUL-terminated strings, first the number of
+ * arguments and the number of environment entries (decimal), then the arguments (more options,
+ * then "-- cmd..."), then the environment (NAME=value each), which replaces ours. Counted, so we
+ * go on as soon as the last string is in, without waiting for end of file. End of file before
+ * anything (the agent retired the zygote): exit 0 quietly.
+ */
+static void read_blob(struct opts *o) {
+  size_t cap = 4096, len = 0, seen = 0, want = 0, have = 0;
+  char *buf = malloc(cap);
+  if (!buf) die("malloc", NULL);
+  unsigned long n_args = 0, n_env = 0;
+  for (;;) {
+    /* Count the complete strings so far; after the two counts, we know how many to expect. */
+    for (; seen < len; seen++) {
+      if (buf[seen] != '\0') continue;
+      have++;
+      if (have == 2) {
+        const char *first = buf;
+        const char *second = buf + strlen(buf) + 1;
+        n_args = parse_num(first, "--args-fd (argument count)");
+        n_env = parse_num(second, "--args-fd (environment count)");
+        if (n_args > (1u << 20) || n_env > (1u << 20)) usage("--args-fd: too many strings");
+        want = 2 + n_args + n_env;
+      }
+    }
+    if (have >= 2 && have >= want) break;
+    if (len == cap) {
+      if (cap >= MAX_BLOB) {
+        fprintf(stderr, "airlock-exec: --args-fd: more than %u bytes\n", MAX_BLOB);
+        exit(EXIT_HELPER);
+      }
+      cap *= 2;
+      buf = realloc(buf, cap);
+      if (!buf) die("realloc", NULL);
+    }
+    ssize_t n = read(o->args_fd, buf + len, cap - len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) die("cannot read --args-fd", NULL);
+    if (n == 0) {
+      if (len == 0) exit(0);
+      usage("--args-fd: end of file before the whole command");
+    }
+    len += (size_t)n;
+  }
+  close(o->args_fd);
+  if (have != want || buf[len - 1] != '\0') usage("--args-fd: bytes after the whole command");
+  /* Separate NULL-terminated arrays: the command's argv must end where the arguments end. */
+  char **args = calloc(n_args + 1, sizeof *args), **env = calloc(n_env + 1, sizeof *env);
+  if (!args || !env) die("calloc", NULL);
+  size_t k = strlen(buf) + 1;
+  k += strlen(buf + k) + 1;
+  for (size_t c = 0; c < n_args; c++, k += strlen(buf + k) + 1) args[c] = buf + k;
+  for (size_t c = 0; c < n_env; c++, k += strlen(buf + k) + 1) env[c] = buf + k;
+  if (o->cmd) usage("--args-fd: the command comes from the descriptor, not the command line");
+  parse_opts(o, (int)n_args, args, 1);
+  if (clearenv() != 0) die("clearenv", NULL);
+  for (size_t k = 0; k < n_env; k++)
+    if (strchr(env[k], '=') == NULL || putenv(env[k]) != 0) usage("--args-fd: bad environment entry");
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) usage("no mode given");
   if (strcmp(argv[1], "--init") == 0 && argc == 2) return do_init();
   if (strcmp(argv[1], "--dump-bpf") == 0) return dump_bpf(argc > 2 && strcmp(argv[2], "--allow-userns") == 0);
 
-  /* The rest combine, and run in this order: join, enter, jail, exec. */
-  int join_from = -1, join_to = -1, jail = 0, have_user = 0;
-  pid_t target = 0;
-  uid_t host_uid = 0;
-  gid_t host_gid = 0;
-  struct jail j = {.nofile = 0, .uid = 1001, .gid = 1001, .allow_userns = 0, .dir = NULL};
-  int i = 1;
-  for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
-    const char *a = argv[i];
-    int has_val = i + 1 < argc;
-    if (strcmp(a, "--join") == 0) {
-      join_from = i + 1;
-      while (i + 1 < argc && argv[i + 1][0] != '-') {
-        if (argv[i + 1][0] != '/') usage("--join takes absolute paths of cgroup.procs files");
-        i++;
-      }
-      join_to = i + 1;
-    } else if (strcmp(a, "--user") == 0 && has_val) {
-      char *colon = strchr(argv[++i], ':');
-      if (!colon) usage("--user needs UID:GID");
-      *colon = '\0';
-      host_uid = (uid_t)parse_num(argv[i], "--user");
-      host_gid = (gid_t)parse_num(colon + 1, "--user");
-      have_user = 1;
-    } else if (strcmp(a, "--enter") == 0 && has_val) {
-      target = (pid_t)parse_num(argv[++i], "--enter");
-      if (target <= 0) usage("--enter needs a pid");
-    } else if (strcmp(a, "--jail") == 0) {
-      jail = 1;
-    } else if (strcmp(a, "--allow-userns") == 0) {
-      j.allow_userns = 1;
-    } else if (strcmp(a, "--nofile") == 0 && has_val) {
-      j.nofile = parse_num(argv[++i], "--nofile");
-    } else if (strcmp(a, "--chdir") == 0 && has_val) {
-      j.dir = argv[++i];
-    } else if (strcmp(a, "--uid") == 0 && has_val) {
-      j.uid = parse_num(argv[++i], "--uid");
-    } else if (strcmp(a, "--gid") == 0 && has_val) {
-      j.gid = parse_num(argv[++i], "--gid");
-    } else {
-      usage("unknown option or missing value");
-    }
-  }
-  if (i >= argc - 1) usage("missing '-- <cmd>'");
-  if (!jail && (j.allow_userns || j.nofile || j.dir || j.uid != 1001 || j.gid != 1001))
-    usage("--nofile, --allow-userns, --chdir, --uid and --gid go with --jail");
-  if (jail && (j.uid == 0 || j.gid == 0)) usage("--jail never runs as root");
-  if (have_user && target) usage("--user does not go with --enter (the job's user comes from --uid/--gid)");
-  char **cmd = argv + i + 1;
+  /* The rest combine, and run in this order: join, (read --args-fd), enter, jail, exec. */
+  struct opts o = {.args_fd = -1, .j = {.nofile = 0, .uid = 1001, .gid = 1001, .allow_userns = 0, .dir = NULL}};
+  parse_opts(&o, argc - 1, argv + 1, 0);
+  if (o.args_fd < 0 && !o.cmd) usage("missing '-- <cmd>'");
+  if (o.args_fd >= 0 && o.cmd) usage("--args-fd: the command comes from the descriptor, not the command line");
 
-  for (int k = join_from; k >= 0 && k < join_to; k++) {
-    int fd = open(argv[k], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0) die("cannot open", argv[k]);
+  for (int k = 0; k < o.n_join; k++) {
+    int fd = open(o.join[k], O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) die("cannot open", o.join[k]);
     char buf[24];
     int n = snprintf(buf, sizeof buf, "%d\n", (int)getpid());
-    if (write(fd, buf, (size_t)n) != n) die("cannot join cgroup", argv[k]);
+    if (write(fd, buf, (size_t)n) != n) die("cannot join cgroup", o.join[k]);
     close(fd);
   }
-  drop_groups(have_user && geteuid() == 0);
-  if (jail && j.nofile > 0) set_nofile(j.nofile);
-  if (target) enter(target, (uid_t)j.uid, (gid_t)j.gid);
-  else if (have_user) switch_user(host_uid, host_gid);
-  if (jail) return jail_and_exec(&j, cmd);
-  return exec_or_die(cmd);
+  /* A zygote: in its cgroups ahead of time, it waits here for the rest of its command. */
+  if (o.args_fd >= 0) {
+    read_blob(&o);
+    if (!o.cmd) usage("--args-fd: missing '-- <cmd>'");
+  }
+  struct jail *j = &o.j;
+  if (!o.jail && (j->allow_userns || j->nofile || j->dir || j->uid != 1001 || j->gid != 1001))
+    usage("--nofile, --allow-userns, --chdir, --uid and --gid go with --jail");
+  if (o.jail && (j->uid == 0 || j->gid == 0)) usage("--jail never runs as root");
+  if (o.have_user && o.target) usage("--user does not go with --enter (the job's user comes from --uid/--gid)");
+
+  drop_groups(o.have_user && geteuid() == 0);
+  if (o.jail && j->nofile > 0) set_nofile(j->nofile);
+  if (o.target) enter(o.target, (uid_t)j->uid, (gid_t)j->gid);
+  else if (o.have_user) switch_user(o.host_uid, o.host_gid);
+  if (o.jail) return jail_and_exec(j, o.cmd);
+  return exec_or_die(o.cmd);
 }

@@ -22,3 +22,4 @@ export {
   VARIANTS,
   type Variant,
 } from "./names.js";
+export { addMountPoints, hasMountPoints, MOUNT_DIRS, MOUNT_FILES } from "./mount-points.js";

@@ -28,6 +28,7 @@ import {
 import { chmod, mkdir, rename, rm, stat, unlink, writeFile, copyFile } from "node:fs/promises";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../errors/index.js";
+import { addMountPoints } from "./mount-points.js";
 import { pidAlive, withLock } from "./lock.js";
 import { checkImageName } from "./names.js";
 
@@ -197,6 +198,7 @@ export class ImageStore {
         await mkdir(unpacked, { mode: 0o755 });
         await untar(blob, unpacked);
         await chmod(unpacked, 0o755);
+        addMountPoints(unpacked);
         await withLock(this.p("lock"), async () => {
           // Another build of the same digest may have won meanwhile: keep its copy.
           if (!existsSync(rootfs)) await rename(unpacked, rootfs);

@@ -59,3 +59,48 @@ export function joinArgs(o: JoinOptions, cmd: readonly string[]): string[] {
   const user = o.user ? ["--user", `${o.user.uid}:${o.user.gid}`] : [];
   return ["--join", ...o.procs, ...user, "--", ...cmd];
 }
+
+export interface ZygoteOptions {
+  /** cgroup.procs files to join ahead of time (absolute paths). */
+  procs: readonly string[];
+  /** Host uid/gid to switch to once the command has come (requires root); undefined: stay. */
+  user?: { uid: number; gid: number };
+  /** The descriptor the rest of the command will come on (above 2). */
+  argsFd: number;
+}
+
+/**
+ * argv (without the binary) of a zygote: airlock-exec joins the cgroups now, then waits for the
+ * rest of its command on `argsFd` (write zygoteBlob(...) and close it; close it empty to retire
+ * the zygote: it exits 0).
+ */
+export function zygoteArgs(o: ZygoteOptions): string[] {
+  for (const p of o.procs) {
+    if (!path.isAbsolute(p))
+      throw new AirlockError(ErrorCode.CONFIG_INVALID, `cgroup file ${p} is not absolute`);
+  }
+  const join = o.procs.length > 0 ? ["--join", ...o.procs] : [];
+  const user = o.user ? ["--user", `${o.user.uid}:${o.user.gid}`] : [];
+  return [...join, ...user, "--args-fd", String(o.argsFd)];
+}
+
+/**
+ * What a zygote reads on its args fd: the number of arguments and of environment entries, then
+ * `args` (more options, then "--" and the command), then the environment it execs with (exactly
+ * `env`), each string NUL-terminated. Strings holding a NUL are refused (they could not reach
+ * execve intact).
+ */
+export function zygoteBlob(args: readonly string[], env: Readonly<Record<string, string>>): Buffer {
+  const entries = Object.entries(env);
+  const parts: string[] = [String(args.length), String(entries.length), ...args];
+  for (const [k, v] of entries) {
+    if (k === "" || k.includes("="))
+      throw new AirlockError(ErrorCode.CONFIG_INVALID, `bad environment name ${JSON.stringify(k)}`);
+    parts.push(`${k}=${v}`);
+  }
+  for (const p of parts) {
+    if (p.includes("\0"))
+      throw new AirlockError(ErrorCode.CONFIG_INVALID, "an argument or environment value holds a NUL byte");
+  }
+  return Buffer.from(parts.map((p) => `${p}\0`).join(""), "utf8");
+}

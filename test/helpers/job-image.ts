@@ -2,10 +2,12 @@
 // Found, in order: AIRLOCK_TEST_IMAGE_ROOTFS (a rootfs folder), else the seed tarball
 // (AIRLOCK_TEST_IMAGE_TAR, default /work/seed/debian-12.tar) unpacked once under /var/tmp (keyed
 // by the tarball's size and mtime; unpacked beside and renamed, so a half-unpacked tree is never
-// used and parallel test files share one copy).
+// used and parallel test files share one copy), else the node image store's debian-12.
 import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { loadOptions } from "../../src/config/index.js";
+import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
 
 const CACHE = "/var/tmp/airlock-test-images";
 
@@ -18,8 +20,11 @@ export function jobImageRootfs(): string {
   }
   const tar = process.env.AIRLOCK_TEST_IMAGE_TAR ?? "/work/seed/debian-12.tar";
   if (!existsSync(tar)) {
+    // The node's own store: scripts/test.sh builds debian-12 there when it is missing.
+    const stored = new ImageStore(loadOptions().imagesDir).resolve(DEFAULT_IMAGE);
+    if (stored) return stored.rootfs;
     throw new Error(
-      `no debian-12 image for tests: set AIRLOCK_TEST_IMAGE_ROOTFS or AIRLOCK_TEST_IMAGE_TAR (${tar})`,
+      `no debian-12 image for tests: run 'airlock image build debian-12', or set AIRLOCK_TEST_IMAGE_ROOTFS or AIRLOCK_TEST_IMAGE_TAR (${tar})`,
     );
   }
   const st = statSync(tar);

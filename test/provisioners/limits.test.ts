@@ -311,21 +311,20 @@ void test(
     const only1: CgroupLayout = { ...layout!, mode: "v1", v2Controllers: new Set() };
     delete (only1 as { v2?: string }).v2;
     const p = createSandboxProvisioner({ baseDir, cgroupParent: parent, cgroupLayout: only1 });
+    const freezer = path.join(layout!.v1.get("freezer")!, parent);
+    const cgroups = (): string[] =>
+      readdirSync(freezer).filter((e) => statSync(path.join(freezer, e)).isDirectory());
     try {
       const m = await machine({ pids: 40, memoryMb: 512 }, p);
       const b = await sh(m, "f() { f | f & }; f; while :; do sleep 1; done");
       assert.notEqual(b.exitCode, 0);
       assert.equal(await m.limitExceeded?.(), "process limit 40 exceeded");
       await m.destroy();
-      assert.deepEqual(
-        readdirSync(path.join(layout!.v1.get("freezer")!, parent)).filter((e) =>
-          statSync(path.join(layout!.v1.get("freezer")!, parent, e)).isDirectory(),
-        ),
-        [],
-      );
+      assert.ok(!cgroups().includes(m.id), "the machine's cgroup is removed");
     } finally {
       await p.close?.();
     }
+    assert.deepEqual(cgroups(), [], "close() removes the warm slots' cgroups too");
   },
 );
 
@@ -337,6 +336,7 @@ void test("a process that exits without destroy or close leaves no mount behind"
     console.log(m.hostPath("/airlock/workspace"));
     process.exit(0);
   `;
+  const before = new Set(leftovers().filter((l) => l.startsWith("cgroup")));
   const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
     encoding: "utf8",
   });
@@ -350,15 +350,16 @@ void test("a process that exits without destroy or close leaves no mount behind"
       .filter((l) => l.includes(`/${child.pid}-`)),
     [],
   );
-  // Its cgroups (empty: bwrap died with its parent) are what a crash leaves; remove them here.
-  for (const d of parentDirs()) {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      if (!e.isDirectory()) continue;
-      const cg = path.join(d, e.name);
-      while (readFileSync(path.join(cg, "cgroup.procs"), "utf8").trim() !== "")
-        await new Promise((r) => setImmediate(r));
-      rmdirSync(cg);
-    }
+  // Its cgroups (its machine's and its warm slots', emptied: bwrap died with its parent, the waiting
+  // helpers read end of file) are what a crash leaves; the next start sweeps them (sweepStale, once
+  // a minute old), here they are removed at once.
+  const its = leftovers().filter((l) => l.startsWith("cgroup") && !before.has(l));
+  assert.ok(its.length > 0);
+  for (const l of its) {
+    const cg = l.slice("cgroup ".length);
+    while (readFileSync(path.join(cg, "cgroup.procs"), "utf8").trim() !== "")
+      await new Promise((r) => setImmediate(r));
+    rmdirSync(cg);
   }
 });
 
@@ -368,9 +369,9 @@ void test("after destroy nothing is left: no cgroup, no mount, no loop device", 
   assert.ok(leftovers().some((l) => l.startsWith("cgroup")));
   await m.destroy();
   await m.destroy(); // idempotent
-  // Only the warm pool's filesystems remain (ready for the next machines) ...
+  // Only the warm pools remain (filesystems and slots ready for the next machines) ...
   assert.deepEqual(
-    leftovers().filter((l) => l.startsWith("cgroup")),
+    leftovers().filter((l) => l.startsWith("cgroup") && l.includes(m.id)),
     [],
   );
   const warm = liveLoops();

@@ -16,11 +16,14 @@ import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { promises as fsp, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 
 const run = promisify(execFile);
 const MiB = 1024 * 1024;
+/** Background refills start this long after the take that asked for them. */
+const REFILL_DELAY_MS = 25;
 
 export interface DiskPoolOptions {
   /** Host folder of the pools (root's; each pool makes its own subfolder). */
@@ -135,6 +138,9 @@ export class DiskPool {
   private refill(): void {
     if (this.warm === 0 || this.closed || this.started === undefined) return;
     this.background = this.background.then(async () => {
+      // Not on the path of the start that took a disk: spawning mkfs and mount blocks our event
+      // loop ~1-2 ms each, and they compete for the CPU with that machine's bubblewrap.
+      await sleep(REFILL_DELAY_MS);
       for (;;) {
         if (this.closed) return;
         const size = this.wanted.find((s) => (this.ready.get(s)?.length ?? 0) < this.warm);

@@ -1,7 +1,7 @@
 // The part shared by machines whose files live in host folders (fake, sandbox): symlink-safe file
 // access through MachineFs, and processes started in their own process groups so that kill() and
 // destroy() reach everything a step started (unless it escaped with setsid).
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { wrapChild } from "./exec-handle.js";
 import type { MachineFs } from "./safe-fs.js";
 import type { ExecHandle } from "../types.js";
@@ -18,8 +18,18 @@ export abstract class HostFolderMachine {
   /** Spawns `file args` detached in a new process group, with exactly `env`. */
   protected spawnInGroup(file: string, args: string[], env: Record<string, string>, cwd: string): ExecHandle {
     const child = spawn(file, args, { env, cwd, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    return this.adoptInGroup(child);
+  }
+
+  /** Registers a process spawned detached (its own process group) to be killed on destroy. */
+  protected trackGroup(child: ChildProcess): void {
+    if (child.pid !== undefined) this.groups.add(child.pid);
+  }
+
+  /** An ExecHandle over `child`, spawned detached with stdout and stderr piped. */
+  protected adoptInGroup(child: ChildProcess): ExecHandle {
+    this.trackGroup(child);
     const pgid = child.pid;
-    if (pgid !== undefined) this.groups.add(pgid);
     return wrapChild(child, () => {
       if (pgid !== undefined) killGroup(pgid);
     });

@@ -1,10 +1,11 @@
 // Builds the bubblewrap command line for one machine.
 //
 // Layout inside the sandbox:
-//   /                 bwrap's own tmpfs, made read-only at the end (--remount-ro /); every top-level
-//                     entry of the host root (or of the image rootfs) is --ro-bind'ed onto it, symlinks
-//                     recreated. We do not --ro-bind / itself because a read-only / leaves no place to
-//                     create the /airlock mount points, and a rootfs image need not contain them.
+//   /                 the image rootfs, bound read-only in one mount when it holds every mount point
+//                     below (the image store adds them when it unpacks an image: images/mount-points);
+//                     otherwise bwrap's own tmpfs, made read-only at the end (--remount-ro /), with
+//                     every top-level entry of the rootfs (or of the host root) --ro-bind'ed onto it
+//                     and symlinks recreated, which leaves room to create the mount points.
 //   /proc /dev        fresh: procfs of the machine's own PID namespace, bwrap's minimal /dev;
 //   /dev/shm /tmp     private tmpfs, each with a size limit;
 //   /sys              a read-only tmpfs holding only what tools read: /sys/devices/system/cpu and the
@@ -23,6 +24,7 @@
 // namespace where no further one can be made, unless the pool allows nesting.
 import { existsSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import path from "node:path";
+import { hasMountPoints } from "../../images/index.js";
 
 export const INNER_ROOT = "/airlock";
 export const SUBDIRS = ["workspace", "temp", "actions", "home", "toolcache"] as const;
@@ -91,6 +93,8 @@ export interface BwrapArgsInput {
 
 export function bwrapArgs(i: BwrapArgsInput): string[] {
   const root = i.image ?? "/";
+  // One read-only bind of the whole rootfs: its mount points exist, nothing needs creating in it.
+  const single = i.image !== undefined && hasMountPoints(i.image);
   const args = [
     "--unshare-user",
     "--uid",
@@ -112,7 +116,7 @@ export function bwrapArgs(i: BwrapArgsInput): string[] {
     "--as-pid-1",
     "--seccomp",
     String(SECCOMP_FD),
-    ...rootArgs(root),
+    ...(single ? ["--ro-bind", root, "/"] : rootArgs(root)),
     ...sysArgs(i.cgroupBinds ?? []),
     "--proc",
     "/proc",
@@ -134,7 +138,8 @@ export function bwrapArgs(i: BwrapArgsInput): string[] {
   }
   args.push("--ro-bind", i.helper, INNER_HELPER);
   args.push("--ro-bind", HOST_NODE, EXTERNAL_NODE);
-  args.push("--remount-ro", "/", "--chdir", `${INNER_ROOT}/workspace`);
+  if (!single) args.push("--remount-ro", "/");
+  args.push("--chdir", `${INNER_ROOT}/workspace`);
   return args;
 }
 

@@ -10,19 +10,19 @@
 // through a size-limited filesystem per machine from a warm pool (common/disk-pool), /tmp through
 // bwrap's --size. Not root: no cgroup and no disk limit, said once in one warning line.
 import { execFile } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { chownSync, existsSync, mkdirSync, promises as fsp, statSync } from "node:fs";
+import { chownSync, existsSync, lstatSync, mkdirSync, promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { nativeBinary } from "../../native/index.js";
-import { describeLayout, detectCgroups, MachineCgroup, type CgroupLayout } from "../common/cgroups/index.js";
+import { describeLayout, detectCgroups, type CgroupLayout } from "../common/cgroups/index.js";
 import { DiskPool, type Disk } from "../common/disk-pool.js";
 import { hasLimits } from "../common/limits.js";
 import type { Machine, MachineSpec, Provisioner } from "../types.js";
 import { SUBDIRS } from "./args.js";
 import { innerPaths, startSandbox } from "./machine.js";
+import { discard, WarmSlots, type Slot } from "./warm.js";
 
 const RUNNER_HOME = "/home/runner";
 
@@ -43,6 +43,8 @@ export interface SandboxProvisionerOptions {
   cgroupParent?: string;
   /** Pre-formatted filesystems kept ready per disk size (default 2); sizes warmed from the start. */
   diskPool?: { warm?: number; sizes?: number[] };
+  /** Machine slots (cgroups and waiting helper processes, see warm.ts) kept ready; default 2. */
+  warmSlots?: number;
   /** Host cgroup layout (default: this host's); tests pass a reduced one to run the v1 paths. */
   cgroupLayout?: CgroupLayout;
   /** One-line warnings for the operator (default: stderr). */
@@ -65,6 +67,7 @@ interface Ready {
   bpf: { nested: Buffer; plain: Buffer };
   layout: CgroupLayout | undefined;
   pool: DiskPool | undefined;
+  slots: WarmSlots;
 }
 
 export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): Provisioner {
@@ -99,7 +102,20 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
     await fsp.chmod(baseDir, 0o711);
     const exec = nativeBinary("airlock-exec", opts.nativeDir);
     const bpf = { nested: await dumpBpf(exec, true), plain: await dumpBpf(exec, false) };
-    if (!asRoot) return { bwrap, nsenter, exec, bpf, layout: undefined, pool: undefined };
+    const slots = (layout: CgroupLayout | undefined): WarmSlots => {
+      const s = new WarmSlots({
+        exec,
+        layout,
+        cgroupParent,
+        user: hostOwner,
+        ...(opts.warmSlots !== undefined ? { warm: opts.warmSlots } : {}),
+        warn,
+      });
+      s.start();
+      return s;
+    };
+    if (!asRoot)
+      return { bwrap, nsenter, exec, bpf, layout: undefined, pool: undefined, slots: slots(undefined) };
     const layout = opts.cgroupLayout ?? detectCgroups();
     if (layout.mode === "none")
       warn("airlock: no cgroup hierarchy mounted: machines get no memory, CPU or process limit");
@@ -112,7 +128,7 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
       warn,
     });
     await pool.start();
-    return { bwrap, nsenter, exec, bpf, layout, pool };
+    return { bwrap, nsenter, exec, bpf, layout, pool, slots: slots(layout) };
   }
 
   return {
@@ -134,28 +150,28 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
           "airlock: not running as root: machines get no memory, CPU, process or disk size limit (cgroups and loop filesystems need root)",
         );
       }
-      const id = `sbx-${randomBytes(6).toString("hex")}`;
+      let slot: Slot | undefined;
       let disk: Disk | undefined;
-      let cgroup: MachineCgroup | undefined;
-      let machineDir = path.join(baseDir, id);
+      let machineDir: string | undefined;
       try {
+        slot = r.slots.take();
+        const { id, cgroup } = slot;
         if (r.pool && limits.diskMb !== undefined) {
           disk = await r.pool.take(limits.diskMb);
           machineDir = disk.dir;
         } else {
           // Synchronous on purpose: a dozen tiny syscalls cost ~0.1 ms in a row but ~3 ms as
           // thread-pool round trips, and this is on the path every job start waits for.
+          machineDir = path.join(baseDir, id);
           mkdirSync(machineDir, { mode: 0o700 });
           if (hostOwner) chownSync(machineDir, hostOwner.uid, hostOwner.gid);
           makeSubdirs(machineDir, hostOwner);
         }
-        if (r.layout && r.layout.mode !== "none") {
-          cgroup = MachineCgroup.create(r.layout, cgroupParent, id, {
-            ...(limits.memoryMb !== undefined ? { memoryMb: limits.memoryMb } : {}),
-            ...(limits.cpus !== undefined ? { cpus: limits.cpus } : {}),
-            ...(limits.pids !== undefined ? { pids: limits.pids } : {}),
-          });
-        }
+        cgroup?.setLimits({
+          ...(limits.memoryMb !== undefined ? { memoryMb: limits.memoryMb } : {}),
+          ...(limits.cpus !== undefined ? { cpus: limits.cpus } : {}),
+          ...(limits.pids !== undefined ? { pids: limits.pids } : {}),
+        });
         return await startSandbox({
           id,
           spec,
@@ -170,17 +186,20 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
           hostOwner,
           cgroup,
           disk,
+          init: slot.init,
+          firstStep: slot.step,
         });
       } catch (e) {
-        await cgroup?.remove().catch(() => undefined);
+        if (slot) await discard(slot);
         if (disk) await disk.release().catch(() => undefined);
-        else await fsp.rm(machineDir, { recursive: true, force: true });
+        else if (machineDir) await fsp.rm(machineDir, { recursive: true, force: true });
         throw e;
       }
     },
     async close(): Promise<void> {
       closed = true;
       const r = await ready?.catch(() => undefined);
+      await r?.slots.close();
       await r?.pool?.close();
     },
   };
@@ -222,8 +241,11 @@ async function dumpBpf(helper: string, allowUserns: boolean): Promise<Buffer> {
 /** /home/runner when the image has it (its runner user's home), else /airlock/home. */
 function homeOf(spec: MachineSpec): string {
   if (spec.root.kind !== "image") return innerPaths.home;
-  const st = statSync(path.join(spec.root.path, RUNNER_HOME), { throwIfNoEntry: false });
-  return st?.isDirectory() ? RUNNER_HOME : innerPaths.home;
+  const root = spec.root.path;
+  // Real folders only (lstat): a symlink in the image must not redirect where the home is mounted.
+  const real = (p: string): boolean =>
+    lstatSync(path.join(root, p), { throwIfNoEntry: false })?.isDirectory() === true;
+  return real("home") && real(RUNNER_HOME) ? RUNNER_HOME : innerPaths.home;
 }
 
 async function isDir(p: string): Promise<boolean> {

@@ -18,10 +18,9 @@
 // process of the machine is accounted from its first instruction; a watcher kills the whole machine
 // when the kernel reports a memory or process limit hit, and limitExceeded() names it (and a full
 // disk) in one line. destroy() kills what is left in the cgroup, removes it and releases the disk.
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { promises as fsp } from "node:fs";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
-import { joinArgs } from "../../native/index.js";
 import type { MachineCgroup } from "../common/cgroups/index.js";
 import type { Disk } from "../common/disk-pool.js";
 import { egressProxyEnv, startRelay, type Relay } from "../common/egress-relay.js";
@@ -40,6 +39,7 @@ import {
   SECCOMP_FD,
   SUBDIRS,
 } from "./args.js";
+import { REFILL_DELAY_MS, spawnStepZygote, type Zygote } from "./warm.js";
 
 export interface SandboxStart {
   id: string;
@@ -62,6 +62,10 @@ export interface SandboxStart {
   cgroup: MachineCgroup | undefined;
   /** The machine's own filesystem, mounted at machineDir (root and a disk limit only). */
   disk: Disk | undefined;
+  /** The zygote that becomes bwrap (warm.ts): already in the cgroups and running as hostOwner. */
+  init: Zygote;
+  /** The zygote of the first step, already in the cgroups. */
+  firstStep: Zygote;
 }
 
 const STARTUP_TIMEOUT_MS = 30_000;
@@ -93,14 +97,10 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
     INNER_HELPER,
     "--init",
   ];
-  // In the cgroups from its first instruction: airlock-exec joins them as root, then becomes hostOwner.
-  const [file, args] = joined(s, [s.bwrap, ...argv], s.hostOwner);
-  const init = spawn(file, args, {
-    cwd: "/",
-    env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
-    stdio: ["pipe", "pipe", "pipe", "pipe", "pipe"],
-    ...(s.cgroup ? {} : (s.hostOwner ?? {})),
-  });
+  // The zygote is in the cgroups already (so bwrap is from its first instruction) and switches to
+  // hostOwner before it execs bwrap.
+  s.init.go(["--", s.bwrap, ...argv], { PATH: "/usr/local/bin:/usr/bin:/bin" });
+  const init = s.init.child;
   // bwrap reads the filter to end of file before it forks (1 KiB: fits the pipe, never blocks).
   const seccomp = init.stdio[SECCOMP_FD] as NodeJS.WritableStream | null;
   seccomp?.on("error", () => undefined);
@@ -126,12 +126,6 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
     }
   }
   return new SandboxMachine(s, init, initPid, relay);
-}
-
-/** `cmd` started inside the machine's cgroups (through airlock-exec), or as is without cgroups. */
-function joined(s: SandboxStart, cmd: string[], user?: { uid: number; gid: number }): [string, string[]] {
-  if (!s.cgroup) return [cmd[0] as string, cmd.slice(1)];
-  return [s.exec, joinArgs({ procs: s.cgroup.procs, ...(user ? { user } : {}) }, cmd)];
 }
 
 /** Resolves with the host pid of the sandbox's pid 1 once its mounts are in place. */
@@ -189,6 +183,8 @@ class SandboxMachine extends HostFolderMachine implements Machine {
   /** The limit the machine went over (it is then killed); set once. */
   private exceeded: string | undefined;
   private readonly stopWatch: () => void;
+  /** The zygote the next step runs in; a fresh one is spawned as each step starts. */
+  private nextStep: Zygote | undefined;
 
   constructor(
     private readonly s: SandboxStart,
@@ -209,9 +205,9 @@ class SandboxMachine extends HostFolderMachine implements Machine {
     this.env = relay ? egressProxyEnv() : undefined;
     this.paths = { ...innerPaths, home: s.home };
     const nofile = s.limits.nofile;
-    // One airlock-exec per step: into the cgroups, into the namespaces, jailed, exec.
+    // One airlock-exec per step (a zygote already in the cgroups): into the namespaces, jailed, exec.
+    this.nextStep = s.firstStep;
     this.stepArgs = [
-      ...(s.cgroup ? ["--join", ...s.cgroup.procs] : []),
       "--enter",
       String(initPid),
       "--jail",
@@ -280,12 +276,31 @@ class SandboxMachine extends HostFolderMachine implements Machine {
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id}: the sandbox has exited`);
     }
     const args = [...this.stepArgs, "--chdir", req.cwd, "--", ...req.argv];
-    return this.spawnInGroup(this.s.exec, args, req.env, "/");
+    let z = this.nextStep;
+    this.nextStep = undefined;
+    if (!z?.alive) {
+      z?.cancel();
+      z = this.spawnStep();
+    }
+    z.go(args, req.env);
+    const handle = this.adoptInGroup(z.child);
+    // The next step's zygote joins the cgroups while this step runs (a little later: see REFILL_DELAY_MS).
+    setTimeout(() => {
+      if (!this.destroyed && this.nextStep === undefined) this.nextStep = this.spawnStep();
+    }, REFILL_DELAY_MS).unref();
+    return handle;
+  }
+
+  private spawnStep(): Zygote {
+    const z = spawnStepZygote({ exec: this.s.exec, procs: this.s.cgroup?.procs ?? [] });
+    this.trackGroup(z.child);
+    return z;
   }
 
   destroy(): Promise<void> {
     this.closing = true;
     this.destroyed ??= (async () => {
+      this.nextStep?.cancel();
       this.stopWatch();
       this.killInitAndSteps();
       this.relay?.kill();

@@ -8,4 +8,10 @@ export {
   type CgroupMode,
   type Resource,
 } from "./detect.js";
-export { MachineCgroup, WATCH_INTERVAL_MS, type CgroupLimits, type LimitHit } from "./machine-cgroup.js";
+export {
+  MachineCgroup,
+  sweepStale,
+  WATCH_INTERVAL_MS,
+  type CgroupLimits,
+  type LimitHit,
+} from "./machine-cgroup.js";

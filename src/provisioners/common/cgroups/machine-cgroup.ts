@@ -13,7 +13,16 @@
 //                 cpu.cfs_quota_us; plus the freezer on pure v1 hosts (to kill without a race).
 // Over a limit: the memory or pids counters (memory.events / memory.oom_control, pids.events)
 // move; `hit()` reads them, `watch()` polls them while the machine lives.
-import { existsSync, mkdirSync, promises as fsp, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  promises as fsp,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AirlockError, ErrorCode } from "../../../errors/index.js";
@@ -136,6 +145,23 @@ export class MachineCgroup {
       );
     }
     return d;
+  }
+
+  /**
+   * Sets `limits` on cgroups made earlier (a warm machine slot's, made before its job was known).
+   * Throws LIMITS_UNAVAILABLE when one cannot be set.
+   */
+  setLimits(limits: CgroupLimits): void {
+    try {
+      this.apply(limits);
+    } catch (e) {
+      if (e instanceof AirlockError) throw e;
+      throw new AirlockError(
+        ErrorCode.LIMITS_UNAVAILABLE,
+        `cannot set the limits of ${this.id}: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
   }
 
   private apply(l: CgroupLimits): void {
@@ -294,6 +320,49 @@ export class MachineCgroup {
       }
     }
   }
+}
+
+/** Machine cgroups older than this with no process in them are left-overs (see sweepStale). */
+const STALE_MS = 60_000;
+
+/**
+ * Removes the empty machine cgroups (`<prefix>*`) under `parent` in every hierarchy that are older
+ * than a minute: what a process that ended without cleaning up left behind (its warm slots, or its
+ * machines after a crash). A cgroup with a process in it cannot be removed (the kernel refuses),
+ * so a live machine is never touched; the age keeps a slot being made right now out of reach.
+ * Returns how many were removed.
+ */
+export function sweepStale(
+  layout: CgroupLayout,
+  parent: string,
+  prefix: string,
+  olderThanMs: number = STALE_MS,
+): number {
+  let removed = 0;
+  const roots = [layout.v2, ...layout.v1.values()].filter((m): m is string => m !== undefined);
+  for (const root of new Set(roots)) {
+    const dir = path.join(root, parent);
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const n of names) {
+      if (!n.startsWith(prefix)) continue;
+      const d = path.join(dir, n);
+      try {
+        const st = statSync(d);
+        if (!st.isDirectory() || Date.now() - st.mtimeMs < olderThanMs) continue;
+        if (readFileSync(path.join(d, "cgroup.procs"), "utf8").trim() !== "") continue;
+        rmdirSync(d);
+        removed++;
+      } catch {
+        // busy, gone meanwhile, or not ours to remove
+      }
+    }
+  }
+  return removed;
 }
 
 function mountOf(layout: CgroupLayout, dir: string): string {
