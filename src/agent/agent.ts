@@ -103,6 +103,22 @@ export function createAgent(opts: AgentOptions): Agent {
   });
   let capacity: Capacity | undefined = opts.capacity;
   let heartbeat: NodeJS.Timeout | undefined;
+  /** The image names last reported (hello or images), as JSON. */
+  let reportedImages = "";
+  /** Reports the store's image names when they changed since the last report. */
+  function reportImages(): void {
+    let images: string[];
+    try {
+      images = opts.images.names();
+    } catch (err) {
+      log.warn({ err }, "cannot list the node's images");
+      return;
+    }
+    const key = JSON.stringify(images);
+    if (key === reportedImages) return;
+    reportedImages = key;
+    send({ type: "images", images });
+  }
   let welcomed = false;
   let nodeId: number | undefined;
   let starting: Promise<void> | undefined;
@@ -121,6 +137,8 @@ export function createAgent(opts: AgentOptions): Agent {
     unauthorizedRetryMs: opts.backoff?.unauthorizedMs ?? 60_000,
     onOpen() {
       const c = capacity!;
+      const images = opts.images.names();
+      reportedImages = JSON.stringify(images);
       send({
         type: "hello",
         protocol: PROTOCOL_VERSION,
@@ -131,7 +149,7 @@ export function createAgent(opts: AgentOptions): Agent {
           memoryMb: c.memoryMb,
           diskMb: c.diskMb,
           provisioners: Object.keys(opts.provisioners),
-          images: opts.images.names(),
+          images,
         },
         running: running(),
       });
@@ -173,7 +191,10 @@ export function createAgent(opts: AgentOptions): Agent {
         for (const ref of running()) send({ type: "accepted", ...ref });
         outbox.connected((line) => conn.send(line, drained), stored);
         if (heartbeat) clearInterval(heartbeat);
-        heartbeat = setInterval(() => send({ type: "heartbeat", running: running() }), msg.heartbeatMs);
+        heartbeat = setInterval(() => {
+          send({ type: "heartbeat", running: running() });
+          reportImages();
+        }, msg.heartbeatMs);
         return;
       }
       case "assign":
@@ -206,6 +227,8 @@ export function createAgent(opts: AgentOptions): Agent {
     } catch (err) {
       const reason = `image "${a.machine.image}" is not on this node: ${err instanceof Error ? err.message : String(err)}`;
       log.warn({ ...ref, image: a.machine.image }, reason);
+      // First the node's true image list, so the job is not placed here again.
+      reportImages();
       send({ type: "rejected", ...ref, reason });
       return;
     }

@@ -44,6 +44,8 @@ export const ErrorCode = {
   RUN_FAILED: "RUN_FAILED",
   /** API: the request body exceeds the size limit. */
   PAYLOAD_TOO_LARGE: "PAYLOAD_TOO_LARGE",
+  /** Sources: a file in a repository (a workflow) is larger than what is read of it. */
+  FILE_TOO_LARGE: "FILE_TOO_LARGE",
   /** API: an unexpected failure inside the server (a bug); the message says no more than that. */
   INTERNAL: "INTERNAL",
   /** Images: a bad image name, package name, suite or variant (a user mistake: exit code 2). */

@@ -197,6 +197,10 @@ export class WsAgentHub implements AgentHub {
     switch (msg.type) {
       case "hello":
         return this.hello(conn, msg);
+      case "images":
+        await pool.query(`UPDATE nodes SET images = $2 WHERE id = $1`, [conn.nodeId, msg.images]);
+        this.d.wakeDispatcher();
+        return;
       case "heartbeat":
         await renewLeases(pool, conn.nodeId, msg.running, config.leaseMs);
         await pool.query(`UPDATE nodes SET last_seen_at = now() WHERE id = $1`, [conn.nodeId]);

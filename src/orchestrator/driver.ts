@@ -8,8 +8,8 @@ import type { Logger } from "pino";
 import { executeRun, type RunReporter } from "../planner/index.js";
 import { recordFinishedJob } from "../queue/index.js";
 import { fetchRemoteFile, parseUses } from "../actions/index.js";
-import { dispatchInputs, parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
-import { formatProblem } from "../errors/index.js";
+import { dispatchInputs, MAX_FILE_BYTES, parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
+import { ErrorCode, formatProblem, isAirlockError } from "../errors/index.js";
 import { join } from "node:path";
 import type { CoreConfig } from "./config.js";
 import { getRepo } from "./repos.js";
@@ -99,7 +99,14 @@ export class RunDrivers {
     let workflow = given;
     if (!workflow) {
       if (!(await mirror.hasCommit(run.commit))) await mirror.fetch();
-      const content = await mirror.readFile(run.commit, run.workflowFile);
+      let content: string | undefined;
+      try {
+        content = await mirror.readFile(run.commit, run.workflowFile, { maxBytes: MAX_FILE_BYTES });
+      } catch (e) {
+        if (!isAirlockError(e, ErrorCode.FILE_TOO_LARGE)) throw e;
+        await this.abandon(runId, e.message);
+        return;
+      }
       const parsed =
         content === undefined ? undefined : await parseWorkflowOffLoop(run.workflowFile, content);
       if (!parsed?.workflow) {
@@ -156,7 +163,7 @@ export class RunDrivers {
           let content: string | undefined;
           if (u.kind === "local") {
             file = u.path.replace(/^\.\//, "");
-            content = await mirror.readFile(run.commit, file);
+            content = await mirror.readFile(run.commit, file, { maxBytes: MAX_FILE_BYTES });
           } else if (u.kind === "remote") {
             file = `${u.owner}/${u.repo}/${u.path}@${u.ref}`;
             content = (await fetchRemoteFile(actionOpts, u.owner, u.repo, u.ref, u.path)).content;

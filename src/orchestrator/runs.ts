@@ -5,7 +5,13 @@ import { AirlockError, ErrorCode, formatProblem } from "../errors/index.js";
 import { defaultPayload, eventRef } from "../planner/index.js";
 import type { SourceEvent } from "../sources/index.js";
 import { openMirror, workflowsAt, type RepoMirror } from "../sources/index.js";
-import { dispatchInputs, matchesTrigger, parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
+import {
+  dispatchInputs,
+  matchesTrigger,
+  MAX_FILE_BYTES,
+  parseWorkflowOffLoop,
+  type Workflow,
+} from "../workflow/index.js";
 import type { Problem } from "../errors/index.js";
 import type { CoreConfig } from "./config.js";
 import { getRepo, type RepoRow } from "./repos.js";
@@ -53,7 +59,7 @@ export function createRunsService(d: RunsDeps): RunsService {
       throw new AirlockError(ErrorCode.NOT_FOUND, `commit ${facts.commit} is not in ${repo.cloneUrl}`);
     }
     const found = await workflowsAt(mirror, facts.commit);
-    const problems: Problem[] = [];
+    const problems: Problem[] = [...found.problems];
     const workflows: Workflow[] = [];
     for (const f of found.files) {
       const parsed = await parseWorkflowOffLoop(f.path, f.content);
@@ -171,7 +177,7 @@ export function createRunsService(d: RunsDeps): RunsService {
       const repo = await getRepo(d.pool, r.repositoryId);
       const mirror = mirrorFor(d.config, repo.cloneUrl);
       if (!(await mirror.hasCommit(r.commit))) await mirror.fetch();
-      const content = await mirror.readFile(r.commit, r.workflowFile);
+      const content = await mirror.readFile(r.commit, r.workflowFile, { maxBytes: MAX_FILE_BYTES });
       const parsed = content === undefined ? undefined : await parseWorkflowOffLoop(r.workflowFile, content);
       if (!parsed?.workflow) {
         throw new AirlockError(

@@ -86,8 +86,17 @@ export const Finished = z.object({
   result: z.record(z.string(), z.unknown()), // a JobResult (src/runner/types.ts)
 });
 
+/**
+ * images — agent, when the names of the images in its store changed since it last reported them
+ * (checked with every heartbeat, and before rejecting a job for an image it does not have).
+ * Idempotent: replaces the node's image list, so the scheduler stops placing jobs here for an image
+ * that was removed (no assign/reject loop) and starts for one that was built.
+ */
+export const Images = z.object({ type: z.literal("images"), images: z.array(z.string()) });
+
 export const AgentMessage = z.discriminatedUnion("type", [
   Hello,
+  Images,
   Heartbeat,
   Accepted,
   Rejected,

@@ -8,6 +8,7 @@ import { AirlockError, ErrorCode, isAirlockError } from "../errors/index.js";
 const STATUS: Partial<Record<ErrorCode, number>> = {
   USAGE: 400,
   WORKFLOW_INVALID: 400,
+  FILE_TOO_LARGE: 400,
   EXPRESSION_INVALID: 400,
   WEBHOOK_INVALID: 400,
   SOURCE_REF_INVALID: 400,

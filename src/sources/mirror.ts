@@ -24,8 +24,11 @@ export interface RepoMirror {
   fetchRef(ref: string): Promise<string | undefined>;
   /** A branch, tag, full ref or (abbreviated) commit id → full commit id; undefined when unknown. */
   resolve(ref: string): Promise<string | undefined>;
-  /** A regular file's content at a commit; undefined when absent (or a folder, symlink, submodule). */
-  readFile(commit: string, path: string): Promise<string | undefined>;
+  /**
+   * A regular file's content at a commit; undefined when absent (or a folder, symlink, submodule).
+   * With `maxBytes`, a larger file is not read at all: FILE_TOO_LARGE, naming both sizes.
+   */
+  readFile(commit: string, path: string, opts?: { maxBytes?: number }): Promise<string | undefined>;
   /** Regular files directly in `dir` at a commit (non-recursive), as repository paths; [] when absent. */
   listFiles(commit: string, dir: string): Promise<string[]>;
   hasCommit(commit: string): Promise<boolean>;
@@ -137,13 +140,20 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
       return undefined;
     },
 
-    async readFile(commit, path) {
+    async readFile(commit, path, opts) {
       const p = checkPath(path);
       await mustHave(commit);
-      const entry = (await git(["ls-tree", "-z", commit, "--", p])).stdout.split("\0")[0] ?? "";
-      // "<mode> <type> <object>\t<name>": only regular files (not symlinks, folders, submodules).
-      const m = /^(100644|100755) blob ([0-9a-f]+)\t/.exec(entry);
+      const entry = (await git(["ls-tree", "-l", "-z", commit, "--", p])).stdout.split("\0")[0] ?? "";
+      // "<mode> <type> <object> <size>\t<name>": only regular files (not symlinks, folders, submodules).
+      const m = /^(100644|100755) blob ([0-9a-f]+) +(\d+)\t/.exec(entry);
       if (!m?.[2]) return undefined;
+      const size = Number(m[3]);
+      if (opts?.maxBytes !== undefined && size > opts.maxBytes) {
+        throw new AirlockError(
+          ErrorCode.FILE_TOO_LARGE,
+          `${p} is ${size} bytes; at most ${opts.maxBytes} bytes are read`,
+        );
+      }
       return (await git(["cat-file", "blob", m[2]])).stdout;
     },
 

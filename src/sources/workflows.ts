@@ -1,5 +1,7 @@
 // What the job source reads from a mirror: the workflow files at a commit, and the polling step
 // for repositories that cannot send webhooks.
+import { ErrorCode, isAirlockError, type Problem } from "../errors/index.js";
+import { MAX_FILE_BYTES } from "../workflow/guard.js";
 import type { RepoMirror } from "./mirror.js";
 import { checkRef } from "./validate.js";
 
@@ -9,6 +11,8 @@ export interface WorkflowFiles {
   /** The folder the files came from. */
   dir: string;
   files: Array<{ path: string; content: string }>;
+  /** Files not read because they are over MAX_FILE_BYTES (each gets a failed run naming its size). */
+  problems: Problem[];
 }
 
 /**
@@ -22,11 +26,17 @@ export async function workflowsAt(mirror: RepoMirror, commit: string): Promise<W
   if (listed.length > 0) dir = WORKFLOW_DIRS[0];
   else listed = await mirror.listFiles(commit, dir);
   const files: WorkflowFiles["files"] = [];
+  const problems: Problem[] = [];
   for (const path of listed.filter((p) => /\.ya?ml$/.test(p))) {
-    const content = await mirror.readFile(commit, path);
-    if (content !== undefined) files.push({ path, content });
+    try {
+      const content = await mirror.readFile(commit, path, { maxBytes: MAX_FILE_BYTES });
+      if (content !== undefined) files.push({ path, content });
+    } catch (e) {
+      if (!isAirlockError(e, ErrorCode.FILE_TOO_LARGE)) throw e;
+      problems.push({ file: path, line: 1, col: 1, message: e.message });
+    }
   }
-  return { dir, files };
+  return { dir, files, problems };
 }
 
 /**

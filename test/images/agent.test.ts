@@ -3,6 +3,8 @@
 // image's runner user); absent: the job is rejected with a reason and nothing runs.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { createAgent, type Agent } from "../../src/agent/index.js";
 import { loadOptions } from "../../src/config/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
@@ -82,5 +84,36 @@ describe("agent ↔ image store", () => {
       [],
     );
     assert.deepEqual(server.outputOf(2), []);
+  });
+
+  it("reports images added or removed while connected, and a removed one before rejecting its job", async () => {
+    const name = `airlock-late-${process.pid}`;
+    const root = `${tmp.dir}/late-root`;
+    mkdirSync(`${root}/etc`, { recursive: true });
+    writeFileSync(`${root}/etc/hostname`, "late\n");
+    execFileSync("tar", ["-cf", `${tmp.dir}/late.tar`, "-C", root, "."]);
+    const seen = (): number => server.ofType("images").length;
+    const before = seen();
+    await store.add(name, `${tmp.dir}/late.tar`, { importedFrom: "test" });
+    const added = await waitFor("images with the new one", () =>
+      server
+        .ofType("images")
+        .slice(before)
+        .find((m) => m.images.includes(name)),
+    );
+    assert.deepEqual(added.images, store.names());
+    // Removed, and at once a job for it (assigned before the orchestrator learnt): whichever sends
+    // it (the next heartbeat or the reject itself), the new list reaches the orchestrator first.
+    const from = server.received.messages.length;
+    await store.remove(name);
+    const msg = assignMsg(3, `      - run: echo should-not-run\n`, { provisioner: "sandbox" });
+    msg.machine.image = name;
+    server.send(msg);
+    await waitFor("rejected", () => server.ofType("rejected").find((m) => m.jobId === 3));
+    const after = server.received.messages.slice(from);
+    const rejectedAt = after.findIndex((m) => m.type === "rejected");
+    const listedAt = after.findIndex((m) => m.type === "images" && !m.images.includes(name));
+    assert.ok(listedAt >= 0 && listedAt < rejectedAt, after.map((m) => m.type).join(","));
+    assert.deepEqual(server.outputOf(3), []);
   });
 });

@@ -87,4 +87,42 @@ describe("hostile workflow file", () => {
     const done = await t.waitRun(firstId);
     assert.equal(done.conclusion, "success", JSON.stringify(done));
   });
+
+  it("a workflow file over the size cap is not read: one problem naming its size, the other files still run", async () => {
+    const r = await t.api<{ id: number }>("POST", "/api/v1/repositories", {
+      name: "acme/huge",
+      cloneUrl: repo.dir,
+    });
+    // 2 MiB of comment lines: valid YAML, so only the cap (not the parser) can refuse it.
+    writeFileSync(
+      join(repo.dir, ".github/workflows/huge.yml"),
+      `on: push\njobs:\n  j:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n${"# padding padding padding padding padding padding padding padding\n".repeat(32 * 1024)}`,
+    );
+    const git = (...args: string[]): void => {
+      execFileSync("git", args, { cwd: repo.dir, stdio: "ignore" });
+    };
+    git("add", "-A");
+    git("-c", "user.name=Test", "-c", "user.email=test@airlock.invalid", "commit", "-qm", "huge");
+    const runs = await t.api<{ runs: Array<{ id: number; workflowFile?: string }> }>(
+      "POST",
+      `/api/v1/repositories/${r.body.id}/runs`,
+      {},
+    );
+    assert.equal(runs.status, 201, JSON.stringify(runs.body));
+    const { rows } = await t.db.pool.query<{ conclusion: string; error: string }>(
+      `SELECT conclusion, error FROM runs WHERE repository_id = $1 AND workflow_file LIKE '%huge.yml'`,
+      [r.body.id],
+    );
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.conclusion, "failure");
+    assert.match(
+      rows[0]!.error.trim(),
+      /^\.github\/workflows\/huge\.yml:1:1: \.github\/workflows\/huge\.yml is \d+ bytes; at most 1048576 bytes are read$/,
+    );
+    const { rows: others } = await t.db.pool.query<{ workflow_file: string }>(
+      `SELECT workflow_file FROM runs WHERE repository_id = $1 AND workflow_file LIKE '%ci.yml'`,
+      [r.body.id],
+    );
+    assert.equal(others.length, 1, "ci.yml still got its run");
+  });
 });

@@ -38,7 +38,7 @@ after(async () => {
 async function tinyImage(name: string, withMountPoints: boolean): Promise<string> {
   const root = path.join(baseDir, name);
   await mkdir(root);
-  await buildTinyRootfs(root, ["/bin/sh", "/usr/bin/cat", "/usr/bin/ls", "/usr/bin/tr"]);
+  await buildTinyRootfs(root, ["/bin/sh", "/usr/bin/cat", "/usr/bin/ls", "/usr/bin/tr", "/usr/bin/sleep"]);
   if (withMountPoints) addMountPoints(root);
   await chmod(root, 0o755);
   return root;
@@ -136,7 +136,7 @@ for (const warmSlots of [2, 0]) {
           // A step left running is in the machine's cgroup, seen from the host (found by its pid
           // inside the machine, the last field of NSpid).
           const h = m.exec({
-            argv: ["/bin/sh", "-c", "echo $$; exec /usr/bin/cat"],
+            argv: ["/bin/sh", "-c", "echo $$; exec /usr/bin/sleep 1000"],
             env: {},
             cwd: m.paths.workspace,
           });

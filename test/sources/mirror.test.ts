@@ -59,6 +59,12 @@ void test("resolve: branches, full refs, annotated tags, commit ids", async () =
 
 void test("readFile and listFiles at a commit", async () => {
   assert.equal(await mirror.readFile(first, "README.md"), "hello\n");
+  assert.equal(await mirror.readFile(first, "README.md", { maxBytes: 6 }), "hello\n");
+  await assert.rejects(
+    mirror.readFile(first, "README.md", { maxBytes: 5 }),
+    (e) =>
+      isAirlockError(e, "FILE_TOO_LARGE") && e.message === "README.md is 6 bytes; at most 5 bytes are read",
+  );
   assert.equal(await mirror.readFile(second, "README.md"), "hello again\n");
   assert.equal(await mirror.readFile(first, "src/app.ts"), undefined);
   assert.equal(await mirror.readFile(first, ".github"), undefined); // a folder
