@@ -33,6 +33,7 @@ export interface AgentCommandOptions extends EgressCommandOptions {
   tmpMb?: string;
   cgroupParent?: string;
   diskPoolWarm?: string;
+  warmSlots?: string;
 }
 
 /** Node defaults for every machine (the flavour gives CPU, memory and disk). Documented in the README. */
@@ -43,6 +44,7 @@ export const AGENT_LIMIT_DEFAULTS = {
   tmpMb: String(DEFAULT_NODE_LIMITS.tmpMb),
   cgroupParent: "airlock",
   diskPoolWarm: "2",
+  warmSlots: "2",
 } as const;
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -76,6 +78,11 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       "--disk-pool-warm <n>",
       "pre-formatted machine filesystems kept ready per disk size (0: make each on demand)",
       AGENT_LIMIT_DEFAULTS.diskPoolWarm,
+    )
+    .option(
+      "--warm-slots <n>",
+      "machine slots (cgroups and waiting helper processes) kept ready, off the job start path (0: make each on demand)",
+      AGENT_LIMIT_DEFAULTS.warmSlots,
     )
     .action(async (opts: AgentCommandOptions) => {
       setExitCode(await agentCommand(opts));
@@ -160,12 +167,14 @@ function provisioners(
     );
   }
   const warm = nonNegative("--disk-pool-warm", o.diskPoolWarm ?? AGENT_LIMIT_DEFAULTS.diskPoolWarm);
+  const warmSlots = nonNegative("--warm-slots", o.warmSlots ?? AGENT_LIMIT_DEFAULTS.warmSlots);
   for (const name of o.provisioner.length > 0 ? o.provisioner : ["sandbox"]) {
     if (name === "sandbox") {
       out.sandbox = createSandboxProvisioner({
         baseDir: machinesDir,
         cgroupParent: parent.replace(/^\/+/, ""),
         diskPool: { warm },
+        warmSlots,
         warn: (line) => log.warn(line),
       });
     } else if (name === "fake") out.fake = createFakeProvisioner({ baseDir: join(machinesDir, "fake") });

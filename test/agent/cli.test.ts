@@ -62,5 +62,11 @@ describe("airlock agent (CLI)", () => {
     await assert.rejects(agentCommand({ ...base, token: "t", server: "ftp://x" }, env), { code: "USAGE" });
     await assert.rejects(agentCommand({ ...base, token: "t", memoryMb: "lots" }, env), { code: "USAGE" });
     await assert.rejects(agentCommand({ ...base, token: "t", provisioner: ["vm"] }, env), { code: "USAGE" });
+    for (const warmSlots of ["-1", "two", "1.5"]) {
+      await assert.rejects(agentCommand({ ...base, token: "t", warmSlots }, env), {
+        code: "USAGE",
+        message: /--warm-slots/,
+      });
+    }
   });
 });
