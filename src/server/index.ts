@@ -9,6 +9,7 @@ import { requireToken } from "./auth.js";
 import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
 import { createMetrics } from "./metrics.js";
+import { installSecurityHeaders } from "./security-headers.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import { organizationRoutes } from "./routes/organizations.js";
@@ -49,6 +50,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     for (const method of [r.method].flat()) if (method !== "HEAD") routes.push({ method, url: r.url });
   });
   installErrorHandler(app);
+  installSecurityHeaders(app, { https: deps.config.publicUrl.startsWith("https:") });
 
   const metrics = createMetrics(ctx);
   systemRoutes(app, ctx, metrics);

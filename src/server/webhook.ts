@@ -1,11 +1,15 @@
 // POST /api/v1/webhooks/:provider/:repositoryId — no bearer token: the delivery is authenticated by
 // its signature over the raw body, with the repository's secret. Order matters:
 //   1. the body is read raw and capped (bodyLimit) BEFORE anything hashes it → 413;
-//   2. repository lookup → 404; signature → 401, and nothing is stored for an unsigned request;
+//   2. repository lookup, then signature → 401, and nothing is stored for an unsigned request. An
+//      unknown repository id is checked against a random secret, so it answers exactly as a known
+//      one with a wrong signature (same status, same message, same work): the endpoint does not
+//      tell an unauthenticated caller which repository ids exist;
 //   3. the payload is parsed (pure; a malformed one → 400, nothing stored);
 //   4. only then is the delivery id recorded, ON CONFLICT DO NOTHING: a repeat → 200 duplicate;
 //   5. ignored events → 200; others go to the core → 202 with the runs. If the core fails, the
 //      delivery is forgotten again so the provider's redelivery is processed.
+import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { forgetDelivery, recordDelivery, webhookSecretOf } from "../orchestrator/catalog/index.js";
 import type { RunSummary } from "../orchestrator/types.js";
@@ -42,6 +46,9 @@ function firstHeader(req: FastifyRequest, names: string[]): string | undefined {
 
 export const WEBHOOK_ROUTE = "/api/v1/webhooks/:provider/:repositoryId";
 
+/** What a delivery for an unknown repository id is verified against (random per process). */
+const UNKNOWN_REPOSITORY_SECRET = randomBytes(32).toString("hex");
+
 export function webhookRoutes(app: FastifyInstance, ctx: RouteContext): void {
   // In this plugin's scope only: every content type arrives as the raw Buffer the signature covers.
   app.removeAllContentTypeParsers();
@@ -54,14 +61,15 @@ export function webhookRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post(WEBHOOK_ROUTE, { bodyLimit: MAX_WEBHOOK_BODY_BYTES }, async (request, reply) => {
     const { params } = validate(request, { params: WebhookParams });
     const provider: Provider = params.provider;
-    const secret = await webhookSecretOf(ctx.pool, params.repositoryId);
-    if (secret === undefined)
-      throw new AirlockError(ErrorCode.NOT_FOUND, `repository ${params.repositoryId} not found`);
+    const known = await webhookSecretOf(ctx.pool, params.repositoryId);
     const req: WebhookRequest = {
       headers: request.headers,
       rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
     };
-    verifyWebhook(provider, req, secret);
+    verifyWebhook(provider, req, known ?? UNKNOWN_REPOSITORY_SECRET);
+    // Unreachable in practice (nobody knows the random secret), but never go on without a repository.
+    if (known === undefined)
+      throw new AirlockError(ErrorCode.WEBHOOK_UNAUTHORIZED, "signature does not match");
     const parsed = parseWebhookEvents(provider, req);
 
     const ignored = !Array.isArray(parsed);

@@ -162,12 +162,23 @@ describe("webhooks", () => {
     assert.equal(s.runs.events.length, 1);
   });
 
-  it("answers 404 for an unknown repository and 400 for an unknown provider, storing nothing", async () => {
+  it("answers an unknown repository exactly as a wrong signature, and 400 for an unknown provider, storing nothing", async () => {
     const before = await deliveries();
-    assert.equal(
-      (await deliver("github", "push", pushBody, { delivery: "gh-404", repo: 987654 })).statusCode,
-      404,
-    );
+    // Signed with the right secret of another repository, or with any secret: an unauthenticated
+    // caller cannot tell an unknown repository id from a known one.
+    for (const provider of ["github", "gitlab", "gitea", "bitbucket"] as const) {
+      const unknown = await deliver(provider, "push", pushBody, {
+        delivery: `x-404-${provider}`,
+        repo: 987654,
+      });
+      const wrong = await deliver(provider, "push", pushBody, {
+        delivery: `x-401-${provider}`,
+        secret: "not-the-secret",
+      });
+      assert.equal(unknown.statusCode, 401, provider);
+      assert.equal(unknown.statusCode, wrong.statusCode, provider);
+      assert.equal(unknown.body, wrong.body, provider);
+    }
     const res = await s.app.inject({
       method: "POST",
       url: `/api/v1/webhooks/sourceforge/${repoId}`,
