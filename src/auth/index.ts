@@ -28,3 +28,20 @@ export {
   verifyTotp,
   type TotpResult,
 } from "./totp.js";
+export {
+  DEFAULT_RECOVERY_CODES,
+  consumeRecoveryCode,
+  newRecoveryCodes,
+  type RecoveryCodes,
+} from "./recovery.js";
+export {
+  TOKEN_KINDS,
+  hashTokenSecret,
+  newApiToken,
+  parseApiToken,
+  verifyTokenSecret,
+  type NewApiToken,
+  type ParsedApiToken,
+  type TokenKind,
+} from "./tokens.js";
+export { SCOPES, hasScope, isScope, parseScopes, type Scope } from "./scopes.js";
