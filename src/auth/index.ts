@@ -45,3 +45,21 @@ export {
   type TokenKind,
 } from "./tokens.js";
 export { SCOPES, hasScope, isScope, parseScopes, type Scope } from "./scopes.js";
+export {
+  MemoryFailureLimiter,
+  type Decision,
+  type FailureLimiter,
+  type FailurePolicy,
+  type MemoryLimiterOptions,
+} from "./throttle.js";
+export {
+  ACCOUNT_POLICY,
+  ADDRESS_POLICY,
+  CLIENT_POLICY,
+  LoginThrottle,
+  accountKey,
+  addressKey,
+  rateLimitedError,
+  type LoginAttempt,
+  type LoginDecision,
+} from "./login-throttle.js";
