@@ -32,6 +32,12 @@ export const ErrorCode = {
   SOURCE_COMMIT_NOT_FOUND: "SOURCE_COMMIT_NOT_FOUND",
   /** API: missing or refused bearer token. */
   UNAUTHORIZED: "UNAUTHORIZED",
+  /** Auth: a password refused before hashing (not a string, or longer than any password we accept). */
+  PASSWORD_INVALID: "PASSWORD_INVALID",
+  /** Auth: an unknown or empty API token scope list. */
+  SCOPE_INVALID: "SCOPE_INVALID",
+  /** Auth: too many failures for this account or from this client; `details.retryAfterMs` says how long. */
+  RATE_LIMITED: "RATE_LIMITED",
   /** API: no such object. */
   NOT_FOUND: "NOT_FOUND",
   /** API: the object exists already or is in a state that forbids the change. */

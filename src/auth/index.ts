@@ -1,0 +1,65 @@
+// Identity primitives (issue 7): password hashing and policy, TOTP, recovery codes, login
+// throttling, API token format and scopes. Pure modules: no database, no HTTP; the server and the
+// stores build on these. Other modules import only from here.
+export {
+  ARGON2_MEMORY_KIB,
+  ARGON2_PARALLELISM,
+  ARGON2_TIME_COST,
+  MAX_PASSWORD_CHARS,
+  dummyVerify,
+  hashPassword,
+  verifyPassword,
+  type VerifyResult,
+} from "./password.js";
+export {
+  MIN_PASSWORD_CHARS,
+  checkNewPassword,
+  type PasswordCheck,
+  type PasswordRefusal,
+} from "./password-policy.js";
+export {
+  TOTP_DIGITS,
+  TOTP_DRIFT_STEPS,
+  TOTP_PERIOD_SECONDS,
+  newTotpSecret,
+  otpauthUri,
+  totpCode,
+  totpStep,
+  verifyTotp,
+  type TotpResult,
+} from "./totp.js";
+export {
+  DEFAULT_RECOVERY_CODES,
+  consumeRecoveryCode,
+  newRecoveryCodes,
+  type RecoveryCodes,
+} from "./recovery.js";
+export {
+  TOKEN_KINDS,
+  hashTokenSecret,
+  newApiToken,
+  parseApiToken,
+  verifyTokenSecret,
+  type NewApiToken,
+  type ParsedApiToken,
+  type TokenKind,
+} from "./tokens.js";
+export { SCOPES, hasScope, isScope, parseScopes, type Scope } from "./scopes.js";
+export {
+  MemoryFailureLimiter,
+  type Decision,
+  type FailureLimiter,
+  type FailurePolicy,
+  type MemoryLimiterOptions,
+} from "./throttle.js";
+export {
+  ACCOUNT_POLICY,
+  ADDRESS_POLICY,
+  CLIENT_POLICY,
+  LoginThrottle,
+  accountKey,
+  addressKey,
+  rateLimitedError,
+  type LoginAttempt,
+  type LoginDecision,
+} from "./login-throttle.js";
