@@ -44,8 +44,8 @@ describe("built-in users", () => {
     assert.equal(u.hasPassword, true);
     const stored = await passwordHashOf(db.pool, "ALICE");
     assert.equal(stored?.id, u.id);
-    assert.match(stored!.hash!, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    assert.equal((await verifyPassword(stored!.hash!, "correct horse battery")).ok, true);
+    assert.match(stored.hash!, /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    assert.equal((await verifyPassword(stored.hash!, "correct horse battery")).ok, true);
     await assert.rejects(createUser(db.pool, { name: "Alice", password: "another long password" }), (e) =>
       isAirlockError(e, "CONFLICT"),
     );
@@ -67,7 +67,7 @@ describe("built-in users", () => {
     const u = await createUser(db.pool, { name: "carol", passwordHash: hash });
     const stored = await passwordHashOf(db.pool, "carol");
     assert.equal(stored?.hash, hash);
-    assert.deepEqual(await verifyPassword(stored!.hash!, "imported password 1"), {
+    assert.deepEqual(await verifyPassword(stored.hash, "imported password 1"), {
       ok: true,
       needsRehash: true,
     });
