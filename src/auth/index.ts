@@ -94,3 +94,12 @@ export {
   type NewSession,
   type Session,
 } from "./sessions.js";
+export {
+  LOGIN_FAILED,
+  SECOND_FACTOR_FAILED,
+  beginTotp,
+  confirmTotp,
+  passwordLogin,
+  secondFactor,
+  type LoginResult,
+} from "./login.js";

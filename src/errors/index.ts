@@ -32,6 +32,8 @@ export const ErrorCode = {
   SOURCE_COMMIT_NOT_FOUND: "SOURCE_COMMIT_NOT_FOUND",
   /** API: missing or refused bearer token. */
   UNAUTHORIZED: "UNAUTHORIZED",
+  /** API: authenticated, but not allowed (role, scope, missing CSRF token, second factor due). */
+  FORBIDDEN: "FORBIDDEN",
   /** Auth: a password refused before hashing (not a string, or longer than any password we accept). */
   PASSWORD_INVALID: "PASSWORD_INVALID",
   /** Auth: an unknown or empty API token scope list. */

@@ -8,7 +8,10 @@ import { installAgentSocket } from "./agent-ws.js";
 import { requireToken } from "./auth.js";
 import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
+import { LoginThrottle } from "../auth/index.js";
 import { createMetrics } from "./metrics.js";
+import { authRoutes } from "./routes/auth.js";
+import { requireAdminSession } from "./session.js";
 import { installSecurityHeaders } from "./security-headers.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
@@ -60,11 +63,23 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done();
   });
 
-  // Everything else under /api/v1 needs the admin token.
+  // Logging in and out: the routes check the password or the session cookie themselves.
+  const throttle = new LoginThrottle();
+  await app.register(
+    (auth, _opts, done) => {
+      authRoutes(auth, ctx, throttle);
+      done();
+    },
+    { prefix: "/api/v1" },
+  );
+
+  // Everything else under /api/v1 needs the admin token, or a server administrator's session.
   await app.register(
     (api, _opts, done) => {
       api.addHook("onRequest", async (request) => {
-        await requireToken(ctx.pool, request, "admin");
+        if (request.headers.authorization !== undefined || request.headers.cookie === undefined)
+          await requireToken(ctx.pool, request, "admin");
+        else await requireAdminSession(ctx, request);
       });
       repositoryRoutes(api, ctx);
       runRoutes(api, ctx);

@@ -141,11 +141,19 @@ const components = {
     Image,
     Flavour,
     Organization,
+    User: obj({ id: int, name: str, displayName: str, serverAdmin: bool, mfa: bool }),
     Error: ErrorSchema,
   },
   securitySchemes: {
     admin: { type: "http", scheme: "bearer", description: "The admin token printed at first start" },
     node: { type: "http", scheme: "bearer", description: "A node agent's token (POST /nodes)" },
+    session: {
+      type: "apiKey",
+      in: "cookie",
+      name: "airlock_session",
+      description:
+        "A browser session (POST /auth/login); state-changing requests also send the session's CSRF token in X-CSRF-Token",
+    },
   },
 };
 
@@ -153,7 +161,7 @@ interface Operation {
   method: "get" | "post" | "put" | "delete";
   path: string;
   summary: string;
-  security?: "admin" | "node" | "none";
+  security?: "admin" | "node" | "session" | "none";
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
@@ -373,6 +381,67 @@ const OPERATIONS: Operation[] = [
     params: S.WebhookParams,
     ok: [202, obj({ runs: arr(ref("RunSummary")) })],
     errors: [400, 401, 404, 413],
+  },
+  {
+    method: "post",
+    path: "/api/v1/auth/login",
+    summary:
+      "Log in with a built-in user: sets the session cookie; answers the CSRF token and whether the second factor is due",
+    security: "none",
+    body: S.Login,
+    ok: [200, obj({ user: ref("User"), csrfToken: str, mfaRequired: bool })],
+    errors: [400, 401, 429],
+  },
+  {
+    method: "post",
+    path: "/api/v1/auth/mfa",
+    summary:
+      "The second factor of a session (a TOTP code or a recovery code): a new session id and CSRF token",
+    security: "session",
+    body: S.SecondFactor,
+    ok: [200, obj({ csrfToken: str })],
+    errors: [400, 401, 403, 429],
+  },
+  {
+    method: "post",
+    path: "/api/v1/auth/logout",
+    summary: "End this session",
+    security: "session",
+    ok: [204, "Logged out"],
+    errors: [403],
+  },
+  {
+    method: "post",
+    path: "/api/v1/auth/logout-all",
+    summary: "End every session and token of the user",
+    security: "session",
+    ok: [204, "Logged out everywhere"],
+    errors: [401, 403],
+  },
+  {
+    method: "get",
+    path: "/api/v1/auth/me",
+    summary: "The logged-in user",
+    security: "session",
+    ok: [200, ref("User")],
+    errors: [401, 403],
+  },
+  {
+    method: "post",
+    path: "/api/v1/auth/totp/begin",
+    summary: "Start TOTP enrolment: a new secret (and its otpauth:// URI), pending until confirmed",
+    security: "session",
+    ok: [200, obj({ secret: str, uri: str })],
+    errors: [401, 403],
+  },
+  {
+    method: "post",
+    path: "/api/v1/auth/totp/confirm",
+    summary: "Confirm TOTP enrolment with a code: MFA on, ten recovery codes shown once",
+    security: "session",
+    body: S.TotpConfirm,
+    ok: [200, obj({ recoveryCodes: arr(str) })],
+    errors: [400, 401, 403],
   },
   {
     method: "get",

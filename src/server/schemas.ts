@@ -159,3 +159,22 @@ export interface TriggerRunResponse {
 
 /** POST /nodes: the node and its agent token, shown this once. */
 export type RegisteredNode = Awaited<ReturnType<typeof registerNode>>;
+
+// ---------------------------------------------------------------- identity (/api/v1/auth)
+
+/** POST /auth/login. Sizes bounded before any hashing. */
+export const Login = z.strictObject({
+  user: z.string().min(1).max(200),
+  password: z.string().min(1).max(2048),
+});
+/** POST /auth/mfa: a TOTP code or a recovery code. */
+export const SecondFactor = z
+  .strictObject({
+    code: z.string().min(1).max(16).optional(),
+    recoveryCode: z.string().min(1).max(64).optional(),
+  })
+  .refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), {
+    message: "give code or recoveryCode",
+  });
+/** POST /auth/totp/confirm. */
+export const TotpConfirm = z.strictObject({ code: z.string().min(1).max(16) });

@@ -1,0 +1,74 @@
+// Browser sessions over HTTP: the session cookie (HttpOnly, SameSite=Lax, Secure behind https,
+// Path=/) and who a request on /api/v1 is. A bearer token is checked as before; without one, a
+// complete session cookie identifies a user, and then every state-changing method must carry the
+// session's CSRF token in X-CSRF-Token (a page of another origin can make the browser send the
+// cookie, never read or send that header). Until roles are wired, a session user must be a server
+// administrator to use the API (anyone else: 403).
+import type { FastifyReply, FastifyRequest } from "fastify";
+import {
+  ABSOLUTE_MS,
+  checkCsrf,
+  CSRF_HEADER,
+  getUser,
+  lookupSession,
+  SESSION_COOKIE,
+  type NewSession,
+  type Session,
+} from "../auth/index.js";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import type { RouteContext } from "./deps.js";
+
+const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/** The value of cookie `name` in a Cookie header, or undefined (the first one when repeated). */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (typeof header !== "string") return undefined;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq < 0) continue;
+    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export function setSessionCookie(reply: FastifyReply, ctx: RouteContext, s: NewSession): void {
+  const secure = ctx.config.publicUrl.startsWith("https:") ? "; Secure" : "";
+  reply.header(
+    "set-cookie",
+    `${SESSION_COOKIE}=${s.id}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${Math.floor(ABSOLUTE_MS / 1000)}${secure}`,
+  );
+}
+
+export function clearSessionCookie(reply: FastifyReply, ctx: RouteContext): void {
+  const secure = ctx.config.publicUrl.startsWith("https:") ? "; Secure" : "";
+  reply.header("set-cookie", `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure}`);
+}
+
+/**
+ * The session of a request (complete or not), or undefined. With `csrf`, a state-changing request
+ * without the session's CSRF token is refused (403), before anything else is done.
+ */
+export async function requestSession(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  opts: { csrf: boolean },
+): Promise<Session | undefined> {
+  const session = await lookupSession(ctx.pool, cookieValue(request.headers.cookie, SESSION_COOKIE));
+  if (!session) return undefined;
+  if (opts.csrf && !SAFE.has(request.method)) {
+    const token = request.headers[CSRF_HEADER];
+    if (!(await checkCsrf(ctx.pool, session, typeof token === "string" ? token : undefined)))
+      throw new AirlockError(ErrorCode.FORBIDDEN, `missing or wrong ${CSRF_HEADER} header`);
+  }
+  return session;
+}
+
+/** A complete session whose user may use the whole API (server administrator), or an error. */
+export async function requireAdminSession(ctx: RouteContext, request: FastifyRequest): Promise<void> {
+  const session = await requestSession(ctx, request, { csrf: true });
+  if (!session) throw new AirlockError(ErrorCode.UNAUTHORIZED, "missing bearer token or session");
+  if (!session.complete)
+    throw new AirlockError(ErrorCode.FORBIDDEN, "the second factor is due: POST /api/v1/auth/mfa");
+  const user = await getUser(ctx.pool, session.userId);
+  if (!user?.serverAdmin) throw new AirlockError(ErrorCode.FORBIDDEN, "this needs a server administrator");
+}
