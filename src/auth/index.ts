@@ -103,3 +103,14 @@ export {
   secondFactor,
   type LoginResult,
 } from "./login.js";
+export {
+  DEFAULT_TOKEN_DAYS,
+  MAX_TOKEN_DAYS,
+  authenticateApiToken,
+  createApiToken,
+  listApiTokens,
+  revokeApiToken,
+  type ApiTokenInfo,
+  type NewTokenInput,
+  type TokenPrincipal,
+} from "./api-tokens.js";

@@ -5,13 +5,13 @@
 import Fastify, { type FastifyInstance } from "fastify";
 import { makeLinks } from "../orchestrator/views/index.js";
 import { installAgentSocket } from "./agent-ws.js";
-import { requireToken } from "./auth.js";
+import { bearerToken, requireToken } from "./auth.js";
 import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
 import { LoginThrottle } from "../auth/index.js";
 import { createMetrics } from "./metrics.js";
 import { authRoutes } from "./routes/auth.js";
-import { requireAdminSession } from "./session.js";
+import { requireAdminApiToken, requireAdminSession } from "./session.js";
 import { installSecurityHeaders } from "./security-headers.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
@@ -77,7 +77,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(
     (api, _opts, done) => {
       api.addHook("onRequest", async (request) => {
-        if (request.headers.authorization !== undefined || request.headers.cookie === undefined)
+        const bearer = bearerToken(request.headers.authorization);
+        if (bearer !== undefined && /^alk_(pat|svc)_/.test(bearer)) await requireAdminApiToken(ctx, bearer);
+        else if (request.headers.authorization !== undefined || request.headers.cookie === undefined)
           await requireToken(ctx.pool, request, "admin");
         else await requireAdminSession(ctx, request);
       });

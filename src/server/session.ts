@@ -7,6 +7,8 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import {
   ABSOLUTE_MS,
+  authenticateApiToken,
+  hasScope,
   checkCsrf,
   CSRF_HEADER,
   getUser,
@@ -71,4 +73,19 @@ export async function requireAdminSession(ctx: RouteContext, request: FastifyReq
     throw new AirlockError(ErrorCode.FORBIDDEN, "the second factor is due: POST /api/v1/auth/mfa");
   const user = await getUser(ctx.pool, session.userId);
   if (!user?.serverAdmin) throw new AirlockError(ErrorCode.FORBIDDEN, "this needs a server administrator");
+}
+
+/**
+ * A personal or service API token (alk_pat_/alk_svc_) that may use the whole API: the `admin`
+ * scope, and, for a personal token, a server administrator. Until roles are wired, nothing less.
+ */
+export async function requireAdminApiToken(ctx: RouteContext, token: string): Promise<void> {
+  const p = await authenticateApiToken(ctx.pool, token);
+  if (!p) throw new AirlockError(ErrorCode.UNAUTHORIZED, "invalid or unknown token");
+  const user = p.userId === null ? undefined : await getUser(ctx.pool, p.userId);
+  if (!hasScope(p.scopes, "admin") || !user?.serverAdmin)
+    throw new AirlockError(
+      ErrorCode.FORBIDDEN,
+      "this needs a server administrator's token with the admin scope",
+    );
 }

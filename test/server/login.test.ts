@@ -4,7 +4,14 @@
 // the second factor (code, recovery code, no replay), log out and log out everywhere.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createUser, setUserDisabled, totpCode } from "../../src/auth/index.js";
+import {
+  createApiToken,
+  createUser,
+  findUserByName,
+  revokeApiToken,
+  setUserDisabled,
+  totpCode,
+} from "../../src/auth/index.js";
 import { startTestServer, type TestServer } from "./helpers.js";
 
 let s: TestServer;
@@ -252,5 +259,27 @@ describe("login with a built-in user", () => {
         (await s.app.inject({ method: "GET", url: "/api/v1/auth/me", headers: as(x.cookie!) })).statusCode,
         401,
       );
+  });
+
+  it("personal API tokens: a server administrator's admin-scoped token uses the API; less does not", async () => {
+    const root = (await findUserByName(s.db.pool, "root"))!.id;
+    const dev = (await findUserByName(s.db.pool, "dev"))!.id;
+    const mk = async (userId: number, scopes: string[]) =>
+      createApiToken(s.db.pool, { kind: "personal", name: "t", scopes, userId });
+    const get = async (token: string) =>
+      (
+        await s.app.inject({
+          method: "GET",
+          url: "/api/v1/repositories",
+          headers: { authorization: `Bearer ${token}` },
+        })
+      ).statusCode;
+    const admin = await mk(root, ["admin"]);
+    assert.equal(await get(admin.token), 200);
+    assert.equal(await get((await mk(root, ["runs:read"])).token), 403);
+    assert.equal(await get((await mk(dev, ["admin"])).token), 403);
+    await revokeApiToken(s.db.pool, admin.info.id);
+    assert.equal(await get(admin.token), 401);
+    assert.equal(await get("alk_pat_garbage"), 401);
   });
 });
