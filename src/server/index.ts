@@ -4,11 +4,13 @@
 // validate input, then call catalog/views/tokens functions and the core's interfaces.
 import Fastify, { type FastifyInstance } from "fastify";
 import { makeLinks } from "../orchestrator/views/index.js";
+import { rememberPrincipal } from "./actor.js";
 import { installAgentSocket } from "./agent-ws.js";
 import { requireToken } from "./auth.js";
 import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
 import { createMetrics } from "./metrics.js";
+import { auditRoutes } from "./routes/audit.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import { organizationRoutes } from "./routes/organizations.js";
@@ -62,7 +64,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(
     (api, _opts, done) => {
       api.addHook("onRequest", async (request) => {
-        await requireToken(ctx.pool, request, "admin");
+        rememberPrincipal(request, await requireToken(ctx.pool, request, "admin"));
       });
       repositoryRoutes(api, ctx);
       runRoutes(api, ctx);
@@ -70,6 +72,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       nodeRoutes(api, ctx);
       organizationRoutes(api, ctx);
       catalogRoutes(api, ctx);
+      auditRoutes(api, ctx);
       done();
     },
     { prefix: "/api/v1" },

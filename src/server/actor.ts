@@ -1,0 +1,44 @@
+// Who is asking, for the audit log: the authentication hook remembers the request's principal,
+// and audited() runs a change and its audit entry in one transaction, so a change that happened
+// is recorded, and one whose entry could not be written did not happen.
+import type { FastifyRequest } from "fastify";
+import type pg from "pg";
+import { appendAudit, type AuditInput } from "../audit/index.js";
+import { inTransaction } from "../orchestrator/catalog/index.js";
+import type { Principal } from "../orchestrator/tokens/index.js";
+
+const principals = new WeakMap<FastifyRequest, Principal>();
+
+export function rememberPrincipal(request: FastifyRequest, principal: Principal): void {
+  principals.set(request, principal);
+}
+
+/** The actor and client address of an authenticated request. */
+export function requestActor(request: FastifyRequest): Pick<AuditInput, "actor" | "clientAddress"> {
+  const p = principals.get(request);
+  const actor = p
+    ? { kind: "token", id: p.tokenId, display: p.kind === "admin" ? "admin" : `node ${p.nodeId}` }
+    : { kind: "anonymous" };
+  return { actor, clientAddress: request.ip };
+}
+
+export type AuditRecord = Omit<AuditInput, "actor" | "clientAddress">;
+
+/** Runs `change` and appends what `describe` says about its result, in one transaction. */
+export async function audited<T>(
+  pool: pg.Pool,
+  request: FastifyRequest,
+  change: (db: pg.PoolClient) => Promise<T>,
+  describe: (result: T) => AuditRecord,
+): Promise<T> {
+  return inTransaction(pool, async (db) => {
+    const result = await change(db);
+    await appendAudit(db, { ...requestActor(request), ...describe(result) });
+    return result;
+  });
+}
+
+/** A URL for the log without its credentials (clone URLs may carry a token). */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, "$1***@");
+}
