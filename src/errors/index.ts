@@ -64,6 +64,8 @@ export const ErrorCode = {
   IMAGE_IN_USE: "IMAGE_IN_USE",
   /** Images: mmdebstrap or unpacking failed. */
   IMAGE_BUILD_FAILED: "IMAGE_BUILD_FAILED",
+  /** Audit: the audit log's hash chain does not verify (an entry edited, removed, inserted, ...). */
+  AUDIT_CHAIN_BROKEN: "AUDIT_CHAIN_BROKEN",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -4,12 +4,14 @@
 // validate input, then call catalog/views/tokens functions and the core's interfaces.
 import Fastify, { type FastifyInstance } from "fastify";
 import { makeLinks } from "../orchestrator/views/index.js";
+import { rememberActor, rememberPrincipal } from "./actor.js";
 import { installAgentSocket } from "./agent-ws.js";
 import { bearerToken, requireToken } from "./auth.js";
 import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
 import { LoginThrottle } from "../auth/index.js";
 import { createMetrics } from "./metrics.js";
+import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { requireAdminApiToken, requireAdminSession } from "./session.js";
 import { installSecurityHeaders } from "./security-headers.js";
@@ -78,10 +80,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     (api, _opts, done) => {
       api.addHook("onRequest", async (request) => {
         const bearer = bearerToken(request.headers.authorization);
-        if (bearer !== undefined && /^alk_(pat|svc)_/.test(bearer)) await requireAdminApiToken(ctx, bearer);
+        if (bearer !== undefined && /^alk_(pat|svc)_/.test(bearer))
+          rememberActor(request, await requireAdminApiToken(ctx, bearer));
         else if (request.headers.authorization !== undefined || request.headers.cookie === undefined)
-          await requireToken(ctx.pool, request, "admin");
-        else await requireAdminSession(ctx, request);
+          rememberPrincipal(request, await requireToken(ctx.pool, request, "admin"));
+        else rememberActor(request, await requireAdminSession(ctx, request));
       });
       repositoryRoutes(api, ctx);
       runRoutes(api, ctx);
@@ -89,6 +92,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       nodeRoutes(api, ctx);
       organizationRoutes(api, ctx);
       catalogRoutes(api, ctx);
+      auditRoutes(api, ctx);
       done();
     },
     { prefix: "/api/v1" },

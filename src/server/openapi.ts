@@ -128,6 +128,12 @@ const ErrorSchema = obj({
   error: obj({ code: str, message: str, details: {} }, ["code", "message"]),
 });
 
+/** A response's JSON Schema from its zod schema, as a component (without the $schema line). */
+function responseSchema(schema: z.ZodType): Json {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" });
+  return rest;
+}
+
 const components = {
   schemas: {
     RunSummary,
@@ -142,6 +148,8 @@ const components = {
     Flavour,
     Organization,
     User: obj({ id: int, name: str, displayName: str, serverAdmin: bool, mfa: bool }),
+    // Generated from the route's zod schema (the others here are still written by hand).
+    AuditEntry: responseSchema(S.AuditEntryView),
     Error: ErrorSchema,
   },
   securitySchemes: {
@@ -371,6 +379,15 @@ const OPERATIONS: Operation[] = [
     body: S.CreateFlavour,
     ok: [201, ref("Flavour")],
     errors: [400, 409],
+  },
+  {
+    method: "get",
+    path: "/api/v1/audit",
+    summary:
+      "The audit log, newest first (action: dotted prefix; actor, object: kind or kind:id; before: seq, for paging)",
+    query: S.AuditQuery,
+    ok: [200, arr(ref("AuditEntry"))],
+    errors: [400],
   },
   {
     method: "post",

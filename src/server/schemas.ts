@@ -137,6 +137,42 @@ export const CreateFlavour = z
   })
   .strict();
 
+const kindAndId = z
+  .string()
+  .max(250)
+  .regex(/^[a-z][a-z0-9_]{0,31}(:.+)?$/, "expected kind or kind:id, e.g. token:1 or repository:12");
+
+export const AuditQuery = z
+  .object({
+    /** A dotted prefix: `repository` matches repository and repository.*. */
+    action: z
+      .string()
+      .max(100)
+      .regex(/^[a-z][a-z0-9_.]*$/, "expected an action or a dotted prefix such as repository")
+      .optional(),
+    actor: kindAndId.optional(),
+    object: kindAndId.optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    before: id.optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+/** GET /audit: one entry as listed (newest first). The hash chain is described in docs/security.md. */
+export const AuditEntryView = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  actor: z.object({ kind: z.string(), id: z.string().nullable(), display: z.string().nullable() }),
+  action: z.string(),
+  object: z.object({ kind: z.string(), id: z.string().nullable() }).nullable(),
+  clientAddress: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()),
+  prevHash: z.string(),
+  hash: z.string(),
+});
+export type AuditEntryView = z.infer<typeof AuditEntryView>;
+
 export const WebhookParams = z.object({
   provider: z.enum(["github", "gitlab", "gitea", "bitbucket"]),
   repositoryId: id,

@@ -17,6 +17,7 @@ import {
   type NewSession,
   type Session,
 } from "../auth/index.js";
+import type { AuditActor } from "../audit/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { RouteContext } from "./deps.js";
 
@@ -65,21 +66,22 @@ export async function requestSession(
   return session;
 }
 
-/** A complete session whose user may use the whole API (server administrator), or an error. */
-export async function requireAdminSession(ctx: RouteContext, request: FastifyRequest): Promise<void> {
+/** A complete session whose user may use the whole API (server administrator): the actor; or an error. */
+export async function requireAdminSession(ctx: RouteContext, request: FastifyRequest): Promise<AuditActor> {
   const session = await requestSession(ctx, request, { csrf: true });
   if (!session) throw new AirlockError(ErrorCode.UNAUTHORIZED, "missing bearer token or session");
   if (!session.complete)
     throw new AirlockError(ErrorCode.FORBIDDEN, "the second factor is due: POST /api/v1/auth/mfa");
   const user = await getUser(ctx.pool, session.userId);
   if (!user?.serverAdmin) throw new AirlockError(ErrorCode.FORBIDDEN, "this needs a server administrator");
+  return { kind: "user", id: user.id, display: user.name };
 }
 
 /**
  * A personal or service API token (alk_pat_/alk_svc_) that may use the whole API: the `admin`
  * scope, and, for a personal token, a server administrator. Until roles are wired, nothing less.
  */
-export async function requireAdminApiToken(ctx: RouteContext, token: string): Promise<void> {
+export async function requireAdminApiToken(ctx: RouteContext, token: string): Promise<AuditActor> {
   const p = await authenticateApiToken(ctx.pool, token);
   if (!p) throw new AirlockError(ErrorCode.UNAUTHORIZED, "invalid or unknown token");
   const user = p.userId === null ? undefined : await getUser(ctx.pool, p.userId);
@@ -88,4 +90,5 @@ export async function requireAdminApiToken(ctx: RouteContext, token: string): Pr
       ErrorCode.FORBIDDEN,
       "this needs a server administrator's token with the admin scope",
     );
+  return { kind: "user", id: user.id, display: `${user.name} (token ${p.tokenId})` };
 }

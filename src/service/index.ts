@@ -6,6 +6,7 @@ import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
+import { auditChainError, verifyAuditDb } from "../audit/index.js";
 import { freePort, startDatabase, type Database } from "../db/index.js";
 import { loadOptions } from "../config/index.js";
 import { DEFAULT_IMAGE } from "../images/index.js";
@@ -54,6 +55,10 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     stops.length = 0;
   };
   try {
+    // A broken audit chain stops start-up with one line naming the first broken entry: serving on
+    // over it would bury the evidence under new entries. Start-up itself writes nothing to the log.
+    const chain = await verifyAuditDb(db.pool);
+    if (!chain.ok) throw auditChainError(chain, "the server refuses to start; see docs/security.md");
     await ensureDefaults(db);
     const adminToken = await ensureAdminToken(db.pool);
     const registry = new Registry();

@@ -4,6 +4,7 @@
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Connection } from "./connection.js";
 import type {
+  AuditEntryView,
   CreatedRepository,
   CreateFlavourBody,
   CreateImageBody,
@@ -26,6 +27,17 @@ import type {
 } from "./types.js";
 
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Query of `listAudit` (GET /api/v1/audit): action prefix, actor and object as kind or kind:id. */
+export interface AuditListFilter {
+  action?: string;
+  actor?: string;
+  object?: string;
+  since?: string;
+  until?: string;
+  before?: number;
+  limit?: number;
+}
 
 /** Query of `listRuns`; `repository` is an id (the commands resolve names first). */
 export interface RunFilter {
@@ -199,6 +211,14 @@ export class ApiClient {
       timeout: false,
       ...(signal ? { signal } : {}),
     });
+  }
+
+  // ---- audit log
+  listAudit(filter: AuditListFilter = {}): Promise<AuditEntryView[]> {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(filter)) if (v !== undefined) q.set(k, String(v));
+    const qs = q.toString();
+    return this.json("GET", `/api/v1/audit${qs ? `?${qs}` : ""}`);
   }
 
   // ---- nodes, images, flavours

@@ -19,6 +19,7 @@ export type {
 } from "../../orchestrator/views/index.js";
 export type { RunSummary } from "../../orchestrator/types.js";
 export type {
+  AuditEntryView,
   CreateFlavourBody,
   CreateImageBody,
   CreateNodeBody,

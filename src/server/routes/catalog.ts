@@ -1,6 +1,7 @@
 // /api/v1/images and /api/v1/flavours: the machine templates and sizes jobs are placed with.
 import type { FastifyInstance } from "fastify";
 import { createFlavour, createImage, listFlavours, listImages } from "../../orchestrator/catalog/index.js";
+import { audited } from "../actor.js";
 import type { RouteContext } from "../deps.js";
 import { CreateFlavour, CreateImage } from "../schemas.js";
 import { validate } from "../validate.js";
@@ -10,13 +11,25 @@ export function catalogRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.post("/images", async (request, reply) => {
     const { body } = validate(request, { body: CreateImage });
-    return reply.status(201).send(await createImage(ctx.pool, body));
+    const image = await audited(
+      ctx.pool,
+      request,
+      (db) => createImage(db, body),
+      (i) => ({ action: "image.created", object: { kind: "image", id: i.id }, details: { ...body } }),
+    );
+    return reply.status(201).send(image);
   });
 
   app.get("/flavours", async () => listFlavours(ctx.pool));
 
   app.post("/flavours", async (request, reply) => {
     const { body } = validate(request, { body: CreateFlavour });
-    return reply.status(201).send(await createFlavour(ctx.pool, body));
+    const flavour = await audited(
+      ctx.pool,
+      request,
+      (db) => createFlavour(db, body),
+      (f) => ({ action: "flavour.created", object: { kind: "flavour", id: f.id }, details: { ...body } }),
+    );
+    return reply.status(201).send(flavour);
   });
 }

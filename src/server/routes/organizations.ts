@@ -6,6 +6,7 @@ import {
   listOrganizations,
   setOrganizationLimit,
 } from "../../orchestrator/catalog/index.js";
+import { audited } from "../actor.js";
 import type { RouteContext } from "../deps.js";
 import { CreateOrganization, NameParams, OrganizationLimit } from "../schemas.js";
 import { validate } from "../validate.js";
@@ -15,11 +16,30 @@ export function organizationRoutes(app: FastifyInstance, ctx: RouteContext): voi
 
   app.post("/organizations", async (request, reply) => {
     const { body } = validate(request, { body: CreateOrganization });
-    return reply.status(201).send(await createOrganization(ctx.pool, body));
+    const org = await audited(
+      ctx.pool,
+      request,
+      (db) => createOrganization(db, body),
+      (o) => ({
+        action: "organization.created",
+        object: { kind: "organization", id: o.id },
+        details: { name: o.name, maxConcurrentJobs: o.maxConcurrentJobs },
+      }),
+    );
+    return reply.status(201).send(org);
   });
 
   app.put("/organizations/:name/limit", async (request) => {
     const { params, body } = validate(request, { params: NameParams, body: OrganizationLimit });
-    return setOrganizationLimit(ctx.pool, params.name, body.maxConcurrentJobs);
+    return audited(
+      ctx.pool,
+      request,
+      (db) => setOrganizationLimit(db, params.name, body.maxConcurrentJobs),
+      (o) => ({
+        action: "organization.limit_changed",
+        object: { kind: "organization", id: o.id },
+        details: { name: o.name, maxConcurrentJobs: o.maxConcurrentJobs },
+      }),
+    );
   });
 }

@@ -8,6 +8,7 @@ import {
   listRepositories,
   setRepositoryEgress,
 } from "../../orchestrator/catalog/index.js";
+import { audited, withoutCredentials } from "../actor.js";
 import type { RouteContext } from "../deps.js";
 import { CreateRepository, IdParams, RepositoryEgress, TriggerRun } from "../schemas.js";
 import { validate } from "../validate.js";
@@ -15,7 +16,22 @@ import { validate } from "../validate.js";
 export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/repositories", async (request, reply) => {
     const { body } = validate(request, { body: CreateRepository });
-    return reply.status(201).send(await createRepository(ctx.pool, body, ctx.links));
+    const repo = await audited(
+      ctx.pool,
+      request,
+      (db) => createRepository(db, body, ctx.links),
+      (r) => ({
+        action: "repository.created",
+        object: { kind: "repository", id: r.id },
+        // Never the webhook secret; the clone URL without credentials.
+        details: {
+          name: r.name,
+          cloneUrl: withoutCredentials(r.cloneUrl),
+          organization: body.organization ?? "default",
+        },
+      }),
+    );
+    return reply.status(201).send(repo);
   });
 
   app.get("/repositories", async () => listRepositories(ctx.pool, ctx.links));
@@ -27,12 +43,34 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
 
   app.put("/repositories/:id/egress", async (request) => {
     const { params, body } = validate(request, { params: IdParams, body: RepositoryEgress });
-    return setRepositoryEgress(ctx.pool, params.id, body.allow, ctx.links);
+    return audited(
+      ctx.pool,
+      request,
+      (db) => setRepositoryEgress(db, params.id, body.allow, ctx.links),
+      (r) => ({
+        action: "repository.egress_changed",
+        object: { kind: "repository", id: r.id },
+        details: { name: r.name, allow: r.egressAllow },
+      }),
+    );
   });
 
   app.delete("/repositories/:id", async (request, reply) => {
     const { params } = validate(request, { params: IdParams });
-    await deleteRepository(ctx.pool, params.id);
+    await audited(
+      ctx.pool,
+      request,
+      async (db) => {
+        const repo = await getRepository(db, params.id, ctx.links);
+        await deleteRepository(db, params.id);
+        return repo;
+      },
+      (r) => ({
+        action: "repository.deleted",
+        object: { kind: "repository", id: r.id },
+        details: { name: r.name },
+      }),
+    );
     return reply.status(204).send();
   });
 
