@@ -60,6 +60,12 @@ function announce(service: Service): void {
   out.write(
     `Airlock orchestrator listening on ${service.url} (public address ${service.config.publicUrl})\n`,
   );
+  const admin = service.adminUser;
+  if (admin?.password) {
+    out.write(
+      `\n${admin.outcome === "recreated" ? "The user admin was deleted and is made again" : "User admin created"}; its password (shown once, also in ${admin.passwordFile}, readable only by this user):\n  ${admin.password}\n`,
+    );
+  }
   if (service.adminToken) {
     out.write(
       `\nAdmin token (shown once, also saved for the CLI in ${join(loadOptions().home, "cli.json")}):\n  ${service.adminToken}\n\n`,

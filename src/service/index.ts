@@ -6,7 +6,8 @@ import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
-import { auditChainError, verifyAuditDb } from "../audit/index.js";
+import { appendAudit, auditChainError, verifyAuditDb } from "../audit/index.js";
+import { ensureAdminUser, findUserByName, type AdminBootstrap } from "../auth/index.js";
 import { freePort, startDatabase, type Database } from "../db/index.js";
 import { loadOptions } from "../config/index.js";
 import { DEFAULT_IMAGE } from "../images/index.js";
@@ -29,6 +30,8 @@ export interface Service {
   url: string;
   /** The admin token, only on the start that created it (printed once). */
   adminToken: string | undefined;
+  /** The built-in `admin` user when this start made it (first start, or recreated after deletion). */
+  adminUser: AdminBootstrap | undefined;
   db: Database;
   orchestrator: Orchestrator;
   app: FastifyInstance;
@@ -61,6 +64,18 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     if (!chain.ok) throw auditChainError(chain, "the server refuses to start; see docs/security.md");
     await ensureDefaults(db);
     const adminToken = await ensureAdminToken(db.pool);
+    // The built-in `admin` user: made at first start, and again at the next start when deleted
+    // (recorded in the audit log, since that hands out a new administrator password).
+    const admin = await ensureAdminUser(db.pool, join(config.dataDir, "admin-password"));
+    if (admin.outcome !== "exists") {
+      const user = await findUserByName(db.pool, "admin");
+      await appendAudit(db.pool, {
+        actor: { kind: "system", display: "airlock server start" },
+        action: admin.outcome === "created" ? "user.admin_created" : "user.admin_recreated",
+        object: { kind: "user", id: user?.id ?? null },
+        details: { passwordFile: admin.passwordFile },
+      });
+    }
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const dispatchLatency = new Histogram({
@@ -103,6 +118,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       config,
       url,
       adminToken,
+      adminUser: admin.outcome === "exists" ? undefined : admin,
       db,
       orchestrator,
       app,

@@ -96,6 +96,7 @@ describe("audit log in the service", () => {
     const r = await s.api<AuditEntry[]>("GET", "/api/v1/audit");
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.map((e) => e.action).reverse(), [
+      "user.admin_created", // by the first start
       "repository.created",
       "repository.egress_changed",
       "organization.created",
@@ -107,7 +108,10 @@ describe("audit log in the service", () => {
       "repository.created",
       "repository.deleted",
     ]);
-    const first = r.body.at(-1);
+    const boot = r.body.at(-1);
+    assert.equal(boot?.actor.kind, "system");
+    assert.ok(!JSON.stringify(boot).includes("password\":\""), "no password in the entry");
+    const first = r.body.at(-2);
     assert.equal(first?.actor.kind, "token");
     assert.match(first?.actor.id ?? "", /^\d+$/);
     assert.equal(first?.clientAddress, "127.0.0.1");
@@ -168,22 +172,25 @@ describe("audit log in the service", () => {
     assert.equal(lines.length, 3);
     assert.match(lines[1] ?? "", /token:\d+ \(admin\)\s+node\.deleted\s+node:\d+\s+127\.0\.0\.1/);
     const json = await audit(["list", "--actor", "system", "--json"], env);
-    assert.deepEqual(JSON.parse(json.stdout), []);
+    assert.deepEqual(
+      (JSON.parse(json.stdout) as AuditEntry[]).map((e) => e.action),
+      ["user.admin_created"],
+    );
     assert.equal((await audit(["list", "--limit", "x"], env)).code, 2);
   });
 
   it("airlock audit verify: 0 and the head when intact, 1 naming the entry when broken", async () => {
     const ok = await audit(["verify"], env);
     assert.equal(ok.code, 0, ok.stderr);
-    const m = /^audit log intact: 10 entries, head ([0-9a-f]{64})\n$/.exec(ok.stdout);
+    const m = /^audit log intact: 11 entries, head ([0-9a-f]{64})\n$/.exec(ok.stdout);
     assert.ok(m, ok.stdout);
     const head = m[1] ?? "";
-    assert.equal((await audit(["verify", "--expect-count", "10", "--expect-head", head], env)).code, 0);
+    assert.equal((await audit(["verify", "--expect-count", "11", "--expect-head", head], env)).code, 0);
     assert.equal((await audit(["verify", "--expect-head", "nothex"], env)).code, 2);
-    const ahead = await audit(["verify", "--expect-count", "11"], env);
+    const ahead = await audit(["verify", "--expect-count", "12"], env);
     assert.equal(ahead.code, 1);
     assert.equal(ahead.errorCode, "AUDIT_CHAIN_BROKEN");
-    assert.match(ahead.stderr, /broken at entry 11 \(removed\)/);
+    assert.match(ahead.stderr, /broken at entry 12 \(removed\)/);
     assert.equal((await audit(["verify", "--dump", "/nonexistent/dump.sql"], env)).code, 2);
   });
 
