@@ -48,7 +48,7 @@ describe("the admin user at server start", () => {
     let password: string;
     try {
       assert.equal(first.adminUser?.outcome, "created");
-      password = first.adminUser!.password!;
+      password = first.adminUser.password!;
       assert.equal(first.adminUser?.passwordFile, file);
       assert.equal(await readFile(file, "utf8"), `${password}\n`);
       assert.equal((await stat(file)).mode & 0o777, 0o600);
@@ -72,7 +72,7 @@ describe("the admin user at server start", () => {
       assert.equal(third.adminUser?.outcome, "recreated");
       assert.notEqual(third.adminUser?.password, password);
       assert.equal(await loginStatus(third.url, password), 401, "the old password is gone with the old user");
-      assert.equal(await loginStatus(third.url, third.adminUser!.password!), 200);
+      assert.equal(await loginStatus(third.url, third.adminUser.password!), 200);
     } finally {
       await third.stop();
     }
