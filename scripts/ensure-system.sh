@@ -23,6 +23,10 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 command -v gpg >/dev/null 2>&1 || need+=(gpg)
 command -v tar >/dev/null 2>&1 || need+=(tar)
+# Tests only: a plain-SQL pg_dump for the audit log's offline verification (the embedded
+# PostgreSQL ships no pg_dump; Debian's 15 dumps a throwaway PostgreSQL 15 the tests start).
+[ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
+[ -x /usr/lib/postgresql/15/bin/pg_dump ] || need+=(postgresql-client-15)
 # The native helpers (native/*.c) are built static: gcc plus libc6-dev's libc.a.
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) need+=(libc6-dev) ;; esac
