@@ -46,6 +46,7 @@ export type LoginDecision =
 export class LoginThrottle {
   readonly accounts: FailureLimiter;
   readonly addresses: FailureLimiter;
+  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(opts: { accounts?: FailureLimiter; addresses?: FailureLimiter; now?: () => number } = {}) {
     const clock = opts.now === undefined ? {} : { now: opts.now };
@@ -68,6 +69,31 @@ export class LoginThrottle {
       this.addresses.recordFailure(addressKey(a.address)),
     ]);
     return combine(acc, addr);
+  }
+
+  /**
+   * Before verifying: refused while locked; otherwise the attempt is counted as a failure at once.
+   * Calls are serialised (one check-and-count at a time), so requests sent in parallel cannot all
+   * pass the check before the first failure is counted. A success takes its count back with
+   * `forgive` (and, once the login is complete, `recordSuccess`).
+   */
+  begin(a: LoginAttempt): Promise<LoginDecision> {
+    const run = this.#queue.then(async (): Promise<LoginDecision> => {
+      const d = await this.check(a);
+      if (!d.allowed) return d;
+      await this.recordFailure(a);
+      return { allowed: true };
+    });
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Takes back the failure `begin` counted for an attempt that succeeded. */
+  async forgive(a: LoginAttempt): Promise<void> {
+    await Promise.all([
+      this.accounts.forgive(accountKey(a.account)),
+      this.addresses.forgive(addressKey(a.address)),
+    ]);
   }
 
   /**

@@ -37,19 +37,20 @@ export async function passwordLogin(
   client: Client,
 ): Promise<LoginResult> {
   const attempt = { account: String(input.user), address: client.address };
-  const d = await throttle.check(attempt);
+  // Counted as a failure before the (slow) verification, taken back on success: parallel
+  // requests cannot all slip past the limit.
+  const d = await throttle.begin(attempt);
   if (!d.allowed) throw rateLimitedError(d.retryAfterMs);
   const rec = await passwordHashOf(pool, String(input.user));
   // One argon2id verification whatever the case (no user, no password: against a dummy hash).
   const v = await verifyPassword(rec?.hash ?? undefined, String(input.password));
   const user = rec && v.ok && !rec.disabled ? await getUser(pool, rec.id) : undefined;
-  if (!rec || !v.ok || rec.disabled || !user) {
-    await throttle.recordFailure(attempt);
-    throw failed(LOGIN_FAILED);
-  }
+  if (!rec || !v.ok || rec.disabled || !user) throw failed(LOGIN_FAILED);
   if (v.needsRehash && rec.hash)
     await upgradePasswordHash(pool, rec.id, rec.hash, await hashPassword(input.password));
-  await throttle.recordSuccess(attempt);
+  await throttle.forgive(attempt);
+  // Only a complete login clears the account's failures: the second factor's count goes on.
+  if (!user.mfa) await throttle.recordSuccess(attempt);
   const session = await createSession(pool, user.id, {
     complete: !user.mfa,
     clientAddress: client.address,
@@ -72,13 +73,11 @@ export async function secondFactor(
   const user = await getUser(pool, session.userId);
   if (!user) throw failed(SECOND_FACTOR_FAILED);
   const attempt = { account: user.name, address: client.address };
-  const d = await throttle.check(attempt);
+  const d = await throttle.begin(attempt);
   if (!d.allowed) throw rateLimitedError(d.retryAfterMs);
   const ok = await checkSecondFactor(pool, user.id, input);
-  if (!ok) {
-    await throttle.recordFailure(attempt);
-    throw failed(SECOND_FACTOR_FAILED);
-  }
+  if (!ok) throw failed(SECOND_FACTOR_FAILED);
+  await throttle.forgive(attempt);
   await throttle.recordSuccess(attempt);
   const rotated = await rotateSession(pool, session, { complete: true });
   if (!rotated) throw failed(SECOND_FACTOR_FAILED);
@@ -127,10 +126,23 @@ async function checkSecondFactor(
   }
 }
 
-/** TOTP enrolment, step 1: a new secret kept pending until a code from it is confirmed. */
-export async function beginTotp(pool: pg.Pool, userId: number): Promise<{ secret: string; uri: string }> {
+/**
+ * TOTP enrolment, step 1: a new secret kept pending until a code from it is confirmed. Replacing
+ * a TOTP the user already has takes a current code (or a recovery code) too, so a stolen session
+ * alone cannot move the second factor to the thief's device.
+ */
+export async function beginTotp(
+  pool: pg.Pool,
+  userId: number,
+  current: { code?: string; recoveryCode?: string } = {},
+): Promise<{ secret: string; uri: string }> {
   const user = await getUser(pool, userId);
   if (!user) throw new AirlockError(ErrorCode.NOT_FOUND, `no user ${userId}`);
+  if (user.mfa && !(await checkSecondFactor(pool, userId, current)))
+    throw new AirlockError(
+      ErrorCode.FORBIDDEN,
+      "replacing your TOTP takes a current code or a recovery code",
+    );
   const secret = newTotpSecret();
   await pool.query("UPDATE users SET totp_pending_secret = $2, updated_at = now() WHERE id = $1", [
     userId,
@@ -157,11 +169,14 @@ export async function confirmTotp(
   const t = await verifyTotp(pending, code);
   if (!t.ok) throw failed(SECOND_FACTOR_FAILED);
   const rc = newRecoveryCodes();
-  await pool.query(
+  const done = await pool.query(
     `UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, totp_last_step = $2,
             recovery_code_hashes = $3, updated_at = now()
       WHERE id = $1 AND totp_pending_secret = $4`,
     [userId, t.step, rc.hashes, pending],
   );
+  // Another confirm (or a new begin) got there first: these codes were never stored.
+  if (!done.rowCount)
+    throw new AirlockError(ErrorCode.CONFLICT, "the TOTP enrolment changed meanwhile: begin again");
   return { recoveryCodes: rc.codes };
 }

@@ -27,6 +27,11 @@ export interface FailureLimiter {
   recordFailure(key: string): Promise<Decision>;
   /** Forgets the key's failures and lockout history. */
   reset(key: string): Promise<void>;
+  /**
+   * Takes back the key's latest failure in the window (an attempt counted as a failure before it
+   * was checked turned out a success). Does not lift a lock.
+   */
+  forgive(key: string): Promise<void>;
 }
 
 interface Entry {
@@ -104,6 +109,12 @@ export class MemoryFailureLimiter implements FailureLimiter {
 
   reset(key: string): Promise<void> {
     this.#entries.delete(key);
+    return Promise.resolve();
+  }
+
+  forgive(key: string): Promise<void> {
+    const e = this.#entries.get(key);
+    if (e && e.failures.length > 0) e.failures.pop();
     return Promise.resolve();
   }
 

@@ -446,8 +446,10 @@ const OPERATIONS: Operation[] = [
   {
     method: "post",
     path: "/api/v1/auth/totp/begin",
-    summary: "Start TOTP enrolment: a new secret (and its otpauth:// URI), pending until confirmed",
+    summary:
+      "Start TOTP enrolment: a new secret (and its otpauth:// URI), pending until confirmed; replacing an existing TOTP takes a current code or recovery code",
     security: "session",
+    body: S.TotpBegin,
     ok: [200, obj({ secret: str, uri: str })],
     errors: [401, 403],
   },

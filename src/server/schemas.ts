@@ -212,5 +212,12 @@ export const SecondFactor = z
   .refine((b) => (b.code === undefined) !== (b.recoveryCode === undefined), {
     message: "give code or recoveryCode",
   });
+/** POST /auth/totp/begin: replacing an existing TOTP takes a current code or a recovery code. */
+export const TotpBegin = z
+  .strictObject({
+    code: z.string().min(1).max(16).optional(),
+    recoveryCode: z.string().min(1).max(64).optional(),
+  })
+  .optional();
 /** POST /auth/totp/confirm. */
 export const TotpConfirm = z.strictObject({ code: z.string().min(1).max(16) });

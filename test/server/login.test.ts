@@ -282,4 +282,78 @@ describe("login with a built-in user", () => {
     assert.equal(await get(admin.token), 401);
     assert.equal(await get("alk_pat_garbage"), 401);
   });
+
+  it("parallel guesses cannot slip past the limit, and a correct password does not clear second-factor failures", async () => {
+    await createUser(s.db.pool, { name: "burst", password: "burst user password" });
+    const statuses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => login("burst", `wrong guess ${i}`, `192.0.2.${100 + i}`)),
+    );
+    const verified = statuses.filter((r) => r.status === 401).length;
+    assert.equal(
+      verified,
+      5,
+      `only the account's limit is tried: ${statuses.map((r) => r.status).join(",")}`,
+    );
+    assert.equal(statuses.filter((r) => r.status === 429).length, 35);
+
+    // An MFA user: wrong codes, with a correct password login before each round, still lock.
+    await createUser(s.db.pool, { name: "mfa2", password: "mfa2 user password", serverAdmin: true });
+    const l = await login("mfa2", "mfa2 user password", "192.0.2.200");
+    const begin = await s.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/totp/begin",
+      headers: as(l.cookie!, l.body.csrfToken as string),
+    });
+    const { secret } = JSON.parse(begin.body) as { secret: string };
+    await s.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/totp/confirm",
+      headers: as(l.cookie!, l.body.csrfToken as string),
+      payload: { code: await totpCode(secret) },
+    });
+    const wrong = (await totpCode(secret)) === "000000" ? "111111" : "000000";
+    const codes: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const half = await login("mfa2", "mfa2 user password", `192.0.2.${201 + round}`);
+      for (let i = 0; i < 2; i++) {
+        const r = await s.app.inject({
+          method: "POST",
+          url: "/api/v1/auth/mfa",
+          headers: as(half.cookie!, half.body.csrfToken as string),
+          payload: { code: wrong },
+          remoteAddress: `192.0.2.${201 + round}`,
+        });
+        codes.push(r.statusCode);
+      }
+    }
+    assert.ok(
+      codes.includes(429),
+      `second-factor failures add up across password logins: ${codes.join(",")}`,
+    );
+  });
+
+  it("replacing an existing TOTP takes a current code; a stolen session alone cannot", async () => {
+    await createUser(s.db.pool, { name: "mfa3", password: "mfa3 user password", serverAdmin: true });
+    const l = await login("mfa3", "mfa3 user password", "203.0.113.30");
+    const h = as(l.cookie!, l.body.csrfToken as string);
+    const begin = await s.app.inject({ method: "POST", url: "/api/v1/auth/totp/begin", headers: h });
+    assert.equal(begin.statusCode, 200, "the first enrolment needs the session only");
+    const { secret } = JSON.parse(begin.body) as { secret: string };
+    const confirm = await s.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/totp/confirm",
+      headers: h,
+      payload: { code: await totpCode(secret) },
+    });
+    const { recoveryCodes } = JSON.parse(confirm.body) as { recoveryCodes: string[] };
+    const replace = await s.app.inject({ method: "POST", url: "/api/v1/auth/totp/begin", headers: h });
+    assert.equal(replace.statusCode, 403, "the same (complete) session alone cannot replace it");
+    const withCode = await s.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/totp/begin",
+      headers: h,
+      payload: { recoveryCode: recoveryCodes[0] },
+    });
+    assert.equal(withCode.statusCode, 200, withCode.body);
+  });
 });

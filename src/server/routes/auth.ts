@@ -18,7 +18,7 @@ import {
 } from "../../auth/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { RouteContext } from "../deps.js";
-import { Login, SecondFactor, TotpConfirm } from "../schemas.js";
+import { Login, SecondFactor, TotpBegin, TotpConfirm } from "../schemas.js";
 import { clearSessionCookie, requestSession, setSessionCookie } from "../session.js";
 import { validate } from "../validate.js";
 
@@ -88,7 +88,11 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
 
   app.post("/auth/totp/begin", async (request) => {
     const s = await complete(ctx, request);
-    return beginTotp(ctx.pool, s.userId);
+    const { body } = validate(request, { body: TotpBegin });
+    return beginTotp(ctx.pool, s.userId, {
+      ...(body?.code !== undefined ? { code: body.code } : {}),
+      ...(body?.recoveryCode !== undefined ? { recoveryCode: body.recoveryCode } : {}),
+    });
   });
 
   app.post("/auth/totp/confirm", async (request) => {
