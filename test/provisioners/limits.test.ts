@@ -375,7 +375,8 @@ void test("after destroy nothing is left: no cgroup, no mount, no loop device", 
     [],
   );
   const warm = liveLoops();
-  assert.ok(warm <= 3, `warm pool holds ${warm}`);
+  // One warm filesystem per size this file asked for (32, 48, 64, 128 MiB), never more.
+  assert.ok(warm <= 4, `warm pool holds ${warm}`);
   // ... and close() releases those.
   await prov.close?.();
   assert.deepEqual(leftovers(), []);

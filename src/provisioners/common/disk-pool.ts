@@ -66,6 +66,8 @@ export class DiskPool {
   private started: Promise<void> | undefined;
   /** Every filesystem made and not yet released (warm or taken): unmounted at process exit. */
   private readonly live = new Map<string, string>(); // mount point → image
+  /** Mounts under way: mount point → image and the mount process. */
+  private readonly mounting = new Map<string, { image: string; pid: number | undefined }>();
   private readonly onExit = (): void => this.releaseAllNow();
 
   constructor(private readonly o: DiskPoolOptions) {
@@ -110,6 +112,14 @@ export class DiskPool {
 
   /** At process exit (synchronous): detach every mount and delete the images. */
   private releaseAllNow(): void {
+    // A mount still running in a child process would land after we are gone: wait for it (at
+    // most 2 s) and add it to what is undone below.
+    for (const [mnt, m] of this.mounting) {
+      const deadline = Date.now() + 2000;
+      while (Date.now() < deadline && processRunning(m.pid) && !mountedAt(mnt)) sleepSync(5);
+      this.live.set(mnt, m.image);
+    }
+    this.mounting.clear();
     for (const [mnt, image] of this.live) {
       try {
         execFileSync("umount", ["-l", mnt], { stdio: "ignore" });
@@ -188,7 +198,14 @@ export class DiskPool {
         image,
       ]);
       await fsp.mkdir(mnt, { mode: 0o700 });
-      await run("mount", ["-t", "ext4", "-o", "loop,nodev,nosuid,noatime", image, mnt]);
+      const mounting = run("mount", ["-t", "ext4", "-o", "loop,nodev,nosuid,noatime", image, mnt]);
+      // Known before it finishes: a process exiting meanwhile waits for this mount and undoes it.
+      this.mounting.set(mnt, { image, pid: mounting.child.pid });
+      try {
+        await mounting;
+      } finally {
+        this.mounting.delete(mnt);
+      }
       mounted = true;
       this.live.set(mnt, image);
       await fsp.chmod(mnt, 0o700);
@@ -220,6 +237,21 @@ export class DiskPool {
         })()),
     };
   }
+}
+
+/** True while `pid` runs (not gone, not a zombie waiting to be reaped). */
+function processRunning(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/^\d+ \(.*\) [ZX] /s.test(stat);
+  } catch {
+    return false;
+  }
+}
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** (Nearly) no space or no inode left: what a job that hit the limit leaves behind. */
