@@ -353,7 +353,8 @@ export function sweepStale(
       const d = path.join(dir, n);
       try {
         const st = statSync(d);
-        if (!st.isDirectory() || Date.now() - st.mtimeMs < olderThanMs) continue;
+        // (0: any age; Date.now() is whole milliseconds, a fresh mtime may read as "in the future")
+        if (!st.isDirectory() || (olderThanMs > 0 && Date.now() - st.mtimeMs < olderThanMs)) continue;
         if (readFileSync(path.join(d, "cgroup.procs"), "utf8").trim() !== "") continue;
         rmdirSync(d);
         removed++;
