@@ -2,12 +2,10 @@
 // shown once; the row keeps its public id (the lookup key) and the SHA-256 of its secret part,
 // compared in constant time. A token works until it expires, is revoked, or its user is disabled
 // or logs out everywhere (credentials_valid_after); its last use is recorded at most once a minute.
-import type pg from "pg";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { parseScopes, type Scope } from "./scopes.js";
 import { newApiToken, parseApiToken, verifyTokenSecret, type TokenKind } from "./tokens.js";
-
-export type Db = pg.Pool | pg.PoolClient;
+import type { Db } from "./users.js";
 
 /** Longest lifetime a token may be given (a year), and the default (90 days). */
 export const MAX_TOKEN_DAYS = 366;

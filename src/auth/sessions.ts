@@ -9,10 +9,8 @@
 // login: at privilege change (second factor passed, role change) so a planted id (session
 // fixation) is worthless.
 import { randomBytes } from "node:crypto";
-import type pg from "pg";
 import { digestsEqual, sha256 } from "./constant-time.js";
-
-export type Db = pg.Pool | pg.PoolClient;
+import type { Db } from "./users.js";
 
 export const SESSION_COOKIE = "airlock_session";
 export const CSRF_HEADER = "x-csrf-token";
@@ -38,6 +36,8 @@ export interface Session {
   /** False while the second factor is still due. */
   complete: boolean;
   createdAt: Date;
+  /** SHA-256 (hex) of the session's CSRF token, as looked up. */
+  csrfTokenHash: string;
 }
 
 function digest(v: string): string {
@@ -90,8 +90,9 @@ export async function lookupSession(
     complete: boolean;
     created_at: Date;
     last_seen_at: Date;
+    csrf_token_hash: string;
   }>(
-    `SELECT s.id_hash, s.user_id, s.complete, s.created_at, s.last_seen_at
+    `SELECT s.id_hash, s.user_id, s.complete, s.created_at, s.last_seen_at, s.csrf_token_hash
        FROM sessions s JOIN users u ON u.id = s.user_id
       WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3
         AND s.created_at >= u.credentials_valid_after AND NOT u.disabled`,
@@ -101,18 +102,19 @@ export async function lookupSession(
   if (!r) return undefined;
   if (now.getTime() - r.last_seen_at.getTime() > TOUCH_MS)
     await db.query("UPDATE sessions SET last_seen_at = $2 WHERE id_hash = $1", [r.id_hash, now]);
-  return { idHash: r.id_hash, userId: Number(r.user_id), complete: r.complete, createdAt: r.created_at };
+  return {
+    idHash: r.id_hash,
+    userId: Number(r.user_id),
+    complete: r.complete,
+    createdAt: r.created_at,
+    csrfTokenHash: r.csrf_token_hash,
+  };
 }
 
 /** True when `token` is the session's CSRF token (constant-time comparison of digests). */
-export async function checkCsrf(db: Db, session: Session, token: string | undefined): Promise<boolean> {
+export function checkCsrf(session: Session, token: string | undefined): boolean {
   if (token === undefined || !ID_SHAPE.test(token)) return false;
-  const { rows } = await db.query<{ csrf_token_hash: string }>(
-    "SELECT csrf_token_hash FROM sessions WHERE id_hash = $1",
-    [session.idHash],
-  );
-  const stored = rows[0]?.csrf_token_hash;
-  return stored !== undefined && digestsEqual(Buffer.from(stored, "hex"), sha256(token));
+  return digestsEqual(Buffer.from(session.csrfTokenHash, "hex"), sha256(token));
 }
 
 /**

@@ -60,7 +60,7 @@ export async function requestSession(
   if (!session) return undefined;
   if (opts.csrf && !SAFE.has(request.method)) {
     const token = request.headers[CSRF_HEADER];
-    if (!(await checkCsrf(ctx.pool, session, typeof token === "string" ? token : undefined)))
+    if (!checkCsrf(session, typeof token === "string" ? token : undefined))
       throw new AirlockError(ErrorCode.FORBIDDEN, `missing or wrong ${CSRF_HEADER} header`);
   }
   return session;
