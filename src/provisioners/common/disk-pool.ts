@@ -113,9 +113,9 @@ export class DiskPool {
   /** At process exit (synchronous): detach every mount and delete the images. */
   private releaseAllNow(): void {
     // A mount still running in a child process would land after we are gone: wait for it (at
-    // most 2 s) and add it to what is undone below.
+    // most 10 s: a loaded machine is slow, an exit is not) and add it to what is undone below.
     for (const [mnt, m] of this.mounting) {
-      const deadline = Date.now() + 2000;
+      const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && processRunning(m.pid) && !mountedAt(mnt)) sleepSync(5);
       this.live.set(mnt, m.image);
     }
