@@ -114,3 +114,28 @@ export {
   type NewTokenInput,
   type TokenPrincipal,
 } from "./api-tokens.js";
+export {
+  PERMISSIONS,
+  ROLES,
+  isPermission,
+  isRole,
+  permissionRule,
+  roleAllows,
+  roleRank,
+  strongerRole,
+  type Level,
+  type Permission,
+  type PermissionRule,
+  type Role,
+} from "./roles.js";
+export {
+  Access,
+  loadAccess,
+  type Grant,
+  type Owner,
+  type Principal,
+  type Verdict,
+  type Visible,
+} from "./access.js";
+export { checkRole, listGrants, removeGrant, setGrant, type GrantView } from "./grants.js";
+export { clearTotp, keepOneServerAdmin, listUsers, updateUser, type UserChanges } from "./user-admin.js";

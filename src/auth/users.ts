@@ -30,7 +30,7 @@ export interface User {
   createdAt: string;
 }
 
-interface UserRow {
+export interface UserRow {
   id: string;
   name: string;
   display_name: string;
@@ -42,10 +42,10 @@ interface UserRow {
   created_at: Date;
 }
 
-const COLUMNS =
+export const USER_COLUMNS =
   "id, name, display_name, email, disabled, server_admin, password_hash, totp_secret, created_at";
 
-function toUser(r: UserRow): User {
+export function toUser(r: UserRow): User {
   return {
     id: Number(r.id),
     name: r.name,
@@ -95,7 +95,7 @@ export async function createUser(db: Db, u: NewUser): Promise<User> {
   try {
     const { rows } = await db.query<UserRow>(
       `INSERT INTO users (name, display_name, email, password_hash, server_admin)
-       VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
+       VALUES ($1, $2, $3, $4, $5) RETURNING ${USER_COLUMNS}`,
       [u.name, u.displayName ?? "", u.email ?? null, hash, u.serverAdmin === true],
     );
     return toUser(rows[0] as UserRow);
@@ -107,15 +107,16 @@ export async function createUser(db: Db, u: NewUser): Promise<User> {
 }
 
 export async function getUser(db: Db, id: number): Promise<User | undefined> {
-  const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+  const { rows } = await db.query<UserRow>(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`, [id]);
   return rows[0] ? toUser(rows[0]) : undefined;
 }
 
 export async function findUserByName(db: Db, name: string): Promise<User | undefined> {
   if (!USER_NAME.test(name)) return undefined;
-  const { rows } = await db.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE lower(name) = lower($1)`, [
-    name,
-  ]);
+  const { rows } = await db.query<UserRow>(
+    `SELECT ${USER_COLUMNS} FROM users WHERE lower(name) = lower($1)`,
+    [name],
+  );
   return rows[0] ? toUser(rows[0]) : undefined;
 }
 

@@ -68,7 +68,7 @@ function announce(service: Service): void {
   }
   if (service.adminToken) {
     out.write(
-      `\nAdmin token (shown once, also saved for the CLI in ${join(loadOptions().home, "cli.json")}):\n  ${service.adminToken}\n\n`,
+      `\nA token of admin for the CLI (scope admin, expires in 90 days; shown once, also saved in ${join(loadOptions().home, "cli.json")}):\n  ${service.adminToken}\n\n`,
     );
   }
 }

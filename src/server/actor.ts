@@ -5,18 +5,8 @@ import type { FastifyRequest } from "fastify";
 import type pg from "pg";
 import { appendAudit, type AuditActor, type AuditInput } from "../audit/index.js";
 import { inTransaction } from "../orchestrator/catalog/index.js";
-import type { Principal } from "../orchestrator/tokens/index.js";
 
 const actors = new WeakMap<FastifyRequest, AuditActor>();
-
-/** The request was authenticated with one of the older admin/agent tokens. */
-export function rememberPrincipal(request: FastifyRequest, p: Principal): void {
-  actors.set(request, {
-    kind: "token",
-    id: p.tokenId,
-    display: p.kind === "admin" ? "admin" : `node ${p.nodeId}`,
-  });
-}
 
 /** The request was authenticated as a user (session, or one of the user's API tokens). */
 export function rememberActor(request: FastifyRequest, actor: AuditActor): void {

@@ -1,6 +1,7 @@
 // What the HTTP layer is built from. The lead's composition root creates these; tests pass stub
 // core services that record their calls.
 import type pg from "pg";
+import type { FailureLimiter } from "../auth/index.js";
 import type { Logger } from "pino";
 import type { Histogram, Registry } from "prom-client";
 import type { AgentHub, LogHub, RunsService } from "../orchestrator/types.js";
@@ -15,9 +16,12 @@ export interface ServerDeps {
   agents: AgentHub;
   logger: Logger;
   metrics: { registry: Registry; dispatchLatency: Histogram };
+  /** Counts failed token authentications per client address (default: in memory, CLIENT_POLICY). */
+  authFailures?: FailureLimiter;
 }
 
 /** ServerDeps plus what buildServer derives once (links from the public address). */
 export interface RouteContext extends ServerDeps {
   links: Links;
+  authFailures: FailureLimiter;
 }

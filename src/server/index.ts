@@ -4,22 +4,23 @@
 // validate input, then call catalog/views/tokens functions and the core's interfaces.
 import Fastify, { type FastifyInstance } from "fastify";
 import { makeLinks } from "../orchestrator/views/index.js";
-import { rememberActor, rememberPrincipal } from "./actor.js";
+import { installAccess } from "./access.js";
 import { installAgentSocket } from "./agent-ws.js";
-import { bearerToken, requireToken } from "./auth.js";
 import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
-import { LoginThrottle } from "../auth/index.js";
+import { CLIENT_POLICY, LoginThrottle, MemoryFailureLimiter } from "../auth/index.js";
 import { createMetrics } from "./metrics.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
-import { requireAdminApiToken, requireAdminSession } from "./session.js";
 import { installSecurityHeaders } from "./security-headers.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { repositoryRoutes } from "./routes/repositories.js";
+import { memberRoutes } from "./routes/members.js";
 import { runRoutes } from "./routes/runs.js";
+import { tokenRoutes } from "./routes/tokens.js";
+import { userRoutes } from "./routes/users.js";
 import { systemRoutes } from "./routes/system.js";
 import { logStreamRoutes } from "./sse.js";
 import { webhookRoutes } from "./webhook.js";
@@ -42,7 +43,11 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const ctx: RouteContext = { ...deps, links: makeLinks(deps.config.publicUrl) };
+  const ctx: RouteContext = {
+    ...deps,
+    links: makeLinks(deps.config.publicUrl),
+    authFailures: deps.authFailures ?? new MemoryFailureLimiter(CLIENT_POLICY),
+  };
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.apiBodyLimitBytes,
@@ -75,17 +80,11 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     { prefix: "/api/v1" },
   );
 
-  // Everything else under /api/v1 needs the admin token, or a server administrator's session.
+  // Everything else under /api/v1 needs a personal or service API token, or a complete session,
+  // and the permission the route declares in ROUTE_ACCESS (./route-access.ts).
   await app.register(
     (api, _opts, done) => {
-      api.addHook("onRequest", async (request) => {
-        const bearer = bearerToken(request.headers.authorization);
-        if (bearer !== undefined && /^alk_(pat|svc)_/.test(bearer))
-          rememberActor(request, await requireAdminApiToken(ctx, bearer));
-        else if (request.headers.authorization !== undefined || request.headers.cookie === undefined)
-          rememberPrincipal(request, await requireToken(ctx.pool, request, "admin"));
-        else rememberActor(request, await requireAdminSession(ctx, request));
-      });
+      installAccess(api, ctx, ctx.authFailures);
       repositoryRoutes(api, ctx);
       runRoutes(api, ctx);
       logStreamRoutes(api, ctx);
@@ -93,6 +92,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       organizationRoutes(api, ctx);
       catalogRoutes(api, ctx);
       auditRoutes(api, ctx);
+      userRoutes(api, ctx);
+      memberRoutes(api, ctx);
+      tokenRoutes(api, ctx);
       done();
     },
     { prefix: "/api/v1" },

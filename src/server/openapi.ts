@@ -2,6 +2,8 @@
 // schemas the routes enforce; response shapes are written here once. A test checks that every
 // route the server registers is documented.
 import { z } from "zod";
+import { permissionRule } from "../auth/index.js";
+import { ROUTE_ACCESS, routeKey } from "./route-access.js";
 import * as S from "./schemas.js";
 
 type Json = Record<string, unknown>;
@@ -123,7 +125,48 @@ const Flavour = obj({
   requiredLabels: labels,
   createdAt: str,
 });
-const Organization = obj({ id: int, name: str, maxConcurrentJobs: intOrNull, createdAt: str });
+const Organization = obj({
+  id: int,
+  name: str,
+  maxConcurrentJobs: intOrNull,
+  requireMfa: bool,
+  createdAt: str,
+});
+const UserFull = obj({
+  id: int,
+  name: str,
+  displayName: str,
+  email: strOrNull,
+  disabled: bool,
+  serverAdmin: bool,
+  hasPassword: bool,
+  mfa: bool,
+  createdAt: str,
+});
+const Grant = obj({
+  id: int,
+  userId: int,
+  userName: str,
+  organizationId: int,
+  organization: str,
+  repositoryId: intOrNull,
+  repository: strOrNull,
+  role: { enum: ["viewer", "developer", "maintainer", "admin"] },
+  createdAt: str,
+});
+const Token = obj({
+  id: int,
+  name: str,
+  kind: { enum: ["personal", "service"] },
+  publicId: str,
+  userId: intOrNull,
+  organizationId: intOrNull,
+  scopes: arr(str),
+  createdAt: str,
+  expiresAt: strOrNull,
+  lastUsedAt: strOrNull,
+  revokedAt: strOrNull,
+});
 const ErrorSchema = obj({
   error: obj({ code: str, message: str, details: {} }, ["code", "message"]),
 });
@@ -148,12 +191,21 @@ const components = {
     Flavour,
     Organization,
     User: obj({ id: int, name: str, displayName: str, serverAdmin: bool, mfa: bool }),
+    UserFull,
+    Grant,
+    Token,
+    NewToken: { allOf: [ref("Token"), obj({ token: str })] },
     // Generated from the route's zod schema (the others here are still written by hand).
     AuditEntry: responseSchema(S.AuditEntryView),
     Error: ErrorSchema,
   },
   securitySchemes: {
-    admin: { type: "http", scheme: "bearer", description: "The admin token printed at first start" },
+    token: {
+      type: "http",
+      scheme: "bearer",
+      description:
+        "A personal (alk_pat_…) or service (alk_svc_…) API token; each route needs the permission in x-airlock-permission (docs/security.md)",
+    },
     node: { type: "http", scheme: "bearer", description: "A node agent's token (POST /nodes)" },
     session: {
       type: "apiKey",
@@ -166,10 +218,10 @@ const components = {
 };
 
 interface Operation {
-  method: "get" | "post" | "put" | "delete";
+  method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
   summary: string;
-  security?: "admin" | "node" | "session" | "none";
+  security?: "token" | "node" | "session" | "none";
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
@@ -362,6 +414,190 @@ const OPERATIONS: Operation[] = [
     ok: [200, ref("Organization")],
     errors: [400, 404],
   },
+  {
+    method: "get",
+    path: "/api/v1/organizations/:name",
+    summary: "Show an organization",
+    params: S.NameParams,
+    ok: [200, ref("Organization")],
+    errors: [404],
+  },
+  {
+    method: "put",
+    path: "/api/v1/organizations/:name/settings",
+    summary:
+      "Change an organization's settings (requireMfa: members who log in with a password need TOTP to act in it)",
+    params: S.NameParams,
+    body: S.OrganizationSettings,
+    ok: [200, ref("Organization")],
+    errors: [400, 404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/organizations/:name/members",
+    summary: "Roles in an organization and on its repositories",
+    params: S.NameParams,
+    ok: [200, arr(ref("Grant"))],
+    errors: [404],
+  },
+  {
+    method: "put",
+    path: "/api/v1/organizations/:name/members/:user",
+    summary: "Give a user a role in the organization (replaces their organization role)",
+    params: S.OrgMemberParams,
+    body: S.SetRole,
+    ok: [200, ref("Grant")],
+    errors: [400, 404],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/organizations/:name/members/:user",
+    summary: "Take a user's organization role away",
+    params: S.OrgMemberParams,
+    ok: [204, "Removed"],
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/organizations/:name/tokens",
+    summary: "The organization's service tokens (never their secrets)",
+    params: S.NameParams,
+    ok: [200, arr(ref("Token"))],
+    errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/organizations/:name/tokens",
+    summary: "Make a service token acting in the organization with the given scopes (shown once)",
+    params: S.NameParams,
+    body: S.CreateToken,
+    ok: [201, ref("NewToken")],
+    errors: [400, 404],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/organizations/:name/tokens/:id",
+    summary: "Revoke a service token",
+    params: S.OrgTokenParams,
+    ok: [204, "Revoked"],
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/repositories/:id/members",
+    summary: "Roles on a repository",
+    params: S.IdParams,
+    ok: [200, arr(ref("Grant"))],
+    errors: [404],
+  },
+  {
+    method: "put",
+    path: "/api/v1/repositories/:id/members/:user",
+    summary: "Give a user a role on the repository (replaces their repository role)",
+    params: S.RepoMemberParams,
+    body: S.SetRole,
+    ok: [200, ref("Grant")],
+    errors: [400, 404],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/repositories/:id/members/:user",
+    summary: "Take a user's repository role away",
+    params: S.RepoMemberParams,
+    ok: [204, "Removed"],
+    errors: [404],
+  },
+  { method: "get", path: "/api/v1/users", summary: "List users", ok: [200, arr(ref("UserFull"))] },
+  {
+    method: "post",
+    path: "/api/v1/users",
+    summary: "Add a user (with a password: a built-in user; without: one who logs in through single sign-on)",
+    body: S.CreateUser,
+    ok: [201, ref("UserFull")],
+    errors: [400, 409],
+  },
+  {
+    method: "get",
+    path: "/api/v1/users/:id",
+    summary: "Show a user with their roles",
+    params: S.IdParams,
+    ok: [200, { allOf: [ref("UserFull"), obj({ roles: arr(ref("Grant")) })] }],
+    errors: [404],
+  },
+  {
+    method: "patch",
+    path: "/api/v1/users/:id",
+    summary: "Change a user; disabled: true ends their sessions and tokens at once",
+    params: S.IdParams,
+    body: S.UpdateUser,
+    ok: [200, ref("UserFull")],
+    errors: [400, 404, 409],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/users/:id",
+    summary: "Delete a user (not the last enabled server administrator)",
+    params: S.IdParams,
+    ok: [204, "Deleted"],
+    errors: [404, 409],
+  },
+  {
+    method: "put",
+    path: "/api/v1/users/:id/password",
+    summary: "Set a user's password (ends their sessions and tokens)",
+    params: S.IdParams,
+    body: S.ResetPassword,
+    ok: [204, "Set"],
+    errors: [400, 404],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/users/:id/totp",
+    summary: "Take away a user's TOTP and recovery codes (a lost device)",
+    params: S.IdParams,
+    ok: [200, ref("UserFull")],
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/users/:id/tokens",
+    summary: "A user's personal tokens",
+    params: S.IdParams,
+    ok: [200, arr(ref("Token"))],
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/me",
+    summary: "Who is asking: the user (with roles) or the service token",
+    ok: [200, { type: "object" }],
+  },
+  {
+    method: "put",
+    path: "/api/v1/me/password",
+    summary: "Change one's own password (ends every session and token of the user)",
+    body: S.ChangePassword,
+    ok: [204, "Changed"],
+    errors: [400, 429],
+  },
+  { method: "get", path: "/api/v1/tokens", summary: "One's personal tokens", ok: [200, arr(ref("Token"))] },
+  {
+    method: "post",
+    path: "/api/v1/tokens",
+    summary:
+      "Make a personal token (shown once; what it may do is bounded by its scopes and the user's roles)",
+    body: S.CreateToken,
+    ok: [201, ref("NewToken")],
+    errors: [400],
+  },
+  {
+    method: "delete",
+    path: "/api/v1/tokens/:id",
+    summary: "Revoke one of one's personal tokens (a server administrator: anyone's)",
+    params: S.IdParams,
+    ok: [204, "Revoked"],
+    errors: [404],
+  },
   { method: "get", path: "/api/v1/images", summary: "List images", ok: [200, arr(ref("Image"))] },
   {
     method: "post",
@@ -511,13 +747,27 @@ export function buildOpenApi(serverUrl: string): Json {
     const responses: Json = { [status]: response(op.ok) };
     for (const e of op.errors ?? [])
       responses[e] = { description: "Error", content: { "application/json": { schema: ref("Error") } } };
-    if ((op.security ?? "admin") !== "none")
+    if ((op.security ?? "token") !== "none")
       responses[401] = {
         description: "Missing or refused token",
         content: { "application/json": { schema: ref("Error") } },
       };
     const operation: Json = { summary: op.summary, parameters: parameters(op), responses };
-    const security = op.security ?? "admin";
+    const access = ROUTE_ACCESS[routeKey(op.method.toUpperCase(), op.path)];
+    if (access) {
+      const rule = permissionRule(access.permission);
+      operation["x-airlock-permission"] = {
+        name: access.permission,
+        level: rule.level,
+        ...(rule.role ? { role: rule.role } : {}),
+        scope: rule.scope,
+      };
+      responses[403] = {
+        description: "Not allowed",
+        content: { "application/json": { schema: ref("Error") } },
+      };
+    }
+    const security = op.security ?? "token";
     operation.security = security === "none" ? [] : [{ [security]: [] }];
     if (op.body)
       operation.requestBody = { required: true, content: { "application/json": { schema: json(op.body) } } };

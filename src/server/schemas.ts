@@ -7,6 +7,8 @@ import type { registerNode } from "../orchestrator/tokens/index.js";
 import type { RunSummary } from "../orchestrator/types.js";
 
 const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/** A positive integer id in a path. */
+export const PositiveId = id;
 export const IdParams = z.object({ id });
 
 const label = z.string().min(1).max(200);
@@ -221,3 +223,43 @@ export const TotpBegin = z
   .optional();
 /** POST /auth/totp/confirm. */
 export const TotpConfirm = z.strictObject({ code: z.string().min(1).max(16) });
+
+// ---------------------------------------------------------------- users, roles, tokens
+
+/** PUT /organizations/:name/settings. */
+export const OrganizationSettings = z.strictObject({ requireMfa: z.boolean().optional() });
+
+const userName = z.string().min(1).max(64);
+const password = z.string().min(1).max(2048);
+/** POST /users: a built-in user (a password) or one who will log in through single sign-on (none). */
+export const CreateUser = z.strictObject({
+  name: userName,
+  password: password.optional(),
+  displayName: z.string().max(200).optional(),
+  email: z.string().max(320).nullable().optional(),
+  serverAdmin: z.boolean().optional(),
+});
+/** PATCH /users/:id. */
+export const UpdateUser = z.strictObject({
+  displayName: z.string().max(200).optional(),
+  email: z.string().max(320).nullable().optional(),
+  serverAdmin: z.boolean().optional(),
+  disabled: z.boolean().optional(),
+});
+/** PUT /users/:id/password (an administrator sets a new password). */
+export const ResetPassword = z.strictObject({ password });
+/** PUT /me/password. */
+export const ChangePassword = z.strictObject({ currentPassword: password, newPassword: password });
+
+/** Members routes: /organizations/:name/members/:user and /repositories/:id/members/:user. */
+export const OrgMemberParams = z.object({ name: z.string().min(1).max(100), user: userName });
+export const RepoMemberParams = z.object({ id, user: userName });
+export const SetRole = z.strictObject({ role: z.enum(["viewer", "developer", "maintainer", "admin"]) });
+
+/** POST /tokens and POST /organizations/:name/tokens: scopes as a list or one comma-separated string. */
+export const CreateToken = z.strictObject({
+  name: z.string().min(1).max(100),
+  scopes: z.union([z.array(z.string().max(50)).max(20), z.string().max(500)]),
+  days: z.number().int().min(1).max(366).optional(),
+});
+export const OrgTokenParams = z.object({ name: z.string().min(1).max(100), id });

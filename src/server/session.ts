@@ -2,22 +2,17 @@
 // Path=/) and who a request on /api/v1 is. A bearer token is checked as before; without one, a
 // complete session cookie identifies a user, and then every state-changing method must carry the
 // session's CSRF token in X-CSRF-Token (a page of another origin can make the browser send the
-// cookie, never read or send that header). Until roles are wired, a session user must be a server
-// administrator to use the API (anyone else: 403).
+// cookie, never read or send that header). What the user may do is decided in ./access.ts.
 import type { FastifyReply, FastifyRequest } from "fastify";
 import {
   ABSOLUTE_MS,
-  authenticateApiToken,
-  hasScope,
   checkCsrf,
   CSRF_HEADER,
-  getUser,
   lookupSession,
   SESSION_COOKIE,
   type NewSession,
   type Session,
 } from "../auth/index.js";
-import type { AuditActor } from "../audit/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { RouteContext } from "./deps.js";
 
@@ -64,31 +59,4 @@ export async function requestSession(
       throw new AirlockError(ErrorCode.FORBIDDEN, `missing or wrong ${CSRF_HEADER} header`);
   }
   return session;
-}
-
-/** A complete session whose user may use the whole API (server administrator): the actor; or an error. */
-export async function requireAdminSession(ctx: RouteContext, request: FastifyRequest): Promise<AuditActor> {
-  const session = await requestSession(ctx, request, { csrf: true });
-  if (!session) throw new AirlockError(ErrorCode.UNAUTHORIZED, "missing bearer token or session");
-  if (!session.complete)
-    throw new AirlockError(ErrorCode.FORBIDDEN, "the second factor is due: POST /api/v1/auth/mfa");
-  const user = await getUser(ctx.pool, session.userId);
-  if (!user?.serverAdmin) throw new AirlockError(ErrorCode.FORBIDDEN, "this needs a server administrator");
-  return { kind: "user", id: user.id, display: user.name };
-}
-
-/**
- * A personal or service API token (alk_pat_/alk_svc_) that may use the whole API: the `admin`
- * scope, and, for a personal token, a server administrator. Until roles are wired, nothing less.
- */
-export async function requireAdminApiToken(ctx: RouteContext, token: string): Promise<AuditActor> {
-  const p = await authenticateApiToken(ctx.pool, token);
-  if (!p) throw new AirlockError(ErrorCode.UNAUTHORIZED, "invalid or unknown token");
-  const user = p.userId === null ? undefined : await getUser(ctx.pool, p.userId);
-  if (!hasScope(p.scopes, "admin") || !user?.serverAdmin)
-    throw new AirlockError(
-      ErrorCode.FORBIDDEN,
-      "this needs a server administrator's token with the admin scope",
-    );
-  return { kind: "user", id: user.id, display: `${user.name} (token ${p.tokenId})` };
 }

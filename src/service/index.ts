@@ -7,12 +7,17 @@ import pino, { type Logger } from "pino";
 import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
 import { appendAudit, auditChainError, verifyAuditDb } from "../audit/index.js";
-import { ensureAdminUser, findUserByName, type AdminBootstrap } from "../auth/index.js";
+import {
+  ADMIN_USER,
+  createApiToken,
+  ensureAdminUser,
+  findUserByName,
+  type AdminBootstrap,
+} from "../auth/index.js";
 import { freePort, startDatabase, type Database } from "../db/index.js";
 import { loadOptions } from "../config/index.js";
 import { DEFAULT_IMAGE } from "../images/index.js";
 import { createOrchestrator, type Orchestrator } from "../orchestrator/index.js";
-import { ensureAdminToken } from "../orchestrator/tokens/index.js";
 import { buildServer, loadServerConfig, type ServerConfig } from "../server/index.js";
 
 export interface ServiceOptions {
@@ -28,7 +33,7 @@ export interface Service {
   config: ServerConfig;
   /** The address the server listens on (http://host:port). */
   url: string;
-  /** The admin token, only on the start that created it (printed once). */
+  /** A personal token (scope admin) of the `admin` user made at the first start, for the CLI (printed once, saved in cli.json). */
   adminToken: string | undefined;
   /** The built-in `admin` user when this start made it (first start, or recreated after deletion). */
   adminUser: AdminBootstrap | undefined;
@@ -63,7 +68,6 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     const chain = await verifyAuditDb(db.pool);
     if (!chain.ok) throw auditChainError(chain, "the server refuses to start; see docs/security.md");
     await ensureDefaults(db);
-    const adminToken = await ensureAdminToken(db.pool);
     // The built-in `admin` user: made at first start, and again at the next start when deleted
     // (recorded in the audit log, since that hands out a new administrator password).
     const admin = await ensureAdminUser(db.pool, join(config.dataDir, "admin-password"));
@@ -76,6 +80,9 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
         details: { passwordFile: admin.passwordFile },
       });
     }
+    // At the first start the CLI on this machine gets a personal token of `admin` (scope admin,
+    // DEFAULT_TOKEN_DAYS) in cli.json, mode 0600: an ordinary token, listed, revocable, expiring.
+    const adminToken = admin.outcome === "created" ? await firstStartToken(db.pool) : undefined;
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
     const dispatchLatency = new Histogram({
@@ -140,4 +147,30 @@ async function ensureDefaults(db: Database): Promise<void> {
     `INSERT INTO flavours (name, cpus, memory_mb, disk_mb)
      SELECT 'default', 1, 2048, 4096 WHERE NOT EXISTS (SELECT 1 FROM flavours)`,
   );
+}
+
+async function firstStartToken(pool: Database["pool"]): Promise<string | undefined> {
+  const user = await findUserByName(pool, ADMIN_USER);
+  if (!user) return undefined;
+  const { token, info } = await createApiToken(pool, {
+    kind: "personal",
+    name: "cli (first start)",
+    scopes: ["admin"],
+    userId: user.id,
+    createdBy: user.id,
+  });
+  await appendAudit(pool, {
+    actor: { kind: "system", display: "airlock server start" },
+    action: "token.created",
+    object: { kind: "token", id: info.id },
+    details: {
+      name: info.name,
+      kind: info.kind,
+      publicId: info.publicId,
+      userId: user.id,
+      scopes: info.scopes,
+      expiresAt: info.expiresAt,
+    },
+  });
+  return token;
 }

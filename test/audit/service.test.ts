@@ -97,6 +97,7 @@ describe("audit log in the service", () => {
     assert.equal(r.status, 200, r.text);
     assert.deepEqual(r.body.map((e) => e.action).reverse(), [
       "user.admin_created", // by the first start
+      "token.created", // the CLI's token in cli.json, by the first start
       "repository.created",
       "repository.egress_changed",
       "organization.created",
@@ -111,8 +112,9 @@ describe("audit log in the service", () => {
     const boot = r.body.at(-1);
     assert.equal(boot?.actor.kind, "system");
     assert.ok(!JSON.stringify(boot).includes('password":"'), "no password in the entry");
-    const first = r.body.at(-2);
-    assert.equal(first?.actor.kind, "token");
+    const first = r.body.at(-3);
+    assert.equal(first?.actor.kind, "user");
+    assert.match(first?.actor.display ?? "", /^admin via token \d+$/);
     assert.match(first?.actor.id ?? "", /^\d+$/);
     assert.equal(first?.clientAddress, "127.0.0.1");
     assert.deepEqual(first?.object, { kind: "repository", id: String(repoId) });
@@ -140,8 +142,8 @@ describe("audit log in the service", () => {
     assert.equal((await q(`object=repository:${repoId}`)).length, 3);
     const all = await q("");
     const actorId = all[0]?.actor.id ?? "";
-    assert.equal((await q(`actor=token:${actorId}`)).length, 10);
-    assert.equal((await q("actor=token:999999")).length, 0);
+    assert.equal((await q(`actor=user:${actorId}`)).length, 10);
+    assert.equal((await q("actor=user:999999")).length, 0);
     const page1 = await q("limit=4");
     const page2 = await q(`limit=4&before=${page1.at(-1)?.seq}`);
     assert.deepEqual(
@@ -170,11 +172,14 @@ describe("audit log in the service", () => {
     const lines = table.stdout.trimEnd().split("\n");
     assert.match(lines[0] ?? "", /^SEQ\s+TIME\s+ACTOR\s+ACTION\s+OBJECT\s+CLIENT\s+DETAILS$/);
     assert.equal(lines.length, 3);
-    assert.match(lines[1] ?? "", /token:\d+ \(admin\)\s+node\.deleted\s+node:\d+\s+127\.0\.0\.1/);
+    assert.match(
+      lines[1] ?? "",
+      /user:\d+ \(admin via token \d+\)\s+node\.deleted\s+node:\d+\s+127\.0\.0\.1/,
+    );
     const json = await audit(["list", "--actor", "system", "--json"], env);
     assert.deepEqual(
       (JSON.parse(json.stdout) as AuditEntry[]).map((e) => e.action),
-      ["user.admin_created"],
+      ["token.created", "user.admin_created"],
     );
     assert.equal((await audit(["list", "--limit", "x"], env)).code, 2);
   });
@@ -182,15 +187,15 @@ describe("audit log in the service", () => {
   it("airlock audit verify: 0 and the head when intact, 1 naming the entry when broken", async () => {
     const ok = await audit(["verify"], env);
     assert.equal(ok.code, 0, ok.stderr);
-    const m = /^audit log intact: 11 entries, head ([0-9a-f]{64})\n$/.exec(ok.stdout);
+    const m = /^audit log intact: 12 entries, head ([0-9a-f]{64})\n$/.exec(ok.stdout);
     assert.ok(m, ok.stdout);
     const head = m[1] ?? "";
-    assert.equal((await audit(["verify", "--expect-count", "11", "--expect-head", head], env)).code, 0);
+    assert.equal((await audit(["verify", "--expect-count", "12", "--expect-head", head], env)).code, 0);
     assert.equal((await audit(["verify", "--expect-head", "nothex"], env)).code, 2);
-    const ahead = await audit(["verify", "--expect-count", "12"], env);
+    const ahead = await audit(["verify", "--expect-count", "13"], env);
     assert.equal(ahead.code, 1);
     assert.equal(ahead.errorCode, "AUDIT_CHAIN_BROKEN");
-    assert.match(ahead.stderr, /broken at entry 12 \(removed\)/);
+    assert.match(ahead.stderr, /broken at entry 13 \(removed\)/);
     assert.equal((await audit(["verify", "--dump", "/nonexistent/dump.sql"], env)).code, 2);
   });
 

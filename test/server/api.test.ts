@@ -73,8 +73,8 @@ describe("auth", () => {
     assert.equal((await call("GET", "/api/v1/openapi.json", undefined, false)).status, 200);
   });
 
-  it("marks the admin token as used", async () => {
-    const { rows } = await s.db.pool.query("SELECT last_used_at FROM api_tokens WHERE kind = 'admin'");
+  it("marks the token as used", async () => {
+    const { rows } = await s.db.pool.query("SELECT last_used_at FROM api_tokens WHERE kind = 'personal'");
     assert.ok(rows[0]?.last_used_at instanceof Date);
   });
 });
@@ -181,7 +181,7 @@ describe("repositories", () => {
       ref: "feature/x",
       event: "workflow_dispatch",
       inputs: { level: "3", debug: "true", name: "x" },
-      actor: "admin",
+      actor: "ops",
     });
     const bad = await call("POST", `/api/v1/repositories/${id}/runs`, {
       ref: "-evil",

@@ -5,7 +5,7 @@ import pino from "pino";
 import { Histogram, Registry } from "prom-client";
 import type { WebSocket } from "ws";
 import { loadServerConfig, buildServer, type ServerConfig } from "../../src/server/index.js";
-import { ensureAdminToken } from "../../src/orchestrator/tokens/index.js";
+import { createApiToken, createUser } from "../../src/auth/index.js";
 import type {
   AgentHub,
   LogChunk,
@@ -149,8 +149,16 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     logger: pino({ level: "silent" }),
     metrics: { registry, dispatchLatency },
   });
-  const admin = await ensureAdminToken(db.pool);
-  if (!admin) throw new Error("admin token already existed in a fresh database");
+  // The server administrator every test acts as: a user with a personal token of scope admin.
+  const adminUser = await createUser(db.pool, { name: "ops", serverAdmin: true });
+  const admin = (
+    await createApiToken(db.pool, {
+      kind: "personal",
+      name: "tests",
+      scopes: ["admin"],
+      userId: adminUser.id,
+    })
+  ).token;
   return {
     db,
     app,

@@ -7,3 +7,4 @@ export * from "./images.js";
 export * from "./nodes.js";
 export * from "./organizations.js";
 export * from "./webhooks.js";
+export * from "./owners.js";

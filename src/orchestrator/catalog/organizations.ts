@@ -1,11 +1,14 @@
 // Organizations group repositories under a shared concurrency limit. Every repository belongs to
 // one; migration 002 creates "default", which repositories join unless told otherwise.
+import type { ListScope } from "./owners.js";
 import { iso, num, numOrNull, notFound, uniquely, type Db } from "./db.js";
 
 export interface Organization {
   id: number;
   name: string;
   maxConcurrentJobs: number | null;
+  /** Members who log in with a password must have a second factor to act here. */
+  requireMfa: boolean;
   createdAt: string;
 }
 
@@ -14,12 +17,20 @@ function fromRow(r: Record<string, unknown>): Organization {
     id: num(r.id),
     name: String(r.name),
     maxConcurrentJobs: numOrNull(r.max_concurrent_jobs),
+    requireMfa: r.require_mfa === true,
     createdAt: iso(r.created_at),
   };
 }
 
-export async function listOrganizations(db: Db): Promise<Organization[]> {
-  const { rows } = await db.query("SELECT * FROM organizations ORDER BY id");
+/** Every organization, or those in `scope` (and those holding a repository in it). */
+export async function listOrganizations(db: Db, scope?: ListScope): Promise<Organization[]> {
+  const where = scope
+    ? {
+        sql: `id = ANY($1::bigint[]) OR id IN (SELECT organization_id FROM repositories WHERE id = ANY($2::bigint[]))`,
+        params: [[...scope.organizationIds], [...scope.repositoryIds]],
+      }
+    : { sql: "TRUE", params: [] };
+  const { rows } = await db.query(`SELECT * FROM organizations WHERE ${where.sql} ORDER BY id`, where.params);
   return rows.map(fromRow);
 }
 
@@ -44,6 +55,25 @@ export async function setOrganizationLimit(
   const { rows } = await db.query(
     "UPDATE organizations SET max_concurrent_jobs = $2 WHERE name = $1 RETURNING *",
     [name, maxConcurrentJobs],
+  );
+  if (!rows[0]) throw notFound("organization", name);
+  return fromRow(rows[0]);
+}
+
+export async function getOrganization(db: Db, name: string): Promise<Organization> {
+  const { rows } = await db.query("SELECT * FROM organizations WHERE name = $1", [name]);
+  if (!rows[0]) throw notFound("organization", name);
+  return fromRow(rows[0]);
+}
+
+export async function setOrganizationSettings(
+  db: Db,
+  name: string,
+  settings: { requireMfa?: boolean },
+): Promise<Organization> {
+  const { rows } = await db.query(
+    "UPDATE organizations SET require_mfa = COALESCE($2, require_mfa) WHERE name = $1 RETURNING *",
+    [name, settings.requireMfa ?? null],
   );
   if (!rows[0]) throw notFound("organization", name);
   return fromRow(rows[0]);

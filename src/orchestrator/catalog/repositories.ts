@@ -1,5 +1,6 @@
 // Repositories (projects): registration, listing, removal, and the webhook secret lookup used
 // before verifying a delivery. The secret is generated here and returned once, at creation.
+import { scopeCondition, type ListScope } from "./owners.js";
 import { randomBytes } from "node:crypto";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Provider } from "../../sources/index.js";
@@ -81,8 +82,13 @@ export async function createRepository(
   return { ...fromRow(row, links), webhookSecret: secret };
 }
 
-export async function listRepositories(db: Db, links: Links): Promise<Repository[]> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM repositories ORDER BY id`);
+/** Every repository, or only those in `scope` (what the caller may see). */
+export async function listRepositories(db: Db, links: Links, scope?: ListScope): Promise<Repository[]> {
+  const where = scopeCondition(scope, "organization_id", "id", 1);
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM repositories WHERE ${where.sql} ORDER BY id`,
+    where.params,
+  );
   return rows.map((r) => fromRow(r, links));
 }
 

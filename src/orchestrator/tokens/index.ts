@@ -15,8 +15,6 @@ const SHAPE: Record<TokenKind, RegExp> = {
   admin: /^alk_admin_[A-Za-z0-9_-]{43}$/,
   agent: /^alk_node_[A-Za-z0-9_-]{43}$/,
 };
-// Serialises concurrent first starts so that exactly one admin token is created.
-const ADMIN_LOCK_KEY = "7361626657432003";
 
 export interface Principal {
   tokenId: number;
@@ -31,20 +29,6 @@ export function generateToken(kind: TokenKind): string {
 
 export function hashToken(token: string): string {
   return createHash("sha256").update(token, "utf8").digest("hex");
-}
-
-/** Creates the admin token if none exists; returns it (to print once), or undefined when one exists. */
-export async function ensureAdminToken(pool: pg.Pool): Promise<string | undefined> {
-  return inTransaction(pool, async (c) => {
-    await c.query("SELECT pg_advisory_xact_lock($1)", [ADMIN_LOCK_KEY]);
-    const { rowCount } = await c.query("SELECT 1 FROM api_tokens WHERE kind = 'admin' LIMIT 1");
-    if (rowCount) return undefined;
-    const token = generateToken("admin");
-    await c.query("INSERT INTO api_tokens (name, kind, token_hash) VALUES ('admin', 'admin', $1)", [
-      hashToken(token),
-    ]);
-    return token;
-  });
 }
 
 /** A new token for a node's agent (shown once). Earlier tokens of the node stay valid. */

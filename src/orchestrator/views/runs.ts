@@ -3,7 +3,7 @@
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { RunSummary } from "../types.js";
 import { iso, isoOrNull, num } from "../catalog/db.js";
-import type { Db } from "../catalog/index.js";
+import { scopeCondition, type Db, type ListScope } from "../catalog/index.js";
 import { jobsOfRun, type Job } from "./jobs.js";
 import type { Links } from "./links.js";
 
@@ -29,6 +29,8 @@ export interface RunFilter {
   /** Only runs with a smaller id (paging backwards). */
   before?: number;
   limit?: number;
+  /** Only runs of repositories the caller may see (undefined: all). */
+  scope?: ListScope;
 }
 
 export function runSummaryFromRow(r: Record<string, unknown>, links: Links): RunSummary {
@@ -65,12 +67,19 @@ const SELECT = `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit
   FROM runs r JOIN repositories p ON p.id = r.repository_id`;
 
 export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise<Run[]> {
+  const scope = scopeCondition(filter.scope, "p.organization_id", "p.id", 5);
   const { rows } = await db.query(
     `${SELECT}
      WHERE ($1::bigint IS NULL OR r.repository_id = $1) AND ($2::text IS NULL OR r.state = $2)
-       AND ($3::bigint IS NULL OR r.id < $3)
+       AND ($3::bigint IS NULL OR r.id < $3) AND ${scope.sql}
      ORDER BY r.id DESC LIMIT $4`,
-    [filter.repositoryId ?? null, filter.state ?? null, filter.before ?? null, filter.limit ?? 50],
+    [
+      filter.repositoryId ?? null,
+      filter.state ?? null,
+      filter.before ?? null,
+      filter.limit ?? 50,
+      ...scope.params,
+    ],
   );
   return rows.map((r) => runFromRow(r, links));
 }

@@ -3,16 +3,38 @@
 import type { FastifyInstance } from "fastify";
 import {
   createOrganization,
+  getOrganization,
   listOrganizations,
+  setOrganizationSettings,
   setOrganizationLimit,
 } from "../../orchestrator/catalog/index.js";
 import { audited } from "../actor.js";
+import { listScope } from "../access.js";
 import type { RouteContext } from "../deps.js";
-import { CreateOrganization, NameParams, OrganizationLimit } from "../schemas.js";
+import { CreateOrganization, NameParams, OrganizationLimit, OrganizationSettings } from "../schemas.js";
 import { validate } from "../validate.js";
 
 export function organizationRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get("/organizations", async () => listOrganizations(ctx.pool));
+  app.get("/organizations", async (request) => listOrganizations(ctx.pool, listScope(request)));
+
+  app.get("/organizations/:name", async (request) => {
+    const { params } = validate(request, { params: NameParams });
+    return getOrganization(ctx.pool, params.name);
+  });
+
+  app.put("/organizations/:name/settings", async (request) => {
+    const { params, body } = validate(request, { params: NameParams, body: OrganizationSettings });
+    return audited(
+      ctx.pool,
+      request,
+      (db) => setOrganizationSettings(db, params.name, body),
+      (o) => ({
+        action: "organization.settings_changed",
+        object: { kind: "organization", id: o.id },
+        details: { name: o.name, ...body },
+      }),
+    );
+  });
 
   app.post("/organizations", async (request, reply) => {
     const { body } = validate(request, { body: CreateOrganization });

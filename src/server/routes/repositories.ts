@@ -9,6 +9,7 @@ import {
   setRepositoryEgress,
 } from "../../orchestrator/catalog/index.js";
 import { audited, withoutCredentials } from "../actor.js";
+import { actorName, listScope } from "../access.js";
 import type { RouteContext } from "../deps.js";
 import { CreateRepository, IdParams, RepositoryEgress, TriggerRun } from "../schemas.js";
 import { validate } from "../validate.js";
@@ -34,7 +35,7 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
     return reply.status(201).send(repo);
   });
 
-  app.get("/repositories", async () => listRepositories(ctx.pool, ctx.links));
+  app.get("/repositories", async (request) => listRepositories(ctx.pool, ctx.links, listScope(request)));
 
   app.get("/repositories/:id", async (request) => {
     const { params } = validate(request, { params: IdParams });
@@ -76,7 +77,7 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
 
   app.post("/repositories/:id/runs", async (request, reply) => {
     const { params, body } = validate(request, { params: IdParams, body: TriggerRun });
-    const runs = await ctx.runs.trigger(params.id, { ...body, actor: "admin" });
+    const runs = await ctx.runs.trigger(params.id, { ...body, actor: actorName(request) });
     return reply.status(201).send({ runs });
   });
 }

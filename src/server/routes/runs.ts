@@ -3,6 +3,7 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { allLogChunks, getJob, getRun, listRuns } from "../../orchestrator/views/index.js";
+import { listScope } from "../access.js";
 import type { RouteContext } from "../deps.js";
 import { IdParams, LogsQuery, RunsQuery } from "../schemas.js";
 import { validate } from "../validate.js";
@@ -12,7 +13,13 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { query } = validate(request, { query: RunsQuery });
     return listRuns(
       ctx.pool,
-      { repositoryId: query.repository, state: query.state, before: query.before, limit: query.limit },
+      {
+        repositoryId: query.repository,
+        state: query.state,
+        before: query.before,
+        limit: query.limit,
+        scope: listScope(request),
+      },
       ctx.links,
     );
   });

@@ -1,0 +1,161 @@
+// Who a request under the authenticated /api/v1 scope is, and whether it may do what it asks.
+// onRequest authenticates (before the body is read): a personal or service API token in
+// `Authorization: Bearer`, else a complete browser session (whose state-changing requests must
+// carry the CSRF header). Failed token authentications are counted per client address; past the
+// limit the address gets 429 before any lookup. preHandler authorizes with the route's entry in
+// ROUTE_ACCESS: the object is resolved from the path (or body), an object the caller may not see
+// answers 404 exactly as a missing one, one it may see but not change answers 403 with the reason.
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { z } from "zod";
+import {
+  Access,
+  addressKey,
+  authenticateApiToken,
+  getUser,
+  loadAccess,
+  rateLimitedError,
+  type FailureLimiter,
+  type Principal,
+} from "../auth/index.js";
+import type { AuditActor } from "../audit/index.js";
+import {
+  ownerOfJob,
+  ownerOfOrganization,
+  ownerOfRepository,
+  ownerOfRun,
+  type ListScope,
+  type ObjectOwner,
+} from "../orchestrator/catalog/index.js";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import { rememberActor } from "./actor.js";
+import { bearerToken } from "./auth.js";
+import type { RouteContext } from "./deps.js";
+import { ROUTE_ACCESS, routeKey, type Target } from "./route-access.js";
+import { PositiveId } from "./schemas.js";
+import { requestSession } from "./session.js";
+import { validate } from "./validate.js";
+
+const accessOf = new WeakMap<FastifyRequest, Access>();
+
+/** The access of an authenticated request (the hook has run). */
+export function requestAccess(request: FastifyRequest): Access {
+  const a = accessOf.get(request);
+  if (!a) throw new Error("requestAccess: the request was not authenticated");
+  return a;
+}
+
+/** What a list route may show the caller (undefined: everything). */
+export function listScope(request: FastifyRequest): ListScope {
+  const v = requestAccess(request).visible();
+  return v.all ? undefined : { organizationIds: v.organizationIds, repositoryIds: v.repositoryIds };
+}
+
+/** The name runs record as their actor: the user, or the service token. */
+export function actorName(request: FastifyRequest): string {
+  const p = requestAccess(request).principal;
+  return p.kind === "user" ? p.user.name : `service-token-${p.tokenId}`;
+}
+
+function actorOf(p: Principal): AuditActor {
+  if (p.kind === "service")
+    return {
+      kind: "token",
+      id: p.tokenId,
+      display: `service token ${p.tokenId} (organization ${p.organizationId})`,
+    };
+  return {
+    kind: "user",
+    id: p.user.id,
+    display: p.tokenId === undefined ? p.user.name : `${p.user.name} via token ${p.tokenId}`,
+  };
+}
+
+async function principalOf(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  failures: FailureLimiter,
+): Promise<Principal> {
+  const bearer = bearerToken(request.headers.authorization);
+  if (bearer !== undefined || request.headers.authorization !== undefined) {
+    const key = addressKey(request.ip);
+    const before = await failures.check(key);
+    if (!before.allowed) throw rateLimitedError(before.retryAfterMs);
+    const t = bearer === undefined ? undefined : await authenticateApiToken(ctx.pool, bearer);
+    const user = t?.userId == null ? undefined : await getUser(ctx.pool, t.userId);
+    if (t?.kind === "service" && t.organizationId !== null)
+      return { kind: "service", tokenId: t.tokenId, organizationId: t.organizationId, scopes: t.scopes };
+    if (t?.kind === "personal" && user && !user.disabled)
+      return { kind: "user", user, tokenId: t.tokenId, scopes: t.scopes };
+    const after = await failures.recordFailure(key);
+    if (!after.allowed) throw rateLimitedError(after.retryAfterMs);
+    throw new AirlockError(
+      ErrorCode.UNAUTHORIZED,
+      bearer === undefined ? "malformed Authorization header" : "invalid or unknown token",
+    );
+  }
+  const session = await requestSession(ctx, request, { csrf: true });
+  if (!session) throw new AirlockError(ErrorCode.UNAUTHORIZED, "missing bearer token or session");
+  if (!session.complete)
+    throw new AirlockError(ErrorCode.FORBIDDEN, "the second factor is due: POST /api/v1/auth/mfa");
+  const user = await getUser(ctx.pool, session.userId);
+  if (!user || user.disabled) throw new AirlockError(ErrorCode.UNAUTHORIZED, "not logged in");
+  return { kind: "user", user };
+}
+
+/** The owner of the route's object, or undefined with the name to report it missing under. */
+async function resolve(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  target: Target,
+): Promise<{ owner?: ObjectOwner; what: string; id: string }> {
+  if (target.kind === "organization-in-body") {
+    const body = request.body as Record<string, unknown> | undefined;
+    const raw = body?.[target.field];
+    const name = typeof raw === "string" && raw !== "" && raw.length <= 100 ? raw : "default";
+    const owner = await ownerOfOrganization(ctx.pool, name);
+    return { ...(owner ? { owner } : {}), what: "organization", id: name };
+  }
+  if (target.kind === "organization") {
+    const raw = (request.params as Record<string, unknown>)[target.param];
+    const name = typeof raw === "string" ? raw : "";
+    const owner =
+      name.length > 0 && name.length <= 100 ? await ownerOfOrganization(ctx.pool, name) : undefined;
+    return { ...(owner ? { owner } : {}), what: "organization", id: name };
+  }
+  // A malformed id gets the same 400 the route's own validation gives.
+  const { params } = validate(request, { params: z.object({ [target.param]: PositiveId }) });
+  const id = (params as Record<string, number>)[target.param]!;
+  const find = { repository: ownerOfRepository, run: ownerOfRun, job: ownerOfJob }[target.kind];
+  const owner = await find(ctx.pool, id);
+  return { ...(owner ? { owner } : {}), what: target.kind, id: String(id) };
+}
+
+async function authorize(ctx: RouteContext, request: FastifyRequest): Promise<void> {
+  const access = requestAccess(request);
+  const spec = ROUTE_ACCESS[routeKey(request.method, request.routeOptions.url ?? "")];
+  if (!spec) throw new AirlockError(ErrorCode.FORBIDDEN, "this route declares no permission: refused");
+  let owner: ObjectOwner | undefined;
+  if (spec.target) {
+    const r = await resolve(ctx, request, spec.target);
+    if (!r.owner) throw new AirlockError(ErrorCode.NOT_FOUND, `${r.what} ${r.id} not found`);
+    owner = r.owner;
+    const verdict = access.check(spec.permission, owner);
+    if (!verdict.ok && verdict.hidden)
+      throw new AirlockError(ErrorCode.NOT_FOUND, `${r.what} ${r.id} not found`);
+    if (!verdict.ok) throw new AirlockError(ErrorCode.FORBIDDEN, verdict.reason);
+    return;
+  }
+  const verdict = access.check(spec.permission);
+  if (!verdict.ok)
+    throw new AirlockError(ErrorCode.FORBIDDEN, verdict.hidden ? "not allowed" : verdict.reason);
+}
+
+/** Installs authentication (onRequest) and authorization (preHandler) on an API scope. */
+export function installAccess(api: FastifyInstance, ctx: RouteContext, failures: FailureLimiter): void {
+  api.addHook("onRequest", async (request) => {
+    const principal = await principalOf(ctx, request, failures);
+    accessOf.set(request, await loadAccess(ctx.pool, principal));
+    rememberActor(request, actorOf(principal));
+  });
+  api.addHook("preHandler", async (request) => authorize(ctx, request));
+}

@@ -1,0 +1,98 @@
+// The permission every authenticated API route needs, in one table: the access hook enforces it,
+// the OpenAPI document shows it (x-airlock-permission), and a test walks every route × role. A
+// route under the authenticated scope that is missing here is refused to everyone (deny by
+// default). `target` says where the object the permission is checked on comes from.
+import type { Permission } from "../auth/index.js";
+
+export type Target =
+  | { kind: "repository" | "run" | "job"; param: string }
+  | { kind: "organization"; param: string }
+  /** The organization named by a body field (absent: "default"). */
+  | { kind: "organization-in-body"; field: string };
+
+export interface RouteAccess {
+  permission: Permission;
+  target?: Target;
+}
+
+const repo = (param = "id"): Target => ({ kind: "repository", param });
+const run: Target = { kind: "run", param: "id" };
+const job: Target = { kind: "job", param: "id" };
+const org = (param = "name"): Target => ({ kind: "organization", param });
+
+export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
+  // Repositories
+  "GET /api/v1/repositories": { permission: "repositories.list" },
+  "POST /api/v1/repositories": {
+    permission: "repository.create",
+    target: { kind: "organization-in-body", field: "organization" },
+  },
+  "GET /api/v1/repositories/:id": { permission: "repository.read", target: repo() },
+  "PUT /api/v1/repositories/:id/egress": { permission: "repository.configure", target: repo() },
+  "DELETE /api/v1/repositories/:id": { permission: "repository.delete", target: repo() },
+  "POST /api/v1/repositories/:id/runs": { permission: "runs.write", target: repo() },
+  "GET /api/v1/repositories/:id/members": { permission: "repository.members.read", target: repo() },
+  "PUT /api/v1/repositories/:id/members/:user": { permission: "repository.members.write", target: repo() },
+  "DELETE /api/v1/repositories/:id/members/:user": {
+    permission: "repository.members.write",
+    target: repo(),
+  },
+  // Runs, jobs, logs
+  "GET /api/v1/runs": { permission: "runs.list" },
+  "GET /api/v1/runs/:id": { permission: "runs.read", target: run },
+  "POST /api/v1/runs/:id/cancel": { permission: "runs.write", target: run },
+  "POST /api/v1/runs/:id/rerun": { permission: "runs.write", target: run },
+  "GET /api/v1/jobs/:id": { permission: "runs.read", target: job },
+  "GET /api/v1/jobs/:id/logs": { permission: "runs.read", target: job },
+  "GET /api/v1/jobs/:id/logs/stream": { permission: "runs.read", target: job },
+  // Organizations
+  "GET /api/v1/organizations": { permission: "organizations.list" },
+  "POST /api/v1/organizations": { permission: "server.configure" },
+  "GET /api/v1/organizations/:name": { permission: "organization.read", target: org() },
+  "PUT /api/v1/organizations/:name/limit": { permission: "server.configure" },
+  "PUT /api/v1/organizations/:name/settings": { permission: "organization.configure", target: org() },
+  "GET /api/v1/organizations/:name/members": { permission: "organization.members.read", target: org() },
+  "PUT /api/v1/organizations/:name/members/:user": {
+    permission: "organization.members.write",
+    target: org(),
+  },
+  "DELETE /api/v1/organizations/:name/members/:user": {
+    permission: "organization.members.write",
+    target: org(),
+  },
+  "GET /api/v1/organizations/:name/tokens": { permission: "organization.tokens", target: org() },
+  "POST /api/v1/organizations/:name/tokens": { permission: "organization.tokens", target: org() },
+  "DELETE /api/v1/organizations/:name/tokens/:id": { permission: "organization.tokens", target: org() },
+  // Catalog
+  "GET /api/v1/images": { permission: "catalog.read" },
+  "POST /api/v1/images": { permission: "server.configure" },
+  "GET /api/v1/flavours": { permission: "catalog.read" },
+  "POST /api/v1/flavours": { permission: "server.configure" },
+  // Nodes
+  "GET /api/v1/nodes": { permission: "nodes.read" },
+  "POST /api/v1/nodes": { permission: "nodes.write" },
+  "POST /api/v1/nodes/:id/disable": { permission: "nodes.write" },
+  "POST /api/v1/nodes/:id/enable": { permission: "nodes.write" },
+  "DELETE /api/v1/nodes/:id": { permission: "nodes.write" },
+  // Users (server administration)
+  "GET /api/v1/users": { permission: "users.admin" },
+  "POST /api/v1/users": { permission: "users.admin" },
+  "GET /api/v1/users/:id": { permission: "users.admin" },
+  "PATCH /api/v1/users/:id": { permission: "users.admin" },
+  "DELETE /api/v1/users/:id": { permission: "users.admin" },
+  "PUT /api/v1/users/:id/password": { permission: "users.admin" },
+  "DELETE /api/v1/users/:id/totp": { permission: "users.admin" },
+  "GET /api/v1/users/:id/tokens": { permission: "users.admin" },
+  // Audit log
+  "GET /api/v1/audit": { permission: "audit.read" },
+  // One's own account
+  "GET /api/v1/me": { permission: "self.read" },
+  "PUT /api/v1/me/password": { permission: "self.write" },
+  "GET /api/v1/tokens": { permission: "self.read" },
+  "POST /api/v1/tokens": { permission: "self.write" },
+  "DELETE /api/v1/tokens/:id": { permission: "self.write" },
+};
+
+export function routeKey(method: string, url: string): string {
+  return `${method === "HEAD" ? "GET" : method} ${url}`;
+}

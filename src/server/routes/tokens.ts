@@ -1,0 +1,182 @@
+// API tokens and one's own account: /api/v1/me (who am I, with roles), /api/v1/me/password,
+// /api/v1/tokens (one's personal tokens: list, create — shown once — and revoke), and an
+// organization's service tokens under /api/v1/organizations/:name/tokens (organization admins).
+// A token can only be made by a user with the `admin` scope (a narrower token cannot mint a
+// broader one); what a personal token may do is still bounded by its user's roles.
+import type { FastifyInstance } from "fastify";
+import {
+  createApiToken,
+  listApiTokens,
+  listGrants,
+  passwordHashOf,
+  rateLimitedError,
+  revokeApiToken,
+  setPassword,
+  verifyPassword,
+  type ApiTokenInfo,
+} from "../../auth/index.js";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { ownerOfOrganization } from "../../orchestrator/catalog/index.js";
+import { requestAccess } from "../access.js";
+import { audited } from "../actor.js";
+import type { RouteContext } from "../deps.js";
+import { ChangePassword, CreateToken, IdParams, NameParams, OrgTokenParams } from "../schemas.js";
+import { validate } from "../validate.js";
+import { userView } from "./users.js";
+
+function tokenAudit(
+  action: string,
+  t: ApiTokenInfo,
+): {
+  action: string;
+  object: { kind: string; id: number };
+  details: Record<string, unknown>;
+} {
+  return {
+    action,
+    object: { kind: "token", id: t.id },
+    details: {
+      name: t.name,
+      kind: t.kind,
+      publicId: t.publicId,
+      userId: t.userId,
+      organizationId: t.organizationId,
+      scopes: t.scopes,
+      expiresAt: t.expiresAt,
+    },
+  };
+}
+
+async function organizationId(ctx: RouteContext, name: string): Promise<number> {
+  const o = await ownerOfOrganization(ctx.pool, name);
+  if (!o) throw new AirlockError(ErrorCode.NOT_FOUND, `organization ${name} not found`);
+  return o.organizationId;
+}
+
+export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  app.get("/me", async (request) => {
+    const a = requestAccess(request);
+    const p = a.principal;
+    if (p.kind === "service")
+      return { kind: "service", tokenId: p.tokenId, organizationId: p.organizationId, scopes: p.scopes };
+    return {
+      kind: "user",
+      user: userView(p.user),
+      tokenId: p.tokenId ?? null,
+      scopes: p.scopes ?? null,
+      roles: await listGrants(ctx.pool, { userId: p.user.id }),
+    };
+  });
+
+  app.put("/me/password", async (request, reply) => {
+    const { body } = validate(request, { body: ChangePassword });
+    const user = requestAccess(request).user!;
+    // A wrong current password is a failed authentication: counted per account like any other.
+    const key = `password-change:${user.id}`;
+    const before = await ctx.authFailures.check(key);
+    if (!before.allowed) throw rateLimitedError(before.retryAfterMs);
+    const stored = await passwordHashOf(ctx.pool, user.name);
+    const ok = (await verifyPassword(stored?.hash ?? undefined, body.currentPassword)).ok;
+    if (!ok) {
+      await ctx.authFailures.recordFailure(key);
+      throw new AirlockError(ErrorCode.FORBIDDEN, "the current password is wrong");
+    }
+    await ctx.authFailures.reset(key);
+    await audited(
+      ctx.pool,
+      request,
+      (db) => setPassword(db, user.id, body.newPassword),
+      () => ({
+        action: "user.password_changed",
+        object: { kind: "user", id: user.id },
+        details: { name: user.name },
+      }),
+    );
+    return reply.status(204).send();
+  });
+
+  app.get("/tokens", async (request) => {
+    const user = requestAccess(request).user;
+    return user ? listApiTokens(ctx.pool, { userId: user.id }) : [];
+  });
+
+  app.post("/tokens", async (request, reply) => {
+    const { body } = validate(request, { body: CreateToken });
+    const user = requestAccess(request).user!;
+    const made = await audited(
+      ctx.pool,
+      request,
+      (db) =>
+        createApiToken(db, {
+          kind: "personal",
+          name: body.name,
+          scopes: typeof body.scopes === "string" ? body.scopes.split(/[\s,]+/) : body.scopes,
+          userId: user.id,
+          createdBy: user.id,
+          ...(body.days !== undefined ? { days: body.days } : {}),
+        }),
+      (r) => tokenAudit("token.created", r.info),
+    );
+    return reply.status(201).send({ ...made.info, token: made.token });
+  });
+
+  app.delete("/tokens/:id", async (request, reply) => {
+    const { params } = validate(request, { params: IdParams });
+    const a = requestAccess(request);
+    const user = a.user!;
+    // Another user's token is revoked by a server administrator only; to anyone else it is not there.
+    const mine = (await listApiTokens(ctx.pool, a.serverAdmin ? {} : { userId: user.id })).find(
+      (t) => t.id === params.id && t.kind === "personal",
+    );
+    if (!mine) throw new AirlockError(ErrorCode.NOT_FOUND, `token ${params.id} not found`);
+    await audited(
+      ctx.pool,
+      request,
+      (db) => revokeApiToken(db, mine.id),
+      () => tokenAudit("token.revoked", mine),
+    );
+    return reply.status(204).send();
+  });
+
+  app.get("/organizations/:name/tokens", async (request) => {
+    const { params } = validate(request, { params: NameParams });
+    return listApiTokens(ctx.pool, { organizationId: await organizationId(ctx, params.name) });
+  });
+
+  app.post("/organizations/:name/tokens", async (request, reply) => {
+    const { params, body } = validate(request, { params: NameParams, body: CreateToken });
+    const orgId = await organizationId(ctx, params.name);
+    const user = requestAccess(request).user!;
+    const made = await audited(
+      ctx.pool,
+      request,
+      (db) =>
+        createApiToken(db, {
+          kind: "service",
+          name: body.name,
+          scopes: typeof body.scopes === "string" ? body.scopes.split(/[\s,]+/) : body.scopes,
+          organizationId: orgId,
+          createdBy: user.id,
+          ...(body.days !== undefined ? { days: body.days } : {}),
+        }),
+      (r) => tokenAudit("token.created", r.info),
+    );
+    return reply.status(201).send({ ...made.info, token: made.token });
+  });
+
+  app.delete("/organizations/:name/tokens/:id", async (request, reply) => {
+    const { params } = validate(request, { params: OrgTokenParams });
+    const orgId = await organizationId(ctx, params.name);
+    const t = (await listApiTokens(ctx.pool, { organizationId: orgId })).find(
+      (x) => x.id === params.id && x.kind === "service",
+    );
+    if (!t) throw new AirlockError(ErrorCode.NOT_FOUND, `token ${params.id} not found`);
+    await audited(
+      ctx.pool,
+      request,
+      (db) => revokeApiToken(db, t.id),
+      () => tokenAudit("token.revoked", t),
+    );
+    return reply.status(204).send();
+  });
+}
