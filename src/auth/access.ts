@@ -116,13 +116,15 @@ export class Access {
   check(permission: Permission, owner?: Owner): Verdict {
     const rule = permissionRule(permission);
     const p = this.principal;
-    if (rule.userOnly && p.kind === "service") return deny("a service token cannot do this; a user must");
+    // Visibility first: no other answer may tell that an unseen object exists.
     if (rule.level === "organization" || rule.level === "repository") {
       if (!owner) throw new Error(`permission ${permission} needs the object it is checked on`);
       if (!this.sees(rule.level === "organization" ? { organizationId: owner.organizationId } : owner))
         return HIDDEN;
     }
-    if (!this.scopeAllows(rule.scope)) return deny(`this token does not have the ${rule.scope} scope`);
+    if (rule.userOnly && p.kind === "service") return deny("a service token cannot do this; a user must");
+    if (rule.scope !== undefined && !this.scopeAllows(rule.scope))
+      return deny(`this token does not have the ${rule.scope} scope`);
     switch (rule.level) {
       case "self":
         return OK;

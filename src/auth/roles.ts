@@ -37,8 +37,8 @@ export interface PermissionRule {
   level: Level;
   /** The weakest role that has it (organization and repository levels). */
   role?: Role;
-  /** The scope a bearer token needs (a session has every scope). */
-  scope: Scope;
+  /** The scope a bearer token needs (a session has every scope); none: any token will do. */
+  scope?: Scope;
   /** Only a user may do it (a session or personal token), never a service token. */
   userOnly?: boolean;
 }
@@ -72,7 +72,7 @@ export const PERMISSIONS = {
   "server.configure": { level: "server", scope: "admin", userOnly: true },
   "users.admin": { level: "server", scope: "admin", userOnly: true },
   // One's own account.
-  "self.read": { level: "self", scope: "repos:read" },
+  "self.read": { level: "self" },
   "self.write": { level: "self", scope: "admin", userOnly: true },
 } as const satisfies Record<string, PermissionRule>;
 

@@ -760,7 +760,7 @@ export function buildOpenApi(serverUrl: string): Json {
         name: access.permission,
         level: rule.level,
         ...(rule.role ? { role: rule.role } : {}),
-        scope: rule.scope,
+        ...(rule.scope ? { scope: rule.scope } : {}),
       };
       responses[403] = {
         description: "Not allowed",
