@@ -5,7 +5,7 @@ import pino from "pino";
 import { Histogram, Registry } from "prom-client";
 import type { WebSocket } from "ws";
 import { loadServerConfig, buildServer, type ServerConfig } from "../../src/server/index.js";
-import { createApiToken, createUser } from "../../src/auth/index.js";
+import { createApiToken, createUser, type FailureLimiter } from "../../src/auth/index.js";
 import type {
   AgentHub,
   LogChunk,
@@ -125,7 +125,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<ServerConfig> = {},
+  opts: { authFailures?: FailureLimiter } = {},
+): Promise<TestServer> {
   const db = await createTestDatabase();
   const config = loadServerConfig({
     env: {},
@@ -148,6 +151,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     agents,
     logger: pino({ level: "silent" }),
     metrics: { registry, dispatchLatency },
+    ...(opts.authFailures ? { authFailures: opts.authFailures } : {}),
   });
   // The server administrator every test acts as: a user with a personal token of scope admin.
   const adminUser = await createUser(db.pool, { name: "ops", serverAdmin: true });
