@@ -13,11 +13,12 @@ import {
   authenticateApiToken,
   getUser,
   loadAccess,
+  parseApiToken,
   rateLimitedError,
   type FailureLimiter,
   type Principal,
 } from "../auth/index.js";
-import type { AuditActor } from "../audit/index.js";
+import { appendAudit, type AuditActor } from "../audit/index.js";
 import {
   ownerOfJob,
   ownerOfOrganization,
@@ -86,6 +87,14 @@ async function principalOf(
       return { kind: "service", tokenId: t.tokenId, organizationId: t.organizationId, scopes: t.scopes };
     if (t?.kind === "personal" && user && !user.disabled)
       return { kind: "user", user, tokenId: t.tokenId, scopes: t.scopes };
+    // Recorded (bounded by the throttle): the token's public id when it has one, never its secret.
+    const publicId = bearer === undefined ? undefined : parseApiToken(bearer)?.publicId;
+    await appendAudit(ctx.pool, {
+      actor: { kind: "anonymous" },
+      clientAddress: request.ip,
+      action: "auth.token_failed",
+      details: publicId ? { publicId } : {},
+    });
     const after = await failures.recordFailure(key);
     if (!after.allowed) throw rateLimitedError(after.retryAfterMs);
     throw new AirlockError(

@@ -340,3 +340,42 @@ describe("failed token authentication", () => {
     assert.equal((await call(s.admin, "GET", "/api/v1/runs", undefined, "203.0.113.9")).status, 200);
   });
 });
+
+describe("authentication in the audit log", () => {
+  it("records logins, failed logins and failed tokens, never a password or a token secret", async () => {
+    const pw = "jill's long password";
+    await person("jill", { password: pw });
+    const login = (password: string) =>
+      s.app.inject({
+        method: "POST",
+        url: "/api/v1/auth/login",
+        remoteAddress: "192.0.2.44",
+        payload: { user: "jill", password },
+      });
+    assert.equal((await login("not jill's password")).statusCode, 401);
+    assert.equal((await login(pw)).statusCode, 200);
+    const ghost = "alk_pat_" + "Q".repeat(40);
+    assert.equal((await call(ghost, "GET", "/api/v1/runs", undefined, "192.0.2.45")).status, 401);
+    const r = await call(s.admin, "GET", "/api/v1/audit?action=login");
+    const entries = r.body as unknown as Array<{
+      action: string;
+      clientAddress: string;
+      details: Record<string, unknown>;
+    }>;
+    const mine = entries
+      .filter((e) => e.clientAddress === "192.0.2.44")
+      .map((e) => [e.action, e.details.user ?? null]);
+    assert.deepEqual(mine, [
+      ["login.succeeded", null],
+      ["login.failed", "jill"],
+    ]);
+    const failedTokens = await call(s.admin, "GET", "/api/v1/audit?action=auth.token_failed");
+    assert.ok(
+      (failedTokens.body as unknown as Array<{ clientAddress: string }>).some(
+        (e) => e.clientAddress === "192.0.2.45",
+      ),
+    );
+    const all = JSON.stringify((await call(s.admin, "GET", "/api/v1/audit?limit=1000")).body);
+    for (const secret of [pw, "not jill's password", ghost]) assert.ok(!all.includes(secret), secret);
+  });
+});

@@ -16,6 +16,7 @@ import {
   type Session,
   type User,
 } from "../../auth/index.js";
+import { appendAudit } from "../../audit/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { RouteContext } from "../deps.js";
 import { Login, SecondFactor, TotpBegin, TotpConfirm } from "../schemas.js";
@@ -39,10 +40,55 @@ async function complete(ctx: RouteContext, request: FastifyRequest): Promise<Ses
   return s;
 }
 
+/**
+ * Records a login step in the audit log. Refusals by the throttle are not recorded (nothing was
+ * tried, and a locked-out flood must not grow the log); they are in the server log.
+ */
+async function auditStep(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  step: () => Promise<{ userId: number; userName: string; details?: Record<string, unknown> }>,
+  names: { ok: string; failed: string; attempted: Record<string, unknown>; userId?: number },
+): Promise<void> {
+  try {
+    const r = await step();
+    await appendAudit(ctx.pool, {
+      actor: { kind: "user", id: r.userId, display: r.userName },
+      clientAddress: request.ip,
+      action: names.ok,
+      object: { kind: "user", id: r.userId },
+      details: { method: "password", ...r.details },
+    });
+  } catch (err) {
+    if (err instanceof AirlockError && err.code === ErrorCode.UNAUTHORIZED)
+      await appendAudit(ctx.pool, {
+        actor: names.userId !== undefined ? { kind: "user", id: names.userId } : { kind: "anonymous" },
+        clientAddress: request.ip,
+        action: names.failed,
+        object: names.userId !== undefined ? { kind: "user", id: names.userId } : null,
+        details: { method: "password", ...names.attempted },
+      });
+    else if (err instanceof AirlockError && err.code === ErrorCode.RATE_LIMITED)
+      request.log.warn({ client: request.ip, action: names.failed }, "login attempt refused by the throttle");
+    throw err;
+  }
+}
+
 export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: LoginThrottle): void {
   app.post("/auth/login", async (request, reply) => {
     const { body } = validate(request, { body: Login });
-    const r = await passwordLogin(ctx.pool, throttle, body, client(request));
+    let r: Awaited<ReturnType<typeof passwordLogin>> | undefined;
+    await auditStep(
+      ctx,
+      request,
+      async () => {
+        r = await passwordLogin(ctx.pool, throttle, body, client(request));
+        return { userId: r.user.id, userName: r.user.name, details: { secondFactorDue: r.mfaRequired } };
+      },
+      // The name as typed, bounded (it is the caller's input, kept as data).
+      { ok: "login.succeeded", failed: "login.failed", attempted: { user: body.user.slice(0, 100) } },
+    );
+    if (!r) throw new AirlockError(ErrorCode.UNAUTHORIZED, "not logged in");
     setSessionCookie(reply, ctx, r.session);
     return { user: view(r.user), csrfToken: r.session.csrfToken, mfaRequired: r.mfaRequired };
   });
@@ -51,16 +97,36 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
     const s = await requestSession(ctx, request, { csrf: true });
     if (!s) throw new AirlockError(ErrorCode.UNAUTHORIZED, "not logged in");
     const { body } = validate(request, { body: SecondFactor });
-    const next = await secondFactor(
-      ctx.pool,
-      throttle,
-      s,
-      {
-        ...(body.code !== undefined ? { code: body.code } : {}),
-        ...(body.recoveryCode !== undefined ? { recoveryCode: body.recoveryCode } : {}),
+    const who = await getUser(ctx.pool, s.userId);
+    let next: Awaited<ReturnType<typeof secondFactor>> | undefined;
+    await auditStep(
+      ctx,
+      request,
+      async () => {
+        next = await secondFactor(
+          ctx.pool,
+          throttle,
+          s,
+          {
+            ...(body.code !== undefined ? { code: body.code } : {}),
+            ...(body.recoveryCode !== undefined ? { recoveryCode: body.recoveryCode } : {}),
+          },
+          client(request),
+        );
+        return {
+          userId: s.userId,
+          userName: who?.name ?? String(s.userId),
+          details: { factor: body.code !== undefined ? "totp" : "recovery_code" },
+        };
       },
-      client(request),
+      {
+        ok: "login.second_factor_succeeded",
+        failed: "login.second_factor_failed",
+        attempted: { factor: body.code !== undefined ? "totp" : "recovery_code" },
+        userId: s.userId,
+      },
     );
+    if (!next) throw new AirlockError(ErrorCode.UNAUTHORIZED, "not logged in");
     setSessionCookie(reply, ctx, next);
     return { csrfToken: next.csrfToken };
   });
@@ -75,6 +141,12 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
   app.post("/auth/logout-all", async (request, reply) => {
     const s = await complete(ctx, request);
     await endAllSessions(ctx.pool, s.userId);
+    await appendAudit(ctx.pool, {
+      actor: { kind: "user", id: s.userId },
+      clientAddress: request.ip,
+      action: "user.logged_out_everywhere",
+      object: { kind: "user", id: s.userId },
+    });
     clearSessionCookie(reply, ctx);
     return reply.status(204).send();
   });
@@ -98,6 +170,14 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
   app.post("/auth/totp/confirm", async (request) => {
     const s = await complete(ctx, request);
     const { body } = validate(request, { body: TotpConfirm });
-    return confirmTotp(ctx.pool, s.userId, body.code);
+    const codes = await confirmTotp(ctx.pool, s.userId, body.code);
+    await appendAudit(ctx.pool, {
+      actor: { kind: "user", id: s.userId },
+      clientAddress: request.ip,
+      action: "user.mfa_enrolled",
+      object: { kind: "user", id: s.userId },
+      details: { factor: "totp" },
+    });
+    return codes;
   });
 }
