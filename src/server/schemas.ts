@@ -263,3 +263,19 @@ export const CreateToken = z.strictObject({
   days: z.number().int().min(1).max(366).optional(),
 });
 export const OrgTokenParams = z.object({ name: z.string().min(1).max(100), id });
+
+/** A user as the API shows one. */
+export interface UserView {
+  id: number;
+  name: string;
+  displayName: string;
+  email: string | null;
+  disabled: boolean;
+  serverAdmin: boolean;
+  hasPassword: boolean;
+  mfa: boolean;
+  createdAt: string;
+}
+export type CreateUserBody = z.infer<typeof CreateUser>;
+export type UpdateUserBody = z.infer<typeof UpdateUser>;
+export type CreateTokenBody = z.infer<typeof CreateToken>;

@@ -116,7 +116,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     if (adminToken && o.cliConfigPath !== null) {
       const path = o.cliConfigPath ?? join(loadOptions(env).home, "cli.json");
       await mkdir(join(path, ".."), { recursive: true });
-      await writeFile(path, JSON.stringify({ server: config.publicUrl, token: adminToken }, null, 2) + "\n", {
+      await writeFile(path, JSON.stringify({ server: config.publicUrl, token: adminToken, user: ADMIN_USER }, null, 2) + "\n", {
         mode: 0o600,
       });
     }

@@ -22,7 +22,11 @@ export function tempHome(): { dir: string; remove(): void } {
 }
 
 /** `env` replaces the defaults (server = stub, token = the stub's, AIRLOCK_HOME = an empty folder). */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+export async function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  io: { stdin?: string; prompt?: (question: string, hidden: boolean) => Promise<string> } = {},
+): Promise<CliResult> {
   let stdout = "";
   let stderr = "";
   const dec = new TextDecoder();
@@ -38,6 +42,8 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<Cl
     env,
     pollIntervalMs: 1,
     reconnectDelayMs: 1,
+    readStdin: () => Promise.resolve(io.stdin ?? ""),
+    ...(io.prompt ? { prompt: io.prompt } : {}),
   });
   try {
     await program.parseAsync(["node", "airlock", ...args]);

@@ -4,7 +4,13 @@
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Connection } from "./connection.js";
 import type {
+  ApiTokenInfo,
   AuditEntryView,
+  CreateTokenBody,
+  CreateUserBody,
+  GrantView,
+  UpdateUserBody,
+  UserView,
   CreatedRepository,
   CreateFlavourBody,
   CreateImageBody,
@@ -27,6 +33,19 @@ import type {
 } from "./types.js";
 
 const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Where roles are listed or granted: an organization by name, or a repository by id. */
+export type MemberPlace = { organization: string } | { repository: number };
+function memberBase(w: MemberPlace): string {
+  return "organization" in w
+    ? `/api/v1/organizations/${encodeURIComponent(w.organization)}`
+    : `/api/v1/repositories/${w.repository}`;
+}
+
+/** GET /api/v1/me. */
+export type Me =
+  | { kind: "user"; user: UserView; tokenId: number | null; scopes: string[] | null; roles: GrantView[] }
+  | { kind: "service"; tokenId: number; organizationId: number; scopes: string[] };
 
 /** Query of `listAudit` (GET /api/v1/audit): action prefix, actor and object as kind or kind:id. */
 export interface AuditListFilter {
@@ -133,7 +152,7 @@ export class ApiClient {
     if (res.status === 401) {
       const message = this.token
         ? `the server at ${this.server} refused the token from ${this.tokenSource ?? "the command line"}`
-        : `the server at ${this.server} needs an admin token (--token, AIRLOCK_TOKEN or ~/.airlock/cli.json)` +
+        : `the server at ${this.server} needs a token: run airlock login (or pass --token / AIRLOCK_TOKEN)` +
           (this.tokenNote ? `; ${this.tokenNote}` : "");
       return new AirlockError(ErrorCode.UNAUTHORIZED, message);
     }
@@ -243,6 +262,67 @@ export class ApiClient {
   async removeNode(id: number): Promise<void> {
     await this.json("DELETE", `/api/v1/nodes/${id}`);
   }
+  setOrganizationSettings(name: string, body: { requireMfa?: boolean }): Promise<Organization> {
+    return this.json("PUT", `/api/v1/organizations/${encodeURIComponent(name)}/settings`, body);
+  }
+
+  // ---- users, roles, tokens
+  me(): Promise<Me> {
+    return this.json("GET", "/api/v1/me");
+  }
+  listUsers(): Promise<UserView[]> {
+    return this.json("GET", "/api/v1/users");
+  }
+  getUser(id: number): Promise<UserView & { roles: GrantView[] }> {
+    return this.json("GET", `/api/v1/users/${id}`);
+  }
+  addUser(body: CreateUserBody): Promise<UserView> {
+    return this.json("POST", "/api/v1/users", body);
+  }
+  updateUser(id: number, body: UpdateUserBody): Promise<UserView> {
+    return this.json("PATCH", `/api/v1/users/${id}`, body);
+  }
+  async removeUser(id: number): Promise<void> {
+    await this.json("DELETE", `/api/v1/users/${id}`);
+  }
+  async resetPassword(id: number, password: string): Promise<void> {
+    await this.json("PUT", `/api/v1/users/${id}/password`, { password });
+  }
+  resetMfa(id: number): Promise<UserView> {
+    return this.json("DELETE", `/api/v1/users/${id}/totp`);
+  }
+  /** Grants of an organization (with its repositories') or of one repository. */
+  listMembers(where: MemberPlace): Promise<GrantView[]> {
+    return this.json("GET", `${memberBase(where)}/members`);
+  }
+  grantRole(where: MemberPlace, user: string, role: string): Promise<GrantView> {
+    return this.json("PUT", `${memberBase(where)}/members/${encodeURIComponent(user)}`, { role });
+  }
+  async revokeRole(where: MemberPlace, user: string): Promise<void> {
+    await this.json("DELETE", `${memberBase(where)}/members/${encodeURIComponent(user)}`);
+  }
+  listTokens(organization?: string): Promise<ApiTokenInfo[]> {
+    return this.json(
+      "GET",
+      organization ? `/api/v1/organizations/${encodeURIComponent(organization)}/tokens` : "/api/v1/tokens",
+    );
+  }
+  createToken(body: CreateTokenBody, organization?: string): Promise<ApiTokenInfo & { token: string }> {
+    return this.json(
+      "POST",
+      organization ? `/api/v1/organizations/${encodeURIComponent(organization)}/tokens` : "/api/v1/tokens",
+      body,
+    );
+  }
+  async revokeToken(id: number, organization?: string): Promise<void> {
+    await this.json(
+      "DELETE",
+      organization
+        ? `/api/v1/organizations/${encodeURIComponent(organization)}/tokens/${id}`
+        : `/api/v1/tokens/${id}`,
+    );
+  }
+
   listImages(): Promise<Image[]> {
     return this.json("GET", "/api/v1/images");
   }

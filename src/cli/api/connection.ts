@@ -1,8 +1,9 @@
-// Where the CLI finds its server and admin token: --server/--token, then AIRLOCK_SERVER/
-// AIRLOCK_TOKEN, then <AIRLOCK_HOME>/cli.json (`{ server, token }`, written by the server at
-// first start for the local admin), then http://127.0.0.1:8420.
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+// Where the CLI finds its server and token: --server/--token, then AIRLOCK_SERVER/AIRLOCK_TOKEN,
+// then <AIRLOCK_HOME>/cli.json (`{ server, token, user? }`, mode 0600: written by `airlock login`,
+// or by the server at its first start for the local `admin`), then http://127.0.0.1:8420.
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { loadOptions } from "../../config/index.js";
 
@@ -23,12 +24,32 @@ export interface ConnectionFlags {
   token?: string;
 }
 
-interface CliFile {
+export interface CliFile {
   server?: string;
   token?: string;
+  /** Who the token belongs to (shown by `airlock whoami` when the server is away). */
+  user?: string;
 }
 
-async function readCliFile(path: string): Promise<CliFile | undefined> {
+export function cliConfigPath(env: NodeJS.ProcessEnv): string {
+  return join(loadOptions(env).home, "cli.json");
+}
+
+/** Replaces cli.json atomically, readable only by this user (0600; its folder 0700 when made). */
+export async function saveCliFile(path: string, file: CliFile): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify(file, null, 2) + "\n", { mode: 0o600, flag: "wx" });
+    await chmod(tmp, 0o600);
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw new AirlockError(ErrorCode.CONFIG_INVALID, `cannot write ${path}: ${(err as Error).message}`);
+  }
+}
+
+export async function readCliFile(path: string): Promise<CliFile | undefined> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -57,10 +78,11 @@ async function readCliFile(path: string): Promise<CliFile | undefined> {
   return {
     ...(typeof o.server === "string" ? { server: o.server } : {}),
     ...(typeof o.token === "string" ? { token: o.token } : {}),
+    ...(typeof o.user === "string" ? { user: o.user } : {}),
   };
 }
 
-function normalise(server: string, origin: string): string {
+export function normalise(server: string, origin: string): string {
   let url: URL;
   try {
     url = new URL(server);
@@ -74,7 +96,7 @@ function normalise(server: string, origin: string): string {
 }
 
 export async function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv): Promise<Connection> {
-  const path = join(loadOptions(env).home, "cli.json");
+  const path = cliConfigPath(env);
   const file = await readCliFile(path);
   const server = flags.server
     ? normalise(flags.server, "--server")

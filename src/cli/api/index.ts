@@ -1,6 +1,23 @@
 // Public face of the CLI's REST API client: connection settings, typed calls, log following.
-export { ApiClient, type ApiClientOptions, type AuditListFilter, type RunFilter } from "./client.js";
-export { DEFAULT_SERVER, resolveConnection, type Connection, type ConnectionFlags } from "./connection.js";
+export {
+  ApiClient,
+  type ApiClientOptions,
+  type AuditListFilter,
+  type Me,
+  type MemberPlace,
+  type RunFilter,
+} from "./client.js";
+export {
+  DEFAULT_SERVER,
+  cliConfigPath,
+  normalise,
+  readCliFile,
+  resolveConnection,
+  saveCliFile,
+  type CliFile,
+  type Connection,
+  type ConnectionFlags,
+} from "./connection.js";
 export { followLog, type FollowOptions, type FollowResult } from "./follow.js";
 export { parseSse, type SseEvent } from "./sse.js";
 export type * from "./types.js";

@@ -20,6 +20,10 @@ export type {
 export type { RunSummary } from "../../orchestrator/types.js";
 export type {
   AuditEntryView,
+  CreateTokenBody,
+  CreateUserBody,
+  UpdateUserBody,
+  UserView,
   CreateFlavourBody,
   CreateImageBody,
   CreateNodeBody,
@@ -30,3 +34,4 @@ export type {
   TriggerRunBody,
   TriggerRunResponse,
 } from "../../server/schemas.js";
+export type { ApiTokenInfo, GrantView } from "../../auth/index.js";

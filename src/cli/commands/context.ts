@@ -3,6 +3,7 @@
 import type { Command } from "commander";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { ApiClient, resolveConnection } from "../api/index.js";
+import { readAllStdin, terminalPrompt } from "./prompt.js";
 
 export interface Writer {
   write(chunk: string | Uint8Array): unknown;
@@ -17,6 +18,10 @@ export interface CliIo {
   /** First pause before `logs --follow` reconnects. */
   reconnectDelayMs: number;
   fetch?: typeof fetch;
+  /** All of standard input (for --password-stdin and --with-token). */
+  readStdin: () => Promise<string>;
+  /** Asks on the terminal; `hidden` does not echo what is typed. Undefined when there is no terminal. */
+  prompt?: (question: string, hidden: boolean) => Promise<string>;
 }
 
 export function defaultIo(): CliIo {
@@ -26,6 +31,8 @@ export function defaultIo(): CliIo {
     env: process.env,
     pollIntervalMs: 1000,
     reconnectDelayMs: 250,
+    readStdin: readAllStdin,
+    ...(process.stdin.isTTY && process.stderr.isTTY ? { prompt: terminalPrompt } : {}),
   };
 }
 
@@ -41,7 +48,7 @@ export const collect = (value: string, previous: string[]): string[] => [...prev
 export function apiOptions(cmd: Command): Command {
   return cmd
     .option("--server <url>", "Airlock server (env AIRLOCK_SERVER, default http://127.0.0.1:8420)")
-    .option("--token <token>", "admin token (env AIRLOCK_TOKEN, or ~/.airlock/cli.json)")
+    .option("--token <token>", "API token (env AIRLOCK_TOKEN, or the one `airlock login` saved)")
     .option("--json", "print JSON instead of a table");
 }
 

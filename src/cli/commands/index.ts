@@ -3,11 +3,14 @@
 import type { Command } from "commander";
 import { registerFlavours, registerImages } from "./catalog.js";
 import { defaultIo, type CliIo } from "./context.js";
+import { registerLogin } from "./login.js";
 import { registerLogs } from "./logs.js";
 import { registerNodes } from "./nodes.js";
 import { registerOrgs } from "./orgs.js";
 import { registerRepos } from "./repos.js";
+import { registerRoles, registerTokens } from "./roles.js";
 import { registerRuns } from "./runs.js";
+import { registerUsers } from "./users.js";
 
 export type { CliIo, Writer } from "./context.js";
 
@@ -20,4 +23,8 @@ export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): 
   registerOrgs(program, full);
   registerImages(program, full);
   registerFlavours(program, full);
+  registerLogin(program, full);
+  registerUsers(program, full);
+  registerRoles(program, full);
+  registerTokens(program, full);
 }

@@ -1,6 +1,7 @@
 // `airlock orgs list|add|limit`: organizations group repositories under one limit of jobs that
 // run at once; "default" exists from the start.
 import type { Command } from "commander";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Organization } from "../api/index.js";
 import {
   apiOptions,
@@ -67,5 +68,19 @@ export function registerOrgs(program: Command, io: CliIo): void {
     const org = await (await connect(opts, io)).setOrganizationLimit(name, limit);
     if (opts.json) printJson(io, org);
     else io.stdout.write(`Organization ${org.name}: limit ${limitText(org)}.\n`);
+  });
+
+  apiOptions(
+    orgs
+      .command("require-mfa")
+      .description("whether members who log in with a password need TOTP to act in the organization")
+      .argument("<name>")
+      .argument("<on|off>"),
+  ).action(async (name: string, value: string, opts: CommonOptions) => {
+    if (value !== "on" && value !== "off")
+      throw new AirlockError(ErrorCode.USAGE, `<on|off> expects on or off, got '${value}'`);
+    const org = await (await connect(opts, io)).setOrganizationSettings(name, { requireMfa: value === "on" });
+    if (opts.json) printJson(io, org);
+    else io.stdout.write(`Organization ${org.name}: MFA ${org.requireMfa ? "required" : "not required"}.\n`);
   });
 }

@@ -20,10 +20,10 @@ import {
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { audited } from "../actor.js";
 import type { RouteContext } from "../deps.js";
-import { CreateUser, IdParams, ResetPassword, UpdateUser } from "../schemas.js";
+import { CreateUser, IdParams, ResetPassword, UpdateUser, type UserView } from "../schemas.js";
 import { validate } from "../validate.js";
 
-export function userView(u: User): Record<string, unknown> {
+export function userView(u: User): UserView {
   return {
     id: u.id,
     name: u.name,
