@@ -142,8 +142,8 @@ jobs:
     let server = spawnAirlock(["server"], env);
     let serverOut = output(server);
     const token = await eventually(
-      () => Promise.resolve(/alk_admin_[A-Za-z0-9_-]+/.exec(serverOut())?.[0]),
-      "the admin token on the first start",
+      () => Promise.resolve(/alk_pat_[A-Za-z0-9_]+/.exec(serverOut())?.[0]),
+      "the CLI token of admin on the first start",
     );
     const api = async <T>(
       method: string,
