@@ -116,9 +116,13 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     if (adminToken && o.cliConfigPath !== null) {
       const path = o.cliConfigPath ?? join(loadOptions(env).home, "cli.json");
       await mkdir(join(path, ".."), { recursive: true });
-      await writeFile(path, JSON.stringify({ server: config.publicUrl, token: adminToken, user: ADMIN_USER }, null, 2) + "\n", {
-        mode: 0o600,
-      });
+      await writeFile(
+        path,
+        JSON.stringify({ server: config.publicUrl, token: adminToken, user: ADMIN_USER }, null, 2) + "\n",
+        {
+          mode: 0o600,
+        },
+      );
     }
     let stopped: Promise<void> | undefined;
     return {
