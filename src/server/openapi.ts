@@ -695,7 +695,7 @@ const OPERATIONS: Operation[] = [
     summary: "Confirm TOTP enrolment with a code: MFA on, ten recovery codes shown once",
     security: "session",
     body: S.TotpConfirm,
-    ok: [200, obj({ recoveryCodes: arr(str) })],
+    ok: [200, obj({ recoveryCodes: arr(str), csrfToken: str })],
     errors: [400, 401, 403],
   },
   {

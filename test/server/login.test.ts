@@ -175,6 +175,13 @@ describe("login with a built-in user", () => {
     assert.equal(confirm.statusCode, 200, confirm.body);
     const { recoveryCodes } = JSON.parse(confirm.body) as { recoveryCodes: string[] };
     assert.equal(recoveryCodes.length, 10);
+    // Turning MFA on is a privilege change: the session gets a new id, the old one is dead.
+    const renewed = /^airlock_session=([^;]*)/.exec(confirm.headers["set-cookie"] as string)![1]!;
+    assert.notEqual(renewed, l.cookie);
+    const old = await s.app.inject({ method: "GET", url: "/api/v1/auth/me", headers: as(l.cookie!) });
+    assert.equal(old.statusCode, 401);
+    const fresh = await s.app.inject({ method: "GET", url: "/api/v1/auth/me", headers: as(renewed) });
+    assert.equal(fresh.statusCode, 200);
 
     const half = await login("mfa", "mfa user password", "203.0.113.7");
     assert.equal(half.body.mfaRequired, true);
@@ -345,7 +352,13 @@ describe("login with a built-in user", () => {
       headers: h,
       payload: { code: await totpCode(secret) },
     });
-    const { recoveryCodes } = JSON.parse(confirm.body) as { recoveryCodes: string[] };
+    const { recoveryCodes, csrfToken } = JSON.parse(confirm.body) as {
+      recoveryCodes: string[];
+      csrfToken: string;
+    };
+    const h2 = as(/^airlock_session=([^;]*)/.exec(confirm.headers["set-cookie"] as string)![1]!, csrfToken);
+    h.cookie = h2.cookie;
+    h["x-csrf-token"] = h2["x-csrf-token"];
     const replace = await s.app.inject({ method: "POST", url: "/api/v1/auth/totp/begin", headers: h });
     assert.equal(replace.statusCode, 403, "the same (complete) session alone cannot replace it");
     const withCode = await s.app.inject({

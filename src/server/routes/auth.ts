@@ -11,6 +11,7 @@ import {
   endSession,
   getUser,
   passwordLogin,
+  rotateSession,
   secondFactor,
   type LoginThrottle,
   type Session,
@@ -167,10 +168,13 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
     });
   });
 
-  app.post("/auth/totp/confirm", async (request) => {
+  app.post("/auth/totp/confirm", async (request, reply) => {
     const s = await complete(ctx, request);
     const { body } = validate(request, { body: TotpConfirm });
     const codes = await confirmTotp(ctx.pool, s.userId, body.code);
+    // A second factor is a change of privilege: the session gets a new id (and CSRF token).
+    const next = await rotateSession(ctx.pool, s, { complete: true });
+    if (next) setSessionCookie(reply, ctx, next);
     await appendAudit(ctx.pool, {
       actor: { kind: "user", id: s.userId },
       clientAddress: request.ip,
@@ -178,6 +182,6 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
       object: { kind: "user", id: s.userId },
       details: { factor: "totp" },
     });
-    return codes;
+    return { ...codes, ...(next ? { csrfToken: next.csrfToken } : {}) };
   });
 }
