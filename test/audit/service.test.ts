@@ -184,18 +184,19 @@ describe("audit log in the service", () => {
     assert.equal((await audit(["list", "--limit", "x"], env)).code, 2);
   });
 
+  // 12 changes, and the node token refused by the test above (auth.token_failed).
   it("airlock audit verify: 0 and the head when intact, 1 naming the entry when broken", async () => {
     const ok = await audit(["verify"], env);
     assert.equal(ok.code, 0, ok.stderr);
-    const m = /^audit log intact: 12 entries, head ([0-9a-f]{64})\n$/.exec(ok.stdout);
+    const m = /^audit log intact: 13 entries, head ([0-9a-f]{64})\n$/.exec(ok.stdout);
     assert.ok(m, ok.stdout);
     const head = m[1] ?? "";
-    assert.equal((await audit(["verify", "--expect-count", "12", "--expect-head", head], env)).code, 0);
+    assert.equal((await audit(["verify", "--expect-count", "13", "--expect-head", head], env)).code, 0);
     assert.equal((await audit(["verify", "--expect-head", "nothex"], env)).code, 2);
-    const ahead = await audit(["verify", "--expect-count", "13"], env);
+    const ahead = await audit(["verify", "--expect-count", "14"], env);
     assert.equal(ahead.code, 1);
     assert.equal(ahead.errorCode, "AUDIT_CHAIN_BROKEN");
-    assert.match(ahead.stderr, /broken at entry 13 \(removed\)/);
+    assert.match(ahead.stderr, /broken at entry 14 \(removed\)/);
     assert.equal((await audit(["verify", "--dump", "/nonexistent/dump.sql"], env)).code, 2);
   });
 
