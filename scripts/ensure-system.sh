@@ -27,6 +27,10 @@ command -v tar >/dev/null 2>&1 || need+=(tar)
 # PostgreSQL ships no pg_dump; Debian's 15 dumps a throwaway PostgreSQL 15 the tests start).
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15)
 [ -x /usr/lib/postgresql/15/bin/pg_dump ] || need+=(postgresql-client-15)
+# npm builds pkcs11js (the PKCS#11 KMS provider) from C++ source; SoftHSM2 is the HSM its tests use.
+command -v g++ >/dev/null 2>&1 || need+=(g++)
+command -v make >/dev/null 2>&1 || need+=(make)
+[ -e /usr/lib/softhsm/libsofthsm2.so ] || need+=(softhsm2)
 # The native helpers (native/*.c) are built static: gcc plus libc6-dev's libc.a.
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) need+=(libc6-dev) ;; esac
