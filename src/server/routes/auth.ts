@@ -19,13 +19,8 @@ import {
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { RouteContext } from "../deps.js";
 import { Login, SecondFactor, TotpBegin, TotpConfirm } from "../schemas.js";
-import { clearSessionCookie, requestSession, setSessionCookie } from "../session.js";
+import { clearSessionCookie, requestClient, requestSession, setSessionCookie } from "../session.js";
 import { validate } from "../validate.js";
-
-function client(request: FastifyRequest): { address: string; userAgent?: string } {
-  const ua = request.headers["user-agent"];
-  return { address: request.ip, ...(typeof ua === "string" ? { userAgent: ua } : {}) };
-}
 
 function view(u: User): Record<string, unknown> {
   return { id: u.id, name: u.name, displayName: u.displayName, serverAdmin: u.serverAdmin, mfa: u.mfa };
@@ -41,8 +36,13 @@ async function complete(ctx: RouteContext, request: FastifyRequest): Promise<Ses
 
 export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: LoginThrottle): void {
   app.post("/auth/login", async (request, reply) => {
+    if (!ctx.config.auth.builtinUsers)
+      throw new AirlockError(
+        ErrorCode.LOGIN_METHOD_DISABLED,
+        "password login is switched off on this server (auth.builtinUsers: false): use single sign-on",
+      );
     const { body } = validate(request, { body: Login });
-    const r = await passwordLogin(ctx.pool, throttle, body, client(request));
+    const r = await passwordLogin(ctx.pool, throttle, body, requestClient(request));
     setSessionCookie(reply, ctx, r.session);
     return { user: view(r.user), csrfToken: r.session.csrfToken, mfaRequired: r.mfaRequired };
   });
@@ -59,7 +59,7 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
         ...(body.code !== undefined ? { code: body.code } : {}),
         ...(body.recoveryCode !== undefined ? { recoveryCode: body.recoveryCode } : {}),
       },
-      client(request),
+      requestClient(request),
     );
     setSessionCookie(reply, ctx, next);
     return { csrfToken: next.csrfToken };
