@@ -13,9 +13,17 @@ export class SsoRefusal extends Error {
   }
 }
 
-/** A bounded, single-line version of an error's message for the audit log. */
+/**
+ * A bounded, single-line version of an error's message for the audit log, with the messages of
+ * its causes (openid-client's own messages are generic; the cause names the claim).
+ */
 export function describeError(e: unknown, max = 300): string {
-  const m = e instanceof Error ? e.message : String(e);
-  const line = m.replace(/\s+/g, " ").trim();
+  const parts: string[] = [];
+  for (let c: unknown = e, depth = 0; c !== undefined && depth < 3; depth++) {
+    const m = c instanceof Error ? c.message : typeof c === "string" ? c : undefined;
+    if (m !== undefined && m !== "" && !parts.includes(m)) parts.push(m);
+    c = c instanceof Error ? c.cause : undefined;
+  }
+  const line = parts.join(": ").replace(/\s+/g, " ").trim();
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
