@@ -29,14 +29,18 @@ const httpsUrl = z
   })
   .transform((u) => u.replace(/\/+$/, ""));
 
-const grant = z.union([
-  z.literal("server-admin"),
-  z.strictObject({
-    organization: z.string().min(1),
-    repository: z.string().min(1).optional(),
-    role: z.enum(ROLES),
-  }),
-]);
+const GRANT_SHAPE = `expected "server-admin", {organization, role} or {organization, repository, role} (role: ${ROLES.join(", ")}), or a list of these`;
+const grant = z.union(
+  [
+    z.literal("server-admin"),
+    z.strictObject({
+      organization: z.string().min(1),
+      repository: z.string().min(1).optional(),
+      role: z.enum(ROLES),
+    }),
+  ],
+  { message: GRANT_SHAPE },
+);
 
 const OidcProvider = z.strictObject({
   id: z
@@ -59,7 +63,9 @@ const OidcProvider = z.strictObject({
     .min(1)
     .optional(),
   groupsClaim: z.string().min(1).optional(),
-  groupRoles: z.record(z.string().min(1), z.union([grant, z.array(grant).min(1)])).optional(),
+  groupRoles: z
+    .record(z.string().min(1), z.union([grant, z.array(grant).min(1)], { message: GRANT_SHAPE }))
+    .optional(),
 });
 
 const Forge = z.strictObject({
@@ -161,8 +167,14 @@ export function loadAuthConfig(
   if (raw !== undefined) {
     const parsed = Auth.safeParse(raw);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues)
-        o.problems.push(`${source}${settingPath(issue.path)}: ${issue.message}`);
+      for (const issue of parsed.error.issues) {
+        const inline = issue.code === "unrecognized_keys" && issue.keys.includes("clientSecret");
+        o.problems.push(
+          inline
+            ? `${source}${settingPath([...issue.path, "clientSecret"])}: secrets are not written in the configuration: put it in a file readable only by the server and give clientSecretFile`
+            : `${source}${settingPath(issue.path)}: ${issue.message}`,
+        );
+      }
       return settings;
     }
     settings = compile(parsed.data, source, o.problems);
