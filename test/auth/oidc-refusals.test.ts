@@ -1,9 +1,10 @@
 // OpenID Connect callbacks that must be refused, against a real OpenID Provider (oidc-provider 8)
-// and a real PostgreSQL: state missing, wrong or replayed, another browser, the provider's error, a
-// nonce or audience that is not ours, an expired token (Airlock's clock a day ahead; no waiting), an
-// algorithm outside the allow-list (HS256), a tampered signature (the token endpoint's answer altered
-// on its way, through the injected HTTP client), a disabled user. Each refusal is SSO_FAILED for the
-// caller and a `login.failed` audit entry with the reason.
+// and a real PostgreSQL: state missing, wrong or replayed, another browser, the provider's error,
+// a pending login past its time, a nonce or audience that is not ours, an expired token (Airlock's
+// clock a day ahead; no waiting), an algorithm outside the allow-list (HS256), a tampered
+// signature (the token endpoint's answer altered on its way, through the injected HTTP client),
+// a disabled user. Each refusal is SSO_FAILED for the caller and a `login.failed` audit entry
+// with the reason.
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
@@ -48,6 +49,17 @@ describe("OpenID Connect refusals", () => {
     });
     const f2 = await f.refused(denied.finish({ params: error }), "provider_error");
     assert.equal(f2.detail, "access_denied");
+  });
+
+  it("refuses a callback after its pending login expired (10 minutes)", async () => {
+    f.op.accounts.set("sub-kai", { preferred_username: "kai" });
+    const fl = await f.flow("corp", "sub-kai");
+    f.offsetMs = 11 * 60_000;
+    try {
+      await f.refused(fl.finish(), "expired");
+    } finally {
+      f.offsetMs = 0;
+    }
   });
 
   it("refuses an ID token whose nonce is not the one sent", async () => {

@@ -169,6 +169,7 @@ describe("single sign-on over HTTP", () => {
       error: { code: "SSO_FAILED", message: "single sign-on failed: start again from the login page" },
     });
     assert.equal(noState.session, undefined);
+    assert.ok(noState.setCookies.some((c) => /^airlock_sso=; .*Max-Age=0/.test(c)));
 
     let replay = "";
     const first = await ssoLogin(
