@@ -23,7 +23,7 @@ import { createSession, type NewSession } from "./sessions.js";
 import { SsoRefusal, describeError } from "./sso-refusal.js";
 import type { ExternalIdentity, ForgeSettings, GroupGrant, SsoSettings } from "./sso-types.js";
 import { MemoryFailureLimiter, type FailureLimiter, type FailurePolicy } from "./throttle.js";
-import type { User } from "./users.js";
+import { getUser, type User } from "./users.js";
 
 export const SSO_FAILED = "single sign-on failed: start again from the login page";
 
@@ -174,8 +174,8 @@ export class SingleSignOn {
       const found = await findOrCreateExternalUser(this.#pool, identity, { clientAddress: client.address });
       user = found.user;
       if (user.disabled) throw new SsoRefusal("user_disabled");
-      if (p.mapping !== undefined)
-        await applyGroupMapping(this.#pool, {
+      if (p.mapping !== undefined) {
+        const mapped = await applyGroupMapping(this.#pool, {
           userId: user.id,
           userName: user.name,
           mappedBy: p.key,
@@ -183,6 +183,8 @@ export class SingleSignOn {
           mapping: p.mapping,
           clientAddress: client.address,
         });
+        if (mapped.changed) user = (await getUser(this.#pool, user.id)) ?? user;
+      }
       const session = await createSession(this.#pool, user.id, {
         complete: !user.mfa,
         clientAddress: client.address,

@@ -79,6 +79,7 @@ describe("OpenID Connect login", () => {
     f.op.accounts.set("sub-bob", { preferred_username: "bob", groups: ["ci-admins", "team-a", "team-b"] });
     const first = await (await f.flow("corp", "sub-bob")).finish();
     const id = first.user.id;
+    assert.equal(first.user.serverAdmin, true);
     const roles = async (): Promise<string[]> =>
       (
         await f.db.pool.query<{ g: string }>(
