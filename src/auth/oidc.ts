@@ -151,8 +151,12 @@ export class OidcClient {
         idTokenExpected: true,
       });
     } catch (e) {
-      // The provider's error code only (e.g. access_denied): its description is its own prose.
-      const detail = e instanceof oidc.AuthorizationResponseError ? e.error.slice(0, 64) : describeError(e);
+      // The provider's error code only (e.g. access_denied, invalid_grant): its description is
+      // its own prose.
+      const detail =
+        e instanceof oidc.AuthorizationResponseError || e instanceof oidc.ResponseBodyError
+          ? e.error.slice(0, 64)
+          : describeError(e);
       throw new SsoRefusal(refusalReason(e), detail, { cause: e });
     }
     const claims = await this.#verifyIdToken(tokens.id_token, server, jwks, p.nonce);

@@ -195,7 +195,7 @@ describe("single sign-on over HTTP", () => {
     );
   });
 
-  it("answers 404 for a provider that is not configured", async () => {
+  it("answers 404 for a provider that is not configured, and to HEAD on a callback", async () => {
     for (const url of [
       "/api/v1/auth/oidc/nope/start",
       "/api/v1/auth/oidc/nope/callback?code=x&state=y",
@@ -206,6 +206,12 @@ describe("single sign-on over HTTP", () => {
       assert.equal(res.statusCode, 404, url);
       assert.equal(JSON.parse(res.body).error.code, "NOT_FOUND");
     }
+    // No HEAD twin that would use up a login.
+    const head = await s.app.inject({
+      method: "HEAD",
+      url: "/api/v1/auth/oidc/corp/callback?code=x&state=y",
+    });
+    assert.equal(head.statusCode, 404);
   });
 
   it("throttles failed callbacks per client address", async () => {

@@ -68,19 +68,20 @@ export function ssoRoutes(app: FastifyInstance, ctx: RouteContext, sso: SingleSi
     return reply.redirect(`${ctx.config.publicUrl}${r.returnTo}`, 302);
   };
 
-  app.get("/auth/oidc/:provider/start", async (request, reply) => {
+  // No HEAD twins for start and callback: a HEAD (a link prefetcher) would use up a login.
+  app.get("/auth/oidc/:provider/start", { exposeHeadRoute: false }, async (request, reply) => {
     const { params, query } = validate(request, { params: OidcParams, query: SsoStartQuery });
     return start(sso.provider("oidc", params.provider), query.return, request, reply);
   });
-  app.get("/auth/oidc/:provider/callback", async (request, reply) => {
+  app.get("/auth/oidc/:provider/callback", { exposeHeadRoute: false }, async (request, reply) => {
     const { params } = validate(request, { params: OidcParams });
     return callback(sso.provider("oidc", params.provider), request, reply);
   });
-  app.get("/auth/oauth/:forge/start", async (request, reply) => {
+  app.get("/auth/oauth/:forge/start", { exposeHeadRoute: false }, async (request, reply) => {
     const { params, query } = validate(request, { params: ForgeParams, query: SsoStartQuery });
     return start(sso.provider("oauth", params.forge), query.return, request, reply);
   });
-  app.get("/auth/oauth/:forge/callback", async (request, reply) => {
+  app.get("/auth/oauth/:forge/callback", { exposeHeadRoute: false }, async (request, reply) => {
     const { params } = validate(request, { params: ForgeParams });
     return callback(sso.provider("oauth", params.forge), request, reply);
   });
