@@ -75,7 +75,8 @@ export async function listGrants(
 
 /**
  * Gives a user a role in an organization (repositoryId undefined) or on one of its repositories,
- * replacing the role they had at that level. Returns the grant and the role it replaced.
+ * replacing the role they had at that level. Returns the grant and the role it replaced. A grant
+ * set here is an administrator's (mapped_by cleared): a groups mapping never changes it again.
  */
 export async function setGrant(
   db: Db,
@@ -91,10 +92,10 @@ export async function setGrant(
     repo === null
       ? `INSERT INTO role_grants (user_id, organization_id, role) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, organization_id) WHERE repository_id IS NULL
-         DO UPDATE SET role = excluded.role RETURNING id`
+         DO UPDATE SET role = excluded.role, mapped_by = NULL RETURNING id`
       : `INSERT INTO role_grants (user_id, organization_id, repository_id, role) VALUES ($1, $2, $4, $3)
          ON CONFLICT (user_id, repository_id) WHERE repository_id IS NOT NULL
-         DO UPDATE SET role = excluded.role RETURNING id`,
+         DO UPDATE SET role = excluded.role, mapped_by = NULL RETURNING id`,
     repo === null ? [g.userId, g.organizationId, g.role] : [g.userId, g.organizationId, g.role, repo],
   );
   const id = Number(rows[0]!.id);

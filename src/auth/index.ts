@@ -1,6 +1,7 @@
-// Identity primitives (issue 7): password hashing and policy, TOTP, recovery codes, login
-// throttling, API token format and scopes. Pure modules: no database, no HTTP; the server and the
-// stores build on these. Other modules import only from here.
+// Identity (issue 7): password hashing and policy, TOTP, recovery codes, login throttling, API
+// token format and scopes (pure modules), the user, session and token stores, and single sign-on
+// (OpenID Connect and forge OAuth). No HTTP here; the server maps HTTP onto these. Other modules
+// import only from here.
 export {
   ARGON2_MEMORY_KIB,
   ARGON2_PARALLELISM,
@@ -139,3 +140,31 @@ export {
 } from "./access.js";
 export { checkRole, listGrants, removeGrant, setGrant, type GrantView } from "./grants.js";
 export { clearTotp, keepOneServerAdmin, listUsers, updateUser, type UserChanges } from "./user-admin.js";
+export {
+  DEFAULT_OIDC_ALGORITHMS,
+  DEFAULT_OIDC_SCOPES,
+  DEFAULT_SSO_SETTINGS,
+  FORGES,
+  OIDC_ALGORITHMS,
+  type ExternalIdentity,
+  type ForgeKind,
+  type ForgeSettings,
+  type GroupGrant,
+  type OidcAlgorithm,
+  type OidcSettings,
+  type SsoSettings,
+} from "./sso-types.js";
+export { FORGE_DEFAULTS } from "./forges.js";
+export { OIDC_CLOCK_TOLERANCE_S, OidcClient, isLoopbackUrl, type OidcClientOptions } from "./oidc.js";
+export { PENDING_LOGIN_MS, safeReturnPath } from "./pending-logins.js";
+export { baseUserName, findOrCreateExternalUser, type ExternalUser } from "./external-users.js";
+export { applyGroupMapping, desiredGrants, type MappingResult } from "./role-mapping.js";
+export {
+  SSO_FAILED,
+  START_POLICY,
+  SingleSignOn,
+  type ProviderKind,
+  type SsoLogin,
+  type SsoOptions,
+  type SsoProvider,
+} from "./sso.js";

@@ -39,7 +39,9 @@ export async function updateUser(db: Db, userId: number, c: UserChanges): Promis
   const { rows } = await db.query<UserRow>(
     `UPDATE users SET display_name = COALESCE($2, display_name),
             email = CASE WHEN $3::boolean THEN $4 ELSE email END,
-            server_admin = COALESCE($5, server_admin), updated_at = now()
+            server_admin = COALESCE($5, server_admin),
+            server_admin_mapped_by = CASE WHEN $5::boolean IS NULL THEN server_admin_mapped_by END,
+            updated_at = now()
       WHERE id = $1 RETURNING ${USER_COLUMNS}`,
     [userId, c.displayName ?? null, c.email !== undefined, c.email ?? null, c.serverAdmin ?? null],
   );

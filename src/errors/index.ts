@@ -40,6 +40,12 @@ export const ErrorCode = {
   SCOPE_INVALID: "SCOPE_INVALID",
   /** Auth: too many failures for this account or from this client; `details.retryAfterMs` says how long. */
   RATE_LIMITED: "RATE_LIMITED",
+  /** Auth: a single sign-on login was refused (state, provider answer, ID token, user); one line, naming nothing. */
+  SSO_FAILED: "SSO_FAILED",
+  /** Auth: the OpenID provider or forge could not be reached or answered outside its contract. */
+  SSO_PROVIDER_UNAVAILABLE: "SSO_PROVIDER_UNAVAILABLE",
+  /** Auth: this way of logging in is switched off on this server (e.g. passwords when auth.builtinUsers is false). */
+  LOGIN_METHOD_DISABLED: "LOGIN_METHOD_DISABLED",
   /** API: no such object. */
   NOT_FOUND: "NOT_FOUND",
   /** API: the object exists already or is in a state that forbids the change. */

@@ -6,7 +6,9 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import type { SsoSettings } from "../auth/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
+import { checkAuthConfig, loadAuthConfig } from "./auth-config.js";
 
 export interface ServerConfig {
   listenHost: string;
@@ -31,10 +33,12 @@ export interface ServerConfig {
   apiBodyLimitBytes: number;
   /** Comment lines on idle log streams keep proxies from closing them. */
   sseHeartbeatMs: number;
+  /** Built-in users on or off, single sign-on providers (the file's `auth` section: auth-config.ts). */
+  auth: SsoSettings;
 }
 
 interface Setting {
-  key: keyof ServerConfig;
+  key: Exclude<keyof ServerConfig, "auth">;
   env: string[];
   schema: z.ZodType;
   /** What a valid value looks like, for the error line. */
@@ -105,7 +109,7 @@ const SETTINGS: Setting[] = [
   },
 ];
 
-function defaults(): Omit<ServerConfig, "publicUrl"> {
+function defaults(): Omit<ServerConfig, "publicUrl" | "auth"> {
   return {
     listenHost: "127.0.0.1",
     listenPort: 8420,
@@ -127,14 +131,15 @@ export interface LoadServerConfigOptions {
   /** A YAML or JSON file whose keys are ServerConfig's (camelCase). */
   file?: string;
   env: NodeJS.ProcessEnv;
-  /** Highest precedence (e.g. command-line flags). */
+  /** Highest precedence (e.g. command-line flags); `auth` is taken as given (already compiled). */
   overrides?: Partial<ServerConfig>;
 }
 
 export function loadServerConfig(opts: LoadServerConfigOptions): ServerConfig {
   const problems: string[] = [];
   const values: Record<string, unknown> = { ...defaults() };
-  const fromFile = opts.file ? readConfigFile(opts.file, problems) : {};
+  const { auth: rawAuth, ...fromFile } = opts.file ? readConfigFile(opts.file, problems) : {};
+  values.auth = loadAuthConfig(rawAuth, { file: opts.file, env: opts.env, problems });
   for (const [key, raw] of Object.entries(fromFile)) {
     const setting = SETTINGS.find((s) => s.key === key);
     if (!setting) problems.push(`${opts.file}: ${key}: unknown setting`);
@@ -144,7 +149,9 @@ export function loadServerConfig(opts: LoadServerConfigOptions): ServerConfig {
     const name = setting.env.find((n) => opts.env[n] !== undefined && opts.env[n] !== "");
     if (name) accept(setting, fromEnv(opts.env[name] as string), name, values, problems);
   }
-  for (const [key, raw] of Object.entries(opts.overrides ?? {})) {
+  const { auth: authOverride, ...overrides } = opts.overrides ?? {};
+  if (authOverride !== undefined) values.auth = authOverride;
+  for (const [key, raw] of Object.entries(overrides)) {
     const setting = SETTINGS.find((s) => s.key === key);
     if (setting && raw !== undefined) accept(setting, raw, key, values, problems);
   }
@@ -153,6 +160,7 @@ export function loadServerConfig(opts: LoadServerConfigOptions): ServerConfig {
     problems.push(
       `heartbeatMs: expected at most half of leaseMs (${config.leaseMs}), got ${config.heartbeatMs}`,
     );
+  if (problems.length === 0) checkAuthConfig(config.auth, problems);
   if (problems.length > 0)
     throw new AirlockError(
       ErrorCode.CONFIG_INVALID,

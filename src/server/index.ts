@@ -8,10 +8,11 @@ import { installAccess } from "./access.js";
 import { installAgentSocket } from "./agent-ws.js";
 import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
-import { CLIENT_POLICY, LoginThrottle, MemoryFailureLimiter } from "../auth/index.js";
+import { CLIENT_POLICY, LoginThrottle, MemoryFailureLimiter, SingleSignOn } from "../auth/index.js";
 import { createMetrics } from "./metrics.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
+import { ssoRoutes, ssoUrl } from "./routes/sso.js";
 import { installSecurityHeaders } from "./security-headers.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
@@ -70,11 +71,16 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     done();
   });
 
-  // Logging in and out: the routes check the password or the session cookie themselves.
+  // Logging in and out: the routes check the password, the provider's answer or the session
+  // cookie themselves.
   const throttle = new LoginThrottle();
+  const sso = new SingleSignOn(ctx.pool, deps.config.auth, {
+    redirectUri: (kind, id) => ssoUrl(deps.config.publicUrl, kind, id, "callback"),
+  });
   await app.register(
     (auth, _opts, done) => {
       authRoutes(auth, ctx, throttle);
+      ssoRoutes(auth, ctx, sso);
       done();
     },
     { prefix: "/api/v1" },

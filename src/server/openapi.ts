@@ -4,23 +4,22 @@
 import { z } from "zod";
 import { permissionRule } from "../auth/index.js";
 import { ROUTE_ACCESS, routeKey } from "./route-access.js";
+import {
+  arr,
+  bool,
+  int,
+  intOrNull,
+  obj,
+  ref,
+  str,
+  strOrNull,
+  type Json,
+  type Operation,
+} from "./openapi-parts.js";
+import { SSO_OPERATIONS } from "./openapi-sso.js";
 import * as S from "./schemas.js";
 
-type Json = Record<string, unknown>;
-
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const arr = (items: Json): Json => ({ type: "array", items });
-const str = { type: "string" };
-const strOrNull = { type: ["string", "null"] };
-const intOrNull = { type: ["integer", "null"] };
-const int = { type: "integer" };
-const bool = { type: "boolean" };
 const labels = arr(str);
-const obj = (properties: Json, required = Object.keys(properties)): Json => ({
-  type: "object",
-  properties,
-  required,
-});
 
 const RunSummary = obj({
   id: int,
@@ -216,18 +215,6 @@ const components = {
     },
   },
 };
-
-interface Operation {
-  method: "get" | "post" | "put" | "patch" | "delete";
-  path: string;
-  summary: string;
-  security?: "token" | "node" | "session" | "none";
-  params?: z.ZodObject;
-  query?: z.ZodObject;
-  body?: z.ZodType;
-  ok: [number, Json | string, string?]; // status, schema or description, content type
-  errors?: number[];
-}
 
 const json = (schema: z.ZodType): Json => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
@@ -698,6 +685,7 @@ const OPERATIONS: Operation[] = [
     ok: [200, obj({ recoveryCodes: arr(str), csrfToken: str })],
     errors: [400, 401, 403],
   },
+  ...SSO_OPERATIONS,
   {
     method: "get",
     path: "/api/v1/agent",

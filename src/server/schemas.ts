@@ -279,3 +279,20 @@ export interface UserView {
 export type CreateUserBody = z.infer<typeof CreateUser>;
 export type UpdateUserBody = z.infer<typeof UpdateUser>;
 export type CreateTokenBody = z.infer<typeof CreateToken>;
+
+// ---------------------------------------------------------------- single sign-on (/api/v1/auth)
+
+/** /auth/oidc/:provider/…: a configured OpenID Connect provider's id. */
+export const OidcParams = z.object({ provider: z.string().min(1).max(40) });
+/** /auth/oauth/:forge/…: a configured forge (github, gitlab, bitbucket; anything else is 404). */
+export const ForgeParams = z.object({ forge: z.string().min(1).max(40) });
+/** …/start: where to go afterwards, a path under the public URL (anything else means "/"). */
+export const SsoStartQuery = z.object({ return: z.string().max(2048).optional() });
+/** …/callback: the provider's authorization response (RFC 6749 4.1.2, RFC 9207), checked by auth/. */
+export const SsoCallbackQuery = z.object({
+  code: z.string().optional(),
+  state: z.string().optional(),
+  iss: z.string().optional(),
+  error: z.string().optional(),
+  error_description: z.string().optional(),
+});

@@ -18,6 +18,12 @@ import type { RouteContext } from "./deps.js";
 
 const SAFE = new Set(["GET", "HEAD", "OPTIONS"]);
 
+/** Who is asking, for throttling and the audit log: the client's address and its User-Agent. */
+export function requestClient(request: FastifyRequest): { address: string; userAgent?: string } {
+  const ua = request.headers["user-agent"];
+  return { address: request.ip, ...(typeof ua === "string" ? { userAgent: ua } : {}) };
+}
+
 /** The value of cookie `name` in a Cookie header, or undefined (the first one when repeated). */
 export function cookieValue(header: string | undefined, name: string): string | undefined {
   if (typeof header !== "string") return undefined;

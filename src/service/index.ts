@@ -69,8 +69,11 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     if (!chain.ok) throw auditChainError(chain, "the server refuses to start; see docs/security.md");
     await ensureDefaults(db);
     // The built-in `admin` user: made at first start, and again at the next start when deleted
-    // (recorded in the audit log, since that hands out a new administrator password).
-    const admin = await ensureAdminUser(db.pool, join(config.dataDir, "admin-password"));
+    // (recorded in the audit log, since that hands out a new administrator password). Not with
+    // built-in users switched off (auth.builtinUsers: false): then nobody logs in with a password.
+    const admin: AdminBootstrap = config.auth.builtinUsers
+      ? await ensureAdminUser(db.pool, join(config.dataDir, "admin-password"))
+      : { outcome: "exists" };
     if (admin.outcome !== "exists") {
       const user = await findUserByName(db.pool, "admin");
       await appendAudit(db.pool, {

@@ -21,13 +21,8 @@ import { appendAudit } from "../../audit/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { RouteContext } from "../deps.js";
 import { Login, SecondFactor, TotpBegin, TotpConfirm } from "../schemas.js";
-import { clearSessionCookie, requestSession, setSessionCookie } from "../session.js";
+import { clearSessionCookie, requestClient, requestSession, setSessionCookie } from "../session.js";
 import { validate } from "../validate.js";
-
-function client(request: FastifyRequest): { address: string; userAgent?: string } {
-  const ua = request.headers["user-agent"];
-  return { address: request.ip, ...(typeof ua === "string" ? { userAgent: ua } : {}) };
-}
 
 function view(u: User): Record<string, unknown> {
   return { id: u.id, name: u.name, displayName: u.displayName, serverAdmin: u.serverAdmin, mfa: u.mfa };
@@ -77,13 +72,18 @@ async function auditStep(
 
 export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: LoginThrottle): void {
   app.post("/auth/login", async (request, reply) => {
+    if (!ctx.config.auth.builtinUsers)
+      throw new AirlockError(
+        ErrorCode.LOGIN_METHOD_DISABLED,
+        "password login is switched off on this server (auth.builtinUsers: false): use single sign-on",
+      );
     const { body } = validate(request, { body: Login });
     let r: Awaited<ReturnType<typeof passwordLogin>> | undefined;
     await auditStep(
       ctx,
       request,
       async () => {
-        r = await passwordLogin(ctx.pool, throttle, body, client(request));
+        r = await passwordLogin(ctx.pool, throttle, body, requestClient(request));
         return { userId: r.user.id, userName: r.user.name, details: { secondFactorDue: r.mfaRequired } };
       },
       // The name as typed, bounded (it is the caller's input, kept as data).
@@ -112,7 +112,7 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
             ...(body.code !== undefined ? { code: body.code } : {}),
             ...(body.recoveryCode !== undefined ? { recoveryCode: body.recoveryCode } : {}),
           },
-          client(request),
+          requestClient(request),
         );
         return {
           userId: s.userId,
