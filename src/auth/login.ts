@@ -153,7 +153,9 @@ export async function beginTotp(
 
 /**
  * TOTP enrolment, step 2: a code from the pending secret turns MFA on and returns ten recovery
- * codes (shown once; only their hashes are kept). A wrong code changes nothing.
+ * codes (shown once; only their hashes are kept). A wrong code changes nothing. Every session and
+ * token the user had ends (credentials_valid_after): they were made with the password alone, and
+ * must not keep acting where a second factor is required. The caller opens a new session.
  */
 export async function confirmTotp(
   pool: pg.Pool,
@@ -171,7 +173,7 @@ export async function confirmTotp(
   const rc = newRecoveryCodes();
   const done = await pool.query(
     `UPDATE users SET totp_secret = totp_pending_secret, totp_pending_secret = NULL, totp_last_step = $2,
-            recovery_code_hashes = $3, updated_at = now()
+            recovery_code_hashes = $3, updated_at = now(), credentials_valid_after = now()
       WHERE id = $1 AND totp_pending_secret = $4`,
     [userId, t.step, rc.hashes, pending],
   );

@@ -319,7 +319,15 @@ describe("an organization that requires MFA", () => {
       payload: { code: await totpCode(secret) },
     });
     assert.equal(confirm.statusCode, 200, confirm.body);
-    assert.equal((await call(h.token, "GET", `/api/v1/repositories/${repoId}`)).status, 200);
+    // The token made with the password alone died with the enrolment; the new session works.
+    assert.equal((await call(h.token, "GET", `/api/v1/repositories/${repoId}`)).status, 401);
+    const fresh = String(confirm.headers["set-cookie"]).split(";")[0]!;
+    const withMfa = await s.app.inject({
+      method: "GET",
+      url: `/api/v1/repositories/${repoId}`,
+      headers: { cookie: fresh },
+    });
+    assert.equal(withMfa.statusCode, 200, withMfa.body);
     await call(acmeAdmin.token, "PUT", "/api/v1/organizations/acme/settings", { requireMfa: false });
   });
 });

@@ -11,7 +11,7 @@ import {
   endSession,
   getUser,
   passwordLogin,
-  rotateSession,
+  createSession,
   secondFactor,
   type LoginThrottle,
   type Session,
@@ -172,9 +172,16 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
     const s = await complete(ctx, request);
     const { body } = validate(request, { body: TotpConfirm });
     const codes = await confirmTotp(ctx.pool, s.userId, body.code);
-    // A second factor is a change of privilege: the session gets a new id (and CSRF token).
-    const next = await rotateSession(ctx.pool, s, { complete: true });
-    if (next) setSessionCookie(reply, ctx, next);
+    // A second factor is a change of privilege: every earlier session and token of the user has
+    // ended (they were made with the password alone); this browser gets a new, complete session.
+    await endSession(ctx.pool, s);
+    const c = requestClient(request);
+    const next = await createSession(ctx.pool, s.userId, {
+      complete: true,
+      clientAddress: c.address,
+      ...(c.userAgent !== undefined ? { userAgent: c.userAgent } : {}),
+    });
+    setSessionCookie(reply, ctx, next);
     await appendAudit(ctx.pool, {
       actor: { kind: "user", id: s.userId },
       clientAddress: request.ip,
@@ -182,6 +189,6 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
       object: { kind: "user", id: s.userId },
       details: { factor: "totp" },
     });
-    return { ...codes, ...(next ? { csrfToken: next.csrfToken } : {}) };
+    return { ...codes, csrfToken: next.csrfToken };
   });
 }
