@@ -74,6 +74,8 @@ export const PERMISSIONS = {
   // One's own account.
   "self.read": { level: "self" },
   "self.write": { level: "self", scope: "admin", userOnly: true },
+  // Revoking a token: any token may revoke itself; others need the admin scope (checked by the route).
+  "self.revoke": { level: "self", userOnly: true },
 } as const satisfies Record<string, PermissionRule>;
 
 export type Permission = keyof typeof PERMISSIONS;

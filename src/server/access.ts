@@ -71,6 +71,33 @@ function actorOf(p: Principal): AuditActor {
   };
 }
 
+/** The principal a presented token or session stands for, or undefined (no side effects). */
+async function lookupPrincipal(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  bearer: string | undefined,
+): Promise<Principal | undefined> {
+  if (bearer !== undefined) {
+    const t = await authenticateApiToken(ctx.pool, bearer);
+    const user = t?.userId == null ? undefined : await getUser(ctx.pool, t.userId);
+    if (t?.kind === "service" && t.organizationId !== null)
+      return { kind: "service", tokenId: t.tokenId, organizationId: t.organizationId, scopes: t.scopes };
+    if (t?.kind === "personal" && user && !user.disabled)
+      return { kind: "user", user, tokenId: t.tokenId, scopes: t.scopes };
+    return undefined;
+  }
+  const session = await requestSession(ctx, request, { csrf: false });
+  const user = session?.complete ? await getUser(ctx.pool, session.userId) : undefined;
+  return user && !user.disabled ? { kind: "user", user } : undefined;
+}
+
+/**
+ * Failed token authentications are counted per client address. A valid token is accepted even
+ * from a locked address (guessing a 256-bit secret is hopeless, and behind a proxy one client's
+ * failures must not lock everyone out); a failure from a locked address gets 429 and is neither
+ * counted nor recorded. Only failures under the limit are written to the audit log, so parallel
+ * guesses cannot flood it.
+ */
 async function principalOf(
   ctx: RouteContext,
   request: FastifyRequest,
@@ -80,14 +107,12 @@ async function principalOf(
   if (bearer !== undefined || request.headers.authorization !== undefined) {
     const key = addressKey(request.ip);
     const before = await failures.check(key);
+    const p = bearer === undefined ? undefined : await lookupPrincipal(ctx, request, bearer);
+    if (p) return p;
     if (!before.allowed) throw rateLimitedError(before.retryAfterMs);
-    const t = bearer === undefined ? undefined : await authenticateApiToken(ctx.pool, bearer);
-    const user = t?.userId == null ? undefined : await getUser(ctx.pool, t.userId);
-    if (t?.kind === "service" && t.organizationId !== null)
-      return { kind: "service", tokenId: t.tokenId, organizationId: t.organizationId, scopes: t.scopes };
-    if (t?.kind === "personal" && user && !user.disabled)
-      return { kind: "user", user, tokenId: t.tokenId, scopes: t.scopes };
-    // Recorded (bounded by the throttle): the token's public id when it has one, never its secret.
+    const after = await failures.recordFailure(key);
+    if (!after.allowed) throw rateLimitedError(after.retryAfterMs);
+    // The token's public id when it has one, never its secret.
     const publicId = bearer === undefined ? undefined : parseApiToken(bearer)?.publicId;
     await appendAudit(ctx.pool, {
       actor: { kind: "anonymous" },
@@ -95,8 +120,6 @@ async function principalOf(
       action: "auth.token_failed",
       details: publicId ? { publicId } : {},
     });
-    const after = await failures.recordFailure(key);
-    if (!after.allowed) throw rateLimitedError(after.retryAfterMs);
     throw new AirlockError(
       ErrorCode.UNAUTHORIZED,
       bearer === undefined ? "malformed Authorization header" : "invalid or unknown token",
@@ -157,6 +180,23 @@ async function authorize(ctx: RouteContext, request: FastifyRequest): Promise<vo
   const verdict = access.check(spec.permission);
   if (!verdict.ok)
     throw new AirlockError(ErrorCode.FORBIDDEN, verdict.hidden ? "not allowed" : verdict.reason);
+}
+
+/**
+ * Whether the request's credential still works and still grants the route's permission: for
+ * responses that outlive the request (the log stream), asked again while they run. No side
+ * effects (nothing counted or recorded).
+ */
+export async function stillAllowed(ctx: RouteContext, request: FastifyRequest): Promise<boolean> {
+  try {
+    const p = await lookupPrincipal(ctx, request, bearerToken(request.headers.authorization));
+    if (!p) return false;
+    accessOf.set(request, await loadAccess(ctx.pool, p));
+    await authorize(ctx, request);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Installs authentication (onRequest) and authorization (preHandler) on an API scope. */

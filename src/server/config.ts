@@ -33,6 +33,11 @@ export interface ServerConfig {
   apiBodyLimitBytes: number;
   /** Comment lines on idle log streams keep proxies from closing them. */
   sseHeartbeatMs: number;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (addresses or CIDR ranges): the client
+   * address that throttling and the audit log use. Empty: the peer's address.
+   */
+  trustProxy: string[];
   /** Built-in users on or off, single sign-on providers (the file's `auth` section: auth-config.ts). */
   auth: SsoSettings;
 }
@@ -102,6 +107,21 @@ const SETTINGS: Setting[] = [
     expected: "bytes, at least 1024",
   },
   {
+    key: "trustProxy",
+    env: ["AIRLOCK_TRUST_PROXY"],
+    schema: z.preprocess(
+      (v) =>
+        typeof v === "string"
+          ? v
+              .split(",")
+              .map((x) => x.trim())
+              .filter((x) => x !== "")
+          : v,
+      z.array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()])).max(100),
+    ),
+    expected: "IP addresses or CIDR ranges (a list, or comma-separated)",
+  },
+  {
     key: "sseHeartbeatMs",
     env: ["AIRLOCK_SSE_HEARTBEAT_MS"],
     schema: ms(10),
@@ -124,6 +144,7 @@ function defaults(): Omit<ServerConfig, "publicUrl" | "auth"> {
     dispatchBatch: 100,
     apiBodyLimitBytes: 1024 * 1024,
     sseHeartbeatMs: 15_000,
+    trustProxy: [],
   };
 }
 

@@ -54,6 +54,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.apiBodyLimitBytes,
     // Ids are numbers in the API; a trailing slash is the same route.
     routerOptions: { ignoreTrailingSlash: true },
+    // Only the configured proxies' X-Forwarded-For names the client (request.ip).
+    ...(deps.config.trustProxy.length > 0 ? { trustProxy: deps.config.trustProxy } : {}),
   }) as unknown as FastifyInstance;
   const routes: RegisteredRoute[] = [];
   ROUTES.set(app, routes);

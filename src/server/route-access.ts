@@ -90,7 +90,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "PUT /api/v1/me/password": { permission: "self.write" },
   "GET /api/v1/tokens": { permission: "self.read" },
   "POST /api/v1/tokens": { permission: "self.write" },
-  "DELETE /api/v1/tokens/:id": { permission: "self.write" },
+  "DELETE /api/v1/tokens/:id": { permission: "self.revoke" },
 };
 
 export function routeKey(method: string, url: string): string {

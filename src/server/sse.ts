@@ -15,6 +15,7 @@ import {
   jobStatus,
   type LogPosition,
 } from "../orchestrator/views/index.js";
+import { stillAllowed } from "./access.js";
 import type { RouteContext } from "./deps.js";
 import { IdParams } from "./schemas.js";
 import { validate } from "./validate.js";
@@ -50,8 +51,18 @@ export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
       res.write(`event: log\nid: ${chunk.attempt}:${chunk.seq}\ndata: ${data}\n\n`);
     };
     const unsubscribe = ctx.logs.subscribe(jobId, (chunk) => (pending ? pending.push(chunk) : send(chunk)));
+    // Each heartbeat also asks whether the caller may still read the log (a revoked token, an
+    // ended session, a disabled user or a role taken away ends the stream).
+    let checking = false;
     const heartbeat = setInterval(() => {
-      if (!closed) res.write(": keep-alive\n\n");
+      if (closed) return;
+      res.write(": keep-alive\n\n");
+      if (checking) return;
+      checking = true;
+      void stillAllowed(ctx, request).then((ok) => {
+        checking = false;
+        if (!ok) close();
+      });
     }, ctx.config.sseHeartbeatMs);
     heartbeat.unref();
     const gone = new AbortController();

@@ -226,6 +226,13 @@ describe("users", () => {
     const again = await call(u.token, "POST", "/api/v1/tokens", { name: "other", scopes: ["runs:read"] });
     assert.equal((await call(u.token, "DELETE", `/api/v1/tokens/${String(again.body.id)}`)).status, 204);
     assert.equal((await call(String(again.body.token), "GET", "/api/v1/runs")).status, 401);
+    // A narrow token may revoke itself (logout), not another token of its user.
+    const narrow = await call(u.token, "POST", "/api/v1/tokens", { name: "narrow", scopes: ["runs:read"] });
+    const sibling = await call(u.token, "POST", "/api/v1/tokens", { name: "sibling", scopes: ["runs:read"] });
+    const nt = String(narrow.body.token);
+    assert.equal((await call(nt, "DELETE", `/api/v1/tokens/${String(sibling.body.id)}`)).status, 403);
+    assert.equal((await call(nt, "DELETE", `/api/v1/tokens/${String(narrow.body.id)}`)).status, 204);
+    assert.equal((await call(nt, "GET", "/api/v1/me")).status, 401);
     // Someone else's token is not there for a non-administrator.
     const mine = await call(u.token, "POST", "/api/v1/tokens", { name: "x", scopes: ["runs:read"] });
     assert.equal((await call(dev.token, "DELETE", `/api/v1/tokens/${String(mine.body.id)}`)).status, 404);
@@ -333,19 +340,33 @@ describe("an organization that requires MFA", () => {
 });
 
 describe("failed token authentication", () => {
-  it("is throttled per client address; other addresses and valid tokens elsewhere are unaffected", async () => {
+  it("is throttled per client address; a valid token still works, from there and elsewhere", async () => {
     const bad = "alk_pat_" + "x".repeat(40);
     let last = 0;
     for (let i = 0; i < CLIENT_POLICY.maxFailures; i++)
       last = (await call(bad, "GET", "/api/v1/runs", undefined, "203.0.113.9")).status;
     assert.equal(last, 429);
-    // Locked: even a valid token from that address is refused before any lookup.
-    const locked = await call(s.admin, "GET", "/api/v1/runs", undefined, "203.0.113.9");
-    assert.equal(locked.status, 429);
-    assert.equal(locked.body.error?.code, "RATE_LIMITED");
-    assert.equal((await call(s.admin, "GET", "/api/v1/runs", undefined, "203.0.113.10")).status, 200);
-    now += CLIENT_POLICY.lockBaseMs + 1;
+    const refused = await call(bad, "GET", "/api/v1/runs", undefined, "203.0.113.9");
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body.error?.code, "RATE_LIMITED");
+    // One client behind a shared address cannot lock the others out: a valid token is accepted.
     assert.equal((await call(s.admin, "GET", "/api/v1/runs", undefined, "203.0.113.9")).status, 200);
+    assert.equal((await call(bad, "GET", "/api/v1/runs", undefined, "203.0.113.10")).status, 401);
+    now += CLIENT_POLICY.lockBaseMs + 1;
+    assert.equal((await call(bad, "GET", "/api/v1/runs", undefined, "203.0.113.9")).status, 401);
+  });
+
+  it("parallel guesses cannot flood the audit log past the limit", async () => {
+    const bad = "alk_pat_" + "y".repeat(40);
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, () => call(bad, "GET", "/api/v1/runs", undefined, "198.51.100.99")),
+    );
+    assert.ok(statuses.every((r) => r.status === 401 || r.status === 429));
+    assert.ok(statuses.some((r) => r.status === 429));
+    const { rows } = await s.db.pool.query(
+      "SELECT count(*)::int AS n FROM audit_log WHERE action = 'auth.token_failed' AND client_address = '198.51.100.99'",
+    );
+    assert.ok(rows[0].n < CLIENT_POLICY.maxFailures, `recorded ${rows[0].n}`);
   });
 });
 
@@ -361,6 +382,14 @@ describe("authentication in the audit log", () => {
         payload: { user: "jill", password },
       });
     assert.equal((await login("not jill's password")).statusCode, 401);
+    // A password typed into the name field is not kept.
+    const typo = await s.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/login",
+      remoteAddress: "192.0.2.46",
+      payload: { user: "my secret p@ss\u202e", password: "x" },
+    });
+    assert.equal(typo.statusCode, 401);
     assert.equal((await login(pw)).statusCode, 200);
     const ghost = "alk_pat_" + "Q".repeat(40);
     assert.equal((await call(ghost, "GET", "/api/v1/runs", undefined, "192.0.2.45")).status, 401);
@@ -384,6 +413,7 @@ describe("authentication in the audit log", () => {
       ),
     );
     const all = JSON.stringify((await call(s.admin, "GET", "/api/v1/audit?limit=1000")).body);
-    for (const secret of [pw, "not jill's password", ghost]) assert.ok(!all.includes(secret), secret);
+    for (const secret of [pw, "not jill's password", ghost, "my secret p@ss"])
+      assert.ok(!all.includes(secret), secret);
   });
 });

@@ -86,6 +86,7 @@ const SPEC: Record<string, Spec> = {
   "PUT /api/v1/me/password": { need: { level: "self" }, scope: "admin", userOnly: true, body: BAD },
   "GET /api/v1/tokens": { need: { level: "self" } },
   "POST /api/v1/tokens": { need: { level: "self" }, scope: "admin", userOnly: true, body: BAD },
+  // Another token's id (999999): the admin scope is needed; a token's own id needs none (access.test.ts).
   "DELETE /api/v1/tokens/:id": { need: { level: "self" }, scope: "admin", userOnly: true },
 };
 

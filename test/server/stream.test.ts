@@ -2,6 +2,7 @@
 // loss or duplicates, then `end`; Last-Event-ID; client disconnect) and the agents' WebSocket
 // upgrade (node token checked before the handshake).
 import assert from "node:assert/strict";
+import { createApiToken, createUser } from "../../src/auth/index.js";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
@@ -168,6 +169,39 @@ describe("log stream (SSE)", () => {
     while (s.logs.listenerCount(jobId) > 0) await new Promise((r) => setTimeout(r, 5));
     assert.equal(s.logs.listenerCount(jobId), 0);
   });
+
+  it(
+    "ends a live stream once its token is revoked (checked at each heartbeat)",
+    { timeout: 120_000 },
+    async () => {
+      const runId = await seedRun(s.db.pool, repoId, { state: "running" });
+      const jobId = await seedJob(s.db.pool, runId, { state: "running" });
+      await seedLog(s.db.pool, jobId, 1, 1, "x\n");
+      const viewer = await createUser(s.db.pool, { name: "stream-viewer" });
+      await s.app.inject({
+        method: "PUT",
+        url: "/api/v1/organizations/default/members/stream-viewer",
+        headers: s.auth,
+        payload: { role: "viewer" },
+      });
+      const made = await createApiToken(s.db.pool, {
+        kind: "personal",
+        name: "v",
+        scopes: ["runs:read"],
+        userId: viewer.id,
+      });
+      const stream = openStream(`/api/v1/jobs/${jobId}/logs/stream`, {
+        authorization: `Bearer ${made.token}`,
+      });
+      await stream.until(() => stream.logs().length === 1);
+      await s.db.pool.query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1", [made.info.id]);
+      // Not a timer: the stream ends, at the next heartbeat, however long that takes.
+      while (!stream.ended) await new Promise((r) => setTimeout(r, 10));
+      s.logs.emit({ jobId, attempt: 1, seq: 2, data: "after revocation\n" });
+      assert.ok(!stream.events.some((e) => (e.data ?? "").includes("after revocation")));
+      assert.equal(s.logs.listenerCount(jobId), 0);
+    },
+  );
 
   it("answers an unknown job with a JSON 404 and a missing token with 401", async () => {
     const nf = openStream(`/api/v1/jobs/987654/logs/stream`);

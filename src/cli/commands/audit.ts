@@ -26,18 +26,28 @@ interface ListOptions extends CommonOptions {
 const who = (a: AuditEntryView["actor"]): string =>
   [a.kind, a.id].filter((x) => x !== null).join(":") + (a.display ? ` (${a.display})` : "");
 
+/** C1 controls, zero-width and bidirectional formatting characters as \uXXXX escapes. */
+export function printable(s: string): string {
+  return s.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
 export function auditTable(entries: AuditEntryView[]): string {
   return table(
     ["SEQ", "TIME", "ACTOR", "ACTION", "OBJECT", "CLIENT", "DETAILS"],
     entries.map((e) => [
       e.seq,
       time(e.at),
-      who(e.actor),
+      printable(who(e.actor)),
       e.action,
-      e.object ? [e.object.kind, e.object.id].filter((x) => x !== null).join(":") : "",
+      printable(e.object ? [e.object.kind, e.object.id].filter((x) => x !== null).join(":") : ""),
       e.clientAddress,
-      // Details are data: printed as JSON, so control characters cannot reach the terminal raw.
-      JSON.stringify(e.details),
+      // Details are data: printed as JSON, so control characters cannot reach the terminal raw
+      // (and C1 controls and bidirectional overrides, which JSON leaves as they are, escaped too).
+      printable(JSON.stringify(e.details)),
     ]),
   );
 }

@@ -78,6 +78,12 @@ async function passwordLogin(
   const withSession = (): Record<string, string> => ({ cookie, "x-csrf-token": csrf });
   try {
     if (login.mfaRequired) {
+      // --code takes a TOTP code only: a recovery code lasts until used, too long for argv (`ps`).
+      if (opts.code !== undefined && !/^\d{6,8}$/.test(opts.code.trim()))
+        throw new AirlockError(
+          ErrorCode.USAGE,
+          "--code takes a TOTP code (digits); type a recovery code when asked",
+        );
       const code = (opts.code ?? (await ask(io, "TOTP code (or a recovery code): ", true, "code"))).trim();
       const body = /^\d{6,8}$/.test(code) ? { code } : { recoveryCode: code };
       const mfa = await client
@@ -171,8 +177,15 @@ export function registerLogin(program: Command, io: CliIo): void {
       const me = await client.me();
       if (me.kind === "user" && me.tokenId !== null) await client.revokeToken(me.tokenId);
     } catch (err) {
-      // A token the server no longer takes is forgotten all the same.
-      if (!(err instanceof AirlockError && err.code === ErrorCode.UNAUTHORIZED)) throw err;
+      // A token the server no longer takes (or will not revoke) is forgotten all the same.
+      if (!(
+        err instanceof AirlockError &&
+        (err.code === ErrorCode.UNAUTHORIZED || err.code === ErrorCode.FORBIDDEN)
+      ))
+        throw err;
+      io.stderr.write(
+        `airlock: warning: the server did not revoke the token (${err.message}); forgetting it anyway\n`,
+      );
     }
     const { token: _gone, ...rest } = file;
     await saveCliFile(path, rest);

@@ -6,6 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
   beginTotp,
+  checkUserName,
   confirmTotp,
   endAllSessions,
   endSession,
@@ -34,6 +35,18 @@ async function complete(ctx: RouteContext, request: FastifyRequest): Promise<Ses
   if (!s.complete)
     throw new AirlockError(ErrorCode.FORBIDDEN, "the second factor is due: POST /api/v1/auth/mfa");
   return s;
+}
+
+/**
+ * The user name a failed login typed, for the audit log: kept only when it could be a user name
+ * (people type passwords into the name field; names hold no control or direction characters).
+ */
+function typedName(name: string): string {
+  try {
+    return checkUserName(name);
+  } catch {
+    return "(not a valid user name)";
+  }
 }
 
 /**
@@ -87,7 +100,7 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
         return { userId: r.user.id, userName: r.user.name, details: { secondFactorDue: r.mfaRequired } };
       },
       // The name as typed, bounded (it is the caller's input, kept as data).
-      { ok: "login.succeeded", failed: "login.failed", attempted: { user: body.user.slice(0, 100) } },
+      { ok: "login.succeeded", failed: "login.failed", attempted: { user: typedName(body.user) } },
     );
     if (!r) throw new AirlockError(ErrorCode.UNAUTHORIZED, "not logged in");
     setSessionCookie(reply, ctx, r.session);

@@ -6,6 +6,7 @@
 import type { FastifyInstance } from "fastify";
 import {
   createApiToken,
+  hasScope,
   listApiTokens,
   listGrants,
   passwordHashOf,
@@ -124,6 +125,14 @@ export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { params } = validate(request, { params: IdParams });
     const a = requestAccess(request);
     const user = a.user!;
+    // A token may always revoke itself (logging out); any other needs the admin scope.
+    const self = a.principal.kind === "user" && a.principal.tokenId === params.id;
+    const scopes = a.principal.scopes;
+    if (!self && scopes !== undefined && !hasScope(scopes, "admin"))
+      throw new AirlockError(
+        ErrorCode.FORBIDDEN,
+        "this token does not have the admin scope (it may revoke only itself)",
+      );
     // Another user's token is revoked by a server administrator only; to anyone else it is not there.
     const mine = (await listApiTokens(ctx.pool, a.serverAdmin ? {} : { userId: user.id })).find(
       (t) => t.id === params.id && t.kind === "personal",
