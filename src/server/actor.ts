@@ -9,13 +9,9 @@ import type { Principal } from "../orchestrator/tokens/index.js";
 
 const actors = new WeakMap<FastifyRequest, AuditActor>();
 
-/** The request was authenticated with one of the older admin/agent tokens. */
+/** The request was authenticated with the admin token. */
 export function rememberPrincipal(request: FastifyRequest, p: Principal): void {
-  actors.set(request, {
-    kind: "token",
-    id: p.tokenId,
-    display: p.kind === "admin" ? "admin" : `node ${p.nodeId}`,
-  });
+  actors.set(request, { kind: "token", id: p.tokenId, display: p.kind });
 }
 
 /** The request was authenticated as a user (session, or one of the user's API tokens). */

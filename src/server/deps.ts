@@ -3,6 +3,7 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Histogram, Registry } from "prom-client";
+import type { FailureLimiter } from "../auth/index.js";
 import type { AgentHub, LogHub, RunsService } from "../orchestrator/types.js";
 import type { Links } from "../orchestrator/views/index.js";
 import type { ServerConfig } from "./config.js";
@@ -15,9 +16,15 @@ export interface ServerDeps {
   agents: AgentHub;
   logger: Logger;
   metrics: { registry: Registry; dispatchLatency: Histogram };
+  /**
+   * Failed node authentications (registration tokens, node credentials) per client address.
+   * Default: a MemoryFailureLimiter with CLIENT_POLICY; tests pass one with their own clock.
+   */
+  nodeAuthLimiter?: FailureLimiter;
 }
 
-/** ServerDeps plus what buildServer derives once (links from the public address). */
+/** ServerDeps plus what buildServer derives once (links from the public address, the limiter). */
 export interface RouteContext extends ServerDeps {
   links: Links;
+  nodeAuthLimiter: FailureLimiter;
 }

@@ -9,8 +9,9 @@ import { installAgentSocket } from "./agent-ws.js";
 import { bearerToken, requireToken } from "./auth.js";
 import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
-import { LoginThrottle } from "../auth/index.js";
+import { CLIENT_POLICY, LoginThrottle, MemoryFailureLimiter } from "../auth/index.js";
 import { createMetrics } from "./metrics.js";
+import { agentRegisterRoute } from "./routes/agent-register.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { requireAdminApiToken, requireAdminSession } from "./session.js";
@@ -42,7 +43,11 @@ export function registeredRoutes(app: FastifyInstance): RegisteredRoute[] {
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
-  const ctx: RouteContext = { ...deps, links: makeLinks(deps.config.publicUrl) };
+  const ctx: RouteContext = {
+    ...deps,
+    links: makeLinks(deps.config.publicUrl),
+    nodeAuthLimiter: deps.nodeAuthLimiter ?? new MemoryFailureLimiter(CLIENT_POLICY),
+  };
   const app = Fastify({
     loggerInstance: deps.logger,
     bodyLimit: deps.config.apiBodyLimitBytes,
@@ -60,6 +65,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const metrics = createMetrics(ctx);
   systemRoutes(app, ctx, metrics);
   installAgentSocket(app, ctx);
+  agentRegisterRoute(app, ctx);
   await app.register((scope, _opts, done) => {
     webhookRoutes(scope, ctx);
     done();

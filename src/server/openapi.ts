@@ -2,23 +2,23 @@
 // schemas the routes enforce; response shapes are written here once. A test checks that every
 // route the server registers is documented.
 import { z } from "zod";
+import {
+  arr,
+  bool,
+  int,
+  intOrNull,
+  obj,
+  ref,
+  responseSchema,
+  str,
+  strOrNull,
+  type Json,
+  type Operation,
+} from "./openapi-op.js";
+import { NODE_OPERATIONS, NODE_SCHEMAS } from "./openapi-nodes.js";
 import * as S from "./schemas.js";
 
-type Json = Record<string, unknown>;
-
-const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
-const arr = (items: Json): Json => ({ type: "array", items });
-const str = { type: "string" };
-const strOrNull = { type: ["string", "null"] };
-const intOrNull = { type: ["integer", "null"] };
-const int = { type: "integer" };
-const bool = { type: "boolean" };
 const labels = arr(str);
-const obj = (properties: Json, required = Object.keys(properties)): Json => ({
-  type: "object",
-  properties,
-  required,
-});
 
 const RunSummary = obj({
   id: int,
@@ -104,6 +104,9 @@ const Node = obj({
   lastSeenAt: strOrNull,
   running: int,
   createdAt: str,
+  revokedAt: strOrNull,
+  lastConnectedAt: strOrNull,
+  credentialRotatedAt: strOrNull,
 });
 const Image = obj({
   id: int,
@@ -128,12 +131,6 @@ const ErrorSchema = obj({
   error: obj({ code: str, message: str, details: {} }, ["code", "message"]),
 });
 
-/** A response's JSON Schema from its zod schema, as a component (without the $schema line). */
-function responseSchema(schema: z.ZodType): Json {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" });
-  return rest;
-}
-
 const components = {
   schemas: {
     RunSummary,
@@ -150,11 +147,21 @@ const components = {
     User: obj({ id: int, name: str, displayName: str, serverAdmin: bool, mfa: bool }),
     // Generated from the route's zod schema (the others here are still written by hand).
     AuditEntry: responseSchema(S.AuditEntryView),
+    ...NODE_SCHEMAS,
     Error: ErrorSchema,
   },
   securitySchemes: {
     admin: { type: "http", scheme: "bearer", description: "The admin token printed at first start" },
-    node: { type: "http", scheme: "bearer", description: "A node agent's token (POST /nodes)" },
+    node: {
+      type: "http",
+      scheme: "bearer",
+      description: "A node's credential (alk_node_…), rotated on every connection",
+    },
+    registration: {
+      type: "http",
+      scheme: "bearer",
+      description: "A one-time node registration token (alk_reg_…, POST /nodes/registrations)",
+    },
     session: {
       type: "apiKey",
       in: "cookie",
@@ -164,18 +171,6 @@ const components = {
     },
   },
 };
-
-interface Operation {
-  method: "get" | "post" | "put" | "delete";
-  path: string;
-  summary: string;
-  security?: "admin" | "node" | "session" | "none";
-  params?: z.ZodObject;
-  query?: z.ZodObject;
-  body?: z.ZodType;
-  ok: [number, Json | string, string?]; // status, schema or description, content type
-  errors?: number[];
-}
 
 const json = (schema: z.ZodType): Json => z.toJSONSchema(schema, { io: "input", unrepresentable: "any" });
 
@@ -306,39 +301,7 @@ const OPERATIONS: Operation[] = [
     ok: [200, "Server-Sent Events", "text/event-stream"],
     errors: [404],
   },
-  { method: "get", path: "/api/v1/nodes", summary: "List nodes", ok: [200, arr(ref("Node"))] },
-  {
-    method: "post",
-    path: "/api/v1/nodes",
-    summary: "Register a node; returns its agent token (shown once)",
-    body: S.CreateNode,
-    ok: [201, obj({ node: ref("Node"), token: str })],
-    errors: [400, 409],
-  },
-  {
-    method: "post",
-    path: "/api/v1/nodes/:id/disable",
-    summary: "Drain a node: no new machines, running ones finish",
-    params: S.IdParams,
-    ok: [200, ref("Node")],
-    errors: [404],
-  },
-  {
-    method: "post",
-    path: "/api/v1/nodes/:id/enable",
-    summary: "Enable a node",
-    params: S.IdParams,
-    ok: [200, ref("Node")],
-    errors: [404],
-  },
-  {
-    method: "delete",
-    path: "/api/v1/nodes/:id",
-    summary: "Remove a node and its token (refused while it runs machines)",
-    params: S.IdParams,
-    ok: [204, "Removed"],
-    errors: [404, 409],
-  },
+  ...NODE_OPERATIONS,
   {
     method: "get",
     path: "/api/v1/organizations",
@@ -461,14 +424,6 @@ const OPERATIONS: Operation[] = [
     body: S.TotpConfirm,
     ok: [200, obj({ recoveryCodes: arr(str) })],
     errors: [400, 401, 403],
-  },
-  {
-    method: "get",
-    path: "/api/v1/agent",
-    summary: "Node agent WebSocket (upgrade); messages: src/protocol/agent.ts",
-    security: "node",
-    ok: [101, "Switching Protocols"],
-    errors: [401, 426],
   },
 ];
 

@@ -4,7 +4,7 @@ import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { Histogram, Registry } from "prom-client";
 import type { WebSocket } from "ws";
-import { loadServerConfig, buildServer, type ServerConfig } from "../../src/server/index.js";
+import { loadServerConfig, buildServer, type ServerConfig, type ServerDeps } from "../../src/server/index.js";
 import { ensureAdminToken } from "../../src/orchestrator/tokens/index.js";
 import type {
   AgentHub,
@@ -100,6 +100,8 @@ export class StubLogs implements LogHub {
 
 export class StubAgents implements AgentHub {
   accepted: Array<{ socket: WebSocket; nodeId: number }> = [];
+  /** Why each disconnect was asked for, by node. */
+  reasons: Array<{ nodeId: number; reason: string | undefined }> = [];
   accept(socket: WebSocket, nodeId: number): void {
     this.accepted.push({ socket, nodeId });
   }
@@ -107,8 +109,9 @@ export class StubAgents implements AgentHub {
     return this.accepted.length;
   }
   disconnected: number[] = [];
-  disconnect(nodeId: number): void {
+  disconnect(nodeId: number, reason?: string): void {
     this.disconnected.push(nodeId);
+    this.reasons.push({ nodeId, reason });
   }
 }
 
@@ -125,7 +128,33 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+/** A node the way agents make one: a registration token (admin API), exchanged (agent route). */
+export async function registerTestNode(
+  s: Pick<TestServer, "app" | "auth">,
+  body: { name: string; labels?: string[]; requiredLabels?: string[] },
+): Promise<{ nodeId: number; credential: string; registrationToken: string }> {
+  const made = await s.app.inject({
+    method: "POST",
+    url: "/api/v1/nodes/registrations",
+    headers: s.auth,
+    payload: body,
+  });
+  if (made.statusCode !== 201) throw new Error(`registration: ${made.statusCode} ${made.body}`);
+  const registrationToken = (JSON.parse(made.body) as { token: string }).token;
+  const done = await s.app.inject({
+    method: "POST",
+    url: "/api/v1/agent/register",
+    headers: { authorization: `Bearer ${registrationToken}` },
+  });
+  if (done.statusCode !== 201) throw new Error(`exchange: ${done.statusCode} ${done.body}`);
+  const { nodeId, credential } = JSON.parse(done.body) as { nodeId: number; credential: string };
+  return { nodeId, credential, registrationToken };
+}
+
+export async function startTestServer(
+  overrides: Partial<ServerConfig> = {},
+  extra: Pick<ServerDeps, "nodeAuthLimiter"> = {},
+): Promise<TestServer> {
   const db = await createTestDatabase();
   const config = loadServerConfig({
     env: {},
@@ -148,6 +177,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     agents,
     logger: pino({ level: "silent" }),
     metrics: { registry, dispatchLatency },
+    ...extra,
   });
   const admin = await ensureAdminToken(db.pool);
   if (!admin) throw new Error("admin token already existed in a fresh database");

@@ -1,17 +1,12 @@
-// API tokens over a real database: the admin token is created once and printed once, only its
-// hash is stored, and authentication tells admin from agent tokens.
+// The admin token over a real database: created once and printed once, only its hash stored,
+// authenticated by kind. Node agents have no such token (test/server/node-registration.test.ts).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createNode } from "../../src/orchestrator/catalog/index.js";
-import {
-  authenticate,
-  createAgentToken,
-  ensureAdminToken,
-  hashToken,
-} from "../../src/orchestrator/tokens/index.js";
+import { authenticate, ensureAdminToken, hashToken } from "../../src/orchestrator/tokens/index.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 
 let db: TestDatabase;
+let admin = "";
 before(async () => {
   db = await createTestDatabase();
 });
@@ -24,7 +19,8 @@ describe("tokens", () => {
     const results = await Promise.all([ensureAdminToken(db.pool), ensureAdminToken(db.pool)]);
     const created = results.filter((t) => t !== undefined);
     assert.equal(created.length, 1);
-    assert.match(created[0] ?? "", /^alk_admin_[A-Za-z0-9_-]{43}$/);
+    admin = created[0] ?? "";
+    assert.match(admin, /^alk_admin_[A-Za-z0-9_-]{43}$/);
     assert.equal(await ensureAdminToken(db.pool), undefined);
     const { rows } = await db.pool.query("SELECT token_hash FROM api_tokens WHERE kind = 'admin'");
     assert.deepEqual(
@@ -33,19 +29,13 @@ describe("tokens", () => {
     );
   });
 
-  it("authenticates by kind and records use", async () => {
-    const node = await createNode(db.pool, { name: "n1" });
-    const token = await createAgentToken(db.pool, node.id);
-    assert.match(token, /^alk_node_/);
-    const p = await authenticate(db.pool, token, "agent");
-    assert.deepEqual(p && { kind: p.kind, nodeId: p.nodeId }, { kind: "agent", nodeId: node.id });
-    assert.equal(await authenticate(db.pool, token, "admin"), undefined);
-    assert.equal(
-      await authenticate(db.pool, token.slice(0, -1) + (token.endsWith("A") ? "B" : "A"), "agent"),
-      undefined,
-    );
-    assert.equal(await authenticate(db.pool, "", "agent"), undefined);
-    const { rows } = await db.pool.query("SELECT last_used_at FROM api_tokens WHERE node_id = $1", [node.id]);
+  it("authenticates the admin token and records use; anything else is refused", async () => {
+    const p = await authenticate(db.pool, admin, "admin");
+    assert.equal(p?.kind, "admin");
+    const { rows } = await db.pool.query("SELECT last_used_at FROM api_tokens WHERE id = $1", [p?.tokenId]);
     assert.ok(rows[0]?.last_used_at instanceof Date);
+    assert.equal(await authenticate(db.pool, "", "admin"), undefined);
+    assert.equal(await authenticate(db.pool, `alk_admin_${"A".repeat(43)}`, "admin"), undefined);
+    assert.equal(await authenticate(db.pool, `alk_node_${"A".repeat(43)}`, "admin"), undefined);
   });
 });
