@@ -334,7 +334,8 @@ export function createAgent(opts: AgentOptions): Agent {
     start() {
       if (stopping) return Promise.resolve();
       starting ??= (async () => {
-        await mkdir(opts.dataDir, { recursive: true });
+        // 0700 when made here: it holds the node credential and the jobs' undelivered output.
+        await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
         credential = await opts.credentials.load();
         if (credential === undefined) credential = await register();
         capacity ??= await detectCapacity(opts.dataDir);

@@ -83,6 +83,11 @@ class Connection {
     this.chain = this.chain.then(fn, fn);
   }
 
+  /** Resolves once everything queued so far is handled. */
+  drained(): Promise<void> {
+    return this.chain;
+  }
+
   ack(jobId: number, attempt: number, seq: number, finished: boolean): void {
     const k = refKey(jobId, attempt);
     const prev = this.pendingAcks.get(k);
@@ -110,6 +115,8 @@ class Connection {
 
 export class WsAgentHub implements AgentHub {
   private readonly conns = new Map<number, Connection>();
+  /** Each node's latest connection, open or closing: a newer one waits for what it still has queued. */
+  private readonly latest = new Map<number, Connection>();
 
   constructor(private readonly d: AgentHubDeps) {}
 
@@ -126,7 +133,12 @@ export class WsAgentHub implements AgentHub {
     if (old) old.socket.close(CloseCode.replaced, "replaced by a new connection");
     const conn = new Connection(nodeId, socket);
     this.conns.set(nodeId, conn);
-    // First in the connection's queue: its hello and everything after wait for the rotation.
+    // The previous connection's queue (its last events, its "not connected" write) comes first,
+    // so that write can never land after this connection's hello.
+    const previous = this.latest.get(nodeId);
+    this.latest.set(nodeId, conn);
+    if (previous) conn.enqueue(() => previous.drained());
+    // Then the rotation: this connection's hello and everything after wait for it.
     conn.enqueue(() => this.rotate(conn));
     socket.on("message", (data: Buffer) => {
       const msg = parseMessage(data.toString("utf8"));
@@ -153,10 +165,11 @@ export class WsAgentHub implements AgentHub {
       if (this.conns.get(nodeId) !== conn) return;
       this.conns.delete(nodeId);
       conn.enqueue(async () => {
-        if (this.conns.has(nodeId)) return;
-        await this.d.pool
-          .query(`UPDATE nodes SET connected = false WHERE id = $1`, [nodeId])
-          .catch(() => undefined);
+        if (!this.conns.has(nodeId))
+          await this.d.pool
+            .query(`UPDATE nodes SET connected = false WHERE id = $1`, [nodeId])
+            .catch(() => undefined);
+        if (this.latest.get(nodeId) === conn) this.latest.delete(nodeId);
       });
     });
     socket.on("error", () => undefined);
@@ -178,6 +191,7 @@ export class WsAgentHub implements AgentHub {
     const conn = this.conns.get(nodeId);
     if (!conn) return;
     this.conns.delete(nodeId);
+    if (this.latest.get(nodeId) === conn) this.latest.delete(nodeId);
     conn.socket.close(CloseCode.unauthorized, reason);
   }
 
