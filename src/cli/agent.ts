@@ -169,7 +169,14 @@ export async function agentCommand(
     };
   }
   const agent = createAgent(agentOpts);
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    // No credential and no way to get one, or a refused registration token: leave nothing behind.
+    await agent.stop();
+    for (const p of Object.values(agentOpts.provisioners)) await p.close?.();
+    throw err;
+  }
   log.info({ server: o.server, dataDir: agentOpts.dataDir, limits: describeLimits() }, "agent started");
   await new Promise<void>((done) => {
     const onSignal = (signal: NodeJS.Signals): void => {
