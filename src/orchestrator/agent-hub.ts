@@ -197,15 +197,20 @@ export class WsAgentHub implements AgentHub {
 
   /** Sends the node its next credential; closes the connection when the node was revoked meanwhile. */
   private async rotate(conn: Connection): Promise<void> {
+    let next: Awaited<ReturnType<typeof beginRotation>>;
     try {
-      const next = await beginRotation(this.d.pool, conn.nodeId);
-      if (next) {
-        conn.pendingHash = next.pendingHash;
-        conn.send({ type: "credential", credential: next.credential });
-        return;
-      }
+      next = await beginRotation(this.d.pool, conn.nodeId);
     } catch (err) {
+      // Not the node's fault (the database): it reconnects with backoff, its credential unchanged.
       this.d.logger.error({ nodeId: conn.nodeId, err }, "credential rotation failed");
+      conn.refused = true;
+      conn.socket.close(CloseCode.goingAway, "cannot rotate the credential now");
+      return;
+    }
+    if (next) {
+      conn.pendingHash = next.pendingHash;
+      conn.send({ type: "credential", credential: next.credential });
+      return;
     }
     conn.refused = true;
     if (this.conns.get(conn.nodeId) === conn) this.conns.delete(conn.nodeId);

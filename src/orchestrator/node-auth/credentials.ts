@@ -4,7 +4,7 @@
 // to the agent, which saves it durably and says so; only then is it made current and the old one
 // dead. Until then either secret is accepted, and presenting the pending one makes it current, so
 // a crash or a lost acknowledgement at any step leaves the node a secret that works.
-import { hashTokenSecret, newNodeToken, parseNodeToken, verifyTokenSecret } from "../../auth/index.js";
+import { newNodeToken, parseNodeToken, verifyTokenSecret } from "../../auth/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Db } from "../catalog/index.js";
 
@@ -106,10 +106,4 @@ export async function resetNodeCredential(db: Db, nodeId: number): Promise<strin
     [nodeId, t.publicId, t.secretHash],
   );
   return t.token;
-}
-
-/** The digest stored for a credential's secret (tests and tools compare against it). */
-export function credentialHash(credential: string): string | undefined {
-  const p = parseNodeToken(credential, "node");
-  return p && hashTokenSecret(p.secret);
 }

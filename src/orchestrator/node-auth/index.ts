@@ -14,11 +14,5 @@ export {
   type Registration,
   type RegistrationState,
 } from "./registrations.js";
-export {
-  authenticateNode,
-  beginRotation,
-  confirmRotation,
-  credentialHash,
-  resetNodeCredential,
-} from "./credentials.js";
+export { authenticateNode, beginRotation, confirmRotation, resetNodeCredential } from "./credentials.js";
 export { revokeNode } from "./revoke.js";
