@@ -6,7 +6,7 @@
 import { fork } from "node:child_process";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createAgent, fixedImages, type Agent } from "../../src/agent/index.js";
+import { createAgent, fixedImages, memoryCredentialStore, type Agent } from "../../src/agent/index.js";
 import { DEFAULT_IMAGE } from "../../src/images/index.js";
 import { createActionLoader } from "../../src/actions/index.js";
 import { createFakeProvisioner } from "../../src/provisioners/index.js";
@@ -14,6 +14,7 @@ import type { WorkspaceSource } from "../../src/runner/index.js";
 
 export interface AgentsSpec {
   serverUrl: string;
+  /** One registration token per agent (each exchanges its own and keeps the credential in memory). */
   tokens: string[];
   /** Each agent gets dataDir/agent-<i>; fake machines are made in dataDir/machines. */
   dataDir: string;
@@ -37,7 +38,8 @@ export async function hostAgents(spec: AgentsSpec): Promise<AgentsHost> {
   const agents: Agent[] = spec.tokens.map((token, i) =>
     createAgent({
       serverUrl: spec.serverUrl,
-      token,
+      credentials: memoryCredentialStore(),
+      registrationToken: token,
       dataDir: join(spec.dataDir, `agent-${i}`),
       provisioners: { sandbox: provisioner },
       actions,

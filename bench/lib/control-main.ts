@@ -8,7 +8,7 @@
 //    machine directly (`machine.destroy()`).
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { createAgent, type Agent } from "../../src/agent/index.js";
+import { createAgent, memoryCredentialStore, type Agent } from "../../src/agent/index.js";
 import { loadOptions } from "../../src/config/index.js";
 import { ImageStore } from "../../src/images/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
@@ -47,7 +47,8 @@ export async function runControlBench(cancels: number): Promise<void> {
     const provisioner = createSandboxProvisioner();
     agent = createAgent({
       serverUrl: b.service.url,
-      token,
+      credentials: memoryCredentialStore(),
+      registrationToken: token,
       dataDir: await env.dir("agent"),
       provisioners: { sandbox: provisioner },
       actions: createActionLoader(options),

@@ -65,7 +65,7 @@ export interface BenchService {
   service: Service;
   token: string;
   api: <T = unknown>(method: string, path: string, body?: unknown) => Promise<T>;
-  /** Registers a node; returns its agent token. */
+  /** A one-time registration token for a node (its agent exchanges it when it starts). */
   addNode(name: string): Promise<string>;
 }
 
@@ -112,7 +112,7 @@ export async function startBenchService(
     token,
     api,
     async addNode(nodeName) {
-      return (await api<{ token: string }>("POST", "/api/v1/nodes", { name: nodeName, labels: [] })).token;
+      return (await api<{ token: string }>("POST", "/api/v1/nodes/registrations", { name: nodeName })).token;
     },
   };
 }

@@ -7,7 +7,7 @@
 // on a new sandbox (what `airlock run`'s machine executor does, no orchestrator), and a bare spawn.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { createAgent, type Agent } from "../../src/agent/index.js";
+import { createAgent, memoryCredentialStore, type Agent } from "../../src/agent/index.js";
 import { loadOptions } from "../../src/config/index.js";
 import { ImageStore } from "../../src/images/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
@@ -69,7 +69,8 @@ export async function runWebhookBench(iterations: number, warmup: number): Promi
     });
     agent = createAgent({
       serverUrl: service.url,
-      token: await bs.addNode("node-0"),
+      credentials: memoryCredentialStore(),
+      registrationToken: await bs.addNode("node-0"),
       dataDir: await env.dir("agent"),
       provisioners: { sandbox: timedProvisioner(sandbox, () => marks) },
       actions,

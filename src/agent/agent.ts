@@ -1,7 +1,8 @@
 // The node agent: dials out to the orchestrator, registers the node (hello), heartbeats, runs each
 // assigned job attempt on a fresh machine, and delivers the jobs' output through the on-disk outbox,
 // in order and without gaps, across disconnects, orchestrator restarts and agent restarts.
-// The protocol it speaks is src/protocol/agent.ts.
+// The protocol it speaks is src/protocol/agent.ts. Its node credential comes from its store (or, on
+// the first start, from exchanging a registration token) and is replaced on every connection.
 import { mkdir } from "node:fs/promises";
 import type { NodeEgress } from "../egress/index.js";
 import type { Provisioner } from "../provisioners/types.js";
@@ -9,17 +10,26 @@ import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from "../prot
 import type { ActionLoader, WorkspaceSource } from "../runner/index.js";
 import { detectCapacity, type Capacity } from "./capacity.js";
 import { Connection } from "./connection.js";
+import type { CredentialStore } from "./credentials.js";
+import { exchangeRegistrationToken } from "./register.js";
 import type { NodeImages } from "./images.js";
 import { AgentJob, type AssignMsg, type NodeLimits } from "./job.js";
 import { silentLogger, type AgentLogger } from "./logger.js";
 import { Outbox } from "./outbox.js";
 import { outboxKey } from "./outbox-file.js";
 import { agentVersion } from "./version.js";
+import { AirlockError, ErrorCode } from "../errors/index.js";
 
 export interface AgentOptions {
   /** The orchestrator's address: http(s)://host[:port][/prefix] (ws(s):// accepted too). */
   serverUrl: string;
-  token: string;
+  /** Where the node credential is kept (src/agent/credentials.ts); it is replaced on every connection. */
+  credentials: CredentialStore;
+  /**
+   * A one-time registration token, exchanged for the first credential when the store holds none.
+   * Ignored once the store holds one.
+   */
+  registrationToken?: string;
   /** The agent's own folder (the outbox lives in dataDir/outbox). */
   dataDir: string;
   /** By name, as orchestrator `assign.machine.provisioner` refers to them. */
@@ -44,7 +54,7 @@ export interface AgentOptions {
    * repository list added). Absent: machines never have a network, whatever the assignment says.
    */
   egress?: NodeEgress;
-  /** Reconnect backoff; defaults 100 ms → 10 s, and 60 s while the token is rejected. */
+  /** Reconnect backoff; defaults 100 ms → 10 s, and 60 s while the credential is refused. */
   backoff?: { minMs?: number; maxMs?: number; unauthorizedMs?: number };
 }
 
@@ -57,14 +67,20 @@ export interface AgentStatus {
   /** A connection is open and the orchestrator has welcomed it. */
   connected: boolean;
   nodeId: number | undefined;
-  /** The orchestrator rejected the token on the last attempt. */
+  /** The orchestrator refused the credential on the last attempt. */
   unauthorized: boolean;
+  /** Credentials received and saved since start (each connection brings one). */
+  credentialsSaved: number;
   connectAttempts: number;
   outboxBytes: number;
 }
 
 export interface Agent {
-  /** Connects and keeps connecting until stop(). Idempotent. */
+  /**
+   * Connects and keeps connecting until stop(). Idempotent. On a first start (no saved credential)
+   * it registers first; it rejects when there is no credential and no registration token, or the
+   * token is refused.
+   */
   start(): Promise<void>;
   /** Destroys every machine, closes the socket, clears timers; resolves when nothing is left. Idempotent. */
   stop(): Promise<void>;
@@ -128,9 +144,41 @@ export function createAgent(opts: AgentOptions): Agent {
   const running = (): JobAttemptRef[] =>
     [...jobs.values()].map((j) => ({ jobId: j.jobId, attempt: j.attempt }));
 
+  /** The credential to connect with: the saved one (updated only once a new one is saved). */
+  let credential: string | undefined;
+  /** Saves of received credentials, one after another; a dial waits for the one under way. */
+  let saving: Promise<void> = Promise.resolve();
+  let credentialsSaved = 0;
+  const stopSignal = new AbortController();
+
+  /** A new credential from the orchestrator: saved, then used, then acknowledged on its connection. */
+  function newCredential(next: string): void {
+    const connection = conn.attempts;
+    saving = saving.then(async () => {
+      try {
+        await opts.credentials.save(next);
+      } catch (err) {
+        // The old credential stays valid until this one is acknowledged: keep using it.
+        log.error(
+          { err, where: opts.credentials.where },
+          "cannot save the new node credential; keeping the old one",
+        );
+        return;
+      }
+      credential = next;
+      credentialsSaved++;
+      // Only on the connection that brought it; after a reconnect, connecting with it did the job.
+      if (conn.attempts === connection) send({ type: "credential-saved" });
+    });
+  }
+
   const conn = new Connection({
     url: agentEndpoint(opts.serverUrl),
-    token: opts.token,
+    credential: async () => {
+      await saving;
+      if (credential === undefined) throw new Error("no node credential");
+      return credential;
+    },
     log,
     minBackoffMs: opts.backoff?.minMs ?? 100,
     maxBackoffMs: opts.backoff?.maxMs ?? 10_000,
@@ -176,6 +224,8 @@ export function createAgent(opts: AgentOptions): Agent {
 
   function handle(msg: ServerMessage): void {
     switch (msg.type) {
+      case "credential":
+        return newCredential(msg.credential);
       case "welcome": {
         for (const a of msg.abandon) {
           jobs.get(outboxKey(a.jobId, a.attempt))?.end("abandon");
@@ -259,11 +309,35 @@ export function createAgent(opts: AgentOptions): Agent {
     });
   }
 
+  /** The first start: the registration token for the node's first credential, saved before use. */
+  async function register(): Promise<string> {
+    if (!opts.registrationToken)
+      throw new AirlockError(
+        ErrorCode.USAGE,
+        `no node credential in ${opts.credentials.where}, and no registration token to get one (--registration-token-file or AIRLOCK_REGISTRATION_TOKEN)`,
+      );
+    const done = await exchangeRegistrationToken(opts.serverUrl, opts.registrationToken, {
+      signal: stopSignal.signal,
+      log,
+      minBackoffMs: opts.backoff?.minMs ?? 100,
+      maxBackoffMs: opts.backoff?.maxMs ?? 10_000,
+    });
+    await opts.credentials.save(done.credential);
+    log.info(
+      { nodeId: done.nodeId, nodeName: done.nodeName, credentialFile: opts.credentials.where },
+      "node registered; the registration token is used up and may be deleted",
+    );
+    return done.credential;
+  }
+
   return {
     start() {
       if (stopping) return Promise.resolve();
       starting ??= (async () => {
-        await mkdir(opts.dataDir, { recursive: true });
+        // 0700 when made here: it holds the node credential and the jobs' undelivered output.
+        await mkdir(opts.dataDir, { recursive: true, mode: 0o700 });
+        credential = await opts.credentials.load();
+        if (credential === undefined) credential = await register();
         capacity ??= await detectCapacity(opts.dataDir);
         const leftovers = outbox.loadLeftovers();
         if (leftovers.length > 0) log.info({ jobs: leftovers }, "resending output left by an earlier agent");
@@ -273,6 +347,7 @@ export function createAgent(opts: AgentOptions): Agent {
     },
     stop() {
       stopping ??= (async () => {
+        stopSignal.abort();
         await starting?.catch(() => undefined);
         for (const j of jobs.values()) j.end("stop");
         await Promise.all([...jobs.values()].map((j) => j.done));
@@ -280,6 +355,7 @@ export function createAgent(opts: AgentOptions): Agent {
         await opts.egress?.proxy.close();
         if (heartbeat) clearInterval(heartbeat);
         heartbeat = undefined;
+        await saving;
         outbox.close();
       })();
       return stopping;
@@ -290,6 +366,7 @@ export function createAgent(opts: AgentOptions): Agent {
       nodeId,
       unauthorized: conn.unauthorized,
       connectAttempts: conn.attempts,
+      credentialsSaved,
       outboxBytes: outbox.totalBytes(),
     }),
   };

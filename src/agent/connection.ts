@@ -1,18 +1,20 @@
 // The agent's one WebSocket to the orchestrator, redialled forever until stop(): exponential backoff
 // with jitter between attempts (reset once a connection is welcomed). A 4401 close (or HTTP 401/403
-// on the upgrade) means the token is wrong: one clear error line, then slow retries, because the
-// administrator may fix the token on the server side without restarting the agent.
+// on the upgrade) means the credential is refused (the node was revoked or deleted): one clear
+// error line, then slow retries. Each dial asks for the credential afresh: it rotates, and a dial
+// waits for a credential still being saved (see src/agent/credentials.ts).
 import WebSocket, { type RawData } from "ws";
 import { CloseCode, ServerMessage } from "../protocol/agent.js";
 import type { AgentLogger } from "./logger.js";
 
 export interface ConnectionOptions {
   url: string;
-  token: string;
+  /** The credential to dial with; may wait (for a save under way). */
+  credential(): Promise<string>;
   log: AgentLogger;
   minBackoffMs: number;
   maxBackoffMs: number;
-  /** Delay between attempts while the token is rejected. */
+  /** Delay between attempts while the credential is refused. */
   unauthorizedRetryMs: number;
   onOpen(): void;
   onMessage(msg: ServerMessage): void;
@@ -25,16 +27,18 @@ export class Connection {
   private failures = 0;
   private stopped = false;
   private closed: Promise<void> = Promise.resolve();
-  /** True while the orchestrator rejects the token. */
+  /** A dial is waiting for its credential. */
+  private dialing = false;
+  /** True while the orchestrator refuses the credential. */
   unauthorized = false;
-  /** Connection attempts so far (for diagnostics and tests). */
+  /** Connection attempts so far (for diagnostics and tests); also names the current connection. */
   attempts = 0;
 
   constructor(private readonly o: ConnectionOptions) {}
 
   start(): void {
     this.stopped = false;
-    if (!this.ws && !this.timer) this.dial();
+    if (!this.ws && !this.timer && !this.dialing) this.dial();
   }
 
   get open(): boolean {
@@ -66,8 +70,26 @@ export class Connection {
   private dial(): void {
     this.timer = undefined;
     this.attempts++;
+    this.dialing = true;
+    this.o.credential().then(
+      (credential) => {
+        this.dialing = false;
+        if (!this.stopped) this.connect(credential);
+      },
+      (err: unknown) => {
+        this.dialing = false;
+        this.o.log.error(
+          { err: err instanceof Error ? err.message : String(err) },
+          "no node credential to connect with",
+        );
+        if (!this.stopped) this.timer = setTimeout(() => this.dial(), this.o.unauthorizedRetryMs);
+      },
+    );
+  }
+
+  private connect(credential: string): void {
     const ws = new WebSocket(this.o.url, {
-      headers: { authorization: `Bearer ${this.o.token}` },
+      headers: { authorization: `Bearer ${credential}` },
       handshakeTimeout: 10_000,
     });
     this.ws = ws;
@@ -111,7 +133,7 @@ export class Connection {
       if (!this.unauthorized) {
         this.o.log.error(
           { url: this.o.url, retryInMs: this.o.unauthorizedRetryMs },
-          "orchestrator rejected the agent token (unauthorized): check --token; retrying slowly",
+          "orchestrator refused the node credential (unauthorized: the node was revoked or deleted, or this is another server); retrying slowly",
         );
       }
       this.unauthorized = true;

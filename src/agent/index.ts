@@ -9,6 +9,8 @@ export {
   type JobAttemptRef,
 } from "./agent.js";
 export type { AgentLogger } from "./logger.js";
+export { fileCredentialStore, memoryCredentialStore, type CredentialStore } from "./credentials.js";
+export { exchangeOnce, registerEndpoint } from "./register.js";
 export { DEFAULT_NODE_LIMITS, machineLimits, type NodeLimits } from "./job.js";
 export { fixedImages, type NodeImages } from "./images.js";
 export type { Capacity } from "./capacity.js";

@@ -36,12 +36,16 @@ export {
   type RecoveryCodes,
 } from "./recovery.js";
 export {
+  NODE_TOKEN_KINDS,
   TOKEN_KINDS,
   hashTokenSecret,
   newApiToken,
+  newNodeToken,
   parseApiToken,
+  parseNodeToken,
   verifyTokenSecret,
   type NewApiToken,
+  type NodeTokenKind,
   type ParsedApiToken,
   type TokenKind,
 } from "./tokens.js";

@@ -1,10 +1,20 @@
-// `airlock agent --server <url> --token <token>`: runs a node agent until SIGINT/SIGTERM. The token
-// may come from AIRLOCK_AGENT_TOKEN instead of the command line (argv is visible to every local user).
+// `airlock agent --server <url> [--credential-file <path>] [--registration-token-file <path>]`: runs a
+// node agent until SIGINT/SIGTERM. On its first start it exchanges a one-time registration token
+// (from a file, or AIRLOCK_REGISTRATION_TOKEN) for the node's credential, kept in the credential
+// file (0600) and replaced on every connection. No secret is ever taken from the command line,
+// which every local user can read (ps): `--token` is refused with a line saying where it goes.
 // The lead registers the command with `registerAgentCommand(program)` from main.ts.
 import { join, resolve } from "node:path";
-import type { Command } from "commander";
+import { readFile } from "node:fs/promises";
+import { Option, type Command } from "commander";
 import { pino } from "pino";
-import { createAgent, DEFAULT_NODE_LIMITS, detectCapacity, type AgentOptions } from "../agent/index.js";
+import {
+  createAgent,
+  DEFAULT_NODE_LIMITS,
+  detectCapacity,
+  fileCredentialStore,
+  type AgentOptions,
+} from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
 import { ImageStore } from "../images/index.js";
@@ -19,7 +29,10 @@ import {
 
 export interface AgentCommandOptions extends EgressCommandOptions {
   server: string;
+  /** Refused when given: secrets do not go on the command line. */
   token?: string;
+  credentialFile?: string;
+  registrationTokenFile?: string;
   dataDir?: string;
   label: string[];
   /** Provisioner names to offer: "sandbox" (default) and/or "fake" (no isolation: tests, benchmarks). */
@@ -55,10 +68,19 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       "run a node agent: dial out to the orchestrator and run assigned jobs on single-use machines",
     )
     .requiredOption("--server <url>", "the orchestrator's address, e.g. https://ci.example.com")
-    .option("--token <token>", "node token (default: $AIRLOCK_AGENT_TOKEN)")
+    .option(
+      "--credential-file <path>",
+      "the node credential, replaced on every connection (mode 0600); default <data dir>/node-credential",
+    )
+    .option(
+      "--registration-token-file <path>",
+      "first start only: a file holding the one-time registration token (or $AIRLOCK_REGISTRATION_TOKEN); delete it afterwards",
+    )
+    // Declared only to refuse it with a useful line instead of "unknown option".
+    .addOption(new Option("--token <token>").hideHelp())
     .option(
       "--data-dir <path>",
-      "the agent's folder (outbox of undelivered output); default $AIRLOCK_HOME/agent",
+      "the agent's folder (outbox of undelivered output, credential); default $AIRLOCK_HOME/agent",
     )
     .option("--label <label>", "node label (repeatable)", collect, [])
     .option("--provisioner <name>", "sandbox or fake (repeatable; default: sandbox)", collect, [])
@@ -94,9 +116,17 @@ export async function agentCommand(
   o: AgentCommandOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
+  if (o.token !== undefined)
+    throw new AirlockError(
+      ErrorCode.USAGE,
+      "agent: --token is refused (a secret on the command line is visible to every local user in ps): put the registration token in a file for --registration-token-file, or in AIRLOCK_REGISTRATION_TOKEN",
+    );
+  if (env.AIRLOCK_AGENT_TOKEN !== undefined)
+    throw new AirlockError(
+      ErrorCode.USAGE,
+      "agent: AIRLOCK_AGENT_TOKEN is no longer read: nodes register once with a registration token (AIRLOCK_REGISTRATION_TOKEN or --registration-token-file) and keep a rotating credential",
+    );
   const options = loadOptions(env);
-  const token = o.token ?? env.AIRLOCK_AGENT_TOKEN;
-  if (!token) throw new AirlockError(ErrorCode.USAGE, "agent: --token or AIRLOCK_AGENT_TOKEN is required");
   try {
     const u = new URL(o.server);
     if (!/^(https?|wss?):$/.test(u.protocol)) throw new Error("bad scheme");
@@ -106,12 +136,15 @@ export async function agentCommand(
       `agent: --server must be an http(s):// address, got "${o.server}"`,
     );
   }
+  const dataDir = resolve(o.dataDir ?? join(options.home, "agent"));
+  const registrationToken = await readRegistrationToken(o, env);
   const egress = commandEgress(options, o);
   const log = pino({ name: "airlock-agent" }, pino.destination(2));
   const agentOpts: AgentOptions = {
     serverUrl: o.server,
-    token,
-    dataDir: resolve(o.dataDir ?? join(options.home, "agent")),
+    credentials: fileCredentialStore(resolve(o.credentialFile ?? join(dataDir, "node-credential"))),
+    ...(registrationToken !== undefined ? { registrationToken } : {}),
+    dataDir,
     provisioners: provisioners(o, options.machinesDir, log),
     actions: createActionLoader({ actionsUrl: options.actionsUrl, cacheDir: options.actionsCacheDir }),
     source: createGitWorkspaceSource(),
@@ -136,7 +169,14 @@ export async function agentCommand(
     };
   }
   const agent = createAgent(agentOpts);
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (err) {
+    // No credential and no way to get one, or a refused registration token: leave nothing behind.
+    await agent.stop();
+    for (const p of Object.values(agentOpts.provisioners)) await p.close?.();
+    throw err;
+  }
   log.info({ server: o.server, dataDir: agentOpts.dataDir, limits: describeLimits() }, "agent started");
   await new Promise<void>((done) => {
     const onSignal = (signal: NodeJS.Signals): void => {
@@ -151,6 +191,32 @@ export async function agentCommand(
   await agent.stop();
   for (const p of Object.values(agentOpts.provisioners)) await p.close?.();
   return 0;
+}
+
+/**
+ * The registration token, from its file or the environment, or undefined. Taken out of this
+ * process's environment once read, so nothing it starts inherits it.
+ */
+async function readRegistrationToken(
+  o: AgentCommandOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
+  const fromEnv = env.AIRLOCK_REGISTRATION_TOKEN;
+  delete env.AIRLOCK_REGISTRATION_TOKEN;
+  if (o.registrationTokenFile === undefined) return fromEnv?.trim() || undefined;
+  try {
+    const text = (await readFile(o.registrationTokenFile, "utf8")).trim();
+    if (text !== "") return text;
+  } catch (err) {
+    throw new AirlockError(
+      ErrorCode.USAGE,
+      `agent: cannot read --registration-token-file ${o.registrationTokenFile}: ${(err as Error).message}`,
+    );
+  }
+  throw new AirlockError(
+    ErrorCode.USAGE,
+    `agent: --registration-token-file ${o.registrationTokenFile} is empty`,
+  );
 }
 
 function provisioners(

@@ -8,7 +8,13 @@ import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { pino } from "pino";
 import { startService, type Service } from "../service/index.js";
-import { createAgent, DEFAULT_NODE_LIMITS, type Agent } from "../agent/index.js";
+import {
+  createAgent,
+  DEFAULT_NODE_LIMITS,
+  fileCredentialStore,
+  type Agent,
+  type CredentialStore,
+} from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
 import { nodeEgress } from "../egress/index.js";
@@ -16,7 +22,14 @@ import { AirlockError, ErrorCode } from "../errors/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../images/index.js";
 import { createSandboxProvisioner, type Provisioner } from "../provisioners/index.js";
 import { createRepository, listNodes, listRepositories } from "../orchestrator/catalog/index.js";
-import { createAgentToken, registerNode } from "../orchestrator/tokens/index.js";
+import { appendAudit } from "../audit/index.js";
+import {
+  authenticateNode,
+  createRegistration,
+  listRegistrations,
+  resetNodeCredential,
+  revokeRegistration,
+} from "../orchestrator/node-auth/index.js";
 import { makeLinks } from "../orchestrator/views/index.js";
 import type { ServerConfig } from "../server/index.js";
 
@@ -92,11 +105,9 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
   try {
     announce(service);
     const pool = service.db.pool;
-    // One local node with a fresh token for this process's agent.
-    const existing = (await listNodes(pool)).find((n) => n.name === "local");
-    const token = existing
-      ? await createAgentToken(pool, existing.id)
-      : (await registerNode(pool, { name: "local" })).token;
+    const agentDir = join(service.config.dataDir, "agent");
+    const credentials = fileCredentialStore(join(agentDir, "node-credential"));
+    const registrationToken = await localNode(service, credentials);
     const options = loadOptions();
     const images = new ImageStore(options.imagesDir);
     // Jobs run on the default image, never on this host's root filesystem: it must be built first.
@@ -109,8 +120,9 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
     provisioner = createSandboxProvisioner({ baseDir: options.machinesDir, diskPool: { warm: 1 } });
     agent = createAgent({
       serverUrl: service.url,
-      token,
-      dataDir: join(service.config.dataDir, "agent"),
+      credentials,
+      ...(registrationToken !== undefined ? { registrationToken } : {}),
+      dataDir: agentDir,
       provisioners: { sandbox: provisioner },
       limits: DEFAULT_NODE_LIMITS,
       // The pool's list from AIRLOCK_EGRESS_*; repositories add theirs (airlock repos egress).
@@ -165,6 +177,50 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
     await provisioner?.close?.();
     await service.stop();
   }
+}
+
+/**
+ * The local node of `up`, registered the way any node is: the first time, a registration token is
+ * made here and handed to the in-process agent (never through argv or the environment), which
+ * exchanges it over HTTP and keeps the credential in <data dir>/agent/node-credential (0600).
+ * Later starts reuse that file; should it be missing or not work for the local node, this process —
+ * which holds the database — gives the node a new credential. Returns the registration token when
+ * the agent must register.
+ */
+async function localNode(service: Service, credentials: CredentialStore): Promise<string | undefined> {
+  const pool = service.db.pool;
+  const actor = { kind: "system", display: "airlock up" };
+  const local = (await listNodes(pool)).find((n) => n.name === "local");
+  if (!local) {
+    // A registration left by an earlier `up` that stopped before its agent registered: replaced.
+    for (const r of await listRegistrations(pool))
+      if (r.name === "local" && r.state === "pending") await revokeRegistration(pool, r.id);
+    const made = await createRegistration(pool, { name: "local", expiresInMinutes: 10 });
+    await appendAudit(pool, {
+      actor,
+      action: "node.registration_created",
+      object: { kind: "node_registration", id: made.registration.id },
+      details: { name: "local", labels: [], requiredLabels: [], expiresAt: made.registration.expiresAt },
+    });
+    return made.token;
+  }
+  if (local.revokedAt !== null)
+    throw new AirlockError(
+      ErrorCode.CONFLICT,
+      `the node "local" was revoked; remove it (DELETE /api/v1/nodes/${local.id}) for \`airlock up\` to register a new one`,
+    );
+  const saved = await credentials.load();
+  const works = saved !== undefined && (await authenticateNode(pool, saved))?.nodeId === local.id;
+  if (!works) {
+    await credentials.save(await resetNodeCredential(pool, local.id));
+    await appendAudit(pool, {
+      actor,
+      action: "node.credential_reset",
+      object: { kind: "node", id: local.id },
+      details: { name: "local", reason: "airlock up found no working credential in its data folder" },
+    });
+  }
+  return undefined;
 }
 
 /** Prints job conclusions as they come and resolves with the run's conclusion. */

@@ -2,7 +2,8 @@
 // messages handled strictly in order per connection, acknowledgements batched — except heartbeats,
 // which renew leases at once instead of waiting behind the events queued before them. Job output is
 // accepted only for job attempts assigned to the sending node, and what a job wrote is cleaned
-// (NUL, lone surrogates) before it reaches the database.
+// (NUL, lone surrogates) before it reaches the database. Every accepted connection first rotates
+// the node's credential (./node-auth): nothing else of the connection is handled before that.
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
@@ -24,6 +25,7 @@ import { cleanDeep, eventText } from "../runner/index.js";
 import type { JobResult, RunnerEvent } from "../runner/types.js";
 import { AgentMessage, CloseCode, PROTOCOL_VERSION, type ServerMessage } from "../protocol/agent.js";
 import type { CoreConfig } from "./config.js";
+import { beginRotation, confirmRotation } from "./node-auth/index.js";
 import type { MemoryLogHub } from "./log-hub.js";
 import type { JobSignals } from "./queue-executor.js";
 import type { AgentHub } from "./types.js";
@@ -60,6 +62,10 @@ class Connection {
   private ackScheduled = false;
   /** Events received back to back, not yet handled: stored together, in one transaction. */
   openBatch: EventMsg[] | undefined;
+  /** Digest of the credential sent on this connection and not yet confirmed saved. */
+  pendingHash: string | undefined;
+  /** The node was revoked while this connection was being accepted: nothing of it is handled. */
+  refused = false;
 
   constructor(
     readonly nodeId: number,
@@ -75,6 +81,11 @@ class Connection {
   /** Runs handlers one after another, in arrival order. */
   enqueue(fn: () => Promise<void>): void {
     this.chain = this.chain.then(fn, fn);
+  }
+
+  /** Resolves once everything queued so far is handled. */
+  drained(): Promise<void> {
+    return this.chain;
   }
 
   ack(jobId: number, attempt: number, seq: number, finished: boolean): void {
@@ -104,6 +115,8 @@ class Connection {
 
 export class WsAgentHub implements AgentHub {
   private readonly conns = new Map<number, Connection>();
+  /** Each node's latest connection, open or closing: a newer one waits for what it still has queued. */
+  private readonly latest = new Map<number, Connection>();
 
   constructor(private readonly d: AgentHubDeps) {}
 
@@ -120,6 +133,13 @@ export class WsAgentHub implements AgentHub {
     if (old) old.socket.close(CloseCode.replaced, "replaced by a new connection");
     const conn = new Connection(nodeId, socket);
     this.conns.set(nodeId, conn);
+    // The previous connection's queue (its last events, its "not connected" write) comes first,
+    // so that write can never land after this connection's hello.
+    const previous = this.latest.get(nodeId);
+    this.latest.set(nodeId, conn);
+    if (previous) conn.enqueue(() => previous.drained());
+    // Then the rotation: this connection's hello and everything after wait for it.
+    conn.enqueue(() => this.rotate(conn));
     socket.on("message", (data: Buffer) => {
       const msg = parseMessage(data.toString("utf8"));
       // Heartbeats are idempotent, and renewing a lease never depends on the events before it.
@@ -145,10 +165,11 @@ export class WsAgentHub implements AgentHub {
       if (this.conns.get(nodeId) !== conn) return;
       this.conns.delete(nodeId);
       conn.enqueue(async () => {
-        if (this.conns.has(nodeId)) return;
-        await this.d.pool
-          .query(`UPDATE nodes SET connected = false WHERE id = $1`, [nodeId])
-          .catch(() => undefined);
+        if (!this.conns.has(nodeId))
+          await this.d.pool
+            .query(`UPDATE nodes SET connected = false WHERE id = $1`, [nodeId])
+            .catch(() => undefined);
+        if (this.latest.get(nodeId) === conn) this.latest.delete(nodeId);
       });
     });
     socket.on("error", () => undefined);
@@ -166,11 +187,34 @@ export class WsAgentHub implements AgentHub {
     return this.conns.get(nodeId)?.send({ type: "cancel", jobId, attempt }) ?? false;
   }
 
-  disconnect(nodeId: number): void {
+  disconnect(nodeId: number, reason = "node deleted"): void {
     const conn = this.conns.get(nodeId);
     if (!conn) return;
     this.conns.delete(nodeId);
-    conn.socket.close(CloseCode.unauthorized, "node deleted");
+    if (this.latest.get(nodeId) === conn) this.latest.delete(nodeId);
+    conn.socket.close(CloseCode.unauthorized, reason);
+  }
+
+  /** Sends the node its next credential; closes the connection when the node was revoked meanwhile. */
+  private async rotate(conn: Connection): Promise<void> {
+    let next: Awaited<ReturnType<typeof beginRotation>>;
+    try {
+      next = await beginRotation(this.d.pool, conn.nodeId);
+    } catch (err) {
+      // Not the node's fault (the database): it reconnects with backoff, its credential unchanged.
+      this.d.logger.error({ nodeId: conn.nodeId, err }, "credential rotation failed");
+      conn.refused = true;
+      conn.socket.close(CloseCode.goingAway, "cannot rotate the credential now");
+      return;
+    }
+    if (next) {
+      conn.pendingHash = next.pendingHash;
+      conn.send({ type: "credential", credential: next.credential });
+      return;
+    }
+    conn.refused = true;
+    if (this.conns.get(conn.nodeId) === conn) this.conns.delete(conn.nodeId);
+    conn.socket.close(CloseCode.unauthorized, "node revoked");
   }
 
   /** Closes every connection (shutdown): agents reconnect with backoff. */
@@ -180,6 +224,7 @@ export class WsAgentHub implements AgentHub {
   }
 
   private async handle(conn: Connection, msg: AgentMessage | Error): Promise<void> {
+    if (conn.refused) return;
     if (msg instanceof Error) {
       this.d.logger.warn({ nodeId: conn.nodeId, err: msg }, "bad agent message");
       conn.socket.close(CloseCode.badMessage, "bad message");
@@ -197,6 +242,12 @@ export class WsAgentHub implements AgentHub {
     switch (msg.type) {
       case "hello":
         return this.hello(conn, msg);
+      case "credential-saved": {
+        const hash = conn.pendingHash;
+        conn.pendingHash = undefined;
+        if (hash !== undefined) await confirmRotation(pool, conn.nodeId, hash);
+        return;
+      }
       case "images":
         await pool.query(`UPDATE nodes SET images = $2 WHERE id = $1`, [conn.nodeId, msg.images]);
         this.d.wakeDispatcher();
@@ -255,6 +306,7 @@ export class WsAgentHub implements AgentHub {
    * bad event costs only itself.
    */
   private async storeBatch(conn: Connection, batch: EventMsg[]): Promise<void> {
+    if (conn.refused) return;
     if (batch.length === 1) return this.handle(conn, batch[0]!);
     let client: pg.PoolClient | undefined;
     try {
@@ -357,9 +409,14 @@ export class WsAgentHub implements AgentHub {
     const { rows } = await pool.query<{ name: string }>(
       `UPDATE nodes SET cpus = $2, memory_mb = $3, disk_mb = $4, provisioners = $5, images = $6,
               labels = ARRAY(SELECT DISTINCT unnest(labels || $7::text[])), connected = true, last_seen_at = now()
-        WHERE id = $1 RETURNING name`,
+        WHERE id = $1 AND revoked_at IS NULL RETURNING name`,
       [conn.nodeId, n.cpus, n.memoryMb, n.diskMb, n.provisioners, n.images, n.labels],
     );
+    if (!rows[0]) {
+      // Revoked (or deleted) since the connection was accepted.
+      conn.socket.close(CloseCode.unauthorized, "node revoked");
+      return;
+    }
     // What this node holds according to the database.
     const held = await pool.query<{ id: string; attempt: number; state: string }>(
       `SELECT id, attempt, state FROM jobs WHERE node_id = $1 AND state IN ('assigned', 'running')`,
@@ -380,7 +437,7 @@ export class WsAgentHub implements AgentHub {
     conn.send({
       type: "welcome",
       nodeId: conn.nodeId,
-      nodeName: rows[0]?.name ?? String(conn.nodeId),
+      nodeName: rows[0].name,
       heartbeatMs: config.heartbeatMs,
       stored,
       abandon,

@@ -173,7 +173,9 @@ export class Dispatcher {
       images: string[];
       provisioners: string[];
     }>(
-      `SELECT id, name, labels, required_labels, enabled, cpus, memory_mb, disk_mb, images, provisioners FROM nodes`,
+      // A revoked node is never a candidate, even for the moment its connection takes to close.
+      `SELECT id, name, labels, required_labels, (enabled AND revoked_at IS NULL) AS enabled, cpus, memory_mb,
+              disk_mb, images, provisioners FROM nodes`,
     );
     return rows.map((r) => {
       const id = Number(r.id);

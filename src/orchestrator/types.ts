@@ -61,6 +61,6 @@ export interface AgentHub {
   /** Takes over an authenticated agent WebSocket of node `nodeId`. */
   accept(socket: WebSocket, nodeId: number): void;
   connectedNodes(): number;
-  /** Closes the node's connection, if any (the node was deleted). */
-  disconnect(nodeId: number): void;
+  /** Closes the node's connection at once, if any (the node was deleted or revoked); `reason` goes in the close frame. */
+  disconnect(nodeId: number, reason?: string): void;
 }

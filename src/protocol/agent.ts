@@ -1,7 +1,16 @@
 // The agent ↔ orchestrator contract: every WebSocket message, as zod schemas. The agent dials out
-// to `GET /api/v1/agent` (WebSocket upgrade) with `Authorization: Bearer <node token>`; nodes need
-// no inbound ports. Messages are JSON text frames. Beside each message: who sends it, whether it is
-// idempotent, what a retry means and what happens on disconnect.
+// to `GET /api/v1/agent` (WebSocket upgrade) with `Authorization: Bearer <node credential>`; nodes
+// need no inbound ports. Messages are JSON text frames. Beside each message: who sends it, whether
+// it is idempotent, what a retry means and what happens on disconnect.
+//
+// Credentials: a node's first credential comes from exchanging a one-time registration token
+// (`POST /api/v1/agent/register` with `Authorization: Bearer alk_reg_…`, answered with
+// `{ nodeId, nodeName, credential }`). The upgrade is refused with a plain HTTP 401 (never a
+// socket) for a wrong, dead or revoked credential, and 429 while the client address is throttled
+// for too many failures. Every accepted connection rotates the credential: `credential` brings
+// the next one, the agent saves it durably and answers `credential-saved`, and only then does the
+// old one die. Until then the server accepts either, and connecting with the new one completes the
+// rotation, so a crash or a dropped connection at any step never locks the node out.
 //
 // Delivery of job output: every job event the agent emits for a job attempt carries `seq`
 // (1, 2, 3, ... per job attempt). The agent appends events to a bounded on-disk outbox before
@@ -11,7 +20,23 @@
 // so resending is always safe: output arrives in order, without duplicates.
 import { z } from "zod";
 
-export const PROTOCOL_VERSION = 1;
+/** 2: node credentials rotate on every connection (`credential`, `credential-saved`). */
+export const PROTOCOL_VERSION = 2;
+
+/** Where an agent exchanges its registration token (POST, `Authorization: Bearer alk_reg_…`, no body). */
+export const REGISTER_PATH = "/api/v1/agent/register";
+
+/**
+ * The answer (201) of a successful exchange: the node and its first credential, shown this once.
+ * Not idempotent: the registration token is used up, so a retry after a lost answer gets 401 and
+ * the node needs a new registration token (the node made by the lost exchange stays, unconnected).
+ */
+export const Registered = z.object({
+  nodeId: z.number().int().positive(),
+  nodeName: z.string(),
+  credential: z.string().max(200),
+});
+export type Registered = z.infer<typeof Registered>;
 
 const jobRef = { jobId: z.number().int().positive(), attempt: z.number().int().nonnegative() };
 
@@ -94,8 +119,18 @@ export const Finished = z.object({
  */
 export const Images = z.object({ type: z.literal("images"), images: z.array(z.string()) });
 
+/**
+ * credential-saved — agent, after the credential of a `credential` message is durably in its
+ * credential file (written to a temporary file, synced, renamed over the old one). The orchestrator
+ * then makes it the node's only credential. Idempotent: a repeat, or one that comes after the
+ * rotation was completed by a reconnect with the new credential, changes nothing. Lost with the
+ * connection: the next connection, made with the new credential, completes the rotation instead.
+ */
+export const CredentialSaved = z.object({ type: z.literal("credential-saved") });
+
 export const AgentMessage = z.discriminatedUnion("type", [
   Hello,
+  CredentialSaved,
   Images,
   Heartbeat,
   Accepted,
@@ -167,12 +202,22 @@ export const Acks = z.object({
   acks: z.array(z.object({ ...jobRef, seq: z.number().int().nonnegative(), finished: z.boolean() })),
 });
 
-export const ServerMessage = z.discriminatedUnion("type", [Welcome, Assign, Cancel, Acks]);
+/**
+ * credential — orchestrator, once per accepted connection, before anything else it sends: the node's
+ * next credential (`alk_node_…`). The agent saves it (replacing the one it connected with), uses it
+ * from its next connection on, and answers `credential-saved`. Until that answer the credential
+ * it connected with keeps working too. Not resent: on a disconnect before the answer, the agent
+ * connects with whichever credential it has saved, and either works. An agent that cannot save it
+ * keeps its old credential and does not answer; the next connection brings another.
+ */
+export const Credential = z.object({ type: z.literal("credential"), credential: z.string().max(200) });
+
+export const ServerMessage = z.discriminatedUnion("type", [Welcome, Credential, Assign, Cancel, Acks]);
 export type ServerMessage = z.infer<typeof ServerMessage>;
 
 /** WebSocket close codes used by the orchestrator. */
 export const CloseCode = {
-  /** Bad or missing token: do not retry with the same token. */
+  /** The node was revoked or deleted: its credential is dead; do not retry with it. */
   unauthorized: 4401,
   /** Protocol violation (bad message): the agent reconnects after backoff. */
   badMessage: 4400,

@@ -1,16 +1,18 @@
-// GET /api/v1/agent — the node agents' WebSocket. The node token is checked on the HTTP upgrade
+// GET /api/v1/agent — the node agents' WebSocket. The node credential is checked on the HTTP upgrade
 // request, BEFORE the WebSocket handshake completes: an unauthenticated client gets a plain 401
-// and never a socket. Authenticated sockets are handed to the core's AgentHub.
+// and never a socket, and a client address with too many failures a 429 before any lookup.
+// Authenticated sockets are handed to the core's AgentHub, which rotates the credential.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { WebSocketServer } from "ws";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { authenticate } from "../orchestrator/tokens/index.js";
+import { authenticateNode } from "../orchestrator/node-auth/index.js";
 import { CloseCode } from "../protocol/agent.js";
 import { bearerToken } from "./auth.js";
 import type { RouteContext } from "./deps.js";
 import { errorBody } from "./errors.js";
+import { nodeAuthGate } from "./node-throttle.js";
 
 export const AGENT_PATH = "/api/v1/agent";
 /** Largest agent message; job events are small, a `finished` result carries outputs. */
@@ -18,10 +20,28 @@ const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 function refuse(socket: Duplex, status: number, reason: string, err: AirlockError): void {
   const body = JSON.stringify(errorBody(err));
+  const retryMs = (err.details as { retryAfterMs?: number } | undefined)?.retryAfterMs;
+  const extra =
+    (status === 401 ? "WWW-Authenticate: Bearer\r\n" : "") +
+    (retryMs === undefined ? "" : `Retry-After: ${Math.max(1, Math.ceil(retryMs / 1000))}\r\n`);
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n${status === 401 ? "WWW-Authenticate: Bearer\r\n" : ""}\r\n${body}`,
+      `Content-Length: ${Buffer.byteLength(body)}\r\n${extra}\r\n${body}`,
   );
+}
+
+/** The node a presented credential belongs to; undefined for none or a refused one (counted). */
+async function authenticateUpgrade(
+  ctx: RouteContext,
+  req: IncomingMessage,
+): Promise<{ nodeId: number } | AirlockError | undefined> {
+  const gate = nodeAuthGate(ctx.nodeAuthLimiter, req.socket.remoteAddress);
+  const limited = await gate.refusal();
+  if (limited) return limited;
+  const credential = bearerToken(req.headers.authorization);
+  const node = credential === undefined ? undefined : await authenticateNode(ctx.pool, credential);
+  if (!node) await gate.failed();
+  return node;
 }
 
 export function installAgentSocket(app: FastifyInstance, ctx: RouteContext): void {
@@ -39,22 +59,23 @@ export function installAgentSocket(app: FastifyInstance, ctx: RouteContext): voi
       );
       return;
     }
-    const token = bearerToken(req.headers.authorization);
-    const auth = token === undefined ? Promise.resolve(undefined) : authenticate(ctx.pool, token, "agent");
-    auth.then(
-      (principal) => {
+    authenticateUpgrade(ctx, req).then(
+      (node) => {
         if (socket.destroyed) return;
-        if (!principal || principal.nodeId === null) {
+        if (node instanceof AirlockError) {
+          refuse(socket, 429, "Too Many Requests", node);
+          return;
+        }
+        if (!node) {
           refuse(
             socket,
             401,
             "Unauthorized",
-            new AirlockError(ErrorCode.UNAUTHORIZED, "invalid or missing node token"),
+            new AirlockError(ErrorCode.UNAUTHORIZED, "invalid, missing or revoked node credential"),
           );
           return;
         }
-        const nodeId = principal.nodeId;
-        wss.handleUpgrade(req, socket, head, (ws) => ctx.agents.accept(ws, nodeId));
+        wss.handleUpgrade(req, socket, head, (ws) => ctx.agents.accept(ws, node.nodeId));
       },
       (err: unknown) => {
         app.log.error({ err }, "agent authentication failed");

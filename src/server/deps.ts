@@ -1,9 +1,9 @@
 // What the HTTP layer is built from. The lead's composition root creates these; tests pass stub
 // core services that record their calls.
 import type pg from "pg";
-import type { FailureLimiter } from "../auth/index.js";
 import type { Logger } from "pino";
 import type { Histogram, Registry } from "prom-client";
+import type { FailureLimiter } from "../auth/index.js";
 import type { AgentHub, LogHub, RunsService } from "../orchestrator/types.js";
 import type { Links } from "../orchestrator/views/index.js";
 import type { ServerConfig } from "./config.js";
@@ -18,10 +18,16 @@ export interface ServerDeps {
   metrics: { registry: Registry; dispatchLatency: Histogram };
   /** Counts failed token authentications per client address (default: in memory, CLIENT_POLICY). */
   authFailures?: FailureLimiter;
+  /**
+   * Failed node authentications (registration tokens, node credentials) per client address.
+   * Default: a MemoryFailureLimiter with CLIENT_POLICY; tests pass one with their own clock.
+   */
+  nodeAuthLimiter?: FailureLimiter;
 }
 
-/** ServerDeps plus what buildServer derives once (links from the public address). */
+/** ServerDeps plus what buildServer derives once (links from the public address, the limiter). */
 export interface RouteContext extends ServerDeps {
   links: Links;
   authFailures: FailureLimiter;
+  nodeAuthLimiter: FailureLimiter;
 }

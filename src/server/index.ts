@@ -10,6 +10,7 @@ import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
 import { CLIENT_POLICY, LoginThrottle, MemoryFailureLimiter, SingleSignOn } from "../auth/index.js";
 import { createMetrics } from "./metrics.js";
+import { agentRegisterRoute } from "./routes/agent-register.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { ssoRoutes, ssoUrl } from "./routes/sso.js";
@@ -48,6 +49,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ...deps,
     links: makeLinks(deps.config.publicUrl),
     authFailures: deps.authFailures ?? new MemoryFailureLimiter(CLIENT_POLICY),
+    nodeAuthLimiter: deps.nodeAuthLimiter ?? new MemoryFailureLimiter(CLIENT_POLICY),
   };
   const app = Fastify({
     loggerInstance: deps.logger,
@@ -68,6 +70,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const metrics = createMetrics(ctx);
   systemRoutes(app, ctx, metrics);
   installAgentSocket(app, ctx);
+  agentRegisterRoute(app, ctx);
   await app.register((scope, _opts, done) => {
     webhookRoutes(scope, ctx);
     done();

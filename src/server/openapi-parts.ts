@@ -1,6 +1,6 @@
 // Building blocks of the OpenAPI document shared by openapi.ts and the per-area operation lists
-// (openapi-sso.ts): JSON Schema shorthands and the shape of one documented operation.
-import type { z } from "zod";
+// (openapi-sso.ts, openapi-nodes.ts): JSON Schema shorthands and the shape of one documented operation.
+import { z } from "zod";
 
 export type Json = Record<string, unknown>;
 
@@ -21,10 +21,16 @@ export interface Operation {
   method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
   summary: string;
-  security?: "token" | "node" | "session" | "none";
+  security?: "token" | "node" | "registration" | "session" | "none";
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
   ok: [number, Json | string, string?]; // status, schema or description, content type
   errors?: number[];
+}
+
+/** A response's JSON Schema from its zod schema, as a component (without the $schema line). */
+export function responseSchema(schema: z.ZodType): Json {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" });
+  return rest;
 }

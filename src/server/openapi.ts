@@ -11,11 +11,13 @@ import {
   intOrNull,
   obj,
   ref,
+  responseSchema,
   str,
   strOrNull,
   type Json,
   type Operation,
 } from "./openapi-parts.js";
+import { NODE_OPERATIONS, NODE_SCHEMAS } from "./openapi-nodes.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import * as S from "./schemas.js";
 
@@ -105,6 +107,9 @@ const Node = obj({
   lastSeenAt: strOrNull,
   running: int,
   createdAt: str,
+  revokedAt: strOrNull,
+  lastConnectedAt: strOrNull,
+  credentialRotatedAt: strOrNull,
 });
 const Image = obj({
   id: int,
@@ -170,12 +175,6 @@ const ErrorSchema = obj({
   error: obj({ code: str, message: str, details: {} }, ["code", "message"]),
 });
 
-/** A response's JSON Schema from its zod schema, as a component (without the $schema line). */
-function responseSchema(schema: z.ZodType): Json {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: "output", unrepresentable: "any" });
-  return rest;
-}
-
 const components = {
   schemas: {
     RunSummary,
@@ -196,6 +195,7 @@ const components = {
     NewToken: { allOf: [ref("Token"), obj({ token: str })] },
     // Generated from the route's zod schema (the others here are still written by hand).
     AuditEntry: responseSchema(S.AuditEntryView),
+    ...NODE_SCHEMAS,
     Error: ErrorSchema,
   },
   securitySchemes: {
@@ -205,7 +205,16 @@ const components = {
       description:
         "A personal (alk_pat_…) or service (alk_svc_…) API token; each route needs the permission in x-airlock-permission (docs/security.md)",
     },
-    node: { type: "http", scheme: "bearer", description: "A node agent's token (POST /nodes)" },
+    node: {
+      type: "http",
+      scheme: "bearer",
+      description: "A node's credential (alk_node_…), rotated on every connection",
+    },
+    registration: {
+      type: "http",
+      scheme: "bearer",
+      description: "A one-time node registration token (alk_reg_…, POST /nodes/registrations)",
+    },
     session: {
       type: "apiKey",
       in: "cookie",
@@ -345,39 +354,7 @@ const OPERATIONS: Operation[] = [
     ok: [200, "Server-Sent Events", "text/event-stream"],
     errors: [404],
   },
-  { method: "get", path: "/api/v1/nodes", summary: "List nodes", ok: [200, arr(ref("Node"))] },
-  {
-    method: "post",
-    path: "/api/v1/nodes",
-    summary: "Register a node; returns its agent token (shown once)",
-    body: S.CreateNode,
-    ok: [201, obj({ node: ref("Node"), token: str })],
-    errors: [400, 409],
-  },
-  {
-    method: "post",
-    path: "/api/v1/nodes/:id/disable",
-    summary: "Drain a node: no new machines, running ones finish",
-    params: S.IdParams,
-    ok: [200, ref("Node")],
-    errors: [404],
-  },
-  {
-    method: "post",
-    path: "/api/v1/nodes/:id/enable",
-    summary: "Enable a node",
-    params: S.IdParams,
-    ok: [200, ref("Node")],
-    errors: [404],
-  },
-  {
-    method: "delete",
-    path: "/api/v1/nodes/:id",
-    summary: "Remove a node and its token (refused while it runs machines)",
-    params: S.IdParams,
-    ok: [204, "Removed"],
-    errors: [404, 409],
-  },
+  ...NODE_OPERATIONS,
   {
     method: "get",
     path: "/api/v1/organizations",
@@ -686,14 +663,6 @@ const OPERATIONS: Operation[] = [
     errors: [400, 401, 403],
   },
   ...SSO_OPERATIONS,
-  {
-    method: "get",
-    path: "/api/v1/agent",
-    summary: "Node agent WebSocket (upgrade); messages: src/protocol/agent.ts",
-    security: "node",
-    ok: [101, "Switching Protocols"],
-    errors: [401, 426],
-  },
 ];
 
 function response(ok: Operation["ok"]): Json {

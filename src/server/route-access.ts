@@ -70,7 +70,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "POST /api/v1/flavours": { permission: "server.configure" },
   // Nodes
   "GET /api/v1/nodes": { permission: "nodes.read" },
-  "POST /api/v1/nodes": { permission: "nodes.write" },
+  "GET /api/v1/nodes/registrations": { permission: "nodes.read" },
+  "POST /api/v1/nodes/registrations": { permission: "nodes.write" },
+  "DELETE /api/v1/nodes/registrations/:id": { permission: "nodes.write" },
+  "POST /api/v1/nodes/:id/revoke": { permission: "nodes.write" },
   "POST /api/v1/nodes/:id/disable": { permission: "nodes.write" },
   "POST /api/v1/nodes/:id/enable": { permission: "nodes.write" },
   "DELETE /api/v1/nodes/:id": { permission: "nodes.write" },

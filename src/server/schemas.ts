@@ -3,7 +3,11 @@
 // SQL are constrained here and always passed on as data, never interpolated.
 import { z } from "zod";
 import { MAX_ALLOW_ENTRIES, parseAllowList } from "../egress/index.js";
-import type { registerNode } from "../orchestrator/tokens/index.js";
+import {
+  MAX_REGISTRATION_MINUTES,
+  REGISTRATION_STATES,
+  type Registration,
+} from "../orchestrator/node-auth/index.js";
 import type { RunSummary } from "../orchestrator/types.js";
 
 const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -104,9 +108,35 @@ export const RunsQuery = z
 
 export const LogsQuery = z.object({ download: z.enum(["0", "1", "true", "false"]).optional() }).strict();
 
-export const CreateNode = z
-  .object({ name, labels: labels.optional(), requiredLabels: labels.optional() })
+/** POST /nodes/registrations: a one-time token for a node of this name, labels and required labels. */
+export const CreateNodeRegistration = z
+  .object({
+    name,
+    labels: labels.optional(),
+    requiredLabels: labels.optional(),
+    /** How long the token may be exchanged: 1 minute to 7 days; default 60 minutes. */
+    expiresInMinutes: z.number().int().min(1).max(MAX_REGISTRATION_MINUTES).optional(),
+  })
   .strict();
+
+/** GET /nodes/registrations: one registration, never its token. */
+export const NodeRegistrationView = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  labels: z.array(z.string()),
+  requiredLabels: z.array(z.string()),
+  state: z.enum(REGISTRATION_STATES),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  usedAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  nodeId: z.number().int().nullable(),
+});
+/** POST /nodes/registrations: the registration and its token, shown this once. */
+export const NewNodeRegistrationView = NodeRegistrationView.extend({ token: z.string() });
+export type NewNodeRegistration = z.infer<typeof NewNodeRegistrationView>;
+/** A registration as the API shows it (the route's answer is typed with the view: no drift). */
+export const registrationView = (r: Registration): z.infer<typeof NodeRegistrationView> => r;
 
 export const CreateImage = z
   .object({
@@ -186,7 +216,7 @@ export const WebhookParams = z.object({
 // wraps are here.
 export type CreateRepositoryBody = z.input<typeof CreateRepository>;
 export type TriggerRunBody = z.input<typeof TriggerRun>;
-export type CreateNodeBody = z.input<typeof CreateNode>;
+export type CreateNodeRegistrationBody = z.input<typeof CreateNodeRegistration>;
 export type CreateImageBody = z.input<typeof CreateImage>;
 export type CreateFlavourBody = z.input<typeof CreateFlavour>;
 
@@ -195,8 +225,7 @@ export interface TriggerRunResponse {
   runs: RunSummary[];
 }
 
-/** POST /nodes: the node and its agent token, shown this once. */
-export type RegisteredNode = Awaited<ReturnType<typeof registerNode>>;
+export type NodeRegistration = z.infer<typeof NodeRegistrationView>;
 
 // ---------------------------------------------------------------- identity (/api/v1/auth)
 

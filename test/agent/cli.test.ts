@@ -1,9 +1,11 @@
-// `airlock agent` as a process: connects with the token from the environment, says hello with the
-// offered provisioners and capacity overrides, runs a job, and exits 0 on SIGTERM. Bad options stop
-// it with a USAGE error before anything connects.
+// `airlock agent` as a process: registers with the token from the environment (its credential saved
+// 0600), says hello with the offered provisioners and capacity overrides, runs a job, and exits 0
+// on SIGTERM. Bad options — and any secret on the command line — stop it with a USAGE error
+// before anything connects.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
+import { statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { agentCommand } from "../../src/cli/agent.js";
 import { FakeServer } from "./fake-server.js";
@@ -16,7 +18,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 
 describe("airlock agent (CLI)", () => {
   it("runs until SIGTERM, then exits 0", async () => {
-    const server = await new FakeServer().start();
+    const server = await new FakeServer({ registration: "alk_reg_cli" }).start();
     const repo = makeRepo({ "hello.txt": "hello from the repository\n" });
     const script = `
       import { agentCommand } from "./src/cli/agent.ts";
@@ -26,7 +28,7 @@ describe("airlock agent (CLI)", () => {
       });`;
     const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
       cwd: root,
-      env: { ...process.env, AIRLOCK_AGENT_TOKEN: "good-token", AIRLOCK_HOME: `${tmp.dir}/home` },
+      env: { ...process.env, AIRLOCK_REGISTRATION_TOKEN: "alk_reg_cli", AIRLOCK_HOME: `${tmp.dir}/home` },
       stdio: ["ignore", "ignore", "pipe"],
     });
     let stderr = "";
@@ -34,6 +36,9 @@ describe("airlock agent (CLI)", () => {
     const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
     try {
       const hello = await waitFor("hello", () => server.ofType("hello")[0]);
+      assert.deepEqual(server.exchanges, [201]);
+      assert.deepEqual(server.authorizations, ["Bearer good-token"]);
+      assert.equal(statSync(`${tmp.dir}/data/node-credential`).mode & 0o777, 0o600);
       assert.deepEqual(hello.node.provisioners, ["fake"]);
       assert.deepEqual(hello.node.labels, ["cli"]);
       assert.equal(hello.node.cpus, 3);
@@ -55,15 +60,41 @@ describe("airlock agent (CLI)", () => {
     }
   });
 
-  it("refuses a missing token, a bad address and a bad number with USAGE", async () => {
-    const base = { server: "http://127.0.0.1:1", label: [], provisioner: ["fake"] };
+  it("refuses a token on the command line, no way to register, a bad address and a bad number with USAGE", async () => {
+    const base = {
+      server: "http://127.0.0.1:1",
+      label: [],
+      provisioner: ["fake"],
+      dataDir: `${tmp.dir}/usage`,
+    };
     const env = { AIRLOCK_HOME: `${tmp.dir}/home` };
-    await assert.rejects(agentCommand(base, env), { code: "USAGE" });
-    await assert.rejects(agentCommand({ ...base, token: "t", server: "ftp://x" }, env), { code: "USAGE" });
-    await assert.rejects(agentCommand({ ...base, token: "t", memoryMb: "lots" }, env), { code: "USAGE" });
-    await assert.rejects(agentCommand({ ...base, token: "t", provisioner: ["vm"] }, env), { code: "USAGE" });
+    await assert.rejects(agentCommand({ ...base, token: "alk_reg_x" }, env), {
+      code: "USAGE",
+      message: /--token is refused .*ps.*--registration-token-file/,
+    });
+    await assert.rejects(agentCommand(base, { ...env, AIRLOCK_AGENT_TOKEN: "x" }), {
+      code: "USAGE",
+      message: /AIRLOCK_REGISTRATION_TOKEN/,
+    });
+    await assert.rejects(agentCommand(base, env), { code: "USAGE", message: /no node credential/ });
+    await assert.rejects(agentCommand({ ...base, registrationTokenFile: `${tmp.dir}/nope` }, env), {
+      code: "USAGE",
+      message: /--registration-token-file/,
+    });
+    await assert.rejects(agentCommand({ ...base, server: "ftp://x" }, env), {
+      code: "USAGE",
+      message: /--server/,
+    });
+    await assert.rejects(agentCommand({ ...base, memoryMb: "lots" }, env), {
+      code: "USAGE",
+      message: /--memory-mb/,
+    });
+    await assert.rejects(agentCommand({ ...base, provisioner: ["vm"] }, env), {
+      code: "USAGE",
+      message: /provisioner/,
+    });
     for (const warmSlots of ["-1", "two", "1.5"]) {
-      await assert.rejects(agentCommand({ ...base, token: "t", warmSlots }, env), {
+      await assert.rejects(agentCommand({ ...base, warmSlots }, env), {
         code: "USAGE",
         message: /--warm-slots/,
       });

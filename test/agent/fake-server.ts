@@ -2,6 +2,9 @@
 // the agent protocol, validates every agent message with the zod schemas (violations are recorded,
 // tests assert there are none), stores events by (job, attempt, seq) like the real orchestrator and
 // acks them (unless told not to). Restartable on the same port to simulate an orchestrator restart.
+// With `rotate`, it rotates the node credential like the real one (current + pending, `credential`
+// on every connection, `credential-saved` retires the old one); with `registration`, it answers one
+// exchange of that registration token.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -18,6 +21,10 @@ export interface FakeServerOptions {
   abandon?: Array<{ jobId: number; attempt: number }>;
   /** Answer every upgrade with this HTTP status instead (e.g. 401). */
   rejectUpgrade?: number;
+  /** Send a new credential on every connection and accept the old one until it is saved. */
+  rotate?: boolean;
+  /** One registration token POST /api/v1/agent/register exchanges (once) for `token`. */
+  registration?: string;
 }
 
 export interface Received {
@@ -29,6 +36,14 @@ export interface Received {
 
 export class FakeServer {
   readonly received: Received = { messages: [], violations: [], connections: 0 };
+  /** The Authorization header of every upgrade, in order. */
+  readonly authorizations: Array<string | undefined> = [];
+  /** Registration exchanges answered (by status). */
+  readonly exchanges: number[] = [];
+  /** The credentials that work now (with `rotate`: the current one and, until saved, the pending one). */
+  current: string;
+  pending: string | undefined;
+  private issued = 0;
   /** (jobId-attempt) → seq → event/finished, as stored (first copy wins, like the real one). */
   readonly stored = new Map<string, Map<number, AgentMessage>>();
   private http: Server | undefined;
@@ -36,7 +51,9 @@ export class FakeServer {
   private readonly sockets = new Set<WebSocket>();
   port = 0;
 
-  constructor(private readonly o: FakeServerOptions = {}) {}
+  constructor(private readonly o: FakeServerOptions = {}) {
+    this.current = o.token ?? "good-token";
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -44,7 +61,24 @@ export class FakeServer {
 
   async start(): Promise<this> {
     const wss = new WebSocketServer({ noServer: true });
-    const http = createServer((_req, res) => res.writeHead(404).end());
+    const http = createServer((req, res) => {
+      if (req.method === "POST" && req.url === "/api/v1/agent/register" && this.o.registration) {
+        req.resume();
+        const ok =
+          req.headers.authorization === `Bearer ${this.o.registration}` && !this.exchanges.includes(201);
+        this.exchanges.push(ok ? 201 : 401);
+        res.writeHead(ok ? 201 : 401, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify(
+            ok
+              ? { nodeId: 7, nodeName: "test-node", credential: this.current }
+              : { error: { code: "UNAUTHORIZED", message: "invalid registration token" } },
+          ),
+        );
+        return;
+      }
+      res.writeHead(404).end();
+    });
     http.on("upgrade", (req, socket, head) => {
       if (req.url !== "/api/v1/agent") return socket.destroy();
       if (this.o.rejectUpgrade) {
@@ -68,11 +102,18 @@ export class FakeServer {
 
   private accept(ws: WebSocket, authorization: string | undefined): void {
     this.received.connections++;
-    if (authorization !== `Bearer ${this.o.token ?? "good-token"}`) {
+    this.authorizations.push(authorization);
+    const presented = authorization?.replace(/^Bearer /, "");
+    if (presented !== this.current && (presented === undefined || presented !== this.pending)) {
       ws.close(CloseCode.unauthorized, "unauthorized");
       return;
     }
+    if (presented === this.pending) [this.current, this.pending] = [this.pending, undefined];
     this.sockets.add(ws);
+    if (this.o.rotate) {
+      this.pending = `rotated-${++this.issued}`;
+      ws.send(JSON.stringify({ type: "credential", credential: this.pending }));
+    }
     ws.on("close", () => this.sockets.delete(ws));
     ws.on("message", (data: Buffer) => {
       const text = data.toString("utf8");
@@ -87,6 +128,10 @@ export class FakeServer {
 
   private onMessage(ws: WebSocket, msg: AgentMessage): void {
     this.received.messages.push(msg);
+    if (msg.type === "credential-saved" && this.pending !== undefined) {
+      [this.current, this.pending] = [this.pending, undefined];
+      return;
+    }
     if (msg.type === "hello") {
       const stored = this.o.stored
         ? Object.entries(this.o.stored).map(([k, seq]) => ({ ...parseKey(k), seq }))
@@ -146,6 +191,11 @@ export class FakeServer {
 
   get clients(): number {
     return this.sockets.size;
+  }
+
+  /** Drops every connection abruptly; the server goes on listening (agents reconnect). */
+  dropConnections(): void {
+    for (const ws of this.sockets) ws.terminate();
   }
 
   /** Drops every connection abruptly (like a killed orchestrator) and stops listening. */

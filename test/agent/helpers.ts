@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import {
   createAgent,
   fixedImages,
+  memoryCredentialStore,
   type Agent,
   type AgentLogger,
   type AgentOptions,
@@ -76,7 +77,7 @@ export function testAgent(serverUrl: string, dataDir: string, extra: Partial<Age
   const machinesDir = path.join(dataDir, "..", `machines-${randomBytes(4).toString("hex")}`);
   const agent = createAgent({
     serverUrl,
-    token: "good-token",
+    credentials: memoryCredentialStore("good-token"),
     dataDir,
     provisioners: { fake: createFakeProvisioner({ baseDir: machinesDir }) },
     actions: noActions,

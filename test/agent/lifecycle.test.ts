@@ -4,7 +4,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
-import { agentEndpoint } from "../../src/agent/index.js";
+import { agentEndpoint, memoryCredentialStore } from "../../src/agent/index.js";
 import { createFakeProvisioner, type Machine, type Provisioner } from "../../src/provisioners/index.js";
 import { FakeServer } from "./fake-server.js";
 import {
@@ -33,12 +33,12 @@ describe("agent lifecycle", () => {
     assert.equal(agentEndpoint("ws://127.0.0.1:1"), "ws://127.0.0.1:1/api/v1/agent");
   });
 
-  it("a rejected token: one clear error line, no hello accepted, slow retries", async () => {
+  it("a refused credential: one clear error line, no hello accepted, slow retries", async () => {
     const server = await new FakeServer().start();
     cleanup.push(() => server.close());
     const log = recordingLogger();
     const { agent } = testAgent(server.url, `${tmp.dir}/unauth`, {
-      token: "wrong",
+      credentials: memoryCredentialStore("wrong"),
       log,
       backoff: { minMs: 1, maxMs: 1, unauthorizedMs: 600_000 },
     });

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Command, CommanderError } from "commander";
+import { exchangeOnce } from "../../src/agent/index.js";
 import type { AuditEntry } from "../../src/audit/index.js";
 import { registerAuditCommands } from "../../src/cli/audit.js";
 import { isAirlockError } from "../../src/errors/index.js";
@@ -55,6 +56,7 @@ describe("audit log in the service", () => {
   let token: string;
   let repoId: number;
   let nodeToken: string;
+  let registrationTokens: string[];
   let webhookSecret: string;
   let env: NodeJS.ProcessEnv;
 
@@ -76,12 +78,20 @@ describe("audit log in the service", () => {
     );
     ok(await s.api("POST", "/api/v1/organizations", { name: "team", maxConcurrentJobs: 3 }), 201);
     ok(await s.api("PUT", "/api/v1/organizations/team/limit", { maxConcurrentJobs: null }), 200);
-    nodeToken = await s.addNode("builder-1", ["linux"]);
-    const nodes = await s.api<{ id: number; name: string }[]>("GET", "/api/v1/nodes");
-    const nodeId = nodes.body.find((n) => n.name === "builder-1")?.id;
+    const registration = await s.addNode("builder-1", ["linux"]);
+    const exchanged = await exchangeOnce(s.service.url, registration);
+    nodeToken = exchanged.credential;
+    const nodeId = exchanged.nodeId;
     ok(await s.api("POST", `/api/v1/nodes/${nodeId}/disable`), 200);
     ok(await s.api("POST", `/api/v1/nodes/${nodeId}/enable`), 200);
+    ok(await s.api("POST", `/api/v1/nodes/${nodeId}/revoke`), 200);
     ok(await s.api("DELETE", `/api/v1/nodes/${nodeId}`), 204);
+    const unused = await s.api<{ id: number; token: string }>("POST", "/api/v1/nodes/registrations", {
+      name: "builder-2",
+    });
+    ok(unused, 201);
+    ok(await s.api("DELETE", `/api/v1/nodes/registrations/${unused.body.id}`), 204);
+    registrationTokens = [registration, unused.body.token];
     ok(await s.api("POST", "/api/v1/repositories", { name: "acme/api", cloneUrl: "/srv/git/api" }), 201);
     ok(await s.api("DELETE", `/api/v1/repositories/${repoId}`), 204);
     // A refused change is not recorded: nothing happened.
@@ -102,10 +112,14 @@ describe("audit log in the service", () => {
       "repository.egress_changed",
       "organization.created",
       "organization.limit_changed",
+      "node.registration_created",
       "node.registered",
       "node.disabled",
       "node.enabled",
+      "node.revoked",
       "node.deleted",
+      "node.registration_created",
+      "node.registration_revoked",
       "repository.created",
       "repository.deleted",
     ]);
@@ -119,8 +133,13 @@ describe("audit log in the service", () => {
     assert.equal(first?.clientAddress, "127.0.0.1");
     assert.deepEqual(first?.object, { kind: "repository", id: String(repoId) });
     assert.equal(first?.details.cloneUrl, "https://***@git.example.test/acme/web.git");
-    for (const hidden of [webhookSecret, nodeToken, token, "s3cr3t-pat"])
+    for (const hidden of [webhookSecret, nodeToken, ...registrationTokens, token, "s3cr3t-pat"])
       assert.ok(!r.text.includes(hidden), hidden);
+    // The exchange is recorded as done by the registration, from the agent's address.
+    const registered = r.body.find((e) => e.action === "node.registered");
+    assert.equal(registered?.actor.kind, "registration");
+    assert.equal(registered?.clientAddress, "127.0.0.1");
+    assert.deepEqual(registered?.details.labels, ["linux"]);
   });
 
   it("filters by action prefix, actor and object, and pages with before", async () => {
@@ -132,7 +151,16 @@ describe("audit log in the service", () => {
     const nodes = await q("action=node");
     assert.deepEqual(
       nodes.map((e) => e.action),
-      ["node.deleted", "node.enabled", "node.disabled", "node.registered"],
+      [
+        "node.registration_revoked",
+        "node.registration_created",
+        "node.deleted",
+        "node.revoked",
+        "node.enabled",
+        "node.disabled",
+        "node.registered",
+        "node.registration_created",
+      ],
     );
     assert.deepEqual(
       (await q("action=repository.created")).map((e) => e.details.name),
@@ -142,7 +170,7 @@ describe("audit log in the service", () => {
     assert.equal((await q(`object=repository:${repoId}`)).length, 3);
     const all = await q("");
     const actorId = all[0]?.actor.id ?? "";
-    assert.equal((await q(`actor=user:${actorId}`)).length, 10);
+    assert.equal((await q(`actor=user:${actorId}`)).length, 13);
     assert.equal((await q("actor=user:999999")).length, 0);
     const page1 = await q("limit=4");
     const page2 = await q(`limit=4&before=${page1.at(-1)?.seq}`);
@@ -174,7 +202,7 @@ describe("audit log in the service", () => {
     assert.equal(lines.length, 3);
     assert.match(
       lines[1] ?? "",
-      /user:\d+ \(admin via token \d+\)\s+node\.deleted\s+node:\d+\s+127\.0\.0\.1/,
+      /user:\d+ \(admin via token \d+\)\s+node\.registration_revoked\s+node_registration:\d+\s+127\.0\.0\.1/,
     );
     const json = await audit(["list", "--actor", "system", "--json"], env);
     assert.deepEqual(
@@ -184,19 +212,19 @@ describe("audit log in the service", () => {
     assert.equal((await audit(["list", "--limit", "x"], env)).code, 2);
   });
 
-  // 12 changes, and the node token refused by the test above (auth.token_failed).
+  // 16 changes, and the node credential refused by the test above (auth.token_failed).
   it("airlock audit verify: 0 and the head when intact, 1 naming the entry when broken", async () => {
     const ok = await audit(["verify"], env);
     assert.equal(ok.code, 0, ok.stderr);
-    const m = /^audit log intact: 13 entries, head ([0-9a-f]{64})\n$/.exec(ok.stdout);
+    const m = /^audit log intact: 17 entries, head ([0-9a-f]{64})\n$/.exec(ok.stdout);
     assert.ok(m, ok.stdout);
     const head = m[1] ?? "";
-    assert.equal((await audit(["verify", "--expect-count", "13", "--expect-head", head], env)).code, 0);
+    assert.equal((await audit(["verify", "--expect-count", "17", "--expect-head", head], env)).code, 0);
     assert.equal((await audit(["verify", "--expect-head", "nothex"], env)).code, 2);
-    const ahead = await audit(["verify", "--expect-count", "14"], env);
+    const ahead = await audit(["verify", "--expect-count", "18"], env);
     assert.equal(ahead.code, 1);
     assert.equal(ahead.errorCode, "AUDIT_CHAIN_BROKEN");
-    assert.match(ahead.stderr, /broken at entry 14 \(removed\)/);
+    assert.match(ahead.stderr, /broken at entry 18 \(removed\)/);
     assert.equal((await audit(["verify", "--dump", "/nonexistent/dump.sql"], env)).code, 2);
   });
 

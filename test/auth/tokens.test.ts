@@ -3,7 +3,13 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { mock, test } from "node:test";
-import { newApiToken, parseApiToken, verifyTokenSecret } from "../../src/auth/index.js";
+import {
+  newApiToken,
+  newNodeToken,
+  parseApiToken,
+  parseNodeToken,
+  verifyTokenSecret,
+} from "../../src/auth/index.js";
 
 void test("tokens have a scanner-friendly prefix, a public id, a 256-bit secret and a checksum", () => {
   const pat = newApiToken("personal");
@@ -90,4 +96,25 @@ void test("verifyTokenSecret compares digests with crypto.timingSafeEqual; malfo
   assert.equal(verifyTokenSecret("not hex", secret), false);
   assert.equal(verifyTokenSecret(tok.secretHash, ""), false);
   assert.equal(verifyTokenSecret(tok.secretHash, "x".repeat(1_000_000)), false);
+});
+
+void test("node tokens have the same shape: alk_reg_ and alk_node_, parsed only as their own kind", () => {
+  const reg = newNodeToken("registration");
+  const node = newNodeToken("node");
+  assert.match(reg.token, /^alk_reg_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}$/);
+  assert.match(node.token, /^alk_node_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}$/);
+  const p = parseNodeToken(node.token, "node");
+  assert.equal(p?.publicId, node.publicId);
+  assert.equal(verifyTokenSecret(node.secretHash, p?.secret ?? ""), true);
+  assert.equal(parseNodeToken(node.token, "registration"), undefined);
+  assert.equal(parseNodeToken(reg.token, "node"), undefined);
+  assert.equal(parseApiToken(node.token), undefined, "never an API token");
+  assert.equal(parseNodeToken(newApiToken("personal").token, "node"), undefined);
+  assert.equal(parseNodeToken(node.token.replace("alk_node_", "alk_reg_"), "registration"), undefined);
+  // A rotated credential keeps the node's public id, with a new secret.
+  const next = newNodeToken("node", node.publicId);
+  assert.equal(next.publicId, node.publicId);
+  assert.notEqual(next.secretHash, node.secretHash);
+  for (const g of [undefined, "", node.token + "x", node.token.slice(0, -1), "x".repeat(100_000)])
+    assert.equal(parseNodeToken(g, "node"), undefined);
 });

@@ -1,45 +1,120 @@
-// `airlock nodes`, `images` and `flavours`: the agent token shown once, drain/enable by name,
-// labels and required labels sent as lists, numeric validation collected before any request.
+// `airlock nodes`, `images` and `flavours`: a registration token shown once with the agent command
+// that reads it from a file (never argv), registrations listed without tokens, revocation and
+// drain/enable by name, labels and required labels sent as lists, numeric validation collected
+// before any request.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import type { Node } from "../../src/cli/api/index.js";
+import { expiresOption } from "../../src/cli/commands/nodes.js";
 import { runCli, useStubCli } from "./harness.js";
+import { T0 } from "./stub-runs.js";
+
+function stubNode(id: number, name: string, labels: string[], requiredLabels: string[]): Node {
+  return {
+    id,
+    name,
+    labels,
+    requiredLabels,
+    cpus: 0,
+    memoryMb: 0,
+    diskMb: 0,
+    provisioners: [],
+    images: [],
+    enabled: true,
+    connected: false,
+    lastSeenAt: null,
+    running: 0,
+    createdAt: T0,
+    revokedAt: null,
+    lastConnectedAt: null,
+    credentialRotatedAt: null,
+  };
+}
 
 describe("airlock nodes, images, flavours", () => {
   const ctx = useStubCli();
 
-  it("nodes add prints the agent token once; list never shows it", async () => {
+  it("nodes register-token prints the token once and an agent command without it", async () => {
     const r = await runCli(
-      ["nodes", "add", "builder-1", "--label", "linux", "--label", "x64", "--required-label", "gpu"],
+      [
+        "nodes",
+        "register-token",
+        "builder-1",
+        "--label",
+        "linux",
+        "--label",
+        "x64",
+        "--required-label",
+        "gpu",
+        "--expires",
+        "2h",
+      ],
       ctx.env,
     );
     assert.equal(r.code, 0, r.stderr);
-    const node = ctx.stub.nodes.find((n) => n.name === "builder-1");
-    assert.deepEqual(node?.labels, ["linux", "x64"]);
-    assert.deepEqual(node?.requiredLabels, ["gpu"]);
-    const token = `node-token-${node?.id}-secret`;
-    assert.ok(r.stdout.includes(token));
-    assert.ok(r.stdout.includes(`airlock agent --server ${ctx.stub.url} --token ${token}`));
+    assert.deepEqual(JSON.parse(ctx.stub.requests.at(-1)?.body ?? ""), {
+      name: "builder-1",
+      labels: ["linux", "x64"],
+      requiredLabels: ["gpu"],
+      expiresInMinutes: 120,
+    });
+    const reg = ctx.stub.registrations.find((n) => n.name === "builder-1");
+    const token = `alk_reg_stub${reg?.id}_secret`;
+    assert.equal(r.stdout.split(token).length, 2, "the token is printed exactly once");
+    const command = r.stdout.split("\n").find((l) => l.trim().startsWith("airlock agent"));
+    assert.equal(
+      command?.trim(),
+      `airlock agent --server ${ctx.stub.url} --registration-token-file ./registration-token`,
+    );
 
-    const list = await runCli(["nodes", "list"], ctx.env);
-    assert.ok(!list.stdout.includes("node-token"));
+    const list = await runCli(["nodes", "registrations"], ctx.env);
+    assert.equal(list.code, 0, list.stderr);
+    assert.ok(!list.stdout.includes("alk_reg_"), "never the token");
     const lines = list.stdout.trimEnd().split("\n");
-    assert.match(lines[0] ?? "", /^ID\s+NAME\s+STATUS\s+RUNNING\s+LABELS\s+REQUIRED\s+CAPACITY\s+LAST SEEN$/);
-    assert.match(lines[1] ?? "", /builder-1\s+enabled, offline\s+0\s+linux,x64\s+gpu/);
+    assert.match(lines[0] ?? "", /^ID\s+NAME\s+STATE\s+LABELS\s+REQUIRED\s+EXPIRES\s+USED\s+NODE$/);
+    assert.match(lines[1] ?? "", /builder-1\s+pending\s+linux,x64\s+gpu/);
+
     const json = await runCli(["nodes", "add", "builder-2", "--json"], ctx.env);
-    assert.match((JSON.parse(json.stdout) as { token: string }).token, /^node-token-/);
+    assert.match((JSON.parse(json.stdout) as { token: string }).token, /^alk_reg_/);
+    const id = String(ctx.stub.registrations.find((n) => n.name === "builder-2")?.id);
+    const revoked = await runCli(["nodes", "revoke-token", id], ctx.env);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(ctx.stub.registrations.find((n) => n.name === "builder-2")?.state, "revoked");
+    assert.equal((await runCli(["nodes", "revoke-token", "x"], ctx.env)).code, 2);
   });
 
-  it("disable drains and enable restores, by name or id; unknown is NOT_FOUND", async () => {
+  it("refuses a bad --expires before sending anything", async () => {
+    const sent = ctx.stub.requests.length;
+    for (const expires of ["8d", "0m", "1w", "soon"]) {
+      const r = await runCli(["nodes", "register-token", "n", "--expires", expires], ctx.env);
+      assert.equal(r.code, 2, expires);
+      assert.equal(r.error?.code, "USAGE");
+    }
+    assert.equal(ctx.stub.requests.length, sent);
+    assert.equal(expiresOption("7d", []), 7 * 24 * 60);
+    assert.equal(expiresOption("30m", []), 30);
+  });
+
+  it("disable drains, enable restores, revoke cuts off, by name or id; unknown is NOT_FOUND", async () => {
+    ctx.stub.nodes.push(stubNode(100, "builder-1", ["linux", "x64"], ["gpu"]));
+    const listed = await runCli(["nodes", "list"], ctx.env);
+    const lines = listed.stdout.trimEnd().split("\n");
+    assert.match(lines[0] ?? "", /^ID\s+NAME\s+STATUS\s+RUNNING\s+LABELS\s+REQUIRED\s+CAPACITY\s+LAST SEEN$/);
+    assert.match(lines[1] ?? "", /builder-1\s+enabled, offline\s+0\s+linux,x64\s+gpu/);
     const off = await runCli(["nodes", "disable", "builder-1"], ctx.env);
     assert.equal(off.code, 0, off.stderr);
     assert.equal(ctx.stub.nodes.find((n) => n.name === "builder-1")?.enabled, false);
     assert.match((await runCli(["nodes", "list"], ctx.env)).stdout, /builder-1\s+disabled, offline/);
-    const id = String(ctx.stub.nodes.find((n) => n.name === "builder-1")?.id);
-    const on = await runCli(["nodes", "enable", id, "--json"], ctx.env);
+    const on = await runCli(["nodes", "enable", "100", "--json"], ctx.env);
     assert.equal((JSON.parse(on.stdout) as { enabled: boolean }).enabled, true);
     const missing = await runCli(["nodes", "disable", "nope"], ctx.env);
     assert.equal(missing.code, 1);
     assert.equal(missing.error?.code, "NOT_FOUND");
+    const revoked = await runCli(["nodes", "revoke", "builder-1"], ctx.env);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.match(revoked.stdout, /Node builder-1 revoked/);
+    assert.equal(ctx.stub.requests.at(-1)?.path, "/api/v1/nodes/100/revoke");
+    assert.match((await runCli(["nodes", "list"], ctx.env)).stdout, /builder-1\s+revoked/);
   });
 
   it("images add and list", async () => {

@@ -4,7 +4,7 @@
 // and can be told to drop a connection once to exercise the client's resume (stub-logs.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Node } from "../../src/cli/api/index.js";
+import type { Node, NodeRegistration } from "../../src/cli/api/index.js";
 import { advance, makeJob, summary, T0, type StubRun } from "./stub-runs.js";
 import { createLogStore, type LogStore } from "./stub-logs.js";
 
@@ -16,6 +16,7 @@ export interface Stub {
   repos: { id: number; name: string; [k: string]: unknown }[];
   runs: StubRun[];
   nodes: Node[];
+  registrations: NodeRegistration[];
   images: Record<string, unknown>[];
   flavours: Record<string, unknown>[];
   /** Conclusion of the runs the next trigger creates. */
@@ -185,27 +186,46 @@ export async function startStub(): Promise<Stub> {
     ["GET", /^\/api\/v1\/nodes$/, (_q, res) => send(res, 200, stub.nodes)],
     [
       "POST",
-      /^\/api\/v1\/nodes$/,
+      /^\/api\/v1\/nodes\/registrations$/,
       (_q, res, _m, b) => {
-        const node: Node = {
+        const reg: NodeRegistration = {
           id: nextId++,
           name: b.name,
           labels: b.labels ?? [],
           requiredLabels: b.requiredLabels ?? [],
-          // What an agent has not reported yet: the server stores 0.
-          cpus: 0,
-          memoryMb: 0,
-          diskMb: 0,
-          provisioners: [],
-          images: [],
-          enabled: true,
-          connected: false,
-          lastSeenAt: null,
-          running: 0,
+          state: "pending",
           createdAt: T0,
+          expiresAt: new Date(Date.parse(T0) + (b.expiresInMinutes ?? 60) * 60_000).toISOString(),
+          usedAt: null,
+          revokedAt: null,
+          nodeId: null,
         };
-        stub.nodes.push(node);
-        send(res, 201, { node, token: `node-token-${node.id}-secret` });
+        stub.registrations.push(reg);
+        send(res, 201, { ...reg, token: `alk_reg_stub${reg.id}_secret` });
+      },
+    ],
+    ["GET", /^\/api\/v1\/nodes\/registrations$/, (_q, res) => send(res, 200, stub.registrations)],
+    [
+      "DELETE",
+      /^\/api\/v1\/nodes\/registrations\/(\d+)$/,
+      (_q, res, m) => {
+        const reg = byId(stub.registrations, m[1]);
+        if (!reg) return fail(res, 404, "NOT_FOUND", `registration ${m[1]} not found`);
+        if (reg.state === "used") return fail(res, 409, "CONFLICT", `registration ${m[1]} was used already`);
+        reg.state = "revoked";
+        reg.revokedAt = T0;
+        send(res, 204);
+      },
+    ],
+    [
+      "POST",
+      /^\/api\/v1\/nodes\/(\d+)\/revoke$/,
+      (_q, res, m) => {
+        const node = byId(stub.nodes, m[1]);
+        if (!node) return fail(res, 404, "NOT_FOUND", `no node ${m[1]}`);
+        node.revokedAt = T0;
+        node.connected = false;
+        send(res, 200, node);
       },
     ],
     [
@@ -273,6 +293,7 @@ export async function startStub(): Promise<Stub> {
     repos: [],
     runs: [],
     nodes: [],
+    registrations: [],
     images: [],
     flavours: [],
     triggerOutcome: "success",

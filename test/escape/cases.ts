@@ -220,8 +220,8 @@ echo "kill -9 -1 returned $?"`,
     id: "agent-environ",
     attack: "read /proc/<pid>/environ of the agent",
     script: () => `attempt "read the agent's environment" cat "/proc/$AGENT_PID/environ"
-attempt "find the node token in any process's environment" sh -c 'cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n" | grep -q AIRLOCK_AGENT_TOKEN'
-attempt "find the node token in the job's environment" sh -c 'env | grep -q AIRLOCK_AGENT_TOKEN'
+attempt "find the node token in any process's environment" sh -c 'cat /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n" | grep -q "alk_reg_\\|alk_node_"'
+attempt "find the node token in the job's environment" sh -c 'env | grep -q "alk_reg_\\|alk_node_"'
 finish`,
     expect: {
       attack: "success",

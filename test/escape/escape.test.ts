@@ -6,6 +6,7 @@
 // it; no secret of the node appears in any log; no host listener was reached; the agent lives.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { loadOptions } from "../../src/config/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
@@ -29,6 +30,7 @@ function defaultImage(): { rootfs: string } {
 function nodeSecrets(t: Targets): string[] {
   return [
     t.agentToken,
+    readFileSync(t.credentialFile, "utf8").trim(),
     t.agentEnvCanary,
     t.dataCanary,
     t.pgPassword,

@@ -1,7 +1,7 @@
 // One node under attack, as an operator would run it: the real orchestrator in-process (its own
 // data directory under /var/tmp, like /var/lib/airlock: its embedded PostgreSQL files and its
-// repositories' git mirrors) and the real `airlock agent` as a separate process (its token in its
-// environment, its own folder), offering one provisioner and the `debian-12` image. Beside them,
+// repositories' git mirrors) and the real `airlock agent` as a separate process (registered with a
+// one-time token read from a 0600 file, its rotating credential in its own folder), offering one provisioner and the `debian-12` image. Beside them,
 // things a job must never reach: planted canary files, a TCP listener on the host, a unix socket
 // by path and one in the abstract namespace, and another repository's mirror holding a secret.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -40,7 +40,9 @@ export interface Listener {
 /** What an attacker is assumed to know (passed to the job), and what the test checks. */
 export interface Targets {
   agentPid: number;
+  /** The node's registration token (used up) and the file holding its current credential. */
   agentToken: string;
+  credentialFile: string;
   /** Set in the agent's environment only. */
   agentEnvCanary: string;
   orchestratorDataDir: string;
@@ -197,13 +199,17 @@ export async function startEscapeNode(prov: ProvisionerUnderTest, rootfs: string
     cleanups.push(() => abstract.close());
 
     // The agent: a separate process, as on a real node.
-    const node = await api<{ token: string }>("POST", "/api/v1/nodes", { name: `escape-${prov.name}` });
-    if (node.status !== 201) throw new Error(`nodes add: ${node.status} ${node.text}`);
+    const node = await api<{ token: string }>("POST", "/api/v1/nodes/registrations", {
+      name: `escape-${prov.name}`,
+    });
+    if (node.status !== 201) throw new Error(`nodes register-token: ${node.status} ${node.text}`);
+    const tokenFile = join(root, "registration-token");
+    writeFileSync(tokenFile, `${node.body.token}\n`, { mode: 0o600 });
     const agentEnvCanary = `AGENT-ENV-CANARY-${hex()}`;
     const agentLogFile = join(root, "agent.log");
     const agent = spawnAgent({
       server: service.url,
-      token: node.body.token,
+      tokenFile,
       agentDir,
       machinesDir,
       provisioner: prov.name,
@@ -293,6 +299,7 @@ export async function startEscapeNode(prov: ProvisionerUnderTest, rootfs: string
     n.targets = {
       agentPid: agent.pid ?? -1,
       agentToken: node.body.token,
+      credentialFile: join(agentDir, "node-credential"),
       agentEnvCanary,
       orchestratorDataDir: dataDir,
       dataCanaryFile,
@@ -331,7 +338,7 @@ export async function startEscapeNode(prov: ProvisionerUnderTest, rootfs: string
 
 function spawnAgent(o: {
   server: string;
-  token: string;
+  tokenFile: string;
   agentDir: string;
   machinesDir: string;
   provisioner: string;
@@ -348,6 +355,8 @@ function spawnAgent(o: {
       o.server,
       "--data-dir",
       o.agentDir,
+      "--registration-token-file",
+      o.tokenFile,
       "--provisioner",
       o.provisioner,
       "--cpus",
@@ -360,7 +369,6 @@ function spawnAgent(o: {
     {
       env: {
         ...o.env,
-        AIRLOCK_AGENT_TOKEN: o.token,
         AIRLOCK_MACHINES_DIR: o.machinesDir,
         AIRLOCK_IMAGES_DIR: loadOptions().imagesDir,
       },

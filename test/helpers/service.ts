@@ -1,11 +1,19 @@
 // Test helpers for the orchestrator: the real service in-process (its own test database, a temp
-// data folder), in-process agents on real sandboxes, and a small REST client.
+// data folder), in-process agents on real sandboxes (registered the way every node is: a one-time
+// registration token exchanged for a credential file), and a small REST client.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { startService, type Service } from "../../src/service/index.js";
-import { createAgent, fixedImages, type Agent } from "../../src/agent/index.js";
+import {
+  createAgent,
+  exchangeOnce,
+  fileCredentialStore,
+  fixedImages,
+  type Agent,
+  type CredentialStore,
+} from "../../src/agent/index.js";
 import { loadOptions } from "../../src/config/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
@@ -26,10 +34,20 @@ export interface TestService {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: T; text: string }>;
+  /** A one-time registration token for a node (made when an agent exchanges it). */
   addNode(name: string, labels?: string[]): Promise<string>;
+  /** Registers a node and exchanges its token here: the node's first credential (raw-socket tests). */
+  nodeCredential(name: string, labels?: string[]): Promise<string>;
+  /** An agent that registers with `registrationToken` (its credential file in its data folder). */
   startAgent(
-    token: string,
-    opts?: { fake?: boolean; labels?: string[]; egress?: NodeEgress },
+    registrationToken: string,
+    opts?: {
+      fake?: boolean;
+      labels?: string[];
+      egress?: NodeEgress;
+      dataDir?: string;
+      credentials?: CredentialStore;
+    },
   ): Promise<Agent>;
   waitRun(runId: number, timeoutMs?: number): Promise<RunView>;
   stop(): Promise<void>;
@@ -88,26 +106,32 @@ export async function startTestService(overrides: Partial<ServerConfig> = {}): P
     }
     return { status: res.status, body: parsed as never, text };
   };
+  const addNode: TestService["addNode"] = async (name, labels = []) => {
+    const r = await api<{ token: string }>("POST", "/api/v1/nodes/registrations", { name, labels });
+    if (r.status !== 201) throw new Error(`nodes register-token: ${r.status} ${r.text}`);
+    return r.body.token;
+  };
   return {
     service,
     db,
     api,
-    async addNode(name, labels = []) {
-      const r = await api<{ token: string }>("POST", "/api/v1/nodes", { name, labels });
-      if (r.status !== 201) throw new Error(`nodes add: ${r.status} ${r.text}`);
-      return r.body.token;
+    addNode,
+    async nodeCredential(name, labels = []) {
+      return (await exchangeOnce(service.url, await addNode(name, labels))).credential;
     },
-    async startAgent(agentToken, opts = {}) {
+    async startAgent(registrationToken, opts = {}) {
       // Machines get the flavour's limits (as root); filesystems are made on demand (no warm pool
       // formatting in the background of every test), and released when the test stops.
       const provisioner = opts.fake
         ? createFakeProvisioner()
         : createSandboxProvisioner({ diskPool: { warm: 0 } });
       provisioners.push(provisioner);
+      const agentDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "airlock-agent-")));
       const agent = createAgent({
         serverUrl: service.url,
-        token: agentToken,
-        dataDir: await mkdtemp(join(tmpdir(), "airlock-agent-")),
+        credentials: opts.credentials ?? fileCredentialStore(join(agentDir, "node-credential")),
+        registrationToken,
+        dataDir: agentDir,
         provisioners: { sandbox: provisioner },
         actions: createActionLoader({
           actionsUrl: "file:///nonexistent",

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { createAgent, type Agent } from "../../src/agent/index.js";
+import { createAgent, memoryCredentialStore, type Agent } from "../../src/agent/index.js";
 import { loadOptions } from "../../src/config/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
 import { createSandboxProvisioner } from "../../src/provisioners/index.js";
@@ -26,7 +26,7 @@ describe("agent ↔ image store", () => {
     server = await new FakeServer({ heartbeatMs: 50 }).start();
     agent = createAgent({
       serverUrl: server.url,
-      token: "good-token",
+      credentials: memoryCredentialStore("good-token"),
       dataDir: `${tmp.dir}/data`,
       provisioners: { sandbox: createSandboxProvisioner() },
       actions: noActions,

@@ -22,7 +22,7 @@ describe("cancel and reject", () => {
   it("a job rejected after its run was cancelled ends cancelled instead of going back to the queue", async () => {
     t = await startTestService({ leaseMs: 30_000 });
     const svc = t;
-    const nodeToken = await svc.addNode("node-x");
+    const nodeToken = await svc.nodeCredential("node-x");
     const received: ServerMessage[] = [];
     ws = new WebSocket(`${svc.service.url.replace(/^http/, "ws")}/api/v1/agent`, {
       headers: { authorization: `Bearer ${nodeToken}` },

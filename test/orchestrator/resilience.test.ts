@@ -12,7 +12,7 @@ import { pino } from "pino";
 import { airlockBin, makeRepo, type TempRepo } from "../helpers/repo.js";
 import { eventually, startTestService, type RunView } from "../helpers/service.js";
 import { createTestDatabase } from "../helpers/db.js";
-import { createAgent } from "../../src/agent/index.js";
+import { createAgent, fileCredentialStore } from "../../src/agent/index.js";
 import { loadOptions } from "../../src/config/index.js";
 import { ImageStore } from "../../src/images/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
@@ -79,7 +79,7 @@ jobs:
     const dataA = await mkdtemp(join(tmpdir(), "airlock-agent-a-"));
     cleanups.push(() => rm(dataA, { recursive: true, force: true }));
     const agentA = spawnAirlock(["agent", "--server", t.service.url, "--data-dir", dataA], {
-      AIRLOCK_AGENT_TOKEN: tokenA,
+      AIRLOCK_REGISTRATION_TOKEN: tokenA,
     });
     const agentLog = output(agentA);
     const repoRes = await t.api<{ id: number }>("POST", "/api/v1/repositories", {
@@ -172,13 +172,14 @@ jobs:
     steps:
       - run: for i in $(seq 1 40); do echo "line $i"; sleep 0.1; done
 `);
-    const node = await api<{ token: string }>("POST", "/api/v1/nodes", { name: "node-r" });
+    const node = await api<{ token: string }>("POST", "/api/v1/nodes/registrations", { name: "node-r" });
     assert.equal(node.status, 201, node.text);
     const agentDir = await mkdtemp(join(tmpdir(), "airlock-agent-r-"));
     cleanups.push(() => rm(agentDir, { recursive: true, force: true }));
     const agent = createAgent({
       serverUrl: url,
-      token: node.body.token,
+      credentials: fileCredentialStore(join(agentDir, "node-credential")),
+      registrationToken: node.body.token,
       dataDir: agentDir,
       provisioners: { sandbox: createSandboxProvisioner() },
       actions: createActionLoader({ actionsUrl: "file:///nonexistent", cacheDir: join(agentDir, "actions") }),

@@ -2,7 +2,7 @@
 // every route's happy path and its validation errors, links built from the public address.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { PUBLIC_URL, startTestServer, type TestServer } from "./helpers.js";
+import { PUBLIC_URL, registerTestNode, startTestServer, type TestServer } from "./helpers.js";
 import { seedJob, seedLog, seedRun, seedSteps } from "./seed.js";
 
 let s: TestServer;
@@ -42,7 +42,7 @@ async function addRepository(name: string): Promise<number> {
 }
 
 describe("auth", () => {
-  it("refuses the API without a token, with a wrong one and with an agent token", async () => {
+  it("refuses the API without a token, with a wrong one and with a node's tokens", async () => {
     const missing = await call("GET", "/api/v1/repositories", undefined, false);
     assert.equal(missing.status, 401);
     assert.equal(missing.body.error.code, "UNAUTHORIZED");
@@ -57,13 +57,15 @@ describe("auth", () => {
       assert.equal(res.statusCode, 401, authorization);
       assert.equal(JSON.parse(res.body).error.code, "UNAUTHORIZED");
     }
-    const node = await call("POST", "/api/v1/nodes", { name: "auth-node" });
-    const asAgent = await s.app.inject({
-      method: "GET",
-      url: "/api/v1/nodes",
-      headers: { authorization: `Bearer ${node.body.token}` },
-    });
-    assert.equal(asAgent.statusCode, 401);
+    const node = await registerTestNode(s, { name: "auth-node" });
+    for (const token of [node.credential, node.registrationToken]) {
+      const asAgent = await s.app.inject({
+        method: "GET",
+        url: "/api/v1/nodes",
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(asAgent.statusCode, 401);
+    }
   });
 
   it("leaves healthz, metrics and the OpenAPI document open", async () => {
@@ -289,22 +291,17 @@ describe("runs and jobs", () => {
 });
 
 describe("nodes", () => {
-  it("registers a node with a token shown once, lists it, drains and enables it", async () => {
-    const r = await call("POST", "/api/v1/nodes", {
+  it("registers a node through a registration token, lists it, drains and enables it", async () => {
+    const { nodeId } = await registerTestNode(s, {
       name: "node-1",
       labels: ["linux"],
       requiredLabels: ["gpu"],
     });
-    assert.equal(r.status, 201);
-    assert.match(r.body.token, /^alk_node_[A-Za-z0-9_-]{43}$/);
-    const node = r.body.node;
+    const node = (await call("GET", "/api/v1/nodes")).body.find((n: { id: number }) => n.id === nodeId);
     assert.deepEqual(
-      [node.name, node.labels, node.requiredLabels, node.enabled, node.running],
-      ["node-1", ["linux"], ["gpu"], true, 0],
+      [node.name, node.labels, node.requiredLabels, node.enabled, node.running, node.revokedAt],
+      ["node-1", ["linux"], ["gpu"], true, 0, null],
     );
-    const { rows } = await s.db.pool.query("SELECT token_hash FROM api_tokens WHERE node_id = $1", [node.id]);
-    assert.equal(rows.length, 1);
-    assert.notEqual(rows[0].token_hash, r.body.token, "only the hash is stored");
 
     const off = await call("POST", `/api/v1/nodes/${node.id}/disable`);
     assert.equal(off.status, 200);
@@ -314,18 +311,27 @@ describe("nodes", () => {
     const list = await call("GET", "/api/v1/nodes");
     assert.ok(list.body.some((n: { name: string }) => n.name === "node-1"));
     assert.equal((await call("POST", "/api/v1/nodes/999999/disable")).status, 404);
-    const dup = await call("POST", "/api/v1/nodes", { name: "node-1" });
+    const dup = await call("POST", "/api/v1/nodes/registrations", { name: "node-1" });
     assert.equal(dup.status, 409);
-    const bad = await call("POST", "/api/v1/nodes", { name: "bad name!", labels: [""] });
+    const bad = await call("POST", "/api/v1/nodes/registrations", {
+      name: "bad name!",
+      labels: [""],
+      expiresInMinutes: 7 * 24 * 60 + 1,
+    });
     assert.deepEqual(bad.body.error.details.map((d: { path: string }) => d.path).sort(), [
+      "body.expiresInMinutes",
       "body.labels.0",
       "body.name",
     ]);
+    assert.equal(
+      (await call("POST", "/api/v1/nodes", { name: "node-2" })).status,
+      404,
+      "no token-issuing route",
+    );
   });
 
   it("counts a node's machines and refuses to delete it while it has some", async () => {
-    const r = await call("POST", "/api/v1/nodes", { name: "busy-node" });
-    const nodeId = r.body.node.id as number;
+    const { nodeId } = await registerTestNode(s, { name: "busy-node" });
     const repo = await addRepository("acme/busy");
     const run = await seedRun(s.db.pool, repo, { state: "running" });
     const job = await seedJob(s.db.pool, run, { state: "running", nodeId });
@@ -334,7 +340,7 @@ describe("nodes", () => {
     assert.equal((await call("DELETE", `/api/v1/nodes/${nodeId}`)).status, 409);
     await s.db.pool.query("UPDATE jobs SET state = 'completed', conclusion = 'success' WHERE id = $1", [job]);
     assert.equal((await call("DELETE", `/api/v1/nodes/${nodeId}`)).status, 204);
-    const { rowCount } = await s.db.pool.query("SELECT 1 FROM api_tokens WHERE node_id = $1", [nodeId]);
+    const { rowCount } = await s.db.pool.query("SELECT 1 FROM node_credentials WHERE node_id = $1", [nodeId]);
     assert.equal(rowCount, 0);
     assert.ok(s.agents.disconnected.includes(nodeId), "the deleted node's agent connection is closed");
     assert.equal((await call("DELETE", `/api/v1/nodes/${nodeId}`)).status, 404);
@@ -391,7 +397,7 @@ describe("errors, metrics and the OpenAPI document", () => {
   it("answers malformed JSON with 400 and unknown routes with 404 in the error shape", async () => {
     const res = await s.app.inject({
       method: "POST",
-      url: "/api/v1/nodes",
+      url: "/api/v1/nodes/registrations",
       headers: { ...s.auth, "content-type": "application/json" },
       payload: "{not json",
     });
@@ -405,7 +411,7 @@ describe("errors, metrics and the OpenAPI document", () => {
   it("answers an oversized API body with 413", async () => {
     const res = await s.app.inject({
       method: "POST",
-      url: "/api/v1/nodes",
+      url: "/api/v1/nodes/registrations",
       headers: { ...s.auth, "content-type": "application/json" },
       payload: JSON.stringify({ name: "x", labels: ["a".repeat(s.config.apiBodyLimitBytes)] }),
     });

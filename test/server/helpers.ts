@@ -4,8 +4,8 @@ import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { Histogram, Registry } from "prom-client";
 import type { WebSocket } from "ws";
-import { loadServerConfig, buildServer, type ServerConfig } from "../../src/server/index.js";
-import { createApiToken, createUser, type FailureLimiter } from "../../src/auth/index.js";
+import { loadServerConfig, buildServer, type ServerConfig, type ServerDeps } from "../../src/server/index.js";
+import { createApiToken, createUser } from "../../src/auth/index.js";
 import type {
   AgentHub,
   LogChunk,
@@ -100,6 +100,8 @@ export class StubLogs implements LogHub {
 
 export class StubAgents implements AgentHub {
   accepted: Array<{ socket: WebSocket; nodeId: number }> = [];
+  /** Why each disconnect was asked for, by node. */
+  reasons: Array<{ nodeId: number; reason: string | undefined }> = [];
   accept(socket: WebSocket, nodeId: number): void {
     this.accepted.push({ socket, nodeId });
   }
@@ -107,8 +109,9 @@ export class StubAgents implements AgentHub {
     return this.accepted.length;
   }
   disconnected: number[] = [];
-  disconnect(nodeId: number): void {
+  disconnect(nodeId: number, reason?: string): void {
     this.disconnected.push(nodeId);
+    this.reasons.push({ nodeId, reason });
   }
 }
 
@@ -125,9 +128,32 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** A node the way agents make one: a registration token (admin API), exchanged (agent route). */
+export async function registerTestNode(
+  s: Pick<TestServer, "app" | "auth">,
+  body: { name: string; labels?: string[]; requiredLabels?: string[] },
+): Promise<{ nodeId: number; credential: string; registrationToken: string }> {
+  const made = await s.app.inject({
+    method: "POST",
+    url: "/api/v1/nodes/registrations",
+    headers: s.auth,
+    payload: body,
+  });
+  if (made.statusCode !== 201) throw new Error(`registration: ${made.statusCode} ${made.body}`);
+  const registrationToken = (JSON.parse(made.body) as { token: string }).token;
+  const done = await s.app.inject({
+    method: "POST",
+    url: "/api/v1/agent/register",
+    headers: { authorization: `Bearer ${registrationToken}` },
+  });
+  if (done.statusCode !== 201) throw new Error(`exchange: ${done.statusCode} ${done.body}`);
+  const { nodeId, credential } = JSON.parse(done.body) as { nodeId: number; credential: string };
+  return { nodeId, credential, registrationToken };
+}
+
 export async function startTestServer(
   overrides: Partial<ServerConfig> = {},
-  opts: { authFailures?: FailureLimiter } = {},
+  extra: Pick<ServerDeps, "nodeAuthLimiter" | "authFailures"> = {},
 ): Promise<TestServer> {
   const db = await createTestDatabase();
   const config = loadServerConfig({
@@ -151,7 +177,7 @@ export async function startTestServer(
     agents,
     logger: pino({ level: "silent" }),
     metrics: { registry, dispatchLatency },
-    ...(opts.authFailures ? { authFailures: opts.authFailures } : {}),
+    ...extra,
   });
   // The server administrator every test acts as: a user with a personal token of scope admin.
   const adminUser = await createUser(db.pool, { name: "ops", serverAdmin: true });

@@ -1,13 +1,13 @@
 // A real listening server on 127.0.0.1: the SSE log stream (backlog, then live chunks without
 // loss or duplicates, then `end`; Last-Event-ID; client disconnect) and the agents' WebSocket
-// upgrade (node token checked before the handshake).
+// upgrade (node credential checked before the handshake).
 import assert from "node:assert/strict";
 import { createApiToken, createUser } from "../../src/auth/index.js";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { WebSocket } from "ws";
-import { startTestServer, type TestServer } from "./helpers.js";
+import { registerTestNode, startTestServer, type TestServer } from "./helpers.js";
 import { seedJob, seedLog, seedRun } from "./seed.js";
 
 let s: TestServer;
@@ -238,17 +238,13 @@ describe("agent WebSocket", () => {
   });
 
   it("hands an authenticated socket to the agent hub with its node id", async () => {
-    const created = await s.app.inject({
-      method: "POST",
-      url: "/api/v1/nodes",
-      headers: s.auth,
-      payload: { name: "ws-node" },
-    });
-    const { node, token } = JSON.parse(created.body);
-    const { ws, status } = await dial({ authorization: `Bearer ${token}` });
+    const node = await registerTestNode(s, { name: "ws-node" });
+    const registration = await dial({ authorization: `Bearer ${node.registrationToken}` });
+    assert.equal(registration.status, 401, "a registration token does not open the socket");
+    const { ws, status } = await dial({ authorization: `Bearer ${node.credential}` });
     assert.equal(status, 101);
     while (s.agents.accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(s.agents.accepted[0]?.nodeId, node.id);
+    assert.equal(s.agents.accepted[0]?.nodeId, node.nodeId);
     const received = new Promise<string>((resolve) =>
       ws.once("message", (m: Buffer) => resolve(m.toString("utf8"))),
     );
@@ -271,15 +267,9 @@ describe("shutdown", () => {
     try {
       await other.app.listen({ host: "127.0.0.1", port: 0 });
       const port = (other.app.server.address() as AddressInfo).port;
-      const created = await other.app.inject({
-        method: "POST",
-        url: "/api/v1/nodes",
-        headers: other.auth,
-        payload: { name: "bye-node" },
-      });
-      const { token } = JSON.parse(created.body);
+      const { credential } = await registerTestNode(other, { name: "bye-node" });
       const ws = new WebSocket(`ws://127.0.0.1:${port}/api/v1/agent`, {
-        headers: { authorization: `Bearer ${token}` },
+        headers: { authorization: `Bearer ${credential}` },
       });
       await new Promise((resolve, reject) => ws.once("open", resolve).once("error", reject));
       const closed = new Promise<number>((resolve) => ws.once("close", resolve));

@@ -14,16 +14,17 @@ import type {
   CreatedRepository,
   CreateFlavourBody,
   CreateImageBody,
-  CreateNodeBody,
+  CreateNodeRegistrationBody,
   CreateOrganizationBody,
   CreateRepositoryBody,
   RepositoryEgressBody,
   Flavour,
   Image,
   Job,
+  NewNodeRegistration,
   Node,
+  NodeRegistration,
   Organization,
-  RegisteredNode,
   Repository,
   Run,
   RunDetail,
@@ -253,8 +254,17 @@ export class ApiClient {
   listNodes(): Promise<Node[]> {
     return this.json("GET", "/api/v1/nodes");
   }
-  addNode(body: CreateNodeBody): Promise<RegisteredNode> {
-    return this.json("POST", "/api/v1/nodes", body);
+  createNodeRegistration(body: CreateNodeRegistrationBody): Promise<NewNodeRegistration> {
+    return this.json("POST", "/api/v1/nodes/registrations", body);
+  }
+  listNodeRegistrations(): Promise<NodeRegistration[]> {
+    return this.json("GET", "/api/v1/nodes/registrations");
+  }
+  async revokeNodeRegistration(id: number): Promise<void> {
+    await this.json("DELETE", `/api/v1/nodes/registrations/${id}`);
+  }
+  revokeNode(id: number): Promise<Node> {
+    return this.json("POST", `/api/v1/nodes/${id}/revoke`);
   }
   setNodeEnabled(id: number, enabled: boolean): Promise<Node> {
     return this.json("POST", `/api/v1/nodes/${id}/${enabled ? "enable" : "disable"}`);

@@ -1,27 +1,35 @@
-// `airlock nodes list|add|disable|enable`: the machines' hosts. `add` prints the agent token
-// once; disable drains a node (running machines finish, no new ones start).
+// `airlock nodes list|register-token|registrations|revoke-token|revoke|disable|enable`: the
+// machines' hosts. A node joins with a one-time registration token (`register-token` prints it
+// once, with the agent command that reads it from a file: never from argv); `revoke` cuts a node
+// off for good; disable drains a node (running machines finish, no new ones start).
 import type { Command } from "commander";
-import type { Node } from "../api/index.js";
+import type { Node, NodeRegistration } from "../api/index.js";
 import {
   apiOptions,
   collect,
   connect,
-  listCommand,
+  failOnProblems,
   findByRef,
+  idArgument,
+  listCommand,
   printJson,
   type CliIo,
   type CommonOptions,
 } from "./context.js";
 import { list, table, time } from "./table.js";
 
-interface AddOptions extends CommonOptions {
+interface RegisterOptions extends CommonOptions {
   label: string[];
   requiredLabel: string[];
+  expires?: string;
 }
 
 // A node reports its capacity when its agent first connects; until then the server holds zeros.
 const capacity = (n: Node): string =>
   !n.cpus ? "-" : `${n.cpus} cpu, ${n.memoryMb ?? "?"} MiB, ${n.diskMb ?? "?"} MiB disk`;
+
+const nodeStatus = (n: Node): string =>
+  n.revokedAt ? "revoked" : `${n.enabled ? "enabled" : "disabled"}, ${n.connected ? "connected" : "offline"}`;
 
 export function nodesTable(nodes: Node[]): string {
   return table(
@@ -29,7 +37,7 @@ export function nodesTable(nodes: Node[]): string {
     nodes.map((n) => [
       n.id,
       n.name,
-      `${n.enabled ? "enabled" : "disabled"}, ${n.connected ? "connected" : "offline"}`,
+      nodeStatus(n),
       n.running,
       list(n.labels),
       list(n.requiredLabels),
@@ -39,6 +47,36 @@ export function nodesTable(nodes: Node[]): string {
   );
 }
 
+export function registrationsTable(regs: NodeRegistration[]): string {
+  return table(
+    ["ID", "NAME", "STATE", "LABELS", "REQUIRED", "EXPIRES", "USED", "NODE"],
+    regs.map((r) => [
+      r.id,
+      r.name,
+      r.state,
+      list(r.labels),
+      list(r.requiredLabels),
+      time(r.expiresAt),
+      time(r.usedAt),
+      r.nodeId,
+    ]),
+  );
+}
+
+const UNIT_MINUTES: Record<string, number> = { m: 1, h: 60, d: 24 * 60 };
+
+/** `30m`, `1h`, `7d` as minutes; problems are collected. */
+export function expiresOption(value: string | undefined, problems: string[]): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d{1,6})([mhd])$/.exec(value.trim());
+  const minutes = m ? Number(m[1]) * UNIT_MINUTES[m[2]!]! : NaN;
+  if (!(minutes >= 1 && minutes <= 7 * 24 * 60)) {
+    problems.push(`--expires expects a duration from 1m to 7d such as 30m, 1h or 2d, got '${value}'`);
+    return undefined;
+  }
+  return minutes;
+}
+
 export function registerNodes(program: Command, io: CliIo): void {
   const nodes = program.command("nodes").description("nodes that run machines (each runs `airlock agent`)");
 
@@ -46,28 +84,74 @@ export function registerNodes(program: Command, io: CliIo): void {
 
   apiOptions(
     nodes
-      .command("add")
-      .description("register a node; prints the token its agent connects with, once")
-      .argument("<name>")
+      .command("register-token")
+      .alias("add")
+      .description("make a one-time token a node's agent registers with; printed once")
+      .argument("<name>", "the node's name")
       .option("--label <label>", "label jobs can ask for (repeatable)", collect, [])
-      .option("--required-label <label>", "only jobs with this label run here (repeatable)", collect, []),
-  ).action(async (name: string, opts: AddOptions) => {
+      .option("--required-label <label>", "only jobs with this label run here (repeatable)", collect, [])
+      .option("--expires <duration>", "how long the token can be used: 30m, 1h (default), up to 7d"),
+  ).action(async (name: string, opts: RegisterOptions) => {
+    const problems: string[] = [];
+    const expiresInMinutes = expiresOption(opts.expires, problems);
+    failOnProblems(problems);
     const client = await connect(opts, io);
-    const { node, token } = await client.addNode({
+    const reg = await client.createNodeRegistration({
       name,
       labels: opts.label,
       requiredLabels: opts.requiredLabel,
+      ...(expiresInMinutes !== undefined ? { expiresInMinutes } : {}),
     });
     if (opts.json) {
-      printJson(io, { node, token });
+      printJson(io, reg);
       return;
     }
-    io.stdout.write(`Node ${node.name} added (id ${node.id}).\n\n`);
-    io.stdout.write("Agent token (shown only this once):\n");
-    io.stdout.write(`  ${token}\n\n`);
     io.stdout.write(
-      `Start the agent on the node:\n  airlock agent --server ${client.server} --token ${token}\n`,
+      `Registration token for node ${reg.name} (registration ${reg.id}), usable once until ${time(reg.expiresAt)} UTC.\n` +
+        `Shown only this once:\n  ${reg.token}\n\n` +
+        `On the node, save it in a file only the agent's user can read (mode 0600), e.g. ./registration-token,\n` +
+        `then start the agent (a token never goes on the command line):\n` +
+        `  airlock agent --server ${client.server} --registration-token-file ./registration-token\n` +
+        `The agent exchanges it for the node's own credential (kept in <data dir>/node-credential, rotated on\n` +
+        `every connection); the token file can be deleted then.\n`,
     );
+  });
+
+  apiOptions(
+    nodes.command("registrations").description("list registration tokens and their state (never the tokens)"),
+  ).action(async (opts: CommonOptions) => {
+    const regs = await (await connect(opts, io)).listNodeRegistrations();
+    if (opts.json) printJson(io, regs);
+    else io.stdout.write(regs.length === 0 ? "No registrations.\n" : registrationsTable(regs));
+  });
+
+  apiOptions(
+    nodes
+      .command("revoke-token")
+      .description("revoke a registration token that was not used yet")
+      .argument("<registration>", "the registration's id"),
+  ).action(async (ref: string, opts: CommonOptions) => {
+    const id = idArgument(ref, "registration");
+    await (await connect(opts, io)).revokeNodeRegistration(id);
+    if (opts.json) printJson(io, { id, revoked: true });
+    else io.stdout.write(`Registration ${id} revoked: its token no longer works.\n`);
+  });
+
+  apiOptions(
+    nodes
+      .command("revoke")
+      .description("revoke a node: its credential stops working and its agent is disconnected, for good")
+      .argument("<node>", "id or name"),
+  ).action(async (ref: string, opts: CommonOptions) => {
+    const client = await connect(opts, io);
+    const found = await findByRef(ref, () => client.listNodes(), "node");
+    const node = await client.revokeNode(found.id);
+    if (opts.json) printJson(io, node);
+    else
+      io.stdout.write(
+        `Node ${node.name} revoked: its credential no longer works and its agent was disconnected.\n` +
+          `It stays listed; to bring the machine back, make a new registration token (a new node).\n`,
+      );
   });
 
   for (const enabled of [false, true]) {

@@ -1,4 +1,4 @@
-// Nodes as the API shows them: registration (the agent's token is made in ../tokens), listing
+// Nodes as the API shows them: creation (by a registration's exchange, ../node-auth), listing
 // with the number of machines each runs, enable/disable (drain) and removal. Capacity, images and
 // `connected` are written by the agent hub when an agent says hello; this file only reads them.
 import { AirlockError, ErrorCode } from "../../errors/index.js";
@@ -20,6 +20,12 @@ export interface Node {
   /** Jobs assigned to or running on the node (= its machines). */
   running: number;
   createdAt: string;
+  /** Revoked: its credential is dead and it can never connect again (../node-auth). */
+  revokedAt: string | null;
+  /** When its agent's connection was last accepted. */
+  lastConnectedAt: string | null;
+  /** When its current credential became current (registration, or the last rotation). */
+  credentialRotatedAt: string | null;
 }
 
 export interface NewNode {
@@ -29,7 +35,8 @@ export interface NewNode {
 }
 
 const SELECT = `SELECT n.*,
-  (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running')) AS running
+  (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running')) AS running,
+  (SELECT c.rotated_at FROM node_credentials c WHERE c.node_id = n.id) AS credential_rotated_at
   FROM nodes n`;
 
 function fromRow(r: Record<string, unknown>): Node {
@@ -48,6 +55,9 @@ function fromRow(r: Record<string, unknown>): Node {
     lastSeenAt: isoOrNull(r.last_seen_at),
     running: num(r.running ?? 0),
     createdAt: iso(r.created_at),
+    revokedAt: isoOrNull(r.revoked_at),
+    lastConnectedAt: isoOrNull(r.last_connected_at),
+    credentialRotatedAt: isoOrNull(r.credential_rotated_at),
   };
 }
 
@@ -80,7 +90,7 @@ export async function setNodeEnabled(db: Db, id: number, enabled: boolean): Prom
 }
 
 /**
- * Removes a node and its agent token. Refused (CONFLICT) while it has machines: disable it, let
+ * Removes a node and its credential. Refused (CONFLICT) while it has machines: disable it, let
  * them finish, then remove it.
  */
 export async function deleteNode(db: Db, id: number): Promise<void> {

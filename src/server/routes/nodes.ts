@@ -1,28 +1,71 @@
-// /api/v1/nodes: register a node (its agent token is shown once), list, drain/enable, remove.
+// /api/v1/nodes: list, drain/enable, revoke and remove nodes, and the one-time registration tokens
+// that add them (a token is shown once; the node is created when its agent exchanges the token at
+// POST /api/v1/agent/register). Every change is recorded in the audit log, never with a token.
 import type { FastifyInstance } from "fastify";
-import { appendAudit } from "../../audit/index.js";
 import { deleteNode, getNode, listNodes, setNodeEnabled } from "../../orchestrator/catalog/index.js";
-import { registerNode } from "../../orchestrator/tokens/index.js";
+import {
+  createRegistration,
+  listRegistrations,
+  revokeNode,
+  revokeRegistration,
+} from "../../orchestrator/node-auth/index.js";
 import { audited, requestActor } from "../actor.js";
 import type { RouteContext } from "../deps.js";
-import { CreateNode, IdParams } from "../schemas.js";
+import { CreateNodeRegistration, IdParams, registrationView, type NewNodeRegistration } from "../schemas.js";
 import { validate } from "../validate.js";
 
 export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/nodes", async () => listNodes(ctx.pool));
 
-  app.post("/nodes", async (request, reply) => {
-    const { body } = validate(request, { body: CreateNode });
-    const registered = await registerNode(ctx.pool, body);
-    // registerNode runs its own transaction: the entry follows it (never with the token).
-    const { node } = registered;
-    await appendAudit(ctx.pool, {
-      ...requestActor(request),
-      action: "node.registered",
-      object: { kind: "node", id: node.id },
-      details: { name: node.name, labels: node.labels, requiredLabels: node.requiredLabels },
-    });
-    return reply.status(201).send(registered);
+  app.get("/nodes/registrations", async () => (await listRegistrations(ctx.pool)).map(registrationView));
+
+  app.post("/nodes/registrations", async (request, reply) => {
+    const { body } = validate(request, { body: CreateNodeRegistration });
+    const { actor } = requestActor(request);
+    const made = await audited(
+      ctx.pool,
+      request,
+      (db) =>
+        createRegistration(db, {
+          ...body,
+          createdBy: actor.kind === "user" && typeof actor.id === "number" ? actor.id : null,
+        }),
+      ({ registration: r }) => ({
+        action: "node.registration_created",
+        object: { kind: "node_registration", id: r.id },
+        details: { name: r.name, labels: r.labels, requiredLabels: r.requiredLabels, expiresAt: r.expiresAt },
+      }),
+    );
+    const answer: NewNodeRegistration = { ...registrationView(made.registration), token: made.token };
+    return reply.status(201).send(answer);
+  });
+
+  app.delete("/nodes/registrations/:id", async (request, reply) => {
+    const { params } = validate(request, { params: IdParams });
+    await audited(
+      ctx.pool,
+      request,
+      (db) => revokeRegistration(db, params.id),
+      (r) => ({
+        action: "node.registration_revoked",
+        object: { kind: "node_registration", id: r.id },
+        details: { name: r.name },
+      }),
+    );
+    return reply.status(204).send();
+  });
+
+  app.post("/nodes/:id/revoke", async (request) => {
+    const { params } = validate(request, { params: IdParams });
+    const node = await audited(
+      ctx.pool,
+      request,
+      (db) => revokeNode(db, params.id),
+      (n) => ({ action: "node.revoked", object: { kind: "node", id: n.id }, details: { name: n.name } }),
+    );
+    // Its credentials are gone: the open connection, if any, goes now, not at its next reconnect.
+    ctx.agents.disconnect(params.id, "node revoked");
+    return node;
   });
 
   app.post("/nodes/:id/disable", async (request) => {
@@ -57,7 +100,7 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       },
       (n) => ({ action: "node.deleted", object: { kind: "node", id: n.id }, details: { name: n.name } }),
     );
-    ctx.agents.disconnect(params.id); // its token is gone too: an open connection must not linger
+    ctx.agents.disconnect(params.id); // its credential is gone too: an open connection must not linger
     return reply.status(204).send();
   });
 }
