@@ -1,8 +1,8 @@
 // The `local` KMS provider (the default): AES-256 keys in one key file on the server, mode 0600,
 // made at the first start. The file holds every key not yet retired, oldest first; the last one
 // wraps, all of them unwrap. Rotation appends a key; retiring removes one. The file is replaced
-// atomically (write a temporary file, fsync, rename), and re-read whenever a wrap is made or an
-// unknown key id is asked for, so a server keeps working while `airlock secrets rotate` runs in
+// atomically (write a temporary file, fsync, rename), and re-read whenever it changed (checked
+// at every wrap and unwrap), so a server keeps working while `airlock secrets rotate` runs in
 // another process. A key file readable by other users is refused, as ssh refuses such keys.
 import { createHash, randomBytes } from "node:crypto";
 import { link, mkdir, open as openFile, readFile, rename, stat, unlink } from "node:fs/promises";
@@ -105,9 +105,12 @@ export async function openLocalKms(file: string, o: LocalKmsOptions): Promise<Km
 class LocalKms implements Kms {
   readonly provider = "local";
   private keys: Key[] = [];
+  /** Which file contents `keys` came from (inode, size, mtime). */
+  private version = "";
 
   constructor(private readonly file: string) {}
 
+  /** The keys in the file: re-read when it changed (another process rotated), else as read before. */
   async load(): Promise<Key[]> {
     let text: string;
     try {
@@ -116,7 +119,10 @@ class LocalKms implements Kms {
         throw failed(
           `kms.keyFile: ${this.file} is open to other users (mode ${(s.mode & 0o777).toString(8)}): chmod 600 ${this.file}`,
         );
+      const version = `${s.ino}:${s.size}:${s.mtimeMs}`;
+      if (version === this.version) return this.keys;
       text = await readFile(this.file, "utf8");
+      this.version = version;
     } catch (err) {
       if (err instanceof AirlockError) throw err;
       const code = (err as NodeJS.ErrnoException).code ?? String(err);
@@ -146,8 +152,8 @@ class LocalKms implements Kms {
   }
 
   async unwrap(w: WrappedKey, context: Buffer): Promise<Buffer> {
-    const find = (): Key | undefined => this.keys.find((k) => k.id === w.keyId);
-    const k = find() ?? (await this.load(), find());
+    // Re-checked every time: a key retired by another process stops unwrapping here too.
+    const k = (await this.load()).find((key) => key.id === w.keyId);
     if (!k)
       throw new AirlockError(
         ErrorCode.KMS_KEY_MISSING,
@@ -188,6 +194,7 @@ class LocalKms implements Kms {
   close(): Promise<void> {
     wipe(...this.keys.map((k) => k.key));
     this.keys = [];
+    this.version = "";
     return Promise.resolve();
   }
 }
