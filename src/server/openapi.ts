@@ -16,6 +16,7 @@ import {
   type Json,
   type Operation,
 } from "./openapi-parts.js";
+import { SECRETS_OPERATIONS } from "./openapi-secrets.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import * as S from "./schemas.js";
 
@@ -686,6 +687,7 @@ const OPERATIONS: Operation[] = [
     errors: [400, 401, 403],
   },
   ...SSO_OPERATIONS,
+  ...SECRETS_OPERATIONS,
   {
     method: "get",
     path: "/api/v1/agent",
