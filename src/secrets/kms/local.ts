@@ -5,7 +5,7 @@
 // at every wrap and unwrap), so a server keeps working while `airlock secrets rotate` runs in
 // another process. A key file readable by other users is refused, as ssh refuses such keys.
 import { createHash, randomBytes } from "node:crypto";
-import { link, mkdir, open as openFile, readFile, rename, stat, unlink } from "node:fs/promises";
+import { chown, link, mkdir, open as openFile, readFile, rename, stat, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { KEY_BYTES, open, pack, seal, unpack, wipe } from "../envelope.js";
@@ -180,6 +180,9 @@ class LocalKms implements Kms {
   private async replace(keys: Key[]): Promise<void> {
     const tmp = await writeTemp(this.file, render(keys));
     try {
+      // Root rotating the key file of a server that runs as another user keeps it that user's.
+      const owner = await stat(this.file);
+      if (process.getuid?.() === 0 && owner.uid !== 0) await chown(tmp, owner.uid, owner.gid);
       await rename(tmp, this.file);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
