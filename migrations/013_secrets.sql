@@ -74,3 +74,21 @@ CREATE INDEX variables_repository ON variables (repository_id) WHERE repository_
 ALTER TABLE runs
   ADD COLUMN run_key_wrapped bytea,
   ADD COLUMN run_key_organization_key_id bigint REFERENCES organization_keys (id) ON DELETE SET NULL;
+
+-- Job-source credentials of a repository, sealed as secrets are (a DEK each, wrapped by the
+-- organization DEK; AAD: organization, repository, row, kind). The webhook secret moves here:
+-- repositories.webhook_secret stays only for rows written before this migration, and the server
+-- seals those at its next start and clears the column (src/secrets/credentials.ts).
+CREATE TABLE repository_credentials (
+  id bigserial PRIMARY KEY,
+  organization_id bigint NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  repository_id bigint NOT NULL REFERENCES repositories (id) ON DELETE CASCADE,
+  kind text NOT NULL CHECK (kind IN ('webhook-secret')),
+  organization_key_id bigint NOT NULL REFERENCES organization_keys (id) ON DELETE CASCADE,
+  wrapped_dek bytea NOT NULL,
+  nonce bytea NOT NULL,
+  ciphertext bytea NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (repository_id, kind)
+);
+ALTER TABLE repositories ALTER COLUMN webhook_secret DROP NOT NULL;

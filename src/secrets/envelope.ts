@@ -10,8 +10,9 @@ export const KEY_BYTES = 32;
 export const NONCE_BYTES = 12;
 export const TAG_BYTES = 16;
 
-/** What a ciphertext is: the organization's data key, a secret's data key or value, a run's. */
-export type Purpose = "org-dek" | "secret-dek" | "secret-value" | "run-dek" | "run-value";
+/** What a ciphertext is: the organization's data key, a secret's, a run's or a credential's key or value. */
+export type Purpose =
+  "org-dek" | "secret-dek" | "secret-value" | "run-dek" | "run-value" | "credential-dek" | "credential-value";
 
 /** Where a ciphertext belongs. Every field takes part in the AAD; null is a value too. */
 export interface Binding {

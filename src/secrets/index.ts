@@ -38,4 +38,11 @@ export { deleteVariable, getVariable, listVariables, setVariable, type VariableI
 export { secretNamesForRun, secretsForRun, varsForRun, type RunScope } from "./resolve.js";
 export { createRunKey, openRunKey, sealForRun, unsealForRun, type RunKey } from "./run-keys.js";
 export { retireUnusedKeys, rotateKms, type RotationOptions, type RotationReport } from "./rotate.js";
+export {
+  credentialOf,
+  putCredential,
+  sealLegacyWebhookSecrets,
+  webhookSecretOf,
+  type CredentialKind,
+} from "./credentials.js";
 export { missingSecrets, missingSecretsWarning, referencedSecrets } from "./references.js";

@@ -18,7 +18,13 @@ import { freePort, startDatabase, type Database } from "../db/index.js";
 import { loadOptions } from "../config/index.js";
 import { DEFAULT_IMAGE } from "../images/index.js";
 import { createOrchestrator, type Orchestrator } from "../orchestrator/index.js";
-import { checkKmsHoldsKeys, kmsKeysInUse, openKms, type Kms } from "../secrets/index.js";
+import {
+  checkKmsHoldsKeys,
+  kmsKeysInUse,
+  openKms,
+  sealLegacyWebhookSecrets,
+  type Kms,
+} from "../secrets/index.js";
 import { buildServer, loadServerConfig, type ServerConfig } from "../server/index.js";
 
 export interface ServiceOptions {
@@ -77,6 +83,10 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     const kms = await openKms(config.kms, { create: (await kmsKeysInUse(db.pool)).size === 0 });
     stops.push(() => kms.close());
     await checkKmsHoldsKeys(db.pool, kms);
+    // Webhook secrets written in clear before migration 013 are sealed now, and cleared.
+    const sealed = await sealLegacyWebhookSecrets(db.pool, kms);
+    if (sealed > 0)
+      logger.info({ repositories: sealed }, "webhook secrets sealed under their organization keys");
     // The built-in `admin` user: made at first start, and again at the next start when deleted
     // (recorded in the audit log, since that hands out a new administrator password). Not with
     // built-in users switched off (auth.builtinUsers: false): then nobody logs in with a password.
