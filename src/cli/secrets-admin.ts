@@ -2,7 +2,8 @@
 // `airlock audit verify` does, to find the database and the KMS): makes a new KMS key, re-wraps
 // every organization's data key under it — no secret is touched — and prints the counts. With
 // --retire it then destroys the KMS keys nothing is wrapped under (backups of the database taken
-// before need them: retire once those have expired). The server may keep running meanwhile.
+// before need them: retire once those have expired). With an external database the server may
+// keep running meanwhile; the embedded one is run by one process at a time (stop the server).
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
