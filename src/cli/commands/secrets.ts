@@ -92,9 +92,10 @@ export function registerSecrets(program: Command, io: CliIo): Command {
         "set a secret; the value is read from standard input, or asked for without echo on a terminal",
       )
       .argument("<name>")
-      .argument("[value]", "refused: a value on the command line is visible to every user (ps)"),
-  ).action(async (name: string, value: string | undefined, opts: PlaceOptions) => {
-    if (value !== undefined)
+      // A value given anyway is refused with the reason, rather than as a bare "too many arguments".
+      .allowExcessArguments(true),
+  ).action(async (name: string, opts: PlaceOptions, cmd: Command) => {
+    if (cmd.args.length > 1)
       throw new AirlockError(
         ErrorCode.USAGE,
         "the value is not taken from the command line (ps and shell history would show it): pipe it in, or type it at the prompt",
