@@ -67,7 +67,11 @@ class Pkcs11Kms implements Kms {
       } catch (err) {
         if (!SESSION_LOST.has(rvOf(err))) throw err;
         this.drop();
-        return fn(this.open());
+      }
+      try {
+        return await fn(this.open());
+      } catch (err) {
+        throw err instanceof AirlockError ? err : pkcs11Failed("the call, after reopening the session", err);
       }
     });
     this.queue = next.catch(() => undefined);
@@ -99,7 +103,12 @@ class Pkcs11Kms implements Kms {
       throw pkcs11Failed("C_FindObjects", err);
     }
     const keys = handles.map((handle): TokenKey => {
-      const [idAttr] = p.C_GetAttributeValue(session, handle, [{ type: lib.CKA_ID }]);
+      let idAttr: P.Attribute | undefined;
+      try {
+        [idAttr] = p.C_GetAttributeValue(session, handle, [{ type: lib.CKA_ID }]);
+      } catch (err) {
+        throw pkcs11Failed("C_GetAttributeValue (CKA_ID)", err);
+      }
       const raw = Buffer.isBuffer(idAttr?.value) ? idAttr.value : Buffer.alloc(0);
       const version = raw.length === 0 ? 0 : parseInt(raw.toString("hex"), 16);
       return { id: `pkcs11:${this.s.keyLabel}:${version}`, version, handle };
