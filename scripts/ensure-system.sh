@@ -31,6 +31,8 @@ command -v tar >/dev/null 2>&1 || need+=(tar)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 [ -e /usr/lib/softhsm/libsofthsm2.so ] || need+=(softhsm2)
+# pkcs11-tool (OpenSC) makes the first AES key in a token, as docs/security.md tells operators to.
+command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
 # The native helpers (native/*.c) are built static: gcc plus libc6-dev's libc.a.
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) need+=(libc6-dev) ;; esac

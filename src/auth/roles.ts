@@ -53,10 +53,19 @@ export const PERMISSIONS = {
   "runs.read": { level: "repository", role: "viewer", scope: "runs:read" },
   // Working with runs.
   "runs.write": { level: "repository", role: "developer", scope: "runs:write" },
-  // Configuring a repository (egress allow-list, and later secrets and environments).
+  // Configuring a repository (egress allow-list).
   "repository.configure": { level: "repository", role: "maintainer", scope: "repos:admin" },
   "repository.members.read": { level: "repository", role: "maintainer", scope: "repos:read" },
   "repository.members.write": { level: "repository", role: "admin", scope: "admin", userOnly: true },
+  // Secrets (write-only: reading lists names, versions and dates, never values) and variables.
+  "secrets.read": { level: "repository", role: "maintainer", scope: "repos:read" },
+  "secrets.write": { level: "repository", role: "maintainer", scope: "secrets:write" },
+  "variables.read": { level: "repository", role: "viewer", scope: "repos:read" },
+  "variables.write": { level: "repository", role: "maintainer", scope: "repos:admin" },
+  "organization.secrets.read": { level: "organization", role: "maintainer", scope: "repos:read" },
+  "organization.secrets.write": { level: "organization", role: "maintainer", scope: "secrets:write" },
+  "organization.variables.read": { level: "organization", role: "viewer", scope: "repos:read" },
+  "organization.variables.write": { level: "organization", role: "maintainer", scope: "repos:admin" },
   // Organization administration.
   "organization.read": { level: "organization", role: "viewer", scope: "repos:read" },
   "repository.create": { level: "organization", role: "admin", scope: "repos:admin" },

@@ -8,6 +8,7 @@ import { registerAgentCommand } from "./agent.js";
 import { registerImageCommands } from "./image.js";
 import { registerApiCommands } from "./commands/index.js";
 import { registerAuditCommands } from "./audit.js";
+import { registerSecretsAdmin } from "./secrets-admin.js";
 
 /** Errors that are the user's mistake (exit code 2, like a bad option); everything else is 1. */
 const USER_MISTAKES = new Set<string>([
@@ -34,7 +35,16 @@ export async function main(argv: string[]): Promise<number> {
     .option("-j, --job <id>", "run only this job (and the jobs it needs)")
     .option("-e, --event-path <file>", "event payload (JSON) instead of a generated one")
     .option("--input <name=value>", "workflow_dispatch input (repeatable)", collect, [])
-    .option("--secret-file <file>", "secrets as NAME=value lines")
+    .option(
+      "--secret-file <file>",
+      "secrets as NAME=value lines (default: .secrets in the repository, if any)",
+    )
+    .option(
+      "-s, --secret <NAME=value|NAME>",
+      "a secret (repeatable); NAME alone takes the value from the environment variable NAME, off the command line",
+      collect,
+      [],
+    )
     .option("--var <name=value>", "configuration variable, the `vars` context (repeatable)", collect, [])
     .option(
       "-P, --platform <label=image|rootfs>",
@@ -64,6 +74,7 @@ export async function main(argv: string[]): Promise<number> {
         ...(typeof opts.eventPath === "string" ? { eventPath: opts.eventPath } : {}),
         input: opts.input as string[],
         ...(typeof opts.secretFile === "string" ? { secretFile: opts.secretFile } : {}),
+        secret: opts.secret as string[],
         var: opts.var as string[],
         platform: opts.platform as string[],
         limit: opts.limit as string[],
@@ -82,6 +93,7 @@ export async function main(argv: string[]): Promise<number> {
   registerAgentCommand(program, setExitCode);
   registerImageCommands(program, setExitCode);
   registerApiCommands(program);
+  registerSecretsAdmin(program);
   registerAuditCommands(program);
   try {
     await program.parseAsync(argv);

@@ -31,7 +31,8 @@ import {
   repositoryName,
 } from "../planner/index.js";
 import { createConsoleReporter, jsonReport, summaryTable } from "./output.js";
-import { parseKeyValues, parseSecretFile } from "./args.js";
+import { parseKeyValues } from "./args.js";
+import { localSecrets, missingSecretWarnings } from "./local-secrets.js";
 import { localLimits } from "./limits.js";
 import { resolveRunRoots } from "./roots.js";
 import { ImageStore } from "../images/index.js";
@@ -42,6 +43,8 @@ export interface RunCommandOptions extends EgressCommandOptions {
   eventPath?: string;
   input: string[];
   secretFile?: string;
+  /** -s NAME=value or -s NAME (from the environment), repeatable. */
+  secret?: string[];
   var: string[];
   platform: string[];
   /** --limit name=value (see cli/limits.ts). */
@@ -62,9 +65,12 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   const vars = parseKeyValues(o.var, "--var");
   const platforms = parseKeyValues(o.platform, "-P");
   const limits = localLimits(o.limit ?? []);
-  const secrets: Record<string, string> = { GITHUB_TOKEN: "" };
-  if (o.secretFile)
-    Object.assign(secrets, parseSecretFile(await readFile(o.secretFile, "utf8"), o.secretFile));
+  const secrets = await localSecrets({
+    ...(o.secretFile ? { secretFile: o.secretFile } : {}),
+    secret: o.secret ?? [],
+    root: repo.root,
+    env: process.env,
+  });
 
   const target = o.workflows
     ? relative(
@@ -134,6 +140,9 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
       process.stdout.write(jsonReport({ conclusion: "success", workflows: [], jobs: [], durationMs: 0 }));
     return 0;
   }
+
+  for (const line of await missingSecretWarnings(repo.root, matched, secrets))
+    err.write(`airlock: ${line}\n`);
 
   const actionOpts = { actionsUrl, cacheDir: options.actionsCacheDir };
   const loadCalledWorkflow = async (uses: string): Promise<Workflow> => {

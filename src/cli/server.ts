@@ -21,7 +21,12 @@ import { nodeEgress } from "../egress/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../images/index.js";
 import { createSandboxProvisioner, type Provisioner } from "../provisioners/index.js";
-import { createRepository, listNodes, listRepositories } from "../orchestrator/catalog/index.js";
+import {
+  createRepository,
+  inTransaction,
+  listNodes,
+  listRepositories,
+} from "../orchestrator/catalog/index.js";
 import { appendAudit } from "../audit/index.js";
 import {
   authenticateNode,
@@ -157,7 +162,9 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
     const links = makeLinks(service.config.publicUrl);
     const repo =
       (await listRepositories(pool, links)).find((r) => r.name === name) ??
-      (await createRepository(pool, { name, cloneUrl: repoDir }, links));
+      (await inTransaction(pool, (db) =>
+        createRepository(db, { name, cloneUrl: repoDir }, links, service.kms),
+      ));
     const runs = await service.orchestrator.runs.trigger(repo.id, {});
     process.stdout.write(`Registered ${name} (${repoDir}); triggered ${runs.length} run(s):\n`);
     for (const r of runs) process.stdout.write(`  run ${r.id}: ${r.url}\n`);

@@ -72,6 +72,18 @@ export const ErrorCode = {
   IMAGE_BUILD_FAILED: "IMAGE_BUILD_FAILED",
   /** Audit: the audit log's hash chain does not verify (an entry edited, removed, inserted, ...). */
   AUDIT_CHAIN_BROKEN: "AUDIT_CHAIN_BROKEN",
+  /** Secrets: a bad secret or variable name, environment name, or too many of them at one level. */
+  SECRET_INVALID: "SECRET_INVALID",
+  /** Secrets: a secret or variable value larger than the cap (48 KB, as GitHub). */
+  SECRET_TOO_LARGE: "SECRET_TOO_LARGE",
+  /** Secrets: a ciphertext or wrapped key does not decrypt (tampered, moved to another row, wrong key). */
+  SECRET_UNREADABLE: "SECRET_UNREADABLE",
+  /** Secrets: the organization's data key was destroyed (crypto-shredded): what it sealed is gone. */
+  KEY_DESTROYED: "KEY_DESTROYED",
+  /** Secrets: the KMS does not hold the key a data key was wrapped under (retired, or another key file or token). */
+  KMS_KEY_MISSING: "KMS_KEY_MISSING",
+  /** Secrets: the KMS (key file, PKCS#11 module or token) failed or is unreachable. */
+  KMS_FAILED: "KMS_FAILED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -8,7 +8,9 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { SsoSettings } from "../auth/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
+import type { KmsSettings } from "../secrets/index.js";
 import { checkAuthConfig, loadAuthConfig } from "./auth-config.js";
+import { loadKmsConfig } from "./kms-config.js";
 
 export interface ServerConfig {
   listenHost: string;
@@ -40,10 +42,12 @@ export interface ServerConfig {
   trustProxy: string[];
   /** Built-in users on or off, single sign-on providers (the file's `auth` section: auth-config.ts). */
   auth: SsoSettings;
+  /** The KMS at the top of the secrets' key hierarchy (the file's `kms` section: kms-config.ts). */
+  kms: KmsSettings;
 }
 
 interface Setting {
-  key: Exclude<keyof ServerConfig, "auth">;
+  key: Exclude<keyof ServerConfig, "auth" | "kms">;
   env: string[];
   schema: z.ZodType;
   /** What a valid value looks like, for the error line. */
@@ -129,7 +133,7 @@ const SETTINGS: Setting[] = [
   },
 ];
 
-function defaults(): Omit<ServerConfig, "publicUrl" | "auth"> {
+function defaults(): Omit<ServerConfig, "publicUrl" | "auth" | "kms"> {
   return {
     listenHost: "127.0.0.1",
     listenPort: 8420,
@@ -152,14 +156,14 @@ export interface LoadServerConfigOptions {
   /** A YAML or JSON file whose keys are ServerConfig's (camelCase). */
   file?: string;
   env: NodeJS.ProcessEnv;
-  /** Highest precedence (e.g. command-line flags); `auth` is taken as given (already compiled). */
+  /** Highest precedence (e.g. command-line flags); `auth` and `kms` are taken as given (compiled). */
   overrides?: Partial<ServerConfig>;
 }
 
 export function loadServerConfig(opts: LoadServerConfigOptions): ServerConfig {
   const problems: string[] = [];
   const values: Record<string, unknown> = { ...defaults() };
-  const { auth: rawAuth, ...fromFile } = opts.file ? readConfigFile(opts.file, problems) : {};
+  const { auth: rawAuth, kms: rawKms, ...fromFile } = opts.file ? readConfigFile(opts.file, problems) : {};
   values.auth = loadAuthConfig(rawAuth, { file: opts.file, env: opts.env, problems });
   for (const [key, raw] of Object.entries(fromFile)) {
     const setting = SETTINGS.find((s) => s.key === key);
@@ -170,12 +174,16 @@ export function loadServerConfig(opts: LoadServerConfigOptions): ServerConfig {
     const name = setting.env.find((n) => opts.env[n] !== undefined && opts.env[n] !== "");
     if (name) accept(setting, fromEnv(opts.env[name] as string), name, values, problems);
   }
-  const { auth: authOverride, ...overrides } = opts.overrides ?? {};
+  const { auth: authOverride, kms: kmsOverride, ...overrides } = opts.overrides ?? {};
   if (authOverride !== undefined) values.auth = authOverride;
   for (const [key, raw] of Object.entries(overrides)) {
     const setting = SETTINGS.find((s) => s.key === key);
     if (setting && raw !== undefined) accept(setting, raw, key, values, problems);
   }
+  // The key file's default lives in the data folder, so the KMS is read once that is known.
+  values.kms =
+    kmsOverride ??
+    loadKmsConfig(rawKms, { file: opts.file, env: opts.env, dataDir: String(values.dataDir), problems });
   const config = values as unknown as ServerConfig;
   if (problems.length === 0 && config.heartbeatMs * 2 > config.leaseMs)
     problems.push(

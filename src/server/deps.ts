@@ -6,6 +6,7 @@ import type { Histogram, Registry } from "prom-client";
 import type { FailureLimiter } from "../auth/index.js";
 import type { AgentHub, LogHub, RunsService } from "../orchestrator/types.js";
 import type { Links } from "../orchestrator/views/index.js";
+import type { Kms } from "../secrets/index.js";
 import type { ServerConfig } from "./config.js";
 
 export interface ServerDeps {
@@ -16,6 +17,8 @@ export interface ServerDeps {
   agents: AgentHub;
   logger: Logger;
   metrics: { registry: Registry; dispatchLatency: Histogram };
+  /** The KMS the secret store seals under (opened by the composition root from config.kms). */
+  kms: Kms;
   /** Counts failed token authentications per client address (default: in memory, CLIENT_POLICY). */
   authFailures?: FailureLimiter;
   /**

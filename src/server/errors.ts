@@ -11,6 +11,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   FILE_TOO_LARGE: 400,
   PASSWORD_INVALID: 400,
   SCOPE_INVALID: 400,
+  SECRET_INVALID: 400,
+  SECRET_TOO_LARGE: 413,
   RATE_LIMITED: 429,
   EXPRESSION_INVALID: 400,
   WEBHOOK_INVALID: 400,
@@ -29,6 +31,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   SOURCE_FETCH_FAILED: 502,
   SSO_PROVIDER_UNAVAILABLE: 502,
   DB_FAILED: 503,
+  KMS_FAILED: 503,
 };
 
 export function statusOf(code: ErrorCode): number {

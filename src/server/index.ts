@@ -21,6 +21,7 @@ import { organizationRoutes } from "./routes/organizations.js";
 import { repositoryRoutes } from "./routes/repositories.js";
 import { memberRoutes } from "./routes/members.js";
 import { runRoutes } from "./routes/runs.js";
+import { secretRoutes } from "./routes/secrets.js";
 import { tokenRoutes } from "./routes/tokens.js";
 import { userRoutes } from "./routes/users.js";
 import { systemRoutes } from "./routes/system.js";
@@ -106,6 +107,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       userRoutes(api, ctx);
       memberRoutes(api, ctx);
       tokenRoutes(api, ctx);
+      secretRoutes(api, ctx);
       done();
     },
     { prefix: "/api/v1" },

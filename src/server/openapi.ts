@@ -18,6 +18,7 @@ import {
   type Operation,
 } from "./openapi-parts.js";
 import { NODE_OPERATIONS, NODE_SCHEMAS } from "./openapi-nodes.js";
+import { SECRETS_OPERATIONS } from "./openapi-secrets.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import * as S from "./schemas.js";
 
@@ -663,6 +664,7 @@ const OPERATIONS: Operation[] = [
     errors: [400, 401, 403],
   },
   ...SSO_OPERATIONS,
+  ...SECRETS_OPERATIONS,
 ];
 
 function response(ok: Operation["ok"]): Json {

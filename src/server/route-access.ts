@@ -20,6 +20,25 @@ const run: Target = { kind: "run", param: "id" };
 const job: Target = { kind: "job", param: "id" };
 const org = (param = "name"): Target => ({ kind: "organization", param });
 
+/** Reading and writing secrets, reading and writing variables. */
+type ItemPermissions = [Permission, Permission, Permission, Permission];
+const REPO_ITEMS: ItemPermissions = ["secrets.read", "secrets.write", "variables.read", "variables.write"];
+
+/** The eight secrets and variables routes of one place (organization, repository, environment). */
+function placeRoutes(base: string, target: Target, p: ItemPermissions): Record<string, RouteAccess> {
+  const [secretsRead, secretsWrite, varsRead, varsWrite] = p;
+  return {
+    [`GET ${base}/secrets`]: { permission: secretsRead, target },
+    [`GET ${base}/secrets/:secret`]: { permission: secretsRead, target },
+    [`PUT ${base}/secrets/:secret`]: { permission: secretsWrite, target },
+    [`DELETE ${base}/secrets/:secret`]: { permission: secretsWrite, target },
+    [`GET ${base}/variables`]: { permission: varsRead, target },
+    [`GET ${base}/variables/:variable`]: { permission: varsRead, target },
+    [`PUT ${base}/variables/:variable`]: { permission: varsWrite, target },
+    [`DELETE ${base}/variables/:variable`]: { permission: varsWrite, target },
+  };
+}
+
 export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   // Repositories
   "GET /api/v1/repositories": { permission: "repositories.list" },
@@ -63,6 +82,15 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/organizations/:name/tokens": { permission: "organization.tokens", target: org() },
   "POST /api/v1/organizations/:name/tokens": { permission: "organization.tokens", target: org() },
   "DELETE /api/v1/organizations/:name/tokens/:id": { permission: "organization.tokens", target: org() },
+  // Secrets and variables: an organization's, a repository's, a repository environment's.
+  ...placeRoutes("/api/v1/organizations/:name", org(), [
+    "organization.secrets.read",
+    "organization.secrets.write",
+    "organization.variables.read",
+    "organization.variables.write",
+  ]),
+  ...placeRoutes("/api/v1/repositories/:id", repo(), REPO_ITEMS),
+  ...placeRoutes("/api/v1/repositories/:id/environments/:env", repo(), REPO_ITEMS),
   // Catalog
   "GET /api/v1/images": { permission: "catalog.read" },
   "POST /api/v1/images": { permission: "server.configure" },

@@ -11,7 +11,8 @@
 //      delivery is forgotten again so the provider's redelivery is processed.
 import { randomBytes } from "node:crypto";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { forgetDelivery, recordDelivery, webhookSecretOf } from "../orchestrator/catalog/index.js";
+import { forgetDelivery, recordDelivery } from "../orchestrator/catalog/index.js";
+import { webhookSecretOf } from "../secrets/index.js";
 import type { RunSummary } from "../orchestrator/types.js";
 import {
   MAX_WEBHOOK_BODY_BYTES,
@@ -20,7 +21,7 @@ import {
   type Provider,
   type WebhookRequest,
 } from "../sources/index.js";
-import { AirlockError, ErrorCode } from "../errors/index.js";
+import { AirlockError, ErrorCode, isAirlockError } from "../errors/index.js";
 import type { RouteContext } from "./deps.js";
 import { WebhookParams } from "./schemas.js";
 import { validate } from "./validate.js";
@@ -61,7 +62,13 @@ export function webhookRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post(WEBHOOK_ROUTE, { bodyLimit: MAX_WEBHOOK_BODY_BYTES }, async (request, reply) => {
     const { params } = validate(request, { params: WebhookParams });
     const provider: Provider = params.provider;
-    const known = await webhookSecretOf(ctx.pool, params.repositoryId);
+    const known = await webhookSecretOf(ctx.pool, ctx.kms, params.repositoryId).catch((err: unknown) => {
+      // A secret that no longer opens (its organization key destroyed, its row altered) verifies
+      // nothing: the delivery is refused as unsigned, and the cause logged (never the secret).
+      if (!isAirlockError(err, "KEY_DESTROYED") && !isAirlockError(err, "SECRET_UNREADABLE")) throw err;
+      request.log.error({ err, repositoryId: params.repositoryId }, "webhook secret unreadable");
+      return undefined;
+    });
     const req: WebhookRequest = {
       headers: request.headers,
       rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),

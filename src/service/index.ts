@@ -18,6 +18,13 @@ import { freePort, startDatabase, type Database } from "../db/index.js";
 import { loadOptions } from "../config/index.js";
 import { DEFAULT_IMAGE } from "../images/index.js";
 import { createOrchestrator, type Orchestrator } from "../orchestrator/index.js";
+import {
+  checkKmsHoldsKeys,
+  kmsKeysInUse,
+  openKms,
+  sealLegacyWebhookSecrets,
+  type Kms,
+} from "../secrets/index.js";
 import { buildServer, loadServerConfig, type ServerConfig } from "../server/index.js";
 
 export interface ServiceOptions {
@@ -38,6 +45,8 @@ export interface Service {
   /** The built-in `admin` user when this start made it (first start, or recreated after deletion). */
   adminUser: AdminBootstrap | undefined;
   db: Database;
+  /** The KMS of the secrets' key hierarchy (config.kms). */
+  kms: Kms;
   orchestrator: Orchestrator;
   app: FastifyInstance;
   stop(): Promise<void>;
@@ -68,6 +77,16 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     const chain = await verifyAuditDb(db.pool);
     if (!chain.ok) throw auditChainError(chain, "the server refuses to start; see docs/security.md");
     await ensureDefaults(db);
+    // The KMS: the local key file is made only at a first start (no data key wrapped yet), so a
+    // lost or misplaced key file stops start-up instead of quietly starting a new hierarchy; a KMS
+    // that lacks a key in use stops it too (one line: which keys, how many organizations).
+    const kms = await openKms(config.kms, { create: (await kmsKeysInUse(db.pool)).size === 0 });
+    stops.push(() => kms.close());
+    await checkKmsHoldsKeys(db.pool, kms);
+    // Webhook secrets written in clear before migration 013 are sealed now, and cleared.
+    const sealed = await sealLegacyWebhookSecrets(db.pool, kms);
+    if (sealed > 0)
+      logger.info({ repositories: sealed }, "webhook secrets sealed under their organization keys");
     // The built-in `admin` user: made at first start, and again at the next start when deleted
     // (recorded in the audit log, since that hands out a new administrator password). Not with
     // built-in users switched off (auth.builtinUsers: false): then nobody logs in with a password.
@@ -108,6 +127,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       agents: orchestrator.agents,
       logger,
       metrics: { registry, dispatchLatency },
+      kms,
     });
     await app.listen({ host: config.listenHost, port: config.listenPort });
     stops.push(() => app.close());
@@ -134,6 +154,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       adminToken,
       adminUser: admin.outcome === "exists" ? undefined : admin,
       db,
+      kms,
       orchestrator,
       app,
       stop: () => (stopped ??= stopAll()),

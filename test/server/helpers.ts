@@ -1,5 +1,8 @@
 // Test helpers for the HTTP layer: a real migrated database per test file, stub core services
 // that record their calls (the real core is tested elsewhere), and a server built over them.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { Histogram, Registry } from "prom-client";
@@ -14,6 +17,7 @@ import type {
   RunsService,
   TriggerRequest,
 } from "../../src/orchestrator/types.js";
+import { openKms, type Kms } from "../../src/secrets/index.js";
 import type { SourceEvent } from "../../src/sources/index.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 
@@ -122,6 +126,8 @@ export interface TestServer {
   runs: StubRuns;
   logs: StubLogs;
   agents: StubAgents;
+  /** A local KMS with its key file in a temporary folder. */
+  kms: Kms;
   admin: string;
   /** Authorization header with the admin token. */
   auth: { authorization: string };
@@ -169,6 +175,8 @@ export async function startTestServer(
     help: "enqueue to agent ack",
     registers: [registry],
   });
+  const kmsDir = await mkdtemp(join(tmpdir(), "airlock-server-kms-"));
+  const kms = await openKms({ provider: "local", keyFile: join(kmsDir, "kms.key") });
   const app = await buildServer({
     pool: db.pool,
     config,
@@ -177,6 +185,7 @@ export async function startTestServer(
     agents,
     logger: pino({ level: "silent" }),
     metrics: { registry, dispatchLatency },
+    kms,
     ...extra,
   });
   // The server administrator every test acts as: a user with a personal token of scope admin.
@@ -196,10 +205,13 @@ export async function startTestServer(
     runs,
     logs,
     agents,
+    kms,
     admin,
     auth: { authorization: `Bearer ${admin}` },
     close: async () => {
       await app.close();
+      await kms.close();
+      await rm(kmsDir, { recursive: true, force: true });
       await db.drop();
     },
   };

@@ -36,6 +36,20 @@ const repo = (role: Role, scope: string, extra: Partial<Spec> = {}): Spec => ({
 });
 const BAD = { nope: 1 };
 
+/** Secrets: maintainers (listing needs repos:read, setting secrets:write); variables: viewers read. */
+function items(base: string, at: typeof org): Record<string, Spec> {
+  return {
+    [`GET ${base}/secrets`]: at("maintainer", "repos:read"),
+    [`GET ${base}/secrets/:secret`]: at("maintainer", "repos:read"),
+    [`PUT ${base}/secrets/:secret`]: at("maintainer", "secrets:write", { body: BAD }),
+    [`DELETE ${base}/secrets/:secret`]: at("maintainer", "secrets:write"),
+    [`GET ${base}/variables`]: at("viewer", "repos:read"),
+    [`GET ${base}/variables/:variable`]: at("viewer", "repos:read"),
+    [`PUT ${base}/variables/:variable`]: at("maintainer", "repos:admin", { body: BAD }),
+    [`DELETE ${base}/variables/:variable`]: at("maintainer", "repos:admin"),
+  };
+}
+
 const SPEC: Record<string, Spec> = {
   "GET /api/v1/repositories": { need: { level: "member" }, scope: "repos:read" },
   "POST /api/v1/repositories": org("admin", "repos:admin", { body: { organization: "ORG" } }),
@@ -64,6 +78,10 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/organizations/:name/tokens": org("admin", "admin", { userOnly: true }),
   "POST /api/v1/organizations/:name/tokens": org("admin", "admin", { userOnly: true, body: BAD }),
   "DELETE /api/v1/organizations/:name/tokens/:id": org("admin", "admin", { userOnly: true }),
+  // Secrets (write-only) and variables of an organization, a repository, an environment.
+  ...items("/api/v1/organizations/:name", org),
+  ...items("/api/v1/repositories/:id", repo),
+  ...items("/api/v1/repositories/:id/environments/:env", repo),
   "GET /api/v1/images": { need: { level: "member" }, scope: "repos:read" },
   "POST /api/v1/images": { ...server, body: BAD },
   "GET /api/v1/flavours": { need: { level: "member" }, scope: "repos:read" },
@@ -250,7 +268,10 @@ function url(pattern: string, place: keyof typeof ids): string {
       ),
     )
     .replace(":name", o.org)
-    .replace(":user", "no-such-user");
+    .replace(":user", "no-such-user")
+    .replace(":env", "production")
+    .replace(":secret", "NO_SUCH_SECRET")
+    .replace(":variable", "NO_SUCH_VARIABLE");
 }
 
 const HIDDEN = /^(repository|run|job|organization) \S+ not found$/;

@@ -18,6 +18,16 @@ export {
   type Connection,
   type ConnectionFlags,
 } from "./connection.js";
+export {
+  listSecrets,
+  listVariables,
+  placePath,
+  removeItem,
+  setSecret,
+  setVariable,
+  type ItemKind,
+  type ItemPlace,
+} from "./secrets.js";
 export { followLog, type FollowOptions, type FollowResult } from "./follow.js";
 export { parseSse, type SseEvent } from "./sse.js";
 export type * from "./types.js";

@@ -36,3 +36,4 @@ export type {
   TriggerRunResponse,
 } from "../../server/schemas.js";
 export type { ApiTokenInfo, GrantView } from "../../auth/index.js";
+export type { SecretInfo, VariableInfo } from "../../secrets/index.js";

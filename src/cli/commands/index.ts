@@ -1,5 +1,6 @@
-// The CLI commands over the REST API (repos, runs, logs, nodes, images, flavours), registered
-// on the `airlock` program by main.ts. `io` is injectable so tests run them in-process.
+// The CLI commands over the REST API (repos, runs, logs, nodes, images, flavours, roles, tokens,
+// secrets, vars), registered on the `airlock` program by main.ts. `io` is injectable so tests run
+// them in-process.
 import type { Command } from "commander";
 import { registerFlavours, registerImages } from "./catalog.js";
 import { defaultIo, type CliIo } from "./context.js";
@@ -10,6 +11,7 @@ import { registerOrgs } from "./orgs.js";
 import { registerRepos } from "./repos.js";
 import { registerRoles, registerTokens } from "./roles.js";
 import { registerRuns } from "./runs.js";
+import { registerSecrets, registerVars } from "./secrets.js";
 import { registerUsers } from "./users.js";
 
 export type { CliIo, Writer } from "./context.js";
@@ -27,4 +29,6 @@ export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): 
   registerUsers(program, full);
   registerRoles(program, full);
   registerTokens(program, full);
+  registerSecrets(program, full);
+  registerVars(program, full);
 }

@@ -1,8 +1,10 @@
-// Repositories (projects): registration, listing, removal, and the webhook secret lookup used
-// before verifying a delivery. The secret is generated here and returned once, at creation.
+// Repositories (projects): registration, listing, removal. The webhook secret is generated here,
+// returned once at creation, and stored sealed under the organization's key (src/secrets
+// credentials: webhookSecretOf reads it back to verify a delivery).
 import { scopeCondition, type ListScope } from "./owners.js";
 import { randomBytes } from "node:crypto";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { putCredential, type Kms } from "../../secrets/index.js";
 import type { Provider } from "../../sources/index.js";
 import type { Links } from "../views/links.js";
 import { iso, num, numOrNull, notFound, uniquely, type Db } from "./db.js";
@@ -53,10 +55,12 @@ function fromRow(row: Record<string, unknown>, links: Links): Repository {
   };
 }
 
+/** Registers a repository; pass a client inside a transaction (the secret is stored in a second statement). */
 export async function createRepository(
   db: Db,
   input: NewRepository,
   links: Links,
+  kms: Kms,
 ): Promise<CreatedRepository> {
   const secret = randomBytes(32).toString("hex");
   const org = input.organization ?? "default";
@@ -64,14 +68,13 @@ export async function createRepository(
     db.query(
       `INSERT INTO repositories (organization_id, name, clone_url, default_branch, webhook_secret,
          poll_interval_seconds, max_concurrent_jobs)
-       SELECT o.id, $2, $3, $4, $5, $6, $7 FROM organizations o WHERE o.name = $1
-       RETURNING ${COLUMNS}`,
+       SELECT o.id, $2, $3, $4, NULL, $5, $6 FROM organizations o WHERE o.name = $1
+       RETURNING ${COLUMNS}, organization_id`,
       [
         org,
         input.name,
         input.cloneUrl,
         input.defaultBranch ?? "main",
-        secret,
         input.pollIntervalSeconds ?? null,
         input.maxConcurrentJobs ?? null,
       ],
@@ -79,6 +82,12 @@ export async function createRepository(
   );
   const row = rows[0];
   if (!row) throw notFound("organization", org);
+  await putCredential(
+    db,
+    kms,
+    { organizationId: num(row.organization_id), repositoryId: num(row.id), kind: "webhook-secret" },
+    secret,
+  );
   return { ...fromRow(row, links), webhookSecret: secret };
 }
 
@@ -124,15 +133,6 @@ export async function repositoryEgress(db: Db, ids: readonly number[]): Promise<
     [[...ids]],
   );
   return new Map(rows.map((r) => [Number(r.id), r.egress_allow]));
-}
-
-/** The secret webhook deliveries must be signed with; undefined when the repository does not exist. */
-export async function webhookSecretOf(db: Db, id: number): Promise<string | undefined> {
-  const { rows } = await db.query<{ webhook_secret: string }>(
-    "SELECT webhook_secret FROM repositories WHERE id = $1",
-    [id],
-  );
-  return rows[0]?.webhook_secret;
 }
 
 /**

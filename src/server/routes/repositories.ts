@@ -20,7 +20,7 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
     const repo = await audited(
       ctx.pool,
       request,
-      (db) => createRepository(db, body, ctx.links),
+      (db) => createRepository(db, body, ctx.links, ctx.kms),
       (r) => ({
         action: "repository.created",
         object: { kind: "repository", id: r.id },
