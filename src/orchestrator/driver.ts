@@ -2,6 +2,7 @@
 // whose executor puts job instances into the queue and waits for them. Driving is a replay: after
 // an orchestrator restart, `recover()` drives every unfinished run again and the jobs that already
 // exist are found by key instead of being created twice.
+import { varsForRun } from "../secrets/index.js";
 import { setMaxListeners } from "node:events";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -152,7 +153,9 @@ export class RunDrivers {
         ref: run.ref,
         workflows: [workflow],
         inputs,
-        vars: {},
+        // Configuration variables (organization < repository), GitHub's `vars` context. Secrets
+        // are not delivered to server runs yet: that needs delivery to the live job only.
+        vars: await varsForRun(this.d.pool, { organizationId: repo.organizationId, repositoryId: repo.id }),
         secrets: { GITHUB_TOKEN: "" },
         executor,
         reporter,

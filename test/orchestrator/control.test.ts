@@ -207,6 +207,27 @@ jobs:
     assert.match(logs, /from the cli/);
   });
 
+  it("runs get the vars context: organization variables, overridden by the repository's", async () => {
+    const { id } = await addRepo(
+      "acme/vars",
+      `on: push
+jobs:
+  show:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "greeting=\${{ vars.GREETING }} target=\${{ vars.TARGET }} missing=[\${{ vars.NOPE }}]"
+`,
+    );
+    const put = (path: string, value: string) => t.api("PUT", path, { value });
+    assert.equal((await put("/api/v1/organizations/default/variables/GREETING", "hello")).status, 201);
+    assert.equal((await put("/api/v1/organizations/default/variables/TARGET", "org")).status, 201);
+    assert.equal((await put(`/api/v1/repositories/${id}/variables/TARGET`, "repo")).status, 201);
+    const run = await t.waitRun(await trigger(id));
+    assert.equal(run.conclusion, "success");
+    const log = await t.api("GET", `/api/v1/jobs/${run.jobs[0]?.id}/logs`);
+    assert.match(log.text, /greeting=hello target=repo missing=\[\]/);
+  });
+
   it("reruns a run, and follows a running job's log live over server-sent events", async () => {
     const { id } = await addRepo(
       "acme/follow",
