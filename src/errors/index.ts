@@ -72,6 +72,8 @@ export const ErrorCode = {
   IMAGE_BUILD_FAILED: "IMAGE_BUILD_FAILED",
   /** Audit: the audit log's hash chain does not verify (an entry edited, removed, inserted, ...). */
   AUDIT_CHAIN_BROKEN: "AUDIT_CHAIN_BROKEN",
+  /** Secrets: a secret value shorter than the masking minimum (it would mask common text everywhere). */
+  SECRET_TOO_SHORT: "SECRET_TOO_SHORT",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
