@@ -106,8 +106,13 @@ function escapeSpans(text: string): Array<[number, number]> {
   return out;
 }
 
-/** Masks `text` the slow, obvious way: every occurrence of every form, as written and as seen. */
-export function referenceMask(text: string, forms: readonly string[]): string {
+/**
+ * Masks `text` the slow, obvious way: every occurrence of every form, as written and as seen;
+ * a form written "\n<text>" only where a whole line (without a trailing "\r") is <text>.
+ */
+export function referenceMask(text: string, allForms: readonly string[]): string {
+  const forms = allForms.filter((f) => !f.startsWith("\n"));
+  const wholeLines = new Set(allForms.filter((f) => f.startsWith("\n")).map((f) => f.slice(1)));
   const spans: Array<[number, number]> = [];
   const occurrences = (hay: string, add: (s: number, e: number) => void): void => {
     for (const f of forms)
@@ -118,6 +123,8 @@ export function referenceMask(text: string, forms: readonly string[]): string {
   let lineStart = 0;
   for (const line of text.split("\n")) {
     const lineEnd = lineStart + line.length;
+    const bare = line.endsWith("\r") ? line.slice(0, -1) : line;
+    if (wholeLines.has(bare)) spans.push([lineStart, lineStart + bare.length]);
     const inLine = escapes.filter(([s]) => s >= lineStart && s < lineEnd);
     if (inLine.length > 0) {
       const origin: number[] = [];

@@ -6,7 +6,10 @@
 // When the value ends the encoded text the last character and padding are known too (`tail`), also
 // for the value followed by "\n", the way `echo "$S" | base64` prints it. `base64` wraps its output
 // at 76 columns and `xxd -p` at 60, so for a value that starts the encoded text (the common
-// `printf %s "$S" | base64` case) each full wrapped line is a form as well.
+// `printf %s "$S" | base64` case) each full wrapped line is a form as well, and the last, shorter
+// line too — as a whole line only (a "\n"-marked form, see matcher.ts) when it is shorter than
+// 16 characters: that short, it would match inside unrelated text, and it would shrink the
+// matcher's window for every other form.
 //
 // Double base64 (the form a supply-chain attack used in 2025 to get secrets past GitHub's masker):
 // the fixed parts of the value's encodings, themselves encoded at the three alignments, and the
@@ -14,6 +17,8 @@
 
 const BASE64_WRAP = 76;
 const XXD_WRAP = 60;
+/** A wrapped dump's last line shorter than this is matched only as a whole line. */
+const LINE_ONLY_BELOW = 16;
 
 /** Characters of the base64 of `bytes` preceded by `shift` unknown bytes, fixed by `bytes` alone. */
 export function fixedPart(bytes: Buffer, shift: number): string {
@@ -30,12 +35,17 @@ export function tailPart(bytes: Buffer, shift: number): string {
 const toUrl = (s: string): string => s.replace(/\+/g, "-").replace(/\//g, "_");
 const unpadded = (s: string): string => s.replace(/=+$/, "");
 
-/** Lines of `text` wrapped at `width`, when it is longer than one line. */
-function wrapped(text: string, width: number): string[] {
-  if (text.length <= width) return [];
+/** Lines of `text` wrapped at `width`. */
+function wrap(text: string, width: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < text.length; i += width) out.push(text.slice(i, i + width));
   return out;
+}
+
+/** The lines of `text` wrapped at `width` as forms, when it is longer than one line. */
+function wrapped(text: string, width: number): string[] {
+  if (text.length <= width) return [];
+  return wrap(text, width).map((l) => (l.length < LINE_ONLY_BELOW ? `\n${l}` : l));
 }
 
 /** base64 (standard and URL alphabets, padded and not), wrapped lines, double base64. */
@@ -56,7 +66,7 @@ export function base64Forms(value: string): string[] {
   const inner = [0, 1, 2].map((shift) => Buffer.from(fixedPart(bytes, shift)));
   for (const i of inner) for (let shift = 0; shift < 3; shift++) out.push(fixedPart(i, shift));
   // As `base64 -w0` prints them, and as `base64` does (wrapped, a newline at the end).
-  const printed = (enc: string): string => `${wrapped(enc, BASE64_WRAP).join("\n") || enc}\n`;
+  const printed = (enc: string): string => `${wrap(enc, BASE64_WRAP).join("\n")}\n`;
   for (const i of [whole, wholeEchoed, printed(whole), printed(wholeEchoed)]) {
     const t = Buffer.from(i).toString("base64");
     out.push(t, unpadded(t), ...wrapped(t, BASE64_WRAP));

@@ -7,7 +7,8 @@
 // the stricter RFC 3986 set, "+" for spaces), shell quoting (inside '...', inside "...", bash's
 // printf %q), hex and base64 (base64.ts). A multi-line value's one-line encodings (JSON, URL,
 // base64, hex of the whole text) are forms as well. No form holds a line break, so a form can never
-// span two lines — which is what lets a stream flush everything up to a newline at once.
+// span two lines — which is what lets a stream flush everything up to a newline at once. (A form
+// written "\n<text>" is <text> as a whole line: see matcher.ts.)
 import { base64Forms, hexForms } from "./base64.js";
 
 /**
@@ -87,7 +88,10 @@ function multiLineForms(value: string): string[] {
 export function secretForms(value: string, min = MIN_SECRET_LENGTH): string[] {
   const out = new Set<string>();
   const add = (forms: string[]): void => {
-    for (const f of forms) if (f.length >= min && !LINE_BREAK.test(f)) out.add(f);
+    for (const f of forms) {
+      const text = f.startsWith("\n") ? f.slice(1) : f;
+      if (text.length >= min && !LINE_BREAK.test(text)) out.add(f);
+    }
   };
   for (const piece of valuePieces(value)) if (characterCount(piece) >= min) add(pieceForms(piece));
   const trimmed = value.trim();

@@ -76,7 +76,8 @@ export class SecretMasker implements MatcherSource {
   mask(text: string): string {
     const m = this.matcher();
     if (!m || text === "") return text;
-    return render(text, maskedSpans(m, text, escapesOf(text)), text.length, -1).out;
+    const spans = maskedSpans(m, text, escapesOf(text));
+    return spans.length === 0 ? text : render(text, spans, text.length, -1).out;
   }
 
   /** Whether `text` holds anything mask() would hide. */
@@ -93,7 +94,7 @@ export class SecretMasker implements MatcherSource {
     const m = this.matcher();
     if (!m || text === "") return text;
     const escapes = escapesOf(text);
-    const spans = maskedSpans(m, text, escapes);
+    const spans = [...maskedSpans(m, text, escapes)];
     const from = safeCut(text, m.maxLength - 1, escapes);
     const seq = escapes ? scanEscapes(text, from, text.length).spans : [];
     const parts: string[] = [];

@@ -8,6 +8,8 @@
 //
 // Patterns shorter than MIN_WINDOW (only `::add-mask::` values below the secret minimum can be)
 // are searched with indexOf, one by one: they are rare and a window that short would jump little.
+// A pattern written "\n<text>" matches <text> only as a whole line (a trailing "\r" aside): the
+// short last line of a wrapped base64 or hex dump. Those are looked up per line in a set.
 // Characters are UTF-16 code units, as in JavaScript strings.
 
 /** Block of characters hashed to decide a jump. */
@@ -29,14 +31,19 @@ export class MultiMatcher {
   /** Hash of a window's last block → patterns whose first m characters end with such a block. */
   private readonly buckets = new Map<number, string[]>();
   private readonly short: string[];
+  /** Patterns that match whole lines only. */
+  private readonly lines = new Set<string>();
+  private maxLine = 0;
 
   constructor(patterns: Iterable<string>) {
     const long: string[] = [];
     const short: string[] = [];
     let maxLength = 0;
     for (const p of new Set(patterns)) {
-      if (p.length === 0) continue;
-      (p.length >= MIN_WINDOW ? long : short).push(p);
+      if (p.startsWith("\n")) {
+        if (p.length > 1) this.lines.add(p.slice(1));
+        this.maxLine = Math.max(this.maxLine, p.length - 1);
+      } else if (p.length > 0) (p.length >= MIN_WINDOW ? long : short).push(p);
       maxLength = Math.max(maxLength, p.length);
     }
     this.maxLength = maxLength;
@@ -67,10 +74,24 @@ export class MultiMatcher {
     }
     const m = this.m;
     if (m === 0 || to - from < m) return;
+    const shift = this.shift;
+    if (to - from < 512) {
+      // A line: one window (the second would cost more to set up than it saves).
+      for (let i = from + m - 1; i < to;) {
+        const h = hash4(
+          text.charCodeAt(i - 3),
+          text.charCodeAt(i - 2),
+          text.charCodeAt(i - 1),
+          text.charCodeAt(i),
+        );
+        const s = shift[h]!;
+        i = s === 0 ? this.verify(text, i, h, to, out) : i + s;
+      }
+      return;
+    }
     // Two windows slide at once, over the first and the second half of the window ends: each step
     // waits on a table lookup that waits on the text, and two independent chains of those run
     // side by side on the CPU. Every window end is in exactly one half: nothing is seen twice.
-    const shift = this.shift;
     const mid = from + m - 1 + ((to - from - m + 1) >> 1);
     let i = from + m - 1;
     let j = mid;
@@ -113,6 +134,26 @@ export class MultiMatcher {
       );
       const s = shift[h]!;
       j = s === 0 ? this.verify(text, j, h, to, out) : j + s;
+    }
+  }
+
+  /**
+   * Appends the lines of text[from..] that are whole-line patterns. `lineStart`: text[from] starts a line
+   * (false when the text begins in the middle of one, e.g. what a stream held back).
+   */
+  findLines(text: string, from: number, lineStart: boolean, out: number[]): void {
+    if (this.lines.size === 0) return;
+    let start = from;
+    let whole = lineStart;
+    for (;;) {
+      const nl = text.indexOf("\n", start);
+      let end = nl < 0 ? text.length : nl;
+      if (end > start && text.charCodeAt(end - 1) === 0x0d) end--;
+      if (whole && end - start <= this.maxLine && this.lines.has(text.slice(start, end)))
+        out.push(start, end);
+      if (nl < 0) return;
+      start = nl + 1;
+      whole = true;
     }
   }
 

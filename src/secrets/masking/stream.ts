@@ -18,8 +18,8 @@ export interface MatcherSource {
 }
 
 /** Where to stop writing: before the last `keep` visible characters of the last line, or earlier. */
-export function safeCut(text: string, keep: number, escapes: Escapes | undefined): number {
-  const lineStart = text.lastIndexOf("\n") + 1;
+export function safeCut(text: string, keep: number, escapes: Escapes | undefined, from = 0): number {
+  const lineStart = Math.max(from, text.lastIndexOf("\n") + 1);
   const seq = escapes?.spans ?? [];
   let k = seq.length - 2;
   // A sequence the end cut short counts as invisible: it is held whole, and `keep` visible
@@ -41,7 +41,7 @@ export function safeCut(text: string, keep: number, escapes: Escapes | undefined
   }
   // Never between the halves of a surrogate pair: the writer of the output would break both.
   const before = text.charCodeAt(i - 1);
-  if (i > 0 && i < text.length && before >= 0xd800 && before <= 0xdbff) i--;
+  if (i > from && i < text.length && before >= 0xd800 && before <= 0xdbff) i--;
   return i;
 }
 
@@ -51,41 +51,49 @@ export class MaskStream {
   private heldAt = 0;
   /** Stream offset where the last `***` written ends (-1: none yet). */
   private covered = -1;
+  /** held[0] starts a line. */
+  private lineStart = true;
 
   constructor(private readonly source: MatcherSource) {}
 
   /** Masks the next chunk; returns what may go out now (possibly ""). */
   write(chunk: string): string {
-    if (this.held === "") return this.process(chunk, false);
+    if (this.held === "") return this.process(chunk, 0, false);
     // What was held ends with the first line of the chunk; after that line nothing is held any
-    // more, so the rest of the chunk is masked as it is (no copy of it joined to the held text).
+    // more, so the rest of the chunk is masked where it is (not joined to the held text, nor
+    // sliced: a flat string is read fastest).
     const nl = chunk.indexOf("\n");
-    if (nl < 0 || nl === chunk.length - 1) return this.process(this.held + chunk, false);
-    const head = this.process(this.held + chunk.slice(0, nl + 1), false);
-    const rest = chunk.slice(nl + 1);
-    return head + this.process(this.held === "" ? rest : this.held + rest, false);
+    if (nl < 0 || nl === chunk.length - 1) return this.process(this.held + chunk, 0, false);
+    const head = this.process(this.held + chunk.slice(0, nl + 1), 0, false);
+    if (this.held !== "") return head + this.process(this.held + chunk.slice(nl + 1), 0, false);
+    return head + this.process(chunk, nl + 1, false);
   }
 
   /** The end of the stream: everything still held, masked. */
   end(): string {
-    return this.process(this.held, true);
+    return this.process(this.held, 0, true);
   }
 
-  private process(text: string, final: boolean): string {
+  /** Masks text[from..], which continues the stream at `heldAt`. */
+  private process(text: string, from: number, final: boolean): string {
     const matcher = this.source.matcher();
     if (!matcher && this.covered < this.heldAt) {
-      this.heldAt += text.length;
+      if (text.length > from) this.lineStart = text.endsWith("\n");
+      this.heldAt += text.length - from;
       this.held = "";
-      return text;
+      return from === 0 ? text : text.slice(from);
     }
-    const escapes = matcher ? escapesOf(text) : undefined;
-    const spans = matcher ? maskedSpans(matcher, text, escapes) : [];
+    // Positions in text ↔ stream offsets: text[from] is at heldAt.
+    const base = this.heldAt - from;
+    const escapes = matcher ? escapesOf(text, from) : undefined;
+    const spans = matcher ? maskedSpans(matcher, text, escapes, this.lineStart, from) : [];
     const keep = matcher ? matcher.maxLength - 1 : 0;
-    const cut = final ? text.length : safeCut(text, keep, escapes);
-    const r = render(text, spans, cut, this.covered - this.heldAt);
-    this.covered = r.covered + this.heldAt;
+    const cut = final ? text.length : safeCut(text, keep, escapes, from);
+    const r = render(text, spans, cut, this.covered - base, from);
+    this.covered = r.covered + base;
+    if (cut > from) this.lineStart = text.charCodeAt(cut - 1) === 0x0a;
     this.held = text.slice(cut);
-    this.heldAt += cut;
+    this.heldAt = base + cut;
     return r.out;
   }
 }
