@@ -35,7 +35,7 @@ export class SecretMasker implements MatcherSource {
     return this.forms.size;
   }
 
-  /** Every string hidden (all forms of all values). */
+  /** Every string hidden (all forms of all values; "\n<text>" hides <text> as a whole line). */
   registered(): ReadonlySet<string> {
     return this.forms;
   }
