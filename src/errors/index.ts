@@ -84,6 +84,8 @@ export const ErrorCode = {
   KMS_KEY_MISSING: "KMS_KEY_MISSING",
   /** Secrets: the KMS (key file, PKCS#11 module or token) failed or is unreachable. */
   KMS_FAILED: "KMS_FAILED",
+  /** Secrets: a secret value shorter than the masking minimum (it would mask common text everywhere). */
+  SECRET_TOO_SHORT: "SECRET_TOO_SHORT",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -2,8 +2,10 @@
 // messages handled strictly in order per connection, acknowledgements batched — except heartbeats,
 // which renew leases at once instead of waiting behind the events queued before them. Job output is
 // accepted only for job attempts assigned to the sending node, and what a job wrote is cleaned
-// (NUL, lone surrogates) before it reaches the database. Every accepted connection first rotates
-// the node's credential (./node-auth): nothing else of the connection is handled before that.
+// (NUL, lone surrogates) and masked a second time with the job's secrets (log-masking.ts) before it
+// reaches the database; each stored chunk says whether Airlock or the job wrote it (its source).
+// Every accepted connection first rotates the node's credential (./node-auth): nothing else of
+// the connection is handled before that.
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { WebSocket } from "ws";
@@ -21,12 +23,13 @@ import {
   type JobRef,
   type Queryable,
 } from "../queue/index.js";
-import { cleanDeep, eventText } from "../runner/index.js";
+import { cleanDeep, eventSource, eventText } from "../runner/index.js";
 import type { JobResult, RunnerEvent } from "../runner/types.js";
 import { AgentMessage, CloseCode, PROTOCOL_VERSION, type ServerMessage } from "../protocol/agent.js";
 import type { CoreConfig } from "./config.js";
 import { beginRotation, confirmRotation } from "./node-auth/index.js";
 import type { MemoryLogHub } from "./log-hub.js";
+import { JobMaskers, maskDeep, maskResult } from "./log-masking.js";
 import type { JobSignals } from "./queue-executor.js";
 import type { AgentHub } from "./types.js";
 
@@ -117,6 +120,7 @@ export class WsAgentHub implements AgentHub {
   private readonly conns = new Map<number, Connection>();
   /** Each node's latest connection, open or closing: a newer one waits for what it still has queued. */
   private readonly latest = new Map<number, Connection>();
+  private readonly maskers = new JobMaskers();
 
   constructor(private readonly d: AgentHubDeps) {}
 
@@ -268,6 +272,7 @@ export class WsAgentHub implements AgentHub {
       case "rejected": {
         if (!conn.allowed.has(refKey(msg.jobId, msg.attempt))) return;
         conn.allowed.delete(refKey(msg.jobId, msg.attempt));
+        this.maskers.forget(msg.jobId, msg.attempt);
         const to = await rejectJobTo(pool, msg.jobId, msg.attempt, msg.reason);
         if (to === "completed") {
           // Its run is being cancelled: the job ended here instead of going back to the queue.
@@ -285,11 +290,20 @@ export class WsAgentHub implements AgentHub {
       case "finished": {
         const k = refKey(msg.jobId, msg.attempt);
         if (conn.allowed.has(k)) {
-          const result = cleanDeep(msg.result) as unknown as JobResult;
+          const masker = await this.maskers.get(pool, msg.jobId, msg.attempt);
+          const masked = maskResult(masker, cleanDeep(msg.result) as unknown as JobResult);
+          const result = masked.result;
+          if (masked.dropped.length > 0) {
+            this.d.logger.warn(
+              { jobId: msg.jobId, attempt: msg.attempt, outputs: masked.dropped },
+              "job outputs dropped: they may contain a secret",
+            );
+          }
           // The failure reason a machine gave (a limit hit): stored as the job's error, one line.
           const error = typeof result.error === "string" ? result.error.slice(0, 500) : undefined;
           await completeJob(pool, msg.jobId, msg.attempt, result, error);
           conn.allowed.delete(k);
+          this.maskers.forget(msg.jobId, msg.attempt);
           this.d.signals.done(msg.jobId);
           this.d.logs.jobDone(msg.jobId);
           this.d.wakeDispatcher();
@@ -351,16 +365,17 @@ export class WsAgentHub implements AgentHub {
   /** Log lines and annotations of one job attempt, in seq order, with one statement. */
   private async storeLines(db: pg.PoolClient, conn: Connection, list: EventMsg[]): Promise<() => void> {
     const { jobId, attempt } = list[0]!;
-    const chunks = list.map((m) => ({
-      seq: m.seq,
-      data: eventText(cleanDeep(m.event) as unknown as RunnerEvent),
-    }));
+    const masker = await this.maskers.get(db, jobId, attempt);
+    const chunks = list.map((m) => {
+      const event = maskDeep(masker, cleanDeep(m.event) as unknown as RunnerEvent);
+      return { seq: m.seq, data: masker.mask(eventText(event)), source: eventSource(event) };
+    });
     const stored = await appendLogs(db, jobId, attempt, chunks, this.d.config.logCapBytes);
     return () => {
-      for (const m of list) {
-        const data = stored.get(m.seq);
-        if (data) this.d.logs.publish({ jobId, attempt, seq: m.seq, data });
-        conn.ack(jobId, attempt, m.seq, false);
+      for (const c of chunks) {
+        const data = stored.get(c.seq);
+        if (data) this.d.logs.publish({ jobId, attempt, seq: c.seq, data, source: c.source });
+        conn.ack(jobId, attempt, c.seq, false);
       }
     };
   }
@@ -374,13 +389,18 @@ export class WsAgentHub implements AgentHub {
     if (raw.type === "log-truncated") {
       const marked = await markLogTruncated(db, msg.jobId, msg.attempt, msg.seq, config.logCapBytes);
       return () => {
-        if (marked !== "")
-          this.d.logs.publish({ jobId: msg.jobId, attempt: msg.attempt, seq: msg.seq, data: marked });
+        if (marked !== "") {
+          const { jobId, attempt, seq } = msg;
+          this.d.logs.publish({ jobId, attempt, seq, data: marked, source: "system" });
+        }
         ack();
       };
     }
-    const event = raw as unknown as RunnerEvent;
-    const stored = await appendLog(db, msg.jobId, msg.attempt, msg.seq, eventText(event), config.logCapBytes);
+    const masker = await this.maskers.get(db, msg.jobId, msg.attempt);
+    const event = maskDeep(masker, raw as unknown as RunnerEvent);
+    const source = eventSource(event);
+    const text = masker.mask(eventText(event));
+    const stored = await appendLog(db, msg.jobId, msg.attempt, msg.seq, text, config.logCapBytes, source);
     if (event.type === "step-started") {
       await recordStep(db, msg.jobId, msg.attempt, event.step, "started");
     } else if (event.type === "step-finished") {
@@ -393,7 +413,8 @@ export class WsAgentHub implements AgentHub {
     }
     return () => {
       if (stored.stored && stored.data !== "") {
-        this.d.logs.publish({ jobId: msg.jobId, attempt: msg.attempt, seq: msg.seq, data: stored.data });
+        const { jobId, attempt, seq } = msg;
+        this.d.logs.publish({ jobId, attempt, seq, data: stored.data, source });
       }
       ack();
     };

@@ -1,6 +1,7 @@
 // What the HTTP layer (src/server) asks of the orchestrator's core. The core implements it in
 // src/orchestrator/*; the server only calls these interfaces and the catalog/view queries.
 import type { WebSocket } from "ws";
+import type { LogSource } from "../runner/types.js";
 import type { SourceEvent } from "../sources/index.js";
 
 export interface TriggerRequest {
@@ -48,6 +49,8 @@ export interface LogChunk {
   seq: number;
   /** One or more log lines, each ending in "\n". */
   data: string;
+  /** Who wrote it: Airlock ("system") or the job ("step"); see LogSource. */
+  source: LogSource;
 }
 
 export interface LogHub {

@@ -2,8 +2,13 @@
 // never duplicates output. Each attempt has a byte budget (the cap; assignJobs resets it): the
 // chunk that crosses it is cut and followed by one visible marker, later chunks are dropped while
 // the job keeps running. Chunks of an attempt that is no longer the job's current one are dropped.
+// Each chunk carries its source (migration 014): 'system' for Airlock's own lines, 'step' for what
+// the job wrote; a caller that does not say stores 'step', the untrusted side.
+import type { LogSource } from "../runner/types.js";
 import { run } from "./sql.js";
 import type { JobRef, Queryable } from "./types.js";
+
+export type { LogSource };
 
 // Common case, one round trip: the chunk fits. The job row is locked first, so appends to one job
 // serialise and the budget check and ON CONFLICT both see the latest committed state.
@@ -11,8 +16,8 @@ const APPEND = `
 WITH j AS (
   SELECT id, log_bytes, log_truncated FROM jobs WHERE id = $1 AND attempt = $2 FOR UPDATE
 ), ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data)
-  SELECT $1, $2, $3, $4 FROM j WHERE NOT j.log_truncated AND j.log_bytes + $5 <= $6
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source)
+  SELECT $1, $2, $3, $4, $7 FROM j WHERE NOT j.log_truncated AND j.log_bytes + $5 <= $6
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), grow AS (
@@ -25,8 +30,8 @@ const TRUNCATE = `
 WITH j AS (
   SELECT id FROM jobs WHERE id = $1 AND attempt = $2 AND log_bytes = $5 AND NOT log_truncated FOR UPDATE
 ), ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data)
-  SELECT $1, $2, $3, $4 FROM j
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source)
+  SELECT $1, $2, $3, $4, $7 FROM j
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), mark AS (
@@ -50,6 +55,7 @@ export async function appendLog(
   seq: number,
   data: string,
   capBytes: number,
+  source: LogSource = "step",
 ): Promise<AppendResult> {
   const bytes = Buffer.byteLength(data);
   for (;;) {
@@ -57,7 +63,7 @@ export async function appendLog(
       db,
       "log.append",
       APPEND,
-      [jobId, attempt, seq, data, bytes, capBytes],
+      [jobId, attempt, seq, data, bytes, capBytes, source],
     );
     const row = rows[0];
     if (!row) return { stored: false, truncated: false, data: "" };
@@ -75,6 +81,7 @@ export async function appendLog(
       cut,
       String(used),
       Buffer.byteLength(cut),
+      source,
     ]);
     const r = done.rows[0];
     if (r?.matched === 1) {
@@ -92,8 +99,8 @@ const MARK = `
 WITH j AS (
   SELECT id FROM jobs WHERE id = $1 AND attempt = $2 AND NOT log_truncated FOR UPDATE
 ), ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data)
-  SELECT $1, $2, $3, $4 FROM j
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source)
+  SELECT $1, $2, $3, $4, 'system' FROM j
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), mark AS (
@@ -125,8 +132,8 @@ export async function markLogTruncated(
 const LOCK = `SELECT log_bytes, log_truncated FROM jobs WHERE id = $1 AND attempt = $2 FOR UPDATE`;
 const APPEND_MANY = `
 WITH ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data)
-  SELECT $1, $2, c.seq, c.data FROM unnest($3::integer[], $4::text[]) AS c(seq, data)
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source)
+  SELECT $1, $2, c.seq, c.data, c.source FROM unnest($3::integer[], $4::text[], $6::text[]) AS c(seq, data, source)
   ON CONFLICT DO NOTHING
   RETURNING seq, octet_length(data) AS bytes
 ), grow AS (
@@ -144,7 +151,7 @@ export async function appendLogs(
   db: Queryable,
   jobId: number,
   attempt: number,
-  chunks: Array<{ seq: number; data: string }>,
+  chunks: Array<{ seq: number; data: string; source?: LogSource }>,
   capBytes: number,
 ): Promise<Map<number, string>> {
   const stored = new Map<number, string>();
@@ -157,7 +164,7 @@ export async function appendLogs(
   if (!row || row.log_truncated) return stored;
   let used = Number(row.log_bytes);
   let truncated = false;
-  const put: Array<{ seq: number; data: string }> = [];
+  const put: Array<{ seq: number; data: string; source?: LogSource }> = [];
   for (const c of chunks) {
     const bytes = Buffer.byteLength(c.data);
     if (used + bytes <= capBytes) {
@@ -165,7 +172,7 @@ export async function appendLogs(
       used += bytes;
       continue;
     }
-    put.push({ seq: c.seq, data: cutToBytes(c.data, capBytes - used) + truncationMarker(capBytes) });
+    put.push({ ...c, data: cutToBytes(c.data, capBytes - used) + truncationMarker(capBytes) });
     truncated = true;
     break;
   }
@@ -175,6 +182,7 @@ export async function appendLogs(
     put.map((c) => c.seq),
     put.map((c) => c.data),
     truncated,
+    put.map((c) => c.source ?? "step"),
   ]);
   const inserted = new Set(done.rows[0]?.seqs ?? []);
   for (const c of put) if (inserted.has(c.seq)) stored.set(c.seq, c.data);
@@ -224,7 +232,7 @@ export async function readLog(db: Queryable, jobId: number): Promise<string> {
 }
 
 const READ_CHUNKS = `
-SELECT attempt, seq, data FROM log_chunks
+SELECT attempt, seq, data, source FROM log_chunks
 WHERE job_id = $1 AND (attempt, seq) > ($2::integer, $3::integer)
 ORDER BY attempt, seq`;
 
@@ -233,8 +241,8 @@ export async function readLogChunks(
   db: Queryable,
   jobId: number,
   after?: { attempt: number; seq: number },
-): Promise<Array<{ attempt: number; seq: number; data: string }>> {
-  const { rows } = await run<{ attempt: number; seq: number; data: string }>(
+): Promise<Array<{ attempt: number; seq: number; data: string; source: LogSource }>> {
+  const { rows } = await run<{ attempt: number; seq: number; data: string; source: LogSource }>(
     db,
     "log.readChunks",
     READ_CHUNKS,

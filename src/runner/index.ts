@@ -1,10 +1,9 @@
 // Public face of the job runner: runJob executes one resolved job on a machine, GitHub
 // Actions-faithful, and reports RunnerEvents. Other modules import only from here.
 export { runJob } from "./job.js";
-export { eventText, formatEvent, type LineStyle, type StyledLine } from "./format.js";
+export { eventSource, eventText, formatEvent, type LineStyle, type StyledLine } from "./format.js";
 export { runJobOnNewMachine, type OnMachineOptions } from "./on-machine.js";
 export type * from "./types.js";
-export { Masker, MIN_SECRET_LENGTH } from "./mask.js";
 export { cleanDeep, cleanText, MAX_LINE_CHARS } from "./text.js";
 export { parseCommand, type WorkflowCommand } from "./commands.js";
 export { parseKeyValueFile, parsePathFile, EnvFileError } from "./envfiles.js";

@@ -2,7 +2,8 @@
 // Order: job-started → workspace checkout + event file + job env → pre steps → main steps →
 // post steps → job outputs → job-finished. The job timeout and deps.signal both cancel the job
 // (the running step is killed, only always()/cancelled() steps still run); a timeout concludes
-// the job as failure, a cancellation as cancelled — as on GitHub.
+// the job as failure, a cancellation as cancelled — as on GitHub. A job with a secret too short to
+// mask (SECRET_TOO_SHORT) fails before its machine is touched: no step runs with it.
 import { evaluateToString, toExpressionString, evaluateTemplate } from "../expressions/index.js";
 import { isAirlockError } from "../errors/index.js";
 import { evalHost, exprContexts } from "./contexts.js";
@@ -37,7 +38,11 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
 
   let outputs: Record<string, string>;
   try {
-    if (await setUp(run, scope)) {
+    if (run.refusedSecrets.length > 0) {
+      for (const why of run.refusedSecrets) run.annotate(undefined, "error", why);
+      run.failed = true;
+      skipAll(run, scope);
+    } else if (await setUp(run, scope)) {
       await runPreSteps(run, scope, job.steps);
       await runSteps(run, scope, job.steps);
       await runPostSteps(run, scope);
@@ -65,7 +70,11 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
     steps: run.results,
     durationMs: Date.now() - started,
     summaries: run.summaries,
-    ...(run.limitExceeded !== undefined ? { error: run.limitExceeded } : {}),
+    ...(run.limitExceeded !== undefined
+      ? { error: run.limitExceeded }
+      : run.refusedSecrets[0] !== undefined
+        ? { error: run.refusedSecrets[0] }
+        : {}),
   };
   run.emit({ type: "job-finished", result });
   return result;

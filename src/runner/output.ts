@@ -117,11 +117,17 @@ export class OutputProcessor {
     }
     const line = num(p.line) ?? num(p.endline);
     const col = line === undefined ? undefined : (num(p.col) ?? num(p.endcolumn));
-    this.t.run.annotate(this.t.ref, level, cmd.data, {
-      ...(file ? { file } : {}),
-      ...(line !== undefined ? { line } : {}),
-      ...(col !== undefined ? { col } : {}),
-      ...(p.title ? { title: p.title } : {}),
-    });
+    this.t.run.annotate(
+      this.t.ref,
+      level,
+      cmd.data,
+      {
+        ...(file ? { file } : {}),
+        ...(line !== undefined ? { line } : {}),
+        ...(col !== undefined ? { col } : {}),
+        ...(p.title ? { title: p.title } : {}),
+      },
+      "step",
+    );
   }
 }

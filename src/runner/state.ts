@@ -1,15 +1,17 @@
 // The mutable state of one job run (shared by every step) and of one step scope (the job's own
 // steps, or the private steps of a composite action), plus masked event emission.
 import path from "node:path/posix";
+import { isAirlockError, ErrorCode } from "../errors/index.js";
 import type { Machine } from "../provisioners/types.js";
+import { SecretMasker } from "../secrets/masking/index.js";
 import type { StepTemplate } from "../workflow/model.js";
-import { Masker } from "./mask.js";
 import { lineCutMarker } from "./text.js";
 import type {
   Conclusion,
   JobDescription,
   LoadedAction,
   LogKind,
+  LogSource,
   RunnerDeps,
   StepRef,
   StepResult,
@@ -66,10 +68,14 @@ export interface Scope {
 export const CANCEL_GRACE_MS = 5 * 60_000;
 /** GitHub's limit on nested composite actions. */
 export const MAX_ACTION_DEPTH = 10;
+/** Secrets that are switches ("true"), not secret values: never refused for being short, never masked then. */
+const DEBUG_SWITCHES = new Set(["ACTIONS_STEP_DEBUG", "ACTIONS_RUNNER_DEBUG"]);
 
 export class JobRun {
   readonly machine: Machine;
-  readonly masker = new Masker();
+  readonly masker = new SecretMasker();
+  /** Why secrets were refused for masking (SECRET_TOO_SHORT): the job fails before its first step. */
+  readonly refusedSecrets: string[] = [];
   /** Workflow and job env, evaluated; GITHUB_ENV writes land here too. */
   readonly env: Record<string, string> = {};
   /** GITHUB_PATH entries in the order added (the most recent goes first in PATH). */
@@ -104,11 +110,21 @@ export class JobRun {
     const temp = this.machine.paths.temp;
     this.eventPath = path.join(temp, "_github_workflow", "event.json");
     this.fileCommandDir = path.join(temp, "_runner_file_commands");
-    for (const value of Object.values(job.contexts.secrets)) {
-      if (typeof value === "string") this.masker.addSecret(value);
+    for (const [name, value] of Object.entries(job.contexts.secrets)) {
+      if (typeof value === "string") this.registerSecret(name, value);
     }
     // GitHub registers the job token as a secret as well.
-    if (typeof job.contexts.github.token === "string") this.masker.addSecret(job.contexts.github.token);
+    if (typeof job.contexts.github.token === "string")
+      this.registerSecret("github.token", job.contexts.github.token);
+  }
+
+  private registerSecret(name: string, value: string): void {
+    try {
+      this.masker.addSecret(value, name);
+    } catch (err) {
+      if (!isAirlockError(err, ErrorCode.SECRET_TOO_SHORT)) throw err;
+      if (!DEBUG_SWITCHES.has(name)) this.refusedSecrets.push(`${err.message} (${err.code})`);
+    }
   }
 
   get cancelled(): boolean {
@@ -149,11 +165,13 @@ export class JobRun {
     this.emit({ type: "log", ...(step ? { step } : {}), stream, kind: "line", text: masked });
   }
 
+  /** `source`: "step" for what a step asked for (`::error::` and co.), "system" for the runner's own. */
   annotate(
     step: StepRef | undefined,
     level: "error" | "warning" | "notice",
     message: string,
     props: { file?: string; line?: number; col?: number; title?: string } = {},
+    source: LogSource = "system",
   ): void {
     const m = (s: string | undefined): string | undefined =>
       s === undefined ? undefined : this.masker.mask(s);
@@ -168,6 +186,7 @@ export class JobRun {
       ...(props.line !== undefined ? { line: props.line } : {}),
       ...(props.col !== undefined ? { col: props.col } : {}),
       ...(title !== undefined ? { title } : {}),
+      source,
     });
   }
 }

@@ -72,6 +72,14 @@ export interface JobResult {
 
 export type LogKind = "line" | "group-start" | "group-end" | "debug" | "command";
 
+/**
+ * Who wrote a log record: "system" for Airlock's own lines (step started and finished, the job's
+ * conclusion, the runner's annotations, host lines such as egress decisions), "step" for what a
+ * job's processes printed or asked for. Stored with every log chunk, so a job printing
+ * "Job success" cannot pass for Airlock.
+ */
+export type LogSource = "system" | "step";
+
 export type RunnerEvent =
   | { type: "job-started"; at: number }
   | { type: "step-started"; step: StepRef; at: number }
@@ -86,6 +94,8 @@ export type RunnerEvent =
       line?: number;
       col?: number;
       title?: string;
+      /** Absent (older producers): treated as "step", the untrusted side. */
+      source?: LogSource;
     }
   | { type: "step-finished"; step: StepRef; result: StepResult }
   | { type: "job-finished"; result: JobResult };

@@ -350,7 +350,7 @@ const OPERATIONS: Operation[] = [
     method: "get",
     path: "/api/v1/jobs/:id/logs/stream",
     summary:
-      "Follow the log: SSE `log` events (id attempt:seq; Last-Event-ID resumes), then `end` with the conclusion",
+      "Follow the log: SSE `log` events {attempt, seq, data, source: system|step} (id attempt:seq; Last-Event-ID resumes), then `end` with the conclusion",
     params: S.IdParams,
     ok: [200, "Server-Sent Events", "text/event-stream"],
     errors: [404],

@@ -1,5 +1,6 @@
 // GET /api/v1/jobs/:id/logs/stream — a job's log as Server-Sent Events:
-//   event: log, id: "<attempt>:<seq>", data: {attempt, seq, data}  for each stored chunk, then live ones;
+//   event: log, id: "<attempt>:<seq>", data: {attempt, seq, data, source}  for each stored chunk, then
+//     live ones (source: "system" for Airlock's own lines, "step" for what the job wrote);
 //   event: end, data: {conclusion}                                 once the job is completed.
 // No chunk is lost between the backlog and the live feed: we subscribe FIRST and buffer live
 // chunks while the backlog is read, then send the buffer skipping anything at or before the last
@@ -47,7 +48,12 @@ export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const send = (chunk: LogChunk): void => {
       if (closed || (last && comparePositions(chunk, last) <= 0)) return;
       last = { attempt: chunk.attempt, seq: chunk.seq };
-      const data = JSON.stringify({ attempt: chunk.attempt, seq: chunk.seq, data: chunk.data });
+      const data = JSON.stringify({
+        attempt: chunk.attempt,
+        seq: chunk.seq,
+        data: chunk.data,
+        source: chunk.source,
+      });
       res.write(`event: log\nid: ${chunk.attempt}:${chunk.seq}\ndata: ${data}\n\n`);
     };
     const unsubscribe = ctx.logs.subscribe(jobId, (chunk) => (pending ? pending.push(chunk) : send(chunk)));

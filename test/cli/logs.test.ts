@@ -88,7 +88,7 @@ describe("airlock logs", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as unknown);
     assert.deepEqual(lines, [
-      { attempt: 1, seq: 1, data: "x\n" },
+      { attempt: 1, seq: 1, data: "x\n", source: "step" },
       { end: true, conclusion: "success" },
     ]);
   });

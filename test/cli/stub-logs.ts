@@ -51,7 +51,12 @@ export function createLogStore(): LogStore {
     drop: undefined,
     appendLog(jobId, data, attempt = 1) {
       const l = logOf(jobId);
-      const c = { attempt, seq: l.chunks.filter((x) => x.attempt === attempt).length + 1, data };
+      const c = {
+        attempt,
+        seq: l.chunks.filter((x) => x.attempt === attempt).length + 1,
+        data,
+        source: "step" as const,
+      };
       l.chunks.push(c);
       for (const f of l.followers) f.write(event(c));
     },

@@ -9,10 +9,10 @@ describe("log hub", () => {
     const hub = new MemoryLogHub(() => Promise.resolve(false));
     const got: string[] = [];
     const off = hub.subscribe(7, (c) => got.push(c.data));
-    hub.publish({ jobId: 7, attempt: 1, seq: 1, data: "a\n" });
-    hub.publish({ jobId: 8, attempt: 1, seq: 1, data: "other job\n" });
+    hub.publish({ jobId: 7, attempt: 1, seq: 1, data: "a\n", source: "step" });
+    hub.publish({ jobId: 8, attempt: 1, seq: 1, data: "other job\n", source: "step" });
     off();
-    hub.publish({ jobId: 7, attempt: 1, seq: 2, data: "b\n" });
+    hub.publish({ jobId: 7, attempt: 1, seq: 2, data: "b\n", source: "step" });
     assert.deepEqual(got, ["a\n"]);
   });
 

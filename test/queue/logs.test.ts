@@ -1,10 +1,13 @@
 // Logs: stored once per (job, attempt, seq), capped per attempt with one visible marker, read back
-// whole or after a position; lastStoredSeq tells a reconnecting agent where to resume.
+// whole or after a position; lastStoredSeq tells a reconnecting agent where to resume. Every chunk
+// keeps its source (Airlock's own line or the job's output).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import {
   appendLog,
+  appendLogs,
   completeJob,
+  markLogTruncated,
   lastStoredSeq,
   readLog,
   readLogChunks,
@@ -40,10 +43,44 @@ void describe("job logs", () => {
     assert.equal(await readLog(db.pool, job.id), "one\ntwo\n");
     assert.equal(Number((await jobRow(db.pool, job.id)).log_bytes), 8);
     assert.deepEqual(await readLogChunks(db.pool, job.id, { attempt: job.attempt, seq: 1 }), [
-      { attempt: job.attempt, seq: 2, data: "two\n" },
+      { attempt: job.attempt, seq: 2, data: "two\n", source: "step" },
     ]);
     assert.equal((await readLogChunks(db.pool, job.id)).length, 2);
     assert.equal(await readLog(db.pool, job.id + 1000), "");
+  });
+
+  void it("keeps each chunk's source: Airlock's lines are 'system', anything unsaid is 'step'", async () => {
+    const job = await assignedJob(db.pool, w, "sources");
+    await appendLog(db.pool, job.id, job.attempt, 1, "▶ build\n", 1000, "system");
+    await appendLog(db.pool, job.id, job.attempt, 2, "  | Job success\n", 1000);
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await appendLogs(
+        client,
+        job.id,
+        job.attempt,
+        [
+          { seq: 3, data: "  | out\n", source: "step" },
+          { seq: 4, data: "  error: boom\n", source: "system" },
+          { seq: 5, data: "  | no source\n" },
+        ],
+        1000,
+      );
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    await markLogTruncated(db.pool, job.id, job.attempt, 6, 1000);
+    const sources = (await readLogChunks(db.pool, job.id)).map((c) => [c.seq, c.source]);
+    assert.deepEqual(sources, [
+      [1, "system"],
+      [2, "step"],
+      [3, "step"],
+      [4, "system"],
+      [5, "step"],
+      [6, "system"],
+    ]);
   });
 
   void it("cuts at the cap, stores one marker, then drops output while the job goes on", async () => {

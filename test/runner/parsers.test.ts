@@ -1,16 +1,10 @@
 // Unit tests of the runner's pure pieces: env-file parsing (actions/runner FileCommandManager
-// semantics), workflow-command parsing and escaping, the masker, shell templates.
+// semantics), workflow-command parsing and escaping, shell templates. The masker's tests are in
+// test/secrets/.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ErrorCode, isAirlockError } from "../../src/errors/index.js";
-import {
-  Masker,
-  MIN_SECRET_LENGTH,
-  parseCommand,
-  parseKeyValueFile,
-  parsePathFile,
-  shellTemplate,
-} from "../../src/runner/index.js";
+import { parseCommand, parseKeyValueFile, parsePathFile, shellTemplate } from "../../src/runner/index.js";
 
 const known = (n: string): boolean => ["error", "warning", "add-mask", "set-output", "group"].includes(n);
 
@@ -77,33 +71,6 @@ void test("workflow commands: unknown names and malformed lines are plain text",
   for (const line of ["::nope::x", "::error", "error::x", ":: error::x", "text ::error::x", "::::x"]) {
     assert.equal(parseCommand(line, known), undefined, line);
   }
-});
-
-void test("masker: values, overlapping values, lines of multi-line secrets, encodings", () => {
-  const m = new Masker();
-  m.addSecret("abcdef");
-  m.addSecret("defghi");
-  assert.equal(m.mask("xx abcdefghi yy"), "xx *** yy", "overlaps merge into one mask");
-  m.addSecret("first-line\nsecond-line");
-  assert.equal(m.mask("got second-line here"), "got *** here");
-  m.addSecret("p@ss w/rd");
-  assert.equal(m.mask("url=p%40ss%20w%2Frd"), "url=***");
-  assert.equal(m.mask(Buffer.from("p@ss w/rd").toString("base64")), "***");
-  assert.equal(m.mask(JSON.stringify({ k: 'q"uote' })), '{"k":"q\\"uote"}', "unregistered stays");
-  m.addSecret('q"uote-long');
-  assert.equal(m.mask(JSON.stringify({ k: 'q"uote-long' })), '{"k":"***"}');
-  assert.equal(m.contains("...abcdef..."), true);
-  assert.equal(m.contains("nothing"), false);
-});
-
-void test("masker: secrets shorter than the minimum are not masked, add-mask values always are", () => {
-  const m = new Masker();
-  m.addSecret("x".repeat(MIN_SECRET_LENGTH - 1));
-  assert.equal(m.mask("xx marks"), "xx marks");
-  m.addMask("ab");
-  assert.equal(m.mask("ab cd"), "*** cd");
-  m.addMask("   ");
-  assert.equal(m.mask("a   b"), "a   b", "blank add-mask values are ignored");
 });
 
 void test("shell templates: built-ins, custom {0} templates, unsupported shells", () => {

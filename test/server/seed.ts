@@ -52,11 +52,10 @@ export async function seedLog(
   attempt: number,
   seq: number,
   data: string,
+  source: "system" | "step" = "step",
 ): Promise<void> {
-  await pool.query("INSERT INTO log_chunks (job_id, attempt, seq, data) VALUES ($1, $2, $3, $4)", [
-    jobId,
-    attempt,
-    seq,
-    data,
-  ]);
+  await pool.query(
+    "INSERT INTO log_chunks (job_id, attempt, seq, data, source) VALUES ($1, $2, $3, $4, $5)",
+    [jobId, attempt, seq, data, source],
+  );
 }

@@ -100,13 +100,13 @@ describe("log stream (SSE)", () => {
   it("sends the backlog, then live chunks without loss or duplicates, then end", async () => {
     const runId = await seedRun(s.db.pool, repoId, { state: "running" });
     const jobId = await seedJob(s.db.pool, runId, { state: "running" });
-    await seedLog(s.db.pool, jobId, 1, 1, "one\n");
+    await seedLog(s.db.pool, jobId, 1, 1, "▶ one\n", "system");
     await seedLog(s.db.pool, jobId, 1, 2, "two\n");
     // Live chunks that arrive between subscribing and reading the backlog: one already stored
     // (must not repeat), one not yet in the backlog (must not be lost).
     s.logs.onSubscribe = (id) => {
-      s.logs.emit({ jobId: id, attempt: 1, seq: 2, data: "two\n" });
-      s.logs.emit({ jobId: id, attempt: 1, seq: 3, data: "three\n" });
+      s.logs.emit({ jobId: id, attempt: 1, seq: 2, data: "two\n", source: "step" });
+      s.logs.emit({ jobId: id, attempt: 1, seq: 3, data: "three\n", source: "step" });
     };
     const stream = openStream(`/api/v1/jobs/${jobId}/logs/stream`);
     const res = await stream.response;
@@ -114,7 +114,7 @@ describe("log stream (SSE)", () => {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers["content-type"]), /^text\/event-stream/);
     await stream.until(() => stream.logs().length >= 3);
-    s.logs.emit({ jobId, attempt: 1, seq: 4, data: "four\n" });
+    s.logs.emit({ jobId, attempt: 1, seq: 4, data: "four\n", source: "step" });
     await stream.until(() => stream.logs().length >= 4);
     await s.db.pool.query("UPDATE jobs SET state = 'completed', conclusion = 'failure' WHERE id = $1", [
       jobId,
@@ -127,7 +127,19 @@ describe("log stream (SSE)", () => {
       stream.logs().map((e) => e.id),
       ["1:1", "1:2", "1:3", "1:4"],
     );
-    assert.deepEqual(JSON.parse(stream.logs()[2]?.data ?? "{}"), { attempt: 1, seq: 3, data: "three\n" });
+    // Each chunk says who wrote it: Airlock ("system") or the job ("step").
+    assert.deepEqual(JSON.parse(stream.logs()[0]?.data ?? "{}"), {
+      attempt: 1,
+      seq: 1,
+      data: "▶ one\n",
+      source: "system",
+    });
+    assert.deepEqual(JSON.parse(stream.logs()[2]?.data ?? "{}"), {
+      attempt: 1,
+      seq: 3,
+      data: "three\n",
+      source: "step",
+    });
     const end = stream.events.filter((e) => e.event === "end");
     assert.equal(end.length, 1);
     assert.deepEqual(JSON.parse(end[0]?.data ?? "{}"), { conclusion: "failure" });
@@ -197,7 +209,7 @@ describe("log stream (SSE)", () => {
       await s.db.pool.query("UPDATE api_tokens SET revoked_at = now() WHERE id = $1", [made.info.id]);
       // Not a timer: the stream ends, at the next heartbeat, however long that takes.
       while (!stream.ended) await new Promise((r) => setTimeout(r, 10));
-      s.logs.emit({ jobId, attempt: 1, seq: 2, data: "after revocation\n" });
+      s.logs.emit({ jobId, attempt: 1, seq: 2, data: "after revocation\n", source: "step" });
       assert.ok(!stream.events.some((e) => (e.data ?? "").includes("after revocation")));
       assert.equal(s.logs.listenerCount(jobId), 0);
     },

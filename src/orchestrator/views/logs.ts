@@ -1,6 +1,7 @@
 // Stored log chunks of a job, in order (attempt, then seq), read in pages so a 50 MiB log is
 // never held in memory at once.
 import type { Db } from "../catalog/index.js";
+import type { LogSource } from "../../runner/types.js";
 import type { LogChunk } from "../types.js";
 
 /** Data of one `event: log` of the log stream (GET /jobs/:id/logs/stream): the job is in the URL. */
@@ -28,13 +29,13 @@ export async function readLogChunks(
   after?: LogPosition,
   limit = 1000,
 ): Promise<LogChunk[]> {
-  const { rows } = await db.query<{ attempt: number; seq: number; data: string }>(
-    `SELECT attempt, seq, data FROM log_chunks
+  const { rows } = await db.query<{ attempt: number; seq: number; data: string; source: LogSource }>(
+    `SELECT attempt, seq, data, source FROM log_chunks
      WHERE job_id = $1 AND (attempt, seq) > ($2, $3)
      ORDER BY attempt, seq LIMIT $4`,
     [jobId, after?.attempt ?? -1, after?.seq ?? -1, limit],
   );
-  return rows.map((r) => ({ jobId, attempt: r.attempt, seq: r.seq, data: r.data }));
+  return rows.map((r) => ({ jobId, attempt: r.attempt, seq: r.seq, data: r.data, source: r.source }));
 }
 
 /** Every chunk after `after`, page by page. */

@@ -1,0 +1,39 @@
+// Helper of the orchestrator masking tests: a queued job that has secrets, as a secret store would
+// give it. The run is triggered with no node connected, so the job waits in the queue while its
+// stored description gets the secrets; the node that connects afterwards is sent that description.
+import assert from "node:assert/strict";
+import { makeRepo, type TempRepo } from "../helpers/repo.js";
+import { eventually, type TestService } from "../helpers/service.js";
+
+export async function queuedJobWithSecrets(
+  svc: TestService,
+  repos: TempRepo[],
+  workflow: string,
+  secrets: Record<string, string>,
+): Promise<{ runId: number; jobId: number }> {
+  const repo = makeRepo({ ".github/workflows/ci.yml": workflow });
+  repos.push(repo);
+  const r = await svc.api<{ id: number }>("POST", "/api/v1/repositories", {
+    name: `acme/mask-${repos.length}`,
+    cloneUrl: repo.dir,
+  });
+  assert.equal(r.status, 201, r.text);
+  const trig = await svc.api<{ runs: Array<{ id: number }> }>(
+    "POST",
+    `/api/v1/repositories/${r.body.id}/runs`,
+    {},
+  );
+  const runId = trig.body.runs[0]?.id ?? -1;
+  const jobId = await eventually(async () => {
+    const { rows } = await svc.db.pool.query<{ id: string }>(
+      "SELECT id FROM jobs WHERE run_id = $1 AND state = 'queued'",
+      [runId],
+    );
+    return rows[0] ? Number(rows[0].id) : undefined;
+  }, "the queued job");
+  await svc.db.pool.query(
+    `UPDATE jobs SET description = jsonb_set(description, '{contexts,secrets}', $2::jsonb) WHERE id = $1`,
+    [jobId, JSON.stringify(secrets)],
+  );
+  return { runId, jobId };
+}
