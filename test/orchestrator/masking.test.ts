@@ -34,7 +34,7 @@ describe("orchestrator masking", () => {
     );
     const received: ServerMessage[] = [];
     ws = new WebSocket(`${svc.service.url.replace(/^http/, "ws")}/api/v1/agent`, {
-      headers: { authorization: `Bearer ${await svc.addNode("node-leaky")}` },
+      headers: { authorization: `Bearer ${await svc.nodeCredential("node-leaky")}` },
     });
     ws.on("message", (data: Buffer) => received.push(ServerMessage.parse(JSON.parse(data.toString("utf8")))));
     await new Promise((resolve, reject) => ws!.once("open", resolve).once("error", reject));
