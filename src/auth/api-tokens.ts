@@ -69,7 +69,8 @@ function info(r: Row): ApiTokenInfo {
 export interface NewTokenInput {
   kind: TokenKind;
   name: string;
-  scopes: readonly string[];
+  /** A list, or one string separated by commas and/or spaces. */
+  scopes: string | readonly string[];
   /** personal: the owner. */
   userId?: number;
   /** service: the organization it acts in. */
@@ -84,7 +85,7 @@ export async function createApiToken(
   db: Db,
   t: NewTokenInput,
 ): Promise<{ token: string; info: ApiTokenInfo }> {
-  const scopes = parseScopes([...t.scopes]);
+  const scopes = parseScopes(t.scopes);
   const name = t.name.trim();
   if (name === "" || name.length > 100)
     throw new AirlockError(ErrorCode.USAGE, "a token name is 1 to 100 characters");

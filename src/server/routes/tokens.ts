@@ -3,7 +3,7 @@
 // organization's service tokens under /api/v1/organizations/:name/tokens (organization admins).
 // A token can only be made by a user with the `admin` scope (a narrower token cannot mint a
 // broader one); what a personal token may do is still bounded by its user's roles.
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import {
   createApiToken,
   hasScope,
@@ -21,7 +21,14 @@ import { ownerOfOrganization } from "../../orchestrator/catalog/index.js";
 import { requestAccess } from "../access.js";
 import { audited } from "../actor.js";
 import type { RouteContext } from "../deps.js";
-import { ChangePassword, CreateToken, IdParams, NameParams, OrgTokenParams } from "../schemas.js";
+import {
+  ChangePassword,
+  CreateToken,
+  IdParams,
+  NameParams,
+  OrgTokenParams,
+  type CreateTokenBody,
+} from "../schemas.js";
 import { validate } from "../validate.js";
 import { userView } from "./users.js";
 
@@ -52,6 +59,39 @@ async function organizationId(ctx: RouteContext, name: string): Promise<number> 
   const o = await ownerOfOrganization(ctx.pool, name);
   if (!o) throw new AirlockError(ErrorCode.NOT_FOUND, `organization ${name} not found`);
   return o.organizationId;
+}
+
+/** Makes a token for the requesting user (personal) or an organization (service), audited; shown once. */
+async function issue(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  body: CreateTokenBody,
+  owner: { kind: "personal"; userId: number } | { kind: "service"; organizationId: number },
+): Promise<ApiTokenInfo & { token: string }> {
+  const createdBy = requestAccess(request).user!.id;
+  const made = await audited(
+    ctx.pool,
+    request,
+    (db) =>
+      createApiToken(db, {
+        ...owner,
+        name: body.name,
+        scopes: body.scopes,
+        createdBy,
+        ...(body.days !== undefined ? { days: body.days } : {}),
+      }),
+    (r) => tokenAudit("token.created", r.info),
+  );
+  return { ...made.info, token: made.token };
+}
+
+async function revoke(ctx: RouteContext, request: FastifyRequest, t: ApiTokenInfo): Promise<void> {
+  await audited(
+    ctx.pool,
+    request,
+    (db) => revokeApiToken(db, t.id),
+    () => tokenAudit("token.revoked", t),
+  );
 }
 
 export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -104,21 +144,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/tokens", async (request, reply) => {
     const { body } = validate(request, { body: CreateToken });
     const user = requestAccess(request).user!;
-    const made = await audited(
-      ctx.pool,
-      request,
-      (db) =>
-        createApiToken(db, {
-          kind: "personal",
-          name: body.name,
-          scopes: typeof body.scopes === "string" ? body.scopes.split(/[\s,]+/) : body.scopes,
-          userId: user.id,
-          createdBy: user.id,
-          ...(body.days !== undefined ? { days: body.days } : {}),
-        }),
-      (r) => tokenAudit("token.created", r.info),
-    );
-    return reply.status(201).send({ ...made.info, token: made.token });
+    return reply.status(201).send(await issue(ctx, request, body, { kind: "personal", userId: user.id }));
   });
 
   app.delete("/tokens/:id", async (request, reply) => {
@@ -138,12 +164,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
       (t) => t.id === params.id && t.kind === "personal",
     );
     if (!mine) throw new AirlockError(ErrorCode.NOT_FOUND, `token ${params.id} not found`);
-    await audited(
-      ctx.pool,
-      request,
-      (db) => revokeApiToken(db, mine.id),
-      () => tokenAudit("token.revoked", mine),
-    );
+    await revoke(ctx, request, mine);
     return reply.status(204).send();
   });
 
@@ -155,22 +176,9 @@ export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/organizations/:name/tokens", async (request, reply) => {
     const { params, body } = validate(request, { params: NameParams, body: CreateToken });
     const orgId = await organizationId(ctx, params.name);
-    const user = requestAccess(request).user!;
-    const made = await audited(
-      ctx.pool,
-      request,
-      (db) =>
-        createApiToken(db, {
-          kind: "service",
-          name: body.name,
-          scopes: typeof body.scopes === "string" ? body.scopes.split(/[\s,]+/) : body.scopes,
-          organizationId: orgId,
-          createdBy: user.id,
-          ...(body.days !== undefined ? { days: body.days } : {}),
-        }),
-      (r) => tokenAudit("token.created", r.info),
-    );
-    return reply.status(201).send({ ...made.info, token: made.token });
+    return reply
+      .status(201)
+      .send(await issue(ctx, request, body, { kind: "service", organizationId: orgId }));
   });
 
   app.delete("/organizations/:name/tokens/:id", async (request, reply) => {
@@ -180,12 +188,7 @@ export function tokenRoutes(app: FastifyInstance, ctx: RouteContext): void {
       (x) => x.id === params.id && x.kind === "service",
     );
     if (!t) throw new AirlockError(ErrorCode.NOT_FOUND, `token ${params.id} not found`);
-    await audited(
-      ctx.pool,
-      request,
-      (db) => revokeApiToken(db, t.id),
-      () => tokenAudit("token.revoked", t),
-    );
+    await revoke(ctx, request, t);
     return reply.status(204).send();
   });
 }
