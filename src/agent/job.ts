@@ -28,6 +28,7 @@ import type {
   WorkspaceSource,
 } from "../runner/index.js";
 import { guardedProvisioner } from "./guarded.js";
+import { releaseSecrets } from "./release.js";
 import type { AgentLogger } from "./logger.js";
 import type { OutboxPayload } from "./outbox-file.js";
 import type { z } from "zod";
@@ -50,6 +51,8 @@ export interface JobDeps {
   logCapBytes: number;
   /** The node's limits for every machine (pids, open files, /dev/shm, /tmp); the flavour adds the rest. */
   limits?: NodeLimits;
+  /** The orchestrator, where the job's release token is redeemed once its machine exists. */
+  serverUrl?: string;
 }
 
 /** Limits the node sets for every machine, whatever the flavour (agent options --pids, --nofile, ...). */
@@ -145,7 +148,18 @@ export class AgentJob {
           onEvent: (event: RunnerEvent) => this.output(event),
           flow: this.deps.flow,
         },
-        { destroyOnAbort: true, ...(egress ? { egress } : {}) },
+        {
+          destroyOnAbort: true,
+          ...(egress ? { egress } : {}),
+          prepare: (machine, description) =>
+            releaseSecrets(
+              this.deps.serverUrl,
+              a.releaseToken,
+              machine.id,
+              description,
+              this.controller.signal,
+            ),
+        },
       );
     } catch (err) {
       // A destroyed machine makes the runner fail in many ways; after an abort that is expected.

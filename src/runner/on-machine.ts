@@ -21,6 +21,11 @@ export interface OnMachineOptions {
    * never by the job). Absent or an empty list: the machine has no network at all.
    */
   egress?: { proxy: EgressProxy; allow: AllowList; notes?: string[] };
+  /**
+   * Called once the machine exists and before the job starts on it: what the job gets there (e.g.
+   * its secrets, released for this machine only). A throw fails the job; the machine is destroyed.
+   */
+  prepare?(machine: Machine, job: JobDescription): Promise<JobDescription>;
 }
 
 /** Buffers lines until the runner attaches (bounded), then forwards them until it detaches. */
@@ -72,7 +77,8 @@ export async function runJobOnNewMachine(
   if (opts.destroyOnAbort) deps.signal?.addEventListener("abort", destroyNow, { once: true });
   try {
     opts.onMachine?.(machine);
-    return await runJob(job, { ...deps, machine, hostLog });
+    const ready = opts.prepare ? await opts.prepare(machine, job) : job;
+    return await runJob(ready, { ...deps, machine, hostLog });
   } finally {
     deps.signal?.removeEventListener("abort", destroyNow);
     try {

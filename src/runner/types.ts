@@ -36,6 +36,12 @@ export interface JobDescription {
   timeoutMinutes: number;
   /** Where the code comes from: the initial workspace and the built-in actions/checkout. */
   source: { repository: string; commit: string; ref: string; repositoryName: string };
+  /**
+   * Secrets of a server run, sealed under the run DEK (src/secrets/run-keys.ts): name → sealed
+   * value. The node opens them only after redeeming the attempt's release token for the machine
+   * it created (src/agent/release.ts), and puts them into `contexts.secrets`. Absent for local runs.
+   */
+  sealedSecrets?: Record<string, string>;
 }
 
 export interface StepRef {

@@ -46,3 +46,5 @@ export {
   type CredentialKind,
 } from "./credentials.js";
 export { missingSecrets, missingSecretsWarning, referencedSecrets } from "./references.js";
+export { openRunValue, sealRunValue, type RunKeyBinding } from "./run-keys.js";
+export { RELEASE_TOKEN_PREFIX, issueReleaseTokens, redeemRelease, type Release } from "./release.js";
