@@ -8,7 +8,7 @@
 // the cache is bounded (least recently used out), so a forgotten attempt costs a reload, not memory.
 import type { Queryable } from "../queue/index.js";
 import type { JobResult } from "../runner/types.js";
-import { openRunKey, type Db, type Kms } from "../secrets/index.js";
+import { openRunKey, type Kms } from "../secrets/index.js";
 import { SecretMasker } from "../secrets/masking/index.js";
 
 /** The secret values of a job (name → value), as the orchestrator knows them. */
@@ -38,7 +38,7 @@ export function secretsFromDescription(kms?: Kms): SecretsOf {
     if (kms && row && sealed.length > 0) {
       // A run key that cannot be opened (its organization's key destroyed meanwhile) leaves this
       // pass without those values; the node, which had them, masked them already.
-      const key = await openRunKey(db as Db, kms, Number(row.run_id)).catch(() => undefined);
+      const key = await openRunKey(db, kms, Number(row.run_id)).catch(() => undefined);
       try {
         for (const [k, v] of sealed) if (key && typeof v === "string") out[k] = key.open(k, v);
       } finally {

@@ -13,7 +13,7 @@ import WebSocket from "ws";
 import { PROTOCOL_VERSION, RELEASE_PATH, Released, ServerMessage } from "../../src/protocol/agent.js";
 import { openRunValue } from "../../src/secrets/index.js";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
-import { eventually, startTestService, type RunView, type TestService } from "../helpers/service.js";
+import { eventually, startTestService, type TestService } from "../helpers/service.js";
 
 const DEPLOY = "deploy-Token-5b1f0e9a7c3d";
 const UNUSED = "never-Referenced-8e2a4c6b";
@@ -216,7 +216,7 @@ describe("secrets reach the live job only", () => {
       seq: 1,
       result: { conclusion: "cancelled", outputs: {}, steps: [], durationMs: 1 },
     });
-    const done = (await t.waitRun(runC)) as RunView;
+    const done = (await t.waitRun(runC));
     assert.equal(done.conclusion, "cancelled");
   });
 });
