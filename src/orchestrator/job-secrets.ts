@@ -7,7 +7,7 @@
 // `secrets.NAME` or `secrets['NAME']` names one secret; any other use of the context (`toJSON(secrets)`,
 // `secrets[format(…)]`) needs them all, as GitHub would give. GITHUB_TOKEN stays as it is.
 import type { JobDescription } from "../runner/types.js";
-import { openRunKey, type Db, type Kms } from "../secrets/index.js";
+import { missingSecretsWarning, openRunKey, type Db, type Kms } from "../secrets/index.js";
 
 const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
 const USE = /(^|[^.\w])secrets\b(\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\s*\[\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\4\s*\])?/gi;
@@ -40,6 +40,11 @@ export async function sealJobSecrets(
   const names = Object.keys(rest).filter((n) => wanted === "all" || wanted.has(n.toUpperCase()));
   const secrets: Record<string, string> = GITHUB_TOKEN === undefined ? {} : { GITHUB_TOKEN };
   const out: JobDescription = { ...description, contexts: { ...description.contexts, secrets } };
+  // A name the job refers to that no level sets: GitHub silently gives "", we say so.
+  const have = new Set(Object.keys(description.contexts.secrets).map((n) => n.toUpperCase()));
+  const missing = wanted === "all" ? [] : [...wanted].filter((n) => !have.has(n)).sort();
+  if (missing.length > 0)
+    out.warnings = [...(description.warnings ?? []), missingSecretsWarning(description.workflow.file, missing)];
   if (names.length === 0) return out;
   const key = await openRunKey(db, kms, runId);
   try {

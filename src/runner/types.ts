@@ -42,6 +42,8 @@ export interface JobDescription {
    * it created (src/agent/release.ts), and puts them into `contexts.secrets`. Absent for local runs.
    */
   sealedSecrets?: Record<string, string>;
+  /** Warnings the orchestrator found while planning (e.g. a secret set nowhere), shown at job start. */
+  warnings?: string[];
 }
 
 export interface StepRef {

@@ -27,6 +27,7 @@ jobs:
       - id: d
         env:
           TOKEN: \${{ secrets.deploy_token }}
+          MISSING: \${{ secrets.NOT_SET_ANYWHERE }}
         run: |
           echo "token is $TOKEN"
           echo "digest=$(printf %s "$TOKEN" | sha256sum | cut -d' ' -f1)" >> "$GITHUB_OUTPUT"
@@ -98,6 +99,7 @@ describe("secrets reach the live job only", () => {
     assert.equal(jobView.body.outputs.digest, createHash("sha256").update(DEPLOY).digest("hex"));
     const log = (await t.api("GET", `/api/v1/jobs/${job.id}/logs`)).text;
     assert.ok(log.includes("token is ***"), log);
+    assert.match(log, /ci\.yml: secret NOT_SET_ANYWHERE is not set \(it will be empty\)/);
     assert.ok(!log.includes(DEPLOY) && !log.includes(UNUSED), log);
 
     const sealed = job.description.sealedSecrets as Record<string, string>;
