@@ -5,6 +5,7 @@ import path from "node:path/posix";
 import { isAirlockError } from "../errors/index.js";
 import { processEnv, type EnvFilePaths, type StepIdentity } from "./contexts.js";
 import { iterateKeyValueFile, parsePathFile, type KeyValue } from "./envfiles.js";
+import { protectValues } from "./injection.js";
 import { OutputProcessor, type CommandTarget } from "./output.js";
 import { checkLimits } from "./limits.js";
 import { runProcess } from "./process.js";
@@ -25,6 +26,11 @@ export interface Execution extends CommandTarget {
   id: StepIdentity;
   /** Set once a process consumed `id.files`. */
   filesUsed?: boolean;
+  /**
+   * Values of an untrusted run's script expressions: one holding a line break stays one value in
+   * the environment files (src/runner/injection.ts protectValues).
+   */
+  protect?: readonly string[];
 }
 
 export interface ExecOutcome {
@@ -129,7 +135,9 @@ async function applyFiles(x: Execution, files: EnvFilePaths): Promise<void> {
   const { run } = x;
   const kv = async (file: string, label: string, apply: (p: KeyValue) => void): Promise<void> => {
     try {
-      for (const p of iterateKeyValueFile(await readText(run, file), label)) apply(p);
+      const safe = protectValues(await readText(run, file), x.protect ?? []);
+      for (const p of iterateKeyValueFile(safe.text, label))
+        apply({ name: safe.restore(p.name), value: safe.restore(p.value) });
     } catch (err) {
       run.annotate(x.ref, "error", `Unable to process file command '${label}' successfully.`);
       run.annotate(x.ref, "error", isAirlockError(err) ? err.message : String(err));
@@ -150,7 +158,8 @@ async function applyFiles(x: Execution, files: EnvFilePaths): Promise<void> {
     x.state[name] = value;
   });
   try {
-    for (const dir of parsePathFile(await readText(run, files.path))) {
+    const safe = protectValues(await readText(run, files.path), x.protect ?? []);
+    for (const dir of parsePathFile(safe.text).map((d) => safe.restore(d))) {
       run.prependPath = run.prependPath.filter((d) => d !== dir);
       run.prependPath.push(dir);
     }

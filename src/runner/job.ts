@@ -4,6 +4,7 @@
 // (the running step is killed, only always()/cancelled() steps still run); a timeout concludes
 // the job as failure, a cancellation as cancelled — as on GitHub. A job with a secret too short to
 // mask (SECRET_TOO_SHORT) fails before its machine is touched: no step runs with it.
+import { injectionWarnings } from "./injection.js";
 import { evaluateToString, toExpressionString, evaluateTemplate } from "../expressions/index.js";
 import { isAirlockError } from "../errors/index.js";
 import { evalHost, exprContexts } from "./contexts.js";
@@ -38,7 +39,8 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
 
   let outputs: Record<string, string>;
   try {
-    for (const warning of job.warnings ?? []) run.annotate(undefined, "warning", warning);
+    for (const warning of [...(job.warnings ?? []), ...injectionWarnings(job.steps)])
+      run.annotate(undefined, "warning", warning);
     if (run.refusedSecrets.length > 0) {
       for (const why of run.refusedSecrets) run.annotate(undefined, "error", why);
       run.failed = true;

@@ -42,6 +42,11 @@ export interface JobDescription {
    * it created (src/agent/release.ts), and puts them into `contexts.secrets`. Absent for local runs.
    */
   sealedSecrets?: Record<string, string>;
+  /**
+   * The run's trust tier (absent: trusted). In an untrusted run the expressions of `run:` scripts
+   * reach the script as environment variables, never as script text (src/runner/injection.ts).
+   */
+  trustTier?: "trusted" | "untrusted";
   /** Warnings the orchestrator found while planning (e.g. a secret set nowhere), shown at job start. */
   warnings?: string[];
 }
