@@ -17,6 +17,8 @@ import { getRepo } from "./repos.js";
 import { loadRun } from "./run-row.js";
 import { mirrorFor, repoInfo } from "./runs.js";
 import { createQueueExecutor, type JobSignals } from "./queue-executor.js";
+import { environmentGate, environmentPrepare } from "./environments.js";
+import type { Kms } from "../secrets/index.js";
 
 export interface DriverDeps {
   pool: pg.Pool;
@@ -27,6 +29,8 @@ export interface DriverDeps {
   cancelJob(jobId: number): Promise<void>;
   /** Cancels the run's jobs (waiting ones complete at once, running ones are stopped on their node). */
   cancelRunJobs(runId: number): Promise<void>;
+  /** Opens environment secrets for jobs that deploy to an environment (none without it). */
+  kms?: Kms;
 }
 
 export class RunDrivers {
@@ -131,6 +135,11 @@ export class RunDrivers {
       queued: () => this.d.wakeDispatcher(),
       cancelJob: (jobId) => this.d.cancelJob(jobId),
       shutdown,
+      prepare: environmentPrepare(this.d.pool, this.d.kms, {
+        organizationId: repo.organizationId,
+        repositoryId: repo.id,
+      }),
+      gate: environmentGate(this.d.pool, this.d.logger, (jobId) => this.d.signals.done(jobId)),
     });
     const reporter = dbReporter(this.d.pool, runId, shutdown);
     const actionOpts = {

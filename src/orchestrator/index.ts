@@ -16,6 +16,7 @@ import { leaseLoop, pollLoop, type Loop } from "./loops.js";
 import { createJobSignals } from "./queue-executor.js";
 import { createRunsService } from "./runs.js";
 import type { RunsService } from "./types.js";
+import type { Kms } from "../secrets/index.js";
 
 export type { CoreConfig } from "./config.js";
 export type * from "./types.js";
@@ -38,6 +39,8 @@ export function createOrchestrator(d: {
   config: CoreConfig;
   logger: Logger;
   dispatchLatency?: Histogram;
+  /** The secret store's KMS: environment secrets reach the jobs that deploy to an environment. */
+  kms?: Kms;
 }): Orchestrator {
   const { pool, config, logger } = d;
   const signals = createJobSignals();
@@ -106,6 +109,7 @@ export function createOrchestrator(d: {
     wakeDispatcher: () => dispatcher.wake(),
     cancelJob,
     cancelRunJobs: cancelJobsOfRun,
+    ...(d.kms ? { kms: d.kms } : {}),
   });
 
   const runs = createRunsService({
@@ -117,6 +121,11 @@ export function createOrchestrator(d: {
       if (exists.rows.length === 0) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
       await cancelJobsOfRun(runId);
       drivers.abort(runId);
+    },
+    gatesChanged: (ended) => {
+      ended.forEach((id) => logs.jobDone(id));
+      ended.forEach((id) => signals.done(id));
+      dispatcher.wake();
     },
   });
 

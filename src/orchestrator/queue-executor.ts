@@ -3,7 +3,7 @@
 // executor waits until the job is completed — by its agent, by lease expiry (lost) or by a cancel.
 import { enqueueJobs, type Queryable } from "../queue/index.js";
 import type { InstanceExecutor, InstanceRequest } from "../planner/index.js";
-import type { JobResult } from "../runner/types.js";
+import type { JobDescription, JobResult } from "../runner/types.js";
 import { readJobResult, readJobRow } from "./job-result.js";
 
 export interface JobSignals {
@@ -42,6 +42,10 @@ export interface QueueExecutorDeps {
   cancelJob(jobId: number): Promise<void>;
   /** Aborts when the orchestrator shuts down: stop waiting, leave the job as it is. */
   shutdown: AbortSignal;
+  /** The description as it is queued (the environment's secrets and variables added); default: as planned. */
+  prepare?(req: InstanceRequest): Promise<JobDescription>;
+  /** Applies the environment's rules to a job queued with one (it is gated until then); idempotent. */
+  gate?(jobId: number): Promise<void>;
 }
 
 const TERMINAL = new Set(["completed", "lost"]);
@@ -51,6 +55,7 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
     async run(req: InstanceRequest): Promise<JobResult> {
       // After shutdown the planner may still walk the DAG: nothing may reach the database any more.
       if (d.shutdown.aborted) throw d.shutdown.reason;
+      const description = d.prepare ? await d.prepare(req) : req.description;
       const [row] = await enqueueJobs(d.db, [
         {
           runId: d.runId,
@@ -60,12 +65,15 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
           workflow: req.instance.workflow,
           matrix: req.instance.matrix,
           labels: req.labels,
-          description: req.description,
+          description,
           continueOnError: false,
           maxAttempts: d.maxAttempts,
+          ...(description.environment ? { environment: description.environment.name } : {}),
         },
       ]);
       if (!row) throw new Error(`job ${req.instance.key} could not be queued`);
+      // Also after a restart (the row existed): the gate moves on from where it was.
+      if (description.environment && d.gate) await d.gate(row.id);
       if (row.created) d.queued();
       const onAbort = (): void => void d.cancelJob(row.id);
       req.signal.addEventListener("abort", onAbort, { once: true });

@@ -118,6 +118,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       config: { ...config, actionsUrl: loadOptions(env).actionsUrl },
       logger,
       dispatchLatency,
+      kms,
     });
     const app = await buildServer({
       pool: db.pool,
