@@ -8,13 +8,7 @@
 import type pg from "pg";
 import { isAirlockError } from "../errors/index.js";
 import { ensureEnvironment } from "./store.js";
-import {
-  needsReview,
-  refAllowed,
-  refRefusal,
-  waitingForApproval,
-  waitingForTimer,
-} from "./rules.js";
+import { needsReview, refAllowed, refRefusal, waitingForApproval, waitingForTimer } from "./rules.js";
 
 export type GateOutcome =
   /** Not gated (any more), or not queued: nothing to do. */
@@ -71,10 +65,12 @@ export async function gateJob(db: pg.PoolClient, jobId: number, now = new Date()
       [jobId, env.id, env.name],
     );
     const d = (
-      await db.query<{ state: string; reviewer_name: string | null; comment: string | null; reviewed_at: Date | null }>(
-        `SELECT state, reviewer_name, comment, reviewed_at FROM deployments WHERE job_id = $1`,
-        [jobId],
-      )
+      await db.query<{
+        state: string;
+        reviewer_name: string | null;
+        comment: string | null;
+        reviewed_at: Date | null;
+      }>(`SELECT state, reviewer_name, comment, reviewed_at FROM deployments WHERE job_id = $1`, [jobId])
     ).rows[0]!;
     if (d.state === "rejected")
       return fail(

@@ -88,7 +88,10 @@ export interface ReviewRequest {
 
 export interface ReviewResult {
   /** What was reviewed, per environment: the jobs and their gate outcome. */
-  environments: Array<{ name: string; jobs: Array<{ jobId: number; jobName: string; outcome: GateOutcome }> }>;
+  environments: Array<{
+    name: string;
+    jobs: Array<{ jobId: number; jobName: string; outcome: GateOutcome }>;
+  }>;
 }
 
 /** Why the review is refused, one line (FORBIDDEN), or CONFLICT when nothing waits. Run in a transaction. */
@@ -120,7 +123,11 @@ export async function reviewDeployments(db: pg.PoolClient, req: ReviewRequest): 
   for (const name of names) {
     const env = await findEnvironment(db, run.repositoryId, name);
     const rules = env ?? { reviewerIds: [], reviewers: [], reviewerRole: null };
-    const why = reviewRefusal(rules, req.reviewer, { environment: name, repository: run.repository, actor: run.actor });
+    const why = reviewRefusal(rules, req.reviewer, {
+      environment: name,
+      repository: run.repository,
+      actor: run.actor,
+    });
     if (why !== undefined) throw new AirlockError(ErrorCode.FORBIDDEN, why);
   }
   const result: ReviewResult = { environments: [] };

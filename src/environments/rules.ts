@@ -46,8 +46,11 @@ function patternProblems(kind: string, list: string[]): string[] {
   for (const p of list) {
     // eslint-disable-next-line no-control-regex
     if (p === "" || p.length > MAX_PATTERN_CHARS || /[\u0000-\u001f\u007f]/.test(p))
-      problems.push(`${kind} pattern ${shownName(p)}: 1 to ${MAX_PATTERN_CHARS} characters, no control characters`);
-    else if (p.startsWith("!")) problems.push(`${kind} pattern ${shownName(p)}: '!' (exclusion) is not supported`);
+      problems.push(
+        `${kind} pattern ${shownName(p)}: 1 to ${MAX_PATTERN_CHARS} characters, no control characters`,
+      );
+    else if (p.startsWith("!"))
+      problems.push(`${kind} pattern ${shownName(p)}: '!' (exclusion) is not supported`);
   }
   return problems;
 }
@@ -67,7 +70,9 @@ export function checkRules(input: RulesInput, current: Rules = NO_RULES): Rules 
   if (unique.size !== r.reviewers.length) problems.push("a reviewer is named twice");
   if (r.reviewers.length > MAX_REVIEWERS) problems.push(`at most ${MAX_REVIEWERS} named reviewers`);
   if (r.reviewerRole !== null && !isRole(r.reviewerRole))
-    problems.push(`reviewer role ${shownName(String(r.reviewerRole))}: one of viewer, developer, maintainer, admin`);
+    problems.push(
+      `reviewer role ${shownName(String(r.reviewerRole))}: one of viewer, developer, maintainer, admin`,
+    );
   problems.push(...patternProblems("branch", r.branches), ...patternProblems("tag", r.tags));
   const t = r.waitTimerMinutes;
   if (!Number.isInteger(t) || t < 0 || t > MAX_WAIT_TIMER_MINUTES)
@@ -79,7 +84,13 @@ export function checkRules(input: RulesInput, current: Rules = NO_RULES): Rules 
   return r;
 }
 
-export const NO_RULES: Rules = { reviewers: [], reviewerRole: null, branches: [], tags: [], waitTimerMinutes: 0 };
+export const NO_RULES: Rules = {
+  reviewers: [],
+  reviewerRole: null,
+  branches: [],
+  tags: [],
+  waitTimerMinutes: 0,
+};
 
 /** Whether reviewers must approve before a job deploys. */
 export function needsReview(r: Pick<Rules, "reviewers" | "reviewerRole">): boolean {
@@ -109,7 +120,11 @@ function article(role: Role): string {
 }
 
 /** "alice, bob or a maintainer (or higher) of acme/app": who may approve (never the actor). */
-export function approversText(r: Pick<Rules, "reviewers" | "reviewerRole">, repository: string, actor: string): string {
+export function approversText(
+  r: Pick<Rules, "reviewers" | "reviewerRole">,
+  repository: string,
+  actor: string,
+): string {
   const named = r.reviewers.filter((n) => n.toLowerCase() !== actor.toLowerCase());
   const parts = [...named];
   if (r.reviewerRole !== null)

@@ -80,7 +80,11 @@ export async function listEnvironments(db: Db, repositoryId: number): Promise<En
 }
 
 /** The environment, or undefined (the name is checked first). */
-export async function findEnvironment(db: Db, repositoryId: number, name: string): Promise<EnvironmentRow | undefined> {
+export async function findEnvironment(
+  db: Db,
+  repositoryId: number,
+  name: string,
+): Promise<EnvironmentRow | undefined> {
   const { rows } = await db.query<Row>(`${SELECT} WHERE e.repository_id = $1 AND e.name = $2 GROUP BY e.id`, [
     repositoryId,
     environmentName(name),

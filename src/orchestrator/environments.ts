@@ -24,7 +24,11 @@ export async function environmentContexts(
   kms: Kms,
   s: EnvironmentScope,
 ): Promise<{ secrets: Record<string, string>; vars: Record<string, string> }> {
-  const scope = { organizationId: s.organizationId, repositoryId: s.repositoryId, environment: s.environment };
+  const scope = {
+    organizationId: s.organizationId,
+    repositoryId: s.repositoryId,
+    environment: s.environment,
+  };
   return { secrets: await secretsForRun(db, kms, scope), vars: await varsForRun(db, scope) };
 }
 
@@ -39,7 +43,9 @@ export function environmentPrepare(
     if (!desc.environment) return desc;
     const scope = { ...repo, environment: desc.environment.name };
     // Without a KMS (no secret store) only variables can be read.
-    const c = kms ? await environmentContexts(db, kms, scope) : { secrets: {}, vars: await varsForRun(db, scope) };
+    const c = kms
+      ? await environmentContexts(db, kms, scope)
+      : { secrets: {}, vars: await varsForRun(db, scope) };
     return {
       ...desc,
       contexts: {

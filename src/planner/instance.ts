@@ -166,7 +166,9 @@ function environmentOf(job: JobTemplate, ctx: Record<string, unknown>): JobDescr
   if (name === "") return undefined;
   // eslint-disable-next-line no-control-regex
   if (name.length > 255 || /[\u0000-\u001f\u007f/]/.test(name))
-    throw new Error(`environment name ${JSON.stringify(name.slice(0, 40))} is not valid: up to 255 characters, no control characters or '/'`);
+    throw new Error(
+      `environment name ${JSON.stringify(name.slice(0, 40))} is not valid: up to 255 characters, no control characters or '/'`,
+    );
   return { name, ...(job.environment.url === undefined ? {} : { url: job.environment.url }) };
 }
 

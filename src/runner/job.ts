@@ -129,14 +129,20 @@ function environmentUrlOf(run: JobRun, scope: Scope): string | undefined {
   if (tpl === undefined) return undefined;
   let value: string;
   try {
-    value = toExpressionString(evaluateTemplate(tpl, exprContexts(run, scope, { ...run.env }), evalHost(run, scope)));
+    value = toExpressionString(
+      evaluateTemplate(tpl, exprContexts(run, scope, { ...run.env }), evalHost(run, scope)),
+    );
   } catch (err) {
     run.annotate(undefined, "error", `The environment URL could not be evaluated: ${(err as Error).message}`);
     return undefined;
   }
   if (value === "") return undefined;
   if (value.length > 2048 || run.masker.contains(value)) {
-    run.annotate(undefined, "warning", "Skip the environment URL since it is too long or may contain a secret.");
+    run.annotate(
+      undefined,
+      "warning",
+      "Skip the environment URL since it is too long or may contain a secret.",
+    );
     return undefined;
   }
   return value;
