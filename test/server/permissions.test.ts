@@ -72,7 +72,10 @@ const SPEC: Record<string, Spec> = {
   // ask (the environment's rules decide; the seeded run waits for nothing: 409).
   "GET /api/v1/repositories/:id/environments": repo("viewer", "repos:read"),
   "GET /api/v1/repositories/:id/environments/:env": repo("viewer", "repos:read"), // none: 404 not hidden
-  "PUT /api/v1/repositories/:id/environments/:env": repo("admin", "repos:admin", { userOnly: true, body: BAD }),
+  "PUT /api/v1/repositories/:id/environments/:env": repo("admin", "repos:admin", {
+    userOnly: true,
+    body: BAD,
+  }),
   "DELETE /api/v1/repositories/:id/environments/:env": repo("admin", "repos:admin", { userOnly: true }),
   "GET /api/v1/runs/:id/deployments": repo("viewer", "runs:read"),
   "POST /api/v1/runs/:id/deployments": repo("viewer", "runs:write", { userOnly: true, body: BAD }),
