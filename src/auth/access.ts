@@ -112,6 +112,12 @@ export class Access {
     return role === undefined ? { mfaBlocked: blocked } : { role, mfaBlocked: false };
   }
 
+  /** The role in force on a repository (server administrators: admin), for rules that name a role. */
+  repositoryRole(owner: Owner): Role | undefined {
+    if (this.serverAdmin) return "admin";
+    return this.roleOn(owner, false).role;
+  }
+
   /** The decision for `permission` on `owner` (required at the organization and repository levels). */
   check(permission: Permission, owner?: Owner): Verdict {
     const rule = permissionRule(permission);

@@ -66,6 +66,12 @@ export const PERMISSIONS = {
   "organization.secrets.write": { level: "organization", role: "maintainer", scope: "secrets:write" },
   "organization.variables.read": { level: "organization", role: "viewer", scope: "repos:read" },
   "organization.variables.write": { level: "organization", role: "maintainer", scope: "repos:admin" },
+  // Environments (protection rules: only a user may change them, never a service token) and the
+  // review of deployments (the route lets any user who sees the repository ask; the environment's
+  // rules decide, and never the user who triggered the run).
+  "environments.read": { level: "repository", role: "viewer", scope: "repos:read" },
+  "environments.write": { level: "repository", role: "admin", scope: "repos:admin", userOnly: true },
+  "deployments.review": { level: "repository", role: "viewer", scope: "runs:write", userOnly: true },
   // Organization administration.
   "organization.read": { level: "organization", role: "viewer", scope: "repos:read" },
   "repository.create": { level: "organization", role: "admin", scope: "repos:admin" },

@@ -86,6 +86,8 @@ export const ErrorCode = {
   KMS_FAILED: "KMS_FAILED",
   /** Secrets: a secret value shorter than the masking minimum (it would mask common text everywhere). */
   SECRET_TOO_SHORT: "SECRET_TOO_SHORT",
+  /** Environments: a bad environment name or protection rule (reviewers, branch or tag patterns, wait timer). */
+  ENVIRONMENT_INVALID: "ENVIRONMENT_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -18,6 +18,7 @@ import { getRepo } from "./repos.js";
 import { loadRun } from "./run-row.js";
 import { mirrorFor, repoInfo } from "./runs.js";
 import { createQueueExecutor, type JobSignals } from "./queue-executor.js";
+import { environmentGate, environmentPrepare } from "./environments.js";
 
 export interface DriverDeps {
   pool: pg.Pool;
@@ -126,6 +127,10 @@ export class RunDrivers {
     );
     const inputs = run.event === "workflow_dispatch" ? dispatchInputs(workflow, run.inputs).inputs : {};
     const info = repoInfo(repo, run.commit, run.ref, run.before, run.actor, run.title);
+    const withEnvironment = environmentPrepare(this.d.pool, this.d.kms, {
+      organizationId: repo.organizationId,
+      repositoryId: repo.id,
+    });
     const executor = createQueueExecutor({
       db: this.d.pool,
       runId,
@@ -134,7 +139,9 @@ export class RunDrivers {
       queued: () => this.d.wakeDispatcher(),
       cancelJob: (jobId) => this.d.cancelJob(jobId),
       shutdown,
-      prepare: (req) => sealJobSecrets(this.d.pool, this.d.kms, runId, req.description),
+      // Environment secrets and variables added, then every secret sealed under the run's key.
+      prepare: async (req) => sealJobSecrets(this.d.pool, this.d.kms, runId, await withEnvironment(req)),
+      gate: environmentGate(this.d.pool, this.d.logger, (jobId) => this.d.signals.done(jobId)),
     });
     const reporter = dbReporter(this.d.pool, runId, shutdown);
     const actionOpts = {

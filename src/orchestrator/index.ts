@@ -123,6 +123,11 @@ export function createOrchestrator(d: {
       await cancelJobsOfRun(runId);
       drivers.abort(runId);
     },
+    gatesChanged: (ended) => {
+      ended.forEach((id) => logs.jobDone(id));
+      ended.forEach((id) => signals.done(id));
+      dispatcher.wake();
+    },
   });
 
   const loops: Loop[] = [

@@ -43,10 +43,12 @@ export interface QueueExecutorDeps {
   /** Aborts when the orchestrator shuts down: stop waiting, leave the job as it is. */
   shutdown: AbortSignal;
   /**
-   * The description as it is stored and sent to a node (e.g. its secrets sealed under the run's
-   * key, environment secrets added); absent: the planner's description as it is.
+   * The description as it is stored and sent to a node (the environment's secrets and variables
+   * added, secrets sealed under the run's key); absent: the planner's description as it is.
    */
   prepare?(req: InstanceRequest): Promise<JobDescription>;
+  /** Applies the environment's rules to a job queued with one (it is gated until then); idempotent. */
+  gate?(jobId: number): Promise<void>;
 }
 
 const TERMINAL = new Set(["completed", "lost"]);
@@ -69,9 +71,12 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
           description,
           continueOnError: false,
           maxAttempts: d.maxAttempts,
+          ...(description.environment ? { environment: description.environment.name } : {}),
         },
       ]);
       if (!row) throw new Error(`job ${req.instance.key} could not be queued`);
+      // Also after a restart (the row existed): the gate moves on from where it was.
+      if (description.environment && d.gate) await d.gate(row.id);
       if (row.created) d.queued();
       const onAbort = (): void => void d.cancelJob(row.id);
       req.signal.addEventListener("abort", onAbort, { once: true });

@@ -44,6 +44,8 @@ export interface RunsDeps {
   /** Starts driving a run (its workflow already parsed). */
   drive(runId: number, workflow: Workflow): void;
   cancel(runId: number): Promise<void>;
+  /** RunsService.gatesChanged. */
+  gatesChanged(ended: number[]): void;
 }
 
 export function mirrorFor(config: CoreConfig, cloneUrl: string): RepoMirror {
@@ -170,6 +172,7 @@ export function createRunsService(d: RunsDeps): RunsService {
     },
 
     cancel: (runId) => d.cancel(runId),
+    gatesChanged: (ended) => d.gatesChanged(ended),
 
     async rerun(runId: number): Promise<RunSummary> {
       const r = await loadRun(d.pool, runId);

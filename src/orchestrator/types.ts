@@ -41,6 +41,11 @@ export interface RunsService {
   cancel(runId: number): Promise<void>;
   /** A new run of the same repository, commit, event and inputs. */
   rerun(runId: number): Promise<RunSummary>;
+  /**
+   * Deployment reviews changed the gates of jobs (src/environments): wake the dispatcher for the
+   * released ones and tell the run drivers that `ended` jobs (rejected) are completed.
+   */
+  gatesChanged(ended: number[]): void;
 }
 
 export interface LogChunk {

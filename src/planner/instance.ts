@@ -92,6 +92,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
     const defaults = { ...scope.workflow.defaults, ...job.defaults };
     const evalDefault = (v: unknown): string | undefined =>
       v === undefined ? undefined : toExpressionString(evaluateTemplate(v, ctx));
+    const environment = environmentOf(job, ctx);
     const shell = evalDefault(defaults.shell);
     const workingDirectory = evalDefault(defaults.workingDirectory);
     desc = {
@@ -116,6 +117,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
       steps: job.steps,
       outputs: job.outputs ?? {},
       timeoutMinutes: timeout,
+      ...(environment === undefined ? {} : { environment }),
       source: {
         repository: opts.repo.root,
         commit: opts.repo.commit,
@@ -154,6 +156,20 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
     report.error = (err as Error).message;
   }
   return finish();
+}
+
+/** `environment:` with its name evaluated (bounded: names are data a job chose); url kept for the job's end. */
+function environmentOf(job: JobTemplate, ctx: Record<string, unknown>): JobDescription["environment"] {
+  if (job.environment === undefined) return undefined;
+  const name = toExpressionString(evaluateTemplate(job.environment.name, ctx)).trim();
+  // An empty name (e.g. an expression that gave "") means no environment, as on GitHub.
+  if (name === "") return undefined;
+  // eslint-disable-next-line no-control-regex
+  if (name.length > 255 || /[\u0000-\u001f\u007f/]/.test(name))
+    throw new Error(
+      `environment name ${JSON.stringify(name.slice(0, 40))} is not valid: up to 255 characters, no control characters or '/'`,
+    );
+  return { name, ...(job.environment.url === undefined ? {} : { url: job.environment.url }) };
 }
 
 function truthy(v: unknown): boolean {

@@ -1,6 +1,7 @@
 // claimQueuedJobs: locks the oldest queued jobs for one scheduling pass. Runs inside the caller's
 // transaction (the locks last until it commits); SKIP LOCKED lets several orchestrator processes
-// dispatch at once without ever placing the same job twice. Uses the jobs_queued index.
+// dispatch at once without ever placing the same job twice. Uses the jobs_queued index. Jobs held
+// by an environment (a gate, or a wait timer until eligible_at) are not claimed.
 import type pg from "pg";
 import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
@@ -10,7 +11,7 @@ SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt
 FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
-WHERE j.state = 'queued'
+WHERE j.state = 'queued' AND j.gate IS NULL AND (j.eligible_at IS NULL OR j.eligible_at <= now())
 ORDER BY j.queued_at, j.id
 LIMIT $1
 FOR UPDATE OF j SKIP LOCKED`;
@@ -22,7 +23,8 @@ SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt
 FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
-WHERE j.state = 'queued' AND (j.queued_at, j.id) > (SELECT c.queued_at, c.id FROM jobs c WHERE c.id = $2)
+WHERE j.state = 'queued' AND j.gate IS NULL AND (j.eligible_at IS NULL OR j.eligible_at <= now())
+  AND (j.queued_at, j.id) > (SELECT c.queued_at, c.id FROM jobs c WHERE c.id = $2)
 ORDER BY j.queued_at, j.id
 LIMIT $1
 FOR UPDATE OF j SKIP LOCKED`;

@@ -11,7 +11,8 @@ import type { Queryable } from "./types.js";
 const COMPLETE = `
 WITH done AS (
   UPDATE jobs SET state = 'completed', conclusion = $3, outputs = $4::jsonb, error = $5,
-                  finished_at = now(), lease_expires_at = NULL, wait_reason = NULL
+                  finished_at = now(), lease_expires_at = NULL, wait_reason = NULL,
+                  environment_url = CASE WHEN environment IS NULL THEN NULL ELSE $7 END
   WHERE id = $1 AND attempt = $2 AND state IN ('assigned', 'running')
   RETURNING id
 ), input AS (
@@ -52,6 +53,8 @@ export async function completeJob(
     JSON.stringify(result.outputs ?? {}),
     error ?? null,
     JSON.stringify(stepRows(result.steps ?? [])),
+    // From an agent: kept only for a job that has an environment, bounded.
+    typeof result.environmentUrl === "string" ? result.environmentUrl.slice(0, 2048) : null,
   ]);
   return rows[0]?.n === 1;
 }

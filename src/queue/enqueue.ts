@@ -4,6 +4,8 @@
 import { run } from "./sql.js";
 import type { FinishedJob, NewJob, Queryable } from "./types.js";
 
+// A job with an environment is inserted gated (claimQueuedJobs skips it) until the environment's
+// rules let it go (src/environments/gate.ts).
 // The input travels as one JSON array (text[] and jsonb per row do not fit unnest's flat arrays).
 // The outer join finds rows that existed before this statement; a row another transaction inserted
 // after our snapshot is found by the follow-up query below.
@@ -11,12 +13,13 @@ const ENQUEUE = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
     run_id bigint, key text, job_id text, name text, workflow text, matrix jsonb, labels text[],
-    description jsonb, continue_on_error boolean, max_attempts integer, ord bigint)
+    description jsonb, continue_on_error boolean, max_attempts integer, ord bigint, environment text)
 ), ins AS (
   INSERT INTO jobs (run_id, key, job_id, name, workflow, matrix, labels, description,
-                    continue_on_error, max_attempts, state, queued_at)
+                    continue_on_error, max_attempts, state, queued_at, environment, gate)
   SELECT run_id, key, job_id, name, workflow, matrix, labels, description,
-         continue_on_error, max_attempts, 'queued', now()
+         continue_on_error, max_attempts, 'queued', now(), environment,
+         CASE WHEN environment IS NOT NULL THEN 'environment' END
   FROM input ORDER BY ord
   ON CONFLICT (run_id, key) DO NOTHING
   RETURNING id, run_id, key
@@ -46,6 +49,7 @@ export async function enqueueJobs(
     description: j.description,
     continue_on_error: j.continueOnError,
     max_attempts: j.maxAttempts,
+    environment: j.environment ?? null,
   }));
   const { rows } = await run<{ id: string | null; key: string; created: boolean }>(db, "enqueue", ENQUEUE, [
     JSON.stringify(input),

@@ -19,6 +19,8 @@ export interface NewJob {
   description: JobDescription;
   continueOnError: boolean;
   maxAttempts: number;
+  /** The job's environment: it is queued gated, not dispatched until its rules let it go. */
+  environment?: string;
 }
 
 /** A job that never ran (skipped by `if`, failed before it could start), stored as completed. */

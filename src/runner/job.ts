@@ -38,6 +38,7 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
   }
 
   let outputs: Record<string, string>;
+  let environmentUrl: string | undefined;
   try {
     for (const warning of [...(job.warnings ?? []), ...injectionWarnings(job.steps)])
       run.annotate(undefined, "warning", warning);
@@ -55,6 +56,7 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
     // A job that failed on a full disk (a step that handled ENOSPC itself, a failed set-up).
     if (run.failed) await checkLimits(run, undefined);
     outputs = jobOutputs(run, scope);
+    environmentUrl = environmentUrlOf(run, scope);
   } finally {
     clearTimeout(timer);
     deps.signal?.removeEventListener("abort", onAbort);
@@ -73,6 +75,7 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
     steps: run.results,
     durationMs: Date.now() - started,
     summaries: run.summaries,
+    ...(environmentUrl === undefined ? {} : { environmentUrl }),
     ...(run.limitExceeded !== undefined
       ? { error: run.limitExceeded }
       : run.refusedSecrets[0] !== undefined
@@ -121,6 +124,31 @@ function skipAll(run: JobRun, scope: Scope): void {
     run.results.push(result);
     run.emit({ type: "step-finished", step: ref, result });
   }
+}
+
+/** `environment.url` with the final contexts (steps outputs too), as GitHub evaluates it; bounded. */
+function environmentUrlOf(run: JobRun, scope: Scope): string | undefined {
+  const tpl = run.job.environment?.url;
+  if (tpl === undefined) return undefined;
+  let value: string;
+  try {
+    value = toExpressionString(
+      evaluateTemplate(tpl, exprContexts(run, scope, { ...run.env }), evalHost(run, scope)),
+    );
+  } catch (err) {
+    run.annotate(undefined, "error", `The environment URL could not be evaluated: ${(err as Error).message}`);
+    return undefined;
+  }
+  if (value === "") return undefined;
+  if (value.length > 2048 || run.masker.contains(value)) {
+    run.annotate(
+      undefined,
+      "warning",
+      "Skip the environment URL since it is too long or may contain a secret.",
+    );
+    return undefined;
+  }
+  return value;
 }
 
 /** Job outputs with the final contexts; values that would reveal a secret are dropped (GitHub). */

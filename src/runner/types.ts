@@ -34,6 +34,11 @@ export interface JobDescription {
   outputs: Record<string, Template>;
   /** Whole-job wall-time limit. */
   timeoutMinutes: number;
+  /**
+   * The job's `environment:`, its name evaluated (as written in the workflow, any case); `url` is
+   * evaluated when the job ends and reported as JobResult.environmentUrl. Absent: no environment.
+   */
+  environment?: { name: string; url?: Template };
   /** Where the code comes from: the initial workspace and the built-in actions/checkout. */
   source: { repository: string; commit: string; ref: string; repositoryName: string };
   /**
@@ -79,6 +84,8 @@ export interface JobResult {
   durationMs: number;
   /** Step summaries in step order (additive; absent from older producers). */
   summaries?: StepSummary[];
+  /** The job's `environment.url`, evaluated when it ended (additive; absent without one). */
+  environmentUrl?: string;
   /** Why the job failed when no step says it (e.g. "memory limit 4096 MiB exceeded"); additive. */
   error?: string;
 }

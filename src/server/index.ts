@@ -23,6 +23,7 @@ import { repositoryRoutes } from "./routes/repositories.js";
 import { memberRoutes } from "./routes/members.js";
 import { runRoutes } from "./routes/runs.js";
 import { secretRoutes } from "./routes/secrets.js";
+import { environmentRoutes } from "./routes/environments.js";
 import { tokenRoutes } from "./routes/tokens.js";
 import { userRoutes } from "./routes/users.js";
 import { systemRoutes } from "./routes/system.js";
@@ -110,6 +111,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       memberRoutes(api, ctx);
       tokenRoutes(api, ctx);
       secretRoutes(api, ctx);
+      environmentRoutes(api, ctx);
       done();
     },
     { prefix: "/api/v1" },

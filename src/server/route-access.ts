@@ -64,6 +64,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/jobs/:id": { permission: "runs.read", target: job },
   "GET /api/v1/jobs/:id/logs": { permission: "runs.read", target: job },
   "GET /api/v1/jobs/:id/logs/stream": { permission: "runs.read", target: job },
+  // Environments and their protection rules; deployments of a run waiting for review
+  "GET /api/v1/repositories/:id/environments": { permission: "environments.read", target: repo() },
+  "GET /api/v1/repositories/:id/environments/:env": { permission: "environments.read", target: repo() },
+  "PUT /api/v1/repositories/:id/environments/:env": { permission: "environments.write", target: repo() },
+  "DELETE /api/v1/repositories/:id/environments/:env": { permission: "environments.write", target: repo() },
+  "GET /api/v1/runs/:id/deployments": { permission: "runs.read", target: run },
+  "POST /api/v1/runs/:id/deployments": { permission: "deployments.review", target: run },
   // Organizations
   "GET /api/v1/organizations": { permission: "organizations.list" },
   "POST /api/v1/organizations": { permission: "server.configure" },

@@ -76,6 +76,13 @@ function buildStrategy(raw: unknown): StrategyTemplate | undefined {
   });
 }
 
+function buildEnvironment(raw: unknown): JobTemplate["environment"] {
+  if (raw === undefined || raw === null) return undefined;
+  const o = asObj(raw);
+  if (!o) return { name: raw };
+  return compact<NonNullable<JobTemplate["environment"]>>({ name: o.name, url: o.url ?? undefined });
+}
+
 function buildJob(id: string, raw: unknown): JobTemplate {
   const j = asObj(raw) ?? {};
   const secrets = j.secrets === "inherit" ? "inherit" : templateMap(j.secrets);
@@ -95,6 +102,7 @@ function buildJob(id: string, raw: unknown): JobTemplate {
     uses: str(j.uses),
     with: templateMap(j.with),
     secrets,
+    environment: buildEnvironment(j.environment),
     container: j.container ?? undefined,
     services: j.services ?? undefined,
   });

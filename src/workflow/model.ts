@@ -76,6 +76,11 @@ export interface JobTemplate {
   uses?: string;
   with?: Record<string, Template>;
   secrets?: "inherit" | Record<string, Template>;
+  /**
+   * `environment:`: a string is the name; `{ name, url }` as written. The name is evaluated by the
+   * planner (github, needs, strategy, matrix, vars, inputs), the URL when the job ends (steps too).
+   */
+  environment?: { name: Template; url?: Template };
   /** `container:` and `services:` as written: they need the container provisioner (not yet there). */
   container?: Template;
   services?: Template;

@@ -263,4 +263,25 @@ jobs:
     assert.equal(report.jobs.filter((j) => j.id === "call/inner").length, 2);
     assert.equal(new Set(keys).size, keys.length, `duplicate keys: ${keys.join(", ")}`);
   });
+  it("accepts environment: locally without protection rules; a name no environment may have fails the job", async () => {
+    const { report, byName } = await run(`on: push
+jobs:
+  deploy:
+    strategy:
+      fail-fast: false
+      matrix:
+        target: [staging, "bad\\u0001name"]
+    runs-on: x
+    environment:
+      name: \${{ matrix.target }}
+      url: https://example.test/\${{ steps.s.outputs.where }}
+    steps:
+      - id: s
+        run: echo "where=here" >> "$GITHUB_OUTPUT"
+`);
+    assert.equal(byName["deploy (staging)"]?.conclusion, "success", JSON.stringify(report));
+    const bad = report.jobs.find((j) => j.name !== "deploy (staging)");
+    assert.equal(bad?.conclusion, "failure");
+    assert.match(bad?.error ?? "", /environment name .* is not valid/);
+  });
 });

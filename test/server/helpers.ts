@@ -60,6 +60,10 @@ export class StubRuns implements RunsService {
     this.cancels.push(runId);
     return Promise.resolve();
   }
+  gated: number[][] = [];
+  gatesChanged(ended: number[]): void {
+    this.gated.push(ended);
+  }
   rerun(runId: number): Promise<RunSummary> {
     this.reruns.push(runId);
     return Promise.resolve(this.summary(1, runId + 100));

@@ -67,6 +67,18 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/jobs/:id": repo("viewer", "runs:read"),
   "GET /api/v1/jobs/:id/logs": repo("viewer", "runs:read"),
   "GET /api/v1/jobs/:id/logs/stream": repo("viewer", "runs:read"),
+  // Environments: everyone on the repository reads the rules, only a repository admin (a user, not a
+  // service token) changes them. Reviewing a run's deployments: any user who sees the repository may
+  // ask (the environment's rules decide; the seeded run waits for nothing: 409).
+  "GET /api/v1/repositories/:id/environments": repo("viewer", "repos:read"),
+  "GET /api/v1/repositories/:id/environments/:env": repo("viewer", "repos:read"), // none: 404 not hidden
+  "PUT /api/v1/repositories/:id/environments/:env": repo("admin", "repos:admin", {
+    userOnly: true,
+    body: BAD,
+  }),
+  "DELETE /api/v1/repositories/:id/environments/:env": repo("admin", "repos:admin", { userOnly: true }),
+  "GET /api/v1/runs/:id/deployments": repo("viewer", "runs:read"),
+  "POST /api/v1/runs/:id/deployments": repo("viewer", "runs:write", { userOnly: true, body: BAD }),
   "GET /api/v1/organizations": { need: { level: "member" }, scope: "repos:read" },
   "POST /api/v1/organizations": { ...server, body: BAD },
   "GET /api/v1/organizations/:name": org("viewer", "repos:read"),

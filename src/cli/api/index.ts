@@ -31,3 +31,11 @@ export {
 export { followLog, type FollowOptions, type FollowResult } from "./follow.js";
 export { parseSse, type SseEvent } from "./sse.js";
 export type * from "./types.js";
+export {
+  listDeployments,
+  listEnvironments,
+  putEnvironment,
+  removeEnvironment,
+  reviewDeployments,
+  type ReviewAnswer,
+} from "./environments.js";

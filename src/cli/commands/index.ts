@@ -1,5 +1,5 @@
 // The CLI commands over the REST API (repos, runs, logs, nodes, images, flavours, roles, tokens,
-// secrets, vars), registered on the `airlock` program by main.ts. `io` is injectable so tests run
+// secrets, vars, envs), registered on the `airlock` program by main.ts. `io` is injectable so tests run
 // them in-process.
 import type { Command } from "commander";
 import { registerFlavours, registerImages } from "./catalog.js";
@@ -11,6 +11,7 @@ import { registerOrgs } from "./orgs.js";
 import { registerRepos } from "./repos.js";
 import { registerRoles, registerTokens } from "./roles.js";
 import { registerRuns } from "./runs.js";
+import { registerDeploymentCommands, registerEnvs } from "./envs.js";
 import { registerSecrets, registerVars } from "./secrets.js";
 import { registerUsers } from "./users.js";
 
@@ -19,7 +20,7 @@ export type { CliIo, Writer } from "./context.js";
 export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): void {
   const full: CliIo = { ...defaultIo(), ...io };
   registerRepos(program, full);
-  registerRuns(program, full);
+  registerDeploymentCommands(registerRuns(program, full), full);
   registerLogs(program, full);
   registerNodes(program, full);
   registerOrgs(program, full);
@@ -31,4 +32,5 @@ export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): 
   registerTokens(program, full);
   registerSecrets(program, full);
   registerVars(program, full);
+  registerEnvs(program, full);
 }

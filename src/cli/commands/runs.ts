@@ -72,7 +72,7 @@ export async function waitForRuns(
   }
 }
 
-export function registerRuns(program: Command, io: CliIo): void {
+export function registerRuns(program: Command, io: CliIo): Command {
   const runs = program.command("runs").description("workflow runs");
 
   apiOptions(
@@ -176,4 +176,5 @@ export function registerRuns(program: Command, io: CliIo): void {
         `Run ${run.id} ${runLabel(run)} ${status(run.state, run.conclusion)} (rerun of ${runId}): ${run.url}\n`,
       );
   });
+  return runs;
 }

@@ -1,0 +1,146 @@
+// Deployments of a run (jobs that deploy to an environment with required reviewers) and their
+// review: approving or rejecting every waiting deployment of the run to the environments named
+// (all of them by default). All or nothing: when the reviewer may not review one of them, nothing
+// changes. The user who triggered the run can never review it; a named reviewer or a user holding
+// the environment's reviewer role may. The jobs' gates are evaluated again in the same transaction.
+import type pg from "pg";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import { gateJob, type GateOutcome } from "./gate.js";
+import { environmentName, MAX_COMMENT_CHARS, approversText, reviewRefusal, type Reviewer } from "./rules.js";
+import { findEnvironment, type Db } from "./store.js";
+import { shownName } from "./names.js";
+
+export interface DeploymentView {
+  jobId: number;
+  jobName: string;
+  environment: string;
+  state: "waiting" | "approved" | "rejected";
+  reviewer: string | null;
+  comment: string | null;
+  createdAt: string;
+  reviewedAt: string | null;
+  /** Who may review it (waiting deployments). */
+  approvers?: string;
+}
+
+interface RunInfo {
+  actor: string;
+  repositoryId: number;
+  repository: string;
+}
+
+async function runInfo(db: Db, runId: number): Promise<RunInfo> {
+  const { rows } = await db.query<{ actor: string; repository_id: string; name: string }>(
+    `SELECT r.actor, p.id AS repository_id, p.name FROM runs r JOIN repositories p ON p.id = r.repository_id
+      WHERE r.id = $1`,
+    [runId],
+  );
+  const r = rows[0];
+  if (!r) throw new AirlockError(ErrorCode.NOT_FOUND, `run ${runId} not found`);
+  return { actor: r.actor, repositoryId: Number(r.repository_id), repository: r.name };
+}
+
+export async function listDeployments(db: Db, runId: number): Promise<DeploymentView[]> {
+  const run = await runInfo(db, runId);
+  const { rows } = await db.query<{
+    job_id: string;
+    job_name: string;
+    environment: string;
+    state: DeploymentView["state"];
+    reviewer_name: string | null;
+    comment: string | null;
+    created_at: Date;
+    reviewed_at: Date | null;
+  }>(
+    `SELECT d.job_id, j.name AS job_name, d.environment, d.state, d.reviewer_name, d.comment, d.created_at, d.reviewed_at
+       FROM deployments d JOIN jobs j ON j.id = d.job_id WHERE d.run_id = $1 ORDER BY d.job_id`,
+    [runId],
+  );
+  const out: DeploymentView[] = [];
+  for (const r of rows) {
+    const view: DeploymentView = {
+      jobId: Number(r.job_id),
+      jobName: r.job_name,
+      environment: r.environment,
+      state: r.state,
+      reviewer: r.reviewer_name,
+      comment: r.comment,
+      createdAt: r.created_at.toISOString(),
+      reviewedAt: r.reviewed_at?.toISOString() ?? null,
+    };
+    if (r.state === "waiting") {
+      const env = await findEnvironment(db, run.repositoryId, r.environment);
+      if (env) view.approvers = approversText(env, run.repository, run.actor);
+    }
+    out.push(view);
+  }
+  return out;
+}
+
+export interface ReviewRequest {
+  runId: number;
+  state: "approved" | "rejected";
+  /** Environment names; absent: every environment the run waits for. */
+  environments?: string[];
+  comment?: string;
+  reviewer: Reviewer;
+}
+
+export interface ReviewResult {
+  /** What was reviewed, per environment: the jobs and their gate outcome. */
+  environments: Array<{
+    name: string;
+    jobs: Array<{ jobId: number; jobName: string; outcome: GateOutcome }>;
+  }>;
+}
+
+/** Why the review is refused, one line (FORBIDDEN), or CONFLICT when nothing waits. Run in a transaction. */
+export async function reviewDeployments(db: pg.PoolClient, req: ReviewRequest): Promise<ReviewResult> {
+  if (req.comment !== undefined && req.comment.length > MAX_COMMENT_CHARS)
+    throw new AirlockError(ErrorCode.USAGE, `the comment is longer than ${MAX_COMMENT_CHARS} characters`);
+  const run = await runInfo(db, req.runId);
+  const { rows } = await db.query<{ job_id: string; job_name: string; environment: string }>(
+    `SELECT d.job_id, j.name AS job_name, d.environment FROM deployments d JOIN jobs j ON j.id = d.job_id
+      WHERE d.run_id = $1 AND d.state = 'waiting' AND j.state = 'queued'
+      ORDER BY d.job_id FOR UPDATE OF d`,
+    [req.runId],
+  );
+  const waiting = new Map<string, Array<{ jobId: number; jobName: string }>>();
+  for (const r of rows) {
+    const list = waiting.get(r.environment) ?? [];
+    list.push({ jobId: Number(r.job_id), jobName: r.job_name });
+    waiting.set(r.environment, list);
+  }
+  const names = req.environments?.map(environmentName) ?? [...waiting.keys()];
+  if (names.length === 0)
+    throw new AirlockError(ErrorCode.CONFLICT, `no job of run ${req.runId} waits for approval to deploy`);
+  const notWaiting = names.filter((n) => !waiting.has(n));
+  if (notWaiting.length > 0)
+    throw new AirlockError(
+      ErrorCode.CONFLICT,
+      `no job of run ${req.runId} waits for approval to deploy to ${notWaiting.map(shownName).join(", ")}`,
+    );
+  for (const name of names) {
+    const env = await findEnvironment(db, run.repositoryId, name);
+    const rules = env ?? { reviewerIds: [], reviewers: [], reviewerRole: null };
+    const why = reviewRefusal(rules, req.reviewer, {
+      environment: name,
+      repository: run.repository,
+      actor: run.actor,
+    });
+    if (why !== undefined) throw new AirlockError(ErrorCode.FORBIDDEN, why);
+  }
+  const result: ReviewResult = { environments: [] };
+  for (const name of [...new Set(names)]) {
+    const jobs = waiting.get(name)!;
+    await db.query(
+      `UPDATE deployments SET state = $2, reviewer_id = $3, reviewer_name = $4, comment = $5, reviewed_at = now()
+        WHERE job_id = ANY($1::bigint[]) AND state = 'waiting'`,
+      [jobs.map((j) => j.jobId), req.state, req.reviewer.id, req.reviewer.name, req.comment ?? null],
+    );
+    const reviewed = [];
+    for (const j of jobs) reviewed.push({ ...j, outcome: await gateJob(db, j.jobId) });
+    result.environments.push({ name, jobs: reviewed });
+  }
+  return result;
+}
