@@ -2,7 +2,7 @@
 // registration tokens, revocation, the exchange of a registration token for a node's first
 // credential, and the agents' WebSocket. Response shapes are generated from the zod schemas the
 // routes answer with (src/server/schemas.ts, src/protocol/agent.ts).
-import { Registered } from "../protocol/agent.js";
+import { Registered, Released, ReleaseRequest } from "../protocol/agent.js";
 import { arr, ref, responseSchema, type Json, type Operation } from "./openapi-parts.js";
 import * as S from "./schemas.js";
 
@@ -10,6 +10,7 @@ export const NODE_SCHEMAS: Record<string, Json> = {
   NodeRegistration: responseSchema(S.NodeRegistrationView),
   NewNodeRegistration: responseSchema(S.NewNodeRegistrationView),
   AgentRegistered: responseSchema(Registered),
+  AgentReleased: responseSchema(Released),
 };
 
 export const NODE_OPERATIONS: Operation[] = [
@@ -78,6 +79,16 @@ export const NODE_OPERATIONS: Operation[] = [
     security: "registration",
     ok: [201, ref("AgentRegistered")],
     errors: [409, 429],
+  },
+  {
+    method: "post",
+    path: "/api/v1/agent/release",
+    summary:
+      "A node agent redeems a job attempt's one-time release token (Bearer alk_rel_…) for the machine it created, getting the run key that opens the job's sealed secrets; once per token, only while the attempt is assigned or running (401 otherwise); 429 while the client is throttled",
+    security: "release",
+    body: ReleaseRequest,
+    ok: [200, ref("AgentReleased")],
+    errors: [400, 429],
   },
   {
     method: "get",

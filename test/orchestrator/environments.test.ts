@@ -8,8 +8,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { createApiToken, createUser, setGrant, type Role } from "../../src/auth/index.js";
 import { claimQueuedJobs } from "../../src/queue/index.js";
+import { openRunKey } from "../../src/secrets/index.js";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
 import { eventually, startTestService, type TestService } from "../helpers/service.js";
 
@@ -26,11 +28,16 @@ jobs:
       url: https://deploy.example.test/\${{ steps.s.outputs.level }}
     outputs:
       level: \${{ steps.s.outputs.level }}
+      key: \${{ steps.s.outputs.key }}
     steps:
       - id: s
-        run: echo "level=$LEVEL" >> "$GITHUB_OUTPUT"
+        run: |
+          echo "level=$LEVEL" >> "$GITHUB_OUTPUT"
+          echo "key=$(printf %s "$KEY" | sha256sum | cut -c1-64)" >> "$GITHUB_OUTPUT"
         env:
           LEVEL: \${{ vars.LEVEL }}
+          KEY: \${{ secrets.DEPLOY_KEY }}
+          ONLY: \${{ secrets.ONLY_REPO }}
 `;
 
 let t: TestService;
@@ -67,7 +74,10 @@ interface JobRow {
   outputs: Record<string, string>;
   environment: string | null;
   environment_url: string | null;
-  description: { contexts: { secrets: Record<string, string>; vars: Record<string, string> } } | null;
+  description: {
+    contexts: { secrets: Record<string, string>; vars: Record<string, string> };
+    sealedSecrets?: Record<string, string>;
+  } | null;
 }
 
 async function jobOf(runId: number): Promise<JobRow> {
@@ -233,8 +243,15 @@ describe("environments", () => {
     const job = await jobOf(runId);
     assert.equal(job.outputs.level, "production", "environment > repository > organization");
     assert.equal(job.environment_url, "https://deploy.example.test/production");
-    assert.equal(job.description?.contexts.secrets.DEPLOY_KEY, "production-level-secret-value");
-    assert.equal(job.description?.contexts.secrets.ONLY_REPO, "only-in-the-repository");
+    // The job got the environment's secret (its digest came back) and its description holds both
+    // secrets it refers to sealed under the run's key, none in clear.
+    assert.equal(job.outputs.key, createHash("sha256").update("production-level-secret-value").digest("hex"));
+    assert.deepEqual(job.description?.contexts.secrets, { GITHUB_TOKEN: "" });
+    const key = await openRunKey(t.db.pool, t.service.kms, runId);
+    const sealed = job.description?.sealedSecrets ?? {};
+    assert.equal(key.open("DEPLOY_KEY", sealed.DEPLOY_KEY ?? ""), "production-level-secret-value");
+    assert.equal(key.open("ONLY_REPO", sealed.ONLY_REPO ?? ""), "only-in-the-repository");
+    key.close();
     assert.equal(job.description?.contexts.vars.LEVEL, "production");
     const approved = await audit("deployment.approved");
     assert.equal(approved.length, 1);
