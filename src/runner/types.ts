@@ -1,6 +1,7 @@
 // The job runner's contract: a plain, serialisable job description in, events out.
 // The local `airlock run` and (later) the orchestrator's node agent use it unchanged.
 import type { StepTemplate, Template } from "../workflow/model.js";
+import type { Permissions } from "../workflow/permissions.js";
 import type { Machine } from "../provisioners/types.js";
 
 export type Conclusion = "success" | "failure" | "skipped" | "cancelled";
@@ -36,6 +37,12 @@ export interface JobDescription {
   timeoutMinutes: number;
   /** Where the code comes from: the initial workspace and the built-in actions/checkout. */
   source: { repository: string; commit: string; ref: string; repositoryName: string };
+  /**
+   * The job's effective `permissions:` (job level replaces workflow level; src/workflow/permissions.ts),
+   * decided by the planner. Absent (older producers): none. `id-token: write` is what lets the
+   * orchestrator hand the job an identity-token request token.
+   */
+  permissions?: Permissions;
 }
 
 export interface StepRef {
