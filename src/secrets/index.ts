@@ -46,3 +46,9 @@ export {
   type CredentialKind,
 } from "./credentials.js";
 export { missingSecrets, missingSecretsWarning, referencedSecrets } from "./references.js";
+export {
+  openForOrganization,
+  sealForOrganization,
+  type OrgSealed,
+  type OrgSealedPlace,
+} from "./org-sealed.js";
