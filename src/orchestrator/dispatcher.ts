@@ -13,6 +13,7 @@ import {
   setWaitReasons,
 } from "../queue/index.js";
 import { isPlaced, placeJobs, WaitCode, type NodeState } from "../scheduler/index.js";
+import { mintRequestTokens } from "../job-identity/index.js";
 import { listFlavours, listImages, repositoryEgress, type Image } from "./catalog/index.js";
 import type { CoreConfig } from "./config.js";
 import type { WsAgentHub } from "./agent-hub.js";
@@ -112,6 +113,7 @@ export class Dispatcher {
         })),
         config.leaseMs,
       );
+      const idTokenRequests = await mintRequestTokens(client, assigned);
       const waiting = placements.flatMap((p) =>
         isPlaced(p) ? [] : [{ jobId: p.jobId, reason: p.waitReason }],
       );
@@ -137,6 +139,7 @@ export class Dispatcher {
           },
           leaseMs: config.leaseMs,
           logCapBytes: config.logCapBytes,
+          ...(idTokenRequests.has(a.jobId) ? { idTokenRequest: idTokenRequests.get(a.jobId) } : {}),
         });
         // The node went away between placing and sending: back to the queue at once (not counted
         // as an attempt) instead of waiting for the lease to expire.

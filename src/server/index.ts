@@ -11,6 +11,7 @@ import { installErrorHandler } from "./errors.js";
 import { CLIENT_POLICY, LoginThrottle, MemoryFailureLimiter, SingleSignOn } from "../auth/index.js";
 import { createMetrics } from "./metrics.js";
 import { agentRegisterRoute } from "./routes/agent-register.js";
+import { jobIdentityApiRoutes, jobIdentityPublicRoutes } from "./routes/job-identity.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { ssoRoutes, ssoUrl } from "./routes/sso.js";
@@ -72,6 +73,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   systemRoutes(app, ctx, metrics);
   installAgentSocket(app, ctx);
   agentRegisterRoute(app, ctx);
+  jobIdentityPublicRoutes(app, ctx);
   await app.register((scope, _opts, done) => {
     webhookRoutes(scope, ctx);
     done();
@@ -108,6 +110,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       memberRoutes(api, ctx);
       tokenRoutes(api, ctx);
       secretRoutes(api, ctx);
+      jobIdentityApiRoutes(api, ctx);
       done();
     },
     { prefix: "/api/v1" },
