@@ -299,6 +299,7 @@ export function createAgent(opts: AgentOptions): Agent {
         whenUnblocked: () => outbox.whenUnblocked(a.jobId, a.attempt),
       },
       logCapBytes: a.logCapBytes ?? DEFAULT_LOG_CAP,
+      serverUrl: opts.serverUrl,
     });
     jobs.set(key, job);
     void job.done.then(() => {

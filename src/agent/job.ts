@@ -28,6 +28,7 @@ import type {
   WorkspaceSource,
 } from "../runner/index.js";
 import { guardedProvisioner } from "./guarded.js";
+import { openJobServices } from "./job-services.js";
 import type { AgentLogger } from "./logger.js";
 import type { OutboxPayload } from "./outbox-file.js";
 import type { z } from "zod";
@@ -50,6 +51,8 @@ export interface JobDeps {
   logCapBytes: number;
   /** The node's limits for every machine (pids, open files, /dev/shm, /tmp); the flavour adds the rest. */
   limits?: NodeLimits;
+  /** The orchestrator's address: job services forward identity-token requests there. */
+  serverUrl?: string;
 }
 
 /** Limits the node sets for every machine, whatever the flavour (agent options --pids, --nofile, ...). */
@@ -130,6 +133,11 @@ export class AgentJob {
     let result: JobResult;
     const egress = this.egressFor(a);
     try {
+      // Only a job the orchestrator gave a request token (its permissions grant id-token: write).
+      const services =
+        a.idTokenRequest !== undefined && this.deps.serverUrl !== undefined
+          ? await openJobServices({ serverUrl: this.deps.serverUrl, idTokenRequest: a.idTokenRequest })
+          : undefined;
       result = await runJobOnNewMachine(
         guardedProvisioner(this.deps.provisioner, this.controller.signal, this.deps.log),
         {
@@ -145,7 +153,7 @@ export class AgentJob {
           onEvent: (event: RunnerEvent) => this.output(event),
           flow: this.deps.flow,
         },
-        { destroyOnAbort: true, ...(egress ? { egress } : {}) },
+        { destroyOnAbort: true, ...(egress ? { egress } : {}), ...(services ? { services } : {}) },
       );
     } catch (err) {
       // A destroyed machine makes the runner fail in many ways; after an abort that is expected.

@@ -175,4 +175,16 @@ export interface RunnerDeps {
   signal?: AbortSignal;
   /** Absent: output is read as fast as it comes (local `airlock run`). */
   flow?: OutputFlow;
+  /** Variables of the node's job services for every step, and their secrets (masked). */
+  runtime?: JobRuntime;
+}
+
+/**
+ * What the node's job services add to a job (src/agent/job-services.ts): variables every step's
+ * process gets (ACTIONS_ID_TOKEN_REQUEST_URL, ...; a step's own env cannot replace them), and the
+ * secret values among them, registered with the job's masker (the request token).
+ */
+export interface JobRuntime {
+  env: Record<string, string>;
+  secrets: string[];
 }

@@ -20,6 +20,7 @@ import {
 import { NODE_OPERATIONS, NODE_SCHEMAS } from "./openapi-nodes.js";
 import { SECRETS_OPERATIONS } from "./openapi-secrets.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
+import { IDENTITY_OPERATIONS } from "./openapi-identity.js";
 import * as S from "./schemas.js";
 
 const labels = arr(str);
@@ -665,6 +666,7 @@ const OPERATIONS: Operation[] = [
   },
   ...SSO_OPERATIONS,
   ...SECRETS_OPERATIONS,
+  ...IDENTITY_OPERATIONS,
 ];
 
 function response(ok: Operation["ok"]): Json {

@@ -83,7 +83,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "POST /api/v1/organizations/:name/tokens": { permission: "organization.tokens", target: org() },
   "DELETE /api/v1/organizations/:name/tokens/:id": { permission: "organization.tokens", target: org() },
   // Job identity tokens: a new signing key now (the old one stays published until its tokens expire).
-  "POST /api/v1/organizations/:name/id-token-keys/rotate": { permission: "organization.configure", target: org() },
+  "POST /api/v1/organizations/:name/id-token-keys/rotate": {
+    permission: "organization.configure",
+    target: org(),
+  },
   // Secrets and variables: an organization's, a repository's, a repository environment's.
   ...placeRoutes("/api/v1/organizations/:name", org(), [
     "organization.secrets.read",
