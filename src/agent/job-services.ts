@@ -46,7 +46,11 @@ function answer(res: http.ServerResponse, status: number, body: Record<string, u
 }
 
 /** Asks the orchestrator; answers with its status and `{ value }` or one line of why not. */
-async function forward(o: JobServicesOptions, audience: string | null, res: http.ServerResponse): Promise<void> {
+async function forward(
+  o: JobServicesOptions,
+  audience: string | null,
+  res: http.ServerResponse,
+): Promise<void> {
   const url = new URL(`${httpBase(o.serverUrl)}${ID_TOKEN_PATH}`);
   if (audience !== null) url.searchParams.set("audience", audience);
   try {
@@ -56,7 +60,8 @@ async function forward(o: JobServicesOptions, audience: string | null, res: http
     });
     const body = (await r.json().catch(() => ({}))) as { value?: unknown; error?: { message?: unknown } };
     if (r.ok && typeof body.value === "string") return answer(res, 200, { value: body.value });
-    const why = typeof body.error?.message === "string" ? body.error.message : `orchestrator answered ${r.status}`;
+    const why =
+      typeof body.error?.message === "string" ? body.error.message : `orchestrator answered ${r.status}`;
     answer(res, r.ok ? 502 : r.status, { message: why });
   } catch (err) {
     answer(res, 502, { message: `the orchestrator could not be reached: ${(err as Error).message}` });

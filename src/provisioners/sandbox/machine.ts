@@ -114,7 +114,13 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
   const initPid = await waitReady(init);
   const relays: Relay[] = [];
   const relay = (proxySocket: string, port: number): Promise<Relay> =>
-    startRelay({ nsenter: s.nsenter, targetPid: initPid, proxySocket, userns: s.hostOwner === undefined, port });
+    startRelay({
+      nsenter: s.nsenter,
+      targetPid: initPid,
+      proxySocket,
+      userns: s.hostOwner === undefined,
+      port,
+    });
   try {
     if (s.spec.egress) relays.push(await relay(s.spec.egress.proxySocket, EGRESS_PROXY_PORT));
     if (s.spec.services) relays.push(await relay(s.spec.services.socket, JOB_SERVICES_PORT));
