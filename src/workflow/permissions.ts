@@ -47,8 +47,11 @@ export function buildPermissions(raw: unknown): Permissions | undefined {
   if (raw === "read-all" || raw === "write-all") {
     const level: PermissionLevel = raw === "read-all" ? "read" : "write";
     const all: Permissions = {};
-    for (const scope of PERMISSION_SCOPES)
-      if (!(scope === "id-token" && level === "read")) all[scope] = level;
+    for (const scope of PERMISSION_SCOPES) {
+      if (scope === "id-token" && level === "read") continue;
+      // metadata is read-only on GitHub, even with write-all.
+      all[scope] = scope === "metadata" ? "read" : level;
+    }
     return all;
   }
   if (typeof raw !== "object" || Array.isArray(raw)) return {};
