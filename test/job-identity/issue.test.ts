@@ -4,7 +4,7 @@
 // by hand) with the old key published until its tokens expire, and untrusted runs saying so.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet } from "jose";
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { isAirlockError, ErrorCode } from "../../src/errors/index.js";
 import {
   issueIdToken,
@@ -49,7 +49,7 @@ after(async () => {
 const description = (extra: Partial<JobDescription> = {}): Partial<JobDescription> => ({
   jobId: "deploy",
   workflow: { file: ".github/workflows/ci.yml", name: "CI" },
-  contexts: { github: { run_attempt: "1" } } as JobDescription["contexts"],
+  contexts: { github: { run_attempt: "1" } } as unknown as JobDescription["contexts"],
   timeoutMinutes: 360,
   permissions: { "id-token": "write" },
   ...extra,
@@ -81,7 +81,7 @@ async function runningJob(
 }
 
 const jwks = async (): Promise<ReturnType<typeof createLocalJWKSet>> =>
-  createLocalJWKSet({ keys: await publishedKeys(db.pool, acme) } as JSONWebKeySet);
+  createLocalJWKSet({ keys: await publishedKeys(db.pool, acme) });
 
 const unauthorized = (err: unknown): boolean => isAirlockError(err, ErrorCode.UNAUTHORIZED);
 
@@ -141,7 +141,11 @@ describe("job identity tokens", () => {
 
   it("mints request tokens only for jobs with id-token: write", async () => {
     const minted = await mintRequestTokens(db.pool, [
-      { jobId: 1, attempt: 1, description: { permissions: { contents: "read" } } as JobDescription },
+      {
+        jobId: 1,
+        attempt: 1,
+        description: { permissions: { contents: "read" } } as unknown as JobDescription,
+      },
       { jobId: 2, attempt: 1, description: null },
     ]);
     assert.equal(minted.size, 0);

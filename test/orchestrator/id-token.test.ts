@@ -103,7 +103,7 @@ describe("job identity tokens in a real sandbox", () => {
     assert.equal(disc.issuer, issuer);
     assert.equal(disc.jwks_uri, `${issuer}/.well-known/jwks.json`);
     assert.deepEqual(disc.id_token_signing_alg_values_supported, ["RS256"]);
-    const jwks = createRemoteJWKSet(new URL(disc.jwks_uri as string));
+    const jwks = createRemoteJWKSet(new URL(disc.jwks_uri));
     const idToken = field(log, "IDTOKEN");
     const { payload } = await jwtVerify(idToken, jwks, { issuer, audience: "sts.example.test" });
     const { rows } = await t.db.pool.query<{ id: string; organization_id: string }>(
