@@ -29,6 +29,7 @@ import type {
 } from "../runner/index.js";
 import { guardedProvisioner } from "./guarded.js";
 import { openJobServices } from "./job-services.js";
+import { releaseSecrets } from "./release.js";
 import type { AgentLogger } from "./logger.js";
 import type { OutboxPayload } from "./outbox-file.js";
 import type { z } from "zod";
@@ -51,7 +52,10 @@ export interface JobDeps {
   logCapBytes: number;
   /** The node's limits for every machine (pids, open files, /dev/shm, /tmp); the flavour adds the rest. */
   limits?: NodeLimits;
-  /** The orchestrator's address: job services forward identity-token requests there. */
+  /**
+   * The orchestrator, where the job's release token is redeemed once its machine exists and job
+   * services forward identity-token requests.
+   */
   serverUrl?: string;
 }
 
@@ -153,7 +157,19 @@ export class AgentJob {
           onEvent: (event: RunnerEvent) => this.output(event),
           flow: this.deps.flow,
         },
-        { destroyOnAbort: true, ...(egress ? { egress } : {}), ...(services ? { services } : {}) },
+        {
+          destroyOnAbort: true,
+          ...(egress ? { egress } : {}),
+          ...(services ? { services } : {}),
+          prepare: (machine, description) =>
+            releaseSecrets(
+              this.deps.serverUrl,
+              a.releaseToken,
+              machine.id,
+              description,
+              this.controller.signal,
+            ),
+        },
       );
     } catch (err) {
       // A destroyed machine makes the runner fail in many ways; after an abort that is expected.

@@ -29,7 +29,8 @@ import { AgentMessage, CloseCode, PROTOCOL_VERSION, type ServerMessage } from ".
 import type { CoreConfig } from "./config.js";
 import { beginRotation, confirmRotation } from "./node-auth/index.js";
 import type { MemoryLogHub } from "./log-hub.js";
-import { JobMaskers, maskDeep, maskResult } from "./log-masking.js";
+import { JobMaskers, maskDeep, maskResult, secretsFromDescription } from "./log-masking.js";
+import type { Kms } from "../secrets/index.js";
 import type { JobSignals } from "./queue-executor.js";
 import type { AgentHub } from "./types.js";
 
@@ -41,6 +42,8 @@ export interface AgentHubDeps {
   signals: JobSignals;
   wakeDispatcher(): void;
   dispatchLatency?: Histogram;
+  /** Opens sealed job secrets for the orchestrator's masking pass. */
+  kms?: Kms;
 }
 
 const refKey = (jobId: number, attempt: number): string => `${jobId}:${attempt}`;
@@ -120,9 +123,11 @@ export class WsAgentHub implements AgentHub {
   private readonly conns = new Map<number, Connection>();
   /** Each node's latest connection, open or closing: a newer one waits for what it still has queued. */
   private readonly latest = new Map<number, Connection>();
-  private readonly maskers = new JobMaskers();
+  private readonly maskers: JobMaskers;
 
-  constructor(private readonly d: AgentHubDeps) {}
+  constructor(private readonly d: AgentHubDeps) {
+    this.maskers = new JobMaskers(secretsFromDescription(d.kms));
+  }
 
   connectedNodes(): number {
     return this.conns.size;

@@ -2,6 +2,7 @@
 // scheduler on connected nodes without overstepping capacity or concurrency limits, records why
 // the others wait, and sends the placed ones to their agents. Woken by events (job queued, node
 // connected, job finished); a slow timer is only a safety net.
+import { issueReleaseTokens } from "../secrets/index.js";
 import type pg from "pg";
 import type { Logger } from "pino";
 import {
@@ -114,6 +115,12 @@ export class Dispatcher {
         config.leaseMs,
       );
       const idTokenRequests = await mintRequestTokens(client, assigned);
+      // Jobs with sealed secrets get a one-time release token for this attempt (its hash stored
+      // in this transaction), redeemed by the node once it has made the machine.
+      const releaseTokens = await issueReleaseTokens(
+        client,
+        assigned.filter((a) => Object.keys(a.description.sealedSecrets ?? {}).length > 0),
+      );
       const waiting = placements.flatMap((p) =>
         isPlaced(p) ? [] : [{ jobId: p.jobId, reason: p.waitReason }],
       );
@@ -140,6 +147,7 @@ export class Dispatcher {
           leaseMs: config.leaseMs,
           logCapBytes: config.logCapBytes,
           ...(idTokenRequests.has(a.jobId) ? { idTokenRequest: idTokenRequests.get(a.jobId) } : {}),
+          ...(releaseTokens.has(a.jobId) ? { releaseToken: releaseTokens.get(a.jobId)! } : {}),
         });
         // The node went away between placing and sending: back to the queue at once (not counted
         // as an attempt) instead of waiting for the lease to expire.

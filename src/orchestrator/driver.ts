@@ -2,7 +2,8 @@
 // whose executor puts job instances into the queue and waits for them. Driving is a replay: after
 // an orchestrator restart, `recover()` drives every unfinished run again and the jobs that already
 // exist are found by key instead of being created twice.
-import { varsForRun } from "../secrets/index.js";
+import { createRunKey, secretsForRun, varsForRun, type Kms } from "../secrets/index.js";
+import { sealJobSecrets } from "./job-secrets.js";
 import { setMaxListeners } from "node:events";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -20,6 +21,8 @@ import { createQueueExecutor, type JobSignals } from "./queue-executor.js";
 
 export interface DriverDeps {
   pool: pg.Pool;
+  /** Opens the run's secrets and seals them under the run's key for its jobs. */
+  kms: Kms;
   config: CoreConfig;
   logger: Logger;
   signals: JobSignals;
@@ -131,6 +134,7 @@ export class RunDrivers {
       queued: () => this.d.wakeDispatcher(),
       cancelJob: (jobId) => this.d.cancelJob(jobId),
       shutdown,
+      prepare: (req) => sealJobSecrets(this.d.pool, this.d.kms, runId, req.description),
     });
     const reporter = dbReporter(this.d.pool, runId, shutdown);
     const actionOpts = {
@@ -138,6 +142,8 @@ export class RunDrivers {
       cacheDir: join(this.d.config.dataDir, "actions"),
     };
     if (run.cancelRequested) cancel.abort();
+    const scope = { organizationId: repo.organizationId, repositoryId: repo.id };
+    await createRunKey(this.d.pool, this.d.kms, runId);
     try {
       const report = await executeRun({
         repo: info,
@@ -153,10 +159,11 @@ export class RunDrivers {
         ref: run.ref,
         workflows: [workflow],
         inputs,
-        // Configuration variables (organization < repository), GitHub's `vars` context. Secrets
-        // are not delivered to server runs yet: that needs delivery to the live job only.
-        vars: await varsForRun(this.d.pool, { organizationId: repo.organizationId, repositoryId: repo.id }),
-        secrets: { GITHUB_TOKEN: "" },
+        // Configuration variables and secrets (organization < repository), GitHub's `vars` and
+        // `secrets` contexts. The secrets stay in this process: each job's description gets the
+        // ones it refers to sealed under the run's key (prepare above), opened only on its machine.
+        vars: await varsForRun(this.d.pool, scope),
+        secrets: { ...(await secretsForRun(this.d.pool, this.d.kms, scope)), GITHUB_TOKEN: "" },
         executor,
         reporter,
         signal: cancel.signal,

@@ -5,6 +5,7 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Histogram } from "prom-client";
+import type { Kms } from "../secrets/index.js";
 import { cancelRunJobs } from "../queue/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { CoreConfig } from "./config.js";
@@ -37,6 +38,8 @@ export function createOrchestrator(d: {
   pool: pg.Pool;
   config: CoreConfig;
   logger: Logger;
+  /** The KMS of the secrets' key hierarchy: run keys, sealed job secrets, the masking pass. */
+  kms: Kms;
   dispatchLatency?: Histogram;
 }): Orchestrator {
   const { pool, config, logger } = d;
@@ -55,6 +58,7 @@ export function createOrchestrator(d: {
   };
   const agents = new WsAgentHub({
     pool,
+    kms: d.kms,
     config,
     logger,
     logs,
@@ -100,6 +104,7 @@ export function createOrchestrator(d: {
 
   const drivers = new RunDrivers({
     pool,
+    kms: d.kms,
     config,
     logger,
     signals,

@@ -8,26 +8,47 @@
 // the cache is bounded (least recently used out), so a forgotten attempt costs a reload, not memory.
 import type { Queryable } from "../queue/index.js";
 import type { JobResult } from "../runner/types.js";
+import { openRunKey, type Kms } from "../secrets/index.js";
 import { SecretMasker } from "../secrets/masking/index.js";
 
 /** The secret values of a job (name → value), as the orchestrator knows them. */
 export type SecretsOf = (db: Queryable, jobId: number) => Promise<Record<string, string>>;
 
 const FROM_DESCRIPTION = `
-SELECT description->'contexts'->'secrets' AS secrets, description->'contexts'->'github'->'token' AS token
+SELECT run_id, description->'contexts'->'secrets' AS secrets, description->'sealedSecrets' AS sealed,
+       description->'contexts'->'github'->'token' AS token
 FROM jobs WHERE id = $1`;
 
-/** The job description's secrets and job token (what the node was sent). */
-export const secretsFromDescription: SecretsOf = async (db, jobId) => {
-  const { rows } = await db.query<{ secrets: unknown; token: unknown }>(FROM_DESCRIPTION, [jobId]);
-  const out: Record<string, string> = {};
-  const row = rows[0];
-  if (row?.secrets && typeof row.secrets === "object") {
-    for (const [k, v] of Object.entries(row.secrets)) if (typeof v === "string") out[k] = v;
-  }
-  if (typeof row?.token === "string") out["github.token"] = row.token;
-  return out;
-};
+/**
+ * The job description's secrets and job token (what the node was sent): plain ones as they are,
+ * sealed ones opened with the run's key (which needs the KMS; without one they are not known here).
+ */
+export function secretsFromDescription(kms?: Kms): SecretsOf {
+  return async (db, jobId) => {
+    const { rows } = await db.query<{ run_id: string; secrets: unknown; sealed: unknown; token: unknown }>(
+      FROM_DESCRIPTION,
+      [jobId],
+    );
+    const out: Record<string, string> = {};
+    const row = rows[0];
+    if (row?.secrets && typeof row.secrets === "object") {
+      for (const [k, v] of Object.entries(row.secrets)) if (typeof v === "string") out[k] = v;
+    }
+    const sealed = row?.sealed && typeof row.sealed === "object" ? Object.entries(row.sealed) : [];
+    if (kms && row && sealed.length > 0) {
+      // A run key that cannot be opened (its organization's key destroyed meanwhile) leaves this
+      // pass without those values; the node, which had them, masked them already.
+      const key = await openRunKey(db, kms, Number(row.run_id)).catch(() => undefined);
+      try {
+        for (const [k, v] of sealed) if (key && typeof v === "string") out[k] = key.open(k, v);
+      } finally {
+        key?.close();
+      }
+    }
+    if (typeof row?.token === "string") out["github.token"] = row.token;
+    return out;
+  };
+}
 
 /** Fields of runner events and results that hold names of states, never text: left as they are. */
 const ENUM_KEYS = new Set(["type", "stream", "kind", "level", "stage", "source", "outcome", "conclusion"]);
@@ -36,7 +57,7 @@ export class JobMaskers {
   private readonly cache = new Map<string, SecretMasker>();
 
   constructor(
-    private readonly secretsOf: SecretsOf = secretsFromDescription,
+    private readonly secretsOf: SecretsOf = secretsFromDescription(),
     private readonly capacity = 1024,
   ) {}
 

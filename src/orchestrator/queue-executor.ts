@@ -3,7 +3,7 @@
 // executor waits until the job is completed — by its agent, by lease expiry (lost) or by a cancel.
 import { enqueueJobs, type Queryable } from "../queue/index.js";
 import type { InstanceExecutor, InstanceRequest } from "../planner/index.js";
-import type { JobResult } from "../runner/types.js";
+import type { JobDescription, JobResult } from "../runner/types.js";
 import { readJobResult, readJobRow } from "./job-result.js";
 
 export interface JobSignals {
@@ -42,6 +42,11 @@ export interface QueueExecutorDeps {
   cancelJob(jobId: number): Promise<void>;
   /** Aborts when the orchestrator shuts down: stop waiting, leave the job as it is. */
   shutdown: AbortSignal;
+  /**
+   * The description as it is stored and sent to a node (e.g. its secrets sealed under the run's
+   * key, environment secrets added); absent: the planner's description as it is.
+   */
+  prepare?(req: InstanceRequest): Promise<JobDescription>;
 }
 
 const TERMINAL = new Set(["completed", "lost"]);
@@ -51,6 +56,7 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
     async run(req: InstanceRequest): Promise<JobResult> {
       // After shutdown the planner may still walk the DAG: nothing may reach the database any more.
       if (d.shutdown.aborted) throw d.shutdown.reason;
+      const description = d.prepare ? await d.prepare(req) : req.description;
       const [row] = await enqueueJobs(d.db, [
         {
           runId: d.runId,
@@ -60,7 +66,7 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
           workflow: req.instance.workflow,
           matrix: req.instance.matrix,
           labels: req.labels,
-          description: req.description,
+          description,
           continueOnError: false,
           maxAttempts: d.maxAttempts,
         },

@@ -46,6 +46,33 @@ export const Registered = z.object({
 });
 export type Registered = z.infer<typeof Registered>;
 
+/**
+ * Where an agent redeems a job attempt's release token (POST, `Authorization: Bearer alk_rel_…`,
+ * body `{ machine }`: the id of the machine it created for the attempt). Answered (200) with
+ * `Released`: the run DEK that opens the sealed secrets of the attempt's job description. Not
+ * idempotent, by design: the first redemption binds the token to that machine and uses it up; any
+ * other (a second machine, the same one again, an attempt no longer assigned or running) gets 401.
+ * An agent that loses the answer cannot retry: the job fails on that machine and is not lost.
+ */
+export const RELEASE_PATH = "/api/v1/agent/release";
+
+export const ReleaseRequest = z.object({ machine: z.string().min(1).max(128) });
+
+export const Released = z.object({
+  jobId: z.number().int().positive(),
+  attempt: z.number().int().nonnegative(),
+  /** The run DEK, base64url (32 bytes). */
+  key: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+  /** What the sealed values are bound to besides their names (AAD; src/secrets/run-keys.ts). */
+  binding: z.object({
+    organizationId: z.number().int().positive(),
+    repositoryId: z.number().int().positive(),
+    runId: z.number().int().positive(),
+    organizationKeyId: z.number().int().positive(),
+  }),
+});
+export type Released = z.infer<typeof Released>;
+
 const jobRef = { jobId: z.number().int().positive(), attempt: z.number().int().nonnegative() };
 
 // ---------------------------------------------------------------- agent → orchestrator
@@ -204,6 +231,11 @@ export const Assign = z.object({
    * when the attempt ends (401). Absent (no permission, or an older orchestrator): no variables.
    */
   idTokenRequest: z.string().min(1).max(200).optional(),
+  /**
+   * One-time token to redeem at RELEASE_PATH, once the attempt's machine exists, for the run DEK
+   * that opens `job.sealedSecrets`. Present only when the job has sealed secrets. Never logged.
+   */
+  releaseToken: z.string().max(200).optional(),
 });
 
 /**

@@ -38,6 +38,7 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
 
   let outputs: Record<string, string>;
   try {
+    for (const warning of job.warnings ?? []) run.annotate(undefined, "warning", warning);
     if (run.refusedSecrets.length > 0) {
       for (const why of run.refusedSecrets) run.annotate(undefined, "error", why);
       run.failed = true;

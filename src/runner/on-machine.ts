@@ -23,6 +23,11 @@ export interface OnMachineOptions {
   egress?: { proxy: EgressProxy; allow: AllowList; notes?: string[] };
   /** The node's job services for this job; absent: none (no variables). */
   services?: MachineServices;
+  /**
+   * Called once the machine exists and before the job starts on it: what the job gets there (e.g.
+   * its secrets, released for this machine only). A throw fails the job; the machine is destroyed.
+   */
+  prepare?(machine: Machine, job: JobDescription): Promise<JobDescription>;
 }
 
 /**
@@ -91,7 +96,8 @@ export async function runJobOnNewMachine(
   if (opts.destroyOnAbort) deps.signal?.addEventListener("abort", destroyNow, { once: true });
   try {
     opts.onMachine?.(machine);
-    return await runJob(job, { ...deps, machine, hostLog, ...(runtime ? { runtime } : {}) });
+    const ready = opts.prepare ? await opts.prepare(machine, job) : job;
+    return await runJob(ready, { ...deps, machine, hostLog, ...(runtime ? { runtime } : {}) });
   } finally {
     deps.signal?.removeEventListener("abort", destroyNow);
     try {

@@ -43,6 +43,14 @@ export interface JobDescription {
    * orchestrator hand the job an identity-token request token.
    */
   permissions?: Permissions;
+  /**
+   * Secrets of a server run, sealed under the run DEK (src/secrets/run-keys.ts): name → sealed
+   * value. The node opens them only after redeeming the attempt's release token for the machine
+   * it created (src/agent/release.ts), and puts them into `contexts.secrets`. Absent for local runs.
+   */
+  sealedSecrets?: Record<string, string>;
+  /** Warnings the orchestrator found while planning (e.g. a secret set nowhere), shown at job start. */
+  warnings?: string[];
 }
 
 export interface StepRef {

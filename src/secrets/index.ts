@@ -52,3 +52,5 @@ export {
   type OrgSealed,
   type OrgSealedPlace,
 } from "./org-sealed.js";
+export { openRunValue, sealRunValue, type RunKeyBinding } from "./run-keys.js";
+export { RELEASE_TOKEN_PREFIX, issueReleaseTokens, redeemRelease, type Release } from "./release.js";

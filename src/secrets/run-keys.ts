@@ -66,10 +66,54 @@ export async function createRunKey(db: Db, kms: Kms, runId: number): Promise<voi
   });
 }
 
+/**
+ * What a run's sealed values are bound to besides their name: nothing secret, and enough for a
+ * node that holds the run DEK (after a release) to open them without the database.
+ */
+export interface RunKeyBinding {
+  organizationId: number;
+  repositoryId: number;
+  runId: number;
+  organizationKeyId: number;
+}
+
+function valueAad(b: RunKeyBinding, name: string): Buffer {
+  return aad({
+    purpose: "run-value",
+    organizationId: b.organizationId,
+    repositoryId: b.repositoryId,
+    environment: null,
+    id: b.runId,
+    name,
+    version: null,
+    organizationKeyId: b.organizationKeyId,
+  });
+}
+
+const SEALED = /^a1\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/;
+
+/** Seals one value under a run DEK, bound to the run and the name. */
+export function sealRunValue(dek: Buffer, b: RunKeyBinding, name: string, value: string): string {
+  const s = seal(dek, Buffer.from(value, "utf8"), valueAad(b, name));
+  return `a1.${s.nonce.toString("base64url")}.${s.ciphertext.toString("base64url")}`;
+}
+
+/** Opens a value sealed by sealRunValue (SECRET_UNREADABLE for anything else or a wrong binding). */
+export function openRunValue(dek: Buffer, b: RunKeyBinding, name: string, sealed: string): string {
+  const what = `a value sealed for run ${b.runId} (${name})`;
+  const m = SEALED.exec(sealed);
+  if (!m) throw new AirlockError(ErrorCode.SECRET_UNREADABLE, `${what} is not a sealed value`);
+  const s = { nonce: Buffer.from(m[1]!, "base64url"), ciphertext: Buffer.from(m[2]!, "base64url") };
+  return open(dek, s, valueAad(b, name), what).toString("utf8");
+}
+
 /** A run's DEK in memory: seal and open values for the run; close() wipes it. */
 export interface RunKey {
+  readonly binding: RunKeyBinding;
   seal(name: string, value: string): string;
   open(name: string, sealed: string): string;
+  /** A copy of the raw DEK, for a release to a live job's machine (the caller wipes it). */
+  exportKey(): Buffer;
   close(): void;
 }
 
@@ -90,18 +134,17 @@ export async function openRunKey(db: Db, kms: Kms, runId: number): Promise<RunKe
   } finally {
     wipe(orgKey.dek);
   }
+  const binding: RunKeyBinding = {
+    organizationId: Number(r.organization_id),
+    repositoryId: Number(r.repository_id),
+    runId,
+    organizationKeyId: keyId,
+  };
   return {
-    seal(name, value) {
-      const s = seal(dek, Buffer.from(value, "utf8"), bind("run-value", r, runId, keyId, name));
-      return `a1.${s.nonce.toString("base64url")}.${s.ciphertext.toString("base64url")}`;
-    },
-    open(name, sealed) {
-      const what = `a value sealed for run ${runId} (${name})`;
-      const m = /^a1\.([A-Za-z0-9_-]+)\.([A-Za-z0-9_-]+)$/.exec(sealed);
-      if (!m) throw new AirlockError(ErrorCode.SECRET_UNREADABLE, `${what} is not a sealed value`);
-      const s = { nonce: Buffer.from(m[1]!, "base64url"), ciphertext: Buffer.from(m[2]!, "base64url") };
-      return open(dek, s, bind("run-value", r, runId, keyId, name), what).toString("utf8");
-    },
+    binding,
+    seal: (name, value) => sealRunValue(dek, binding, name, value),
+    open: (name, sealed) => openRunValue(dek, binding, name, sealed),
+    exportKey: () => Buffer.from(dek),
     close() {
       wipe(dek);
     },

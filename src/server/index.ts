@@ -12,6 +12,7 @@ import { CLIENT_POLICY, LoginThrottle, MemoryFailureLimiter, SingleSignOn } from
 import { createMetrics } from "./metrics.js";
 import { agentRegisterRoute } from "./routes/agent-register.js";
 import { jobIdentityApiRoutes, jobIdentityPublicRoutes } from "./routes/job-identity.js";
+import { agentReleaseRoute } from "./routes/agent-release.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { ssoRoutes, ssoUrl } from "./routes/sso.js";
@@ -74,6 +75,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installAgentSocket(app, ctx);
   agentRegisterRoute(app, ctx);
   jobIdentityPublicRoutes(app, ctx);
+  agentReleaseRoute(app, ctx);
   await app.register((scope, _opts, done) => {
     webhookRoutes(scope, ctx);
     done();

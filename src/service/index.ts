@@ -117,6 +117,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       pool: db.pool,
       config: { ...config, actionsUrl: loadOptions(env).actionsUrl },
       logger,
+      kms,
       dispatchLatency,
     });
     const app = await buildServer({

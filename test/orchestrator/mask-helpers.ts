@@ -1,6 +1,7 @@
-// Helper of the orchestrator masking tests: a queued job that has secrets, as a secret store would
-// give it. The run is triggered with no node connected, so the job waits in the queue while its
-// stored description gets the secrets; the node that connects afterwards is sent that description.
+// Helper of the orchestrator masking tests: a queued job that has secrets, set through the API as
+// a user would (repository level). The run is triggered with no node connected, so the job waits
+// in the queue with its description holding them sealed; the node that connects afterwards is sent
+// that description (and a real agent gets them released for its machine).
 import assert from "node:assert/strict";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
 import { eventually, type TestService } from "../helpers/service.js";
@@ -18,6 +19,10 @@ export async function queuedJobWithSecrets(
     cloneUrl: repo.dir,
   });
   assert.equal(r.status, 201, r.text);
+  for (const [name, value] of Object.entries(secrets)) {
+    const set = await svc.api("PUT", `/api/v1/repositories/${r.body.id}/secrets/${name}`, { value });
+    assert.equal(set.status, 201, set.text);
+  }
   const trig = await svc.api<{ runs: Array<{ id: number }> }>(
     "POST",
     `/api/v1/repositories/${r.body.id}/runs`,
@@ -31,9 +36,5 @@ export async function queuedJobWithSecrets(
     );
     return rows[0] ? Number(rows[0].id) : undefined;
   }, "the queued job");
-  await svc.db.pool.query(
-    `UPDATE jobs SET description = jsonb_set(description, '{contexts,secrets}', $2::jsonb) WHERE id = $1`,
-    [jobId, JSON.stringify(secrets)],
-  );
   return { runId, jobId };
 }

@@ -1,6 +1,7 @@
 // The orchestrator's own masking pass and log sources, with a node that masks nothing and tries to
 // forge Airlock's status lines (the node is the test itself, speaking the agent protocol). The job's
-// secret is put into its stored description before any node can take it, as a secret store would.
+// secret is a repository secret, sealed in its description: the orchestrator opens it with the run
+// key for its own pass (this node never redeems its release token).
 // What is stored must not hold the secret in any form; every stored chunk says who wrote it; a
 // job output holding the secret does not reach other jobs (as on GitHub).
 import { after, describe, it } from "node:test";
@@ -29,7 +30,7 @@ describe("orchestrator masking", () => {
     const { runId, jobId } = await queuedJobWithSecrets(
       svc,
       repos,
-      "on: push\njobs:\n  one:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n",
+      "on: push\njobs:\n  one:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets.TOKEN }}\n",
       { TOKEN: SECRET },
     );
     const received: ServerMessage[] = [];

@@ -30,7 +30,11 @@ beforeEach(() => {
   s.runs.fail = undefined;
 });
 
-const pushBody = Buffer.from(JSON.stringify(githubExamples("push")[0]));
+const pushExample = githubExamples("push")[0] as Record<string, unknown>;
+const pushBody = Buffer.from(JSON.stringify(pushExample));
+/** Another genuine push: a different new head (a replay of pushBody would be a duplicate). */
+const pushTo = (n: number): Buffer =>
+  Buffer.from(JSON.stringify({ ...pushExample, after: n.toString(16).padStart(40, "0") }));
 
 function deliver(
   provider: Provider,
@@ -94,12 +98,40 @@ describe("webhooks", () => {
   });
 
   it("treats the same delivery id twice as a no-op", async () => {
-    const first = await deliver("github", "push", pushBody, { delivery: "gh-dup" });
+    const first = await deliver("github", "push", pushTo(1), { delivery: "gh-dup" });
     assert.equal(first.statusCode, 202);
-    const second = await deliver("github", "push", pushBody, { delivery: "gh-dup" });
+    const second = await deliver("github", "push", pushTo(1), { delivery: "gh-dup" });
     assert.equal(second.statusCode, 200);
     assert.deepEqual(JSON.parse(second.body), { duplicate: true });
     assert.equal(s.runs.events.length, 1);
+  });
+
+  it("treats a signed delivery replayed under a new id as a duplicate of what it describes", async () => {
+    const first = await deliver("github", "push", pushTo(4), { delivery: "gh-orig" });
+    assert.equal(first.statusCode, 202);
+    for (const id of ["gh-replay-1", "gh-replay-2"]) {
+      const replay = await deliver("github", "push", pushTo(4), { delivery: id });
+      assert.equal(replay.statusCode, 200, replay.body);
+      assert.deepEqual(JSON.parse(replay.body), { duplicate: true });
+    }
+    assert.equal(s.runs.events.length, 1, "the replays started nothing");
+    // Real new work (another head) is not a duplicate, and neither is the same push to another
+    // repository (fingerprints are per repository).
+    assert.equal((await deliver("github", "push", pushTo(5), { delivery: "gh-next" })).statusCode, 202);
+    const other = await s.app.inject({
+      method: "POST",
+      url: "/api/v1/repositories",
+      headers: s.auth,
+      payload: { name: "octo/other", cloneUrl: "https://git.example.test/octo/other.git" },
+    });
+    const o = JSON.parse(other.body) as { id: number; webhookSecret: string };
+    const there = await deliver("github", "push", pushTo(4), {
+      delivery: "gh-other",
+      repo: o.id,
+      secret: o.webhookSecret,
+    });
+    assert.equal(there.statusCode, 202, there.body);
+    assert.equal(s.runs.events.length, 3);
   });
 
   it("caps the body before hashing: 413, nothing stored", async () => {
@@ -153,7 +185,7 @@ describe("webhooks", () => {
   });
 
   it("accepts a form-encoded GitHub delivery (the signature covers the raw body)", async () => {
-    const body = Buffer.from(`payload=${encodeURIComponent(pushBody.toString())}`);
+    const body = Buffer.from(`payload=${encodeURIComponent(pushTo(2).toString())}`);
     const res = await deliver("github", "push", body, {
       delivery: "gh-form",
       headers: { "content-type": "application/x-www-form-urlencoded" },
@@ -200,12 +232,12 @@ describe("webhooks", () => {
 
   it("forgets a delivery the core failed on, so the redelivery is processed", async () => {
     s.runs.fail = new Error("boom");
-    const failed = await deliver("github", "push", pushBody, { delivery: "gh-retry" });
+    const failed = await deliver("github", "push", pushTo(3), { delivery: "gh-retry" });
     assert.equal(failed.statusCode, 500);
     assert.equal(JSON.parse(failed.body).error.code, "INTERNAL");
     assert.ok(!(await deliveries()).includes("gh-retry"));
     s.runs.fail = undefined;
-    const again = await deliver("github", "push", pushBody, { delivery: "gh-retry" });
+    const again = await deliver("github", "push", pushTo(3), { delivery: "gh-retry" });
     assert.equal(again.statusCode, 202);
     assert.equal(s.runs.events.length, 1);
   });
