@@ -39,8 +39,9 @@ function guardMachine(m: Machine, signal: AbortSignal, log: AgentLogger): Machin
     },
   };
   if (m.hostPath) guarded.hostPath = (p) => m.hostPath!(p);
-  // Whatever else the machine offers passes through unchanged (a limit it went over, its env).
+  // Whatever else the machine offers passes through unchanged (a limit it went over, its env, its job services).
   if (m.limitExceeded) guarded.limitExceeded = () => m.limitExceeded!();
   if (m.env) Object.assign(guarded, { env: m.env });
+  if (m.servicesUrl !== undefined) Object.assign(guarded, { servicesUrl: m.servicesUrl });
   return guarded;
 }

@@ -28,6 +28,7 @@ import type {
   WorkspaceSource,
 } from "../runner/index.js";
 import { guardedProvisioner } from "./guarded.js";
+import { openJobServices } from "./job-services.js";
 import { releaseSecrets } from "./release.js";
 import type { AgentLogger } from "./logger.js";
 import type { OutboxPayload } from "./outbox-file.js";
@@ -51,7 +52,10 @@ export interface JobDeps {
   logCapBytes: number;
   /** The node's limits for every machine (pids, open files, /dev/shm, /tmp); the flavour adds the rest. */
   limits?: NodeLimits;
-  /** The orchestrator, where the job's release token is redeemed once its machine exists. */
+  /**
+   * The orchestrator, where the job's release token is redeemed once its machine exists and job
+   * services forward identity-token requests.
+   */
   serverUrl?: string;
 }
 
@@ -133,6 +137,11 @@ export class AgentJob {
     let result: JobResult;
     const egress = this.egressFor(a);
     try {
+      // Only a job the orchestrator gave a request token (its permissions grant id-token: write).
+      const services =
+        a.idTokenRequest !== undefined && this.deps.serverUrl !== undefined
+          ? await openJobServices({ serverUrl: this.deps.serverUrl, idTokenRequest: a.idTokenRequest })
+          : undefined;
       result = await runJobOnNewMachine(
         guardedProvisioner(this.deps.provisioner, this.controller.signal, this.deps.log),
         {
@@ -151,6 +160,7 @@ export class AgentJob {
         {
           destroyOnAbort: true,
           ...(egress ? { egress } : {}),
+          ...(services ? { services } : {}),
           prepare: (machine, description) =>
             releaseSecrets(
               this.deps.serverUrl,

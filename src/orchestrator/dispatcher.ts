@@ -14,6 +14,7 @@ import {
   setWaitReasons,
 } from "../queue/index.js";
 import { isPlaced, placeJobs, WaitCode, type NodeState } from "../scheduler/index.js";
+import { mintRequestTokens } from "../job-identity/index.js";
 import { listFlavours, listImages, repositoryEgress, type Image } from "./catalog/index.js";
 import type { CoreConfig } from "./config.js";
 import type { WsAgentHub } from "./agent-hub.js";
@@ -113,6 +114,7 @@ export class Dispatcher {
         })),
         config.leaseMs,
       );
+      const idTokenRequests = await mintRequestTokens(client, assigned);
       // Jobs with sealed secrets get a one-time release token for this attempt (its hash stored
       // in this transaction), redeemed by the node once it has made the machine.
       const releaseTokens = await issueReleaseTokens(
@@ -144,6 +146,7 @@ export class Dispatcher {
           },
           leaseMs: config.leaseMs,
           logCapBytes: config.logCapBytes,
+          ...(idTokenRequests.has(a.jobId) ? { idTokenRequest: idTokenRequests.get(a.jobId) } : {}),
           ...(releaseTokens.has(a.jobId) ? { releaseToken: releaseTokens.get(a.jobId)! } : {}),
         });
         // The node went away between placing and sending: back to the queue at once (not counted

@@ -10,6 +10,8 @@ import type { Conclusion } from "../runner/types.js";
 import type { JobReport, RunOptions } from "./types.js";
 import { runInstance, type InstanceOutcome, type InstancePlan } from "./instance.js";
 import { Limiter } from "./limiter.js";
+import { jobPermissions } from "./permissions.js";
+import type { Permissions } from "../workflow/index.js";
 
 export interface JobOutcome {
   result: Conclusion;
@@ -30,6 +32,8 @@ export interface GraphScope {
   secrets: Record<string, string>;
   github: Record<string, unknown>;
   only?: Set<string>;
+  /** Inside a called workflow: the calling job's permissions, which its jobs cannot exceed. */
+  permissionsCap?: Permissions;
 }
 
 export interface RunState {
@@ -292,6 +296,7 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
     inputs,
     secrets,
     github: scope.github,
+    permissionsCap: jobPermissions(scope, job),
   });
   const results = [...inner.values()].map((o) => o.result);
   const conclusion: Conclusion = results.includes("failure")

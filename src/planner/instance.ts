@@ -5,6 +5,7 @@ import { evaluateTemplate, toExpressionString } from "../expressions/index.js";
 import type { Conclusion, JobDescription, RunnerEvent } from "../runner/types.js";
 import type { JobTemplate } from "../workflow/model.js";
 import { recordJob, type GraphScope, type RunState } from "./graph.js";
+import { jobPermissions } from "./permissions.js";
 import type { JobInstance, JobReport } from "./types.js";
 
 export interface InstancePlan {
@@ -124,6 +125,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
         ref: opts.ref,
         repositoryName: opts.fullName,
       },
+      permissions: jobPermissions(scope, job),
     };
   } catch (err) {
     report.error = (err as Error).message;

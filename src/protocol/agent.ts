@@ -23,6 +23,14 @@ import { z } from "zod";
 /** 2: node credentials rotate on every connection (`credential`, `credential-saved`). */
 export const PROTOCOL_VERSION = 2;
 
+/**
+ * Where the agent asks for a job's identity token (GET, `Authorization: Bearer <assign.idTokenRequest>`,
+ * `?audience=…` optional): `{ value }` (200), or 401 once the job attempt has ended. Outside the
+ * API's authentication: the request token is the authentication. Not idempotent (each call signs a
+ * new token); a retry is harmless.
+ */
+export const ID_TOKEN_PATH = "/api/v1/agent/id-token";
+
 /** Where an agent exchanges its registration token (POST, `Authorization: Bearer alk_reg_…`, no body). */
 export const REGISTER_PATH = "/api/v1/agent/register";
 
@@ -214,6 +222,15 @@ export const Assign = z.object({
   leaseMs: z.number().int().positive(),
   /** The job's log cap (bytes of log text), enforced by the agent; absent: the agent's default. */
   logCapBytes: z.number().int().positive().optional(),
+  /**
+   * Only for a job whose permissions grant `id-token: write`: the attempt's request token
+   * (`alk_idt_…`), a secret. The agent serves the job's identity-token endpoint on the machine's
+   * job services (src/agent/job-services.ts), gives the job ACTIONS_ID_TOKEN_REQUEST_URL and this
+   * token as ACTIONS_ID_TOKEN_REQUEST_TOKEN (masked), and forwards each request to
+   * ID_TOKEN_PATH with it. Minted with the assignment, so a repeat carries the same token; it dies
+   * when the attempt ends (401). Absent (no permission, or an older orchestrator): no variables.
+   */
+  idTokenRequest: z.string().min(1).max(200).optional(),
   /**
    * One-time token to redeem at RELEASE_PATH, once the attempt's machine exists, for the run DEK
    * that opens `job.sealedSecrets`. Present only when the job has sealed secrets. Never logged.

@@ -23,6 +23,13 @@ export interface MachineSpec {
    */
   egress?: MachineEgress;
   /**
+   * Job services (the identity-token endpoint today; artifacts and caches later): a host unix
+   * socket served by the node (src/agent/job-services.ts), which the machine's processes reach at
+   * `Machine.servicesUrl` — in the sandbox through a relay on 127.0.0.1:3129 inside, with no
+   * other network. Set by the node, never by the job. Absent: no job services.
+   */
+  services?: { socket: string };
+  /**
    * Pool option, never the job's: processes may create nested user namespaces (rootless
    * containers, unshare -r). Default off: the seccomp filter and the kernel refuse them.
    */
@@ -107,6 +114,11 @@ export interface Machine {
    * egress); the runner puts them under the step's own env. Absent: none.
    */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Base URL (http, no trailing slash) at which the machine's processes reach the job services of
+   * `MachineSpec.services`; absent when the spec had none.
+   */
+  readonly servicesUrl?: string;
   /**
    * The Node runtime JavaScript actions run on, as a path inside the machine: the node provides it
    * read-only, as actions/runner ships externals/node20 (the sandbox binds the host's node at

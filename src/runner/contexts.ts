@@ -131,6 +131,8 @@ export function processEnv(
     // around the proxy, but without the proxy there is no network to go to.
     ...run.machine.env,
     ...env,
+    // The node's job services (identity tokens): set by the node, not the job.
+    ...run.deps.runtime?.env,
     PATH: [...prepend, basePath].join(":"),
     GITHUB_ACTIONS: "true",
     GITHUB_WORKSPACE: p.workspace,

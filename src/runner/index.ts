@@ -2,7 +2,7 @@
 // Actions-faithful, and reports RunnerEvents. Other modules import only from here.
 export { runJob } from "./job.js";
 export { eventSource, eventText, formatEvent, type LineStyle, type StyledLine } from "./format.js";
-export { runJobOnNewMachine, type OnMachineOptions } from "./on-machine.js";
+export { runJobOnNewMachine, type MachineServices, type OnMachineOptions } from "./on-machine.js";
 export type * from "./types.js";
 export { cleanDeep, cleanText, MAX_LINE_CHARS } from "./text.js";
 export { parseCommand, type WorkflowCommand } from "./commands.js";

@@ -5,7 +5,7 @@
 import { recordLine, type AllowList, type EgressProxy, type EgressSession } from "../egress/index.js";
 import type { MachineSpec, Provisioner, Machine } from "../provisioners/types.js";
 import { runJob } from "./job.js";
-import type { HostLog, JobDescription, JobResult, RunnerDeps } from "./types.js";
+import type { HostLog, JobDescription, JobResult, JobRuntime, RunnerDeps } from "./types.js";
 
 export interface OnMachineOptions {
   /**
@@ -21,11 +21,25 @@ export interface OnMachineOptions {
    * never by the job). Absent or an empty list: the machine has no network at all.
    */
   egress?: { proxy: EgressProxy; allow: AllowList; notes?: string[] };
+  /** The node's job services for this job; absent: none (no variables). */
+  services?: MachineServices;
   /**
    * Called once the machine exists and before the job starts on it: what the job gets there (e.g.
    * its secrets, released for this machine only). A throw fails the job; the machine is destroyed.
    */
   prepare?(machine: Machine, job: JobDescription): Promise<JobDescription>;
+}
+
+/**
+ * The node's job services for one machine (src/agent/job-services.ts): a host unix socket the
+ * machine reaches at `Machine.servicesUrl`, the variables and secrets it gives the job once that
+ * URL is known, and close (after the machine is destroyed). Owned by the caller until handed here;
+ * runJobOnNewMachine closes it in every case.
+ */
+export interface MachineServices {
+  readonly socketPath: string;
+  runtime(servicesUrl: string): JobRuntime;
+  close(): Promise<void>;
 }
 
 /** Buffers lines until the runner attaches (bounded), then forwards them until it detaches. */
@@ -63,13 +77,18 @@ export async function runJobOnNewMachine(
     session = await opts.egress.proxy.open(opts.egress.allow, (r) => hostLog.push(recordLine(r)));
     spec = { ...spec, egress: { allow: opts.egress.allow.entries, proxySocket: session.socketPath } };
   }
+  const services = opts.services;
+  if (services) spec = { ...spec, services: { socket: services.socketPath } };
   let machine: Machine;
   try {
     machine = await provisioner.create(spec);
   } catch (e) {
     await session?.close();
+    await services?.close();
     throw e;
   }
+  const runtime =
+    services && machine.servicesUrl !== undefined ? services.runtime(machine.servicesUrl) : undefined;
   const destroyNow = (): void => {
     // The finally below awaits the same (idempotent) destroy and reports its failure.
     machine.destroy().catch(() => undefined);
@@ -78,13 +97,14 @@ export async function runJobOnNewMachine(
   try {
     opts.onMachine?.(machine);
     const ready = opts.prepare ? await opts.prepare(machine, job) : job;
-    return await runJob(ready, { ...deps, machine, hostLog });
+    return await runJob(ready, { ...deps, machine, hostLog, ...(runtime ? { runtime } : {}) });
   } finally {
     deps.signal?.removeEventListener("abort", destroyNow);
     try {
       await machine.destroy();
     } finally {
       await session?.close();
+      await services?.close();
     }
   }
 }

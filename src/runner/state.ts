@@ -116,6 +116,7 @@ export class JobRun {
     // GitHub registers the job token as a secret as well.
     if (typeof job.contexts.github.token === "string")
       this.registerSecret("github.token", job.contexts.github.token);
+    for (const value of deps.runtime?.secrets ?? []) this.registerSecret("job services", value);
   }
 
   private registerSecret(name: string, value: string): void {

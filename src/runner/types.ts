@@ -1,6 +1,7 @@
 // The job runner's contract: a plain, serialisable job description in, events out.
 // The local `airlock run` and (later) the orchestrator's node agent use it unchanged.
 import type { StepTemplate, Template } from "../workflow/model.js";
+import type { Permissions } from "../workflow/permissions.js";
 import type { Machine } from "../provisioners/types.js";
 
 export type Conclusion = "success" | "failure" | "skipped" | "cancelled";
@@ -41,6 +42,12 @@ export interface JobDescription {
   environment?: { name: string; url?: Template };
   /** Where the code comes from: the initial workspace and the built-in actions/checkout. */
   source: { repository: string; commit: string; ref: string; repositoryName: string };
+  /**
+   * The job's effective `permissions:` (job level replaces workflow level; src/workflow/permissions.ts),
+   * decided by the planner. Absent (older producers): none. `id-token: write` is what lets the
+   * orchestrator hand the job an identity-token request token.
+   */
+  permissions?: Permissions;
   /**
    * Secrets of a server run, sealed under the run DEK (src/secrets/run-keys.ts): name → sealed
    * value. The node opens them only after redeeming the attempt's release token for the machine
@@ -188,4 +195,16 @@ export interface RunnerDeps {
   signal?: AbortSignal;
   /** Absent: output is read as fast as it comes (local `airlock run`). */
   flow?: OutputFlow;
+  /** Variables of the node's job services for every step, and their secrets (masked). */
+  runtime?: JobRuntime;
+}
+
+/**
+ * What the node's job services add to a job (src/agent/job-services.ts): variables every step's
+ * process gets (ACTIONS_ID_TOKEN_REQUEST_URL, ...; a step's own env cannot replace them), and the
+ * secret values among them, registered with the job's masker (the request token).
+ */
+export interface JobRuntime {
+  env: Record<string, string>;
+  secrets: string[];
 }

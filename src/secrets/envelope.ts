@@ -12,7 +12,15 @@ export const TAG_BYTES = 16;
 
 /** What a ciphertext is: the organization's data key, a secret's, a run's or a credential's key or value. */
 export type Purpose =
-  "org-dek" | "secret-dek" | "secret-value" | "run-dek" | "run-value" | "credential-dek" | "credential-value";
+  | "org-dek"
+  | "secret-dek"
+  | "secret-value"
+  | "run-dek"
+  | "run-value"
+  | "credential-dek"
+  | "credential-value"
+  /** A job identity token signing key (src/job-identity), sealed directly with the organization DEK. */
+  | "signing-key";
 
 /** Where a ciphertext belongs. Every field takes part in the AAD; null is a value too. */
 export interface Binding {

@@ -46,5 +46,11 @@ export {
   type CredentialKind,
 } from "./credentials.js";
 export { missingSecrets, missingSecretsWarning, referencedSecrets } from "./references.js";
+export {
+  openForOrganization,
+  sealForOrganization,
+  type OrgSealed,
+  type OrgSealedPlace,
+} from "./org-sealed.js";
 export { openRunValue, sealRunValue, type RunKeyBinding } from "./run-keys.js";
 export { RELEASE_TOKEN_PREFIX, issueReleaseTokens, redeemRelease, type Release } from "./release.js";

@@ -40,6 +40,8 @@ export interface ServerConfig {
    * address that throttling and the audit log use. Empty: the peer's address.
    */
   trustProxy: string[];
+  /** Days a job identity token signing key signs before a new one takes over (docs/security.md). */
+  idTokenKeyDays: number;
   /** Built-in users on or off, single sign-on providers (the file's `auth` section: auth-config.ts). */
   auth: SsoSettings;
   /** The KMS at the top of the secrets' key hierarchy (the file's `kms` section: kms-config.ts). */
@@ -131,6 +133,12 @@ const SETTINGS: Setting[] = [
     schema: ms(10),
     expected: "milliseconds, at least 10",
   },
+  {
+    key: "idTokenKeyDays",
+    env: ["AIRLOCK_ID_TOKEN_KEY_DAYS"],
+    schema: int(1, 365),
+    expected: "days, an integer 1-365",
+  },
 ];
 
 function defaults(): Omit<ServerConfig, "publicUrl" | "auth" | "kms"> {
@@ -149,6 +157,7 @@ function defaults(): Omit<ServerConfig, "publicUrl" | "auth" | "kms"> {
     apiBodyLimitBytes: 1024 * 1024,
     sseHeartbeatMs: 15_000,
     trustProxy: [],
+    idTokenKeyDays: 30,
   };
 }
 

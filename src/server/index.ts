@@ -11,6 +11,7 @@ import { installErrorHandler } from "./errors.js";
 import { CLIENT_POLICY, LoginThrottle, MemoryFailureLimiter, SingleSignOn } from "../auth/index.js";
 import { createMetrics } from "./metrics.js";
 import { agentRegisterRoute } from "./routes/agent-register.js";
+import { jobIdentityApiRoutes, jobIdentityPublicRoutes } from "./routes/job-identity.js";
 import { agentReleaseRoute } from "./routes/agent-release.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
@@ -74,6 +75,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   systemRoutes(app, ctx, metrics);
   installAgentSocket(app, ctx);
   agentRegisterRoute(app, ctx);
+  jobIdentityPublicRoutes(app, ctx);
   agentReleaseRoute(app, ctx);
   await app.register((scope, _opts, done) => {
     webhookRoutes(scope, ctx);
@@ -112,6 +114,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       tokenRoutes(api, ctx);
       secretRoutes(api, ctx);
       environmentRoutes(api, ctx);
+      jobIdentityApiRoutes(api, ctx);
       done();
     },
     { prefix: "/api/v1" },

@@ -21,6 +21,7 @@ import { NODE_OPERATIONS, NODE_SCHEMAS } from "./openapi-nodes.js";
 import { SECRETS_OPERATIONS } from "./openapi-secrets.js";
 import { ENVIRONMENT_OPERATIONS } from "./openapi-environments.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
+import { IDENTITY_OPERATIONS } from "./openapi-identity.js";
 import * as S from "./schemas.js";
 
 const labels = arr(str);
@@ -673,6 +674,7 @@ const OPERATIONS: Operation[] = [
   ...SSO_OPERATIONS,
   ...SECRETS_OPERATIONS,
   ...ENVIRONMENT_OPERATIONS,
+  ...IDENTITY_OPERATIONS,
 ];
 
 function response(ok: Operation["ok"]): Json {

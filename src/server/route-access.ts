@@ -89,6 +89,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/organizations/:name/tokens": { permission: "organization.tokens", target: org() },
   "POST /api/v1/organizations/:name/tokens": { permission: "organization.tokens", target: org() },
   "DELETE /api/v1/organizations/:name/tokens/:id": { permission: "organization.tokens", target: org() },
+  // Job identity tokens: a new signing key now (the old one stays published until its tokens expire).
+  "POST /api/v1/organizations/:name/id-token-keys/rotate": {
+    permission: "organization.configure",
+    target: org(),
+  },
   // Secrets and variables: an organization's, a repository's, a repository environment's.
   ...placeRoutes("/api/v1/organizations/:name", org(), [
     "organization.secrets.read",
@@ -130,6 +135,13 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "POST /api/v1/tokens": { permission: "self.write" },
   "DELETE /api/v1/tokens/:id": { permission: "self.revoke" },
 };
+
+// Routes outside the authenticated scope authenticate in their own way or are public by nature,
+// and are not listed here (test/server/permissions.test.ts: OPEN): /healthz, /metrics,
+// /api/v1/openapi.json, /api/v1/auth/*, /api/v1/webhooks/*, /api/v1/agent (node credential),
+// /api/v1/agent/register (registration token), /api/v1/agent/id-token (a job attempt's request
+// token), and the job identity discovery documents and key sets, /.well-known/* and
+// /orgs/:org/.well-known/* (public).
 
 export function routeKey(method: string, url: string): string {
   return `${method === "HEAD" ? "GET" : method} ${url}`;

@@ -2,6 +2,7 @@
 // passed validation, so shapes are known; it still guards types rather than trusting casts.
 // Values are copied as written: `${{ }}` text is kept, evaluation happens later.
 import { conditionText } from "./expressions.js";
+import { buildPermissions } from "./permissions.js";
 import type {
   EventFilter,
   InputDef,
@@ -105,6 +106,7 @@ function buildJob(id: string, raw: unknown): JobTemplate {
     environment: buildEnvironment(j.environment),
     container: j.container ?? undefined,
     services: j.services ?? undefined,
+    permissions: buildPermissions(j.permissions),
   });
 }
 
@@ -182,6 +184,7 @@ export function buildWorkflow(file: string, raw: Obj): Workflow {
     on: buildOn(raw.on),
     env: templateMap(raw.env) ?? {},
     defaults: buildDefaults(raw.defaults),
+    permissions: buildPermissions(raw.permissions),
     jobs: Object.entries(jobs).map(([id, j]) => buildJob(id, j)),
   });
 }

@@ -11,3 +11,12 @@ export { matchesPatterns } from "./filter-pattern.js";
 export { expandMatrix, MAX_MATRIX_COMBINATIONS } from "./matrix.js";
 export { dispatchInputs } from "./inputs.js";
 export { conditionText } from "./expressions.js";
+export {
+  buildPermissions,
+  capPermissions,
+  DEFAULT_PERMISSIONS,
+  effectivePermissions,
+  mayRequestIdToken,
+  type PermissionLevel,
+  type Permissions,
+} from "./permissions.js";

@@ -3,6 +3,8 @@
 // by the planner (job level) or the job runner (step level). `if` fields hold the bare
 // expression text, without the ${{ }} wrapper.
 
+import type { Permissions } from "./permissions.js";
+
 /** Plain JSON in which strings may contain `${{ }}` expressions. */
 export type Template = unknown;
 
@@ -84,6 +86,8 @@ export interface JobTemplate {
   /** `container:` and `services:` as written: they need the container provisioner (not yet there). */
   container?: Template;
   services?: Template;
+  /** `permissions:` as written (permissions.ts); absent: the workflow's. */
+  permissions?: Permissions;
 }
 
 export interface Workflow {
@@ -96,6 +100,8 @@ export interface Workflow {
   on: Record<string, EventFilter>;
   env: Record<string, Template>;
   defaults?: RunDefaults;
+  /** `permissions:` as written (permissions.ts); absent: GitHub's restricted default. */
+  permissions?: Permissions;
   /** In file order. */
   jobs: JobTemplate[];
 }

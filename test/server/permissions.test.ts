@@ -84,6 +84,7 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/organizations/:name": org("viewer", "repos:read"),
   "PUT /api/v1/organizations/:name/limit": { ...server, body: BAD },
   "PUT /api/v1/organizations/:name/settings": org("admin", "admin", { userOnly: true, body: BAD }),
+  "POST /api/v1/organizations/:name/id-token-keys/rotate": org("admin", "admin", { userOnly: true }),
   "GET /api/v1/organizations/:name/members": org("maintainer", "repos:read"),
   "PUT /api/v1/organizations/:name/members/:user": org("admin", "admin", { userOnly: true, body: BAD }),
   "DELETE /api/v1/organizations/:name/members/:user": org("admin", "admin", { userOnly: true }),
@@ -124,7 +125,8 @@ const SPEC: Record<string, Spec> = {
 };
 
 // Routes outside the authenticated scope (they authenticate in their own way).
-const OPEN = /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent)/;
+const OPEN =
+  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent)|^(\/orgs\/:org)?\/\.well-known\//;
 
 interface Who {
   name: string;

@@ -2,12 +2,16 @@
 // machine's network namespace only (not its PID namespace: the job cannot see, signal or ptrace
 // it), listens on 127.0.0.1:EGRESS_PROXY_PORT inside and carries each connection to the machine's
 // own unix socket of the egress proxy on the host. Its process group is killed with the machine.
+// The same relay, on JOB_SERVICES_PORT, carries a machine's job services (its own unix socket
+// served by the agent: src/agent/job-services.ts).
 import { spawn } from "node:child_process";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { nativeBinary } from "../../native/index.js";
 
 /** The port the egress relay listens on inside a machine (127.0.0.1 only). */
 export const EGRESS_PROXY_PORT = 3128;
+/** The port the job services relay listens on inside a machine (127.0.0.1 only). */
+export const JOB_SERVICES_PORT = 3129;
 
 /** The variables that send a job's HTTP(S) clients to its egress relay. */
 export function egressProxyEnv(port: number = EGRESS_PROXY_PORT): Record<string, string> {
@@ -73,7 +77,8 @@ export function startRelay(o: RelayStart): Promise<Relay> {
       clearTimeout(timer);
       kill();
       const line = stderr.split("\n").find((l) => l.trim() !== "") ?? why;
-      reject(new AirlockError(ErrorCode.MACHINE_FAILED, `egress relay could not start: ${line.trim()}`));
+      const what = o.port === undefined || o.port === EGRESS_PROXY_PORT ? "egress" : "job services";
+      reject(new AirlockError(ErrorCode.MACHINE_FAILED, `${what} relay could not start: ${line.trim()}`));
     };
     const timer = setTimeout(() => fail("timed out"), READY_TIMEOUT_MS);
     child.stderr.on("data", (b: Buffer) => {

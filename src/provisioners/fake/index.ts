@@ -2,6 +2,7 @@
 // host processes. NO isolation whatsoever — for tests of the layers above and for baselines.
 // `paths` are the real host paths of the folders, so no translation is needed.
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import { promises as fsp } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,7 +32,8 @@ export function createFakeProvisioner(opts: FakeProvisionerOptions = {}): Provis
         toolCache: path.join(root, "toolcache"),
       };
       await Promise.all(Object.values(paths).map((p) => fsp.mkdir(p)));
-      return new FakeMachine(spec, root, paths);
+      const bridge = spec.services ? await tcpBridge(spec.services.socket) : undefined;
+      return new FakeMachine(spec, root, paths, bridge);
     },
   };
 }
@@ -42,12 +44,16 @@ class FakeMachine extends HostFolderMachine implements Machine {
   readonly nodePath = process.execPath;
   private destroyed: Promise<void> | undefined;
 
+  readonly servicesUrl: string | undefined;
+
   constructor(
     readonly spec: MachineSpec,
     private readonly root: string,
     readonly paths: MachinePaths,
+    private readonly bridge: Bridge | undefined,
   ) {
     super(new MachineFs({ roots: Object.values(paths).map((p) => ({ inner: p, host: p })) }));
+    this.servicesUrl = bridge ? `http://127.0.0.1:${bridge.port}` : undefined;
   }
 
   exec(req: ExecRequest): ExecHandle {
@@ -61,8 +67,41 @@ class FakeMachine extends HostFolderMachine implements Machine {
     this.closing = true;
     this.destroyed ??= (async () => {
       this.killAllGroups();
+      this.bridge?.close();
       await fsp.rm(this.root, { recursive: true, force: true, maxRetries: 5 });
     })();
     return this.destroyed;
   }
+}
+
+interface Bridge {
+  port: number;
+  close(): void;
+}
+
+/** Job services for host processes: a loopback TCP port carried to the services' unix socket. */
+async function tcpBridge(socket: string): Promise<Bridge> {
+  const open = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(socket);
+    for (const s of [client, upstream]) {
+      open.add(s);
+      s.on("error", () => undefined);
+      s.once("close", () => open.delete(s));
+    }
+    client.pipe(upstream).pipe(client);
+    client.once("close", () => upstream.destroy());
+    upstream.once("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close() {
+      server.close();
+      for (const s of open) s.destroy();
+    },
+  };
 }

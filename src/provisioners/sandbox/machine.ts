@@ -23,7 +23,13 @@ import { promises as fsp } from "node:fs";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { MachineCgroup } from "../common/cgroups/index.js";
 import type { Disk } from "../common/disk-pool.js";
-import { egressProxyEnv, startRelay, type Relay } from "../common/egress-relay.js";
+import {
+  EGRESS_PROXY_PORT,
+  egressProxyEnv,
+  JOB_SERVICES_PORT,
+  startRelay,
+  type Relay,
+} from "../common/egress-relay.js";
 import { HostFolderMachine } from "../common/host-machine.js";
 import { limitMessage } from "../common/limits.js";
 import { MachineFs } from "../common/safe-fs.js";
@@ -106,26 +112,29 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
   seccomp?.on("error", () => undefined);
   seccomp?.end(s.bpf);
   const initPid = await waitReady(init);
-  let relay: Relay | undefined;
-  if (s.spec.egress) {
+  const relays: Relay[] = [];
+  const relay = (proxySocket: string, port: number): Promise<Relay> =>
+    startRelay({
+      nsenter: s.nsenter,
+      targetPid: initPid,
+      proxySocket,
+      userns: s.hostOwner === undefined,
+      port,
+    });
+  try {
+    if (s.spec.egress) relays.push(await relay(s.spec.egress.proxySocket, EGRESS_PROXY_PORT));
+    if (s.spec.services) relays.push(await relay(s.spec.services.socket, JOB_SERVICES_PORT));
+  } catch (e) {
+    for (const r of relays) r.kill();
+    init.kill("SIGKILL");
     try {
-      relay = await startRelay({
-        nsenter: s.nsenter,
-        targetPid: initPid,
-        proxySocket: s.spec.egress.proxySocket,
-        userns: s.hostOwner === undefined,
-      });
-    } catch (e) {
-      init.kill("SIGKILL");
-      try {
-        process.kill(initPid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-      throw e;
+      process.kill(initPid, "SIGKILL");
+    } catch {
+      // already gone
     }
+    throw e;
   }
-  return new SandboxMachine(s, init, initPid, relay);
+  return new SandboxMachine(s, init, initPid, relays);
 }
 
 /** Resolves with the host pid of the sandbox's pid 1 once its mounts are in place. */
@@ -176,6 +185,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
   readonly id: string;
   readonly paths: MachinePaths;
   readonly env: Readonly<Record<string, string>> | undefined;
+  readonly servicesUrl: string | undefined;
   readonly nodePath = EXTERNAL_NODE;
   private readonly stepArgs: string[];
   private readonly initExited: Promise<void>;
@@ -190,7 +200,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
     private readonly s: SandboxStart,
     private readonly init: ChildProcess,
     private readonly initPid: number,
-    private readonly relay: Relay | undefined,
+    private readonly relays: Relay[],
   ) {
     super(
       new MachineFs({
@@ -202,7 +212,8 @@ class SandboxMachine extends HostFolderMachine implements Machine {
       }),
     );
     this.id = s.id;
-    this.env = relay ? egressProxyEnv() : undefined;
+    this.env = s.spec.egress ? egressProxyEnv() : undefined;
+    this.servicesUrl = s.spec.services ? `http://127.0.0.1:${JOB_SERVICES_PORT}` : undefined;
     this.paths = { ...innerPaths, home: s.home };
     const nofile = s.limits.nofile;
     // One airlock-exec per step (a zygote already in the cgroups): into the namespaces, jailed, exec.
@@ -303,7 +314,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
       this.nextStep?.cancel();
       this.stopWatch();
       this.killInitAndSteps();
-      this.relay?.kill();
+      for (const r of this.relays) r.kill();
       // The outer bwrap exits once pid 1 is reaped, and pid 1 is reaped only after the kernel has
       // killed every other process of the namespace: after this, nothing of the job runs.
       const slow = setTimeout(() => this.init.kill("SIGKILL"), 5000);
