@@ -86,6 +86,8 @@ export const ErrorCode = {
   KMS_FAILED: "KMS_FAILED",
   /** Secrets: a secret value shorter than the masking minimum (it would mask common text everywhere). */
   SECRET_TOO_SHORT: "SECRET_TOO_SHORT",
+  /** Job-source credentials: a bad clone password, deploy key or forge token, or one for the wrong kind of URL. */
+  CREDENTIAL_INVALID: "CREDENTIAL_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
