@@ -19,6 +19,7 @@ import {
 } from "./openapi-parts.js";
 import { NODE_OPERATIONS, NODE_SCHEMAS } from "./openapi-nodes.js";
 import { SECRETS_OPERATIONS } from "./openapi-secrets.js";
+import { CREDENTIALS_OPERATIONS } from "./openapi-credentials.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import * as S from "./schemas.js";
 
@@ -665,6 +666,7 @@ const OPERATIONS: Operation[] = [
   },
   ...SSO_OPERATIONS,
   ...SECRETS_OPERATIONS,
+  ...CREDENTIALS_OPERATIONS,
 ];
 
 function response(ok: Operation["ok"]): Json {
