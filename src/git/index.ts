@@ -10,5 +10,13 @@ export {
   type GitRunOptions,
 } from "./run.js";
 export { readRepo, changedFiles, showFile, type RepoInfo } from "./repo.js";
-export { redactUrls, splitUserinfo, stripUserinfo, stripUrlsDeep, stripUrlsIn, hasPassword, type SplitUrl } from "./url.js";
+export {
+  redactUrls,
+  splitUserinfo,
+  stripUserinfo,
+  stripUrlsDeep,
+  stripUrlsIn,
+  hasPassword,
+  type SplitUrl,
+} from "./url.js";
 export { withGitAuth, checkBasicAuth, type GitAuth } from "./auth.js";

@@ -54,7 +54,6 @@ const REPOSITORY_VARS = [
 const NETWORKISH =
   /could not resolve host|connection (refused|reset|timed out)|timed out|failed to connect|early eof|remote end hung up|rpc failed|returned error: 5\d\d|temporary failure|network is unreachable|ssl/i;
 
-
 export class GitCommandError extends Error {
   /** stderr with user:password@ of URLs redacted (the error may be logged whole). */
   readonly stderr: string;

@@ -40,7 +40,9 @@ export function checkSourceCredential(c: SourceCredential): void {
     checkBasicAuth(c.username, c.password);
   } else if (c.kind === "deploy-key") {
     if (!/^-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(c.privateKey.trim()))
-      throw invalid("the deploy key is not a private key in PEM or OpenSSH form (-----BEGIN … PRIVATE KEY-----)");
+      throw invalid(
+        "the deploy key is not a private key in PEM or OpenSSH form (-----BEGIN … PRIVATE KEY-----)",
+      );
   } else if (c.token.trim() === "" || /\s/.test(c.token.trim())) {
     throw invalid("the forge token is empty or holds white space");
   }
@@ -60,7 +62,11 @@ export async function setSourceCredential(
 }
 
 /** Removes a repository's credential of one kind; false when it had none. */
-export async function deleteSourceCredential(db: Db, repositoryId: number, kind: SettableKind): Promise<boolean> {
+export async function deleteSourceCredential(
+  db: Db,
+  repositoryId: number,
+  kind: SettableKind,
+): Promise<boolean> {
   const r = await db.query("DELETE FROM repository_credentials WHERE repository_id = $1 AND kind = $2", [
     repositoryId,
     kind,
@@ -103,7 +109,13 @@ export async function gitAuthOf(
   }
   if (/^ssh:\/\//i.test(cloneUrl) || /^[^/:]+@[^/:]+:/.test(cloneUrl)) {
     const k = await opened<{ privateKey: string; knownHosts?: string }>(db, kms, repositoryId, "deploy-key");
-    return k && { kind: "ssh-key", privateKey: k.privateKey, ...(k.knownHosts ? { knownHosts: k.knownHosts } : {}) };
+    return (
+      k && {
+        kind: "ssh-key",
+        privateKey: k.privateKey,
+        ...(k.knownHosts ? { knownHosts: k.knownHosts } : {}),
+      }
+    );
   }
   return undefined;
 }
@@ -147,7 +159,9 @@ export async function sealLegacyCloneUrls(pool: pg.Pool, kms: Kms): Promise<numb
       // (ssh never used it: BatchMode), an http(s) one is sealed.
       const clean = stripUrlsIn(row.clone_url);
       if (clean === row.clone_url) return;
-      const credential = splitUserinfo(row.clone_url).userinfo ? splitCloneUrl(row.clone_url).credential : undefined;
+      const credential = splitUserinfo(row.clone_url).userinfo
+        ? splitCloneUrl(row.clone_url).credential
+        : undefined;
       const where = { organizationId: Number(row.organization_id), repositoryId: Number(id) };
       if (credential) await setSourceCredential(c, kms, where, credential, "airlock server start");
       await c.query("UPDATE repositories SET clone_url = $2 WHERE id = $1", [id, clean]);

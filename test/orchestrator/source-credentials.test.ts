@@ -36,7 +36,11 @@ const start = async (): Promise<Service> =>
     logger,
   });
 
-async function api(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; json: any }> {
+async function api(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; text: string; json: any }> {
   const res = await fetch(`${service.url}${path}`, {
     method,
     headers: {
@@ -106,7 +110,9 @@ describe("a clone URL with a password", () => {
       ],
     );
     assert.ok(!(await dump("SELECT * FROM repositories")).includes(PASSWORD));
-    const sealed = await db.pool.query<{ ciphertext: Buffer }>("SELECT ciphertext FROM repository_credentials");
+    const sealed = await db.pool.query<{ ciphertext: Buffer }>(
+      "SELECT ciphertext FROM repository_credentials",
+    );
     assert.ok(sealed.rows.every((r) => !r.ciphertext.includes(PASSWORD)));
   });
 
@@ -149,13 +155,18 @@ describe("a clone URL with a password", () => {
         ref: "refs/heads/main",
         commit: head,
         repository: { fullName: "octo/app", cloneUrls: [hostile] },
-        payload: { ref: "refs/heads/main", after: head, repository: { clone_url: hostile, html_url: hostile } },
+        payload: {
+          ref: "refs/heads/main",
+          after: head,
+          repository: { clone_url: hostile, html_url: hostile },
+        },
       },
       "webhook",
     );
-    const stored = await db.pool.query<{ payload: Record<string, any> }>("SELECT payload FROM runs WHERE id = $1", [
-      runs[0]!.id,
-    ]);
+    const stored = await db.pool.query<{ payload: Record<string, any> }>(
+      "SELECT payload FROM runs WHERE id = $1",
+      [runs[0]!.id],
+    );
     assert.equal(stored.rows[0]!.payload.repository.clone_url, cleanUrl);
     assert.equal(stored.rows[0]!.payload.repository.html_url, cleanUrl);
   });
@@ -175,7 +186,10 @@ describe("a clone URL with a password", () => {
     assert.ok(!failed.text.includes(PASSWORD), failed.text);
     assert.match(failed.json.error.message, /^[^\n]+$/);
     // Put back; set, not shown: the listing has no value.
-    await api("PUT", `/api/v1/repositories/${repoId}/credentials/clone-password`, { username: "ci", value: PASSWORD });
+    await api("PUT", `/api/v1/repositories/${repoId}/credentials/clone-password`, {
+      username: "ci",
+      value: PASSWORD,
+    });
     assert.ok(!(await api("GET", `/api/v1/repositories/${repoId}/credentials`)).text.includes(PASSWORD));
   });
 
@@ -200,10 +214,16 @@ describe("a clone URL with a password", () => {
     );
     const legacy = Number(rows[0]!.id);
     service = await start();
-    const row = await db.pool.query<{ clone_url: string }>("SELECT clone_url FROM repositories WHERE id = $1", [legacy]);
+    const row = await db.pool.query<{ clone_url: string }>(
+      "SELECT clone_url FROM repositories WHERE id = $1",
+      [legacy],
+    );
     assert.equal(row.rows[0]!.clone_url, cleanUrl);
     const creds = await api("GET", `/api/v1/repositories/${legacy}/credentials`);
-    assert.deepEqual(creds.json.map((c: { kind: string }) => c.kind), ["clone-password"]);
+    assert.deepEqual(
+      creds.json.map((c: { kind: string }) => c.kind),
+      ["clone-password"],
+    );
     assert.equal(creds.json[0].setBy, "airlock server start");
     const seen = holdFirst();
     const trig = await api("POST", `/api/v1/repositories/${legacy}/runs`, {});

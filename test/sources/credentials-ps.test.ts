@@ -128,7 +128,12 @@ void test("a wrong password fails with one line that carries neither password; n
 });
 
 void test("git errors that echo a URL with userinfo are redacted in the message and in stderr", () => {
-  const e = new GitCommandError("fetch", `fatal: unable to access 'https://ci:${PASSWORD}@h/x/': 403`, 128, false);
+  const e = new GitCommandError(
+    "fetch",
+    `fatal: unable to access 'https://ci:${PASSWORD}@h/x/': 403`,
+    128,
+    false,
+  );
   assert.ok(!e.message.includes(PASSWORD) && e.message.includes("https://***@h/x/"));
   assert.ok(!e.stderr.includes(PASSWORD));
 });

@@ -48,10 +48,14 @@ async function bodyOf(io: CliIo, o: SetOptions): Promise<{ kind: SettableKind; b
   }
   if (o.deployKeyFile !== undefined) {
     const value = await readSource(io, o.deployKeyFile, "deploy key");
-    const hosts = o.knownHostsFile === undefined ? undefined : await readSource(io, o.knownHostsFile, "known hosts");
+    const hosts =
+      o.knownHostsFile === undefined ? undefined : await readSource(io, o.knownHostsFile, "known hosts");
     return { kind: "deploy-key", body: { value, ...(hosts !== undefined ? { knownHosts: hosts } : {}) } };
   }
-  return { kind: "forge-token", body: { value: oneLine(await readSource(io, o.forgeTokenFile!, "forge token")) } };
+  return {
+    kind: "forge-token",
+    body: { value: oneLine(await readSource(io, o.forgeTokenFile!, "forge token")) },
+  };
 }
 
 export function registerCredentials(repos: Command, io: CliIo): void {
@@ -65,13 +69,20 @@ export function registerCredentials(repos: Command, io: CliIo): void {
     const repo = await findByRef(ref, () => client.listRepositories(), "repository");
     const all = await client.listCredentials(repo.id);
     if (opts.json) return printJson(io, all);
-    io.stdout.write(table(["KIND", "SET", "BY"], all.map((c) => [c.kind, time(c.setAt), c.setBy])));
+    io.stdout.write(
+      table(
+        ["KIND", "SET", "BY"],
+        all.map((c) => [c.kind, time(c.setAt), c.setBy]),
+      ),
+    );
   });
 
   apiOptions(
     repos
       .command("set-credential")
-      .description("set a clone password, deploy key or forge token (write-only; read from a file or - for stdin)")
+      .description(
+        "set a clone password, deploy key or forge token (write-only; read from a file or - for stdin)",
+      )
       .argument("<repo>", "id or owner/repo")
       .option("--clone-password-file <file>", "password or token for an https clone URL")
       .option("--username <name>", "its user name (default x-access-token)")
