@@ -16,6 +16,8 @@ import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { eventually } from "../helpers/service.js";
 import { scanProcesses, startAuthProxy, type AuthProxy, type ProcessScan } from "../sources/auth-proxy.js";
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form JSON, checked field by field
+type Json = any;
 const PASSWORD = `pw-${randomBytes(12).toString("hex")}`;
 const WORKFLOW = "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo hi\n";
 const logLines: string[] = [];
@@ -40,7 +42,7 @@ async function api(
   method: string,
   path: string,
   body?: unknown,
-): Promise<{ status: number; text: string; json: any }> {
+): Promise<{ status: number; text: string; json: Json }> {
   const res = await fetch(`${service.url}${path}`, {
     method,
     headers: {
@@ -126,7 +128,7 @@ describe("a clone URL with a password", () => {
     assert.deepEqual(scan.hits, []);
     const runId = trig.json.runs[0].id as number;
     const description = await eventually(async () => {
-      const r = await db.pool.query<{ description: Record<string, any> | null }>(
+      const r = await db.pool.query<{ description: Record<string, Json> | null }>(
         "SELECT description FROM jobs WHERE run_id = $1",
         [runId],
       );
@@ -163,7 +165,7 @@ describe("a clone URL with a password", () => {
       },
       "webhook",
     );
-    const stored = await db.pool.query<{ payload: Record<string, any> }>(
+    const stored = await db.pool.query<{ payload: Record<string, Json> }>(
       "SELECT payload FROM runs WHERE id = $1",
       [runs[0]!.id],
     );
