@@ -69,7 +69,10 @@ export function createRunsService(d: RunsDeps): RunsService {
     if (!(await mirror.hasCommit(facts.commit))) await mirror.fetch();
     if (!(await mirror.hasCommit(facts.commit)) && facts.fetchRef) await mirror.fetchRef(facts.fetchRef);
     if (!(await mirror.hasCommit(facts.commit))) {
-      throw new AirlockError(ErrorCode.NOT_FOUND, `commit ${facts.commit} is not in ${stripUserinfo(repo.cloneUrl)}`);
+      throw new AirlockError(
+        ErrorCode.NOT_FOUND,
+        `commit ${facts.commit} is not in ${stripUserinfo(repo.cloneUrl)}`,
+      );
     }
     const found = await workflowsAt(mirror, facts.commit);
     const problems: Problem[] = [...found.problems];

@@ -13,9 +13,15 @@ export const CredentialParams = z.object({ id: PositiveId, kind: z.enum(SETTABLE
  * and `knownHosts` (deploy-key: known_hosts lines of the server) go with some kinds only.
  */
 export const SetCredential = z.strictObject({
-  value: z.string().min(1).max(16 * 1024),
+  value: z
+    .string()
+    .min(1)
+    .max(16 * 1024),
   username: z.string().min(1).max(256).optional(),
-  knownHosts: z.string().max(64 * 1024).optional(),
+  knownHosts: z
+    .string()
+    .max(64 * 1024)
+    .optional(),
 });
 export type SetCredentialBody = z.infer<typeof SetCredential>;
 

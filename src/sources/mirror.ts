@@ -62,7 +62,9 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
   const inline = split.userinfo;
   const auth =
     opts.auth ??
-    (inline ? () => Promise.resolve<GitAuth>({ kind: "basic", ...inline }) : () => Promise.resolve(undefined));
+    (inline
+      ? () => Promise.resolve<GitAuth>({ kind: "basic", ...inline })
+      : () => Promise.resolve(undefined));
   const name = createHash("sha256").update(url).digest("hex").slice(0, 32);
   const dir = join(opts.cacheDir, `${name}.git`);
   const fetchTimeout = opts.fetchTimeoutMs ?? 600_000;
@@ -88,7 +90,16 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
       await ensure();
       const credential = await auth();
       try {
-        const args = ["fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", "--", url, ...refspecs];
+        const args = [
+          "fetch",
+          "--quiet",
+          "--prune",
+          "--no-tags",
+          "--no-write-fetch-head",
+          "--",
+          url,
+          ...refspecs,
+        ];
         await withGitAuth(credential, (env) => runGit(args, { gitDir: dir, timeoutMs: fetchTimeout, env }));
       } catch (err) {
         throw fetchFailed(url, err);

@@ -143,7 +143,9 @@ describe("airlock secrets rotate", () => {
     assert.equal(JSON.stringify((await t.db.pool.query("SELECT * FROM secrets ORDER BY id")).rows), before);
     // The running server (its own KMS instance) reads through the new key, and sets new values.
     assert.equal(await read("DEPLOY_KEY"), "second-value");
-    const set = await runCli(["secrets", "set", "AFTER", "--repo", "acme/app"], env, { stdin: "after-value" });
+    const set = await runCli(["secrets", "set", "AFTER", "--repo", "acme/app"], env, {
+      stdin: "after-value",
+    });
     assert.equal(set.code, 0, set.stderr);
     const audit = await t.db.pool.query("SELECT details FROM audit_log WHERE action = 'kms.rotated'");
     assert.equal(audit.rows[0].details.rewrapped, 1);
