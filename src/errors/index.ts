@@ -88,6 +88,8 @@ export const ErrorCode = {
   SECRET_TOO_SHORT: "SECRET_TOO_SHORT",
   /** Environments: a bad environment name or protection rule (reviewers, branch or tag patterns, wait timer). */
   ENVIRONMENT_INVALID: "ENVIRONMENT_INVALID",
+  /** Job-source credentials: a bad clone password, deploy key or forge token, or one for the wrong kind of URL. */
+  CREDENTIAL_INVALID: "CREDENTIAL_INVALID",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

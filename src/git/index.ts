@@ -3,7 +3,6 @@
 export {
   runGit,
   gitEnv,
-  redactUrls,
   GitCommandError,
   ALLOWED_PROTOCOLS,
   DEFAULT_GIT_TIMEOUT_MS,
@@ -11,3 +10,13 @@ export {
   type GitRunOptions,
 } from "./run.js";
 export { readRepo, changedFiles, showFile, type RepoInfo } from "./repo.js";
+export {
+  redactUrls,
+  splitUserinfo,
+  stripUserinfo,
+  stripUrlsDeep,
+  stripUrlsIn,
+  hasPassword,
+  type SplitUrl,
+} from "./url.js";
+export { withGitAuth, checkBasicAuth, type GitAuth } from "./auth.js";

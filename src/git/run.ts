@@ -3,6 +3,7 @@
 // can never prompt or be steered by inherited GIT_* variables, a time limit enforced with SIGKILL,
 // and one error type whose message never holds the command line (clone URLs carry credentials).
 import { execFile } from "node:child_process";
+import { redactUrls } from "./url.js";
 
 export interface GitResult {
   stdout: string;
@@ -53,13 +54,8 @@ const REPOSITORY_VARS = [
 const NETWORKISH =
   /could not resolve host|connection (refused|reset|timed out)|timed out|failed to connect|early eof|remote end hung up|rpc failed|returned error: 5\d\d|temporary failure|network is unreachable|ssl/i;
 
-/** Removes user:password@ from URLs in text. */
-export function redactUrls(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, "$1***@");
-}
-
 export class GitCommandError extends Error {
-  /** Raw stderr (NOT redacted: callers must redact before showing it). */
+  /** stderr with user:password@ of URLs redacted (the error may be logged whole). */
   readonly stderr: string;
   readonly exitCode: number | undefined;
   readonly timedOut: boolean;
@@ -76,7 +72,7 @@ export class GitCommandError extends Error {
   ) {
     super(`git ${verb} failed: ${redactUrls(stderr.trim()) || reason}`);
     this.name = "GitCommandError";
-    this.stderr = stderr;
+    this.stderr = redactUrls(stderr);
     this.exitCode = exitCode;
     this.timedOut = timedOut;
     this.networkish = timedOut || NETWORKISH.test(stderr);

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { CoreConfig } from "./config.js";
 import { getRepo } from "./repos.js";
 import { loadRun } from "./run-row.js";
-import { mirrorFor, repoInfo } from "./runs.js";
+import { mirrorFor, repoInfo, type SourceAuth } from "./runs.js";
 import { createQueueExecutor, type JobSignals } from "./queue-executor.js";
 import { environmentGate, environmentPrepare } from "./environments.js";
 
@@ -31,6 +31,7 @@ export interface DriverDeps {
   cancelJob(jobId: number): Promise<void>;
   /** Cancels the run's jobs (waiting ones complete at once, running ones are stopped on their node). */
   cancelRunJobs(runId: number): Promise<void>;
+  sourceAuth?: SourceAuth;
 }
 
 export class RunDrivers {
@@ -100,7 +101,7 @@ export class RunDrivers {
     const run = await loadRun(this.d.pool, runId);
     if (!run) return;
     const repo = await getRepo(this.d.pool, run.repositoryId);
-    const mirror = mirrorFor(this.d.config, repo.cloneUrl);
+    const mirror = mirrorFor(this.d.config, repo, this.d.sourceAuth);
     let workflow = given;
     if (!workflow) {
       if (!(await mirror.hasCommit(run.commit))) await mirror.fetch();

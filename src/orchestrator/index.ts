@@ -15,10 +15,11 @@ import { RunDrivers } from "./driver.js";
 import { MemoryLogHub } from "./log-hub.js";
 import { leaseLoop, pollLoop, type Loop } from "./loops.js";
 import { createJobSignals } from "./queue-executor.js";
-import { createRunsService } from "./runs.js";
+import { createRunsService, type SourceAuth } from "./runs.js";
 import type { RunsService } from "./types.js";
 
 export type { CoreConfig } from "./config.js";
+export type { SourceAuth } from "./runs.js";
 export type * from "./types.js";
 export { WsAgentHub } from "./agent-hub.js";
 export { MemoryLogHub } from "./log-hub.js";
@@ -41,6 +42,8 @@ export function createOrchestrator(d: {
   /** The KMS of the secrets' key hierarchy: run keys, sealed job secrets, the masking pass. */
   kms: Kms;
   dispatchLatency?: Histogram;
+  /** Opens a repository's sealed clone credential for a mirror fetch; absent: fetch without. */
+  sourceAuth?: SourceAuth;
 }): Orchestrator {
   const { pool, config, logger } = d;
   const signals = createJobSignals();
@@ -111,11 +114,13 @@ export function createOrchestrator(d: {
     wakeDispatcher: () => dispatcher.wake(),
     cancelJob,
     cancelRunJobs: cancelJobsOfRun,
+    ...(d.sourceAuth ? { sourceAuth: d.sourceAuth } : {}),
   });
 
   const runs = createRunsService({
     pool,
     config,
+    ...(d.sourceAuth ? { sourceAuth: d.sourceAuth } : {}),
     drive: (runId, workflow) => drivers.drive(runId, workflow),
     cancel: async (runId) => {
       const exists = await pool.query(`SELECT 1 FROM runs WHERE id = $1`, [runId]);

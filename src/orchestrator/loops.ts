@@ -6,7 +6,7 @@ import type { Logger } from "pino";
 import { expireLeases } from "../queue/index.js";
 import { pollRepository } from "../sources/index.js";
 import type { CoreConfig } from "./config.js";
-import { mirrorFor } from "./runs.js";
+import { mirrorFor, type SourceAuth } from "./runs.js";
 import type { RunsService } from "./types.js";
 
 export class Loop {
@@ -67,9 +67,15 @@ interface PolledRepo {
   last_seen_commit: string | null;
 }
 
-export function pollLoop(d: { pool: pg.Pool; config: CoreConfig; logger: Logger; runs: RunsService }): Loop {
+export function pollLoop(d: {
+  pool: pg.Pool;
+  config: CoreConfig;
+  logger: Logger;
+  runs: RunsService;
+  sourceAuth?: SourceAuth;
+}): Loop {
   const pollOne = async (r: PolledRepo): Promise<void> => {
-    const mirror = mirrorFor(d.config, r.clone_url);
+    const mirror = mirrorFor(d.config, { id: Number(r.id), cloneUrl: r.clone_url }, d.sourceAuth);
     const seen = await pollRepository(mirror, r.default_branch, r.last_seen_commit ?? undefined);
     if (!seen) return;
     const ref = `refs/heads/${r.default_branch}`;

@@ -2,6 +2,7 @@
 // triggers at that commit, as on GitHub — and hands each run to its driver.
 import type pg from "pg";
 import { AirlockError, ErrorCode, formatProblem } from "../errors/index.js";
+import { stripUrlsDeep, stripUserinfo, type GitAuth } from "../git/index.js";
 import { defaultPayload, eventRef } from "../planner/index.js";
 import type { SourceEvent } from "../sources/index.js";
 import { openMirror, workflowsAt, type RepoMirror } from "../sources/index.js";
@@ -46,19 +47,34 @@ export interface RunsDeps {
   cancel(runId: number): Promise<void>;
   /** RunsService.gatesChanged. */
   gatesChanged(ended: number[]): void;
+  sourceAuth?: SourceAuth;
 }
 
-export function mirrorFor(config: CoreConfig, cloneUrl: string): RepoMirror {
-  return openMirror({ cacheDir: join(config.dataDir, "mirrors"), cloneUrl });
+/** A repository's sealed clone credential, opened for one fetch (src/secrets gitAuthOf). */
+export type SourceAuth = (repo: { id: number; cloneUrl: string }) => Promise<GitAuth | undefined>;
+
+export function mirrorFor(
+  config: CoreConfig,
+  repo: { id: number; cloneUrl: string },
+  auth?: SourceAuth,
+): RepoMirror {
+  return openMirror({
+    cacheDir: join(config.dataDir, "mirrors"),
+    cloneUrl: repo.cloneUrl,
+    ...(auth ? { auth: () => auth(repo) } : {}),
+  });
 }
 
 export function createRunsService(d: RunsDeps): RunsService {
   const create = async (repo: RepoRow, facts: NewRunFacts): Promise<RunSummary[]> => {
-    const mirror = mirrorFor(d.config, repo.cloneUrl);
+    const mirror = mirrorFor(d.config, repo, d.sourceAuth);
     if (!(await mirror.hasCommit(facts.commit))) await mirror.fetch();
     if (!(await mirror.hasCommit(facts.commit)) && facts.fetchRef) await mirror.fetchRef(facts.fetchRef);
     if (!(await mirror.hasCommit(facts.commit))) {
-      throw new AirlockError(ErrorCode.NOT_FOUND, `commit ${facts.commit} is not in ${repo.cloneUrl}`);
+      throw new AirlockError(
+        ErrorCode.NOT_FOUND,
+        `commit ${facts.commit} is not in ${stripUserinfo(repo.cloneUrl)}`,
+      );
     }
     const found = await workflowsAt(mirror, facts.commit);
     const problems: Problem[] = [...found.problems];
@@ -123,7 +139,7 @@ export function createRunsService(d: RunsDeps): RunsService {
       const repo = await getRepo(d.pool, repositoryId);
       const event = req.event ?? "push";
       const ref = fullRef(req.ref ?? repo.defaultBranch);
-      const mirror = mirrorFor(d.config, repo.cloneUrl);
+      const mirror = mirrorFor(d.config, repo, d.sourceAuth);
       let commit = req.commit;
       if (commit === undefined) {
         await mirror.fetch();
@@ -178,7 +194,7 @@ export function createRunsService(d: RunsDeps): RunsService {
       const r = await loadRun(d.pool, runId);
       if (!r) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
       const repo = await getRepo(d.pool, r.repositoryId);
-      const mirror = mirrorFor(d.config, repo.cloneUrl);
+      const mirror = mirrorFor(d.config, repo, d.sourceAuth);
       if (!(await mirror.hasCommit(r.commit))) await mirror.fetch();
       const content = await mirror.readFile(r.commit, r.workflowFile, { maxBytes: MAX_FILE_BYTES });
       const parsed = content === undefined ? undefined : await parseWorkflowOffLoop(r.workflowFile, content);
@@ -246,7 +262,8 @@ async function insertRun(
       f.trigger,
       f.actor,
       f.title,
-      JSON.stringify(f.payload),
+      // A job sees this payload (github.event): no URL in it may carry a password, whatever sent it.
+      JSON.stringify(stripUrlsDeep(f.payload)),
       JSON.stringify(f.inputs),
       workflowFile,
       workflowName,
@@ -285,8 +302,10 @@ export function repoInfo(
   actor: string,
   message: string,
 ): import("../git/index.js").RepoInfo {
+  // The clone URL as a job may see it (github.repositoryUrl, the workspace source): no userinfo.
+  const url = stripUserinfo(repo.cloneUrl);
   return {
-    root: repo.cloneUrl,
+    root: url,
     commit,
     ref: ref.startsWith("refs/heads/") ? ref : undefined,
     parent: before,
@@ -294,6 +313,6 @@ export function repoInfo(
     authorName: actor,
     authorEmail: "",
     timestamp: "",
-    originUrl: repo.cloneUrl,
+    originUrl: url,
   };
 }

@@ -1,7 +1,7 @@
 // Builds the `github` context and the event payload of a run from the repository and the CLI's
 // event options, the way GitHub fills them for the same event.
 import { basename } from "node:path";
-import type { RepoInfo } from "../git/index.js";
+import { stripUserinfo, type RepoInfo } from "../git/index.js";
 
 export interface RunIdentity {
   runId: string;
@@ -34,7 +34,7 @@ export function defaultPayload(
     full_name: fullName,
     owner: { login: owner, name: owner },
     default_branch: branch,
-    clone_url: repo.originUrl ?? repo.root,
+    clone_url: stripUserinfo(repo.originUrl ?? repo.root),
   };
   const author = { name: repo.authorName, email: repo.authorEmail, username: repo.authorName };
   const headCommit = {
@@ -118,7 +118,8 @@ export function githubContext(opts: {
     base_ref: pr?.base?.ref ?? "",
     repository: opts.fullName,
     repository_owner: owner,
-    repositoryUrl: repo.originUrl ?? repo.root,
+    // Never with a password, wherever the URL came from (a local origin remote may carry one).
+    repositoryUrl: stripUserinfo(repo.originUrl ?? repo.root),
     run_id: identity.runId,
     run_number: String(identity.runNumber),
     run_attempt: "1",

@@ -1,5 +1,5 @@
-// Job-source credentials of a repository (today the webhook secret; deploy keys, forge tokens and
-// clone-URL passwords are to join it), sealed as secrets are: a DEK per credential wrapped by the
+// Job-source credentials of a repository (the webhook secret, a clone-URL password, an SSH deploy
+// key, a forge token; source-credentials.ts gives them their shapes), sealed as secrets are: a DEK per credential wrapped by the
 // organization's DEK, the value bound (AAD) to the organization, repository, row and kind. They
 // are read only where they are used (verifying a webhook), never listed, never logged.
 // sealLegacyWebhookSecrets moves the clear webhook secrets of older installations in at start.
@@ -10,7 +10,8 @@ import type { Kms } from "./kms/index.js";
 import { liveOrganizationKey, organizationKeyById } from "./org-keys.js";
 import { inTransaction, type Db } from "./scope.js";
 
-export type CredentialKind = "webhook-secret";
+export const CREDENTIAL_KINDS = ["webhook-secret", "clone-password", "deploy-key", "forge-token"] as const;
+export type CredentialKind = (typeof CREDENTIAL_KINDS)[number];
 
 interface Row {
   id: string;
@@ -43,6 +44,8 @@ export async function putCredential(
   kms: Kms,
   where: { organizationId: number; repositoryId: number; kind: CredentialKind },
   value: string,
+  /** Who set it (a display name, for the listing). */
+  by: string | null = null,
 ): Promise<void> {
   await inTransaction(db, async (c) => {
     await c.query("DELETE FROM repository_credentials WHERE repository_id = $1 AND kind = $2", [
@@ -62,8 +65,8 @@ export async function putCredential(
       const sealed = seal(dek, plain, bind("credential-value", o));
       await c.query(
         `INSERT INTO repository_credentials
-           (id, organization_id, repository_id, kind, organization_key_id, wrapped_dek, nonce, ciphertext)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+           (id, organization_id, repository_id, kind, organization_key_id, wrapped_dek, nonce, ciphertext, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
           id,
           where.organizationId,
@@ -73,6 +76,7 @@ export async function putCredential(
           wrapped,
           sealed.nonce,
           sealed.ciphertext,
+          by,
         ],
       );
     } finally {

@@ -43,8 +43,23 @@ export {
   putCredential,
   sealLegacyWebhookSecrets,
   webhookSecretOf,
+  CREDENTIAL_KINDS,
   type CredentialKind,
 } from "./credentials.js";
+export {
+  SETTABLE_KINDS,
+  checkSourceCredential,
+  deleteSourceCredential,
+  forgeTokenOf,
+  gitAuthOf,
+  listSourceCredentials,
+  sealLegacyCloneUrls,
+  setSourceCredential,
+  splitCloneUrl,
+  type CredentialInfo,
+  type SettableKind,
+  type SourceCredential,
+} from "./source-credentials.js";
 export { missingSecrets, missingSecretsWarning, referencedSecrets } from "./references.js";
 export {
   openForOrganization,

@@ -7,6 +7,10 @@ import { AirlockError, ErrorCode } from "../errors/index.js";
 import { aad, newDataKey, open, pack, seal, unpack, wipe, type Binding } from "./envelope.js";
 import type { Kms } from "./kms/index.js";
 import { LIMITS, checkName, checkValue } from "./names.js";
+import { checkSecretValue } from "./masking/index.js";
+
+// Switches a job reads as `true`, not secret values: not held to the masking minimum (as the runner).
+const DEBUG_SWITCHES = new Set(["ACTIONS_STEP_DEBUG", "ACTIONS_RUNNER_DEBUG"]);
 import { liveOrganizationKey, organizationKeyById, type OrganizationKey } from "./org-keys.js";
 import { atScope, describeScope, inTransaction, levelOf, type Db, type Level, type Scope } from "./scope.js";
 
@@ -84,6 +88,8 @@ export async function setSecret(
 ): Promise<{ secret: SecretInfo; created: boolean }> {
   const name = checkName("secret", input.name);
   const plain = checkValue("secret", name, input.value);
+  // Refused here rather than only when a job uses it (SECRET_TOO_SHORT, one line, never the value).
+  if (!DEBUG_SWITCHES.has(name)) checkSecretValue(name, input.value);
   return inTransaction(db, async (c) => {
     const where = atScope(scope, 1);
     const prev = (

@@ -21,6 +21,7 @@ import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { repositoryRoutes } from "./routes/repositories.js";
+import { credentialRoutes } from "./routes/credentials.js";
 import { memberRoutes } from "./routes/members.js";
 import { runRoutes } from "./routes/runs.js";
 import { secretRoutes } from "./routes/secrets.js";
@@ -103,6 +104,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     (api, _opts, done) => {
       installAccess(api, ctx, ctx.authFailures);
       repositoryRoutes(api, ctx);
+      credentialRoutes(api, ctx);
       runRoutes(api, ctx);
       logStreamRoutes(api, ctx);
       nodeRoutes(api, ctx);

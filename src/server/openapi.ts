@@ -20,6 +20,7 @@ import {
 import { NODE_OPERATIONS, NODE_SCHEMAS } from "./openapi-nodes.js";
 import { SECRETS_OPERATIONS } from "./openapi-secrets.js";
 import { ENVIRONMENT_OPERATIONS } from "./openapi-environments.js";
+import { CREDENTIALS_OPERATIONS } from "./openapi-credentials.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import { IDENTITY_OPERATIONS } from "./openapi-identity.js";
 import * as S from "./schemas.js";
@@ -675,6 +676,7 @@ const OPERATIONS: Operation[] = [
   ...SECRETS_OPERATIONS,
   ...ENVIRONMENT_OPERATIONS,
   ...IDENTITY_OPERATIONS,
+  ...CREDENTIALS_OPERATIONS,
 ];
 
 function response(ok: Operation["ok"]): Json {

@@ -50,6 +50,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "PUT /api/v1/repositories/:id/egress": { permission: "repository.configure", target: repo() },
   "DELETE /api/v1/repositories/:id": { permission: "repository.delete", target: repo() },
   "POST /api/v1/repositories/:id/runs": { permission: "runs.write", target: repo() },
+  // Job-source credentials (write-only, like secrets).
+  "GET /api/v1/repositories/:id/credentials": { permission: "secrets.read", target: repo() },
+  "PUT /api/v1/repositories/:id/credentials/:kind": { permission: "secrets.write", target: repo() },
+  "DELETE /api/v1/repositories/:id/credentials/:kind": { permission: "secrets.write", target: repo() },
   "GET /api/v1/repositories/:id/members": { permission: "repository.members.read", target: repo() },
   "PUT /api/v1/repositories/:id/members/:user": { permission: "repository.members.write", target: repo() },
   "DELETE /api/v1/repositories/:id/members/:user": {
@@ -74,6 +78,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   // Organizations
   "GET /api/v1/organizations": { permission: "organizations.list" },
   "POST /api/v1/organizations": { permission: "server.configure" },
+  "DELETE /api/v1/organizations/:name": { permission: "server.configure" },
   "GET /api/v1/organizations/:name": { permission: "organization.read", target: org() },
   "PUT /api/v1/organizations/:name/limit": { permission: "server.configure" },
   "PUT /api/v1/organizations/:name/settings": { permission: "organization.configure", target: org() },

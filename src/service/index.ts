@@ -23,6 +23,8 @@ import {
   kmsKeysInUse,
   openKms,
   sealLegacyWebhookSecrets,
+  sealLegacyCloneUrls,
+  gitAuthOf,
   type Kms,
 } from "../secrets/index.js";
 import { buildServer, loadServerConfig, type ServerConfig } from "../server/index.js";
@@ -87,6 +89,11 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     const sealed = await sealLegacyWebhookSecrets(db.pool, kms);
     if (sealed > 0)
       logger.info({ repositories: sealed }, "webhook secrets sealed under their organization keys");
+    // Clone URLs stored with a password (before migration 018): the password is sealed as the
+    // repository's clone-password credential and the URL kept without it.
+    const cloneUrls = await sealLegacyCloneUrls(db.pool, kms);
+    if (cloneUrls > 0)
+      logger.info({ repositories: cloneUrls }, "clone URL passwords sealed under their organization keys");
     // The built-in `admin` user: made at first start, and again at the next start when deleted
     // (recorded in the audit log, since that hands out a new administrator password). Not with
     // built-in users switched off (auth.builtinUsers: false): then nobody logs in with a password.
@@ -119,6 +126,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       logger,
       kms,
       dispatchLatency,
+      sourceAuth: (repo) => gitAuthOf(db.pool, kms, repo.id, repo.cloneUrl),
     });
     const app = await buildServer({
       pool: db.pool,

@@ -6,7 +6,7 @@ import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { GitCommandError, runGit } from "../git/index.js";
+import { GitCommandError, runGit, splitUserinfo, withGitAuth, type GitAuth } from "../git/index.js";
 import { fetchFailed, READ_TIMEOUT_MS } from "./git.js";
 import { withLock } from "./lock.js";
 import { checkCloneUrl, checkCommit, checkPath, checkRef, FULL_SHA, isAbbrevSha } from "./validate.js";
@@ -43,7 +43,13 @@ export interface RepoMirror {
 
 export interface MirrorOptions {
   cacheDir: string;
+  /** Without credentials; a `user:password@` in it is taken out and used as `auth` when none is given. */
   cloneUrl: string;
+  /**
+   * The repository's credential, asked for at each fetch (so a changed one applies at once);
+   * handed to git through a file that lives as long as the fetch (src/git/auth.ts), never argv.
+   */
+  auth?: () => Promise<GitAuth | undefined>;
   /** Time limit of one fetch (default 10 minutes). */
   fetchTimeoutMs?: number;
 }
@@ -51,7 +57,14 @@ export interface MirrorOptions {
 const ZERO = /^0+$/;
 
 export function openMirror(opts: MirrorOptions): RepoMirror {
-  const url = checkCloneUrl(opts.cloneUrl);
+  const split = splitUserinfo(checkCloneUrl(opts.cloneUrl));
+  const url = split.url;
+  const inline = split.userinfo;
+  const auth =
+    opts.auth ??
+    (inline
+      ? () => Promise.resolve<GitAuth>({ kind: "basic", ...inline })
+      : () => Promise.resolve(undefined));
   const name = createHash("sha256").update(url).digest("hex").slice(0, 32);
   const dir = join(opts.cacheDir, `${name}.git`);
   const fetchTimeout = opts.fetchTimeoutMs ?? 600_000;
@@ -75,11 +88,19 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
     await mkdir(opts.cacheDir, { recursive: true });
     await withLock(dir, async () => {
       await ensure();
+      const credential = await auth();
       try {
-        await git(
-          ["fetch", "--quiet", "--prune", "--no-tags", "--no-write-fetch-head", "--", url, ...refspecs],
-          fetchTimeout,
-        );
+        const args = [
+          "fetch",
+          "--quiet",
+          "--prune",
+          "--no-tags",
+          "--no-write-fetch-head",
+          "--",
+          url,
+          ...refspecs,
+        ];
+        await withGitAuth(credential, (env) => runGit(args, { gitDir: dir, timeoutMs: fetchTimeout, env }));
       } catch (err) {
         throw fetchFailed(url, err);
       }

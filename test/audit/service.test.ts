@@ -132,7 +132,8 @@ describe("audit log in the service", () => {
     assert.match(first?.actor.id ?? "", /^\d+$/);
     assert.equal(first?.clientAddress, "127.0.0.1");
     assert.deepEqual(first?.object, { kind: "repository", id: String(repoId) });
-    assert.equal(first?.details.cloneUrl, "https://***@git.example.test/acme/web.git");
+    // The password was taken out of the clone URL (sealed as the clone-password credential).
+    assert.equal(first?.details.cloneUrl, "https://git.example.test/acme/web.git");
     for (const hidden of [webhookSecret, nodeToken, ...registrationTokens, token, "s3cr3t-pat"])
       assert.ok(!r.text.includes(hidden), hidden);
     // The exchange is recorded as done by the registration, from the agent's address.

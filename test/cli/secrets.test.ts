@@ -76,12 +76,17 @@ describe("airlock secrets", () => {
     const bad = await runCli(["secrets", "set", "1-bad", "--repo", "acme/app"], env, { stdin: "v" });
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^airlock: secret name "1-bad": only letters.*must not start with a digit\n$/);
+    const short = await runCli(["secrets", "set", "PIN", "--repo", "acme/app"], env, { stdin: "4711\n" });
+    assert.equal(short.code, 1);
+    assert.match(short.stderr, /^airlock: secret PIN is shorter than 8 characters[^\n]*\n$/);
+    assert.ok(!short.stderr.includes("4711"));
+    await assert.rejects(read("PIN"), /not found/);
     assert.equal((await runCli(["secrets", "list"], env)).code, 2);
     assert.equal((await runCli(["secrets", "list", "--org", "default", "--env", "x"], env)).code, 2);
   });
 
   it("list shows names, versions and who changed them, never values; remove deletes", async () => {
-    await runCli(["secrets", "set", "DEPLOY_KEY", "--repo", "acme/app"], env, { stdin: "second" });
+    await runCli(["secrets", "set", "DEPLOY_KEY", "--repo", "acme/app"], env, { stdin: "second-value" });
     const list = await runCli(["secrets", "list", "--repo", "acme/app"], env);
     assert.equal(list.code, 0, list.stderr);
     assert.match(list.stdout, /^NAME +VERSION +UPDATED +BY\nDEPLOY_KEY +2 +\S+ \S+ +admin\nPEM +1 /);
@@ -94,11 +99,11 @@ describe("airlock secrets", () => {
       ["secrets", "set", "ENV_ONLY", "--repo", "acme/app", "--env", "Production"],
       env,
       {
-        stdin: "e",
+        stdin: "env-value-e",
       },
     );
     assert.match(env2.stdout, /of environment Production of repository/);
-    assert.equal(await read("ENV_ONLY", { ...scope, environment: "production" }), "e");
+    assert.equal(await read("ENV_ONLY", { ...scope, environment: "production" }), "env-value-e");
   });
 });
 
@@ -137,8 +142,10 @@ describe("airlock secrets rotate", () => {
     assert.match(out, /Kept older KMS key\(s\): local-1-/);
     assert.equal(JSON.stringify((await t.db.pool.query("SELECT * FROM secrets ORDER BY id")).rows), before);
     // The running server (its own KMS instance) reads through the new key, and sets new values.
-    assert.equal(await read("DEPLOY_KEY"), "second");
-    const set = await runCli(["secrets", "set", "AFTER", "--repo", "acme/app"], env, { stdin: "after" });
+    assert.equal(await read("DEPLOY_KEY"), "second-value");
+    const set = await runCli(["secrets", "set", "AFTER", "--repo", "acme/app"], env, {
+      stdin: "after-value",
+    });
     assert.equal(set.code, 0, set.stderr);
     const audit = await t.db.pool.query("SELECT details FROM audit_log WHERE action = 'kms.rotated'");
     assert.equal(audit.rows[0].details.rewrapped, 1);
@@ -149,7 +156,7 @@ describe("airlock secrets rotate", () => {
     assert.match(out, /Retired KMS key\(s\): local-1-[0-9a-f]{8}, local-2-[0-9a-f]{8}\./);
     const file = await readFile(join(t.service.config.dataDir, "kms.key"), "utf8");
     assert.equal(file.split("\n").filter((l) => l.startsWith("local-")).length, 1);
-    assert.equal(await read("AFTER"), "after");
-    assert.equal(await read("DEPLOY_KEY"), "second");
+    assert.equal(await read("AFTER"), "after-value");
+    assert.equal(await read("DEPLOY_KEY"), "second-value");
   });
 });

@@ -108,8 +108,9 @@ void test("failure messages hold neither the command line nor credentials", asyn
       isGitError(e) &&
       e.exitCode === 128 &&
       !e.networkish &&
-      e.stderr.includes("hunter2-token") && // git did echo it ...
-      !e.message.includes("hunter2-token") && // ... and the message does not
+      e.stderr.includes("https://***@git.example.invalid/o/r.git") && // git did echo it ...
+      !e.stderr.includes("hunter2-token") && // ... and neither stderr (logged with the error)
+      !e.message.includes("hunter2-token") && // ... nor the message holds it
       !e.message.includes("cmdline-marker") &&
       !String(e).includes("hunter2-token"),
   );

@@ -168,10 +168,10 @@ describe("crypto-shredding", () => {
     // Setting the secret again gives the organization a new key.
     await setSecret(db.pool, kms, organizationScope(org.globex!), {
       name: "ORG_TOKEN",
-      value: "anew",
+      value: "anew-value",
       actor: "a",
     });
-    assert.equal(await readSecret(db.pool, kms, organizationScope(org.globex!), "ORG_TOKEN"), "anew");
+    assert.equal(await readSecret(db.pool, kms, organizationScope(org.globex!), "ORG_TOKEN"), "anew-value");
     await assert.rejects(
       readSecret(db.pool, kms, repositoryScope(org.globex!, repo.globex!), "REPO_TOKEN"),
       gone,

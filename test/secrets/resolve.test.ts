@@ -41,7 +41,8 @@ before(async () => {
   app = await seedRepository(db.pool, acme, "acme/app");
   lib = await seedRepository(db.pool, acme, "acme/lib");
   const put = async (scope: Scope, name: string, value: string): Promise<void> => {
-    await setSecret(db.pool, kms, scope, { name, value, actor: "t" });
+    // Secrets are at least 8 characters (the masking minimum); variables keep the short value.
+    await setSecret(db.pool, kms, scope, { name, value: `${value}-secret`, actor: "t" });
     await setVariable(db.pool, scope, { name, value: `var ${value}`, actor: "t" });
   };
   await put(organizationScope(acme), "EVERYWHERE", "org");
@@ -63,9 +64,9 @@ describe("precedence", () => {
   it("a run without an environment: repository over organization, never another repository's", async () => {
     const s = { organizationId: acme, repositoryId: app };
     assert.deepEqual(await secretsForRun(db.pool, kms, s), {
-      EVERYWHERE: "repo",
-      ORG_ONLY: "org",
-      REPO_ONLY: "repo",
+      EVERYWHERE: "repo-secret",
+      ORG_ONLY: "org-secret",
+      REPO_ONLY: "repo-secret",
     });
     assert.deepEqual(await varsForRun(db.pool, s), {
       EVERYWHERE: "var repo",
@@ -78,10 +79,10 @@ describe("precedence", () => {
   it("a job in an environment (any case): environment over repository over organization", async () => {
     const s = { organizationId: acme, repositoryId: app, environment: "PRODUCTION" };
     assert.deepEqual(await secretsForRun(db.pool, kms, s), {
-      ENV_ONLY: "env",
-      EVERYWHERE: "env",
-      ORG_ONLY: "org",
-      REPO_ONLY: "repo",
+      ENV_ONLY: "env-secret",
+      EVERYWHERE: "env-secret",
+      ORG_ONLY: "org-secret",
+      REPO_ONLY: "repo-secret",
     });
     assert.equal((await varsForRun(db.pool, s)).EVERYWHERE, "var env");
   });
@@ -94,9 +95,9 @@ describe("precedence", () => {
         environment: "production",
       }),
       {
-        EVERYWHERE: "org",
-        LIB_ONLY: "lib",
-        ORG_ONLY: "org",
+        EVERYWHERE: "org-secret",
+        LIB_ONLY: "lib-secret",
+        ORG_ONLY: "org-secret",
       },
     );
   });

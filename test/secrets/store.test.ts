@@ -82,7 +82,7 @@ describe("secret store", () => {
     const before = await row("DEPLOY_KEY");
     const again = await setSecret(db.pool, kms, organizationScope(acme), {
       name: "deploy_KEY",
-      value: "second",
+      value: "second-value",
       actor: "bob",
     });
     assert.equal(again.created, false);
@@ -92,12 +92,12 @@ describe("secret store", () => {
     const after = await row("DEPLOY_KEY");
     assert.equal(after.id, before.id);
     assert.notDeepEqual(after.wrapped_dek, before.wrapped_dek);
-    assert.equal(await readSecret(db.pool, kms, organizationScope(acme), "DEPLOY_KEY"), "second");
+    assert.equal(await readSecret(db.pool, kms, organizationScope(acme), "DEPLOY_KEY"), "second-value");
     assert.equal((await getSecret(db.pool, organizationScope(acme), "deploy_key")).version, 2);
   });
 
   it("refuses a tampered ciphertext, nonce or wrapped DEK in the database", async () => {
-    await set(organizationScope(acme), "TAMPER", "value");
+    await set(organizationScope(acme), "TAMPER", "tamper-value");
     for (const column of ["ciphertext", "nonce", "wrapped_dek"]) {
       const r = await row("TAMPER");
       const bytes = Buffer.from(r[column] as Buffer);
@@ -106,7 +106,7 @@ describe("secret store", () => {
       await assert.rejects(readSecret(db.pool, kms, organizationScope(acme), "TAMPER"), unreadable, column);
       await db.pool.query(`UPDATE secrets SET ${column} = $2 WHERE id = $1`, [r.id, r[column]]);
     }
-    assert.equal(await readSecret(db.pool, kms, organizationScope(acme), "TAMPER"), "value");
+    assert.equal(await readSecret(db.pool, kms, organizationScope(acme), "TAMPER"), "tamper-value");
   });
 
   it("refuses a ciphertext copied to another row: another secret, another organization, an older version", async () => {
@@ -133,13 +133,13 @@ describe("secret store", () => {
     await copy(v1, v1.id);
     await assert.rejects(readSecret(db.pool, kms, organizationScope(acme), "A"), unreadable);
     // Changing the row's place instead of its bytes fails too: the AAD names the level.
-    await set(organizationScope(acme), "MOVED", "v");
+    await set(organizationScope(acme), "MOVED", "value-v-1");
     await db.pool.query("UPDATE secrets SET repository_id = $2 WHERE name = $1", ["MOVED", repo]);
     await assert.rejects(readSecret(db.pool, kms, repositoryScope(acme, repo), "MOVED"), unreadable);
   });
 
   it("refuses an organization key moved to another organization", async () => {
-    await set(organizationScope(other), "KEYED", "v");
+    await set(organizationScope(other), "KEYED", "value-v-1");
     const keys = await db.pool.query<{ id: string; organization_id: string }>(
       "SELECT id, organization_id FROM organization_keys WHERE destroyed_at IS NULL ORDER BY id",
     );
@@ -179,11 +179,11 @@ describe("names, sizes and limits", () => {
       ["A".repeat(201), /longer than 200/],
     ] as const)
       await assert.rejects(
-        set(scope, name, "v"),
+        set(scope, name, "value-v-1"),
         (e) => isAirlockError(e, "SECRET_INVALID") && problem.test(e.message) && !e.message.includes("\n"),
         name,
       );
-    assert.equal((await set(scope, "_underscore_9", "v")).secret.name, "_UNDERSCORE_9");
+    assert.equal((await set(scope, "_underscore_9", "value-v-1")).secret.name, "_UNDERSCORE_9");
   });
 
   it("caps values at 48 KB (bytes, not characters) and refuses empty ones, never echoing the value", async () => {
@@ -195,6 +195,23 @@ describe("names, sizes and limits", () => {
     );
     await assert.rejects(set(scope, "WIDE", "é".repeat(30000)), (e) => isAirlockError(e, "SECRET_TOO_LARGE"));
     await assert.rejects(set(scope, "EMPTY", ""), (e) => isAirlockError(e, "SECRET_INVALID"));
+  });
+
+  it("refuses a value shorter than the masking minimum when it is set, in one line without the value", async () => {
+    const scope = repositoryScope(acme, repo);
+    for (const value of ["hunter2", "  qwxz \n", "zq"])
+      await assert.rejects(
+        set(scope, "PIN", value),
+        (e) =>
+          isAirlockError(e, "SECRET_TOO_SHORT") &&
+          /secret PIN is shorter than 8 characters/.test(e.message) &&
+          !e.message.includes("\n") &&
+          !e.message.includes(value.trim()),
+      );
+    await assert.rejects(getSecret(db.pool, scope, "PIN"), (e) => isAirlockError(e, "NOT_FOUND"));
+    assert.equal((await set(scope, "PIN", "12345678")).secret.version, 1);
+    // Debug switches are `true`, not secrets (as the runner treats them).
+    assert.equal((await set(scope, "ACTIONS_STEP_DEBUG", "true")).secret.version, 1);
   });
 
   it("refuses bad environment names, and holds at most 100 secrets per environment", async () => {
@@ -212,9 +229,9 @@ describe("names, sizes and limits", () => {
     );
     const env = environmentScope(acme, repo, "Staging");
     assert.equal(env.environment, "staging");
-    for (let i = 0; i < 100; i++) await set(env, `S${i}`, "v");
+    for (let i = 0; i < 100; i++) await set(env, `S${i}`, "value-v-1");
     await assert.rejects(
-      set(env, "ONE_TOO_MANY", "v"),
+      set(env, "ONE_TOO_MANY", "value-v-1"),
       (e) => isAirlockError(e, "SECRET_INVALID") && /100 secrets/.test(e.message),
     );
     assert.equal((await set(env, "S0", "updating is fine")).secret.version, 2);

@@ -57,6 +57,11 @@ const SPEC: Record<string, Spec> = {
   "PUT /api/v1/repositories/:id/egress": repo("maintainer", "repos:admin", { body: BAD }),
   "DELETE /api/v1/repositories/:id": repo("admin", "repos:admin"), // a run is active: 409
   "POST /api/v1/repositories/:id/runs": repo("developer", "runs:write", { body: BAD }),
+  // Job-source credentials: write-only, as secrets (maintainers; setting needs secrets:write).
+  "GET /api/v1/repositories/:id/credentials": repo("maintainer", "repos:read"),
+  "PUT /api/v1/repositories/:id/credentials/:kind": repo("maintainer", "secrets:write", { body: BAD }),
+  "DELETE /api/v1/repositories/:id/credentials/:kind": repo("maintainer", "secrets:write"), // none set: 404
+
   "GET /api/v1/repositories/:id/members": repo("maintainer", "repos:read"),
   "PUT /api/v1/repositories/:id/members/:user": repo("admin", "admin", { userOnly: true, body: BAD }),
   "DELETE /api/v1/repositories/:id/members/:user": repo("admin", "admin", { userOnly: true }),
@@ -81,6 +86,8 @@ const SPEC: Record<string, Spec> = {
   "POST /api/v1/runs/:id/deployments": repo("viewer", "runs:write", { userOnly: true, body: BAD }),
   "GET /api/v1/organizations": { need: { level: "member" }, scope: "repos:read" },
   "POST /api/v1/organizations": { ...server, body: BAD },
+  // Server administrators only; the organization has an active run, so it is refused (409).
+  "DELETE /api/v1/organizations/:name": server,
   "GET /api/v1/organizations/:name": org("viewer", "repos:read"),
   "PUT /api/v1/organizations/:name/limit": { ...server, body: BAD },
   "PUT /api/v1/organizations/:name/settings": org("admin", "admin", { userOnly: true, body: BAD }),
@@ -284,6 +291,7 @@ function url(pattern: string, place: keyof typeof ids): string {
     .replace(":name", o.org)
     .replace(":user", "no-such-user")
     .replace(":env", "production")
+    .replace(":kind", "forge-token")
     .replace(":secret", "NO_SUCH_SECRET")
     .replace(":variable", "NO_SUCH_VARIABLE");
 }

@@ -174,6 +174,15 @@ describe("secrets API", () => {
     );
   });
 
+  it("refuses a value shorter than the masking minimum with 400 SECRET_TOO_SHORT, in one line", async () => {
+    const short = await call("PUT", `${REPO()}/secrets/PIN`, { value: "4711" });
+    assert.equal(short.status, 400);
+    assert.equal(short.json.error.code, "SECRET_TOO_SHORT");
+    assert.match(short.json.error.message, /^secret PIN is shorter than 8 characters[^\n]*$/);
+    assert.ok(!JSON.stringify(short.json).includes("4711"));
+    assert.equal((await call("GET", `${REPO()}/secrets/PIN`)).status, 404);
+  });
+
   it("deletes a secret (audited); then it is 404", async () => {
     assert.equal((await call("DELETE", `${REPO()}/secrets/big`)).status, 204);
     const gone = await call("DELETE", `${REPO()}/secrets/BIG`);
@@ -235,7 +244,7 @@ describe("variables API", () => {
       REGION: "us-east-1",
       TIER: "prod",
     });
-    await call("PUT", `${ENV()}/secrets/ONLY_ENV`, { value: "e" });
+    await call("PUT", `${ENV()}/secrets/ONLY_ENV`, { value: "env-only-value" });
     const secrets = await secretsForRun(s.db.pool, s.kms, { ...scope, environment: "production" });
     assert.deepEqual(Object.keys(secrets).sort(), ["DEPLOY_KEY", "ONLY_ENV"]);
     assert.equal(secrets.DEPLOY_KEY, VALUE);

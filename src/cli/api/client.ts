@@ -12,6 +12,9 @@ import type {
   UpdateUserBody,
   UserView,
   CreatedRepository,
+  CredentialInfo,
+  SetCredentialBody,
+  SettableKind,
   CreateFlavourBody,
   CreateImageBody,
   CreateNodeRegistrationBody,
@@ -188,6 +191,16 @@ export class ApiClient {
   async removeRepository(id: number): Promise<void> {
     await this.json("DELETE", `/api/v1/repositories/${id}`);
   }
+  /** Job-source credentials: which are set (never their values), set one (write-only), remove one. */
+  listCredentials(id: number): Promise<CredentialInfo[]> {
+    return this.json("GET", `/api/v1/repositories/${id}/credentials`);
+  }
+  setCredential(id: number, kind: SettableKind, body: SetCredentialBody): Promise<CredentialInfo> {
+    return this.json("PUT", `/api/v1/repositories/${id}/credentials/${kind}`, body);
+  }
+  async removeCredential(id: number, kind: SettableKind): Promise<void> {
+    await this.json("DELETE", `/api/v1/repositories/${id}/credentials/${kind}`);
+  }
   triggerRun(repositoryId: number, body: TriggerRunBody): Promise<TriggerRunResponse> {
     return this.json("POST", `/api/v1/repositories/${repositoryId}/runs`, body);
   }
@@ -247,6 +260,9 @@ export class ApiClient {
   }
   addOrganization(body: CreateOrganizationBody): Promise<Organization> {
     return this.json("POST", "/api/v1/organizations", body);
+  }
+  async deleteOrganization(name: string): Promise<void> {
+    await this.json("DELETE", `/api/v1/organizations/${encodeURIComponent(name)}`);
   }
   setOrganizationLimit(name: string, maxConcurrentJobs: number | null): Promise<Organization> {
     return this.json("PUT", `/api/v1/organizations/${encodeURIComponent(name)}/limit`, { maxConcurrentJobs });

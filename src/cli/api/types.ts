@@ -36,4 +36,5 @@ export type {
   TriggerRunResponse,
 } from "../../server/schemas.js";
 export type { ApiTokenInfo, GrantView } from "../../auth/index.js";
-export type { SecretInfo, VariableInfo } from "../../secrets/index.js";
+export type { CredentialInfo, SecretInfo, SettableKind, VariableInfo } from "../../secrets/index.js";
+export type { SetCredentialBody } from "../../server/schemas-credentials.js";

@@ -1,4 +1,4 @@
-// `airlock orgs list|add|limit`: organizations group repositories under one limit of jobs that
+// `airlock orgs list|add|limit|require-mfa|delete`: organizations group repositories under one limit of jobs that
 // run at once; "default" exists from the start.
 import type { Command } from "commander";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
@@ -82,5 +82,24 @@ export function registerOrgs(program: Command, io: CliIo): void {
     const org = await (await connect(opts, io)).setOrganizationSettings(name, { requireMfa: value === "on" });
     if (opts.json) printJson(io, org);
     else io.stdout.write(`Organization ${org.name}: MFA ${org.requireMfa ? "required" : "not required"}.\n`);
+  });
+
+  apiOptions(
+    orgs
+      .command("delete")
+      .description(
+        "delete an organization with its repositories, runs, secrets and tokens; its data key is destroyed first",
+      )
+      .argument("<name>")
+      .option("--yes", "confirm: this cannot be undone"),
+  ).action(async (name: string, opts: CommonOptions & { yes?: boolean }) => {
+    if (!opts.yes)
+      throw new AirlockError(
+        ErrorCode.USAGE,
+        `deleting organization ${name} destroys its data key, secrets and repositories for good: add --yes to confirm`,
+      );
+    await (await connect(opts, io)).deleteOrganization(name);
+    if (opts.json) printJson(io, { deleted: { organization: name } });
+    else io.stdout.write(`Organization ${name} deleted (its data key destroyed).\n`);
   });
 }

@@ -1,5 +1,6 @@
 // `airlock repos add|list|remove|egress`: repositories the built-in git job source watches, and
-// the destinations their jobs may reach through the node's egress proxy.
+// the destinations their jobs may reach through the node's egress proxy; `credentials`,
+// `set-credential` and `remove-credential` are in credentials.ts.
 import type { Command } from "commander";
 import type { CreatedRepository, Repository } from "../api/index.js";
 import {
@@ -13,6 +14,7 @@ import {
   type CliIo,
   type CommonOptions,
 } from "./context.js";
+import { registerCredentials } from "./credentials.js";
 import { table, time } from "./table.js";
 
 interface AddOptions extends CommonOptions {
@@ -59,7 +61,10 @@ export function registerRepos(program: Command, io: CliIo): void {
       .command("add")
       .description("register a repository; prints its webhook secret and URLs once")
       .argument("<name>", "owner/repo")
-      .argument("<cloneUrl>", "URL the server and machines fetch the code from")
+      .argument(
+        "<cloneUrl>",
+        "URL the server and machines fetch the code from (a password in it is sealed and taken out; prefer set-credential)",
+      )
       .option("--default-branch <branch>", "branch of manual triggers and polling", undefined)
       .option("--poll <seconds>", "poll the remote every N seconds (for forges without webhooks)")
       .option("--max-jobs <n>", "at most N jobs of this repository at once")
@@ -114,6 +119,8 @@ export function registerRepos(program: Command, io: CliIo): void {
       );
     }
   });
+
+  registerCredentials(repos, io);
 
   apiOptions(
     repos.command("remove").description("remove a repository").argument("<repo>", "id or owner/repo"),

@@ -1,6 +1,8 @@
 // Organizations group repositories under a shared concurrency limit. Every repository belongs to
 // one; migration 002 creates "default", which repositories join unless told otherwise.
 import type { ListScope } from "./owners.js";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { destroyOrganizationKey } from "../../secrets/index.js";
 import { iso, num, numOrNull, notFound, uniquely, type Db } from "./db.js";
 
 export interface Organization {
@@ -77,4 +79,32 @@ export async function setOrganizationSettings(
   );
   if (!rows[0]) throw notFound("organization", name);
   return fromRow(rows[0]);
+}
+
+/**
+ * Deletes an organization with its repositories, runs, secrets, variables, grants and tokens.
+ * Its data key is destroyed first (crypto-shredding: whatever was sealed under it, in backups
+ * too, can no longer be opened once the KMS key that wrapped it is retired). Refused (CONFLICT)
+ * for "default" and while one of its runs is active. Call inside a transaction.
+ */
+export async function deleteOrganization(
+  db: Db,
+  name: string,
+): Promise<Organization & { repositories: number; keysDestroyed: number }> {
+  const { rows } = await db.query("SELECT * FROM organizations WHERE name = $1 FOR UPDATE", [name]);
+  if (!rows[0]) throw notFound("organization", name);
+  const org = fromRow(rows[0]);
+  if (org.name === "default")
+    throw new AirlockError(ErrorCode.CONFLICT, "the default organization cannot be deleted");
+  const active = await db.query(
+    `SELECT 1 FROM runs r JOIN repositories p ON p.id = r.repository_id
+      WHERE p.organization_id = $1 AND r.state <> 'completed' LIMIT 1`,
+    [org.id],
+  );
+  if (active.rows.length > 0)
+    throw new AirlockError(ErrorCode.CONFLICT, `organization ${name} has active runs; cancel them first`);
+  const keysDestroyed = await destroyOrganizationKey(db, org.id);
+  const repos = await db.query("DELETE FROM repositories WHERE organization_id = $1", [org.id]);
+  await db.query("DELETE FROM organizations WHERE id = $1", [org.id]);
+  return { ...org, repositories: repos.rowCount ?? 0, keysDestroyed };
 }

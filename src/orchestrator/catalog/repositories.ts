@@ -1,10 +1,11 @@
 // Repositories (projects): registration, listing, removal. The webhook secret is generated here,
 // returned once at creation, and stored sealed under the organization's key (src/secrets
-// credentials: webhookSecretOf reads it back to verify a delivery).
+// credentials: webhookSecretOf reads it back to verify a delivery). A password in the clone URL is
+// taken out and sealed the same way (clone-password); the row keeps the URL without it.
 import { scopeCondition, type ListScope } from "./owners.js";
 import { randomBytes } from "node:crypto";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
-import { putCredential, type Kms } from "../../secrets/index.js";
+import { putCredential, setSourceCredential, splitCloneUrl, type Kms } from "../../secrets/index.js";
 import type { Provider } from "../../sources/index.js";
 import type { Links } from "../views/links.js";
 import { iso, num, numOrNull, notFound, uniquely, type Db } from "./db.js";
@@ -61,8 +62,11 @@ export async function createRepository(
   input: NewRepository,
   links: Links,
   kms: Kms,
+  /** Who registers it (set-by of a clone password the URL carried). */
+  by: string | null = null,
 ): Promise<CreatedRepository> {
   const secret = randomBytes(32).toString("hex");
+  const { url: cloneUrl, credential } = splitCloneUrl(input.cloneUrl);
   const org = input.organization ?? "default";
   const { rows } = await uniquely(`repository ${input.name}`, () =>
     db.query(
@@ -73,7 +77,7 @@ export async function createRepository(
       [
         org,
         input.name,
-        input.cloneUrl,
+        cloneUrl,
         input.defaultBranch ?? "main",
         input.pollIntervalSeconds ?? null,
         input.maxConcurrentJobs ?? null,
@@ -88,6 +92,10 @@ export async function createRepository(
     { organizationId: num(row.organization_id), repositoryId: num(row.id), kind: "webhook-secret" },
     secret,
   );
+  if (credential) {
+    const where = { organizationId: num(row.organization_id), repositoryId: num(row.id) };
+    await setSourceCredential(db, kms, where, credential, by);
+  }
   return { ...fromRow(row, links), webhookSecret: secret };
 }
 

@@ -3,6 +3,7 @@
 import type { FastifyInstance } from "fastify";
 import {
   createOrganization,
+  deleteOrganization,
   getOrganization,
   listOrganizations,
   setOrganizationSettings,
@@ -49,6 +50,23 @@ export function organizationRoutes(app: FastifyInstance, ctx: RouteContext): voi
       }),
     );
     return reply.status(201).send(org);
+  });
+
+  // Server administrators only: the organization's data key is destroyed first (crypto-shredding),
+  // then it and everything in it is deleted, in one audited transaction.
+  app.delete("/organizations/:name", async (request, reply) => {
+    const { params } = validate(request, { params: NameParams });
+    await audited(
+      ctx.pool,
+      request,
+      (db) => deleteOrganization(db, params.name),
+      (o) => ({
+        action: "organization.deleted",
+        object: { kind: "organization", id: o.id },
+        details: { name: o.name, repositories: o.repositories, keysDestroyed: o.keysDestroyed },
+      }),
+    );
+    return reply.status(204).send();
   });
 
   app.put("/organizations/:name/limit", async (request) => {

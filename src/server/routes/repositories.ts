@@ -20,7 +20,8 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
     const repo = await audited(
       ctx.pool,
       request,
-      (db) => createRepository(db, body, ctx.links, ctx.kms),
+      // A password in the clone URL is sealed (clone-password, set by the caller), never kept in it.
+      (db) => createRepository(db, body, ctx.links, ctx.kms, actorName(request)),
       (r) => ({
         action: "repository.created",
         object: { kind: "repository", id: r.id },
