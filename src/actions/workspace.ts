@@ -8,7 +8,8 @@ import { pathToFileURL } from "node:url";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { Machine } from "../provisioners/types.js";
 import type { WorkspaceSource } from "../runner/types.js";
-import { git, isNetworkish } from "./git.js";
+import { withGitAuth } from "../git/index.js";
+import { git as gitRun, isNetworkish } from "./git.js";
 import { stripCredentials } from "./location.js";
 import { validateRef } from "./uses.js";
 
@@ -43,7 +44,8 @@ export function createGitWorkspaceSource(): WorkspaceSource {
       const tmp = await mkdtemp(join(tmpdir(), "airlock-checkout-"));
       try {
         const repo = join(tmp, "repo");
-        await cloneAt(repo, opts.repository, opts.commit, opts.ref);
+        // The repository's credential reaches git as files only for these commands (src/git/auth.ts).
+        await withGitAuth(opts.auth, (env) => cloneAt(repo, opts.repository, opts.commit, opts.ref, env));
         if (opts.clean) await machine.copyIn(repo, opts.path);
         else await overlay(machine, repo, opts.path);
       } finally {
@@ -53,13 +55,20 @@ export function createGitWorkspaceSource(): WorkspaceSource {
   };
 }
 
-async function cloneAt(repo: string, repository: string, commit: string, ref: string): Promise<void> {
+async function cloneAt(
+  repo: string,
+  repository: string,
+  commit: string,
+  ref: string,
+  env: Record<string, string>,
+): Promise<void> {
+  const git = (cwd: string, args: string[]) => gitRun(cwd, args, undefined, env);
   // Few git processes on purpose: each costs a few ms, and small repositories should take tens of ms.
   const branch = ref.startsWith("refs/heads/") ? ref.slice("refs/heads/".length) : undefined;
   const named = branch !== undefined && validateRef(branch) === undefined;
   // Like actions/checkout's default fetch-depth 1: when the branch's tip is the commit (a push
   // that triggered the run), a shallow clone of just that commit; otherwise the whole history.
-  if (!(named && (await shallowClone(repo, repository, branch, commit)))) {
+  if (!(named && (await shallowClone(repo, repository, branch, commit, env)))) {
     try {
       await git(tmpdir(), ["clone", "-q", "--no-hardlinks", "--no-checkout", "--", repository, repo]);
     } catch (err) {
@@ -106,7 +115,9 @@ async function shallowClone(
   repository: string,
   branch: string,
   commit: string,
+  env: Record<string, string>,
 ): Promise<boolean> {
+  const git = (cwd: string, args: string[]) => gitRun(cwd, args, undefined, env);
   // --depth is ignored for plain local paths: give git a file:// URL for them.
   const url = repository.startsWith("/") ? pathToFileURL(repository).href : repository;
   try {
@@ -140,7 +151,7 @@ async function readHead(repo: string): Promise<string> {
   const head = (await readFile(join(repo, ".git", "HEAD"), "utf8")).trim();
   if (!head.startsWith("ref: ")) return head.toLowerCase();
   const loose = await readFile(join(repo, ".git", head.slice(5)), "utf8").catch(() => undefined);
-  return (loose ?? (await git(repo, ["rev-parse", "HEAD"])).stdout).trim().toLowerCase();
+  return (loose ?? (await gitRun(repo, ["rev-parse", "HEAD"])).stdout).trim().toLowerCase();
 }
 
 /** clean=false: copy file by file so files already in the machine's folder stay. */

@@ -6,7 +6,8 @@
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { RELEASE_PATH, Released } from "../protocol/agent.js";
 import type { JobDescription } from "../runner/index.js";
-import { openRunValue } from "../secrets/index.js";
+import type { GitAuth } from "../git/index.js";
+import { openRunValue, SOURCE_CREDENTIAL_NAME } from "../secrets/index.js";
 
 /** `http(s)://…/api/v1/agent/release` from the orchestrator's address (ws(s):// accepted too). */
 export function releaseEndpoint(serverUrl: string): string {
@@ -28,7 +29,7 @@ export async function releaseSecrets(
   signal?: AbortSignal,
 ): Promise<JobDescription> {
   const sealed = job.sealedSecrets ?? {};
-  if (Object.keys(sealed).length === 0) return job;
+  if (Object.keys(sealed).length === 0 && job.sealedSource === undefined) return job;
   if (token === undefined || serverUrl === undefined)
     throw new AirlockError(ErrorCode.SECRET_UNREADABLE, "the job has sealed secrets but no release token");
   let res: Response;
@@ -64,8 +65,13 @@ export async function releaseSecrets(
     const secrets: Record<string, string> = { ...job.contexts.secrets };
     for (const [name, value] of Object.entries(sealed))
       secrets[name] = openRunValue(key, parsed.data.binding, name, value);
-    const { sealedSecrets: _opened, ...rest } = job;
-    return { ...rest, contexts: { ...job.contexts, secrets } };
+    const { sealedSecrets: _opened, sealedSource, ...rest } = job;
+    const out: JobDescription = { ...rest, contexts: { ...job.contexts, secrets } };
+    if (sealedSource !== undefined)
+      out.sourceAuth = JSON.parse(
+        openRunValue(key, parsed.data.binding, SOURCE_CREDENTIAL_NAME, sealedSource),
+      ) as GitAuth;
+    return out;
   } finally {
     key.fill(0);
   }

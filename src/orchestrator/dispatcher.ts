@@ -119,7 +119,11 @@ export class Dispatcher {
       // in this transaction), redeemed by the node once it has made the machine.
       const releaseTokens = await issueReleaseTokens(
         client,
-        assigned.filter((a) => Object.keys(a.description.sealedSecrets ?? {}).length > 0),
+        assigned.filter(
+          (a) =>
+            Object.keys(a.description.sealedSecrets ?? {}).length > 0 ||
+            a.description.sealedSource !== undefined,
+        ),
       );
       const waiting = placements.flatMap((p) =>
         isPlaced(p) ? [] : [{ jobId: p.jobId, reason: p.waitReason }],

@@ -128,6 +128,9 @@ export class RunDrivers {
     );
     const inputs = run.event === "workflow_dispatch" ? dispatchInputs(workflow, run.inputs).inputs : {};
     const info = repoInfo(repo, run.commit, run.ref, run.before, run.actor, run.title);
+    // The clone credential, opened once per drive (undefined for a public repository).
+    const sourceAuth = this.d.sourceAuth ? this.d.sourceAuth(repo) : Promise.resolve(undefined);
+    sourceAuth.catch(() => undefined); // awaited (and so reported) by the first job that needs it
     const withEnvironment = environmentPrepare(this.d.pool, this.d.kms, {
       organizationId: repo.organizationId,
       repositoryId: repo.id,
@@ -141,7 +144,8 @@ export class RunDrivers {
       cancelJob: (jobId) => this.d.cancelJob(jobId),
       shutdown,
       // Environment secrets and variables added, then every secret sealed under the run's key.
-      prepare: async (req) => sealJobSecrets(this.d.pool, this.d.kms, runId, await withEnvironment(req)),
+      prepare: async (req) =>
+        sealJobSecrets(this.d.pool, this.d.kms, runId, await withEnvironment(req), await sourceAuth),
       gate: environmentGate(this.d.pool, this.d.logger, (jobId) => this.d.signals.done(jobId)),
     });
     const reporter = dbReporter(this.d.pool, runId, shutdown);

@@ -7,13 +7,23 @@
 // `secrets.NAME` or `secrets['NAME']` names one secret; any other use of the context (`toJSON(secrets)`,
 // `secrets[format(…)]`) needs them all, as GitHub would give. GITHUB_TOKEN stays as it is.
 import type { JobDescription } from "../runner/types.js";
-import { missingSecretsWarning, openRunKey, type Db, type Kms } from "../secrets/index.js";
+import type { GitAuth } from "../git/index.js";
+import {
+  missingSecretsWarning,
+  openRunKey,
+  SOURCE_CREDENTIAL_NAME,
+  type Db,
+  type Kms,
+} from "../secrets/index.js";
 
 const EXPRESSION = /\$\{\{([\s\S]*?)\}\}/g;
-const USE = /(^|[^.\w])secrets\b(\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\s*\[\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\4\s*\])?/gi;
+const USE =
+  /(^|[^.\w])secrets\b(\s*\.\s*([A-Za-z_][A-Za-z0-9_]*)|\s*\[\s*(['"])([A-Za-z_][A-Za-z0-9_]*)\4\s*\])?/gi;
 
 /** The secret names (upper-case) the job's expressions refer to, or "all". */
-export function secretsReferenced(job: Pick<JobDescription, "env" | "steps" | "outputs">): Set<string> | "all" {
+export function secretsReferenced(
+  job: Pick<JobDescription, "env" | "steps" | "outputs">,
+): Set<string> | "all" {
   const text = JSON.stringify([job.env, job.steps, job.outputs]);
   const names = new Set<string>();
   for (const m of text.matchAll(EXPRESSION)) {
@@ -34,6 +44,7 @@ export async function sealJobSecrets(
   kms: Kms,
   runId: number,
   description: JobDescription,
+  source?: GitAuth,
 ): Promise<JobDescription> {
   const { GITHUB_TOKEN, ...rest } = description.contexts.secrets;
   const wanted = secretsReferenced(description);
@@ -44,11 +55,17 @@ export async function sealJobSecrets(
   const have = new Set(Object.keys(description.contexts.secrets).map((n) => n.toUpperCase()));
   const missing = wanted === "all" ? [] : [...wanted].filter((n) => !have.has(n)).sort();
   if (missing.length > 0)
-    out.warnings = [...(description.warnings ?? []), missingSecretsWarning(description.workflow.file, missing)];
-  if (names.length === 0) return out;
+    out.warnings = [
+      ...(description.warnings ?? []),
+      missingSecretsWarning(description.workflow.file, missing),
+    ];
+  if (names.length === 0 && !source) return out;
   const key = await openRunKey(db, kms, runId);
   try {
-    out.sealedSecrets = Object.fromEntries(names.map((n) => [n, key.seal(n, rest[n]!)]));
+    if (names.length > 0)
+      out.sealedSecrets = Object.fromEntries(names.map((n) => [n, key.seal(n, rest[n]!)]));
+    // The repository's clone credential, for the node's checkout of the job's workspace.
+    if (source) out.sealedSource = key.seal(SOURCE_CREDENTIAL_NAME, JSON.stringify(source));
   } finally {
     key.close();
   }

@@ -187,6 +187,7 @@ async function checkout(x: Execution, w: Record<string, string>): Promise<ExecOu
       ref,
       path: target,
       clean,
+      ...(run.job.sourceAuth ? { auth: run.job.sourceAuth } : {}),
     });
   } catch (err) {
     return fail(x, isAirlockError(err) ? err.message : `checkout failed: ${String(err)}`);

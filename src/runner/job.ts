@@ -98,6 +98,7 @@ async function setUp(run: JobRun, scope: Scope): Promise<boolean> {
       ref: job.source.ref,
       path: machine.paths.workspace,
       clean: true,
+      ...(job.sourceAuth ? { auth: job.sourceAuth } : {}),
     });
     for (const level of job.env) {
       const ctx = exprContexts(run, scope, { ...run.env });

@@ -117,6 +117,21 @@ export class JobRun {
     if (typeof job.contexts.github.token === "string")
       this.registerSecret("github.token", job.contexts.github.token);
     for (const value of deps.runtime?.secrets ?? []) this.registerSecret("job services", value);
+    // The clone credential is never given to the job, but git may print it: mask it like a secret.
+    const auth = job.sourceAuth;
+    if (auth?.kind === "basic") this.maskQuietly(auth.password);
+    if (auth?.kind === "ssh-key")
+      for (const line of auth.privateKey.split("\n"))
+        if (line.trim().length >= 16) this.maskQuietly(line.trim());
+  }
+
+  /** Masks a value the job was not given (too short to mask: left alone, the job is not refused). */
+  private maskQuietly(value: string): void {
+    try {
+      this.masker.addSecret(value, "source credential");
+    } catch (err) {
+      if (!isAirlockError(err, ErrorCode.SECRET_TOO_SHORT)) throw err;
+    }
   }
 
   private registerSecret(name: string, value: string): void {

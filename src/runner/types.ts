@@ -2,6 +2,7 @@
 // The local `airlock run` and (later) the orchestrator's node agent use it unchanged.
 import type { StepTemplate, Template } from "../workflow/model.js";
 import type { Permissions } from "../workflow/permissions.js";
+import type { GitAuth } from "../git/index.js";
 import type { Machine } from "../provisioners/types.js";
 
 export type Conclusion = "success" | "failure" | "skipped" | "cancelled";
@@ -54,6 +55,16 @@ export interface JobDescription {
    * it created (src/agent/release.ts), and puts them into `contexts.secrets`. Absent for local runs.
    */
   sealedSecrets?: Record<string, string>;
+  /**
+   * The repository's clone credential (clone password or deploy key), sealed under the run DEK
+   * like the secrets (name SOURCE_CREDENTIAL_NAME); opened on the node with them into `sourceAuth`.
+   */
+  sealedSource?: string;
+  /**
+   * The opened clone credential: set on the node after the release, for the workspace checkout
+   * only (masked in the job's output; never in a context, never stored or sent anywhere).
+   */
+  sourceAuth?: GitAuth;
   /**
    * The run's trust tier (absent: trusted). In an untrusted run the expressions of `run:` scripts
    * reach the script as environment variables, never as script text (src/runner/injection.ts).
@@ -167,7 +178,15 @@ export interface ActionLoader {
 export interface WorkspaceSource {
   checkout(
     machine: Machine,
-    opts: { repository: string; commit: string; ref: string; path: string; clean: boolean },
+    opts: {
+      repository: string;
+      commit: string;
+      ref: string;
+      path: string;
+      clean: boolean;
+      /** How git authenticates to the repository (the job's sourceAuth), if it needs to. */
+      auth?: GitAuth;
+    },
   ): Promise<void>;
 }
 

@@ -13,6 +13,11 @@ import { openRunKey, type RunKeyBinding } from "./run-keys.js";
 import { inTransaction, type Db } from "./scope.js";
 
 export const RELEASE_TOKEN_PREFIX = "alk_rel_";
+/**
+ * The name a job's clone credential is sealed under with the run DEK (JobDescription.sealedSource):
+ * lower case with a dash, so no secret (upper-case identifiers) can ever share its binding.
+ */
+export const SOURCE_CREDENTIAL_NAME = "source-credential";
 /** Machine ids are the provisioner's (sandbox names, container ids, VM names): short printable text. */
 const MACHINE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
