@@ -288,6 +288,10 @@ export class ApiClient {
   async removeNode(id: number): Promise<void> {
     await this.json("DELETE", `/api/v1/nodes/${id}`);
   }
+  /** A new signing key for the organization's job identity tokens (the old one stays published until its tokens expire). */
+  rotateIdTokenKey(name: string): Promise<{ kid: string }> {
+    return this.json("POST", `/api/v1/organizations/${encodeURIComponent(name)}/id-token-keys/rotate`);
+  }
   setOrganizationSettings(name: string, body: { requireMfa?: boolean }): Promise<Organization> {
     return this.json("PUT", `/api/v1/organizations/${encodeURIComponent(name)}/settings`, body);
   }

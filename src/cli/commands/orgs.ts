@@ -1,4 +1,4 @@
-// `airlock orgs list|add|limit|require-mfa|delete`: organizations group repositories under one limit of jobs that
+// `airlock orgs list|add|limit|require-mfa|rotate-id-token-key|delete`: organizations group repositories under one limit of jobs that
 // run at once; "default" exists from the start.
 import type { Command } from "commander";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
@@ -82,6 +82,21 @@ export function registerOrgs(program: Command, io: CliIo): void {
     const org = await (await connect(opts, io)).setOrganizationSettings(name, { requireMfa: value === "on" });
     if (opts.json) printJson(io, org);
     else io.stdout.write(`Organization ${org.name}: MFA ${org.requireMfa ? "required" : "not required"}.\n`);
+  });
+
+  apiOptions(
+    orgs
+      .command("rotate-id-token-key")
+      .description(
+        "a new key signs the organization's job identity tokens from now on; the old one stays published until its tokens expire",
+      )
+      .argument("<name>"),
+  ).action(async (name: string, opts: CommonOptions) => {
+    const r = await (await connect(opts, io)).rotateIdTokenKey(name);
+    if (opts.json) printJson(io, r);
+    else
+      io.stdout.write(`Organization ${name}: job identity tokens are now signed with key ${r.kid}.
+`);
   });
 
   apiOptions(
