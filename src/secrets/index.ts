@@ -68,4 +68,10 @@ export {
   type OrgSealedPlace,
 } from "./org-sealed.js";
 export { openRunValue, sealRunValue, type RunKeyBinding } from "./run-keys.js";
-export { RELEASE_TOKEN_PREFIX, SOURCE_CREDENTIAL_NAME, issueReleaseTokens, redeemRelease, type Release } from "./release.js";
+export {
+  RELEASE_TOKEN_PREFIX,
+  SOURCE_CREDENTIAL_NAME,
+  issueReleaseTokens,
+  redeemRelease,
+  type Release,
+} from "./release.js";

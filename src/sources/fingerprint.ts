@@ -10,7 +10,8 @@ import type { SourceEvent } from "./types.js";
 
 function field(o: unknown, ...path: string[]): unknown {
   let v = o;
-  for (const k of path) v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+  for (const k of path)
+    v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
   return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? v : null;
 }
 

@@ -152,7 +152,7 @@ describe("job identity tokens", () => {
   });
 
   it("says environment, pull request and untrusted in the subject and claims", async () => {
-    const env = await runningJob({ environment: { name: "production" } } as Partial<JobDescription>);
+    const env = await runningJob({ environment: { name: "production" } });
     const e = await jwtVerify((await issueIdToken(db.pool, kms, opts, env.token, "a")).value, await jwks());
     assert.equal(e.payload.sub, `repo:acme@${acme}/acme/app@${repo}:environment:production`);
     assert.equal(e.payload.environment, "production");

@@ -218,7 +218,7 @@ describe("secrets reach the live job only", () => {
       seq: 1,
       result: { conclusion: "cancelled", outputs: {}, steps: [], durationMs: 1 },
     });
-    const done = (await t.waitRun(runC));
+    const done = await t.waitRun(runC);
     assert.equal(done.conclusion, "cancelled");
   });
 });
