@@ -53,6 +53,8 @@ export const PERMISSIONS = {
   "runs.read": { level: "repository", role: "viewer", scope: "runs:read" },
   // Working with runs.
   "runs.write": { level: "repository", role: "developer", scope: "runs:write" },
+  // Letting untrusted code run is a maintainer's call, made by a person (never a service token).
+  "runs.approve": { level: "repository", role: "maintainer", scope: "runs:write", userOnly: true },
   // Configuring a repository (egress allow-list).
   "repository.configure": { level: "repository", role: "maintainer", scope: "repos:admin" },
   "repository.members.read": { level: "repository", role: "maintainer", scope: "repos:read" },

@@ -3,7 +3,7 @@
 // an orchestrator restart, `recover()` drives every unfinished run again and the jobs that already
 // exist are found by key instead of being created twice.
 import { createRunKey, secretsForRun, varsForRun, type Kms } from "../secrets/index.js";
-import { sealJobSecrets } from "./job-secrets.js";
+import { sealJobSecrets, untrustedJob } from "./job-secrets.js";
 import { setMaxListeners } from "node:events";
 import type pg from "pg";
 import type { Logger } from "pino";
@@ -73,7 +73,7 @@ export class RunDrivers {
   /** Drives every run that is not completed (after a restart). */
   async recover(): Promise<number> {
     const { rows } = await this.d.pool.query<{ id: string }>(
-      `SELECT id FROM runs WHERE state <> 'completed' ORDER BY id`,
+      `SELECT id FROM runs WHERE state <> 'completed' AND (approval IS NULL OR approval = 'approved') ORDER BY id`,
     );
     for (const r of rows) this.drive(Number(r.id));
     return rows.length;
@@ -100,6 +100,9 @@ export class RunDrivers {
   ): Promise<void> {
     const run = await loadRun(this.d.pool, runId);
     if (!run) return;
+    // An untrusted run waiting for a maintainer is driven once its commit is approved.
+    if (run.approval === "required" || run.approval === "rejected") return;
+    const untrusted = run.trustTier === "untrusted";
     const repo = await getRepo(this.d.pool, run.repositoryId);
     const mirror = mirrorFor(this.d.config, repo, this.d.sourceAuth);
     let workflow = given;
@@ -129,7 +132,9 @@ export class RunDrivers {
     const inputs = run.event === "workflow_dispatch" ? dispatchInputs(workflow, run.inputs).inputs : {};
     const info = repoInfo(repo, run.commit, run.ref, run.before, run.actor, run.title);
     // The clone credential, opened once per drive (undefined for a public repository).
-    const sourceAuth = this.d.sourceAuth ? this.d.sourceAuth(repo) : Promise.resolve(undefined);
+    // Untrusted runs get none: their code is anybody's (a low-trust node checks out a public
+    // repository without it; docs/security.md, "Trust tiers").
+    const sourceAuth = this.d.sourceAuth && !untrusted ? this.d.sourceAuth(repo) : Promise.resolve(undefined);
     sourceAuth.catch(() => undefined); // awaited (and so reported) by the first job that needs it
     const withEnvironment = environmentPrepare(this.d.pool, this.d.kms, {
       organizationId: repo.organizationId,
@@ -145,7 +150,9 @@ export class RunDrivers {
       shutdown,
       // Environment secrets and variables added, then every secret sealed under the run's key.
       prepare: async (req) =>
-        sealJobSecrets(this.d.pool, this.d.kms, runId, await withEnvironment(req), await sourceAuth),
+        untrusted
+          ? untrustedJob(req.description)
+          : sealJobSecrets(this.d.pool, this.d.kms, runId, await withEnvironment(req), await sourceAuth),
       gate: environmentGate(this.d.pool, this.d.logger, (jobId) => this.d.signals.done(jobId)),
     });
     const reporter = dbReporter(this.d.pool, runId, shutdown);
@@ -175,7 +182,10 @@ export class RunDrivers {
         // `secrets` contexts. The secrets stay in this process: each job's description gets the
         // ones it refers to sealed under the run's key (prepare above), opened only on its machine.
         vars: await varsForRun(this.d.pool, scope),
-        secrets: { ...(await secretsForRun(this.d.pool, this.d.kms, scope)), GITHUB_TOKEN: "" },
+        secrets: {
+          ...(untrusted ? {} : await secretsForRun(this.d.pool, this.d.kms, scope)),
+          GITHUB_TOKEN: "",
+        },
         executor,
         reporter,
         signal: cancel.signal,

@@ -122,6 +122,7 @@ export function createOrchestrator(d: {
     config,
     ...(d.sourceAuth ? { sourceAuth: d.sourceAuth } : {}),
     drive: (runId, workflow) => drivers.drive(runId, workflow),
+    driveStored: (runId) => drivers.drive(runId),
     cancel: async (runId) => {
       const exists = await pool.query(`SELECT 1 FROM runs WHERE id = $1`, [runId]);
       if (exists.rows.length === 0) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);

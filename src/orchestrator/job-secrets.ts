@@ -71,3 +71,25 @@ export async function sealJobSecrets(
   }
   return out;
 }
+
+/**
+ * An untrusted run's job (src/orchestrator/trust.ts): no secret at all (the run gets none; this also
+ * drops any that reached the description another way), no clone credential, at most read
+ * permissions (so no identity token: `id-token` has no read level), and the runner's untrusted
+ * mode (script expressions passed as variables, src/runner/injection.ts).
+ */
+export function untrustedJob(description: JobDescription): JobDescription {
+  const { GITHUB_TOKEN } = description.contexts.secrets;
+  const { sealedSecrets: _s, sealedSource: _c, ...rest } = description;
+  const permissions = Object.fromEntries(
+    Object.entries(description.permissions ?? {}).flatMap(([k, v]) =>
+      k === "id-token" ? [] : [[k, "read" as const]],
+    ),
+  );
+  return {
+    ...rest,
+    contexts: { ...description.contexts, secrets: GITHUB_TOKEN === undefined ? {} : { GITHUB_TOKEN } },
+    permissions,
+    trustTier: "untrusted",
+  };
+}

@@ -15,6 +15,9 @@ export interface RunRow {
   workflowFile: string;
   cancelRequested: boolean;
   before: string | undefined;
+  trustTier: "trusted" | "untrusted";
+  /** null: none needed; 'required': waiting for a maintainer (not driven); 'approved'; 'rejected'. */
+  approval: "required" | "approved" | "rejected" | null;
 }
 
 export async function loadRun(pool: Queryable, runId: number): Promise<RunRow | undefined> {
@@ -31,8 +34,11 @@ export async function loadRun(pool: Queryable, runId: number): Promise<RunRow | 
     title: string;
     workflow_file: string;
     cancel_requested: boolean;
+    trust_tier: "trusted" | "untrusted";
+    approval: RunRow["approval"];
   }>(
-    `SELECT id, repository_id, number, event, ref, commit, payload, inputs, actor, title, workflow_file, cancel_requested
+    `SELECT id, repository_id, number, event, ref, commit, payload, inputs, actor, title, workflow_file, cancel_requested,
+            trust_tier, approval
        FROM runs WHERE id = $1`,
     [runId],
   );
@@ -53,5 +59,7 @@ export async function loadRun(pool: Queryable, runId: number): Promise<RunRow | 
     workflowFile: r.workflow_file,
     cancelRequested: r.cancel_requested,
     before,
+    trustTier: r.trust_tier,
+    approval: r.approval,
   };
 }

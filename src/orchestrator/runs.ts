@@ -3,6 +3,8 @@
 import type pg from "pg";
 import { AirlockError, ErrorCode, formatProblem } from "../errors/index.js";
 import { stripUrlsDeep, stripUserinfo, type GitAuth } from "../git/index.js";
+import { approveUntrusted, rejectUntrusted } from "./approvals.js";
+import { approvalFor, trustOf, type Approval, type Trust, type TrustFacts, type TrustTier } from "./trust.js";
 import { defaultPayload, eventRef } from "../planner/index.js";
 import type { SourceEvent } from "../sources/index.js";
 import { openMirror, workflowsAt, type RepoMirror } from "../sources/index.js";
@@ -37,6 +39,10 @@ export interface NewRunFacts {
   rerunOf?: number;
   /** A ref that holds the commit when branches do not (pull request heads). */
   fetchRef?: string;
+  /** A pull request's repositories and author, for its trust tier (src/orchestrator/trust.ts). */
+  pullRequest?: TrustFacts["pullRequest"];
+  /** A re-run keeps the tier of the run it repeats. */
+  trustTier?: TrustTier;
 }
 
 export interface RunsDeps {
@@ -44,6 +50,8 @@ export interface RunsDeps {
   config: CoreConfig;
   /** Starts driving a run (its workflow already parsed). */
   drive(runId: number, workflow: Workflow): void;
+  /** Starts driving a run whose workflow is read from its commit (an approved run). */
+  driveStored(runId: number): void;
   cancel(runId: number): Promise<void>;
   /** RunsService.gatesChanged. */
   gatesChanged(ended: number[]): void;
@@ -102,6 +110,16 @@ export function createRunsService(d: RunsDeps): RunsService {
           throw new AirlockError(ErrorCode.USAGE, `${w.file}: ${r.problems.join("; ")}`);
       }
     }
+    const trust: Trust = facts.trustTier
+      ? { tier: facts.trustTier, why: "re-run" }
+      : trustOf({
+          event: facts.event,
+          trigger: facts.trigger,
+          actor: facts.actor,
+          commit: facts.commit,
+          ...(facts.pullRequest ? { pullRequest: facts.pullRequest } : {}),
+        });
+    const approval = await approvalFor(d.pool, repo, { ...facts, trigger: facts.trigger }, trust);
     const summaries: RunSummary[] = [];
     // A workflow file that does not parse gets a failed run of its own, naming every problem (GitHub
     // shows such runs too), so a push never fails silently.
@@ -111,16 +129,20 @@ export function createRunsService(d: RunsDeps): RunsService {
     try {
       await client.query("BEGIN");
       for (const w of matched) {
-        const s = await insertRun(client, repo, facts, w.file, w.name, null);
+        const s = await insertRun(client, repo, facts, w.file, w.name, null, trust.tier, approval);
         summaries.push(summary(d.config, s));
-        started.push({ id: s.id, workflow: w });
+        // A run waiting for approval is driven once a maintainer approves its commit.
+        if (approval.approval !== "required") started.push({ id: s.id, workflow: w });
       }
       for (const file of invalidFiles) {
         const text = problems
           .filter((p) => p.file === file)
           .map(formatProblem)
           .join("\n");
-        const s = await insertRun(client, repo, facts, file, file, text);
+        const s = await insertRun(client, repo, facts, file, file, text, trust.tier, {
+          approval: null,
+          reason: null,
+        });
         summaries.push(summary(d.config, s));
       }
       await client.query("COMMIT");
@@ -170,7 +192,7 @@ export function createRunsService(d: RunsDeps): RunsService {
     ): Promise<RunSummary[]> {
       const repo = await getRepo(d.pool, repositoryId);
       if (!ev.commit || !ev.ref) return [];
-      return create(repo, {
+      const own = await create(repo, {
         event: ev.event,
         ref: ev.ref,
         commit: ev.commit,
@@ -184,10 +206,46 @@ export function createRunsService(d: RunsDeps): RunsService {
         actor: ev.actor ?? "",
         title: ev.title ?? "",
         trigger,
+        ...(ev.pullRequest
+          ? {
+              pullRequest: {
+                baseRepository: ev.repository.fullName,
+                ...(ev.pullRequest.headRepository ? { headRepository: ev.pullRequest.headRepository } : {}),
+                ...(ev.pullRequest.authorAssociation
+                  ? { authorAssociation: ev.pullRequest.authorAssociation }
+                  : {}),
+              },
+            }
+          : {}),
       });
+      // pull_request_target: the workflows of the BASE branch, at its head, with the base's trust —
+      // never a workflow the pull request brought (GitHub's rule for privileged pull request runs).
+      if (ev.event !== "pull_request" || !ev.baseRef) return own;
+      const mirror = mirrorFor(d.config, repo, d.sourceAuth);
+      const base = await mirror.resolve(ev.baseRef);
+      if (base === undefined) return own;
+      const target = await create(repo, {
+        event: "pull_request_target",
+        ref: ev.baseRef,
+        commit: base,
+        ...(ev.action ? { action: ev.action } : {}),
+        baseRef: ev.baseRef,
+        payload: ev.payload,
+        inputs: {},
+        actor: ev.actor ?? "",
+        title: ev.title ?? "",
+        trigger,
+      });
+      return [...own, ...target];
     },
 
     cancel: (runId) => d.cancel(runId),
+    async approve(runId, by) {
+      const started = await approveUntrusted(d.pool, runId, by);
+      for (const id of started) d.driveStored(id);
+      return started;
+    },
+    reject: (runId, by) => rejectUntrusted(d.pool, runId, by),
     gatesChanged: (ended) => d.gatesChanged(ended),
 
     async rerun(runId: number): Promise<RunSummary> {
@@ -214,9 +272,21 @@ export function createRunsService(d: RunsDeps): RunsService {
         title: r.title,
         trigger: "rerun",
         rerunOf: runId,
+        trustTier: r.trustTier,
       };
-      const s = await insertRun(d.pool, repo, facts, parsed.workflow.file, parsed.workflow.name, null);
-      d.drive(s.id, parsed.workflow);
+      const trust: Trust = { tier: r.trustTier, why: `re-run of run ${runId}` };
+      const approval = await approvalFor(d.pool, repo, facts, trust);
+      const s = await insertRun(
+        d.pool,
+        repo,
+        facts,
+        parsed.workflow.file,
+        parsed.workflow.name,
+        null,
+        trust.tier,
+        approval,
+      );
+      if (approval.approval !== "required") d.drive(s.id, parsed.workflow);
       return summary(d.config, s);
     },
   };
@@ -240,14 +310,17 @@ async function insertRun(
   workflowFile: string,
   workflowName: string,
   invalid: string | null,
+  tier: TrustTier,
+  approval: Approval,
 ): Promise<InsertedRun> {
   const { rows } = await db.query<{ id: string; number: number }>(
     `WITH n AS (
        UPDATE repositories SET next_run_number = next_run_number + 1 WHERE id = $1 RETURNING next_run_number - 1 AS number
      )
      INSERT INTO runs (repository_id, number, event, ref, commit, trigger, actor, title, payload, inputs,
-                       workflow_file, workflow_name, rerun_of, state, conclusion, error, finished_at)
-     SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,
+                       workflow_file, workflow_name, rerun_of, trust_tier, approval, approval_reason,
+                       state, conclusion, error, finished_at)
+     SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16,
             CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'completed' END,
             CASE WHEN $13::text IS NULL THEN NULL ELSE 'failure' END,
             $13::text,
@@ -269,6 +342,9 @@ async function insertRun(
       workflowName,
       f.rerunOf ?? null,
       invalid,
+      tier,
+      invalid === null ? approval.approval : null,
+      invalid === null ? approval.reason : null,
     ],
   );
   const r = rows[0];

@@ -46,6 +46,13 @@ export interface RunsService {
    * released ones and tell the run drivers that `ended` jobs (rejected) are completed.
    */
   gatesChanged(ended: number[]): void;
+  /**
+   * A maintainer approves an untrusted run waiting for approval: its commit is approved and every
+   * run waiting at it starts. Returns their ids. CONFLICT when the run does not wait.
+   */
+  approve(runId: number, by: string): Promise<number[]>;
+  /** A maintainer rejects an untrusted run waiting for approval: it ends, cancelled. */
+  reject(runId: number, by: string): Promise<void>;
 }
 
 export interface LogChunk {

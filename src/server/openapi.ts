@@ -83,6 +83,10 @@ const runExtra = {
   startedAt: strOrNull,
   finishedAt: strOrNull,
   error: strOrNull,
+  trustTier: { enum: ["trusted", "untrusted"] },
+  approval: { enum: ["required", "approved", "rejected", null] },
+  approvalReason: strOrNull,
+  approvedBy: strOrNull,
 };
 const webhookUrls = obj({ github: str, gitlab: str, gitea: str, bitbucket: str });
 const repository = {
@@ -337,6 +341,23 @@ const OPERATIONS: Operation[] = [
     params: S.IdParams,
     ok: [201, ref("RunSummary")],
     errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/runs/:id/approve",
+    summary:
+      "Approve an untrusted run waiting for approval (maintainers, as people): approves its commit, and every run waiting at that commit starts; audited",
+    params: S.IdParams,
+    ok: [200, obj({ approved: bool, started: arr(int) })],
+    errors: [404, 409],
+  },
+  {
+    method: "post",
+    path: "/api/v1/runs/:id/reject",
+    summary: "Reject an untrusted run waiting for approval: it ends, cancelled; audited",
+    params: S.IdParams,
+    ok: [200, obj({ rejected: bool })],
+    errors: [404, 409],
   },
   {
     method: "get",

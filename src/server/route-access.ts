@@ -65,6 +65,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/runs/:id": { permission: "runs.read", target: run },
   "POST /api/v1/runs/:id/cancel": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/rerun": { permission: "runs.write", target: run },
+  "POST /api/v1/runs/:id/approve": { permission: "runs.approve", target: run },
+  "POST /api/v1/runs/:id/reject": { permission: "runs.approve", target: run },
   "GET /api/v1/jobs/:id": { permission: "runs.read", target: job },
   "GET /api/v1/jobs/:id/logs": { permission: "runs.read", target: job },
   "GET /api/v1/jobs/:id/logs/stream": { permission: "runs.read", target: job },

@@ -150,7 +150,13 @@ function pullRequest(
     repository: repo.neutral,
     actor: actorName(r),
     title,
-    pullRequest: { number, headRef: `refs/heads/${headRef}`, headCloneUrls: headUrls, merged },
+    pullRequest: {
+      number,
+      headRef: `refs/heads/${headRef}`,
+      headCloneUrls: headUrls,
+      merged,
+      ...(r.str("pullrequest.source.repository.full_name") !== undefined ? { headRepository: headName } : {}),
+    },
     payload: {
       action,
       number,

@@ -89,6 +89,9 @@ function pullRequest(deliveryId: string, body: Record<string, unknown>): SourceE
       headCloneUrls: strings(r.get("pull_request.head.repo.clone_url")),
       fetchRef: `refs/pull/${number}/head`,
       merged: r.get("pull_request.merged") === true,
+      ...(r.str("pull_request.head.repo.full_name") !== undefined
+        ? { headRepository: r.str("pull_request.head.repo.full_name")! }
+        : {}),
     },
     payload: { ...body, action, number },
   };

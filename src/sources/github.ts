@@ -93,7 +93,13 @@ function pullRequest(deliveryId: string, payload: Record<string, unknown>): Sour
       headCloneUrls: strings(r.get("pull_request.head.repo.clone_url")),
       fetchRef: `refs/pull/${number}/head`,
       merged: r.get("pull_request.merged") === true,
+      ...optional("headRepository", r.str("pull_request.head.repo.full_name")),
+      ...optional("authorAssociation", r.str("pull_request.author_association")),
     },
     payload,
   };
+}
+
+function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined ? {} : ({ [key]: value } as Record<K, string>);
 }

@@ -175,6 +175,9 @@ function mergeRequest(deliveryId: string, body: Record<string, unknown>): Source
       headCloneUrls: strings(headUrl),
       fetchRef: `refs/merge-requests/${number}/head`,
       merged,
+      ...(pullRequest.head.repo.full_name !== undefined
+        ? { headRepository: pullRequest.head.repo.full_name }
+        : {}),
     },
     payload: {
       action,

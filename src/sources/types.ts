@@ -32,6 +32,14 @@ export interface PullRequestInfo {
    */
   fetchRef?: string;
   merged?: boolean;
+  /**
+   * The head repository's full name ("owner/name"), as the forge names it; undefined when the
+   * forge does not say (or the fork was deleted). A head repository other than the base one is a
+   * fork: its code is untrusted (src/orchestrator/trust.ts).
+   */
+  headRepository?: string;
+  /** GitHub's author_association (OWNER, MEMBER, COLLABORATOR, CONTRIBUTOR, FIRST_TIME_CONTRIBUTOR, FIRST_TIMER, NONE). */
+  authorAssociation?: string;
 }
 
 /**

@@ -64,6 +64,15 @@ export class StubRuns implements RunsService {
   gatesChanged(ended: number[]): void {
     this.gated.push(ended);
   }
+  approvals: Array<{ runId: number; by: string; approved: boolean }> = [];
+  approve(runId: number, by: string): Promise<number[]> {
+    this.approvals.push({ runId, by, approved: true });
+    return Promise.resolve([runId]);
+  }
+  reject(runId: number, by: string): Promise<void> {
+    this.approvals.push({ runId, by, approved: false });
+    return Promise.resolve();
+  }
   rerun(runId: number): Promise<RunSummary> {
     this.reruns.push(runId);
     return Promise.resolve(this.summary(1, runId + 100));

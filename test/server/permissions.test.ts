@@ -69,6 +69,9 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/runs/:id": repo("viewer", "runs:read"),
   "POST /api/v1/runs/:id/cancel": repo("developer", "runs:write"),
   "POST /api/v1/runs/:id/rerun": repo("developer", "runs:write"),
+  // Untrusted runs: a maintainer, as a person (the seeded run does not wait: 409 when allowed).
+  "POST /api/v1/runs/:id/approve": repo("maintainer", "runs:write", { userOnly: true }),
+  "POST /api/v1/runs/:id/reject": repo("maintainer", "runs:write", { userOnly: true }),
   "GET /api/v1/jobs/:id": repo("viewer", "runs:read"),
   "GET /api/v1/jobs/:id/logs": repo("viewer", "runs:read"),
   "GET /api/v1/jobs/:id/logs/stream": repo("viewer", "runs:read"),

@@ -214,6 +214,13 @@ export class ApiClient {
     const qs = q.toString();
     return this.json("GET", `/api/v1/runs${qs ? `?${qs}` : ""}`);
   }
+  /** An untrusted run waiting for approval: approve its commit (every run waiting at it starts). */
+  approveRun(id: number): Promise<{ approved: boolean; started: number[] }> {
+    return this.json("POST", `/api/v1/runs/${id}/approve`);
+  }
+  rejectRun(id: number): Promise<{ rejected: boolean }> {
+    return this.json("POST", `/api/v1/runs/${id}/reject`);
+  }
   getRun(id: number): Promise<RunDetail> {
     return this.json("GET", `/api/v1/runs/${id}`);
   }

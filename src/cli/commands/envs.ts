@@ -154,7 +154,9 @@ export function registerDeploymentCommands(runs: Command, io: CliIo): void {
     apiOptions(
       runs
         .command(verb)
-        .description(`${verb} the deployments a run waits for (not a run you triggered)`)
+        .description(
+          `${verb} an untrusted run that waits for a maintainer (its commit), or the deployments a run waits for (not a run you triggered)`,
+        )
         .argument("<id>")
         .option("--env <name>", "only this environment (repeatable; default: all it waits for)", collect, [])
         .option("--comment <text>", "why (kept in the audit log)"),
@@ -162,7 +164,21 @@ export function registerDeploymentCommands(runs: Command, io: CliIo): void {
       const runId = idArgument(id, "run id");
       if (opts.comment !== undefined && opts.comment.length > 1000)
         throw new AirlockError(ErrorCode.USAGE, "--comment is longer than 1000 characters");
-      const r = await reviewDeployments(await connect(opts, io), runId, {
+      const client = await connect(opts, io);
+      // An untrusted run waiting for approval is decided first: nothing of it runs before.
+      if (opts.env.length === 0 && (await client.getRun(runId)).approval === "required") {
+        if (state === "approved") {
+          const a = await client.approveRun(runId);
+          if (opts.json) return printJson(io, a);
+          io.stdout.write(`Run ${runId} approved: its commit may run (started: ${a.started.join(", ")}).\n`);
+        } else {
+          const a = await client.rejectRun(runId);
+          if (opts.json) return printJson(io, a);
+          io.stdout.write(`Run ${runId} rejected: it will not run.\n`);
+        }
+        return;
+      }
+      const r = await reviewDeployments(client, runId, {
         state,
         ...(opts.env.length > 0 ? { environments: opts.env } : {}),
         ...(opts.comment !== undefined ? { comment: opts.comment } : {}),

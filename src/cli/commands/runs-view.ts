@@ -66,6 +66,14 @@ export function runDetail(r: RunDetail): string {
   let out = `Run ${r.id} · ${r.repository} ${runLabel(r)} · ${status(r.state, r.conclusion)}\n`;
   if (r.title) out += `Title:    ${r.title}\n`;
   out += `Trigger:  ${r.trigger}${r.actor ? ` by ${r.actor}` : ""}\n`;
+  // Older servers send no tier: say nothing then.
+  if (r.trustTier === "untrusted") {
+    out += `Trust:    untrusted`;
+    if (r.approval === "required")
+      out += ` · ${r.approvalReason ?? "waiting for approval"} (airlock runs approve ${r.id})`;
+    else if (r.approval) out += ` · ${r.approval}${r.approvedBy ? ` by ${r.approvedBy}` : ""}`;
+    out += "\n";
+  }
   out += `Created:  ${time(r.createdAt)}`;
   if (r.startedAt) out += `   started ${time(r.startedAt)}`;
   if (r.finishedAt) out += `   finished ${time(r.finishedAt)} (${duration(r.startedAt, r.finishedAt)})`;

@@ -16,6 +16,12 @@ export interface Run extends RunSummary {
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
+  /** docs/security.md, "Trust tiers". */
+  trustTier: "trusted" | "untrusted";
+  /** null: none needed; 'required': waiting for a maintainer (approvalReason says so). */
+  approval: "required" | "approved" | "rejected" | null;
+  approvalReason: string | null;
+  approvedBy: string | null;
 }
 
 /** GET /runs/:id: one run with its jobs and their steps. */
@@ -59,11 +65,16 @@ function runFromRow(r: Record<string, unknown>, links: Links): Run {
     startedAt: isoOrNull(r.started_at),
     finishedAt: isoOrNull(r.finished_at),
     error: (r.error ?? null) as string | null,
+    trustTier: r.trust_tier === "untrusted" ? "untrusted" : "trusted",
+    approval: (r.approval ?? null) as Run["approval"],
+    approvalReason: r.approval === "required" ? ((r.approval_reason ?? null) as string | null) : null,
+    approvedBy: (r.approved_by ?? null) as string | null,
   };
 }
 
 const SELECT = `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit, r.state, r.conclusion,
-  p.name AS repository, r.title, r.trigger, r.actor, r.created_at, r.started_at, r.finished_at, r.error
+  p.name AS repository, r.title, r.trigger, r.actor, r.created_at, r.started_at, r.finished_at, r.error,
+  r.trust_tier, r.approval, r.approval_reason, r.approved_by
   FROM runs r JOIN repositories p ON p.id = r.repository_id`;
 
 export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise<Run[]> {

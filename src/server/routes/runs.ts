@@ -3,7 +3,9 @@
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { allLogChunks, getJob, getRun, listRuns } from "../../orchestrator/views/index.js";
-import { listScope } from "../access.js";
+import { appendAudit } from "../../audit/index.js";
+import { actorName, listScope } from "../access.js";
+import { requestActor } from "../actor.js";
 import type { RouteContext } from "../deps.js";
 import { IdParams, LogsQuery, RunsQuery } from "../schemas.js";
 import { validate } from "../validate.js";
@@ -38,6 +40,32 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.post("/runs/:id/rerun", async (request, reply) => {
     const { params } = validate(request, { params: IdParams });
     return reply.status(201).send(await ctx.runs.rerun(params.id));
+  });
+
+  // An untrusted run waiting for approval (docs/security.md, "Trust tiers"): maintainers only, as
+  // people (not service tokens); approving approves its commit.
+  app.post("/runs/:id/approve", async (request) => {
+    const { params } = validate(request, { params: IdParams });
+    const by = actorName(request);
+    const started = await ctx.runs.approve(params.id, by);
+    await appendAudit(ctx.pool, {
+      ...requestActor(request),
+      action: "run.approved",
+      object: { kind: "run", id: params.id },
+      details: { started },
+    });
+    return { approved: true, started };
+  });
+
+  app.post("/runs/:id/reject", async (request) => {
+    const { params } = validate(request, { params: IdParams });
+    await ctx.runs.reject(params.id, actorName(request));
+    await appendAudit(ctx.pool, {
+      ...requestActor(request),
+      action: "run.rejected",
+      object: { kind: "run", id: params.id },
+    });
+    return { rejected: true };
   });
 
   app.get("/jobs/:id", async (request) => {
