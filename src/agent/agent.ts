@@ -300,6 +300,7 @@ export function createAgent(opts: AgentOptions): Agent {
       },
       logCapBytes: a.logCapBytes ?? DEFAULT_LOG_CAP,
       serverUrl: opts.serverUrl,
+      nodeCredential: () => credential,
     });
     jobs.set(key, job);
     void job.done.then(() => {

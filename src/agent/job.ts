@@ -57,6 +57,8 @@ export interface JobDeps {
    * services forward identity-token requests.
    */
   serverUrl?: string;
+  /** The node's current credential: the release of a job's secrets is refused to any other node. */
+  nodeCredential?(): string | undefined;
 }
 
 /** Limits the node sets for every machine, whatever the flavour (agent options --pids, --nofile, ...). */
@@ -164,6 +166,7 @@ export class AgentJob {
           prepare: (machine, description) =>
             releaseSecrets(
               this.deps.serverUrl,
+              this.deps.nodeCredential?.(),
               a.releaseToken,
               machine.id,
               description,

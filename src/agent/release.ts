@@ -23,6 +23,8 @@ export function releaseEndpoint(serverUrl: string): string {
 /** The job with its sealed secrets opened into `contexts.secrets` (the job itself when it has none). */
 export async function releaseSecrets(
   serverUrl: string | undefined,
+  /** The node's current credential (the release is refused to any other node). */
+  nodeCredential: string | undefined,
   token: string | undefined,
   machineId: string,
   job: JobDescription,
@@ -30,14 +32,14 @@ export async function releaseSecrets(
 ): Promise<JobDescription> {
   const sealed = job.sealedSecrets ?? {};
   if (Object.keys(sealed).length === 0 && job.sealedSource === undefined) return job;
-  if (token === undefined || serverUrl === undefined)
+  if (token === undefined || serverUrl === undefined || nodeCredential === undefined)
     throw new AirlockError(ErrorCode.SECRET_UNREADABLE, "the job has sealed secrets but no release token");
   let res: Response;
   try {
     res = await fetch(releaseEndpoint(serverUrl), {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ machine: machineId }),
+      headers: { authorization: `Bearer ${nodeCredential}`, "content-type": "application/json" },
+      body: JSON.stringify({ machine: machineId, token }),
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
     });
   } catch (cause) {

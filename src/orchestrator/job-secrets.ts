@@ -82,7 +82,7 @@ export function untrustedJob(description: JobDescription): JobDescription {
   const { GITHUB_TOKEN } = description.contexts.secrets;
   const { sealedSecrets: _s, sealedSource: _c, ...rest } = description;
   const permissions = Object.fromEntries(
-    Object.entries(description.permissions ?? {}).flatMap(([k, v]) =>
+    Object.keys(description.permissions ?? {}).flatMap((k) =>
       k === "id-token" ? [] : [[k, "read" as const]],
     ),
   );

@@ -47,16 +47,21 @@ export const Registered = z.object({
 export type Registered = z.infer<typeof Registered>;
 
 /**
- * Where an agent redeems a job attempt's release token (POST, `Authorization: Bearer alk_rel_…`,
- * body `{ machine }`: the id of the machine it created for the attempt). Answered (200) with
- * `Released`: the run DEK that opens the sealed secrets of the attempt's job description. Not
- * idempotent, by design: the first redemption binds the token to that machine and uses it up; any
- * other (a second machine, the same one again, an attempt no longer assigned or running) gets 401.
- * An agent that loses the answer cannot retry: the job fails on that machine and is not lost.
+ * Where an agent redeems a job attempt's release token (POST, `Authorization: Bearer <node
+ * credential>`, body `{ machine, token }`: the id of the machine it created for the attempt and the
+ * attempt's `alk_rel_…` token). Only the node the attempt is assigned to can redeem it. Answered
+ * (200) with `Released`: the run DEK that opens the sealed secrets of the attempt's job
+ * description. Not idempotent, by design: the first redemption binds the token to that machine and
+ * uses it up; any other (a second machine, the same one again, another node, an attempt no longer
+ * assigned or running) gets 401. An agent that loses the answer cannot retry: the job fails on
+ * that machine and is not lost.
  */
 export const RELEASE_PATH = "/api/v1/agent/release";
 
-export const ReleaseRequest = z.object({ machine: z.string().min(1).max(128) });
+export const ReleaseRequest = z.object({
+  machine: z.string().min(1).max(128),
+  token: z.string().min(1).max(200),
+});
 
 export const Released = z.object({
   jobId: z.number().int().positive(),

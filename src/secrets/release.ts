@@ -60,13 +60,21 @@ export interface Release {
   binding: RunKeyBinding;
 }
 
-const REFUSED = "the release token is not valid (unknown, already used, or its job attempt is not running)";
+const REFUSED =
+  "the release token is not valid (unknown, already used, for another node, or its job attempt is not running)";
 
 /**
  * Redeems a release token for a machine: the run DEK of the token's job attempt, once. Every
  * refusal is the same UNAUTHORIZED line (which of the reasons applies is not told to the caller).
  */
-export async function redeemRelease(db: Db, kms: Kms, token: string, machine: string): Promise<Release> {
+export async function redeemRelease(
+  db: Db,
+  kms: Kms,
+  token: string,
+  machine: string,
+  /** The node presenting it (authenticated by its credential): it must be the attempt's. */
+  nodeId: number,
+): Promise<Release> {
   if (!token.startsWith(RELEASE_TOKEN_PREFIX) || token.length > 200)
     throw new AirlockError(ErrorCode.UNAUTHORIZED, REFUSED);
   if (!MACHINE_ID.test(machine))
@@ -82,9 +90,9 @@ export async function redeemRelease(db: Db, kms: Kms, token: string, machine: st
          FROM jobs j
         WHERE r.token_hash = $1 AND r.redeemed_at IS NULL
           AND j.id = r.job_id AND j.attempt = r.attempt AND j.state IN ('assigned', 'running')
-          AND NOT j.cancel_requested
+          AND NOT j.cancel_requested AND j.node_id = $3
        RETURNING r.job_id, r.attempt, j.run_id, j.node_id`,
-      [hash(token), machine],
+      [hash(token), machine, nodeId],
     );
     return rows[0];
   });

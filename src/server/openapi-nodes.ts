@@ -84,8 +84,8 @@ export const NODE_OPERATIONS: Operation[] = [
     method: "post",
     path: "/api/v1/agent/release",
     summary:
-      "A node agent redeems a job attempt's one-time release token (Bearer alk_rel_…) for the machine it created, getting the run key that opens the job's sealed secrets; once per token, only while the attempt is assigned or running (401 otherwise); 429 while the client is throttled",
-    security: "release",
+      "A node agent redeems a job attempt's one-time release token (body: token, machine) for the machine it created, getting the run key that opens the job's sealed secrets; only the attempt's node (Bearer <node credential>), once per token, only while the attempt is assigned or running (401 otherwise); 429 while the client is throttled",
+    security: "node",
     body: ReleaseRequest,
     ok: [200, ref("AgentReleased")],
     errors: [400, 429],

@@ -223,12 +223,6 @@ const components = {
       scheme: "bearer",
       description: "A one-time node registration token (alk_reg_…, POST /nodes/registrations)",
     },
-    release: {
-      type: "http",
-      scheme: "bearer",
-      description:
-        "A job attempt's one-time release token (alk_rel_…), sent to its node in `assign` (src/protocol/agent.ts)",
-    },
     session: {
       type: "apiKey",
       in: "cookie",

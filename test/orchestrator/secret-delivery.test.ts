@@ -70,14 +70,19 @@ async function trigger(repoId: number): Promise<number> {
   return trig.body.runs[0]!.id;
 }
 
+/** A redemption as a node makes it: its credential as the bearer, the token and machine in the body. */
 async function release(
+  credential: string | undefined,
   token: string | undefined,
   machine: string,
 ): Promise<{ status: number; text: string }> {
   const res = await fetch(`${t.service.url}${RELEASE_PATH}`, {
     method: "POST",
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), "content-type": "application/json" },
-    body: JSON.stringify({ machine }),
+    headers: {
+      ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ machine, token: token ?? "alk_rel_none" }),
   });
   return { status: res.status, text: await res.text() };
 }
@@ -122,8 +127,11 @@ describe("secrets reach the live job only", () => {
   it("the release token opens the secrets once, for one machine, while the attempt runs", async () => {
     const repoId = await repository("default/deliver-played");
     const received: ServerMessage[] = [];
+    const cred = await t.nodeCredential("node-played");
+    // Another registered node: it may hold a captured token, never the assigned node's credential.
+    const stranger = await t.nodeCredential("node-stranger");
     ws = new WebSocket(`${t.service.url.replace(/^http/, "ws")}/api/v1/agent`, {
-      headers: { authorization: `Bearer ${await t.nodeCredential("node-played")}` },
+      headers: { authorization: `Bearer ${cred}` },
     });
     ws.on("message", (data: Buffer) => received.push(ServerMessage.parse(JSON.parse(data.toString("utf8")))));
     await new Promise((resolve, reject) => ws!.once("open", resolve).once("error", reject));
@@ -157,9 +165,10 @@ describe("secrets reach the live job only", () => {
     assert.ok(a.releaseToken?.startsWith("alk_rel_"), "the assignment carries a release token");
     assert.ok(!JSON.stringify(a).includes(DEPLOY), "the assignment holds no plaintext secret");
     send({ type: "accepted", jobId: a.jobId, attempt: a.attempt });
-    assert.equal((await release(undefined, "m-a")).status, 401);
-    assert.equal((await release("alk_rel_forged", "m-a")).status, 401);
-    const first = await release(a.releaseToken, "m-a");
+    assert.equal((await release(undefined, a.releaseToken, "m-a")).status, 401, "no node credential");
+    assert.equal((await release(cred, "alk_rel_forged", "m-a")).status, 401);
+    assert.equal((await release(stranger, a.releaseToken, "m-a")).status, 401, "another node");
+    const first = await release(cred, a.releaseToken, "m-a");
     assert.equal(first.status, 200, first.text);
     const answer = Released.parse(JSON.parse(first.text));
     assert.equal(answer.jobId, a.jobId);
@@ -167,10 +176,10 @@ describe("secrets reach the live job only", () => {
     const key = Buffer.from(answer.key, "base64url");
     assert.equal(openRunValue(key, answer.binding, "DEPLOY_TOKEN", sealed.DEPLOY_TOKEN!), DEPLOY);
     assert.throws(() => openRunValue(key, answer.binding, "OTHER", sealed.DEPLOY_TOKEN!), /sealed/);
-    const second = await release(a.releaseToken, "m-b");
+    const second = await release(cred, a.releaseToken, "m-b");
     assert.equal(second.status, 401, "a second machine");
     assert.ok(!second.text.includes("m-a") && second.text.split("\n").length === 1, second.text);
-    assert.equal((await release(a.releaseToken, "m-a")).status, 401, "the same machine again");
+    assert.equal((await release(cred, a.releaseToken, "m-a")).status, 401, "the same machine again");
     send({
       type: "finished",
       jobId: a.jobId,
@@ -192,7 +201,7 @@ describe("secrets reach the live job only", () => {
       result: { conclusion: "success", outputs: {}, steps: [], durationMs: 1 },
     });
     await t.waitRun(runB);
-    assert.equal((await release(b.releaseToken, "m-c")).status, 401, "after the job ended");
+    assert.equal((await release(cred, b.releaseToken, "m-c")).status, 401, "after the job ended");
 
     // Third run: cancelled while running — the token dies with the cancel.
     const runC = await trigger(repoId);
@@ -210,7 +219,7 @@ describe("secrets reach the live job only", () => {
       () => Promise.resolve(received.find((m) => m.type === "cancel" && m.jobId === c.jobId)),
       "the cancel",
     );
-    assert.equal((await release(c.releaseToken, "m-d")).status, 401, "after a cancel");
+    assert.equal((await release(cred, c.releaseToken, "m-d")).status, 401, "after a cancel");
     send({
       type: "finished",
       jobId: c.jobId,
