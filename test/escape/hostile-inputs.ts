@@ -155,9 +155,14 @@ function prPayload(repo: Repo, title: string, headRef: string, commit: string): 
       ...p.pull_request.head,
       ref: headRef,
       sha: commit,
-      repo: { ...p.pull_request.head.repo, clone_url: repo.dir },
+      // A branch of the repository itself (a trusted run): fork pull requests wait for approval.
+      repo: { ...p.pull_request.head.repo, full_name: "acme/hostile", clone_url: repo.dir },
     },
-    base: { ...p.pull_request.base, ref: "main", repo: { ...p.pull_request.base.repo, clone_url: repo.dir } },
+    base: {
+      ...p.pull_request.base,
+      ref: "main",
+      repo: { ...p.pull_request.base.repo, full_name: "acme/hostile", clone_url: repo.dir },
+    },
   };
   p.repository = { ...p.repository, full_name: "acme/hostile", clone_url: repo.dir };
   return p;

@@ -88,6 +88,7 @@ void test("gitlab: Merge Request Hook actions map to GitHub's", () => {
     headCloneUrls: ["http://example.com/awesome_space/awesome_project.git"],
     fetchRef: "refs/merge-requests/1/head",
     merged: false,
+    headRepository: "awesome_space/awesome_project",
   });
   const pr = ev.payload.pull_request as { head: { sha: string }; base: { ref: string } };
   assert.equal(pr.head.sha, ev.commit);
