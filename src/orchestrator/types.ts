@@ -46,6 +46,10 @@ export interface RunsService {
    * released ones and tell the run drivers that `ended` jobs (rejected) are completed.
    */
   gatesChanged(ended: number[]): void;
+  /** Cancels these jobs (a revoked pool authorization with cancelRunning); idempotent. */
+  cancelJobs(jobIds: readonly number[]): Promise<void>;
+  /** Pools, authorizations or node labels changed: place the queue again now. */
+  placementChanged(): void;
 }
 
 export interface LogChunk {

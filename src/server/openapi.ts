@@ -18,6 +18,7 @@ import {
   type Operation,
 } from "./openapi-parts.js";
 import { NODE_OPERATIONS, NODE_SCHEMAS } from "./openapi-nodes.js";
+import { POOL_OPERATIONS, POOL_SCHEMAS } from "./openapi-pools.js";
 import { SECRETS_OPERATIONS } from "./openapi-secrets.js";
 import { ENVIRONMENT_OPERATIONS } from "./openapi-environments.js";
 import { CREDENTIALS_OPERATIONS } from "./openapi-credentials.js";
@@ -114,6 +115,8 @@ const Node = obj({
   revokedAt: strOrNull,
   lastConnectedAt: strOrNull,
   credentialRotatedAt: strOrNull,
+  pool: str,
+  taintedAt: strOrNull,
 });
 const Image = obj({
   id: int,
@@ -200,6 +203,7 @@ const components = {
     // Generated from the route's zod schema (the others here are still written by hand).
     AuditEntry: responseSchema(S.AuditEntryView),
     ...NODE_SCHEMAS,
+    ...POOL_SCHEMAS,
     Error: ErrorSchema,
   },
   securitySchemes: {
@@ -365,6 +369,7 @@ const OPERATIONS: Operation[] = [
     errors: [404],
   },
   ...NODE_OPERATIONS,
+  ...POOL_OPERATIONS,
   {
     method: "get",
     path: "/api/v1/organizations",

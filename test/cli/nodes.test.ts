@@ -28,6 +28,8 @@ function stubNode(id: number, name: string, labels: string[], requiredLabels: st
     revokedAt: null,
     lastConnectedAt: null,
     credentialRotatedAt: null,
+    pool: "default",
+    taintedAt: null,
   };
 }
 
