@@ -64,7 +64,7 @@ function fromRow(r: Record<string, unknown>): Node {
     revokedAt: isoOrNull(r.revoked_at),
     lastConnectedAt: isoOrNull(r.last_connected_at),
     credentialRotatedAt: isoOrNull(r.credential_rotated_at),
-    pool: String(r.pool ?? "default"),
+    pool: typeof r.pool === "string" ? r.pool : "default",
     taintedAt: isoOrNull(r.tainted_at),
   };
 }
