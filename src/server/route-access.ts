@@ -133,7 +133,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "POST /api/v1/authorizations": { permission: "nodes.write" },
   "POST /api/v1/authorizations/:id/approve": { permission: "nodes.write" },
   "POST /api/v1/authorizations/:id/revoke": { permission: "nodes.write" },
-  "GET /api/v1/repositories/:id/authorizations": { permission: "repository.authorizations.read", target: repo() },
+  "GET /api/v1/repositories/:id/authorizations": {
+    permission: "repository.authorizations.read",
+    target: repo(),
+  },
   // Users (server administration)
   "GET /api/v1/users": { permission: "users.admin" },
   "POST /api/v1/users": { permission: "users.admin" },
