@@ -38,6 +38,7 @@ export interface AgentOptions {
   source: WorkspaceSource;
   /** Defaults: CPUs and memory of the host, free disk space of dataDir. */
   capacity?: Capacity;
+  /** Labels to report in hello: a claim the server ignores unless an administrator gave them. */
   labels?: string[];
   /**
    * The node's images (src/images ImageStore): their names go in `hello`, and each assigned job's

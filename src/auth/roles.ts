@@ -58,6 +58,8 @@ export const PERMISSIONS = {
   // Configuring a repository (egress allow-list).
   "repository.configure": { level: "repository", role: "maintainer", scope: "repos:admin" },
   "repository.members.read": { level: "repository", role: "maintainer", scope: "repos:read" },
+  // Which pools the repository may use (granted by server administrators; docs/security.md).
+  "repository.authorizations.read": { level: "repository", role: "admin", scope: "repos:read" },
   "repository.members.write": { level: "repository", role: "admin", scope: "admin", userOnly: true },
   // Secrets (write-only: reading lists names, versions and dates, never values) and variables.
   "secrets.read": { level: "repository", role: "maintainer", scope: "repos:read" },

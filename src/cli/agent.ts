@@ -82,7 +82,12 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       "--data-dir <path>",
       "the agent's folder (outbox of undelivered output, credential); default $AIRLOCK_HOME/agent",
     )
-    .option("--label <label>", "node label (repeatable)", collect, [])
+    .option(
+      "--label <label>",
+      "label this node asks for (repeatable); only a request: the server ignores labels an administrator did not give (airlock nodes set-labels)",
+      collect,
+      [],
+    )
     .option("--provisioner <name>", "sandbox or fake (repeatable; default: sandbox)", collect, [])
     .option("--cpus <n>", "CPUs offered (default: all)")
     .option("--memory-mb <n>", "memory offered in MiB (default: all)")

@@ -31,6 +31,7 @@ import { beginRotation, confirmRotation } from "./node-auth/index.js";
 import type { MemoryLogHub } from "./log-hub.js";
 import { JobMaskers, maskDeep, maskResult, secretsFromDescription } from "./log-masking.js";
 import type { Kms } from "../secrets/index.js";
+import { appendAudit } from "../audit/index.js";
 import type { JobSignals } from "./queue-executor.js";
 import type { AgentHub } from "./types.js";
 
@@ -425,6 +426,27 @@ export class WsAgentHub implements AgentHub {
     };
   }
 
+  /** Labels the agent claims that the administrator did not give: ignored, logged and audited. */
+  private async refuseClaimedLabels(
+    nodeId: number,
+    node: { name: string; labels: string[]; required_labels: string[] },
+    claimed: readonly string[],
+  ): Promise<void> {
+    const given = new Set([...node.labels, ...node.required_labels].map((l) => l.toLowerCase()));
+    const ignored = [...new Set(claimed)].filter((l) => !given.has(l.toLowerCase()));
+    if (ignored.length === 0) return;
+    this.d.logger.warn(
+      { nodeId, node: node.name, ignored },
+      "node agent claimed labels it was not given; ignored (set them with airlock nodes set-labels)",
+    );
+    await appendAudit(this.d.pool, {
+      actor: { kind: "node", id: String(nodeId), display: node.name },
+      action: "node.labels_refused",
+      object: { kind: "node", id: nodeId },
+      details: { name: node.name, ignored },
+    });
+  }
+
   private async hello(conn: Connection, msg: Extract<AgentMessage, { type: "hello" }>): Promise<void> {
     const { pool, config } = this.d;
     if (msg.protocol !== PROTOCOL_VERSION) {
@@ -432,17 +454,21 @@ export class WsAgentHub implements AgentHub {
       return;
     }
     const n = msg.node;
-    const { rows } = await pool.query<{ name: string }>(
+    // Capacity, provisioners and images are facts the agent reports; labels are not: a node's
+    // labels are what an administrator gave it (docs/security.md), so a node credential holder
+    // can never attract protected jobs by claiming `gpu-prod` or `deployer` here.
+    const { rows } = await pool.query<{ name: string; labels: string[]; required_labels: string[] }>(
       `UPDATE nodes SET cpus = $2, memory_mb = $3, disk_mb = $4, provisioners = $5, images = $6,
-              labels = ARRAY(SELECT DISTINCT unnest(labels || $7::text[])), connected = true, last_seen_at = now()
-        WHERE id = $1 AND revoked_at IS NULL RETURNING name`,
-      [conn.nodeId, n.cpus, n.memoryMb, n.diskMb, n.provisioners, n.images, n.labels],
+              connected = true, last_seen_at = now()
+        WHERE id = $1 AND revoked_at IS NULL RETURNING name, labels, required_labels`,
+      [conn.nodeId, n.cpus, n.memoryMb, n.diskMb, n.provisioners, n.images],
     );
     if (!rows[0]) {
       // Revoked (or deleted) since the connection was accepted.
       conn.socket.close(CloseCode.unauthorized, "node revoked");
       return;
     }
+    await this.refuseClaimedLabels(conn.nodeId, rows[0], n.labels);
     // What this node holds according to the database.
     const held = await pool.query<{ id: string; attempt: number; state: string }>(
       `SELECT id, attempt, state FROM jobs WHERE node_id = $1 AND state IN ('assigned', 'running')`,

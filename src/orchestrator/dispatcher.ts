@@ -13,7 +13,10 @@ import {
   runningCounts,
   setWaitReasons,
 } from "../queue/index.js";
-import { isPlaced, placeJobs, WaitCode, type NodeState } from "../scheduler/index.js";
+import { isPlaced, placeJobs, WaitCode, type NodeState, type Placement } from "../scheduler/index.js";
+import type { ClaimedJob } from "../queue/index.js";
+import { appendAudit } from "../audit/index.js";
+import { authorizedPools, requestAuthorizations, taintNodes } from "./pools/index.js";
 import { mintRequestTokens } from "../job-identity/index.js";
 import { listFlavours, listImages, repositoryEgress, type Image } from "./catalog/index.js";
 import type { CoreConfig } from "./config.js";
@@ -90,7 +93,12 @@ export class Dispatcher {
       const limits = await loadLimits(client);
       const egress = await repositoryEgress(client, [...new Set(claimed.map((c) => c.repositoryId))]);
       const egressOf = new Map(claimed.map((c) => [c.id, egress.get(c.repositoryId) ?? []]));
-      const jobs = claimed.map((c) => ({ ...c, projectId: c.repositoryId }));
+      const granted = await authorizedPools(client, [...new Set(claimed.map((c) => c.repositoryId))]);
+      const jobs = claimed.map((c) => ({
+        ...c,
+        projectId: c.repositoryId,
+        pools: granted.get(c.repositoryId) ?? [],
+      }));
       const placements = placeJobs(jobs, images, flavours, nodes, limits);
       const placed = placements.filter(isPlaced);
       // After a full batch the next round goes on behind it: claiming the same batch again would
@@ -114,6 +122,14 @@ export class Dispatcher {
         })),
         config.leaseMs,
       );
+      // A node given a low-trust job never runs a trusted one again until it is re-registered.
+      const untrusted = new Set(claimed.filter((c) => c.trust === "untrusted").map((c) => c.id));
+      const assignedIds = new Set(assigned.map((a) => a.jobId));
+      await taintNodes(
+        client,
+        placed.filter((p) => untrusted.has(p.jobId) && assignedIds.has(p.jobId)).map((p) => p.node.id),
+      );
+      await this.requestAuthorizations(client, claimed, placements);
       const idTokenRequests = await mintRequestTokens(client, assigned);
       // Jobs with sealed secrets get a one-time release token for this attempt (its hash stored
       // in this transaction), redeemed by the node once it has made the machine.
@@ -174,6 +190,36 @@ export class Dispatcher {
     return full;
   }
 
+  /** The first time a job could run only in closed pools, its repository asks for them. */
+  private async requestAuthorizations(
+    db: pg.PoolClient,
+    claimed: readonly ClaimedJob[],
+    placements: readonly Placement[],
+  ): Promise<void> {
+    const repoOf = new Map(claimed.map((c) => [c.id, c.repositoryId]));
+    const wanted = new Map<number, Set<string>>();
+    for (const p of placements) {
+      if (isPlaced(p) || p.waitCode !== WaitCode.AWAITING_AUTHORIZATION || !p.pools) continue;
+      const repo = repoOf.get(p.jobId);
+      if (repo === undefined) continue;
+      const set = wanted.get(repo) ?? new Set<string>();
+      p.pools.forEach((x) => set.add(x));
+      wanted.set(repo, set);
+    }
+    for (const [repo, pools] of wanted) {
+      const made = await requestAuthorizations(db, repo, [...pools]);
+      for (const a of made) {
+        this.d.logger.info({ repository: a.repository, pool: a.pool }, "pool authorization requested");
+        await appendAudit(db, {
+          actor: { kind: "system" },
+          action: "authorization.requested",
+          object: { kind: "authorization", id: a.id },
+          details: { repository: a.repository, pool: a.pool },
+        });
+      }
+    }
+  }
+
   private async loadNodes(db: pg.PoolClient): Promise<NodeState[]> {
     const usage = await nodeUsage(db);
     const { rows } = await db.query<{
@@ -187,10 +233,16 @@ export class Dispatcher {
       disk_mb: number;
       images: string[];
       provisioners: string[];
+      pool: string;
+      trust: "low" | "high";
+      open: boolean;
+      tainted: boolean;
     }>(
       // A revoked node is never a candidate, even for the moment its connection takes to close.
-      `SELECT id, name, labels, required_labels, (enabled AND revoked_at IS NULL) AS enabled, cpus, memory_mb,
-              disk_mb, images, provisioners FROM nodes`,
+      `SELECT n.id, n.name, n.labels, n.required_labels, (n.enabled AND n.revoked_at IS NULL) AS enabled, n.cpus,
+              n.memory_mb, n.disk_mb, n.images, n.provisioners, p.name AS pool, p.trust, p.open,
+              n.tainted_at IS NOT NULL AS tainted
+         FROM nodes n JOIN pools p ON p.id = n.pool_id`,
     );
     return rows.map((r) => {
       const id = Number(r.id);
@@ -210,6 +262,8 @@ export class Dispatcher {
         usedDiskMb: u?.diskMb ?? 0,
         images: r.images,
         provisioners: r.provisioners,
+        pool: { name: r.pool, trust: r.trust, open: r.open },
+        tainted: r.tainted,
       };
     });
   }

@@ -134,6 +134,10 @@ export function createOrchestrator(d: {
       ended.forEach((id) => signals.done(id));
       dispatcher.wake();
     },
+    cancelJobs: async (jobIds) => {
+      for (const id of jobIds) await cancelJob(id);
+    },
+    placementChanged: () => dispatcher.wake(),
   });
 
   const loops: Loop[] = [

@@ -55,6 +55,10 @@ export interface RunsDeps {
   cancel(runId: number): Promise<void>;
   /** RunsService.gatesChanged. */
   gatesChanged(ended: number[]): void;
+  /** RunsService.cancelJobs. */
+  cancelJobs(jobIds: readonly number[]): Promise<void>;
+  /** RunsService.placementChanged. */
+  placementChanged(): void;
   sourceAuth?: SourceAuth;
 }
 
@@ -247,6 +251,8 @@ export function createRunsService(d: RunsDeps): RunsService {
     },
     reject: (runId, by) => rejectUntrusted(d.pool, runId, by),
     gatesChanged: (ended) => d.gatesChanged(ended),
+    cancelJobs: (jobIds) => d.cancelJobs(jobIds),
+    placementChanged: () => d.placementChanged(),
 
     async rerun(runId: number): Promise<RunSummary> {
       const r = await loadRun(d.pool, runId);

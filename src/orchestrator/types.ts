@@ -53,6 +53,10 @@ export interface RunsService {
   approve(runId: number, by: string): Promise<number[]>;
   /** A maintainer rejects an untrusted run waiting for approval: it ends, cancelled. */
   reject(runId: number, by: string): Promise<void>;
+  /** Cancels these jobs (a revoked pool authorization with cancelRunning); idempotent. */
+  cancelJobs(jobIds: readonly number[]): Promise<void>;
+  /** Pools, authorizations or node labels changed: place the queue again now. */
+  placementChanged(): void;
 }
 
 export interface LogChunk {

@@ -84,7 +84,11 @@ const jobRef = { jobId: z.number().int().positive(), attempt: z.number().int().n
 
 /**
  * hello — agent, first message after connecting (and after every reconnect).
- * Idempotent: registers/updates the node's capacity, labels, provisioners and images.
+ * Idempotent: updates the node's capacity, provisioners and images (facts the agent reports).
+ * `node.labels` is kept for compatibility and is only a claim: the server never adds a label from
+ * it (a node's labels are what an administrator gave it: registration token, `airlock nodes
+ * set-labels`); claimed labels the node was not given are ignored, logged and audited
+ * (`node.labels_refused`).
  * `running` lists the job attempts the agent is still running (e.g. across an orchestrator restart):
  * their leases are renewed instead of expiring.
  */

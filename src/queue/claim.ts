@@ -7,7 +7,7 @@ import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
 
 export const CLAIM = `
-SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt
+SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier
 FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
@@ -19,7 +19,7 @@ FOR UPDATE OF j SKIP LOCKED`;
 // The same, behind a job of an earlier batch (its queue position): lets the dispatcher look past
 // a full batch of jobs that cannot be placed instead of claiming that same batch forever.
 const CLAIM_AFTER = `
-SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt
+SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier
 FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
@@ -36,6 +36,7 @@ interface Row {
   organization_id: string;
   labels: string[];
   attempt: number;
+  trust_tier: "trusted" | "untrusted";
 }
 
 /** The oldest queued jobs; with `afterJobId`, those queued behind that job. */
@@ -55,5 +56,6 @@ export async function claimQueuedJobs(
     organizationId: Number(r.organization_id),
     labels: r.labels,
     attempt: r.attempt,
+    trust: r.trust_tier,
   }));
 }

@@ -44,6 +44,8 @@ export interface ClaimedJob {
   organizationId: number;
   labels: string[];
   attempt: number;
+  /** The run's trust tier: untrusted runs' jobs go to low-trust pools only (docs/security.md). */
+  trust: "trusted" | "untrusted";
 }
 
 /** A placement decided by the scheduler. */

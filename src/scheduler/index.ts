@@ -1,11 +1,15 @@
 // Public face of the scheduler: pure, deterministic job placement (no DB, no I/O). The
 // dispatcher loads queued jobs, images, flavours, node states and limits, calls placeJobs, and
 // stores each placement or wait reason. Semantics: labels.ts, nodes.ts and place.ts headers.
-export { chooseBest } from "./labels.js";
+export { chooseBest, HOSTED_ALIASES, IMPLICIT_NODE_LABELS } from "./labels.js";
 export { placeJobs, explainWait } from "./place.js";
 export {
   WaitCode,
+  DEFAULT_POOL,
   isPlaced,
+  type PoolInfo,
+  type PoolTrust,
+  type RunTrust,
   type FlavourDef,
   type ImageDef,
   type JobToPlace,

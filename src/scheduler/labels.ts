@@ -114,3 +114,44 @@ export function blockedByRequired<T extends Labelled>(
   const candidate = rank(job, candidates, !anyMatch(job, candidates));
   return candidate && { candidate, missing: missingRequired(job, candidate) };
 }
+
+// Hard labels: a job runs only where every `runs-on` label is present, as on GitHub and GitLab.
+// Present = the chosen image's name, labels and required labels, the chosen flavour's labels and
+// required labels, the node's (administrator-given) labels and required labels, and the labels
+// every node has. A default image (one without labels) also stands for GitHub's hosted Linux
+// runners, as act maps them, so `runs-on: ubuntu-latest` keeps running on the default image.
+
+/** Every node is a self-hosted Linux machine (architecture labels are the administrator's to give). */
+export const IMPLICIT_NODE_LABELS: readonly string[] = ["self-hosted", "linux"];
+/** What a default image (no labels) stands for. */
+export const HOSTED_ALIASES: readonly string[] = ["ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04"];
+
+/** The labels an image and a flavour provide, lower-cased (the node adds its own). */
+export function providedBy(image: Labelled, flavour: Labelled): LabelSet {
+  const all = [
+    image.name,
+    ...image.labels,
+    ...image.requiredLabels,
+    ...flavour.labels,
+    ...flavour.requiredLabels,
+    ...IMPLICIT_NODE_LABELS,
+    ...(isDefault(image) ? HOSTED_ALIASES : []),
+  ];
+  return labelSet(all);
+}
+
+/** The job's labels (its spelling, de-duplicated) that neither `provided` nor the node has. */
+export function missingOn(
+  jobLabels: readonly string[],
+  provided: LabelSet,
+  node: Pick<Labelled, "labels" | "requiredLabels">,
+): string[] {
+  const own = labelSet([...node.labels, ...node.requiredLabels]);
+  const seen = new Set<string>();
+  return jobLabels.filter((l) => {
+    const k = l.toLowerCase();
+    if (seen.has(k) || provided.has(k) || own.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

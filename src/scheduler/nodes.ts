@@ -1,18 +1,25 @@
 // Which nodes can run a job, and which one gets it.
 //
 // The static funnel (independent of current usage, so it is computed once per distinct
-// label set + image + flavour and cached by the caller) narrows all nodes step by step; the first
-// step that leaves nothing names the wait reason, in this order:
-//   has the image → has its provisioner → node's required labels ⊆ job labels →
-//   total capacity ≥ flavour → enabled and connected.
+// label set + trust + authorizations + image + flavour and cached by the caller) narrows all
+// nodes step by step; the first step that leaves nothing names the wait reason, in this order:
+//   has the image → has its provisioner → every job label present (hard labels, labels.ts) →
+//   node's required labels ⊆ job labels → pool trust tier (untrusted jobs: low-trust pools only;
+//   trusted jobs: high-trust pools only, never a tainted node) → pool authorized for the
+//   repository (open pools need none) → total capacity ≥ flavour → enabled and connected.
 // Static configuration problems come first because they never clear by waiting.
 // Among the survivors the dynamic pick takes the node with free room for the flavour and the
 // most matching labels, then the least loaded (spreads machines), then the lowest id.
-// Node labels are preferences: a node with no matching label is still eligible (use required
-// labels to reserve a node for some jobs).
-import { missingRequired, score, type LabelSet } from "./labels.js";
+import { missingOn, missingRequired, providedBy, score, type LabelSet } from "./labels.js";
 import * as reasons from "./reasons.js";
-import type { FlavourDef, ImageDef, NodeState, Wait } from "./types.js";
+import {
+  DEFAULT_POOL,
+  type FlavourDef,
+  type ImageDef,
+  type JobToPlace,
+  type NodeState,
+  type Wait,
+} from "./types.js";
 
 /** A node during one placeJobs call: usage grows as jobs are placed; the input is never mutated. */
 export interface NodeSlot {
@@ -43,6 +50,7 @@ export function slotsOf(nodes: readonly NodeState[]): NodeSlot[] {
 
 export function eligibleNodes(
   job: LabelSet,
+  spec: Pick<JobToPlace, "labels" | "trust" | "pools">,
   image: ImageDef,
   flavour: FlavourDef,
   slots: readonly NodeSlot[],
@@ -51,6 +59,10 @@ export function eligibleNodes(
   if (left.length === 0) return reasons.noNodeWithImage(image);
   left = left.filter((s) => s.node.provisioners.includes(image.provisioner));
   if (left.length === 0) return reasons.noProvisioner(image);
+  const provided = providedBy(image, flavour);
+  const missing = left.map((s) => missingOn(spec.labels, provided, s.node));
+  left = left.filter((_, i) => missing[i]?.length === 0);
+  if (left.length === 0) return reasons.missingLabels(spec.labels, missing);
   const withImage = left;
   left = left.filter((s) => missingRequired(job, s.node).length === 0);
   if (left.length === 0) {
@@ -61,6 +73,18 @@ export function eligibleNodes(
       missing,
     );
   }
+  const trusted = left.filter(inTier(spec));
+  if (trusted.length === 0) {
+    if (spec.trust === "untrusted") return reasons.noLowTrustPool();
+    return reasons.noHighTrustNode(
+      image,
+      left.filter((s) => poolOf(s.node).trust === "high").map((s) => s.node),
+    );
+  }
+  const granted = new Set(spec.pools ?? []);
+  left = trusted.filter((s) => poolOf(s.node).open || granted.has(poolOf(s.node).name));
+  if (left.length === 0)
+    return reasons.awaitingAuthorization([...new Set(trusted.map((s) => poolOf(s.node).name))].sort());
   left = left.filter(
     (s) =>
       s.node.cpus >= flavour.cpus && s.node.memoryMb >= flavour.memoryMb && s.node.diskMb >= flavour.diskMb,
@@ -74,6 +98,18 @@ export function eligibleNodes(
     );
   }
   return usable.map((slot) => ({ slot, score: score(job, slot.node) }));
+}
+
+const poolOf = (n: NodeState) => n.pool ?? DEFAULT_POOL;
+
+/**
+ * Untrusted jobs run only in low-trust pools; trusted jobs only in high-trust pools and never on a
+ * node that ran low-trust work (Drydock: high-trust work never shares a host with low-trust work).
+ */
+function inTier(spec: Pick<JobToPlace, "trust">): (s: NodeSlot) => boolean {
+  return spec.trust === "untrusted"
+    ? (s) => poolOf(s.node).trust === "low"
+    : (s) => poolOf(s.node).trust === "high" && !s.node.tainted;
 }
 
 export function fits(slot: NodeSlot, f: FlavourDef): boolean {

@@ -4,7 +4,8 @@
 //   1. image   — chooseBest over images   (NO_IMAGE, IMAGE_REQUIRES_LABEL)
 //   2. flavour — chooseBest over flavours (NO_FLAVOUR, FLAVOUR_REQUIRES_LABEL)
 //   3. nodes, static — see nodes.ts (NO_NODE_WITH_IMAGE, NO_NODE_WITH_PROVISIONER,
-//      NODE_REQUIRES_LABEL, NO_NODE_LARGE_ENOUGH, NODES_UNAVAILABLE)
+//      NO_NODE_WITH_LABELS, NODE_REQUIRES_LABEL, NO_LOW_TRUST_POOL, NO_HIGH_TRUST_NODE,
+//      AWAITING_AUTHORIZATION, NO_NODE_LARGE_ENOUGH, NODES_UNAVAILABLE)
 //   4. limits — project, then organization (PROJECT_LIMIT, ORGANIZATION_LIMIT)
 //   5. room   — a node with free capacity (NODES_FULL, NODES_HELD)
 // Problems that need an operator (1–3) outrank those that clear by waiting (4–5); a limit
@@ -31,7 +32,7 @@ interface Choice {
 
 function chooseFor(
   job: LabelSet,
-  jobLabels: readonly string[],
+  spec: JobToPlace,
   images: readonly ImageDef[],
   flavours: readonly FlavourDef[],
   slots: readonly NodeSlot[],
@@ -41,16 +42,16 @@ function chooseFor(
     const blocked = blockedByRequired(job, images);
     return blocked
       ? reasons.requires("image", blocked.candidate.name, blocked.missing)
-      : reasons.noMatch("image", jobLabels, images.length);
+      : reasons.noMatch("image", spec.labels, images.length);
   }
   const flavour = chooseBestIn(job, flavours);
   if (!flavour) {
     const blocked = blockedByRequired(job, flavours);
     return blocked
       ? reasons.requires("flavour", blocked.candidate.name, blocked.missing)
-      : reasons.noMatch("flavour", jobLabels, flavours.length);
+      : reasons.noMatch("flavour", spec.labels, flavours.length);
   }
-  const candidates = eligibleNodes(job, image, flavour, slots);
+  const candidates = eligibleNodes(job, spec, image, flavour, slots);
   return Array.isArray(candidates) ? { image, flavour, candidates } : candidates;
 }
 
@@ -73,7 +74,7 @@ class Counter {
 }
 
 function waiting(jobId: number, w: Wait): Placement {
-  return { jobId, waitReason: w.reason, waitCode: w.code };
+  return { jobId, waitReason: w.reason, waitCode: w.code, ...(w.pools ? { pools: w.pools } : {}) };
 }
 
 export function placeJobs(
@@ -86,14 +87,15 @@ export function placeJobs(
   const slots = slotsOf(nodes);
   const projects = new Counter(limits.projectRunning, limits.projectLimit);
   const organizations = new Counter(limits.organizationRunning, limits.organizationLimit);
-  // Keyed by the label list as written, so messages quote each job's own spelling.
+  // Keyed by the label list as written (so messages quote each job's own spelling), the trust
+  // tier and the authorized pools.
   const choices = new Map<string, Choice | Wait>();
 
   return jobs.map((job): Placement => {
-    const key = JSON.stringify(job.labels);
+    const key = JSON.stringify([job.labels, job.trust ?? "trusted", [...(job.pools ?? [])].sort()]);
     let choice = choices.get(key);
     if (!choice) {
-      choice = chooseFor(labelSet(job.labels), job.labels, images, flavours, slots);
+      choice = chooseFor(labelSet(job.labels), job, images, flavours, slots);
       choices.set(key, choice);
     }
     if ("code" in choice) return waiting(job.id, choice);
@@ -143,5 +145,7 @@ export function explainWait(
   limits: Limits,
 ): Wait | undefined {
   const [p] = placeJobs([job], images, flavours, nodes, limits);
-  return p && "waitCode" in p ? { code: p.waitCode, reason: p.waitReason } : undefined;
+  return p && "waitCode" in p
+    ? { code: p.waitCode, reason: p.waitReason, ...(p.pools ? { pools: p.pools } : {}) }
+    : undefined;
 }

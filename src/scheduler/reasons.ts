@@ -110,3 +110,53 @@ export function held(holders: ReadonlyMap<string, number>): Wait {
     reason: `all ${entries.length} nodes with room are held for earlier ${plural(jobs.length, "job", "jobs")} ${jobs.join(", ")}`,
   };
 }
+
+/** No node with the image carries every label the job asks for. */
+export function missingLabels(jobLabels: readonly string[], perNode: readonly string[][]): Wait {
+  const code = WaitCode.NO_NODE_WITH_LABELS;
+  const asks = `(job asks for [${jobLabels.join(", ")}])`;
+  const everywhere = (perNode[0] ?? []).filter((l) => perNode.every((m) => m.includes(l)));
+  if (everywhere.length > 0) {
+    const what = `${plural(everywhere.length, "label", "labels")} ${quoteAll(everywhere)}`;
+    return { code, reason: `no node has ${what} ${asks}` };
+  }
+  const some = [...new Set(perNode.flat())];
+  return { code, reason: `no node has all of labels ${quoteAll(some)} ${asks}` };
+}
+
+export function noLowTrustPool(): Wait {
+  return {
+    code: WaitCode.NO_LOW_TRUST_POOL,
+    reason: "no low-trust pool: untrusted runs wait (see docs/security.md)",
+  };
+}
+
+/** A trusted job found only low-trust pools or tainted nodes. */
+export function noHighTrustNode(image: ImageDef, tainted: readonly NodeState[]): Wait {
+  const code = WaitCode.NO_HIGH_TRUST_NODE;
+  const [only] = tainted;
+  if (tainted.length === 0)
+    return {
+      code,
+      reason: `only low-trust pools have nodes with image ${quote(image.name)}: trusted runs never use them (see docs/security.md)`,
+    };
+  if (tainted.length === 1 && only)
+    return {
+      code,
+      reason: `node ${quote(only.name)} ran low-trust work: re-register it to run trusted jobs`,
+    };
+  return {
+    code,
+    reason: `all ${tainted.length} high-trust nodes with image ${quote(image.name)} ran low-trust work: re-register them to run trusted jobs`,
+  };
+}
+
+export function awaitingAuthorization(pools: readonly string[]): Wait {
+  const [first, ...rest] = pools;
+  const or = rest.length > 0 ? ` (or ${rest.join(", ")})` : "";
+  return {
+    code: WaitCode.AWAITING_AUTHORIZATION,
+    reason: `awaiting authorization for pool ${first ?? "?"}${or}`,
+    pools: [...pools],
+  };
+}

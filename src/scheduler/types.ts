@@ -20,9 +20,24 @@ export interface FlavourDef {
   requiredLabels: string[];
 }
 
+/** Low-trust pools run untrusted runs' jobs; high-trust pools run trusted ones (docs/security.md). */
+export type PoolTrust = "low" | "high";
+export type RunTrust = "trusted" | "untrusted";
+
+export interface PoolInfo {
+  name: string;
+  trust: PoolTrust;
+  /** Every repository may use it without an authorization (the `default` pool). */
+  open: boolean;
+}
+
+/** A node without a pool is in the open, high-trust pool `default`. */
+export const DEFAULT_POOL: PoolInfo = { name: "default", trust: "high", open: true };
+
 export interface NodeState {
   id: number;
   name: string;
+  /** What the administrator gave the node (never what its agent claims). */
   labels: string[];
   requiredLabels: string[];
   /** False while the node is drained: no new machines, running ones finish. */
@@ -39,14 +54,22 @@ export interface NodeState {
   images: string[];
   /** Provisioner names this node offers. */
   provisioners: string[];
+  /** Absent: DEFAULT_POOL. */
+  pool?: PoolInfo;
+  /** It ran a low-trust job: it never runs a trusted one again until it is re-registered. */
+  tainted?: boolean;
 }
 
 export interface JobToPlace {
   id: number;
-  /** `runs-on` labels. */
+  /** `runs-on` labels: hard requirements (every one must be present). */
   labels: string[];
   projectId: number;
   organizationId: number;
+  /** The run's trust tier; absent: trusted. */
+  trust?: RunTrust;
+  /** Closed pools the job's repository is authorized to use (open pools need none). */
+  pools?: readonly string[];
 }
 
 /** Running counts and limits; a missing count is 0, a missing or null limit is "no limit". */
@@ -65,7 +88,11 @@ export const WaitCode = {
   FLAVOUR_REQUIRES_LABEL: "FLAVOUR_REQUIRES_LABEL",
   NO_NODE_WITH_IMAGE: "NO_NODE_WITH_IMAGE",
   NO_NODE_WITH_PROVISIONER: "NO_NODE_WITH_PROVISIONER",
+  NO_NODE_WITH_LABELS: "NO_NODE_WITH_LABELS",
   NODE_REQUIRES_LABEL: "NODE_REQUIRES_LABEL",
+  NO_LOW_TRUST_POOL: "NO_LOW_TRUST_POOL",
+  NO_HIGH_TRUST_NODE: "NO_HIGH_TRUST_NODE",
+  AWAITING_AUTHORIZATION: "AWAITING_AUTHORIZATION",
   NO_NODE_LARGE_ENOUGH: "NO_NODE_LARGE_ENOUGH",
   NODES_UNAVAILABLE: "NODES_UNAVAILABLE",
   PROJECT_LIMIT: "PROJECT_LIMIT",
@@ -78,6 +105,8 @@ export type WaitCode = (typeof WaitCode)[keyof typeof WaitCode];
 export interface Wait {
   code: WaitCode;
   reason: string;
+  /** AWAITING_AUTHORIZATION: the pools the job could run in once authorized (to request). */
+  pools?: string[];
 }
 
 export interface Placed {
@@ -92,6 +121,8 @@ export interface Waiting {
   jobId: number;
   waitReason: string;
   waitCode: WaitCode;
+  /** AWAITING_AUTHORIZATION: the pools the job could run in once authorized (to request). */
+  pools?: string[];
 }
 
 export type Placement = Placed | Waiting;

@@ -19,6 +19,7 @@ import { ssoRoutes, ssoUrl } from "./routes/sso.js";
 import { installSecurityHeaders } from "./security-headers.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
+import { poolRoutes } from "./routes/pools.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { repositoryRoutes } from "./routes/repositories.js";
 import { credentialRoutes } from "./routes/credentials.js";
@@ -108,6 +109,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       runRoutes(api, ctx);
       logStreamRoutes(api, ctx);
       nodeRoutes(api, ctx);
+      poolRoutes(api, ctx);
       organizationRoutes(api, ctx);
       catalogRoutes(api, ctx);
       auditRoutes(api, ctx);

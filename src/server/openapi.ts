@@ -18,6 +18,7 @@ import {
   type Operation,
 } from "./openapi-parts.js";
 import { NODE_OPERATIONS, NODE_SCHEMAS } from "./openapi-nodes.js";
+import { POOL_OPERATIONS, POOL_SCHEMAS } from "./openapi-pools.js";
 import { SECRETS_OPERATIONS } from "./openapi-secrets.js";
 import { ENVIRONMENT_OPERATIONS } from "./openapi-environments.js";
 import { CREDENTIALS_OPERATIONS } from "./openapi-credentials.js";
@@ -118,6 +119,8 @@ const Node = obj({
   revokedAt: strOrNull,
   lastConnectedAt: strOrNull,
   credentialRotatedAt: strOrNull,
+  pool: str,
+  taintedAt: strOrNull,
 });
 const Image = obj({
   id: int,
@@ -204,6 +207,7 @@ const components = {
     // Generated from the route's zod schema (the others here are still written by hand).
     AuditEntry: responseSchema(S.AuditEntryView),
     ...NODE_SCHEMAS,
+    ...POOL_SCHEMAS,
     Error: ErrorSchema,
   },
   securitySchemes: {
@@ -380,6 +384,7 @@ const OPERATIONS: Operation[] = [
     errors: [404],
   },
   ...NODE_OPERATIONS,
+  ...POOL_OPERATIONS,
   {
     method: "get",
     path: "/api/v1/organizations",

@@ -124,6 +124,21 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "POST /api/v1/nodes/:id/disable": { permission: "nodes.write" },
   "POST /api/v1/nodes/:id/enable": { permission: "nodes.write" },
   "DELETE /api/v1/nodes/:id": { permission: "nodes.write" },
+  // Pools and authorizations (server administration; a repository admin reads its own).
+  "PUT /api/v1/nodes/:id/labels": { permission: "nodes.write" },
+  "PUT /api/v1/nodes/:id/pool": { permission: "nodes.write" },
+  "GET /api/v1/pools": { permission: "nodes.read" },
+  "POST /api/v1/pools": { permission: "nodes.write" },
+  "PUT /api/v1/pools/:name/group": { permission: "nodes.write" },
+  "DELETE /api/v1/pools/:name": { permission: "nodes.write" },
+  "GET /api/v1/authorizations": { permission: "nodes.read" },
+  "POST /api/v1/authorizations": { permission: "nodes.write" },
+  "POST /api/v1/authorizations/:id/approve": { permission: "nodes.write" },
+  "POST /api/v1/authorizations/:id/revoke": { permission: "nodes.write" },
+  "GET /api/v1/repositories/:id/authorizations": {
+    permission: "repository.authorizations.read",
+    target: repo(),
+  },
   // Users (server administration)
   "GET /api/v1/users": { permission: "users.admin" },
   "POST /api/v1/users": { permission: "users.admin" },

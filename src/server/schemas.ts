@@ -114,6 +114,8 @@ export const CreateNodeRegistration = z
     name,
     labels: labels.optional(),
     requiredLabels: labels.optional(),
+    /** The pool the node is placed in (default: `default`). */
+    pool: z.string().min(1).max(100).optional(),
     /** How long the token may be exchanged: 1 minute to 7 days; default 60 minutes. */
     expiresInMinutes: z.number().int().min(1).max(MAX_REGISTRATION_MINUTES).optional(),
   })
@@ -125,6 +127,7 @@ export const NodeRegistrationView = z.object({
   name: z.string(),
   labels: z.array(z.string()),
   requiredLabels: z.array(z.string()),
+  pool: z.string(),
   state: z.enum(REGISTRATION_STATES),
   createdAt: z.string(),
   expiresAt: z.string(),

@@ -28,6 +28,8 @@ function stubNode(id: number, name: string, labels: string[], requiredLabels: st
     revokedAt: null,
     lastConnectedAt: null,
     credentialRotatedAt: null,
+    pool: "default",
+    taintedAt: null,
   };
 }
 
@@ -99,12 +101,18 @@ describe("airlock nodes, images, flavours", () => {
     ctx.stub.nodes.push(stubNode(100, "builder-1", ["linux", "x64"], ["gpu"]));
     const listed = await runCli(["nodes", "list"], ctx.env);
     const lines = listed.stdout.trimEnd().split("\n");
-    assert.match(lines[0] ?? "", /^ID\s+NAME\s+STATUS\s+RUNNING\s+LABELS\s+REQUIRED\s+CAPACITY\s+LAST SEEN$/);
-    assert.match(lines[1] ?? "", /builder-1\s+enabled, offline\s+0\s+linux,x64\s+gpu/);
+    assert.match(
+      lines[0] ?? "",
+      /^ID\s+NAME\s+POOL\s+STATUS\s+RUNNING\s+LABELS\s+REQUIRED\s+CAPACITY\s+LAST SEEN$/,
+    );
+    assert.match(lines[1] ?? "", /builder-1\s+default\s+enabled, offline\s+0\s+linux,x64\s+gpu/);
     const off = await runCli(["nodes", "disable", "builder-1"], ctx.env);
     assert.equal(off.code, 0, off.stderr);
     assert.equal(ctx.stub.nodes.find((n) => n.name === "builder-1")?.enabled, false);
-    assert.match((await runCli(["nodes", "list"], ctx.env)).stdout, /builder-1\s+disabled, offline/);
+    assert.match(
+      (await runCli(["nodes", "list"], ctx.env)).stdout,
+      /builder-1\s+default\s+disabled, offline/,
+    );
     const on = await runCli(["nodes", "enable", "100", "--json"], ctx.env);
     assert.equal((JSON.parse(on.stdout) as { enabled: boolean }).enabled, true);
     const missing = await runCli(["nodes", "disable", "nope"], ctx.env);
@@ -114,7 +122,7 @@ describe("airlock nodes, images, flavours", () => {
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.match(revoked.stdout, /Node builder-1 revoked/);
     assert.equal(ctx.stub.requests.at(-1)?.path, "/api/v1/nodes/100/revoke");
-    assert.match((await runCli(["nodes", "list"], ctx.env)).stdout, /builder-1\s+revoked/);
+    assert.match((await runCli(["nodes", "list"], ctx.env)).stdout, /builder-1\s+default\s+revoked/);
   });
 
   it("images add and list", async () => {

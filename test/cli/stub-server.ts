@@ -197,6 +197,7 @@ export async function startStub(): Promise<Stub> {
           name: b.name,
           labels: b.labels ?? [],
           requiredLabels: b.requiredLabels ?? [],
+          pool: b.pool ?? "default",
           state: "pending",
           createdAt: T0,
           expiresAt: new Date(Date.parse(T0) + (b.expiresInMinutes ?? 60) * 60_000).toISOString(),

@@ -44,16 +44,29 @@ const Node = z.strictObject({
   /** Default: every image of the case. */
   images: z.array(z.string()).optional(),
   provisioners: z.array(z.string()).optional(),
+  /** Default: the open, high-trust pool `default`. */
+  pool: z
+    .strictObject({ name: z.string(), trust: z.enum(["low", "high"]), open: z.boolean().default(false) })
+    .optional(),
+  tainted: z.boolean().optional(),
 });
 const Expect = z.union([
   z.strictObject({ node: z.string(), image: z.string().optional(), flavour: z.string().optional() }),
-  z.strictObject({ wait: z.enum(Object.values(WaitCode)), reason: z.string().optional() }),
+  z.strictObject({
+    wait: z.enum(Object.values(WaitCode)),
+    reason: z.string().optional(),
+    /** AWAITING_AUTHORIZATION: the pools to request. */
+    pools: z.array(z.string()).optional(),
+  }),
 ]);
 const Job = z.strictObject({
   id: z.number().optional(),
   labels,
   project: z.number().optional(),
   org: z.number().optional(),
+  trust: z.enum(["trusted", "untrusted"]).optional(),
+  /** Closed pools the repository is authorized to use. */
+  pools: z.array(z.string()).optional(),
   expect: Expect,
 });
 const Usage = z.record(
@@ -104,6 +117,8 @@ export function loadTable(file: string): TableCase[] {
       labels: j.labels ?? [],
       projectId: j.project ?? 1,
       organizationId: j.org ?? 1,
+      ...(j.trust ? { trust: j.trust } : {}),
+      ...(j.pools ? { pools: j.pools } : {}),
     }));
     return {
       name: c.name,

@@ -13,6 +13,7 @@ import {
   type ImageDef,
   type NodeState,
   type Placement,
+  type PoolInfo,
 } from "../../src/scheduler/index.js";
 import { assertInvariants, flavour, image, node, noLimits, type World } from "./world.js";
 
@@ -28,7 +29,13 @@ function rng(seed: number): () => number {
   };
 }
 
-const POOL = ["linux", "gpu", "debian-12", "large", "trusted", "arm64"];
+const POOL = ["linux", "gpu", "debian-12", "large", "trusted", "arm64", "ubuntu-latest"];
+const POOLS: PoolInfo[] = [
+  { name: "default", trust: "high", open: true },
+  { name: "low", trust: "low", open: false },
+  { name: "open-low", trust: "low", open: true },
+  { name: "high", trust: "high", open: false },
+];
 
 function randomWorld(seed: number): World {
   const r = rng(seed);
@@ -71,6 +78,8 @@ function randomWorld(seed: number): World {
         0.8,
       ),
       provisioners: r() < 0.8 ? ["sandbox"] : ["sandbox", "vm"],
+      pool: r() < 0.5 ? POOLS[0] : POOLS[int(1, POOLS.length - 1)],
+      tainted: r() < 0.05,
     });
   });
   const jobs = Array.from({ length: int(0, 40) }, (_, i) => ({
@@ -78,6 +87,8 @@ function randomWorld(seed: number): World {
     labels: some(POOL, 0.15),
     projectId: int(1, 4),
     organizationId: int(1, 2),
+    trust: r() < 0.15 ? ("untrusted" as const) : ("trusted" as const),
+    pools: some(["low", "high"], 0.5),
   }));
   const limits = noLimits();
   for (let p = 1; p <= 4; p++) {
@@ -103,7 +114,31 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
     const img = chooseBest(job.labels, w.images);
     const fl = chooseBest(job.labels, w.flavours);
     const lower = new Set(job.labels.map((l) => l.toLowerCase()));
+    // Hard labels, written out independently of the scheduler's helpers.
+    const present = (n: NodeState, i2: ImageDef, f: FlavourDef): Set<string> =>
+      new Set(
+        [
+          i2.name,
+          ...i2.labels,
+          ...i2.requiredLabels,
+          ...f.labels,
+          ...f.requiredLabels,
+          ...n.labels,
+          ...n.requiredLabels,
+          "self-hosted",
+          "linux",
+          ...(i2.labels.length + i2.requiredLabels.length === 0
+            ? ["ubuntu-latest", "ubuntu-24.04", "ubuntu-22.04"]
+            : []),
+        ].map((l) => l.toLowerCase()),
+      );
+    const pool = (n: NodeState): PoolInfo => n.pool ?? POOLS[0]!;
+    const tierOk = (n: NodeState): boolean =>
+      job.trust === "untrusted" ? pool(n).trust === "low" : pool(n).trust === "high" && !n.tainted;
     const usable = (n: NodeState, i2: ImageDef, f: FlavourDef): boolean =>
+      [...lower].every((l) => present(n, i2, f).has(l)) &&
+      tierOk(n) &&
+      (pool(n).open || (job.pools ?? []).includes(pool(n).name)) &&
       n.enabled &&
       n.connected &&
       n.images.includes(i2.name) &&
@@ -204,7 +239,8 @@ describe("placement properties", () => {
       }
     }
     // The generator must reach every outcome, or the properties above prove little.
-    assert.ok(placed > 1500, `only ${placed} placements`);
+    // Hard labels and pools refuse more than preferences did: about 1,300 of ~20,000 jobs place.
+    assert.ok(placed > 1000, `only ${placed} placements`);
     assert.deepEqual([...codes].sort(), Object.values(WaitCode).sort());
   });
 
@@ -222,9 +258,10 @@ describe("placement properties", () => {
         labels: [`rack${i % 5}`],
       }),
     );
+    // Hard labels: each rack's 10 nodes take 160 jobs; jobs cycle through the racks.
     const jobs = Array.from({ length: 1000 }, (_, i) => ({
       id: i + 1,
-      labels: [i % 2 ? "debian-12" : "alpine", `rack${i % 7}`],
+      labels: [i % 2 ? "debian-12" : "alpine", `rack${i % 5}`],
       projectId: i % 10,
       organizationId: 1,
     }));

@@ -31,6 +31,7 @@ for (const file of files) {
           return {
             wait: p.waitCode,
             ...(e && "wait" in e && e.reason !== undefined ? { reason: p.waitReason } : {}),
+            ...(e && "wait" in e && e.pools !== undefined ? { pools: p.pools } : {}),
           };
         });
         assert.deepEqual(actual, c.expected);

@@ -73,6 +73,12 @@ export class StubRuns implements RunsService {
     this.approvals.push({ runId, by, approved: false });
     return Promise.resolve();
   }
+  cancelledJobs: number[] = [];
+  cancelJobs(jobIds: readonly number[]): Promise<void> {
+    this.cancelledJobs.push(...jobIds);
+    return Promise.resolve();
+  }
+  placementChanged(): void {}
   rerun(runId: number): Promise<RunSummary> {
     this.reruns.push(runId);
     return Promise.resolve(this.summary(1, runId + 100));

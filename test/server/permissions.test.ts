@@ -117,6 +117,18 @@ const SPEC: Record<string, Spec> = {
   "POST /api/v1/nodes/:id/disable": { ...server, scope: "nodes:admin" },
   "POST /api/v1/nodes/:id/enable": { ...server, scope: "nodes:admin" },
   "DELETE /api/v1/nodes/:id": { ...server, scope: "nodes:admin" },
+  // Pools and authorizations: server administrators; a repository admin reads its repository's.
+  "PUT /api/v1/nodes/:id/labels": { ...server, scope: "nodes:admin", body: BAD },
+  "PUT /api/v1/nodes/:id/pool": { ...server, scope: "nodes:admin", body: BAD },
+  "GET /api/v1/pools": { ...server, scope: "nodes:read" },
+  "POST /api/v1/pools": { ...server, scope: "nodes:admin", body: BAD },
+  "PUT /api/v1/pools/:name/group": { ...server, scope: "nodes:admin", body: BAD },
+  "DELETE /api/v1/pools/:name": { ...server, scope: "nodes:admin" }, // no pool of that name: 404
+  "GET /api/v1/authorizations": { ...server, scope: "nodes:read" },
+  "POST /api/v1/authorizations": { ...server, scope: "nodes:admin", body: BAD },
+  "POST /api/v1/authorizations/:id/approve": { ...server, scope: "nodes:admin" }, // none: 404
+  "POST /api/v1/authorizations/:id/revoke": { ...server, scope: "nodes:admin", body: BAD },
+  "GET /api/v1/repositories/:id/authorizations": repo("admin", "repos:read"),
   "GET /api/v1/users": server,
   "POST /api/v1/users": { ...server, body: BAD },
   "GET /api/v1/users/:id": server,

@@ -8,6 +8,7 @@ import { registerLogin } from "./login.js";
 import { registerLogs } from "./logs.js";
 import { registerNodes } from "./nodes.js";
 import { registerOrgs } from "./orgs.js";
+import { registerPools } from "./pools.js";
 import { registerRepos } from "./repos.js";
 import { registerRoles, registerTokens } from "./roles.js";
 import { registerRuns } from "./runs.js";
@@ -23,6 +24,7 @@ export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): 
   registerDeploymentCommands(registerRuns(program, full), full);
   registerLogs(program, full);
   registerNodes(program, full);
+  registerPools(program, full);
   registerOrgs(program, full);
   registerImages(program, full);
   registerFlavours(program, full);

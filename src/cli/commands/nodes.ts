@@ -17,10 +17,12 @@ import {
   type CommonOptions,
 } from "./context.js";
 import { list, table, time } from "./table.js";
+import { setNodeLabels, setNodePool } from "../api/pools.js";
 
 interface RegisterOptions extends CommonOptions {
   label: string[];
   requiredLabel: string[];
+  pool?: string;
   expires?: string;
 }
 
@@ -33,10 +35,11 @@ const nodeStatus = (n: Node): string =>
 
 export function nodesTable(nodes: Node[]): string {
   return table(
-    ["ID", "NAME", "STATUS", "RUNNING", "LABELS", "REQUIRED", "CAPACITY", "LAST SEEN"],
+    ["ID", "NAME", "POOL", "STATUS", "RUNNING", "LABELS", "REQUIRED", "CAPACITY", "LAST SEEN"],
     nodes.map((n) => [
       n.id,
       n.name,
+      n.taintedAt ? `${n.pool} (tainted)` : n.pool,
       nodeStatus(n),
       n.running,
       list(n.labels),
@@ -90,6 +93,7 @@ export function registerNodes(program: Command, io: CliIo): void {
       .argument("<name>", "the node's name")
       .option("--label <label>", "label jobs can ask for (repeatable)", collect, [])
       .option("--required-label <label>", "only jobs with this label run here (repeatable)", collect, [])
+      .option("--pool <pool>", "the pool the node joins (default: default)")
       .option("--expires <duration>", "how long the token can be used: 30m, 1h (default), up to 7d"),
   ).action(async (name: string, opts: RegisterOptions) => {
     const problems: string[] = [];
@@ -100,6 +104,7 @@ export function registerNodes(program: Command, io: CliIo): void {
       name,
       labels: opts.label,
       requiredLabels: opts.requiredLabel,
+      ...(opts.pool ? { pool: opts.pool } : {}),
       ...(expiresInMinutes !== undefined ? { expiresInMinutes } : {}),
     });
     if (opts.json) {
@@ -152,6 +157,42 @@ export function registerNodes(program: Command, io: CliIo): void {
         `Node ${node.name} revoked: its credential no longer works and its agent was disconnected.\n` +
           `It stays listed; to bring the machine back, make a new registration token (a new node).\n`,
       );
+  });
+
+  apiOptions(
+    nodes
+      .command("set-labels")
+      .description("set a node's labels (the only source of node labels: agents cannot add any)")
+      .argument("<node>", "id or name")
+      .option("--label <label>", "label jobs can ask for (repeatable; none: no labels)", collect, [])
+      .option("--required-label <label>", "only jobs with this label run here (repeatable)", collect),
+  ).action(async (ref: string, opts: CommonOptions & { label: string[]; requiredLabel?: string[] }) => {
+    const client = await connect(opts, io);
+    const found = await findByRef(ref, () => client.listNodes(), "node");
+    const node = await setNodeLabels(client, found.id, {
+      labels: opts.label,
+      ...(opts.requiredLabel ? { requiredLabels: opts.requiredLabel } : {}),
+    });
+    if (opts.json) printJson(io, node);
+    else
+      io.stdout.write(`Node ${node.name} labels: ${list(node.labels)}; required: ${list(node.requiredLabels)}.
+`);
+  });
+
+  apiOptions(
+    nodes
+      .command("set-pool")
+      .description("move a node to another pool (a node that ran low-trust work stays tainted)")
+      .argument("<node>", "id or name")
+      .argument("<pool>"),
+  ).action(async (ref: string, pool: string, opts: CommonOptions) => {
+    const client = await connect(opts, io);
+    const found = await findByRef(ref, () => client.listNodes(), "node");
+    const node = await setNodePool(client, found.id, pool);
+    if (opts.json) printJson(io, node);
+    else
+      io.stdout.write(`Node ${node.name} is in pool ${node.pool}.
+`);
   });
 
   for (const enabled of [false, true]) {

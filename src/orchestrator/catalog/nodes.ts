@@ -26,15 +26,21 @@ export interface Node {
   lastConnectedAt: string | null;
   /** When its current credential became current (registration, or the last rotation). */
   credentialRotatedAt: string | null;
+  /** The pool an administrator placed it in (docs/security.md). */
+  pool: string;
+  /** When it was first given a low-trust job: it runs no trusted job until it is re-registered. */
+  taintedAt: string | null;
 }
 
 export interface NewNode {
   name: string;
   labels?: string[];
   requiredLabels?: string[];
+  /** Default: the pool `default` (id 1). */
+  poolId?: number;
 }
 
-const SELECT = `SELECT n.*,
+const SELECT = `SELECT n.*, (SELECT p.name FROM pools p WHERE p.id = n.pool_id) AS pool,
   (SELECT count(*) FROM jobs j WHERE j.node_id = n.id AND j.state IN ('assigned', 'running')) AS running,
   (SELECT c.rotated_at FROM node_credentials c WHERE c.node_id = n.id) AS credential_rotated_at
   FROM nodes n`;
@@ -58,6 +64,8 @@ function fromRow(r: Record<string, unknown>): Node {
     revokedAt: isoOrNull(r.revoked_at),
     lastConnectedAt: isoOrNull(r.last_connected_at),
     credentialRotatedAt: isoOrNull(r.credential_rotated_at),
+    pool: typeof r.pool === "string" ? r.pool : "default",
+    taintedAt: isoOrNull(r.tainted_at),
   };
 }
 
@@ -74,12 +82,12 @@ export async function getNode(db: Db, id: number): Promise<Node> {
 
 export async function createNode(db: Db, input: NewNode): Promise<Node> {
   const { rows } = await uniquely(`node ${input.name}`, () =>
-    db.query(
-      `INSERT INTO nodes (name, labels, required_labels) VALUES ($1, $2, $3) RETURNING *, 0 AS running`,
-      [input.name, input.labels ?? [], input.requiredLabels ?? []],
+    db.query<{ id: string }>(
+      `INSERT INTO nodes (name, labels, required_labels, pool_id) VALUES ($1, $2, $3, $4) RETURNING id`,
+      [input.name, input.labels ?? [], input.requiredLabels ?? [], input.poolId ?? 1],
     ),
   );
-  return fromRow(rows[0] as Record<string, unknown>);
+  return getNode(db, num(rows[0]!.id));
 }
 
 /** Disabling drains the node: the scheduler places nothing new on it; running machines finish. */

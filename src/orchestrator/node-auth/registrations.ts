@@ -7,6 +7,7 @@ import type pg from "pg";
 import { newNodeToken, parseNodeToken, verifyTokenSecret } from "../../auth/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { createNode, inTransaction, type Db, type Node } from "../catalog/index.js";
+import { DEFAULT_POOL_NAME, poolId } from "../pools/index.js";
 import { insertCredential } from "./credentials.js";
 
 /** Default and longest lifetime of a registration token, in minutes. */
@@ -21,6 +22,8 @@ export interface Registration {
   name: string;
   labels: string[];
   requiredLabels: string[];
+  /** The pool the node is placed in when the token is exchanged. */
+  pool: string;
   state: RegistrationState;
   createdAt: string;
   expiresAt: string;
@@ -34,13 +37,16 @@ export interface NewRegistration {
   name: string;
   labels?: string[];
   requiredLabels?: string[];
+  /** Default: `default`. */
+  pool?: string;
   /** 1..MAX_REGISTRATION_MINUTES; default DEFAULT_REGISTRATION_MINUTES. */
   expiresInMinutes?: number;
   /** The user who made it, when a user did. */
   createdBy?: number | null;
 }
 
-const COLUMNS = `id, node_name, labels, required_labels, created_at, expires_at, used_at, revoked_at, node_id,
+const COLUMNS = `id, node_name, labels, required_labels, pool_id,
+  (SELECT p.name FROM pools p WHERE p.id = pool_id) AS pool, created_at, expires_at, used_at, revoked_at, node_id,
   CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN used_at IS NOT NULL THEN 'used'
        WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END AS state`;
 
@@ -53,6 +59,7 @@ function fromRow(r: Record<string, unknown>): Registration {
     name: String(r.node_name),
     labels: r.labels as string[],
     requiredLabels: r.required_labels as string[],
+    pool: String(r.pool),
     state: r.state as RegistrationState,
     createdAt: iso(r.created_at),
     expiresAt: iso(r.expires_at),
@@ -73,11 +80,13 @@ export async function createRegistration(
       ErrorCode.USAGE,
       `a registration token lives 1 to ${MAX_REGISTRATION_MINUTES} minutes (7 days), got ${minutes}`,
     );
+  const pool = await poolId(db, input.pool ?? DEFAULT_POOL_NAME);
   const t = newNodeToken("registration");
   // One statement: the name is checked against nodes and pending registrations where it is inserted.
   const { rows } = await db.query(
-    `INSERT INTO node_registrations (public_id, secret_hash, node_name, labels, required_labels, expires_at, created_by)
-     SELECT $1, $2, $3, $4, $5, now() + make_interval(mins => $6), $7
+    `INSERT INTO node_registrations (public_id, secret_hash, node_name, labels, required_labels, expires_at,
+       created_by, pool_id)
+     SELECT $1, $2, $3, $4, $5, now() + make_interval(mins => $6), $7, $8
       WHERE NOT EXISTS (SELECT 1 FROM nodes WHERE name = $3)
         AND NOT EXISTS (SELECT 1 FROM node_registrations WHERE node_name = $3 AND used_at IS NULL
                           AND revoked_at IS NULL AND expires_at > now())
@@ -90,6 +99,7 @@ export async function createRegistration(
       input.requiredLabels ?? [],
       minutes,
       input.createdBy ?? null,
+      pool,
     ],
   );
   if (!rows[0])
@@ -155,9 +165,10 @@ export async function exchangeRegistration(
       node_name: string;
       labels: string[];
       required_labels: string[];
+      pool_id: string;
       live: boolean;
     }>(
-      `SELECT id, secret_hash, node_name, labels, required_labels,
+      `SELECT id, secret_hash, node_name, labels, required_labels, pool_id,
               (used_at IS NULL AND revoked_at IS NULL AND expires_at > now()) AS live
          FROM node_registrations WHERE public_id = $1 FOR UPDATE`,
       [p.publicId],
@@ -169,6 +180,7 @@ export async function exchangeRegistration(
       name: r.node_name,
       labels: r.labels,
       requiredLabels: r.required_labels,
+      poolId: Number(r.pool_id),
     });
     await db.query("UPDATE node_registrations SET used_at = now(), node_id = $2 WHERE id = $1", [
       r.id,
