@@ -184,6 +184,46 @@ describe("trust tiers", () => {
     assert.equal((await t.api("POST", `/api/v1/runs/${pushed}/approve`)).status, 409, "decided already");
   });
 
+  it("pull_request_target runs the base branch's workflow, not the one the fork brought", async () => {
+    const target = (who: string): string =>
+      `on: pull_request_target\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo "workflow of ${who}"\n`;
+    execFileSync(
+      "bash",
+      [
+        "-c",
+        "mkdir -p .github/workflows && cat > .github/workflows/target.yml && git add -A && git commit -qm target",
+      ],
+      {
+        cwd: repo.dir,
+        input: target("the base branch"),
+      },
+    );
+    const base = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo.dir, encoding: "utf8" }).trim();
+    // The fork's branch rewrites that workflow.
+    execFileSync("git", ["checkout", "-q", "-B", "pr-3", "main"], { cwd: repo.dir });
+    execFileSync("bash", ["-c", "cat > .github/workflows/target.yml && git commit -qam evil"], {
+      cwd: repo.dir,
+      input: target("the fork"),
+    });
+    const sha = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo.dir, encoding: "utf8" }).trim();
+    execFileSync("git", ["update-ref", "refs/pull/3/head", sha], { cwd: repo.dir });
+    execFileSync("git", ["checkout", "-q", "main"], { cwd: repo.dir });
+    const runs = await Promise.all(
+      (await deliver(prPayload(3, sha, "mallory/app", "CONTRIBUTOR"))).map(view),
+    );
+    const t3 = runs.find((r) => r.event === "pull_request_target");
+    assert.ok(t3, JSON.stringify(runs.map((r) => r.event)));
+    assert.equal(t3.trustTier, "trusted");
+    assert.equal(t3.commit, base, "the base branch's head");
+    const done = await t.waitRun(t3.id, 120_000);
+    assert.equal(done.conclusion, "success");
+    const log = (await t.api("GET", `/api/v1/jobs/${done.jobs[0]!.id}/logs`)).text;
+    assert.ok(log.includes("workflow of the base branch") && !log.includes("workflow of the fork"), log);
+    // The fork's own pull_request run is untrusted and waits, as before.
+    const own = runs.find((r) => r.event === "pull_request");
+    assert.equal(own?.approval, "required");
+  });
+
   it("a pull request from the repository itself is trusted and runs at once on the high-trust node", async () => {
     const sha = commitFor(2, "own-change");
     const [runId] = await deliver(prPayload(2, sha, "acme/app", "MEMBER"));
