@@ -172,6 +172,10 @@ export function createRunsService(d: RunsDeps): RunsService {
         commit = await mirror.resolve(ref);
         if (commit === undefined)
           throw new AirlockError(ErrorCode.NOT_FOUND, `no ref ${ref} in ${repo.name}`);
+      } else {
+        // A run says which ref it builds, and environments' branch rules and identity tokens trust
+        // that: the commit must be on the ref (its tip or an ancestor), not any commit at all.
+        await checkCommitOnRef(mirror, repo.name, ref, commit);
       }
       const info = repoInfo(repo, commit, ref, undefined, req.actor ?? "airlock", "");
       const inputs = req.inputs ?? {};
@@ -397,4 +401,17 @@ export function repoInfo(
     timestamp: "",
     originUrl: url,
   };
+}
+
+async function checkCommitOnRef(mirror: RepoMirror, repo: string, ref: string, commit: string): Promise<void> {
+  if (!(await mirror.hasCommit(commit))) await mirror.fetch();
+  const tip = await mirror.resolve(ref);
+  if (tip === undefined) throw new AirlockError(ErrorCode.NOT_FOUND, `no ref ${ref} in ${repo}`);
+  const full = await mirror.resolve(commit);
+  if (full === undefined) throw new AirlockError(ErrorCode.NOT_FOUND, `commit ${commit} is not in ${repo}`);
+  if (full !== tip && (await mirror.mergeBase(full, tip)) !== full)
+    throw new AirlockError(
+      ErrorCode.USAGE,
+      `commit ${commit} is not on ${ref}: give the ref the commit is on (branch rules and identity tokens trust it)`,
+    );
 }

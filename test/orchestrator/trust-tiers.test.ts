@@ -124,6 +124,8 @@ async function deliver(body: Buffer): Promise<number[]> {
 }
 
 interface TrustView extends RunView {
+  event: string;
+  commit: string;
   trustTier: string;
   approval: string | null;
   approvalReason: string | null;
@@ -222,6 +224,29 @@ describe("trust tiers", () => {
     // The fork's own pull_request run is untrusted and waits, as before.
     const own = runs.find((r) => r.event === "pull_request");
     assert.equal(own?.approval, "required");
+  });
+
+  it("a manual run cannot pair a commit with a ref it is not on", async () => {
+    const off = commitFor(4, "not-on-main");
+    const r = await t.api<{ error: { code: string; message: string } }>(
+      "POST",
+      `/api/v1/repositories/${repoId}/runs`,
+      {
+        ref: "main",
+        commit: off,
+      },
+    );
+    assert.equal(r.status, 400, r.text);
+    assert.match(
+      r.body.error.message,
+      /^commit [0-9a-f]{40} is not on refs\/heads\/main: give the ref the commit is on/,
+    );
+    const onBranch = await t.api("POST", `/api/v1/repositories/${repoId}/runs`, {
+      ref: "pr-4",
+      commit: off,
+      event: "push",
+    });
+    assert.equal(onBranch.status, 201, onBranch.text);
   });
 
   it("a pull request from the repository itself is trusted and runs at once on the high-trust node", async () => {
