@@ -45,7 +45,9 @@ export function createGitWorkspaceSource(): WorkspaceSource {
       try {
         const repo = join(tmp, "repo");
         // The repository's credential reaches git as files only for these commands (src/git/auth.ts).
-        await withGitAuth(opts.auth, (env) => cloneAt(repo, opts.repository, opts.commit, opts.ref, env));
+        await withGitAuth(opts.auth, opts.repository, (env) =>
+          cloneAt(repo, opts.repository, opts.commit, opts.ref, env),
+        );
         if (opts.clean) await machine.copyIn(repo, opts.path);
         else await overlay(machine, repo, opts.path);
       } finally {

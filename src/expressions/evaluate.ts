@@ -107,12 +107,17 @@ export function evaluateAst(
   ctx: Record<string, unknown>,
   host: FunctionHost | undefined,
 ): data.ExpressionData {
+  const wanted = referencedContexts(ast);
+  const allowed = host?.contexts?.map((c) => c.toLowerCase());
+  const refused = allowed && [...wanted].find((c) => !allowed.includes(c));
+  if (refused) {
+    throw new AirlockError(
+      "EXPRESSION_FAILED",
+      `Expression '${exprText}' failed: the '${refused}' context is not available here`,
+    );
+  }
   try {
-    return new NullSafeEvaluator(
-      ast,
-      contextDictionary(ctx, referencedContexts(ast)),
-      buildFunctions(host),
-    ).evaluate();
+    return new NullSafeEvaluator(ast, contextDictionary(ctx, wanted), buildFunctions(host)).evaluate();
   } catch (err) {
     if (err instanceof AirlockError) {
       throw new AirlockError(err.code, `Expression '${exprText}' failed: ${err.message}`, { cause: err });

@@ -10,6 +10,8 @@ type ExpressionData = data.ExpressionData;
 export interface FunctionHost {
   status?: { failed: boolean; cancelled: boolean; succeeded?: boolean };
   hashFiles?(patterns: string[]): string;
+  /** The named contexts available here; reading any other fails (default: all). */
+  contexts?: readonly string[];
 }
 
 export const STATUS_FUNCTIONS = ["success", "failure", "always", "cancelled"] as const;

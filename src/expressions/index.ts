@@ -16,6 +16,11 @@ export interface EvalHost {
   status?: { failed: boolean; cancelled: boolean; succeeded?: boolean };
   /** hashFiles(...patterns): sha256 hex of the matched workspace files, "" when none matched. */
   hashFiles?(patterns: string[]): string;
+  /**
+   * The named contexts available where this value sits (GitHub's "context availability"); an
+   * expression reading any other context fails instead of reading null. Default: all of them.
+   */
+  contexts?: readonly string[];
 }
 
 export { hashFilesOnDisk } from "./hashfiles.js";

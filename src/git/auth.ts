@@ -6,6 +6,9 @@
 // (git-remote-https) and may ask more than once (a pipe is read once), and any process of the
 // same user can read /proc/<pid>/environ; the file is readable only by that user too, who could
 // read the server's memory anyway, and only while the command runs. See docs/security.md.
+// The password is for the clone URL's host only: the helper is configured for that scheme and
+// host (port included) and checks the `protocol=`/`host=` git asks about too, and redirects are
+// not followed, so a remote that redirects elsewhere never makes git hand the password on.
 import { randomBytes } from "node:crypto";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -37,42 +40,70 @@ function shellQuote(s: string): string {
 }
 
 /**
- * Runs `fn` with the environment additions that make git use `auth` (none without it), then
- * removes every file it wrote, whether fn succeeded or not.
+ * The scheme and the hosts (as git's credential protocol names them: with the port unless it is
+ * the default, which may be written too) a password may go to; undefined when `remote` is not an
+ * http(s) URL (a password is never asked for there).
+ */
+function passwordTarget(remote: string): { scheme: string; hosts: string[] } | undefined {
+  let u: URL;
+  try {
+    u = new URL(remote);
+  } catch {
+    return undefined;
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") return undefined;
+  const scheme = u.protocol.slice(0, -1);
+  const hosts = u.port === "" ? [u.host, `${u.host}:${scheme === "https" ? 443 : 80}`] : [u.host];
+  return { scheme, hosts };
+}
+
+/**
+ * Runs `fn` with the environment additions that make git use `auth` (none without it) for the
+ * remote `remote` only, then removes every file it wrote, whether fn succeeded or not.
  */
 export async function withGitAuth<T>(
   auth: GitAuth | undefined,
+  remote: string,
   fn: (env: Record<string, string>) => Promise<T>,
 ): Promise<T> {
   if (!auth) return fn({});
+  const target = auth.kind === "basic" ? passwordTarget(remote) : undefined;
+  // A password for a remote git never asks one for (ssh, a path): nothing to hand over.
+  if (auth.kind === "basic" && !target) return fn({});
   const dir = await mkdtemp(join(tmpdir(), `airlock-cred-${randomBytes(4).toString("hex")}-`));
   try {
     await chmod(dir, 0o700);
-    return await fn(await prepare(dir, auth));
+    return await fn(await prepare(dir, auth, target));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function prepare(dir: string, auth: GitAuth): Promise<Record<string, string>> {
+async function prepare(
+  dir: string,
+  auth: GitAuth,
+  target: { scheme: string; hosts: string[] } | undefined,
+): Promise<Record<string, string>> {
   if (auth.kind === "basic") {
+    if (!target) return {};
     checkBasicAuth(auth.username, auth.password);
     const answer = join(dir, "answer");
     await writeFile(answer, `username=${auth.username}\npassword=${auth.password}\n`, { mode: 0o600 });
     const helper = join(dir, "helper");
-    // Answers `get` only: `store` and `erase` are ignored, so the credential is never kept.
-    await writeFile(helper, `#!/bin/sh\n[ "$1" = get ] && exec cat ${shellQuote(answer)}\nexit 0\n`, {
-      mode: 0o700,
-    });
+    await writeFile(helper, helperScript(answer, target), { mode: 0o700 });
     // Through GIT_CONFIG_* (not `-c`, which would sit on git's command line beside the path).
     // The empty value first clears helpers from the service user's git config (a `store` helper
-    // there would write the password to ~/.git-credentials).
+    // there would write the password to ~/.git-credentials); ours is scoped to the clone URL's
+    // scheme and host, and redirects are refused (git would ask again for the new host).
+    const hostUrl = `${target.scheme}://${target.hosts[0] ?? ""}`;
     return {
-      GIT_CONFIG_COUNT: "2",
+      GIT_CONFIG_COUNT: "3",
       GIT_CONFIG_KEY_0: "credential.helper",
       GIT_CONFIG_VALUE_0: "",
-      GIT_CONFIG_KEY_1: "credential.helper",
+      GIT_CONFIG_KEY_1: `credential.${hostUrl}.helper`,
       GIT_CONFIG_VALUE_1: helper,
+      GIT_CONFIG_KEY_2: "http.followRedirects",
+      GIT_CONFIG_VALUE_2: "false",
     };
   }
   const key = join(dir, "key");
@@ -88,4 +119,27 @@ async function prepare(dir: string, auth: GitAuth): Promise<Record<string, strin
     ssh.push("-o", `UserKnownHostsFile=${shellQuote(hosts)}`, "-o", "StrictHostKeyChecking=yes");
   }
   return { GIT_SSH_COMMAND: ssh.join(" ") };
+}
+
+/**
+ * Answers `get` only (`store` and `erase` are ignored, so the credential is never kept), and only
+ * when git asks for the expected scheme and host (compared case-insensitively): nothing otherwise.
+ */
+function helperScript(answer: string, target: { scheme: string; hosts: string[] }): string {
+  const hostTests = target.hosts.map((h) => `[ "$h" = ${shellQuote(h.toLowerCase())} ]`).join(" || ");
+  return [
+    "#!/bin/sh",
+    '[ "$1" = get ] || exit 0',
+    "p= h=",
+    "while IFS= read -r line; do",
+    '  case "$line" in',
+    '    protocol=*) p="${line#protocol=}" ;;',
+    '    host=*) h=$(printf %s "${line#host=}" | tr A-Z a-z) ;;',
+    '    "") break ;;',
+    "  esac",
+    "done",
+    `[ "$p" = ${shellQuote(target.scheme)} ] && { ${hostTests}; } && exec cat ${shellQuote(answer)}`,
+    "exit 0",
+    "",
+  ].join("\n");
 }

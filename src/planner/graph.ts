@@ -226,6 +226,13 @@ function nameWithoutMatrix(job: JobTemplate, ctx: Record<string, unknown>): stri
   }
 }
 
+/**
+ * GitHub's contexts for a calling job's `name:`, `with:` and the like: no `secrets`, which only its
+ * `secrets:` mapping may read (a secret in `with:` would become a called job's input, stored and
+ * logged in clear). Referring to another context there fails the job.
+ */
+const CALLER_CONTEXTS = ["github", "needs", "strategy", "matrix", "inputs", "vars"] as const;
+
 /** A job that calls a reusable workflow: its jobs run as a nested graph. */
 async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceOutcome> {
   const { job, scope } = plan;
@@ -236,11 +243,18 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
     inputs: scope.inputs,
     matrix: plan.matrix ?? {},
     strategy: plan.strategy,
-    secrets: scope.secrets,
   };
+  const noSecrets = { contexts: CALLER_CONTEXTS };
+  const at = (key: string, err: unknown): string => `job '${job.id}': ${key}: ${(err as Error).message}`;
   const suffix = plan.matrix ? ` (${Object.values(plan.matrix).map(toExpressionString).join(", ")})` : "";
-  const callerName =
-    (job.name === undefined ? job.id : toExpressionString(evaluateTemplate(job.name, ctx))) + suffix;
+  let callerName = job.id + suffix;
+  let nameError: string | undefined;
+  try {
+    if (job.name !== undefined)
+      callerName = toExpressionString(evaluateTemplate(job.name, ctx, noSecrets)) + suffix;
+  } catch (err) {
+    nameError = at("name", err);
+  }
   const callerKey = `${scope.keyPrefix}${scope.workflow.file}#${plan.baseId}#${plan.index}`;
   const base = {
     id: plan.baseId,
@@ -252,6 +266,7 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
     recordJob(state, { ...base, conclusion: "failure", error }, callerKey);
     return { conclusion: "failure", continueOnError: false, outputs: {} };
   };
+  if (nameError !== undefined) return fail(nameError);
   const started = Date.now();
   let called: Workflow;
   let inputs: Record<string, unknown>;
@@ -260,7 +275,12 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
     called = await state.opts.loadCalledWorkflow(job.uses ?? "");
     const call = called.on.workflow_call;
     if (!call) throw new Error(`${job.uses} is not a reusable workflow (it has no 'on: workflow_call')`);
-    const given = evaluateTemplate(job.with ?? {}, ctx) as Record<string, unknown>;
+    let given: Record<string, unknown>;
+    try {
+      given = evaluateTemplate(job.with ?? {}, ctx, noSecrets) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(at("with", err), { cause: err });
+    }
     const values = Object.fromEntries(Object.entries(given).map(([k, v]) => [k, toExpressionString(v)]));
     // A default may be an expression (github, inputs, vars): evaluate it here, then type it like a value.
     const defaultCtx = { github: scope.github, inputs: given, vars: state.opts.vars };
@@ -279,7 +299,7 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
     else {
       secrets = {};
       for (const [k, v] of Object.entries(job.secrets ?? {}))
-        secrets[k] = toExpressionString(evaluateTemplate(v, ctx));
+        secrets[k] = toExpressionString(evaluateTemplate(v, { ...ctx, secrets: scope.secrets }));
       if (scope.secrets.GITHUB_TOKEN !== undefined) secrets.GITHUB_TOKEN = scope.secrets.GITHUB_TOKEN;
     }
     for (const [name, def] of Object.entries(call.secrets ?? {})) {
@@ -317,8 +337,13 @@ async function runCalled(state: RunState, plan: InstancePlan): Promise<InstanceO
   } catch (err) {
     return fail(`outputs: ${(err as Error).message}`);
   }
-  const continueOnError =
-    job.continueOnError !== undefined && Boolean(evaluateTemplate(job.continueOnError, ctx));
+  let continueOnError: boolean;
+  try {
+    continueOnError =
+      job.continueOnError !== undefined && Boolean(evaluateTemplate(job.continueOnError, ctx, noSecrets));
+  } catch (err) {
+    return fail(at("continue-on-error", err));
+  }
   recordJob(
     state,
     { ...base, conclusion, continueOnError, outputs, durationMs: Date.now() - started },

@@ -7,8 +7,8 @@
 //      tell an unauthenticated caller which repository ids exist;
 //   3. the payload is parsed (pure; a malformed one → 400, nothing stored);
 //   4. only then is the delivery id recorded, ON CONFLICT DO NOTHING: a repeat → 200 duplicate —
-//      a repeat of the id, or of what the delivery describes (a signed delivery replayed under a
-//      new id: src/sources/fingerprint.ts);
+//      a repeat of the id, or of what the delivery describes within DEDUP_WINDOW_DAYS (a signed
+//      delivery replayed under a new id: src/sources/fingerprint.ts);
 //   5. ignored events → 200; others go to the core → 202 with the runs. If the core fails, the
 //      delivery is forgotten again so the provider's redelivery is processed.
 import { randomBytes } from "node:crypto";
@@ -17,6 +17,7 @@ import { forgetDelivery, recordDelivery } from "../orchestrator/catalog/index.js
 import { webhookSecretOf } from "../secrets/index.js";
 import type { RunSummary } from "../orchestrator/types.js";
 import {
+  DEDUP_WINDOW_DAYS,
   deliveryFingerprint,
   MAX_WEBHOOK_BODY_BYTES,
   parseWebhookEvents,
@@ -97,7 +98,9 @@ export function webhookRoutes(app: FastifyInstance, ctx: RouteContext): void {
       repositoryId: params.repositoryId,
       event,
       outcome: ignored ? `ignored: ${parsed.ignored}` : "accepted",
-      ...(ignored ? {} : { fingerprint: deliveryFingerprint(parsed) }),
+      ...(ignored
+        ? {}
+        : { fingerprint: { digest: deliveryFingerprint(parsed), windowDays: DEDUP_WINDOW_DAYS } }),
     });
     if (!fresh) return reply.status(200).send({ duplicate: true });
     if (ignored) return reply.status(200).send({ ignored: parsed.ignored });

@@ -139,6 +139,7 @@ function pullRequest(
   const headUrls = cloneUrls(r.str("pullrequest.source.repository.links.html.href"), headName);
   const merged = event === "pullrequest:fulfilled";
   const title = r.str("pullrequest.title");
+  const updatedAt = r.time("pullrequest.updated_on");
   return {
     provider: "bitbucket",
     deliveryId,
@@ -157,12 +158,14 @@ function pullRequest(
       merged,
       ...(r.str("pullrequest.source.repository.full_name") !== undefined ? { headRepository: headName } : {}),
     },
+    ...(updatedAt === undefined ? {} : { updatedAt }),
     payload: {
       action,
       number,
       pull_request: {
         number,
         title,
+        updated_at: updatedAt,
         html_url: r.str("pullrequest.links.html.href"),
         state: action === "closed" ? "closed" : "open",
         merged,

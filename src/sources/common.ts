@@ -126,6 +126,12 @@ export class PayloadReader {
     return typeof v === "number" && Number.isFinite(v) ? v : undefined;
   }
 
+  /** A time as the payload has it (ISO text or Unix seconds), as text; undefined when absent. */
+  time(path: string): string | undefined {
+    const v = this.get(path);
+    return typeof v === "string" && v !== "" ? v : typeof v === "number" ? String(v) : undefined;
+  }
+
   obj(path: string): Record<string, unknown> | undefined {
     const v = this.get(path);
     return isObject(v) ? v : undefined;

@@ -1,19 +1,25 @@
-// What a delivery describes, as one digest: its repository's event, action, refs, commits and pull
-// request — what decides which work it starts. Forges sign the body but neither a timestamp nor the
-// delivery id (GitHub's X-GitHub-Delivery is a header outside the signature), so a captured signed
-// delivery replayed under a new id would verify again; recording this digest per repository makes
-// the replay a duplicate. Genuine deliveries differ: a push moves `before`/`after`, a pull request
-// event names its action and head commit, and an event that repeats both (edited, labeled) carries
-// the pull request's `updated_at`, which the forge changes every time and a replay cannot.
+// What a delivery describes, as one digest: its repository's event, action, refs, commits, pull
+// request and the forge's own time of the event — what decides which work it starts. Forges sign
+// the body but not the delivery id (GitHub's X-GitHub-Delivery is a header outside the signature),
+// so a captured signed delivery replayed under a new id would verify again; recording this digest
+// per repository makes the replay a duplicate (src/orchestrator/catalog/webhooks.ts).
+//
+// Genuine deliveries differ: a push moves `before`/`after`, a pull request event names its action
+// and head commit, and where both repeat — a tag deleted and pushed again at the same commit, a
+// pull request closed and reopened twice — the time the forge signs differs (`updatedAt`: GitHub's
+// `repository.pushed_at` and pull requests' `updated_at`, GitLab's merge request `updated_at`,
+// Bitbucket's `updated_on`, Gitea's repository or pull request `updated_at`).
+//
+// Residual risk: some deliveries carry no such time (GitLab and Bitbucket pushes; Gitea pushes
+// when the repository's `updated_at` did not move). Two genuine ones describing the same work
+// (the same ref pushed to the same commit again) would be one replay of the other, so a digest is
+// a duplicate only within DEDUP_WINDOW_DAYS of the first: later, the same push is accepted again,
+// and so is a captured delivery replayed after the window. docs/security.md.
 import { createHash } from "node:crypto";
 import type { SourceEvent } from "./types.js";
 
-function field(o: unknown, ...path: string[]): unknown {
-  let v = o;
-  for (const k of path)
-    v = v !== null && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
-  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? v : null;
-}
+/** How long a recorded digest makes the same one a duplicate. */
+export const DEDUP_WINDOW_DAYS = 7;
 
 /** The digest of what the events of one delivery describe (hex SHA-256). */
 export function deliveryFingerprint(events: readonly SourceEvent[]): string {
@@ -27,10 +33,7 @@ export function deliveryFingerprint(events: readonly SourceEvent[]): string {
     e.baseRef ?? null,
     e.deleted ?? null,
     e.pullRequest?.number ?? null,
-    field(e.payload, "pull_request", "updated_at"),
-    field(e.payload, "merge_request", "updated_at"),
-    field(e.payload, "release", "id"),
-    field(e.payload, "release", "updated_at"),
+    e.updatedAt ?? null,
   ]);
   return createHash("sha256").update(JSON.stringify(described)).digest("hex");
 }

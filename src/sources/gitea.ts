@@ -55,6 +55,8 @@ function push(deliveryId: string, payload: Record<string, unknown>): SourceEvent
     actor: r.str("sender.login") ?? r.str("pusher.login"),
     title: firstLine(r.str("head_commit.message")),
     deleted: false,
+    // Gitea has no pushed_at; the repository's updated_at is the closest time it signs.
+    ...at(r.time("repository.updated_at")),
     payload,
   };
 }
@@ -93,6 +95,10 @@ function pullRequest(deliveryId: string, body: Record<string, unknown>): SourceE
         ? { headRepository: r.str("pull_request.head.repo.full_name")! }
         : {}),
     },
+    ...at(r.time("pull_request.updated_at")),
     payload: { ...body, action, number },
   };
 }
+
+const at = (updatedAt: string | undefined): { updatedAt?: string } =>
+  updatedAt === undefined ? {} : { updatedAt };

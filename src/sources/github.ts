@@ -62,6 +62,7 @@ function push(deliveryId: string, payload: Record<string, unknown>): SourceEvent
     actor: r.str("sender.login") ?? r.str("pusher.name"),
     title: firstLine(r.str("head_commit.message")),
     deleted: false,
+    ...optional("updatedAt", r.time("repository.pushed_at")),
     payload,
   };
 }
@@ -96,6 +97,7 @@ function pullRequest(deliveryId: string, payload: Record<string, unknown>): Sour
       ...optional("headRepository", r.str("pull_request.head.repo.full_name")),
       ...optional("authorAssociation", r.str("pull_request.author_association")),
     },
+    ...optional("updatedAt", r.time("pull_request.updated_at")),
     payload,
   };
 }

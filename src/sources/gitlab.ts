@@ -138,9 +138,11 @@ function mergeRequest(deliveryId: string, body: Record<string, unknown>): Source
   const merged = rawAction === "merge";
   const headUrl = r.str("object_attributes.source.git_http_url");
   const title = r.str("object_attributes.title");
+  const updatedAt = r.time("object_attributes.updated_at");
   const pullRequest = {
     number,
     title,
+    updated_at: updatedAt,
     html_url: r.str("object_attributes.url"),
     state: action === "closed" ? "closed" : "open",
     merged,
@@ -179,6 +181,7 @@ function mergeRequest(deliveryId: string, body: Record<string, unknown>): Source
         ? { headRepository: pullRequest.head.repo.full_name }
         : {}),
     },
+    ...(updatedAt === undefined ? {} : { updatedAt }),
     payload: {
       action,
       number,

@@ -6,4 +6,4 @@ export { MAX_WEBHOOK_BODY_BYTES, PROVIDERS } from "./types.js";
 export { verifyWebhook, parseWebhook, parseWebhookEvents } from "./webhooks.js";
 export { openMirror, type RepoMirror, type MirrorOptions } from "./mirror.js";
 export { workflowsAt, pollRepository, WORKFLOW_DIRS, type WorkflowFiles } from "./workflows.js";
-export { deliveryFingerprint } from "./fingerprint.js";
+export { deliveryFingerprint, DEDUP_WINDOW_DAYS } from "./fingerprint.js";

@@ -100,7 +100,9 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
           url,
           ...refspecs,
         ];
-        await withGitAuth(credential, (env) => runGit(args, { gitDir: dir, timeoutMs: fetchTimeout, env }));
+        await withGitAuth(credential, url, (env) =>
+          runGit(args, { gitDir: dir, timeoutMs: fetchTimeout, env }),
+        );
       } catch (err) {
         throw fetchFailed(url, err);
       }

@@ -73,6 +73,12 @@ export interface SourceEvent {
   title?: string;
   deleted?: boolean;
   pullRequest?: PullRequestInfo;
+  /**
+   * The forge's own time of this event, where its (signed) payload has one: GitHub's
+   * `repository.pushed_at` for a push, a pull request's `updated_at`. Genuine deliveries that
+   * otherwise describe the same work differ by it; a replay cannot change it (fingerprint.ts).
+   */
+  updatedAt?: string;
   /** GitHub-shaped event payload for `github.event`. */
   payload: Record<string, unknown>;
 }

@@ -15,7 +15,7 @@ import {
   type JobReport,
   type RunReport,
 } from "../../src/planner/index.js";
-import { parseWorkflow } from "../../src/workflow/index.js";
+import { parseWorkflow, type Workflow } from "../../src/workflow/index.js";
 import { readRepo } from "../../src/git/index.js";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
 
@@ -59,12 +59,20 @@ function countingProvisioner(): Counting {
 
 async function run(
   yaml: string,
-  opts: { maxParallelJobs?: number; abortAfterMs?: number; called?: string } = {},
+  opts: {
+    maxParallelJobs?: number;
+    abortAfterMs?: number;
+    called?: string;
+    secrets?: Record<string, string>;
+    /** Changes the parsed workflow: what the parser would refuse can still reach the planner. */
+    edit?: (w: Workflow) => void;
+  } = {},
 ): Promise<{ report: RunReport; prov: Counting; byName: Record<string, JobReport>; keys: string[] }> {
   const repo = makeRepo({ ".github/workflows/w.yml": yaml });
   repos.push(repo);
   const parsed = parseWorkflow(".github/workflows/w.yml", yaml);
   assert.ok(parsed.workflow, JSON.stringify(parsed.problems));
+  opts.edit?.(parsed.workflow);
   const info = await readRepo(repo.dir);
   const prov = countingProvisioner();
   const keys: string[] = [];
@@ -80,7 +88,7 @@ async function run(
     workflows: [parsed.workflow],
     inputs: {},
     vars: {},
-    secrets: {},
+    secrets: opts.secrets ?? {},
     executor: createMachineExecutor({
       provisioner: prov,
       actions: createActionLoader({ actionsUrl: "file:///nonexistent", cacheDir: `${repo.dir}/.cache` }),
@@ -283,5 +291,48 @@ jobs:
     const bad = report.jobs.find((j) => j.name !== "deploy (staging)");
     assert.equal(bad?.conclusion, "failure");
     assert.match(bad?.error ?? "", /environment name .* is not valid/);
+  });
+
+  it("refuses secrets in a reusable-workflow call's with: and name:, and still passes them via secrets:", async () => {
+    const called = `on:
+  workflow_call:
+    inputs:
+      token: { type: string, required: false }
+    secrets:
+      t: { required: true }
+jobs:
+  inner:
+    runs-on: x
+    steps: [{ run: 'test "\${{ secrets.t }}" = s3cret-value && echo "got=\${{ inputs.token }}"' }]
+`;
+    const yaml = `on: push
+jobs:
+  call:
+    uses: ./.github/workflows/called.yml
+    with:
+      token: plain
+    secrets:
+      t: \${{ secrets.TOKEN }}
+`;
+    const secrets = { TOKEN: "s3cret-value" };
+    const ok = await run(yaml, { called, secrets });
+    assert.equal(ok.report.conclusion, "success", JSON.stringify(ok.report.jobs));
+
+    const leak = { called, secrets };
+    for (const edit of [
+      (w: Workflow) => (w.jobs[0]!.with = { token: "${{ secrets.TOKEN }}" }),
+      (w: Workflow) => (w.jobs[0]!.name = "deploy ${{ secrets.TOKEN }}"),
+    ]) {
+      const { report, prov } = await run(yaml, { ...leak, edit });
+      assert.equal(report.conclusion, "failure");
+      assert.equal(report.jobs.length, 1, JSON.stringify(report.jobs));
+      assert.match(
+        report.jobs[0]?.error ?? "",
+        /^job 'call': (with|name): .*'secrets' context is not available/,
+      );
+      assert.doesNotMatch(report.jobs[0]?.error ?? "", /\n/);
+      assert.ok(!JSON.stringify(report).includes("s3cret-value"));
+      assert.equal(prov.created, 0);
+    }
   });
 });

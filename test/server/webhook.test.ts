@@ -134,6 +134,39 @@ describe("webhooks", () => {
     assert.equal(s.runs.events.length, 3);
   });
 
+  it("accepts a tag deleted and pushed again at the same commit; a replay is a duplicate within the window only", async () => {
+    const tagPush = (pushedAt: number, deleted = false): Buffer =>
+      Buffer.from(
+        JSON.stringify({
+          ...pushExample,
+          ref: "refs/tags/v9",
+          before: deleted ? "c".repeat(40) : "0".repeat(40),
+          after: deleted ? "0".repeat(40) : "c".repeat(40),
+          created: !deleted,
+          deleted,
+          repository: { ...(pushExample.repository as object), pushed_at: pushedAt },
+        }),
+      );
+    const status = async (body: Buffer, delivery: string) =>
+      (await deliver("github", "push", body, { delivery })).statusCode;
+    assert.equal(await status(tagPush(1_800_000_000), "tag-1"), 202);
+    assert.equal(await status(tagPush(1_800_000_100, true), "tag-del"), 200);
+    assert.equal(await status(tagPush(1_800_000_200), "tag-2"), 202, "pushed again: new work");
+    assert.equal(await status(tagPush(1_800_000_000), "tag-1-replay"), 200, "a replay: duplicate");
+    // Two copies at once: one wins (the check and the insert are serialised per fingerprint).
+    const both = await Promise.all([
+      status(tagPush(1_800_000_300), "tag-3a"),
+      status(tagPush(1_800_000_300), "tag-3b"),
+    ]);
+    assert.deepEqual(both.sort(), [200, 202]);
+    assert.equal(s.runs.events.length, 3);
+    // Residual risk (docs/security.md): after the window the same body is accepted again.
+    await s.db.pool.query(
+      "UPDATE webhook_deliveries SET received_at = received_at - interval '8 days' WHERE delivery_id = 'tag-1'",
+    );
+    assert.equal(await status(tagPush(1_800_000_000), "tag-1-late"), 202);
+  });
+
   it("caps the body before hashing: 413, nothing stored", async () => {
     const before = await deliveries();
     const huge = Buffer.alloc(MAX_WEBHOOK_BODY_BYTES + 1, 0x20);

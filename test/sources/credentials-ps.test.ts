@@ -142,21 +142,25 @@ void test("a deploy key: ssh gets it with -i from a 0600 file, only that identit
   const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----\n";
   const hosts = "git.example.test ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample";
   let seen = "";
-  await withGitAuth({ kind: "ssh-key", privateKey: key, knownHosts: hosts }, (env) => {
-    seen = env.GIT_SSH_COMMAND ?? "";
-    const path = /-i '([^']+)'/.exec(seen)?.[1] ?? "";
-    assert.equal(readFileSync(path, "utf8"), key);
-    assert.equal(statSync(path).mode & 0o777, 0o600);
-    const known = /UserKnownHostsFile='([^']+)'/.exec(seen)?.[1] ?? "";
-    assert.equal(readFileSync(known, "utf8"), `${hosts}\n`);
-    return Promise.resolve();
-  });
+  await withGitAuth(
+    { kind: "ssh-key", privateKey: key, knownHosts: hosts },
+    "ssh://git@example.test/x",
+    (env) => {
+      seen = env.GIT_SSH_COMMAND ?? "";
+      const path = /-i '([^']+)'/.exec(seen)?.[1] ?? "";
+      assert.equal(readFileSync(path, "utf8"), key);
+      assert.equal(statSync(path).mode & 0o777, 0o600);
+      const known = /UserKnownHostsFile='([^']+)'/.exec(seen)?.[1] ?? "";
+      assert.equal(readFileSync(known, "utf8"), `${hosts}\n`);
+      return Promise.resolve();
+    },
+  );
   assert.match(seen, /^ssh -o BatchMode=yes -o IdentitiesOnly=yes -i '/);
   assert.match(seen, /StrictHostKeyChecking=yes/);
   assert.ok(!seen.includes("StrictHostKeyChecking=no") && !seen.includes("AAAA\n"));
   assert.deepEqual(credDirs(), []);
   // Without known-hosts lines the service user's known_hosts decides (never a blind accept).
-  await withGitAuth({ kind: "ssh-key", privateKey: key }, (env) => {
+  await withGitAuth({ kind: "ssh-key", privateKey: key }, "ssh://git@example.test/x", (env) => {
     assert.ok(!(env.GIT_SSH_COMMAND ?? "").includes("StrictHostKeyChecking"));
     return Promise.resolve();
   });

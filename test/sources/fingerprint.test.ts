@@ -4,14 +4,33 @@
 // parsing of one body.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { deliveryFingerprint, parseWebhookEvents, type SourceEvent } from "../../src/sources/index.js";
-import { githubExamples, signed } from "./helpers.js";
+import {
+  deliveryFingerprint,
+  parseWebhookEvents,
+  type Provider,
+  type SourceEvent,
+} from "../../src/sources/index.js";
+import { fixture, githubExamples, signed } from "./helpers.js";
 
-function events(event: string, payload: Record<string, unknown>, delivery: string): SourceEvent[] {
+function events(
+  event: string,
+  payload: Record<string, unknown>,
+  delivery: string,
+  provider: Provider = "github",
+): SourceEvent[] {
   const body = Buffer.from(JSON.stringify(payload));
-  const parsed = parseWebhookEvents("github", signed("github", event, body, { delivery }));
+  const parsed = parseWebhookEvents(provider, signed(provider, event, body, { delivery }));
   assert.ok(Array.isArray(parsed), JSON.stringify(parsed));
   return parsed;
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A fixture's payload with `change` applied to a copy. */
+function fixtureWith(name: string, change: (p: Json) => void): Json {
+  const p = JSON.parse(fixture(name).toString()) as Json;
+  change(p);
+  return p;
 }
 
 describe("deliveryFingerprint", () => {
@@ -48,6 +67,53 @@ describe("deliveryFingerprint", () => {
       deliveryFingerprint(events("pull_request", edited1, "a")),
       deliveryFingerprint(events("pull_request", edited2, "b")),
       "the same action again later",
+    );
+  });
+
+  it("differs for a tag deleted and pushed again at the same commit (GitHub's pushed_at moves)", () => {
+    const tag = { ...push, ref: "refs/tags/v1", before: "0".repeat(40), created: true, forced: false };
+    const at = (pushedAt: number) => ({
+      ...tag,
+      repository: { ...(push.repository as object), pushed_at: pushedAt },
+    });
+    const first = deliveryFingerprint(events("push", at(1_700_000_000), "a"));
+    assert.notEqual(deliveryFingerprint(events("push", at(1_700_000_600), "b")), first);
+    assert.equal(deliveryFingerprint(events("push", at(1_700_000_000), "c")), first, "a replay");
+  });
+
+  it("differs for a merge request closed again at the same head (GitLab's updated_at, carried over)", () => {
+    const closed = (updatedAt: string) =>
+      fixtureWith("gitlab-merge-request.json", (p) => {
+        p.object_attributes.action = "close";
+        p.object_attributes.updated_at = updatedAt;
+      });
+    const [first] = events("Merge Request Hook", closed("2026-01-01T00:00:00Z"), "a", "gitlab");
+    assert.equal(
+      first?.payload.pull_request && (first.payload.pull_request as Json).updated_at,
+      "2026-01-01T00:00:00Z",
+    );
+    const again = events("Merge Request Hook", closed("2026-01-02T00:00:00Z"), "b", "gitlab");
+    assert.notEqual(deliveryFingerprint(again), deliveryFingerprint([first!]));
+    const replay = events("Merge Request Hook", closed("2026-01-01T00:00:00Z"), "c", "gitlab");
+    assert.equal(deliveryFingerprint(replay), deliveryFingerprint([first!]));
+  });
+
+  it("differs for Bitbucket and Gitea events at the same commit that the forge dated differently", () => {
+    const bb = (updatedOn: string) =>
+      fixtureWith("bitbucket-pull-request.json", (p) => (p.pullrequest.updated_on = updatedOn));
+    const fp = (e: string, p: Json, provider: Provider) => deliveryFingerprint(events(e, p, "x", provider));
+    assert.notEqual(
+      fp("pullrequest:fulfilled", bb("2026-01-01T00:00:00+00:00"), "bitbucket"),
+      fp("pullrequest:fulfilled", bb("2026-01-02T00:00:00+00:00"), "bitbucket"),
+    );
+    const gitea = (updatedAt: string) =>
+      fixtureWith("gitea-push.json", (p) => {
+        p.before = "0".repeat(40);
+        p.repository.updated_at = updatedAt;
+      });
+    assert.notEqual(
+      fp("push", gitea("2026-01-01T00:00:00Z"), "gitea"),
+      fp("push", gitea("2026-01-02T00:00:00Z"), "gitea"),
     );
   });
 });
