@@ -48,4 +48,19 @@ describe("effective permissions", () => {
       "id-token": "write",
     });
   });
+
+  it("a called workflow that sets no permissions inherits the calling job's (GitHub's rule)", () => {
+    const bare = { ...wf, permissions: undefined };
+    const caller = { "id-token": "write" as const, contents: "read" as const };
+    const got = jobPermissions({ workflow: bare, permissionsCap: caller }, job("inherits"));
+    assert.deepEqual(got, caller, "not the restricted default capped by the caller");
+    assert.ok(mayRequestIdToken(got), "a reusable deploy workflow gets id-token: write from its caller");
+    got.contents = "write";
+    assert.equal(caller.contents, "read", "a copy, not the caller's object");
+    // Its own permissions (the workflow's or the job's) still only lower the caller's.
+    assert.deepEqual(jobPermissions({ workflow: bare, permissionsCap: caller }, job("map")), {
+      contents: "read",
+    });
+    assert.deepEqual(jobPermissions({ workflow: bare, permissionsCap: caller }, job("none")), {});
+  });
 });
