@@ -276,7 +276,10 @@ describe("job identity tokens", () => {
         trustTier: "trusted",
       },
     );
-    const t = await jwtVerify((await issueIdToken(db.pool, kms, opts, trustedPr.token, "a")).value, await jwks());
+    const t = await jwtVerify(
+      (await issueIdToken(db.pool, kms, opts, trustedPr.token, "a")).value,
+      await jwks(),
+    );
     assert.equal(t.payload.trust_tier, "trusted");
   });
 });
