@@ -8,6 +8,7 @@ import {
   DEFAULT_PERMISSIONS,
   mayRequestIdToken,
   parseWorkflow,
+  type Permissions,
   type Workflow,
 } from "../../src/workflow/index.js";
 import { read } from "../workflow/fixtures.js";
@@ -51,7 +52,7 @@ describe("effective permissions", () => {
 
   it("a called workflow that sets no permissions inherits the calling job's (GitHub's rule)", () => {
     const bare = { ...wf, permissions: undefined };
-    const caller = { "id-token": "write" as const, contents: "read" as const };
+    const caller: Permissions = { "id-token": "write", contents: "read" };
     const got = jobPermissions({ workflow: bare, permissionsCap: caller }, job("inherits"));
     assert.deepEqual(got, caller, "not the restricted default capped by the caller");
     assert.ok(mayRequestIdToken(got), "a reusable deploy workflow gets id-token: write from its caller");
