@@ -117,8 +117,14 @@ export async function regateEnvironment(
       ORDER BY j.id`,
     [repositoryId, environment],
   );
+  const jobIds = rows.map((r) => Number(r.id));
+  // Their deployments first, then each job (gateJob): the order a review locks them in.
+  await db.query(
+    `SELECT job_id FROM deployments WHERE job_id = ANY($1::bigint[]) ORDER BY job_id FOR UPDATE`,
+    [jobIds],
+  );
   const out = [];
-  for (const r of rows) out.push({ jobId: Number(r.id), outcome: await gateJob(db, Number(r.id)) });
+  for (const id of jobIds) out.push({ jobId: id, outcome: await gateJob(db, id) });
   return out;
 }
 
