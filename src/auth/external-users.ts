@@ -25,6 +25,12 @@ export function baseUserName(hint: string | undefined): string {
   return ascii.length > 0 ? ascii : "user";
 }
 
+/** The provider's login name as stored beside the identity (bounded; null when none). */
+function loginOf(identity: ExternalIdentity): string | null {
+  const login = identity.username?.trim();
+  return login && login.length <= 255 ? login : null;
+}
+
 export interface ExternalUser {
   user: User;
   created: boolean;
@@ -55,6 +61,13 @@ async function findExternalUser(pool: pg.Pool, identity: ExternalIdentity): Prom
   );
   const id = rows[0]?.user_id;
   if (id === undefined) return undefined;
+  // The login the provider gives now (a forge login may have changed): webhooks name it as the
+  // actor, and a deployment's reviewer must not be the one who pushed (src/environments/review.ts).
+  await pool.query(
+    `UPDATE user_identities SET login = $3
+      WHERE provider = $1 AND subject = $2 AND login IS DISTINCT FROM $3`,
+    [identity.provider, identity.subject, loginOf(identity)],
+  );
   await pool.query(
     `UPDATE users SET display_name = COALESCE($2, display_name), email = COALESCE($3, email), updated_at = now()
       WHERE id = $1 AND (display_name IS DISTINCT FROM COALESCE($2, display_name)
@@ -75,9 +88,9 @@ async function createExternalUser(
     await c.query("BEGIN");
     const user = await insertWithFreeName(c, identity);
     const linked = await c.query(
-      `INSERT INTO user_identities (provider, subject, user_id) VALUES ($1, $2, $3)
+      `INSERT INTO user_identities (provider, subject, user_id, login) VALUES ($1, $2, $3, $4)
        ON CONFLICT (provider, subject) DO NOTHING`,
-      [identity.provider, identity.subject, user.id],
+      [identity.provider, identity.subject, user.id, loginOf(identity)],
     );
     if (!linked.rowCount) {
       await c.query("ROLLBACK");

@@ -58,7 +58,10 @@ export async function gateJob(db: pg.PoolClient, jobId: number, now = new Date()
   if (!refAllowed(env, job.ref)) return fail(refRefusal(job.ref, env.name));
 
   let start = job.queued_at;
-  if (needsReview(env)) {
+  if (!needsReview(env)) {
+    // The rules changed while it waited (every reviewer removed): nobody is asked any more.
+    await db.query(`DELETE FROM deployments WHERE job_id = $1 AND state = 'waiting'`, [jobId]);
+  } else {
     await db.query(
       `INSERT INTO deployments (job_id, run_id, environment_id, environment)
        SELECT id, run_id, $2, $3 FROM jobs WHERE id = $1 ON CONFLICT (job_id) DO NOTHING`,
@@ -93,6 +96,36 @@ export async function gateJob(db: pg.PoolClient, jobId: number, now = new Date()
     reason,
   ]);
   return { kind: "released", eligibleAt: until };
+}
+
+/**
+ * The rules of an environment changed: applies them again to every job of the repository whose
+ * gate is still closed on it (waiting for approval, or not gated yet), so that a job nobody may
+ * approve any more is released (or failed) rather than stuck. Inside the caller's transaction
+ * (the one that changed the rules); the caller wakes the dispatcher and ends the failed jobs
+ * after the commit (RunsService.gatesChanged).
+ */
+export async function regateEnvironment(
+  db: pg.PoolClient,
+  repositoryId: number,
+  environment: string,
+): Promise<Array<{ jobId: number; outcome: GateOutcome }>> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT j.id FROM jobs j JOIN runs r ON r.id = j.run_id
+      WHERE r.repository_id = $1 AND j.state = 'queued' AND j.gate = 'environment'
+        AND lower(j.environment) = $2
+      ORDER BY j.id`,
+    [repositoryId, environment],
+  );
+  const jobIds = rows.map((r) => Number(r.id));
+  // Their deployments first, then each job (gateJob): the order a review locks them in.
+  await db.query(
+    `SELECT job_id FROM deployments WHERE job_id = ANY($1::bigint[]) ORDER BY job_id FOR UPDATE`,
+    [jobIds],
+  );
+  const out = [];
+  for (const id of jobIds) out.push({ jobId: id, outcome: await gateJob(db, id) });
+  return out;
 }
 
 /** gateJob in a transaction of its own. */

@@ -30,7 +30,7 @@ export {
   type EnvironmentRow,
   type EnvironmentView,
 } from "./store.js";
-export { evaluateGate, gateJob, type GateOutcome } from "./gate.js";
+export { evaluateGate, gateJob, regateEnvironment, type GateOutcome } from "./gate.js";
 export {
   listDeployments,
   reviewDeployments,

@@ -1,7 +1,8 @@
 // Deployments of a run (jobs that deploy to an environment with required reviewers) and their
 // review: approving or rejecting every waiting deployment of the run to the environments named
 // (all of them by default). All or nothing: when the reviewer may not review one of them, nothing
-// changes. The user who triggered the run can never review it; a named reviewer or a user holding
+// changes. The user who triggered the run (or the run it re-runs, or pushed it under a linked
+// forge login) can never review it; a named reviewer or a user holding
 // the environment's reviewer role may. The jobs' gates are evaluated again in the same transaction.
 import type pg from "pg";
 import { AirlockError, ErrorCode } from "../errors/index.js";
@@ -38,6 +39,30 @@ async function runInfo(db: Db, runId: number): Promise<RunInfo> {
   const r = rows[0];
   if (!r) throw new AirlockError(ErrorCode.NOT_FOUND, `run ${runId} not found`);
   return { actor: r.actor, repositoryId: Number(r.repository_id), repository: r.name };
+}
+
+/**
+ * Whether user `userId` triggered the run (GitHub: whoever triggered the run attempt, re-runs
+ * included): the user recorded as triggering it or any run it re-runs (a manual trigger, a re-run,
+ * the maker of a service token that triggered it), or a user whose name or linked login at a
+ * provider (the forge login a webhook names) is the actor of one of them.
+ */
+async function triggeredBy(db: Db, runId: number, userId: number): Promise<boolean> {
+  const { rows } = await db.query<{ triggered: boolean }>(
+    `WITH RECURSIVE chain AS (
+       SELECT id, rerun_of, triggered_by_user_id, actor, 0 AS depth FROM runs WHERE id = $1
+       UNION ALL
+       SELECT r.id, r.rerun_of, r.triggered_by_user_id, r.actor, c.depth + 1
+         FROM runs r JOIN chain c ON r.id = c.rerun_of WHERE c.depth < 1000
+     )
+     SELECT EXISTS (SELECT 1 FROM chain WHERE triggered_by_user_id = $2)
+         OR EXISTS (SELECT 1 FROM users u, chain c WHERE u.id = $2 AND lower(u.name) = lower(c.actor))
+         OR EXISTS (SELECT 1 FROM user_identities i, chain c
+                     WHERE i.user_id = $2 AND i.login IS NOT NULL AND lower(i.login) = lower(c.actor))
+         AS triggered`,
+    [runId, userId],
+  );
+  return rows[0]?.triggered === true;
 }
 
 export async function listDeployments(db: Db, runId: number): Promise<DeploymentView[]> {
@@ -120,6 +145,7 @@ export async function reviewDeployments(db: pg.PoolClient, req: ReviewRequest): 
       ErrorCode.CONFLICT,
       `no job of run ${req.runId} waits for approval to deploy to ${notWaiting.map(shownName).join(", ")}`,
     );
+  const triggeredByReviewer = await triggeredBy(db, req.runId, req.reviewer.id);
   for (const name of names) {
     const env = await findEnvironment(db, run.repositoryId, name);
     const rules = env ?? { reviewerIds: [], reviewers: [], reviewerRole: null };
@@ -127,6 +153,7 @@ export async function reviewDeployments(db: pg.PoolClient, req: ReviewRequest): 
       environment: name,
       repository: run.repository,
       actor: run.actor,
+      triggeredByReviewer,
     });
     if (why !== undefined) throw new AirlockError(ErrorCode.FORBIDDEN, why);
   }

@@ -155,13 +155,18 @@ export interface Reviewer {
   role: Role | undefined;
 }
 
-/** Why `who` may not review a deployment to `environment`, or undefined when they may. */
+/**
+ * Why `who` may not review a deployment to `environment`, or undefined when they may. Never the
+ * user who triggered the run: its actor by name, or `triggeredByReviewer` (the store's finding:
+ * the reviewer triggered this run attempt or the run it re-runs, or pushed it under a linked forge
+ * login).
+ */
 export function reviewRefusal(
   r: { reviewerIds: number[]; reviewers: string[]; reviewerRole: Role | null },
   who: Reviewer,
-  ctx: { environment: string; repository: string; actor: string },
+  ctx: { environment: string; repository: string; actor: string; triggeredByReviewer?: boolean },
 ): string | undefined {
-  if (who.name.toLowerCase() === ctx.actor.toLowerCase())
+  if (ctx.triggeredByReviewer === true || who.name.toLowerCase() === ctx.actor.toLowerCase())
     return `${who.name} triggered this run and cannot approve or reject its deployment to ${ctx.environment}: another reviewer must`;
   if (r.reviewerIds.includes(who.id)) return undefined;
   if (r.reviewerRole !== null && who.role !== undefined && roleRank(who.role) >= roleRank(r.reviewerRole))

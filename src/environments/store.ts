@@ -156,9 +156,19 @@ export async function putEnvironment(
   return { created: current === undefined, environment: await getEnvironment(db, repositoryId, canonical) };
 }
 
-/** Deletes an environment; refused while jobs wait for approval to deploy to it. */
-export async function deleteEnvironment(db: Db, repositoryId: number, name: string): Promise<EnvironmentRow> {
+/**
+ * Deletes an environment with its secrets and variables (as GitHub does: otherwise the next job
+ * naming it would re-create it without rules and get them). Refused while jobs wait for approval
+ * to deploy to it. Returns what went, secrets and variables by name (never a value). Run in a
+ * transaction: all of it goes, or nothing.
+ */
+export async function deleteEnvironment(
+  db: Db,
+  repositoryId: number,
+  name: string,
+): Promise<EnvironmentRow & { secrets: string[]; variables: string[] }> {
   const e = await getEnvironment(db, repositoryId, name);
+  await db.query(`SELECT id FROM environments WHERE id = $1 FOR UPDATE`, [e.id]);
   const { rows } = await db.query<{ run_id: string }>(
     `SELECT DISTINCT d.run_id FROM deployments d JOIN jobs j ON j.id = d.job_id
       WHERE d.environment_id = $1 AND d.state = 'waiting' AND j.state = 'queued' ORDER BY d.run_id`,
@@ -169,6 +179,17 @@ export async function deleteEnvironment(db: Db, repositoryId: number, name: stri
       ErrorCode.CONFLICT,
       `jobs of run ${rows.map((r) => r.run_id).join(", ")} wait for approval to deploy to ${e.name}: approve, reject or cancel them first`,
     );
+  const gone = async (table: "secrets" | "variables"): Promise<string[]> =>
+    (
+      await db.query<{ name: string }>(
+        `DELETE FROM ${table} WHERE repository_id = $1 AND environment = $2 RETURNING name`,
+        [repositoryId, e.name],
+      )
+    ).rows
+      .map((r) => r.name)
+      .sort();
+  const secrets = await gone("secrets");
+  const variables = await gone("variables");
   await db.query(`DELETE FROM environments WHERE id = $1`, [e.id]);
-  return e;
+  return { ...e, secrets, variables };
 }

@@ -40,13 +40,15 @@ interface Row {
   commit: string;
   actor: string;
   payload: Record<string, unknown> | null;
+  trust_tier: string | null;
 }
 
 const FACTS = `
 SELECT j.id AS job_id, j.attempt, j.job_id AS job_key, j.description,
        COALESCE(j.started_at, j.assigned_at, now()) AS deadline_base,
        o.id AS org_id, o.name AS org_name, p.id AS repo_id, p.name AS repo_name,
-       r.id AS run_id, r.number AS run_number, r.event, r.ref, r.commit, r.actor, r.payload
+       r.id AS run_id, r.number AS run_number, r.event, r.ref, r.commit, r.actor, r.payload,
+       r.trust_tier
   FROM jobs j JOIN runs r ON r.id = j.run_id
   JOIN repositories p ON p.id = r.repository_id JOIN organizations o ON o.id = p.organization_id
  WHERE j.id = $1`;
@@ -83,21 +85,35 @@ export async function jobFacts(db: Db, jobId: number): Promise<JobFacts | undefi
     },
     runAttempt: str(github.run_attempt) ?? "1",
     environment: environmentOf(d.environment),
-    trustTier: trustTier(r.event, r.payload ?? {}),
+    // The run's own tier (decided when it was made: src/orchestrator/trust.ts); the payload rule
+    // only for a row without one.
+    trustTier:
+      r.trust_tier === "trusted" || r.trust_tier === "untrusted"
+        ? r.trust_tier
+        : trustTier(r.event, r.payload ?? {}),
     deadline: new Date(new Date(r.deadline_base).getTime() + timeout * 60_000),
   };
 }
 
-/** `environment:` as the planner stored it: a name, or `{ name, url }`. */
+/**
+ * `environment:` as the planner stored it (a name, or `{ name, url }`), in its canonical form:
+ * lower-case, as the environment's rules and secrets know it (names are case-insensitive), so a
+ * trust policy written for `environment:production` matches a job that wrote `Production`.
+ */
 function environmentOf(v: unknown): string | undefined {
-  if (typeof v === "string") return str(v);
-  if (v !== null && typeof v === "object") return str((v as { name?: unknown }).name);
-  return undefined;
+  const name =
+    typeof v === "string"
+      ? str(v)
+      : v !== null && typeof v === "object"
+        ? str((v as { name?: unknown }).name)
+        : undefined;
+  return name?.toLowerCase();
 }
 
 /**
- * Until runs carry a trust tier of their own: a pull request from another repository (a fork) is
- * untrusted, everything else is the repository's own code.
+ * The fallback for a run row without a trust tier (runs.trust_tier, migration 020, is always set
+ * today): a pull request from another repository (a fork) is untrusted, everything else is the
+ * repository's own code.
  */
 export function trustTier(event: string, payload: Record<string, unknown>): "trusted" | "untrusted" {
   if (event !== "pull_request") return "trusted";

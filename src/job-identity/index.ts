@@ -4,6 +4,6 @@
 // claims, and the discovery documents. No HTTP here: src/server/routes/job-identity.ts maps it.
 export { jobClaims, jobFacts, subjectOf, trustTier, type JobFacts } from "./claims.js";
 export { discoveryDocument, issuerOf } from "./discovery.js";
-export { issueIdToken, type IssueOptions } from "./issue.js";
+export { issueIdToken, MAX_TOKENS_PER_ATTEMPT, type IssueOptions } from "./issue.js";
 export { ALG, MAX_TOKEN_SECONDS, publishedKeys, rotateSigningKey, signingKey } from "./keys.js";
 export { liveAttemptOf, mintRequestTokens, REQUEST_TOKEN_PREFIX } from "./request-tokens.js";

@@ -1,7 +1,10 @@
 // Issuing one identity token: the request token names a live job attempt, the attempt's facts make
 // the claims, the organization's signing key signs them. Expiry: an hour at most, and never past
 // the attempt's deadline (its start plus its timeout). Each token is recorded in the audit log
-// (`job.id_token_issued`: job, attempt, audience, subject, jti, kid; never the token).
+// (`job.id_token_issued`: job, attempt, audience, subject, jti, kid; never the token). A job
+// attempt gets at most MAX_TOKENS_PER_ATTEMPT tokens (counted in job_request_tokens.issued, before
+// anything is signed): a job looping on the endpoint costs a bounded number of signatures and
+// audit rows, then gets RATE_LIMITED (429).
 import { randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { appendAudit } from "../audit/index.js";
@@ -20,7 +23,12 @@ export interface IssueOptions {
   keyDays: number;
   /** The clock (tests). */
   now?: () => Date;
+  /** Tokens per job attempt (default MAX_TOKENS_PER_ATTEMPT). */
+  maxTokens?: number;
 }
+
+/** Identity tokens one job attempt may be issued: plenty for many audiences and refreshes. */
+export const MAX_TOKENS_PER_ATTEMPT = 50;
 
 /** At most this long, printable, no spaces: what a trust policy can match. */
 const AUDIENCE = /^[\x21-\x7e]{1,256}$/;
@@ -46,6 +54,16 @@ export async function issueIdToken(
   const now = Math.floor((o.now?.() ?? new Date()).getTime() / 1000);
   const exp = Math.min(now + MAX_TOKEN_SECONDS, Math.floor(facts.deadline.getTime() / 1000));
   if (exp <= now) throw refused("the job attempt is past its timeout");
+  const max = o.maxTokens ?? MAX_TOKENS_PER_ATTEMPT;
+  const counted = await db.query(
+    `UPDATE job_request_tokens SET issued = issued + 1 WHERE job_id = $1 AND attempt = $2 AND issued < $3`,
+    [live.jobId, live.attempt, max],
+  );
+  if (!counted.rowCount)
+    throw new AirlockError(
+      ErrorCode.RATE_LIMITED,
+      `identity token refused: job ${live.jobId} attempt ${live.attempt} has had its ${max} tokens`,
+    );
   const issuer = issuerOf(o.publicUrl, facts.organization.name);
   const aud = audience ?? issuer;
   const key = await signingKey(db, kms, facts.organization.id, o.keyDays);

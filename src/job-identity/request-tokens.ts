@@ -2,8 +2,9 @@
 // ACTIONS_ID_TOKEN_REQUEST_TOKEN; the agent forwards it). Minted by the dispatcher in the
 // transaction that assigns the attempt, only for jobs whose permissions grant `id-token: write`,
 // and sent in `assign`. 256 random bits; only the SHA-256 is stored. It works only while its job is
-// assigned or running in that very attempt: when the attempt ends (completed, lost, requeued for
-// another attempt) the same token gets 401.
+// assigned or running in that very attempt and not being cancelled: when the attempt ends
+// (completed, lost, requeued for another attempt) or its cancellation is asked for, the same token
+// gets 401.
 import { createHash, randomBytes } from "node:crypto";
 import type { JobDescription } from "../runner/types.js";
 import { mayRequestIdToken } from "../workflow/index.js";
@@ -35,7 +36,10 @@ export async function mintRequestTokens(
   return out;
 }
 
-/** The job attempt a request token stands for, while that attempt is live; else undefined. */
+/**
+ * The job attempt a request token stands for, while that attempt is live (assigned or running, no
+ * cancellation asked for: as the secret release, src/secrets/release.ts); else undefined.
+ */
 export async function liveAttemptOf(
   db: Db,
   token: string,
@@ -43,7 +47,8 @@ export async function liveAttemptOf(
   if (!token.startsWith(REQUEST_TOKEN_PREFIX) || token.length > 100) return undefined;
   const { rows } = await db.query<{ job_id: string; attempt: number }>(
     `SELECT t.job_id, t.attempt FROM job_request_tokens t JOIN jobs j ON j.id = t.job_id
-      WHERE t.token_sha256 = $1 AND j.attempt = t.attempt AND j.state IN ('assigned', 'running')`,
+      WHERE t.token_sha256 = $1 AND j.attempt = t.attempt AND j.state IN ('assigned', 'running')
+        AND NOT j.cancel_requested`,
     [sha256(token)],
   );
   const r = rows[0];

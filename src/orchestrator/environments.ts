@@ -1,15 +1,18 @@
 // What a job that deploys to an environment receives, and how the orchestrator holds it back.
-// environmentContexts: the `secrets` and `vars` contexts with GitHub's precedence (environment >
-// repository > organization), read from the store when the job is queued. environmentPrepare is
-// the first half of the queue executor's `prepare` hook: it puts them into the job's description,
-// and the second half (job-secrets.ts) seals the secrets under the run's key before it is stored.
+// environmentContexts: the environment's own secrets and variables (that level only), read from
+// the store when the job is queued. environmentPrepare is the first half of the queue executor's
+// `prepare` hook: it lays them over the job's `secrets` and `vars` contexts (the environment wins,
+// as on GitHub), and the second half (job-secrets.ts) seals the secrets under the run's key before
+// it is stored. Only the environment level is added: a job of a called (reusable) workflow has
+// only the secrets its caller passed, and naming an environment must not give it the caller's
+// organization and repository secrets (GitHub adds the environment's, nothing more).
 // environmentGate is its `gate` hook: the environment's rules (src/environments/gate.ts).
 import type pg from "pg";
 import type { Logger } from "pino";
 import { evaluateGate, type GateOutcome } from "../environments/index.js";
 import type { InstanceRequest } from "../planner/index.js";
 import type { JobDescription } from "../runner/types.js";
-import { secretsForRun, varsForRun, type Kms } from "../secrets/index.js";
+import { environmentSecrets, environmentVars, type Kms } from "../secrets/index.js";
 
 export interface EnvironmentScope {
   organizationId: number;
@@ -18,18 +21,13 @@ export interface EnvironmentScope {
   environment: string;
 }
 
-/** The secrets and variables a job deploying to `environment` sees (decrypted: never log them). */
+/** The secrets and variables of the environment itself (decrypted: never log them). */
 export async function environmentContexts(
   db: pg.Pool | pg.PoolClient,
   kms: Kms,
   s: EnvironmentScope,
 ): Promise<{ secrets: Record<string, string>; vars: Record<string, string> }> {
-  const scope = {
-    organizationId: s.organizationId,
-    repositoryId: s.repositoryId,
-    environment: s.environment,
-  };
-  return { secrets: await secretsForRun(db, kms, scope), vars: await varsForRun(db, scope) };
+  return { secrets: await environmentSecrets(db, kms, s), vars: await environmentVars(db, s) };
 }
 
 /** The queue executor's `prepare`: a job with an environment gets its secrets and variables. */
@@ -45,7 +43,7 @@ export function environmentPrepare(
     // Without a KMS (no secret store) only variables can be read.
     const c = kms
       ? await environmentContexts(db, kms, scope)
-      : { secrets: {}, vars: await varsForRun(db, scope) };
+      : { secrets: {}, vars: await environmentVars(db, scope) };
     return {
       ...desc,
       contexts: {

@@ -37,6 +37,8 @@ export interface NewRunFacts {
   title: string;
   trigger: "webhook" | "manual" | "poll" | "rerun";
   rerunOf?: number;
+  /** The Airlock user who triggered this run attempt (manual runs and re-runs). */
+  triggeredByUserId?: number | null;
   /** A ref that holds the commit when branches do not (pull request heads). */
   fetchRef?: string;
   /** A pull request's repositories and author, for its trust tier (src/orchestrator/trust.ts). */
@@ -189,6 +191,7 @@ export function createRunsService(d: RunsDeps): RunsService {
         actor: req.actor ?? "airlock",
         title: `Manual ${event} of ${ref.replace(/^refs\/(heads|tags)\//, "")}`,
         trigger: "manual",
+        triggeredByUserId: req.triggeredByUserId ?? null,
         ...(event === "pull_request" ? { baseRef: ref } : {}),
       });
     },
@@ -258,7 +261,7 @@ export function createRunsService(d: RunsDeps): RunsService {
     cancelJobs: (jobIds) => d.cancelJobs(jobIds),
     placementChanged: () => d.placementChanged(),
 
-    async rerun(runId: number): Promise<RunSummary> {
+    async rerun(runId: number, byUserId?: number | null): Promise<RunSummary> {
       const r = await loadRun(d.pool, runId);
       if (!r) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
       const repo = await getRepo(d.pool, r.repositoryId);
@@ -282,6 +285,7 @@ export function createRunsService(d: RunsDeps): RunsService {
         title: r.title,
         trigger: "rerun",
         rerunOf: runId,
+        triggeredByUserId: byUserId ?? null,
         trustTier: r.trustTier,
       };
       const trust: Trust = { tier: r.trustTier, why: `re-run of run ${runId}` };
@@ -329,8 +333,8 @@ async function insertRun(
      )
      INSERT INTO runs (repository_id, number, event, ref, commit, trigger, actor, title, payload, inputs,
                        workflow_file, workflow_name, rerun_of, trust_tier, approval, approval_reason,
-                       state, conclusion, error, finished_at)
-     SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16,
+                       triggered_by_user_id, state, conclusion, error, finished_at)
+     SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, $17,
             CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'completed' END,
             CASE WHEN $13::text IS NULL THEN NULL ELSE 'failure' END,
             $13::text,
@@ -355,6 +359,7 @@ async function insertRun(
       tier,
       invalid === null ? approval.approval : null,
       invalid === null ? approval.reason : null,
+      f.triggeredByUserId ?? null,
     ],
   );
   const r = rows[0];

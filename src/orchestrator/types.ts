@@ -13,6 +13,11 @@ export interface TriggerRequest {
   event?: string;
   inputs?: Record<string, string>;
   actor?: string;
+  /**
+   * The Airlock user who asked (for a service token: the user who made it). Recorded on the run
+   * (runs.triggered_by_user_id): that user can never review its deployments.
+   */
+  triggeredByUserId?: number | null;
 }
 
 export interface RunSummary {
@@ -39,8 +44,11 @@ export interface RunsService {
   ): Promise<RunSummary[]>;
   /** Cancels every job of the run; their machines are stopped within a second. Idempotent. */
   cancel(runId: number): Promise<void>;
-  /** A new run of the same repository, commit, event and inputs. */
-  rerun(runId: number): Promise<RunSummary>;
+  /**
+   * A new run of the same repository, commit, event and inputs (and actor, as on GitHub);
+   * `byUserId`: the user who asked, recorded as the one who triggered it.
+   */
+  rerun(runId: number, byUserId?: number | null): Promise<RunSummary>;
   /**
    * Deployment reviews changed the gates of jobs (src/environments): wake the dispatcher for the
    * released ones and tell the run drivers that `ended` jobs (rejected) are completed.

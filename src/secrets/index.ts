@@ -35,7 +35,14 @@ export {
 export { checkKmsHoldsKeys, destroyOrganizationKey, kmsKeysInUse, liveOrganizationKey } from "./org-keys.js";
 export { deleteSecret, getSecret, listSecrets, readSecret, setSecret, type SecretInfo } from "./store.js";
 export { deleteVariable, getVariable, listVariables, setVariable, type VariableInfo } from "./variables.js";
-export { secretNamesForRun, secretsForRun, varsForRun, type RunScope } from "./resolve.js";
+export {
+  environmentSecrets,
+  environmentVars,
+  secretNamesForRun,
+  secretsForRun,
+  varsForRun,
+  type RunScope,
+} from "./resolve.js";
 export { createRunKey, openRunKey, sealForRun, unsealForRun, type RunKey } from "./run-keys.js";
 export { retireUnusedKeys, rotateKms, type RotationOptions, type RotationReport } from "./rotate.js";
 export {

@@ -53,6 +53,52 @@ export async function secretNamesForRun(db: Db, s: RunScope): Promise<string[]> 
   return [...winners((await db.query<{ name: string }>(sql, params)).rows).keys()].sort();
 }
 
+/** The rows of one environment only (no organization or repository level). */
+function environmentRows(
+  table: "secrets" | "variables",
+  columns: string,
+  s: RunScope & { environment: string },
+): [string, unknown[]] {
+  return [
+    `SELECT ${columns} FROM ${table}
+      WHERE organization_id = $1 AND repository_id = $2 AND environment = $3::text ORDER BY name`,
+    [s.organizationId, s.repositoryId, checkEnvironment(s.environment)],
+  ];
+}
+
+/**
+ * The secrets of one environment only (decrypted): what a job naming it adds to the secrets it
+ * already has. Inside a called workflow those are only what its caller passed, so the
+ * organization's and repository's must not come back through the environment (GitHub adds only
+ * the environment level).
+ */
+export async function environmentSecrets(
+  db: Db,
+  kms: Kms,
+  s: RunScope & { environment: string },
+): Promise<Record<string, string>> {
+  const [sql, params] = environmentRows("secrets", SECRET_COLUMNS, s);
+  const rows = (await db.query<SecretRow>(sql, params)).rows;
+  const keys = new Map<number, OrganizationKey>();
+  const out: Record<string, string> = {};
+  try {
+    for (const row of rows) out[row.name] = await openSecretRow(db, kms, row, keys);
+  } finally {
+    for (const k of keys.values()) wipe(k.dek);
+  }
+  return out;
+}
+
+/** The variables of one environment only. */
+export async function environmentVars(
+  db: Db,
+  s: RunScope & { environment: string },
+): Promise<Record<string, string>> {
+  const [sql, params] = environmentRows("variables", "name, value", s);
+  const rows = (await db.query<{ name: string; value: string }>(sql, params)).rows;
+  return Object.fromEntries(rows.map((r) => [r.name, r.value]));
+}
+
 /** The `vars` context of a run. */
 export async function varsForRun(db: Db, s: RunScope): Promise<Record<string, string>> {
   const [sql, params] = visible("variables", "name, value", s);

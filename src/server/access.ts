@@ -57,6 +57,21 @@ export function actorName(request: FastifyRequest): string {
   return p.kind === "user" ? p.user.name : `service-token-${p.tokenId}`;
 }
 
+/**
+ * The Airlock user behind a request that triggers a run (runs.triggered_by_user_id): the user, or
+ * for a service token the user who made it (null when unknown, e.g. that user was deleted).
+ */
+export async function triggeringUserId(ctx: RouteContext, request: FastifyRequest): Promise<number | null> {
+  const p = requestAccess(request).principal;
+  if (p.kind === "user") return p.user.id;
+  const { rows } = await ctx.pool.query<{ created_by: string | null }>(
+    "SELECT created_by FROM api_tokens WHERE id = $1",
+    [p.tokenId],
+  );
+  const by = rows[0]?.created_by;
+  return by == null ? null : Number(by);
+}
+
 function actorOf(p: Principal): AuditActor {
   if (p.kind === "service")
     return {

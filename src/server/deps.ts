@@ -26,6 +26,12 @@ export interface ServerDeps {
    * Default: a MemoryFailureLimiter with CLIENT_POLICY; tests pass one with their own clock.
    */
   nodeAuthLimiter?: FailureLimiter;
+  /**
+   * Failed identity token requests (dead request tokens) per client address: a limiter of their
+   * own, so a job asking after its attempt ended never locks its node out of the agent WebSocket.
+   * Default: a MemoryFailureLimiter with CLIENT_POLICY.
+   */
+  idTokenLimiter?: FailureLimiter;
 }
 
 /** ServerDeps plus what buildServer derives once (links from the public address, the limiter). */
@@ -33,4 +39,5 @@ export interface RouteContext extends ServerDeps {
   links: Links;
   authFailures: FailureLimiter;
   nodeAuthLimiter: FailureLimiter;
+  idTokenLimiter: FailureLimiter;
 }

@@ -56,6 +56,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     links: makeLinks(deps.config.publicUrl),
     authFailures: deps.authFailures ?? new MemoryFailureLimiter(CLIENT_POLICY),
     nodeAuthLimiter: deps.nodeAuthLimiter ?? new MemoryFailureLimiter(CLIENT_POLICY),
+    idTokenLimiter: deps.idTokenLimiter ?? new MemoryFailureLimiter(CLIENT_POLICY),
   };
   const app = Fastify({
     loggerInstance: deps.logger,

@@ -69,7 +69,7 @@ export const ENVIRONMENT_OPERATIONS: Operation[] = [
     method: "put",
     path: "/api/v1/repositories/:id/environments/:env",
     summary:
-      "Create an environment or change its protection rules (fields left out stay; 201 new, 200 changed): required reviewers (at most 6 users) and/or a minimum reviewer role, the branches and tags allowed to deploy (filter patterns; none: any ref), a wait timer (0 to 43200 minutes). The user who triggered a run can never approve it",
+      "Create an environment or change its protection rules (fields left out stay; 201 new, 200 changed): required reviewers (at most 6 users) and/or a minimum reviewer role, the branches and tags allowed to deploy (filter patterns; none: any ref), a wait timer (0 to 43200 minutes). The user who triggered a run can never approve it. Jobs waiting on the environment are judged by the new rules at once",
     params: EnvParams,
     body: PutEnvironment,
     ok: [200, Environment],
@@ -79,7 +79,7 @@ export const ENVIRONMENT_OPERATIONS: Operation[] = [
     method: "delete",
     path: "/api/v1/repositories/:id/environments/:env",
     summary:
-      "Delete an environment (refused while jobs wait for approval to deploy to it; its secrets and variables stay)",
+      "Delete an environment with its secrets and variables (refused while jobs wait for approval to deploy to it)",
     params: EnvParams,
     ok: [204, "Deleted"],
     errors: [400, 404, 409],

@@ -55,7 +55,7 @@ export const IDENTITY_OPERATIONS: Operation[] = [
     method: "get",
     path: "/api/v1/agent/id-token",
     summary:
-      "A node agent asks for a job's identity token with the job attempt's request token (Bearer alk_idt_…, sent in assign); 401 once the attempt has ended, 429 while the client is throttled",
+      "A node agent asks for a job's identity token with the job attempt's request token (Bearer alk_idt_…, sent in assign); 401 once the attempt has ended or is being cancelled, 429 while the client is throttled or once the attempt has had its 50 tokens",
     security: "none",
     query: AudienceQuery,
     ok: [200, obj({ value: str })],

@@ -1,13 +1,16 @@
 // Job identity tokens against a real database and KMS, verified with jose as a relying party
 // would: the claims and subject, a wrong audience and an expired token refused, the request
 // token dead once its attempt ends, expiry capped by the job's timeout, keys rotated (by time and
-// by hand) with the old key published until its tokens expire, and untrusted runs saying so.
+// by hand) with the old key published until its tokens expire, and untrusted runs saying so (the
+// run's own tier). No token once a cancellation is asked for, at most so many per attempt, the
+// environment in its canonical (lower-case) form.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from "jose";
 import { isAirlockError, ErrorCode } from "../../src/errors/index.js";
 import {
   issueIdToken,
+  MAX_TOKENS_PER_ATTEMPT,
   mintRequestTokens,
   publishedKeys,
   rotateSigningKey,
@@ -58,14 +61,15 @@ const description = (extra: Partial<JobDescription> = {}): Partial<JobDescriptio
 /** A running job attempt of a new run, and its request token. */
 async function runningJob(
   extra: Partial<JobDescription> = {},
-  run?: { event: string; payload: unknown },
+  run?: { event: string; payload: unknown; trustTier?: "trusted" | "untrusted" },
 ): Promise<{ jobId: number; token: string; runId: number }> {
   const runId = await seedRun(db.pool, repo);
   if (run)
-    await db.pool.query("UPDATE runs SET event = $2, payload = $3 WHERE id = $1", [
+    await db.pool.query("UPDATE runs SET event = $2, payload = $3, trust_tier = $4 WHERE id = $1", [
       runId,
       run.event,
       run.payload,
+      run.trustTier ?? "trusted",
     ]);
   const desc = description(extra);
   const { rows } = await db.pool.query<{ id: string }>(
@@ -164,6 +168,7 @@ describe("job identity tokens", () => {
           repository: { full_name: "acme/app" },
           pull_request: { head: { repo: { full_name: "mallory/app", fork: true } } },
         },
+        trustTier: "untrusted",
       },
     );
     const f = await jwtVerify((await issueIdToken(db.pool, kms, opts, fork.token, "a")).value, await jwks());
@@ -207,5 +212,74 @@ describe("job identity tokens", () => {
     // The private keys are stored sealed: no PEM or JWK private part in the table.
     const { rows } = await db.pool.query("SELECT * FROM job_identity_keys");
     assert.ok(!JSON.stringify(rows).includes('"d"') && !JSON.stringify(rows).includes("PRIVATE"));
+  });
+
+  it("refuses a token once the job's cancellation is asked for", async () => {
+    const { jobId, token } = await runningJob();
+    await issueIdToken(db.pool, kms, opts, token, "aud");
+    await db.pool.query("UPDATE jobs SET cancel_requested = true WHERE id = $1", [jobId]);
+    await assert.rejects(issueIdToken(db.pool, kms, opts, token, "aud"), unauthorized);
+  });
+
+  it("issues at most so many tokens per job attempt, counted in the database", async () => {
+    assert.equal(MAX_TOKENS_PER_ATTEMPT, 50);
+    const { jobId, token } = await runningJob();
+    const capped = { ...opts, maxTokens: 3 };
+    for (let i = 0; i < 3; i++) await issueIdToken(db.pool, kms, capped, token, `aud-${i}`);
+    const signed = async (): Promise<number> =>
+      (
+        await db.pool.query<{ n: string }>(
+          "SELECT count(*) AS n FROM audit_log WHERE action = 'job.id_token_issued' AND object_id = $1",
+          [String(jobId)],
+        )
+      ).rows[0]!.n as unknown as number;
+    const before = Number(await signed());
+    await assert.rejects(issueIdToken(db.pool, kms, capped, token, "aud"), (e) => {
+      assert.ok(isAirlockError(e, ErrorCode.RATE_LIMITED), String(e));
+      assert.equal(e.message, `identity token refused: job ${jobId} attempt 1 has had its 3 tokens`);
+      return true;
+    });
+    assert.equal(Number(await signed()), before, "nothing signed or audited past the cap");
+    const { rows } = await db.pool.query<{ issued: number }>(
+      "SELECT issued FROM job_request_tokens WHERE job_id = $1",
+      [jobId],
+    );
+    assert.equal(rows[0]!.issued, 3);
+    // A new attempt starts from nothing.
+    await db.pool.query("UPDATE jobs SET attempt = 2 WHERE id = $1", [jobId]);
+    const next = await mintRequestTokens(db.pool, [
+      { jobId, attempt: 2, description: description() as JobDescription },
+    ]);
+    await issueIdToken(db.pool, kms, capped, next.get(jobId)!, "aud");
+  });
+
+  it("names the environment in its canonical lower-case form", async () => {
+    const env = await runningJob({ environment: { name: "Production" } });
+    const e = await jwtVerify((await issueIdToken(db.pool, kms, opts, env.token, "a")).value, await jwks());
+    assert.equal(e.payload.sub, `repo:acme@${acme}/acme/app@${repo}:environment:production`);
+    assert.equal(e.payload.environment, "production");
+  });
+
+  it("takes trust_tier from the run's own tier", async () => {
+    const untrustedPush = await runningJob({}, { event: "push", payload: {}, trustTier: "untrusted" });
+    const u = await jwtVerify(
+      (await issueIdToken(db.pool, kms, opts, untrustedPush.token, "a")).value,
+      await jwks(),
+    );
+    assert.equal(u.payload.trust_tier, "untrusted");
+    // The run says trusted (e.g. approved as the repository's own): the payload does not overrule it.
+    const trustedPr = await runningJob(
+      {},
+      {
+        event: "pull_request",
+        payload: { pull_request: { head: { repo: { full_name: "acme/app", fork: true } } } },
+        trustTier: "trusted",
+      },
+    );
+    const t = await jwtVerify(
+      (await issueIdToken(db.pool, kms, opts, trustedPr.token, "a")).value,
+      await jwks(),
+    );
+    assert.equal(t.payload.trust_tier, "trusted");
   });
 });

@@ -8,6 +8,7 @@ import {
   DEFAULT_PERMISSIONS,
   mayRequestIdToken,
   parseWorkflow,
+  type Permissions,
   type Workflow,
 } from "../../src/workflow/index.js";
 import { read } from "../workflow/fixtures.js";
@@ -47,5 +48,20 @@ describe("effective permissions", () => {
       contents: "read",
       "id-token": "write",
     });
+  });
+
+  it("a called workflow that sets no permissions inherits the calling job's (GitHub's rule)", () => {
+    const bare = { ...wf, permissions: undefined };
+    const caller: Permissions = { "id-token": "write", contents: "read" };
+    const got = jobPermissions({ workflow: bare, permissionsCap: caller }, job("inherits"));
+    assert.deepEqual(got, caller, "not the restricted default capped by the caller");
+    assert.ok(mayRequestIdToken(got), "a reusable deploy workflow gets id-token: write from its caller");
+    got.contents = "write";
+    assert.equal(caller.contents, "read", "a copy, not the caller's object");
+    // Its own permissions (the workflow's or the job's) still only lower the caller's.
+    assert.deepEqual(jobPermissions({ workflow: bare, permissionsCap: caller }, job("map")), {
+      contents: "read",
+    });
+    assert.deepEqual(jobPermissions({ workflow: bare, permissionsCap: caller }, job("none")), {});
   });
 });

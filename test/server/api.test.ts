@@ -184,6 +184,10 @@ describe("repositories", () => {
       event: "workflow_dispatch",
       inputs: { level: "3", debug: "true", name: "x" },
       actor: "ops",
+      // The user who asked: never a reviewer of the run's deployments.
+      triggeredByUserId: Number(
+        (await s.db.pool.query<{ id: string }>("SELECT id FROM users WHERE name = 'ops'")).rows[0]!.id,
+      ),
     });
     const bad = await call("POST", `/api/v1/repositories/${id}/runs`, {
       ref: "-evil",

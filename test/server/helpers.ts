@@ -178,7 +178,7 @@ export async function registerTestNode(
 
 export async function startTestServer(
   overrides: Partial<ServerConfig> = {},
-  extra: Pick<ServerDeps, "nodeAuthLimiter" | "authFailures"> = {},
+  extra: Pick<ServerDeps, "nodeAuthLimiter" | "authFailures" | "idTokenLimiter"> = {},
 ): Promise<TestServer> {
   const db = await createTestDatabase();
   const config = loadServerConfig({

@@ -120,7 +120,11 @@ export function registerEnvs(program: Command, io: CliIo): void {
   });
 
   apiOptions(
-    envs.command("remove").description("delete an environment").argument("<repo>").argument("<name>"),
+    envs
+      .command("remove")
+      .description("delete an environment with its secrets and variables")
+      .argument("<repo>")
+      .argument("<name>"),
   ).action(async (repo: string, name: string, opts: CommonOptions) => {
     const client = await connect(opts, io);
     await removeEnvironment(client, await repoId(client, repo), name);

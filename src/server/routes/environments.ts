@@ -2,9 +2,11 @@
 //   /repositories/:id/environments        GET: every environment with its protection rules
 //   /repositories/:id/environments/:env   GET; PUT { reviewers, reviewerRole, branches, tags,
 //                                         waitTimerMinutes } (201 new, 200 changed); DELETE
+//                                         (with the environment's secrets and variables)
 //   /runs/:id/deployments                 GET: the run's deployments (waiting ones say who may
 //                                         approve); POST { state, environments?, comment? }
-// Changes to rules and every review (and every refused review) are audited.
+// Changes to rules and every review (and every refused review) are audited. A change of rules
+// applies at once to the jobs waiting on the environment (released, still waiting, or failed).
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { appendAudit } from "../../audit/index.js";
 import {
@@ -14,6 +16,7 @@ import {
   listEnvironments,
   publicView,
   putEnvironment,
+  regateEnvironment,
   reviewDeployments,
   type EnvironmentRow,
   type GateOutcome,
@@ -66,13 +69,20 @@ export function environmentRoutes(app: FastifyInstance, ctx: RouteContext): void
     const r = await audited(
       ctx.pool,
       request,
-      (db) => putEnvironment(db, params.id, params.env, body, actorName(request)),
+      async (db) => {
+        const put = await putEnvironment(db, params.id, params.env, body, actorName(request));
+        // Jobs waiting on the old rules are judged by the new ones (none left stuck).
+        const regated = await regateEnvironment(db, params.id, put.environment.name);
+        return { ...put, regated };
+      },
       (r) => ({
         action: r.created ? "environment.created" : "environment.updated",
         object: object(params.id),
         details: { repositoryId: params.id, environment: r.environment.name, ...rulesOf(r.environment) },
       }),
     );
+    if (r.regated.length > 0)
+      ctx.runs.gatesChanged(r.regated.filter((j) => j.outcome.kind === "failed").map((j) => j.jobId));
     return reply.status(r.created ? 201 : 200).send(publicView(r.environment));
   });
 
@@ -85,7 +95,14 @@ export function environmentRoutes(app: FastifyInstance, ctx: RouteContext): void
       (e) => ({
         action: "environment.deleted",
         object: object(params.id),
-        details: { repositoryId: params.id, environment: e.name, ...rulesOf(e) },
+        // Its secrets and variables went with it: their names, never a value.
+        details: {
+          repositoryId: params.id,
+          environment: e.name,
+          ...rulesOf(e),
+          secrets: e.secrets,
+          variables: e.variables,
+        },
       }),
     );
     return reply.status(204).send();

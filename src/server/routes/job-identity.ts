@@ -1,7 +1,7 @@
 // Job identity tokens over HTTP (src/job-identity): the OpenID Connect discovery documents and key
 // sets (public, no authentication: relying parties fetch them), the agent's request for a job's
 // token (authenticated by the job attempt's request token alone; failures are throttled per client
-// address like node credentials), and an organization admin's manual key rotation (under /api/v1,
+// address by a limiter of the route's own, and each attempt gets a bounded number of tokens), and an organization admin's manual key rotation (under /api/v1,
 // with the permission ROUTE_ACCESS declares).
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { z } from "zod";
@@ -52,7 +52,8 @@ export function jobIdentityPublicRoutes(app: FastifyInstance, ctx: RouteContext)
   });
 
   app.get(ID_TOKEN_PATH, async (request, reply) => {
-    const gate = nodeAuthGate(ctx.nodeAuthLimiter, request.ip);
+    // Its own limiter: a dead request token must not count against the node's WebSocket.
+    const gate = nodeAuthGate(ctx.idTokenLimiter, request.ip);
     const limited = await gate.refusal();
     if (limited) return reply.status(429).send(errorBody(limited));
     const { query } = validate(request, { query: IdTokenQuery });

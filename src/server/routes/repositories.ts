@@ -9,7 +9,7 @@ import {
   setRepositoryEgress,
 } from "../../orchestrator/catalog/index.js";
 import { audited, withoutCredentials } from "../actor.js";
-import { actorName, listScope } from "../access.js";
+import { actorName, listScope, triggeringUserId } from "../access.js";
 import type { RouteContext } from "../deps.js";
 import { CreateRepository, IdParams, RepositoryEgress, TriggerRun } from "../schemas.js";
 import { validate } from "../validate.js";
@@ -78,7 +78,11 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
 
   app.post("/repositories/:id/runs", async (request, reply) => {
     const { params, body } = validate(request, { params: IdParams, body: TriggerRun });
-    const runs = await ctx.runs.trigger(params.id, { ...body, actor: actorName(request) });
+    const runs = await ctx.runs.trigger(params.id, {
+      ...body,
+      actor: actorName(request),
+      triggeredByUserId: await triggeringUserId(ctx, request),
+    });
     return reply.status(201).send({ runs });
   });
 }

@@ -4,7 +4,7 @@ import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
 import { allLogChunks, getJob, getRun, listRuns } from "../../orchestrator/views/index.js";
 import { appendAudit } from "../../audit/index.js";
-import { actorName, listScope } from "../access.js";
+import { actorName, listScope, triggeringUserId } from "../access.js";
 import { requestActor } from "../actor.js";
 import type { RouteContext } from "../deps.js";
 import { IdParams, LogsQuery, RunsQuery } from "../schemas.js";
@@ -39,7 +39,7 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.post("/runs/:id/rerun", async (request, reply) => {
     const { params } = validate(request, { params: IdParams });
-    return reply.status(201).send(await ctx.runs.rerun(params.id));
+    return reply.status(201).send(await ctx.runs.rerun(params.id, await triggeringUserId(ctx, request)));
   });
 
   // An untrusted run waiting for approval (docs/security.md, "Trust tiers"): maintainers only, as
