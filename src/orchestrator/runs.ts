@@ -408,7 +408,12 @@ export function repoInfo(
   };
 }
 
-async function checkCommitOnRef(mirror: RepoMirror, repo: string, ref: string, commit: string): Promise<void> {
+async function checkCommitOnRef(
+  mirror: RepoMirror,
+  repo: string,
+  ref: string,
+  commit: string,
+): Promise<void> {
   if (!(await mirror.hasCommit(commit))) await mirror.fetch();
   const tip = await mirror.resolve(ref);
   if (tip === undefined) throw new AirlockError(ErrorCode.NOT_FOUND, `no ref ${ref} in ${repo}`);

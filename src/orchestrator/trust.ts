@@ -41,7 +41,10 @@ const FIRST_TIME = new Set(["FIRST_TIME_CONTRIBUTOR", "FIRST_TIMER", "NONE"]);
 
 export function trustOf(f: TrustFacts): Trust {
   if (f.trigger !== "webhook" || f.event !== "pull_request" || !f.pullRequest)
-    return { tier: "trusted", why: f.trigger === "webhook" ? `${f.event} to the repository` : `${f.trigger} run` };
+    return {
+      tier: "trusted",
+      why: f.trigger === "webhook" ? `${f.event} to the repository` : `${f.trigger} run`,
+    };
   const { baseRepository, headRepository } = f.pullRequest;
   if (headRepository === undefined)
     return { tier: "untrusted", why: "pull request whose head repository is unknown" };
@@ -77,7 +80,10 @@ export async function approvalFor(
   const who = f.actor === "" ? "an unknown author" : f.actor;
   const wait = `waiting for a maintainer of ${repo.name} to approve commit ${f.commit.slice(0, 12)}`;
   if (firstTime)
-    return { approval: "required", reason: `untrusted: ${trust.why}, by first-time contributor ${who}; ${wait}` };
+    return {
+      approval: "required",
+      reason: `untrusted: ${trust.why}, by first-time contributor ${who}; ${wait}`,
+    };
   if (row?.policy === "first-time") return { approval: null, reason: null };
   return { approval: "required", reason: `untrusted: ${trust.why}, by ${who}; ${wait}` };
 }
