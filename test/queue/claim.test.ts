@@ -43,6 +43,7 @@ void describe("claimQueuedJobs", () => {
         organizationId: Number(rows[0]!.organization_id),
         labels: ["gpu"],
         attempt: 0,
+        trust: "trusted",
       });
     } finally {
       client.release();
