@@ -25,6 +25,9 @@ jobs:
           pat="$(echo ${Buffer.from(SECRET).toString("base64")} | base64 -d)"
           echo "found=$(grep -rlsI -D skip "$pat" /airlock /tmp /etc /var /run /home "$HOME" 2>/dev/null | wc -l)"
           echo "token=[\${ACTIONS_ID_TOKEN_REQUEST_TOKEN:-none}]"
+      - run: |
+          echo "title: \${{ github.event.pull_request.title }}"
+          if [ -e /tmp/pwned ]; then echo "RAN the title"; fi
 `;
 
 let t: TestService;
@@ -87,7 +90,7 @@ function prPayload(n: number, sha: string, head: string, association: string, ac
   p.pull_request = {
     ...p.pull_request,
     number: n,
-    title: `change ${n}`,
+    title: n === 1 ? 'fix $(touch /tmp/pwned) `touch /tmp/pwned` "quoted' : `change ${n}`,
     author_association: association,
     updated_at: `2026-12-03T10:0${n}:00Z-${action}-${sha.slice(0, 6)}`,
     head: {
@@ -157,6 +160,10 @@ describe("trust tiers", () => {
     assert.ok(log.includes("secret=[]"), log);
     assert.ok(log.includes("token=[none]"), "no identity token either");
     assert.ok(log.includes("found=0"), "no file the job can read holds the secret");
+    // A hostile title stays data in an untrusted run, and the workflow is warned about it.
+    assert.ok(log.includes('title: fix $(touch /tmp/pwned) `touch /tmp/pwned` "quoted'), log);
+    assert.ok(!log.split("\n").some((l) => l.trim() === "| RAN the title"), log);
+    assert.match(log, /github\.event\.pull_request\.title \}\} in a run script is set by whoever opened/);
     assert.ok(!log.includes(SECRET), log);
     const { rows } = await t.db.pool.query("SELECT description FROM jobs WHERE run_id = $1", [runId]);
     const description = JSON.stringify(rows[0]);
