@@ -16,9 +16,11 @@ async function waiting(
     commit: string;
     actor: string;
     approval: string | null;
-  }>(`SELECT repository_id, commit, actor, approval FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
+    state: string;
+  }>(`SELECT repository_id, commit, actor, approval, state FROM runs WHERE id = $1 FOR UPDATE`, [runId]);
   const r = rows[0];
   if (!r) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
+  if (r.state === "completed") throw new AirlockError(ErrorCode.CONFLICT, `run ${runId} has ended`);
   if (r.approval !== "required")
     throw new AirlockError(
       ErrorCode.CONFLICT,

@@ -126,6 +126,13 @@ export function createOrchestrator(d: {
     cancel: async (runId) => {
       const exists = await pool.query(`SELECT 1 FROM runs WHERE id = $1`, [runId]);
       if (exists.rows.length === 0) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
+      // A run still waiting for a maintainer has no driver and no job: it just ends.
+      await pool.query(
+        `UPDATE runs SET state = 'completed', conclusion = 'cancelled', cancel_requested = true,
+                error = coalesce(error, 'cancelled while waiting for approval'), finished_at = now()
+          WHERE id = $1 AND approval = 'required' AND state <> 'completed'`,
+        [runId],
+      );
       await cancelJobsOfRun(runId);
       drivers.abort(runId);
     },

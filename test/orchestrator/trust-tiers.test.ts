@@ -186,6 +186,17 @@ describe("trust tiers", () => {
     const [pushed] = await deliver(prPayload(1, next, "mallory/app", "CONTRIBUTOR", "synchronize"));
     v = await view(pushed!);
     assert.equal(v.approval, "required", "a push after the approval needs a new one");
+    // Cancelled while it waits: it ends at once (nothing of it ever ran).
+    const [third] = await deliver(
+      prPayload(1, commitFor(1, "fork-change-3"), "mallory/app", "CONTRIBUTOR", "synchronize"),
+    );
+    assert.equal((await t.api("POST", `/api/v1/runs/${third}/cancel`)).status, 202);
+    assert.equal((await view(third!)).conclusion, "cancelled");
+    assert.equal(
+      (await t.api("POST", `/api/v1/runs/${third}/approve`)).status,
+      409,
+      "nothing left to approve",
+    );
     const rejected = await t.api("POST", `/api/v1/runs/${pushed}/reject`);
     assert.equal(rejected.status, 200, rejected.text);
     v = await view(pushed!);
