@@ -81,7 +81,9 @@ export async function startTestService(overrides: Partial<ServerConfig> = {}): P
       AIRLOCK_DATA_DIR: dataDir,
       AIRLOCK_LOG_LEVEL: "silent",
     },
-    overrides: { listenPort: 0, leaseMs: 3000, heartbeatMs: 500, ...overrides },
+    // A lease far longer than any pause a loaded 2-core machine makes between heartbeats: no test
+    // may fail because a heartbeat came late. Tests about lease expiry set their own, short one.
+    overrides: { listenPort: 0, leaseMs: 60_000, heartbeatMs: 1000, ...overrides },
     cliConfigPath: null,
   });
   const token = service.adminToken;
