@@ -79,6 +79,10 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     const chain = await verifyAuditDb(db.pool);
     if (!chain.ok) throw auditChainError(chain, "the server refuses to start; see docs/security.md");
     await ensureDefaults(db);
+    // No agent is connected to a process that has not started listening: whatever an earlier
+    // process (stopped or crashed) left says nothing now. Nodes show as connected again when their
+    // agents reconnect and say hello.
+    await db.pool.query("UPDATE nodes SET connected = false WHERE connected");
     // The KMS: the local key file is made only at a first start (no data key wrapped yet), so a
     // lost or misplaced key file stops start-up instead of quietly starting a new hierarchy; a KMS
     // that lacks a key in use stops it too (one line: which keys, how many organizations).
