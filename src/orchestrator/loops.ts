@@ -80,6 +80,9 @@ export function pollLoop(d: {
     if (!seen) return;
     const ref = `refs/heads/${r.default_branch}`;
     const [owner = "", name = ""] = r.name.split("/");
+    // A polled run is titled by its commit, as a pushed one is (the message's first line).
+    const message = (await mirror.commitMessage(seen.commit).catch(() => undefined)) ?? "";
+    const subject = message.split("\n")[0]?.trim() ?? "";
     await d.runs.handleSourceEvent(
       Number(r.id),
       {
@@ -92,11 +95,12 @@ export function pollLoop(d: {
         ...(seen.changedFiles ? { changedFiles: seen.changedFiles } : {}),
         repository: { fullName: r.name, cloneUrls: [r.clone_url] },
         actor: "poller",
-        title: `Poll of ${r.default_branch}`,
+        title: subject !== "" ? subject : `Poll of ${r.default_branch}`,
         payload: {
           ref,
           before: r.last_seen_commit ?? "0".repeat(40),
           after: seen.commit,
+          head_commit: { id: seen.commit, message },
           repository: { full_name: r.name, name, owner: { login: owner }, clone_url: r.clone_url },
         },
       },

@@ -84,6 +84,8 @@ const runExtra = {
   startedAt: strOrNull,
   finishedAt: strOrNull,
   error: strOrNull,
+  workflowName: str,
+  workflowFile: str,
   trustTier: { enum: ["trusted", "untrusted"] },
   approval: { enum: ["required", "approved", "rejected", null] },
   approvalReason: strOrNull,

@@ -32,6 +32,8 @@ export interface RepoMirror {
   /** Regular files directly in `dir` at a commit (non-recursive), as repository paths; [] when absent. */
   listFiles(commit: string, dir: string): Promise<string[]>;
   hasCommit(commit: string): Promise<boolean>;
+  /** A commit's message (without trailing newlines); undefined when the commit is absent. */
+  commitMessage(commit: string): Promise<string | undefined>;
   /**
    * The best common ancestor of two commits (for a pull request's three-dot diff, as GitHub's
    * `paths` filter uses: changedFiles(mergeBase(base, head), head)); undefined when none or absent.
@@ -199,6 +201,15 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
     },
 
     hasCommit,
+
+    async commitMessage(commit) {
+      checkCommit(commit);
+      if (!(await hasCommit(commit))) return undefined;
+      return (await git(["show", "-s", "--format=%B", "--end-of-options", commit])).stdout.replace(
+        /\n+$/,
+        "",
+      );
+    },
 
     async mergeBase(a, b) {
       checkCommit(a);

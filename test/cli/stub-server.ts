@@ -115,6 +115,8 @@ export async function startStub(): Promise<Stub> {
           startedAt: null,
           finishedAt: null,
           error: null,
+          workflowName: "CI",
+          workflowFile: ".github/workflows/ci.yml",
           trustTier: "trusted",
           approval: null,
           approvalReason: null,

@@ -139,13 +139,20 @@ jobs:
     const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: repo.dir, encoding: "utf8" }).trim();
     const runs = await eventually(
       async () => {
-        const r = await t.api<Array<RunView & { commit: string }>>("GET", `/api/v1/runs?repository=${id}`);
+        const r = await t.api<Array<RunView & { commit: string; title: string; workflowFile: string }>>(
+          "GET",
+          `/api/v1/runs?repository=${id}`,
+        );
         return r.body.some((x) => x.commit === head) ? r.body : undefined;
       },
       "a run of the new commit",
       30_000,
     );
     assert.equal(runs.length, 2);
+    // Titled by its commit's message, and named after its workflow, as a pushed run is.
+    const polled = runs.find((x) => x.commit === head);
+    assert.equal(polled?.title, "second");
+    assert.equal(polled?.workflowFile, ".github/workflows/ci.yml");
   });
 
   it("the CLI lists, triggers and shows runs against the real API", async () => {

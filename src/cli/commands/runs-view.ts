@@ -65,6 +65,9 @@ export function jobLines(j: Job): string {
 export function runDetail(r: RunDetail): string {
   let out = `Run ${r.id} · ${r.repository} ${runLabel(r)} · ${status(r.state, r.conclusion)}\n`;
   if (r.title) out += `Title:    ${r.title}\n`;
+  // Older servers send no workflow name: say nothing then.
+  if (r.workflowName)
+    out += `Workflow: ${r.workflowName}${r.workflowFile && r.workflowFile !== r.workflowName ? ` (${r.workflowFile})` : ""}\n`;
   out += `Trigger:  ${r.trigger}${r.actor ? ` by ${r.actor}` : ""}\n`;
   // Older servers send no tier: say nothing then.
   if (r.trustTier === "untrusted") {

@@ -16,6 +16,9 @@ export interface Run extends RunSummary {
   startedAt: string | null;
   finishedAt: string | null;
   error: string | null;
+  /** The workflow's `name:` (or its file when it has none), and its file. */
+  workflowName: string;
+  workflowFile: string;
   /** docs/security.md, "Trust tiers". */
   trustTier: "trusted" | "untrusted";
   /** null: none needed; 'required': waiting for a maintainer (approvalReason says so). */
@@ -65,6 +68,8 @@ function runFromRow(r: Record<string, unknown>, links: Links): Run {
     startedAt: isoOrNull(r.started_at),
     finishedAt: isoOrNull(r.finished_at),
     error: (r.error ?? null) as string | null,
+    workflowName: typeof r.workflow_name === "string" ? r.workflow_name : "",
+    workflowFile: typeof r.workflow_file === "string" ? r.workflow_file : "",
     trustTier: r.trust_tier === "untrusted" ? "untrusted" : "trusted",
     approval: (r.approval ?? null) as Run["approval"],
     approvalReason: r.approval === "required" ? ((r.approval_reason ?? null) as string | null) : null,
@@ -74,7 +79,7 @@ function runFromRow(r: Record<string, unknown>, links: Links): Run {
 
 const SELECT = `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit, r.state, r.conclusion,
   p.name AS repository, r.title, r.trigger, r.actor, r.created_at, r.started_at, r.finished_at, r.error,
-  r.trust_tier, r.approval, r.approval_reason, r.approved_by
+  r.trust_tier, r.approval, r.approval_reason, r.approved_by, r.workflow_name, r.workflow_file
   FROM runs r JOIN repositories p ON p.id = r.repository_id`;
 
 export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise<Run[]> {
