@@ -62,13 +62,21 @@ describe("airlock repos", () => {
 
   it("removes by name and by id; an unknown one is NOT_FOUND", async () => {
     await runCli(["repos", "add", "acme/gone", "https://x/gone.git"], ctx.env);
-    const gone = await runCli(["repos", "remove", "acme/gone"], ctx.env);
+    // Not a terminal and no --yes: refused, saying what it would delete; nothing is deleted.
+    const asked = await runCli(["repos", "remove", "acme/gone"], ctx.env);
+    assert.equal(asked.code, 2);
+    assert.match(
+      asked.stderr,
+      /^airlock: removing acme\/gone deletes its runs, logs, secrets.*: add --yes to confirm\n$/,
+    );
+    assert.ok(ctx.stub.repos.some((r) => r.name === "acme/gone"));
+    const gone = await runCli(["repos", "remove", "acme/gone", "--yes"], ctx.env);
     assert.equal(gone.code, 0, gone.stderr);
     assert.ok(!ctx.stub.repos.some((r) => r.name === "acme/gone"));
     const id = ctx.stub.repos.find((r) => r.name === "acme/json")?.id;
-    assert.equal((await runCli(["repos", "remove", String(id)], ctx.env)).code, 0);
+    assert.equal((await runCli(["repos", "remove", String(id), "--yes"], ctx.env)).code, 0);
     assert.ok(!ctx.stub.repos.some((r) => r.name === "acme/json"));
-    const missing = await runCli(["repos", "remove", "acme/never"], ctx.env);
+    const missing = await runCli(["repos", "remove", "acme/never", "--yes"], ctx.env);
     assert.equal(missing.code, 1);
     assert.equal(missing.error?.code, "NOT_FOUND");
   });

@@ -2,6 +2,8 @@
 // the destinations their jobs may reach through the node's egress proxy; `credentials`,
 // `set-credential` and `remove-credential` are in credentials.ts.
 import type { Command } from "commander";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { terminalPrompt } from "./prompt.js";
 import type { CreatedRepository, Repository } from "../api/index.js";
 import {
   apiOptions,
@@ -123,10 +125,23 @@ export function registerRepos(program: Command, io: CliIo): void {
   registerCredentials(repos, io);
 
   apiOptions(
-    repos.command("remove").description("remove a repository").argument("<repo>", "id or owner/repo"),
-  ).action(async (ref: string, opts: CommonOptions) => {
+    repos
+      .command("remove")
+      .description(
+        "remove a repository with its runs, logs, secrets, variables, environments and credentials",
+      )
+      .argument("<repo>", "id or owner/repo")
+      .option("--yes", "confirm without being asked (needed when standard input is not a terminal)"),
+  ).action(async (ref: string, opts: CommonOptions & { yes?: boolean }) => {
     const client = await connect(opts, io);
     const repo = await findByRef(ref, () => client.listRepositories(), "repository");
+    const what = `removing ${repo.name} deletes its runs, logs, secrets, variables, environments and credentials for good`;
+    if (!opts.yes) {
+      if (!process.stdin.isTTY) throw new AirlockError(ErrorCode.USAGE, `${what}: add --yes to confirm`);
+      const answer = await terminalPrompt(`${what}.\nType the repository's name to confirm: `, false);
+      if (answer.trim() !== repo.name)
+        throw new AirlockError(ErrorCode.USAGE, `not removed: the name typed was not ${repo.name}`);
+    }
     await client.removeRepository(repo.id);
     if (opts.json) printJson(io, { removed: { id: repo.id, name: repo.name } });
     else io.stdout.write(`Repository ${repo.name} (id ${repo.id}) removed.\n`);
