@@ -123,6 +123,13 @@ describe("airlock nodes, images, flavours", () => {
     assert.match(revoked.stdout, /Node builder-1 revoked/);
     assert.equal(ctx.stub.requests.at(-1)?.path, "/api/v1/nodes/100/revoke");
     assert.match((await runCli(["nodes", "list"], ctx.env)).stdout, /builder-1\s+default\s+revoked/);
+    const removed = await runCli(["nodes", "remove", "builder-1"], ctx.env);
+    assert.equal(removed.stdout, "Node builder-1 removed; its credential no longer works.\n");
+    assert.deepEqual(
+      [ctx.stub.requests.at(-1)?.method, ctx.stub.requests.at(-1)?.path],
+      ["DELETE", "/api/v1/nodes/100"],
+    );
+    assert.ok(!(await runCli(["nodes", "list"], ctx.env)).stdout.includes("builder-1"));
   });
 
   it("images add and list", async () => {

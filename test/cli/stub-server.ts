@@ -225,6 +225,16 @@ export async function startStub(): Promise<Stub> {
       },
     ],
     [
+      "DELETE",
+      /^\/api\/v1\/nodes\/(\d+)$/,
+      (_q, res, m) => {
+        const i = stub.nodes.findIndex((n) => n.id === Number(m[1]));
+        if (i < 0) return fail(res, 404, "NOT_FOUND", `no node ${m[1]}`);
+        stub.nodes.splice(i, 1);
+        send(res, 204);
+      },
+    ],
+    [
       "POST",
       /^\/api\/v1\/nodes\/(\d+)\/revoke$/,
       (_q, res, m) => {

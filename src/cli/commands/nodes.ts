@@ -195,6 +195,19 @@ export function registerNodes(program: Command, io: CliIo): void {
 `);
   });
 
+  apiOptions(
+    nodes
+      .command("remove")
+      .description("remove a node and its credential (refused while it runs machines: disable it first)")
+      .argument("<node>", "id or name"),
+  ).action(async (ref: string, opts: CommonOptions) => {
+    const client = await connect(opts, io);
+    const found = await findByRef(ref, () => client.listNodes(), "node");
+    await client.removeNode(found.id);
+    if (opts.json) printJson(io, { removed: { id: found.id, name: found.name } });
+    else io.stdout.write(`Node ${found.name} removed; its credential no longer works.\n`);
+  });
+
   for (const enabled of [false, true]) {
     const verb = enabled ? "enable" : "disable";
     apiOptions(
