@@ -66,8 +66,16 @@ export class TreeFetcher {
   }
 
   private async fetchUncached(loc: RepoLocation, ref: string): Promise<FetchedTree> {
-    let commit: string | undefined = isFullSha(ref) ? ref.toLowerCase() : await this.resolveRef(loc, ref);
-    if (commit === undefined && isShortSha(ref)) commit = await this.resolveShortSha(loc, ref);
+    const commit: string | undefined = isFullSha(ref) ? ref.toLowerCase() : await this.resolveRef(loc, ref);
+    // Like GitHub: a ref that is no branch or tag but abbreviates a commit is refused, naming the
+    // full SHA to use (a branch or tag that merely looks like hex still works).
+    const full = commit === undefined && isShortSha(ref) ? await this.resolveShortSha(loc, ref) : undefined;
+    if (full !== undefined) {
+      throw new AirlockError(
+        ErrorCode.ACTION_INVALID,
+        `unable to resolve action ${loc.owner}/${loc.repo}@${ref}: the ref "${ref}" is a shortened commit SHA, which is not supported; use the full commit SHA ${full} instead`,
+      );
+    }
     if (commit === undefined) {
       throw new AirlockError(
         ErrorCode.ACTION_NOT_FOUND,

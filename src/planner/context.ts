@@ -2,6 +2,7 @@
 // event options, the way GitHub fills them for the same event.
 import { basename } from "node:path";
 import { stripUserinfo, type RepoInfo } from "../git/index.js";
+import { githubUrls } from "./github-urls.js";
 
 export interface RunIdentity {
   runId: string;
@@ -128,9 +129,7 @@ export function githubContext(opts: {
     workflow: opts.workflowName,
     workflow_ref: `${opts.fullName}/${opts.workflowFile}@${ref}`,
     workflow_sha: repo.commit,
-    server_url: identity.serverUrl,
-    api_url: `${identity.serverUrl}/api/v3`,
-    graphql_url: `${identity.serverUrl}/api/graphql`,
+    ...githubUrls(identity.serverUrl),
     retention_days: "0",
     secret_source: "None",
     token: "",

@@ -17,6 +17,7 @@ export type {
 export { createMachineExecutor, type MachineExecutorOptions } from "./machine-executor.js";
 export { defaultPayload, eventRef, repositoryName, type RunIdentity } from "./context.js";
 export { Limiter } from "./limiter.js";
+export { githubUrls, type GitHubUrls } from "./github-urls.js";
 
 export async function executeRun(opts: RunOptions): Promise<RunReport> {
   const started = Date.now();

@@ -68,7 +68,17 @@ export async function runUses(
   for (const [k, v] of Object.entries(step.with ?? {})) {
     withValues[k] = toExpressionString(evaluateTemplate(v, ctx, host));
   }
-  if (isCheckout(uses)) return checkout(x, withValues);
+  if (isCheckout(uses)) {
+    // GitHub refuses an abbreviated commit as an action's ref (actions/checkout has no hex tags,
+    // so a hex ref here can only be one); the full SHA or a tag is needed (see actions/fetch.ts).
+    const ref = uses.slice(uses.indexOf("@") + 1);
+    if (/^[0-9a-f]{7,39}$/i.test(ref))
+      return fail(
+        x,
+        `unable to resolve action ${uses}: the ref "${ref}" is a shortened commit SHA, which is not supported; use the full commit SHA instead`,
+      );
+    return checkout(x, withValues);
+  }
   const pre = x.run.preloaded.get(step);
   const loaded = pre ? pre.action : await loadAction(x.run, uses);
   if (loaded instanceof Error) return fail(x, loaded.message);

@@ -92,7 +92,9 @@ export function exprContexts(
     matrix: c.matrix,
     strategy: c.strategy,
     env,
-    job: { status: jobStatus(run), container: {}, services: {} },
+    // Like actions/runner: `container` and `services` exist only when the job has a container or
+    // service containers, which no provisioner here runs, so the job context is its status alone.
+    job: { status: jobStatus(run) },
     steps: scope.steps,
     runner: runnerContext(run),
   };

@@ -61,10 +61,25 @@ export function stepFindings(src: YamlSource, steps: unknown, out: Finding[]): v
     const step = resolve(src, item);
     if (!isMap(step)) continue;
     const hasRun = get(src, step, "run") !== undefined;
-    const hasUses = get(src, step, "uses") !== undefined;
+    const uses = get(src, step, "uses");
+    const hasUses = uses !== undefined;
     if (hasRun && hasUses) out.push(finding(src, step, "A step cannot have both 'run' and 'uses'", true));
     if (!hasRun && !hasUses) out.push(finding(src, step, "A step must have either 'run' or 'uses'", true));
+    const value = resolve(src, uses);
+    if (isScalar(value) && typeof value.value === "string" && !wellFormedUses(value.value))
+      out.push(finding(src, value, `Expected format {org}/{repo}[/path]@ref. Actual '${value.value}'`, true));
   }
+}
+
+/**
+ * GitHub's own shape rule for a step's `uses:` (actions/runner WorkflowTemplateConverter): a
+ * docker:// image or ./local path, else owner/repo[/path]@ref with exactly one @ and a ref.
+ */
+function wellFormedUses(uses: string): boolean {
+  if (uses.startsWith("docker://") || uses.startsWith("./") || uses.startsWith(".\\")) return true;
+  const at = uses.split("@");
+  const path = (at[0] ?? "").split(/[/\\]/).filter((p) => p !== "");
+  return at.length === 2 && path.length >= 2 && (at[1] ?? "") !== "";
 }
 
 function containsExpression(v: unknown): boolean {

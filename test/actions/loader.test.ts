@@ -1,5 +1,5 @@
 // ActionLoader against real git repositories served from a file:// base and real fake-provisioner
-// machines: refs (branch, tag, SHA, short SHA), the host cache, nested paths, local actions, errors.
+// machines: refs (branch, tag, SHA; a short SHA refused), the host cache, nested paths, local actions, errors.
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, readdirSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
@@ -55,7 +55,7 @@ after(async () => {
   rmDir(root);
 });
 
-void test("loads a remote action by branch, tag, full SHA and short SHA", async () => {
+void test("loads a remote action by branch, tag and full SHA, and refuses a short SHA like GitHub", async () => {
   const loader = createActionLoader(options());
   const m = await machine();
   const byBranch = await loader.load("octo/hello@main", m);
@@ -71,8 +71,20 @@ void test("loads a remote action by branch, tag, full SHA and short SHA", async 
 
   const bySha = await loader.load(`octo/hello@${v1}`, m);
   assert.equal(bySha.dir, byTag.dir);
-  const byShort = await loader.load(`octo/hello@${v1.slice(0, 9)}`, m);
-  assert.equal(byShort.dir, byTag.dir);
+  // GitHub: "the provided ref ... is the shortened version of a commit SHA, which is not
+  // supported. Please use the full commit SHA ... instead."
+  await assert.rejects(
+    loader.load(`octo/hello@${v1.slice(0, 9)}`, m),
+    (e) => isAirlockError(e, "ACTION_INVALID") && e.message.includes(v1) && !e.message.includes("\n"),
+  );
+});
+
+void test("a tag that merely looks like a short SHA is still a tag", async () => {
+  const repo = join(base, "octo", "hello");
+  git(repo, "tag", "cafe1234", v1);
+  const m = await machine();
+  const byHexTag = await createActionLoader(options()).load("octo/hello@cafe1234", m);
+  assert.equal(byHexTag.dir, join(m.paths.actions, "octo", "hello", v1));
 });
 
 void test("nested action paths resolve inside the repository copy", async () => {

@@ -61,7 +61,7 @@ void test("refuses suspicious references with ACTION_INVALID", () => {
   }
 });
 
-void test("accepts full and short SHAs as refs", () => {
+void test("parses full SHAs and hex refs (a short SHA is refused only at fetch: it may name a tag)", () => {
   const sha = "0123456789abcdef0123456789abcdef01234567";
   assert.equal((parseUses(`o/r@${sha}`) as { ref: string }).ref, sha);
   assert.equal((parseUses("o/r@0123abc") as { ref: string }).ref, "0123abc");

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { aggregate, compare, loadCases, type RunDocument } from "./corpus.js";
+import { aggregate, compare, compareRefusal, loadCases, type RunDocument } from "./corpus.js";
 
 const casesDir = join(dirname(fileURLToPath(import.meta.url)), "cases");
 
@@ -63,5 +63,17 @@ void describe("comparing a run with expectations", () => {
     assert.equal(aggregate(["skipped", "skipped"]), "skipped");
     assert.equal(aggregate(["success", "skipped"]), "success");
     assert.equal(aggregate([]), "missing");
+  });
+
+  void it("a refused workflow must stop the run and name every position", () => {
+    const pos = ".github/workflows/ci.yml:7:15";
+    const log = `airlock: 1 problem(s) found, nothing was run:\n${pos}: Expected format\n`;
+    assert.deepEqual(compareRefusal([pos], 2, "", log), []);
+    assert.deepEqual(compareRefusal([pos], 2, "", "airlock: something else\n"), [
+      { key: pos, expected: "a problem", actual: "none" },
+    ]);
+    assert.deepEqual(compareRefusal([pos], 1, '{"conclusion":"failure"}', ""), [
+      { key: "(workflow)", expected: "refused", actual: "ran (exit code 1)" },
+    ]);
   });
 });

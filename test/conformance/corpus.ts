@@ -25,6 +25,11 @@ export interface ConformanceCase {
   expected: Record<string, Conclusion>;
   /** Expected conclusion of the whole run, when the case states one. */
   conclusion?: "success" | "failure";
+  /**
+   * GitHub refuses the workflow file before any job runs: each entry is a `file:line:col`
+   * position GitHub reports a problem at; `expected` is then empty.
+   */
+  refused?: string[];
   why: string;
 }
 
@@ -57,8 +62,20 @@ function parseCase(name: string, dir: string): ConformanceCase {
     return v;
   };
   const expected = raw.expected;
-  if (typeof expected !== "object" || expected === null || Object.keys(expected).length === 0)
-    throw new Error(`${name}/case.json: 'expected' must map job ids to conclusions`);
+  const refused = raw.refused;
+  if (
+    refused !== undefined &&
+    (!Array.isArray(refused) ||
+      refused.length === 0 ||
+      !refused.every((r) => typeof r === "string" && /^[^:]+:\d+:\d+$/.test(r)))
+  )
+    throw new Error(`${name}/case.json: 'refused' must list file:line:col positions`);
+  if (
+    typeof expected !== "object" ||
+    expected === null ||
+    (Object.keys(expected).length === 0) !== (refused !== undefined)
+  )
+    throw new Error(`${name}/case.json: 'expected' must map job ids to conclusions (empty when refused)`);
   for (const [k, v] of Object.entries(expected)) {
     if (typeof v !== "string" || !CONCLUSIONS.includes(v))
       throw new Error(`${name}/case.json: expected['${k}'] must be one of ${CONCLUSIONS.join(", ")}`);
@@ -75,6 +92,7 @@ function parseCase(name: string, dir: string): ConformanceCase {
   if (raw.eventPayload !== undefined) c.eventPayload = str("eventPayload");
   if (raw.conclusion === "success" || raw.conclusion === "failure") c.conclusion = raw.conclusion;
   else if (raw.conclusion !== undefined) throw new Error(`${name}/case.json: bad 'conclusion'`);
+  if (refused !== undefined) c.refused = refused as string[];
   return c;
 }
 
@@ -104,6 +122,18 @@ export function compare(c: Pick<ConformanceCase, "expected" | "conclusion">, doc
   if (c.conclusion !== undefined && doc.conclusion !== c.conclusion)
     out.push({ key: "(run)", expected: c.conclusion, actual: doc.conclusion });
   return out;
+}
+
+/**
+ * A case GitHub refuses at load: the run must stop before any job (no JSON report, exit code 2)
+ * and its log must name every expected `file:line:col` position.
+ */
+export function compareRefusal(refused: string[], code: number, stdout: string, stderr: string): Mismatch[] {
+  if (stdout.trim() !== "" || code !== 2)
+    return [{ key: "(workflow)", expected: "refused", actual: `ran (exit code ${code})` }];
+  return refused
+    .filter((pos) => !stderr.includes(`${pos}: `))
+    .map((pos) => ({ key: pos, expected: "a problem", actual: "none" }));
 }
 
 export function describeMismatches(m: Mismatch[]): string {

@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { runAirlock } from "../helpers/repo.js";
 import {
+  compareRefusal,
   compare,
   describeMismatches,
   type ConformanceCase,
@@ -47,6 +48,10 @@ export async function runCase(c: ConformanceCase, timeoutMs: number): Promise<Ca
     if (res.code === null) {
       const error = `no result within ${Math.round((Date.now() - started) / 1000)} s (limit ${timeoutMs / 1000} s)`;
       return { name: c.name, match: false, mismatches: [], error, logTail };
+    }
+    if (c.refused !== undefined) {
+      const mismatches = compareRefusal(c.refused, res.code, res.stdout, res.stderr);
+      return { name: c.name, match: mismatches.length === 0, mismatches, logTail };
     }
     let doc: RunDocument;
     try {

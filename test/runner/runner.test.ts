@@ -114,6 +114,22 @@ void test("built-in actions/checkout asks the WorkspaceSource for the right path
   assert.deepEqual(loader.loaded, [], "actions/checkout is never loaded");
 });
 
+void test("built-in actions/checkout at a short SHA fails its step with one line, like GitHub", async () => {
+  const job = jobFromWorkflow("short.yml", workflow(`      - uses: actions/checkout@11bd719\n`));
+  const repo = mkdtempSync(path.join(tmpdir(), "airlock-short-"));
+  try {
+    const { result, events, source } = await run(job, repo);
+    assert.equal(result.conclusion, "failure");
+    assert.equal(source.calls.length, 1, "only the job set-up checkout");
+    const errors = events.flatMap((e) => (e.type === "annotation" && e.level === "error" ? [e.message] : []));
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] ?? "", /shortened commit SHA/);
+    assert.ok(!errors[0]?.includes("\n"));
+  } finally {
+    rmSync(repo, { recursive: true, force: true });
+  }
+});
+
 void test("default shell falls back to sh when bash is not on PATH", async () => {
   const bin = mkdtempSync(path.join(tmpdir(), "airlock-onlysh-"));
   try {
