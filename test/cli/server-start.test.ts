@@ -1,9 +1,9 @@
 // `airlock server` refusing to start says why in one line and exits 1, no stack trace: its port
-// already taken (by a plain Node server here).
+// already taken (by a plain Node server here), its -c file missing or not YAML.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,5 +57,19 @@ describe("airlock server refusing to start", () => {
     } finally {
       await new Promise((resolve) => taken.close(resolve));
     }
+  });
+
+  it("-c naming a missing file, or a file that is not YAML: one line naming the file, exit 1", async () => {
+    const missing = join(dir, "missing.yml");
+    const m = await airlock(["server", "-c", missing, "--port", "0"], env);
+    assert.equal(m.code, 1, m.stderr);
+    assert.equal(m.stderr.split("\n").length, 2, m.stderr);
+    assert.match(m.stderr, new RegExp(`^airlock: .*${missing}: cannot be read \\(ENOENT\\)`));
+    const bad = join(dir, "bad.yml");
+    writeFileSync(bad, "listenPort: [1, 2\n  nope: {\n");
+    const b = await airlock(["server", "-c", bad, "--port", "0"], env);
+    assert.equal(b.code, 1, b.stderr);
+    assert.equal(b.stderr.split("\n").length, 2, b.stderr);
+    assert.match(b.stderr, new RegExp(`^airlock: .*${bad}: not valid YAML or JSON`));
   });
 });
