@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { missingSecrets, missingSecretsWarning, referencedSecrets } from "../secrets/index.js";
 import type { Workflow } from "../workflow/model.js";
-import { parseSecretFile } from "./args.js";
+import { parseSecretFile, readOptionFile } from "./args.js";
 
 export const DEFAULT_SECRET_FILE = ".secrets";
 
@@ -26,7 +26,11 @@ export async function localSecrets(o: LocalSecretOptions): Promise<Record<string
   const file =
     o.secretFile ??
     (existsSync(join(o.root, DEFAULT_SECRET_FILE)) ? join(o.root, DEFAULT_SECRET_FILE) : undefined);
-  if (file) Object.assign(secrets, parseSecretFile(await readFile(file, "utf8"), file));
+  if (file)
+    Object.assign(
+      secrets,
+      parseSecretFile(await readOptionFile(file, o.secretFile ? "--secret-file" : "secret file"), file),
+    );
   for (const item of o.secret ?? []) {
     const eq = item.indexOf("=");
     const name = eq < 0 ? item : item.slice(0, eq);

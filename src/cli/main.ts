@@ -8,6 +8,7 @@ import { registerAgentCommand } from "./agent.js";
 import { registerImageCommands } from "./image.js";
 import { registerApiCommands } from "./commands/index.js";
 import { registerAuditCommands } from "./audit.js";
+import { exitQuietlyOnClosedPipe } from "./closed-pipe.js";
 import { registerSecretsAdmin } from "./secrets-admin.js";
 
 /** Errors that are the user's mistake (exit code 2, like a bad option); everything else is 1. */
@@ -21,6 +22,7 @@ const USER_MISTAKES = new Set<string>([
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
   const program = new Command();
   let exitCode = 0;
   program

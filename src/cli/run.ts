@@ -1,7 +1,6 @@
 // `airlock run`: runs a repository's workflows locally, like `act`, each job in a fresh
 // single-use sandbox on the debian-12 image (roots.ts). Validates everything first: a bad
 // workflow or option runs nothing.
-import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 import { randomInt } from "node:crypto";
 import { commandEgress, type EgressCommandOptions } from "./egress.js";
@@ -31,7 +30,7 @@ import {
   repositoryName,
 } from "../planner/index.js";
 import { createConsoleReporter, jsonReport, summaryTable } from "./output.js";
-import { parseKeyValues } from "./args.js";
+import { parseKeyValues, readOptionJson } from "./args.js";
 import { localSecrets, missingSecretWarnings } from "./local-secrets.js";
 import { localLimits } from "./limits.js";
 import { resolveRunRoots } from "./roots.js";
@@ -89,7 +88,7 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
 
   const fullName = repositoryName(repo);
   const payload = o.eventPath
-    ? (JSON.parse(await readFile(o.eventPath, "utf8")) as Record<string, unknown>)
+    ? await readOptionJson(o.eventPath, "--event-path")
     : defaultPayload(event, repo, fullName, inputsGiven);
   const ref = eventRef(event, payload, repo);
   const filterRef =

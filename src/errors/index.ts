@@ -20,6 +20,8 @@ export const ErrorCode = {
   DB_FAILED: "DB_FAILED",
   MIGRATION_FAILED: "MIGRATION_FAILED",
   CONFIG_INVALID: "CONFIG_INVALID",
+  /** The server's listen address is taken (another server on the port). */
+  ADDRESS_IN_USE: "ADDRESS_IN_USE",
   USAGE: "USAGE",
   NOT_A_GIT_REPOSITORY: "NOT_A_GIT_REPOSITORY",
   ENV_FILE_INVALID: "ENV_FILE_INVALID",

@@ -124,8 +124,19 @@ export function createOrchestrator(d: {
     drive: (runId, workflow) => drivers.drive(runId, workflow),
     driveStored: (runId) => drivers.drive(runId),
     cancel: async (runId) => {
-      const exists = await pool.query(`SELECT 1 FROM runs WHERE id = $1`, [runId]);
-      if (exists.rows.length === 0) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
+      const found = await pool.query<{ state: string; conclusion: string | null }>(
+        `SELECT state, conclusion FROM runs WHERE id = $1`,
+        [runId],
+      );
+      const run = found.rows[0];
+      if (!run) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
+      // Saying "cancel requested" for a run that already ended would be a lie: nothing will stop.
+      if (run.state === "completed") {
+        throw new AirlockError(
+          ErrorCode.CONFLICT,
+          `run ${runId} has already finished (${run.conclusion ?? "no conclusion"}): nothing to cancel`,
+        );
+      }
       // A run still waiting for a maintainer has no driver and no job: it just ends.
       await pool.query(
         `UPDATE runs SET state = 'completed', conclusion = 'cancelled', cancel_requested = true,

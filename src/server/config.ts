@@ -202,7 +202,10 @@ export function loadServerConfig(opts: LoadServerConfigOptions): ServerConfig {
   if (problems.length > 0)
     throw new AirlockError(
       ErrorCode.CONFIG_INVALID,
-      `invalid server configuration:\n${problems.join("\n")}`,
+      // One problem, one line; several are listed one a line under the heading.
+      problems.length === 1
+        ? `invalid server configuration: ${problems[0]}`
+        : `invalid server configuration:\n${problems.join("\n")}`,
       {
         details: problems,
       },

@@ -329,10 +329,10 @@ const OPERATIONS: Operation[] = [
   {
     method: "post",
     path: "/api/v1/runs/:id/cancel",
-    summary: "Cancel a run (idempotent)",
+    summary: "Cancel a run (idempotent while it runs); 409 once it has finished",
     params: S.IdParams,
     ok: [202, obj({ ok: bool })],
-    errors: [404],
+    errors: [404, 409],
   },
   {
     method: "post",

@@ -17,6 +17,7 @@ import {
 import { freePort, startDatabase, type Database } from "../db/index.js";
 import { loadOptions } from "../config/index.js";
 import { DEFAULT_IMAGE } from "../images/index.js";
+import { AirlockError, ErrorCode } from "../errors/index.js";
 import { createOrchestrator, type Orchestrator } from "../orchestrator/index.js";
 import {
   checkKmsHoldsKeys,
@@ -142,7 +143,9 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       metrics: { registry, dispatchLatency },
       kms,
     });
-    await app.listen({ host: config.listenHost, port: config.listenPort });
+    await app.listen({ host: config.listenHost, port: config.listenPort }).catch((err: unknown) => {
+      throw listenError(err, config.listenHost, config.listenPort);
+    });
     stops.push(() => app.close());
     await orchestrator.start();
     stops.push(() => orchestrator.stop());
@@ -214,4 +217,15 @@ async function firstStartToken(pool: Database["pool"]): Promise<string | undefin
     },
   });
   return token;
+}
+
+/** A port already taken is one line for the operator, not a stack trace. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  if ((err as NodeJS.ErrnoException | undefined)?.code !== "EADDRINUSE") return err;
+  const where = `${host.includes(":") ? `[${host}]` : host}:${port}`;
+  return new AirlockError(
+    ErrorCode.ADDRESS_IN_USE,
+    `cannot listen on ${where}: the address is in use (another airlock server? set --port or AIRLOCK_PORT)`,
+    { cause: err },
+  );
 }

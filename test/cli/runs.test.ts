@@ -117,11 +117,23 @@ describe("airlock runs", () => {
     assert.equal(json.id, id);
   });
 
-  it("cancel and rerun; unknown runs are NOT_FOUND; a non-numeric id is USAGE", async () => {
-    const id = String(ctx.stub.runs[0]?.id);
+  it("cancel and rerun; a finished run is a CONFLICT; unknown runs are NOT_FOUND; a non-numeric id is USAGE", async () => {
+    const ended = ctx.stub.runs.find((r) => r.state === "completed");
+    assert.ok(ended, "a finished run in the stub");
+    assert.equal((await runCli(["runs", "trigger", "acme/app"], ctx.env)).code, 0);
+    const id = String(ctx.stub.runs.at(-1)?.id);
     const cancel = await runCli(["runs", "cancel", id], ctx.env);
     assert.equal(cancel.code, 0, cancel.stderr);
     assert.ok(ctx.stub.requests.some((q) => q.method === "POST" && q.path === `/api/v1/runs/${id}/cancel`));
+    assert.equal(cancel.stdout, `Run ${id}: cancel requested.\n`);
+    const refused = await runCli(["runs", "cancel", String(ended.id)], ctx.env);
+    assert.equal(refused.code, 1);
+    assert.equal(refused.error?.code, "CONFLICT");
+    assert.equal(refused.stdout, "");
+    assert.equal(
+      refused.stderr,
+      `airlock: run ${ended.id} has already finished (${ended.conclusion}): nothing to cancel\n`,
+    );
     const rerun = await runCli(["runs", "rerun", id], ctx.env);
     assert.match(rerun.stdout, new RegExp(`^Run 900 #99 \\S+ \\S+ queued \\(rerun of ${id}\\): http`));
     for (const cmd of ["show", "cancel", "rerun"]) {

@@ -160,8 +160,15 @@ export async function startStub(): Promise<Stub> {
     [
       "POST",
       /^\/api\/v1\/runs\/(\d+)\/cancel$/,
-      (_q, res, m) =>
-        byId(stub.runs, m[1]) ? send(res, 202, { ok: true }) : fail(res, 404, "NOT_FOUND", `no run ${m[1]}`),
+      (_q, res, m) => {
+        const run = byId(stub.runs, m[1]);
+        if (!run) return fail(res, 404, "NOT_FOUND", `no run ${m[1]}`);
+        if (run.state === "completed") {
+          const why = `run ${run.id} has already finished (${run.conclusion ?? "no conclusion"}): nothing to cancel`;
+          return fail(res, 409, "CONFLICT", why);
+        }
+        send(res, 202, { ok: true });
+      },
     ],
     [
       "POST",

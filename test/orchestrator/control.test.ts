@@ -81,6 +81,13 @@ jobs:
     const byName = Object.fromEntries(run.jobs.map((j) => [j.name, j.conclusion]));
     // A dependant of a cancelled job is skipped, as its default if: success() is false.
     assert.deepEqual(byName, { long: "cancelled", after: "skipped" });
+    // Once it has ended there is nothing left to cancel: a conflict, not a silent 202.
+    const again = await t.api<{ error: { code: string; message: string } }>(
+      "POST",
+      `/api/v1/runs/${runId}/cancel`,
+    );
+    assert.equal(again.status, 409, again.text);
+    assert.equal(again.body.error.code, "CONFLICT");
   });
 
   it("a disabled node takes no new job and the waiting job says why; enabling it lets the job run", async () => {
@@ -212,6 +219,24 @@ jobs:
     const run = await t.api<RunView>("GET", `/api/v1/runs/${runs.body[0]?.id}`);
     const logs = await cli("logs", String(run.body.jobs[0]?.id));
     assert.match(logs, /from the cli/);
+    // Cancelling the finished run: one line saying so, exit 1, no stack trace.
+    const finished = await execFileAsync(
+      process.execPath,
+      [airlockBin, "runs", "cancel", String(run.body.id)],
+      {
+        env,
+        encoding: "utf8",
+      },
+    ).then(
+      () => assert.fail("cancelling a finished run succeeded"),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    assert.equal(finished.code, 1);
+    assert.equal(finished.stdout, "");
+    assert.equal(
+      finished.stderr,
+      `airlock: run ${run.body.id} has already finished (success): nothing to cancel\n`,
+    );
   });
 
   it("runs get the vars context: organization variables, overridden by the repository's", async () => {
