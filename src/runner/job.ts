@@ -53,8 +53,10 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
     } else {
       skipAll(run, scope);
     }
-    // A job that failed on a full disk (a step that handled ENOSPC itself, a failed set-up).
-    if (run.failed) await checkLimits(run, undefined);
+    // A machine that went over a limit fails its job, naming the limit — also when its steps
+    // handled the error themselves (fork failing, ENOSPC) and finished before the machine's
+    // watcher saw the kernel's counter move: asked here, at the end, it never depends on timing.
+    await checkLimits(run, undefined);
     outputs = jobOutputs(run, scope);
     environmentUrl = environmentUrlOf(run, scope);
   } finally {
