@@ -6,6 +6,7 @@
 // with CONFLICT for a run that does not wait.
 import type pg from "pg";
 import { AirlockError, ErrorCode } from "../errors/index.js";
+import { inTransaction } from "./catalog/index.js";
 
 async function waiting(
   c: pg.PoolClient,
@@ -31,9 +32,7 @@ async function waiting(
 
 /** Approves the run's commit; returns the runs that now start (this one and its siblings). */
 export async function approveUntrusted(pool: pg.Pool, runId: number, by: string): Promise<number[]> {
-  const c = await pool.connect();
-  try {
-    await c.query("BEGIN");
+  return inTransaction(pool, async (c) => {
     const r = await waiting(c, runId);
     await c.query(
       `INSERT INTO untrusted_approvals (repository_id, commit, author, approved_by) VALUES ($1, $2, $3, $4)
@@ -46,21 +45,13 @@ export async function approveUntrusted(pool: pg.Pool, runId: number, by: string)
         RETURNING id`,
       [r.repository_id, r.commit, by],
     );
-    await c.query("COMMIT");
     return rows.map((x) => Number(x.id)).sort((a, b) => a - b);
-  } catch (e) {
-    await c.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
+  });
 }
 
 /** Rejects the run: it ends as cancelled, and says who rejected it. */
 export async function rejectUntrusted(pool: pg.Pool, runId: number, by: string): Promise<void> {
-  const c = await pool.connect();
-  try {
-    await c.query("BEGIN");
+  await inTransaction(pool, async (c) => {
     await waiting(c, runId);
     await c.query(
       `UPDATE runs SET approval = 'rejected', approved_by = $2, approved_at = now(), state = 'completed',
@@ -68,11 +59,5 @@ export async function rejectUntrusted(pool: pg.Pool, runId: number, by: string):
         WHERE id = $1`,
       [runId, by, `rejected by ${by}: untrusted code is not run`],
     );
-    await c.query("COMMIT");
-  } catch (e) {
-    await c.query("ROLLBACK").catch(() => undefined);
-    throw e;
-  } finally {
-    c.release();
-  }
+  });
 }

@@ -29,6 +29,7 @@ export {
   levelOf,
   organizationScope,
   repositoryScope,
+  inTransaction,
   type Db,
   type Scope,
 } from "./scope.js";
