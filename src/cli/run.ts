@@ -142,6 +142,10 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
 
   for (const line of await missingSecretWarnings(repo.root, matched, secrets))
     err.write(`airlock: ${line}\n`);
+  // A job's own warnings open its log (runner/job.ts); the workflow's are said here, once.
+  for (const w of matched)
+    for (const warning of w.warnings ?? [])
+      if (warning.job === undefined) err.write(`airlock: warning: ${warning.text}\n`);
 
   const actionOpts = { actionsUrl, cacheDir: options.actionsCacheDir };
   const loadCalledWorkflow = async (uses: string): Promise<Workflow> => {

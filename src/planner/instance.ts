@@ -127,6 +127,8 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
       },
       permissions: jobPermissions(scope, job),
     };
+    const warnings = (scope.workflow.warnings ?? []).filter((w) => w.job === job.id).map((w) => w.text);
+    if (warnings.length > 0) desc.warnings = warnings;
   } catch (err) {
     report.error = (err as Error).message;
     return finish();

@@ -90,6 +90,14 @@ export interface JobTemplate {
   permissions?: Permissions;
 }
 
+/** A feature the workflow uses that Airlock accepts but does not honour (src/workflow/warnings.ts). */
+export interface WorkflowWarning {
+  /** The job it concerns (shown at the top of that job's log); absent: the whole workflow. */
+  job?: string;
+  /** `file:line:col: message`. */
+  text: string;
+}
+
 export interface Workflow {
   /** Path relative to the repository root, with forward slashes. */
   file: string;
@@ -104,4 +112,6 @@ export interface Workflow {
   permissions?: Permissions;
   /** In file order. */
   jobs: JobTemplate[];
+  /** Accepted but not honoured (absent when there is nothing to say). */
+  warnings?: WorkflowWarning[];
 }

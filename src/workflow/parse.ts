@@ -6,6 +6,7 @@ import type { Workflow } from "./model.js";
 import { workflowSchemaProblems } from "./schema.js";
 import { yamlBoundProblems } from "./guard.js";
 import { readYaml } from "./yaml-source.js";
+import { workflowWarnings } from "./warnings.js";
 
 /**
  * Validates a workflow and returns its model. `file` is the repository-relative path used in
@@ -22,5 +23,8 @@ export function parseWorkflow(file: string, content: string): { workflow?: Workf
   if (problems.length > 0) return { problems };
   const raw = asObj(src.doc.toJS({ maxAliasCount: 1000 }));
   if (!raw) return { problems: [{ file, line: 1, col: 1, message: "A workflow must be a mapping" }] };
-  return { workflow: buildWorkflow(file.replace(/\\/g, "/"), raw), problems: [] };
+  const workflow = buildWorkflow(file.replace(/\\/g, "/"), raw);
+  const warnings = workflowWarnings(src);
+  if (warnings.length > 0) workflow.warnings = warnings;
+  return { workflow, problems: [] };
 }

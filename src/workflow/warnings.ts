@@ -1,0 +1,113 @@
+// Validation-time warnings for what a workflow may say but Airlock does not (yet) honour: the file
+// is valid (GitHub accepts it, so do we) but a user would otherwise learn only from a failing step
+// or a run that never starts. Each warning names its file:line:col; a job's warnings are also
+// written at the top of that job's log (src/planner/instance.ts → JobDescription.warnings).
+// docs/compatibility.md lists the same features; keep the two together.
+import { isMap, isScalar, isSeq, type Node } from "yaml";
+import { formatProblem } from "../errors/index.js";
+import type { WorkflowWarning } from "./model.js";
+import { entries, get, problemAt, resolve, type YamlSource } from "./yaml-source.js";
+
+/** Events the Airlock server starts runs for (src/sources/, src/orchestrator/). */
+export const SERVER_EVENTS: ReadonlySet<string> = new Set([
+  "push",
+  "pull_request",
+  "pull_request_target",
+  "workflow_dispatch",
+  "workflow_call",
+  "schedule",
+  "workflow_run",
+  "repository_dispatch",
+  "merge_group",
+]);
+
+/** Actions that need a service Airlock does not provide yet, and what they need. */
+const NEEDS_SERVICE: Array<[RegExp, string]> = [
+  [/^actions\/(upload|download)-artifact(@|$)/i, "the artifact service, which Airlock does not provide yet"],
+  [/^actions\/cache(\/(save|restore))?(@|$)/i, "the cache service, which Airlock does not provide yet"],
+];
+
+/** `secrets.GITHUB_TOKEN`, `secrets['GITHUB_TOKEN']` or `github.token` inside an expression. */
+const TOKEN_REFERENCE =
+  /\$\{\{[^}]*?(\bsecrets\s*\.\s*GITHUB_TOKEN\b|\bsecrets\s*\[\s*['"]GITHUB_TOKEN['"]\s*\]|\bgithub\s*\.\s*token\b)/i;
+
+function firstScalar(src: YamlSource, node: unknown, test: (s: string) => boolean): Node | undefined {
+  const n = resolve(src, node);
+  if (isScalar(n)) return typeof n.value === "string" && test(n.value) ? n : undefined;
+  if (isMap(n)) {
+    for (const e of entries(src, n)) {
+      const hit = firstScalar(src, e.value, test);
+      if (hit) return hit;
+    }
+  }
+  if (isSeq(n)) {
+    for (const item of n.items) {
+      const hit = firstScalar(src, item, test);
+      if (hit) return hit;
+    }
+  }
+  return undefined;
+}
+
+function jobWarnings(src: YamlSource, id: string, job: Node, add: (n: Node, m: string) => void): void {
+  for (const key of ["container", "services"]) {
+    const v = get(src, job, key);
+    if (v !== undefined)
+      add(
+        v ?? job,
+        `'${key}' needs the container provisioner, which Airlock does not have yet: job '${id}' will fail`,
+      );
+  }
+  const steps = resolve(src, get(src, job, "steps"));
+  for (const item of isSeq(steps) ? steps.items : []) {
+    const uses = resolve(src, get(src, item, "uses"));
+    if (!isScalar(uses) || typeof uses.value !== "string") continue;
+    const name = uses.value.trim();
+    if (name.startsWith("docker://")) {
+      add(uses, `'${name}': Docker steps need the container provisioner, which Airlock does not have yet`);
+      continue;
+    }
+    for (const [pattern, need] of NEEDS_SERVICE)
+      if (pattern.test(name)) add(uses, `'${name}' needs ${need}: the step will fail or do nothing`);
+  }
+  const token = firstScalar(src, job, (s) => TOKEN_REFERENCE.test(s));
+  if (token)
+    add(
+      token,
+      `job '${id}' uses GITHUB_TOKEN, which is empty in Airlock jobs (no forge token is given to jobs): ` +
+        "API calls with it will fail; pass a token of your own as a secret",
+    );
+}
+
+/** The warnings of a valid workflow, in file order. */
+export function workflowWarnings(src: YamlSource): WorkflowWarning[] {
+  const out: WorkflowWarning[] = [];
+  const root = src.doc.contents;
+  const on = resolve(src, get(src, root, "on"));
+  const events: Array<{ name: string; node: Node }> = isScalar(on)
+    ? [{ name: String(on.value), node: on }]
+    : isSeq(on)
+      ? on.items.flatMap((i) => {
+          const n = resolve(src, i);
+          return isScalar(n) ? [{ name: String(n.value), node: n as Node }] : [];
+        })
+      : entries(src, on).map((e) => ({ name: e.key, node: e.keyNode }));
+  for (const e of events)
+    if (!SERVER_EVENTS.has(e.name))
+      out.push({
+        text: formatProblem(
+          problemAt(
+            src,
+            e.node,
+            `the Airlock server never starts runs for '${e.name}' events (\`airlock run ${e.name} -e payload.json\` runs them locally)`,
+          ),
+        ),
+      });
+  for (const job of entries(src, get(src, root, "jobs"))) {
+    if (!isMap(job.value)) continue;
+    jobWarnings(src, job.key, job.value, (n, m) =>
+      out.push({ job: job.key, text: formatProblem(problemAt(src, n, m)) }),
+    );
+  }
+  return out;
+}
