@@ -87,7 +87,7 @@ async function runStage(run: JobRun, scope: Scope, s: Stage): Promise<void> {
   run.emit({ type: "step-finished", step: s.ref, result });
 }
 
-/** Loads every top-level action and runs the `pre` entry points. */
+/** Loads every top-level repository action (not local ones: see above) and runs the `pre` entry points. */
 export async function runPreSteps(run: JobRun, scope: Scope, steps: StepTemplate[]): Promise<void> {
   const names = contextNames({ ...scope, names: new Map() }, steps);
   for (const [i, step] of steps.entries()) {

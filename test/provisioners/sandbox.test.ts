@@ -180,7 +180,7 @@ void test("image mode: a rootfs folder becomes / and the host is not visible", a
       "echo hi > /airlock/workspace/x; cat /airlock/workspace/x; test -f /etc/group && cat /etc/passwd",
     );
     // The image has no /etc: the only accounts are the generated job user's (identity.ts).
-    assert.equal(r.stdout, "hi\nrunner:x:1001:1001:runner:/airlock/home:/bin/bash\n", r.stderr);
+    assert.equal(r.stdout, "hi\nrunner:x:1001:1001:Airlock runner:/airlock/home:/bin/bash\n", r.stderr);
   } finally {
     await rm(rootfs, { recursive: true, force: true });
   }
@@ -226,7 +226,7 @@ void test("the job user is in passwd on the host root: runner, its home, /bin/ba
     "runner",
     "runner",
     "runner",
-    `runner:x:1001:1001:runner:${m.paths.home}:/bin/bash`,
+    `runner:x:1001:1001:Airlock runner:${m.paths.home}:/bin/bash`,
     "runner:x:1001:",
     "root",
     "home-writable",
@@ -264,7 +264,7 @@ void test("image mode: an image's own user with the runner's uid is replaced, it
       "runner",
       "runner",
       "runner",
-      "runner:x:1001:1001:runner:/home/runner:/bin/bash",
+      "runner:x:1001:1001:Airlock runner:/home/runner:/bin/bash",
       "runner:x:1001:",
       "root",
       "home-writable",
@@ -286,7 +286,10 @@ void test("account files: a symlinked passwd in an image is not followed, the ru
     await writeFile(path.join(root, "etc/group"), "g:x:5:\n");
     const files = identityFiles(path.join(dir, "out"), root, false, 1001, 1001, "/airlock/home");
     assert.equal(files.mount, "none"); // nothing to bind over without following the link
-    assert.equal(await readFile(files.passwd, "utf8"), "runner:x:1001:1001:runner:/airlock/home:/bin/bash\n");
+    assert.equal(
+      await readFile(files.passwd, "utf8"),
+      "runner:x:1001:1001:Airlock runner:/airlock/home:/bin/bash\n",
+    );
     assert.equal(await readFile(files.group, "utf8"), "g:x:5:\nrunner:x:1001:\n");
     assert.equal(mountable(path.join(dir, "none"), false), "create");
     assert.equal(mountable(path.join(dir, "none"), true), "none");

@@ -36,7 +36,7 @@ jobs:
   const home = machine.paths.home;
   assert.deepEqual(lines, [
     "user=runner/runner/runner",
-    `entry=runner:x:1001:1001:runner:${home}:/bin/bash`,
+    `entry=runner:x:1001:1001:Airlock runner:${home}:/bin/bash`,
     `env=${home}|/bin/bash`,
     "home-writable",
   ]);

@@ -3,7 +3,7 @@
 // sandbox's uid, which the host's /etc (or an image built elsewhere) does not have, or has for
 // someone else. The rootfs is never written to: the root's own passwd and group are read (bounded,
 // regular files only), any entry for the runner's name or uid is dropped, `runner` (uid/gid 1001,
-// the machine's home, /bin/bash — as on GitHub's hosted runners) is appended, and the result is
+// the machine's home, /bin/bash: as on GitHub's hosted runners and in src/images) is appended, and the result is
 // written once per content into the provisioner's folder, to be bound read-only over /etc/passwd
 // and /etc/group (args.ts).
 import { createHash } from "node:crypto";
@@ -90,7 +90,7 @@ export function accountContents(
 ): { passwd: string; group: string } {
   const passwd = [
     ...without(passwdText, RUNNER_NAME, uid),
-    `${RUNNER_NAME}:x:${uid}:${gid}:runner:${home}:/bin/bash`,
+    `${RUNNER_NAME}:x:${uid}:${gid}:Airlock runner:${home}:/bin/bash`,
   ];
   const group = [...without(groupText, RUNNER_NAME, gid), `${RUNNER_NAME}:x:${gid}:`];
   return { passwd: `${passwd.join("\n")}\n`, group: `${group.join("\n")}\n` };
