@@ -75,8 +75,9 @@ async function readMachineManifest(machine: Machine, dir: string, rel: string): 
     }
     if (data !== undefined) return await parseManifestOrThrow(posix.join(rel, name), data.toString("utf8"));
   }
+  // GitHub's wording (actions/runner ActionManager.LoadAction), with the folder inside the machine.
   throw new AirlockError(
     ErrorCode.ACTION_NOT_FOUND,
-    `no action.yml or action.yaml in ./${rel} (was the repository checked out first?)`,
+    `Can't find 'action.yml', 'action.yaml' or 'Dockerfile' under '${dir}'. Did you forget to run actions/checkout before running your local action?`,
   );
 }

@@ -26,6 +26,11 @@ export type RunSteps = (
   signal: AbortSignal,
 ) => Promise<void>;
 
+/** `./path` (or `.\\path`): an action in the workspace, read when its step runs. */
+export function isLocalUses(uses: string): boolean {
+  return uses.startsWith("./") || uses.startsWith(".\\");
+}
+
 export function isCheckout(uses: string): boolean {
   return /^actions\/checkout@/i.test(uses);
 }
@@ -42,7 +47,7 @@ export async function loadAction(run: JobRun, uses: string): Promise<LoadedActio
 
 export function actionInfo(a: LoadedAction): ActionInfo {
   const at = a.uses.lastIndexOf("@");
-  const local = a.uses.startsWith("./");
+  const local = isLocalUses(a.uses);
   return {
     path: a.dir,
     repository: local || at < 0 ? "" : a.uses.slice(0, at).split("/").slice(0, 2).join("/"),
@@ -93,6 +98,11 @@ export async function runUses(
     return composite(x, scope, loaded, info, inputs, runSteps);
   }
   // node12/16/20/24: all run on the machine's node (GitHub runs node12/16 on node20 as well).
+  if (runs.pre && isLocalUses(uses)) {
+    // actions/runner (ActionRunner.RunAsync): a local action's `pre` never runs, since the action
+    // cannot be read before the job's steps have put it in the workspace.
+    x.run.annotate(x.ref, "warning", `\`pre\` execution is not supported for local action from '${uses}'`);
+  }
   const state = pre?.state ?? {};
   Object.assign(x.state, state);
   const outcome = await runNode({ ...x, id }, loaded, runs.main, inputs);
@@ -106,6 +116,7 @@ export async function runUses(
       env: x.env,
       inputs,
       state: x.state,
+      scope,
     });
   }
   return outcome;

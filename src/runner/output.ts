@@ -13,6 +13,17 @@ export interface CommandTarget {
   state: Record<string, string>;
   /** Set when a command could not be processed: the step fails, like CommandResult=Failed. */
   failed: boolean;
+  /** The step's `env` context: where ACTIONS_ALLOW_UNSECURE_COMMANDS is read (set-env updates it). */
+  env?: Record<string, string>;
+}
+
+export const UNSECURE_VARIABLE = "ACTIONS_ALLOW_UNSECURE_COMMANDS";
+const UNSECURE_BLOG =
+  "https://github.blog/changelog/2020-10-01-github-actions-deprecating-set-env-and-add-path-commands/";
+
+/** actions/runner reads the opt-in with C#'s bool.TryParse: "true" in any case, spaces around. */
+export function unsecureAllowed(env: Record<string, string> | undefined): boolean {
+  return /^\s*true\s*$/i.test(env?.[UNSECURE_VARIABLE] ?? "");
 }
 
 export class OutputProcessor {
@@ -86,11 +97,7 @@ export class OutputProcessor {
       }
       case "set-env":
       case "add-path":
-        // Disabled on GitHub since 2020 (CVE-2020-15228); we do not offer the unsecure opt-in.
-        return this.fail(
-          text,
-          `The \`${cmd.name}\` command is disabled. Please upgrade to using Environment Files (GITHUB_ENV / GITHUB_PATH).`,
-        );
+        return this.unsecure(text, cmd);
       case "echo":
         if (!/^(on|off)$/i.test(cmd.data.trim())) {
           return this.fail(text, `Invalid echo command value. Possible values can be: 'on', 'off'.`);
@@ -100,6 +107,52 @@ export class OutputProcessor {
         // add-matcher / remove-matcher: problem matchers are not implemented; the command is consumed.
         return;
     }
+  }
+
+  /**
+   * `set-env` and `add-path`, disabled since CVE-2020-15228 unless the step's env sets
+   * ACTIONS_ALLOW_UNSECURE_COMMANDS to true (workflow, job or step `env:`, or GITHUB_ENV), as in
+   * actions/runner. Untrusted runs never honour the opt-in: the commands let any printed line set
+   * variables (NODE_OPTIONS-like tricks, PATH) for later steps, which is what the tier prevents.
+   */
+  private unsecure(text: string, cmd: WorkflowCommand): void {
+    const { run, ref } = this.t;
+    const disabled = `The \`${cmd.name}\` command is disabled. Please upgrade to using Environment Files or opt into unsecure command execution by setting the \`${UNSECURE_VARIABLE}\` environment variable to \`true\`. For more information see: ${UNSECURE_BLOG}`;
+    if (!unsecureAllowed(this.t.env)) return this.fail(text, disabled);
+    if (run.job.trustTier === "untrusted") {
+      return this.fail(
+        text,
+        `The \`${cmd.name}\` command is disabled: ${UNSECURE_VARIABLE} is ignored in untrusted runs (a pull request from a fork, or any run not trusted with the repository), because the command lets any printed text change the environment of later steps. Please upgrade to using Environment Files.`,
+      );
+    }
+    if (cmd.name === "set-env") {
+      const name = cmd.properties.name;
+      if (!name) return this.fail(text, "Required field 'name' is missing in ##[set-env] command.");
+      if (name.toUpperCase() === "NODE_OPTIONS") {
+        run.annotate(
+          ref,
+          "error",
+          "Can't update NODE_OPTIONS environment variable using ::set-env:: command.",
+        );
+        return;
+      }
+      this.warnUnsecure(cmd.name);
+      run.env[name] = cmd.data;
+      if (this.t.env) this.t.env[name] = cmd.data;
+      return;
+    }
+    if (cmd.data === "") return this.fail(text, "Value cannot be null or empty. (Parameter 'path')");
+    this.warnUnsecure(cmd.name);
+    run.prependPath = run.prependPath.filter((d) => d !== cmd.data);
+    run.prependPath.push(cmd.data);
+  }
+
+  private warnUnsecure(name: string): void {
+    this.t.run.annotate(
+      this.t.ref,
+      "warning",
+      `The \`${name}\` command is deprecated and unsecure; it runs only because ${UNSECURE_VARIABLE} is true. Please upgrade to using Environment Files. For more information see: ${UNSECURE_BLOG}`,
+    );
   }
 
   private issue(level: "error" | "warning" | "notice", cmd: WorkflowCommand): void {

@@ -1,7 +1,13 @@
-// Pre and post steps of node actions. At job start every top-level `uses:` is loaded (as GitHub's
-// "Set up job" does) and `pre` entry points run in step order when `pre-if` holds (default
-// always()). At job end `post` entry points run in reverse order of their main steps, for actions
-// whose main step ran, when `post-if` holds (default always()). State flows pre → main → post.
+// Pre and post steps of node actions. At job start every top-level remote `uses:` is loaded (as
+// GitHub's "Set up job" does) and `pre` entry points run in step order when `pre-if` holds (default
+// always()). Local actions (`./path`) are not loaded then: like actions/runner (ActionManager
+// registers pre steps for non-`self` actions only), they are read when their step runs, so a step
+// may create or change them, and their `pre` never runs (runUses warns). At job end `post` entry
+// points run in reverse order of their main steps, for actions whose main step ran, when
+// `post-if` holds (default always()); a local action is read again for its post, as actions/runner
+// does. pre-if/post-if see the step's contexts: env with the step's `env:`, github, job, runner,
+// steps and `inputs` of the scope the step is in (the workflow's inputs for a job step, the
+// composite's inputs inside a composite action). State flows pre → main → post.
 import {
   evaluateCondition,
   evaluateToString,
@@ -9,7 +15,7 @@ import {
   evaluateTemplate,
 } from "../expressions/index.js";
 import type { StepTemplate } from "../workflow/model.js";
-import { actionInfo, isCheckout, loadAction, runNode } from "./actions.js";
+import { actionInfo, isCheckout, isLocalUses, loadAction, runNode } from "./actions.js";
 import { baseEnv, evalHost, exprContexts, type StepIdentity } from "./contexts.js";
 import type { Execution } from "./execute.js";
 import { actionInputs } from "./inputs.js";
@@ -22,6 +28,10 @@ interface Stage {
   id: StepIdentity;
   action: LoadedAction;
   entry: string;
+  /** Where `inputs` and `steps` come from (the main step's scope); status is the job's. */
+  contextScope?: Scope;
+  /** Called once the condition holds: the action and entry point to run, or why it cannot run. */
+  resolve?: () => Promise<{ action: LoadedAction; entry: string } | Error>;
   condition: string;
   env: Record<string, string>;
   inputs: () => Record<string, string>;
@@ -31,7 +41,7 @@ interface Stage {
 async function runStage(run: JobRun, scope: Scope, s: Stage): Promise<void> {
   const started = Date.now();
   run.emit({ type: "step-started", step: s.ref, at: started });
-  const ctx = exprContexts(run, scope, s.env, s.id);
+  const ctx = exprContexts(run, s.contextScope ?? scope, s.env, s.id);
   const host = evalHost(run, scope);
   let outcome: Conclusion = "skipped";
   let ok = false;
@@ -55,7 +65,14 @@ async function runStage(run: JobRun, scope: Scope, s: Stage): Promise<void> {
       id: s.id,
     };
     try {
-      const r = await runNode(x, s.action, s.entry, s.inputs());
+      const target = s.resolve ? await s.resolve() : { action: s.action, entry: s.entry };
+      if (target instanceof Error) throw target;
+      const r = await runNode(
+        { ...x, id: { ...s.id, action: actionInfo(target.action) } },
+        target.action,
+        target.entry,
+        s.inputs(),
+      );
       outcome = sig.reason() === "cancel" && !r.ok ? "cancelled" : r.ok ? "success" : "failure";
     } catch (err) {
       run.annotate(s.ref, "error", (err as Error).message);
@@ -70,11 +87,11 @@ async function runStage(run: JobRun, scope: Scope, s: Stage): Promise<void> {
   run.emit({ type: "step-finished", step: s.ref, result });
 }
 
-/** Loads every top-level action and runs the `pre` entry points. */
+/** Loads every top-level repository action (not local ones: see above) and runs the `pre` entry points. */
 export async function runPreSteps(run: JobRun, scope: Scope, steps: StepTemplate[]): Promise<void> {
   const names = contextNames({ ...scope, names: new Map() }, steps);
   for (const [i, step] of steps.entries()) {
-    if (step.uses === undefined || isCheckout(step.uses)) continue;
+    if (step.uses === undefined || isCheckout(step.uses) || isLocalUses(step.uses)) continue;
     const action = await loadAction(run, step.uses);
     const state: Record<string, string> = {};
     run.preloaded.set(step, { action, state });
@@ -120,15 +137,32 @@ export async function runPreSteps(run: JobRun, scope: Scope, steps: StepTemplate
 export async function runPostSteps(run: JobRun, scope: Scope): Promise<void> {
   for (const post of [...run.posts].reverse()) {
     const id: StepIdentity = { contextName: post.contextName, action: actionInfo(post.action) };
+    const uses = post.action.uses;
     await runStage(run, scope, {
       ref: run.newRef(post.contextName, `Post ${post.name}`, "post"),
       id,
       action: post.action,
       entry: post.entry,
+      contextScope: post.scope,
+      // actions/runner loads a definition again for its post stage (after post-if held): a local
+      // action a later step changed is the one used; one that is gone fails the post step.
+      ...(isLocalUses(uses) ? { resolve: () => reloadPost(run, uses) } : {}),
       condition: post.postIf,
       env: post.env,
       inputs: () => post.inputs,
       state: post.state,
     });
   }
+}
+
+async function reloadPost(
+  run: JobRun,
+  uses: string,
+): Promise<{ action: LoadedAction; entry: string } | Error> {
+  const action = await loadAction(run, uses);
+  if (action instanceof Error) return action;
+  const runs = action.manifest.runs;
+  if (runs.using === "composite" || runs.using === "docker" || !runs.post)
+    return new Error(`${uses}: the action no longer has a 'post' entry point`);
+  return { action, entry: runs.post };
 }

@@ -34,6 +34,8 @@ export interface PendingPost {
   env: Record<string, string>;
   inputs: Record<string, string>;
   state: Record<string, string>;
+  /** The scope the main step ran in: `inputs` and `steps` of post-if come from it. */
+  scope: Scope;
 }
 
 /** An action loaded at job start (to find pre steps); its state flows pre → main → post. */

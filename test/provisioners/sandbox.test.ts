@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { buildTinyRootfs } from "../helpers/rootfs.js";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +15,8 @@ import {
   type Machine,
   type MachineSpec,
 } from "../../src/provisioners/index.js";
+import { addMountPoints } from "../../src/images/index.js";
+import { identityFiles, mountable } from "../../src/provisioners/sandbox/identity.js";
 import { hostHasProcessWith, hostPidOfInit, sh, waitFor } from "./helpers.js";
 
 let baseDir: string;
@@ -175,9 +177,10 @@ void test("image mode: a rootfs folder becomes / and the host is not visible", a
     const m = await machine({ root: { kind: "image", path: rootfs } });
     const r = await sh(
       m,
-      "echo hi > /airlock/workspace/x; cat /airlock/workspace/x; test -e /etc/passwd || echo no-etc",
+      "echo hi > /airlock/workspace/x; cat /airlock/workspace/x; test -f /etc/group && cat /etc/passwd",
     );
-    assert.equal(r.stdout, "hi\nno-etc\n", r.stderr);
+    // The image has no /etc: the only accounts are the generated job user's (identity.ts).
+    assert.equal(r.stdout, "hi\nrunner:x:1001:1001:Airlock runner:/airlock/home:/bin/bash\n", r.stderr);
   } finally {
     await rm(rootfs, { recursive: true, force: true });
   }
@@ -208,4 +211,89 @@ void test("a machine whose init was killed refuses exec with MACHINE_FAILED", as
   };
   await waitFor(() => Promise.resolve(refused()));
   await m.destroy();
+});
+
+const ACCOUNT_PROBE =
+  'id -un; id -gn; whoami; getent passwd "$(id -u)"; getent group "$(id -g)"; getent passwd 0 | cut -d: -f1;' +
+  'home=$(getent passwd "$(id -u)" | cut -d: -f6); touch "$home/probe" && echo home-writable';
+
+void test("the job user is in passwd on the host root: runner, its home, /bin/bash; the host's /etc untouched", async () => {
+  const before = await readFile("/etc/passwd", "utf8");
+  const m = await machine();
+  const r = await sh(m, ACCOUNT_PROBE);
+  assert.equal(r.exitCode, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split("\n"), [
+    "runner",
+    "runner",
+    "runner",
+    `runner:x:1001:1001:Airlock runner:${m.paths.home}:/bin/bash`,
+    "runner:x:1001:",
+    "root",
+    "home-writable",
+  ]);
+  assert.equal(await readFile("/etc/passwd", "utf8"), before);
+  // Read-only: the job cannot rename itself or add accounts.
+  const w = await sh(m, "echo 'x:x:0:0::/:/bin/sh' >> /etc/passwd 2>/dev/null || echo refused");
+  assert.equal(w.stdout, "refused\n");
+});
+
+void test("image mode: an image's own user with the runner's uid is replaced, its other entries kept, the image unchanged", async () => {
+  const rootfs = await mkdtemp(path.join(os.tmpdir(), "airlock-rootfs-"));
+  try {
+    await buildTinyRootfs(rootfs, [
+      "/bin/sh",
+      "/usr/bin/cut",
+      "/usr/bin/id",
+      "/usr/bin/getent",
+      "/usr/bin/whoami",
+      "/usr/bin/touch",
+    ]);
+    await mkdir(path.join(rootfs, "etc"));
+    await mkdir(path.join(rootfs, "home/runner"), { recursive: true });
+    const passwd = "root:x:0:0:root:/root:/bin/sh\nubuntu:x:1001:1001::/home/ubuntu:/bin/sh\n";
+    const group = "root:x:0:\nubuntu:x:1001:\n";
+    await writeFile(path.join(rootfs, "etc/passwd"), passwd);
+    await writeFile(path.join(rootfs, "etc/group"), group);
+    addMountPoints(rootfs); // one read-only bind of the whole rootfs: files are bound over its own
+    await chmod(rootfs, 0o755);
+    const m = await machine({ root: { kind: "image", path: rootfs } });
+    assert.equal(m.paths.home, "/home/runner");
+    const r = await sh(m, `${ACCOUNT_PROBE}; getent passwd ubuntu || echo no-ubuntu`);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(r.stdout.trim().split("\n"), [
+      "runner",
+      "runner",
+      "runner",
+      "runner:x:1001:1001:Airlock runner:/home/runner:/bin/bash",
+      "runner:x:1001:",
+      "root",
+      "home-writable",
+      "no-ubuntu",
+    ]);
+    assert.equal(await readFile(path.join(rootfs, "etc/passwd"), "utf8"), passwd);
+    assert.equal(await readFile(path.join(rootfs, "etc/group"), "utf8"), group);
+  } finally {
+    await rm(rootfs, { recursive: true, force: true });
+  }
+});
+
+void test("account files: a symlinked passwd in an image is not followed, the runner entry alone is used", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "airlock-ident-"));
+  try {
+    const root = path.join(dir, "root");
+    await mkdir(path.join(root, "etc"), { recursive: true });
+    await symlink("/etc/passwd", path.join(root, "etc/passwd"));
+    await writeFile(path.join(root, "etc/group"), "g:x:5:\n");
+    const files = identityFiles(path.join(dir, "out"), root, false, 1001, 1001, "/airlock/home");
+    assert.equal(files.mount, "none"); // nothing to bind over without following the link
+    assert.equal(
+      await readFile(files.passwd, "utf8"),
+      "runner:x:1001:1001:Airlock runner:/airlock/home:/bin/bash\n",
+    );
+    assert.equal(await readFile(files.group, "utf8"), "g:x:5:\nrunner:x:1001:\n");
+    assert.equal(mountable(path.join(dir, "none"), false), "create");
+    assert.equal(mountable(path.join(dir, "none"), true), "none");
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

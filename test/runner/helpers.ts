@@ -48,16 +48,28 @@ export function folderSource(dir: string): WorkspaceSource & { calls: CheckoutCa
   };
 }
 
-/** `./path` → the action.yml in the machine's workspace; anything else is not found. */
-export function workspaceLoader(): ActionLoader & { loaded: string[] } {
+/**
+ * `./path` → the action.yml in the machine's workspace, read at each call; `owner/repo@ref` →
+ * `<remoteDir>/owner/repo` on the host, copied into the machine's actions folder (as the real
+ * loader does with a fetched tree); anything else is not found.
+ */
+export function workspaceLoader(remoteDir?: string): ActionLoader & { loaded: string[] } {
   const loaded: string[] = [];
+  const copied = new Map<string, Promise<void>>();
   return {
     loaded,
     async load(uses: string, machine: Machine) {
       loaded.push(uses);
-      if (!uses.startsWith("./"))
-        throw new AirlockError(ErrorCode.ACTION_NOT_FOUND, `no such action: ${uses}`);
-      const dir = path.posix.join(machine.paths.workspace, uses);
+      let dir: string;
+      const remote = /^([\w.-]+)\/([\w.-]+)@([\w.-]+)$/.exec(uses);
+      if (uses.startsWith("./")) dir = path.posix.join(machine.paths.workspace, uses);
+      else if (remote && remoteDir && existsSync(path.join(remoteDir, remote[1]!, remote[2]!))) {
+        dir = path.posix.join(machine.paths.actions, remote[1]!, remote[2]!, remote[3]!);
+        const key = `${machine.id}\0${dir}`;
+        if (!copied.has(key))
+          copied.set(key, machine.copyIn(path.join(remoteDir, remote[1]!, remote[2]!), dir));
+        await copied.get(key);
+      } else throw new AirlockError(ErrorCode.ACTION_NOT_FOUND, `no such action: ${uses}`);
       const text = (await machine.readFile(`${dir}/action.yml`))?.toString("utf8");
       if (text === undefined) throw new AirlockError(ErrorCode.ACTION_NOT_FOUND, `${uses}: no action.yml`);
       const { manifest, problems } = parseActionManifest(`${uses}/action.yml`, text);
@@ -155,12 +167,13 @@ export async function run(
   repoDir: string,
   signal?: AbortSignal,
   backend: Backend = "fake",
+  remoteDir?: string,
 ): Promise<Run> {
   const machine = await provisioners[backend].create({ name: job.jobId, root: HOST_ROOT });
   machines.push(machine);
   const events: RunnerEvent[] = [];
   const source = folderSource(repoDir);
-  const loader = workspaceLoader();
+  const loader = workspaceLoader(remoteDir);
   const result = await runJob(job, {
     machine,
     actions: loader,
@@ -183,7 +196,11 @@ export async function runFixture(
     secrets: expected.input?.secrets ?? {},
     vars: expected.input?.vars ?? {},
   });
-  return { ...(await run(job, path.join(dir, "repo"), signal, backend)), expected };
+  // fixtures/<name>/actions/<owner>/<repo>: remote actions `owner/repo@ref` of that fixture.
+  return {
+    ...(await run(job, path.join(dir, "repo"), signal, backend, path.join(dir, "actions"))),
+    expected,
+  };
 }
 
 export interface ExpectedStep {

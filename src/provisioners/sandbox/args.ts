@@ -14,6 +14,8 @@
 //   /airlock/*        the machine's private host folders (actions read-only: only copyIn writes it);
 //   /home/runner      the machine's private home, when the image has that folder (its runner user's
 //                     home in passwd; images built by src/images do), else /airlock/home;
+//   /etc/passwd, /etc/group  generated files naming the job user `runner` (identity.ts), bound
+//                     read-only over the root's own (or into a fresh /etc when the root has none);
 //   /airlock/externals/bin/airlock-exec  the native helper, read-only (PID 1 and every step run it).
 //   /airlock/externals/node/bin/node     the host's node binary, read-only, for JavaScript actions.
 // The host's machine folder (baseDir) is covered by a tmpfs so a job cannot see other machines.
@@ -25,6 +27,7 @@
 import { existsSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 import path from "node:path";
 import { hasMountPoints } from "../../images/index.js";
+import type { IdentityFiles } from "./identity.js";
 
 export const INNER_ROOT = "/airlock";
 export const SUBDIRS = ["workspace", "temp", "actions", "home", "toolcache"] as const;
@@ -89,12 +92,18 @@ export interface BwrapArgsInput {
   tmpMb?: number;
   /** Inner path of the machine's home: /home/runner when the image has it (its passwd says so). */
   home: string;
+  /** Generated /etc/passwd and /etc/group naming the job user (identity.ts); absent: the root's own. */
+  identity?: IdentityFiles;
+}
+
+/** The rootfs is bound read-only in one mount (its mount points exist, nothing is created in it). */
+export function singleRootBind(image: string | undefined): boolean {
+  return image !== undefined && hasMountPoints(image);
 }
 
 export function bwrapArgs(i: BwrapArgsInput): string[] {
   const root = i.image ?? "/";
-  // One read-only bind of the whole rootfs: its mount points exist, nothing needs creating in it.
-  const single = i.image !== undefined && hasMountPoints(i.image);
+  const single = singleRootBind(i.image);
   const args = [
     "--unshare-user",
     "--uid",
@@ -135,6 +144,10 @@ export function bwrapArgs(i: BwrapArgsInput): string[] {
   for (const d of SUBDIRS) {
     const inner = d === "home" ? i.home : `${INNER_ROOT}/${d}`;
     args.push(d === "actions" ? "--ro-bind" : "--bind", path.join(i.machineDir, d), inner);
+  }
+  if (i.identity && i.identity.mount !== "none") {
+    if (i.identity.mount === "create") args.push("--dir", "/etc");
+    args.push("--ro-bind", i.identity.passwd, "/etc/passwd", "--ro-bind", i.identity.group, "/etc/group");
   }
   args.push("--ro-bind", i.helper, INNER_HELPER);
   args.push("--ro-bind", HOST_NODE, EXTERNAL_NODE);

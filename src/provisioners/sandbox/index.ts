@@ -20,7 +20,8 @@ import { describeLayout, detectCgroups, type CgroupLayout } from "../common/cgro
 import { DiskPool, type Disk } from "../common/disk-pool.js";
 import { hasLimits } from "../common/limits.js";
 import type { Machine, MachineSpec, Provisioner } from "../types.js";
-import { SUBDIRS } from "./args.js";
+import { INNER_GID, INNER_UID, SUBDIRS, singleRootBind } from "./args.js";
+import { identityFiles } from "./identity.js";
 import { innerPaths, startSandbox } from "./machine.js";
 import { discard, WarmSlots, type Slot } from "./warm.js";
 
@@ -172,13 +173,24 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
           ...(limits.cpus !== undefined ? { cpus: limits.cpus } : {}),
           ...(limits.pids !== undefined ? { pids: limits.pids } : {}),
         });
+        const home = homeOf(spec);
+        const image = spec.root.kind === "image" ? spec.root.path : undefined;
+        const identity = identityFiles(
+          path.join(baseDir, "identity"),
+          image ?? "/",
+          singleRootBind(image),
+          INNER_UID,
+          INNER_GID,
+          home,
+        );
         return await startSandbox({
           id,
           spec,
           limits,
           machineDir,
           baseDir,
-          home: homeOf(spec),
+          home,
+          identity,
           bwrap: r.bwrap,
           nsenter: r.nsenter,
           exec: r.exec,

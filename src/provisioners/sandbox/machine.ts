@@ -45,6 +45,7 @@ import {
   SECCOMP_FD,
   SUBDIRS,
 } from "./args.js";
+import type { IdentityFiles } from "./identity.js";
 import { REFILL_DELAY_MS, spawnStepZygote, type Zygote } from "./warm.js";
 
 export interface SandboxStart {
@@ -57,6 +58,8 @@ export interface SandboxStart {
   nsenter: string;
   /** Inner path of the machine's home (see args.ts). */
   home: string;
+  /** Generated passwd and group naming the job user (identity.ts). */
+  identity?: IdentityFiles;
   /** Host uid/gid that runs bwrap and owns the private folders; undefined: our own. */
   hostOwner: { uid: number; gid: number } | undefined;
   limits: MachineLimits;
@@ -96,6 +99,7 @@ export async function startSandbox(s: SandboxStart): Promise<Machine> {
       ...(s.limits.shmMb !== undefined ? { shmMb: s.limits.shmMb } : {}),
       ...(s.limits.tmpMb !== undefined ? { tmpMb: s.limits.tmpMb } : {}),
       home: s.home,
+      ...(s.identity ? { identity: s.identity } : {}),
     }),
     "--info-fd",
     String(INFO_FD),

@@ -1,0 +1,2 @@
+console.log("::error::post of default-if ran");
+process.exit(1);

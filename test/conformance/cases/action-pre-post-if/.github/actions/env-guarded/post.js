@@ -1,0 +1,2 @@
+console.log("::error::post of env-guarded ran");
+process.exit(1);

@@ -1,0 +1,2 @@
+console.log("::error::post of on-failure ran");
+process.exit(1);

@@ -1,0 +1,2 @@
+console.log("::error::post ran");
+process.exit(1);
