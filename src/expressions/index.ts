@@ -26,7 +26,7 @@ export interface EvalHost {
 export { hashFilesOnDisk } from "./hashfiles.js";
 export { formatNumber, isTruthy } from "./convert.js";
 export { KNOWN_CONTEXTS } from "./evaluate.js";
-export { scanTemplate, type Scan, type Segment } from "./template.js";
+export { isInsertKey, scanTemplate, type Scan, type Segment } from "./template.js";
 
 /**
  * Evaluates bare expression text (no `${{ }}`) to a plain JS value.
@@ -47,6 +47,21 @@ export function evaluateTemplate(value: unknown, ctx: Contexts, host?: EvalHost)
 /** evaluateTemplate, then GitHub's string coercion of the result. */
 export function evaluateToString(value: unknown, ctx: Contexts, host?: EvalHost): string {
   return coerceToString(evaluateTemplateValue(value, ctx, host));
+}
+
+/**
+ * A mapping of strings (`env:`, `with:`): expression keys and `${{ insert }}` applied (see
+ * evaluateTemplate), then each value coerced to a string.
+ */
+export function evaluateStringMap(
+  map: Record<string, unknown> | undefined,
+  ctx: Contexts,
+  host?: EvalHost,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const evaluated = evaluateTemplateValue(map ?? {}, ctx, host) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(evaluated)) out[k] = coerceToString(v);
+  return out;
 }
 
 /**

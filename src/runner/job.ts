@@ -5,7 +5,7 @@
 // the job as failure, a cancellation as cancelled — as on GitHub. A job with a secret too short to
 // mask (SECRET_TOO_SHORT) fails before its machine is touched: no step runs with it.
 import { injectionWarnings } from "./injection.js";
-import { evaluateToString, toExpressionString, evaluateTemplate } from "../expressions/index.js";
+import { evaluateStringMap, toExpressionString, evaluateTemplate } from "../expressions/index.js";
 import { isAirlockError } from "../errors/index.js";
 import { evalHost, exprContexts } from "./contexts.js";
 import { checkLimits } from "./limits.js";
@@ -105,9 +105,7 @@ async function setUp(run: JobRun, scope: Scope): Promise<boolean> {
     for (const level of job.env) {
       const ctx = exprContexts(run, scope, { ...run.env });
       const host = evalHost(run, scope);
-      const evaluated: Record<string, string> = {};
-      for (const [k, v] of Object.entries(level)) evaluated[k] = evaluateToString(v, ctx, host);
-      Object.assign(run.env, evaluated);
+      Object.assign(run.env, evaluateStringMap(level, ctx, host));
     }
     return true;
   } catch (err) {

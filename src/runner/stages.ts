@@ -2,12 +2,7 @@
 // "Set up job" does) and `pre` entry points run in step order when `pre-if` holds (default
 // always()). At job end `post` entry points run in reverse order of their main steps, for actions
 // whose main step ran, when `post-if` holds (default always()). State flows pre → main → post.
-import {
-  evaluateCondition,
-  evaluateToString,
-  toExpressionString,
-  evaluateTemplate,
-} from "../expressions/index.js";
+import { evaluateStringMap, evaluateCondition } from "../expressions/index.js";
 import type { StepTemplate } from "../workflow/model.js";
 import { actionInfo, isCheckout, loadAction, runNode } from "./actions.js";
 import { baseEnv, evalHost, exprContexts, type StepIdentity } from "./contexts.js";
@@ -91,11 +86,9 @@ export async function runPreSteps(run: JobRun, scope: Scope, steps: StepTemplate
     const ref = run.newRef(contextName, name, "pre");
     let inputs: () => Record<string, string>;
     try {
-      for (const [k, v] of Object.entries(step.env ?? {})) env[k] = evaluateToString(v, ctx0, host);
+      Object.assign(env, evaluateStringMap(step.env, ctx0, host));
       const ctx = exprContexts(run, scope, env, id);
-      const w: Record<string, string> = {};
-      for (const [k, v] of Object.entries(step.with ?? {}))
-        w[k] = toExpressionString(evaluateTemplate(v, ctx, host));
+      const w = evaluateStringMap(step.with, ctx, host);
       inputs = () => actionInputs(run, ref, step.uses ?? "", action.manifest, w, ctx, host);
     } catch (err) {
       const message = (err as Error).message;
