@@ -2,7 +2,13 @@
 // Other modules import only from here.
 import { toExpressionString as coerceToString } from "./convert.js";
 import { evaluateBare, expressionSyntaxProblems } from "./evaluate.js";
-import { conditionProblems, evaluateIf, evaluateTemplateValue, templateProblems } from "./template.js";
+import {
+  conditionProblems,
+  evaluateIf,
+  evaluateTemplateValue,
+  setOwn,
+  templateProblems,
+} from "./template.js";
 
 /** Plain JSON values per context name (github, env, steps, ...). */
 export type Contexts = Record<string, unknown>;
@@ -26,7 +32,7 @@ export interface EvalHost {
 export { hashFilesOnDisk } from "./hashfiles.js";
 export { formatNumber, isTruthy } from "./convert.js";
 export { KNOWN_CONTEXTS } from "./evaluate.js";
-export { isInsertKey, scanTemplate, type Scan, type Segment } from "./template.js";
+export { scanTemplate, type Scan, type Segment } from "./template.js";
 
 /**
  * Evaluates bare expression text (no `${{ }}`) to a plain JS value.
@@ -60,7 +66,7 @@ export function evaluateStringMap(
 ): Record<string, string> {
   const out: Record<string, string> = {};
   const evaluated = evaluateTemplateValue(map ?? {}, ctx, host) as Record<string, unknown>;
-  for (const [k, v] of Object.entries(evaluated)) out[k] = coerceToString(v);
+  for (const [k, v] of Object.entries(evaluated)) setOwn(out, k, coerceToString(v));
   return out;
 }
 

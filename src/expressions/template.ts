@@ -151,9 +151,14 @@ function evaluateMapping(
         `'${k}' is already defined (keys merged by \${{ insert }})`,
       );
     seen.add(k.toLowerCase());
-    out[k] = v;
+    setOwn(out, k, v);
   }
   return out;
+}
+
+/** `obj[key] = value` as an own property even for `__proto__` (a key an expression may produce). */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 export function evaluateTemplateValue(

@@ -114,6 +114,28 @@ void describe("${{ insert }} and sequence splicing (actions/runner TemplateUnrav
     assert.deepEqual(evaluateTemplate(nested, ctx), { outer: { k: true } });
   });
 
+  void it("never lets a __proto__ key an insertion brings become the object's prototype", () => {
+    const out = evaluateTemplate(
+      { a: 1, "${{ insert }}": '${{ fromJSON(\'{"__proto__": {"polluted": 1}}\') }}' },
+      ctx,
+    ) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+    assert.equal(out.polluted, undefined);
+    assert.equal(out.a, 1);
+    // A key written as __proto__ (YAML gives it as an own property) stays a plain key.
+    const written = JSON.parse('{"__proto__": {"polluted": "${{ matrix.node }}"}}') as Record<
+      string,
+      unknown
+    >;
+    const kept = evaluateTemplate(written, ctx) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(kept), Object.prototype);
+    assert.equal(kept.polluted, undefined);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(kept, "__proto__")?.value, { polluted: 20 });
+    const env = evaluateStringMap({ "${{ insert }}": '${{ fromJSON(\'{"__proto__": {"x": 1}}\') }}' }, ctx);
+    assert.equal(Object.getPrototypeOf(env), Object.prototype);
+    assert.equal((env as Record<string, unknown>).x, undefined);
+  });
+
   void it("an empty mapping inserts nothing", () => {
     assert.deepEqual(evaluateTemplate({ a: 1, "${{ insert }}": "${{ fromJSON('{}') }}" }, ctx), { a: 1 });
   });
