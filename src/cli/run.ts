@@ -8,11 +8,11 @@ import { AirlockError, ErrorCode, formatProblem, isAirlockError } from "../error
 import { loadOptions } from "../config/index.js";
 import { changedFiles, readRepo } from "../git/index.js";
 import {
-  dispatchInputs,
   loadWorkflows,
   matchesTrigger,
   parseWorkflowOffLoop,
   readInsideRepo,
+  resolveDispatch,
 } from "../workflow/index.js";
 import type { Workflow } from "../workflow/model.js";
 import {
@@ -121,13 +121,18 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   }
 
   let inputs: Record<string, unknown> = {};
-  if (event === "workflow_dispatch") {
+  if (event === "workflow_dispatch" && matched.length > 0) {
+    // The payload's `inputs` (from -e, as GitHub's payload carries them) and --input, which wins;
+    // github.event.inputs then holds every input's value as text, as on GitHub.
+    const eventInputs: Record<string, string> = {};
     for (const w of matched) {
-      const r = dispatchInputs(w, inputsGiven);
+      const r = resolveDispatch(w, inputsGiven, payload.inputs);
       if (r.problems.length > 0)
         throw new AirlockError(ErrorCode.USAGE, `${w.file}: ${r.problems.join("; ")}`);
       inputs = { ...inputs, ...r.inputs };
+      Object.assign(eventInputs, r.eventInputs);
     }
+    payload.inputs = eventInputs;
   }
   if (o.job && !matched.some((w) => w.jobs.some((j) => j.id === o.job))) {
     throw new AirlockError(ErrorCode.USAGE, `no job '${o.job}' in the workflows that run on '${event}'`);

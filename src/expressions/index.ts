@@ -2,7 +2,13 @@
 // Other modules import only from here.
 import { toExpressionString as coerceToString } from "./convert.js";
 import { evaluateBare, expressionSyntaxProblems } from "./evaluate.js";
-import { conditionProblems, evaluateIf, evaluateTemplateValue, templateProblems } from "./template.js";
+import {
+  conditionProblems,
+  evaluateIf,
+  evaluateTemplateValue,
+  setOwn,
+  templateProblems,
+} from "./template.js";
 
 /** Plain JSON values per context name (github, env, steps, ...). */
 export type Contexts = Record<string, unknown>;
@@ -47,6 +53,21 @@ export function evaluateTemplate(value: unknown, ctx: Contexts, host?: EvalHost)
 /** evaluateTemplate, then GitHub's string coercion of the result. */
 export function evaluateToString(value: unknown, ctx: Contexts, host?: EvalHost): string {
   return coerceToString(evaluateTemplateValue(value, ctx, host));
+}
+
+/**
+ * A mapping of strings (`env:`, `with:`): expression keys and `${{ insert }}` applied (see
+ * evaluateTemplate), then each value coerced to a string.
+ */
+export function evaluateStringMap(
+  map: Record<string, unknown> | undefined,
+  ctx: Contexts,
+  host?: EvalHost,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  const evaluated = evaluateTemplateValue(map ?? {}, ctx, host) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(evaluated)) setOwn(out, k, coerceToString(v));
+  return out;
 }
 
 /**

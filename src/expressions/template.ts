@@ -84,20 +84,91 @@ function evaluateString(text: string, ctx: Record<string, unknown>, host?: Funct
     .join("");
 }
 
+/** Whether a mapping key is GitHub's `${{ insert }}` directive. */
+export function isInsertKey(key: string): boolean {
+  return /^\s*\$\{\{\s*insert\s*\}\}\s*$/.test(key);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+/**
+ * A sequence: an item that is exactly one expression and evaluates to a sequence is spliced into
+ * the surrounding sequence (actions/runner TemplateUnraveler, "sequence insertion"); its items are
+ * values, not templates, so they are not evaluated again.
+ */
+function evaluateSequence(items: unknown[], ctx: Record<string, unknown>, host?: FunctionHost): unknown[] {
+  const out: unknown[] = [];
+  for (const item of items) {
+    if (typeof item === "string" && item.includes("${{")) {
+      const single = singleExpression(scanOrThrow(item));
+      if (single !== undefined) {
+        const v = evaluateBare(single, ctx, host);
+        if (Array.isArray(v)) out.push(...(v as unknown[]));
+        else out.push(v);
+        continue;
+      }
+    }
+    out.push(evaluateTemplateValue(item, ctx, host));
+  }
+  return out;
+}
+
+/**
+ * A mapping: keys may be expressions (evaluated to strings) and `${{ insert }}`, whose value (a
+ * mapping as written, or an expression giving one) is merged in its place. As in GitHub's template
+ * evaluator, a key given twice (case-insensitively) once insertions are done is an error.
+ */
+function evaluateMapping(
+  value: Record<string, unknown>,
+  ctx: Record<string, unknown>,
+  host?: FunctionHost,
+): Record<string, unknown> {
+  const pairs: Array<[string, unknown]> = [];
+  let inserted = false;
+  for (const [k, v] of Object.entries(value)) {
+    if (!isInsertKey(k)) {
+      pairs.push([toExpressionString(evaluateString(k, ctx, host)), evaluateTemplateValue(v, ctx, host)]);
+      continue;
+    }
+    inserted = true;
+    // A mapping written under the key is a template; one an expression produced is a value.
+    const nested = isPlainObject(v) ? evaluateMapping(v, ctx, host) : evaluateString(String(v), ctx, host);
+    if (!isPlainObject(nested)) {
+      const got = nested === null ? "null" : Array.isArray(nested) ? "a sequence" : typeof nested;
+      throw new AirlockError("EXPRESSION_FAILED", `\${{ insert }} expects a mapping, got ${got}`);
+    }
+    pairs.push(...Object.entries(nested));
+  }
+  const out: Record<string, unknown> = {};
+  const seen = new Set<string>();
+  for (const [k, v] of pairs) {
+    // Only where an insertion brought keys in: a mapping as written keeps its earlier meaning.
+    if (inserted && seen.has(k.toLowerCase()))
+      throw new AirlockError(
+        "EXPRESSION_FAILED",
+        `'${k}' is already defined (keys merged by \${{ insert }})`,
+      );
+    seen.add(k.toLowerCase());
+    setOwn(out, k, v);
+  }
+  return out;
+}
+
+/** `obj[key] = value` as an own property even for `__proto__` (a key an expression may produce). */
+export function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 export function evaluateTemplateValue(
   value: unknown,
   ctx: Record<string, unknown>,
   host?: FunctionHost,
 ): unknown {
   if (typeof value === "string") return evaluateString(value, ctx, host);
-  if (Array.isArray(value)) return value.map((v) => evaluateTemplateValue(v, ctx, host));
-  if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-      out[toExpressionString(evaluateString(k, ctx, host))] = evaluateTemplateValue(v, ctx, host);
-    }
-    return out;
-  }
+  if (Array.isArray(value)) return evaluateSequence(value, ctx, host);
+  if (isPlainObject(value)) return evaluateMapping(value, ctx, host);
   return value;
 }
 

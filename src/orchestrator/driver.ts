@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import { executeRun, type RunReporter } from "../planner/index.js";
 import { recordFinishedJob } from "../queue/index.js";
 import { fetchRemoteFile, parseUses } from "../actions/index.js";
-import { dispatchInputs, MAX_FILE_BYTES, parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
+import { MAX_FILE_BYTES, resolveDispatch, parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
 import { ErrorCode, formatProblem, isAirlockError } from "../errors/index.js";
 import { join } from "node:path";
 import type { CoreConfig } from "./config.js";
@@ -129,7 +129,10 @@ export class RunDrivers {
       `UPDATE runs SET state = 'running', started_at = coalesce(started_at, now()) WHERE id = $1 AND state = 'queued'`,
       [runId],
     );
-    const inputs = run.event === "workflow_dispatch" ? dispatchInputs(workflow, run.inputs).inputs : {};
+    const inputs =
+      run.event === "workflow_dispatch"
+        ? resolveDispatch(workflow, run.inputs, run.payload.inputs).inputs
+        : {};
     const info = repoInfo(repo, run.commit, run.ref, run.before, run.actor, run.title);
     // The clone credential, opened once per drive (undefined for a public repository).
     // Untrusted runs get none: their code is anybody's (a low-trust node checks out a public

@@ -9,10 +9,10 @@ import { defaultPayload, eventRef } from "../planner/index.js";
 import type { SourceEvent } from "../sources/index.js";
 import { openMirror, workflowsAt, type RepoMirror } from "../sources/index.js";
 import {
-  dispatchInputs,
   matchesTrigger,
   MAX_FILE_BYTES,
   parseWorkflowOffLoop,
+  resolveDispatch,
   type Workflow,
 } from "../workflow/index.js";
 import type { Problem } from "../errors/index.js";
@@ -109,11 +109,15 @@ export function createRunsService(d: RunsDeps): RunsService {
         ...(changedFiles ? { changedFiles } : {}),
       }),
     );
+    // workflow_dispatch: the same resolution as `airlock run` (the payload's inputs, then the given
+    // ones); each run's github.event.inputs holds its workflow's inputs as text, as on GitHub.
+    const eventInputs = new Map<Workflow, Record<string, string>>();
     if (facts.event === "workflow_dispatch") {
       for (const w of matched) {
-        const r = dispatchInputs(w, facts.inputs);
+        const r = resolveDispatch(w, facts.inputs, facts.payload.inputs);
         if (r.problems.length > 0)
           throw new AirlockError(ErrorCode.USAGE, `${w.file}: ${r.problems.join("; ")}`);
+        eventInputs.set(w, r.eventInputs);
       }
     }
     const trust: Trust = facts.trustTier
@@ -135,7 +139,9 @@ export function createRunsService(d: RunsDeps): RunsService {
     try {
       await client.query("BEGIN");
       for (const w of matched) {
-        const s = await insertRun(client, repo, facts, w.file, w.name, null, trust.tier, approval);
+        const given = eventInputs.get(w);
+        const runFacts = given ? { ...facts, payload: { ...facts.payload, inputs: given } } : facts;
+        const s = await insertRun(client, repo, runFacts, w.file, w.name, null, trust.tier, approval);
         summaries.push(summary(d.config, s));
         // A run waiting for approval is driven once a maintainer approves its commit.
         if (approval.approval !== "required") started.push({ id: s.id, workflow: w });

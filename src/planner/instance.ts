@@ -1,6 +1,7 @@
 // Runs one job instance (one matrix combination) on a fresh single-use machine: evaluates the
-// job-level fields GitHub evaluates on the server (name, runs-on, timeout, continue-on-error,
-// defaults), builds the plain JobDescription, runs the job runner and destroys the machine.
+// job-level fields GitHub evaluates on the server (name, runs-on, timeout, continue-on-error),
+// builds the plain JobDescription (defaults.run as written: the runner evaluates it with the job
+// env), runs the job runner and destroys the machine.
 import { evaluateTemplate, toExpressionString } from "../expressions/index.js";
 import type { Conclusion, JobDescription, RunnerEvent } from "../runner/types.js";
 import type { JobTemplate } from "../workflow/model.js";
@@ -90,12 +91,13 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
         : Number(evaluateTemplate(job.timeoutMinutes, ctx));
     if (!Number.isFinite(timeout) || timeout <= 0)
       throw new Error(`timeout-minutes must be a positive number`);
+    // Evaluated by the runner (with the job env, as GitHub allows); a scalar is sent as text.
     const defaults = { ...scope.workflow.defaults, ...job.defaults };
-    const evalDefault = (v: unknown): string | undefined =>
-      v === undefined ? undefined : toExpressionString(evaluateTemplate(v, ctx));
+    const asText = (v: unknown): string | undefined =>
+      v === undefined || v === null ? undefined : typeof v === "string" ? v : toExpressionString(v);
     const environment = environmentOf(job, ctx);
-    const shell = evalDefault(defaults.shell);
-    const workingDirectory = evalDefault(defaults.workingDirectory);
+    const shell = asText(defaults.shell);
+    const workingDirectory = asText(defaults.workingDirectory);
     desc = {
       runId: opts.identity.runId,
       jobId: job.id,

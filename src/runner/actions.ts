@@ -1,13 +1,7 @@
 // `uses:` steps: the built-in actions/checkout, docker refusal, node actions (main; pre/post are
 // scheduled by the job) and composite actions (their steps run recursively in a private scope).
 import path from "node:path/posix";
-import {
-  evaluateTemplate,
-  evaluateToString,
-  toExpressionString,
-  type Contexts,
-  type EvalHost,
-} from "../expressions/index.js";
+import { evaluateStringMap, evaluateToString, type Contexts, type EvalHost } from "../expressions/index.js";
 import { AirlockError, ErrorCode, isAirlockError } from "../errors/index.js";
 import type { StepTemplate } from "../workflow/model.js";
 import { evalHost, exprContexts } from "./contexts.js";
@@ -69,10 +63,7 @@ export async function runUses(
   runSteps: RunSteps,
 ): Promise<ExecOutcome> {
   const uses = step.uses ?? "";
-  const withValues: Record<string, string> = {};
-  for (const [k, v] of Object.entries(step.with ?? {})) {
-    withValues[k] = toExpressionString(evaluateTemplate(v, ctx, host));
-  }
+  const withValues = evaluateStringMap(step.with, ctx, host);
   if (isCheckout(uses)) {
     // GitHub refuses an abbreviated commit as an action's ref (actions/checkout has no hex tags,
     // so a hex ref here can only be one); the full SHA or a tag is needed (see actions/fetch.ts).

@@ -5,7 +5,12 @@
 // the job as failure, a cancellation as cancelled — as on GitHub. A job with a secret too short to
 // mask (SECRET_TOO_SHORT) fails before its machine is touched: no step runs with it.
 import { injectionWarnings } from "./injection.js";
-import { evaluateToString, toExpressionString, evaluateTemplate } from "../expressions/index.js";
+import {
+  evaluateStringMap,
+  evaluateToString,
+  toExpressionString,
+  evaluateTemplate,
+} from "../expressions/index.js";
 import { isAirlockError } from "../errors/index.js";
 import { evalHost, exprContexts } from "./contexts.js";
 import { checkLimits } from "./limits.js";
@@ -105,10 +110,9 @@ async function setUp(run: JobRun, scope: Scope): Promise<boolean> {
     for (const level of job.env) {
       const ctx = exprContexts(run, scope, { ...run.env });
       const host = evalHost(run, scope);
-      const evaluated: Record<string, string> = {};
-      for (const [k, v] of Object.entries(level)) evaluated[k] = evaluateToString(v, ctx, host);
-      Object.assign(run.env, evaluated);
+      Object.assign(run.env, evaluateStringMap(level, ctx, host));
     }
+    run.defaults = jobDefaults(run, scope);
     return true;
   } catch (err) {
     run.annotate(undefined, "error", `Set up job failed: ${isAirlockError(err) ? err.message : String(err)}`);
@@ -116,6 +120,25 @@ async function setUp(run: JobRun, scope: Scope): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * `defaults.run` with the contexts GitHub's schema gives it (job-defaults-run: the job env among
+ * them), evaluated once the job env is, as actions/runner's JobExtension does when it sets the job
+ * up; a value that comes out empty is left unset, as there.
+ */
+function jobDefaults(run: JobRun, scope: Scope): JobRun["defaults"] {
+  const ctx = exprContexts(run, scope, { ...run.env });
+  const host = { ...evalHost(run, scope), contexts: DEFAULTS_RUN_CONTEXTS };
+  const out: JobRun["defaults"] = {};
+  const { shell, workingDirectory } = run.job.defaults;
+  const s = shell === undefined ? "" : evaluateToString(shell, ctx, host);
+  const wd = workingDirectory === undefined ? "" : evaluateToString(workingDirectory, ctx, host);
+  if (s !== "") out.shell = s;
+  if (wd !== "") out.workingDirectory = wd;
+  return out;
+}
+
+const DEFAULTS_RUN_CONTEXTS = ["github", "inputs", "vars", "strategy", "matrix", "needs", "env"] as const;
 
 function skipAll(run: JobRun, scope: Scope): void {
   const names = contextNames(scope, run.job.steps);

@@ -26,7 +26,7 @@ export async function runScript(
 ): Promise<ExecOutcome> {
   const { run } = x;
   // Composite actions do not inherit the workflow's defaults.run (as on GitHub).
-  const defaults = scope.depth === 0 ? run.job.defaults : {};
+  const defaults = scope.depth === 0 ? run.defaults : {};
   const untrusted = run.job.trustTier === "untrusted" && typeof step.run === "string";
   let script = untrusted ? "" : evaluateToString(step.run, ctx, host);
   const shell = step.shell !== undefined ? evaluateToString(step.shell, ctx, host) : defaults.shell;

@@ -8,12 +8,7 @@
 // does. pre-if/post-if see the step's contexts: env with the step's `env:`, github, job, runner,
 // steps and `inputs` of the scope the step is in (the workflow's inputs for a job step, the
 // composite's inputs inside a composite action). State flows pre → main → post.
-import {
-  evaluateCondition,
-  evaluateToString,
-  toExpressionString,
-  evaluateTemplate,
-} from "../expressions/index.js";
+import { evaluateStringMap, evaluateCondition } from "../expressions/index.js";
 import type { StepTemplate } from "../workflow/model.js";
 import { actionInfo, isCheckout, isLocalUses, loadAction, runNode } from "./actions.js";
 import { baseEnv, evalHost, exprContexts, type StepIdentity } from "./contexts.js";
@@ -108,11 +103,9 @@ export async function runPreSteps(run: JobRun, scope: Scope, steps: StepTemplate
     const ref = run.newRef(contextName, name, "pre");
     let inputs: () => Record<string, string>;
     try {
-      for (const [k, v] of Object.entries(step.env ?? {})) env[k] = evaluateToString(v, ctx0, host);
+      Object.assign(env, evaluateStringMap(step.env, ctx0, host));
       const ctx = exprContexts(run, scope, env, id);
-      const w: Record<string, string> = {};
-      for (const [k, v] of Object.entries(step.with ?? {}))
-        w[k] = toExpressionString(evaluateTemplate(v, ctx, host));
+      const w = evaluateStringMap(step.with, ctx, host);
       inputs = () => actionInputs(run, ref, step.uses ?? "", action.manifest, w, ctx, host);
     } catch (err) {
       const message = (err as Error).message;

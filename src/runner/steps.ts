@@ -2,6 +2,7 @@
 // conclusion, the `steps` context. Job-level steps get their own StepRef and events; steps of a
 // composite action log under the composite step's StepRef.
 import {
+  evaluateStringMap,
   evaluateCondition,
   evaluateTemplate,
   evaluateToString,
@@ -167,7 +168,7 @@ async function execStep(
   let timeoutMs: number | undefined;
   const ownEnv: Record<string, string> = {};
   try {
-    for (const [k, v] of Object.entries(step.env ?? {})) ownEnv[k] = evaluateToString(v, ctx0, host);
+    Object.assign(ownEnv, evaluateStringMap(step.env, ctx0, host));
     continueOnError =
       step.continueOnError !== undefined && isTruthy(evaluateTemplate(step.continueOnError, ctx0, host));
     if (step.timeoutMinutes !== undefined) {

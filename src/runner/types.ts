@@ -29,7 +29,10 @@ export interface JobDescription {
   };
   /** Workflow env then job env (job wins), unevaluated. */
   env: Array<Record<string, Template>>;
-  /** `defaults.run`, already evaluated and merged (job over workflow). */
+  /**
+   * `defaults.run` merged (job over workflow), as written: the runner evaluates it once the job env
+   * is known, since GitHub lets it read `env` (older producers sent it evaluated, which reads the same).
+   */
   defaults: { shell?: string; workingDirectory?: string };
   steps: StepTemplate[];
   /** Job outputs (templates), evaluated when the job ends. */

@@ -9,7 +9,7 @@ export { MAX_DEPTH, MAX_EXPANDED_NODES, MAX_FILE_BYTES } from "./guard.js";
 export { matchesTrigger, type TriggerEvent } from "./triggers.js";
 export { matchesPatterns } from "./filter-pattern.js";
 export { expandMatrix, MAX_MATRIX_COMBINATIONS } from "./matrix.js";
-export { dispatchInputs } from "./inputs.js";
+export { dispatchInputs, resolveDispatch, type DispatchResolution } from "./inputs.js";
 export { conditionText } from "./expressions.js";
 export {
   buildPermissions,

@@ -17,6 +17,8 @@ export interface ConformanceCase {
   event: string;
   /** Payload file (relative to the case folder) passed as --event-path, if any. */
   eventPayload?: string;
+  /** workflow_dispatch inputs given with --input name=value, if any. */
+  inputs?: Record<string, string>;
   /**
    * Key → conclusion. A key is a job id (the conclusion of every job instance with that id taken
    * together: a matrix job as a whole, see aggregate()) or, when no job has that id, a display
@@ -90,6 +92,17 @@ function parseCase(name: string, dir: string): ConformanceCase {
     why: str("why"),
   };
   if (raw.eventPayload !== undefined) c.eventPayload = str("eventPayload");
+  if (raw.inputs !== undefined) {
+    const inputs = raw.inputs;
+    if (
+      typeof inputs !== "object" ||
+      inputs === null ||
+      Array.isArray(inputs) ||
+      !Object.values(inputs).every((v) => typeof v === "string")
+    )
+      throw new Error(`${name}/case.json: 'inputs' must map input names to strings`);
+    c.inputs = inputs as Record<string, string>;
+  }
   if (raw.conclusion === "success" || raw.conclusion === "failure") c.conclusion = raw.conclusion;
   else if (raw.conclusion !== undefined) throw new Error(`${name}/case.json: bad 'conclusion'`);
   if (refused !== undefined) c.refused = refused as string[];

@@ -42,6 +42,7 @@ export async function runCase(c: ConformanceCase, timeoutMs: number): Promise<Ca
   try {
     const args = ["run", c.event, "--json"];
     if (c.eventPayload) args.push("--event-path", join(c.dir, c.eventPayload));
+    for (const [name, value] of Object.entries(c.inputs ?? {})) args.push("--input", `${name}=${value}`);
     const started = Date.now();
     const res = await runAirlock(dir, args, {}, timeoutMs);
     const logTail = res.stderr.split("\n").slice(-40).join("\n");

@@ -5,6 +5,7 @@ import { isAirlockError } from "../../src/errors/index.js";
 import {
   checkConditionSyntax,
   evaluateCondition,
+  evaluateStringMap,
   evaluateTemplate,
   evaluateToString,
   findExpressionProblems,
@@ -72,6 +73,93 @@ void describe("evaluateTemplate", () => {
     assert.equal(evaluateToString("${{ matrix.node > 3 }}", ctx), "true");
     assert.equal(evaluateToString(42, ctx), "42");
     assert.equal(evaluateToString(["${{ matrix.node }}"], ctx), "[\n  20\n]");
+  });
+});
+
+void describe("${{ insert }} and sequence splicing (actions/runner TemplateUnraveler)", () => {
+  void it("a sequence item that evaluates to a sequence is spliced into its sequence", () => {
+    const items = ["a", '${{ fromJSON(\'["b", "c"]\') }}', "d"];
+    assert.deepEqual(evaluateTemplate(items, ctx), ["a", "b", "c", "d"]);
+    // An empty sequence contributes nothing; a non-sequence result stays one item.
+    assert.deepEqual(evaluateTemplate(["a", "${{ fromJSON('[]') }}", "${{ matrix.node }}"], ctx), ["a", 20]);
+    // Only one level: a spliced sequence's own nested sequences stay nested, its strings are values.
+    assert.deepEqual(evaluateTemplate(["${{ fromJSON('[[1], \"${{ x }}\"]') }}"], ctx), [[1], "${{ x }}"]);
+    // Text around the expression makes it a string, never a splice.
+    assert.deepEqual(evaluateTemplate(["v${{ fromJSON('[1]') }}"], ctx), ["v[\n  1\n]"]);
+  });
+
+  void it("splices inside matrix vectors and include lists", () => {
+    const matrix = {
+      os: ["linux", '${{ fromJSON(\'["mac", "win"]\') }}'],
+      include: ['${{ fromJSON(\'[{"os": "bsd"}]\') }}', { os: "${{ env.KEY }}" }],
+    };
+    assert.deepEqual(evaluateTemplate(matrix, ctx), {
+      os: ["linux", "mac", "win"],
+      include: [{ os: "bsd" }, { os: "name" }],
+    });
+  });
+
+  void it("${{ insert }} merges a mapping an expression gives, in place", () => {
+    const env = { A: "1", "${{ insert }}": '${{ fromJSON(\'{"B": 2, "C": "${{ x }}"}\') }}', D: "4" };
+    const out = evaluateTemplate(env, ctx) as Record<string, unknown>;
+    assert.deepEqual(out, { A: "1", B: 2, C: "${{ x }}", D: "4" });
+    assert.deepEqual(Object.keys(out), ["A", "B", "C", "D"]);
+  });
+
+  void it("${{ insert }} with a mapping as written evaluates that mapping", () => {
+    const env = { "${{insert}}": { "${{ env.KEY }}": "${{ matrix.node }}", plain: "p" } };
+    assert.deepEqual(evaluateTemplate(env, ctx), { name: 20, plain: "p" });
+    // Nested mappings keep their own insertions.
+    const nested = { outer: { "${{ insert }}": "${{ fromJSON('{\"k\": true}') }}" } };
+    assert.deepEqual(evaluateTemplate(nested, ctx), { outer: { k: true } });
+  });
+
+  void it("never lets a __proto__ key an insertion brings become the object's prototype", () => {
+    const out = evaluateTemplate(
+      { a: 1, "${{ insert }}": '${{ fromJSON(\'{"__proto__": {"polluted": 1}}\') }}' },
+      ctx,
+    ) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(out), Object.prototype);
+    assert.equal(out.polluted, undefined);
+    assert.equal(out.a, 1);
+    // A key written as __proto__ (YAML gives it as an own property) stays a plain key.
+    const written = JSON.parse('{"__proto__": {"polluted": "${{ matrix.node }}"}}') as Record<
+      string,
+      unknown
+    >;
+    const kept = evaluateTemplate(written, ctx) as Record<string, unknown>;
+    assert.equal(Object.getPrototypeOf(kept), Object.prototype);
+    assert.equal(kept.polluted, undefined);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(kept, "__proto__")?.value, { polluted: 20 });
+    const env = evaluateStringMap({ "${{ insert }}": '${{ fromJSON(\'{"__proto__": {"x": 1}}\') }}' }, ctx);
+    assert.equal(Object.getPrototypeOf(env), Object.prototype);
+    assert.equal((env as Record<string, unknown>).x, undefined);
+  });
+
+  void it("an empty mapping inserts nothing", () => {
+    assert.deepEqual(evaluateTemplate({ a: 1, "${{ insert }}": "${{ fromJSON('{}') }}" }, ctx), { a: 1 });
+  });
+
+  void it("refuses an insertion that is not a mapping, and keys defined twice", () => {
+    throwsCode(
+      () => evaluateTemplate({ "${{ insert }}": "${{ fromJSON('[1]') }}" }, ctx),
+      "EXPRESSION_FAILED",
+    );
+    throwsCode(() => evaluateTemplate({ "${{ insert }}": "${{ null }}" }, ctx), "EXPRESSION_FAILED");
+    throwsCode(() => evaluateTemplate({ "${{ insert }}": "text" }, ctx), "EXPRESSION_FAILED");
+    throwsCode(
+      () => evaluateTemplate({ A: "1", "${{ insert }}": "${{ fromJSON('{\"a\": 2}') }}" }, ctx),
+      "EXPRESSION_FAILED",
+    );
+  });
+
+  void it("evaluateStringMap gives env/with values as strings, insertions included", () => {
+    const env = {
+      N: "${{ matrix.node }}",
+      "${{ insert }}": '${{ fromJSON(\'{"B": true, "O": {"x": 1}}\') }}',
+    };
+    assert.deepEqual(evaluateStringMap(env, ctx), { N: "20", B: "true", O: '{\n  "x": 1\n}' });
+    assert.deepEqual(evaluateStringMap(undefined, ctx), {});
   });
 });
 
