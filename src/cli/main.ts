@@ -11,6 +11,7 @@ import { registerAuditCommands } from "./audit.js";
 import { exitQuietlyOnClosedPipe } from "./closed-pipe.js";
 import { registerSecretsAdmin } from "./secrets-admin.js";
 import { packageVersion } from "../agent/index.js";
+import { nodeEnvFileWarnings } from "./node-argv.js";
 
 /** Errors that are the user's mistake (exit code 2, like a bad option); everything else is 1. */
 const USER_MISTAKES = new Set<string>([
@@ -29,6 +30,7 @@ const versionLine = (): string => `airlock ${packageVersion()}`;
 
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
+  for (const line of nodeEnvFileWarnings(argv[1])) process.stderr.write(line + "\n");
   const program = new Command();
   let exitCode = 0;
   program
