@@ -174,6 +174,27 @@ describe("airlock run on the working tree", () => {
   });
 });
 
+describe("airlock run without an event", () => {
+  it("takes the only event the workflows have, and says so (act's default)", async () => {
+    const only = makeRepo({
+      ".github/workflows/pr.yml":
+        "on: pull_request\njobs:\n  t:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo pr\n",
+    });
+    try {
+      const r = await runAirlock(only.dir, ["run", "-n", "--json"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /^airlock: event 'pull_request', the only one the workflows run on$/m);
+      assert.match(r.stderr, /\(no uncommitted changes\) at commit [0-9a-f]{7} on main$/m);
+      assert.deepEqual(
+        (JSON.parse(r.stdout) as Doc).jobs.map((j) => [j.id, j.conclusion]),
+        [["t", "success"]],
+      );
+    } finally {
+      only.remove();
+    }
+  });
+});
+
 describe("airlock run -l, -g, --version", () => {
   it("-l lists every job with its stage, name, workflow and events", async () => {
     const r = await runAirlock(repo.dir, ["run", "-l"]);
