@@ -10,7 +10,7 @@
 // commit, get a copy of that snapshot; github.sha and github.ref still name HEAD.
 import { chmod, copyFile, lstat, mkdir, mkdtemp, readlink, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, sep } from "node:path";
+import { join } from "node:path";
 import { cloneAt, overlay } from "../actions/index.js";
 import { runGit, type RepoInfo } from "../git/index.js";
 import type { WorkspaceSource } from "../runner/types.js";
@@ -72,9 +72,13 @@ async function copyPath(from: string, dir: string, rel: string): Promise<void> {
   const to = join(dir, ...rel.split("/"));
   const st = await lstat(from).catch(() => undefined);
   if (st?.isDirectory()) return; // a submodule or nested repository: not part of this checkout
+  if (st === undefined) {
+    // Deleted: only where every folder above is a real one (nothing is removed through a symlink).
+    if (await realFolders(dir, rel, false)) await rm(to, { recursive: true, force: true });
+    return;
+  }
+  await realFolders(dir, rel, true);
   await rm(to, { recursive: true, force: true });
-  if (st === undefined) return;
-  await realParents(dir, rel);
   if (st.isSymbolicLink()) await symlink(await readlink(from), to);
   else if (st.isFile()) {
     await copyFile(from, to);
@@ -82,19 +86,21 @@ async function copyPath(from: string, dir: string, rel: string): Promise<void> {
   }
 }
 
-/** Makes every folder above `rel` in `dir` a real folder: a committed symlink there is replaced, never followed. */
-async function realParents(dir: string, rel: string): Promise<void> {
-  const parts = rel.split("/").slice(0, -1);
+/**
+ * Whether every folder above `rel` in `dir` is a real folder; with `make`, makes them so (a
+ * committed symlink or file there is replaced, never followed) and returns true.
+ */
+async function realFolders(dir: string, rel: string, make: boolean): Promise<boolean> {
   let at = dir;
-  for (const part of parts) {
+  for (const part of rel.split("/").slice(0, -1)) {
     at = join(at, part);
     const st = await lstat(at).catch(() => undefined);
     if (st?.isDirectory()) continue;
+    if (!make) return false;
     if (st) await rm(at, { force: true });
     await mkdir(at);
   }
-  if (!dirname(join(dir, rel)).startsWith(dir + sep) && parts.length > 0)
-    throw new Error(`path ${rel} leaves the snapshot`);
+  return true;
 }
 
 /**
