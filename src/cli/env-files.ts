@@ -39,7 +39,13 @@ export function parseEnvFile(
     const m = ENTRY.exec(line);
     if (!m?.[1]) throw problem(display, i + 1, "expected NAME=value");
     const name = m[1];
-    if (!names.test(name)) throw problem(display, i + 1, `'${name.slice(0, 40)}' is not a valid name`);
+    // The name is not repeated: in a secret file, a pasted value (a token with '=') can look like one.
+    if (!names.test(name))
+      throw problem(
+        display,
+        i + 1,
+        `not a valid name (letters, digits${names === INPUT_NAME ? ", -" : ""} and _, not starting with a digit)`,
+      );
     const start = i;
     const rest = line.slice(m[0].length);
     const quote = rest[0];

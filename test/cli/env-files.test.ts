@@ -84,8 +84,19 @@ describe("parseEnvFile", () => {
   });
 
   it("checks names: environment names by default, input names may hold '-'", () => {
-    assert.equal(refusal("my-input=1\n"), "f.env:1: 'my-input' is not a valid name");
-    assert.equal(refusal("1X=1\n"), "f.env:1: '1X' is not a valid name");
+    assert.equal(
+      refusal("my-input=1\n"),
+      "f.env:1: not a valid name (letters, digits and _, not starting with a digit)",
+    );
+    // A token pasted without a name looks like NAME=value: its text is not repeated.
+    assert.equal(
+      refusal("dGhpcy1pcy1h-c2VjcmV0==\n"),
+      "f.env:1: not a valid name (letters, digits and _, not starting with a digit)",
+    );
+    assert.equal(
+      refusal("1X=1\n", INPUT_NAME),
+      "f.env:1: not a valid name (letters, digits, - and _, not starting with a digit)",
+    );
     assert.deepEqual(parseEnvFile("my-input=1\n", "f.env", INPUT_NAME), { "my-input": "1" });
   });
 });
