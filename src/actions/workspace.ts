@@ -57,7 +57,8 @@ export function createGitWorkspaceSource(): WorkspaceSource {
   };
 }
 
-async function cloneAt(
+/** Clones `repository` into the host folder `repo` at `commit` (a branch named after `ref`, as actions/checkout). */
+export async function cloneAt(
   repo: string,
   repository: string,
   commit: string,
@@ -157,7 +158,7 @@ async function readHead(repo: string): Promise<string> {
 }
 
 /** clean=false: copy file by file so files already in the machine's folder stay. */
-async function overlay(machine: Machine, hostDir: string, innerDir: string): Promise<void> {
+export async function overlay(machine: Machine, hostDir: string, innerDir: string): Promise<void> {
   for (const entry of await readdir(hostDir, { withFileTypes: true })) {
     const host = join(hostDir, entry.name);
     const inner = posix.join(innerDir, entry.name);

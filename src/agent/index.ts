@@ -15,3 +15,4 @@ export { DEFAULT_NODE_LIMITS, machineLimits, type NodeLimits } from "./job.js";
 export { fixedImages, type NodeImages } from "./images.js";
 export type { Capacity } from "./capacity.js";
 export { detectCapacity } from "./capacity.js";
+export { agentVersion as packageVersion } from "./version.js";

@@ -1,5 +1,5 @@
-// Parsing of repeated `k=v` options and of secret files (dotenv-style), and reading the files
-// options name.
+// Parsing of repeated `k=v` options, and reading the files options name (dotenv-style files:
+// env-files.ts).
 import { readFile } from "node:fs/promises";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 
@@ -44,29 +44,5 @@ export function parseKeyValues(items: string[], flag: string): Record<string, st
     if (eq <= 0) throw new AirlockError(ErrorCode.USAGE, `${flag} expects name=value, got '${item}'`);
     out[item.slice(0, eq)] = item.slice(eq + 1);
   }
-  return out;
-}
-
-/**
- * `NAME=value` per line; `#` comments and blank lines ignored; values may be single-quoted
- * (literal) or double-quoted (with \n, \t, \\ and \" escapes, so multi-line secrets fit on a line).
- */
-export function parseSecretFile(text: string, file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.split(/\r?\n/);
-  lines.forEach((raw, i) => {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
-    if (!m?.[1]) throw new AirlockError(ErrorCode.USAGE, `${file}:${i + 1}: expected NAME=value`);
-    let value = (m[2] ?? "").trim();
-    if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) value = value.slice(1, -1);
-    else if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-      value = value
-        .slice(1, -1)
-        .replace(/\\([nt"\\])/g, (_, c: string) => ({ n: "\n", t: "\t", '"': '"', "\\": "\\" })[c] ?? c);
-    }
-    out[m[1]] = value;
-  });
   return out;
 }

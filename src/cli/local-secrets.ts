@@ -1,14 +1,13 @@
 // Secrets of a local `airlock run`, as `act` takes them: a secret file (`--secret-file`, else
-// `.secrets` in the repository's root when there is one), then `-s NAME=value` or `-s NAME` (the
+// `.secrets` in the repository's root when there is one; dotenv syntax, cli/env-files.ts), then `-s NAME=value` or `-s NAME` (the
 // value from the environment variable NAME — keeps it off the command line, where `ps` shows
 // it), later ones winning. Then one warning line per workflow that refers to a secret set nowhere.
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { missingSecrets, missingSecretsWarning, referencedSecrets } from "../secrets/index.js";
 import type { Workflow } from "../workflow/model.js";
-import { parseSecretFile, readOptionFile } from "./args.js";
+import { readEnvFileOption } from "./env-files.js";
 
 export const DEFAULT_SECRET_FILE = ".secrets";
 
@@ -23,14 +22,12 @@ export interface LocalSecretOptions {
 
 export async function localSecrets(o: LocalSecretOptions): Promise<Record<string, string>> {
   const secrets: Record<string, string> = { GITHUB_TOKEN: "" };
-  const file =
-    o.secretFile ??
-    (existsSync(join(o.root, DEFAULT_SECRET_FILE)) ? join(o.root, DEFAULT_SECRET_FILE) : undefined);
-  if (file)
-    Object.assign(
-      secrets,
-      parseSecretFile(await readOptionFile(file, o.secretFile ? "--secret-file" : "secret file"), file),
-    );
+  const file = await readEnvFileOption(o.root, {
+    ...(o.secretFile !== undefined ? { given: o.secretFile } : {}),
+    flag: "--secret-file",
+    defaultName: DEFAULT_SECRET_FILE,
+  });
+  Object.assign(secrets, file.values);
   for (const item of o.secret ?? []) {
     const eq = item.indexOf("=");
     const name = eq < 0 ? item : item.slice(0, eq);

@@ -10,6 +10,8 @@ import { registerApiCommands } from "./commands/index.js";
 import { registerAuditCommands } from "./audit.js";
 import { exitQuietlyOnClosedPipe } from "./closed-pipe.js";
 import { registerSecretsAdmin } from "./secrets-admin.js";
+import { packageVersion } from "../agent/index.js";
+import { nodeEnvFileWarnings } from "./node-argv.js";
 
 /** Errors that are the user's mistake (exit code 2, like a bad option); everything else is 1. */
 const USER_MISTAKES = new Set<string>([
@@ -17,37 +19,81 @@ const USER_MISTAKES = new Set<string>([
   "USAGE",
   "PATH_OUTSIDE_REPOSITORY",
   "IMAGE_INVALID",
+  "WORKFLOW_NOT_FOUND",
+  "NOT_A_GIT_REPOSITORY",
 ]);
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
+/** What `airlock --version` and `airlock run --version` print. */
+const versionLine = (): string => `airlock ${packageVersion()}`;
+
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
+  for (const line of nodeEnvFileWarnings(argv[1])) process.stderr.write(line + "\n");
   const program = new Command();
   let exitCode = 0;
   program
     .name("airlock")
     .description("Airlock: GitHub Actions workflows on single-use, isolated machines")
+    .version(versionLine(), "--version", "print the version")
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   addEgressOptions(program.command("run"))
     .description("run the workflows of the git repository in the current folder, each job in a fresh sandbox")
-    .argument("[event]", "event that triggers the run", "push")
+    .argument(
+      "[event]",
+      "event that triggers the run (default: the only event the workflows have, else push)",
+    )
     .option("-W, --workflows <path>", "workflow file or folder", undefined)
     .option("-j, --job <id>", "run only this job (and the jobs it needs)")
-    .option("-e, --event-path <file>", "event payload (JSON) instead of a generated one")
-    .option("--input <name=value>", "workflow_dispatch input (repeatable)", collect, [])
+    .option("-l, --list", "list the jobs (stage, id, name, workflow, events) instead of running them")
+    .option("-g, --graph", "draw the jobs' graph instead of running them")
     .option(
-      "--secret-file <file>",
-      "secrets as NAME=value lines (default: .secrets in the repository, if any)",
+      "-n, --dryrun",
+      "plan the run and print what would run, per job and step, without creating machines",
     )
+    .option(
+      "--matrix <key:value>",
+      "run only the matrix legs with this value (repeatable; values of one key add up)",
+      collect,
+      [],
+    )
+    .option("-e, --event-path <file>", "event payload (JSON) instead of a generated one")
+    .option(
+      "--input <name=value>",
+      "workflow_dispatch input (repeatable; wins over --input-file)",
+      collect,
+      [],
+    )
+    .option(
+      "--input-file <file>",
+      "workflow_dispatch inputs as a dotenv file (default: .input in the repository, if any)",
+    )
+    .option("--secret-file <file>", "secrets as a dotenv file (default: .secrets in the repository, if any)")
     .option(
       "-s, --secret <NAME=value|NAME>",
       "a secret (repeatable); NAME alone takes the value from the environment variable NAME, off the command line",
       collect,
       [],
     )
-    .option("--var <name=value>", "configuration variable, the `vars` context (repeatable)", collect, [])
+    .option(
+      "--var <name=value>",
+      "configuration variable, the `vars` context (repeatable; wins over --var-file)",
+      collect,
+      [],
+    )
+    .option("--var-file <file>", "variables as a dotenv file (default: .vars in the repository, if any)")
+    .option(
+      "--env <name=value>",
+      "environment variable of every job (repeatable; wins over --env-file)",
+      collect,
+      [],
+    )
+    .option(
+      "--env-file <file>",
+      "environment of every job as a dotenv file (default: .env in the repository, if any); over the workflow's and jobs' env, under steps'",
+    )
     .option(
       "-P, --platform <label=image|rootfs>",
       "run jobs with this runs-on label on this image, or in this root filesystem folder (repeatable)",
@@ -69,12 +115,21 @@ export async function main(argv: string[]): Promise<number> {
       "--host-root",
       "run jobs on this host's root filesystem (read-only) instead of the debian-12 image: only for trusted workflows",
     )
-    .action(async (event: string, opts: Record<string, unknown>) => {
+    .version(versionLine(), "--version", "print the version (as airlock --version)")
+    .action(async (event: string | undefined, opts: Record<string, unknown>) => {
       exitCode = await runCommand(event, {
         ...(typeof opts.workflows === "string" ? { workflows: opts.workflows } : {}),
         ...(typeof opts.job === "string" ? { job: opts.job } : {}),
         ...(typeof opts.eventPath === "string" ? { eventPath: opts.eventPath } : {}),
         input: opts.input as string[],
+        ...(typeof opts.inputFile === "string" ? { inputFile: opts.inputFile } : {}),
+        ...(typeof opts.varFile === "string" ? { varFile: opts.varFile } : {}),
+        ...(typeof opts.envFile === "string" ? { envFile: opts.envFile } : {}),
+        env: opts.env as string[],
+        matrix: opts.matrix as string[],
+        list: opts.list === true,
+        graph: opts.graph === true,
+        dryrun: opts.dryrun === true,
         ...(typeof opts.secretFile === "string" ? { secretFile: opts.secretFile } : {}),
         secret: opts.secret as string[],
         var: opts.var as string[],

@@ -1,8 +1,10 @@
 // `airlock run`: runs a repository's workflows locally, like `act`, each job in a fresh
-// single-use sandbox on the debian-12 image (roots.ts). Validates everything first: a bad
-// workflow or option runs nothing.
-import { isAbsolute, relative, resolve } from "node:path";
+// single-use sandbox on the debian-12 image (roots.ts). The code is the working tree as it is,
+// uncommitted changes included (working-tree.ts). Validates everything first: a bad workflow,
+// option or file runs nothing. -l, -g and -n show the plan instead (plan-view.ts).
+import { isAbsolute, join, relative, resolve, sep } from "node:path";
 import { randomInt } from "node:crypto";
+import { existsSync } from "node:fs";
 import { commandEgress, type EgressCommandOptions } from "./egress.js";
 import { AirlockError, ErrorCode, formatProblem, isAirlockError } from "../errors/index.js";
 import { loadOptions } from "../config/index.js";
@@ -31,7 +33,17 @@ import {
 } from "../planner/index.js";
 import { createConsoleReporter, jsonReport, summaryTable } from "./output.js";
 import { parseKeyValues, readOptionJson } from "./args.js";
-import { localSecrets, missingSecretWarnings } from "./local-secrets.js";
+import { DEFAULT_SECRET_FILE, localSecrets, missingSecretWarnings } from "./local-secrets.js";
+import { localValues } from "./env-files.js";
+import { createDryRunExecutor, drawGraph, listTable, planStages } from "./plan-view.js";
+import {
+  createWorkingTreeSource,
+  snapshotWorkingTree,
+  uncommittedPaths,
+  workingTreeLine,
+  type Snapshot,
+} from "./working-tree.js";
+import type { InstanceExecutor } from "../planner/index.js";
 import { localLimits } from "./limits.js";
 import { resolveRunRoots } from "./roots.js";
 import { ImageStore } from "../images/index.js";
@@ -41,6 +53,18 @@ export interface RunCommandOptions extends EgressCommandOptions {
   job?: string;
   eventPath?: string;
   input: string[];
+  /** workflow_dispatch inputs as a dotenv file (default .input); --input wins. */
+  inputFile?: string;
+  /** `vars` as a dotenv file (default .vars); --var wins. */
+  varFile?: string;
+  /** Environment of every job as a dotenv file (default .env); --env wins. */
+  envFile?: string;
+  env?: string[];
+  /** --matrix key:value (repeatable): only the matrix legs with these values. */
+  matrix?: string[];
+  list?: boolean;
+  graph?: boolean;
+  dryrun?: boolean;
   secretFile?: string;
   /** -s NAME=value or -s NAME (from the environment), repeatable. */
   secret?: string[];
@@ -55,27 +79,23 @@ export interface RunCommandOptions extends EgressCommandOptions {
   hostRoot?: boolean;
 }
 
-export async function runCommand(event: string, o: RunCommandOptions): Promise<number> {
+export async function runCommand(eventArg: string | undefined, o: RunCommandOptions): Promise<number> {
   const options = loadOptions();
-  const egress = commandEgress(options, o);
-  const actionsUrl = (o.actionsUrl ?? options.actionsUrl).replace(/\/+$/, "");
-  const repo = await readRepo(o.cwd ?? process.cwd());
-  const inputsGiven = parseKeyValues(o.input, "--input");
-  const vars = parseKeyValues(o.var, "--var");
+  const cwd = o.cwd ?? process.cwd();
+  const repo = await readRepo(cwd).catch((err: unknown) => {
+    if (!isAirlockError(err, "NOT_A_GIT_REPOSITORY")) throw err;
+    throw new AirlockError(
+      ErrorCode.NOT_A_GIT_REPOSITORY,
+      `${err.message}: airlock run runs a git repository's working tree (git init, then commit once)`,
+      { cause: err },
+    );
+  });
   const platforms = parseKeyValues(o.platform, "-P");
   const limits = localLimits(o.limit ?? []);
-  const secrets = await localSecrets({
-    ...(o.secretFile ? { secretFile: o.secretFile } : {}),
-    secret: o.secret ?? [],
-    root: repo.root,
-    env: process.env,
-  });
+  const matrixFilter = parseMatrixFilter(o.matrix ?? []);
 
   const target = o.workflows
-    ? relative(
-        repo.root,
-        isAbsolute(o.workflows) ? o.workflows : resolve(o.cwd ?? process.cwd(), o.workflows),
-      )
+    ? relative(repo.root, isAbsolute(o.workflows) ? o.workflows : resolve(cwd, o.workflows))
     : undefined;
   const loaded = await loadWorkflows(repo.root, target);
   if (loaded.problems.length > 0) {
@@ -85,6 +105,47 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
       { details: loaded.problems },
     );
   }
+  const err = process.stderr;
+
+  if (o.list || o.graph) {
+    // As act: every workflow's jobs, or those of the workflows that have the event given.
+    const shown = eventArg ? loaded.workflows.filter((w) => eventArg in w.on) : loaded.workflows;
+    if (o.job && !shown.some((w) => w.jobs.some((j) => j.id === o.job)))
+      throw new AirlockError(
+        ErrorCode.USAGE,
+        `no job '${o.job}' in the workflows${eventArg ? ` that run on '${eventArg}'` : ""}`,
+      );
+    const planned = planStages(shown, o.job);
+    if (planned.length === 0)
+      err.write(`airlock: no workflow${eventArg ? ` runs on event '${eventArg}'` : ""}\n`);
+    else process.stdout.write(o.list ? listTable(planned) : drawGraph(planned));
+    return 0;
+  }
+
+  // As act: without an event, the only event the workflows have, else push.
+  const allEvents = new Set(loaded.workflows.flatMap((w) => Object.keys(w.on)));
+  const only = allEvents.size === 1 ? [...allEvents][0] : undefined;
+  const event = eventArg ?? only ?? "push";
+  if (eventArg === undefined && only !== undefined && only !== "push")
+    err.write(`airlock: event '${only}', the only one the workflows run on\n`);
+
+  const secretFile = o.secretFile ?? join(repo.root, DEFAULT_SECRET_FILE);
+  const secrets = await localSecrets({
+    ...(o.secretFile ? { secretFile: o.secretFile } : {}),
+    secret: o.secret ?? [],
+    root: repo.root,
+    env: process.env,
+  });
+  const local = await localValues(repo.root, {
+    ...(o.varFile !== undefined ? { varFile: o.varFile } : {}),
+    ...(o.envFile !== undefined ? { envFile: o.envFile } : {}),
+    ...(o.inputFile !== undefined ? { inputFile: o.inputFile } : {}),
+    var: o.var,
+    env: o.env ?? [],
+    input: o.input,
+  });
+  const { vars, inputs: inputsGiven } = local;
+  const uncommitted = await uncommittedPaths(repo.root);
 
   const fullName = repositoryName(repo);
   const payload = o.eventPath
@@ -95,7 +156,11 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     event === "pull_request" || event === "pull_request_target"
       ? `refs/heads/${String((payload.pull_request as { base?: { ref?: string } } | undefined)?.base?.ref ?? "")}`
       : ref;
-  const files = event === "push" ? await changedFiles(repo.root, repo.commit, repo.parent) : undefined;
+  // The paths a push of the working tree would change: HEAD's and the uncommitted ones.
+  const files =
+    event === "push"
+      ? [...new Set([...(await changedFiles(repo.root, repo.commit, repo.parent)), ...uncommitted])]
+      : undefined;
   const matched = loaded.workflows.filter((w) =>
     matchesTrigger(w, {
       name: event,
@@ -137,7 +202,6 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   if (o.job && !matched.some((w) => w.jobs.some((j) => j.id === o.job))) {
     throw new AirlockError(ErrorCode.USAGE, `no job '${o.job}' in the workflows that run on '${event}'`);
   }
-  const err = process.stderr;
   if (matched.length === 0) {
     err.write(`airlock: no workflow runs on event '${event}'\n`);
     if (o.json)
@@ -145,6 +209,13 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     return 0;
   }
 
+  const what = workingTreeLine(repo, uncommitted.length);
+  err.write(`airlock: ${o.dryrun ? `dry run (no machine is created) of ${what}` : `running ${what}`}\n`);
+  const defaults = [
+    ...(o.secretFile || !existsSync(secretFile) ? [] : [DEFAULT_SECRET_FILE]),
+    ...local.defaultsRead,
+  ];
+  if (defaults.length > 0) err.write(`airlock: reading ${defaults.join(", ")} from the repository's root\n`);
   for (const line of await missingSecretWarnings(repo.root, matched, secrets))
     err.write(`airlock: ${line}\n`);
   // A job's own warnings open its log (runner/job.ts); the workflow's are said here, once.
@@ -152,6 +223,7 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     for (const warning of w.warnings ?? [])
       if (warning.job === undefined) err.write(`airlock: warning: ${warning.text}\n`);
 
+  const actionsUrl = (o.actionsUrl ?? options.actionsUrl).replace(/\/+$/, "");
   const actionOpts = { actionsUrl, cacheDir: options.actionsCacheDir };
   const loadCalledWorkflow = async (uses: string): Promise<Workflow> => {
     const u = parseUses(uses);
@@ -175,23 +247,56 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
     return parsed.workflow;
   };
 
-  const roots = resolveRunRoots(new ImageStore(options.imagesDir), platforms, {
-    hostRoot: o.hostRoot === true,
-    cwd: o.cwd ?? process.cwd(),
-    warn: (line) => err.write(line),
-  });
-  const provisioner = createSandboxProvisioner({ baseDir: options.machinesDir, diskPool: { warm: 0 } });
   const abort = new AbortController();
   const onSignal = (): void => {
     err.write("\nairlock: cancelling the run (again to force quit)\n");
     if (abort.signal.aborted) process.exit(130);
     abort.abort();
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
   const logOut = o.json ? err : process.stdout;
   const color = Boolean((logOut as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR;
+  const cleanup: Array<() => unknown> = [];
   try {
+    let executor: InstanceExecutor;
+    if (o.dryrun) executor = createDryRunExecutor();
+    else {
+      const roots = resolveRunRoots(new ImageStore(options.imagesDir), platforms, {
+        hostRoot: o.hostRoot === true,
+        cwd,
+        warn: (line) => err.write(line),
+      });
+      cleanup.push(() => roots.release());
+      const egress = commandEgress(options, o);
+      cleanup.push(() => egress.proxy.close());
+      const provisioner = createSandboxProvisioner({ baseDir: options.machinesDir, diskPool: { warm: 0 } });
+      cleanup.push(() => provisioner.close?.());
+      // The secret file stays out of the jobs' workspace (its values reach only the jobs that use them).
+      const snapshot: Snapshot = await snapshotWorkingTree(
+        repo,
+        uncommitted,
+        new Set([relative(repo.root, resolve(cwd, secretFile)).split(sep).join("/")]),
+      );
+      cleanup.push(() => snapshot.remove());
+      executor = withExtraEnv(
+        createMachineExecutor({
+          provisioner,
+          limits,
+          actions: createActionLoader(actionOpts),
+          source: createWorkingTreeSource(repo, snapshot, createGitWorkspaceSource()),
+          maxParallelJobs: options.maxParallelJobs,
+          platforms: roots.platforms,
+          defaultRoot: roots.defaultRoot,
+          egress,
+        }),
+        local.env,
+      );
+    }
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    cleanup.push(
+      () => process.off("SIGINT", onSignal),
+      () => process.off("SIGTERM", onSignal),
+    );
     const report = await executeRun({
       repo,
       fullName,
@@ -209,28 +314,45 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
       vars,
       secrets,
       ...(o.job ? { onlyJobs: [o.job] } : {}),
-      executor: createMachineExecutor({
-        provisioner,
-        limits,
-        actions: createActionLoader(actionOpts),
-        source: createGitWorkspaceSource(),
-        maxParallelJobs: options.maxParallelJobs,
-        platforms: roots.platforms,
-        defaultRoot: roots.defaultRoot,
-        egress,
-      }),
+      ...(matrixFilter ? { matrixFilter } : {}),
+      executor,
       loadCalledWorkflow,
       reporter: createConsoleReporter(logOut, color),
       signal: abort.signal,
     });
     if (o.json) process.stdout.write(jsonReport(report));
     else process.stdout.write("\n" + summaryTable(report, color));
+    if (o.dryrun) err.write("airlock: dry run: nothing was run\n");
     return report.conclusion === "success" ? 0 : 1;
   } finally {
-    roots.release();
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
-    await egress.proxy.close();
-    await provisioner.close?.();
+    for (const step of cleanup.reverse()) await step();
   }
+}
+
+/** --matrix key:value, repeatable; values of one key add up (act's semantics). */
+function parseMatrixFilter(items: string[]): Record<string, string[]> | undefined {
+  if (items.length === 0) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const item of items) {
+    const colon = item.indexOf(":");
+    if (colon <= 0) throw new AirlockError(ErrorCode.USAGE, `--matrix expects key:value, got '${item}'`);
+    (out[item.slice(0, colon)] ??= []).push(item.slice(colon + 1));
+  }
+  return out;
+}
+
+/**
+ * --env-file / --env: variables of every job, as act's: over the workflow's and the job's `env`
+ * (a step's own `env` still wins). Values are data: each is handed over as an expression string
+ * literal, so a `${{` in a .env file is never evaluated.
+ */
+function withExtraEnv(inner: InstanceExecutor, env: Record<string, string>): InstanceExecutor {
+  if (Object.keys(env).length === 0) return inner;
+  const literal = Object.fromEntries(
+    Object.entries(env).map(([k, v]) => [k, v.includes("${{") ? `\${{ '${v.replace(/'/g, "''")}' }}` : v]),
+  );
+  return {
+    run: (req) =>
+      inner.run({ ...req, description: { ...req.description, env: [...req.description.env, literal] } }),
+  };
 }

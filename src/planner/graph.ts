@@ -148,6 +148,9 @@ async function runJobNode(
         throw new Error(`strategy.matrix must be a mapping, got ${toExpressionString(matrix)}`);
       }
       combos = expandMatrix(matrix as Record<string, unknown>);
+      const wanted = state.opts.matrixFilter;
+      // A job none of whose legs match is skipped, not run with an empty matrix.
+      if (wanted && (combos = combos.filter((leg) => legMatches(leg, wanted))).length === 0) return skip();
     } else {
       combos = [null];
     }
@@ -215,6 +218,12 @@ async function runJobNode(
     failedLineage: failedLineage || result === "failure",
     cleanLineage: result === "success" && allNeedsSucceeded,
   };
+}
+
+function legMatches(leg: Record<string, unknown> | null, wanted: Record<string, string[]>): boolean {
+  return Object.entries(leg ?? {}).every(
+    ([k, v]) => wanted[k] === undefined || wanted[k].includes(toExpressionString(v)),
+  );
 }
 
 function nameWithoutMatrix(job: JobTemplate, ctx: Record<string, unknown>): string {

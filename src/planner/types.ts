@@ -66,6 +66,11 @@ export interface RunOptions {
   secrets: Record<string, string>;
   /** Only these top-level jobs (and what they need). */
   onlyJobs?: string[];
+  /**
+   * `airlock run --matrix k:v` (as act's): a matrix leg runs only when each of its keys named here
+   * has one of the listed values (compared as strings); jobs without a matrix are not affected.
+   */
+  matrixFilter?: Record<string, string[]>;
   /** Runs job instances: on local machines (`airlock run`) or through the orchestrator's queue. */
   executor: InstanceExecutor;
   /** Loads a reusable workflow named by a job's `uses:`. */

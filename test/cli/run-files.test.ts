@@ -14,7 +14,7 @@ after(() => repo.remove());
 
 describe("airlock run with a bad file", () => {
   const cases: Array<[string, string[], string | (() => void), RegExp, number]> = [
-    ["-W missing", ["-W", "missing.yml"], "", /^airlock: .*missing\.yml\n$/, 1],
+    ["-W missing", ["-W", "missing.yml"], "", /^airlock: .*missing\.yml\n$/, 2],
     [
       "--secret-file missing",
       ["--secret-file", "nope.env"],

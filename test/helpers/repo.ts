@@ -48,7 +48,8 @@ export function runAirlock(
   timeoutMs = 120_000,
 ): Promise<AirlockResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [airlockBin, ...args], {
+    // `--` as bin/airlock does: Node would otherwise read a `--env-file` argument itself.
+    const child = spawn(process.execPath, ["--", airlockBin, ...args], {
       cwd,
       env: {
         ...process.env,
