@@ -24,6 +24,7 @@ import {
 import { createSandboxProvisioner } from "../provisioners/index.js";
 import {
   createMachineExecutor,
+  withConcurrencyGroups,
   defaultPayload,
   eventRef,
   executeRun,
@@ -200,16 +201,19 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
       vars,
       secrets,
       ...(o.job ? { onlyJobs: [o.job] } : {}),
-      executor: createMachineExecutor({
-        provisioner,
-        limits,
-        actions: createActionLoader(actionOpts),
-        source: createGitWorkspaceSource(),
-        maxParallelJobs: options.maxParallelJobs,
-        platforms: roots.platforms,
-        defaultRoot: roots.defaultRoot,
-        egress,
-      }),
+      // Jobs of this run that share a `concurrency:` group run one at a time (planner/concurrency.ts).
+      executor: withConcurrencyGroups(
+        createMachineExecutor({
+          provisioner,
+          limits,
+          actions: createActionLoader(actionOpts),
+          source: createGitWorkspaceSource(),
+          maxParallelJobs: options.maxParallelJobs,
+          platforms: roots.platforms,
+          defaultRoot: roots.defaultRoot,
+          egress,
+        }),
+      ),
       loadCalledWorkflow,
       reporter: createConsoleReporter(logOut, color),
       signal: abort.signal,

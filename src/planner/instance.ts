@@ -6,7 +6,8 @@ import type { Conclusion, JobDescription, RunnerEvent } from "../runner/types.js
 import type { JobTemplate } from "../workflow/model.js";
 import { recordJob, type GraphScope, type RunState } from "./graph.js";
 import { jobPermissions } from "./permissions.js";
-import type { JobInstance, JobReport } from "./types.js";
+import { evaluateConcurrency } from "./concurrency.js";
+import type { Concurrency, JobInstance, JobReport } from "./types.js";
 
 export interface InstancePlan {
   job: JobTemplate;
@@ -75,6 +76,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
 
   let desc: JobDescription;
   let labels: string[];
+  let concurrency: Concurrency | undefined;
   try {
     if (job.container !== undefined || job.services !== undefined) {
       throw new Error(
@@ -94,6 +96,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
     const evalDefault = (v: unknown): string | undefined =>
       v === undefined ? undefined : toExpressionString(evaluateTemplate(v, ctx));
     const environment = environmentOf(job, ctx);
+    concurrency = evaluateConcurrency(job.concurrency, ctx);
     const shell = evalDefault(defaults.shell);
     const workingDirectory = evalDefault(defaults.workingDirectory);
     desc = {
@@ -137,6 +140,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
       instance: inst,
       description: desc,
       labels,
+      ...(concurrency ? { concurrency } : {}),
       signal: plan.signal,
       onStarted: () => opts.reporter.jobStarted(inst),
       onEvent: (e: RunnerEvent) => opts.reporter.jobEvent(inst, e),
