@@ -185,16 +185,18 @@ describe("concurrency groups", () => {
         "  workflow_dispatch:",
         "    inputs:",
         "      target: { type: string, required: true }",
+        "      cancel: { type: string, default: 'no' }",
         "jobs:",
         "  deploy:",
         "    concurrency:",
         "      group: ${{ inputs.target }}",
+        "      cancel-in-progress: ${{ inputs.cancel == 'yes' }}",
         waitingJob("    "),
         "",
       ].join("\n"),
     );
-    const dispatch = (target: string): Promise<number> =>
-      trigger(repoId, { event: "workflow_dispatch", inputs: { target } });
+    const dispatch = (target: string, cancel = "no"): Promise<number> =>
+      trigger(repoId, { event: "workflow_dispatch", inputs: { target, cancel } });
     const first = await dispatch("Production");
     const firstJob = await jobRunning(first);
     const second = await dispatch("production");
@@ -221,5 +223,42 @@ describe("concurrency groups", () => {
     release(other);
     assert.equal((await runDone(second)).conclusion, "success");
     assert.equal((await runDone(other)).conclusion, "success");
+  });
+
+  it("job level: a third job replaces the pending one; with cancel-in-progress the running job is stopped", async () => {
+    const runs = await t.db.pool.query<{ repository_id: string }>(
+      `SELECT r.repository_id FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE p.name = 'acme/jobs' LIMIT 1`,
+    );
+    const repoId = Number(runs.rows[0]!.repository_id);
+    const dispatch = (target: string, cancel = "no"): Promise<number> =>
+      trigger(repoId, { event: "workflow_dispatch", inputs: { target, cancel } });
+    const first = await dispatch("qa");
+    await jobRunning(first);
+    const second = await dispatch("QA");
+    await eventually(
+      async () => ((await jobsOf(second))[0]?.wait_reason ? true : undefined),
+      "the second job to wait",
+    );
+    const third = await dispatch("Qa", "yes");
+
+    const [superseded] = await eventually(async () => {
+      const j = await jobsOf(second);
+      return j[0]?.state === "completed" ? j : undefined;
+    }, "the pending job to be replaced");
+    assert.equal(superseded?.conclusion, "cancelled");
+    assert.equal(superseded?.error, `superseded in concurrency group 'Qa' by run ${third}`);
+    const stopped = await runDone(first);
+    assert.equal(stopped.conclusion, "cancelled");
+    const [job] = await jobsOf(first);
+    assert.equal(job?.conclusion, "cancelled");
+    assert.equal(
+      job?.error,
+      `cancelled in progress by run ${third} (concurrency group 'Qa', cancel-in-progress)`,
+    );
+    assert.equal((await runDone(second)).conclusion, "cancelled");
+
+    await jobRunning(third);
+    release(third);
+    assert.equal((await runDone(third)).conclusion, "success");
   });
 });
