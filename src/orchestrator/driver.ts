@@ -150,6 +150,8 @@ export class RunDrivers {
     const stop = Promise.race([aborted(cancel), aborted(shutdown)]);
     try {
       for (;;) {
+        // Shut down: the run stays as it is in the database, recovered (and waiting again) later.
+        if (shutdown.aborted) throw shutdown.reason;
         const woken = new Promise<void>((resolve) => this.groupWaiters.set(runId, resolve));
         const state = await memberState(this.d.pool, { runId, jobId: null });
         if (shutdown.aborted) throw shutdown.reason;
