@@ -38,9 +38,11 @@ export async function releaseMembers(pool: pg.Pool, leaving: Leaving): Promise<G
           if (member.jobId === null)
             await client.query(`UPDATE runs SET wait_reason = NULL WHERE id = $1`, [member.runId]);
           else
-            await client.query(`UPDATE jobs SET wait_reason = NULL WHERE id = $1 AND state = 'queued'`, [
-              member.jobId,
-            ]);
+            // A job still held by its environment keeps that reason.
+            await client.query(
+              `UPDATE jobs SET wait_reason = NULL WHERE id = $1 AND state = 'queued' AND gate IS NULL`,
+              [member.jobId],
+            );
           promoted.push(member);
         }
       }
