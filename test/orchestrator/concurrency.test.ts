@@ -79,6 +79,7 @@ const jobRunning = (runId: number): Promise<JobRow> =>
   eventually(
     async () => (await jobsOf(runId)).find((j) => j.state === "running"),
     `a running job of run ${runId}`,
+    60_000,
   );
 const runWaiting = (runId: number): Promise<RunRow> =>
   eventually(async () => {
