@@ -262,4 +262,20 @@ describe("concurrency groups", () => {
     release(third);
     assert.equal((await runDone(third)).conclusion, "success");
   });
+
+  it("a job in the group its own run holds at workflow level is cancelled as a deadlock", async () => {
+    const repoId = await addRepo(
+      "acme/deadlock",
+      `on: push\nconcurrency: Both\njobs:\n  deploy:\n    concurrency: both\n${waitingJob("    ")}\n`,
+    );
+    const run = await trigger(repoId);
+    const done = await runDone(run);
+    assert.equal(done.conclusion, "cancelled");
+    const [job] = await jobsOf(run);
+    assert.equal(job?.conclusion, "cancelled");
+    assert.equal(
+      job?.error,
+      "cancelled: concurrency group 'both' is held by this job's own run (workflow level): the job would wait for itself",
+    );
+  });
 });
