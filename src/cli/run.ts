@@ -25,6 +25,7 @@ import { createSandboxProvisioner } from "../provisioners/index.js";
 import {
   createMachineExecutor,
   withConcurrencyGroups,
+  workflowConcurrency,
   defaultPayload,
   eventRef,
   executeRun,
@@ -183,16 +184,34 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
   process.on("SIGTERM", onSignal);
   const logOut = o.json ? err : process.stdout;
   const color = Boolean((logOut as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR;
+  const identity = {
+    runId: String(randomInt(1, 2 ** 31)),
+    runNumber: 1,
+    actor: repo.authorName || "airlock",
+    serverUrl: "https://github.com",
+  };
+  // One local run at a time: a workflow-level group never waits here, but a job in the group its
+  // own run holds is cancelled as on GitHub (planner/concurrency.ts).
+  const runGroups = new Map<string, string | undefined>();
+  const runGroup = (file: string): string | undefined => {
+    if (!runGroups.has(file)) {
+      const w = matched.find((m) => m.file === file);
+      let group: string | undefined;
+      try {
+        group =
+          w && workflowConcurrency({ event, payload, repo, fullName, ref, identity, inputs, vars }, w)?.group;
+      } catch {
+        group = undefined; // a bad workflow-level group holds nothing locally
+      }
+      runGroups.set(file, group);
+    }
+    return runGroups.get(file);
+  };
   try {
     const report = await executeRun({
       repo,
       fullName,
-      identity: {
-        runId: String(randomInt(1, 2 ** 31)),
-        runNumber: 1,
-        actor: repo.authorName || "airlock",
-        serverUrl: "https://github.com",
-      },
+      identity,
       event,
       payload,
       ref,
@@ -213,6 +232,7 @@ export async function runCommand(event: string, o: RunCommandOptions): Promise<n
           defaultRoot: roots.defaultRoot,
           egress,
         }),
+        runGroup,
       ),
       loadCalledWorkflow,
       reporter: createConsoleReporter(logOut, color),

@@ -65,7 +65,11 @@ interface Group {
  * a later instance waits; a third one cancels the waiting one; with cancel-in-progress a later one
  * cancels the running one (and starts once it has ended).
  */
-export function withConcurrencyGroups(inner: InstanceExecutor): InstanceExecutor {
+export function withConcurrencyGroups(
+  inner: InstanceExecutor,
+  /** The workflow-level group of the workflow file's run (held by the run while it runs). */
+  runGroup: (workflowFile: string) => string | undefined = () => undefined,
+): InstanceExecutor {
   const groups = new Map<string, Group>();
   let next = 0;
   return {
@@ -73,6 +77,13 @@ export function withConcurrencyGroups(inner: InstanceExecutor): InstanceExecutor
       const c = req.concurrency;
       if (c === undefined) return inner.run(req);
       const key = groupKey(c.group);
+      const held = runGroup(req.instance.workflow);
+      // The job would wait for its own run forever: GitHub cancels it ("deadlock"), as the
+      // orchestrator does (src/orchestrator/concurrency/join.ts).
+      if (held !== undefined && groupKey(held) === key)
+        return cancelledResult(
+          `cancelled: concurrency group '${c.group}' is held by this job's own run (workflow level): the job would wait for itself`,
+        );
       const g = groups.get(key) ?? {};
       groups.set(key, g);
       const own = new AbortController();

@@ -82,6 +82,18 @@ describe("local concurrency groups", () => {
     assert.equal((await b).conclusion, "success");
   });
 
+  it("a job in the group its own run holds at workflow level is cancelled (deadlock), others run", async () => {
+    const c = controllable();
+    const ex = withConcurrencyGroups(c.executor, (file) => (file === "ci.yml" ? "Release" : undefined));
+    const r = await ex.run(request("a", "release"));
+    assert.equal(r.conclusion, "cancelled");
+    assert.match(r.error ?? "", /concurrency group 'release' is held by this job's own run/);
+    assert.deepEqual(c.started, []);
+    const b = ex.run(request("b", "other"));
+    c.finish("b");
+    assert.equal((await b).conclusion, "success");
+  });
+
   it("evaluates the group and cancel-in-progress; an empty group is none; a bad one is refused", () => {
     const ctx = { github: { ref: "refs/heads/main" }, inputs: { now: "true" } };
     assert.deepEqual(
