@@ -287,7 +287,8 @@ export class RunDrivers {
         // Configuration variables and secrets (organization < repository), GitHub's `vars` and
         // `secrets` contexts. The secrets stay in this process: each job's description gets the
         // ones it refers to sealed under the run's key (prepare above), opened only on its machine.
-        vars,
+        // Read again after a wait for the group: the variables as they are when the run starts.
+        vars: group ? await varsForRun(this.d.pool, scope) : vars,
         secrets: {
           ...(untrusted ? {} : await secretsForRun(this.d.pool, this.d.kms, scope)),
           GITHUB_TOKEN: "",
