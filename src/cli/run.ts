@@ -26,6 +26,8 @@ import {
 import { createSandboxProvisioner } from "../provisioners/index.js";
 import {
   createMachineExecutor,
+  withConcurrencyGroups,
+  workflowConcurrency,
   defaultPayload,
   eventRef,
   executeRun,
@@ -256,6 +258,29 @@ export async function runCommand(eventArg: string | undefined, o: RunCommandOpti
   const logOut = o.json ? err : process.stdout;
   const color = Boolean((logOut as NodeJS.WriteStream).isTTY) && !process.env.NO_COLOR;
   const cleanup: Array<() => unknown> = [];
+  const identity = {
+    runId: String(randomInt(1, 2 ** 31)),
+    runNumber: 1,
+    actor: repo.authorName || "airlock",
+    serverUrl: "https://github.com",
+  };
+  // One local run at a time: a workflow-level group never waits here, but a job in the group its
+  // own run holds is cancelled as on GitHub (planner/concurrency.ts).
+  const runGroups = new Map<string, string | undefined>();
+  const runGroup = (file: string): string | undefined => {
+    if (!runGroups.has(file)) {
+      const w = matched.find((m) => m.file === file);
+      let group: string | undefined;
+      try {
+        group =
+          w && workflowConcurrency({ event, payload, repo, fullName, ref, identity, inputs, vars }, w)?.group;
+      } catch {
+        group = undefined; // a bad workflow-level group holds nothing locally
+      }
+      runGroups.set(file, group);
+    }
+    return runGroups.get(file);
+  };
   try {
     let executor: InstanceExecutor;
     if (o.dryrun) executor = createDryRunExecutor();
@@ -300,12 +325,7 @@ export async function runCommand(eventArg: string | undefined, o: RunCommandOpti
     const report = await executeRun({
       repo,
       fullName,
-      identity: {
-        runId: String(randomInt(1, 2 ** 31)),
-        runNumber: 1,
-        actor: repo.authorName || "airlock",
-        serverUrl: "https://github.com",
-      },
+      identity,
       event,
       payload,
       ref,
@@ -315,7 +335,8 @@ export async function runCommand(eventArg: string | undefined, o: RunCommandOpti
       secrets,
       ...(o.job ? { onlyJobs: [o.job] } : {}),
       ...(matrixFilter ? { matrixFilter } : {}),
-      executor,
+      // Jobs of this run that share a `concurrency:` group run one at a time (planner/concurrency.ts).
+      executor: withConcurrencyGroups(executor, runGroup),
       loadCalledWorkflow,
       reporter: createConsoleReporter(logOut, color),
       signal: abort.signal,

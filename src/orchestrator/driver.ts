@@ -7,7 +7,7 @@ import { sealJobSecrets, untrustedJob } from "./job-secrets.js";
 import { setMaxListeners } from "node:events";
 import type pg from "pg";
 import type { Logger } from "pino";
-import { executeRun, type RunReporter } from "../planner/index.js";
+import { executeRun, workflowConcurrency, type Concurrency, type RunReporter } from "../planner/index.js";
 import { recordFinishedJob } from "../queue/index.js";
 import { fetchRemoteFile, parseUses } from "../actions/index.js";
 import { MAX_FILE_BYTES, resolveDispatch, parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
@@ -19,6 +19,13 @@ import { loadRun } from "./run-row.js";
 import { mirrorFor, repoInfo, type SourceAuth } from "./runs.js";
 import { createQueueExecutor, type JobSignals } from "./queue-executor.js";
 import { environmentGate, environmentPrepare } from "./environments.js";
+import {
+  joinGroup,
+  memberState,
+  releaseMembers,
+  type GroupEffects,
+  type Joined,
+} from "./concurrency/index.js";
 
 export interface DriverDeps {
   pool: pg.Pool;
@@ -31,6 +38,8 @@ export interface DriverDeps {
   cancelJob(jobId: number): Promise<void>;
   /** Cancels the run's jobs (waiting ones complete at once, running ones are stopped on their node). */
   cancelRunJobs(runId: number): Promise<void>;
+  /** What joins and releases of `concurrency:` groups imply for other runs and jobs. */
+  groups: GroupEffects;
   sourceAuth?: SourceAuth;
 }
 
@@ -40,6 +49,8 @@ export class RunDrivers {
     { shutdown: AbortController; cancel: AbortController; done: Promise<void> }
   >();
   private stopping = false;
+  /** Runs waiting for their workflow's concurrency group: woken when it may be theirs. */
+  private readonly groupWaiters = new Map<number, () => void>();
 
   constructor(private readonly d: DriverDeps) {}
 
@@ -70,6 +81,11 @@ export class RunDrivers {
     this.active.get(runId)?.cancel.abort();
   }
 
+  /** The run's concurrency group may be its own now (it was promoted): look again. */
+  wakeRun(runId: number): void {
+    this.groupWaiters.get(runId)?.();
+  }
+
   /** Drives every run that is not completed (after a restart). */
   async recover(): Promise<number> {
     const { rows } = await this.d.pool.query<{ id: string }>(
@@ -89,7 +105,68 @@ export class RunDrivers {
 
   private async abandon(runId: number, why: string): Promise<void> {
     await this.d.cancelRunJobs(runId);
-    await finishRun(this.d.pool, runId, "failure", why);
+    await this.finish(runId, "failure", why);
+  }
+
+  /** Ends the run and leaves its concurrency groups (which may start the next run or job). */
+  private async finish(
+    runId: number,
+    conclusion: "success" | "failure" | "cancelled",
+    error: string | null,
+  ): Promise<void> {
+    await finishRun(this.d.pool, runId, conclusion, error);
+    this.d.groups.promoted(await releaseMembers(this.d.pool, { runId }));
+  }
+
+  /**
+   * Joins the workflow's concurrency group and waits until the run holds it: true then; false
+   * when the run was cancelled or superseded while pending. Also after a restart: the membership
+   * is in the database, the join finds it.
+   */
+  private async holdGroup(
+    runId: number,
+    repositoryId: number,
+    c: Concurrency,
+    cancel: AbortSignal,
+    shutdown: AbortSignal,
+  ): Promise<boolean> {
+    const client = await this.d.pool.connect();
+    let joined: Joined;
+    try {
+      await client.query("BEGIN");
+      joined = await joinGroup(client, { repositoryId, runId, jobId: null, ...c });
+      await client.query(`UPDATE runs SET wait_reason = $2 WHERE id = $1`, [
+        runId,
+        joined.waitReason ?? null,
+      ]);
+      await client.query("COMMIT");
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+    await this.d.groups.cancel(joined.cancel);
+    const stop = Promise.race([aborted(cancel), aborted(shutdown)]);
+    try {
+      for (;;) {
+        // Shut down: the run stays as it is in the database, recovered (and waiting again) later.
+        if (shutdown.aborted) throw shutdown.reason;
+        const woken = new Promise<void>((resolve) => this.groupWaiters.set(runId, resolve));
+        const state = await memberState(this.d.pool, { runId, jobId: null });
+        if (shutdown.aborted) throw shutdown.reason;
+        if (state === "running") return true;
+        if (state !== "pending" || cancel.aborted) return false;
+        // Woken in this process by the release that promotes us; the timer is the safety net for a
+        // release made by another orchestrator process.
+        let timer: NodeJS.Timeout | undefined;
+        const later = new Promise<void>((resolve) => (timer = setTimeout(resolve, GROUP_RECHECK_MS)));
+        await Promise.race([woken, stop, later]);
+        clearTimeout(timer);
+      }
+    } finally {
+      this.groupWaiters.delete(runId);
+    }
   }
 
   private async driveRun(
@@ -125,15 +202,50 @@ export class RunDrivers {
       }
       workflow = parsed.workflow;
     }
-    await this.d.pool.query(
-      `UPDATE runs SET state = 'running', started_at = coalesce(started_at, now()) WHERE id = $1 AND state = 'queued'`,
-      [runId],
-    );
     const inputs =
       run.event === "workflow_dispatch"
         ? resolveDispatch(workflow, run.inputs, run.payload.inputs).inputs
         : {};
     const info = repoInfo(repo, run.commit, run.ref, run.before, run.actor, run.title);
+    const scope = { organizationId: repo.organizationId, repositoryId: repo.id };
+    const vars = await varsForRun(this.d.pool, scope);
+    const identity = {
+      runId: String(runId),
+      runNumber: run.number,
+      actor: run.actor,
+      serverUrl: this.d.config.publicUrl,
+    };
+    // The workflow's `concurrency:` group (github, inputs, vars): the run starts once it holds it.
+    let group: Concurrency | undefined;
+    try {
+      group = workflowConcurrency(
+        {
+          event: run.event,
+          payload: run.payload,
+          repo: info,
+          fullName: repo.name,
+          ref: run.ref,
+          identity,
+          inputs,
+          vars,
+        },
+        workflow,
+      );
+    } catch (e) {
+      await this.abandon(runId, `concurrency: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
+    if (run.cancelRequested) cancel.abort();
+    if (group && !(await this.holdGroup(runId, repo.id, group, cancel.signal, shutdown))) {
+      await this.d.cancelRunJobs(runId);
+      await this.finish(runId, "cancelled", null);
+      return;
+    }
+    await this.d.pool.query(
+      `UPDATE runs SET state = 'running', started_at = coalesce(started_at, now()), wait_reason = NULL
+        WHERE id = $1 AND state = 'queued'`,
+      [runId],
+    );
     // The clone credential, opened once per drive (undefined for a public repository).
     // Untrusted runs get none: their code is anybody's (a low-trust node checks out a public
     // repository without it; docs/security.md, "Trust tiers").
@@ -157,25 +269,19 @@ export class RunDrivers {
           ? untrustedJob(req.description)
           : sealJobSecrets(this.d.pool, this.d.kms, runId, await withEnvironment(req), await sourceAuth),
       gate: environmentGate(this.d.pool, this.d.logger, (jobId) => this.d.signals.done(jobId)),
+      groups: { pool: this.d.pool, repositoryId: repo.id, effects: this.d.groups },
     });
     const reporter = dbReporter(this.d.pool, runId, shutdown);
     const actionOpts = {
       actionsUrl: this.d.config.actionsUrl,
       cacheDir: join(this.d.config.dataDir, "actions"),
     };
-    if (run.cancelRequested) cancel.abort();
-    const scope = { organizationId: repo.organizationId, repositoryId: repo.id };
     await createRunKey(this.d.pool, this.d.kms, runId);
     try {
       const report = await executeRun({
         repo: info,
         fullName: repo.name,
-        identity: {
-          runId: String(runId),
-          runNumber: run.number,
-          actor: run.actor,
-          serverUrl: this.d.config.publicUrl,
-        },
+        identity,
         event: run.event,
         payload: run.payload,
         ref: run.ref,
@@ -184,7 +290,8 @@ export class RunDrivers {
         // Configuration variables and secrets (organization < repository), GitHub's `vars` and
         // `secrets` contexts. The secrets stay in this process: each job's description gets the
         // ones it refers to sealed under the run's key (prepare above), opened only on its machine.
-        vars: await varsForRun(this.d.pool, scope),
+        // Read again after a wait for the group: the variables as they are when the run starts.
+        vars: group ? await varsForRun(this.d.pool, scope) : vars,
         secrets: {
           ...(untrusted ? {} : await secretsForRun(this.d.pool, this.d.kms, scope)),
           GITHUB_TOKEN: "",
@@ -212,12 +319,22 @@ export class RunDrivers {
       });
       if (shutdown.aborted) return;
       const cancelled = (await loadRun(this.d.pool, runId))?.cancelRequested ?? false;
-      await finishRun(this.d.pool, runId, cancelled ? "cancelled" : report.conclusion, null);
+      await this.finish(runId, cancelled ? "cancelled" : report.conclusion, null);
     } catch (err) {
       if (shutdown.aborted) return;
       throw err;
     }
   }
+}
+
+/** How often a run waiting for its group looks again without being woken (another process's release). */
+const GROUP_RECHECK_MS = 5000;
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
 /** The abort reason of a driver stopped by shutdown (as opposed to a cancelled run). */

@@ -15,6 +15,7 @@ import { RunDrivers } from "./driver.js";
 import { MemoryLogHub } from "./log-hub.js";
 import { leaseLoop, pollLoop, type Loop } from "./loops.js";
 import { createJobSignals } from "./queue-executor.js";
+import type { GroupEffects } from "./concurrency/index.js";
 import { createRunsService, type SourceAuth } from "./runs.js";
 import type { RunsService } from "./types.js";
 
@@ -71,19 +72,22 @@ export function createOrchestrator(d: {
   });
   const dispatcher = new Dispatcher({ pool, config, logger, hub: agents });
 
-  const cancelJob = async (jobId: number): Promise<void> => {
+  /** `reason`: recorded as the job's error (a concurrency group that replaced it says which run did). */
+  const cancelJob = async (jobId: number, reason?: string): Promise<void> => {
     const q = await pool.query<{ id: string }>(
-      `UPDATE jobs SET state = 'completed', conclusion = 'cancelled', finished_at = now(), wait_reason = NULL
+      `UPDATE jobs SET state = 'completed', conclusion = 'cancelled', finished_at = now(), wait_reason = NULL,
+              error = coalesce($2, error)
         WHERE id = $1 AND state = 'queued' RETURNING id`,
-      [jobId],
+      [jobId, reason ?? null],
     );
     if (q.rows.length > 0) return ended([jobId]);
     // Marked, so that a rejection or a lease expiry after this cancel completes the job instead
     // of queueing it again, and an `accepted` that crosses this cancel is answered with a cancel.
     const { rows } = await pool.query<{ node_id: string | null; attempt: number }>(
-      `UPDATE jobs SET cancel_requested = true WHERE id = $1 AND state IN ('assigned', 'running')
+      `UPDATE jobs SET cancel_requested = true, error = coalesce($2, error)
+        WHERE id = $1 AND state IN ('assigned', 'running')
        RETURNING node_id, attempt`,
-      [jobId],
+      [jobId, reason ?? null],
     );
     const r = rows[0];
     if (!r || r.node_id === null) return;
@@ -91,9 +95,9 @@ export function createOrchestrator(d: {
       // The node is gone: nobody will report this attempt; end it here (the agent abandons it on return).
       const done = await pool.query(
         `UPDATE jobs SET state = 'completed', conclusion = 'cancelled', finished_at = now(), lease_expires_at = NULL,
-                error = 'cancelled while its node was disconnected'
+                error = coalesce($3, 'cancelled while its node was disconnected')
           WHERE id = $1 AND attempt = $2 AND state IN ('assigned', 'running') RETURNING id`,
-        [jobId, r.attempt],
+        [jobId, r.attempt, reason ?? null],
       );
       if (done.rows.length > 0) ended([jobId]);
     }
@@ -105,7 +109,30 @@ export function createOrchestrator(d: {
     for (const s of r.toStop) await cancelJob(s.jobId);
   };
 
+  /** Ends a run another one replaced in a concurrency group (the `runs cancel` path, with a reason). */
+  const cancelRunFor = async (runId: number, reason: string): Promise<void> => {
+    await pool.query(`UPDATE runs SET error = coalesce(error, $2), cancel_requested = true WHERE id = $1`, [
+      runId,
+      reason,
+    ]);
+    await cancelJobsOfRun(runId);
+    drivers.abort(runId);
+  };
+  const groups: GroupEffects = {
+    async cancel(members) {
+      for (const m of members)
+        if (m.jobId === null) await cancelRunFor(m.runId, m.reason);
+        else await cancelJob(m.jobId, m.reason);
+    },
+    promoted(members) {
+      for (const m of members)
+        if (m.jobId === null) drivers.wakeRun(m.runId);
+        else dispatcher.wake();
+    },
+  };
+
   const drivers = new RunDrivers({
+    groups,
     pool,
     kms: d.kms,
     config,

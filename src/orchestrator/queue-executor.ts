@@ -1,7 +1,9 @@
 // The orchestrator's InstanceExecutor: a job instance becomes a row in the queue (idempotent by
 // run and key, so replaying a run after a restart finds the jobs it already created) and the
 // executor waits until the job is completed — by its agent, by lease expiry (lost) or by a cancel.
-import { enqueueJobs, type Queryable } from "../queue/index.js";
+import type pg from "pg";
+import { enqueueJobs, type NewJob, type Queryable } from "../queue/index.js";
+import { joinGroup, releaseMembers, type GroupEffects, type Joined } from "./concurrency/index.js";
 import type { InstanceExecutor, InstanceRequest } from "../planner/index.js";
 import type { JobDescription, JobResult } from "../runner/types.js";
 import { readJobResult, readJobRow } from "./job-result.js";
@@ -49,6 +51,8 @@ export interface QueueExecutorDeps {
   prepare?(req: InstanceRequest): Promise<JobDescription>;
   /** Applies the environment's rules to a job queued with one (it is gated until then); idempotent. */
   gate?(jobId: number): Promise<void>;
+  /** Job-level `concurrency:` groups of the run's repository (src/orchestrator/concurrency). */
+  groups?: { pool: pg.Pool; repositoryId: number; effects: GroupEffects };
 }
 
 const TERMINAL = new Set(["completed", "lost"]);
@@ -59,21 +63,26 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
       // After shutdown the planner may still walk the DAG: nothing may reach the database any more.
       if (d.shutdown.aborted) throw d.shutdown.reason;
       const description = d.prepare ? await d.prepare(req) : req.description;
-      const [row] = await enqueueJobs(d.db, [
-        {
-          runId: d.runId,
-          key: req.instance.key,
-          jobId: req.description.jobId,
-          name: req.instance.name,
-          workflow: req.instance.workflow,
-          matrix: req.instance.matrix,
-          labels: req.labels,
-          description,
-          continueOnError: false,
-          maxAttempts: d.maxAttempts,
-          ...(description.environment ? { environment: description.environment.name } : {}),
-        },
-      ]);
+      const job: NewJob = {
+        runId: d.runId,
+        key: req.instance.key,
+        jobId: req.description.jobId,
+        name: req.instance.name,
+        workflow: req.instance.workflow,
+        matrix: req.instance.matrix,
+        labels: req.labels,
+        description,
+        continueOnError: false,
+        maxAttempts: d.maxAttempts,
+        ...(description.environment ? { environment: description.environment.name } : {}),
+      };
+      const grouped = req.concurrency && d.groups ? { c: req.concurrency, g: d.groups } : undefined;
+      let row: { id: number; created: boolean } | undefined;
+      if (grouped) {
+        const joined = await enqueueInGroup(grouped.g.pool, job, d.runId, grouped.g.repositoryId, grouped.c);
+        row = joined.row;
+        if (joined.joined) await grouped.g.effects.cancel(joined.joined.cancel);
+      } else [row] = await enqueueJobs(d.db, [job]);
       if (!row) throw new Error(`job ${req.instance.key} could not be queued`);
       // Also after a restart (the row existed): the gate moves on from where it was.
       if (description.environment && d.gate) await d.gate(row.id);
@@ -87,7 +96,14 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
           const signal = d.signals.next(row.id); // registered before reading: no lost wake-up
           const current = await readJobRow(d.db, row.id);
           if (!current) throw new Error(`job ${row.id} disappeared`);
-          if (TERMINAL.has(current.state)) return await readJobResult(d.db, current);
+          if (TERMINAL.has(current.state)) {
+            // Idempotent: a replay after a restart releases what the crash left held.
+            if (grouped)
+              grouped.g.effects.promoted(
+                await releaseMembers(grouped.g.pool, { runId: d.runId, jobId: row.id }),
+              );
+            return await readJobResult(d.db, current);
+          }
           await Promise.race([signal, stopped]);
           if (d.shutdown.aborted) throw d.shutdown.reason;
         }
@@ -96,6 +112,47 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
       }
     },
   };
+}
+
+/**
+ * Inserts the job and joins its group in one transaction: no dispatcher can claim it before its
+ * membership says whether it may run. A replay (the row existed) joins nothing: its membership is
+ * in the database already, or was released when it ended.
+ */
+async function enqueueInGroup(
+  pool: pg.Pool,
+  job: NewJob,
+  runId: number,
+  repositoryId: number,
+  c: { group: string; cancelInProgress: boolean },
+): Promise<{ row: { id: number; created: boolean } | undefined; joined?: Joined }> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const [row] = await enqueueJobs(client, [job]);
+    let joined: Joined | undefined;
+    if (row?.created) {
+      joined = await joinGroup(client, { repositoryId, runId, jobId: row.id, ...c });
+      if (joined.state === "deadlock")
+        await client.query(
+          `UPDATE jobs SET state = 'completed', conclusion = 'cancelled', finished_at = now(), error = $2
+            WHERE id = $1`,
+          [
+            row.id,
+            `cancelled: concurrency group '${c.group}' is held by this job's own run (workflow level): the job would wait for itself`,
+          ],
+        );
+      else if (joined.waitReason !== undefined)
+        await client.query(`UPDATE jobs SET wait_reason = $2 WHERE id = $1`, [row.id, joined.waitReason]);
+    }
+    await client.query("COMMIT");
+    return { row, ...(joined ? { joined } : {}) };
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
 }
 
 function aborted(signal: AbortSignal): Promise<void> {

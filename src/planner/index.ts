@@ -5,6 +5,7 @@ import { githubContext } from "./context.js";
 import type { RunOptions, RunReport } from "./types.js";
 
 export type {
+  Concurrency,
   InstanceExecutor,
   InstanceRequest,
   JobInstance,
@@ -17,6 +18,13 @@ export type {
 export { createMachineExecutor, type MachineExecutorOptions } from "./machine-executor.js";
 export { defaultPayload, eventRef, repositoryName, type RunIdentity } from "./context.js";
 export { Limiter } from "./limiter.js";
+export {
+  evaluateConcurrency,
+  groupKey,
+  withConcurrencyGroups,
+  workflowConcurrency,
+  MAX_GROUP_LENGTH,
+} from "./concurrency.js";
 export { githubUrls, type GitHubUrls } from "./github-urls.js";
 
 export async function executeRun(opts: RunOptions): Promise<RunReport> {

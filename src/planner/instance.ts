@@ -7,7 +7,8 @@ import type { Conclusion, JobDescription, RunnerEvent } from "../runner/types.js
 import type { JobTemplate } from "../workflow/model.js";
 import { recordJob, type GraphScope, type RunState } from "./graph.js";
 import { jobPermissions } from "./permissions.js";
-import type { JobInstance, JobReport } from "./types.js";
+import { evaluateConcurrency } from "./concurrency.js";
+import type { Concurrency, JobInstance, JobReport } from "./types.js";
 
 export interface InstancePlan {
   job: JobTemplate;
@@ -76,6 +77,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
 
   let desc: JobDescription;
   let labels: string[];
+  let concurrency: Concurrency | undefined;
   try {
     if (job.container !== undefined || job.services !== undefined) {
       throw new Error(
@@ -96,6 +98,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
     const asText = (v: unknown): string | undefined =>
       v === undefined || v === null ? undefined : typeof v === "string" ? v : toExpressionString(v);
     const environment = environmentOf(job, ctx);
+    concurrency = evaluateConcurrency(job.concurrency, ctx);
     const shell = asText(defaults.shell);
     const workingDirectory = asText(defaults.workingDirectory);
     desc = {
@@ -141,6 +144,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
       instance: inst,
       description: desc,
       labels,
+      ...(concurrency ? { concurrency } : {}),
       signal: plan.signal,
       onStarted: () => opts.reporter.jobStarted(inst),
       onEvent: (e: RunnerEvent) => opts.reporter.jobEvent(inst, e),

@@ -79,12 +79,21 @@ export interface RunOptions {
   signal: AbortSignal;
 }
 
+/** A `concurrency:` group as evaluated (planner/concurrency.ts). */
+export interface Concurrency {
+  /** The group as evaluated (shown in messages); compared case-insensitively. */
+  group: string;
+  cancelInProgress: boolean;
+}
+
 /** One job instance, ready to run. */
 export interface InstanceRequest {
   instance: JobInstance;
   description: JobDescription;
   /** runs-on labels, evaluated. */
   labels: string[];
+  /** The job's `concurrency:` group, evaluated (the executor holds the job until it may run). */
+  concurrency?: Concurrency;
   signal: AbortSignal;
   /** Called when the instance really starts (it got a machine). */
   onStarted(): void;

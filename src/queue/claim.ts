@@ -1,7 +1,8 @@
 // claimQueuedJobs: locks the oldest queued jobs for one scheduling pass. Runs inside the caller's
 // transaction (the locks last until it commits); SKIP LOCKED lets several orchestrator processes
 // dispatch at once without ever placing the same job twice. Uses the jobs_queued index. Jobs held
-// by an environment (a gate, or a wait timer until eligible_at) are not claimed.
+// by an environment (a gate, or a wait timer until eligible_at) are not claimed, nor jobs whose
+// `concurrency:` group someone else holds (their membership is not 'running': migration 024).
 import type pg from "pg";
 import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
@@ -12,6 +13,7 @@ FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
 WHERE j.state = 'queued' AND j.gate IS NULL AND (j.eligible_at IS NULL OR j.eligible_at <= now())
+  AND NOT EXISTS (SELECT 1 FROM concurrency_members m WHERE m.job_id = j.id AND m.state <> 'running')
 ORDER BY j.queued_at, j.id
 LIMIT $1
 FOR UPDATE OF j SKIP LOCKED`;
@@ -24,6 +26,7 @@ FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
 WHERE j.state = 'queued' AND j.gate IS NULL AND (j.eligible_at IS NULL OR j.eligible_at <= now())
+  AND NOT EXISTS (SELECT 1 FROM concurrency_members m WHERE m.job_id = j.id AND m.state <> 'running')
   AND (j.queued_at, j.id) > (SELECT c.queued_at, c.id FROM jobs c WHERE c.id = $2)
 ORDER BY j.queued_at, j.id
 LIMIT $1

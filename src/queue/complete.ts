@@ -10,7 +10,9 @@ import type { Queryable } from "./types.js";
 // data-modifying CTEs run in no guaranteed order, so they must never touch the same row.
 const COMPLETE = `
 WITH done AS (
-  UPDATE jobs SET state = 'completed', conclusion = $3, outputs = $4::jsonb, error = $5,
+  UPDATE jobs SET state = 'completed', conclusion = $3, outputs = $4::jsonb,
+                  -- A cancel that said why (e.g. a concurrency group's newer run) keeps its reason.
+                  error = CASE WHEN cancel_requested AND $3 = 'cancelled' AND error IS NOT NULL THEN error ELSE $5 END,
                   finished_at = now(), lease_expires_at = NULL, wait_reason = NULL,
                   environment_url = CASE WHEN environment IS NULL THEN NULL ELSE $7 END
   WHERE id = $1 AND attempt = $2 AND state IN ('assigned', 'running')

@@ -160,3 +160,21 @@ export function awaitingAuthorization(pools: readonly string[]): Wait {
     pools: [...pools],
   };
 }
+
+/** Who holds a concurrency group: a whole run (workflow level) or one job of a run. */
+export interface GroupHolder {
+  runId: number;
+  /** The job's name, for a job-level holder. */
+  job?: string;
+}
+
+/** The job or run waits until the group's running member ends (GitHub: one running, one pending). */
+export function concurrencyGroup(group: string, holder: GroupHolder | undefined): Wait {
+  const who =
+    holder === undefined
+      ? ""
+      : holder.job === undefined
+        ? ` (run ${holder.runId} is running)`
+        : ` (job ${quote(holder.job)} of run ${holder.runId} is running)`;
+  return { code: WaitCode.CONCURRENCY_GROUP, reason: `waiting for concurrency group '${group}'${who}` };
+}

@@ -99,6 +99,8 @@ export const WaitCode = {
   ORGANIZATION_LIMIT: "ORGANIZATION_LIMIT",
   NODES_FULL: "NODES_FULL",
   NODES_HELD: "NODES_HELD",
+  /** Held by its `concurrency:` group (another run or job of the repository holds it). */
+  CONCURRENCY_GROUP: "CONCURRENCY_GROUP",
 } as const;
 export type WaitCode = (typeof WaitCode)[keyof typeof WaitCode];
 

@@ -90,6 +90,7 @@ const runExtra = {
   approval: { enum: ["required", "approved", "rejected", null] },
   approvalReason: strOrNull,
   approvedBy: strOrNull,
+  waitReason: strOrNull,
 };
 const webhookUrls = obj({ github: str, gitlab: str, gitea: str, bitbucket: str });
 const repository = {

@@ -4,6 +4,7 @@
 import { conditionText } from "./expressions.js";
 import { buildPermissions } from "./permissions.js";
 import type {
+  ConcurrencyTemplate,
   EventFilter,
   InputDef,
   JobTemplate,
@@ -84,6 +85,16 @@ function buildEnvironment(raw: unknown): JobTemplate["environment"] {
   return compact<NonNullable<JobTemplate["environment"]>>({ name: o.name, url: o.url ?? undefined });
 }
 
+function buildConcurrency(raw: unknown): ConcurrencyTemplate | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  const o = asObj(raw);
+  if (!o) return { group: raw };
+  return compact<ConcurrencyTemplate>({
+    group: o.group,
+    cancelInProgress: o["cancel-in-progress"] ?? undefined,
+  });
+}
+
 function buildJob(id: string, raw: unknown): JobTemplate {
   const j = asObj(raw) ?? {};
   const secrets = j.secrets === "inherit" ? "inherit" : templateMap(j.secrets);
@@ -107,6 +118,7 @@ function buildJob(id: string, raw: unknown): JobTemplate {
     container: j.container ?? undefined,
     services: j.services ?? undefined,
     permissions: buildPermissions(j.permissions),
+    concurrency: buildConcurrency(j.concurrency),
   });
 }
 
@@ -185,6 +197,7 @@ export function buildWorkflow(file: string, raw: Obj): Workflow {
     env: templateMap(raw.env) ?? {},
     defaults: buildDefaults(raw.defaults),
     permissions: buildPermissions(raw.permissions),
+    concurrency: buildConcurrency(raw.concurrency),
     jobs: Object.entries(jobs).map(([id, j]) => buildJob(id, j)),
   });
 }

@@ -54,6 +54,15 @@ export interface StepTemplate {
   timeoutMinutes?: Template;
 }
 
+/**
+ * `concurrency:` as written: a string is the group; `{ group, cancel-in-progress }` otherwise. Both
+ * may hold expressions (workflow level: github, inputs, vars; job level: also needs, strategy, matrix).
+ */
+export interface ConcurrencyTemplate {
+  group: Template;
+  cancelInProgress?: Template;
+}
+
 export interface StrategyTemplate {
   /** The matrix mapping, or a string expression producing one (e.g. fromJSON(needs.x.outputs.m)). */
   matrix?: Template;
@@ -88,6 +97,7 @@ export interface JobTemplate {
   services?: Template;
   /** `permissions:` as written (permissions.ts); absent: the workflow's. */
   permissions?: Permissions;
+  concurrency?: ConcurrencyTemplate;
 }
 
 /** A feature the workflow uses that Airlock accepts but does not honour (src/workflow/warnings.ts). */
@@ -110,6 +120,7 @@ export interface Workflow {
   defaults?: RunDefaults;
   /** `permissions:` as written (permissions.ts); absent: GitHub's restricted default. */
   permissions?: Permissions;
+  concurrency?: ConcurrencyTemplate;
   /** In file order. */
   jobs: JobTemplate[];
   /** Accepted but not honoured (absent when there is nothing to say). */

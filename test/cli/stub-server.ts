@@ -121,6 +121,7 @@ export async function startStub(): Promise<Stub> {
           approval: null,
           approvalReason: null,
           approvedBy: null,
+          waitReason: null,
           jobs: [job],
           polls: 0,
           outcome: stub.triggerOutcome,

@@ -77,6 +77,8 @@ export function runDetail(r: RunDetail): string {
     else if (r.approval) out += ` · ${r.approval}${r.approvedBy ? ` by ${r.approvedBy}` : ""}`;
     out += "\n";
   }
+  // Older servers send no wait reason: say nothing then.
+  if (r.waitReason) out += `Waiting:  ${r.waitReason}\n`;
   out += `Created:  ${time(r.createdAt)}`;
   if (r.startedAt) out += `   started ${time(r.startedAt)}`;
   if (r.finishedAt) out += `   finished ${time(r.finishedAt)} (${duration(r.startedAt, r.finishedAt)})`;

@@ -25,6 +25,8 @@ export interface Run extends RunSummary {
   approval: "required" | "approved" | "rejected" | null;
   approvalReason: string | null;
   approvedBy: string | null;
+  /** Why a queued run has not started (its workflow's concurrency group), else null. */
+  waitReason: string | null;
 }
 
 /** GET /runs/:id: one run with its jobs and their steps. */
@@ -74,12 +76,14 @@ function runFromRow(r: Record<string, unknown>, links: Links): Run {
     approval: (r.approval ?? null) as Run["approval"],
     approvalReason: r.approval === "required" ? ((r.approval_reason ?? null) as string | null) : null,
     approvedBy: (r.approved_by ?? null) as string | null,
+    waitReason: r.state === "queued" ? ((r.wait_reason ?? null) as string | null) : null,
   };
 }
 
 const SELECT = `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit, r.state, r.conclusion,
   p.name AS repository, r.title, r.trigger, r.actor, r.created_at, r.started_at, r.finished_at, r.error,
-  r.trust_tier, r.approval, r.approval_reason, r.approved_by, r.workflow_name, r.workflow_file
+  r.trust_tier, r.approval, r.approval_reason, r.approved_by, r.workflow_name, r.workflow_file,
+  r.wait_reason
   FROM runs r JOIN repositories p ON p.id = r.repository_id`;
 
 export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise<Run[]> {
