@@ -37,7 +37,7 @@ export interface DriverDeps {
 export class RunDrivers {
   private readonly active = new Map<
     number,
-    { shutdown: AbortController; cancel: AbortController; done: Promise<void> }
+    { shutdown: AbortController; cancel: AbortController; done: Promise<void>; next?: boolean }
   >();
   private stopping = false;
 
@@ -45,7 +45,17 @@ export class RunDrivers {
 
   /** Starts driving a run unless it is already driven. */
   drive(runId: number, workflow?: Workflow): void {
-    if (this.stopping || this.active.has(runId)) return;
+    if (this.stopping) return;
+    const current = this.active.get(runId);
+    if (current) {
+      // A re-run right after the run completed may come while the last attempt's driver winds
+      // down: drive the new attempt once it is gone (a run already driven is skipped by driveRun).
+      if (!current.next) {
+        current.next = true;
+        void current.done.then(() => this.drive(runId, workflow));
+      }
+      return;
+    }
     const shutdown = new AbortController();
     const cancel = new AbortController();
     // Every job of the run waits on them: many listeners are expected.
@@ -99,7 +109,8 @@ export class RunDrivers {
     cancel: AbortController,
   ): Promise<void> {
     const run = await loadRun(this.d.pool, runId);
-    if (!run) return;
+    // Completed: nothing to drive (a second drive request for an attempt that has ended).
+    if (!run || run.state === "completed") return;
     // An untrusted run waiting for a maintainer is driven once its commit is approved.
     if (run.approval === "required" || run.approval === "rejected") return;
     const untrusted = run.trustTier === "untrusted";
@@ -143,6 +154,7 @@ export class RunDrivers {
     const executor = createQueueExecutor({
       db: this.d.pool,
       runId,
+      runAttempt: run.attempt,
       maxAttempts: this.d.config.maxAttempts,
       signals: this.d.signals,
       queued: () => this.d.wakeDispatcher(),
@@ -155,13 +167,14 @@ export class RunDrivers {
           : sealJobSecrets(this.d.pool, this.d.kms, runId, await withEnvironment(req), await sourceAuth),
       gate: environmentGate(this.d.pool, this.d.logger, (jobId) => this.d.signals.done(jobId)),
     });
-    const reporter = dbReporter(this.d.pool, runId, shutdown);
+    const reporter = dbReporter(this.d.pool, runId, run.attempt, shutdown);
     const actionOpts = {
       actionsUrl: this.d.config.actionsUrl,
       cacheDir: join(this.d.config.dataDir, "actions"),
     };
     if (run.cancelRequested) cancel.abort();
     const scope = { organizationId: repo.organizationId, repositoryId: repo.id };
+    // A fresh key per attempt: a re-run clears the last attempt's (src/orchestrator/rerun.ts).
     await createRunKey(this.d.pool, this.d.kms, runId);
     try {
       const report = await executeRun({
@@ -170,7 +183,9 @@ export class RunDrivers {
         identity: {
           runId: String(runId),
           runNumber: run.number,
+          runAttempt: run.attempt,
           actor: run.actor,
+          triggeringActor: run.triggeringActor,
           serverUrl: this.d.config.publicUrl,
         },
         event: run.event,
@@ -225,7 +240,7 @@ export class ShutdownSignal extends Error {
 }
 
 /** Jobs that never reach the queue (skipped by `if`, failed before starting) are stored as completed. */
-function dbReporter(pool: pg.Pool, runId: number, shutdown: AbortSignal): RunReporter {
+function dbReporter(pool: pg.Pool, runId: number, runAttempt: number, shutdown: AbortSignal): RunReporter {
   return {
     jobStarted() {},
     jobEvent() {},
@@ -235,6 +250,7 @@ function dbReporter(pool: pg.Pool, runId: number, shutdown: AbortSignal): RunRep
       if (c !== "skipped" && c !== "failure" && c !== "cancelled") return;
       void recordFinishedJob(pool, {
         runId,
+        runAttempt,
         key: job.key,
         jobId: job.id,
         name: job.name,
