@@ -147,10 +147,14 @@ export async function startAttempt(
     reuse = found.reuse;
   }
   // The attempt that ends here keeps how it ended; the run row is the new attempt's from now on.
+  // (Upserted: a run made without its attempt row, by hand or an older tool, gets one.)
   await c.query(
-    `UPDATE run_attempts a SET conclusion = r.conclusion, error = r.error, started_at = r.started_at,
-            finished_at = r.finished_at
-       FROM runs r WHERE r.id = $1 AND a.run_id = r.id AND a.attempt = r.attempt`,
+    `INSERT INTO run_attempts (run_id, attempt, triggering_actor, triggered_by_user_id, conclusion, error,
+                               created_at, started_at, finished_at)
+     SELECT id, attempt, actor, triggered_by_user_id, conclusion, error, created_at, started_at, finished_at
+       FROM runs WHERE id = $1
+     ON CONFLICT (run_id, attempt) DO UPDATE SET conclusion = excluded.conclusion, error = excluded.error,
+            started_at = excluded.started_at, finished_at = excluded.finished_at`,
     [runId],
   );
   await c.query(

@@ -334,17 +334,23 @@ async function insertRun(
   const { rows } = await db.query<{ id: string; number: number }>(
     `WITH n AS (
        UPDATE repositories SET next_run_number = next_run_number + 1 WHERE id = $1 RETURNING next_run_number - 1 AS number
+     ), r AS (
+       INSERT INTO runs (repository_id, number, event, ref, commit, trigger, actor, title, payload, inputs,
+                         workflow_file, workflow_name, rerun_of, trust_tier, approval, approval_reason,
+                         triggered_by_user_id, state, conclusion, error, finished_at)
+       SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, $17,
+              CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'completed' END,
+              CASE WHEN $13::text IS NULL THEN NULL ELSE 'failure' END,
+              $13::text,
+              CASE WHEN $13::text IS NULL THEN NULL ELSE now() END
+         FROM n
+       RETURNING id, number, actor, triggered_by_user_id, created_at
+     ), a AS (
+       -- Its first attempt, triggered by whoever triggered the run.
+       INSERT INTO run_attempts (run_id, attempt, triggering_actor, triggered_by_user_id, created_at)
+       SELECT id, 1, actor, triggered_by_user_id, created_at FROM r
      )
-     INSERT INTO runs (repository_id, number, event, ref, commit, trigger, actor, title, payload, inputs,
-                       workflow_file, workflow_name, rerun_of, trust_tier, approval, approval_reason,
-                       triggered_by_user_id, state, conclusion, error, finished_at)
-     SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, $17,
-            CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'completed' END,
-            CASE WHEN $13::text IS NULL THEN NULL ELSE 'failure' END,
-            $13::text,
-            CASE WHEN $13::text IS NULL THEN NULL ELSE now() END
-       FROM n
-     RETURNING id, number`,
+     SELECT id, number FROM r`,
     [
       repo.id,
       f.event,

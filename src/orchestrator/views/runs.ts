@@ -129,6 +129,9 @@ async function attemptsOf(db: Db, run: Run): Promise<RunAttempt[]> {
        FROM run_attempts WHERE run_id = $1 ORDER BY attempt`,
     [run.id],
   );
+  // A run made without its attempt row (by hand, an older tool) still shows its current attempt.
+  if (!rows.some((a) => num(a.attempt) === run.attempt))
+    rows.push({ attempt: run.attempt, mode: "all", triggering_actor: run.actor, created_at: run.createdAt });
   return rows.map((a) => {
     const current = num(a.attempt) === run.attempt;
     return {
