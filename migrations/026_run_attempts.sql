@@ -11,8 +11,9 @@ CREATE TABLE run_attempts (
   run_id bigint NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   attempt integer NOT NULL CHECK (attempt >= 1),
   -- 'all': every job again; 'failed': failed and cancelled jobs and the jobs that need them, the
-  -- other jobs' results reused (jobs.reused_from).
-  mode text NOT NULL DEFAULT 'all' CHECK (mode IN ('all', 'failed')),
+  -- other jobs' results reused (jobs.reused_from); 'job': one job (`job`) and the jobs that need it.
+  mode text NOT NULL DEFAULT 'all' CHECK (mode IN ('all', 'failed', 'job')),
+  job text CHECK ((mode = 'job') = (job IS NOT NULL)),
   triggering_actor text NOT NULL DEFAULT '',
   triggered_by_user_id bigint REFERENCES users (id) ON DELETE SET NULL,
   -- How the attempt ended, copied from the run when a later attempt starts (null: the current one).

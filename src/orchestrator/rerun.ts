@@ -1,5 +1,6 @@
 // Re-runs as on GitHub: a finished run is run again as a new attempt of the same run (same id and
-// number, github.run_attempt + 1), every job again or only the failed ones. Earlier attempts keep
+// number, github.run_attempt + 1), every job again, only the failed ones, or one job ("Re-run this
+// job": the job, all its matrix instances, and the jobs that need it; the others kept as below). Earlier attempts keep
 // their jobs, conclusions, steps and logs. "Failed only" re-runs the failed and cancelled job
 // instances and every job that needs one of them (transitively, all of its matrix instances); the
 // other jobs of the last attempt are copied into the new one as they ended (jobs.reused_from names
@@ -16,10 +17,12 @@ import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { Workflow } from "../workflow/index.js";
 import type { Approval } from "./trust.js";
 
-export type RerunMode = "all" | "failed";
+export type RerunMode = "all" | "failed" | "job";
 
 export interface RerunRequest {
   mode: RerunMode;
+  /** Mode "job": the workflow's job id to run again (all its instances), with the jobs that need it. */
+  job?: string;
   /** Who asked (github.triggering_actor). */
   actor: string;
   /** The Airlock user who asked: never a reviewer of this attempt's deployments. */
@@ -47,11 +50,16 @@ const failed = (j: JobOfAttempt): boolean =>
   j.state === "lost" || j.conclusion === "failure" || j.conclusion === "cancelled";
 
 /**
- * The jobs of the last attempt whose results a "failed only" re-run keeps: every job outside the
- * failed instances and the jobs that need them. Empty when nothing failed (the caller refuses).
+ * The jobs of the last attempt whose results a partial re-run keeps: every job outside the
+ * instances to run again (default: the failed ones; or those `again` picks) and the jobs that need
+ * them. `failed` counts the instances picked (0: nothing to re-run; the caller refuses).
  */
-export function jobsToReuse(workflow: Workflow, jobs: JobOfAttempt[]): { reuse: number[]; failed: number } {
-  const failedUnits = new Set(jobs.filter(failed).map((j) => unitOf(j.key).unit));
+export function jobsToReuse(
+  workflow: Workflow,
+  jobs: JobOfAttempt[],
+  again: (j: JobOfAttempt) => boolean = failed,
+): { reuse: number[]; failed: number } {
+  const failedUnits = new Set(jobs.filter(again).map((j) => unitOf(j.key).unit));
   const reach = new Set([...failedUnits].map((u) => unitOf(u).jobId));
   // Dependents, transitively: a job that needs a re-run job is re-run (all of its instances).
   const dependents = new Set<string>();
@@ -118,7 +126,7 @@ export async function startAttempt(
     );
   const attempt = run.attempt + 1;
   let reuse: number[] = [];
-  if (req.mode === "failed") {
+  if (req.mode !== "all") {
     const jobs = await c.query<{
       id: string;
       key: string;
@@ -138,7 +146,13 @@ export async function startAttempt(
         state: j.state,
         conclusion: j.conclusion,
       })),
+      req.mode === "job" ? (j) => unitOf(j.key).jobId === req.job : failed,
     );
+    if (found.failed === 0 && req.mode === "job")
+      throw new AirlockError(
+        ErrorCode.NOT_FOUND,
+        `run ${runId} has no job '${req.job ?? ""}' in attempt ${run.attempt}`,
+      );
     if (found.failed === 0)
       throw new AirlockError(
         ErrorCode.CONFLICT,
@@ -158,9 +172,9 @@ export async function startAttempt(
     [runId],
   );
   await c.query(
-    `INSERT INTO run_attempts (run_id, attempt, mode, triggering_actor, triggered_by_user_id)
-     VALUES ($1, $2, $3, $4, $5)`,
-    [runId, attempt, req.mode, req.actor, req.byUserId],
+    `INSERT INTO run_attempts (run_id, attempt, mode, job, triggering_actor, triggered_by_user_id)
+     VALUES ($1, $2, $3, $4, $5, $6)`,
+    [runId, attempt, req.mode, req.mode === "job" ? (req.job ?? "") : null, req.actor, req.byUserId],
   );
   await c.query(
     `UPDATE runs SET attempt = $2, state = 'queued', conclusion = NULL, error = NULL, started_at = NULL,

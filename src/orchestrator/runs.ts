@@ -282,13 +282,20 @@ export function createRunsService(d: RunsDeps): RunsService {
       // The run keeps its trust tier; an untrusted one waits for approval again unless its commit is.
       const trust: Trust = { tier: r.trustTier, why: `re-run of run ${runId}` };
       const approval = await approvalFor(d.pool, repo, { ...r, trigger: "rerun" }, trust);
-      const mode = req.failedOnly === true ? "failed" : "all";
+      if (req.failedOnly === true && req.job !== undefined)
+        throw new AirlockError(ErrorCode.USAGE, "re-run the failed jobs or one job, not both");
+      const mode = req.job !== undefined ? "job" : req.failedOnly === true ? "failed" : "all";
       const attempt = await inTransaction(d.pool, (c) =>
         startAttempt(
           c,
           runId,
           workflow,
-          { mode, actor: req.actor ?? r.actor, byUserId: req.byUserId ?? null },
+          {
+            mode,
+            ...(req.job !== undefined ? { job: req.job } : {}),
+            actor: req.actor ?? r.actor,
+            byUserId: req.byUserId ?? null,
+          },
           approval,
         ),
       );

@@ -38,6 +38,8 @@ export interface RunSummary {
 export interface RerunOptions {
   /** Only the failed and cancelled jobs and the jobs that need them (GitHub's "Re-run failed jobs"). */
   failedOnly?: boolean;
+  /** Only this job (its workflow job id) and the jobs that need it (GitHub's "Re-run this job"). */
+  job?: string;
   /** Who asked, by name (github.triggering_actor); default the run's actor. */
   actor?: string;
   /** The user who asked, recorded as the one who triggered the attempt. */

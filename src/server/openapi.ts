@@ -42,7 +42,8 @@ const RunSummary = obj({
 });
 const RunAttempt = obj({
   attempt: int,
-  mode: { enum: ["all", "failed"] },
+  mode: { enum: ["all", "failed", "job"] },
+  job: strOrNull,
   triggeringActor: str,
   state: { enum: ["queued", "running", "completed"] },
   conclusion: { enum: ["success", "failure", "cancelled", null] },
@@ -359,7 +360,7 @@ const OPERATIONS: Operation[] = [
     method: "post",
     path: "/api/v1/runs/:id/rerun",
     summary:
-      "Re-run a finished run as its next attempt (github.run_attempt): every job, or with failedOnly the failed and cancelled jobs and the jobs that need them (the others' results kept); 409 while it runs",
+      "Re-run a finished run as its next attempt (github.run_attempt): every job, with failedOnly the failed and cancelled jobs, or with job one job (all its instances) — and the jobs that need them (the others' results kept); 409 while it runs",
     params: S.IdParams,
     body: S.Rerun,
     ok: [201, ref("RunSummary")],

@@ -119,8 +119,19 @@ export const RunQuery = z
   .object({ attempt: z.coerce.number().int().min(1).max(1_000_000).optional() })
   .strict();
 
-/** POST /runs/:id/rerun: every job (default) or only the failed ones and the jobs that need them. */
-export const Rerun = z.object({ failedOnly: z.boolean().optional() }).strict();
+/**
+ * POST /runs/:id/rerun: every job (default), only the failed ones, or one job (its workflow job
+ * id); the jobs that need them too.
+ */
+export const Rerun = z
+  .object({
+    failedOnly: z.boolean().optional(),
+    job: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,99}$/, "a workflow job id")
+      .optional(),
+  })
+  .strict();
 
 /** POST /nodes/registrations: a one-time token for a node of this name, labels and required labels. */
 export const CreateNodeRegistration = z

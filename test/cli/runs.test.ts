@@ -150,9 +150,16 @@ describe("airlock runs", () => {
     Object.assign(ended, { state: "completed", conclusion: "failure" });
     const failed = await runCli(["runs", "rerun", String(ended.id), "--failed"], ctx.env);
     assert.match(failed.stdout, / attempt 3 queued \(re-run of failed jobs\): http/);
+    Object.assign(ended, { state: "completed", conclusion: "success" });
+    const job = await runCli(["runs", "rerun", String(ended.id), "--job", "build"], ctx.env);
+    assert.match(job.stdout, / attempt 4 queued \(re-run of job build\): http/);
+    const both = await runCli(["runs", "rerun", String(ended.id), "--job", "build", "--failed"], ctx.env);
+    assert.equal(both.code, 2);
+    assert.equal(both.error?.code, "USAGE");
     assert.deepEqual(ctx.stub.reruns, [
       { id: ended.id, failedOnly: false },
       { id: ended.id, failedOnly: true },
+      { id: ended.id, failedOnly: false, job: "build" },
     ]);
     for (const cmd of ["show", "cancel", "rerun"]) {
       const r = await runCli(["runs", cmd, "4242"], ctx.env);

@@ -22,7 +22,7 @@ export interface Stub {
   /** Conclusion of the runs the next trigger creates. */
   triggerOutcome: string;
   /** Re-runs asked for (POST /runs/:id/rerun). */
-  reruns: { id: number; failedOnly: boolean }[];
+  reruns: { id: number; failedOnly: boolean; job?: string }[];
   /** Stored logs and the SSE stream; `logs.drop` cuts a stream's first connection. */
   logs: LogStore;
   close(): Promise<void>;
@@ -114,6 +114,7 @@ export async function startStub(): Promise<Stub> {
             {
               attempt: 1,
               mode: "all",
+              job: null,
               triggeringActor: "admin",
               state: "queued",
               conclusion: null,
@@ -201,7 +202,11 @@ export async function startStub(): Promise<Stub> {
             "CONFLICT",
             `run ${run.id} is ${run.state}: only a finished run can be re-run`,
           );
-        stub.reruns.push({ id: run.id, failedOnly: b?.failedOnly === true });
+        stub.reruns.push({
+          id: run.id,
+          failedOnly: b?.failedOnly === true,
+          ...(b?.job ? { job: b.job } : {}),
+        });
         Object.assign(run, { attempt: run.attempt + 1, state: "queued", conclusion: null });
         send(res, 201, summary(run));
       },

@@ -1,6 +1,7 @@
 // Re-runs as attempts of the same run (GitHub's model), through the real service, agent and
 // sandboxes: "re-run failed jobs" runs the failed job and the job that needs it again and keeps the
-// others' results (outputs included); "re-run all jobs" runs everything; github.run_attempt counts
+// others' results (outputs included); "re-run all jobs" runs everything; "re-run this job" runs one
+// job and its dependents; github.run_attempt counts
 // up; earlier attempts' jobs and logs stay readable (API and `airlock logs --attempt`); log lines
 // carry their time (`--timestamps`); `logs --follow` exits with the job's conclusion; a queued
 // job's log stream says why it waits; a run that has not finished is not re-run (409).
@@ -52,6 +53,7 @@ interface Job {
 interface Attempt {
   attempt: number;
   mode: string;
+  job: string | null;
   triggeringActor: string;
   state: string;
   conclusion: string | null;
@@ -230,6 +232,36 @@ describe("re-runs are attempts of the same run", () => {
     assert.equal(okFollow.code, 0, okFollow.stderr);
     assert.match(okFollow.stdout.split("\n")[0] ?? "", STAMP);
     assert.match(okFollow.stderr, new RegExp(`Job ${a3.after!.id} completed \\(success\\)`));
+
+    // Re-run one job (GitHub's "Re-run this job"): `build` and `after`, which needs it; the others kept.
+    const unknown = await cli("runs", "rerun", String(runId), "--job", "nosuch");
+    assert.equal(unknown.error?.code, "NOT_FOUND");
+    assert.equal(unknown.stderr, `airlock: run ${runId} has no job 'nosuch' in attempt 3\n`);
+    const both = await cli("runs", "rerun", String(runId), "--job", "build", "--failed");
+    assert.equal(both.error?.code, "USAGE");
+    const one = await cli("runs", "rerun", String(runId), "--job", "build");
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /attempt 4 queued \(re-run of job build\)/);
+    const fourth = await finished(runId);
+    assert.equal(fourth.conclusion, "success");
+    const a4 = byName(fourth);
+    assert.deepEqual(Object.fromEntries(fourth.jobs.map((j) => [j.jobId, j.reusedFrom])), {
+      build: null,
+      after: null,
+      flaky: a3.flaky!.id,
+      independent: a3.independent!.id,
+    });
+    assert.equal(a4.build!.outputs.v, "built-in-4");
+    assert.match(await log(a4.after!.id), /after build=built-in-4 attempt=4 env=4/);
+    assert.deepEqual(
+      fourth.attempts.map((a) => [a.mode, a.job]),
+      [
+        ["all", null],
+        ["failed", null],
+        ["all", null],
+        ["job", "build"],
+      ],
+    );
   });
 
   it("a run still running is not re-run; a queued job's log stream says why it waits", async () => {

@@ -49,6 +49,18 @@ describe("jobs a re-run of failed jobs keeps", () => {
     assert.deepEqual(jobsToReuse(w, fine), { reuse: fine.map((j) => j.id), failed: 0 });
   });
 
+  it("one job: all its instances and the jobs that need it run again, failed or not", () => {
+    const w = workflow({ build: [], test: ["build"], lint: [] });
+    const jobs = [
+      job(`${F}#build#0`, "success"),
+      job(`${F}#build#1`, "success"),
+      job(`${F}#test#0`, "success"),
+      job(`${F}#lint#0`, "failure"),
+    ];
+    const r = jobsToReuse(w, jobs, (j) => j.key.includes("#build#"));
+    assert.deepEqual(r, { reuse: [jobs[3]!.id], failed: 2 });
+  });
+
   it("a called workflow's jobs belong to their caller: one failed inner job re-runs the whole call", () => {
     const w = workflow({ call: [], other: [] });
     const inner = `${F}#call#0/.github/workflows/reusable.yml`;

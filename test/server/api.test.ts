@@ -299,6 +299,11 @@ describe("runs and jobs", () => {
     );
     const bad = await call("POST", `/api/v1/runs/${runId}/rerun`, { failedOnly: "yes" });
     assert.equal(bad.status, 400);
+    const job = await call("POST", `/api/v1/runs/${runId}/rerun`, { job: "build" });
+    assert.equal(job.status, 201);
+    assert.equal(s.runs.rerunRequests.at(-1)?.job, "build");
+    const notAJob = await call("POST", `/api/v1/runs/${runId}/rerun`, { job: "$(id)" });
+    assert.equal(notAJob.status, 400);
     assert.equal((await call("POST", "/api/v1/runs/0/cancel")).status, 400);
   });
 });

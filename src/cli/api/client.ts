@@ -228,9 +228,13 @@ export class ApiClient {
   async cancelRun(id: number): Promise<void> {
     await this.json("POST", `/api/v1/runs/${id}/cancel`);
   }
-  /** The run's next attempt: every job, or only the failed ones and the jobs that need them. */
-  rerunRun(id: number, failedOnly = false): Promise<RunSummary> {
-    return this.json("POST", `/api/v1/runs/${id}/rerun`, failedOnly ? { failedOnly: true } : undefined);
+  /** The run's next attempt: every job, or only the failed ones (or one job) and the jobs that need them. */
+  rerunRun(id: number, o: { failedOnly?: boolean; job?: string } = {}): Promise<RunSummary> {
+    const body = {
+      ...(o.failedOnly ? { failedOnly: true } : {}),
+      ...(o.job !== undefined ? { job: o.job } : {}),
+    };
+    return this.json("POST", `/api/v1/runs/${id}/rerun`, Object.keys(body).length > 0 ? body : undefined);
   }
   getJob(id: number): Promise<Job> {
     return this.json("GET", `/api/v1/jobs/${id}`);

@@ -88,7 +88,13 @@ export function runDetail(r: RunDetail): string {
     out += `Attempts: ${r.attempts.length} (jobs of attempt ${r.shownAttempt} below; --attempt N for another)\n`;
     for (const a of r.attempts) {
       const what =
-        a.attempt === 1 ? "run" : a.mode === "failed" ? "re-run of failed jobs" : "re-run of all jobs";
+        a.attempt === 1
+          ? "run"
+          : a.mode === "failed"
+            ? "re-run of failed jobs"
+            : a.mode === "job"
+              ? `re-run of job ${a.job ?? "?"}`
+              : "re-run of all jobs";
       const who = a.triggeringActor ? ` by ${a.triggeringActor}` : "";
       out += `  #${a.attempt} ${status(a.state, a.conclusion)}  ${what}${who}  ${time(a.createdAt)}\n`;
     }

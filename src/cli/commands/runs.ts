@@ -178,15 +178,23 @@ export function registerRuns(program: Command, io: CliIo): Command {
       .command("rerun")
       .description("re-run a finished run as its next attempt (all jobs, or --failed)")
       .argument("<id>")
-      .option("--failed", "only the failed and cancelled jobs and the jobs that need them"),
-  ).action(async (id: string, opts: CommonOptions & { failed?: boolean }) => {
+      .option("--failed", "only the failed and cancelled jobs and the jobs that need them")
+      .option("--job <job id>", "only this job (the workflow's job id) and the jobs that need it"),
+  ).action(async (id: string, opts: CommonOptions & { failed?: boolean; job?: string }) => {
     const runId = idArgument(id, "run id");
-    const run = await (await connect(opts, io)).rerunRun(runId, opts.failed === true);
+    if (opts.failed && opts.job !== undefined)
+      throw new AirlockError(ErrorCode.USAGE, "--failed and --job cannot be used together");
+    const run = await (
+      await connect(opts, io)
+    ).rerunRun(runId, {
+      failedOnly: opts.failed === true,
+      ...(opts.job !== undefined ? { job: opts.job } : {}),
+    });
     if (opts.json) printJson(io, run);
     else
       io.stdout.write(
         `Run ${run.id} ${runLabel(run)} attempt ${run.attempt} ${status(run.state, run.conclusion)} ` +
-          `(re-run of ${opts.failed ? "failed jobs" : "all jobs"}): ${run.url}\n`,
+          `(re-run of ${opts.job !== undefined ? `job ${opts.job}` : opts.failed ? "failed jobs" : "all jobs"}): ${run.url}\n`,
       );
   });
   return runs;

@@ -30,8 +30,12 @@ export interface Run extends RunSummary {
 /** One attempt of a run (GitHub's run attempts): the first run and each re-run. */
 export interface RunAttempt {
   attempt: number;
-  /** 'all': every job; 'failed': the failed jobs and their dependents, the others' results reused. */
-  mode: "all" | "failed";
+  /**
+   * 'all': every job; 'failed': the failed jobs and their dependents; 'job': one job (`job`) and
+   * its dependents. The others' results reused.
+   */
+  mode: "all" | "failed" | "job";
+  job: string | null;
   /** Who started the attempt (github.triggering_actor). */
   triggeringActor: string;
   state: RunSummary["state"];
@@ -125,7 +129,7 @@ export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise
 /** The run's attempts, oldest first; the current one's state is the run's. */
 async function attemptsOf(db: Db, run: Run): Promise<RunAttempt[]> {
   const { rows } = await db.query(
-    `SELECT attempt, mode, triggering_actor, conclusion, error, created_at, started_at, finished_at
+    `SELECT attempt, mode, job, triggering_actor, conclusion, error, created_at, started_at, finished_at
        FROM run_attempts WHERE run_id = $1 ORDER BY attempt`,
     [run.id],
   );
@@ -136,7 +140,8 @@ async function attemptsOf(db: Db, run: Run): Promise<RunAttempt[]> {
     const current = num(a.attempt) === run.attempt;
     return {
       attempt: num(a.attempt),
-      mode: a.mode === "failed" ? "failed" : "all",
+      mode: a.mode === "failed" || a.mode === "job" ? a.mode : "all",
+      job: typeof a.job === "string" ? a.job : null,
       triggeringActor: String(a.triggering_actor ?? ""),
       state: current ? run.state : "completed",
       conclusion: current ? run.conclusion : ((a.conclusion ?? null) as RunSummary["conclusion"]),

@@ -49,6 +49,7 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { params, body } = validate(request, { params: IdParams, body: Rerun });
     const run = await ctx.runs.rerun(params.id, {
       failedOnly: body.failedOnly === true,
+      ...(body.job !== undefined ? { job: body.job } : {}),
       actor: actorName(request),
       byUserId: await triggeringUserId(ctx, request),
     });
