@@ -98,9 +98,12 @@ export class AgentJob {
     this.controller.abort();
   }
 
+  /** Events carry when they happened (`at`, ms since the epoch): the log's timestamps. */
   private emit(payload: OutboxPayload): void {
     if (this.reason === "abandon") return;
-    this.deps.push(payload);
+    this.deps.push(
+      payload.type === "event" ? { ...payload, event: { ...payload.event, at: Date.now() } } : payload,
+    );
   }
 
   /** A runner event, counted against the log cap. */

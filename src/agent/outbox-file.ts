@@ -154,7 +154,13 @@ export class OutboxFile {
   takeMarker(): OutboxPayload | undefined {
     if (this.dropped === 0) return undefined;
     const text = `airlock: agent outbox full: ${this.dropped} lines dropped while the orchestrator was not acknowledging output`;
-    const event: Record<string, unknown> = { type: "log", stream: "system", kind: "line", text };
+    const event: Record<string, unknown> = {
+      type: "log",
+      stream: "system",
+      kind: "line",
+      text,
+      at: Date.now(),
+    };
     if (this.droppedStep !== undefined) event.step = this.droppedStep;
     this.dropped = 0;
     this.droppedStep = undefined;

@@ -43,8 +43,9 @@ async function runInfo(db: Db, runId: number): Promise<RunInfo> {
 
 /**
  * Whether user `userId` triggered the run (GitHub: whoever triggered the run attempt, re-runs
- * included): the user recorded as triggering it or any run it re-runs (a manual trigger, a re-run,
- * the maker of a service token that triggered it), or a user whose name or linked login at a
+ * included): the user recorded as triggering it, any of its attempts, or any run it re-runs (runs
+ * made by re-runs before they became attempts: a manual trigger, a re-run, the maker of a service
+ * token that triggered it), or a user whose name or linked login at a
  * provider (the forge login a webhook names) is the actor of one of them.
  */
 async function triggeredBy(db: Db, runId: number, userId: number): Promise<boolean> {
@@ -56,6 +57,7 @@ async function triggeredBy(db: Db, runId: number, userId: number): Promise<boole
          FROM runs r JOIN chain c ON r.id = c.rerun_of WHERE c.depth < 1000
      )
      SELECT EXISTS (SELECT 1 FROM chain WHERE triggered_by_user_id = $2)
+         OR EXISTS (SELECT 1 FROM run_attempts a, chain c WHERE a.run_id = c.id AND a.triggered_by_user_id = $2)
          OR EXISTS (SELECT 1 FROM users u, chain c WHERE u.id = $2 AND lower(u.name) = lower(c.actor))
          OR EXISTS (SELECT 1 FROM user_identities i, chain c
                      WHERE i.user_id = $2 AND i.login IS NOT NULL AND lower(i.login) = lower(c.actor))

@@ -16,6 +16,7 @@ import {
   appendLogs,
   completeJob,
   lastStoredSeq,
+  logTime,
   markLogTruncated,
   recordStep,
   rejectJobTo,
@@ -374,13 +375,22 @@ export class WsAgentHub implements AgentHub {
     const masker = await this.maskers.get(db, jobId, attempt);
     const chunks = list.map((m) => {
       const event = maskDeep(masker, cleanDeep(m.event) as unknown as RunnerEvent);
-      return { seq: m.seq, data: masker.mask(eventText(event)), source: eventSource(event) };
+      const time = logTime(m.event.at);
+      return { seq: m.seq, data: masker.mask(eventText(event)), source: eventSource(event), time };
     });
     const stored = await appendLogs(db, jobId, attempt, chunks, this.d.config.logCapBytes);
     return () => {
       for (const c of chunks) {
         const data = stored.get(c.seq);
-        if (data) this.d.logs.publish({ jobId, attempt, seq: c.seq, data, source: c.source });
+        if (data)
+          this.d.logs.publish({
+            jobId,
+            attempt,
+            seq: c.seq,
+            data,
+            source: c.source,
+            time: c.time.toISOString(),
+          });
         conn.ack(jobId, attempt, c.seq, false);
       }
     };
@@ -392,12 +402,20 @@ export class WsAgentHub implements AgentHub {
     const ack = (): void => conn.ack(msg.jobId, msg.attempt, msg.seq, false);
     if (!conn.allowed.has(refKey(msg.jobId, msg.attempt))) return ack; // stale: let the agent drop it
     const raw = cleanDeep(msg.event);
+    const time = logTime(msg.event.at);
     if (raw.type === "log-truncated") {
       const marked = await markLogTruncated(db, msg.jobId, msg.attempt, msg.seq, config.logCapBytes);
       return () => {
         if (marked !== "") {
           const { jobId, attempt, seq } = msg;
-          this.d.logs.publish({ jobId, attempt, seq, data: marked, source: "system" });
+          this.d.logs.publish({
+            jobId,
+            attempt,
+            seq,
+            data: marked,
+            source: "system",
+            time: new Date().toISOString(),
+          });
         }
         ack();
       };
@@ -406,7 +424,16 @@ export class WsAgentHub implements AgentHub {
     const event = maskDeep(masker, raw as unknown as RunnerEvent);
     const source = eventSource(event);
     const text = masker.mask(eventText(event));
-    const stored = await appendLog(db, msg.jobId, msg.attempt, msg.seq, text, config.logCapBytes, source);
+    const stored = await appendLog(
+      db,
+      msg.jobId,
+      msg.attempt,
+      msg.seq,
+      text,
+      config.logCapBytes,
+      source,
+      time,
+    );
     if (event.type === "step-started") {
       await recordStep(db, msg.jobId, msg.attempt, event.step, "started");
     } else if (event.type === "step-finished") {
@@ -420,7 +447,7 @@ export class WsAgentHub implements AgentHub {
     return () => {
       if (stored.stored && stored.data !== "") {
         const { jobId, attempt, seq } = msg;
-        this.d.logs.publish({ jobId, attempt, seq, data: stored.data, source });
+        this.d.logs.publish({ jobId, attempt, seq, data: stored.data, source, time: time.toISOString() });
       }
       ack();
     };

@@ -46,7 +46,7 @@ export interface DriverDeps {
 export class RunDrivers {
   private readonly active = new Map<
     number,
-    { shutdown: AbortController; cancel: AbortController; done: Promise<void> }
+    { shutdown: AbortController; cancel: AbortController; done: Promise<void>; next?: boolean }
   >();
   private stopping = false;
   /** Runs waiting for their workflow's concurrency group: woken when it may be theirs. */
@@ -56,7 +56,17 @@ export class RunDrivers {
 
   /** Starts driving a run unless it is already driven. */
   drive(runId: number, workflow?: Workflow): void {
-    if (this.stopping || this.active.has(runId)) return;
+    if (this.stopping) return;
+    const current = this.active.get(runId);
+    if (current) {
+      // A re-run right after the run completed may come while the last attempt's driver winds
+      // down: drive the new attempt once it is gone (a run already driven is skipped by driveRun).
+      if (!current.next) {
+        current.next = true;
+        void current.done.then(() => this.drive(runId, workflow));
+      }
+      return;
+    }
     const shutdown = new AbortController();
     const cancel = new AbortController();
     // Every job of the run waits on them: many listeners are expected.
@@ -176,7 +186,8 @@ export class RunDrivers {
     cancel: AbortController,
   ): Promise<void> {
     const run = await loadRun(this.d.pool, runId);
-    if (!run) return;
+    // Completed: nothing to drive (a second drive request for an attempt that has ended).
+    if (!run || run.state === "completed") return;
     // An untrusted run waiting for a maintainer is driven once its commit is approved.
     if (run.approval === "required" || run.approval === "rejected") return;
     const untrusted = run.trustTier === "untrusted";
@@ -212,7 +223,9 @@ export class RunDrivers {
     const identity = {
       runId: String(runId),
       runNumber: run.number,
+      runAttempt: run.attempt,
       actor: run.actor,
+      triggeringActor: run.triggeringActor,
       serverUrl: this.d.config.publicUrl,
     };
     // The workflow's `concurrency:` group (github, inputs, vars): the run starts once it holds it.
@@ -258,6 +271,7 @@ export class RunDrivers {
     const executor = createQueueExecutor({
       db: this.d.pool,
       runId,
+      runAttempt: run.attempt,
       maxAttempts: this.d.config.maxAttempts,
       signals: this.d.signals,
       queued: () => this.d.wakeDispatcher(),
@@ -271,11 +285,12 @@ export class RunDrivers {
       gate: environmentGate(this.d.pool, this.d.logger, (jobId) => this.d.signals.done(jobId)),
       groups: { pool: this.d.pool, repositoryId: repo.id, effects: this.d.groups },
     });
-    const reporter = dbReporter(this.d.pool, runId, shutdown);
+    const reporter = dbReporter(this.d.pool, runId, run.attempt, shutdown);
     const actionOpts = {
       actionsUrl: this.d.config.actionsUrl,
       cacheDir: join(this.d.config.dataDir, "actions"),
     };
+    // A fresh key per attempt: a re-run clears the last attempt's (src/orchestrator/rerun.ts).
     await createRunKey(this.d.pool, this.d.kms, runId);
     try {
       const report = await executeRun({
@@ -345,7 +360,7 @@ export class ShutdownSignal extends Error {
 }
 
 /** Jobs that never reach the queue (skipped by `if`, failed before starting) are stored as completed. */
-function dbReporter(pool: pg.Pool, runId: number, shutdown: AbortSignal): RunReporter {
+function dbReporter(pool: pg.Pool, runId: number, runAttempt: number, shutdown: AbortSignal): RunReporter {
   return {
     jobStarted() {},
     jobEvent() {},
@@ -355,6 +370,7 @@ function dbReporter(pool: pg.Pool, runId: number, shutdown: AbortSignal): RunRep
       if (c !== "skipped" && c !== "failure" && c !== "cancelled") return;
       void recordFinishedJob(pool, {
         runId,
+        runAttempt,
         key: job.key,
         jobId: job.id,
         name: job.name,

@@ -1,5 +1,5 @@
 // The orchestrator's InstanceExecutor: a job instance becomes a row in the queue (idempotent by
-// run and key, so replaying a run after a restart finds the jobs it already created) and the
+// run attempt and key, so replaying a run after a restart finds the jobs it already created) and the
 // executor waits until the job is completed — by its agent, by lease expiry (lost) or by a cancel.
 import type pg from "pg";
 import { enqueueJobs, type NewJob, type Queryable } from "../queue/index.js";
@@ -36,6 +36,8 @@ export function createJobSignals(): JobSignals {
 export interface QueueExecutorDeps {
   db: Queryable;
   runId: number;
+  /** The run attempt being driven: its jobs are its own rows (a re-run does not find the last one's). */
+  runAttempt: number;
   maxAttempts: number;
   signals: JobSignals;
   /** A job was queued: wake the dispatcher. */
@@ -65,6 +67,7 @@ export function createQueueExecutor(d: QueueExecutorDeps): InstanceExecutor {
       const description = d.prepare ? await d.prepare(req) : req.description;
       const job: NewJob = {
         runId: d.runId,
+        runAttempt: d.runAttempt,
         key: req.instance.key,
         jobId: req.description.jobId,
         name: req.instance.name,

@@ -18,6 +18,11 @@ export interface RunRow {
   trustTier: "trusted" | "untrusted";
   /** null: none needed; 'required': waiting for a maintainer (not driven); 'approved'; 'rejected'. */
   approval: "required" | "approved" | "rejected" | null;
+  state: "queued" | "running" | "completed";
+  /** The current attempt (github.run_attempt): 1, then one more per re-run. */
+  attempt: number;
+  /** Who triggered the current attempt (github.triggering_actor): the re-runner, else the actor. */
+  triggeringActor: string;
 }
 
 export async function loadRun(pool: Queryable, runId: number): Promise<RunRow | undefined> {
@@ -36,10 +41,15 @@ export async function loadRun(pool: Queryable, runId: number): Promise<RunRow | 
     cancel_requested: boolean;
     trust_tier: "trusted" | "untrusted";
     approval: RunRow["approval"];
+    state: RunRow["state"];
+    attempt: number;
+    triggering_actor: string | null;
   }>(
-    `SELECT id, repository_id, number, event, ref, commit, payload, inputs, actor, title, workflow_file, cancel_requested,
-            trust_tier, approval
-       FROM runs WHERE id = $1`,
+    `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit, r.payload, r.inputs, r.actor, r.title,
+            r.workflow_file, r.cancel_requested, r.trust_tier, r.approval, r.state, r.attempt,
+            a.triggering_actor
+       FROM runs r LEFT JOIN run_attempts a ON a.run_id = r.id AND a.attempt = r.attempt
+      WHERE r.id = $1`,
     [runId],
   );
   const r = rows[0];
@@ -61,5 +71,8 @@ export async function loadRun(pool: Queryable, runId: number): Promise<RunRow | 
     before,
     trustTier: r.trust_tier,
     approval: r.approval,
+    state: r.state,
+    attempt: r.attempt,
+    triggeringActor: r.triggering_actor || r.actor,
   };
 }

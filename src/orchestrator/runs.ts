@@ -19,7 +19,9 @@ import type { Problem } from "../errors/index.js";
 import type { CoreConfig } from "./config.js";
 import { getRepo, type RepoRow } from "./repos.js";
 import { loadRun } from "./run-row.js";
-import type { RunSummary, RunsService, TriggerRequest } from "./types.js";
+import { startAttempt } from "./rerun.js";
+import { inTransaction } from "./catalog/index.js";
+import type { RerunOptions, RunSummary, RunsService, TriggerRequest } from "./types.js";
 import { makeLinks } from "./views/index.js";
 import { join } from "node:path";
 
@@ -35,16 +37,13 @@ export interface NewRunFacts {
   inputs: Record<string, string>;
   actor: string;
   title: string;
-  trigger: "webhook" | "manual" | "poll" | "rerun";
-  rerunOf?: number;
-  /** The Airlock user who triggered this run attempt (manual runs and re-runs). */
+  trigger: "webhook" | "manual" | "poll";
+  /** The Airlock user who triggered this run (manual runs). */
   triggeredByUserId?: number | null;
   /** A ref that holds the commit when branches do not (pull request heads). */
   fetchRef?: string;
   /** A pull request's repositories and author, for its trust tier (src/orchestrator/trust.ts). */
   pullRequest?: TrustFacts["pullRequest"];
-  /** A re-run keeps the tier of the run it repeats. */
-  trustTier?: TrustTier;
 }
 
 export interface RunsDeps {
@@ -120,15 +119,13 @@ export function createRunsService(d: RunsDeps): RunsService {
         eventInputs.set(w, r.eventInputs);
       }
     }
-    const trust: Trust = facts.trustTier
-      ? { tier: facts.trustTier, why: "re-run" }
-      : trustOf({
-          event: facts.event,
-          trigger: facts.trigger,
-          actor: facts.actor,
-          commit: facts.commit,
-          ...(facts.pullRequest ? { pullRequest: facts.pullRequest } : {}),
-        });
+    const trust: Trust = trustOf({
+      event: facts.event,
+      trigger: facts.trigger,
+      actor: facts.actor,
+      commit: facts.commit,
+      ...(facts.pullRequest ? { pullRequest: facts.pullRequest } : {}),
+    });
     const approval = await approvalFor(d.pool, repo, { ...facts, trigger: facts.trigger }, trust);
     const summaries: RunSummary[] = [];
     // A workflow file that does not parse gets a failed run of its own, naming every problem (GitHub
@@ -267,9 +264,15 @@ export function createRunsService(d: RunsDeps): RunsService {
     cancelJobs: (jobIds) => d.cancelJobs(jobIds),
     placementChanged: () => d.placementChanged(),
 
-    async rerun(runId: number, byUserId?: number | null): Promise<RunSummary> {
+    async rerun(runId: number, req: RerunOptions = {}): Promise<RunSummary> {
       const r = await loadRun(d.pool, runId);
       if (!r) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
+      // Refused before any fetch: the common mistake answers at once, and changes nothing.
+      if (r.state !== "completed")
+        throw new AirlockError(
+          ErrorCode.CONFLICT,
+          `run ${runId} is ${r.state}: only a finished run can be re-run (cancel it first)`,
+        );
       const repo = await getRepo(d.pool, r.repositoryId);
       const mirror = mirrorFor(d.config, repo, d.sourceAuth);
       if (!(await mirror.hasCommit(r.commit))) await mirror.fetch();
@@ -281,33 +284,41 @@ export function createRunsService(d: RunsDeps): RunsService {
           `${r.workflowFile} cannot be run again at ${r.commit}`,
         );
       }
-      const facts: NewRunFacts = {
-        event: r.event,
-        ref: r.ref,
-        commit: r.commit,
-        payload: r.payload,
-        inputs: r.inputs,
-        actor: r.actor,
-        title: r.title,
-        trigger: "rerun",
-        rerunOf: runId,
-        triggeredByUserId: byUserId ?? null,
-        trustTier: r.trustTier,
-      };
+      const workflow = parsed.workflow;
+      // The run keeps its trust tier; an untrusted one waits for approval again unless its commit is.
       const trust: Trust = { tier: r.trustTier, why: `re-run of run ${runId}` };
-      const approval = await approvalFor(d.pool, repo, facts, trust);
-      const s = await insertRun(
-        d.pool,
-        repo,
-        facts,
-        parsed.workflow.file,
-        parsed.workflow.name,
-        null,
-        trust.tier,
-        approval,
+      const approval = await approvalFor(d.pool, repo, { ...r, trigger: "rerun" }, trust);
+      if (req.failedOnly === true && req.job !== undefined)
+        throw new AirlockError(ErrorCode.USAGE, "re-run the failed jobs or one job, not both");
+      const mode = req.job !== undefined ? "job" : req.failedOnly === true ? "failed" : "all";
+      const attempt = await inTransaction(d.pool, (c) =>
+        startAttempt(
+          c,
+          runId,
+          workflow,
+          {
+            mode,
+            ...(req.job !== undefined ? { job: req.job } : {}),
+            actor: req.actor ?? r.actor,
+            byUserId: req.byUserId ?? null,
+          },
+          approval,
+        ),
       );
-      if (approval.approval !== "required") d.drive(s.id, parsed.workflow);
-      return summary(d.config, s);
+      if (approval.approval !== "required") d.drive(runId, workflow);
+      return {
+        ...summary(d.config, {
+          id: r.id,
+          repositoryId: r.repositoryId,
+          number: r.number,
+          event: r.event,
+          ref: r.ref,
+          commit: r.commit,
+          state: "queued",
+          conclusion: null,
+        }),
+        attempt,
+      };
     },
   };
 }
@@ -336,17 +347,23 @@ async function insertRun(
   const { rows } = await db.query<{ id: string; number: number }>(
     `WITH n AS (
        UPDATE repositories SET next_run_number = next_run_number + 1 WHERE id = $1 RETURNING next_run_number - 1 AS number
+     ), r AS (
+       INSERT INTO runs (repository_id, number, event, ref, commit, trigger, actor, title, payload, inputs,
+                         workflow_file, workflow_name, rerun_of, trust_tier, approval, approval_reason,
+                         triggered_by_user_id, state, conclusion, error, finished_at)
+       SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, $17,
+              CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'completed' END,
+              CASE WHEN $13::text IS NULL THEN NULL ELSE 'failure' END,
+              $13::text,
+              CASE WHEN $13::text IS NULL THEN NULL ELSE now() END
+         FROM n
+       RETURNING id, number, actor, triggered_by_user_id, created_at
+     ), a AS (
+       -- Its first attempt, triggered by whoever triggered the run.
+       INSERT INTO run_attempts (run_id, attempt, triggering_actor, triggered_by_user_id, created_at)
+       SELECT id, 1, actor, triggered_by_user_id, created_at FROM r
      )
-     INSERT INTO runs (repository_id, number, event, ref, commit, trigger, actor, title, payload, inputs,
-                       workflow_file, workflow_name, rerun_of, trust_tier, approval, approval_reason,
-                       triggered_by_user_id, state, conclusion, error, finished_at)
-     SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, $17,
-            CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'completed' END,
-            CASE WHEN $13::text IS NULL THEN NULL ELSE 'failure' END,
-            $13::text,
-            CASE WHEN $13::text IS NULL THEN NULL ELSE now() END
-       FROM n
-     RETURNING id, number`,
+     SELECT id, number FROM r`,
     [
       repo.id,
       f.event,
@@ -360,7 +377,7 @@ async function insertRun(
       JSON.stringify(f.inputs),
       workflowFile,
       workflowName,
-      f.rerunOf ?? null,
+      null,
       invalid,
       tier,
       invalid === null ? approval.approval : null,
@@ -383,7 +400,7 @@ async function insertRun(
 }
 
 function summary(config: CoreConfig, r: InsertedRun): RunSummary {
-  return { ...r, url: makeLinks(config.publicUrl).run(r.id) };
+  return { ...r, attempt: 1, url: makeLinks(config.publicUrl).run(r.id) };
 }
 
 export function fullRef(ref: string): string {

@@ -29,8 +29,21 @@ export interface RunSummary {
   commit: string;
   state: "queued" | "running" | "completed";
   conclusion: "success" | "failure" | "cancelled" | null;
+  /** The current attempt (github.run_attempt): 1, one more per re-run. */
+  attempt: number;
   /** Link to the run (built from the configured public address). */
   url: string;
+}
+
+export interface RerunOptions {
+  /** Only the failed and cancelled jobs and the jobs that need them (GitHub's "Re-run failed jobs"). */
+  failedOnly?: boolean;
+  /** Only this job (its workflow job id) and the jobs that need it (GitHub's "Re-run this job"). */
+  job?: string;
+  /** Who asked, by name (github.triggering_actor); default the run's actor. */
+  actor?: string;
+  /** The user who asked, recorded as the one who triggered the attempt. */
+  byUserId?: number | null;
 }
 
 export interface RunsService {
@@ -45,10 +58,11 @@ export interface RunsService {
   /** Cancels every job of the run; their machines are stopped within a second. Idempotent. */
   cancel(runId: number): Promise<void>;
   /**
-   * A new run of the same repository, commit, event and inputs (and actor, as on GitHub);
-   * `byUserId`: the user who asked, recorded as the one who triggered it.
+   * A new attempt of a finished run (same run, commit, event, inputs and actor, as on GitHub):
+   * every job again, or only the failed ones. CONFLICT when the run has not finished or, for
+   * failed jobs only, when none failed; NOT_FOUND; WORKFLOW_INVALID.
    */
-  rerun(runId: number, byUserId?: number | null): Promise<RunSummary>;
+  rerun(runId: number, req?: RerunOptions): Promise<RunSummary>;
   /**
    * Deployment reviews changed the gates of jobs (src/environments): wake the dispatcher for the
    * released ones and tell the run drivers that `ended` jobs (rejected) are completed.
@@ -75,6 +89,8 @@ export interface LogChunk {
   data: string;
   /** Who wrote it: Airlock ("system") or the job ("step"); see LogSource. */
   source: LogSource;
+  /** When its lines were written (ISO 8601 UTC): on the node as its agent says, at the latest when stored. */
+  time?: string;
 }
 
 export interface LogHub {

@@ -7,7 +7,11 @@ import { githubUrls } from "./github-urls.js";
 export interface RunIdentity {
   runId: string;
   runNumber: number;
+  /** github.run_attempt: 1, one more per re-run of the run (default 1). */
+  runAttempt?: number;
   actor: string;
+  /** github.triggering_actor: who started this attempt (a re-runner); default the actor. */
+  triggeringActor?: string;
   serverUrl: string;
 }
 
@@ -123,9 +127,9 @@ export function githubContext(opts: {
     repositoryUrl: stripUserinfo(repo.originUrl ?? repo.root),
     run_id: identity.runId,
     run_number: String(identity.runNumber),
-    run_attempt: "1",
+    run_attempt: String(identity.runAttempt ?? 1),
     actor: identity.actor,
-    triggering_actor: identity.actor,
+    triggering_actor: identity.triggeringActor || identity.actor,
     workflow: opts.workflowName,
     workflow_ref: `${opts.fullName}/${opts.workflowFile}@${ref}`,
     workflow_sha: repo.commit,

@@ -134,7 +134,9 @@ export const Rejected = z.object({ type: z.literal("rejected"), ...jobRef, reaso
  * acknowledged. Flow control: the agent keeps at most a window of events in flight (sent, not yet
  * acknowledged; src/agent/outbox.ts), so a node's output never queues far ahead of its heartbeats.
  * Strings may hold anything a job printed; the orchestrator replaces NUL and lone surrogates
- * before storing (src/runner/text.ts).
+ * before storing (src/runner/text.ts). `event.at` (ms since the epoch, optional) says when the
+ * event happened on the node: the time of its log lines (clamped to the last day, never later than
+ * when it is stored: src/queue/logs.ts logTime).
  */
 export const JobEventMsg = z.object({
   type: z.literal("event"),

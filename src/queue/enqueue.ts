@@ -1,5 +1,5 @@
 // Enqueueing: queued jobs from the planner in one multi-row INSERT, and jobs that never run stored
-// directly as completed. Both are idempotent by (run_id, key): a planner that restarts or repeats
+// directly as completed. Both are idempotent by (run_id, run_attempt, key): a planner that restarts or repeats
 // itself gets the existing rows back instead of duplicates.
 import { run } from "./sql.js";
 import type { FinishedJob, NewJob, Queryable } from "./types.js";
@@ -12,25 +12,25 @@ import type { FinishedJob, NewJob, Queryable } from "./types.js";
 const ENQUEUE = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS t(
-    run_id bigint, key text, job_id text, name text, workflow text, matrix jsonb, labels text[],
+    run_id bigint, run_attempt integer, key text, job_id text, name text, workflow text, matrix jsonb, labels text[],
     description jsonb, continue_on_error boolean, max_attempts integer, ord bigint, environment text)
 ), ins AS (
-  INSERT INTO jobs (run_id, key, job_id, name, workflow, matrix, labels, description,
+  INSERT INTO jobs (run_id, run_attempt, key, job_id, name, workflow, matrix, labels, description,
                     continue_on_error, max_attempts, state, queued_at, environment, gate)
-  SELECT run_id, key, job_id, name, workflow, matrix, labels, description,
+  SELECT run_id, run_attempt, key, job_id, name, workflow, matrix, labels, description,
          continue_on_error, max_attempts, 'queued', now(), environment,
          CASE WHEN environment IS NOT NULL THEN 'environment' END
   FROM input ORDER BY ord
-  ON CONFLICT (run_id, key) DO NOTHING
-  RETURNING id, run_id, key
+  ON CONFLICT (run_id, run_attempt, key) DO NOTHING
+  RETURNING id, run_id, run_attempt, key
 )
 SELECT COALESCE(ins.id, j.id) AS id, i.key, ins.id IS NOT NULL AS created
 FROM input i
-LEFT JOIN ins ON ins.run_id = i.run_id AND ins.key = i.key
-LEFT JOIN jobs j ON j.run_id = i.run_id AND j.key = i.key
+LEFT JOIN ins ON ins.run_id = i.run_id AND ins.run_attempt = i.run_attempt AND ins.key = i.key
+LEFT JOIN jobs j ON j.run_id = i.run_id AND j.run_attempt = i.run_attempt AND j.key = i.key
 ORDER BY i.ord`;
 
-const FIND = `SELECT id FROM jobs WHERE run_id = $1 AND key = $2`;
+const FIND = `SELECT id FROM jobs WHERE run_id = $1 AND key = $2 AND run_attempt = $3`;
 
 export async function enqueueJobs(
   db: Queryable,
@@ -40,6 +40,7 @@ export async function enqueueJobs(
   const input = jobs.map((j, ord) => ({
     ord,
     run_id: j.runId,
+    run_attempt: j.runAttempt ?? 1,
     key: j.key,
     job_id: j.jobId,
     name: j.name,
@@ -60,7 +61,9 @@ export async function enqueueJobs(
     if (id === null) {
       // Inserted concurrently by another transaction that committed after our snapshot.
       const job = jobs[i]!;
-      id = (await run<{ id: string }>(db, "enqueue.find", FIND, [job.runId, job.key])).rows[0]?.id ?? null;
+      id =
+        (await run<{ id: string }>(db, "enqueue.find", FIND, [job.runId, job.key, job.runAttempt ?? 1]))
+          .rows[0]?.id ?? null;
     }
     out.push({ id: Number(id), key: row.key, created: row.created });
   }
@@ -70,12 +73,12 @@ export async function enqueueJobs(
 const RECORD_FINISHED = `
 WITH ins AS (
   INSERT INTO jobs (run_id, key, job_id, name, workflow, matrix, state, conclusion, error,
-                    continue_on_error, finished_at)
-  VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, $9, now())
-  ON CONFLICT (run_id, key) DO NOTHING
+                    continue_on_error, finished_at, run_attempt)
+  VALUES ($1, $2, $3, $4, $5, $6, 'completed', $7, $8, $9, now(), $10)
+  ON CONFLICT (run_id, run_attempt, key) DO NOTHING
   RETURNING id
 )
-SELECT id FROM ins UNION ALL SELECT id FROM jobs WHERE run_id = $1 AND key = $2`;
+SELECT id FROM ins UNION ALL SELECT id FROM jobs WHERE run_id = $1 AND key = $2 AND run_attempt = $10`;
 
 /** Stores a job that never ran as completed; returns its id (the existing one when already stored). */
 export async function recordFinishedJob(db: Queryable, job: FinishedJob): Promise<number> {
@@ -89,9 +92,11 @@ export async function recordFinishedJob(db: Queryable, job: FinishedJob): Promis
     job.conclusion,
     job.error ?? null,
     job.continueOnError ?? false,
+    job.runAttempt ?? 1,
   ];
   let row = (await run<{ id: string }>(db, "recordFinished", RECORD_FINISHED, params)).rows[0];
   // Lost a race with a concurrent insert of the same key: it is visible now.
-  row ??= (await run<{ id: string }>(db, "enqueue.find", FIND, [job.runId, job.key])).rows[0];
+  row ??= (await run<{ id: string }>(db, "enqueue.find", FIND, [job.runId, job.key, job.runAttempt ?? 1]))
+    .rows[0];
   return Number(row?.id);
 }

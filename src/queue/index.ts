@@ -21,6 +21,7 @@ export {
   appendLog,
   appendLogs,
   lastStoredSeq,
+  logTime,
   markLogTruncated,
   readLog,
   readLogChunks,

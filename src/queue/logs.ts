@@ -3,7 +3,8 @@
 // chunk that crosses it is cut and followed by one visible marker, later chunks are dropped while
 // the job keeps running. Chunks of an attempt that is no longer the job's current one are dropped.
 // Each chunk carries its source (migration 014): 'system' for Airlock's own lines, 'step' for what
-// the job wrote; a caller that does not say stores 'step', the untrusted side.
+// the job wrote; a caller that does not say stores 'step', the untrusted side. Each chunk also has
+// its time (migration 026, logTime): when the node says it was written, never later than now.
 import type { LogSource } from "../runner/types.js";
 import { run } from "./sql.js";
 import type { JobRef, Queryable } from "./types.js";
@@ -16,8 +17,8 @@ const APPEND = `
 WITH j AS (
   SELECT id, log_bytes, log_truncated FROM jobs WHERE id = $1 AND attempt = $2 FOR UPDATE
 ), ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data, source)
-  SELECT $1, $2, $3, $4, $7 FROM j WHERE NOT j.log_truncated AND j.log_bytes + $5 <= $6
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source, logged_at)
+  SELECT $1, $2, $3, $4, $7, $8 FROM j WHERE NOT j.log_truncated AND j.log_bytes + $5 <= $6
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), grow AS (
@@ -30,8 +31,8 @@ const TRUNCATE = `
 WITH j AS (
   SELECT id FROM jobs WHERE id = $1 AND attempt = $2 AND log_bytes = $5 AND NOT log_truncated FOR UPDATE
 ), ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data, source)
-  SELECT $1, $2, $3, $4, $7 FROM j
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source, logged_at)
+  SELECT $1, $2, $3, $4, $7, $8 FROM j
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), mark AS (
@@ -48,6 +49,15 @@ export interface AppendResult {
   data: string;
 }
 
+/**
+ * A log line's time: when the node says it wrote it (ms since the epoch), but never in the future
+ * nor more than a day back (a node's clock is its own); now when it does not say.
+ */
+export function logTime(nodeMs?: unknown, now = Date.now()): Date {
+  if (typeof nodeMs !== "number" || !Number.isFinite(nodeMs)) return new Date(now);
+  return new Date(Math.min(now, Math.max(now - 86_400_000, Math.trunc(nodeMs))));
+}
+
 export async function appendLog(
   db: Queryable,
   jobId: number,
@@ -56,6 +66,7 @@ export async function appendLog(
   data: string,
   capBytes: number,
   source: LogSource = "step",
+  time: Date = new Date(),
 ): Promise<AppendResult> {
   const bytes = Buffer.byteLength(data);
   for (;;) {
@@ -63,7 +74,7 @@ export async function appendLog(
       db,
       "log.append",
       APPEND,
-      [jobId, attempt, seq, data, bytes, capBytes, source],
+      [jobId, attempt, seq, data, bytes, capBytes, source, time],
     );
     const row = rows[0];
     if (!row) return { stored: false, truncated: false, data: "" };
@@ -82,6 +93,7 @@ export async function appendLog(
       String(used),
       Buffer.byteLength(cut),
       source,
+      time,
     ]);
     const r = done.rows[0];
     if (r?.matched === 1) {
@@ -132,8 +144,9 @@ export async function markLogTruncated(
 const LOCK = `SELECT log_bytes, log_truncated FROM jobs WHERE id = $1 AND attempt = $2 FOR UPDATE`;
 const APPEND_MANY = `
 WITH ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data, source)
-  SELECT $1, $2, c.seq, c.data, c.source FROM unnest($3::integer[], $4::text[], $6::text[]) AS c(seq, data, source)
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source, logged_at)
+  SELECT $1, $2, c.seq, c.data, c.source, c.at
+    FROM unnest($3::integer[], $4::text[], $6::text[], $7::timestamptz[]) AS c(seq, data, source, at)
   ON CONFLICT DO NOTHING
   RETURNING seq, octet_length(data) AS bytes
 ), grow AS (
@@ -151,7 +164,7 @@ export async function appendLogs(
   db: Queryable,
   jobId: number,
   attempt: number,
-  chunks: Array<{ seq: number; data: string; source?: LogSource }>,
+  chunks: Array<{ seq: number; data: string; source?: LogSource; time?: Date }>,
   capBytes: number,
 ): Promise<Map<number, string>> {
   const stored = new Map<number, string>();
@@ -164,7 +177,7 @@ export async function appendLogs(
   if (!row || row.log_truncated) return stored;
   let used = Number(row.log_bytes);
   let truncated = false;
-  const put: Array<{ seq: number; data: string; source?: LogSource }> = [];
+  const put: Array<{ seq: number; data: string; source?: LogSource; time?: Date }> = [];
   for (const c of chunks) {
     const bytes = Buffer.byteLength(c.data);
     if (used + bytes <= capBytes) {
@@ -183,6 +196,7 @@ export async function appendLogs(
     put.map((c) => c.data),
     truncated,
     put.map((c) => c.source ?? "step"),
+    put.map((c) => c.time ?? new Date()),
   ]);
   const inserted = new Set(done.rows[0]?.seqs ?? []);
   for (const c of put) if (inserted.has(c.seq)) stored.set(c.seq, c.data);

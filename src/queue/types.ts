@@ -9,7 +9,12 @@ export type Queryable = pg.Pool | pg.PoolClient;
 /** A job instance ready to run, as the planner enqueues it. */
 export interface NewJob {
   runId: number;
-  /** "<workflow file>#<job id>#<matrix index>": unique within the run, makes enqueueing idempotent. */
+  /** The run attempt the job belongs to (default 1); a re-run's jobs are new rows of a new attempt. */
+  runAttempt?: number;
+  /**
+   * "<workflow file>#<job id>#<matrix index>": unique within the run attempt, makes enqueueing
+   * idempotent.
+   */
   key: string;
   jobId: string;
   name: string;
@@ -26,6 +31,8 @@ export interface NewJob {
 /** A job that never ran (skipped by `if`, failed before it could start), stored as completed. */
 export interface FinishedJob {
   runId: number;
+  /** Default 1. */
+  runAttempt?: number;
   key: string;
   jobId: string;
   name: string;

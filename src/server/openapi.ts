@@ -37,7 +37,20 @@ const RunSummary = obj({
   commit: str,
   state: { enum: ["queued", "running", "completed"] },
   conclusion: { enum: ["success", "failure", "cancelled", null] },
+  attempt: int,
   url: str,
+});
+const RunAttempt = obj({
+  attempt: int,
+  mode: { enum: ["all", "failed", "job"] },
+  job: strOrNull,
+  triggeringActor: str,
+  state: { enum: ["queued", "running", "completed"] },
+  conclusion: { enum: ["success", "failure", "cancelled", null] },
+  error: strOrNull,
+  createdAt: str,
+  startedAt: strOrNull,
+  finishedAt: strOrNull,
 });
 const Step = obj({
   index: int,
@@ -60,6 +73,8 @@ const Job = obj({
   labels,
   state: { enum: ["queued", "assigned", "running", "completed", "lost"] },
   conclusion: strOrNull,
+  runAttempt: int,
+  reusedFrom: intOrNull,
   attempt: int,
   node: strOrNull,
   image: strOrNull,
@@ -193,7 +208,13 @@ const components = {
   schemas: {
     RunSummary,
     Run: { allOf: [ref("RunSummary"), obj(runExtra)] },
-    RunWithJobs: { allOf: [ref("Run"), obj({ jobs: arr(ref("Job")) })] },
+    RunAttempt,
+    RunWithJobs: {
+      allOf: [
+        ref("Run"),
+        obj({ shownAttempt: int, attempts: arr(ref("RunAttempt")), jobs: arr(ref("Job")) }),
+      ],
+    },
     Job,
     Step,
     Repository: obj(repository),
@@ -322,8 +343,9 @@ const OPERATIONS: Operation[] = [
   {
     method: "get",
     path: "/api/v1/runs/:id",
-    summary: "Show a run with its jobs and steps",
+    summary: "Show a run with its attempts, and the jobs and steps of one attempt (default the current one)",
     params: S.IdParams,
+    query: S.RunQuery,
     ok: [200, ref("RunWithJobs")],
     errors: [404],
   },
@@ -338,10 +360,12 @@ const OPERATIONS: Operation[] = [
   {
     method: "post",
     path: "/api/v1/runs/:id/rerun",
-    summary: "Run again: same repository, commit, event and inputs",
+    summary:
+      "Re-run a finished run as its next attempt (github.run_attempt): every job, with failedOnly the failed and cancelled jobs, or with job one job (all its instances) — and the jobs that need them (the others' results kept); 409 while it runs",
     params: S.IdParams,
+    body: S.Rerun,
     ok: [201, ref("RunSummary")],
-    errors: [404],
+    errors: [400, 404, 409],
   },
   {
     method: "post",
@@ -371,7 +395,8 @@ const OPERATIONS: Operation[] = [
   {
     method: "get",
     path: "/api/v1/jobs/:id/logs",
-    summary: "The job's log so far (download=1: as an attachment)",
+    summary:
+      "The job's log so far (download=1: as an attachment; timestamps=1: each line prefixed with its time, ISO 8601 UTC)",
     params: S.IdParams,
     query: S.LogsQuery,
     ok: [200, "The log", "text/plain"],
@@ -381,7 +406,7 @@ const OPERATIONS: Operation[] = [
     method: "get",
     path: "/api/v1/jobs/:id/logs/stream",
     summary:
-      "Follow the log: SSE `log` events {attempt, seq, data, source: system|step} (id attempt:seq; Last-Event-ID resumes), then `end` with the conclusion",
+      "Follow the log: SSE `log` events {attempt, seq, data, source: system|step, time} (id attempt:seq; Last-Event-ID resumes), `wait` events {reason} while the job is queued, then `end` with the conclusion",
     params: S.IdParams,
     ok: [200, "Server-Sent Events", "text/event-stream"],
     errors: [404],

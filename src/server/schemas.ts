@@ -106,7 +106,32 @@ export const RunsQuery = z
   })
   .strict();
 
-export const LogsQuery = z.object({ download: z.enum(["0", "1", "true", "false"]).optional() }).strict();
+const flag = z.enum(["0", "1", "true", "false"]).optional();
+
+/**
+ * GET /jobs/:id/logs: `download` as an attachment, `timestamps` each line prefixed with its time
+ * (ISO 8601 UTC, as GitHub's raw logs).
+ */
+export const LogsQuery = z.object({ download: flag, timestamps: flag }).strict();
+
+/** GET /runs/:id: `attempt` lists that attempt's jobs (default the current one). */
+export const RunQuery = z
+  .object({ attempt: z.coerce.number().int().min(1).max(1_000_000).optional() })
+  .strict();
+
+/**
+ * POST /runs/:id/rerun: every job (default), only the failed ones, or one job (its workflow job
+ * id); the jobs that need them too.
+ */
+export const Rerun = z
+  .object({
+    failedOnly: z.boolean().optional(),
+    job: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_-]{0,99}$/, "a workflow job id")
+      .optional(),
+  })
+  .strict();
 
 /** POST /nodes/registrations: a one-time token for a node of this name, labels and required labels. */
 export const CreateNodeRegistration = z

@@ -1,7 +1,11 @@
 // GET /api/v1/jobs/:id/logs/stream — a job's log as Server-Sent Events:
 //   event: log, id: "<attempt>:<seq>", data: {attempt, seq, data, source}  for each stored chunk, then
 //     live ones (source: "system" for Airlock's own lines, "step" for what the job wrote);
+//     Each log event also has `time` (ISO 8601 UTC): when its lines were written;
+//   event: wait, data: {reason}       while the job is queued: why it waits (no node with its labels,
+//     an environment review, ...), sent at once and again whenever the reason changes;
 //   event: end, data: {conclusion}                                 once the job is completed.
+// A job a "re-run failed jobs" attempt reused streams the log of the job whose result it keeps.
 // No chunk is lost between the backlog and the live feed: we subscribe FIRST and buffer live
 // chunks while the backlog is read, then send the buffer skipping anything at or before the last
 // position sent (chunks of a job are stored in (attempt, seq) order, so position order is enough
@@ -14,6 +18,7 @@ import {
   comparePositions,
   getJob,
   jobStatus,
+  logJobOf,
   type LogPosition,
 } from "../orchestrator/views/index.js";
 import { stillAllowed } from "./access.js";
@@ -30,8 +35,8 @@ function parseLastEventId(v: unknown): LogPosition | undefined {
 export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/jobs/:id/logs/stream", async (request, reply) => {
     const { params } = validate(request, { params: IdParams });
-    const jobId = params.id;
-    await getJob(ctx.pool, jobId, ctx.links); // 404 as a normal JSON error, before the stream starts
+    await getJob(ctx.pool, params.id, ctx.links); // 404 as a normal JSON error, before the stream starts
+    const jobId = await logJobOf(ctx.pool, params.id);
 
     reply.hijack();
     const res = reply.raw;
@@ -53,9 +58,29 @@ export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
         seq: chunk.seq,
         data: chunk.data,
         source: chunk.source,
+        ...(chunk.time ? { time: chunk.time } : {}),
       });
       res.write(`event: log\nid: ${chunk.attempt}:${chunk.seq}\ndata: ${data}\n\n`);
     };
+    // Why the job waits, whenever that changes while it is queued (checked every second: a wait
+    // reason is set by the dispatcher and the environment gate, possibly in another process).
+    let reason: string | null = null;
+    const sendWait = async (): Promise<void> => {
+      const s = await jobStatus(ctx.pool, jobId);
+      const now = s?.state === "queued" ? (s.waitReason ?? "waiting for a node") : null;
+      if (closed || now === null || now === reason) return;
+      reason = now;
+      res.write(`event: wait\ndata: ${JSON.stringify({ reason: now })}\n\n`);
+    };
+    let polling = false;
+    const waitPoll = setInterval(() => {
+      if (closed || polling) return;
+      polling = true;
+      sendWait()
+        .catch((err: unknown) => request.log.warn({ err, jobId }, "wait reason not read"))
+        .finally(() => (polling = false));
+    }, 1000);
+    waitPoll.unref();
     const unsubscribe = ctx.logs.subscribe(jobId, (chunk) => (pending ? pending.push(chunk) : send(chunk)));
     // Each heartbeat also asks whether the caller may still read the log (a revoked token, an
     // ended session, a disabled user or a role taken away ends the stream).
@@ -77,6 +102,7 @@ export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
       closed = true;
       gone.abort();
       clearInterval(heartbeat);
+      clearInterval(waitPoll);
       unsubscribe();
       res.end();
     };
@@ -84,6 +110,7 @@ export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
     res.on("close", close);
 
     try {
+      await sendWait();
       for await (const chunk of allLogChunks(ctx.pool, jobId, last)) {
         if (closed) return;
         send(chunk);

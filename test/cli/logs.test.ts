@@ -28,9 +28,11 @@ describe("airlock logs", () => {
     ctx.stub.logs.appendLog(102, "b\n");
     ctx.stub.logs.completeJob(102, "failure");
     const r = await runCli(["logs", "102", "--follow"], ctx.env);
-    assert.equal(r.code, 0, r.stderr);
+    // The job's conclusion is the exit code: 1 for a failure, said in one line.
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.error?.code, "RUN_FAILED");
     assert.equal(r.stdout, "a\nb\n");
-    assert.match(r.stderr, /completed \(failure\)/);
+    assert.equal(r.stderr, "airlock: job 102 failed\n");
   });
 
   it("--follow prints live chunks as they come until the job completes", async () => {
@@ -44,6 +46,45 @@ describe("airlock logs", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "backlog\nlive 1\nlive 2\n");
     assert.equal(streamRequests(103).length, 1);
+  });
+
+  it("--follow on a queued job says why it waits, each time that changes, and exits 1 when it is cancelled", async () => {
+    ctx.stub.logs.waitJob(107, "no image matches labels [gpu]");
+    const running = runCli(["logs", "107", "--follow"], ctx.env);
+    await ctx.stub.logs.streamOpened(107, 1);
+    ctx.stub.logs.waitJob(107, "waiting for a reviewer of environment production");
+    ctx.stub.logs.completeJob(107, "cancelled");
+    const r = await running;
+    assert.equal(r.code, 1);
+    assert.equal(r.error?.code, "RUN_FAILED");
+    assert.equal(
+      r.stderr,
+      "Job 107 is queued: no image matches labels [gpu]\n" +
+        "Job 107 is queued: waiting for a reviewer of environment production\n" +
+        "airlock: job 107 was cancelled\n",
+    );
+    assert.equal(r.stdout, "");
+  });
+
+  it("--timestamps: lines prefixed with their time when following; asked of the server otherwise", async () => {
+    ctx.stub.logs.appendLog(108, "one\ntwo\n", 1, "2026-01-02T03:04:05.678Z");
+    ctx.stub.logs.appendLog(108, "three", 1, "2026-01-02T03:04:06.000Z");
+    ctx.stub.logs.completeJob(108, "success");
+    const r = await runCli(["logs", "108", "--follow", "--timestamps"], ctx.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stdout,
+      "2026-01-02T03:04:05.6780000Z one\n2026-01-02T03:04:05.6780000Z two\n2026-01-02T03:04:06.0000000Z three",
+    );
+    const plain = await runCli(["logs", "108", "-t"], ctx.env);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.ok(
+      ctx.stub.requests.some((q) => q.method === "GET" && q.path === "/api/v1/jobs/108/logs?timestamps=1"),
+      JSON.stringify(ctx.stub.requests.map((q) => q.path)),
+    );
+    const bad = await runCli(["logs", "108", "--attempt", "0"], ctx.env);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.error?.code, "USAGE");
   });
 
   it("resumes with Last-Event-ID after the connection is reset: no duplicate, no gap", async () => {

@@ -134,8 +134,33 @@ describe("airlock runs", () => {
       refused.stderr,
       `airlock: run ${ended.id} has already finished (${ended.conclusion}): nothing to cancel\n`,
     );
-    const rerun = await runCli(["runs", "rerun", id], ctx.env);
-    assert.match(rerun.stdout, new RegExp(`^Run 900 #99 \\S+ \\S+ queued \\(rerun of ${id}\\): http`));
+    // A re-run is the run's next attempt; only a finished run can be re-run.
+    const early = await runCli(["runs", "rerun", id], ctx.env);
+    assert.equal(early.code, 1);
+    assert.equal(early.error?.code, "CONFLICT");
+    assert.equal(early.stderr.split("\n").length, 2, early.stderr); // one line
+    const rerun = await runCli(["runs", "rerun", String(ended.id)], ctx.env);
+    assert.equal(rerun.code, 0, rerun.stderr);
+    assert.match(
+      rerun.stdout,
+      new RegExp(
+        `^Run ${ended.id} #${ended.number} \\S+ \\S+ attempt 2 queued \\(re-run of all jobs\\): http`,
+      ),
+    );
+    Object.assign(ended, { state: "completed", conclusion: "failure" });
+    const failed = await runCli(["runs", "rerun", String(ended.id), "--failed"], ctx.env);
+    assert.match(failed.stdout, / attempt 3 queued \(re-run of failed jobs\): http/);
+    Object.assign(ended, { state: "completed", conclusion: "success" });
+    const job = await runCli(["runs", "rerun", String(ended.id), "--job", "build"], ctx.env);
+    assert.match(job.stdout, / attempt 4 queued \(re-run of job build\): http/);
+    const both = await runCli(["runs", "rerun", String(ended.id), "--job", "build", "--failed"], ctx.env);
+    assert.equal(both.code, 2);
+    assert.equal(both.error?.code, "USAGE");
+    assert.deepEqual(ctx.stub.reruns, [
+      { id: ended.id, failedOnly: false },
+      { id: ended.id, failedOnly: true },
+      { id: ended.id, failedOnly: false, job: "build" },
+    ]);
     for (const cmd of ["show", "cancel", "rerun"]) {
       const r = await runCli(["runs", cmd, "4242"], ctx.env);
       assert.equal(r.code, 1);

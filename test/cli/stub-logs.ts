@@ -6,6 +6,8 @@ import type { LogStreamChunk } from "../../src/cli/api/index.js";
 
 interface JobLog {
   chunks: LogStreamChunk[];
+  /** Why the job waits (queued), sent as `event: wait`. */
+  wait?: string;
   conclusion: string | null;
   completed: boolean;
   followers: Set<ServerResponse>;
@@ -23,7 +25,9 @@ export interface StreamDrop {
 
 export interface LogStore {
   drop: StreamDrop | undefined;
-  appendLog(jobId: number, data: string, attempt?: number): void;
+  appendLog(jobId: number, data: string, attempt?: number, time?: string): void;
+  /** The job waits (queued) for this reason: followers get `event: wait`. */
+  waitJob(jobId: number, reason: string): void;
   completeJob(jobId: number, conclusion: string): void;
   /** Resolves when the log stream of `jobId` has been opened `count` times in all. */
   streamOpened(jobId: number, count: number): Promise<void>;
@@ -34,6 +38,7 @@ export interface LogStore {
 
 const event = (c: LogStreamChunk): string =>
   `id: ${c.attempt}:${c.seq}\nevent: log\ndata: ${JSON.stringify(c)}\n\n`;
+const waitEvent = (reason: string): string => `event: wait\ndata: ${JSON.stringify({ reason })}\n\n`;
 const endEvent = (l: JobLog): string =>
   `event: end\ndata: ${JSON.stringify({ conclusion: l.conclusion })}\n\n`;
 
@@ -49,16 +54,22 @@ export function createLogStore(): LogStore {
 
   const store: LogStore = {
     drop: undefined,
-    appendLog(jobId, data, attempt = 1) {
+    appendLog(jobId, data, attempt = 1, time) {
       const l = logOf(jobId);
       const c = {
         attempt,
         seq: l.chunks.filter((x) => x.attempt === attempt).length + 1,
         data,
         source: "step" as const,
+        ...(time ? { time } : {}),
       };
       l.chunks.push(c);
       for (const f of l.followers) f.write(event(c));
+    },
+    waitJob(jobId, reason) {
+      const l = logOf(jobId);
+      l.wait = reason;
+      for (const f of l.followers) f.write(waitEvent(reason));
     },
     completeJob(jobId, conclusion) {
       const l = logOf(jobId);
@@ -98,7 +109,8 @@ export function createLogStore(): LogStore {
         if (drop.how === "end") res.end(text);
         else res.write(text, () => res.socket?.destroy());
       } else {
-        res.write(": hello\n\n" + backlog.map(event).join(""));
+        const wait = l.wait && !l.completed ? waitEvent(l.wait) : "";
+        res.write(": hello\n\n" + wait + backlog.map(event).join(""));
         if (l.completed) res.end(endEvent(l));
         else {
           l.followers.add(res);

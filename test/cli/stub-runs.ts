@@ -16,6 +16,7 @@ export const summary = (r: StubRun): RunSummary => ({
   commit: r.commit,
   state: r.state,
   conclusion: r.conclusion,
+  attempt: r.attempt,
   url: r.url,
 });
 
@@ -30,6 +31,8 @@ export const makeJob = (id: number, runId: number, baseUrl: string): Job => ({
   labels: ["debian-12"],
   state: "queued",
   conclusion: null,
+  runAttempt: 1,
+  reusedFrom: null,
   attempt: 1,
   node: null,
   image: "debian-12",

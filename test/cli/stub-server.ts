@@ -21,6 +21,8 @@ export interface Stub {
   flavours: Record<string, unknown>[];
   /** Conclusion of the runs the next trigger creates. */
   triggerOutcome: string;
+  /** Re-runs asked for (POST /runs/:id/rerun). */
+  reruns: { id: number; failedOnly: boolean; job?: string }[];
   /** Stored logs and the SSE stream; `logs.drop` cuts a stream's first connection. */
   logs: LogStore;
   close(): Promise<void>;
@@ -106,6 +108,22 @@ export async function startStub(): Promise<Stub> {
           commit: b?.commit ?? "0123456789abcdef0123456789abcdef01234567",
           state: "queued",
           conclusion: null,
+          attempt: 1,
+          shownAttempt: 1,
+          attempts: [
+            {
+              attempt: 1,
+              mode: "all",
+              job: null,
+              triggeringActor: "admin",
+              state: "queued",
+              conclusion: null,
+              error: null,
+              createdAt: T0,
+              startedAt: null,
+              finishedAt: null,
+            },
+          ],
           url: `${stub.url}/runs/${id}`,
           repository: repo.name,
           title: `Fix the build`,
@@ -172,18 +190,27 @@ export async function startStub(): Promise<Stub> {
       },
     ],
     [
+      // The run's next attempt, as the server does: same id and number, refused while it runs.
       "POST",
       /^\/api\/v1\/runs\/(\d+)\/rerun$/,
-      (_q, res, m) =>
-        byId(stub.runs, m[1])
-          ? send(res, 201, {
-              ...summary(byId(stub.runs, m[1]) as StubRun),
-              id: 900,
-              number: 99,
-              state: "queued",
-              conclusion: null,
-            })
-          : fail(res, 404, "NOT_FOUND", `no run ${m[1]}`),
+      (_q, res, m, b) => {
+        const run = byId(stub.runs, m[1]);
+        if (!run) return fail(res, 404, "NOT_FOUND", `no run ${m[1]}`);
+        if (run.state !== "completed")
+          return fail(
+            res,
+            409,
+            "CONFLICT",
+            `run ${run.id} is ${run.state}: only a finished run can be re-run`,
+          );
+        stub.reruns.push({
+          id: run.id,
+          failedOnly: b?.failedOnly === true,
+          ...(b?.job ? { job: b.job } : {}),
+        });
+        Object.assign(run, { attempt: run.attempt + 1, state: "queued", conclusion: null });
+        send(res, 201, summary(run));
+      },
     ],
     [
       "GET",
@@ -322,6 +349,7 @@ export async function startStub(): Promise<Stub> {
     images: [],
     flavours: [],
     triggerOutcome: "success",
+    reruns: [],
     logs,
     async close() {
       server.closeAllConnections();

@@ -273,12 +273,15 @@ jobs:
     );
     const first = await t.waitRun(await trigger(id));
     assert.equal(first.conclusion, "success");
-    const rerun = await t.api<{ id: number }>("POST", `/api/v1/runs/${first.id}/rerun`);
+    const rerun = await t.api<{ id: number; attempt: number }>("POST", `/api/v1/runs/${first.id}/rerun`);
     assert.equal(rerun.status, 201, rerun.text);
+    assert.equal(rerun.body.id, first.id, "a re-run is a new attempt of the same run");
+    assert.equal(rerun.body.attempt, 2);
     const jobId = await eventually(async () => {
       const r = await t.api<RunView>("GET", `/api/v1/runs/${rerun.body.id}`);
       return r.body.jobs?.[0]?.id;
     }, "the rerun's job");
+    assert.notEqual(jobId, first.jobs[0]?.id, "the new attempt's job is a new job");
     const res = await fetch(`${t.service.url}/api/v1/jobs/${jobId}/logs/stream`, {
       headers: { authorization: `Bearer ${t.service.adminToken ?? ""}` },
     });

@@ -64,17 +64,26 @@ interface JobRow {
   error: string | null;
   wait_reason: string | null;
   gate: string | null;
+  run_attempt: number;
 }
 
 async function jobOf(runId: number): Promise<JobRow> {
-  const { rows } = await t.db.pool.query<JobRow>(`SELECT * FROM jobs WHERE run_id = $1`, [runId]);
+  const { rows } = await t.db.pool.query<JobRow>(
+    `SELECT * FROM jobs WHERE run_id = $1 AND run_attempt = (SELECT attempt FROM runs WHERE id = $1)`,
+    [runId],
+  );
   assert.equal(rows.length, 1);
   return rows[0]!;
 }
 
 async function waiting(runId: number): Promise<JobRow> {
   return eventually(async () => {
-    const rows = (await t.db.pool.query<JobRow>(`SELECT * FROM jobs WHERE run_id = $1`, [runId])).rows;
+    const rows = (
+      await t.db.pool.query<JobRow>(
+        `SELECT * FROM jobs WHERE run_id = $1 AND run_attempt = (SELECT attempt FROM runs WHERE id = $1)`,
+        [runId],
+      )
+    ).rows;
     return rows[0]?.state === "queued" && rows[0].gate === "environment" && rows[0].wait_reason !== null
       ? rows[0]
       : undefined;
@@ -174,33 +183,45 @@ after(async () => {
 });
 
 describe("who triggered a run never reviews its deployments", () => {
-  it("a re-run: neither the user who re-ran it nor whoever triggered the runs it repeats", async () => {
-    const first = await trigger("alice");
-    await waiting(first);
-    const second = await rerun("bob", first);
-    await waiting(second);
-    const { rows } = await t.db.pool.query<{ actor: string; triggered_by_user_id: string | null }>(
-      `SELECT actor, triggered_by_user_id FROM runs WHERE id = ANY($1::bigint[]) ORDER BY id`,
-      [[first, second]],
+  it("a re-run: neither the user who re-ran it nor whoever triggered its earlier attempts", async () => {
+    const run = await trigger("alice");
+    await waiting(run);
+    // Only a finished run is re-run: while its deployment waits, a re-run is refused (409).
+    const early = await as<{ error: { code: string } }>("bob", "POST", `/api/v1/runs/${run}/rerun`);
+    assert.equal(early.status, 409, early.text);
+    assert.equal(early.body.error.code, "CONFLICT");
+    assert.equal((await t.api("POST", `/api/v1/runs/${run}/cancel`)).status, 202);
+    await t.waitRun(run);
+    assert.equal(await rerun("bob", run), run, "a re-run is the same run");
+    const second = await waiting(run);
+    assert.equal(second.run_attempt, 2);
+    const { rows } = await t.db.pool.query<{ attempt: number; triggering_actor: string; by: string | null }>(
+      `SELECT attempt, triggering_actor, triggered_by_user_id AS by FROM run_attempts WHERE run_id = $1 ORDER BY attempt`,
+      [run],
     );
     assert.deepEqual(
-      rows.map((r) => [r.actor, Number(r.triggered_by_user_id)]),
+      rows.map((r) => [r.attempt, r.triggering_actor, Number(r.by)]),
       [
-        ["alice", ids.alice],
-        ["alice", ids.bob],
+        [1, "alice", ids.alice],
+        [2, "bob", ids.bob],
       ],
-      "a re-run keeps the actor and records who re-ran it",
+      "each attempt records who triggered it",
     );
-    await refused("bob", second);
-    await refused("alice", second);
-    // A re-run of the re-run: bob (who triggered the run it repeats) still may not.
-    const third = await rerun("carol", second);
-    await waiting(third);
-    await refused("bob", third);
-    await refused("carol", third);
-    const ok = await review("dave", third);
+    const actor = await t.db.pool.query<{ actor: string }>(`SELECT actor FROM runs WHERE id = $1`, [run]);
+    assert.equal(actor.rows[0]?.actor, "alice", "a re-run keeps the run's actor");
+    await refused("bob", run);
+    await refused("alice", run);
+    // Attempt 3: bob (who triggered attempt 2) still may not, nor carol who re-ran it.
+    assert.equal((await t.api("POST", `/api/v1/runs/${run}/cancel`)).status, 202);
+    await t.waitRun(run);
+    await rerun("carol", run);
+    const third = await waiting(run);
+    assert.equal(third.run_attempt, 3);
+    assert.notEqual(third.id, second.id, "a new attempt has new job rows: reviews are asked again");
+    await refused("bob", run);
+    await refused("carol", run);
+    const ok = await review("dave", run);
     assert.equal(ok.status, 200, ok.text);
-    for (const id of [first, second]) assert.equal((await review("dave", id)).status, 200);
   });
 
   it("a run triggered through a service token: not the user who made the token", async () => {

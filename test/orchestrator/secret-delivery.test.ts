@@ -229,5 +229,48 @@ describe("secrets reach the live job only", () => {
     });
     const done = await t.waitRun(runC);
     assert.equal(done.conclusion, "cancelled");
+
+    // A re-run of run A is its attempt 2: a new job with a new release token, its secrets sealed
+    // under a new run key. Attempt 1's token releases nothing, and its key opens none of them.
+    const rerun = await t.api<{ id: number; attempt: number }>("POST", `/api/v1/runs/${runA}/rerun`);
+    assert.equal(rerun.status, 201, rerun.text);
+    assert.deepEqual([rerun.body.id, rerun.body.attempt], [runA, 2]);
+    const job2 = await eventually(async () => {
+      const { rows } = await t.db.pool.query<{ id: string }>(
+        "SELECT id FROM jobs WHERE run_id = $1 AND run_attempt = 2",
+        [runA],
+      );
+      return rows[0] ? Number(rows[0].id) : undefined;
+    }, "attempt 2's job");
+    const a2 = await eventually(
+      () => Promise.resolve(received.find((m) => m.type === "assign" && m.jobId === job2)),
+      "attempt 2's assignment",
+    );
+    assert.ok(a2.type === "assign");
+    assert.notEqual(a2.jobId, a.jobId);
+    assert.equal((a2.job.contexts as { github: Record<string, unknown> }).github.run_attempt, "2");
+    send({ type: "accepted", jobId: a2.jobId, attempt: a2.attempt });
+    assert.equal((await release(cred, a.releaseToken, "m-e")).status, 401, "attempt 1's token");
+    const sealed2 = (a2.job.sealedSecrets ?? {}) as Record<string, string>;
+    assert.notEqual(sealed2.DEPLOY_TOKEN, sealed.DEPLOY_TOKEN);
+    assert.throws(
+      () => openRunValue(key, answer.binding, "DEPLOY_TOKEN", sealed2.DEPLOY_TOKEN!),
+      (e: unknown) => (e as { code?: string }).code === "SECRET_UNREADABLE",
+      "attempt 1's run key does not open attempt 2's secrets",
+    );
+    const released2 = await release(cred, a2.releaseToken, "m-e");
+    assert.equal(released2.status, 200, released2.text);
+    const answer2 = Released.parse(JSON.parse(released2.text));
+    const key2 = Buffer.from(answer2.key, "base64url");
+    assert.ok(!key2.equals(key), "a new run key");
+    assert.equal(openRunValue(key2, answer2.binding, "DEPLOY_TOKEN", sealed2.DEPLOY_TOKEN!), DEPLOY);
+    send({
+      type: "finished",
+      jobId: a2.jobId,
+      attempt: a2.attempt,
+      seq: 1,
+      result: { conclusion: "success", outputs: {}, steps: [], durationMs: 1 },
+    });
+    assert.equal((await t.waitRun(runA)).conclusion, "success");
   });
 });

@@ -202,6 +202,23 @@ describe("trust tiers", () => {
     v = await view(pushed!);
     assert.equal(v.conclusion, "cancelled");
     assert.equal((await t.api("POST", `/api/v1/runs/${pushed}/approve`)).status, 409, "decided already");
+
+    // A re-run (the run's next attempt) keeps its tier; whether it waits is decided again by its
+    // commit: the rejected one waits for a maintainer again, the approved one runs at once.
+    const waitsAgain = await t.api<{ attempt: number }>("POST", `/api/v1/runs/${pushed}/rerun`);
+    assert.equal(waitsAgain.status, 201, waitsAgain.text);
+    assert.equal(waitsAgain.body.attempt, 2);
+    v = await view(pushed!);
+    assert.deepEqual([v.trustTier, v.approval, v.state], ["untrusted", "required", "queued"]);
+    assert.equal((await t.api("POST", `/api/v1/runs/${pushed}/reject`)).status, 200);
+    const runsAgain = await t.api<{ attempt: number }>("POST", `/api/v1/runs/${runId}/rerun`);
+    assert.equal(runsAgain.status, 201, runsAgain.text);
+    const second = await t.waitRun(runId!, 120_000);
+    assert.equal(second.conclusion, "success", JSON.stringify(second));
+    assert.equal(second.jobs[0]?.node, "low-1", "still only a low-trust node");
+    assert.notEqual(second.jobs[0]?.id, done.jobs[0]?.id);
+    v = await view(runId!);
+    assert.deepEqual([v.trustTier, v.approval], ["untrusted", "approved"]);
   });
 
   it("pull_request_target runs the base branch's workflow, not the one the fork brought", async () => {

@@ -288,8 +288,22 @@ describe("runs and jobs", () => {
     assert.deepEqual(s.runs.cancels, [runId]);
     const rr = await call("POST", `/api/v1/runs/${runId}/rerun`);
     assert.equal(rr.status, 201);
-    assert.equal(rr.body.id, runId + 100);
-    assert.deepEqual(s.runs.reruns, [runId]);
+    assert.equal(rr.body.id, runId);
+    assert.equal(rr.body.attempt, 2);
+    const failed = await call("POST", `/api/v1/runs/${runId}/rerun`, { failedOnly: true });
+    assert.equal(failed.status, 201);
+    assert.deepEqual(s.runs.reruns, [runId, runId]);
+    assert.deepEqual(
+      s.runs.rerunRequests.map((r) => r.failedOnly),
+      [false, true],
+    );
+    const bad = await call("POST", `/api/v1/runs/${runId}/rerun`, { failedOnly: "yes" });
+    assert.equal(bad.status, 400);
+    const job = await call("POST", `/api/v1/runs/${runId}/rerun`, { job: "build" });
+    assert.equal(job.status, 201);
+    assert.equal(s.runs.rerunRequests.at(-1)?.job, "build");
+    const notAJob = await call("POST", `/api/v1/runs/${runId}/rerun`, { job: "$(id)" });
+    assert.equal(notAJob.status, 400);
     assert.equal((await call("POST", "/api/v1/runs/0/cancel")).status, 400);
   });
 });

@@ -14,6 +14,7 @@ import type {
   LogChunk,
   LogHub,
   RunSummary,
+  RerunOptions,
   RunsService,
   TriggerRequest,
 } from "../../src/orchestrator/types.js";
@@ -28,6 +29,7 @@ export class StubRuns implements RunsService {
   events: Array<{ repositoryId: number; event: SourceEvent; trigger: string }> = [];
   cancels: number[] = [];
   reruns: number[] = [];
+  rerunRequests: Array<{ runId: number } & RerunOptions> = [];
   fail: Error | undefined;
 
   private summary(repositoryId: number, id: number): RunSummary {
@@ -40,6 +42,7 @@ export class StubRuns implements RunsService {
       commit: "a".repeat(40),
       state: "queued",
       conclusion: null,
+      attempt: 1,
       url: `${PUBLIC_URL}/api/v1/runs/${id}`,
     };
   }
@@ -79,9 +82,11 @@ export class StubRuns implements RunsService {
     return Promise.resolve();
   }
   placementChanged(): void {}
-  rerun(runId: number): Promise<RunSummary> {
+  /** A re-run is the run's next attempt: same id, attempt 2. */
+  rerun(runId: number, req: RerunOptions = {}): Promise<RunSummary> {
     this.reruns.push(runId);
-    return Promise.resolve(this.summary(1, runId + 100));
+    this.rerunRequests.push({ runId, ...req });
+    return Promise.resolve({ ...this.summary(1, runId), attempt: 2 });
   }
 }
 

@@ -127,8 +127,10 @@ describe("log stream (SSE)", () => {
       stream.logs().map((e) => e.id),
       ["1:1", "1:2", "1:3", "1:4"],
     );
-    // Each chunk says who wrote it: Airlock ("system") or the job ("step").
-    assert.deepEqual(JSON.parse(stream.logs()[0]?.data ?? "{}"), {
+    // Each chunk says who wrote it: Airlock ("system") or the job ("step"), and when.
+    const { time, ...first } = JSON.parse(stream.logs()[0]?.data ?? "{}") as { time?: string };
+    assert.match(time ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual(first, {
       attempt: 1,
       seq: 1,
       data: "▶ one\n",
@@ -153,6 +155,33 @@ describe("log stream (SSE)", () => {
     const stream = openStream(`/api/v1/jobs/${jobId}/logs/stream`);
     await stream.until(() => stream.events.some((e) => e.comment === "keep-alive"));
     stream.close();
+  });
+
+  it("says why a queued job waits, at once and whenever that changes; nothing once it runs", async () => {
+    const runId = await seedRun(s.db.pool, repoId, { state: "running" });
+    const jobId = await seedJob(s.db.pool, runId, { state: "queued" });
+    await s.db.pool.query("UPDATE jobs SET wait_reason = $2 WHERE id = $1", [jobId, "no node has image `x`"]);
+    const stream = openStream(`/api/v1/jobs/${jobId}/logs/stream`);
+    const waits = (): string[] =>
+      stream.events
+        .filter((e) => e.event === "wait")
+        .map((e) => (JSON.parse(e.data ?? "{}") as { reason: string }).reason);
+    await stream.until(() => waits().length >= 1);
+    await s.db.pool.query("UPDATE jobs SET wait_reason = $2 WHERE id = $1", [
+      jobId,
+      "waiting for a reviewer",
+    ]);
+    await stream.until(() => waits().length >= 2);
+    await s.db.pool.query("UPDATE jobs SET state = 'running', wait_reason = NULL WHERE id = $1", [jobId]);
+    await seedLog(s.db.pool, jobId, 1, 1, "ran\n");
+    s.logs.emit({ jobId, attempt: 1, seq: 1, data: "ran\n", source: "step" });
+    await stream.until(() => stream.logs().length === 1);
+    await s.db.pool.query("UPDATE jobs SET state = 'completed', conclusion = 'success' WHERE id = $1", [
+      jobId,
+    ]);
+    s.logs.finish(jobId);
+    await stream.until(() => stream.events.some((e) => e.event === "end"));
+    assert.deepEqual(waits(), ["no node has image `x`", "waiting for a reviewer"]);
   });
 
   it("resumes after Last-Event-ID", async () => {

@@ -221,21 +221,31 @@ export class ApiClient {
   rejectRun(id: number): Promise<{ rejected: boolean }> {
     return this.json("POST", `/api/v1/runs/${id}/reject`);
   }
-  getRun(id: number): Promise<RunDetail> {
-    return this.json("GET", `/api/v1/runs/${id}`);
+  /** A run with its attempts and the jobs of one attempt (default the current one). */
+  getRun(id: number, attempt?: number): Promise<RunDetail> {
+    return this.json("GET", `/api/v1/runs/${id}${attempt === undefined ? "" : `?attempt=${attempt}`}`);
   }
   async cancelRun(id: number): Promise<void> {
     await this.json("POST", `/api/v1/runs/${id}/cancel`);
   }
-  rerunRun(id: number): Promise<RunSummary> {
-    return this.json("POST", `/api/v1/runs/${id}/rerun`);
+  /** The run's next attempt: every job, or only the failed ones (or one job) and the jobs that need them. */
+  rerunRun(id: number, o: { failedOnly?: boolean; job?: string } = {}): Promise<RunSummary> {
+    const body = {
+      ...(o.failedOnly ? { failedOnly: true } : {}),
+      ...(o.job !== undefined ? { job: o.job } : {}),
+    };
+    return this.json("POST", `/api/v1/runs/${id}/rerun`, Object.keys(body).length > 0 ? body : undefined);
   }
   getJob(id: number): Promise<Job> {
     return this.json("GET", `/api/v1/jobs/${id}`);
   }
   /** The whole log so far, as a byte stream (logs can be large: never buffered whole). */
-  async jobLog(id: number, download = false): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.send("GET", `/api/v1/jobs/${id}/logs${download ? "?download=1" : ""}`, {
+  async jobLog(id: number, download = false, timestamps = false): Promise<ReadableStream<Uint8Array>> {
+    const q = new URLSearchParams();
+    if (download) q.set("download", "1");
+    if (timestamps) q.set("timestamps", "1");
+    const qs = q.toString();
+    const res = await this.send("GET", `/api/v1/jobs/${id}/logs${qs ? `?${qs}` : ""}`, {
       headers: { accept: "text/plain" },
       timeout: false,
     });

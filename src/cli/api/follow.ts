@@ -1,6 +1,7 @@
 // Follows a job's log over the SSE endpoint: every chunk exactly once, in order, until
 // `event: end`. A dropped connection is resumed with Last-Event-ID ("<attempt>:<seq>"); chunks
 // at or before the last one seen are skipped, so a server that resends never duplicates output.
+// `event: wait` says why a queued job waits (reported through onWait).
 import { AirlockError, ErrorCode, isAirlockError } from "../../errors/index.js";
 import type { ApiClient } from "./client.js";
 import { parseSse } from "./sse.js";
@@ -8,6 +9,8 @@ import type { LogStreamChunk, LogStreamEnd } from "./types.js";
 
 export interface FollowOptions {
   onChunk(chunk: LogStreamChunk): void;
+  /** Why the job waits (while it is queued): at once, and again whenever that changes. */
+  onWait?(reason: string): void;
   /** Called before each reconnection (after a dropped stream), with the id resumed from. */
   onReconnect?(lastEventId: string | undefined): void;
   signal?: AbortSignal;
@@ -70,6 +73,11 @@ export async function followLog(client: ApiClient, jobId: number, o: FollowOptio
         if (ev.event === "end") {
           const end = parseJson(ev.data || "{}") as Partial<LogStreamEnd>;
           return { conclusion: end.conclusion ?? null, chunks };
+        }
+        if (ev.event === "wait") {
+          const w = parseJson(ev.data || "{}") as { reason?: unknown };
+          if (typeof w.reason === "string") o.onWait?.(w.reason);
+          continue;
         }
         if (ev.event !== "log") continue;
         const chunk = parseChunk(ev.data);

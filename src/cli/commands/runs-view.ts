@@ -41,7 +41,7 @@ export function jobWhere(j: Job): string {
 
 export function jobLines(j: Job): string {
   const matrix = j.matrix && Object.keys(j.matrix).length > 0 ? ` ${JSON.stringify(j.matrix)}` : "";
-  const attempt = j.attempt > 1 ? `, attempt ${j.attempt}` : "";
+  const attempt = j.attempt > 1 ? `, delivery ${j.attempt}` : "";
   const where = jobWhere(j);
   let out = `Job ${j.id}  ${j.name}${matrix}  ${status(j.state, j.conclusion)}${where ? `  ${where}` : ""}${attempt}\n`;
   const facts = [
@@ -52,6 +52,7 @@ export function jobLines(j: Job): string {
     j.logTruncated ? "log truncated" : "",
   ].filter(Boolean);
   if (facts.length > 0) out += `  ${facts.join(" · ")}\n`;
+  if (j.reusedFrom) out += `  result kept from job ${j.reusedFrom} of an earlier attempt (not run again)\n`;
   if (j.error) out += `  error: ${j.error}\n`;
   for (const s of j.steps) {
     const mark = (s.conclusion && STEP_MARK[s.conclusion]) ?? (s.startedAt ? "▶" : "·");
@@ -84,6 +85,22 @@ export function runDetail(r: RunDetail): string {
   if (r.finishedAt) out += `   finished ${time(r.finishedAt)} (${duration(r.startedAt, r.finishedAt)})`;
   out += "\n";
   if (r.error) out += `Error:    ${r.error}\n`;
+  // Older servers send no attempts: say nothing then.
+  if (r.attempts && r.attempts.length > 1) {
+    out += `Attempts: ${r.attempts.length} (jobs of attempt ${r.shownAttempt} below; --attempt N for another)\n`;
+    for (const a of r.attempts) {
+      const what =
+        a.attempt === 1
+          ? "run"
+          : a.mode === "failed"
+            ? "re-run of failed jobs"
+            : a.mode === "job"
+              ? `re-run of job ${a.job ?? "?"}`
+              : "re-run of all jobs";
+      const who = a.triggeringActor ? ` by ${a.triggeringActor}` : "";
+      out += `  #${a.attempt} ${status(a.state, a.conclusion)}  ${what}${who}  ${time(a.createdAt)}\n`;
+    }
+  }
   if (r.jobs.length === 0) return out + "\nNo jobs.\n";
   return out + "\n" + r.jobs.map(jobLines).join("\n");
 }

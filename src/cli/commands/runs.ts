@@ -1,5 +1,6 @@
 // `airlock runs list|show|trigger|cancel|rerun`. `trigger --wait` follows the runs until they
-// complete and fails (RUN_FAILED, exit 1) unless every one concluded success.
+// complete and fails (RUN_FAILED, exit 1) unless every one concluded success. `rerun [--failed]`
+// starts the run's next attempt; `show --attempt N` lists an earlier attempt's jobs.
 import type { Command } from "commander";
 import { AirlockError, ErrorCode, isAirlockError } from "../../errors/index.js";
 import type { ApiClient, RunDetail } from "../api/index.js";
@@ -99,14 +100,21 @@ export function registerRuns(program: Command, io: CliIo): Command {
     else io.stdout.write(list.length === 0 ? "No runs.\n" : runsTable(list));
   });
 
-  apiOptions(runs.command("show").description("a run with its jobs and steps").argument("<id>")).action(
-    async (id: string, opts: CommonOptions) => {
-      const runId = idArgument(id, "run id");
-      const run = await (await connect(opts, io)).getRun(runId);
-      if (opts.json) printJson(io, run);
-      else io.stdout.write(runDetail(run));
-    },
-  );
+  apiOptions(
+    runs
+      .command("show")
+      .description("a run with its attempts, and the jobs and steps of one attempt")
+      .argument("<id>")
+      .option("--attempt <n>", "the jobs of this attempt (default the latest)"),
+  ).action(async (id: string, opts: CommonOptions & { attempt?: string }) => {
+    const problems: string[] = [];
+    const attempt = intOption(opts.attempt, "--attempt", 1, problems);
+    failOnProblems(problems);
+    const runId = idArgument(id, "run id");
+    const run = await (await connect(opts, io)).getRun(runId, attempt);
+    if (opts.json) printJson(io, run);
+    else io.stdout.write(runDetail(run));
+  });
 
   apiOptions(
     runs
@@ -166,14 +174,27 @@ export function registerRuns(program: Command, io: CliIo): Command {
   );
 
   apiOptions(
-    runs.command("rerun").description("run a run's workflow again, as a new run").argument("<id>"),
-  ).action(async (id: string, opts: CommonOptions) => {
+    runs
+      .command("rerun")
+      .description("re-run a finished run as its next attempt (all jobs, or --failed)")
+      .argument("<id>")
+      .option("--failed", "only the failed and cancelled jobs and the jobs that need them")
+      .option("--job <job id>", "only this job (the workflow's job id) and the jobs that need it"),
+  ).action(async (id: string, opts: CommonOptions & { failed?: boolean; job?: string }) => {
     const runId = idArgument(id, "run id");
-    const run = await (await connect(opts, io)).rerunRun(runId);
+    if (opts.failed && opts.job !== undefined)
+      throw new AirlockError(ErrorCode.USAGE, "--failed and --job cannot be used together");
+    const run = await (
+      await connect(opts, io)
+    ).rerunRun(runId, {
+      failedOnly: opts.failed === true,
+      ...(opts.job !== undefined ? { job: opts.job } : {}),
+    });
     if (opts.json) printJson(io, run);
     else
       io.stdout.write(
-        `Run ${run.id} ${runLabel(run)} ${status(run.state, run.conclusion)} (rerun of ${runId}): ${run.url}\n`,
+        `Run ${run.id} ${runLabel(run)} attempt ${run.attempt} ${status(run.state, run.conclusion)} ` +
+          `(re-run of ${opts.job !== undefined ? `job ${opts.job}` : opts.failed ? "failed jobs" : "all jobs"}): ${run.url}\n`,
       );
   });
   return runs;

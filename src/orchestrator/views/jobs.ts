@@ -27,6 +27,14 @@ export interface Job {
   labels: string[];
   state: string;
   conclusion: string | null;
+  /** The run attempt the job belongs to (github.run_attempt). */
+  runAttempt: number;
+  /**
+   * A job of a "re-run failed jobs" attempt that was not run again: the job (of an earlier
+   * attempt) whose result it keeps and whose log is its log. null for a job that ran.
+   */
+  reusedFrom: number | null;
+  /** The delivery attempt: 1, one more each time the job was retried after a lost node. */
   attempt: number;
   node: string | null;
   image: string | null;
@@ -44,7 +52,7 @@ export interface Job {
 }
 
 const SELECT = `SELECT j.id, j.run_id, j.key, j.job_id, j.name, j.workflow, j.matrix, j.labels, j.state,
-  j.conclusion, j.attempt, n.name AS node, i.name AS image, f.name AS flavour, j.wait_reason, j.error,
+  j.conclusion, j.attempt, j.run_attempt, j.reused_from, n.name AS node, i.name AS image, f.name AS flavour, j.wait_reason, j.error,
   j.outputs, j.log_bytes, j.log_truncated, j.created_at, j.started_at, j.finished_at
   FROM jobs j
   LEFT JOIN nodes n ON n.id = j.node_id
@@ -64,6 +72,8 @@ function jobFromRow(r: Record<string, unknown>, steps: Step[], links: Links): Jo
     labels: r.labels as string[],
     state: String(r.state),
     conclusion: (r.conclusion ?? null) as string | null,
+    runAttempt: num(r.run_attempt),
+    reusedFrom: r.reused_from === null || r.reused_from === undefined ? null : num(r.reused_from),
     attempt: num(r.attempt),
     node: (r.node ?? null) as string | null,
     image: (r.image ?? null) as string | null,
@@ -105,8 +115,12 @@ async function stepsOf(db: Db, jobIds: number[]): Promise<Map<number, Step[]>> {
   return byJob;
 }
 
-export async function jobsOfRun(db: Db, runId: number, links: Links): Promise<Job[]> {
-  const { rows } = await db.query(`${SELECT} WHERE j.run_id = $1 ORDER BY j.id`, [runId]);
+/** The jobs of one attempt of the run (default: every attempt's). */
+export async function jobsOfRun(db: Db, runId: number, links: Links, runAttempt?: number): Promise<Job[]> {
+  const { rows } = await db.query(
+    `${SELECT} WHERE j.run_id = $1 AND ($2::integer IS NULL OR j.run_attempt = $2) ORDER BY j.id`,
+    [runId, runAttempt ?? null],
+  );
   const steps = await stepsOf(
     db,
     rows.map((r) => num(r.id)),
@@ -121,14 +135,24 @@ export async function getJob(db: Db, id: number, links: Links): Promise<Job> {
   return jobFromRow(rows[0], steps.get(id) ?? [], links);
 }
 
-/** State and conclusion only: what the log stream needs to know, cheaply. */
+/** State, conclusion and why it waits: what the log stream needs to know, cheaply. */
 export async function jobStatus(
   db: Db,
   id: number,
-): Promise<{ state: string; conclusion: string | null } | undefined> {
-  const { rows } = await db.query<{ state: string; conclusion: string | null }>(
-    "SELECT state, conclusion FROM jobs WHERE id = $1",
+): Promise<{ state: string; conclusion: string | null; waitReason: string | null } | undefined> {
+  const { rows } = await db.query<{ state: string; conclusion: string | null; wait_reason: string | null }>(
+    "SELECT state, conclusion, wait_reason FROM jobs WHERE id = $1",
     [id],
   );
-  return rows[0];
+  const r = rows[0];
+  return r && { state: r.state, conclusion: r.conclusion, waitReason: r.wait_reason };
+}
+
+/** The job whose log a job shows: itself, or the job a reused job keeps the result of. */
+export async function logJobOf(db: Db, id: number): Promise<number> {
+  const { rows } = await db.query<{ id: string }>(
+    "SELECT coalesce(reused_from, id) AS id FROM jobs WHERE id = $1",
+    [id],
+  );
+  return rows[0] ? Number(rows[0].id) : id;
 }

@@ -29,13 +29,26 @@ export async function readLogChunks(
   after?: LogPosition,
   limit = 1000,
 ): Promise<LogChunk[]> {
-  const { rows } = await db.query<{ attempt: number; seq: number; data: string; source: LogSource }>(
-    `SELECT attempt, seq, data, source FROM log_chunks
+  const { rows } = await db.query<{
+    attempt: number;
+    seq: number;
+    data: string;
+    source: LogSource;
+    logged_at: Date;
+  }>(
+    `SELECT attempt, seq, data, source, logged_at FROM log_chunks
      WHERE job_id = $1 AND (attempt, seq) > ($2, $3)
      ORDER BY attempt, seq LIMIT $4`,
     [jobId, after?.attempt ?? -1, after?.seq ?? -1, limit],
   );
-  return rows.map((r) => ({ jobId, attempt: r.attempt, seq: r.seq, data: r.data, source: r.source }));
+  return rows.map((r) => ({
+    jobId,
+    attempt: r.attempt,
+    seq: r.seq,
+    data: r.data,
+    source: r.source,
+    time: r.logged_at.toISOString(),
+  }));
 }
 
 /** Every chunk after `after`, page by page. */
@@ -48,4 +61,13 @@ export async function* allLogChunks(db: Db, jobId: number, after?: LogPosition):
     if (!last || page.length < 1000) return;
     pos = last;
   }
+}
+
+/**
+ * Each line of a chunk prefixed with its time as GitHub's raw logs show it: ISO 8601 UTC with
+ * seven fractional digits ("2026-01-02T03:04:05.6780000Z line").
+ */
+export function timestampLines(data: string, time: string): string {
+  const stamp = time.replace(/\.(\d{3})Z$/, (_m, ms: string) => `.${ms}0000Z`);
+  return data.replace(/[^\n]*\n|[^\n]+$/g, (line) => `${stamp} ${line}`);
 }

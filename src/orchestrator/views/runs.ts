@@ -29,8 +29,33 @@ export interface Run extends RunSummary {
   waitReason: string | null;
 }
 
-/** GET /runs/:id: one run with its jobs and their steps. */
+/** One attempt of a run (GitHub's run attempts): the first run and each re-run. */
+export interface RunAttempt {
+  attempt: number;
+  /**
+   * 'all': every job; 'failed': the failed jobs and their dependents; 'job': one job (`job`) and
+   * its dependents. The others' results reused.
+   */
+  mode: "all" | "failed" | "job";
+  job: string | null;
+  /** Who started the attempt (github.triggering_actor). */
+  triggeringActor: string;
+  state: RunSummary["state"];
+  conclusion: RunSummary["conclusion"];
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+/**
+ * GET /runs/:id: one run with its jobs and their steps — the jobs of the current attempt, or of
+ * `shownAttempt` when asked for (?attempt=N) — and every attempt.
+ */
 export interface RunDetail extends Run {
+  /** The attempt whose jobs are listed. */
+  shownAttempt: number;
+  attempts: RunAttempt[];
   jobs: Job[];
 }
 
@@ -55,6 +80,7 @@ export function runSummaryFromRow(r: Record<string, unknown>, links: Links): Run
     commit: String(r.commit),
     state: r.state as RunSummary["state"],
     conclusion: (r.conclusion ?? null) as RunSummary["conclusion"],
+    attempt: r.attempt === undefined ? 1 : num(r.attempt),
     url: links.run(id),
   };
 }
@@ -80,7 +106,7 @@ function runFromRow(r: Record<string, unknown>, links: Links): Run {
   };
 }
 
-const SELECT = `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit, r.state, r.conclusion,
+const SELECT = `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit, r.state, r.conclusion, r.attempt,
   p.name AS repository, r.title, r.trigger, r.actor, r.created_at, r.started_at, r.finished_at, r.error,
   r.trust_tier, r.approval, r.approval_reason, r.approved_by, r.workflow_name, r.workflow_file,
   r.wait_reason
@@ -104,8 +130,48 @@ export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise
   return rows.map((r) => runFromRow(r, links));
 }
 
-export async function getRun(db: Db, id: number, links: Links): Promise<RunDetail> {
+/** The run's attempts, oldest first; the current one's state is the run's. */
+async function attemptsOf(db: Db, run: Run): Promise<RunAttempt[]> {
+  const { rows } = await db.query(
+    `SELECT attempt, mode, job, triggering_actor, conclusion, error, created_at, started_at, finished_at
+       FROM run_attempts WHERE run_id = $1 ORDER BY attempt`,
+    [run.id],
+  );
+  // A run made without its attempt row (by hand, an older tool) still shows its current attempt.
+  if (!rows.some((a) => num(a.attempt) === run.attempt))
+    rows.push({ attempt: run.attempt, mode: "all", triggering_actor: run.actor, created_at: run.createdAt });
+  return rows.map((a) => {
+    const current = num(a.attempt) === run.attempt;
+    return {
+      attempt: num(a.attempt),
+      mode: a.mode === "failed" || a.mode === "job" ? a.mode : "all",
+      job: typeof a.job === "string" ? a.job : null,
+      triggeringActor: String(a.triggering_actor ?? ""),
+      state: current ? run.state : "completed",
+      conclusion: current ? run.conclusion : ((a.conclusion ?? null) as RunSummary["conclusion"]),
+      error: current ? run.error : ((a.error ?? null) as string | null),
+      createdAt: iso(a.created_at),
+      startedAt: current ? run.startedAt : isoOrNull(a.started_at),
+      finishedAt: current ? run.finishedAt : isoOrNull(a.finished_at),
+    };
+  });
+}
+
+/** One run; `attempt` picks whose jobs are listed (default the current one; NOT_FOUND past it). */
+export async function getRun(db: Db, id: number, links: Links, attempt?: number): Promise<RunDetail> {
   const { rows } = await db.query(`${SELECT} WHERE r.id = $1`, [id]);
   if (!rows[0]) throw new AirlockError(ErrorCode.NOT_FOUND, `run ${id} not found`);
-  return { ...runFromRow(rows[0], links), jobs: await jobsOfRun(db, id, links) };
+  const run = runFromRow(rows[0], links);
+  const shown = attempt ?? run.attempt;
+  if (shown < 1 || shown > run.attempt)
+    throw new AirlockError(
+      ErrorCode.NOT_FOUND,
+      `run ${id} has no attempt ${shown} (attempts 1 to ${run.attempt})`,
+    );
+  return {
+    ...run,
+    shownAttempt: shown,
+    attempts: await attemptsOf(db, run),
+    jobs: await jobsOfRun(db, id, links, shown),
+  };
 }

@@ -2,12 +2,19 @@
 // The live log stream is in ../sse.ts.
 import { Readable } from "node:stream";
 import type { FastifyInstance } from "fastify";
-import { allLogChunks, getJob, getRun, listRuns } from "../../orchestrator/views/index.js";
+import {
+  allLogChunks,
+  getJob,
+  getRun,
+  listRuns,
+  logJobOf,
+  timestampLines,
+} from "../../orchestrator/views/index.js";
 import { appendAudit } from "../../audit/index.js";
 import { actorName, listScope, triggeringUserId } from "../access.js";
 import { requestActor } from "../actor.js";
 import type { RouteContext } from "../deps.js";
-import { IdParams, LogsQuery, RunsQuery } from "../schemas.js";
+import { IdParams, LogsQuery, Rerun, RunQuery, RunsQuery } from "../schemas.js";
 import { validate } from "../validate.js";
 
 export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -27,8 +34,8 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   app.get("/runs/:id", async (request) => {
-    const { params } = validate(request, { params: IdParams });
-    return getRun(ctx.pool, params.id, ctx.links);
+    const { params, query } = validate(request, { params: IdParams, query: RunQuery });
+    return getRun(ctx.pool, params.id, ctx.links, query.attempt);
   });
 
   app.post("/runs/:id/cancel", async (request, reply) => {
@@ -37,9 +44,16 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.status(202).send({ ok: true });
   });
 
+  // A new attempt of the same run (GitHub's re-run): every job, or only the failed ones.
   app.post("/runs/:id/rerun", async (request, reply) => {
-    const { params } = validate(request, { params: IdParams });
-    return reply.status(201).send(await ctx.runs.rerun(params.id, await triggeringUserId(ctx, request)));
+    const { params, body } = validate(request, { params: IdParams, body: Rerun });
+    const run = await ctx.runs.rerun(params.id, {
+      failedOnly: body.failedOnly === true,
+      ...(body.job !== undefined ? { job: body.job } : {}),
+      actor: actorName(request),
+      byUserId: await triggeringUserId(ctx, request),
+    });
+    return reply.status(201).send(run);
   });
 
   // An untrusted run waiting for approval (docs/security.md, "Trust tiers"): maintainers only, as
@@ -79,9 +93,13 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
     void reply.header("content-type", "text/plain; charset=utf-8");
     if (query.download === "1" || query.download === "true")
       void reply.header("content-disposition", `attachment; filename="job-${job.id}.log"`);
+    const stamped = query.timestamps === "1" || query.timestamps === "true";
+    // A job a re-run reused shows the log of the job whose result it keeps.
+    const logJob = await logJobOf(ctx.pool, job.id);
     // Streamed page by page: a capped log is still up to 50 MiB.
     async function* text(): AsyncGenerator<string> {
-      for await (const chunk of allLogChunks(ctx.pool, job.id)) yield chunk.data;
+      for await (const chunk of allLogChunks(ctx.pool, logJob))
+        yield stamped && chunk.time ? timestampLines(chunk.data, chunk.time) : chunk.data;
     }
     return reply.send(Readable.from(text()));
   });
