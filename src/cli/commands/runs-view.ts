@@ -82,6 +82,19 @@ export function runDetail(r: RunDetail): string {
   if (r.finishedAt) out += `   finished ${time(r.finishedAt)} (${duration(r.startedAt, r.finishedAt)})`;
   out += "\n";
   if (r.error) out += `Error:    ${r.error}\n`;
+  // The commit status on the forge (none without a forge token; older servers send nothing).
+  const f = r.forgeStatus;
+  if (f) {
+    const how = {
+      sent: "sent",
+      failed: "not delivered (gave up)",
+      superseded: "replaced by a newer status",
+      pending: "to be sent",
+      sending: "being sent",
+    }[f.delivery];
+    out += `Forge:    ${f.context} ${f.phase} · ${how}${f.attempts > 1 ? ` after ${f.attempts} attempts` : ""}`;
+    out += f.lastError && f.delivery !== "sent" ? ` · ${f.lastError}\n` : "\n";
+  }
   if (r.jobs.length === 0) return out + "\nNo jobs.\n";
   return out + "\n" + r.jobs.map(jobLines).join("\n");
 }

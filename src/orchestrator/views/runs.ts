@@ -6,6 +6,7 @@ import { iso, isoOrNull, num } from "../catalog/db.js";
 import { scopeCondition, type Db, type ListScope } from "../catalog/index.js";
 import { jobsOfRun, type Job } from "./jobs.js";
 import type { Links } from "./links.js";
+import { latestOfRun, type RunForgeStatus } from "../../forge-status/index.js";
 
 export interface Run extends RunSummary {
   repository: string;
@@ -30,6 +31,8 @@ export interface Run extends RunSummary {
 /** GET /runs/:id: one run with its jobs and their steps. */
 export interface RunDetail extends Run {
   jobs: Job[];
+  /** The run's newest commit status for its forge (null: none queued: no forge token). */
+  forgeStatus?: RunForgeStatus | null;
 }
 
 export interface RunFilter {
@@ -103,5 +106,9 @@ export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise
 export async function getRun(db: Db, id: number, links: Links): Promise<RunDetail> {
   const { rows } = await db.query(`${SELECT} WHERE r.id = $1`, [id]);
   if (!rows[0]) throw new AirlockError(ErrorCode.NOT_FOUND, `run ${id} not found`);
-  return { ...runFromRow(rows[0], links), jobs: await jobsOfRun(db, id, links) };
+  return {
+    ...runFromRow(rows[0], links),
+    jobs: await jobsOfRun(db, id, links),
+    forgeStatus: (await latestOfRun(db, id)) ?? null,
+  };
 }
