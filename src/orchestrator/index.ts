@@ -170,7 +170,7 @@ export function createOrchestrator(d: {
   const forgeStatuses = createForgeStatusSender({
     pool,
     logger,
-    runUrl: makeLinks(config.publicUrl).run,
+    runUrl: (runId) => makeLinks(config.publicUrl).run(runId),
     token: (repositoryId) => forgeTokenOf(pool, d.kms, repositoryId),
     options: {
       retryMs: config.forgeStatusRetryMs ?? 10_000,
