@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
+import { runCli, stubEnv, tempHome } from "../cli/harness.js";
 import { eventually, startTestService, type TestService } from "../helpers/service.js";
 import { startStatusForge, type StatusForge, type StatusForgeKind } from "../helpers/status-forges.js";
 
@@ -295,6 +296,31 @@ describe("commit statuses", () => {
     }
   });
 
+  it("`airlock runs show` says where the run's status stands, and why it was not delivered", async () => {
+    const home = tempHome();
+    try {
+      const env = stubEnv(t.service.url, home.dir, t.service.adminToken ?? "");
+      const ci = runs["acme/github"]![0]!;
+      const shown = await runCli(["runs", "show", String(ci.id)], env);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /^Forge: {4}airlock\/(CI success|Broken failure) · sent$/m);
+      const refused = (
+        await t.db.pool.query<{ run_id: string }>(
+          "SELECT run_id FROM forge_statuses WHERE delivery = 'failed' AND last_error LIKE '%HTTP 401%' LIMIT 1",
+        )
+      ).rows[0]!.run_id;
+      const gaveUp = await runCli(["runs", "show", refused], env);
+      assert.match(
+        gaveUp.stdout,
+        /^Forge: {4}airlock\/\w+ \w+ · not delivered \(gave up\) · gitea answered HTTP 401: token \[token\] is not valid$/m,
+      );
+      const none = await runCli(["runs", "show", String(runs["acme/none"]![0]!.id)], env);
+      assert.doesNotMatch(none.stdout, /^Forge:/m, "no token, no status, no line");
+    } finally {
+      home.remove();
+    }
+  });
+
   it("the tokens are in no log line, outbox row or API answer; the forges saw each only in its header", async () => {
     assert.ok(
       logLines.some((l) => l.includes("commit status not delivered")),
@@ -354,5 +380,41 @@ describe("a repository's forge setting", () => {
     assert.equal(cleared.body.resolved, null);
     const missing = await t.api("GET", "/api/v1/repositories/999999/forge");
     assert.equal(missing.status, 404);
+  });
+
+  it("`airlock repos forge` shows, sets and forgets it; a wrong kind is a usage error", async () => {
+    const home = tempHome();
+    try {
+      const env = stubEnv(t.service.url, home.dir, t.service.adminToken ?? "");
+      const made = await t.api("POST", "/api/v1/repositories", {
+        name: "octo/cli",
+        cloneUrl: "git@git.example.com:octo/cli.git",
+      });
+      assert.equal(made.status, 201, made.text);
+      const shown = await runCli(["repos", "forge", "octo/cli"], env);
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /^Forge: {5}unknown \(inferred\)$/m);
+      assert.match(shown.stdout, /^Token: {5}none \(no commit statuses are sent\)$/m);
+      assert.match(shown.stdout, /^Problem: {3}.*--kind/m);
+      const set = await runCli(["repos", "forge", "octo/cli", "--kind", "gitea"], env);
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(set.stdout, /^Forge: {5}gitea \(set\)$/m);
+      assert.match(set.stdout, /^API URL: {3}https:\/\/git\.example\.com\/api\/v1 \(inferred\)$/m);
+      assert.match(set.stdout, /^Project: {3}octo\/cli$/m);
+      const wrong = await runCli(["repos", "forge", "octo/cli", "--kind", "svn"], env);
+      assert.equal(wrong.code, 2);
+      assert.equal(wrong.error?.code, "USAGE");
+      const url = await runCli(["repos", "forge", "octo/cli", "--api-url", "https://u:p@x/api"], env);
+      assert.equal(url.code, 2);
+      assert.equal(url.error?.code, "USAGE");
+      assert.match(url.stderr, /without user, password/);
+      assert.ok(!url.stderr.includes("u:p@"), url.stderr);
+      const json = JSON.parse((await runCli(["repos", "forge", "octo/cli", "--json"], env)).stdout);
+      assert.equal(json.kind, "gitea");
+      const forgot = await runCli(["repos", "forge", "octo/cli", "--infer"], env);
+      assert.match(forgot.stdout, /^Forge: {5}unknown \(inferred\)$/m);
+    } finally {
+      home.remove();
+    }
   });
 });
