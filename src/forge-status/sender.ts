@@ -131,6 +131,17 @@ export function createForgeStatusSender(d: SenderDeps): ForgeStatusSender {
     const text = await res.text().catch(() => "");
     if (res.status >= 200 && res.status < 300) return { ok: true };
     const said = forgeMessage(text);
+    // GitLab refuses pending over pending or running, and running over running (a documented
+    // quirk of its status state machine, HTTP 400 "Cannot transition status via :enqueue from
+    // :pending"). Rows of a key go out in order, so that refusal of a non-final status means the
+    // forge already shows it or a later one: done.
+    if (
+      t.kind === "gitlab" &&
+      res.status === 400 &&
+      /Cannot transition status/i.test(said) &&
+      (s.phase === "queued" || s.phase === "waiting" || s.phase === "running")
+    )
+      return { ok: true };
     const error = scrub(`${t.kind} answered HTTP ${res.status}${said ? `: ${said}` : ""}`);
     // Busy, rate-limited or broken: again later. Any other refusal says the same next time.
     const retryable = res.status === 408 || res.status === 429 || res.status >= 500;

@@ -6,7 +6,9 @@
 //   JSON {state: error|failure|pending|success, target_url, description (≤ 140), context} → 201.
 // - GitLab (docs.gitlab.com "Commits API: set the pipeline status of a commit"): POST
 //   {api}/projects/{URL-encoded path}/statuses/{sha}, PRIVATE-TOKEN (or Authorization: Bearer),
-//   state: pending|running|success|failed|canceled, name, target_url, description, ref → 201.
+//   state: pending|running|success|failed|canceled, name, target_url, description, ref → 201;
+//   400 "Cannot transition status via :enqueue from :pending" for pending over pending/running,
+//   and via :run for running over running (its commit status state machine).
 // - Gitea/Forgejo (swagger CreateStatusOption): POST {api}/repos/{owner}/{repo}/statuses/{sha},
 //   Authorization: token …, {state: pending|success|error|failure|warning, target_url, description,
 //   context} → 201.
@@ -75,6 +77,7 @@ export async function startStatusForge(
   const raw: string[] = [];
   let failing: number[] = [];
   let failBody: ((token: string) => string) | undefined;
+  const gitlabStates = new Map<string, string>();
   const prefix = kind === "gitlab" ? "/api/v4" : kind === "gitea" ? "/api/v1" : "";
 
   const check = (req: IncomingMessage, body: string): Omit<StatusCall, "answered"> | string => {
@@ -147,7 +150,26 @@ export async function startStatusForge(
         res.end(JSON.stringify({ message: "Validation Failed" }));
         return;
       }
+      // GitLab's state machine refuses pending over pending/running and running over running.
+      const key = `${c.project}@${c.sha}#${c.context}`;
+      const now = gitlabStates.get(key);
+      const refused =
+        kind === "gitlab" &&
+        ((c.state === "pending" && (now === "pending" || now === "running")) ||
+          (c.state === "running" && now === "running"));
+      if (refused) {
+        calls.push({ ...c, answered: 400 });
+        res.writeHead(400, { "content-type": "application/json" });
+        const via = c.state === "pending" ? "enqueue" : "run";
+        res.end(
+          JSON.stringify({
+            message: `Cannot transition status via :${via} from :${now} (Reason(s): Status cannot transition via "${via}")`,
+          }),
+        );
+        return;
+      }
       const status = failing.shift() ?? 201;
+      if (status === 201 && kind === "gitlab") gitlabStates.set(key, c.state);
       calls.push({ ...c, answered: status });
       res.writeHead(status, { "content-type": "application/json" });
       const token = tokens[c.project] ?? "";

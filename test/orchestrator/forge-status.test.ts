@@ -34,6 +34,7 @@ const TOKENS: Record<string, string> = {
   "acme/gitea": token("gitea"),
   "acme/bitbucket": token("bitbucket"),
   "acme/stuck": token("stuck"),
+  "acme/gitlab-stuck": token("gitlab-stuck"),
 };
 const ALL_TOKENS = Object.values(TOKENS);
 
@@ -106,6 +107,7 @@ before(async () => {
     forges[k] = await startStatusForge(k, {
       [`acme/${k}`]: TOKENS[`acme/${k}`]!,
       ...(k === "github" ? { "acme/stuck": TOKENS["acme/stuck"]!, "acme/none": "never-sent" } : {}),
+      ...(k === "gitlab" ? { "acme/gitlab-stuck": TOKENS["acme/gitlab-stuck"]! } : {}),
     });
   }
   const logger = pino({ level: "trace" }, { write: (s: string) => void logLines.push(s) });
@@ -119,6 +121,7 @@ before(async () => {
   for (const k of KINDS) repoIds[`acme/${k}`] = await addRepo(`acme/${k}`, repo.dir, k, true);
   repoIds["acme/none"] = await addRepo("acme/none", repo.dir, "github", false);
   repoIds["acme/stuck"] = await addRepo("acme/stuck", stuckRepo.dir, "github", true);
+  repoIds["acme/gitlab-stuck"] = await addRepo("acme/gitlab-stuck", stuckRepo.dir, "gitlab", true);
 });
 
 after(async () => {
@@ -271,6 +274,39 @@ describe("commit statuses", () => {
     );
   });
 
+  it("GitLab's refusal of running over running (a second run of the workflow) counts as shown", async () => {
+    const f = forges.gitlab;
+    const from = f.calls.length;
+    const [a] = await trigger(repoIds["acme/gitlab-stuck"]!);
+    assert.ok(a);
+    await waitRunning([a.id]);
+    assert.equal(await t.service.orchestrator.sendForgeStatuses(), 1);
+    const [b] = await trigger(repoIds["acme/gitlab-stuck"]!);
+    assert.ok(b);
+    await waitRunning([b.id]);
+    assert.equal(await t.service.orchestrator.sendForgeStatuses(), 1);
+    assert.deepEqual(
+      f.calls.slice(from).map((c) => [c.context, c.state, c.answered]),
+      [
+        ["airlock/Stuck", "running", 201],
+        ["airlock/Stuck", "running", 400],
+      ],
+    );
+    const v = await runState(b.id);
+    assert.equal(v.forgeStatus.delivery, "sent");
+    assert.equal(v.forgeStatus.lastError, null);
+    for (const r of [a, b]) {
+      assert.ok((await t.api("POST", `/api/v1/runs/${r.id}/cancel`)).status < 300);
+      await t.waitRun(r.id);
+    }
+    assert.equal(await t.service.orchestrator.sendForgeStatuses(), 1, "only the newest of the key");
+    assert.deepEqual(
+      f.calls.slice(from + 2).map((c) => [c.state, c.answered]),
+      [["canceled", 201]],
+    );
+    assert.deepEqual(f.violations, []);
+  });
+
   it("is given up after the bound, or at once when refused, with the last error and never the token", async () => {
     // Bitbucket busy three times (the bound is 3 attempts); Gitea refusing the token, echoing it.
     forges.bitbucket.failNext([503, 503, 503, 503, 503, 503]);
@@ -342,7 +378,8 @@ describe("commit statuses", () => {
     }
     // Each forge got its own project's token and no other.
     for (const k of KINDS) {
-      const others = ALL_TOKENS.filter((x) => x !== TOKENS[`acme/${k}`] && x !== TOKENS["acme/stuck"]);
+      const mine = [TOKENS[`acme/${k}`], TOKENS["acme/stuck"], TOKENS["acme/gitlab-stuck"]];
+      const others = ALL_TOKENS.filter((x) => !mine.includes(x));
       for (const r of forges[k].raw) for (const o of others) assert.ok(!r.includes(o));
     }
   });
