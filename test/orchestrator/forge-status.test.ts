@@ -412,6 +412,15 @@ describe("a repository's forge setting", () => {
     assert.equal(wrongKind.status, 400);
     const still = await t.api<Json>("GET", `/api/v1/repositories/${id}/forge`);
     assert.equal(still.body.kind, "gitlab", "a refused change leaves the setting as it was");
+    const audit = await t.db.pool.query<{ details: Json }>(
+      "SELECT details FROM audit_log WHERE action = 'repository.forge_changed' AND object_id = $1 ORDER BY seq",
+      [String(id)],
+    );
+    assert.deepEqual(
+      audit.rows.map((r) => [r.details.kind, r.details.apiUrl]),
+      [["gitlab", null]],
+      "the change is audited; the refused ones are not",
+    );
     const cleared = await t.api<Json>("PUT", `/api/v1/repositories/${id}/forge`, { kind: null });
     assert.equal(cleared.body.kind, null);
     assert.equal(cleared.body.resolved, null);
