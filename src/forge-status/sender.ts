@@ -32,6 +32,8 @@ export interface SenderDeps {
 export interface ForgeStatusSender {
   /** One pass: sends every due status once; resolves to how many were attempted. Serialised. */
   sendDue(): Promise<number>;
+  /** Aborts the requests in flight (at shutdown: their rows are retried by the next pass). Idempotent. */
+  close(): void;
 }
 
 const MAX_DELAY_MS = 30 * 60 * 1000;
@@ -51,6 +53,7 @@ type Outcome = { ok: true } | { ok: false; error: string; retryable: boolean };
 
 export function createForgeStatusSender(d: SenderDeps): ForgeStatusSender {
   let chain: Promise<unknown> = Promise.resolve();
+  let closing = new AbortController();
   const timeoutMs = d.options.timeoutMs ?? 15_000;
 
   const target = async (s: ClaimedStatus): Promise<Target | string> => {
@@ -123,7 +126,7 @@ export function createForgeStatusSender(d: SenderDeps): ForgeStatusSender {
         body: req.body,
         // A redirect would carry the request elsewhere: refused, not followed.
         redirect: "manual",
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closing.signal]),
       });
     } catch (err) {
       return { ok: false, error: scrub(`${t.host} could not be reached: ${oneLine(err)}`), retryable: true };
@@ -183,6 +186,10 @@ export function createForgeStatusSender(d: SenderDeps): ForgeStatusSender {
       const next = chain.then(pass, pass);
       chain = next.catch(() => undefined);
       return next;
+    },
+    close() {
+      closing.abort();
+      closing = new AbortController();
     },
   };
 }

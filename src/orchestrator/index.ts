@@ -205,6 +205,8 @@ export function createOrchestrator(d: {
     async stop() {
       if (!started) return;
       started = false;
+      // A forge that hangs must not hold the shutdown: its request is aborted, its row retried later.
+      forgeStatuses.close();
       await Promise.all(loops.map((l) => l.stop()));
       await dispatcher.stop();
       await drivers.stop();
