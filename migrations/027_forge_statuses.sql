@@ -37,7 +37,7 @@ CREATE INDEX forge_statuses_run ON forge_statuses (run_id, id);
 -- transaction as the change. Repositories without a forge token queue nothing.
 CREATE FUNCTION forge_status_enqueue() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  phase text;
+  run_phase text;
 BEGIN
   IF TG_OP = 'UPDATE' AND NEW.state IS NOT DISTINCT FROM OLD.state
      AND NEW.approval IS NOT DISTINCT FROM OLD.approval THEN
@@ -47,15 +47,17 @@ BEGIN
                   WHERE repository_id = NEW.repository_id AND kind = 'forge-token') THEN
     RETURN NEW;
   END IF;
-  phase := CASE
+  run_phase := CASE
     WHEN NEW.state = 'completed' THEN coalesce(NEW.conclusion, 'failure')
     WHEN NEW.approval = 'required' THEN 'waiting'
     ELSE NEW.state
   END;
   INSERT INTO forge_statuses (run_id, repository_id, commit, context, phase)
   VALUES (NEW.id, NEW.repository_id, NEW.commit,
-          'airlock/' || left(coalesce(nullif(NEW.workflow_name, ''), nullif(NEW.workflow_file, ''), 'run'), 100),
-          phase);
+          -- One line: a workflow's name is the repository's text, control characters and all.
+          'airlock/' || left(regexp_replace(coalesce(nullif(NEW.workflow_name, ''), nullif(NEW.workflow_file, ''), 'run'),
+                                            '[[:cntrl:]]+', ' ', 'g'), 100),
+          run_phase);
   RETURN NEW;
 END;
 $$;

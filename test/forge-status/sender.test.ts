@@ -7,7 +7,9 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { createForgeStatusSender } from "../../src/forge-status/index.js";
+import { setSourceCredential } from "../../src/secrets/index.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
+import { localKms, tempDir } from "../secrets/helpers.js";
 
 const TOKEN = "tok-sender-0123456789abcdef";
 const SHA = "b".repeat(40);
@@ -120,5 +122,53 @@ describe("the forge status sender", () => {
       ["success", "sent"],
     ]);
     assert.equal(await sender().sendDue(), 0);
+  });
+});
+
+describe("the trigger on runs", () => {
+  it("queues one line of context however the workflow's name is written, and only with a forge token", async () => {
+    const tmp = await tempDir();
+    try {
+      const kms = await localKms(tmp.dir);
+      let number = 10;
+      const insert = (name: string) =>
+        db.pool.query<{ id: string }>(
+          `INSERT INTO runs (repository_id, number, event, ref, commit, trigger, workflow_name, workflow_file)
+           VALUES ($1, $4, 'push', 'refs/heads/main', $2, 'manual', $3, '.github/workflows/x.yml') RETURNING id`,
+          [repoId, SHA, name, number++],
+        );
+      const before = (await db.pool.query("SELECT count(*)::int AS n FROM forge_statuses")).rows[0]
+        .n as number;
+      await insert("no token yet");
+      assert.equal((await db.pool.query("SELECT count(*)::int AS n FROM forge_statuses")).rows[0].n, before);
+      await setSourceCredential(
+        db.pool,
+        kms,
+        { organizationId: 1, repositoryId: repoId },
+        { kind: "forge-token", token: TOKEN },
+        null,
+      );
+      const run = await insert("Build\nand\t\u0007test");
+      const q = await db.pool.query<{ context: string; phase: string }>(
+        "SELECT context, phase FROM forge_statuses WHERE run_id = $1",
+        [run.rows[0]!.id],
+      );
+      assert.deepEqual(q.rows, [{ context: "airlock/Build and test", phase: "queued" }]);
+      await db.pool.query("UPDATE runs SET state = 'running' WHERE id = $1", [run.rows[0]!.id]);
+      await db.pool.query("UPDATE runs SET title = 'no state change' WHERE id = $1", [run.rows[0]!.id]);
+      await db.pool.query("UPDATE runs SET state = 'completed', conclusion = 'cancelled' WHERE id = $1", [
+        run.rows[0]!.id,
+      ]);
+      const all = await db.pool.query<{ phase: string }>(
+        "SELECT phase FROM forge_statuses WHERE run_id = $1 ORDER BY id",
+        [run.rows[0]!.id],
+      );
+      assert.deepEqual(
+        all.rows.map((r) => r.phase),
+        ["queued", "running", "cancelled"],
+      );
+    } finally {
+      await tmp.remove();
+    }
   });
 });
