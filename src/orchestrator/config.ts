@@ -16,4 +16,10 @@ export interface CoreConfig {
   dispatchBatch: number;
   /** Base URL of remote actions and reusable workflows (owner/repo@ref). */
   actionsUrl: string;
+  /** How often commit statuses are sent to forges (0: only when asked, sendForgeStatuses). Default 2000. */
+  forgeStatusIntervalMs?: number;
+  /** First retry delay of a commit status the forge did not take; doubled each time. Default 10000. */
+  forgeStatusRetryMs?: number;
+  /** Attempts before a commit status is given up. Default 8. */
+  forgeStatusAttempts?: number;
 }

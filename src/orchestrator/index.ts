@@ -5,7 +5,8 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Histogram } from "prom-client";
-import type { Kms } from "../secrets/index.js";
+import { forgeTokenOf, type Kms } from "../secrets/index.js";
+import { createForgeStatusSender } from "../forge-status/index.js";
 import { cancelRunJobs } from "../queue/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { CoreConfig } from "./config.js";
@@ -13,11 +14,12 @@ import { WsAgentHub } from "./agent-hub.js";
 import { Dispatcher } from "./dispatcher.js";
 import { RunDrivers } from "./driver.js";
 import { MemoryLogHub } from "./log-hub.js";
-import { leaseLoop, pollLoop, type Loop } from "./loops.js";
+import { Loop, leaseLoop, pollLoop } from "./loops.js";
 import { createJobSignals } from "./queue-executor.js";
 import type { GroupEffects } from "./concurrency/index.js";
 import { createRunsService, type SourceAuth } from "./runs.js";
 import type { RunsService } from "./types.js";
+import { makeLinks } from "./views/index.js";
 
 export type { CoreConfig } from "./config.js";
 export type { SourceAuth } from "./runs.js";
@@ -34,6 +36,11 @@ export interface Orchestrator {
   stop(): Promise<void>;
   /** Cancels one job: queued ones complete at once, assigned/running ones are stopped on their node. */
   cancelJob(jobId: number): Promise<void>;
+  /**
+   * Sends the commit statuses that are due now (one pass, serialised with the background loop);
+   * resolves to how many were attempted. The loop calls it every forgeStatusIntervalMs.
+   */
+  sendForgeStatuses(): Promise<number>;
 }
 
 export function createOrchestrator(d: {
@@ -185,9 +192,26 @@ export function createOrchestrator(d: {
     placementChanged: () => dispatcher.wake(),
   });
 
+  // Commit statuses: queued by the trigger on runs (migration 027), sent here with the
+  // repository's forge token, opened for each request and never kept.
+  const forgeStatuses = createForgeStatusSender({
+    pool,
+    logger,
+    runUrl: (runId) => makeLinks(config.publicUrl).run(runId),
+    token: (repositoryId) => forgeTokenOf(pool, d.kms, repositoryId),
+    options: {
+      retryMs: config.forgeStatusRetryMs ?? 10_000,
+      maxAttempts: config.forgeStatusAttempts ?? 8,
+    },
+  });
+  const forgeEvery = config.forgeStatusIntervalMs ?? 2000;
+
   const loops: Loop[] = [
     leaseLoop(d, { requeued: () => dispatcher.wake(), ended }),
     pollLoop({ ...d, runs }),
+    ...(forgeEvery > 0
+      ? [new Loop(forgeEvery, async () => void (await forgeStatuses.sendDue()), logger, "forge-statuses")]
+      : []),
   ];
   let started = false;
 
@@ -196,6 +220,7 @@ export function createOrchestrator(d: {
     logs,
     agents,
     cancelJob,
+    sendForgeStatuses: () => forgeStatuses.sendDue(),
     async start() {
       if (started) return;
       started = true;
@@ -207,6 +232,8 @@ export function createOrchestrator(d: {
     async stop() {
       if (!started) return;
       started = false;
+      // A forge that hangs must not hold the shutdown: its request is aborted, its row retried later.
+      forgeStatuses.close();
       await Promise.all(loops.map((l) => l.stop()));
       await dispatcher.stop();
       await drivers.stop();

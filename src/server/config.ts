@@ -42,6 +42,12 @@ export interface ServerConfig {
   trustProxy: string[];
   /** Days a job identity token signing key signs before a new one takes over (docs/security.md). */
   idTokenKeyDays: number;
+  /** How often queued commit statuses are sent to the forges (0: never on a timer). */
+  forgeStatusIntervalMs: number;
+  /** First retry delay of a commit status a forge did not take (doubled each attempt). */
+  forgeStatusRetryMs: number;
+  /** Attempts before a commit status is given up, its last error kept. */
+  forgeStatusAttempts: number;
   /** Built-in users on or off, single sign-on providers (the file's `auth` section: auth-config.ts). */
   auth: SsoSettings;
   /** The KMS at the top of the secrets' key hierarchy (the file's `kms` section: kms-config.ts). */
@@ -139,6 +145,24 @@ const SETTINGS: Setting[] = [
     schema: int(1, 365),
     expected: "days, an integer 1-365",
   },
+  {
+    key: "forgeStatusIntervalMs",
+    env: ["AIRLOCK_FORGE_STATUS_INTERVAL_MS"],
+    schema: int(0, 3600 * 1000),
+    expected: "milliseconds 0-3600000 (0: never on a timer)",
+  },
+  {
+    key: "forgeStatusRetryMs",
+    env: ["AIRLOCK_FORGE_STATUS_RETRY_MS"],
+    schema: int(0, 3600 * 1000),
+    expected: "milliseconds 0-3600000",
+  },
+  {
+    key: "forgeStatusAttempts",
+    env: ["AIRLOCK_FORGE_STATUS_ATTEMPTS"],
+    schema: int(1, 100),
+    expected: "an integer 1-100",
+  },
 ];
 
 function defaults(): Omit<ServerConfig, "publicUrl" | "auth" | "kms"> {
@@ -158,6 +182,9 @@ function defaults(): Omit<ServerConfig, "publicUrl" | "auth" | "kms"> {
     sseHeartbeatMs: 15_000,
     trustProxy: [],
     idTokenKeyDays: 30,
+    forgeStatusIntervalMs: 2000,
+    forgeStatusRetryMs: 10_000,
+    forgeStatusAttempts: 8,
   };
 }
 

@@ -23,6 +23,7 @@ import { poolRoutes } from "./routes/pools.js";
 import { organizationRoutes } from "./routes/organizations.js";
 import { repositoryRoutes } from "./routes/repositories.js";
 import { credentialRoutes } from "./routes/credentials.js";
+import { forgeRoutes } from "./routes/forge.js";
 import { memberRoutes } from "./routes/members.js";
 import { runRoutes } from "./routes/runs.js";
 import { secretRoutes } from "./routes/secrets.js";
@@ -107,6 +108,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       installAccess(api, ctx, ctx.authFailures);
       repositoryRoutes(api, ctx);
       credentialRoutes(api, ctx);
+      forgeRoutes(api, ctx);
       runRoutes(api, ctx);
       logStreamRoutes(api, ctx);
       nodeRoutes(api, ctx);

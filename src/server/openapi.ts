@@ -22,6 +22,7 @@ import { POOL_OPERATIONS, POOL_SCHEMAS } from "./openapi-pools.js";
 import { SECRETS_OPERATIONS } from "./openapi-secrets.js";
 import { ENVIRONMENT_OPERATIONS } from "./openapi-environments.js";
 import { CREDENTIALS_OPERATIONS } from "./openapi-credentials.js";
+import { FORGE_OPERATIONS } from "./openapi-forge.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import { IDENTITY_OPERATIONS } from "./openapi-identity.js";
 import * as S from "./schemas.js";
@@ -212,7 +213,27 @@ const components = {
     RunWithJobs: {
       allOf: [
         ref("Run"),
-        obj({ shownAttempt: int, attempts: arr(ref("RunAttempt")), jobs: arr(ref("Job")) }),
+        obj(
+          {
+            shownAttempt: int,
+            attempts: arr(ref("RunAttempt")),
+            jobs: arr(ref("Job")),
+            forgeStatus: {
+              oneOf: [
+                { type: "null" },
+                obj({
+                  context: str,
+                  phase: { enum: ["queued", "waiting", "running", "success", "failure", "cancelled"] },
+                  delivery: { enum: ["pending", "sending", "sent", "superseded", "failed"] },
+                  attempts: int,
+                  lastError: strOrNull,
+                  updatedAt: str,
+                }),
+              ],
+            },
+          },
+          ["shownAttempt", "attempts", "jobs"],
+        ),
       ],
     },
     Job,
@@ -725,6 +746,7 @@ const OPERATIONS: Operation[] = [
   ...ENVIRONMENT_OPERATIONS,
   ...IDENTITY_OPERATIONS,
   ...CREDENTIALS_OPERATIONS,
+  ...FORGE_OPERATIONS,
 ];
 
 function response(ok: Operation["ok"]): Json {

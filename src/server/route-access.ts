@@ -48,6 +48,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   },
   "GET /api/v1/repositories/:id": { permission: "repository.read", target: repo() },
   "PUT /api/v1/repositories/:id/egress": { permission: "repository.configure", target: repo() },
+  // Where commit statuses go (the forge token itself is a credential, below).
+  "GET /api/v1/repositories/:id/forge": { permission: "repository.read", target: repo() },
+  "PUT /api/v1/repositories/:id/forge": { permission: "repository.configure", target: repo() },
   "DELETE /api/v1/repositories/:id": { permission: "repository.delete", target: repo() },
   "POST /api/v1/repositories/:id/runs": { permission: "runs.write", target: repo() },
   // Job-source credentials (write-only, like secrets).

@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pino } from "pino";
+import { pino, type Logger } from "pino";
 import { startService, type Service } from "../../src/service/index.js";
 import {
   createAgent,
@@ -71,7 +71,11 @@ export interface RunView {
   jobs: JobView[];
 }
 
-export async function startTestService(overrides: Partial<ServerConfig> = {}): Promise<TestService> {
+export async function startTestService(
+  overrides: Partial<ServerConfig> = {},
+  /** A logger to read the server's log lines (default: silent). */
+  opts: { logger?: Logger } = {},
+): Promise<TestService> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), "airlock-service-"));
   const service = await startService({
@@ -85,6 +89,7 @@ export async function startTestService(overrides: Partial<ServerConfig> = {}): P
     // may fail because a heartbeat came late. Tests about lease expiry set their own, short one.
     overrides: { listenPort: 0, leaseMs: 60_000, heartbeatMs: 1000, ...overrides },
     cliConfigPath: null,
+    ...(opts.logger ? { logger: opts.logger } : {}),
   });
   const token = service.adminToken;
   if (!token) throw new Error("a fresh test database must create an admin token");

@@ -55,6 +55,8 @@ const SPEC: Record<string, Spec> = {
   "POST /api/v1/repositories": org("admin", "repos:admin", { body: { organization: "ORG" } }),
   "GET /api/v1/repositories/:id": repo("viewer", "repos:read"),
   "PUT /api/v1/repositories/:id/egress": repo("maintainer", "repos:admin", { body: BAD }),
+  "GET /api/v1/repositories/:id/forge": repo("viewer", "repos:read"),
+  "PUT /api/v1/repositories/:id/forge": repo("maintainer", "repos:admin", { body: BAD }),
   "DELETE /api/v1/repositories/:id": repo("admin", "repos:admin"), // a run is active: 409
   "POST /api/v1/repositories/:id/runs": repo("developer", "runs:write", { body: BAD }),
   // Job-source credentials: write-only, as secrets (maintainers; setting needs secrets:write).

@@ -21,6 +21,8 @@ import type {
   CreateOrganizationBody,
   CreateRepositoryBody,
   RepositoryEgressBody,
+  RepositoryForge,
+  RepositoryForgeBody,
   Flavour,
   Image,
   Job,
@@ -187,6 +189,13 @@ export class ApiClient {
   }
   setRepositoryEgress(id: number, body: RepositoryEgressBody): Promise<Repository> {
     return this.json("PUT", `/api/v1/repositories/${id}/egress`, body);
+  }
+  /** Where the repository's commit statuses go (forge kind, API URL), and whether a forge token is set. */
+  getRepositoryForge(id: number): Promise<RepositoryForge> {
+    return this.json("GET", `/api/v1/repositories/${id}/forge`);
+  }
+  setRepositoryForge(id: number, body: RepositoryForgeBody): Promise<RepositoryForge> {
+    return this.json("PUT", `/api/v1/repositories/${id}/forge`, body);
   }
   async removeRepository(id: number): Promise<void> {
     await this.json("DELETE", `/api/v1/repositories/${id}`);

@@ -8,6 +8,7 @@ export type {
   Node,
   Organization,
   Repository,
+  RepositoryForge,
 } from "../../orchestrator/catalog/index.js";
 export type {
   Job,
@@ -38,3 +39,4 @@ export type {
 export type { ApiTokenInfo, GrantView } from "../../auth/index.js";
 export type { CredentialInfo, SecretInfo, SettableKind, VariableInfo } from "../../secrets/index.js";
 export type { SetCredentialBody } from "../../server/schemas-credentials.js";
+export type { RepositoryForgeBody } from "../../server/schemas-forge.js";

@@ -1,6 +1,7 @@
 // `airlock repos add|list|remove|egress`: repositories the built-in git job source watches, and
 // the destinations their jobs may reach through the node's egress proxy; `credentials`,
-// `set-credential` and `remove-credential` are in credentials.ts.
+// `set-credential` and `remove-credential` are in credentials.ts, `forge` (where commit statuses
+// go) in forge.ts.
 import type { Command } from "commander";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { terminalPrompt } from "./prompt.js";
@@ -17,6 +18,7 @@ import {
   type CommonOptions,
 } from "./context.js";
 import { registerCredentials } from "./credentials.js";
+import { registerForge } from "./forge.js";
 import { table, time } from "./table.js";
 
 interface AddOptions extends CommonOptions {
@@ -123,6 +125,7 @@ export function registerRepos(program: Command, io: CliIo): void {
   });
 
   registerCredentials(repos, io);
+  registerForge(repos, io);
 
   apiOptions(
     repos

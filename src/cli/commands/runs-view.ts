@@ -101,6 +101,19 @@ export function runDetail(r: RunDetail): string {
       out += `  #${a.attempt} ${status(a.state, a.conclusion)}  ${what}${who}  ${time(a.createdAt)}\n`;
     }
   }
+  // The commit status on the forge (none without a forge token; older servers send nothing).
+  const f = r.forgeStatus;
+  if (f) {
+    const how = {
+      sent: "sent",
+      failed: "not delivered (gave up)",
+      superseded: "replaced by a newer status",
+      pending: "to be sent",
+      sending: "being sent",
+    }[f.delivery];
+    out += `Forge:    ${f.context} ${f.phase} · ${how}${f.attempts > 1 ? ` after ${f.attempts} attempts` : ""}`;
+    out += f.lastError && f.delivery !== "sent" ? ` · ${f.lastError}\n` : "\n";
+  }
   if (r.jobs.length === 0) return out + "\nNo jobs.\n";
   return out + "\n" + r.jobs.map(jobLines).join("\n");
 }

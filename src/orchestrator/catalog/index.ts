@@ -8,3 +8,4 @@ export * from "./nodes.js";
 export * from "./organizations.js";
 export * from "./webhooks.js";
 export * from "./owners.js";
+export * from "./forge.js";

@@ -6,6 +6,7 @@ import { iso, isoOrNull, num } from "../catalog/db.js";
 import { scopeCondition, type Db, type ListScope } from "../catalog/index.js";
 import { jobsOfRun, type Job } from "./jobs.js";
 import type { Links } from "./links.js";
+import { latestOfRun, type RunForgeStatus } from "../../forge-status/index.js";
 
 export interface Run extends RunSummary {
   repository: string;
@@ -57,6 +58,8 @@ export interface RunDetail extends Run {
   shownAttempt: number;
   attempts: RunAttempt[];
   jobs: Job[];
+  /** The run's newest commit status for its forge (null: none queued: no forge token). */
+  forgeStatus?: RunForgeStatus | null;
 }
 
 export interface RunFilter {
@@ -173,5 +176,6 @@ export async function getRun(db: Db, id: number, links: Links, attempt?: number)
     shownAttempt: shown,
     attempts: await attemptsOf(db, run),
     jobs: await jobsOfRun(db, id, links, shown),
+    forgeStatus: (await latestOfRun(db, id)) ?? null,
   };
 }
