@@ -13,7 +13,9 @@ import { WsAgentHub } from "./agent-hub.js";
 import { Dispatcher } from "./dispatcher.js";
 import { RunDrivers } from "./driver.js";
 import { MemoryLogHub } from "./log-hub.js";
-import { leaseLoop, pollLoop, type Loop } from "./loops.js";
+import { leaseLoop, pollLoop, scheduleLoop, workflowRunLoop, type Loop } from "./loops.js";
+import { CronScheduler } from "./schedule.js";
+import { WorkflowRunEvents } from "./workflow-run.js";
 import { createJobSignals } from "./queue-executor.js";
 import { createRunsService, type SourceAuth } from "./runs.js";
 import type { RunsService } from "./types.js";
@@ -44,6 +46,8 @@ export function createOrchestrator(d: {
   dispatchLatency?: Histogram;
   /** Opens a repository's sealed clone credential for a mirror fetch; absent: fetch without. */
   sourceAuth?: SourceAuth;
+  /** The time cron slots are compared with (default: the system clock). */
+  clock?: () => Date;
 }): Orchestrator {
   const { pool, config, logger } = d;
   const signals = createJobSignals();
@@ -158,9 +162,12 @@ export function createOrchestrator(d: {
     placementChanged: () => dispatcher.wake(),
   });
 
+  const triggerDeps = { pool, config, logger, runs, ...(d.sourceAuth ? { sourceAuth: d.sourceAuth } : {}) };
   const loops: Loop[] = [
     leaseLoop(d, { requeued: () => dispatcher.wake(), ended }),
     pollLoop({ ...d, runs }),
+    scheduleLoop(d, new CronScheduler(triggerDeps), d.clock ?? (() => new Date())),
+    workflowRunLoop(d, new WorkflowRunEvents(triggerDeps)),
   ];
   let started = false;
 

@@ -19,7 +19,7 @@ import type { Problem } from "../errors/index.js";
 import type { CoreConfig } from "./config.js";
 import { getRepo, type RepoRow } from "./repos.js";
 import { loadRun } from "./run-row.js";
-import type { RunSummary, RunsService, TriggerRequest } from "./types.js";
+import type { DispatchRequest, RunSummary, RunsService, TriggerRequest } from "./types.js";
 import { makeLinks } from "./views/index.js";
 import { join } from "node:path";
 
@@ -35,7 +35,7 @@ export interface NewRunFacts {
   inputs: Record<string, string>;
   actor: string;
   title: string;
-  trigger: "webhook" | "manual" | "poll" | "rerun";
+  trigger: RunTrigger;
   rerunOf?: number;
   /** The Airlock user who triggered this run attempt (manual runs and re-runs). */
   triggeredByUserId?: number | null;
@@ -45,6 +45,19 @@ export interface NewRunFacts {
   pullRequest?: TrustFacts["pullRequest"];
   /** A re-run keeps the tier of the run it repeats. */
   trustTier?: TrustTier;
+  /** Only this workflow file (a schedule fires its own workflow, not every one with a schedule). */
+  onlyWorkflow?: string;
+  /** workflow_run: the name of the workflow whose run this is about (the `workflows:` filter). */
+  aboutWorkflow?: string;
+}
+
+/** What started a run (runs.trigger). */
+export type RunTrigger = TrustFacts["trigger"];
+
+/** The core's own entry points beside the HTTP-facing RunsService (the scheduler, workflow_run). */
+export interface CoreRunsService extends RunsService {
+  /** Runs of the workflows `facts` triggers at `facts.commit`; never throws for "none matched". */
+  create(repo: RepoRow, facts: NewRunFacts): Promise<RunSummary[]>;
 }
 
 export interface RunsDeps {
@@ -79,7 +92,7 @@ export function mirrorFor(
   });
 }
 
-export function createRunsService(d: RunsDeps): RunsService {
+export function createRunsService(d: RunsDeps): CoreRunsService {
   const create = async (repo: RepoRow, facts: NewRunFacts): Promise<RunSummary[]> => {
     const mirror = mirrorFor(d.config, repo, d.sourceAuth);
     if (!(await mirror.hasCommit(facts.commit))) await mirror.fetch();
@@ -101,13 +114,16 @@ export function createRunsService(d: RunsDeps): RunsService {
     const changedFiles =
       facts.changedFiles ??
       (facts.event === "push" ? await mirror.changedFiles(facts.before, facts.commit) : undefined);
-    const matched = workflows.filter((w) =>
-      matchesTrigger(w, {
-        name: facts.event,
-        ...(facts.action ? { action: facts.action } : {}),
-        ref: facts.baseRef ?? facts.ref,
-        ...(changedFiles ? { changedFiles } : {}),
-      }),
+    const matched = workflows.filter(
+      (w) =>
+        (facts.onlyWorkflow === undefined || w.file === facts.onlyWorkflow) &&
+        matchesTrigger(w, {
+          name: facts.event,
+          ...(facts.action ? { action: facts.action } : {}),
+          ref: facts.baseRef ?? facts.ref,
+          ...(changedFiles ? { changedFiles } : {}),
+          ...(facts.aboutWorkflow !== undefined ? { workflow: facts.aboutWorkflow } : {}),
+        }),
     );
     if (facts.event === "workflow_dispatch") {
       for (const w of matched) {
@@ -129,7 +145,9 @@ export function createRunsService(d: RunsDeps): RunsService {
     const summaries: RunSummary[] = [];
     // A workflow file that does not parse gets a failed run of its own, naming every problem (GitHub
     // shows such runs too), so a push never fails silently.
-    const invalidFiles = [...new Set(problems.map((p) => p.file))];
+    // Events that read the default branch's workflows on their own (schedule, workflow_run) report
+    // a broken file through the push that brought it, not once more per event.
+    const invalidFiles = facts.onlyWorkflow !== undefined || facts.trigger === "workflow_run" ? [] : [...new Set(problems.map((p) => p.file))];
     const client = await d.pool.connect();
     const started: Array<{ id: number; workflow: Workflow }> = [];
     try {
@@ -163,6 +181,7 @@ export function createRunsService(d: RunsDeps): RunsService {
   };
 
   return {
+    create,
     async trigger(repositoryId: number, req: TriggerRequest): Promise<RunSummary[]> {
       const repo = await getRepo(d.pool, repositoryId);
       const event = req.event ?? "push";
@@ -202,16 +221,23 @@ export function createRunsService(d: RunsDeps): RunsService {
       trigger: "webhook" | "poll",
     ): Promise<RunSummary[]> {
       const repo = await getRepo(d.pool, repositoryId);
-      if (!ev.commit || !ev.ref) return [];
+      // repository_dispatch names no commit: it runs the default branch's latest (as on GitHub).
+      const commit =
+        ev.event === "repository_dispatch" && ev.ref
+          ? await defaultHead(mirrorFor(d.config, repo, d.sourceAuth), repo)
+          : ev.commit;
+      if (!commit || !ev.ref) return [];
       const own = await create(repo, {
         event: ev.event,
         ref: ev.ref,
-        commit: ev.commit,
+        commit,
         ...(ev.before ? { before: ev.before } : {}),
         ...(ev.action ? { action: ev.action } : {}),
         ...(ev.baseRef ? { baseRef: ev.baseRef } : {}),
         ...(ev.changedFiles ? { changedFiles: ev.changedFiles } : {}),
-        ...(ev.pullRequest?.fetchRef ? { fetchRef: ev.pullRequest.fetchRef } : {}),
+        ...(ev.pullRequest?.fetchRef || ev.fetchRef
+          ? { fetchRef: ev.pullRequest?.fetchRef ?? ev.fetchRef }
+          : {}),
         payload: ev.payload,
         inputs: {},
         actor: ev.actor ?? "",
@@ -248,6 +274,34 @@ export function createRunsService(d: RunsDeps): RunsService {
         trigger,
       });
       return [...own, ...target];
+    },
+
+    async dispatch(repositoryId: number, req: DispatchRequest): Promise<RunSummary[]> {
+      const repo = await getRepo(d.pool, repositoryId);
+      const ref = fullRef(repo.defaultBranch);
+      const commit = await defaultHead(mirrorFor(d.config, repo, d.sourceAuth), repo);
+      const actor = req.actor ?? "airlock";
+      const info = repoInfo(repo, commit, ref, undefined, actor, "");
+      const base = defaultPayload("repository_dispatch", info, repo.name, {});
+      return create(repo, {
+        event: "repository_dispatch",
+        action: req.eventType,
+        ref,
+        commit,
+        // GitHub's repository_dispatch payload: the event type as `action`, the default branch.
+        payload: {
+          ...base,
+          action: req.eventType,
+          branch: repo.defaultBranch,
+          client_payload: req.clientPayload ?? {},
+          sender: { login: actor },
+        },
+        inputs: {},
+        actor,
+        title: `Repository dispatch ${req.eventType}`,
+        trigger: "manual",
+        triggeredByUserId: req.triggeredByUserId ?? null,
+      });
     },
 
     cancel: (runId) => d.cancel(runId),
@@ -406,6 +460,15 @@ export function repoInfo(
     timestamp: "",
     originUrl: url,
   };
+}
+
+/** The latest commit of the repository's default branch, fetched now. */
+export async function defaultHead(mirror: RepoMirror, repo: RepoRow): Promise<string> {
+  await mirror.fetch();
+  const commit = await mirror.resolve(fullRef(repo.defaultBranch));
+  if (commit === undefined)
+    throw new AirlockError(ErrorCode.NOT_FOUND, `no branch ${repo.defaultBranch} in ${repo.name}`);
+  return commit;
 }
 
 async function checkCommitOnRef(
