@@ -312,6 +312,15 @@ const OPERATIONS: Operation[] = [
     errors: [400, 404],
   },
   {
+    method: "post",
+    path: "/api/v1/repositories/:id/dispatches",
+    summary: "repository_dispatch: run the default branch's workflows whose types take event_type",
+    params: S.IdParams,
+    body: S.DispatchRun,
+    ok: [201, obj({ runs: arr(ref("RunSummary")) })],
+    errors: [400, 404],
+  },
+  {
     method: "get",
     path: "/api/v1/runs",
     summary: "List runs, newest first",
