@@ -147,7 +147,10 @@ export function createRunsService(d: RunsDeps): CoreRunsService {
     // shows such runs too), so a push never fails silently.
     // Events that read the default branch's workflows on their own (schedule, workflow_run) report
     // a broken file through the push that brought it, not once more per event.
-    const invalidFiles = facts.onlyWorkflow !== undefined || facts.trigger === "workflow_run" ? [] : [...new Set(problems.map((p) => p.file))];
+    const invalidFiles =
+      facts.onlyWorkflow !== undefined || facts.trigger === "workflow_run"
+        ? []
+        : [...new Set(problems.map((p) => p.file))];
     const client = await d.pool.connect();
     const started: Array<{ id: number; workflow: Workflow }> = [];
     try {

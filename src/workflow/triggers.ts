@@ -66,3 +66,39 @@ export function matchesTrigger(workflow: Workflow, event: TriggerEvent): boolean
   if (event.changedFiles !== undefined && !isTagPush && !pathsMatch(f, event.changedFiles)) return false;
   return true;
 }
+
+function field(o: unknown, ...path: string[]): unknown {
+  let cur = o;
+  for (const k of path) {
+    if (typeof cur !== "object" || cur === null || Array.isArray(cur)) return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}
+
+/**
+ * The facts a GitHub-shaped payload gives for filtering (a local run's `-e` file): its activity
+ * type, the ref the filters are about (a pull request's or merge group's base branch, a
+ * workflow_run's head branch, else `ref`) and workflow_run's workflow name.
+ */
+export function triggerEventOf(event: string, payload: Record<string, unknown>, ref: string): TriggerEvent {
+  const text = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
+  const action = text(payload.action);
+  let filterRef: string | undefined = ref;
+  let workflow: string | undefined;
+  if (event === "pull_request" || event === "pull_request_target") {
+    filterRef = `refs/heads/${text(field(payload, "pull_request", "base", "ref")) ?? ""}`;
+  } else if (event === "merge_group") {
+    filterRef = text(field(payload, "merge_group", "base_ref")) ?? ref;
+  } else if (event === "workflow_run") {
+    const branch = text(field(payload, "workflow_run", "head_branch"));
+    filterRef = branch === undefined ? undefined : `refs/heads/${branch}`;
+    workflow = text(field(payload, "workflow_run", "name")) ?? text(field(payload, "workflow", "name"));
+  }
+  return {
+    name: event,
+    ...(action !== undefined ? { action } : {}),
+    ...(filterRef !== undefined ? { ref: filterRef } : {}),
+    ...(workflow !== undefined ? { workflow } : {}),
+  };
+}
