@@ -59,6 +59,7 @@ interface PendingRun {
   workflow_name: string;
   state: "queued" | "running" | "completed";
   conclusion: string | null;
+  error: string | null;
   trust_tier: string;
   approval: string | null;
   announced: number;
@@ -74,7 +75,7 @@ export class WorkflowRunEvents {
   async tick(): Promise<number> {
     const { rows } = await this.d.pool.query<PendingRun>(
       `SELECT id, repository_id, number, event, ref, commit, actor, title, payload, workflow_file, workflow_name,
-              state, conclusion, trust_tier, approval, workflow_run_announced AS announced,
+              state, conclusion, error, trust_tier, approval, workflow_run_announced AS announced,
               created_at, started_at, finished_at
          FROM runs WHERE workflow_run_announced < 3 ORDER BY id LIMIT ${BATCH}`,
     );
@@ -190,8 +191,8 @@ function targetLevel(run: PendingRun): number {
 function announces(run: PendingRun, level: number): boolean {
   // Rejected (or cancelled while waiting for approval): it never ran, so it announces nothing.
   if (run.approval === "required" || run.approval === "rejected") return false;
-  // A run that completed without starting (an invalid workflow file) has no workflow to name.
-  if (run.started_at === null) return false;
+  // A run made completed, never started (an invalid workflow file), has no workflow to name.
+  if (run.state === "completed" && run.started_at === null && run.error !== null) return false;
   return level >= 1;
 }
 
