@@ -77,7 +77,14 @@ export class WorkflowRunEvents {
       `SELECT id, repository_id, number, event, ref, commit, actor, title, payload, workflow_file, workflow_name,
               state, conclusion, error, trust_tier, approval, workflow_run_announced AS announced,
               created_at, started_at, finished_at
-         FROM runs WHERE workflow_run_announced < 3 ORDER BY id LIMIT ${BATCH}`,
+         FROM runs
+        WHERE workflow_run_announced < 3
+          -- only runs with something to announce now (targetLevel), so that runs queued for long
+          -- never crowd newer ones out of the batch
+          AND (state = 'completed'
+               OR (approval IS DISTINCT FROM 'required'
+                   AND workflow_run_announced < CASE state WHEN 'running' THEN 2 ELSE 1 END))
+        ORDER BY id LIMIT ${BATCH}`,
     );
     // Per tick, each repository's default branch is fetched and read once.
     const listeners = new Map<number, Promise<Listeners>>();
