@@ -183,6 +183,14 @@ export function createRunsService(d: RunsDeps): CoreRunsService {
     return summaries;
   };
 
+  const latestOf = async (repo: RepoRow, ref: string): Promise<string> => {
+    const mirror = mirrorFor(d.config, repo, d.sourceAuth);
+    await mirror.fetch();
+    const commit = await mirror.resolve(ref);
+    if (commit === undefined) throw new AirlockError(ErrorCode.NOT_FOUND, `no ref ${ref} in ${repo.name}`);
+    return commit;
+  };
+
   return {
     create,
     async trigger(repositoryId: number, req: TriggerRequest): Promise<RunSummary[]> {
@@ -224,11 +232,9 @@ export function createRunsService(d: RunsDeps): CoreRunsService {
       trigger: "webhook" | "poll",
     ): Promise<RunSummary[]> {
       const repo = await getRepo(d.pool, repositoryId);
-      // repository_dispatch names no commit: it runs the default branch's latest (as on GitHub).
-      const commit =
-        ev.event === "repository_dispatch" && ev.ref
-          ? await defaultHead(mirrorFor(d.config, repo, d.sourceAuth), repo)
-          : ev.commit;
+      // repository_dispatch names no commit: it runs the latest of the branch it names (GitHub's
+      // default branch), fetched now.
+      const commit = ev.event === "repository_dispatch" && ev.ref ? await latestOf(repo, ev.ref) : ev.commit;
       if (!commit || !ev.ref) return [];
       const own = await create(repo, {
         event: ev.event,

@@ -37,12 +37,16 @@ export interface SchedulerDeps {
   sourceAuth?: SourceAuth;
 }
 
+const FAILURE_BACKOFF_MS = 10 * 60_000;
+
 /** The actor of scheduled runs (GitHub names the user who last changed the cron; we have none). */
 export const SCHEDULE_ACTOR = "airlock[schedule]";
 
 export class CronScheduler {
   /** Schedules per "repository:commit": a commit's files never change. */
   private readonly cache = new Map<string, ScheduledCron[]>();
+  /** Repositories whose check failed, left alone until this time (ms) so one warning per period. */
+  private readonly backoff = new Map<number, number>();
 
   constructor(private readonly d: SchedulerDeps) {}
 
@@ -65,11 +69,17 @@ export class CronScheduler {
         cloneUrl: r.clone_url,
         defaultBranch: r.default_branch,
       };
+      if ((this.backoff.get(repo.id) ?? 0) > now.getTime()) continue;
       // One repository's failure (an unreachable forge) must not hold up the others.
       try {
         made += await this.repository(repo, now, live);
+        this.backoff.delete(repo.id);
       } catch (err) {
-        this.d.logger.warn({ err, repository: repo.name }, "schedule check failed");
+        this.backoff.set(repo.id, now.getTime() + FAILURE_BACKOFF_MS);
+        this.d.logger.warn(
+          { err, repository: repo.name },
+          "schedule check failed; tried again in 10 minutes",
+        );
       }
     }
     for (const key of this.cache.keys()) if (!live.has(key)) this.cache.delete(key);

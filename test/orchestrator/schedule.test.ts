@@ -139,6 +139,26 @@ describe("on: schedule", () => {
     assert.equal((await h.runRows()).length, before);
   });
 
+  it("an unreachable repository warns once per 10 minutes and holds up no other", async () => {
+    await h.db.pool.query(
+      `INSERT INTO repositories (organization_id, name, clone_url, default_branch)
+       SELECT id, 'acme/gone', '/nonexistent/airlock-gone.git', 'main' FROM organizations WHERE name = 'default'`,
+    );
+    // The schedule back on main, pushed (a push fetches the mirror the scheduler reads).
+    h.commit({ ".github/workflows/nightly.yml": NIGHTLY });
+    await h.runs.trigger(h.repositoryId, { event: "push" });
+    const s = scheduler();
+    const warnings = (): number => h.logLines().filter((l) => /schedule check failed/.test(l.msg)).length;
+    const before = warnings();
+    // acme/app still fires: the */15 slot at 10:00 and 0 3's slot of that morning.
+    assert.equal(await s.tick(at("2026-03-06T10:00:00Z")), 2);
+    assert.equal(warnings(), before + 1);
+    await s.tick(at("2026-03-06T10:05:00Z"));
+    assert.equal(warnings(), before + 1);
+    await s.tick(at("2026-03-06T10:10:01Z"));
+    assert.equal(warnings(), before + 2);
+  });
+
   it("claimSlot only ever moves a slot forward", async () => {
     const id = h.repositoryId;
     assert.equal(await claimSlot(h.db.pool, id, "x.yml", "0 * * * *", at("2026-01-01T10:00:00Z")), "first");
