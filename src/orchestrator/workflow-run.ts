@@ -21,7 +21,7 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import { defaultPayload } from "../planner/index.js";
-import { workflowsAt } from "../sources/index.js";
+import { workflowsAt, type RepoMirror } from "../sources/index.js";
 import { parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
 import type { CoreConfig } from "./config.js";
 import { getRepo, type RepoRow } from "./repos.js";
@@ -163,20 +163,32 @@ export class WorkflowRunEvents {
     return made.length;
   }
 
-  /** The default branch's workflows that listen for workflow_run (fetched now). */
+  /**
+   * The default branch's workflows that listen for workflow_run. The mirror as last fetched is
+   * read first (every push and poll fetches it, so a listener added by a push is there): when
+   * nothing listens, the forge is not asked at all; otherwise it is fetched now, for the latest
+   * commit and workflow files.
+   */
   private async listenersOf(repositoryId: number): Promise<Listeners> {
     const repo = await getRepo(this.d.pool, repositoryId);
     const mirror = mirrorFor(this.d.config, repo, this.d.sourceAuth);
+    const known = await mirror.resolve(fullRef(repo.defaultBranch));
+    if (known !== undefined && (await listenersAt(mirror, known)).length === 0)
+      return { repo, commit: known, workflows: [] };
     const commit = await defaultHead(mirror, repo);
-    const found = await workflowsAt(mirror, commit);
-    const workflows: Workflow[] = [];
-    for (const f of found.files) {
-      if (!f.content.includes("workflow_run")) continue;
-      const parsed = await parseWorkflowOffLoop(f.path, f.content);
-      if (parsed.workflow?.on.workflow_run) workflows.push(parsed.workflow);
-    }
-    return { repo, commit, workflows };
+    return { repo, commit, workflows: await listenersAt(mirror, commit) };
   }
+}
+
+async function listenersAt(mirror: RepoMirror, commit: string): Promise<Workflow[]> {
+  const found = await workflowsAt(mirror, commit);
+  const workflows: Workflow[] = [];
+  for (const f of found.files) {
+    if (!f.content.includes("workflow_run")) continue;
+    const parsed = await parseWorkflowOffLoop(f.path, f.content);
+    if (parsed.workflow?.on.workflow_run) workflows.push(parsed.workflow);
+  }
+  return workflows;
 }
 
 interface Listeners {

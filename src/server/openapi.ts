@@ -78,7 +78,7 @@ const Job = obj({
 const runExtra = {
   repository: str,
   title: str,
-  trigger: { enum: ["webhook", "manual", "poll", "rerun"] },
+  trigger: { enum: ["webhook", "manual", "poll", "rerun", "schedule", "workflow_run"] },
   actor: str,
   createdAt: str,
   startedAt: strOrNull,
