@@ -58,9 +58,9 @@ export function matchesTrigger(workflow: Workflow, event: TriggerEvent): boolean
   if (f === undefined) return false;
   const types = f.types ?? DEFAULT_TYPES[event.name];
   if (types !== undefined && event.action !== undefined && !types.includes(event.action)) return false;
-  // GitHub matches `workflows:` against workflow names exactly (no patterns).
-  if (f.workflows !== undefined && event.workflow !== undefined && !f.workflows.includes(event.workflow))
-    return false;
+  // GitHub matches `workflows:` against workflow names exactly (no patterns); a workflow_run
+  // trigger without the list names no workflow, so no run triggers it.
+  if (event.workflow !== undefined && !(f.workflows ?? []).includes(event.workflow)) return false;
   if (event.ref !== undefined && !refMatches(f, event.name, event.ref)) return false;
   const isTagPush = event.ref?.startsWith("refs/tags/") === true;
   if (event.changedFiles !== undefined && !isTagPush && !pathsMatch(f, event.changedFiles)) return false;

@@ -133,6 +133,14 @@ cases("  workflow_run:\n    workflows: [Build]", [
   ["every type by default", { name: "workflow_run", action: "in_progress", workflow: "Build" }, true],
 ]);
 
+cases("  workflow_run:\n    types: [completed]", [
+  [
+    "without workflows: no run triggers it",
+    { name: "workflow_run", action: "completed", workflow: "Build" },
+    false,
+  ],
+]);
+
 cases("  repository_dispatch:\n    types: [deploy, 'test-*']", [
   ["listed event type", { name: "repository_dispatch", action: "deploy" }, true],
   ["types are names, not patterns", { name: "repository_dispatch", action: "test-unit" }, false],
