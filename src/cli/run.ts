@@ -15,6 +15,7 @@ import {
   parseWorkflowOffLoop,
   readInsideRepo,
   resolveDispatch,
+  triggerEventOf,
 } from "../workflow/index.js";
 import type { Workflow } from "../workflow/model.js";
 import {
@@ -154,22 +155,15 @@ export async function runCommand(eventArg: string | undefined, o: RunCommandOpti
     ? await readOptionJson(o.eventPath, "--event-path")
     : defaultPayload(event, repo, fullName, inputsGiven);
   const ref = eventRef(event, payload, repo);
-  const filterRef =
-    event === "pull_request" || event === "pull_request_target"
-      ? `refs/heads/${String((payload.pull_request as { base?: { ref?: string } } | undefined)?.base?.ref ?? "")}`
-      : ref;
   // The paths a push of the working tree would change: HEAD's and the uncommitted ones.
   const files =
     event === "push"
       ? [...new Set([...(await changedFiles(repo.root, repo.commit, repo.parent)), ...uncommitted])]
       : undefined;
+  // Filters read the payload as GitHub does: types from `action`, a pull request's or merge
+  // group's base branch, workflow_run's head branch and workflow name.
   const matched = loaded.workflows.filter((w) =>
-    matchesTrigger(w, {
-      name: event,
-      ...(typeof payload.action === "string" ? { action: payload.action } : {}),
-      ref: filterRef,
-      ...(files ? { changedFiles: files } : {}),
-    }),
+    matchesTrigger(w, { ...triggerEventOf(event, payload, ref), ...(files ? { changedFiles: files } : {}) }),
   );
 
   // Called workflows of this repository are checked before anything runs: one that leads out of

@@ -14,7 +14,9 @@ import { WsAgentHub } from "./agent-hub.js";
 import { Dispatcher } from "./dispatcher.js";
 import { RunDrivers } from "./driver.js";
 import { MemoryLogHub } from "./log-hub.js";
-import { Loop, leaseLoop, pollLoop } from "./loops.js";
+import { Loop, leaseLoop, pollLoop, scheduleLoop, workflowRunLoop } from "./loops.js";
+import { CronScheduler } from "./schedule.js";
+import { WorkflowRunEvents } from "./workflow-run.js";
 import { createJobSignals } from "./queue-executor.js";
 import type { GroupEffects } from "./concurrency/index.js";
 import { createRunsService, type SourceAuth } from "./runs.js";
@@ -52,6 +54,8 @@ export function createOrchestrator(d: {
   dispatchLatency?: Histogram;
   /** Opens a repository's sealed clone credential for a mirror fetch; absent: fetch without. */
   sourceAuth?: SourceAuth;
+  /** The time cron slots are compared with (default: the system clock). */
+  clock?: () => Date;
 }): Orchestrator {
   const { pool, config, logger } = d;
   const signals = createJobSignals();
@@ -206,9 +210,12 @@ export function createOrchestrator(d: {
   });
   const forgeEvery = config.forgeStatusIntervalMs ?? 2000;
 
+  const triggerDeps = { pool, config, logger, runs, ...(d.sourceAuth ? { sourceAuth: d.sourceAuth } : {}) };
   const loops: Loop[] = [
     leaseLoop(d, { requeued: () => dispatcher.wake(), ended }),
     pollLoop({ ...d, runs }),
+    scheduleLoop(d, new CronScheduler(triggerDeps), d.clock ?? (() => new Date())),
+    workflowRunLoop(d, new WorkflowRunEvents(triggerDeps)),
     ...(forgeEvery > 0
       ? [new Loop(forgeEvery, async () => void (await forgeStatuses.sendDue()), logger, "forge-statuses")]
       : []),

@@ -1,12 +1,14 @@
-// Background loops of the orchestrator: lease expiry (retry or lose jobs whose agent vanished)
-// and polling of repositories that cannot send webhooks. Each loop is stoppable and never
-// overlaps itself.
+// Background loops of the orchestrator: lease expiry (retry or lose jobs whose agent vanished),
+// polling of repositories that cannot send webhooks, `on: schedule` (schedule.ts) and
+// `workflow_run` announcements (workflow-run.ts). Each loop is stoppable and never overlaps itself.
 import type pg from "pg";
 import type { Logger } from "pino";
 import { expireLeases } from "../queue/index.js";
 import { pollRepository } from "../sources/index.js";
 import type { CoreConfig } from "./config.js";
 import { mirrorFor, type SourceAuth } from "./runs.js";
+import type { CronScheduler } from "./schedule.js";
+import type { WorkflowRunEvents } from "./workflow-run.js";
 import type { RunsService } from "./types.js";
 
 export class Loop {
@@ -129,5 +131,31 @@ export function pollLoop(d: {
     },
     d.logger,
     "poll",
+  );
+}
+
+/** How often the scheduler looks for due cron slots (GitHub itself runs schedules late, often minutes). */
+export const SCHEDULE_TICK_MS = 20_000;
+
+/** `on: schedule`: `clock` is the time slots are compared with (injectable for tests). */
+export function scheduleLoop(d: { logger: Logger }, scheduler: CronScheduler, clock: () => Date): Loop {
+  return new Loop(
+    SCHEDULE_TICK_MS,
+    async () => {
+      await scheduler.tick(clock());
+    },
+    d.logger,
+    "schedule",
+  );
+}
+
+export function workflowRunLoop(d: { logger: Logger }, events: WorkflowRunEvents): Loop {
+  return new Loop(
+    2000,
+    async () => {
+      await events.tick();
+    },
+    d.logger,
+    "workflow_run",
   );
 }

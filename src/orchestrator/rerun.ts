@@ -180,7 +180,9 @@ export async function startAttempt(
     `UPDATE runs SET attempt = $2, state = 'queued', conclusion = NULL, error = NULL, started_at = NULL,
             finished_at = NULL, cancel_requested = false, run_key_wrapped = NULL,
             run_key_organization_key_id = NULL, approval = $3, approval_reason = $4,
-            approved_by = NULL, approved_at = NULL
+            approved_by = NULL, approved_at = NULL,
+            -- the new attempt is announced to workflow_run listeners again (requested … completed)
+            workflow_run_announced = CASE WHEN workflow_run_announced = 3 THEN 0 ELSE workflow_run_announced END
       WHERE id = $1`,
     [runId, attempt, approval.approval, approval.reason],
   );

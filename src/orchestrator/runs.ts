@@ -21,7 +21,7 @@ import { getRepo, type RepoRow } from "./repos.js";
 import { loadRun } from "./run-row.js";
 import { startAttempt } from "./rerun.js";
 import { inTransaction } from "./catalog/index.js";
-import type { RerunOptions, RunSummary, RunsService, TriggerRequest } from "./types.js";
+import type { DispatchRequest, RerunOptions, RunSummary, RunsService, TriggerRequest } from "./types.js";
 import { makeLinks } from "./views/index.js";
 import { join } from "node:path";
 
@@ -37,13 +37,26 @@ export interface NewRunFacts {
   inputs: Record<string, string>;
   actor: string;
   title: string;
-  trigger: "webhook" | "manual" | "poll";
-  /** The Airlock user who triggered this run (manual runs). */
+  trigger: RunTrigger;
+  /** The Airlock user who triggered this run attempt (manual runs). */
   triggeredByUserId?: number | null;
   /** A ref that holds the commit when branches do not (pull request heads). */
   fetchRef?: string;
   /** A pull request's repositories and author, for its trust tier (src/orchestrator/trust.ts). */
   pullRequest?: TrustFacts["pullRequest"];
+  /** Only this workflow file (a schedule fires its own workflow, not every one with a schedule). */
+  onlyWorkflow?: string;
+  /** workflow_run: the name of the workflow whose run this is about (the `workflows:` filter). */
+  aboutWorkflow?: string;
+}
+
+/** What started a run (runs.trigger). */
+export type RunTrigger = TrustFacts["trigger"];
+
+/** The core's own entry points beside the HTTP-facing RunsService (the scheduler, workflow_run). */
+export interface CoreRunsService extends RunsService {
+  /** Runs of the workflows `facts` triggers at `facts.commit`; never throws for "none matched". */
+  create(repo: RepoRow, facts: NewRunFacts): Promise<RunSummary[]>;
 }
 
 export interface RunsDeps {
@@ -78,7 +91,7 @@ export function mirrorFor(
   });
 }
 
-export function createRunsService(d: RunsDeps): RunsService {
+export function createRunsService(d: RunsDeps): CoreRunsService {
   const create = async (repo: RepoRow, facts: NewRunFacts): Promise<RunSummary[]> => {
     const mirror = mirrorFor(d.config, repo, d.sourceAuth);
     if (!(await mirror.hasCommit(facts.commit))) await mirror.fetch();
@@ -100,13 +113,16 @@ export function createRunsService(d: RunsDeps): RunsService {
     const changedFiles =
       facts.changedFiles ??
       (facts.event === "push" ? await mirror.changedFiles(facts.before, facts.commit) : undefined);
-    const matched = workflows.filter((w) =>
-      matchesTrigger(w, {
-        name: facts.event,
-        ...(facts.action ? { action: facts.action } : {}),
-        ref: facts.baseRef ?? facts.ref,
-        ...(changedFiles ? { changedFiles } : {}),
-      }),
+    const matched = workflows.filter(
+      (w) =>
+        (facts.onlyWorkflow === undefined || w.file === facts.onlyWorkflow) &&
+        matchesTrigger(w, {
+          name: facts.event,
+          ...(facts.action ? { action: facts.action } : {}),
+          ref: facts.baseRef ?? facts.ref,
+          ...(changedFiles ? { changedFiles } : {}),
+          ...(facts.aboutWorkflow !== undefined ? { workflow: facts.aboutWorkflow } : {}),
+        }),
     );
     // workflow_dispatch: the same resolution as `airlock run` (the payload's inputs, then the given
     // ones); each run's github.event.inputs holds its workflow's inputs as text, as on GitHub.
@@ -130,7 +146,12 @@ export function createRunsService(d: RunsDeps): RunsService {
     const summaries: RunSummary[] = [];
     // A workflow file that does not parse gets a failed run of its own, naming every problem (GitHub
     // shows such runs too), so a push never fails silently.
-    const invalidFiles = [...new Set(problems.map((p) => p.file))];
+    // Events that read the default branch's workflows on their own (schedule, workflow_run) report
+    // a broken file through the push that brought it, not once more per event.
+    const invalidFiles =
+      facts.onlyWorkflow !== undefined || facts.trigger === "workflow_run"
+        ? []
+        : [...new Set(problems.map((p) => p.file))];
     const client = await d.pool.connect();
     const started: Array<{ id: number; workflow: Workflow }> = [];
     try {
@@ -165,7 +186,16 @@ export function createRunsService(d: RunsDeps): RunsService {
     return summaries;
   };
 
+  const latestOf = async (repo: RepoRow, ref: string): Promise<string> => {
+    const mirror = mirrorFor(d.config, repo, d.sourceAuth);
+    await mirror.fetch();
+    const commit = await mirror.resolve(ref);
+    if (commit === undefined) throw new AirlockError(ErrorCode.NOT_FOUND, `no ref ${ref} in ${repo.name}`);
+    return commit;
+  };
+
   return {
+    create,
     async trigger(repositoryId: number, req: TriggerRequest): Promise<RunSummary[]> {
       const repo = await getRepo(d.pool, repositoryId);
       const event = req.event ?? "push";
@@ -205,16 +235,21 @@ export function createRunsService(d: RunsDeps): RunsService {
       trigger: "webhook" | "poll",
     ): Promise<RunSummary[]> {
       const repo = await getRepo(d.pool, repositoryId);
-      if (!ev.commit || !ev.ref) return [];
+      // repository_dispatch names no commit: it runs the latest of the branch it names (GitHub's
+      // default branch), fetched now.
+      const commit = ev.event === "repository_dispatch" && ev.ref ? await latestOf(repo, ev.ref) : ev.commit;
+      if (!commit || !ev.ref) return [];
       const own = await create(repo, {
         event: ev.event,
         ref: ev.ref,
-        commit: ev.commit,
+        commit,
         ...(ev.before ? { before: ev.before } : {}),
         ...(ev.action ? { action: ev.action } : {}),
         ...(ev.baseRef ? { baseRef: ev.baseRef } : {}),
         ...(ev.changedFiles ? { changedFiles: ev.changedFiles } : {}),
-        ...(ev.pullRequest?.fetchRef ? { fetchRef: ev.pullRequest.fetchRef } : {}),
+        ...(ev.pullRequest?.fetchRef || ev.fetchRef
+          ? { fetchRef: ev.pullRequest?.fetchRef ?? ev.fetchRef }
+          : {}),
         payload: ev.payload,
         inputs: {},
         actor: ev.actor ?? "",
@@ -251,6 +286,34 @@ export function createRunsService(d: RunsDeps): RunsService {
         trigger,
       });
       return [...own, ...target];
+    },
+
+    async dispatch(repositoryId: number, req: DispatchRequest): Promise<RunSummary[]> {
+      const repo = await getRepo(d.pool, repositoryId);
+      const ref = fullRef(repo.defaultBranch);
+      const commit = await defaultHead(mirrorFor(d.config, repo, d.sourceAuth), repo);
+      const actor = req.actor ?? "airlock";
+      const info = repoInfo(repo, commit, ref, undefined, actor, "");
+      const base = defaultPayload("repository_dispatch", info, repo.name, {});
+      return create(repo, {
+        event: "repository_dispatch",
+        action: req.eventType,
+        ref,
+        commit,
+        // GitHub's repository_dispatch payload: the event type as `action`, the default branch.
+        payload: {
+          ...base,
+          action: req.eventType,
+          branch: repo.defaultBranch,
+          client_payload: req.clientPayload ?? {},
+          sender: { login: actor },
+        },
+        inputs: {},
+        actor,
+        title: `Repository dispatch ${req.eventType}`,
+        trigger: "manual",
+        triggeredByUserId: req.triggeredByUserId ?? null,
+      });
     },
 
     cancel: (runId) => d.cancel(runId),
@@ -429,6 +492,15 @@ export function repoInfo(
     timestamp: "",
     originUrl: url,
   };
+}
+
+/** The latest commit of the repository's default branch, fetched now. */
+export async function defaultHead(mirror: RepoMirror, repo: RepoRow): Promise<string> {
+  await mirror.fetch();
+  const commit = await mirror.resolve(fullRef(repo.defaultBranch));
+  if (commit === undefined)
+    throw new AirlockError(ErrorCode.NOT_FOUND, `no branch ${repo.defaultBranch} in ${repo.name}`);
+  return commit;
 }
 
 async function checkCommitOnRef(

@@ -20,7 +20,7 @@ export type TrustTier = "trusted" | "untrusted";
 
 export interface TrustFacts {
   event: string;
-  trigger: "webhook" | "manual" | "poll" | "rerun";
+  trigger: "webhook" | "manual" | "poll" | "rerun" | "schedule" | "workflow_run";
   actor: string;
   commit: string;
   pullRequest?: {

@@ -20,6 +20,16 @@ export interface TriggerRequest {
   triggeredByUserId?: number | null;
 }
 
+/** repository_dispatch from the API (GitHub's POST /repos/{owner}/{repo}/dispatches). */
+export interface DispatchRequest {
+  /** `github.event.action`, matched against the workflow's `types:`. */
+  eventType: string;
+  /** `github.event.client_payload`. */
+  clientPayload?: Record<string, unknown>;
+  actor?: string;
+  triggeredByUserId?: number | null;
+}
+
 export interface RunSummary {
   id: number;
   repositoryId: number;
@@ -55,6 +65,11 @@ export interface RunsService {
     event: SourceEvent,
     trigger: "webhook" | "poll",
   ): Promise<RunSummary[]>;
+  /**
+   * repository_dispatch: runs the workflows of the default branch's latest commit whose `types:`
+   * take `eventType` (none may). Throws NOT_FOUND (repository or default branch).
+   */
+  dispatch(repositoryId: number, req: DispatchRequest): Promise<RunSummary[]>;
   /** Cancels every job of the run; their machines are stopped within a second. Idempotent. */
   cancel(runId: number): Promise<void>;
   /**

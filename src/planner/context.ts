@@ -93,6 +93,10 @@ export function eventRef(event: string, payload: Record<string, unknown>, repo: 
     return `refs/pull/${num}/merge`;
   }
   if (typeof payload.ref === "string" && payload.ref.startsWith("refs/")) return payload.ref;
+  // A merge queue's group runs on its temporary branch (GITHUB_REF = merge_group.head_ref).
+  const group = payload.merge_group as { head_ref?: unknown } | undefined;
+  if (event === "merge_group" && typeof group?.head_ref === "string" && group.head_ref.startsWith("refs/"))
+    return group.head_ref;
   return repo.ref ?? "refs/heads/main";
 }
 

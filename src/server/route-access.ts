@@ -53,6 +53,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "PUT /api/v1/repositories/:id/forge": { permission: "repository.configure", target: repo() },
   "DELETE /api/v1/repositories/:id": { permission: "repository.delete", target: repo() },
   "POST /api/v1/repositories/:id/runs": { permission: "runs.write", target: repo() },
+  "POST /api/v1/repositories/:id/dispatches": { permission: "runs.write", target: repo() },
   // Job-source credentials (write-only, like secrets).
   "GET /api/v1/repositories/:id/credentials": { permission: "secrets.read", target: repo() },
   "PUT /api/v1/repositories/:id/credentials/:kind": { permission: "secrets.write", target: repo() },

@@ -97,6 +97,21 @@ export const TriggerRun = z
   })
   .strict();
 
+/**
+ * POST /repositories/:id/dispatches: GitHub's repository_dispatch request (event_type up to 100
+ * characters, client_payload an object of at most 10 top-level properties, as GitHub limits it).
+ */
+export const DispatchRun = z
+  .object({
+    event_type: z.string().min(1).max(100),
+    client_payload: z
+      .record(z.string(), z.unknown())
+      .refine((o) => Object.keys(o).length <= 10, "client_payload may have at most 10 top-level properties")
+      .refine((o) => JSON.stringify(o).length <= 65_536, "client_payload may be at most 64 KiB as JSON")
+      .optional(),
+  })
+  .strict();
+
 export const RunsQuery = z
   .object({
     repository: id.optional(),
@@ -244,6 +259,7 @@ export const WebhookParams = z.object({
 // wraps are here.
 export type CreateRepositoryBody = z.input<typeof CreateRepository>;
 export type TriggerRunBody = z.input<typeof TriggerRun>;
+export type DispatchRunBody = z.input<typeof DispatchRun>;
 export type CreateNodeRegistrationBody = z.input<typeof CreateNodeRegistration>;
 export type CreateImageBody = z.input<typeof CreateImage>;
 export type CreateFlavourBody = z.input<typeof CreateFlavour>;

@@ -15,6 +15,11 @@
 // (the same ref pushed to the same commit again) would be one replay of the other, so a digest is
 // a duplicate only within DEDUP_WINDOW_DAYS of the first: later, the same push is accepted again,
 // and so is a captured delivery replayed after the window. docs/security.md.
+//
+// repository_dispatch bodies hold nothing that tells two genuine dispatches apart (no commit, no
+// time): the same event type sent twice is routine (a nightly trigger). Its digest includes the
+// delivery id, so each delivery counts; a captured one replayed under a new id runs again — the
+// default branch's own workflows with the payload it already had once (docs/security.md).
 import { createHash } from "node:crypto";
 import type { SourceEvent } from "./types.js";
 
@@ -34,6 +39,7 @@ export function deliveryFingerprint(events: readonly SourceEvent[]): string {
     e.deleted ?? null,
     e.pullRequest?.number ?? null,
     e.updatedAt ?? null,
+    e.event === "repository_dispatch" ? e.deliveryId : null,
   ]);
   return createHash("sha256").update(JSON.stringify(described)).digest("hex");
 }

@@ -1,5 +1,7 @@
 // GitHub webhooks: X-Hub-Signature-256 (sha256=<hex HMAC of the raw body>), routing by
 // X-GitHub-Event, delivery id from X-GitHub-Delivery. The payload already has GitHub's shape.
+// Handled: push, pull_request, repository_dispatch (runs on the default branch, resolved by the
+// core: the payload names no commit) and merge_group (a merge queue's group, at its head_sha).
 import {
   checkPreconditions,
   filesFromCommits,
@@ -29,9 +31,62 @@ export function parseGithub(req: WebhookRequest): SourceEvent | Ignored {
   const event = requireHeader(req, "x-github-event");
   const deliveryId = requireHeader(req, "x-github-delivery");
   if (event === "ping") return { ignored: "ping" };
-  if (event !== "push" && event !== "pull_request") return { ignored: `event ${event} is not handled` };
-  const payload = parseBody(req);
-  return event === "push" ? push(deliveryId, payload) : pullRequest(deliveryId, payload);
+  const parse = HANDLED[event];
+  if (!parse) return { ignored: `event ${event} is not handled` };
+  return parse(deliveryId, parseBody(req));
+}
+
+const HANDLED: Record<string, (id: string, payload: Record<string, unknown>) => SourceEvent | Ignored> = {
+  push,
+  pull_request: pullRequest,
+  repository_dispatch: repositoryDispatch,
+  merge_group: mergeGroup,
+};
+
+function repositoryDispatch(deliveryId: string, payload: Record<string, unknown>): SourceEvent {
+  const r = new PayloadReader(payload);
+  const action = r.reqStr("action");
+  const repo = githubStyleRepository(r);
+  r.done("repository_dispatch");
+  const branch = r.str("branch") ?? repo.defaultBranch;
+  return {
+    provider: "github",
+    deliveryId,
+    event: "repository_dispatch",
+    action,
+    // The commit is the branch's latest when the run is made (the core fetches it).
+    ...(branch ? { ref: `refs/heads/${branch}` } : {}),
+    repository: repo,
+    actor: r.str("sender.login"),
+    title: `Repository dispatch ${action}`,
+    payload,
+  };
+}
+
+function mergeGroup(deliveryId: string, payload: Record<string, unknown>): SourceEvent {
+  const r = new PayloadReader(payload);
+  const action = r.reqStr("action");
+  const headSha = r.reqStr("merge_group.head_sha");
+  const headRef = r.reqStr("merge_group.head_ref");
+  const baseRef = r.reqStr("merge_group.base_ref");
+  const repo = githubStyleRepository(r);
+  r.done("merge_group");
+  return {
+    provider: "github",
+    deliveryId,
+    event: "merge_group",
+    action,
+    // GITHUB_REF and GITHUB_SHA are the group's; `branches:` filters match its target branch.
+    ref: headRef,
+    commit: headSha,
+    baseRef,
+    // The queue's temporary branch may be gone from a full fetch by then: fetched by name too.
+    fetchRef: headRef,
+    repository: repo,
+    actor: r.str("sender.login"),
+    title: firstLine(r.str("merge_group.head_commit.message")) ?? `Merge group ${headRef}`,
+    payload,
+  };
 }
 
 function push(deliveryId: string, payload: Record<string, unknown>): SourceEvent | Ignored {

@@ -67,6 +67,8 @@ export interface SourceEvent {
   before?: string;
   commit?: string;
   baseRef?: string;
+  /** A ref to fetch by name when a full fetch may not bring the commit (a merge queue's branch). */
+  fetchRef?: string;
   changedFiles?: string[];
   repository: { fullName: string; cloneUrls: string[]; htmlUrl?: string; defaultBranch?: string };
   actor?: string;

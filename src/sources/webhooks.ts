@@ -60,6 +60,7 @@ function checkEvent(e: SourceEvent): void {
   for (const [name, ref] of [
     ["ref", e.ref],
     ["baseRef", e.baseRef],
+    ["fetchRef", e.fetchRef],
     ["pullRequest.headRef", e.pullRequest?.headRef],
   ] as const) {
     if (ref !== undefined && !(ref.startsWith("refs/") && isSafeRef(ref))) problems.push(name);

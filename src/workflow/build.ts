@@ -159,6 +159,7 @@ function buildFilter(event: string, raw: unknown): EventFilter {
     paths: strList(f.paths),
     pathsIgnore: strList(f["paths-ignore"]),
     types: strList(f.types),
+    workflows: strList(f.workflows),
     inputs: buildInputs(f.inputs),
     outputs: outputs
       ? Object.fromEntries(

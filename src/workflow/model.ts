@@ -32,6 +32,8 @@ export interface EventFilter {
   secrets?: Record<string, { required: boolean; description?: string }>;
   /** schedule: cron strings. */
   cron?: string[];
+  /** workflow_run: the `name:`s of the workflows whose runs trigger this one. */
+  workflows?: string[];
 }
 
 export interface RunDefaults {

@@ -2,6 +2,9 @@
 // the server's error codes (409, 404) mapped back to AirlockError.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { runCli, useStubCli } from "./harness.js";
 
 describe("airlock repos", () => {
@@ -79,5 +82,37 @@ describe("airlock repos", () => {
     const missing = await runCli(["repos", "remove", "acme/never", "--yes"], ctx.env);
     assert.equal(missing.code, 1);
     assert.equal(missing.error?.code, "NOT_FOUND");
+  });
+
+  it("dispatch sends event_type and the --payload file as client_payload", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "airlock-dispatch-"));
+    try {
+      const file = join(dir, "payload.json");
+      writeFileSync(file, JSON.stringify({ version: "1.2.3", "$(touch /tmp/x)": true }));
+      const r = await runCli(["repos", "dispatch", "acme/app", "deploy", "--payload", file], ctx.env);
+      assert.equal(r.code, 0, r.stderr);
+      const sent = ctx.stub.requests.filter((q) => q.path.endsWith("/dispatches")).at(-1);
+      assert.ok(sent);
+      assert.deepEqual(JSON.parse(sent.body), {
+        event_type: "deploy",
+        client_payload: { version: "1.2.3", "$(touch /tmp/x)": true },
+      });
+      assert.match(r.stdout, /^Run \d+ #1 repository_dispatch main@0123456 queued: /);
+
+      const none = await runCli(["repos", "dispatch", "acme/app", "other"], ctx.env);
+      assert.equal(none.code, 0, none.stderr);
+      assert.equal(none.stdout, "No workflow of acme/app runs on repository_dispatch 'other'.\n");
+
+      // A payload that is not a JSON object: one line, exit 2, nothing sent.
+      writeFileSync(file, "[1, 2]");
+      const before = ctx.stub.requests.length;
+      const bad = await runCli(["repos", "dispatch", "acme/app", "deploy", "--payload", file], ctx.env);
+      assert.equal(bad.code, 2);
+      assert.equal(bad.error?.code, "USAGE");
+      assert.equal(bad.stderr.trim().split("\n").length, 1);
+      assert.equal(ctx.stub.requests.length, before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -92,6 +92,34 @@ export async function startStub(): Promise<Stub> {
       },
     ],
     [
+      // repository_dispatch: one run for event_type "deploy", none for any other.
+      "POST",
+      /^\/api\/v1\/repositories\/(\d+)\/dispatches$/,
+      (_q, res, m, b) => {
+        const repo = byId(stub.repos, m[1]);
+        if (!repo) return fail(res, 404, "NOT_FOUND", `no repository ${m[1]}`);
+        if (typeof b?.event_type !== "string" || b.event_type === "")
+          return fail(res, 400, "USAGE", "event_type is required");
+        const runs =
+          b.event_type === "deploy"
+            ? [
+                {
+                  id: nextId++,
+                  repositoryId: repo.id,
+                  number: 1,
+                  event: "repository_dispatch",
+                  ref: "refs/heads/main",
+                  commit: "0123456789abcdef0123456789abcdef01234567",
+                  state: "queued",
+                  conclusion: null,
+                  url: `${stub.url}/runs/dispatched`,
+                },
+              ]
+            : [];
+        send(res, 201, { runs });
+      },
+    ],
+    [
       "POST",
       /^\/api\/v1\/repositories\/(\d+)\/runs$/,
       (_q, res, m, b) => {

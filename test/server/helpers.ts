@@ -17,6 +17,7 @@ import type {
   RerunOptions,
   RunsService,
   TriggerRequest,
+  DispatchRequest,
 } from "../../src/orchestrator/types.js";
 import { openKms, type Kms } from "../../src/secrets/index.js";
 import type { SourceEvent } from "../../src/sources/index.js";
@@ -58,6 +59,11 @@ export class StubRuns implements RunsService {
     if (this.fail) return Promise.reject(this.fail);
     this.events.push({ repositoryId, event, trigger });
     return Promise.resolve([this.summary(repositoryId, this.events.length)]);
+  }
+  dispatches: Array<{ repositoryId: number; req: DispatchRequest }> = [];
+  dispatch(repositoryId: number, req: DispatchRequest): Promise<RunSummary[]> {
+    this.dispatches.push({ repositoryId, req });
+    return Promise.resolve([this.summary(repositoryId, 1)]);
   }
   cancel(runId: number): Promise<void> {
     this.cancels.push(runId);

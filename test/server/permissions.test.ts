@@ -59,6 +59,7 @@ const SPEC: Record<string, Spec> = {
   "PUT /api/v1/repositories/:id/forge": repo("maintainer", "repos:admin", { body: BAD }),
   "DELETE /api/v1/repositories/:id": repo("admin", "repos:admin"), // a run is active: 409
   "POST /api/v1/repositories/:id/runs": repo("developer", "runs:write", { body: BAD }),
+  "POST /api/v1/repositories/:id/dispatches": repo("developer", "runs:write", { body: BAD }),
   // Job-source credentials: write-only, as secrets (maintainers; setting needs secrets:write).
   "GET /api/v1/repositories/:id/credentials": repo("maintainer", "repos:read"),
   "PUT /api/v1/repositories/:id/credentials/:kind": repo("maintainer", "secrets:write", { body: BAD }),

@@ -35,6 +35,19 @@ function fixtureWith(name: string, change: (p: Json) => void): Json {
 
 describe("deliveryFingerprint", () => {
   const push = githubExamples("push")[0]!;
+
+  it("repository_dispatch: the same body in two deliveries is two events (nothing in it differs)", () => {
+    const dispatch = githubExamples("repository_dispatch")[0]!;
+    const a = deliveryFingerprint(events("repository_dispatch", dispatch, "d-1"));
+    const b = deliveryFingerprint(events("repository_dispatch", dispatch, "d-2"));
+    assert.notEqual(a, b);
+    assert.equal(a, deliveryFingerprint(events("repository_dispatch", dispatch, "d-1")));
+    // A push replayed under a new id stays the same digest (the delivery id counts for dispatches only).
+    assert.equal(
+      deliveryFingerprint(events("push", push, "p-1")),
+      deliveryFingerprint(events("push", push, "p-2")),
+    );
+  });
   const pr = githubExamples("pull_request").find((p) => p.action === "opened")!;
   const prOf = (o: Record<string, unknown>) => ({
     ...pr,

@@ -1,4 +1,4 @@
-// GitHub deliveries normalised: every push, pull_request and ping example from
+// GitHub deliveries normalised: every push, pull_request, ping, repository_dispatch and merge_group example from
 // @octokit/webhooks-examples, signed with a test secret, verified and parsed.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -157,4 +157,46 @@ void test("refs and commit ids git would never produce make the delivery invalid
     pull_request: { ...pr.pull_request, head: { ...pr.pull_request.head, ref: "-x" } },
   };
   assert.throws(() => deliver("pull_request", hostile), invalid);
+});
+
+void test("repository_dispatch examples: the event type as action, the branch named, no commit", () => {
+  const examples = githubExamples("repository_dispatch");
+  assert.ok(examples.length > 0);
+  for (const payload of examples) {
+    const ev = asEvent(deliver("repository_dispatch", payload));
+    assert.equal(ev.event, "repository_dispatch");
+    assert.equal(ev.action, payload.action);
+    assert.equal(ev.ref, `refs/heads/${String(payload.branch)}`);
+    assert.equal(ev.commit, undefined);
+    assert.deepEqual(ev.payload.client_payload, payload.client_payload);
+  }
+  const noType = { ...githubExamples("repository_dispatch")[0] };
+  delete noType.action;
+  assert.throws(
+    () => deliver("repository_dispatch", noType),
+    (e) => isAirlockError(e, "WEBHOOK_INVALID") && /action/.test(e.message),
+  );
+});
+
+void test("merge_group examples: the group's head commit on its ref, filtered by its base", () => {
+  const examples = githubExamples("merge_group");
+  assert.ok(examples.length > 0);
+  for (const payload of examples) {
+    const group = payload.merge_group as Record<string, string>;
+    const ev = asEvent(deliver("merge_group", payload));
+    assert.equal(ev.event, "merge_group");
+    assert.equal(ev.action, payload.action);
+    assert.equal(ev.commit, group.head_sha);
+    assert.equal(ev.ref, group.head_ref);
+    assert.equal(ev.fetchRef, group.head_ref);
+    assert.equal(ev.baseRef, group.base_ref);
+  }
+  const noHead = structuredClone(githubExamples("merge_group")[0]) as {
+    merge_group: Record<string, unknown>;
+  };
+  delete noHead.merge_group.head_sha;
+  assert.throws(
+    () => deliver("merge_group", noHead),
+    (e) => isAirlockError(e, "WEBHOOK_INVALID") && /merge_group\.head_sha/.test(e.message),
+  );
 });

@@ -2,7 +2,13 @@
 // forms), checked on workflows parsed from YAML.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { matchesTrigger, parseWorkflow, type TriggerEvent, type Workflow } from "../../src/workflow/index.js";
+import {
+  matchesTrigger,
+  parseWorkflow,
+  triggerEventOf,
+  type TriggerEvent,
+  type Workflow,
+} from "../../src/workflow/index.js";
 
 function workflow(on: string): Workflow {
   const r = parseWorkflow("w.yml", `on:\n${on}\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n`);
@@ -102,3 +108,87 @@ cases("  issues:\n    types: opened\n  workflow_dispatch:", [
   ["other type", { name: "issues", action: "deleted" }, false],
   ["no default types for other events", { name: "workflow_dispatch" }, true],
 ]);
+
+cases("  workflow_run:\n    workflows: [Build, 'Deploy *']\n    types: [completed]\n    branches: [main]", [
+  [
+    "named workflow completed on main",
+    { name: "workflow_run", action: "completed", ref: "refs/heads/main", workflow: "Build" },
+    true,
+  ],
+  [
+    "names are matched exactly, not as patterns",
+    { name: "workflow_run", action: "completed", ref: "main", workflow: "Deploy prod" },
+    false,
+  ],
+  ["another workflow", { name: "workflow_run", action: "completed", ref: "main", workflow: "Lint" }, false],
+  ["another type", { name: "workflow_run", action: "requested", ref: "main", workflow: "Build" }, false],
+  [
+    "another head branch",
+    { name: "workflow_run", action: "completed", ref: "refs/heads/dev", workflow: "Build" },
+    false,
+  ],
+]);
+
+cases("  workflow_run:\n    workflows: [Build]", [
+  ["every type by default", { name: "workflow_run", action: "in_progress", workflow: "Build" }, true],
+]);
+
+cases("  workflow_run:\n    types: [completed]", [
+  [
+    "without workflows: no run triggers it",
+    { name: "workflow_run", action: "completed", workflow: "Build" },
+    false,
+  ],
+]);
+
+cases("  repository_dispatch:\n    types: [deploy, 'test-*']", [
+  ["listed event type", { name: "repository_dispatch", action: "deploy" }, true],
+  ["types are names, not patterns", { name: "repository_dispatch", action: "test-unit" }, false],
+  ["other event type", { name: "repository_dispatch", action: "other" }, false],
+]);
+
+cases("  repository_dispatch:", [
+  ["any event type without types", { name: "repository_dispatch", action: "anything" }, true],
+]);
+
+cases("  merge_group:\n    branches: [main]", [
+  [
+    "checks_requested for main",
+    { name: "merge_group", action: "checks_requested", ref: "refs/heads/main" },
+    true,
+  ],
+  ["another base branch", { name: "merge_group", action: "checks_requested", ref: "refs/heads/dev" }, false],
+  ["default type only", { name: "merge_group", action: "destroyed", ref: "refs/heads/main" }, false],
+]);
+
+describe("triggerEventOf: a GitHub-shaped payload's filter facts", () => {
+  it("workflow_run: head branch and workflow name", () => {
+    const e = triggerEventOf(
+      "workflow_run",
+      { action: "completed", workflow_run: { name: "Build", head_branch: "feature/x" } },
+      "refs/heads/main",
+    );
+    assert.deepEqual(e, {
+      name: "workflow_run",
+      action: "completed",
+      ref: "refs/heads/feature/x",
+      workflow: "Build",
+    });
+  });
+  it("merge_group: the target branch", () => {
+    const e = triggerEventOf(
+      "merge_group",
+      { action: "checks_requested", merge_group: { base_ref: "refs/heads/main", head_ref: "refs/heads/q" } },
+      "refs/heads/q",
+    );
+    assert.deepEqual(e, { name: "merge_group", action: "checks_requested", ref: "refs/heads/main" });
+  });
+  it("repository_dispatch: the event type as action, the run's ref", () => {
+    const e = triggerEventOf(
+      "repository_dispatch",
+      { action: "deploy", client_payload: {} },
+      "refs/heads/main",
+    );
+    assert.deepEqual(e, { name: "repository_dispatch", action: "deploy", ref: "refs/heads/main" });
+  });
+});

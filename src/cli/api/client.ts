@@ -35,6 +35,7 @@ import type {
   RunDetail,
   RunSummary,
   TriggerRunBody,
+  DispatchRunBody,
   TriggerRunResponse,
 } from "./types.js";
 
@@ -212,6 +213,9 @@ export class ApiClient {
   }
   triggerRun(repositoryId: number, body: TriggerRunBody): Promise<TriggerRunResponse> {
     return this.json("POST", `/api/v1/repositories/${repositoryId}/runs`, body);
+  }
+  dispatch(repositoryId: number, body: DispatchRunBody): Promise<TriggerRunResponse> {
+    return this.json("POST", `/api/v1/repositories/${repositoryId}/dispatches`, body);
   }
 
   // ---- runs and jobs

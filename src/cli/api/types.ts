@@ -35,6 +35,7 @@ export type {
   RepositoryEgressBody,
   TriggerRunBody,
   TriggerRunResponse,
+  DispatchRunBody,
 } from "../../server/schemas.js";
 export type { ApiTokenInfo, GrantView } from "../../auth/index.js";
 export type { CredentialInfo, SecretInfo, SettableKind, VariableInfo } from "../../secrets/index.js";

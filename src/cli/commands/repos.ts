@@ -1,7 +1,7 @@
-// `airlock repos add|list|remove|egress`: repositories the built-in git job source watches, and
-// the destinations their jobs may reach through the node's egress proxy; `credentials`,
-// `set-credential` and `remove-credential` are in credentials.ts, `forge` (where commit statuses
-// go) in forge.ts.
+// `airlock repos add|list|remove|egress|dispatch`: repositories the built-in git job source
+// watches, the destinations their jobs may reach through the node's egress proxy, and
+// repository_dispatch events sent to them; `credentials`, `set-credential` and
+// `remove-credential` are in credentials.ts, `forge` (where commit statuses go) in forge.ts.
 import type { Command } from "commander";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { terminalPrompt } from "./prompt.js";
@@ -19,7 +19,9 @@ import {
 } from "./context.js";
 import { registerCredentials } from "./credentials.js";
 import { registerForge } from "./forge.js";
-import { table, time } from "./table.js";
+import { readOptionJson } from "../args.js";
+import { runLabel } from "./runs-view.js";
+import { status, table, time } from "./table.js";
 
 interface AddOptions extends CommonOptions {
   defaultBranch?: string;
@@ -126,6 +128,32 @@ export function registerRepos(program: Command, io: CliIo): void {
 
   registerCredentials(repos, io);
   registerForge(repos, io);
+
+  apiOptions(
+    repos
+      .command("dispatch")
+      .description(
+        "send a repository_dispatch event: runs the default branch's workflows whose types take <event_type>",
+      )
+      .argument("<repo>", "id or owner/repo")
+      .argument("<event_type>", "github.event.action, matched against `on: repository_dispatch: types:`")
+      .option("--payload <file>", "JSON object for github.event.client_payload"),
+  ).action(async (ref: string, eventType: string, opts: CommonOptions & { payload?: string }) => {
+    // Read before connecting: a missing or malformed file is the user's to fix, nothing is sent.
+    const clientPayload = opts.payload ? await readOptionJson(opts.payload, "--payload") : undefined;
+    const client = await connect(opts, io);
+    const repo = await findByRef(ref, () => client.listRepositories(), "repository");
+    const { runs } = await client.dispatch(repo.id, {
+      event_type: eventType,
+      ...(clientPayload ? { client_payload: clientPayload } : {}),
+    });
+    if (opts.json) printJson(io, { runs });
+    else if (runs.length === 0)
+      io.stdout.write(`No workflow of ${repo.name} runs on repository_dispatch '${eventType}'.\n`);
+    else
+      for (const r of runs)
+        io.stdout.write(`Run ${r.id} ${runLabel(r)} ${status(r.state, r.conclusion)}: ${r.url}\n`);
+  });
 
   apiOptions(
     repos

@@ -11,7 +11,7 @@ import {
 import { audited, withoutCredentials } from "../actor.js";
 import { actorName, listScope, triggeringUserId } from "../access.js";
 import type { RouteContext } from "../deps.js";
-import { CreateRepository, IdParams, RepositoryEgress, TriggerRun } from "../schemas.js";
+import { CreateRepository, IdParams, RepositoryEgress, TriggerRun, DispatchRun } from "../schemas.js";
 import { validate } from "../validate.js";
 
 export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -80,6 +80,19 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
     const { params, body } = validate(request, { params: IdParams, body: TriggerRun });
     const runs = await ctx.runs.trigger(params.id, {
       ...body,
+      actor: actorName(request),
+      triggeredByUserId: await triggeringUserId(ctx, request),
+    });
+    return reply.status(201).send({ runs });
+  });
+
+  // repository_dispatch (GitHub's POST /repos/{owner}/{repo}/dispatches): the default branch's
+  // workflows whose `types:` take event_type; 201 with the runs (none may match).
+  app.post("/repositories/:id/dispatches", async (request, reply) => {
+    const { params, body } = validate(request, { params: IdParams, body: DispatchRun });
+    const runs = await ctx.runs.dispatch(params.id, {
+      eventType: body.event_type,
+      ...(body.client_payload ? { clientPayload: body.client_payload } : {}),
       actor: actorName(request),
       triggeredByUserId: await triggeringUserId(ctx, request),
     });
