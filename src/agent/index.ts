@@ -14,4 +14,4 @@ export { exchangeOnce, registerEndpoint } from "./register.js";
 export { DEFAULT_NODE_LIMITS, machineLimits, type NodeLimits } from "./job.js";
 export { fixedImages, type NodeImages } from "./images.js";
 export type { Capacity } from "./capacity.js";
-export { detectCapacity } from "./capacity.js";
+export { detectCapacity, diskSpace, type DiskSpace } from "./capacity.js";
