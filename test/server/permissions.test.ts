@@ -54,6 +54,7 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/repositories": { need: { level: "member" }, scope: "repos:read" },
   "POST /api/v1/repositories": org("admin", "repos:admin", { body: { organization: "ORG" } }),
   "GET /api/v1/repositories/:id": repo("viewer", "repos:read"),
+  "PATCH /api/v1/repositories/:id": repo("admin", "repos:admin", { body: BAD }),
   "PUT /api/v1/repositories/:id/egress": repo("maintainer", "repos:admin", { body: BAD }),
   "DELETE /api/v1/repositories/:id": repo("admin", "repos:admin"), // a run is active: 409
   "POST /api/v1/repositories/:id/runs": repo("developer", "runs:write", { body: BAD }),
@@ -114,6 +115,7 @@ const SPEC: Record<string, Spec> = {
   "POST /api/v1/nodes/registrations": { ...server, scope: "nodes:admin", body: BAD },
   "DELETE /api/v1/nodes/registrations/:id": { ...server, scope: "nodes:admin" },
   "POST /api/v1/nodes/:id/revoke": { ...server, scope: "nodes:admin" },
+  "POST /api/v1/nodes/:id/credential": { ...server, scope: "nodes:admin" },
   "POST /api/v1/nodes/:id/disable": { ...server, scope: "nodes:admin" },
   "POST /api/v1/nodes/:id/enable": { ...server, scope: "nodes:admin" },
   "DELETE /api/v1/nodes/:id": { ...server, scope: "nodes:admin" },

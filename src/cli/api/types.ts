@@ -31,7 +31,9 @@ export type {
   CreateRepositoryBody,
   NewNodeRegistration,
   NodeRegistration,
+  ReissuedNodeCredential,
   RepositoryEgressBody,
+  UpdateRepositoryBody,
   TriggerRunBody,
   TriggerRunResponse,
 } from "../../server/schemas.js";
