@@ -17,6 +17,7 @@ import {
 } from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
+import { chooseLogFormat, formatLogger } from "./logging.js";
 import { nodeEgress } from "../egress/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../images/index.js";
@@ -45,10 +46,20 @@ export function registerServerCommands(program: Command, setExitCode: (code: num
     .option("-c, --config <file>", "configuration file (YAML or JSON); AIRLOCK_* environment variables win")
     .option("--port <port>", "listen port (AIRLOCK_PORT)")
     .option("--host <host>", "listen address (AIRLOCK_HOST)")
-    .action(async (opts: { config?: string; port?: string; host?: string }) => {
+    .option(
+      "--log-format <format>",
+      "json, pretty or auto: pretty on a terminal, JSON lines otherwise (default: $AIRLOCK_LOG_FORMAT or auto)",
+    )
+    .action(async (opts: { config?: string; port?: string; host?: string; logFormat?: string }) => {
+      const format = chooseLogFormat({
+        flag: opts.logFormat,
+        setting: loadOptions().logFormat,
+        isTTY: process.stdout.isTTY === true,
+      });
       const service = await startService({
         ...(opts.config ? { configFile: opts.config } : {}),
         overrides: overrides(opts),
+        makeLogger: (level) => formatLogger({ level, base: { service: "airlock" } }, format, 1),
       });
       announce(service);
       await untilSignal();
