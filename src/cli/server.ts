@@ -18,6 +18,7 @@ import {
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
 import { chooseLogFormat, formatLogger } from "./logging.js";
+import { registerAdminPassword } from "./admin-password.js";
 import { nodeEgress } from "../egress/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../images/index.js";
@@ -40,7 +41,7 @@ import { makeLinks } from "../orchestrator/views/index.js";
 import type { ServerConfig } from "../server/index.js";
 
 export function registerServerCommands(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const server = program
     .command("server")
     .description("run the orchestrator: HTTP + WebSocket API, scheduler, PostgreSQL state")
     .option("-c, --config <file>", "configuration file (YAML or JSON); AIRLOCK_* environment variables win")
@@ -66,6 +67,7 @@ export function registerServerCommands(program: Command, setExitCode: (code: num
       await service.stop();
       setExitCode(0);
     });
+  registerAdminPassword(server);
   program
     .command("up")
     .description("start the orchestrator, one local node agent, register the example repository and run it")
