@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from "../prot
 import type { ActionLoader, WorkspaceSource } from "../runner/index.js";
 import { detectCapacity, type Capacity } from "./capacity.js";
 import { Connection } from "./connection.js";
+import type { ConnectCause } from "./connect-cause.js";
 import type { CredentialStore } from "./credentials.js";
 import { exchangeRegistrationToken } from "./register.js";
 import type { NodeImages } from "./images.js";
@@ -55,6 +56,12 @@ export interface AgentOptions {
    * repository list added). Absent: machines never have a network, whatever the assignment says.
    */
   egress?: NodeEgress;
+  /**
+   * Called once when connecting cannot succeed by retrying (the credential refused, no agent
+   * endpoint at serverUrl, another protocol version); the agent has stopped connecting and its
+   * owner should stop() it. Absent: such causes are retried every backoff.unauthorizedMs.
+   */
+  onFinal?: (cause: ConnectCause) => void;
   /** Reconnect backoff; defaults 100 ms → 10 s, and 60 s while the credential is refused. */
   backoff?: { minMs?: number; maxMs?: number; unauthorizedMs?: number };
 }
@@ -85,6 +92,12 @@ export interface Agent {
   start(): Promise<void>;
   /** Destroys every machine, closes the socket, clears timers; resolves when nothing is left. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Graceful stop: takes no new jobs (tells the orchestrator, rejects any assign), lets the running
+   * ones finish and waits until their output and results are acknowledged, then stop(). A stop()
+   * meanwhile ends it at once (running jobs ended as by stop()). Idempotent.
+   */
+  drain(): Promise<void>;
   runningJobs(): JobAttemptRef[];
   status(): AgentStatus;
 }
@@ -140,6 +153,14 @@ export function createAgent(opts: AgentOptions): Agent {
   let nodeId: number | undefined;
   let starting: Promise<void> | undefined;
   let stopping: Promise<void> | undefined;
+  let draining: Promise<void> | undefined;
+  /** drain() was asked: no new jobs, and the orchestrator is told so in every heartbeat. */
+  let drainAsked = false;
+  const heartbeatMsg = (): AgentMessage => ({
+    type: "heartbeat",
+    running: running(),
+    ...(drainAsked ? { draining: true } : {}),
+  });
 
   const send = (msg: AgentMessage): boolean => conn.send(JSON.stringify(msg));
   const running = (): JobAttemptRef[] =>
@@ -204,6 +225,7 @@ export function createAgent(opts: AgentOptions): Agent {
       });
     },
     onMessage: (msg) => handle(msg),
+    ...(opts.onFinal ? { onFinal: opts.onFinal } : {}),
     onClose() {
       welcomed = false;
       outbox.disconnected();
@@ -243,9 +265,11 @@ export function createAgent(opts: AgentOptions): Agent {
         outbox.connected((line) => conn.send(line, drained), stored);
         if (heartbeat) clearInterval(heartbeat);
         heartbeat = setInterval(() => {
-          send({ type: "heartbeat", running: running() });
+          send(heartbeatMsg());
           reportImages();
         }, msg.heartbeatMs);
+        // Still stopping after a reconnect: this connection must place nothing here either.
+        if (drainAsked) send(heartbeatMsg());
         return;
       }
       case "assign":
@@ -264,10 +288,11 @@ export function createAgent(opts: AgentOptions): Agent {
     if (jobs.has(key) || recent.has(key) || outbox.isFinished(a.jobId, a.attempt)) return;
     const ref = { jobId: a.jobId, attempt: a.attempt };
     const provisioner = opts.provisioners[a.machine.provisioner];
-    if (stopping || !provisioner) {
-      const reason = stopping
-        ? "agent is shutting down"
-        : `no provisioner "${a.machine.provisioner}" on this node`;
+    if (stopping || drainAsked || !provisioner) {
+      const reason =
+        stopping || drainAsked
+          ? "agent is shutting down"
+          : `no provisioner "${a.machine.provisioner}" on this node`;
       send({ type: "rejected", ...ref, reason });
       return;
     }
@@ -333,7 +358,7 @@ export function createAgent(opts: AgentOptions): Agent {
     return done.credential;
   }
 
-  return {
+  const self: Agent = {
     start() {
       if (stopping) return Promise.resolve();
       starting ??= (async () => {
@@ -363,6 +388,29 @@ export function createAgent(opts: AgentOptions): Agent {
       })();
       return stopping;
     },
+    drain() {
+      if (stopping) return stopping;
+      drainAsked = true;
+      draining ??= (async () => {
+        log.info(
+          { running: running() },
+          "stopping: running jobs finish and their results are delivered; no new jobs are taken",
+        );
+        if (welcomed) send(heartbeatMsg());
+        const stopAsked = new Promise<void>((resolve) =>
+          stopSignal.signal.aborted
+            ? resolve()
+            : stopSignal.signal.addEventListener("abort", () => resolve()),
+        );
+        const finished = (async () => {
+          await Promise.all([...jobs.values()].map((j) => j.done));
+          await outbox.whenEmpty();
+        })();
+        await Promise.race([finished, stopAsked]);
+        await self.stop();
+      })();
+      return draining;
+    },
     runningJobs: running,
     status: () => ({
       connected: welcomed && conn.open,
@@ -373,4 +421,5 @@ export function createAgent(opts: AgentOptions): Agent {
       outboxBytes: outbox.totalBytes(),
     }),
   };
+  return self;
 }

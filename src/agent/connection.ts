@@ -1,10 +1,13 @@
-// The agent's one WebSocket to the orchestrator, redialled forever until stop(): exponential backoff
-// with jitter between attempts (reset once a connection is welcomed). A 4401 close (or HTTP 401/403
-// on the upgrade) means the credential is refused (the node was revoked or deleted): one clear
-// error line, then slow retries. Each dial asks for the credential afresh: it rotates, and a dial
-// waits for a credential still being saved (see src/agent/credentials.ts).
+// The agent's one WebSocket to the orchestrator, redialled until stop(): exponential backoff with
+// jitter between attempts (reset once a connection is welcomed). Each failed dial is given its
+// cause (src/agent/connect-cause.ts: connection refused, DNS, TLS, 401, 404, protocol version...),
+// logged in one line when the cause changes (repeats only at debug level). A cause retrying cannot
+// help (credential refused, no endpoint at the address, another protocol) goes to `onFinal` and
+// redialling stops; without `onFinal` it is retried slowly. Each dial asks for the credential
+// afresh: it rotates, and a dial waits for a credential still being saved (credentials.ts).
 import WebSocket, { type RawData } from "ws";
-import { CloseCode, ServerMessage } from "../protocol/agent.js";
+import { ServerMessage } from "../protocol/agent.js";
+import { causeOfClose, causeOfError, type CauseKind, type ConnectCause } from "./connect-cause.js";
 import type { AgentLogger } from "./logger.js";
 
 export interface ConnectionOptions {
@@ -19,6 +22,8 @@ export interface ConnectionOptions {
   onOpen(): void;
   onMessage(msg: ServerMessage): void;
   onClose(): void;
+  /** A cause retrying cannot help; redialling has stopped. Absent: retried every unauthorizedRetryMs. */
+  onFinal?(cause: ConnectCause): void;
 }
 
 export class Connection {
@@ -31,6 +36,10 @@ export class Connection {
   private dialing = false;
   /** True while the orchestrator refuses the credential. */
   unauthorized = false;
+  /** The cause last logged (a repeat is logged at debug level only); cleared by a welcome. */
+  private lastCause: CauseKind | undefined;
+  /** Why the last dial failed, when it did. */
+  lastFailure: ConnectCause | undefined;
   /** Connection attempts so far (for diagnostics and tests); also names the current connection. */
   attempts = 0;
 
@@ -65,6 +74,8 @@ export class Connection {
   healthy(): void {
     this.failures = 0;
     this.unauthorized = false;
+    this.lastCause = undefined;
+    this.lastFailure = undefined;
   }
 
   private dial(): void {
@@ -93,19 +104,23 @@ export class Connection {
       handshakeTimeout: 10_000,
     });
     this.ws = ws;
-    let httpStatus: number | undefined;
+    let opened = false;
+    let failure: ConnectCause | undefined;
     this.closed = new Promise((resolve) => {
-      ws.on("close", (code) => {
+      ws.on("close", (code, reason) => {
         resolve();
         if (this.ws === ws) this.ws = undefined;
         this.o.onClose();
-        this.scheduleRedial(code, httpStatus);
+        const cause = opened ? causeOfClose(code, reason.toString("utf8"), this.o.url) : failure;
+        this.scheduleRedial(code, opened, cause);
       });
     });
-    ws.on("open", () => this.o.onOpen());
+    ws.on("open", () => {
+      opened = true;
+      this.o.onOpen();
+    });
     ws.on("error", (err) => {
-      const m = /Unexpected server response: (\d+)/.exec(err.message);
-      if (m) httpStatus = Number(m[1]);
+      if (!opened) failure = causeOfError(err, this.o.url);
       this.o.log.debug({ err: err.message, url: this.o.url }, "agent connection error");
     });
     ws.on("message", (data, isBinary) => {
@@ -125,25 +140,32 @@ export class Connection {
     });
   }
 
-  private scheduleRedial(code: number, httpStatus: number | undefined): void {
+  private scheduleRedial(code: number, opened: boolean, cause: ConnectCause | undefined): void {
     if (this.stopped) return;
-    const rejected = code === CloseCode.unauthorized || httpStatus === 401 || httpStatus === 403;
-    let delay: number;
-    if (rejected) {
-      if (!this.unauthorized) {
-        this.o.log.error(
-          { url: this.o.url, retryInMs: this.o.unauthorizedRetryMs },
-          "orchestrator refused the node credential (unauthorized: the node was revoked or deleted, or this is another server); retrying slowly",
-        );
+    this.lastFailure = cause;
+    if (cause?.kind === "unauthorized") this.unauthorized = true;
+    if (cause?.final) {
+      if (this.lastCause !== cause.kind)
+        this.o.log.error({ url: this.o.url, cause: cause.kind }, cause.message);
+      this.lastCause = cause.kind;
+      if (this.o.onFinal) {
+        this.stopped = true;
+        this.o.onFinal(cause);
+        return;
       }
-      this.unauthorized = true;
-      delay = this.o.unauthorizedRetryMs;
-    } else {
-      const base = Math.min(this.o.maxBackoffMs, this.o.minBackoffMs * 2 ** this.failures);
-      delay = base / 2 + Math.random() * (base / 2);
-      this.failures++;
-      this.o.log.info({ code, retryInMs: Math.round(delay) }, "disconnected from the orchestrator");
+      this.timer = setTimeout(() => this.dial(), this.o.unauthorizedRetryMs);
+      return;
     }
+    const base = Math.min(this.o.maxBackoffMs, this.o.minBackoffMs * 2 ** Math.min(this.failures, 30));
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.failures++;
+    const retryInMs = Math.round(delay);
+    if (opened && !cause) this.o.log.info({ code, retryInMs }, "disconnected from the orchestrator");
+    else if (cause && this.lastCause !== cause.kind) {
+      this.o.log.warn({ url: this.o.url, cause: cause.kind, retryInMs }, `${cause.message}; retrying`);
+      this.lastCause = cause.kind;
+    } else
+      this.o.log.debug({ cause: cause?.kind, code, retryInMs }, "cannot connect to the orchestrator yet");
     this.timer = setTimeout(() => this.dial(), delay);
   }
 

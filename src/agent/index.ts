@@ -14,5 +14,12 @@ export { exchangeOnce, registerEndpoint } from "./register.js";
 export { DEFAULT_NODE_LIMITS, machineLimits, type NodeLimits } from "./job.js";
 export { fixedImages, type NodeImages } from "./images.js";
 export type { Capacity } from "./capacity.js";
-export { detectCapacity } from "./capacity.js";
+export { detectCapacity, diskSpace, type DiskSpace } from "./capacity.js";
+export {
+  causeOfClose,
+  causeOfError,
+  causeOfStatus,
+  type CauseKind,
+  type ConnectCause,
+} from "./connect-cause.js";
 export { agentVersion as packageVersion } from "./version.js";

@@ -36,6 +36,8 @@ export class Outbox {
   /** Set between `welcome` and the connection's end: where live and resent messages go. */
   private sender: ((line: string) => void) | undefined;
   private readonly waiters = new Map<string, Array<() => void>>();
+  /** Waiting for the outbox to hold nothing (a graceful stop waits for its jobs' output to be acked). */
+  private emptyWaiters: Array<() => void> = [];
 
   constructor(private readonly o: OutboxOptions) {}
 
@@ -167,6 +169,17 @@ export class Outbox {
     file.remove();
     this.files.delete(file.key);
     this.wake();
+    if (this.files.size === 0) {
+      const waiting = this.emptyWaiters;
+      this.emptyWaiters = [];
+      for (const resolve of waiting) resolve();
+    }
+  }
+
+  /** Resolves once every job attempt's output was acknowledged (or dropped) and removed. */
+  whenEmpty(): Promise<void> {
+    if (this.files.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
   }
 
   /**

@@ -4,6 +4,7 @@
 // orchestrator is retried with backoff until the agent is stopped.
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { REGISTER_PATH, Registered } from "../protocol/agent.js";
+import { causeOfError, causeOfStatus } from "./connect-cause.js";
 import type { AgentLogger } from "./logger.js";
 
 /** `http(s)://…/api/v1/agent/register` from the orchestrator's address (ws(s):// accepted too). */
@@ -31,7 +32,11 @@ export async function exchangeOnce(
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
     });
   } catch (cause) {
-    throw new AirlockError(ErrorCode.SERVER_UNREACHABLE, `cannot reach ${serverUrl} to register`, {
+    // fetch wraps the socket's error (its code says connection refused, DNS, TLS...) in a TypeError.
+    const inner = (cause as { cause?: unknown }).cause;
+    const err = (inner instanceof Error ? inner : cause) as Error & { code?: string };
+    const why = signal?.aborted ? "stopped" : causeOfError(err, registerEndpoint(serverUrl)).message;
+    throw new AirlockError(ErrorCode.SERVER_UNREACHABLE, `cannot register: ${why}`, {
       cause,
       retryable: true,
     });
@@ -46,6 +51,11 @@ export async function exchangeOnce(
     throw new AirlockError(
       ErrorCode.UNAUTHORIZED,
       "the orchestrator refused the registration token (unknown, used, revoked or expired): make a new one with `airlock nodes register-token`",
+    );
+  if (res.status === 404)
+    throw new AirlockError(
+      ErrorCode.API_FAILED,
+      `cannot register: ${causeOfStatus(404, registerEndpoint(serverUrl)).message}`,
     );
   const message = (safeJson(text) as { error?: { message?: string } } | undefined)?.error?.message;
   if (res.status === 409) throw new AirlockError(ErrorCode.CONFLICT, `cannot register: ${message ?? text}`);
@@ -66,7 +76,7 @@ export async function exchangeRegistrationToken(
     } catch (err) {
       if (o.signal.aborted || !(err instanceof AirlockError) || !err.retryable) throw err;
       const delay = Math.min(o.maxBackoffMs, o.minBackoffMs * 2 ** Math.min(failures, 20));
-      o.log.info({ err: err.message, retryInMs: delay }, "registration not done yet");
+      o.log.warn({ retryInMs: delay }, `${err.message}; retrying`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(done, delay);
         function done(): void {

@@ -74,6 +74,7 @@ export {
   createUser,
   deleteUser,
   ensureAdminUser,
+  rotateAdminPassword,
   findUserByName,
   getUser,
   passwordHashOf,

@@ -80,6 +80,9 @@ export const PERMISSIONS = {
   "organization.read": { level: "organization", role: "viewer", scope: "repos:read" },
   "repository.create": { level: "organization", role: "admin", scope: "repos:admin" },
   "repository.delete": { level: "repository", role: "admin", scope: "repos:admin" },
+  // What `repos add` set (clone URL, default branch, polling, job limit): where the code that gets
+  // the repository's secrets comes from, so a repository administrator's.
+  "repository.edit": { level: "repository", role: "admin", scope: "repos:admin" },
   "organization.configure": { level: "organization", role: "admin", scope: "admin", userOnly: true },
   "organization.members.read": { level: "organization", role: "maintainer", scope: "repos:read" },
   "organization.members.write": { level: "organization", role: "admin", scope: "admin", userOnly: true },

@@ -225,6 +225,42 @@ export async function ensureAdminUser(pool: pg.Pool, passwordFile: string): Prom
   }
 }
 
+/**
+ * Rotates the built-in `admin`'s password (a credential that leaked, or was handed over): a new
+ * random one like the first start's, written to `passwordFile` (0600, atomically) before the
+ * commit; the old password, every session and every API token of `admin` end at once
+ * (credentials_valid_after). NOT_FOUND when there is no `admin` (the next server start makes it).
+ */
+export async function rotateAdminPassword(
+  pool: pg.Pool,
+  passwordFile: string,
+  /** Runs in the same transaction before the commit (the audit entry: no rotation without it). */
+  record?: (db: pg.PoolClient, userId: number) => Promise<unknown>,
+): Promise<{ userId: number; password: string; passwordFile: string }> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [ADMIN_LOCK_KEY]);
+    const admin = await findUserByName(client, ADMIN_USER);
+    if (!admin)
+      throw new AirlockError(
+        ErrorCode.NOT_FOUND,
+        `there is no user ${ADMIN_USER}: the server's next start makes it, with a new password`,
+      );
+    const password = randomBytes(18).toString("base64url");
+    await setPassword(client, admin.id, password);
+    await record?.(client, admin.id);
+    await writeSecretFile(passwordFile, `${password}\n`);
+    await client.query("COMMIT");
+    return { userId: admin.id, password, passwordFile };
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 /** Writes `content` to `file` readable only by this user (0600), atomically. */
 export async function writeSecretFile(file: string, content: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });

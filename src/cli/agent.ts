@@ -1,5 +1,8 @@
 // `airlock agent --server <url> [--credential-file <path>] [--registration-token-file <path>]`: runs a
-// node agent until SIGINT/SIGTERM. On its first start it exchanges a one-time registration token
+// node agent until SIGINT/SIGTERM: the first signal stops it gracefully (no new jobs; running ones
+// finish and their results are delivered; exit 0), a second one at once (running jobs cancelled).
+// When connecting cannot succeed by retrying (credential refused, no agent endpoint at the
+// address, another protocol version) it exits 1 with one line naming the cause. On its first start it exchanges a one-time registration token
 // (from a file, or AIRLOCK_REGISTRATION_TOKEN) for the node's credential, kept in the credential
 // file (0600) and replaced on every connection. No secret is ever taken from the command line,
 // which every local user can read (ps): `--token` is refused with a line saying where it goes.
@@ -7,17 +10,19 @@
 import { join, resolve } from "node:path";
 import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
-import { pino } from "pino";
 import {
   createAgent,
   DEFAULT_NODE_LIMITS,
   detectCapacity,
+  diskSpace,
+  type ConnectCause,
   fileCredentialStore,
   type AgentOptions,
 } from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
 import { ImageStore } from "../images/index.js";
+import { chooseLogFormat, formatLogger } from "./logging.js";
 import { addEgressOptions, commandEgress, type EgressCommandOptions } from "./egress.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import {
@@ -47,6 +52,8 @@ export interface AgentCommandOptions extends EgressCommandOptions {
   cgroupParent?: string;
   diskPoolWarm?: string;
   warmSlots?: string;
+  /** json, pretty or auto (default: AIRLOCK_LOG_FORMAT, else pretty on a terminal). */
+  logFormat?: string;
 }
 
 /** Node defaults for every machine (the flavour gives CPU, memory and disk). Documented in the README. */
@@ -111,6 +118,10 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       "machine slots (cgroups and waiting helper processes) kept ready, off the job start path (0: make each on demand)",
       AGENT_LIMIT_DEFAULTS.warmSlots,
     )
+    .option(
+      "--log-format <format>",
+      "json, pretty or auto: pretty on a terminal, JSON lines otherwise (default: $AIRLOCK_LOG_FORMAT or auto)",
+    )
     .action(async (opts: AgentCommandOptions) => {
       setExitCode(await agentCommand(opts));
     });
@@ -144,7 +155,15 @@ export async function agentCommand(
   const dataDir = resolve(o.dataDir ?? join(options.home, "agent"));
   const registrationToken = await readRegistrationToken(o, env);
   const egress = commandEgress(options, o);
-  const log = pino({ name: "airlock-agent" }, pino.destination(2));
+  const format = chooseLogFormat({
+    flag: o.logFormat,
+    setting: options.logFormat,
+    isTTY: process.stderr.isTTY === true,
+  });
+  const log = formatLogger({ name: "airlock-agent" }, format, 2);
+  /** Set when connecting cannot succeed by retrying: the agent stops and the command fails with it. */
+  let finalCause: ConnectCause | undefined;
+  let onFinal = (): void => undefined;
   const agentOpts: AgentOptions = {
     serverUrl: o.server,
     credentials: fileCredentialStore(resolve(o.credentialFile ?? join(dataDir, "node-credential"))),
@@ -164,6 +183,10 @@ export async function agentCommand(
     images: new ImageStore(options.imagesDir),
     log,
     egress,
+    onFinal(cause) {
+      finalCause = cause;
+      onFinal();
+    },
   };
   if (o.cpus !== undefined || o.memoryMb !== undefined || o.diskMb !== undefined) {
     const detected = await detectCapacity(agentOpts.dataDir);
@@ -182,20 +205,58 @@ export async function agentCommand(
     for (const p of Object.values(agentOpts.provisioners)) await p.close?.();
     throw err;
   }
-  log.info({ server: o.server, dataDir: agentOpts.dataDir, limits: describeLimits() }, "agent started");
-  await new Promise<void>((done) => {
+  const disk = await diskSpace(agentOpts.dataDir).catch(() => undefined);
+  log.info(
+    {
+      server: o.server,
+      dataDir: agentOpts.dataDir,
+      limits: describeLimits(),
+      ...(disk ? { diskFreeMb: disk.freeMb, diskTotalMb: disk.totalMb } : {}),
+    },
+    "agent started",
+  );
+  // First signal: graceful (no new jobs, running ones finish and are delivered); second: at once.
+  const how = await new Promise<"signal" | "final">((done) => {
+    let signals = 0;
     const onSignal = (signal: NodeJS.Signals): void => {
-      log.info({ signal }, "stopping: running jobs are aborted and their machines destroyed");
+      signals++;
+      if (signals === 1) {
+        log.info(
+          { signal, running: agent.runningJobs().length },
+          "stopping gracefully: running jobs finish and their results are delivered, no new ones are taken (send the signal again to stop at once)",
+        );
+        void agent.drain().then(() => done("signal"));
+        return;
+      }
+      log.info({ signal }, "stopping at once: running jobs are cancelled and their machines destroyed");
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
-      done();
+      void agent.stop();
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
+    onFinal = () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      done("final");
+    };
+    if (finalCause) onFinal();
   });
   await agent.stop();
   for (const p of Object.values(agentOpts.provisioners)) await p.close?.();
+  if (how === "final" && finalCause) throw finalError(finalCause);
   return 0;
+}
+
+/** The command's error for a cause retrying cannot help (exit 1, one line). */
+function finalError(cause: ConnectCause): AirlockError {
+  const code =
+    cause.kind === "unauthorized"
+      ? ErrorCode.UNAUTHORIZED
+      : cause.kind === "protocol"
+        ? ErrorCode.PROTOCOL_MISMATCH
+        : ErrorCode.SERVER_UNREACHABLE;
+  return new AirlockError(code, `agent: ${cause.message}`);
 }
 
 /**

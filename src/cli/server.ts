@@ -17,6 +17,8 @@ import {
 } from "../agent/index.js";
 import { createActionLoader, createGitWorkspaceSource } from "../actions/index.js";
 import { loadOptions } from "../config/index.js";
+import { chooseLogFormat, formatLogger } from "./logging.js";
+import { registerAdminPassword } from "./admin-password.js";
 import { nodeEgress } from "../egress/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../images/index.js";
@@ -39,22 +41,33 @@ import { makeLinks } from "../orchestrator/views/index.js";
 import type { ServerConfig } from "../server/index.js";
 
 export function registerServerCommands(program: Command, setExitCode: (code: number) => void): void {
-  program
+  const server = program
     .command("server")
     .description("run the orchestrator: HTTP + WebSocket API, scheduler, PostgreSQL state")
     .option("-c, --config <file>", "configuration file (YAML or JSON); AIRLOCK_* environment variables win")
     .option("--port <port>", "listen port (AIRLOCK_PORT)")
     .option("--host <host>", "listen address (AIRLOCK_HOST)")
-    .action(async (opts: { config?: string; port?: string; host?: string }) => {
+    .option(
+      "--log-format <format>",
+      "json, pretty or auto: pretty on a terminal, JSON lines otherwise (default: $AIRLOCK_LOG_FORMAT or auto)",
+    )
+    .action(async (opts: { config?: string; port?: string; host?: string; logFormat?: string }) => {
+      const format = chooseLogFormat({
+        flag: opts.logFormat,
+        setting: loadOptions().logFormat,
+        isTTY: process.stdout.isTTY === true,
+      });
       const service = await startService({
         ...(opts.config ? { configFile: opts.config } : {}),
         overrides: overrides(opts),
+        makeLogger: (level) => formatLogger({ level, base: { service: "airlock" } }, format, 1),
       });
       announce(service);
       await untilSignal();
       await service.stop();
       setExitCode(0);
     });
+  registerAdminPassword(server);
   program
     .command("up")
     .description("start the orchestrator, one local node agent, register the example repository and run it")

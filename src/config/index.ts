@@ -17,6 +17,8 @@ export interface AirlockOptions {
   egress: { allow: string[]; deny: string[]; dns: string[] };
   /** The node's content-addressed job image store (src/images). */
   imagesDir: string;
+  /** AIRLOCK_LOG_FORMAT: server and agent logs as JSON lines or pretty; "auto": pretty on a terminal. */
+  logFormat: "json" | "pretty" | "auto";
 }
 
 const schema = z.object({
@@ -31,6 +33,7 @@ const schema = z.object({
   AIRLOCK_EGRESS_DENY: z.string().optional(),
   AIRLOCK_EGRESS_DNS: z.string().optional(),
   AIRLOCK_IMAGES_DIR: z.string().min(1).optional(),
+  AIRLOCK_LOG_FORMAT: z.enum(["json", "pretty", "auto"]).optional(),
 });
 
 const list = (v: string | undefined): string[] => (v ?? "").split(/[\s,]+/).filter((s) => s !== "");
@@ -49,6 +52,7 @@ export function loadOptions(env: NodeJS.ProcessEnv = process.env): AirlockOption
     // Not under HOME: the sandbox's unprivileged user must be able to reach it (/root is 0700).
     machinesDir: parsed.data.AIRLOCK_MACHINES_DIR ?? join(tmpdir(), "airlock-machines"),
     maxParallelJobs: parsed.data.AIRLOCK_MAX_PARALLEL_JOBS ?? 4,
+    logFormat: parsed.data.AIRLOCK_LOG_FORMAT ?? "auto",
     // Validated where they are used (src/egress nodeEgress), with every problem at once.
     egress: {
       allow: list(parsed.data.AIRLOCK_EGRESS_ALLOW),

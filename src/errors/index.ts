@@ -92,6 +92,8 @@ export const ErrorCode = {
   ENVIRONMENT_INVALID: "ENVIRONMENT_INVALID",
   /** Job-source credentials: a bad clone password, deploy key or forge token, or one for the wrong kind of URL. */
   CREDENTIAL_INVALID: "CREDENTIAL_INVALID",
+  /** Agent: the orchestrator speaks another agent protocol version (upgrade one side). */
+  PROTOCOL_MISMATCH: "PROTOCOL_MISMATCH",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

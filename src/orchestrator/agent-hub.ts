@@ -65,6 +65,8 @@ function parseMessage(text: string): AgentMessage | Error {
 class Connection {
   /** Job attempts this node may report on. */
   readonly allowed = new Set<string>();
+  /** The agent said it is stopping (heartbeat `draining`): no new job is placed on this connection. */
+  draining = false;
   private chain: Promise<void> = Promise.resolve();
   private pendingAcks = new Map<string, { jobId: number; attempt: number; seq: number; finished: boolean }>();
   private ackScheduled = false;
@@ -137,6 +139,11 @@ export class WsAgentHub implements AgentHub {
 
   isConnected(nodeId: number): boolean {
     return this.conns.has(nodeId);
+  }
+
+  /** The node's agent is stopping (it said so): connected, finishing its jobs, taking no new ones. */
+  isDraining(nodeId: number): boolean {
+    return this.conns.get(nodeId)?.draining === true;
   }
 
   accept(socket: WebSocket, nodeId: number): void {
@@ -264,6 +271,11 @@ export class WsAgentHub implements AgentHub {
         this.d.wakeDispatcher();
         return;
       case "heartbeat":
+        // Stopping gracefully: nothing more is placed on this connection (a new one starts afresh).
+        if (msg.draining === true && !conn.draining) {
+          conn.draining = true;
+          this.d.logger.info({ nodeId: conn.nodeId }, "node agent is stopping: no new jobs placed on it");
+        }
         await renewLeases(pool, conn.nodeId, msg.running, config.leaseMs);
         await pool.query(`UPDATE nodes SET last_seen_at = now() WHERE id = $1`, [conn.nodeId]);
         return;
@@ -477,7 +489,11 @@ export class WsAgentHub implements AgentHub {
   private async hello(conn: Connection, msg: Extract<AgentMessage, { type: "hello" }>): Promise<void> {
     const { pool, config } = this.d;
     if (msg.protocol !== PROTOCOL_VERSION) {
-      conn.socket.close(CloseCode.badMessage, `protocol ${msg.protocol} is not supported`);
+      // The reason (at most 123 bytes) names both versions: the agent logs it as the cause.
+      conn.socket.close(
+        CloseCode.unsupportedProtocol,
+        `agent protocol ${msg.protocol} (airlock ${msg.agentVersion.replace(/[^\x20-\x7e]/g, "?").slice(0, 20)}) is not supported; this orchestrator speaks protocol ${PROTOCOL_VERSION}`,
+      );
       return;
     }
     const n = msg.node;

@@ -111,8 +111,16 @@ export const Hello = z.object({
  * heartbeat — agent, every `heartbeatMs`. Idempotent. Renews the leases of the listed job attempts.
  * On disconnect, leases are no longer renewed; when one expires, the job is retried elsewhere.
  * The orchestrator handles heartbeats at once, not in order behind the connection's queued events.
+ * `draining: true` (sent at once when the agent is asked to stop, and with every heartbeat after):
+ * the agent finishes its running jobs and takes no new ones; the orchestrator places nothing more on
+ * this connection (the node shows as not placeable, its jobs' leases still renewed). Optional, so
+ * an orchestrator that does not know it ignores it; the agent also rejects any assign meanwhile.
  */
-export const Heartbeat = z.object({ type: z.literal("heartbeat"), running: z.array(z.object(jobRef)) });
+export const Heartbeat = z.object({
+  type: z.literal("heartbeat"),
+  running: z.array(z.object(jobRef)),
+  draining: z.boolean().optional(),
+});
 
 /**
  * accepted — agent, after receiving `assign` and before creating the machine. Idempotent per job
@@ -283,6 +291,11 @@ export const CloseCode = {
   badMessage: 4400,
   /** Another connection for the same node replaced this one. */
   replaced: 4409,
+  /**
+   * The hello's `protocol` is not this orchestrator's (the reason says which it speaks): retrying
+   * cannot help until one side is upgraded. Older agents treat it as any other close (backoff).
+   */
+  unsupportedProtocol: 4406,
   /** The orchestrator is shutting down: reconnect with backoff. */
   goingAway: 1001,
 } as const;

@@ -9,6 +9,7 @@ import * as S from "./schemas.js";
 export const NODE_SCHEMAS: Record<string, Json> = {
   NodeRegistration: responseSchema(S.NodeRegistrationView),
   NewNodeRegistration: responseSchema(S.NewNodeRegistrationView),
+  ReissuedNodeCredential: responseSchema(S.ReissuedNodeCredentialView),
   AgentRegistered: responseSchema(Registered),
   AgentReleased: responseSchema(Released),
 };
@@ -46,6 +47,15 @@ export const NODE_OPERATIONS: Operation[] = [
     params: S.IdParams,
     ok: [200, ref("Node")],
     errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/nodes/:id/credential",
+    summary:
+      "Re-issue a node's credential (shown once): every credential it had stops working and its agent is disconnected at once; the node keeps its name, labels and pool (409 for a revoked node)",
+    params: S.IdParams,
+    ok: [201, ref("ReissuedNodeCredential")],
+    errors: [404, 409],
   },
   {
     method: "post",

@@ -329,6 +329,16 @@ const OPERATIONS: Operation[] = [
     errors: [404],
   },
   {
+    method: "patch",
+    path: "/api/v1/repositories/:id",
+    summary:
+      "Change a repository's clone URL (a password in it is sealed as its clone-password and taken out), default branch, poll interval or job limit (null: none); the webhook secret stays. 409 when the clone URL moves to another host while a clone password is stored",
+    params: S.IdParams,
+    body: S.UpdateRepository,
+    ok: [200, ref("Repository")],
+    errors: [400, 404, 409],
+  },
+  {
     method: "put",
     path: "/api/v1/repositories/:id/egress",
     summary: "Set the repository's egress allow-list (host:port, *.domain:port, ip:port; [] for none)",

@@ -47,6 +47,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
     target: { kind: "organization-in-body", field: "organization" },
   },
   "GET /api/v1/repositories/:id": { permission: "repository.read", target: repo() },
+  "PATCH /api/v1/repositories/:id": { permission: "repository.edit", target: repo() },
   "PUT /api/v1/repositories/:id/egress": { permission: "repository.configure", target: repo() },
   // Where commit statuses go (the forge token itself is a credential, below).
   "GET /api/v1/repositories/:id/forge": { permission: "repository.read", target: repo() },
@@ -125,6 +126,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "POST /api/v1/nodes/registrations": { permission: "nodes.write" },
   "DELETE /api/v1/nodes/registrations/:id": { permission: "nodes.write" },
   "POST /api/v1/nodes/:id/revoke": { permission: "nodes.write" },
+  "POST /api/v1/nodes/:id/credential": { permission: "nodes.write" },
   "POST /api/v1/nodes/:id/disable": { permission: "nodes.write" },
   "POST /api/v1/nodes/:id/enable": { permission: "nodes.write" },
   "DELETE /api/v1/nodes/:id": { permission: "nodes.write" },

@@ -53,6 +53,21 @@ export const CreateRepository = z
   .strict();
 
 /**
+ * PATCH /repositories/:id: what `repos add` set, apart from the name, the organization and the
+ * webhook secret (kept). null takes polling or the job limit away. At least one field.
+ */
+export const UpdateRepository = z
+  .object({
+    cloneUrl: CreateRepository.shape.cloneUrl.optional(),
+    defaultBranch: CreateRepository.shape.defaultBranch.unwrap().optional(),
+    pollIntervalSeconds: CreateRepository.shape.pollIntervalSeconds,
+    maxConcurrentJobs: CreateRepository.shape.maxConcurrentJobs,
+  })
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, "nothing to change: give at least one field");
+export type UpdateRepositoryBody = z.input<typeof UpdateRepository>;
+
+/**
  * A repository's egress allow-list (replaces the old one; [] removes it). Every entry is checked
  * with the same parser the agent enforces with; all problems are reported at once. The
  * normalised entries are what gets stored.
@@ -178,6 +193,13 @@ export const NodeRegistrationView = z.object({
 /** POST /nodes/registrations: the registration and its token, shown this once. */
 export const NewNodeRegistrationView = NodeRegistrationView.extend({ token: z.string() });
 export type NewNodeRegistration = z.infer<typeof NewNodeRegistrationView>;
+/** POST /nodes/:id/credential: the node's new credential, shown this once (its old ones are dead). */
+export const ReissuedNodeCredentialView = z.object({
+  nodeId: z.number().int(),
+  name: z.string(),
+  credential: z.string(),
+});
+export type ReissuedNodeCredential = z.infer<typeof ReissuedNodeCredentialView>;
 /** A registration as the API shows it (the route's answer is typed with the view: no drift). */
 export const registrationView = (r: Registration): z.infer<typeof NodeRegistrationView> => r;
 

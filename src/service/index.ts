@@ -37,6 +37,8 @@ export interface ServiceOptions {
   /** Where to write `{ server, token }` for the CLI when the admin token is created (default $AIRLOCK_HOME/cli.json). */
   cliConfigPath?: string | null;
   logger?: Logger;
+  /** Makes the logger at the configured level (e.g. pretty on a terminal); default: JSON lines on stdout. */
+  makeLogger?: (level: ServerConfig["logLevel"]) => Logger;
 }
 
 export interface Service {
@@ -62,7 +64,10 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
   // Port 0 means "any free port": pick it now, so that the public address built from it is true.
   if (asked.listenPort === 0) overrides = { ...overrides, listenPort: await freePort(asked.listenHost) };
   const config = loadServerConfig({ ...(o.configFile ? { file: o.configFile } : {}), env, overrides });
-  const logger = o.logger ?? pino({ level: config.logLevel, base: { service: "airlock" } });
+  const logger =
+    o.logger ??
+    o.makeLogger?.(config.logLevel) ??
+    pino({ level: config.logLevel, base: { service: "airlock" } });
   await mkdir(config.dataDir, { recursive: true });
   const db = await startDatabase({
     dataDir: config.dataDir,

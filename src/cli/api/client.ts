@@ -29,6 +29,8 @@ import type {
   NewNodeRegistration,
   Node,
   NodeRegistration,
+  ReissuedNodeCredential,
+  UpdateRepositoryBody,
   Organization,
   Repository,
   Run,
@@ -188,6 +190,9 @@ export class ApiClient {
   addRepository(body: CreateRepositoryBody): Promise<CreatedRepository> {
     return this.json("POST", "/api/v1/repositories", body);
   }
+  updateRepository(id: number, body: UpdateRepositoryBody): Promise<Repository> {
+    return this.json("PATCH", `/api/v1/repositories/${id}`, body);
+  }
   setRepositoryEgress(id: number, body: RepositoryEgressBody): Promise<Repository> {
     return this.json("PUT", `/api/v1/repositories/${id}/egress`, body);
   }
@@ -308,6 +313,10 @@ export class ApiClient {
   }
   async revokeNodeRegistration(id: number): Promise<void> {
     await this.json("DELETE", `/api/v1/nodes/registrations/${id}`);
+  }
+  /** A new credential for the node (shown once); every one it had stops working, its agent is disconnected. */
+  reissueNodeCredential(id: number): Promise<ReissuedNodeCredential> {
+    return this.json("POST", `/api/v1/nodes/${id}/credential`);
   }
   revokeNode(id: number): Promise<Node> {
     return this.json("POST", `/api/v1/nodes/${id}/revoke`);

@@ -161,6 +161,30 @@ export function registerNodes(program: Command, io: CliIo): void {
 
   apiOptions(
     nodes
+      .command("reissue-token")
+      .description(
+        "give a node a new credential (printed once): every one it had stops working and its agent is disconnected now",
+      )
+      .argument("<node>", "id or name"),
+  ).action(async (ref: string, opts: CommonOptions) => {
+    const client = await connect(opts, io);
+    const found = await findByRef(ref, () => client.listNodes(), "node");
+    const made = await client.reissueNodeCredential(found.id);
+    if (opts.json) {
+      printJson(io, made);
+      return;
+    }
+    io.stdout.write(
+      `New credential for node ${made.name} (id ${made.nodeId}); its old credential no longer works and its agent was disconnected.\n` +
+        `Shown only this once:\n  ${made.credential}\n\n` +
+        `On the node, stop the agent, replace its credential file (default <data dir>/node-credential, mode 0600),\n` +
+        `e.g. with: install -m 600 /dev/stdin <data dir>/node-credential   (paste the credential, then Ctrl-D)\n` +
+        `and start the agent again; the credential is rotated on its first connection.\n`,
+    );
+  });
+
+  apiOptions(
+    nodes
       .command("set-labels")
       .description("set a node's labels (the only source of node labels: agents cannot add any)")
       .argument("<node>", "id or name")

@@ -1,11 +1,11 @@
-// `airlock repos add|list|remove|egress|dispatch`: repositories the built-in git job source
+// `airlock repos add|list|edit|remove|egress|dispatch`: repositories the built-in git job source
 // watches, the destinations their jobs may reach through the node's egress proxy, and
 // repository_dispatch events sent to them; `credentials`, `set-credential` and
 // `remove-credential` are in credentials.ts, `forge` (where commit statuses go) in forge.ts.
 import type { Command } from "commander";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { terminalPrompt } from "./prompt.js";
-import type { CreatedRepository, Repository } from "../api/index.js";
+import type { CreatedRepository, Repository, UpdateRepositoryBody } from "../api/index.js";
 import {
   apiOptions,
   connect,
@@ -28,6 +28,14 @@ interface AddOptions extends CommonOptions {
   poll?: string;
   maxJobs?: string;
   org?: string;
+}
+
+interface EditOptions extends CommonOptions {
+  cloneUrl?: string;
+  defaultBranch?: string;
+  /** A number of seconds, false for --no-poll, true (commander's default for a --no- flag) when neither. */
+  poll?: string | boolean;
+  maxJobs?: string | boolean;
 }
 
 function printCreated(io: CliIo, r: CreatedRepository): void {
@@ -94,6 +102,52 @@ export function registerRepos(program: Command, io: CliIo): void {
   });
 
   listCommand(repos, io, { what: "repositories", fetch: (c) => c.listRepositories(), render: reposTable });
+
+  apiOptions(
+    repos
+      .command("edit")
+      .description("change what `repos add` set; the webhook secret stays (the forge needs no change)")
+      .argument("<repo>", "id or owner/repo")
+      .option(
+        "--clone-url <url>",
+        "new clone URL (a password in it is sealed and taken out, as with add; prefer set-credential)",
+      )
+      .option("--default-branch <branch>", "branch of manual triggers and polling")
+      .option("--poll <seconds>", "poll the remote every N seconds (at least 10)")
+      .option("--no-poll", "stop polling (webhooks only)")
+      .option("--max-jobs <n>", "at most N jobs of this repository at once")
+      .option("--no-max-jobs", "no limit of its own (the organization's still applies)"),
+  ).action(async (ref: string, opts: EditOptions) => {
+    const problems: string[] = [];
+    const poll = typeof opts.poll === "string" ? intOption(opts.poll, "--poll", 10, problems) : undefined;
+    const maxJobs =
+      typeof opts.maxJobs === "string" ? intOption(opts.maxJobs, "--max-jobs", 1, problems) : undefined;
+    const body: UpdateRepositoryBody = {
+      ...(opts.cloneUrl !== undefined ? { cloneUrl: opts.cloneUrl } : {}),
+      ...(opts.defaultBranch !== undefined ? { defaultBranch: opts.defaultBranch } : {}),
+      ...(poll !== undefined
+        ? { pollIntervalSeconds: poll }
+        : opts.poll === false
+          ? { pollIntervalSeconds: null }
+          : {}),
+      ...(maxJobs !== undefined
+        ? { maxConcurrentJobs: maxJobs }
+        : opts.maxJobs === false
+          ? { maxConcurrentJobs: null }
+          : {}),
+    };
+    if (problems.length === 0 && Object.keys(body).length === 0)
+      problems.push(
+        "nothing to change: give --clone-url, --default-branch, --poll/--no-poll or --max-jobs/--no-max-jobs",
+      );
+    failOnProblems(problems);
+    const client = await connect(opts, io);
+    const found = await findByRef(ref, () => client.listRepositories(), "repository");
+    const repo = await client.updateRepository(found.id, body);
+    if (opts.json) printJson(io, repo);
+    else
+      io.stdout.write(`Repository ${repo.name} changed (webhook secret unchanged):\n${reposTable([repo])}`);
+  });
 
   apiOptions(
     repos

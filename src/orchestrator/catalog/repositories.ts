@@ -5,7 +5,13 @@
 import { scopeCondition, type ListScope } from "./owners.js";
 import { randomBytes } from "node:crypto";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
-import { putCredential, setSourceCredential, splitCloneUrl, type Kms } from "../../secrets/index.js";
+import {
+  listSourceCredentials,
+  putCredential,
+  setSourceCredential,
+  splitCloneUrl,
+  type Kms,
+} from "../../secrets/index.js";
 import type { Provider } from "../../sources/index.js";
 import type { Links } from "../views/links.js";
 import { iso, num, numOrNull, notFound, uniquely, type Db } from "./db.js";
@@ -97,6 +103,81 @@ export async function createRepository(
     await setSourceCredential(db, kms, where, credential, by);
   }
   return { ...fromRow(row, links), webhookSecret: secret };
+}
+
+/** What `repos edit` changes; absent: unchanged; null: polling or the job limit taken away. */
+export interface RepositoryChanges {
+  cloneUrl?: string;
+  defaultBranch?: string;
+  pollIntervalSeconds?: number | null;
+  maxConcurrentJobs?: number | null;
+}
+
+/** The origin (scheme, host, port) of an http(s) URL; undefined for other forms. */
+function httpOrigin(url: string): string | undefined {
+  if (!/^https?:\/\//i.test(url)) return undefined;
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Changes a repository's clone URL, default branch, poll interval or job limit; its webhook secret,
+ * name and organization stay. A password in the new clone URL is taken out and sealed as its
+ * clone-password, as at registration. A clone URL moving to another http(s) host without a
+ * password of its own is refused while a clone password is stored: git would send that password
+ * to the new host. Pass a client inside a transaction (the credential is a second statement).
+ */
+export async function updateRepository(
+  db: Db,
+  id: number,
+  changes: RepositoryChanges,
+  links: Links,
+  kms: Kms,
+  by: string | null = null,
+): Promise<{ before: Repository; after: Repository; cloneCredentialSealed: boolean }> {
+  const { rows: found } = await db.query(
+    `SELECT ${COLUMNS}, organization_id FROM repositories WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  const row = found[0];
+  if (!row) throw notFound("repository", id);
+  const before = fromRow(row, links);
+  const split = changes.cloneUrl === undefined ? undefined : splitCloneUrl(changes.cloneUrl);
+  if (split && !split.credential) {
+    const from = httpOrigin(before.cloneUrl);
+    const to = httpOrigin(split.url);
+    if (to !== undefined && from !== to) {
+      const kinds = (await listSourceCredentials(db, id)).map((c) => c.kind);
+      if (kinds.includes("clone-password"))
+        throw new AirlockError(
+          ErrorCode.CONFLICT,
+          `the clone URL moves to ${to}, where the stored clone password would be sent: give the new URL with its credentials, or remove the old one first (airlock repos remove-credential ${before.name} clone-password)`,
+        );
+    }
+  }
+  const set: string[] = [];
+  const params: unknown[] = [id];
+  const put = (column: string, value: unknown): void => {
+    params.push(value);
+    set.push(`${column} = $${params.length}`);
+  };
+  if (split) put("clone_url", split.url);
+  if (changes.defaultBranch !== undefined) put("default_branch", changes.defaultBranch);
+  if (changes.pollIntervalSeconds !== undefined) put("poll_interval_seconds", changes.pollIntervalSeconds);
+  if (changes.maxConcurrentJobs !== undefined) put("max_concurrent_jobs", changes.maxConcurrentJobs);
+  if (set.length === 0) throw new AirlockError(ErrorCode.USAGE, "nothing to change");
+  const { rows } = await db.query(
+    `UPDATE repositories SET ${set.join(", ")} WHERE id = $1 RETURNING ${COLUMNS}`,
+    params,
+  );
+  if (split?.credential) {
+    const where = { organizationId: num(row.organization_id), repositoryId: id };
+    await setSourceCredential(db, kms, where, split.credential, by);
+  }
+  return { before, after: fromRow(rows[0], links), cloneCredentialSealed: split?.credential !== undefined };
 }
 
 /** Every repository, or only those in `scope` (what the caller may see). */

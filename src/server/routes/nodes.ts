@@ -1,4 +1,4 @@
-// /api/v1/nodes: list, drain/enable, revoke and remove nodes, and the one-time registration tokens
+// /api/v1/nodes: list, drain/enable, revoke, re-issue the credential of and remove nodes, and the one-time registration tokens
 // that add them (a token is shown once; the node is created when its agent exchanges the token at
 // POST /api/v1/agent/register). Every change is recorded in the audit log, never with a token.
 import type { FastifyInstance } from "fastify";
@@ -7,11 +7,18 @@ import {
   createRegistration,
   listRegistrations,
   revokeNode,
+  resetNodeCredential,
   revokeRegistration,
 } from "../../orchestrator/node-auth/index.js";
 import { audited, requestActor } from "../actor.js";
 import type { RouteContext } from "../deps.js";
-import { CreateNodeRegistration, IdParams, registrationView, type NewNodeRegistration } from "../schemas.js";
+import {
+  CreateNodeRegistration,
+  IdParams,
+  registrationView,
+  type NewNodeRegistration,
+  type ReissuedNodeCredential,
+} from "../schemas.js";
 import { validate } from "../validate.js";
 
 export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -66,6 +73,33 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     // Its credentials are gone: the open connection, if any, goes now, not at its next reconnect.
     ctx.agents.disconnect(params.id, "node revoked");
     return node;
+  });
+
+  // A new credential for a node whose credential leaked or was lost: every one it had dies, the
+  // agent holding one is disconnected now, and the node keeps its identity (name, labels, pool,
+  // history). The credential is answered once and never recorded.
+  app.post("/nodes/:id/credential", async (request, reply) => {
+    const { params } = validate(request, { params: IdParams });
+    const made = await audited(
+      ctx.pool,
+      request,
+      async (db) => {
+        const node = await getNode(db, params.id);
+        return { node, credential: await resetNodeCredential(db, node.id) };
+      },
+      ({ node: n }) => ({
+        action: "node.credential_reissued",
+        object: { kind: "node", id: n.id },
+        details: { name: n.name },
+      }),
+    );
+    ctx.agents.disconnect(params.id, "node credential reissued");
+    const answer: ReissuedNodeCredential = {
+      nodeId: made.node.id,
+      name: made.node.name,
+      credential: made.credential,
+    };
+    return reply.status(201).send(answer);
   });
 
   app.post("/nodes/:id/disable", async (request) => {

@@ -1,5 +1,5 @@
-// /api/v1/repositories: register, list, show, remove, set the egress allow-list, and trigger
-// runs manually.
+// /api/v1/repositories: register, list, show, change (clone URL, branch, polling, job limit),
+// remove, set the egress allow-list, and trigger runs manually.
 import type { FastifyInstance } from "fastify";
 import {
   createRepository,
@@ -7,11 +7,19 @@ import {
   getRepository,
   listRepositories,
   setRepositoryEgress,
+  updateRepository,
 } from "../../orchestrator/catalog/index.js";
 import { audited, withoutCredentials } from "../actor.js";
 import { actorName, listScope, triggeringUserId } from "../access.js";
 import type { RouteContext } from "../deps.js";
-import { CreateRepository, IdParams, RepositoryEgress, TriggerRun, DispatchRun } from "../schemas.js";
+import {
+  CreateRepository,
+  IdParams,
+  RepositoryEgress,
+  TriggerRun,
+  DispatchRun,
+  UpdateRepository,
+} from "../schemas.js";
 import { validate } from "../validate.js";
 
 export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -41,6 +49,30 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
   app.get("/repositories/:id", async (request) => {
     const { params } = validate(request, { params: IdParams });
     return getRepository(ctx.pool, params.id, ctx.links);
+  });
+
+  // The webhook secret stays: the forge's webhook settings need no change.
+  app.patch("/repositories/:id", async (request) => {
+    const { params, body } = validate(request, { params: IdParams, body: UpdateRepository });
+    const r = await audited(
+      ctx.pool,
+      request,
+      (db) => updateRepository(db, params.id, body, ctx.links, ctx.kms, actorName(request)),
+      ({ before, after, cloneCredentialSealed }) => ({
+        action: "repository.changed",
+        object: { kind: "repository", id: after.id },
+        // What changed, old and new; clone URLs never with credentials (none are kept in them).
+        details: {
+          name: after.name,
+          ...changed("cloneUrl", withoutCredentials(before.cloneUrl), withoutCredentials(after.cloneUrl)),
+          ...changed("defaultBranch", before.defaultBranch, after.defaultBranch),
+          ...changed("pollIntervalSeconds", before.pollIntervalSeconds, after.pollIntervalSeconds),
+          ...changed("maxConcurrentJobs", before.maxConcurrentJobs, after.maxConcurrentJobs),
+          ...(cloneCredentialSealed ? { cloneCredential: "sealed from the URL" } : {}),
+        },
+      }),
+    );
+    return r.after;
   });
 
   app.put("/repositories/:id/egress", async (request) => {
@@ -98,4 +130,8 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
     });
     return reply.status(201).send({ runs });
   });
+}
+
+function changed<T>(field: string, before: T, after: T): Record<string, { from: T; to: T }> {
+  return before === after ? {} : { [field]: { from: before, to: after } };
 }
