@@ -241,7 +241,10 @@ describe("placement properties", () => {
     // The generator must reach every outcome, or the properties above prove little.
     // Hard labels and pools refuse more than preferences did: about 1,300 of ~20,000 jobs place.
     assert.ok(placed > 1000, `only ${placed} placements`);
-    assert.deepEqual([...codes].sort(), Object.values(WaitCode).sort());
+    // CONCURRENCY_GROUP is decided before placement (a job held by its group is never offered to
+    // placeJobs: src/orchestrator/concurrency/), so placement never gives it.
+    const placementCodes = Object.values(WaitCode).filter((c) => c !== WaitCode.CONCURRENCY_GROUP);
+    assert.deepEqual([...codes].sort(), placementCodes.sort());
   });
 
   it("1,000 jobs over 50 nodes fill every node exactly", () => {
