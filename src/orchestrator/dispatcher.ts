@@ -252,8 +252,9 @@ export class Dispatcher {
         name: r.name,
         labels: r.labels,
         requiredLabels: r.required_labels,
+        enabled: r.enabled,
         // A stopping agent finishes what it runs and takes nothing new: not placeable, like a drained node.
-        enabled: r.enabled && !this.d.hub.isDraining(id),
+        draining: this.d.hub.isDraining(id),
         connected: this.d.hub.isConnected(id),
         cpus: Number(r.cpus),
         memoryMb: r.memory_mb,

@@ -119,6 +119,8 @@ export interface AgentHub {
   /** Takes over an authenticated agent WebSocket of node `nodeId`. */
   accept(socket: WebSocket, nodeId: number): void;
   connectedNodes(): number;
+  /** The node's agent said it is stopping gracefully: connected, finishing its jobs, taking no new ones. */
+  isDraining(nodeId: number): boolean;
   /** Closes the node's connection at once, if any (the node was deleted or revoked); `reason` goes in the close frame. */
   disconnect(nodeId: number, reason?: string): void;
 }

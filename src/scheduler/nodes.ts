@@ -6,7 +6,7 @@
 //   has the image → has its provisioner → every job label present (hard labels, labels.ts) →
 //   node's required labels ⊆ job labels → pool trust tier (untrusted jobs: low-trust pools only;
 //   trusted jobs: high-trust pools only, never a tainted node) → pool authorized for the
-//   repository (open pools need none) → total capacity ≥ flavour → enabled and connected.
+//   repository (open pools need none) → total capacity ≥ flavour → enabled, connected and not draining.
 // Static configuration problems come first because they never clear by waiting.
 // Among the survivors the dynamic pick takes the node with free room for the flavour and the
 // most matching labels, then the least loaded (spreads machines), then the lowest id.
@@ -90,7 +90,7 @@ export function eligibleNodes(
       s.node.cpus >= flavour.cpus && s.node.memoryMb >= flavour.memoryMb && s.node.diskMb >= flavour.diskMb,
   );
   if (left.length === 0) return reasons.tooSmall(image, flavour);
-  const usable = left.filter((s) => s.node.enabled && s.node.connected);
+  const usable = left.filter((s) => s.node.enabled && s.node.connected && !s.node.draining);
   if (usable.length === 0) {
     return reasons.unavailable(
       image,

@@ -56,15 +56,29 @@ export function tooSmall(image: ImageDef, flavour: FlavourDef): Wait {
   };
 }
 
-/** Every node that could run the job is disabled or not connected. */
+/** Every node that could run the job is disabled, not connected or stopping (its agent drains). */
 export function unavailable(image: ImageDef, nodes: readonly NodeState[]): Wait {
   const code = WaitCode.NODES_UNAVAILABLE;
   const [only] = nodes;
   if (nodes.length === 1 && only) {
+    if (only.enabled && only.connected && only.draining)
+      return {
+        code,
+        reason: `node ${quote(only.name)} is stopping: it finishes its running jobs and takes no new ones`,
+      };
     return { code, reason: `node ${quote(only.name)} is ${only.enabled ? "not connected" : "disabled"}` };
   }
   const disabled = nodes.filter((n) => !n.enabled).length;
-  const offline = nodes.length - disabled;
+  const stopping = nodes.filter((n) => n.enabled && n.connected && n.draining).length;
+  const offline = nodes.length - disabled - stopping;
+  if (stopping > 0) {
+    const counts = [
+      ...(disabled > 0 ? [`${disabled} disabled`] : []),
+      ...(offline > 0 ? [`${offline} not connected`] : []),
+      `${stopping} stopping`,
+    ];
+    return { code, reason: `no node with image ${quote(image.name)} takes new jobs (${counts.join(", ")})` };
+  }
   if (offline === 0)
     return { code, reason: `no enabled node has image ${quote(image.name)} (${disabled} disabled)` };
   if (disabled === 0)

@@ -43,6 +43,8 @@ export interface NodeState {
   /** False while the node is drained: no new machines, running ones finish. */
   enabled: boolean;
   connected: boolean;
+  /** Its agent is stopping gracefully: it finishes its running jobs and takes no new ones. Absent: false. */
+  draining?: boolean;
   cpus: number;
   memoryMb: number;
   diskMb: number;

@@ -15,7 +15,7 @@ export const NODE_SCHEMAS: Record<string, Json> = {
 };
 
 export const NODE_OPERATIONS: Operation[] = [
-  { method: "get", path: "/api/v1/nodes", summary: "List nodes", ok: [200, arr(ref("Node"))] },
+  { method: "get", path: "/api/v1/nodes", summary: "List nodes", ok: [200, arr(ref("ListedNode"))] },
   {
     method: "post",
     path: "/api/v1/nodes/registrations",

@@ -241,6 +241,18 @@ const components = {
     Repository: obj(repository),
     NewRepository: { allOf: [ref("Repository"), obj({ webhookSecret: str })] },
     Node,
+    // The list adds what only the orchestrator's memory knows: the agent said it is stopping gracefully.
+    ListedNode: {
+      allOf: [
+        ref("Node"),
+        obj({
+          draining: {
+            type: "boolean",
+            description: "its agent is stopping: it finishes its running jobs and is given no new ones",
+          },
+        }),
+      ],
+    },
     Image,
     Flavour,
     Organization,

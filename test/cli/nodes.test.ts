@@ -4,12 +4,12 @@
 // before any request.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import type { Node } from "../../src/cli/api/index.js";
+import type { ListedNode } from "../../src/cli/api/index.js";
 import { expiresOption } from "../../src/cli/commands/nodes.js";
 import { runCli, useStubCli } from "./harness.js";
 import { T0 } from "./stub-runs.js";
 
-function stubNode(id: number, name: string, labels: string[], requiredLabels: string[]): Node {
+function stubNode(id: number, name: string, labels: string[], requiredLabels: string[]): ListedNode {
   return {
     id,
     name,
@@ -30,6 +30,7 @@ function stubNode(id: number, name: string, labels: string[], requiredLabels: st
     credentialRotatedAt: null,
     pool: "default",
     taintedAt: null,
+    draining: false,
   };
 }
 
@@ -130,6 +131,17 @@ describe("airlock nodes, images, flavours", () => {
       ["DELETE", "/api/v1/nodes/100"],
     );
     assert.ok(!(await runCli(["nodes", "list"], ctx.env)).stdout.includes("builder-1"));
+  });
+
+  it("a node whose agent is stopping gracefully shows as stopping, unlike a disabled one", async () => {
+    ctx.stub.nodes.push({ ...stubNode(101, "builder-2", [], []), connected: true, draining: true });
+    const listed = await runCli(["nodes", "list"], ctx.env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /builder-2\s+default\s+enabled, connected, stopping\s+0/);
+    ctx.stub.nodes.splice(
+      ctx.stub.nodes.findIndex((n) => n.id === 101),
+      1,
+    );
   });
 
   it("images add and list", async () => {

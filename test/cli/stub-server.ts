@@ -4,7 +4,7 @@
 // and can be told to drop a connection once to exercise the client's resume (stub-logs.ts).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Node, NodeRegistration } from "../../src/cli/api/index.js";
+import type { ListedNode, NodeRegistration } from "../../src/cli/api/index.js";
 import { advance, makeJob, summary, T0, type StubRun } from "./stub-runs.js";
 import { createLogStore, type LogStore } from "./stub-logs.js";
 
@@ -15,7 +15,7 @@ export interface Stub {
   requests: { method: string; path: string; headers: IncomingMessage["headers"]; body: string }[];
   repos: { id: number; name: string; [k: string]: unknown }[];
   runs: StubRun[];
-  nodes: Node[];
+  nodes: ListedNode[];
   registrations: NodeRegistration[];
   images: Record<string, unknown>[];
   flavours: Record<string, unknown>[];

@@ -49,6 +49,7 @@ const Node = z.strictObject({
     .strictObject({ name: z.string(), trust: z.enum(["low", "high"]), open: z.boolean().default(false) })
     .optional(),
   tainted: z.boolean().optional(),
+  draining: z.boolean().optional(),
 });
 const Expect = z.union([
   z.strictObject({ node: z.string(), image: z.string().optional(), flavour: z.string().optional() }),

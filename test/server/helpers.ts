@@ -142,6 +142,9 @@ export class StubAgents implements AgentHub {
   connectedNodes(): number {
     return this.accepted.length;
   }
+  isDraining(): boolean {
+    return false;
+  }
   disconnected: number[] = [];
   disconnect(nodeId: number, reason?: string): void {
     this.disconnected.push(nodeId);

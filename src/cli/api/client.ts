@@ -27,6 +27,7 @@ import type {
   Image,
   Job,
   NewNodeRegistration,
+  ListedNode,
   Node,
   NodeRegistration,
   ReissuedNodeCredential,
@@ -302,7 +303,7 @@ export class ApiClient {
   setOrganizationLimit(name: string, maxConcurrentJobs: number | null): Promise<Organization> {
     return this.json("PUT", `/api/v1/organizations/${encodeURIComponent(name)}/limit`, { maxConcurrentJobs });
   }
-  listNodes(): Promise<Node[]> {
+  listNodes(): Promise<ListedNode[]> {
     return this.json("GET", "/api/v1/nodes");
   }
   createNodeRegistration(body: CreateNodeRegistrationBody): Promise<NewNodeRegistration> {

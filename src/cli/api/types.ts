@@ -5,6 +5,7 @@ export type {
   CreatedRepository,
   Flavour,
   Image,
+  ListedNode,
   Node,
   Organization,
   Repository,

@@ -3,7 +3,7 @@
 // once, with the agent command that reads it from a file: never from argv); `revoke` cuts a node
 // off for good; disable drains a node (running machines finish, no new ones start).
 import type { Command } from "commander";
-import type { Node, NodeRegistration } from "../api/index.js";
+import type { ListedNode, NodeRegistration } from "../api/index.js";
 import {
   apiOptions,
   collect,
@@ -27,13 +27,16 @@ interface RegisterOptions extends CommonOptions {
 }
 
 // A node reports its capacity when its agent first connects; until then the server holds zeros.
-const capacity = (n: Node): string =>
+const capacity = (n: ListedNode): string =>
   !n.cpus ? "-" : `${n.cpus} cpu, ${n.memoryMb ?? "?"} MiB, ${n.diskMb ?? "?"} MiB disk`;
 
-const nodeStatus = (n: Node): string =>
-  n.revokedAt ? "revoked" : `${n.enabled ? "enabled" : "disabled"}, ${n.connected ? "connected" : "offline"}`;
+// "stopping": its agent stops gracefully (finishes its jobs, takes no new ones), unlike disabled.
+const nodeStatus = (n: ListedNode): string =>
+  n.revokedAt
+    ? "revoked"
+    : `${n.enabled ? "enabled" : "disabled"}, ${n.connected ? "connected" : "offline"}${n.draining ? ", stopping" : ""}`;
 
-export function nodesTable(nodes: Node[]): string {
+export function nodesTable(nodes: ListedNode[]): string {
   return table(
     ["ID", "NAME", "POOL", "STATUS", "RUNNING", "LABELS", "REQUIRED", "CAPACITY", "LAST SEEN"],
     nodes.map((n) => [

@@ -32,6 +32,12 @@ export interface Node {
   taintedAt: string | null;
 }
 
+/** A node in the nodes list: what the database holds, and what only the agent hub knows. */
+export interface ListedNode extends Node {
+  /** Its agent is stopping gracefully: it finishes its running jobs and is given no new ones. */
+  draining: boolean;
+}
+
 export interface NewNode {
   name: string;
   labels?: string[];

@@ -2,7 +2,13 @@
 // that add them (a token is shown once; the node is created when its agent exchanges the token at
 // POST /api/v1/agent/register). Every change is recorded in the audit log, never with a token.
 import type { FastifyInstance } from "fastify";
-import { deleteNode, getNode, listNodes, setNodeEnabled } from "../../orchestrator/catalog/index.js";
+import {
+  deleteNode,
+  getNode,
+  listNodes,
+  setNodeEnabled,
+  type ListedNode,
+} from "../../orchestrator/catalog/index.js";
 import {
   createRegistration,
   listRegistrations,
@@ -22,7 +28,10 @@ import {
 import { validate } from "../validate.js";
 
 export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
-  app.get("/nodes", async () => listNodes(ctx.pool));
+  // `draining` is the agent's own graceful stop (held by the hub, not the database): not placeable.
+  app.get("/nodes", async (): Promise<ListedNode[]> =>
+    (await listNodes(ctx.pool)).map((n) => ({ ...n, draining: n.connected && ctx.agents.isDraining(n.id) })),
+  );
 
   app.get("/nodes/registrations", async () => (await listRegistrations(ctx.pool)).map(registrationView));
 
