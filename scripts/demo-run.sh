@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system.sh
 bash scripts/ensure-node-modules.sh
+bash scripts/build-native.sh
 npx tsc -p tsconfig.build.json
 node bin/airlock.js image build debian-12 --if-missing
 airlock="$PWD/bin/airlock.js"

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system.sh
 bash scripts/ensure-node-modules.sh
+bash scripts/build-native.sh
 npx tsc -p tsconfig.build.json
 # Jobs run on the default image, never on this host's root: build it once when missing (minutes).
 node bin/airlock.js image build debian-12 --if-missing
