@@ -1,6 +1,7 @@
 // Test helpers for the orchestrator: the real service in-process (its own test database, a temp
 // data folder), in-process agents on real sandboxes (registered the way every node is: a one-time
 // registration token exchanged for a credential file), and a small REST client.
+import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -189,4 +190,18 @@ export async function eventually<T>(
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((res) => setTimeout(res, 50));
   }
+}
+
+/** Registers a repository cloned from `cloneUrl` (a local git repository) through the API; its id. */
+export async function addRepository(t: TestService, name: string, cloneUrl: string): Promise<number> {
+  const r = await t.api<{ id: number }>("POST", "/api/v1/repositories", { name, cloneUrl });
+  assert.equal(r.status, 201, r.text);
+  return r.body.id;
+}
+
+/** A manual run of the repository's default branch: the ids of the runs it made. */
+export async function triggerRuns(t: TestService, repoId: number): Promise<number[]> {
+  const r = await t.api<{ runs: Array<{ id: number }> }>("POST", `/api/v1/repositories/${repoId}/runs`, {});
+  assert.equal(r.status, 201, r.text);
+  return r.body.runs.map((x) => x.id);
 }

@@ -8,7 +8,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
-import { eventually, startTestService, type TestService } from "../helpers/service.js";
+import {
+  addRepository,
+  eventually,
+  startTestService,
+  triggerRuns,
+  type TestService,
+} from "../helpers/service.js";
 import { runCli, tempHome } from "../cli/harness.js";
 
 let t: TestService;
@@ -82,15 +88,11 @@ after(async () => {
 async function addRepo(name: string, workflow: string): Promise<number> {
   const repo = makeRepo({ ".github/workflows/ci.yml": workflow });
   repos.push(repo);
-  const r = await t.api<{ id: number }>("POST", "/api/v1/repositories", { name, cloneUrl: repo.dir });
-  assert.equal(r.status, 201, r.text);
-  return r.body.id;
+  return addRepository(t, name, repo.dir);
 }
 
 async function trigger(repoId: number): Promise<number> {
-  const r = await t.api<{ runs: Array<{ id: number }> }>("POST", `/api/v1/repositories/${repoId}/runs`, {});
-  assert.equal(r.status, 201, r.text);
-  return r.body.runs[0]!.id;
+  return (await triggerRuns(t, repoId))[0]!;
 }
 
 async function finished(runId: number): Promise<Run> {

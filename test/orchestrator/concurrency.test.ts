@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
-import { eventually, startTestService, type TestService } from "../helpers/service.js";
+import { addRepository, eventually, startTestService, type TestService } from "../helpers/service.js";
 
 let t: TestService;
 let gates: string;
@@ -31,9 +31,7 @@ async function addRepo(name: string, workflow: string): Promise<number> {
   const repo = makeRepo({ ".github/workflows/ci.yml": workflow.replaceAll("$GATES", gates) });
   execFileSync("git", ["branch", "feature"], { cwd: repo.dir });
   repos.push(repo);
-  const r = await t.api<{ id: number }>("POST", "/api/v1/repositories", { name, cloneUrl: repo.dir });
-  assert.equal(r.status, 201, r.text);
-  return r.body.id;
+  return addRepository(t, name, repo.dir);
 }
 
 async function trigger(repoId: number, body: Record<string, unknown> = {}): Promise<number> {

@@ -11,7 +11,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
-import { eventually, startTestService, type RunView, type TestService } from "../helpers/service.js";
+import {
+  addRepository,
+  eventually,
+  startTestService,
+  triggerRuns,
+  type RunView,
+  type TestService,
+} from "../helpers/service.js";
 
 let t: TestService;
 let gates: string;
@@ -29,16 +36,13 @@ interface NodeRow {
 async function addRepo(name: string, workflow: string): Promise<number> {
   const repo = makeRepo({ ".github/workflows/ci.yml": workflow });
   repos.push(repo);
-  const r = await t.api<{ id: number }>("POST", "/api/v1/repositories", { name, cloneUrl: repo.dir });
-  assert.equal(r.status, 201, r.text);
-  return r.body.id;
+  return addRepository(t, name, repo.dir);
 }
 
 async function trigger(repoId: number): Promise<number> {
-  const r = await t.api<{ runs: Array<{ id: number }> }>("POST", `/api/v1/repositories/${repoId}/runs`, {});
-  assert.equal(r.status, 201, r.text);
-  assert.equal(r.body.runs.length, 1, r.text);
-  return r.body.runs[0]!.id;
+  const runs = await triggerRuns(t, repoId);
+  assert.equal(runs.length, 1);
+  return runs[0]!;
 }
 
 async function run(runId: number): Promise<RunView> {

@@ -12,7 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { pino } from "pino";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
 import { runCli, stubEnv, tempHome } from "../cli/harness.js";
-import { eventually, startTestService, type TestService } from "../helpers/service.js";
+import { addRepository, eventually, startTestService, type TestService } from "../helpers/service.js";
 import { startStatusForge, type StatusForge, type StatusForgeKind } from "../helpers/status-forges.js";
 
 const WORKFLOWS = {
@@ -60,9 +60,7 @@ async function addRepo(
   kind: StatusForgeKind,
   withToken: boolean,
 ): Promise<number> {
-  const made = await t.api<{ id: number }>("POST", "/api/v1/repositories", { name, cloneUrl: dir });
-  assert.equal(made.status, 201, made.text);
-  const id = made.body.id;
+  const id = await addRepository(t, name, dir);
   const forge = await t.api<Json>("PUT", `/api/v1/repositories/${id}/forge`, {
     kind,
     apiUrl: forges[kind].apiUrl,
