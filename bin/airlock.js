@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Entry point of the `airlock` binary: registers the JSON import hook, then runs the compiled CLI.
+// Entry point of the `airlock` binary: runs the compiled CLI. The JSON import hook is registered
+// only when @actions/workflow-parser's JSON imports were not patched at install (json-imports.js).
 import { register } from "node:module";
+import { jsonImportsPatched } from "./json-imports.js";
 
-register("./json-hook.js", import.meta.url);
+if (!jsonImportsPatched()) register("./json-hook.js", import.meta.url);
 const { main } = await import("../dist/src/cli/main.js");
 main(process.argv).then(
   (code) => {

@@ -2,15 +2,8 @@
 import { addEgressOptions } from "./egress.js";
 import { Command, CommanderError } from "commander";
 import { isAirlockError } from "../errors/index.js";
-import { runCommand } from "./run.js";
-import { registerServerCommands } from "./server.js";
-import { registerAgentCommand } from "./agent.js";
-import { registerImageCommands } from "./image.js";
-import { registerApiCommands } from "./commands/index.js";
-import { registerAuditCommands } from "./audit.js";
 import { exitQuietlyOnClosedPipe } from "./closed-pipe.js";
-import { registerSecretsAdmin } from "./secrets-admin.js";
-import { packageVersion } from "../agent/index.js";
+import { agentVersion as packageVersion } from "../agent/version.js";
 import { nodeEnvFileWarnings } from "./node-argv.js";
 
 /** Errors that are the user's mistake (exit code 2, like a bad option); everything else is 1. */
@@ -27,6 +20,30 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 
 /** What `airlock --version` and `airlock run --version` print. */
 const versionLine = (): string => `airlock ${packageVersion()}`;
+
+type Group = "server" | "agent" | "image" | "api" | "secrets-admin" | "audit";
+const ALL_GROUPS: Group[] = ["server", "agent", "image", "api", "secrets-admin", "audit"];
+/** Commands served by one group alone; any other command (or help) loads every group. */
+const SOLE_GROUP: Record<string, Group[]> = {
+  run: [],
+  server: ["server"],
+  up: ["server"],
+  agent: ["agent"],
+  image: ["image"],
+  secrets: ["api", "secrets-admin"],
+  audit: ["audit"],
+};
+
+/**
+ * The command groups the command line can reach, from its first word that is not an option;
+ * undefined when that word is none of the above (an API command such as `runs`, or a mistake).
+ */
+function commandGroups(argv: string[]): Set<Group> | undefined {
+  const args = argv.slice(2);
+  const first = args.find((a) => !a.startsWith("-"));
+  if (first === undefined) return new Set(args.length === 1 && args[0] === "--version" ? [] : ALL_GROUPS);
+  return Object.hasOwn(SOLE_GROUP, first) ? new Set(SOLE_GROUP[first]) : undefined;
+}
 
 export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
@@ -117,6 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .version(versionLine(), "--version", "print the version (as airlock --version)")
     .action(async (event: string | undefined, opts: Record<string, unknown>) => {
+      const { runCommand } = await import("./run.js");
       exitCode = await runCommand(event, {
         ...(typeof opts.workflows === "string" ? { workflows: opts.workflows } : {}),
         ...(typeof opts.job === "string" ? { job: opts.job } : {}),
@@ -146,12 +164,22 @@ export async function main(argv: string[]): Promise<number> {
   const setExitCode = (code: number): void => {
     exitCode = code;
   };
-  registerServerCommands(program, setExitCode);
-  registerAgentCommand(program, setExitCode);
-  registerImageCommands(program, setExitCode);
-  registerApiCommands(program);
-  registerSecretsAdmin(program);
-  registerAuditCommands(program);
+  // Each command group is loaded only when the command line can need it: loading all of them
+  // (the server, the agent, PostgreSQL, the KMS…) costs more than `airlock run` itself needs.
+  let groups = commandGroups(argv);
+  if (groups === undefined) {
+    // The API commands are light: load them, and everything else only if the word is not theirs.
+    (await import("./commands/index.js")).registerApiCommands(program);
+    const first = argv.slice(2).find((a) => !a.startsWith("-"));
+    const known = program.commands.some((c) => c.name() === first || c.aliases().includes(first ?? ""));
+    groups = new Set(known ? [] : ALL_GROUPS.filter((g) => g !== "api"));
+  }
+  if (groups.has("server")) (await import("./server.js")).registerServerCommands(program, setExitCode);
+  if (groups.has("agent")) (await import("./agent.js")).registerAgentCommand(program, setExitCode);
+  if (groups.has("image")) (await import("./image.js")).registerImageCommands(program, setExitCode);
+  if (groups.has("api")) (await import("./commands/index.js")).registerApiCommands(program);
+  if (groups.has("secrets-admin")) (await import("./secrets-admin.js")).registerSecretsAdmin(program);
+  if (groups.has("audit")) (await import("./audit.js")).registerAuditCommands(program);
   try {
     await program.parseAsync(argv);
     return exitCode;

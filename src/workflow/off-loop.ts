@@ -24,17 +24,21 @@ interface Pending {
 /**
  * A bootstrap module for the worker: hooks do not carry over into worker threads, so it registers
  * what the main thread has — tsx when running from sources (tests, development), else the JSON
- * import hook of bin/airlock.js (@actions/workflow-parser imports JSON schemas) — then loads
- * parse-worker.
+ * import hook of bin/airlock.js when the parser's JSON imports were not patched at install
+ * (bin/json-imports.js) — then loads parse-worker.
  */
 function workerEntry(): URL {
   const fromSources = import.meta.url.endsWith(".ts");
   const target = new URL(fromSources ? "./parse-worker.ts" : "./parse-worker.js", import.meta.url).href;
   const setup = fromSources
     ? `const { register } = await import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}); register();`
-    : `const { register } = await import("node:module"); register(${JSON.stringify(
-        pathToFileURL(join(packageRoot(), "bin", "json-hook.js")).href,
-      )});`;
+    : `const { register } = await import("node:module");
+       const { jsonImportsPatched } = await import(${JSON.stringify(
+         pathToFileURL(join(packageRoot(), "bin", "json-imports.js")).href,
+       )});
+       if (!jsonImportsPatched()) register(${JSON.stringify(
+         pathToFileURL(join(packageRoot(), "bin", "json-hook.js")).href,
+       )});`;
   return new URL(
     `data:text/javascript,${encodeURIComponent(`${setup} await import(${JSON.stringify(target)});`)}`,
   );
