@@ -93,6 +93,7 @@ export {
   SESSION_COOKIE,
   checkCsrf,
   createSession,
+  csrfTokenFor,
   endAllSessions,
   endSession,
   lookupSession,

@@ -1,14 +1,17 @@
 // Browser sessions in PostgreSQL. The cookie carries a random 256-bit session id; only its SHA-256
 // is stored, so a database read does not yield live sessions. Each session has its own CSRF token
-// (a synchronizer token: the page reads it from the login answer and sends it back in a header on
-// every state-changing request; compared in constant time against its stored digest).
+// (a synchronizer token: the page reads it from the login answer, or from GET /auth/me after a
+// reload or a single sign-on, and sends it back in a header on every state-changing request;
+// compared in constant time against its stored digest). The token is derived from the session id
+// (HMAC-SHA256 keyed by it), so the server can give it again from the cookie alone without storing
+// it: knowing it requires the id, which only the HttpOnly cookie holds.
 //
 // Lifetimes: idle timeout (no request for IDLE_MS) and absolute timeout (ABSOLUTE_MS after login),
 // both checked in SQL at lookup. A session dies with its user's credentials_valid_after ("log out
 // everywhere", password change, disabling). rotate() gives a new id (and CSRF token) for the same
 // login: at privilege change (second factor passed, role change) so a planted id (session
 // fixation) is worthless.
-import { randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { digestsEqual, sha256 } from "./constant-time.js";
 import type { Db } from "./users.js";
 
@@ -44,13 +47,18 @@ function digest(v: string): string {
   return sha256(v).toString("hex");
 }
 
+/** The CSRF token of the session whose cookie value is `id`. */
+export function csrfTokenFor(id: string): string {
+  return createHmac("sha256", id).update("airlock csrf token v1").digest("base64url");
+}
+
 export async function createSession(
   db: Db,
   userId: number,
   o: { complete: boolean; clientAddress?: string; userAgent?: string; now?: Date },
 ): Promise<NewSession> {
   const id = randomBytes(32).toString("base64url");
-  const csrfToken = randomBytes(32).toString("base64url");
+  const csrfToken = csrfTokenFor(id);
   // The database's clock, unless a test gives one: credentials_valid_after is the database's too,
   // so a login right after "log out everywhere" is never mistaken for an older session.
   const { rows } = await db.query<{ expires_at: Date }>(
@@ -127,7 +135,7 @@ export async function rotateSession(
   o: { complete?: boolean } = {},
 ): Promise<NewSession | undefined> {
   const id = randomBytes(32).toString("base64url");
-  const csrfToken = randomBytes(32).toString("base64url");
+  const csrfToken = csrfTokenFor(id);
   const { rows } = await db.query<{ expires_at: Date }>(
     `UPDATE sessions SET id_hash = $2, csrf_token_hash = $3, complete = complete OR $4, last_seen_at = now()
       WHERE id_hash = $1 RETURNING expires_at`,

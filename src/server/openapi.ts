@@ -747,6 +747,14 @@ const OPERATIONS: Operation[] = [
   },
   {
     method: "get",
+    path: "/api/v1/auth/session",
+    summary: "The browser session: its user, whether the second factor is still due, its CSRF token",
+    security: "session",
+    ok: [200, obj({ user: ref("User"), complete: bool, csrfToken: str })],
+    errors: [401],
+  },
+  {
+    method: "get",
     path: "/api/v1/auth/me",
     summary: "The logged-in user",
     security: "session",

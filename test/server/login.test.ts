@@ -63,6 +63,30 @@ function as(cookie: string, csrf?: string) {
 }
 
 describe("login with a built-in user", () => {
+  it("GET /auth/session gives a reloaded page its user, whether the second factor is due, and the same CSRF token", async () => {
+    const l = await login("dev", "developer password", "203.0.113.40");
+    const res = await s.app.inject({ method: "GET", url: "/api/v1/auth/session", headers: as(l.cookie!) });
+    assert.equal(res.statusCode, 200, res.body);
+    const body = JSON.parse(res.body) as { user: { name: string }; complete: boolean; csrfToken: string };
+    assert.equal(body.user.name, "dev");
+    assert.equal(body.complete, true);
+    assert.equal(body.csrfToken, l.body.csrfToken);
+    // The token it gives is the session's: a write with it passes the CSRF check.
+    const write = await s.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/logout",
+      headers: as(l.cookie!, body.csrfToken),
+    });
+    assert.equal(write.statusCode, 204);
+    const gone = await s.app.inject({ method: "GET", url: "/api/v1/auth/session", headers: as(l.cookie!) });
+    assert.equal(gone.statusCode, 401);
+    const none = await s.app.inject({ method: "GET", url: "/api/v1/auth/session" });
+    assert.equal(none.statusCode, 401);
+    // Another session's token is another value.
+    const other = await login("dev", "developer password", "203.0.113.41");
+    assert.notEqual(other.body.csrfToken, l.body.csrfToken);
+  });
+
   it("sets a HttpOnly SameSite cookie; the session uses the API; writes need the CSRF token", async () => {
     const l = await login("root", "root password long");
     assert.equal(l.status, 200, JSON.stringify(l.body));

@@ -8,7 +8,9 @@ import {
   beginTotp,
   checkUserName,
   confirmTotp,
+  csrfTokenFor,
   endAllSessions,
+  SESSION_COOKIE,
   endSession,
   getUser,
   passwordLogin,
@@ -22,7 +24,13 @@ import { appendAudit } from "../../audit/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { RouteContext } from "../deps.js";
 import { Login, SecondFactor, TotpBegin, TotpConfirm } from "../schemas.js";
-import { clearSessionCookie, requestClient, requestSession, setSessionCookie } from "../session.js";
+import {
+  clearSessionCookie,
+  cookieValue,
+  requestClient,
+  requestSession,
+  setSessionCookie,
+} from "../session.js";
 import { validate } from "../validate.js";
 
 function view(u: User): Record<string, unknown> {
@@ -163,6 +171,18 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
     });
     clearSessionCookie(reply, ctx);
     return reply.status(204).send();
+  });
+
+  // The web UI's start: who is logged in, whether the second factor is still due, and the
+  // session's CSRF token (derived from the cookie, so a reload or a single sign-on needs no
+  // second login). Readable only by our own origin: CORS is closed.
+  app.get("/auth/session", async (request) => {
+    const s = await requestSession(ctx, request, { csrf: false });
+    const id = cookieValue(request.headers.cookie, SESSION_COOKIE);
+    if (!s || id === undefined) throw new AirlockError(ErrorCode.UNAUTHORIZED, "not logged in");
+    const u = await getUser(ctx.pool, s.userId);
+    if (!u) throw new AirlockError(ErrorCode.UNAUTHORIZED, "not logged in");
+    return { user: view(u), complete: s.complete, csrfToken: csrfTokenFor(id) };
   });
 
   app.get("/auth/me", async (request) => {
