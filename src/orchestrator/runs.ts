@@ -20,6 +20,7 @@ import type { CoreConfig } from "./config.js";
 import { getRepo, type RepoRow } from "./repos.js";
 import { loadRun } from "./run-row.js";
 import { startAttempt } from "./rerun.js";
+import { jobGraph } from "./run-graph.js";
 import { inTransaction } from "./catalog/index.js";
 import type { DispatchRequest, RerunOptions, RunSummary, RunsService, TriggerRequest } from "./types.js";
 import { makeLinks } from "./views/index.js";
@@ -159,7 +160,7 @@ export function createRunsService(d: RunsDeps): CoreRunsService {
       for (const w of matched) {
         const given = eventInputs.get(w);
         const runFacts = given ? { ...facts, payload: { ...facts.payload, inputs: given } } : facts;
-        const s = await insertRun(client, repo, runFacts, w.file, w.name, null, trust.tier, approval);
+        const s = await insertRun(client, repo, runFacts, w.file, w.name, null, trust.tier, approval, w);
         summaries.push(summary(d.config, s));
         // A run waiting for approval is driven once a maintainer approves its commit.
         if (approval.approval !== "required") started.push({ id: s.id, workflow: w });
@@ -406,6 +407,7 @@ async function insertRun(
   invalid: string | null,
   tier: TrustTier,
   approval: Approval,
+  workflow?: Workflow,
 ): Promise<InsertedRun> {
   const { rows } = await db.query<{ id: string; number: number }>(
     `WITH n AS (
@@ -413,8 +415,8 @@ async function insertRun(
      ), r AS (
        INSERT INTO runs (repository_id, number, event, ref, commit, trigger, actor, title, payload, inputs,
                          workflow_file, workflow_name, rerun_of, trust_tier, approval, approval_reason,
-                         triggered_by_user_id, state, conclusion, error, finished_at)
-       SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, $17,
+                         triggered_by_user_id, graph, state, conclusion, error, finished_at)
+       SELECT $1, n.number, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $14, $15, $16, $17, $18,
               CASE WHEN $13::text IS NULL THEN 'queued' ELSE 'completed' END,
               CASE WHEN $13::text IS NULL THEN NULL ELSE 'failure' END,
               $13::text,
@@ -446,6 +448,7 @@ async function insertRun(
       invalid === null ? approval.approval : null,
       invalid === null ? approval.reason : null,
       f.triggeredByUserId ?? null,
+      workflow === undefined ? null : JSON.stringify(jobGraph(workflow)),
     ],
   );
   const r = rows[0];

@@ -6,6 +6,7 @@ import type { RunDetail } from "../../src/cli/api/index.js";
 
 const base: RunDetail = {
   id: 14,
+  graph: null,
   repositoryId: 1,
   number: 7,
   event: "push",

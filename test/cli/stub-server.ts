@@ -129,6 +129,7 @@ export async function startStub(): Promise<Stub> {
         const job = makeJob(nextId++, id, stub.url);
         const run: StubRun = {
           id,
+          graph: [{ id: job.jobId, name: job.name, needs: [], calls: false }],
           repositoryId: repo.id,
           number: stub.runs.filter((r) => r.repositoryId === repo.id).length + 1,
           event: b?.event ?? "push",

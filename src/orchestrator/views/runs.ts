@@ -7,6 +7,7 @@ import { scopeCondition, type Db, type ListScope } from "../catalog/index.js";
 import { jobsOfRun, type Job } from "./jobs.js";
 import type { Links } from "./links.js";
 import { latestOfRun, type RunForgeStatus } from "../../forge-status/index.js";
+import { graphFromColumn, type GraphJob } from "../run-graph.js";
 
 export interface Run extends RunSummary {
   repository: string;
@@ -58,6 +59,12 @@ export interface RunDetail extends Run {
   shownAttempt: number;
   attempts: RunAttempt[];
   jobs: Job[];
+  /**
+   * The workflow's jobs and their `needs` as planned (the web UI's graph; jobs without rows yet
+   * are waiting for the jobs they need). null: a run from before the graph was kept, or of a file
+   * that did not parse.
+   */
+  graph: GraphJob[] | null;
   /** The run's newest commit status for its forge (null: none queued: no forge token). */
   forgeStatus?: RunForgeStatus | null;
 }
@@ -171,9 +178,11 @@ export async function getRun(db: Db, id: number, links: Links, attempt?: number)
       ErrorCode.NOT_FOUND,
       `run ${id} has no attempt ${shown} (attempts 1 to ${run.attempt})`,
     );
+  const graph = await db.query<{ graph: unknown }>(`SELECT graph FROM runs WHERE id = $1`, [id]);
   return {
     ...run,
     shownAttempt: shown,
+    graph: graphFromColumn(graph.rows[0]?.graph),
     attempts: await attemptsOf(db, run),
     jobs: await jobsOfRun(db, id, links, shown),
     forgeStatus: (await latestOfRun(db, id)) ?? null,
