@@ -216,6 +216,14 @@ const components = {
         obj(
           {
             shownAttempt: int,
+            graph: {
+              oneOf: [
+                { type: "null" },
+                arr(
+                  obj({ id: str, name: str, needs: arr(str), calls: bool }, ["id", "name", "needs", "calls"]),
+                ),
+              ],
+            },
             attempts: arr(ref("RunAttempt")),
             jobs: arr(ref("Job")),
             forgeStatus: {
@@ -232,7 +240,7 @@ const components = {
               ],
             },
           },
-          ["shownAttempt", "attempts", "jobs"],
+          ["shownAttempt", "graph", "attempts", "jobs"],
         ),
       ],
     },
