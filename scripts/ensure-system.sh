@@ -36,6 +36,8 @@ command -v pkcs11-tool >/dev/null 2>&1 || need+=(opensc)
 # The native helpers (native/*.c) are built static: gcc plus libc6-dev's libc.a.
 command -v gcc >/dev/null 2>&1 || need+=(gcc)
 case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) need+=(libc6-dev) ;; esac
+# The web UI's browser tests drive Debian's Chromium headless (playwright-core; no browser download).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "airlock: missing system packages; install them first: ${need[*]}" >&2

@@ -7,11 +7,14 @@ bash scripts/ensure-system.sh
 bash scripts/ensure-node-modules.sh
 if [ "${1:-}" != "--no-checks" ]; then
   npx tsc -p tsconfig.json --noEmit
+  npx tsc -p web/tsconfig.json --noEmit
   npx eslint --max-warnings 0 .
   npx prettier --check . >/dev/null || { npx prettier --list-different .; echo "prettier: files above need 'npm run format'" >&2; exit 1; }
 fi
 bash scripts/build-native.sh
 npx tsc -p tsconfig.build.json
+# The web UI (web/ → dist/web), served by the orchestrator and driven by the browser tests.
+npx vite build --config web/vite.config.ts --logLevel warn
 # Jobs run on the default image, never on the host's root: build it once (minutes) when missing.
 node bin/airlock.js image build debian-12 --if-missing --quiet
 mapfile -t files < <(find test -name '*.test.ts' | sort)

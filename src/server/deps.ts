@@ -32,6 +32,8 @@ export interface ServerDeps {
    * Default: a MemoryFailureLimiter with CLIENT_POLICY.
    */
   idTokenLimiter?: FailureLimiter;
+  /** The built web UI's folder (default: dist/web of the package). */
+  webRoot?: string;
 }
 
 /** ServerDeps plus what buildServer derives once (links from the public address, the limiter). */

@@ -16,6 +16,7 @@ import { agentReleaseRoute } from "./routes/agent-release.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { ssoRoutes, ssoUrl } from "./routes/sso.js";
+import { defaultWebRoot, installWebUi } from "./web.js";
 import { installSecurityHeaders } from "./security-headers.js";
 import { catalogRoutes } from "./routes/catalog.js";
 import { nodeRoutes } from "./routes/nodes.js";
@@ -75,6 +76,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installErrorHandler(app);
   installSecurityHeaders(app, { https: deps.config.publicUrl.startsWith("https:") });
 
+  await installWebUi(app, deps.webRoot ?? defaultWebRoot());
   const metrics = createMetrics(ctx);
   systemRoutes(app, ctx, metrics);
   installAgentSocket(app, ctx);

@@ -192,7 +192,7 @@ export async function registerTestNode(
 
 export async function startTestServer(
   overrides: Partial<ServerConfig> = {},
-  extra: Pick<ServerDeps, "nodeAuthLimiter" | "authFailures" | "idTokenLimiter"> = {},
+  extra: Pick<ServerDeps, "nodeAuthLimiter" | "authFailures" | "idTokenLimiter" | "webRoot"> = {},
 ): Promise<TestServer> {
   const db = await createTestDatabase();
   const config = loadServerConfig({
