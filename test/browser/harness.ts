@@ -96,10 +96,10 @@ export async function startBrowserHarness(): Promise<BrowserHarness> {
       });
       // CSP violations: Chromium reports them as console errors ("Refused to …") too; this event
       // catches them even when the console is noisy.
-      await page.addInitScript(() => {
-        document.addEventListener("securitypolicyviolation", (e) => {
-          console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`);
-        });
+      await page.addInitScript({
+        content: `document.addEventListener("securitypolicyviolation", (e) => {
+          console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI);
+        });`,
       });
       return page;
     },
