@@ -4,6 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { assertClean, startBrowserHarness, type BrowserHarness } from "./harness.js";
+import type { Page } from "playwright-core";
 
 let h: BrowserHarness;
 
@@ -55,5 +56,20 @@ describe("sign-in", () => {
     await h.signIn(page, carol);
     await page.goto("/api/v1/runs/42");
     assert.equal(new URL(page.url()).pathname, "/runs/42");
+  });
+
+  it("runs under a CSP that blocks inline script, and the harness notices the attempt", async () => {
+    const page: Page = await h.newPage();
+    await page.goto("/runs");
+    await page.getByRole("heading", { name: "Sign in to Airlock" }).waitFor();
+    // Browser-side code as strings: the tests type-check without the DOM library.
+    await page.evaluate(`(() => {
+      const s = document.createElement("script");
+      s.textContent = "window.__inline = 1";
+      document.body.appendChild(s);
+    })()`);
+    await page.getByRole("heading", { name: "Sign in to Airlock" }).waitFor();
+    assert.equal(await page.evaluate("window.__inline"), undefined);
+    assert.throws(() => assertClean(page), /CSP violation|Refused to execute inline script/);
   });
 });
