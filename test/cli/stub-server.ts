@@ -168,6 +168,8 @@ export async function startStub(): Promise<Stub> {
           approvalReason: null,
           approvedBy: null,
           waitReason: null,
+          branch: b?.ref ?? "main",
+          durationMs: null,
           jobs: [job],
           polls: 0,
           outcome: stub.triggerOutcome,
