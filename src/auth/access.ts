@@ -8,7 +8,14 @@
 // change is "forbidden" (403 with the reason). An organization that requires MFA ignores the
 // grants of its built-in (password) members who have no second factor: they see the reason, not
 // the data.
-import { PERMISSIONS, permissionRule, roleAllows, strongerRole, type Permission, type Role } from "./roles.js";
+import {
+  PERMISSIONS,
+  permissionRule,
+  roleAllows,
+  strongerRole,
+  type Permission,
+  type Role,
+} from "./roles.js";
 import { hasScope, type Scope } from "./scopes.js";
 import type { Db, User } from "./users.js";
 
@@ -218,7 +225,10 @@ export async function loadAccess(db: Db, principal: Principal): Promise<Access> 
  * the caller may not use; a route may still refuse for a reason of its own (an environment's
  * reviewers, a token revoking another).
  */
-export function heldPermissions(access: Access, target?: { owner: Owner; level: "organization" | "repository" }): Permission[] {
+export function heldPermissions(
+  access: Access,
+  target?: { owner: Owner; level: "organization" | "repository" },
+): Permission[] {
   return (Object.keys(PERMISSIONS) as Permission[]).filter((p) => {
     const level = permissionRule(p).level;
     if (target === undefined) return level !== "organization" && level !== "repository" && access.check(p).ok;

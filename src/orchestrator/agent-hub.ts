@@ -473,7 +473,15 @@ export class WsAgentHub implements AgentHub {
     return () => {
       if (stored.stored) {
         const { jobId, attempt, seq } = msg;
-        this.d.logs.publish({ jobId, attempt, seq, data: stored.data, source, style, time: time.toISOString() });
+        this.d.logs.publish({
+          jobId,
+          attempt,
+          seq,
+          data: stored.data,
+          source,
+          style,
+          time: time.toISOString(),
+        });
       }
       ack();
     };

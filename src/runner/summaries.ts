@@ -9,7 +9,6 @@ export const SUMMARY_MAX_BYTES = 1024 * 1024;
 /** At most this much Markdown per job attempt; later summaries are dropped. */
 export const SUMMARIES_MAX_BYTES = 8 * 1024 * 1024;
 
-
 /** The summaries a result carries that are kept: well-formed, within the bounds, one per step. */
 export function boundedSummaries(raw: unknown): StepSummary[] {
   if (!Array.isArray(raw)) return [];
@@ -18,7 +17,8 @@ export function boundedSummaries(raw: unknown): StepSummary[] {
   for (const s of raw as unknown[]) {
     if (typeof s !== "object" || s === null) continue;
     const { step, markdown } = s as { step?: unknown; markdown?: unknown };
-    if (typeof markdown !== "string" || markdown === "" || typeof step !== "object" || step === null) continue;
+    if (typeof markdown !== "string" || markdown === "" || typeof step !== "object" || step === null)
+      continue;
     const { index, id, name, stage } = step as Record<string, unknown>;
     if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index > 1_000_000) continue;
     if (out.has(index)) continue;
@@ -37,4 +37,3 @@ export function boundedSummaries(raw: unknown): StepSummary[] {
   }
   return [...out.values()].sort((a, b) => a.step.index - b.step.index);
 }
-

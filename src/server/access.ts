@@ -219,7 +219,10 @@ export async function stillAllowed(ctx: RouteContext, request: FastifyRequest): 
  * status badge): a valid token or complete session, else undefined. An invalid credential counts
  * as none (nothing is counted or recorded, and the answer is that of an anonymous caller).
  */
-export async function optionalAccess(ctx: RouteContext, request: FastifyRequest): Promise<Access | undefined> {
+export async function optionalAccess(
+  ctx: RouteContext,
+  request: FastifyRequest,
+): Promise<Access | undefined> {
   try {
     const p = await lookupPrincipal(ctx, request, bearerToken(request.headers.authorization));
     return p ? await loadAccess(ctx.pool, p) : undefined;

@@ -27,10 +27,16 @@ const COLORS: Record<BadgeStatus, string> = {
   "no status": "#9f9f9f",
 };
 
+/** Characters XML 1.0 does not allow (controls other than tab and line breaks, lone surrogates). */
+/* eslint-disable no-control-regex -- the characters XML forbids are the point */
+const NOT_XML =
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+/* eslint-enable no-control-regex */
+
 /** Text as XML character data or attribute value: markup escaped, characters XML forbids replaced. */
 export function xmlEscape(s: string): string {
   return s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
+    .replace(NOT_XML, "\ufffd")
     .replace(/&/g, "&amp;")
     .replace(/</g, "&lt;")
     .replace(/>/g, "&gt;")

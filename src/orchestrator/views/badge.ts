@@ -11,7 +11,11 @@ export interface BadgeRepository {
   visibility: "private" | "public";
 }
 
-export async function repositoriesNamed(db: Db, name: string, organization?: string): Promise<BadgeRepository[]> {
+export async function repositoriesNamed(
+  db: Db,
+  name: string,
+  organization?: string,
+): Promise<BadgeRepository[]> {
   const { rows } = await db.query<{
     id: string;
     organization_id: string;

@@ -37,9 +37,13 @@ export async function dashboardStats(db: Db): Promise<DashboardStats> {
   const runs = await db.query<{ state: string; n: string }>(
     "SELECT state, count(*) AS n FROM runs GROUP BY state",
   );
-  const nodes = await db.query<{ id: string; connected: boolean; enabled: boolean; cpus: string; memory_mb: number }>(
-    "SELECT id, connected, enabled, cpus, memory_mb FROM nodes WHERE revoked_at IS NULL ORDER BY id",
-  );
+  const nodes = await db.query<{
+    id: string;
+    connected: boolean;
+    enabled: boolean;
+    cpus: string;
+    memory_mb: number;
+  }>("SELECT id, connected, enabled, cpus, memory_mb FROM nodes WHERE revoked_at IS NULL ORDER BY id");
   const used = await db.query<{ cpus: number; memory_mb: number; jobs: number }>(
     `SELECT COALESCE(sum(f.cpus), 0)::float8 AS cpus, COALESCE(sum(f.memory_mb), 0)::float8 AS memory_mb,
             count(*)::int AS jobs

@@ -13,7 +13,12 @@ export interface JobStepSummary {
 /** A reused job shows the summaries of the job whose result it keeps, as it shows its log. */
 export async function jobSummaries(db: Db, jobId: number): Promise<JobStepSummary[]> {
   const job = await logJobOf(db, jobId);
-  const { rows } = await db.query<{ step_index: number; step_id: string; step_name: string; markdown: string }>(
+  const { rows } = await db.query<{
+    step_index: number;
+    step_id: string;
+    step_name: string;
+    markdown: string;
+  }>(
     `SELECT s.step_index, s.step_id, s.step_name, s.markdown
        FROM step_summaries s JOIN jobs j ON j.id = s.job_id AND j.attempt = s.attempt
       WHERE s.job_id = $1

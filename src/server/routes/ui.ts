@@ -28,7 +28,8 @@ export function uiRoutes(app: FastifyInstance, ctx: RouteContext): void {
   // job in run attempt N.
   app.get("/jobs/:id/log-chunks", async (request) => {
     const { params, query } = validate(request, { params: IdParams, query: LogChunksQuery });
-    const job = query.attempt === undefined ? params.id : await jobOfRunAttempt(ctx.pool, params.id, query.attempt);
+    const job =
+      query.attempt === undefined ? params.id : await jobOfRunAttempt(ctx.pool, params.id, query.attempt);
     await getJob(ctx.pool, job, ctx.links);
     const after = query.after === undefined ? undefined : parsePosition(query.after);
     return readLogPage(ctx.pool, job, after, query.limit);
