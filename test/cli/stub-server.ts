@@ -73,6 +73,7 @@ export async function startStub(): Promise<Stub> {
           defaultBranch: b.defaultBranch ?? "main",
           pollIntervalSeconds: b.pollIntervalSeconds ?? null,
           maxConcurrentJobs: b.maxConcurrentJobs ?? null,
+          visibility: "private",
           createdAt: T0,
           webhookUrls: webhookUrls(id),
         };
