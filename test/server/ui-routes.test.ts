@@ -352,6 +352,46 @@ describe("GET /runs/:id approvers", () => {
   });
 });
 
+describe("GET /runs/:id/deployments youMay", () => {
+  it("says whether the caller may review each waiting deployment, by the environment's rules", async () => {
+    const env = await call(`/api/v1/repositories/${repoId}/environments/production`, undefined, "PUT", {
+      reviewerRole: "maintainer",
+    });
+    assert.ok(env.status < 300, JSON.stringify(env.body));
+    const run = await seedRun(s.db.pool, repoId, { state: "running" }); // its actor is alice
+    const job = await seedJob(s.db.pool, run, { state: "queued" });
+    await s.db.pool.query(
+      "INSERT INTO deployments (job_id, run_id, environment) VALUES ($1, $2, 'production')",
+      [job, run],
+    );
+    const pool = s.db.pool;
+    const org = Number(
+      (await pool.query<{ id: string }>("SELECT id FROM organizations WHERE name = 'default'")).rows[0]!.id,
+    );
+    const tokenAs = async (name: string, role: Role): Promise<string> => {
+      const u = await createUser(pool, { name });
+      await setGrant(pool, { userId: u.id, organizationId: org, repositoryId: repoId, role });
+      return (await createApiToken(pool, { kind: "personal", name: "t", scopes: ["admin"], userId: u.id }))
+        .token;
+    };
+    const youMay = async (token?: string): Promise<unknown> => {
+      const r = await call(`/api/v1/runs/${run}/deployments`, token);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body[0].state, "waiting");
+      assert.equal(typeof r.body[0].approvers, "string");
+      return r.body[0].youMay;
+    };
+    assert.equal(await youMay(), true, "a server administrator counts as admin");
+    assert.equal(await youMay(await tokenAs("deploy-maintainer", "maintainer")), true);
+    assert.equal(await youMay(await tokenAs("deploy-developer", "developer")), false);
+    assert.equal(await youMay(await tokenAs("alice", "admin")), false, "never who triggered the run");
+    const svc = (
+      await createApiToken(pool, { kind: "service", name: "bot2", scopes: ["admin"], organizationId: org })
+    ).token;
+    assert.equal(await youMay(svc), false, "a service token reviews nothing");
+  });
+});
+
 describe("GET /dashboard", () => {
   it("counts queued jobs, jobs and runs by state, nodes and capacity", async () => {
     await s.db.pool.query(
