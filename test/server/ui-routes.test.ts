@@ -7,6 +7,8 @@ import { after, before, describe, it } from "node:test";
 import { createApiToken, createUser, setGrant, type Role } from "../../src/auth/index.js";
 import { storeSummaries } from "../../src/queue/index.js";
 import { boundedSummaries, SUMMARY_MAX_BYTES } from "../../src/runner/index.js";
+import type { AddressInfo } from "node:net";
+import { runCli, stubEnv, tempHome } from "../cli/harness.js";
 import { startTestServer, type TestServer } from "./helpers.js";
 import { seedJob, seedRun } from "./seed.js";
 
@@ -511,6 +513,53 @@ describe("GET /runs filters", () => {
     assert.deepEqual(await list(`before=${ids.lookalike}&event=pull_request`), [ids.hostile]);
     assert.equal((await call(`/api/v1/runs?status=bogus`)).status, 400);
     assert.equal((await call(`/api/v1/runs?branch=`)).status, 400);
+  });
+
+  it("airlock runs list passes the filters on (a hostile branch stays one argument)", async () => {
+    await s.app.listen({ host: "127.0.0.1", port: 0 });
+    const home = tempHome();
+    try {
+      const env = stubEnv(
+        `http://127.0.0.1:${(s.app.server.address() as AddressInfo).port}`,
+        home.dir,
+        s.admin,
+      );
+      const r = await runCli(
+        ["runs", "list", "--repo", "acme/filters", "--branch", "it's_50%", "--status", "failure", "--json"],
+        env,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual(
+        (JSON.parse(r.stdout) as Array<{ id: number }>).map((x) => x.id),
+        [ids.hostile],
+      );
+      const page = await runCli(
+        [
+          "runs",
+          "list",
+          "--repo",
+          "acme/filters",
+          "--event",
+          "pull_request",
+          "--before",
+          String(ids.lookalike),
+          "--json",
+        ],
+        env,
+      );
+      assert.deepEqual(
+        (JSON.parse(page.stdout) as Array<{ id: number }>).map((x) => x.id),
+        [ids.hostile],
+      );
+      const table = await runCli(["runs", "list", "--repo", "acme/filters", "--workflow", "deploy"], env);
+      assert.equal(table.code, 0, table.stderr);
+      assert.equal(table.stdout.trimEnd().split("\n").length, 2, table.stdout);
+      const bad = await runCli(["runs", "list", "--status", "bogus"], env);
+      assert.equal(bad.error?.code, "USAGE");
+      assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+    } finally {
+      home.remove();
+    }
   });
 
   it("shows each run's branch, duration, workflow, trigger, commit, title, tier, actor and attempts", async () => {
