@@ -6,7 +6,11 @@ import type { StepSummary } from "./types.js";
 
 /** GitHub refuses a step summary above 1 MiB (the runner does too: src/runner/execute.ts). */
 export const SUMMARY_MAX_BYTES = 1024 * 1024;
-/** At most this much Markdown per job attempt; later summaries are dropped. */
+/**
+ * At most this much per job attempt, counted as the summaries weigh in the JSON message (quotes
+ * and control characters grow when escaped), so `finished` stays well under the WebSocket's
+ * 16 MiB message limit; summaries past it are dropped.
+ */
 export const SUMMARIES_MAX_BYTES = 8 * 1024 * 1024;
 
 /** The summaries a result carries that are kept: well-formed, within the bounds, one per step. */
@@ -22,9 +26,10 @@ export function boundedSummaries(raw: unknown): StepSummary[] {
     const { index, id, name, stage } = step as Record<string, unknown>;
     if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index > 1_000_000) continue;
     if (out.has(index)) continue;
-    const bytes = Buffer.byteLength(markdown);
-    if (bytes > SUMMARY_MAX_BYTES || total + bytes > SUMMARIES_MAX_BYTES) continue;
-    total += bytes;
+    if (Buffer.byteLength(markdown) > SUMMARY_MAX_BYTES) continue;
+    const cost = Buffer.byteLength(JSON.stringify(markdown));
+    if (total + cost > SUMMARIES_MAX_BYTES) continue;
+    total += cost;
     out.set(index, {
       step: {
         index,
