@@ -412,6 +412,15 @@ describe("GET /dashboard", () => {
       "SELECT count(*)::int AS n FROM runs WHERE state = 'completed'",
     );
     assert.equal(r.body.runsByState.completed, runs.rows[0]!.n);
+    assert.deepEqual(Object.keys(r.body.jobsByState).sort(), [
+      "assigned",
+      "completed",
+      "lost",
+      "queued",
+      "running",
+    ]);
+    assert.equal(r.body.jobsByState.lost, 0);
+    assert.deepEqual(Object.keys(r.body.runsByState).sort(), ["completed", "queued", "running"]);
     assert.deepEqual(r.body.nodes, { total: 3, online: 1, offline: 1, draining: 1 });
     assert.equal(r.body.capacity.cpus, 4);
     assert.equal(r.body.capacity.memoryMb, 8192);

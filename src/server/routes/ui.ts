@@ -17,6 +17,7 @@ import {
   readLogPage,
   runAnnotations,
 } from "../../orchestrator/views/index.js";
+import { JobState, RunState } from "../../orchestrator/states.js";
 import { requestAccess } from "../access.js";
 import type { RouteContext } from "../deps.js";
 import { IdParams } from "../schemas.js";
@@ -80,10 +81,13 @@ export function uiRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const draining = (n: { id: number; connected: boolean; enabled: boolean }): boolean =>
       n.connected && (!n.enabled || ctx.agents.isDraining(n.id));
     const online = s.nodes.filter((n) => n.connected && !draining(n));
+    // Every state present (0 when none), as /metrics has them.
+    const every = (states: object, counts: Record<string, number>): Record<string, number> =>
+      Object.fromEntries(Object.values(states).map((st: string) => [st, counts[st] ?? 0]));
     return {
       queueDepth: s.queueDepth,
-      jobsByState: s.jobsByState,
-      runsByState: s.runsByState,
+      jobsByState: every(JobState, s.jobsByState),
+      runsByState: every(RunState, s.runsByState),
       nodes: {
         total: s.nodes.length,
         online: online.length,
