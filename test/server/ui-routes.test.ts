@@ -196,6 +196,27 @@ describe("GET /runs/:id/annotations", () => {
     assert.equal(capped.body.annotations.length, 200);
     assert.equal(capped.body.truncated, true);
     assert.equal((await call(`/api/v1/runs/${run}/annotations?attempt=2`)).status, 404);
+    // Attempt 2 re-ran job b and reused a: a's annotations show under the reused job's id.
+    await s.db.pool.query("UPDATE runs SET attempt = 2 WHERE id = $1", [run]);
+    const reused = Number(
+      (
+        await s.db.pool.query<{ id: string }>(
+          `INSERT INTO jobs (run_id, key, job_id, name, workflow, state, conclusion, run_attempt, reused_from)
+           VALUES ($1, 'a2', 'build', 'Build', 'ci.yml', 'completed', 'failure', 2, $2) RETURNING id`,
+          [run, a],
+        )
+      ).rows[0]!.id,
+    );
+    const second = await call(`/api/v1/runs/${run}/annotations`);
+    assert.equal(second.body.runAttempt, 2);
+    assert.deepEqual(
+      second.body.annotations.map((x: Any) => [x.jobId, x.seq, x.level]),
+      [
+        [reused, 1, "error"],
+        [reused, 2, "warning"],
+      ],
+    );
+    assert.equal((await call(`/api/v1/runs/${run}/annotations?attempt=1`)).body.annotations.length, 200);
     assert.equal((await call(`/api/v1/runs/${run}/annotations?attempt=x`)).status, 400);
     assert.equal((await call("/api/v1/runs/987654/annotations")).status, 404);
   });
