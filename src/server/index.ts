@@ -73,6 +73,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const routes: RegisteredRoute[] = [];
   ROUTES.set(app, routes);
   app.addHook("onRoute", (r) => {
+    // The web UI's pages and files (schema.hide, src/server/web.ts) are not part of the API.
+    if ((r.schema as { hide?: boolean } | undefined)?.hide === true) return;
     for (const method of [r.method].flat()) if (method !== "HEAD") routes.push({ method, url: r.url });
   });
   installErrorHandler(app);
