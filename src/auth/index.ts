@@ -94,6 +94,7 @@ export {
   checkCsrf,
   createSession,
   csrfTokenFor,
+  sessionCsrfToken,
   endAllSessions,
   endSession,
   lookupSession,

@@ -52,6 +52,18 @@ export function csrfTokenFor(id: string): string {
   return createHmac("sha256", id).update("airlock csrf token v1").digest("base64url");
 }
 
+/**
+ * The session's CSRF token, derived from its cookie value; a session from before derived tokens
+ * (a random one, only its digest stored) is switched to the derived one, so the page that asks
+ * can write again without a new login.
+ */
+export async function sessionCsrfToken(db: Db, session: Session, id: string): Promise<string> {
+  const token = csrfTokenFor(id);
+  if (!checkCsrf(session, token))
+    await db.query("UPDATE sessions SET csrf_token_hash = $2 WHERE id_hash = $1", [session.idHash, digest(token)]);
+  return token;
+}
+
 export async function createSession(
   db: Db,
   userId: number,

@@ -108,7 +108,7 @@ export function badgeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply
       .status(200)
       .header("content-type", "image/svg+xml; charset=utf-8")
-      .header("cache-control", authenticated ? "private, no-cache" : "no-cache")
+      .header("cache-control", "private, no-cache")
       .header("vary", "Cookie, Authorization")
       .header("content-security-policy", BADGE_CSP)
       .header("cross-origin-resource-policy", "cross-origin")

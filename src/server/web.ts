@@ -1,8 +1,8 @@
 // The web UI on the API's origin: the files Vite built (dist/web, `npm run build`) at `/`, and
 // index.html for every page path of the single-page app (/runs/1, /jobs/2/logs, /admin/…), so a
 // link opened in a new tab or a reload lands on the right page. The hashed files under /assets/
-// never change (cached for a year); index.html is revalidated on every load, so a new build is
-// picked up at once. The security headers (CSP without inline script) apply as on every answer.
+// never change (cached for a year); index.html is read and revalidated on every load, so a new
+// build is picked up at once. The security headers (CSP without inline script) apply as on every answer.
 //
 // The links the CLI and the API print point at the API (…/api/v1/runs/1): a browser navigating
 // there (Sec-Fetch-Dest: document) is sent to the matching page instead of a JSON 401, while
@@ -49,7 +49,6 @@ export async function installWebUi(app: FastifyInstance, root: string): Promise<
   });
 
   const built = existsSync(join(root, "index.html"));
-  let index: Buffer | undefined;
   const page = async (_request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     if (!built)
       return reply
@@ -58,7 +57,8 @@ export async function installWebUi(app: FastifyInstance, root: string): Promise<
         .send(
           "The web UI is not built: run `npm run build` (it writes dist/web), then restart the server.\n",
         );
-    index ??= await readFile(join(root, "index.html"));
+    // Read on each load (it is small): a new build is served without a restart.
+    const index = await readFile(join(root, "index.html"));
     return reply.header("cache-control", "no-cache").type("text/html; charset=utf-8").send(index);
   };
   // Hidden from the API's route list and OpenAPI document (as @fastify/static's own route is).

@@ -3,6 +3,7 @@
 // unknown user and a wrong password, lockout, non-admins and disabled users, TOTP enrolment and
 // the second factor (code, recovery code, no replay), log out and log out everywhere.
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import {
   createApiToken,
@@ -85,6 +86,16 @@ describe("login with a built-in user", () => {
     // Another session's token is another value.
     const other = await login("dev", "developer password", "203.0.113.41");
     assert.notEqual(other.body.csrfToken, l.body.csrfToken);
+    // A session from before derived tokens (a random token's digest stored) gets the derived one
+    // and can write with it; the old token stops working.
+    await s.db.pool.query("UPDATE sessions SET csrf_token_hash = repeat('ab', 32) WHERE id_hash = $1", [
+      createHash("sha256").update(other.cookie!).digest("hex"),
+    ]);
+    const older = await s.app.inject({ method: "GET", url: "/api/v1/auth/session", headers: as(other.cookie!) });
+    const token = (JSON.parse(older.body) as { csrfToken: string }).csrfToken;
+    assert.equal(token, other.body.csrfToken);
+    const writes = await s.app.inject({ method: "POST", url: "/api/v1/auth/logout", headers: as(other.cookie!, token) });
+    assert.equal(writes.statusCode, 204);
   });
 
   it("sets a HttpOnly SameSite cookie; the session uses the API; writes need the CSRF token", async () => {

@@ -110,6 +110,31 @@ describe("GET /jobs/:id/log-chunks", () => {
     assert.deepEqual([exact.body.next, exact.body.complete], [null, true]);
   });
 
+  it("ends a page at its byte budget (at least one chunk each), and the pages add up to the whole log", async () => {
+    const run = await seedRun(s.db.pool, repoId, { state: "completed" });
+    const job = await seedJob(s.db.pool, run, { state: "completed" });
+    // Nine chunks of 600 KiB of ESC characters (six bytes each in JSON): 5.3 MiB of log.
+    const big = "\u001b".repeat(600 * 1024);
+    for (let seq = 1; seq <= 9; seq++) await chunk(job, 1, seq, `${seq}${big}\n`, "log");
+    const seen: number[] = [];
+    let after: string | null = "0:0";
+    let pages = 0;
+    while (after !== null) {
+      const r = await call(`/api/v1/jobs/${job}/log-chunks?after=${after}&limit=20000`);
+      assert.equal(r.status, 200);
+      const bytes = r.body.chunks.reduce((n: number, c: Any) => n + Buffer.byteLength(c.data), 0);
+      assert.ok(r.body.chunks.length >= 1, "every page holds at least one chunk");
+      // At most 2 MiB before the page's last chunk (which may cross it).
+      assert.ok(bytes - Buffer.byteLength(r.body.chunks.at(-1).data) < 2 * 1024 * 1024, `page of ${bytes} bytes`);
+      seen.push(...r.body.chunks.map((c: Any) => c.seq));
+      after = r.body.next;
+      pages++;
+      assert.ok(pages < 20, "paging ends");
+    }
+    assert.deepEqual(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.ok(pages >= 3, `${pages} pages`);
+  });
+
   it("a job with nothing stored yet starts at 0:0", async () => {
     const run = await seedRun(s.db.pool, repoId, { state: "queued" });
     const job = await seedJob(s.db.pool, run, { state: "queued" });
@@ -191,9 +216,14 @@ describe("GET /runs/:id/annotations", () => {
     );
     assert.equal(r.body.annotations[0].text, "  error: </text><script>alert(1)</script>\n    more");
     assert.equal(r.body.annotations[0].jobName, "Build");
+    // A job with hundreds of warnings keeps its share (50) and pushes no other job's error off.
+    const c = await seedJob(s.db.pool, run, { state: "completed", conclusion: "failure" });
+    await chunk(c, 1, 1, "  error: the real failure\n", "error");
     for (let i = 10; i < 215; i++) await chunk(b, 1, i, `  warning: w${i}\n`, "warning");
     const capped = await call(`/api/v1/runs/${run}/annotations`);
-    assert.equal(capped.body.annotations.length, 200);
+    assert.equal(capped.body.annotations.length, 2 + 50 + 1);
+    assert.equal(capped.body.annotations.filter((x: Any) => x.jobId === b).length, 50);
+    assert.equal(capped.body.annotations.at(-1).text, "  error: the real failure");
     assert.equal(capped.body.truncated, true);
     assert.equal((await call(`/api/v1/runs/${run}/annotations?attempt=2`)).status, 404);
     // Attempt 2 re-ran job b and reused a: a's annotations show under the reused job's id.
@@ -216,7 +246,7 @@ describe("GET /runs/:id/annotations", () => {
         [reused, 2, "warning"],
       ],
     );
-    assert.equal((await call(`/api/v1/runs/${run}/annotations?attempt=1`)).body.annotations.length, 200);
+    assert.equal((await call(`/api/v1/runs/${run}/annotations?attempt=1`)).body.annotations.length, 53);
     assert.equal((await call(`/api/v1/runs/${run}/annotations?attempt=x`)).status, 400);
     assert.equal((await call("/api/v1/runs/987654/annotations")).status, 404);
   });

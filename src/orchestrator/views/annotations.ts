@@ -6,6 +6,8 @@ import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Db } from "../catalog/index.js";
 
 export const ANNOTATIONS_MAX = 200;
+/** At most this many of one job (GitHub shows 10 of each kind per step; we keep more). */
+export const ANNOTATIONS_PER_JOB = 50;
 
 export interface Annotation {
   /** The job of the attempt (open its log with GET /jobs/:id/log-chunks). */
@@ -45,14 +47,23 @@ export async function runAnnotations(db: Db, runId: number, attempt?: number): P
     seq: number;
     style: Annotation["level"];
     data: string;
+    more: boolean;
   }>(
-    `SELECT j.id AS job_id, j.name AS job_name, c.attempt, c.seq, c.style, c.data
-       FROM jobs j
-       JOIN log_chunks c ON c.job_id = coalesce(j.reused_from, j.id)
-      WHERE j.run_id = $1 AND j.run_attempt = $2 AND c.style IN ('error', 'warning', 'notice')
-      ORDER BY j.id, c.attempt, c.seq
+    // At most ANNOTATIONS_PER_JOB of each job, so a job with hundreds of warnings cannot push
+    // another job's error off the list; `more` says whether any job had more than its share.
+    `WITH a AS (
+       SELECT j.id AS job_id, j.name AS job_name, c.attempt, c.seq, c.style, c.data,
+              row_number() OVER (PARTITION BY j.id ORDER BY c.attempt, c.seq) AS nth
+         FROM jobs j
+         JOIN log_chunks c ON c.job_id = coalesce(j.reused_from, j.id)
+        WHERE j.run_id = $1 AND j.run_attempt = $2 AND c.style IN ('error', 'warning', 'notice')
+     )
+     SELECT job_id, job_name, attempt, seq, style, data,
+            EXISTS (SELECT 1 FROM a WHERE nth > $4) AS more
+       FROM a WHERE nth <= $4
+      ORDER BY job_id, attempt, seq
       LIMIT $3`,
-    [runId, shown, ANNOTATIONS_MAX + 1],
+    [runId, shown, ANNOTATIONS_MAX + 1, ANNOTATIONS_PER_JOB],
   );
   return {
     runAttempt: shown,
@@ -64,6 +75,6 @@ export async function runAnnotations(db: Db, runId: number, attempt?: number): P
       level: r.style,
       text: r.data.replace(/\n$/, ""),
     })),
-    truncated: rows.length > ANNOTATIONS_MAX,
+    truncated: rows.length > ANNOTATIONS_MAX || rows[0]?.more === true,
   };
 }

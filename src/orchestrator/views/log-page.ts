@@ -6,10 +6,32 @@ import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Db } from "../catalog/index.js";
 import type { LogChunk } from "../types.js";
 import { jobStatus, logJobOf } from "./jobs.js";
-import { readLogChunks, type LogPosition } from "./logs.js";
+import type { LogPosition } from "./logs.js";
+import type { ChunkStyle, LogSource } from "../../runner/index.js";
+
+// The sizes come first (octet_length reads a stored value's length without decompressing it),
+// then the text of the chunks that fit: at most $4 chunks and, after the first, $5 bytes.
+const PAGE = `
+WITH sizes AS (
+  SELECT attempt, seq,
+         sum(octet_length(data)) OVER (ORDER BY attempt, seq) - octet_length(data) AS before_bytes,
+         count(*) OVER () AS fetched
+    FROM (SELECT attempt, seq, data FROM log_chunks
+           WHERE job_id = $1 AND (attempt, seq) > ($2, $3)
+           ORDER BY attempt, seq LIMIT $4) s
+)
+SELECT c.attempt, c.seq, c.data, c.source, c.style, c.logged_at, z.fetched
+  FROM sizes z JOIN log_chunks c ON c.job_id = $1 AND c.attempt = z.attempt AND c.seq = z.seq
+ WHERE z.before_bytes = 0 OR z.before_bytes < $5
+ ORDER BY c.attempt, c.seq`;
 
 export const LOG_PAGE_DEFAULT = 5000;
 export const LOG_PAGE_MAX = 20000;
+/**
+ * A page also ends before this many bytes of log text (it always holds at least one chunk): a
+ * page of 20000 chunks of 64 KiB control characters would otherwise be a JSON answer of GiBs.
+ */
+export const LOG_PAGE_BYTES = 2 * 1024 * 1024;
 
 export interface LogPage {
   chunks: Array<Omit<LogChunk, "jobId">>;
@@ -60,12 +82,29 @@ export async function readLogPage(
   jobId: number,
   after: LogPosition | undefined,
   limit: number,
+  maxBytes = LOG_PAGE_BYTES,
 ): Promise<LogPage> {
   const logJob = await logJobOf(db, jobId);
   const done = (await jobStatus(db, logJob))?.state === "completed";
-  const rows = await readLogChunks(db, logJob, after, limit + 1);
-  const more = rows.length > limit;
-  const chunks = rows.slice(0, limit).map(({ jobId: _, ...c }) => ({ ...c, style: c.style ?? null }));
+  const { rows } = await db.query<{
+    attempt: number;
+    seq: number;
+    data: string;
+    source: LogSource;
+    style: ChunkStyle | null;
+    logged_at: Date;
+    fetched: string;
+  }>(PAGE, [logJob, after?.attempt ?? -1, after?.seq ?? -1, limit + 1, maxBytes]);
+  // More to come: a chunk past `limit`, or chunks left out for the byte budget.
+  const more = rows.length > limit || rows.length < Number(rows[0]?.fetched ?? 0);
+  const chunks = rows.slice(0, limit).map((r) => ({
+    attempt: r.attempt,
+    seq: r.seq,
+    data: r.data,
+    source: r.source,
+    style: r.style ?? null,
+    time: r.logged_at.toISOString(),
+  }));
   const last = chunks.at(-1) ?? after;
   const complete = done && !more;
   return {

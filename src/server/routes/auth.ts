@@ -8,7 +8,7 @@ import {
   beginTotp,
   checkUserName,
   confirmTotp,
-  csrfTokenFor,
+  sessionCsrfToken,
   endAllSessions,
   SESSION_COOKIE,
   endSession,
@@ -182,7 +182,7 @@ export function authRoutes(app: FastifyInstance, ctx: RouteContext, throttle: Lo
     if (!s || id === undefined) throw new AirlockError(ErrorCode.UNAUTHORIZED, "not logged in");
     const u = await getUser(ctx.pool, s.userId);
     if (!u) throw new AirlockError(ErrorCode.UNAUTHORIZED, "not logged in");
-    return { user: view(u), complete: s.complete, csrfToken: csrfTokenFor(id) };
+    return { user: view(u), complete: s.complete, csrfToken: await sessionCsrfToken(ctx.pool, s, id) };
   });
 
   app.get("/auth/me", async (request) => {
