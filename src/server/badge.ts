@@ -104,7 +104,7 @@ export function badgeRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (!m || m[1]!.length > 200 || m[2]!.length > 300)
       throw new AirlockError(ErrorCode.NOT_FOUND, "expected /badge/<repository>/<workflow>.svg");
     const [, name, workflow] = m as unknown as [string, string, string];
-    const { status, authenticated } = await statusFor(ctx, request, name, workflow, query);
+    const { status } = await statusFor(ctx, request, name, workflow, query);
     return reply
       .status(200)
       .header("content-type", "image/svg+xml; charset=utf-8")
