@@ -12,18 +12,22 @@ import { useSession } from "../../session.js";
 import { ActionButton, Ago, ErrorLine, Section } from "../../components/ui.js";
 import { confirmationMatches, nameProblem } from "./logic.js";
 
-export type Can = (permission: string) => boolean;
+export type Can = ((permission: string) => boolean) & {
+  /** The answer is in (or failed): what is absent now stays absent. */
+  ready: boolean;
+};
 
 /** Whether the signed-in user holds a permission on a target; server administrators hold every one. */
 export function useCan(target: Query | undefined): Can {
   const session = useSession();
   const admin = session.kind === "signed-in" && session.user.serverAdmin;
   // Administrators need no question; without a target there is nothing to ask about.
-  const { data } = useApi<{ permissions: string[] }>(
+  const { data, loading } = useApi<{ permissions: string[] }>(
     admin || target === undefined ? undefined : "/me/permissions",
     target,
   );
-  return (p) => admin || data?.permissions.includes(p) === true;
+  const can = (p: string): boolean => admin || data?.permissions.includes(p) === true;
+  return Object.assign(can, { ready: admin || target === undefined || !loading });
 }
 
 export function useServerAdmin(): boolean {

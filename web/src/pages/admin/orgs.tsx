@@ -140,7 +140,7 @@ export function OrgPage() {
   if (!org.data) return <p class="muted">Loading…</p>;
   const base = `/organizations/${encodeURIComponent(name)}`;
   return (
-    <>
+    <div data-testid="org-page" data-permissions={can.ready ? "loaded" : "loading"}>
       <h1 data-testid="org-name">{org.data.name}</h1>
       <OrgSettings
         org={org.data}
@@ -171,6 +171,6 @@ export function OrgPage() {
           />
         </Section>
       )}
-    </>
+    </div>
   );
 }

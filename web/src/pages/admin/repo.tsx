@@ -219,6 +219,9 @@ interface CredentialInfo {
   setBy: string | null;
 }
 
+/** The kinds an operator sets (the webhook secret is Airlock's own, made with the repository). */
+const SETTABLE = ["clone-password", "deploy-key", "forge-token"];
+
 /** Job-source credentials (clone password, deploy key, forge token): write-only like secrets. */
 function Credentials(props: { repo: number; can: Can }) {
   const list = useApi<CredentialInfo[]>(`/repositories/${props.repo}/credentials`);
@@ -242,7 +245,7 @@ function Credentials(props: { repo: number; can: Can }) {
         <p data-testid="credential-row">
           <span class="mono">{c.kind}</span> set <Ago at={c.setAt} />
           {c.setBy && <> by {c.setBy}</>}{" "}
-          {props.can("secrets.write") && (
+          {props.can("secrets.write") && SETTABLE.includes(c.kind) && (
             <ActionButton
               label="Delete"
               danger
@@ -328,7 +331,7 @@ export function RepoPage() {
   if (!repo.data) return <p class="muted">Loading…</p>;
   const r = repo.data;
   return (
-    <>
+    <div data-testid="repo-page" data-permissions={can.ready ? "loaded" : "loading"}>
       <div class="card-head">
         <h1 data-testid="repo-name">{r.name}</h1>
         <div class="card-actions">
@@ -361,6 +364,6 @@ export function RepoPage() {
           />
         </Section>
       )}
-    </>
+    </div>
   );
 }

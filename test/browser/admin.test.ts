@@ -1,0 +1,344 @@
+// The administration pages in Chromium against a real orchestrator and PostgreSQL: a repository
+// added with its webhook secret shown once, a secret that never comes back, what a viewer does
+// not see, a pool authorization approved, an API token shown once, TOTP set up end to end, the
+// audit log filtered. Screenshots of the main pages go to test-artifacts/screenshots/admin-*.png.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { generate } from "otplib";
+import { createUser } from "../../src/auth/index.js";
+import { requestAuthorizations } from "../../src/orchestrator/pools/index.js";
+import { startTestServer, type TestServer } from "../server/helpers.js";
+
+const SHOTS = join(process.cwd(), "test-artifacts", "screenshots");
+const ROOT_PASSWORD = "root password long";
+
+let s: TestServer;
+let base: string;
+let browser: Browser;
+let admin: BrowserContext;
+let page: Page;
+let repoId: number;
+const webhookSecrets: string[] = [];
+
+async function signIn(
+  ctx: BrowserContext,
+  user: string,
+  password: string,
+  code?: () => Promise<string>,
+): Promise<Page> {
+  const p = await ctx.newPage();
+  p.setDefaultTimeout(60_000);
+  await p.goto(`${base}/admin`);
+  await p.fill('input[name="user"]', user);
+  await p.fill('input[name="password"]', password);
+  await p.click('button[type="submit"]');
+  if (code) {
+    await p.fill('input[name="code"]', await code());
+    await p.click('button[type="submit"]');
+  }
+  await p.waitForSelector('[data-testid="admin-nav"]');
+  return p;
+}
+
+async function shot(p: Page, name: string): Promise<void> {
+  await p.screenshot({ path: join(SHOTS, `admin-${name}.png`), fullPage: true });
+}
+
+/** The page's HTML and every API answer the test reads, to look for a value that must not be there. */
+async function api(p: Page, path: string): Promise<string> {
+  const res = await p.request.get(`${base}/api/v1${path}`);
+  assert.equal(res.status(), 200, path);
+  return res.text();
+}
+
+async function inject(method: "GET" | "POST" | "PUT", url: string, payload?: object): Promise<unknown> {
+  const res = await s.app.inject({
+    method,
+    url: `/api/v1${url}`,
+    headers: s.auth,
+    ...(payload ? { payload } : {}),
+  });
+  assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
+  return res.body ? JSON.parse(res.body) : undefined;
+}
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  s = await startTestServer({}, { webRoot: join(process.cwd(), "dist", "web") });
+  await s.app.listen({ port: 0, host: "127.0.0.1" });
+  const addr = s.app.server.address();
+  base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
+  await createUser(s.db.pool, { name: "root", password: ROOT_PASSWORD, serverAdmin: true });
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+  admin = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  page = await signIn(admin, "root", ROOT_PASSWORD);
+});
+
+after(async () => {
+  await browser?.close();
+  await s?.close();
+});
+
+describe("administration pages", () => {
+  it("adds a repository and shows its webhook secret once", async () => {
+    await page.goto(`${base}/admin/repos`);
+    await page.click('[data-testid="repo-add-open"]');
+    await page.fill('[data-testid="repo-add-name"]', "acme/web");
+    await page.fill('[data-testid="repo-add-url"]', "https://git.example.com/acme/web.git");
+    await page.click('[data-testid="repo-add-submit"]');
+    const secret = (await page.textContent('[data-testid="webhook-secret-value"]')) ?? "";
+    assert.match(secret, /^\S{20,}$/);
+    webhookSecrets.push(secret);
+    assert.match((await page.textContent('[data-testid="webhook-secret"]')) ?? "", /shown once/);
+    assert.match((await page.textContent('[data-testid="webhook-urls"]')) ?? "", /webhooks\/github\/\d+/);
+    await shot(page, "repository-added");
+    await page.reload();
+    await page.waitForSelector('[data-testid="repo-row"][data-name="acme/web"]');
+    assert.ok(!(await page.content()).includes(secret), "the secret is gone after a reload");
+    assert.equal(await page.locator('[data-testid="webhook-secret"]').count(), 0);
+    const repos = JSON.parse(await api(page, "/repositories")) as { id: number; name: string }[];
+    repoId = repos.find((r) => r.name === "acme/web")!.id;
+    await page.click(`a[href="/admin/repos/${repoId}"]`);
+    await page.waitForSelector('[data-testid="repo-page"][data-permissions="loaded"]');
+    assert.ok(!(await page.content()).includes(secret), "nor on the repository's page");
+    assert.ok(!(await api(page, `/repositories/${repoId}`)).includes(secret), "nor in the API's answer");
+    // An administrator has the buttons a viewer will not.
+    for (const id of ["repo-edit-open", "repo-delete", "secrets-form", "members-form", "env-add-open"])
+      assert.equal(await page.locator(`[data-testid="${id}"]`).count(), 1, id);
+  });
+
+  it("keeps what was typed and shows the server's one-line error when adding fails", async () => {
+    await page.goto(`${base}/admin/repos`);
+    await page.click('[data-testid="repo-add-open"]');
+    await page.fill('[data-testid="repo-add-name"]', "acme/web");
+    await page.fill('[data-testid="repo-add-url"]', "https://git.example.com/acme/web.git");
+    await page.click('[data-testid="repo-add-submit"]');
+    const error = page.locator('[data-testid="repo-add"] [role="alert"]');
+    await error.waitFor();
+    assert.match((await error.textContent()) ?? "", /\S/);
+    assert.doesNotMatch((await error.textContent()) ?? "", /\n|at .*\(/, "one line, no stack");
+    assert.equal(await page.inputValue('[data-testid="repo-add-name"]'), "acme/web");
+  });
+
+  it("edits a repository and removes another only after its name is typed", async () => {
+    await page.goto(`${base}/admin/repos/${repoId}`);
+    await page.click('[data-testid="repo-edit-open"]');
+    await page.fill('[data-testid="repo-edit-branch"]', "trunk");
+    await page.fill('[data-testid="repo-edit-poll"]', "120");
+    await page.click('[data-testid="repo-edit-submit"]');
+    await page.waitForSelector('[data-testid="repo-settings"] >> text=every 120 s');
+    const r = JSON.parse(await api(page, `/repositories/${repoId}`)) as { defaultBranch: string };
+    assert.equal(r.defaultBranch, "trunk");
+
+    const doomed = (await inject("POST", "/repositories", {
+      name: "acme/old",
+      cloneUrl: "https://git.example.com/acme/old.git",
+    })) as { id: number };
+    await page.goto(`${base}/admin/repos/${doomed.id}`);
+    await page.click('[data-testid="repo-delete"]');
+    await page.fill('[data-testid="repo-delete-name"]', "acme/ol");
+    assert.equal(await page.isDisabled('[data-testid="repo-delete-confirm"]'), true);
+    await page.fill('[data-testid="repo-delete-name"]', "acme/old");
+    await page.click('[data-testid="repo-delete-confirm"]');
+    await page.waitForSelector('[data-testid="repo-row"][data-name="acme/web"]');
+    assert.equal(await page.locator('[data-testid="repo-row"][data-name="acme/old"]').count(), 0);
+  });
+
+  it("stores a secret without ever showing its value again", async () => {
+    const value = "s3cr3t-Value-0f-the-test-7351";
+    await page.goto(`${base}/admin/repos/${repoId}`);
+    await page.fill('[data-testid="secrets-name"]', "DEPLOY_TOKEN");
+    await page.fill('[data-testid="secrets-value"]', value);
+    assert.equal(await page.getAttribute('[data-testid="secrets-value"]', "type"), "password");
+    await page.click('[data-testid="secrets-form-submit"]');
+    await page.waitForSelector('[data-testid="secrets-row"][data-name="DEPLOY_TOKEN"]');
+    assert.equal(await page.inputValue('[data-testid="secrets-value"]'), "", "the field is emptied");
+    assert.ok(!(await page.content()).includes(value));
+    assert.ok(!page.url().includes(value));
+    await page.reload();
+    await page.waitForSelector('[data-testid="secrets-row"][data-name="DEPLOY_TOKEN"]');
+    assert.ok(!(await page.content()).includes(value));
+    // Replacing a secret prefills its name, never its value.
+    await page.click('[data-testid="secrets-row"][data-name="DEPLOY_TOKEN"] [data-testid="secrets-replace"]');
+    assert.equal(await page.inputValue('[data-testid="secrets-name"]'), "DEPLOY_TOKEN");
+    assert.equal(await page.inputValue('[data-testid="secrets-value"]'), "");
+    for (const path of [
+      `/repositories/${repoId}/secrets`,
+      `/repositories/${repoId}/secrets/DEPLOY_TOKEN`,
+      `/audit?limit=1000`,
+    ])
+      assert.ok(!(await api(page, path)).includes(value), path);
+    await shot(page, "repository");
+  });
+
+  it("shows a viewer no administration buttons", async () => {
+    await createUser(s.db.pool, { name: "val", password: "viewer password long" });
+    await inject("PUT", `/repositories/${repoId}/members/val`, { role: "viewer" });
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    try {
+      const p = await signIn(ctx, "val", "viewer password long");
+      const nav = (await p.textContent('[data-testid="admin-nav"]')) ?? "";
+      for (const hidden of ["Nodes", "Pools", "Authorizations", "Users", "Audit log"])
+        assert.ok(!nav.includes(hidden), hidden);
+      await p.goto(`${base}/admin/repos`);
+      await p.waitForSelector('[data-testid="repo-row"][data-name="acme/web"]');
+      assert.equal(await p.locator('[data-testid="repo-add-open"]').count(), 0);
+      await p.goto(`${base}/admin/repos/${repoId}`);
+      await p.waitForSelector('[data-testid="repo-page"][data-permissions="loaded"]');
+      for (const id of [
+        "repo-edit-open",
+        "repo-delete",
+        "secrets-form",
+        "secrets-delete",
+        "variables-form",
+        "members-form",
+        "env-add-open",
+        "egress",
+        "credential",
+      ])
+        assert.equal(await p.locator(`[data-testid="${id}"]`).count(), 0, id);
+      assert.equal(await p.locator("button.danger").count(), 0);
+      await shot(p, "repository-as-viewer");
+      // The server refuses what the page does not offer.
+      const res = await p.request.delete(`${base}/api/v1/repositories/${repoId}`);
+      assert.equal(res.status(), 403);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it("approves a requested pool authorization", async () => {
+    await inject("POST", "/pools", { name: "gpu", trust: "high" });
+    await requestAuthorizations(s.db.pool, repoId, ["gpu"]);
+    await page.goto(`${base}/admin/authorizations`);
+    const row = page.locator('[data-testid="authorization-row"][data-repository="acme/web"]');
+    await row.waitFor();
+    assert.equal(await row.getAttribute("data-state"), "requested");
+    await shot(page, "authorizations");
+    await row.locator('[data-testid="authorization-approve"]').click();
+    await page.waitForSelector(
+      '[data-testid="authorization-row"][data-repository="acme/web"][data-state="approved"]',
+    );
+    const list = JSON.parse(await api(page, "/authorizations")) as { repository: string; state: string }[];
+    assert.deepEqual(
+      list.filter((a) => a.repository === "acme/web").map((a) => a.state),
+      ["approved"],
+    );
+  });
+
+  it("creates an API token, shows it once, and it works", async () => {
+    await page.goto(`${base}/admin/account`);
+    await page.fill('[data-testid="my-tokens-name"]', "ci-token");
+    await page.click('[data-testid="my-tokens-form-submit"]');
+    const token = (await page.textContent('[data-testid="my-tokens-new-value"]')) ?? "";
+    assert.ok(token.length > 20);
+    const me = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 200);
+    assert.equal(((await me.json()) as { user: { name: string } }).user.name, "root");
+    await page.click('[data-testid="my-tokens-new-dismiss"]');
+    assert.ok(!(await page.content()).includes(token));
+    await page.reload();
+    await page.waitForSelector('[data-testid="my-tokens-row"][data-name="ci-token"]');
+    assert.ok(!(await page.content()).includes(token));
+    assert.ok(!(await api(page, "/tokens")).includes(token));
+    await shot(page, "account");
+  });
+
+  it("sets up TOTP end to end: enrol, recovery codes once, sign in with a code", async () => {
+    await createUser(s.db.pool, { name: "tess", password: "tess password long" });
+    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+    try {
+      const p = await signIn(ctx, "tess", "tess password long");
+      await p.goto(`${base}/admin/account`);
+      await p.click('[data-testid="totp-begin-submit"]');
+      const secret = (await p.textContent('[data-testid="totp-secret"]')) ?? "";
+      assert.match(secret, /^[A-Z2-7]{16,}$/);
+      assert.match((await p.textContent('[data-testid="totp-uri"]')) ?? "", /^otpauth:\/\/totp\//);
+      const code = (at: number): Promise<string> =>
+        generate({
+          strategy: "totp",
+          secret,
+          algorithm: "sha1",
+          digits: 6,
+          period: 30,
+          epoch: Math.floor(at / 1000),
+        });
+      const now = Date.now();
+      await p.fill('[data-testid="totp-code"]', await code(now));
+      await p.click('[data-testid="totp-confirm-submit"]');
+      const codes = (await p.textContent('[data-testid="recovery-codes-value"]')) ?? "";
+      assert.ok(codes.trim().split(/\s+/).length >= 5, codes);
+      await p.waitForSelector('[data-testid="totp-state"] >> text=TOTP is set up');
+      // The new session (the server ended the old one) works for a change: CSRF token renewed.
+      await p.fill('[data-testid="my-tokens-name"]', "after-totp");
+      await p.click('[data-testid="my-tokens-form-submit"]');
+      await p.waitForSelector('[data-testid="my-tokens-new-value"]');
+      await p.click('[data-testid="recovery-codes-dismiss"]');
+      await p.reload();
+      await p.waitForSelector('[data-testid="totp-state"]');
+      assert.ok(!(await p.content()).includes(codes.trim().split(/\s+/)[0]!), "recovery codes shown once");
+      // Signing in again takes a code: the next step's (the one just used is spent).
+      const fresh = await browser.newContext();
+      try {
+        const q = await signIn(fresh, "tess", "tess password long", () => code(now + 30_000));
+        assert.match((await q.textContent(".user-name")) ?? "", /tess/);
+      } finally {
+        await fresh.close();
+      }
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it("filters the audit log", async () => {
+    await page.goto(`${base}/admin/audit`);
+    await page.fill('[data-testid="audit-action"]', "secret");
+    await page.click('[data-testid="audit-apply"]');
+    await page.waitForSelector('[data-testid="audit-row"][data-action="secret.created"]');
+    const actions = await page
+      .locator('[data-testid="audit-row"]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-action")));
+    assert.ok(actions.length > 0);
+    for (const a of actions) assert.match(a ?? "", /^secret\./);
+    await page.fill('[data-testid="audit-action"]', "repository");
+    await page.click('[data-testid="audit-apply"]');
+    await page.waitForSelector('[data-testid="audit-row"][data-action="repository.deleted"]');
+    for (const a of await page
+      .locator('[data-testid="audit-row"]')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-action"))))
+      assert.match(a ?? "", /^repository\./);
+    // A bad filter is the server's one line, not an empty page.
+    await page.fill('[data-testid="audit-actor"]', "Not An Actor");
+    await page.click('[data-testid="audit-apply"]');
+    await page.waitForSelector('[role="alert"]');
+    await shot(page, "audit");
+  });
+
+  it("renders every main page without an error (screenshots)", async () => {
+    const pages: [string, string][] = [
+      ["/admin", "dashboard"],
+      ["/admin/repos", "repositories"],
+      ["/admin/orgs", "organizations"],
+      ["/admin/orgs/default", "organization"],
+      ["/admin/nodes", "nodes"],
+      ["/admin/pools", "pools"],
+      ["/admin/users", "users"],
+    ];
+    for (const [path, name] of pages) {
+      await page.goto(`${base}${path}`);
+      await page.waitForSelector("section.card");
+      await shot(page, name);
+    }
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto(`${base}/admin/repos/${repoId}`);
+    await page.waitForSelector('[data-testid="repo-page"]');
+    await shot(page, "repository-phone");
+    // Evaluated in the page (a string: the test's own type-check has no DOM).
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
+    assert.ok(overflow <= 1, `the page fits a phone (overflow ${overflow}px)`);
+    await page.setViewportSize({ width: 1200, height: 900 });
+  });
+});
