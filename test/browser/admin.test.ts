@@ -4,94 +4,55 @@
 // audit log filtered. Screenshots of the main pages go to test-artifacts/screenshots/admin-*.png.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { generate } from "otplib";
-import { createUser } from "../../src/auth/index.js";
 import { requestAuthorizations } from "../../src/orchestrator/pools/index.js";
-import { startTestServer, type TestServer } from "../server/helpers.js";
+import { assertClean, startBrowserHarness, type BrowserHarness, type TestUser } from "./harness.js";
 
-const SHOTS = join(process.cwd(), "test-artifacts", "screenshots");
-const ROOT_PASSWORD = "root password long";
-
-let s: TestServer;
-let base: string;
-let browser: Browser;
-let admin: BrowserContext;
+let h: BrowserHarness;
+let root: TestUser;
 let page: Page;
 let repoId: number;
-const webhookSecrets: string[] = [];
-
-async function signIn(
-  ctx: BrowserContext,
-  user: string,
-  password: string,
-  code?: () => Promise<string>,
-): Promise<Page> {
-  const p = await ctx.newPage();
-  p.setDefaultTimeout(60_000);
-  await p.goto(`${base}/admin`);
-  await p.fill('input[name="user"]', user);
-  await p.fill('input[name="password"]', password);
-  await p.click('button[type="submit"]');
-  if (code) {
-    await p.fill('input[name="code"]', await code());
-    await p.click('button[type="submit"]');
-  }
-  await p.waitForSelector('[data-testid="admin-nav"]');
-  return p;
-}
 
 async function shot(p: Page, name: string): Promise<void> {
-  await p.screenshot({ path: join(SHOTS, `admin-${name}.png`), fullPage: true });
+  await h.screenshot(p, `admin-${name}`);
 }
 
-/** The page's HTML and every API answer the test reads, to look for a value that must not be there. */
+/** An API answer read with the page's own session, to look for a value that must not be there. */
 async function api(p: Page, path: string): Promise<string> {
-  const res = await p.request.get(`${base}/api/v1${path}`);
+  const res = await p.request.get(`/api/v1${path}`);
   assert.equal(res.status(), 200, path);
   return res.text();
 }
 
-async function inject(method: "GET" | "POST" | "PUT", url: string, payload?: object): Promise<unknown> {
-  const res = await s.app.inject({
-    method,
-    url: `/api/v1${url}`,
-    headers: s.auth,
-    ...(payload ? { payload } : {}),
-  });
-  assert.ok(res.statusCode < 300, `${method} ${url}: ${res.statusCode} ${res.body}`);
-  return res.body ? JSON.parse(res.body) : undefined;
+/** Set-up through the API as the service's administrator. */
+async function call(method: string, path: string, body?: object): Promise<unknown> {
+  const r = await h.t.api(method, `/api/v1${path}`, body);
+  assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${r.text}`);
+  return r.body;
 }
 
 before(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  s = await startTestServer({}, { webRoot: join(process.cwd(), "dist", "web") });
-  await s.app.listen({ port: 0, host: "127.0.0.1" });
-  const addr = s.app.server.address();
-  base = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
-  await createUser(s.db.pool, { name: "root", password: ROOT_PASSWORD, serverAdmin: true });
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
-  admin = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  page = await signIn(admin, "root", ROOT_PASSWORD);
+  h = await startBrowserHarness();
+  root = await h.createUser("root", { serverAdmin: true });
+  page = await h.newPage({ width: 1200, height: 900 });
+  page.setDefaultTimeout(60_000);
+  await h.signIn(page, root);
 });
 
 after(async () => {
-  await browser?.close();
-  await s?.close();
+  await h?.stop();
 });
 
 describe("administration pages", () => {
   it("adds a repository and shows its webhook secret once", async () => {
-    await page.goto(`${base}/admin/repos`);
+    await page.goto(`/admin/repos`);
     await page.click('[data-testid="repo-add-open"]');
     await page.fill('[data-testid="repo-add-name"]', "acme/web");
     await page.fill('[data-testid="repo-add-url"]', "https://git.example.com/acme/web.git");
     await page.click('[data-testid="repo-add-submit"]');
     const secret = (await page.textContent('[data-testid="webhook-secret-value"]')) ?? "";
     assert.match(secret, /^\S{20,}$/);
-    webhookSecrets.push(secret);
     assert.match((await page.textContent('[data-testid="webhook-secret"]')) ?? "", /shown once/);
     assert.match((await page.textContent('[data-testid="webhook-urls"]')) ?? "", /webhooks\/github\/\d+/);
     await shot(page, "repository-added");
@@ -111,7 +72,7 @@ describe("administration pages", () => {
   });
 
   it("keeps what was typed and shows the server's one-line error when adding fails", async () => {
-    await page.goto(`${base}/admin/repos`);
+    await page.goto(`/admin/repos`);
     await page.click('[data-testid="repo-add-open"]');
     await page.fill('[data-testid="repo-add-name"]', "acme/web");
     await page.fill('[data-testid="repo-add-url"]', "https://git.example.com/acme/web.git");
@@ -124,7 +85,7 @@ describe("administration pages", () => {
   });
 
   it("edits a repository and removes another only after its name is typed", async () => {
-    await page.goto(`${base}/admin/repos/${repoId}`);
+    await page.goto(`/admin/repos/${repoId}`);
     await page.click('[data-testid="repo-edit-open"]');
     await page.fill('[data-testid="repo-edit-branch"]', "trunk");
     await page.fill('[data-testid="repo-edit-poll"]', "120");
@@ -133,11 +94,11 @@ describe("administration pages", () => {
     const r = JSON.parse(await api(page, `/repositories/${repoId}`)) as { defaultBranch: string };
     assert.equal(r.defaultBranch, "trunk");
 
-    const doomed = (await inject("POST", "/repositories", {
+    const doomed = (await call("POST", "/repositories", {
       name: "acme/old",
       cloneUrl: "https://git.example.com/acme/old.git",
     })) as { id: number };
-    await page.goto(`${base}/admin/repos/${doomed.id}`);
+    await page.goto(`/admin/repos/${doomed.id}`);
     await page.click('[data-testid="repo-delete"]');
     await page.fill('[data-testid="repo-delete-name"]', "acme/ol");
     assert.equal(await page.isDisabled('[data-testid="repo-delete-confirm"]'), true);
@@ -149,7 +110,7 @@ describe("administration pages", () => {
 
   it("stores a secret without ever showing its value again", async () => {
     const value = "s3cr3t-Value-0f-the-test-7351";
-    await page.goto(`${base}/admin/repos/${repoId}`);
+    await page.goto(`/admin/repos/${repoId}`);
     await page.fill('[data-testid="secrets-name"]', "DEPLOY_TOKEN");
     await page.fill('[data-testid="secrets-value"]', value);
     assert.equal(await page.getAttribute('[data-testid="secrets-value"]', "type"), "password");
@@ -175,45 +136,53 @@ describe("administration pages", () => {
   });
 
   it("shows a viewer no administration buttons", async () => {
-    await createUser(s.db.pool, { name: "val", password: "viewer password long" });
-    await inject("PUT", `/repositories/${repoId}/members/val`, { role: "viewer" });
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    try {
-      const p = await signIn(ctx, "val", "viewer password long");
-      const nav = (await p.textContent('[data-testid="admin-nav"]')) ?? "";
-      for (const hidden of ["Nodes", "Pools", "Authorizations", "Users", "Audit log"])
-        assert.ok(!nav.includes(hidden), hidden);
-      await p.goto(`${base}/admin/repos`);
-      await p.waitForSelector('[data-testid="repo-row"][data-name="acme/web"]');
-      assert.equal(await p.locator('[data-testid="repo-add-open"]').count(), 0);
-      await p.goto(`${base}/admin/repos/${repoId}`);
-      await p.waitForSelector('[data-testid="repo-page"][data-permissions="loaded"]');
-      for (const id of [
-        "repo-edit-open",
-        "repo-delete",
-        "secrets-form",
-        "secrets-delete",
-        "variables-form",
-        "members-form",
-        "env-add-open",
-        "egress",
-        "credential",
-      ])
-        assert.equal(await p.locator(`[data-testid="${id}"]`).count(), 0, id);
-      assert.equal(await p.locator("button.danger").count(), 0);
-      await shot(p, "repository-as-viewer");
-      // The server refuses what the page does not offer.
-      const res = await p.request.delete(`${base}/api/v1/repositories/${repoId}`);
-      assert.equal(res.status(), 403);
-    } finally {
-      await ctx.close();
-    }
+    const val = await h.createUser("val");
+    await call("PUT", `/repositories/${repoId}/members/val`, { role: "viewer" });
+    const p = await h.newPage({ width: 1200, height: 900 });
+    await h.signIn(p, val);
+    await p.goto("/admin");
+    const nav = (await p.textContent('[data-testid="admin-nav"]')) ?? "";
+    for (const hidden of ["Nodes", "Pools", "Authorizations", "Users", "Audit log"])
+      assert.ok(!nav.includes(hidden), hidden);
+    await p.goto(`/admin/repos`);
+    await p.waitForSelector('[data-testid="repo-row"][data-name="acme/web"]');
+    assert.equal(await p.locator('[data-testid="repo-add-open"]').count(), 0);
+    await p.goto(`/admin/repos/${repoId}`);
+    await p.waitForSelector('[data-testid="repo-page"][data-permissions="loaded"]');
+    for (const id of [
+      "repo-edit-open",
+      "repo-delete",
+      "secrets-form",
+      "secrets-delete",
+      "variables-form",
+      "members-form",
+      "env-add-open",
+      "egress",
+      "credential",
+    ])
+      assert.equal(await p.locator(`[data-testid="${id}"]`).count(), 0, id);
+    assert.equal(await p.locator("button.danger").count(), 0);
+    await shot(p, "repository-as-viewer");
+    // Pages for server administrators say so instead of offering anything.
+    await p.goto("/admin/nodes");
+    await p.waitForSelector("text=Nodes are managed by server administrators.");
+    assert.equal(
+      await p
+        .locator("button")
+        .filter({ hasText: /Disable|Revoke|registration/ })
+        .count(),
+      0,
+    );
+    // The server refuses what the page does not offer.
+    const res = await p.request.delete(`/api/v1/repositories/${repoId}`);
+    assert.equal(res.status(), 403);
+    assertClean(p);
   });
 
   it("approves a requested pool authorization", async () => {
-    await inject("POST", "/pools", { name: "gpu", trust: "high" });
-    await requestAuthorizations(s.db.pool, repoId, ["gpu"]);
-    await page.goto(`${base}/admin/authorizations`);
+    await call("POST", "/pools", { name: "gpu", trust: "high" });
+    await requestAuthorizations(h.t.db.pool, repoId, ["gpu"]);
+    await page.goto(`/admin/authorizations`);
     const row = page.locator('[data-testid="authorization-row"][data-repository="acme/web"]');
     await row.waitFor();
     assert.equal(await row.getAttribute("data-state"), "requested");
@@ -230,12 +199,12 @@ describe("administration pages", () => {
   });
 
   it("creates an API token, shows it once, and it works", async () => {
-    await page.goto(`${base}/admin/account`);
+    await page.goto(`/admin/account`);
     await page.fill('[data-testid="my-tokens-name"]', "ci-token");
     await page.click('[data-testid="my-tokens-form-submit"]');
     const token = (await page.textContent('[data-testid="my-tokens-new-value"]')) ?? "";
     assert.ok(token.length > 20);
-    const me = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    const me = await fetch(`${h.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(me.status, 200);
     assert.equal(((await me.json()) as { user: { name: string } }).user.name, "root");
     await page.click('[data-testid="my-tokens-new-dismiss"]');
@@ -248,53 +217,52 @@ describe("administration pages", () => {
   });
 
   it("sets up TOTP end to end: enrol, recovery codes once, sign in with a code", async () => {
-    await createUser(s.db.pool, { name: "tess", password: "tess password long" });
-    const ctx = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    try {
-      const p = await signIn(ctx, "tess", "tess password long");
-      await p.goto(`${base}/admin/account`);
-      await p.click('[data-testid="totp-begin-submit"]');
-      const secret = (await p.textContent('[data-testid="totp-secret"]')) ?? "";
-      assert.match(secret, /^[A-Z2-7]{16,}$/);
-      assert.match((await p.textContent('[data-testid="totp-uri"]')) ?? "", /^otpauth:\/\/totp\//);
-      const code = (at: number): Promise<string> =>
-        generate({
-          strategy: "totp",
-          secret,
-          algorithm: "sha1",
-          digits: 6,
-          period: 30,
-          epoch: Math.floor(at / 1000),
-        });
-      const now = Date.now();
-      await p.fill('[data-testid="totp-code"]', await code(now));
-      await p.click('[data-testid="totp-confirm-submit"]');
-      const codes = (await p.textContent('[data-testid="recovery-codes-value"]')) ?? "";
-      assert.ok(codes.trim().split(/\s+/).length >= 5, codes);
-      await p.waitForSelector('[data-testid="totp-state"] >> text=TOTP is set up');
-      // The new session (the server ended the old one) works for a change: CSRF token renewed.
-      await p.fill('[data-testid="my-tokens-name"]', "after-totp");
-      await p.click('[data-testid="my-tokens-form-submit"]');
-      await p.waitForSelector('[data-testid="my-tokens-new-value"]');
-      await p.click('[data-testid="recovery-codes-dismiss"]');
-      await p.reload();
-      await p.waitForSelector('[data-testid="totp-state"]');
-      assert.ok(!(await p.content()).includes(codes.trim().split(/\s+/)[0]!), "recovery codes shown once");
-      // Signing in again takes a code: the next step's (the one just used is spent).
-      const fresh = await browser.newContext();
-      try {
-        const q = await signIn(fresh, "tess", "tess password long", () => code(now + 30_000));
-        assert.match((await q.textContent(".user-name")) ?? "", /tess/);
-      } finally {
-        await fresh.close();
-      }
-    } finally {
-      await ctx.close();
-    }
+    const tess = await h.createUser("tess");
+    const p = await h.newPage({ width: 1200, height: 900 });
+    await h.signIn(p, tess);
+    await p.goto(`/admin/account`);
+    await p.click('[data-testid="totp-begin-submit"]');
+    const secret = (await p.textContent('[data-testid="totp-secret"]')) ?? "";
+    assert.match(secret, /^[A-Z2-7]{16,}$/);
+    assert.match((await p.textContent('[data-testid="totp-uri"]')) ?? "", /^otpauth:\/\/totp\//);
+    const code = (at: number): Promise<string> =>
+      generate({
+        strategy: "totp",
+        secret,
+        algorithm: "sha1",
+        digits: 6,
+        period: 30,
+        epoch: Math.floor(at / 1000),
+      });
+    const now = Date.now();
+    await p.fill('[data-testid="totp-code"]', await code(now));
+    await p.click('[data-testid="totp-confirm-submit"]');
+    const codes = (await p.textContent('[data-testid="recovery-codes-value"]')) ?? "";
+    assert.ok(codes.trim().split(/\s+/).length >= 5, codes);
+    await p.waitForSelector('[data-testid="totp-state"] >> text=TOTP is set up');
+    // The new session (the server ended the old one) works for a change: CSRF token renewed.
+    await p.fill('[data-testid="my-tokens-name"]', "after-totp");
+    await p.click('[data-testid="my-tokens-form-submit"]');
+    await p.waitForSelector('[data-testid="my-tokens-new-value"]');
+    await p.click('[data-testid="recovery-codes-dismiss"]');
+    await p.reload();
+    await p.waitForSelector('[data-testid="totp-state"]');
+    assert.ok(!(await p.content()).includes(codes.trim().split(/\s+/)[0]!), "recovery codes shown once");
+    assertClean(p);
+    // Signing in again takes a code: the next step's (the one just used is spent).
+    const q = await h.newPage();
+    await q.goto("/admin");
+    await q.getByLabel("User name").fill("tess");
+    await q.getByLabel("Password").fill(tess.password);
+    await q.getByRole("button", { name: "Sign in" }).click();
+    await q.getByLabel("Code from your authenticator app").fill(await code(now + 30_000));
+    await q.getByRole("button", { name: "Verify" }).click();
+    await q.waitForSelector('[data-testid="admin-nav"]');
+    assert.equal(await q.locator(".user-name").textContent(), "tess");
   });
 
   it("filters the audit log", async () => {
-    await page.goto(`${base}/admin/audit`);
+    await page.goto(`/admin/audit`);
     await page.fill('[data-testid="audit-action"]', "secret");
     await page.click('[data-testid="audit-apply"]');
     await page.waitForSelector('[data-testid="audit-row"][data-action="secret.created"]');
@@ -318,7 +286,7 @@ describe("administration pages", () => {
   });
 
   it("adds an environment with protection rules and its own secret", async () => {
-    await page.goto(`${base}/admin/repos/${repoId}`);
+    await page.goto(`/admin/repos/${repoId}`);
     await page.click('[data-testid="env-add-open"]');
     await page.fill('[data-testid="env-add-name"]', "production");
     await page.fill('[data-testid="env-reviewers"]', "root, val");
@@ -350,19 +318,18 @@ describe("administration pages", () => {
   });
 
   it("makes a node registration token once, and drains and re-enables a node", async () => {
-    await page.goto(`${base}/admin/nodes`);
+    await page.goto(`/admin/nodes`);
     await page.fill('[data-testid="registration-name"]', "builder-1");
     await page.click('[data-testid="registration-submit"]');
     const token = (await page.textContent('[data-testid="registration-token-value"]')) ?? "";
     assert.ok(token.length > 20);
     await page.click('[data-testid="registration-token-dismiss"]');
     assert.ok(!(await page.content()).includes(token));
-    const done = await s.app.inject({
+    const done = await fetch(`${h.url}/api/v1/agent/register`, {
       method: "POST",
-      url: "/api/v1/agent/register",
       headers: { authorization: `Bearer ${token}` },
     });
-    assert.equal(done.statusCode, 201, "the token shown is the one that registers a node");
+    assert.equal(done.status, 201, "the token shown is the one that registers a node");
     await page.reload();
     const row = page.locator('[data-testid="node-row"][data-name="builder-1"]');
     await row.waitFor();
@@ -382,7 +349,7 @@ describe("administration pages", () => {
   });
 
   it("creates an organization and a service token shown once", async () => {
-    await page.goto(`${base}/admin/orgs`);
+    await page.goto(`/admin/orgs`);
     await page.fill('[data-testid="org-add-name"]', "acme");
     await page.click('[data-testid="org-add-submit"]');
     await page.click('a[href="/admin/orgs/acme"]');
@@ -391,7 +358,7 @@ describe("administration pages", () => {
     await page.click('[data-testid="org-tokens-form-submit"]');
     const token = (await page.textContent('[data-testid="org-tokens-new-value"]')) ?? "";
     assert.ok(token.length > 20);
-    const me = await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    const me = await fetch(`${h.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(((await me.json()) as { kind: string }).kind, "service");
     await page.reload();
     await page.waitForSelector('[data-testid="org-tokens-row"][data-name="deployer"]');
@@ -408,17 +375,18 @@ describe("administration pages", () => {
       ["/admin/users", "users"],
     ];
     for (const [path, name] of pages) {
-      await page.goto(`${base}${path}`);
+      await page.goto(path);
       await page.waitForSelector("section.card");
       await shot(page, name);
     }
     await page.setViewportSize({ width: 375, height: 800 });
-    await page.goto(`${base}/admin/repos/${repoId}`);
+    await page.goto(`/admin/repos/${repoId}`);
     await page.waitForSelector('[data-testid="repo-page"]');
     await shot(page, "repository-phone");
     // Evaluated in the page (a string: the test's own type-check has no DOM).
     const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - window.innerWidth");
     assert.ok(overflow <= 1, `the page fits a phone (overflow ${overflow}px)`);
     await page.setViewportSize({ width: 1200, height: 900 });
+    assertClean(page);
   });
 });
