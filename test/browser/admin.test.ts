@@ -345,7 +345,14 @@ describe("administration pages", () => {
     await page.waitForSelector('[data-testid="node-row"][data-name="builder-1"] >> text=gpu');
     const nodes = JSON.parse(await api(page, "/nodes")) as { name: string; labels: string[] }[];
     assert.deepEqual(nodes.find((n) => n.name === "builder-1")?.labels, ["linux", "gpu"]);
+    await row.locator('[data-testid="node-credential"]').click();
+    await row.locator('[data-testid="node-credential-confirm"]').click();
+    const credential = (await page.textContent('[data-testid="node-credential-new-value"]')) ?? "";
+    assert.ok(credential.length > 20);
     await shot(page, "nodes");
+    await page.click('[data-testid="node-credential-new-dismiss"]');
+    assert.ok(!(await page.content()).includes(credential));
+    assert.ok(!(await api(page, "/nodes")).includes(credential));
   });
 
   it("creates an organization and a service token shown once", async () => {

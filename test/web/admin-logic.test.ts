@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
   adminOrganizations,
+  capacityTiles,
   auditQuery,
   confirmationMatches,
   countRows,
@@ -177,4 +178,27 @@ test("nameProblem follows GitHub's secret name rules", () => {
   assert.match(nameProblem("MY-KEY") ?? "", /letters/);
   assert.match(nameProblem("github_token") ?? "", /GITHUB_/);
   assert.match(nameProblem("  ") ?? "", /required/);
+});
+
+test("capacityTiles: used of offered, running jobs, unknown numbers kept, junk ignored", () => {
+  assert.deepEqual(
+    capacityTiles({
+      cpus: 8,
+      usedCpus: 2,
+      memoryMb: 16384,
+      usedMemoryMb: 512,
+      runningJobs: 3,
+      slots: 4,
+      x: "y",
+    }),
+    [
+      { n: "2 / 8", what: "CPUs in use" },
+      { n: "512 MB / 16.0 GB", what: "memory in use" },
+      { n: "3", what: "jobs holding machines" },
+      { n: "4", what: "slots" },
+    ],
+  );
+  assert.deepEqual(capacityTiles(12), [{ n: "12", what: "capacity" }]);
+  assert.deepEqual(capacityTiles(null), []);
+  assert.deepEqual(capacityTiles("big"), []);
 });

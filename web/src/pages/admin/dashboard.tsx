@@ -1,15 +1,17 @@
 // /admin: small tiles from GET /dashboard (queue depth, jobs and runs by state, nodes, capacity),
-// refreshed every few seconds while the page is open.
+// refreshed every few seconds while the page is open. The dashboard counts server-wide facts
+// (nodes.read): other users get the way to what they may manage instead.
 import { useApi, useTitle } from "../../hooks.js";
 import { ErrorLine, Section } from "../../components/ui.js";
-import { countRows } from "./logic.js";
+import { useServerAdmin } from "./common.js";
+import { capacityTiles, countRows } from "./logic.js";
 
 export interface Dashboard {
   queueDepth: number;
   jobsByState: Record<string, number>;
   runsByState: Record<string, number>;
-  nodes: { online: number; offline: number; draining: number };
-  capacity: Record<string, number> | number | null;
+  nodes: { online: number; offline: number; draining: number; total?: number };
+  capacity: unknown;
 }
 
 function Tile({ n, what, testId }: { n: number | string; what: string; testId?: string }) {
@@ -21,10 +23,26 @@ function Tile({ n, what, testId }: { n: number | string; what: string; testId?: 
   );
 }
 
+function Welcome() {
+  return (
+    <Section title="Administration">
+      <p>
+        Manage the <a href="/admin/repos">repositories</a> and <a href="/admin/orgs">organizations</a> you
+        hold a role in (what you may change depends on your role), or{" "}
+        <a href="/admin/account">your account</a>: password, second factor and API tokens.
+      </p>
+    </Section>
+  );
+}
+
 export function DashboardPage() {
   useTitle("Administration");
-  const d = useApi<Dashboard>("/dashboard", undefined, { pollMs: 5000, live: () => true });
-  const capacity = d.data?.capacity;
+  const admin = useServerAdmin();
+  const d = useApi<Dashboard>(admin ? "/dashboard" : undefined, undefined, {
+    pollMs: 5000,
+    live: () => true,
+  });
+  if (!admin) return <Welcome />;
   return (
     <>
       <Section title="Now">
@@ -36,10 +54,9 @@ export function DashboardPage() {
             <Tile n={d.data.nodes.online} what="nodes online" testId="tile-online" />
             <Tile n={d.data.nodes.draining} what="nodes draining" />
             <Tile n={d.data.nodes.offline} what="nodes offline" />
-            {typeof capacity === "number" && <Tile n={capacity} what="capacity (slots)" />}
-            {capacity &&
-              typeof capacity === "object" &&
-              countRows(capacity).map(([k, n]) => <Tile n={n} what={`capacity: ${k}`} />)}
+            {capacityTiles(d.data.capacity).map((t) => (
+              <Tile n={t.n} what={t.what} />
+            ))}
           </div>
         )}
       </Section>

@@ -178,3 +178,23 @@ export function nameProblem(name: string): string | undefined {
   if (/^GITHUB_/i.test(n)) return "names may not start with GITHUB_";
   return undefined;
 }
+
+/** The dashboard's capacity as tiles: CPUs and memory in use of what online nodes offer, running jobs. */
+export function capacityTiles(capacity: unknown): { n: string; what: string }[] {
+  if (typeof capacity === "number") return [{ n: String(capacity), what: "capacity" }];
+  if (!capacity || typeof capacity !== "object") return [];
+  const c = capacity as Record<string, unknown>;
+  const num = (k: string): number | undefined => (typeof c[k] === "number" ? c[k] : undefined);
+  const tiles: { n: string; what: string }[] = [];
+  const known = new Set(["cpus", "usedCpus", "memoryMb", "usedMemoryMb", "runningJobs"]);
+  const cpus = num("cpus");
+  const mem = num("memoryMb");
+  if (cpus !== undefined) tiles.push({ n: `${num("usedCpus") ?? 0} / ${cpus}`, what: "CPUs in use" });
+  if (mem !== undefined)
+    tiles.push({ n: `${formatMb(num("usedMemoryMb") ?? 0)} / ${formatMb(mem)}`, what: "memory in use" });
+  const running = num("runningJobs");
+  if (running !== undefined) tiles.push({ n: String(running), what: "jobs holding machines" });
+  for (const [k, v] of Object.entries(c))
+    if (!known.has(k) && typeof v === "number") tiles.push({ n: String(v), what: k });
+  return tiles;
+}

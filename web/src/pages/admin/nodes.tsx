@@ -72,6 +72,7 @@ function NodeRow(props: {
 }) {
   const n = props.node;
   const [editing, setEditing] = useState(false);
+  const [credential, setCredential] = useState<string | undefined>(undefined);
   const state = nodeState(n);
   return (
     <>
@@ -141,6 +142,16 @@ function NodeRow(props: {
                 done={props.reload}
               />
             )}
+            {!n.revokedAt && (
+              <ActionButton
+                label="New credential"
+                testId="node-credential"
+                confirm={`Give ${n.name} a new credential? Its current one stops working at once.`}
+                action={async () =>
+                  setCredential((await post<{ credential: string }>(`/nodes/${n.id}/credential`)).credential)
+                }
+              />
+            )}
             <ActionButton
               label="Remove"
               danger
@@ -152,6 +163,18 @@ function NodeRow(props: {
           </div>
         </td>
       </tr>
+      {credential && (
+        <tr>
+          <td colSpan={7}>
+            <ShownOnce
+              label={`New credential of ${n.name} (its agent's credential file)`}
+              value={credential}
+              testId="node-credential-new"
+              onDismiss={() => setCredential(undefined)}
+            />
+          </td>
+        </tr>
+      )}
       {editing && (
         <tr>
           <td colSpan={7}>
