@@ -91,8 +91,22 @@ describe("administration pages", () => {
     await page.fill('[data-testid="repo-edit-poll"]', "120");
     await page.click('[data-testid="repo-edit-submit"]');
     await page.waitForSelector('[data-testid="repo-settings"] >> text=every 120 s');
-    const r = JSON.parse(await api(page, `/repositories/${repoId}`)) as { defaultBranch: string };
+    const r = JSON.parse(await api(page, `/repositories/${repoId}`)) as {
+      defaultBranch: string;
+      visibility?: string;
+    };
     assert.equal(r.defaultBranch, "trunk");
+    if (r.visibility !== undefined) {
+      // Repositories with a visibility (public status badges) can be switched here.
+      await page.click('[data-testid="repo-edit-open"]');
+      await page.selectOption('[data-testid="repo-edit-visibility"]', "public");
+      await page.click('[data-testid="repo-edit-submit"]');
+      await page.waitForSelector('[data-testid="repo-visibility"] >> text=public');
+      await page.click('[data-testid="repo-edit-open"]');
+      await page.selectOption('[data-testid="repo-edit-visibility"]', "private");
+      await page.click('[data-testid="repo-edit-submit"]');
+      await page.waitForSelector('[data-testid="repo-visibility"] >> text=private');
+    }
 
     const doomed = (await call("POST", "/repositories", {
       name: "acme/old",
@@ -162,6 +176,16 @@ describe("administration pages", () => {
     ])
       assert.equal(await p.locator(`[data-testid="${id}"]`).count(), 0, id);
     assert.equal(await p.locator("button.danger").count(), 0);
+    // What a viewer may read is there once the server says so (GET /me/permissions).
+    if ((await p.request.get(`/api/v1/me/permissions?repository=${repoId}`)).ok()) {
+      await p.getByRole("heading", { name: "Variables" }).waitFor();
+      await p.getByRole("heading", { name: "Environments" }).waitFor();
+      assert.equal(
+        await p.getByRole("heading", { name: "Secrets" }).count(),
+        0,
+        "secrets are for maintainers",
+      );
+    }
     await shot(p, "repository-as-viewer");
     // Pages for server administrators say so instead of offering anything.
     await p.goto("/admin/nodes");
