@@ -6,26 +6,84 @@ import type { GrantView } from "../../../../src/auth/grants.js";
 import { del, patch, post, put } from "../../api.js";
 import { useApi, useTitle } from "../../hooks.js";
 import { ActionButton, Ago, ErrorLine, Section } from "../../components/ui.js";
-import { ApiForm, Field, useServerAdmin } from "./common.js";
+import type { Organization } from "../../../../src/orchestrator/catalog/organizations.js";
+import type { Repository } from "../../../../src/orchestrator/catalog/repositories.js";
+import { ApiForm, Field, ROLES, useServerAdmin } from "./common.js";
 
-function UserDetail(props: { user: UserView; changed: () => void }) {
+/** Where a role is granted: `org:NAME` or `repo:ID`, as the select's values. */
+function grantPath(where: string, user: string): string {
+  const u = encodeURIComponent(user);
+  return where.startsWith("repo:")
+    ? `/repositories/${where.slice(5)}/members/${u}`
+    : `/organizations/${encodeURIComponent(where.slice(4))}/members/${u}`;
+}
+
+function UserDetail(props: { user: UserView }) {
   const u = props.user;
   const detail = useApi<UserView & { roles: GrantView[] }>(`/users/${u.id}`);
+  const orgs = useApi<Organization[]>("/organizations");
+  const repos = useApi<Repository[]>("/repositories");
   const [password, setPassword] = useState("");
+  const [where, setWhere] = useState("");
+  const [role, setRole] = useState("viewer");
   return (
     <div class="user-detail" data-testid="user-detail">
       <h3>Roles</h3>
       <ErrorLine error={detail.error} />
-      {detail.data?.roles.length === 0 && (
-        <p class="muted">No roles (grant them on an organization or repository).</p>
-      )}
-      <ul>
-        {detail.data?.roles.map((g) => (
-          <li>
-            {g.role} on {g.repository ? `repository ${g.repository}` : `organization ${g.organization}`}
-          </li>
-        ))}
-      </ul>
+      {detail.data?.roles.length === 0 && <p class="muted">No roles.</p>}
+      {detail.data?.roles.map((g) => (
+        <p data-testid="user-role">
+          {g.role} on {g.repository ? `repository ${g.repository}` : `organization ${g.organization}`}{" "}
+          <ActionButton
+            label="Remove"
+            danger
+            confirm="Remove this role?"
+            action={() =>
+              del(
+                grantPath(
+                  g.repositoryId !== null ? `repo:${g.repositoryId}` : `org:${g.organization}`,
+                  u.name,
+                ),
+              )
+            }
+            done={() => detail.reload()}
+          />
+        </p>
+      ))}
+      <ApiForm
+        testId="user-grant"
+        label="Grant role"
+        submit={async () => {
+          if (!where) throw new Error("choose an organization or a repository");
+          await put(grantPath(where, u.name), { role });
+          detail.reload();
+        }}
+      >
+        <label>
+          On
+          <select
+            value={where}
+            onChange={(e) => setWhere(e.currentTarget.value)}
+            data-testid="user-grant-where"
+          >
+            <option value="">—</option>
+            {orgs.data?.map((o) => (
+              <option value={`org:${o.name}`}>organization {o.name} (all its repositories)</option>
+            ))}
+            {repos.data?.map((r) => (
+              <option value={`repo:${r.id}`}>repository {r.name}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Role
+          <select value={role} onChange={(e) => setRole(e.currentTarget.value)} data-testid="user-grant-role">
+            {ROLES.map((r) => (
+              <option value={r}>{r}</option>
+            ))}
+          </select>
+        </label>
+      </ApiForm>
       {u.hasPassword && (
         <ApiForm
           testId="user-password"
@@ -124,7 +182,7 @@ function UserRow(props: { user: UserView; me: boolean; reload: () => void }) {
       {open && (
         <tr>
           <td colSpan={6}>
-            <UserDetail user={u} changed={props.reload} />
+            <UserDetail user={u} />
           </td>
         </tr>
       )}
