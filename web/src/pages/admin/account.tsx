@@ -31,14 +31,23 @@ function ChangePassword() {
           value={current}
           set={setCurrent}
           testId="password-current"
+          autoComplete="current-password"
         />
-        <Field label="New password" type="password" value={next} set={setNext} testId="password-new" />
+        <Field
+          label="New password"
+          type="password"
+          value={next}
+          set={setNext}
+          testId="password-new"
+          autoComplete="new-password"
+        />
         <Field
           label="New password again"
           type="password"
           value={again}
           set={setAgain}
           testId="password-again"
+          autoComplete="new-password"
         />
       </ApiForm>
       {done && <p data-testid="password-done">Password changed.</p>}

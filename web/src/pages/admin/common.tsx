@@ -154,6 +154,7 @@ export function Field(props: {
   placeholder?: string;
   type?: string;
   required?: boolean;
+  autoComplete?: string;
 }) {
   return (
     <label>
@@ -163,6 +164,7 @@ export function Field(props: {
         value={props.value}
         placeholder={props.placeholder}
         required={props.required}
+        autoComplete={props.autoComplete ?? (props.type === "password" ? "off" : undefined)}
         onInput={(e) => props.set(e.currentTarget.value)}
         data-testid={props.testId}
       />

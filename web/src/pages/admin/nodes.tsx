@@ -9,7 +9,7 @@ import { del, post, put } from "../../api.js";
 import { useApi, useTitle } from "../../hooks.js";
 import { ActionButton, Ago, ErrorLine, Section } from "../../components/ui.js";
 import { ApiForm, Field, ShownOnce, useServerAdmin } from "./common.js";
-import { formatMb, nodeState, parseList } from "./logic.js";
+import { formatMb, nodeState, parseList, parseOptionalInt } from "./logic.js";
 
 interface PoolName {
   name: string;
@@ -201,12 +201,13 @@ function Registrations(props: { pools: PoolName[] }) {
   const [minutes, setMinutes] = useState("60");
   const [made, setMade] = useState<NewNodeRegistration | undefined>(undefined);
   const submit = async (): Promise<void> => {
-    const m = Number(minutes);
+    const m = parseOptionalInt(minutes, "valid for", 1, 7 * 24 * 60);
+    if (!m.ok) throw new Error(m.error);
     const r = await post<NewNodeRegistration>("/nodes/registrations", {
       name: name.trim(),
       labels: parseList(labels),
       ...(pool ? { pool } : {}),
-      ...(minutes.trim() && Number.isInteger(m) ? { expiresInMinutes: m } : {}),
+      ...(m.value !== null ? { expiresInMinutes: m.value } : {}),
     });
     setName("");
     setLabels("");
