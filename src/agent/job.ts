@@ -18,7 +18,7 @@
 import { parseAllowList, unionAllowLists, type NodeEgress } from "../egress/index.js";
 import type { Assign } from "../protocol/agent.js";
 import type { MachineLimits, Provisioner } from "../provisioners/types.js";
-import { eventText, runJobOnNewMachine, type OnMachineOptions } from "../runner/index.js";
+import { boundedSummaries, eventText, runJobOnNewMachine, type OnMachineOptions } from "../runner/index.js";
 import type {
   ActionLoader,
   JobDescription,
@@ -191,7 +191,12 @@ export class AgentJob {
       this.deps.log.info({ ...log, reason: this.reason }, "job stopped without reporting a result");
       return;
     }
-    this.emit({ type: "finished", result: { ...result } });
+    // Step summaries within the protocol's bounds (the orchestrator bounds them again).
+    const summaries = boundedSummaries(result.summaries);
+    this.emit({
+      type: "finished",
+      result: { ...result, ...(result.summaries !== undefined ? { summaries } : {}) },
+    });
     if (result.error !== undefined)
       this.deps.log.warn({ ...log, reason: result.error }, "job went over a limit");
     this.deps.log.info({ ...log, conclusion: result.conclusion }, "job finished");

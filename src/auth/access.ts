@@ -8,7 +8,14 @@
 // change is "forbidden" (403 with the reason). An organization that requires MFA ignores the
 // grants of its built-in (password) members who have no second factor: they see the reason, not
 // the data.
-import { permissionRule, roleAllows, strongerRole, type Permission, type Role } from "./roles.js";
+import {
+  PERMISSIONS,
+  permissionRule,
+  roleAllows,
+  strongerRole,
+  type Permission,
+  type Role,
+} from "./roles.js";
 import { hasScope, type Scope } from "./scopes.js";
 import type { Db, User } from "./users.js";
 
@@ -209,4 +216,22 @@ export async function loadAccess(db: Db, principal: Principal): Promise<Access> 
       mfaBlocked: r.require_mfa && lacksMfa,
     })),
   );
+}
+
+/**
+ * Every permission the principal holds on an object (an organization's or repository's), or at
+ * the instance level without one (server, member and self permissions), decided by Access.check —
+ * the same decision the API's access hook makes for each route. For the web UI, which hides what
+ * the caller may not use; a route may still refuse for a reason of its own (an environment's
+ * reviewers, a token revoking another).
+ */
+export function heldPermissions(
+  access: Access,
+  target?: { owner: Owner; level: "organization" | "repository" },
+): Permission[] {
+  return (Object.keys(PERMISSIONS) as Permission[]).filter((p) => {
+    const level = permissionRule(p).level;
+    if (target === undefined) return level !== "organization" && level !== "repository" && access.check(p).ok;
+    return level === target.level && access.check(p, target.owner).ok;
+  });
 }

@@ -137,6 +137,7 @@ export {
 } from "./roles.js";
 export {
   Access,
+  heldPermissions,
   loadAccess,
   type Grant,
   type Owner,

@@ -22,6 +22,8 @@ export interface DeploymentView {
   reviewedAt: string | null;
   /** Who may review it (waiting deployments). */
   approvers?: string;
+  /** Whether the asking user may review it (waiting deployments, when the caller says who asks). */
+  youMay?: boolean;
 }
 
 interface RunInfo {
@@ -67,8 +69,18 @@ async function triggeredBy(db: Db, runId: number, userId: number): Promise<boole
   return rows[0]?.triggered === true;
 }
 
-export async function listDeployments(db: Db, runId: number): Promise<DeploymentView[]> {
+/**
+ * The run's deployments. `asking`: the user who asks (null: one who may not review at all, e.g. a
+ * service token): each waiting deployment then says whether that user may review it, decided by
+ * the rules reviewDeployments applies (reviewRefusal).
+ */
+export async function listDeployments(
+  db: Db,
+  runId: number,
+  asking?: Reviewer | null,
+): Promise<DeploymentView[]> {
   const run = await runInfo(db, runId);
+  const triggeredByAsking = asking ? await triggeredBy(db, runId, asking.id) : false;
   const { rows } = await db.query<{
     job_id: string;
     job_name: string;
@@ -98,6 +110,15 @@ export async function listDeployments(db: Db, runId: number): Promise<Deployment
     if (r.state === "waiting") {
       const env = await findEnvironment(db, run.repositoryId, r.environment);
       if (env) view.approvers = approversText(env, run.repository, run.actor);
+      if (asking !== undefined)
+        view.youMay =
+          asking !== null &&
+          reviewRefusal(env ?? { reviewerIds: [], reviewers: [], reviewerRole: null }, asking, {
+            environment: r.environment,
+            repository: run.repository,
+            actor: run.actor,
+            triggeredByReviewer: triggeredByAsking,
+          }) === undefined;
     }
     out.push(view);
   }

@@ -21,10 +21,11 @@ import {
   recordStep,
   rejectJobTo,
   renewLeases,
+  storeSummaries,
   type JobRef,
   type Queryable,
 } from "../queue/index.js";
-import { cleanDeep, eventSource, eventText } from "../runner/index.js";
+import { boundedSummaries, cleanDeep, eventSource, eventStyle, eventText } from "../runner/index.js";
 import type { JobResult, RunnerEvent } from "../runner/types.js";
 import { AgentMessage, CloseCode, PROTOCOL_VERSION, type ServerMessage } from "../protocol/agent.js";
 import type { CoreConfig } from "./config.js";
@@ -320,6 +321,8 @@ export class WsAgentHub implements AgentHub {
           }
           // The failure reason a machine gave (a limit hit): stored as the job's error, one line.
           const error = typeof result.error === "string" ? result.error.slice(0, 500) : undefined;
+          // Step summaries (masked with the result, bounded), stored before the job is completed.
+          await storeSummaries(pool, msg.jobId, msg.attempt, boundedSummaries(result.summaries));
           await completeJob(pool, msg.jobId, msg.attempt, result, error);
           conn.allowed.delete(k);
           this.maskers.forget(msg.jobId, msg.attempt);
@@ -388,19 +391,27 @@ export class WsAgentHub implements AgentHub {
     const chunks = list.map((m) => {
       const event = maskDeep(masker, cleanDeep(m.event) as unknown as RunnerEvent);
       const time = logTime(m.event.at);
-      return { seq: m.seq, data: masker.mask(eventText(event)), source: eventSource(event), time };
+      return {
+        seq: m.seq,
+        data: masker.mask(eventText(event)),
+        source: eventSource(event),
+        style: eventStyle(event),
+        time,
+      };
     });
     const stored = await appendLogs(db, jobId, attempt, chunks, this.d.config.logCapBytes);
     return () => {
       for (const c of chunks) {
         const data = stored.get(c.seq);
-        if (data)
+        // An empty chunk (the end of a group) goes live too: a follower folds groups with it.
+        if (data !== undefined)
           this.d.logs.publish({
             jobId,
             attempt,
             seq: c.seq,
             data,
             source: c.source,
+            style: c.style,
             time: c.time.toISOString(),
           });
         conn.ack(jobId, attempt, c.seq, false);
@@ -426,6 +437,7 @@ export class WsAgentHub implements AgentHub {
             seq,
             data: marked,
             source: "system",
+            style: null,
             time: new Date().toISOString(),
           });
         }
@@ -435,6 +447,7 @@ export class WsAgentHub implements AgentHub {
     const masker = await this.maskers.get(db, msg.jobId, msg.attempt);
     const event = maskDeep(masker, raw as unknown as RunnerEvent);
     const source = eventSource(event);
+    const style = eventStyle(event);
     const text = masker.mask(eventText(event));
     const stored = await appendLog(
       db,
@@ -445,6 +458,7 @@ export class WsAgentHub implements AgentHub {
       config.logCapBytes,
       source,
       time,
+      style,
     );
     if (event.type === "step-started") {
       await recordStep(db, msg.jobId, msg.attempt, event.step, "started");
@@ -457,9 +471,17 @@ export class WsAgentHub implements AgentHub {
       });
     }
     return () => {
-      if (stored.stored && stored.data !== "") {
+      if (stored.stored) {
         const { jobId, attempt, seq } = msg;
-        this.d.logs.publish({ jobId, attempt, seq, data: stored.data, source, time: time.toISOString() });
+        this.d.logs.publish({
+          jobId,
+          attempt,
+          seq,
+          data: stored.data,
+          source,
+          style,
+          time: time.toISOString(),
+        });
       }
       ack();
     };

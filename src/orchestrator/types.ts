@@ -1,6 +1,7 @@
 // What the HTTP layer (src/server) asks of the orchestrator's core. The core implements it in
 // src/orchestrator/*; the server only calls these interfaces and the catalog/view queries.
 import type { WebSocket } from "ws";
+import type { ChunkStyle } from "../runner/format.js";
 import type { LogSource } from "../runner/types.js";
 import type { SourceEvent } from "../sources/index.js";
 
@@ -106,6 +107,11 @@ export interface LogChunk {
   source: LogSource;
   /** When its lines were written (ISO 8601 UTC): on the node as its agent says, at the latest when stored. */
   time?: string;
+  /**
+   * The style of its lines (src/runner/format.ts ChunkStyle; "group-end": the empty chunk ending a
+   * group); null for none (a truncation marker, a chunk stored before migration 028).
+   */
+  style?: ChunkStyle | null;
 }
 
 export interface LogHub {

@@ -157,6 +157,12 @@ export const JobEventMsg = z.object({
  * finished — agent, the last message of a job attempt, after the machine was destroyed. Carries the
  * JobResult. Idempotent by (jobId, attempt): resent until acknowledged; a job already completed
  * ignores it. `seq` is the sequence number after the last event.
+ * `result.summaries` (additive; absent from older agents): the step summaries (GITHUB_STEP_SUMMARY)
+ * in step order, each `{ step: StepRef, markdown }`, masked by the runner, at most 1 MiB each and
+ * 8 MiB together (src/runner/summaries.ts; the agent drops what is beyond). The orchestrator bounds
+ * them again, masks them with the job's secrets like log lines and stores them once per
+ * (job, attempt, step) before completing the job: a resent `finished` stores nothing twice, and the
+ * summaries of an attempt that is no longer current are not stored.
  */
 export const Finished = z.object({
   type: z.literal("finished"),

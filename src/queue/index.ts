@@ -29,4 +29,5 @@ export {
   type AppendResult,
 } from "./logs.js";
 export { recordStep, type StepPhase } from "./steps.js";
+export { storeSummaries } from "./summaries.js";
 export { jobsByState, nodeUsage, queueDepth, runningCounts, type NodeUsage } from "./stats.js";

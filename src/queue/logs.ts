@@ -4,7 +4,10 @@
 // the job keeps running. Chunks of an attempt that is no longer the job's current one are dropped.
 // Each chunk carries its source (migration 014): 'system' for Airlock's own lines, 'step' for what
 // the job wrote; a caller that does not say stores 'step', the untrusted side. Each chunk also has
-// its time (migration 026, logTime): when the node says it was written, never later than now.
+// its time (migration 026, logTime): when the node says it was written, never later than now, and
+// its style (migration 028): the LineStyle of its event's lines, "group-end" for the empty chunk
+// that ends a group (empty chunks cost no bytes of the budget), null when it has none.
+import type { ChunkStyle } from "../runner/format.js";
 import type { LogSource } from "../runner/types.js";
 import { run } from "./sql.js";
 import type { JobRef, Queryable } from "./types.js";
@@ -17,8 +20,8 @@ const APPEND = `
 WITH j AS (
   SELECT id, log_bytes, log_truncated FROM jobs WHERE id = $1 AND attempt = $2 FOR UPDATE
 ), ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data, source, logged_at)
-  SELECT $1, $2, $3, $4, $7, $8 FROM j WHERE NOT j.log_truncated AND j.log_bytes + $5 <= $6
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source, logged_at, style)
+  SELECT $1, $2, $3, $4, $7, $8, $9 FROM j WHERE NOT j.log_truncated AND j.log_bytes + $5 <= $6
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), grow AS (
@@ -31,8 +34,8 @@ const TRUNCATE = `
 WITH j AS (
   SELECT id FROM jobs WHERE id = $1 AND attempt = $2 AND log_bytes = $5 AND NOT log_truncated FOR UPDATE
 ), ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data, source, logged_at)
-  SELECT $1, $2, $3, $4, $7, $8 FROM j
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source, logged_at, style)
+  SELECT $1, $2, $3, $4, $7, $8, $9 FROM j
   ON CONFLICT DO NOTHING
   RETURNING 1
 ), mark AS (
@@ -67,6 +70,7 @@ export async function appendLog(
   capBytes: number,
   source: LogSource = "step",
   time: Date = new Date(),
+  style: ChunkStyle | null = null,
 ): Promise<AppendResult> {
   const bytes = Buffer.byteLength(data);
   for (;;) {
@@ -74,7 +78,7 @@ export async function appendLog(
       db,
       "log.append",
       APPEND,
-      [jobId, attempt, seq, data, bytes, capBytes, source, time],
+      [jobId, attempt, seq, data, bytes, capBytes, source, time, style],
     );
     const row = rows[0];
     if (!row) return { stored: false, truncated: false, data: "" };
@@ -94,6 +98,7 @@ export async function appendLog(
       Buffer.byteLength(cut),
       source,
       time,
+      style,
     ]);
     const r = done.rows[0];
     if (r?.matched === 1) {
@@ -139,14 +144,24 @@ export async function markLogTruncated(
   return rows[0]?.stored === 1 ? marker : "";
 }
 
+/** One chunk for appendLogs; `style` is its lines' style (null: none, e.g. a marker). */
+export interface LogInput {
+  seq: number;
+  data: string;
+  source?: LogSource;
+  time?: Date;
+  style?: ChunkStyle | null;
+}
+
 // Many chunks of one attempt at once (an agent's burst of log lines): the budget is decided here
 // from the locked row, the chunks that fit go in with one statement. Must run in a transaction.
 const LOCK = `SELECT log_bytes, log_truncated FROM jobs WHERE id = $1 AND attempt = $2 FOR UPDATE`;
 const APPEND_MANY = `
 WITH ins AS (
-  INSERT INTO log_chunks (job_id, attempt, seq, data, source, logged_at)
-  SELECT $1, $2, c.seq, c.data, c.source, c.at
-    FROM unnest($3::integer[], $4::text[], $6::text[], $7::timestamptz[]) AS c(seq, data, source, at)
+  INSERT INTO log_chunks (job_id, attempt, seq, data, source, logged_at, style)
+  SELECT $1, $2, c.seq, c.data, c.source, c.at, c.style
+    FROM unnest($3::integer[], $4::text[], $6::text[], $7::timestamptz[], $8::text[])
+      AS c(seq, data, source, at, style)
   ON CONFLICT DO NOTHING
   RETURNING seq, octet_length(data) AS bytes
 ), grow AS (
@@ -164,7 +179,7 @@ export async function appendLogs(
   db: Queryable,
   jobId: number,
   attempt: number,
-  chunks: Array<{ seq: number; data: string; source?: LogSource; time?: Date }>,
+  chunks: LogInput[],
   capBytes: number,
 ): Promise<Map<number, string>> {
   const stored = new Map<number, string>();
@@ -177,7 +192,7 @@ export async function appendLogs(
   if (!row || row.log_truncated) return stored;
   let used = Number(row.log_bytes);
   let truncated = false;
-  const put: Array<{ seq: number; data: string; source?: LogSource; time?: Date }> = [];
+  const put: LogInput[] = [];
   for (const c of chunks) {
     const bytes = Buffer.byteLength(c.data);
     if (used + bytes <= capBytes) {
@@ -197,6 +212,7 @@ export async function appendLogs(
     truncated,
     put.map((c) => c.source ?? "step"),
     put.map((c) => c.time ?? new Date()),
+    put.map((c) => c.style ?? null),
   ]);
   const inserted = new Set(done.rows[0]?.seqs ?? []);
   for (const c of put) if (inserted.has(c.seq)) stored.set(c.seq, c.data);

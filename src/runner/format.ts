@@ -12,6 +12,12 @@ import type { LogSource, RunnerEvent } from "./types.js";
 export type LineStyle =
   "step" | "group" | "log" | "debug" | "error" | "warning" | "notice" | "ok" | "bad" | "skip";
 
+/**
+ * The style of a stored log chunk: its event's LineStyle, or "group-end" for `::endgroup::` (an
+ * empty chunk, kept so a reader can fold the group). Never shown by the console reporter.
+ */
+export type ChunkStyle = LineStyle | "group-end";
+
 export interface StyledLine {
   style: LineStyle;
   text: string;
@@ -73,6 +79,15 @@ export function eventText(e: RunnerEvent): string {
   return formatEvent(e)
     .map((l) => `${l.text}\n`)
     .join("");
+}
+
+/**
+ * The style of the chunk stored for an event (every line of a chunk has the same style): that of
+ * its lines, "group-end" for the end of a group, null for an event without lines.
+ */
+export function eventStyle(e: RunnerEvent): ChunkStyle | null {
+  if (e.type === "log" && e.kind === "group-end") return "group-end";
+  return formatEvent(e)[0]?.style ?? null;
 }
 
 /** Who wrote an event's log text: job output and what a step asked for are "step", the rest Airlock's. */

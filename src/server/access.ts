@@ -214,6 +214,23 @@ export async function stillAllowed(ctx: RouteContext, request: FastifyRequest): 
   }
 }
 
+/**
+ * The access of a request outside the authenticated scope that also serves anonymous callers (a
+ * status badge): a valid token or complete session, else undefined. An invalid credential counts
+ * as none (nothing is counted or recorded, and the answer is that of an anonymous caller).
+ */
+export async function optionalAccess(
+  ctx: RouteContext,
+  request: FastifyRequest,
+): Promise<Access | undefined> {
+  try {
+    const p = await lookupPrincipal(ctx, request, bearerToken(request.headers.authorization));
+    return p ? await loadAccess(ctx.pool, p) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Installs authentication (onRequest) and authorization (preHandler) on an API scope. */
 export function installAccess(api: FastifyInstance, ctx: RouteContext, failures: FailureLimiter): void {
   api.addHook("onRequest", async (request) => {

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from "fastify";
 import { makeLinks } from "../orchestrator/views/index.js";
 import { installAccess } from "./access.js";
 import { installAgentSocket } from "./agent-ws.js";
+import { badgeRoutes } from "./badge.js";
 import type { RouteContext, ServerDeps } from "./deps.js";
 import { installErrorHandler } from "./errors.js";
 import { CLIENT_POLICY, LoginThrottle, MemoryFailureLimiter, SingleSignOn } from "../auth/index.js";
@@ -31,6 +32,7 @@ import { secretRoutes } from "./routes/secrets.js";
 import { environmentRoutes } from "./routes/environments.js";
 import { tokenRoutes } from "./routes/tokens.js";
 import { userRoutes } from "./routes/users.js";
+import { uiRoutes } from "./routes/ui.js";
 import { systemRoutes } from "./routes/system.js";
 import { logStreamRoutes } from "./sse.js";
 import { webhookRoutes } from "./webhook.js";
@@ -71,6 +73,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const routes: RegisteredRoute[] = [];
   ROUTES.set(app, routes);
   app.addHook("onRoute", (r) => {
+    // The web UI's pages and files (schema.hide, src/server/web.ts) are not part of the API.
+    if ((r.schema as { hide?: boolean } | undefined)?.hide === true) return;
     for (const method of [r.method].flat()) if (method !== "HEAD") routes.push({ method, url: r.url });
   });
   installErrorHandler(app);
@@ -83,6 +87,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   agentRegisterRoute(app, ctx);
   jobIdentityPublicRoutes(app, ctx);
   agentReleaseRoute(app, ctx);
+  badgeRoutes(app, ctx);
   await app.register((scope, _opts, done) => {
     webhookRoutes(scope, ctx);
     done();
@@ -124,6 +129,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       secretRoutes(api, ctx);
       environmentRoutes(api, ctx);
       jobIdentityApiRoutes(api, ctx);
+      uiRoutes(api, ctx);
       done();
     },
     { prefix: "/api/v1" },

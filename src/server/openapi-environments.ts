@@ -29,6 +29,7 @@ const Deployment: Json = obj(
     createdAt: str,
     reviewedAt: strOrNull,
     approvers: str,
+    youMay: { type: "boolean", description: "waiting deployments: whether the caller may review it" },
   },
   ["jobId", "jobName", "environment", "state", "reviewer", "comment", "createdAt", "reviewedAt"],
 );

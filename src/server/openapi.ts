@@ -25,6 +25,7 @@ import { CREDENTIALS_OPERATIONS } from "./openapi-credentials.js";
 import { FORGE_OPERATIONS } from "./openapi-forge.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import { IDENTITY_OPERATIONS } from "./openapi-identity.js";
+import { UI_OPERATIONS, UI_SCHEMAS } from "./openapi-ui.js";
 import * as S from "./schemas.js";
 
 const labels = arr(str);
@@ -107,6 +108,8 @@ const runExtra = {
   approvalReason: strOrNull,
   approvedBy: strOrNull,
   waitReason: strOrNull,
+  branch: strOrNull,
+  durationMs: intOrNull,
 };
 const webhookUrls = obj({ github: str, gitlab: str, gitea: str, bitbucket: str });
 const repository = {
@@ -117,6 +120,7 @@ const repository = {
   pollIntervalSeconds: intOrNull,
   maxConcurrentJobs: intOrNull,
   egressAllow: arr(str),
+  visibility: { enum: ["private", "public"] },
   createdAt: str,
   webhookUrls,
 };
@@ -226,6 +230,11 @@ const components = {
             },
             attempts: arr(ref("RunAttempt")),
             jobs: arr(ref("Job")),
+            approvers: {
+              description:
+                "A run waiting for approval: the roles that may approve it (server administrators too) and whether the caller may; null otherwise",
+              oneOf: [{ type: "null" }, obj({ roles: arr(str), youMay: bool })],
+            },
             forgeStatus: {
               oneOf: [
                 { type: "null" },
@@ -273,6 +282,7 @@ const components = {
     AuditEntry: responseSchema(S.AuditEntryView),
     ...NODE_SCHEMAS,
     ...POOL_SCHEMAS,
+    ...UI_SCHEMAS,
     Error: ErrorSchema,
   },
   securitySchemes: {
@@ -396,7 +406,8 @@ const OPERATIONS: Operation[] = [
   {
     method: "get",
     path: "/api/v1/runs",
-    summary: "List runs, newest first",
+    summary:
+      "List runs, newest first (before: older than that id), filtered by repository, state, status (a state, in_progress, a conclusion, or action_required), workflow (file, its base name with or without .yml, or name), branch, event and actor — exact matches",
     query: S.RunsQuery,
     ok: [200, arr(ref("Run"))],
   },
@@ -466,7 +477,7 @@ const OPERATIONS: Operation[] = [
     method: "get",
     path: "/api/v1/jobs/:id/logs/stream",
     summary:
-      "Follow the log: SSE `log` events {attempt, seq, data, source: system|step, time} (id attempt:seq; Last-Event-ID resumes), `wait` events {reason} while the job is queued, then `end` with the conclusion",
+      "Follow the log: SSE `log` events {attempt, seq, data, source: system|step, style, time} (id attempt:seq; Last-Event-ID resumes), `wait` events {reason} while the job is queued, then `end` with the conclusion",
     params: S.IdParams,
     ok: [200, "Server-Sent Events", "text/event-stream"],
     errors: [404],
@@ -794,6 +805,7 @@ const OPERATIONS: Operation[] = [
   ...IDENTITY_OPERATIONS,
   ...CREDENTIALS_OPERATIONS,
   ...FORGE_OPERATIONS,
+  ...UI_OPERATIONS,
 ];
 
 function response(ok: Operation["ok"]): Json {

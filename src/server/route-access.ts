@@ -75,6 +75,12 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/jobs/:id": { permission: "runs.read", target: job },
   "GET /api/v1/jobs/:id/logs": { permission: "runs.read", target: job },
   "GET /api/v1/jobs/:id/logs/stream": { permission: "runs.read", target: job },
+  // For the web UI: the log as JSON pages, annotations, step summaries.
+  "GET /api/v1/jobs/:id/log-chunks": { permission: "runs.read", target: job },
+  "GET /api/v1/jobs/:id/summaries": { permission: "runs.read", target: job },
+  "GET /api/v1/runs/:id/annotations": { permission: "runs.read", target: run },
+  // The dashboard counts nodes and their capacity: server-wide facts, as GET /nodes.
+  "GET /api/v1/dashboard": { permission: "nodes.read" },
   // Environments and their protection rules; deployments of a run waiting for review
   "GET /api/v1/repositories/:id/environments": { permission: "environments.read", target: repo() },
   "GET /api/v1/repositories/:id/environments/:env": { permission: "environments.read", target: repo() },
@@ -158,6 +164,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/audit": { permission: "audit.read" },
   // One's own account
   "GET /api/v1/me": { permission: "self.read" },
+  // What the caller may do (the route answers 404 for an object the caller may not see).
+  "GET /api/v1/me/permissions": { permission: "self.read" },
   "PUT /api/v1/me/password": { permission: "self.write" },
   "GET /api/v1/tokens": { permission: "self.read" },
   "POST /api/v1/tokens": { permission: "self.write" },
@@ -169,7 +177,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
 // /api/v1/openapi.json, /api/v1/auth/*, /api/v1/webhooks/*, /api/v1/agent (node credential),
 // /api/v1/agent/register (registration token), /api/v1/agent/id-token (a job attempt's request
 // token), and the job identity discovery documents and key sets, /.well-known/* and
-// /orgs/:org/.well-known/* (public).
+// /orgs/:org/.well-known/* (public), and the status badges /badge/* (public; a repository's status
+// only for a public one or a caller who may read it: src/server/badge.ts).
 
 export function routeKey(method: string, url: string): string {
   return `${method === "HEAD" ? "GET" : method} ${url}`;

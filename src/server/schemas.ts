@@ -9,6 +9,7 @@ import {
   type Registration,
 } from "../orchestrator/node-auth/index.js";
 import type { RunSummary } from "../orchestrator/types.js";
+import { RUN_STATUSES } from "../orchestrator/views/index.js";
 
 const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 /** A positive integer id in a path. */
@@ -62,6 +63,8 @@ export const UpdateRepository = z
     defaultBranch: CreateRepository.shape.defaultBranch.unwrap().optional(),
     pollIntervalSeconds: CreateRepository.shape.pollIntervalSeconds,
     maxConcurrentJobs: CreateRepository.shape.maxConcurrentJobs,
+    /** 'public' shows its status badges to anyone (GET /badge/...); 'private' to who may read it. */
+    visibility: z.enum(["private", "public"]).optional(),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, "nothing to change: give at least one field");
@@ -127,10 +130,18 @@ export const DispatchRun = z
   })
   .strict();
 
+/** A filter value matched exactly (a parameter of the query, never SQL text). */
+const exact = z.string().min(1).max(500).optional();
+
 export const RunsQuery = z
   .object({
     repository: id.optional(),
     state: z.enum(["queued", "running", "completed"]).optional(),
+    status: z.enum(RUN_STATUSES).optional(),
+    workflow: exact,
+    branch: exact,
+    event: exact,
+    actor: exact,
     before: id.optional(),
     limit: z.coerce.number().int().min(1).max(500).default(50),
   })

@@ -10,6 +10,8 @@
 //   Strict-Transport-Security  when the public URL is https;
 //   Cache-Control no-store   on every API response (they carry tokens, secrets shown once, logs):
 //                            no shared or browser cache keeps them. Routes may set their own.
+// A route that sets its own Content-Security-Policy or Cross-Origin-Resource-Policy keeps it (the
+// status badges: stricter CSP, embeddable in another site's page).
 // CORS: no Access-Control-* header is ever sent, so browsers refuse every cross-origin read, and
 // a preflight (OPTIONS) finds no route (404).
 import type { FastifyInstance } from "fastify";
@@ -20,12 +22,13 @@ export const CSP =
 
 export function installSecurityHeaders(app: FastifyInstance, opts: { https: boolean }): void {
   app.addHook("onSend", async (request, reply, payload) => {
-    reply.header("content-security-policy", CSP);
+    if (!reply.hasHeader("content-security-policy")) reply.header("content-security-policy", CSP);
     reply.header("x-frame-options", "DENY");
     reply.header("x-content-type-options", "nosniff");
     reply.header("referrer-policy", "no-referrer");
     reply.header("cross-origin-opener-policy", "same-origin");
-    reply.header("cross-origin-resource-policy", "same-origin");
+    if (!reply.hasHeader("cross-origin-resource-policy"))
+      reply.header("cross-origin-resource-policy", "same-origin");
     if (opts.https) reply.header("strict-transport-security", "max-age=31536000");
     if (request.url.startsWith("/api/") && !reply.hasHeader("cache-control"))
       reply.header("cache-control", "no-store");

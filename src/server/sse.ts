@@ -1,7 +1,9 @@
 // GET /api/v1/jobs/:id/logs/stream — a job's log as Server-Sent Events:
 //   event: log, id: "<attempt>:<seq>", data: {attempt, seq, data, source}  for each stored chunk, then
 //     live ones (source: "system" for Airlock's own lines, "step" for what the job wrote);
-//     Each log event also has `time` (ISO 8601 UTC): when its lines were written;
+//     Each log event also has `time` (ISO 8601 UTC): when its lines were written, and `style`: the
+//     style of its lines (step, group, group-end, log, debug, error, warning, notice, ok, bad, skip;
+//     null for none), as GET /jobs/:id/log-chunks gives it;
 //   event: wait, data: {reason}       while the job is queued: why it waits (no node with its labels,
 //     an environment review, ...), sent at once and again whenever the reason changes;
 //   event: end, data: {conclusion}                                 once the job is completed.
@@ -58,6 +60,7 @@ export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
         seq: chunk.seq,
         data: chunk.data,
         source: chunk.source,
+        style: chunk.style ?? null,
         ...(chunk.time ? { time: chunk.time } : {}),
       });
       res.write(`event: log\nid: ${chunk.attempt}:${chunk.seq}\ndata: ${data}\n\n`);

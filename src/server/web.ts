@@ -11,7 +11,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import fastifyStatic from "@fastify/static";
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } from "fastify";
 import { packageRoot } from "../db/package-root.js";
 
 /** Page paths of the UI (preact-iso routes in web/src/app.tsx). */
@@ -61,7 +61,9 @@ export async function installWebUi(app: FastifyInstance, root: string): Promise<
     index ??= await readFile(join(root, "index.html"));
     return reply.header("cache-control", "no-cache").type("text/html; charset=utf-8").send(index);
   };
-  for (const path of PAGES) app.get(path, page);
+  // Hidden from the API's route list and OpenAPI document (as @fastify/static's own route is).
+  const hidden = { hide: true } as FastifySchema;
+  for (const path of PAGES) app.get(path, { schema: hidden }, page);
   if (!built) return;
   await app.register(fastifyStatic, {
     root: join(root, "assets"),
@@ -70,5 +72,6 @@ export async function installWebUi(app: FastifyInstance, root: string): Promise<
     wildcard: true,
     immutable: true,
     maxAge: "365d",
+    schemaHide: true,
   });
 }

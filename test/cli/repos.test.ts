@@ -28,8 +28,11 @@ describe("airlock repos", () => {
     assert.equal(list.code, 0);
     assert.doesNotMatch(list.stdout, /whsec-/);
     const lines = list.stdout.trimEnd().split("\n");
-    assert.match(lines[0] ?? "", /^ID\s+NAME\s+BRANCH\s+POLL\s+MAX JOBS\s+CREATED\s+CLONE URL$/);
-    assert.match(lines[1] ?? "", /acme\/app\s+main\s+60s\s+3\s+2024-05-01 10:00:00\s+https:\/\/git\.example/);
+    assert.match(lines[0] ?? "", /^ID\s+NAME\s+BRANCH\s+POLL\s+MAX JOBS\s+VISIBILITY\s+CREATED\s+CLONE URL$/);
+    assert.match(
+      lines[1] ?? "",
+      /acme\/app\s+main\s+60s\s+3\s+private\s+2024-05-01 10:00:00\s+https:\/\/git\.example/,
+    );
   });
 
   it("--json prints the API objects", async () => {

@@ -30,6 +30,8 @@ const base: RunDetail = {
   approvalReason: null,
   approvedBy: null,
   waitReason: "waiting for concurrency group 'deploy-main' (run 12 is running)",
+  branch: "main",
+  durationMs: null,
   attempt: 1,
   shownAttempt: 1,
   attempts: [],

@@ -73,6 +73,7 @@ export async function startStub(): Promise<Stub> {
           defaultBranch: b.defaultBranch ?? "main",
           pollIntervalSeconds: b.pollIntervalSeconds ?? null,
           maxConcurrentJobs: b.maxConcurrentJobs ?? null,
+          visibility: "private",
           createdAt: T0,
           webhookUrls: webhookUrls(id),
         };
@@ -169,6 +170,8 @@ export async function startStub(): Promise<Stub> {
           approvalReason: null,
           approvedBy: null,
           waitReason: null,
+          branch: b?.ref ?? "main",
+          durationMs: null,
           jobs: [job],
           polls: 0,
           outcome: stub.triggerOutcome,

@@ -128,5 +128,28 @@ describe("orchestrator masking", () => {
       [jobId],
     );
     assert.ok(!JSON.stringify(rows).includes(SECRET), JSON.stringify(rows));
+
+    // Step summaries are masked server-side like log lines (this agent did not mask them).
+    const summaries = await svc.api<Array<{ step: { name: string }; markdown: string }>>(
+      "GET",
+      `/api/v1/jobs/${jobId}/summaries`,
+    );
+    assert.equal(summaries.status, 200, summaries.text);
+    assert.deepEqual(
+      summaries.body.map((x) => x.markdown),
+      ["summary ***"],
+    );
+    assert.ok(!summaries.text.includes(SECRET), summaries.text);
+    // Each stored chunk has its event's style, whoever wrote it.
+    const page = await svc.api<{ chunks: Array<{ data: string; style: string | null }> }>(
+      "GET",
+      `/api/v1/jobs/${jobId}/log-chunks`,
+    );
+    const styleOf = (text: string): string | null | undefined =>
+      page.body.chunks.find((c) => c.data.includes(text))?.style;
+    assert.equal(styleOf("boom"), "error");
+    assert.equal(styleOf("▶ uses"), "step");
+    assert.equal(styleOf("  | token=***"), "log");
+    assert.equal(page.body.chunks.find((c) => c.data === "Job success\n")?.style, "ok");
   });
 });

@@ -83,6 +83,69 @@ void describe("job logs", () => {
     ]);
   });
 
+  void it("keeps each chunk's style; an empty group-end chunk costs no bytes and changes no text", async () => {
+    const job = await assignedJob(db.pool, w, "style");
+    const put = await appendLogs(
+      db.pool,
+      job.id,
+      job.attempt,
+      [
+        { seq: 1, data: "  ▸ Setup\n", style: "group" },
+        { seq: 2, data: "  | x\n", style: "log" },
+        { seq: 3, data: "", style: "group-end" },
+      ],
+      20,
+    );
+    assert.deepEqual(
+      [...put.entries()],
+      [
+        [1, "  ▸ Setup\n"],
+        [2, "  | x\n"],
+        [3, ""],
+      ],
+    );
+    await appendLog(db.pool, job.id, job.attempt, 4, "✓ s success\n", 1000, "system", new Date(), "ok");
+    await appendLog(db.pool, job.id, job.attempt, 5, "unstyled\n", 1000);
+    const styles = await db.pool.query<{ seq: number; style: string | null }>(
+      "SELECT seq, style FROM log_chunks WHERE job_id = $1 ORDER BY seq",
+      [job.id],
+    );
+    assert.deepEqual(
+      styles.rows.map((r) => [r.seq, r.style]),
+      [
+        [1, "group"],
+        [2, "log"],
+        [3, "group-end"],
+        [4, "ok"],
+        [5, null],
+      ],
+    );
+    assert.equal(await readLog(db.pool, job.id), "  ▸ Setup\n  | x\n✓ s success\nunstyled\n");
+    const bytes = Buffer.byteLength("  ▸ Setup\n  | x\n✓ s success\nunstyled\n");
+    assert.equal(Number((await jobRow(db.pool, job.id)).log_bytes), bytes);
+    // At the cap: an empty chunk still fits (it costs nothing); once truncated, nothing is stored.
+    const capped = await assignedJob(db.pool, w, "style-cap");
+    await appendLogs(db.pool, capped.id, capped.attempt, [{ seq: 1, data: "12345\n", style: "log" }], 6);
+    const empty = await appendLogs(
+      db.pool,
+      capped.id,
+      capped.attempt,
+      [{ seq: 2, data: "", style: "group-end" }],
+      6,
+    );
+    assert.equal(empty.get(2), "");
+    await appendLogs(db.pool, capped.id, capped.attempt, [{ seq: 3, data: "more\n", style: "log" }], 6);
+    const after = await appendLogs(
+      db.pool,
+      capped.id,
+      capped.attempt,
+      [{ seq: 4, data: "", style: "group-end" }],
+      6,
+    );
+    assert.equal(after.size, 0, "a truncated log takes nothing more");
+    assert.equal((await readLog(db.pool, capped.id)).split("log truncated").length, 2);
+  });
+
   void it("cuts at the cap, stores one marker, then drops output while the job goes on", async () => {
     const job = await assignedJob(db.pool, w, "chatty");
     const cap = 20;

@@ -3,7 +3,14 @@
 // output, annotation messages and group titles is indented. eventSource says who wrote an event.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { eventSource, eventText, type RunnerEvent, type StepRef } from "../../src/runner/index.js";
+import {
+  eventSource,
+  eventStyle,
+  eventText,
+  formatEvent,
+  type RunnerEvent,
+  type StepRef,
+} from "../../src/runner/index.js";
 
 const step: StepRef = { index: 0, id: "s", name: "build\nJob success", stage: "main" };
 
@@ -63,4 +70,31 @@ void test("eventSource: output and step annotations are the job's, the rest Airl
     "unsaid: the job's",
   );
   assert.equal(eventSource({ type: "step-started", step, at: 0 }), "system");
+});
+
+void test("eventStyle: each stored chunk's style, group-end for the (textless) end of a group", () => {
+  const finished = (conclusion: "success" | "failure" | "skipped"): RunnerEvent => ({
+    type: "step-finished",
+    step,
+    result: { ...step, outcome: conclusion, conclusion, outputs: {}, durationMs: 1 },
+  });
+  const cases: Array<[RunnerEvent, string | null]> = [
+    [{ type: "step-started", step, at: 1 }, "step"],
+    [{ type: "log", step, stream: "stdout", kind: "group-start", text: "g" }, "group"],
+    [{ type: "log", step, stream: "stdout", kind: "line", text: "a\nb" }, "log"],
+    [{ type: "log", step, stream: "stdout", kind: "debug", text: "d" }, "debug"],
+    [{ type: "log", step, stream: "stdout", kind: "group-end", text: "" }, "group-end"],
+    [{ type: "annotation", step, level: "notice", message: "n" }, "notice"],
+    [{ type: "annotation", step, level: "warning", message: "w" }, "warning"],
+    [{ type: "annotation", step, level: "error", message: "e" }, "error"],
+    [finished("success"), "ok"],
+    [finished("failure"), "bad"],
+    [finished("skipped"), "skip"],
+    [{ type: "job-started", at: 1 }, null],
+  ];
+  for (const [e, style] of cases) assert.equal(eventStyle(e), style, JSON.stringify(e));
+  // The console and the stored text are unchanged: a group's end has no line.
+  const end: RunnerEvent = { type: "log", step, stream: "stdout", kind: "group-end", text: "" };
+  assert.deepEqual(formatEvent(end), []);
+  assert.equal(eventText(end), "");
 });

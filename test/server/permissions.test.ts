@@ -79,6 +79,13 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/jobs/:id": repo("viewer", "runs:read"),
   "GET /api/v1/jobs/:id/logs": repo("viewer", "runs:read"),
   "GET /api/v1/jobs/:id/logs/stream": repo("viewer", "runs:read"),
+  // For the web UI: the log as JSON pages, step summaries, a run's annotations; the dashboard
+  // (nodes and capacity, as the nodes list); what the caller may do (anyone, about themselves).
+  "GET /api/v1/jobs/:id/log-chunks": repo("viewer", "runs:read"),
+  "GET /api/v1/jobs/:id/summaries": repo("viewer", "runs:read"),
+  "GET /api/v1/runs/:id/annotations": repo("viewer", "runs:read"),
+  "GET /api/v1/dashboard": { ...server, scope: "nodes:read" },
+  "GET /api/v1/me/permissions": { need: { level: "self" } },
   // Environments: everyone on the repository reads the rules, only a repository admin (a user, not a
   // service token) changes them. Reviewing a run's deployments: any user who sees the repository may
   // ask (the environment's rules decide; the seeded run waits for nothing: 409).
@@ -151,9 +158,10 @@ const SPEC: Record<string, Spec> = {
   "DELETE /api/v1/tokens/:id": { need: { level: "self" }, scope: "admin", userOnly: true },
 };
 
-// Routes outside the authenticated scope (they authenticate in their own way).
+// Routes outside the authenticated scope (they authenticate in their own way; status badges are
+// public, and show a repository's status only to who may see it: test/server/badge.test.ts).
 const OPEN =
-  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent)|^(\/orgs\/:org)?\/\.well-known\//;
+  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\//;
 
 interface Who {
   name: string;

@@ -77,8 +77,21 @@ describe("airlock repos edit", () => {
     assert.equal(json.webhookSecret, undefined);
     assert.equal((await row(repo.id)).defaultBranch, "trunk", "what was not asked stays");
 
+    // Visibility: public shows its status badges to anyone; shown by the list.
+    const pub = await runCli(["repos", "edit", "acme/edit", "--visibility", "public"], env);
+    assert.equal(pub.code, 0, pub.stderr);
+    assert.match(pub.stdout, /acme\/edit\s+trunk\s+-\s+-\s+public\s/);
+    assert.equal(((await row(repo.id)) as Repo & { visibility: string }).visibility, "public");
+    const listed = await runCli(["repos", "list"], env);
+    assert.match(listed.stdout, /VISIBILITY/);
+    assert.match(listed.stdout, /acme\/edit\s+trunk\s+.*public/);
+
     const entries = (await auditOf(repo.id)).filter((e) => e.action === "repository.changed");
-    assert.equal(entries.length, 2);
+    assert.equal(entries.length, 3);
+    assert.deepEqual(entries[2]!.details, {
+      name: "acme/edit",
+      visibility: { from: "private", to: "public" },
+    });
     assert.deepEqual(entries[0]!.details, {
       name: "acme/edit",
       defaultBranch: { from: "main", to: "trunk" },
@@ -143,6 +156,12 @@ describe("airlock repos edit", () => {
       { args: [], code: "USAGE", exit: 2, match: /nothing to change/ },
       { args: ["--clone-url", "not a url"], code: "USAGE", exit: 2, match: /cloneUrl/ },
       { args: ["--default-branch", "-x"], code: "USAGE", exit: 2, match: /defaultBranch/ },
+      {
+        args: ["--visibility", "internal"],
+        code: "USAGE",
+        exit: 2,
+        match: /--visibility must be public or private/,
+      },
       {
         args: ["--clone-url", "ssh://u:pw@host/x.git"],
         code: "CREDENTIAL_INVALID",

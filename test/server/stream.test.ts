@@ -102,11 +102,12 @@ describe("log stream (SSE)", () => {
     const jobId = await seedJob(s.db.pool, runId, { state: "running" });
     await seedLog(s.db.pool, jobId, 1, 1, "▶ one\n", "system");
     await seedLog(s.db.pool, jobId, 1, 2, "two\n");
+    await s.db.pool.query("UPDATE log_chunks SET style = 'step' WHERE job_id = $1 AND seq = 1", [jobId]);
     // Live chunks that arrive between subscribing and reading the backlog: one already stored
     // (must not repeat), one not yet in the backlog (must not be lost).
     s.logs.onSubscribe = (id) => {
       s.logs.emit({ jobId: id, attempt: 1, seq: 2, data: "two\n", source: "step" });
-      s.logs.emit({ jobId: id, attempt: 1, seq: 3, data: "three\n", source: "step" });
+      s.logs.emit({ jobId: id, attempt: 1, seq: 3, data: "three\n", source: "step", style: "log" });
     };
     const stream = openStream(`/api/v1/jobs/${jobId}/logs/stream`);
     const res = await stream.response;
@@ -127,7 +128,8 @@ describe("log stream (SSE)", () => {
       stream.logs().map((e) => e.id),
       ["1:1", "1:2", "1:3", "1:4"],
     );
-    // Each chunk says who wrote it: Airlock ("system") or the job ("step"), and when.
+    // Each chunk says who wrote it: Airlock ("system") or the job ("step"), when, and its style
+    // (null: none, e.g. stored before styles were).
     const { time, ...first } = JSON.parse(stream.logs()[0]?.data ?? "{}") as { time?: string };
     assert.match(time ?? "", /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.deepEqual(first, {
@@ -135,12 +137,15 @@ describe("log stream (SSE)", () => {
       seq: 1,
       data: "▶ one\n",
       source: "system",
+      style: "step",
     });
+    assert.equal((JSON.parse(stream.logs()[1]?.data ?? "{}") as { style?: unknown }).style, null);
     assert.deepEqual(JSON.parse(stream.logs()[2]?.data ?? "{}"), {
       attempt: 1,
       seq: 3,
       data: "three\n",
       source: "step",
+      style: "log",
     });
     const end = stream.events.filter((e) => e.event === "end");
     assert.equal(end.length, 1);

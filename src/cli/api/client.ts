@@ -73,6 +73,14 @@ export interface RunFilter {
   repository?: number | string;
   state?: string;
   limit?: number;
+  /** Only runs older than this id (the next page). */
+  before?: number;
+  /** Exact matches (the server passes them to SQL as parameters). */
+  workflow?: string;
+  branch?: string;
+  event?: string;
+  status?: string;
+  actor?: string;
 }
 
 export interface ApiClientOptions extends Connection {
@@ -230,6 +238,11 @@ export class ApiClient {
     if (filter.repository !== undefined) q.set("repository", String(filter.repository));
     if (filter.state) q.set("state", filter.state);
     if (filter.limit !== undefined) q.set("limit", String(filter.limit));
+    if (filter.before !== undefined) q.set("before", String(filter.before));
+    for (const k of ["workflow", "branch", "event", "status", "actor"] as const) {
+      const v = filter[k];
+      if (v !== undefined) q.set(k, v);
+    }
     const qs = q.toString();
     return this.json("GET", `/api/v1/runs${qs ? `?${qs}` : ""}`);
   }

@@ -36,6 +36,7 @@ interface EditOptions extends CommonOptions {
   /** A number of seconds, false for --no-poll, true (commander's default for a --no- flag) when neither. */
   poll?: string | boolean;
   maxJobs?: string | boolean;
+  visibility?: string;
 }
 
 function printCreated(io: CliIo, r: CreatedRepository): void {
@@ -54,13 +55,14 @@ function printCreated(io: CliIo, r: CreatedRepository): void {
 
 export function reposTable(repos: Repository[]): string {
   return table(
-    ["ID", "NAME", "BRANCH", "POLL", "MAX JOBS", "CREATED", "CLONE URL"],
+    ["ID", "NAME", "BRANCH", "POLL", "MAX JOBS", "VISIBILITY", "CREATED", "CLONE URL"],
     repos.map((r) => [
       r.id,
       r.name,
       r.defaultBranch,
       r.pollIntervalSeconds ? `${r.pollIntervalSeconds}s` : null,
       r.maxConcurrentJobs,
+      r.visibility,
       time(r.createdAt),
       r.cloneUrl,
     ]),
@@ -116,9 +118,16 @@ export function registerRepos(program: Command, io: CliIo): void {
       .option("--poll <seconds>", "poll the remote every N seconds (at least 10)")
       .option("--no-poll", "stop polling (webhooks only)")
       .option("--max-jobs <n>", "at most N jobs of this repository at once")
-      .option("--no-max-jobs", "no limit of its own (the organization's still applies)"),
+      .option("--no-max-jobs", "no limit of its own (the organization's still applies)")
+      .option(
+        "--visibility <visibility>",
+        "public: anyone may see its status badges; private (default): only who may read it",
+      ),
   ).action(async (ref: string, opts: EditOptions) => {
     const problems: string[] = [];
+    const visibility = opts.visibility;
+    if (visibility !== undefined && visibility !== "public" && visibility !== "private")
+      problems.push(`--visibility must be public or private, not '${visibility}'`);
     const poll = typeof opts.poll === "string" ? intOption(opts.poll, "--poll", 10, problems) : undefined;
     const maxJobs =
       typeof opts.maxJobs === "string" ? intOption(opts.maxJobs, "--max-jobs", 1, problems) : undefined;
@@ -135,10 +144,11 @@ export function registerRepos(program: Command, io: CliIo): void {
         : opts.maxJobs === false
           ? { maxConcurrentJobs: null }
           : {}),
+      ...(visibility === "public" || visibility === "private" ? { visibility } : {}),
     };
     if (problems.length === 0 && Object.keys(body).length === 0)
       problems.push(
-        "nothing to change: give --clone-url, --default-branch, --poll/--no-poll or --max-jobs/--no-max-jobs",
+        "nothing to change: give --clone-url, --default-branch, --poll/--no-poll, --max-jobs/--no-max-jobs or --visibility",
       );
     failOnProblems(problems);
     const client = await connect(opts, io);

@@ -24,6 +24,12 @@ interface ListOptions extends CommonOptions {
   repo?: string;
   state?: string;
   limit?: string;
+  workflow?: string;
+  branch?: string;
+  event?: string;
+  status?: string;
+  actor?: string;
+  before?: string;
 }
 
 interface TriggerOptions extends CommonOptions {
@@ -82,10 +88,20 @@ export function registerRuns(program: Command, io: CliIo): Command {
       .description("list recent runs")
       .option("--repo <repo>", "only runs of this repository (id or owner/repo)")
       .option("--state <state>", "only runs in this state (queued, running, completed)")
-      .option("--limit <n>", "at most N runs (server default 50)"),
+      .option("--limit <n>", "at most N runs (server default 50)")
+      .option("--workflow <workflow>", "only runs of this workflow (file, its base name, or name)")
+      .option("--branch <branch>", "only runs of this branch (or full ref)")
+      .option("--event <event>", "only runs triggered by this event (push, pull_request, ...)")
+      .option(
+        "--status <status>",
+        "queued, running, in_progress, completed, success, failure, cancelled or action_required",
+      )
+      .option("--actor <actor>", "only runs of this actor")
+      .option("--before <id>", "only runs older than this run id (the next page)"),
   ).action(async (opts: ListOptions) => {
     const problems: string[] = [];
     const limit = intOption(opts.limit, "--limit", 1, problems);
+    const before = intOption(opts.before, "--before", 1, problems);
     failOnProblems(problems);
     const client = await connect(opts, io);
     const repo = opts.repo
@@ -95,6 +111,12 @@ export function registerRuns(program: Command, io: CliIo): Command {
       ...(repo ? { repository: repo.id } : {}),
       ...(opts.state ? { state: opts.state } : {}),
       ...(limit !== undefined ? { limit } : {}),
+      ...(before !== undefined ? { before } : {}),
+      ...(opts.workflow !== undefined ? { workflow: opts.workflow } : {}),
+      ...(opts.branch !== undefined ? { branch: opts.branch } : {}),
+      ...(opts.event !== undefined ? { event: opts.event } : {}),
+      ...(opts.status !== undefined ? { status: opts.status } : {}),
+      ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
     });
     if (opts.json) printJson(io, list);
     else io.stdout.write(list.length === 0 ? "No runs.\n" : runsTable(list));

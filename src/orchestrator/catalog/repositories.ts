@@ -25,9 +25,14 @@ export interface Repository {
   maxConcurrentJobs: number | null;
   /** Destinations its jobs may reach through the node's egress proxy, beside the node's own list. */
   egressAllow: string[];
+  /** 'public': anyone may see its status badges; 'private' (default): only who may read it. */
+  visibility: RepositoryVisibility;
   createdAt: string;
   webhookUrls: Record<Provider, string>;
 }
+
+export const REPOSITORY_VISIBILITIES = ["private", "public"] as const;
+export type RepositoryVisibility = (typeof REPOSITORY_VISIBILITIES)[number];
 
 /** What the create call returns: the webhook secret is shown this once, never listed again. */
 export interface CreatedRepository extends Repository {
@@ -45,7 +50,7 @@ export interface NewRepository {
 }
 
 const COLUMNS = `id, name, clone_url, default_branch, poll_interval_seconds, max_concurrent_jobs, egress_allow,
-  created_at`;
+  visibility, created_at`;
 
 function fromRow(row: Record<string, unknown>, links: Links): Repository {
   const id = num(row.id);
@@ -57,6 +62,7 @@ function fromRow(row: Record<string, unknown>, links: Links): Repository {
     pollIntervalSeconds: numOrNull(row.poll_interval_seconds),
     maxConcurrentJobs: numOrNull(row.max_concurrent_jobs),
     egressAllow: Array.isArray(row.egress_allow) ? row.egress_allow.map(String) : [],
+    visibility: row.visibility === "public" ? "public" : "private",
     createdAt: iso(row.created_at),
     webhookUrls: links.webhooks(id),
   };
@@ -111,6 +117,7 @@ export interface RepositoryChanges {
   defaultBranch?: string;
   pollIntervalSeconds?: number | null;
   maxConcurrentJobs?: number | null;
+  visibility?: RepositoryVisibility;
 }
 
 /** The origin (scheme, host, port) of an http(s) URL; undefined for other forms. */
@@ -124,7 +131,7 @@ function httpOrigin(url: string): string | undefined {
 }
 
 /**
- * Changes a repository's clone URL, default branch, poll interval or job limit; its webhook secret,
+ * Changes a repository's clone URL, default branch, poll interval, job limit or visibility; its webhook secret,
  * name and organization stay. A password in the new clone URL is taken out and sealed as its
  * clone-password, as at registration. A clone URL moving to another http(s) host without a
  * password of its own is refused while a clone password is stored: git would send that password
@@ -168,6 +175,7 @@ export async function updateRepository(
   if (changes.defaultBranch !== undefined) put("default_branch", changes.defaultBranch);
   if (changes.pollIntervalSeconds !== undefined) put("poll_interval_seconds", changes.pollIntervalSeconds);
   if (changes.maxConcurrentJobs !== undefined) put("max_concurrent_jobs", changes.maxConcurrentJobs);
+  if (changes.visibility !== undefined) put("visibility", changes.visibility);
   if (set.length === 0) throw new AirlockError(ErrorCode.USAGE, "nothing to change");
   const { rows } = await db.query(
     `UPDATE repositories SET ${set.join(", ")} WHERE id = $1 RETURNING ${COLUMNS}`,

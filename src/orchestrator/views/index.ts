@@ -6,6 +6,8 @@ export {
   listRuns,
   getRun,
   runSummaryFromRow,
+  RUN_STATUSES,
+  type RunStatus,
   type Run,
   type RunAttempt,
   type RunDetail,
@@ -21,4 +23,16 @@ export {
   type LogStreamChunk,
   type LogStreamEnd,
 } from "./logs.js";
-export { queueStats, databaseUp, type QueueStats } from "./stats.js";
+export { queueStats, databaseUp, dashboardStats, type DashboardStats, type QueueStats } from "./stats.js";
+export {
+  formatPosition,
+  jobOfRunAttempt,
+  parsePosition,
+  readLogPage,
+  LOG_PAGE_DEFAULT,
+  LOG_PAGE_MAX,
+  type LogPage,
+} from "./log-page.js";
+export { runAnnotations, ANNOTATIONS_MAX, type Annotation, type RunAnnotations } from "./annotations.js";
+export { jobSummaries, type JobStepSummary } from "./summaries.js";
+export { latestRunStatus, repositoriesNamed, type BadgeRepository, type BadgeStatus } from "./badge.js";

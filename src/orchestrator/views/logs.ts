@@ -1,6 +1,7 @@
 // Stored log chunks of a job, in order (attempt, then seq), read in pages so a 50 MiB log is
 // never held in memory at once.
 import type { Db } from "../catalog/index.js";
+import type { ChunkStyle } from "../../runner/format.js";
 import type { LogSource } from "../../runner/types.js";
 import type { LogChunk } from "../types.js";
 
@@ -34,9 +35,10 @@ export async function readLogChunks(
     seq: number;
     data: string;
     source: LogSource;
+    style: ChunkStyle | null;
     logged_at: Date;
   }>(
-    `SELECT attempt, seq, data, source, logged_at FROM log_chunks
+    `SELECT attempt, seq, data, source, style, logged_at FROM log_chunks
      WHERE job_id = $1 AND (attempt, seq) > ($2, $3)
      ORDER BY attempt, seq LIMIT $4`,
     [jobId, after?.attempt ?? -1, after?.seq ?? -1, limit],
@@ -47,6 +49,7 @@ export async function readLogChunks(
     seq: r.seq,
     data: r.data,
     source: r.source,
+    style: r.style,
     time: r.logged_at.toISOString(),
   }));
 }

@@ -29,6 +29,10 @@ export interface Run extends RunSummary {
   approvedBy: string | null;
   /** Why a queued run has not started (its workflow's concurrency group), else null. */
   waitReason: string | null;
+  /** The branch of `ref` (refs/heads/x → x), null for a tag or another ref. */
+  branch: string | null;
+  /** From start to finish (to now while it runs), null before it started. */
+  durationMs: number | null;
 }
 
 /** One attempt of a run (GitHub's run attempts): the first run and each re-run. */
@@ -69,9 +73,33 @@ export interface RunDetail extends Run {
   forgeStatus?: RunForgeStatus | null;
 }
 
+/**
+ * What GET /runs?status= matches: a state (in_progress is running, as on GitHub), a conclusion, or
+ * action_required (an untrusted run waiting for a maintainer's approval).
+ */
+export const RUN_STATUSES = [
+  "queued",
+  "running",
+  "in_progress",
+  "completed",
+  "success",
+  "failure",
+  "cancelled",
+  "action_required",
+] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
 export interface RunFilter {
   repositoryId?: number;
   state?: RunSummary["state"];
+  /** Exact matches, passed as parameters (never in the SQL text). */
+  status?: RunStatus;
+  /** The workflow's file (".github/workflows/ci.yml"), its base name with or without the extension, or its name. */
+  workflow?: string;
+  /** A branch (refs/heads/<branch>) or a full ref. */
+  branch?: string;
+  event?: string;
+  actor?: string;
   /** Only runs with a smaller id (paging backwards). */
   before?: number;
   limit?: number;
@@ -113,27 +141,46 @@ function runFromRow(r: Record<string, unknown>, links: Links): Run {
     approvalReason: r.approval === "required" ? ((r.approval_reason ?? null) as string | null) : null,
     approvedBy: (r.approved_by ?? null) as string | null,
     waitReason: r.state === "queued" ? ((r.wait_reason ?? null) as string | null) : null,
+    branch: String(r.ref).startsWith("refs/heads/") ? String(r.ref).slice("refs/heads/".length) : null,
+    durationMs: r.duration_ms == null ? null : Math.max(0, Math.round(Number(r.duration_ms))),
   };
 }
 
 const SELECT = `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit, r.state, r.conclusion, r.attempt,
   p.name AS repository, r.title, r.trigger, r.actor, r.created_at, r.started_at, r.finished_at, r.error,
   r.trust_tier, r.approval, r.approval_reason, r.approved_by, r.workflow_name, r.workflow_file,
-  r.wait_reason
+  r.wait_reason,
+  extract(epoch FROM coalesce(r.finished_at, now()) - r.started_at) * 1000 AS duration_ms
   FROM runs r JOIN repositories p ON p.id = r.repository_id`;
 
 export async function listRuns(db: Db, filter: RunFilter, links: Links): Promise<Run[]> {
-  const scope = scopeCondition(filter.scope, "p.organization_id", "p.id", 5);
+  const scope = scopeCondition(filter.scope, "p.organization_id", "p.id", 10);
   const { rows } = await db.query(
     `${SELECT}
      WHERE ($1::bigint IS NULL OR r.repository_id = $1) AND ($2::text IS NULL OR r.state = $2)
-       AND ($3::bigint IS NULL OR r.id < $3) AND ${scope.sql}
+       AND ($3::bigint IS NULL OR r.id < $3)
+       AND ($5::text IS NULL OR CASE $5
+             WHEN 'in_progress' THEN r.state = 'running'
+             WHEN 'action_required' THEN r.approval = 'required' AND r.state <> 'completed'
+             ELSE r.state = $5 OR r.conclusion = $5 END)
+       AND ($6::text IS NULL OR $6 IN (r.workflow_file, r.workflow_name,
+             regexp_replace(r.workflow_file, '^.*/', ''),
+             regexp_replace(r.workflow_file, '^.*/|\\.ya?ml$', '', 'g')))
+       AND ($7::text IS NULL OR r.ref = $7 OR r.ref = 'refs/heads/' || $7)
+       AND ($8::text IS NULL OR r.event = $8)
+       AND ($9::text IS NULL OR r.actor = $9)
+       AND ${scope.sql}
      ORDER BY r.id DESC LIMIT $4`,
     [
       filter.repositoryId ?? null,
       filter.state ?? null,
       filter.before ?? null,
       filter.limit ?? 50,
+      filter.status ?? null,
+      filter.workflow ?? null,
+      filter.branch ?? null,
+      filter.event ?? null,
+      filter.actor ?? null,
       ...scope.params,
     ],
   );

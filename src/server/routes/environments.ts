@@ -108,9 +108,17 @@ export function environmentRoutes(app: FastifyInstance, ctx: RouteContext): void
     return reply.status(204).send();
   });
 
+  // Waiting deployments say whether the caller may review them (the web UI shows the button then).
   app.get("/runs/:id/deployments", async (request) => {
     const { params } = validate(request, { params: IdParams });
-    return listDeployments(ctx.pool, params.id);
+    const access = requestAccess(request);
+    const owner = await ownerOfRun(ctx.pool, params.id);
+    const user = access.user;
+    const asking =
+      user && owner && access.check("deployments.review", owner).ok
+        ? { id: user.id, name: user.name, role: access.repositoryRole(owner) }
+        : null;
+    return listDeployments(ctx.pool, params.id, asking);
   });
 
   app.post("/runs/:id/deployments", async (request, reply) => {

@@ -68,6 +68,7 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
           ...changed("defaultBranch", before.defaultBranch, after.defaultBranch),
           ...changed("pollIntervalSeconds", before.pollIntervalSeconds, after.pollIntervalSeconds),
           ...changed("maxConcurrentJobs", before.maxConcurrentJobs, after.maxConcurrentJobs),
+          ...changed("visibility", before.visibility, after.visibility),
           ...(cloneCredentialSealed ? { cloneCredential: "sealed from the URL" } : {}),
         },
       }),

@@ -11,7 +11,9 @@ import {
   timestampLines,
 } from "../../orchestrator/views/index.js";
 import { appendAudit } from "../../audit/index.js";
-import { actorName, listScope, triggeringUserId } from "../access.js";
+import { ROLES, roleAllows } from "../../auth/index.js";
+import { ownerOfRun } from "../../orchestrator/catalog/index.js";
+import { actorName, listScope, requestAccess, triggeringUserId } from "../access.js";
 import { requestActor } from "../actor.js";
 import type { RouteContext } from "../deps.js";
 import { IdParams, LogsQuery, Rerun, RunQuery, RunsQuery } from "../schemas.js";
@@ -25,6 +27,11 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
       {
         repositoryId: query.repository,
         state: query.state,
+        ...(query.status !== undefined ? { status: query.status } : {}),
+        ...(query.workflow !== undefined ? { workflow: query.workflow } : {}),
+        ...(query.branch !== undefined ? { branch: query.branch } : {}),
+        ...(query.event !== undefined ? { event: query.event } : {}),
+        ...(query.actor !== undefined ? { actor: query.actor } : {}),
         before: query.before,
         limit: query.limit,
         scope: listScope(request),
@@ -33,9 +40,20 @@ export function runRoutes(app: FastifyInstance, ctx: RouteContext): void {
     );
   });
 
+  // A run waiting for approval says who may approve it and whether the caller may (the decision
+  // POST /runs/:id/approve gets from the access hook: runs.approve on the run's repository).
   app.get("/runs/:id", async (request) => {
     const { params, query } = validate(request, { params: IdParams, query: RunQuery });
-    return getRun(ctx.pool, params.id, ctx.links, query.attempt);
+    const run = await getRun(ctx.pool, params.id, ctx.links, query.attempt);
+    const waiting = run.approval === "required" && run.state !== "completed";
+    const owner = waiting ? await ownerOfRun(ctx.pool, params.id) : undefined;
+    const approvers = owner
+      ? {
+          roles: ROLES.filter((r) => roleAllows(r, "runs.approve")),
+          youMay: requestAccess(request).check("runs.approve", owner).ok,
+        }
+      : null;
+    return { ...run, approvers };
   });
 
   app.post("/runs/:id/cancel", async (request, reply) => {
