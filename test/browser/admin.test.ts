@@ -306,6 +306,14 @@ describe("administration pages", () => {
     await page.fill('[data-testid="audit-actor"]', "Not An Actor");
     await page.click('[data-testid="audit-apply"]');
     await page.waitForSelector('[role="alert"]');
+    assert.equal(
+      await page.locator('[data-testid="audit-row"]').count(),
+      0,
+      "no stale entries under an error",
+    );
+    await page.fill('[data-testid="audit-actor"]', "");
+    await page.click('[data-testid="audit-apply"]');
+    await page.waitForSelector('[data-testid="audit-row"][data-action="repository.deleted"]');
     await shot(page, "audit");
   });
 

@@ -21,7 +21,9 @@ export function AuditPage() {
   const list = useApi<AuditEntryView[]>(admin ? "/audit" : undefined, auditQuery(applied, before, PAGE));
   if (!admin) return <p class="muted">The audit log is for server administrators.</p>;
   const set = (k: keyof AuditFilters) => (v: string) => setForm({ ...form, [k]: v });
-  const last = list.data?.[list.data.length - 1];
+  // A refused filter shows its error, not the entries of the filter before it.
+  const rows = list.error ? undefined : list.data;
+  const last = rows?.[rows.length - 1];
   return (
     <Section title="Audit log">
       <form
@@ -65,24 +67,26 @@ export function AuditPage() {
           set={set("until")}
           testId="audit-until"
         />
-        <button type="submit" data-testid="audit-apply">
-          Filter
-        </button>{" "}
-        <button
-          type="button"
-          onClick={() => {
-            setForm(EMPTY);
-            setApplied(EMPTY);
-            setCursors([]);
-          }}
-        >
-          Clear
-        </button>
+        <div class="buttons">
+          <button type="submit" data-testid="audit-apply">
+            Filter
+          </button>{" "}
+          <button
+            type="button"
+            onClick={() => {
+              setForm(EMPTY);
+              setApplied(EMPTY);
+              setCursors([]);
+            }}
+          >
+            Clear
+          </button>
+        </div>
       </form>
       <ErrorLine error={list.error} />
-      {list.data?.length === 0 && <p class="muted">No entries.</p>}
+      {rows?.length === 0 && <p class="muted">No entries.</p>}
       <div data-testid="audit-list">
-        {list.data?.map((a) => (
+        {rows?.map((a) => (
           <div class="audit-line" data-testid="audit-row" data-action={a.action}>
             {`#${a.seq} ${a.at} ${a.actor.kind}${a.actor.id ? `:${a.actor.id}` : ""}${a.actor.display ? ` (${a.actor.display})` : ""} ${a.action}${a.object ? ` ${a.object.kind}${a.object.id ? `:${a.object.id}` : ""}` : ""}${a.clientAddress ? ` from ${a.clientAddress}` : ""} ${detailsText(a.details)}`}
           </div>
@@ -94,7 +98,7 @@ export function AuditPage() {
             Newer
           </button>
         )}
-        {list.data && list.data.length === PAGE && last && (
+        {rows && rows.length === PAGE && last && (
           <button type="button" onClick={() => setCursors([...cursors, last.seq])} data-testid="audit-older">
             Older
           </button>
