@@ -50,6 +50,8 @@ export const CreateRepository = z
     maxConcurrentJobs: z.number().int().positive().max(10000).nullable().optional(),
     /** Organization the repository joins (default "default"); its limit covers all its repositories. */
     organization: z.string().min(1).max(100).optional(),
+    /** Who may see its status badges without signing in (default private: nobody). */
+    visibility: z.enum(["private", "public"]).optional(),
   })
   .strict();
 

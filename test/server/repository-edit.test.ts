@@ -100,6 +100,35 @@ describe("airlock repos edit", () => {
     });
   });
 
+  it("repos add --visibility public makes a public repository (default private); a bad value is one line", async () => {
+    const pub = await runCli(
+      ["repos", "add", "acme/open", "https://git.example/acme/open.git", "--visibility", "public", "--json"],
+      env,
+    );
+    assert.equal(pub.code, 0, pub.stderr);
+    const created = JSON.parse(pub.stdout) as Repo & { visibility: string };
+    assert.equal(created.visibility, "public");
+    assert.equal(((await row(created.id)) as Repo & { visibility: string }).visibility, "public");
+    const plain = await add("acme/closed", "https://git.example/acme/closed.git");
+    assert.equal(((await row(plain.id)) as Repo & { visibility: string }).visibility, "private");
+    const bad = await runCli(
+      ["repos", "add", "acme/bad", "https://git.example/acme/bad.git", "--visibility", "internal"],
+      env,
+    );
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr.trim().split("\n").length, 1);
+    assert.match(bad.stderr, /--visibility must be public or private/);
+    const api = await s.app.inject({
+      method: "POST",
+      url: "/api/v1/repositories",
+      headers: s.auth,
+      payload: { name: "acme/bad", cloneUrl: "https://git.example/acme/bad.git", visibility: "internal" },
+    });
+    assert.equal(api.statusCode, 400);
+    const none = await s.app.inject({ method: "GET", url: "/api/v1/repositories", headers: s.auth });
+    assert.ok(!(JSON.parse(none.body) as Repo[]).some((r) => r.name === "acme/bad"), "nothing was added");
+  });
+
   it("a password in a new clone URL is sealed as the clone password, never kept or shown", async () => {
     const repo = await add("acme/private", "https://git.example/acme/private.git");
     const r = await runCli(

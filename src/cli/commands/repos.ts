@@ -84,11 +84,18 @@ export function registerRepos(program: Command, io: CliIo): void {
       .option("--default-branch <branch>", "branch of manual triggers and polling", undefined)
       .option("--poll <seconds>", "poll the remote every N seconds (for forges without webhooks)")
       .option("--max-jobs <n>", "at most N jobs of this repository at once")
-      .option("--org <name>", "organization it joins (its limit covers all its repositories)"),
-  ).action(async (name: string, cloneUrl: string, opts: AddOptions) => {
+      .option("--org <name>", "organization it joins (its limit covers all its repositories)")
+      .option(
+        "--visibility <visibility>",
+        "private (default) or public: who sees its status badges without signing in",
+      ),
+  ).action(async (name: string, cloneUrl: string, opts: AddOptions & { visibility?: string }) => {
     const problems: string[] = [];
     const poll = intOption(opts.poll, "--poll", 1, problems);
     const maxJobs = intOption(opts.maxJobs, "--max-jobs", 1, problems);
+    const visibility = opts.visibility;
+    if (visibility !== undefined && visibility !== "public" && visibility !== "private")
+      problems.push(`--visibility must be public or private, not '${visibility}'`);
     failOnProblems(problems);
     const client = await connect(opts, io);
     const created = await client.addRepository({
@@ -98,6 +105,7 @@ export function registerRepos(program: Command, io: CliIo): void {
       ...(poll !== undefined ? { pollIntervalSeconds: poll } : {}),
       ...(maxJobs !== undefined ? { maxConcurrentJobs: maxJobs } : {}),
       ...(opts.org ? { organization: opts.org } : {}),
+      ...(visibility === "public" || visibility === "private" ? { visibility } : {}),
     });
     if (opts.json) printJson(io, created);
     else printCreated(io, created);

@@ -47,6 +47,8 @@ export interface NewRepository {
   maxConcurrentJobs?: number | null;
   /** Organization name (default: "default"). */
   organization?: string;
+  /** Default private. */
+  visibility?: "private" | "public";
 }
 
 const COLUMNS = `id, name, clone_url, default_branch, poll_interval_seconds, max_concurrent_jobs, egress_allow,
@@ -83,8 +85,8 @@ export async function createRepository(
   const { rows } = await uniquely(`repository ${input.name}`, () =>
     db.query(
       `INSERT INTO repositories (organization_id, name, clone_url, default_branch, webhook_secret,
-         poll_interval_seconds, max_concurrent_jobs)
-       SELECT o.id, $2, $3, $4, NULL, $5, $6 FROM organizations o WHERE o.name = $1
+         poll_interval_seconds, max_concurrent_jobs, visibility)
+       SELECT o.id, $2, $3, $4, NULL, $5, $6, $7 FROM organizations o WHERE o.name = $1
        RETURNING ${COLUMNS}, organization_id`,
       [
         org,
@@ -93,6 +95,7 @@ export async function createRepository(
         input.defaultBranch ?? "main",
         input.pollIntervalSeconds ?? null,
         input.maxConcurrentJobs ?? null,
+        input.visibility ?? "private",
       ],
     ),
   );

@@ -38,6 +38,7 @@ export function repositoryRoutes(app: FastifyInstance, ctx: RouteContext): void 
           name: r.name,
           cloneUrl: withoutCredentials(r.cloneUrl),
           organization: body.organization ?? "default",
+          visibility: r.visibility,
         },
       }),
     );
