@@ -6,13 +6,20 @@
 // the job wrote; a caller that does not say stores 'step', the untrusted side. Each chunk also has
 // its time (migration 026, logTime): when the node says it was written, never later than now, and
 // its style (migration 028): the LineStyle of its event's lines, "group-end" for the empty chunk
-// that ends a group (empty chunks cost no bytes of the budget), null when it has none.
+// that ends a group, null when it has none. An empty chunk costs EMPTY_CHUNK_BYTES of the budget
+// (a row is stored all the same: a job looping on ::endgroup:: must hit the cap too).
 import type { ChunkStyle } from "../runner/format.js";
 import type { LogSource } from "../runner/types.js";
 import { run } from "./sql.js";
 import type { JobRef, Queryable } from "./types.js";
 
 export type { LogSource };
+
+/** What an empty chunk (a group's end) counts against the log budget. */
+export const EMPTY_CHUNK_BYTES = 16;
+
+/** A chunk's weight against the budget: its bytes, EMPTY_CHUNK_BYTES when it has none. */
+export const chunkWeight = (data: string): number => Buffer.byteLength(data) || EMPTY_CHUNK_BYTES;
 
 // Common case, one round trip: the chunk fits. The job row is locked first, so appends to one job
 // serialise and the budget check and ON CONFLICT both see the latest committed state.
@@ -72,7 +79,7 @@ export async function appendLog(
   time: Date = new Date(),
   style: ChunkStyle | null = null,
 ): Promise<AppendResult> {
-  const bytes = Buffer.byteLength(data);
+  const bytes = chunkWeight(data);
   for (;;) {
     const { rows } = await run<{ log_bytes: string; log_truncated: boolean; stored: number }>(
       db,
@@ -163,7 +170,7 @@ WITH ins AS (
     FROM unnest($3::integer[], $4::text[], $6::text[], $7::timestamptz[], $8::text[])
       AS c(seq, data, source, at, style)
   ON CONFLICT DO NOTHING
-  RETURNING seq, octet_length(data) AS bytes
+  RETURNING seq, CASE WHEN octet_length(data) = 0 THEN ${EMPTY_CHUNK_BYTES} ELSE octet_length(data) END AS bytes
 ), grow AS (
   UPDATE jobs SET log_bytes = jobs.log_bytes + (SELECT COALESCE(sum(bytes), 0) FROM ins),
                   log_truncated = jobs.log_truncated OR $5
@@ -194,7 +201,7 @@ export async function appendLogs(
   let truncated = false;
   const put: LogInput[] = [];
   for (const c of chunks) {
-    const bytes = Buffer.byteLength(c.data);
+    const bytes = chunkWeight(c.data);
     if (used + bytes <= capBytes) {
       put.push(c);
       used += bytes;

@@ -13,7 +13,7 @@ import {
   readLogChunks,
   truncationMarker,
 } from "../../src/queue/index.js";
-import { cutToBytes } from "../../src/queue/logs.js";
+import { cutToBytes, EMPTY_CHUNK_BYTES } from "../../src/queue/logs.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { assignedJob, jobRow, result, world, type World } from "./fixtures.js";
 
@@ -83,7 +83,7 @@ void describe("job logs", () => {
     ]);
   });
 
-  void it("keeps each chunk's style; an empty group-end chunk costs no bytes and changes no text", async () => {
+  void it("keeps each chunk's style; an empty group-end chunk changes no text and costs EMPTY_CHUNK_BYTES", async () => {
     const job = await assignedJob(db.pool, w, "style");
     const put = await appendLogs(
       db.pool,
@@ -94,7 +94,7 @@ void describe("job logs", () => {
         { seq: 2, data: "  | x\n", style: "log" },
         { seq: 3, data: "", style: "group-end" },
       ],
-      20,
+      1000,
     );
     assert.deepEqual(
       [...put.entries()],
@@ -106,6 +106,7 @@ void describe("job logs", () => {
     );
     await appendLog(db.pool, job.id, job.attempt, 4, "✓ s success\n", 1000, "system", new Date(), "ok");
     await appendLog(db.pool, job.id, job.attempt, 5, "unstyled\n", 1000);
+    await appendLog(db.pool, job.id, job.attempt, 6, "", 1000, "step", new Date(), "group-end");
     const styles = await db.pool.query<{ seq: number; style: string | null }>(
       "SELECT seq, style FROM log_chunks WHERE job_id = $1 ORDER BY seq",
       [job.id],
@@ -118,32 +119,37 @@ void describe("job logs", () => {
         [3, "group-end"],
         [4, "ok"],
         [5, null],
+        [6, "group-end"],
       ],
     );
     assert.equal(await readLog(db.pool, job.id), "  ▸ Setup\n  | x\n✓ s success\nunstyled\n");
     const bytes = Buffer.byteLength("  ▸ Setup\n  | x\n✓ s success\nunstyled\n");
-    assert.equal(Number((await jobRow(db.pool, job.id)).log_bytes), bytes);
-    // At the cap: an empty chunk still fits (it costs nothing); once truncated, nothing is stored.
-    const capped = await assignedJob(db.pool, w, "style-cap");
-    await appendLogs(db.pool, capped.id, capped.attempt, [{ seq: 1, data: "12345\n", style: "log" }], 6);
-    const empty = await appendLogs(
-      db.pool,
-      capped.id,
-      capped.attempt,
-      [{ seq: 2, data: "", style: "group-end" }],
-      6,
-    );
-    assert.equal(empty.get(2), "");
-    await appendLogs(db.pool, capped.id, capped.attempt, [{ seq: 3, data: "more\n", style: "log" }], 6);
+    assert.equal(Number((await jobRow(db.pool, job.id)).log_bytes), bytes + 2 * EMPTY_CHUNK_BYTES);
+    // A job ending groups in a loop hits the cap like any other output: the empty chunk that
+    // crosses it carries the marker, and nothing is stored after.
+    const looping = await assignedJob(db.pool, w, "style-cap");
+    const cap = 5 * EMPTY_CHUNK_BYTES;
+    const ends = Array.from({ length: 20 }, (_, i) => ({
+      seq: i + 1,
+      data: "",
+      style: "group-end" as const,
+    }));
+    const stored = await appendLogs(db.pool, looping.id, looping.attempt, ends, cap);
+    assert.equal(stored.size, 6, "five fit, the sixth carries the marker");
+    assert.match(stored.get(6)!, /log truncated/);
     const after = await appendLogs(
       db.pool,
-      capped.id,
-      capped.attempt,
-      [{ seq: 4, data: "", style: "group-end" }],
-      6,
+      looping.id,
+      looping.attempt,
+      [{ seq: 30, data: "", style: "group-end" }],
+      cap,
     );
     assert.equal(after.size, 0, "a truncated log takes nothing more");
-    assert.equal((await readLog(db.pool, capped.id)).split("log truncated").length, 2);
+    const rows = await db.pool.query<{ n: string }>(
+      "SELECT count(*) AS n FROM log_chunks WHERE job_id = $1",
+      [looping.id],
+    );
+    assert.equal(Number(rows.rows[0]!.n), 6);
   });
 
   void it("cuts at the cap, stores one marker, then drops output while the job goes on", async () => {
