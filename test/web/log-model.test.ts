@@ -185,3 +185,32 @@ describe("log model", () => {
     assert.deepEqual(matchRanges("Foo foo", "foo", true), [[4, 7]]);
   });
 });
+
+describe("log line pieces", () => {
+  it("splits ANSI segments at search matches and marks the current one", async () => {
+    const { linePieces, shortTime } = await import("../../web/src/lib/log-render.js");
+    const pieces = linePieces("ab\x1b[31mcab\x1b[0mab", "ab", 1);
+    assert.deepEqual(
+      pieces.map((p) => [p.text, p.style.fg ?? null, p.mark]),
+      [
+        ["ab", null, 1],
+        ["c", 1, 0],
+        ["ab", 1, 2],
+        ["ab", null, 1],
+      ],
+    );
+    const across = linePieces("x\x1b[1mAB\x1b[0mCy", "bc");
+    assert.deepEqual(
+      across.map((p) => [p.text, p.mark]),
+      [
+        ["x", 0],
+        ["A", 0],
+        ["B", 1],
+        ["C", 1],
+        ["y", 0],
+      ],
+    );
+    assert.deepEqual(linePieces("<b>", "zz"), [{ text: "<b>", style: {}, mark: 0 }]);
+    assert.equal(shortTime("2026-12-03T10:00:01.250Z"), "10:00:01.250");
+  });
+});

@@ -94,13 +94,15 @@ export function depths(graph: GraphJobIn[]): Map<string, number> {
 /**
  * Lays the graph out. `graph` null (a run from before graphs were kept): one column of the jobs
  * the rows name. Rows whose job is not in the graph get a box of their own at depth 0.
- * `expanded(id)`: whether a job with several rows shows its legs.
+ * `expanded(id)`: whether a job with several rows shows its legs; `extra(rows)`: more height a
+ * box needs (a wait reason line).
  */
 export function layoutDag<R extends JobRowIn>(
   graph: GraphJobIn[] | null,
   rows: R[],
   expanded: (id: string) => boolean,
   sizes: DagSizes = DEFAULT_SIZES,
+  extra: (rows: R[]) => number = () => 0,
 ): DagLayout<R> {
   const jobs: GraphJobIn[] = graph ? [...graph] : [];
   const known = new Set(jobs.map((j) => j.id));
@@ -129,7 +131,7 @@ export function layoutDag<R extends JobRowIn>(
       rows: rs,
       x: d * (sizes.nodeWidth + sizes.colGap),
       y: 0,
-      height: sizes.nodeHeight + legs * sizes.legHeight,
+      height: sizes.nodeHeight + legs * sizes.legHeight + extra(rs),
     };
     (columns[d] ??= []).push(node);
   }
