@@ -9,6 +9,7 @@ bash scripts/ensure-system.sh
 bash scripts/ensure-node-modules.sh
 bash scripts/build-native.sh
 npx tsc -p tsconfig.build.json
+npx vite build --config web/vite.config.ts --logLevel warn
 # Jobs run on the default image, never on this host's root: build it once when missing (minutes).
 node bin/airlock.js image build debian-12 --if-missing
 exec node bin/airlock.js up --example examples/hello "$@"

@@ -91,6 +91,9 @@ function announce(service: Service): void {
   out.write(
     `Airlock orchestrator listening on ${service.url} (public address ${service.config.publicUrl})\n`,
   );
+  out.write(
+    `Web UI: ${service.config.publicUrl}/ — sign in as admin (password below when new, else \`airlock server rotate-admin-password\`)\n`,
+  );
   const admin = service.adminUser;
   if (admin?.password) {
     out.write(
@@ -180,9 +183,10 @@ async function up(opts: { example: string; port?: string; exit?: boolean }): Pro
       ));
     const runs = await service.orchestrator.runs.trigger(repo.id, {});
     process.stdout.write(`Registered ${name} (${repoDir}); triggered ${runs.length} run(s):\n`);
-    for (const r of runs) process.stdout.write(`  run ${r.id}: ${r.url}\n`);
+    for (const r of runs)
+      process.stdout.write(`  run ${r.id}: ${service.config.publicUrl}/runs/${r.id}  (API: ${r.url})\n`);
     process.stdout.write(
-      `Follow them with:  airlock runs show <id>   airlock logs <job id> --follow   (or the URLs above)\n\n`,
+      `Follow them in the web UI (the addresses above), or with:  airlock runs show <id>   airlock logs <job id> --follow\n\n`,
     );
     const conclusions = await Promise.all(runs.map((r) => waitForRun(service, r.id)));
     for (const [i, r] of runs.entries()) process.stdout.write(`run ${r.id}: ${conclusions[i]}\n`);

@@ -19,4 +19,10 @@ describe("demo scripts", () => {
       assert.ok(runs > native, `${script} runs jobs before building the native helpers`);
     });
   }
+  it("scripts/demo.sh builds the web UI before it starts the server that serves it", () => {
+    const lines = readFileSync(join(root, "scripts/demo.sh"), "utf8").split("\n");
+    const web = lines.findIndex((l) => /^npx vite build --config web\/vite\.config\.ts\b/.test(l.trim()));
+    const up = lines.findIndex((l) => /node bin\/airlock\.js up\b/.test(l));
+    assert.ok(web >= 0 && up > web, "demo.sh builds dist/web before `airlock up`");
+  });
 });

@@ -113,6 +113,9 @@ describe("airlock up", () => {
     const first = await up(env);
     assert.equal(first.code, 0, first.out);
     assert.match(first.out, /run \d+: success/);
+    // The web UI's address, and each run's page in it.
+    assert.match(first.out, /^Web UI: http:\/\/[^ ]+\/ /m);
+    assert.match(first.out, /^ {2}run (\d+): http:\/\/[^ ]+\/runs\/\1 {2}\(API: /m);
     const gitCalls = readFileSync(gitLog, "utf8");
     assert.ok(gitCalls.length > 0, "git ran through the shim");
     assert.doesNotMatch(gitCalls, SECRET);
