@@ -79,6 +79,12 @@ function Header({ run, attempt }: { run: Detail; attempt: number }) {
         <dd>
           <Ago at={run.startedAt} /> · {runDuration(run)}
         </dd>
+        {run.approvedBy && run.approval !== null && (
+          <>
+            <dt>{run.approval === "rejected" ? "Rejected by" : "Approved by"}</dt>
+            <dd data-testid="run-approved-by">{run.approvedBy}</dd>
+          </>
+        )}
         {run.waitReason && (
           <>
             <dt>Waiting</dt>
