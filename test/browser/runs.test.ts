@@ -385,7 +385,7 @@ describe("runs, run page and job log", () => {
       new RegExp(XSS_COMMIT.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")),
     );
     assert.equal(await row.getByTestId("run-branch").textContent(), XSS_BRANCH);
-    await h.screenshot(page, "runs-list");
+    await h.screenshot(page, "runs-list-hostile-text");
     await page.goto(`/runs/${hostile}`);
     assert.equal(await page.getByTestId("run-title").textContent(), XSS_COMMIT);
     assert.equal(
@@ -401,8 +401,12 @@ describe("runs, run page and job log", () => {
     assertClean(page);
   });
 
-  it("filters the runs list by URL and pages back", async () => {
+  it("filters the runs list by URL", async () => {
     const page = await signedIn();
+    await page.goto("/runs");
+    await page.getByTestId("runs-table").waitFor();
+    assert.ok((await page.getByTestId("run-row").count()) >= 6, "every run so far");
+    await h.screenshot(page, "runs-list");
     await page.goto("/runs?workflow=Flaky");
     await page.getByTestId("runs-table").waitFor();
     const names = await page.getByTestId("run-row").allTextContents();
@@ -424,6 +428,30 @@ describe("runs, run page and job log", () => {
       (statuses as string[]).every((s) => s === "cancelled"),
       String(statuses),
     );
+    assertClean(page);
+  });
+
+  it("shows a viewer the run without any button to change it, also on a phone", async () => {
+    const vic = await h.createUser("vic");
+    const flaky = (
+      await h.t.api<Array<{ id: number; repositoryId: number; workflowName: string }>>("GET", "/api/v1/runs")
+    ).body.find((r) => r.workflowName === "Flaky");
+    assert.ok(flaky);
+    const grant = await h.t.api("PUT", `/api/v1/repositories/${flaky.repositoryId}/members/vic`, {
+      role: "viewer",
+    });
+    assert.ok(grant.status < 300, grant.text);
+    const page = await h.newPage({ width: 375, height: 740 });
+    await h.signIn(page, vic);
+    await page.goto(`/runs/${flaky.id}`);
+    await page.locator('[data-testid="run-page"][data-perms="loaded"]').waitFor();
+    await page.locator('[data-testid="job-node"]').first().waitFor();
+    for (const id of ["rerun-all", "rerun-failed", "cancel-run", "approve-run"])
+      assert.equal(await page.getByTestId(id).count(), 0, `${id} absent for a viewer`);
+    await h.screenshot(page, "run-page-viewer-mobile");
+    await page.goto("/runs");
+    await page.getByTestId("runs-table").waitFor();
+    await h.screenshot(page, "runs-list-mobile");
     assertClean(page);
   });
 

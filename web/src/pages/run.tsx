@@ -330,7 +330,12 @@ export function RunPage() {
   // Summaries are written when a job finishes; one per finished job (at most 50).
   const finished = run.jobs.filter((j) => j.state === "completed").slice(0, 50);
   return (
-    <div class="run-page" data-testid="run-page" data-run-state={run.state}>
+    <div
+      class="run-page"
+      data-testid="run-page"
+      data-run-state={run.state}
+      data-perms={perms ? "loaded" : "loading"}
+    >
       <Header run={run} attempt={attempt} />
       <ErrorLine error={res.error} />
       {perms && <Approval run={run} perms={perms} done={() => res.reload()} />}

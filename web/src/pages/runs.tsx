@@ -31,8 +31,9 @@ const PAGE = 25;
 function useRepository(repo: string | undefined): { id?: number; name?: string; error?: string } {
   const numeric = repo !== undefined && /^\d+$/.test(repo);
   const list = useApi<Repository[]>(repo !== undefined && !numeric ? "/repositories" : undefined);
+  const one = useApi<Repository>(numeric ? `/repositories/${repo}` : undefined);
   if (repo === undefined) return {};
-  if (numeric) return { id: Number(repo) };
+  if (numeric) return { id: Number(repo), ...(one.data ? { name: one.data.name } : {}) };
   if (list.error) return { error: list.error };
   if (!list.data) return {};
   const found = list.data.find((r) => r.name === repo || r.name.split("/").pop() === repo);
