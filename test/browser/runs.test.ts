@@ -405,7 +405,10 @@ describe("runs, run page and job log", () => {
     const page = await signedIn();
     await page.goto("/runs");
     await page.getByTestId("runs-table").waitFor();
-    assert.ok((await page.getByTestId("run-row").count()) >= 6, "every run so far");
+    assert.ok(
+      (await page.getByTestId("run-row").count()) >= 5,
+      "every run so far (ci, slow, flaky, fork, hostile)",
+    );
     await h.screenshot(page, "runs-list");
     await page.goto("/runs?workflow=Flaky");
     await page.getByTestId("runs-table").waitFor();
