@@ -11,7 +11,7 @@ import { createHmac, randomUUID } from "node:crypto";
 import type { Page } from "playwright-core";
 import { assertClean, startBrowserHarness, type BrowserHarness, type TestUser } from "./harness.js";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
-import { addRepository, eventually, triggerRuns } from "../helpers/service.js";
+import { addRepository, triggerRuns } from "../helpers/service.js";
 
 let h: BrowserHarness;
 let admin: TestUser;
@@ -94,6 +94,7 @@ jobs:
 
 interface JobRow {
   id: number;
+  reusedFrom: number | null;
   jobId: string;
   name: string;
   state: string;
@@ -170,6 +171,9 @@ describe("runs, run page and job log", () => {
       .waitFor({ timeout: LONG });
     await page.locator('[data-testid="run-page"][data-run-state="completed"]').waitFor({ timeout: LONG });
     await notReloaded(page);
+    // Everything passed: re-run all, but nothing failed to re-run.
+    await page.getByTestId("rerun-all").waitFor();
+    assert.equal(await page.getByTestId("rerun-failed").count(), 0);
     // The matrix legs are grouped under their job, and open on demand.
     const test = page.locator('[data-testid="job-node"][data-job="test"]');
     assert.equal(await test.getByTestId("job-leg").count(), 0);
@@ -272,23 +276,29 @@ describe("runs, run page and job log", () => {
   it("re-runs the failed jobs as a new attempt", async () => {
     const { id } = await repoWith("flaky", FAILING);
     const [flaky] = (await triggerRuns(h.t, id)) as [number];
-    await h.t.waitRun(flaky, LONG);
+    const first = await h.t.waitRun(flaky, LONG);
+    const firstBad = first.jobs.find((j) => j.name === "bad");
+    const firstGood = first.jobs.find((j) => j.name === "good");
+    assert.ok(firstBad && firstGood);
     const page = await signedIn();
     await page.goto(`/runs/${flaky}`);
     await page.getByTestId("rerun-failed").click();
     await page.getByTestId("attempt-2").waitFor({ timeout: LONG });
-    const again = await eventually(async () => {
-      const r = await run(flaky);
-      return r.attempt === 2 ? r : undefined;
-    }, "attempt 2");
-    const bad = again.jobs.find((j) => j.jobId === "bad");
-    const good = again.jobs.find((j) => j.jobId === "good");
-    assert.ok(bad && good);
-    assert.notEqual(bad.id, 0);
     await page.locator('[data-testid="run-page"][data-run-state="completed"]').waitFor({ timeout: LONG });
     const done = await run(flaky);
     assert.equal(done.attempt, 2);
     assert.equal(done.conclusion, "failure", "the job fails again");
+    const bad = done.jobs.find((j) => j.jobId === "bad");
+    const good = done.jobs.find((j) => j.jobId === "good");
+    assert.ok(bad && good);
+    assert.notEqual(bad.id, firstBad.id, "the failed job ran again");
+    assert.equal(good.reusedFrom, firstGood.id, "the passed job's result is kept");
+    // The job's log page links to its earlier attempt, which shows that attempt's log.
+    await page.goto(`/jobs/${bad.id}/logs`);
+    await page.getByTestId("job-attempt-1").click();
+    await page.waitForURL(new RegExp(`/jobs/${firstBad.id}/logs$`));
+    await page.locator('[data-testid="job-page"][data-log-complete="1"]').waitFor({ timeout: LONG });
+    await page.locator('[data-testid="log-line"]', { hasText: "this job fails" }).first().waitFor();
     assertClean(page);
   });
 
