@@ -1,7 +1,8 @@
 // The runs list, run page and job log in a real browser against the real orchestrator, agent and
 // sandboxes: a job turns green on the run page without a reload; its log shows ANSI colour, step
 // sections and a folded ::group::, is searched and linked by line (#L3); a running run is
-// cancelled, the failed jobs of a run re-run, an untrusted run approved; hostile text in a branch
+// cancelled, the failed jobs of a run re-run, an untrusted run and an environment deployment
+// approved; a viewer sees no button; hostile text in a branch
 // name, a commit message, a log line and a step summary stays text; a 50 MiB log opens and
 // scrolls (figures printed, not asserted). Screenshots of the three pages are saved.
 import { after, before, describe, it } from "node:test";
@@ -323,6 +324,31 @@ describe("runs, run page and job log", () => {
     await page.getByTestId("run-approved-by").waitFor();
     assert.equal(await page.getByTestId("approval").count(), 0);
     assert.equal(await page.getByTestId("run-approved-by").textContent(), "ada");
+    assertClean(page);
+  });
+
+  it("reviews an environment deployment: who may, then approve", async () => {
+    const { id } = await repoWith(
+      "deploy",
+      `name: Deploy\non: push\njobs:\n  ship:\n    runs-on: ubuntu-latest\n    environment: production\n    steps:\n      - run: echo shipped\n`,
+    );
+    const env = await h.t.api("PUT", `/api/v1/repositories/${id}/environments/production`, {
+      reviewers: ["ada"],
+    });
+    assert.ok(env.status < 300, env.text);
+    await h.startAgent(); // (started by the first test already when the whole file runs)
+    const [deploy] = (await triggerRuns(h.t, id)) as [number];
+    const page = await signedIn();
+    await page.goto(`/runs/${deploy}`);
+    const item = page.getByTestId("deployment");
+    await item.waitFor({ timeout: LONG });
+    assert.match((await item.textContent()) ?? "", /production.*waiting/s);
+    assert.match((await item.textContent()) ?? "", /ada/, "who may review");
+    await page.getByTestId("deployment-approve-production").click();
+    await page
+      .locator('[data-testid="job-node"][data-job="ship"][data-state="success"]')
+      .waitFor({ timeout: LONG });
+    assert.match((await item.textContent()) ?? "", /approved by ada/);
     assertClean(page);
   });
 
