@@ -2,9 +2,9 @@
 // sandboxes: a job turns green on the run page without a reload; its log shows ANSI colour, step
 // sections and a folded ::group::, is searched and linked by line (#L3); a running run is
 // cancelled, the failed jobs of a run re-run, an untrusted run and an environment deployment
-// approved; a viewer sees no button; hostile text in a branch
-// name, a commit message, a log line and a step summary stays text; a 50 MiB log opens and
-// scrolls (figures printed, not asserted). Screenshots of the three pages are saved.
+// approved; a viewer sees no button; hostile text in a branch name, a commit message, a log line
+// and a step summary stays text; a 50 MiB log opens and scrolls (figures printed, not asserted).
+// Screenshots of the three pages are saved (test-artifacts/screenshots/).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
