@@ -477,8 +477,9 @@ const OPERATIONS: Operation[] = [
     method: "get",
     path: "/api/v1/jobs/:id/logs/stream",
     summary:
-      "Follow the log: SSE `log` events {attempt, seq, data, source: system|step, style, time} (id attempt:seq; Last-Event-ID resumes), `wait` events {reason} while the job is queued, then `end` with the conclusion",
+      "Follow the log: SSE `log` events {attempt, seq, data, source: system|step, style, time} (id attempt:seq; Last-Event-ID or ?after=attempt:seq resumes), `wait` events {reason} while the job is queued, then `end` with the conclusion",
     params: S.IdParams,
+    query: S.LogStreamQuery,
     ok: [200, "Server-Sent Events", "text/event-stream"],
     errors: [404],
   },

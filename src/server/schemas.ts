@@ -157,6 +157,16 @@ const flag = z.enum(["0", "1", "true", "false"]).optional();
  */
 export const LogsQuery = z.object({ download: flag, timestamps: flag }).strict();
 
+/** GET /jobs/:id/logs/stream: `after` "<attempt>:<seq>", only later chunks (as Last-Event-ID). */
+export const LogStreamQuery = z
+  .object({
+    after: z
+      .string()
+      .regex(/^\d{1,9}:\d{1,9}$/, "expected <attempt>:<seq>")
+      .optional(),
+  })
+  .strict();
+
 /** GET /runs/:id: `attempt` lists that attempt's jobs (default the current one). */
 export const RunQuery = z
   .object({ attempt: z.coerce.number().int().min(1).max(1_000_000).optional() })

@@ -25,7 +25,7 @@ import {
 } from "../orchestrator/views/index.js";
 import { stillAllowed } from "./access.js";
 import type { RouteContext } from "./deps.js";
-import { IdParams } from "./schemas.js";
+import { IdParams, LogStreamQuery } from "./schemas.js";
 import { validate } from "./validate.js";
 
 function parseLastEventId(v: unknown): LogPosition | undefined {
@@ -36,7 +36,7 @@ function parseLastEventId(v: unknown): LogPosition | undefined {
 
 export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/jobs/:id/logs/stream", async (request, reply) => {
-    const { params } = validate(request, { params: IdParams });
+    const { params, query } = validate(request, { params: IdParams, query: LogStreamQuery });
     await getJob(ctx.pool, params.id, ctx.links); // 404 as a normal JSON error, before the stream starts
     const jobId = await logJobOf(ctx.pool, params.id);
 
@@ -50,7 +50,9 @@ export function logStreamRoutes(app: FastifyInstance, ctx: RouteContext): void {
     });
 
     let closed = false;
-    let last = parseLastEventId(request.headers["last-event-id"]);
+    // A reconnect's Last-Event-ID, else ?after= (a page that read the stored log first: an
+    // EventSource cannot send the header on its first connection).
+    let last = parseLastEventId(request.headers["last-event-id"]) ?? parseLastEventId(query.after);
     let pending: LogChunk[] | undefined = []; // live chunks that arrive while the backlog is sent
     const send = (chunk: LogChunk): void => {
       if (closed || (last && comparePositions(chunk, last) <= 0)) return;

@@ -202,6 +202,26 @@ describe("log stream (SSE)", () => {
       stream.logs().map((e) => e.id),
       ["1:2", "2:1"],
     );
+    // ?after= does the same for a first connection (an EventSource cannot send the header);
+    // a reconnect's Last-Event-ID wins over it.
+    const fromQuery = openStream(`/api/v1/jobs/${jobId}/logs/stream?after=1:2`);
+    await fromQuery.until(() => fromQuery.events.some((e) => e.event === "end"));
+    assert.deepEqual(
+      fromQuery.logs().map((e) => e.id),
+      ["2:1"],
+    );
+    const both = openStream(`/api/v1/jobs/${jobId}/logs/stream?after=1:1`, { "last-event-id": "1:2" });
+    await both.until(() => both.events.some((e) => e.event === "end"));
+    assert.deepEqual(
+      both.logs().map((e) => e.id),
+      ["2:1"],
+    );
+    const bad = await s.app.inject({
+      method: "GET",
+      url: `/api/v1/jobs/${jobId}/logs/stream?after=x`,
+      headers: s.auth,
+    });
+    assert.equal(bad.statusCode, 400);
   });
 
   it("unsubscribes when the client goes away", async () => {

@@ -65,8 +65,11 @@ function useLogFeed(jobId: number | undefined): Feed {
         if (!stopped) setVersion(m.version);
       });
     };
-    const follow = (): void => {
-      source = new EventSource(`/api/v1/jobs/${jobId}/logs/stream`);
+    const follow = (after: string | undefined): void => {
+      // From where the pages ended: the stream sends only what came after (a reconnect's
+      // Last-Event-ID wins over the query).
+      const from = after === undefined ? "" : `?after=${encodeURIComponent(after)}`;
+      source = new EventSource(`/api/v1/jobs/${jobId}/logs/stream${from}`);
       setState({ complete: false, loading: false, live: true });
       source.addEventListener("log", (e) => {
         try {
@@ -105,10 +108,11 @@ function useLogFeed(jobId: number | undefined): Feed {
           setState({ complete: true, loading: false, live: false });
           return;
         }
-        if (page.chunks.length < PAGE || page.next === null) break;
-        after = page.next;
+        // A page can end early (its byte budget): go on until a page brings nothing new.
+        if (page.next !== null) after = page.next;
+        if (page.chunks.length === 0) break;
       }
-      follow();
+      follow(after);
     };
     load().catch((err: unknown) => {
       if (stopped) return;
