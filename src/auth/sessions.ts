@@ -60,7 +60,10 @@ export function csrfTokenFor(id: string): string {
 export async function sessionCsrfToken(db: Db, session: Session, id: string): Promise<string> {
   const token = csrfTokenFor(id);
   if (!checkCsrf(session, token))
-    await db.query("UPDATE sessions SET csrf_token_hash = $2 WHERE id_hash = $1", [session.idHash, digest(token)]);
+    await db.query("UPDATE sessions SET csrf_token_hash = $2 WHERE id_hash = $1", [
+      session.idHash,
+      digest(token),
+    ]);
   return token;
 }
 

@@ -91,10 +91,18 @@ describe("login with a built-in user", () => {
     await s.db.pool.query("UPDATE sessions SET csrf_token_hash = repeat('ab', 32) WHERE id_hash = $1", [
       createHash("sha256").update(other.cookie!).digest("hex"),
     ]);
-    const older = await s.app.inject({ method: "GET", url: "/api/v1/auth/session", headers: as(other.cookie!) });
+    const older = await s.app.inject({
+      method: "GET",
+      url: "/api/v1/auth/session",
+      headers: as(other.cookie!),
+    });
     const token = (JSON.parse(older.body) as { csrfToken: string }).csrfToken;
     assert.equal(token, other.body.csrfToken);
-    const writes = await s.app.inject({ method: "POST", url: "/api/v1/auth/logout", headers: as(other.cookie!, token) });
+    const writes = await s.app.inject({
+      method: "POST",
+      url: "/api/v1/auth/logout",
+      headers: as(other.cookie!, token),
+    });
     assert.equal(writes.statusCode, 204);
   });
 

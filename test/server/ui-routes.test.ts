@@ -125,7 +125,10 @@ describe("GET /jobs/:id/log-chunks", () => {
       const bytes = r.body.chunks.reduce((n: number, c: Any) => n + Buffer.byteLength(c.data), 0);
       assert.ok(r.body.chunks.length >= 1, "every page holds at least one chunk");
       // At most 2 MiB before the page's last chunk (which may cross it).
-      assert.ok(bytes - Buffer.byteLength(r.body.chunks.at(-1).data) < 2 * 1024 * 1024, `page of ${bytes} bytes`);
+      assert.ok(
+        bytes - Buffer.byteLength(r.body.chunks.at(-1).data) < 2 * 1024 * 1024,
+        `page of ${bytes} bytes`,
+      );
       seen.push(...r.body.chunks.map((c: Any) => c.seq));
       after = r.body.next;
       pages++;
