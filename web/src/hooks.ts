@@ -56,9 +56,15 @@ export function useApi<T>(
   return { data, error, loading, reload };
 }
 
-/** The permissions the signed-in user holds on a target (GET /me/permissions), or undefined while loading. */
-export function usePermissions(target: Query = {}): Set<string> | undefined {
-  const { data } = useApi<{ permissions: string[] }>("/me/permissions", target);
+/**
+ * The permissions the signed-in user holds on a target (GET /me/permissions), or undefined while
+ * loading; `null` asks nothing (the target is not known yet).
+ */
+export function usePermissions(target: Query | null = {}): Set<string> | undefined {
+  const { data } = useApi<{ permissions: string[] }>(
+    target === null ? undefined : "/me/permissions",
+    target ?? {},
+  );
   return data ? new Set(data.permissions) : undefined;
 }
 

@@ -6,7 +6,8 @@ import { useLocation, useRoute } from "preact-iso";
 import type { Run } from "../../../src/orchestrator/views/runs.js";
 import type { Repository } from "../../../src/orchestrator/catalog/repositories.js";
 import { withQuery } from "../api.js";
-import { useApi, useTitle } from "../hooks.js";
+import { useApi, usePermissions, useTitle } from "../hooks.js";
+import { TriggerRun } from "../components/trigger-run.js";
 import { Ago, ErrorLine, Status } from "../components/ui.js";
 import { TrustTier, firstLine, refName, runDuration, shortSha } from "../components/run-bits.js";
 import "../runs.css";
@@ -28,16 +29,27 @@ const STATUSES = ["queued", "in_progress", "completed", "success", "failure", "c
 const PAGE = 25;
 
 /** The repository of /repos/:repo/runs: an id, or a name (full or its last part). */
-function useRepository(repo: string | undefined): { id?: number; name?: string; error?: string } {
+function useRepository(repo: string | undefined): {
+  id?: number;
+  name?: string;
+  defaultBranch?: string;
+  error?: string;
+} {
   const numeric = repo !== undefined && /^\d+$/.test(repo);
   const list = useApi<Repository[]>(repo !== undefined && !numeric ? "/repositories" : undefined);
   const one = useApi<Repository>(numeric ? `/repositories/${repo}` : undefined);
   if (repo === undefined) return {};
-  if (numeric) return { id: Number(repo), ...(one.data ? { name: one.data.name } : {}) };
+  if (numeric)
+    return {
+      id: Number(repo),
+      ...(one.data ? { name: one.data.name, defaultBranch: one.data.defaultBranch } : {}),
+    };
   if (list.error) return { error: list.error };
   if (!list.data) return {};
   const found = list.data.find((r) => r.name === repo || r.name.split("/").pop() === repo);
-  return found ? { id: found.id, name: found.name } : { error: `repository ${repo} not found` };
+  return found
+    ? { id: found.id, name: found.name, defaultBranch: found.defaultBranch }
+    : { error: `repository ${repo} not found` };
 }
 
 function Filters({
@@ -176,12 +188,21 @@ export function RunsPage() {
   const list = runs.data === undefined ? undefined : Array.isArray(runs.data) ? runs.data : runs.data.runs;
   const go = (q: Record<string, string | undefined>): void => route(withQuery(path, q));
   const last = list?.at(-1);
+  const may = usePermissions(repo.id === undefined ? null : { repository: repo.id });
   return (
-    <section class="card">
+    <section class="card" data-permissions={may === undefined ? "loading" : "loaded"}>
       <div class="card-head">
         <h1>
           {repo.name ? `Runs of ${repo.name}` : params.repo ? `Runs of repository ${params.repo}` : "Runs"}
         </h1>
+        {repo.id !== undefined && may?.has("runs.write") && (
+          <div class="card-actions">
+            <TriggerRun
+              repositoryId={repo.id}
+              {...(repo.defaultBranch ? { defaultBranch: repo.defaultBranch } : {})}
+            />
+          </div>
+        )}
       </div>
       <Filters values={values} apply={(v) => go(v)} />
       <ErrorLine error={repo.error ?? runs.error} />
