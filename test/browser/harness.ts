@@ -12,6 +12,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from "playwrig
 import { beginTotp, confirmTotp, createUser, totpCode } from "../../src/auth/index.js";
 import { defaultWebRoot } from "../../src/server/web.js";
 import { startTestService, type TestService } from "../helpers/service.js";
+import type { ServerConfig } from "../../src/server/index.js";
 
 /** Debian's Chromium binary (not the /usr/bin/chromium wrapper script). */
 const CHROMIUM = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"].find((p) => existsSync(p));
@@ -55,12 +56,15 @@ export function assertClean(page: Page): void {
   assert.deepEqual(r?.problems ?? [], [], "the page reported problems");
 }
 
-export async function startBrowserHarness(): Promise<BrowserHarness> {
+export async function startBrowserHarness(
+  /** Server settings of the orchestrator (e.g. its port and single sign-on providers). */
+  overrides: Partial<ServerConfig> = {},
+): Promise<BrowserHarness> {
   if (!CHROMIUM) throw new Error("Chromium is missing: scripts/ensure-system.sh installs Debian's chromium");
   if (!existsSync(join(defaultWebRoot(), "index.html")))
     throw new Error("the web UI is not built: run `npm run build:web` (scripts/test.sh does)");
   mkdirSync(SCREENSHOTS, { recursive: true });
-  const t = await startTestService();
+  const t = await startTestService(overrides);
   const url = t.service.url;
   const browser = await chromium.launch({
     executablePath: CHROMIUM,

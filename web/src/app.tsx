@@ -15,6 +15,12 @@ const AdminRoutes = lazy(() => import("./pages/admin/index.js").then((m) => m.Ad
 
 whenSignedOut(signedOut);
 
+/**
+ * Links the router handles in the page: everything but the API and the badges (a single sign-on
+ * start, a log download, an API link are real navigations to the server).
+ */
+const PAGE_LINKS = /^(?:https?:\/\/[^/]+)?\/(?!api\/|badge\/)/;
+
 function Nav() {
   const session = useSession();
   const { path } = useLocation();
@@ -74,7 +80,7 @@ export function App() {
     refreshSession().catch(() => signedOut());
   }, []);
   return (
-    <LocationProvider>
+    <LocationProvider scope={PAGE_LINKS}>
       <Nav />
       <Routes />
     </LocationProvider>
