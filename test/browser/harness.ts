@@ -85,6 +85,9 @@ export async function startBrowserHarness(
         viewport: { width: opts.width ?? 1280, height: opts.height ?? 800 },
       });
       contexts.push(context);
+      // Generous waits: a loaded 2-core machine runs real jobs slowly; a wait ends when its
+      // condition holds, never by the clock.
+      context.setDefaultTimeout(120_000);
       const page = await context.newPage();
       const rec: Recorded = { problems: [] };
       RECORDED.set(page, rec);

@@ -173,23 +173,32 @@ export function Field(props: {
 }
 
 /**
+ * The list of a place's secrets or variables and the form that sets one: saving checks the name,
+ * PUTs the value, empties the form and reads the list again.
+ */
+function useItems<T>(base: string, kind: "secrets" | "variables") {
+  const list = useApi<T[]>(`${base}/${kind}`);
+  const [name, setName] = useState("");
+  const [value, setValue] = useState("");
+  const save = async (): Promise<void> => {
+    const problem = nameProblem(name);
+    if (problem) throw new Error(problem);
+    await put(`${base}/${kind}/${encodeURIComponent(name.trim())}`, { value });
+    setValue("");
+    setName("");
+    list.reload();
+  };
+  return { list, name, setName, value, setValue, save };
+}
+
+/**
  * Secrets of a place (`base`: /organizations/NAME, /repositories/ID, /repositories/ID/environments/ENV):
  * names, versions and times only. The value field is a password field, emptied once saved; a value
  * never comes back from the server, so it is never on the page after saving.
  */
 export function SecretsPanel(props: { base: string; canWrite: boolean; testId?: string }) {
-  const list = useApi<SecretInfo[]>(`${props.base}/secrets`);
-  const [name, setName] = useState("");
-  const [value, setValue] = useState("");
+  const { list, name, setName, value, setValue, save } = useItems<SecretInfo>(props.base, "secrets");
   const t = props.testId ?? "secrets";
-  const save = async (): Promise<void> => {
-    const problem = nameProblem(name);
-    if (problem) throw new Error(problem);
-    await put(`${props.base}/secrets/${encodeURIComponent(name.trim())}`, { value });
-    setValue("");
-    setName("");
-    list.reload();
-  };
   return (
     <Section title="Secrets">
       <p class="muted">Write-only: values are never shown, not even to administrators.</p>
@@ -258,18 +267,8 @@ export function SecretsPanel(props: { base: string; canWrite: boolean; testId?: 
 
 /** Variables of a place: values are shown (they are configuration, not secrets). */
 export function VariablesPanel(props: { base: string; canWrite: boolean; testId?: string }) {
-  const list = useApi<VariableInfo[]>(`${props.base}/variables`);
-  const [name, setName] = useState("");
-  const [value, setValue] = useState("");
+  const { list, name, setName, value, setValue, save } = useItems<VariableInfo>(props.base, "variables");
   const t = props.testId ?? "variables";
-  const save = async (): Promise<void> => {
-    const problem = nameProblem(name);
-    if (problem) throw new Error(problem);
-    await put(`${props.base}/variables/${encodeURIComponent(name.trim())}`, { value });
-    setValue("");
-    setName("");
-    list.reload();
-  };
   return (
     <Section title="Variables">
       <ErrorLine error={list.error} />
