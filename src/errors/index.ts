@@ -15,6 +15,12 @@ export const ErrorCode = {
   MACHINE_FAILED: "MACHINE_FAILED",
   MACHINE_PATH_ESCAPE: "MACHINE_PATH_ESCAPE",
   MACHINE_FILE_TOO_LARGE: "MACHINE_FILE_TOO_LARGE",
+  /** The machine's provisioner cannot do what the job asks (job containers on a sandbox, ...). */
+  MACHINE_UNSUPPORTED: "MACHINE_UNSUPPORTED",
+  /** A container option or volume the pool does not allow (`--privileged`, host mounts, ...). */
+  CONTAINER_OPTION_REFUSED: "CONTAINER_OPTION_REFUSED",
+  /** SSH: the host's key is not the pinned one (unknown or changed); the host is marked unhealthy. */
+  HOST_KEY_MISMATCH: "HOST_KEY_MISMATCH",
   /** A machine's resource limits could not be put in place (cgroups, its filesystem). */
   LIMITS_UNAVAILABLE: "LIMITS_UNAVAILABLE",
   DB_FAILED: "DB_FAILED",

@@ -1,7 +1,7 @@
 // The one provisioner interface. A provisioner creates single-use machines; a machine runs
 // processes for exactly one job and is destroyed afterwards. Backends: sandbox/ (bubblewrap),
-// fake/ (plain host processes in a private folder, for tests and baselines); container/, vm/
-// and ssh/ come later.
+// container/ (podman), vm/ (QEMU), ssh/ (fixed hosts), fake/ (plain host processes in a private
+// folder, for tests and baselines).
 import type { Readable } from "node:stream";
 
 export interface MachineSpec {
@@ -34,6 +34,64 @@ export interface MachineSpec {
    * containers, unshare -r). Default off: the seccomp filter and the kernel refuse them.
    */
   nestedUserns?: boolean;
+  /**
+   * The job's own container (`container:` of the workflow, evaluated by the planner and checked
+   * against the pool's options allow-list by the node): its image replaces `root` as the machine's
+   * filesystem. Only the container provisioner honours it; the others refuse with
+   * MACHINE_UNSUPPORTED ("job containers need the container provisioner").
+   */
+  jobContainer?: ContainerSpec;
+}
+
+/** A container the workflow asks for (`container:`, a `services:` entry, a Docker action). */
+export interface ContainerSpec {
+  /** Image reference, looked up in the node's local container storage (or its configured registry). */
+  image: string;
+  /** Variables of the container (`env:`). */
+  env: Record<string, string>;
+  /** `options:` already parsed and allowed by the node (see container/options). */
+  options: readonly string[];
+  /** `volumes:`: sources inside the machine's workspace only (or named volumes of this job). */
+  volumes: readonly { source: string; target: string; readOnly: boolean }[];
+  /** `ports:` of a service (container port, optional host-side port), as written. */
+  ports?: readonly string[];
+  /** `credentials:` for the registry (never logged). */
+  credentials?: { username: string; password: string };
+}
+
+/**
+ * Containers next to the job's own machine (services, Docker actions): only machines of the
+ * container provisioner have them (`Machine.containers`); every container and volume they start is
+ * removed by `Machine.destroy()`.
+ */
+export interface MachineContainers {
+  /**
+   * Starts a service container that the job (and the other services) reach by `name`, and nothing
+   * else; resolves once it has started. `health()` then tells whether its health check passed.
+   */
+  startService(name: string, spec: ContainerSpec): Promise<ServiceContainer>;
+  /** Builds an image from a Dockerfile in a host folder (Docker actions), no registry; returns its reference. */
+  build(req: { contextDir: string; dockerfile: string; tag: string }): Promise<string>;
+  /** Runs a container to its end with the job's workspace, temp and home mounted (Docker actions, `docker://`). */
+  run(req: ContainerRun): ExecHandle;
+}
+
+export interface ContainerRun {
+  image: string;
+  /** Replaces the image's ENTRYPOINT when set. */
+  entrypoint?: string;
+  args: readonly string[];
+  env: Record<string, string>;
+  /** Working directory inside the container (GitHub: /github/workspace). */
+  workdir: string;
+}
+
+export interface ServiceContainer {
+  readonly name: string;
+  /** "none" when the image has no health check. */
+  health(): Promise<"starting" | "healthy" | "unhealthy" | "none">;
+  /** The container's output so far (for a failed health check), bounded. */
+  logs(maxBytes: number): Promise<string>;
 }
 
 export interface MachineEgress {
@@ -125,6 +183,8 @@ export interface Machine {
    * /airlock/externals/node/bin/node), so an image need not contain node.
    */
   readonly nodePath: string;
+  /** Sibling containers (services, Docker actions); only the container provisioner has them. */
+  readonly containers?: MachineContainers;
   /** Starts a process inside the machine. Not idempotent: each call starts a new process. */
   exec(req: ExecRequest): ExecHandle;
   /** Writes a file inside the machine (parents created). Never follows a symlink out of the machine. */
