@@ -132,6 +132,8 @@ export function createAgent(opts: AgentOptions): Agent {
     writable: () => conn.bufferedAmount < SOCKET_HIGH_WATER,
   });
   let capacity: Capacity | undefined = opts.capacity;
+  /** Each provisioner's line on how it isolates here (asked once, before the first hello). */
+  const provisionerInfo: Record<string, string> = {};
   let heartbeat: NodeJS.Timeout | undefined;
   /** The image names last reported (hello or images), as JSON. */
   let reportedImages = "";
@@ -219,6 +221,7 @@ export function createAgent(opts: AgentOptions): Agent {
           memoryMb: c.memoryMb,
           diskMb: c.diskMb,
           provisioners: Object.keys(opts.provisioners),
+          provisionerInfo,
           images,
         },
         running: running(),
@@ -367,6 +370,13 @@ export function createAgent(opts: AgentOptions): Agent {
         credential = await opts.credentials.load();
         if (credential === undefined) credential = await register();
         capacity ??= await detectCapacity(opts.dataDir);
+        for (const [name, p] of Object.entries(opts.provisioners)) {
+          const line = await p.describe?.().catch((e: unknown) => `unavailable: ${(e as Error).message}`);
+          if (line !== undefined) {
+            provisionerInfo[name] = line;
+            log.info({ provisioner: name }, line);
+          }
+        }
         const leftovers = outbox.loadLeftovers();
         if (leftovers.length > 0) log.info({ jobs: leftovers }, "resending output left by an earlier agent");
         if (!stopping) conn.start();

@@ -524,9 +524,9 @@ export class WsAgentHub implements AgentHub {
     // can never attract protected jobs by claiming `gpu-prod` or `deployer` here.
     const { rows } = await pool.query<{ name: string; labels: string[]; required_labels: string[] }>(
       `UPDATE nodes SET cpus = $2, memory_mb = $3, disk_mb = $4, provisioners = $5, images = $6,
-              connected = true, last_seen_at = now()
+              provisioner_info = $7, connected = true, last_seen_at = now()
         WHERE id = $1 AND revoked_at IS NULL RETURNING name, labels, required_labels`,
-      [conn.nodeId, n.cpus, n.memoryMb, n.diskMb, n.provisioners, n.images],
+      [conn.nodeId, n.cpus, n.memoryMb, n.diskMb, n.provisioners, n.images, provisionerInfo(n)],
     );
     if (!rows[0]) {
       // Revoked (or deleted) since the connection was accepted.
@@ -561,4 +561,17 @@ export class WsAgentHub implements AgentHub {
     });
     this.d.wakeDispatcher();
   }
+}
+
+/** The provisioners' own lines, as data: known provisioners only, printable, bounded. */
+function provisionerInfo(n: {
+  provisioners: string[];
+  provisionerInfo?: Record<string, string> | undefined;
+}): string {
+  const out: Record<string, string> = {};
+  for (const name of n.provisioners.slice(0, 16)) {
+    const line = n.provisionerInfo?.[name];
+    if (typeof line === "string") out[name.slice(0, 40)] = line.replace(/[^\x20-\x7e]/g, "?").slice(0, 300);
+  }
+  return JSON.stringify(out);
 }

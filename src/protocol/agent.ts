@@ -103,6 +103,8 @@ export const Hello = z.object({
     diskMb: z.number().int().positive(),
     provisioners: z.array(z.string()),
     images: z.array(z.string()),
+    /** One line per provisioner on how it isolates here (e.g. KVM or software emulation). Optional. */
+    provisionerInfo: z.record(z.string(), z.string()).optional(),
   }),
   running: z.array(z.object(jobRef)),
 });

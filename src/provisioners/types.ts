@@ -220,4 +220,9 @@ export interface Provisioner {
    * warm). Machines still alive are not touched. Idempotent; create() after close() fails.
    */
   close?(): Promise<void>;
+  /**
+   * One line on how this provisioner isolates on this host (e.g. "QEMU microvm, software emulation
+   * (TCG): KVM guests do not start here"), reported with the node. Idempotent; may probe once.
+   */
+  describe?(): Promise<string>;
 }

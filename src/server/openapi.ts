@@ -133,6 +133,7 @@ const Node = obj({
   memoryMb: int,
   diskMb: int,
   provisioners: labels,
+  provisionerInfo: { type: "object", additionalProperties: str },
   images: labels,
   enabled: bool,
   connected: bool,

@@ -42,6 +42,7 @@ describe("agent", () => {
     assert.equal(hello.protocol, PROTOCOL_VERSION);
     assert.deepEqual(hello.node.labels, ["linux", "test"]);
     assert.deepEqual(hello.node.provisioners, ["fake"]);
+    assert.match(hello.node.provisionerInfo?.fake ?? "", /no isolation/);
     assert.deepEqual(hello.node.images, ["debian-12"]);
     assert.equal(hello.node.cpus, os.cpus().length);
     assert.equal(hello.node.memoryMb, Math.floor(os.totalmem() / 1024 / 1024));

@@ -19,6 +19,7 @@ function stubNode(id: number, name: string, labels: string[], requiredLabels: st
     memoryMb: 0,
     diskMb: 0,
     provisioners: [],
+    provisionerInfo: {},
     images: [],
     enabled: true,
     connected: false,

@@ -82,7 +82,16 @@ describe("re-issuing a node credential", () => {
         type: "hello",
         protocol: PROTOCOL_VERSION,
         agentVersion: "test",
-        node: { labels: [], cpus: 1, memoryMb: 512, diskMb: 1024, provisioners: ["fake"], images: [] },
+        node: {
+          labels: [],
+          cpus: 1,
+          memoryMb: 512,
+          diskMb: 1024,
+          provisioners: ["fake"],
+          images: [],
+          // Only provisioners the node offers are kept; control characters never reach a terminal.
+          provisionerInfo: { fake: "plain processes\u001b[31m\nno wall", vm: "not offered" },
+        },
         running: [],
       }),
     );
@@ -91,6 +100,13 @@ describe("re-issuing a node credential", () => {
       "welcome",
     );
     assert.equal(welcome.type === "welcome" && welcome.nodeId, id, "the same node");
+    const listed = await t.api<Array<{ id: number; provisionerInfo: Record<string, string> }>>(
+      "GET",
+      "/api/v1/nodes",
+    );
+    assert.deepEqual(listed.body.find((n) => n.id === id)?.provisionerInfo, {
+      fake: "plain processes?[31m?no wall",
+    });
     fresh.ws.close();
 
     const audit = await t.api<Array<{ action: string; object: { id: string } }>>(

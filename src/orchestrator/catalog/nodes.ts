@@ -13,6 +13,8 @@ export interface Node {
   memoryMb: number;
   diskMb: number;
   provisioners: string[];
+  /** Per provisioner, the agent's one line on how it isolates on this node (e.g. KVM or emulation). */
+  provisionerInfo: Record<string, string>;
   images: string[];
   enabled: boolean;
   connected: boolean;
@@ -61,6 +63,7 @@ function fromRow(r: Record<string, unknown>): Node {
     memoryMb: num(r.memory_mb),
     diskMb: num(r.disk_mb),
     provisioners: r.provisioners as string[],
+    provisionerInfo: (r.provisioner_info ?? {}) as Record<string, string>,
     images: r.images as string[],
     enabled: Boolean(r.enabled),
     connected: Boolean(r.connected),

@@ -19,6 +19,7 @@ export interface FakeProvisionerOptions {
 export function createFakeProvisioner(opts: FakeProvisionerOptions = {}): Provisioner {
   return {
     name: "fake",
+    describe: () => Promise.resolve("plain host processes, no isolation (tests and baselines only)"),
     async create(spec: MachineSpec): Promise<Machine> {
       const base = opts.baseDir ?? os.tmpdir();
       await fsp.mkdir(base, { recursive: true });

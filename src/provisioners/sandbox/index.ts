@@ -208,6 +208,9 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
         throw e;
       }
     },
+    describe(): Promise<string> {
+      return Promise.resolve(`bubblewrap sandbox (shared kernel); ${describeLimits()}`);
+    },
     async close(): Promise<void> {
       closed = true;
       const r = await ready?.catch(() => undefined);

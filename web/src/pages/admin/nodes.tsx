@@ -103,7 +103,14 @@ function NodeRow(props: {
             ))}
           </span>
         </td>
-        <td class="opt mono">{n.images.join(", ") || "–"}</td>
+        <td class="opt mono">
+          {n.images.join(", ") || "–"}
+          {Object.entries(n.provisionerInfo ?? {}).map(([name, line]) => (
+            <div class="muted">
+              {name}: {line}
+            </div>
+          ))}
+        </td>
         <td>
           {n.pool}
           <div class="muted">{props.trust ? `${props.trust} trust` : ""}</div>
