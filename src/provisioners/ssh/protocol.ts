@@ -35,7 +35,7 @@ export interface Frame {
 
 /** Splits the helper's stdout into frames; feed it chunks, it calls `onFrame` per whole frame. */
 export class FrameReader {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
 
   constructor(private readonly onFrame: (f: Frame) => void) {}
 
