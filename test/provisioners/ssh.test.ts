@@ -8,8 +8,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
+import { addHost, listHosts } from "../../src/cli/ssh-host.js";
 import { isAirlockError } from "../../src/errors/index.js";
-import { HOST_ROOT, createSshProvisioner, sshHostHealth, type Machine } from "../../src/provisioners/index.js";
+import {
+  HOST_ROOT,
+  createSshProvisioner,
+  sshHostHealth,
+  type Machine,
+} from "../../src/provisioners/index.js";
 import { HostStore, parseHostKeys, type SshHost } from "../../src/provisioners/ssh/index.js";
 import { BASE_ENV, hostHasProcessWith, sh, waitFor } from "./helpers.js";
 import { startSshd, type Sshd } from "./sshd.js";
@@ -53,7 +59,12 @@ async function machine(): Promise<Machine> {
 }
 const opts = { skip: isRoot ? false : "needs root (starts sshd, adds a test user)" };
 
-async function run(m: Machine, argv: string[], env: Record<string, string> = BASE_ENV, cwd = m.paths.workspace) {
+async function run(
+  m: Machine,
+  argv: string[],
+  env: Record<string, string> = BASE_ENV,
+  cwd = m.paths.workspace,
+) {
   const h = m.exec({ argv, env, cwd });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -102,11 +113,14 @@ void test("exec: hostile argv and env arrive byte-exact, no shell sees them", op
   ];
   const r = await run(m, ["/bin/sh", "-c", 'printf "%s\\0" "$@"', "sh", ...hostile], {
     ...BASE_ENV,
-    "WEIRD": `$(touch ${marker})\n'"\\`,
+    WEIRD: `$(touch ${marker})\n'"\\`,
   });
   assert.equal(r.exitCode, 0, r.stderr);
   assert.deepEqual(r.stdout.toString("utf8").split("\0").slice(0, -1), hostile);
-  const env = await run(m, ["/bin/sh", "-c", 'printf "%s" "$WEIRD"'], { ...BASE_ENV, WEIRD: `$(touch ${marker})\n'"\\` });
+  const env = await run(m, ["/bin/sh", "-c", 'printf "%s" "$WEIRD"'], {
+    ...BASE_ENV,
+    WEIRD: `$(touch ${marker})\n'"\\`,
+  });
   assert.equal(env.stdout.toString(), `$(touch ${marker})\n'"\\`);
   const dash = await run(m, ["-oProxyCommand=touch " + marker]);
   assert.equal(dash.exitCode, 127);
@@ -125,7 +139,10 @@ void test("files: round trip, absence, size limit, copyIn; symlinks out are refu
   const outside = mkdtempSync(path.join(os.tmpdir(), "airlock-ssh-outside-"));
   writeFileSync(path.join(outside, "secret"), "host secret");
   const ws = m.paths.workspace;
-  assert.equal((await sh(m, `ln -s /etc etc && ln -s ${outside}/secret s && ln -s ${outside}/new n`)).exitCode, 0);
+  assert.equal(
+    (await sh(m, `ln -s /etc etc && ln -s ${outside}/secret s && ln -s ${outside}/new n`)).exitCode,
+    0,
+  );
   const escape = (e: unknown) => isAirlockError(e, "MACHINE_PATH_ESCAPE");
   await assert.rejects(m.readFile(`${ws}/etc/passwd`), escape);
   await assert.rejects(m.readFile(`${ws}/s`), escape);
@@ -149,31 +166,49 @@ void test("files: round trip, absence, size limit, copyIn; symlinks out are refu
   rmSync(outside, { recursive: true, force: true });
 });
 
-void test("kill() ends the process group; destroy() kills every process and removes the folder", opts, async () => {
-  const m = await machine();
-  const cookie = `airlock-ssh-${randomBytes(6).toString("hex")}`;
-  const h = m.exec({ argv: ["/bin/sh", "-c", "sleep 1000 & sleep 1000"], env: { ...BASE_ENV, COOKIE: cookie }, cwd: m.paths.workspace });
-  await waitFor(() => hostHasProcessWith(cookie));
-  h.kill();
-  assert.equal((await h.wait()).signal, "SIGKILL");
-  await waitFor(async () => !(await hostHasProcessWith(cookie)));
-  // Background processes outliving their step, one of them in a session of its own.
-  const c2 = `${cookie}-bg`;
-  const bg = await run(m, ["/bin/sh", "-c", "sleep 1000 & setsid sleep 1000 & echo started"], { ...BASE_ENV, COOKIE: c2 });
-  assert.equal(bg.stdout.toString(), "started\n");
-  await waitFor(() => hostHasProcessWith(c2));
-  const root = path.posix.dirname(m.paths.workspace);
-  assert.ok(existsSync(root));
-  await m.destroy();
-  await m.destroy();
-  assert.equal(existsSync(root), false);
-  assert.equal(await hostHasProcessWith(c2), false);
-  assert.throws(() => m.exec({ argv: ["/bin/true"], env: {}, cwd: "/" }), (e) => isAirlockError(e, "MACHINE_FAILED"));
-});
+void test(
+  "kill() ends the process group; destroy() kills every process and removes the folder",
+  opts,
+  async () => {
+    const m = await machine();
+    const cookie = `airlock-ssh-${randomBytes(6).toString("hex")}`;
+    const h = m.exec({
+      argv: ["/bin/sh", "-c", "sleep 1000 & sleep 1000"],
+      env: { ...BASE_ENV, COOKIE: cookie },
+      cwd: m.paths.workspace,
+    });
+    await waitFor(() => hostHasProcessWith(cookie));
+    h.kill();
+    assert.equal((await h.wait()).signal, "SIGKILL");
+    await waitFor(async () => !(await hostHasProcessWith(cookie)));
+    // Background processes outliving their step, one of them in a session of its own.
+    const c2 = `${cookie}-bg`;
+    const bg = await run(m, ["/bin/sh", "-c", "sleep 1000 & setsid sleep 1000 & echo started"], {
+      ...BASE_ENV,
+      COOKIE: c2,
+    });
+    assert.equal(bg.stdout.toString(), "started\n");
+    await waitFor(() => hostHasProcessWith(c2));
+    const root = path.posix.dirname(m.paths.workspace);
+    assert.ok(existsSync(root));
+    await m.destroy();
+    await m.destroy();
+    assert.equal(existsSync(root), false);
+    assert.equal(await hostHasProcessWith(c2), false);
+    assert.throws(
+      () => m.exec({ argv: ["/bin/true"], env: {}, cwd: "/" }),
+      (e) => isAirlockError(e, "MACHINE_FAILED"),
+    );
+  },
+);
 
 void test("job containers are refused", opts, async () => {
   await assert.rejects(
-    prov().create({ name: "t", root: HOST_ROOT, jobContainer: { image: "x", env: {}, options: [], volumes: [] } }),
+    prov().create({
+      name: "t",
+      root: HOST_ROOT,
+      jobContainer: { image: "x", env: {}, options: [], volumes: [] },
+    }),
     (e) => isAirlockError(e, "MACHINE_UNSUPPORTED"),
   );
 });
@@ -203,38 +238,86 @@ void test("an unknown host key is refused, nothing is learnt, the host turns unh
   s2.add({ ...host, name: "other" }, parseHostKeys(wrongKey));
   const known = readFileSync(s2.knownHosts, "utf8");
   const p2 = createSshProvisioner({ dataDir: dir, warn: () => undefined });
-  await assert.rejects(p2.create({ name: "t", root: HOST_ROOT }), (e) => isAirlockError(e, "HOST_KEY_MISMATCH"));
+  await assert.rejects(p2.create({ name: "t", root: HOST_ROOT }), (e) =>
+    isAirlockError(e, "HOST_KEY_MISMATCH"),
+  );
   assert.equal(readFileSync(s2.knownHosts, "utf8"), known);
   assert.equal(s2.health("other").healthy, false);
   // No key at all for the host: refused as well (never trust on first use), nothing written.
   s2.pin("other", parseHostKeys(wrongKey));
   writeFileSync(s2.knownHosts, "");
-  await assert.rejects(p2.create({ name: "t", root: HOST_ROOT }), (e) => isAirlockError(e, "HOST_KEY_MISMATCH"));
+  await assert.rejects(p2.create({ name: "t", root: HOST_ROOT }), (e) =>
+    isAirlockError(e, "HOST_KEY_MISMATCH"),
+  );
   assert.equal(readFileSync(s2.knownHosts, "utf8"), "");
   assert.match(s2.health("other").reason ?? "", /not pinned/);
   // Unhealthy: the next create is refused without connecting, naming the host and why.
-  await assert.rejects(p2.create({ name: "t", root: HOST_ROOT }), (e) =>
-    isAirlockError(e, "HOST_KEY_MISMATCH") && /other: host key not pinned/.test(e.message),
+  await assert.rejects(
+    p2.create({ name: "t", root: HOST_ROOT }),
+    (e) => isAirlockError(e, "HOST_KEY_MISMATCH") && /other: host key not pinned/.test(e.message),
   );
 });
 
-void test("a CHANGED host key refuses the connection and marks the host unhealthy until re-pinned", opts, async () => {
-  const m = await machine();
-  const oldKey = sshd.hostKey();
-  await sshd.rekey();
-  assert.notEqual(sshd.hostKey(), oldKey);
-  // A running machine's next call is refused, and so is every new machine.
-  const r = await run(m, ["/bin/echo", "must not run"]);
-  assert.equal(r.exitCode, 255);
-  assert.equal(r.stdout.length, 0);
-  assert.equal(store.health("loop").healthy, false);
-  assert.match(store.health("loop").reason ?? "", /changed/);
-  await assert.rejects(prov().create({ name: "t", root: HOST_ROOT }), (e) => isAirlockError(e, "HOST_KEY_MISMATCH"));
-  const listed = sshHostHealth(dataDir).find((h) => h.host.name === "loop");
-  assert.equal(listed?.healthy, false);
-  // The operator re-pins the new key: healthy again, jobs run.
-  store.pin("loop", parseHostKeys(sshd.hostKey()));
-  assert.equal(store.health("loop").healthy, true);
-  const m2 = await machine();
-  assert.equal((await sh(m2, "echo ok")).stdout, "ok\n");
-});
+void test(
+  "a CHANGED host key refuses the connection and marks the host unhealthy until re-pinned",
+  opts,
+  async () => {
+    const m = await machine();
+    const oldKey = sshd.hostKey();
+    await sshd.rekey();
+    assert.notEqual(sshd.hostKey(), oldKey);
+    // A running machine's next call is refused, and so is every new machine.
+    const r = await run(m, ["/bin/echo", "must not run"]);
+    assert.equal(r.exitCode, 255);
+    assert.equal(r.stdout.length, 0);
+    assert.equal(store.health("loop").healthy, false);
+    assert.match(store.health("loop").reason ?? "", /changed/);
+    await assert.rejects(prov().create({ name: "t", root: HOST_ROOT }), (e) =>
+      isAirlockError(e, "HOST_KEY_MISMATCH"),
+    );
+    const listed = sshHostHealth(dataDir).find((h) => h.host.name === "loop");
+    assert.equal(listed?.healthy, false);
+    // The operator re-pins the new key: healthy again, jobs run.
+    store.pin("loop", parseHostKeys(sshd.hostKey()));
+    assert.equal(store.health("loop").healthy, true);
+    const m2 = await machine();
+    assert.equal((await sh(m2, "echo ok")).stdout, "ok\n");
+  },
+);
+
+void test(
+  "operator commands: add --scan --yes pins what the host offers, list shows health, remove",
+  opts,
+  async () => {
+    const dir = path.join(dataDir, "cli-node");
+    const s3 = new HostStore(dir);
+    const lines: string[] = [];
+    const o = {
+      address: `127.0.0.1:${sshd.port}`,
+      user: sshd.user,
+      identity: sshd.identity,
+      scan: true,
+      yes: true,
+    };
+    assert.equal(await addHost(s3, "scanned", o, (l) => lines.push(l)), 0);
+    // The fingerprint shown is the host key's, and that key is what got pinned.
+    assert.match(lines.join("\n"), /SHA256:\S+/);
+    assert.deepEqual(s3.keyLines("scanned"), [`scanned ${sshd.hostKey().split(" ").slice(0, 2).join(" ")}`]);
+    await assert.rejects(
+      addHost(s3, "scanned", o, () => undefined),
+      (e) => isAirlockError(e, "CONFLICT"),
+    );
+    await assert.rejects(
+      addHost(s3, "both", { ...o, hostKey: sshd.hostKey() }, () => undefined),
+      (e) => isAirlockError(e, "USAGE"),
+    );
+    const m = await createSshProvisioner({ dataDir: dir }).create({ name: "t", root: HOST_ROOT });
+    await m.destroy();
+    assert.match(listHosts(s3, false), /scanned .* healthy/);
+    s3.markUnhealthy("scanned", "host key changed: it is not the pinned one");
+    assert.match(listHosts(s3, false), /UNHEALTHY since .*: host key changed/);
+    assert.equal(s3.remove("scanned"), true);
+    assert.deepEqual(s3.list(), []);
+    assert.deepEqual(s3.keyLines("scanned"), []);
+  },
+);

@@ -14,8 +14,8 @@
 
 /** The remote command: constant text, the same for every call. */
 export const BOOTSTRAP =
-  "exec perl -e '$n=\"\";sysread(STDIN,$n,8-length $n,length $n)>0 or exit 254 while length $n<8;" +
-  "$l=hex $n;$s=\"\";sysread(STDIN,$s,$l-length $s,length $s)>0 or exit 254 while length $s<$l;" +
+  'exec perl -e \'$n="";sysread(STDIN,$n,8-length $n,length $n)>0 or exit 254 while length $n<8;' +
+  '$l=hex $n;$s="";sysread(STDIN,$s,$l-length $s,length $s)>0 or exit 254 while length $s<$l;' +
   "eval $s;print STDERR $@;exit 254'";
 
 /** Helper exit codes the client tells apart from ssh's own 255. */

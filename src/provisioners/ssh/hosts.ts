@@ -41,7 +41,8 @@ export const DEFAULT_NODE_PATH = "/usr/bin/node";
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 const ADDRESS = /^[a-z0-9][a-z0-9.:-]*$/i;
 const USER = /^[a-z_][a-z0-9._-]{0,31}$/i;
-const KEY_TYPE = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)$/;
+const KEY_TYPE =
+  /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)$/;
 
 const usage = (msg: string): AirlockError => new AirlockError(ErrorCode.USAGE, msg);
 
@@ -112,15 +113,24 @@ export class HostStore {
     checkHost(host);
     const hosts = this.list();
     if (!replace && hosts.some((h) => h.name === host.name))
-      throw new AirlockError(ErrorCode.CONFLICT, `ssh host ${host.name} exists (remove it first, or --replace)`);
-    this.write("hosts.json", JSON.stringify({ hosts: [...hosts.filter((h) => h.name !== host.name), host] }, null, 2));
+      throw new AirlockError(
+        ErrorCode.CONFLICT,
+        `ssh host ${host.name} exists (remove it first, or --replace)`,
+      );
+    this.write(
+      "hosts.json",
+      JSON.stringify({ hosts: [...hosts.filter((h) => h.name !== host.name), host] }, null, 2),
+    );
     this.pin(host.name, keys);
   }
 
   /** Replaces the pinned keys of a host and marks it healthy (the operator's re-pin). */
   pin(name: string, keys: [string, string][]): void {
     if (!this.get(name)) throw new AirlockError(ErrorCode.NOT_FOUND, `no ssh host ${name}`);
-    this.write("known_hosts", [...this.keyLines(name, false), ...keys.map(([t, k]) => `${name} ${t} ${k}`)].join("\n") + "\n");
+    this.write(
+      "known_hosts",
+      [...this.keyLines(name, false), ...keys.map(([t, k]) => `${name} ${t} ${k}`)].join("\n") + "\n",
+    );
     rmSync(path.join(this.dir, "unhealthy", name), { force: true });
   }
 
@@ -174,7 +184,10 @@ export async function scanHostKeys(address: string, port: number): Promise<[stri
     });
     return parseHostKeys(stdout);
   } catch (e) {
-    throw new AirlockError(ErrorCode.SERVER_UNREACHABLE, `ssh-keyscan ${address}:${port}: no host key (${(e as Error).message.split("\n")[0]})`);
+    throw new AirlockError(
+      ErrorCode.SERVER_UNREACHABLE,
+      `ssh-keyscan ${address}:${port}: no host key (${(e as Error).message.split("\n")[0]})`,
+    );
   }
 }
 

@@ -50,7 +50,10 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
   function pick(): SshHost | undefined {
     const hosts = store.list();
     if (hosts.length === 0)
-      throw new AirlockError(ErrorCode.CONFIG_INVALID, "no ssh hosts on this node: add one with airlock agent ssh-host add");
+      throw new AirlockError(
+        ErrorCode.CONFIG_INVALID,
+        "no ssh hosts on this node: add one with airlock agent ssh-host add",
+      );
     const healthy = hosts.filter((h) => store.health(h.name).healthy);
     if (healthy.length === 0) {
       const why = hosts.map((h) => `${h.name}: ${store.health(h.name).reason ?? "unhealthy"}`).join("; ");
@@ -73,7 +76,10 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
     name: "ssh",
     async create(spec: MachineSpec): Promise<Machine> {
       if (spec.jobContainer)
-        throw new AirlockError(ErrorCode.MACHINE_UNSUPPORTED, "job containers need the container provisioner");
+        throw new AirlockError(
+          ErrorCode.MACHINE_UNSUPPORTED,
+          "job containers need the container provisioner",
+        );
       let host: SshHost | undefined;
       for (;;) {
         if (closed) throw new AirlockError(ErrorCode.MACHINE_FAILED, "the ssh provisioner is closed");
@@ -108,7 +114,9 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
 }
 
 /** Every host of the node with its health, for `airlock agent ssh-host list`. */
-export function sshHostHealth(dataDir: string): { host: SshHost; healthy: boolean; reason?: string; since?: string }[] {
+export function sshHostHealth(
+  dataDir: string,
+): { host: SshHost; healthy: boolean; reason?: string; since?: string }[] {
   const store = new HostStore(dataDir);
   return store.list().map((host) => ({ host, ...store.health(host.name) }));
 }

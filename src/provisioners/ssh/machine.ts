@@ -26,7 +26,13 @@ export class SshMachine implements Machine {
     private readonly onDestroyed: () => void,
   ) {
     const p = (d: string): string => path.posix.join(root, d);
-    this.paths = { workspace: p("workspace"), temp: p("temp"), actions: p("actions"), home: p("home"), toolCache: p("tool-cache") };
+    this.paths = {
+      workspace: p("workspace"),
+      temp: p("temp"),
+      actions: p("actions"),
+      home: p("home"),
+      toolCache: p("tool-cache"),
+    };
     this.nodePath = t.host.nodePath;
   }
 
@@ -66,7 +72,8 @@ export class SshMachine implements Machine {
       await this.guard(call(this.t, this.req("w", [innerPath, mode]), createReadStream(hostPath)));
       return;
     }
-    if (!st.isDirectory()) throw new AirlockError(ErrorCode.MACHINE_FAILED, `copyIn: ${hostPath} is not a file or folder`);
+    if (!st.isDirectory())
+      throw new AirlockError(ErrorCode.MACHINE_FAILED, `copyIn: ${hostPath} is not a file or folder`);
     // tar of the folder's contents, streamed into the helper's tar on the host.
     const tar = spawn("tar", ["-C", hostPath, "-cf", "-", "."], { stdio: ["ignore", "pipe", "pipe"] });
     let tarErr = "";

@@ -61,7 +61,8 @@ function sshEnv(): NodeJS.ProcessEnv {
 /** "unknown" / "changed" when ssh refused the host key, else undefined. */
 export function hostKeyProblem(stderr: string): "unknown" | "changed" | undefined {
   if (/REMOTE HOST IDENTIFICATION HAS CHANGED|host key for .* has changed/i.test(stderr)) return "changed";
-  if (/Host key verification failed|No \S+ host key is known|host key is not known/i.test(stderr)) return "unknown";
+  if (/Host key verification failed|No \S+ host key is known|host key is not known/i.test(stderr))
+    return "unknown";
   return undefined;
 }
 
@@ -69,7 +70,12 @@ export function hostKeyProblem(stderr: string): "unknown" | "changed" | undefine
  * The error for an ssh call that ended without the helper's answer. A refused host key marks the
  * host unhealthy (persisted: no job goes there until the operator re-pins it) and is HOST_KEY_MISMATCH.
  */
-export function sshFailure(host: SshHost, store: HostStore, code: number | null, stderr: string): AirlockError {
+export function sshFailure(
+  host: SshHost,
+  store: HostStore,
+  code: number | null,
+  stderr: string,
+): AirlockError {
   const problem = hostKeyProblem(stderr);
   if (problem) {
     const reason =
@@ -83,5 +89,7 @@ export function sshFailure(host: SshHost, store: HostStore, code: number | null,
     );
   }
   const last = stderr.trim().split("\n").filter(Boolean).pop() ?? `ssh exited with ${code}`;
-  return new AirlockError(ErrorCode.MACHINE_FAILED, `ssh host ${host.name}: ${last.trim()}`, { retryable: true });
+  return new AirlockError(ErrorCode.MACHINE_FAILED, `ssh host ${host.name}: ${last.trim()}`, {
+    retryable: true,
+  });
 }
