@@ -4,7 +4,17 @@
 // marks the host unhealthy until the operator re-pins it. No trust on first use, ever.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -15,6 +25,7 @@ import {
   createSshProvisioner,
   sshHostHealth,
   type Machine,
+  type Provisioner,
 } from "../../src/provisioners/index.js";
 import { HostStore, parseHostKeys, type SshHost } from "../../src/provisioners/ssh/index.js";
 import { BASE_ENV, hostHasProcessWith, sh, waitFor } from "./helpers.js";
@@ -47,11 +58,43 @@ before(async () => {
 
 after(async () => {
   for (const m of machines) await m.destroy().catch(() => undefined);
+  for (const p of provisioners) await p.close?.();
+  // The machines' parent folders on the host, in the dedicated test user's home.
+  if (sshd) rmSync(path.join(sshd.home, ".airlock"), { recursive: true, force: true });
   await sshd?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-const prov = () => createSshProvisioner({ dataDir, warn: () => undefined });
+/** The machine's control socket (ssh/index.ts: m-<hex of the id> in a tmp folder airlock-ssh-XXXX). */
+function controlSocketOf(m: Machine): string {
+  const hex = m.id.split("-").pop()!;
+  const dir = readdirSync(os.tmpdir()).find(
+    (d) => d.startsWith("airlock-ssh-") && existsSync(path.join(os.tmpdir(), d, `m-${hex}`)),
+  );
+  assert.ok(dir, "control socket");
+  return path.join(os.tmpdir(), dir, `m-${hex}`);
+}
+
+/** Kills, by pid, the sshd session processes of the test's dedicated user (its open connections). */
+function killTestUserSshd(): void {
+  const uid = Number(execFileSync("id", ["-u", sshd.user], { encoding: "utf8" }).trim());
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      if (statSync(`/proc/${pid}`).uid === uid && readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "sshd")
+        process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone
+    }
+  }
+}
+
+const provisioners: Provisioner[] = [];
+/** A provisioner of the test's node (or of another data folder); all closed at the end. */
+function prov(dir = dataDir): Provisioner {
+  const p = createSshProvisioner({ dataDir: dir, warn: () => undefined });
+  provisioners.push(p);
+  return p;
+}
 async function machine(): Promise<Machine> {
   const m = await prov().create({ name: "t", root: HOST_ROOT });
   machines.push(m);
@@ -237,7 +280,7 @@ void test("an unknown host key is refused, nothing is learnt, the host turns unh
   const wrongKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl";
   s2.add({ ...host, name: "other" }, parseHostKeys(wrongKey));
   const known = readFileSync(s2.knownHosts, "utf8");
-  const p2 = createSshProvisioner({ dataDir: dir, warn: () => undefined });
+  const p2 = prov(dir);
   await assert.rejects(p2.create({ name: "t", root: HOST_ROOT }), (e) =>
     isAirlockError(e, "HOST_KEY_MISMATCH"),
   );
@@ -266,14 +309,25 @@ void test(
     const oldKey = sshd.hostKey();
     await sshd.rekey();
     assert.notEqual(sshd.hostKey(), oldKey);
-    // A running machine's next call is refused, and so is every new machine.
+    // A running machine keeps the connection it verified at its start...
+    assert.equal((await sh(m, "echo still")).stdout, "still\n");
+    // ...but every new connection is refused: a new machine, and the running one once its connection
+    // is gone (its sshd session processes killed, its master connection ended).
+    await assert.rejects(prov().create({ name: "t", root: HOST_ROOT }), (e) =>
+      isAirlockError(e, "HOST_KEY_MISMATCH"),
+    );
+    assert.equal(store.health("loop").healthy, false);
+    assert.match(store.health("loop").reason ?? "", /changed/);
+    killTestUserSshd();
+    const socket = controlSocketOf(m);
+    await waitFor(() => Promise.resolve(!existsSync(socket)));
     const r = await run(m, ["/bin/echo", "must not run"]);
     assert.equal(r.exitCode, 255);
     assert.equal(r.stdout.length, 0);
-    assert.equal(store.health("loop").healthy, false);
-    assert.match(store.health("loop").reason ?? "", /changed/);
-    await assert.rejects(prov().create({ name: "t", root: HOST_ROOT }), (e) =>
-      isAirlockError(e, "HOST_KEY_MISMATCH"),
+    assert.match(r.stderr, /host key changed/);
+    await assert.rejects(
+      prov().create({ name: "t", root: HOST_ROOT }),
+      (e) => isAirlockError(e, "HOST_KEY_MISMATCH") && /loop: host key changed/.test(e.message),
     );
     const listed = sshHostHealth(dataDir).find((h) => h.host.name === "loop");
     assert.equal(listed?.healthy, false);
@@ -311,7 +365,7 @@ void test(
       addHost(s3, "both", { ...o, hostKey: sshd.hostKey() }, () => undefined),
       (e) => isAirlockError(e, "USAGE"),
     );
-    const m = await createSshProvisioner({ dataDir: dir }).create({ name: "t", root: HOST_ROOT });
+    const m = await prov(dir).create({ name: "t", root: HOST_ROOT });
     await m.destroy();
     assert.match(listHosts(s3, false), /scanned .* healthy/);
     s3.markUnhealthy("scanned", "host key changed: it is not the pinned one");

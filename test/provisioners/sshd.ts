@@ -13,6 +13,8 @@ export interface Sshd {
   dir: string;
   port: number;
   user: string;
+  /** The user's home folder on the host. */
+  home: string;
   /** Client private key (owned by the test's user). */
   identity: string;
   /** The current host public key line ("ssh-ed25519 AAAA... comment"). */
@@ -111,6 +113,7 @@ export async function startSshd(): Promise<Sshd> {
     dir,
     port,
     user: TEST_USER,
+    home: execFileSync("getent", ["passwd", TEST_USER], { encoding: "utf8" }).split(":")[5]!,
     identity,
     hostKey: () => readFileSync(`${hostKeyFile}.pub`, "utf8").trim(),
     async rekey() {

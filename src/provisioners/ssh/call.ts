@@ -8,18 +8,19 @@ import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { ExecHandle, ExecResult } from "../types.js";
 import type { HostStore, SshHost } from "./hosts.js";
 import { FrameReader, type Frame } from "./protocol.js";
-import { spawnSsh, sshFailure } from "./ssh.js";
+import { spawnSsh, sshFailure, type Control } from "./ssh.js";
 
 const STDERR_LIMIT = 64 * 1024;
 
 export interface Target {
   host: SshHost;
   store: HostStore;
+  control?: Control;
 }
 
 /** Runs one operation; resolves with its frames (the last one "r" or "n"), throws on "F" or failure. */
 export async function call(t: Target, header: Buffer, body?: Readable | Uint8Array): Promise<Frame[]> {
-  const child = spawnSsh(t.host, t.store);
+  const child = spawnSsh(t.host, t.store, t.control);
   const frames: Frame[] = [];
   const reader = new FrameReader((f) => frames.push(f));
   let stderr = "";
@@ -52,7 +53,7 @@ export async function call(t: Target, header: Buffer, body?: Readable | Uint8Arr
 
 /** Starts a process through the helper; the handle's streams carry its output. */
 export function execCall(t: Target, header: Buffer, onError: (e: AirlockError) => void): ExecHandle {
-  const child = spawnSsh(t.host, t.store);
+  const child = spawnSsh(t.host, t.store, t.control);
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   let status: ExecResult | undefined;

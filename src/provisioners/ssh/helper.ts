@@ -22,12 +22,8 @@ export const BOOTSTRAP =
 export const HELPER_FAILED = 254;
 
 export const HELPER_SOURCE = String.raw`
-use strict; use warnings;
-use POSIX qw(setsid _exit WNOHANG EINTR);
-use Fcntl qw(O_RDONLY O_WRONLY O_CREAT O_TRUNC O_NOFOLLOW O_NONBLOCK);
-use File::Path qw(remove_tree);
-use Cwd qw(abs_path);
-use IO::Select; use Time::HiRes qw(time);
+# Modules are loaded only by the ops that need them: perl starts in ~2 ms, POSIX alone costs ~5.
+use strict;
 $SIG{PIPE} = 'IGNORE';
 binmode STDOUT; binmode STDIN;
 my @SUB = qw(workspace temp actions home tool-cache .airlock .airlock/procs);
@@ -37,7 +33,7 @@ sub rd { my $n = shift; my $b = '';
     die "short request\n" unless $r; } $b }
 sub field { rd(hex rd(8)) }
 sub out { my $d = shift; while (length $d) { my $w = syswrite(STDOUT, $d);
-  if (!defined $w) { next if $! == EINTR; die "output closed\n"; } substr($d, 0, $w) = ''; } }
+  if (!defined $w) { next if $!{EINTR}; die "output closed\n"; } substr($d, 0, $w) = ''; } }
 sub frame { out($_[0] . pack('N', length $_[1]) . $_[1]) }
 sub fail { frame('F', $_[0] . ' ' . $_[1]); exit 0 }
 
@@ -47,12 +43,13 @@ sub base_dir { my $b = shift;
   for my $c (grep { length } split m{/}, $b) { $p .= "/$c"; mkdir($p, 0700) unless -e $p; }
   my @st = lstat($b) or fail('fail', "cannot create $b: $!");
   fail('fail', "$b is not a folder of this user closed to others (a symlink, or group/world-writable)") if -l _ || !-d _ || $st[4] != $< || ($st[2] & 022);
-  abs_path($b) }
+  chdir($b) or fail('fail', "cannot enter $b: $!");
+  readlink('/proc/self/cwd') // do { require Cwd; Cwd::getcwd() } }
 
 sub same { my @a = @{$_[0]}; my @b = stat('.'); $a[0] == $b[0] && $a[1] == $b[1] }
 sub enter { my ($base, $id) = @_;
   fail('fail', 'bad machine id') unless $id =~ /^[a-z0-9][a-z0-9-]{0,62}$/;
-  my $b = base_dir($base); chdir($b) or fail('fail', "cannot enter $b: $!");
+  my $b = base_dir($base);
   my @st = lstat($id) or fail('fail', "machine $id is gone");
   fail('escape', "machine $id is not a folder") if -l _ || !-d _;
   chdir($id) && same(\@st) or fail('escape', "machine $id moved");
@@ -75,18 +72,20 @@ sub walk { my ($root, $p, $create) = @_;
 
 my $op = field(); my $base = field(); my $id = field();
 if ($op eq 'mk') {
-  my $b = base_dir($base); chdir($b) or fail('fail', "cannot enter $b: $!");
+  my $b = base_dir($base);
   fail('fail', 'bad machine id') unless $id =~ /^[a-z0-9][a-z0-9-]{0,62}$/;
   mkdir($id, 0700) or fail('fail', "cannot create $b/$id: $!");
   for (@SUB) { mkdir("$id/$_", $_ =~ /^\./ ? 0700 : 0755) or fail('fail', "cannot create $b/$id/$_: $!"); }
   frame('r', "$b/$id"); exit 0;
 }
 my $root = enter($base, $id);
+if ($op eq 'w' || $op eq 'r') { require Fcntl; }
+sub F { no strict 'refs'; &{"Fcntl::$_[0]"}() }
 if ($op eq 'w') {
   my $p = field(); my $mode = oct(field());
   my $name = walk($root, $p, 1);
   fail('escape', "$p: is a folder") if -d $name && !-l $name;
-  sysopen(my $fh, $name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK, $mode)
+  sysopen(my $fh, $name, F('O_WRONLY') | F('O_CREAT') | F('O_TRUNC') | F('O_NOFOLLOW') | F('O_NONBLOCK'), $mode)
     or fail($!{ELOOP} ? 'escape' : 'fail', "$p: " . ($!{ELOOP} ? 'is a symbolic link' : $!));
   fail('escape', "$p: not a regular file") unless -f $fh;
   chmod($mode, $fh);
@@ -100,7 +99,7 @@ if ($op eq 'r') {
   my $p = field(); my $max = field();
   my $name = walk($root, $p, 0);
   if (!defined $name) { frame('n', ''); exit 0; }
-  if (!sysopen(my $fh, $name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)) {
+  if (!sysopen(my $fh, $name, F('O_RDONLY') | F('O_NOFOLLOW') | F('O_NONBLOCK'))) {
     if ($!{ENOENT}) { frame('n', ''); exit 0; }
     fail($!{ELOOP} ? 'escape' : 'fail', "$p: " . ($!{ELOOP} ? 'is a symbolic link' : $!));
   } else {
@@ -115,7 +114,7 @@ if ($op eq 'r') {
 if ($op eq 'c') {
   my $p = field();
   my $name = walk($root, $p, 1);
-  remove_tree($name) if -e $name || -l $name;
+  require File::Path; File::Path::remove_tree($name) if -e $name || -l $name;
   mkdir($name, 0755) or fail('fail', "$p: $!");
   my @st = lstat($name); chdir($name) && same(\@st) or fail('escape', "$p moved");
   system('tar', '--no-same-owner', '--no-overwrite-dir', '-xf', '-') == 0 or fail('fail', "$p: tar failed ($?)");
@@ -127,31 +126,38 @@ if ($op eq 'x') {
   pipe(my $cr, my $cw) or fail('fail', "pipe: $!");
   my $pid = fork(); fail('fail', "fork: $!") unless defined $pid;
   if (!$pid) {
-    setsid(); open(STDIN, '<', '/dev/null'); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
+    # Its own process group (kill() and destroy() kill it whole), in this helper's session.
+    setpgrp(0, 0); open(STDIN, '<', '/dev/null'); open(STDOUT, '>&', $ow); open(STDERR, '>&', $ew);
     close($_) for ($or, $er, $cr, $cw);
     %ENV = %env;
-    chdir($cwd) or do { print STDERR "airlock: cannot enter $cwd: $!\n"; _exit(127) };
-    { no warnings; exec { $argv[0] } @argv; }
-    print STDERR "$argv[0]: $!\n"; _exit(127);
+    chdir($cwd) or do { print STDERR "airlock: cannot enter $cwd: $!\n"; exit 127 };
+    exec { $argv[0] } @argv;
+    print STDERR "$argv[0]: $!\n"; exit 127;
   }
   close($_) for ($ow, $ew);
-  open(my $t, '>', ".airlock/procs/$pid"); close($t) if $t;
+  for ($pid, $$) { open(my $t, '>', ".airlock/procs/$_"); }
   frame('p', $pid);
   $SIG{CHLD} = sub { syswrite($cw, 'c') };
-  # Ends when the process has exited and its pipes closed, or 250 ms after its exit (a background
-  # process keeps them open). EOF on stdin (the client's kill, or a lost connection) kills the group.
-  my $sel = IO::Select->new($or, $er, \*STDIN, $cr);
-  my ($status, $grace, $open) = (undef, 0, 2);
-  while ($open > 0 || !defined $status) {
-    if (!defined $status && waitpid($pid, WNOHANG) == $pid) { $status = $?; $grace = time + 0.25; }
-    my $left = defined $status ? $grace - time : 5;
-    last if $left <= 0;
-    for my $h ($sel->can_read($left)) {
-      my $r = sysread($h, my $buf, 65536);
-      next if $h == $cr;
-      if ($h == \*STDIN) { if (!$r) { kill('KILL', -$pid); $sel->remove(\*STDIN); } next; }
-      if (!$r) { $sel->remove($h); $open--; next; }
-      frame($h == $or ? 'o' : 'e', $buf);
+  # Ends when the process has exited and its pipes closed, or once they stay quiet for 250 ms after
+  # its exit (a background process holds them; at most ~2 s). EOF on stdin (the client's kill, or
+  # a lost connection) kills the process group.
+  my %h = (o => $or, e => $er, i => \*STDIN, c => $cr);
+  my ($status, $until);
+  while (1) {
+    if (!defined $status && waitpid($pid, 1) == $pid) { $status = $?; $until = time + 2; }
+    delete $h{i} if defined $status;
+    last if defined $status && (!exists $h{o} && !exists $h{e} || time > $until);
+    my $rin = ''; vec($rin, fileno($_), 1) = 1 for values %h;
+    my $n = select(my $rout = $rin, undef, undef, defined $status ? 0.25 : 5);
+    next if $n < 0;
+    last if $n == 0 && defined $status;
+    for my $k (sort keys %h) {
+      my $fh = $h{$k}; next unless vec($rout, fileno($fh), 1);
+      my $r = sysread($fh, my $buf, 65536);
+      if ($k eq 'c') { next; }
+      if ($k eq 'i') { if (!$r) { kill('KILL', -$pid); delete $h{i}; } next; }
+      if (!$r) { delete $h{$k}; next; }
+      frame($k, $buf);
     }
   }
   frame('x', ($status >> 8) . ' ' . ($status & 127)); exit 0;
@@ -173,7 +179,7 @@ if ($op eq 'd') {
     last unless $left;
   }
   chdir($main::BASE) or fail('fail', "cannot enter $main::BASE: $!");
-  remove_tree($id, { safe => 0 });
+  require File::Path; File::Path::remove_tree($id, { safe => 0 });
   fail('fail', "cannot remove $root") if -e $id || -l $id;
   frame('r', ''); exit 0;
 }

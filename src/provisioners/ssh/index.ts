@@ -8,12 +8,16 @@
 // Hosts are read from the store at every create(), so an operator's re-pin takes effect at once.
 // Each host takes `jobs` machines at once (default 1); create() waits for a free one.
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmdirSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Machine, MachineSpec, Provisioner } from "../types.js";
 import { call } from "./call.js";
 import { HostStore, type SshHost } from "./hosts.js";
 import { SshMachine } from "./machine.js";
 import { request } from "./protocol.js";
+import { stopControl } from "./ssh.js";
 
 export {
   DEFAULT_BASE_DIR,
@@ -39,6 +43,8 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
   const busy = new Map<string, number>();
   let waiters: (() => void)[] = [];
   let closed = false;
+  /** Private 0700 folder for the machines' control sockets (short: a socket path has ~100 bytes). */
+  let controlDir: string | undefined;
   const warn = (line: string): void => (opts.warn ? opts.warn(line) : void process.stderr.write(`${line}\n`));
   const wake = (): void => {
     const w = waiters;
@@ -87,10 +93,16 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
         if (host) break;
         await new Promise<void>((resolve) => waiters.push(resolve));
       }
-      const t = { host, store };
       const remoteId = `m-${randomBytes(8).toString("hex")}`;
+      controlDir ??= mkdtempSync(path.join(os.tmpdir(), "airlock-ssh-"));
+      const controlPath = path.join(controlDir, remoteId);
+      const t = { host, store, control: { path: controlPath, master: false } };
       try {
-        const frames = await call(t, request("mk", host.baseDir, remoteId));
+        // The first call starts the machine's master connection; the machine's calls share it.
+        const frames = await call(
+          { ...t, control: { path: controlPath, master: true } },
+          request("mk", host.baseDir, remoteId),
+        );
         const root = frames[frames.length - 1]!.data.toString("utf8");
         return new SshMachine(
           `ssh-${host.name}-${remoteId.slice(2)}`,
@@ -101,6 +113,7 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
           () => release(host.name),
         );
       } catch (e) {
+        await stopControl(host, controlPath);
         release(host.name);
         throw e;
       }
@@ -108,6 +121,14 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
     close(): Promise<void> {
       closed = true;
       wake();
+      // Machines still alive keep their sockets' folder; an empty one goes.
+      if (controlDir) {
+        try {
+          rmdirSync(controlDir);
+        } catch {
+          // not empty: machines still alive
+        }
+      }
       return Promise.resolve();
     },
   };

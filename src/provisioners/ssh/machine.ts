@@ -9,6 +9,7 @@ import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { ExecHandle, ExecRequest, Machine, MachinePaths } from "../types.js";
 import { call, execCall, type Target } from "./call.js";
 import { execFields, request } from "./protocol.js";
+import { stopControl } from "./ssh.js";
 
 const DEFAULT_MAX_READ = 64 * 1024 * 1024;
 
@@ -89,6 +90,7 @@ export class SshMachine implements Machine {
       try {
         await call(this.t, this.req("d"));
       } finally {
+        if (this.t.control) await stopControl(this.t.host, this.t.control.path);
         this.onDestroyed();
       }
     })();

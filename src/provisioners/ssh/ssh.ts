@@ -7,9 +7,30 @@ import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { BOOTSTRAP } from "./helper.js";
 import type { HostStore, SshHost } from "./hosts.js";
 
+/**
+ * A machine's own multiplexed connection: its first call (create) starts it as the control master
+ * (kept by ssh in the background, ControlPersist) and later calls share it, so only that first call
+ * pays for the handshake. The socket sits in a private 0700 folder of the agent. When the master is
+ * gone (idle timeout, restarted host), ssh connects afresh, checking the host key again.
+ */
+export interface Control {
+  path: string;
+  master: boolean;
+}
+
+/** How long an idle master connection stays up (a machine between steps); afterwards calls reconnect. */
+const CONTROL_PERSIST = "10m";
+
 /** The ssh command line for one call to the helper on `host`. */
-export function sshArgv(host: SshHost, store: HostStore): string[] {
+export function sshArgv(host: SshHost, store: HostStore, control?: Control): string[] {
   const o = (kv: string): string[] => ["-o", kv];
+  const mux = control
+    ? [
+        ...o(`ControlMaster=${control.master ? "yes" : "no"}`),
+        ...o(`ControlPath=${control.path.replace(/%/g, "%%")}`),
+        ...o(`ControlPersist=${CONTROL_PERSIST}`),
+      ]
+    : [...o("ControlMaster=no"), ...o("ControlPath=none")];
   return [
     "-F",
     "/dev/null",
@@ -33,8 +54,7 @@ export function sshArgv(host: SshHost, store: HostStore): string[] {
     ...o("ForwardX11=no"),
     ...o("ClearAllForwardings=yes"),
     ...o("PermitLocalCommand=no"),
-    ...o("ControlMaster=no"),
-    ...o("ControlPath=none"),
+    ...mux,
     ...o("ConnectTimeout=15"),
     ...o("ServerAliveInterval=15"),
     ...o("ServerAliveCountMax=4"),
@@ -49,8 +69,21 @@ export function sshArgv(host: SshHost, store: HostStore): string[] {
   ];
 }
 
-export function spawnSsh(host: SshHost, store: HostStore): ChildProcess {
-  return spawn("ssh", sshArgv(host, store), { stdio: ["pipe", "pipe", "pipe"], env: sshEnv() });
+export function spawnSsh(host: SshHost, store: HostStore, control?: Control): ChildProcess {
+  return spawn("ssh", sshArgv(host, store, control), { stdio: ["pipe", "pipe", "pipe"], env: sshEnv() });
+}
+
+/** Stops a machine's master connection (idempotent: nothing to stop is fine). */
+export function stopControl(host: SshHost, controlPath: string): Promise<void> {
+  const args = ["-F", "/dev/null", "-o", `ControlPath=${controlPath.replace(/%/g, "%%")}`, "-O", "exit"];
+  const child = spawn("ssh", [...args, "-p", String(host.port), "-l", host.user, "--", host.address], {
+    stdio: "ignore",
+    env: sshEnv(),
+  });
+  return new Promise((resolve) => {
+    child.once("error", () => resolve());
+    child.once("close", () => resolve());
+  });
 }
 
 /** ssh's own environment: no agent socket, no askpass, nothing of Airlock's. */
