@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Machine, MachineSpec, Provisioner } from "../types.js";
+import { hasLimits } from "../common/limits.js";
 import { call } from "./call.js";
 import { HostStore, type SshHost } from "./hosts.js";
 import { SshMachine } from "./machine.js";
@@ -43,6 +44,7 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
   const busy = new Map<string, number>();
   let waiters: (() => void)[] = [];
   let closed = false;
+  let warned = false;
   /** Private 0700 folder for the machines' control sockets (short: a socket path has ~100 bytes). */
   let controlDir: string | undefined;
   const warn = (line: string): void => (opts.warn ? opts.warn(line) : void process.stderr.write(`${line}\n`));
@@ -86,6 +88,12 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
           ErrorCode.MACHINE_UNSUPPORTED,
           "job containers need the container provisioner",
         );
+      if (!warned && (hasLimits(spec.limits) || spec.egress || spec.services)) {
+        warned = true;
+        warn(
+          "airlock: ssh hosts enforce no machine limits, no egress control and offer no job services: jobs there use the host's own (docs/isolation.md)",
+        );
+      }
       let host: SshHost | undefined;
       for (;;) {
         if (closed) throw new AirlockError(ErrorCode.MACHINE_FAILED, "the ssh provisioner is closed");
