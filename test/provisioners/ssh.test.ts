@@ -318,8 +318,8 @@ void test(
     );
     assert.equal(store.health("loop").healthy, false);
     assert.match(store.health("loop").reason ?? "", /changed/);
-    killTestUserSshd();
     const socket = controlSocketOf(m);
+    killTestUserSshd();
     await waitFor(() => Promise.resolve(!existsSync(socket)));
     const r = await run(m, ["/bin/echo", "must not run"]);
     assert.equal(r.exitCode, 255);

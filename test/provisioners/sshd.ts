@@ -90,7 +90,6 @@ export async function startSshd(): Promise<Sshd> {
       "PubkeyAuthentication yes",
       `AllowUsers ${TEST_USER}`,
       "MaxStartups 100:30:200",
-      "MaxSessions 50",
       "LogLevel ERROR",
       "",
     ].join("\n"),

@@ -68,7 +68,11 @@ export function execCall(t: Target, header: Buffer, onError: (e: AirlockError) =
     } else if (f.type === "x") {
       const [code, sig] = f.data.toString("ascii").split(" ").map(Number);
       status = sig ? { exitCode: null, signal: signalName(sig) } : { exitCode: code ?? null, signal: null };
-    } else if (f.type === "F") stderr.write(`airlock: ${f.data.toString("utf8").replace(/^\w+ /, "")}\n`);
+    } else if (f.type === "F") {
+      // The helper could not start the process (machine folder gone, ...): like a failed spawn.
+      stderr.write(`airlock: ${f.data.toString("utf8").replace(/^\w+ /, "")}\n`);
+      status = { exitCode: 127, signal: null };
+    }
   });
   child.stdout!.on("data", (c: Buffer) => reader.push(c));
   child.stderr!.on("data", (c: Buffer) => {
