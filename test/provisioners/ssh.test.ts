@@ -28,6 +28,8 @@ import {
   type Provisioner,
 } from "../../src/provisioners/index.js";
 import { HostStore, parseHostKeys, type SshHost } from "../../src/provisioners/ssh/index.js";
+import { eventText, runJobOnNewMachine, type RunnerEvent } from "../../src/runner/index.js";
+import { folderSource, jobFromWorkflow, workspaceLoader } from "../runner/helpers.js";
 import { BASE_ENV, hostHasProcessWith, sh, waitFor } from "./helpers.js";
 import { startSshd, type Sshd } from "./sshd.js";
 
@@ -375,3 +377,34 @@ void test(
     assert.deepEqual(s3.keyLines("scanned"), []);
   },
 );
+
+void test("a workflow job runs on an SSH machine (run steps, GITHUB_ENV, outputs, HOME)", opts, async () => {
+  const job = jobFromWorkflow(
+    "ssh.yml",
+    `on: push
+jobs:
+  remote:
+    runs-on: x
+    steps:
+      - run: echo "GREETING=hello 'quoted' \\$(not run)" >> "$GITHUB_ENV"
+      - id: s
+        run: |
+          echo "greeting: $GREETING"
+          echo "home: $HOME" "ws: $GITHUB_WORKSPACE"
+          echo "answer=42" >> "$GITHUB_OUTPUT"
+      - run: test "\${{ steps.s.outputs.answer }}" = 42 && echo "output ok"
+`,
+  );
+  const events: RunnerEvent[] = [];
+  const result = await runJobOnNewMachine(prov(), { name: "remote", root: HOST_ROOT }, job, {
+    actions: workspaceLoader(),
+    source: folderSource("/nonexistent"),
+    onEvent: (e) => events.push(e),
+  });
+  const lines = events.flatMap((e) => eventText(e).split("\n"));
+  assert.equal(result.conclusion, "success", lines.join("\n"));
+  const text = lines.join("\n");
+  assert.match(text, /greeting: hello 'quoted' \$\(not run\)$/m);
+  assert.match(text, /home: \/\S+\/m-[0-9a-f]+\/home ws: \/\S+\/m-[0-9a-f]+\/workspace$/m);
+  assert.match(text, /\| output ok$/m);
+});
