@@ -8,7 +8,7 @@
 // Hosts are read from the store at every create(), so an operator's re-pin takes effect at once.
 // Each host takes `jobs` machines at once (default 1); create() waits for a free one.
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmdirSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
@@ -129,14 +129,10 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
     close(): Promise<void> {
       closed = true;
       wake();
-      // Machines still alive keep their sockets' folder; an empty one goes.
-      if (controlDir) {
-        try {
-          rmdirSync(controlDir);
-        } catch {
-          // not empty: machines still alive
-        }
-      }
+      // Machines still alive keep their sockets' folder; with none, it goes (a master that was
+      // just told to exit may not have removed its socket yet).
+      if (controlDir && [...busy.values()].every((n) => n === 0))
+        rmSync(controlDir, { recursive: true, force: true });
       return Promise.resolve();
     },
   };
