@@ -28,6 +28,8 @@ import {
   type Provisioner,
 } from "../../src/provisioners/index.js";
 import { HostStore, parseHostKeys, type SshHost } from "../../src/provisioners/ssh/index.js";
+import { BOOTSTRAP } from "../../src/provisioners/ssh/helper.js";
+import { sshArgv } from "../../src/provisioners/ssh/ssh.js";
 import { eventText, runJobOnNewMachine, type RunnerEvent } from "../../src/runner/index.js";
 import { folderSource, jobFromWorkflow, workspaceLoader } from "../runner/helpers.js";
 import { BASE_ENV, hostHasProcessWith, sh, waitFor } from "./helpers.js";
@@ -407,4 +409,38 @@ jobs:
   assert.match(text, /greeting: hello 'quoted' \$\(not run\)$/m);
   assert.match(text, /home: \/\S+\/m-[0-9a-f]+\/home ws: \/\S+\/m-[0-9a-f]+\/workspace$/m);
   assert.match(text, /\| output ok$/m);
+});
+
+void test("every ssh call: no config, only Airlock's known-hosts file, strict checking, no TOFU", () => {
+  const store = new HostStore("/nonexistent-data");
+  const h: SshHost = {
+    name: "h",
+    address: "192.0.2.1",
+    port: 2222,
+    user: "ci",
+    identity: "/keys/id",
+    baseDir: "m",
+    nodePath: "/usr/bin/node",
+    jobs: 1,
+  };
+  for (const control of [undefined, { path: "/run/x", master: true }]) {
+    const argv = sshArgv(h, store, control);
+    const opts = argv.flatMap((a, i) => (argv[i - 1] === "-o" ? [a] : []));
+    assert.deepEqual(argv.slice(0, 2), ["-F", "/dev/null"]);
+    for (const o of [
+      `UserKnownHostsFile=${store.knownHosts}`,
+      "GlobalKnownHostsFile=/dev/null",
+      "StrictHostKeyChecking=yes",
+      "HostKeyAlias=h",
+      "UpdateHostKeys=no",
+      "BatchMode=yes",
+      "IdentitiesOnly=yes",
+      "IdentityFile=/keys/id",
+      "ForwardAgent=no",
+    ])
+      assert.ok(opts.includes(o), o);
+    assert.equal(opts.filter((o) => o.startsWith("StrictHostKeyChecking")).length, 1);
+    // The remote command is the constant bootstrap, after "--" and the address.
+    assert.deepEqual(argv.slice(-3), ["--", "192.0.2.1", BOOTSTRAP]);
+  }
 });

@@ -8,7 +8,7 @@
 //
 // Replies go to stdout as frames: one type byte, a 32-bit big-endian length, the payload.
 //   o/e  job stdout / stderr   p  pid of the exec's process group   x  "<code> <signal>" (exec end)
-//   r    done (payload: result) n  file absent   F  "escape|large|fail <message>"
+//   d    file data   r  done (payload: result)   n  file absent   F  "escape|large|fail <message>"
 // Every op works inside <base>/<id>, the machine's folder, entered by chdir and checked by
 // (dev, inode) at every level, never through a symlink.
 
