@@ -38,6 +38,9 @@ command -v gcc >/dev/null 2>&1 || need+=(gcc)
 case "$(gcc -print-file-name=libc.a 2>/dev/null)" in /*) ;; *) need+=(libc6-dev) ;; esac
 # The web UI's browser tests drive Debian's Chromium headless (playwright-core; no browser download).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# SSH provisioner: the OpenSSH client (ssh, ssh-keyscan, ssh-keygen); its tests start a real sshd.
+command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "airlock: missing system packages; install them first: ${need[*]}" >&2

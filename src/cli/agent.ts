@@ -25,15 +25,17 @@ import { ImageStore } from "../images/index.js";
 import { chooseLogFormat, formatLogger } from "./logging.js";
 import { addEgressOptions, commandEgress, type EgressCommandOptions } from "./egress.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
+import { registerSshHostCommands } from "./ssh-host.js";
 import {
   createFakeProvisioner,
   createSandboxProvisioner,
+  createSshProvisioner,
   describeLimits,
   type Provisioner,
 } from "../provisioners/index.js";
 
 export interface AgentCommandOptions extends EgressCommandOptions {
-  server: string;
+  server?: string;
   /** Refused when given: secrets do not go on the command line. */
   token?: string;
   credentialFile?: string;
@@ -70,11 +72,13 @@ export const AGENT_LIMIT_DEFAULTS = {
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
 
 export function registerAgentCommand(program: Command, setExitCode: (code: number) => void): void {
-  addEgressOptions(program.command("agent"))
+  const agent = addEgressOptions(program.command("agent"));
+  // Not requiredOption: commander would then demand --server of the `ssh-host` subcommands too.
+  agent
     .description(
       "run a node agent: dial out to the orchestrator and run assigned jobs on single-use machines",
     )
-    .requiredOption("--server <url>", "the orchestrator's address, e.g. https://ci.example.com")
+    .option("--server <url>", "the orchestrator's address, e.g. https://ci.example.com (required)")
     .option(
       "--credential-file <path>",
       "the node credential, replaced on every connection (mode 0600); default <data dir>/node-credential",
@@ -95,7 +99,12 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       collect,
       [],
     )
-    .option("--provisioner <name>", "sandbox or fake (repeatable; default: sandbox)", collect, [])
+    .option(
+      "--provisioner <name>",
+      "sandbox, ssh (the hosts of `agent ssh-host`) or fake (repeatable; default: sandbox)",
+      collect,
+      [],
+    )
     .option("--cpus <n>", "CPUs offered (default: all)")
     .option("--memory-mb <n>", "memory offered in MiB (default: all)")
     .option("--disk-mb <n>", "disk offered in MiB (default: free space of the data folder)")
@@ -125,6 +134,7 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
     .action(async (opts: AgentCommandOptions) => {
       setExitCode(await agentCommand(opts));
     });
+  registerSshHostCommands(agent, setExitCode);
 }
 
 /** Runs the agent until SIGINT/SIGTERM; returns the exit code. */
@@ -143,6 +153,7 @@ export async function agentCommand(
       "agent: AIRLOCK_AGENT_TOKEN is no longer read: nodes register once with a registration token (AIRLOCK_REGISTRATION_TOKEN or --registration-token-file) and keep a rotating credential",
     );
   const options = loadOptions(env);
+  if (o.server === undefined) throw new AirlockError(ErrorCode.USAGE, "agent: --server <url> is required");
   try {
     const u = new URL(o.server);
     if (!/^(https?|wss?):$/.test(u.protocol)) throw new Error("bad scheme");
@@ -169,7 +180,7 @@ export async function agentCommand(
     credentials: fileCredentialStore(resolve(o.credentialFile ?? join(dataDir, "node-credential"))),
     ...(registrationToken !== undefined ? { registrationToken } : {}),
     dataDir,
-    provisioners: provisioners(o, options.machinesDir, log),
+    provisioners: provisioners(o, options.machinesDir, dataDir, log),
     actions: createActionLoader({ actionsUrl: options.actionsUrl, cacheDir: options.actionsCacheDir }),
     source: createGitWorkspaceSource(),
     labels: o.label,
@@ -288,6 +299,7 @@ async function readRegistrationToken(
 function provisioners(
   o: AgentCommandOptions,
   machinesDir: string,
+  dataDir: string,
   log: { warn(msg: string): void },
 ): Record<string, Provisioner> {
   const out: Record<string, Provisioner> = {};
@@ -310,7 +322,9 @@ function provisioners(
         warn: (line) => log.warn(line),
       });
     } else if (name === "fake") out.fake = createFakeProvisioner({ baseDir: join(machinesDir, "fake") });
-    else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, fake)`);
+    // The hosts of `airlock agent ssh-host add`, in <data dir>/ssh (one job per host unless --jobs).
+    else if (name === "ssh") out.ssh = createSshProvisioner({ dataDir, warn: (line) => log.warn(line) });
+    else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, ssh, fake)`);
   }
   return out;
 }
