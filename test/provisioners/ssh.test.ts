@@ -285,11 +285,14 @@ void test("an unknown host key is refused, nothing is learnt, the host turns unh
   s2.add({ ...host, name: "other" }, parseHostKeys(wrongKey));
   const known = readFileSync(s2.knownHosts, "utf8");
   const p2 = prov(dir);
+  assert.match((await p2.describe?.()) ?? "", /not single-use: 1 host\(s\), 1 healthy/);
   await assert.rejects(p2.create({ name: "t", root: HOST_ROOT }), (e) =>
     isAirlockError(e, "HOST_KEY_MISMATCH"),
   );
   assert.equal(readFileSync(s2.knownHosts, "utf8"), known);
   assert.equal(s2.health("other").healthy, false);
+  // The node's report says so.
+  assert.match((await p2.describe?.()) ?? "", /1 host\(s\), 0 healthy/);
   // No key at all for the host: refused as well (never trust on first use), nothing written.
   s2.pin("other", parseHostKeys(wrongKey));
   writeFileSync(s2.knownHosts, "");

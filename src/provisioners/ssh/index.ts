@@ -82,6 +82,13 @@ export function createSshProvisioner(opts: SshProvisionerOptions): Provisioner {
 
   return {
     name: "ssh",
+    describe(): Promise<string> {
+      const hosts = store.list();
+      const healthy = hosts.filter((h) => store.health(h.name).healthy).length;
+      return Promise.resolve(
+        `fixed SSH hosts, not isolation and not single-use: ${hosts.length} host(s), ${healthy} healthy, keys pinned`,
+      );
+    },
     async create(spec: MachineSpec): Promise<Machine> {
       if (spec.jobContainer)
         throw new AirlockError(
