@@ -1,12 +1,18 @@
 // The provisioners bench:provisioners compares: each starts its provisioner (or says in one line
 // why it cannot run on this machine) and gives the spec of a machine on the debian-12 image.
+import { randomBytes } from "node:crypto";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import {
+  HOST_ROOT,
   createSandboxProvisioner,
+  createSshProvisioner,
   type MachineLimits,
   type MachineSpec,
   type Provisioner,
 } from "../../src/provisioners/index.js";
+import { HostStore, parseHostKeys } from "../../src/provisioners/ssh/index.js";
+import { startSshd } from "./sshd.js";
 
 export interface ContenderInput {
   /** A scratch folder of the run, removed at the end. */
@@ -46,6 +52,41 @@ export function contenders(): Contender[] {
       start(input) {
         const prov = createSandboxProvisioner({ baseDir: path.join(input.work, "sandbox") });
         return Promise.resolve({ prov, spec: imageSpec(input), close: async () => prov.close?.() });
+      },
+    },
+    {
+      // A real OpenSSH server on loopback, its host key pinned as an operator would: the host is
+      // this machine (an SSH host has no image), one ControlMaster connection per machine.
+      name: "ssh (loopback host)",
+      slow: false,
+      async start(input) {
+        if (process.getuid?.() !== 0) return "needs root (starts sshd, adds a user)";
+        const sshd = await startSshd();
+        const dataDir = path.join(input.work, "ssh");
+        const base = `.airlock/bench-${randomBytes(4).toString("hex")}`;
+        new HostStore(dataDir).add(
+          {
+            name: "loop",
+            address: "127.0.0.1",
+            port: sshd.port,
+            user: sshd.user,
+            identity: sshd.identity,
+            baseDir: base,
+            nodePath: process.execPath,
+            jobs: 1,
+          },
+          parseHostKeys(sshd.hostKey()),
+        );
+        const prov = createSshProvisioner({ dataDir, warn: () => undefined });
+        return {
+          prov,
+          spec: { name: "bench", root: HOST_ROOT },
+          close: async () => {
+            await prov.close?.();
+            await sshd.stop();
+            await rm(path.join(sshd.home, base), { recursive: true, force: true });
+          },
+        };
       },
     },
   ];

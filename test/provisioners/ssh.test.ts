@@ -33,7 +33,7 @@ import { sshArgv } from "../../src/provisioners/ssh/ssh.js";
 import { eventText, runJobOnNewMachine, type RunnerEvent } from "../../src/runner/index.js";
 import { folderSource, jobFromWorkflow, workspaceLoader } from "../runner/helpers.js";
 import { BASE_ENV, hostHasProcessWith, sh, waitFor } from "./helpers.js";
-import { startSshd, type Sshd } from "./sshd.js";
+import { startSshd, type Sshd } from "../../bench/lib/sshd.js";
 
 const isRoot = process.getuid?.() === 0;
 let sshd: Sshd;

@@ -1,4 +1,4 @@
-// A real OpenSSH server on loopback for the SSH provisioner's tests: its own sshd_config, freshly
+// A real OpenSSH server on loopback (the SSH provisioner's tests and bench:provisioners): its own sshd_config, freshly
 // generated host key and authorized_keys in a temp folder, a random high port, and a dedicated
 // unprivileged user (created if missing, password locked with '*' so key login works). Needs root.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
