@@ -32,9 +32,9 @@ export function parseVolume(text: string, what = "container"): ContainerVolume {
   if (text.length > 4096 || /[\u0000-\u001f\u007f,]/.test(text)) refuse(what, `volume ${shown} is not valid`);
   const parts = text.split(":");
   if (parts.length > 3) refuse(what, `volume ${shown} is not valid: expected source:target[:ro|rw]`);
-  let [source, target, mode] = parts.length === 1 ? ["", parts[0], undefined] : parts;
-  source = source ?? "";
-  target = target ?? "";
+  const [first, second, mode] = parts.length === 1 ? ["", parts[0], undefined] : parts;
+  let source = first ?? "";
+  const target = second ?? "";
   if (mode !== undefined && mode !== "ro" && mode !== "rw")
     refuse(what, `volume ${shown}: mode ${JSON.stringify(mode)} is not allowed (ro or rw)`);
   if (!target.startsWith("/") || hasDotDot(target) || path.normalize(target) === "/")

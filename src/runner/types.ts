@@ -165,7 +165,20 @@ export interface ActionManifest {
         preIf?: string;
         postIf?: string;
       }
-    | { using: "docker"; image: string };
+    | {
+        using: "docker";
+        /** `Dockerfile` (a path in the action's folder) or `docker://image`. */
+        image: string;
+        /** `runs.args`, evaluated with `inputs` when the step runs; absent: `with: args` split into words. */
+        args?: Template[];
+        entrypoint?: string;
+        /** `runs.env`, evaluated with `inputs`; the step's own variables win. */
+        env?: Record<string, Template>;
+        preEntrypoint?: string;
+        postEntrypoint?: string;
+        preIf?: string;
+        postIf?: string;
+      };
 }
 
 export interface LoadedAction {
