@@ -54,6 +54,8 @@ export interface AgentCommandOptions extends EgressCommandOptions {
   warmSlots?: string;
   /** json, pretty or auto (default: AIRLOCK_LOG_FORMAT, else pretty on a terminal). */
   logFormat?: string;
+  /** Container options this pool allows beyond the default allow-list (src/containers/options.ts). */
+  containerAllowOption?: string[];
 }
 
 /** Node defaults for every machine (the flavour gives CPU, memory and disk). Documented in the README. */
@@ -117,6 +119,12 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       "--warm-slots <n>",
       "machine slots (cgroups and waiting helper processes) kept ready, off the job start path (0: make each on demand)",
       AGENT_LIMIT_DEFAULTS.warmSlots,
+    )
+    .option(
+      "--container-allow-option <option>",
+      "a container option (long name, e.g. --cap-add) this pool allows in `container:`/`services:` options beyond the default allow-list (repeatable; --volume allows host paths in volumes)",
+      collect,
+      [],
     )
     .option(
       "--log-format <format>",
@@ -183,6 +191,7 @@ export async function agentCommand(
     images: new ImageStore(options.imagesDir),
     log,
     egress,
+    ...(o.containerAllowOption?.length ? { containers: { allowOptions: o.containerAllowOption } } : {}),
     onFinal(cause) {
       finalCause = cause;
       onFinal();

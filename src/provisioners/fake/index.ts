@@ -20,6 +20,11 @@ export function createFakeProvisioner(opts: FakeProvisionerOptions = {}): Provis
   return {
     name: "fake",
     async create(spec: MachineSpec): Promise<Machine> {
+      if (spec.jobContainer)
+        throw new AirlockError(
+          ErrorCode.MACHINE_UNSUPPORTED,
+          "job containers (`container:`) are not supported by this provisioner (fake): they need the container provisioner",
+        );
       const base = opts.baseDir ?? os.tmpdir();
       await fsp.mkdir(base, { recursive: true });
       const root = await fsp.mkdtemp(path.join(base, "airlock-fake-"));
