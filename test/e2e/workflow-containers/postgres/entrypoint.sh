@@ -1,0 +1,6 @@
+set -e
+/opt/pg/bin/initdb -D /tmp/data -U postgres --auth=trust --no-locale -E UTF8 >/tmp/initdb.log
+/opt/pg/bin/pg_ctl -D /tmp/data -l /tmp/pg.log -w -o "-c listen_addresses=* -k /tmp" start
+touch /tmp/ready
+echo "postgres is ready"
+exec tail -f /tmp/pg.log
