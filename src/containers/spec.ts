@@ -25,6 +25,12 @@ function isMapping(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
+/** GitHub drops a `docker://` prefix (actions/runner PipelineTemplateConverter.ConvertToJobContainer). */
+function imageName(v: unknown): string {
+  const image = asWritten(v).trim();
+  return image.startsWith("docker://") ? image.slice("docker://".length) : image;
+}
+
 /** A value kept as written for the node to evaluate: strings as they are, other scalars as text. */
 function asWritten(v: unknown): string {
   return typeof v === "string" ? v : v === null || v === undefined ? "" : toExpressionString(v);
@@ -51,10 +57,10 @@ export function planContainer(raw: unknown, ctx: Contexts, what: string): Contai
   // The whole value may be one expression (`container: ${{ matrix.container }}`).
   const top = isMapping(raw) ? raw : ev(raw);
   if (!isMapping(top)) {
-    const image = asWritten(top).trim();
+    const image = imageName(top);
     return image === "" ? undefined : { image, env: {}, options: [], volumes: [] };
   }
-  const image = asWritten(ev(top.image)).trim();
+  const image = imageName(ev(top.image));
   if (image === "") return undefined;
   const options = top.options === undefined || top.options === null ? "" : asWritten(ev(top.options));
   const volumes = ev(top.volumes ?? []);

@@ -202,6 +202,8 @@ describe("planContainer / planServices", () => {
     assert.deepEqual(planContainer("${{ matrix.img }}", ctx, "container")?.image, "debian:12");
     assert.equal(planContainer("${{ matrix.empty }}", ctx, "container"), undefined);
     assert.equal(planContainer({ image: "" }, ctx, "container"), undefined);
+    assert.equal(planContainer("docker://node:20", ctx, "container")?.image, "node:20");
+    assert.equal(planContainer({ image: "docker://" }, ctx, "container"), undefined);
   });
 
   it("a mapping: evaluated image/options/volumes/ports; env and credentials kept as written", () => {
