@@ -160,6 +160,12 @@ export async function agentCommand(
       `agent: --server must be an http(s):// address, got "${o.server}"`,
     );
   }
+  for (const opt of o.containerAllowOption ?? [])
+    if (!/^--[a-z][a-z-]*$/.test(opt))
+      throw new AirlockError(
+        ErrorCode.USAGE,
+        `agent: --container-allow-option takes an option's long name such as --cap-add, got ${JSON.stringify(opt)}`,
+      );
   const dataDir = resolve(o.dataDir ?? join(options.home, "agent"));
   const registrationToken = await readRegistrationToken(o, env);
   const egress = commandEgress(options, o);

@@ -84,7 +84,10 @@ describe("workflow warnings", () => {
     assert.match(w[0]!.text, /cache service/);
     assert.match(w[1]!.text, /artifact service/);
     assert.match(w[2]!.text, /GITHUB_TOKEN, which is empty/);
-    assert.match(w[3]!.text, /service 'db': option --privileged is refused.*will fail unless its pool allows it/);
+    assert.match(
+      w[3]!.text,
+      /service 'db': option --privileged is refused.*will fail unless its pool allows it/,
+    );
     assert.match(w[4]!.text, /service 'db': volume .*host paths are not allowed/);
   });
 });
