@@ -176,6 +176,49 @@ runs:
     );
   });
 
+  it("a repository's Docker action: pre-entrypoint at job start, built from the actions folder", async () => {
+    const { machine, fake } = await fakeMachine();
+    const remote = repo({
+      "acme/tool/action.yml": `name: tool
+runs:
+  using: docker
+  image: Dockerfile
+  pre-entrypoint: /pre.sh
+  pre-if: always()
+  entrypoint: /main.sh
+`,
+      "acme/tool/Dockerfile": `FROM scratch\nCOPY pre.sh /pre.sh\nCOPY main.sh /main.sh\n`,
+      "acme/tool/pre.sh": `#!/bin/sh\necho "pre in $PWD"\n`,
+      "acme/tool/main.sh": `#!/bin/sh\necho "main with $#"\n`,
+    });
+    const job = jobFromWorkflow("r.yml", workflow(`      - uses: acme/tool@v1\n`));
+    const events: RunnerEvent[] = [];
+    const result = await runJob(job, {
+      machine,
+      actions: workspaceLoader(remote),
+      source: folderSource(repo({})),
+      onEvent: (e) => events.push(e),
+    });
+    const text = events.flatMap((e) => (e.type === "log" ? [e.text] : []));
+    assert.equal(result.conclusion, "success", text.join("\n"));
+    assert.deepEqual(
+      result.steps.map((s) => [s.stage, s.name]),
+      [
+        ["pre", "Pre Run acme/tool@v1"],
+        ["main", "Run acme/tool@v1"],
+      ],
+    );
+    assert.deepEqual(
+      fake!.runs().map((r) => r.entrypoint),
+      ["/pre.sh", "/main.sh"],
+    );
+    assert.equal(fake!.calls.filter((c) => c.kind === "build").length, 1);
+    assert.ok(
+      text.includes(`pre in ${machine.paths.workspace}`) && text.includes("main with 0"),
+      text.join("\n"),
+    );
+  });
+
   it("a failing container fails its step with its exit code", async () => {
     const { machine } = await fakeMachine();
     const job = jobFromWorkflow(
@@ -392,10 +435,25 @@ describe("runJobOnNewMachine: the node's policy and the job container", () => {
         isAirlockError(e, "CONTAINER_OPTION_REFUSED") && /service 'db'.*--privileged/.test(e.message),
     );
     assert.equal(prov.specs.length, 0, "no machine was created");
-    const ok = await runJobOnNewMachine(prov, { name: "p", root: HOST_ROOT }, job, deps(repo({})), {
+    let started: string[] = [];
+    const allowing: Provisioner = {
+      name: "allowing",
+      async create(spec) {
+        const m = await prov.create(spec);
+        const fake = m.containers as FakeContainers;
+        const start = fake.startService.bind(fake);
+        fake.startService = (name, s) => {
+          started = [...s.options];
+          return start(name, s);
+        };
+        return m;
+      },
+    };
+    const ok = await runJobOnNewMachine(allowing, { name: "p", root: HOST_ROOT }, job, deps(repo({})), {
       containers: { allowOptions: ["--privileged"] },
     });
     assert.equal(ok.conclusion, "success");
+    assert.deepEqual(started, ["--privileged"], "the service gets the checked, normalised options");
   });
 
   it("a provisioner without job containers refuses with MACHINE_UNSUPPORTED", async () => {
