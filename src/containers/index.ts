@@ -3,7 +3,7 @@
 // The provisioner (src/provisioners/container) runs what comes out; it does not re-decide policy.
 export { splitWords, MAX_WORDS, MAX_WORDS_TEXT } from "./words.js";
 export { checkOptions, type ContainerPolicy } from "./options.js";
-export { parseVolume, checkVolume, type ContainerVolume } from "./volumes.js";
+export { parseVolume, checkVolume, workspaceVolumeHostPath, type ContainerVolume } from "./volumes.js";
 export { planContainer, planServices, CONTAINER_CONTEXTS } from "./spec.js";
 export { checkContainer, checkJobContainers } from "./policy.js";
 export { dockerActionMounts, toContainerPath, type ContainerMount } from "./paths.js";

@@ -6,8 +6,11 @@
 //   ""                  — an anonymous volume (GitHub's `- /target` form);
 //   "/abs/path"         — a host path: refused unless the pool allows "--volume".
 // The target must be an absolute path without `..`; the mode is `ro` or `rw`.
+import { mkdir, realpath } from "node:fs/promises";
+import { basename as hostBasename, dirname as hostDirname, join as hostPathJoin } from "node:path";
 import path from "node:path/posix";
 import { AirlockError, ErrorCode } from "../errors/index.js";
+import type { Machine } from "../provisioners/types.js";
 
 export interface ContainerVolume {
   source: string;
@@ -62,4 +65,54 @@ export function checkVolume(
   if (v.source.startsWith(".") && (hasDotDot(v.source) || v.source.startsWith("..")))
     refuse(what, `volume source ${JSON.stringify(v.source)} leaves the workspace`);
   return v;
+}
+
+/**
+ * The host folder to bind for a workspace volume ("./path"), for the provisioner: resolved with
+ * every symlink followed and refused (MACHINE_PATH_ESCAPE) unless it stays inside the machine's
+ * workspace — a repository may hold `data -> /etc`. Missing folders are created, as Docker does.
+ * Call it only while no job process runs (before the first step), so nothing can swap a path
+ * between this check and the mount.
+ */
+export async function workspaceVolumeHostPath(
+  machine: Pick<Machine, "paths" | "hostPath">,
+  source: string,
+): Promise<string> {
+  if (source !== "." && !source.startsWith("./"))
+    throw new AirlockError(
+      ErrorCode.CONTAINER_OPTION_REFUSED,
+      `volume source ${JSON.stringify(source)} is not a workspace path`,
+    );
+  const ws = machine.hostPath?.(machine.paths.workspace);
+  const target = machine.hostPath?.(path.join(machine.paths.workspace, source));
+  if (ws === undefined || target === undefined)
+    throw new AirlockError(ErrorCode.MACHINE_UNSUPPORTED, "this machine's workspace is not on the host");
+  const root = await realpath(ws);
+  const inside = (p: string): boolean => p === root || p.startsWith(`${root}/`);
+  // The deepest part that exists decides where the path really goes; the rest is created below it.
+  let existing = target;
+  const missing: string[] = [];
+  for (;;) {
+    const real = await realpath(existing).catch(() => undefined);
+    if (real !== undefined) {
+      if (!inside(real))
+        throw new AirlockError(
+          ErrorCode.MACHINE_PATH_ESCAPE,
+          `volume source ${JSON.stringify(source)} leads out of the workspace`,
+        );
+      const full = hostPathJoin(real, ...missing.reverse());
+      await mkdir(full, { recursive: true });
+      const final = await realpath(full);
+      if (!inside(final))
+        throw new AirlockError(
+          ErrorCode.MACHINE_PATH_ESCAPE,
+          `volume source ${JSON.stringify(source)} leads out of the workspace`,
+        );
+      return final;
+    }
+    missing.push(hostBasename(existing));
+    const parent = hostDirname(existing);
+    if (parent === existing) throw new AirlockError(ErrorCode.MACHINE_PATH_ESCAPE, "no workspace");
+    existing = parent;
+  }
 }
