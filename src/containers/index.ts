@@ -7,3 +7,4 @@ export { parseVolume, checkVolume, workspaceVolumeHostPath, type ContainerVolume
 export { planContainer, planServices, CONTAINER_CONTEXTS } from "./spec.js";
 export { checkContainer, checkJobContainers } from "./policy.js";
 export { dockerActionMounts, toContainerPath, type ContainerMount } from "./paths.js";
+export { copyContext, CONTEXT_LIMITS, type CopyLimits } from "./context-copy.js";

@@ -7,10 +7,11 @@
 // the step has none of that name, with HOME=/github/home and every machine path rewritten to the
 // container's (/github/workspace, /github/file_commands, …). The container runs through
 // Machine.containers; a machine without them fails the step with one line (MACHINE_UNSUPPORTED).
-import { lstat, realpath } from "node:fs/promises";
+import { lstat, mkdtemp, realpath, rm } from "node:fs/promises";
+import os from "node:os";
 import hostPath from "node:path";
 import path from "node:path/posix";
-import { dockerActionMounts, splitWords, toContainerPath } from "../containers/index.js";
+import { copyContext, dockerActionMounts, splitWords, toContainerPath } from "../containers/index.js";
 import { evaluateToString, evaluateStringMap } from "../expressions/index.js";
 import { AirlockError, ErrorCode, isAirlockError } from "../errors/index.js";
 import type { ExecHandle, ExecRequest, MachineContainers } from "../provisioners/types.js";
@@ -154,10 +155,30 @@ async function build(
       ErrorCode.MACHINE_PATH_ESCAPE,
       `${action.uses}: the Dockerfile's folder leads out of the machine`,
     );
-  const name = path.basename(inner);
-  const st = await lstat(hostPath.join(real, name)).catch(() => undefined);
-  if (!st?.isFile())
-    throw new AirlockError(ErrorCode.ACTION_NOT_FOUND, `${action.uses}: ${inner} is not a regular file`);
+  // The builder reads a private copy, made race-free (context-copy.ts): the job may change its
+  // workspace at any moment, also while the image is built.
+  const tmp = await mkdtemp(hostPath.join(os.tmpdir(), "airlock-build-"));
+  try {
+    const context = hostPath.join(tmp, "context");
+    await copyContext(real, context, realRoots);
+    const name = path.basename(inner);
+    const st = await lstat(hostPath.join(context, name)).catch(() => undefined);
+    if (!st?.isFile())
+      throw new AirlockError(ErrorCode.ACTION_NOT_FOUND, `${action.uses}: ${inner} is not a regular file`);
+    return await buildIn(run, containers, x, inner, context, name);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+async function buildIn(
+  run: JobRun,
+  containers: MachineContainers,
+  x: Execution,
+  inner: string,
+  context: string,
+  name: string,
+): Promise<string> {
   const tag = `localhost/airlock-action-${run
     .token()
     .toLowerCase()
@@ -165,7 +186,7 @@ async function build(
   run.log(x.ref, "system", "group-start", "Building docker image");
   run.log(x.ref, "system", "line", `Dockerfile for action: '${inner}'.`);
   try {
-    return await containers.build({ contextDir: real, dockerfile: name, tag });
+    return await containers.build({ contextDir: context, dockerfile: name, tag });
   } catch (err) {
     throw new Error(`Docker build failed: ${(err as Error).message}`, { cause: err });
   } finally {

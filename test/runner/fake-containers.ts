@@ -3,7 +3,7 @@
 // back to the machine's folders. Images: `fake/sh` (no entry point: the args are the command),
 // and what build() makes of a Dockerfile (its ENTRYPOINT JSON list and COPY lines). Services answer
 // health() from a script per image: `healthy-after-N`, `unhealthy`, `no-check`.
-import { readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { dockerActionMounts } from "../../src/containers/index.js";
@@ -61,7 +61,16 @@ export class FakeContainers implements MachineContainers {
       const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/.exec(line);
       if (entry) image.entrypoint = JSON.parse(entry[1]!) as string[];
       const copy = /^COPY\s+(\S+)\s+(\S+)\s*$/.exec(line);
-      if (copy) image.files.set(copy[2]!, path.join(req.contextDir, copy[1]!));
+      if (copy) {
+        // The context is gone after build() (as with a real builder, the image keeps its files).
+        const store = this.machine.hostPath!(
+          `${this.machine.paths.temp}/.fake-image-${req.tag.replace(/\W/g, "_")}`,
+        )!;
+        mkdirSync(store, { recursive: true });
+        const kept = path.join(store, path.basename(copy[1]!));
+        copyFileSync(path.join(req.contextDir, copy[1]!), kept);
+        image.files.set(copy[2]!, kept);
+      }
     }
     this.images.set(req.tag, image);
     return Promise.resolve(req.tag);
