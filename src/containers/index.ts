@@ -4,7 +4,7 @@
 export { splitWords, MAX_WORDS, MAX_WORDS_TEXT } from "./words.js";
 export { checkOptions, type ContainerPolicy } from "./options.js";
 export { parseVolume, checkVolume, workspaceVolumeHostPath, type ContainerVolume } from "./volumes.js";
-export { planContainer, planServices, CONTAINER_CONTEXTS } from "./spec.js";
+export { planContainer, planServices, isServiceName, SERVICE_NAME_RULE, CONTAINER_CONTEXTS } from "./spec.js";
 export { checkContainer, checkJobContainers } from "./policy.js";
 export { dockerActionMounts, toContainerPath, type ContainerMount } from "./paths.js";
 export { copyContext, CONTEXT_LIMITS, type CopyLimits } from "./context-copy.js";

@@ -15,6 +15,13 @@ export const CONTAINER_CONTEXTS = ["github", "needs", "strategy", "matrix", "var
 
 /** A service's name is its host name for the job: one DNS label. */
 const SERVICE_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
+
+export const SERVICE_NAME_RULE =
+  "a service name must be a DNS label (letters, digits and '-', not at either end, up to 63 characters): the job reaches the service by it";
+
+export function isServiceName(name: string): boolean {
+  return SERVICE_NAME.test(name);
+}
 const PORT = /^(?:(\d{1,5}):)?(\d{1,5})(?:\/(tcp|udp))?$/;
 
 function refuse(what: string, message: string): never {
@@ -96,11 +103,7 @@ export function planServices(raw: unknown, ctx: Contexts): Record<string, Contai
   if (!isMapping(map)) refuse("services", "must be a mapping of service names");
   const out: Record<string, ContainerSpec> = {};
   for (const [name, value] of Object.entries(map)) {
-    if (!SERVICE_NAME.test(name))
-      refuse(
-        `service ${JSON.stringify(name.slice(0, 70))}`,
-        "a service name must be a DNS label (letters, digits and '-', not at either end, up to 63 characters): the job reaches the service by it",
-      );
+    if (!isServiceName(name)) refuse(`service ${JSON.stringify(name.slice(0, 70))}`, SERVICE_NAME_RULE);
     const spec = planContainer(value, ctx, `service '${name}'`);
     if (spec) out[name] = spec;
   }

@@ -4,7 +4,14 @@
 // written at the top of that job's log (src/planner/instance.ts → JobDescription.warnings).
 // docs/compatibility.md lists the same features; keep the two together.
 import { isMap, isScalar, isSeq, type Node } from "yaml";
-import { checkOptions, checkVolume, parseVolume, splitWords } from "../containers/index.js";
+import {
+  checkOptions,
+  checkVolume,
+  isServiceName,
+  parseVolume,
+  SERVICE_NAME_RULE,
+  splitWords,
+} from "../containers/index.js";
 import { formatProblem } from "../errors/index.js";
 import type { WorkflowWarning } from "./model.js";
 import { entries, get, problemAt, resolve, type YamlSource } from "./yaml-source.js";
@@ -79,7 +86,11 @@ function containerWarnings(src: YamlSource, id: string, job: Node, add: (n: Node
     }
   };
   check("container", get(src, job, "container"));
-  for (const s of entries(src, get(src, job, "services"))) check(`service '${s.key}'`, s.value);
+  for (const s of entries(src, get(src, job, "services"))) {
+    if (!isServiceName(s.key))
+      add(s.keyNode, `service '${s.key}': ${SERVICE_NAME_RULE}: job '${id}' will fail`);
+    else check(`service '${s.key}'`, s.value);
+  }
 }
 
 function jobWarnings(src: YamlSource, id: string, job: Node, add: (n: Node, m: string) => void): void {

@@ -65,6 +65,7 @@ describe("workflow warnings", () => {
       "        options: --health-cmd pg_isready --privileged",
       "        volumes: [./data:/data, /etc:/etc, '${{ vars.V }}:/x']",
       "      ok: { image: redis, options: '${{ vars.OPTS }}' }",
+      "      my_cache: redis",
       "    steps:",
       "      - uses: docker://alpine:3",
       "      - run: echo ${{ github.token }}",
@@ -78,7 +79,8 @@ describe("workflow warnings", () => {
         ["build", ".github/workflows/w.yml:12:21"],
         ["deploy", ".github/workflows/w.yml:19:18"],
         ["deploy", ".github/workflows/w.yml:20:33"],
-        ["deploy", ".github/workflows/w.yml:24:14"],
+        ["deploy", ".github/workflows/w.yml:22:7"],
+        ["deploy", ".github/workflows/w.yml:25:14"],
       ],
     );
     assert.match(w[0]!.text, /cache service/);
@@ -89,6 +91,7 @@ describe("workflow warnings", () => {
       /service 'db': option --privileged is refused.*will fail unless its pool allows it/,
     );
     assert.match(w[4]!.text, /service 'db': volume .*host paths are not allowed/);
+    assert.match(w[5]!.text, /service 'my_cache': a service name must be a DNS label/);
   });
 });
 
