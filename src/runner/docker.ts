@@ -60,9 +60,12 @@ export async function runDocker(
   let args: string[];
   let runsEnv: Record<string, string>;
   try {
+    // As ContainerActionHandler: docker://image, a Dockerfile to build, else an image name as is.
     image = runs.image.toLowerCase().startsWith("docker://")
       ? runs.image.slice("docker://".length)
-      : await buildImage(run, containers, action, x);
+      : isDockerfile(runs.image)
+        ? await buildImage(run, containers, action, x)
+        : runs.image;
     if (image === "") throw new Error(`${action.uses}: the action names no image`);
     const ctx = { ...exprContexts(run, scope, x.env, x.id), inputs };
     const host = evalHost(run, scope);
@@ -109,11 +112,8 @@ async function buildImage(
   x: Execution,
 ): Promise<string> {
   const runs = action.manifest.runs;
-  if (runs.using !== "docker" || !isDockerfile(runs.image))
-    throw new AirlockError(
-      ErrorCode.ACTION_INVALID,
-      `${action.uses}: runs.image must be 'docker://image' or a Dockerfile, not ${JSON.stringify(runs.using === "docker" ? runs.image : "")}`,
-    );
+  if (runs.using !== "docker")
+    throw new AirlockError(ErrorCode.ACTION_INVALID, `${action.uses}: not a Docker action`);
   const rel = path.normalize(runs.image);
   if (rel.startsWith("/") || rel.split("/").includes(".."))
     throw new AirlockError(
