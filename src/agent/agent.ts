@@ -5,6 +5,7 @@
 // the first start, from exchanging a registration token) and is replaced on every connection.
 import { mkdir } from "node:fs/promises";
 import type { NodeEgress } from "../egress/index.js";
+import type { ContainerPolicy } from "../containers/index.js";
 import type { Provisioner } from "../provisioners/types.js";
 import { PROTOCOL_VERSION, type AgentMessage, type ServerMessage } from "../protocol/agent.js";
 import type { ActionLoader, WorkspaceSource } from "../runner/index.js";
@@ -56,6 +57,11 @@ export interface AgentOptions {
    * repository list added). Absent: machines never have a network, whatever the assignment says.
    */
   egress?: NodeEgress;
+  /**
+   * The pool's policy on workflow containers (`container:`, `services:`): options it allows beyond
+   * the default allow-list (src/containers/options.ts). Absent: the default.
+   */
+  containers?: ContainerPolicy;
   /**
    * Called once when connecting cannot succeed by retrying (the credential refused, no agent
    * endpoint at serverUrl, another protocol version); the agent has stopped connecting and its
@@ -322,6 +328,7 @@ export function createAgent(opts: AgentOptions): Agent {
       log,
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.egress ? { egress: opts.egress } : {}),
+      ...(opts.containers ? { containers: opts.containers } : {}),
       push: (payload) => outbox.push(a.jobId, a.attempt, payload),
       flow: {
         blocked: () => outbox.blocked(a.jobId, a.attempt),

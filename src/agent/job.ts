@@ -17,6 +17,7 @@
 // as a second line of defence.
 import { parseAllowList, unionAllowLists, type NodeEgress } from "../egress/index.js";
 import type { Assign } from "../protocol/agent.js";
+import type { ContainerPolicy } from "../containers/index.js";
 import type { MachineLimits, Provisioner } from "../provisioners/types.js";
 import { boundedSummaries, eventText, runJobOnNewMachine, type OnMachineOptions } from "../runner/index.js";
 import type {
@@ -46,6 +47,8 @@ export interface JobDeps {
   log: AgentLogger;
   /** The pool's egress; the assignment's repository list is added to it for this job. */
   egress?: NodeEgress;
+  /** The pool's policy on workflow containers; absent: the default allow-list. */
+  containers?: ContainerPolicy;
   push(payload: OutboxPayload): void;
   /** Backpressure from the outbox onto the job's output pipes. */
   flow: OutputFlow;
@@ -165,6 +168,7 @@ export class AgentJob {
         {
           destroyOnAbort: true,
           ...(egress ? { egress } : {}),
+          ...(this.deps.containers ? { containers: this.deps.containers } : {}),
           ...(services ? { services } : {}),
           prepare: (machine, description) =>
             releaseSecrets(

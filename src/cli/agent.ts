@@ -56,6 +56,8 @@ export interface AgentCommandOptions extends EgressCommandOptions {
   warmSlots?: string;
   /** json, pretty or auto (default: AIRLOCK_LOG_FORMAT, else pretty on a terminal). */
   logFormat?: string;
+  /** Container options this pool allows beyond the default allow-list (src/containers/options.ts). */
+  containerAllowOption?: string[];
 }
 
 /** Node defaults for every machine (the flavour gives CPU, memory and disk). Documented in the README. */
@@ -128,6 +130,12 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       AGENT_LIMIT_DEFAULTS.warmSlots,
     )
     .option(
+      "--container-allow-option <option>",
+      "a container option (long name, e.g. --cap-add) this pool allows in `container:`/`services:` options beyond the default allow-list (repeatable; --volume allows host paths in volumes)",
+      collect,
+      [],
+    )
+    .option(
       "--log-format <format>",
       "json, pretty or auto: pretty on a terminal, JSON lines otherwise (default: $AIRLOCK_LOG_FORMAT or auto)",
     )
@@ -163,6 +171,12 @@ export async function agentCommand(
       `agent: --server must be an http(s):// address, got "${o.server}"`,
     );
   }
+  for (const opt of o.containerAllowOption ?? [])
+    if (!/^--[a-z][a-z-]*$/.test(opt))
+      throw new AirlockError(
+        ErrorCode.USAGE,
+        `agent: --container-allow-option takes an option's long name such as --cap-add, got ${JSON.stringify(opt)}`,
+      );
   const dataDir = resolve(o.dataDir ?? join(options.home, "agent"));
   const registrationToken = await readRegistrationToken(o, env);
   const egress = commandEgress(options, o);
@@ -194,6 +208,7 @@ export async function agentCommand(
     images: new ImageStore(options.imagesDir),
     log,
     egress,
+    ...(o.containerAllowOption?.length ? { containers: { allowOptions: o.containerAllowOption } } : {}),
     onFinal(cause) {
       finalCause = cause;
       onFinal();

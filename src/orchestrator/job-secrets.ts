@@ -3,7 +3,7 @@
 // jobs table nor in the `assign` message. The node opens them after redeeming the attempt's
 // one-time release token for the machine it created (src/secrets/release.ts, src/agent/release.ts).
 //
-// "Refers to" is read from the job's expressions (`${{ … }}` in its env, steps, outputs): a
+// "Refers to" is read from the job's expressions (`${{ … }}` in its env, steps, outputs, containers): a
 // `secrets.NAME` or `secrets['NAME']` names one secret; any other use of the context (`toJSON(secrets)`,
 // `secrets[format(…)]`) needs them all, as GitHub would give. GITHUB_TOKEN stays as it is.
 import type { JobDescription } from "../runner/types.js";
@@ -22,9 +22,10 @@ const USE =
 
 /** The secret names (upper-case) the job's expressions refer to, or "all". */
 export function secretsReferenced(
-  job: Pick<JobDescription, "env" | "steps" | "outputs">,
+  job: Pick<JobDescription, "env" | "steps" | "outputs" | "container" | "services">,
 ): Set<string> | "all" {
-  const text = JSON.stringify([job.env, job.steps, job.outputs]);
+  // container/services: their env and credentials travel as written (src/containers/spec.ts).
+  const text = JSON.stringify([job.env, job.steps, job.outputs, job.container, job.services]);
   const names = new Set<string>();
   for (const m of text.matchAll(EXPRESSION)) {
     // JSON escapes quotes inside the expression text; undo them for the index form.

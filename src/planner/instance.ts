@@ -8,6 +8,7 @@ import type { JobTemplate } from "../workflow/model.js";
 import { recordJob, type GraphScope, type RunState } from "./graph.js";
 import { jobPermissions } from "./permissions.js";
 import { evaluateConcurrency } from "./concurrency.js";
+import { planContainer, planServices } from "../containers/index.js";
 import type { Concurrency, JobInstance, JobReport } from "./types.js";
 
 export interface InstancePlan {
@@ -79,11 +80,11 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
   let labels: string[];
   let concurrency: Concurrency | undefined;
   try {
-    if (job.container !== undefined || job.services !== undefined) {
-      throw new Error(
-        "job containers (`container:`) and service containers (`services:`) are not supported by this provisioner",
-      );
-    }
+    // GitHub's contexts for container/services are exactly ctx's (no secrets: env and credentials
+    // travel as written, src/containers/spec.ts).
+    const container =
+      job.container === undefined ? undefined : planContainer(job.container, ctx, "container");
+    const services = planServices(job.services, ctx);
     report.continueOnError =
       job.continueOnError !== undefined && truthy(evaluateTemplate(job.continueOnError, ctx));
     labels = runsOnLabels(evaluateTemplate(job.runsOn, ctx));
@@ -131,6 +132,8 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
         repositoryName: opts.fullName,
       },
       permissions: jobPermissions(scope, job),
+      ...(container ? { container } : {}),
+      ...(services ? { services } : {}),
     };
     const warnings = (scope.workflow.warnings ?? []).filter((w) => w.job === job.id).map((w) => w.text);
     if (warnings.length > 0) desc.warnings = warnings;

@@ -1,16 +1,18 @@
-// `uses:` steps: the built-in actions/checkout, docker refusal, node actions (main; pre/post are
-// scheduled by the job) and composite actions (their steps run recursively in a private scope).
+// `uses:` steps: the built-in actions/checkout, Docker actions (docker.ts), node actions (main;
+// pre/post are scheduled by the job) and composite actions (their steps run recursively in a
+// private scope).
 import path from "node:path/posix";
 import { evaluateStringMap, evaluateToString, type Contexts, type EvalHost } from "../expressions/index.js";
 import { AirlockError, ErrorCode, isAirlockError } from "../errors/index.js";
 import type { StepTemplate } from "../workflow/model.js";
 import { evalHost, exprContexts } from "./contexts.js";
 import { execute, type ExecOutcome, type Execution } from "./execute.js";
+import { runDocker } from "./docker.js";
 import { actionInputs, inputEnv, stateEnv } from "./inputs.js";
 import { MAX_ACTION_DEPTH, newScope, type ActionInfo, type JobRun, type Scope } from "./state.js";
 import type { LoadedAction, StepRef } from "./types.js";
 
-export const DOCKER_UNSUPPORTED = "docker actions are not supported by this provisioner";
+export { DOCKER_UNSUPPORTED } from "./docker.js";
 
 /** Runs a list of steps in a scope (provided by steps.ts; passed in to keep imports acyclic). */
 export type RunSteps = (
@@ -31,7 +33,13 @@ export function isCheckout(uses: string): boolean {
 
 /** Loads an action, turning failures into a value (a load failure fails the step, not the job). */
 export async function loadAction(run: JobRun, uses: string): Promise<LoadedAction | Error> {
-  if (uses.startsWith("docker://")) return new AirlockError(ErrorCode.ACTION_UNSUPPORTED, DOCKER_UNSUPPORTED);
+  if (uses.startsWith("docker://")) {
+    const image = uses.slice("docker://".length);
+    if (image === "") return new AirlockError(ErrorCode.ACTION_INVALID, `${uses}: no image`);
+    // As actions/runner: a docker:// step is an action without metadata that runs that image.
+    const manifest = { name: uses, inputs: {}, outputs: {}, runs: { using: "docker" as const, image: uses } };
+    return { uses, dir: run.machine.paths.workspace, manifest };
+  }
   try {
     return await run.deps.actions.load(uses, run.machine);
   } catch (err) {
@@ -79,12 +87,29 @@ export async function runUses(
   const loaded = pre ? pre.action : await loadAction(x.run, uses);
   if (loaded instanceof Error) return fail(x, loaded.message);
   const runs = loaded.manifest.runs;
-  if (runs.using === "docker")
-    return fail(x, new AirlockError(ErrorCode.ACTION_UNSUPPORTED, DOCKER_UNSUPPORTED).message);
   const info = actionInfo(loaded);
   const id = { ...x.id, action: info };
   const actionCtx = exprContexts(x.run, scope, x.env, id);
-  const inputs = actionInputs(x.run, x.ref, uses, loaded.manifest, withValues, actionCtx, host);
+  // A docker:// step has no metadata: its `with:` values are its inputs, as they are.
+  const inputs = uses.startsWith("docker://")
+    ? withValues
+    : actionInputs(x.run, x.ref, uses, loaded.manifest, withValues, actionCtx, host);
+  if (runs.using === "docker") {
+    const outcome = await runDocker({ ...x, id }, scope, loaded, inputs, "main");
+    if (runs.postEntrypoint)
+      x.run.posts.push({
+        action: loaded,
+        entry: runs.postEntrypoint,
+        postIf: runs.postIf ?? "always()",
+        name: x.ref.name,
+        contextName: x.id.contextName,
+        env: x.env,
+        inputs,
+        state: x.state,
+        scope,
+      });
+    return outcome;
+  }
   if (runs.using === "composite") {
     return composite(x, scope, loaded, info, inputs, runSteps);
   }
@@ -111,6 +136,19 @@ export async function runUses(
     });
   }
   return outcome;
+}
+
+/** Runs a `pre` or `post` entry point of a node action, or pre-/post-entrypoint of a Docker one. */
+export function runEntry(
+  x: Execution,
+  scope: Scope,
+  action: LoadedAction,
+  entry: string,
+  inputs: Record<string, string>,
+  stage: "pre" | "post",
+): Promise<ExecOutcome> {
+  if (action.manifest.runs.using === "docker") return runDocker(x, scope, action, inputs, stage);
+  return runNode(x, action, entry, inputs);
 }
 
 /** Runs one node entry point (`main`, `pre` or `post`) of an action. */

@@ -132,6 +132,8 @@ export function processEnv(
     // The machine's own variables (its egress proxy), under the job's: a job may send a tool
     // around the proxy, but without the proxy there is no network to go to.
     ...run.machine.env,
+    // The job container's `env:` (what its processes inherit on GitHub), under the step's.
+    ...run.containerEnv,
     ...env,
     // The node's job services (identity tokens): set by the node, not the job.
     ...run.deps.runtime?.env,

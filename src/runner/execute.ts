@@ -3,6 +3,7 @@
 // GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY) — also after a failure, like actions/runner.
 import path from "node:path/posix";
 import { isAirlockError } from "../errors/index.js";
+import type { ExecHandle, ExecRequest } from "../provisioners/types.js";
 import { processEnv, type EnvFilePaths, type StepIdentity } from "./contexts.js";
 import { iterateKeyValueFile, parsePathFile, type KeyValue } from "./envfiles.js";
 import { protectValues } from "./injection.js";
@@ -88,6 +89,8 @@ export async function execute(
   argv: string[],
   cwd: string,
   extraEnv: Record<string, string> = {},
+  /** Starts the process another way (a Docker action's container, src/runner/docker.ts). */
+  launch?: (req: ExecRequest) => ExecHandle,
 ): Promise<ExecOutcome> {
   const { run } = x;
   // Files are fresh per process; a step may have created them already so that github.output & co.
@@ -102,6 +105,7 @@ export async function execute(
     x.signal,
     (stream, line, cut) => out.line(stream, line, cut),
     run.deps.flow,
+    launch,
   );
   await applyFiles(x, files);
   if (result.startError !== undefined) {

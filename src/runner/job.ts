@@ -14,6 +14,7 @@ import {
 import { isAirlockError } from "../errors/index.js";
 import { evalHost, exprContexts } from "./contexts.js";
 import { checkLimits } from "./limits.js";
+import { initializeContainers } from "./services.js";
 import { runPostSteps, runPreSteps } from "./stages.js";
 import { JobRun, newScope, type Scope } from "./state.js";
 import { contextNames, displayName, runSteps } from "./steps.js";
@@ -93,7 +94,7 @@ export async function runJob(job: JobDescription, deps: RunnerDeps): Promise<Job
   return result;
 }
 
-/** Event file, workspace, job env. Returns false (after reporting why) when the job cannot start. */
+/** Event file, workspace, job env, containers. Returns false (after reporting why) when the job cannot start. */
 async function setUp(run: JobRun, scope: Scope): Promise<boolean> {
   const { job, machine } = run;
   try {
@@ -113,12 +114,16 @@ async function setUp(run: JobRun, scope: Scope): Promise<boolean> {
       Object.assign(run.env, evaluateStringMap(level, ctx, host));
     }
     run.defaults = jobDefaults(run, scope);
-    return true;
   } catch (err) {
     run.annotate(undefined, "error", `Set up job failed: ${isAirlockError(err) ? err.message : String(err)}`);
     run.failed = true;
     return false;
   }
+  if (!(await initializeContainers(run, scope))) {
+    run.failed = true;
+    return false;
+  }
+  return true;
 }
 
 /**

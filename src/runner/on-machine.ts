@@ -4,6 +4,8 @@
 // connection the proxy allows or refuses becomes a system line of the job's log.
 import { recordLine, type AllowList, type EgressProxy, type EgressSession } from "../egress/index.js";
 import type { MachineSpec, Provisioner, Machine } from "../provisioners/types.js";
+import { checkJobContainers, type ContainerPolicy } from "../containers/index.js";
+import { evaluateToString } from "../expressions/index.js";
 import { runJob } from "./job.js";
 import type { HostLog, JobDescription, JobResult, JobRuntime, RunnerDeps } from "./types.js";
 
@@ -28,6 +30,11 @@ export interface OnMachineOptions {
    * its secrets, released for this machine only). A throw fails the job; the machine is destroyed.
    */
   prepare?(machine: Machine, job: JobDescription): Promise<JobDescription>;
+  /**
+   * What the pool allows of `container:` / `services:` beyond the default allow-list
+   * (src/containers/options.ts); absent: the default. Checked before the machine is created.
+   */
+  containers?: ContainerPolicy;
 }
 
 /**
@@ -70,6 +77,9 @@ export async function runJobOnNewMachine(
   deps: Omit<RunnerDeps, "machine">,
   opts: OnMachineOptions = {},
 ): Promise<JobResult> {
+  // The pool's policy on the job's containers, before anything exists (CONTAINER_OPTION_REFUSED).
+  job = checkJobContainers(job, opts.containers);
+  if (job.container) spec = { ...spec, jobContainer: jobContainerSpec(job) };
   const hostLog = new LineQueue();
   for (const note of opts.egress?.notes ?? []) hostLog.push(note);
   let session: EgressSession | undefined;
@@ -107,4 +117,33 @@ export async function runJobOnNewMachine(
       await services?.close();
     }
   }
+}
+
+/**
+ * The job container for the provisioner: its `env` is given by the runner to every process (it
+ * may read secrets, released only once the machine exists), so the machine gets none; credentials
+ * are evaluated with what is known now (a server run's secrets are not: local registries need none).
+ */
+function jobContainerSpec(job: JobDescription): NonNullable<MachineSpec["jobContainer"]> {
+  const { env: _env, credentials, ...rest } = job.container!;
+  if (!credentials) return { ...rest, env: {} };
+  const c = job.contexts;
+  const ctx = {
+    github: c.github,
+    needs: c.needs,
+    strategy: c.strategy,
+    matrix: c.matrix ?? {},
+    vars: c.vars,
+    secrets: c.secrets,
+    inputs: c.inputs,
+  };
+  const host = { contexts: Object.keys(ctx) };
+  return {
+    ...rest,
+    env: {},
+    credentials: {
+      username: evaluateToString(credentials.username, ctx, host),
+      password: evaluateToString(credentials.password, ctx, host),
+    },
+  };
 }

@@ -8,7 +8,7 @@
 // as fast as it comes, the process's pipes are paused, so the job (not the agent) waits.
 import { StringDecoder } from "node:string_decoder";
 import type { Readable } from "node:stream";
-import type { ExecRequest, Machine } from "../provisioners/types.js";
+import type { ExecHandle, ExecRequest, Machine } from "../provisioners/types.js";
 import { cleanText, MAX_LINE_CHARS } from "./text.js";
 import type { OutputFlow } from "./types.js";
 
@@ -30,11 +30,13 @@ export async function runProcess(
   signal: AbortSignal,
   onLine: LineHandler,
   flow?: OutputFlow,
+  /** Starts the process another way (a Docker action's container); default: machine.exec. */
+  launch?: (req: ExecRequest) => ExecHandle,
 ): Promise<ProcessOutcome> {
   if (signal.aborted) return { exitCode: null, signal: null, aborted: true };
   let handle;
   try {
-    handle = machine.exec(req);
+    handle = launch ? launch(req) : machine.exec(req);
   } catch (err) {
     return { exitCode: null, signal: null, aborted: false, startError: (err as Error).message };
   }

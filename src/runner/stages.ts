@@ -10,7 +10,7 @@
 // composite's inputs inside a composite action). State flows pre → main → post.
 import { evaluateStringMap, evaluateCondition } from "../expressions/index.js";
 import type { StepTemplate } from "../workflow/model.js";
-import { actionInfo, isCheckout, isLocalUses, loadAction, runNode } from "./actions.js";
+import { actionInfo, isCheckout, isLocalUses, loadAction, runEntry } from "./actions.js";
 import { baseEnv, evalHost, exprContexts, type StepIdentity } from "./contexts.js";
 import type { Execution } from "./execute.js";
 import { actionInputs } from "./inputs.js";
@@ -62,11 +62,13 @@ async function runStage(run: JobRun, scope: Scope, s: Stage): Promise<void> {
     try {
       const target = s.resolve ? await s.resolve() : { action: s.action, entry: s.entry };
       if (target instanceof Error) throw target;
-      const r = await runNode(
+      const r = await runEntry(
         { ...x, id: { ...s.id, action: actionInfo(target.action) } },
+        s.contextScope ?? scope,
         target.action,
         target.entry,
         s.inputs(),
+        s.ref.stage === "pre" ? "pre" : "post",
       );
       outcome = sig.reason() === "cancel" && !r.ok ? "cancelled" : r.ok ? "success" : "failure";
     } catch (err) {
@@ -92,7 +94,9 @@ export async function runPreSteps(run: JobRun, scope: Scope, steps: StepTemplate
     run.preloaded.set(step, { action, state });
     if (action instanceof Error) continue;
     const runs = action.manifest.runs;
-    if (runs.using === "composite" || runs.using === "docker" || !runs.pre) continue;
+    const pre =
+      runs.using === "composite" ? undefined : runs.using === "docker" ? runs.preEntrypoint : runs.pre;
+    if (runs.using === "composite" || !pre) continue;
     const contextName = names[i] ?? `__${i}`;
     const id: StepIdentity = { contextName, action: actionInfo(action) };
     const env0 = baseEnv(run, scope);
@@ -117,7 +121,7 @@ export async function runPreSteps(run: JobRun, scope: Scope, steps: StepTemplate
       ref,
       id,
       action,
-      entry: runs.pre,
+      entry: pre,
       condition: runs.preIf ?? "always()",
       env,
       inputs,
@@ -155,7 +159,8 @@ async function reloadPost(
   const action = await loadAction(run, uses);
   if (action instanceof Error) return action;
   const runs = action.manifest.runs;
-  if (runs.using === "composite" || runs.using === "docker" || !runs.post)
-    return new Error(`${uses}: the action no longer has a 'post' entry point`);
-  return { action, entry: runs.post };
+  const post =
+    runs.using === "composite" ? undefined : runs.using === "docker" ? runs.postEntrypoint : runs.post;
+  if (!post) return new Error(`${uses}: the action no longer has a 'post' entry point`);
+  return { action, entry: post };
 }

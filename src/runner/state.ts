@@ -80,6 +80,8 @@ export class JobRun {
   readonly refusedSecrets: string[] = [];
   /** Workflow and job env, evaluated; GITHUB_ENV writes land here too. */
   readonly env: Record<string, string> = {};
+  /** The job container's `env:`, evaluated at set-up: under every step's variables (services.ts). */
+  containerEnv: Record<string, string> = {};
   /** `defaults.run` evaluated at set-up, after the job env (setUp in job.ts). */
   defaults: { shell?: string; workingDirectory?: string } = {};
   /** GITHUB_PATH entries in the order added (the most recent goes first in PATH). */

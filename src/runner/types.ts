@@ -3,7 +3,7 @@
 import type { StepTemplate, Template } from "../workflow/model.js";
 import type { Permissions } from "../workflow/permissions.js";
 import type { GitAuth } from "../git/index.js";
-import type { Machine } from "../provisioners/types.js";
+import type { ContainerSpec, Machine } from "../provisioners/types.js";
 
 export type Conclusion = "success" | "failure" | "skipped" | "cancelled";
 
@@ -75,6 +75,14 @@ export interface JobDescription {
   trustTier?: "trusted" | "untrusted";
   /** Warnings the orchestrator found while planning (e.g. a secret set nowhere), shown at job start. */
   warnings?: string[];
+  /**
+   * `container:` (src/containers/spec.ts): image, options (split into words, checked against the
+   * pool's allow-list by the node), volumes and ports evaluated by the planner; `env` and
+   * `credentials` as written, evaluated on the node with the job's secrets. Absent: no container.
+   */
+  container?: ContainerSpec;
+  /** `services:` by name (a DNS label), planned like `container`. Absent: none. */
+  services?: Record<string, ContainerSpec>;
 }
 
 export interface StepRef {
@@ -157,7 +165,20 @@ export interface ActionManifest {
         preIf?: string;
         postIf?: string;
       }
-    | { using: "docker"; image: string };
+    | {
+        using: "docker";
+        /** `Dockerfile` (a path in the action's folder) or `docker://image`. */
+        image: string;
+        /** `runs.args`, evaluated with `inputs` when the step runs; absent: `with: args` split into words. */
+        args?: Template[];
+        entrypoint?: string;
+        /** `runs.env`, evaluated with `inputs`; the step's own variables win. */
+        env?: Record<string, Template>;
+        preEntrypoint?: string;
+        postEntrypoint?: string;
+        preIf?: string;
+        postIf?: string;
+      };
 }
 
 export interface LoadedAction {

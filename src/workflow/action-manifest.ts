@@ -39,7 +39,22 @@ function buildRuns(runs: Obj): ActionManifest["runs"] | string {
       out.postIf = conditionText(runs["post-if"]);
     return out;
   }
-  if (using === "docker") return { using, image: text(runs.image) ?? "" };
+  if (using === "docker") {
+    const out: ActionManifest["runs"] = { using, image: text(runs.image) ?? "" };
+    if (Array.isArray(runs.args)) out.args = runs.args as unknown[];
+    const entrypoint = text(runs.entrypoint);
+    if (entrypoint !== undefined) out.entrypoint = entrypoint;
+    const env = asObj(runs.env);
+    if (env) out.env = env;
+    const pre = text(runs["pre-entrypoint"]);
+    const post = text(runs["post-entrypoint"]);
+    if (pre !== undefined) out.preEntrypoint = pre;
+    if (post !== undefined) out.postEntrypoint = post;
+    if (runs["pre-if"] !== undefined && runs["pre-if"] !== null) out.preIf = conditionText(runs["pre-if"]);
+    if (runs["post-if"] !== undefined && runs["post-if"] !== null)
+      out.postIf = conditionText(runs["post-if"]);
+    return out;
+  }
   return `Unsupported 'runs.using' value '${using}'`;
 }
 

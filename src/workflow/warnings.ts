@@ -4,6 +4,14 @@
 // written at the top of that job's log (src/planner/instance.ts → JobDescription.warnings).
 // docs/compatibility.md lists the same features; keep the two together.
 import { isMap, isScalar, isSeq, type Node } from "yaml";
+import {
+  checkOptions,
+  checkVolume,
+  isServiceName,
+  parseVolume,
+  SERVICE_NAME_RULE,
+  splitWords,
+} from "../containers/index.js";
 import { formatProblem } from "../errors/index.js";
 import type { WorkflowWarning } from "./model.js";
 import { entries, get, problemAt, resolve, type YamlSource } from "./yaml-source.js";
@@ -49,24 +57,49 @@ function firstScalar(src: YamlSource, node: unknown, test: (s: string) => boolea
   return undefined;
 }
 
-function jobWarnings(src: YamlSource, id: string, job: Node, add: (n: Node, m: string) => void): void {
-  for (const key of ["container", "services"]) {
-    const v = get(src, job, key);
-    if (v !== undefined)
-      add(
-        v ?? job,
-        `'${key}' needs the container provisioner, which Airlock does not have yet: job '${id}' will fail`,
-      );
+/**
+ * Container options and volumes written as plain text that the default allow-list refuses
+ * (src/containers): the job fails unless its pool allows them. Values with expressions are only
+ * known when the job is planned, and checked then.
+ */
+function containerWarnings(src: YamlSource, id: string, job: Node, add: (n: Node, m: string) => void): void {
+  const check = (what: string, node: unknown): void => {
+    const spec = resolve(src, node);
+    if (!isMap(spec)) return;
+    const options = resolve(src, get(src, spec, "options"));
+    if (isScalar(options) && typeof options.value === "string" && !options.value.includes("${{")) {
+      try {
+        checkOptions(splitWords(options.value, `${what} options`), {}, what);
+      } catch (err) {
+        add(options, `${(err as Error).message}: job '${id}' will fail unless its pool allows it`);
+      }
+    }
+    const volumes = resolve(src, get(src, spec, "volumes"));
+    for (const item of isSeq(volumes) ? volumes.items : []) {
+      const v = resolve(src, item);
+      if (!isScalar(v) || typeof v.value !== "string" || v.value.includes("${{")) continue;
+      try {
+        checkVolume(parseVolume(v.value, what), new Set(), what);
+      } catch (err) {
+        add(v, `${(err as Error).message}: job '${id}' will fail unless its pool allows it`);
+      }
+    }
+  };
+  check("container", get(src, job, "container"));
+  for (const s of entries(src, get(src, job, "services"))) {
+    if (!isServiceName(s.key))
+      add(s.keyNode, `service '${s.key}': ${SERVICE_NAME_RULE}: job '${id}' will fail`);
+    else check(`service '${s.key}'`, s.value);
   }
+}
+
+function jobWarnings(src: YamlSource, id: string, job: Node, add: (n: Node, m: string) => void): void {
+  containerWarnings(src, id, job, add);
   const steps = resolve(src, get(src, job, "steps"));
   for (const item of isSeq(steps) ? steps.items : []) {
     const uses = resolve(src, get(src, item, "uses"));
     if (!isScalar(uses) || typeof uses.value !== "string") continue;
     const name = uses.value.trim();
-    if (name.startsWith("docker://")) {
-      add(uses, `'${name}': Docker steps need the container provisioner, which Airlock does not have yet`);
-      continue;
-    }
     for (const [pattern, need] of NEEDS_SERVICE)
       if (pattern.test(name)) add(uses, `'${name}' needs ${need}: the step will fail or do nothing`);
   }

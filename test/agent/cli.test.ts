@@ -89,6 +89,10 @@ describe("airlock agent (CLI)", () => {
       code: "USAGE",
       message: /--memory-mb/,
     });
+    await assert.rejects(agentCommand({ ...base, containerAllowOption: ["privileged"] }, env), {
+      code: "USAGE",
+      message: /--container-allow-option/,
+    });
     await assert.rejects(agentCommand({ ...base, provisioner: ["vm"] }, env), {
       code: "USAGE",
       message: /provisioner/,

@@ -33,6 +33,23 @@ describe("secretsReferenced", () => {
     assert.equal(secretsReferenced(job([{ run: "${{ secrets[format('K_{0}', matrix.x)] }}" }])), "all");
   });
 
+  it("finds secrets in the env and credentials of container: and services: (evaluated on the node)", () => {
+    const got = secretsReferenced({
+      ...job([]),
+      container: { image: "a", env: { P: "${{ secrets.JOB_C }}" }, options: [], volumes: [] },
+      services: {
+        db: {
+          image: "b",
+          env: {},
+          options: [],
+          volumes: [],
+          credentials: { username: "u", password: "${{ secrets.REGISTRY }}" },
+        },
+      },
+    });
+    assert.deepEqual([...(got as Set<string>)].sort(), ["JOB_C", "REGISTRY"]);
+  });
+
   it("ignores text outside expressions and other objects' `secrets`", () => {
     const got = secretsReferenced(
       job([{ run: "echo my secrets.FOO are safe ${{ github.event.secrets.BAR }} ${{ env.secrets }}" }]),

@@ -42,7 +42,7 @@ describe("workflow warnings", () => {
     );
   });
 
-  it("names artifact and cache actions, Docker steps, containers and GITHUB_TOKEN per job", () => {
+  it("names artifact and cache actions, refused container options and GITHUB_TOKEN per job", () => {
     const yaml = [
       "on: push",
       "jobs:",
@@ -59,6 +59,13 @@ describe("workflow warnings", () => {
       "  deploy:",
       "    runs-on: x",
       "    container: node:20",
+      "    services:",
+      "      db:",
+      "        image: postgres",
+      "        options: --health-cmd pg_isready --privileged",
+      "        volumes: [./data:/data, /etc:/etc, '${{ vars.V }}:/x']",
+      "      ok: { image: redis, options: '${{ vars.OPTS }}' }",
+      "      my_cache: redis",
       "    steps:",
       "      - uses: docker://alpine:3",
       "      - run: echo ${{ github.token }}",
@@ -70,15 +77,21 @@ describe("workflow warnings", () => {
         ["build", ".github/workflows/w.yml:6:15"],
         ["build", ".github/workflows/w.yml:8:15"],
         ["build", ".github/workflows/w.yml:12:21"],
-        ["deploy", ".github/workflows/w.yml:15:16"],
-        ["deploy", ".github/workflows/w.yml:17:15"],
-        ["deploy", ".github/workflows/w.yml:18:14"],
+        ["deploy", ".github/workflows/w.yml:19:18"],
+        ["deploy", ".github/workflows/w.yml:20:33"],
+        ["deploy", ".github/workflows/w.yml:22:7"],
+        ["deploy", ".github/workflows/w.yml:25:14"],
       ],
     );
     assert.match(w[0]!.text, /cache service/);
     assert.match(w[1]!.text, /artifact service/);
     assert.match(w[2]!.text, /GITHUB_TOKEN, which is empty/);
-    assert.match(w[3]!.text, /container provisioner/);
+    assert.match(
+      w[3]!.text,
+      /service 'db': option --privileged is refused.*will fail unless its pool allows it/,
+    );
+    assert.match(w[4]!.text, /service 'db': volume .*host paths are not allowed/);
+    assert.match(w[5]!.text, /service 'my_cache': a service name must be a DNS label/);
   });
 });
 

@@ -21,6 +21,11 @@ export function createFakeProvisioner(opts: FakeProvisionerOptions = {}): Provis
     name: "fake",
     describe: () => Promise.resolve("plain host processes, no isolation (tests and baselines only)"),
     async create(spec: MachineSpec): Promise<Machine> {
+      if (spec.jobContainer)
+        throw new AirlockError(
+          ErrorCode.MACHINE_UNSUPPORTED,
+          "job containers (`container:`) are not supported by this provisioner (fake): they need the container provisioner",
+        );
       const base = opts.baseDir ?? os.tmpdir();
       await fsp.mkdir(base, { recursive: true });
       const root = await fsp.mkdtemp(path.join(base, "airlock-fake-"));

@@ -136,6 +136,11 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
     name: "sandbox",
     async create(spec: MachineSpec): Promise<Machine> {
       if (closed) throw new AirlockError(ErrorCode.MACHINE_FAILED, "the sandbox provisioner is closed");
+      if (spec.jobContainer)
+        throw new AirlockError(
+          ErrorCode.MACHINE_UNSUPPORTED,
+          "job containers (`container:`) are not supported by this provisioner (sandbox): they need the container provisioner",
+        );
       ready ??= prepare();
       const r = await ready.catch((e: unknown) => {
         ready = undefined;
