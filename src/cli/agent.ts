@@ -26,6 +26,7 @@ import { chooseLogFormat, formatLogger } from "./logging.js";
 import { addEgressOptions, commandEgress, type EgressCommandOptions } from "./egress.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import {
+  createContainerProvisioner,
   createFakeProvisioner,
   createSandboxProvisioner,
   describeLimits,
@@ -95,7 +96,7 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       collect,
       [],
     )
-    .option("--provisioner <name>", "sandbox or fake (repeatable; default: sandbox)", collect, [])
+    .option("--provisioner <name>", "sandbox, container or fake (repeatable; default: sandbox)", collect, [])
     .option("--cpus <n>", "CPUs offered (default: all)")
     .option("--memory-mb <n>", "memory offered in MiB (default: all)")
     .option("--disk-mb <n>", "disk offered in MiB (default: free space of the data folder)")
@@ -309,8 +310,18 @@ function provisioners(
         warmSlots,
         warn: (line) => log.warn(line),
       });
+    } else if (name === "container") {
+      out.container = createContainerProvisioner({
+        baseDir: join(machinesDir, "containers"),
+        diskPool: { warm },
+        warn: (line) => log.warn(line),
+      });
     } else if (name === "fake") out.fake = createFakeProvisioner({ baseDir: join(machinesDir, "fake") });
-    else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, fake)`);
+    else
+      throw new AirlockError(
+        ErrorCode.USAGE,
+        `agent: unknown provisioner "${name}" (sandbox, container, fake)`,
+      );
   }
   return out;
 }

@@ -132,8 +132,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
     await fsp.mkdir(ownDir, { mode: 0o711 }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== "EEXIST") throw e;
     });
-    let pool: DiskPool | undefined;
-    pool = new DiskPool({
+    const pool = new DiskPool({
       dir: path.join(baseDir, "disks"),
       ...(opts.diskPool?.warm !== undefined ? { warm: opts.diskPool.warm } : {}),
       ...(opts.diskPool?.sizes ? { sizes: opts.diskPool.sizes } : {}),
@@ -219,7 +218,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
         const job = spec.jobContainer;
         const image = job
           ? await ensureLocalImage(r.podman, job.image, opts.registry, job.credentials)
-          : await ensureRootfsImage(r.podman, spec.root.path, opts.onImport);
+          : await ensureRootfsImage(r.podman, spec.root.path, (ms) => opts.onImport?.(ms));
         mkdirSync(stateDir, { mode: 0o711 });
         let machineDir = path.join(stateDir, "files");
         if (r.pool && limits.diskMb !== undefined) {
