@@ -288,6 +288,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           pid,
           cgroups: containerCgroups(pid),
           owner: hostOwner,
+          idBase,
           relays,
           disk,
           hostsFile,

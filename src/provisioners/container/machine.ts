@@ -27,9 +27,17 @@ import type {
   MachinePaths,
   MachineSpec,
 } from "../types.js";
-import { EXTERNAL_NODE, INNER_GID, INNER_ROOT, INNER_UID, LABEL_MACHINE, SUBDIRS } from "./args.js";
+import {
+  containerName,
+  EXTERNAL_NODE,
+  INNER_GID,
+  INNER_ROOT,
+  INNER_UID,
+  LABEL_MACHINE,
+  SUBDIRS,
+} from "./args.js";
 import { containerHit, type ContainerCgroups } from "./cgroup.js";
-import type { Podman } from "./podman.js";
+import { firstError, type Podman } from "./podman.js";
 import { Siblings } from "./siblings.js";
 
 const WATCH_MS = 150;
@@ -50,6 +58,8 @@ export interface ContainerStart {
   cgroups: ContainerCgroups;
   /** Host owner of the private folders: inner uid 1001 of the machine's user namespace. */
   owner: { uid: number; gid: number };
+  /** First host uid/gid of the machine's user namespace. */
+  idBase: number;
   relays: Relay[];
   disk: Disk | undefined;
   hostsFile: string;
@@ -101,6 +111,7 @@ export class ContainerMachine extends HostFolderMachine implements Machine {
       machineDir: s.machineDir,
       hostsFile: s.hostsFile,
       owner: s.owner,
+      idBase: s.idBase,
       egress: s.spec.egress !== undefined,
       alive: () => this.destroyed === undefined && this.exceeded === undefined,
     });
@@ -186,15 +197,27 @@ export class ContainerMachine extends HostFolderMachine implements Machine {
 /** Removes every container (with its anonymous volumes) and named volume labelled for machine `id`. */
 export async function removeMachineContainers(podman: Podman, id: string): Promise<void> {
   const filter = `label=${LABEL_MACHINE}=${id}`;
-  const ids = (await podman.ok(["ps", "--all", "--quiet", "--filter", filter], "podman ps"))
-    .split("\n")
-    .filter((l) => l.trim() !== "");
-  if (ids.length > 0) {
-    const r = await podman.run(["rm", "--force", "--volumes", "--time", "0", ...ids]);
-    if (r.code !== 0) {
-      const left = await podman.ok(["ps", "--all", "--quiet", "--filter", filter], "podman ps");
-      if (left.trim() !== "")
-        throw new AirlockError(ErrorCode.MACHINE_FAILED, `cannot remove the containers of ${id}`);
+  const list = async (): Promise<string[]> =>
+    (await podman.ok(["ps", "--all", "--format", "{{.Names}}", "--filter", filter], "podman ps"))
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l !== "");
+  const names = await list();
+  if (names.length > 0) {
+    // Siblings first: podman keeps a container that others share namespaces with.
+    const machine = containerName(id);
+    const siblings = names.filter((n) => n !== machine);
+    if (siblings.length > 0) await podman.run(["rm", "--force", "--volumes", "--time", "0", ...siblings]);
+    if (names.includes(machine)) await podman.run(["rm", "--force", "--volumes", "--time", "0", machine]);
+    const left = await list();
+    if (left.length > 0) {
+      const r = await podman.run(["rm", "--force", "--volumes", "--time", "0", ...left]);
+      if (r.code !== 0) {
+        throw new AirlockError(
+          ErrorCode.MACHINE_FAILED,
+          `cannot remove the containers of ${id}: ${firstError(r.stderr)}`,
+        );
+      }
     }
   }
   const vols = (await podman.ok(["volume", "ls", "--quiet", "--filter", filter], "podman volume ls"))

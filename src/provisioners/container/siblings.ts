@@ -28,6 +28,8 @@ export interface SiblingsInput {
   machineDir: string;
   hostsFile: string;
   owner: { uid: number; gid: number };
+  /** First host uid/gid of the machine's user namespace. */
+  idBase: number;
   egress: boolean;
   alive(): boolean;
 }
@@ -149,6 +151,8 @@ export class Siblings implements MachineContainers {
       "docker", // keeps HEALTHCHECK and the other Docker-only settings
       "--network",
       this.i.egress ? "host" : "none",
+      // RUN steps run as host root inside the build container (a user namespace would cost a
+      // chown of the whole base image per machine): no capabilities at all.
       "--cap-drop",
       "all",
       "--label",
@@ -178,7 +182,10 @@ export class Siblings implements MachineContainers {
       ["_github_workflow", "/github/workflow"],
       ["_runner_file_commands", "/github/file_commands"],
     ];
-    const args = ["run", "--rm", "--name", cname, ...this.shared()];
+    // The image's own user (root, for most Docker actions) writes the job's files as GitHub's does:
+    // these capabilities count only in the machine's user namespace, i.e. over the machine's own
+    // files (its range of host uids), nothing else.
+    const args = ["run", "--rm", "--name", cname, ...this.shared(), "--cap-add", "CHOWN,DAC_OVERRIDE,FOWNER"];
     args.push("--volume", `${path.join(this.i.machineDir, "workspace")}:/github/workspace:rw`);
     for (const [dir, inner] of parts) {
       const host = path.join(temp, dir);
