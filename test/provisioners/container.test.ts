@@ -204,16 +204,32 @@ void test("refusals: host root, a job container image not in local storage", asy
   );
 });
 
-void test("job container: the image from local storage replaces the root; its env is set", async () => {
+void test("job container: the image from local storage replaces the root; env and volumes", async () => {
   const tag = `localhost/airlock-test/job:${randomBytes(4).toString("hex")}`;
   podman("tag", machineImage() ?? "", tag);
   try {
+    const volumes = [
+      { source: "cache", target: "/cache", readOnly: false },
+      { source: "/airlock/workspace/sub", target: "/sub", readOnly: false },
+    ];
     const x = await machine({
-      jobContainer: { image: tag, env: { GREETING: "hi there" }, options: ["--env", "B=2"], volumes: [] },
+      jobContainer: { image: tag, env: { GREETING: "hi there" }, options: ["--env", "B=2"], volumes },
     });
-    const r = await sh(x, "cat /proc/1/environ | tr '\\0' '\\n' | grep -E '^(GREETING|B)=' | sort");
-    assert.equal(r.stdout, "B=2\nGREETING=hi there\n", r.stderr);
+    const r = await sh(
+      x,
+      "cat /proc/1/environ | tr '\\0' '\\n' | grep -E '^(GREETING|B)=' | sort; touch /sub/y && echo sub-ok; ls -ld /cache >/dev/null && echo cache-ok",
+    );
+    assert.equal(r.stdout, "B=2\nGREETING=hi there\nsub-ok\ncache-ok\n", r.stderr);
+    assert.ok(existsSync(x.hostPath?.("/airlock/workspace/sub/y") ?? ""));
+    const vol = `label=airlock.machine=${x.id}`;
+    assert.equal(podman("volume", "ls", "--quiet", "--filter", vol).trim(), `airlock-${x.id}-cache`);
     await x.destroy();
+    assert.equal(podman("volume", "ls", "--quiet", "--filter", vol).trim(), "");
+    const outside = [{ source: "/etc", target: "/etc2", readOnly: true }];
+    await assert.rejects(
+      machine({ jobContainer: { image: tag, env: {}, options: [], volumes: outside } }),
+      (e) => isAirlockError(e, "CONTAINER_OPTION_REFUSED"),
+    );
   } finally {
     podman("rmi", tag);
   }

@@ -47,6 +47,7 @@ export interface MachineRunInput {
   limits: MachineLimits;
   /** `options:` of a job container, already through containerOptions(). */
   extra?: string[];
+  /** `--volume` arguments of a job container (volumes.ts). */
   volumes?: string[];
 }
 
@@ -125,7 +126,7 @@ export function machineRunArgs(i: MachineRunInput): string[] {
     );
   }
   args.push("--volume", `${i.helper}:${INNER_HELPER}:ro`, "--volume", `${HOST_NODE}:${EXTERNAL_NODE}:ro`);
-  for (const v of i.volumes ?? []) args.push("--volume", v);
+  args.push(...(i.volumes ?? []));
   args.push(...(i.extra ?? []), i.image, "--init");
   return args;
 }

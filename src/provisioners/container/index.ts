@@ -42,6 +42,7 @@ import { ContainerMachine, innerPaths, removeMachineContainers } from "./machine
 import { containerOptions } from "./options.js";
 import { envArgs, firstError, Podman, writeContainersConf } from "./podman.js";
 import { hostsText } from "./siblings.js";
+import { volumeArgs } from "./volumes.js";
 
 export { containerOptions } from "./options.js";
 
@@ -245,6 +246,18 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           ? containerOptions(job.options, jobEnv).filter((a) => /^--(env|label|tmpfs|health-)/.test(a))
           : [];
         const envFlags = job ? envArgs({ ...jobEnv, ...job.env }) : { args: [], env: {} };
+        const volumes = job
+          ? await volumeArgs(
+              {
+                podman: r.podman,
+                id,
+                owningLabel: owner,
+                workspace: { inner: innerPaths.workspace, host: path.join(machineDir, "workspace") },
+                owner: hostOwner,
+              },
+              job.volumes,
+            )
+          : [];
         const args = machineRunArgs({
           id,
           owner,
@@ -257,6 +270,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           ...(identity && identity.mount === "bind" ? { identity } : {}),
           limits,
           extra: [...envFlags.args, ...extra],
+          volumes,
         });
         started = true;
         const out = await r.podman.run(args, { env: envFlags.env });

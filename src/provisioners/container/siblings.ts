@@ -19,6 +19,7 @@ import type {
 import { commonArgs, containerName, LABEL_MACHINE, LABEL_OWNER, tmpArgs } from "./args.js";
 import { containerOptions } from "./options.js";
 import { envArgs, firstError, type Podman } from "./podman.js";
+import { volumeArgs, type VolumeContext } from "./volumes.js";
 
 export interface SiblingsInput {
   podman: Podman;
@@ -88,12 +89,14 @@ export class Siblings implements MachineContainers {
     const options = containerOptions(spec.options, vars);
     const { args: envFlags, env } = envArgs({ ...vars, ...spec.env });
     const cname = `${containerName(this.i.id)}-svc-${name}`;
+    const volumes = await volumeArgs(this.volumeContext(), spec.volumes);
     const args = [
       "run",
       "--detach",
       "--name",
       cname,
       ...this.shared(),
+      ...volumes,
       ...envFlags,
       ...options,
       "--",
@@ -120,6 +123,16 @@ export class Siblings implements MachineContainers {
         const text = `${r.stdout}${r.stderr}`;
         return text.length > maxBytes ? text.slice(text.length - maxBytes) : text;
       },
+    };
+  }
+
+  private volumeContext(): VolumeContext {
+    return {
+      podman: this.i.podman,
+      id: this.i.id,
+      owningLabel: this.i.owningLabel,
+      workspace: { inner: "/airlock/workspace", host: path.join(this.i.machineDir, "workspace") },
+      owner: this.i.owner,
     };
   }
 
