@@ -15,7 +15,6 @@ import {
   chownSync,
   promises as fsp,
   readdirSync,
-  readFileSync,
   writeFileSync,
 } from "node:fs";
 import { randomBytes, randomInt } from "node:crypto";
@@ -38,7 +37,7 @@ import {
 } from "./args.js";
 import { containerCgroups } from "./cgroup.js";
 import { ensureLocalImage, ensureRootfsImage } from "./image.js";
-import { ContainerMachine, innerPaths, removeMachineContainers } from "./machine.js";
+import { ContainerMachine, innerPaths, pidTag, removeMachineContainers } from "./machine.js";
 import { containerOptions } from "./options.js";
 import { envArgs, firstError, Podman, writeContainersConf } from "./podman.js";
 import { hostsText } from "./siblings.js";
@@ -73,20 +72,9 @@ function findBinary(name: string): string | undefined {
   return SEARCH.map((d) => path.join(d, name)).find((p) => existsSync(p));
 }
 
-/** `<pid>.<start time>` of a process: unique across pid reuse. */
-function processTag(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-    return `${pid}.${start}`;
-  } catch {
-    return undefined;
-  }
-}
-
 function ownerAlive(tag: string): boolean {
   const pid = Number(tag.split(".")[0]);
-  return Number.isInteger(pid) && pid > 0 && processTag(pid) === tag;
+  return Number.isInteger(pid) && pid > 0 && pidTag(pid) === tag;
 }
 
 interface Ready {
@@ -98,7 +86,7 @@ interface Ready {
 
 export function createContainerProvisioner(opts: ContainerProvisionerOptions = {}): Provisioner {
   const baseDir = path.resolve(opts.baseDir ?? path.join(os.tmpdir(), "airlock-containers"));
-  const owner = processTag(process.pid) ?? `${process.pid}.0`;
+  const owner = pidTag(process.pid) ?? `${process.pid}.0`;
   const ownDir = path.join(baseDir, owner);
   const usedSlots = new Set<number>();
   let closed = false;
@@ -300,6 +288,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           stateDir,
           home,
           pid,
+          pidTag: pidTag(pid),
           cgroups: containerCgroups(pid),
           owner: hostOwner,
           idBase,

@@ -11,7 +11,7 @@
 // destroy(): every container of the machine (label airlock.machine) removed with its volumes,
 // the images it built, its relays, its private folder (or disk).
 import { spawn } from "node:child_process";
-import { promises as fsp } from "node:fs";
+import { promises as fsp, readFileSync } from "node:fs";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { Disk } from "../common/disk-pool.js";
 import { egressProxyEnv, JOB_SERVICES_PORT, type Relay } from "../common/egress-relay.js";
@@ -42,6 +42,16 @@ import { Siblings } from "./siblings.js";
 
 const WATCH_MS = 150;
 
+/** `<pid>.<start time>`: tells a process from a later one given the same pid. */
+export function pidTag(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return `${pid}.${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]}`;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ContainerStart {
   id: string;
   spec: MachineSpec;
@@ -55,6 +65,8 @@ export interface ContainerStart {
   home: string;
   /** The container's PID 1 on the host, and its cgroups. */
   pid: number;
+  /** pidTag(pid) when the container started. */
+  pidTag: string | undefined;
   cgroups: ContainerCgroups;
   /** Host owner of the private folders: inner uid 1001 of the machine's user namespace. */
   owner: { uid: number; gid: number };
@@ -167,6 +179,11 @@ export class ContainerMachine extends HostFolderMachine implements Machine {
     if (this.destroyed) throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id} is destroyed`);
     if (this.exceeded !== undefined) {
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id} was killed: ${this.exceeded}`);
+    }
+    // Once PID 1 is gone its pid may belong to another process (another machine's even): never
+    // enter a pid that is no longer the one the container started with.
+    if (pidTag(this.s.pid) !== this.s.pidTag) {
+      throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id}: the container has exited`);
     }
     const args = [...this.stepArgs, "--chdir", req.cwd, "--", ...req.argv];
     const child = spawn(this.s.helper, args, {
