@@ -8,15 +8,7 @@
 // two machines never share one. Leftovers: containers, volumes and built images carry the labels
 // airlock.machine and airlock.owner (<pid>.<start time> of the Airlock process); at start, every
 // one whose owner process is gone is removed, with its private folder.
-import {
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  chownSync,
-  promises as fsp,
-  readdirSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, lstatSync, mkdirSync, chownSync, promises as fsp, writeFileSync } from "node:fs";
 import { randomBytes, randomInt } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
@@ -26,21 +18,14 @@ import { DiskPool, type Disk } from "../common/disk-pool.js";
 import { EGRESS_PROXY_PORT, JOB_SERVICES_PORT, startRelay, type Relay } from "../common/egress-relay.js";
 import { identityFiles } from "../sandbox/identity.js";
 import type { Machine, MachineSpec, Provisioner } from "../types.js";
-import {
-  containerName,
-  ID_RANGE,
-  INNER_GID,
-  INNER_UID,
-  LABEL_OWNER,
-  machineRunArgs,
-  SUBDIRS,
-} from "./args.js";
+import { containerName, ID_RANGE, INNER_GID, INNER_UID, machineRunArgs, SUBDIRS } from "./args.js";
 import { containerCgroups } from "./cgroup.js";
 import { ensureLocalImage, ensureRootfsImage } from "./image.js";
 import { ContainerMachine, innerPaths, pidTag, removeMachineContainers } from "./machine.js";
 import { containerOptions } from "./options.js";
 import { envArgs, firstError, Podman, writeContainersConf } from "./podman.js";
 import { hostsText } from "./siblings.js";
+import { sweepLeftovers } from "./sweep.js";
 import { volumeArgs } from "./volumes.js";
 
 export { containerOptions } from "./options.js";
@@ -70,11 +55,6 @@ const SEARCH = ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"];
 
 function findBinary(name: string): string | undefined {
   return SEARCH.map((d) => path.join(d, name)).find((p) => existsSync(p));
-}
-
-function ownerAlive(tag: string): boolean {
-  const pid = Number(tag.split(".")[0]);
-  return Number.isInteger(pid) && pid > 0 && pidTag(pid) === tag;
 }
 
 interface Ready {
@@ -117,7 +97,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
     const conf = path.join(baseDir, "containers.conf");
     writeContainersConf(conf);
     const podman = new Podman(bin, conf);
-    await sweep(podman);
+    await sweepLeftovers(podman, baseDir, owner);
     await fsp.mkdir(ownDir, { mode: 0o711 }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== "EEXIST") throw e;
     });
@@ -132,41 +112,6 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
     });
     await pool.start();
     return { podman, nsenter, helper, pool };
-  }
-
-  /** Removes what Airlock processes that are gone left behind: containers, volumes, images, folders. */
-  async function sweep(podman: Podman): Promise<void> {
-    const fmt = `{{.ID}} {{index .Labels "${LABEL_OWNER}"}}`;
-    const lines = async (args: string[]): Promise<string[][]> =>
-      (await podman.run(args)).stdout
-        .split("\n")
-        .map((l) => l.trim().split(" "))
-        .filter((f) => f.length === 2 && f[1] !== "" && !ownerAlive(f[1] as string));
-    const ctrs = await lines(["ps", "--all", "--filter", `label=${LABEL_OWNER}`, "--format", fmt]);
-    if (ctrs.length > 0)
-      await podman.run(["rm", "--force", "--volumes", "--time", "0", ...ctrs.map((f) => f[0] as string)]);
-    const vols = await lines([
-      "volume",
-      "ls",
-      "--filter",
-      `label=${LABEL_OWNER}`,
-      "--format",
-      `{{.Name}} {{index .Labels "${LABEL_OWNER}"}}`,
-    ]);
-    if (vols.length > 0) await podman.run(["volume", "rm", "--force", ...vols.map((f) => f[0] as string)]);
-    const imgs = await lines([
-      "images",
-      "--filter",
-      `label=${LABEL_OWNER}`,
-      "--format",
-      `{{.ID}} {{index .Labels "${LABEL_OWNER}"}}`,
-    ]);
-    if (imgs.length > 0) await podman.run(["rmi", "--force", "--ignore", ...imgs.map((f) => f[0] as string)]);
-    for (const d of readdirSync(baseDir)) {
-      if (/^\d+\.\d+$/.test(d) && d !== owner && !ownerAlive(d)) {
-        await fsp.rm(path.join(baseDir, d), { recursive: true, force: true });
-      }
-    }
   }
 
   function takeSlot(): number {
