@@ -53,7 +53,9 @@ export interface MachineRunInput {
 
 /** Labels, user namespace and the limits and hardening every container of a machine gets. */
 export function commonArgs(id: string, owner: string, limits: MachineLimits): string[] {
-  const nofile = limits.nofile ?? defaultNofile();
+  // runc cannot raise a limit in a user namespace above the hard limit podman has: PID 1 and the
+  // siblings get at most that; steps get the machine's own (airlock-exec sets it before entering).
+  const nofile = Math.min(limits.nofile ?? defaultNofile(), defaultNofile());
   const args = [
     "--label",
     `${LABEL_MACHINE}=${id}`,
