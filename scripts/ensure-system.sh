@@ -9,6 +9,11 @@ if [ "${1:-}" = "--with-podman" ]; then
   command -v runc >/dev/null 2>&1 || need+=(runc)
 fi
 command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
+# --- container provisioner (src/provisioners/container): rootful podman with runc (crun fails on
+# hybrid cgroup hosts); its tests and the escape suite run it.
+command -v podman >/dev/null 2>&1 || need+=(podman)
+command -v runc >/dev/null 2>&1 || need+=(runc)
+# --- end container provisioner
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v python3 >/dev/null 2>&1 || need+=(python3)

@@ -27,6 +27,7 @@ import { addEgressOptions, commandEgress, type EgressCommandOptions } from "./eg
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { registerSshHostCommands } from "./ssh-host.js";
 import {
+  createContainerProvisioner,
   createFakeProvisioner,
   createSandboxProvisioner,
   createSshProvisioner,
@@ -103,7 +104,7 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
     )
     .option(
       "--provisioner <name>",
-      "sandbox, ssh (the hosts of `agent ssh-host`) or fake (repeatable; default: sandbox)",
+      "sandbox, container, ssh (the hosts of `agent ssh-host`) or fake (repeatable; default: sandbox)",
       collect,
       [],
     )
@@ -336,10 +337,20 @@ function provisioners(
         warmSlots,
         warn: (line) => log.warn(line),
       });
+    } else if (name === "container") {
+      out.container = createContainerProvisioner({
+        baseDir: join(machinesDir, "containers"),
+        diskPool: { warm },
+        warn: (line) => log.warn(line),
+      });
     } else if (name === "fake") out.fake = createFakeProvisioner({ baseDir: join(machinesDir, "fake") });
     // The hosts of `airlock agent ssh-host add`, in <data dir>/ssh (one job per host unless --jobs).
     else if (name === "ssh") out.ssh = createSshProvisioner({ dataDir, warn: (line) => log.warn(line) });
-    else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, ssh, fake)`);
+    else
+      throw new AirlockError(
+        ErrorCode.USAGE,
+        `agent: unknown provisioner "${name}" (sandbox, container, ssh, fake)`,
+      );
   }
   return out;
 }

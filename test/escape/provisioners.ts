@@ -22,4 +22,13 @@ export const PROVISIONERS: readonly ProvisionerUnderTest[] = [
     unavailable: () =>
       has("bwrap") && has("nsenter") ? undefined : "bubblewrap or nsenter is not installed",
   },
+  {
+    name: "container",
+    unavailable: () =>
+      process.getuid?.() !== 0
+        ? "the container provisioner needs root (rootful podman)"
+        : has("podman") && has("runc") && has("nsenter")
+          ? undefined
+          : "podman, runc or nsenter is not installed",
+  },
 ];

@@ -138,8 +138,9 @@ async function machineWith(n: EscapeNode, marker: string, ended: () => boolean):
 }
 
 /** Every `workspace` folder of a machine under the provisioner's folder (its layout is the
- * backend's business: `<id>/workspace`, or `disks/<pool>/<n>/workspace` on a per-machine disk). */
-function workspaces(dir: string, depth = 4): string[] {
+ * backend's business: `<id>/workspace`, or `disks/<pool>/<n>/workspace` on a per-machine disk;
+ * the container provisioner's `containers/<agent>/<id>/files/workspace`). */
+function workspaces(dir: string, depth = 5): string[] {
   if (depth === 0) return [];
   let entries: Dirent[];
   try {

@@ -1,0 +1,161 @@
+// How Airlock calls podman: always rootful, runc with cgroupfs (crun fails on hybrid cgroup hosts)
+// and Airlock's own containers.conf (CONTAINERS_CONF) so that an operator's or a distribution's
+// defaults do not change what a machine gets. Every call is argv (never a shell string); values
+// that may be secret (container env) travel in podman's own environment as `--env NAME`.
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+
+export interface PodmanResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** nproc above this is refused by runc in a user namespace (conmon's own hard limit). */
+const MAX_NPROC = 32768;
+const MAX_NOFILE = 65536;
+
+/** The hard limit this process has for one resource of /proc/self/limits ("Max open files"). */
+export function hardLimit(name: string, fallback: number): number {
+  try {
+    const line = readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith(name));
+    const hard = line?.slice(26).trim().split(/\s+/)[1];
+    if (hard === undefined) return fallback;
+    return hard === "unlimited" ? fallback : Number(hard);
+  } catch {
+    return fallback;
+  }
+}
+
+/** Default open-files limit of a container: what runc may set in a user namespace. */
+export function defaultNofile(): number {
+  return Math.min(MAX_NOFILE, hardLimit("Max open files", MAX_NOFILE));
+}
+
+export function defaultNproc(): number {
+  return Math.min(MAX_NPROC, hardLimit("Max processes", MAX_NPROC));
+}
+
+/** Writes Airlock's containers.conf: rlimits a user-namespaced container may have on this host. */
+export function writeContainersConf(file: string): void {
+  const text = [
+    "# Written by Airlock (container provisioner); rewritten at every start.",
+    "[containers]",
+    `default_ulimits = ["nofile=${defaultNofile()}:${defaultNofile()}","nproc=${defaultNproc()}:${defaultNproc()}"]`,
+    "",
+    "[engine]",
+    'cgroup_manager = "cgroupfs"',
+    'runtime = "runc"',
+    'events_logger = "file"',
+    "",
+  ].join("\n");
+  writeFileSync(file, text, { mode: 0o644 });
+}
+
+export class Podman {
+  constructor(
+    readonly bin: string,
+    private readonly conf: string,
+  ) {}
+
+  /** Global options first on every command line. */
+  get globalArgs(): string[] {
+    return ["--runtime", "runc", "--cgroup-manager", "cgroupfs"];
+  }
+
+  /** podman's environment: PATH, our containers.conf, plus `extra` (variables named by --env NAME). */
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      ...extra,
+      PATH: process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      CONTAINERS_CONF: this.conf,
+    };
+  }
+
+  spawn(
+    args: readonly string[],
+    opts: { env?: Record<string, string>; detached?: boolean } = {},
+  ): ChildProcess {
+    return spawn(this.bin, [...this.globalArgs, ...args], {
+      env: this.env(opts.env),
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: opts.detached ?? false,
+    });
+  }
+
+  /** Runs podman to its end. `input` is written to its stdin (or a stream piped in). */
+  run(
+    args: readonly string[],
+    opts: { env?: Record<string, string>; input?: NodeJS.ReadableStream; maxOut?: number } = {},
+  ): Promise<PodmanResult> {
+    const child = this.spawn(args, opts.env ? { env: opts.env } : {});
+    const max = opts.maxOut ?? 1 << 20;
+    let stdout = "";
+    let stderr = "";
+    child.stdout?.on("data", (b: Buffer) => {
+      if (stdout.length < max) stdout += b.toString();
+    });
+    child.stderr?.on("data", (b: Buffer) => {
+      if (stderr.length < 65536) stderr += b.toString();
+    });
+    child.stdin?.on("error", () => undefined);
+    if (opts.input) opts.input.pipe(child.stdin as NodeJS.WritableStream);
+    else child.stdin?.end();
+    return new Promise((resolve) => {
+      child.once("error", (e) => resolve({ code: 127, stdout, stderr: `${stderr}${e.message}\n` }));
+      child.once("close", (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
+  /** Runs podman and returns its stdout; failure → AirlockError with podman's first error line. */
+  async ok(args: readonly string[], what: string, opts: Parameters<Podman["run"]>[1] = {}): Promise<string> {
+    const r = await this.run(args, opts);
+    if (r.code !== 0) throw new AirlockError(ErrorCode.MACHINE_FAILED, `${what}: ${firstError(r.stderr)}`);
+    return r.stdout;
+  }
+}
+
+/** podman's most telling stderr line (its "Error: ..." line when there is one), bounded. */
+export function firstError(stderr: string): string {
+  const lines = stderr
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
+  const line =
+    lines.find((l) => l.startsWith("Error:")) ?? lines.find((l) => !l.startsWith("time=")) ?? lines[0];
+  return (line ?? "podman failed").replace(/^Error:\s*/, "").slice(0, 400);
+}
+
+/** Variables podman itself (or the dynamic loader, Go's runtime, its HTTP client) would obey. */
+const PODMAN_SENSITIVE =
+  /^(LD_|GO|CGO|CONTAINER|PODMAN|BUILDAH|STORAGE|REGISTRY|XDG_|DOCKER|TMPDIR$|HOME$|PATH$|USER$|LANG|LC_|TZ$|NOTIFY_SOCKET$|LISTEN_|SSL_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$)/i;
+
+/**
+ * A container's variables for `podman run`: `--env NAME` with the value in podman's own
+ * environment (never in an argv: values may be secrets), except names podman itself would obey,
+ * which go as `--env=NAME=value` so they cannot steer podman.
+ */
+export function envArgs(vars: Readonly<Record<string, string>>): {
+  args: string[];
+  env: Record<string, string>;
+} {
+  const args: string[] = [];
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(vars)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
+      throw new AirlockError(
+        ErrorCode.CONTAINER_OPTION_REFUSED,
+        `container variable name "${k.slice(0, 60)}" is not valid`,
+      );
+    }
+    if (PODMAN_SENSITIVE.test(k)) args.push(`--env=${k}=${v}`);
+    else {
+      args.push("--env", k);
+      env[k] = v;
+    }
+  }
+  return { args, env };
+}

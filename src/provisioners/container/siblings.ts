@@ -1,0 +1,233 @@
+// Containers beside a machine (Machine.containers): job services, Docker actions' images and runs.
+// Every one joins the machine's user and network namespaces (--userns/--network container:<machine>):
+// services are reached on 127.0.0.1 and by name through the job's /etc/hosts (written here, mounted
+// read-only everywhere), nothing else is reachable. Same labels, capabilities (none),
+// no-new-privileges, seccomp and limits as the machine; images from local storage only.
+import { createHash } from "node:crypto";
+import { chownSync, mkdirSync, promises as fsp } from "node:fs";
+import path from "node:path";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { wrapChild } from "../common/exec-handle.js";
+import type {
+  ContainerRun,
+  ContainerSpec,
+  ExecHandle,
+  MachineContainers,
+  MachineLimits,
+  ServiceContainer,
+} from "../types.js";
+import { commonArgs, containerName, LABEL_MACHINE, LABEL_OWNER, tmpArgs } from "./args.js";
+import { containerOptions } from "./options.js";
+import { envArgs, firstError, type Podman } from "./podman.js";
+import { volumeArgs, type VolumeContext } from "./volumes.js";
+
+export interface SiblingsInput {
+  podman: Podman;
+  id: string;
+  owningLabel: string;
+  limits: MachineLimits;
+  machineDir: string;
+  hostsFile: string;
+  owner: { uid: number; gid: number };
+  /** First host uid/gid of the machine's user namespace. */
+  idBase: number;
+  egress: boolean;
+  alive(): boolean;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export function hostsText(names: readonly string[]): string {
+  return [
+    "127.0.0.1 localhost airlock",
+    "::1 localhost ip6-localhost ip6-loopback",
+    ...names.map((n) => `127.0.0.1 ${n}`),
+    "",
+  ].join("\n");
+}
+
+export class Siblings implements MachineContainers {
+  private readonly services = new Map<string, string>();
+  private readonly images: string[] = [];
+  private runs = 0;
+
+  constructor(private readonly i: SiblingsInput) {}
+
+  /** Names of every sibling container started so far. */
+  names(): string[] {
+    return [...this.services.values()];
+  }
+
+  private check(): void {
+    if (!this.i.alive())
+      throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.i.id} is destroyed or was killed`);
+  }
+
+  private shared(): string[] {
+    const machine = containerName(this.i.id);
+    return [
+      ...commonArgs(this.i.id, this.i.owningLabel, this.i.limits),
+      "--userns",
+      `container:${machine}`,
+      "--network",
+      `container:${machine}`,
+      "--volume",
+      `${this.i.hostsFile}:/etc/hosts:ro`,
+      ...tmpArgs(this.i.limits),
+    ];
+  }
+
+  async startService(name: string, spec: ContainerSpec): Promise<ServiceContainer> {
+    this.check();
+    if (!NAME.test(name) || this.services.has(name)) {
+      throw new AirlockError(
+        ErrorCode.CONTAINER_OPTION_REFUSED,
+        `service name "${name.slice(0, 64)}" is not valid or taken`,
+      );
+    }
+    const vars: Record<string, string> = {};
+    const options = containerOptions(spec.options, vars);
+    const { args: envFlags, env } = envArgs({ ...vars, ...spec.env });
+    const cname = `${containerName(this.i.id)}-svc-${name}`;
+    const volumes = await volumeArgs(this.volumeContext(), spec.volumes);
+    const args = [
+      "run",
+      "--detach",
+      "--name",
+      cname,
+      ...this.shared(),
+      ...volumes,
+      ...envFlags,
+      ...options,
+      "--",
+      spec.image,
+    ];
+    await this.exists(spec.image);
+    this.services.set(name, cname);
+    await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
+    await this.i.podman.ok(args, `service ${name} could not start`, { env });
+    const podman = this.i.podman;
+    return {
+      name,
+      async health() {
+        const has = await podman.run(["inspect", "--format", "{{if .Config.Healthcheck}}yes{{end}}", cname]);
+        if (has.stdout.trim() !== "yes") return "none";
+        await podman.run(["healthcheck", "run", cname]);
+        const st = (
+          await podman.run(["inspect", "--format", "{{.State.Health.Status}}", cname])
+        ).stdout.trim();
+        return st === "healthy" || st === "unhealthy" ? st : "starting";
+      },
+      async logs(maxBytes: number) {
+        const r = await podman.run(["logs", cname], { maxOut: maxBytes });
+        const text = `${r.stdout}${r.stderr}`;
+        return text.length > maxBytes ? text.slice(text.length - maxBytes) : text;
+      },
+    };
+  }
+
+  private volumeContext(): VolumeContext {
+    return {
+      podman: this.i.podman,
+      id: this.i.id,
+      owningLabel: this.i.owningLabel,
+      workspace: { inner: "/airlock/workspace", host: path.join(this.i.machineDir, "workspace") },
+      owner: this.i.owner,
+    };
+  }
+
+  private async exists(image: string): Promise<void> {
+    if ((await this.i.podman.run(["image", "exists", "--", image])).code !== 0) {
+      throw new AirlockError(
+        ErrorCode.MACHINE_FAILED,
+        `container image ${image} is not in this node's local podman storage`,
+      );
+    }
+  }
+
+  async build(req: { contextDir: string; dockerfile: string; tag: string }): Promise<string> {
+    this.check();
+    const hash = createHash("sha256").update(req.tag).digest("hex").slice(0, 12);
+    const ref = `localhost/airlock/build:${this.i.id}-${hash}`;
+    const dockerfile = path.resolve(req.contextDir, req.dockerfile);
+    const rel = path.relative(req.contextDir, dockerfile);
+    if (rel.startsWith("..") || path.isAbsolute(rel)) {
+      throw new AirlockError(
+        ErrorCode.CONTAINER_OPTION_REFUSED,
+        `Dockerfile ${req.dockerfile} is outside its context`,
+      );
+    }
+    const args = [
+      "build",
+      "--pull=never",
+      "--format",
+      "docker", // keeps HEALTHCHECK and the other Docker-only settings
+      "--network",
+      this.i.egress ? "host" : "none",
+      // RUN steps run as host root inside the build container (a user namespace would cost a
+      // chown of the whole base image per machine): no capabilities at all.
+      "--cap-drop",
+      "all",
+      "--label",
+      `${LABEL_MACHINE}=${this.i.id}`,
+      "--label",
+      `${LABEL_OWNER}=${this.i.owningLabel}`,
+      "--tag",
+      ref,
+      "--file",
+      dockerfile,
+      "--",
+      req.contextDir,
+    ];
+    this.images.push(ref);
+    const r = await this.i.podman.run(args);
+    if (r.code !== 0)
+      throw new AirlockError(ErrorCode.MACHINE_FAILED, `image build failed: ${firstError(r.stderr)}`);
+    return ref;
+  }
+
+  run(req: ContainerRun): ExecHandle {
+    this.check();
+    const cname = `${containerName(this.i.id)}-run-${++this.runs}`;
+    const temp = path.join(this.i.machineDir, "temp");
+    const parts: Array<[string, string]> = [
+      ["_github_home", "/github/home"],
+      ["_github_workflow", "/github/workflow"],
+      ["_runner_file_commands", "/github/file_commands"],
+    ];
+    // The image's own user (root, for most Docker actions) writes the job's files as GitHub's does:
+    // these capabilities count only in the machine's user namespace, i.e. over the machine's own
+    // files (its range of host uids), nothing else.
+    const args = ["run", "--rm", "--name", cname, ...this.shared(), "--cap-add", "CHOWN,DAC_OVERRIDE,FOWNER"];
+    args.push("--volume", `${path.join(this.i.machineDir, "workspace")}:/github/workspace:rw`);
+    for (const [dir, inner] of parts) {
+      const host = path.join(temp, dir);
+      mkdirSync(host, { recursive: true, mode: 0o755 });
+      chownSync(host, this.i.owner.uid, this.i.owner.gid);
+      args.push("--volume", `${host}:${inner}:rw`);
+    }
+    args.push("--workdir", req.workdir);
+    if (req.entrypoint !== undefined) args.push("--entrypoint", req.entrypoint);
+    const { args: envFlags, env } = envArgs(req.env);
+    args.push(...envFlags, "--", req.image, ...req.args);
+    const child = this.i.podman.spawn(args, { env, detached: true });
+    child.stdin?.end();
+    const podman = this.i.podman;
+    let killed = false;
+    return wrapChild(child, () => {
+      if (killed) return;
+      killed = true;
+      void podman.run(["rm", "--force", "--time", "0", cname]).catch(() => undefined);
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    });
+  }
+
+  /** Removes the images this machine built. */
+  async removeImages(): Promise<void> {
+    if (this.images.length > 0) await this.i.podman.run(["rmi", "--force", "--ignore", ...this.images]);
+  }
+}
