@@ -63,6 +63,11 @@ after(async () => {
 });
 
 void test("exec: output, exit codes, job user, read-only image, no capabilities, node", async () => {
+  // What the node reports about this provisioner.
+  assert.match(
+    (await prov.describe?.()) ?? "",
+    /^podman \d+\.\d+\S* containers \(runc\), a user namespace per machine/,
+  );
   const r = await sh(
     m,
     "echo out; echo err >&2; id -u; grep CapEff /proc/self/status; touch /usr/x 2>/dev/null && echo usr-writable;" +

@@ -126,6 +126,12 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
 
   return {
     name: "container",
+    async describe(): Promise<string> {
+      ready ??= prepare();
+      const r = await ready;
+      const v = (await r.podman.run(["version", "--format", "{{.Client.Version}}"])).stdout.trim();
+      return `podman ${v || "?"} containers (runc), a user namespace per machine, no capabilities, shared kernel`;
+    },
     async create(spec: MachineSpec): Promise<Machine> {
       if (closed) throw new AirlockError(ErrorCode.MACHINE_FAILED, "the container provisioner is closed");
       if (spec.root.kind === "host") {
