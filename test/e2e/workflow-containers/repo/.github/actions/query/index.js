@@ -1,7 +1,12 @@
 const fs = require("node:fs");
 const { Client } = require("/opt/node_modules/pg");
 (async () => {
-  const client = new Client({ host: process.env.INPUT_HOST, port: 5432, user: "postgres", database: "postgres" });
+  const client = new Client({
+    host: process.env.INPUT_HOST,
+    port: 5432,
+    user: "postgres",
+    database: "postgres",
+  });
   await client.connect();
   const { rows } = await client.query("SELECT 6 * 7 AS answer");
   await client.end();
