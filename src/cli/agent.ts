@@ -28,7 +28,9 @@ import { AirlockError, ErrorCode } from "../errors/index.js";
 import {
   createFakeProvisioner,
   createSandboxProvisioner,
+  createVmProvisioner,
   describeLimits,
+  describeVm,
   type Provisioner,
 } from "../provisioners/index.js";
 
@@ -95,7 +97,7 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       collect,
       [],
     )
-    .option("--provisioner <name>", "sandbox or fake (repeatable; default: sandbox)", collect, [])
+    .option("--provisioner <name>", "sandbox, vm or fake (repeatable; default: sandbox)", collect, [])
     .option("--cpus <n>", "CPUs offered (default: all)")
     .option("--memory-mb <n>", "memory offered in MiB (default: all)")
     .option("--disk-mb <n>", "disk offered in MiB (default: free space of the data folder)")
@@ -211,6 +213,7 @@ export async function agentCommand(
       server: o.server,
       dataDir: agentOpts.dataDir,
       limits: describeLimits(),
+      ...(agentOpts.provisioners.vm ? { vm: await describeVm() } : {}),
       ...(disk ? { diskFreeMb: disk.freeMb, diskTotalMb: disk.totalMb } : {}),
     },
     "agent started",
@@ -310,7 +313,8 @@ function provisioners(
         warn: (line) => log.warn(line),
       });
     } else if (name === "fake") out.fake = createFakeProvisioner({ baseDir: join(machinesDir, "fake") });
-    else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, fake)`);
+    else if (name === "vm") out.vm = createVmProvisioner({ baseDir: join(machinesDir, "vm") });
+    else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, vm, fake)`);
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // virtio-serial port. Execs are channels the host numbers (1, 2, …); connections to the egress
 // proxy / job services are channels the guest opens (numbered from 2^31), each carried to its host
 // unix socket here.
+import { once } from "node:events";
 import net from "node:net";
 import { PassThrough } from "node:stream";
 import type { ExecResult } from "../types.js";
@@ -36,7 +37,14 @@ interface Pending {
   resolve(r: ExecResult): void;
 }
 
-const SIGNALS: Record<number, NodeJS.Signals> = { 1: "SIGHUP", 2: "SIGINT", 6: "SIGABRT", 9: "SIGKILL", 13: "SIGPIPE", 15: "SIGTERM" };
+const SIGNALS: Record<number, NodeJS.Signals> = {
+  1: "SIGHUP",
+  2: "SIGINT",
+  6: "SIGABRT",
+  9: "SIGKILL",
+  13: "SIGPIPE",
+  15: "SIGTERM",
+};
 
 export class GuestChannel {
   private buf: Buffer = Buffer.alloc(0);
@@ -71,6 +79,12 @@ export class GuestChannel {
       this.sock.write(Buffer.concat([h, part]));
       if (payload.length === 0) break;
     }
+  }
+
+  /** send(), then waits while the socket's buffer is full (large copies). */
+  async sendWait(type: number, chan: number, payload: Buffer): Promise<void> {
+    this.send(type, chan, payload);
+    if (this.sock.writableNeedDrain && !this.closed) await once(this.sock, "drain");
   }
 
   /** Starts `args` (mode first, see airlock-guest.c) and returns its streams; stdin is given by the caller. */

@@ -41,7 +41,7 @@ export interface VmProvisionerOptions {
 
 const QEMU = "/usr/bin/qemu-system-x86_64";
 const BUSYBOX = "/bin/busybox";
-const KVM_PROBE_MS = 8000;
+const KVM_PROBE_MS = 5000;
 const JOB_IDS = { uid: 1001, gid: 1001 };
 
 interface Ready {
@@ -53,7 +53,9 @@ interface Ready {
 let probed: Promise<Accel> | undefined;
 
 function findKernel(): string | undefined {
-  const names = existsSync("/boot") ? readdirSync("/boot").filter((n) => /^vmlinuz-.*-cloud-amd64$/.test(n)) : [];
+  const names = existsSync("/boot")
+    ? readdirSync("/boot").filter((n) => /^vmlinuz-.*-cloud-amd64$/.test(n))
+    : [];
   const newest = names.sort((a, b) => a.localeCompare(b, undefined, { numeric: true })).pop();
   return newest ? path.join("/boot", newest) : undefined;
 }
@@ -70,17 +72,28 @@ function kvmUsable(): boolean {
 /** One line for the node's start-up report: how machines of this provisioner boot here. */
 export async function describeVm(opts: VmProvisionerOptions = {}): Promise<string> {
   const r = await prepare(opts, opts.cacheDir ?? path.join(os.tmpdir(), "airlock-vm-cache"));
-  const why = r.accel === "kvm" ? "KVM" : kvmUsable() ? "TCG (/dev/kvm does not boot guests)" : "TCG (no usable /dev/kvm)";
+  const why =
+    r.accel === "kvm"
+      ? "KVM"
+      : kvmUsable()
+        ? "TCG (/dev/kvm does not boot guests)"
+        : "TCG (no usable /dev/kvm)";
   return `vm: ${why}, microvm, kernel ${path.basename(r.kernel)}; limits: memory = guest RAM, cpus = vCPUs, disk = scratch disk, pids/nofile inside the guest`;
 }
 
 async function prepare(opts: VmProvisionerOptions, cacheDir: string): Promise<Ready> {
   if (!existsSync(QEMU)) {
-    throw new AirlockError(ErrorCode.MACHINE_UNSUPPORTED, "the vm provisioner needs qemu-system-x86; install it first");
+    throw new AirlockError(
+      ErrorCode.MACHINE_UNSUPPORTED,
+      "the vm provisioner needs qemu-system-x86; install it first",
+    );
   }
   const kernel = opts.kernel ?? findKernel();
   if (!kernel || !existsSync(kernel)) {
-    throw new AirlockError(ErrorCode.MACHINE_UNSUPPORTED, "the vm provisioner needs linux-image-cloud-amd64 (/boot/vmlinuz-*-cloud-amd64)");
+    throw new AirlockError(
+      ErrorCode.MACHINE_UNSUPPORTED,
+      "the vm provisioner needs linux-image-cloud-amd64 (/boot/vmlinuz-*-cloud-amd64)",
+    );
   }
   const kernelVersion = path.basename(kernel).replace(/^vmlinuz-/, "");
   const initramfs = await ensureInitramfs(cacheDir, {
@@ -109,7 +122,19 @@ async function probeKvm(kernel: string, initramfs: string): Promise<Accel> {
 }
 
 function bootBase(kernel: string, initramfs: string, dir: string, accel: Accel): BootSpec {
-  return { qemu: QEMU, accel, kernel, initramfs, dir, memoryMb: 256, cpus: 1, disks: [], params: {}, targets: [], deadlineMs: 0 };
+  return {
+    qemu: QEMU,
+    accel,
+    kernel,
+    initramfs,
+    dir,
+    memoryMb: 256,
+    cpus: 1,
+    disks: [],
+    params: {},
+    targets: [],
+    deadlineMs: 0,
+  };
 }
 
 export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisioner {
@@ -122,10 +147,16 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
     async create(spec: MachineSpec): Promise<Machine> {
       if (closed) throw new AirlockError(ErrorCode.MACHINE_FAILED, "the vm provisioner is closed");
       if (spec.root.kind !== "image") {
-        throw new AirlockError(ErrorCode.MACHINE_UNSUPPORTED, "the vm provisioner needs a job image (not the host's root)");
+        throw new AirlockError(
+          ErrorCode.MACHINE_UNSUPPORTED,
+          "the vm provisioner needs a job image (not the host's root)",
+        );
       }
       if (spec.jobContainer) {
-        throw new AirlockError(ErrorCode.MACHINE_UNSUPPORTED, "job containers need the container provisioner");
+        throw new AirlockError(
+          ErrorCode.MACHINE_UNSUPPORTED,
+          "job containers need the container provisioner",
+        );
       }
       const rootfs = path.resolve(spec.root.path);
       if (!lstatSync(rootfs, { throwIfNoEntry: false })?.isDirectory()) {
@@ -137,7 +168,10 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
         ready = undefined;
         throw e;
       });
-      const [rootDisk, nodeDisk] = await Promise.all([ensureRootDisk(cacheDir, rootfs), ensureNodeDisk(cacheDir)]);
+      const [rootDisk, nodeDisk] = await Promise.all([
+        ensureRootDisk(cacheDir, rootfs),
+        ensureNodeDisk(cacheDir),
+      ]);
       await fsp.mkdir(baseDir, { recursive: true, mode: 0o700 });
       const id = `vm-${randomBytes(6).toString("hex")}`;
       const dir = path.join(baseDir, id);
@@ -145,7 +179,12 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
       try {
         const limits = spec.limits ?? {};
         const scratch = path.join(dir, "scratch.img");
-        await makeScratchDisk(path.join(cacheDir, "scratch-skel"), scratch, limits.diskMb ?? DEFAULT_DISK_MB, JOB_IDS);
+        await makeScratchDisk(
+          path.join(cacheDir, "scratch-skel"),
+          scratch,
+          limits.diskMb ?? DEFAULT_DISK_MB,
+          JOB_IDS,
+        );
         const home = homeOf(rootfs);
         const params: Record<string, string> = { home };
         if (limits.nofile !== undefined) params.nofile = String(limits.nofile);
@@ -189,6 +228,7 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
 
 /** /home/runner when the image has it as a real folder, else /airlock/home. */
 function homeOf(rootfs: string): string {
-  const real = (p: string): boolean => lstatSync(path.join(rootfs, p), { throwIfNoEntry: false })?.isDirectory() === true;
+  const real = (p: string): boolean =>
+    lstatSync(path.join(rootfs, p), { throwIfNoEntry: false })?.isDirectory() === true;
   return real("home") && real("home/runner") ? "/home/runner" : "/airlock/home";
 }

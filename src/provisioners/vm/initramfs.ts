@@ -35,7 +35,13 @@ export function cpioNewc(entries: readonly Entry[]): Buffer {
     const name = Buffer.from(`${e.name}\0`);
     const fields = [ino++, e.mode, 0, 0, 1, 0, data.length, 0, 0, 0, 0, name.length, 0];
     const head = Buffer.from(`070701${fields.map((f) => f.toString(16).padStart(8, "0")).join("")}`);
-    parts.push(head, name, Buffer.alloc(pad4(head.length + name.length)), data, Buffer.alloc(pad4(data.length)));
+    parts.push(
+      head,
+      name,
+      Buffer.alloc(pad4(head.length + name.length)),
+      data,
+      Buffer.alloc(pad4(data.length)),
+    );
   };
   for (const e of entries) add(e);
   add({ name: "TRAILER!!!", mode: 0 });

@@ -58,7 +58,7 @@ export class VmMachine implements Machine {
     const ch = this.m.channel;
     const { chan, exec } = ch.start(args);
     const pump = async (): Promise<void> => {
-      if (stdin) await stdin(async (b) => ch.send(T.STDIN, chan, b));
+      if (stdin) await stdin((b) => ch.sendWait(T.STDIN, chan, b));
       ch.send(T.STDIN_EOF, chan);
     };
     pump().catch(() => ch.send(T.KILL, chan));
@@ -119,7 +119,8 @@ export class VmMachine implements Machine {
   async copyIn(hostPath: string, innerPath: string): Promise<void> {
     const h = this.run(["copyin", innerPath, "1"], (send) => copyRecords(hostPath, send));
     const { r } = await this.finish(h, `copying into ${innerPath}`);
-    if (r.exitCode !== 0) throw new AirlockError(ErrorCode.MACHINE_FAILED, `copying into ${innerPath} failed`);
+    if (r.exitCode !== 0)
+      throw new AirlockError(ErrorCode.MACHINE_FAILED, `copying into ${innerPath} failed`);
   }
 
   destroy(): Promise<void> {

@@ -176,7 +176,11 @@ export async function boot(b: BootSpec): Promise<Booted> {
 
 async function bootError(why: "exit" | "timeout", stderr: string, dir: string): Promise<AirlockError> {
   const tail = await consoleTail(dir);
-  const line = stderr.split("\n").find((l) => l.trim() !== "")?.trim() ?? tail;
+  const line =
+    stderr
+      .split("\n")
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? tail;
   return new AirlockError(
     ErrorCode.MACHINE_FAILED,
     `virtual machine did not start (${why === "timeout" ? "timed out" : "QEMU exited"})${line ? `: ${line}` : ""}`,
