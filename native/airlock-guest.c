@@ -7,8 +7,9 @@
  *
  *   host -> guest: EXEC(chan, u32 n + n NUL-terminated strings: mode, then the mode's arguments),
  *                  STDIN(chan, bytes), STDIN_EOF(chan), KILL(chan), HELLO,
- *                  CONN_DATA(chan, bytes), CONN_EOF(chan)
+ *                  CONN_DATA(chan, bytes), CONN_EOF(chan), LIMITS(chan)
  *   guest -> host: READY(/proc/uptime), OUT/ERR(chan, bytes), EXIT(chan, "e<code>" | "s<signal>"),
+ *                  LIMITS_R(chan, "pids <times pids.max refused a fork> oom <OOM kills> free <KiB free on the scratch disk>"),
  *                  CONN_OPEN(chan, u8 0 = egress, 1 = job services), CONN_DATA, CONN_EOF
  *
  * Modes of EXEC, each run in a forked child that joins its own cgroup (job/e<chan>: KILL writes
@@ -16,9 +17,13 @@
  * and becomes --uid/--gid with RLIMIT_NOFILE --nofile before doing anything the job asked:
  *   exec   <cwd> <argc> argv... <envc> env...   execvp with exactly that environment
  *   read   <path> <maxBytes>                    the file on stdout; exit 2 absent, 3 too large, 4 not a file
- *   copyin <dest> <replace 0|1>                 a copy stream on stdin (see copy_in) written at dest
+ *   copyin <dest> <replace 0|1> [scratch]       a copy stream on stdin (see copy_in) written at dest
+ *                                               (scratch: dest is in the scratch disk, e.g. /actions)
  * Output is forwarded as it comes; when the process exits, what is left in its pipes is read and
  * sent before EXIT, and the pipes are closed (a background process writing later gets EPIPE).
+ *
+ * When the host closes its end of the port (the agent exited, or died), the guest powers off, so
+ * QEMU exits too: no machine outlives its agent.
  *
  * With --egress / --services it listens on 127.0.0.1:3128 / 3129 and carries each connection over
  * the port to the host, which connects it to the machine's egress proxy / job services socket.
@@ -36,17 +41,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 enum {
-  T_EXEC = 1, T_STDIN = 2, T_STDIN_EOF = 3, T_KILL = 4, T_HELLO = 5,
+  T_EXEC = 1, T_STDIN = 2, T_STDIN_EOF = 3, T_KILL = 4, T_HELLO = 5, T_LIMITS = 6,
   T_CONN_DATA = 10, T_CONN_EOF = 11,
-  T_READY = 20, T_OUT = 21, T_ERR = 22, T_EXIT = 23, T_CONN_OPEN = 24,
+  T_READY = 20, T_OUT = 21, T_ERR = 22, T_EXIT = 23, T_CONN_OPEN = 24, T_LIMITS_R = 25,
 };
 #define MAX_PAYLOAD 65536
 #define HDR 9
@@ -237,13 +244,15 @@ static void child(uint32_t chan, char **a, int n) {
   snprintf(cg, sizeof cg, CGROUP "/e%u/cgroup.procs", chan);
   int fd = open(cg, O_WRONLY | O_CLOEXEC);
   if (fd >= 0) { (void)!write(fd, "0", 1); close(fd); }
-  if (chroot(root) != 0 || chdir("/") != 0) { perror("airlock: chroot"); _exit(127); }
+  /* copyin into the actions folder (read-only in the job's root): chrooted in the scratch disk. */
+  const char *r = (n == 4 && strcmp(a[3], "scratch") == 0) ? "/scratch" : root;
+  if (chroot(r) != 0 || chdir("/") != 0) { perror("airlock: chroot"); _exit(127); }
   if (setgroups(0, NULL) != 0 || setgid(job_gid) != 0 || setuid(job_uid) != 0) { perror("airlock: setuid"); _exit(127); }
   if (nofile > 0) { struct rlimit rl = {(rlim_t)nofile, (rlim_t)nofile}; setrlimit(RLIMIT_NOFILE, &rl); }
   signal(SIGPIPE, SIG_DFL);
   const char *mode = a[0];
   if (strcmp(mode, "read") == 0 && n == 3) _exit(read_file(a[1], atoll(a[2])));
-  if (strcmp(mode, "copyin") == 0 && n == 3) _exit(copy_in(a[1], atoi(a[2])));
+  if (strcmp(mode, "copyin") == 0 && n >= 3) _exit(copy_in(a[1], atoi(a[2])));
   if (strcmp(mode, "exec") != 0 || n < 3) _exit(126);
   const char *cwd = a[1];
   int argc = atoi(a[2]);
@@ -337,6 +346,8 @@ static void reaped(pid_t pid, int status) {
   }
 }
 
+static void report_limits(uint32_t chan);
+
 static void conn_eof_from_host(struct slot *s) {
   s->eof_pending = 1;
   if (s->q.off == s->q.len) { shutdown(s->in, SHUT_WR); s->wr_eof = 1; s->eof_pending = 0; }
@@ -359,8 +370,33 @@ static void on_frame(uint8_t type, uint32_t chan, const char *p, size_t n) {
     if ((s = find(chan)) && s->in >= 0) { if (s->q.off == s->q.len) close_fd(&s->in); else s->eof_pending = 1; }
     break;
   case T_KILL: if ((s = find(chan)) && !s->is_conn) kill_slot(s); break;
+  case T_LIMITS: report_limits(chan); break;
   case T_CONN_EOF: if ((s = find(chan)) && s->is_conn) conn_eof_from_host(s); break;
   }
+}
+
+/* The first number after `key` in file `path`, or 0. */
+static long long counter(const char *path, const char *key) {
+  char buf[8192];
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  ssize_t r = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (r <= 0) return 0;
+  buf[r] = 0;
+  size_t k = strlen(key);
+  for (char *line = buf; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+    if (strncmp(line, key, k) == 0 && line[k] == ' ') return atoll(line + k + 1);
+  return 0;
+}
+
+static void report_limits(uint32_t chan) {
+  struct statvfs sv;
+  long long free_kb = statvfs("/scratch", &sv) == 0 ? (long long)sv.f_bavail * (long long)sv.f_frsize / 1024 : -1;
+  char r[160];
+  int n = snprintf(r, sizeof r, "pids %lld oom %lld free %lld", counter(CGROUP "/pids.events", "max"),
+                   counter("/proc/vmstat", "oom_kill"), free_kb);
+  send_frame(T_LIMITS_R, chan, r, (size_t)n);
 }
 
 static int listen_on(int p) {
@@ -434,7 +470,8 @@ int main(int argc, char **argv) {
         memmove(in, in + HDR + len, have - HDR - len);
         have -= HDR + len;
       }
-      if (r == 0) { struct pollfd w = {port, POLLIN, 0}; poll(&w, 1, 100); } /* host not connected */
+      /* The host end closed (the agent exited or died): nothing may outlive it, power off. */
+      if (r == 0) { sync(); reboot(RB_POWER_OFF); }
     }
     if (pf[1].revents) {
       struct signalfd_siginfo si;

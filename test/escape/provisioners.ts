@@ -11,6 +11,11 @@ export interface ProvisionerUnderTest {
   name: string;
   /** Why this backend cannot run on this host, or undefined when it can. */
   unavailable(): string | undefined;
+  /**
+   * False when a machine's workspace is no host folder (VMs): the test cannot see the jobs'
+   * markers nor release them, so the attack and the job beside start without the gate (run-case.ts).
+   */
+  hostFolders?: false;
 }
 
 const has = (bin: string): boolean =>
@@ -21,5 +26,16 @@ export const PROVISIONERS: readonly ProvisionerUnderTest[] = [
     name: "sandbox",
     unavailable: () =>
       has("bwrap") && has("nsenter") ? undefined : "bubblewrap or nsenter is not installed",
+  },
+  {
+    // Slow (a guest boot per job; seconds under TCG): only in scripts/test-vm.sh.
+    name: "vm",
+    hostFolders: false,
+    unavailable: () =>
+      process.env.AIRLOCK_VM_TESTS !== "1"
+        ? "VM tests run with AIRLOCK_VM_TESTS=1 (scripts/test-vm.sh)"
+        : has("qemu-system-x86_64")
+          ? undefined
+          : "qemu-system-x86 is not installed",
   },
 ];

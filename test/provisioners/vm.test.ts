@@ -61,6 +61,7 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
   });
 
   it("runs a command: output, exit code, exactly the given environment and folder, as the job user", async () => {
+    assert.ok(await hostHasProcessWith(m.id), "QEMU runs while the machine lives");
     const r = await sh(m, 'echo "out $FOO"; echo err >&2; id -u; pwd; env | sort | tr "\\n" " "; exit 7', {
       FOO: "bar",
     });
@@ -110,6 +111,19 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     await assert.rejects(m.writeFile("/etc/evil", "x"), { code: "MACHINE_FAILED" });
   });
 
+  it("the actions folder is read-only for the job, writable by copyIn", async () => {
+    await m.writeFile(`${m.paths.actions}/x/action.yml`, "name: x\n");
+    const r = await sh(m, `cat ${m.paths.actions}/x/action.yml; touch ${m.paths.actions}/x/evil`);
+    assert.match(r.stdout, /name: x/);
+    assert.match(r.stderr, /Read-only file system/);
+    assert.notEqual(r.exitCode, 0);
+  });
+
+  it("a job sees only its own processes", async () => {
+    const r = await sh(m, "ls /proc | grep -c '^[0-9]'");
+    assert.ok(Number(r.stdout) <= 4, `${r.stdout.trim()} processes visible`);
+  });
+
   it("kill() ends a command and everything it started", async () => {
     const h = m.exec({
       argv: ["/bin/sh", "-c", "setsid sleep 1001 & sleep 1002 & echo started; wait"],
@@ -134,6 +148,23 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     assert.equal(cpus, 2);
     assert.equal(nofile, 256);
     assert.ok(diskMb! > 200 && diskMb! <= 300, `disk ${diskMb} MiB`);
+  });
+
+  it("has no network device but loopback; egress and job services reach their host sockets", async () => {
+    const r = await sh(
+      m,
+      "ls /sys/class/net; curl -s http://127.0.0.1:3129/token; echo; curl -s http://127.0.0.1:3128/x",
+    );
+    assert.equal(r.stdout, "lo\nservices /token\nproxy /x");
+    assert.equal(m.servicesUrl, "http://127.0.0.1:3129");
+    assert.equal(m.env?.HTTPS_PROXY, "http://127.0.0.1:3128");
+  });
+
+  it("refuses the host's root and job containers before booting anything", async () => {
+    await assert.rejects(prov.create({ name: "x", root: HOST_ROOT }), { code: "MACHINE_UNSUPPORTED" });
+  });
+
+  it("a limit hit is reported in one line and kills the machine", async () => {
     // More processes than pids allows: the fork fails; kill() then takes every one of them down.
     const bomb = m.exec({
       argv: ["/bin/sh", "-c", "(for i in $(seq 80); do sleep 30 & done) 2>&1; echo rc=$?; exec sleep 1000"],
@@ -151,26 +182,13 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     await bomb.wait();
     assert.match(said, /fork|Resource temporarily unavailable/i);
     assert.doesNotMatch(said, /rc=0/);
-    assert.equal((await sh(m, "echo again")).stdout, "again\n");
-  });
-
-  it("has no network device but loopback; egress and job services reach their host sockets", async () => {
-    const r = await sh(
-      m,
-      "ls /sys/class/net; curl -s http://127.0.0.1:3129/token; echo; curl -s http://127.0.0.1:3128/x",
-    );
-    assert.equal(r.stdout, "lo\nservices /token\nproxy /x");
-    assert.equal(m.servicesUrl, "http://127.0.0.1:3129");
-    assert.equal(m.env?.HTTPS_PROXY, "http://127.0.0.1:3128");
-  });
-
-  it("refuses the host's root and job containers before booting anything", async () => {
-    await assert.rejects(prov.create({ name: "x", root: HOST_ROOT }), { code: "MACHINE_UNSUPPORTED" });
+    assert.equal(await m.limitExceeded?.(), "process limit 64 exceeded");
+    assert.equal(await m.limitExceeded?.(), "process limit 64 exceeded");
+    assert.throws(() => m.exec({ argv: ["true"], env: {}, cwd: "/" }), /process limit 64 exceeded/);
   });
 
   it("destroy() leaves no process and no file, and is idempotent", async () => {
     const id = m.id;
-    assert.ok(await hostHasProcessWith(id), "QEMU runs while the machine lives");
     await Promise.all([m.destroy(), m.destroy()]);
     await m.destroy();
     assert.equal(await hostHasProcessWith(id), false);

@@ -14,6 +14,7 @@ export const T = {
   STDIN_EOF: 3,
   KILL: 4,
   HELLO: 5,
+  LIMITS: 6,
   CONN_DATA: 10,
   CONN_EOF: 11,
   READY: 20,
@@ -21,6 +22,7 @@ export const T = {
   ERR: 22,
   EXIT: 23,
   CONN_OPEN: 24,
+  LIMITS_R: 25,
 } as const;
 const HDR = 9;
 const MAX_PAYLOAD = 65536;
@@ -51,6 +53,7 @@ export class GuestChannel {
   private nextChan = 1;
   private readonly execs = new Map<number, Pending>();
   private readonly conns = new Map<number, net.Socket>();
+  private readonly queries = new Map<number, (answer: string | undefined) => void>();
   private closed = false;
   /** Resolves with the guest's /proc/uptime (seconds) at its first READY. */
   readonly ready: Promise<number>;
@@ -84,7 +87,17 @@ export class GuestChannel {
   /** send(), then waits while the socket's buffer is full (large copies). */
   async sendWait(type: number, chan: number, payload: Buffer): Promise<void> {
     this.send(type, chan, payload);
-    if (this.sock.writableNeedDrain && !this.closed) await once(this.sock, "drain");
+    if (this.sock.writableNeedDrain && !this.closed)
+      await Promise.race([once(this.sock, "drain"), once(this.sock, "close")]);
+  }
+
+  /** The guest's limit counters ("pids N oom N free N"); undefined once the channel is closed. */
+  limits(): Promise<string | undefined> {
+    if (this.closed) return Promise.resolve(undefined);
+    const chan = this.nextChan++;
+    const answer = new Promise<string | undefined>((res) => this.queries.set(chan, res));
+    this.send(T.LIMITS, chan);
+    return answer;
   }
 
   /** Starts `args` (mode first, see airlock-guest.c) and returns its streams; stdin is given by the caller. */
@@ -146,6 +159,10 @@ export class GuestChannel {
         );
         break;
       }
+      case T.LIMITS_R:
+        this.queries.get(chan)?.(p.toString());
+        this.queries.delete(chan);
+        break;
       case T.CONN_OPEN:
         this.openConn(chan, this.targets[p.readUInt8(0)]);
         break;
@@ -179,6 +196,8 @@ export class GuestChannel {
     if (this.closed) return;
     this.closed = true;
     for (const chan of [...this.execs.keys()]) this.finish(chan, { exitCode: null, signal: "SIGKILL" });
+    for (const q of this.queries.values()) q(undefined);
+    this.queries.clear();
     for (const c of this.conns.values()) c.destroy();
     this.conns.clear();
     this.sock.destroy();

@@ -35,6 +35,8 @@ export interface VmProvisionerOptions {
   /** Boot deadline (ms); default 120 s under TCG, 20 s under KVM. One retry after a timeout. */
   bootDeadlineMs?: number;
   nativeDir?: string;
+  /** Extra kernel arguments, after ours (benchmarks: "loglevel=7" shows the kernel's milestones). */
+  kernelArgs?: string[];
   /** Called with each boot's figures (for measurements). */
   onBoot?(t: { accel: Accel; spawnToReadyMs: number; guestUptimeS: number }): void;
 }
@@ -132,6 +134,7 @@ function bootBase(kernel: string, initramfs: string, dir: string, accel: Accel):
     cpus: 1,
     disks: [],
     params: {},
+    extraArgs: [],
     targets: [],
     deadlineMs: 0,
   };
@@ -193,6 +196,7 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
         if (limits.shmMb !== undefined) params.shm = String(limits.shmMb);
         if (spec.egress) params.egress = "1";
         if (spec.services) params.services = "1";
+        if (spec.nestedUserns === true) params.userns = "1";
         const b: BootSpec = {
           ...bootBase(r.kernel, r.initramfs, dir, r.accel),
           memoryMb: limits.memoryMb ?? opts.defaultMemoryMb ?? 2048,
@@ -203,6 +207,7 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
             { serial: "node", file: nodeDisk, readOnly: true },
           ],
           params,
+          extraArgs: opts.kernelArgs ?? [],
           targets: [spec.egress?.proxySocket, spec.services?.socket],
           deadlineMs: opts.bootDeadlineMs ?? (r.accel === "kvm" ? 20_000 : 120_000),
         };
@@ -213,7 +218,15 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
           booted = await boot(b); // one retry: a rare early hang of the guest
         }
         opts.onBoot?.({ accel: r.accel, ...booted.timing });
-        return new VmMachine({ id, dir, spec, home, ...booted });
+        return new VmMachine({
+          id,
+          dir,
+          spec,
+          home,
+          ...booted,
+          memoryMb: b.memoryMb,
+          diskMb: limits.diskMb ?? DEFAULT_DISK_MB,
+        });
       } catch (e) {
         await fsp.rm(dir, { recursive: true, force: true });
         throw e;

@@ -26,6 +26,7 @@ for kv in $($B cat /proc/cmdline); do
     airlock.egress=1) A_egress=--egress ;;
     airlock.services=1) A_services=--services ;;
     airlock.probe=1) A_probe=1 ;;
+    airlock.userns=1) A_userns=1 ;;
   esac
 done
 for m in virtio_ring virtio virtio_mmio virtio_blk virtio_console; do
@@ -42,9 +43,12 @@ R=/newroot
 $B mount -t ext4 -o ro "$(dev_of root)" $R || fail "root disk"
 $B mount -t ext4 -o nosuid,nodev "$(dev_of scratch)" /scratch || fail "scratch disk"
 for d in workspace temp actions toolcache; do $B mount --bind /scratch/$d $R/airlock/$d || fail "bind $d"; done
+# Actions: read-only for the job (only copyIn writes them, through /scratch).
+$B mount -o remount,bind,ro,nosuid,nodev $R/airlock/actions || fail "actions read-only"
 $B mount --bind /scratch/home "$R$A_home" || fail "bind home"
 $B mount -t ext4 -o ro,nodev "$(dev_of node)" $R/airlock/externals/node || fail "node disk"
-$B mount -t proc proc $R/proc
+# hidepid: the job sees its own processes only (not PID 1, not kernel threads).
+$B mount -t proc -o hidepid=invisible proc $R/proc
 $B mount -t sysfs -o ro,nosuid,nodev,noexec sys $R/sys
 $B mount -t devtmpfs dev $R/dev
 $B mkdir -p $R/dev/pts $R/dev/shm
@@ -53,6 +57,13 @@ $B mount -t tmpfs -o nosuid,nodev,mode=1777,size=\${A_shm:-64}m shm $R/dev/shm
 $B mount -t tmpfs -o nosuid,nodev,mode=1777,size=\${A_tmp:-1024}m tmp $R/tmp
 $B ifconfig lo 127.0.0.1 up
 $B hostname airlock
+# The same kernel surface a sandbox job has: no new user namespaces (unless the pool allows them),
+# no kernel log, addresses, BPF or perf events for unprivileged processes.
+[ -n "$A_userns" ] || echo 0 > /proc/sys/user/max_user_namespaces
+echo 1 > /proc/sys/kernel/dmesg_restrict
+echo 2 > /proc/sys/kernel/kptr_restrict
+echo 3 > /proc/sys/kernel/perf_event_paranoid
+echo 1 > /proc/sys/kernel/unprivileged_bpf_disabled 2>/dev/null
 $B mount -t cgroup2 cgroup2 /sys/fs/cgroup && echo +pids > /sys/fs/cgroup/cgroup.subtree_control
 $B mkdir /sys/fs/cgroup/job
 [ -n "$A_pids" ] && echo "$A_pids" > /sys/fs/cgroup/job/pids.max

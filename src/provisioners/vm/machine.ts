@@ -8,6 +8,7 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { egressProxyEnv, JOB_SERVICES_PORT } from "../common/egress-relay.js";
+import { limitMessage, type LimitKind } from "../common/limits.js";
 import type { ExecHandle, ExecRequest, ExecResult, Machine, MachinePaths, MachineSpec } from "../types.js";
 import { T, type GuestChannel } from "./channel.js";
 import { copyRecords, END, fileRecord } from "./copy-stream.js";
@@ -22,6 +23,9 @@ export interface VmMachineInit {
   child: ChildProcess;
   channel: GuestChannel;
   exited: Promise<void>;
+  /** Guest RAM and scratch disk size (MiB), for the limit messages. */
+  memoryMb: number;
+  diskMb: number;
 }
 
 export class VmMachine implements Machine {
@@ -31,6 +35,8 @@ export class VmMachine implements Machine {
   readonly servicesUrl: string | undefined;
   readonly nodePath = NODE_PATH;
   private destroyed: Promise<void> | undefined;
+  /** The limit this machine went over (it is then killed); set once. */
+  private exceeded: string | undefined;
 
   constructor(private readonly m: VmMachineInit) {
     this.id = m.id;
@@ -47,6 +53,9 @@ export class VmMachine implements Machine {
 
   private check(): void {
     if (this.destroyed) throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id} is destroyed`);
+    if (this.exceeded !== undefined) {
+      throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id} was killed: ${this.exceeded}`);
+    }
     if (this.m.child.exitCode !== null || this.m.child.signalCode !== null) {
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `${this.id}: the virtual machine has stopped`);
     }
@@ -94,9 +103,55 @@ export class VmMachine implements Machine {
     return { r, out: Buffer.concat(out) };
   }
 
+  /**
+   * Asks the guest: a fork pids.max refused, an OOM kill (the guest's RAM is the memory limit) or
+   * a scratch disk with less than 1 MiB free. The first hit kills the machine (QEMU) for good.
+   */
+  async limitExceeded(): Promise<string | undefined> {
+    if (this.exceeded !== undefined || this.destroyed) return this.exceeded;
+    const answer = await this.m.channel.limits();
+    if (answer === undefined || this.exceeded !== undefined) return this.exceeded;
+    const n = (k: string): number => Number(new RegExp(`\\b${k} (-?\\d+)`).exec(answer)?.[1] ?? 0);
+    const limits = this.m.spec.limits ?? {};
+    const kind: LimitKind | undefined =
+      n("oom") > 0
+        ? "memory"
+        : n("pids") > 0
+          ? "pids"
+          : n("free") >= 0 && n("free") < 1024
+            ? "disk"
+            : undefined;
+    if (kind === undefined) return undefined;
+    this.exceeded = limitMessage(kind, {
+      ...limits,
+      memoryMb: limits.memoryMb ?? this.m.memoryMb,
+      diskMb: limits.diskMb ?? this.m.diskMb,
+    });
+    this.killVm();
+    return this.exceeded;
+  }
+
+  private killVm(): void {
+    this.m.channel.close();
+    try {
+      if (this.m.child.pid !== undefined) process.kill(-this.m.child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Where copies go: the actions folder is read-only in the job's root, written through the scratch disk. */
+  private copyTarget(innerPath: string): string[] {
+    const a = this.paths.actions;
+    if (innerPath === a || innerPath.startsWith(`${a}/`))
+      return [`/actions${innerPath.slice(a.length)}`, "scratch"];
+    return [innerPath];
+  }
+
   async writeFile(innerPath: string, data: string | Uint8Array): Promise<void> {
     const buf = typeof data === "string" ? Buffer.from(data) : Buffer.from(data);
-    const h = this.run(["copyin", innerPath, "0"], async (send) => {
+    const [dest, ...where] = this.copyTarget(innerPath);
+    const h = this.run(["copyin", dest!, "0", ...where], async (send) => {
       await send(fileRecord(buf));
       await send(END);
     });
@@ -117,7 +172,8 @@ export class VmMachine implements Machine {
   }
 
   async copyIn(hostPath: string, innerPath: string): Promise<void> {
-    const h = this.run(["copyin", innerPath, "1"], (send) => copyRecords(hostPath, send));
+    const [dest, ...where] = this.copyTarget(innerPath);
+    const h = this.run(["copyin", dest!, "1", ...where], (send) => copyRecords(hostPath, send));
     const { r } = await this.finish(h, `copying into ${innerPath}`);
     if (r.exitCode !== 0)
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `copying into ${innerPath} failed`);
@@ -125,12 +181,7 @@ export class VmMachine implements Machine {
 
   destroy(): Promise<void> {
     this.destroyed ??= (async () => {
-      this.m.channel.close();
-      try {
-        if (this.m.child.pid !== undefined) process.kill(-this.m.child.pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
+      this.killVm();
       await this.m.exited;
       await fsp.rm(this.m.dir, { recursive: true, force: true, maxRetries: 5 });
     })();

@@ -25,6 +25,8 @@ export interface BootSpec {
   disks: { serial: "root" | "scratch" | "node"; file: string; readOnly: boolean }[];
   /** airlock.* keys for the init script. */
   params: Record<string, string>;
+  /** Extra kernel arguments (benchmarks). */
+  extraArgs: string[];
   /** Relay targets [egress proxy socket, job services socket]. */
   targets: (string | undefined)[];
   deadlineMs: number;
@@ -51,6 +53,7 @@ export function qemuArgs(b: BootSpec): string[] {
     "rdinit=/init",
     ...Object.entries(b.params).map(([k, v]) => `airlock.${k}=${v}`),
     ...(b.probe ? ["airlock.probe=1"] : []),
+    ...b.extraArgs,
   ].join(" ");
   const args = [
     "-M",
