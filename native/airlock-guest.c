@@ -247,6 +247,9 @@ static void child(uint32_t chan, char **a, int n) {
   /* copyin into the actions folder (read-only in the job's root): chrooted in the scratch disk. */
   const char *r = (n == 4 && strcmp(a[3], "scratch") == 0) ? "/scratch" : root;
   if (chroot(r) != 0 || chdir("/") != 0) { perror("airlock: chroot"); _exit(127); }
+  /* Processes are limited by the job's pids.max, not by the per-user default (half of threads-max). */
+  struct rlimit unl = {RLIM_INFINITY, RLIM_INFINITY};
+  setrlimit(RLIMIT_NPROC, &unl);
   if (setgroups(0, NULL) != 0 || setgid(job_gid) != 0 || setuid(job_uid) != 0) { perror("airlock: setuid"); _exit(127); }
   if (nofile > 0) { struct rlimit rl = {(rlim_t)nofile, (rlim_t)nofile}; setrlimit(RLIMIT_NOFILE, &rl); }
   signal(SIGPIPE, SIG_DFL);

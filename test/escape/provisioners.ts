@@ -16,6 +16,8 @@ export interface ProvisionerUnderTest {
    * markers nor release them, so the attack and the job beside start without the gate (run-case.ts).
    */
   hostFolders?: false;
+  /** Cases that do not apply to this backend, with the reason (shown as the skip reason). */
+  notApplicable?: Readonly<Record<string, string>>;
 }
 
 const has = (bin: string): boolean =>
@@ -31,6 +33,10 @@ export const PROVISIONERS: readonly ProvisionerUnderTest[] = [
     // Slow (a guest boot per job; seconds under TCG): only in scripts/test-vm.sh.
     name: "vm",
     hostFolders: false,
+    notApplicable: {
+      seccomp:
+        "a VM's boundary is the hypervisor: the guest kernel is the job's own, syscalls inside it reach no host",
+    },
     unavailable: () =>
       process.env.AIRLOCK_VM_TESTS !== "1"
         ? "VM tests run with AIRLOCK_VM_TESTS=1 (scripts/test-vm.sh)"

@@ -6,7 +6,7 @@
 // Acceleration: KVM when /dev/kvm works, else TCG (software emulation, ~20× slower to boot).
 // "auto" probes once per process with a boot that powers off as soon as the kernel has loaded its
 // modules: a host whose /dev/kvm exists but hangs guests (nested virtualisation without support)
-// falls back to TCG after the probe's deadline. Limits: memory = guest RAM, cpus = vCPUs (rounded
+// falls back to TCG after the probe's deadline. Limits: memory = guest RAM (+ GUEST_KERNEL_MB), cpus = vCPUs (rounded
 // up), disk = scratch disk size, pids = a cgroup pids.max inside the guest, nofile = rlimit of
 // each process. Not enforced on the host side: QEMU's own CPU use is not capped by a cgroup.
 import { randomBytes } from "node:crypto";
@@ -45,6 +45,11 @@ const QEMU = "/usr/bin/qemu-system-x86_64";
 const BUSYBOX = "/bin/busybox";
 const KVM_PROBE_MS = 5000;
 const JOB_IDS = { uid: 1001, gid: 1001 };
+/**
+ * Guest RAM = the job's memory limit + this, for the guest kernel itself (its page tables, task
+ * structs, the image's page cache): what a sandbox's memory cgroup does not count either.
+ */
+export const GUEST_KERNEL_MB = 256;
 
 interface Ready {
   kernel: string;
@@ -199,7 +204,7 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
         if (spec.nestedUserns === true) params.userns = "1";
         const b: BootSpec = {
           ...bootBase(r.kernel, r.initramfs, dir, r.accel),
-          memoryMb: limits.memoryMb ?? opts.defaultMemoryMb ?? 2048,
+          memoryMb: (limits.memoryMb ?? opts.defaultMemoryMb ?? 2048) + GUEST_KERNEL_MB,
           cpus: Math.max(1, Math.ceil(limits.cpus ?? 1)),
           disks: [
             { serial: "root", file: rootDisk, readOnly: true },
@@ -224,7 +229,7 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
           spec,
           home,
           ...booted,
-          memoryMb: b.memoryMb,
+          memoryMb: b.memoryMb - GUEST_KERNEL_MB,
           diskMb: limits.diskMb ?? DEFAULT_DISK_MB,
         });
       } catch (e) {

@@ -60,6 +60,7 @@ $B hostname airlock
 # The same kernel surface a sandbox job has: no new user namespaces (unless the pool allows them),
 # no kernel log, addresses, BPF or perf events for unprivileged processes.
 [ -n "$A_userns" ] || echo 0 > /proc/sys/user/max_user_namespaces
+echo 4194304 > /proc/sys/kernel/threads-max
 echo 1 > /proc/sys/kernel/dmesg_restrict
 echo 2 > /proc/sys/kernel/kptr_restrict
 echo 3 > /proc/sys/kernel/perf_event_paranoid
