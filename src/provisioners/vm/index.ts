@@ -85,7 +85,7 @@ export async function describeVm(opts: VmProvisionerOptions = {}): Promise<strin
       : kvmUsable()
         ? "TCG (/dev/kvm does not boot guests)"
         : "TCG (no usable /dev/kvm)";
-  return `vm: ${why}, microvm, kernel ${path.basename(r.kernel)}; limits: memory = guest RAM, cpus = vCPUs, disk = scratch disk, pids/nofile inside the guest`;
+  return `vm: ${why}, microvm, kernel ${path.basename(r.kernel)}; limits: memory = guest RAM (+${GUEST_KERNEL_MB} MiB for the guest kernel), cpus = vCPUs, disk = scratch disk, pids/nofile inside the guest`;
 }
 
 async function prepare(opts: VmProvisionerOptions, cacheDir: string): Promise<Ready> {
