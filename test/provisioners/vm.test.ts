@@ -3,9 +3,11 @@
 // One machine carries most checks; a second create is refused before anything boots.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import { spawn } from "node:child_process";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { loadOptions } from "../../src/config/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
@@ -13,6 +15,7 @@ import { createVmProvisioner, describeVm, HOST_ROOT, type Machine } from "../../
 import { BASE_ENV, hostHasProcessWith, sh } from "./helpers.js";
 
 const enabled = process.env.AIRLOCK_VM_TESTS === "1";
+const FIXTURE = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "vm-orphan.ts");
 const image = enabled ? new ImageStore(loadOptions().imagesDir).resolve(DEFAULT_IMAGE) : undefined;
 const skip = !enabled
   ? "VM tests run with AIRLOCK_VM_TESTS=1 (scripts/test-vm.sh)"
@@ -186,6 +189,27 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     assert.equal(await m.limitExceeded?.(), "process limit 64 exceeded");
     assert.equal(await m.limitExceeded?.(), "process limit 64 exceeded");
     assert.throws(() => m.exec({ argv: ["true"], env: {}, cwd: "/" }), /process limit 64 exceeded/);
+  });
+
+  it("a VM whose agent dies powers itself off", async () => {
+    const dir = path.join(tmp, "orphans");
+    const child = spawn(process.execPath, ["--import", "tsx", FIXTURE, dir, image!.rootfs], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const id = await new Promise<string>((res, rej) => {
+      let out = "";
+      child.stdout.on("data", (b: Buffer) => {
+        out += b.toString();
+        if (out.includes("\n")) res(out.trim());
+      });
+      child.once("exit", (code) => rej(new Error(`child exited ${code}`)));
+    });
+    assert.ok(await hostHasProcessWith(id), "QEMU runs while its agent lives");
+    child.kill("SIGKILL");
+    // Safety net only: the guest sees the port close at once and powers off.
+    for (let i = 0; i < 600 && (await hostHasProcessWith(id)); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await hostHasProcessWith(id), false, "QEMU outlived its agent");
   });
 
   it("destroy() leaves no process and no file, and is idempotent", async () => {
