@@ -8,22 +8,13 @@
 // modules: a host whose /dev/kvm exists but hangs guests (nested virtualisation without support)
 // falls back to TCG after the probe's deadline. Limits: memory = guest RAM (+ GUEST_KERNEL_MB), cpus = vCPUs (rounded
 // up), disk = scratch disk size, pids = a cgroup pids.max inside the guest, nofile = rlimit of
-// each process. On the host (root), QEMU runs in a cgroup of its own with the CPU limit as its quota.
+// each process. Not enforced on the host side: QEMU's own CPU use is not capped by a cgroup.
 import { randomBytes } from "node:crypto";
-import {
-  accessSync,
-  constants,
-  existsSync,
-  lstatSync,
-  promises as fsp,
-  readdirSync,
-  writeFileSync,
-} from "node:fs";
+import { accessSync, constants, existsSync, lstatSync, promises as fsp, readdirSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { nativeBinary } from "../../native/index.js";
-import { detectCgroups, MachineCgroup, type CgroupLayout } from "../common/cgroups/index.js";
 import type { Machine, MachineSpec, Provisioner } from "../types.js";
 import { DEFAULT_DISK_MB, ensureNodeDisk, ensureRootDisk, makeScratchDisk } from "./disks.js";
 import { ensureInitramfs } from "./initramfs.js";
@@ -46,11 +37,6 @@ export interface VmProvisionerOptions {
   nativeDir?: string;
   /** Extra kernel arguments, after ours (benchmarks: "loglevel=7" shows the kernel's milestones). */
   kernelArgs?: string[];
-  /**
-   * Parent of the QEMU processes' host cgroups (root only; default "airlock-vm"): each VM's QEMU
-   * gets the machine's CPU limit as its quota there, so a TCG guest cannot take more host CPU than it asked.
-   */
-  cgroupParent?: string;
   /** Called with each boot's figures (for measurements). */
   onBoot?(t: { accel: Accel; spawnToReadyMs: number; guestUptimeS: number }): void;
 }
@@ -163,11 +149,6 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
   const baseDir = path.resolve(opts.baseDir ?? path.join(os.tmpdir(), "airlock-vms"));
   let closed = false;
   let ready: Promise<Ready> | undefined;
-  let layout: CgroupLayout | undefined;
-  if (process.getuid?.() === 0) {
-    const l = detectCgroups();
-    if (l.mode !== "none") layout = l;
-  }
 
   return {
     name: "vm",
@@ -203,7 +184,6 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
       const id = `vm-${randomBytes(6).toString("hex")}`;
       const dir = path.join(baseDir, id);
       await fsp.mkdir(dir, { mode: 0o700 });
-      let cgroup: MachineCgroup | undefined;
       try {
         const limits = spec.limits ?? {};
         const scratch = path.join(dir, "scratch.img");
@@ -236,13 +216,6 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
           targets: [spec.egress?.proxySocket, spec.services?.socket],
           deadlineMs: opts.bootDeadlineMs ?? (r.accel === "kvm" ? 20_000 : 120_000),
         };
-        if (layout && limits.cpus !== undefined) {
-          cgroup = MachineCgroup.create(layout, opts.cgroupParent ?? "airlock-vm", id, { cpus: limits.cpus });
-          const procs = cgroup.procs;
-          b.onSpawn = (pid) => {
-            for (const f of procs) writeFileSync(f, String(pid));
-          };
-        }
         let booted: Booted;
         try {
           booted = await boot(b);
@@ -257,11 +230,9 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
           home,
           ...booted,
           memoryMb: b.memoryMb - GUEST_KERNEL_MB,
-          cgroup,
           diskMb: limits.diskMb ?? DEFAULT_DISK_MB,
         });
       } catch (e) {
-        await cgroup?.remove();
         await fsp.rm(dir, { recursive: true, force: true });
         throw e;
       }

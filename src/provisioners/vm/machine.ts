@@ -8,7 +8,6 @@ import { promises as fsp } from "node:fs";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { egressProxyEnv, JOB_SERVICES_PORT } from "../common/egress-relay.js";
-import type { MachineCgroup } from "../common/cgroups/index.js";
 import { limitMessage, type LimitKind } from "../common/limits.js";
 import type { ExecHandle, ExecRequest, ExecResult, Machine, MachinePaths, MachineSpec } from "../types.js";
 import { T, type GuestChannel } from "./channel.js";
@@ -27,8 +26,6 @@ export interface VmMachineInit {
   /** Guest RAM and scratch disk size (MiB), for the limit messages. */
   memoryMb: number;
   diskMb: number;
-  /** QEMU's host cgroup (CPU quota), removed on destroy; absent when not root. */
-  cgroup: MachineCgroup | undefined;
 }
 
 export class VmMachine implements Machine {
@@ -186,7 +183,6 @@ export class VmMachine implements Machine {
     this.destroyed ??= (async () => {
       this.killVm();
       await this.m.exited;
-      await this.m.cgroup?.remove();
       await fsp.rm(this.m.dir, { recursive: true, force: true, maxRetries: 5 });
     })();
     return this.destroyed;

@@ -30,8 +30,6 @@ export interface BootSpec {
   /** Relay targets [egress proxy socket, job services socket]. */
   targets: (string | undefined)[];
   deadlineMs: number;
-  /** Called with QEMU's pid right after the spawn (to put it in the machine's host cgroup). */
-  onSpawn?(pid: number): void;
   /** Power off right after the modules load (KVM probe): resolves when QEMU exits. */
   probe?: boolean;
 }
@@ -122,7 +120,6 @@ export async function boot(b: BootSpec): Promise<Booted> {
   if (!b.probe) await new Promise<void>((res, rej) => server.listen(sockPath, res).once("error", rej));
   const started = performance.now();
   const child = spawn(b.qemu, qemuArgs(b), { stdio: ["ignore", "ignore", "pipe"], detached: true });
-  if (child.pid !== undefined) b.onSpawn?.(child.pid);
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString();
