@@ -46,6 +46,11 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # SSH provisioner: the OpenSSH client (ssh, ssh-keyscan, ssh-keygen); its tests start a real sshd.
 command -v ssh >/dev/null 2>&1 || need+=(openssh-client)
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
+# VM provisioner (src/provisioners/vm): QEMU, Debian's cloud kernel as the guest kernel, and a
+# static busybox for the guest's initramfs.
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+compgen -G '/boot/vmlinuz-*-cloud-amd64' >/dev/null || need+=(linux-image-cloud-amd64)
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need+=(busybox-static)
 [ "${#need[@]}" -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
   echo "airlock: missing system packages; install them first: ${need[*]}" >&2

@@ -31,7 +31,9 @@ import {
   createFakeProvisioner,
   createSandboxProvisioner,
   createSshProvisioner,
+  createVmProvisioner,
   describeLimits,
+  describeVm,
   type Provisioner,
 } from "../provisioners/index.js";
 
@@ -104,7 +106,7 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
     )
     .option(
       "--provisioner <name>",
-      "sandbox, container, ssh (the hosts of `agent ssh-host`) or fake (repeatable; default: sandbox)",
+      "sandbox, container, vm, ssh (the hosts of `agent ssh-host`) or fake (repeatable; default: sandbox)",
       collect,
       [],
     )
@@ -238,6 +240,7 @@ export async function agentCommand(
       server: o.server,
       dataDir: agentOpts.dataDir,
       limits: describeLimits(),
+      ...(agentOpts.provisioners.vm ? { vm: await describeVm() } : {}),
       ...(disk ? { diskFreeMb: disk.freeMb, diskTotalMb: disk.totalMb } : {}),
     },
     "agent started",
@@ -351,6 +354,8 @@ function provisioners(
         ErrorCode.USAGE,
         `agent: unknown provisioner "${name}" (sandbox, container, ssh, fake)`,
       );
+    else if (name === "vm") out.vm = createVmProvisioner({ baseDir: join(machinesDir, "vm") });
+    else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, vm, fake)`);
   }
   return out;
 }

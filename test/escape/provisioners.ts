@@ -11,6 +11,13 @@ export interface ProvisionerUnderTest {
   name: string;
   /** Why this backend cannot run on this host, or undefined when it can. */
   unavailable(): string | undefined;
+  /**
+   * False when a machine's workspace is no host folder (VMs): the test cannot see the jobs'
+   * markers nor release them, so the attack and the job beside start without the gate (run-case.ts).
+   */
+  hostFolders?: false;
+  /** Cases that do not apply to this backend, with the reason (shown as the skip reason). */
+  notApplicable?: Readonly<Record<string, string>>;
 }
 
 const has = (bin: string): boolean =>
@@ -30,5 +37,20 @@ export const PROVISIONERS: readonly ProvisionerUnderTest[] = [
         : has("podman") && has("runc") && has("nsenter")
           ? undefined
           : "podman, runc or nsenter is not installed",
+  },
+  {
+    // Slow (a guest boot per job; seconds under TCG): only in scripts/test-vm.sh.
+    name: "vm",
+    hostFolders: false,
+    notApplicable: {
+      seccomp:
+        "a VM's boundary is the hypervisor: the guest kernel is the job's own, syscalls inside it reach no host",
+    },
+    unavailable: () =>
+      process.env.AIRLOCK_VM_TESTS !== "1"
+        ? "VM tests run with AIRLOCK_VM_TESTS=1 (scripts/test-vm.sh)"
+        : has("qemu-system-x86_64")
+          ? undefined
+          : "qemu-system-x86 is not installed",
   },
 ];

@@ -37,8 +37,9 @@ export interface CaseOutcome {
   survivors: string[];
 }
 
-function workflow(c: EscapeCase, mark: string, env: Record<string, string>): string {
-  const envLines = Object.entries({ ESCAPE_MARK: mark, ...env })
+function workflow(c: EscapeCase, mark: string, env: Record<string, string>, gate: boolean): string {
+  const gateEnv = gate ? "" : `\n      ESCAPE_GATE: "off"`;
+  const envLines = Object.entries({ ESCAPE_MARK: mark, ...env, ...(gate ? {} : { ESCAPE_GATE: "off" }) })
     .map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`)
     .join("\n");
   return `name: escape ${c.id}
@@ -57,7 +58,7 @@ ${envLines}
   beside:
     runs-on: ubuntu-latest
     env:
-      ESCAPE_MARK: ${JSON.stringify(mark)}
+      ESCAPE_MARK: ${JSON.stringify(mark)}${gateEnv}
     steps:
       - run: bash .escape/gate.sh beside
       - run: bash .escape/work.sh beside
@@ -82,7 +83,7 @@ export async function runCase(n: EscapeNode, c: EscapeCase): Promise<CaseOutcome
     API_PORT: String(t.apiPort),
   };
   const repo = n.newRepo({
-    ".github/workflows/escape.yml": workflow(c, mark, env),
+    ".github/workflows/escape.yml": workflow(c, mark, env, n.prov.hostFolders !== false),
     ".escape/probe.sh": script("probe.sh"),
     ".escape/gate.sh": script("gate.sh"),
     ".escape/work.sh": script("work.sh"),
@@ -101,10 +102,12 @@ export async function runCase(n: EscapeNode, c: EscapeCase): Promise<CaseOutcome
   const finished = n.waitRun(runId);
   let done = false;
   void finished.finally(() => (done = true)).catch(() => undefined);
-  const attackWs = await machineWith(n, `.escape-${mark}-attack`, () => done);
-  const besideWs = await machineWith(n, `.escape-${mark}-beside`, () => done);
-  if (attackWs) writeFileSync(join(attackWs, ".escape-go"), "");
-  if (besideWs) writeFileSync(join(besideWs, ".escape-go"), "");
+  if (n.prov.hostFolders !== false) {
+    const attackWs = await machineWith(n, `.escape-${mark}-attack`, () => done);
+    const besideWs = await machineWith(n, `.escape-${mark}-beside`, () => done);
+    if (attackWs) writeFileSync(join(attackWs, ".escape-go"), "");
+    if (besideWs) writeFileSync(join(besideWs, ".escape-go"), "");
+  }
   const run = await finished;
 
   const job = async (name: string): Promise<JobOutcome> => {

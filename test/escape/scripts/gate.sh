@@ -6,5 +6,7 @@ if [ "$role" = beside ]; then
   echo "BESIDE-SECRET-$ESCAPE_MARK" > secret.txt
 fi
 touch ".escape-$ESCAPE_MARK-$role"
+# ESCAPE_GATE=off: machines without host folders (VMs), which the test cannot release.
+[ "${ESCAPE_GATE:-}" = off ] && touch .escape-go
 until [ -e .escape-go ]; do sleep 0.05; done
 echo "$role released"
