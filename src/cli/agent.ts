@@ -349,13 +349,12 @@ function provisioners(
     } else if (name === "fake") out.fake = createFakeProvisioner({ baseDir: join(machinesDir, "fake") });
     // The hosts of `airlock agent ssh-host add`, in <data dir>/ssh (one job per host unless --jobs).
     else if (name === "ssh") out.ssh = createSshProvisioner({ dataDir, warn: (line) => log.warn(line) });
+    else if (name === "vm") out.vm = createVmProvisioner({ baseDir: join(machinesDir, "vm") });
     else
       throw new AirlockError(
         ErrorCode.USAGE,
-        `agent: unknown provisioner "${name}" (sandbox, container, ssh, fake)`,
+        `agent: unknown provisioner "${name}" (sandbox, container, vm, ssh, fake)`,
       );
-    else if (name === "vm") out.vm = createVmProvisioner({ baseDir: join(machinesDir, "vm") });
-    else throw new AirlockError(ErrorCode.USAGE, `agent: unknown provisioner "${name}" (sandbox, vm, fake)`);
   }
   return out;
 }
