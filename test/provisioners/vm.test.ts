@@ -61,6 +61,8 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     const line = await describeVm();
     t.diagnostic(`${line}; first machine ready in ${Math.round(bootMs)} ms`);
     assert.match(line, /^vm: (KVM|TCG)/);
+    // The same line goes into the node's report (Provisioner.describe, without the prefix).
+    assert.equal(await prov.describe?.(), line.replace(/^vm: /, ""));
   });
 
   it("runs a command: output, exit code, exactly the given environment and folder, as the job user", async () => {

@@ -152,6 +152,8 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
 
   return {
     name: "vm",
+    // Also what the node reports: KVM or TCG, and why.
+    describe: async () => (await describeVm(opts)).replace(/^vm: /, ""),
     async create(spec: MachineSpec): Promise<Machine> {
       if (closed) throw new AirlockError(ErrorCode.MACHINE_FAILED, "the vm provisioner is closed");
       if (spec.root.kind !== "image") {
