@@ -1,12 +1,14 @@
 // The provisioners bench:provisioners compares: each starts its provisioner (or says in one line
 // why it cannot run on this machine) and gives the spec of a machine on the debian-12 image.
 import { randomBytes } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { access, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   HOST_ROOT,
+  createContainerProvisioner,
   createSandboxProvisioner,
   createSshProvisioner,
+  createVmProvisioner,
   type MachineLimits,
   type MachineSpec,
   type Provisioner,
@@ -38,6 +40,21 @@ export interface Contender {
   notes?(): string[];
 }
 
+let vmLine: string | undefined;
+
+async function onPath(bin: string): Promise<boolean> {
+  for (const d of ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"]) {
+    if (
+      await access(path.join(d, bin)).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+  }
+  return false;
+}
+
 const imageSpec = (input: ContenderInput): MachineSpec => ({
   name: "bench",
   root: { kind: "image", path: input.rootfs },
@@ -53,6 +70,29 @@ export function contenders(): Contender[] {
         const prov = createSandboxProvisioner({ baseDir: path.join(input.work, "sandbox") });
         return Promise.resolve({ prov, spec: imageSpec(input), close: async () => prov.close?.() });
       },
+    },
+    {
+      // Rootful podman (runc), the job image imported once (in the warm-up rounds).
+      name: "container",
+      slow: false,
+      async start(input) {
+        if (process.getuid?.() !== 0) return "needs root (rootful podman)";
+        if (!(await onPath("podman"))) return "podman is not installed (scripts/ensure-system.sh)";
+        const prov = createContainerProvisioner({ baseDir: path.join(input.work, "container") });
+        return { prov, spec: imageSpec(input), close: async () => prov.close?.() };
+      },
+    },
+    {
+      // A QEMU microVM per machine: KVM where it works, TCG otherwise (said under the tables).
+      name: "vm",
+      slow: true,
+      async start(input) {
+        if (!(await onPath("qemu-system-x86_64"))) return "qemu-system-x86 is not installed";
+        const prov = createVmProvisioner({ baseDir: path.join(input.work, "vm") });
+        vmLine = await prov.describe?.();
+        return { prov, spec: imageSpec(input), close: async () => prov.close?.() };
+      },
+      notes: () => (vmLine ? [vmLine] : []),
     },
     {
       // A real OpenSSH server on loopback, its host key pinned as an operator would: the host is
