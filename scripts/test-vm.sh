@@ -9,10 +9,9 @@ npx tsc -p tsconfig.build.json
 node bin/airlock.js image build debian-12 --if-missing --quiet
 source scripts/test-db.sh
 export AIRLOCK_VM_TESTS=1
-# The escape cases where a VM differs most from a sandbox (under TCG each job boots a guest and runs
-# ~10× slower: the whole table takes far longer than this stage's budget). AIRLOCK_ESCAPE_CASES=
-# (empty) runs them all.
-export AIRLOCK_ESCAPE_CASES="${AIRLOCK_ESCAPE_CASES-other-workspace,write-outside,host-processes,loopback,fork-bomb,memory-bomb,disk-fill,daemon}"
+# Every case of the escape suite that applies to a VM (seccomp does not: the guest kernel is the
+# job's own): ~5 minutes under TCG on a 2-core host. AIRLOCK_ESCAPE_CASES=a,b runs a subset.
+export AIRLOCK_ESCAPE_CASES="${AIRLOCK_ESCAPE_CASES-}"
 node --import tsx --test --test-concurrency=1 --test-reporter=spec \
   --test-name-pattern='vm provisioner' \
   test/provisioners/vm.test.ts test/escape/escape.test.ts

@@ -93,8 +93,8 @@ export function exprContexts(
     strategy: c.strategy,
     env,
     // Like actions/runner: `container` and `services` exist only when the job has a container or
-    // service containers, which no provisioner here runs, so the job context is its status alone.
-    job: { status: jobStatus(run) },
+    // service containers (set by "Initialize containers", services.ts).
+    job: { status: jobStatus(run), ...run.containersContext },
     steps: scope.steps,
     runner: runnerContext(run),
   };

@@ -50,9 +50,20 @@ export async function initializeContainers(run: JobRun, scope: Scope): Promise<b
   if (!job.container && services.length === 0) return true;
   run.log(undefined, "system", "group-start", "Initialize containers");
   try {
+    // Every container of the job shares the machine's network namespace (docs/compatibility.md).
+    const network = `airlock-${run.machine.id}`;
     if (job.container) {
       run.log(undefined, "system", "line", `Job container: ${job.container.image}`);
       run.containerEnv = evaluated(run, scope, job.container).env;
+      run.containersContext.container = { id: run.machine.id, network };
+    }
+    if (services.length > 0) {
+      run.containersContext.services = Object.fromEntries(
+        services.map(([name, spec]) => [
+          name,
+          { id: `${run.machine.id}-${name}`, network, ports: servicePorts(spec.ports ?? []) },
+        ]),
+      );
     }
     if (services.length === 0) return true;
     const containers = run.machine.containers;
@@ -107,4 +118,19 @@ async function waitHealthy(run: JobRun, service: ServiceContainer): Promise<bool
     await delay(pause, undefined, { signal: run.abort.signal }).catch(() => undefined);
     pause = Math.min(pause * 2, 1000);
   }
+}
+
+/**
+ * `job.services.<id>.ports`: container port → the port the job reaches it at. Services share the
+ * job's network namespace, so that is the container port itself, on localhost and by the
+ * service's name; a different host-side port (`8080:80`) is not published (docs/compatibility.md).
+ * Entries as Docker writes them: `80`, `8080:80`, `127.0.0.1:8080:80`, `80/tcp`.
+ */
+export function servicePorts(ports: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of ports) {
+    const container = entry.split(":").pop()?.split("/")[0]?.trim() ?? "";
+    if (/^\d{1,5}$/.test(container)) out[container] = container;
+  }
+  return out;
 }

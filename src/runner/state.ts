@@ -73,6 +73,15 @@ export const MAX_ACTION_DEPTH = 10;
 /** Secrets that are switches ("true"), not secret values: never refused for being short, never masked then. */
 const DEBUG_SWITCHES = new Set(["ACTIONS_STEP_DEBUG", "ACTIONS_RUNNER_DEBUG"]);
 
+export interface JobContainerContext {
+  id: string;
+  network: string;
+}
+export interface JobServiceContext extends JobContainerContext {
+  /** Container port → the port the job reaches it at (on localhost and by the service's name). */
+  ports: Record<string, string>;
+}
+
 export class JobRun {
   readonly machine: Machine;
   readonly masker = new SecretMasker();
@@ -82,6 +91,11 @@ export class JobRun {
   readonly env: Record<string, string> = {};
   /** The job container's `env:`, evaluated at set-up: under every step's variables (services.ts). */
   containerEnv: Record<string, string> = {};
+  /**
+   * `job.container` and `job.services` of the job context, set by "Initialize containers"
+   * (services.ts); absent without a job container or services, as in actions/runner.
+   */
+  containersContext: { container?: JobContainerContext; services?: Record<string, JobServiceContext> } = {};
   /** `defaults.run` evaluated at set-up, after the job env (setUp in job.ts). */
   defaults: { shell?: string; workingDirectory?: string } = {};
   /** GITHUB_PATH entries in the order added (the most recent goes first in PATH). */

@@ -107,7 +107,7 @@ function tail(log: string, n = 1500): string {
   return log.length > n ? `…${log.slice(-n)}` : log;
 }
 
-/** AIRLOCK_ESCAPE_CASES=id,id,…: only these cases and no webhook inputs (scripts/test-vm.sh runs a subset on VMs). */
+/** AIRLOCK_ESCAPE_CASES=id,id,…: only these cases and no webhook inputs (a quicker subset, e.g. on VMs under TCG). */
 const onlyCases = process.env.AIRLOCK_ESCAPE_CASES
   ? process.env.AIRLOCK_ESCAPE_CASES.split(",").filter((c) => c !== "")
   : undefined;

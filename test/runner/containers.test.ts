@@ -335,6 +335,26 @@ describe("services and the job container", () => {
     assert.ok(!text.some((t) => t.includes("s3cret-value-long")), "secrets never logged");
   });
 
+  it("job.services.<id> (id, network, ports) and job.container in the job context", async () => {
+    const { machine } = await fakeMachine();
+    const job = jobFromWorkflow(
+      "p.yml",
+      workflow(
+        `      - run: echo "pg=\${{ job.services.db.ports[5432] }} web=\${{ job.services.web.ports['80'] }} udp=\${{ job.services.web.ports[53] }} none=\${{ job.services.db.ports[1] }} net=\${{ job.services.db.network != '' }} same=\${{ job.services.db.network == job.services.web.network }} ctr=\${{ job.container == null }}"\n`,
+      ),
+    );
+    job.services = planServices(
+      {
+        db: { image: "no-check", ports: ["5432:5432"] },
+        web: { image: "no-check", ports: ["8080:80/tcp", "53/udp"] },
+      },
+      CTX,
+    );
+    const { result, text } = await runOn(machine, job, repo({}));
+    assert.equal(result.conclusion, "success", text.join("\n"));
+    assert.ok(text.includes("pg=5432 web=80 udp=53 none= net=true same=true ctr=true"), text.join("\n"));
+  });
+
   it("an unhealthy service fails the job with its last log lines; no step runs", async () => {
     const { machine } = await fakeMachine();
     const job = jobFromWorkflow("u.yml", workflow(`      - run: echo never\n`));
