@@ -112,12 +112,16 @@ export function evalHost(run: JobRun, scope?: Scope): EvalHost {
   };
 }
 
-/** The complete environment of a step's process. */
+/**
+ * The complete environment of a step's process. `inJobContainer` false: a process of its own
+ * container (a Docker action), which does not inherit the job container's `env:` (as on GitHub).
+ */
 export function processEnv(
   run: JobRun,
   env: Record<string, string>,
   id: StepIdentity,
   extra: Record<string, string> = {},
+  inJobContainer = true,
 ): Record<string, string> {
   const g = githubContext(run, id);
   const p = run.machine.paths;
@@ -133,7 +137,7 @@ export function processEnv(
     // around the proxy, but without the proxy there is no network to go to.
     ...run.machine.env,
     // The job container's `env:` (what its processes inherit on GitHub), under the step's.
-    ...run.containerEnv,
+    ...(inJobContainer ? run.containerEnv : {}),
     ...env,
     // The node's job services (identity tokens): set by the node, not the job.
     ...run.deps.runtime?.env,

@@ -101,7 +101,7 @@ export async function execute(
   const out = new OutputProcessor(x);
   const result = await runProcess(
     run.machine,
-    { argv, env: processEnv(run, x.env, id, extraEnv), cwd },
+    { argv, env: processEnv(run, x.env, id, extraEnv, launch === undefined), cwd },
     x.signal,
     (stream, line, cut) => out.line(stream, line, cut),
     run.deps.flow,

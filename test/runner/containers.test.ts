@@ -219,6 +219,29 @@ runs:
     );
   });
 
+  it("a Docker action does not inherit the job container's env (run steps do), as on GitHub", async () => {
+    const { machine, fake } = await fakeMachine();
+    const job = jobFromWorkflow(
+      "e.yml",
+      workflow(`      - uses: docker://fake/sh
+        env: { MINE: step }
+        with: { args: "true" }
+      - run: echo "ctr=$FROM_CONTAINER"
+`),
+    );
+    job.container = planContainer(
+      { image: "debian-12-ci", env: { FROM_CONTAINER: "yes" } },
+      CTX,
+      "container",
+    );
+    const { result, text } = await runOn(machine, job, repo({}));
+    assert.equal(result.conclusion, "success", text.join("\n"));
+    const [docker] = fake!.runs();
+    assert.equal(docker!.env.MINE, "step");
+    assert.equal(docker!.env.FROM_CONTAINER, undefined);
+    assert.ok(text.includes("ctr=yes"), text.join("\n"));
+  });
+
   it("a failing container fails its step with its exit code", async () => {
     const { machine } = await fakeMachine();
     const job = jobFromWorkflow(
