@@ -93,7 +93,7 @@ describe("airlock agent (CLI)", () => {
       code: "USAGE",
       message: /--container-allow-option/,
     });
-    await assert.rejects(agentCommand({ ...base, provisioner: ["vm"] }, env), {
+    await assert.rejects(agentCommand({ ...base, provisioner: ["jail"] }, env), {
       code: "USAGE",
       message: /provisioner/,
     });
