@@ -85,7 +85,18 @@ export async function ensureLocalImage(
       `container image ${image} is not in this node's local podman storage (and the node pulls from no registry)`,
     );
   }
-  const ref = image.includes("/") ? image : `${registry.replace(/\/+$/, "")}/${image}`;
+  // Only ever from the operator's registry: a name that names another host is refused, not pulled.
+  const base = registry.replace(/\/+$/, "");
+  const first = image.split("/")[0] ?? "";
+  const namesHost =
+    image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (namesHost && first !== base.split("/")[0]) {
+    throw new AirlockError(
+      ErrorCode.CONTAINER_OPTION_REFUSED,
+      `container image ${image} names a registry other than this node's (${base})`,
+    );
+  }
+  const ref = namesHost ? image : `${base}/${image}`;
   const env: Record<string, string> = {};
   let authDir: string | undefined;
   if (credentials) {

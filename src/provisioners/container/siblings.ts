@@ -93,6 +93,7 @@ export class Siblings implements MachineContainers {
     const args = [
       "run",
       "--detach",
+      "--pull=never",
       "--name",
       cname,
       ...this.shared(),
@@ -107,12 +108,31 @@ export class Siblings implements MachineContainers {
     await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
     await this.i.podman.ok(args, `service ${name} could not start`, { env });
     const podman = this.i.podman;
+    // Without systemd podman runs no health check by itself: run it here, but no more often than
+    // the container's interval (its retries and start period then mean what they say; a poll
+    // every few milliseconds would use up `--health-retries` of a slow starter in a second).
+    let intervalMs: number | undefined;
+    let lastRun = -Infinity;
     return {
       name,
       async health() {
-        const has = await podman.run(["inspect", "--format", "{{if .Config.Healthcheck}}yes{{end}}", cname]);
-        if (has.stdout.trim() !== "yes") return "none";
-        await podman.run(["healthcheck", "run", cname]);
+        if (intervalMs === undefined) {
+          const has = await podman.run([
+            "inspect",
+            "--format",
+            "{{if .Config.Healthcheck}}{{.Config.Healthcheck.Interval}}{{else}}none{{end}}",
+            cname,
+          ]);
+          const out = has.stdout.trim();
+          if (out === "none" || out === "") return "none";
+          // A Go duration ("2.5s", "1m30s"); 0 = Docker's default of 30 s.
+          const ms = goDurationMs(out);
+          intervalMs = ms > 0 ? ms : 30_000;
+        }
+        if (performance.now() - lastRun >= intervalMs) {
+          lastRun = performance.now();
+          await podman.run(["healthcheck", "run", cname]);
+        }
         const st = (
           await podman.run(["inspect", "--format", "{{.State.Health.Status}}", cname])
         ).stdout.trim();
@@ -162,8 +182,9 @@ export class Siblings implements MachineContainers {
       "--pull=never",
       "--format",
       "docker", // keeps HEALTHCHECK and the other Docker-only settings
+      // Never the host's network: RUN steps run as host root (without capabilities).
       "--network",
-      this.i.egress ? "host" : "none",
+      "none",
       // RUN steps run as host root inside the build container (a user namespace would cost a
       // chown of the whole base image per machine): no capabilities at all.
       "--cap-drop",
@@ -198,7 +219,17 @@ export class Siblings implements MachineContainers {
     // The image's own user (root, for most Docker actions) writes the job's files as GitHub's does:
     // these capabilities count only in the machine's user namespace, i.e. over the machine's own
     // files (its range of host uids), nothing else.
-    const args = ["run", "--rm", "--name", cname, ...this.shared(), "--cap-add", "CHOWN,DAC_OVERRIDE,FOWNER"];
+    // Local images only: never a pull over the host's network to wherever the name points.
+    const args = [
+      "run",
+      "--rm",
+      "--pull=never",
+      "--name",
+      cname,
+      ...this.shared(),
+      "--cap-add",
+      "CHOWN,DAC_OVERRIDE,FOWNER",
+    ];
     args.push("--volume", `${path.join(this.i.machineDir, "workspace")}:/github/workspace:rw`);
     for (const [dir, inner] of parts) {
       const host = path.join(temp, dir);
@@ -230,4 +261,25 @@ export class Siblings implements MachineContainers {
   async removeImages(): Promise<void> {
     if (this.images.length > 0) await this.i.podman.run(["rmi", "--force", "--ignore", ...this.images]);
   }
+}
+
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+/** Milliseconds of a Go duration as podman prints it ("2.5s", "1m30s", "0s"); 0 when unreadable. */
+export function goDurationMs(text: string): number {
+  let total = 0;
+  let matched = "";
+  for (const m of text.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
+    total += Number(m[1]) * (UNIT_MS[m[2] as string] ?? 0);
+    matched += m[0];
+  }
+  return matched === text ? total : 0;
 }

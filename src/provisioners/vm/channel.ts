@@ -26,6 +26,8 @@ export const T = {
 } as const;
 const HDR = 9;
 const MAX_PAYLOAD = 65536;
+/** Connections (egress, job services) one guest may hold open on the host at once. */
+const MAX_CONNS = 512;
 
 export interface GuestExec {
   stdout: PassThrough;
@@ -128,12 +130,19 @@ export class GuestChannel {
     this.buf = this.buf.length ? Buffer.concat([this.buf, b]) : b;
     while (this.buf.length >= HDR) {
       const len = this.buf.readUInt32LE(0);
+      // The guest is the job's machine: a frame no honest guest sends ends the machine, never the agent.
+      if (len > MAX_PAYLOAD) return this.close();
       if (this.buf.length < HDR + len) break;
       const type = this.buf.readUInt8(4);
       const chan = this.buf.readUInt32LE(5);
       const payload = this.buf.subarray(HDR, HDR + len);
       this.buf = this.buf.subarray(HDR + len);
-      this.onFrame(type, chan, payload);
+      try {
+        this.onFrame(type, chan, payload);
+      } catch {
+        return this.close();
+      }
+      if (this.closed) return;
     }
   }
 
@@ -164,7 +173,8 @@ export class GuestChannel {
         this.queries.delete(chan);
         break;
       case T.CONN_OPEN:
-        this.openConn(chan, this.targets[p.readUInt8(0)]);
+        if (p.length < 1 || this.conns.has(chan) || this.conns.size >= MAX_CONNS) this.send(T.CONN_EOF, chan);
+        else this.openConn(chan, this.targets[p.readUInt8(0)]);
         break;
       case T.CONN_DATA:
         this.conns.get(chan)?.write(Buffer.from(p));
