@@ -532,11 +532,17 @@ describe("runs, run page and job log", () => {
         const el = document.querySelector('[data-testid="log-scroll"]');
         el.scrollTop = (el.scrollHeight - el.clientHeight) * ${fraction};
       })()`);
-      await page.waitForFunction(`(() => {
-        const rows = document.querySelectorAll('[data-testid="log-line"]');
-        const n = Number(rows[Math.floor(rows.length / 2)]?.getAttribute("data-line") ?? 0);
-        return n > ${Math.floor(lines * fraction * 0.9)};
-      })()`);
+      // Checked at each frame by the page itself (waitForFunction would poll with eval(), which the
+      // page's CSP refuses whenever the first check is not already true).
+      await page.evaluate(`new Promise((resolve) => {
+        const check = () => {
+          const rows = document.querySelectorAll('[data-testid="log-line"]');
+          const n = Number(rows[Math.floor(rows.length / 2)]?.getAttribute("data-line") ?? 0);
+          if (n > ${Math.floor(lines * fraction * 0.9)}) resolve(true);
+          else requestAnimationFrame(check);
+        };
+        check();
+      })`);
       return Date.now() - s;
     };
     const middle = await scrollTo(0.5);
