@@ -289,7 +289,20 @@ describe("administration pages", () => {
     await page.goto(`/admin/audit`);
     await page.fill('[data-testid="audit-action"]', "secret");
     await page.click('[data-testid="audit-apply"]');
-    await page.waitForSelector('[data-testid="audit-row"][data-action="secret.created"]');
+    // The unfiltered page has secret.created rows too: wait (checked at each frame by the page
+    // itself) until the filtered list has replaced it.
+    await page.evaluate(`new Promise((resolve, reject) => {
+      // A safety net only (the harness's two minutes per action), not a synchronisation.
+      const stop = Date.now() + 120000;
+      const check = () => {
+        if (Date.now() > stop) return reject(new Error("the filtered audit list never showed"));
+        const rows = [...document.querySelectorAll('[data-testid="audit-row"]')];
+        const all = rows.length > 0 && rows.every((r) => (r.getAttribute("data-action") ?? "").startsWith("secret."));
+        if (all) resolve(true);
+        else requestAnimationFrame(check);
+      };
+      check();
+    })`);
     const actions = await page
       .locator('[data-testid="audit-row"]')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-action")));

@@ -534,8 +534,11 @@ describe("runs, run page and job log", () => {
       })()`);
       // Checked at each frame by the page itself (waitForFunction would poll with eval(), which the
       // page's CSP refuses whenever the first check is not already true).
-      await page.evaluate(`new Promise((resolve) => {
+      await page.evaluate(`new Promise((resolve, reject) => {
+        // A safety net only (the harness's two minutes per action), not a synchronisation.
+        const stop = Date.now() + 120000;
         const check = () => {
+          if (Date.now() > stop) return reject(new Error("the scrolled-to row was never painted"));
           const rows = document.querySelectorAll('[data-testid="log-line"]');
           const n = Number(rows[Math.floor(rows.length / 2)]?.getAttribute("data-line") ?? 0);
           if (n > ${Math.floor(lines * fraction * 0.9)}) resolve(true);
