@@ -15,12 +15,9 @@ import path from "node:path";
 import type { MachineLimits } from "../types.js";
 import { defaultNofile, defaultNproc } from "./podman.js";
 
-export const INNER_ROOT = "/airlock";
-export const SUBDIRS = ["workspace", "temp", "actions", "home", "toolcache"] as const;
-export const INNER_HELPER = `${INNER_ROOT}/externals/bin/airlock-exec`;
-export const EXTERNAL_NODE = `${INNER_ROOT}/externals/node/bin/node`;
-export const INNER_UID = 1001;
-export const INNER_GID = 1001;
+import { EXTERNAL_NODE, INNER_GID, INNER_HELPER, INNER_ROOT, INNER_UID, SUBDIRS } from "../common/layout.js";
+
+export { EXTERNAL_NODE, INNER_GID, INNER_HELPER, INNER_ROOT, INNER_UID, SUBDIRS } from "../common/layout.js";
 /** Size of each machine's uid/gid range on the host. */
 export const ID_RANGE = 65536;
 export const DEFAULT_SHM_MB = 64;

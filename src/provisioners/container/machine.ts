@@ -17,7 +17,7 @@ import type { Disk } from "../common/disk-pool.js";
 import { egressProxyEnv, JOB_SERVICES_PORT, type Relay } from "../common/egress-relay.js";
 import { HostFolderMachine } from "../common/host-machine.js";
 import { limitMessage } from "../common/limits.js";
-import { MachineFs } from "../common/safe-fs.js";
+import { innerPaths, machineFiles } from "../common/layout.js";
 import type {
   ExecHandle,
   ExecRequest,
@@ -27,15 +27,7 @@ import type {
   MachinePaths,
   MachineSpec,
 } from "../types.js";
-import {
-  containerName,
-  EXTERNAL_NODE,
-  INNER_GID,
-  INNER_ROOT,
-  INNER_UID,
-  LABEL_MACHINE,
-  SUBDIRS,
-} from "./args.js";
+import { containerName, EXTERNAL_NODE, INNER_GID, INNER_UID, LABEL_MACHINE } from "./args.js";
 import { containerHit, type ContainerCgroups } from "./cgroup.js";
 import { firstError, type Podman } from "./podman.js";
 import { Siblings } from "./siblings.js";
@@ -80,13 +72,7 @@ export interface ContainerStart {
   released(): void;
 }
 
-export const innerPaths: MachinePaths = {
-  workspace: `${INNER_ROOT}/workspace`,
-  temp: `${INNER_ROOT}/temp`,
-  actions: `${INNER_ROOT}/actions`,
-  home: `${INNER_ROOT}/home`,
-  toolCache: `${INNER_ROOT}/toolcache`,
-};
+export { innerPaths };
 
 export class ContainerMachine extends HostFolderMachine implements Machine {
   readonly id: string;
@@ -102,15 +88,7 @@ export class ContainerMachine extends HostFolderMachine implements Machine {
   private readonly siblings: Siblings;
 
   constructor(private readonly s: ContainerStart) {
-    super(
-      new MachineFs({
-        roots: SUBDIRS.map((d) => ({
-          inner: d === "home" ? s.home : `${INNER_ROOT}/${d}`,
-          host: `${s.machineDir}/${d}`,
-        })),
-        owner: s.owner,
-      }),
-    );
+    super(machineFiles(s.machineDir, s.home, s.owner));
     this.id = s.id;
     this.paths = { ...innerPaths, home: s.home };
     this.env = s.spec.egress ? egressProxyEnv() : undefined;

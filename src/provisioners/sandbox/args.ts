@@ -29,21 +29,20 @@ import path from "node:path";
 import { hasMountPoints } from "../../images/index.js";
 import type { IdentityFiles } from "./identity.js";
 
-export const INNER_ROOT = "/airlock";
-export const SUBDIRS = ["workspace", "temp", "actions", "home", "toolcache"] as const;
-export type Subdir = (typeof SUBDIRS)[number];
+import { EXTERNAL_NODE, INNER_GID, INNER_HELPER, INNER_ROOT, INNER_UID, SUBDIRS } from "../common/layout.js";
 
-/** The Node runtime JavaScript actions run on (like actions/runner's externals/node20). */
-export const EXTERNAL_NODE = `${INNER_ROOT}/externals/node/bin/node`;
+export {
+  EXTERNAL_NODE,
+  INNER_GID,
+  INNER_HELPER,
+  INNER_ROOT,
+  INNER_UID,
+  SUBDIRS,
+  type Subdir,
+} from "../common/layout.js";
 /** The host's node binary (itself, not a symlink: bwrap binds what the path names). */
 const HOST_NODE = realpathSync(process.execPath);
 
-/** uid/gid of job processes inside the sandbox (GitHub's hosted runners use 1001 "runner"). */
-export const INNER_UID = 1001;
-export const INNER_GID = 1001;
-
-/** The native helper inside every machine. */
-export const INNER_HELPER = `${INNER_ROOT}/externals/bin/airlock-exec`;
 /** Sizes when the machine's limits name none (tmpfs counts against the memory limit too). */
 export const DEFAULT_SHM_MB = 64;
 export const DEFAULT_TMP_MB = 1024;

@@ -32,19 +32,9 @@ import {
 } from "../common/egress-relay.js";
 import { HostFolderMachine } from "../common/host-machine.js";
 import { limitMessage } from "../common/limits.js";
-import { MachineFs } from "../common/safe-fs.js";
+import { innerPaths, machineFiles } from "../common/layout.js";
 import type { ExecHandle, ExecRequest, Machine, MachineLimits, MachinePaths, MachineSpec } from "../types.js";
-import {
-  bwrapArgs,
-  INFO_FD,
-  EXTERNAL_NODE,
-  INNER_GID,
-  INNER_HELPER,
-  INNER_ROOT,
-  INNER_UID,
-  SECCOMP_FD,
-  SUBDIRS,
-} from "./args.js";
+import { bwrapArgs, INFO_FD, EXTERNAL_NODE, INNER_GID, INNER_HELPER, INNER_UID, SECCOMP_FD } from "./args.js";
 import type { IdentityFiles } from "./identity.js";
 import { REFILL_DELAY_MS, spawnStepZygote, type Zygote } from "./warm.js";
 
@@ -79,13 +69,7 @@ export interface SandboxStart {
 
 const STARTUP_TIMEOUT_MS = 30_000;
 
-export const innerPaths: MachinePaths = {
-  workspace: `${INNER_ROOT}/workspace`,
-  temp: `${INNER_ROOT}/temp`,
-  actions: `${INNER_ROOT}/actions`,
-  home: `${INNER_ROOT}/home`,
-  toolCache: `${INNER_ROOT}/toolcache`,
-};
+export { innerPaths };
 
 export async function startSandbox(s: SandboxStart): Promise<Machine> {
   const argv = [
@@ -206,15 +190,7 @@ class SandboxMachine extends HostFolderMachine implements Machine {
     private readonly initPid: number,
     private readonly relays: Relay[],
   ) {
-    super(
-      new MachineFs({
-        roots: SUBDIRS.map((d) => ({
-          inner: d === "home" ? s.home : `${INNER_ROOT}/${d}`,
-          host: `${s.machineDir}/${d}`,
-        })),
-        owner: s.hostOwner,
-      }),
-    );
+    super(machineFiles(s.machineDir, s.home, s.hostOwner));
     this.id = s.id;
     this.env = s.spec.egress ? egressProxyEnv() : undefined;
     this.servicesUrl = s.spec.services ? `http://127.0.0.1:${JOB_SERVICES_PORT}` : undefined;
