@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import { chownSync, mkdirSync, promises as fsp } from "node:fs";
 import path from "node:path";
+import { parsePort } from "../../containers/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { wrapChild } from "../common/exec-handle.js";
 import type {
@@ -32,6 +33,8 @@ export interface SiblingsInput {
   /** First host uid/gid of the machine's user namespace. */
   idBase: number;
   egress: boolean;
+  /** Publishes a loopback port of the machine's network namespace as another (`8080:80`). */
+  forward(listen: number, to: number): Promise<void>;
   alive(): boolean;
 }
 
@@ -100,13 +103,21 @@ export class Siblings implements MachineContainers {
       ...volumes,
       ...envFlags,
       ...options,
+      ...(spec.entrypoint !== undefined ? ["--entrypoint", spec.entrypoint] : []),
       "--",
       spec.image,
+      ...(spec.command ?? []),
     ];
+    const published = (spec.ports ?? [])
+      .map((p) => parsePort(p, `service ${name}`))
+      .filter((p) => p.host !== p.container);
     await this.exists(spec.image);
     this.services.set(name, cname);
     await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
     await this.i.podman.ok(args, `service ${name} could not start`, { env });
+    // The job reaches the container port as it is; `8080:80` also answers on 8080, forwarded
+    // inside the machine's own network namespace (nothing is published on the host).
+    for (const p of published) await this.i.forward(p.host, p.container);
     const podman = this.i.podman;
     // Without systemd podman runs no health check by itself: run it here, but no more often than
     // the container's interval (its retries and start period then mean what they say; a poll
