@@ -8,7 +8,8 @@ import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
 
 export const CLAIM = `
-SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier
+SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier,
+  (jsonb_typeof(j.description->'container') = 'object' OR jsonb_typeof(j.description->'services') = 'object') AS containers
 FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
@@ -21,7 +22,8 @@ FOR UPDATE OF j SKIP LOCKED`;
 // The same, behind a job of an earlier batch (its queue position): lets the dispatcher look past
 // a full batch of jobs that cannot be placed instead of claiming that same batch forever.
 const CLAIM_AFTER = `
-SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier
+SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier,
+  (jsonb_typeof(j.description->'container') = 'object' OR jsonb_typeof(j.description->'services') = 'object') AS containers
 FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
@@ -40,6 +42,7 @@ interface Row {
   labels: string[];
   attempt: number;
   trust_tier: "trusted" | "untrusted";
+  containers: boolean | null;
 }
 
 /** The oldest queued jobs; with `afterJobId`, those queued behind that job. */
@@ -60,5 +63,6 @@ export async function claimQueuedJobs(
     labels: r.labels,
     attempt: r.attempt,
     trust: r.trust_tier,
+    containers: r.containers === true,
   }));
 }
