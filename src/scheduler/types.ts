@@ -73,7 +73,7 @@ export interface JobToPlace {
   /** Closed pools the job's repository is authorized to use (open pools need none). */
   pools?: readonly string[];
   /**
-   * It has `container:` or `services:`: only an image whose provisioner runs containers
+   * It has `container:`, `services:` or a `docker://` step: only an image whose provisioner runs containers
    * (CONTAINER_PROVISIONERS) can take it, whatever else its labels match. Absent: false.
    */
   containers?: boolean;

@@ -54,13 +54,15 @@ void describe("claimQueuedJobs", () => {
     ]);
   });
 
-  void it("says which jobs have `container:` or `services:` (they need a container image)", async () => {
+  void it("says which jobs have `container:`, `services:` or a `docker://` step (they need a container image)", async () => {
     const run = await addRun(db.pool);
     const base = newJob(run, "x").description as unknown as Record<string, unknown>;
     const jobs = await enqueueJobs(db.pool, [
       newJob(run, "k1", { description: { ...base, container: { image: "node:20" } } as never }),
       newJob(run, "k2", { description: { ...base, services: { db: { image: "postgres" } } } as never }),
-      newJob(run, "k3"),
+      newJob(run, "k3", { description: { ...base, steps: [{ uses: "docker://alpine:3" }] } as never }),
+      newJob(run, "k4", { description: { ...base, steps: [{ uses: "actions/checkout@v4" }] } as never }),
+      newJob(run, "k5"),
     ]);
     const client = await db.pool.connect();
     try {
@@ -70,7 +72,7 @@ void describe("claimQueuedJobs", () => {
       const byId = new Map(claimed.map((c) => [c.id, c.containers]));
       assert.deepEqual(
         jobs.map((j) => byId.get(j.id)),
-        [true, true, false],
+        [true, true, true, false, false],
       );
     } finally {
       client.release();
