@@ -145,6 +145,8 @@ const Node = obj({
   credentialRotatedAt: strOrNull,
   pool: str,
   taintedAt: strOrNull,
+  workerTrust: { enum: ["trusted", "untrusted"] },
+  operator: strOrNull,
 });
 const Image = obj({
   id: int,

@@ -139,6 +139,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   // Pools and authorizations (server administration; a repository admin reads its own).
   "PUT /api/v1/nodes/:id/labels": { permission: "nodes.write" },
   "PUT /api/v1/nodes/:id/pool": { permission: "nodes.write" },
+  "PUT /api/v1/nodes/:id/worker": { permission: "nodes.write" },
   "GET /api/v1/pools": { permission: "nodes.read" },
   "POST /api/v1/pools": { permission: "nodes.write" },
   "PUT /api/v1/pools/:name/group": { permission: "nodes.write" },

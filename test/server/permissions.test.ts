@@ -132,6 +132,7 @@ const SPEC: Record<string, Spec> = {
   // Pools and authorizations: server administrators; a repository admin reads its repository's.
   "PUT /api/v1/nodes/:id/labels": { ...server, scope: "nodes:admin", body: BAD },
   "PUT /api/v1/nodes/:id/pool": { ...server, scope: "nodes:admin", body: BAD },
+  "PUT /api/v1/nodes/:id/worker": { ...server, scope: "nodes:admin", body: BAD },
   "GET /api/v1/pools": { ...server, scope: "nodes:read" },
   "POST /api/v1/pools": { ...server, scope: "nodes:admin", body: BAD },
   "PUT /api/v1/pools/:name/group": { ...server, scope: "nodes:admin", body: BAD },
