@@ -105,6 +105,7 @@ export class ContainerMachine extends HostFolderMachine implements Machine {
       owner: s.owner,
       idBase: s.idBase,
       egress: s.spec.egress !== undefined,
+      netns: `/proc/${s.pid}/ns/net`,
       forward: async (listen, to) => {
         const relay = await s.forward(listen, to);
         // Killed with the machine's other relays; one started after destroy began dies at once.
