@@ -57,7 +57,8 @@ export function parseBlockList(xml: string): string[] {
   if (!/<BlockList>[\s\S]*<\/BlockList>/.test(xml))
     throw new AirlockError(ErrorCode.ARTIFACT_INVALID, "the block list is not a <BlockList> document");
   const ids: string[] = [];
-  for (const m of xml.matchAll(/<(Latest|Committed|Uncommitted)>([^<]*)<\/\1>/g)) ids.push(checkBlockId(m[2]));
+  for (const m of xml.matchAll(/<(Latest|Committed|Uncommitted)>([^<]*)<\/\1>/g))
+    ids.push(checkBlockId(m[2]));
   return ids;
 }
 
@@ -82,19 +83,23 @@ export async function commitBlocks(
     throw new AirlockError(ErrorCode.ARTIFACT_INVALID, `block ${absent} of the block list was never staged`);
   const upload = uploadKey(artifactId);
   async function* concatenated(): AsyncGenerator<Uint8Array> {
-    for (const id of ids) for await (const chunk of await store.readPart(upload, partName(id))) yield chunk as Uint8Array;
+    for (const id of ids)
+      for await (const chunk of await store.readPart(upload, partName(id))) yield chunk as Uint8Array;
   }
   const info = await store.put(Readable.from(concatenated()), { maxBytes });
   await inTransaction(db, async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [BLOB_LOCK, info.sha256]);
     // A concurrent release may have removed the same bytes between our write and this lock.
     if (!(await store.has(info.sha256)))
-      throw new AirlockError(ErrorCode.BLOB_NOT_FOUND, "the blob vanished while committing; retry", { retryable: true });
+      throw new AirlockError(ErrorCode.BLOB_NOT_FOUND, "the blob vanished while committing; retry", {
+        retryable: true,
+      });
     const done = await c.query(
       `UPDATE artifacts SET sha256 = $2, size = $3, committed_at = now() WHERE id = $1 AND state = 'uploading'`,
       [artifactId, info.sha256, info.size],
     );
-    if (done.rowCount !== 1) throw new AirlockError(ErrorCode.CONFLICT, "the artifact is no longer being uploaded");
+    if (done.rowCount !== 1)
+      throw new AirlockError(ErrorCode.CONFLICT, "the artifact is no longer being uploaded");
     await c.query(`DELETE FROM artifact_upload_blocks WHERE artifact_id = $1`, [artifactId]);
   });
   await store.deleteUpload(upload);

@@ -9,7 +9,8 @@ import { AirlockError, ErrorCode } from "../errors/index.js";
 export async function openServiceKey(path: string): Promise<Buffer> {
   try {
     const key = await readFile(path);
-    if (key.length !== 32) throw new AirlockError(ErrorCode.CONFIG_INVALID, `${path}: the artifact service key must be 32 bytes`);
+    if (key.length !== 32)
+      throw new AirlockError(ErrorCode.CONFIG_INVALID, `${path}: the artifact service key must be 32 bytes`);
     return key;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;

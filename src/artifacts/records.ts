@@ -70,10 +70,18 @@ export function toRecord(r: Row): ArtifactRecord {
 }
 
 /** GitHub's rule (upload/path-and-artifact-name-validation.js), plus no control characters. */
-const BAD_NAME = /["':<>|*?\\/\x00-\x1f\x7f]/;
+const BAD_NAME = /[":<>|*?\\/]/;
+const hasControl = (s: string): boolean =>
+  [...s].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
 
 export function checkArtifactName(name: string): void {
-  if (name.length === 0 || name.length > 256 || BAD_NAME.test(name) || name.trim() !== name)
+  if (
+    name.length === 0 ||
+    name.length > 256 ||
+    BAD_NAME.test(name) ||
+    hasControl(name) ||
+    name.trim() !== name
+  )
     throw new AirlockError(
       ErrorCode.ARTIFACT_INVALID,
       'an artifact name is 1-256 characters without " : < > | * ? \\ / or control characters',
@@ -90,15 +98,34 @@ export async function insertArtifact(
                             node_id, trust_tier, expires_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (run_id, run_attempt, name) DO NOTHING RETURNING *`,
-    [c.repositoryId, c.runId, c.runAttempt, c.jobId, c.attempt, a.name, a.mimeType, c.nodeId, c.trustTier, a.expiresAt],
+    [
+      c.repositoryId,
+      c.runId,
+      c.runAttempt,
+      c.jobId,
+      c.attempt,
+      a.name,
+      a.mimeType,
+      c.nodeId,
+      c.trustTier,
+      a.expiresAt,
+    ],
   );
   if (!rows[0])
-    throw new AirlockError(ErrorCode.CONFLICT, `an artifact named "${a.name}" exists in this run attempt already`);
+    throw new AirlockError(
+      ErrorCode.CONFLICT,
+      `an artifact named "${a.name}" exists in this run attempt already`,
+    );
   return toRecord(rows[0]);
 }
 
 /** The caller's own run attempt's artifact of that name, any state. */
-export async function ownArtifact(db: Db, c: Caller, name: string, lock = false): Promise<ArtifactRecord | undefined> {
+export async function ownArtifact(
+  db: Db,
+  c: Caller,
+  name: string,
+  lock = false,
+): Promise<ArtifactRecord | undefined> {
   const { rows } = await db.query<Row>(
     `SELECT * FROM artifacts WHERE run_id = $1 AND run_attempt = $2 AND name = $3${lock ? " FOR UPDATE" : ""}`,
     [c.runId, c.runAttempt, name],

@@ -22,7 +22,8 @@ export interface ServiceKeys {
 }
 
 export function deriveKeys(master: Buffer): ServiceKeys {
-  if (master.length < 32) throw new AirlockError(ErrorCode.CONFIG_INVALID, "the artifact service key must be at least 32 bytes");
+  if (master.length < 32)
+    throw new AirlockError(ErrorCode.CONFIG_INVALID, "the artifact service key must be at least 32 bytes");
   const sub = (label: string): Buffer => createHmac("sha256", master).update(label).digest();
   return { token: new Uint8Array(sub("airlock runtime token v1")), url: sub("airlock signed blob url v1") };
 }

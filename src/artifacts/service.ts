@@ -64,7 +64,12 @@ export class ArtifactService {
   }
 
   private url(c: Caller, op: BlobOp, artifactId: number): string {
-    return signBlobUrl(this.o.keys, this.o.publicUrl, { op, artifactId, jobId: c.jobId, attempt: c.attempt }, this.o.now());
+    return signBlobUrl(
+      this.o.keys,
+      this.o.publicUrl,
+      { op, artifactId, jobId: c.jobId, attempt: c.attempt },
+      this.o.now(),
+    );
   }
 
   async create(
@@ -146,7 +151,8 @@ export class ArtifactService {
     if (!a || a.runId !== c.runId) throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
     if (op === "upload" && (a.jobId !== c.jobId || a.jobAttempt !== c.attempt || a.state !== "uploading"))
       throw new AirlockError(ErrorCode.CONFLICT, "the artifact is not being uploaded by this job attempt");
-    if (op === "download" && a.state !== "finalized") throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
+    if (op === "download" && a.state !== "finalized")
+      throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
     return a;
   }
 

@@ -64,7 +64,13 @@ export function verifyBlobUrl(
   const attempt = int(query.att);
   const exp = int(query.exp);
   const sig = typeof query.sig === "string" ? Buffer.from(query.sig, "base64url") : undefined;
-  if ((op !== "upload" && op !== "download") || jobId === undefined || attempt === undefined || exp === undefined || !sig)
+  if (
+    (op !== "upload" && op !== "download") ||
+    jobId === undefined ||
+    attempt === undefined ||
+    exp === undefined ||
+    !sig
+  )
     throw refused("missing or malformed parameters");
   const grant: SignedGrant = { op, artifactId, jobId, attempt, exp };
   const want = mac(keys, grant);

@@ -8,7 +8,10 @@ const ids = {
 };
 const name = z.string().max(1024).default("");
 /** A protobuf int64 in JSON: a decimal string (or a number). */
-const int64 = z.union([z.string().regex(/^[0-9]{1,15}$/), z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)]);
+const int64 = z.union([
+  z.string().regex(/^[0-9]{1,15}$/),
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+]);
 
 export const CreateArtifactBody = z.object({
   ...ids,

@@ -34,7 +34,12 @@ export async function startArtifactServer(): Promise<ArtifactServer> {
   const config = loadServerConfig({ env: {}, overrides: { publicUrl: url, listenPort: port, dataDir: dir } });
   const kms: Kms = await openKms({ provider: "local", keyFile: join(dir, "kms.key") });
   const store = new LocalBlobStore(join(dir, "blobs"));
-  const svc = new ArtifactService({ db: db.pool, store, keys: deriveKeys(Buffer.alloc(32, 7)), publicUrl: url });
+  const svc = new ArtifactService({
+    db: db.pool,
+    store,
+    keys: deriveKeys(Buffer.alloc(32, 7)),
+    publicUrl: url,
+  });
   const registry = new Registry();
   const dispatchLatency = new Histogram({ name: "d", help: "d", registers: [registry] });
   const app = await buildServer({
@@ -87,7 +92,9 @@ export async function runningAttempt(
     runId = await seedRun(pool, await seedRepository(pool, org, `acme/app-${seq}`));
     await pool.query(`UPDATE runs SET trust_tier = $2 WHERE id = $1`, [runId, opts.tier ?? "trusted"]);
   }
-  const node = await pool.query<{ id: string }>(`INSERT INTO nodes (name) VALUES ($1) RETURNING id`, [`node-${seq}`]);
+  const node = await pool.query<{ id: string }>(`INSERT INTO nodes (name) VALUES ($1) RETURNING id`, [
+    `node-${seq}`,
+  ]);
   const { rows } = await pool.query<{ id: string }>(
     `INSERT INTO jobs (run_id, key, job_id, name, workflow, description, state, attempt, node_id, started_at)
      VALUES ($1, $2, 'build', 'build', 'ci.yml', $3, 'running', 1, $4, now()) RETURNING id`,
@@ -128,7 +135,11 @@ export async function rawUpload(
   if (made.status !== 200) throw new Error(`CreateArtifact: ${made.status} ${JSON.stringify(made.body)}`);
   const uploadUrl = String(made.body.signed_upload_url);
   const block = Buffer.from("block-0000").toString("base64");
-  const put = await fetch(`${uploadUrl}&comp=block&blockid=${encodeURIComponent(block)}`, { method: "PUT", body: bytes, headers: { "content-type": "application/octet-stream" } });
+  const put = await fetch(`${uploadUrl}&comp=block&blockid=${encodeURIComponent(block)}`, {
+    method: "PUT",
+    body: bytes,
+    headers: { "content-type": "application/octet-stream" },
+  });
   if (put.status !== 201) throw new Error(`Put Block: ${put.status} ${await put.text()}`);
   const list = await fetch(`${uploadUrl}&comp=blocklist`, {
     method: "PUT",
@@ -139,7 +150,7 @@ export async function rawUpload(
   return { uploadUrl, artifactId: Number(new URL(uploadUrl).pathname.split("/").pop()) };
 }
 
-/** Runs the real toolkit client (toolkit-client.mjs) with a job's environment. */
+/** Runs the real toolkit client (fixtures/toolkit-client.js) with a job's environment. */
 export function toolkit(
   s: ArtifactServer,
   a: Attempt,
@@ -154,12 +165,20 @@ export function toolkit(
     GITHUB_WORKSPACE: workspace,
     GITHUB_SERVER_URL: "https://github.com",
   };
-  const script = join(import.meta.dirname, "toolkit-client.mjs");
+  const script = join(import.meta.dirname, "fixtures", "toolkit-client.js");
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [script, ...args], { env, cwd: workspace, maxBuffer: 16 << 20 }, (err, stdout) => {
-      const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
-      if (!line) return reject(new Error(`toolkit client printed no result: ${String(err)}\n${stdout}`));
-      resolve(JSON.parse(line.slice("RESULT ".length)) as { ok: boolean; out?: Record<string, unknown> });
-    });
+    execFile(
+      process.execPath,
+      [script, ...args],
+      { env, cwd: workspace, maxBuffer: 16 << 20 },
+      (err, stdout) => {
+        const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
+        if (!line)
+          return reject(
+            new Error(`toolkit client printed no result: ${err?.message ?? "exit 0"}\n${stdout}`),
+          );
+        resolve(JSON.parse(line.slice("RESULT ".length)) as { ok: boolean; out?: Record<string, unknown> });
+      },
+    );
   });
 }

@@ -8,7 +8,15 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ids, rawUpload, runningAttempt, startArtifactServer, toolkit, twirp, type ArtifactServer } from "./helpers.js";
+import {
+  ids,
+  rawUpload,
+  runningAttempt,
+  startArtifactServer,
+  toolkit,
+  twirp,
+  type ArtifactServer,
+} from "./helpers.js";
 
 let s: ArtifactServer;
 let work: string;
@@ -35,11 +43,20 @@ describe("the artifact service with the real toolkit client", () => {
     await writeFile(join(src, "sub", "big.bin"), big);
     await writeFile(join(src, "hello.txt"), small);
 
-    const up = await toolkit(s, a, work, ["upload", "my-dist", src, join(src, "hello.txt"), join(src, "sub", "big.bin")]);
+    const up = await toolkit(s, a, work, [
+      "upload",
+      "my-dist",
+      src,
+      join(src, "hello.txt"),
+      join(src, "sub", "big.bin"),
+    ]);
     assert.equal(up.ok, true, up.error);
     const id = up.out!.id as number;
     const row = (
-      await s.db.pool.query(`SELECT state, sha256, size, trust_tier, node_id, job_id FROM artifacts WHERE id = $1`, [id])
+      await s.db.pool.query(
+        `SELECT state, sha256, size, trust_tier, node_id, job_id FROM artifacts WHERE id = $1`,
+        [id],
+      )
     ).rows[0] as Record<string, unknown>;
     assert.equal(row.state, "finalized");
     assert.equal(row.sha256, up.out!.digest);
@@ -62,7 +79,12 @@ describe("the artifact service with the real toolkit client", () => {
       [["my-dist", id, up.out!.size, `sha256:${String(up.out!.digest)}`]],
     );
     const dest = join(work, "dest");
-    const down = await toolkit(s, b, work, ["download", String(id), dest, `sha256:${String(up.out!.digest)}`]);
+    const down = await toolkit(s, b, work, [
+      "download",
+      String(id),
+      dest,
+      `sha256:${String(up.out!.digest)}`,
+    ]);
     assert.equal(down.ok, true, down.error);
     assert.equal(down.out!.digestMismatch, false);
     assert.ok((await readFile(join(dest, "hello.txt"))).equals(small));
@@ -78,7 +100,12 @@ describe("the artifact service with the real toolkit client", () => {
     const a = await runningAttempt(s);
     const bytes = randomBytes(5000);
     await rawUpload(s, a, "ranged", bytes);
-    const fin = await twirp(s, a.token, "FinalizeArtifact", { ...ids(a), name: "ranged", size: "5000", hash: `sha256:${sha256(bytes)}` });
+    const fin = await twirp(s, a.token, "FinalizeArtifact", {
+      ...ids(a),
+      name: "ranged",
+      size: "5000",
+      hash: `sha256:${sha256(bytes)}`,
+    });
     assert.equal(fin.status, 200);
     const { body } = await twirp(s, a.token, "GetSignedArtifactURL", { ...ids(a), name: "ranged" });
     const res = await fetch(String(body.signed_url), { headers: { range: "bytes=100-199" } });
@@ -121,14 +148,21 @@ describe("the artifact service's refusals", () => {
 
     // A job of another run names the owner's run: nothing there for it.
     const stranger = await runningAttempt(s);
-    const foreign = { workflow_run_backend_id: `run-${owner.runId}`, workflow_job_run_backend_id: `job-${owner.jobId}` };
+    const foreign = {
+      workflow_run_backend_id: `run-${owner.runId}`,
+      workflow_job_run_backend_id: `job-${owner.jobId}`,
+    };
     for (const method of ["FinalizeArtifact", "GetSignedArtifactURL", "DeleteArtifact"]) {
       const r = await twirp(s, stranger.token, method, { ...foreign, name: "private", ...right });
       assert.equal(r.status, 404, method);
     }
     // A job of the same run can neither finalize it nor create under the owner's job id.
     const sibling = await runningAttempt(s, { runId: owner.runId });
-    const fin = await twirp(s, sibling.token, "FinalizeArtifact", { ...ids(sibling), name: "private", ...right });
+    const fin = await twirp(s, sibling.token, "FinalizeArtifact", {
+      ...ids(sibling),
+      name: "private",
+      ...right,
+    });
     assert.equal(fin.status, 404);
     const posed = await twirp(s, sibling.token, "CreateArtifact", { ...foreign, name: "other" });
     assert.equal(posed.status, 403);
@@ -138,18 +172,30 @@ describe("the artifact service's refusals", () => {
     // The owner's signed URL on another artifact's path fails its signature.
     const other = await rawUpload(s, stranger, "theirs", Buffer.from("x"));
     const moved = uploadUrl.replace(`/blobs/${artifactId}?`, `/blobs/${other.artifactId}?`);
-    const r = await fetch(`${moved}&comp=block&blockid=QUFBQQ%3D%3D`, { method: "PUT", body: "evil", headers: { "content-type": "application/octet-stream" } });
+    const r = await fetch(`${moved}&comp=block&blockid=QUFBQQ%3D%3D`, {
+      method: "PUT",
+      body: "evil",
+      headers: { "content-type": "application/octet-stream" },
+    });
     assert.equal(r.status, 401);
     assert.equal(r.headers.get("x-ms-error-code"), "UNAUTHORIZED");
     // The owner finalizes fine.
-    assert.equal((await twirp(s, owner.token, "FinalizeArtifact", { ...ids(owner), name: "private", ...right })).status, 200);
+    assert.equal(
+      (await twirp(s, owner.token, "FinalizeArtifact", { ...ids(owner), name: "private", ...right })).status,
+      200,
+    );
   });
 
   it("refuses a tampered signed URL", async () => {
     const a = await runningAttempt(s);
     const bytes = Buffer.from("signed bytes");
     await rawUpload(s, a, "signed", bytes);
-    await twirp(s, a.token, "FinalizeArtifact", { ...ids(a), name: "signed", size: String(bytes.length), hash: `sha256:${sha256(bytes)}` });
+    await twirp(s, a.token, "FinalizeArtifact", {
+      ...ids(a),
+      name: "signed",
+      size: String(bytes.length),
+      hash: `sha256:${sha256(bytes)}`,
+    });
     const { body } = await twirp(s, a.token, "GetSignedArtifactURL", { ...ids(a), name: "signed" });
     const url = new URL(String(body.signed_url));
     assert.equal((await fetch(url)).status, 200);
@@ -170,7 +216,11 @@ describe("the artifact service's refusals", () => {
       assert.equal(r.headers.get("x-ms-error-code"), "UNAUTHORIZED");
     }
     // A download URL does not upload.
-    const put = await fetch(`${url.href}&comp=block&blockid=QUFBQQ%3D%3D`, { method: "PUT", body: "x", headers: { "content-type": "application/octet-stream" } });
+    const put = await fetch(`${url.href}&comp=block&blockid=QUFBQQ%3D%3D`, {
+      method: "PUT",
+      body: "x",
+      headers: { "content-type": "application/octet-stream" },
+    });
     assert.equal(put.status, 401);
     // And it dies with its attempt.
     await s.db.pool.query(`UPDATE jobs SET state = 'completed' WHERE id = $1`, [a.jobId]);
@@ -191,9 +241,17 @@ describe("the artifact service's refusals", () => {
     assert.deepEqual(wrongHash.body.meta, { airlock_code: "ARTIFACT_DIGEST_MISMATCH" });
     const wrongSize = await twirp(s, a.token, "FinalizeArtifact", { ...ids(a), name: "checked", size: "3" });
     assert.deepEqual(wrongSize.body.meta, { airlock_code: "ARTIFACT_DIGEST_MISMATCH" });
-    const { rows } = await s.db.pool.query(`SELECT state FROM artifacts WHERE run_id = $1 AND name = 'checked'`, [a.runId]);
+    const { rows } = await s.db.pool.query(
+      `SELECT state FROM artifacts WHERE run_id = $1 AND name = 'checked'`,
+      [a.runId],
+    );
     assert.equal(rows[0].state, "uploading");
-    const ok = await twirp(s, a.token, "FinalizeArtifact", { ...ids(a), name: "checked", size: String(bytes.length), hash: `sha256:${sha256(bytes)}` });
+    const ok = await twirp(s, a.token, "FinalizeArtifact", {
+      ...ids(a),
+      name: "checked",
+      size: String(bytes.length),
+      hash: `sha256:${sha256(bytes)}`,
+    });
     assert.equal(ok.status, 200);
   });
 
@@ -203,7 +261,8 @@ describe("the artifact service's refusals", () => {
     const right = { size: String(bytes.length), hash: `sha256:${sha256(bytes)}` };
     await rawUpload(s, a, "one", bytes);
     await rawUpload(s, a, "two", bytes);
-    for (const name of ["one", "two"]) await twirp(s, a.token, "FinalizeArtifact", { ...ids(a), name, ...right });
+    for (const name of ["one", "two"])
+      await twirp(s, a.token, "FinalizeArtifact", { ...ids(a), name, ...right });
     assert.equal((await twirp(s, a.token, "DeleteArtifact", { ...ids(a), name: "one" })).status, 200);
     assert.equal(await s.store.has(sha256(bytes)), true);
     assert.equal((await twirp(s, a.token, "DeleteArtifact", { ...ids(a), name: "two" })).status, 200);

@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { BlobInfo, BlobRead, BlobStore, ByteRange, PutOptions, Source } from "./types.js";
 
@@ -15,7 +15,8 @@ const DIGEST = /^[0-9a-f]{64}$/;
 const NAME = /^[A-Za-z0-9_-]{1,128}$/;
 
 function checkDigest(sha256: string): void {
-  if (!DIGEST.test(sha256)) throw new AirlockError(ErrorCode.ARTIFACT_INVALID, "a blob digest is 64 hex digits");
+  if (!DIGEST.test(sha256))
+    throw new AirlockError(ErrorCode.ARTIFACT_INVALID, "a blob digest is 64 hex digits");
 }
 function checkName(what: string, name: string): void {
   if (!NAME.test(name)) throw new AirlockError(ErrorCode.ARTIFACT_INVALID, `bad ${what} name`);
@@ -64,11 +65,16 @@ export class LocalBlobStore implements BlobStore {
       const start = range?.start ?? 0;
       const end = Math.min(range?.end ?? size - 1, size - 1);
       if (range && (start < 0 || start >= size || end < start)) {
-        throw new AirlockError(ErrorCode.RANGE_NOT_SATISFIABLE, `range ${start}- is outside the blob's ${size} bytes`);
+        throw new AirlockError(
+          ErrorCode.RANGE_NOT_SATISFIABLE,
+          `range ${start}- is outside the blob's ${size} bytes`,
+        );
       }
-      // An empty blob: an empty stream (createReadStream with end -1 would read everything).
-      const stream = fh.createReadStream(size === 0 ? { start: 0, end: -1 } : { start, end });
-      return { stream, size, start: size === 0 ? 0 : start, end: size === 0 ? -1 : end };
+      if (size === 0) {
+        await fh.close();
+        return { stream: Readable.from([]), size, start: 0, end: -1 };
+      }
+      return { stream: fh.createReadStream({ start, end }), size, start, end };
     } catch (err) {
       await fh.close();
       throw err;

@@ -31,11 +31,14 @@ function blobError(request: FastifyRequest, reply: FastifyReply, err: unknown): 
     .status(status)
     .header("content-type", "application/xml")
     .header("x-ms-error-code", e.code)
-    .send(`<?xml version="1.0" encoding="utf-8"?><Error><Code>${e.code}</Code><Message>${xmlText(e.message)}</Message></Error>`);
+    .send(
+      `<?xml version="1.0" encoding="utf-8"?><Error><Code>${e.code}</Code><Message>${xmlText(e.message)}</Message></Error>`,
+    );
 }
 
 function service(ctx: RouteContext): ArtifactService {
-  if (!ctx.artifacts) throw new AirlockError(ErrorCode.NOT_FOUND, "the artifact service is not enabled on this server");
+  if (!ctx.artifacts)
+    throw new AirlockError(ErrorCode.NOT_FOUND, "the artifact service is not enabled on this server");
   return ctx.artifacts;
 }
 
@@ -44,7 +47,10 @@ function azureHeaders(request: FastifyRequest, reply: FastifyReply): FastifyRepl
   const version = request.headers["x-ms-version"];
   return reply
     .header("x-ms-request-id", randomUUID())
-    .header("x-ms-version", typeof version === "string" && /^[\w-]{1,32}$/.test(version) ? version : "2025-11-05")
+    .header(
+      "x-ms-version",
+      typeof version === "string" && /^[\w-]{1,32}$/.test(version) ? version : "2025-11-05",
+    )
     .header("x-ms-request-server-encrypted", "false");
 }
 
@@ -53,7 +59,8 @@ async function readBounded(request: FastifyRequest, max: number): Promise<string
   let size = 0;
   for await (const chunk of request.raw) {
     size += (chunk as Buffer).length;
-    if (size > max) throw new AirlockError(ErrorCode.ARTIFACT_TOO_LARGE, `the block list is larger than ${max} bytes`);
+    if (size > max)
+      throw new AirlockError(ErrorCode.ARTIFACT_TOO_LARGE, `the block list is larger than ${max} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString("utf8");
@@ -67,7 +74,11 @@ export function parseRange(header: string | undefined, size: number): ByteRange 
   return { start: Number(m[1]), ...(m[2] === "" ? {} : { end: Number(m[2]) }) };
 }
 
-async function upload(ctx: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function upload(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const { params } = validate(request, { params: BlobParams });
   const svc = service(ctx);
   const query = request.query as Record<string, unknown>;
@@ -87,7 +98,11 @@ async function upload(ctx: RouteContext, request: FastifyRequest, reply: Fastify
   throw new AirlockError(ErrorCode.ARTIFACT_INVALID, "an upload URL takes Put Block and Put Block List only");
 }
 
-async function download(ctx: RouteContext, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function download(
+  ctx: RouteContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const { params } = validate(request, { params: BlobParams });
   const svc = service(ctx);
   const a = await svc.grant(params.id, request.query as Record<string, unknown>, "download");
@@ -110,6 +125,10 @@ export function artifactBlobRoutes(app: FastifyInstance, ctx: RouteContext): voi
   // The bodies are the blocks themselves: left unread for the handler to stream into the store.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", (_request, _payload, done) => done(null, undefined));
-  app.put(BLOB_PATH, (request, reply) => upload(ctx, request, reply).catch((err: unknown) => blobError(request, reply, err)));
-  app.get(BLOB_PATH, (request, reply) => download(ctx, request, reply).catch((err: unknown) => blobError(request, reply, err)));
+  app.put(BLOB_PATH, (request, reply) =>
+    upload(ctx, request, reply).catch((err: unknown) => blobError(request, reply, err)),
+  );
+  app.get(BLOB_PATH, (request, reply) =>
+    download(ctx, request, reply).catch((err: unknown) => blobError(request, reply, err)),
+  );
 }

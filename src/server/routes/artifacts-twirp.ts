@@ -6,7 +6,13 @@
 // reads `msg` and retries only 429 and 5xx.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { z } from "zod";
-import { jobBackendId, runBackendId, type ArtifactRecord, type ArtifactService, type Caller } from "../../artifacts/index.js";
+import {
+  jobBackendId,
+  runBackendId,
+  type ArtifactRecord,
+  type ArtifactService,
+  type Caller,
+} from "../../artifacts/index.js";
 import { AirlockError, ErrorCode, isAirlockError } from "../../errors/index.js";
 import { bearerToken } from "../auth.js";
 import type { RouteContext } from "../deps.js";
@@ -37,7 +43,9 @@ function twirpError(request: FastifyRequest, reply: FastifyReply, err: unknown):
   const e = isAirlockError(err) ? err : new AirlockError(ErrorCode.INTERNAL, "internal server error");
   const status = statusOf(e.code);
   if (status >= 500) request.log.error({ err }, "artifact service failed");
-  return reply.status(status).send({ code: TWIRP_CODE[status] ?? "internal", msg: e.message, meta: { airlock_code: e.code } });
+  return reply
+    .status(status)
+    .send({ code: TWIRP_CODE[status] ?? "internal", msg: e.message, meta: { airlock_code: e.code } });
 }
 
 export function artifactView(a: ArtifactRecord): z.infer<typeof ArtifactView> {
@@ -88,7 +96,9 @@ const METHODS: Record<string, Handler> = {
   },
   GetSignedArtifactURL: async (svc, c, request) => {
     const { body } = validate(request, { body: ArtifactNameBody });
-    return { signed_url: await svc.downloadUrl(c, { runBackendId: body.workflow_run_backend_id, name: body.name }) };
+    return {
+      signed_url: await svc.downloadUrl(c, { runBackendId: body.workflow_run_backend_id, name: body.name }),
+    };
   },
   DeleteArtifact: async (svc, c, request) => {
     const { body } = validate(request, { body: ArtifactNameBody });
@@ -104,7 +114,8 @@ export function artifactTwirpRoutes(app: FastifyInstance, ctx: RouteContext): vo
     app.post(`${TWIRP_PREFIX}/${method}`, async (request, reply) => {
       try {
         const svc = ctx.artifacts;
-        if (!svc) throw new AirlockError(ErrorCode.NOT_FOUND, "the artifact service is not enabled on this server");
+        if (!svc)
+          throw new AirlockError(ErrorCode.NOT_FOUND, "the artifact service is not enabled on this server");
         const caller = await svc.caller(bearerToken(request.headers.authorization));
         return reply.send(await handle(svc, caller, request));
       } catch (err) {
