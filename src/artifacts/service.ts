@@ -148,7 +148,8 @@ export class ArtifactService {
     const c = await liveCaller(this.o.db, g.jobId, g.attempt);
     if (!c) throw new AirlockError(ErrorCode.UNAUTHORIZED, "signed URL refused: its job attempt has ended");
     const a = await artifactById(this.o.db, artifactId);
-    if (!a || a.runId !== c.runId) throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
+    if (!a || a.runId !== c.runId || a.runAttempt > c.runAttempt)
+      throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
     if (op === "upload" && (a.jobId !== c.jobId || a.jobAttempt !== c.attempt || a.state !== "uploading"))
       throw new AirlockError(ErrorCode.CONFLICT, "the artifact is not being uploaded by this job attempt");
     if (op === "download" && a.state !== "finalized")
