@@ -52,6 +52,13 @@ export async function stageBlock(
   return info;
 }
 
+export async function hasStagedBlocks(db: Db, artifactId: number): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM artifact_upload_blocks WHERE artifact_id = $1 LIMIT 1`, [
+    artifactId,
+  ]);
+  return rows.length > 0;
+}
+
 /** The block ids of a `<BlockList>` body, in order (Latest, Committed and Uncommitted alike). */
 export function parseBlockList(xml: string): string[] {
   if (!/<BlockList>[\s\S]*<\/BlockList>/.test(xml))

@@ -4,7 +4,7 @@
 // run gets NOT_FOUND, never another run's artifacts.
 import type { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { commitBlocks, releaseBlob, stageBlock } from "./blocks.js";
+import { commitBlocks, hasStagedBlocks, releaseBlob, stageBlock } from "./blocks.js";
 import type { Db } from "./db.js";
 import {
   artifactById,
@@ -162,6 +162,8 @@ export class ArtifactService {
   }
 
   async commitBlockList(a: ArtifactRecord, ids: string[]): Promise<void> {
+    // The client's retry of a commit that went through (its answer lost): nothing staged is left.
+    if (a.sha256 !== null && !(await hasStagedBlocks(this.o.db, a.id))) return;
     const info = await commitBlocks(this.o.db, this.o.store, a.id, ids, this.o.maxArtifactBytes);
     // A second block list (Azure allows one) replaces the first: its blob may now be unnamed.
     if (a.sha256 !== null && a.sha256 !== info.sha256) await releaseBlob(this.o.db, this.o.store, a.sha256);

@@ -136,9 +136,9 @@ export async function rawUpload(
   const uploadUrl = String(made.body.signed_upload_url);
   const block = Buffer.from("block-0000").toString("base64");
   const put = await fetch(`${uploadUrl}&comp=block&blockid=${encodeURIComponent(block)}`, {
+    // No content type: the blob route takes the body as bytes whatever it says.
     method: "PUT",
     body: bytes,
-    headers: { "content-type": "application/octet-stream" },
   });
   if (put.status !== 201) throw new Error(`Put Block: ${put.status} ${await put.text()}`);
   const list = await fetch(`${uploadUrl}&comp=blocklist`, {

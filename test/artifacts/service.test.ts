@@ -269,4 +269,31 @@ describe("the artifact service's refusals", () => {
     assert.equal(await s.store.has(sha256(bytes)), false);
     assert.equal((await twirp(s, a.token, "DeleteArtifact", { ...ids(a), name: "two" })).status, 404);
   });
+
+  it("answers a retried block list commit as the first, and lets a job's retry replace its lost attempt's upload", async () => {
+    const a = await runningAttempt(s);
+    const bytes = Buffer.from("first attempt");
+    const { uploadUrl, artifactId } = await rawUpload(s, a, "retried", bytes);
+    const block = Buffer.from("block-0000").toString("base64");
+    const again = await fetch(`${uploadUrl}&comp=blocklist`, {
+      method: "PUT",
+      body: `<?xml version="1.0" encoding="utf-8"?><BlockList><Latest>${block}</Latest></BlockList>`,
+    });
+    assert.equal(again.status, 201);
+
+    // The node is lost; the job's next delivery attempt uploads the same name afresh.
+    await s.db.pool.query(`UPDATE jobs SET attempt = 2 WHERE id = $1`, [a.jobId]);
+    const next = { ...a, attempt: 2, token: await s.svc.mintRuntimeToken(a.jobId, 2) };
+    const fresh = Buffer.from("second attempt");
+    const redo = await rawUpload(s, next, "retried", fresh);
+    assert.notEqual(redo.artifactId, artifactId);
+    assert.equal(await s.store.has(sha256(bytes)), false);
+    const fin = await twirp(s, next.token, "FinalizeArtifact", {
+      ...ids(next),
+      name: "retried",
+      size: String(fresh.length),
+      hash: `sha256:${sha256(fresh)}`,
+    });
+    assert.equal(fin.status, 200);
+  });
 });
