@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
-import { LocalBlobStore } from "../../src/artifacts/index.js";
+import { LocalBlobStore, openServiceKey } from "../../src/artifacts/index.js";
 
 let dir: string;
 let store: LocalBlobStore;
@@ -79,5 +79,13 @@ describe("the local blob store", () => {
     await store.deleteUpload("u1");
     await assert.rejects(store.readPart("u1", "p1"), { code: "BLOB_NOT_FOUND" });
     await assert.rejects(store.has("../../etc/passwd"), { code: "ARTIFACT_INVALID" });
+  });
+
+  it("makes the service key once, 0600, and reads the same one after", async () => {
+    const path = join(dir, "keys", "artifact-service.key");
+    const key = await openServiceKey(path);
+    assert.equal(key.length, 32);
+    assert.equal((await stat(path)).mode & 0o777, 0o600);
+    assert.ok((await openServiceKey(path)).equals(key));
   });
 });
