@@ -2,7 +2,8 @@
 // Every one joins the machine's user and network namespaces (--userns/--network container:<machine>):
 // services are reached on 127.0.0.1 and by name through the job's /etc/hosts (written here, mounted
 // read-only everywhere), nothing else is reachable. Same labels, capabilities (none),
-// no-new-privileges, seccomp and limits as the machine; images from local storage only.
+// no-new-privileges, seccomp and limits as the machine; service images from local storage or the
+// operator's registry (registry.ts), Docker actions' from local storage only.
 import { createHash } from "node:crypto";
 import { chownSync, mkdirSync, promises as fsp } from "node:fs";
 import path from "node:path";
@@ -19,6 +20,7 @@ import type {
 import { commonArgs, containerName, LABEL_MACHINE, LABEL_OWNER, tmpArgs } from "./args.js";
 import { containerOptions } from "./options.js";
 import { envArgs, firstError, type Podman } from "./podman.js";
+import { ensureWorkflowImage, type ContainerRegistry } from "./registry.js";
 import { volumeArgs, type VolumeContext } from "./volumes.js";
 
 export interface SiblingsInput {
@@ -32,6 +34,8 @@ export interface SiblingsInput {
   /** First host uid/gid of the machine's user namespace. */
   idBase: number;
   egress: boolean;
+  /** The operator's registry: service images may be pulled from it (registry.ts). */
+  registry: ContainerRegistry | undefined;
   alive(): boolean;
 }
 
@@ -101,9 +105,8 @@ export class Siblings implements MachineContainers {
       ...envFlags,
       ...options,
       "--",
-      spec.image,
+      await ensureWorkflowImage(this.i.podman, spec.image, this.i.registry, async () => spec.credentials),
     ];
-    await this.exists(spec.image);
     this.services.set(name, cname);
     await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
     await this.i.podman.ok(args, `service ${name} could not start`, { env });
@@ -154,15 +157,6 @@ export class Siblings implements MachineContainers {
       workspace: { inner: "/airlock/workspace", host: path.join(this.i.machineDir, "workspace") },
       owner: this.i.owner,
     };
-  }
-
-  private async exists(image: string): Promise<void> {
-    if ((await this.i.podman.run(["image", "exists", "--", image])).code !== 0) {
-      throw new AirlockError(
-        ErrorCode.MACHINE_FAILED,
-        `container image ${image} is not in this node's local podman storage`,
-      );
-    }
   }
 
   async build(req: { contextDir: string; dockerfile: string; tag: string }): Promise<string> {
