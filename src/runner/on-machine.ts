@@ -33,7 +33,7 @@ export interface OnMachineOptions {
    * else once the machine exists; the job then runs with the same answer. A throw fails the job
    * (and the machine, if made, is destroyed).
    */
-  prepare?(machineId: string, job: JobDescription): Promise<JobDescription>;
+  prepare?: (machineId: string, job: JobDescription) => Promise<JobDescription>;
   /**
    * What the pool allows of `container:` / `services:` beyond the default allow-list
    * (src/containers/options.ts); absent: the default. Checked before the machine is created.

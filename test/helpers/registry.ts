@@ -173,3 +173,40 @@ export async function startRegistry(username = "airlock-ci"): Promise<TestRegist
     },
   };
 }
+
+/** The debian-12 job image as a podman image (imported once, kept: ~15 s), as the e2e tests use it. */
+export const BASE_IMAGE = "localhost/airlock-test/debian-12:latest";
+
+export async function ensureBaseImage(): Promise<string> {
+  try {
+    execFileSync("podman", [...PODMAN_GLOBAL, "image", "exists", BASE_IMAGE]);
+    return BASE_IMAGE;
+  } catch {
+    // not there yet
+  }
+  const { jobImageRootfs } = await import("./job-image.js");
+  const tar = spawn("tar", ["-C", jobImageRootfs(), "--numeric-owner", "-c", "."], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const imp = spawn("podman", [...PODMAN_GLOBAL, "import", "-", BASE_IMAGE], {
+    stdio: ["pipe", "ignore", "inherit"],
+  });
+  tar.stdout.pipe(imp.stdin);
+  const code = await new Promise<number | null>((r) => imp.once("close", r));
+  if (code !== 0) throw new Error(`podman import exited ${code}`);
+  return BASE_IMAGE;
+}
+
+/** Builds `tag` FROM the base image with extra Dockerfile lines (no RUN: nothing runs on the host). */
+export function buildFromBase(tag: string, lines: string[]): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "airlock-build-"));
+  try {
+    writeFileSync(path.join(dir, "Dockerfile"), [`FROM ${BASE_IMAGE}`, ...lines, ""].join("\n"));
+    execFileSync("podman", [...PODMAN_GLOBAL, "build", "--quiet", "--format", "docker", "-t", tag, dir], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return tag;
+}

@@ -105,7 +105,9 @@ export class Siblings implements MachineContainers {
       ...envFlags,
       ...options,
       "--",
-      await ensureWorkflowImage(this.i.podman, spec.image, this.i.registry, async () => spec.credentials),
+      await ensureWorkflowImage(this.i.podman, spec.image, this.i.registry, () =>
+        Promise.resolve(spec.credentials),
+      ),
     ];
     this.services.set(name, cname);
     await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
