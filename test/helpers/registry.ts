@@ -197,10 +197,14 @@ export async function ensureBaseImage(): Promise<string> {
   return BASE_IMAGE;
 }
 
-/** Builds `tag` FROM the base image with extra Dockerfile lines (no RUN: nothing runs on the host). */
-export function buildFromBase(tag: string, lines: string[]): string {
+/**
+ * Builds `tag` FROM the base image with extra Dockerfile lines and `files` in the build context
+ * (no RUN: nothing runs on the host).
+ */
+export function buildFromBase(tag: string, lines: string[], files: Record<string, string> = {}): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), "airlock-build-"));
   try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
     writeFileSync(path.join(dir, "Dockerfile"), [`FROM ${BASE_IMAGE}`, ...lines, ""].join("\n"));
     execFileSync("podman", [...PODMAN_GLOBAL, "build", "--quiet", "--format", "docker", "-t", tag, dir], {
       stdio: ["ignore", "ignore", "pipe"],
