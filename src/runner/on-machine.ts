@@ -1,7 +1,10 @@
 // Runs one job on a fresh single-use machine: create, run, destroy — destroy also on failure and
 // on cancel. The local `airlock run` and the node agent both use it. With egress, the machine
 // gets its own session of the egress proxy (closed after the machine is destroyed), and every
-// connection the proxy allows or refuses becomes a system line of the job's log.
+// connection the proxy allows or refuses becomes a system line of the job's log. What the job gets
+// on its machine (`prepare`: on a server run its secrets, released for one machine id only) is
+// asked for once: by the provisioner, with the id it is about to use, when the job container's
+// image is pulled with `credentials:`; else once the machine exists.
 import { recordLine, type AllowList, type EgressProxy, type EgressSession } from "../egress/index.js";
 import type { MachineSpec, Provisioner, Machine } from "../provisioners/types.js";
 import { checkJobContainers, type ContainerPolicy } from "../containers/index.js";
