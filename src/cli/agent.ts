@@ -345,6 +345,7 @@ function provisioners(
   }
   const warm = nonNegative("--disk-pool-warm", o.diskPoolWarm ?? AGENT_LIMIT_DEFAULTS.diskPoolWarm);
   const warmSlots = nonNegative("--warm-slots", o.warmSlots ?? AGENT_LIMIT_DEFAULTS.warmSlots);
+  const registry = containerRegistry(o);
   for (const name of o.provisioner.length > 0 ? o.provisioner : ["sandbox"]) {
     if (name === "sandbox") {
       out.sandbox = createSandboxProvisioner({
@@ -355,7 +356,6 @@ function provisioners(
         warn: (line) => log.warn(line),
       });
     } else if (name === "container") {
-      const registry = containerRegistry(o);
       out.container = createContainerProvisioner({
         baseDir: join(machinesDir, "containers"),
         ...(registry ? { registry } : {}),
