@@ -65,7 +65,10 @@ function releasing(ids: string[]) {
     ids.push(machineId);
     return Promise.resolve({
       ...j,
-      contexts: { ...j.contexts, secrets: { ...j.contexts.secrets, REG_USER: "ci-bot-user", REG_PASS: PASS } },
+      contexts: {
+        ...j.contexts,
+        secrets: { ...j.contexts.secrets, REG_USER: "ci-bot-user", REG_PASS: PASS },
+      },
     });
   };
 }
