@@ -19,6 +19,10 @@ export const ErrorCode = {
   MACHINE_UNSUPPORTED: "MACHINE_UNSUPPORTED",
   /** A container option or volume the pool does not allow (`--privileged`, host mounts, ...). */
   CONTAINER_OPTION_REFUSED: "CONTAINER_OPTION_REFUSED",
+  /** A workflow image could not be pulled from the node's registry (credentials refused, no such image, TLS). */
+  CONTAINER_PULL_FAILED: "CONTAINER_PULL_FAILED",
+  /** The registry refused the credentials of `container:`/`services:` (or an anonymous pull). */
+  REGISTRY_UNAUTHORIZED: "REGISTRY_UNAUTHORIZED",
   /** SSH: the host's key is not the pinned one (unknown or changed); the host is marked unhealthy. */
   HOST_KEY_MISMATCH: "HOST_KEY_MISMATCH",
   /** A machine's resource limits could not be put in place (cgroups, its filesystem). */

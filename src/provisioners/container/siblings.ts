@@ -2,7 +2,8 @@
 // Every one joins the machine's user and network namespaces (--userns/--network container:<machine>):
 // services are reached on 127.0.0.1 and by name through the job's /etc/hosts (written here, mounted
 // read-only everywhere), nothing else is reachable. Same labels, capabilities (none),
-// no-new-privileges, seccomp and limits as the machine; images from local storage only.
+// no-new-privileges, seccomp and limits as the machine; service images from local storage or the
+// operator's registry (registry.ts), Docker actions' from local storage only.
 import { createHash } from "node:crypto";
 import { chownSync, mkdirSync, promises as fsp } from "node:fs";
 import path from "node:path";
@@ -21,6 +22,7 @@ import type {
 import { commonArgs, containerName, LABEL_MACHINE, LABEL_OWNER, tmpArgs } from "./args.js";
 import { containerOptions } from "./options.js";
 import { envArgs, firstError, type Podman } from "./podman.js";
+import { ensureWorkflowImage, type ContainerRegistry } from "./registry.js";
 import { volumeArgs, type VolumeContext } from "./volumes.js";
 
 export interface SiblingsInput {
@@ -38,6 +40,8 @@ export interface SiblingsInput {
   netns: string;
   /** Publishes a loopback port of the machine's network namespace as another (`8080:80`). */
   forward(listen: number, to: number): Promise<void>;
+  /** The operator's registry: service images may be pulled from it (registry.ts). */
+  registry: ContainerRegistry | undefined;
   alive(): boolean;
 }
 
@@ -94,6 +98,9 @@ export class Siblings implements MachineContainers {
     const vars: Record<string, string> = {};
     const options = containerOptions(spec.options, vars);
     const { args: envFlags, env } = envArgs({ ...vars, ...spec.env });
+    const published = (spec.ports ?? [])
+      .map((p) => parsePort(p, `service ${name}`))
+      .filter((p) => p.host !== p.container);
     const cname = `${containerName(this.i.id)}-svc-${name}`;
     const volumes = await volumeArgs(this.volumeContext(), spec.volumes);
     const args = [
@@ -108,13 +115,11 @@ export class Siblings implements MachineContainers {
       ...options,
       ...(spec.entrypoint !== undefined ? ["--entrypoint", spec.entrypoint] : []),
       "--",
-      spec.image,
+      await ensureWorkflowImage(this.i.podman, spec.image, this.i.registry, () =>
+        Promise.resolve(spec.credentials),
+      ),
       ...(spec.command ?? []),
     ];
-    const published = (spec.ports ?? [])
-      .map((p) => parsePort(p, `service ${name}`))
-      .filter((p) => p.host !== p.container);
-    await this.exists(spec.image);
     this.services.set(name, cname);
     await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
     await this.i.podman.ok(args, `service ${name} could not start`, { env });
@@ -168,15 +173,6 @@ export class Siblings implements MachineContainers {
       workspace: { inner: "/airlock/workspace", host: path.join(this.i.machineDir, "workspace") },
       owner: this.i.owner,
     };
-  }
-
-  private async exists(image: string): Promise<void> {
-    if ((await this.i.podman.run(["image", "exists", "--", image])).code !== 0) {
-      throw new AirlockError(
-        ErrorCode.MACHINE_FAILED,
-        `container image ${image} is not in this node's local podman storage`,
-      );
-    }
   }
 
   async build(req: { contextDir: string; dockerfile: string; tag: string }): Promise<string> {
