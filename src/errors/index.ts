@@ -19,6 +19,8 @@ export const ErrorCode = {
   MACHINE_UNSUPPORTED: "MACHINE_UNSUPPORTED",
   /** A container option or volume the pool does not allow (`--privileged`, host mounts, ...). */
   CONTAINER_OPTION_REFUSED: "CONTAINER_OPTION_REFUSED",
+  /** A container variable podman cannot pass as it is (a line break, longer than its env-file line). */
+  CONTAINER_ENV_UNSUPPORTED: "CONTAINER_ENV_UNSUPPORTED",
   /** SSH: the host's key is not the pinned one (unknown or changed); the host is marked unhealthy. */
   HOST_KEY_MISMATCH: "HOST_KEY_MISMATCH",
   /** A machine's resource limits could not be put in place (cgroups, its filesystem). */

@@ -7,7 +7,6 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { firstError, type Podman } from "./podman.js";
@@ -97,19 +96,20 @@ export async function ensureLocalImage(
     );
   }
   const ref = namesHost ? image : `${base}/${image}`;
-  const env: Record<string, string> = {};
+  const authArgs: string[] = [];
   let authDir: string | undefined;
   if (credentials) {
-    // --creds would put the password in podman's argv: a private auth file instead.
-    authDir = await mkdtemp(path.join(os.tmpdir(), "airlock-auth-"));
+    // --creds would put the password in podman's argv: a private auth file instead (its path only
+    // in argv; podman's environment stays fixed).
+    authDir = await mkdtemp(path.join(podman.privateDir, "auth-"));
     const host = ref.split("/")[0] ?? ref;
     const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
     const file = path.join(authDir, "auth.json");
     await writeFile(file, JSON.stringify({ auths: { [host]: { auth } } }), { mode: 0o600 });
-    env.REGISTRY_AUTH_FILE = file;
+    authArgs.push(`--authfile=${file}`);
   }
   try {
-    const r = await podman.run(["pull", "--quiet", ref], { env });
+    const r = await podman.run(["pull", "--quiet", ...authArgs, "--", ref]);
     if (r.code !== 0)
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `cannot pull ${ref}: ${firstError(r.stderr)}`);
   } finally {

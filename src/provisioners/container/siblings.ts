@@ -17,8 +17,9 @@ import type {
   ServiceContainer,
 } from "../types.js";
 import { commonArgs, containerName, LABEL_MACHINE, LABEL_OWNER, tmpArgs } from "./args.js";
-import { containerOptions } from "./options.js";
-import { envArgs, firstError, type Podman } from "./podman.js";
+import { podmanOptions } from "../../containers/index.js";
+import { writeEnvFile } from "./env-file.js";
+import { firstError, type Podman } from "./podman.js";
 import { volumeArgs, type VolumeContext } from "./volumes.js";
 
 export interface SiblingsInput {
@@ -85,9 +86,8 @@ export class Siblings implements MachineContainers {
         `service name "${name.slice(0, 64)}" is not valid or taken`,
       );
     }
-    const vars: Record<string, string> = {};
-    const options = containerOptions(spec.options, vars);
-    const { args: envFlags, env } = envArgs({ ...vars, ...spec.env });
+    const options = podmanOptions(spec.options, "service", `service '${name}'`, spec.allowOptions);
+    const vars = { ...options.env, ...spec.env };
     const cname = `${containerName(this.i.id)}-svc-${name}`;
     const volumes = await volumeArgs(this.volumeContext(), spec.volumes);
     const args = [
@@ -98,15 +98,18 @@ export class Siblings implements MachineContainers {
       cname,
       ...this.shared(),
       ...volumes,
-      ...envFlags,
-      ...options,
-      "--",
-      spec.image,
+      ...options.args,
     ];
-    await this.exists(spec.image);
-    this.services.set(name, cname);
-    await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
-    await this.i.podman.ok(args, `service ${name} could not start`, { env });
+    // Detached: podman has read the env-file once it returns.
+    const envFile = writeEnvFile(this.i.podman.privateDir, vars);
+    try {
+      await this.exists(spec.image);
+      this.services.set(name, cname);
+      await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
+      await this.i.podman.ok([...args, ...envFile.args, "--", spec.image], `service ${name} could not start`);
+    } finally {
+      envFile.remove();
+    }
     const podman = this.i.podman;
     // Without systemd podman runs no health check by itself: run it here, but no more often than
     // the container's interval (its retries and start period then mean what they say; a poll
@@ -239,9 +242,18 @@ export class Siblings implements MachineContainers {
     }
     args.push("--workdir", req.workdir);
     if (req.entrypoint !== undefined) args.push("--entrypoint", req.entrypoint);
-    const { args: envFlags, env } = envArgs(req.env);
-    args.push(...envFlags, "--", req.image, ...req.args);
-    const child = this.i.podman.spawn(args, { env, detached: true });
+    // Attached: the env-file goes once podman is done (it reads it when it creates the container).
+    const envFile = writeEnvFile(this.i.podman.privateDir, req.env);
+    args.push(...envFile.args, "--", req.image, ...req.args);
+    let child;
+    try {
+      child = this.i.podman.spawn(args, { detached: true });
+    } catch (e) {
+      envFile.remove();
+      throw e;
+    }
+    child.once("close", () => envFile.remove());
+    child.once("error", () => envFile.remove());
     child.stdin?.end();
     const podman = this.i.podman;
     let killed = false;
