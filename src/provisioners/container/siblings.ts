@@ -123,7 +123,8 @@ export class Siblings implements MachineContainers {
           const has = await podman.run([
             "inspect",
             "--format",
-            "{{if .Config.Healthcheck}}{{.Config.Healthcheck.Interval}}{{else}}none{{end}}",
+            // `--no-healthcheck` (or HEALTHCHECK NONE) leaves a check whose test is NONE.
+            '{{if .Config.Healthcheck}}{{if eq (index .Config.Healthcheck.Test 0) "NONE"}}none{{else}}{{.Config.Healthcheck.Interval}}{{end}}{{else}}none{{end}}',
             cname,
           ]);
           const out = has.stdout.trim();
