@@ -114,7 +114,8 @@ void test("container variables reach the container exactly and never podman's ar
   let logs = "";
   await waitFor(async () => (logs = await svc.logs(100_000)).includes("OPT_SECRET="));
   const seen = envLines(logs);
-  for (const k of ["SVC_SECRET", "HTTPS_PROXY", "GCONV_PATH", "OPT_SECRET"]) assert.equal(seen.get(k), VALUE, k);
+  for (const k of ["SVC_SECRET", "HTTPS_PROXY", "GCONV_PATH", "OPT_SECRET"])
+    assert.equal(seen.get(k), VALUE, k);
   assert.equal(seen.get("EMPTY"), "");
   // A Docker-action run: INPUT_* and the rest of the step's variables.
   const run = await collect(
@@ -180,7 +181,9 @@ void test("a value podman's env-file cannot carry is refused in one line, never 
   const c = m.containers!;
   const base = rootfsTag(rootfs());
   const unsupported = (e: unknown): boolean =>
-    isAirlockError(e, "CONTAINER_ENV_UNSUPPORTED") && !e.message.includes("\n") && !e.message.includes(SECRET);
+    isAirlockError(e, "CONTAINER_ENV_UNSUPPORTED") &&
+    !e.message.includes("\n") &&
+    !e.message.includes(SECRET);
   await assert.rejects(
     c.startService("nl", { image: base, env: { A: `${SECRET}\nB=1` }, options: [], volumes: [] }),
     unsupported,

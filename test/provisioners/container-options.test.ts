@@ -42,7 +42,12 @@ function rootfs(): string {
 
 /** A service spec as the node passes it on: `options` through checkContainer with `allow`. */
 function checked(what: string, options: string[], allow: string[] = []): ContainerSpec {
-  return checkContainer({ image: base, env: {}, options, volumes: [] }, { allowOptions: allow }, what, "service");
+  return checkContainer(
+    { image: base, env: {}, options, volumes: [] },
+    { allowOptions: allow },
+    what,
+    "service",
+  );
 }
 
 async function settled(svc: ServiceContainer): Promise<string> {
@@ -81,9 +86,11 @@ void test("service: --init, --read-only, --hostname, --env and a pool-allowed --
     "sleep 1000",
   ].join("; ");
   const words = splitWords(`--init --read-only -h svcbox -e "OPT=a b=c" --memory 64m`);
-  const spec = checked("service 'opts'", [...words, "--entrypoint", JSON.stringify(["/bin/sh", "-c", script])], [
-    "--memory",
-  ]);
+  const spec = checked(
+    "service 'opts'",
+    [...words, "--entrypoint", JSON.stringify(["/bin/sh", "-c", script])],
+    ["--memory"],
+  );
   const svc = await m.containers!.startService("opts", spec);
   let logs = "";
   await waitFor(async () => (logs = await svc.logs(10_000)).includes("end\n"));
@@ -116,7 +123,10 @@ void test("service: the health-check family decides healthy and unhealthy", asyn
   assert.equal(await settled(good), "healthy");
   const bad = await m.containers!.startService(
     "bad",
-    checked("service 'bad'", [...splitWords("--health-cmd false --health-interval=1s --health-retries=1"), ...sleep]),
+    checked("service 'bad'", [
+      ...splitWords("--health-cmd false --health-interval=1s --health-retries=1"),
+      ...sleep,
+    ]),
   );
   assert.equal(await settled(bad), "unhealthy");
   const none = await m.containers!.startService(
@@ -140,14 +150,24 @@ void test("job container: --hostname and --env on PID 1, --init and --read-only 
       "hostname; tr '\\0' '\\n' < /proc/1/environ | grep ^JOBOPT=; touch /usr/x 2>/dev/null || echo read-only; " +
         "tr '\\0' ' ' < /proc/1/cmdline",
     );
-    assert.match(r.stdout, /^jobbox\nJOBOPT=x=1\nread-only\n\/airlock\/externals\/\S*airlock-exec .*--init/, r.stderr);
+    assert.match(
+      r.stdout,
+      /^jobbox\nJOBOPT=x=1\nread-only\n\/airlock\/externals\/\S*airlock-exec .*--init/,
+      r.stderr,
+    );
   } finally {
     await job.destroy();
   }
   // What a job container's steps could not honour is refused, not dropped.
   for (const text of ["--user 0", "--entrypoint /bin/sh", "--workdir /src", "-t"])
     assert.throws(
-      () => checkContainer({ image: base, env: {}, options: splitWords(text), volumes: [] }, {}, "container", "job"),
+      () =>
+        checkContainer(
+          { image: base, env: {}, options: splitWords(text), volumes: [] },
+          {},
+          "container",
+          "job",
+        ),
       (e) => isAirlockError(e, "CONTAINER_OPTION_REFUSED"),
       text,
     );
