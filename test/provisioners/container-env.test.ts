@@ -13,8 +13,8 @@ import { loadOptions } from "../../src/config/index.js";
 import { isAirlockError } from "../../src/errors/index.js";
 import { ImageStore } from "../../src/images/index.js";
 import { envFileText, MAX_ENV_LINE } from "../../src/provisioners/container/env-file.js";
-import { rootfsTag } from "../../src/provisioners/container/image.js";
-import { isPodmanSensitive, PODMAN_PATH } from "../../src/provisioners/container/podman.js";
+import { ensureLocalImage, rootfsTag } from "../../src/provisioners/container/image.js";
+import { isPodmanSensitive, Podman, PODMAN_PATH } from "../../src/provisioners/container/podman.js";
 import {
   createContainerProvisioner,
   type ExecHandle,
@@ -197,6 +197,23 @@ void test("a value podman's env-file cannot carry is refused in one line, never 
   );
   assert.deepEqual(
     (await readdir(baseDir)).filter((n) => n.startsWith("env-")),
+    [],
+  );
+});
+
+void test("registry credentials: a private auth file named in argv, the password in no argv, gone after", async () => {
+  const wrapped = new Podman(path.join(dir, "podman"), path.join(baseDir, "containers.conf"), baseDir);
+  const before = (await readFile(path.join(dir, "argv.log"), "utf8")).length;
+  await assert.rejects(
+    ensureLocalImage(wrapped, "airlock-test/nothing:1", "127.0.0.1:9", { username: "u", password: VALUE }),
+    (e) => isAirlockError(e, "MACHINE_FAILED") && !e.message.includes(SECRET),
+  );
+  const calls = (await readFile(path.join(dir, "argv.log"), "utf8")).slice(before).split("\0\n");
+  const pull = calls.find((c) => c.includes("\0pull\0"));
+  assert.ok(pull?.includes("--authfile="), calls.join("|"));
+  assert.ok(!calls.some((c) => c.includes(SECRET)));
+  assert.deepEqual(
+    (await readdir(baseDir)).filter((n) => n.startsWith("auth-")),
     [],
   );
 });
