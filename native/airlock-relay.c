@@ -3,6 +3,7 @@
  *
  *   nsenter --target <machine init pid> --net [--user --preserve-credentials] -- \
  *     airlock-relay --listen <port> --connect <unix socket path> [--max <n>]
+ *     airlock-relay --listen <port> --connect-port <port> [--max <n>]
  *
  * Started by the provisioner in the machine's network namespace (which has only `lo`) but
  * outside its PID namespace, so the job can neither see, signal nor ptrace it. It listens on
@@ -10,6 +11,9 @@
  * socket of the egress proxy on the host (a path in the host's filesystem: pathname sockets do
  * not belong to a network namespace) and copies bytes both ways. It understands nothing of
  * what it carries: every decision is the proxy's.
+ *
+ * With --connect-port it forwards to 127.0.0.1:<port> of the same network namespace instead: a
+ * job service's published port (`ports: ["8080:80"]`) answers on 8080 as well as on 80.
  *
  * After binding it clears its capability bounding set and every capability, sets no_new_privs
  * and makes itself non-dumpable. It dies with its parent (PR_SET_PDEATHSIG), and so do its
@@ -100,36 +104,50 @@ static void pump(int a, int b) {
   }
 }
 
-static void serve(int client, const char *path) {
+static void serve(int client, const char *path, long to_port) {
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  int up = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (up < 0) _exit(1);
-  struct sockaddr_un addr;
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  memcpy(addr.sun_path, path, strlen(path));
-  if (connect(up, (struct sockaddr *)&addr, sizeof addr) != 0) _exit(1);
+  int up;
+  if (path) {
+    up = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (up < 0) _exit(1);
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    memcpy(addr.sun_path, path, strlen(path));
+    if (connect(up, (struct sockaddr *)&addr, sizeof addr) != 0) _exit(1);
+  } else {
+    up = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (up < 0) _exit(1);
+    struct sockaddr_in to;
+    memset(&to, 0, sizeof to);
+    to.sin_family = AF_INET;
+    to.sin_port = htons((uint16_t)to_port);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(up, (struct sockaddr *)&to, sizeof to) != 0) _exit(1);
+  }
   pump(client, up);
   _exit(0);
 }
 
 int main(int argc, char **argv) {
-  long port = 0, max = 256;
+  long port = 0, max = 256, to_port = 0;
   const char *path = NULL;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--listen") == 0) port = strtol(argv[i + 1], NULL, 10);
     else if (strcmp(argv[i], "--connect") == 0) path = argv[i + 1];
+    else if (strcmp(argv[i], "--connect-port") == 0) to_port = strtol(argv[i + 1], NULL, 10);
     else if (strcmp(argv[i], "--max") == 0) max = strtol(argv[i + 1], NULL, 10);
     else {
       fprintf(stderr, "airlock-relay: unknown option %s\n", argv[i]);
       return 125;
     }
   }
-  if (argc % 2 != 1 || port < 1 || port > 65535 || !path || max < 1) {
-    fprintf(stderr, "usage: airlock-relay --listen <port> --connect <unix socket> [--max <n>]\n");
+  int one_target = (path != NULL) != (to_port != 0);
+  if (argc % 2 != 1 || port < 1 || port > 65535 || !one_target || to_port < 0 || to_port > 65535 || max < 1) {
+    fprintf(stderr, "usage: airlock-relay --listen <port> (--connect <unix socket> | --connect-port <port>) [--max <n>]\n");
     return 125;
   }
-  if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
+  if (path && strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
     fprintf(stderr, "airlock-relay: socket path too long\n");
     return 125;
   }
@@ -176,7 +194,7 @@ int main(int argc, char **argv) {
     if (pid == 0) {
       sigprocmask(SIG_SETMASK, &old, NULL);
       close(ls);
-      serve(c, path);
+      serve(c, path, to_port);
     }
     if (pid > 0) active++;
     sigprocmask(SIG_SETMASK, &old, NULL);

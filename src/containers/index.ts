@@ -11,3 +11,4 @@ export { planContainer, planServices, isServiceName, SERVICE_NAME_RULE, CONTAINE
 export { checkContainer, checkJobContainers } from "./policy.js";
 export { dockerActionMounts, toContainerPath, type ContainerMount } from "./paths.js";
 export { copyContext, CONTEXT_LIMITS, type CopyLimits } from "./context-copy.js";
+export { parsePort, portsContext, RESERVED_PORTS, type PortMapping } from "./ports.js";

@@ -7,6 +7,7 @@
 import { evaluateTemplate, toExpressionString, type Contexts } from "../expressions/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { ContainerSpec } from "../provisioners/types.js";
+import { parsePort } from "./ports.js";
 import { parseVolume } from "./volumes.js";
 import { splitWords } from "./words.js";
 
@@ -22,8 +23,6 @@ export const SERVICE_NAME_RULE =
 export function isServiceName(name: string): boolean {
   return SERVICE_NAME.test(name);
 }
-const PORT = /^(?:(\d{1,5}):)?(\d{1,5})(?:\/(tcp|udp))?$/;
-
 function refuse(what: string, message: string): never {
   throw new AirlockError(ErrorCode.CONTAINER_OPTION_REFUSED, `${what}: ${message}`);
 }
@@ -41,17 +40,6 @@ function imageName(v: unknown): string {
 /** A value kept as written for the node to evaluate: strings as they are, other scalars as text. */
 function asWritten(v: unknown): string {
   return typeof v === "string" ? v : v === null || v === undefined ? "" : toExpressionString(v);
-}
-
-function checkPort(p: string, what: string): string {
-  const m = PORT.exec(p);
-  const ok = (n: string | undefined): boolean => n === undefined || (Number(n) >= 1 && Number(n) <= 65535);
-  if (!m || !ok(m[1]) || !ok(m[2]))
-    refuse(
-      what,
-      `port ${JSON.stringify(p.slice(0, 40))} is not valid: expected [host-port:]container-port[/tcp|udp]`,
-    );
-  return p;
 }
 
 /**
@@ -85,7 +73,22 @@ export function planContainer(raw: unknown, ctx: Contexts, what: string): Contai
     options: splitWords(options, `${what} options`),
     volumes: volumes.map((v) => parseVolume(asWritten(v), what)),
   };
-  if (ports.length > 0) spec.ports = ports.map((p) => checkPort(asWritten(p).trim(), what));
+  if (ports.length > 0)
+    spec.ports = ports.map((p) => {
+      const text = asWritten(p).trim();
+      parsePort(text, what);
+      return text;
+    });
+  // Services only (the schema has them for `services:` entries): as actions/runner, the entrypoint
+  // replaces the image's ENTRYPOINT and `command` its CMD, split into words without a shell.
+  if (typeof top.entrypoint === "string" || typeof top.entrypoint === "number") {
+    const entrypoint = asWritten(ev(top.entrypoint)).trim();
+    if (entrypoint !== "") spec.entrypoint = entrypoint;
+  }
+  if (top.command !== undefined && top.command !== null) {
+    const command = asWritten(ev(top.command));
+    if (command.trim() !== "") spec.command = splitWords(command, `${what} command`);
+  }
   if (top.credentials !== undefined && top.credentials !== null) {
     if (!isMapping(top.credentials)) refuse(what, "credentials must be a mapping of username and password");
     spec.credentials = {

@@ -102,6 +102,16 @@ export const ErrorCode = {
   CREDENTIAL_INVALID: "CREDENTIAL_INVALID",
   /** Agent: the orchestrator speaks another agent protocol version (upgrade one side). */
   PROTOCOL_MISMATCH: "PROTOCOL_MISMATCH",
+  /** Artifacts: a bad artifact name, block id, block list or request to the artifact service. */
+  ARTIFACT_INVALID: "ARTIFACT_INVALID",
+  /** Artifacts: a blob, block or upload larger than the service accepts. */
+  ARTIFACT_TOO_LARGE: "ARTIFACT_TOO_LARGE",
+  /** Artifacts: the size or SHA-256 the client declares at finalize is not what the store computed. */
+  ARTIFACT_DIGEST_MISMATCH: "ARTIFACT_DIGEST_MISMATCH",
+  /** Artifacts: no blob of that digest in the store (deleted, or never written). */
+  BLOB_NOT_FOUND: "BLOB_NOT_FOUND",
+  /** Artifacts: a byte range outside the blob. */
+  RANGE_NOT_SATISFIABLE: "RANGE_NOT_SATISFIABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

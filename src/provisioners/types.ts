@@ -62,6 +62,10 @@ export interface ContainerSpec {
   ports?: readonly string[];
   /** `credentials:` for the registry (never logged). */
   credentials?: { username: string; password: string };
+  /** A service's `entrypoint:` (replaces the image's ENTRYPOINT). */
+  entrypoint?: string;
+  /** A service's `command:`, split into words (replaces the image's CMD). */
+  command?: readonly string[];
 }
 
 /**

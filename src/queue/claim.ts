@@ -3,12 +3,17 @@
 // dispatch at once without ever placing the same job twice. Uses the jobs_queued index. Jobs held
 // by an environment (a gate, or a wait timer until eligible_at) are not claimed, nor jobs whose
 // `concurrency:` group someone else holds (their membership is not 'running': migration 024).
+// `containers`: the job has `container:`, `services:` or a `docker://` step, so it needs an image
+// whose provisioner runs containers (the scheduler's JobToPlace.containers).
 import type pg from "pg";
 import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
 
 export const CLAIM = `
-SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier
+SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier,
+  (jsonb_typeof(j.description->'container') = 'object' OR jsonb_typeof(j.description->'services') = 'object'
+   OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(j.description->'steps') = 'array'
+              THEN j.description->'steps' ELSE '[]'::jsonb END) s WHERE s->>'uses' LIKE 'docker://%')) AS containers
 FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
@@ -21,7 +26,10 @@ FOR UPDATE OF j SKIP LOCKED`;
 // The same, behind a job of an earlier batch (its queue position): lets the dispatcher look past
 // a full batch of jobs that cannot be placed instead of claiming that same batch forever.
 const CLAIM_AFTER = `
-SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier
+SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier,
+  (jsonb_typeof(j.description->'container') = 'object' OR jsonb_typeof(j.description->'services') = 'object'
+   OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(j.description->'steps') = 'array'
+              THEN j.description->'steps' ELSE '[]'::jsonb END) s WHERE s->>'uses' LIKE 'docker://%')) AS containers
 FROM jobs j
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
@@ -40,6 +48,7 @@ interface Row {
   labels: string[];
   attempt: number;
   trust_tier: "trusted" | "untrusted";
+  containers: boolean | null;
 }
 
 /** The oldest queued jobs; with `afterJobId`, those queued behind that job. */
@@ -60,5 +69,6 @@ export async function claimQueuedJobs(
     labels: r.labels,
     attempt: r.attempt,
     trust: r.trust_tier,
+    containers: r.containers === true,
   }));
 }

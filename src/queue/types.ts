@@ -53,6 +53,8 @@ export interface ClaimedJob {
   attempt: number;
   /** The run's trust tier: untrusted runs' jobs go to low-trust pools only (docs/security.md). */
   trust: "trusted" | "untrusted";
+  /** Its description has `container:` or `services:` (JobToPlace.containers). */
+  containers: boolean;
 }
 
 /** A placement decided by the scheduler. */

@@ -9,6 +9,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { podmanOptions } from "../containers/index.js";
 import { evaluateStringMap, evaluateToString } from "../expressions/index.js";
+import { portsContext } from "../containers/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { ContainerSpec, ServiceContainer } from "../provisioners/types.js";
 import { evalHost, exprContexts } from "./contexts.js";
@@ -66,7 +67,11 @@ export async function initializeContainers(run: JobRun, scope: Scope): Promise<b
       run.containersContext.services = Object.fromEntries(
         services.map(([name, spec]) => [
           name,
-          { id: `${run.machine.id}-${name}`, network, ports: servicePorts(spec.ports ?? []) },
+          {
+            id: `${run.machine.id}-${name}`,
+            network,
+            ports: portsContext(spec.ports ?? [], `service '${name}'`),
+          },
         ]),
       );
     }
@@ -123,19 +128,4 @@ async function waitHealthy(run: JobRun, service: ServiceContainer): Promise<bool
     await delay(pause, undefined, { signal: run.abort.signal }).catch(() => undefined);
     pause = Math.min(pause * 2, 1000);
   }
-}
-
-/**
- * `job.services.<id>.ports`: container port → the port the job reaches it at. Services share the
- * job's network namespace, so that is the container port itself, on localhost and by the
- * service's name; a different host-side port (`8080:80`) is not published (docs/compatibility.md).
- * Entries as Docker writes them: `80`, `8080:80`, `127.0.0.1:8080:80`, `80/tcp`.
- */
-export function servicePorts(ports: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of ports) {
-    const container = entry.split(":").pop()?.split("/")[0]?.trim() ?? "";
-    if (/^\d{1,5}$/.test(container)) out[container] = container;
-  }
-  return out;
 }

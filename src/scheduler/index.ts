@@ -6,6 +6,7 @@ export { placeJobs, explainWait } from "./place.js";
 export { concurrencyGroup, type GroupHolder } from "./reasons.js";
 export {
   WaitCode,
+  CONTAINER_PROVISIONERS,
   DEFAULT_POOL,
   isPlaced,
   type PoolInfo,

@@ -1,7 +1,8 @@
 // placeJobs: places a FIFO batch of queued jobs, or says precisely why each one waits.
 //
 // Per job, in order; the first check that fails is the wait reason shown:
-//   1. image   — chooseBest over images   (NO_IMAGE, IMAGE_REQUIRES_LABEL)
+//   1. image   — chooseBest over images   (NO_IMAGE, IMAGE_REQUIRES_LABEL; NO_CONTAINER_IMAGE when
+//                a job with `container:`/`services:` matches only images of other provisioners)
 //   2. flavour — chooseBest over flavours (NO_FLAVOUR, FLAVOUR_REQUIRES_LABEL)
 //   3. nodes, static — see nodes.ts (NO_NODE_WITH_IMAGE, NO_NODE_WITH_PROVISIONER,
 //      NO_NODE_WITH_LABELS, NODE_REQUIRES_LABEL, NO_LOW_TRUST_POOL, NO_HIGH_TRUST_NODE,
@@ -22,7 +23,16 @@
 import { blockedByRequired, chooseBestIn, labelSet, type LabelSet } from "./labels.js";
 import { eligibleNodes, fits, pickNode, slotsOf, take, type Candidate, type NodeSlot } from "./nodes.js";
 import * as reasons from "./reasons.js";
-import type { FlavourDef, ImageDef, JobToPlace, Limits, NodeState, Placement, Wait } from "./types.js";
+import {
+  CONTAINER_PROVISIONERS,
+  type FlavourDef,
+  type ImageDef,
+  type JobToPlace,
+  type Limits,
+  type NodeState,
+  type Placement,
+  type Wait,
+} from "./types.js";
 
 interface Choice {
   image: ImageDef;
@@ -37,12 +47,17 @@ function chooseFor(
   flavours: readonly FlavourDef[],
   slots: readonly NodeSlot[],
 ): Choice | Wait {
-  const image = chooseBestIn(job, images);
+  // A job with containers chooses among the images that can run them; the others are not in the
+  // running (so a sandbox image with better-matching labels cannot take it and fail at start).
+  const usable = spec.containers ? images.filter((i) => CONTAINER_PROVISIONERS.has(i.provisioner)) : images;
+  const image = chooseBestIn(job, usable);
   if (!image) {
-    const blocked = blockedByRequired(job, images);
+    const other = usable === images ? undefined : chooseBestIn(job, images);
+    if (other) return reasons.noContainerImage(spec.labels, other);
+    const blocked = blockedByRequired(job, usable);
     return blocked
       ? reasons.requires("image", blocked.candidate.name, blocked.missing)
-      : reasons.noMatch("image", spec.labels, images.length);
+      : reasons.noMatch("image", spec.labels, usable.length);
   }
   const flavour = chooseBestIn(job, flavours);
   if (!flavour) {
@@ -92,7 +107,12 @@ export function placeJobs(
   const choices = new Map<string, Choice | Wait>();
 
   return jobs.map((job): Placement => {
-    const key = JSON.stringify([job.labels, job.trust ?? "trusted", [...(job.pools ?? [])].sort()]);
+    const key = JSON.stringify([
+      job.labels,
+      job.trust ?? "trusted",
+      [...(job.pools ?? [])].sort(),
+      job.containers === true,
+    ]);
     let choice = choices.get(key);
     if (!choice) {
       choice = chooseFor(labelSet(job.labels), job, images, flavours, slots);

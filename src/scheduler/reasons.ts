@@ -18,6 +18,14 @@ export function noMatch(kind: "image" | "flavour", jobLabels: readonly string[],
   return { code, reason: `no ${kind} matches labels [${jobLabels.join(", ")}]` };
 }
 
+/** Labels match only images whose provisioner cannot run the job's `container:`/`services:`. */
+export function noContainerImage(jobLabels: readonly string[], matched: ImageDef): Wait {
+  return {
+    code: WaitCode.NO_CONTAINER_IMAGE,
+    reason: `the job uses \`container:\` or \`services:\`, but the image matching labels [${jobLabels.join(", ")}] (${quote(matched.name)}) has provisioner ${quote(matched.provisioner)}: it needs an image with provisioner \`container\``,
+  };
+}
+
 export function requires(kind: "image" | "flavour", name: string, missing: readonly string[]): Wait {
   const code = kind === "image" ? WaitCode.IMAGE_REQUIRES_LABEL : WaitCode.FLAVOUR_REQUIRES_LABEL;
   return {

@@ -72,7 +72,15 @@ export interface JobToPlace {
   trust?: RunTrust;
   /** Closed pools the job's repository is authorized to use (open pools need none). */
   pools?: readonly string[];
+  /**
+   * It has `container:`, `services:` or a `docker://` step: only an image whose provisioner runs containers
+   * (CONTAINER_PROVISIONERS) can take it, whatever else its labels match. Absent: false.
+   */
+  containers?: boolean;
 }
+
+/** Provisioners whose machines run workflow containers (`container:`, `services:`, Docker actions). */
+export const CONTAINER_PROVISIONERS: ReadonlySet<string> = new Set(["container"]);
 
 /** Running counts and limits; a missing count is 0, a missing or null limit is "no limit". */
 export interface Limits {
@@ -86,6 +94,8 @@ export interface Limits {
 export const WaitCode = {
   NO_IMAGE: "NO_IMAGE",
   IMAGE_REQUIRES_LABEL: "IMAGE_REQUIRES_LABEL",
+  /** It has `container:`/`services:` and no image with a container provisioner matches its labels. */
+  NO_CONTAINER_IMAGE: "NO_CONTAINER_IMAGE",
   NO_FLAVOUR: "NO_FLAVOUR",
   FLAVOUR_REQUIRES_LABEL: "FLAVOUR_REQUIRES_LABEL",
   NO_NODE_WITH_IMAGE: "NO_NODE_WITH_IMAGE",

@@ -313,6 +313,22 @@ describe("planContainer / planServices", () => {
     });
   });
 
+  it("a service's entrypoint and command (split into words, no shell), evaluated", () => {
+    const spec = planContainer(
+      {
+        image: "redis",
+        entrypoint: "/usr/local/bin/${{ matrix.img }}",
+        command: "redis-server --port '6380' --save \"\" ${{ vars.V }}",
+      },
+      ctx,
+      "service 'cache'",
+    );
+    assert.equal(spec?.entrypoint, "/usr/local/bin/debian:12");
+    assert.deepEqual(spec?.command, ["redis-server", "--port", "6380", "--save", "", "x"]);
+    assert.equal(planContainer({ image: "r", command: "", entrypoint: "" }, ctx, "s")?.command, undefined);
+    assert.throws(() => planContainer({ image: "r", command: "${{ secrets.X }}" }, ctx, "s"));
+  });
+
   it("image and options cannot read secrets (GitHub's context availability)", () => {
     assert.throws(() => planContainer({ image: "${{ secrets.X }}" }, ctx, "container"));
     assert.throws(() => planContainer({ image: "a", options: "${{ secrets.X }}" }, ctx, "container"));
@@ -321,6 +337,8 @@ describe("planContainer / planServices", () => {
   it("refuses bad ports and service names that are not DNS labels", () => {
     refused(() => planContainer({ image: "a", ports: ["0.0.0.0:80:80"] }, ctx, "service 'db'"), /port/);
     refused(() => planContainer({ image: "a", ports: ["70000"] }, ctx, "service 'db'"), /port/);
+    refused(() => planContainer({ image: "a", ports: ["5353:53/udp"] }, ctx, "service 'db'"), /UDP/);
+    refused(() => planContainer({ image: "a", ports: ["3129:80"] }, ctx, "service 'db'"), /Airlock's own/);
     for (const name of ["my_db", "-db", "db-", "a".repeat(64), "d b", "db.x"])
       refused(() => planServices({ [name]: { image: "a" } }, ctx), /DNS label/);
     assert.deepEqual(

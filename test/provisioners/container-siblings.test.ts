@@ -128,6 +128,45 @@ void test("service: reachable by name on loopback from the job, healthy, logs, l
   );
 });
 
+void test("service: entrypoint and command replace the image's; a published port (18081:8081) answers too", async () => {
+  await c.startService("alt", {
+    image: svcImage,
+    env: {},
+    options: [],
+    volumes: [],
+    ports: ["18081:8081"],
+    entrypoint: "python3",
+    command: ["-m", "http.server", "8081", "--bind", "127.0.0.1", "--directory", "/srv"],
+  });
+  const cmd = podman("inspect", "--format", "{{.Path}} {{.Args}}", `airlock-${m.id}-svc-alt`);
+  assert.match(cmd, /^python3 \[-m http\.server 8081 --bind 127\.0\.0\.1 --directory \/srv\]/);
+  // The service starts in the background: the job polls for it as a workflow would.
+  const r = await sh(
+    m,
+    "for i in $(seq 600); do curl -sf http://127.0.0.1:18081/ >/dev/null && break; sleep 0.1; done; " +
+      "curl -s http://127.0.0.1:18081/; curl -s http://alt:8081/",
+  );
+  assert.equal(r.stdout, "service-page\nservice-page\n", r.stderr);
+  // The host has no such port: the forward lives in the machine's network namespace only.
+  assert.equal(podman("port", `airlock-${m.id}-svc-alt`).trim(), "");
+  // The same host port again cannot be bound: a clear error, nothing half-started is kept running.
+  await assert.rejects(
+    c.startService("clash", {
+      image: base,
+      env: {},
+      options: [],
+      volumes: [],
+      ports: ["18081:9"],
+      entrypoint: "/bin/true",
+    }),
+    (e) => isAirlockError(e, "MACHINE_FAILED") && /18081/.test((e as Error).message),
+  );
+  await assert.rejects(
+    c.startService("rsv", { image: base, env: {}, options: [], volumes: [], ports: ["3128:80"] }),
+    (e) => isAirlockError(e, "CONTAINER_OPTION_REFUSED"),
+  );
+});
+
 void test("run: workspace and temp parts mounted as GitHub does, output streamed, exit code kept", async () => {
   await m.writeFile("/airlock/workspace/in.txt", "from-the-job");
   const h = c.run({

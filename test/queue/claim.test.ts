@@ -44,7 +44,36 @@ void describe("claimQueuedJobs", () => {
         labels: ["gpu"],
         attempt: 0,
         trust: "trusted",
+        containers: false,
       });
+    } finally {
+      client.release();
+    }
+    await db.pool.query("UPDATE jobs SET state = 'completed', conclusion = 'success' WHERE run_id = $1", [
+      run,
+    ]);
+  });
+
+  void it("says which jobs have `container:`, `services:` or a `docker://` step (they need a container image)", async () => {
+    const run = await addRun(db.pool);
+    const base = newJob(run, "x").description as unknown as Record<string, unknown>;
+    const jobs = await enqueueJobs(db.pool, [
+      newJob(run, "k1", { description: { ...base, container: { image: "node:20" } } as never }),
+      newJob(run, "k2", { description: { ...base, services: { db: { image: "postgres" } } } as never }),
+      newJob(run, "k3", { description: { ...base, steps: [{ uses: "docker://alpine:3" }] } as never }),
+      newJob(run, "k4", { description: { ...base, steps: [{ uses: "actions/checkout@v4" }] } as never }),
+      newJob(run, "k5"),
+    ]);
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      const claimed = await claimQueuedJobs(client, 10);
+      await client.query("ROLLBACK");
+      const byId = new Map(claimed.map((c) => [c.id, c.containers]));
+      assert.deepEqual(
+        jobs.map((j) => byId.get(j.id)),
+        [true, true, true, false, false],
+      );
     } finally {
       client.release();
     }

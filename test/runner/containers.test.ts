@@ -389,7 +389,7 @@ describe("services and the job container", () => {
     );
     const { result, text } = await runOn(machine, job, repo({}));
     assert.equal(result.conclusion, "success", text.join("\n"));
-    assert.ok(text.includes("pg=5432 web=80 udp=53 none= net=true same=true ctr=true"), text.join("\n"));
+    assert.ok(text.includes("pg=5432 web=8080 udp=53 none= net=true same=true ctr=true"), text.join("\n"));
   });
 
   it("an unhealthy service fails the job with its last log lines; no step runs", async () => {

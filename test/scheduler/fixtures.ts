@@ -68,6 +68,8 @@ const Job = z.strictObject({
   trust: z.enum(["trusted", "untrusted"]).optional(),
   /** Closed pools the repository is authorized to use. */
   pools: z.array(z.string()).optional(),
+  /** It has `container:` or `services:`. */
+  containers: z.boolean().optional(),
   expect: Expect,
 });
 const Usage = z.record(
@@ -120,6 +122,7 @@ export function loadTable(file: string): TableCase[] {
       organizationId: j.org ?? 1,
       ...(j.trust ? { trust: j.trust } : {}),
       ...(j.pools ? { pools: j.pools } : {}),
+      ...(j.containers ? { containers: true } : {}),
     }));
     return {
       name: c.name,

@@ -46,7 +46,7 @@ function randomWorld(seed: number): World {
     image(i + 1, `img${i}`, {
       labels: i === 0 && r() < 0.8 ? [] : some(POOL, 0.3),
       requiredLabels: i === 0 ? [] : some(POOL, 0.1),
-      provisioner: r() < 0.8 ? "sandbox" : "vm",
+      provisioner: r() < 0.7 ? "sandbox" : r() < 0.5 ? "vm" : "container",
     }),
   );
   const flavours = Array.from({ length: int(1, 3) }, (_, i) =>
@@ -77,7 +77,7 @@ function randomWorld(seed: number): World {
         images.map((i) => i.name),
         0.8,
       ),
-      provisioners: r() < 0.8 ? ["sandbox"] : ["sandbox", "vm"],
+      provisioners: r() < 0.7 ? ["sandbox"] : r() < 0.5 ? ["sandbox", "vm"] : ["sandbox", "container"],
       pool: r() < 0.5 ? POOLS[0] : POOLS[int(1, POOLS.length - 1)],
       tainted: r() < 0.05,
     });
@@ -89,6 +89,7 @@ function randomWorld(seed: number): World {
     organizationId: int(1, 2),
     trust: r() < 0.15 ? ("untrusted" as const) : ("trusted" as const),
     pools: some(["low", "high"], 0.5),
+    containers: r() < 0.15,
   }));
   const limits = noLimits();
   for (let p = 1; p <= 4; p++) {
@@ -111,7 +112,9 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
   placements.forEach((p, i) => {
     const job = w.jobs[i];
     assert.ok(job);
-    const img = chooseBest(job.labels, w.images);
+    // A job with containers chooses among container images only; NO_CONTAINER_IMAGE: some other matched.
+    const images = job.containers ? w.images.filter((i) => i.provisioner === "container") : w.images;
+    const img = chooseBest(job.labels, images);
     const fl = chooseBest(job.labels, w.flavours);
     const lower = new Set(job.labels.map((l) => l.toLowerCase()));
     // Hard labels, written out independently of the scheduler's helpers.
@@ -143,6 +146,7 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
       n.connected &&
       n.images.includes(i2.name) &&
       n.provisioners.includes(i2.provisioner) &&
+      (!job.containers || i2.provisioner === "container") &&
       n.requiredLabels.every((l) => lower.has(l.toLowerCase())) &&
       n.cpus >= f.cpus &&
       n.memoryMb >= f.memoryMb &&
@@ -171,6 +175,10 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
       case WaitCode.NO_IMAGE:
       case WaitCode.IMAGE_REQUIRES_LABEL:
         assert.equal(img, undefined);
+        assert.ok(!job.containers || chooseBest(job.labels, w.images) === undefined);
+        break;
+      case WaitCode.NO_CONTAINER_IMAGE:
+        assert.ok(job.containers && img === undefined && chooseBest(job.labels, w.images) !== undefined);
         break;
       case WaitCode.NO_FLAVOUR:
       case WaitCode.FLAVOUR_REQUIRES_LABEL:

@@ -79,6 +79,10 @@ export function assertInvariants(w: World, placements: Placement[]): void {
     assert.ok(w.nodes.includes(p.node) && w.images.includes(p.image) && w.flavours.includes(p.flavour));
     assert.ok(p.node.enabled && p.node.connected, `job ${p.jobId} on unavailable node ${p.node.name}`);
     assert.ok(p.node.images.includes(p.image.name) && p.node.provisioners.includes(p.image.provisioner));
+    assert.ok(
+      !job.containers || p.image.provisioner === "container",
+      `job ${p.jobId} with containers on ${p.image.name}`,
+    );
     assert.ok(has(p.node.requiredLabels) && has(p.image.requiredLabels) && has(p.flavour.requiredLabels));
     const u = used.get(p.node);
     assert.ok(u);

@@ -3,7 +3,8 @@
 // it), listens on 127.0.0.1:EGRESS_PROXY_PORT inside and carries each connection to the machine's
 // own unix socket of the egress proxy on the host. Its process group is killed with the machine.
 // The same relay, on JOB_SERVICES_PORT, carries a machine's job services (its own unix socket
-// served by the agent: src/agent/job-services.ts).
+// served by the agent: src/agent/job-services.ts). With `connectPort` it forwards to a loopback
+// port of the same namespace instead: a job service published on another port (`8080:80`).
 import { spawn } from "node:child_process";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { nativeBinary } from "../../native/index.js";
@@ -31,7 +32,9 @@ export interface RelayStart {
   nsenter: string;
   /** Host pid of a process inside the machine's network namespace (its init). */
   targetPid: number;
-  proxySocket: string;
+  /** Where each connection goes: the machine's unix socket on the host, or a loopback port inside. */
+  proxySocket?: string;
+  connectPort?: number;
   /** Enter the machine's user namespace too (needed when Airlock is not root). */
   userns: boolean;
   port?: number;
@@ -56,8 +59,9 @@ export function startRelay(o: RelayStart): Promise<Relay> {
     relay,
     "--listen",
     String(o.port ?? EGRESS_PROXY_PORT),
-    "--connect",
-    o.proxySocket,
+    ...(o.connectPort !== undefined
+      ? ["--connect-port", String(o.connectPort)]
+      : ["--connect", o.proxySocket ?? ""]),
   ];
   const child = spawn(o.nsenter, argv, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: {} });
   const pgid = child.pid;
@@ -77,7 +81,12 @@ export function startRelay(o: RelayStart): Promise<Relay> {
       clearTimeout(timer);
       kill();
       const line = stderr.split("\n").find((l) => l.trim() !== "") ?? why;
-      const what = o.port === undefined || o.port === EGRESS_PROXY_PORT ? "egress" : "job services";
+      const what =
+        o.connectPort !== undefined
+          ? `port ${o.port ?? "?"}→${o.connectPort}`
+          : o.port === undefined || o.port === EGRESS_PROXY_PORT
+            ? "egress"
+            : "job services";
       reject(new AirlockError(ErrorCode.MACHINE_FAILED, `${what} relay could not start: ${line.trim()}`));
     };
     const timer = setTimeout(() => fail("timed out"), READY_TIMEOUT_MS);

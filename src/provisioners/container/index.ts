@@ -244,6 +244,8 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           owner: hostOwner,
           idBase,
           relays,
+          forward: (listen, to) =>
+            startRelay({ nsenter: r.nsenter, targetPid: pid, userns: false, port: listen, connectPort: to }),
           disk,
           hostsFile,
           owningLabel: owner,

@@ -65,6 +65,8 @@ export interface ContainerStart {
   /** First host uid/gid of the machine's user namespace. */
   idBase: number;
   relays: Relay[];
+  /** Starts a relay inside the machine's network namespace from one loopback port to another. */
+  forward(listen: number, to: number): Promise<Relay>;
   disk: Disk | undefined;
   hostsFile: string;
   owningLabel: string;
@@ -103,6 +105,13 @@ export class ContainerMachine extends HostFolderMachine implements Machine {
       owner: s.owner,
       idBase: s.idBase,
       egress: s.spec.egress !== undefined,
+      netns: `/proc/${s.pid}/ns/net`,
+      forward: async (listen, to) => {
+        const relay = await s.forward(listen, to);
+        // Killed with the machine's other relays; one started after destroy began dies at once.
+        s.relays.push(relay);
+        if (this.destroyed !== undefined) relay.kill();
+      },
       alive: () => this.destroyed === undefined && this.exceeded === undefined,
     });
     this.containers = this.siblings;

@@ -6,7 +6,9 @@
 import { createHash } from "node:crypto";
 import { chownSync, mkdirSync, promises as fsp } from "node:fs";
 import path from "node:path";
+import { parsePort } from "../../containers/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { egressProxyEnv } from "../common/egress-relay.js";
 import { wrapChild } from "../common/exec-handle.js";
 import type {
   ContainerRun,
@@ -33,6 +35,10 @@ export interface SiblingsInput {
   /** First host uid/gid of the machine's user namespace. */
   idBase: number;
   egress: boolean;
+  /** The machine's network namespace (/proc/<pid>/ns/net): builds of a machine with egress use it. */
+  netns: string;
+  /** Publishes a loopback port of the machine's network namespace as another (`8080:80`). */
+  forward(listen: number, to: number): Promise<void>;
   alive(): boolean;
 }
 
@@ -99,17 +105,27 @@ export class Siblings implements MachineContainers {
       ...this.shared(),
       ...volumes,
       ...options.args,
+      ...(spec.entrypoint !== undefined ? [`--entrypoint=${spec.entrypoint}`] : []),
     ];
+    const published = (spec.ports ?? [])
+      .map((p) => parsePort(p, `service ${name}`))
+      .filter((p) => p.host !== p.container);
     // Detached: podman has read the env-file once it returns.
     const envFile = writeEnvFile(this.i.podman.privateDir, vars);
     try {
       await this.exists(spec.image);
       this.services.set(name, cname);
       await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
-      await this.i.podman.ok([...args, ...envFile.args, "--", spec.image], `service ${name} could not start`);
+      await this.i.podman.ok(
+        [...args, ...envFile.args, "--", spec.image, ...(spec.command ?? [])],
+        `service ${name} could not start`,
+      );
     } finally {
       envFile.remove();
     }
+    // The job reaches the container port as it is; `8080:80` also answers on 8080, forwarded
+    // inside the machine's own network namespace (nothing is published on the host).
+    for (const p of published) await this.i.forward(p.host, p.container);
     const podman = this.i.podman;
     // Without systemd podman runs no health check by itself: run it here, but no more often than
     // the container's interval (its retries and start period then mean what they say; a poll
@@ -186,9 +202,10 @@ export class Siblings implements MachineContainers {
       "--pull=never",
       "--format",
       "docker", // keeps HEALTHCHECK and the other Docker-only settings
-      // Never the host's network: RUN steps run as host root (without capabilities).
-      "--network",
-      "none",
+      // Never the host's network: RUN steps run as host root (without capabilities). With egress
+      // they join the machine's own network namespace (loopback only), so a `RUN apt-get` or
+      // `curl` goes through the machine's egress relay and allow-list like the job's steps.
+      ...this.buildNetwork(),
       // RUN steps run as host root inside the build container (a user namespace would cost a
       // chown of the whole base image per machine): no capabilities at all.
       "--cap-drop",
@@ -209,6 +226,16 @@ export class Siblings implements MachineContainers {
     if (r.code !== 0)
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `image build failed: ${firstError(r.stderr)}`);
     return ref;
+  }
+
+  private buildNetwork(): string[] {
+    if (!this.i.egress) return ["--network", "none"];
+    const proxy = egressProxyEnv();
+    return [
+      "--network",
+      `ns:${this.i.netns}`,
+      ...Object.entries(proxy).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    ];
   }
 
   run(req: ContainerRun): ExecHandle {

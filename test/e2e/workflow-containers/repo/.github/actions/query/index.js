@@ -3,7 +3,7 @@ const { Client } = require("/opt/node_modules/pg");
 (async () => {
   const client = new Client({
     host: process.env.INPUT_HOST,
-    port: 5432,
+    port: Number(process.env.INPUT_PORT || 5432),
     user: "postgres",
     database: "postgres",
   });
