@@ -23,6 +23,8 @@ export const ErrorCode = {
   CONTAINER_PULL_FAILED: "CONTAINER_PULL_FAILED",
   /** The registry refused the credentials of `container:`/`services:` (or an anonymous pull). */
   REGISTRY_UNAUTHORIZED: "REGISTRY_UNAUTHORIZED",
+  /** A container variable podman cannot pass as it is (a line break, longer than its env-file line). */
+  CONTAINER_ENV_UNSUPPORTED: "CONTAINER_ENV_UNSUPPORTED",
   /** SSH: the host's key is not the pinned one (unknown or changed); the host is marked unhealthy. */
   HOST_KEY_MISMATCH: "HOST_KEY_MISMATCH",
   /** A machine's resource limits could not be put in place (cgroups, its filesystem). */
