@@ -100,6 +100,8 @@ export const ErrorCode = {
   CREDENTIAL_INVALID: "CREDENTIAL_INVALID",
   /** Agent: the orchestrator speaks another agent protocol version (upgrade one side). */
   PROTOCOL_MISMATCH: "PROTOCOL_MISMATCH",
+  /** Archives: a zip or tar refused by a safety rule or limit; `details` = { entry, rule }. Nothing was written. */
+  ARCHIVE_REJECTED: "ARCHIVE_REJECTED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
