@@ -121,7 +121,12 @@ export async function packTar(items: TarItem[], gzip = false): Promise<Buffer> {
   })();
   for (const it of items) {
     const data = it.data === undefined ? undefined : Buffer.from(it.data);
-    const header: Partial<tar.Header> & { name: string } = { name: it.name, type: it.type ?? "file", mode: it.mode ?? 0o644, mtime: new Date(0) };
+    const header: Partial<tar.Header> & { name: string } = {
+      name: it.name,
+      type: it.type ?? "file",
+      mode: it.mode ?? 0o644,
+      mtime: new Date(0),
+    };
     if (it.linkname !== undefined) header.linkname = it.linkname;
     if (data !== undefined) header.size = data.length;
     await new Promise<void>((resolve, fail) => {

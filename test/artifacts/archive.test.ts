@@ -65,17 +65,61 @@ describe("names", () => {
     await refused(await packTar([{ name: `${"a".repeat(256)}/b`, data: "x" }]), "path-too-long");
   });
   test("duplicates, case collisions, entries under a file", async () => {
-    await refused(rawZip([{ name: "a.txt", data: "1" }, { name: "a.txt", data: "2" }]), "duplicate-path");
-    await refused(await packTar([{ name: "a", data: "1" }, { name: "./a", data: "2" }]), "duplicate-path");
-    await refused(rawZip([{ name: "README", data: "1" }, { name: "readme", data: "2" }]), "case-collision");
-    await refused(await packTar([{ name: "e\u0301", data: "1" }, { name: "\u00e9", data: "2" }]), "case-collision");
-    await refused(rawZip([{ name: "a", data: "1" }, { name: "a/b", data: "2" }]), "path-conflict");
-    await refused(rawZip([{ name: "a/b", data: "2" }, { name: "a", data: "1" }]), "path-conflict");
+    await refused(
+      rawZip([
+        { name: "a.txt", data: "1" },
+        { name: "a.txt", data: "2" },
+      ]),
+      "duplicate-path",
+    );
+    await refused(
+      await packTar([
+        { name: "a", data: "1" },
+        { name: "./a", data: "2" },
+      ]),
+      "duplicate-path",
+    );
+    await refused(
+      rawZip([
+        { name: "README", data: "1" },
+        { name: "readme", data: "2" },
+      ]),
+      "case-collision",
+    );
+    await refused(
+      await packTar([
+        { name: "e\u0301", data: "1" },
+        { name: "\u00e9", data: "2" },
+      ]),
+      "case-collision",
+    );
+    await refused(
+      rawZip([
+        { name: "a", data: "1" },
+        { name: "a/b", data: "2" },
+      ]),
+      "path-conflict",
+    );
+    await refused(
+      rawZip([
+        { name: "a/b", data: "2" },
+        { name: "a", data: "1" },
+      ]),
+      "path-conflict",
+    );
   });
   test("case collisions pass when allowed (case-sensitive destinations)", async () => {
-    const path = save(rawZip([{ name: "README", data: "1" }, { name: "readme", data: "2" }]));
+    const path = save(
+      rawZip([
+        { name: "README", data: "1" },
+        { name: "readme", data: "2" },
+      ]),
+    );
     const entries = await inspectArchive(path, { refuseCaseCollisions: false });
-    assert.deepEqual(entries.map((e) => e.path), ["README", "readme"]);
+    assert.deepEqual(
+      entries.map((e) => e.path),
+      ["README", "readme"],
+    );
   });
 });
 
@@ -113,9 +157,18 @@ describe("links", () => {
     );
   });
   test("hardlinks to anything but an earlier regular file", async () => {
-    await refused(await packTar([{ name: "h", type: "link", linkname: "../../etc/passwd" }]), "parent-component");
+    await refused(
+      await packTar([{ name: "h", type: "link", linkname: "../../etc/passwd" }]),
+      "parent-component",
+    );
     await refused(await packTar([{ name: "h", type: "link", linkname: "/etc/passwd" }]), "absolute-path");
-    await refused(await packTar([{ name: "h", type: "link", linkname: "later" }, { name: "later", data: "x" }]), "hardlink-target");
+    await refused(
+      await packTar([
+        { name: "h", type: "link", linkname: "later" },
+        { name: "later", data: "x" },
+      ]),
+      "hardlink-target",
+    );
     await refused(
       await packTar([
         { name: "s", type: "symlink", linkname: "x" },
@@ -133,7 +186,9 @@ describe("types and modes", () => {
     await refused(await packTar([{ name: "pipe", type: "fifo" }]), "special-file");
     await refused(rawZip([{ name: "pipe", mode: 0o010644 }]), "special-file");
     await refused(rawZip([{ name: "sock", mode: 0o140755 }]), "special-file");
-    const sparse = patchTarHeader(await packTar([{ name: "s", data: "x" }]), 0, (h) => h.write("S", 156, "latin1"));
+    const sparse = patchTarHeader(await packTar([{ name: "s", data: "x" }]), 0, (h) =>
+      h.write("S", 156, "latin1"),
+    );
     await refused(sparse, "special-file");
   });
   test("setuid, setgid and sticky bits", async () => {
@@ -146,7 +201,10 @@ describe("types and modes", () => {
 describe("sizes and bombs", () => {
   test("a 42 kB zip whose entries share one kernel (gigabytes) is refused before inflating", async () => {
     const kernel = zeros(40 * 1024 * 1024);
-    const items = [{ name: "0", data: kernel, deflate: true }, ...Array.from({ length: 250 }, (_, i) => ({ name: `${i + 1}`, shareWith: 0 }))];
+    const items = [
+      { name: "0", data: kernel, deflate: true },
+      ...Array.from({ length: 250 }, (_, i) => ({ name: `${i + 1}`, shareWith: 0 })),
+    ];
     const bomb = rawZip(items);
     assert.ok(bomb.length < 60_000, `bomb is ${bomb.length} bytes`);
     await refused(bomb, "overlapping-entries");
@@ -157,10 +215,28 @@ describe("sizes and bombs", () => {
   });
   test("per-entry, total and entry-count limits", async () => {
     const kb = Buffer.alloc(1000, 1);
-    await refused(rawZip([{ name: "big", data: Buffer.alloc(2000, 1) }]), "entry-too-large", { maxEntryBytes: 1000 });
-    await refused(await packTar([{ name: "big", data: Buffer.alloc(2000, 1) }]), "entry-too-large", { maxEntryBytes: 1000 });
-    await refused(rawZip([{ name: "a", data: kb }, { name: "b", data: kb }]), "total-too-large", { maxTotalBytes: 1500 });
-    await refused(await packTar([{ name: "a", data: kb }, { name: "b", data: kb }]), "total-too-large", { maxTotalBytes: 1500 });
+    await refused(rawZip([{ name: "big", data: Buffer.alloc(2000, 1) }]), "entry-too-large", {
+      maxEntryBytes: 1000,
+    });
+    await refused(await packTar([{ name: "big", data: Buffer.alloc(2000, 1) }]), "entry-too-large", {
+      maxEntryBytes: 1000,
+    });
+    await refused(
+      rawZip([
+        { name: "a", data: kb },
+        { name: "b", data: kb },
+      ]),
+      "total-too-large",
+      { maxTotalBytes: 1500 },
+    );
+    await refused(
+      await packTar([
+        { name: "a", data: kb },
+        { name: "b", data: kb },
+      ]),
+      "total-too-large",
+      { maxTotalBytes: 1500 },
+    );
     const four = ["a", "b", "c", "d"].map((name) => ({ name, data: "x" }));
     await refused(rawZip(four), "too-many-entries", { maxEntries: 3 });
     await refused(await packTar(four), "too-many-entries", { maxEntries: 3 });
@@ -171,11 +247,17 @@ describe("sizes and bombs", () => {
     await refused(rawZip([{ name: "a", data: "hello", crc: 12345 }]), "crc-mismatch");
     const tarBytes = await packTar([{ name: "a", data: "hello world" }]);
     await refused(tarBytes.subarray(0, 520), "corrupt");
-    await refused(patchTarHeader(tarBytes, 0, (h) => h.write("00000007777\0", 124, "latin1")), "corrupt");
+    await refused(
+      patchTarHeader(tarBytes, 0, (h) => h.write("00000007777\0", 124, "latin1")),
+      "corrupt",
+    );
   });
   test("a zip arriving as a stream is spooled no further than maxArchiveBytes", async () => {
     const zip = rawZip([{ name: "a", data: Buffer.alloc(5000, 7) }]);
-    await assert.rejects(inspectArchive(Readable.from([zip]), { maxArchiveBytes: 4096 }), rejectedFor("archive-too-large"));
+    await assert.rejects(
+      inspectArchive(Readable.from([zip]), { maxArchiveBytes: 4096 }),
+      rejectedFor("archive-too-large"),
+    );
   });
 });
 
@@ -198,6 +280,9 @@ describe("formats", () => {
   });
   test("a zip written by yazl with a name it would refuse, patched in place", async () => {
     const zip = await yazlZip([{ name: "XXevil", data: "x" }]);
-    await refused(Buffer.from(zip.toString("latin1").replaceAll("XXevil", "../evi"), "latin1"), "parent-component");
+    await refused(
+      Buffer.from(zip.toString("latin1").replaceAll("XXevil", "../evi"), "latin1"),
+      "parent-component",
+    );
   });
 });

@@ -35,7 +35,11 @@ export interface FirstDifference {
 const CONTEXT = 16;
 
 /** Both archives must be files (they are read twice). Throws ARCHIVE_REJECTED if either is unsafe. */
-export async function diffArchives(a: string, b: string, limits: Partial<ArchiveLimits> = {}): Promise<ArchiveDiff> {
+export async function diffArchives(
+  a: string,
+  b: string,
+  limits: Partial<ArchiveLimits> = {},
+): Promise<ArchiveDiff> {
   const lim = resolveLimits(limits);
   const left = await summarize(a, lim);
   const right = await summarize(b, lim);
@@ -54,7 +58,13 @@ export async function diffArchives(a: string, b: string, limits: Partial<Archive
 }
 
 function same(x: EntrySummary, y: EntrySummary): boolean {
-  return x.type === y.type && x.mode === y.mode && x.size === y.size && x.linkTarget === y.linkTarget && x.sha256 === y.sha256;
+  return (
+    x.type === y.type &&
+    x.mode === y.mode &&
+    x.size === y.size &&
+    x.linkTarget === y.linkTarget &&
+    x.sha256 === y.sha256
+  );
 }
 
 async function summarize(source: string, limits: ArchiveLimits): Promise<Map<string, EntrySummary>> {

@@ -24,7 +24,11 @@ export async function extractArchive(
   limits: Partial<ArchiveLimits> = {},
 ): Promise<ArchiveEntry[]> {
   const dest = resolve(destDir);
-  if (await exists(dest)) throw new AirlockError(ErrorCode.CONFLICT, `extraction destination ${JSON.stringify(dest)} exists already`);
+  if (await exists(dest))
+    throw new AirlockError(
+      ErrorCode.CONFLICT,
+      `extraction destination ${JSON.stringify(dest)} exists already`,
+    );
   const tmp = await mkdtemp(join(dirname(dest), `.${basename(dest)}.extract-`));
   try {
     const entries = await writeAll(source, tmp, resolveLimits(limits));

@@ -4,7 +4,10 @@ import { resolveLimits, type ArchiveLimits } from "./limits.js";
 import type { ArchiveEntry, ArchiveSource } from "./types.js";
 import { walkArchive } from "./walk.js";
 
-export async function inspectArchive(source: ArchiveSource, limits: Partial<ArchiveLimits> = {}): Promise<ArchiveEntry[]> {
+export async function inspectArchive(
+  source: ArchiveSource,
+  limits: Partial<ArchiveLimits> = {},
+): Promise<ArchiveEntry[]> {
   const entries: ArchiveEntry[] = [];
   for await (const { entry } of walkArchive(source, resolveLimits(limits))) entries.push(entry);
   return entries;

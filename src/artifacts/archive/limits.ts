@@ -68,9 +68,19 @@ export class Budget {
   }
 }
 
-export function checkRatio(name: string, limits: ArchiveLimits, expanded: number, compressed: number, what: string): void {
+export function checkRatio(
+  name: string,
+  limits: ArchiveLimits,
+  expanded: number,
+  compressed: number,
+  what: string,
+): void {
   if (expanded <= limits.ratioGraceBytes) return;
   if (expanded > limits.maxRatio * Math.max(compressed, 1)) {
-    reject(name, ArchiveRule.RATIO, `${what} expands more than ${limits.maxRatio}:1 (${expanded} bytes from ${compressed})`);
+    reject(
+      name,
+      ArchiveRule.RATIO,
+      `${what} expands more than ${limits.maxRatio}:1 (${expanded} bytes from ${compressed})`,
+    );
   }
 }

@@ -9,7 +9,8 @@ export function normalizeEntryPath(value: string, limits: ArchiveLimits, entry =
   const name = entry;
   if (value.length === 0) reject(name, ArchiveRule.EMPTY_PATH, "the name is empty");
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(value)) reject(name, ArchiveRule.CONTROL_CHARACTER, "the name holds a control character");
+  if (/[\u0000-\u001f\u007f]/.test(value))
+    reject(name, ArchiveRule.CONTROL_CHARACTER, "the name holds a control character");
   if (value.includes("\ufffd")) reject(name, ArchiveRule.NAME_ENCODING, "the name is not valid UTF-8");
   if (value.includes("\\")) reject(name, ArchiveRule.BACKSLASH, "the name holds a backslash");
   if (value.startsWith("/")) reject(name, ArchiveRule.ABSOLUTE_PATH, "the name is an absolute path");
@@ -18,7 +19,8 @@ export function normalizeEntryPath(value: string, limits: ArchiveLimits, entry =
   for (const part of value.split("/")) {
     if (part === "" || part === ".") continue;
     if (part === "..") reject(name, ArchiveRule.PARENT_COMPONENT, 'the name holds a ".." component');
-    if (Buffer.byteLength(part) > 255) reject(name, ArchiveRule.PATH_TOO_LONG, "a path component is longer than 255 bytes");
+    if (Buffer.byteLength(part) > 255)
+      reject(name, ArchiveRule.PATH_TOO_LONG, "a path component is longer than 255 bytes");
     parts.push(part);
   }
   const path = parts.join("/");
@@ -32,7 +34,11 @@ export function normalizeEntryPath(value: string, limits: ArchiveLimits, entry =
 export function checkMode(name: string, mode: number | null, fallback: number): number {
   if (mode === null) return fallback;
   if ((mode & 0o7000) !== 0) {
-    reject(name, ArchiveRule.SPECIAL_MODE_BITS, `mode ${(mode & 0o7777).toString(8)} sets setuid, setgid or sticky`);
+    reject(
+      name,
+      ArchiveRule.SPECIAL_MODE_BITS,
+      `mode ${(mode & 0o7777).toString(8)} sets setuid, setgid or sticky`,
+    );
   }
   return mode & 0o777;
 }

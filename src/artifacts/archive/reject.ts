@@ -46,8 +46,11 @@ const MAX_NAME_IN_MESSAGE = 80;
 
 /** The entry name made safe for a one-line message: control characters escaped, long names cut. */
 export function quoteEntry(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const escaped = name.replace(/[\u0000-\u001f\u007f\u2028\u2029]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  const escaped = name.replace(
+    // eslint-disable-next-line no-control-regex
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
   const cut = escaped.length > MAX_NAME_IN_MESSAGE ? `${escaped.slice(0, MAX_NAME_IN_MESSAGE)}…` : escaped;
   return JSON.stringify(cut);
 }
@@ -55,7 +58,10 @@ export function quoteEntry(name: string): string {
 export function rejection(entry: string, rule: ArchiveRule, why: string, cause?: unknown): AirlockError {
   const subject = entry === "" ? "archive" : `archive entry ${quoteEntry(entry)}`;
   const details: ArchiveRejection = { entry, rule };
-  return new AirlockError(ErrorCode.ARCHIVE_REJECTED, `${subject} refused (${rule}): ${why}`, { details, cause });
+  return new AirlockError(ErrorCode.ARCHIVE_REJECTED, `${subject} refused (${rule}): ${why}`, {
+    details,
+    cause,
+  });
 }
 
 export function reject(entry: string, rule: ArchiveRule, why: string, cause?: unknown): never {

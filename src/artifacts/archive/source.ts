@@ -32,7 +32,8 @@ export function sniff(head: Buffer): ArchiveFormat {
   if (starts(0x28, 0xb5, 0x2f, 0xfd)) {
     reject("", ArchiveRule.FORMAT, "zstd-compressed archives are not supported (use gzip)");
   }
-  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) reject("", ArchiveRule.FORMAT, "xz-compressed archives are not supported");
+  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00))
+    reject("", ArchiveRule.FORMAT, "xz-compressed archives are not supported");
   if (starts(0x42, 0x5a, 0x68)) reject("", ArchiveRule.FORMAT, "bzip2-compressed archives are not supported");
   if (head.subarray(257, 262).toString("latin1") === "ustar") return "tar";
   return reject("", ArchiveRule.FORMAT, "not a zip, tar or tar.gz archive");
@@ -56,9 +57,9 @@ async function openPath(path: string): Promise<OpenedSource> {
     await fh.close();
   }
   const format = sniff(head);
-  if (format === "zip") return { format, path, size, close: async () => {} };
+  if (format === "zip") return { format, path, size, close: () => Promise.resolve() };
   const stream = createReadStream(path);
-  return { format, stream, close: async () => void stream.destroy() };
+  return { format, stream, close: () => Promise.resolve(void stream.destroy()) };
 }
 
 async function openStream(input: Readable, limits: ArchiveLimits): Promise<OpenedSource> {
@@ -88,7 +89,7 @@ async function openStream(input: Readable, limits: ArchiveLimits): Promise<Opene
   }
   if (format !== "zip") {
     const stream = Readable.from(rest(), { objectMode: false });
-    return { format, stream, close: async () => void input.destroy() };
+    return { format, stream, close: () => Promise.resolve(void input.destroy()) };
   }
   const dir = await mkdtemp(join(tmpdir(), "airlock-zip-"));
   const path = join(dir, "archive.zip");
@@ -102,7 +103,11 @@ async function openStream(input: Readable, limits: ArchiveLimits): Promise<Opene
     for await (const chunk of rest()) {
       size += chunk.length;
       if (size > limits.maxArchiveBytes) {
-        reject("", ArchiveRule.ARCHIVE_TOO_LARGE, `the archive is larger than ${limits.maxArchiveBytes} bytes`);
+        reject(
+          "",
+          ArchiveRule.ARCHIVE_TOO_LARGE,
+          `the archive is larger than ${limits.maxArchiveBytes} bytes`,
+        );
       }
       if (!out.write(chunk)) await new Promise<void>((r) => out.once("drain", () => r()));
     }

@@ -19,13 +19,17 @@ export class ByteCounter extends Transform {
   }
 }
 
-export async function* readTar(input: Readable, gzip: boolean, counter: ByteCounter): AsyncGenerator<RawEntry> {
+export async function* readTar(
+  input: Readable,
+  gzip: boolean,
+  counter: ByteCounter,
+): AsyncGenerator<RawEntry> {
   const extract = tar.extract();
   const stages = gzip ? [input, counter, createGunzip(), extract] : [input, counter, extract];
-  let failure: unknown;
+  let failure: Error | undefined;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const piped = pipeline(stages as [any, any]).catch((err: unknown) => {
-    failure = err;
+    failure = err instanceof Error ? err : new Error("the tar stream failed");
   });
   let name = "";
   try {

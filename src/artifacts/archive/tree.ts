@@ -49,7 +49,11 @@ export class Tree {
     if (type === "hardlink") {
       const target = this.nodes.get(linkTarget ?? "");
       if (target?.type !== "file") {
-        reject(name, ArchiveRule.HARDLINK_TARGET, "a hardlink must name an earlier regular file of the archive");
+        reject(
+          name,
+          ArchiveRule.HARDLINK_TARGET,
+          "a hardlink must name an earlier regular file of the archive",
+        );
       }
     }
     this.insert(name, path, { type, explicit: true, name, linkTarget });
@@ -69,7 +73,11 @@ export class Tree {
       const key = collisionKey(path);
       const other = this.folded.get(key);
       if (other !== undefined && other !== path) {
-        reject(name, ArchiveRule.CASE_COLLISION, `differs from ${JSON.stringify(other)} only in case or normalisation`);
+        reject(
+          name,
+          ArchiveRule.CASE_COLLISION,
+          `differs from ${JSON.stringify(other)} only in case or normalisation`,
+        );
       }
       this.folded.set(key, path);
     }
@@ -77,12 +85,14 @@ export class Tree {
   }
 
   private resolve(name: string, start: string[], target: string, hops: { n: number }): string[] {
-    if (target.startsWith("/")) reject(name, ArchiveRule.SYMLINK_ESCAPE, "the link target is an absolute path");
+    if (target.startsWith("/"))
+      reject(name, ArchiveRule.SYMLINK_ESCAPE, "the link target is an absolute path");
     let cur = [...start];
     for (const c of target.split("/")) {
       if (c === "" || c === ".") continue;
       if (c === "..") {
-        if (cur.length === 0) reject(name, ArchiveRule.SYMLINK_ESCAPE, "the link resolves outside the destination");
+        if (cur.length === 0)
+          reject(name, ArchiveRule.SYMLINK_ESCAPE, "the link resolves outside the destination");
         cur.pop();
         continue;
       }
@@ -90,7 +100,8 @@ export class Tree {
       const node = this.nodes.get(cur.join("/"));
       if (node?.type === "symlink") {
         hops.n += 1;
-        if (hops.n > MAX_HOPS) reject(name, ArchiveRule.SYMLINK_LOOP, `more than ${MAX_HOPS} links deep, or a loop`);
+        if (hops.n > MAX_HOPS)
+          reject(name, ArchiveRule.SYMLINK_LOOP, `more than ${MAX_HOPS} links deep, or a loop`);
         cur = this.resolve(name, cur.slice(0, -1), node.linkTarget ?? "", hops);
       }
     }

@@ -20,9 +20,17 @@ export interface WalkedEntry {
   body: AsyncIterable<Buffer> | null;
 }
 
-const KINDS: Record<string, EntryType> = { file: "file", directory: "directory", symlink: "symlink", link: "hardlink" };
+const KINDS: Record<string, EntryType> = {
+  file: "file",
+  directory: "directory",
+  symlink: "symlink",
+  link: "hardlink",
+};
 
-export async function* walkArchive(source: ArchiveSource, limits: ArchiveLimits): AsyncGenerator<WalkedEntry> {
+export async function* walkArchive(
+  source: ArchiveSource,
+  limits: ArchiveLimits,
+): AsyncGenerator<WalkedEntry> {
   const opened = await openSource(source, limits);
   try {
     let raws: AsyncGenerator<RawEntry>;
@@ -54,18 +62,30 @@ export async function* walkArchive(source: ArchiveSource, limits: ArchiveLimits)
   }
 }
 
-async function checkEntry(raw: RawEntry, budget: Budget, limits: ArchiveLimits): Promise<{ entry: ArchiveEntry; body: Body }> {
+async function checkEntry(
+  raw: RawEntry,
+  budget: Budget,
+  limits: ArchiveLimits,
+): Promise<{ entry: ArchiveEntry; body: Body }> {
   const type = KINDS[raw.kind];
   if (type === undefined) reject(raw.name, ArchiveRule.SPECIAL_FILE, `${raw.kind} entries are not allowed`);
   const path = normalizeEntryPath(raw.name, limits);
   if (path === "" && type !== "directory") reject(raw.name, ArchiveRule.EMPTY_PATH, "the name has no path");
   const mode = checkMode(raw.name, raw.mode, type === "directory" ? 0o755 : 0o644);
   if (raw.declaredSize > limits.maxEntryBytes) {
-    reject(raw.name, ArchiveRule.ENTRY_TOO_LARGE, `declares ${raw.declaredSize} bytes (limit ${limits.maxEntryBytes})`);
+    reject(
+      raw.name,
+      ArchiveRule.ENTRY_TOO_LARGE,
+      `declares ${raw.declaredSize} bytes (limit ${limits.maxEntryBytes})`,
+    );
   }
   const carriesTarget = type === "symlink" && raw.linkName === undefined;
   if (type !== "file" && !carriesTarget && raw.declaredSize !== 0) {
-    reject(raw.name, ArchiveRule.SIZE_MISMATCH, `a ${type} entry declares ${raw.declaredSize} bytes of content`);
+    reject(
+      raw.name,
+      ArchiveRule.SIZE_MISMATCH,
+      `a ${type} entry declares ${raw.declaredSize} bytes of content`,
+    );
   }
   const body = new Body(raw, budget, limits);
   const entry: ArchiveEntry = { path, type, size: type === "file" ? raw.declaredSize : 0, mode };
@@ -81,10 +101,13 @@ async function checkEntry(raw: RawEntry, budget: Budget, limits: ArchiveLimits):
 function checkLinkTarget(name: string, target: string, limits: ArchiveLimits): string {
   if (target === "") reject(name, ArchiveRule.SYMLINK_ESCAPE, "the link target is empty");
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/.test(target)) reject(name, ArchiveRule.CONTROL_CHARACTER, "the link target holds a control character");
+  if (/[\u0000-\u001f\u007f]/.test(target))
+    reject(name, ArchiveRule.CONTROL_CHARACTER, "the link target holds a control character");
   if (target.includes("\\")) reject(name, ArchiveRule.BACKSLASH, "the link target holds a backslash");
-  if (target.startsWith("/") || /^[A-Za-z]:/.test(target)) reject(name, ArchiveRule.SYMLINK_ESCAPE, "the link target is absolute");
-  if (Buffer.byteLength(target) > limits.maxPathBytes) reject(name, ArchiveRule.PATH_TOO_LONG, "the link target is too long");
+  if (target.startsWith("/") || /^[A-Za-z]:/.test(target))
+    reject(name, ArchiveRule.SYMLINK_ESCAPE, "the link target is absolute");
+  if (Buffer.byteLength(target) > limits.maxPathBytes)
+    reject(name, ArchiveRule.PATH_TOO_LONG, "the link target is too long");
   return target;
 }
 
@@ -142,18 +165,27 @@ class Body {
     try {
       for await (const chunk of raw.body ?? []) {
         n += chunk.length;
-        if (n > raw.declaredSize) reject(raw.name, ArchiveRule.SIZE_MISMATCH, `holds more than the ${raw.declaredSize} bytes it declares`);
-        if (n > limits.maxEntryBytes) reject(raw.name, ArchiveRule.ENTRY_TOO_LARGE, `expands past ${limits.maxEntryBytes} bytes`);
+        if (n > raw.declaredSize)
+          reject(
+            raw.name,
+            ArchiveRule.SIZE_MISMATCH,
+            `holds more than the ${raw.declaredSize} bytes it declares`,
+          );
+        if (n > limits.maxEntryBytes)
+          reject(raw.name, ArchiveRule.ENTRY_TOO_LARGE, `expands past ${limits.maxEntryBytes} bytes`);
         budget.addBytes(raw.name, chunk.length);
-        if (raw.compressedSize !== undefined) checkRatio(raw.name, limits, n, raw.compressedSize, "the entry");
+        if (raw.compressedSize !== undefined)
+          checkRatio(raw.name, limits, n, raw.compressedSize, "the entry");
         if (raw.crc32 !== undefined) crc = crc32(chunk, crc);
         yield chunk;
       }
     } catch (err) {
       throw isAirlockError(err) ? err : rejection(raw.name, ArchiveRule.CORRUPT, (err as Error).message, err);
     }
-    if (n !== raw.declaredSize) reject(raw.name, ArchiveRule.SIZE_MISMATCH, `holds ${n} bytes but declares ${raw.declaredSize}`);
-    if (raw.crc32 !== undefined && crc >>> 0 !== raw.crc32 >>> 0) reject(raw.name, ArchiveRule.CRC_MISMATCH, "the content does not match its CRC-32");
+    if (n !== raw.declaredSize)
+      reject(raw.name, ArchiveRule.SIZE_MISMATCH, `holds ${n} bytes but declares ${raw.declaredSize}`);
+    if (raw.crc32 !== undefined && crc >>> 0 !== raw.crc32 >>> 0)
+      reject(raw.name, ArchiveRule.CRC_MISMATCH, "the content does not match its CRC-32");
     this.done = true;
   }
 }

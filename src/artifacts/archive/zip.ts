@@ -28,13 +28,22 @@ const utf8 = new TextDecoder("utf-8", { fatal: true });
 export async function* readZip(path: string, limits: ArchiveLimits): AsyncGenerator<RawEntry> {
   let zip: ZipFile;
   try {
-    zip = await openZip(path, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: false });
+    zip = await openZip(path, {
+      lazyEntries: true,
+      autoClose: false,
+      decodeStrings: false,
+      validateEntrySizes: false,
+    });
   } catch (err) {
     return reject("", ArchiveRule.CORRUPT, `not a readable zip: ${(err as Error).message}`, err);
   }
   try {
     if (zip.entryCount > limits.maxEntries) {
-      reject("", ArchiveRule.TOO_MANY_ENTRIES, `the zip declares ${zip.entryCount} entries (limit ${limits.maxEntries})`);
+      reject(
+        "",
+        ArchiveRule.TOO_MANY_ENTRIES,
+        `the zip declares ${zip.entryCount} entries (limit ${limits.maxEntries})`,
+      );
     }
     const entries = await readAll(zip);
     await checkLayout(zip, entries);
@@ -62,16 +71,26 @@ async function checkLayout(zip: ZipFile, entries: Entry[]): Promise<void> {
   const spans: { name: string; start: number; end: number }[] = [];
   for (const e of entries) {
     const header = await new Promise<{ fileDataStart: number }>((resolve, fail) =>
-      zip.readLocalFileHeader(e, { minimal: true }, (err, h) => (err ? fail(corrupt(err, nameOf(e))) : resolve(h))),
+      zip.readLocalFileHeader(e, { minimal: true }, (err, h) =>
+        err ? fail(corrupt(err, nameOf(e))) : resolve(h),
+      ),
     );
-    spans.push({ name: nameOf(e), start: e.relativeOffsetOfLocalHeader, end: header.fileDataStart + e.compressedSize });
+    spans.push({
+      name: nameOf(e),
+      start: e.relativeOffsetOfLocalHeader,
+      end: header.fileDataStart + e.compressedSize,
+    });
   }
   spans.sort((a, b) => a.start - b.start);
   for (let i = 1; i < spans.length; i++) {
     const prev = spans[i - 1]!;
     const cur = spans[i]!;
     if (cur.start < prev.end) {
-      reject(cur.name, ArchiveRule.OVERLAPPING_ENTRIES, `its data overlaps entry ${JSON.stringify(prev.name.slice(0, 80))}`);
+      reject(
+        cur.name,
+        ArchiveRule.OVERLAPPING_ENTRIES,
+        `its data overlaps entry ${JSON.stringify(prev.name.slice(0, 80))}`,
+      );
     }
   }
 }
@@ -80,7 +99,11 @@ function toRaw(zip: ZipFile, e: Entry): RawEntry {
   const name = nameOf(e);
   if (e.isEncrypted()) reject(name, ArchiveRule.ENCRYPTED, "encrypted entries are not supported");
   if (e.compressionMethod !== 0 && e.compressionMethod !== 8) {
-    reject(name, ArchiveRule.COMPRESSION_METHOD, `compression method ${e.compressionMethod} is not stored or deflate`);
+    reject(
+      name,
+      ArchiveRule.COMPRESSION_METHOD,
+      `compression method ${e.compressionMethod} is not stored or deflate`,
+    );
   }
   const host = e.versionMadeBy >> 8;
   const unixMode = host === HOST_UNIX || host === HOST_DARWIN ? e.externalFileAttributes >>> 16 : 0;
@@ -90,7 +113,8 @@ function toRaw(zip: ZipFile, e: Entry): RawEntry {
   const fmt = unixMode & 0o170000;
   if (fmt !== 0) {
     const unixKind = UNIX_KINDS.get(fmt) ?? `unknown type ${fmt.toString(8)}`;
-    if (slash && unixKind !== "directory") reject(name, ArchiveRule.CORRUPT, `the name ends in "/" but the mode says ${unixKind}`);
+    if (slash && unixKind !== "directory")
+      reject(name, ArchiveRule.CORRUPT, `the name ends in "/" but the mode says ${unixKind}`);
     kind = unixKind;
   }
   return {
