@@ -68,6 +68,7 @@ describe("names", () => {
     );
     await refused(rawZip([{ name: ".", data: "x" }]), "empty-path");
     await refused(await packTar([{ name: `${"a".repeat(256)}/b`, data: "x" }]), "path-too-long");
+    await refused(rawZip([{ name: "a/".repeat(3000), data: "x" }]), "path-too-long");
   });
   test("duplicates, case collisions, entries under a file", async () => {
     await refused(

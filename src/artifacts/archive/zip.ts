@@ -45,7 +45,7 @@ export async function* readZip(path: string, limits: ArchiveLimits): AsyncGenera
         `the zip declares ${zip.entryCount} entries (limit ${limits.maxEntries})`,
       );
     }
-    const entries = await readAll(zip);
+    const entries = await readAll(zip, limits);
     await checkLayout(zip, entries);
     for (const e of entries) yield toRaw(zip, e);
   } finally {
@@ -53,10 +53,27 @@ export async function* readZip(path: string, limits: ArchiveLimits): AsyncGenera
   }
 }
 
-function readAll(zip: ZipFile): Promise<Entry[]> {
+/**
+ * The whole central directory, held in memory so overlaps can be found before inflating: names
+ * longer than maxPathBytes are refused on sight and each entry's extra fields and comment (up to
+ * 64 KiB each, unused from here on) are dropped, so memory is bounded by maxEntries × maxPathBytes.
+ */
+function readAll(zip: ZipFile, limits: ArchiveLimits): Promise<Entry[]> {
   return new Promise((resolve, fail) => {
     const entries: Entry[] = [];
     zip.on("entry", (e: Entry) => {
+      if (e.fileNameRaw.length > limits.maxPathBytes) {
+        const name = e.fileNameRaw.subarray(0, 100).toString("latin1");
+        fail(
+          rejection(name, ArchiveRule.PATH_TOO_LONG, `the name is longer than ${limits.maxPathBytes} bytes`),
+        );
+        return;
+      }
+      const slim = e as Partial<Pick<Entry, "extraFieldRaw" | "extraFields" | "fileCommentRaw" | "comment">>;
+      delete slim.extraFieldRaw;
+      delete slim.extraFields;
+      delete slim.fileCommentRaw;
+      delete slim.comment;
       entries.push(e);
       zip.readEntry();
     });
