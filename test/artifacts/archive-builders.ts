@@ -31,9 +31,15 @@ export interface RawZipItem {
   deflate?: boolean;
   /** Full Unix mode (type bits included); default a regular 0644 file. */
   mode?: number;
-  /** Lies written into the central directory. */
+  /** Lies written into both headers. */
   declaredSize?: number;
   crc?: number;
+  /** Lies written into the central directory only. */
+  centralSize?: number;
+  /** A name for the local header other than the central directory's. */
+  localName?: string;
+  /** Written into the byte stream, but not listed in the central directory. */
+  unlisted?: boolean;
   flags?: number;
   method?: number;
   /** Index of an earlier item whose local header and data this central entry points at. */
@@ -47,12 +53,12 @@ export function rawZip(items: RawZipItem[]): Buffer {
   const offsets: number[] = [];
   const metas: { crc: number; csize: number; usize: number; method: number }[] = [];
   let offset = 0;
-  items.forEach((it, i) => {
+  items.forEach((it) => {
     const name = typeof it.name === "string" ? Buffer.from(it.name) : it.name;
     const content = Buffer.from(it.data ?? "");
     const method = it.method ?? (it.deflate === true ? 8 : 0);
     const flags = it.flags ?? 0x800;
-    let meta = { crc: crc32(content), csize: 0, usize: content.length, method };
+    let meta = { crc: it.crc ?? crc32(content), csize: 0, usize: it.declaredSize ?? content.length, method };
     let at = offset;
     if (it.shareWith !== undefined) {
       at = offsets[it.shareWith]!;
@@ -66,13 +72,15 @@ export function rawZip(items: RawZipItem[]): Buffer {
       lh.writeUInt16LE(flags, 6);
       lh.writeUInt16LE(method, 8);
       lh.writeUInt16LE(0x21, 12);
-      lh.writeUInt32LE(meta.crc, 14);
+      lh.writeUInt32LE(meta.crc >>> 0, 14);
       lh.writeUInt32LE(meta.csize, 18);
       lh.writeUInt32LE(meta.usize, 22);
-      lh.writeUInt16LE(name.length, 26);
-      locals.push(lh, name, stored);
-      offset += 30 + name.length + stored.length;
+      const localName = it.localName === undefined ? name : Buffer.from(it.localName);
+      lh.writeUInt16LE(localName.length, 26);
+      locals.push(lh, localName, stored);
+      offset += 30 + localName.length + stored.length;
     }
+    if (it.unlisted === true) return;
     offsets.push(at);
     metas.push(meta);
     const ch = Buffer.alloc(46);
@@ -82,20 +90,20 @@ export function rawZip(items: RawZipItem[]): Buffer {
     ch.writeUInt16LE(flags, 8);
     ch.writeUInt16LE(meta.method, 10);
     ch.writeUInt16LE(0x21, 14);
-    ch.writeUInt32LE((it.crc ?? meta.crc) >>> 0, 16);
+    ch.writeUInt32LE(meta.crc >>> 0, 16);
     ch.writeUInt32LE(meta.csize, 20);
-    ch.writeUInt32LE(it.declaredSize ?? meta.usize, 24);
+    ch.writeUInt32LE(it.centralSize ?? meta.usize, 24);
     ch.writeUInt16LE(name.length, 28);
     ch.writeUInt32LE(((it.mode ?? 0o100644) << 16) >>> 0, 38);
     ch.writeUInt32LE(at, 42);
     central.push(ch, name);
-    void i;
   });
   const cd = Buffer.concat(central);
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(items.length, 8);
-  eocd.writeUInt16LE(items.length, 10);
+  const listed = items.filter((it) => it.unlisted !== true).length;
+  eocd.writeUInt16LE(listed, 8);
+  eocd.writeUInt16LE(listed, 10);
   eocd.writeUInt32LE(cd.length, 12);
   eocd.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, eocd]);

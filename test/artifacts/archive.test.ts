@@ -255,6 +255,22 @@ describe("sizes and bombs", () => {
     await refused(rawZip(four), "too-many-entries", { maxEntries: 3 });
     await refused(await packTar(four), "too-many-entries", { maxEntries: 3 });
   });
+  test("local headers that disagree with the directory (what a streaming unzip would read)", async () => {
+    await refused(rawZip([{ name: "safe.txt", localName: "../evil", data: "x" }]), "header-mismatch");
+    await refused(rawZip([{ name: "a", data: "hello", deflate: true, centralSize: 3 }]), "header-mismatch");
+  });
+  test("bytes between entries that the directory does not list", async () => {
+    const hiddenFirst = rawZip([
+      { name: "../evil", data: "pwned", unlisted: true },
+      { name: "ok.txt", data: "fine" },
+    ]);
+    await refused(hiddenFirst, "hidden-data");
+    const hiddenLast = rawZip([
+      { name: "ok.txt", data: "fine" },
+      { name: "../evil", data: "pwned", unlisted: true },
+    ]);
+    await refused(hiddenLast, "hidden-data");
+  });
   test("declared sizes and CRCs that do not match the content", async () => {
     await refused(rawZip([{ name: "a", data: "hello", deflate: true, declaredSize: 3 }]), "size-mismatch");
     await refused(rawZip([{ name: "a", data: "hello", deflate: true, declaredSize: 9 }]), "size-mismatch");

@@ -1,7 +1,7 @@
 // The one way an archive is refused: an AirlockError with code ARCHIVE_REJECTED, a one-line message
 // naming the entry (quoted, truncated, control characters escaped: entry names are hostile bytes)
 // and the rule it broke, and the same two facts in `details` for callers and tests.
-import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { AirlockError, ErrorCode, isAirlockError } from "../../errors/index.js";
 
 /** Every rule an archive can break; stable names (tests and callers match on them). */
 export const ArchiveRule = {
@@ -26,6 +26,8 @@ export const ArchiveRule = {
   SPECIAL_FILE: "special-file",
   SPECIAL_MODE_BITS: "special-mode-bits",
   OVERLAPPING_ENTRIES: "overlapping-entries",
+  HEADER_MISMATCH: "header-mismatch",
+  HIDDEN_DATA: "hidden-data",
   SIZE_MISMATCH: "size-mismatch",
   CRC_MISMATCH: "crc-mismatch",
   ENTRY_TOO_LARGE: "entry-too-large",
@@ -66,4 +68,10 @@ export function rejection(entry: string, rule: ArchiveRule, why: string, cause?:
 
 export function reject(entry: string, rule: ArchiveRule, why: string, cause?: unknown): never {
   throw rejection(entry, rule, why, cause);
+}
+
+/** A reader's own error (truncated stream, bad header) as a refusal; refusals pass through. */
+export function corrupt(err: unknown, entry = ""): AirlockError {
+  if (isAirlockError(err)) return err;
+  return rejection(entry, ArchiveRule.CORRUPT, err instanceof Error ? err.message : "unreadable", err);
 }

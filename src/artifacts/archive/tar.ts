@@ -6,8 +6,7 @@ import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
 import tar from "tar-stream";
-import { isAirlockError } from "../../errors/index.js";
-import { ArchiveRule, rejection } from "./reject.js";
+import { corrupt } from "./reject.js";
 import type { RawEntry } from "./types.js";
 
 /** Counts bytes going through: the compressed side of a tar.gz. */
@@ -49,7 +48,7 @@ export async function* readTar(
     await piped;
     if (failure !== undefined) throw failure;
   } catch (err) {
-    throw isAirlockError(err) ? err : rejection(name, ArchiveRule.CORRUPT, (err as Error).message, err);
+    throw corrupt(err, name);
   } finally {
     extract.destroy();
     input.destroy();

@@ -4,10 +4,9 @@
 // Content a consumer does not read is drained and checked all the same; links are checked when
 // the whole archive is known. A consumer that gets to the end has seen a valid archive.
 import { crc32 } from "node:zlib";
-import { isAirlockError } from "../../errors/index.js";
 import { Budget, checkRatio, type ArchiveLimits } from "./limits.js";
 import { checkMode, normalizeEntryPath } from "./paths.js";
-import { ArchiveRule, reject, rejection } from "./reject.js";
+import { ArchiveRule, corrupt, reject } from "./reject.js";
 import { openSource } from "./source.js";
 import { ByteCounter, readTar } from "./tar.js";
 import { Tree } from "./tree.js";
@@ -180,7 +179,7 @@ class Body {
         yield chunk;
       }
     } catch (err) {
-      throw isAirlockError(err) ? err : rejection(raw.name, ArchiveRule.CORRUPT, (err as Error).message, err);
+      throw corrupt(err, raw.name);
     }
     if (n !== raw.declaredSize)
       reject(raw.name, ArchiveRule.SIZE_MISMATCH, `holds ${n} bytes but declares ${raw.declaredSize}`);

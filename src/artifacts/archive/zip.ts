@@ -2,13 +2,13 @@
 // checks and size checks are off, so each rule below is ours and is tested), entry types come from
 // the Unix mode when the archive has one, and entries whose data overlap — the trick behind
 // non-recursive zip bombs, where many entries share one compressed kernel — are refused before
-// anything is inflated.
+// anything is inflated (zip-layout.ts).
 import { promisify } from "node:util";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
 import type { ArchiveLimits } from "./limits.js";
-import { isAirlockError } from "../../errors/index.js";
-import { ArchiveRule, reject, rejection } from "./reject.js";
+import { ArchiveRule, corrupt, reject, rejection } from "./reject.js";
 import type { RawEntry } from "./types.js";
+import { checkLayout } from "./zip-layout.js";
 
 const openZip = promisify<string, yauzl.Options, ZipFile>(yauzl.open);
 
@@ -45,8 +45,9 @@ export async function* readZip(path: string, limits: ArchiveLimits): AsyncGenera
         `the zip declares ${zip.entryCount} entries (limit ${limits.maxEntries})`,
       );
     }
+    const directoryOffset = (zip as unknown as { readEntryCursor: number }).readEntryCursor; // before any entry is read: where the directory starts
     const entries = await readAll(zip, limits);
-    await checkLayout(zip, entries);
+    await checkLayout(zip, entries, directoryOffset, nameOf);
     for (const e of entries) yield toRaw(zip, e);
   } finally {
     zip.close();
@@ -81,35 +82,6 @@ function readAll(zip: ZipFile, limits: ArchiveLimits): Promise<Entry[]> {
     zip.on("error", (err: Error) => fail(corrupt(err)));
     zip.readEntry();
   });
-}
-
-/** Refuses entries whose local header + data overlap another's. */
-async function checkLayout(zip: ZipFile, entries: Entry[]): Promise<void> {
-  const spans: { name: string; start: number; end: number }[] = [];
-  for (const e of entries) {
-    const header = await new Promise<{ fileDataStart: number }>((resolve, fail) =>
-      zip.readLocalFileHeader(e, { minimal: true }, (err, h) =>
-        err ? fail(corrupt(err, nameOf(e))) : resolve(h),
-      ),
-    );
-    spans.push({
-      name: nameOf(e),
-      start: e.relativeOffsetOfLocalHeader,
-      end: header.fileDataStart + e.compressedSize,
-    });
-  }
-  spans.sort((a, b) => a.start - b.start);
-  for (let i = 1; i < spans.length; i++) {
-    const prev = spans[i - 1]!;
-    const cur = spans[i]!;
-    if (cur.start < prev.end) {
-      reject(
-        cur.name,
-        ArchiveRule.OVERLAPPING_ENTRIES,
-        `its data overlaps entry ${JSON.stringify(prev.name.slice(0, 80))}`,
-      );
-    }
-  }
 }
 
 function toRaw(zip: ZipFile, e: Entry): RawEntry {
@@ -152,7 +124,7 @@ async function* inflate(zip: ZipFile, e: Entry, name: string): AsyncGenerator<Bu
   try {
     for await (const chunk of stream) yield chunk as Buffer;
   } catch (err) {
-    throw corrupt(err as Error, name);
+    throw corrupt(err, name);
   }
 }
 
@@ -163,8 +135,4 @@ function nameOf(e: Entry): string {
   } catch {
     return reject(raw.toString("latin1"), ArchiveRule.NAME_ENCODING, "the name is not valid UTF-8");
   }
-}
-
-function corrupt(err: Error, name = ""): Error {
-  return isAirlockError(err) ? err : rejection(name, ArchiveRule.CORRUPT, err.message, err);
 }
