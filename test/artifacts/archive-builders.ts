@@ -13,13 +13,17 @@ export interface ZipItem {
 }
 
 /** An honest zip written by yazl (as upload-artifact's zip library would). */
-export async function yazlZip(items: ZipItem[]): Promise<Buffer> {
+export async function yazlZip(items: ZipItem[], zip64 = false): Promise<Buffer> {
   const zip = new yazl.ZipFile();
   for (const it of items) {
     if (it.dir === true) zip.addEmptyDirectory(it.name, it.mode === undefined ? {} : { mode: it.mode });
-    else zip.addBuffer(Buffer.from(it.data ?? ""), it.name, it.mode === undefined ? {} : { mode: it.mode });
+    else
+      zip.addBuffer(Buffer.from(it.data ?? ""), it.name, {
+        forceZip64Format: zip64,
+        ...(it.mode === undefined ? {} : { mode: it.mode }),
+      });
   }
-  zip.end();
+  zip.end({ forceZip64Format: zip64, comment: "" });
   const parts: Buffer[] = [];
   for await (const chunk of zip.outputStream) parts.push(chunk as Buffer);
   return Buffer.concat(parts);

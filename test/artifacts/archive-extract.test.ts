@@ -93,6 +93,15 @@ test("a zip round-trips exactly, from a path and from a stream", async () => {
   assert.deepEqual(await inspectArchive(Readable.from([zip])), await inspectArchive(path));
 });
 
+test("a zip64 zip round-trips exactly", async () => {
+  const files = expected.files.map((f) => ({ name: f.path, data: f.data, mode: 0o100000 | f.mode }));
+  const path = join(fresh(), "a.zip");
+  writeFileSync(path, await yazlZip(files, true));
+  const dest = join(fresh(), "out");
+  await extractArchive(path, dest);
+  for (const f of expected.files) assert.deepEqual(readFileSync(join(dest, f.path)), f.data, f.path);
+});
+
 test("tar and tar.gz round-trip exactly, hardlinks included", async () => {
   for (const gzip of [false, true]) {
     const items = [
