@@ -1,8 +1,8 @@
 // Reads a zip with yauzl, but keeps every decision here: names are decoded by us (yauzl's own name
 // checks and size checks are off, so each rule below is ours and is tested), entry types come from
-// the Unix mode when the archive has one, and entries whose data overlap — the trick behind
-// non-recursive zip bombs, where many entries share one compressed kernel — are refused before
-// anything is inflated (zip-layout.ts).
+// the Unix mode when the archive has one, and the byte layout (overlapping entries, the trick behind
+// non-recursive zip bombs; local headers that disagree; unlisted bytes) is checked before anything
+// is inflated (zip-layout.ts).
 import { promisify } from "node:util";
 import yauzl, { type Entry, type ZipFile } from "yauzl";
 import type { ArchiveLimits } from "./limits.js";
@@ -45,7 +45,8 @@ export async function* readZip(path: string, limits: ArchiveLimits): AsyncGenera
         `the zip declares ${zip.entryCount} entries (limit ${limits.maxEntries})`,
       );
     }
-    const directoryOffset = (zip as unknown as { readEntryCursor: number }).readEntryCursor; // before any entry is read: where the directory starts
+    // Before any entry is read, yauzl's cursor is where the central directory starts.
+    const directoryOffset = (zip as unknown as { readEntryCursor: number }).readEntryCursor;
     const entries = await readAll(zip, limits);
     await checkLayout(zip, entries, directoryOffset, nameOf);
     for (const e of entries) yield toRaw(zip, e);
