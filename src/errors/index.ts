@@ -116,6 +116,8 @@ export const ErrorCode = {
   BLOB_NOT_FOUND: "BLOB_NOT_FOUND",
   /** Artifacts: a byte range outside the blob. */
   RANGE_NOT_SATISFIABLE: "RANGE_NOT_SATISFIABLE",
+  /** Archives: a zip or tar refused by a safety rule or limit; `details` = { entry, rule }. Nothing was written. */
+  ARCHIVE_REJECTED: "ARCHIVE_REJECTED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
