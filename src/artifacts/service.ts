@@ -4,7 +4,7 @@
 // run gets NOT_FOUND, never another run's artifacts.
 import type { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import { commitBlocks, hasStagedBlocks, releaseBlob, stageBlock } from "./blocks.js";
+import { ARTIFACT_UPLOADS as U, commitBlocks, hasStagedBlocks, releaseBlob, stageBlock } from "./blocks.js";
 import type { Db } from "./db.js";
 import {
   artifactById,
@@ -138,7 +138,7 @@ export class ArtifactService {
 
   private async remove(a: ArtifactRecord): Promise<void> {
     await this.o.db.query(`DELETE FROM artifacts WHERE id = $1`, [a.id]);
-    if (a.sha256 !== null) await releaseBlob(this.o.db, this.o.store, a.sha256);
+    if (a.sha256 !== null) await releaseBlob(this.o.db, this.o.store, U, a.sha256);
   }
 
   /** A signed URL's grant, its attempt still live, its artifact existing: or UNAUTHORIZED/NOT_FOUND. */
@@ -158,15 +158,16 @@ export class ArtifactService {
   }
 
   stageBlock(a: ArtifactRecord, blockId: string, body: Readable): Promise<unknown> {
-    return stageBlock(this.o.db, this.o.store, a.id, blockId, body, this.o.maxBlockBytes);
+    return stageBlock(this.o.db, this.o.store, U, a.id, blockId, body, this.o.maxBlockBytes);
   }
 
   async commitBlockList(a: ArtifactRecord, ids: string[]): Promise<void> {
     // The client's retry of a commit that went through (its answer lost): nothing staged is left.
-    if (a.sha256 !== null && !(await hasStagedBlocks(this.o.db, a.id))) return;
-    const info = await commitBlocks(this.o.db, this.o.store, a.id, ids, this.o.maxArtifactBytes);
+    if (a.sha256 !== null && !(await hasStagedBlocks(this.o.db, U, a.id))) return;
+    const info = await commitBlocks(this.o.db, this.o.store, U, a.id, ids, this.o.maxArtifactBytes);
     // A second block list (Azure allows one) replaces the first: its blob may now be unnamed.
-    if (a.sha256 !== null && a.sha256 !== info.sha256) await releaseBlob(this.o.db, this.o.store, a.sha256);
+    if (a.sha256 !== null && a.sha256 !== info.sha256)
+      await releaseBlob(this.o.db, this.o.store, U, a.sha256);
   }
 
   open(a: ArtifactRecord, range?: ByteRange): Promise<BlobRead> {

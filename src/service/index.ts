@@ -7,6 +7,7 @@ import pino, { type Logger } from "pino";
 import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
 import { ArtifactService, deriveKeys, LocalBlobStore, openServiceKey } from "../artifacts/index.js";
+import { CacheService } from "../caches/index.js";
 import { appendAudit, auditChainError, verifyAuditDb } from "../audit/index.js";
 import {
   ADMIN_USER,
@@ -139,6 +140,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       dispatchLatency,
       sourceAuth: (repo) => gitAuthOf(db.pool, kms, repo.id, repo.cloneUrl),
     });
+    const serviceKeys = deriveKeys(await openServiceKey(join(config.dataDir, "artifact-service.key")));
     const app = await buildServer({
       pool: db.pool,
       config,
@@ -152,7 +154,14 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       artifacts: new ArtifactService({
         db: db.pool,
         store: new LocalBlobStore(join(config.dataDir, "artifacts")),
-        keys: deriveKeys(await openServiceKey(join(config.dataDir, "artifact-service.key"))),
+        keys: serviceKeys,
+        publicUrl: config.publicUrl,
+      }),
+      // The cache service v2: the same runtime tokens, its blobs under <dataDir>/caches.
+      caches: new CacheService({
+        db: db.pool,
+        store: new LocalBlobStore(join(config.dataDir, "caches")),
+        keys: serviceKeys,
         publicUrl: config.publicUrl,
       }),
     });

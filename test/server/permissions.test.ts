@@ -162,7 +162,7 @@ const SPEC: Record<string, Spec> = {
 // Routes outside the authenticated scope (they authenticate in their own way; status badges are
 // public, and show a repository's status only to who may see it: test/server/badge.test.ts).
 const OPEN =
-  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\/|^\/twirp\/github\.actions\.results\.api\.v1\.ArtifactService\/|^\/artifacts\/blobs\/:id$/;
+  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\/|^\/twirp\/github\.actions\.results\.api\.v1\.(Artifact|Cache)Service\/|^\/(artifacts|caches)\/blobs\/:id$/;
 
 interface Who {
   name: string;
