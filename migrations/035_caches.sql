@@ -1,8 +1,9 @@
 -- Caches (issue 13, items 2 and 4): what jobs save through the GitHub cache service v2
 -- (src/caches, docs/integrity.md "Caches"). An entry lives in a scope: (repository, trust tier of
--- the run that wrote it, the ref it ran on). A run reads its own ref's scope, its pull request's
--- base branch and the default branch, of its own tier; an untrusted run may also read trusted
--- entries of the base and default branches, but a trusted run never reads an untrusted entry.
+-- the run that wrote it, the ref it ran on). A trusted run reads the trusted entries of its ref,
+-- its pull request's base branch and the default branch; an untrusted run reads the untrusted
+-- entries of its own ref and the trusted ones of its base and default branches. A trusted run
+-- never reads an untrusted entry.
 -- The bytes live in the cache's own content-addressed blob store; a blob is deleted only when no
 -- entry names its digest any more.
 CREATE TABLE cache_entries (

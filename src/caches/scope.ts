@@ -3,9 +3,9 @@
 // request's base branch, and on the default branch; never another feature branch's. Trust on top:
 // a run writes only into its own tier's scope, and a trusted run reads only trusted scopes, so an
 // entry an untrusted run (a fork's pull request) wrote is never restored by a trusted run, whatever
-// key and ref it claims. An untrusted run may read the trusted entries of its base and default
-// branches (as fork pull requests do on GitHub); those are the protected refs here, there being no
-// other notion of a protected ref in Airlock.
+// key and ref it claims. The protected refs are the default branch and a pull request's base (there
+// is no other notion of a protected ref in Airlock); an untrusted run may read their trusted
+// entries, as fork pull requests do on GitHub, and its own ref's untrusted ones.
 import type { Caller, Db } from "../artifacts/index.js";
 
 export type Tier = "trusted" | "untrusted";
@@ -25,18 +25,23 @@ export interface RunScopes {
 
 const fullRef = (branch: string): string => (branch.startsWith("refs/") ? branch : `refs/heads/${branch}`);
 
-/** The scopes of a run on `ref` in `tier`, given the default branch and a pull request's base. */
+/**
+ * The scopes of a run on `ref` in `tier`, given the default branch and a pull request's base. A
+ * trusted run reads trusted entries of its ref, its base and the default branch. An untrusted run
+ * reads the untrusted entries of its own ref only (another fork's pull request cannot feed it),
+ * then the trusted entries of its base and the default branch.
+ */
 export function scopesOf(
   tier: Tier,
   ref: string,
   defaultBranch: string,
   baseRef?: string,
 ): Omit<RunScopes, "repositoryId"> {
-  const protectedRefs = [...new Set([baseRef, fullRef(defaultBranch)].filter((r): r is string => !!r))];
-  const own = [...new Set([ref, ...protectedRefs])].map((r) => ({ tier, ref: r }));
-  const trusted =
-    tier === "untrusted" ? protectedRefs.map((r) => ({ tier: "trusted" as const, ref: r })) : [];
-  return { write: { tier, ref }, read: [...own, ...trusted] };
+  const protectedRefs = [baseRef, fullRef(defaultBranch)].filter((r): r is string => !!r);
+  const read: Scope[] = [{ tier, ref }];
+  for (const r of protectedRefs)
+    if (!read.some((x) => x.tier === "trusted" && x.ref === r)) read.push({ tier: "trusted", ref: r });
+  return { write: { tier, ref }, read };
 }
 
 export async function runScopes(db: Db, c: Caller): Promise<RunScopes> {

@@ -9,6 +9,7 @@ import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { Histogram, Registry } from "prom-client";
 import { ArtifactService, deriveKeys, LocalBlobStore } from "../../src/artifacts/index.js";
+import { CacheService } from "../../src/caches/index.js";
 import { freePort } from "../../src/db/index.js";
 import { openKms, type Kms } from "../../src/secrets/index.js";
 import { buildServer, loadServerConfig } from "../../src/server/index.js";
@@ -22,11 +23,13 @@ export interface ArtifactServer {
   url: string;
   svc: ArtifactService;
   store: LocalBlobStore;
+  /** The cache service v2 on the same server, with its own blob store. */
+  caches: CacheService;
   dir: string;
   close(): Promise<void>;
 }
 
-export async function startArtifactServer(): Promise<ArtifactServer> {
+export async function startArtifactServer(opts: { cacheQuotaBytes?: number } = {}): Promise<ArtifactServer> {
   const db = await createTestDatabase();
   const dir = await mkdtemp(join(tmpdir(), "airlock-artifacts-"));
   const port = await freePort();
@@ -34,11 +37,14 @@ export async function startArtifactServer(): Promise<ArtifactServer> {
   const config = loadServerConfig({ env: {}, overrides: { publicUrl: url, listenPort: port, dataDir: dir } });
   const kms: Kms = await openKms({ provider: "local", keyFile: join(dir, "kms.key") });
   const store = new LocalBlobStore(join(dir, "blobs"));
-  const svc = new ArtifactService({
+  const keys = deriveKeys(Buffer.alloc(32, 7));
+  const svc = new ArtifactService({ db: db.pool, store, keys, publicUrl: url });
+  const caches = new CacheService({
     db: db.pool,
-    store,
-    keys: deriveKeys(Buffer.alloc(32, 7)),
+    store: new LocalBlobStore(join(dir, "caches")),
+    keys,
     publicUrl: url,
+    ...(opts.cacheQuotaBytes === undefined ? {} : { quotaBytes: opts.cacheQuotaBytes }),
   });
   const registry = new Registry();
   const dispatchLatency = new Histogram({ name: "d", help: "d", registers: [registry] });
@@ -52,6 +58,7 @@ export async function startArtifactServer(): Promise<ArtifactServer> {
     metrics: { registry, dispatchLatency },
     kms,
     artifacts: svc,
+    caches,
   });
   await app.listen({ host: "127.0.0.1", port });
   return {
@@ -60,6 +67,7 @@ export async function startArtifactServer(): Promise<ArtifactServer> {
     url,
     svc,
     store,
+    caches,
     dir,
     close: async () => {
       await app.close();

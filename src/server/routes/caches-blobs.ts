@@ -5,6 +5,7 @@
 // client uses plain HTTP GET off Azure (and the Azure SDK's ranged GETs on Azure hosts), so GET
 // answers 200 with Content-Length, or 206 for one Range, with the headers the SDK reads; HEAD the
 // same without a body. No bearer token: the URL's signature, expiry and live attempt authorize.
+import { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { CACHE_BLOBS, checkBlockId, MAX_BLOCK_LIST_BYTES, parseBlockList } from "../../artifacts/index.js";
 import type { CacheService } from "../../caches/index.js";
@@ -68,8 +69,9 @@ async function download(
     .header("x-ms-blob-type", "BlockBlob");
   if (range) reply.status(206).header("content-range", `bytes ${blob.start}-${blob.end}/${blob.size}`);
   if (request.method === "HEAD") {
+    // Fastify's HEAD route keeps Content-Length for a stream payload; an empty one reads nothing.
     blob.stream.destroy();
-    return reply.send();
+    return reply.send(Readable.from([]));
   }
   return reply.send(blob.stream);
 }
