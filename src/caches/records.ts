@@ -58,8 +58,11 @@ const toEntry = (r: Row): CacheEntry => ({
 });
 
 /** GitHub's rules (cache.js checkKey): at most 512 characters, no comma; here also no control characters. */
+const hasControl = (s: string): boolean =>
+  [...s].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
+
 export function checkKey(key: unknown): string {
-  if (typeof key !== "string" || key.length === 0 || key.length > 512 || /[,\u0000-\u001f\u007f]/.test(key))
+  if (typeof key !== "string" || key.length === 0 || key.length > 512 || key.includes(",") || hasControl(key))
     throw new AirlockError(
       ErrorCode.ARTIFACT_INVALID,
       "a cache key is 1-512 characters without commas or control characters",

@@ -263,6 +263,52 @@ describe("cache service v2 with the real @actions/cache client", () => {
     assert.equal(savedId(await save(a, "finished-2", randomBytes(100))), -1);
   });
 
+  it("takes an archive in blocks (Put Block, Put Block List), as uploadFile sends one past 128 MiB", async () => {
+    const repo = await repository();
+    const a = await attemptOn(repo);
+    const made = await twirp(a.token, "CreateCacheEntry", { key: "blocks-1", version: "v1" });
+    const up = String(made.body.signed_upload_url);
+    const parts = [randomBytes(3000), randomBytes(2000)];
+    const ids = ["YmxvY2stMQ==", "YmxvY2stMA=="];
+    // Staged out of order; the list decides.
+    for (const i of [1, 0]) {
+      const put = await fetch(`${up}&comp=block&blockid=${encodeURIComponent(ids[i]!)}`, {
+        method: "PUT",
+        body: parts[i],
+      });
+      assert.equal(put.status, 201);
+    }
+    const list = await fetch(`${up}&comp=blocklist`, {
+      method: "PUT",
+      body: `<?xml version="1.0" encoding="utf-8"?><BlockList><Latest>${ids[0]}</Latest><Latest>${ids[1]}</Latest></BlockList>`,
+    });
+    assert.equal(list.status, 201);
+    const wrong = await twirp(a.token, "FinalizeCacheEntryUpload", {
+      key: "blocks-1",
+      version: "v1",
+      size_bytes: "1",
+    });
+    assert.equal((wrong.body.meta as Record<string, unknown>).airlock_code, "ARTIFACT_DIGEST_MISMATCH");
+    // A wrong size drops the upload; the job saves again.
+    const again = await twirp(a.token, "CreateCacheEntry", { key: "blocks-1", version: "v1" });
+    const up2 = String(again.body.signed_upload_url);
+    const whole = Buffer.concat(parts);
+    assert.equal((await fetch(up2, { method: "PUT", body: whole })).status, 201);
+    const fin = await twirp(a.token, "FinalizeCacheEntryUpload", {
+      key: "blocks-1",
+      version: "v1",
+      size_bytes: String(whole.length),
+    });
+    assert.equal(fin.status, 200);
+    const got = await twirp(a.token, "GetCacheEntryDownloadURL", { key: "blocks-1", version: "v1" });
+    const res = await fetch(String(got.body.signed_download_url));
+    assert.ok(Buffer.from(await res.arrayBuffer()).equals(whole));
+    const other = await twirp(a.token, "GetCacheEntryDownloadURL", { key: "blocks-1", version: "v2" });
+    assert.deepEqual([other.status, other.body.ok], [200, false]);
+    const dup = await twirp(a.token, "CreateCacheEntry", { key: "blocks-1", version: "v1" });
+    assert.deepEqual([dup.status, dup.body.code], [409, "already_exists"]);
+  });
+
   it("refuses a tampered signed URL, an upload URL used to read, and an artifact URL's signature", async () => {
     const repo = await repository();
     const a = await attemptOn(repo);

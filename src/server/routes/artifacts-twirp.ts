@@ -4,7 +4,7 @@
 // Authenticated by the job attempt's runtime token alone (Bearer ACTIONS_RUNTIME_TOKEN), checked on
 // every call; errors in twirp's shape, { code, msg, meta: { airlock_code } }, because the client
 // reads `msg` and retries only 429 and 5xx.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import {
   jobBackendId,
