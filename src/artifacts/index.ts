@@ -4,7 +4,14 @@
 export { parseBlockList, checkBlockId, MAX_BLOCK_LIST_BYTES } from "./blocks.js";
 export { openServiceKey } from "./key-file.js";
 export { ARTIFACT_STATES, type ArtifactRecord, type ArtifactState } from "./records.js";
-export { deriveKeys, jobBackendId, runBackendId, type Caller, type ServiceKeys } from "./runtime-token.js";
+export {
+  deriveKeys,
+  jobBackendId,
+  mintRuntimeToken,
+  runBackendId,
+  type Caller,
+  type ServiceKeys,
+} from "./runtime-token.js";
 export { ArtifactService, type ArtifactServiceOptions } from "./service.js";
 export { BLOB_PATH, signBlobUrl, verifyBlobUrl, type BlobOp, type SignedGrant } from "./signed-url.js";
 export * from "./store/index.js";
