@@ -14,6 +14,7 @@ import { createMetrics } from "./metrics.js";
 import { agentRegisterRoute } from "./routes/agent-register.js";
 import { jobIdentityApiRoutes, jobIdentityPublicRoutes } from "./routes/job-identity.js";
 import { agentReleaseRoute } from "./routes/agent-release.js";
+import { provenancePublicRoutes } from "./routes/provenance.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { ssoRoutes, ssoUrl } from "./routes/sso.js";
@@ -86,6 +87,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installAgentSocket(app, ctx);
   agentRegisterRoute(app, ctx);
   jobIdentityPublicRoutes(app, ctx);
+  provenancePublicRoutes(app, ctx);
   agentReleaseRoute(app, ctx);
   badgeRoutes(app, ctx);
   await app.register((scope, _opts, done) => {

@@ -25,6 +25,7 @@ import { CREDENTIALS_OPERATIONS } from "./openapi-credentials.js";
 import { FORGE_OPERATIONS } from "./openapi-forge.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import { IDENTITY_OPERATIONS } from "./openapi-identity.js";
+import { PROVENANCE_OPERATIONS } from "./openapi-provenance.js";
 import { UI_OPERATIONS, UI_SCHEMAS } from "./openapi-ui.js";
 import * as S from "./schemas.js";
 
@@ -805,6 +806,7 @@ const OPERATIONS: Operation[] = [
   ...SECRETS_OPERATIONS,
   ...ENVIRONMENT_OPERATIONS,
   ...IDENTITY_OPERATIONS,
+  ...PROVENANCE_OPERATIONS,
   ...CREDENTIALS_OPERATIONS,
   ...FORGE_OPERATIONS,
   ...UI_OPERATIONS,

@@ -177,7 +177,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
 // /api/v1/openapi.json, /api/v1/auth/*, /api/v1/webhooks/*, /api/v1/agent (node credential),
 // /api/v1/agent/register (registration token), /api/v1/agent/id-token (a job attempt's request
 // token), and the job identity discovery documents and key sets, /.well-known/* and
-// /orgs/:org/.well-known/* (public), and the status badges /badge/* (public; a repository's status
+// /orgs/:org/.well-known/* (public), the provenance public keys /api/v1/provenance/keys (public:
+// src/server/routes/provenance.ts), and the status badges /badge/* (public; a repository's status
 // only for a public one or a caller who may read it: src/server/badge.ts).
 
 export function routeKey(method: string, url: string): string {
