@@ -44,6 +44,7 @@ interface KeyRow {
   organization_key_id: string;
   nonce: Buffer;
   ciphertext: Buffer;
+  shredded: boolean;
 }
 
 const generate = promisify(generateKeyPair);
@@ -72,8 +73,11 @@ async function unseal(db: Db, kms: Kms, r: KeyRow): Promise<ProvenanceSigningKey
   return { keyid: r.keyid, key };
 }
 
-const CURRENT = `SELECT id, organization_id, keyid, organization_key_id, nonce, ciphertext
-                   FROM provenance_keys WHERE organization_id = $1 AND retired_at IS NULL`;
+// `shredded`: the organization key it is sealed under was destroyed; the cached copy must not sign.
+const CURRENT = `SELECT p.id, p.organization_id, p.keyid, p.organization_key_id, p.nonce, p.ciphertext,
+                        o.destroyed_at IS NOT NULL AS shredded
+                   FROM provenance_keys p JOIN organization_keys o ON o.id = p.organization_key_id
+                  WHERE p.organization_id = $1 AND p.retired_at IS NULL`;
 
 /**
  * The organization's signing key, made when it has none. A key sealed under a destroyed
@@ -85,6 +89,10 @@ export async function provenanceSigningKey(
   organizationId: number,
 ): Promise<ProvenanceSigningKey> {
   const { rows } = await db.query<KeyRow>(CURRENT, [organizationId]);
+  if (rows[0]?.shredded) {
+    cache.delete(rows[0].keyid);
+    return replaceKey(db, kms, organizationId, true);
+  }
   if (rows[0]) {
     try {
       return await unseal(db, kms, rows[0]);
@@ -114,7 +122,7 @@ async function replaceKey(
     await c.query("SELECT pg_advisory_xact_lock($1, $2)", [KEY_LOCK, organizationId]);
     if (!retire) {
       const { rows } = await c.query<KeyRow>(CURRENT, [organizationId]);
-      if (rows[0]) return unseal(c, kms, rows[0]);
+      if (rows[0] && !rows[0].shredded) return unseal(c, kms, rows[0]);
     }
     await c.query(
       "UPDATE provenance_keys SET retired_at = now() WHERE organization_id = $1 AND retired_at IS NULL",
