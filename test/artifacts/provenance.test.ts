@@ -19,6 +19,7 @@ import {
   verifyProvenance,
   type Check,
   type Envelope,
+  type ResourceDescriptor,
 } from "../../src/artifacts/provenance/index.js";
 import { isAirlockError, type ErrorCode } from "../../src/errors/index.js";
 import { PUBLIC, sampleInput } from "./provenance-fixture.js";
@@ -122,8 +123,8 @@ describe("the statement", () => {
       annotations: { operator: "volunteers", trust: "untrusted", agreed: true },
     });
     // Every ResourceDescriptor names at least one of uri, digest, content (in-toto's minimum).
-    for (const r of [...def.resolvedDependencies, ...rd.byproducts])
-      assert.ok(r.uri !== undefined || r.digest !== undefined || r.content !== undefined);
+    const all: ResourceDescriptor[] = [...s.predicate.buildDefinition.resolvedDependencies, ...rd.byproducts];
+    for (const r of all) assert.ok(r.uri !== undefined || r.digest !== undefined || r.content !== undefined);
   });
 
   it("refuses a digest that is not lowercase hex SHA-256", () => {
@@ -171,7 +172,7 @@ describe("DSSE", () => {
     );
     assert.equal(e.signatures.length, 1);
     assert.equal(e.signatures[0]!.keyid, keyIdOf(pair.publicKey));
-    assert.match(e.signatures[0]!.keyid!, /^[0-9a-f]{64}$/);
+    assert.match(e.signatures[0]!.keyid ?? "", /^[0-9a-f]{64}$/);
   });
 });
 
