@@ -195,6 +195,19 @@ describe("verify", () => {
     );
   });
 
+  it("a signature without a keyid (absent, empty or null) and URL-safe base64 verify too", async () => {
+    const sig = good.signatures[0]!.sig;
+    assert.equal((await run({ ...good, signatures: [{ sig }] })).code, undefined);
+    const nullKeyid = JSON.stringify({ ...good, signatures: [{ keyid: null, sig }] });
+    assert.equal((await run(nullKeyid)).code, undefined);
+    const urlSafe = {
+      ...good,
+      payload: Buffer.from(good.payload, "base64").toString("base64url"),
+      signatures: [{ keyid: "", sig: Buffer.from(sig, "base64").toString("base64url") }],
+    };
+    assert.equal((await run(urlSafe)).code, undefined);
+  });
+
   it("a flipped payload byte fails the signature", async () => {
     const payload = Buffer.from(good.payload, "base64");
     payload[40]! ^= 0x01;

@@ -8,7 +8,18 @@ import { PREDICATE_TYPE, STATEMENT_TYPE } from "./statement.js";
 export const EnvelopeSchema = z.object({
   payload: z.string(),
   payloadType: z.string(),
-  signatures: z.array(z.object({ keyid: z.string().optional(), sig: z.string() })).min(1),
+  // DSSE: an unset keyid is the same as an empty one; some producers write null.
+  signatures: z
+    .array(
+      z.object({
+        keyid: z
+          .string()
+          .nullish()
+          .transform((k) => k || undefined),
+        sig: z.string(),
+      }),
+    )
+    .min(1),
 });
 
 const DigestSet = z.record(z.string(), z.string());
