@@ -13,6 +13,11 @@ command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 # hybrid cgroup hosts); its tests and the escape suite run it.
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v runc >/dev/null 2>&1 || need+=(runc)
+# Tests only: a real registry (distribution) to pull job containers from, with TLS (openssl makes
+# the self-signed certificate) and htpasswd (bcrypt) authentication (test/helpers/registry.ts).
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need+=(apache2-utils)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # --- end container provisioner
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v git >/dev/null 2>&1 || need+=(git)

@@ -1,9 +1,9 @@
 // A provisioner wrapper for the long-running agent: once a job is aborted, its machine takes no
-// more work (exec/writeFile/copyIn fail at once instead of racing the machine's removal), and
+// more work (exec/writeFile/copyIn and its sibling containers fail at once instead of racing the machine's removal), and
 // destroy() never rejects: runJobOnNewMachine destroys on abort with `void machine.destroy()`,
 // and one unhandled rejection would take the whole agent (and every other job) down.
 import { AirlockError, ErrorCode } from "../errors/index.js";
-import type { Machine, MachineSpec, Provisioner } from "../provisioners/types.js";
+import type { Machine, MachineContainers, MachineSpec, Provisioner } from "../provisioners/types.js";
 import type { AgentLogger } from "./logger.js";
 
 export function guardedProvisioner(inner: Provisioner, signal: AbortSignal, log: AgentLogger): Provisioner {
@@ -43,5 +43,18 @@ function guardMachine(m: Machine, signal: AbortSignal, log: AgentLogger): Machin
   if (m.limitExceeded) guarded.limitExceeded = () => m.limitExceeded!();
   if (m.env) Object.assign(guarded, { env: m.env });
   if (m.servicesUrl !== undefined) Object.assign(guarded, { servicesUrl: m.servicesUrl });
+  // Its sibling containers (services, Docker actions), refused like exec once the job is aborted.
+  const c = m.containers;
+  if (c) {
+    const containers: MachineContainers = {
+      startService: (name, spec) => (signal.aborted ? Promise.reject(refuse()) : c.startService(name, spec)),
+      build: (req) => (signal.aborted ? Promise.reject(refuse()) : c.build(req)),
+      run(req) {
+        if (signal.aborted) throw refuse();
+        return c.run(req);
+      },
+    };
+    Object.assign(guarded, { containers });
+  }
   return guarded;
 }

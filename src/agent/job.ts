@@ -170,12 +170,12 @@ export class AgentJob {
           ...(egress ? { egress } : {}),
           ...(this.deps.containers ? { containers: this.deps.containers } : {}),
           ...(services ? { services } : {}),
-          prepare: (machine, description) =>
+          prepare: (machineId, description) =>
             releaseSecrets(
               this.deps.serverUrl,
               this.deps.nodeCredential?.(),
               a.releaseToken,
-              machine.id,
+              machineId,
               description,
               this.controller.signal,
             ),

@@ -1,8 +1,10 @@
-// The node's half of delivery to the live job (src/secrets/release.ts): once the machine of a job
-// attempt exists, the agent redeems the attempt's one-time release token for that machine, gets
-// the run DEK, opens the job's sealed secrets into `contexts.secrets` and wipes the key. Nothing
-// is retried: a token works once, and a job whose secrets cannot be released fails on this
-// machine with a one-line reason (its machine is destroyed like any other).
+// The node's half of delivery to the live job (src/secrets/release.ts): for the machine of a job
+// attempt (once it exists, or just before its job container image is pulled with credentials that
+// may read secrets: runJobOnNewMachine decides, once per job), the agent redeems the attempt's
+// one-time release token for that machine id, gets the run DEK, opens the job's sealed secrets
+// into `contexts.secrets` and wipes the key. Nothing is retried: a token works once, and a job
+// whose secrets cannot be released fails on this machine with a one-line reason (its machine is
+// destroyed like any other).
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { RELEASE_PATH, Released } from "../protocol/agent.js";
 import type { JobDescription } from "../runner/index.js";

@@ -8,6 +8,7 @@
 // which every local user can read (ps): `--token` is refused with a line saying where it goes.
 // The lead registers the command with `registerAgentCommand(program)` from main.ts.
 import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { Option, type Command } from "commander";
 import {
@@ -34,6 +35,7 @@ import {
   createVmProvisioner,
   describeLimits,
   describeVm,
+  type ContainerRegistry,
   type Provisioner,
 } from "../provisioners/index.js";
 
@@ -61,6 +63,10 @@ export interface AgentCommandOptions extends EgressCommandOptions {
   logFormat?: string;
   /** Container options this pool allows beyond the default allow-list (src/containers/options.ts). */
   containerAllowOption?: string[];
+  /** The one registry workflow images may be pulled from (host[:port][/namespace]). */
+  containerRegistry?: string;
+  /** A folder with that registry's CA certificate (ca.crt), as podman --cert-dir. */
+  containerRegistryCertDir?: string;
 }
 
 /** Node defaults for every machine (the flavour gives CPU, memory and disk). Documented in the README. */
@@ -137,6 +143,14 @@ export function registerAgentCommand(program: Command, setExitCode: (code: numbe
       "a container option (long name, e.g. --cap-add) this pool allows in `container:`/`services:` options beyond the default allow-list (repeatable; --volume allows host paths in volumes)",
       collect,
       [],
+    )
+    .option(
+      "--container-registry <host[:port][/namespace]>",
+      "the one registry `container:`/`services:` images may be pulled from (default: none, the node's local podman storage only)",
+    )
+    .option(
+      "--container-registry-cert-dir <dir>",
+      "a folder holding the registry's CA certificate as ca.crt (default: the system's trust)",
     )
     .option(
       "--log-format <format>",
@@ -331,6 +345,7 @@ function provisioners(
   }
   const warm = nonNegative("--disk-pool-warm", o.diskPoolWarm ?? AGENT_LIMIT_DEFAULTS.diskPoolWarm);
   const warmSlots = nonNegative("--warm-slots", o.warmSlots ?? AGENT_LIMIT_DEFAULTS.warmSlots);
+  const registry = containerRegistry(o);
   for (const name of o.provisioner.length > 0 ? o.provisioner : ["sandbox"]) {
     if (name === "sandbox") {
       out.sandbox = createSandboxProvisioner({
@@ -343,6 +358,7 @@ function provisioners(
     } else if (name === "container") {
       out.container = createContainerProvisioner({
         baseDir: join(machinesDir, "containers"),
+        ...(registry ? { registry } : {}),
         diskPool: { warm },
         warn: (line) => log.warn(line),
       });
@@ -357,6 +373,31 @@ function provisioners(
       );
   }
   return out;
+}
+
+/** --container-registry and its CA folder, checked: a bare address, an existing folder. */
+function containerRegistry(o: AgentCommandOptions): ContainerRegistry | undefined {
+  const address = o.containerRegistry;
+  if (address === undefined) {
+    if (o.containerRegistryCertDir !== undefined)
+      throw new AirlockError(
+        ErrorCode.USAGE,
+        "agent: --container-registry-cert-dir needs --container-registry",
+      );
+    return undefined;
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9.-]*(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(address))
+    throw new AirlockError(
+      ErrorCode.USAGE,
+      `agent: --container-registry takes host[:port][/namespace] (no scheme), got ${JSON.stringify(address)}`,
+    );
+  const certDir = o.containerRegistryCertDir;
+  if (certDir !== undefined && !existsSync(join(certDir, "ca.crt")))
+    throw new AirlockError(
+      ErrorCode.USAGE,
+      `agent: --container-registry-cert-dir ${certDir} holds no ca.crt`,
+    );
+  return { address, ...(certDir !== undefined ? { certDir: resolve(certDir) } : {}) };
 }
 
 function nonNegative(flag: string, value: string): number {

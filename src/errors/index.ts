@@ -19,6 +19,10 @@ export const ErrorCode = {
   MACHINE_UNSUPPORTED: "MACHINE_UNSUPPORTED",
   /** A container option or volume the pool does not allow (`--privileged`, host mounts, ...). */
   CONTAINER_OPTION_REFUSED: "CONTAINER_OPTION_REFUSED",
+  /** A workflow image could not be pulled from the node's registry (credentials refused, no such image, TLS). */
+  CONTAINER_PULL_FAILED: "CONTAINER_PULL_FAILED",
+  /** The registry refused the credentials of `container:`/`services:` (or an anonymous pull). */
+  REGISTRY_UNAUTHORIZED: "REGISTRY_UNAUTHORIZED",
   /** SSH: the host's key is not the pinned one (unknown or changed); the host is marked unhealthy. */
   HOST_KEY_MISMATCH: "HOST_KEY_MISMATCH",
   /** A machine's resource limits could not be put in place (cgroups, its filesystem). */
@@ -100,6 +104,16 @@ export const ErrorCode = {
   CREDENTIAL_INVALID: "CREDENTIAL_INVALID",
   /** Agent: the orchestrator speaks another agent protocol version (upgrade one side). */
   PROTOCOL_MISMATCH: "PROTOCOL_MISMATCH",
+  /** Artifacts: a bad artifact name, block id, block list or request to the artifact service. */
+  ARTIFACT_INVALID: "ARTIFACT_INVALID",
+  /** Artifacts: a blob, block or upload larger than the service accepts. */
+  ARTIFACT_TOO_LARGE: "ARTIFACT_TOO_LARGE",
+  /** Artifacts: the size or SHA-256 the client declares at finalize is not what the store computed. */
+  ARTIFACT_DIGEST_MISMATCH: "ARTIFACT_DIGEST_MISMATCH",
+  /** Artifacts: no blob of that digest in the store (deleted, or never written). */
+  BLOB_NOT_FOUND: "BLOB_NOT_FOUND",
+  /** Artifacts: a byte range outside the blob. */
+  RANGE_NOT_SATISFIABLE: "RANGE_NOT_SATISFIABLE",
   /** Provenance: a provenance envelope, statement, key or policy file is not what it should be. */
   PROVENANCE_MALFORMED: "PROVENANCE_MALFORMED",
   /** Provenance: no signature verifies with the given key(s) (another key, or altered bytes). */

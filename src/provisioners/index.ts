@@ -5,5 +5,9 @@ export { createSandboxProvisioner, describeLimits, type SandboxProvisionerOption
 export { HOST_ROOT } from "./types.js";
 export { EGRESS_PROXY_PORT, egressProxyEnv } from "./common/egress-relay.js";
 export { createSshProvisioner, sshHostHealth, type SshProvisionerOptions } from "./ssh/index.js";
-export { createContainerProvisioner, type ContainerProvisionerOptions } from "./container/index.js";
+export {
+  createContainerProvisioner,
+  type ContainerProvisionerOptions,
+  type ContainerRegistry,
+} from "./container/index.js";
 export { createVmProvisioner, describeVm, type VmProvisionerOptions } from "./vm/index.js";

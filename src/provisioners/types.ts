@@ -40,7 +40,22 @@ export interface MachineSpec {
    * filesystem. Only the container provisioner honours it; the others refuse with
    * MACHINE_UNSUPPORTED ("job containers need the container provisioner").
    */
-  jobContainer?: ContainerSpec;
+  jobContainer?: JobContainerSpec;
+}
+
+/** `credentials:` of a workflow container, evaluated (never logged). */
+export interface RegistryCredentials {
+  username: string;
+  password: string;
+}
+
+/**
+ * The job's own container. Its credentials are asked for lazily, with the id of the machine about
+ * to be created, and only when its image is pulled from the registry: on a server run they may
+ * read secrets that are released for that machine id only (runner/on-machine.ts).
+ */
+export interface JobContainerSpec extends Omit<ContainerSpec, "credentials"> {
+  credentials?(machineId: string): Promise<RegistryCredentials | undefined>;
 }
 
 /** A container the workflow asks for (`container:`, a `services:` entry, a Docker action). */
@@ -56,7 +71,7 @@ export interface ContainerSpec {
   /** `ports:` of a service (container port, optional host-side port), as written. */
   ports?: readonly string[];
   /** `credentials:` for the registry (never logged). */
-  credentials?: { username: string; password: string };
+  credentials?: RegistryCredentials;
   /** A service's `entrypoint:` (replaces the image's ENTRYPOINT). */
   entrypoint?: string;
   /** A service's `command:`, split into words (replaces the image's CMD). */

@@ -1,10 +1,14 @@
 // Runs one job on a fresh single-use machine: create, run, destroy — destroy also on failure and
 // on cancel. The local `airlock run` and the node agent both use it. With egress, the machine
 // gets its own session of the egress proxy (closed after the machine is destroyed), and every
-// connection the proxy allows or refuses becomes a system line of the job's log.
+// connection the proxy allows or refuses becomes a system line of the job's log. What the job gets
+// on its machine (`prepare`: on a server run its secrets, released for one machine id only) is
+// asked for once: by the provisioner, with the id it is about to use, when the job container's
+// image is pulled with `credentials:`; else once the machine exists.
 import { recordLine, type AllowList, type EgressProxy, type EgressSession } from "../egress/index.js";
 import type { MachineSpec, Provisioner, Machine } from "../provisioners/types.js";
 import { checkJobContainers, type ContainerPolicy } from "../containers/index.js";
+import { AirlockError, ErrorCode } from "../errors/index.js";
 import { evaluateToString } from "../expressions/index.js";
 import { runJob } from "./job.js";
 import type { HostLog, JobDescription, JobResult, JobRuntime, RunnerDeps } from "./types.js";
@@ -26,10 +30,13 @@ export interface OnMachineOptions {
   /** The node's job services for this job; absent: none (no variables). */
   services?: MachineServices;
   /**
-   * Called once the machine exists and before the job starts on it: what the job gets there (e.g.
-   * its secrets, released for this machine only). A throw fails the job; the machine is destroyed.
+   * What the job gets on the machine with this id (e.g. its secrets, released for that machine
+   * only). Called at most once per job: when the job container's image is pulled with
+   * `credentials:` (before the machine exists, with the id the provisioner is about to give it),
+   * else once the machine exists; the job then runs with the same answer. A throw fails the job
+   * (and the machine, if made, is destroyed).
    */
-  prepare?(machine: Machine, job: JobDescription): Promise<JobDescription>;
+  prepare?: (machineId: string, job: JobDescription) => Promise<JobDescription>;
   /**
    * What the pool allows of `container:` / `services:` beyond the default allow-list
    * (src/containers/options.ts); absent: the default. Checked before the machine is created.
@@ -79,7 +86,8 @@ export async function runJobOnNewMachine(
 ): Promise<JobResult> {
   // The pool's policy on the job's containers, before anything exists (CONTAINER_OPTION_REFUSED).
   job = checkJobContainers(job, opts.containers);
-  if (job.container) spec = { ...spec, jobContainer: jobContainerSpec(job) };
+  const prepared = preparedOnce(job, opts.prepare);
+  if (job.container) spec = { ...spec, jobContainer: jobContainerSpec(job, prepared) };
   const hostLog = new LineQueue();
   for (const note of opts.egress?.notes ?? []) hostLog.push(note);
   let session: EgressSession | undefined;
@@ -106,7 +114,7 @@ export async function runJobOnNewMachine(
   if (opts.destroyOnAbort) deps.signal?.addEventListener("abort", destroyNow, { once: true });
   try {
     opts.onMachine?.(machine);
-    const ready = opts.prepare ? await opts.prepare(machine, job) : job;
+    const ready = await prepared(machine.id);
     return await runJob(ready, { ...deps, machine, hostLog, ...(runtime ? { runtime } : {}) });
   } finally {
     deps.signal?.removeEventListener("abort", destroyNow);
@@ -120,30 +128,59 @@ export async function runJobOnNewMachine(
 }
 
 /**
- * The job container for the provisioner: its `env` is given by the runner to every process (it
- * may read secrets, released only once the machine exists), so the machine gets none; credentials
- * are evaluated with what is known now (a server run's secrets are not: local registries need none).
+ * `prepare` memoized for one machine id: a release token is redeemed once, bound to one machine,
+ * so the pull's credentials and the job itself must share that one answer. Another id is refused
+ * (a provisioner that pulled for one machine and created another would be a bug, not a retry).
  */
-function jobContainerSpec(job: JobDescription): NonNullable<MachineSpec["jobContainer"]> {
+function preparedOnce(
+  job: JobDescription,
+  prepare: OnMachineOptions["prepare"],
+): (machineId: string) => Promise<JobDescription> {
+  let done: { id: string; job: Promise<JobDescription> } | undefined;
+  return (machineId) => {
+    if (done && done.id !== machineId)
+      return Promise.reject(
+        new AirlockError(
+          ErrorCode.SECRET_UNREADABLE,
+          `the job's secrets were released for machine ${done.id}, not ${machineId}`,
+        ),
+      );
+    done ??= { id: machineId, job: prepare ? prepare(machineId, job) : Promise.resolve(job) };
+    return done.job;
+  };
+}
+
+/**
+ * The job container for the provisioner: its `env` is given by the runner to every process, so the
+ * machine gets none; its `credentials` are evaluated only when the provisioner pulls the image,
+ * with the contexts GitHub gives them and the job's secrets as `prepared` gives them for the
+ * machine about to be created (on a server run: released for that machine id).
+ */
+function jobContainerSpec(
+  job: JobDescription,
+  prepared: (machineId: string) => Promise<JobDescription>,
+): NonNullable<MachineSpec["jobContainer"]> {
   const { env: _env, credentials, ...rest } = job.container!;
   if (!credentials) return { ...rest, env: {} };
-  const c = job.contexts;
-  const ctx = {
-    github: c.github,
-    needs: c.needs,
-    strategy: c.strategy,
-    matrix: c.matrix ?? {},
-    vars: c.vars,
-    secrets: c.secrets,
-    inputs: c.inputs,
-  };
-  const host = { contexts: Object.keys(ctx) };
   return {
     ...rest,
     env: {},
-    credentials: {
-      username: evaluateToString(credentials.username, ctx, host),
-      password: evaluateToString(credentials.password, ctx, host),
+    async credentials(machineId) {
+      const c = (await prepared(machineId)).contexts;
+      const ctx = {
+        github: c.github,
+        needs: c.needs,
+        strategy: c.strategy,
+        matrix: c.matrix ?? {},
+        vars: c.vars,
+        secrets: c.secrets,
+        inputs: c.inputs,
+      };
+      const host = { contexts: Object.keys(ctx) };
+      return {
+        username: evaluateToString(credentials.username, ctx, host),
+        password: evaluateToString(credentials.password, ctx, host),
+      };
     },
   };
 }

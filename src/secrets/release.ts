@@ -1,7 +1,8 @@
 // Delivery of a run's secrets to the live job only (issue 8, item 4). The job description a node
 // receives holds the secrets its job references sealed under the run DEK (run-keys.ts), never in
 // clear. With the assignment comes a one-time release token, minted here per job attempt (only its
-// SHA-256 is stored, migration 017). Once the node has created the attempt's machine it presents
+// SHA-256 is stored, migration 017). Once the node has created the attempt's machine (or chosen
+// its id, just before pulling a job container image whose credentials read secrets) it presents
 // the token with the machine's id and gets the run DEK unwrapped — once: the first redemption
 // binds the token to that machine and uses it up, so a second machine (or the same one again) is
 // refused, and so is every redemption once the attempt is no longer assigned or running (finished,

@@ -3,6 +3,7 @@
 import type pg from "pg";
 import type { Logger } from "pino";
 import type { Histogram, Registry } from "prom-client";
+import type { ArtifactService } from "../artifacts/index.js";
 import type { FailureLimiter } from "../auth/index.js";
 import type { AgentHub, LogHub, RunsService } from "../orchestrator/types.js";
 import type { Links } from "../orchestrator/views/index.js";
@@ -32,6 +33,11 @@ export interface ServerDeps {
    * Default: a MemoryFailureLimiter with CLIENT_POLICY.
    */
   idTokenLimiter?: FailureLimiter;
+  /**
+   * The GitHub artifact service v4 (src/artifacts): its twirp routes and signed blob URLs answer
+   * NOT_FOUND without it.
+   */
+  artifacts?: ArtifactService;
   /** The built web UI's folder (default: dist/web of the package). */
   webRoot?: string;
 }

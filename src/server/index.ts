@@ -14,6 +14,8 @@ import { createMetrics } from "./metrics.js";
 import { agentRegisterRoute } from "./routes/agent-register.js";
 import { jobIdentityApiRoutes, jobIdentityPublicRoutes } from "./routes/job-identity.js";
 import { agentReleaseRoute } from "./routes/agent-release.js";
+import { artifactBlobRoutes } from "./routes/artifacts-blobs.js";
+import { artifactTwirpRoutes } from "./routes/artifacts-twirp.js";
 import { provenancePublicRoutes } from "./routes/provenance.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
@@ -92,6 +94,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   badgeRoutes(app, ctx);
   await app.register((scope, _opts, done) => {
     webhookRoutes(scope, ctx);
+    done();
+  });
+  // The artifact service v4: twirp at the origin's root (the toolkit drops ACTIONS_RESULTS_URL's
+  // path), and the signed blob URLs, whose bodies are streamed, in a scope of their own.
+  artifactTwirpRoutes(app, ctx);
+  await app.register((scope, _opts, done) => {
+    artifactBlobRoutes(scope, ctx);
     done();
   });
 

@@ -58,6 +58,16 @@ export const NODE_OPERATIONS: Operation[] = [
     errors: [404, 409],
   },
   {
+    method: "put",
+    path: "/api/v1/nodes/:id/worker",
+    summary:
+      "Say whether a node is this installation's own (trusted) or a third party's (untrusted) and who operates it (operator: null = this installation's); corroboration counts distinct operators",
+    params: S.IdParams,
+    body: S.SetNodeWorker,
+    ok: [200, ref("Node")],
+    errors: [400, 404],
+  },
+  {
     method: "post",
     path: "/api/v1/nodes/:id/disable",
     summary: "Drain a node: no new machines, running ones finish",

@@ -21,7 +21,7 @@ export interface Operation {
   method: "get" | "post" | "put" | "patch" | "delete";
   path: string;
   summary: string;
-  security?: "token" | "node" | "registration" | "session" | "none";
+  security?: "token" | "node" | "registration" | "session" | "runtime" | "none";
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;

@@ -25,6 +25,7 @@ import { CREDENTIALS_OPERATIONS } from "./openapi-credentials.js";
 import { FORGE_OPERATIONS } from "./openapi-forge.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import { IDENTITY_OPERATIONS } from "./openapi-identity.js";
+import { ARTIFACT_OPERATIONS } from "./openapi-artifacts.js";
 import { PROVENANCE_OPERATIONS } from "./openapi-provenance.js";
 import { UI_OPERATIONS, UI_SCHEMAS } from "./openapi-ui.js";
 import * as S from "./schemas.js";
@@ -146,6 +147,8 @@ const Node = obj({
   credentialRotatedAt: strOrNull,
   pool: str,
   taintedAt: strOrNull,
+  workerTrust: { enum: ["trusted", "untrusted"] },
+  operator: strOrNull,
 });
 const Image = obj({
   id: int,
@@ -303,6 +306,12 @@ const components = {
       type: "http",
       scheme: "bearer",
       description: "A one-time node registration token (alk_reg_…, POST /nodes/registrations)",
+    },
+    runtime: {
+      type: "http",
+      scheme: "bearer",
+      description:
+        "A job attempt's runtime token (ACTIONS_RUNTIME_TOKEN, a JWT the orchestrator signs); refused once the attempt is no longer assigned or running",
     },
     session: {
       type: "apiKey",
@@ -806,6 +815,7 @@ const OPERATIONS: Operation[] = [
   ...SECRETS_OPERATIONS,
   ...ENVIRONMENT_OPERATIONS,
   ...IDENTITY_OPERATIONS,
+  ...ARTIFACT_OPERATIONS,
   ...PROVENANCE_OPERATIONS,
   ...CREDENTIALS_OPERATIONS,
   ...FORGE_OPERATIONS,

@@ -139,6 +139,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   // Pools and authorizations (server administration; a repository admin reads its own).
   "PUT /api/v1/nodes/:id/labels": { permission: "nodes.write" },
   "PUT /api/v1/nodes/:id/pool": { permission: "nodes.write" },
+  "PUT /api/v1/nodes/:id/worker": { permission: "nodes.write" },
   "GET /api/v1/pools": { permission: "nodes.read" },
   "POST /api/v1/pools": { permission: "nodes.write" },
   "PUT /api/v1/pools/:name/group": { permission: "nodes.write" },
@@ -177,9 +178,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
 // /api/v1/openapi.json, /api/v1/auth/*, /api/v1/webhooks/*, /api/v1/agent (node credential),
 // /api/v1/agent/register (registration token), /api/v1/agent/id-token (a job attempt's request
 // token), and the job identity discovery documents and key sets, /.well-known/* and
-// /orgs/:org/.well-known/* (public), the provenance public keys /api/v1/provenance/keys (public:
-// src/server/routes/provenance.ts), and the status badges /badge/* (public; a repository's status
-// only for a public one or a caller who may read it: src/server/badge.ts).
+// /orgs/:org/.well-known/* (public), the artifact service v4, /twirp/…ArtifactService/* (a job
+// attempt's runtime token) and /artifacts/blobs/:id (a signed URL), the provenance public keys
+// /api/v1/provenance/keys (public: src/server/routes/provenance.ts), and the status badges
+// /badge/* (public; a repository's status only for a public one or a caller who may read it:
+// src/server/badge.ts).
 
 export function routeKey(method: string, url: string): string {
   return `${method === "HEAD" ? "GET" : method} ${url}`;

@@ -8,6 +8,7 @@ import {
   REGISTRATION_STATES,
   type Registration,
 } from "../orchestrator/node-auth/index.js";
+import { WORKER_TRUSTS } from "../orchestrator/catalog/index.js";
 import type { RunSummary } from "../orchestrator/types.js";
 import { RUN_STATUSES } from "../orchestrator/views/index.js";
 
@@ -187,6 +188,20 @@ export const Rerun = z
   .strict();
 
 /** POST /nodes/registrations: a one-time token for a node of this name, labels and required labels. */
+/** Who operates a node: printable text, no control characters. */
+const operatorName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{Cc}]+$/u, "an operator name is printable text without control characters");
+
+/** PUT /nodes/:id/worker: the node's worker trust and (optionally) its operator (null: this installation's). */
+export const SetNodeWorker = z.strictObject({
+  workerTrust: z.enum(WORKER_TRUSTS),
+  operator: operatorName.nullable().optional(),
+});
+export type SetNodeWorkerBody = z.input<typeof SetNodeWorker>;
+
 export const CreateNodeRegistration = z
   .object({
     name,
@@ -194,6 +209,10 @@ export const CreateNodeRegistration = z
     requiredLabels: labels.optional(),
     /** The pool the node is placed in (default: `default`). */
     pool: z.string().min(1).max(100).optional(),
+    /** Whether it is this installation's own node (default) or a third party's (docs/integrity.md). */
+    workerTrust: z.enum(WORKER_TRUSTS).optional(),
+    /** Who operates it (default: this installation's operator). */
+    operator: operatorName.optional(),
     /** How long the token may be exchanged: 1 minute to 7 days; default 60 minutes. */
     expiresInMinutes: z.number().int().min(1).max(MAX_REGISTRATION_MINUTES).optional(),
   })
@@ -206,6 +225,8 @@ export const NodeRegistrationView = z.object({
   labels: z.array(z.string()),
   requiredLabels: z.array(z.string()),
   pool: z.string(),
+  workerTrust: z.enum(WORKER_TRUSTS),
+  operator: z.string().nullable(),
   state: z.enum(REGISTRATION_STATES),
   createdAt: z.string(),
   expiresAt: z.string(),

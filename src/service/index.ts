@@ -6,6 +6,7 @@ import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
+import { ArtifactService, deriveKeys, LocalBlobStore, openServiceKey } from "../artifacts/index.js";
 import { appendAudit, auditChainError, verifyAuditDb } from "../audit/index.js";
 import {
   ADMIN_USER,
@@ -147,6 +148,13 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       logger,
       metrics: { registry, dispatchLatency },
       kms,
+      // Blobs under <dataDir>/artifacts; tokens and signed URLs under a key of the orchestrator's.
+      artifacts: new ArtifactService({
+        db: db.pool,
+        store: new LocalBlobStore(join(config.dataDir, "artifacts")),
+        keys: deriveKeys(await openServiceKey(join(config.dataDir, "artifact-service.key"))),
+        publicUrl: config.publicUrl,
+      }),
     });
     await app.listen({ host: config.listenHost, port: config.listenPort }).catch((err: unknown) => {
       throw listenError(err, config.listenHost, config.listenPort);

@@ -93,6 +93,17 @@ describe("airlock agent (CLI)", () => {
       code: "USAGE",
       message: /--container-allow-option/,
     });
+    for (const bad of [
+      { containerRegistry: "https://registry.example" },
+      { containerRegistry: "registry.example/../x" },
+      { containerRegistryCertDir: tmp.dir },
+      { containerRegistry: "registry.example:5000/ci", containerRegistryCertDir: `${tmp.dir}/no-ca` },
+    ]) {
+      await assert.rejects(agentCommand({ ...base, ...bad }, env), {
+        code: "USAGE",
+        message: /--container-registry/,
+      });
+    }
     await assert.rejects(agentCommand({ ...base, provisioner: ["jail"] }, env), {
       code: "USAGE",
       message: /provisioner/,

@@ -31,6 +31,8 @@ function stubNode(id: number, name: string, labels: string[], requiredLabels: st
     credentialRotatedAt: null,
     pool: "default",
     taintedAt: null,
+    workerTrust: "trusted",
+    operator: null,
     draining: false,
   };
 }
@@ -105,15 +107,34 @@ describe("airlock nodes, images, flavours", () => {
     const lines = listed.stdout.trimEnd().split("\n");
     assert.match(
       lines[0] ?? "",
-      /^ID\s+NAME\s+POOL\s+STATUS\s+RUNNING\s+LABELS\s+REQUIRED\s+CAPACITY\s+LAST SEEN$/,
+      /^ID\s+NAME\s+POOL\s+WORKER\s+STATUS\s+RUNNING\s+LABELS\s+REQUIRED\s+CAPACITY\s+LAST SEEN$/,
     );
-    assert.match(lines[1] ?? "", /builder-1\s+default\s+enabled, offline\s+0\s+linux,x64\s+gpu/);
+    assert.match(lines[1] ?? "", /builder-1\s+default\s+trusted\s+enabled, offline\s+0\s+linux,x64\s+gpu/);
+    const w = await runCli(["nodes", "set-worker", "builder-1", "untrusted", "--operator", "Alice"], ctx.env);
+    assert.equal(w.stdout, "Node builder-1 is a untrusted (Alice) worker.\n", w.stderr);
+    assert.deepEqual(JSON.parse(ctx.stub.requests.at(-1)?.body ?? ""), {
+      workerTrust: "untrusted",
+      operator: "Alice",
+    });
+    assert.match(
+      (await runCli(["nodes", "list"], ctx.env)).stdout,
+      /builder-1\s+default\s+untrusted \(Alice\)/,
+    );
+    const own = await runCli(["nodes", "set-worker", "100", "trusted", "--no-operator"], ctx.env);
+    assert.equal(own.code, 0, own.stderr);
+    assert.deepEqual(JSON.parse(ctx.stub.requests.at(-1)?.body ?? ""), {
+      workerTrust: "trusted",
+      operator: null,
+    });
+    const bad = await runCli(["nodes", "set-worker", "builder-1", "maybe"], ctx.env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /trusted or untrusted, got 'maybe'/);
     const off = await runCli(["nodes", "disable", "builder-1"], ctx.env);
     assert.equal(off.code, 0, off.stderr);
     assert.equal(ctx.stub.nodes.find((n) => n.name === "builder-1")?.enabled, false);
     assert.match(
       (await runCli(["nodes", "list"], ctx.env)).stdout,
-      /builder-1\s+default\s+disabled, offline/,
+      /builder-1\s+default\s+trusted\s+disabled, offline/,
     );
     const on = await runCli(["nodes", "enable", "100", "--json"], ctx.env);
     assert.equal((JSON.parse(on.stdout) as { enabled: boolean }).enabled, true);
@@ -124,7 +145,10 @@ describe("airlock nodes, images, flavours", () => {
     assert.equal(revoked.code, 0, revoked.stderr);
     assert.match(revoked.stdout, /Node builder-1 revoked/);
     assert.equal(ctx.stub.requests.at(-1)?.path, "/api/v1/nodes/100/revoke");
-    assert.match((await runCli(["nodes", "list"], ctx.env)).stdout, /builder-1\s+default\s+revoked/);
+    assert.match(
+      (await runCli(["nodes", "list"], ctx.env)).stdout,
+      /builder-1\s+default\s+trusted\s+revoked/,
+    );
     const removed = await runCli(["nodes", "remove", "builder-1"], ctx.env);
     assert.equal(removed.stdout, "Node builder-1 removed; its credential no longer works.\n");
     assert.deepEqual(
@@ -138,7 +162,7 @@ describe("airlock nodes, images, flavours", () => {
     ctx.stub.nodes.push({ ...stubNode(101, "builder-2", [], []), connected: true, draining: true });
     const listed = await runCli(["nodes", "list"], ctx.env);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /builder-2\s+default\s+enabled, connected, stopping\s+0/);
+    assert.match(listed.stdout, /builder-2\s+default\s+trusted\s+enabled, connected, stopping\s+0/);
     ctx.stub.nodes.splice(
       ctx.stub.nodes.findIndex((n) => n.id === 101),
       1,

@@ -267,6 +267,8 @@ export async function startStub(): Promise<Stub> {
           labels: b.labels ?? [],
           requiredLabels: b.requiredLabels ?? [],
           pool: b.pool ?? "default",
+          workerTrust: b.workerTrust ?? "trusted",
+          operator: b.operator ?? null,
           state: "pending",
           createdAt: T0,
           expiresAt: new Date(Date.parse(T0) + (b.expiresInMinutes ?? 60) * 60_000).toISOString(),
@@ -319,6 +321,17 @@ export async function startStub(): Promise<Stub> {
         const node = byId(stub.nodes, m[1]);
         if (!node) return fail(res, 404, "NOT_FOUND", `no node ${m[1]}`);
         node.enabled = m[2] === "enable";
+        send(res, 200, node);
+      },
+    ],
+    [
+      "PUT",
+      /^\/api\/v1\/nodes\/(\d+)\/worker$/,
+      (_q, res, m, b) => {
+        const node = byId(stub.nodes, m[1]);
+        if (!node) return fail(res, 404, "NOT_FOUND", `no node ${m[1]}`);
+        node.workerTrust = b.workerTrust;
+        if (b.operator !== undefined) node.operator = b.operator;
         send(res, 200, node);
       },
     ],

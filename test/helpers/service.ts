@@ -48,6 +48,8 @@ export interface TestService {
       egress?: NodeEgress;
       dataDir?: string;
       credentials?: CredentialStore;
+      /** The node's provisioners by name (default: one sandbox, or fake); closed at stop(). */
+      provisioners?: Record<string, Provisioner>;
     },
   ): Promise<Agent>;
   waitRun(runId: number, timeoutMs?: number): Promise<RunView>;
@@ -130,17 +132,17 @@ export async function startTestService(
     async startAgent(registrationToken, opts = {}) {
       // Machines get the flavour's limits (as root); filesystems are made on demand (no warm pool
       // formatting in the background of every test), and released when the test stops.
-      const provisioner = opts.fake
-        ? createFakeProvisioner()
-        : createSandboxProvisioner({ diskPool: { warm: 0 } });
-      provisioners.push(provisioner);
+      const own = opts.provisioners ?? {
+        sandbox: opts.fake ? createFakeProvisioner() : createSandboxProvisioner({ diskPool: { warm: 0 } }),
+      };
+      provisioners.push(...Object.values(own));
       const agentDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), "airlock-agent-")));
       const agent = createAgent({
         serverUrl: service.url,
         credentials: opts.credentials ?? fileCredentialStore(join(agentDir, "node-credential")),
         registrationToken,
         dataDir: agentDir,
-        provisioners: { sandbox: provisioner },
+        provisioners: own,
         actions: createActionLoader({
           actionsUrl: "file:///nonexistent",
           cacheDir: join(dataDir, "actions"),

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import { isAirlockError } from "../../src/errors/index.js";
-import { ensureLocalImage } from "../../src/provisioners/container/image.js";
+import { ensureWorkflowImage } from "../../src/provisioners/container/registry.js";
 import { Podman, writeContainersConf } from "../../src/provisioners/container/podman.js";
 import { goDurationMs } from "../../src/provisioners/container/siblings.js";
 
@@ -30,15 +30,21 @@ void test(
       const conf = path.join(dir, "containers.conf");
       writeContainersConf(conf);
       const podman = new Podman("podman", conf);
-      for (const image of ["evil.example/x:1", "10.0.0.5:5000/x", "localhost/not-here:1"]) {
+      const registry = { address: "registry.internal:5000/ci" };
+      for (const image of ["evil.example/x:1", "10.0.0.5:5000/x", "registry.internal:5000/other/x:1"]) {
         await assert.rejects(
-          ensureLocalImage(podman, image, "registry.internal:5000"),
+          ensureWorkflowImage(podman, image, registry),
           (e) => isAirlockError(e, "CONTAINER_OPTION_REFUSED") && /other than this node's/.test(e.message),
           image,
         );
       }
+      // localhost/ names are the node's own images: local storage only, never pulled.
+      await assert.rejects(
+        ensureWorkflowImage(podman, "localhost/not-here:1", registry),
+        (e) => isAirlockError(e, "MACHINE_FAILED") && /local podman storage/.test(e.message),
+      );
       // Without a registry nothing is pulled at all.
-      await assert.rejects(ensureLocalImage(podman, "library/not-here:1", undefined), (e) =>
+      await assert.rejects(ensureWorkflowImage(podman, "library/not-here:1", undefined), (e) =>
         isAirlockError(e, "MACHINE_FAILED"),
       );
     } finally {

@@ -124,6 +124,34 @@ void test("no network but loopback; egress through the relay", async () => {
     assert.equal(out.stdout, canary, out.stderr);
     const direct = await sh(e, "curl -s --max-time 5 --noproxy '*' http://93.184.216.34/ || echo refused");
     assert.match(direct.stdout, /refused/);
+    // A Dockerfile's RUN steps go out through the same relay (and nowhere else).
+    const base = execFileSync(
+      "podman",
+      [
+        "--runtime",
+        "runc",
+        "--cgroup-manager",
+        "cgroupfs",
+        "inspect",
+        "--format",
+        "{{.ImageName}}",
+        `airlock-${e.id}`,
+      ],
+      { encoding: "utf8", env: { ...process.env, CONTAINERS_CONF: path.join(baseDir, "containers.conf") } },
+    ).trim();
+    const ctx = path.join(baseDir, "egress-build");
+    await mkdir(ctx, { recursive: true });
+    await writeFile(
+      path.join(ctx, "Dockerfile"),
+      `FROM ${base}\nRUN curl -s --max-time 20 http://example.com/ > /tmp/got && ` +
+        `(curl -s --max-time 5 --noproxy '*' http://93.184.216.34/ || echo refused) >> /tmp/got\n`,
+    );
+    const built = await e.containers!.build({ contextDir: ctx, dockerfile: "Dockerfile", tag: "egress" });
+    const run = e.containers!.run({ image: built, entrypoint: "cat", args: ["/tmp/got"], env: {}, workdir: "/" });
+    let got = "";
+    run.stdout.on("data", (b: Buffer) => (got += b.toString()));
+    assert.equal((await run.wait()).exitCode, 0);
+    assert.equal(got, `${canary}refused\n`);
     await e.destroy();
   } finally {
     server.close();

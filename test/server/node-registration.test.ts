@@ -33,7 +33,11 @@ after(async () => {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form JSON answers, checked field by field
 type Answer = { status: number; body: any; text: string; headers: Record<string, unknown> };
 
-async function call(method: "GET" | "POST" | "DELETE", url: string, payload?: object): Promise<Answer> {
+async function call(
+  method: "GET" | "POST" | "PUT" | "DELETE",
+  url: string,
+  payload?: object,
+): Promise<Answer> {
   const res = await s.app.inject({ method, url, headers: s.auth, ...(payload ? { payload } : {}) });
   return {
     status: res.statusCode,
@@ -136,6 +140,59 @@ describe("registration tokens over the API", () => {
       token: "x",
     });
     assert.equal(bad.status, 400);
+  });
+});
+
+describe("worker trust and operator", () => {
+  it("come from the registration, are changed only by an administrator, audited, and checked", async () => {
+    const made = await call("POST", "/api/v1/nodes/registrations", {
+      name: "contributed",
+      workerTrust: "untrusted",
+      operator: "Alice's lab",
+    });
+    assert.equal(made.status, 201, made.text);
+    assert.deepEqual([made.body.workerTrust, made.body.operator], ["untrusted", "Alice's lab"]);
+    assert.equal((await exchange(made.body.token, "127.0.0.9")).status, 201);
+    const listed = (await call("GET", "/api/v1/nodes")).body.find(
+      (n: { name: string }) => n.name === "contributed",
+    );
+    assert.deepEqual([listed.workerTrust, listed.operator], ["untrusted", "Alice's lab"]);
+    // The default: this installation's own node.
+    const own = await registerTestNode(s, { name: "own-node" });
+    const ownListed = (await call("GET", "/api/v1/nodes")).body.find((n: { id: number }) => n.id === own.nodeId);
+    assert.deepEqual([ownListed.workerTrust, ownListed.operator], ["trusted", null]);
+
+    const set = await call("PUT", `/api/v1/nodes/${listed.id}/worker`, { workerTrust: "trusted" });
+    assert.equal(set.status, 200, set.text);
+    assert.deepEqual([set.body.workerTrust, set.body.operator], ["trusted", "Alice's lab"], "operator kept");
+    const cleared = await call("PUT", `/api/v1/nodes/${listed.id}/worker`, {
+      workerTrust: "untrusted",
+      operator: null,
+    });
+    assert.deepEqual([cleared.body.workerTrust, cleared.body.operator], ["untrusted", null]);
+    for (const bad of [
+      { workerTrust: "maybe" },
+      { workerTrust: "trusted", operator: "" },
+      { workerTrust: "trusted", operator: "a\nb" },
+      { workerTrust: "trusted", score: 5 },
+    ]) {
+      const r = await call("PUT", `/api/v1/nodes/${listed.id}/worker`, bad);
+      assert.equal(r.status, 400, JSON.stringify(bad));
+    }
+    const after = (await call("GET", "/api/v1/nodes")).body.find((n: { id: number }) => n.id === listed.id);
+    assert.deepEqual(
+      [after.workerTrust, after.operator],
+      ["untrusted", null],
+      "a refused change keeps state",
+    );
+    assert.equal((await call("PUT", "/api/v1/nodes/999999/worker", { workerTrust: "trusted" })).status, 404);
+    const audit = await s.db.pool.query<{ details: { workerTrust: string } }>(
+      "SELECT details FROM audit_log WHERE action = 'node.worker_set' ORDER BY seq",
+    );
+    assert.deepEqual(
+      audit.rows.map((r) => r.details.workerTrust),
+      ["trusted", "untrusted"],
+    );
   });
 });
 

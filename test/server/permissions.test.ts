@@ -132,6 +132,7 @@ const SPEC: Record<string, Spec> = {
   // Pools and authorizations: server administrators; a repository admin reads its repository's.
   "PUT /api/v1/nodes/:id/labels": { ...server, scope: "nodes:admin", body: BAD },
   "PUT /api/v1/nodes/:id/pool": { ...server, scope: "nodes:admin", body: BAD },
+  "PUT /api/v1/nodes/:id/worker": { ...server, scope: "nodes:admin", body: BAD },
   "GET /api/v1/pools": { ...server, scope: "nodes:read" },
   "POST /api/v1/pools": { ...server, scope: "nodes:admin", body: BAD },
   "PUT /api/v1/pools/:name/group": { ...server, scope: "nodes:admin", body: BAD },
@@ -162,7 +163,7 @@ const SPEC: Record<string, Spec> = {
 // public, and show a repository's status only to who may see it: test/server/badge.test.ts; the
 // provenance public keys are public: test/artifacts/provenance-keys.test.ts).
 const OPEN =
-  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent|provenance\/keys$)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\//;
+  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent|provenance\/keys$)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\/|^\/twirp\/github\.actions\.results\.api\.v1\.ArtifactService\/|^\/artifacts\/blobs\/:id$/;
 
 interface Who {
   name: string;

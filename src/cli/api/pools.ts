@@ -49,3 +49,8 @@ export const setNodeLabels = (
 ): Promise<Node> => c.json("PUT", `/api/v1/nodes/${id}/labels`, body);
 export const setNodePool = (c: ApiClient, id: number, poolName: string): Promise<Node> =>
   c.json("PUT", `/api/v1/nodes/${id}/pool`, { pool: poolName });
+export const setNodeWorker = (
+  c: ApiClient,
+  id: number,
+  body: { workerTrust: "trusted" | "untrusted"; operator?: string | null },
+): Promise<Node> => c.json("PUT", `/api/v1/nodes/${id}/worker`, body);

@@ -17,14 +17,23 @@ import {
   type CommonOptions,
 } from "./context.js";
 import { list, table, time } from "./table.js";
-import { setNodeLabels, setNodePool } from "../api/pools.js";
+import { setNodeLabels, setNodePool, setNodeWorker } from "../api/pools.js";
 
 interface RegisterOptions extends CommonOptions {
   label: string[];
   requiredLabel: string[];
   pool?: string;
   expires?: string;
+  operator?: string;
+  untrusted?: boolean;
 }
+
+interface WorkerOptions extends CommonOptions {
+  operator?: string;
+}
+
+const worker = (n: { workerTrust: string; operator: string | null }): string =>
+  n.operator === null ? n.workerTrust : `${n.workerTrust} (${n.operator})`;
 
 // A node reports its capacity when its agent first connects; until then the server holds zeros.
 const capacity = (n: ListedNode): string =>
@@ -38,11 +47,12 @@ const nodeStatus = (n: ListedNode): string =>
 
 export function nodesTable(nodes: ListedNode[]): string {
   return table(
-    ["ID", "NAME", "POOL", "STATUS", "RUNNING", "LABELS", "REQUIRED", "CAPACITY", "LAST SEEN"],
+    ["ID", "NAME", "POOL", "WORKER", "STATUS", "RUNNING", "LABELS", "REQUIRED", "CAPACITY", "LAST SEEN"],
     nodes.map((n) => [
       n.id,
       n.name,
       n.taintedAt ? `${n.pool} (tainted)` : n.pool,
+      worker(n),
       nodeStatus(n),
       n.running,
       list(n.labels),
@@ -97,6 +107,8 @@ export function registerNodes(program: Command, io: CliIo): void {
       .option("--label <label>", "label jobs can ask for (repeatable)", collect, [])
       .option("--required-label <label>", "only jobs with this label run here (repeatable)", collect, [])
       .option("--pool <pool>", "the pool the node joins (default: default)")
+      .option("--operator <name>", "who runs the node (default: this installation's operator)")
+      .option("--untrusted", "a third party's node: its artifacts count only when corroborated")
       .option("--expires <duration>", "how long the token can be used: 30m, 1h (default), up to 7d"),
   ).action(async (name: string, opts: RegisterOptions) => {
     const problems: string[] = [];
@@ -108,6 +120,8 @@ export function registerNodes(program: Command, io: CliIo): void {
       labels: opts.label,
       requiredLabels: opts.requiredLabel,
       ...(opts.pool ? { pool: opts.pool } : {}),
+      ...(opts.operator !== undefined ? { operator: opts.operator } : {}),
+      ...(opts.untrusted ? { workerTrust: "untrusted" as const } : {}),
       ...(expiresInMinutes !== undefined ? { expiresInMinutes } : {}),
     });
     if (opts.json) {
@@ -220,6 +234,31 @@ export function registerNodes(program: Command, io: CliIo): void {
     else
       io.stdout.write(`Node ${node.name} is in pool ${node.pool}.
 `);
+  });
+
+  apiOptions(
+    nodes
+      .command("set-worker")
+      .description(
+        "say whether a node is this installation's own (trusted) or a third party's (untrusted), and who runs it",
+      )
+      .argument("<node>", "id or name")
+      .argument("<trust>", "trusted or untrusted")
+      .option("--operator <name>", "who runs the node")
+      .option("--no-operator", "this installation's operator runs it"),
+  ).action(async (ref: string, trust: string, opts: WorkerOptions) => {
+    if (trust !== "trusted" && trust !== "untrusted")
+      failOnProblems([`the worker trust is trusted or untrusted, got '${trust}'`]);
+    const client = await connect(opts, io);
+    const found = await findByRef(ref, () => client.listNodes(), "node");
+    // commander: --no-operator sets `operator` to false.
+    const operator = (opts.operator as unknown) === false ? null : opts.operator;
+    const node = await setNodeWorker(client, found.id, {
+      workerTrust: trust as "trusted" | "untrusted",
+      ...(operator !== undefined ? { operator } : {}),
+    });
+    if (opts.json) printJson(io, node);
+    else io.stdout.write(`Node ${node.name} is a ${worker(node)} worker.\n`);
   });
 
   apiOptions(

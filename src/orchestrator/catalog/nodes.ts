@@ -32,7 +32,14 @@ export interface Node {
   pool: string;
   /** When it was first given a low-trust job: it runs no trusted job until it is re-registered. */
   taintedAt: string | null;
+  /** Run by this installation's operator (`trusted`) or contributed by a third party (`untrusted`). */
+  workerTrust: WorkerTrust;
+  /** Who operates it (null: this installation's operator). */
+  operator: string | null;
 }
+
+export const WORKER_TRUSTS = ["trusted", "untrusted"] as const;
+export type WorkerTrust = (typeof WORKER_TRUSTS)[number];
 
 /** A node in the nodes list: what the database holds, and what only the agent hub knows. */
 export interface ListedNode extends Node {
@@ -46,6 +53,9 @@ export interface NewNode {
   requiredLabels?: string[];
   /** Default: the pool `default` (id 1). */
   poolId?: number;
+  /** Default: trusted. */
+  workerTrust?: WorkerTrust;
+  operator?: string | null;
 }
 
 const SELECT = `SELECT n.*, (SELECT p.name FROM pools p WHERE p.id = n.pool_id) AS pool,
@@ -75,6 +85,8 @@ function fromRow(r: Record<string, unknown>): Node {
     credentialRotatedAt: isoOrNull(r.credential_rotated_at),
     pool: typeof r.pool === "string" ? r.pool : "default",
     taintedAt: isoOrNull(r.tainted_at),
+    workerTrust: r.worker_trust === "untrusted" ? "untrusted" : "trusted",
+    operator: typeof r.operator === "string" ? r.operator : null,
   };
 }
 
@@ -92,11 +104,36 @@ export async function getNode(db: Db, id: number): Promise<Node> {
 export async function createNode(db: Db, input: NewNode): Promise<Node> {
   const { rows } = await uniquely(`node ${input.name}`, () =>
     db.query<{ id: string }>(
-      `INSERT INTO nodes (name, labels, required_labels, pool_id) VALUES ($1, $2, $3, $4) RETURNING id`,
-      [input.name, input.labels ?? [], input.requiredLabels ?? [], input.poolId ?? 1],
+      `INSERT INTO nodes (name, labels, required_labels, pool_id, worker_trust, operator)
+       VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [
+        input.name,
+        input.labels ?? [],
+        input.requiredLabels ?? [],
+        input.poolId ?? 1,
+        input.workerTrust ?? "trusted",
+        input.operator ?? null,
+      ],
     ),
   );
   return getNode(db, num(rows[0]!.id));
+}
+
+/**
+ * An administrator's word on who runs the node and whether it is trusted (never the node's own,
+ * never inferred from what it did): corroboration counts distinct operators (docs/integrity.md).
+ */
+export async function setNodeWorker(
+  db: Db,
+  id: number,
+  worker: { workerTrust: WorkerTrust; operator?: string | null },
+): Promise<Node> {
+  const { rowCount } = await db.query(
+    `UPDATE nodes SET worker_trust = $2, operator = CASE WHEN $4 THEN $3 ELSE operator END WHERE id = $1`,
+    [id, worker.workerTrust, worker.operator ?? null, worker.operator !== undefined],
+  );
+  if (!rowCount) throw notFound("node", id);
+  return getNode(db, id);
 }
 
 /** Disabling drains the node: the scheduler places nothing new on it; running machines finish. */

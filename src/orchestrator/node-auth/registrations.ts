@@ -6,7 +6,7 @@
 import type pg from "pg";
 import { newNodeToken, parseNodeToken, verifyTokenSecret } from "../../auth/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
-import { createNode, inTransaction, type Db, type Node } from "../catalog/index.js";
+import { createNode, inTransaction, type Db, type Node, type WorkerTrust } from "../catalog/index.js";
 import { DEFAULT_POOL_NAME, poolId } from "../pools/index.js";
 import { insertCredential } from "./credentials.js";
 
@@ -24,6 +24,9 @@ export interface Registration {
   requiredLabels: string[];
   /** The pool the node is placed in when the token is exchanged. */
   pool: string;
+  /** The node's worker trust and operator once the token is exchanged. */
+  workerTrust: WorkerTrust;
+  operator: string | null;
   state: RegistrationState;
   createdAt: string;
   expiresAt: string;
@@ -39,13 +42,16 @@ export interface NewRegistration {
   requiredLabels?: string[];
   /** Default: `default`. */
   pool?: string;
+  /** Default: trusted (this installation's own node). */
+  workerTrust?: WorkerTrust;
+  operator?: string | null;
   /** 1..MAX_REGISTRATION_MINUTES; default DEFAULT_REGISTRATION_MINUTES. */
   expiresInMinutes?: number;
   /** The user who made it, when a user did. */
   createdBy?: number | null;
 }
 
-const COLUMNS = `id, node_name, labels, required_labels, pool_id,
+const COLUMNS = `id, node_name, labels, required_labels, pool_id, worker_trust, operator,
   (SELECT p.name FROM pools p WHERE p.id = pool_id) AS pool, created_at, expires_at, used_at, revoked_at, node_id,
   CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN used_at IS NOT NULL THEN 'used'
        WHEN expires_at <= now() THEN 'expired' ELSE 'pending' END AS state`;
@@ -60,6 +66,8 @@ function fromRow(r: Record<string, unknown>): Registration {
     labels: r.labels as string[],
     requiredLabels: r.required_labels as string[],
     pool: String(r.pool),
+    workerTrust: r.worker_trust === "untrusted" ? "untrusted" : "trusted",
+    operator: typeof r.operator === "string" ? r.operator : null,
     state: r.state as RegistrationState,
     createdAt: iso(r.created_at),
     expiresAt: iso(r.expires_at),
@@ -85,8 +93,8 @@ export async function createRegistration(
   // One statement: the name is checked against nodes and pending registrations where it is inserted.
   const { rows } = await db.query(
     `INSERT INTO node_registrations (public_id, secret_hash, node_name, labels, required_labels, expires_at,
-       created_by, pool_id)
-     SELECT $1, $2, $3, $4, $5, now() + make_interval(mins => $6), $7, $8
+       created_by, pool_id, worker_trust, operator)
+     SELECT $1, $2, $3, $4, $5, now() + make_interval(mins => $6), $7, $8, $9, $10
       WHERE NOT EXISTS (SELECT 1 FROM nodes WHERE name = $3)
         AND NOT EXISTS (SELECT 1 FROM node_registrations WHERE node_name = $3 AND used_at IS NULL
                           AND revoked_at IS NULL AND expires_at > now())
@@ -100,6 +108,8 @@ export async function createRegistration(
       minutes,
       input.createdBy ?? null,
       pool,
+      input.workerTrust ?? "trusted",
+      input.operator ?? null,
     ],
   );
   if (!rows[0])
@@ -166,9 +176,11 @@ export async function exchangeRegistration(
       labels: string[];
       required_labels: string[];
       pool_id: string;
+      worker_trust: string;
+      operator: string | null;
       live: boolean;
     }>(
-      `SELECT id, secret_hash, node_name, labels, required_labels, pool_id,
+      `SELECT id, secret_hash, node_name, labels, required_labels, pool_id, worker_trust, operator,
               (used_at IS NULL AND revoked_at IS NULL AND expires_at > now()) AS live
          FROM node_registrations WHERE public_id = $1 FOR UPDATE`,
       [p.publicId],
@@ -181,6 +193,8 @@ export async function exchangeRegistration(
       labels: r.labels,
       requiredLabels: r.required_labels,
       poolId: Number(r.pool_id),
+      workerTrust: r.worker_trust === "untrusted" ? "untrusted" : "trusted",
+      operator: r.operator ?? null,
     });
     await db.query("UPDATE node_registrations SET used_at = now(), node_id = $2 WHERE id = $1", [
       r.id,

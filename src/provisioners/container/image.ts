@@ -1,13 +1,10 @@
 // The images machines start from. A job image (src/images: an unpacked rootfs folder named by its
 // digest, …/rootfs/<sha256 hex>/) is imported once per digest into podman's storage as
 // localhost/airlock/image:<hex>; concurrent creates in this process share one import, and two
-// processes importing at once only tag the same content twice. A job container's image
-// (`container:`) is looked up in podman's local storage and pulled only when the operator gave the
-// provisioner a registry.
+// processes importing at once only tag the same content twice. Workflow images (`container:`,
+// `services:`) come from local storage or the operator's registry: registry.ts.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { firstError, type Podman } from "./podman.js";
@@ -63,57 +60,4 @@ export function ensureRootfsImage(
     p.catch(() => imports.delete(tag));
   }
   return p;
-}
-
-/** A job container's image: from local storage, or pulled when a registry is configured. */
-export async function ensureLocalImage(
-  podman: Podman,
-  image: string,
-  registry: string | undefined,
-  credentials?: { username: string; password: string },
-): Promise<string> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._\-/:@]*$/.test(image) || image.length > 512) {
-    throw new AirlockError(
-      ErrorCode.CONTAINER_OPTION_REFUSED,
-      `container image "${image.slice(0, 100)}" is not a valid image reference`,
-    );
-  }
-  if ((await podman.run(["image", "exists", image])).code === 0) return image;
-  if (registry === undefined) {
-    throw new AirlockError(
-      ErrorCode.MACHINE_FAILED,
-      `container image ${image} is not in this node's local podman storage (and the node pulls from no registry)`,
-    );
-  }
-  // Only ever from the operator's registry: a name that names another host is refused, not pulled.
-  const base = registry.replace(/\/+$/, "");
-  const first = image.split("/")[0] ?? "";
-  const namesHost =
-    image.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
-  if (namesHost && first !== base.split("/")[0]) {
-    throw new AirlockError(
-      ErrorCode.CONTAINER_OPTION_REFUSED,
-      `container image ${image} names a registry other than this node's (${base})`,
-    );
-  }
-  const ref = namesHost ? image : `${base}/${image}`;
-  const env: Record<string, string> = {};
-  let authDir: string | undefined;
-  if (credentials) {
-    // --creds would put the password in podman's argv: a private auth file instead.
-    authDir = await mkdtemp(path.join(os.tmpdir(), "airlock-auth-"));
-    const host = ref.split("/")[0] ?? ref;
-    const auth = Buffer.from(`${credentials.username}:${credentials.password}`).toString("base64");
-    const file = path.join(authDir, "auth.json");
-    await writeFile(file, JSON.stringify({ auths: { [host]: { auth } } }), { mode: 0o600 });
-    env.REGISTRY_AUTH_FILE = file;
-  }
-  try {
-    const r = await podman.run(["pull", "--quiet", ref], { env });
-    if (r.code !== 0)
-      throw new AirlockError(ErrorCode.MACHINE_FAILED, `cannot pull ${ref}: ${firstError(r.stderr)}`);
-  } finally {
-    if (authDir) await rm(authDir, { recursive: true, force: true });
-  }
-  return ref;
 }

@@ -20,15 +20,17 @@ import { identityFiles } from "../sandbox/identity.js";
 import type { Machine, MachineSpec, Provisioner } from "../types.js";
 import { containerName, ID_RANGE, INNER_GID, INNER_UID, machineRunArgs, SUBDIRS } from "./args.js";
 import { containerCgroups } from "./cgroup.js";
-import { ensureLocalImage, ensureRootfsImage } from "./image.js";
+import { ensureRootfsImage } from "./image.js";
 import { ContainerMachine, innerPaths, pidTag, removeMachineContainers } from "./machine.js";
 import { containerOptions } from "./options.js";
 import { envArgs, firstError, Podman, writeContainersConf } from "./podman.js";
+import { ensureWorkflowImage, type ContainerRegistry } from "./registry.js";
 import { hostsText } from "./siblings.js";
 import { sweepLeftovers } from "./sweep.js";
 import { volumeArgs } from "./volumes.js";
 
 export { containerOptions } from "./options.js";
+export type { ContainerRegistry } from "./registry.js";
 
 export interface ContainerProvisionerOptions {
   /** Host folder for the machines' private folders; default `<tmpdir>/airlock-containers`. */
@@ -37,8 +39,11 @@ export interface ContainerProvisionerOptions {
   podmanPath?: string;
   /** Folder of the native helpers (airlock-exec, airlock-relay); default dist/native. */
   nativeDir?: string;
-  /** A registry job containers may be pulled from; absent: local storage only. */
-  registry?: string;
+  /**
+   * The one registry workflow images (`container:`, `services:`) may be pulled from (registry.ts);
+   * absent: local storage only.
+   */
+  registry?: ContainerRegistry;
   /** Pre-formatted filesystems kept ready per disk size (default 2). */
   diskPool?: { warm?: number; sizes?: number[] };
   /** One-line warnings for the operator (default: stderr). */
@@ -157,7 +162,12 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
       try {
         const job = spec.jobContainer;
         const image = job
-          ? await ensureLocalImage(r.podman, job.image, opts.registry, job.credentials)
+          ? await ensureWorkflowImage(
+              r.podman,
+              job.image,
+              opts.registry,
+              job.credentials ? () => job.credentials!(id) : undefined,
+            )
           : await ensureRootfsImage(r.podman, spec.root.path, (ms) => opts.onImport?.(ms));
         mkdirSync(stateDir, { mode: 0o711 });
         let machineDir = path.join(stateDir, "files");
@@ -249,6 +259,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           disk,
           hostsFile,
           owningLabel: owner,
+          registry: opts.registry,
           released: () => usedSlots.delete(slot),
         });
       } catch (e) {

@@ -30,6 +30,7 @@ import type {
 import { containerName, EXTERNAL_NODE, INNER_GID, INNER_UID, LABEL_MACHINE } from "./args.js";
 import { containerHit, type ContainerCgroups } from "./cgroup.js";
 import { firstError, type Podman } from "./podman.js";
+import type { ContainerRegistry } from "./registry.js";
 import { Siblings } from "./siblings.js";
 
 const WATCH_MS = 150;
@@ -70,6 +71,8 @@ export interface ContainerStart {
   disk: Disk | undefined;
   hostsFile: string;
   owningLabel: string;
+  /** The operator's registry, for service images. */
+  registry: ContainerRegistry | undefined;
   /** Called once the machine is gone (frees its uid range). */
   released(): void;
 }
@@ -105,12 +108,14 @@ export class ContainerMachine extends HostFolderMachine implements Machine {
       owner: s.owner,
       idBase: s.idBase,
       egress: s.spec.egress !== undefined,
+      netns: `/proc/${s.pid}/ns/net`,
       forward: async (listen, to) => {
         const relay = await s.forward(listen, to);
         // Killed with the machine's other relays; one started after destroy began dies at once.
         s.relays.push(relay);
         if (this.destroyed !== undefined) relay.kill();
       },
+      registry: s.registry,
       alive: () => this.destroyed === undefined && this.exceeded === undefined,
     });
     this.containers = this.siblings;

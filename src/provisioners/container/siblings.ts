@@ -2,12 +2,14 @@
 // Every one joins the machine's user and network namespaces (--userns/--network container:<machine>):
 // services are reached on 127.0.0.1 and by name through the job's /etc/hosts (written here, mounted
 // read-only everywhere), nothing else is reachable. Same labels, capabilities (none),
-// no-new-privileges, seccomp and limits as the machine; images from local storage only.
+// no-new-privileges, seccomp and limits as the machine; service images from local storage or the
+// operator's registry (registry.ts), Docker actions' from local storage only.
 import { createHash } from "node:crypto";
 import { chownSync, mkdirSync, promises as fsp } from "node:fs";
 import path from "node:path";
 import { parsePort } from "../../containers/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { egressProxyEnv } from "../common/egress-relay.js";
 import { wrapChild } from "../common/exec-handle.js";
 import type {
   ContainerRun,
@@ -20,6 +22,7 @@ import type {
 import { commonArgs, containerName, LABEL_MACHINE, LABEL_OWNER, tmpArgs } from "./args.js";
 import { containerOptions } from "./options.js";
 import { envArgs, firstError, type Podman } from "./podman.js";
+import { ensureWorkflowImage, type ContainerRegistry } from "./registry.js";
 import { volumeArgs, type VolumeContext } from "./volumes.js";
 
 export interface SiblingsInput {
@@ -33,8 +36,12 @@ export interface SiblingsInput {
   /** First host uid/gid of the machine's user namespace. */
   idBase: number;
   egress: boolean;
+  /** The machine's network namespace (/proc/<pid>/ns/net): builds of a machine with egress use it. */
+  netns: string;
   /** Publishes a loopback port of the machine's network namespace as another (`8080:80`). */
   forward(listen: number, to: number): Promise<void>;
+  /** The operator's registry: service images may be pulled from it (registry.ts). */
+  registry: ContainerRegistry | undefined;
   alive(): boolean;
 }
 
@@ -91,6 +98,9 @@ export class Siblings implements MachineContainers {
     const vars: Record<string, string> = {};
     const options = containerOptions(spec.options, vars);
     const { args: envFlags, env } = envArgs({ ...vars, ...spec.env });
+    const published = (spec.ports ?? [])
+      .map((p) => parsePort(p, `service ${name}`))
+      .filter((p) => p.host !== p.container);
     const cname = `${containerName(this.i.id)}-svc-${name}`;
     const volumes = await volumeArgs(this.volumeContext(), spec.volumes);
     const args = [
@@ -105,13 +115,11 @@ export class Siblings implements MachineContainers {
       ...options,
       ...(spec.entrypoint !== undefined ? ["--entrypoint", spec.entrypoint] : []),
       "--",
-      spec.image,
+      await ensureWorkflowImage(this.i.podman, spec.image, this.i.registry, () =>
+        Promise.resolve(spec.credentials),
+      ),
       ...(spec.command ?? []),
     ];
-    const published = (spec.ports ?? [])
-      .map((p) => parsePort(p, `service ${name}`))
-      .filter((p) => p.host !== p.container);
-    await this.exists(spec.image);
     this.services.set(name, cname);
     await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
     await this.i.podman.ok(args, `service ${name} could not start`, { env });
@@ -167,15 +175,6 @@ export class Siblings implements MachineContainers {
     };
   }
 
-  private async exists(image: string): Promise<void> {
-    if ((await this.i.podman.run(["image", "exists", "--", image])).code !== 0) {
-      throw new AirlockError(
-        ErrorCode.MACHINE_FAILED,
-        `container image ${image} is not in this node's local podman storage`,
-      );
-    }
-  }
-
   async build(req: { contextDir: string; dockerfile: string; tag: string }): Promise<string> {
     this.check();
     const hash = createHash("sha256").update(req.tag).digest("hex").slice(0, 12);
@@ -193,9 +192,10 @@ export class Siblings implements MachineContainers {
       "--pull=never",
       "--format",
       "docker", // keeps HEALTHCHECK and the other Docker-only settings
-      // Never the host's network: RUN steps run as host root (without capabilities).
-      "--network",
-      "none",
+      // Never the host's network: RUN steps run as host root (without capabilities). With egress
+      // they join the machine's own network namespace (loopback only), so a `RUN apt-get` or
+      // `curl` goes through the machine's egress relay and allow-list like the job's steps.
+      ...this.buildNetwork(),
       // RUN steps run as host root inside the build container (a user namespace would cost a
       // chown of the whole base image per machine): no capabilities at all.
       "--cap-drop",
@@ -216,6 +216,16 @@ export class Siblings implements MachineContainers {
     if (r.code !== 0)
       throw new AirlockError(ErrorCode.MACHINE_FAILED, `image build failed: ${firstError(r.stderr)}`);
     return ref;
+  }
+
+  private buildNetwork(): string[] {
+    if (!this.i.egress) return ["--network", "none"];
+    const proxy = egressProxyEnv();
+    return [
+      "--network",
+      `ns:${this.i.netns}`,
+      ...Object.entries(proxy).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]),
+    ];
   }
 
   run(req: ContainerRun): ExecHandle {

@@ -1,4 +1,4 @@
-// /api/v1/nodes: list, drain/enable, revoke, re-issue the credential of and remove nodes, and the one-time registration tokens
+// /api/v1/nodes: list, drain/enable, worker trust and operator, revoke, re-issue the credential of and remove nodes, and the one-time registration tokens
 // that add them (a token is shown once; the node is created when its agent exchanges the token at
 // POST /api/v1/agent/register). Every change is recorded in the audit log, never with a token.
 import type { FastifyInstance } from "fastify";
@@ -7,6 +7,7 @@ import {
   getNode,
   listNodes,
   setNodeEnabled,
+  setNodeWorker,
   type ListedNode,
 } from "../../orchestrator/catalog/index.js";
 import {
@@ -22,6 +23,7 @@ import {
   CreateNodeRegistration,
   IdParams,
   registrationView,
+  SetNodeWorker,
   type NewNodeRegistration,
   type ReissuedNodeCredential,
 } from "../schemas.js";
@@ -49,7 +51,14 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       ({ registration: r }) => ({
         action: "node.registration_created",
         object: { kind: "node_registration", id: r.id },
-        details: { name: r.name, labels: r.labels, requiredLabels: r.requiredLabels, expiresAt: r.expiresAt },
+        details: {
+          name: r.name,
+          labels: r.labels,
+          requiredLabels: r.requiredLabels,
+          workerTrust: r.workerTrust,
+          operator: r.operator,
+          expiresAt: r.expiresAt,
+        },
       }),
     );
     const answer: NewNodeRegistration = { ...registrationView(made.registration), token: made.token };
@@ -69,6 +78,20 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
       }),
     );
     return reply.status(204).send();
+  });
+
+  app.put("/nodes/:id/worker", async (request) => {
+    const { params, body } = validate(request, { params: IdParams, body: SetNodeWorker });
+    return audited(
+      ctx.pool,
+      request,
+      (db) => setNodeWorker(db, params.id, body),
+      (n) => ({
+        action: "node.worker_set",
+        object: { kind: "node", id: n.id },
+        details: { name: n.name, workerTrust: n.workerTrust, operator: n.operator },
+      }),
+    );
   });
 
   app.post("/nodes/:id/revoke", async (request) => {

@@ -1,5 +1,6 @@
 // /admin/nodes (server administrators): nodes with state and capacity, their labels, images and
-// pool; disable/enable (drain), revoke, remove, edit labels, move to a pool; registration tokens
+// pool; disable/enable (drain), revoke, remove, edit labels, move to a pool, worker trust and
+// operator; registration tokens
 // (shown once); the image and flavour catalog.
 import { useState } from "preact/hooks";
 import type { ListedNode } from "../../../../src/orchestrator/catalog/nodes.js";
@@ -21,6 +22,8 @@ function NodeEditor(props: { node: ListedNode; pools: PoolName[]; done: () => vo
   const [labels, setLabels] = useState(n.labels.join(", "));
   const [required, setRequired] = useState(n.requiredLabels.join(", "));
   const [pool, setPool] = useState(n.pool);
+  const [workerTrust, setWorkerTrust] = useState<string>(n.workerTrust);
+  const [operator, setOperator] = useState(n.operator ?? "");
   return (
     <div>
       <ApiForm
@@ -59,6 +62,30 @@ function NodeEditor(props: { node: ListedNode; pools: PoolName[]; done: () => vo
             ))}
           </select>
         </label>
+      </ApiForm>
+      <ApiForm
+        testId="node-worker"
+        label="Save worker trust"
+        submit={async () => {
+          await put(`/nodes/${n.id}/worker`, {
+            workerTrust,
+            operator: operator.trim() === "" ? null : operator.trim(),
+          });
+          props.done();
+        }}
+      >
+        <label>
+          Worker
+          <select
+            value={workerTrust}
+            onChange={(e) => setWorkerTrust(e.currentTarget.value)}
+            data-testid="node-worker-trust"
+          >
+            <option value="trusted">trusted (this installation's own)</option>
+            <option value="untrusted">untrusted (a third party's)</option>
+          </select>
+        </label>
+        <Field label="Operator (empty: this installation)" value={operator} set={setOperator} />
       </ApiForm>
     </div>
   );
@@ -114,6 +141,9 @@ function NodeRow(props: {
         <td>
           {n.pool}
           <div class="muted">{props.trust ? `${props.trust} trust` : ""}</div>
+          <div class="muted" data-testid="node-worker">
+            {n.workerTrust} worker{n.operator !== null ? ` · operator ${n.operator}` : ""}
+          </div>
         </td>
         <td>
           <div class="row-actions">
@@ -136,7 +166,7 @@ function NodeRow(props: {
               ))}
             {!n.revokedAt && (
               <button type="button" onClick={() => setEditing(!editing)} data-testid="node-edit">
-                {editing ? "Close" : "Labels / pool"}
+                {editing ? "Close" : "Labels / pool / worker"}
               </button>
             )}
             {!n.revokedAt && (

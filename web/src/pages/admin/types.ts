@@ -32,6 +32,8 @@ export interface NodeRegistration {
   labels: string[];
   requiredLabels: string[];
   pool: string;
+  workerTrust: "trusted" | "untrusted";
+  operator: string | null;
   state: "pending" | "used" | "expired" | "revoked";
   createdAt: string;
   expiresAt: string;

@@ -1,0 +1,123 @@
+// Uploads in blocks, as Azure block blobs (what `@actions/artifact` speaks through
+// @azure/storage-blob's BlockBlobClient.uploadStream): each block is staged on its own (PUT
+// ?comp=block&blockid=…, in any order, concurrently), then the block list (PUT ?comp=blocklist)
+// names the blocks in order and the store concatenates them, streaming, into one content-addressed
+// blob whose digest it computes. Blocks stay staged until the blob is recorded, so a failed commit
+// can be retried. A blob is deleted only when no row names it (under a per-digest advisory lock, the
+// same the commit takes), so two artifacts with the same bytes never lose each other's blob.
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import { inTransaction, type Db } from "./db.js";
+import type { BlobInfo, BlobStore } from "./store/index.js";
+
+/** pg_advisory_xact_lock(BLOB_LOCK, hashtext(sha256)): record vs delete of one blob. */
+const BLOB_LOCK = 0x61727466; // "artf"
+/** Azure's limits: 50,000 blocks, ids of at most 64 bytes (base64 here, so ≤ 88 characters). */
+export const MAX_BLOCKS = 50_000;
+const BLOCK_ID = /^[A-Za-z0-9+/=_-]{1,88}$/;
+/** The block list body: 50,000 ids of ≤ 88 characters in tags fit well within this. */
+export const MAX_BLOCK_LIST_BYTES = 8 * 1024 * 1024;
+
+export const uploadKey = (artifactId: number): string => `artifact-${artifactId}`;
+/** A block's part name: the hash of its id (ids are client-chosen text). */
+const partName = (blockId: string): string => createHash("sha256").update(blockId).digest("hex");
+
+export function checkBlockId(id: unknown): string {
+  if (typeof id !== "string" || !BLOCK_ID.test(id))
+    throw new AirlockError(ErrorCode.ARTIFACT_INVALID, "a block id is 1-88 base64 characters");
+  return id;
+}
+
+export async function stageBlock(
+  db: Db,
+  store: BlobStore,
+  artifactId: number,
+  blockId: string,
+  body: Readable,
+  maxBytes: number,
+): Promise<BlobInfo> {
+  const { rows } = await db.query<{ n: string }>(
+    `SELECT count(*) AS n FROM artifact_upload_blocks WHERE artifact_id = $1`,
+    [artifactId],
+  );
+  if (Number(rows[0]?.n ?? 0) >= MAX_BLOCKS)
+    throw new AirlockError(ErrorCode.ARTIFACT_TOO_LARGE, `an upload has at most ${MAX_BLOCKS} blocks`);
+  const info = await store.putPart(uploadKey(artifactId), partName(blockId), body, { maxBytes });
+  await db.query(
+    `INSERT INTO artifact_upload_blocks (artifact_id, block_id, size, sha256) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (artifact_id, block_id) DO UPDATE SET size = EXCLUDED.size, sha256 = EXCLUDED.sha256, staged_at = now()`,
+    [artifactId, blockId, info.size, info.sha256],
+  );
+  return info;
+}
+
+export async function hasStagedBlocks(db: Db, artifactId: number): Promise<boolean> {
+  const { rows } = await db.query(`SELECT 1 FROM artifact_upload_blocks WHERE artifact_id = $1 LIMIT 1`, [
+    artifactId,
+  ]);
+  return rows.length > 0;
+}
+
+/** The block ids of a `<BlockList>` body, in order (Latest, Committed and Uncommitted alike). */
+export function parseBlockList(xml: string): string[] {
+  if (!/<BlockList>[\s\S]*<\/BlockList>/.test(xml))
+    throw new AirlockError(ErrorCode.ARTIFACT_INVALID, "the block list is not a <BlockList> document");
+  const ids: string[] = [];
+  for (const m of xml.matchAll(/<(Latest|Committed|Uncommitted)>([^<]*)<\/\1>/g))
+    ids.push(checkBlockId(m[2]));
+  return ids;
+}
+
+/**
+ * Concatenates the named staged blocks into a blob and records its digest on the artifact (still
+ * uploading). Returns the blob's digest and size. The staged blocks go once it is recorded.
+ */
+export async function commitBlocks(
+  db: Db,
+  store: BlobStore,
+  artifactId: number,
+  ids: string[],
+  maxBytes: number,
+): Promise<BlobInfo> {
+  const { rows } = await db.query<{ block_id: string }>(
+    `SELECT block_id FROM artifact_upload_blocks WHERE artifact_id = $1 AND block_id = ANY($2::text[])`,
+    [artifactId, ids],
+  );
+  const staged = new Set(rows.map((r) => r.block_id));
+  const absent = ids.find((id) => !staged.has(id));
+  if (absent !== undefined)
+    throw new AirlockError(ErrorCode.ARTIFACT_INVALID, `block ${absent} of the block list was never staged`);
+  const upload = uploadKey(artifactId);
+  async function* concatenated(): AsyncGenerator<Uint8Array> {
+    for (const id of ids)
+      for await (const chunk of await store.readPart(upload, partName(id))) yield chunk as Uint8Array;
+  }
+  const info = await store.put(Readable.from(concatenated()), { maxBytes });
+  await inTransaction(db, async (c) => {
+    await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [BLOB_LOCK, info.sha256]);
+    // A concurrent release may have removed the same bytes between our write and this lock.
+    if (!(await store.has(info.sha256)))
+      throw new AirlockError(ErrorCode.BLOB_NOT_FOUND, "the blob vanished while committing; retry", {
+        retryable: true,
+      });
+    const done = await c.query(
+      `UPDATE artifacts SET sha256 = $2, size = $3, committed_at = now() WHERE id = $1 AND state = 'uploading'`,
+      [artifactId, info.sha256, info.size],
+    );
+    if (done.rowCount !== 1)
+      throw new AirlockError(ErrorCode.CONFLICT, "the artifact is no longer being uploaded");
+    await c.query(`DELETE FROM artifact_upload_blocks WHERE artifact_id = $1`, [artifactId]);
+  });
+  await store.deleteUpload(upload);
+  return info;
+}
+
+/** Deletes the blob when no artifact row names it any more. */
+export async function releaseBlob(db: Db, store: BlobStore, sha256: string): Promise<boolean> {
+  return inTransaction(db, async (c) => {
+    await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [BLOB_LOCK, sha256]);
+    const { rows } = await c.query(`SELECT 1 FROM artifacts WHERE sha256 = $1 LIMIT 1`, [sha256]);
+    return rows.length === 0 ? store.delete(sha256) : false;
+  });
+}

@@ -1,0 +1,10 @@
+// Public face of artifacts (issue 13): the content-addressed blob store, the artifact rows, and the
+// GitHub artifact service v4 in domain terms (runtime tokens, signed blob URLs, block uploads).
+// No HTTP here: src/server/routes/artifacts-twirp.ts and artifacts-blobs.ts map it.
+export { parseBlockList, checkBlockId, MAX_BLOCK_LIST_BYTES } from "./blocks.js";
+export { openServiceKey } from "./key-file.js";
+export { ARTIFACT_STATES, type ArtifactRecord, type ArtifactState } from "./records.js";
+export { deriveKeys, jobBackendId, runBackendId, type Caller, type ServiceKeys } from "./runtime-token.js";
+export { ArtifactService, type ArtifactServiceOptions } from "./service.js";
+export { BLOB_PATH, signBlobUrl, verifyBlobUrl, type BlobOp, type SignedGrant } from "./signed-url.js";
+export * from "./store/index.js";

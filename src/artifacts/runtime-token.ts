@@ -1,0 +1,126 @@
+// ACTIONS_RUNTIME_TOKEN: the bearer a job attempt presents to the artifact (and later cache)
+// service. A JWT (HS256) signed with a key only the orchestrator holds; `@actions/artifact` decodes
+// it without verifying and reads its `scp` claim `Actions.Results:<run backend id>:<job backend id>`
+// (lib/internal/shared/util.js), so those ids go there. The signature proves the orchestrator minted
+// it; every call also checks in the database that the attempt it names is still assigned or running,
+// so the token dies with its attempt (finished, lost, requeued, retried elsewhere), whatever its exp.
+import { createHmac } from "node:crypto";
+import { jwtVerify, SignJWT } from "jose";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import { jobFacts } from "../job-identity/index.js";
+import type { Db } from "./db.js";
+
+export const TOKEN_ISSUER = "airlock";
+export const TOKEN_AUDIENCE = "airlock-actions-results";
+/** The longest a runtime token lives, whatever the job's timeout. */
+export const MAX_RUNTIME_TOKEN_SECONDS = 24 * 3600;
+
+/** The keys derived from the service's master key: one signs tokens, the other signs blob URLs. */
+export interface ServiceKeys {
+  token: Uint8Array;
+  url: Buffer;
+}
+
+export function deriveKeys(master: Buffer): ServiceKeys {
+  if (master.length < 32)
+    throw new AirlockError(ErrorCode.CONFIG_INVALID, "the artifact service key must be at least 32 bytes");
+  const sub = (label: string): Buffer => createHmac("sha256", master).update(label).digest();
+  return { token: new Uint8Array(sub("airlock runtime token v1")), url: sub("airlock signed blob url v1") };
+}
+
+/** The job attempt behind a live runtime token, with what the artifact rows record. */
+export interface Caller {
+  jobId: number;
+  attempt: number;
+  runId: number;
+  runAttempt: number;
+  repositoryId: number;
+  nodeId: number | null;
+  trustTier: "trusted" | "untrusted";
+  runBackendId: string;
+  jobBackendId: string;
+}
+
+export const runBackendId = (runId: number): string => `run-${runId}`;
+export const jobBackendId = (jobId: number): string => `job-${jobId}`;
+
+const LIVE = `
+SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier
+  FROM jobs j JOIN runs r ON r.id = j.run_id
+ WHERE j.id = $1 AND j.attempt = $2 AND j.state IN ('assigned', 'running')`;
+
+/** The caller for job attempt (jobId, attempt) while it is assigned or running; else undefined. */
+export async function liveCaller(db: Db, jobId: number, attempt: number): Promise<Caller | undefined> {
+  const { rows } = await db.query<{
+    run_id: string;
+    run_attempt: number;
+    repository_id: string;
+    node_id: string | null;
+    trust_tier: string;
+  }>(LIVE, [jobId, attempt]);
+  const r = rows[0];
+  if (!r) return undefined;
+  const runId = Number(r.run_id);
+  return {
+    jobId,
+    attempt,
+    runId,
+    runAttempt: r.run_attempt,
+    repositoryId: Number(r.repository_id),
+    nodeId: r.node_id === null ? null : Number(r.node_id),
+    trustTier: r.trust_tier === "trusted" ? "trusted" : "untrusted",
+    runBackendId: runBackendId(runId),
+    jobBackendId: jobBackendId(jobId),
+  };
+}
+
+const refused = (why: string): AirlockError =>
+  new AirlockError(ErrorCode.UNAUTHORIZED, `runtime token refused: ${why}`);
+
+/** Mints the runtime token of a live job attempt (at assignment). UNAUTHORIZED when it is not live. */
+export async function mintRuntimeToken(
+  db: Db,
+  keys: ServiceKeys,
+  jobId: number,
+  attempt: number,
+  now: Date = new Date(),
+): Promise<string> {
+  const caller = await liveCaller(db, jobId, attempt);
+  const facts = await jobFacts(db, jobId);
+  if (!caller || !facts) throw refused(`job ${jobId} attempt ${attempt} is not assigned or running`);
+  const iat = Math.floor(now.getTime() / 1000);
+  const exp = Math.min(iat + MAX_RUNTIME_TOKEN_SECONDS, Math.floor(facts.deadline.getTime() / 1000));
+  return new SignJWT({
+    scp: `Actions.Results:${caller.runBackendId}:${caller.jobBackendId}`,
+    job_id: jobId,
+    attempt,
+  })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setIssuer(TOKEN_ISSUER)
+    .setAudience(TOKEN_AUDIENCE)
+    .setSubject(`job:${jobId}:${attempt}`)
+    .setIssuedAt(iat)
+    .setExpirationTime(Math.max(exp, iat + 60))
+    .sign(keys.token);
+}
+
+/** The live caller a runtime token stands for; UNAUTHORIZED (one line, no token) otherwise. */
+export async function callerOf(db: Db, keys: ServiceKeys, token: string | undefined): Promise<Caller> {
+  if (token === undefined || token.length > 4096) throw refused("a runtime token is required");
+  let payload: Record<string, unknown>;
+  try {
+    ({ payload } = await jwtVerify(token, keys.token, {
+      algorithms: ["HS256"],
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+    }));
+  } catch {
+    throw refused("bad signature, expired or malformed");
+  }
+  const jobId = payload.job_id;
+  const attempt = payload.attempt;
+  if (!Number.isSafeInteger(jobId) || !Number.isSafeInteger(attempt)) throw refused("malformed claims");
+  const caller = await liveCaller(db, jobId as number, attempt as number);
+  if (!caller) throw refused("its job attempt has ended");
+  return caller;
+}

@@ -1,0 +1,176 @@
+// The artifact service v4 in domain terms: what the twirp methods and the signed blob URLs do, for a
+// caller already known (a live job attempt). No HTTP here: src/server/routes/artifacts-*.ts map it.
+// Every call names its run by the backend id in the caller's token; a request body naming another
+// run gets NOT_FOUND, never another run's artifacts.
+import type { Readable } from "node:stream";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import { commitBlocks, hasStagedBlocks, releaseBlob, stageBlock } from "./blocks.js";
+import type { Db } from "./db.js";
+import {
+  artifactById,
+  checkArtifactName,
+  insertArtifact,
+  markFinalized,
+  ownArtifact,
+  visibleArtifacts,
+  type ArtifactRecord,
+} from "./records.js";
+import { callerOf, liveCaller, mintRuntimeToken, type Caller, type ServiceKeys } from "./runtime-token.js";
+import { signBlobUrl, verifyBlobUrl, type BlobOp, type SignedGrant } from "./signed-url.js";
+import type { BlobRead, BlobStore, ByteRange } from "./store/index.js";
+
+export interface ArtifactServiceOptions {
+  db: Db;
+  store: BlobStore;
+  keys: ServiceKeys;
+  /** Base of the signed blob URLs (the orchestrator's public URL). */
+  publicUrl: string;
+  /** Days an artifact is kept when the client asks for nothing shorter (GitHub's default: 90). */
+  retentionDays?: number;
+  /** Largest artifact and largest block, in bytes. */
+  maxArtifactBytes?: number;
+  maxBlockBytes?: number;
+  now?: () => Date;
+}
+
+const DAY = 86_400_000;
+
+export class ArtifactService {
+  private readonly o: Required<Omit<ArtifactServiceOptions, "now">> & { now: () => Date };
+
+  constructor(o: ArtifactServiceOptions) {
+    this.o = {
+      retentionDays: 90,
+      maxArtifactBytes: 10 * 1024 ** 3,
+      maxBlockBytes: 256 * 1024 ** 2,
+      now: () => new Date(),
+      ...o,
+    };
+  }
+
+  /** ACTIONS_RUNTIME_TOKEN for a live job attempt (the dispatcher, at assignment). */
+  mintRuntimeToken(jobId: number, attempt: number): Promise<string> {
+    return mintRuntimeToken(this.o.db, this.o.keys, jobId, attempt, this.o.now());
+  }
+
+  /** The live job attempt behind a runtime token (UNAUTHORIZED otherwise). */
+  caller(token: string | undefined): Promise<Caller> {
+    return callerOf(this.o.db, this.o.keys, token);
+  }
+
+  private sameRun(c: Caller, runBackendId: string): void {
+    if (runBackendId !== c.runBackendId)
+      throw new AirlockError(ErrorCode.NOT_FOUND, "no such workflow run for this runtime token");
+  }
+
+  private url(c: Caller, op: BlobOp, artifactId: number): string {
+    return signBlobUrl(
+      this.o.keys,
+      this.o.publicUrl,
+      { op, artifactId, jobId: c.jobId, attempt: c.attempt },
+      this.o.now(),
+    );
+  }
+
+  async create(
+    c: Caller,
+    r: { runBackendId: string; jobBackendId: string; name: string; mimeType?: string; expiresAt?: Date },
+  ): Promise<{ artifact: ArtifactRecord; uploadUrl: string }> {
+    this.sameRun(c, r.runBackendId);
+    if (r.jobBackendId !== c.jobBackendId)
+      throw new AirlockError(ErrorCode.FORBIDDEN, "a job uploads artifacts as itself only");
+    checkArtifactName(r.name);
+    // A retry of the same job on another node (its delivery attempt) replaces what the lost one began.
+    const prior = await ownArtifact(this.o.db, c, r.name);
+    if (prior && prior.jobId === c.jobId && prior.jobAttempt < c.attempt) await this.remove(prior);
+    const now = this.o.now().getTime();
+    const longest = now + this.o.retentionDays * DAY;
+    const asked = r.expiresAt?.getTime();
+    const expiresAt = new Date(asked !== undefined && asked > now && asked < longest ? asked : longest);
+    const mimeType = r.mimeType && /^[\w.+-]+\/[\w.+-]+$/.test(r.mimeType) ? r.mimeType : "application/zip";
+    const artifact = await insertArtifact(this.o.db, c, { name: r.name, mimeType, expiresAt });
+    return { artifact, uploadUrl: this.url(c, "upload", artifact.id) };
+  }
+
+  /** Finalize: the client's size and digest must be what the store computed over the committed blob. */
+  async finalize(
+    c: Caller,
+    r: { runBackendId: string; jobBackendId: string; name: string; size: number; hash?: string },
+  ): Promise<ArtifactRecord> {
+    this.sameRun(c, r.runBackendId);
+    const a = await ownArtifact(this.o.db, c, r.name);
+    if (!a || a.jobId !== c.jobId || a.jobAttempt !== c.attempt)
+      throw new AirlockError(ErrorCode.NOT_FOUND, `no upload of "${r.name}" by this job attempt`);
+    if (a.state === "finalized") return a;
+    if (a.sha256 === null || a.size === null)
+      throw new AirlockError(ErrorCode.CONFLICT, `"${r.name}" has no committed block list yet`);
+    const declared = r.hash?.replace(/^sha256:/, "").toLowerCase();
+    if (r.size !== a.size || (declared !== undefined && declared !== a.sha256))
+      throw new AirlockError(
+        ErrorCode.ARTIFACT_DIGEST_MISMATCH,
+        `"${r.name}": the declared size or sha256 is not what the server received (${a.size} bytes, sha256:${a.sha256})`,
+      );
+    if (!(await markFinalized(this.o.db, a.id)))
+      throw new AirlockError(ErrorCode.CONFLICT, `"${r.name}" is no longer being uploaded`);
+    return (await artifactById(this.o.db, a.id))!;
+  }
+
+  list(c: Caller, r: { runBackendId: string; name?: string; id?: number }): Promise<ArtifactRecord[]> {
+    this.sameRun(c, r.runBackendId);
+    return visibleArtifacts(this.o.db, c, { name: r.name, id: r.id });
+  }
+
+  async downloadUrl(c: Caller, r: { runBackendId: string; name: string }): Promise<string> {
+    this.sameRun(c, r.runBackendId);
+    const [a] = await visibleArtifacts(this.o.db, c, { name: r.name });
+    if (!a) throw new AirlockError(ErrorCode.NOT_FOUND, `no artifact named "${r.name}" in this run`);
+    return this.url(c, "download", a.id);
+  }
+
+  async delete(c: Caller, r: { runBackendId: string; name: string }): Promise<ArtifactRecord> {
+    this.sameRun(c, r.runBackendId);
+    const a = await ownArtifact(this.o.db, c, r.name);
+    if (!a || a.state !== "finalized")
+      throw new AirlockError(ErrorCode.NOT_FOUND, `no artifact named "${r.name}" in this run attempt`);
+    await this.remove(a);
+    return a;
+  }
+
+  private async remove(a: ArtifactRecord): Promise<void> {
+    await this.o.db.query(`DELETE FROM artifacts WHERE id = $1`, [a.id]);
+    if (a.sha256 !== null) await releaseBlob(this.o.db, this.o.store, a.sha256);
+  }
+
+  /** A signed URL's grant, its attempt still live, its artifact existing: or UNAUTHORIZED/NOT_FOUND. */
+  async grant(artifactId: number, query: Record<string, unknown>, op: BlobOp): Promise<ArtifactRecord> {
+    const g: SignedGrant = verifyBlobUrl(this.o.keys, artifactId, query, this.o.now());
+    if (g.op !== op) throw new AirlockError(ErrorCode.UNAUTHORIZED, `signed URL refused: not an ${op} URL`);
+    const c = await liveCaller(this.o.db, g.jobId, g.attempt);
+    if (!c) throw new AirlockError(ErrorCode.UNAUTHORIZED, "signed URL refused: its job attempt has ended");
+    const a = await artifactById(this.o.db, artifactId);
+    if (!a || a.runId !== c.runId || a.runAttempt > c.runAttempt)
+      throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
+    if (op === "upload" && (a.jobId !== c.jobId || a.jobAttempt !== c.attempt || a.state !== "uploading"))
+      throw new AirlockError(ErrorCode.CONFLICT, "the artifact is not being uploaded by this job attempt");
+    if (op === "download" && a.state !== "finalized")
+      throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
+    return a;
+  }
+
+  stageBlock(a: ArtifactRecord, blockId: string, body: Readable): Promise<unknown> {
+    return stageBlock(this.o.db, this.o.store, a.id, blockId, body, this.o.maxBlockBytes);
+  }
+
+  async commitBlockList(a: ArtifactRecord, ids: string[]): Promise<void> {
+    // The client's retry of a commit that went through (its answer lost): nothing staged is left.
+    if (a.sha256 !== null && !(await hasStagedBlocks(this.o.db, a.id))) return;
+    const info = await commitBlocks(this.o.db, this.o.store, a.id, ids, this.o.maxArtifactBytes);
+    // A second block list (Azure allows one) replaces the first: its blob may now be unnamed.
+    if (a.sha256 !== null && a.sha256 !== info.sha256) await releaseBlob(this.o.db, this.o.store, a.sha256);
+  }
+
+  open(a: ArtifactRecord, range?: ByteRange): Promise<BlobRead> {
+    if (a.sha256 === null) throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
+    return this.o.store.get(a.sha256, range);
+  }
+}

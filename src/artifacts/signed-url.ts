@@ -1,0 +1,80 @@
+// Signed blob URLs: what CreateArtifact and GetSignedArtifactURL hand out (as Azure's SAS URLs).
+// Each names one artifact, one operation (upload or download) and the job attempt that asked, and
+// ends at `exp`; an HMAC-SHA256 under a key only the orchestrator holds covers all of it. The query
+// parameters the Azure client appends (comp, blockid) are outside the signature: they choose what
+// to do within the upload the URL allows. The blob route also checks the attempt is still live.
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { AirlockError, ErrorCode } from "../errors/index.js";
+import type { ServiceKeys } from "./runtime-token.js";
+
+export const BLOB_PATH = "/artifacts/blobs/:id";
+export type BlobOp = "upload" | "download";
+
+/** Upload URLs live long enough for a large upload's blocks; download URLs only to start a GET. */
+export const URL_SECONDS: Record<BlobOp, number> = { upload: 3600, download: 600 };
+
+export interface SignedGrant {
+  op: BlobOp;
+  artifactId: number;
+  jobId: number;
+  attempt: number;
+  /** Unix seconds. */
+  exp: number;
+}
+
+function mac(keys: ServiceKeys, g: SignedGrant): Buffer {
+  return createHmac("sha256", keys.url)
+    .update(`v1\n${g.op}\n${g.artifactId}\n${g.jobId}\n${g.attempt}\n${g.exp}`)
+    .digest();
+}
+
+export function signBlobUrl(
+  keys: ServiceKeys,
+  publicUrl: string,
+  g: Omit<SignedGrant, "exp">,
+  now: Date = new Date(),
+): string {
+  const grant = { ...g, exp: Math.floor(now.getTime() / 1000) + URL_SECONDS[g.op] };
+  const q = new URLSearchParams({
+    op: grant.op,
+    job: String(grant.jobId),
+    att: String(grant.attempt),
+    exp: String(grant.exp),
+    sig: mac(keys, grant).toString("base64url"),
+  });
+  const path = BLOB_PATH.replace(":id", String(g.artifactId));
+  return `${publicUrl.replace(/\/+$/, "")}${path}?${q.toString()}`;
+}
+
+const refused = (why: string): AirlockError =>
+  new AirlockError(ErrorCode.UNAUTHORIZED, `signed URL refused: ${why}`);
+
+const int = (v: unknown): number | undefined =>
+  typeof v === "string" && /^[0-9]{1,15}$/.test(v) ? Number(v) : undefined;
+
+/** The grant a signed URL carries, when its signature is right and it has not expired. */
+export function verifyBlobUrl(
+  keys: ServiceKeys,
+  artifactId: number,
+  query: Record<string, unknown>,
+  now: Date = new Date(),
+): SignedGrant {
+  const op = query.op;
+  const jobId = int(query.job);
+  const attempt = int(query.att);
+  const exp = int(query.exp);
+  const sig = typeof query.sig === "string" ? Buffer.from(query.sig, "base64url") : undefined;
+  if (
+    (op !== "upload" && op !== "download") ||
+    jobId === undefined ||
+    attempt === undefined ||
+    exp === undefined ||
+    !sig
+  )
+    throw refused("missing or malformed parameters");
+  const grant: SignedGrant = { op, artifactId, jobId, attempt, exp };
+  const want = mac(keys, grant);
+  if (sig.length !== want.length || !timingSafeEqual(sig, want)) throw refused("bad signature");
+  if (exp < Math.floor(now.getTime() / 1000)) throw refused("expired");
+  return grant;
+}

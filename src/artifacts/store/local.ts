@@ -1,0 +1,160 @@
+// The local filesystem backend of the blob store. Layout under the root:
+//   sha256/ab/abcd…   a blob, named by its digest (mode 0600)
+//   tmp/<random>      a blob being written; renamed into place after fsync, removed on failure
+//   uploads/<upload>/<part>  staged parts of an upload in progress
+// Renaming is atomic, so a reader sees a whole blob or none; the same bytes written twice end as one
+// file (the second rename replaces identical content). Chunks are hashed and written as they arrive.
+import { createHash, randomBytes } from "node:crypto";
+import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
+import type { BlobInfo, BlobRead, BlobStore, ByteRange, PutOptions, Source } from "./types.js";
+
+const DIGEST = /^[0-9a-f]{64}$/;
+const NAME = /^[A-Za-z0-9_-]{1,128}$/;
+
+function checkDigest(sha256: string): void {
+  if (!DIGEST.test(sha256))
+    throw new AirlockError(ErrorCode.ARTIFACT_INVALID, "a blob digest is 64 hex digits");
+}
+function checkName(what: string, name: string): void {
+  if (!NAME.test(name)) throw new AirlockError(ErrorCode.ARTIFACT_INVALID, `bad ${what} name`);
+}
+const missing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === "ENOENT";
+
+export class LocalBlobStore implements BlobStore {
+  constructor(readonly root: string) {}
+
+  private blobPath(sha256: string): string {
+    return join(this.root, "sha256", sha256.slice(0, 2), sha256);
+  }
+  private partPath(upload: string, part: string): string {
+    checkName("upload", upload);
+    checkName("part", part);
+    return join(this.root, "uploads", upload, part);
+  }
+
+  async put(source: Source, opts: PutOptions = {}): Promise<BlobInfo> {
+    await mkdir(join(this.root, "tmp"), { recursive: true, mode: 0o700 });
+    const tmp = join(this.root, "tmp", randomBytes(16).toString("hex"));
+    const info = await writeHashed(tmp, source, opts);
+    try {
+      const dir = join(this.root, "sha256", info.sha256.slice(0, 2));
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      await rename(tmp, this.blobPath(info.sha256));
+      await syncDir(dir);
+      return info;
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  async get(sha256: string, range?: ByteRange): Promise<BlobRead> {
+    checkDigest(sha256);
+    let fh: FileHandle;
+    try {
+      fh = await open(this.blobPath(sha256), "r");
+    } catch (err) {
+      if (missing(err)) throw new AirlockError(ErrorCode.BLOB_NOT_FOUND, `no blob sha256:${sha256}`);
+      throw err;
+    }
+    try {
+      const size = (await fh.stat()).size;
+      const start = range?.start ?? 0;
+      const end = Math.min(range?.end ?? size - 1, size - 1);
+      if (range && (start < 0 || start >= size || end < start)) {
+        throw new AirlockError(
+          ErrorCode.RANGE_NOT_SATISFIABLE,
+          `range ${start}- is outside the blob's ${size} bytes`,
+        );
+      }
+      if (size === 0) {
+        await fh.close();
+        return { stream: Readable.from([]), size, start: 0, end: -1 };
+      }
+      return { stream: fh.createReadStream({ start, end }), size, start, end };
+    } catch (err) {
+      await fh.close();
+      throw err;
+    }
+  }
+
+  async has(sha256: string): Promise<boolean> {
+    checkDigest(sha256);
+    return stat(this.blobPath(sha256)).then(
+      () => true,
+      (err: unknown) => (missing(err) ? false : Promise.reject(err as Error)),
+    );
+  }
+
+  async delete(sha256: string): Promise<boolean> {
+    checkDigest(sha256);
+    return unlink(this.blobPath(sha256)).then(
+      () => true,
+      (err: unknown) => (missing(err) ? false : Promise.reject(err as Error)),
+    );
+  }
+
+  async putPart(upload: string, part: string, source: Source, opts: PutOptions = {}): Promise<BlobInfo> {
+    const path = this.partPath(upload, part);
+    await mkdir(join(this.root, "uploads", upload), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${randomBytes(8).toString("hex")}.tmp`;
+    const info = await writeHashed(tmp, source, opts);
+    await rename(tmp, path).catch(async (err: unknown) => {
+      await rm(tmp, { force: true });
+      throw err;
+    });
+    return info;
+  }
+
+  async readPart(upload: string, part: string): Promise<Readable> {
+    try {
+      const fh = await open(this.partPath(upload, part), "r");
+      return fh.createReadStream();
+    } catch (err) {
+      if (missing(err)) throw new AirlockError(ErrorCode.BLOB_NOT_FOUND, `block ${part} is not staged`);
+      throw err;
+    }
+  }
+
+  async deleteUpload(upload: string): Promise<void> {
+    checkName("upload", upload);
+    await rm(join(this.root, "uploads", upload), { recursive: true, force: true });
+  }
+}
+
+/** Writes `source` to a new file at `path` (0600), hashing as it goes; fsyncs; removes it on failure. */
+async function writeHashed(path: string, source: Source, opts: PutOptions): Promise<BlobInfo> {
+  const hash = createHash("sha256");
+  let size = 0;
+  const fh = await open(path, "wx", 0o600);
+  try {
+    for await (const chunk of source) {
+      const bytes = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+      size += bytes.byteLength;
+      if (opts.maxBytes !== undefined && size > opts.maxBytes)
+        throw new AirlockError(ErrorCode.ARTIFACT_TOO_LARGE, `more than ${opts.maxBytes} bytes`);
+      hash.update(bytes);
+      let off = 0;
+      while (off < bytes.byteLength) off += (await fh.write(bytes, off)).bytesWritten;
+    }
+    await fh.sync();
+    await fh.close();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await rm(path, { force: true });
+    throw err;
+  }
+  return { sha256: hash.digest("hex"), size };
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

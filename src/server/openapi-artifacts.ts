@@ -1,0 +1,86 @@
+// The artifact service v4 operations of the OpenAPI document (routes/artifacts-twirp.ts and
+// artifacts-blobs.ts): the twirp methods `@actions/artifact` calls with a job's runtime token, and
+// the signed blob URLs (Azure block blob upload, GET download) they hand out.
+import { z } from "zod";
+import { arr, bool, obj, responseSchema, str, type Operation } from "./openapi-parts.js";
+import {
+  ArtifactNameBody,
+  ArtifactView,
+  BlobParams,
+  CreateArtifactBody,
+  FinalizeArtifactBody,
+  ListArtifactsBody,
+} from "./schemas-artifacts.js";
+
+const TWIRP = "/twirp/github.actions.results.api.v1.ArtifactService";
+const BlobQuery = z.object({
+  op: z.enum(["upload", "download"]),
+  job: z.string(),
+  att: z.string(),
+  exp: z.string(),
+  sig: z.string(),
+  comp: z.enum(["block", "blocklist"]).optional(),
+  blockid: z.string().optional(),
+});
+const twirp = (method: string, summary: string, body: z.ZodType, ok: Operation["ok"]): Operation => ({
+  method: "post",
+  path: `${TWIRP}/${method}`,
+  summary: `${summary} (twirp JSON; errors { code, msg, meta: { airlock_code } }; 401 once the job attempt has ended)`,
+  security: "runtime",
+  body,
+  ok,
+  errors: [400, 403, 404, 409],
+});
+
+export const ARTIFACT_OPERATIONS: Operation[] = [
+  twirp(
+    "CreateArtifact",
+    "Begin an upload: a row in state uploading and a signed upload URL (names unique per run attempt)",
+    CreateArtifactBody,
+    [200, obj({ ok: bool, signed_upload_url: str })],
+  ),
+  twirp(
+    "FinalizeArtifact",
+    "Finish an upload: the declared size and sha256 must equal what the server computed (ARTIFACT_DIGEST_MISMATCH otherwise)",
+    FinalizeArtifactBody,
+    [200, obj({ ok: bool, artifact_id: str })],
+  ),
+  twirp(
+    "ListArtifacts",
+    "The run's finalized artifacts the job's run attempt sees (newest attempt per name), by name or id",
+    ListArtifactsBody,
+    [200, obj({ artifacts: arr(responseSchema(ArtifactView)) })],
+  ),
+  twirp(
+    "GetSignedArtifactURL",
+    "A signed download URL (10 minutes) for an artifact of the run",
+    ArtifactNameBody,
+    [200, obj({ signed_url: str })],
+  ),
+  twirp("DeleteArtifact", "Delete a finalized artifact of the job's run attempt", ArtifactNameBody, [
+    200,
+    obj({ ok: bool, artifact_id: str }),
+  ]),
+  {
+    method: "put",
+    path: "/artifacts/blobs/:id",
+    summary:
+      "Signed upload URL (1 hour, its job attempt live): Azure Put Block (?comp=block&blockid=…, body the block) or Put Block List (?comp=blocklist, XML <BlockList>); 201; errors as Azure XML with x-ms-error-code",
+    security: "none",
+    params: BlobParams,
+    query: BlobQuery,
+    ok: [201, "Block staged, or block list committed"],
+    errors: [400, 401, 404, 409, 413],
+  },
+  {
+    method: "get",
+    path: "/artifacts/blobs/:id",
+    summary:
+      "Signed download URL (10 minutes, its job attempt live): the artifact's bytes (200), or one Range (206)",
+    security: "none",
+    params: BlobParams,
+    query: BlobQuery,
+    ok: [200, "The artifact's bytes", "application/octet-stream"],
+    errors: [401, 404, 416],
+  },
+];

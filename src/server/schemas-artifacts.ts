@@ -1,0 +1,45 @@
+// Request bodies of the GitHub artifact service v4 (twirp JSON, proto field names, as
+// `@actions/artifact` sends them: int64 as strings, wrappers as bare values, defaults omitted).
+import { z } from "zod";
+
+const ids = {
+  workflow_run_backend_id: z.string().max(100).default(""),
+  workflow_job_run_backend_id: z.string().max(100).default(""),
+};
+const name = z.string().max(1024).default("");
+/** A protobuf int64 in JSON: a decimal string (or a number). */
+const int64 = z.union([
+  z.string().regex(/^[0-9]{1,15}$/),
+  z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+]);
+
+export const CreateArtifactBody = z.object({
+  ...ids,
+  name,
+  expires_at: z.iso.datetime({ offset: true }).optional(),
+  version: z.number().int().optional(),
+  mime_type: z.string().max(255).optional(),
+});
+export const FinalizeArtifactBody = z.object({
+  ...ids,
+  name,
+  size: int64.default("0"),
+  hash: z.string().max(200).optional(),
+});
+export const ListArtifactsBody = z.object({
+  ...ids,
+  name_filter: z.string().max(1024).optional(),
+  id_filter: int64.optional(),
+});
+export const ArtifactNameBody = z.object({ ...ids, name });
+
+export const ArtifactView = z.object({
+  workflow_run_backend_id: z.string(),
+  workflow_job_run_backend_id: z.string(),
+  database_id: z.string(),
+  name: z.string(),
+  size: z.string(),
+  created_at: z.string(),
+  digest: z.string(),
+});
+export const BlobParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
