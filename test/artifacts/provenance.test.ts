@@ -127,6 +127,23 @@ describe("the statement", () => {
     for (const r of all) assert.ok(r.uri !== undefined || r.digest !== undefined || r.content !== undefined);
   });
 
+  it("a node without a recorded operator says so (null), and no operator policy accepts it", async () => {
+    const input = sampleInput(digest);
+    input.builders = [{ node: "solo", operator: null, trusted: true, agreed: true, sha256: digest }];
+    const s = buildStatement(input);
+    assert.deepEqual(s.predicate.runDetails.byproducts[1]?.annotations, {
+      operator: null,
+      trust: "trusted",
+      agreed: true,
+    });
+    const policy = file("ops.yml", "allowedOperators: [acme-ops]\n");
+    const r = await run(sign(s), { policy });
+    assert.equal(r.code, "PROVENANCE_POLICY_VIOLATION");
+    assert.match(r.message!, /solo \(no operator\)/);
+    const minOps = await run(sign(s), { policy: file("minops.yml", "minOperators: 1\n") });
+    assert.equal(minOps.code, "PROVENANCE_POLICY_VIOLATION");
+  });
+
   it("refuses a digest that is not lowercase hex SHA-256", () => {
     assert.throws(() => buildStatement(sampleInput(digest.toUpperCase())));
   });

@@ -45,8 +45,17 @@ export interface ProvenanceInput {
   finishedOn: Date;
   /** Actions the job used, each at the commit its ref resolved to. */
   actions: Array<{ repository: string; ref: string; commit: string }>;
-  /** The nodes that built it, their operators, and whether their output matched the accepted one. */
-  builders: Array<{ node: string; operator: string; trusted: boolean; agreed: boolean; sha256?: string }>;
+  /**
+   * The nodes that built it, their operators (null: none recorded, migration 033), whether the
+   * node is a trusted worker, and whether its output matched the accepted one.
+   */
+  builders: Array<{
+    node: string;
+    operator: string | null;
+    trusted: boolean;
+    agreed: boolean;
+    sha256?: string;
+  }>;
   corroboration: CorroborationStatus;
 }
 
