@@ -281,6 +281,15 @@ describe("verify", () => {
     assert.match(r.message!, new RegExp(digest));
   });
 
+  it("names a job chose stay one printable line (control characters escaped)", async () => {
+    const input = sampleInput("0".repeat(64));
+    input.subjects = [{ name: "evil\u001b[31m\nFAKE ok", sha256: "0".repeat(64) }];
+    const r = await run(sign(buildStatement(input)));
+    assert.equal(r.code, "PROVENANCE_SUBJECT_MISMATCH");
+    assert.ok(r.message!.includes("evil\\u001b[31m\\u000aFAKE ok"), r.message);
+    assert.ok(!r.lines.some((l) => [...l.detail].some((c) => c.charCodeAt(0) < 0x20)));
+  });
+
   it("an unmet policy fails with every unmet rule", async () => {
     const policy = file(
       "policy.yml",

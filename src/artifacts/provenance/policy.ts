@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import type { ParsedStatement } from "./schema.js";
 import { CORROBORATION_NAME, NODE_PREFIX, STATUSES } from "./statement.js";
+import { shown, some } from "./text.js";
 
 const nonEmpty = z.string().min(1);
 const list = z.array(nonEmpty).min(1);
@@ -73,8 +74,6 @@ export function buildFacts(s: ParsedStatement): { status: string | undefined; no
   return { status: typeof status === "string" ? status : undefined, nodes };
 }
 
-const text = (v: unknown): string => (typeof v === "string" ? v : (JSON.stringify(v) ?? "(none)"));
-
 /** Every rule of `policy` that the statement does not meet (empty: it meets them all). */
 export function evaluatePolicy(policy: Policy, s: ParsedStatement): string[] {
   const problems: string[] = [];
@@ -84,20 +83,22 @@ export function evaluatePolicy(policy: Policy, s: ParsedStatement): string[] {
   const matches = (field: string, pattern: string | undefined, value: unknown): void => {
     if (pattern === undefined) return;
     if (typeof value !== "string" || !glob(pattern)(value))
-      problems.push(`${field} is ${text(value)}, the policy wants ${pattern}`);
+      problems.push(`${field} is ${shown(value)}, the policy wants ${shown(pattern)}`);
   };
   matches("repository", policy.repository, ext.repository);
   matches("ref", policy.ref, ext.ref);
   matches("workflow", policy.workflow, workflow.path);
   const builderId = s.predicate.runDetails.builder.id;
   if (policy.builderIds && !policy.builderIds.includes(builderId))
-    problems.push(`builder id is ${builderId}, the policy allows ${policy.builderIds.join(", ")}`);
+    problems.push(
+      `builder id is ${shown(builderId)}, the policy allows ${some(policy.builderIds, (b) => shown(b))}`,
+    );
   if (policy.trustTier && int.trustTier !== policy.trustTier)
-    problems.push(`the run's trust tier is ${text(int.trustTier)}, the policy wants ${policy.trustTier}`);
+    problems.push(`the run's trust tier is ${shown(int.trustTier)}, the policy wants ${policy.trustTier}`);
   const facts = buildFacts(s);
   if (policy.requireStatus && !policy.requireStatus.includes(facts.status as (typeof STATUSES)[number]))
     problems.push(
-      `corroboration is ${facts.status ?? "(none)"}, the policy wants ${policy.requireStatus.join(" or ")}`,
+      `corroboration is ${shown(facts.status ?? "(none)")}, the policy wants ${policy.requireStatus.join(" or ")}`,
     );
   const agreed = facts.nodes.filter((n) => n.agreed);
   if (policy.minNodes !== undefined && agreed.length < policy.minNodes)
@@ -108,14 +109,18 @@ export function evaluatePolicy(policy: Policy, s: ParsedStatement): string[] {
   const allowedNodes = policy.allowedNodes;
   if (allowedNodes) {
     const others = facts.nodes.filter((n) => !allowedNodes.includes(n.node)).map((n) => n.node);
-    if (others.length > 0) problems.push(`node(s) ${others.join(", ")} are not allowed by the policy`);
+    if (others.length > 0)
+      problems.push(`node(s) ${some(others, (n) => shown(n, 60))} are not allowed by the policy`);
   }
   const allowedOperators = policy.allowedOperators;
   if (allowedOperators) {
     const others = facts.nodes
       .filter((n) => n.operator === undefined || !allowedOperators.includes(n.operator))
-      .map((n) => `${n.node} (${n.operator ?? "no operator"})`);
-    if (others.length > 0) problems.push(`operator(s) of ${others.join(", ")} are not allowed by the policy`);
+      .map(
+        (n) => `${shown(n.node, 60)} (${n.operator === undefined ? "no operator" : shown(n.operator, 60)})`,
+      );
+    if (others.length > 0)
+      problems.push(`operator(s) of ${some(others, (o) => o)} are not allowed by the policy`);
   }
   return problems;
 }

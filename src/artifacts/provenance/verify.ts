@@ -10,6 +10,7 @@ import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { IN_TOTO_PAYLOAD_TYPE, keyIdOf, verifyEnvelope, type Envelope } from "./dsse.js";
 import { evaluatePolicy, parsePolicy, type Policy } from "./policy.js";
 import { EnvelopeSchema, issuesLine, StatementSchema } from "./schema.js";
+import { shown, some } from "./text.js";
 
 /** Larger key, envelope or policy files are refused before reading (they are small by nature). */
 const MAX_FILE_BYTES = 16 * 1024 * 1024;
@@ -145,7 +146,7 @@ export async function verifyProvenance(files: VerifyFiles, report: (c: Check) =>
   });
   const envelope = await step("envelope", async () => {
     const e = await readEnvelope(files.provenance);
-    return [e, `DSSE envelope, ${e.signatures.length} signature(s), payload type ${e.payloadType}`];
+    return [e, `DSSE envelope, ${e.signatures.length} signature(s), payload type ${shown(e.payloadType)}`];
   });
   const policy =
     files.policy === undefined
@@ -163,14 +164,14 @@ export async function verifyProvenance(files: VerifyFiles, report: (c: Check) =>
       ErrorCode.PROVENANCE_SIGNATURE_INVALID,
       hinted
         ? "the signature does not match: the provenance was altered (payload, type or signature bytes)"
-        : `not signed by the given key(s): the envelope names key(s) ${envelope.signatures.map((s) => short(s.keyid ?? "(none)")).join(", ")}`,
+        : `not signed by the given key(s): the envelope names key(s) ${some(envelope.signatures, (s) => shown(short(s.keyid ?? "(none)")))}`,
     );
   });
   const statement = await step("statement", () => {
     if (verified.payloadType !== IN_TOTO_PAYLOAD_TYPE)
       throw fail(
         ErrorCode.PROVENANCE_MALFORMED,
-        `payload type ${verified.payloadType} is not ${IN_TOTO_PAYLOAD_TYPE}`,
+        `payload type ${shown(verified.payloadType)} is not ${IN_TOTO_PAYLOAD_TYPE}`,
       );
     let raw: unknown;
     try {
@@ -185,7 +186,10 @@ export async function verifyProvenance(files: VerifyFiles, report: (c: Check) =>
         `the signed payload is not an in-toto v1 statement with a SLSA v1 predicate: ${issuesLine(r.error)}`,
       );
     const s = r.data;
-    return [s, `in-toto Statement v1, SLSA Provenance v1, builder ${s.predicate.runDetails.builder.id}`];
+    return [
+      s,
+      `in-toto Statement v1, SLSA Provenance v1, builder ${shown(s.predicate.runDetails.builder.id)}`,
+    ];
   });
   await step("artifact", async () => {
     const digest = await sha256File(files.artifact);
@@ -193,9 +197,9 @@ export async function verifyProvenance(files: VerifyFiles, report: (c: Check) =>
     if (!subject)
       throw fail(
         ErrorCode.PROVENANCE_SUBJECT_MISMATCH,
-        `the artifact's SHA-256 ${digest} is not a subject of the provenance (subjects: ${statement.subject.map((s) => `${s.name ?? "_"} ${s.digest.sha256 ?? "(no sha256)"}`).join(", ")})`,
+        `the artifact's SHA-256 ${digest} is not a subject of the provenance (subjects: ${some(statement.subject, (s) => `${shown(s.name ?? "_", 60)} ${shown(s.digest.sha256 ?? "(no sha256)", 64)}`)})`,
       );
-    return [subject, `sha256 ${digest} is subject ${subject.name ?? "_"}`];
+    return [subject, `sha256 ${digest} is subject ${shown(subject.name ?? "_")}`];
   });
   await step("policy", () => {
     if (!policy) return [undefined, "none given (signature and digest only)"];
