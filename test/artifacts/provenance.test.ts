@@ -1,10 +1,12 @@
 // Provenance without a server: the statement's in-toto v1 / SLSA v1 structure (field names as the
-// specs spell them), the DSSE PAE against the DSSE spec's own test vector, and the offline
+// specs spell them), the DSSE PAE against the DSSE spec's own test vector, our envelopes verified
+// by the DSSE reference implementation (Python, an independent verifier), and the offline
 // verifier on real files — a signed statement verifies; a flipped payload byte, a flipped
 // signature byte, another key, other artifact bytes, a statement naming another subject, an unmet
 // policy and malformed files each fail with their stable code and a one-line reason.
 import assert from "node:assert/strict";
 import { createHash, createPublicKey, generateKeyPairSync, verify, type KeyObject } from "node:crypto";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +24,7 @@ import {
   type ResourceDescriptor,
 } from "../../src/artifacts/provenance/index.js";
 import { isAirlockError, type ErrorCode } from "../../src/errors/index.js";
+import { projectRoot } from "../helpers/repo.js";
 import { PUBLIC, sampleInput } from "./provenance-fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "airlock-provenance-"));
@@ -192,6 +195,39 @@ describe("DSSE", () => {
     assert.match(e.signatures[0]!.keyid ?? "", /^[0-9a-f]{64}$/);
   });
 });
+
+// An implementation independent of ours: the DSSE spec's reference Verify() (vendored) with an
+// Ed25519 key through python3-cryptography (Debian's python3-cryptography; skipped without it).
+const python = spawnSync("python3", ["-c", "import cryptography"], { encoding: "utf8" });
+describe(
+  "interop: the DSSE reference implementation",
+  { skip: python.status !== 0 && "python3-cryptography missing" },
+  () => {
+    const script = join(projectRoot, "test", "fixtures", "dsse", "verify_ed25519.py");
+    const reference = (envelope: Envelope): { status: number | null; out: string } => {
+      const p = file("ref.json", envelopeFile(envelope));
+      const r = spawnSync("python3", [script, p, keyPem], { encoding: "utf8" });
+      return { status: r.status, out: r.stdout + r.stderr };
+    };
+
+    it("verifies Airlock's envelope and yields the very payload that was signed", () => {
+      const e = sign(buildStatement(sampleInput(digest)));
+      const r = reference(e);
+      assert.equal(r.status, 0, r.out);
+      const sha = createHash("sha256").update(Buffer.from(e.payload, "base64")).digest("hex");
+      assert.equal(r.out, `application/vnd.in-toto+json\n${sha}\n`);
+    });
+
+    it("refuses it once a payload byte is flipped", () => {
+      const e = sign(buildStatement(sampleInput(digest)));
+      const payload = Buffer.from(e.payload, "base64");
+      payload[5]! ^= 0x01;
+      const r = reference({ ...e, payload: payload.toString("base64") });
+      assert.equal(r.status, 1);
+      assert.match(r.out, /No valid signature found/);
+    });
+  },
+);
 
 describe("verify", () => {
   const good = sign(buildStatement(sampleInput(digest)));
