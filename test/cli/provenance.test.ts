@@ -167,6 +167,21 @@ describe("airlock provenance key + airlock verify", () => {
     );
   });
 
+  it("--organization and --json: one organization's keys with their keyid; an unknown one in one line", async () => {
+    const r = await airlock(["provenance", "key", "--server", url, "--organization", "default", "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    const { keys } = JSON.parse(r.stdout) as {
+      keys: Array<{ keyid: string; organization: string; pem: string }>;
+    };
+    assert.equal(keys.length, 1);
+    assert.equal(keys[0]!.organization, "default");
+    assert.match(keys[0]!.keyid, /^[0-9a-f]{64}$/);
+    const none = await airlock(["provenance", "key", "--server", url, "--organization", "nope"]);
+    assert.notEqual(none.code, 0);
+    assert.equal(none.stderr.trimEnd().split("\n").length, 1, none.stderr);
+    assert.match(none.stderr, /nope/);
+  });
+
   it("without --key, verify refuses in one line", async () => {
     const r = await airlock(["verify", "app.tar.gz", "app.intoto.json"]);
     assert.equal(r.code, 2);
