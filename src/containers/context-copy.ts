@@ -4,7 +4,10 @@
 // check. So every folder and file is opened without following symlinks, relative to its already
 // opened parent (/proc/self/fd/N/name), and the opened object's real path is checked to be inside
 // the machine before anything is read; symlinks are copied as symlinks (the image builder resolves
-// them inside the context). Bounded: a job decides how large its context is.
+// them inside the context) — except an ignore file (`.dockerignore`, `.containerignore`, also as
+// `<Dockerfile>.dockerignore`), which the builder reads on the host, following links: a symlinked
+// one is refused. Bounded: a job decides how large its context is, and each file is read up to the
+// size it had when it was measured (a file the job grows meanwhile is cut there, never read further).
 import { constants } from "node:fs";
 import { mkdir, open, readdir, readlink, symlink, writeFile, type FileHandle } from "node:fs/promises";
 import path from "node:path";
@@ -17,6 +20,28 @@ export interface CopyLimits {
 
 export const CONTEXT_LIMITS: CopyLimits = { maxBytes: 512 * 1024 * 1024, maxEntries: 100_000 };
 
+/** Test seam: called between a file's stat and its read (a job may change the file right then). */
+export interface CopyHooks {
+  afterStat?(name: string): void | Promise<void>;
+}
+
+/** Files the image builder reads on the host (and follows symlinks to). */
+export function isIgnoreFile(name: string): boolean {
+  return /\.(docker|container)ignore$/.test(name);
+}
+
+/** Reads at most `size` bytes of `fh` from its start. */
+async function readUpTo(fh: FileHandle, size: number): Promise<Buffer> {
+  const buf = Buffer.alloc(size);
+  let got = 0;
+  while (got < size) {
+    const { bytesRead } = await fh.read(buf, got, size - got, got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got === size ? buf : buf.subarray(0, got);
+}
+
 const NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /**
@@ -28,6 +53,7 @@ export async function copyContext(
   dest: string,
   roots: readonly string[],
   limits: CopyLimits = CONTEXT_LIMITS,
+  hooks: CopyHooks = {},
 ): Promise<void> {
   const inside = (p: string): boolean => roots.some((r) => p === r || p.startsWith(`${r}/`));
   const budget = { bytes: 0, entries: 0 };
@@ -66,8 +92,14 @@ export async function copyContext(
         const from = `${base}/${e.name}`;
         const to = path.join(out, e.name);
         const name = `${shown}/${e.name}`;
-        if (e.isSymbolicLink()) await symlink(await readlink(from), to);
-        else if (e.isDirectory()) await walk(from, to, name);
+        if (e.isSymbolicLink()) {
+          if (isIgnoreFile(e.name))
+            throw new AirlockError(
+              ErrorCode.MACHINE_PATH_ESCAPE,
+              `the build context's ${name} is a symlink (the image builder would follow it on the host)`,
+            );
+          await symlink(await readlink(from), to);
+        } else if (e.isDirectory()) await walk(from, to, name);
         else if (e.isFile()) {
           const fh = await openNoLink(from, NOFOLLOW, name);
           try {
@@ -80,7 +112,8 @@ export async function copyContext(
                 ErrorCode.ACTION_INVALID,
                 `the build context is larger than ${limits.maxBytes} bytes`,
               );
-            await writeFile(to, await fh.readFile(), { mode: st.mode & 0o755, flag: "wx" });
+            await hooks.afterStat?.(name);
+            await writeFile(to, await readUpTo(fh, st.size), { mode: st.mode & 0o755, flag: "wx" });
           } finally {
             await fh.close();
           }

@@ -3,6 +3,7 @@
 // pool allows more. Runs where the job is run (runJobOnNewMachine), since the pool's policy is the
 // node's, never the job's.
 import type { ContainerSpec } from "../provisioners/types.js";
+import type { ContainerTarget } from "./option-table.js";
 import { checkOptions, type ContainerPolicy } from "./options.js";
 import { checkVolume } from "./volumes.js";
 
@@ -11,13 +12,18 @@ export function checkContainer(
   spec: ContainerSpec,
   policy: ContainerPolicy = {},
   what = "container",
+  target: ContainerTarget = what === "container" ? "job" : "service",
 ): ContainerSpec {
   const allowed = new Set(policy.allowOptions ?? []);
-  return {
-    ...spec,
-    options: checkOptions(spec.options, policy, what),
+  const { allowOptions: _claimed, ...rest } = spec;
+  const out: ContainerSpec = {
+    ...rest,
+    options: checkOptions(spec.options, policy, what, target),
     volumes: spec.volumes.map((v) => checkVolume(v, allowed, what)),
   };
+  // What the pool allows travels with the spec: the provisioner re-reads the options with it.
+  if (allowed.size > 0) out.allowOptions = [...allowed];
+  return out;
 }
 
 /** Every container of a job checked: the job container and each service. */
@@ -25,10 +31,13 @@ export function checkJobContainers<
   J extends { container?: ContainerSpec; services?: Record<string, ContainerSpec> },
 >(job: J, policy: ContainerPolicy = {}): J {
   const out = { ...job };
-  if (job.container) out.container = checkContainer(job.container, policy, "container");
+  if (job.container) out.container = checkContainer(job.container, policy, "container", "job");
   if (job.services)
     out.services = Object.fromEntries(
-      Object.entries(job.services).map(([n, s]) => [n, checkContainer(s, policy, `service '${n}'`)]),
+      Object.entries(job.services).map(([n, s]) => [
+        n,
+        checkContainer(s, policy, `service '${n}'`, "service"),
+      ]),
     );
   return out;
 }

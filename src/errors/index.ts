@@ -23,6 +23,8 @@ export const ErrorCode = {
   CONTAINER_PULL_FAILED: "CONTAINER_PULL_FAILED",
   /** The registry refused the credentials of `container:`/`services:` (or an anonymous pull). */
   REGISTRY_UNAUTHORIZED: "REGISTRY_UNAUTHORIZED",
+  /** A container variable podman cannot pass as it is (a line break, longer than its env-file line). */
+  CONTAINER_ENV_UNSUPPORTED: "CONTAINER_ENV_UNSUPPORTED",
   /** SSH: the host's key is not the pinned one (unknown or changed); the host is marked unhealthy. */
   HOST_KEY_MISMATCH: "HOST_KEY_MISMATCH",
   /** A machine's resource limits could not be put in place (cgroups, its filesystem). */
@@ -114,6 +116,8 @@ export const ErrorCode = {
   BLOB_NOT_FOUND: "BLOB_NOT_FOUND",
   /** Artifacts: a byte range outside the blob. */
   RANGE_NOT_SATISFIABLE: "RANGE_NOT_SATISFIABLE",
+  /** Archives: a zip or tar refused by a safety rule or limit; `details` = { entry, rule }. Nothing was written. */
+  ARCHIVE_REJECTED: "ARCHIVE_REJECTED",
   /** Provenance: a provenance envelope, statement, key or policy file is not what it should be. */
   PROVENANCE_MALFORMED: "PROVENANCE_MALFORMED",
   /** Provenance: no signature verifies with the given key(s) (another key, or altered bytes). */

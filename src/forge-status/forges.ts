@@ -90,6 +90,35 @@ export function apiUrlFor(kind: ForgeKind, clone: { scheme: string; host: string
   }
 }
 
+/**
+ * The forge's web address, for the job's `github.server_url` (GITHUB_SERVER_URL): what a workflow
+ * builds links with, and what GitHub's toolkit looks at to tell github.com from GHES. The clone
+ * URL's host when it has one (github.com as GitHub writes it); else the configured API URL's
+ * origin; else the well-known host of a configured kind. Undefined: no forge is known.
+ */
+export function forgeServerUrl(s: ForgeSettings): string | undefined {
+  const clone = cloneHost(s.cloneUrl);
+  const kind = s.kind ?? (clone ? kindOfHost(clone.host) : undefined);
+  if (clone && (kind !== undefined || s.apiUrl !== null))
+    return clone.host === "github.com" || clone.host === "www.github.com"
+      ? "https://github.com"
+      : `${clone.scheme}://${clone.host}`;
+  if (s.apiUrl !== null) {
+    try {
+      const api = new URL(s.apiUrl);
+      if (api.hostname === "api.github.com") return "https://github.com";
+      if (api.hostname === "api.bitbucket.org") return "https://bitbucket.org";
+      return api.origin;
+    } catch {
+      return undefined;
+    }
+  }
+  if (kind === "github") return "https://github.com";
+  if (kind === "gitlab") return "https://gitlab.com";
+  if (kind === "bitbucket") return "https://bitbucket.org";
+  return undefined;
+}
+
 /** The forge's state for a run phase (each forge has its own words; cancelled as each supports). */
 export function forgeState(kind: ForgeKind, phase: RunPhase): string {
   const table: Record<ForgeKind, Record<RunPhase, string>> = {

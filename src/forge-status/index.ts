@@ -6,6 +6,7 @@ export {
   FORGE_KINDS,
   apiUrlFor,
   cloneHost,
+  forgeServerUrl,
   forgeState,
   kindOfHost,
   resolveForge,

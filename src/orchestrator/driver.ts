@@ -14,6 +14,7 @@ import { MAX_FILE_BYTES, resolveDispatch, parseWorkflowOffLoop, type Workflow } 
 import { ErrorCode, formatProblem, isAirlockError } from "../errors/index.js";
 import { join } from "node:path";
 import type { CoreConfig } from "./config.js";
+import { getRepositoryForge } from "./catalog/index.js";
 import { getRepo } from "./repos.js";
 import { loadRun } from "./run-row.js";
 import { mirrorFor, repoInfo, type SourceAuth } from "./runs.js";
@@ -226,7 +227,8 @@ export class RunDrivers {
       runAttempt: run.attempt,
       actor: run.actor,
       triggeringActor: run.triggeringActor,
-      serverUrl: this.d.config.publicUrl,
+      // The forge's web address when one is known (as GitHub gives its own), else Airlock's.
+      serverUrl: (await getRepositoryForge(this.d.pool, repo.id)).serverUrl ?? this.d.config.publicUrl,
     };
     // The workflow's `concurrency:` group (github, inputs, vars): the run starts once it holds it.
     let group: Concurrency | undefined;

@@ -64,8 +64,13 @@ export interface ContainerSpec {
   image: string;
   /** Variables of the container (`env:`). */
   env: Record<string, string>;
-  /** `options:` already parsed and allowed by the node (see container/options). */
+  /** `options:` already parsed and allowed by the node (src/containers: checkContainer). */
   options: readonly string[];
+  /**
+   * Options the node's pool allows beyond the default list (set by checkContainer on the node,
+   * whatever the job description said); the provisioner honours no other refused-by-default one.
+   */
+  allowOptions?: readonly string[];
   /** `volumes:`: sources inside the machine's workspace only (or named volumes of this job). */
   volumes: readonly { source: string; target: string; readOnly: boolean }[];
   /** `ports:` of a service (container port, optional host-side port), as written. */

@@ -161,14 +161,37 @@ async function build(
   try {
     const context = hostPath.join(tmp, "context");
     await copyContext(real, context, realRoots);
-    const name = path.basename(inner);
-    const st = await lstat(hostPath.join(context, name)).catch(() => undefined);
-    if (!st?.isFile())
-      throw new AirlockError(ErrorCode.ACTION_NOT_FOUND, `${action.uses}: ${inner} is not a regular file`);
+    const name = await dockerfileIn(context, path.basename(inner), `${action.uses}: ${inner}`);
     return await buildIn(run, containers, x, inner, context, name);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * The Dockerfile's path inside the private copy `context`: a symlink (copied as one) must lead to a
+ * regular file inside that copy (the builder would follow it anywhere on the host). The copy is
+ * Airlock's own, so resolving it here cannot race with the job.
+ */
+async function dockerfileIn(context: string, name: string, shown: string): Promise<string> {
+  const file = hostPath.join(context, name);
+  const st = await lstat(file).catch(() => undefined);
+  if (st === undefined) throw new AirlockError(ErrorCode.ACTION_NOT_FOUND, `${shown} does not exist`);
+  if (!st.isSymbolicLink()) {
+    if (!st.isFile()) throw new AirlockError(ErrorCode.ACTION_NOT_FOUND, `${shown} is not a regular file`);
+    return name;
+  }
+  const real = await realpath(file).catch(() => undefined);
+  const root = await realpath(context);
+  const rel = real === undefined ? undefined : hostPath.relative(root, real);
+  if (rel === undefined || rel.startsWith("..") || hostPath.isAbsolute(rel))
+    throw new AirlockError(
+      ErrorCode.MACHINE_PATH_ESCAPE,
+      `${shown} is a symlink that leads out of its build context`,
+    );
+  if (!(await lstat(real!)).isFile())
+    throw new AirlockError(ErrorCode.ACTION_NOT_FOUND, `${shown} is not a regular file`);
+  return rel;
 }
 
 async function buildIn(

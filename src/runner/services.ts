@@ -1,5 +1,5 @@
 // "Initialize containers", as GitHub's job log has it: the job container's `env` evaluated (it
-// reaches every step's process), then each service of `services:` started through
+// reaches every step's process, with the `-e` of its options), then each service of `services:` started through
 // Machine.containers and its health check waited for — "healthy" or no health check go on,
 // "unhealthy" fails the job with the service's last log lines, and the wait is bounded. `env` and
 // `credentials` are evaluated here, on the node, after the job's secrets were released, with the
@@ -7,6 +7,7 @@
 // inputs). The options were checked against the pool's policy before the machine was created
 // (runJobOnNewMachine).
 import { setTimeout as delay } from "node:timers/promises";
+import { podmanOptions } from "../containers/index.js";
 import { evaluateStringMap, evaluateToString } from "../expressions/index.js";
 import { portsContext } from "../containers/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
@@ -55,7 +56,11 @@ export async function initializeContainers(run: JobRun, scope: Scope): Promise<b
     const network = `airlock-${run.machine.id}`;
     if (job.container) {
       run.log(undefined, "system", "line", `Job container: ${job.container.image}`);
-      run.containerEnv = evaluated(run, scope, job.container).env;
+      // `-e NAME=value` of its options too, under `env:` (the machine's PID 1 gets both as well).
+      run.containerEnv = {
+        ...podmanOptions(job.container.options, "job", "container", job.container.allowOptions).env,
+        ...evaluated(run, scope, job.container).env,
+      };
       run.containersContext.container = { id: run.machine.id, network };
     }
     if (services.length > 0) {

@@ -14,6 +14,10 @@ const RepositoryForge: Json = obj({
     oneOf: [{ type: "null" }, obj({ kind: { enum: kinds }, apiUrl: str, path: str })],
   },
   problem: strOrNull,
+  serverUrl: {
+    ...strOrNull,
+    description: "the forge's web address: the jobs' GITHUB_SERVER_URL (null: Airlock's own)",
+  },
   forgeToken: bool,
 });
 

@@ -71,7 +71,10 @@ function containerWarnings(src: YamlSource, id: string, job: Node, add: (n: Node
       try {
         checkOptions(splitWords(options.value, `${what} options`), {}, what);
       } catch (err) {
-        add(options, `${(err as Error).message}: job '${id}' will fail unless its pool allows it`);
+        const msg = (err as Error).message;
+        // Only a refused-by-default option can be allowed by a pool (not --name, nor --user on a job container).
+        const unless = msg.includes("a pool may allow it") ? " unless its pool allows it" : "";
+        add(options, `${msg}: job '${id}' will fail${unless}`);
       }
     }
     const volumes = resolve(src, get(src, spec, "volumes"));

@@ -1,8 +1,10 @@
 // copyContext: the private copy of a Docker action's build context (files, folders, symlinks kept
-// as symlinks, special files left out), refused when it leads out of the machine or is too large.
+// as symlinks, special files left out), refused when it leads out of the machine or is too large,
+// each file read up to the size it was measured at, symlinked ignore files refused.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import {
+  appendFileSync,
   lstatSync,
   mkdirSync,
   mkdtempSync,
@@ -69,4 +71,50 @@ it("is bounded in entries and bytes", async () => {
     copyContext(path.join(ws, "action"), dest(), [ws], { maxBytes: 5, maxEntries: 100 }),
     (e: unknown) => isAirlockError(e, "ACTION_INVALID") && /larger/.test(e.message),
   );
+});
+
+it("reads each file up to the size it measured: a file the job grows meanwhile is cut there", async () => {
+  const ctx = path.join(ws, "grow");
+  mkdirSync(ctx);
+  writeFileSync(path.join(ctx, "log.txt"), "12345");
+  const out = dest();
+  let grown = 0;
+  // Between the stat and the read, 8 MiB more: far over the context's 1 KiB budget if it were read.
+  await copyContext(
+    path.join(ws, "grow"),
+    out,
+    [ws],
+    { maxBytes: 1024, maxEntries: 10 },
+    {
+      afterStat: (name) => {
+        if (name !== "./log.txt") return;
+        appendFileSync(path.join(ctx, "log.txt"), Buffer.alloc(8 << 20, 0x41));
+        grown++;
+      },
+    },
+  );
+  assert.equal(grown, 1);
+  assert.equal(readFileSync(path.join(out, "log.txt"), "utf8"), "12345");
+});
+
+it("refuses a symlinked .dockerignore / .containerignore (the builder reads it on the host); copies real ones", async () => {
+  for (const name of [".dockerignore", ".containerignore", "Dockerfile.dockerignore", "sub/.dockerignore"]) {
+    const ctx = mkdtempSync(path.join(ws, "ign-"));
+    mkdirSync(path.join(ctx, "sub"));
+    symlinkSync("/etc/passwd", path.join(ctx, name));
+    const out = dest();
+    await assert.rejects(
+      copyContext(ctx, out, [ws]),
+      (e: unknown) =>
+        isAirlockError(e, "MACHINE_PATH_ESCAPE") &&
+        /ignore is a symlink/.test(e.message) &&
+        !e.message.includes("\n"),
+      name,
+    );
+  }
+  const ctx = mkdtempSync(path.join(ws, "ign-"));
+  writeFileSync(path.join(ctx, ".dockerignore"), "node_modules\n");
+  const out = dest();
+  await copyContext(ctx, out, [ws]);
+  assert.equal(readFileSync(path.join(out, ".dockerignore"), "utf8"), "node_modules\n");
 });

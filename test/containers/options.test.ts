@@ -13,6 +13,8 @@ import {
   splitWords,
   toContainerPath,
   MAX_WORDS,
+  OPTIONS,
+  podmanOptions,
 } from "../../src/containers/index.js";
 import { isAirlockError } from "../../src/errors/index.js";
 
@@ -62,7 +64,7 @@ describe("checkOptions", () => {
         `-e A=1 --env=B=two -eC=3 -w /src --user 1000:1000 -h db --entrypoint /bin/sh --tmpfs /run:size=64m ` +
         `--init --read-only --cap-drop ALL -t`,
     );
-    assert.deepEqual(checkOptions(words), [
+    assert.deepEqual(checkOptions(words, {}, "service 'db'"), [
       "--health-cmd=pg_isready -U postgres",
       "--health-interval=10s",
       "--health-timeout=5s",
@@ -83,7 +85,9 @@ describe("checkOptions", () => {
   });
 
   it("a value that looks like an option stays a value (one word, never re-read as an option)", () => {
-    assert.deepEqual(checkOptions(["--workdir", "--privileged"]), ["--workdir=--privileged"]);
+    assert.deepEqual(checkOptions(["--workdir", "--privileged"], {}, "service 'db'"), [
+      "--workdir=--privileged",
+    ]);
     assert.deepEqual(checkOptions(["-e", "X=--privileged"]), ["--env=X=--privileged"]);
   });
 
@@ -93,7 +97,7 @@ describe("checkOptions", () => {
     ["--cap-add=ALL", /--cap-add/],
     ["--security-opt seccomp=unconfined", /--security-opt/],
     ["--network host", /--network.*pool's/],
-    ["--net=host", /--net\b/],
+    ["--net=host", /--network/],
     ["--network=container:other", /--network/],
     ["--pid=host", /--pid/],
     ["--ipc host", /--ipc/],
@@ -119,7 +123,7 @@ describe("checkOptions", () => {
     ["--rm", /--rm/],
     ["--frobnicate", /unknown options/],
     ["-Z", /unknown options/],
-    ["-it", /"-i"/],
+    ["-it", /--interactive/],
     ["-tv/:/h", /--volume/],
     ["-e HOME", /NAME=value/],
     ["--env PATH", /NAME=value/],
@@ -130,7 +134,7 @@ describe("checkOptions", () => {
     ["-- --privileged", /not an option/],
     ["--health-cmd true sh", /not an option/],
   ] as const) {
-    it(`refuses ${text}`, () => refused(() => checkOptions(splitWords(text)), why));
+    it(`refuses ${text}`, () => refused(() => checkOptions(splitWords(text), {}, "service 'x'"), why));
   }
 
   it("a pool may allow a refused option by its long name (also through its short form)", () => {
@@ -143,6 +147,83 @@ describe("checkOptions", () => {
     refused(() => checkOptions(["--privileged"], policy), /--privileged/);
     // Allowing something never makes unknown options known.
     refused(() => checkOptions(["--whatever"], { allowOptions: ["--whatever"] }), /unknown/);
+  });
+
+  it("what Airlock decides stays refused whatever the pool allows", () => {
+    for (const [text, why] of [
+      ["--name x", /--name.*Airlock/],
+      ["--rm", /--rm/],
+      ["-p 80:80", /--publish/],
+      ["--add-host a:1.2.3.4", /--add-host/],
+      ["--runtime=crun", /--runtime/],
+      ["--health-start-interval 1s", /start interval/],
+      ["--label airlock.machine=x", /airlock\.\*/],
+    ] as const) {
+      const opt = splitWords(text)[0]!.split("=")[0]!;
+      const long = opt === "-p" ? "--publish" : opt;
+      refused(() => checkOptions(splitWords(text), { allowOptions: [long] }, "service 'x'"), why);
+    }
+    assert.deepEqual(checkOptions(["--label", "team=ci"], { allowOptions: ["--label"] }), [
+      "--label=team=ci",
+    ]);
+  });
+
+  it("a job container refuses what its steps could not honour; --init and --read-only it has already", () => {
+    for (const [text, why] of [
+      ["--user 0", /uid 1001/],
+      ["-u root", /uid 1001/],
+      ["--workdir /src", /PID 1/],
+      ["--entrypoint /bin/sh", /PID 1/],
+      ["-t", /terminal/],
+    ] as const) {
+      refused(() => checkOptions(splitWords(text), {}, "container"), why);
+      refused(() => checkContainer({ image: "x", env: {}, options: splitWords(text), volumes: [] }), why);
+      // The same options are fine on a service.
+      assert.equal(checkOptions(splitWords(text), {}, "service 'db'").length, 1);
+    }
+    assert.deepEqual(checkOptions(splitWords("--init --read-only -h box -e A=1 --health-cmd true")), [
+      "--init",
+      "--read-only",
+      "--hostname=box",
+      "--env=A=1",
+      "--health-cmd=true",
+    ]);
+  });
+
+  it("the provisioner's rendering of the same table: variables apart, flags as checked", () => {
+    const job = podmanOptions(
+      splitWords(`--init --read-only -h box -e A=a=b -e "B=x y" --cap-drop ALL`),
+      "job",
+    );
+    assert.deepEqual(job, { args: ["--hostname=box", "--cap-drop=ALL"], env: { A: "a=b", B: "x y" } });
+    const svc = podmanOptions(splitWords("--init --read-only -u 1000 --memory=64m"), "service", "service", [
+      "--memory",
+    ]);
+    assert.deepEqual(svc, { args: ["--init", "--read-only", "--user=1000", "--memory=64m"], env: {} });
+    refused(() => podmanOptions(["--user=0"], "job"), /uid 1001/);
+    refused(() => podmanOptions(["--name=x"], "service"), /--name/);
+    refused(() => podmanOptions(["--frobnicate"], "service"), /unknown/);
+    // The provisioner too refuses what the pool did not allow (a spec that skipped the node's check).
+    refused(() => podmanOptions(["--privileged"], "service"), /--privileged/);
+    refused(() => podmanOptions(["--memory=1g"], "job"), /--memory/);
+    // Every option of the table, once allowed, is rendered for each container as the table says,
+    // or refused: none is accepted and then lost.
+    const sample = (name: string): string =>
+      name === "--env" ? "A=1" : name === "--tmpfs" ? "/t" : name === "--label" ? "team=x" : "v";
+    for (const [name, def] of Object.entries(OPTIONS)) {
+      const word = def.value ? `${name}=${sample(name)}` : name;
+      for (const t of ["job", "service"] as const) {
+        const use = def[t];
+        if (def.never || typeof use === "object") {
+          refused(() => podmanOptions([word], t, t, [name]));
+          continue;
+        }
+        const out = podmanOptions([word], t, t, [name]);
+        if (use === "flag") assert.deepEqual(out, { args: [word], env: {} }, `${name} ${t}`);
+        else if (use === "env") assert.deepEqual(out, { args: [], env: { A: "1" } }, `${name} ${t}`);
+        else assert.deepEqual(out, { args: [], env: {} }, `${name} ${t}`);
+      }
+    }
   });
 
   it("option names are matched exactly: no prefix abbreviations, no case games", () => {

@@ -56,6 +56,8 @@ jobs:
     steps:
       - run: |
           cat /etc/airlock-registry-marker
+          # No health check: the service starts in the background, so the job polls for it.
+          for i in $(seq 600); do curl -sf http://web:8000/hello >/dev/null && break; sleep 0.1; done
           echo "service says $(curl -s --max-time 20 http://web:8000/hello)"
 `;
 

@@ -187,6 +187,8 @@ describe("workflow containers on podman", { skip }, () => {
         assert.equal(job.conclusion, "success", `${job.error ?? ""}\n${log}`);
         assert.ok(lines.includes("inside-the-job-container"), log);
         assert.ok(lines.includes("IN_CONTAINER=yes"), log);
+        // `options:` as the node checked them: --hostname on the machine, -e for every step.
+        assert.ok(lines.includes("host=jobbox opt=a 'b'=c é"), log);
         assert.ok(lines.includes("Initialize containers"), log);
         assert.ok(lines.includes("the database says 42"), log);
         assert.ok(lines.includes("hello airlock from /github/workspace as airlock"), log);

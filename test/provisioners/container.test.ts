@@ -147,7 +147,13 @@ void test("no network but loopback; egress through the relay", async () => {
         `(curl -s --max-time 5 --noproxy '*' http://93.184.216.34/ || echo refused) >> /tmp/got\n`,
     );
     const built = await e.containers!.build({ contextDir: ctx, dockerfile: "Dockerfile", tag: "egress" });
-    const run = e.containers!.run({ image: built, entrypoint: "cat", args: ["/tmp/got"], env: {}, workdir: "/" });
+    const run = e.containers!.run({
+      image: built,
+      entrypoint: "cat",
+      args: ["/tmp/got"],
+      env: {},
+      workdir: "/",
+    });
     let got = "";
     run.stdout.on("data", (b: Buffer) => (got += b.toString()));
     assert.equal((await run.wait()).exitCode, 0);

@@ -263,11 +263,16 @@ runs:
       ".github/actions/up/action.yml": "name: up\nruns: { using: docker, image: ../Dockerfile }\n",
       ".github/actions/dirlink/action.yml": "name: d\nruns: { using: docker, image: sub/Dockerfile }\n",
       ".github/actions/filelink/action.yml": "name: f\nruns: { using: docker, image: Dockerfile }\n",
+      ".github/actions/inlink/action.yml": "name: i\nruns: { using: docker, image: Dockerfile }\n",
+      ".github/actions/inlink/real/Dockerfile.real": `FROM scratch\nCOPY hi.sh /hi.sh\nENTRYPOINT ["/hi.sh"]\n`,
+      ".github/actions/inlink/hi.sh": "#!/bin/sh\necho built-through-an-inner-link\n",
+      ".github/actions/ignorelink/action.yml": "name: g\nruns: { using: docker, image: Dockerfile }\n",
+      ".github/actions/ignorelink/Dockerfile": "FROM scratch\n",
     });
     const job = jobFromWorkflow(
       "s.yml",
       workflow(
-        ["up", "dirlink", "filelink"]
+        ["up", "dirlink", "filelink", "inlink", "ignorelink"]
           .map((a) => `      - uses: ./.github/actions/${a}\n        continue-on-error: true\n`)
           .join(""),
       ),
@@ -285,19 +290,28 @@ runs:
             `${outside}/Dockerfile`,
             m.hostPath!(`${opts.path}/.github/actions/filelink/Dockerfile`)!,
           );
+          // A Dockerfile linked inside its own folder is built from its target.
+          symlinkSync("real/Dockerfile.real", m.hostPath!(`${opts.path}/.github/actions/inlink/Dockerfile`)!);
+          // The builder reads an ignore file on the host: never through a symlink.
+          symlinkSync("/etc/passwd", m.hostPath!(`${opts.path}/.github/actions/ignorelink/.dockerignore`)!);
         },
       },
       onEvent: (e) => events.push(e),
     });
     assert.deepEqual(
       result.steps.map((s) => s.outcome),
-      ["failure", "failure", "failure"],
+      ["failure", "failure", "failure", "success", "failure"],
     );
-    assert.equal(fake!.calls.filter((c) => c.kind === "build").length, 0, "nothing built");
+    const builds = fake!.calls.flatMap((c) => (c.kind === "build" ? [c.dockerfile] : []));
+    assert.deepEqual(builds, ["real/Dockerfile.real"], "only the inner link was built");
     const errors = events.flatMap((e) => (e.type === "annotation" && e.level === "error" ? [e.message] : []));
     assert.match(errors[0]!, /inside the action's folder/);
     assert.match(errors[1]!, /leads out of the machine/);
-    assert.match(errors[2]!, /not a regular file/);
+    assert.match(errors[2]!, /symlink that leads out of its build context/);
+    assert.match(errors[3]!, /\.dockerignore is a symlink/);
+    assert.equal(errors.length, 4);
+    const logs = events.flatMap((e) => (e.type === "log" ? [e.text] : []));
+    assert.ok(logs.includes("built-through-an-inner-link"), logs.join("\n"));
   });
 
   it("a machine without containers fails the step with one MACHINE_UNSUPPORTED line", async () => {

@@ -1,7 +1,7 @@
 // A repository's forge, for the commit statuses Airlock reports (src/forge-status): the kind and
 // API URL an operator set (null: inferred from the clone URL's host or the repository's webhooks),
 // what they resolve to, and whether a forge token is set — never the token.
-import { resolveForge, type ForgeKind } from "../../forge-status/index.js";
+import { forgeServerUrl, resolveForge, type ForgeKind } from "../../forge-status/index.js";
 import { notFound, num, type Db } from "./db.js";
 
 export interface RepositoryForge {
@@ -13,6 +13,8 @@ export interface RepositoryForge {
   /** Where statuses go (null when it cannot be told: `problem` says why). */
   resolved: { kind: ForgeKind; apiUrl: string; path: string } | null;
   problem: string | null;
+  /** The forge's web address (the jobs' GITHUB_SERVER_URL); null: no forge is known. */
+  serverUrl: string | null;
   /** Statuses are sent only with a forge token (`airlock repos set-credential --forge-token-file`). */
   forgeToken: boolean;
 }
@@ -42,13 +44,14 @@ export async function getRepositoryForge(db: Db, id: number): Promise<Repository
   );
   const r = rows[0];
   if (!r) throw notFound("repository", id);
-  const f = resolveForge({
+  const settings = {
     name: r.name,
     cloneUrl: r.clone_url,
     kind: r.forge_kind,
     apiUrl: r.forge_api_url,
     webhookProvider: r.hook,
-  });
+  };
+  const f = resolveForge(settings);
   return {
     id: num(r.id),
     name: r.name,
@@ -56,6 +59,7 @@ export async function getRepositoryForge(db: Db, id: number): Promise<Repository
     apiUrl: r.forge_api_url,
     resolved: f.ok ? { kind: f.kind, apiUrl: f.apiUrl, path: f.path } : null,
     problem: f.ok ? null : f.problem,
+    serverUrl: forgeServerUrl(settings) ?? null,
     forgeToken: r.token,
   };
 }

@@ -42,7 +42,7 @@ export interface MachineRunInput {
   hostsFile: string;
   identity?: { passwd: string; group: string };
   limits: MachineLimits;
-  /** `options:` of a job container, already through containerOptions(). */
+  /** `options:` of a job container (podmanOptions) and its `--env-file`. */
   extra?: string[];
   /** `--volume` arguments of a job container (volumes.ts). */
   volumes?: string[];

@@ -22,14 +22,14 @@ import { containerName, ID_RANGE, INNER_GID, INNER_UID, machineRunArgs, SUBDIRS 
 import { containerCgroups } from "./cgroup.js";
 import { ensureRootfsImage } from "./image.js";
 import { ContainerMachine, innerPaths, pidTag, removeMachineContainers } from "./machine.js";
-import { containerOptions } from "./options.js";
-import { envArgs, firstError, Podman, writeContainersConf } from "./podman.js";
+import { podmanOptions } from "../../containers/index.js";
+import { writeEnvFile, type EnvFile } from "./env-file.js";
+import { firstError, Podman, writeContainersConf } from "./podman.js";
 import { ensureWorkflowImage, type ContainerRegistry } from "./registry.js";
 import { hostsText } from "./siblings.js";
 import { sweepLeftovers } from "./sweep.js";
 import { volumeArgs } from "./volumes.js";
 
-export { containerOptions } from "./options.js";
 export type { ContainerRegistry } from "./registry.js";
 
 export interface ContainerProvisionerOptions {
@@ -159,6 +159,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
       let disk: Disk | undefined;
       const relays: Relay[] = [];
       let started = false;
+      let envFile: EnvFile | undefined;
       try {
         const job = spec.jobContainer;
         const image = job
@@ -190,11 +191,10 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           rootfs !== undefined
             ? identityFiles(path.join(baseDir, "identity"), rootfs, true, INNER_UID, INNER_GID, home)
             : undefined;
-        const jobEnv: Record<string, string> = {};
-        const extra = job
-          ? containerOptions(job.options, jobEnv).filter((a) => /^--(env|label|tmpfs|health-)/.test(a))
-          : [];
-        const envFlags = job ? envArgs({ ...jobEnv, ...job.env }) : { args: [], env: {} };
+        const options = job
+          ? podmanOptions(job.options, "job", "container", job.allowOptions)
+          : { args: [], env: {} };
+        envFile = writeEnvFile(r.podman.privateDir, { ...options.env, ...job?.env });
         const volumes = job
           ? await volumeArgs(
               {
@@ -218,11 +218,12 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           hostsFile,
           ...(identity && identity.mount === "bind" ? { identity } : {}),
           limits,
-          extra: [...envFlags.args, ...extra],
+          extra: [...envFile.args, ...options.args],
           volumes,
         });
         started = true;
-        const out = await r.podman.run(args, { env: envFlags.env });
+        const out = await r.podman.run(args);
+        envFile.remove();
         if (out.code !== 0)
           throw new AirlockError(
             ErrorCode.MACHINE_FAILED,
@@ -263,6 +264,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           released: () => usedSlots.delete(slot),
         });
       } catch (e) {
+        envFile?.remove();
         for (const x of relays) x.kill();
         if (started) await removeMachineContainers(r.podman, id).catch(() => undefined);
         if (disk) await disk.release().catch(() => undefined);

@@ -1,9 +1,12 @@
 // How Airlock calls podman: always rootful, runc with cgroupfs (crun fails on hybrid cgroup hosts)
 // and Airlock's own containers.conf (CONTAINERS_CONF) so that an operator's or a distribution's
-// defaults do not change what a machine gets. Every call is argv (never a shell string); values
-// that may be secret (container env) travel in podman's own environment as `--env NAME`.
+// defaults do not change what a machine gets. Every call is argv (never a shell string); podman's
+// own process runs with a fixed, clean environment (PATH, CONTAINERS_CONF, nothing of the agent's:
+// podman, Go, glibc's loader and its HTTP client obey many variables); a container's variables
+// travel in a private env-file (env-file.ts), never in argv or in podman's environment.
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 
 export interface PodmanResult {
@@ -55,10 +58,18 @@ export function writeContainersConf(file: string): void {
   writeFileSync(file, text, { mode: 0o644 });
 }
 
+/** podman's PATH: the system's, never the agent's. */
+export const PODMAN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 export class Podman {
+  /**
+   * `bin`: the podman binary; `conf`: Airlock's containers.conf; `privateDir`: a folder only root
+   * can write where env-files are made (default: the folder of `conf`).
+   */
   constructor(
     readonly bin: string,
     private readonly conf: string,
+    readonly privateDir: string = path.dirname(conf),
   ) {}
 
   /** Global options first on every command line. */
@@ -66,21 +77,14 @@ export class Podman {
     return ["--runtime", "runc", "--cgroup-manager", "cgroupfs"];
   }
 
-  /** podman's environment: PATH, our containers.conf, plus `extra` (variables named by --env NAME). */
-  env(extra: Record<string, string> = {}): Record<string, string> {
-    return {
-      ...extra,
-      PATH: process.env.PATH ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-      CONTAINERS_CONF: this.conf,
-    };
+  /** podman's whole environment: fixed, whatever the agent's is (no PODMAN_SENSITIVE name but these two). */
+  env(): Record<string, string> {
+    return { PATH: PODMAN_PATH, CONTAINERS_CONF: this.conf };
   }
 
-  spawn(
-    args: readonly string[],
-    opts: { env?: Record<string, string>; detached?: boolean } = {},
-  ): ChildProcess {
+  spawn(args: readonly string[], opts: { detached?: boolean } = {}): ChildProcess {
     return spawn(this.bin, [...this.globalArgs, ...args], {
-      env: this.env(opts.env),
+      env: this.env(),
       stdio: ["pipe", "pipe", "pipe"],
       detached: opts.detached ?? false,
     });
@@ -89,9 +93,9 @@ export class Podman {
   /** Runs podman to its end. `input` is written to its stdin (or a stream piped in). */
   run(
     args: readonly string[],
-    opts: { env?: Record<string, string>; input?: NodeJS.ReadableStream; maxOut?: number } = {},
+    opts: { input?: NodeJS.ReadableStream; maxOut?: number } = {},
   ): Promise<PodmanResult> {
-    const child = this.spawn(args, opts.env ? { env: opts.env } : {});
+    const child = this.spawn(args);
     const max = opts.maxOut ?? 1 << 20;
     let stdout = "";
     let stderr = "";
@@ -129,33 +133,15 @@ export function firstError(stderr: string): string {
   return (line ?? "podman failed").replace(/^Error:\s*/, "").slice(0, 400);
 }
 
-/** Variables podman itself (or the dynamic loader, Go's runtime, its HTTP client) would obey. */
-const PODMAN_SENSITIVE =
-  /^(LD_|GO|CGO|CONTAINER|PODMAN|BUILDAH|STORAGE|REGISTRY|XDG_|DOCKER|TMPDIR$|HOME$|PATH$|USER$|LANG|LC_|TZ$|NOTIFY_SOCKET$|LISTEN_|SSL_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$)/i;
-
 /**
- * A container's variables for `podman run`: `--env NAME` with the value in podman's own
- * environment (never in an argv: values may be secrets), except names podman itself would obey,
- * which go as `--env=NAME=value` so they cannot steer podman.
+ * Variables podman itself would obey (Go's runtime, containers/* libraries, its HTTP client, the
+ * registry and Docker compatibility settings) or glibc and its dynamic loader would (preloads,
+ * charset converters, locales, resolver, malloc and tunables). None of them ever reaches podman's
+ * process: its environment is fixed (Podman.env); container variables go to an env-file.
  */
-export function envArgs(vars: Readonly<Record<string, string>>): {
-  args: string[];
-  env: Record<string, string>;
-} {
-  const args: string[] = [];
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(vars)) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) {
-      throw new AirlockError(
-        ErrorCode.CONTAINER_OPTION_REFUSED,
-        `container variable name "${k.slice(0, 60)}" is not valid`,
-      );
-    }
-    if (PODMAN_SENSITIVE.test(k)) args.push(`--env=${k}=${v}`);
-    else {
-      args.push("--env", k);
-      env[k] = v;
-    }
-  }
-  return { args, env };
+export const PODMAN_SENSITIVE =
+  /^(LD_|GCONV_PATH$|GLIBC_TUNABLES$|LOCPATH$|NLSPATH$|HOSTALIASES$|RESOLV_|RES_OPTIONS$|LOCALDOMAIN$|MALLOC_|TZDIR$|GETCONF_DIR$|GMON_OUT_PREFIX$|TMPDIR$|GO|CGO|CONTAINER|PODMAN|BUILDAH|STORAGE|REGISTRY|XDG_|DOCKER|HOME$|PATH$|USER$|LANG|LC_|TZ$|NOTIFY_SOCKET$|LISTEN_|SSL_|HTTPS?_PROXY$|NO_PROXY$|ALL_PROXY$|FTP_PROXY$|SSLKEYLOGFILE$|OTEL_|DBUS_)/i;
+
+export function isPodmanSensitive(name: string): boolean {
+  return PODMAN_SENSITIVE.test(name);
 }

@@ -8,7 +8,6 @@
 // on a server run that releases the job's secrets), go to podman in a private auth file (never in
 // an argv), and a pull without them is anonymous: the node's own registry logins are not used.
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import type { RegistryCredentials } from "../types.js";
@@ -66,7 +65,7 @@ export async function ensureWorkflowImage(
     );
   }
   const creds = await credentials?.();
-  const authDir = await mkdtemp(path.join(os.tmpdir(), "airlock-auth-"));
+  const authDir = await mkdtemp(path.join(podman.privateDir, "auth-"));
   try {
     // --creds would put the password in podman's argv: a private auth file instead (an empty one
     // without credentials, so podman never falls back to root's own logins).
@@ -78,9 +77,8 @@ export async function ensureWorkflowImage(
         : {};
     await writeFile(file, JSON.stringify({ auths }), { mode: 0o600 });
     const certs = registry?.certDir !== undefined ? ["--cert-dir", registry.certDir] : [];
-    const r = await podman.run(["pull", "--quiet", ...certs, "--", ref], {
-      env: { REGISTRY_AUTH_FILE: file },
-    });
+    // Its path only in argv (podman's environment stays fixed: podman.ts).
+    const r = await podman.run(["pull", "--quiet", `--authfile=${file}`, ...certs, "--", ref]);
     if (r.code !== 0) throw pullError(ref, r.stderr, Object.keys(auths).length > 0, creds);
   } finally {
     await rm(authDir, { recursive: true, force: true });

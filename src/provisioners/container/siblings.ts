@@ -20,8 +20,9 @@ import type {
   ServiceContainer,
 } from "../types.js";
 import { commonArgs, containerName, LABEL_MACHINE, LABEL_OWNER, tmpArgs } from "./args.js";
-import { containerOptions } from "./options.js";
-import { envArgs, firstError, type Podman } from "./podman.js";
+import { podmanOptions } from "../../containers/index.js";
+import { writeEnvFile } from "./env-file.js";
+import { firstError, type Podman } from "./podman.js";
 import { ensureWorkflowImage, type ContainerRegistry } from "./registry.js";
 import { volumeArgs, type VolumeContext } from "./volumes.js";
 
@@ -95,9 +96,8 @@ export class Siblings implements MachineContainers {
         `service name "${name.slice(0, 64)}" is not valid or taken`,
       );
     }
-    const vars: Record<string, string> = {};
-    const options = containerOptions(spec.options, vars);
-    const { args: envFlags, env } = envArgs({ ...vars, ...spec.env });
+    const options = podmanOptions(spec.options, "service", `service '${name}'`, spec.allowOptions);
+    const vars = { ...options.env, ...spec.env };
     const published = (spec.ports ?? [])
       .map((p) => parsePort(p, `service ${name}`))
       .filter((p) => p.host !== p.container);
@@ -111,18 +111,24 @@ export class Siblings implements MachineContainers {
       cname,
       ...this.shared(),
       ...volumes,
-      ...envFlags,
-      ...options,
-      ...(spec.entrypoint !== undefined ? ["--entrypoint", spec.entrypoint] : []),
-      "--",
-      await ensureWorkflowImage(this.i.podman, spec.image, this.i.registry, () =>
-        Promise.resolve(spec.credentials),
-      ),
-      ...(spec.command ?? []),
+      ...options.args,
+      ...(spec.entrypoint !== undefined ? [`--entrypoint=${spec.entrypoint}`] : []),
     ];
-    this.services.set(name, cname);
-    await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
-    await this.i.podman.ok(args, `service ${name} could not start`, { env });
+    const image = await ensureWorkflowImage(this.i.podman, spec.image, this.i.registry, () =>
+      Promise.resolve(spec.credentials),
+    );
+    // Detached: podman has read the env-file once it returns.
+    const envFile = writeEnvFile(this.i.podman.privateDir, vars);
+    try {
+      this.services.set(name, cname);
+      await fsp.writeFile(this.i.hostsFile, hostsText([...this.services.keys()]));
+      await this.i.podman.ok(
+        [...args, ...envFile.args, "--", image, ...(spec.command ?? [])],
+        `service ${name} could not start`,
+      );
+    } finally {
+      envFile.remove();
+    }
     // The job reaches the container port as it is; `8080:80` also answers on 8080, forwarded
     // inside the machine's own network namespace (nothing is published on the host).
     for (const p of published) await this.i.forward(p.host, p.container);
@@ -139,7 +145,8 @@ export class Siblings implements MachineContainers {
           const has = await podman.run([
             "inspect",
             "--format",
-            "{{if .Config.Healthcheck}}{{.Config.Healthcheck.Interval}}{{else}}none{{end}}",
+            // `--no-healthcheck` (or HEALTHCHECK NONE) leaves a check whose test is NONE.
+            '{{if .Config.Healthcheck}}{{if eq (index .Config.Healthcheck.Test 0) "NONE"}}none{{else}}{{.Config.Healthcheck.Interval}}{{end}}{{else}}none{{end}}',
             cname,
           ]);
           const out = has.stdout.trim();
@@ -260,9 +267,18 @@ export class Siblings implements MachineContainers {
     }
     args.push("--workdir", req.workdir);
     if (req.entrypoint !== undefined) args.push("--entrypoint", req.entrypoint);
-    const { args: envFlags, env } = envArgs(req.env);
-    args.push(...envFlags, "--", req.image, ...req.args);
-    const child = this.i.podman.spawn(args, { env, detached: true });
+    // Attached: the env-file goes once podman is done (it reads it when it creates the container).
+    const envFile = writeEnvFile(this.i.podman.privateDir, req.env);
+    args.push(...envFile.args, "--", req.image, ...req.args);
+    let child;
+    try {
+      child = this.i.podman.spawn(args, { detached: true });
+    } catch (e) {
+      envFile.remove();
+      throw e;
+    }
+    child.once("close", () => envFile.remove());
+    child.once("error", () => envFile.remove());
     child.stdin?.end();
     const podman = this.i.podman;
     let killed = false;
