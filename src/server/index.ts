@@ -16,6 +16,7 @@ import { jobIdentityApiRoutes, jobIdentityPublicRoutes } from "./routes/job-iden
 import { agentReleaseRoute } from "./routes/agent-release.js";
 import { artifactBlobRoutes } from "./routes/artifacts-blobs.js";
 import { artifactTwirpRoutes } from "./routes/artifacts-twirp.js";
+import { provenancePublicRoutes } from "./routes/provenance.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { ssoRoutes, ssoUrl } from "./routes/sso.js";
@@ -88,6 +89,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installAgentSocket(app, ctx);
   agentRegisterRoute(app, ctx);
   jobIdentityPublicRoutes(app, ctx);
+  provenancePublicRoutes(app, ctx);
   agentReleaseRoute(app, ctx);
   badgeRoutes(app, ctx);
   await app.register((scope, _opts, done) => {

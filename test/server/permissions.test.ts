@@ -160,9 +160,10 @@ const SPEC: Record<string, Spec> = {
 };
 
 // Routes outside the authenticated scope (they authenticate in their own way; status badges are
-// public, and show a repository's status only to who may see it: test/server/badge.test.ts).
+// public, and show a repository's status only to who may see it: test/server/badge.test.ts; the
+// provenance public keys are public: test/artifacts/provenance-keys.test.ts).
 const OPEN =
-  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\/|^\/twirp\/github\.actions\.results\.api\.v1\.ArtifactService\/|^\/artifacts\/blobs\/:id$/;
+  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent|provenance\/keys$)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\/|^\/twirp\/github\.actions\.results\.api\.v1\.ArtifactService\/|^\/artifacts\/blobs\/:id$/;
 
 interface Who {
   name: string;
