@@ -16,6 +16,7 @@ import { jobIdentityApiRoutes, jobIdentityPublicRoutes } from "./routes/job-iden
 import { agentReleaseRoute } from "./routes/agent-release.js";
 import { artifactBlobRoutes } from "./routes/artifacts-blobs.js";
 import { artifactTwirpRoutes } from "./routes/artifacts-twirp.js";
+import { runArtifactRoutes } from "./routes/run-artifacts.js";
 import { provenancePublicRoutes } from "./routes/provenance.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
@@ -128,6 +129,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       credentialRoutes(api, ctx);
       forgeRoutes(api, ctx);
       runRoutes(api, ctx);
+      runArtifactRoutes(api, ctx);
       logStreamRoutes(api, ctx);
       nodeRoutes(api, ctx);
       poolRoutes(api, ctx);

@@ -68,6 +68,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   // Runs, jobs, logs
   "GET /api/v1/runs": { permission: "runs.list" },
   "GET /api/v1/runs/:id": { permission: "runs.read", target: run },
+  "GET /api/v1/runs/:id/artifacts": { permission: "runs.read", target: run },
+  "GET /api/v1/runs/:id/artifacts/:artifact/download": { permission: "runs.read", target: run },
   "POST /api/v1/runs/:id/cancel": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/rerun": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/approve": { permission: "runs.approve", target: run },

@@ -10,7 +10,10 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { build } from "esbuild";
-import { makeRepo, type TempRepo } from "../helpers/repo.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { makeRepo, runAirlock, type TempRepo } from "../helpers/repo.js";
 import { startTestService, type TestService } from "../helpers/service.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -140,6 +143,51 @@ describe("artifacts in real jobs", () => {
     assert.equal(Number(rows[0]!.size), Number(uploaded[2]));
     assert.notEqual(rows[0]!.node_id, null);
     assert.equal(rows[0]!.trust_tier, "trusted");
-    assert.ok(readFileSync(join(repo.dir, ".github/actions/artifact/action.yml"), "utf8").includes("node20"));
+
+    // The API lists it; the CLI downloads it, checks its digest and unpacks it with the safe rules.
+    const listed = await t.api<Array<{ id: number; name: string; sha256: string }>>(
+      "GET",
+      `/api/v1/runs/${run.id}/artifacts`,
+    );
+    assert.deepEqual(
+      listed.body.map((a) => [a.name, a.sha256]),
+      [["build-output", uploaded[3]]],
+    );
+    const dir = mkdtempSync(join(tmpdir(), "airlock-art-cli-"));
+    try {
+      const env = { AIRLOCK_SERVER: t.service.url, AIRLOCK_TOKEN: t.service.adminToken! };
+      const zip = await runAirlock(
+        dir,
+        ["artifacts", "download", String(run.id), "build-output", "-o", "b.zip"],
+        env,
+      );
+      assert.equal(zip.code, 0, zip.stderr);
+      assert.match(zip.stdout, new RegExp(`sha256 ${uploaded[3]}`));
+      const sha = createHash("sha256")
+        .update(readFileSync(join(dir, "b.zip")))
+        .digest("hex");
+      assert.equal(sha, uploaded[3]);
+      const ex = await runAirlock(
+        dir,
+        ["artifacts", "download", String(run.id), "build-output", "--extract", "x"],
+        env,
+      );
+      assert.equal(ex.code, 0, ex.stderr);
+      const fileSum = (f: string): string =>
+        createHash("sha256")
+          .update(readFileSync(join(dir, "x", f)))
+          .digest("hex");
+      assert.deepEqual(sums(buildLog), [
+        `${fileSum("a.txt")}  a.txt`,
+        `${fileSum("sub/big.bin")}  sub/big.bin`,
+      ]);
+      const missing = await runAirlock(dir, ["artifacts", "download", String(run.id), "nope"], env);
+      assert.equal(missing.code, 1);
+      assert.match(missing.stderr, /has no artifact 'nope'; its artifacts: build-output/);
+      const table = await runAirlock(dir, ["artifacts", "list", String(run.id)], env);
+      assert.match(table.stdout, /build-output\s+2\.9 MiB\s+1\s+\d+\s+trusted/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,7 +1,8 @@
-// The CLI commands over the REST API (repos, runs, logs, nodes, images, flavours, roles, tokens,
+// The CLI commands over the REST API (repos, runs, logs, artifacts, nodes, images, flavours, roles, tokens,
 // secrets, vars, envs, provenance) and the offline `verify`, registered on the `airlock` program
 // by main.ts. `io` is injectable so tests run them in-process.
 import type { Command } from "commander";
+import { registerArtifacts } from "./artifacts.js";
 import { registerFlavours, registerImages } from "./catalog.js";
 import { defaultIo, type CliIo } from "./context.js";
 import { registerLogin } from "./login.js";
@@ -24,6 +25,7 @@ export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): 
   registerRepos(program, full);
   registerDeploymentCommands(registerRuns(program, full), full);
   registerLogs(program, full);
+  registerArtifacts(program, full);
   registerNodes(program, full);
   registerPools(program, full);
   registerOrgs(program, full);
