@@ -1,12 +1,16 @@
 // A machine's job services: a small HTTP server on a unix socket of its own (in a fresh 0700
 // folder), which the machine reaches through its relay at Machine.servicesUrl and nothing else of
-// the node or the orchestrator. Today it answers one path, the identity-token request of GitHub's
-// toolkit (`core.getIDToken(audience)`: GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=… with
-// `Authorization: Bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN`, answered `{ value }`); artifacts and
-// caches are to join it. The request token is checked here (constant time) and the request
-// forwarded to the orchestrator's ID_TOKEN_PATH with it: the job never talks to the orchestrator
-// itself, and its requests cannot reach any other route. Bounded: 4 requests at a time, 15 s each,
-// no request bodies; every other path or method gets 404 or 405.
+// the node or the orchestrator. It answers:
+// - the identity-token request of GitHub's toolkit (`core.getIDToken(audience)`: GET
+//   $ACTIONS_ID_TOKEN_REQUEST_URL&audience=… with `Authorization: Bearer
+//   $ACTIONS_ID_TOKEN_REQUEST_TOKEN`, answered `{ value }`), for a job given a request token: the
+//   token is checked here (constant time) and the request forwarded to the orchestrator's
+//   ID_TOKEN_PATH with it; 4 at a time, 15 s each, no request bodies;
+// - the artifact and cache services (results-proxy.ts), for a job given a runtime token: carried
+//   to the orchestrator, which checks the token on every call; 16 at a time, streaming, ended only
+//   when no byte moves for two minutes.
+// The job never talks to the orchestrator itself, and its requests cannot reach any other route:
+// every other path or method gets 404 or 405.
 import { timingSafeEqual } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import http from "node:http";
@@ -14,16 +18,22 @@ import type { Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ID_TOKEN_PATH } from "../protocol/agent.js";
-import type { MachineServices } from "../runner/index.js";
+import type { JobRuntime, MachineServices } from "../runner/index.js";
+import { isResultsPath, proxyResults } from "./results-proxy.js";
 
 export interface JobServicesOptions {
   /** The orchestrator's http(s) address (ws(s):// accepted). */
   serverUrl: string;
-  /** The job attempt's request token (assign.idTokenRequest). */
-  idTokenRequest: string;
+  /** The job attempt's request token (assign.idTokenRequest), when its permissions grant it. */
+  idTokenRequest?: string;
+  /** The job attempt's ACTIONS_RUNTIME_TOKEN (assign.runtimeToken): artifacts and caches. */
+  runtimeToken?: string;
 }
 
 const MAX_CONCURRENT = 4;
+const MAX_RESULTS_CONCURRENT = 16;
+/** A connection of the results proxy may sit idle this long (a slow upload keeps it busy). */
+const IDLE_MS = 120_000;
 const TIMEOUT_MS = 15_000;
 
 /** The orchestrator's http(s) base for a URL the agent was given. */
@@ -48,6 +58,7 @@ function answer(res: http.ServerResponse, status: number, body: Record<string, u
 /** Asks the orchestrator; answers with its status and `{ value }` or one line of why not. */
 async function forward(
   o: JobServicesOptions,
+  idTokenRequest: string,
   audience: string | null,
   res: http.ServerResponse,
 ): Promise<void> {
@@ -55,7 +66,7 @@ async function forward(
   if (audience !== null) url.searchParams.set("audience", audience);
   try {
     const r = await fetch(url, {
-      headers: { authorization: `Bearer ${o.idTokenRequest}` },
+      headers: { authorization: `Bearer ${idTokenRequest}` },
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
     const body = (await r.json().catch(() => ({}))) as { value?: unknown; error?: { message?: unknown } };
@@ -73,19 +84,40 @@ export async function openJobServices(o: JobServicesOptions): Promise<MachineSer
   const socketPath = join(dir, "services.sock");
   const sockets = new Set<Socket>();
   let inFlight = 0;
+  let resultsInFlight = 0;
+  let servicesUrl: string | undefined;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://job-services");
-    if (url.pathname !== "/id-token") return answer(res, 404, { message: "not found" });
+    if (o.runtimeToken !== undefined && isResultsPath(url.pathname)) {
+      if (req.method !== "GET" && req.method !== "POST" && req.method !== "PUT" && req.method !== "HEAD")
+        return answer(res, 405, { message: "method not allowed" });
+      if (resultsInFlight >= MAX_RESULTS_CONCURRENT)
+        return answer(res, 429, { message: "too many requests at once" });
+      resultsInFlight++;
+      void proxyResults(
+        { server: httpBase(o.serverUrl), servicesUrl: () => servicesUrl },
+        req,
+        res,
+        url,
+      ).finally(() => resultsInFlight--);
+      return;
+    }
+    const idTokenRequest = o.idTokenRequest;
+    if (url.pathname !== "/id-token" || idTokenRequest === undefined)
+      return answer(res, 404, { message: "not found" });
     if (req.method !== "GET") return answer(res, 405, { message: "only GET" });
     const auth = req.headers.authorization ?? "";
     const token = auth.startsWith("Bearer ") ? auth.slice(7).trim() : "";
-    if (!sameSecret(token, o.idTokenRequest)) return answer(res, 401, { message: "invalid request token" });
+    if (!sameSecret(token, idTokenRequest)) return answer(res, 401, { message: "invalid request token" });
     if (inFlight >= MAX_CONCURRENT) return answer(res, 429, { message: "too many requests at once" });
     inFlight++;
-    void forward(o, url.searchParams.get("audience"), res).finally(() => inFlight--);
+    void forward(o, idTokenRequest, url.searchParams.get("audience"), res).finally(() => inFlight--);
   });
-  server.requestTimeout = TIMEOUT_MS + 5_000;
+  // Uploads of large artifacts take as long as they take: no limit on a whole request, but one on
+  // its headers and on a connection where nothing moves.
+  server.requestTimeout = o.runtimeToken !== undefined ? 0 : TIMEOUT_MS + 5_000;
   server.headersTimeout = 10_000;
+  server.timeout = IDLE_MS;
   server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.once("close", () => sockets.delete(s));
@@ -97,13 +129,28 @@ export async function openJobServices(o: JobServicesOptions): Promise<MachineSer
   let closed: Promise<void> | undefined;
   return {
     socketPath,
-    runtime: (servicesUrl) => ({
-      env: {
-        ACTIONS_ID_TOKEN_REQUEST_URL: `${servicesUrl}/id-token?api-version=2.0`,
-        ACTIONS_ID_TOKEN_REQUEST_TOKEN: o.idTokenRequest,
-      },
-      secrets: [o.idTokenRequest],
-    }),
+    runtime: (url): JobRuntime => {
+      servicesUrl = url;
+      const secrets = [o.idTokenRequest, o.runtimeToken].filter((t): t is string => t !== undefined);
+      return {
+        env: (o.idTokenRequest !== undefined
+          ? {
+              ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/id-token?api-version=2.0`,
+              ACTIONS_ID_TOKEN_REQUEST_TOKEN: o.idTokenRequest,
+            }
+          : {}),
+        ...(o.runtimeToken !== undefined
+          ? {
+              actionEnv: {
+                ACTIONS_RUNTIME_TOKEN: o.runtimeToken,
+                ACTIONS_RESULTS_URL: `${url}/`,
+                ACTIONS_CACHE_SERVICE_V2: "true",
+              },
+            }
+          : {}),
+        secrets,
+      };
+    },
     close() {
       closed ??= (async () => {
         for (const s of sockets) s.destroy();

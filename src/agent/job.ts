@@ -147,8 +147,12 @@ export class AgentJob {
     try {
       // Only a job the orchestrator gave a request token (its permissions grant id-token: write).
       const services =
-        a.idTokenRequest !== undefined && this.deps.serverUrl !== undefined
-          ? await openJobServices({ serverUrl: this.deps.serverUrl, idTokenRequest: a.idTokenRequest })
+        (a.idTokenRequest !== undefined || a.runtimeToken !== undefined) && this.deps.serverUrl !== undefined
+          ? await openJobServices({
+              serverUrl: this.deps.serverUrl,
+              ...(a.idTokenRequest !== undefined ? { idTokenRequest: a.idTokenRequest } : {}),
+              ...(a.runtimeToken !== undefined ? { runtimeToken: a.runtimeToken } : {}),
+            })
           : undefined;
       result = await runJobOnNewMachine(
         guardedProvisioner(this.deps.provisioner, this.controller.signal, this.deps.log),

@@ -22,6 +22,7 @@ export {
   deriveKeys,
   jobBackendId,
   liveCaller,
+  mintRuntimeToken,
   runBackendId,
   type Caller,
   type ServiceKeys,

@@ -163,3 +163,12 @@ export async function markFinalized(db: Db, id: number): Promise<boolean> {
   );
   return r.rowCount === 1;
 }
+
+/** A run's finalized artifacts (every attempt), newest attempt first, then by name (the API's list). */
+export async function runArtifacts(db: Db, runId: number): Promise<ArtifactRecord[]> {
+  const { rows } = await db.query<Row>(
+    `SELECT * FROM artifacts WHERE run_id = $1 AND state = 'finalized' ORDER BY run_attempt DESC, name, id`,
+    [runId],
+  );
+  return rows.map(toRecord);
+}

@@ -12,6 +12,7 @@ import {
   insertArtifact,
   markFinalized,
   ownArtifact,
+  runArtifacts,
   visibleArtifacts,
   type ArtifactRecord,
 } from "./records.js";
@@ -168,6 +169,19 @@ export class ArtifactService {
     // A second block list (Azure allows one) replaces the first: its blob may now be unnamed.
     if (a.sha256 !== null && a.sha256 !== info.sha256)
       await releaseBlob(this.o.db, this.o.store, U, a.sha256);
+  }
+
+  /** A run's finalized artifacts, for the API (the caller's right to read the run is checked there). */
+  runArtifacts(runId: number): Promise<ArtifactRecord[]> {
+    return runArtifacts(this.o.db, runId);
+  }
+
+  /** One finalized artifact of a run, or NOT_FOUND (also for another run's). */
+  async runArtifact(runId: number, artifactId: number): Promise<ArtifactRecord> {
+    const a = await artifactById(this.o.db, artifactId);
+    if (!a || a.runId !== runId || a.state !== "finalized")
+      throw new AirlockError(ErrorCode.NOT_FOUND, `run ${runId} has no artifact ${artifactId}`);
+    return a;
   }
 
   open(a: ArtifactRecord, range?: ByteRange): Promise<BlobRead> {

@@ -118,6 +118,14 @@ export const ErrorCode = {
   RANGE_NOT_SATISFIABLE: "RANGE_NOT_SATISFIABLE",
   /** Archives: a zip or tar refused by a safety rule or limit; `details` = { entry, rule }. Nothing was written. */
   ARCHIVE_REJECTED: "ARCHIVE_REJECTED",
+  /** Provenance: a provenance envelope, statement, key or policy file is not what it should be. */
+  PROVENANCE_MALFORMED: "PROVENANCE_MALFORMED",
+  /** Provenance: no signature verifies with the given key(s) (another key, or altered bytes). */
+  PROVENANCE_SIGNATURE_INVALID: "PROVENANCE_SIGNATURE_INVALID",
+  /** Provenance: the artifact's SHA-256 is not a subject of the (verified) provenance. */
+  PROVENANCE_SUBJECT_MISMATCH: "PROVENANCE_SUBJECT_MISMATCH",
+  /** Provenance: the verified provenance does not meet the policy. */
+  PROVENANCE_POLICY_VIOLATION: "PROVENANCE_POLICY_VIOLATION",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

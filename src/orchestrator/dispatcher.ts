@@ -22,6 +22,9 @@ import { listFlavours, listImages, repositoryEgress, type Image } from "./catalo
 import type { CoreConfig } from "./config.js";
 import type { WsAgentHub } from "./agent-hub.js";
 
+/** Mints the runtime token of a job attempt with the dispatch transaction's client. */
+export type RuntimeTokenMinter = (db: pg.PoolClient, jobId: number, attempt: number) => Promise<string>;
+
 export class Dispatcher {
   private running = false;
   private again = false;
@@ -31,7 +34,15 @@ export class Dispatcher {
   /** After a full batch: the last job claimed, so the next round looks behind that batch. */
   private after: number | undefined;
 
-  constructor(private readonly d: { pool: pg.Pool; config: CoreConfig; logger: Logger; hub: WsAgentHub }) {}
+  constructor(
+    private readonly d: {
+      pool: pg.Pool;
+      config: CoreConfig;
+      logger: Logger;
+      hub: WsAgentHub;
+      runtimeToken?: RuntimeTokenMinter;
+    },
+  ) {}
 
   start(): void {
     if (!this.stopped) return;
@@ -131,6 +142,18 @@ export class Dispatcher {
       );
       await this.requestAuthorizations(client, claimed, placements);
       const idTokenRequests = await mintRequestTokens(client, assigned);
+      // Every attempt's ACTIONS_RUNTIME_TOKEN (artifacts and caches), read by the orchestrator's
+      // services only while the attempt is assigned or running.
+      const runtimeTokens = new Map<number, string>();
+      // A job without one just has no artifact or cache services: never a reason to hold the queue.
+      if (this.d.runtimeToken)
+        for (const a of assigned) {
+          try {
+            runtimeTokens.set(a.jobId, await this.d.runtimeToken(client, a.jobId, a.attempt));
+          } catch (err) {
+            this.d.logger.error({ err, jobId: a.jobId }, "no runtime token for the job");
+          }
+        }
       // Jobs with sealed secrets get a one-time release token for this attempt (its hash stored
       // in this transaction), redeemed by the node once it has made the machine.
       const releaseTokens = await issueReleaseTokens(
@@ -168,6 +191,7 @@ export class Dispatcher {
           logCapBytes: config.logCapBytes,
           ...(idTokenRequests.has(a.jobId) ? { idTokenRequest: idTokenRequests.get(a.jobId) } : {}),
           ...(releaseTokens.has(a.jobId) ? { releaseToken: releaseTokens.get(a.jobId)! } : {}),
+          ...(runtimeTokens.has(a.jobId) ? { runtimeToken: runtimeTokens.get(a.jobId)! } : {}),
         });
         // The node went away between placing and sending: back to the queue at once (not counted
         // as an attempt) instead of waiting for the lease to expire.

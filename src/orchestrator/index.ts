@@ -11,7 +11,7 @@ import { cancelRunJobs } from "../queue/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { CoreConfig } from "./config.js";
 import { WsAgentHub } from "./agent-hub.js";
-import { Dispatcher } from "./dispatcher.js";
+import { Dispatcher, type RuntimeTokenMinter } from "./dispatcher.js";
 import { RunDrivers } from "./driver.js";
 import { MemoryLogHub } from "./log-hub.js";
 import { Loop, leaseLoop, pollLoop, scheduleLoop, workflowRunLoop } from "./loops.js";
@@ -56,6 +56,11 @@ export function createOrchestrator(d: {
   sourceAuth?: SourceAuth;
   /** The time cron slots are compared with (default: the system clock). */
   clock?: () => Date;
+  /**
+   * Mints a job attempt's ACTIONS_RUNTIME_TOKEN inside the dispatch transaction (src/artifacts);
+   * absent: jobs get no artifact or cache services.
+   */
+  runtimeToken?: RuntimeTokenMinter;
 }): Orchestrator {
   const { pool, config, logger } = d;
   const signals = createJobSignals();
@@ -81,7 +86,13 @@ export function createOrchestrator(d: {
     wakeDispatcher: wake,
     ...(d.dispatchLatency ? { dispatchLatency: d.dispatchLatency } : {}),
   });
-  const dispatcher = new Dispatcher({ pool, config, logger, hub: agents });
+  const dispatcher = new Dispatcher({
+    pool,
+    config,
+    logger,
+    hub: agents,
+    ...(d.runtimeToken ? { runtimeToken: d.runtimeToken } : {}),
+  });
 
   /** `reason`: recorded as the job's error (a concurrency group that replaced it says which run did). */
   const cancelJob = async (jobId: number, reason?: string): Promise<void> => {

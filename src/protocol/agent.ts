@@ -259,6 +259,14 @@ export const Assign = z.object({
    */
   idTokenRequest: z.string().min(1).max(200).optional(),
   /**
+   * The attempt's ACTIONS_RUNTIME_TOKEN (a JWT the orchestrator minted and checks on every call,
+   * src/artifacts/runtime-token.ts), a secret. The agent serves the artifact and cache services on
+   * the machine's job services (src/agent/job-services.ts), forwarding to the orchestrator, and
+   * gives actions ACTIONS_RUNTIME_TOKEN (masked), ACTIONS_RESULTS_URL and ACTIONS_CACHE_SERVICE_V2.
+   * Minted with the assignment; dies when the attempt ends. Absent (older orchestrator): none.
+   */
+  runtimeToken: z.string().min(1).max(4096).optional(),
+  /**
    * One-time token to redeem at RELEASE_PATH, once the attempt's machine exists, for the run DEK
    * that opens `job.sealedSecrets`. Present only when the job has sealed secrets. Never logged.
    */

@@ -165,6 +165,7 @@ export async function runNode(
   return execute(x, [node, script], x.run.machine.paths.workspace, {
     ...inputEnv(inputs),
     ...stateEnv(x.state),
+    ...x.run.deps.runtime?.actionEnv,
   });
 }
 

@@ -101,7 +101,13 @@ export async function runDocker(
       workdir: "/github/workspace",
     });
   };
-  return execute(x, [image, ...args], run.machine.paths.workspace, inputEnv(inputs), launch);
+  return execute(
+    x,
+    [image, ...args],
+    run.machine.paths.workspace,
+    { ...inputEnv(inputs), ...run.deps.runtime?.actionEnv },
+    launch,
+  );
 }
 
 /** Builds the action's Dockerfile (once per job); the context is the Dockerfile's folder. */

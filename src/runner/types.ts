@@ -249,5 +249,11 @@ export interface RunnerDeps {
  */
 export interface JobRuntime {
   env: Record<string, string>;
+  /**
+   * Variables only actions' processes get (JavaScript and Docker actions, not `run:` scripts), as
+   * actions/runner gives ACTIONS_RUNTIME_TOKEN, ACTIONS_RESULTS_URL and the cache variables only to
+   * the action handlers: a script that needs them must go through an action.
+   */
+  actionEnv?: Record<string, string>;
   secrets: string[];
 }

@@ -20,7 +20,9 @@ export type Purpose =
   | "credential-dek"
   | "credential-value"
   /** A job identity token signing key (src/job-identity), sealed directly with the organization DEK. */
-  | "signing-key";
+  | "signing-key"
+  /** A provenance signing key (src/artifacts/provenance), sealed directly with the organization DEK. */
+  | "provenance-key";
 
 /** Where a ciphertext belongs. Every field takes part in the AAD; null is a value too. */
 export interface Binding {

@@ -18,6 +18,8 @@ import { artifactBlobRoutes } from "./routes/artifacts-blobs.js";
 import { artifactTwirpRoutes } from "./routes/artifacts-twirp.js";
 import { cacheBlobRoutes } from "./routes/caches-blobs.js";
 import { cacheTwirpRoutes } from "./routes/caches-twirp.js";
+import { runArtifactRoutes } from "./routes/run-artifacts.js";
+import { provenancePublicRoutes } from "./routes/provenance.js";
 import { auditRoutes } from "./routes/audit.js";
 import { authRoutes } from "./routes/auth.js";
 import { ssoRoutes, ssoUrl } from "./routes/sso.js";
@@ -90,6 +92,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   installAgentSocket(app, ctx);
   agentRegisterRoute(app, ctx);
   jobIdentityPublicRoutes(app, ctx);
+  provenancePublicRoutes(app, ctx);
   agentReleaseRoute(app, ctx);
   badgeRoutes(app, ctx);
   await app.register((scope, _opts, done) => {
@@ -134,6 +137,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       credentialRoutes(api, ctx);
       forgeRoutes(api, ctx);
       runRoutes(api, ctx);
+      runArtifactRoutes(api, ctx);
       logStreamRoutes(api, ctx);
       nodeRoutes(api, ctx);
       poolRoutes(api, ctx);

@@ -10,7 +10,10 @@ import {
   CreateArtifactBody,
   FinalizeArtifactBody,
   ListArtifactsBody,
+  RunArtifactParams,
+  RunArtifactViewSchema,
 } from "./schemas-artifacts.js";
+import { IdParams } from "./schemas.js";
 
 const TWIRP = "/twirp/github.actions.results.api.v1.ArtifactService";
 const BlobQuery = z.object({
@@ -82,5 +85,22 @@ export const ARTIFACT_OPERATIONS: Operation[] = [
     query: BlobQuery,
     ok: [200, "The artifact's bytes", "application/octet-stream"],
     errors: [401, 404, 416],
+  },
+  {
+    method: "get",
+    path: "/api/v1/runs/:id/artifacts",
+    summary:
+      "The run's finalized artifacts, every attempt's (newest attempt first): size, sha256, job, node, trust tier",
+    params: IdParams,
+    ok: [200, arr(responseSchema(RunArtifactViewSchema))],
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/runs/:id/artifacts/:artifact/download",
+    summary: "One artifact's bytes (the zip its job uploaded), streamed; x-airlock-sha256 carries its digest",
+    params: RunArtifactParams,
+    ok: [200, "The artifact's bytes", "application/zip"],
+    errors: [404],
   },
 ];

@@ -68,6 +68,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   // Runs, jobs, logs
   "GET /api/v1/runs": { permission: "runs.list" },
   "GET /api/v1/runs/:id": { permission: "runs.read", target: run },
+  "GET /api/v1/runs/:id/artifacts": { permission: "runs.read", target: run },
+  "GET /api/v1/runs/:id/artifacts/:artifact/download": { permission: "runs.read", target: run },
   "POST /api/v1/runs/:id/cancel": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/rerun": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/approve": { permission: "runs.approve", target: run },
@@ -180,8 +182,10 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
 // token), and the job identity discovery documents and key sets, /.well-known/* and
 // /orgs/:org/.well-known/* (public), the artifact service v4, /twirp/…ArtifactService/* (a job
 // attempt's runtime token) and /artifacts/blobs/:id (a signed URL), the cache service v2,
-// /twirp/…CacheService/* (runtime token) and /caches/blobs/:id (a signed URL), and the status badges /badge/* (public; a repository's status
-// only for a public one or a caller who may read it: src/server/badge.ts).
+// /twirp/…CacheService/* (runtime token) and /caches/blobs/:id (a signed URL), the provenance
+// public keys /api/v1/provenance/keys (public: src/server/routes/provenance.ts), and the status
+// badges /badge/* (public; a repository's status only for a public one or a caller who may read
+// it: src/server/badge.ts).
 
 export function routeKey(method: string, url: string): string {
   return `${method === "HEAD" ? "GET" : method} ${url}`;

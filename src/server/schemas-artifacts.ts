@@ -43,3 +43,26 @@ export const ArtifactView = z.object({
   digest: z.string(),
 });
 export const BlobParams = z.object({ id: z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER) });
+
+// ------------------------------------------------- the API's view of a run's artifacts (run-artifacts.ts)
+
+const positiveId = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+export { IdParams } from "./schemas.js";
+export const RunArtifactParams = z.object({ id: positiveId, artifact: positiveId });
+
+/** GET /runs/:id/artifacts: one finalized artifact. */
+export const RunArtifactViewSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  size: z.number().int(),
+  sha256: z.string(),
+  runAttempt: z.number().int(),
+  jobId: z.number().int(),
+  jobAttempt: z.number().int(),
+  /** The node whose job uploaded it (null once that node was removed). */
+  nodeId: z.number().int().nullable(),
+  trustTier: z.enum(["trusted", "untrusted"]),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+});
+export type RunArtifactView = z.infer<typeof RunArtifactViewSchema>;

@@ -6,7 +6,13 @@ import { join } from "node:path";
 import pino, { type Logger } from "pino";
 import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
-import { ArtifactService, deriveKeys, LocalBlobStore, openServiceKey } from "../artifacts/index.js";
+import {
+  ArtifactService,
+  deriveKeys,
+  LocalBlobStore,
+  mintRuntimeToken,
+  openServiceKey,
+} from "../artifacts/index.js";
 import { CacheService } from "../caches/index.js";
 import { appendAudit, auditChainError, verifyAuditDb } from "../audit/index.js";
 import {
@@ -132,6 +138,14 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
+    // Blobs under <dataDir>/artifacts; tokens and signed URLs under a key of the orchestrator's.
+    const artifactKeys = deriveKeys(await openServiceKey(join(config.dataDir, "artifact-service.key")));
+    const artifacts = new ArtifactService({
+      db: db.pool,
+      store: new LocalBlobStore(join(config.dataDir, "artifacts")),
+      keys: artifactKeys,
+      publicUrl: config.publicUrl,
+    });
     const orchestrator = createOrchestrator({
       pool: db.pool,
       config: { ...config, actionsUrl: loadOptions(env).actionsUrl },
@@ -139,8 +153,8 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       kms,
       dispatchLatency,
       sourceAuth: (repo) => gitAuthOf(db.pool, kms, repo.id, repo.cloneUrl),
+      runtimeToken: (client, jobId, attempt) => mintRuntimeToken(client, artifactKeys, jobId, attempt),
     });
-    const serviceKeys = deriveKeys(await openServiceKey(join(config.dataDir, "artifact-service.key")));
     const app = await buildServer({
       pool: db.pool,
       config,
@@ -150,18 +164,12 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       logger,
       metrics: { registry, dispatchLatency },
       kms,
-      // Blobs under <dataDir>/artifacts; tokens and signed URLs under a key of the orchestrator's.
-      artifacts: new ArtifactService({
-        db: db.pool,
-        store: new LocalBlobStore(join(config.dataDir, "artifacts")),
-        keys: serviceKeys,
-        publicUrl: config.publicUrl,
-      }),
+      artifacts,
       // The cache service v2: the same runtime tokens, its blobs under <dataDir>/caches.
       caches: new CacheService({
         db: db.pool,
         store: new LocalBlobStore(join(config.dataDir, "caches")),
-        keys: serviceKeys,
+        keys: artifactKeys,
         publicUrl: config.publicUrl,
       }),
     });

@@ -71,6 +71,8 @@ const SPEC: Record<string, Spec> = {
   "DELETE /api/v1/repositories/:id/members/:user": repo("admin", "admin", { userOnly: true }),
   "GET /api/v1/runs": { need: { level: "member" }, scope: "runs:read" },
   "GET /api/v1/runs/:id": repo("viewer", "runs:read"),
+  "GET /api/v1/runs/:id/artifacts": repo("viewer", "runs:read"),
+  "GET /api/v1/runs/:id/artifacts/:artifact/download": repo("viewer", "runs:read"),
   "POST /api/v1/runs/:id/cancel": repo("developer", "runs:write"),
   "POST /api/v1/runs/:id/rerun": repo("developer", "runs:write"),
   // Untrusted runs: a maintainer, as a person (the seeded run does not wait: 409 when allowed).
@@ -160,9 +162,10 @@ const SPEC: Record<string, Spec> = {
 };
 
 // Routes outside the authenticated scope (they authenticate in their own way; status badges are
-// public, and show a repository's status only to who may see it: test/server/badge.test.ts).
+// public, and show a repository's status only to who may see it: test/server/badge.test.ts; the
+// provenance public keys are public: test/artifacts/provenance-keys.test.ts).
 const OPEN =
-  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\/|^\/twirp\/github\.actions\.results\.api\.v1\.(Artifact|Cache)Service\/|^\/(artifacts|caches)\/blobs\/:id$/;
+  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent|provenance\/keys$)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\/|^\/twirp\/github\.actions\.results\.api\.v1\.(Artifact|Cache)Service\/|^\/(artifacts|caches)\/blobs\/:id$/;
 
 interface Who {
   name: string;

@@ -23,6 +23,7 @@ import type {
   RepositoryEgressBody,
   RepositoryForge,
   RepositoryForgeBody,
+  RunArtifact,
   Flavour,
   Image,
   Job,
@@ -282,6 +283,25 @@ export class ApiClient {
       timeout: false,
     });
     return res.body ?? new Blob([]).stream();
+  }
+  /** A run's finalized artifacts (every attempt). */
+  runArtifacts(runId: number): Promise<RunArtifact[]> {
+    return this.json("GET", `/api/v1/runs/${runId}/artifacts`);
+  }
+  /** One artifact's bytes as a stream, with the digest the server recorded. */
+  async downloadArtifact(
+    runId: number,
+    artifactId: number,
+  ): Promise<{ body: ReadableStream<Uint8Array>; sha256: string; size: number }> {
+    const res = await this.send("GET", `/api/v1/runs/${runId}/artifacts/${artifactId}/download`, {
+      headers: { accept: "application/zip, application/octet-stream" },
+      timeout: false,
+    });
+    return {
+      body: res.body ?? new Blob([]).stream(),
+      sha256: res.headers.get("x-airlock-sha256") ?? "",
+      size: Number(res.headers.get("content-length") ?? "-1"),
+    };
   }
   /** Opens the log's event stream, resuming after `lastEventId` when given. */
   async openLogStream(id: number, lastEventId: string | undefined, signal?: AbortSignal): Promise<Response> {

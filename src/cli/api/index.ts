@@ -39,3 +39,4 @@ export {
   reviewDeployments,
   type ReviewAnswer,
 } from "./environments.js";
+export { provenanceKeys, type ProvenanceKeyView, type ProvenanceKeysView } from "./provenance.js";

@@ -44,3 +44,4 @@ export type { ApiTokenInfo, GrantView } from "../../auth/index.js";
 export type { CredentialInfo, SecretInfo, SettableKind, VariableInfo } from "../../secrets/index.js";
 export type { SetCredentialBody } from "../../server/schemas-credentials.js";
 export type { RepositoryForgeBody } from "../../server/schemas-forge.js";
+export type { RunArtifactView as RunArtifact } from "../../server/schemas-artifacts.js";

@@ -1,7 +1,8 @@
-// The CLI commands over the REST API (repos, runs, logs, nodes, images, flavours, roles, tokens,
-// secrets, vars, envs), registered on the `airlock` program by main.ts. `io` is injectable so tests run
-// them in-process.
+// The CLI commands over the REST API (repos, runs, logs, artifacts, nodes, images, flavours, roles, tokens,
+// secrets, vars, envs, provenance) and the offline `verify`, registered on the `airlock` program
+// by main.ts. `io` is injectable so tests run them in-process.
 import type { Command } from "commander";
+import { registerArtifacts } from "./artifacts.js";
 import { registerFlavours, registerImages } from "./catalog.js";
 import { defaultIo, type CliIo } from "./context.js";
 import { registerLogin } from "./login.js";
@@ -9,6 +10,7 @@ import { registerLogs } from "./logs.js";
 import { registerNodes } from "./nodes.js";
 import { registerOrgs } from "./orgs.js";
 import { registerPools } from "./pools.js";
+import { registerProvenance, registerVerify } from "./provenance.js";
 import { registerRepos } from "./repos.js";
 import { registerRoles, registerTokens } from "./roles.js";
 import { registerRuns } from "./runs.js";
@@ -23,6 +25,7 @@ export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): 
   registerRepos(program, full);
   registerDeploymentCommands(registerRuns(program, full), full);
   registerLogs(program, full);
+  registerArtifacts(program, full);
   registerNodes(program, full);
   registerPools(program, full);
   registerOrgs(program, full);
@@ -35,4 +38,6 @@ export function registerApiCommands(program: Command, io: Partial<CliIo> = {}): 
   registerSecrets(program, full);
   registerVars(program, full);
   registerEnvs(program, full);
+  registerProvenance(program, full);
+  registerVerify(program, full);
 }
