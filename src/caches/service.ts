@@ -51,7 +51,9 @@ const QUOTA_LOCK = 0x63717561; // "cqua"
 
 export interface CacheServiceOptions {
   db: Db;
+  /** A store of the cache's own, never the artifacts' one: a blob is released when no cache entry names it. */
   store: BlobStore;
+  /** The artifact service's keys: the same runtime tokens, signed URLs told apart by CACHE_BLOBS. */
   keys: ServiceKeys;
   /** Base of the signed blob URLs (the orchestrator's public URL). */
   publicUrl: string;
