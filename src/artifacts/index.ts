@@ -3,7 +3,14 @@
 // No HTTP here: src/server/routes/artifacts-twirp.ts and artifacts-blobs.ts map it.
 export { parseBlockList, checkBlockId, MAX_BLOCK_LIST_BYTES } from "./blocks.js";
 export { openServiceKey } from "./key-file.js";
-export { ARTIFACT_STATES, type ArtifactRecord, type ArtifactState } from "./records.js";
+export {
+  ARTIFACT_STATES,
+  ARTIFACT_STATUSES,
+  type ArtifactRecord,
+  type ArtifactState,
+  type ArtifactStatus,
+} from "./records.js";
+export { attestArtifact, provenanceFile, type Attestation } from "./attest.js";
 export {
   deriveKeys,
   jobBackendId,
