@@ -165,8 +165,9 @@ export async function boot(b: BootSpec): Promise<Booted> {
         await exited;
         throw new AirlockError(ErrorCode.MACHINE_FAILED, "probe boot timed out");
       }
-      const tail = await consoleTail(b.dir);
-      if (!tail.includes("airlock-init: probe")) {
+      const log = await fsp.readFile(path.join(b.dir, "console.log"), "utf8").catch(() => "");
+      if (!log.includes("airlock-init: probe")) {
+        const tail = await consoleTail(b.dir);
         throw new AirlockError(ErrorCode.MACHINE_FAILED, `probe boot failed: ${stderr.trim() || tail}`);
       }
       return { child, channel: undefined as never, exited, timing: { spawnToReadyMs: 0, guestUptimeS: 0 } };
