@@ -11,6 +11,7 @@ import {
   symlinkSync,
   writeFileSync,
   mkdirSync,
+  utimesSync,
 } from "node:fs";
 import { spawn } from "node:child_process";
 import http from "node:http";
@@ -21,6 +22,7 @@ import { after, before, describe, it } from "node:test";
 import { loadOptions } from "../../src/config/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
 import { createVmProvisioner, describeVm, HOST_ROOT, type Machine } from "../../src/provisioners/index.js";
+import { GRACE_MS } from "../../src/provisioners/vm/cache.js";
 import { WINDOW } from "../../src/provisioners/vm/channel.js";
 import { SANDBOX } from "../../src/provisioners/vm/qemu.js";
 import { BASE_ENV, hostHasProcessWith, sh } from "./helpers.js";
@@ -60,10 +62,18 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
   const servers: http.Server[] = [];
   let m: Machine;
   let bootMs = 0;
+  // A stale initramfs build (no agent's current one, unused for longer than the grace period).
+  const stale = image
+    ? path.join(path.dirname(path.dirname(image.rootfs)), "vm", "initramfs-00000000deadbeef.cpio")
+    : "";
 
   before(async () => {
     servers.push(await unixHttp(path.join(tmp, "proxy.sock"), "proxy"));
     servers.push(await unixHttp(path.join(tmp, "services.sock"), "services"));
+    mkdirSync(path.dirname(stale), { recursive: true });
+    writeFileSync(stale, "old");
+    const old = new Date(Date.now() - GRACE_MS - 60_000);
+    utimesSync(stale, old, old);
     const t0 = performance.now();
     m = await prov.create({
       name: "vm-test",
@@ -190,6 +200,10 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     assert.equal(m.env?.HTTPS_PROXY, "http://127.0.0.1:3128");
   });
 
+  it("the first machine pruned the disk cache of what no one uses", () => {
+    assert.equal(existsSync(stale), false);
+  });
+
   it("QEMU runs under its seccomp sandbox", () => {
     const pid = qemuPid(m.id);
     const status = readFileSync(`/proc/${pid}/status`, "utf8");
@@ -220,7 +234,8 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     });
     assert.deepEqual(await h.wait(), { exitCode: 0, signal: null });
     assert.equal(got, total);
-    assert.ok(most <= WINDOW + 65536, `agent held up to ${most} bytes`);
+    // At its exit the guest also sends what is left in the pipes (64 KiB each) beyond the window.
+    assert.ok(most <= WINDOW + 3 * 65536, `agent held up to ${most} bytes`);
   });
 
   it("refuses the host's root and job containers before booting anything", async () => {
