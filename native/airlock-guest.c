@@ -332,8 +332,10 @@ static void kill_slot(struct slot *s) {
 static int pump(struct slot *s, int *fd, uint8_t type, int drain) {
   char buf[MAX_PAYLOAD];
   long left = drain ? fcntl(*fd, F_GETPIPE_SZ) : 0;
+  /* Never past the window (polled only below it), except for the final drain at exit. */
+  size_t want = drain || s->unacked >= WINDOW || WINDOW - s->unacked > sizeof buf ? sizeof buf : WINDOW - s->unacked;
   for (;;) {
-    ssize_t r = read(*fd, buf, sizeof buf);
+    ssize_t r = read(*fd, buf, want);
     if (r > 0) {
       send_frame(type, s->chan, buf, (size_t)r);
       s->unacked += (size_t)r;

@@ -211,7 +211,7 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     assert.ok(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(SANDBOX));
   });
 
-  it("a step whose output is not read waits in the guest; the agent holds at most a window", async () => {
+  it("a step whose output is not read waits in the guest; the agent holds at most a window", async (t) => {
     const total = 16 << 20;
     const h = m.exec({ argv: ["/bin/sh", "-c", `head -c ${total} /dev/zero`], env: BASE_ENV, cwd: "/" });
     const vm = m as Machine & { bufferedBytes(): number };
@@ -224,7 +224,8 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
       const r = await sh(m, "echo other");
       assert.equal(r.stdout, "other\n");
       const held = vm.bufferedBytes();
-      assert.ok(held <= WINDOW + 65536, `agent holds ${held} bytes`);
+      // The window, plus what the stream took (and was acknowledged) before it said "full".
+      assert.ok(held <= WINDOW + 2 * 65536, `agent holds ${held} bytes`);
     }
     let got = 0;
     let most = 0;
@@ -234,8 +235,9 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     });
     assert.deepEqual(await h.wait(), { exitCode: 0, signal: null });
     assert.equal(got, total);
+    t.diagnostic(`agent held at most ${most} bytes for ${total} bytes of output (window ${WINDOW})`);
     // At its exit the guest also sends what is left in the pipes (64 KiB each) beyond the window.
-    assert.ok(most <= WINDOW + 3 * 65536, `agent held up to ${most} bytes`);
+    assert.ok(most <= WINDOW + 4 * 65536, `agent held up to ${most} bytes`);
   });
 
   it("refuses the host's root and job containers before booting anything", async () => {
