@@ -13,5 +13,5 @@ export AIRLOCK_VM_TESTS=1
 # job's own): ~5 minutes under TCG on a 2-core host. AIRLOCK_ESCAPE_CASES=a,b runs a subset.
 export AIRLOCK_ESCAPE_CASES="${AIRLOCK_ESCAPE_CASES-}"
 node --import tsx --test --test-concurrency=1 --test-reporter=spec \
-  --test-name-pattern='vm provisioner' \
-  test/provisioners/vm.test.ts test/escape/escape.test.ts
+  --test-name-pattern='vm provisioner|console of a real guest' \
+  test/provisioners/vm.test.ts test/provisioners/vm-console.test.ts test/escape/escape.test.ts

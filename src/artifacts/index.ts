@@ -16,7 +16,14 @@ export {
 } from "./blocks.js";
 export { inTransaction, type Db } from "./db.js";
 export { openServiceKey } from "./key-file.js";
-export { ARTIFACT_STATES, type ArtifactRecord, type ArtifactState } from "./records.js";
+export {
+  ARTIFACT_STATES,
+  ARTIFACT_STATUSES,
+  type ArtifactRecord,
+  type ArtifactState,
+  type ArtifactStatus,
+} from "./records.js";
+export { attestArtifact, provenanceFile, type Attestation } from "./attest.js";
 export {
   callerOf,
   deriveKeys,

@@ -9,6 +9,8 @@ import type { Caller } from "./runtime-token.js";
 
 export const ARTIFACT_STATES = { uploading: "uploading", finalized: "finalized" } as const;
 export type ArtifactState = (typeof ARTIFACT_STATES)[keyof typeof ARTIFACT_STATES];
+export const ARTIFACT_STATUSES = ["corroborated", "trusted", "unverified", "mismatch"] as const;
+export type ArtifactStatus = (typeof ARTIFACT_STATUSES)[number];
 
 export interface ArtifactRecord {
   id: number;
@@ -24,6 +26,8 @@ export interface ArtifactRecord {
   nodeId: number | null;
   trustTier: "trusted" | "untrusted";
   state: ArtifactState;
+  /** corroborated | trusted | unverified | mismatch (attest.ts, docs/integrity.md). */
+  status: ArtifactStatus;
   createdAt: Date;
   finalizedAt: Date | null;
   expiresAt: Date;
@@ -43,6 +47,7 @@ interface Row {
   node_id: string | null;
   trust_tier: "trusted" | "untrusted";
   state: ArtifactState;
+  status?: ArtifactStatus;
   created_at: Date;
   finalized_at: Date | null;
   expires_at: Date;
@@ -63,6 +68,7 @@ export function toRecord(r: Row): ArtifactRecord {
     nodeId: r.node_id === null ? null : Number(r.node_id),
     trustTier: r.trust_tier,
     state: r.state,
+    status: r.status ?? "unverified",
     createdAt: r.created_at,
     finalizedAt: r.finalized_at,
     expiresAt: r.expires_at,

@@ -4,6 +4,7 @@
 // run gets NOT_FOUND, never another run's artifacts.
 import type { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../errors/index.js";
+import { provenanceFile } from "./attest.js";
 import { ARTIFACT_UPLOADS as U, commitBlocks, hasStagedBlocks, releaseBlob, stageBlock } from "./blocks.js";
 import type { Db } from "./db.js";
 import {
@@ -32,12 +33,20 @@ export interface ArtifactServiceOptions {
   maxArtifactBytes?: number;
   maxBlockBytes?: number;
   now?: () => Date;
+  /**
+   * Called once an artifact is finalized: its status and signed provenance (attest.ts). Its errors
+   * are its own to report; the upload stands either way (the artifact stays unverified).
+   */
+  attest?: (artifactId: number) => Promise<void>;
 }
 
 const DAY = 86_400_000;
 
 export class ArtifactService {
-  private readonly o: Required<Omit<ArtifactServiceOptions, "now">> & { now: () => Date };
+  private readonly o: Required<Omit<ArtifactServiceOptions, "now" | "attest">> & {
+    now: () => Date;
+    attest?: (artifactId: number) => Promise<void>;
+  };
 
   constructor(o: ArtifactServiceOptions) {
     this.o = {
@@ -113,6 +122,7 @@ export class ArtifactService {
       );
     if (!(await markFinalized(this.o.db, a.id)))
       throw new AirlockError(ErrorCode.CONFLICT, `"${r.name}" is no longer being uploaded`);
+    await this.o.attest?.(a.id).catch(() => undefined);
     return (await artifactById(this.o.db, a.id))!;
   }
 
@@ -182,6 +192,15 @@ export class ArtifactService {
     if (!a || a.runId !== runId || a.state !== "finalized")
       throw new AirlockError(ErrorCode.NOT_FOUND, `run ${runId} has no artifact ${artifactId}`);
     return a;
+  }
+
+  /** The signed provenance of a run's artifact, as `airlock verify` reads it; NOT_FOUND when none. */
+  async provenance(runId: number, artifactId: number): Promise<string> {
+    const a = await this.runArtifact(runId, artifactId);
+    const file = await provenanceFile(this.o.db, a.id);
+    if (file === undefined)
+      throw new AirlockError(ErrorCode.NOT_FOUND, `artifact ${artifactId} has no provenance`);
+    return file;
   }
 
   open(a: ArtifactRecord, range?: ByteRange): Promise<BlobRead> {

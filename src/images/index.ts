@@ -23,3 +23,4 @@ export {
   type Variant,
 } from "./names.js";
 export { addMountPoints, hasMountPoints, MOUNT_DIRS, MOUNT_FILES } from "./mount-points.js";
+export { pidAlive } from "./lock.js";

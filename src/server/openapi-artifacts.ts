@@ -103,4 +103,13 @@ export const ARTIFACT_OPERATIONS: Operation[] = [
     ok: [200, "The artifact's bytes", "application/zip"],
     errors: [404],
   },
+  {
+    method: "get",
+    path: "/api/v1/runs/:id/artifacts/:artifact/provenance",
+    summary:
+      "The artifact's provenance as the orchestrator signed it: a DSSE envelope (in-toto Statement v1, SLSA Provenance v1), for `airlock verify`",
+    params: RunArtifactParams,
+    ok: [200, "The DSSE envelope (JSON)"],
+    errors: [404],
+  },
 ];

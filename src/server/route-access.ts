@@ -70,6 +70,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/runs/:id": { permission: "runs.read", target: run },
   "GET /api/v1/runs/:id/artifacts": { permission: "runs.read", target: run },
   "GET /api/v1/runs/:id/artifacts/:artifact/download": { permission: "runs.read", target: run },
+  "GET /api/v1/runs/:id/artifacts/:artifact/provenance": { permission: "runs.read", target: run },
   "POST /api/v1/runs/:id/cancel": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/rerun": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/approve": { permission: "runs.approve", target: run },

@@ -62,6 +62,8 @@ export const RunArtifactViewSchema = z.object({
   /** The node whose job uploaded it (null once that node was removed). */
   nodeId: z.number().int().nullable(),
   trustTier: z.enum(["trusted", "untrusted"]),
+  /** corroborated | trusted | unverified | mismatch (docs/integrity.md). */
+  status: z.enum(["corroborated", "trusted", "unverified", "mismatch"]),
   createdAt: z.string(),
   expiresAt: z.string(),
 });

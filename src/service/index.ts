@@ -8,6 +8,7 @@ import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
 import {
   ArtifactService,
+  attestArtifact,
   deriveKeys,
   LocalBlobStore,
   mintRuntimeToken,
@@ -145,6 +146,14 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       store: new LocalBlobStore(join(config.dataDir, "artifacts")),
       keys: artifactKeys,
       publicUrl: config.publicUrl,
+      // Status and signed provenance, by the orchestrator, for every finalized artifact.
+      attest: async (id) => {
+        try {
+          await attestArtifact(db.pool, kms, config.publicUrl, id);
+        } catch (err) {
+          logger.error({ err, artifactId: id }, "artifact provenance could not be written");
+        }
+      },
     });
     const orchestrator = createOrchestrator({
       pool: db.pool,

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { build } from "esbuild";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { makeRepo, runAirlock, type TempRepo } from "../helpers/repo.js";
@@ -185,7 +185,38 @@ describe("artifacts in real jobs", () => {
       assert.equal(missing.code, 1);
       assert.match(missing.stderr, /has no artifact 'nope'; its artifacts: build-output/);
       const table = await runAirlock(dir, ["artifacts", "list", String(run.id)], env);
-      assert.match(table.stdout, /build-output\s+2\.9 MiB\s+1\s+\d+\s+trusted/);
+      assert.match(table.stdout, /build-output\s+2\.9 MiB\s+trusted\s+1\s+\d+\s+trusted/);
+
+      // Provenance the orchestrator signed at finalize (a trusted worker built it: `trusted`),
+      // checked offline with the organization's published key; altered bytes fail.
+      const prov = await runAirlock(
+        dir,
+        ["artifacts", "provenance", String(run.id), "build-output", "-o", "b.intoto.json"],
+        env,
+      );
+      assert.equal(prov.code, 0, prov.stderr);
+      assert.match(prov.stdout, /\(\d+, trusted\) written to b\.intoto\.json/);
+      const key = await runAirlock(dir, ["provenance", "key"], env);
+      assert.equal(key.code, 0, key.stderr);
+      writeFileSync(join(dir, "key.pem"), key.stdout);
+      const ok = await runAirlock(dir, ["verify", "b.zip", "b.intoto.json", "--key", "key.pem"], env);
+      assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+      const statement = JSON.parse(
+        Buffer.from(
+          (JSON.parse(readFileSync(join(dir, "b.intoto.json"), "utf8")) as { payload: string }).payload,
+          "base64",
+        ).toString(),
+      ) as {
+        subject: Array<{ digest: { sha256: string } }>;
+        predicate: { buildDefinition: { externalParameters: { repository: string } } };
+      };
+      assert.equal(statement.subject[0]!.digest.sha256, uploaded[3]);
+      assert.equal(statement.predicate.buildDefinition.externalParameters.repository, "acme/art");
+      const bytes = readFileSync(join(dir, "b.zip"));
+      bytes[100] = bytes[100]! ^ 1;
+      writeFileSync(join(dir, "tampered.zip"), bytes);
+      const bad = await runAirlock(dir, ["verify", "tampered.zip", "b.intoto.json", "--key", "key.pem"], env);
+      assert.equal(bad.code, 1, bad.stdout + bad.stderr);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

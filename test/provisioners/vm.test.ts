@@ -2,7 +2,17 @@
 // Slow (a guest boot is seconds under TCG): runs only with AIRLOCK_VM_TESTS=1 (scripts/test-vm.sh).
 // One machine carries most checks; a second create is refused before anything boots.
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from "node:fs";
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  mkdirSync,
+  utimesSync,
+} from "node:fs";
 import { spawn } from "node:child_process";
 import http from "node:http";
 import os from "node:os";
@@ -12,6 +22,9 @@ import { after, before, describe, it } from "node:test";
 import { loadOptions } from "../../src/config/index.js";
 import { DEFAULT_IMAGE, ImageStore } from "../../src/images/index.js";
 import { createVmProvisioner, describeVm, HOST_ROOT, type Machine } from "../../src/provisioners/index.js";
+import { GRACE_MS } from "../../src/provisioners/vm/cache.js";
+import { WINDOW } from "../../src/provisioners/vm/channel.js";
+import { SANDBOX } from "../../src/provisioners/vm/qemu.js";
 import { BASE_ENV, hostHasProcessWith, sh } from "./helpers.js";
 
 const enabled = process.env.AIRLOCK_VM_TESTS === "1";
@@ -22,6 +35,19 @@ const skip = !enabled
   : !image
     ? `no ${DEFAULT_IMAGE} image: run airlock image build ${DEFAULT_IMAGE}`
     : false;
+
+/** Host pid of the QEMU process of machine `id` (its folder is in QEMU's argv). */
+function qemuPid(id: string): number {
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+      if (cmd.startsWith("/usr/bin/qemu-system") && cmd.includes(id)) return Number(pid);
+    } catch {
+      // gone
+    }
+  }
+  throw new Error(`no QEMU process for ${id}`);
+}
 
 /** An HTTP server on a unix socket answering `name path`. */
 function unixHttp(sock: string, name: string): Promise<http.Server> {
@@ -36,10 +62,18 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
   const servers: http.Server[] = [];
   let m: Machine;
   let bootMs = 0;
+  // A stale initramfs build (no agent's current one, unused for longer than the grace period).
+  const stale = image
+    ? path.join(path.dirname(path.dirname(image.rootfs)), "vm", "initramfs-00000000deadbeef.cpio")
+    : "";
 
   before(async () => {
     servers.push(await unixHttp(path.join(tmp, "proxy.sock"), "proxy"));
     servers.push(await unixHttp(path.join(tmp, "services.sock"), "services"));
+    mkdirSync(path.dirname(stale), { recursive: true });
+    writeFileSync(stale, "old");
+    const old = new Date(Date.now() - GRACE_MS - 60_000);
+    utimesSync(stale, old, old);
     const t0 = performance.now();
     m = await prov.create({
       name: "vm-test",
@@ -164,6 +198,46 @@ describe("vm provisioner", { skip, concurrency: 1 }, () => {
     assert.equal(r.stdout, "lo\nservices /token\nproxy /x");
     assert.equal(m.servicesUrl, "http://127.0.0.1:3129");
     assert.equal(m.env?.HTTPS_PROXY, "http://127.0.0.1:3128");
+  });
+
+  it("the first machine pruned the disk cache of what no one uses", () => {
+    assert.equal(existsSync(stale), false);
+  });
+
+  it("QEMU runs under its seccomp sandbox", () => {
+    const pid = qemuPid(m.id);
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    assert.match(status, /^Seccomp:\s+2$/m, "seccomp filter mode");
+    assert.ok(readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(SANDBOX));
+  });
+
+  it("a step whose output is not read waits in the guest; the agent holds at most a window", async (t) => {
+    const total = 16 << 20;
+    const h = m.exec({ argv: ["/bin/sh", "-c", `head -c ${total} /dev/zero`], env: BASE_ENV, cwd: "/" });
+    const vm = m as Machine & { bufferedBytes(): number };
+    // Nobody reads its stdout yet: the agent's figure rises to the window and stays there while
+    // other commands in the same machine go on.
+    for (let i = 0; i < 2400 && vm.bufferedBytes() < WINDOW / 2; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    assert.ok(vm.bufferedBytes() >= WINDOW / 2, "the step's output reached the agent");
+    for (let i = 0; i < 3; i++) {
+      const r = await sh(m, "echo other");
+      assert.equal(r.stdout, "other\n");
+      const held = vm.bufferedBytes();
+      // The window, plus what the stream took (and was acknowledged) before it said "full".
+      assert.ok(held <= WINDOW + 2 * 65536, `agent holds ${held} bytes`);
+    }
+    let got = 0;
+    let most = 0;
+    h.stdout.on("data", (b: Buffer) => {
+      got += b.length;
+      most = Math.max(most, vm.bufferedBytes());
+    });
+    assert.deepEqual(await h.wait(), { exitCode: 0, signal: null });
+    assert.equal(got, total);
+    t.diagnostic(`agent held at most ${most} bytes for ${total} bytes of output (window ${WINDOW})`);
+    // At its exit the guest also sends what is left in the pipes (64 KiB each) beyond the window.
+    assert.ok(most <= WINDOW + 4 * 65536, `agent held up to ${most} bytes`);
   });
 
   it("refuses the host's root and job containers before booting anything", async () => {

@@ -73,6 +73,7 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/runs/:id": repo("viewer", "runs:read"),
   "GET /api/v1/runs/:id/artifacts": repo("viewer", "runs:read"),
   "GET /api/v1/runs/:id/artifacts/:artifact/download": repo("viewer", "runs:read"),
+  "GET /api/v1/runs/:id/artifacts/:artifact/provenance": repo("viewer", "runs:read"),
   "POST /api/v1/runs/:id/cancel": repo("developer", "runs:write"),
   "POST /api/v1/runs/:id/rerun": repo("developer", "runs:write"),
   // Untrusted runs: a maintainer, as a person (the seeded run does not wait: 409 when allowed).

@@ -288,6 +288,13 @@ export class ApiClient {
   runArtifacts(runId: number): Promise<RunArtifact[]> {
     return this.json("GET", `/api/v1/runs/${runId}/artifacts`);
   }
+  /** An artifact's signed provenance (the DSSE envelope file `airlock verify` reads). */
+  async artifactProvenance(runId: number, artifactId: number): Promise<string> {
+    const res = await this.send("GET", `/api/v1/runs/${runId}/artifacts/${artifactId}/provenance`, {
+      headers: { accept: "application/json" },
+    });
+    return res.text();
+  }
   /** One artifact's bytes as a stream, with the digest the server recorded. */
   async downloadArtifact(
     runId: number,

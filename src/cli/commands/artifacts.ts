@@ -4,9 +4,11 @@
 // a temporary file beside the target, its SHA-256 computed on the way and compared with the digest
 // the server recorded; only a match is renamed into place. `--extract` then unpacks the zip with
 // the safe-archive rules (src/artifacts/archive): a refused archive leaves nothing behind.
+// `airlock artifacts provenance <run> <artifact> [-o file]`: its provenance as the orchestrator
+// signed it, for `airlock verify <zip> <provenance> --key <key.pem>` (offline).
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -31,11 +33,12 @@ const size = (n: number): string =>
 
 export function artifactsTable(items: RunArtifact[]): string {
   return table(
-    ["ID", "NAME", "SIZE", "ATTEMPT", "JOB", "TRUST", "SHA256", "EXPIRES"],
+    ["ID", "NAME", "SIZE", "STATUS", "ATTEMPT", "JOB", "TRUST", "SHA256", "EXPIRES"],
     items.map((a) => [
       a.id,
       a.name,
       size(a.size),
+      a.status,
       a.runAttempt,
       a.jobId,
       a.trustTier,
@@ -134,5 +137,25 @@ export function registerArtifacts(program: Command, io: CliIo): void {
     } finally {
       await rm(temp, { force: true });
     }
+  });
+
+  apiOptions(
+    artifacts
+      .command("provenance")
+      .description("an artifact's provenance as the orchestrator signed it (for `airlock verify`)")
+      .argument("<run>", "run id")
+      .argument("<artifact>", "artifact id or name")
+      .option("-o, --output <file>", "write it to this file (default: standard output)"),
+  ).action(async (run: string, ref: string, opts: { output?: string } & CommonOptions) => {
+    const runId = idArgument(run, "the run");
+    const client = await connect(opts, io);
+    const a = pickArtifact(await client.runArtifacts(runId), ref, runId);
+    const file = await client.artifactProvenance(runId, a.id);
+    if (opts.output === undefined) {
+      io.stdout.write(file);
+      return;
+    }
+    await writeFile(opts.output, file, { flag: "wx" });
+    io.stdout.write(`Provenance of ${a.name} (${a.id}, ${a.status}) written to ${opts.output}\n`);
   });
 }

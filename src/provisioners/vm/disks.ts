@@ -7,13 +7,15 @@
 //   scratch  per machine: workspace, temp, actions, home and tool cache owned by the job user,
 //            as large as the machine's disk limit (a sparse file, deleted on destroy).
 // Shared disks are built into a temporary file and renamed into place: concurrent creates (in this
-// process or another) at worst build the same file twice, and never see a half-written one.
+// process or another) at worst build the same file twice, and never see a half-written one. Each
+// use touches the shared file, so cache.ts's pruning leaves what another agent just used.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, promises as fsp, realpathSync, statSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { touch } from "./cache.js";
 
 const execFileP = promisify(execFile);
 const MKFS = "/usr/sbin/mkfs.ext4";
@@ -37,7 +39,7 @@ async function mkfs(dest: string, fromDir: string, sizeMb: number, inodes?: numb
 
 /** Builds `out` once with `make(tmp)` (atomic rename), deduplicated within this process. */
 function once(out: string, make: (tmp: string) => Promise<void>): Promise<string> {
-  if (existsSync(out)) return Promise.resolve(out);
+  if (existsSync(out)) return touch(out).then(() => out);
   let p = building.get(out);
   if (!p) {
     p = (async () => {
@@ -74,10 +76,15 @@ async function measure(dir: string): Promise<{ bytes: number; entries: number }>
   return { bytes, entries };
 }
 
-/** The read-only root disk of an image rootfs folder (`…/rootfs/<digest>`), cached in cacheDir. */
-export function ensureRootDisk(cacheDir: string, rootfs: string): Promise<string> {
+/** Where the root disk of an image rootfs folder (`…/rootfs/<digest>`) is cached. */
+export function rootDiskPath(cacheDir: string, rootfs: string): string {
   const key = path.basename(path.resolve(rootfs)).replace(/[^A-Za-z0-9_.-]/g, "_");
-  return once(path.join(cacheDir, `root-${key}.ext4`), async (tmp) => {
+  return path.join(cacheDir, `root-${key}.ext4`);
+}
+
+/** The read-only root disk of an image rootfs folder, built once into cacheDir. */
+export function ensureRootDisk(cacheDir: string, rootfs: string): Promise<string> {
+  return once(rootDiskPath(cacheDir, rootfs), async (tmp) => {
     const { bytes, entries } = await measure(rootfs);
     const sizeMb = Math.ceil((bytes * 1.15) / (1 << 20)) + 64;
     await mkfs(tmp, rootfs, sizeMb, Math.ceil(entries * 1.2) + 1024);

@@ -16,7 +16,8 @@ import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { nativeBinary } from "../../native/index.js";
 import type { Machine, MachineSpec, Provisioner } from "../types.js";
-import { DEFAULT_DISK_MB, ensureNodeDisk, ensureRootDisk, makeScratchDisk } from "./disks.js";
+import { pruneCache, touch } from "./cache.js";
+import { DEFAULT_DISK_MB, ensureNodeDisk, ensureRootDisk, makeScratchDisk, rootDiskPath } from "./disks.js";
 import { ensureInitramfs } from "./initramfs.js";
 import { VmMachine } from "./machine.js";
 import { boot, type Accel, type Booted, type BootSpec } from "./qemu.js";
@@ -149,6 +150,8 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
   const baseDir = path.resolve(opts.baseDir ?? path.join(os.tmpdir(), "airlock-vms"));
   let closed = false;
   let ready: Promise<Ready> | undefined;
+  /** Cache folders pruned by this provisioner (at its first machine there, and after a new root disk). */
+  const pruned = new Set<string>();
 
   return {
     name: "vm",
@@ -173,15 +176,28 @@ export function createVmProvisioner(opts: VmProvisionerOptions = {}): Provisione
         throw new AirlockError(ErrorCode.CONFIG_INVALID, `image ${rootfs} is not a rootfs folder`);
       }
       const cacheDir = opts.cacheDir ?? path.join(path.dirname(path.dirname(rootfs)), "vm");
+      // Another agent sharing the cache may have pruned our initramfs while we were idle: build it
+      // again; else mark it used, so no pruning takes it before QEMU opens it.
+      if (ready && !(await ready.then((x) => existsSync(x.initramfs)).catch(() => true))) ready = undefined;
       ready ??= prepare(opts, cacheDir);
       const r = await ready.catch((e: unknown) => {
         ready = undefined;
         throw e;
       });
+      await touch(r.initramfs);
+      const fresh = !existsSync(rootDiskPath(cacheDir, rootfs));
       const [rootDisk, nodeDisk] = await Promise.all([
         ensureRootDisk(cacheDir, rootfs),
         ensureNodeDisk(cacheDir),
       ]);
+      if (fresh || !pruned.has(cacheDir)) {
+        pruned.add(cacheDir);
+        // Old images' root disks, old node disks and initramfs builds (see cache.ts); never fatal.
+        await pruneCache(cacheDir, {
+          imagesDir: path.dirname(path.dirname(rootfs)),
+          keep: [r.initramfs, nodeDisk, rootDisk],
+        }).catch(() => undefined);
+      }
       await fsp.mkdir(baseDir, { recursive: true, mode: 0o700 });
       const id = `vm-${randomBytes(6).toString("hex")}`;
       const dir = path.join(baseDir, id);

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, promises as fsp, readFileSync, statSync } from "node:fs";
 import path from "node:path";
+import { touch } from "./cache.js";
 import { INIT_SCRIPT } from "./init-script.js";
 
 /** Modules in load order (each after what it depends on): virtio core, the MMIO transport of `-M microvm`, disks, serial ports. */
@@ -67,7 +68,10 @@ export async function ensureInitramfs(cacheDir: string, i: InitramfsInputs): Pro
     hash.update(`${f}:${st.size}:${st.mtimeMs}`);
   }
   const out = path.join(cacheDir, `initramfs-${hash.digest("hex").slice(0, 16)}.cpio`);
-  if (existsSync(out)) return out;
+  if (existsSync(out)) {
+    await touch(out);
+    return out;
+  }
   const dir = (name: string): Entry => ({ name, mode: 0o40755 });
   const file = (name: string, src: string | Buffer): Entry => ({
     name,

@@ -2,6 +2,11 @@
 // devices only) and waits until airlock-guest answers on the control port. No network device is
 // ever given: egress and job services are carried over the control port (channel.ts).
 //
+// QEMU runs under its own seccomp filter (SANDBOX): no exec/fork, no setuid, no obsolete or
+// resource-control syscalls, so a guest that breaks into QEMU's device emulation finds a process
+// that cannot start programs. The serial console goes through QEMU's stdout into a bounded log
+// (console-log.ts), never straight into a file QEMU could grow without limit.
+//
 // The kernel command line pins the TSC (tsc=reliable tsc_early_khz lpj): under TCG the kernel
 // would otherwise spend seconds (or hang) calibrating it.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -10,6 +15,10 @@ import net from "node:net";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { GuestChannel } from "./channel.js";
+import { BoundedLog, CONSOLE_HEAD_BYTES, CONSOLE_TAIL_BYTES } from "./console-log.js";
+
+/** QEMU's seccomp sandbox (Debian's build has it: libseccomp). */
+export const SANDBOX = "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny";
 
 export type Accel = "kvm" | "tcg";
 
@@ -32,6 +41,8 @@ export interface BootSpec {
   deadlineMs: number;
   /** Power off right after the modules load (KVM probe): resolves when QEMU exits. */
   probe?: boolean;
+  /** Bytes of console output kept at the head and at the tail of console.log (tests). */
+  consoleBytes?: { head: number; tail: number };
 }
 
 export interface Booted {
@@ -56,6 +67,8 @@ export function qemuArgs(b: BootSpec): string[] {
     ...b.extraArgs,
   ].join(" ");
   const args = [
+    "-sandbox",
+    SANDBOX,
     "-M",
     "microvm,rtc=on",
     "-accel",
@@ -78,7 +91,7 @@ export function qemuArgs(b: BootSpec): string[] {
     "-append",
     append,
     "-chardev",
-    `file,id=con,path=${path.join(b.dir, "console.log")}`,
+    "stdio,id=con,signal=off",
     "-serial",
     "chardev:con",
   ];
@@ -119,15 +132,22 @@ export async function boot(b: BootSpec): Promise<Booted> {
   const accepted = new Promise<net.Socket>((res) => server.once("connection", res));
   if (!b.probe) await new Promise<void>((res, rej) => server.listen(sockPath, res).once("error", rej));
   const started = performance.now();
-  const child = spawn(b.qemu, qemuArgs(b), { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const log = new BoundedLog(
+    path.join(b.dir, "console.log"),
+    b.consoleBytes?.head ?? CONSOLE_HEAD_BYTES,
+    b.consoleBytes?.tail ?? CONSOLE_TAIL_BYTES,
+  );
+  const child = spawn(b.qemu, qemuArgs(b), { stdio: ["ignore", "pipe", "pipe"], detached: true });
+  child.stdout?.on("data", (d: Buffer) => log.write(d));
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
     if (stderr.length < 4096) stderr += d.toString();
   });
+  // "close": QEMU has exited and its stdout is read to the end, so the log is complete.
   const exited = new Promise<void>((res) => {
-    child.once("exit", () => res());
+    child.once("close", () => res());
     child.once("error", () => res());
-  });
+  }).finally(() => log.close());
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<"timeout">((res) => (timer = setTimeout(() => res("timeout"), b.deadlineMs)));
   const kill = (): void => {
@@ -145,8 +165,9 @@ export async function boot(b: BootSpec): Promise<Booted> {
         await exited;
         throw new AirlockError(ErrorCode.MACHINE_FAILED, "probe boot timed out");
       }
-      const tail = await consoleTail(b.dir);
-      if (!tail.includes("airlock-init: probe")) {
+      const log = await fsp.readFile(path.join(b.dir, "console.log"), "utf8").catch(() => "");
+      if (!log.includes("airlock-init: probe")) {
+        const tail = await consoleTail(b.dir);
         throw new AirlockError(ErrorCode.MACHINE_FAILED, `probe boot failed: ${stderr.trim() || tail}`);
       }
       return { child, channel: undefined as never, exited, timing: { spawnToReadyMs: 0, guestUptimeS: 0 } };

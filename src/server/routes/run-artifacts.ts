@@ -3,6 +3,7 @@
 // streamed from the blob store with its SHA-256 in a header so a client can check what it got.
 //   GET /runs/:id/artifacts
 //   GET /runs/:id/artifacts/:artifact/download
+//   GET /runs/:id/artifacts/:artifact/provenance   its DSSE envelope, for `airlock verify`
 import type { FastifyInstance } from "fastify";
 import type { ArtifactRecord, ArtifactService } from "../../artifacts/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
@@ -27,6 +28,7 @@ export function artifactView(a: ArtifactRecord): RunArtifactView {
     jobAttempt: a.jobAttempt,
     nodeId: a.nodeId,
     trustTier: a.trustTier,
+    status: a.status,
     createdAt: a.createdAt.toISOString(),
     expiresAt: a.expiresAt.toISOString(),
   };
@@ -56,5 +58,11 @@ export function runArtifactRoutes(app: FastifyInstance, ctx: RouteContext): void
       .header("x-airlock-sha256", a.sha256 ?? "")
       .header("cache-control", "no-store")
       .send(blob.stream);
+  });
+
+  app.get("/runs/:id/artifacts/:artifact/provenance", async (request, reply) => {
+    const { params } = validate(request, { params: RunArtifactParams });
+    const file = await service(ctx).provenance(params.id, params.artifact);
+    return reply.header("content-type", "application/json").header("cache-control", "no-store").send(file);
   });
 }
