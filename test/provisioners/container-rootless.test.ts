@@ -16,7 +16,21 @@ const WITH_RANGE = "airlock-rootless";
 const NO_RANGE = "airlock-nosubids";
 const RANGE = 2 * 65536;
 const REPO = path.resolve(import.meta.dirname, "../..");
-const APPLETS = ["sh", "id", "touch", "cat", "tail", "cut", "tr", "grep", "readlink", "wget", "sleep", "ps", "echo"];
+const APPLETS = [
+  "sh",
+  "id",
+  "touch",
+  "cat",
+  "tail",
+  "cut",
+  "tr",
+  "grep",
+  "readlink",
+  "wget",
+  "sleep",
+  "ps",
+  "echo",
+];
 
 interface Account {
   name: string;
@@ -37,7 +51,15 @@ const why = ((): string | undefined => {
 function account(name: string, range: boolean): Account {
   const home = `/var/lib/${name}`;
   if (spawnSync("id", ["-u", name]).status !== 0) {
-    execFileSync("useradd", ["--system", "--create-home", "--home-dir", home, "--shell", "/usr/sbin/nologin", name]);
+    execFileSync("useradd", [
+      "--system",
+      "--create-home",
+      "--home-dir",
+      home,
+      "--shell",
+      "/usr/sbin/nologin",
+      name,
+    ]);
   }
   const uid = Number(execFileSync("id", ["-u", name], { encoding: "utf8" }));
   const gid = Number(execFileSync("id", ["-g", name], { encoding: "utf8" }));
@@ -57,14 +79,28 @@ function account(name: string, range: boolean): Account {
     execFileSync("usermod", ["--add-subuids", ids, "--add-subgids", ids, name]);
   }
   if (!range && have > 0) throw new Error(`${name} has a subordinate range; remove it from /etc/subuid`);
-  return { name, uid, gid, home: execFileSync("sh", ["-c", `getent passwd ${name} | cut -d: -f6`], { encoding: "utf8" }).trim() };
+  return {
+    name,
+    uid,
+    gid,
+    home: execFileSync("sh", ["-c", `getent passwd ${name} | cut -d: -f6`], { encoding: "utf8" }).trim(),
+  };
 }
 
 function runAs(a: Account, cwd: string, argv: string[]): ReturnType<typeof spawnSync> {
   return spawnSync(
     "setpriv",
-    [`--reuid=${a.uid}`, `--regid=${a.gid}`, "--init-groups", "--", "env", "-i", `HOME=${a.home}`,
-      "PATH=/usr/local/bin:/usr/bin:/bin", ...argv],
+    [
+      `--reuid=${a.uid}`,
+      `--regid=${a.gid}`,
+      "--init-groups",
+      "--",
+      "env",
+      "-i",
+      `HOME=${a.home}`,
+      "PATH=/usr/local/bin:/usr/bin:/bin",
+      ...argv,
+    ],
     { cwd, encoding: "utf8", timeout: 300_000 },
   );
 }
@@ -103,7 +139,10 @@ before(async () => {
   nobody = account(NO_RANGE, false);
   runDir = await runnableRepo(user);
   // A busybox rootfs named by a digest of its content: the same image tag every run.
-  const digest = createHash("sha256").update(readFileSync("/bin/busybox")).update(APPLETS.join()).digest("hex");
+  const digest = createHash("sha256")
+    .update(readFileSync("/bin/busybox"))
+    .update(APPLETS.join())
+    .digest("hex");
   rootfs = path.join(tmp, digest);
   await mkdir(path.join(rootfs, "bin"), { recursive: true });
   await copyFile("/bin/busybox", path.join(rootfs, "bin/busybox"));
@@ -112,11 +151,28 @@ before(async () => {
   execFileSync("chmod", ["-R", "a+rX", rootfs]);
 });
 after(async () => {
-  if (tmp) await rm(tmp, { recursive: true, force: true });
+  if (!tmp) return;
+  // Rootless podman leaves a pause process per runtime folder (it holds the user's namespace):
+  // end the ones this file's runs started, by pid, then remove their folders.
+  for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+    try {
+      const env = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
+      if (env.some((v) => v.startsWith(`XDG_RUNTIME_DIR=${tmp}/`))) process.kill(Number(pid), "SIGKILL");
+    } catch {
+      // gone, or not readable
+    }
+  }
+  await rm(tmp, { recursive: true, force: true });
 });
 
 function script(a: Account, args: string[]): Record<string, unknown> {
-  const r = runAs(a, runDir, [process.execPath, "--import", "tsx", "test/provisioners/fixtures/rootless-machine.ts", ...args]);
+  const r = runAs(a, runDir, [
+    process.execPath,
+    "--import",
+    "tsx",
+    "test/provisioners/fixtures/rootless-machine.ts",
+    ...args,
+  ]);
   const line = String(r.stdout).trim().split("\n").pop() ?? "";
   assert.ok(line.startsWith("{"), `no result (status ${r.status}): ${String(r.stderr).slice(0, 2000)}`);
   return JSON.parse(line) as Record<string, unknown>;
@@ -129,54 +185,84 @@ function ownedDir(a: Account, name: string): string {
   return d;
 }
 
-void test("rootless: steps, user namespace in the subordinate range, no network, relays, files, kill, cleanup", { skip: why }, () => {
-  const base = ownedDir(user, "base");
-  const r = script(user, [rootfs, base]);
-  assert.equal(r.error, undefined, String(r.error));
-  assert.match(String(r.describe), /^podman \S+ rootless containers \(runc\) as airlock-rootless, a user namespace per machine/);
-  const warnings = r.warnings as string[];
-  assert.equal(warnings.length, 1);
-  assert.match(warnings[0] ?? "", /rootless podman as airlock-rootless \(not root\): no memory, CPU/);
-  const first = r.first as { exitCode: number; stdout: string; stderr: string };
-  assert.equal(first.exitCode, 3);
-  assert.equal(first.stdout, "out\n1001\n1001\nro\n");
-  assert.equal(first.stderr, "err\n");
-  assert.equal(r.net, "lo\n"); // --network none: loopback only
-  assert.match(String(r.caps), /CapEff:\s+0+\n/);
-  assert.match(String(r.init), /airlock-exec --init/);
-  assert.equal(r.services, "services-ok");
-  assert.equal(r.hostWrite, "hello\n");
-  assert.equal(r.jobWrite, "job\n");
-  assert.equal(r.before, "1");
-  assert.equal(r.after, "0");
-  // Container uid 0 is a subordinate uid of the user's range (unprivileged, not the user's own);
-  // the job's user (1001) and PID 1 are the user itself.
-  const rows = String(r.uidMap).trim().split("\n").map((l) => l.trim().split(/\s+/).map(Number));
-  const zero = rows.find((x) => x[0] === 0);
-  assert.ok(zero && (zero[1] ?? 0) >= 65536 && zero[1] !== user.uid, String(r.uidMap));
-  const line = readFileSync("/etc/subuid", "utf8").split("\n").find((l) => l.startsWith(`${user.name}:`)) ?? "";
-  const [, start = "0", count = "0"] = line.split(":");
-  assert.ok((zero[1] ?? 0) >= Number(start) && (zero[1] ?? 0) < Number(start) + Number(count));
-  assert.deepEqual(rows.find((x) => x[0] === 1001), [1001, user.uid, 1]);
-  assert.equal(Number(r.initUid), user.uid);
-  // Nothing left: no container of the machine, no folder of it.
-  const ps = runAs(user, "/", [
-    "env", `XDG_RUNTIME_DIR=${base}/run`, `CONTAINERS_CONF=${base}/containers.conf`,
-    `CONTAINERS_STORAGE_CONF=${base}/storage.conf`,
-    "podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "ps", "--all", "--quiet",
-    "--filter", `label=airlock.machine=${String(r.id)}`,
-  ]);
-  assert.equal(ps.status, 0, String(ps.stderr));
-  assert.equal(String(ps.stdout).trim(), "");
-  for (const d of readdirSync(base)) {
-    if (/^\d+\.\d+$/.test(d)) assert.deepEqual(readdirSync(path.join(base, d)), []);
-  }
-});
+void test(
+  "rootless: steps, user namespace in the subordinate range, no network, relays, files, kill, cleanup",
+  { skip: why },
+  () => {
+    const base = ownedDir(user, "base");
+    const r = script(user, [rootfs, base]);
+    assert.equal(r.error, undefined, String(r.error));
+    assert.match(
+      String(r.describe),
+      /^podman \S+ rootless containers \(runc\) as airlock-rootless, a user namespace per machine/,
+    );
+    const warnings = r.warnings as string[];
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0] ?? "", /rootless podman as airlock-rootless \(not root\): no memory, CPU/);
+    const first = r.first as { exitCode: number; stdout: string; stderr: string };
+    assert.equal(first.exitCode, 3);
+    assert.equal(first.stdout, "out\n1001\n1001\nro\n");
+    assert.equal(first.stderr, "err\n");
+    assert.equal(r.net, "lo\n"); // --network none: loopback only
+    assert.match(String(r.caps), /CapEff:\s+0+\n/);
+    assert.match(String(r.init), /airlock-exec --init/);
+    assert.equal(r.services, "services-ok");
+    assert.equal(r.hostWrite, "hello\n");
+    assert.equal(r.jobWrite, "job\n");
+    assert.equal(r.before, "1");
+    assert.equal(r.after, "0");
+    // Container uid 0 is a subordinate uid of the user's range (unprivileged, not the user's own);
+    // the job's user (1001) and PID 1 are the user itself.
+    const rows = String(r.uidMap)
+      .trim()
+      .split("\n")
+      .map((l) => l.trim().split(/\s+/).map(Number));
+    const zero = rows.find((x) => x[0] === 0);
+    assert.ok(zero && (zero[1] ?? 0) >= 65536 && zero[1] !== user.uid, String(r.uidMap));
+    const line =
+      readFileSync("/etc/subuid", "utf8")
+        .split("\n")
+        .find((l) => l.startsWith(`${user.name}:`)) ?? "";
+    const [, start = "0", count = "0"] = line.split(":");
+    assert.ok((zero[1] ?? 0) >= Number(start) && (zero[1] ?? 0) < Number(start) + Number(count));
+    assert.deepEqual(
+      rows.find((x) => x[0] === 1001),
+      [1001, user.uid, 1],
+    );
+    assert.equal(Number(r.initUid), user.uid);
+    // Nothing left: no container of the machine, no folder of it.
+    const ps = runAs(user, "/", [
+      "env",
+      `XDG_RUNTIME_DIR=${base}/run`,
+      `CONTAINERS_CONF=${base}/containers.conf`,
+      `CONTAINERS_STORAGE_CONF=${base}/storage.conf`,
+      "podman",
+      "--runtime",
+      "runc",
+      "--cgroup-manager",
+      "cgroupfs",
+      "ps",
+      "--all",
+      "--quiet",
+      "--filter",
+      `label=airlock.machine=${String(r.id)}`,
+    ]);
+    assert.equal(ps.status, 0, String(ps.stderr));
+    assert.equal(String(ps.stdout).trim(), "");
+    for (const d of readdirSync(base)) {
+      if (/^\d+\.\d+$/.test(d)) assert.deepEqual(readdirSync(path.join(base, d)), []);
+    }
+  },
+);
 
-void test("rootless: a user without a subordinate range gets one line naming what is missing", { skip: why }, () => {
-  const r = script(nobody, ["--describe", ownedDir(nobody, "nobody")]);
-  assert.equal(r.code, "SANDBOX_UNAVAILABLE");
-  const message = String(r.message);
-  assert.doesNotMatch(message, /\n/);
-  assert.match(message, /airlock-nosubids has no subordinate uids\/gids in \/etc\/subuid/);
-});
+void test(
+  "rootless: a user without a subordinate range gets one line naming what is missing",
+  { skip: why },
+  () => {
+    const r = script(nobody, ["--describe", ownedDir(nobody, "nobody")]);
+    assert.equal(r.code, "SANDBOX_UNAVAILABLE");
+    const message = String(r.message);
+    assert.doesNotMatch(message, /\n/);
+    assert.match(message, /airlock-nosubids has no subordinate uids\/gids in \/etc\/subuid/);
+  },
+);

@@ -317,7 +317,13 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           idBase,
           relays,
           forward: (listen, to) =>
-            startRelay({ nsenter: r.nsenter, targetPid: pid, userns: rootless, port: listen, connectPort: to }),
+            startRelay({
+              nsenter: r.nsenter,
+              targetPid: pid,
+              userns: rootless,
+              port: listen,
+              connectPort: to,
+            }),
           disk,
           hostsFile,
           owningLabel: owner,

@@ -18,7 +18,7 @@ import type { Podman } from "./podman.js";
 
 /** The ranges of `user` (name or uid) in an /etc/subuid-style file; total count of ids. */
 export function subordinateCount(file: string, user: { name: string; uid: number }): number {
-  let text = "";
+  let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch {
@@ -125,6 +125,9 @@ export async function removeTree(podman: Podman, dir: string): Promise<void> {
   if (!existsSync(dir)) return;
   const r = await podman.run(["unshare", "rm", "-rf", "--", dir]);
   if (r.code !== 0 && existsSync(dir)) {
-    throw new AirlockError(ErrorCode.MACHINE_FAILED, `cannot remove ${dir}: ${r.stderr.trim().split("\n")[0]}`);
+    throw new AirlockError(
+      ErrorCode.MACHINE_FAILED,
+      `cannot remove ${dir}: ${r.stderr.trim().split("\n")[0]}`,
+    );
   }
 }
