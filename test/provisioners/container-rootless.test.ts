@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chownSync, existsSync, readFileSync, readdirSync } from "node:fs";
+import { chownSync, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, symlink, copyFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -15,6 +15,8 @@ import { subordinateCount } from "../../src/provisioners/container/rootless.js";
 const WITH_RANGE = "airlock-rootless";
 const NO_RANGE = "airlock-nosubids";
 const RANGE = 2 * 65536;
+/** podman's runtime folders of the provisioner (rootless.ts ensureRunDir). */
+const RUN_DIRS = "/tmp/airlock-podman-"; // the user runs with a clean environment: no TMPDIR
 const REPO = path.resolve(import.meta.dirname, "../..");
 const APPLETS = [
   "sh",
@@ -120,14 +122,19 @@ async function runnableRepo(a: Account): Promise<string> {
   for (const d of ["src", "test", "dist", "package.json", "tsconfig.json"]) {
     execFileSync("cp", ["-a", path.join(REPO, d), path.join(copy, d)]);
   }
-  // Hard links when the copy is on the same file system (instant), else a real copy.
+  execFileSync("chmod", ["-R", "a+rX", copy]);
+  // Hard links when the copy is on the same file system (instant; only its folders are new, so
+  // only they are opened up: the files are the repository's own), else a real copy.
   const nm = path.join(copy, "node_modules");
   const real = path.join(REPO, "node_modules");
-  if (spawnSync("cp", ["-al", `${real}/.`, nm]).status !== 0) {
+  if (spawnSync("cp", ["-al", `${real}/.`, nm]).status === 0) {
+    execFileSync("find", [nm, "-type", "d", "-exec", "chmod", "a+rx", "{}", "+"]);
+  }
+  if (runAs(a, "/", ["test", "-r", path.join(nm, "tsx/package.json")]).status !== 0) {
     await rm(nm, { recursive: true, force: true });
     execFileSync("cp", ["-a", `${real}/.`, nm]);
+    execFileSync("chmod", ["-R", "a+rX", nm]);
   }
-  execFileSync("chmod", ["-R", "a+rX", copy]);
   return copy;
 }
 
@@ -153,11 +160,13 @@ before(async () => {
 after(async () => {
   if (!tmp) return;
   // Rootless podman leaves a pause process per runtime folder (it holds the user's namespace):
-  // end the ones this file's runs started, by pid, then remove their folders.
+  // end the test user's, by pid (this file's runs started them), then remove the folders.
   for (const pid of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
     try {
       const env = readFileSync(`/proc/${pid}/environ`, "latin1").split("\0");
-      if (env.some((v) => v.startsWith(`XDG_RUNTIME_DIR=${tmp}/`))) process.kill(Number(pid), "SIGKILL");
+      const mine = statSync(`/proc/${pid}`).uid === user.uid;
+      if (mine && env.some((v) => v.startsWith(`XDG_RUNTIME_DIR=${RUN_DIRS}`)))
+        process.kill(Number(pid), "SIGKILL");
     } catch {
       // gone, or not readable
     }
@@ -231,9 +240,10 @@ void test(
     );
     assert.equal(Number(r.initUid), user.uid);
     // Nothing left: no container of the machine, no folder of it.
+    const storage = path.join(user.home, ".local/share/airlock/containers");
     const ps = runAs(user, "/", [
       "env",
-      `XDG_RUNTIME_DIR=${base}/run`,
+      `XDG_RUNTIME_DIR=${RUN_DIRS}${user.uid}-${createHash("sha256").update(storage).digest("hex").slice(0, 12)}`,
       `CONTAINERS_CONF=${base}/containers.conf`,
       `CONTAINERS_STORAGE_CONF=${base}/storage.conf`,
       "podman",

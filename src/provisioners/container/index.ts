@@ -30,6 +30,7 @@ import { ensureWorkflowImage, type ContainerRegistry } from "./registry.js";
 import {
   checkRootlessHost,
   defaultStorageDir,
+  ensureRunDir,
   removeTree,
   rootlessIdMap,
   writeStorageConf,
@@ -120,10 +121,9 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
     writeContainersConf(conf);
     let podman: Podman;
     if (host) {
-      const runDir = path.join(baseDir, "run");
-      await fsp.mkdir(runDir, { recursive: true, mode: 0o700 });
-      const storageConf = path.join(baseDir, "storage.conf");
       const storage = path.resolve(opts.storageDir ?? defaultStorageDir(host.home));
+      const runDir = await ensureRunDir(storage);
+      const storageConf = path.join(baseDir, "storage.conf");
       writeStorageConf(storageConf, storage, runDir, opts.storageDriver ?? "overlay");
       podman = new Podman(bin, conf, baseDir, { home: host.home, runDir, storageConf });
     } else podman = new Podman(bin, conf);

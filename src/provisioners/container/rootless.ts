@@ -8,7 +8,8 @@
 // the machine's folders and kill its steps without privileges (docs/isolation.md, "Rootless").
 // Storage: Airlock's own storage.conf (overlay in a folder of the user's home, or a configured one)
 // so that the user's own podman settings and images are neither used nor disturbed.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, promises as fsp, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
@@ -104,12 +105,35 @@ export function writeStorageConf(file: string, dir: string, runDir: string, driv
     "# Written by Airlock (container provisioner, rootless); rewritten at every start.",
     "[storage]",
     `driver = ${q(driver)}`,
-    `runroot = ${q(path.join(runDir, "storage"))}`,
+    `runroot = ${q(path.join(runDir, "containers"))}`,
     `graphroot = ${q(dir)}`,
     `rootless_storage_path = ${q(dir)}`,
     "",
   ].join("\n");
   writeFileSync(file, text, { mode: 0o600 });
+}
+
+/**
+ * podman's runtime folder (XDG_RUNTIME_DIR: its run root, pause process, locks) for one storage
+ * folder: one fixed path per storage, because podman records it in the storage's database at the
+ * first use and keeps using it. In the temporary folder (emptied at boot, as runtime state must
+ * be), named by the user and the storage; one someone else made there is refused.
+ */
+export async function ensureRunDir(storage: string): Promise<string> {
+  const uid = process.getuid?.() ?? 0;
+  const tag = createHash("sha256").update(storage).digest("hex").slice(0, 12);
+  const dir = path.join(os.tmpdir(), `airlock-podman-${uid}-${tag}`);
+  await fsp.mkdir(dir, { mode: 0o700 }).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== "EEXIST") throw e;
+  });
+  const st = await fsp.lstat(dir);
+  if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) {
+    throw new AirlockError(
+      ErrorCode.CONFIG_INVALID,
+      `${dir} is not a private folder of this user (mode 0700)`,
+    );
+  }
+  return dir;
 }
 
 /** Default storage folder: in the user's own home, apart from the user's own podman storage. */
