@@ -184,7 +184,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
       if (r.rootless) {
         return (
           `podman ${v || "?"} rootless containers (runc) as ${r.rootless.user}, a user namespace per ` +
-          `machine in its subordinate range, no capabilities, no limits (no cgroup delegation), shared kernel`
+          `machine in its subordinate range, no capabilities, no memory/CPU/disk limits (no cgroup delegation), shared kernel`
         );
       }
       return `podman ${v || "?"} containers (runc), a user namespace per machine, no capabilities, shared kernel`;
