@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chownSync, existsSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { chownSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, symlink, copyFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -51,6 +51,8 @@ const why = ((): string | undefined => {
 })();
 
 function account(name: string, range: boolean): Account {
+  // usermod refuses --add-subuids when the files do not exist yet (a fresh host).
+  for (const f of ["/etc/subuid", "/etc/subgid"]) if (!existsSync(f)) writeFileSync(f, "", { mode: 0o644 });
   const home = `/var/lib/${name}`;
   if (spawnSync("id", ["-u", name]).status !== 0) {
     execFileSync("useradd", [
@@ -276,3 +278,40 @@ void test(
     assert.match(message, /airlock-nosubids has no subordinate uids\/gids in \/etc\/subuid/);
   },
 );
+
+void test("rootless: missing podman or newuidmap/newgidmap is one line naming it", async () => {
+  const { checkRootlessHost } = await import("../../src/provisioners/container/rootless.js");
+  const found = (name: string): string | undefined => `/usr/bin/${name}`;
+  const refusal = (f: () => unknown): string => {
+    try {
+      f();
+    } catch (e) {
+      assert.equal((e as { code?: string }).code, "SANDBOX_UNAVAILABLE");
+      assert.doesNotMatch((e as Error).message, /\n/);
+      return (e as Error).message;
+    }
+    return assert.fail("no refusal");
+  };
+  assert.match(
+    refusal(() => checkRootlessHost(undefined, found)),
+    /podman is not installed/,
+  );
+  for (const b of ["newuidmap", "newgidmap"]) {
+    const msg = refusal(() => checkRootlessHost("/usr/bin/podman", (n) => (n === b ? undefined : found(n))));
+    assert.match(msg, new RegExp(`${b} is missing \\(install uidmap\\)`));
+  }
+  // Ranges are counted per file: one too small in either is a refusal; enough in both is a slot count.
+  const dir = await mkdtemp(path.join(os.tmpdir(), "airlock-subid-"));
+  const me = os.userInfo().username;
+  const subuid = path.join(dir, "subuid");
+  const subgid = path.join(dir, "subgid");
+  writeFileSync(subuid, `other:100000:65536\n${me}:200000:65536\n${me}:400000:131072\n`);
+  writeFileSync(subgid, `${me}:200000:1000\n`);
+  assert.match(
+    refusal(() => checkRootlessHost("/usr/bin/podman", found, { subuid, subgid })),
+    new RegExp(`user ${me} has only 1000 subordinate uids/gids`),
+  );
+  writeFileSync(subgid, `${me}:200000:196608\n`);
+  assert.equal(checkRootlessHost("/usr/bin/podman", found, { subuid, subgid }).slots, 3);
+  await rm(dir, { recursive: true, force: true });
+});
