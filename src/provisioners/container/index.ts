@@ -2,13 +2,14 @@
 // runc, cgroupfs, Airlock's own containers.conf), laid out like a sandbox machine (args.ts), entered
 // for every step like one (machine.ts), with sibling containers for services and Docker actions
 // (siblings.ts). As root: rootful podman. Not root: rootless podman as the agent's own user, in
-// its subordinate id range, without cgroup limits unless delegated (rootless.ts).
+// its subordinate id range, without cgroup or disk limits (rootless.ts).
 //
 // Identity: each machine gets its own host uid/gid range (65536 ids from a random slot above
-// ID_FLOOR, unique among this process's machines), so uid 0 inside is an unprivileged host uid and
-// two machines never share one. Leftovers: containers, volumes and built images carry the labels
-// airlock.machine and airlock.owner (<pid>.<start time> of the Airlock process); at start, every
-// one whose owner process is gone is removed, with its private folder.
+// ID_FLOOR, unique among this process's machines; rootless: a slot of the user's subordinate
+// range), so uid 0 inside is an unprivileged host uid and two machines never share one.
+// Leftovers: containers, volumes and built images carry the labels airlock.machine and
+// airlock.owner (<pid>.<start time> of the Airlock process); at start, every one whose owner
+// process is gone is removed, with its private folder.
 import { existsSync, lstatSync, mkdirSync, chownSync, promises as fsp, writeFileSync } from "node:fs";
 import { randomBytes, randomInt } from "node:crypto";
 import os from "node:os";
