@@ -32,6 +32,9 @@ const APPLETS = [
   "sleep",
   "ps",
   "echo",
+  "httpd",
+  "mkdir",
+  "seq",
 ];
 
 interface Account {
@@ -222,6 +225,7 @@ void test(
     assert.equal(r.jobWrite, "job\n");
     assert.equal(r.before, "1");
     assert.equal(r.after, "0");
+    assert.equal(r.service, "0\n"); // the service runs as its root: a subordinate uid, like uid 0 above
     // Container uid 0 is a subordinate uid of the user's range (unprivileged, not the user's own);
     // the job's user (1001) and PID 1 are the user itself.
     const rows = String(r.uidMap)
