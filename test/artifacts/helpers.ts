@@ -2,13 +2,19 @@
 // blob store in a temporary folder), job attempts seeded in the database, and a few raw twirp and
 // blob calls for what the toolkit client would not do (refusals, tampering).
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { Histogram, Registry } from "prom-client";
-import { ArtifactService, deriveKeys, LocalBlobStore } from "../../src/artifacts/index.js";
+import {
+  ArtifactService,
+  deriveKeys,
+  LocalBlobStore,
+  type ArtifactServiceOptions,
+} from "../../src/artifacts/index.js";
 import { freePort } from "../../src/db/index.js";
 import { openKms, type Kms } from "../../src/secrets/index.js";
 import { buildServer, loadServerConfig } from "../../src/server/index.js";
@@ -26,7 +32,10 @@ export interface ArtifactServer {
   close(): Promise<void>;
 }
 
-export async function startArtifactServer(): Promise<ArtifactServer> {
+/** `service`: options of the artifact service (quota, stale-upload age) beside the defaults. */
+export async function startArtifactServer(
+  service: Partial<Pick<ArtifactServiceOptions, "quotaBytes" | "staleUploadHours">> = {},
+): Promise<ArtifactServer> {
   const db = await createTestDatabase();
   const dir = await mkdtemp(join(tmpdir(), "airlock-artifacts-"));
   const port = await freePort();
@@ -39,6 +48,7 @@ export async function startArtifactServer(): Promise<ArtifactServer> {
     store,
     keys: deriveKeys(Buffer.alloc(32, 7)),
     publicUrl: url,
+    ...service,
   });
   const registry = new Registry();
   const dispatchLatency = new Histogram({ name: "d", help: "d", registers: [registry] });
@@ -180,5 +190,21 @@ export function toolkit(
         resolve(JSON.parse(line.slice("RESULT ".length)) as { ok: boolean; out?: Record<string, unknown> });
       },
     );
+  });
+}
+
+/** FinalizeArtifact with the right size and digest: the twirp answer. */
+export async function finalize(
+  s: ArtifactServer,
+  a: Attempt,
+  name: string,
+  bytes: Buffer,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const hash = createHash("sha256").update(bytes).digest("hex");
+  return twirp(s, a.token, "FinalizeArtifact", {
+    ...ids(a),
+    name,
+    size: String(bytes.length),
+    hash: `sha256:${hash}`,
   });
 }
