@@ -334,6 +334,12 @@ static const struct {
 };
 #define N_NS (sizeof ns_kinds / sizeof ns_kinds[0])
 
+static ino_t ns_ino(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) die("fstat", "namespace");
+  return st.st_ino;
+}
+
 static int open_ns(pid_t pid, const char *name, int optional) {
   char p[64];
   snprintf(p, sizeof p, "/proc/%d/ns/%s", (int)pid, name);
@@ -342,10 +348,23 @@ static int open_ns(pid_t pid, const char *name, int optional) {
   return fd;
 }
 
-static ino_t ns_ino(int fd) {
-  struct stat st;
-  if (fstat(fd, &st) != 0) die("fstat", "namespace");
-  return st.st_ino;
+/* A non-user namespace of `pid`, or -1 when it is the one we are in already: nothing to join
+ * (rootless podman on cgroup v1 leaves a container in the host's cgroup namespace, which an
+ * unprivileged process may not setns into even though it is already there). */
+static int open_other_ns(pid_t pid, const char *name, int optional) {
+  int fd = open_ns(pid, name, optional);
+  if (fd < 0) return fd;
+  char p[64];
+  snprintf(p, sizeof p, "/proc/self/ns/%s", name);
+  int self = open(p, O_RDONLY | O_CLOEXEC);
+  if (self < 0) die("cannot open", p);
+  int same = ns_ino(self) == ns_ino(fd);
+  close(self);
+  if (same) {
+    close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 /* Joins what it may of the non-user namespaces still open in fds[]; returns how many are left. */
@@ -376,7 +395,7 @@ static int join_others(int fds[N_NS], int final) {
  */
 static void enter(pid_t pid, uid_t uid, gid_t gid) {
   int fds[N_NS];
-  for (size_t k = 0; k < N_NS; k++) fds[k] = open_ns(pid, ns_kinds[k].name, ns_kinds[k].type == CLONE_NEWCGROUP);
+  for (size_t k = 0; k < N_NS; k++) fds[k] = open_other_ns(pid, ns_kinds[k].name, ns_kinds[k].type == CLONE_NEWCGROUP);
   int self_user = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
   if (self_user < 0) die("cannot open", "/proc/self/ns/user");
   int users[2] = {open_ns(pid, "user", 0), -1};
@@ -421,6 +440,7 @@ static void enter(pid_t pid, uid_t uid, gid_t gid) {
   /* The parent only waits. It is in the machine's user namespace now, where it must not stay
    * privileged: it becomes the job's user (no capabilities) too. */
   drop_bounding_and_ambient();
+  drop_groups(0);
   switch_user(uid, gid);
   clear_capabilities();
   int status;
@@ -656,7 +676,9 @@ int main(int argc, char **argv) {
   if (o.jail && (j->uid == 0 || j->gid == 0)) usage("--jail never runs as root");
   if (o.have_user && o.target) usage("--user does not go with --enter (the job's user comes from --uid/--gid)");
 
-  drop_groups(o.have_user && geteuid() == 0);
+  /* Unprivileged with --enter (rootless podman): the host refuses setgroups; both sides drop
+   * them in the machine's user namespace instead, where we hold CAP_SETGID (enter, jail). */
+  if (!o.target || geteuid() == 0) drop_groups(o.have_user && geteuid() == 0);
   if (o.jail && j->nofile > 0) set_nofile(j->nofile);
   if (o.target) enter(o.target, (uid_t)j->uid, (gid_t)j->gid);
   else if (o.have_user) switch_user(o.host_uid, o.host_gid);

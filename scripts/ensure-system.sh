@@ -13,6 +13,8 @@ command -v bwrap >/dev/null 2>&1 || need+=(bubblewrap)
 # hybrid cgroup hosts); its tests and the escape suite run it.
 command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v runc >/dev/null 2>&1 || need+=(runc)
+# Rootless mode (agent not root) maps the user's subordinate ids with newuidmap/newgidmap.
+command -v newuidmap >/dev/null 2>&1 || need+=(uidmap)
 # Tests only: a real registry (distribution) to pull job containers from, with TLS (openssl makes
 # the self-signed certificate) and htpasswd (bcrypt) authentication (test/helpers/registry.ts).
 command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)

@@ -4,7 +4,7 @@
 // upload committing the same bytes meanwhile keeps it). The orchestrator runs it on a timer
 // (src/service wires a Loop); tests call it once with a clock. Idempotent: a second sweep at the
 // same time finds nothing. Each row is deleted with `RETURNING`, so two sweeps never both count it.
-import { releaseBlob, uploadKey } from "./blocks.js";
+import { ARTIFACT_UPLOADS as U, releaseBlob, uploadKey } from "./blocks.js";
 import type { Db } from "./db.js";
 import type { BlobStore } from "./store/index.js";
 
@@ -39,9 +39,9 @@ export async function sweepArtifacts(db: Db, store: BlobStore, o: SweepOptions):
   );
   const gone = [...expired.rows, ...stale.rows];
   // Staged parts of uploads that never committed (their rows cascade; the files are the store's).
-  for (const r of gone) await store.deleteUpload(uploadKey(Number(r.id)));
+  for (const r of gone) await store.deleteUpload(uploadKey(U, Number(r.id)));
   let blobsDeleted = 0;
   for (const sha of new Set(gone.flatMap((r) => (r.sha256 === null ? [] : [r.sha256]))))
-    if (await releaseBlob(db, store, sha)) blobsDeleted++;
+    if (await releaseBlob(db, store, U, sha)) blobsDeleted++;
   return { expired: expired.rows.length, staleUploads: stale.rows.length, blobsDeleted };
 }

@@ -5,7 +5,14 @@
 import type { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { provenanceFile } from "./attest.js";
-import { commitBlocks, hasStagedBlocks, releaseBlob, stageBlock, uploadKey } from "./blocks.js";
+import {
+  ARTIFACT_UPLOADS as U,
+  commitBlocks,
+  hasStagedBlocks,
+  releaseBlob,
+  stageBlock,
+  uploadKey,
+} from "./blocks.js";
 import type { Db } from "./db.js";
 import { artifactPolicy, setArtifactPolicy, repositoryUsage, type ArtifactPolicy } from "./policy.js";
 import { promoteArtifact, type Promotion } from "./promote.js";
@@ -168,9 +175,9 @@ export class ArtifactService {
       `DELETE FROM artifacts WHERE id = $1 RETURNING sha256`,
       [a.id],
     );
-    await this.o.store.deleteUpload(uploadKey(a.id));
+    await this.o.store.deleteUpload(uploadKey(U, a.id));
     const sha = rows[0]?.sha256 ?? a.sha256;
-    if (sha !== null) await releaseBlob(this.o.db, this.o.store, sha);
+    if (sha !== null) await releaseBlob(this.o.db, this.o.store, U, sha);
   }
 
   /** A signed URL's grant, its attempt still live, its artifact existing: or UNAUTHORIZED/NOT_FOUND. */
@@ -191,12 +198,12 @@ export class ArtifactService {
   }
 
   stageBlock(a: ArtifactRecord, blockId: string, body: Readable): Promise<unknown> {
-    return stageBlock(this.o.db, this.o.store, a.id, blockId, body, this.o.maxBlockBytes);
+    return stageBlock(this.o.db, this.o.store, U, a.id, blockId, body, this.o.maxBlockBytes);
   }
 
   async commitBlockList(a: ArtifactRecord, ids: string[]): Promise<void> {
     // The client's retry of a commit that went through (its answer lost): nothing staged is left.
-    if (a.sha256 !== null && !(await hasStagedBlocks(this.o.db, a.id))) return;
+    if (a.sha256 !== null && !(await hasStagedBlocks(this.o.db, U, a.id))) return;
     // Refused before the blocks are concatenated; the upload is then removed whole.
     try {
       await checkRoom(
@@ -210,9 +217,10 @@ export class ArtifactService {
       await this.remove(a);
       throw err;
     }
-    const info = await commitBlocks(this.o.db, this.o.store, a.id, ids, this.o.maxArtifactBytes);
+    const info = await commitBlocks(this.o.db, this.o.store, U, a.id, ids, this.o.maxArtifactBytes);
     // A second block list (Azure allows one) replaces the first: its blob may now be unnamed.
-    if (a.sha256 !== null && a.sha256 !== info.sha256) await releaseBlob(this.o.db, this.o.store, a.sha256);
+    if (a.sha256 !== null && a.sha256 !== info.sha256)
+      await releaseBlob(this.o.db, this.o.store, U, a.sha256);
   }
 
   /** A run's finalized artifacts, for the API (the caller's right to read the run is checked there). */

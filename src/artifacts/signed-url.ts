@@ -1,5 +1,6 @@
-// Signed blob URLs: what CreateArtifact and GetSignedArtifactURL hand out (as Azure's SAS URLs).
-// Each names one artifact, one operation (upload or download) and the job attempt that asked, and
+// Signed blob URLs: what CreateArtifact and GetSignedArtifactURL (and the cache service's
+// CreateCacheEntry and GetCacheEntryDownloadURL) hand out, as Azure's SAS URLs. Each names one
+// artifact (or cache entry), one operation (upload or download) and the job attempt that asked, and
 // ends at `exp`; an HMAC-SHA256 under a key only the orchestrator holds covers all of it. The query
 // parameters the Azure client appends (comp, blockid) are outside the signature: they choose what
 // to do within the upload the URL allows. The blob route also checks the attempt is still live.
@@ -9,6 +10,17 @@ import type { ServiceKeys } from "./runtime-token.js";
 
 export const BLOB_PATH = "/artifacts/blobs/:id";
 export type BlobOp = "upload" | "download";
+
+/**
+ * What kind of row a signed URL names, and where its route is. The label is part of the MAC, so a
+ * URL for artifact 7 never opens cache entry 7 (the ids are of different tables).
+ */
+export interface BlobResource {
+  path: string;
+  label: string;
+}
+export const ARTIFACT_BLOBS: BlobResource = { path: BLOB_PATH, label: "v1" };
+export const CACHE_BLOBS: BlobResource = { path: "/caches/blobs/:id", label: "cache v1" };
 
 /** Upload URLs live long enough for a large upload's blocks; download URLs only to start a GET. */
 export const URL_SECONDS: Record<BlobOp, number> = { upload: 3600, download: 600 };
@@ -22,9 +34,9 @@ export interface SignedGrant {
   exp: number;
 }
 
-function mac(keys: ServiceKeys, g: SignedGrant): Buffer {
+function mac(keys: ServiceKeys, g: SignedGrant, r: BlobResource): Buffer {
   return createHmac("sha256", keys.url)
-    .update(`v1\n${g.op}\n${g.artifactId}\n${g.jobId}\n${g.attempt}\n${g.exp}`)
+    .update(`${r.label}\n${g.op}\n${g.artifactId}\n${g.jobId}\n${g.attempt}\n${g.exp}`)
     .digest();
 }
 
@@ -33,6 +45,7 @@ export function signBlobUrl(
   publicUrl: string,
   g: Omit<SignedGrant, "exp">,
   now: Date = new Date(),
+  resource: BlobResource = ARTIFACT_BLOBS,
 ): string {
   const grant = { ...g, exp: Math.floor(now.getTime() / 1000) + URL_SECONDS[g.op] };
   const q = new URLSearchParams({
@@ -40,9 +53,9 @@ export function signBlobUrl(
     job: String(grant.jobId),
     att: String(grant.attempt),
     exp: String(grant.exp),
-    sig: mac(keys, grant).toString("base64url"),
+    sig: mac(keys, grant, resource).toString("base64url"),
   });
-  const path = BLOB_PATH.replace(":id", String(g.artifactId));
+  const path = resource.path.replace(":id", String(g.artifactId));
   return `${publicUrl.replace(/\/+$/, "")}${path}?${q.toString()}`;
 }
 
@@ -58,6 +71,7 @@ export function verifyBlobUrl(
   artifactId: number,
   query: Record<string, unknown>,
   now: Date = new Date(),
+  resource: BlobResource = ARTIFACT_BLOBS,
 ): SignedGrant {
   const op = query.op;
   const jobId = int(query.job);
@@ -73,7 +87,7 @@ export function verifyBlobUrl(
   )
     throw refused("missing or malformed parameters");
   const grant: SignedGrant = { op, artifactId, jobId, attempt, exp };
-  const want = mac(keys, grant);
+  const want = mac(keys, grant, resource);
   if (sig.length !== want.length || !timingSafeEqual(sig, want)) throw refused("bad signature");
   if (exp < Math.floor(now.getTime() / 1000)) throw refused("expired");
   return grant;

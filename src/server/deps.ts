@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { Histogram, Registry } from "prom-client";
 import type { ArtifactService } from "../artifacts/index.js";
 import type { FailureLimiter } from "../auth/index.js";
+import type { CacheService } from "../caches/index.js";
 import type { AgentHub, LogHub, RunsService } from "../orchestrator/types.js";
 import type { Links } from "../orchestrator/views/index.js";
 import type { Kms } from "../secrets/index.js";
@@ -38,6 +39,11 @@ export interface ServerDeps {
    * NOT_FOUND without it.
    */
   artifacts?: ArtifactService;
+  /**
+   * The GitHub cache service v2 (src/caches): its twirp routes and signed blob URLs answer
+   * NOT_FOUND without it.
+   */
+  caches?: CacheService;
   /** The built web UI's folder (default: dist/web of the package). */
   webRoot?: string;
 }

@@ -16,6 +16,8 @@ import { jobIdentityApiRoutes, jobIdentityPublicRoutes } from "./routes/job-iden
 import { agentReleaseRoute } from "./routes/agent-release.js";
 import { artifactBlobRoutes } from "./routes/artifacts-blobs.js";
 import { artifactTwirpRoutes } from "./routes/artifacts-twirp.js";
+import { cacheBlobRoutes } from "./routes/caches-blobs.js";
+import { cacheTwirpRoutes } from "./routes/caches-twirp.js";
 import { runArtifactRoutes } from "./routes/run-artifacts.js";
 import { provenancePublicRoutes } from "./routes/provenance.js";
 import { auditRoutes } from "./routes/audit.js";
@@ -102,6 +104,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   artifactTwirpRoutes(app, ctx);
   await app.register((scope, _opts, done) => {
     artifactBlobRoutes(scope, ctx);
+    done();
+  });
+  // The cache service v2, the same way (src/caches).
+  cacheTwirpRoutes(app, ctx);
+  await app.register((scope, _opts, done) => {
+    cacheBlobRoutes(scope, ctx);
     done();
   });
 

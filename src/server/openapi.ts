@@ -26,6 +26,7 @@ import { FORGE_OPERATIONS } from "./openapi-forge.js";
 import { SSO_OPERATIONS } from "./openapi-sso.js";
 import { IDENTITY_OPERATIONS } from "./openapi-identity.js";
 import { ARTIFACT_OPERATIONS } from "./openapi-artifacts.js";
+import { CACHE_OPERATIONS } from "./openapi-caches.js";
 import { PROVENANCE_OPERATIONS } from "./openapi-provenance.js";
 import { UI_OPERATIONS, UI_SCHEMAS } from "./openapi-ui.js";
 import * as S from "./schemas.js";
@@ -816,6 +817,7 @@ const OPERATIONS: Operation[] = [
   ...ENVIRONMENT_OPERATIONS,
   ...IDENTITY_OPERATIONS,
   ...ARTIFACT_OPERATIONS,
+  ...CACHE_OPERATIONS,
   ...PROVENANCE_OPERATIONS,
   ...CREDENTIALS_OPERATIONS,
   ...FORGE_OPERATIONS,

@@ -187,10 +187,11 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
 // /api/v1/agent/register (registration token), /api/v1/agent/id-token (a job attempt's request
 // token), and the job identity discovery documents and key sets, /.well-known/* and
 // /orgs/:org/.well-known/* (public), the artifact service v4, /twirp/…ArtifactService/* (a job
-// attempt's runtime token) and /artifacts/blobs/:id (a signed URL), the provenance public keys
-// /api/v1/provenance/keys (public: src/server/routes/provenance.ts), and the status badges
-// /badge/* (public; a repository's status only for a public one or a caller who may read it:
-// src/server/badge.ts).
+// attempt's runtime token) and /artifacts/blobs/:id (a signed URL), the cache service v2,
+// /twirp/…CacheService/* (runtime token) and /caches/blobs/:id (a signed URL), the provenance
+// public keys /api/v1/provenance/keys (public: src/server/routes/provenance.ts), and the status
+// badges /badge/* (public; a repository's status only for a public one or a caller who may read
+// it: src/server/badge.ts).
 
 export function routeKey(method: string, url: string): string {
   return `${method === "HEAD" ? "GET" : method} ${url}`;

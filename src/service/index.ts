@@ -14,6 +14,7 @@ import {
   mintRuntimeToken,
   openServiceKey,
 } from "../artifacts/index.js";
+import { CacheService } from "../caches/index.js";
 import { appendAudit, auditChainError, verifyAuditDb } from "../audit/index.js";
 import {
   ADMIN_USER,
@@ -186,6 +187,13 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       metrics: { registry, dispatchLatency },
       kms,
       artifacts,
+      // The cache service v2: the same runtime tokens, its blobs under <dataDir>/caches.
+      caches: new CacheService({
+        db: db.pool,
+        store: new LocalBlobStore(join(config.dataDir, "caches")),
+        keys: artifactKeys,
+        publicUrl: config.publicUrl,
+      }),
     });
     await app.listen({ host: config.listenHost, port: config.listenPort }).catch((err: unknown) => {
       throw listenError(err, config.listenHost, config.listenPort);

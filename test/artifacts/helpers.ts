@@ -15,6 +15,7 @@ import {
   LocalBlobStore,
   type ArtifactServiceOptions,
 } from "../../src/artifacts/index.js";
+import { CacheService } from "../../src/caches/index.js";
 import { freePort } from "../../src/db/index.js";
 import { openKms, type Kms } from "../../src/secrets/index.js";
 import { buildServer, loadServerConfig } from "../../src/server/index.js";
@@ -28,13 +29,20 @@ export interface ArtifactServer {
   url: string;
   svc: ArtifactService;
   store: LocalBlobStore;
+  /** The cache service v2 on the same server, with its own blob store. */
+  caches: CacheService;
   dir: string;
   close(): Promise<void>;
 }
 
-/** `service`: options of the artifact service (quota, stale-upload age) beside the defaults. */
+/**
+ * `service`: options of the artifact service (quota, stale-upload age) beside the defaults;
+ * `cacheQuotaBytes`: the cache service's.
+ */
 export async function startArtifactServer(
-  service: Partial<Pick<ArtifactServiceOptions, "quotaBytes" | "staleUploadHours">> = {},
+  opts: Partial<Pick<ArtifactServiceOptions, "quotaBytes" | "staleUploadHours">> & {
+    cacheQuotaBytes?: number;
+  } = {},
 ): Promise<ArtifactServer> {
   const db = await createTestDatabase();
   const dir = await mkdtemp(join(tmpdir(), "airlock-artifacts-"));
@@ -43,12 +51,15 @@ export async function startArtifactServer(
   const config = loadServerConfig({ env: {}, overrides: { publicUrl: url, listenPort: port, dataDir: dir } });
   const kms: Kms = await openKms({ provider: "local", keyFile: join(dir, "kms.key") });
   const store = new LocalBlobStore(join(dir, "blobs"));
-  const svc = new ArtifactService({
+  const keys = deriveKeys(Buffer.alloc(32, 7));
+  const { cacheQuotaBytes: _, ...service } = opts;
+  const svc = new ArtifactService({ db: db.pool, store, keys, publicUrl: url, ...service });
+  const caches = new CacheService({
     db: db.pool,
-    store,
-    keys: deriveKeys(Buffer.alloc(32, 7)),
+    store: new LocalBlobStore(join(dir, "caches")),
+    keys,
     publicUrl: url,
-    ...service,
+    ...(opts.cacheQuotaBytes === undefined ? {} : { quotaBytes: opts.cacheQuotaBytes }),
   });
   const registry = new Registry();
   const dispatchLatency = new Histogram({ name: "d", help: "d", registers: [registry] });
@@ -62,6 +73,7 @@ export async function startArtifactServer(
     metrics: { registry, dispatchLatency },
     kms,
     artifacts: svc,
+    caches,
   });
   await app.listen({ host: "127.0.0.1", port });
   return {
@@ -70,6 +82,7 @@ export async function startArtifactServer(
     url,
     svc,
     store,
+    caches,
     dir,
     close: async () => {
       await app.close();

@@ -169,7 +169,7 @@ const SPEC: Record<string, Spec> = {
 // public, and show a repository's status only to who may see it: test/server/badge.test.ts; the
 // provenance public keys are public: test/artifacts/provenance-keys.test.ts).
 const OPEN =
-  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent|provenance\/keys$)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\/|^\/twirp\/github\.actions\.results\.api\.v1\.ArtifactService\/|^\/artifacts\/blobs\/:id$/;
+  /^\/(healthz|metrics)$|^\/api\/v1\/(openapi\.json|auth\/|webhooks\/|agent|provenance\/keys$)|^(\/orgs\/:org)?\/\.well-known\/|^\/badge\/|^\/twirp\/github\.actions\.results\.api\.v1\.(Artifact|Cache)Service\/|^\/(artifacts|caches)\/blobs\/:id$/;
 
 interface Who {
   name: string;

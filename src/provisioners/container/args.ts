@@ -10,6 +10,8 @@
 // even uid 0 inside is an unprivileged host uid; PID 1 and every step run as uid 1001 inside;
 // --cap-drop all, no-new-privileges, podman's default seccomp profile for PID 1 and every sibling
 // (steps get airlock-exec's filter: they enter from the host, see machine.ts); --network none.
+// Rootless (rootless.ts): the map comes from the user's subordinate range (idMap) and, without
+// cgroup delegation, no --memory/--cpus/--pids-limit is asked for (podman could not apply them).
 import { realpathSync } from "node:fs";
 import path from "node:path";
 import type { MachineLimits } from "../types.js";
@@ -46,10 +48,14 @@ export interface MachineRunInput {
   extra?: string[];
   /** `--volume` arguments of a job container (volumes.ts). */
   volumes?: string[];
+  /** Rootless (rootless.ts): the machine's --uidmap/--gidmap, instead of 0:<idBase>:65536. */
+  idMap?: string[];
+  /** False when cgroup limits cannot be had (rootless without delegation): none are asked for. */
+  cgroupLimits?: boolean;
 }
 
 /** Labels, user namespace and the limits and hardening every container of a machine gets. */
-export function commonArgs(id: string, owner: string, limits: MachineLimits): string[] {
+export function commonArgs(id: string, owner: string, limits: MachineLimits, cgroupLimits = true): string[] {
   // runc cannot raise a limit in a user namespace above the hard limit podman has: PID 1 and the
   // siblings get at most that; steps get the machine's own (airlock-exec sets it before entering).
   const nofile = Math.min(limits.nofile ?? defaultNofile(), defaultNofile());
@@ -66,11 +72,11 @@ export function commonArgs(id: string, owner: string, limits: MachineLimits): st
     `nofile=${nofile}:${nofile}`,
     "--ulimit",
     `nproc=${defaultNproc()}:${defaultNproc()}`,
-    "--pids-limit",
-    String(limits.pids ?? -1),
     "--shm-size",
     `${limits.shmMb ?? DEFAULT_SHM_MB}m`,
   ];
+  if (!cgroupLimits) return args;
+  args.push("--pids-limit", String(limits.pids ?? -1));
   if (limits.memoryMb !== undefined) {
     args.push("--memory", `${limits.memoryMb}m`, "--memory-swap", `${limits.memoryMb}m`);
   }
@@ -89,11 +95,8 @@ export function machineRunArgs(i: MachineRunInput): string[] {
     "--interactive", // PID 1 (airlock-exec --init) lives while its stdin is open
     "--name",
     containerName(i.id),
-    ...commonArgs(i.id, i.owner, i.limits),
-    "--uidmap",
-    `0:${i.idBase}:${ID_RANGE}`,
-    "--gidmap",
-    `0:${i.idBase}:${ID_RANGE}`,
+    ...commonArgs(i.id, i.owner, i.limits, i.cgroupLimits ?? true),
+    ...(i.idMap ?? ["--uidmap", `0:${i.idBase}:${ID_RANGE}`, "--gidmap", `0:${i.idBase}:${ID_RANGE}`]),
     "--network",
     "none",
     "--no-hosts",

@@ -1,13 +1,15 @@
 // Container provisioner: each machine is a fresh, single-use podman container (rootful podman,
 // runc, cgroupfs, Airlock's own containers.conf), laid out like a sandbox machine (args.ts), entered
 // for every step like one (machine.ts), with sibling containers for services and Docker actions
-// (siblings.ts). Needs root (rootful podman, user namespaces with mapped ranges, nsenter).
+// (siblings.ts). As root: rootful podman. Not root: rootless podman as the agent's own user, in
+// its subordinate id range, without cgroup or disk limits (rootless.ts).
 //
 // Identity: each machine gets its own host uid/gid range (65536 ids from a random slot above
-// ID_FLOOR, unique among this process's machines), so uid 0 inside is an unprivileged host uid and
-// two machines never share one. Leftovers: containers, volumes and built images carry the labels
-// airlock.machine and airlock.owner (<pid>.<start time> of the Airlock process); at start, every
-// one whose owner process is gone is removed, with its private folder.
+// ID_FLOOR, unique among this process's machines; rootless: a slot of the user's subordinate
+// range), so uid 0 inside is an unprivileged host uid and two machines never share one.
+// Leftovers: containers, volumes and built images carry the labels airlock.machine and
+// airlock.owner (<pid>.<start time> of the Airlock process); at start, every one whose owner
+// process is gone is removed, with its private folder.
 import { existsSync, lstatSync, mkdirSync, chownSync, promises as fsp, writeFileSync } from "node:fs";
 import { randomBytes, randomInt } from "node:crypto";
 import os from "node:os";
@@ -26,6 +28,15 @@ import { podmanOptions } from "../../containers/index.js";
 import { writeEnvFile, type EnvFile } from "./env-file.js";
 import { firstError, Podman, writeContainersConf } from "./podman.js";
 import { ensureWorkflowImage, type ContainerRegistry } from "./registry.js";
+import {
+  checkRootlessHost,
+  defaultStorageDir,
+  ensureRunDir,
+  removeTree,
+  rootlessIdMap,
+  writeStorageConf,
+  type RootlessHost,
+} from "./rootless.js";
 import { hostsText } from "./siblings.js";
 import { sweepLeftovers } from "./sweep.js";
 import { volumeArgs } from "./volumes.js";
@@ -46,6 +57,10 @@ export interface ContainerProvisionerOptions {
   registry?: ContainerRegistry;
   /** Pre-formatted filesystems kept ready per disk size (default 2). */
   diskPool?: { warm?: number; sizes?: number[] };
+  /** Rootless only: podman's storage folder (default ~/.local/share/airlock/containers). */
+  storageDir?: string;
+  /** Rootless only: podman's storage driver (default overlay, native in the kernel since 5.13). */
+  storageDriver?: string;
   /** One-line warnings for the operator (default: stderr). */
   warn?(line: string): void;
   /** Called with the time a job image import took (ms), once per import. */
@@ -67,10 +82,16 @@ interface Ready {
   nsenter: string;
   helper: string;
   pool: DiskPool | undefined;
+  /** Set when the agent is not root (rootless.ts). */
+  rootless: RootlessHost | undefined;
 }
 
 export function createContainerProvisioner(opts: ContainerProvisionerOptions = {}): Provisioner {
-  const baseDir = path.resolve(opts.baseDir ?? path.join(os.tmpdir(), "airlock-containers"));
+  const uid = process.getuid?.() ?? 0;
+  const rootless = uid !== 0;
+  const baseDir = path.resolve(
+    opts.baseDir ?? path.join(os.tmpdir(), rootless ? `airlock-containers-${uid}` : "airlock-containers"),
+  );
   const owner = pidTag(process.pid) ?? `${process.pid}.0`;
   const ownDir = path.join(baseDir, owner);
   const usedSlots = new Set<number>();
@@ -79,14 +100,9 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
   const warn = (line: string): void => (opts.warn ? opts.warn(line) : void process.stderr.write(`${line}\n`));
 
   async function prepare(): Promise<Ready> {
-    if (process.getuid?.() !== 0) {
-      throw new AirlockError(
-        ErrorCode.SANDBOX_UNAVAILABLE,
-        "the container provisioner needs root (rootful podman)",
-      );
-    }
     const bin = opts.podmanPath ?? findBinary("podman");
     const nsenter = findBinary("nsenter");
+    const host = rootless ? checkRootlessHost(bin, findBinary) : undefined;
     if (!bin || !nsenter) {
       throw new AirlockError(
         ErrorCode.SANDBOX_UNAVAILABLE,
@@ -96,16 +112,34 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
     const helper = nativeBinary("airlock-exec", opts.nativeDir);
     await fsp.mkdir(baseDir, { recursive: true, mode: 0o711 });
     const st = await fsp.lstat(baseDir);
-    if (!st.isDirectory() || st.uid !== 0)
-      throw new AirlockError(ErrorCode.CONFIG_INVALID, `${baseDir} is not a folder owned by root`);
+    if (!st.isDirectory() || st.uid !== uid)
+      throw new AirlockError(
+        ErrorCode.CONFIG_INVALID,
+        `${baseDir} is not a folder owned by ${rootless ? os.userInfo().username : "root"}`,
+      );
     await fsp.chmod(baseDir, 0o711);
     const conf = path.join(baseDir, "containers.conf");
     writeContainersConf(conf);
-    const podman = new Podman(bin, conf);
-    await sweepLeftovers(podman, baseDir, owner);
+    let podman: Podman;
+    if (host) {
+      const storage = path.resolve(opts.storageDir ?? defaultStorageDir(host.home));
+      const runDir = await ensureRunDir(storage);
+      const storageConf = path.join(baseDir, "storage.conf");
+      writeStorageConf(storageConf, storage, runDir, opts.storageDriver ?? "overlay");
+      podman = new Podman(bin, conf, baseDir, { home: host.home, runDir, storageConf });
+    } else podman = new Podman(bin, conf);
+    await sweepLeftovers(podman, baseDir, owner, host ? (d) => removeTree(podman, d) : undefined);
     await fsp.mkdir(ownDir, { mode: 0o711 }).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== "EEXIST") throw e;
     });
+    if (host) {
+      // Loop-mounted disks and cgroups podman could fill need root (or delegation): say so once.
+      warn(
+        `container provisioner: rootless podman as ${host.user} (not root): no memory, CPU, ` +
+          `process-count or disk limits (no cgroup delegation); at most ${host.slots} machines at once`,
+      );
+      return { podman, nsenter, helper, pool: undefined, rootless: host };
+    }
     const pool = new DiskPool({
       dir: path.join(baseDir, "disks"),
       ...(opts.diskPool?.warm !== undefined ? { warm: opts.diskPool.warm } : {}),
@@ -116,10 +150,23 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
       warn,
     });
     await pool.start();
-    return { podman, nsenter, helper, pool };
+    return { podman, nsenter, helper, pool, rootless: undefined };
   }
 
-  function takeSlot(): number {
+  function takeSlot(host: RootlessHost | undefined): number {
+    if (host) {
+      // Rootless: the first free slot of the user's range; none free is a refusal, never a share.
+      for (let s = 0; s < host.slots; s++) {
+        if (!usedSlots.has(s)) {
+          usedSlots.add(s);
+          return s;
+        }
+      }
+      throw new AirlockError(
+        ErrorCode.MACHINE_FAILED,
+        `all ${host.slots} subordinate id ranges of ${host.user} are in use by running machines`,
+      );
+    }
     for (;;) {
       const s = randomInt(ID_SLOTS);
       if (!usedSlots.has(s)) {
@@ -135,6 +182,12 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
       ready ??= prepare();
       const r = await ready;
       const v = (await r.podman.run(["version", "--format", "{{.Client.Version}}"])).stdout.trim();
+      if (r.rootless) {
+        return (
+          `podman ${v || "?"} rootless containers (runc) as ${r.rootless.user}, a user namespace per ` +
+          `machine in its subordinate range, no capabilities, no memory/CPU/disk limits (no cgroup delegation), shared kernel`
+        );
+      }
       return `podman ${v || "?"} containers (runc), a user namespace per machine, no capabilities, shared kernel`;
     },
     async create(spec: MachineSpec): Promise<Machine> {
@@ -152,9 +205,17 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
       });
       const limits = spec.limits ?? {};
       const id = `ctr-${randomBytes(6).toString("hex")}`;
-      const slot = takeSlot();
-      const idBase = ID_FLOOR + slot * ID_RANGE;
-      const hostOwner = { uid: idBase + INNER_UID, gid: idBase + INNER_GID };
+      const host = r.rootless;
+      const slot = takeSlot(host);
+      // Rootless: ids of podman's namespace (1.. are the user's subordinate ids); the job's user is
+      // the agent's own uid there (rootless.ts), so the host folders stay the agent's.
+      const idBase = host ? 1 + slot * ID_RANGE : ID_FLOOR + slot * ID_RANGE;
+      const hostOwner = host
+        ? { uid, gid: process.getgid?.() ?? 0 }
+        : { uid: idBase + INNER_UID, gid: idBase + INNER_GID };
+      const removeDir = host
+        ? (d: string) => removeTree(r.podman, d)
+        : (d: string) => fsp.rm(d, { recursive: true, force: true });
       const stateDir = path.join(ownDir, id);
       let disk: Disk | undefined;
       const relays: Relay[] = [];
@@ -220,6 +281,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           limits,
           extra: [...envFile.args, ...options.args],
           volumes,
+          ...(host ? { idMap: rootlessIdMap(slot), cgroupLimits: false } : {}),
         });
         started = true;
         const out = await r.podman.run(args);
@@ -237,7 +299,7 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
         if (!Number.isInteger(pid) || pid <= 0)
           throw new AirlockError(ErrorCode.MACHINE_FAILED, `container ${containerName(id)} is not running`);
         const relay = (socket: string, port: number) =>
-          startRelay({ nsenter: r.nsenter, targetPid: pid, proxySocket: socket, userns: false, port });
+          startRelay({ nsenter: r.nsenter, targetPid: pid, proxySocket: socket, userns: rootless, port });
         if (spec.egress) relays.push(await relay(spec.egress.proxySocket, EGRESS_PROXY_PORT));
         if (spec.services) relays.push(await relay(spec.services.socket, JOB_SERVICES_PORT));
         return new ContainerMachine({
@@ -251,24 +313,32 @@ export function createContainerProvisioner(opts: ContainerProvisionerOptions = {
           home,
           pid,
           pidTag: pidTag(pid),
-          cgroups: containerCgroups(pid),
+          cgroups: host ? { procs: [] } : containerCgroups(pid),
           owner: hostOwner,
           idBase,
           relays,
           forward: (listen, to) =>
-            startRelay({ nsenter: r.nsenter, targetPid: pid, userns: false, port: listen, connectPort: to }),
+            startRelay({
+              nsenter: r.nsenter,
+              targetPid: pid,
+              userns: rootless,
+              port: listen,
+              connectPort: to,
+            }),
           disk,
           hostsFile,
           owningLabel: owner,
           registry: opts.registry,
           released: () => usedSlots.delete(slot),
+          cgroupLimits: !host,
+          removeDir,
         });
       } catch (e) {
         envFile?.remove();
         for (const x of relays) x.kill();
         if (started) await removeMachineContainers(r.podman, id).catch(() => undefined);
         if (disk) await disk.release().catch(() => undefined);
-        await fsp.rm(stateDir, { recursive: true, force: true });
+        await removeDir(stateDir).catch(() => undefined);
         usedSlots.delete(slot);
         throw e;
       }

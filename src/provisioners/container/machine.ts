@@ -75,6 +75,10 @@ export interface ContainerStart {
   registry: ContainerRegistry | undefined;
   /** Called once the machine is gone (frees its uid range). */
   released(): void;
+  /** False in rootless mode without cgroup delegation: no limits asked of podman or watched. */
+  cgroupLimits?: boolean;
+  /** Removes the machine's own folder (rootless: inside podman's namespace, rootless.ts). */
+  removeDir?(dir: string): Promise<void>;
 }
 
 export { innerPaths };
@@ -117,6 +121,7 @@ export class ContainerMachine extends HostFolderMachine implements Machine {
       },
       registry: s.registry,
       alive: () => this.destroyed === undefined && this.exceeded === undefined,
+      cgroupLimits: s.cgroupLimits ?? true,
     });
     this.containers = this.siblings;
     const nofile = s.limits.nofile;
@@ -195,7 +200,8 @@ export class ContainerMachine extends HostFolderMachine implements Machine {
       await removeMachineContainers(this.s.podman, this.id);
       await this.siblings.removeImages();
       if (this.s.disk) await this.s.disk.release();
-      await fsp.rm(this.s.stateDir, { recursive: true, force: true, maxRetries: 5 });
+      if (this.s.removeDir) await this.s.removeDir(this.s.stateDir);
+      else await fsp.rm(this.s.stateDir, { recursive: true, force: true, maxRetries: 5 });
       this.s.released();
     })();
     return this.destroyed;

@@ -1,7 +1,8 @@
-// How Airlock calls podman: always rootful, runc with cgroupfs (crun fails on hybrid cgroup hosts)
-// and Airlock's own containers.conf (CONTAINERS_CONF) so that an operator's or a distribution's
+// How Airlock calls podman: rootful (rootless when the agent is not root: rootless.ts), runc with
+// cgroupfs (crun fails on hybrid cgroup hosts) and Airlock's own containers.conf (CONTAINERS_CONF) so that an operator's or a distribution's
 // defaults do not change what a machine gets. Every call is argv (never a shell string); podman's
-// own process runs with a fixed, clean environment (PATH, CONTAINERS_CONF, nothing of the agent's:
+// own process runs with a fixed, clean environment (PATH, CONTAINERS_CONF, rootless: HOME,
+// XDG_RUNTIME_DIR and CONTAINERS_STORAGE_CONF of Airlock's choosing; nothing of the agent's:
 // podman, Go, glibc's loader and its HTTP client obey many variables); a container's variables
 // travel in a private env-file (env-file.ts), never in argv or in podman's environment.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -70,6 +71,8 @@ export class Podman {
     readonly bin: string,
     private readonly conf: string,
     readonly privateDir: string = path.dirname(conf),
+    /** Rootless (rootless.ts): the user's HOME, a runtime folder and Airlock's storage.conf. */
+    private readonly rootless?: { home: string; runDir: string; storageConf: string },
   ) {}
 
   /** Global options first on every command line. */
@@ -77,9 +80,15 @@ export class Podman {
     return ["--runtime", "runc", "--cgroup-manager", "cgroupfs"];
   }
 
-  /** podman's whole environment: fixed, whatever the agent's is (no PODMAN_SENSITIVE name but these two). */
+  /** podman's whole environment: fixed, whatever the agent's is (no PODMAN_SENSITIVE name but these). */
   env(): Record<string, string> {
-    return { PATH: PODMAN_PATH, CONTAINERS_CONF: this.conf };
+    const env: Record<string, string> = { PATH: PODMAN_PATH, CONTAINERS_CONF: this.conf };
+    if (this.rootless) {
+      env.HOME = this.rootless.home;
+      env.XDG_RUNTIME_DIR = this.rootless.runDir;
+      env.CONTAINERS_STORAGE_CONF = this.rootless.storageConf;
+    }
+    return env;
   }
 
   spawn(args: readonly string[], opts: { detached?: boolean } = {}): ChildProcess {

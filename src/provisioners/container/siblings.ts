@@ -44,6 +44,8 @@ export interface SiblingsInput {
   /** The operator's registry: service images may be pulled from it (registry.ts). */
   registry: ContainerRegistry | undefined;
   alive(): boolean;
+  /** False in rootless mode without cgroup delegation (args.ts commonArgs). */
+  cgroupLimits?: boolean;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -77,7 +79,7 @@ export class Siblings implements MachineContainers {
   private shared(): string[] {
     const machine = containerName(this.i.id);
     return [
-      ...commonArgs(this.i.id, this.i.owningLabel, this.i.limits),
+      ...commonArgs(this.i.id, this.i.owningLabel, this.i.limits, this.i.cgroupLimits ?? true),
       "--userns",
       `container:${machine}`,
       "--network",

@@ -24,7 +24,12 @@ async function deadRows(podman: Podman, args: string[], first: string): Promise<
     .map((f) => f[0] as string);
 }
 
-export async function sweepLeftovers(podman: Podman, baseDir: string, self: string): Promise<void> {
+export async function sweepLeftovers(
+  podman: Podman,
+  baseDir: string,
+  self: string,
+  removeDir: (dir: string) => Promise<void> = (d) => fsp.rm(d, { recursive: true, force: true }),
+): Promise<void> {
   const machines = new Set(await deadRows(podman, ["ps", "--all"], `{{index .Labels "${LABEL_MACHINE}"}}`));
   for (const id of machines) await removeMachineContainers(podman, id).catch(() => undefined);
   const vols = await deadRows(podman, ["volume", "ls"], "{{.Name}}");
@@ -33,7 +38,7 @@ export async function sweepLeftovers(podman: Podman, baseDir: string, self: stri
   if (imgs.length > 0) await podman.run(["rmi", "--force", "--ignore", ...imgs]);
   for (const d of readdirSync(baseDir)) {
     if (/^\d+\.\d+$/.test(d) && d !== self && !ownerAlive(d)) {
-      await fsp.rm(path.join(baseDir, d), { recursive: true, force: true });
+      await removeDir(path.join(baseDir, d));
     }
   }
 }

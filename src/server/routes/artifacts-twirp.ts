@@ -4,7 +4,7 @@
 // Authenticated by the job attempt's runtime token alone (Bearer ACTIONS_RUNTIME_TOKEN), checked on
 // every call; errors in twirp's shape, { code, msg, meta: { airlock_code } }, because the client
 // reads `msg` and retries only 429 and 5xx.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { z } from "zod";
 import {
   jobBackendId,
@@ -13,10 +13,9 @@ import {
   type ArtifactService,
   type Caller,
 } from "../../artifacts/index.js";
-import { AirlockError, ErrorCode, isAirlockError } from "../../errors/index.js";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { bearerToken } from "../auth.js";
 import type { RouteContext } from "../deps.js";
-import { statusOf } from "../errors.js";
 import {
   ArtifactNameBody,
   ArtifactView,
@@ -25,28 +24,9 @@ import {
   ListArtifactsBody,
 } from "../schemas-artifacts.js";
 import { validate } from "../validate.js";
+import { twirpError } from "./twirp.js";
 
 export const TWIRP_PREFIX = "/twirp/github.actions.results.api.v1.ArtifactService";
-
-const TWIRP_CODE: Record<number, string> = {
-  400: "invalid_argument",
-  401: "unauthenticated",
-  403: "permission_denied",
-  404: "not_found",
-  409: "already_exists",
-  413: "resource_exhausted",
-  429: "resource_exhausted",
-  503: "unavailable",
-};
-
-function twirpError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
-  const e = isAirlockError(err) ? err : new AirlockError(ErrorCode.INTERNAL, "internal server error");
-  const status = statusOf(e.code);
-  if (status >= 500) request.log.error({ err }, "artifact service failed");
-  return reply
-    .status(status)
-    .send({ code: TWIRP_CODE[status] ?? "internal", msg: e.message, meta: { airlock_code: e.code } });
-}
 
 export function artifactView(a: ArtifactRecord): z.infer<typeof ArtifactView> {
   return {

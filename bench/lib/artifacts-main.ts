@@ -1,0 +1,181 @@
+// bench:artifacts, the measurement and the report. What a user waits for: the upload and the
+// download step of a real job (a bubblewrap sandbox on a server run, the official
+// `@actions/artifact` client bundled into a JavaScript action, through the machine's job services,
+// the agent and the orchestrator's artifact service to the blob store, until the client returns),
+// for a 1 GiB file (incompressible; compression level 0 as `upload-artifact` with
+// `compression-level: 0`). Baseline, in the same job and interleaved: a plain file copy of the same
+// file on the same disk (`cp` then `sync` of the copy: the store fsyncs what it keeps). Each round
+// is one job on a fresh machine: copy, upload, copy, download, copy.
+import { join } from "node:path";
+import { build } from "esbuild";
+import { createAgent, memoryCredentialStore, type Agent } from "../../src/agent/index.js";
+import { loadOptions } from "../../src/config/index.js";
+import { ImageStore } from "../../src/images/index.js";
+import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
+import { createSandboxProvisioner } from "../../src/provisioners/index.js";
+import { openBenchEnv, startBenchService, until } from "./env.js";
+import { makeBenchRepo } from "./repo.js";
+import { machineLine, pct, table } from "./stats.js";
+
+const ACTION = `
+import { DefaultArtifactClient } from "@actions/artifact";
+const input = (n) => process.env["INPUT_" + n.toUpperCase()] ?? "";
+const client = new DefaultArtifactClient();
+const root = process.env.GITHUB_WORKSPACE + "/" + input("path");
+const t0 = performance.now();
+if (input("op") === "upload") {
+  const r = await client.uploadArtifact(input("name"), [root + "/big.bin"], root, { compressionLevel: 0 });
+  console.log("ELAPSED upload " + Math.round(performance.now() - t0) + " " + r.size);
+} else {
+  const { artifact } = await client.getArtifact(input("name"));
+  await client.downloadArtifact(artifact.id, { path: root });
+  console.log("ELAPSED download " + Math.round(performance.now() - t0) + " " + artifact.size);
+}
+`;
+
+async function bundledAction(): Promise<string> {
+  const out = await build({
+    stdin: { contents: ACTION, resolveDir: process.cwd(), loader: "js" },
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    write: false,
+    logLevel: "silent",
+    banner: {
+      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+    },
+  });
+  return out.outputFiles[0]!.text;
+}
+
+const COPY = `s=$(date +%s%N); cp big/big.bin copy.bin && sync copy.bin; e=$(date +%s%N); echo "ELAPSED copy $(( (e - s) / 1000000 ))"; rm copy.bin`;
+
+function workflow(rounds: number, mib: number): string {
+  const jobs = Array.from(
+    { length: rounds },
+    (_, i) => `  round${i + 1}:
+    runs-on: [artifact-bench]
+    ${i > 0 ? `needs: round${i}\n    ` : ""}steps:
+      - run: mkdir big && head -c ${mib}M /dev/urandom > big/big.bin
+      - run: ${JSON.stringify(COPY)}
+      - uses: ./.github/actions/artifact
+        with: { op: upload, name: big-${i + 1}, path: big }
+      - run: ${JSON.stringify(COPY)}
+      - uses: ./.github/actions/artifact
+        with: { op: download, name: big-${i + 1}, path: got }
+      - run: ${JSON.stringify(COPY)}
+`,
+  );
+  return `on: push\njobs:\n${jobs.join("")}`;
+}
+
+const mbps = (bytes: number, ms: number): number => bytes / 1024 / 1024 / (ms / 1000);
+
+export async function runArtifactsBench(rounds: number, mib: number): Promise<void> {
+  const env = await openBenchEnv("airlock-bench-artifacts-");
+  let agent: Agent | undefined;
+  let stop: (() => Promise<void>) | undefined;
+  try {
+    const b = await startBenchService(env, "service");
+    stop = () => b.service.stop();
+    await b.api("POST", "/api/v1/flavours", {
+      name: "artifact-bench",
+      cpus: 2,
+      memoryMb: 4096,
+      diskMb: mib * 4 + 1024,
+      labels: ["artifact-bench"],
+    });
+    agent = createAgent({
+      serverUrl: b.service.url,
+      credentials: memoryCredentialStore(),
+      registrationToken: await b.addNode("bench"),
+      dataDir: await env.dir("agent"),
+      provisioners: { sandbox: createSandboxProvisioner() },
+      actions: createActionLoader({ actionsUrl: "file:///nonexistent", cacheDir: await env.dir("actions") }),
+      source: createGitWorkspaceSource(),
+      images: new ImageStore(loadOptions().imagesDir),
+      // One machine at a time: the figures are one job's, not a share of the disk.
+      capacity: { cpus: 2, memoryMb: 8192, diskMb: mib * 4 + 2048 },
+      backoff: { minMs: 20, maxMs: 200 },
+    });
+    await agent.start();
+    const repo = makeBenchRepo(join(env.root, "repo"), {
+      ".github/workflows/ci.yml": workflow(rounds, mib),
+      ".github/actions/artifact/action.yml":
+        "name: artifact\ninputs:\n  op: {}\n  name: {}\n  path: {}\nruns:\n  using: node20\n  main: index.mjs\n",
+      ".github/actions/artifact/index.mjs": await bundledAction(),
+    });
+    const created = await b.api<{ id: number }>("POST", "/api/v1/repositories", {
+      name: "bench/artifacts",
+      cloneUrl: repo.dir,
+    });
+    // A GitHub repository: the toolkit needs GITHUB_SERVER_URL to be github.com.
+    await b.api("PUT", `/api/v1/repositories/${created.id}/forge`, { kind: "github" });
+    const { runs } = await b.api<{ runs: Array<{ id: number }> }>(
+      "POST",
+      `/api/v1/repositories/${created.id}/runs`,
+      {},
+    );
+    const runId = runs[0]!.id;
+    const run = await until(
+      async () => {
+        const r = await b.api<{
+          state: string;
+          conclusion: string;
+          jobs: Array<{ id: number; name: string }>;
+        }>("GET", `/api/v1/runs/${runId}`);
+        return r.state === "completed" ? r : undefined;
+      },
+      "the benchmark run",
+      rounds * 600_000,
+      500,
+    );
+    const copy: number[] = [];
+    const upload: number[] = [];
+    const download: number[] = [];
+    let bytes = mib * 1024 * 1024;
+    for (const job of run.jobs) {
+      const res = await fetch(`${b.service.url}/api/v1/jobs/${job.id}/logs`, {
+        headers: { authorization: `Bearer ${b.token}` },
+      });
+      const log = await res.text();
+      if (run.conclusion !== "success") throw new Error(`the benchmark run failed:\n${log.slice(-4000)}`);
+      for (const m of log.matchAll(/ELAPSED (copy|upload|download) (\d+)(?: (\d+))?/g)) {
+        const v = Number(m[2]);
+        if (m[1] === "copy") copy.push(v);
+        else (m[1] === "upload" ? upload : download).push(v);
+        if (m[3] !== undefined) bytes = Number(m[3]);
+      }
+    }
+    const med = (xs: number[]): number => pct(xs, 50);
+    console.log(
+      `\nbench:artifacts — ${rounds} rounds of a ${mib} MiB artifact (sizes as stored: ${bytes} bytes)`,
+    );
+    table([
+      ["", "median ms", "min ms", "max ms", "median MiB/s", "vs copy"],
+      ...(
+        [
+          ["plain copy (cp + sync)", copy],
+          ["artifact upload", upload],
+          ["artifact download", download],
+        ] as Array<[string, number[]]>
+      ).map(([name, xs]) => [
+        name,
+        med(xs).toFixed(0),
+        Math.min(...xs).toFixed(0),
+        Math.max(...xs).toFixed(0),
+        mbps(bytes, med(xs)).toFixed(0),
+        `${((100 * med(copy)) / med(xs)).toFixed(0)} %`,
+      ]),
+    ]);
+    console.log(
+      `(rate relative to the copy: copy median time / this median time; ${copy.length} copies, interleaved)`,
+    );
+    console.log(machineLine());
+  } finally {
+    await agent?.stop();
+    await stop?.();
+    await env.close();
+  }
+}
