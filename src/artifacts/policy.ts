@@ -63,7 +63,7 @@ export async function setArtifactPolicy(db: Db, repositoryId: number, p: Artifac
 
 /**
  * Why the policy refuses to promote this artifact (one line), or undefined when it allows it.
- * `runTier` is the trust tier of the artifact's run (the row records it at upload).
+ * The run's trust tier is the one the artifact's row recorded at upload (the run's, not the node's).
  */
 export function promotionRefusal(a: ArtifactRecord, p: ArtifactPolicy): string | undefined {
   const status: ArtifactStatus = a.status;
