@@ -35,18 +35,18 @@ const size = (n: number): string =>
 
 export function artifactsTable(items: RunArtifact[]): string {
   return table(
-    ["ID", "NAME", "SIZE", "STATUS", "PROMOTED", "ATTEMPT", "JOB", "TRUST", "SHA256", "EXPIRES"],
+    ["ID", "NAME", "SIZE", "STATUS", "ATTEMPT", "JOB", "TRUST", "SHA256", "EXPIRES", "PROMOTED"],
     items.map((a) => [
       a.id,
       a.name,
       size(a.size),
       a.status,
-      a.promotedAt ? `${a.promotedAt.slice(0, 10)} by ${a.promotedBy ?? "?"}` : "-",
       a.runAttempt,
       a.jobId,
       a.trustTier,
       a.sha256.slice(0, 16),
       a.expiresAt.slice(0, 10),
+      a.promotedAt ? `${a.promotedAt.slice(0, 10)} by ${a.promotedBy ?? "?"}` : "-",
     ]),
   );
 }
