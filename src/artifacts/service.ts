@@ -214,7 +214,7 @@ export class ArtifactService {
         this.o.quotaBytes,
       );
     } catch (err) {
-      await this.remove(a);
+      if (err instanceof AirlockError && err.code === ErrorCode.ARTIFACT_QUOTA_EXCEEDED) await this.remove(a);
       throw err;
     }
     const info = await commitBlocks(this.o.db, this.o.store, U, a.id, ids, this.o.maxArtifactBytes);
