@@ -314,6 +314,7 @@ export class RunDrivers {
           GITHUB_TOKEN: "",
         },
         executor,
+        server: true,
         reporter,
         signal: cancel.signal,
         loadCalledWorkflow: async (uses: string): Promise<Workflow> => {

@@ -135,7 +135,10 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
       ...(container ? { container } : {}),
       ...(services ? { services } : {}),
     };
-    const warnings = (scope.workflow.warnings ?? []).filter((w) => w.job === job.id).map((w) => w.text);
+    // What only a local run lacks (the artifact and cache services) is not said on a server.
+    const warnings = (scope.workflow.warnings ?? [])
+      .filter((w) => w.job === job.id && !(w.localOnly && opts.server === true))
+      .map((w) => w.text);
     if (warnings.length > 0) desc.warnings = warnings;
   } catch (err) {
     report.error = (err as Error).message;

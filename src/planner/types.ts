@@ -73,6 +73,8 @@ export interface RunOptions {
   matrixFilter?: Record<string, string[]>;
   /** Runs job instances: on local machines (`airlock run`) or through the orchestrator's queue. */
   executor: InstanceExecutor;
+  /** A server run (the orchestrator): warnings only true of `airlock run` are not shown. */
+  server?: boolean;
   /** Loads a reusable workflow named by a job's `uses:`. */
   loadCalledWorkflow(uses: string): Promise<Workflow>;
   reporter: RunReporter;

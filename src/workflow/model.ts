@@ -108,6 +108,8 @@ export interface WorkflowWarning {
   job?: string;
   /** `file:line:col: message`. */
   text: string;
+  /** Only true of `airlock run` (what a server provides and a local run does not): servers drop it. */
+  localOnly?: boolean;
 }
 
 export interface Workflow {

@@ -29,10 +29,10 @@ export const SERVER_EVENTS: ReadonlySet<string> = new Set([
   "merge_group",
 ]);
 
-/** Actions that need a service Airlock does not provide yet, and what they need. */
+/** Actions that need a service of the Airlock server, which `airlock run` does not have. */
 const NEEDS_SERVICE: Array<[RegExp, string]> = [
-  [/^actions\/(upload|download)-artifact(@|$)/i, "the artifact service, which Airlock does not provide yet"],
-  [/^actions\/cache(\/(save|restore))?(@|$)/i, "the cache service, which Airlock does not provide yet"],
+  [/^actions\/(upload|download)-artifact(@|$)/i, "the artifact service of an Airlock server"],
+  [/^actions\/cache(\/(save|restore))?(@|$)/i, "the cache service of an Airlock server"],
 ];
 
 /** `secrets.GITHUB_TOKEN`, `secrets['GITHUB_TOKEN']` or `github.token` inside an expression. */
@@ -96,7 +96,12 @@ function containerWarnings(src: YamlSource, id: string, job: Node, add: (n: Node
   }
 }
 
-function jobWarnings(src: YamlSource, id: string, job: Node, add: (n: Node, m: string) => void): void {
+function jobWarnings(
+  src: YamlSource,
+  id: string,
+  job: Node,
+  add: (n: Node, m: string, localOnly?: boolean) => void,
+): void {
   containerWarnings(src, id, job, add);
   const steps = resolve(src, get(src, job, "steps"));
   for (const item of isSeq(steps) ? steps.items : []) {
@@ -104,7 +109,8 @@ function jobWarnings(src: YamlSource, id: string, job: Node, add: (n: Node, m: s
     if (!isScalar(uses) || typeof uses.value !== "string") continue;
     const name = uses.value.trim();
     for (const [pattern, need] of NEEDS_SERVICE)
-      if (pattern.test(name)) add(uses, `'${name}' needs ${need}: the step will fail or do nothing`);
+      if (pattern.test(name))
+        add(uses, `'${name}' needs ${need}: under \`airlock run\` the step will fail or do nothing`, true);
   }
   const token = firstScalar(src, job, (s) => TOKEN_REFERENCE.test(s));
   if (token)
@@ -141,8 +147,12 @@ export function workflowWarnings(src: YamlSource): WorkflowWarning[] {
       });
   for (const job of entries(src, get(src, root, "jobs"))) {
     if (!isMap(job.value)) continue;
-    jobWarnings(src, job.key, job.value, (n, m) =>
-      out.push({ job: job.key, text: formatProblem(problemAt(src, n, m)) }),
+    jobWarnings(src, job.key, job.value, (n, m, localOnly) =>
+      out.push({
+        job: job.key,
+        text: formatProblem(problemAt(src, n, m)),
+        ...(localOnly ? { localOnly } : {}),
+      }),
     );
   }
   return out;

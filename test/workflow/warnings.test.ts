@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { parseWorkflow } from "../../src/workflow/index.js";
 import { makeRepo, runAirlock } from "../helpers/repo.js";
 
-function warnings(yaml: string): Array<{ job?: string; text: string }> {
+function warnings(yaml: string): Array<{ job?: string; text: string; localOnly?: boolean }> {
   const r = parseWorkflow(".github/workflows/w.yml", yaml);
   assert.deepEqual(r.problems, [], "the workflow is valid");
   return r.workflow?.warnings ?? [];
@@ -83,8 +83,12 @@ describe("workflow warnings", () => {
         ["deploy", ".github/workflows/w.yml:25:14"],
       ],
     );
-    assert.match(w[0]!.text, /cache service/);
-    assert.match(w[1]!.text, /artifact service/);
+    assert.match(w[0]!.text, /cache service of an Airlock server: under `airlock run`/);
+    assert.match(w[1]!.text, /artifact service of an Airlock server/);
+    assert.deepEqual(
+      w.map((x) => x.localOnly === true),
+      [true, true, false, false, false, false, false],
+    );
     assert.match(w[2]!.text, /GITHUB_TOKEN, which is empty/);
     assert.match(
       w[3]!.text,
