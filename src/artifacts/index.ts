@@ -23,6 +23,9 @@ export {
   type ArtifactState,
   type ArtifactStatus,
 } from "./records.js";
+export { DEFAULT_POLICY, PROMOTABLE_STATUSES, type ArtifactPolicy, type PromotableStatus } from "./policy.js";
+export type { Promotion } from "./promote.js";
+export type { SweepResult } from "./retention.js";
 export { attestArtifact, provenanceFile, type Attestation } from "./attest.js";
 export {
   callerOf,

@@ -31,6 +31,9 @@ export interface ArtifactRecord {
   createdAt: Date;
   finalizedAt: Date | null;
   expiresAt: Date;
+  /** Set once by a promotion the repository's policy allowed (migration 037). */
+  promotedAt: Date | null;
+  promotedBy: string | null;
 }
 
 interface Row {
@@ -51,6 +54,8 @@ interface Row {
   created_at: Date;
   finalized_at: Date | null;
   expires_at: Date;
+  promoted_at?: Date | null;
+  promoted_by?: string | null;
 }
 
 export function toRecord(r: Row): ArtifactRecord {
@@ -72,6 +77,8 @@ export function toRecord(r: Row): ArtifactRecord {
     createdAt: r.created_at,
     finalizedAt: r.finalized_at,
     expiresAt: r.expires_at,
+    promotedAt: r.promoted_at ?? null,
+    promotedBy: r.promoted_by ?? null,
   };
 }
 
@@ -144,7 +151,11 @@ export async function artifactById(db: Db, id: number): Promise<ArtifactRecord |
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
-/** The finalized artifacts the caller's run attempt sees (newest attempt per name), filtered. */
+/**
+ * The finalized artifacts the caller's run attempt sees (newest attempt per name), filtered. A
+ * quarantined one (status mismatch) is not among them: no job lists or downloads it, and it does
+ * not fall back to an older attempt's artifact of that name either.
+ */
 export async function visibleArtifacts(
   db: Db,
   c: Caller,
@@ -157,7 +168,10 @@ export async function visibleArtifacts(
       ORDER BY name, run_attempt DESC`,
     [c.runId, c.runAttempt, filter.name ?? null, filter.id ?? null],
   );
-  return rows.map(toRecord).sort((a, b) => a.id - b.id);
+  return rows
+    .map(toRecord)
+    .filter((a) => a.status !== "mismatch")
+    .sort((a, b) => a.id - b.id);
 }
 
 /** uploading -> finalized. False when the row is not (or no longer) uploading. */
@@ -177,4 +191,14 @@ export async function runArtifacts(db: Db, runId: number): Promise<ArtifactRecor
     [runId],
   );
   return rows.map(toRecord);
+}
+
+/** finalized, not yet promoted -> promoted. False when it was promoted already (or is not finalized). */
+export async function markPromoted(db: Db, id: number, by: string): Promise<boolean> {
+  const r = await db.query(
+    `UPDATE artifacts SET promoted_at = now(), promoted_by = $2
+      WHERE id = $1 AND state = 'finalized' AND status <> 'mismatch' AND promoted_at IS NULL`,
+    [id, by.slice(0, 200)],
+  );
+  return r.rowCount === 1;
 }

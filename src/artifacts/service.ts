@@ -5,19 +5,29 @@
 import type { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { provenanceFile } from "./attest.js";
-import { ARTIFACT_UPLOADS as U, commitBlocks, hasStagedBlocks, releaseBlob, stageBlock } from "./blocks.js";
+import {
+  ARTIFACT_UPLOADS as U,
+  commitBlocks,
+  hasStagedBlocks,
+  releaseBlob,
+  stageBlock,
+  uploadKey,
+} from "./blocks.js";
 import type { Db } from "./db.js";
+import { artifactPolicy, setArtifactPolicy, repositoryUsage, type ArtifactPolicy } from "./policy.js";
+import { promoteArtifact, type Promotion } from "./promote.js";
+import { checkRoom, finalizeWithinQuota, stagedBytes } from "./quota.js";
 import {
   artifactById,
   checkArtifactName,
   insertArtifact,
-  markFinalized,
   ownArtifact,
   runArtifacts,
   visibleArtifacts,
   type ArtifactRecord,
 } from "./records.js";
 import { callerOf, liveCaller, mintRuntimeToken, type Caller, type ServiceKeys } from "./runtime-token.js";
+import { sweepArtifacts, type SweepResult } from "./retention.js";
 import { signBlobUrl, verifyBlobUrl, type BlobOp, type SignedGrant } from "./signed-url.js";
 import type { BlobRead, BlobStore, ByteRange } from "./store/index.js";
 
@@ -32,6 +42,10 @@ export interface ArtifactServiceOptions {
   /** Largest artifact and largest block, in bytes. */
   maxArtifactBytes?: number;
   maxBlockBytes?: number;
+  /** A repository's finalized artifact bytes when its policy sets no quota of its own (10 GiB). */
+  quotaBytes?: number;
+  /** Hours after which an upload never finalized is removed by the sweep (24). */
+  staleUploadHours?: number;
   now?: () => Date;
   /**
    * Called once an artifact is finalized: its status and signed provenance (attest.ts). Its errors
@@ -53,6 +67,8 @@ export class ArtifactService {
       retentionDays: 90,
       maxArtifactBytes: 10 * 1024 ** 3,
       maxBlockBytes: 256 * 1024 ** 2,
+      quotaBytes: 10 * 1024 ** 3,
+      staleUploadHours: 24,
       now: () => new Date(),
       ...o,
     };
@@ -90,6 +106,8 @@ export class ArtifactService {
     if (r.jobBackendId !== c.jobBackendId)
       throw new AirlockError(ErrorCode.FORBIDDEN, "a job uploads artifacts as itself only");
     checkArtifactName(r.name);
+    // A repository at its quota gets nothing new (before anything, even a retry's cleanup, changes).
+    await checkRoom(this.o.db, c.repositoryId, r.name, 0, this.o.quotaBytes);
     // A retry of the same job on another node (its delivery attempt) replaces what the lost one began.
     const prior = await ownArtifact(this.o.db, c, r.name);
     if (prior && prior.jobId === c.jobId && prior.jobAttempt < c.attempt) await this.remove(prior);
@@ -120,8 +138,12 @@ export class ArtifactService {
         ErrorCode.ARTIFACT_DIGEST_MISMATCH,
         `"${r.name}": the declared size or sha256 is not what the server received (${a.size} bytes, sha256:${a.sha256})`,
       );
-    if (!(await markFinalized(this.o.db, a.id)))
-      throw new AirlockError(ErrorCode.CONFLICT, `"${r.name}" is no longer being uploaded`);
+    try {
+      await finalizeWithinQuota(this.o.db, a, this.o.quotaBytes);
+    } catch (err) {
+      if (err instanceof AirlockError && err.code === ErrorCode.ARTIFACT_QUOTA_EXCEEDED) await this.remove(a);
+      throw err;
+    }
     await this.o.attest?.(a.id).catch(() => undefined);
     return (await artifactById(this.o.db, a.id))!;
   }
@@ -147,9 +169,15 @@ export class ArtifactService {
     return a;
   }
 
+  /** The row, its staged parts and its blob (when no other row names it). */
   private async remove(a: ArtifactRecord): Promise<void> {
-    await this.o.db.query(`DELETE FROM artifacts WHERE id = $1`, [a.id]);
-    if (a.sha256 !== null) await releaseBlob(this.o.db, this.o.store, U, a.sha256);
+    const { rows } = await this.o.db.query<{ sha256: string | null }>(
+      `DELETE FROM artifacts WHERE id = $1 RETURNING sha256`,
+      [a.id],
+    );
+    await this.o.store.deleteUpload(uploadKey(U, a.id));
+    const sha = rows[0]?.sha256 ?? a.sha256;
+    if (sha !== null) await releaseBlob(this.o.db, this.o.store, U, sha);
   }
 
   /** A signed URL's grant, its attempt still live, its artifact existing: or UNAUTHORIZED/NOT_FOUND. */
@@ -163,7 +191,8 @@ export class ArtifactService {
       throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
     if (op === "upload" && (a.jobId !== c.jobId || a.jobAttempt !== c.attempt || a.state !== "uploading"))
       throw new AirlockError(ErrorCode.CONFLICT, "the artifact is not being uploaded by this job attempt");
-    if (op === "download" && a.state !== "finalized")
+    // A quarantined artifact (mismatch) is never handed to a job, even by a URL signed before.
+    if (op === "download" && (a.state !== "finalized" || a.status === "mismatch"))
       throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
     return a;
   }
@@ -175,6 +204,19 @@ export class ArtifactService {
   async commitBlockList(a: ArtifactRecord, ids: string[]): Promise<void> {
     // The client's retry of a commit that went through (its answer lost): nothing staged is left.
     if (a.sha256 !== null && !(await hasStagedBlocks(this.o.db, U, a.id))) return;
+    // Refused before the blocks are concatenated; the upload is then removed whole.
+    try {
+      await checkRoom(
+        this.o.db,
+        a.repositoryId,
+        a.name,
+        await stagedBytes(this.o.db, a.id, ids),
+        this.o.quotaBytes,
+      );
+    } catch (err) {
+      if (err instanceof AirlockError && err.code === ErrorCode.ARTIFACT_QUOTA_EXCEEDED) await this.remove(a);
+      throw err;
+    }
     const info = await commitBlocks(this.o.db, this.o.store, U, a.id, ids, this.o.maxArtifactBytes);
     // A second block list (Azure allows one) replaces the first: its blob may now be unnamed.
     if (a.sha256 !== null && a.sha256 !== info.sha256)
@@ -201,6 +243,36 @@ export class ArtifactService {
     if (file === undefined)
       throw new AirlockError(ErrorCode.NOT_FOUND, `artifact ${artifactId} has no provenance`);
     return file;
+  }
+
+  /** One retention pass (retention.ts): expired artifacts and abandoned uploads, at `now`. */
+  sweep(now: Date = this.o.now()): Promise<SweepResult> {
+    return sweepArtifacts(this.o.db, this.o.store, {
+      now,
+      staleUploadMs: this.o.staleUploadHours * 3_600_000,
+    });
+  }
+
+  /** The repository's policy, its quota in force and its finalized bytes. */
+  async policy(
+    repositoryId: number,
+  ): Promise<{ policy: ArtifactPolicy; quotaBytes: number; usedBytes: number }> {
+    const policy = await artifactPolicy(this.o.db, repositoryId);
+    return {
+      policy,
+      quotaBytes: policy.quotaBytes ?? this.o.quotaBytes,
+      usedBytes: await repositoryUsage(this.o.db, repositoryId),
+    };
+  }
+
+  /** Replaces the repository's policy; `db`: the route's audited transaction. */
+  setPolicy(repositoryId: number, p: ArtifactPolicy, db: Db = this.o.db): Promise<void> {
+    return setArtifactPolicy(db, repositoryId, p);
+  }
+
+  /** The promotion gate (promote.ts); `db`: the route's audited transaction. */
+  promote(runId: number, artifactId: number, by: string, db: Db = this.o.db): Promise<Promotion> {
+    return promoteArtifact(db, runId, artifactId, by);
   }
 
   open(a: ArtifactRecord, range?: ByteRange): Promise<BlobRead> {

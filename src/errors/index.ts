@@ -112,6 +112,10 @@ export const ErrorCode = {
   ARTIFACT_TOO_LARGE: "ARTIFACT_TOO_LARGE",
   /** Artifacts: the size or SHA-256 the client declares at finalize is not what the store computed. */
   ARTIFACT_DIGEST_MISMATCH: "ARTIFACT_DIGEST_MISMATCH",
+  /** Artifacts: the repository's artifact quota (finalized bytes) is reached or this upload would pass it. */
+  ARTIFACT_QUOTA_EXCEEDED: "ARTIFACT_QUOTA_EXCEEDED",
+  /** Artifacts: the repository's promotion policy refuses this artifact (its status or its run's trust tier). */
+  ARTIFACT_NOT_PROMOTABLE: "ARTIFACT_NOT_PROMOTABLE",
   /** Artifacts: no blob of that digest in the store (deleted, or never written). */
   BLOB_NOT_FOUND: "BLOB_NOT_FOUND",
   /** Artifacts: a byte range outside the blob. */

@@ -61,6 +61,11 @@ export function createOrchestrator(d: {
    * absent: jobs get no artifact or cache services.
    */
   runtimeToken?: RuntimeTokenMinter;
+  /**
+   * Periodic work of other domains that the orchestrator runs beside its own loops, started and
+   * stopped with them (e.g. the artifact retention sweep, src/artifacts/retention.ts).
+   */
+  background?: Array<{ name: string; everyMs: number; tick: () => Promise<unknown> }>;
 }): Orchestrator {
   const { pool, config, logger } = d;
   const signals = createJobSignals();
@@ -230,6 +235,9 @@ export function createOrchestrator(d: {
     ...(forgeEvery > 0
       ? [new Loop(forgeEvery, async () => void (await forgeStatuses.sendDue()), logger, "forge-statuses")]
       : []),
+    ...(d.background ?? [])
+      .filter((b) => b.everyMs > 0)
+      .map((b) => new Loop(b.everyMs, async () => void (await b.tick()), logger, b.name)),
   ];
   let started = false;
 

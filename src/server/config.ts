@@ -48,6 +48,12 @@ export interface ServerConfig {
   forgeStatusRetryMs: number;
   /** Attempts before a commit status is given up, its last error kept. */
   forgeStatusAttempts: number;
+  /** A repository's finalized artifact bytes unless its artifact policy says otherwise. */
+  artifactQuotaBytes: number;
+  /** Hours after which an artifact upload never finalized is removed with its staged parts. */
+  artifactStaleUploadHours: number;
+  /** How often the retention sweep deletes expired artifacts and abandoned uploads (0: never). */
+  artifactSweepIntervalMs: number;
   /** Built-in users on or off, single sign-on providers (the file's `auth` section: auth-config.ts). */
   auth: SsoSettings;
   /** The KMS at the top of the secrets' key hierarchy (the file's `kms` section: kms-config.ts). */
@@ -163,6 +169,24 @@ const SETTINGS: Setting[] = [
     schema: int(1, 100),
     expected: "an integer 1-100",
   },
+  {
+    key: "artifactQuotaBytes",
+    env: ["AIRLOCK_ARTIFACT_QUOTA_BYTES"],
+    schema: int(0, Number.MAX_SAFE_INTEGER),
+    expected: "bytes, a whole number",
+  },
+  {
+    key: "artifactStaleUploadHours",
+    env: ["AIRLOCK_ARTIFACT_STALE_UPLOAD_HOURS"],
+    schema: int(1, 24 * 90),
+    expected: "hours, an integer 1-2160",
+  },
+  {
+    key: "artifactSweepIntervalMs",
+    env: ["AIRLOCK_ARTIFACT_SWEEP_INTERVAL_MS"],
+    schema: int(0, 24 * 3600 * 1000),
+    expected: "milliseconds 0-86400000 (0: never on a timer)",
+  },
 ];
 
 function defaults(): Omit<ServerConfig, "publicUrl" | "auth" | "kms"> {
@@ -185,6 +209,9 @@ function defaults(): Omit<ServerConfig, "publicUrl" | "auth" | "kms"> {
     forgeStatusIntervalMs: 2000,
     forgeStatusRetryMs: 10_000,
     forgeStatusAttempts: 8,
+    artifactQuotaBytes: 10 * 1024 ** 3,
+    artifactStaleUploadHours: 24,
+    artifactSweepIntervalMs: 10 * 60 * 1000,
   };
 }
 

@@ -19,6 +19,9 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ARTIFACT_INVALID: 400,
   ARTIFACT_DIGEST_MISMATCH: 400,
   ARTIFACT_TOO_LARGE: 413,
+  // A size limit, as ARTIFACT_TOO_LARGE (twirp resource_exhausted; not retried by the toolkit).
+  ARTIFACT_QUOTA_EXCEEDED: 413,
+  ARTIFACT_NOT_PROMOTABLE: 409,
   BLOB_NOT_FOUND: 404,
   RANGE_NOT_SATISFIABLE: 416,
   RATE_LIMITED: 429,

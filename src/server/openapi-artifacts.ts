@@ -5,6 +5,8 @@ import { z } from "zod";
 import { arr, bool, obj, responseSchema, str, type Operation } from "./openapi-parts.js";
 import {
   ArtifactNameBody,
+  ArtifactPolicyBody,
+  ArtifactPolicyView,
   ArtifactView,
   BlobParams,
   CreateArtifactBody,
@@ -32,25 +34,25 @@ const twirp = (method: string, summary: string, body: z.ZodType, ok: Operation["
   security: "runtime",
   body,
   ok,
-  errors: [400, 403, 404, 409],
+  errors: [400, 403, 404, 409, 413],
 });
 
 export const ARTIFACT_OPERATIONS: Operation[] = [
   twirp(
     "CreateArtifact",
-    "Begin an upload: a row in state uploading and a signed upload URL (names unique per run attempt)",
+    "Begin an upload: a row in state uploading and a signed upload URL (names unique per run attempt); 413 ARTIFACT_QUOTA_EXCEEDED when the repository is at its quota",
     CreateArtifactBody,
     [200, obj({ ok: bool, signed_upload_url: str })],
   ),
   twirp(
     "FinalizeArtifact",
-    "Finish an upload: the declared size and sha256 must equal what the server computed (ARTIFACT_DIGEST_MISMATCH otherwise)",
+    "Finish an upload: the declared size and sha256 must equal what the server computed (ARTIFACT_DIGEST_MISMATCH otherwise); 413 ARTIFACT_QUOTA_EXCEEDED (the upload removed) when it would pass the repository's quota",
     FinalizeArtifactBody,
     [200, obj({ ok: bool, artifact_id: str })],
   ),
   twirp(
     "ListArtifacts",
-    "The run's finalized artifacts the job's run attempt sees (newest attempt per name), by name or id",
+    "The run's finalized artifacts the job's run attempt sees (newest attempt per name; quarantined ones, status mismatch, never), by name or id",
     ListArtifactsBody,
     [200, obj({ artifacts: arr(responseSchema(ArtifactView)) })],
   ),
@@ -111,5 +113,33 @@ export const ARTIFACT_OPERATIONS: Operation[] = [
     params: RunArtifactParams,
     ok: [200, "The DSSE envelope (JSON)"],
     errors: [404],
+  },
+  {
+    method: "post",
+    path: "/api/v1/runs/:id/artifacts/:artifact/promote",
+    summary:
+      "Promote an artifact (mark it releasable) when the repository's policy allows its status and its run's trust tier; 409 ARTIFACT_NOT_PROMOTABLE with the reason otherwise (mismatch never); audited either way; promoting again changes nothing",
+    params: RunArtifactParams,
+    ok: [200, responseSchema(RunArtifactViewSchema)],
+    errors: [404, 409],
+  },
+  {
+    method: "get",
+    path: "/api/v1/repositories/:id/artifact-policy",
+    summary:
+      "The repository's artifact policy: its quota (null: the server's default), the quota in force and the bytes it counts, the promotion gate",
+    params: IdParams,
+    ok: [200, responseSchema(ArtifactPolicyView)],
+    errors: [404],
+  },
+  {
+    method: "put",
+    path: "/api/v1/repositories/:id/artifact-policy",
+    summary:
+      "Set the repository's artifact policy (server administrators; audited): quotaBytes (null: the server's default) and promote { requireStatus, allowUntrustedRuns }",
+    params: IdParams,
+    body: ArtifactPolicyBody,
+    ok: [200, responseSchema(ArtifactPolicyView)],
+    errors: [400, 404],
   },
 ];

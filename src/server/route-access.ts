@@ -51,6 +51,9 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "PUT /api/v1/repositories/:id/egress": { permission: "repository.configure", target: repo() },
   // Where commit statuses go (the forge token itself is a credential, below).
   "GET /api/v1/repositories/:id/forge": { permission: "repository.read", target: repo() },
+  // Artifact quota and promotion gate: read by who sees the repository, set by server administrators.
+  "GET /api/v1/repositories/:id/artifact-policy": { permission: "repository.read", target: repo() },
+  "PUT /api/v1/repositories/:id/artifact-policy": { permission: "server.configure" },
   "PUT /api/v1/repositories/:id/forge": { permission: "repository.configure", target: repo() },
   "DELETE /api/v1/repositories/:id": { permission: "repository.delete", target: repo() },
   "POST /api/v1/repositories/:id/runs": { permission: "runs.write", target: repo() },
@@ -71,6 +74,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/runs/:id/artifacts": { permission: "runs.read", target: run },
   "GET /api/v1/runs/:id/artifacts/:artifact/download": { permission: "runs.read", target: run },
   "GET /api/v1/runs/:id/artifacts/:artifact/provenance": { permission: "runs.read", target: run },
+  // Promotion: anyone who may act on the run asks; the repository's policy decides (promote.ts).
+  "POST /api/v1/runs/:id/artifacts/:artifact/promote": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/cancel": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/rerun": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/approve": { permission: "runs.approve", target: run },

@@ -66,5 +66,42 @@ export const RunArtifactViewSchema = z.object({
   status: z.enum(["corroborated", "trusted", "unverified", "mismatch"]),
   createdAt: z.string(),
   expiresAt: z.string(),
+  /** When and by whom it was promoted (the promotion gate); null: not promoted. */
+  promotedAt: z.string().nullable(),
+  promotedBy: z.string().nullable(),
 });
 export type RunArtifactView = z.infer<typeof RunArtifactViewSchema>;
+
+// ------------------------------------------- a repository's artifact policy (routes/artifact-policy.ts)
+
+/** PUT /repositories/:id/artifact-policy: the whole policy (absent fields: their defaults). */
+export const ArtifactPolicyBody = z
+  .object({
+    /** Bytes of finalized artifacts the repository may keep; null or absent: the server's default. */
+    quotaBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().default(null),
+    promote: z
+      .object({
+        requireStatus: z
+          .array(z.enum(["corroborated", "trusted", "unverified"]))
+          .min(1)
+          .max(3)
+          .default(["corroborated", "trusted"]),
+        allowUntrustedRuns: z.boolean().default(false),
+      })
+      .strict()
+      .default({ requireStatus: ["corroborated", "trusted"], allowUntrustedRuns: false }),
+  })
+  .strict();
+
+export const ArtifactPolicyView = z.object({
+  /** The repository's own quota; null: the server's default applies. */
+  quotaBytes: z.number().int().nullable(),
+  /** The quota in force and the finalized bytes it counts. */
+  effectiveQuotaBytes: z.number().int(),
+  usedBytes: z.number().int(),
+  promote: z.object({
+    requireStatus: z.array(z.enum(["corroborated", "trusted", "unverified"])),
+    allowUntrustedRuns: z.boolean(),
+  }),
+});
+export type ArtifactPolicyViewT = z.infer<typeof ArtifactPolicyView>;

@@ -146,6 +146,8 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       store: new LocalBlobStore(join(config.dataDir, "artifacts")),
       keys: artifactKeys,
       publicUrl: config.publicUrl,
+      quotaBytes: config.artifactQuotaBytes,
+      staleUploadHours: config.artifactStaleUploadHours,
       // Status and signed provenance, by the orchestrator, for every finalized artifact.
       attest: async (id) => {
         try {
@@ -163,6 +165,17 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       dispatchLatency,
       sourceAuth: (repo) => gitAuthOf(db.pool, kms, repo.id, repo.cloneUrl),
       runtimeToken: (client, jobId, attempt) => mintRuntimeToken(client, artifactKeys, jobId, attempt),
+      // Retention: expired artifacts and abandoned uploads (src/artifacts/retention.ts).
+      background: [
+        {
+          name: "artifact-retention",
+          everyMs: config.artifactSweepIntervalMs,
+          tick: async () => {
+            const r = await artifacts.sweep();
+            if (r.expired + r.staleUploads > 0) logger.info(r, "artifact retention sweep");
+          },
+        },
+      ],
     });
     const app = await buildServer({
       pool: db.pool,

@@ -2,13 +2,19 @@
 // blob store in a temporary folder), job attempts seeded in the database, and a few raw twirp and
 // blob calls for what the toolkit client would not do (refusals, tampering).
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import pino from "pino";
 import { Histogram, Registry } from "prom-client";
-import { ArtifactService, deriveKeys, LocalBlobStore } from "../../src/artifacts/index.js";
+import {
+  ArtifactService,
+  deriveKeys,
+  LocalBlobStore,
+  type ArtifactServiceOptions,
+} from "../../src/artifacts/index.js";
 import { CacheService } from "../../src/caches/index.js";
 import { freePort } from "../../src/db/index.js";
 import { openKms, type Kms } from "../../src/secrets/index.js";
@@ -29,7 +35,15 @@ export interface ArtifactServer {
   close(): Promise<void>;
 }
 
-export async function startArtifactServer(opts: { cacheQuotaBytes?: number } = {}): Promise<ArtifactServer> {
+/**
+ * `service`: options of the artifact service (quota, stale-upload age) beside the defaults;
+ * `cacheQuotaBytes`: the cache service's.
+ */
+export async function startArtifactServer(
+  opts: Partial<Pick<ArtifactServiceOptions, "quotaBytes" | "staleUploadHours">> & {
+    cacheQuotaBytes?: number;
+  } = {},
+): Promise<ArtifactServer> {
   const db = await createTestDatabase();
   const dir = await mkdtemp(join(tmpdir(), "airlock-artifacts-"));
   const port = await freePort();
@@ -38,7 +52,8 @@ export async function startArtifactServer(opts: { cacheQuotaBytes?: number } = {
   const kms: Kms = await openKms({ provider: "local", keyFile: join(dir, "kms.key") });
   const store = new LocalBlobStore(join(dir, "blobs"));
   const keys = deriveKeys(Buffer.alloc(32, 7));
-  const svc = new ArtifactService({ db: db.pool, store, keys, publicUrl: url });
+  const { cacheQuotaBytes: _, ...service } = opts;
+  const svc = new ArtifactService({ db: db.pool, store, keys, publicUrl: url, ...service });
   const caches = new CacheService({
     db: db.pool,
     store: new LocalBlobStore(join(dir, "caches")),
@@ -188,5 +203,21 @@ export function toolkit(
         resolve(JSON.parse(line.slice("RESULT ".length)) as { ok: boolean; out?: Record<string, unknown> });
       },
     );
+  });
+}
+
+/** FinalizeArtifact with the right size and digest: the twirp answer. */
+export async function finalize(
+  s: ArtifactServer,
+  a: Attempt,
+  name: string,
+  bytes: Buffer,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const hash = createHash("sha256").update(bytes).digest("hex");
+  return twirp(s, a.token, "FinalizeArtifact", {
+    ...ids(a),
+    name,
+    size: String(bytes.length),
+    hash: `sha256:${hash}`,
   });
 }

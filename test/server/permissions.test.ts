@@ -57,6 +57,8 @@ const SPEC: Record<string, Spec> = {
   "PATCH /api/v1/repositories/:id": repo("admin", "repos:admin", { body: BAD }),
   "PUT /api/v1/repositories/:id/egress": repo("maintainer", "repos:admin", { body: BAD }),
   "GET /api/v1/repositories/:id/forge": repo("viewer", "repos:read"),
+  "GET /api/v1/repositories/:id/artifact-policy": repo("viewer", "repos:read"),
+  "PUT /api/v1/repositories/:id/artifact-policy": { ...server, body: BAD },
   "PUT /api/v1/repositories/:id/forge": repo("maintainer", "repos:admin", { body: BAD }),
   "DELETE /api/v1/repositories/:id": repo("admin", "repos:admin"), // a run is active: 409
   "POST /api/v1/repositories/:id/runs": repo("developer", "runs:write", { body: BAD }),
@@ -74,6 +76,7 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/runs/:id/artifacts": repo("viewer", "runs:read"),
   "GET /api/v1/runs/:id/artifacts/:artifact/download": repo("viewer", "runs:read"),
   "GET /api/v1/runs/:id/artifacts/:artifact/provenance": repo("viewer", "runs:read"),
+  "POST /api/v1/runs/:id/artifacts/:artifact/promote": repo("developer", "runs:write"),
   "POST /api/v1/runs/:id/cancel": repo("developer", "runs:write"),
   "POST /api/v1/runs/:id/rerun": repo("developer", "runs:write"),
   // Untrusted runs: a maintainer, as a person (the seeded run does not wait: 409 when allowed).

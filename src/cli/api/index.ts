@@ -40,3 +40,10 @@ export {
   type ReviewAnswer,
 } from "./environments.js";
 export { provenanceKeys, type ProvenanceKeyView, type ProvenanceKeysView } from "./provenance.js";
+export {
+  artifactPolicy,
+  promoteArtifact,
+  setArtifactPolicy,
+  type ArtifactPolicyInput,
+  type ArtifactPolicyView,
+} from "./artifacts.js";

@@ -6,6 +6,8 @@
 // the safe-archive rules (src/artifacts/archive): a refused archive leaves nothing behind.
 // `airlock artifacts provenance <run> <artifact> [-o file]`: its provenance as the orchestrator
 // signed it, for `airlock verify <zip> <provenance> --key <key.pem>` (offline).
+// `airlock artifacts promote <run> <artifact>`: the promotion gate; the repository's policy
+// decides (docs/integrity.md), a refusal is one line (ARTIFACT_NOT_PROMOTABLE).
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
@@ -15,7 +17,7 @@ import { pipeline } from "node:stream/promises";
 import type { Command } from "commander";
 import { extractArchive } from "../../artifacts/archive/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
-import type { RunArtifact } from "../api/index.js";
+import { promoteArtifact, type RunArtifact } from "../api/index.js";
 import { apiOptions, connect, idArgument, printJson, type CliIo, type CommonOptions } from "./context.js";
 import { table } from "./table.js";
 
@@ -33,7 +35,7 @@ const size = (n: number): string =>
 
 export function artifactsTable(items: RunArtifact[]): string {
   return table(
-    ["ID", "NAME", "SIZE", "STATUS", "ATTEMPT", "JOB", "TRUST", "SHA256", "EXPIRES"],
+    ["ID", "NAME", "SIZE", "STATUS", "ATTEMPT", "JOB", "TRUST", "SHA256", "EXPIRES", "PROMOTED"],
     items.map((a) => [
       a.id,
       a.name,
@@ -44,6 +46,7 @@ export function artifactsTable(items: RunArtifact[]): string {
       a.trustTier,
       a.sha256.slice(0, 16),
       a.expiresAt.slice(0, 10),
+      a.promotedAt ? `${a.promotedAt.slice(0, 10)} by ${a.promotedBy ?? "?"}` : "-",
     ]),
   );
 }
@@ -157,5 +160,23 @@ export function registerArtifacts(program: Command, io: CliIo): void {
     }
     await writeFile(opts.output, file, { flag: "wx" });
     io.stdout.write(`Provenance of ${a.name} (${a.id}, ${a.status}) written to ${opts.output}\n`);
+  });
+
+  apiOptions(
+    artifacts
+      .command("promote")
+      .description("promote an artifact (mark it releasable) if the repository's policy allows it")
+      .argument("<run>", "run id")
+      .argument("<artifact>", "artifact id or name"),
+  ).action(async (run: string, ref: string, opts: CommonOptions) => {
+    const runId = idArgument(run, "the run");
+    const client = await connect(opts, io);
+    const a = pickArtifact(await client.runArtifacts(runId), ref, runId);
+    const p = await promoteArtifact(client, runId, a.id);
+    if (opts.json) printJson(io, p);
+    else
+      io.stdout.write(
+        `Artifact ${p.name} (${p.id}, ${p.status}) promoted${p.promotedBy ? ` by ${p.promotedBy}` : ""} at ${p.promotedAt ?? "?"}\n`,
+      );
   });
 }

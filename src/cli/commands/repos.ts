@@ -1,7 +1,8 @@
 // `airlock repos add|list|edit|remove|egress|dispatch`: repositories the built-in git job source
 // watches, the destinations their jobs may reach through the node's egress proxy, and
 // repository_dispatch events sent to them; `credentials`, `set-credential` and
-// `remove-credential` are in credentials.ts, `forge` (where commit statuses go) in forge.ts.
+// `remove-credential` are in credentials.ts, `forge` (where commit statuses go) in forge.ts,
+// `artifact-policy` (artifact quota and promotion gate) in artifact-policy.ts.
 import type { Command } from "commander";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { terminalPrompt } from "./prompt.js";
@@ -17,6 +18,7 @@ import {
   type CliIo,
   type CommonOptions,
 } from "./context.js";
+import { registerArtifactPolicy } from "./artifact-policy.js";
 import { registerCredentials } from "./credentials.js";
 import { registerForge } from "./forge.js";
 import { readOptionJson } from "../args.js";
@@ -200,6 +202,7 @@ export function registerRepos(program: Command, io: CliIo): void {
 
   registerCredentials(repos, io);
   registerForge(repos, io);
+  registerArtifactPolicy(repos, io);
 
   apiOptions(
     repos

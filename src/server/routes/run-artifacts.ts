@@ -4,10 +4,16 @@
 //   GET /runs/:id/artifacts
 //   GET /runs/:id/artifacts/:artifact/download
 //   GET /runs/:id/artifacts/:artifact/provenance   its DSSE envelope, for `airlock verify`
+//   POST /runs/:id/artifacts/:artifact/promote    the promotion gate (runs.write), audited either way
+// and, beside them, a repository's artifact policy (artifact-policy.ts).
 import type { FastifyInstance } from "fastify";
 import type { ArtifactRecord, ArtifactService } from "../../artifacts/index.js";
-import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { appendAudit } from "../../audit/index.js";
+import { AirlockError, ErrorCode, isAirlockError } from "../../errors/index.js";
+import { actorName } from "../access.js";
+import { audited, requestActor } from "../actor.js";
 import type { RouteContext } from "../deps.js";
+import { artifactPolicyRoutes } from "./artifact-policy.js";
 import { IdParams, RunArtifactParams, type RunArtifactView } from "../schemas-artifacts.js";
 import { validate } from "../validate.js";
 
@@ -31,6 +37,8 @@ export function artifactView(a: ArtifactRecord): RunArtifactView {
     status: a.status,
     createdAt: a.createdAt.toISOString(),
     expiresAt: a.expiresAt.toISOString(),
+    promotedAt: a.promotedAt?.toISOString() ?? null,
+    promotedBy: a.promotedBy,
   };
 }
 
@@ -65,4 +73,41 @@ export function runArtifactRoutes(app: FastifyInstance, ctx: RouteContext): void
     const file = await service(ctx).provenance(params.id, params.artifact);
     return reply.header("content-type", "application/json").header("cache-control", "no-store").send(file);
   });
+
+  // The gate decides from the artifact's status and its run's trust tier under the repository's
+  // policy; a refusal (409 ARTIFACT_NOT_PROMOTABLE) is recorded too, as an operator may ask why.
+  app.post("/runs/:id/artifacts/:artifact/promote", async (request) => {
+    const { params } = validate(request, { params: RunArtifactParams });
+    const svc = service(ctx);
+    try {
+      const p = await audited(
+        ctx.pool,
+        request,
+        (db) => svc.promote(params.id, params.artifact, actorName(request), db),
+        (r) => ({
+          action: r.changed ? "artifact.promoted" : "artifact.promote_repeated",
+          object: { kind: "artifact", id: r.artifact.id },
+          details: {
+            runId: r.artifact.runId,
+            name: r.artifact.name,
+            sha256: r.artifact.sha256,
+            status: r.artifact.status,
+            trustTier: r.artifact.trustTier,
+          },
+        }),
+      );
+      return artifactView(p.artifact);
+    } catch (err) {
+      if (isAirlockError(err) && err.code === ErrorCode.ARTIFACT_NOT_PROMOTABLE)
+        await appendAudit(ctx.pool, {
+          ...requestActor(request),
+          action: "artifact.promotion_refused",
+          object: { kind: "artifact", id: params.artifact },
+          details: { runId: params.id, reason: err.message, ...(err.details as Record<string, unknown>) },
+        });
+      throw err;
+    }
+  });
+
+  artifactPolicyRoutes(app, ctx);
 }
