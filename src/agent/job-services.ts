@@ -133,12 +133,13 @@ export async function openJobServices(o: JobServicesOptions): Promise<MachineSer
       servicesUrl = url;
       const secrets = [o.idTokenRequest, o.runtimeToken].filter((t): t is string => t !== undefined);
       return {
-        env: (o.idTokenRequest !== undefined
-          ? {
-              ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/id-token?api-version=2.0`,
-              ACTIONS_ID_TOKEN_REQUEST_TOKEN: o.idTokenRequest,
-            }
-          : {}),
+        env:
+          o.idTokenRequest !== undefined
+            ? {
+                ACTIONS_ID_TOKEN_REQUEST_URL: `${url}/id-token?api-version=2.0`,
+                ACTIONS_ID_TOKEN_REQUEST_TOKEN: o.idTokenRequest,
+              }
+            : {},
         ...(o.runtimeToken !== undefined
           ? {
               actionEnv: {

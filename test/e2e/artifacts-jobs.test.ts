@@ -20,7 +20,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 async function bundledAction(): Promise<string> {
   const out = await build({
-    entryPoints: [join(here, "artifacts", "action.mjs")],
+    entryPoints: [join(here, "artifacts", "action.js")],
     bundle: true,
     platform: "node",
     format: "esm",

@@ -15,7 +15,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 
 async function bundledAction(): Promise<string> {
   const out = await build({
-    entryPoints: [join(here, "caches", "action.mjs")],
+    entryPoints: [join(here, "caches", "action.js")],
     bundle: true,
     platform: "node",
     format: "esm",

@@ -159,7 +159,9 @@ describe("worker trust and operator", () => {
     assert.deepEqual([listed.workerTrust, listed.operator], ["untrusted", "Alice's lab"]);
     // The default: this installation's own node.
     const own = await registerTestNode(s, { name: "own-node" });
-    const ownListed = (await call("GET", "/api/v1/nodes")).body.find((n: { id: number }) => n.id === own.nodeId);
+    const ownListed = (await call("GET", "/api/v1/nodes")).body.find(
+      (n: { id: number }) => n.id === own.nodeId,
+    );
     assert.deepEqual([ownListed.workerTrust, ownListed.operator], ["trusted", null]);
 
     const set = await call("PUT", `/api/v1/nodes/${listed.id}/worker`, { workerTrust: "trusted" });
