@@ -7,7 +7,7 @@
  *
  *   host -> guest: EXEC(chan, u32 n + n NUL-terminated strings: mode, then the mode's arguments),
  *                  STDIN(chan, bytes), STDIN_EOF(chan), KILL(chan), HELLO,
- *                  CONN_DATA(chan, bytes), CONN_EOF(chan), LIMITS(chan), ACK(chan, u32 bytes)
+ *                  CONN_DATA(chan, bytes), CONN_EOF(chan), LIMITS(chan)
  *   guest -> host: READY(/proc/uptime), OUT/ERR(chan, bytes), EXIT(chan, "e<code>" | "s<signal>"),
  *                  LIMITS_R(chan, "pids <times pids.max refused a fork> oom <OOM kills> free <KiB free on the scratch disk>"),
  *                  CONN_OPEN(chan, u8 0 = egress, 1 = job services), CONN_DATA, CONN_EOF
@@ -21,12 +21,6 @@
  *                                               (scratch: dest is in the scratch disk, e.g. /actions)
  * Output is forwarded as it comes; when the process exits, what is left in its pipes is read and
  * sent before EXIT, and the pipes are closed (a background process writing later gets EPIPE).
- *
- * Flow control, per channel: the guest stops reading a step's pipes (or a connection's socket)
- * while WINDOW bytes it sent on that channel are not yet ACKed by the host, which ACKs what its
- * consumer (step log, relayed connection) has taken. So a slow consumer makes the job's writes
- * block, not the agent buffer; and one stalled channel never holds up the others on the port.
- * At exit what is left in a pipe (at most its capacity) is sent regardless of the window.
  *
  * When the host closes its end of the port (the agent exited, or died), the guest powers off, so
  * QEMU exits too: no machine outlives its agent.
@@ -57,14 +51,13 @@
 #include <unistd.h>
 
 enum {
-  T_EXEC = 1, T_STDIN = 2, T_STDIN_EOF = 3, T_KILL = 4, T_HELLO = 5, T_LIMITS = 6, T_ACK = 7,
+  T_EXEC = 1, T_STDIN = 2, T_STDIN_EOF = 3, T_KILL = 4, T_HELLO = 5, T_LIMITS = 6,
   T_CONN_DATA = 10, T_CONN_EOF = 11,
   T_READY = 20, T_OUT = 21, T_ERR = 22, T_EXIT = 23, T_CONN_OPEN = 24, T_LIMITS_R = 25,
 };
 #define MAX_PAYLOAD 65536
 #define HDR 9
 #define MAX_SLOTS 512
-#define WINDOW (256 * 1024) /* = WINDOW in src/provisioners/vm/channel.ts */
 #define CGROUP "/sys/fs/cgroup/job"
 
 struct buf { char *data; size_t len, off; };
@@ -74,7 +67,6 @@ struct slot {
   pid_t pid;
   int in, out, err; /* exec: pipes; conn: in = out = the socket */
   struct buf q;      /* bytes waiting to be written to `in` */
-  size_t unacked;    /* bytes sent on this channel that the host has not ACKed */
 };
 
 static struct slot slots[MAX_SLOTS];
@@ -328,21 +320,12 @@ static void kill_slot(struct slot *s) {
   if (s->pid > 0) kill(-s->pid, SIGKILL);
 }
 
-/* Forwards what `fd` has now (drain: what it holds, at most its pipe capacity); returns 0 at EOF. */
-static int pump(struct slot *s, int *fd, uint8_t type, int drain) {
+/* Forwards what `fd` has now; returns 0 at EOF. */
+static int pump(int *fd, uint8_t type, uint32_t chan, int drain) {
   char buf[MAX_PAYLOAD];
-  long left = drain ? fcntl(*fd, F_GETPIPE_SZ) : 0;
-  /* Never past the window (polled only below it), except for the final drain at exit. */
-  size_t want = drain || s->unacked >= WINDOW || WINDOW - s->unacked > sizeof buf ? sizeof buf : WINDOW - s->unacked;
   for (;;) {
-    ssize_t r = read(*fd, buf, want);
-    if (r > 0) {
-      send_frame(type, s->chan, buf, (size_t)r);
-      s->unacked += (size_t)r;
-      left -= r;
-      if (!drain || left <= 0) return 1;
-      continue;
-    }
+    ssize_t r = read(*fd, buf, sizeof buf);
+    if (r > 0) { send_frame(type, chan, buf, (size_t)r); if (!drain) return 1; continue; }
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && errno == EAGAIN) return 1;
     return 0;
@@ -353,8 +336,8 @@ static void reaped(pid_t pid, int status) {
   for (int i = 0; i < MAX_SLOTS; i++) {
     struct slot *s = &slots[i];
     if (!s->used || s->is_conn || s->pid != pid) continue;
-    if (s->out >= 0) pump(s, &s->out, T_OUT, 1);
-    if (s->err >= 0) pump(s, &s->err, T_ERR, 1);
+    if (s->out >= 0) pump(&s->out, T_OUT, s->chan, 1);
+    if (s->err >= 0) pump(&s->err, T_ERR, s->chan, 1);
     char r[16];
     int n = WIFSIGNALED(status) ? snprintf(r, sizeof r, "s%d", WTERMSIG(status))
                                 : snprintf(r, sizeof r, "e%d", WEXITSTATUS(status));
@@ -391,13 +374,6 @@ static void on_frame(uint8_t type, uint32_t chan, const char *p, size_t n) {
     break;
   case T_KILL: if ((s = find(chan)) && !s->is_conn) kill_slot(s); break;
   case T_LIMITS: report_limits(chan); break;
-  case T_ACK:
-    if ((s = find(chan)) && n == 4) {
-      uint32_t k;
-      memcpy(&k, p, 4);
-      s->unacked -= k < s->unacked ? k : s->unacked;
-    }
-    break;
   case T_CONN_EOF: if ((s = find(chan)) && s->is_conn) conn_eof_from_host(s); break;
   }
 }
@@ -473,14 +449,13 @@ int main(int argc, char **argv) {
       struct slot *s = &slots[i];
       if (!s->used) continue;
       if (s->is_conn) {
-        short ev = (short)((s->rd_eof || s->unacked >= WINDOW ? 0 : POLLIN) | (s->q.off < s->q.len ? POLLOUT : 0));
-        if (ev) { owner[n] = s; pf[n++] = (struct pollfd){s->in, ev, 0}; }
+        short ev = (short)((s->rd_eof ? 0 : POLLIN) | (s->q.off < s->q.len ? POLLOUT : 0));
+        owner[n] = s; pf[n++] = (struct pollfd){s->in, ev, 0};
         continue;
       }
       if (s->in >= 0 && s->q.off < s->q.len) { owner[n] = s; pf[n++] = (struct pollfd){s->in, POLLOUT, 0}; }
-      int room = s->unacked < WINDOW;
-      if (s->out >= 0 && room) { owner[n] = s; pf[n++] = (struct pollfd){s->out, POLLIN, 0}; }
-      if (s->err >= 0 && room) { owner[n] = s; pf[n++] = (struct pollfd){s->err, POLLIN, 0}; }
+      if (s->out >= 0) { owner[n] = s; pf[n++] = (struct pollfd){s->out, POLLIN, 0}; }
+      if (s->err >= 0) { owner[n] = s; pf[n++] = (struct pollfd){s->err, POLLIN, 0}; }
     }
     if (poll(pf, (nfds_t)n, -1) < 0) { if (errno == EINTR) continue; die("poll"); }
     if (pf[0].revents) {
@@ -535,16 +510,16 @@ int main(int argc, char **argv) {
         }
       }
       if (s->is_conn && (re & (POLLIN | POLLHUP | POLLERR)) && !s->rd_eof) {
-        if (!pump(s, &s->in, T_CONN_DATA, 0)) {
+        if (!pump(&s->in, T_CONN_DATA, s->chan, 0)) {
           s->rd_eof = 1;
           send_frame(T_CONN_EOF, s->chan, NULL, 0);
           if (re & POLLERR) s->wr_eof = 1;
           if (s->wr_eof) free_slot(s);
         }
       } else if (!s->is_conn && fd == s->out && (re & (POLLIN | POLLHUP))) {
-        if (!pump(s, &s->out, T_OUT, 0)) close_fd(&s->out);
+        if (!pump(&s->out, T_OUT, s->chan, 0)) close_fd(&s->out);
       } else if (!s->is_conn && fd == s->err && (re & (POLLIN | POLLHUP))) {
-        if (!pump(s, &s->err, T_ERR, 0)) close_fd(&s->err);
+        if (!pump(&s->err, T_ERR, s->chan, 0)) close_fd(&s->err);
       }
     }
   }

@@ -3,15 +3,9 @@
 // virtio-serial port. Execs are channels the host numbers (1, 2, …); connections to the egress
 // proxy / job services are channels the guest opens (numbered from 2^31), each carried to its host
 // unix socket here.
-//
-// Flow control: the guest sends at most WINDOW bytes on a channel before the host ACKs them, and
-// the host ACKs only what the channel's consumer has taken (a step's stdout/stderr stream, a
-// relayed connection's socket). A paused step log or a slow proxy thus stops that channel in the
-// guest (the job's writes block), while the agent holds at most a window per channel and the
-// other channels go on. A guest that ignores the window is hostile: its channel is closed.
 import { once } from "node:events";
 import net from "node:net";
-import { PassThrough, type Writable } from "node:stream";
+import { PassThrough } from "node:stream";
 import type { ExecResult } from "../types.js";
 
 export const T = {
@@ -21,7 +15,6 @@ export const T = {
   KILL: 4,
   HELLO: 5,
   LIMITS: 6,
-  ACK: 7,
   CONN_DATA: 10,
   CONN_EOF: 11,
   READY: 20,
@@ -35,24 +28,6 @@ const HDR = 9;
 const MAX_PAYLOAD = 65536;
 /** Connections (egress, job services) one guest may hold open on the host at once. */
 const MAX_CONNS = 512;
-/** Unacknowledged bytes a guest may send on one channel (= WINDOW in native/airlock-guest.c). */
-export const WINDOW = 256 * 1024;
-/**
- * What an honest guest can exceed the window by: at a step's exit it sends what is left in its
- * stdout and stderr pipes (each at most the 1 MiB pipe-max-size, plus one frame).
- */
-export const MAX_UNACKED = WINDOW + 2 * ((1 << 20) + MAX_PAYLOAD);
-
-/** Per-channel accounting of guest output not yet ACKed (see the header). */
-interface Flow {
-  unacked: number;
-  /** Streams of this channel whose consumer is behind (write() returned false). */
-  waiting: Set<Writable>;
-}
-
-function newFlow(): Flow {
-  return { unacked: 0, waiting: new Set() };
-}
 
 export interface GuestExec {
   stdout: PassThrough;
@@ -63,13 +38,7 @@ export interface GuestExec {
 interface Pending {
   stdout: PassThrough;
   stderr: PassThrough;
-  flow: Flow;
   resolve(r: ExecResult): void;
-}
-
-interface Conn {
-  sock: net.Socket;
-  flow: Flow;
 }
 
 const SIGNALS: Record<number, NodeJS.Signals> = {
@@ -85,7 +54,7 @@ export class GuestChannel {
   private buf: Buffer = Buffer.alloc(0);
   private nextChan = 1;
   private readonly execs = new Map<number, Pending>();
-  private readonly conns = new Map<number, Conn>();
+  private readonly conns = new Map<number, net.Socket>();
   private readonly queries = new Map<number, (answer: string | undefined) => void>();
   private closed = false;
   /** Resolves with the guest's /proc/uptime (seconds) at its first READY. */
@@ -101,10 +70,6 @@ export class GuestChannel {
     sock.on("data", (b: Buffer) => this.onData(b));
     sock.on("error", () => undefined);
     sock.on("close", () => this.close());
-    // Host -> guest: a relayed connection is read only while the port takes what we write.
-    sock.on("drain", () => {
-      for (const c of this.conns.values()) c.sock.resume();
-    });
     this.send(T.HELLO, 0);
   }
 
@@ -119,16 +84,6 @@ export class GuestChannel {
       this.sock.write(Buffer.concat([h, part]));
       if (payload.length === 0) break;
     }
-  }
-
-  /** Guest output the agent holds right now (frames being parsed, streams, relayed sockets). */
-  bufferedBytes(): number {
-    let n = this.buf.length;
-    for (const p of this.execs.values()) {
-      for (const s of [p.stdout, p.stderr]) n += s.writableLength + s.readableLength;
-    }
-    for (const c of this.conns.values()) n += c.sock.writableLength;
-    return n;
   }
 
   /** send(), then waits while the socket's buffer is full (large copies). */
@@ -153,7 +108,7 @@ export class GuestChannel {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     const result = new Promise<ExecResult>((resolve) => {
-      this.execs.set(chan, { stdout, stderr, flow: newFlow(), resolve });
+      this.execs.set(chan, { stdout, stderr, resolve });
     });
     const count = Buffer.alloc(4);
     count.writeUInt32LE(args.length, 0);
@@ -197,11 +152,11 @@ export class GuestChannel {
         this.onReady(Number.parseFloat(p.toString()) || 0);
         break;
       case T.OUT:
-      case T.ERR: {
-        const e = this.execs.get(chan);
-        if (e) this.deliver(chan, e.flow, type === T.OUT ? e.stdout : e.stderr, p);
+        this.execs.get(chan)?.stdout.write(Buffer.from(p));
         break;
-      }
+      case T.ERR:
+        this.execs.get(chan)?.stderr.write(Buffer.from(p));
+        break;
       case T.EXIT: {
         const s = p.toString();
         const n = Number(s.slice(1));
@@ -221,42 +176,13 @@ export class GuestChannel {
         if (p.length < 1 || this.conns.has(chan) || this.conns.size >= MAX_CONNS) this.send(T.CONN_EOF, chan);
         else this.openConn(chan, this.targets[p.readUInt8(0)]);
         break;
-      case T.CONN_DATA: {
-        const c = this.conns.get(chan);
-        if (c) this.deliver(chan, c.flow, c.sock, p);
+      case T.CONN_DATA:
+        this.conns.get(chan)?.write(Buffer.from(p));
         break;
-      }
       case T.CONN_EOF:
-        this.conns.get(chan)?.sock.end();
+        this.conns.get(chan)?.end();
         break;
     }
-  }
-
-  /** Hands guest output to its consumer; ACKs it once taken (throws past MAX_UNACKED: hostile). */
-  private deliver(chan: number, flow: Flow, into: Writable, p: Buffer): void {
-    flow.unacked += p.length;
-    if (flow.unacked > MAX_UNACKED) throw new Error("guest ignored the flow window");
-    if (into.destroyed || into.writableEnded) return this.ack(chan, flow);
-    if (into.write(Buffer.from(p))) return this.ack(chan, flow);
-    if (flow.waiting.has(into)) return;
-    flow.waiting.add(into);
-    const resume = (): void => {
-      into.off("drain", resume);
-      into.off("close", resume);
-      flow.waiting.delete(into);
-      this.ack(chan, flow);
-    };
-    into.on("drain", resume);
-    into.on("close", resume);
-  }
-
-  /** ACKs what the channel's consumers have taken, in batches of a quarter window. */
-  private ack(chan: number, flow: Flow): void {
-    if (flow.waiting.size > 0 || flow.unacked < WINDOW / 4 || this.closed) return;
-    const n = Buffer.alloc(4);
-    n.writeUInt32LE(flow.unacked, 0);
-    flow.unacked = 0;
-    this.send(T.ACK, chan, n);
   }
 
   private openConn(chan: number, target: string | undefined): void {
@@ -265,11 +191,8 @@ export class GuestChannel {
       return;
     }
     const c = net.createConnection(target);
-    this.conns.set(chan, { sock: c, flow: newFlow() });
-    c.on("data", (b: Buffer) => {
-      this.send(T.CONN_DATA, chan, b);
-      if (this.sock.writableNeedDrain) c.pause();
-    });
+    this.conns.set(chan, c);
+    c.on("data", (b: Buffer) => this.send(T.CONN_DATA, chan, b));
     c.on("end", () => this.send(T.CONN_EOF, chan));
     c.on("error", () => c.destroy());
     c.on("close", (hadError) => {
@@ -285,7 +208,7 @@ export class GuestChannel {
     for (const chan of [...this.execs.keys()]) this.finish(chan, { exitCode: null, signal: "SIGKILL" });
     for (const q of this.queries.values()) q(undefined);
     this.queries.clear();
-    for (const c of this.conns.values()) c.sock.destroy();
+    for (const c of this.conns.values()) c.destroy();
     this.conns.clear();
     this.sock.destroy();
   }

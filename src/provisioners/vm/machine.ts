@@ -131,11 +131,6 @@ export class VmMachine implements Machine {
     return this.exceeded;
   }
 
-  /** Guest output the agent holds for this machine right now (bounded by the channel's window). */
-  bufferedBytes(): number {
-    return this.m.channel.bufferedBytes();
-  }
-
   private killVm(): void {
     this.m.channel.close();
     try {
