@@ -5,7 +5,8 @@
 // for a 1 GiB file (incompressible; compression level 0 as `upload-artifact` with
 // `compression-level: 0`). Baseline, in the same job and interleaved: a plain file copy of the same
 // file on the same disk (`cp` then `sync` of the copy: the store fsyncs what it keeps). Each round
-// is one job on a fresh machine: copy, upload, copy, download, copy.
+// is one job on a fresh machine: copy, upload, copy, download, copy, then `@actions/cache`'s
+// saveCache of the same folder, its restoreCache into it again (its file removed), copy.
 import { join } from "node:path";
 import { build } from "esbuild";
 import { createAgent, memoryCredentialStore, type Agent } from "../../src/agent/index.js";
@@ -19,11 +20,20 @@ import { machineLine, pct, table } from "./stats.js";
 
 const ACTION = `
 import { DefaultArtifactClient } from "@actions/artifact";
+import * as cache from "@actions/cache";
 const input = (n) => process.env["INPUT_" + n.toUpperCase()] ?? "";
 const client = new DefaultArtifactClient();
 const root = process.env.GITHUB_WORKSPACE + "/" + input("path");
 const t0 = performance.now();
-if (input("op") === "upload") {
+if (input("op") === "save") {
+  const id = await cache.saveCache([input("path")], input("name"));
+  if (id <= 0) throw new Error("saveCache returned " + id);
+  console.log("ELAPSED save " + Math.round(performance.now() - t0));
+} else if (input("op") === "restore") {
+  const hit = await cache.restoreCache([input("path")], input("name"));
+  if (!hit) throw new Error("cache miss");
+  console.log("ELAPSED restore " + Math.round(performance.now() - t0));
+} else if (input("op") === "upload") {
   const r = await client.uploadArtifact(input("name"), [root + "/big.bin"], root, { compressionLevel: 0 });
   console.log("ELAPSED upload " + Math.round(performance.now() - t0) + " " + r.size);
 } else {
@@ -64,6 +74,13 @@ function workflow(rounds: number, mib: number): string {
       - run: ${JSON.stringify(COPY)}
       - uses: ./.github/actions/artifact
         with: { op: download, name: big-${i + 1}, path: got }
+      - run: ${JSON.stringify(COPY)}
+      - run: rm -rf got
+      - uses: ./.github/actions/artifact
+        with: { op: save, name: big-cache-${i + 1}, path: big }
+      - run: rm big/big.bin
+      - uses: ./.github/actions/artifact
+        with: { op: restore, name: big-cache-${i + 1}, path: big }
       - run: ${JSON.stringify(COPY)}
 `,
   );
@@ -134,6 +151,8 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
     const copy: number[] = [];
     const upload: number[] = [];
     const download: number[] = [];
+    const save: number[] = [];
+    const restore: number[] = [];
     let bytes = mib * 1024 * 1024;
     for (const job of run.jobs) {
       const res = await fetch(`${b.service.url}/api/v1/jobs/${job.id}/logs`, {
@@ -141,10 +160,10 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
       });
       const log = await res.text();
       if (run.conclusion !== "success") throw new Error(`the benchmark run failed:\n${log.slice(-4000)}`);
-      for (const m of log.matchAll(/ELAPSED (copy|upload|download) (\d+)(?: (\d+))?/g)) {
+      for (const m of log.matchAll(/ELAPSED (copy|upload|download|save|restore) (\d+)(?: (\d+))?/g)) {
         const v = Number(m[2]);
-        if (m[1] === "copy") copy.push(v);
-        else (m[1] === "upload" ? upload : download).push(v);
+        const into = { copy, upload, download, save, restore }[m[1] as "copy"];
+        into.push(v);
         if (m[3] !== undefined) bytes = Number(m[3]);
       }
     }
@@ -159,6 +178,8 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
           ["plain copy (cp + sync)", copy],
           ["artifact upload", upload],
           ["artifact download", download],
+          ["cache save (tar + upload)", save],
+          ["cache restore (download + untar)", restore],
         ] as Array<[string, number[]]>
       ).map(([name, xs]) => [
         name,
