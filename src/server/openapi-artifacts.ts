@@ -1,8 +1,8 @@
 // The artifact service v4 operations of the OpenAPI document (routes/artifacts-twirp.ts and
 // artifacts-blobs.ts): the twirp methods `@actions/artifact` calls with a job's runtime token, and
 // the signed blob URLs (Azure block blob upload, GET download) they hand out.
-import { z } from "zod";
 import { arr, bool, obj, responseSchema, str, type Operation } from "./openapi-parts.js";
+import { SignedBlobQuery, twirpOperation } from "./openapi-results.js";
 import {
   ArtifactNameBody,
   ArtifactPolicyBody,
@@ -17,25 +17,8 @@ import {
 } from "./schemas-artifacts.js";
 import { IdParams } from "./schemas.js";
 
-const TWIRP = "/twirp/github.actions.results.api.v1.ArtifactService";
-const BlobQuery = z.object({
-  op: z.enum(["upload", "download"]),
-  job: z.string(),
-  att: z.string(),
-  exp: z.string(),
-  sig: z.string(),
-  comp: z.enum(["block", "blocklist"]).optional(),
-  blockid: z.string().optional(),
-});
-const twirp = (method: string, summary: string, body: z.ZodType, ok: Operation["ok"]): Operation => ({
-  method: "post",
-  path: `${TWIRP}/${method}`,
-  summary: `${summary} (twirp JSON; errors { code, msg, meta: { airlock_code } }; 401 once the job attempt has ended)`,
-  security: "runtime",
-  body,
-  ok,
-  errors: [400, 403, 404, 409, 413],
-});
+const twirp = twirpOperation("ArtifactService", [400, 403, 404, 409, 413]);
+const BlobQuery = SignedBlobQuery;
 
 export const ARTIFACT_OPERATIONS: Operation[] = [
   twirp(

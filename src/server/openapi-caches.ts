@@ -1,8 +1,8 @@
 // The cache service v2 operations of the OpenAPI document (routes/caches-twirp.ts and
 // caches-blobs.ts): the twirp methods `@actions/cache` calls with a job's runtime token, and the
 // signed blob URLs (Azure Put Blob / block blob upload, GET download) they hand out.
-import { z } from "zod";
 import { bool, obj, str, type Operation } from "./openapi-parts.js";
+import { SignedBlobQuery, twirpOperation } from "./openapi-results.js";
 import { BlobParams } from "./schemas-artifacts.js";
 import {
   CreateCacheEntryBody,
@@ -10,25 +10,8 @@ import {
   GetCacheEntryDownloadUrlBody,
 } from "./schemas-caches.js";
 
-const TWIRP = "/twirp/github.actions.results.api.v1.CacheService";
-const BlobQuery = z.object({
-  op: z.enum(["upload", "download"]),
-  job: z.string(),
-  att: z.string(),
-  exp: z.string(),
-  sig: z.string(),
-  comp: z.enum(["block", "blocklist"]).optional(),
-  blockid: z.string().optional(),
-});
-const twirp = (method: string, summary: string, body: z.ZodType, ok: Operation["ok"]): Operation => ({
-  method: "post",
-  path: `${TWIRP}/${method}`,
-  summary: `${summary} (twirp JSON; errors { code, msg, meta: { airlock_code } }; 401 once the job attempt has ended)`,
-  security: "runtime",
-  body,
-  ok,
-  errors: [400, 404, 409, 413],
-});
+const twirp = twirpOperation("CacheService", [400, 404, 409, 413]);
+const BlobQuery = SignedBlobQuery;
 
 export const CACHE_OPERATIONS: Operation[] = [
   twirp(

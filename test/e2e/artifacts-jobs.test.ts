@@ -9,31 +9,14 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { build } from "esbuild";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createHash } from "node:crypto";
 import { makeRepo, runAirlock, type TempRepo } from "../helpers/repo.js";
 import { startTestService, type TestService } from "../helpers/service.js";
+import { bundleAction, runGitHubRepository } from "../helpers/toolkit-job.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-async function bundledAction(): Promise<string> {
-  const out = await build({
-    entryPoints: [join(here, "artifacts", "action.js")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    write: false,
-    logLevel: "silent",
-    // Bundled CommonJS dependencies call require(): give the ES module one.
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-  });
-  return out.outputFiles[0]!.text;
-}
 
 const ACTION_YML = `name: artifact
 inputs:
@@ -91,23 +74,9 @@ describe("artifacts in real jobs", () => {
     repo = makeRepo({
       ".github/workflows/ci.yml": WORKFLOW,
       ".github/actions/artifact/action.yml": ACTION_YML,
-      ".github/actions/artifact/index.mjs": await bundledAction(),
+      ".github/actions/artifact/index.mjs": await bundleAction(join(here, "artifacts", "action.js")),
     });
-    const r = await t.api<{ id: number }>("POST", "/api/v1/repositories", {
-      name: "acme/art",
-      cloneUrl: repo.dir,
-    });
-    assert.equal(r.status, 201, r.text);
-    // A GitHub repository: GITHUB_SERVER_URL is github.com, as the toolkit requires (docs/compatibility.md).
-    const forge = await t.api("PUT", `/api/v1/repositories/${r.body.id}/forge`, { kind: "github" });
-    assert.equal(forge.status, 200, forge.text);
-    const trig = await t.api<{ runs: Array<{ id: number }> }>(
-      "POST",
-      `/api/v1/repositories/${r.body.id}/runs`,
-      {},
-    );
-    await t.startAgent(await t.addNode("node-art"));
-    const run = await t.waitRun(trig.body.runs[0]!.id, 240_000);
+    const run = await runGitHubRepository(t, { name: "acme/art", cloneUrl: repo.dir, node: "node-art" });
     const job = (name: string) => run.jobs.find((j) => j.name === name)!;
     const buildLog = (await t.api("GET", `/api/v1/jobs/${job("build").id}/logs`)).text;
     const checkLog = (await t.api("GET", `/api/v1/jobs/${job("check").id}/logs`)).text;

@@ -7,27 +7,11 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
-import { build } from "esbuild";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
 import { startTestService, type TestService } from "../helpers/service.js";
+import { bundleAction, runGitHubRepository } from "../helpers/toolkit-job.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-async function bundledAction(): Promise<string> {
-  const out = await build({
-    entryPoints: [join(here, "caches", "action.js")],
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    write: false,
-    logLevel: "silent",
-    banner: {
-      js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
-    },
-  });
-  return out.outputFiles[0]!.text;
-}
 
 const ACTION_YML = `name: cache
 inputs:
@@ -79,24 +63,9 @@ describe("caches in real jobs", () => {
     repo = makeRepo({
       ".github/workflows/ci.yml": WORKFLOW,
       ".github/actions/cache/action.yml": ACTION_YML,
-      ".github/actions/cache/index.mjs": await bundledAction(),
+      ".github/actions/cache/index.mjs": await bundleAction(join(here, "caches", "action.js")),
     });
-    const r = await t.api<{ id: number }>("POST", "/api/v1/repositories", {
-      name: "acme/cached",
-      cloneUrl: repo.dir,
-    });
-    assert.equal(r.status, 201, r.text);
-    // A GitHub repository: GITHUB_SERVER_URL is github.com, as the cache client requires for v2.
-    const forge = await t.api("PUT", `/api/v1/repositories/${r.body.id}/forge`, { kind: "github" });
-    assert.equal(forge.status, 200, forge.text);
-    const trig = await t.api<{ runs: Array<{ id: number }> }>(
-      "POST",
-      `/api/v1/repositories/${r.body.id}/runs`,
-      {},
-    );
-    assert.equal(trig.body.runs?.length, 1, trig.text);
-    await t.startAgent(await t.addNode("node-cache"));
-    const run = await t.waitRun(trig.body.runs[0]!.id, 240_000);
+    const run = await runGitHubRepository(t, { name: "acme/cached", cloneUrl: repo.dir, node: "node-cache" });
     const job = (name: string) => run.jobs.find((j) => j.name === name)!;
     const buildLog = (await t.api("GET", `/api/v1/jobs/${job("build").id}/logs`)).text;
     const checkLog = (await t.api("GET", `/api/v1/jobs/${job("check").id}/logs`)).text;
