@@ -111,12 +111,8 @@ export async function commitBlocks(
   const absent = ids.find((b) => !staged.has(b));
   if (absent !== undefined)
     throw new AirlockError(ErrorCode.ARTIFACT_INVALID, `block ${absent} of the block list was never staged`);
-  const upload = uploadKey(u, id);
-  async function* concatenated(): AsyncGenerator<Uint8Array> {
-    for (const b of ids)
-      for await (const chunk of await store.readPart(upload, partName(b))) yield chunk as Uint8Array;
-  }
-  return commitWhole(db, store, u, id, Readable.from(concatenated()), maxBytes);
+  const info = await store.commitUpload(uploadKey(u, id), ids.map(partName), { maxBytes });
+  return recordCommitted(db, store, u, id, info);
 }
 
 /** Put Blob: the whole upload in one body, written and recorded as a committed block list would be. */
@@ -128,7 +124,17 @@ export async function commitWhole(
   body: Source,
   maxBytes: number,
 ): Promise<BlobInfo> {
-  const info = await store.put(body, { maxBytes });
+  return recordCommitted(db, store, u, id, await store.put(body, { maxBytes }));
+}
+
+/** Records the committed blob on the upload's row and drops its staged blocks. */
+async function recordCommitted(
+  db: Db,
+  store: BlobStore,
+  u: UploadKind,
+  id: number,
+  info: BlobInfo,
+): Promise<BlobInfo> {
   await inTransaction(db, async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [u.lock, info.sha256]);
     // A concurrent release may have removed the same bytes between our write and this lock.

@@ -121,6 +121,14 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
+  async commitUpload(upload: string, parts: string[], opts: PutOptions = {}): Promise<BlobInfo> {
+    const readPart = (part: string): Promise<Readable> => this.readPart(upload, part);
+    async function* concatenated(): AsyncGenerator<Uint8Array> {
+      for (const part of parts) for await (const chunk of await readPart(part)) yield chunk as Uint8Array;
+    }
+    return this.put(Readable.from(concatenated()), opts);
+  }
+
   async deleteUpload(upload: string): Promise<void> {
     checkName("upload", upload);
     await rm(join(this.root, "uploads", upload), { recursive: true, force: true });

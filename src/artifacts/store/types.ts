@@ -50,6 +50,12 @@ export interface BlobStore {
   putPart(upload: string, part: string, source: Source, opts?: PutOptions): Promise<BlobInfo>;
   /** A staged part's bytes. BLOB_NOT_FOUND when it is not staged. */
   readPart(upload: string, part: string): Promise<Readable>;
+  /**
+   * Makes one blob of the named staged parts, in that order (a part may be named more than once),
+   * as `put` would of their concatenation: hashed, atomic, idempotent; the parts stay staged until
+   * `deleteUpload`. BLOB_NOT_FOUND when a part is not staged; ARTIFACT_TOO_LARGE past maxBytes.
+   */
+  commitUpload(upload: string, parts: string[], opts?: PutOptions): Promise<BlobInfo>;
   /** Drops every staged part of the upload. Idempotent. */
   deleteUpload(upload: string): Promise<void>;
 }
