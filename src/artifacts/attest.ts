@@ -48,25 +48,41 @@ SELECT a.id AS artifact_id, a.name, a.sha256, a.run_id, a.run_attempt, r.ref, r.
   LEFT JOIN nodes n ON n.id = a.node_id
  WHERE a.id = $1 AND a.state = 'finalized'`;
 
+/** A verdict reached by comparing independent builds (corroboration/evaluate.ts). */
+export interface Verdict {
+  status: CorroborationStatus;
+  builders: Array<{
+    node: string;
+    operator: string | null;
+    trusted: boolean;
+    agreed: boolean;
+    sha256?: string;
+  }>;
+}
+
 export interface Attestation {
   status: CorroborationStatus;
   keyid: string;
   envelope: Envelope;
 }
 
-/** Decides the status of a single build, signs its provenance and stores both. */
+/**
+ * Decides the status of a single build (or takes the verdict of independent builds), signs its
+ * provenance and stores both.
+ */
 export async function attestArtifact(
   db: Db,
   kms: Kms,
   publicUrl: string,
   artifactId: number,
   version = "0.1.0",
+  verdict?: Verdict,
 ): Promise<Attestation> {
   const { rows } = await db.query<Facts>(FACTS, [artifactId]);
   const f = rows[0];
   if (!f) throw new AirlockError(ErrorCode.NOT_FOUND, `no finalized artifact ${artifactId}`);
   const trusted = f.worker_trust === "trusted";
-  const status: CorroborationStatus = trusted ? "trusted" : "unverified";
+  const status: CorroborationStatus = verdict?.status ?? (trusted ? "trusted" : "unverified");
   const runId = Number(f.run_id);
   const signed = await signProvenance(db, kms, Number(f.organization_id), {
     subjects: [{ name: `${f.name}.zip`, sha256: f.sha256 }],
@@ -80,9 +96,10 @@ export async function attestArtifact(
     finishedOn: f.finished_at,
     actions: [],
     builders:
-      f.node === null
+      verdict?.builders ??
+      (f.node === null
         ? []
-        : [{ node: f.node, operator: f.operator, trusted, agreed: true, sha256: f.sha256 }],
+        : [{ node: f.node, operator: f.operator, trusted, agreed: true, sha256: f.sha256 }]),
     corroboration: status,
   });
   await db.query(`UPDATE artifacts SET status = $2 WHERE id = $1`, [artifactId, status]);

@@ -49,3 +49,16 @@ export {
   type SignedGrant,
 } from "./signed-url.js";
 export * from "./store/index.js";
+export {
+  buildsOf,
+  corroborate,
+  corroborates,
+  judge,
+  onJobCompleted,
+  queueReplicas,
+  replicasFor,
+  runMismatches,
+  type Build,
+  type CorroborationDeps,
+  type MismatchReport,
+} from "./corroboration/index.js";

@@ -10,26 +10,48 @@ import type { ArtifactRecord, ArtifactStatus } from "./records.js";
 export const PROMOTABLE_STATUSES = ["corroborated", "trusted", "unverified"] as const;
 export type PromotableStatus = (typeof PROMOTABLE_STATUSES)[number];
 
+/**
+ * Independent rebuilds of the jobs that upload artifacts (migration 038, corroboration/): `builds`
+ * in all, each by a different operator, `agree` of them identical for `corroborated`; `trustedBuild`:
+ * one more on a trusted worker when the job ran on an untrusted one. `workflows`: only these
+ * workflow files (null: all). builds 1 and no trustedBuild: no replicas.
+ */
+export interface CorroborationPolicy {
+  builds: number;
+  agree: number;
+  trustedBuild: boolean;
+  workflows: string[] | null;
+}
+
 export interface ArtifactPolicy {
   /** The repository's own quota in bytes; null: the server's default applies. */
   quotaBytes: number | null;
   promote: { requireStatus: PromotableStatus[]; allowUntrustedRuns: boolean };
+  corroborate: CorroborationPolicy;
 }
+
+export const MAX_BUILDS = 9;
 
 export const DEFAULT_POLICY: ArtifactPolicy = {
   quotaBytes: null,
   promote: { requireStatus: ["corroborated", "trusted"], allowUntrustedRuns: false },
+  corroborate: { builds: 1, agree: 1, trustedBuild: false, workflows: null },
 };
 
 interface Row {
   quota_bytes: string | null;
   promote_require_status: PromotableStatus[];
   allow_untrusted_runs: boolean;
+  corroborate_builds: number;
+  corroborate_agree: number;
+  corroborate_trusted_build: boolean;
+  corroborate_workflows: string[] | null;
 }
 
 export async function artifactPolicy(db: Db, repositoryId: number): Promise<ArtifactPolicy> {
   const { rows } = await db.query<Row>(
-    `SELECT quota_bytes, promote_require_status, allow_untrusted_runs
+    `SELECT quota_bytes, promote_require_status, allow_untrusted_runs, corroborate_builds,
+            corroborate_agree, corroborate_trusted_build, corroborate_workflows
        FROM repository_artifact_policies WHERE repository_id = $1`,
     [repositoryId],
   );
@@ -38,7 +60,36 @@ export async function artifactPolicy(db: Db, repositoryId: number): Promise<Arti
   return {
     quotaBytes: r.quota_bytes === null ? null : Number(r.quota_bytes),
     promote: { requireStatus: r.promote_require_status, allowUntrustedRuns: r.allow_untrusted_runs },
+    corroborate: {
+      builds: r.corroborate_builds,
+      agree: r.corroborate_agree,
+      trustedBuild: r.corroborate_trusted_build,
+      workflows: r.corroborate_workflows,
+    },
   };
+}
+
+function checkCorroboration(c: CorroborationPolicy): void {
+  const whole = (n: number, lo: number, hi: number): boolean => Number.isInteger(n) && n >= lo && n <= hi;
+  if (!whole(c.builds, 1, MAX_BUILDS))
+    throw new AirlockError(
+      ErrorCode.ARTIFACT_INVALID,
+      `corroborate.builds is a whole number from 1 to ${MAX_BUILDS}`,
+    );
+  if (!whole(c.agree, 1, c.builds))
+    throw new AirlockError(
+      ErrorCode.ARTIFACT_INVALID,
+      `corroborate.agree is a whole number from 1 to builds (${c.builds})`,
+    );
+  if (
+    c.workflows !== null &&
+    (c.workflows.length === 0 ||
+      c.workflows.some((w) => !/^\.(github|gitea|forgejo)\/workflows\/[^\0]{1,200}\.ya?ml$/.test(w)))
+  )
+    throw new AirlockError(
+      ErrorCode.ARTIFACT_INVALID,
+      "corroborate.workflows lists workflow files such as .github/workflows/build.yml (or is null for all)",
+    );
 }
 
 /** Replaces the repository's policy (the caller has checked the administrator's right). */
@@ -51,13 +102,27 @@ export async function setArtifactPolicy(db: Db, repositoryId: number, p: Artifac
     );
   if (p.quotaBytes !== null && (!Number.isSafeInteger(p.quotaBytes) || p.quotaBytes < 0))
     throw new AirlockError(ErrorCode.ARTIFACT_INVALID, "quotaBytes is a whole number of bytes, or null");
+  const c = p.corroborate;
+  checkCorroboration(c);
   await db.query(
-    `INSERT INTO repository_artifact_policies (repository_id, quota_bytes, promote_require_status, allow_untrusted_runs)
-     VALUES ($1, $2, $3, $4)
+    `INSERT INTO repository_artifact_policies (repository_id, quota_bytes, promote_require_status, allow_untrusted_runs,
+       corroborate_builds, corroborate_agree, corroborate_trusted_build, corroborate_workflows)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
      ON CONFLICT (repository_id) DO UPDATE SET quota_bytes = EXCLUDED.quota_bytes,
        promote_require_status = EXCLUDED.promote_require_status,
-       allow_untrusted_runs = EXCLUDED.allow_untrusted_runs, updated_at = now()`,
-    [repositoryId, p.quotaBytes, statuses, p.promote.allowUntrustedRuns],
+       allow_untrusted_runs = EXCLUDED.allow_untrusted_runs, corroborate_builds = EXCLUDED.corroborate_builds,
+       corroborate_agree = EXCLUDED.corroborate_agree, corroborate_trusted_build = EXCLUDED.corroborate_trusted_build,
+       corroborate_workflows = EXCLUDED.corroborate_workflows, updated_at = now()`,
+    [
+      repositoryId,
+      p.quotaBytes,
+      statuses,
+      p.promote.allowUntrustedRuns,
+      c.builds,
+      c.agree,
+      c.trustedBuild,
+      c.workflows,
+    ],
   );
 }
 
@@ -67,6 +132,8 @@ export async function setArtifactPolicy(db: Db, repositoryId: number, p: Artifac
  */
 export function promotionRefusal(a: ArtifactRecord, p: ArtifactPolicy): string | undefined {
   const status: ArtifactStatus = a.status;
+  if (a.replicaOf !== null)
+    return `artifact ${a.id} is a replica's build, kept to compare with the job's own; promote that one`;
   if (status === "mismatch")
     return `artifact "${a.name}" is quarantined (status mismatch: independent builds differ) and is never promotable`;
   if (!(p.promote.requireStatus as string[]).includes(status))

@@ -34,6 +34,8 @@ export interface ArtifactRecord {
   /** Set once by a promotion the repository's policy allowed (migration 037). */
   promotedAt: Date | null;
   promotedBy: string | null;
+  /** Uploaded by a replica of this job (migration 038): compared, never listed to jobs or promoted. */
+  replicaOf: number | null;
 }
 
 interface Row {
@@ -56,6 +58,7 @@ interface Row {
   expires_at: Date;
   promoted_at?: Date | null;
   promoted_by?: string | null;
+  replica_of?: string | null;
 }
 
 export function toRecord(r: Row): ArtifactRecord {
@@ -79,6 +82,7 @@ export function toRecord(r: Row): ArtifactRecord {
     expiresAt: r.expires_at,
     promotedAt: r.promoted_at ?? null,
     promotedBy: r.promoted_by ?? null,
+    replicaOf: r.replica_of == null ? null : Number(r.replica_of),
   };
 }
 
@@ -108,9 +112,9 @@ export async function insertArtifact(
 ): Promise<ArtifactRecord> {
   const { rows } = await db.query<Row>(
     `INSERT INTO artifacts (repository_id, run_id, run_attempt, job_id, job_attempt, name, mime_type,
-                            node_id, trust_tier, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-     ON CONFLICT (run_id, run_attempt, name) DO NOTHING RETURNING *`,
+                            node_id, trust_tier, expires_at, replica_of)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+     ON CONFLICT DO NOTHING RETURNING *`,
     [
       c.repositoryId,
       c.runId,
@@ -122,6 +126,7 @@ export async function insertArtifact(
       c.nodeId,
       c.trustTier,
       a.expiresAt,
+      c.replicaOf ?? null,
     ],
   );
   if (!rows[0])
@@ -132,17 +137,23 @@ export async function insertArtifact(
   return toRecord(rows[0]);
 }
 
-/** The caller's own run attempt's artifact of that name, any state. */
+/** The caller's own run attempt's artifact of that name, any state (a replica's: its own upload). */
 export async function ownArtifact(
   db: Db,
   c: Caller,
   name: string,
   lock = false,
 ): Promise<ArtifactRecord | undefined> {
-  const { rows } = await db.query<Row>(
-    `SELECT * FROM artifacts WHERE run_id = $1 AND run_attempt = $2 AND name = $3${lock ? " FOR UPDATE" : ""}`,
-    [c.runId, c.runAttempt, name],
-  );
+  const { rows } =
+    c.replicaOf === undefined
+      ? await db.query<Row>(
+          `SELECT * FROM artifacts WHERE run_id = $1 AND run_attempt = $2 AND name = $3 AND replica_of IS NULL${lock ? " FOR UPDATE" : ""}`,
+          [c.runId, c.runAttempt, name],
+        )
+      : await db.query<Row>(
+          `SELECT * FROM artifacts WHERE job_id = $1 AND name = $2 AND replica_of IS NOT NULL${lock ? " FOR UPDATE" : ""}`,
+          [c.jobId, name],
+        );
   return rows[0] ? toRecord(rows[0]) : undefined;
 }
 
@@ -164,7 +175,7 @@ export async function visibleArtifacts(
   const { rows } = await db.query<Row>(
     `SELECT DISTINCT ON (name) * FROM artifacts
       WHERE run_id = $1 AND run_attempt <= $2 AND state = 'finalized' AND expires_at > now()
-        AND ($3::text IS NULL OR name = $3) AND ($4::bigint IS NULL OR id = $4)
+        AND replica_of IS NULL AND ($3::text IS NULL OR name = $3) AND ($4::bigint IS NULL OR id = $4)
       ORDER BY name, run_attempt DESC`,
     [c.runId, c.runAttempt, filter.name ?? null, filter.id ?? null],
   );
@@ -187,7 +198,8 @@ export async function markFinalized(db: Db, id: number): Promise<boolean> {
 /** A run's finalized artifacts (every attempt), newest attempt first, then by name (the API's list). */
 export async function runArtifacts(db: Db, runId: number): Promise<ArtifactRecord[]> {
   const { rows } = await db.query<Row>(
-    `SELECT * FROM artifacts WHERE run_id = $1 AND state = 'finalized' ORDER BY run_attempt DESC, name, id`,
+    `SELECT * FROM artifacts WHERE run_id = $1 AND state = 'finalized' AND replica_of IS NULL
+      ORDER BY run_attempt DESC, name, id`,
     [runId],
   );
   return rows.map(toRecord);

@@ -39,13 +39,15 @@ export interface Caller {
   trustTier: "trusted" | "untrusted";
   runBackendId: string;
   jobBackendId: string;
+  /** A replica (migration 038): the job it rebuilds; its uploads are kept apart. Absent: not one. */
+  replicaOf?: number;
 }
 
 export const runBackendId = (runId: number): string => `run-${runId}`;
 export const jobBackendId = (jobId: number): string => `job-${jobId}`;
 
 const LIVE = `
-SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier
+SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier, j.replica_of
   FROM jobs j JOIN runs r ON r.id = j.run_id
  WHERE j.id = $1 AND j.attempt = $2 AND j.state IN ('assigned', 'running')`;
 
@@ -57,6 +59,7 @@ export async function liveCaller(db: Db, jobId: number, attempt: number): Promis
     repository_id: string;
     node_id: string | null;
     trust_tier: string;
+    replica_of: string | null;
   }>(LIVE, [jobId, attempt]);
   const r = rows[0];
   if (!r) return undefined;
@@ -71,6 +74,7 @@ export async function liveCaller(db: Db, jobId: number, attempt: number): Promis
     trustTier: r.trust_tier === "trusted" ? "trusted" : "untrusted",
     runBackendId: runBackendId(runId),
     jobBackendId: jobBackendId(jobId),
+    ...(r.replica_of !== null ? { replicaOf: Number(r.replica_of) } : {}),
   };
 }
 

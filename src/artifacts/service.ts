@@ -5,6 +5,7 @@
 import type { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { provenanceFile } from "./attest.js";
+import { runMismatches } from "./corroboration/index.js";
 import {
   ARTIFACT_UPLOADS as U,
   commitBlocks,
@@ -144,7 +145,8 @@ export class ArtifactService {
       if (err instanceof AirlockError && err.code === ErrorCode.ARTIFACT_QUOTA_EXCEEDED) await this.remove(a);
       throw err;
     }
-    await this.o.attest?.(a.id).catch(() => undefined);
+    // A replica's build gets its verdict with the job's own artifacts (corroboration), not alone.
+    if (a.replicaOf === null) await this.o.attest?.(a.id).catch(() => undefined);
     return (await artifactById(this.o.db, a.id))!;
   }
 
@@ -243,6 +245,11 @@ export class ArtifactService {
     if (file === undefined)
       throw new AirlockError(ErrorCode.NOT_FOUND, `artifact ${artifactId} has no provenance`);
     return file;
+  }
+
+  /** What differed when a run's independent builds disagreed (corroboration/report.ts). */
+  mismatches(runId: number): ReturnType<typeof runMismatches> {
+    return runMismatches(this.o.db, runId);
   }
 
   /** One retention pass (retention.ts): expired artifacts and abandoned uploads, at `now`. */

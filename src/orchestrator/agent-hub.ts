@@ -47,6 +47,12 @@ export interface AgentHubDeps {
   dispatchLatency?: Histogram;
   /** Opens sealed job secrets for the orchestrator's masking pass. */
   kms?: Kms;
+  /**
+   * After an agent completed a job: work of other domains that follows (independent rebuilds:
+   * queue a job's replicas, judge a replica's build). Not awaited by the node's connection; its
+   * errors are logged. Resolves true when it queued jobs (the dispatcher is woken).
+   */
+  jobCompleted?: (jobId: number) => Promise<boolean>;
 }
 
 const refKey = (jobId: number, attempt: number): string => `${jobId}:${attempt}`;
@@ -323,7 +329,14 @@ export class WsAgentHub implements AgentHub {
           const error = typeof result.error === "string" ? result.error.slice(0, 500) : undefined;
           // Step summaries (masked with the result, bounded), stored before the job is completed.
           await storeSummaries(pool, msg.jobId, msg.attempt, boundedSummaries(result.summaries));
-          await completeJob(pool, msg.jobId, msg.attempt, result, error);
+          const completed = await completeJob(pool, msg.jobId, msg.attempt, result, error);
+          if (completed && this.d.jobCompleted) {
+            const jobId = msg.jobId;
+            void this.d.jobCompleted(jobId).then(
+              (queued) => queued && this.d.wakeDispatcher(),
+              (err: unknown) => this.d.logger.error({ err, jobId }, "after-completion work failed"),
+            );
+          }
           conn.allowed.delete(k);
           this.maskers.forget(msg.jobId, msg.attempt);
           this.d.signals.done(msg.jobId);

@@ -10,6 +10,7 @@ import {
   claimQueuedJobs,
   rejectJob,
   nodeUsage,
+  OPERATOR_KEY,
   runningCounts,
   setWaitReasons,
 } from "../queue/index.js";
@@ -261,11 +262,13 @@ export class Dispatcher {
       trust: "low" | "high";
       open: boolean;
       tainted: boolean;
+      operator: string;
+      worker_trust: "trusted" | "untrusted";
     }>(
       // A revoked node is never a candidate, even for the moment its connection takes to close.
       `SELECT n.id, n.name, n.labels, n.required_labels, (n.enabled AND n.revoked_at IS NULL) AS enabled, n.cpus,
               n.memory_mb, n.disk_mb, n.images, n.provisioners, p.name AS pool, p.trust, p.open,
-              n.tainted_at IS NOT NULL AS tainted
+              n.tainted_at IS NOT NULL AS tainted, ${OPERATOR_KEY} AS operator, n.worker_trust
          FROM nodes n JOIN pools p ON p.id = n.pool_id`,
     );
     return rows.map((r) => {
@@ -290,6 +293,8 @@ export class Dispatcher {
         provisioners: r.provisioners,
         pool: { name: r.pool, trust: r.trust, open: r.open },
         tainted: r.tainted,
+        operator: r.operator,
+        workerTrust: r.worker_trust,
       };
     });
   }

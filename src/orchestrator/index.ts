@@ -61,6 +61,8 @@ export function createOrchestrator(d: {
    * absent: jobs get no artifact or cache services.
    */
   runtimeToken?: RuntimeTokenMinter;
+  /** After an agent completed a job (AgentHubDeps.jobCompleted): e.g. independent rebuilds. */
+  jobCompleted?: (jobId: number) => Promise<boolean>;
   /**
    * Periodic work of other domains that the orchestrator runs beside its own loops, started and
    * stopped with them (e.g. the artifact retention sweep, src/artifacts/retention.ts).
@@ -90,6 +92,7 @@ export function createOrchestrator(d: {
     signals,
     wakeDispatcher: wake,
     ...(d.dispatchLatency ? { dispatchLatency: d.dispatchLatency } : {}),
+    ...(d.jobCompleted ? { jobCompleted: d.jobCompleted } : {}),
   });
   const dispatcher = new Dispatcher({
     pool,

@@ -133,7 +133,7 @@ export async function startAttempt(
       job_id: string;
       state: string;
       conclusion: string | null;
-    }>(`SELECT id, key, job_id, state, conclusion FROM jobs WHERE run_id = $1 AND run_attempt = $2`, [
+    }>(`SELECT id, key, job_id, state, conclusion FROM jobs WHERE run_id = $1 AND run_attempt = $2 AND replica_of IS NULL`, [
       runId,
       run.attempt,
     ]);

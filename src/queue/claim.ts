@@ -4,17 +4,32 @@
 // by an environment (a gate, or a wait timer until eligible_at) are not claimed, nor jobs whose
 // `concurrency:` group someone else holds (their membership is not 'running': migration 024).
 // `containers`: the job has `container:`, `services:` or a `docker://` step, so it needs an image
-// whose provisioner runs containers (the scheduler's JobToPlace.containers).
+// whose provisioner runs containers (the scheduler's JobToPlace.containers). A replica of another
+// job (independent rebuilds, migration 038) carries the operators it must avoid (JobToPlace.replica).
 import type pg from "pg";
 import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
 
-export const CLAIM = `
+/** A node's operator as replicas compare them (scheduler NodeState.operator). */
+export const OPERATOR_KEY = `coalesce(n.operator, CASE WHEN n.worker_trust = 'trusted' THEN '' ELSE 'node:' || n.id END)`;
+
+// A replica (migration 038) excludes the operators of every sibling build that is under way or
+// succeeded: the job it rebuilds and its other replicas (not itself: a retry may go back).
+const SELECT = `
 SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier,
   (jsonb_typeof(j.description->'container') = 'object' OR jsonb_typeof(j.description->'services') = 'object'
    OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(j.description->'steps') = 'array'
-              THEN j.description->'steps' ELSE '[]'::jsonb END) s WHERE s->>'uses' LIKE 'docker://%')) AS containers
-FROM jobs j
+              THEN j.description->'steps' ELSE '[]'::jsonb END) s WHERE s->>'uses' LIKE 'docker://%')) AS containers,
+  j.replica_of, j.replica_trusted_worker,
+  CASE WHEN j.replica_of IS NULL THEN NULL ELSE ARRAY(
+    SELECT DISTINCT ${OPERATOR_KEY} FROM jobs s JOIN nodes n ON n.id = s.node_id
+     WHERE (s.id = j.replica_of OR s.replica_of = j.replica_of) AND s.id <> j.id
+       AND (s.state IN ('assigned', 'running') OR (s.state = 'completed' AND s.conclusion = 'success'))
+  ) END AS exclude_operators
+FROM jobs j`;
+
+export const CLAIM = `
+${SELECT}
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
 WHERE j.state = 'queued' AND j.gate IS NULL AND (j.eligible_at IS NULL OR j.eligible_at <= now())
@@ -26,11 +41,7 @@ FOR UPDATE OF j SKIP LOCKED`;
 // The same, behind a job of an earlier batch (its queue position): lets the dispatcher look past
 // a full batch of jobs that cannot be placed instead of claiming that same batch forever.
 const CLAIM_AFTER = `
-SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier,
-  (jsonb_typeof(j.description->'container') = 'object' OR jsonb_typeof(j.description->'services') = 'object'
-   OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(j.description->'steps') = 'array'
-              THEN j.description->'steps' ELSE '[]'::jsonb END) s WHERE s->>'uses' LIKE 'docker://%')) AS containers
-FROM jobs j
+${SELECT}
 JOIN runs r ON r.id = j.run_id
 JOIN repositories p ON p.id = r.repository_id
 WHERE j.state = 'queued' AND j.gate IS NULL AND (j.eligible_at IS NULL OR j.eligible_at <= now())
@@ -49,6 +60,9 @@ interface Row {
   attempt: number;
   trust_tier: "trusted" | "untrusted";
   containers: boolean | null;
+  replica_of: string | null;
+  replica_trusted_worker: boolean;
+  exclude_operators: string[] | null;
 }
 
 /** The oldest queued jobs; with `afterJobId`, those queued behind that job. */
@@ -70,5 +84,14 @@ export async function claimQueuedJobs(
     attempt: r.attempt,
     trust: r.trust_tier,
     containers: r.containers === true,
+    ...(r.replica_of !== null
+      ? {
+          replica: {
+            of: Number(r.replica_of),
+            excludeOperators: r.exclude_operators ?? [],
+            trustedWorker: r.replica_trusted_worker,
+          },
+        }
+      : {}),
   }));
 }

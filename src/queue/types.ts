@@ -55,6 +55,8 @@ export interface ClaimedJob {
   trust: "trusted" | "untrusted";
   /** Its description has `container:` or `services:` (JobToPlace.containers). */
   containers: boolean;
+  /** A replica of another job (independent rebuilds): the operators it must avoid. Absent: not one. */
+  replica?: { of: number; excludeOperators: string[]; trustedWorker: boolean };
 }
 
 /** A placement decided by the scheduler. */

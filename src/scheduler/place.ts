@@ -105,6 +105,8 @@ export function placeJobs(
   // Keyed by the label list as written (so messages quote each job's own spelling), the trust
   // tier and the authorized pools.
   const choices = new Map<string, Choice | Wait>();
+  // Operators given a replica of a job in this batch: its other replicas go elsewhere.
+  const replicaOperators = new Map<number, Set<string>>();
 
   return jobs.map((job): Placement => {
     const key = JSON.stringify([
@@ -119,7 +121,20 @@ export function placeJobs(
       choices.set(key, choice);
     }
     if ("code" in choice) return waiting(job.id, choice);
-    const { image, flavour, candidates } = choice;
+    const { image, flavour } = choice;
+    let candidates = choice.candidates;
+    const replica = job.replica;
+    if (replica) {
+      const taken = replicaOperators.get(replica.of);
+      const excluded = new Set([...replica.excludeOperators, ...(taken ?? [])]);
+      candidates = candidates.filter(
+        (c) =>
+          !excluded.has(c.slot.node.operator ?? "") &&
+          (!replica.trustedWorker || (c.slot.node.workerTrust ?? "trusted") === "trusted"),
+      );
+      if (candidates.length === 0)
+        return waiting(job.id, reasons.noReplicaNode(replica.trustedWorker, [...excluded].sort()));
+    }
 
     const projectLimit = projects.reached(job.projectId);
     if (projectLimit !== undefined) return waiting(job.id, reasons.projectLimit(projectLimit));
@@ -130,6 +145,11 @@ export function placeJobs(
     const best = pickNode(roomy.filter((c) => c.slot.heldFor === undefined));
     if (best) {
       take(best.slot, flavour);
+      if (replica) {
+        const taken = replicaOperators.get(replica.of) ?? new Set<string>();
+        taken.add(best.slot.node.operator ?? "");
+        replicaOperators.set(replica.of, taken);
+      }
       projects.add(job.projectId);
       organizations.add(job.organizationId);
       return { jobId: job.id, image, flavour, node: best.slot.node };

@@ -200,3 +200,15 @@ export function concurrencyGroup(group: string, holder: GroupHolder | undefined)
         : ` (job ${quote(holder.job)} of run ${holder.runId} is running)`;
   return { code: WaitCode.CONCURRENCY_GROUP, reason: `waiting for concurrency group '${group}'${who}` };
 }
+
+/** A replica found no eligible node: all of them belong to operators that built the job already. */
+export function noReplicaNode(trustedWorker: boolean, excluded: readonly string[]): Wait {
+  const who = excluded.map((o) => (o === "" ? "this installation" : o));
+  const built = who.length === 0 ? "" : ` (built by ${quoteAll(who)} already)`;
+  return {
+    code: WaitCode.NO_REPLICA_NODE,
+    reason: trustedWorker
+      ? `a rebuild on a trusted worker waits for an eligible trusted node of another operator${built}`
+      : `an independent rebuild waits for an eligible node of another operator${built}`,
+  };
+}

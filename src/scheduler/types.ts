@@ -60,6 +60,24 @@ export interface NodeState {
   pool?: PoolInfo;
   /** It ran a low-trust job: it never runs a trusted one again until it is re-registered. */
   tainted?: boolean;
+  /**
+   * Who runs it, as replicas compare it (operatorKey, corroboration/): its operator's name, "" for
+   * a trusted worker with none named (this installation), `node:<id>` for an untrusted one with
+   * none named. Absent: "".
+   */
+  operator?: string;
+  /** Worker trust (migration 033): set by an administrator. Absent: trusted. */
+  workerTrust?: "trusted" | "untrusted";
+}
+
+/** A replica's constraints (migration 038): another operator than every sibling build's. */
+export interface ReplicaSpec {
+  /** The job it rebuilds: replicas of one job placed in one batch go to different operators too. */
+  of: number;
+  /** Operators (NodeState.operator) whose nodes built or are building the job or its other replicas. */
+  excludeOperators: readonly string[];
+  /** Only a trusted worker. */
+  trustedWorker: boolean;
 }
 
 export interface JobToPlace {
@@ -77,6 +95,8 @@ export interface JobToPlace {
    * (CONTAINER_PROVISIONERS) can take it, whatever else its labels match. Absent: false.
    */
   containers?: boolean;
+  /** A replica of another job (independent rebuilds): only nodes of another operator. Absent: not one. */
+  replica?: ReplicaSpec;
 }
 
 /** Provisioners whose machines run workflow containers (`container:`, `services:`, Docker actions). */
@@ -111,6 +131,8 @@ export const WaitCode = {
   ORGANIZATION_LIMIT: "ORGANIZATION_LIMIT",
   NODES_FULL: "NODES_FULL",
   NODES_HELD: "NODES_HELD",
+  /** A replica: no eligible node of an operator that has not built the job yet (or no trusted worker). */
+  NO_REPLICA_NODE: "NO_REPLICA_NODE",
   /** Held by its `concurrency:` group (another run or job of the repository holds it). */
   CONCURRENCY_GROUP: "CONCURRENCY_GROUP",
 } as const;

@@ -12,6 +12,7 @@ import {
   CreateArtifactBody,
   FinalizeArtifactBody,
   ListArtifactsBody,
+  MismatchList,
   RunArtifactParams,
   RunArtifactViewSchema,
 } from "./schemas-artifacts.js";
@@ -95,6 +96,15 @@ export const ARTIFACT_OPERATIONS: Operation[] = [
       "The artifact's provenance as the orchestrator signed it: a DSSE envelope (in-toto Statement v1, SLSA Provenance v1), for `airlock verify`",
     params: RunArtifactParams,
     ok: [200, "The DSSE envelope (JSON)"],
+    errors: [404],
+  },
+  {
+    method: "get",
+    path: "/api/v1/runs/:id/mismatches",
+    summary:
+      "What differed when the run's independent builds disagreed: per quarantined artifact and differing rebuild, the builds (node, operator, worker trust, digest) and the archive diff (entries only one side has, changed entries, the first differing bytes)",
+    params: IdParams,
+    ok: [200, responseSchema(MismatchList)],
     errors: [404],
   },
   {

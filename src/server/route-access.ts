@@ -74,6 +74,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/runs/:id/artifacts": { permission: "runs.read", target: run },
   "GET /api/v1/runs/:id/artifacts/:artifact/download": { permission: "runs.read", target: run },
   "GET /api/v1/runs/:id/artifacts/:artifact/provenance": { permission: "runs.read", target: run },
+  "GET /api/v1/runs/:id/mismatches": { permission: "runs.read", target: run },
   // Promotion: anyone who may act on the run asks; the repository's policy decides (promote.ts).
   "POST /api/v1/runs/:id/artifacts/:artifact/promote": { permission: "runs.write", target: run },
   "POST /api/v1/runs/:id/cancel": { permission: "runs.write", target: run },

@@ -75,6 +75,20 @@ export type RunArtifactView = z.infer<typeof RunArtifactViewSchema>;
 // ------------------------------------------- a repository's artifact policy (routes/artifact-policy.ts)
 
 /** PUT /repositories/:id/artifact-policy: the whole policy (absent fields: their defaults). */
+/** Independent rebuilds (docs/integrity.md "Corroboration"). */
+const Corroborate = z
+  .object({
+    /** Builds in all (the job and builds - 1 replicas), each by a different operator. */
+    builds: z.number().int().min(1).max(9).default(1),
+    /** How many identical builds make an artifact `corroborated` (at most builds). */
+    agree: z.number().int().min(1).max(9).default(1),
+    /** One more build on a trusted worker when the job ran on an untrusted one. */
+    trustedBuild: z.boolean().default(false),
+    /** Only jobs of these workflow files; null: every workflow. */
+    workflows: z.array(z.string().min(1).max(256)).min(1).max(50).nullable().default(null),
+  })
+  .strict();
+
 export const ArtifactPolicyBody = z
   .object({
     /** Bytes of finalized artifacts the repository may keep; null or absent: the server's default. */
@@ -90,6 +104,7 @@ export const ArtifactPolicyBody = z
       })
       .strict()
       .default({ requireStatus: ["corroborated", "trusted"], allowUntrustedRuns: false }),
+    corroborate: Corroborate.default({ builds: 1, agree: 1, trustedBuild: false, workflows: null }),
   })
   .strict();
 
@@ -103,5 +118,51 @@ export const ArtifactPolicyView = z.object({
     requireStatus: z.array(z.enum(["corroborated", "trusted", "unverified"])),
     allowUntrustedRuns: z.boolean(),
   }),
+  corroborate: z.object({
+    builds: z.number().int(),
+    agree: z.number().int(),
+    trustedBuild: z.boolean(),
+    workflows: z.array(z.string()).nullable(),
+  }),
 });
 export type ArtifactPolicyViewT = z.infer<typeof ArtifactPolicyView>;
+
+/** GET /runs/:id/mismatches: one report per quarantined artifact and differing rebuild. */
+export const MismatchList = z.array(
+  z.object({
+    id: z.number().int(),
+    artifactId: z.number().int(),
+    replicaJobId: z.number().int(),
+    replicaArtifactId: z.number().int().nullable(),
+    name: z.string(),
+    builds: z.array(
+      z.object({
+        job: z.number().int(),
+        node: z.string().nullable(),
+        operator: z.string().nullable(),
+        workerTrust: z.enum(["trusted", "untrusted"]),
+        sha256: z.string().nullable(),
+      }),
+    ),
+    /** diffArchives: onlyInA/onlyInB (A: the job's own build), changed entries, firstDifference. */
+    diff: z
+      .object({
+        identical: z.boolean(),
+        onlyInA: z.array(z.string()),
+        onlyInB: z.array(z.string()),
+        changed: z.array(
+          z.object({
+            path: z.string(),
+            a: z.record(z.string(), z.unknown()),
+            b: z.record(z.string(), z.unknown()),
+          }),
+        ),
+        firstDifference: z
+          .object({ path: z.string(), offset: z.number().int(), a: z.string(), b: z.string() })
+          .optional(),
+      })
+      .nullable(),
+    note: z.string().nullable(),
+    createdAt: z.string(),
+  }),
+);

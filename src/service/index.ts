@@ -9,6 +9,7 @@ import type { FastifyInstance } from "fastify";
 import {
   ArtifactService,
   attestArtifact,
+  onJobCompleted,
   deriveKeys,
   LocalBlobStore,
   mintRuntimeToken,
@@ -141,9 +142,10 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
     });
     // Blobs under <dataDir>/artifacts; tokens and signed URLs under a key of the orchestrator's.
     const artifactKeys = deriveKeys(await openServiceKey(join(config.dataDir, "artifact-service.key")));
+    const artifactStore = new LocalBlobStore(join(config.dataDir, "artifacts"));
     const artifacts = new ArtifactService({
       db: db.pool,
-      store: new LocalBlobStore(join(config.dataDir, "artifacts")),
+      store: artifactStore,
       keys: artifactKeys,
       publicUrl: config.publicUrl,
       quotaBytes: config.artifactQuotaBytes,
@@ -165,6 +167,21 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       dispatchLatency,
       sourceAuth: (repo) => gitAuthOf(db.pool, kms, repo.id, repo.cloneUrl),
       runtimeToken: (client, jobId, attempt) => mintRuntimeToken(client, artifactKeys, jobId, attempt),
+      // Independent rebuilds: a job's replicas queued, a replica's build judged (docs/integrity.md).
+      jobCompleted: async (jobId) => {
+        const r = await onJobCompleted(
+          { db: db.pool, kms, store: artifactStore, publicUrl: config.publicUrl },
+          jobId,
+        );
+        if (r.replicas.length > 0)
+          logger.info({ jobId, replicas: r.replicas }, "independent rebuilds queued");
+        if (r.outcome && r.outcome.mismatches.length > 0)
+          logger.warn(
+            { jobId, artifacts: r.outcome.mismatches },
+            "independent builds differ: artifacts quarantined",
+          );
+        return r.replicas.length > 0;
+      },
       // Retention: expired artifacts and abandoned uploads (src/artifacts/retention.ts).
       background: [
         {

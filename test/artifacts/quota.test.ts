@@ -92,6 +92,7 @@ describe("the artifact quota of a repository", () => {
     await s.svc.setPolicy(repo, {
       quotaBytes: 40,
       promote: { requireStatus: ["corroborated", "trusted"], allowUntrustedRuns: false },
+      corroborate: { builds: 1, agree: 1, trustedBuild: false, workflows: null },
     });
     const before = await rowsOf(a.runId);
     const made = await twirp(s, a.token, "CreateArtifact", { ...ids(a), name: "more", version: 7 });

@@ -37,6 +37,8 @@ const POOLS: PoolInfo[] = [
   { name: "high", trust: "high", open: false },
 ];
 
+const OPERATORS = ["", "alice", "bob", "node:7"];
+
 function randomWorld(seed: number): World {
   const r = rng(seed);
   const int = (lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
@@ -80,6 +82,8 @@ function randomWorld(seed: number): World {
       provisioners: r() < 0.7 ? ["sandbox"] : r() < 0.5 ? ["sandbox", "vm"] : ["sandbox", "container"],
       pool: r() < 0.5 ? POOLS[0] : POOLS[int(1, POOLS.length - 1)],
       tainted: r() < 0.05,
+      operator: OPERATORS[int(0, OPERATORS.length - 1)]!,
+      workerTrust: r() < 0.6 ? ("trusted" as const) : ("untrusted" as const),
     });
   });
   const jobs = Array.from({ length: int(0, 40) }, (_, i) => ({
@@ -90,6 +94,16 @@ function randomWorld(seed: number): World {
     trust: r() < 0.15 ? ("untrusted" as const) : ("trusted" as const),
     pools: some(["low", "high"], 0.5),
     containers: r() < 0.15,
+    // Independent rebuilds: replicas of a few jobs, avoiding some operators.
+    ...(r() < 0.15
+      ? {
+          replica: {
+            of: int(1, 3),
+            excludeOperators: some(OPERATORS, 0.3),
+            trustedWorker: r() < 0.3,
+          },
+        }
+      : {}),
   }));
   const limits = noLimits();
   for (let p = 1; p <= 4; p++) {
@@ -109,9 +123,19 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
     w.nodes.map((n) => [n, [n.cpus - n.usedCpus, n.memoryMb - n.usedMemoryMb, n.diskMb - n.usedDiskMb]]),
   );
   const running = { p: new Map(w.limits.projectRunning), o: new Map(w.limits.organizationRunning) };
+  // Operators given a replica of each job so far in the batch.
+  const taken = new Map<number, Set<string>>();
   placements.forEach((p, i) => {
     const job = w.jobs[i];
     assert.ok(job);
+    const excluded = new Set([
+      ...(job.replica?.excludeOperators ?? []),
+      ...(taken.get(job.replica?.of ?? -1) ?? []),
+    ]);
+    const replicaOk = (n: NodeState): boolean =>
+      !job.replica ||
+      (!excluded.has(n.operator ?? "") &&
+        (!job.replica.trustedWorker || (n.workerTrust ?? "trusted") === "trusted"));
     // A job with containers chooses among container images only; NO_CONTAINER_IMAGE: some other matched.
     const images = job.containers ? w.images.filter((i) => i.provisioner === "container") : w.images;
     const img = chooseBest(job.labels, images);
@@ -139,6 +163,8 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
     const tierOk = (n: NodeState): boolean =>
       job.trust === "untrusted" ? pool(n).trust === "low" : pool(n).trust === "high" && !n.tainted;
     const usable = (n: NodeState, i2: ImageDef, f: FlavourDef): boolean =>
+      anyOperator(n, i2, f) && replicaOk(n);
+    const anyOperator = (n: NodeState, i2: ImageDef, f: FlavourDef): boolean =>
       [...lower].every((l) => present(n, i2, f).has(l)) &&
       tierOk(n) &&
       (pool(n).open || (job.pools ?? []).includes(pool(n).name)) &&
@@ -165,6 +191,13 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
       f[2] = (f[2] ?? 0) - p.flavour.diskMb;
       running.p.set(job.projectId, (running.p.get(job.projectId) ?? 0) + 1);
       running.o.set(job.organizationId, (running.o.get(job.organizationId) ?? 0) + 1);
+      if (job.replica) {
+        assert.ok(
+          replicaOk(p.node),
+          `replica ${job.id} on ${p.node.name}, an excluded operator or untrusted`,
+        );
+        taken.set(job.replica.of, new Set([...(taken.get(job.replica.of) ?? []), p.node.operator ?? ""]));
+      }
       return;
     }
     const reached = (m: Map<number, number>, l: Map<number, number | null>, k: number): boolean => {
@@ -200,6 +233,13 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
           !w.nodes.some((n) => usable(n, img, fl) && room(n, fl)),
           `job ${job.id}: full, yet a node has room`,
         );
+        break;
+      case WaitCode.NO_REPLICA_NODE:
+        assert.ok(
+          job.replica && img && fl && w.nodes.some((n) => anyOperator(n, img, fl)),
+          `job ${job.id}: no replica node, yet no node could take it at all`,
+        );
+        assert.ok(!w.nodes.some((n) => usable(n, img, fl)), `job ${job.id}: no replica node, yet one fits`);
         break;
       case WaitCode.NODES_HELD:
         assert.ok(img && fl && w.nodes.some((n) => usable(n, img, fl) && room(n, fl)));

@@ -76,6 +76,7 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/runs/:id/artifacts": repo("viewer", "runs:read"),
   "GET /api/v1/runs/:id/artifacts/:artifact/download": repo("viewer", "runs:read"),
   "GET /api/v1/runs/:id/artifacts/:artifact/provenance": repo("viewer", "runs:read"),
+  "GET /api/v1/runs/:id/mismatches": repo("viewer", "runs:read"),
   "POST /api/v1/runs/:id/artifacts/:artifact/promote": repo("developer", "runs:write"),
   "POST /api/v1/runs/:id/cancel": repo("developer", "runs:write"),
   "POST /api/v1/runs/:id/rerun": repo("developer", "runs:write"),

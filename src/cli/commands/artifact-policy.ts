@@ -12,6 +12,17 @@ interface PolicyOptions extends CommonOptions {
   quota?: string;
   requireStatus?: string;
   allowUntrustedRuns?: boolean;
+  builds?: string;
+  agree?: string;
+  trustedBuild?: boolean;
+  workflow?: string[];
+  allWorkflows?: boolean;
+}
+
+function count(flag: string, text: string): number {
+  if (!/^[1-9]$/.test(text.trim()))
+    throw new AirlockError(ErrorCode.USAGE, `${flag}: expected a whole number from 1 to 9; got '${text}'`);
+  return Number(text.trim());
 }
 
 const UNITS: Record<string, number> = {
@@ -70,8 +81,18 @@ function show(name: string, p: ArtifactPolicyView): string {
   return (
     `Repository ${name}: artifacts use ${human(p.usedBytes)} of ${quota}.\n` +
     `Promotion: status ${p.promote.requireStatus.join(" or ")}; ` +
-    `${p.promote.allowUntrustedRuns ? "untrusted runs allowed" : "trusted runs only"}; mismatch never.\n`
+    `${p.promote.allowUntrustedRuns ? "untrusted runs allowed" : "trusted runs only"}; mismatch never.\n` +
+    `Corroboration: ${corroboration(p.corroborate)}.\n`
   );
+}
+
+function corroboration(c: ArtifactPolicyView["corroborate"]): string {
+  const parts: string[] = [];
+  if (c.builds > 1)
+    parts.push(`${c.builds} builds by different operators, ${c.agree} identical for corroborated`);
+  if (c.trustedBuild) parts.push("a trusted worker rebuilds what an untrusted one built");
+  if (parts.length === 0) return "none (one build per job)";
+  return `${parts.join("; ")}; ${c.workflows === null ? "every workflow" : `workflows ${c.workflows.join(", ")}`}`;
 }
 
 export function registerArtifactPolicy(repos: Command, io: CliIo): void {
@@ -85,19 +106,50 @@ export function registerArtifactPolicy(repos: Command, io: CliIo): void {
       .option("--quota <size>", "finalized artifact bytes it may keep, e.g. 5GiB; 'default': the server's")
       .option("--require-status <list>", "statuses that may be promoted: corroborated,trusted,unverified")
       .option("--allow-untrusted-runs", "artifacts of untrusted runs may be promoted")
-      .option("--no-allow-untrusted-runs", "only artifacts of trusted runs may be promoted"),
+      .option("--no-allow-untrusted-runs", "only artifacts of trusted runs may be promoted")
+      .option("--builds <n>", "independent builds of each job that uploads artifacts (1: no replicas)")
+      .option("--agree <k>", "identical builds that make an artifact corroborated (default: all builds)")
+      .option("--trusted-build", "a trusted worker rebuilds what an untrusted one built")
+      .option("--no-trusted-build", "no extra build on a trusted worker")
+      .option(
+        "--workflow <file>",
+        "corroborate only this workflow's jobs (repeatable)",
+        (v: string, acc: string[] = []) => [...acc, v],
+      )
+      .option("--all-workflows", "corroborate the jobs of every workflow"),
   ).action(async (ref: string, opts: PolicyOptions) => {
     const quota = opts.quota === undefined ? undefined : parseSize(opts.quota);
     const require = opts.requireStatus === undefined ? undefined : statusesOf(opts.requireStatus);
+    const builds = opts.builds === undefined ? undefined : count("--builds", opts.builds);
+    const agree = opts.agree === undefined ? undefined : count("--agree", opts.agree);
+    if (opts.workflow !== undefined && opts.allWorkflows)
+      throw new AirlockError(ErrorCode.USAGE, "--workflow and --all-workflows cannot be used together");
     const client = await connect(opts, io);
     const repo = await findByRef(ref, () => client.listRepositories(), "repository");
     let p = await artifactPolicy(client, repo.id);
-    if (quota !== undefined || require !== undefined || opts.allowUntrustedRuns !== undefined) {
+    const changes = [
+      quota,
+      require,
+      opts.allowUntrustedRuns,
+      builds,
+      agree,
+      opts.trustedBuild,
+      opts.workflow,
+    ];
+    if (changes.some((c) => c !== undefined) || opts.allWorkflows) {
+      const nextBuilds = builds ?? p.corroborate.builds;
       p = await setArtifactPolicy(client, repo.id, {
         quotaBytes: quota === undefined ? p.quotaBytes : quota,
         promote: {
           requireStatus: require ?? p.promote.requireStatus,
           allowUntrustedRuns: opts.allowUntrustedRuns ?? p.promote.allowUntrustedRuns,
+        },
+        corroborate: {
+          builds: nextBuilds,
+          // Changing the builds alone asks all of them to agree.
+          agree: agree ?? (builds !== undefined ? nextBuilds : p.corroborate.agree),
+          trustedBuild: opts.trustedBuild ?? p.corroborate.trustedBuild,
+          workflows: opts.allWorkflows ? null : (opts.workflow ?? p.corroborate.workflows),
         },
       });
     }

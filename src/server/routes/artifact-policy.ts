@@ -25,6 +25,7 @@ async function view(svc: ArtifactService, repositoryId: number): Promise<Artifac
     effectiveQuotaBytes: p.quotaBytes,
     usedBytes: p.usedBytes,
     promote: p.policy.promote,
+    corroborate: p.policy.corroborate,
   };
 }
 

@@ -5,6 +5,7 @@
 //   GET /runs/:id/artifacts/:artifact/download
 //   GET /runs/:id/artifacts/:artifact/provenance   its DSSE envelope, for `airlock verify`
 //   POST /runs/:id/artifacts/:artifact/promote    the promotion gate (runs.write), audited either way
+//   GET /runs/:id/mismatches                        what differed when independent builds disagreed
 // and, beside them, a repository's artifact policy (artifact-policy.ts).
 import type { FastifyInstance } from "fastify";
 import type { ArtifactRecord, ArtifactService } from "../../artifacts/index.js";
@@ -66,6 +67,14 @@ export function runArtifactRoutes(app: FastifyInstance, ctx: RouteContext): void
       .header("x-airlock-sha256", a.sha256 ?? "")
       .header("cache-control", "no-store")
       .send(blob.stream);
+  });
+
+  app.get("/runs/:id/mismatches", async (request) => {
+    const { params } = validate(request, { params: IdParams });
+    return (await service(ctx).mismatches(params.id)).map((m) => ({
+      ...m,
+      createdAt: m.createdAt.toISOString(),
+    }));
   });
 
   app.get("/runs/:id/artifacts/:artifact/provenance", async (request, reply) => {

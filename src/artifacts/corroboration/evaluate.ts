@@ -1,0 +1,159 @@
+// Independent rebuilds, step 2: the verdict. Each time a replica finishes, every artifact of the
+// job it rebuilds is compared, by digest, with what each successful build uploaded under that name:
+//   any build differs (other bytes, or no artifact of that name) → `mismatch`, for good: the
+//     artifact is quarantined (jobs no longer see it, it is never promoted), the run is marked,
+//     every node that built it is flagged for the operator, and a report of what differs is kept;
+//   else a trusted worker built the same bytes → `trusted` (also when an untrusted worker built
+//     it first: confirmed later);
+//   else at least max(2, agree) builds by different operators gave the same bytes → `corroborated`;
+//   else `unverified`.
+// Operators are told apart by OPERATOR_KEY (src/queue/claim.ts). A replica that failed or was
+// lost casts no vote. The provenance is signed again with every build in it.
+import { appendAudit } from "../../audit/index.js";
+import type { Kms } from "../../secrets/index.js";
+import { attestArtifact, type Verdict } from "../attest.js";
+import type { Db } from "../db.js";
+import { artifactPolicy } from "../policy.js";
+import type { ArtifactStatus } from "../records.js";
+import type { BlobStore } from "../store/index.js";
+import { recordMismatch } from "./report.js";
+
+export interface CorroborationDeps {
+  db: Db;
+  kms: Kms;
+  store: BlobStore;
+  publicUrl: string;
+  version?: string;
+}
+
+/** One build of the job: the job itself or a replica, with its node's facts. */
+export interface Build {
+  jobId: number;
+  nodeId: number | null;
+  node: string | null;
+  operator: string | null;
+  /** OPERATOR_KEY: who runs the node, as replicas tell operators apart. */
+  operatorKey: string | null;
+  trusted: boolean;
+  /** Its artifacts by name: digest and row id. */
+  artifacts: Map<string, { id: number; sha256: string }>;
+}
+
+const BUILDS = `
+SELECT j.id, j.node_id, n.name AS node, n.operator, n.worker_trust,
+       coalesce(n.operator, CASE WHEN n.worker_trust = 'trusted' THEN '' ELSE 'node:' || n.id END) AS operator_key,
+       coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'sha256', a.sha256))
+                   FROM artifacts a
+                  WHERE a.job_id = j.id AND a.job_attempt = j.attempt AND a.state = 'finalized'
+                    AND (a.replica_of IS NULL) = (j.replica_of IS NULL)), '[]'::jsonb) AS artifacts
+  FROM jobs j LEFT JOIN nodes n ON n.id = j.node_id
+ WHERE (j.id = $1 OR j.replica_of = $1) AND j.state = 'completed' AND j.conclusion = 'success'
+ ORDER BY j.replica_of NULLS FIRST, j.id`;
+
+interface BuildRow {
+  id: string;
+  node_id: string | null;
+  node: string | null;
+  operator: string | null;
+  worker_trust: "trusted" | "untrusted" | null;
+  operator_key: string | null;
+  artifacts: Array<{ id: number; name: string; sha256: string }>;
+}
+
+/** The job's own build first, then each successful replica's. */
+export async function buildsOf(db: Db, jobId: number): Promise<Build[]> {
+  const { rows } = await db.query<BuildRow>(BUILDS, [jobId]);
+  return rows.map((r) => ({
+    jobId: Number(r.id),
+    nodeId: r.node_id === null ? null : Number(r.node_id),
+    node: r.node,
+    operator: r.operator,
+    operatorKey: r.node_id === null ? null : r.operator_key,
+    trusted: r.worker_trust === "trusted",
+    artifacts: new Map(r.artifacts.map((a) => [a.name, { id: Number(a.id), sha256: a.sha256 }])),
+  }));
+}
+
+/** The verdict on one artifact of the first build (the job's own), given every build. */
+export function judge(
+  name: string,
+  builds: readonly Build[],
+  agree: number,
+): { status: ArtifactStatus; differing: Build[] } {
+  const [own, ...replicas] = builds;
+  const sha = own?.artifacts.get(name)?.sha256;
+  if (!own || sha === undefined) return { status: "unverified", differing: [] };
+  const differing = replicas.filter((b) => b.artifacts.get(name)?.sha256 !== sha);
+  if (differing.length > 0) return { status: "mismatch", differing };
+  if (builds.some((b) => b.trusted && b.nodeId !== null)) return { status: "trusted", differing };
+  const operators = new Set(builds.flatMap((b) => (b.operatorKey === null ? [] : [b.operatorKey])));
+  return { status: operators.size >= Math.max(2, agree) ? "corroborated" : "unverified", differing };
+}
+
+export interface Outcome {
+  /** Artifact id → its status now. */
+  statuses: Map<number, ArtifactStatus>;
+  /** Artifacts found to differ by this call (not those found before). */
+  mismatches: number[];
+}
+
+/** Compares the builds of job `jobId` (not a replica) and records the verdicts. */
+export async function corroborate(d: CorroborationDeps, jobId: number): Promise<Outcome> {
+  const builds = await buildsOf(d.db, jobId);
+  const out: Outcome = { statuses: new Map(), mismatches: [] };
+  const own = builds[0];
+  if (!own || own.jobId !== jobId || builds.length < 2) return out;
+  const { rows: runs } = await d.db.query<{ repository_id: string; run_id: string }>(
+    `SELECT r.repository_id, r.id AS run_id FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = $1`,
+    [jobId],
+  );
+  const run = runs[0];
+  if (!run) return out;
+  const { agree } = (await artifactPolicy(d.db, Number(run.repository_id))).corroborate;
+  for (const [name, a] of own.artifacts) {
+    const { rows } = await d.db.query<{ status: ArtifactStatus }>(
+      `SELECT status FROM artifacts WHERE id = $1`,
+      [a.id],
+    );
+    const before = rows[0]?.status;
+    if (before === undefined) continue;
+    const v = judge(name, builds, agree);
+    // A mismatch is never undone by a later build that happens to agree.
+    const status = before === "mismatch" ? "mismatch" : v.status;
+    const verdict: Verdict = {
+      status,
+      builders: builds
+        .filter((b) => b.node !== null)
+        .map((b) => ({
+          node: b.node!,
+          operator: b.operator,
+          trusted: b.trusted,
+          agreed: b.artifacts.get(name)?.sha256 === a.sha256,
+          ...(b.artifacts.get(name) ? { sha256: b.artifacts.get(name)!.sha256 } : {}),
+        })),
+    };
+    await attestArtifact(d.db, d.kms, d.publicUrl, a.id, d.version, verdict);
+    out.statuses.set(a.id, status);
+    if (status === "mismatch" && before !== "mismatch") {
+      out.mismatches.push(a.id);
+      await recordMismatch(
+        d,
+        { runId: Number(run.run_id), repositoryId: Number(run.repository_id) },
+        name,
+        builds,
+        v.differing,
+      );
+      await appendAudit(d.db, {
+        actor: { kind: "system" },
+        action: "artifact.mismatch",
+        object: { kind: "artifact", id: String(a.id) },
+        details: {
+          run: Number(run.run_id),
+          name,
+          nodes: builds.flatMap((b) => (b.node === null ? [] : [b.node])),
+        },
+      });
+    }
+  }
+  return out;
+}

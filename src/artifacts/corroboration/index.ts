@@ -1,0 +1,45 @@
+// Independent rebuilds (issue 13, item 6; docs/integrity.md "Corroboration"): after a job that
+// uploaded artifacts succeeds, its replicas are queued (replicas.ts); after each replica, the
+// builds are compared and the verdicts recorded (evaluate.ts, report.ts). One entry point, called
+// by the orchestrator whenever a job completes; one job's builds are judged one at a time (an
+// advisory lock on the job), so two replicas finishing together cannot both report the mismatch.
+import { inTransaction } from "../db.js";
+import { corroborate, type CorroborationDeps, type Outcome } from "./evaluate.js";
+import { queueReplicas } from "./replicas.js";
+
+export {
+  buildsOf,
+  corroborate,
+  judge,
+  type Build,
+  type CorroborationDeps,
+  type Outcome,
+} from "./evaluate.js";
+export { corroborates, queueReplicas, replicasFor } from "./replicas.js";
+export { runMismatches, type MismatchReport } from "./report.js";
+
+/** Advisory lock class of a job's corroboration (the second key is the job id). */
+const LOCK = 0x636f72;
+
+export interface JobCompletion {
+  /** Replicas queued for this job (it is not a replica). */
+  replicas: number[];
+  /** The verdicts after this replica (it is one). */
+  outcome?: Outcome;
+}
+
+export async function onJobCompleted(d: CorroborationDeps, jobId: number): Promise<JobCompletion> {
+  const { rows } = await d.db.query<{ replica_of: string | null }>(
+    `SELECT replica_of FROM jobs WHERE id = $1`,
+    [jobId],
+  );
+  const row = rows[0];
+  if (!row) return { replicas: [] };
+  if (row.replica_of === null) return { replicas: await queueReplicas(d.db, jobId) };
+  const of = Number(row.replica_of);
+  const outcome = await inTransaction(d.db, async (c) => {
+    await c.query(`SELECT pg_advisory_xact_lock($1, $2::int)`, [LOCK, of % 2 ** 31]);
+    return corroborate({ ...d, db: c }, of);
+  });
+  return { replicas: [], outcome };
+}

@@ -1,0 +1,269 @@
+// Independent rebuilds in real jobs (issue 13, items 6 and 9): real agents on nodes of different
+// operators, real bubblewrap sandboxes, the real `@actions/artifact` client uploading a build's
+// output. The repository's policy asks for corroboration; the orchestrator queues the replica,
+// places it on another operator's node, compares digests and records the verdict:
+//   - two honest workers of different operators → `corroborated`;
+//   - a fault-injecting worker that flips one byte of the build output → `mismatch`: quarantined,
+//     run marked, both nodes flagged, a report naming the file and the first differing byte,
+//     promotion refused;
+//   - an untrusted worker's build confirmed later by a trusted worker → `trusted` (the rebuild
+//     waits with NO_REPLICA_NODE until a trusted node is there).
+import assert from "node:assert/strict";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { after, before, describe, it } from "node:test";
+import { createSandboxProvisioner } from "../../src/provisioners/index.js";
+import type { Agent } from "../../src/agent/index.js";
+import { makeRepo, type TempRepo } from "../helpers/repo.js";
+import { eventually, startTestService, type TestService } from "../helpers/service.js";
+import { tamperingProvisioner, type Tampering } from "../helpers/tampering.js";
+import { bundleAction } from "../helpers/toolkit-job.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+const ACTION_YML = `name: artifact
+inputs:
+  op: { required: true }
+  name: { required: true }
+  path: { required: true }
+runs:
+  using: node20
+  main: index.mjs
+`;
+
+// An honest build is reproducible: same bytes, and file times from SOURCE_DATE_EPOCH (the zip
+// records them).
+const WORKFLOW = `on: push
+jobs:
+  build:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          mkdir -p out
+          printf 'reproducible build output\\n' > out/app.bin
+          seq 1 2000 >> out/app.bin
+          touch -d "@\${SOURCE_DATE_EPOCH:-1700000000}" out/app.bin
+      - uses: ./.github/actions/artifact
+        with: { op: upload, name: app, path: out }
+`;
+
+let t: TestService;
+let action: string;
+const repos: TempRepo[] = [];
+const agents: Agent[] = [];
+
+before(async () => {
+  t = await startTestService();
+  action = await bundleAction(join(here, "artifacts", "action.js"));
+});
+after(async () => {
+  await t?.stop();
+  for (const r of repos) r.remove();
+});
+
+async function node(
+  name: string,
+  worker: { workerTrust: "trusted" | "untrusted"; operator?: string },
+  tampering?: Tampering,
+): Promise<Agent> {
+  const r = await t.api<{ token: string }>("POST", "/api/v1/nodes/registrations", { name, ...worker });
+  assert.equal(r.status, 201, r.text);
+  const sandbox = createSandboxProvisioner({ diskPool: { warm: 0 } });
+  const agent = await t.startAgent(r.body.token, {
+    provisioners: { sandbox: tampering ? tamperingProvisioner(sandbox, tampering) : sandbox },
+  });
+  agents.push(agent);
+  return agent;
+}
+
+async function stopAgents(): Promise<void> {
+  for (const a of agents.splice(0)) await a.stop();
+}
+
+/** A GitHub repository with the build workflow and this corroboration policy; its first run's id. */
+async function runWithPolicy(name: string, corroborate: Record<string, unknown>): Promise<number> {
+  const repo = makeRepo({
+    ".github/workflows/ci.yml": WORKFLOW,
+    ".github/actions/artifact/action.yml": ACTION_YML,
+    ".github/actions/artifact/index.mjs": action,
+  });
+  repos.push(repo);
+  const r = await t.api<{ id: number }>("POST", "/api/v1/repositories", { name, cloneUrl: repo.dir });
+  assert.equal(r.status, 201, r.text);
+  assert.equal(
+    (await t.api("PUT", `/api/v1/repositories/${r.body.id}/forge`, { kind: "github" })).status,
+    200,
+  );
+  const p = await t.api("PUT", `/api/v1/repositories/${r.body.id}/artifact-policy`, { corroborate });
+  assert.equal(p.status, 200, p.text);
+  const trig = await t.api<{ runs: Array<{ id: number }> }>(
+    "POST",
+    `/api/v1/repositories/${r.body.id}/runs`,
+    {},
+  );
+  assert.equal(trig.body.runs?.length, 1, trig.text);
+  return trig.body.runs[0]!.id;
+}
+
+interface Listed {
+  id: number;
+  name: string;
+  sha256: string;
+  status: string;
+}
+
+const artifactsOf = async (runId: number): Promise<Listed[]> =>
+  (await t.api<Listed[]>("GET", `/api/v1/runs/${runId}/artifacts`)).body;
+
+/** Waits until the run's artifact `app` has left `from` (the verdict after the rebuild). */
+async function verdict(runId: number, from: string): Promise<Listed> {
+  return eventually(
+    async () => {
+      const a = (await artifactsOf(runId)).find((x) => x.name === "app");
+      return a && a.status !== from ? a : undefined;
+    },
+    `a verdict on run ${runId}'s artifact`,
+    240_000,
+  );
+}
+
+interface JobRow {
+  id: string;
+  name: string;
+  state: string;
+  conclusion: string | null;
+  node: string | null;
+  replica_of: string | null;
+  wait_reason: string | null;
+}
+const jobsOf = async (runId: number): Promise<JobRow[]> =>
+  (
+    await t.db.pool.query<JobRow>(
+      `SELECT j.id, j.name, j.state, j.conclusion, n.name AS node, j.replica_of, j.wait_reason
+         FROM jobs j LEFT JOIN nodes n ON n.id = j.node_id WHERE j.run_id = $1 ORDER BY j.id`,
+      [runId],
+    )
+  ).rows;
+
+describe("independent rebuilds", { timeout: 900_000 }, () => {
+  it("two honest workers of different operators: corroborated", async () => {
+    await node("honest-a", { workerTrust: "untrusted", operator: "Alice's lab" });
+    await node("honest-b", { workerTrust: "untrusted", operator: "Bob's lab" });
+    const runId = await runWithPolicy("acme/corr-honest", { builds: 2, agree: 2 });
+    const run = await t.waitRun(runId, 240_000);
+    assert.equal(run.conclusion, "success", JSON.stringify(run));
+    const a = await verdict(runId, "unverified");
+    const jobs = await jobsOf(runId);
+    assert.equal(a.status, "corroborated", JSON.stringify({ a, jobs }));
+    // The rebuild ran on the other operator's node.
+    const [own, rebuild] = jobs;
+    assert.equal(jobs.length, 2);
+    assert.equal(rebuild!.replica_of, own!.id);
+    assert.equal(rebuild!.name, "build (rebuild 1)");
+    assert.deepEqual(new Set([own!.node, rebuild!.node]), new Set(["honest-a", "honest-b"]));
+    // The provenance names both builds, both agreeing.
+    const prov = await t.api<{ payload: string }>(
+      "GET",
+      `/api/v1/runs/${runId}/artifacts/${a.id}/provenance`,
+    );
+    assert.equal(prov.status, 200, prov.text);
+    const statement = JSON.parse(Buffer.from(prov.body.payload, "base64").toString()) as {
+      predicate: {
+        runDetails: { byproducts: Array<{ name: string; annotations?: Record<string, unknown> }> };
+      };
+    };
+    const byproducts = statement.predicate.runDetails.byproducts;
+    assert.equal(byproducts.find((b) => b.name === "corroboration")?.annotations?.status, "corroborated");
+    assert.equal(byproducts.filter((b) => b.name.startsWith("node/")).length, 2, JSON.stringify(byproducts));
+    // Nothing differs: no node flagged, the run not marked.
+    const flagged = await t.db.pool.query(`SELECT name FROM nodes WHERE flagged_at IS NOT NULL`);
+    assert.equal(flagged.rowCount, 0);
+    await stopAgents();
+  });
+
+  it("a worker that flips one byte of its output: mismatch, quarantined, nodes flagged, nothing promoted", async () => {
+    const tampering: Tampering = { file: "out/app.bin", offset: 7, flipped: 0 };
+    await node("honest-c", { workerTrust: "untrusted", operator: "Carol's lab" });
+    await node("mallory", { workerTrust: "untrusted", operator: "Mallory" }, tampering);
+    const runId = await runWithPolicy("acme/corr-evil", { builds: 2, agree: 2 });
+    const run = await t.waitRun(runId, 240_000);
+    assert.equal(run.conclusion, "success", JSON.stringify(run));
+    const a = await verdict(runId, "unverified");
+    assert.equal(a.status, "mismatch", JSON.stringify(await jobsOf(runId)));
+    assert.equal(tampering.flipped, 1);
+
+    // Quarantined: the promotion gate refuses it whatever the policy says.
+    const { rows: repoRows } = await t.db.pool.query<{ repository_id: string }>(
+      `SELECT repository_id FROM runs WHERE id = $1`,
+      [runId],
+    );
+    const open = await t.api("PUT", `/api/v1/repositories/${repoRows[0]!.repository_id}/artifact-policy`, {
+      promote: { requireStatus: ["corroborated", "trusted", "unverified"], allowUntrustedRuns: true },
+      corroborate: { builds: 2, agree: 2 },
+    });
+    assert.equal(open.status, 200, open.text);
+    const promote = await t.api<{ error: { code: string } }>("POST", `/api/v1/runs/${runId}/artifacts/${a.id}/promote`);
+    assert.equal(promote.status, 409, promote.text);
+    assert.equal(promote.body.error.code, "ARTIFACT_NOT_PROMOTABLE", promote.text);
+    const promoted = await t.db.pool.query(`SELECT 1 FROM artifacts WHERE promoted_at IS NOT NULL`);
+    assert.equal(promoted.rowCount, 0);
+
+    // The run is marked; both nodes are flagged for the operator.
+    const marked = await t.db.pool.query(
+      `SELECT 1 FROM runs WHERE id = $1 AND artifact_mismatch_at IS NOT NULL`,
+      [runId],
+    );
+    assert.equal(marked.rowCount, 1);
+    const flagged = await t.db.pool.query<{ name: string; flag_reason: string }>(
+      `SELECT name, flag_reason FROM nodes WHERE flagged_at IS NOT NULL ORDER BY name`,
+    );
+    assert.deepEqual(
+      flagged.rows.map((r) => r.name),
+      ["honest-c", "mallory"],
+    );
+    assert.match(flagged.rows[0]!.flag_reason, /builds of artifact "app" of run \d+ differ/);
+
+    // The report: which file, where the first differing byte is, both digests.
+    const reports = await t.api<
+      Array<{
+        name: string;
+        builds: Array<{ node: string; sha256: string | null }>;
+        diff: { changed: Array<{ path: string }>; firstDifference?: { path: string; offset: number } };
+      }>
+    >("GET", `/api/v1/runs/${runId}/mismatches`);
+    assert.equal(reports.status, 200, reports.text);
+    assert.equal(reports.body.length, 1, reports.text);
+    const rep = reports.body[0]!;
+    assert.equal(rep.name, "app");
+    assert.deepEqual(
+      rep.diff.changed.map((c) => c.path),
+      ["app.bin"],
+    );
+    assert.equal(rep.diff.firstDifference?.path, "app.bin");
+    assert.equal(rep.diff.firstDifference?.offset, 7);
+    assert.equal(new Set(rep.builds.map((b) => b.sha256)).size, 2);
+    await stopAgents();
+  });
+
+  it("an untrusted worker's build confirmed later by a trusted worker: trusted", async () => {
+    await node("untrusted-d", { workerTrust: "untrusted", operator: "Dave's lab" });
+    const runId = await runWithPolicy("acme/corr-confirm", { builds: 1, trustedBuild: true });
+    const run = await t.waitRun(runId, 240_000);
+    assert.equal(run.conclusion, "success", JSON.stringify(run));
+    // Until a trusted worker is there, the build stands unverified and the rebuild waits.
+    const waiting = await eventually(
+      async () => (await jobsOf(runId)).find((j) => j.replica_of !== null && j.wait_reason !== null),
+      "the trusted rebuild to wait",
+      60_000,
+    );
+    assert.match(waiting.wait_reason!, /trusted node of another operator/);
+    assert.equal((await artifactsOf(runId)).find((x) => x.name === "app")?.status, "unverified");
+
+    await node("trusted-t", { workerTrust: "trusted" });
+    const a = await verdict(runId, "unverified");
+    assert.equal(a.status, "trusted", JSON.stringify(await jobsOf(runId)));
+    const rebuild = (await jobsOf(runId)).find((j) => j.replica_of !== null)!;
+    assert.equal(rebuild.node, "trusted-t");
+    await stopAgents();
+  });
+});
