@@ -481,6 +481,8 @@ export function repoInfo(
   before: string | undefined,
   actor: string,
   message: string,
+  /** The commit's committer time, ISO 8601 (RepoMirror.commitTime); "" when unknown. */
+  timestamp = "",
 ): import("../git/index.js").RepoInfo {
   // The clone URL as a job may see it (github.repositoryUrl, the workspace source): no userinfo.
   const url = stripUserinfo(repo.cloneUrl);
@@ -492,7 +494,7 @@ export function repoInfo(
     message,
     authorName: actor,
     authorEmail: "",
-    timestamp: "",
+    timestamp,
     originUrl: url,
   };
 }
