@@ -213,7 +213,9 @@ export function createRunsService(d: RunsDeps): CoreRunsService {
         // that: the commit must be on the ref (its tip or an ancestor), not any commit at all.
         await checkCommitOnRef(mirror, repo.name, ref, commit);
       }
-      const info = repoInfo(repo, commit, ref, undefined, req.actor ?? "airlock", "");
+      // head_commit.timestamp of the payload: the committer time, as GitHub's push payload has it.
+      const time = await mirror.commitTime(commit);
+      const info = repoInfo(repo, commit, ref, undefined, req.actor ?? "airlock", "", time?.iso);
       const inputs = req.inputs ?? {};
       const payload = defaultPayload(event, info, repo.name, inputs);
       return create(repo, {
