@@ -154,6 +154,34 @@ describe("reproducible builds", () => {
       { name: "acme/echo", uri: `git+${url("echo")}@main`, digest: { gitCommit: echoMain } },
     ]);
   });
+
+  it("server run: an action the orchestrator cannot resolve fails the job before it is queued", async () => {
+    const repo = makeRepo({
+      ".github/workflows/ci.yml": `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: acme/nope@v1\n`,
+    });
+    repos.push(repo);
+    const r = await t!.api<{ id: number }>("POST", "/api/v1/repositories", {
+      name: "acme/nope-user",
+      cloneUrl: repo.dir,
+    });
+    assert.equal(r.status, 201, r.text);
+    const trig = await t!.api<{ runs: Array<{ id: number }> }>(
+      "POST",
+      `/api/v1/repositories/${r.body.id}/runs`,
+      {},
+    );
+    assert.equal(trig.status, 201, trig.text);
+    // No node is needed: the job never reaches the queue.
+    const run = await t!.waitRun(trig.body.runs[0]!.id);
+    assert.equal(run.conclusion, "failure", JSON.stringify(run));
+    const { rows } = await t!.db.pool.query<{ state: string; error: string | null; node_id: string | null }>(
+      `SELECT state, error, node_id FROM jobs WHERE run_id = $1`,
+      [run.id],
+    );
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    assert.equal(rows[0]!.node_id, null);
+    assert.match(rows[0]!.error ?? "", /acme\/nope/);
+  });
 });
 
 /** runGitHubRepository with a node that fetches actions from the local action server. */
