@@ -224,8 +224,9 @@ export class RunDrivers {
       run.event === "workflow_dispatch"
         ? resolveDispatch(workflow, run.inputs, run.payload.inputs).inputs
         : {};
-    // The committer time: github.event.head_commit.timestamp and each job's SOURCE_DATE_EPOCH.
-    const time = await mirror.commitTime(run.commit);
+    // The committer time, each job's SOURCE_DATE_EPOCH (the event payload, with its
+    // head_commit.timestamp, was made at trigger). Unknown (not in the mirror, git failed): unset.
+    const time = await mirror.commitTime(run.commit).catch(() => undefined);
     const info = repoInfo(repo, run.commit, run.ref, run.before, run.actor, run.title, time?.iso);
     const scope = { organizationId: repo.organizationId, repositoryId: repo.id };
     const vars = await varsForRun(this.d.pool, scope);

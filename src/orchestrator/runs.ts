@@ -214,7 +214,7 @@ export function createRunsService(d: RunsDeps): CoreRunsService {
         await checkCommitOnRef(mirror, repo.name, ref, commit);
       }
       // head_commit.timestamp of the payload: the committer time, as GitHub's push payload has it.
-      const time = await mirror.commitTime(commit);
+      const time = await mirror.commitTime(commit).catch(() => undefined);
       const info = repoInfo(repo, commit, ref, undefined, req.actor ?? "airlock", "", time?.iso);
       const inputs = req.inputs ?? {};
       const payload = defaultPayload(event, info, repo.name, inputs);
