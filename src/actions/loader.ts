@@ -4,7 +4,7 @@
 import { posix } from "node:path";
 import { AirlockError, ErrorCode, isAirlockError } from "../errors/index.js";
 import type { Machine } from "../provisioners/types.js";
-import type { ActionLoader, ActionManifest, LoadedAction } from "../runner/types.js";
+import type { ActionLoader, ActionManifest, LoadedAction, ResolvedAction } from "../runner/types.js";
 import { TreeFetcher } from "./fetch.js";
 import type { ActionsOptions } from "./location.js";
 import { MANIFEST_NAMES, parseManifestOrThrow, readHostManifest } from "./manifest.js";
@@ -30,7 +30,7 @@ function copyOnce(machine: Machine, hostDir: string, innerDir: string): Promise<
 export function createActionLoader(opts: ActionsOptions): ActionLoader {
   const fetcher = new TreeFetcher(opts);
   return {
-    async load(uses: string, machine: Machine): Promise<LoadedAction> {
+    async load(uses: string, machine: Machine, pins?: readonly ResolvedAction[]): Promise<LoadedAction> {
       const parsed = parseUses(uses);
       switch (parsed.kind) {
         case "docker":
@@ -41,7 +41,9 @@ export function createActionLoader(opts: ActionsOptions): ActionLoader {
         }
         case "remote": {
           const { owner, repo, path, ref } = parsed;
-          const tree = await fetcher.fetch(owner, repo, ref);
+          // Pinned by the orchestrator: that commit (a ref that moved since is not followed).
+          const pin = pins?.find((p) => p.name === `${owner}/${repo}` && p.ref === ref);
+          const tree = await fetcher.fetch(owner, repo, pin?.commit ?? ref);
           const manifest = await readHostManifest(tree.treeDir, path, `${owner}/${repo}@${ref}`);
           const innerRepo = posix.join(machine.paths.actions, owner, repo, tree.commit);
           await copyOnce(machine, tree.treeDir, innerRepo);

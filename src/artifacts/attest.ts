@@ -10,6 +10,7 @@ import {
   builderIdOf,
   envelopeFile,
   invocationIdOf,
+  pinnedActions,
   signProvenance,
   type CorroborationStatus,
   type Envelope,
@@ -34,13 +35,14 @@ interface Facts {
   node: string | null;
   operator: string | null;
   worker_trust: "trusted" | "untrusted" | null;
+  actions: unknown;
 }
 
 const FACTS = `
 SELECT a.id AS artifact_id, a.name, a.sha256, a.run_id, a.run_attempt, r.ref, r.commit, r.workflow_file,
        j.key AS job_key, j.name AS job_name, r.trust_tier, p.name AS repository, p.organization_id,
        j.started_at, coalesce(a.finalized_at, now()) AS finished_at,
-       n.name AS node, n.operator, n.worker_trust
+       n.name AS node, n.operator, n.worker_trust, j.description->'resolvedActions' AS actions
   FROM artifacts a
   JOIN runs r ON r.id = a.run_id
   JOIN repositories p ON p.id = a.repository_id
@@ -94,7 +96,7 @@ export async function attestArtifact(
     invocationId: invocationIdOf(publicUrl, runId, f.run_attempt),
     startedOn: f.started_at ?? f.finished_at,
     finishedOn: f.finished_at,
-    actions: [],
+    actions: pinnedActions(f.actions),
     builders:
       verdict?.builders ??
       (f.node === null

@@ -7,9 +7,15 @@ import { sealJobSecrets, untrustedJob } from "./job-secrets.js";
 import { setMaxListeners } from "node:events";
 import type pg from "pg";
 import type { Logger } from "pino";
-import { executeRun, workflowConcurrency, type Concurrency, type RunReporter } from "../planner/index.js";
+import {
+  executeRun,
+  workflowConcurrency,
+  type Concurrency,
+  type InstanceRequest,
+  type RunReporter,
+} from "../planner/index.js";
 import { recordFinishedJob } from "../queue/index.js";
-import { fetchRemoteFile, parseUses } from "../actions/index.js";
+import { createActionPinner, fetchRemoteFile, parseUses } from "../actions/index.js";
 import { MAX_FILE_BYTES, resolveDispatch, parseWorkflowOffLoop, type Workflow } from "../workflow/index.js";
 import { ErrorCode, formatProblem, isAirlockError } from "../errors/index.js";
 import { join } from "node:path";
@@ -218,7 +224,10 @@ export class RunDrivers {
       run.event === "workflow_dispatch"
         ? resolveDispatch(workflow, run.inputs, run.payload.inputs).inputs
         : {};
-    const info = repoInfo(repo, run.commit, run.ref, run.before, run.actor, run.title);
+    // The committer time, each job's SOURCE_DATE_EPOCH (the event payload, with its
+    // head_commit.timestamp, was made at trigger). Unknown (not in the mirror, git failed): unset.
+    const time = await mirror.commitTime(run.commit).catch(() => undefined);
+    const info = repoInfo(repo, run.commit, run.ref, run.before, run.actor, run.title, time?.iso);
     const scope = { organizationId: repo.organizationId, repositoryId: repo.id };
     const vars = await varsForRun(this.d.pool, scope);
     const identity = {
@@ -270,6 +279,17 @@ export class RunDrivers {
       organizationId: repo.organizationId,
       repositoryId: repo.id,
     });
+    const actionOpts = {
+      actionsUrl: this.d.config.actionsUrl,
+      cacheDir: join(this.d.config.dataDir, "actions"),
+    };
+    // The control plane resolves each job's remote actions to commits (one resolution per ref for
+    // the whole run); the node fetches exactly those and provenance names them (src/actions/pins.ts).
+    const pinner = createActionPinner(actionOpts);
+    const pinned = async (req: InstanceRequest): Promise<InstanceRequest> => ({
+      ...req,
+      description: { ...req.description, resolvedActions: await pinner.pin(req.description.steps) },
+    });
     const executor = createQueueExecutor({
       db: this.d.pool,
       runId,
@@ -280,18 +300,16 @@ export class RunDrivers {
       cancelJob: (jobId) => this.d.cancelJob(jobId),
       shutdown,
       // Environment secrets and variables added, then every secret sealed under the run's key.
-      prepare: async (req) =>
-        untrusted
+      prepare: async (given) => {
+        const req = await pinned(given);
+        return untrusted
           ? untrustedJob(req.description)
-          : sealJobSecrets(this.d.pool, this.d.kms, runId, await withEnvironment(req), await sourceAuth),
+          : sealJobSecrets(this.d.pool, this.d.kms, runId, await withEnvironment(req), await sourceAuth);
+      },
       gate: environmentGate(this.d.pool, this.d.logger, (jobId) => this.d.signals.done(jobId)),
       groups: { pool: this.d.pool, repositoryId: repo.id, effects: this.d.groups },
     });
     const reporter = dbReporter(this.d.pool, runId, run.attempt, shutdown);
-    const actionOpts = {
-      actionsUrl: this.d.config.actionsUrl,
-      cacheDir: join(this.d.config.dataDir, "actions"),
-    };
     // A fresh key per attempt: a re-run clears the last attempt's (src/orchestrator/rerun.ts).
     await createRunKey(this.d.pool, this.d.kms, runId);
     try {

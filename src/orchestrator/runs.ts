@@ -213,7 +213,9 @@ export function createRunsService(d: RunsDeps): CoreRunsService {
         // that: the commit must be on the ref (its tip or an ancestor), not any commit at all.
         await checkCommitOnRef(mirror, repo.name, ref, commit);
       }
-      const info = repoInfo(repo, commit, ref, undefined, req.actor ?? "airlock", "");
+      // head_commit.timestamp of the payload: the committer time, as GitHub's push payload has it.
+      const time = await mirror.commitTime(commit).catch(() => undefined);
+      const info = repoInfo(repo, commit, ref, undefined, req.actor ?? "airlock", "", time?.iso);
       const inputs = req.inputs ?? {};
       const payload = defaultPayload(event, info, repo.name, inputs);
       return create(repo, {
@@ -481,6 +483,8 @@ export function repoInfo(
   before: string | undefined,
   actor: string,
   message: string,
+  /** The commit's committer time, ISO 8601 (RepoMirror.commitTime); "" when unknown. */
+  timestamp = "",
 ): import("../git/index.js").RepoInfo {
   // The clone URL as a job may see it (github.repositoryUrl, the workspace source): no userinfo.
   const url = stripUserinfo(repo.cloneUrl);
@@ -492,7 +496,7 @@ export function repoInfo(
     message,
     authorName: actor,
     authorEmail: "",
-    timestamp: "",
+    timestamp,
     originUrl: url,
   };
 }

@@ -130,6 +130,7 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
         commit: opts.repo.commit,
         ref: opts.ref,
         repositoryName: opts.fullName,
+        ...commitTimeOf(opts.repo.timestamp),
       },
       permissions: jobPermissions(scope, job),
       ...(container ? { container } : {}),
@@ -172,6 +173,12 @@ export async function runInstance(state: RunState, plan: InstancePlan): Promise<
     report.error = (err as Error).message;
   }
   return finish();
+}
+
+/** The committer time (ISO 8601 from git's %cI) as whole seconds since the epoch; {} when unknown. */
+function commitTimeOf(timestamp: string): { commitTime?: number } {
+  const ms = timestamp === "" ? NaN : Date.parse(timestamp);
+  return Number.isFinite(ms) ? { commitTime: Math.floor(ms / 1000) } : {};
 }
 
 /** `environment:` with its name evaluated (bounded: names are data a job chose); url kept for the job's end. */

@@ -41,7 +41,7 @@ export async function loadAction(run: JobRun, uses: string): Promise<LoadedActio
     return { uses, dir: run.machine.paths.workspace, manifest };
   }
   try {
-    return await run.deps.actions.load(uses, run.machine);
+    return await run.deps.actions.load(uses, run.machine, run.job.resolvedActions);
   } catch (err) {
     return err instanceof Error ? err : new Error(String(err));
   }

@@ -1,7 +1,7 @@
 // Expression contexts and process environments for a step, built the way actions/runner does:
 // `env` = workflow env < job env < GITHUB_ENV < composite step env(s) < step env; the process gets
 // only what is built here (nothing leaks from the host), and GITHUB_*/RUNNER_* cannot be
-// overridden by `env:` (GitHub documents the same), while CI, HOME and PATH can.
+// overridden by `env:` (GitHub documents the same), while CI, HOME, PATH and SOURCE_DATE_EPOCH can.
 import path from "node:path/posix";
 import { hashFilesOnDisk, type Contexts, type EvalHost } from "../expressions/index.js";
 import type { ActionInfo, JobRun, Scope } from "./state.js";
@@ -127,6 +127,7 @@ export function processEnv(
   const p = run.machine.paths;
   const s = (k: string): string => str(g[k], "");
   const basePath = env.PATH ?? SANE_PATH;
+  const commitTime = run.job.source.commitTime;
   const prepend = [...run.prependPath].reverse();
   const out: Record<string, string> = {
     HOME: p.home,
@@ -136,6 +137,8 @@ export function processEnv(
     // The machine's own variables (its egress proxy), under the job's: a job may send a tool
     // around the proxy, but without the proxy there is no network to go to.
     ...run.machine.env,
+    // Reproducible builds (reproducible-builds.org): the commit's time, unless `env:` sets its own.
+    ...(commitTime === undefined ? {} : { SOURCE_DATE_EPOCH: String(commitTime) }),
     // The job container's `env:` (what its processes inherit on GitHub), under the step's.
     ...(inJobContainer ? run.containerEnv : {}),
     ...env,

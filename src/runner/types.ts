@@ -45,7 +45,17 @@ export interface JobDescription {
    */
   environment?: { name: string; url?: Template };
   /** Where the code comes from: the initial workspace and the built-in actions/checkout. */
-  source: { repository: string; commit: string; ref: string; repositoryName: string };
+  source: {
+    repository: string;
+    commit: string;
+    ref: string;
+    repositoryName: string;
+    /**
+     * The commit's committer time in seconds since the epoch: every step's SOURCE_DATE_EPOCH unless
+     * the workflow sets its own (reproducible builds). Absent (unknown, older producers): not set.
+     */
+    commitTime?: number;
+  };
   /**
    * The job's effective `permissions:` (job level replaces workflow level; src/workflow/permissions.ts),
    * decided by the planner. Absent (older producers): none. `id-token: write` is what lets the
@@ -83,6 +93,25 @@ export interface JobDescription {
   container?: ContainerSpec;
   /** `services:` by name (a DNS label), planned like `container`. Absent: none. */
   services?: Record<string, ContainerSpec>;
+  /**
+   * The remote actions of a server run's job (its steps' and, recursively, its remote composite
+   * actions' `owner/repo@ref`), each at the commit the orchestrator resolved it to when it queued
+   * the job (src/actions/pins.ts): the node fetches exactly that commit, and the artifact's
+   * provenance names it. Absent (local runs, older producers): the node resolves refs itself.
+   */
+  resolvedActions?: ResolvedAction[];
+}
+
+/** One remote action (`owner/repo@ref`) at the commit its ref resolved to. */
+export interface ResolvedAction {
+  /** owner/repo, as written in `uses:`. */
+  name: string;
+  /** The ref as written (a tag, branch or full commit id). */
+  ref: string;
+  /** The full commit id (lowercase hex). */
+  commit: string;
+  /** Where it was resolved (the actions URL's repository, without credentials). */
+  url: string;
 }
 
 export interface StepRef {
@@ -193,9 +222,10 @@ export interface LoadedAction {
 export interface ActionLoader {
   /**
    * `./path` is read from the machine's workspace; `owner/repo[/path]@ref` is fetched (cached on the
-   * host by resolved commit) and copied into the machine. Throws AirlockError ACTION_*.
+   * host by resolved commit) and copied into the machine; with a pin for its owner/repo@ref (the
+   * job's `resolvedActions`), at that commit and no other. Throws AirlockError ACTION_*.
    */
-  load(uses: string, machine: Machine): Promise<LoadedAction>;
+  load(uses: string, machine: Machine, pins?: readonly ResolvedAction[]): Promise<LoadedAction>;
 }
 
 /** Puts the repository at a commit into a machine (initial workspace and actions/checkout). */

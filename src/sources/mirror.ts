@@ -35,6 +35,12 @@ export interface RepoMirror {
   /** A commit's message (without trailing newlines); undefined when the commit is absent. */
   commitMessage(commit: string): Promise<string | undefined>;
   /**
+   * A commit's committer time: `seconds` since the epoch (git's %ct, what SOURCE_DATE_EPOCH is set
+   * to) and `iso` (%cI, with the committer's offset, as github.event.head_commit.timestamp);
+   * undefined when the commit is absent.
+   */
+  commitTime(commit: string): Promise<{ seconds: number; iso: string } | undefined>;
+  /**
    * The best common ancestor of two commits (for a pull request's three-dot diff, as GitHub's
    * `paths` filter uses: changedFiles(mergeBase(base, head), head)); undefined when none or absent.
    */
@@ -209,6 +215,14 @@ export function openMirror(opts: MirrorOptions): RepoMirror {
         /\n+$/,
         "",
       );
+    },
+
+    async commitTime(commit) {
+      checkCommit(commit);
+      if (!(await hasCommit(commit))) return undefined;
+      const out = (await git(["show", "-s", "--format=%ct %cI", "--end-of-options", commit])).stdout.trim();
+      const [seconds = "", iso = ""] = out.split(" ");
+      return /^\d+$/.test(seconds) ? { seconds: Number(seconds), iso } : undefined;
     },
 
     async mergeBase(a, b) {

@@ -20,6 +20,7 @@ export function sampleInput(sha256: string, extra: Partial<ProvenanceInput> = {}
     finishedOn: new Date("2026-12-04T10:05:00Z"),
     actions: [
       {
+        name: "actions/checkout",
         repository: "https://github.com/actions/checkout",
         ref: "refs/tags/v4",
         commit: "11bd71901bbe5b1630ceea73d27597364c9af683",

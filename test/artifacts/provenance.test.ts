@@ -17,6 +17,7 @@ import {
   envelopeFile,
   keyIdOf,
   pae,
+  pinnedActions,
   signEnvelope,
   verifyProvenance,
   type Check,
@@ -98,6 +99,7 @@ describe("the statement", () => {
         digest: { gitCommit: "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d" },
       },
       {
+        name: "actions/checkout",
         uri: "git+https://github.com/actions/checkout@refs/tags/v4",
         digest: { gitCommit: "11bd71901bbe5b1630ceea73d27597364c9af683" },
       },
@@ -145,6 +147,41 @@ describe("the statement", () => {
     assert.match(r.message!, /solo \(no operator\)/);
     const minOps = await run(sign(s), { policy: file("minops.yml", "minOperators: 1\n") });
     assert.equal(minOps.code, "PROVENANCE_POLICY_VIOLATION");
+  });
+
+  it("the actions a job was pinned to are read back entry by entry; malformed ones are left out", () => {
+    const good = {
+      name: "acme/setup",
+      ref: "v1",
+      commit: "a".repeat(40),
+      url: "https://git.example/acme/setup",
+    };
+    assert.deepEqual(
+      pinnedActions([
+        good,
+        { ...good, commit: "v1" },
+        { ...good, name: 7 },
+        null,
+        "x",
+        { ...good, ref: "main" },
+      ]),
+      [
+        {
+          name: "acme/setup",
+          repository: "https://git.example/acme/setup",
+          ref: "v1",
+          commit: "a".repeat(40),
+        },
+        {
+          name: "acme/setup",
+          repository: "https://git.example/acme/setup",
+          ref: "main",
+          commit: "a".repeat(40),
+        },
+      ],
+    );
+    assert.deepEqual(pinnedActions(null), []);
+    assert.deepEqual(pinnedActions({ name: "x" }), []);
   });
 
   it("refuses a digest that is not lowercase hex SHA-256", () => {

@@ -50,6 +50,8 @@ export interface TestService {
       credentials?: CredentialStore;
       /** The node's provisioners by name (default: one sandbox, or fake); closed at stop(). */
       provisioners?: Record<string, Provisioner>;
+      /** Where the node fetches remote actions (default: nowhere). */
+      actionsUrl?: string;
     },
   ): Promise<Agent>;
   waitRun(runId: number, timeoutMs?: number): Promise<RunView>;
@@ -76,8 +78,8 @@ export interface RunView {
 
 export async function startTestService(
   overrides: Partial<ServerConfig> = {},
-  /** A logger to read the server's log lines (default: silent). */
-  opts: { logger?: Logger } = {},
+  /** A logger to read the server's log lines (default: silent); more environment (AIRLOCK_ACTIONS_URL). */
+  opts: { logger?: Logger; env?: Record<string, string> } = {},
 ): Promise<TestService> {
   const db = await createTestDatabase();
   const dataDir = await mkdtemp(join(tmpdir(), "airlock-service-"));
@@ -87,6 +89,7 @@ export async function startTestService(
       AIRLOCK_DATABASE_URL: db.url,
       AIRLOCK_DATA_DIR: dataDir,
       AIRLOCK_LOG_LEVEL: "silent",
+      ...opts.env,
     },
     // A lease far longer than any pause a loaded 2-core machine makes between heartbeats: no test
     // may fail because a heartbeat came late. Tests about lease expiry set their own, short one.
@@ -144,8 +147,9 @@ export async function startTestService(
         dataDir: agentDir,
         provisioners: own,
         actions: createActionLoader({
-          actionsUrl: "file:///nonexistent",
-          cacheDir: join(dataDir, "actions"),
+          actionsUrl: opts.actionsUrl ?? "file:///nonexistent",
+          // The node's own cache (the orchestrator's is <dataDir>/actions): it fetches for itself.
+          cacheDir: join(agentDir, "actions"),
         }),
         source: createGitWorkspaceSource(),
         // Real sandboxes run on the node's real images (scripts/test.sh builds debian-12 first).

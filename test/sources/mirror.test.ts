@@ -107,6 +107,16 @@ void test("mergeBase finds the fork point of a branch", async () => {
   assert.equal(await m.mergeBase(main, "d".repeat(40)), undefined);
 });
 
+void test("commitTime: git's %ct and %cI of a commit; undefined when absent", async () => {
+  const t = await mirror.commitTime(second);
+  assert.deepEqual(t, {
+    seconds: Number(git(src, "show", "-s", "--format=%ct", second)),
+    iso: git(src, "show", "-s", "--format=%cI", second),
+  });
+  assert.equal(Date.parse(t.iso) / 1000, t.seconds);
+  assert.equal(await mirror.commitTime("d".repeat(40)), undefined);
+});
+
 void test("hostile refs, paths, commit ids and clone URLs are refused", async () => {
   const refInvalid = (e: unknown): boolean => isAirlockError(e, "SOURCE_REF_INVALID");
   for (const ref of [

@@ -35,6 +35,7 @@ export {
   type ProvenancePublicKey,
   type ProvenanceSigningKey,
 } from "./keys.js";
+export { pinnedActions } from "./actions.js";
 export { envelopeFile, signProvenance, type SignedProvenance } from "./sign.js";
 export { Policy, evaluatePolicy, parsePolicy } from "./policy.js";
 export { StatementSchema, type ParsedStatement } from "./schema.js";

@@ -43,8 +43,11 @@ export interface ProvenanceInput {
   invocationId: string;
   startedOn: Date;
   finishedOn: Date;
-  /** Actions the job used, each at the commit its ref resolved to. */
-  actions: Array<{ repository: string; ref: string; commit: string }>;
+  /**
+   * Actions the job used, each at the commit the orchestrator resolved its ref to (its repository
+   * URL; `name`: owner/repo as the workflow wrote it).
+   */
+  actions: Array<{ repository: string; ref: string; commit: string; name?: string }>;
   /**
    * The nodes that built it, their operators (null: none recorded, migration 033), whether the
    * node is a trusted worker, and whether its output matched the accepted one.
@@ -145,6 +148,7 @@ export function buildStatement(input: ProvenanceInput): Statement {
             digest: { gitCommit: input.source.commit },
           },
           ...input.actions.map((a) => ({
+            ...(a.name === undefined ? {} : { name: a.name }),
             uri: gitUri(a.repository, a.ref),
             digest: { gitCommit: a.commit },
           })),
