@@ -42,7 +42,7 @@ jobs:
           mkdir -p out
           printf 'reproducible build output\\n' > out/app.bin
           seq 1 2000 >> out/app.bin
-          touch -d "@\${SOURCE_DATE_EPOCH:-1700000000}" out/app.bin
+          touch -d "@\$SOURCE_DATE_EPOCH" out/app.bin
       - uses: ./.github/actions/artifact
         with: { op: upload, name: app, path: out }
 `;
