@@ -10,8 +10,8 @@ import {
   ArtifactService,
   attestArtifact,
   deriveKeys,
-  LocalBlobStore,
   mintRuntimeToken,
+  openBlobStore,
   openServiceKey,
 } from "../artifacts/index.js";
 import { CacheService } from "../caches/index.js";
@@ -139,11 +139,23 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
-    // Blobs under <dataDir>/artifacts; tokens and signed URLs under a key of the orchestrator's.
+    // Blobs under <dataDir>/artifacts and <dataDir>/caches, or under <prefix>artifacts/ and
+    // <prefix>caches/ of an S3-compatible bucket (config.blobStore); tokens and signed URLs under a
+    // key of the orchestrator's.
+    const artifactStore = openBlobStore(config.blobStore, config.dataDir, "artifacts");
+    const cacheStore = openBlobStore(config.blobStore, config.dataDir, "caches");
+    stops.push(() => {
+      artifactStore.close();
+      cacheStore.close();
+      return Promise.resolve();
+    });
+    // A bucket that cannot be reached (endpoint, credentials, name) stops start-up with one line.
+    await artifactStore.check();
+    await cacheStore.check();
     const artifactKeys = deriveKeys(await openServiceKey(join(config.dataDir, "artifact-service.key")));
     const artifacts = new ArtifactService({
       db: db.pool,
-      store: new LocalBlobStore(join(config.dataDir, "artifacts")),
+      store: artifactStore.store,
       keys: artifactKeys,
       publicUrl: config.publicUrl,
       quotaBytes: config.artifactQuotaBytes,
@@ -187,10 +199,10 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       metrics: { registry, dispatchLatency },
       kms,
       artifacts,
-      // The cache service v2: the same runtime tokens, its blobs under <dataDir>/caches.
+      // The cache service v2: the same runtime tokens, its own blob store area.
       caches: new CacheService({
         db: db.pool,
-        store: new LocalBlobStore(join(config.dataDir, "caches")),
+        store: cacheStore.store,
         keys: artifactKeys,
         publicUrl: config.publicUrl,
       }),

@@ -10,7 +10,7 @@ import type { BlobStore } from "../../src/artifacts/index.js";
 export interface ContractTarget {
   store: BlobStore;
   /** What a backend keeps while writing (temporary files or keys): empty between calls. */
-  leftovers(): Promise<string[]>;
+  leftovers: () => Promise<string[]>;
 }
 
 export const sha256 = (b: Buffer): string => createHash("sha256").update(b).digest("hex");
@@ -48,7 +48,9 @@ export function blobStoreContract(name: string, target: () => ContractTarget): v
       const past = await store.get(info.sha256, { start: bytes.length - 2, end: bytes.length + 100 });
       assert.deepEqual([past.start, past.end], [bytes.length - 2, bytes.length - 1]);
       assert.ok((await drain(past.stream)).equals(bytes.subarray(-2)));
-      await assert.rejects(store.get(info.sha256, { start: bytes.length }), { code: "RANGE_NOT_SATISFIABLE" });
+      await assert.rejects(store.get(info.sha256, { start: bytes.length }), {
+        code: "RANGE_NOT_SATISFIABLE",
+      });
       await assert.rejects(store.get(info.sha256, { start: 10, end: 5 }), { code: "RANGE_NOT_SATISFIABLE" });
       // The same bytes again: one blob.
       assert.deepEqual(await store.put(Readable.from([bytes])), info);

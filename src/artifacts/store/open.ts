@@ -28,6 +28,8 @@ export type BlobStoreSettings = { kind: "local" } | S3StoreSettings;
 
 export interface OpenedBlobStore {
   store: BlobStore;
+  /** Reaches the backend once (BLOB_STORE_UNAVAILABLE when it cannot): at start-up. */
+  check(): Promise<void>;
   /** Closes the backend's connections (idempotent). */
   close(): void;
 }
@@ -52,10 +54,13 @@ export function s3Client(s: S3StoreSettings): S3Client {
 }
 
 export function openBlobStore(s: BlobStoreSettings, dataDir: string, area: string): OpenedBlobStore {
-  if (s.kind === "local") return { store: new LocalBlobStore(join(dataDir, area)), close: () => undefined };
+  if (s.kind === "local")
+    return {
+      store: new LocalBlobStore(join(dataDir, area)),
+      check: () => Promise.resolve(),
+      close: () => undefined,
+    };
   const client = s3Client(s);
-  return {
-    store: new S3BlobStore({ client, bucket: s.bucket, prefix: `${s.prefix}${area}/` }),
-    close: () => client.destroy(),
-  };
+  const store = new S3BlobStore({ client, bucket: s.bucket, prefix: `${s.prefix}${area}/` });
+  return { store, check: () => store.check(), close: () => client.destroy() };
 }

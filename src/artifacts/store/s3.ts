@@ -50,6 +50,17 @@ export class S3BlobStore implements BlobStore {
     this.copyLimitBytes = o.copyLimitBytes ?? 5 * 1024 ** 3;
   }
 
+  /**
+   * Reaches the bucket once (a list of at most one key under the prefix): the endpoint answers,
+   * the credentials are taken, the bucket exists and may be listed. At start-up, so that a wrong
+   * setting stops the server with one line instead of failing the first upload.
+   */
+  async check(): Promise<void> {
+    await this.call("reach the bucket", () =>
+      this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, MaxKeys: 1 })),
+    );
+  }
+
   /** The key of a blob (for operators and tests: where it lives in the bucket). */
   blobKey(sha256: string): string {
     checkDigest(sha256);
@@ -210,7 +221,7 @@ export class S3BlobStore implements BlobStore {
     } catch (err) {
       hashed.body.destroy();
       const failure = hashed.failure();
-      if (failure !== undefined) throw failure;
+      if (failure !== undefined) throw failure as Error;
       throw storeError(this.bucket, "write a blob", err);
     }
     return hashed.info();
