@@ -1,7 +1,8 @@
-// A server-side copy of an object past CopyObject's limit (5 GiB on AWS S3): a multipart upload
-// whose parts are UploadPartCopy ranges of the source, so no byte passes through Airlock. Aborted
-// when a part fails, leaving no destination object. (s3rver does not implement UploadPartCopy: this
-// path is not exercised by the tests; see docs/integrity.md.)
+// CopyObject's source, and a server-side copy of an object past CopyObject's limit (5 GiB on AWS
+// S3): a multipart upload whose parts are UploadPartCopy ranges of the source, so no byte passes
+// through Airlock; aborted when a part fails, leaving no destination object. s3rver does not
+// implement UploadPartCopy: the tests see this path called and refused, never succeed
+// (docs/integrity.md).
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -12,6 +13,11 @@ import {
 
 /** Bytes per copied part: S3 allows 5 MiB to 5 GiB, and at most 10,000 parts. */
 const COPY_PART = 1024 ** 3;
+
+/** CopySource: "<bucket>/<key>", the key URL-encoded but for its slashes. */
+export function copySource(bucket: string, key: string): string {
+  return `${bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`;
+}
 
 export async function copyLarge(
   client: S3Client,
@@ -32,7 +38,7 @@ export async function copyLarge(
           Key: to,
           UploadId: uploadId,
           PartNumber: n,
-          CopySource: `${bucket}/${encodeURIComponent(from).replace(/%2F/g, "/")}`,
+          CopySource: copySource(bucket, from),
           CopySourceRange: `bytes=${start}-${end}`,
         }),
       );

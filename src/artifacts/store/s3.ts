@@ -2,9 +2,9 @@
 //   sha256/ab/abcd…          a blob, named by its digest
 //   tmp/<random>             a blob being written; copied to its digest key once hashed, then deleted
 //   uploads/<upload>/<part>  staged parts of an upload in progress
-// A put streams to a temporary key (a multipart upload through lib-storage: at most partBytes ×
-// 2 in memory, never the whole blob) while hashing; CopyObject then makes it visible under its
-// digest at once (S3 shows a whole object or none). An aborted or refused put aborts its multipart
+// A put streams to a temporary key (a multipart upload through lib-storage: a few parts in memory,
+// never the whole blob) while hashing; CopyObject then makes it visible under its digest at once
+// (S3 shows a whole object or none). An aborted or refused put aborts its multipart
 // upload and deletes the temporary key. A crash mid-put can leave a tmp/ object or an incomplete
 // multipart upload: a bucket lifecycle rule on tmp/ clears them (docs/integrity.md).
 import { randomBytes } from "node:crypto";
@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
-import { copyLarge } from "./s3-copy.js";
+import { copyLarge, copySource } from "./s3-copy.js";
 import { hashedBody, isMissing, statusOf, storeError } from "./s3-io.js";
 import { checkDigest, checkName } from "./names.js";
 import type { BlobInfo, BlobRead, BlobStore, ByteRange, PutOptions, Source } from "./types.js";
@@ -127,13 +127,13 @@ export class S3BlobStore implements BlobStore {
     const length = res.ContentLength ?? 0;
     const got = /^bytes (\d+)-(\d+)\/(\d+)$/.exec(res.ContentRange ?? "");
     if (!range || !got) {
-      // No range asked, or the server sent the whole object (as S3 does for an empty one).
-      if (range && (range.start > 0 || length === 0)) {
-        stream.destroy();
-        if (length === 0) throw outside(0);
-        throw storeError(this.bucket, "read a range of a blob (the server ignored the range)", undefined);
-      }
-      return { stream, size: length, start: 0, end: length - 1 };
+      // No range asked, or the server sent the whole object (as some do for an empty one).
+      const whole = !range || (range.start === 0 && (range.end ?? Infinity) >= length - 1);
+      if (length > 0 && whole) return { stream, size: length, start: 0, end: length - 1 };
+      if (!range) return { stream, size: 0, start: 0, end: -1 };
+      stream.destroy();
+      if (length === 0) throw outside(0);
+      throw storeError(this.bucket, "read a range of a blob (the server ignored the range)", undefined);
     }
     const [start, end, size] = [Number(got[1]), Number(got[2]), Number(got[3])];
     // An empty object answered with "bytes 0-0/0" (s3rver): no byte is there to read.
@@ -194,14 +194,10 @@ export class S3BlobStore implements BlobStore {
         ),
       );
       const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [o.Key] : []));
+      const drop = (k: string): Promise<unknown> => this.client.send(new DeleteObjectCommand(this.at(k)));
+      // Eight at a time: DeleteObjects needs a body checksum that some S3-compatible servers refuse.
       for (let i = 0; i < keys.length; i += 8)
-        await Promise.all(
-          keys
-            .slice(i, i + 8)
-            .map((k) =>
-              this.call("drop an upload", () => this.client.send(new DeleteObjectCommand(this.at(k)))),
-            ),
-        );
+        await this.call("drop an upload", () => Promise.all(keys.slice(i, i + 8).map(drop)));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
@@ -249,9 +245,4 @@ export class S3BlobStore implements BlobStore {
       throw storeError(this.bucket, what, err);
     }
   }
-}
-
-/** CopySource: "<bucket>/<key>", the key URL-encoded but for its slashes. */
-function copySource(bucket: string, key: string): string {
-  return `${bucket}/${encodeURIComponent(key).replace(/%2F/g, "/")}`;
 }
