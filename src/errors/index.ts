@@ -120,6 +120,8 @@ export const ErrorCode = {
   BLOB_NOT_FOUND: "BLOB_NOT_FOUND",
   /** Artifacts: a byte range outside the blob. */
   RANGE_NOT_SATISFIABLE: "RANGE_NOT_SATISFIABLE",
+  /** Artifacts: the blob store's backend (an S3-compatible server) failed, refused the credentials or is unreachable. */
+  BLOB_STORE_UNAVAILABLE: "BLOB_STORE_UNAVAILABLE",
   /** Archives: a zip or tar refused by a safety rule or limit; `details` = { entry, rule }. Nothing was written. */
   ARCHIVE_REJECTED: "ARCHIVE_REJECTED",
   /** Provenance: a provenance envelope, statement, key or policy file is not what it should be. */

@@ -6,10 +6,12 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import type { BlobStoreSettings } from "../artifacts/index.js";
 import type { SsoSettings } from "../auth/index.js";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { KmsSettings } from "../secrets/index.js";
 import { checkAuthConfig, loadAuthConfig } from "./auth-config.js";
+import { loadBlobStoreConfig } from "./blob-store-config.js";
 import { loadKmsConfig } from "./kms-config.js";
 
 export interface ServerConfig {
@@ -58,10 +60,12 @@ export interface ServerConfig {
   auth: SsoSettings;
   /** The KMS at the top of the secrets' key hierarchy (the file's `kms` section: kms-config.ts). */
   kms: KmsSettings;
+  /** Where artifact and cache blobs live: local (default) or S3 (the file's `blobStore` section: blob-store-config.ts). */
+  blobStore: BlobStoreSettings;
 }
 
 interface Setting {
-  key: Exclude<keyof ServerConfig, "auth" | "kms">;
+  key: Exclude<keyof ServerConfig, "auth" | "kms" | "blobStore">;
   env: string[];
   schema: z.ZodType;
   /** What a valid value looks like, for the error line. */
@@ -189,7 +193,7 @@ const SETTINGS: Setting[] = [
   },
 ];
 
-function defaults(): Omit<ServerConfig, "publicUrl" | "auth" | "kms"> {
+function defaults(): Omit<ServerConfig, "publicUrl" | "auth" | "kms" | "blobStore"> {
   return {
     listenHost: "127.0.0.1",
     listenPort: 8420,
@@ -219,14 +223,19 @@ export interface LoadServerConfigOptions {
   /** A YAML or JSON file whose keys are ServerConfig's (camelCase). */
   file?: string;
   env: NodeJS.ProcessEnv;
-  /** Highest precedence (e.g. command-line flags); `auth` and `kms` are taken as given (compiled). */
+  /** Highest precedence (e.g. command-line flags); `auth`, `kms` and `blobStore` are taken as given (compiled). */
   overrides?: Partial<ServerConfig>;
 }
 
 export function loadServerConfig(opts: LoadServerConfigOptions): ServerConfig {
   const problems: string[] = [];
   const values: Record<string, unknown> = { ...defaults() };
-  const { auth: rawAuth, kms: rawKms, ...fromFile } = opts.file ? readConfigFile(opts.file, problems) : {};
+  const {
+    auth: rawAuth,
+    kms: rawKms,
+    blobStore: rawBlobStore,
+    ...fromFile
+  } = opts.file ? readConfigFile(opts.file, problems) : {};
   values.auth = loadAuthConfig(rawAuth, { file: opts.file, env: opts.env, problems });
   for (const [key, raw] of Object.entries(fromFile)) {
     const setting = SETTINGS.find((s) => s.key === key);
@@ -237,7 +246,12 @@ export function loadServerConfig(opts: LoadServerConfigOptions): ServerConfig {
     const name = setting.env.find((n) => opts.env[n] !== undefined && opts.env[n] !== "");
     if (name) accept(setting, fromEnv(opts.env[name] as string), name, values, problems);
   }
-  const { auth: authOverride, kms: kmsOverride, ...overrides } = opts.overrides ?? {};
+  const {
+    auth: authOverride,
+    kms: kmsOverride,
+    blobStore: storeOverride,
+    ...overrides
+  } = opts.overrides ?? {};
   if (authOverride !== undefined) values.auth = authOverride;
   for (const [key, raw] of Object.entries(overrides)) {
     const setting = SETTINGS.find((s) => s.key === key);
@@ -247,6 +261,8 @@ export function loadServerConfig(opts: LoadServerConfigOptions): ServerConfig {
   values.kms =
     kmsOverride ??
     loadKmsConfig(rawKms, { file: opts.file, env: opts.env, dataDir: String(values.dataDir), problems });
+  values.blobStore =
+    storeOverride ?? loadBlobStoreConfig(rawBlobStore, { file: opts.file, env: opts.env, problems });
   const config = values as unknown as ServerConfig;
   if (problems.length === 0 && config.heartbeatMs * 2 > config.leaseMs)
     problems.push(

@@ -43,6 +43,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   SSO_PROVIDER_UNAVAILABLE: 502,
   DB_FAILED: 503,
   KMS_FAILED: 503,
+  BLOB_STORE_UNAVAILABLE: 503,
 };
 
 export function statusOf(code: ErrorCode): number {

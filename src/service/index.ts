@@ -11,8 +11,8 @@ import {
   attestArtifact,
   onJobCompleted,
   deriveKeys,
-  LocalBlobStore,
   mintRuntimeToken,
+  openBlobStore,
   openServiceKey,
 } from "../artifacts/index.js";
 import { CacheService } from "../caches/index.js";
@@ -140,12 +140,23 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [registry],
     });
-    // Blobs under <dataDir>/artifacts; tokens and signed URLs under a key of the orchestrator's.
+    // Blobs under <dataDir>/artifacts and <dataDir>/caches, or under <prefix>artifacts/ and
+    // <prefix>caches/ of an S3-compatible bucket (config.blobStore); tokens and signed URLs under a
+    // key of the orchestrator's.
+    const artifactStore = openBlobStore(config.blobStore, config.dataDir, "artifacts");
+    const cacheStore = openBlobStore(config.blobStore, config.dataDir, "caches");
+    stops.push(() => {
+      artifactStore.close();
+      cacheStore.close();
+      return Promise.resolve();
+    });
+    // A bucket that cannot be reached (endpoint, credentials, name) stops start-up with one line.
+    await artifactStore.check();
+    await cacheStore.check();
     const artifactKeys = deriveKeys(await openServiceKey(join(config.dataDir, "artifact-service.key")));
-    const artifactStore = new LocalBlobStore(join(config.dataDir, "artifacts"));
     const artifacts = new ArtifactService({
       db: db.pool,
-      store: artifactStore,
+      store: artifactStore.store,
       keys: artifactKeys,
       publicUrl: config.publicUrl,
       quotaBytes: config.artifactQuotaBytes,
@@ -170,7 +181,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       // Independent rebuilds: a job's replicas queued, a replica's build judged (docs/integrity.md).
       jobCompleted: async (jobId) => {
         const r = await onJobCompleted(
-          { db: db.pool, kms, store: artifactStore, publicUrl: config.publicUrl },
+          { db: db.pool, kms, store: artifactStore.store, publicUrl: config.publicUrl },
           jobId,
         );
         if (r.replicas.length > 0)
@@ -204,10 +215,10 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       metrics: { registry, dispatchLatency },
       kms,
       artifacts,
-      // The cache service v2: the same runtime tokens, its blobs under <dataDir>/caches.
+      // The cache service v2: the same runtime tokens, its own blob store area.
       caches: new CacheService({
         db: db.pool,
-        store: new LocalBlobStore(join(config.dataDir, "caches")),
+        store: cacheStore.store,
         keys: artifactKeys,
         publicUrl: config.publicUrl,
       }),

@@ -93,6 +93,12 @@ export async function startArtifactServer(
   };
 }
 
+/** What seeding an attempt needs: the database and a way to mint the attempt's runtime token. */
+export interface AttemptHost {
+  db: { pool: TestDatabase["pool"] };
+  svc: Pick<ArtifactService, "mintRuntimeToken">;
+}
+
 export interface Attempt {
   runId: number;
   jobId: number;
@@ -104,7 +110,7 @@ let seq = 0;
 
 /** A running job attempt (on a node, in a run of the given tier) and its runtime token. */
 export async function runningAttempt(
-  s: ArtifactServer,
+  s: AttemptHost,
   opts: { runId?: number; tier?: "trusted" | "untrusted" } = {},
 ): Promise<Attempt> {
   const pool = s.db.pool;
@@ -129,7 +135,7 @@ export async function runningAttempt(
 
 /** One twirp call with a runtime token; the status and the parsed body. */
 export async function twirp(
-  s: ArtifactServer,
+  s: Pick<ArtifactServer, "url">,
   token: string,
   method: string,
   body: Record<string, unknown>,
@@ -149,7 +155,7 @@ export const ids = (a: Attempt): Record<string, string> => ({
 
 /** Create, one block, block list: the signed upload URL and the artifact's id. */
 export async function rawUpload(
-  s: ArtifactServer,
+  s: Pick<ArtifactServer, "url">,
   a: Attempt,
   name: string,
   bytes: Buffer,
@@ -175,7 +181,7 @@ export async function rawUpload(
 
 /** Runs the real toolkit client (fixtures/toolkit-client.js) with a job's environment. */
 export function toolkit(
-  s: ArtifactServer,
+  s: Pick<ArtifactServer, "url">,
   a: Attempt,
   workspace: string,
   args: string[],
@@ -208,7 +214,7 @@ export function toolkit(
 
 /** FinalizeArtifact with the right size and digest: the twirp answer. */
 export async function finalize(
-  s: ArtifactServer,
+  s: Pick<ArtifactServer, "url">,
   a: Attempt,
   name: string,
   bytes: Buffer,
