@@ -41,13 +41,15 @@ export interface Caller {
   jobBackendId: string;
   /** A replica (migration 038): the job it rebuilds; its uploads are kept apart. Absent: not one. */
   replicaOf?: number;
+  /** A deployment's environment: it consumes only artifacts its repository's policy promotes. */
+  environment?: string;
 }
 
 export const runBackendId = (runId: number): string => `run-${runId}`;
 export const jobBackendId = (jobId: number): string => `job-${jobId}`;
 
 const LIVE = `
-SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier, j.replica_of
+SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier, j.replica_of, j.environment
   FROM jobs j JOIN runs r ON r.id = j.run_id
  WHERE j.id = $1 AND j.attempt = $2 AND j.state IN ('assigned', 'running')`;
 
@@ -60,6 +62,7 @@ export async function liveCaller(db: Db, jobId: number, attempt: number): Promis
     node_id: string | null;
     trust_tier: string;
     replica_of: string | null;
+    environment: string | null;
   }>(LIVE, [jobId, attempt]);
   const r = rows[0];
   if (!r) return undefined;
@@ -75,6 +78,7 @@ export async function liveCaller(db: Db, jobId: number, attempt: number): Promis
     runBackendId: runBackendId(runId),
     jobBackendId: jobBackendId(jobId),
     ...(r.replica_of !== null ? { replicaOf: Number(r.replica_of) } : {}),
+    ...(r.environment !== null ? { environment: r.environment } : {}),
   };
 }
 

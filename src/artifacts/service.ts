@@ -15,7 +15,13 @@ import {
   uploadKey,
 } from "./blocks.js";
 import type { Db } from "./db.js";
-import { artifactPolicy, setArtifactPolicy, repositoryUsage, type ArtifactPolicy } from "./policy.js";
+import {
+  artifactPolicy,
+  promotionRefusal,
+  setArtifactPolicy,
+  repositoryUsage,
+  type ArtifactPolicy,
+} from "./policy.js";
 import { promoteArtifact, type Promotion } from "./promote.js";
 import { checkRoom, finalizeWithinQuota, stagedBytes } from "./quota.js";
 import {
@@ -150,16 +156,33 @@ export class ArtifactService {
     return (await artifactById(this.o.db, a.id))!;
   }
 
-  list(c: Caller, r: { runBackendId: string; name?: string; id?: number }): Promise<ArtifactRecord[]> {
+  async list(c: Caller, r: { runBackendId: string; name?: string; id?: number }): Promise<ArtifactRecord[]> {
     this.sameRun(c, r.runBackendId);
-    return visibleArtifacts(this.o.db, c, { name: r.name, id: r.id });
+    const all = await visibleArtifacts(this.o.db, c, { name: r.name, id: r.id });
+    if (c.environment === undefined) return all;
+    // A deployment sees only what the promotion gate lets it consume.
+    const policy = await artifactPolicy(this.o.db, c.repositoryId);
+    return all.filter((a) => promotionRefusal(a, policy) === undefined);
   }
 
   async downloadUrl(c: Caller, r: { runBackendId: string; name: string }): Promise<string> {
     this.sameRun(c, r.runBackendId);
     const [a] = await visibleArtifacts(this.o.db, c, { name: r.name });
     if (!a) throw new AirlockError(ErrorCode.NOT_FOUND, `no artifact named "${r.name}" in this run`);
+    await this.consumable(c, a);
     return this.url(c, "download", a.id);
+  }
+
+  /** A deployment (a job with an environment) consumes an artifact only when the gate would promote it. */
+  private async consumable(c: Caller, a: ArtifactRecord): Promise<void> {
+    if (c.environment === undefined) return;
+    const why = promotionRefusal(a, await artifactPolicy(this.o.db, c.repositoryId));
+    if (why !== undefined)
+      throw new AirlockError(
+        ErrorCode.ARTIFACT_NOT_PROMOTABLE,
+        `deployment to ${c.environment} refused: ${why}`,
+        { details: { artifactId: a.id, status: a.status } },
+      );
   }
 
   async delete(c: Caller, r: { runBackendId: string; name: string }): Promise<ArtifactRecord> {
@@ -194,8 +217,9 @@ export class ArtifactService {
     if (op === "upload" && (a.jobId !== c.jobId || a.jobAttempt !== c.attempt || a.state !== "uploading"))
       throw new AirlockError(ErrorCode.CONFLICT, "the artifact is not being uploaded by this job attempt");
     // A quarantined artifact (mismatch) is never handed to a job, even by a URL signed before.
-    if (op === "download" && (a.state !== "finalized" || a.status === "mismatch"))
+    if (op === "download" && (a.state !== "finalized" || a.status === "mismatch" || a.replicaOf !== null))
       throw new AirlockError(ErrorCode.NOT_FOUND, "no such artifact");
+    if (op === "download") await this.consumable(c, a);
     return a;
   }
 

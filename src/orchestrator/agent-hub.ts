@@ -49,8 +49,8 @@ export interface AgentHubDeps {
   kms?: Kms;
   /**
    * After an agent completed a job: work of other domains that follows (independent rebuilds:
-   * queue a job's replicas, judge a replica's build). Not awaited by the node's connection; its
-   * errors are logged. Resolves true when it queued jobs (the dispatcher is woken).
+   * queue a job's replicas, judge a replica's build), awaited before the job's waiters hear of it;
+   * errors are logged. Resolves true when it queued jobs (the dispatcher is woken after it anyway).
    */
   jobCompleted?: (jobId: number) => Promise<boolean>;
 }
@@ -330,12 +330,14 @@ export class WsAgentHub implements AgentHub {
           // Step summaries (masked with the result, bounded), stored before the job is completed.
           await storeSummaries(pool, msg.jobId, msg.attempt, boundedSummaries(result.summaries));
           const completed = await completeJob(pool, msg.jobId, msg.attempt, result, error);
+          // Before the run's driver learns the job ended (signals.done): what follows the job
+          // (its replicas) is queued before the jobs that need it.
           if (completed && this.d.jobCompleted) {
-            const jobId = msg.jobId;
-            void this.d.jobCompleted(jobId).then(
-              (queued) => queued && this.d.wakeDispatcher(),
-              (err: unknown) => this.d.logger.error({ err, jobId }, "after-completion work failed"),
-            );
+            try {
+              await this.d.jobCompleted(msg.jobId);
+            } catch (err) {
+              this.d.logger.error({ err, jobId: msg.jobId }, "after-completion work failed");
+            }
           }
           conn.allowed.delete(k);
           this.maskers.forget(msg.jobId, msg.attempt);

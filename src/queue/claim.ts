@@ -5,7 +5,8 @@
 // `concurrency:` group someone else holds (their membership is not 'running': migration 024).
 // `containers`: the job has `container:`, `services:` or a `docker://` step, so it needs an image
 // whose provisioner runs containers (the scheduler's JobToPlace.containers). A replica of another
-// job (independent rebuilds, migration 038) carries the operators it must avoid (JobToPlace.replica).
+// job (independent rebuilds, migration 038) carries the operators it must avoid (JobToPlace.replica);
+// a deployment whose run has rebuilds under way waits for them (JobToPlace.awaitingRebuilds).
 import type pg from "pg";
 import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
@@ -25,7 +26,10 @@ SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, 
     SELECT DISTINCT ${OPERATOR_KEY} FROM jobs s JOIN nodes n ON n.id = s.node_id
      WHERE (s.id = j.replica_of OR s.replica_of = j.replica_of) AND s.id <> j.id
        AND (s.state IN ('assigned', 'running') OR (s.state = 'completed' AND s.conclusion = 'success'))
-  ) END AS exclude_operators
+  ) END AS exclude_operators,
+  (j.environment IS NOT NULL AND EXISTS (
+    SELECT 1 FROM jobs x WHERE x.run_id = j.run_id AND x.run_attempt = j.run_attempt
+       AND x.replica_of IS NOT NULL AND x.state IN ('queued', 'assigned', 'running'))) AS rebuilds_pending
 FROM jobs j`;
 
 export const CLAIM = `
@@ -63,6 +67,7 @@ interface Row {
   replica_of: string | null;
   replica_trusted_worker: boolean;
   exclude_operators: string[] | null;
+  rebuilds_pending: boolean;
 }
 
 /** The oldest queued jobs; with `afterJobId`, those queued behind that job. */
@@ -84,6 +89,7 @@ export async function claimQueuedJobs(
     attempt: r.attempt,
     trust: r.trust_tier,
     containers: r.containers === true,
+    ...(r.rebuilds_pending ? { awaitingRebuilds: true } : {}),
     ...(r.replica_of !== null
       ? {
           replica: {

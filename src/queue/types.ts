@@ -57,6 +57,8 @@ export interface ClaimedJob {
   containers: boolean;
   /** A replica of another job (independent rebuilds): the operators it must avoid. Absent: not one. */
   replica?: { of: number; excludeOperators: string[]; trustedWorker: boolean };
+  /** A deployment whose run has rebuilds under way (JobToPlace.awaitingRebuilds). */
+  awaitingRebuilds?: boolean;
 }
 
 /** A placement decided by the scheduler. */

@@ -1,6 +1,7 @@
 // placeJobs: places a FIFO batch of queued jobs, or says precisely why each one waits.
 //
 // Per job, in order; the first check that fails is the wait reason shown:
+//   0. a deployment whose run's independent rebuilds are under way (REBUILDS_PENDING)
 //   1. image   — chooseBest over images   (NO_IMAGE, IMAGE_REQUIRES_LABEL; NO_CONTAINER_IMAGE when
 //                a job with `container:`/`services:` matches only images of other provisioners)
 //   2. flavour — chooseBest over flavours (NO_FLAVOUR, FLAVOUR_REQUIRES_LABEL)
@@ -109,6 +110,7 @@ export function placeJobs(
   const replicaOperators = new Map<number, Set<string>>();
 
   return jobs.map((job): Placement => {
+    if (job.awaitingRebuilds) return waiting(job.id, reasons.rebuildsPending());
     const key = JSON.stringify([
       job.labels,
       job.trust ?? "trusted",

@@ -212,3 +212,12 @@ export function noReplicaNode(trustedWorker: boolean, excluded: readonly string[
       : `an independent rebuild waits for an eligible node of another operator${built}`,
   };
 }
+
+/** A deployment waits until its run's rebuilds have a verdict on the artifacts it may consume. */
+export function rebuildsPending(): Wait {
+  return {
+    code: WaitCode.REBUILDS_PENDING,
+    reason:
+      "a deployment waits until the independent rebuilds of its run's artifacts are judged (the repository's corroboration policy)",
+  };
+}

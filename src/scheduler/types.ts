@@ -97,6 +97,11 @@ export interface JobToPlace {
   containers?: boolean;
   /** A replica of another job (independent rebuilds): only nodes of another operator. Absent: not one. */
   replica?: ReplicaSpec;
+  /**
+   * A deployment (a job with an `environment:`) whose run still has independent rebuilds under way:
+   * it waits for their verdict before it may consume the artifacts (REBUILDS_PENDING). Absent: false.
+   */
+  awaitingRebuilds?: boolean;
 }
 
 /** Provisioners whose machines run workflow containers (`container:`, `services:`, Docker actions). */
@@ -133,6 +138,8 @@ export const WaitCode = {
   NODES_HELD: "NODES_HELD",
   /** A replica: no eligible node of an operator that has not built the job yet (or no trusted worker). */
   NO_REPLICA_NODE: "NO_REPLICA_NODE",
+  /** A deployment waits for the verdict of its run's independent rebuilds. */
+  REBUILDS_PENDING: "REBUILDS_PENDING",
   /** Held by its `concurrency:` group (another run or job of the repository holds it). */
   CONCURRENCY_GROUP: "CONCURRENCY_GROUP",
 } as const;

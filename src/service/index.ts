@@ -186,11 +186,16 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
         );
         if (r.replicas.length > 0)
           logger.info({ jobId, replicas: r.replicas }, "independent rebuilds queued");
-        if (r.outcome && r.outcome.mismatches.length > 0)
-          logger.warn(
-            { jobId, artifacts: r.outcome.mismatches },
-            "independent builds differ: artifacts quarantined",
-          );
+        void r.verdict?.then(
+          (o) => {
+            if (o.mismatches.length > 0)
+              logger.warn(
+                { jobId, artifacts: o.mismatches },
+                "independent builds differ: artifacts quarantined",
+              );
+          },
+          (err: unknown) => logger.error({ err, jobId }, "independent builds could not be compared"),
+        );
         return r.replicas.length > 0;
       },
       // Retention: expired artifacts and abandoned uploads (src/artifacts/retention.ts).

@@ -8,6 +8,8 @@
 //     promotion refused;
 //   - an untrusted worker's build confirmed later by a trusted worker → `trusted` (the rebuild
 //     waits with NO_REPLICA_NODE until a trusted node is there).
+// A deployment (`environment:`) that needs the build waits for the verdict (REBUILDS_PENDING) and
+// consumes only what the promotion gate allows.
 import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -42,9 +44,17 @@ jobs:
           mkdir -p out
           printf 'reproducible build output\\n' > out/app.bin
           seq 1 2000 >> out/app.bin
-          touch -d "@\$SOURCE_DATE_EPOCH" out/app.bin
+          touch -d "@$SOURCE_DATE_EPOCH" out/app.bin
       - uses: ./.github/actions/artifact
         with: { op: upload, name: app, path: out }
+  deploy:
+    needs: build
+    runs-on: ubuntu-latest
+    environment: production
+    steps:
+      - uses: ./.github/actions/artifact
+        with: { op: download, name: app, path: got }
+      - run: head -c 25 got/app.bin
 `;
 
 let t: TestService;
@@ -151,16 +161,17 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
     await node("honest-b", { workerTrust: "untrusted", operator: "Bob's lab" });
     const runId = await runWithPolicy("acme/corr-honest", { builds: 2, agree: 2 });
     const run = await t.waitRun(runId, 240_000);
-    assert.equal(run.conclusion, "success", JSON.stringify(run));
     const a = await verdict(runId, "unverified");
     const jobs = await jobsOf(runId);
+    assert.equal(run.conclusion, "success", JSON.stringify({ run, jobs }));
     assert.equal(a.status, "corroborated", JSON.stringify({ a, jobs }));
     // The rebuild ran on the other operator's node.
-    const [own, rebuild] = jobs;
-    assert.equal(jobs.length, 2);
-    assert.equal(rebuild!.replica_of, own!.id);
-    assert.equal(rebuild!.name, "build (rebuild 1)");
-    assert.deepEqual(new Set([own!.node, rebuild!.node]), new Set(["honest-a", "honest-b"]));
+    const own = jobs.find((j) => j.name === "build")!;
+    const rebuild = jobs.find((j) => j.replica_of !== null)!;
+    assert.equal(jobs.length, 3);
+    assert.equal(rebuild.replica_of, own.id);
+    assert.equal(rebuild.name, "build (rebuild 1)");
+    assert.deepEqual(new Set([own.node, rebuild.node]), new Set(["honest-a", "honest-b"]));
     // The provenance names both builds, both agreeing.
     const prov = await t.api<{ payload: string }>(
       "GET",
@@ -175,6 +186,15 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
     const byproducts = statement.predicate.runDetails.byproducts;
     assert.equal(byproducts.find((b) => b.name === "corroboration")?.annotations?.status, "corroborated");
     assert.equal(byproducts.filter((b) => b.name.startsWith("node/")).length, 2, JSON.stringify(byproducts));
+    // The deployment waited for the verdict, then consumed the corroborated artifact.
+    const { rows: order } = await t.db.pool.query<{ ok: boolean }>(
+      `SELECT d.started_at >= r.finished_at AS ok FROM jobs d, jobs r WHERE d.id = $1 AND r.id = $2`,
+      [jobs.find((j) => j.name === "deploy")!.id, rebuild.id],
+    );
+    assert.equal(order[0]?.ok, true);
+    const deployLog = (await t.api("GET", `/api/v1/jobs/${jobs.find((j) => j.name === "deploy")!.id}/logs`))
+      .text;
+    assert.match(deployLog, /reproducible build output/);
     // Nothing differs: no node flagged, the run not marked.
     const flagged = await t.db.pool.query(`SELECT name FROM nodes WHERE flagged_at IS NOT NULL`);
     assert.equal(flagged.rowCount, 0);
@@ -187,8 +207,11 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
     await node("mallory", { workerTrust: "untrusted", operator: "Mallory" }, tampering);
     const runId = await runWithPolicy("acme/corr-evil", { builds: 2, agree: 2 });
     const run = await t.waitRun(runId, 240_000);
-    assert.equal(run.conclusion, "success", JSON.stringify(run));
     const a = await verdict(runId, "unverified");
+    // The build succeeded; the deployment found nothing it may consume.
+    const deploy = (await jobsOf(runId)).find((j) => j.name === "deploy")!;
+    assert.equal(deploy.conclusion, "failure", JSON.stringify(run));
+    assert.equal((await jobsOf(runId)).find((j) => j.name === "build")!.conclusion, "success");
     assert.equal(a.status, "mismatch", JSON.stringify(await jobsOf(runId)));
     assert.equal(tampering.flipped, 1);
 
@@ -202,7 +225,10 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
       corroborate: { builds: 2, agree: 2 },
     });
     assert.equal(open.status, 200, open.text);
-    const promote = await t.api<{ error: { code: string } }>("POST", `/api/v1/runs/${runId}/artifacts/${a.id}/promote`);
+    const promote = await t.api<{ error: { code: string } }>(
+      "POST",
+      `/api/v1/runs/${runId}/artifacts/${a.id}/promote`,
+    );
     assert.equal(promote.status, 409, promote.text);
     assert.equal(promote.body.error.code, "ARTIFACT_NOT_PROMOTABLE", promote.text);
     const promoted = await t.db.pool.query(`SELECT 1 FROM artifacts WHERE promoted_at IS NOT NULL`);
@@ -248,9 +274,8 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
   it("an untrusted worker's build confirmed later by a trusted worker: trusted", async () => {
     await node("untrusted-d", { workerTrust: "untrusted", operator: "Dave's lab" });
     const runId = await runWithPolicy("acme/corr-confirm", { builds: 1, trustedBuild: true });
-    const run = await t.waitRun(runId, 240_000);
-    assert.equal(run.conclusion, "success", JSON.stringify(run));
-    // Until a trusted worker is there, the build stands unverified and the rebuild waits.
+    // Until a trusted worker is there, the build stands unverified, the rebuild waits, and so
+    // does the deployment.
     const waiting = await eventually(
       async () => (await jobsOf(runId)).find((j) => j.replica_of !== null && j.wait_reason !== null),
       "the trusted rebuild to wait",
@@ -258,12 +283,20 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
     );
     assert.match(waiting.wait_reason!, /trusted node of another operator/);
     assert.equal((await artifactsOf(runId)).find((x) => x.name === "app")?.status, "unverified");
+    const deployWait = await eventually(
+      async () => (await jobsOf(runId)).find((j) => j.name === "deploy" && j.wait_reason !== null),
+      "the deployment to wait",
+      60_000,
+    );
+    assert.match(deployWait.wait_reason!, /independent rebuilds/);
 
     await node("trusted-t", { workerTrust: "trusted" });
     const a = await verdict(runId, "unverified");
     assert.equal(a.status, "trusted", JSON.stringify(await jobsOf(runId)));
     const rebuild = (await jobsOf(runId)).find((j) => j.replica_of !== null)!;
     assert.equal(rebuild.node, "trusted-t");
+    const run = await t.waitRun(runId, 240_000);
+    assert.equal(run.conclusion, "success", JSON.stringify(await jobsOf(runId)));
     await stopAgents();
   });
 });

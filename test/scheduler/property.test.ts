@@ -94,6 +94,7 @@ function randomWorld(seed: number): World {
     trust: r() < 0.15 ? ("untrusted" as const) : ("trusted" as const),
     pools: some(["low", "high"], 0.5),
     containers: r() < 0.15,
+    ...(r() < 0.03 ? { awaitingRebuilds: true } : {}),
     // Independent rebuilds: replicas of a few jobs, avoiding some operators.
     ...(r() < 0.15
       ? {
@@ -182,6 +183,7 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
       return c >= f.cpus && m >= f.memoryMb && d >= f.diskMb;
     };
     if (isPlaced(p)) {
+      assert.ok(!job.awaitingRebuilds, `job ${job.id}: placed while its run's rebuilds are under way`);
       assert.equal(p.image, img, `job ${job.id}: image is chooseBest's`);
       assert.equal(p.flavour, fl, `job ${job.id}: flavour is chooseBest's`);
       const f = free.get(p.node);
@@ -233,6 +235,9 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
           !w.nodes.some((n) => usable(n, img, fl) && room(n, fl)),
           `job ${job.id}: full, yet a node has room`,
         );
+        break;
+      case WaitCode.REBUILDS_PENDING:
+        assert.ok(job.awaitingRebuilds, `job ${job.id}: waits for rebuilds it does not have`);
         break;
       case WaitCode.NO_REPLICA_NODE:
         assert.ok(

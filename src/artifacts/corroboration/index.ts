@@ -22,12 +22,19 @@ export { runMismatches, type MismatchReport } from "./report.js";
 const LOCK = 0x636f72;
 
 export interface JobCompletion {
-  /** Replicas queued for this job (it is not a replica). */
+  /** Replicas queued for this job (it is not a replica): done before anything else learns it ended. */
   replicas: number[];
-  /** The verdicts after this replica (it is one). */
-  outcome?: Outcome;
+  /**
+   * The verdicts after this replica (it is one): comparing may read two archives, so the caller
+   * need not wait for it.
+   */
+  verdict?: Promise<Outcome>;
 }
 
+/**
+ * After a job completed: queue its replicas if it needs them (awaited, so that a deployment that
+ * needs the job is queued after them and waits for their verdict), or judge the replica's build.
+ */
 export async function onJobCompleted(d: CorroborationDeps, jobId: number): Promise<JobCompletion> {
   const { rows } = await d.db.query<{ replica_of: string | null }>(
     `SELECT replica_of FROM jobs WHERE id = $1`,
@@ -37,9 +44,9 @@ export async function onJobCompleted(d: CorroborationDeps, jobId: number): Promi
   if (!row) return { replicas: [] };
   if (row.replica_of === null) return { replicas: await queueReplicas(d.db, jobId) };
   const of = Number(row.replica_of);
-  const outcome = await inTransaction(d.db, async (c) => {
+  const verdict = inTransaction(d.db, async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock($1, $2::int)`, [LOCK, of % 2 ** 31]);
     return corroborate({ ...d, db: c }, of);
   });
-  return { replicas: [], outcome };
+  return { replicas: [], verdict };
 }
