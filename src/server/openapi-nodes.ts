@@ -68,6 +68,15 @@ export const NODE_OPERATIONS: Operation[] = [
     errors: [400, 404],
   },
   {
+    method: "delete",
+    path: "/api/v1/nodes/:id/flag",
+    summary:
+      "Clear the flag set on a node when builds it took part in disagreed (an administrator has looked); audited as node.unflagged",
+    params: S.IdParams,
+    ok: [200, ref("Node")],
+    errors: [404],
+  },
+  {
     method: "post",
     path: "/api/v1/nodes/:id/disable",
     summary: "Drain a node: no new machines, running ones finish",

@@ -150,6 +150,8 @@ const Node = obj({
   taintedAt: strOrNull,
   workerTrust: { enum: ["trusted", "untrusted"] },
   operator: strOrNull,
+  flaggedAt: strOrNull,
+  flagReason: strOrNull,
 });
 const Image = obj({
   id: int,

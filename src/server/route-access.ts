@@ -149,6 +149,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "PUT /api/v1/nodes/:id/labels": { permission: "nodes.write" },
   "PUT /api/v1/nodes/:id/pool": { permission: "nodes.write" },
   "PUT /api/v1/nodes/:id/worker": { permission: "nodes.write" },
+  "DELETE /api/v1/nodes/:id/flag": { permission: "nodes.write" },
   "GET /api/v1/pools": { permission: "nodes.read" },
   "POST /api/v1/pools": { permission: "nodes.write" },
   "PUT /api/v1/pools/:name/group": { permission: "nodes.write" },

@@ -33,6 +33,8 @@ function stubNode(id: number, name: string, labels: string[], requiredLabels: st
     taintedAt: null,
     workerTrust: "trusted",
     operator: null,
+    flaggedAt: null,
+    flagReason: null,
     draining: false,
   };
 }

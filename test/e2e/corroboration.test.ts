@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { createSandboxProvisioner } from "../../src/provisioners/index.js";
 import type { Agent } from "../../src/agent/index.js";
-import { makeRepo, type TempRepo } from "../helpers/repo.js";
+import { makeRepo, runAirlock, type TempRepo } from "../helpers/repo.js";
 import { eventually, startTestService, type TestService } from "../helpers/service.js";
 import { tamperingProvisioner, type Tampering } from "../helpers/tampering.js";
 import { bundleAction } from "../helpers/toolkit-job.js";
@@ -268,6 +268,23 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
     assert.equal(rep.diff.firstDifference?.path, "app.bin");
     assert.equal(rep.diff.firstDifference?.offset, 7);
     assert.equal(new Set(rep.builds.map((b) => b.sha256)).size, 2);
+
+    // The same for the operator on the command line; the flag shows in the node list until cleared.
+    const env = { AIRLOCK_SERVER: t.service.url, AIRLOCK_TOKEN: t.service.adminToken! };
+    const cli = await runAirlock(repos[0]!.dir, ["artifacts", "mismatches", String(runId)], env);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /Artifact "app" \(\d+\) differs from rebuild job \d+/);
+    assert.match(cli.stdout, /on mallory \(untrusted, Mallory\): sha256 [0-9a-f]{64}/);
+    assert.match(cli.stdout, /first difference: app\.bin at byte 7: /);
+    const listed = await runAirlock(repos[0]!.dir, ["nodes", "list"], env);
+    assert.match(listed.stdout, /mallory .*untrusted \(Mallory\), FLAGGED/);
+    const cleared = await runAirlock(repos[0]!.dir, ["nodes", "unflag", "mallory"], env);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    const still = await t.db.pool.query(`SELECT name FROM nodes WHERE flagged_at IS NOT NULL`);
+    assert.deepEqual(
+      still.rows.map((r: { name: string }) => r.name),
+      ["honest-c"],
+    );
     await stopAgents();
   });
 

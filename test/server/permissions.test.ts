@@ -140,6 +140,7 @@ const SPEC: Record<string, Spec> = {
   "PUT /api/v1/nodes/:id/labels": { ...server, scope: "nodes:admin", body: BAD },
   "PUT /api/v1/nodes/:id/pool": { ...server, scope: "nodes:admin", body: BAD },
   "PUT /api/v1/nodes/:id/worker": { ...server, scope: "nodes:admin", body: BAD },
+  "DELETE /api/v1/nodes/:id/flag": { ...server, scope: "nodes:admin" },
   "GET /api/v1/pools": { ...server, scope: "nodes:read" },
   "POST /api/v1/pools": { ...server, scope: "nodes:admin", body: BAD },
   "PUT /api/v1/pools/:name/group": { ...server, scope: "nodes:admin", body: BAD },

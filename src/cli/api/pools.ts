@@ -54,3 +54,5 @@ export const setNodeWorker = (
   id: number,
   body: { workerTrust: "trusted" | "untrusted"; operator?: string | null },
 ): Promise<Node> => c.json("PUT", `/api/v1/nodes/${id}/worker`, body);
+export const clearNodeFlag = (c: ApiClient, id: number): Promise<Node> =>
+  c.json("DELETE", `/api/v1/nodes/${id}/flag`);

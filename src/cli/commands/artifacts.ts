@@ -8,6 +8,7 @@
 // signed it, for `airlock verify <zip> <provenance> --key <key.pem>` (offline).
 // `airlock artifacts promote <run> <artifact>`: the promotion gate; the repository's policy
 // decides (docs/integrity.md), a refusal is one line (ARTIFACT_NOT_PROMOTABLE).
+// `airlock artifacts mismatches <run>`: artifact-mismatches.ts.
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
@@ -19,6 +20,7 @@ import { extractArchive } from "../../artifacts/archive/index.js";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { promoteArtifact, type RunArtifact } from "../api/index.js";
 import { apiOptions, connect, idArgument, printJson, type CliIo, type CommonOptions } from "./context.js";
+import { registerArtifactMismatches } from "./artifact-mismatches.js";
 import { table } from "./table.js";
 
 interface DownloadOptions extends CommonOptions {
@@ -161,6 +163,8 @@ export function registerArtifacts(program: Command, io: CliIo): void {
     await writeFile(opts.output, file, { flag: "wx" });
     io.stdout.write(`Provenance of ${a.name} (${a.id}, ${a.status}) written to ${opts.output}\n`);
   });
+
+  registerArtifactMismatches(artifacts, io);
 
   apiOptions(
     artifacts

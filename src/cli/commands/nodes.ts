@@ -17,7 +17,7 @@ import {
   type CommonOptions,
 } from "./context.js";
 import { list, table, time } from "./table.js";
-import { setNodeLabels, setNodePool, setNodeWorker } from "../api/pools.js";
+import { clearNodeFlag, setNodeLabels, setNodePool, setNodeWorker } from "../api/pools.js";
 
 interface RegisterOptions extends CommonOptions {
   label: string[];
@@ -52,7 +52,7 @@ export function nodesTable(nodes: ListedNode[]): string {
       n.id,
       n.name,
       n.taintedAt ? `${n.pool} (tainted)` : n.pool,
-      worker(n),
+      n.flaggedAt ? `${worker(n)}, FLAGGED` : worker(n),
       nodeStatus(n),
       n.running,
       list(n.labels),
@@ -259,6 +259,19 @@ export function registerNodes(program: Command, io: CliIo): void {
     });
     if (opts.json) printJson(io, node);
     else io.stdout.write(`Node ${node.name} is a ${worker(node)} worker.\n`);
+  });
+
+  apiOptions(
+    nodes
+      .command("unflag")
+      .description("clear the flag set when builds a node took part in disagreed (after looking into it)")
+      .argument("<node>", "id or name"),
+  ).action(async (ref: string, opts: CommonOptions) => {
+    const client = await connect(opts, io);
+    const found = await findByRef(ref, () => client.listNodes(), "node");
+    const node = await clearNodeFlag(client, found.id);
+    if (opts.json) printJson(io, node);
+    else io.stdout.write(`Node ${node.name} is no longer flagged.\n`);
   });
 
   apiOptions(

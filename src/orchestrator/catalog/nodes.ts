@@ -36,6 +36,12 @@ export interface Node {
   workerTrust: WorkerTrust;
   /** Who operates it (null: this installation's operator). */
   operator: string | null;
+  /**
+   * Flagged for the operator when builds it took part in disagreed (corroboration): when and why.
+   * A note for a person, not a score: it changes nothing about what the node is given.
+   */
+  flaggedAt: string | null;
+  flagReason: string | null;
 }
 
 export const WORKER_TRUSTS = ["trusted", "untrusted"] as const;
@@ -87,6 +93,8 @@ function fromRow(r: Record<string, unknown>): Node {
     taintedAt: isoOrNull(r.tainted_at),
     workerTrust: r.worker_trust === "untrusted" ? "untrusted" : "trusted",
     operator: typeof r.operator === "string" ? r.operator : null,
+    flaggedAt: isoOrNull(r.flagged_at),
+    flagReason: typeof r.flag_reason === "string" ? r.flag_reason : null,
   };
 }
 
@@ -131,6 +139,16 @@ export async function setNodeWorker(
   const { rowCount } = await db.query(
     `UPDATE nodes SET worker_trust = $2, operator = CASE WHEN $4 THEN $3 ELSE operator END WHERE id = $1`,
     [id, worker.workerTrust, worker.operator ?? null, worker.operator !== undefined],
+  );
+  if (!rowCount) throw notFound("node", id);
+  return getNode(db, id);
+}
+
+/** Clears the flag a disagreement of builds set (an administrator looked); NOT_FOUND for no node. */
+export async function clearNodeFlag(db: Db, id: number): Promise<Node> {
+  const { rowCount } = await db.query(
+    "UPDATE nodes SET flagged_at = NULL, flag_reason = NULL WHERE id = $1",
+    [id],
   );
   if (!rowCount) throw notFound("node", id);
   return getNode(db, id);

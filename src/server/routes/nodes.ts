@@ -1,8 +1,9 @@
-// /api/v1/nodes: list, drain/enable, worker trust and operator, revoke, re-issue the credential of and remove nodes, and the one-time registration tokens
+// /api/v1/nodes: list, drain/enable, worker trust and operator, clear a mismatch flag, revoke, re-issue the credential of and remove nodes, and the one-time registration tokens
 // that add them (a token is shown once; the node is created when its agent exchanges the token at
 // POST /api/v1/agent/register). Every change is recorded in the audit log, never with a token.
 import type { FastifyInstance } from "fastify";
 import {
+  clearNodeFlag,
   deleteNode,
   getNode,
   listNodes,
@@ -91,6 +92,16 @@ export function nodeRoutes(app: FastifyInstance, ctx: RouteContext): void {
         object: { kind: "node", id: n.id },
         details: { name: n.name, workerTrust: n.workerTrust, operator: n.operator },
       }),
+    );
+  });
+
+  app.delete("/nodes/:id/flag", async (request) => {
+    const { params } = validate(request, { params: IdParams });
+    return audited(
+      ctx.pool,
+      request,
+      (db) => clearNodeFlag(db, params.id),
+      (n) => ({ action: "node.unflagged", object: { kind: "node", id: n.id }, details: { name: n.name } }),
     );
   });
 
