@@ -109,6 +109,7 @@ const runExtra = {
   trustTier: { enum: ["trusted", "untrusted"] },
   approval: { enum: ["required", "approved", "rejected", null] },
   approvalReason: strOrNull,
+  artifactMismatchAt: strOrNull,
   approvedBy: strOrNull,
   waitReason: strOrNull,
   branch: strOrNull,

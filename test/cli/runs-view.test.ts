@@ -32,6 +32,7 @@ const base: RunDetail = {
   waitReason: "waiting for concurrency group 'deploy-main' (run 12 is running)",
   branch: "main",
   durationMs: null,
+  artifactMismatchAt: null,
   attempt: 1,
   shownAttempt: 1,
   attempts: [],

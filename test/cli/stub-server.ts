@@ -172,6 +172,7 @@ export async function startStub(): Promise<Stub> {
           waitReason: null,
           branch: b?.ref ?? "main",
           durationMs: null,
+          artifactMismatchAt: null,
           jobs: [job],
           polls: 0,
           outcome: stub.triggerOutcome,

@@ -240,6 +240,8 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
       [runId],
     );
     assert.equal(marked.rowCount, 1);
+    const shown = await t.api<{ artifactMismatchAt: string | null }>("GET", `/api/v1/runs/${runId}`);
+    assert.notEqual(shown.body.artifactMismatchAt, null, shown.text);
     const flagged = await t.db.pool.query<{ name: string; flag_reason: string }>(
       `SELECT name, flag_reason FROM nodes WHERE flagged_at IS NOT NULL ORDER BY name`,
     );

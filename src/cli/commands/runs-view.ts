@@ -85,6 +85,9 @@ export function runDetail(r: RunDetail): string {
   if (r.finishedAt) out += `   finished ${time(r.finishedAt)} (${duration(r.startedAt, r.finishedAt)})`;
   out += "\n";
   if (r.error) out += `Error:    ${r.error}\n`;
+  // Older servers send nothing: say nothing then.
+  if (r.artifactMismatchAt)
+    out += `Integrity: independent builds of its artifacts DIFFER (quarantined; airlock artifacts mismatches ${r.id})\n`;
   // Older servers send no attempts: say nothing then.
   if (r.attempts && r.attempts.length > 1) {
     out += `Attempts: ${r.attempts.length} (jobs of attempt ${r.shownAttempt} below; --attempt N for another)\n`;

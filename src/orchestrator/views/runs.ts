@@ -33,6 +33,11 @@ export interface Run extends RunSummary {
   branch: string | null;
   /** From start to finish (to now while it runs), null before it started. */
   durationMs: number | null;
+  /**
+   * When independent rebuilds of one of its artifacts first disagreed (docs/integrity.md
+   * "Corroboration"): the artifact is quarantined; GET /runs/:id/mismatches says what differed.
+   */
+  artifactMismatchAt: string | null;
 }
 
 /** One attempt of a run (GitHub's run attempts): the first run and each re-run. */
@@ -143,13 +148,14 @@ function runFromRow(r: Record<string, unknown>, links: Links): Run {
     waitReason: r.state === "queued" ? ((r.wait_reason ?? null) as string | null) : null,
     branch: String(r.ref).startsWith("refs/heads/") ? String(r.ref).slice("refs/heads/".length) : null,
     durationMs: r.duration_ms == null ? null : Math.max(0, Math.round(Number(r.duration_ms))),
+    artifactMismatchAt: isoOrNull(r.artifact_mismatch_at),
   };
 }
 
 const SELECT = `SELECT r.id, r.repository_id, r.number, r.event, r.ref, r.commit, r.state, r.conclusion, r.attempt,
   p.name AS repository, r.title, r.trigger, r.actor, r.created_at, r.started_at, r.finished_at, r.error,
   r.trust_tier, r.approval, r.approval_reason, r.approved_by, r.workflow_name, r.workflow_file,
-  r.wait_reason,
+  r.wait_reason, r.artifact_mismatch_at,
   extract(epoch FROM coalesce(r.finished_at, now()) - r.started_at) * 1000 AS duration_ms
   FROM runs r JOIN repositories p ON p.id = r.repository_id`;
 
