@@ -79,4 +79,64 @@ describe("airlock repos artifact-policy / airlock artifacts promote", () => {
     assert.match(list.stdout, /PROMOTED/);
     assert.match(list.stdout, /\d{4}-\d\d-\d\d by ops/);
   });
+
+  it("sets corroboration: builds, agree, a trusted rebuild and workflows; bad values are one line", async () => {
+    const a = await runningAttempt(s);
+    const repo = (
+      await s.db.pool.query(
+        `SELECT p.name FROM runs r JOIN repositories p ON p.id = r.repository_id WHERE r.id = $1`,
+        [a.runId],
+      )
+    ).rows[0]!.name as string;
+    const off = await runCli(["repos", "artifact-policy", repo], env);
+    assert.match(off.stdout, /Corroboration: none \(one build per job\)\./);
+
+    const three = await runCli(["repos", "artifact-policy", repo, "--builds", "3"], env);
+    assert.equal(three.code, 0, three.stderr);
+    assert.match(
+      three.stdout,
+      /3 builds by different operators, 3 identical for corroborated; every workflow/,
+    );
+
+    const more = await runCli(
+      [
+        "repos",
+        "artifact-policy",
+        repo,
+        "--agree",
+        "2",
+        "--trusted-build",
+        "--workflow",
+        ".github/workflows/release.yml",
+      ],
+      env,
+    );
+    assert.equal(more.code, 0, more.stderr);
+    assert.match(
+      more.stdout,
+      /3 builds by different operators, 2 identical for corroborated; a trusted worker rebuilds what an untrusted one built; workflows \.github\/workflows\/release\.yml/,
+    );
+    const json = await runCli(["repos", "artifact-policy", repo, "--json"], env);
+    assert.deepEqual(JSON.parse(json.stdout).corroborate, {
+      builds: 3,
+      agree: 2,
+      trustedBuild: true,
+      workflows: [".github/workflows/release.yml"],
+    });
+
+    for (const [args, code, message] of [
+      [["--builds", "12"], "USAGE", /--builds: expected a whole number from 1 to 9/],
+      [["--agree", "4"], "ARTIFACT_INVALID", /corroborate\.agree is a whole number from 1 to builds \(3\)/],
+      [["--workflow", "ci.yml"], "ARTIFACT_INVALID", /corroborate\.workflows lists workflow files/],
+    ] as const) {
+      const bad = await runCli(["repos", "artifact-policy", repo, ...args], env);
+      assert.notEqual(bad.code, 0);
+      assert.equal(bad.error?.code, code, bad.stderr);
+      assert.equal(bad.stderr.trimEnd().split("\n").length, 1, bad.stderr);
+      assert.match(bad.stderr, message);
+    }
+    // Nothing changed by the refusals.
+    const after = await runCli(["repos", "artifact-policy", repo, "--json"], env);
+    assert.equal(JSON.parse(after.stdout).corroborate.agree, 2);
+  });
 });
