@@ -87,6 +87,10 @@ export class CacheService {
   ): Promise<{ entry: CacheEntry; uploadUrl: string }> {
     const key = checkKey(r.key);
     const version = checkVersion(r.version);
+    // A rebuild for corroboration is independent of caches both ways (docs/integrity.md): what it
+    // would save is the job's own to save, and what it restored could carry what it checks.
+    if (c.replicaOf !== undefined)
+      throw new AirlockError(ErrorCode.CONFLICT, `cache entry "${key}" not saved: a rebuild saves no caches`);
     const { repositoryId, write } = await runScopes(this.o.db, c);
     for (let tries = 0; tries < 2; tries++) {
       const made = await insertEntry(this.o.db, c, write, key, version);
@@ -161,6 +165,8 @@ export class CacheService {
     const keys = [r.key, ...r.restoreKeys].map(checkKey);
     if (keys.length > 10) throw new AirlockError(ErrorCode.ARTIFACT_INVALID, "at most 10 keys");
     const version = checkVersion(r.version);
+    // A rebuild restores nothing: a cache the checked build saved could hand it the same bytes.
+    if (c.replicaOf !== undefined) return undefined;
     const { repositoryId, read } = await runScopes(this.o.db, c);
     const entry = await lookup(this.o.db, repositoryId, read, keys, version);
     return entry && { entry, url: this.url(c, "download", entry.id) };

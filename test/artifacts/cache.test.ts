@@ -227,6 +227,21 @@ describe("cache service v2 with the real @actions/cache client", () => {
     assert.ok((await restore(await attemptOn(repo, forkPr), "toolchain")).bytes?.equals(good));
   });
 
+  it("a rebuild for corroboration neither restores nor saves: it cannot be fed the build it checks", async () => {
+    const repo = await repository();
+    const built = await attemptOn(repo);
+    savedId(await save(built, "toolchain", randomBytes(3000)));
+    const rebuild = await attemptOn(repo);
+    await s.db.pool.query(`UPDATE jobs SET replica_of = $2 WHERE id = $1`, [rebuild.jobId, built.jobId]);
+    assert.equal((await restore(rebuild, "toolchain")).matched, null);
+    const saved = await save(rebuild, "from-rebuild", randomBytes(100));
+    assert.equal(savedId(saved), -1);
+    const rows = await s.db.pool.query(`SELECT 1 FROM cache_entries WHERE key = 'from-rebuild'`);
+    assert.equal(rows.rowCount, 0);
+    // Another job of the same kind still restores it.
+    assert.equal((await restore(await attemptOn(repo), "toolchain")).matched, "toolchain");
+  });
+
   it("evicts the least recently used entries when a new one would pass the quota", async () => {
     const repo = await repository();
     const [one, two, three] = [randomBytes(20_000), randomBytes(20_000), randomBytes(20_000)];
