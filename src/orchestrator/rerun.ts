@@ -133,10 +133,10 @@ export async function startAttempt(
       job_id: string;
       state: string;
       conclusion: string | null;
-    }>(`SELECT id, key, job_id, state, conclusion FROM jobs WHERE run_id = $1 AND run_attempt = $2 AND replica_of IS NULL`, [
-      runId,
-      run.attempt,
-    ]);
+    }>(
+      `SELECT id, key, job_id, state, conclusion FROM jobs WHERE run_id = $1 AND run_attempt = $2 AND replica_of IS NULL`,
+      [runId, run.attempt],
+    );
     const found = jobsToReuse(
       workflow,
       jobs.rows.map((j) => ({
