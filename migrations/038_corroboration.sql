@@ -30,6 +30,12 @@ CREATE UNIQUE INDEX artifacts_run_name ON artifacts (run_id, run_attempt, name) 
 CREATE UNIQUE INDEX artifacts_replica_name ON artifacts (job_id, name) WHERE replica_of IS NOT NULL;
 ALTER TABLE artifacts ADD CONSTRAINT artifacts_replica_never_promoted CHECK (replica_of IS NULL OR promoted_at IS NULL);
 
+-- An artifact of a job whose rebuilds are not judged yet (set at finalize when the policy asks for
+-- rebuilds, cleared by the verdict once none is queued or running, or when none is needed): not
+-- promotable, and a deployment of its run waits (REBUILDS_PENDING).
+ALTER TABLE artifacts ADD COLUMN awaiting_rebuilds boolean NOT NULL DEFAULT false;
+CREATE INDEX artifacts_awaiting_rebuilds ON artifacts (run_id) WHERE awaiting_rebuilds;
+
 -- A mismatch marks the run (first time it was found) ...
 ALTER TABLE runs ADD COLUMN artifact_mismatch_at timestamptz;
 
@@ -46,7 +52,8 @@ CREATE TABLE artifact_mismatches (
   run_id bigint NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   -- The job's own artifact, the replica job whose build differs, and its artifact of that name
   -- (null: the replica succeeded without one).
-  artifact_id bigint NOT NULL REFERENCES artifacts (id) ON DELETE CASCADE,
+  -- (null once the artifact expired or was removed: the report, with both digests, stays)
+  artifact_id bigint REFERENCES artifacts (id) ON DELETE SET NULL,
   replica_job_id bigint NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
   replica_artifact_id bigint REFERENCES artifacts (id) ON DELETE SET NULL,
   name text NOT NULL,

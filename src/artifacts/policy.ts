@@ -134,6 +134,8 @@ export function promotionRefusal(a: ArtifactRecord, p: ArtifactPolicy): string |
   const status: ArtifactStatus = a.status;
   if (a.replicaOf !== null)
     return `artifact ${a.id} is a replica's build, kept to compare with the job's own; promote that one`;
+  if (a.awaitingRebuilds && status !== "mismatch")
+    return `artifact "${a.name}" waits for the verdict of its independent rebuilds (the repository's corroboration policy); try again once they are judged`;
   if (status === "mismatch")
     return `artifact "${a.name}" is quarantined (status mismatch: independent builds differ) and is never promotable`;
   if (!(p.promote.requireStatus as string[]).includes(status))

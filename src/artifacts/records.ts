@@ -36,6 +36,8 @@ export interface ArtifactRecord {
   promotedBy: string | null;
   /** Uploaded by a replica of this job (migration 038): compared, never listed to jobs or promoted. */
   replicaOf: number | null;
+  /** Its job's rebuilds are not judged yet (migration 038): not promotable, deployments wait. */
+  awaitingRebuilds: boolean;
 }
 
 interface Row {
@@ -59,6 +61,7 @@ interface Row {
   promoted_at?: Date | null;
   promoted_by?: string | null;
   replica_of?: string | null;
+  awaiting_rebuilds?: boolean;
 }
 
 export function toRecord(r: Row): ArtifactRecord {
@@ -83,6 +86,7 @@ export function toRecord(r: Row): ArtifactRecord {
     promotedAt: r.promoted_at ?? null,
     promotedBy: r.promoted_by ?? null,
     replicaOf: r.replica_of == null ? null : Number(r.replica_of),
+    awaitingRebuilds: r.awaiting_rebuilds === true,
   };
 }
 
@@ -172,12 +176,15 @@ export async function visibleArtifacts(
   c: Caller,
   filter: { name?: string; id?: number } = {},
 ): Promise<ArtifactRecord[]> {
+  // A rebuild sees what the job it rebuilds could see when it started: not that job's own
+  // uploads, nor anything finalized after it started (a checked build cannot feed its checker).
   const { rows } = await db.query<Row>(
     `SELECT DISTINCT ON (name) * FROM artifacts
       WHERE run_id = $1 AND run_attempt <= $2 AND state = 'finalized' AND expires_at > now()
         AND replica_of IS NULL AND ($3::text IS NULL OR name = $3) AND ($4::bigint IS NULL OR id = $4)
+        AND ($5::bigint IS NULL OR (job_id <> $5 AND finalized_at <= (SELECT started_at FROM jobs WHERE id = $5)))
       ORDER BY name, run_attempt DESC`,
-    [c.runId, c.runAttempt, filter.name ?? null, filter.id ?? null],
+    [c.runId, c.runAttempt, filter.name ?? null, filter.id ?? null, c.replicaOf ?? null],
   );
   return rows
     .map(toRecord)

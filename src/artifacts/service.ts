@@ -113,6 +113,18 @@ export class ArtifactService {
     if (r.jobBackendId !== c.jobBackendId)
       throw new AirlockError(ErrorCode.FORBIDDEN, "a job uploads artifacts as itself only");
     checkArtifactName(r.name);
+    if (c.replicaOf !== undefined) {
+      // A rebuild uploads only what the job it rebuilds uploaded: nothing else is compared.
+      const { rowCount } = await this.o.db.query(
+        `SELECT 1 FROM artifacts WHERE job_id = $1 AND name = $2 AND replica_of IS NULL AND state = 'finalized'`,
+        [c.replicaOf, r.name],
+      );
+      if (!rowCount)
+        throw new AirlockError(
+          ErrorCode.CONFLICT,
+          `a rebuild uploads only the artifacts its job uploaded; "${r.name}" is not one of them`,
+        );
+    }
     // A repository at its quota gets nothing new (before anything, even a retry's cleanup, changes).
     await checkRoom(this.o.db, c.repositoryId, r.name, 0, this.o.quotaBytes);
     // A retry of the same job on another node (its delivery attempt) replaces what the lost one began.
@@ -190,6 +202,13 @@ export class ArtifactService {
     const a = await ownArtifact(this.o.db, c, r.name);
     if (!a || a.state !== "finalized")
       throw new AirlockError(ErrorCode.NOT_FOUND, `no artifact named "${r.name}" in this run attempt`);
+    // Evidence stays: an artifact being (or once) checked by rebuilds, or quarantined.
+    const rebuilt = await this.o.db.query(`SELECT 1 FROM jobs WHERE replica_of = $1 LIMIT 1`, [a.jobId]);
+    if (a.status === "mismatch" || a.awaitingRebuilds || rebuilt.rowCount)
+      throw new AirlockError(
+        ErrorCode.CONFLICT,
+        `artifact "${r.name}" is checked by independent rebuilds and cannot be deleted by a job`,
+      );
     await this.remove(a);
     return a;
   }

@@ -12,7 +12,9 @@ import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
 
 /** A node's operator as replicas compare them (scheduler NodeState.operator). */
-export const OPERATOR_KEY = `coalesce(n.operator, CASE WHEN n.worker_trust = 'trusted' THEN '' ELSE 'node:' || n.id END)`;
+// Names compared without case or repeated spaces ("Alice's Lab" = "alice's  lab").
+export const OPERATOR_KEY = `coalesce(lower(regexp_replace(btrim(n.operator), '\\s+', ' ', 'g')),
+  CASE WHEN n.worker_trust = 'trusted' THEN '' ELSE 'node:' || n.id END)`;
 
 // A replica (migration 038) excludes the operators of every sibling build that is under way or
 // succeeded: the job it rebuilds and its other replicas (not itself: a retry may go back).
@@ -28,8 +30,7 @@ SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, 
        AND (s.state IN ('assigned', 'running') OR (s.state = 'completed' AND s.conclusion = 'success'))
   ) END AS exclude_operators,
   (j.environment IS NOT NULL AND EXISTS (
-    SELECT 1 FROM jobs x WHERE x.run_id = j.run_id AND x.run_attempt = j.run_attempt
-       AND x.replica_of IS NOT NULL AND x.state IN ('queued', 'assigned', 'running'))) AS rebuilds_pending
+    SELECT 1 FROM artifacts a WHERE a.run_id = j.run_id AND a.awaiting_rebuilds)) AS rebuilds_pending
 FROM jobs j`;
 
 export const CLAIM = `

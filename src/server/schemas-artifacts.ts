@@ -131,7 +131,8 @@ export type ArtifactPolicyViewT = z.infer<typeof ArtifactPolicyView>;
 export const MismatchList = z.array(
   z.object({
     id: z.number().int(),
-    artifactId: z.number().int(),
+    /** null once the artifact expired or was removed (the report stays). */
+    artifactId: z.number().int().nullable(),
     replicaJobId: z.number().int(),
     replicaArtifactId: z.number().int().nullable(),
     name: z.string(),
@@ -160,6 +161,8 @@ export const MismatchList = z.array(
         firstDifference: z
           .object({ path: z.string(), offset: z.number().int(), a: z.string(), b: z.string() })
           .optional(),
+        /** The lists above hold at most 100 paths each; these are the totals. */
+        counts: z.object({ onlyInA: z.number().int(), onlyInB: z.number().int(), changed: z.number().int() }),
       })
       .nullable(),
     note: z.string().nullable(),

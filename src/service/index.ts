@@ -9,7 +9,9 @@ import type { FastifyInstance } from "fastify";
 import {
   ArtifactService,
   attestArtifact,
+  markAwaitingRebuilds,
   onJobCompleted,
+  settleRebuilds,
   deriveKeys,
   mintRuntimeToken,
   openBlobStore,
@@ -165,11 +167,14 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       attest: async (id) => {
         try {
           await attestArtifact(db.pool, kms, config.publicUrl, id);
+          // Rebuilt under the repository's policy: it waits for their verdict (corroboration).
+          await markAwaitingRebuilds(db.pool, id);
         } catch (err) {
           logger.error({ err, artifactId: id }, "artifact provenance could not be written");
         }
       },
     });
+    const corroboration = { db: db.pool, kms, store: artifactStore.store, publicUrl: config.publicUrl };
     const orchestrator = createOrchestrator({
       pool: db.pool,
       config: { ...config, actionsUrl: loadOptions(env).actionsUrl },
@@ -180,10 +185,7 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       runtimeToken: (client, jobId, attempt) => mintRuntimeToken(client, artifactKeys, jobId, attempt),
       // Independent rebuilds: a job's replicas queued, a replica's build judged (docs/integrity.md).
       jobCompleted: async (jobId) => {
-        const r = await onJobCompleted(
-          { db: db.pool, kms, store: artifactStore.store, publicUrl: config.publicUrl },
-          jobId,
-        );
+        const r = await onJobCompleted(corroboration, jobId);
         if (r.replicas.length > 0)
           logger.info({ jobId, replicas: r.replicas }, "independent rebuilds queued");
         void r.verdict?.then(
@@ -200,6 +202,15 @@ export async function startService(o: ServiceOptions = {}): Promise<Service> {
       },
       // Retention: expired artifacts and abandoned uploads (src/artifacts/retention.ts).
       background: [
+        {
+          // Rebuilds whose verdict never came (lost, or the orchestrator stopped in between).
+          name: "corroboration-settle",
+          everyMs: 30_000,
+          tick: async () => {
+            const n = await settleRebuilds(corroboration);
+            if (n > 0) logger.info({ jobs: n }, "independent rebuilds settled");
+          },
+        },
         {
           name: "artifact-retention",
           everyMs: config.artifactSweepIntervalMs,

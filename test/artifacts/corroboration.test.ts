@@ -32,6 +32,9 @@ describe("judge", () => {
     assert.equal(judge("app", two, 2).status, "corroborated");
     const same = [build({ sha: A, operator: "alice" }), build({ sha: A, operator: "alice" })];
     assert.equal(judge("app", same, 2).status, "unverified");
+    // Untrusted nodes nobody named an operator for are no independent witnesses.
+    const nameless = [build({ sha: A, operator: "node:1" }), build({ sha: A, operator: "node:2" })];
+    assert.equal(judge("app", nameless, 2).status, "unverified");
   });
 
   it("agree k: fewer distinct agreeing operators than k stays unverified; k = 1 still needs two", () => {

@@ -302,6 +302,11 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
     );
     assert.match(waiting.wait_reason!, /trusted node of another operator/);
     assert.equal((await artifactsOf(runId)).find((x) => x.name === "app")?.status, "unverified");
+    // Not promotable before the verdict.
+    const early = (await artifactsOf(runId)).find((x) => x.name === "app")!;
+    const refused = await t.api("POST", `/api/v1/runs/${runId}/artifacts/${early.id}/promote`);
+    assert.equal(refused.status, 409, refused.text);
+    assert.match(refused.text, /waits for the verdict of its independent rebuilds/);
     const deployWait = await eventually(
       async () => (await jobsOf(runId)).find((j) => j.name === "deploy" && j.wait_reason !== null),
       "the deployment to wait",
@@ -316,6 +321,8 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
     assert.equal(rebuild.node, "trusted-t");
     const run = await t.waitRun(runId, 240_000);
     assert.equal(run.conclusion, "success", JSON.stringify(await jobsOf(runId)));
+    const promoted = await t.api("POST", `/api/v1/runs/${runId}/artifacts/${a.id}/promote`);
+    assert.equal(promoted.status, 200, promoted.text);
     await stopAgents();
   });
 });

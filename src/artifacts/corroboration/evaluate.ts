@@ -10,13 +10,14 @@
 // Operators are told apart by OPERATOR_KEY (src/queue/claim.ts). A replica that failed or was
 // lost casts no vote. The provenance is signed again with every build in it.
 import { appendAudit } from "../../audit/index.js";
+import { OPERATOR_KEY } from "../../queue/index.js";
 import type { Kms } from "../../secrets/index.js";
 import { attestArtifact, type Verdict } from "../attest.js";
 import type { Db } from "../db.js";
 import { artifactPolicy } from "../policy.js";
 import type { ArtifactStatus } from "../records.js";
 import type { BlobStore } from "../store/index.js";
-import { recordMismatch } from "./report.js";
+import { recordMismatch, type PendingDiff } from "./report.js";
 
 export interface CorroborationDeps {
   db: Db;
@@ -40,8 +41,7 @@ export interface Build {
 }
 
 const BUILDS = `
-SELECT j.id, j.node_id, n.name AS node, n.operator, n.worker_trust,
-       coalesce(n.operator, CASE WHEN n.worker_trust = 'trusted' THEN '' ELSE 'node:' || n.id END) AS operator_key,
+SELECT j.id, j.node_id, n.name AS node, n.operator, n.worker_trust, ${OPERATOR_KEY} AS operator_key,
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'sha256', a.sha256))
                    FROM artifacts a
                   WHERE a.job_id = j.id AND a.job_attempt = j.attempt AND a.state = 'finalized'
@@ -86,7 +86,13 @@ export function judge(
   const differing = replicas.filter((b) => b.artifacts.get(name)?.sha256 !== sha);
   if (differing.length > 0) return { status: "mismatch", differing };
   if (builds.some((b) => b.trusted && b.nodeId !== null)) return { status: "trusted", differing };
-  const operators = new Set(builds.flatMap((b) => (b.operatorKey === null ? [] : [b.operatorKey])));
+  // An untrusted node nobody named an operator for is no independent witness (one party could
+  // run many such nodes): it never counts towards corroborated.
+  const operators = new Set(
+    builds.flatMap((b) =>
+      b.operatorKey === null || b.operatorKey.startsWith("node:") ? [] : [b.operatorKey],
+    ),
+  );
   return { status: operators.size >= Math.max(2, agree) ? "corroborated" : "unverified", differing };
 }
 
@@ -95,21 +101,54 @@ export interface Outcome {
   statuses: Map<number, ArtifactStatus>;
   /** Artifacts found to differ by this call (not those found before). */
   mismatches: number[];
+  /** Reports made by this call whose archive diff is still to be made (fillReport, after commit). */
+  diffs: PendingDiff[];
 }
 
-/** Compares the builds of job `jobId` (not a replica) and records the verdicts. */
+/**
+ * Compares the builds of job `jobId` (not a replica) and records the verdicts; once none of its
+ * rebuilds is queued or running, its artifacts stop waiting (promotion, deployments). Meant to run
+ * in one short transaction; the archive diffs of new reports come after (fillReport).
+ */
 export async function corroborate(d: CorroborationDeps, jobId: number): Promise<Outcome> {
   const builds = await buildsOf(d.db, jobId);
-  const out: Outcome = { statuses: new Map(), mismatches: [] };
-  const own = builds[0];
-  if (!own || own.jobId !== jobId || builds.length < 2) return out;
+  const out: Outcome = { statuses: new Map(), mismatches: [], diffs: [] };
   const { rows: runs } = await d.db.query<{ repository_id: string; run_id: string }>(
     `SELECT r.repository_id, r.id AS run_id FROM jobs j JOIN runs r ON r.id = j.run_id WHERE j.id = $1`,
     [jobId],
   );
   const run = runs[0];
   if (!run) return out;
-  const { agree } = (await artifactPolicy(d.db, Number(run.repository_id))).corroborate;
+  const own = builds[0];
+  if (own && own.jobId === jobId && builds.length >= 2) await judgeAll(d, run, jobId, builds, out);
+  // A trusted worker built it: a rebuild that only a trusted worker may take is not needed (and
+  // might wait for ever when every trusted node has built it already).
+  if (builds.some((b) => b.trusted && b.nodeId !== null))
+    await d.db.query(
+      `UPDATE jobs SET state = 'completed', conclusion = 'cancelled', finished_at = now(), wait_reason = NULL,
+              error = 'not needed: a trusted worker built the job'
+        WHERE replica_of = $1 AND replica_trusted_worker AND state = 'queued'`,
+      [jobId],
+    );
+  await d.db.query(
+    `UPDATE artifacts SET awaiting_rebuilds = false
+      WHERE job_id = $1 AND replica_of IS NULL AND awaiting_rebuilds
+        AND NOT EXISTS (SELECT 1 FROM jobs x WHERE x.replica_of = $1 AND x.state IN ('queued', 'assigned', 'running'))`,
+    [jobId],
+  );
+  return out;
+}
+
+async function judgeAll(
+  d: CorroborationDeps,
+  run: { repository_id: string; run_id: string },
+  jobId: number,
+  builds: Build[],
+  out: Outcome,
+): Promise<void> {
+  const own = builds[0]!;
+  const ids = { runId: Number(run.run_id), repositoryId: Number(run.repository_id) };
+  const { agree } = (await artifactPolicy(d.db, ids.repositoryId)).corroborate;
   for (const [name, a] of own.artifacts) {
     const { rows } = await d.db.query<{ status: ArtifactStatus }>(
       `SELECT status FROM artifacts WHERE id = $1`,
@@ -134,26 +173,26 @@ export async function corroborate(d: CorroborationDeps, jobId: number): Promise<
     };
     await attestArtifact(d.db, d.kms, d.publicUrl, a.id, d.version, verdict);
     out.statuses.set(a.id, status);
+    // Every differing build gets its report and its nodes flagged, also after the first.
+    if (v.differing.length > 0) out.diffs.push(...(await recordMismatch(d, ids, name, builds, v.differing)));
     if (status === "mismatch" && before !== "mismatch") {
       out.mismatches.push(a.id);
-      await recordMismatch(
-        d,
-        { runId: Number(run.run_id), repositoryId: Number(run.repository_id) },
-        name,
-        builds,
-        v.differing,
+      // Promoted before the verdict (a trusted first build, say): no longer releasable.
+      const revoked = await d.db.query(
+        `UPDATE artifacts SET promoted_at = NULL, promoted_by = NULL WHERE id = $1 AND promoted_at IS NOT NULL`,
+        [a.id],
       );
       await appendAudit(d.db, {
         actor: { kind: "system" },
         action: "artifact.mismatch",
         object: { kind: "artifact", id: String(a.id) },
         details: {
-          run: Number(run.run_id),
+          run: ids.runId,
           name,
           nodes: builds.flatMap((b) => (b.node === null ? [] : [b.node])),
+          promotionRevoked: (revoked.rowCount ?? 0) > 0,
         },
       });
     }
   }
-  return out;
 }

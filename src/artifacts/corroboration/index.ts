@@ -6,6 +6,7 @@
 import { inTransaction } from "../db.js";
 import { corroborate, type CorroborationDeps, type Outcome } from "./evaluate.js";
 import { queueReplicas } from "./replicas.js";
+import { fillReport } from "./report.js";
 
 export {
   buildsOf,
@@ -15,8 +16,8 @@ export {
   type CorroborationDeps,
   type Outcome,
 } from "./evaluate.js";
-export { corroborates, queueReplicas, replicasFor } from "./replicas.js";
-export { runMismatches, type MismatchReport } from "./report.js";
+export { corroborates, markAwaitingRebuilds, queueReplicas, replicasFor } from "./replicas.js";
+export { boundedDiff, runMismatches, type MismatchReport } from "./report.js";
 
 /** Advisory lock class of a job's corroboration (the second key is the job id). */
 const LOCK = 0x636f72;
@@ -43,10 +44,37 @@ export async function onJobCompleted(d: CorroborationDeps, jobId: number): Promi
   const row = rows[0];
   if (!row) return { replicas: [] };
   if (row.replica_of === null) return { replicas: await queueReplicas(d.db, jobId) };
-  const of = Number(row.replica_of);
-  const verdict = inTransaction(d.db, async (c) => {
+  return { replicas: [], verdict: judgeJob(d, Number(row.replica_of)) };
+}
+
+/** Judges job `of`'s builds in a short transaction under its lock, then makes new reports' diffs. */
+async function judgeJob(d: CorroborationDeps, of: number): Promise<Outcome> {
+  const outcome = await inTransaction(d.db, async (c) => {
     await c.query(`SELECT pg_advisory_xact_lock($1, $2::int)`, [LOCK, of % 2 ** 31]);
     return corroborate({ ...d, db: c }, of);
   });
-  return { replicas: [], verdict };
+  for (const p of outcome.diffs) await fillReport(d, p);
+  return outcome;
+}
+
+/**
+ * The safety net, run periodically: jobs whose artifacts still wait although nothing of theirs is
+ * queued or running any more — a rebuild lost by lease expiry, an orchestrator that stopped
+ * between a job's end and its rebuilds — get their rebuilds queued (if still none) or their verdict.
+ */
+export async function settleRebuilds(d: CorroborationDeps, limit = 20): Promise<number> {
+  const { rows } = await d.db.query<{ job_id: string; replicas: number }>(
+    `SELECT DISTINCT a.job_id, (SELECT count(*)::int FROM jobs x WHERE x.replica_of = a.job_id) AS replicas
+       FROM artifacts a JOIN jobs j ON j.id = a.job_id
+      WHERE a.awaiting_rebuilds AND j.state IN ('completed', 'lost')
+        AND NOT EXISTS (SELECT 1 FROM jobs x WHERE x.replica_of = a.job_id AND x.state IN ('queued', 'assigned', 'running'))
+      LIMIT $1`,
+    [limit],
+  );
+  for (const r of rows) {
+    const jobId = Number(r.job_id);
+    if (r.replicas === 0) await queueReplicas(d.db, jobId);
+    else await judgeJob(d, jobId);
+  }
+  return rows.length;
 }

@@ -17,24 +17,33 @@ interface JobFacts {
   environment: string | null;
   replica_of: string | null;
   worker_trust: "trusted" | "untrusted" | null;
+  cancel_requested: boolean;
   artifacts: number;
 }
 
 const FACTS = `
 SELECT j.id, r.repository_id, r.workflow_file, j.state, j.conclusion, j.environment, j.replica_of,
-       n.worker_trust,
+       n.worker_trust, r.cancel_requested,
        (SELECT count(*)::int FROM artifacts a
          WHERE a.job_id = j.id AND a.job_attempt = j.attempt AND a.state = 'finalized'
            AND a.replica_of IS NULL) AS artifacts
   FROM jobs j JOIN runs r ON r.id = j.run_id LEFT JOIN nodes n ON n.id = j.node_id
  WHERE j.id = $1`;
 
-// Same run attempt, description and labels; its own key, name and attempts; queued now.
+// Same run attempt, description and labels; its own key, name and attempts; queued now. Its
+// permissions are read-only and without id-token (as an untrusted run's: untrustedJob): another
+// operator's node must not act for the repository or mint the job's cloud identity.
 const INSERT = `
 INSERT INTO jobs (run_id, run_attempt, key, job_id, name, workflow, matrix, labels, description,
                   continue_on_error, max_attempts, state, queued_at, replica_of, replica_trusted_worker)
 SELECT run_id, run_attempt, key || '#rebuild-' || $2::int, job_id, name || ' (rebuild ' || $2::int || ')',
-       workflow, matrix, labels, description, false, max_attempts, 'queued', now(), id, $3
+       workflow, matrix, labels,
+       CASE WHEN jsonb_typeof(description->'permissions') = 'object'
+            THEN jsonb_set(description, '{permissions}', (
+              SELECT coalesce(jsonb_object_agg(k, 'read'), '{}'::jsonb)
+                FROM jsonb_object_keys(description->'permissions') k WHERE k <> 'id-token'))
+            ELSE description END,
+       false, max_attempts, 'queued', now(), id, $3
   FROM jobs WHERE id = $1
 ON CONFLICT (run_id, run_attempt, key) DO NOTHING
 RETURNING id`;
@@ -65,15 +74,51 @@ export function replicasFor(
 export async function queueReplicas(db: Db, jobId: number): Promise<number[]> {
   const { rows } = await db.query<JobFacts>(FACTS, [jobId]);
   const j = rows[0];
-  if (!j || j.replica_of !== null || j.state !== "completed" || j.conclusion !== "success") return [];
-  // A deployment's job is not a build to repeat: it would deploy again.
-  if (j.environment !== null || j.artifacts === 0) return [];
-  const policy = (await artifactPolicy(db, Number(j.repository_id))).corroborate;
-  if (!corroborates(policy, j.workflow_file)) return [];
+  if (!j || j.replica_of !== null) return [];
+  const needed = await neededReplicas(db, j);
+  if (needed.length === 0) {
+    // Nothing to wait for: its artifacts keep the single build's status.
+    await db.query(`UPDATE artifacts SET awaiting_rebuilds = false WHERE job_id = $1 AND awaiting_rebuilds`, [
+      jobId,
+    ]);
+    return [];
+  }
   const ids: number[] = [];
-  for (const [i, r] of replicasFor(policy, j.worker_trust).entries()) {
+  for (const [i, r] of needed.entries()) {
     const made = await db.query<{ id: string }>(INSERT, [jobId, i + 1, r.trustedWorker]);
     if (made.rows[0]) ids.push(Number(made.rows[0].id));
   }
   return ids;
+}
+
+async function neededReplicas(db: Db, j: JobFacts): Promise<Array<{ trustedWorker: boolean }>> {
+  if (j.state !== "completed" || j.conclusion !== "success" || j.cancel_requested) return [];
+  // A deployment's job is not a build to repeat: it would deploy again.
+  if (j.environment !== null || j.artifacts === 0) return [];
+  const policy = (await artifactPolicy(db, Number(j.repository_id))).corroborate;
+  if (!corroborates(policy, j.workflow_file)) return [];
+  return replicasFor(policy, j.worker_trust);
+}
+
+/**
+ * At finalize: an artifact of a job whose workflow the policy has rebuilt waits for the verdict
+ * (not promotable; deployments of the run wait). Replicas' own uploads never wait.
+ */
+export async function markAwaitingRebuilds(db: Db, artifactId: number): Promise<boolean> {
+  const { rows } = await db.query<{
+    repository_id: string;
+    workflow_file: string;
+    replica_of: string | null;
+  }>(
+    `SELECT a.repository_id, r.workflow_file, a.replica_of, j.environment
+       FROM artifacts a JOIN runs r ON r.id = a.run_id JOIN jobs j ON j.id = a.job_id
+      WHERE a.id = $1 AND j.environment IS NULL`,
+    [artifactId],
+  );
+  const a = rows[0];
+  if (!a || a.replica_of !== null) return false;
+  const policy = (await artifactPolicy(db, Number(a.repository_id))).corroborate;
+  if (!corroborates(policy, a.workflow_file)) return false;
+  await db.query(`UPDATE artifacts SET awaiting_rebuilds = true WHERE id = $1`, [artifactId]);
+  return true;
 }

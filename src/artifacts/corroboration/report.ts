@@ -22,10 +22,45 @@ export interface MismatchReport {
     workerTrust: "trusted" | "untrusted";
     sha256: string | null;
   }>;
-  /** What differs between the job's archive and the replica's; null when there is nothing to compare. */
-  diff: ArchiveDiff | null;
+  /**
+   * What differs between the job's archive and the replica's, bounded (LISTED paths per list,
+   * `counts` the totals); null until compared, or when there is nothing to compare.
+   */
+  diff: (ArchiveDiff & { counts: { onlyInA: number; onlyInB: number; changed: number } }) | null;
   /** One line when the diff could not be made (no artifact from the replica, an unsafe archive). */
   note: string | null;
+}
+
+/** A report whose archive diff is still to be made: its row and the two blobs. */
+export interface PendingDiff {
+  reportId: number;
+  a: string;
+  b: string;
+}
+
+/** Paths kept per list, and characters per path: a hostile archive cannot make the report huge. */
+const LISTED = 100;
+const PATH_CHARS = 500;
+/** At most this many entries per archive are read for a report (ARCHIVE_REJECTED past it). */
+const DIFF_LIMITS = { maxEntries: 20_000 };
+
+const cut = (p: string): string => (p.length > PATH_CHARS ? `${p.slice(0, PATH_CHARS)}…` : p);
+
+export function boundedDiff(diff: ArchiveDiff): NonNullable<MismatchReport["diff"]> {
+  return {
+    identical: diff.identical,
+    onlyInA: diff.onlyInA.slice(0, LISTED).map(cut),
+    onlyInB: diff.onlyInB.slice(0, LISTED).map(cut),
+    changed: diff.changed.slice(0, LISTED).map((c) => ({
+      path: cut(c.path),
+      a: { ...c.a, path: cut(c.a.path), ...(c.a.linkTarget ? { linkTarget: cut(c.a.linkTarget) } : {}) },
+      b: { ...c.b, path: cut(c.b.path), ...(c.b.linkTarget ? { linkTarget: cut(c.b.linkTarget) } : {}) },
+    })),
+    ...(diff.firstDifference
+      ? { firstDifference: { ...diff.firstDifference, path: cut(diff.firstDifference.path) } }
+      : {}),
+    counts: { onlyInA: diff.onlyInA.length, onlyInB: diff.onlyInB.length, changed: diff.changed.length },
+  };
 }
 
 async function diffBlobs(d: CorroborationDeps, a: string, b: string): Promise<ArchiveDiff> {
@@ -36,20 +71,51 @@ async function diffBlobs(d: CorroborationDeps, a: string, b: string): Promise<Ar
       await pipeline(r.stream, createWriteStream(join(dir, file), { mode: 0o600 }));
       return join(dir, file);
     };
-    return await diffArchives(await write(a, "a"), await write(b, "b"));
+    return await diffArchives(await write(a, "a"), await write(b, "b"), DIFF_LIMITS);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Records the reports, marks the run and flags the nodes (idempotent per artifact and replica). */
+/** One archive diff at a time in this process: each reads two whole archives. */
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Makes the archive diff of a report recorded earlier and stores it (bounded); a diff that cannot
+ * be made leaves a one-line note instead. Never throws: the verdict stands either way.
+ */
+export function fillReport(d: CorroborationDeps, p: PendingDiff): Promise<void> {
+  const next = queue.then(async () => {
+    let update: { diff: MismatchReport["diff"]; note: string | null };
+    try {
+      update = { diff: boundedDiff(await diffBlobs(d, p.a, p.b)), note: null };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      update = { diff: null, note: `the archives could not be compared: ${why}`.slice(0, 500) };
+    }
+    await d.db
+      .query(`UPDATE artifact_mismatches SET report = report || $2::jsonb WHERE id = $1`, [
+        p.reportId,
+        JSON.stringify(update),
+      ])
+      .catch(() => undefined);
+  });
+  queue = next.catch(() => undefined);
+  return next.catch(() => undefined);
+}
+
+/**
+ * Records a report per differing build (idempotent per artifact and rebuild: only new ones are
+ * returned, their diffs to be made), marks the run and, when a report is new, flags every node
+ * that built the artifact.
+ */
 export async function recordMismatch(
   d: CorroborationDeps,
   run: { runId: number; repositoryId: number },
   name: string,
   builds: readonly Build[],
   differing: readonly Build[],
-): Promise<void> {
+): Promise<PendingDiff[]> {
   const own = builds[0]!;
   const mine = own.artifacts.get(name)!;
   const summary = builds.map((b) => ({
@@ -59,42 +125,44 @@ export async function recordMismatch(
     workerTrust: b.trusted ? ("trusted" as const) : ("untrusted" as const),
     sha256: b.artifacts.get(name)?.sha256 ?? null,
   }));
+  const pending: PendingDiff[] = [];
+  let added = 0;
   for (const other of differing) {
     const theirs = other.artifacts.get(name);
-    let diff: ArchiveDiff | null = null;
-    let note: string | null = null;
-    if (!theirs) note = `the rebuild succeeded without an artifact named "${name}"`;
-    else {
-      try {
-        diff = await diffBlobs(d, mine.sha256, theirs.sha256);
-      } catch (err) {
-        note = `the archives could not be compared: ${err instanceof Error ? err.message : String(err)}`;
-      }
-    }
-    const report: MismatchReport = { name, builds: summary, diff, note };
-    await d.db.query(
+    const report: MismatchReport = {
+      name,
+      builds: summary,
+      diff: null,
+      note: theirs ? "comparing the archives" : `the rebuild succeeded without an artifact named "${name}"`,
+    };
+    const { rows } = await d.db.query<{ id: string }>(
       `INSERT INTO artifact_mismatches (repository_id, run_id, artifact_id, replica_job_id, replica_artifact_id, name, report)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (artifact_id, replica_job_id) DO NOTHING`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (artifact_id, replica_job_id) DO NOTHING RETURNING id`,
       [run.repositoryId, run.runId, mine.id, other.jobId, theirs?.id ?? null, name, JSON.stringify(report)],
     );
+    if (!rows[0]) continue;
+    added += 1;
+    if (theirs) pending.push({ reportId: Number(rows[0].id), a: mine.sha256, b: theirs.sha256 });
   }
+  if (added === 0) return pending;
   await d.db.query(
     `UPDATE runs SET artifact_mismatch_at = coalesce(artifact_mismatch_at, now()) WHERE id = $1`,
     [run.runId],
   );
   const reason = `builds of artifact "${name}" of run ${run.runId} differ`.slice(0, 500);
   const nodes = [...new Set(builds.flatMap((b) => (b.nodeId === null ? [] : [b.nodeId])))];
-  const { rows } = await d.db.query<{ id: string; name: string }>(
+  const flagged = await d.db.query<{ id: string; name: string }>(
     `UPDATE nodes SET flagged_at = now(), flag_reason = $2 WHERE id = ANY($1::bigint[]) RETURNING id, name`,
     [nodes, reason],
   );
-  for (const n of rows)
+  for (const n of flagged.rows)
     await appendAudit(d.db, {
       actor: { kind: "system" },
       action: "node.flagged",
       object: { kind: "node", id: n.id },
       details: { node: n.name, reason },
     });
+  return pending;
 }
 
 /** The reports of a run's mismatches, oldest first. */
@@ -105,7 +173,7 @@ export async function runMismatches(
   Array<
     {
       id: number;
-      artifactId: number;
+      artifactId: number | null;
       replicaJobId: number;
       replicaArtifactId: number | null;
       createdAt: Date;
@@ -114,7 +182,7 @@ export async function runMismatches(
 > {
   const { rows } = await db.query<{
     id: string;
-    artifact_id: string;
+    artifact_id: string | null;
     replica_job_id: string;
     replica_artifact_id: string | null;
     report: MismatchReport;
@@ -126,7 +194,7 @@ export async function runMismatches(
   );
   return rows.map((r) => ({
     id: Number(r.id),
-    artifactId: Number(r.artifact_id),
+    artifactId: r.artifact_id === null ? null : Number(r.artifact_id),
     replicaJobId: Number(r.replica_job_id),
     replicaArtifactId: r.replica_artifact_id === null ? null : Number(r.replica_artifact_id),
     createdAt: r.created_at,

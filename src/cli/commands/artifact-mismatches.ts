@@ -15,22 +15,33 @@ export function runMismatches(c: ApiClient, runId: number): Promise<Mismatch[]> 
   return c.json("GET", `/api/v1/runs/${runId}/mismatches`);
 }
 
-/** One line of job-made text: control characters escaped, cut at 200 characters. */
+/**
+ * One line of job-made text: control characters (C0, C1) and the invisible ones that reorder or
+ * hide text (bidi controls, zero-width) escaped as \uXXXX, cut at 200 characters.
+ */
+const invisible = (code: number): boolean =>
+  code < 0x20 ||
+  (code >= 0x7f && code <= 0x9f) ||
+  (code >= 0x200b && code <= 0x200f) ||
+  (code >= 0x2028 && code <= 0x202e) ||
+  (code >= 0x2066 && code <= 0x2069) ||
+  code === 0xfeff;
 const text = (s: string): string =>
-  JSON.stringify(s.length > 200 ? `${s.slice(0, 200)}…` : s)
-    .slice(1, -1)
-    .replace(/\\"/g, '"');
+  [...(s.length > 200 ? `${s.slice(0, 200)}…` : s)]
+    .map((c) => (invisible(c.charCodeAt(0)) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}` : c))
+    .join("");
 
 const MAX_LISTED = 20;
-function listed(label: string, paths: string[]): string {
-  if (paths.length === 0) return "";
+function listed(label: string, paths: string[], total: number): string {
+  if (total === 0) return "";
   const shown = paths.slice(0, MAX_LISTED).map(text).join(", ");
-  const more = paths.length > MAX_LISTED ? ` and ${paths.length - MAX_LISTED} more` : "";
+  const more = total > MAX_LISTED ? ` and ${total - MAX_LISTED} more` : "";
   return `  ${label}: ${shown}${more}\n`;
 }
 
 export function describeMismatch(m: Mismatch): string {
-  let out = `Artifact "${text(m.name)}" (${m.artifactId}) differs from rebuild job ${m.replicaJobId}:\n`;
+  const theirs = m.replicaArtifactId === null ? "" : ` (its artifact ${m.replicaArtifactId})`;
+  let out = `Artifact "${text(m.name)}" (${m.artifactId ?? "removed"}) differs from rebuild job ${m.replicaJobId}${theirs}:\n`;
   for (const b of m.builds)
     out += `  job ${b.job} on ${text(b.node ?? "(deleted node)")} (${b.workerTrust}${b.operator ? `, ${text(b.operator)}` : ""}): ${b.sha256 ? `sha256 ${b.sha256}` : "no artifact"}\n`;
   if (m.note) out += `  ${text(m.note)}\n`;
@@ -38,11 +49,12 @@ export function describeMismatch(m: Mismatch): string {
     if (m.diff.identical)
       out +=
         "  same entries and contents: the archives differ in metadata only (file times? set them from SOURCE_DATE_EPOCH)\n";
-    out += listed("only in the job's build", m.diff.onlyInA);
-    out += listed("only in the rebuild", m.diff.onlyInB);
+    out += listed("only in the job's build", m.diff.onlyInA, m.diff.counts.onlyInA);
+    out += listed("only in the rebuild", m.diff.onlyInB, m.diff.counts.onlyInB);
     out += listed(
       "changed",
       m.diff.changed.map((c) => c.path),
+      m.diff.counts.changed,
     );
     const f = m.diff.firstDifference;
     if (f)
