@@ -187,5 +187,14 @@ export async function startAttempt(
     [runId, attempt, approval.approval, approval.reason],
   );
   if (reuse.length > 0) await c.query(COPY_JOBS, [runId, attempt, reuse]);
+  // Rebuilds of the last attempt still queued are dropped: their secrets were sealed under the
+  // run key just cleared. Their artifacts then get their verdict from the builds that did finish
+  // (the periodic settle), so nothing of the new attempt waits for them.
+  await c.query(
+    `UPDATE jobs SET state = 'completed', conclusion = 'cancelled', finished_at = now(), wait_reason = NULL,
+            error = 'the run was re-run'
+      WHERE run_id = $1 AND replica_of IS NOT NULL AND state = 'queued'`,
+    [runId],
+  );
   return attempt;
 }
