@@ -1,14 +1,19 @@
 // The local filesystem backend of the blob store. Layout under the root:
 //   sha256/ab/abcd…   a blob, named by its digest (mode 0600)
+//   sha256/ab/abcd…/  a committed upload: a directory of its staged parts' files, hard-linked, one
+//                    segment each (./segments.ts); read as their concatenation
 //   tmp/<random>      a blob being written; renamed into place after fsync, removed on failure
 //   uploads/<upload>/<part>  staged parts of an upload in progress
 // Renaming is atomic, so a reader sees a whole blob or none; the same bytes written twice end as one
-// file (the second rename replaces identical content). Chunks are hashed and written as they arrive.
+// blob (the second rename replaces identical content, or is dropped when the first is a directory).
+// Chunks are hashed and written as they arrive. A commit writes no byte again: the parts' files
+// become the blob (hashed from the page cache and fsynced), so an upload is written to disk once.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { linkParts, readSegmented, span, syncPath } from "./segments.js";
 import type { BlobInfo, BlobRead, BlobStore, ByteRange, PutOptions, Source } from "./types.js";
 
 const DIGEST = /^[0-9a-f]{64}$/;
@@ -39,14 +44,28 @@ export class LocalBlobStore implements BlobStore {
     await mkdir(join(this.root, "tmp"), { recursive: true, mode: 0o700 });
     const tmp = join(this.root, "tmp", randomBytes(16).toString("hex"));
     const info = await writeHashed(tmp, source, opts);
+    await this.place(tmp, info);
+    return info;
+  }
+
+  /** Renames a finished, fsynced blob (file or directory) at `tmp` into place; removes it on failure. */
+  private async place(tmp: string, info: BlobInfo): Promise<void> {
     try {
       const dir = join(this.root, "sha256", info.sha256.slice(0, 2));
       await mkdir(dir, { recursive: true, mode: 0o700 });
-      await rename(tmp, this.blobPath(info.sha256));
-      await syncDir(dir);
-      return info;
+      try {
+        await rename(tmp, this.blobPath(info.sha256));
+      } catch (err) {
+        // A directory on either side cannot be replaced: the same bytes are there already.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (!["EISDIR", "ENOTDIR", "ENOTEMPTY", "EEXIST"].includes(code ?? "")) throw err;
+        if (!(await this.has(info.sha256))) throw err;
+        await rm(tmp, { recursive: true, force: true });
+        return;
+      }
+      await syncPath(dir);
     } catch (err) {
-      await rm(tmp, { force: true });
+      await rm(tmp, { recursive: true, force: true });
       throw err;
     }
   }
@@ -61,22 +80,20 @@ export class LocalBlobStore implements BlobStore {
       throw err;
     }
     try {
-      const size = (await fh.stat()).size;
-      const start = range?.start ?? 0;
-      const end = Math.min(range?.end ?? size - 1, size - 1);
-      if (range && (start < 0 || start >= size || end < start)) {
-        throw new AirlockError(
-          ErrorCode.RANGE_NOT_SATISFIABLE,
-          `range ${start}- is outside the blob's ${size} bytes`,
-        );
+      const st = await fh.stat();
+      if (st.isDirectory()) {
+        await fh.close();
+        return await readSegmented(this.blobPath(sha256), range);
       }
+      const size = st.size;
+      const { start, end } = span(size, range);
       if (size === 0) {
         await fh.close();
         return { stream: Readable.from([]), size, start: 0, end: -1 };
       }
-      return { stream: fh.createReadStream({ start, end }), size, start, end };
+      return { stream: fh.createReadStream({ start, end, highWaterMark: READ_CHUNK }), size, start, end };
     } catch (err) {
-      await fh.close();
+      await fh.close().catch(() => undefined);
       throw err;
     }
   }
@@ -91,10 +108,25 @@ export class LocalBlobStore implements BlobStore {
 
   async delete(sha256: string): Promise<boolean> {
     checkDigest(sha256);
-    return unlink(this.blobPath(sha256)).then(
-      () => true,
-      (err: unknown) => (missing(err) ? false : Promise.reject(err as Error)),
-    );
+    const path = this.blobPath(sha256);
+    try {
+      await unlink(path);
+      return true;
+    } catch (err) {
+      if (missing(err)) return false;
+      if ((err as NodeJS.ErrnoException).code !== "EISDIR") throw err;
+    }
+    // A segmented blob: gone from its name at once, then its files.
+    await mkdir(join(this.root, "tmp"), { recursive: true, mode: 0o700 });
+    const aside = join(this.root, "tmp", `deleted-${randomBytes(16).toString("hex")}`);
+    try {
+      await rename(path, aside);
+    } catch (err) {
+      if (missing(err)) return false;
+      throw err;
+    }
+    await rm(aside, { recursive: true, force: true });
+    return true;
   }
 
   async putPart(upload: string, part: string, source: Source, opts: PutOptions = {}): Promise<BlobInfo> {
@@ -122,11 +154,29 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async commitUpload(upload: string, parts: string[], opts: PutOptions = {}): Promise<BlobInfo> {
-    const readPart = (part: string): Promise<Readable> => this.readPart(upload, part);
-    async function* concatenated(): AsyncGenerator<Uint8Array> {
-      for (const part of parts) for await (const chunk of await readPart(part)) yield chunk as Uint8Array;
+    const paths = parts.map((p) => this.partPath(upload, p));
+    await mkdir(join(this.root, "tmp"), { recursive: true, mode: 0o700 });
+    const tmp = join(this.root, "tmp", randomBytes(16).toString("hex"));
+    const work = `${tmp}.parts`;
+    try {
+      const linked = await linkParts(work, tmp, paths, parts, opts);
+      if (linked.kind === "copy") {
+        const files = linked.files;
+        async function* concatenated(): AsyncGenerator<Uint8Array> {
+          for (const f of files)
+            for await (const chunk of (await open(f, "r")).createReadStream({ highWaterMark: READ_CHUNK }))
+              yield chunk as Uint8Array;
+        }
+        return await this.put(Readable.from(concatenated()), opts);
+      }
+      await this.place(tmp, linked.info);
+      return linked.info;
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    } finally {
+      await rm(work, { recursive: true, force: true });
     }
-    return this.put(Readable.from(concatenated()), opts);
   }
 
   async deleteUpload(upload: string): Promise<void> {
@@ -134,6 +184,9 @@ export class LocalBlobStore implements BlobStore {
     await rm(join(this.root, "uploads", upload), { recursive: true, force: true });
   }
 }
+
+/** Bytes per read of a blob (64 KiB, the stream default, costs a system call and a chunk per 64 KiB). */
+const READ_CHUNK = 1024 * 1024;
 
 /** Bytes gathered before one write: network chunks are small, a system call per chunk is slow. */
 const WRITE_BATCH = 1024 * 1024;
@@ -182,13 +235,4 @@ async function writeHashed(path: string, source: Source, opts: PutOptions, sync 
     throw err;
   }
   return { sha256: hash.digest("hex"), size };
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
