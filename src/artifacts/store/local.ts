@@ -133,9 +133,9 @@ export class LocalBlobStore implements BlobStore {
     const path = this.partPath(upload, part);
     await mkdir(join(this.root, "uploads", upload), { recursive: true, mode: 0o700 });
     const tmp = `${path}.${randomBytes(8).toString("hex")}.tmp`;
-    // No fsync: a part lives only until its upload is committed into a blob (which is fsynced);
-    // a crash loses the upload, never a recorded blob.
-    const info = await writeHashed(tmp, source, opts, false);
+    // Fsynced now, while the client still sends other blocks: the commit, which makes these files
+    // the blob and fsyncs them again for its durability, then finds nothing left to write.
+    const info = await writeHashed(tmp, source, opts);
     await rename(tmp, path).catch(async (err: unknown) => {
       await rm(tmp, { force: true });
       throw err;
@@ -190,24 +190,40 @@ const READ_CHUNK = 1024 * 1024;
 
 /** Bytes gathered before one write: network chunks are small, a system call per chunk is slow. */
 const WRITE_BATCH = 1024 * 1024;
+/** Chunks gathered at most before one write (writev takes at most IOV_MAX = 1024 buffers). */
+const WRITE_CHUNKS = 512;
+
+/** Writes all of `bufs` at the file's position, as one writev when the kernel takes it whole. */
+async function writeAll(fh: FileHandle, bufs: Buffer[], length: number): Promise<void> {
+  const { bytesWritten } = await fh.writev(bufs);
+  if (bytesWritten === length) return;
+  const rest = Buffer.concat(bufs, length).subarray(bytesWritten);
+  let off = 0;
+  while (off < rest.byteLength) off += (await fh.write(rest, off)).bytesWritten;
+}
 
 /**
- * Writes `source` to a new file at `path` (0600), hashing as it goes; fsyncs unless told not to;
- * removes it on failure.
+ * Writes `source` to a new file at `path` (0600), hashing as it goes, and fsyncs it;
+ * removes it on failure. One batch is written while the next is gathered (the network is not held
+ * up by the disk, and at most two batches are in memory).
  */
-async function writeHashed(path: string, source: Source, opts: PutOptions, sync = true): Promise<BlobInfo> {
+async function writeHashed(path: string, source: Source, opts: PutOptions): Promise<BlobInfo> {
   const hash = createHash("sha256");
   let size = 0;
   const fh = await open(path, "wx", 0o600);
   let batch: Buffer[] = [];
   let batched = 0;
+  let writing: Promise<void> = Promise.resolve();
   const flush = async (): Promise<void> => {
     if (batched === 0) return;
-    const bytes = batch.length === 1 ? batch[0]! : Buffer.concat(batch, batched);
+    const bufs = batch;
+    const length = batched;
     batch = [];
     batched = 0;
-    let off = 0;
-    while (off < bytes.byteLength) off += (await fh.write(bytes, off)).bytesWritten;
+    await writing;
+    writing = writeAll(fh, bufs, length);
+    // Its failure is seen at the next flush or at the end; never unhandled meanwhile.
+    writing.catch(() => undefined);
   };
   try {
     for await (const chunk of source) {
@@ -224,12 +240,14 @@ async function writeHashed(path: string, source: Source, opts: PutOptions, sync 
       hash.update(bytes);
       batch.push(bytes);
       batched += bytes.byteLength;
-      if (batched >= WRITE_BATCH) await flush();
+      if (batched >= WRITE_BATCH || batch.length >= WRITE_CHUNKS) await flush();
     }
     await flush();
-    if (sync) await fh.sync();
+    await writing;
+    await fh.sync();
     await fh.close();
   } catch (err) {
+    await writing.catch(() => undefined);
     await fh.close().catch(() => undefined);
     await rm(path, { force: true });
     throw err;
