@@ -120,4 +120,31 @@ describe("committing staged parts in the local blob store", () => {
     assert.equal(info.sha256, sha256(Buffer.concat([a, b])));
     await store.deleteUpload("u5");
   });
+
+  it("uses the digest kept while staging only for the very files committed", async () => {
+    const parts = Array.from({ length: 6 }, () => randomBytes(MiB + 11));
+    const names = parts.map((_, i) => `q${i}`);
+    // Staged concurrently, in order of their start (as the Azure SDK does).
+    await Promise.all(names.map((n, i) => store.putPart("u6", n, Readable.from([parts[i]!]))));
+    const inOrder = await store.commitUpload("u6", names);
+    assert.equal(inOrder.sha256, sha256(Buffer.concat(parts)));
+    assert.ok((await drain((await store.get(inOrder.sha256)).stream)).equals(Buffer.concat(parts)));
+    // A prefix of the staged order, then other parts; and another order altogether.
+    const mixed = ["q0", "q1", "q4", "q2"];
+    const mixedBytes = Buffer.concat([parts[0]!, parts[1]!, parts[4]!, parts[2]!]);
+    assert.equal((await store.commitUpload("u6", mixed)).sha256, sha256(mixedBytes));
+    const reversed = [...names].reverse();
+    assert.equal(
+      (await store.commitUpload("u6", reversed)).sha256,
+      sha256(Buffer.concat([...parts].reverse())),
+    );
+    // q1 staged again with other bytes after it was hashed: the commit hashes the new file.
+    const other = randomBytes(MiB + 11);
+    await store.putPart("u6", "q1", Readable.from([other]));
+    const again = await store.commitUpload("u6", names);
+    const want = Buffer.concat([parts[0]!, other, ...parts.slice(2)]);
+    assert.deepEqual(again, { sha256: sha256(want), size: want.length });
+    assert.ok((await drain((await store.get(again.sha256)).stream)).equals(want));
+    await store.deleteUpload("u6");
+  });
 });

@@ -13,6 +13,7 @@ import { mkdir, open, rename, rm, stat, unlink, type FileHandle } from "node:fs/
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { HashChain } from "./chain.js";
 import { linkParts, readSegmented, span, syncPath } from "./segments.js";
 import type { BlobInfo, BlobRead, BlobStore, ByteRange, PutOptions, Source } from "./types.js";
 
@@ -28,7 +29,12 @@ function checkName(what: string, name: string): void {
 }
 const missing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code === "ENOENT";
 
+/** Uploads whose staged parts are hashed as they come (./chain.ts); past this, commits hash all. */
+const MAX_CHAINS = 256;
+
 export class LocalBlobStore implements BlobStore {
+  private readonly chains = new Map<string, HashChain>();
+
   constructor(readonly root: string) {}
 
   private blobPath(sha256: string): string {
@@ -133,14 +139,22 @@ export class LocalBlobStore implements BlobStore {
     const path = this.partPath(upload, part);
     await mkdir(join(this.root, "uploads", upload), { recursive: true, mode: 0o700 });
     const tmp = `${path}.${randomBytes(8).toString("hex")}.tmp`;
+    let chain = this.chains.get(upload);
+    if (!chain && this.chains.size < MAX_CHAINS) this.chains.set(upload, (chain = new HashChain()));
+    const slot = chain?.reserve(part);
     // Fsynced now, while the client still sends other blocks: the commit, which makes these files
     // the blob and fsyncs them again for its durability, then finds nothing left to write.
-    const info = await writeHashed(tmp, source, opts);
-    await rename(tmp, path).catch(async (err: unknown) => {
-      await rm(tmp, { force: true });
-      throw err;
-    });
-    return info;
+    try {
+      const info = await writeHashed(tmp, source, opts);
+      await rename(tmp, path).catch(async (err: unknown) => {
+        await rm(tmp, { force: true });
+        throw err;
+      });
+      slot?.staged(path);
+      return info;
+    } finally {
+      slot?.failed();
+    }
   }
 
   async readPart(upload: string, part: string): Promise<Readable> {
@@ -159,7 +173,15 @@ export class LocalBlobStore implements BlobStore {
     const tmp = join(this.root, "tmp", randomBytes(16).toString("hex"));
     const work = `${tmp}.parts`;
     try {
-      const linked = await linkParts(work, tmp, paths, parts, opts);
+      const chain = this.chains.get(upload);
+      const linked = await linkParts(
+        work,
+        tmp,
+        paths,
+        parts,
+        opts,
+        chain && ((ids) => chain.prefix(parts, ids)),
+      );
       if (linked.kind === "copy") {
         const files = linked.files;
         async function* concatenated(): AsyncGenerator<Uint8Array> {
@@ -181,6 +203,7 @@ export class LocalBlobStore implements BlobStore {
 
   async deleteUpload(upload: string): Promise<void> {
     checkName("upload", upload);
+    this.chains.delete(upload);
     await rm(join(this.root, "uploads", upload), { recursive: true, force: true });
   }
 }

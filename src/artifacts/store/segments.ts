@@ -6,11 +6,12 @@
 // a whole-file blob's rename. A staged part's file is never written after it is renamed into place
 // (putPart writes a new file and renames it over), so a link keeps exactly the bytes hashed.
 // One non-empty part becomes a plain whole-file blob the same way (one link, no directory).
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { link, mkdir, open, readdir, rename, stat, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { AirlockError, ErrorCode } from "../../errors/index.js";
+import type { FileId } from "./chain.js";
 import type { BlobInfo, BlobRead, ByteRange, PutOptions } from "./types.js";
 
 /** A segment file's name: its start offset in the blob. */
@@ -25,6 +26,9 @@ const missing = (err: unknown): boolean => (err as NodeJS.ErrnoException).code =
 
 /** Below this average part size a commit copies instead (a blob is not left as thousands of files). */
 export const MIN_SEGMENT_BYTES = 1024 * 1024;
+
+/** The digest's state after the first `count` parts, when they are the files `ids` (./chain.ts). */
+export type Resume = (ids: FileId[]) => Promise<{ count: number; hash: Hash } | undefined>;
 
 export type Linked = { kind: "copy"; files: string[] } | { kind: "blob"; info: BlobInfo };
 
@@ -42,9 +46,10 @@ export async function linkParts(
   parts: string[],
   names: string[],
   opts: PutOptions,
+  resume?: Resume,
 ): Promise<Linked> {
   await mkdir(work, { mode: 0o700 });
-  const links: Array<{ path: string; size: number }> = [];
+  const links: Array<{ path: string; size: number; id: FileId }> = [];
   let total = 0;
   for (const [i, part] of parts.entries()) {
     const path = join(work, `l${i}`);
@@ -53,43 +58,48 @@ export async function linkParts(
       throw err;
     });
     // The link's size, not the part name's: a part staged again meanwhile is another file.
-    const size = (await stat(path)).size;
-    links.push({ path, size });
+    const st = await stat(path, { bigint: true });
+    const size = Number(st.size);
+    links.push({ path, size, id: { ino: st.ino, mtimeNs: st.mtimeNs, size: st.size } });
     total += size;
     if (opts.maxBytes !== undefined && total > opts.maxBytes)
       throw new AirlockError(ErrorCode.ARTIFACT_TOO_LARGE, `more than ${opts.maxBytes} bytes`);
   }
-  const used = links.filter((l) => l.size > 0);
+  const used = links.map((l, i) => ({ ...l, i })).filter((l) => l.size > 0);
   if (used.length > 1 && total < used.length * MIN_SEGMENT_BYTES)
     return { kind: "copy", files: links.map((l) => l.path) };
-  const files: string[] = [];
+  const files: Array<{ path: string; i: number; size: number }> = [];
   if (used.length === 1) {
     await rename(used[0]!.path, final);
-    files.push(final);
+    files.push({ path: final, i: used[0]!.i, size: used[0]!.size });
   } else {
     await mkdir(final, { mode: 0o700 });
     let offset = 0;
     for (const l of used) {
       const file = join(final, segmentName(offset));
       await rename(l.path, file);
-      files.push(file);
+      files.push({ path: file, i: l.i, size: l.size });
       offset += l.size;
     }
     if (used.length === 0) await (await open(join(final, segmentName(0)), "wx", 0o600)).close();
   }
-  const hash = createHash("sha256");
-  let size = 0;
+  // The parts hashed already while they were staged (./chain.ts), when they are these very files.
+  const done = await resume?.(links.map((l) => l.id));
+  const hash = done?.hash ?? createHash("sha256");
+  const skip = done?.count ?? 0;
   const syncing: Array<Promise<void>> = [];
   const buf = Buffer.allocUnsafe(READ_CHUNK);
   for (const file of files) {
-    const fh = await open(file, "r");
+    const fh = await open(file.path, "r");
     try {
-      for (;;) {
+      let read = 0;
+      while (file.i >= skip) {
         const { bytesRead } = await fh.read(buf, 0, buf.length, null);
         if (bytesRead === 0) break;
-        size += bytesRead;
+        read += bytesRead;
         hash.update(buf.subarray(0, bytesRead));
       }
+      if (file.i >= skip && read !== file.size) throw new Error("a staged part changed size while committed");
     } catch (err) {
       await fh.close();
       await Promise.allSettled(syncing);
@@ -101,7 +111,7 @@ export async function linkParts(
   }
   await Promise.all(syncing);
   if (used.length !== 1) await syncPath(final);
-  return { kind: "blob", info: { sha256: hash.digest("hex"), size } };
+  return { kind: "blob", info: { sha256: hash.digest("hex"), size: total } };
 }
 
 export async function syncPath(path: string): Promise<void> {
