@@ -1,10 +1,11 @@
 // Segmented blobs of the local store: a committed upload whose staged parts become the blob without
 // their bytes being written a second time. The parts' files are hard-linked (never copied) into a
 // new directory, one file per segment named by its start offset (16 decimal digits, so names sort
-// by offset), every byte is read back from the page cache and hashed, each segment file and the
-// directory are fsynced, and the directory is renamed into place as `sha256/ab/abcd…`: atomic as
-// a whole-file blob's rename. A staged part's file is never written after it is renamed into place
-// (putPart writes a new file and renames it over), so a link keeps exactly the bytes hashed.
+// by offset), every byte is hashed (read back from the page cache, except the leading parts
+// ./chain.ts hashed while they were staged), each segment file and the directory are fsynced,
+// and the directory is renamed into place as `sha256/ab/abcd…`: atomic as a whole-file blob's
+// rename. A staged part's file is never written after it is renamed into place (putPart writes
+// a new file and renames it over), so a link keeps exactly the bytes hashed.
 // One non-empty part becomes a plain whole-file blob the same way (one link, no directory).
 import { createHash, type Hash } from "node:crypto";
 import { link, mkdir, open, readdir, rename, stat, type FileHandle } from "node:fs/promises";
@@ -35,8 +36,9 @@ export type Linked = { kind: "copy"; files: string[] } | { kind: "blob"; info: B
 /**
  * Hard-links the staged `parts` (paths, in blob order; `names` for errors) under `work`, then
  * either lays them out at `final` — a plain file when at most one is non-empty, else a directory
- * of segments — hashing every byte and fsyncing what it made ("blob"), or, when the parts are small
- * on average, hands back the links in order for the caller to copy ("copy"). Refuses past
+ * of segments — hashing every byte (after the leading parts `resume` vouches for) and fsyncing
+ * what it made ("blob"), or, when the parts are small on average, hands back the links in order
+ * for the caller to copy ("copy"). Refuses past
  * maxBytes; BLOB_NOT_FOUND when a part is not staged. The caller removes `work` and `final` on
  * failure, renames `final` into place on success and removes `work` either way.
  */
@@ -105,8 +107,10 @@ export async function linkParts(
       await Promise.allSettled(syncing);
       throw err;
     }
-    // Staged parts were never fsynced: the blob's durability is these, done while hashing goes on.
-    syncing.push(fh.sync().finally(() => fh.close()));
+    // The blob's durability: each file fsynced (cheap: putPart fsynced it), while hashing goes on.
+    const synced = fh.sync().finally(() => fh.close());
+    synced.catch(() => undefined); // seen when awaited below; never unhandled if another fails first
+    syncing.push(synced);
     if (syncing.length >= SYNC_AHEAD) await syncing.shift();
   }
   await Promise.all(syncing);
