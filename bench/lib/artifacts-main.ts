@@ -6,7 +6,9 @@
 // `compression-level: 0`). Baseline, in the same job and interleaved: a plain file copy of the same
 // file on the same disk (`cp` then `sync` of the copy: the store fsyncs what it keeps). Each round
 // is one job on a fresh machine: copy, upload, copy, download, copy, then `@actions/cache`'s
-// saveCache of the same folder, its restoreCache into it again (its file removed), copy.
+// saveCache of the same folder, its restoreCache into it again (its file removed), copy. Beside
+// them, the floor the client sets by itself: the zip `@actions/artifact` makes (archiver, stored)
+// and its SHA-256, of the same file, into nothing.
 import { join } from "node:path";
 import { build } from "esbuild";
 import { createAgent, memoryCredentialStore, type Agent } from "../../src/agent/index.js";
@@ -21,6 +23,8 @@ import { machineLine, pct, table } from "./stats.js";
 const ACTION = `
 import { DefaultArtifactClient } from "@actions/artifact";
 import * as cache from "@actions/cache";
+import archiver from "archiver";
+import { createHash } from "node:crypto";
 const input = (n) => process.env["INPUT_" + n.toUpperCase()] ?? "";
 const client = new DefaultArtifactClient();
 const root = process.env.GITHUB_WORKSPACE + "/" + input("path");
@@ -33,6 +37,19 @@ if (input("op") === "save") {
   const hit = await cache.restoreCache([input("path")], input("name"));
   if (!hit) throw new Error("cache miss");
   console.log("ELAPSED restore " + Math.round(performance.now() - t0));
+} else if (input("op") === "zip") {
+  // The client's own work alone: the zip @actions/artifact makes (archiver, its settings) and the
+  // SHA-256 it computes, into nothing: no network, no server.
+  const zip = archiver.create("zip", { highWaterMark: 8 * 1024 * 1024, zlib: { level: 0 } });
+  const hash = createHash("sha256");
+  let size = 0;
+  zip.on("data", (d) => { hash.update(d); size += d.length; });
+  const done = new Promise((resolve, reject) => { zip.on("end", resolve); zip.on("error", reject); });
+  zip.file(root + "/big.bin", { name: "big.bin" });
+  zip.finalize();
+  await done;
+  hash.digest("hex");
+  console.log("ELAPSED zip " + Math.round(performance.now() - t0) + " " + size);
 } else if (input("op") === "upload") {
   const r = await client.uploadArtifact(input("name"), [root + "/big.bin"], root, { compressionLevel: 0 });
   console.log("ELAPSED upload " + Math.round(performance.now() - t0) + " " + r.size);
@@ -69,6 +86,8 @@ function workflow(rounds: number, mib: number): string {
     ${i > 0 ? `needs: round${i}\n    ` : ""}steps:
       - run: mkdir big && head -c ${mib}M /dev/urandom > big/big.bin
       - run: ${JSON.stringify(COPY)}
+      - uses: ./.github/actions/artifact
+        with: { op: zip, name: none, path: big }
       - uses: ./.github/actions/artifact
         with: { op: upload, name: big-${i + 1}, path: big }
       - run: ${JSON.stringify(COPY)}
@@ -153,6 +172,7 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
     const download: number[] = [];
     const save: number[] = [];
     const restore: number[] = [];
+    const zip: number[] = [];
     let bytes = mib * 1024 * 1024;
     for (const job of run.jobs) {
       const res = await fetch(`${b.service.url}/api/v1/jobs/${job.id}/logs`, {
@@ -160,11 +180,11 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
       });
       const log = await res.text();
       if (run.conclusion !== "success") throw new Error(`the benchmark run failed:\n${log.slice(-4000)}`);
-      for (const m of log.matchAll(/ELAPSED (copy|upload|download|save|restore) (\d+)(?: (\d+))?/g)) {
+      for (const m of log.matchAll(/ELAPSED (copy|zip|upload|download|save|restore) (\d+)(?: (\d+))?/g)) {
         const v = Number(m[2]);
-        const into = { copy, upload, download, save, restore }[m[1] as "copy"];
+        const into = { copy, zip, upload, download, save, restore }[m[1] as "copy"];
         into.push(v);
-        if (m[3] !== undefined) bytes = Number(m[3]);
+        if (m[3] !== undefined && m[1] !== "zip") bytes = Number(m[3]);
       }
     }
     const med = (xs: number[]): number => pct(xs, 50);
@@ -176,6 +196,7 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
       ...(
         [
           ["plain copy (cp + sync)", copy],
+          ["client's zip + sha256 alone", zip],
           ["artifact upload", upload],
           ["artifact download", download],
           ["cache save (tar + upload)", save],
@@ -192,6 +213,9 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
     ]);
     console.log(
       `(rate relative to the copy: copy median time / this median time; ${copy.length} copies, interleaved)`,
+    );
+    console.log(
+      `upload vs the client's own zip + sha256 (no network, no server): ${((100 * med(zip)) / med(upload)).toFixed(0)} % of that rate`,
     );
     console.log(machineLine());
   } finally {
