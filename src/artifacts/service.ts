@@ -262,7 +262,25 @@ export class ArtifactService {
       if (err instanceof AirlockError && err.code === ErrorCode.ARTIFACT_QUOTA_EXCEEDED) await this.remove(a);
       throw err;
     }
-    const info = await commitBlocks(this.o.db, this.o.store, U, a.id, ids, this.o.maxArtifactBytes);
+    let max = this.o.maxArtifactBytes;
+    if (a.replicaOf !== null) {
+      // A rebuild's upload is compared with its job's: larger would differ anyway, and must not be
+      // a way for another operator's node to fill the repository's quota.
+      const own = await this.o.db.query<{ size: string }>(
+        `SELECT size FROM artifacts WHERE job_id = $1 AND name = $2 AND replica_of IS NULL AND state = 'finalized'`,
+        [a.replicaOf, a.name],
+      );
+      const size = own.rows[0] ? Number(own.rows[0].size) : 0;
+      if ((await stagedBytes(this.o.db, a.id, ids)) > size) {
+        await this.remove(a);
+        throw new AirlockError(
+          ErrorCode.ARTIFACT_TOO_LARGE,
+          `a rebuild's "${a.name}" is larger than its job's (${size} bytes)`,
+        );
+      }
+      max = Math.min(max, size);
+    }
+    const info = await commitBlocks(this.o.db, this.o.store, U, a.id, ids, max);
     // A second block list (Azure allows one) replaces the first: its blob may now be unnamed.
     if (a.sha256 !== null && a.sha256 !== info.sha256)
       await releaseBlob(this.o.db, this.o.store, U, a.sha256);
