@@ -264,21 +264,22 @@ export class ArtifactService {
     }
     let max = this.o.maxArtifactBytes;
     if (a.replicaOf !== null) {
-      // A rebuild's upload is compared with its job's: larger would differ anyway, and must not be
-      // a way for another operator's node to fill the repository's quota.
+      // A rebuild's upload is compared with its job's, and may differ in size (one flipped byte
+      // changes what deflate makes of it): bounded to twice that and a MiB, so another operator's
+      // node cannot use it to fill the repository's quota.
       const own = await this.o.db.query<{ size: string }>(
         `SELECT size FROM artifacts WHERE job_id = $1 AND name = $2 AND replica_of IS NULL AND state = 'finalized'`,
         [a.replicaOf, a.name],
       );
-      const size = own.rows[0] ? Number(own.rows[0].size) : 0;
-      if ((await stagedBytes(this.o.db, a.id, ids)) > size) {
+      const bound = 2 * (own.rows[0] ? Number(own.rows[0].size) : 0) + 1024 * 1024;
+      if ((await stagedBytes(this.o.db, a.id, ids)) > bound) {
         await this.remove(a);
         throw new AirlockError(
           ErrorCode.ARTIFACT_TOO_LARGE,
-          `a rebuild's "${a.name}" is larger than its job's (${size} bytes)`,
+          `a rebuild may upload at most ${bound} bytes of ${a.name} (twice its job's and 1 MiB)`,
         );
       }
-      max = Math.min(max, size);
+      max = Math.min(max, bound);
     }
     const info = await commitBlocks(this.o.db, this.o.store, U, a.id, ids, max);
     // A second block list (Azure allows one) replaces the first: its blob may now be unnamed.

@@ -75,12 +75,12 @@ describe("rebuilds and the artifact service", () => {
     assert.equal(junk.status, 409, JSON.stringify(junk.body));
     assert.match(String(junk.body.msg), /a rebuild uploads only the artifacts its job uploaded/);
 
-    // Larger than its job's: refused, nothing kept.
-    const big = Buffer.from("the build, and more\n");
+    // Far larger than its job's: refused, nothing kept (a little larger is compared: a mismatch).
+    const big = Buffer.alloc(1024 * 1024 + 100, 1);
     await assert.rejects(rawUpload(s, rebuild, "app", big), /Put Block List: 413/);
     const kept = await s.db.pool.query(`SELECT 1 FROM artifacts WHERE job_id = $1`, [rebuild.jobId]);
     assert.equal(kept.rowCount, 0);
-    const rebuilt = await upload(rebuild, "app", "the build\n");
+    const rebuilt = await upload(rebuild, "app", "the build, a little longer\n");
     const row = await s.db.pool.query(`SELECT replica_of FROM artifacts WHERE id = $1`, [rebuilt]);
     assert.equal(Number(row.rows[0]!.replica_of), job.jobId);
     // Other jobs still see the job's own "app", once.

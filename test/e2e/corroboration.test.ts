@@ -127,14 +127,34 @@ const artifactsOf = async (runId: number): Promise<Listed[]> =>
 
 /** Waits until the run's artifact `app` has left `from` (the verdict after the rebuild). */
 async function verdict(runId: number, from: string): Promise<Listed> {
-  return eventually(
-    async () => {
-      const a = (await artifactsOf(runId)).find((x) => x.name === "app");
-      return a && a.status !== from ? a : undefined;
-    },
-    `a verdict on run ${runId}'s artifact`,
-    240_000,
+  return withJobs(runId, () =>
+    eventually(
+      async () => {
+        const a = (await artifactsOf(runId)).find((x) => x.name === "app");
+        return a && a.status !== from ? a : undefined;
+      },
+      `a verdict on run ${runId}'s artifact`,
+      240_000,
+    ),
   );
+}
+
+/** On failure, says what the run's jobs did (their states, errors and the rebuild's log tail). */
+async function withJobs<T>(runId: number, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    const jobs = await t.db.pool.query(
+      `SELECT id, name, state, conclusion, error, wait_reason FROM jobs WHERE run_id = $1 ORDER BY id`,
+      [runId],
+    );
+    const logs: string[] = [];
+    for (const j of jobs.rows as Array<{ id: string }>)
+      logs.push((await t.api("GET", `/api/v1/jobs/${j.id}/logs`)).text.slice(-1500));
+    throw new Error(`${(err as Error).message}\n${JSON.stringify(jobs.rows)}\n${logs.join("\n---\n")}`, {
+      cause: err,
+    });
+  }
 }
 
 interface JobRow {
