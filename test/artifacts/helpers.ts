@@ -15,6 +15,7 @@ import {
   LocalBlobStore,
   type ArtifactServiceOptions,
 } from "../../src/artifacts/index.js";
+import { createApiToken, createUser } from "../../src/auth/index.js";
 import { CacheService } from "../../src/caches/index.js";
 import { freePort } from "../../src/db/index.js";
 import { openKms, type Kms } from "../../src/secrets/index.js";
@@ -226,4 +227,11 @@ export async function finalize(
     size: String(bytes.length),
     hash: `sha256:${hash}`,
   });
+}
+
+/** A server administrator `ops` and a personal admin-scoped token of theirs (the REST API's caller). */
+export async function adminToken(s: Pick<ArtifactServer, "db">): Promise<string> {
+  const u = await createUser(s.db.pool, { name: "ops", serverAdmin: true });
+  return (await createApiToken(s.db.pool, { kind: "personal", name: "t", scopes: ["admin"], userId: u.id }))
+    .token;
 }

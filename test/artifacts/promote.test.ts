@@ -7,7 +7,6 @@
 // attestation (tested elsewhere) would set them.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createApiToken, createUser } from "../../src/auth/index.js";
 import {
   finalize,
   ids,
@@ -17,15 +16,14 @@ import {
   twirp,
   type ArtifactServer,
   type Attempt,
+  adminToken,
 } from "./helpers.js";
 
 let s: ArtifactServer;
 let admin: string;
 before(async () => {
   s = await startArtifactServer();
-  const u = await createUser(s.db.pool, { name: "ops", serverAdmin: true });
-  admin = (await createApiToken(s.db.pool, { kind: "personal", name: "t", scopes: ["admin"], userId: u.id }))
-    .token;
+  admin = await adminToken(s);
 });
 after(async () => {
   await s?.close();

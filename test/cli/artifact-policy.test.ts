@@ -4,13 +4,13 @@
 // one shows in `artifacts list`.
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createApiToken, createUser } from "../../src/auth/index.js";
 import {
   finalize,
   rawUpload,
   runningAttempt,
   startArtifactServer,
   type ArtifactServer,
+  adminToken,
 } from "../artifacts/helpers.js";
 import { runCli, stubEnv, tempHome } from "./harness.js";
 
@@ -19,10 +19,7 @@ let env: NodeJS.ProcessEnv;
 const home = tempHome();
 before(async () => {
   s = await startArtifactServer();
-  const u = await createUser(s.db.pool, { name: "ops", serverAdmin: true });
-  const token = (
-    await createApiToken(s.db.pool, { kind: "personal", name: "t", scopes: ["admin"], userId: u.id })
-  ).token;
+  const token = await adminToken(s);
   env = stubEnv(s.url, home.dir, token);
 });
 after(async () => {
