@@ -318,7 +318,7 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
     const waiting = await eventually(
       async () => (await jobsOf(runId)).find((j) => j.replica_of !== null && j.wait_reason !== null),
       "the trusted rebuild to wait",
-      60_000,
+      240_000,
     );
     assert.match(waiting.wait_reason!, /trusted node of another operator/);
     assert.equal((await artifactsOf(runId)).find((x) => x.name === "app")?.status, "unverified");
@@ -330,7 +330,7 @@ describe("independent rebuilds", { timeout: 900_000 }, () => {
     const deployWait = await eventually(
       async () => (await jobsOf(runId)).find((j) => j.name === "deploy" && j.wait_reason !== null),
       "the deployment to wait",
-      60_000,
+      240_000,
     );
     assert.match(deployWait.wait_reason!, /independent rebuilds/);
 
