@@ -7,8 +7,12 @@
 // file on the same disk (`cp` then `sync` of the copy: the store fsyncs what it keeps). Each round
 // is one job on a fresh machine: copy, upload, copy, download, copy, then `@actions/cache`'s
 // saveCache of the same folder, its restoreCache into it again (its file removed), copy. Beside
-// them, the floor the client sets by itself: the zip `@actions/artifact` makes (archiver, stored)
-// and its SHA-256, of the same file, into nothing.
+// them, the floors the official clients set by themselves, with no Airlock in the path: the zip
+// `@actions/artifact` makes (archiver, stored) and its SHA-256 into nothing; its whole upload
+// (same internal functions) to a plain blob sink in another process of the machine; and the two
+// halves of a restore: `@actions/cache`'s GET of the archive from a plain local HTTP server and
+// its tar extraction. The same GET through Airlock shows the transport's own share. Those
+// functions are the clients' internals, imported by file path (they are not exported).
 import { join } from "node:path";
 import { build } from "esbuild";
 import { createAgent, memoryCredentialStore, type Agent } from "../../src/agent/index.js";
@@ -20,11 +24,48 @@ import { openBenchEnv, startBenchService, until } from "./env.js";
 import { makeBenchRepo } from "./repo.js";
 import { machineLine, pct, table } from "./stats.js";
 
+/** A plain HTTP server of one file (argv[1]), in its own process; prints its port. */
+const SERVE = [
+  'const http = require("node:http"), fs = require("node:fs"), file = process.argv[1];',
+  "const size = fs.statSync(file).size;",
+  "const s = http.createServer((q, r) => { r.writeHead(200, { 'content-length': size });",
+  "  fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(r); });",
+  's.listen(0, "127.0.0.1", () => process.stdout.write(String(s.address().port)));',
+].join("\n");
+
+/** A plain blob sink in its own process: Put Block at its offset in one file, Put Block List fsyncs. */
+const SINK = [
+  'const http = require("node:http"), fs = require("node:fs"), fd = fs.openSync(process.argv[1], "w");',
+  "let end = 0;",
+  "const ok = (r, h) => { r.writeHead(201, { 'x-ms-request-id': '1', 'x-ms-version': '2025-11-05', ...h }); r.end(); };",
+  "const s = http.createServer((q, r) => {",
+  '  const comp = new URL(q.url, "http://x").searchParams.get("comp"), chunks = [];',
+  '  q.on("data", (c) => chunks.push(c));',
+  '  q.on("end", () => {',
+  '    if (comp === "blocklist") return fs.fsync(fd, () => ok(r, { etag: "\\"1\\"", "last-modified": new Date().toUTCString() }));',
+  "    const b = Buffer.concat(chunks), at = end; end += b.length;",
+  "    fs.write(fd, b, 0, b.length, at, (e) => (e ? (r.writeHead(500), r.end()) : ok(r, {})));",
+  "  });",
+  "});",
+  's.listen(0, "127.0.0.1", () => process.stdout.write(String(s.address().port)));',
+].join("\n");
+
 const ACTION = `
+const SERVE = ${JSON.stringify(SERVE)};
+const SINK = ${JSON.stringify(SINK)};
 import { DefaultArtifactClient } from "@actions/artifact";
 import * as cache from "@actions/cache";
 import archiver from "archiver";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { rmSync } from "node:fs";
+import { createTempDirectory, getCacheVersion, getCompressionMethod } from "./node_modules/@actions/cache/lib/internal/cacheUtils.js";
+import { internalCacheTwirpClient } from "./node_modules/@actions/cache/lib/internal/shared/cacheTwirpClient.js";
+import { createTar, extractTar } from "./node_modules/@actions/cache/lib/internal/tar.js";
+import { downloadCacheHttpClient } from "./node_modules/@actions/cache/lib/internal/downloadUtils.js";
+import { getUploadZipSpecification } from "./node_modules/@actions/artifact/lib/internal/upload/upload-zip-specification.js";
+import { createZipUploadStream } from "./node_modules/@actions/artifact/lib/internal/upload/zip.js";
+import { uploadToBlobStorage } from "./node_modules/@actions/artifact/lib/internal/upload/blob-upload.js";
 const input = (n) => process.env["INPUT_" + n.toUpperCase()] ?? "";
 const client = new DefaultArtifactClient();
 const root = process.env.GITHUB_WORKSPACE + "/" + input("path");
@@ -37,6 +78,48 @@ if (input("op") === "save") {
   const hit = await cache.restoreCache([input("path")], input("name"));
   if (!hit) throw new Error("cache miss");
   console.log("ELAPSED restore " + Math.round(performance.now() - t0));
+} else if (input("op") === "floor") {
+  // The client's own part of a restore alone, with no Airlock in the path: restoreCache's download
+  // (its HTTP client, into a file) of the same archive from a plain local HTTP server (another
+  // process of the same machine), then its extraction (tar with the same decompressor).
+  const method = await getCompressionMethod();
+  const folder = await createTempDirectory();
+  await createTar(folder, [input("path")], method);
+  const archive = folder + "/" + (method === "gzip" ? "cache.tgz" : "cache.tzst");
+  const server = spawn(process.execPath, ["-e", SERVE, archive], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise((resolve) => server.stdout.once("data", (d) => resolve(Number(String(d)))));
+  // The same GET of the entry restoreCache just restored, through Airlock (job services, agent,
+  // orchestrator): the transport's share of a restore.
+  const entry = await internalCacheTwirpClient().GetCacheEntryDownloadURL({
+    key: input("name"), restoreKeys: [], version: getCacheVersion([input("path")], method, false),
+  });
+  const t0 = performance.now();
+  await downloadCacheHttpClient(entry.signedDownloadUrl, folder + "/via");
+  console.log("ELAPSED airget " + Math.round(performance.now() - t0));
+  rmSync(folder + "/via");
+  const got = folder + "/got";
+  const t1 = performance.now();
+  await downloadCacheHttpClient("http://127.0.0.1:" + port + "/cache", got);
+  console.log("ELAPSED fetch " + Math.round(performance.now() - t1));
+  server.kill();
+  rmSync(archive);
+  rmSync(root + "/big.bin");
+  const t2 = performance.now();
+  await extractTar(got, method);
+  console.log("ELAPSED untar " + Math.round(performance.now() - t2));
+  rmSync(folder, { recursive: true });
+} else if (input("op") === "sink") {
+  // The client's whole upload (its zip, its SHA-256, its blob client's blocks) with no Airlock in
+  // the path: to a plain local HTTP server (another process of this machine) that writes each
+  // block to one file and fsyncs it once at the block list, as cp + sync does.
+  const server = spawn(process.execPath, ["-e", SINK, root + "/../sink.bin"], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise((resolve) => server.stdout.once("data", (d) => resolve(Number(String(d)))));
+  const t1 = performance.now();
+  const zip = await createZipUploadStream(getUploadZipSpecification([root + "/big.bin"], root), 0);
+  const r = await uploadToBlobStorage("http://127.0.0.1:" + port + "/blob/big.zip?sig=x", zip, "application/zip");
+  console.log("ELAPSED sinkup " + Math.round(performance.now() - t1) + " " + r.uploadSize);
+  server.kill();
+  rmSync(root + "/../sink.bin");
 } else if (input("op") === "zip") {
   // The client's own work alone: the zip @actions/artifact makes (archiver, its settings) and the
   // SHA-256 it computes, into nothing: no network, no server.
@@ -89,6 +172,8 @@ function workflow(rounds: number, mib: number): string {
       - uses: ./.github/actions/artifact
         with: { op: zip, name: none, path: big }
       - uses: ./.github/actions/artifact
+        with: { op: sink, name: none, path: big }
+      - uses: ./.github/actions/artifact
         with: { op: upload, name: big-${i + 1}, path: big }
       - run: ${JSON.stringify(COPY)}
       - uses: ./.github/actions/artifact
@@ -100,6 +185,8 @@ function workflow(rounds: number, mib: number): string {
       - run: rm big/big.bin
       - uses: ./.github/actions/artifact
         with: { op: restore, name: big-cache-${i + 1}, path: big }
+      - uses: ./.github/actions/artifact
+        with: { op: floor, name: big-cache-${i + 1}, path: big }
       - run: ${JSON.stringify(COPY)}
 `,
   );
@@ -173,6 +260,10 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
     const save: number[] = [];
     const restore: number[] = [];
     const zip: number[] = [];
+    const fetched: number[] = [];
+    const untar: number[] = [];
+    const airget: number[] = [];
+    const sinkup: number[] = [];
     let bytes = mib * 1024 * 1024;
     for (const job of run.jobs) {
       const res = await fetch(`${b.service.url}/api/v1/jobs/${job.id}/logs`, {
@@ -180,11 +271,15 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
       });
       const log = await res.text();
       if (run.conclusion !== "success") throw new Error(`the benchmark run failed:\n${log.slice(-4000)}`);
-      for (const m of log.matchAll(/ELAPSED (copy|zip|upload|download|save|restore) (\d+)(?: (\d+))?/g)) {
+      for (const m of log.matchAll(
+        /ELAPSED (copy|zip|upload|download|save|restore|fetch|airget|untar|sinkup) (\d+)(?: (\d+))?/g,
+      )) {
         const v = Number(m[2]);
-        const into = { copy, zip, upload, download, save, restore }[m[1] as "copy"];
+        const into = { copy, zip, upload, download, save, restore, fetch: fetched, airget, untar, sinkup }[
+          m[1] as "copy"
+        ];
         into.push(v);
-        if (m[3] !== undefined && m[1] !== "zip") bytes = Number(m[3]);
+        if (m[3] !== undefined && m[1] === "upload") bytes = Number(m[3]);
       }
     }
     const med = (xs: number[]): number => pct(xs, 50);
@@ -197,10 +292,14 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
         [
           ["plain copy (cp + sync)", copy],
           ["client's zip + sha256 alone", zip],
+          ["client's upload alone, plain sink", sinkup],
           ["artifact upload", upload],
           ["artifact download", download],
           ["cache save (tar + upload)", save],
           ["cache restore (download + untar)", restore],
+          ["client's GET alone, plain server", fetched],
+          ["client's untar alone", untar],
+          ["client's GET through Airlock", airget],
         ] as Array<[string, number[]]>
       ).map(([name, xs]) => [
         name,
@@ -216,6 +315,10 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
     );
     console.log(
       `upload vs the client's own zip + sha256 (no network, no server): ${((100 * med(zip)) / med(upload)).toFixed(0)} % of that rate`,
+    );
+    const floor = med(fetched) + med(untar);
+    console.log(
+      `restore vs the client's own GET from a plain local server + its untar (${floor.toFixed(0)} ms, ${((100 * med(copy)) / floor).toFixed(0)} % of the copy's rate): ${((100 * floor) / med(restore)).toFixed(0)} % of that rate`,
     );
     console.log(machineLine());
   } finally {
