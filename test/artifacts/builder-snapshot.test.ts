@@ -19,8 +19,10 @@ import {
 import type { Envelope } from "../../src/artifacts/provenance/index.js";
 import { NODE_PREFIX } from "../../src/artifacts/provenance/statement.js";
 import { createNode, setNodeWorker } from "../../src/orchestrator/catalog/index.js";
+import { startAttempt } from "../../src/orchestrator/rerun.js";
 import { acceptJob, claimQueuedJobs, completeJob, enqueueJobs, rejectJob } from "../../src/queue/index.js";
 import type { Kms } from "../../src/secrets/index.js";
+import type { Workflow } from "../../src/workflow/index.js";
 import { createTestDatabase, type TestDatabase } from "../helpers/db.js";
 import { addFlavour, addImage, assignQueued, newJob, result } from "../queue/fixtures.js";
 import {
@@ -105,8 +107,8 @@ async function build(
   return Number(rows[0]!.id);
 }
 
-async function ownJob(s: Scene): Promise<number> {
-  const [job] = await enqueueJobs(db.pool, [newJob(s.runId, `build-${++seq}`)]);
+async function ownJob(s: Scene, key = `build-${++seq}`): Promise<number> {
+  const [job] = await enqueueJobs(db.pool, [newJob(s.runId, key)]);
   return job!.id;
 }
 
@@ -253,5 +255,55 @@ describe("the record of an assignment", () => {
       (await buildsOf(db.pool, jobId)).map((b) => [b.trusted, b.operatorKey]),
       [[true, "ivan"]],
     );
+  });
+
+  it("goes with a job a re-run keeps", async () => {
+    const s = await scene({ builds: 1 });
+    const u = await node("untrusted", "judy");
+    const F = ".github/workflows/ci.yml";
+    const kept = await ownJob(s, `${F}#build#0`);
+    await build(s, kept, u);
+    const flaky = await ownJob(s, `${F}#flaky#0`);
+    const { attempt } = await assignQueued(db.pool, { ...s, nodeId: u }, flaky);
+    assert.ok(await completeJob(db.pool, flaky, attempt, result("failure")));
+    await db.pool.query(`UPDATE runs SET state = 'completed', conclusion = 'failure' WHERE id = $1`, [
+      s.runId,
+    ]);
+    await setNodeWorker(db.pool, u, { workerTrust: "trusted", operator: "mallory" });
+
+    const workflow = {
+      file: F,
+      name: "ci",
+      jobs: [
+        { id: "build", needs: [] },
+        { id: "flaky", needs: [] },
+      ],
+    };
+    const client = await db.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await startAttempt(
+        client,
+        s.runId,
+        workflow as unknown as Workflow,
+        {
+          mode: "failed",
+          actor: "someone",
+          byUserId: null,
+        },
+        { approval: null, reason: null },
+      );
+      await client.query("COMMIT");
+    } finally {
+      client.release();
+    }
+    const { rows } = await db.pool.query<Record<string, string | null>>(
+      `SELECT assigned_worker_trust, assigned_operator, assigned_operator_key FROM jobs
+        WHERE run_id = $1 AND run_attempt = 2 AND reused_from = $2`,
+      [s.runId, kept],
+    );
+    assert.deepEqual(rows, [
+      { assigned_worker_trust: "untrusted", assigned_operator: "judy", assigned_operator_key: "judy" },
+    ]);
   });
 });
