@@ -1,7 +1,7 @@
 // What the orchestrator says about a finalized artifact: its status and its signed provenance.
 // Both come from the control plane's own records (the run, its repository and commit, the job,
-// the node the job ran on and that node's worker trust and operator, set by an administrator),
-// never from what the worker claims. Without corroboration (a single build) the status is
+// the node the job ran on and that node's worker trust and operator, set by an administrator and
+// taken as recorded when the job was assigned: migration 039), never from what the worker claims. Without corroboration (a single build) the status is
 // `trusted` when a trusted worker built it and `unverified` otherwise (docs/integrity.md).
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { Kms } from "../secrets/index.js";
@@ -38,11 +38,21 @@ interface Facts {
   actions: unknown;
 }
 
+// The builder's trust and operator as recorded when the uploading attempt was assigned (migration
+// 039), which the job row holds while the artifact is of its current attempt on the same node (the
+// case at finalize and at a verdict). A job assigned before that migration has no record: the
+// node's current values. A record of another assignment says nothing of this one: untrusted, no
+// operator.
+const OTHER_ASSIGNMENT = `(j.attempt = a.job_attempt AND j.node_id = a.node_id) IS NOT TRUE`;
 const FACTS = `
 SELECT a.id AS artifact_id, a.name, a.sha256, a.run_id, a.run_attempt, r.ref, r.commit, r.workflow_file,
        j.key AS job_key, j.name AS job_name, r.trust_tier, p.name AS repository, p.organization_id,
-       j.started_at, coalesce(a.finalized_at, now()) AS finished_at,
-       n.name AS node, n.operator, n.worker_trust, j.description->'resolvedActions' AS actions
+       j.started_at, coalesce(a.finalized_at, now()) AS finished_at, n.name AS node,
+       CASE WHEN ${OTHER_ASSIGNMENT} THEN NULL WHEN j.assigned_worker_trust IS NULL THEN n.operator
+            ELSE j.assigned_operator END AS operator,
+       CASE WHEN ${OTHER_ASSIGNMENT} THEN 'untrusted' WHEN j.assigned_worker_trust IS NULL THEN n.worker_trust
+            ELSE j.assigned_worker_trust END AS worker_trust,
+       j.description->'resolvedActions' AS actions
   FROM artifacts a
   JOIN runs r ON r.id = a.run_id
   JOIN repositories p ON p.id = a.repository_id

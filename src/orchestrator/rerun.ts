@@ -81,7 +81,8 @@ export function jobsToReuse(
 }
 
 // Copies the kept jobs (and their steps) into the new attempt, completed as they were. Their log is
-// the original's (reused_from points at the first job that ran it, not at a copy of a copy).
+// the original's (reused_from points at the first job that ran it, not at a copy of a copy); its
+// node as recorded when it was assigned (migration 039) goes with it.
 const COPY_JOBS = `
 WITH src AS (
   SELECT * FROM jobs WHERE id = ANY($3::bigint[]) AND run_id = $1
@@ -89,11 +90,13 @@ WITH src AS (
   INSERT INTO jobs (run_id, run_attempt, key, job_id, name, workflow, matrix, labels, state, conclusion,
                     continue_on_error, attempt, max_attempts, node_id, image_id, flavour_id, outputs, error,
                     log_bytes, log_truncated, created_at, queued_at, assigned_at, started_at, finished_at,
-                    environment, environment_url, reused_from)
+                    environment, environment_url, reused_from,
+                    assigned_worker_trust, assigned_operator, assigned_operator_key)
   SELECT run_id, $2, key, job_id, name, workflow, matrix, labels, 'completed', conclusion,
          continue_on_error, attempt, max_attempts, node_id, image_id, flavour_id, outputs, error,
          log_bytes, log_truncated, created_at, queued_at, assigned_at, started_at, finished_at,
-         environment, environment_url, coalesce(reused_from, id)
+         environment, environment_url, coalesce(reused_from, id),
+         assigned_worker_trust, assigned_operator, assigned_operator_key
     FROM src
   RETURNING id, key
 )

@@ -5,7 +5,9 @@
 // `concurrency:` group someone else holds (their membership is not 'running': migration 024).
 // `containers`: the job has `container:`, `services:` or a `docker://` step, so it needs an image
 // whose provisioner runs containers (the scheduler's JobToPlace.containers). A replica of another
-// job (independent rebuilds, migration 038) carries the operators it must avoid (JobToPlace.replica);
+// job (independent rebuilds, migration 038) carries the operators it must avoid (JobToPlace.replica),
+// as recorded when their builds were assigned (migration 039: an operator renamed since does not
+// free its nodes for the replica);
 // a deployment whose run has rebuilds under way waits for them (JobToPlace.awaitingRebuilds).
 import type pg from "pg";
 import { run } from "./sql.js";
@@ -16,8 +18,24 @@ import type { ClaimedJob } from "./types.js";
 export const OPERATOR_KEY = `coalesce(lower(regexp_replace(btrim(n.operator), '\\s+', ' ', 'g')),
   CASE WHEN n.worker_trust = 'trusted' THEN '' ELSE 'node:' || n.id END)`;
 
+/**
+ * The facts of the node that job `j` was assigned to (joined as `n`), as recorded at assignment
+ * (migration 039, assignJobs): an administrator may change a node's trust or operator at any time,
+ * and a build is weighed as the node was when it built. Only rows assigned before that migration
+ * have no record: they fall back to the node's current values.
+ */
+export const assignedNode = (j: string): { workerTrust: string; operator: string; operatorKey: string } => {
+  const recorded = `${j}.assigned_worker_trust IS NOT NULL`;
+  return {
+    workerTrust: `coalesce(${j}.assigned_worker_trust, n.worker_trust)`,
+    operator: `CASE WHEN ${recorded} THEN ${j}.assigned_operator ELSE n.operator END`,
+    operatorKey: `CASE WHEN ${recorded} THEN ${j}.assigned_operator_key ELSE ${OPERATOR_KEY} END`,
+  };
+};
+
 // A replica (migration 038) excludes the operators of every sibling build that is under way or
-// succeeded: the job it rebuilds and its other replicas (not itself: a retry may go back).
+// succeeded: the job it rebuilds and its other replicas (not itself: a retry may go back), as
+// recorded at their assignment — also when their node has been deleted since.
 const SELECT = `
 SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier,
   (jsonb_typeof(j.description->'container') = 'object' OR jsonb_typeof(j.description->'services') = 'object'
@@ -25,8 +43,9 @@ SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, 
               THEN j.description->'steps' ELSE '[]'::jsonb END) s WHERE s->>'uses' LIKE 'docker://%')) AS containers,
   j.replica_of, j.replica_trusted_worker,
   CASE WHEN j.replica_of IS NULL THEN NULL ELSE ARRAY(
-    SELECT DISTINCT ${OPERATOR_KEY} FROM jobs s JOIN nodes n ON n.id = s.node_id
+    SELECT DISTINCT ${assignedNode("s").operatorKey} FROM jobs s LEFT JOIN nodes n ON n.id = s.node_id
      WHERE (s.id = j.replica_of OR s.replica_of = j.replica_of) AND s.id <> j.id
+       AND (n.id IS NOT NULL OR s.assigned_operator_key IS NOT NULL)
        AND (s.state IN ('assigned', 'running') OR (s.state = 'completed' AND s.conclusion = 'success'))
   ) END AS exclude_operators,
   (j.environment IS NOT NULL AND EXISTS (

@@ -9,7 +9,7 @@
 //     └──── expireLeases (attempt < max) ◀────────────────────────────┘  else ─▶ lost
 export type { Assignment, ClaimedJob, FinishedJob, JobRef, NewJob, Queryable } from "./types.js";
 export { enqueueJobs, recordFinishedJob } from "./enqueue.js";
-export { claimQueuedJobs, OPERATOR_KEY } from "./claim.js";
+export { assignedNode, claimQueuedJobs, OPERATOR_KEY } from "./claim.js";
 export { assignJobs, setWaitReasons } from "./assign.js";
 export { acceptJob, acceptJobTimed, type Accepted } from "./accept.js";
 export { rejectJob, rejectJobTo } from "./reject.js";

@@ -13,6 +13,7 @@ UPDATE jobs j SET
   finished_at = CASE WHEN r.cancel_requested OR j.cancel_requested THEN now() END,
   attempt = j.attempt - 1,
   node_id = NULL, image_id = NULL, flavour_id = NULL, lease_expires_at = NULL, assigned_at = NULL,
+  assigned_worker_trust = NULL, assigned_operator = NULL, assigned_operator_key = NULL,
   wait_reason = CASE WHEN r.cancel_requested OR j.cancel_requested THEN NULL ELSE
                 'node ' || COALESCE((SELECT n.name FROM nodes n WHERE n.id = j.node_id), '?') ||
                 ' rejected the job: ' || $3 END

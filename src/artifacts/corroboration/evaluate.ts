@@ -7,10 +7,13 @@
 //     it first: confirmed later);
 //   else at least max(2, agree) builds by different operators gave the same bytes → `corroborated`;
 //   else `unverified`.
-// Operators are told apart by OPERATOR_KEY (src/queue/claim.ts). A replica that failed or was
-// lost casts no vote. The provenance is signed again with every build in it.
+// Operators are told apart by OPERATOR_KEY (src/queue/claim.ts). Each build's worker trust and
+// operator are its node's as recorded when the build was assigned (migration 039), never as an
+// administrator set them since: a node made trusted later does not make an untrusted build a
+// trusted worker's, and a renamed operator does not make two builds of one party independent. A
+// replica that failed or was lost casts no vote. The provenance is signed again with every build.
 import { appendAudit } from "../../audit/index.js";
-import { OPERATOR_KEY } from "../../queue/index.js";
+import { assignedNode } from "../../queue/index.js";
 import type { Kms } from "../../secrets/index.js";
 import { attestArtifact, type Verdict } from "../attest.js";
 import type { Db } from "../db.js";
@@ -27,7 +30,7 @@ export interface CorroborationDeps {
   version?: string;
 }
 
-/** One build of the job: the job itself or a replica, with its node's facts. */
+/** One build of the job: the job itself or a replica, with its node's facts as at its assignment. */
 export interface Build {
   jobId: number;
   nodeId: number | null;
@@ -40,8 +43,12 @@ export interface Build {
   artifacts: Map<string, { id: number; sha256: string }>;
 }
 
+// Trust and operator as recorded at assignment; jobs assigned before migration 039 have no record
+// and fall back to the node's current values (assignedNode).
+const BUILDER = assignedNode("j");
 const BUILDS = `
-SELECT j.id, j.node_id, n.name AS node, n.operator, n.worker_trust, ${OPERATOR_KEY} AS operator_key,
+SELECT j.id, j.node_id, n.name AS node, ${BUILDER.operator} AS operator,
+       ${BUILDER.workerTrust} AS worker_trust, ${BUILDER.operatorKey} AS operator_key,
        coalesce((SELECT jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'sha256', a.sha256))
                    FROM artifacts a
                   WHERE a.job_id = j.id AND a.job_attempt = j.attempt AND a.state = 'finalized'

@@ -5,6 +5,7 @@
 // that have not built it yet (JobToPlace.replica). Nothing waits for a replica: jobs that need the
 // job go on with its own artifacts ("used for speed"), and the verdict follows (evaluate.ts).
 // Idempotent: replica keys are unique in the run attempt, so a second call queues nothing.
+import { assignedNode } from "../../queue/index.js";
 import type { Db } from "../db.js";
 import { artifactPolicy, type CorroborationPolicy } from "../policy.js";
 
@@ -21,9 +22,12 @@ interface JobFacts {
   artifacts: number;
 }
 
+// The job's worker trust as recorded when it was assigned (migration 039; before it: the node's
+// current trust): a node made trusted after the build still gets the build its trusted rebuild.
 const FACTS = `
 SELECT j.id, r.repository_id, r.workflow_file, j.state, j.conclusion, j.environment, j.replica_of,
-       n.worker_trust, r.cancel_requested,
+       CASE WHEN n.id IS NULL THEN NULL ELSE ${assignedNode("j").workerTrust} END AS worker_trust,
+       r.cancel_requested,
        (SELECT count(*)::int FROM artifacts a
          WHERE a.job_id = j.id AND a.job_attempt = j.attempt AND a.state = 'finalized'
            AND a.replica_of IS NULL) AS artifacts
