@@ -15,11 +15,7 @@
 // functions are the clients' internals, imported by file path (they are not exported).
 import { join } from "node:path";
 import { build } from "esbuild";
-import { createAgent, memoryCredentialStore, type Agent } from "../../src/agent/index.js";
-import { loadOptions } from "../../src/config/index.js";
-import { ImageStore } from "../../src/images/index.js";
-import { createActionLoader, createGitWorkspaceSource } from "../../src/actions/index.js";
-import { createSandboxProvisioner } from "../../src/provisioners/index.js";
+import { forkArtifactsAgent, startArtifactsAgent } from "./artifacts-agent.js";
 import { openBenchEnv, startBenchService, until } from "./env.js";
 import { makeBenchRepo } from "./repo.js";
 import { machineLine, pct, table } from "./stats.js";
@@ -197,7 +193,7 @@ const mbps = (bytes: number, ms: number): number => bytes / 1024 / 1024 / (ms / 
 
 export async function runArtifactsBench(rounds: number, mib: number): Promise<void> {
   const env = await openBenchEnv("airlock-bench-artifacts-");
-  let agent: Agent | undefined;
+  let agent: { stop(): Promise<void> } | undefined;
   let stop: (() => Promise<void>) | undefined;
   try {
     const b = await startBenchService(env, "service");
@@ -209,20 +205,19 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
       diskMb: mib * 4 + 1024,
       labels: ["artifact-bench"],
     });
-    agent = createAgent({
+    const spec = {
       serverUrl: b.service.url,
-      credentials: memoryCredentialStore(),
       registrationToken: await b.addNode("bench"),
       dataDir: await env.dir("agent"),
-      provisioners: { sandbox: createSandboxProvisioner() },
-      actions: createActionLoader({ actionsUrl: "file:///nonexistent", cacheDir: await env.dir("actions") }),
-      source: createGitWorkspaceSource(),
-      images: new ImageStore(loadOptions().imagesDir),
-      // One machine at a time: the figures are one job's, not a share of the disk.
-      capacity: { cpus: 2, memoryMb: 8192, diskMb: mib * 4 + 2048 },
-      backoff: { minMs: 20, maxMs: 200 },
-    });
-    await agent.start();
+      actionsDir: await env.dir("actions"),
+      mib,
+    };
+    // The agent in the orchestrator's process, as `airlock up` and `airlock server` run their
+    // built-in agent; BENCH_AGENT=process: in a process of its own, as `airlock agent` on a node.
+    agent =
+      process.env.BENCH_AGENT === "process"
+        ? await forkArtifactsAgent(spec)
+        : await startArtifactsAgent(spec);
     const repo = makeBenchRepo(join(env.root, "repo"), {
       ".github/workflows/ci.yml": workflow(rounds, mib),
       ".github/actions/artifact/action.yml":
