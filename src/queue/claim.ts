@@ -6,7 +6,8 @@
 // `containers`: the job has `container:`, `services:` or a `docker://` step, so it needs an image
 // whose provisioner runs containers (the scheduler's JobToPlace.containers). A replica of another
 // job (independent rebuilds, migration 038) carries the operators it must avoid (JobToPlace.replica);
-// a deployment whose run has rebuilds under way waits for them (JobToPlace.awaitingRebuilds).
+// a deployment whose run has rebuilds under way waits for them (JobToPlace.awaitingRebuilds), and
+// any other job of such a run stays off deploy pools' nodes until then (JobToPlace.runRebuildsPending).
 import type pg from "pg";
 import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
@@ -29,8 +30,9 @@ SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, 
      WHERE (s.id = j.replica_of OR s.replica_of = j.replica_of) AND s.id <> j.id
        AND (s.state IN ('assigned', 'running') OR (s.state = 'completed' AND s.conclusion = 'success'))
   ) END AS exclude_operators,
-  (j.environment IS NOT NULL AND EXISTS (
-    SELECT 1 FROM artifacts a WHERE a.run_id = j.run_id AND a.awaiting_rebuilds)) AS rebuilds_pending
+  j.environment IS NOT NULL AS deployment,
+  -- Uses artifacts_awaiting_rebuilds (a partial index on run_id).
+  EXISTS (SELECT 1 FROM artifacts a WHERE a.run_id = j.run_id AND a.awaiting_rebuilds) AS rebuilds_pending
 FROM jobs j`;
 
 export const CLAIM = `
@@ -68,6 +70,7 @@ interface Row {
   replica_of: string | null;
   replica_trusted_worker: boolean;
   exclude_operators: string[] | null;
+  deployment: boolean;
   rebuilds_pending: boolean;
 }
 
@@ -90,7 +93,8 @@ export async function claimQueuedJobs(
     attempt: r.attempt,
     trust: r.trust_tier,
     containers: r.containers === true,
-    ...(r.rebuilds_pending ? { awaitingRebuilds: true } : {}),
+    ...(r.rebuilds_pending ? { runRebuildsPending: true } : {}),
+    ...(r.rebuilds_pending && r.deployment ? { awaitingRebuilds: true } : {}),
     ...(r.replica_of !== null
       ? {
           replica: {
