@@ -129,7 +129,9 @@ export function placeJobs(
     let candidates = choice.candidates;
     if (job.runRebuildsPending) {
       // A deploy pool's job consumes only promotable artifacts: not before the verdict.
-      const deployPools = candidates.flatMap((c) => (c.slot.node.pool?.deploy ? [c.slot.node.pool.name] : []));
+      const deployPools = candidates.flatMap((c) =>
+        c.slot.node.pool?.deploy ? [c.slot.node.pool.name] : [],
+      );
       if (deployPools.length > 0) {
         candidates = candidates.filter((c) => c.slot.node.pool?.deploy !== true);
         if (candidates.length === 0)

@@ -126,9 +126,10 @@ void describe("claimQueuedJobs", () => {
     await db.pool.query("UPDATE artifacts SET awaiting_rebuilds = false WHERE run_id = $1", [pending]);
     flags = await claim();
     assert.ok(ids.every((id) => flags.get(id)?.join() === "false,false"));
-    await db.pool.query("UPDATE jobs SET state = 'completed', conclusion = 'success' WHERE run_id = ANY($1)", [
-      [pending, other],
-    ]);
+    await db.pool.query(
+      "UPDATE jobs SET state = 'completed', conclusion = 'success' WHERE run_id = ANY($1)",
+      [[pending, other]],
+    );
   });
 
   void it("claims the jobs queued behind a given job, in order", async () => {

@@ -83,7 +83,9 @@ export function registerPools(program: Command, io: CliIo): void {
   apiOptions(
     pools
       .command("update")
-      .description("change a pool: --deploy makes it a deploy pool (high trust only), --no-deploy an ordinary one")
+      .description(
+        "change a pool: --deploy makes it a deploy pool (high trust only), --no-deploy an ordinary one",
+      )
       .argument("<name>")
       .option("--deploy", "its jobs consume only artifacts the promotion gate allows")
       .option("--no-deploy", "an ordinary pool again"),
