@@ -2,9 +2,12 @@
 // deployment does: ListArtifacts shows only what the repository's promotion gate would promote,
 // and a download URL for anything else is refused (ARTIFACT_NOT_PROMOTABLE), even one signed before
 // the node's pool became a deploy pool. The gate follows the node's pool as it is now; a job on an
-// ordinary node sees every artifact of its run. Real PostgreSQL and a real server (helpers.ts).
+// ordinary node sees every artifact of its run. Like a job with an environment, such a job is not
+// rebuilt (it would deploy again) and its artifacts do not wait for rebuilds. Real PostgreSQL and a
+// real server (helpers.ts).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { DEFAULT_POLICY, markAwaitingRebuilds, queueReplicas } from "../../src/artifacts/index.js";
 import { createPool, setPoolDeploy } from "../../src/orchestrator/pools/index.js";
 import {
   finalize,
@@ -107,5 +110,29 @@ describe("deploy pools and the artifact service", () => {
     // Moved back to an ordinary pool by an administrator, the same attempt sees the artifact.
     await moveNode(deployer, "default");
     assert.deepEqual(await listed(deployer), ["app"]);
+  });
+
+  it("a job on a deploy pool's node is not rebuilt, and its artifacts do not wait for rebuilds", async () => {
+    const build = await runningAttempt(s);
+    const deployer = await runningAttempt(s, { runId: build.runId });
+    await moveNode(deployer, "deploy");
+    const { rows } = await s.db.pool.query<{ repository_id: string }>(
+      `SELECT repository_id FROM runs WHERE id = $1`,
+      [build.runId],
+    );
+    await s.svc.setPolicy(Number(rows[0]!.repository_id), {
+      ...DEFAULT_POLICY,
+      corroborate: { ...DEFAULT_POLICY.corroborate, builds: 2, agree: 2 },
+    });
+    const built = await upload(build, "app");
+    const shipped = await upload(deployer, "receipt");
+    assert.equal(await markAwaitingRebuilds(s.db.pool, built), true);
+    assert.equal(await markAwaitingRebuilds(s.db.pool, shipped), false);
+    await s.db.pool.query(
+      `UPDATE jobs SET state = 'completed', conclusion = 'success', finished_at = now() WHERE id = ANY($1)`,
+      [[build.jobId, deployer.jobId]],
+    );
+    assert.equal((await queueReplicas(s.db.pool, build.jobId)).length, 1);
+    assert.deepEqual(await queueReplicas(s.db.pool, deployer.jobId), []);
   });
 });
