@@ -43,14 +43,22 @@ export interface Caller {
   replicaOf?: number;
   /** A deployment's environment: it consumes only artifacts its repository's policy promotes. */
   environment?: string;
+  /**
+   * The deploy pool (migration 040) of the node the orchestrator assigned the attempt to, read at
+   * every call: such a job is gated like a deployment. Absent: an ordinary pool (or no node).
+   */
+  deployPool?: string;
 }
 
 export const runBackendId = (runId: number): string => `run-${runId}`;
 export const jobBackendId = (jobId: number): string => `job-${jobId}`;
 
+// The deploy pool comes from the job's node row (placed there by the dispatcher), never from the job.
 const LIVE = `
-SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier, j.replica_of, j.environment
+SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier, j.replica_of, j.environment,
+       CASE WHEN p.deploy THEN p.name END AS deploy_pool
   FROM jobs j JOIN runs r ON r.id = j.run_id
+  LEFT JOIN nodes n ON n.id = j.node_id LEFT JOIN pools p ON p.id = n.pool_id
  WHERE j.id = $1 AND j.attempt = $2 AND j.state IN ('assigned', 'running')`;
 
 /** The caller for job attempt (jobId, attempt) while it is assigned or running; else undefined. */
@@ -63,6 +71,7 @@ export async function liveCaller(db: Db, jobId: number, attempt: number): Promis
     trust_tier: string;
     replica_of: string | null;
     environment: string | null;
+    deploy_pool: string | null;
   }>(LIVE, [jobId, attempt]);
   const r = rows[0];
   if (!r) return undefined;
@@ -79,6 +88,7 @@ export async function liveCaller(db: Db, jobId: number, attempt: number): Promis
     jobBackendId: jobBackendId(jobId),
     ...(r.replica_of !== null ? { replicaOf: Number(r.replica_of) } : {}),
     ...(r.environment !== null ? { environment: r.environment } : {}),
+    ...(r.deploy_pool !== null ? { deployPool: r.deploy_pool } : {}),
   };
 }
 

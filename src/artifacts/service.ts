@@ -63,6 +63,16 @@ export interface ArtifactServiceOptions {
 
 const DAY = 86_400_000;
 
+/**
+ * Whether the caller is a deployment, as its refusals name it: a job with an `environment:`, or a
+ * job the orchestrator placed on a node of a deploy pool (migration 040). Undefined: neither.
+ */
+function deployment(c: Caller): string | undefined {
+  if (c.environment !== undefined) return `deployment to ${c.environment}`;
+  if (c.deployPool !== undefined) return `deployment in pool ${c.deployPool}`;
+  return undefined;
+}
+
 export class ArtifactService {
   private readonly o: Required<Omit<ArtifactServiceOptions, "now" | "attest">> & {
     now: () => Date;
@@ -171,7 +181,7 @@ export class ArtifactService {
   async list(c: Caller, r: { runBackendId: string; name?: string; id?: number }): Promise<ArtifactRecord[]> {
     this.sameRun(c, r.runBackendId);
     const all = await visibleArtifacts(this.o.db, c, { name: r.name, id: r.id });
-    if (c.environment === undefined) return all;
+    if (deployment(c) === undefined) return all;
     // A deployment sees only what the promotion gate lets it consume.
     const policy = await artifactPolicy(this.o.db, c.repositoryId);
     return all.filter((a) => promotionRefusal(a, policy) === undefined);
@@ -185,16 +195,15 @@ export class ArtifactService {
     return this.url(c, "download", a.id);
   }
 
-  /** A deployment (a job with an environment) consumes an artifact only when the gate would promote it. */
+  /** A deployment consumes an artifact only when the gate would promote it. */
   private async consumable(c: Caller, a: ArtifactRecord): Promise<void> {
-    if (c.environment === undefined) return;
+    const what = deployment(c);
+    if (what === undefined) return;
     const why = promotionRefusal(a, await artifactPolicy(this.o.db, c.repositoryId));
     if (why !== undefined)
-      throw new AirlockError(
-        ErrorCode.ARTIFACT_NOT_PROMOTABLE,
-        `deployment to ${c.environment} refused: ${why}`,
-        { details: { artifactId: a.id, status: a.status } },
-      );
+      throw new AirlockError(ErrorCode.ARTIFACT_NOT_PROMOTABLE, `${what} refused: ${why}`, {
+        details: { artifactId: a.id, status: a.status },
+      });
   }
 
   async delete(c: Caller, r: { runBackendId: string; name: string }): Promise<ArtifactRecord> {

@@ -100,6 +100,8 @@ export const ErrorCode = {
   KMS_FAILED: "KMS_FAILED",
   /** Secrets: a secret value shorter than the masking minimum (it would mask common text everywhere). */
   SECRET_TOO_SHORT: "SECRET_TOO_SHORT",
+  /** Pools: a pool setting that cannot be (a low-trust deploy pool). */
+  POOL_INVALID: "POOL_INVALID",
   /** Environments: a bad environment name or protection rule (reviewers, branch or tag patterns, wait timer). */
   ENVIRONMENT_INVALID: "ENVIRONMENT_INVALID",
   /** Job-source credentials: a bad clone password, deploy key or forge token, or one for the wrong kind of URL. */

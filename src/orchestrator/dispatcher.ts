@@ -261,13 +261,14 @@ export class Dispatcher {
       pool: string;
       trust: "low" | "high";
       open: boolean;
+      deploy: boolean;
       tainted: boolean;
       operator: string;
       worker_trust: "trusted" | "untrusted";
     }>(
       // A revoked node is never a candidate, even for the moment its connection takes to close.
       `SELECT n.id, n.name, n.labels, n.required_labels, (n.enabled AND n.revoked_at IS NULL) AS enabled, n.cpus,
-              n.memory_mb, n.disk_mb, n.images, n.provisioners, p.name AS pool, p.trust, p.open,
+              n.memory_mb, n.disk_mb, n.images, n.provisioners, p.name AS pool, p.trust, p.open, p.deploy,
               n.tainted_at IS NOT NULL AS tainted, ${OPERATOR_KEY} AS operator, n.worker_trust
          FROM nodes n JOIN pools p ON p.id = n.pool_id`,
     );
@@ -291,7 +292,7 @@ export class Dispatcher {
         usedDiskMb: u?.diskMb ?? 0,
         images: r.images,
         provisioners: r.provisioners,
-        pool: { name: r.pool, trust: r.trust, open: r.open },
+        pool: { name: r.pool, trust: r.trust, open: r.open, deploy: r.deploy },
         tainted: r.tainted,
         operator: r.operator,
         workerTrust: r.worker_trust,

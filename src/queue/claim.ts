@@ -8,7 +8,8 @@
 // job (independent rebuilds, migration 038) carries the operators it must avoid (JobToPlace.replica),
 // as recorded when their builds were assigned (migration 039: an operator renamed since does not
 // free its nodes for the replica);
-// a deployment whose run has rebuilds under way waits for them (JobToPlace.awaitingRebuilds).
+// a deployment whose run has rebuilds under way waits for them (JobToPlace.awaitingRebuilds), and
+// any other job of such a run stays off deploy pools' nodes until then (JobToPlace.runRebuildsPending).
 import type pg from "pg";
 import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
@@ -48,8 +49,9 @@ SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, 
        AND (n.id IS NOT NULL OR s.assigned_operator_key IS NOT NULL)
        AND (s.state IN ('assigned', 'running') OR (s.state = 'completed' AND s.conclusion = 'success'))
   ) END AS exclude_operators,
-  (j.environment IS NOT NULL AND EXISTS (
-    SELECT 1 FROM artifacts a WHERE a.run_id = j.run_id AND a.awaiting_rebuilds)) AS rebuilds_pending
+  j.environment IS NOT NULL AS deployment,
+  -- Uses artifacts_awaiting_rebuilds (a partial index on run_id).
+  EXISTS (SELECT 1 FROM artifacts a WHERE a.run_id = j.run_id AND a.awaiting_rebuilds) AS rebuilds_pending
 FROM jobs j`;
 
 export const CLAIM = `
@@ -87,6 +89,7 @@ interface Row {
   replica_of: string | null;
   replica_trusted_worker: boolean;
   exclude_operators: string[] | null;
+  deployment: boolean;
   rebuilds_pending: boolean;
 }
 
@@ -109,7 +112,8 @@ export async function claimQueuedJobs(
     attempt: r.attempt,
     trust: r.trust_tier,
     containers: r.containers === true,
-    ...(r.rebuilds_pending ? { awaitingRebuilds: true } : {}),
+    ...(r.rebuilds_pending ? { runRebuildsPending: true } : {}),
+    ...(r.rebuilds_pending && r.deployment ? { awaitingRebuilds: true } : {}),
     ...(r.replica_of !== null
       ? {
           replica: {

@@ -57,6 +57,8 @@ export interface ClaimedJob {
   containers: boolean;
   /** A replica of another job (independent rebuilds): the operators it must avoid. Absent: not one. */
   replica?: { of: number; excludeOperators: string[]; trustedWorker: boolean };
+  /** Its run has rebuilds under way: not on a deploy pool's node (JobToPlace.runRebuildsPending). */
+  runRebuildsPending?: boolean;
   /** A deployment whose run has rebuilds under way (JobToPlace.awaitingRebuilds). */
   awaitingRebuilds?: boolean;
 }

@@ -1,7 +1,9 @@
 // placeJobs: places a FIFO batch of queued jobs, or says precisely why each one waits.
 //
 // Per job, in order; the first check that fails is the wait reason shown:
-//   0. a deployment whose run's independent rebuilds are under way (REBUILDS_PENDING)
+//   0. a deployment whose run's independent rebuilds are under way (REBUILDS_PENDING); any other
+//      job of such a run is kept off deploy pools' nodes, and waits (REBUILDS_PENDING) after step 3
+//      when only those could take it
 //   1. image   — chooseBest over images   (NO_IMAGE, IMAGE_REQUIRES_LABEL; NO_CONTAINER_IMAGE when
 //                a job with `container:`/`services:` matches only images of other provisioners)
 //   2. flavour — chooseBest over flavours (NO_FLAVOUR, FLAVOUR_REQUIRES_LABEL)
@@ -125,6 +127,17 @@ export function placeJobs(
     if ("code" in choice) return waiting(job.id, choice);
     const { image, flavour } = choice;
     let candidates = choice.candidates;
+    if (job.runRebuildsPending) {
+      // A deploy pool's job consumes only promotable artifacts: not before the verdict.
+      const deployPools = candidates.flatMap((c) =>
+        c.slot.node.pool?.deploy ? [c.slot.node.pool.name] : [],
+      );
+      if (deployPools.length > 0) {
+        candidates = candidates.filter((c) => c.slot.node.pool?.deploy !== true);
+        if (candidates.length === 0)
+          return waiting(job.id, reasons.rebuildsPendingDeployPools([...new Set(deployPools)].sort()));
+      }
+    }
     const replica = job.replica;
     if (replica) {
       const taken = replicaOperators.get(replica.of);

@@ -221,3 +221,14 @@ export function rebuildsPending(): Wait {
       "a deployment waits until the independent rebuilds of its run's artifacts are judged (the repository's corroboration policy)",
   };
 }
+
+/** Only deploy pools' nodes could take the job, and its run's rebuilds are not judged yet. */
+export function rebuildsPendingDeployPools(pools: readonly string[]): Wait {
+  const [first, ...rest] = pools;
+  const which =
+    rest.length > 0 ? `deploy pools ${[first, ...rest].join(", ")}` : `deploy pool ${first ?? "?"}`;
+  return {
+    code: WaitCode.REBUILDS_PENDING,
+    reason: `the job waits until the independent rebuilds of its run's artifacts are judged before it may run in ${which}`,
+  };
+}

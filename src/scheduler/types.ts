@@ -29,9 +29,14 @@ export interface PoolInfo {
   trust: PoolTrust;
   /** Every repository may use it without an authorization (the `default` pool). */
   open: boolean;
+  /**
+   * A deploy pool (migration 040, high trust only): its jobs are gated like deployments, so a job
+   * whose run has rebuilds under way is not placed here (JobToPlace.runRebuildsPending). Absent: false.
+   */
+  deploy?: boolean;
 }
 
-/** A node without a pool is in the open, high-trust pool `default`. */
+/** A node without a pool is in the open, high-trust pool `default` (not a deploy pool). */
 export const DEFAULT_POOL: PoolInfo = { name: "default", trust: "high", open: true };
 
 export interface NodeState {
@@ -102,6 +107,12 @@ export interface JobToPlace {
    * it waits for their verdict before it may consume the artifacts (REBUILDS_PENDING). Absent: false.
    */
   awaitingRebuilds?: boolean;
+  /**
+   * Its run has independent rebuilds under way (any job, deployment or not): it may run on any
+   * node but a deploy pool's until they are judged (REBUILDS_PENDING when only such nodes could
+   * take it). Absent: false.
+   */
+  runRebuildsPending?: boolean;
 }
 
 /** Provisioners whose machines run workflow containers (`container:`, `services:`, Docker actions). */
@@ -138,7 +149,10 @@ export const WaitCode = {
   NODES_HELD: "NODES_HELD",
   /** A replica: no eligible node of an operator that has not built the job yet (or no trusted worker). */
   NO_REPLICA_NODE: "NO_REPLICA_NODE",
-  /** A deployment waits for the verdict of its run's independent rebuilds. */
+  /**
+   * A deployment waits for the verdict of its run's independent rebuilds; so does a job that only
+   * deploy pools' nodes could take.
+   */
   REBUILDS_PENDING: "REBUILDS_PENDING",
   /** Held by its `concurrency:` group (another run or job of the repository holds it). */
   CONCURRENCY_GROUP: "CONCURRENCY_GROUP",

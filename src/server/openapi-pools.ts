@@ -15,14 +15,14 @@ export const POOL_OPERATIONS: Operation[] = [
   {
     method: "get",
     path: "/api/v1/pools",
-    summary: "List pools with their trust tier, group and node count",
+    summary: "List pools with their trust tier, group, openness, deploy flag and node count",
     ok: [200, arr(ref("Pool"))],
   },
   {
     method: "post",
     path: "/api/v1/pools",
     summary:
-      "Add a pool (trust low or high; closed unless open: every repository then needs an authorization)",
+      "Add a pool (trust low or high; closed unless open: every repository then needs an authorization; deploy: a deploy pool, high trust only, else 400 POOL_INVALID)",
     body: P.CreatePool,
     ok: [201, ref("Pool")],
     errors: [400, 409],
@@ -33,6 +33,16 @@ export const POOL_OPERATIONS: Operation[] = [
     summary: "Put a pool in a group (null: none); authorizations for the group cover it",
     params: P.PoolParams,
     body: P.SetPoolGroup,
+    ok: [200, ref("Pool")],
+    errors: [400, 404],
+  },
+  {
+    method: "put",
+    path: "/api/v1/pools/:name/deploy",
+    summary:
+      "Mark a pool as a deploy pool or not: its jobs consume only artifacts the promotion gate allows and are not placed there while their run's rebuilds are under way (high-trust pools only: 400 POOL_INVALID)",
+    params: P.PoolParams,
+    body: P.SetPoolDeploy,
     ok: [200, ref("Pool")],
     errors: [400, 404],
   },

@@ -153,6 +153,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, RouteAccess>> = {
   "GET /api/v1/pools": { permission: "nodes.read" },
   "POST /api/v1/pools": { permission: "nodes.write" },
   "PUT /api/v1/pools/:name/group": { permission: "nodes.write" },
+  "PUT /api/v1/pools/:name/deploy": { permission: "nodes.write" },
   "DELETE /api/v1/pools/:name": { permission: "nodes.write" },
   "GET /api/v1/authorizations": { permission: "nodes.read" },
   "POST /api/v1/authorizations": { permission: "nodes.write" },

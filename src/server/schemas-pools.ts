@@ -24,10 +24,18 @@ export const CreatePool = z
     group: poolName.nullable().optional(),
     /** Every repository may use it without an authorization (default false: closed). */
     open: z.boolean().optional(),
+    /**
+     * A deploy pool (default false; high trust only, else POOL_INVALID): its jobs consume only
+     * artifacts the promotion gate allows and wait for their run's rebuilds.
+     */
+    deploy: z.boolean().optional(),
   })
   .strict();
 
 export const SetPoolGroup = z.object({ group: poolName.nullable() }).strict();
+
+/** PUT /pools/:name/deploy: mark a (high-trust) pool as a deploy pool, or not. */
+export const SetPoolDeploy = z.object({ deploy: z.boolean() }).strict();
 
 export const PoolView = z.object({
   id: z.number().int(),
@@ -35,6 +43,7 @@ export const PoolView = z.object({
   trust: z.enum(POOL_TRUSTS),
   group: z.string().nullable(),
   open: z.boolean(),
+  deploy: z.boolean(),
   nodes: z.number().int(),
   createdAt: z.string(),
 });

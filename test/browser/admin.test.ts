@@ -222,6 +222,24 @@ describe("administration pages", () => {
     );
   });
 
+  it("marks a high-trust pool as a deploy pool, and back", async () => {
+    await call("POST", "/pools", { name: "ship", trust: "high" });
+    await page.goto(`/admin/pools`);
+    const row = page.locator('[data-testid="pool-row"][data-name="ship"]');
+    await row.waitFor();
+    await row.locator('[data-testid="pool-deploy"]').click();
+    await page.waitForSelector('[data-testid="pool-row"][data-name="ship"][data-deploy="yes"]');
+    const deployOf = async (): Promise<boolean | undefined> =>
+      (JSON.parse(await api(page, "/pools")) as { name: string; deploy: boolean }[]).find(
+        (x) => x.name === "ship",
+      )?.deploy;
+    assert.equal(await deployOf(), true);
+    await row.locator('[data-testid="pool-deploy"]').click();
+    await page.waitForSelector('[data-testid="pool-row"][data-name="ship"][data-deploy="no"]');
+    assert.equal(await deployOf(), false);
+    assertClean(page);
+  });
+
   it("creates an API token, shows it once, and it works", async () => {
     await page.goto(`/admin/account`);
     await page.fill('[data-testid="my-tokens-name"]', "ci-token");

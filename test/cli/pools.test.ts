@@ -52,7 +52,7 @@ describe("airlock pools, authorizations and node labels", () => {
       "Pool forks is in group untrusted.\n",
     );
     const list = await ok(["pools", "list"]);
-    assert.match(list, /forks\s+low\s+untrusted\s+no\s+0/);
+    assert.match(list, /forks\s+low\s+untrusted\s+no\s+no\s+0/);
     assert.match(list, /default\s+high\s+-\s+yes/);
     await refused(["pools", "add", "bad", "--trust", "medium"], /^airlock: .*trust/);
     await refused(["pools", "add", "forks", "--trust", "low"], /^airlock: .*forks/);

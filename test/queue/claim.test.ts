@@ -82,6 +82,56 @@ void describe("claimQueuedJobs", () => {
     ]);
   });
 
+  void it("says whose run has rebuilds under way: every such job, and a deployment waits whole", async () => {
+    const repo = await addRepository(db.pool);
+    const pending = await addRun(db.pool, repo);
+    const other = await addRun(db.pool, repo);
+    const [build, test, deploy, elsewhere] = await enqueueJobs(db.pool, [
+      newJob(pending, "build"),
+      newJob(pending, "test"),
+      newJob(pending, "deploy", { environment: "production" }),
+      newJob(other, "test"),
+    ]);
+    // The environment's rules let the deployment go (gate cleared); `build` uploaded an artifact
+    // whose rebuilds are not judged yet.
+    await db.pool.query("UPDATE jobs SET gate = NULL WHERE id = $1", [deploy!.id]);
+    await db.pool.query(
+      `INSERT INTO artifacts (repository_id, run_id, run_attempt, job_id, job_attempt, name, trust_tier,
+                              expires_at, awaiting_rebuilds)
+       VALUES ($1, $2, 1, $3, 1, 'app', 'trusted', now() + interval '1 day', true)`,
+      [repo, pending, build!.id],
+    );
+    const claim = async (): Promise<Map<number, [boolean, boolean]>> => {
+      const client = await db.pool.connect();
+      try {
+        await client.query("BEGIN");
+        const claimed = await claimQueuedJobs(client, 10);
+        await client.query("ROLLBACK");
+        return new Map(claimed.map((c) => [c.id, [!!c.runRebuildsPending, !!c.awaitingRebuilds]]));
+      } finally {
+        client.release();
+      }
+    };
+    const ids = [build!.id, test!.id, deploy!.id, elsewhere!.id];
+    let flags = await claim();
+    assert.deepEqual(
+      ids.map((id) => flags.get(id)),
+      [
+        [true, false],
+        [true, false],
+        [true, true],
+        [false, false],
+      ],
+    );
+    await db.pool.query("UPDATE artifacts SET awaiting_rebuilds = false WHERE run_id = $1", [pending]);
+    flags = await claim();
+    assert.ok(ids.every((id) => flags.get(id)?.join() === "false,false"));
+    await db.pool.query(
+      "UPDATE jobs SET state = 'completed', conclusion = 'success' WHERE run_id = ANY($1)",
+      [[pending, other]],
+    );
+  });
+
   void it("claims the jobs queued behind a given job, in order", async () => {
     const run = await addRun(db.pool);
     const jobs = await enqueueJobs(db.pool, [newJob(run, "a1"), newJob(run, "a2"), newJob(run, "a3")]);

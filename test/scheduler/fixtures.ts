@@ -46,7 +46,12 @@ const Node = z.strictObject({
   provisioners: z.array(z.string()).optional(),
   /** Default: the open, high-trust pool `default`. */
   pool: z
-    .strictObject({ name: z.string(), trust: z.enum(["low", "high"]), open: z.boolean().default(false) })
+    .strictObject({
+      name: z.string(),
+      trust: z.enum(["low", "high"]),
+      open: z.boolean().default(false),
+      deploy: z.boolean().optional(),
+    })
     .optional(),
   tainted: z.boolean().optional(),
   draining: z.boolean().optional(),
@@ -70,6 +75,8 @@ const Job = z.strictObject({
   pools: z.array(z.string()).optional(),
   /** It has `container:` or `services:`. */
   containers: z.boolean().optional(),
+  /** Its run has independent rebuilds under way. */
+  rebuildsPending: z.boolean().optional(),
   expect: Expect,
 });
 const Usage = z.record(
@@ -123,6 +130,7 @@ export function loadTable(file: string): TableCase[] {
       ...(j.trust ? { trust: j.trust } : {}),
       ...(j.pools ? { pools: j.pools } : {}),
       ...(j.containers ? { containers: true } : {}),
+      ...(j.rebuildsPending ? { runRebuildsPending: true } : {}),
     }));
     return {
       name: c.name,

@@ -1,7 +1,8 @@
 // Randomised properties over 1,000 seeded batches: no node is overcommitted, limits hold, every
 // placement respects labels, and every wait code is true at the moment the job was considered.
 // Also: results do not depend on the order of images, flavours or nodes, and a large batch
-// (1,000 jobs over 50 nodes) fills capacity exactly. No timing is asserted.
+// (1,000 jobs over 50 nodes) fills capacity exactly. A job whose run has rebuilds under way is
+// never placed on a deploy pool's node. No timing is asserted.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
@@ -35,6 +36,8 @@ const POOLS: PoolInfo[] = [
   { name: "low", trust: "low", open: false },
   { name: "open-low", trust: "low", open: true },
   { name: "high", trust: "high", open: false },
+  { name: "deploy", trust: "high", open: true, deploy: true },
+  { name: "deploy-closed", trust: "high", open: false, deploy: true },
 ];
 
 const OPERATORS = ["", "alice", "bob", "node:7"];
@@ -92,9 +95,10 @@ function randomWorld(seed: number): World {
     projectId: int(1, 4),
     organizationId: int(1, 2),
     trust: r() < 0.15 ? ("untrusted" as const) : ("trusted" as const),
-    pools: some(["low", "high"], 0.5),
+    pools: some(["low", "high", "deploy-closed"], 0.5),
     containers: r() < 0.15,
-    ...(r() < 0.03 ? { awaitingRebuilds: true } : {}),
+    // Its run has rebuilds under way; a deployment of such a run waits whole.
+    ...(r() < 0.25 ? { runRebuildsPending: true, ...(r() < 0.12 ? { awaitingRebuilds: true } : {}) } : {}),
     // Independent rebuilds: replicas of a few jobs, avoiding some operators.
     ...(r() < 0.15
       ? {
@@ -163,8 +167,10 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
     const pool = (n: NodeState): PoolInfo => n.pool ?? POOLS[0]!;
     const tierOk = (n: NodeState): boolean =>
       job.trust === "untrusted" ? pool(n).trust === "low" : pool(n).trust === "high" && !n.tainted;
+    // Rebuilds under way: no deploy pool's node (checked before the replica's operators).
+    const deployOk = (n: NodeState): boolean => !job.runRebuildsPending || pool(n).deploy !== true;
     const usable = (n: NodeState, i2: ImageDef, f: FlavourDef): boolean =>
-      anyOperator(n, i2, f) && replicaOk(n);
+      anyOperator(n, i2, f) && deployOk(n) && replicaOk(n);
     const anyOperator = (n: NodeState, i2: ImageDef, f: FlavourDef): boolean =>
       [...lower].every((l) => present(n, i2, f).has(l)) &&
       tierOk(n) &&
@@ -184,6 +190,10 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
     };
     if (isPlaced(p)) {
       assert.ok(!job.awaitingRebuilds, `job ${job.id}: placed while its run's rebuilds are under way`);
+      assert.ok(
+        !(job.runRebuildsPending && pool(p.node).deploy),
+        `job ${job.id}: on deploy pool node ${p.node.name} while its run's rebuilds are under way`,
+      );
       assert.equal(p.image, img, `job ${job.id}: image is chooseBest's`);
       assert.equal(p.flavour, fl, `job ${job.id}: flavour is chooseBest's`);
       const f = free.get(p.node);
@@ -237,11 +247,20 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
         );
         break;
       case WaitCode.REBUILDS_PENDING:
-        assert.ok(job.awaitingRebuilds, `job ${job.id}: waits for rebuilds it does not have`);
+        if (job.awaitingRebuilds) break;
+        assert.ok(job.runRebuildsPending, `job ${job.id}: waits for rebuilds it does not have`);
+        assert.ok(
+          img && fl && w.nodes.some((n) => anyOperator(n, img, fl)),
+          `job ${job.id}: waits for rebuilds, yet no node could take it at all`,
+        );
+        assert.ok(
+          !w.nodes.some((n) => anyOperator(n, img, fl) && deployOk(n)),
+          `job ${job.id}: waits for rebuilds, yet a node outside deploy pools could take it`,
+        );
         break;
       case WaitCode.NO_REPLICA_NODE:
         assert.ok(
-          job.replica && img && fl && w.nodes.some((n) => anyOperator(n, img, fl)),
+          job.replica && img && fl && w.nodes.some((n) => anyOperator(n, img, fl) && deployOk(n)),
           `job ${job.id}: no replica node, yet no node could take it at all`,
         );
         assert.ok(!w.nodes.some((n) => usable(n, img, fl)), `job ${job.id}: no replica node, yet one fits`);
@@ -267,6 +286,10 @@ describe("placement properties", () => {
   it("1,000 random batches: capacity and limits hold, waits are true, order of inputs is irrelevant", () => {
     const codes = new Set<string>();
     let placed = 0;
+    // Jobs of runs with rebuilds under way: kept off deploy pools (waiting), and placed elsewhere
+    // in a world that has deploy pools.
+    let keptOffDeploy = 0;
+    let placedBeside = 0;
     for (let seed = 1; seed <= 1000; seed++) {
       const w = randomWorld(seed);
       const before = structuredClone(w);
@@ -286,14 +309,20 @@ describe("placement properties", () => {
       } catch (e) {
         throw new Error(`seed ${seed}`, { cause: e });
       }
-      for (const p of placements) {
+      placements.forEach((p, i) => {
         if (isPlaced(p)) placed++;
         else codes.add(p.waitCode);
-      }
+        const job = w.jobs[i]!;
+        if (job.runRebuildsPending && !job.awaitingRebuilds) {
+          if (!isPlaced(p) && p.waitCode === WaitCode.REBUILDS_PENDING) keptOffDeploy++;
+          if (isPlaced(p) && w.nodes.some((n) => n.pool?.deploy)) placedBeside++;
+        }
+      });
     }
     // The generator must reach every outcome, or the properties above prove little.
     // Hard labels and pools refuse more than preferences did: about 1,300 of ~20,000 jobs place.
     assert.ok(placed > 1000, `only ${placed} placements`);
+    assert.ok(keptOffDeploy > 20 && placedBeside > 20, `${keptOffDeploy} kept off, ${placedBeside} beside`);
     // CONCURRENCY_GROUP is decided before placement (a job held by its group is never offered to
     // placeJobs: src/orchestrator/concurrency/), so placement never gives it.
     const placementCodes = Object.values(WaitCode).filter((c) => c !== WaitCode.CONCURRENCY_GROUP);

@@ -144,6 +144,7 @@ const SPEC: Record<string, Spec> = {
   "GET /api/v1/pools": { ...server, scope: "nodes:read" },
   "POST /api/v1/pools": { ...server, scope: "nodes:admin", body: BAD },
   "PUT /api/v1/pools/:name/group": { ...server, scope: "nodes:admin", body: BAD },
+  "PUT /api/v1/pools/:name/deploy": { ...server, scope: "nodes:admin", body: BAD },
   "DELETE /api/v1/pools/:name": { ...server, scope: "nodes:admin" }, // no pool of that name: 404
   "GET /api/v1/authorizations": { ...server, scope: "nodes:read" },
   "POST /api/v1/authorizations": { ...server, scope: "nodes:admin", body: BAD },

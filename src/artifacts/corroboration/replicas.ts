@@ -16,6 +16,7 @@ interface JobFacts {
   state: string;
   conclusion: string | null;
   environment: string | null;
+  deploy_pool: boolean | null;
   replica_of: string | null;
   worker_trust: "trusted" | "untrusted" | null;
   cancel_requested: boolean;
@@ -27,11 +28,12 @@ interface JobFacts {
 const FACTS = `
 SELECT j.id, r.repository_id, r.workflow_file, j.state, j.conclusion, j.environment, j.replica_of,
        CASE WHEN n.id IS NULL THEN NULL ELSE ${assignedNode("j").workerTrust} END AS worker_trust,
-       r.cancel_requested,
+       r.cancel_requested, p.deploy AS deploy_pool,
        (SELECT count(*)::int FROM artifacts a
          WHERE a.job_id = j.id AND a.job_attempt = j.attempt AND a.state = 'finalized'
            AND a.replica_of IS NULL) AS artifacts
   FROM jobs j JOIN runs r ON r.id = j.run_id LEFT JOIN nodes n ON n.id = j.node_id
+  LEFT JOIN pools p ON p.id = n.pool_id
  WHERE j.id = $1`;
 
 // Same run attempt, description and labels; its own key, name and attempts; queued now. Its
@@ -73,7 +75,8 @@ export function replicasFor(
 
 /**
  * Queues the replicas of job `jobId` if it needs them (a successful job, not itself a replica, not
- * a deployment, with finalized artifacts, of a workflow the policy names). Returns the ids queued.
+ * a deployment — an environment's job or one on a deploy pool's node — with finalized artifacts,
+ * of a workflow the policy names). Returns the ids queued.
  */
 export async function queueReplicas(db: Db, jobId: number): Promise<number[]> {
   const { rows } = await db.query<JobFacts>(FACTS, [jobId]);
@@ -97,8 +100,9 @@ export async function queueReplicas(db: Db, jobId: number): Promise<number[]> {
 
 async function neededReplicas(db: Db, j: JobFacts): Promise<Array<{ trustedWorker: boolean }>> {
   if (j.state !== "completed" || j.conclusion !== "success" || j.cancel_requested) return [];
-  // A deployment's job is not a build to repeat: it would deploy again.
-  if (j.environment !== null || j.artifacts === 0) return [];
+  // A deployment's job (an environment's, or one on a deploy pool's node) is not a build to
+  // repeat: it would deploy again.
+  if (j.environment !== null || j.deploy_pool === true || j.artifacts === 0) return [];
   const policy = (await artifactPolicy(db, Number(j.repository_id))).corroborate;
   if (!corroborates(policy, j.workflow_file)) return [];
   return replicasFor(policy, j.worker_trust);
@@ -106,7 +110,8 @@ async function neededReplicas(db: Db, j: JobFacts): Promise<Array<{ trustedWorke
 
 /**
  * At finalize: an artifact of a job whose workflow the policy has rebuilt waits for the verdict
- * (not promotable; deployments of the run wait). Replicas' own uploads never wait.
+ * (not promotable; deployments of the run wait). Replicas' own uploads never wait, nor a
+ * deployment's (it is not rebuilt).
  */
 export async function markAwaitingRebuilds(db: Db, artifactId: number): Promise<boolean> {
   const { rows } = await db.query<{
@@ -114,9 +119,10 @@ export async function markAwaitingRebuilds(db: Db, artifactId: number): Promise<
     workflow_file: string;
     replica_of: string | null;
   }>(
-    `SELECT a.repository_id, r.workflow_file, a.replica_of, j.environment
+    `SELECT a.repository_id, r.workflow_file, a.replica_of
        FROM artifacts a JOIN runs r ON r.id = a.run_id JOIN jobs j ON j.id = a.job_id
-      WHERE a.id = $1 AND j.environment IS NULL`,
+       LEFT JOIN nodes n ON n.id = j.node_id LEFT JOIN pools p ON p.id = n.pool_id
+      WHERE a.id = $1 AND j.environment IS NULL AND p.deploy IS NOT TRUE`,
     [artifactId],
   );
   const a = rows[0];

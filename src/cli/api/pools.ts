@@ -15,6 +15,8 @@ export const createPool = (c: ApiClient, body: z.input<typeof P.CreatePool>): Pr
   c.json("POST", "/api/v1/pools", body);
 export const setPoolGroup = (c: ApiClient, name: string, group: string | null): Promise<PoolView> =>
   c.json("PUT", `${pool(name)}/group`, { group });
+export const setPoolDeploy = (c: ApiClient, name: string, deploy: boolean): Promise<PoolView> =>
+  c.json("PUT", `${pool(name)}/deploy`, { deploy });
 export async function removePool(c: ApiClient, name: string): Promise<void> {
   await c.json("DELETE", pool(name));
 }

@@ -1,7 +1,8 @@
-// `airlock pools list|add|remove|set-group` and `airlock authorizations list|grant|approve|revoke`
+// `airlock pools list|add|update|remove|set-group` and `airlock authorizations list|grant|approve|revoke`
 // (docs/security.md "Pools and authorizations"): which nodes run which trust tier, and which
 // repository may use which closed pool. Server administrators only.
 import type { Command } from "commander";
+import { AirlockError, ErrorCode } from "../../errors/index.js";
 import * as api from "../api/pools.js";
 import type { ApiClient } from "../api/index.js";
 import {
@@ -18,8 +19,15 @@ import { table, time } from "./table.js";
 
 const poolsTable = (pools: api.PoolView[]): string =>
   table(
-    ["NAME", "TRUST", "GROUP", "OPEN", "NODES"],
-    pools.map((p) => [p.name, p.trust, p.group ?? "-", p.open ? "yes" : "no", p.nodes]),
+    ["NAME", "TRUST", "GROUP", "OPEN", "DEPLOY", "NODES"],
+    pools.map((p) => [
+      p.name,
+      p.trust,
+      p.group ?? "-",
+      p.open ? "yes" : "no",
+      p.deploy ? "yes" : "no",
+      p.nodes,
+    ]),
   );
 
 const authorizationsTable = (auths: api.AuthorizationView[]): string =>
@@ -50,16 +58,43 @@ export function registerPools(program: Command, io: CliIo): void {
       .argument("<name>")
       .requiredOption("--trust <tier>", "low (untrusted runs) or high (trusted runs)")
       .option("--group <group>", "authorizations for this group cover the pool")
-      .option("--open", "every repository may use it without an authorization"),
-  ).action(async (name: string, o: CommonOptions & { trust: string; group?: string; open?: boolean }) => {
-    const p = await api.createPool(await connect(o, io), {
-      name,
-      trust: o.trust as "low",
-      ...(o.group ? { group: o.group } : {}),
-      ...(o.open ? { open: true } : {}),
-    });
+      .option("--open", "every repository may use it without an authorization")
+      .option("--deploy", "a deploy pool (high trust only): its jobs consume only promotable artifacts"),
+  ).action(
+    async (
+      name: string,
+      o: CommonOptions & { trust: string; group?: string; open?: boolean; deploy?: boolean },
+    ) => {
+      const p = await api.createPool(await connect(o, io), {
+        name,
+        trust: o.trust as "low",
+        ...(o.group ? { group: o.group } : {}),
+        ...(o.open ? { open: true } : {}),
+        ...(o.deploy ? { deploy: true } : {}),
+      });
+      if (o.json) printJson(io, p);
+      else
+        io.stdout.write(
+          `Pool ${p.name} added (${p.trust} trust${p.open ? ", open" : ""}${p.deploy ? ", deploy" : ""}).\n`,
+        );
+    },
+  );
+
+  apiOptions(
+    pools
+      .command("update")
+      .description(
+        "change a pool: --deploy makes it a deploy pool (high trust only), --no-deploy an ordinary one",
+      )
+      .argument("<name>")
+      .option("--deploy", "its jobs consume only artifacts the promotion gate allows")
+      .option("--no-deploy", "an ordinary pool again"),
+  ).action(async (name: string, o: CommonOptions & { deploy?: boolean }) => {
+    if (o.deploy === undefined)
+      throw new AirlockError(ErrorCode.USAGE, "say what to change: --deploy or --no-deploy");
+    const p = await api.setPoolDeploy(await connect(o, io), name, o.deploy);
     if (o.json) printJson(io, p);
-    else io.stdout.write(`Pool ${p.name} added (${p.trust} trust${p.open ? ", open" : ""}).\n`);
+    else io.stdout.write(`Pool ${p.name} is ${p.deploy ? "a deploy pool" : "not a deploy pool"}.\n`);
   });
 
   apiOptions(

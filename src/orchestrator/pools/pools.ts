@@ -1,7 +1,9 @@
 // Pools of nodes (docs/security.md "Pools and authorizations"): each has a trust tier (low: runs
 // untrusted runs' jobs; high: trusted ones), an optional group (authorizations for the group cover
 // it) and `open` (every repository may use it without an authorization; only `default` by
-// default). Nodes are placed in a pool by an administrator, never by their agent.
+// default). Nodes are placed in a pool by an administrator, never by their agent. A high-trust pool
+// may be a deploy pool (`deploy`, migration 040): jobs on its nodes consume only the artifacts the
+// promotion gate allows, and wait for their run's rebuilds (docs/integrity.md "Promotion").
 import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { iso, notFound, num, uniquely, type Db } from "../catalog/db.js";
 
@@ -15,6 +17,8 @@ export interface Pool {
   trust: PoolTrust;
   group: string | null;
   open: boolean;
+  /** A deploy pool: its jobs are gated like deployments (high-trust pools only). */
+  deploy: boolean;
   /** Nodes in the pool. */
   nodes: number;
   createdAt: string;
@@ -25,6 +29,7 @@ export interface NewPool {
   trust: PoolTrust;
   group?: string | null;
   open?: boolean;
+  deploy?: boolean;
 }
 
 const SELECT = `SELECT p.*, (SELECT count(*) FROM nodes n WHERE n.pool_id = p.id) AS nodes FROM pools p`;
@@ -36,6 +41,7 @@ function fromRow(r: Record<string, unknown>): Pool {
     trust: r.trust as PoolTrust,
     group: (r.pool_group as string | null) ?? null,
     open: Boolean(r.open),
+    deploy: Boolean(r.deploy),
     nodes: num(r.nodes ?? 0),
     createdAt: iso(r.created_at),
   };
@@ -52,16 +58,41 @@ export async function getPool(db: Db, name: string): Promise<Pool> {
   return fromRow(rows[0]);
 }
 
+/** Untrusted work never holds deploy credentials: only a high-trust pool may be a deploy pool. */
+function lowTrustDeploy(name: string): AirlockError {
+  return new AirlockError(
+    ErrorCode.POOL_INVALID,
+    `pool ${name} is low-trust and cannot be a deploy pool (only high-trust pools can)`,
+  );
+}
+
 export async function createPool(db: Db, input: NewPool): Promise<Pool> {
+  if (input.deploy && input.trust !== "high") throw lowTrustDeploy(input.name);
   await uniquely(`pool ${input.name}`, () =>
-    db.query(`INSERT INTO pools (name, trust, pool_group, open) VALUES ($1, $2, $3, $4)`, [
+    db.query(`INSERT INTO pools (name, trust, pool_group, open, deploy) VALUES ($1, $2, $3, $4, $5)`, [
       input.name,
       input.trust,
       input.group ?? null,
       input.open ?? false,
+      input.deploy ?? false,
     ]),
   );
   return getPool(db, input.name);
+}
+
+/**
+ * Marks the pool as a deploy pool or not (idempotent). Takes effect at once: the artifact service
+ * reads the pool of a job's node on every call, the dispatcher on its next round.
+ */
+export async function setPoolDeploy(db: Db, name: string, deploy: boolean): Promise<Pool> {
+  const pool = await getPool(db, name);
+  if (deploy && pool.trust !== "high") throw lowTrustDeploy(name);
+  // The trust is checked again in the statement (and by the table's CHECK).
+  await db.query("UPDATE pools SET deploy = $2 WHERE id = $1 AND (NOT $2 OR trust = 'high')", [
+    pool.id,
+    deploy,
+  ]);
+  return getPool(db, name);
 }
 
 /** Moves the pool into a group (null: out of any); authorizations for the group then cover it. */

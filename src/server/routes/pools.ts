@@ -15,6 +15,7 @@ import {
   revokeAuthorization,
   setNodeLabels,
   setNodePool,
+  setPoolDeploy,
   setPoolGroup,
   type Authorization,
 } from "../../orchestrator/pools/index.js";
@@ -63,6 +64,21 @@ export function poolRoutes(app: FastifyInstance, ctx: RouteContext): void {
       request,
       (db) => setPoolGroup(db, params.name, body.group),
       (p) => ({ action: "pool.group_set", object: { kind: "pool", id: p.id }, details: { group: p.group } }),
+    );
+    return changed(pool);
+  });
+
+  app.put("/pools/:name/deploy", async (request) => {
+    const { params, body } = validate(request, { params: S.PoolParams, body: S.SetPoolDeploy });
+    const pool = await audited(
+      ctx.pool,
+      request,
+      (db) => setPoolDeploy(db, params.name, body.deploy),
+      (p) => ({
+        action: "pool.deploy_set",
+        object: { kind: "pool", id: p.id },
+        details: { name: p.name, deploy: p.deploy },
+      }),
     );
     return changed(pool);
   });

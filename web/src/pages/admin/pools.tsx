@@ -1,5 +1,5 @@
-// /admin/pools (server administrators): pools with trust tier, group, openness and node count;
-// create, change group, delete.
+// /admin/pools (server administrators): pools with trust tier, group, openness, deploy flag and
+// node count; create, change group, mark a high-trust pool as a deploy pool (or not), delete.
 import { useState } from "preact/hooks";
 import { del, post, put } from "../../api.js";
 import { useApi, useTitle } from "../../hooks.js";
@@ -12,6 +12,8 @@ export interface PoolView {
   trust: "low" | "high";
   group: string | null;
   open: boolean;
+  /** A deploy pool: its jobs consume only artifacts the promotion gate allows (high trust only). */
+  deploy: boolean;
   nodes: number;
   createdAt: string;
 }
@@ -40,6 +42,7 @@ export function PoolsPage() {
   const [trust, setTrust] = useState("low");
   const [group, setGroup] = useState("");
   const [open, setOpen] = useState(false);
+  const [deploy, setDeploy] = useState(false);
   const [editing, setEditing] = useState<string | undefined>(undefined);
   if (!admin) return <p class="muted">Pools are managed by server administrators.</p>;
   const create = async (): Promise<void> => {
@@ -48,10 +51,12 @@ export function PoolsPage() {
       trust,
       ...(group.trim() ? { group: group.trim() } : {}),
       open,
+      ...(deploy && trust === "high" ? { deploy: true } : {}),
     });
     setName("");
     setGroup("");
     setOpen(false);
+    setDeploy(false);
     pools.reload();
   };
   return (
@@ -66,6 +71,7 @@ export function PoolsPage() {
                 <th>Trust</th>
                 <th class="opt">Group</th>
                 <th>Open</th>
+                <th>Deploy</th>
                 <th>Nodes</th>
                 <th class="opt">Created</th>
                 <th />
@@ -74,11 +80,12 @@ export function PoolsPage() {
             <tbody>
               {pools.data.map((p) => (
                 <>
-                  <tr data-testid="pool-row" data-name={p.name}>
+                  <tr data-testid="pool-row" data-name={p.name} data-deploy={p.deploy ? "yes" : "no"}>
                     <td>{p.name}</td>
                     <td>{p.trust}</td>
                     <td class="opt">{p.group ?? "–"}</td>
                     <td>{p.open ? "every repository" : "authorized only"}</td>
+                    <td>{p.deploy ? "deploy pool" : "–"}</td>
                     <td>{p.nodes}</td>
                     <td class="opt">
                       <Ago at={p.createdAt} />
@@ -91,6 +98,16 @@ export function PoolsPage() {
                         >
                           Group
                         </button>
+                        {(p.deploy || p.trust === "high") && (
+                          <ActionButton
+                            label={p.deploy ? "Not a deploy pool" : "Make deploy pool"}
+                            testId="pool-deploy"
+                            action={() =>
+                              put(`/pools/${encodeURIComponent(p.name)}/deploy`, { deploy: !p.deploy })
+                            }
+                            done={() => pools.reload()}
+                          />
+                        )}
                         <ActionButton
                           label="Delete"
                           danger
@@ -104,7 +121,7 @@ export function PoolsPage() {
                   </tr>
                   {editing === p.name && (
                     <tr>
-                      <td colSpan={7}>
+                      <td colSpan={8}>
                         <GroupEditor
                           pool={p}
                           done={() => {
@@ -140,6 +157,12 @@ export function PoolsPage() {
           <input type="checkbox" checked={open} onChange={(e) => setOpen(e.currentTarget.checked)} />
           Open to every repository without an authorization
         </label>
+        {trust === "high" && (
+          <label>
+            <input type="checkbox" checked={deploy} onChange={(e) => setDeploy(e.currentTarget.checked)} />
+            Deploy pool: its jobs consume only artifacts the promotion gate allows
+          </label>
+        )}
       </ApiForm>
     </Section>
   );
