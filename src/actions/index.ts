@@ -6,4 +6,4 @@ export { cloneAt, createGitWorkspaceSource, overlay } from "./workspace.js";
 export { stripCredentials } from "./location.js";
 export { parseUses, isCheckoutAction, type ParsedUses } from "./uses.js";
 export { fetchRemoteFile } from "./remote-file.js";
-export { createActionPinner, type ActionPinner } from "./pins.js";
+export { createActionPinner, type ActionPinner, type ReadRepoFile } from "./pins.js";

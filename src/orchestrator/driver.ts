@@ -285,7 +285,10 @@ export class RunDrivers {
     };
     // The control plane resolves each job's remote actions to commits (one resolution per ref for
     // the whole run); the node fetches exactly those and provenance names them (src/actions/pins.ts).
-    const pinner = createActionPinner(actionOpts);
+    // Local actions are read from the repository at the run's commit, for the remote ones they call.
+    const pinner = createActionPinner(actionOpts, {
+      readLocal: (file) => mirror.readFile(run.commit, file, { maxBytes: MAX_FILE_BYTES }),
+    });
     const pinned = async (req: InstanceRequest): Promise<InstanceRequest> => ({
       ...req,
       description: { ...req.description, resolvedActions: await pinner.pin(req.description.steps) },

@@ -1,9 +1,9 @@
 // Reproducible inputs of real jobs (issue 13, items 6 and 7), in bubblewrap sandboxes: every step
 // gets SOURCE_DATE_EPOCH = the commit's committer time (git's %ct) and the fixed workspace
 // /airlock/workspace, with `airlock run` and on a server; a step's `env: SOURCE_DATE_EPOCH` wins.
-// On the server the job's remote actions (a composite from a local action server, and the one it
-// calls) are resolved to commits by the orchestrator, and the artifact's signed provenance lists
-// each at that commit.
+// On the server the job's remote actions (a composite from a local action server, the one it
+// calls, and one called by a local composite action of the repository) are resolved to commits by
+// the orchestrator, and the artifact's signed provenance lists each at that commit.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -45,6 +45,20 @@ runs:
     - run: echo "ECHO at [$SOURCE_DATE_EPOCH]"
       shell: bash
 `;
+// .github/actions/greet (a local composite in the repository) calls acme/greet@v1: pinned too.
+const LOCAL_GREET = `name: local greet
+runs:
+  using: composite
+  steps:
+    - uses: acme/greet@v1
+`;
+const GREET = `name: greet
+runs:
+  using: composite
+  steps:
+    - run: echo "GREET from the pinned commit"
+      shell: bash
+`;
 
 const STEPS = `      - run: echo "SDE=[$SOURCE_DATE_EPOCH] WS=[$GITHUB_WORKSPACE] PWD=[$PWD]"
       - env: { SOURCE_DATE_EPOCH: 5 }
@@ -53,6 +67,7 @@ const STEPS = `      - run: echo "SDE=[$SOURCE_DATE_EPOCH] WS=[$GITHUB_WORKSPACE
 `;
 const LOCAL = `on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n${STEPS}`;
 const SERVER = `${LOCAL}      - uses: acme/stamp@v1
+      - uses: ./.github/actions/greet
       - uses: ./.github/actions/artifact
         with: { op: upload, name: stamped, path: out }
 `;
@@ -63,6 +78,7 @@ const show = (dir: string, format: string): string =>
 let actionsBase: string;
 let stampV1: string;
 let echoMain: string;
+let greetV1: string;
 let t: TestService | undefined;
 const repos: TempRepo[] = [];
 
@@ -71,6 +87,8 @@ before(() => {
   stampV1 = initRepo(join(actionsBase, "acme", "stamp"), { "action.yml": STAMP });
   git(join(actionsBase, "acme", "stamp"), "tag", "v1");
   echoMain = initRepo(join(actionsBase, "acme", "echo"), { "action.yml": ECHO });
+  greetV1 = initRepo(join(actionsBase, "acme", "greet"), { "action.yml": GREET });
+  git(join(actionsBase, "acme", "greet"), "tag", "v1");
 });
 after(async () => {
   await t?.stop();
@@ -108,6 +126,7 @@ describe("reproducible builds", () => {
     t = await startTestService({}, { env: { AIRLOCK_ACTIONS_URL: `file://${actionsBase}` } });
     const repo = makeRepo({
       ".github/workflows/ci.yml": SERVER,
+      ".github/actions/greet/action.yml": LOCAL_GREET,
       ".github/actions/artifact/action.yml": UPLOAD_YML,
       ".github/actions/artifact/index.mjs": await bundleAction(join(here, "artifacts", "action.js")),
     });
@@ -120,6 +139,7 @@ describe("reproducible builds", () => {
     assert.equal(run.conclusion, "success", `${JSON.stringify(run)}\n${log}`);
     expectEpoch(log, repo.dir);
     assert.match(log, new RegExp(`ECHO at \\[${epoch}\\]`));
+    assert.match(log, /GREET from the pinned commit/);
 
     // The job as queued carries the pins; the echo branch moving on afterwards changes nothing.
     commitFiles(join(actionsBase, "acme", "echo"), { "README.md": "later\n" }, "later");
@@ -131,6 +151,7 @@ describe("reproducible builds", () => {
     assert.deepEqual(rows[0]!.description.resolvedActions, [
       { name: "acme/stamp", ref: "v1", commit: stampV1, url: url("stamp") },
       { name: "acme/echo", ref: "main", commit: echoMain, url: url("echo") },
+      { name: "acme/greet", ref: "v1", commit: greetV1, url: url("greet") },
     ]);
 
     const listed = await t.api<Array<{ id: number; name: string }>>(
@@ -148,10 +169,11 @@ describe("reproducible builds", () => {
       predicate: { buildDefinition: { resolvedDependencies: unknown[] } };
     };
     const deps = statement.predicate.buildDefinition.resolvedDependencies;
-    assert.equal(deps.length, 3, JSON.stringify(deps));
+    assert.equal(deps.length, 4, JSON.stringify(deps));
     assert.deepEqual(deps.slice(1), [
       { name: "acme/stamp", uri: `git+${url("stamp")}@v1`, digest: { gitCommit: stampV1 } },
       { name: "acme/echo", uri: `git+${url("echo")}@main`, digest: { gitCommit: echoMain } },
+      { name: "acme/greet", uri: `git+${url("greet")}@v1`, digest: { gitCommit: greetV1 } },
     ]);
   });
 
