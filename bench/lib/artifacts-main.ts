@@ -309,7 +309,7 @@ export async function runArtifactsBench(rounds: number, mib: number): Promise<vo
       `(rate relative to the copy: copy median time / this median time; ${copy.length} copies, interleaved)`,
     );
     console.log(
-      `upload vs the client's own zip + sha256 (no network, no server): ${((100 * med(zip)) / med(upload)).toFixed(0)} % of that rate`,
+      `upload vs the client's own upload to a plain local sink (${((100 * med(copy)) / med(sinkup)).toFixed(0)} % of the copy's rate): ${((100 * med(sinkup)) / med(upload)).toFixed(0)} % of that rate`,
     );
     const floor = med(fetched) + med(untar);
     console.log(
