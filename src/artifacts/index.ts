@@ -31,6 +31,7 @@ export {
   callerOf,
   deriveKeys,
   jobBackendId,
+  grantCaller,
   liveCaller,
   mintRuntimeToken,
   runBackendId,

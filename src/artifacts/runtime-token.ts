@@ -3,7 +3,9 @@
 // it without verifying and reads its `scp` claim `Actions.Results:<run backend id>:<job backend id>`
 // (lib/internal/shared/util.js), so those ids go there. The signature proves the orchestrator minted
 // it; every call also checks in the database that the attempt it names is still assigned or running,
-// so the token dies with its attempt (finished, lost, requeued, retried elsewhere), whatever its exp.
+// so the token dies with its attempt (finished, lost, requeued, retried elsewhere), whatever its exp;
+// and that the attempt is still on the node it was minted for (a rejected attempt's number is
+// given again to the next node: the rejecting node's token must not work there).
 import { createHmac } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
 import { AirlockError, ErrorCode } from "../errors/index.js";
@@ -44,8 +46,9 @@ export interface Caller {
   /** A deployment's environment: it consumes only artifacts its repository's policy promotes. */
   environment?: string;
   /**
-   * The deploy pool (migration 040) of the node the orchestrator assigned the attempt to, read at
-   * every call: such a job is gated like a deployment. Absent: an ordinary pool (or no node).
+   * The deploy pool (migration 040) of the node the orchestrator assigned the attempt to, as
+   * recorded at assignment or as the node's pool is now: such a job is gated like a deployment.
+   * Absent: an ordinary pool (or no node).
    */
   deployPool?: string;
 }
@@ -53,10 +56,11 @@ export interface Caller {
 export const runBackendId = (runId: number): string => `run-${runId}`;
 export const jobBackendId = (jobId: number): string => `job-${jobId}`;
 
-// The deploy pool comes from the job's node row (placed there by the dispatcher), never from the job.
+// The deploy pool comes from the orchestrator, never from the job: the one recorded when the job was
+// assigned (migration 040), or else its node's pool as it is now (a change only tightens the gate).
 const LIVE = `
 SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier, j.replica_of, j.environment,
-       CASE WHEN p.deploy THEN p.name END AS deploy_pool
+       coalesce(j.assigned_deploy_pool, CASE WHEN p.deploy THEN p.name END) AS deploy_pool
   FROM jobs j JOIN runs r ON r.id = j.run_id
   LEFT JOIN nodes n ON n.id = j.node_id LEFT JOIN pools p ON p.id = n.pool_id
  WHERE j.id = $1 AND j.attempt = $2 AND j.state IN ('assigned', 'running')`;
@@ -112,6 +116,9 @@ export async function mintRuntimeToken(
     scp: `Actions.Results:${caller.runBackendId}:${caller.jobBackendId}`,
     job_id: jobId,
     attempt,
+    // The node it was assigned to: a node that rejected the job cannot act for the node the same
+    // attempt number goes to next (rejectJob does not count the attempt).
+    node: caller.nodeId ?? 0,
   })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuer(TOKEN_ISSUER)
@@ -140,5 +147,18 @@ export async function callerOf(db: Db, keys: ServiceKeys, token: string | undefi
   if (!Number.isSafeInteger(jobId) || !Number.isSafeInteger(attempt)) throw refused("malformed claims");
   const caller = await liveCaller(db, jobId as number, attempt as number);
   if (!caller) throw refused("its job attempt has ended");
+  if (payload.node !== (caller.nodeId ?? 0)) throw refused("its job attempt was given to another node");
   return caller;
+}
+
+/**
+ * The live caller behind a signed URL's grant: its attempt still assigned or running, on the node
+ * it was assigned to when the URL was signed. Undefined otherwise.
+ */
+export async function grantCaller(
+  db: Db,
+  g: { jobId: number; attempt: number; nodeId: number },
+): Promise<Caller | undefined> {
+  const c = await liveCaller(db, g.jobId, g.attempt);
+  return c && (c.nodeId ?? 0) === g.nodeId ? c : undefined;
 }

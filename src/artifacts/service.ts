@@ -33,7 +33,7 @@ import {
   visibleArtifacts,
   type ArtifactRecord,
 } from "./records.js";
-import { callerOf, liveCaller, mintRuntimeToken, type Caller, type ServiceKeys } from "./runtime-token.js";
+import { callerOf, grantCaller, mintRuntimeToken, type Caller, type ServiceKeys } from "./runtime-token.js";
 import { sweepArtifacts, type SweepResult } from "./retention.js";
 import { signBlobUrl, verifyBlobUrl, type BlobOp, type SignedGrant } from "./signed-url.js";
 import type { BlobRead, BlobStore, ByteRange } from "./store/index.js";
@@ -110,7 +110,7 @@ export class ArtifactService {
     return signBlobUrl(
       this.o.keys,
       this.o.publicUrl,
-      { op, artifactId, jobId: c.jobId, attempt: c.attempt },
+      { op, artifactId, jobId: c.jobId, attempt: c.attempt, nodeId: c.nodeId ?? 0 },
       this.o.now(),
     );
   }
@@ -237,7 +237,7 @@ export class ArtifactService {
   async grant(artifactId: number, query: Record<string, unknown>, op: BlobOp): Promise<ArtifactRecord> {
     const g: SignedGrant = verifyBlobUrl(this.o.keys, artifactId, query, this.o.now());
     if (g.op !== op) throw new AirlockError(ErrorCode.UNAUTHORIZED, `signed URL refused: not an ${op} URL`);
-    const c = await liveCaller(this.o.db, g.jobId, g.attempt);
+    const c = await grantCaller(this.o.db, g);
     if (!c) throw new AirlockError(ErrorCode.UNAUTHORIZED, "signed URL refused: its job attempt has ended");
     const a = await artifactById(this.o.db, artifactId);
     if (!a || a.runId !== c.runId || a.runAttempt > c.runAttempt)

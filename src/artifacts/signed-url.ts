@@ -1,7 +1,7 @@
 // Signed blob URLs: what CreateArtifact and GetSignedArtifactURL (and the cache service's
 // CreateCacheEntry and GetCacheEntryDownloadURL) hand out, as Azure's SAS URLs. Each names one
 // artifact (or cache entry), one operation (upload or download) and the job attempt that asked, and
-// ends at `exp`; an HMAC-SHA256 under a key only the orchestrator holds covers all of it. The query
+// ends at `exp`, bound to the node the attempt was assigned to; an HMAC-SHA256 under a key only the orchestrator holds covers all of it. The query
 // parameters the Azure client appends (comp, blockid) are outside the signature: they choose what
 // to do within the upload the URL allows. The blob route also checks the attempt is still live.
 import { createHmac, timingSafeEqual } from "node:crypto";
@@ -30,13 +30,18 @@ export interface SignedGrant {
   artifactId: number;
   jobId: number;
   attempt: number;
+  /**
+   * The node the attempt was assigned to when the URL was signed (0: none): a node that rejected
+   * the job cannot use its URLs once the same attempt number is given to another node.
+   */
+  nodeId: number;
   /** Unix seconds. */
   exp: number;
 }
 
 function mac(keys: ServiceKeys, g: SignedGrant, r: BlobResource): Buffer {
   return createHmac("sha256", keys.url)
-    .update(`${r.label}\n${g.op}\n${g.artifactId}\n${g.jobId}\n${g.attempt}\n${g.exp}`)
+    .update(`${r.label}\n${g.op}\n${g.artifactId}\n${g.jobId}\n${g.attempt}\n${g.nodeId}\n${g.exp}`)
     .digest();
 }
 
@@ -52,6 +57,7 @@ export function signBlobUrl(
     op: grant.op,
     job: String(grant.jobId),
     att: String(grant.attempt),
+    nd: String(grant.nodeId),
     exp: String(grant.exp),
     sig: mac(keys, grant, resource).toString("base64url"),
   });
@@ -76,17 +82,19 @@ export function verifyBlobUrl(
   const op = query.op;
   const jobId = int(query.job);
   const attempt = int(query.att);
+  const nodeId = int(query.nd);
   const exp = int(query.exp);
   const sig = typeof query.sig === "string" ? Buffer.from(query.sig, "base64url") : undefined;
   if (
     (op !== "upload" && op !== "download") ||
     jobId === undefined ||
     attempt === undefined ||
+    nodeId === undefined ||
     exp === undefined ||
     !sig
   )
     throw refused("missing or malformed parameters");
-  const grant: SignedGrant = { op, artifactId, jobId, attempt, exp };
+  const grant: SignedGrant = { op, artifactId, jobId, attempt, nodeId, exp };
   const want = mac(keys, grant, resource);
   if (sig.length !== want.length || !timingSafeEqual(sig, want)) throw refused("bad signature");
   if (exp < Math.floor(now.getTime() / 1000)) throw refused("expired");

@@ -11,6 +11,7 @@ import {
   commitWhole,
   hasStagedBlocks,
   inTransaction,
+  grantCaller,
   liveCaller,
   releaseBlob,
   signBlobUrl,
@@ -76,7 +77,7 @@ export class CacheService {
   }
 
   private url(c: Caller, op: BlobOp, entryId: number): string {
-    const g = { op, artifactId: entryId, jobId: c.jobId, attempt: c.attempt };
+    const g = { op, artifactId: entryId, jobId: c.jobId, attempt: c.attempt, nodeId: c.nodeId ?? 0 };
     return signBlobUrl(this.o.keys, this.o.publicUrl, g, this.o.now(), CACHE_BLOBS);
   }
 
@@ -176,7 +177,7 @@ export class CacheService {
   async grant(entryId: number, query: Record<string, unknown>, op: BlobOp): Promise<CacheEntry> {
     const g = verifyBlobUrl(this.o.keys, entryId, query, this.o.now(), CACHE_BLOBS);
     if (g.op !== op) throw new AirlockError(ErrorCode.UNAUTHORIZED, `signed URL refused: not an ${op} URL`);
-    const c = await liveCaller(this.o.db, g.jobId, g.attempt);
+    const c = await grantCaller(this.o.db, g);
     if (!c) throw new AirlockError(ErrorCode.UNAUTHORIZED, "signed URL refused: its job attempt has ended");
     const e = await entryById(this.o.db, entryId);
     if (!e || e.repositoryId !== c.repositoryId)

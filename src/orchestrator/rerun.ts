@@ -91,12 +91,12 @@ WITH src AS (
                     continue_on_error, attempt, max_attempts, node_id, image_id, flavour_id, outputs, error,
                     log_bytes, log_truncated, created_at, queued_at, assigned_at, started_at, finished_at,
                     environment, environment_url, reused_from,
-                    assigned_worker_trust, assigned_operator, assigned_operator_key)
+                    assigned_worker_trust, assigned_operator, assigned_operator_key, assigned_deploy_pool)
   SELECT run_id, $2, key, job_id, name, workflow, matrix, labels, 'completed', conclusion,
          continue_on_error, attempt, max_attempts, node_id, image_id, flavour_id, outputs, error,
          log_bytes, log_truncated, created_at, queued_at, assigned_at, started_at, finished_at,
          environment, environment_url, coalesce(reused_from, id),
-         assigned_worker_trust, assigned_operator, assigned_operator_key
+         assigned_worker_trust, assigned_operator, assigned_operator_key, assigned_deploy_pool
     FROM src
   RETURNING id, key
 )

@@ -3,7 +3,7 @@
 // queued move, so a job cancelled since it was claimed is left alone. The node's worker trust and
 // operator are recorded with the assignment, from the nodes row in the same statement (migration
 // 039): corroboration weighs the build as the node was when it built, not as an administrator may
-// have set it since. setWaitReasons records why the others still wait.
+// have set it since; and whether the node's pool is a deploy pool (migration 040). setWaitReasons records why the others still wait.
 import type { JobDescription } from "../runner/types.js";
 import { OPERATOR_KEY } from "./claim.js";
 import { leaseInterval, run } from "./sql.js";
@@ -15,7 +15,8 @@ UPDATE jobs j SET
   node_id = a.node_id, image_id = a.image_id, flavour_id = a.flavour_id,
   assigned_at = now(), started_at = NULL, lease_expires_at = now() + $5::interval,
   wait_reason = NULL, log_bytes = 0, log_truncated = false,
-  assigned_worker_trust = n.worker_trust, assigned_operator = n.operator, assigned_operator_key = ${OPERATOR_KEY}
+  assigned_worker_trust = n.worker_trust, assigned_operator = n.operator, assigned_operator_key = ${OPERATOR_KEY},
+  assigned_deploy_pool = (SELECT p.name FROM pools p WHERE p.id = n.pool_id AND p.deploy)
 FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS a(job_id, node_id, image_id, flavour_id)
   JOIN nodes n ON n.id = a.node_id
 WHERE j.id = a.job_id AND j.state = 'queued'

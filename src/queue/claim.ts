@@ -36,7 +36,8 @@ export const assignedNode = (j: string): { workerTrust: string; operator: string
 
 // A replica (migration 038) excludes the operators of every sibling build that is under way or
 // succeeded: the job it rebuilds and its other replicas (not itself: a retry may go back), as
-// recorded at their assignment — also when their node has been deleted since.
+// recorded at their assignment — also when their node has been deleted since — and as their node
+// is named now (a node whose operator was renamed since must not rebuild its own build).
 const SELECT = `
 SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, r.trust_tier,
   (jsonb_typeof(j.description->'container') = 'object' OR jsonb_typeof(j.description->'services') = 'object'
@@ -44,9 +45,10 @@ SELECT j.id, j.run_id, r.repository_id, p.organization_id, j.labels, j.attempt, 
               THEN j.description->'steps' ELSE '[]'::jsonb END) s WHERE s->>'uses' LIKE 'docker://%')) AS containers,
   j.replica_of, j.replica_trusted_worker,
   CASE WHEN j.replica_of IS NULL THEN NULL ELSE ARRAY(
-    SELECT DISTINCT ${assignedNode("s").operatorKey} FROM jobs s LEFT JOIN nodes n ON n.id = s.node_id
-     WHERE (s.id = j.replica_of OR s.replica_of = j.replica_of) AND s.id <> j.id
-       AND (n.id IS NOT NULL OR s.assigned_operator_key IS NOT NULL)
+    SELECT DISTINCT v.k FROM jobs s LEFT JOIN nodes n ON n.id = s.node_id,
+      LATERAL (VALUES (${assignedNode("s").operatorKey}),
+                      (CASE WHEN n.id IS NULL THEN NULL ELSE ${OPERATOR_KEY} END)) v(k)
+     WHERE (s.id = j.replica_of OR s.replica_of = j.replica_of) AND s.id <> j.id AND v.k IS NOT NULL
        AND (s.state IN ('assigned', 'running') OR (s.state = 'completed' AND s.conclusion = 'success'))
   ) END AS exclude_operators,
   j.environment IS NOT NULL AS deployment,

@@ -19,6 +19,7 @@ WITH expired AS (
 UPDATE jobs j SET
   state = 'queued', node_id = NULL, image_id = NULL, flavour_id = NULL, lease_expires_at = NULL,
   assigned_worker_trust = NULL, assigned_operator = NULL, assigned_operator_key = NULL,
+  assigned_deploy_pool = NULL,
   assigned_at = NULL, started_at = NULL, queued_at = now(),
   wait_reason = 'retrying after node ' || COALESCE(n.name, '?') || ' stopped answering'
 FROM expired e LEFT JOIN nodes n ON n.id = e.node_id

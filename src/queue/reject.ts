@@ -14,6 +14,7 @@ UPDATE jobs j SET
   attempt = j.attempt - 1,
   node_id = NULL, image_id = NULL, flavour_id = NULL, lease_expires_at = NULL, assigned_at = NULL,
   assigned_worker_trust = NULL, assigned_operator = NULL, assigned_operator_key = NULL,
+  assigned_deploy_pool = NULL,
   wait_reason = CASE WHEN r.cancel_requested OR j.cancel_requested THEN NULL ELSE
                 'node ' || COALESCE((SELECT n.name FROM nodes n WHERE n.id = j.node_id), '?') ||
                 ' rejected the job: ' || $3 END

@@ -127,15 +127,22 @@ export function placeJobs(
     if ("code" in choice) return waiting(job.id, choice);
     const { image, flavour } = choice;
     let candidates = choice.candidates;
-    if (job.runRebuildsPending) {
-      // A deploy pool's job consumes only promotable artifacts: not before the verdict.
+    if (job.runRebuildsPending || job.replica) {
+      // A deploy pool's job consumes only promotable artifacts: not before the verdict. A rebuild
+      // never goes there (it would be refused its job's inputs, and deploy credentials are not
+      // for rebuilding other operators' builds).
       const deployPools = candidates.flatMap((c) =>
         c.slot.node.pool?.deploy ? [c.slot.node.pool.name] : [],
       );
       if (deployPools.length > 0) {
         candidates = candidates.filter((c) => c.slot.node.pool?.deploy !== true);
         if (candidates.length === 0)
-          return waiting(job.id, reasons.rebuildsPendingDeployPools([...new Set(deployPools)].sort()));
+          return waiting(
+            job.id,
+            job.replica
+              ? reasons.noReplicaNode(job.replica.trustedWorker, [...job.replica.excludeOperators].sort())
+              : reasons.rebuildsPendingDeployPools([...new Set(deployPools)].sort()),
+          );
       }
     }
     const replica = job.replica;

@@ -172,13 +172,17 @@ describe("builds are weighed as their node was at assignment", () => {
     assert.ok(replica !== undefined);
     await setNodeWorker(db.pool, p, { workerTrust: "untrusted", operator: "Erin" });
 
-    // The scheduler is told to avoid the operator who built the job, not the node's new name.
+    // The scheduler is told to avoid the operator who built the job, and the node's new name too
+    // (the node itself must not rebuild its own build under its new name).
     const client = await db.pool.connect();
     try {
       await client.query("BEGIN");
       const claimed = await claimQueuedJobs(client, 1000);
       await client.query("ROLLBACK");
-      assert.deepEqual(claimed.find((c) => c.id === replica)?.replica?.excludeOperators, ["dana"]);
+      assert.deepEqual(claimed.find((c) => c.id === replica)?.replica?.excludeOperators?.toSorted(), [
+        "dana",
+        "erin",
+      ]);
     } finally {
       client.release();
     }
@@ -196,6 +200,24 @@ describe("builds are weighed as their node was at assignment", () => {
       { operator: "Dana", trust: "untrusted" },
       { operator: "dana", trust: "untrusted" },
     ]);
+  });
+
+  it("one machine is one witness: a node renamed between its two builds does not corroborate itself", async () => {
+    const s = await scene({ builds: 2 });
+    const p = await node("untrusted", "Dana");
+    const jobId = await ownJob(s);
+    const artifact = await build(s, jobId, p);
+    const [replica] = await queueReplicas(db.pool, jobId);
+    assert.ok(replica !== undefined);
+    await setNodeWorker(db.pool, p, { workerTrust: "untrusted", operator: "Erin" });
+    // Placed on the renamed node all the same (as a placement that read stale names would have).
+    await build(s, replica, p, jobId);
+    assert.deepEqual(
+      (await buildsOf(db.pool, jobId)).map((b) => b.operatorKey),
+      ["dana", "erin"],
+    );
+    const out = await corroborate(d, jobId);
+    assert.equal(out.statuses.get(artifact), "unverified");
   });
 
   it("a single build's provenance names the trust and operator recorded at assignment", async () => {
@@ -234,6 +256,30 @@ describe("the record of an assignment", () => {
       assigned_operator: null,
       assigned_operator_key: null,
     });
+  });
+
+  it("records a deploy pool's name at assignment (migration 040), NULL for an ordinary pool, cleared on reject", async () => {
+    const s = await scene({ builds: 1 });
+    const u = await node("trusted", "kim");
+    await db.pool.query(`INSERT INTO pools (name, trust, deploy) VALUES ('snap-deploy', 'high', true)`);
+    await db.pool.query(
+      `UPDATE nodes SET pool_id = (SELECT id FROM pools WHERE name = 'snap-deploy') WHERE id = $1`,
+      [u],
+    );
+    const jobId = await ownJob(s);
+    const deployPool = async () =>
+      (
+        await db.pool.query<{ p: string | null }>(`SELECT assigned_deploy_pool p FROM jobs WHERE id = $1`, [
+          jobId,
+        ])
+      ).rows[0]!.p;
+    const { attempt } = await assignQueued(db.pool, { ...s, nodeId: u }, jobId);
+    assert.equal(await deployPool(), "snap-deploy");
+    assert.ok(await rejectJob(db.pool, jobId, attempt, "no room"));
+    assert.equal(await deployPool(), null);
+    await db.pool.query(`UPDATE pools SET deploy = false WHERE name = 'snap-deploy'`);
+    await assignQueued(db.pool, { ...s, nodeId: u }, jobId);
+    assert.equal(await deployPool(), null);
   });
 
   it("a job assigned before migration 039 (no record) is weighed by its node as it is now", async () => {

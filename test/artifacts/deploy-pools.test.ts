@@ -116,6 +116,9 @@ describe("deploy pools and the artifact service", () => {
     const build = await runningAttempt(s);
     const deployer = await runningAttempt(s, { runId: build.runId });
     await moveNode(deployer, "deploy");
+    // As assignJobs records it (test/artifacts/builder-snapshot.test.ts): what the job was placed as
+    // decides, not the pool's flag later.
+    await s.db.pool.query(`UPDATE jobs SET assigned_deploy_pool = 'deploy' WHERE id = $1`, [deployer.jobId]);
     const { rows } = await s.db.pool.query<{ repository_id: string }>(
       `SELECT repository_id FROM runs WHERE id = $1`,
       [build.runId],

@@ -140,6 +140,29 @@ describe("the artifact service's refusals", () => {
     assert.equal((await twirp(s, "", "ListArtifacts", ids(b))).status, 401);
   });
 
+  it("refuses a node's token and signed URLs once the same attempt number is on another node", async () => {
+    // rejectJob gives the attempt number back, so the next node runs "attempt 1" again.
+    const a = await runningAttempt(s);
+    const bytes = Buffer.from("first node's bytes");
+    const { uploadUrl } = await rawUpload(s, a, "handed-over", bytes);
+    const other = await s.db.pool.query<{ id: string }>(
+      `INSERT INTO nodes (name) VALUES ('second-node') RETURNING id`,
+    );
+    await s.db.pool.query(`UPDATE jobs SET node_id = $2 WHERE id = $1`, [a.jobId, other.rows[0]!.id]);
+    const stale = await twirp(s, a.token, "ListArtifacts", ids(a));
+    assert.equal(stale.status, 401);
+    assert.match(String(stale.body.msg), /given to another node/);
+    const put = await fetch(`${uploadUrl}&comp=block&blockid=QkJCQg%3D%3D`, {
+      method: "PUT",
+      body: "more",
+      headers: { "content-type": "application/octet-stream" },
+    });
+    assert.equal(put.status, 401);
+    // The second node's own token works.
+    const fresh = await s.svc.mintRuntimeToken(a.jobId, 1);
+    assert.equal((await twirp(s, fresh, "ListArtifacts", ids(a))).status, 200);
+  });
+
   it("keeps one attempt's upload from another attempt", async () => {
     const owner = await runningAttempt(s);
     const bytes = Buffer.from("owner's bytes");
@@ -210,6 +233,7 @@ describe("the artifact service's refusals", () => {
       tamper("exp", String(Number(url.searchParams.get("exp")) + 3600)),
       tamper("op", "upload"),
       tamper("att", "2"),
+      tamper("nd", "999999"),
     ]) {
       const r = await fetch(bad);
       assert.equal(r.status, 401, bad.search);

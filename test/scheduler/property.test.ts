@@ -167,8 +167,10 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
     const pool = (n: NodeState): PoolInfo => n.pool ?? POOLS[0]!;
     const tierOk = (n: NodeState): boolean =>
       job.trust === "untrusted" ? pool(n).trust === "low" : pool(n).trust === "high" && !n.tainted;
-    // Rebuilds under way: no deploy pool's node (checked before the replica's operators).
-    const deployOk = (n: NodeState): boolean => !job.runRebuildsPending || pool(n).deploy !== true;
+    // Rebuilds under way, or a rebuild itself: no deploy pool's node (checked before the replica's
+    // operators).
+    const offDeploy = job.runRebuildsPending === true || job.replica !== undefined;
+    const deployOk = (n: NodeState): boolean => !offDeploy || pool(n).deploy !== true;
     const usable = (n: NodeState, i2: ImageDef, f: FlavourDef): boolean =>
       anyOperator(n, i2, f) && deployOk(n) && replicaOk(n);
     const anyOperator = (n: NodeState, i2: ImageDef, f: FlavourDef): boolean =>
@@ -191,8 +193,8 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
     if (isPlaced(p)) {
       assert.ok(!job.awaitingRebuilds, `job ${job.id}: placed while its run's rebuilds are under way`);
       assert.ok(
-        !(job.runRebuildsPending && pool(p.node).deploy),
-        `job ${job.id}: on deploy pool node ${p.node.name} while its run's rebuilds are under way`,
+        !(offDeploy && pool(p.node).deploy),
+        `job ${job.id}: on deploy pool node ${p.node.name} as a rebuild or while its run's rebuilds are under way`,
       );
       assert.equal(p.image, img, `job ${job.id}: image is chooseBest's`);
       assert.equal(p.flavour, fl, `job ${job.id}: flavour is chooseBest's`);
@@ -260,7 +262,7 @@ function assertWaitsAreTrue(w: World, placements: Placement[]): void {
         break;
       case WaitCode.NO_REPLICA_NODE:
         assert.ok(
-          job.replica && img && fl && w.nodes.some((n) => anyOperator(n, img, fl) && deployOk(n)),
+          job.replica && img && fl && w.nodes.some((n) => anyOperator(n, img, fl)),
           `job ${job.id}: no replica node, yet no node could take it at all`,
         );
         assert.ok(!w.nodes.some((n) => usable(n, img, fl)), `job ${job.id}: no replica node, yet one fits`);

@@ -95,8 +95,12 @@ export function judge(
   if (builds.some((b) => b.trusted && b.nodeId !== null)) return { status: "trusted", differing };
   // An untrusted node nobody named an operator for is no independent witness (one party could
   // run many such nodes): it never counts towards corroborated.
+  // One machine is one witness, whatever operator names it carried at its builds (an operator
+  // renamed between two builds on the same node must not make them look independent).
+  const seen = new Set<number>();
+  const witnesses = builds.filter((b) => b.nodeId !== null && !seen.has(b.nodeId) && seen.add(b.nodeId));
   const operators = new Set(
-    builds.flatMap((b) =>
+    witnesses.flatMap((b) =>
       b.operatorKey === null || b.operatorKey.startsWith("node:") ? [] : [b.operatorKey],
     ),
   );

@@ -25,15 +25,15 @@ interface JobFacts {
 
 // The job's worker trust as recorded when it was assigned (migration 039; before it: the node's
 // current trust): a node made trusted after the build still gets the build its trusted rebuild.
+// Whether it ran as a deployment on a deploy pool: as recorded at assignment (migration 040).
 const FACTS = `
 SELECT j.id, r.repository_id, r.workflow_file, j.state, j.conclusion, j.environment, j.replica_of,
-       CASE WHEN n.id IS NULL THEN NULL ELSE ${assignedNode("j").workerTrust} END AS worker_trust,
-       r.cancel_requested, p.deploy AS deploy_pool,
+       ${assignedNode("j").workerTrust} AS worker_trust,
+       r.cancel_requested, j.assigned_deploy_pool IS NOT NULL AS deploy_pool,
        (SELECT count(*)::int FROM artifacts a
          WHERE a.job_id = j.id AND a.job_attempt = j.attempt AND a.state = 'finalized'
            AND a.replica_of IS NULL) AS artifacts
   FROM jobs j JOIN runs r ON r.id = j.run_id LEFT JOIN nodes n ON n.id = j.node_id
-  LEFT JOIN pools p ON p.id = n.pool_id
  WHERE j.id = $1`;
 
 // Same run attempt, description and labels; its own key, name and attempts; queued now. Its
@@ -121,8 +121,7 @@ export async function markAwaitingRebuilds(db: Db, artifactId: number): Promise<
   }>(
     `SELECT a.repository_id, r.workflow_file, a.replica_of
        FROM artifacts a JOIN runs r ON r.id = a.run_id JOIN jobs j ON j.id = a.job_id
-       LEFT JOIN nodes n ON n.id = j.node_id LEFT JOIN pools p ON p.id = n.pool_id
-      WHERE a.id = $1 AND j.environment IS NULL AND p.deploy IS NOT TRUE`,
+      WHERE a.id = $1 AND j.environment IS NULL AND j.assigned_deploy_pool IS NULL`,
     [artifactId],
   );
   const a = rows[0];
