@@ -52,7 +52,7 @@ const SINK = ${JSON.stringify(SINK)};
 import { DefaultArtifactClient } from "@actions/artifact";
 import * as cache from "@actions/cache";
 import archiver from "archiver";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { createTempDirectory, getCacheVersion, getCompressionMethod } from "./node_modules/@actions/cache/lib/internal/cacheUtils.js";
@@ -80,19 +80,23 @@ if (input("op") === "save") {
   // process of the same machine), then its extraction (tar with the same decompressor).
   const method = await getCompressionMethod();
   const folder = await createTempDirectory();
-  await createTar(folder, [input("path")], method);
-  const archive = folder + "/" + (method === "gzip" ? "cache.tgz" : "cache.tzst");
-  const server = spawn(process.execPath, ["-e", SERVE, archive], { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise((resolve) => server.stdout.once("data", (d) => resolve(Number(String(d)))));
   // The same GET of the entry restoreCache just restored, through Airlock (job services, agent,
   // orchestrator): the transport's share of a restore.
   const entry = await internalCacheTwirpClient().GetCacheEntryDownloadURL({
     key: input("name"), restoreKeys: [], version: getCacheVersion([input("path")], method, false),
   });
+  spawnSync("sync");
   const t0 = performance.now();
   await downloadCacheHttpClient(entry.signedDownloadUrl, folder + "/via");
   console.log("ELAPSED airget " + Math.round(performance.now() - t0));
   rmSync(folder + "/via");
+  spawnSync("sync");
+  await createTar(folder, [input("path")], method);
+  // Each timed part starts with nothing left to write back (the archive just made is 1 GiB).
+  spawnSync("sync");
+  const archive = folder + "/" + (method === "gzip" ? "cache.tgz" : "cache.tzst");
+  const server = spawn(process.execPath, ["-e", SERVE, archive], { stdio: ["ignore", "pipe", "inherit"] });
+  const port = await new Promise((resolve) => server.stdout.once("data", (d) => resolve(Number(String(d)))));
   const got = folder + "/got";
   const t1 = performance.now();
   await downloadCacheHttpClient("http://127.0.0.1:" + port + "/cache", got);
@@ -100,6 +104,7 @@ if (input("op") === "save") {
   server.kill();
   rmSync(archive);
   rmSync(root + "/big.bin");
+  spawnSync("sync");
   const t2 = performance.now();
   await extractTar(got, method);
   console.log("ELAPSED untar " + Math.round(performance.now() - t2));
