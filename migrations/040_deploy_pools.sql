@@ -9,10 +9,3 @@
 ALTER TABLE pools
   ADD COLUMN deploy boolean NOT NULL DEFAULT false,
   ADD CONSTRAINT pools_deploy_high_trust CHECK (NOT deploy OR trust = 'high');
-
--- Whether a job's node was in a deploy pool, recorded when it is assigned (the pool's name, NULL
--- when not; cleared with node_id): whether the job counts as a deployment (no rebuilds of it, its
--- artifacts not held for rebuilds) is decided from what it was placed as, not from a flag or pool
--- changed while it runs. The artifact gate reads this OR the pool as it is now: a change can only
--- tighten it.
-ALTER TABLE jobs ADD COLUMN assigned_deploy_pool text;

@@ -4,8 +4,9 @@
 // (lib/internal/shared/util.js), so those ids go there. The signature proves the orchestrator minted
 // it; every call also checks in the database that the attempt it names is still assigned or running,
 // so the token dies with its attempt (finished, lost, requeued, retried elsewhere), whatever its exp;
-// and that the attempt is still on the node it was minted for (a rejected attempt's number is
-// given again to the next node: the rejecting node's token must not work there).
+// and that the attempt is still on the node it was minted for (defence in depth: an attempt
+// number is never given to a second node — rejectJob does not reuse it — but a token must name
+// the one node it was minted for all the same).
 import { createHmac } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
 import { AirlockError, ErrorCode } from "../errors/index.js";
@@ -57,7 +58,7 @@ export const runBackendId = (runId: number): string => `run-${runId}`;
 export const jobBackendId = (jobId: number): string => `job-${jobId}`;
 
 // The deploy pool comes from the orchestrator, never from the job: the one recorded when the job was
-// assigned (migration 040), or else its node's pool as it is now (a change only tightens the gate).
+// assigned (migration 042), or else its node's pool as it is now (a change only tightens the gate).
 const LIVE = `
 SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier, j.replica_of, j.environment,
        coalesce(j.assigned_deploy_pool, CASE WHEN p.deploy THEN p.name END) AS deploy_pool
@@ -110,15 +111,15 @@ export async function mintRuntimeToken(
   const caller = await liveCaller(db, jobId, attempt);
   const facts = await jobFacts(db, jobId);
   if (!caller || !facts) throw refused(`job ${jobId} attempt ${attempt} is not assigned or running`);
+  if (caller.nodeId === null) throw refused(`job ${jobId} attempt ${attempt} is on no node`);
   const iat = Math.floor(now.getTime() / 1000);
   const exp = Math.min(iat + MAX_RUNTIME_TOKEN_SECONDS, Math.floor(facts.deadline.getTime() / 1000));
   return new SignJWT({
     scp: `Actions.Results:${caller.runBackendId}:${caller.jobBackendId}`,
     job_id: jobId,
     attempt,
-    // The node it was assigned to: a node that rejected the job cannot act for the node the same
-    // attempt number goes to next (rejectJob does not count the attempt).
-    node: caller.nodeId ?? 0,
+    // The node it was assigned to: no other node's attempt ever accepts it.
+    node: caller.nodeId,
   })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuer(TOKEN_ISSUER)
@@ -147,7 +148,10 @@ export async function callerOf(db: Db, keys: ServiceKeys, token: string | undefi
   if (!Number.isSafeInteger(jobId) || !Number.isSafeInteger(attempt)) throw refused("malformed claims");
   const caller = await liveCaller(db, jobId as number, attempt as number);
   if (!caller) throw refused("its job attempt has ended");
-  if (payload.node !== (caller.nodeId ?? 0)) throw refused("its job attempt was given to another node");
+  if (payload.node === undefined)
+    throw refused("it was minted before tokens named their node: re-run the job");
+  if (caller.nodeId === null || payload.node !== caller.nodeId)
+    throw refused("its job attempt was given to another node");
   return caller;
 }
 
@@ -160,5 +164,5 @@ export async function grantCaller(
   g: { jobId: number; attempt: number; nodeId: number },
 ): Promise<Caller | undefined> {
   const c = await liveCaller(db, g.jobId, g.attempt);
-  return c && (c.nodeId ?? 0) === g.nodeId ? c : undefined;
+  return c && c.nodeId !== null && c.nodeId === g.nodeId ? c : undefined;
 }

@@ -31,8 +31,8 @@ export interface SignedGrant {
   jobId: number;
   attempt: number;
   /**
-   * The node the attempt was assigned to when the URL was signed (0: none): a node that rejected
-   * the job cannot use its URLs once the same attempt number is given to another node.
+   * The node the attempt was assigned to when the URL was signed: it works for no other node
+   * (defence in depth; an attempt number is never given to a second node).
    */
   nodeId: number;
   /** Unix seconds. */

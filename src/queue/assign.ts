@@ -3,7 +3,7 @@
 // queued move, so a job cancelled since it was claimed is left alone. The node's worker trust and
 // operator are recorded with the assignment, from the nodes row in the same statement (migration
 // 039): corroboration weighs the build as the node was when it built, not as an administrator may
-// have set it since; and whether the node's pool is a deploy pool (migration 040). setWaitReasons records why the others still wait.
+// have set it since; and whether the node's pool is a deploy pool (migration 042). setWaitReasons records why the others still wait.
 import type { JobDescription } from "../runner/types.js";
 import { OPERATOR_KEY } from "./claim.js";
 import { leaseInterval, run } from "./sql.js";

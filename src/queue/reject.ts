@@ -1,6 +1,8 @@
 // rejectJob: the agent cannot run the attempt it was assigned (unknown image, no room, shutting
-// down): assigned → queued without counting the attempt (attempt - 1), keeping its place in the
-// queue (queued_at unchanged). Only from assigned: once accepted, the agent reports `finished`.
+// down): assigned → queued without counting the attempt against the job's retries (max_attempts +
+// 1), keeping its place in the queue (queued_at unchanged). The attempt's number is not given
+// back: the rejecting node held that attempt's runtime token, and whatever it made with it
+// (artifacts, cache entries) stays that attempt's, never the next node's. Only from assigned: once accepted, the agent reports `finished`.
 // A job of a run being cancelled is not requeued (its `cancel` may have crossed the rejection):
 // it completes as cancelled, as expireLeases does.
 import { run } from "./sql.js";
@@ -11,7 +13,7 @@ UPDATE jobs j SET
   state = CASE WHEN r.cancel_requested OR j.cancel_requested THEN 'completed' ELSE 'queued' END,
   conclusion = CASE WHEN r.cancel_requested OR j.cancel_requested THEN 'cancelled' END,
   finished_at = CASE WHEN r.cancel_requested OR j.cancel_requested THEN now() END,
-  attempt = j.attempt - 1,
+  max_attempts = CASE WHEN r.cancel_requested OR j.cancel_requested THEN j.max_attempts ELSE j.max_attempts + 1 END,
   node_id = NULL, image_id = NULL, flavour_id = NULL, lease_expires_at = NULL, assigned_at = NULL,
   assigned_worker_trust = NULL, assigned_operator = NULL, assigned_operator_key = NULL,
   assigned_deploy_pool = NULL,

@@ -3,7 +3,7 @@
 // Per job, in order; the first check that fails is the wait reason shown:
 //   0. a deployment whose run's independent rebuilds are under way (REBUILDS_PENDING); any other
 //      job of such a run is kept off deploy pools' nodes, and waits (REBUILDS_PENDING) after step 3
-//      when only those could take it
+//      when only those could take it; a rebuild is never placed there (NO_REPLICA_NODE)
 //   1. image   — chooseBest over images   (NO_IMAGE, IMAGE_REQUIRES_LABEL; NO_CONTAINER_IMAGE when
 //                a job with `container:`/`services:` matches only images of other provisioners)
 //   2. flavour — chooseBest over flavours (NO_FLAVOUR, FLAVOUR_REQUIRES_LABEL)
@@ -140,7 +140,7 @@ export function placeJobs(
           return waiting(
             job.id,
             job.replica
-              ? reasons.noReplicaNode(job.replica.trustedWorker, [...job.replica.excludeOperators].sort())
+              ? reasons.rebuildOffDeployPools([...new Set(deployPools)].sort())
               : reasons.rebuildsPendingDeployPools([...new Set(deployPools)].sort()),
           );
       }

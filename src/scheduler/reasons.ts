@@ -223,6 +223,14 @@ export function rebuildsPending(): Wait {
 }
 
 /** Only deploy pools' nodes could take the job, and its run's rebuilds are not judged yet. */
+/** A rebuild that only deploy pools' nodes could take: it never goes there. */
+export function rebuildOffDeployPools(pools: readonly string[]): Wait {
+  return {
+    code: WaitCode.NO_REPLICA_NODE,
+    reason: `an independent rebuild is never placed in ${pools.length > 1 ? "deploy pools" : "deploy pool"} ${pools.join(", ")}: it waits for an eligible node outside them`,
+  };
+}
+
 export function rebuildsPendingDeployPools(pools: readonly string[]): Wait {
   const [first, ...rest] = pools;
   const which =

@@ -123,11 +123,22 @@ void describe("queue transitions", () => {
 
   void it("rejects: assigned → queued without counting the attempt; not once running", async () => {
     const job = await assignedJob(db.pool, w, "rej");
+    const before = await db.pool.query<{ max_attempts: number }>(
+      `SELECT max_attempts FROM jobs WHERE id = $1`,
+      [job.id],
+    );
     assert.equal(await rejectJob(db.pool, job.id, job.attempt + 1, "stale"), false);
     assert.equal(await rejectJob(db.pool, job.id, job.attempt, "no such image"), true);
     const row = await jobRow(db.pool, job.id);
     assert.equal(row.state, "queued");
-    assert.equal(row.attempt, 0);
+    // Not counted against the retries, and its number never given to the next node (the rejecting
+    // node held the attempt's runtime token).
+    assert.equal(row.attempt, job.attempt);
+    const after = await db.pool.query<{ max_attempts: number }>(
+      `SELECT max_attempts FROM jobs WHERE id = $1`,
+      [job.id],
+    );
+    assert.equal(after.rows[0]!.max_attempts, before.rows[0]!.max_attempts + 1);
     assert.equal(row.node_id, null);
     assert.match(row.wait_reason ?? "", /rejected the job: no such image/);
     assert.equal(await rejectJob(db.pool, job.id, job.attempt, "again"), false);

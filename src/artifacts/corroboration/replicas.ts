@@ -25,10 +25,11 @@ interface JobFacts {
 
 // The job's worker trust as recorded when it was assigned (migration 039; before it: the node's
 // current trust): a node made trusted after the build still gets the build its trusted rebuild.
-// Whether it ran as a deployment on a deploy pool: as recorded at assignment (migration 040).
+// A build whose node is gone counts as no trusted worker's (as the verdict weighs it). Whether it
+// ran as a deployment on a deploy pool: as recorded at assignment (migration 042).
 const FACTS = `
 SELECT j.id, r.repository_id, r.workflow_file, j.state, j.conclusion, j.environment, j.replica_of,
-       ${assignedNode("j").workerTrust} AS worker_trust,
+       CASE WHEN n.id IS NULL THEN NULL ELSE ${assignedNode("j").workerTrust} END AS worker_trust,
        r.cancel_requested, j.assigned_deploy_pool IS NOT NULL AS deploy_pool,
        (SELECT count(*)::int FROM artifacts a
          WHERE a.job_id = j.id AND a.job_attempt = j.attempt AND a.state = 'finalized'
