@@ -262,6 +262,25 @@ describe("cache service v2 with the real @actions/cache client", () => {
     assert.ok(savedId(await save(await attemptOn(repo, onUntrusted), "wt-tool", evil)) > 0);
     assert.equal((await restore(await attemptOn(repo, onTrusted), "wt-tool")).matched, null);
     assert.equal((await restore(await attemptOn(repo, onTrusted), "wt-x", ["wt-"])).matched, null);
+    // The service finds nothing for it (not merely a refused download).
+    const { rows: saved } = await s.db.pool.query<{ version: string }>(
+      `SELECT version FROM cache_entries WHERE repository_id = $1`,
+      [repo],
+    );
+    const version = saved[0]!.version;
+    const onTrustedWorker = await attemptOn(repo, onTrusted);
+    const miss = await twirp(onTrustedWorker.token, "GetCacheEntryDownloadURL", { key: "wt-tool", version });
+    assert.deepEqual([miss.status, miss.body.ok], [200, false]);
+    // A download URL is checked again when used: a job without a record on an untrusted node gets
+    // one, then an administrator makes the node trusted; the job is now a trusted-worker caller.
+    const unrecorded = await attemptOn(repo, { worker: "untrusted" });
+    const hit = await twirp(unrecorded.token, "GetCacheEntryDownloadURL", { key: "wt-tool", version });
+    assert.equal(hit.body.ok, true);
+    await s.db.pool.query(
+      `UPDATE nodes SET worker_trust = 'trusted' WHERE id = (SELECT node_id FROM jobs WHERE id = $1)`,
+      [unrecorded.jobId],
+    );
+    assert.equal((await fetch(String(hit.body.signed_download_url))).status, 404);
     // Another untrusted worker restores it, as before.
     assert.ok((await restore(await attemptOn(repo, onUntrusted), "wt-tool")).bytes?.equals(evil));
     // The untrusted worker's save does not hold the key: a trusted worker saves it in its own slot.
