@@ -11,6 +11,7 @@ import { createHmac } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import { jobFacts } from "../job-identity/index.js";
+import { assignedNode } from "../queue/index.js";
 import type { Db } from "./db.js";
 
 export const TOKEN_ISSUER = "airlock";
@@ -40,6 +41,12 @@ export interface Caller {
   repositoryId: number;
   nodeId: number | null;
   trustTier: "trusted" | "untrusted";
+  /**
+   * The worker trust of the node the attempt was assigned to, as recorded at assignment (migration
+   * 039; else the node's current value; no node: untrusted). Caches (migration 041): a job on a
+   * trusted worker restores only trusted workers' entries.
+   */
+  workerTrust: "trusted" | "untrusted";
   runBackendId: string;
   jobBackendId: string;
   /** A replica (migration 038): the job it rebuilds; its uploads are kept apart. Absent: not one. */
@@ -47,7 +54,7 @@ export interface Caller {
   /** A deployment's environment: it consumes only artifacts its repository's policy promotes. */
   environment?: string;
   /**
-   * The deploy pool (migration 040) of the node the orchestrator assigned the attempt to, as
+   * The deploy pool (migrations 040, 042) of the node the orchestrator assigned the attempt to, as
    * recorded at assignment or as the node's pool is now: such a job is gated like a deployment.
    * Absent: an ordinary pool (or no node).
    */
@@ -59,9 +66,11 @@ export const jobBackendId = (jobId: number): string => `job-${jobId}`;
 
 // The deploy pool comes from the orchestrator, never from the job: the one recorded when the job was
 // assigned (migration 042), or else its node's pool as it is now (a change only tightens the gate).
+// So does the worker trust: recorded at assignment (migration 039), else the node's.
 const LIVE = `
 SELECT j.run_id, j.run_attempt, r.repository_id, j.node_id, r.trust_tier, j.replica_of, j.environment,
-       coalesce(j.assigned_deploy_pool, CASE WHEN p.deploy THEN p.name END) AS deploy_pool
+       coalesce(j.assigned_deploy_pool, CASE WHEN p.deploy THEN p.name END) AS deploy_pool,
+       ${assignedNode("j").workerTrust} AS worker_trust
   FROM jobs j JOIN runs r ON r.id = j.run_id
   LEFT JOIN nodes n ON n.id = j.node_id LEFT JOIN pools p ON p.id = n.pool_id
  WHERE j.id = $1 AND j.attempt = $2 AND j.state IN ('assigned', 'running')`;
@@ -77,6 +86,7 @@ export async function liveCaller(db: Db, jobId: number, attempt: number): Promis
     replica_of: string | null;
     environment: string | null;
     deploy_pool: string | null;
+    worker_trust: string | null;
   }>(LIVE, [jobId, attempt]);
   const r = rows[0];
   if (!r) return undefined;
@@ -89,6 +99,7 @@ export async function liveCaller(db: Db, jobId: number, attempt: number): Promis
     repositoryId: Number(r.repository_id),
     nodeId: r.node_id === null ? null : Number(r.node_id),
     trustTier: r.trust_tier === "trusted" ? "trusted" : "untrusted",
+    workerTrust: r.worker_trust === "trusted" ? "trusted" : "untrusted",
     runBackendId: runBackendId(runId),
     jobBackendId: jobBackendId(jobId),
     ...(r.replica_of !== null ? { replicaOf: Number(r.replica_of) } : {}),

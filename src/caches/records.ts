@@ -1,7 +1,9 @@
-// The cache entry rows (migration 035). States:
+// The cache entry rows (migrations 035, 041). States:
 //   uploading -> finalized   (FinalizeCacheEntryUpload; enforced by `WHERE state = 'uploading'`)
 // A finalized entry is immutable: the same key and version in the same scope again is refused
-// (CONFLICT, the client's "already exists"); eviction deletes the row.
+// (CONFLICT, the client's "already exists"); eviction deletes the row. Each entry records the
+// worker trust of the job attempt that saved it (migration 041), and a scope holds one slot per
+// worker trust: a caller on a trusted worker sees only trusted workers' entries.
 import { AirlockError, ErrorCode } from "../errors/index.js";
 import type { Caller, Db } from "../artifacts/index.js";
 import type { Scope, Tier } from "./scope.js";
@@ -13,6 +15,8 @@ export interface CacheEntry {
   ref: string;
   key: string;
   version: string;
+  /** The saving attempt's worker trust as recorded at its assignment (migration 041). */
+  workerTrust: Tier;
   jobId: number | null;
   jobAttempt: number;
   size: number | null;
@@ -30,6 +34,7 @@ interface Row {
   ref: string;
   key: string;
   version: string;
+  worker_trust: Tier;
   job_id: string | null;
   job_attempt: number;
   size: string | null;
@@ -47,6 +52,7 @@ const toEntry = (r: Row): CacheEntry => ({
   ref: r.ref,
   key: r.key,
   version: r.version,
+  workerTrust: r.worker_trust,
   jobId: r.job_id === null ? null : Number(r.job_id),
   jobAttempt: r.job_attempt,
   size: r.size === null ? null : Number(r.size),
@@ -76,7 +82,10 @@ export function checkVersion(version: unknown): string {
   return version;
 }
 
-/** A new uploading entry in the caller's write scope; undefined when one of that key and version exists. */
+/**
+ * A new uploading entry in the caller's write scope, in the slot of the caller's worker trust;
+ * undefined when that slot of the key and version is taken.
+ */
 export async function insertEntry(
   db: Db,
   c: Caller,
@@ -85,25 +94,40 @@ export async function insertEntry(
   version: string,
 ): Promise<CacheEntry | undefined> {
   const { rows } = await db.query<Row>(
-    `INSERT INTO cache_entries (repository_id, trust_tier, ref, key, version, run_id, job_id, job_attempt, node_id)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-     ON CONFLICT (repository_id, trust_tier, ref, key, version) DO NOTHING RETURNING *`,
-    [c.repositoryId, scope.tier, scope.ref, key, version, c.runId, c.jobId, c.attempt, c.nodeId],
+    `INSERT INTO cache_entries (repository_id, trust_tier, ref, key, version, run_id, job_id, job_attempt, node_id,
+                                worker_trust)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (repository_id, trust_tier, ref, key, version, worker_trust) DO NOTHING RETURNING *`,
+    [
+      c.repositoryId,
+      scope.tier,
+      scope.ref,
+      key,
+      version,
+      c.runId,
+      c.jobId,
+      c.attempt,
+      c.nodeId,
+      c.workerTrust,
+    ],
   );
   return rows[0] ? toEntry(rows[0]) : undefined;
 }
 
+/** The entry of (key, version) in `scope` saved by a worker of trust `workerTrust`. */
 export async function entryIn(
   db: Db,
   repositoryId: number,
   scope: Scope,
   key: string,
   version: string,
+  workerTrust: Tier,
 ): Promise<CacheEntry | undefined> {
   const { rows } = await db.query<Row>(
     `SELECT * FROM cache_entries
-      WHERE repository_id = $1 AND trust_tier = $2 AND ref = $3 AND key = $4 AND version = $5`,
-    [repositoryId, scope.tier, scope.ref, key, version],
+      WHERE repository_id = $1 AND trust_tier = $2 AND ref = $3 AND key = $4 AND version = $5
+        AND worker_trust = $6`,
+    [repositoryId, scope.tier, scope.ref, key, version, workerTrust],
   );
   return rows[0] ? toEntry(rows[0]) : undefined;
 }
@@ -116,7 +140,8 @@ export async function entryById(db: Db, id: number): Promise<CacheEntry | undefi
 /**
  * GitHub's matching: scope by scope in order; within one, the exact key first, then the newest
  * entry whose key starts with the key, then with each restore key in turn. Same version only.
- * The match's last access becomes now (the LRU clock).
+ * The match's last access becomes now (the LRU clock). With `trustedWorkersOnly` (the caller runs on
+ * a trusted worker) only entries saved by trusted workers match.
  */
 export async function lookup(
   db: Db,
@@ -124,6 +149,7 @@ export async function lookup(
   scopes: Scope[],
   keys: string[],
   version: string,
+  trustedWorkersOnly: boolean,
 ): Promise<CacheEntry | undefined> {
   const { rows } = await db.query<Row>(
     `WITH s AS (SELECT * FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS s(tier, ref, si)),
@@ -133,11 +159,12 @@ export async function lookup(
               JOIN s ON s.tier = e.trust_tier AND s.ref = e.ref
               JOIN k ON left(e.key, length(k.prefix)) = k.prefix
              WHERE e.repository_id = $1 AND e.version = $5 AND e.state = 'finalized'
+               AND (NOT $6::boolean OR e.worker_trust = 'trusted')
              ORDER BY s.si, CASE WHEN e.key = $4[1] THEN 0 ELSE k.ki END, e.finalized_at DESC, e.id DESC
              LIMIT 1)
      UPDATE cache_entries SET last_accessed_at = now() FROM hit WHERE cache_entries.id = hit.id
      RETURNING cache_entries.*`,
-    [repositoryId, scopes.map((s) => s.tier), scopes.map((s) => s.ref), keys, version],
+    [repositoryId, scopes.map((s) => s.tier), scopes.map((s) => s.ref), keys, version, trustedWorkersOnly],
   );
   return rows[0] ? toEntry(rows[0]) : undefined;
 }

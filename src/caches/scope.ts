@@ -6,6 +6,9 @@
 // key and ref it claims. The protected refs are the default branch and a pull request's base (there
 // is no other notion of a protected ref in Airlock); an untrusted run may read their trusted
 // entries, as fork pull requests do on GitHub, and its own ref's untrusted ones.
+// Worker trust across that (migration 041): within the scopes it reads, a job on a trusted worker
+// sees only entries saved by trusted workers, since an untrusted worker may run a trusted run's job
+// and save into its trusted scope; a job on an untrusted worker sees them all.
 import type { Caller, Db } from "../artifacts/index.js";
 
 export type Tier = "trusted" | "untrusted";
@@ -62,3 +65,7 @@ export async function runScopes(db: Db, c: Caller): Promise<RunScopes> {
 }
 
 export const sameScope = (a: Scope, b: Scope): boolean => a.tier === b.tier && a.ref === b.ref;
+
+/** Whether caller `c` may restore an entry saved by a worker of trust `savedBy` (migration 041). */
+export const seesWorker = (c: Caller, savedBy: Tier): boolean =>
+  c.workerTrust === "untrusted" || savedBy === "trusted";

@@ -38,7 +38,7 @@ import {
   markFinalized,
   type CacheEntry,
 } from "./records.js";
-import { runScopes, sameScope } from "./scope.js";
+import { runScopes, sameScope, seesWorker } from "./scope.js";
 
 export const CACHE_UPLOADS: UploadKind = {
   rows: "cache_entries",
@@ -93,10 +93,18 @@ export class CacheService {
     if (c.replicaOf !== undefined)
       throw new AirlockError(ErrorCode.CONFLICT, `cache entry "${key}" not saved: a rebuild saves no caches`);
     const { repositoryId, write } = await runScopes(this.o.db, c);
+    // Each worker trust has its own slot of a key (migration 041): an untrusted worker saving first
+    // cannot keep trusted workers' jobs from ever having the key. The other way it is refused as
+    // GitHub would: a trusted worker's finalized entry is already there for everyone.
+    if (c.workerTrust === "untrusted") {
+      const trusted = await entryIn(this.o.db, repositoryId, write, key, version, "trusted");
+      if (trusted?.state === "finalized")
+        throw new AirlockError(ErrorCode.CONFLICT, `cache entry "${key}" already exists`);
+    }
     for (let tries = 0; tries < 2; tries++) {
       const made = await insertEntry(this.o.db, c, write, key, version);
       if (made) return { entry: made, uploadUrl: this.url(c, "upload", made.id) };
-      const held = await entryIn(this.o.db, repositoryId, write, key, version);
+      const held = await entryIn(this.o.db, repositoryId, write, key, version, c.workerTrust);
       if (!held) continue;
       if (held.state === "uploading" && held.jobId === c.jobId && held.jobAttempt === c.attempt)
         return { entry: held, uploadUrl: this.url(c, "upload", held.id) };
@@ -115,7 +123,7 @@ export class CacheService {
     const key = checkKey(r.key);
     const version = checkVersion(r.version);
     const { repositoryId, write } = await runScopes(this.o.db, c);
-    const e = await entryIn(this.o.db, repositoryId, write, key, version);
+    const e = await entryIn(this.o.db, repositoryId, write, key, version, c.workerTrust);
     if (!e || e.jobId !== c.jobId || e.jobAttempt !== c.attempt)
       throw new AirlockError(ErrorCode.NOT_FOUND, `no upload of cache entry "${key}" by this job attempt`);
     if (e.state === "finalized") return e;
@@ -158,7 +166,10 @@ export class CacheService {
     return (await entryById(this.o.db, e.id))!;
   }
 
-  /** GetCacheEntryDownloadURL: the best match in the caller's read scopes, or undefined (a miss). */
+  /**
+   * GetCacheEntryDownloadURL: the best match in the caller's read scopes among the entries its
+   * worker may restore, or undefined (a miss).
+   */
   async downloadUrl(
     c: Caller,
     r: { key: string; restoreKeys: string[]; version: string },
@@ -169,7 +180,8 @@ export class CacheService {
     // A rebuild restores nothing: a cache the checked build saved could hand it the same bytes.
     if (c.replicaOf !== undefined) return undefined;
     const { repositoryId, read } = await runScopes(this.o.db, c);
-    const entry = await lookup(this.o.db, repositoryId, read, keys, version);
+    // A job on a trusted worker restores only what trusted workers saved (migration 041).
+    const entry = await lookup(this.o.db, repositoryId, read, keys, version, c.workerTrust === "trusted");
     return entry && { entry, url: this.url(c, "download", entry.id) };
   }
 
@@ -186,7 +198,7 @@ export class CacheService {
       throw new AirlockError(ErrorCode.CONFLICT, "the cache entry is not being saved by this job attempt");
     if (op === "download") {
       const { read } = await runScopes(this.o.db, c);
-      if (e.state !== "finalized" || !read.some((s) => sameScope(s, e)))
+      if (e.state !== "finalized" || !read.some((s) => sameScope(s, e)) || !seesWorker(c, e.workerTrust))
         throw new AirlockError(ErrorCode.NOT_FOUND, "no such cache entry");
     }
     return e;

@@ -2,7 +2,8 @@
 // job's environment, against a real server on real PostgreSQL: a save then a restore round-trips
 // the files (the client runs tar itself), restore keys pick the newest prefix match, branch scoping
 // (another feature branch: never; the default branch and a pull request's base: yes), cache
-// poisoning from an untrusted run blocked, LRU eviction under the quota, a finished attempt's token
+// poisoning from an untrusted run and from an untrusted worker blocked (worker trust as recorded at
+// assignment), LRU eviction under the quota, a finished attempt's token
 // and a tampered signed URL refused.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -30,10 +31,23 @@ async function repository(): Promise<number> {
   return seedRepository(s.db.pool, await seedOrganization(s.db.pool, `corg-${seq}`), `acme/cached-${seq}`);
 }
 
-/** A running job attempt of a new run on `ref` in the repository (default branch main). */
+type Trust = "trusted" | "untrusted";
+
+/**
+ * A running job attempt of a new run on `ref` in the repository (default branch main), on a new
+ * node of worker trust `worker` (default trusted); `recorded`: the worker trust recorded when the
+ * attempt was assigned (migration 039; absent: none, the node's value counts).
+ */
 async function attemptOn(
   repositoryId: number,
-  opts: { ref?: string; tier?: "trusted" | "untrusted"; event?: string; baseBranch?: string } = {},
+  opts: {
+    ref?: string;
+    tier?: Trust;
+    event?: string;
+    baseBranch?: string;
+    worker?: Trust;
+    recorded?: Trust;
+  } = {},
 ): Promise<Attempt> {
   const pool = s.db.pool;
   seq++;
@@ -52,13 +66,22 @@ async function attemptOn(
     ],
   );
   const runId = Number(run.rows[0]!.id);
-  const node = await pool.query<{ id: string }>(`INSERT INTO nodes (name) VALUES ($1) RETURNING id`, [
-    `cnode-${seq}`,
-  ]);
+  const node = await pool.query<{ id: string }>(
+    `INSERT INTO nodes (name, worker_trust) VALUES ($1, $2) RETURNING id`,
+    [`cnode-${seq}`, opts.worker ?? "trusted"],
+  );
   const { rows } = await pool.query<{ id: string }>(
-    `INSERT INTO jobs (run_id, key, job_id, name, workflow, description, state, attempt, node_id, started_at)
-     VALUES ($1, $2, 'build', 'build', 'ci.yml', $3, 'running', 1, $4, now()) RETURNING id`,
-    [runId, `ci.yml#build-${seq}#0`, { jobId: "build", timeoutMinutes: 60 }, node.rows[0]!.id],
+    `INSERT INTO jobs (run_id, key, job_id, name, workflow, description, state, attempt, node_id, started_at,
+                       assigned_worker_trust, assigned_operator_key)
+     VALUES ($1, $2, 'build', 'build', 'ci.yml', $3, 'running', 1, $4, now(), $5, $6) RETURNING id`,
+    [
+      runId,
+      `ci.yml#build-${seq}#0`,
+      { jobId: "build", timeoutMinutes: 60 },
+      node.rows[0]!.id,
+      opts.recorded ?? null,
+      opts.recorded === undefined ? null : `node:${node.rows[0]!.id}`,
+    ],
   );
   const jobId = Number(rows[0]!.id);
   return { runId, jobId, attempt: 1, token: await s.svc.mintRuntimeToken(jobId, 1) };
@@ -225,6 +248,88 @@ describe("cache service v2 with the real @actions/cache client", () => {
       baseBranch: "main",
     };
     assert.ok((await restore(await attemptOn(repo, forkPr), "toolchain")).bytes?.equals(good));
+  });
+
+  // Worker trust (migration 041): an untrusted worker may run a trusted run's job and so save into
+  // the trusted scope; a job on a trusted worker must never build from what it saved.
+  const onTrusted = { worker: "trusted", recorded: "trusted" } as const;
+  const onUntrusted = { worker: "untrusted", recorded: "untrusted" } as const;
+
+  it("blocks cache poisoning by an untrusted worker: jobs on trusted workers miss its entries", async () => {
+    const repo = await repository();
+    const evil = randomBytes(4000);
+    const good = randomBytes(4000);
+    assert.ok(savedId(await save(await attemptOn(repo, onUntrusted), "wt-tool", evil)) > 0);
+    assert.equal((await restore(await attemptOn(repo, onTrusted), "wt-tool")).matched, null);
+    assert.equal((await restore(await attemptOn(repo, onTrusted), "wt-x", ["wt-"])).matched, null);
+    // The service finds nothing for it (not merely a refused download).
+    const { rows: saved } = await s.db.pool.query<{ version: string }>(
+      `SELECT version FROM cache_entries WHERE repository_id = $1`,
+      [repo],
+    );
+    const version = saved[0]!.version;
+    const onTrustedWorker = await attemptOn(repo, onTrusted);
+    const miss = await twirp(onTrustedWorker.token, "GetCacheEntryDownloadURL", { key: "wt-tool", version });
+    assert.deepEqual([miss.status, miss.body.ok], [200, false]);
+    // A download URL is checked again when used: a job without a record on an untrusted node gets
+    // one, then an administrator makes the node trusted; the job is now a trusted-worker caller.
+    const unrecorded = await attemptOn(repo, { worker: "untrusted" });
+    const hit = await twirp(unrecorded.token, "GetCacheEntryDownloadURL", { key: "wt-tool", version });
+    assert.equal(hit.body.ok, true);
+    await s.db.pool.query(
+      `UPDATE nodes SET worker_trust = 'trusted' WHERE id = (SELECT node_id FROM jobs WHERE id = $1)`,
+      [unrecorded.jobId],
+    );
+    assert.equal((await fetch(String(hit.body.signed_download_url))).status, 404);
+    // Another untrusted worker restores it, as before.
+    assert.ok((await restore(await attemptOn(repo, onUntrusted), "wt-tool")).bytes?.equals(evil));
+    // The untrusted worker's save does not hold the key: a trusted worker saves it in its own slot.
+    assert.ok(savedId(await save(await attemptOn(repo, onTrusted), "wt-tool", good)) > 0);
+    assert.ok((await restore(await attemptOn(repo, onTrusted), "wt-tool")).bytes?.equals(good));
+    assert.ok((await restore(await attemptOn(repo, onUntrusted), "wt-tool")).bytes?.equals(good));
+    // Once a trusted worker's entry is there, an untrusted worker's save of the key is "already exists".
+    assert.equal(savedId(await save(await attemptOn(repo, onUntrusted), "wt-tool", evil)), -1);
+    const { rows } = await s.db.pool.query<{ worker_trust: string }>(
+      `SELECT worker_trust FROM cache_entries WHERE repository_id = $1 ORDER BY id`,
+      [repo],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.worker_trust),
+      ["untrusted", "trusted"],
+    );
+  });
+
+  it("restores a trusted worker's entry on trusted and untrusted workers alike", async () => {
+    const repo = await repository();
+    const content = randomBytes(4000);
+    savedId(await save(await attemptOn(repo, onTrusted), "wt-deps", content));
+    assert.ok((await restore(await attemptOn(repo, onTrusted), "wt-deps")).bytes?.equals(content));
+    assert.ok((await restore(await attemptOn(repo, onUntrusted), "wt-deps")).bytes?.equals(content));
+    // Without a record (assigned before migration 039) the node's worker trust counts.
+    assert.ok(
+      (await restore(await attemptOn(repo, { worker: "trusted" }), "wt-deps")).bytes?.equals(content),
+    );
+  });
+
+  it("takes the saving job's worker trust as recorded at assignment, not as an admin set it since", async () => {
+    const repo = await repository();
+    const evil = randomBytes(4000);
+    // Assigned while its node was untrusted; an administrator has made the node trusted since.
+    const saver = await attemptOn(repo, { worker: "trusted", recorded: "untrusted" });
+    savedId(await save(saver, "wt-late", evil));
+    assert.equal((await restore(await attemptOn(repo, onTrusted), "wt-late")).matched, null);
+    // Nor does making it trusted after the save change the entry.
+    await s.db.pool.query(
+      `UPDATE nodes SET worker_trust = 'trusted' WHERE id = (SELECT node_id FROM jobs WHERE id = $1)`,
+      [saver.jobId],
+    );
+    assert.equal((await restore(await attemptOn(repo, onTrusted), "wt-late")).matched, null);
+    // A job recorded as on an untrusted worker is an untrusted-worker caller, whatever its node is now.
+    const caller = { worker: "trusted", recorded: "untrusted" } as const;
+    assert.ok((await restore(await attemptOn(repo, caller), "wt-late")).bytes?.equals(evil));
+    // And a job recorded on a trusted worker whose node was made untrusted since still misses.
+    const demoted = { worker: "untrusted", recorded: "trusted" } as const;
+    assert.equal((await restore(await attemptOn(repo, demoted), "wt-late")).matched, null);
   });
 
   it("a rebuild for corroboration neither restores nor saves: it cannot be fed the build it checks", async () => {
