@@ -152,8 +152,11 @@ void test(
   { skip },
   async () => {
     const bomb = await machine({ memoryMb: 128, pids: 100 });
-    const beside = await machine({ memoryMb: 256, pids: 100 });
+    // Made inside the try: a failed start must not leave the first machine running (a live
+    // machine keeps this file's process from ever exiting).
+    let beside: Machine | undefined;
     try {
+      beside = await machine({ memoryMb: 256, pids: 100 });
       const [b, ok] = await Promise.all([
         sh(bomb, "python3 -c 'a = []\nwhile True: a.append(bytearray(8 << 20))'; echo survived"),
         sh(beside, "python3 -c 'a = bytearray(64 << 20); print(len(a))'"),
@@ -170,7 +173,7 @@ void test(
       assert.equal(await beside.limitExceeded?.(), undefined);
     } finally {
       await bomb.destroy();
-      await beside.destroy();
+      await beside?.destroy();
     }
     const next = await machine({ memoryMb: 128, pids: 100 });
     try {
@@ -187,8 +190,9 @@ void test(
   async () => {
     const cookie = `forkbomb-${randomBytes(4).toString("hex")}`;
     const bomb = await machine({ memoryMb: 1024, pids: 64 });
-    const beside = await machine({ memoryMb: 256, pids: 64 });
+    let beside: Machine | undefined;
     try {
+      beside = await machine({ memoryMb: 256, pids: 64 });
       // The bomb never ends by itself: only the watcher killing the machine ends the step.
       const running = sh(bomb, `export C=${cookie}; f() { f | f & }; f; while :; do sleep 1; done`);
       const ok = await sh(beside, "for i in $(seq 30); do sh -c true || exit 1; done; echo fine");
@@ -199,7 +203,7 @@ void test(
       assert.equal(await beside.limitExceeded?.(), undefined);
     } finally {
       await bomb.destroy();
-      await beside.destroy();
+      await beside?.destroy();
     }
     assert.equal(await hostHasProcessWith(cookie), false);
     const next = await machine({ pids: 64 });

@@ -8,7 +8,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { isAirlockError } from "../../src/errors/index.js";
+import { AirlockError, ErrorCode, isAirlockError } from "../../src/errors/index.js";
 import {
   HOST_ROOT,
   createSandboxProvisioner,
@@ -16,6 +16,7 @@ import {
   type MachineSpec,
 } from "../../src/provisioners/index.js";
 import { addMountPoints } from "../../src/images/index.js";
+import { isMountRace } from "../../src/provisioners/sandbox/index.js";
 import { identityFiles, mountable } from "../../src/provisioners/sandbox/identity.js";
 import { hostHasProcessWith, hostPidOfInit, sh, waitFor } from "./helpers.js";
 
@@ -296,4 +297,20 @@ void test("account files: a symlinked passwd in an image is not followed, the ru
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test("a host-root start that lost a race with a container's overlay mount is recognised (and retried)", () => {
+  // bwrap's words when a submount of /var (podman's overlay) went away while it remounted it.
+  const raced = new AirlockError(
+    ErrorCode.MACHINE_FAILED,
+    'bubblewrap sandbox could not start: bwrap: Can\'t bind mount /oldroot/var on /newroot/var: Unable to apply mount flags: remount "/newroot/var/lib/containers/storage/overlay/ed95/merged": Invalid argument',
+  );
+  assert.equal(isMountRace(raced), true);
+  // Any other failure is not retried.
+  assert.equal(
+    isMountRace(new AirlockError(ErrorCode.MACHINE_FAILED, "bubblewrap sandbox could not start: timed out")),
+    false,
+  );
+  assert.equal(isMountRace(new AirlockError(ErrorCode.SANDBOX_UNAVAILABLE, raced.message)), false);
+  assert.equal(isMountRace(new Error(raced.message)), false);
 });

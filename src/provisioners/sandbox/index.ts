@@ -14,7 +14,7 @@ import { chownSync, existsSync, lstatSync, mkdirSync, promises as fsp } from "no
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { AirlockError, ErrorCode } from "../../errors/index.js";
+import { AirlockError, ErrorCode, isAirlockError } from "../../errors/index.js";
 import { nativeBinary } from "../../native/index.js";
 import { describeLayout, detectCgroups, type CgroupLayout } from "../common/cgroups/index.js";
 import { DiskPool, type Disk } from "../common/disk-pool.js";
@@ -132,85 +132,99 @@ export function createSandboxProvisioner(opts: SandboxProvisionerOptions = {}): 
     return { bwrap, nsenter, exec, bpf, layout, pool, slots: slots(layout) };
   }
 
+  async function createOnce(spec: MachineSpec): Promise<Machine> {
+    if (closed) throw new AirlockError(ErrorCode.MACHINE_FAILED, "the sandbox provisioner is closed");
+    if (spec.jobContainer)
+      throw new AirlockError(
+        ErrorCode.MACHINE_UNSUPPORTED,
+        "job containers (`container:`) are not supported by this provisioner (sandbox): they need the container provisioner",
+      );
+    ready ??= prepare();
+    const r = await ready.catch((e: unknown) => {
+      ready = undefined;
+      throw e;
+    });
+    if (spec.root.kind === "image" && !(await isDir(spec.root.path))) {
+      throw new AirlockError(ErrorCode.CONFIG_INVALID, `image ${spec.root.path} is not a rootfs folder`);
+    }
+    const limits = spec.limits ?? {};
+    if (!asRoot && hasLimits(spec.limits) && !warnedNoRoot) {
+      warnedNoRoot = true;
+      warn(
+        "airlock: not running as root: machines get no memory, CPU, process or disk size limit (cgroups and loop filesystems need root)",
+      );
+    }
+    let slot: Slot | undefined;
+    let disk: Disk | undefined;
+    let machineDir: string | undefined;
+    try {
+      slot = r.slots.take();
+      const { id, cgroup } = slot;
+      if (r.pool && limits.diskMb !== undefined) {
+        disk = await r.pool.take(limits.diskMb);
+        machineDir = disk.dir;
+      } else {
+        // Synchronous on purpose: a dozen tiny syscalls cost ~0.1 ms in a row but ~3 ms as
+        // thread-pool round trips, and this is on the path every job start waits for.
+        machineDir = path.join(baseDir, id);
+        mkdirSync(machineDir, { mode: 0o700 });
+        if (hostOwner) chownSync(machineDir, hostOwner.uid, hostOwner.gid);
+        makeSubdirs(machineDir, hostOwner);
+      }
+      cgroup?.setLimits({
+        ...(limits.memoryMb !== undefined ? { memoryMb: limits.memoryMb } : {}),
+        ...(limits.cpus !== undefined ? { cpus: limits.cpus } : {}),
+        ...(limits.pids !== undefined ? { pids: limits.pids } : {}),
+      });
+      const home = homeOf(spec);
+      const image = spec.root.kind === "image" ? spec.root.path : undefined;
+      const identity = identityFiles(
+        path.join(baseDir, "identity"),
+        image ?? "/",
+        singleRootBind(image),
+        INNER_UID,
+        INNER_GID,
+        home,
+      );
+      return await startSandbox({
+        id,
+        spec,
+        limits,
+        machineDir,
+        baseDir,
+        home,
+        identity,
+        bwrap: r.bwrap,
+        nsenter: r.nsenter,
+        exec: r.exec,
+        bpf: spec.nestedUserns === true ? r.bpf.nested : r.bpf.plain,
+        hostOwner,
+        cgroup,
+        disk,
+        init: slot.init,
+        firstStep: slot.step,
+      });
+    } catch (e) {
+      if (slot) await discard(slot);
+      if (disk) await disk.release().catch(() => undefined);
+      else if (machineDir) await fsp.rm(machineDir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
   return {
     name: "sandbox",
     async create(spec: MachineSpec): Promise<Machine> {
-      if (closed) throw new AirlockError(ErrorCode.MACHINE_FAILED, "the sandbox provisioner is closed");
-      if (spec.jobContainer)
-        throw new AirlockError(
-          ErrorCode.MACHINE_UNSUPPORTED,
-          "job containers (`container:`) are not supported by this provisioner (sandbox): they need the container provisioner",
-        );
-      ready ??= prepare();
-      const r = await ready.catch((e: unknown) => {
-        ready = undefined;
-        throw e;
-      });
-      if (spec.root.kind === "image" && !(await isDir(spec.root.path))) {
-        throw new AirlockError(ErrorCode.CONFIG_INVALID, `image ${spec.root.path} is not a rootfs folder`);
-      }
-      const limits = spec.limits ?? {};
-      if (!asRoot && hasLimits(spec.limits) && !warnedNoRoot) {
-        warnedNoRoot = true;
-        warn(
-          "airlock: not running as root: machines get no memory, CPU, process or disk size limit (cgroups and loop filesystems need root)",
-        );
-      }
-      let slot: Slot | undefined;
-      let disk: Disk | undefined;
-      let machineDir: string | undefined;
-      try {
-        slot = r.slots.take();
-        const { id, cgroup } = slot;
-        if (r.pool && limits.diskMb !== undefined) {
-          disk = await r.pool.take(limits.diskMb);
-          machineDir = disk.dir;
-        } else {
-          // Synchronous on purpose: a dozen tiny syscalls cost ~0.1 ms in a row but ~3 ms as
-          // thread-pool round trips, and this is on the path every job start waits for.
-          machineDir = path.join(baseDir, id);
-          mkdirSync(machineDir, { mode: 0o700 });
-          if (hostOwner) chownSync(machineDir, hostOwner.uid, hostOwner.gid);
-          makeSubdirs(machineDir, hostOwner);
+      // A host-root machine binds the host's folders with their submounts; a container's overlay
+      // unmounted while bwrap remounts them read-only fails the start ("Unable to apply mount
+      // flags"). Nothing ran yet: such a start is tried again, twice at most.
+      for (let tries = 1; ; tries++) {
+        try {
+          return await createOnce(spec);
+        } catch (e) {
+          if (tries < 3 && spec.root.kind === "host" && isMountRace(e)) continue;
+          throw e;
         }
-        cgroup?.setLimits({
-          ...(limits.memoryMb !== undefined ? { memoryMb: limits.memoryMb } : {}),
-          ...(limits.cpus !== undefined ? { cpus: limits.cpus } : {}),
-          ...(limits.pids !== undefined ? { pids: limits.pids } : {}),
-        });
-        const home = homeOf(spec);
-        const image = spec.root.kind === "image" ? spec.root.path : undefined;
-        const identity = identityFiles(
-          path.join(baseDir, "identity"),
-          image ?? "/",
-          singleRootBind(image),
-          INNER_UID,
-          INNER_GID,
-          home,
-        );
-        return await startSandbox({
-          id,
-          spec,
-          limits,
-          machineDir,
-          baseDir,
-          home,
-          identity,
-          bwrap: r.bwrap,
-          nsenter: r.nsenter,
-          exec: r.exec,
-          bpf: spec.nestedUserns === true ? r.bpf.nested : r.bpf.plain,
-          hostOwner,
-          cgroup,
-          disk,
-          init: slot.init,
-          firstStep: slot.step,
-        });
-      } catch (e) {
-        if (slot) await discard(slot);
-        if (disk) await disk.release().catch(() => undefined);
-        else if (machineDir) await fsp.rm(machineDir, { recursive: true, force: true });
-        throw e;
       }
     },
     describe(): Promise<string> {
@@ -270,4 +284,17 @@ function homeOf(spec: MachineSpec): string {
 
 async function isDir(p: string): Promise<boolean> {
   return (await fsp.stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/**
+ * bwrap's start failed because a submount of a bound host folder went away while it was being
+ * remounted read-only (a container's overlay coming and going beside the machine).
+ */
+export function isMountRace(e: unknown): boolean {
+  return (
+    isAirlockError(e, "MACHINE_FAILED") &&
+    /Can't bind mount .* Unable to apply mount flags: remount .*: (Invalid argument|No such file or directory)/.test(
+      e.message,
+    )
+  );
 }
