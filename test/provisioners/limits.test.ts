@@ -220,8 +220,9 @@ void test(
   { skip },
   async () => {
     const m = await machine({ diskMb: 64 });
-    const beside = await machine({ diskMb: 64 });
+    let beside: Machine | undefined;
     try {
+      beside = await machine({ diskMb: 64 });
       const host = machineImage(m);
       const r = await sh(m, "dd if=/dev/zero of=/airlock/workspace/big bs=1M count=1000 2>&1; echo rc=$?");
       assert.match(r.stdout, /No space left on device/);
@@ -233,7 +234,7 @@ void test(
       assert.equal(await beside.limitExceeded?.(), undefined);
     } finally {
       await m.destroy();
-      await beside.destroy();
+      await beside?.destroy();
     }
     const next = await machine({ diskMb: 64 });
     try {
