@@ -45,7 +45,8 @@ export async function writeNewFile(target: string, data: string | Buffer, flag: 
 
 /**
  * Before a download: the folder that will hold `target` exists and is a folder, and (when
- * `mustBeNew`) `target` is not there yet — so a mistake is said before any byte is fetched.
+ * `mustBeNew`) `target` is not there yet, else is not a folder — so a mistake is said before any
+ * byte is fetched.
  */
 export async function checkOutputPath(target: string, flag: string, mustBeNew: boolean): Promise<void> {
   const folder = path.dirname(target);
@@ -53,10 +54,8 @@ export async function checkOutputPath(target: string, flag: string, mustBeNew: b
     throw outputError(err, target, flag);
   });
   if (!info.isDirectory()) throw outputError({ code: "ENOTDIR" }, target, flag);
-  if (!mustBeNew) return;
-  const exists = await stat(target).then(
-    () => true,
-    () => false,
-  );
-  if (exists) throw outputError({ code: "EEXIST" }, target, flag);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing === undefined) return;
+  if (mustBeNew) throw outputError({ code: "EEXIST" }, target, flag);
+  if (existing.isDirectory()) throw outputError({ code: "EISDIR" }, target, flag);
 }

@@ -50,6 +50,10 @@ describe("CLI output files", () => {
       checkOutputPath(join(dir, "out"), "--extract", true),
       /^--extract .*out: cannot write there \(it exists already\)$/,
     );
+    await refused(
+      checkOutputPath(join(dir, "out"), "--output", false),
+      /^--output .*out: cannot write there \(it is a folder\)$/,
+    );
     await checkOutputPath(join(dir, "new"), "--extract", true);
     await checkOutputPath(join(dir, "out.zip"), "--output", false);
   });

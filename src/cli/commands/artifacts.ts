@@ -138,7 +138,9 @@ export function registerArtifacts(program: Command, io: CliIo): void {
           );
         return;
       }
-      await rename(temp, target);
+      await rename(temp, target).catch((err: unknown) => {
+        throw outputError(err, target, flag);
+      });
       if (opts.json) printJson(io, { artifact: a, file: target, sha256: digest });
       else
         io.stdout.write(
