@@ -189,6 +189,16 @@ export function createOrchestrator(d: {
       if (!run) throw new AirlockError(ErrorCode.NOT_FOUND, `no run ${runId}`);
       // Saying "cancel requested" for a run that already ended would be a lie: nothing will stop.
       if (run.state === "completed") {
+        // A run finishes with its own jobs; its independent rebuilds run after it (docs/integrity.md,
+        // Corroboration). One that can never be placed (too few operators) keeps the artifacts
+        // waiting: cancelling the finished run cancels those rebuilds, and their verdict follows.
+        const rebuilds = await pool.query<{ id: string }>(
+          `SELECT id FROM jobs WHERE run_id = $1 AND replica_of IS NOT NULL AND state <> 'completed' ORDER BY id`,
+          [runId],
+        );
+        for (const r of rebuilds.rows)
+          await cancelJob(Number(r.id), "rebuild cancelled after its run had finished");
+        if (rebuilds.rows.length > 0) return;
         throw new AirlockError(
           ErrorCode.CONFLICT,
           `run ${runId} has already finished (${run.conclusion ?? "no conclusion"}): nothing to cancel`,

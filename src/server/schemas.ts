@@ -193,7 +193,8 @@ const operatorName = z
   .string()
   .min(1)
   .max(100)
-  .regex(/^[^\p{Cc}]+$/u, "an operator name is printable text without control characters");
+  .regex(/^[^\p{Cc}]+$/u, "an operator name is printable text without control characters")
+  .regex(/\S/u, "an operator name cannot be only spaces");
 
 /** PUT /nodes/:id/worker: the node's worker trust and (optionally) its operator (null: this installation's). */
 export const SetNodeWorker = z.strictObject({

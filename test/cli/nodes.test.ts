@@ -113,7 +113,7 @@ describe("airlock nodes, images, flavours", () => {
     );
     assert.match(lines[1] ?? "", /builder-1\s+default\s+trusted\s+enabled, offline\s+0\s+linux,x64\s+gpu/);
     const w = await runCli(["nodes", "set-worker", "builder-1", "untrusted", "--operator", "Alice"], ctx.env);
-    assert.equal(w.stdout, "Node builder-1 is a untrusted (Alice) worker.\n", w.stderr);
+    assert.equal(w.stdout, "Node builder-1 is an untrusted (Alice) worker.\n", w.stderr);
     assert.deepEqual(JSON.parse(ctx.stub.requests.at(-1)?.body ?? ""), {
       workerTrust: "untrusted",
       operator: "Alice",

@@ -11,7 +11,7 @@
 // `airlock artifacts mismatches <run>`: artifact-mismatches.ts.
 import { createHash, randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -21,6 +21,7 @@ import { AirlockError, ErrorCode } from "../../errors/index.js";
 import { promoteArtifact, type RunArtifact } from "../api/index.js";
 import { apiOptions, connect, idArgument, printJson, type CliIo, type CommonOptions } from "./context.js";
 import { registerArtifactMismatches } from "./artifact-mismatches.js";
+import { checkOutputPath, outputError, writeNewFile } from "../output-file.js";
 import { table } from "./table.js";
 
 interface DownloadOptions extends CommonOptions {
@@ -101,6 +102,8 @@ export function registerArtifacts(program: Command, io: CliIo): void {
       path.dirname(target),
       `.${path.basename(target)}.${randomBytes(4).toString("hex")}.part`,
     );
+    const flag = opts.extract !== undefined ? "--extract" : "--output";
+    await checkOutputPath(target, flag, opts.extract !== undefined);
     const got = await client.downloadArtifact(runId, a.id);
     const hash = createHash("sha256");
     let bytes = 0;
@@ -116,7 +119,9 @@ export function registerArtifacts(program: Command, io: CliIo): void {
         Readable.fromWeb(got.body as never),
         count,
         createWriteStream(temp, { flags: "wx", mode: 0o600 }),
-      );
+      ).catch((err: unknown) => {
+        throw outputError(err, target, flag);
+      });
       const digest = hash.digest("hex");
       if (digest !== a.sha256 || (got.sha256 !== "" && digest !== got.sha256))
         throw new AirlockError(
@@ -133,7 +138,9 @@ export function registerArtifacts(program: Command, io: CliIo): void {
           );
         return;
       }
-      await rename(temp, target);
+      await rename(temp, target).catch((err: unknown) => {
+        throw outputError(err, target, flag);
+      });
       if (opts.json) printJson(io, { artifact: a, file: target, sha256: digest });
       else
         io.stdout.write(
@@ -160,7 +167,7 @@ export function registerArtifacts(program: Command, io: CliIo): void {
       io.stdout.write(file);
       return;
     }
-    await writeFile(opts.output, file, { flag: "wx" });
+    await writeNewFile(opts.output, file, "--output");
     io.stdout.write(`Provenance of ${a.name} (${a.id}, ${a.status}) written to ${opts.output}\n`);
   });
 

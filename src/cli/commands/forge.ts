@@ -28,7 +28,7 @@ function bodyOf(o: ForgeOptions): RepositoryForgeBody | undefined {
 
 export function forgeView(f: RepositoryForge): string {
   let out = `Repository ${f.name}\n`;
-  out += `Forge:     ${f.resolved?.kind ?? "unknown"}${f.kind ? " (set)" : " (inferred)"}\n`;
+  out += `Forge:     ${f.resolved?.kind ?? f.kind ?? "unknown"}${f.kind ? " (set)" : " (inferred)"}\n`;
   out += `API URL:   ${f.resolved?.apiUrl ?? "none"}${f.apiUrl ? " (set)" : f.resolved ? " (inferred)" : ""}\n`;
   if (f.resolved) out += `Project:   ${f.resolved.path}\n`;
   out += `Token:     ${f.forgeToken ? "set" : "none (no commit statuses are sent)"}\n`;

@@ -258,7 +258,10 @@ export function registerNodes(program: Command, io: CliIo): void {
       ...(operator !== undefined ? { operator } : {}),
     });
     if (opts.json) printJson(io, node);
-    else io.stdout.write(`Node ${node.name} is a ${worker(node)} worker.\n`);
+    else
+      io.stdout.write(
+        `Node ${node.name} is ${node.workerTrust === "untrusted" ? "an" : "a"} ${worker(node)} worker.\n`,
+      );
   });
 
   apiOptions(

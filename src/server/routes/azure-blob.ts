@@ -17,7 +17,11 @@ import { statusOf } from "../errors.js";
 import { BlobParams } from "../schemas-artifacts.js";
 import { validate } from "../validate.js";
 
-const xmlText = (s: string): string => s.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+// Text content of an XML element: only <, > and & need escaping, and with the named entities —
+// the SDK's parser (@azure/core-xml) decodes those but leaves numeric ones (&#39;) as they are,
+// which put "the repository&#39;s artifacts" in a job's log.
+const XML_ENTITIES: Record<string, string> = { "<": "&lt;", ">": "&gt;", "&": "&amp;" };
+export const xmlText = (s: string): string => s.replace(/[<>&]/g, (c) => XML_ENTITIES[c]!);
 
 export function blobError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
   const e = isAirlockError(err) ? err : new AirlockError(ErrorCode.INTERNAL, "internal server error");
