@@ -12,9 +12,16 @@ import {
   invocationIdOf,
   pinnedActions,
   signProvenance,
+  sourceLocation,
   type CorroborationStatus,
   type Envelope,
 } from "./provenance/index.js";
+
+/** The repository's code location for provenance (its clone URL without credentials), when known. */
+const sourceUrl = (cloneUrl: string): { url?: string } => {
+  const url = sourceLocation(cloneUrl);
+  return url === undefined ? {} : { url };
+};
 
 interface Facts {
   artifact_id: string;
@@ -29,6 +36,7 @@ interface Facts {
   job_name: string;
   trust_tier: "trusted" | "untrusted";
   repository: string;
+  clone_url: string;
   organization_id: string;
   started_at: Date | null;
   finished_at: Date;
@@ -46,7 +54,7 @@ interface Facts {
 const OTHER_ASSIGNMENT = `(j.attempt = a.job_attempt AND j.node_id = a.node_id) IS NOT TRUE`;
 const FACTS = `
 SELECT a.id AS artifact_id, a.name, a.sha256, a.run_id, a.run_attempt, r.ref, r.commit, r.workflow_file,
-       j.key AS job_key, j.name AS job_name, r.trust_tier, p.name AS repository, p.organization_id,
+       j.key AS job_key, j.name AS job_name, r.trust_tier, p.name AS repository, p.clone_url, p.organization_id,
        j.started_at, coalesce(a.finalized_at, now()) AS finished_at, n.name AS node,
        CASE WHEN ${OTHER_ASSIGNMENT} THEN NULL WHEN j.assigned_worker_trust IS NULL THEN n.operator
             ELSE j.assigned_operator END AS operator,
@@ -100,7 +108,7 @@ export async function attestArtifact(
     subjects: [{ name: `${f.name}.zip`, sha256: f.sha256 }],
     builderId: builderIdOf(publicUrl, f.trust_tier),
     builderVersion: { airlock: version },
-    source: { repository: f.repository, ref: f.ref, commit: f.commit },
+    source: { repository: f.repository, ref: f.ref, commit: f.commit, ...sourceUrl(f.clone_url) },
     workflow: { path: f.workflow_file, job: f.job_name },
     run: { id: runId, attempt: f.run_attempt, trustTier: f.trust_tier },
     invocationId: invocationIdOf(publicUrl, runId, f.run_attempt),

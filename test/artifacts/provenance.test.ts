@@ -19,6 +19,7 @@ import {
   pae,
   pinnedActions,
   signEnvelope,
+  sourceLocation,
   verifyProvenance,
   type Check,
   type Envelope,
@@ -426,5 +427,39 @@ describe("verify", () => {
     assert.equal((await run(v01)).code, "PROVENANCE_MALFORMED");
     const other = sign(s, pair.privateKey, "application/json");
     assert.match((await run(other)).message!, /payload type application\/json/);
+  });
+});
+
+describe("the source's location in provenance", () => {
+  it("is the clone URL without credentials, query or .git; a path as file://; scp-like as ssh://", () => {
+    assert.equal(
+      sourceLocation("https://x-access-token:s3cret@github.com/acme/app.git"),
+      "https://github.com/acme/app",
+    );
+    assert.equal(
+      sourceLocation("https://gitlab.example.com/group/sub/app.git?x=1#y"),
+      "https://gitlab.example.com/group/sub/app",
+    );
+    assert.equal(sourceLocation("/srv/git/app.git"), "file:///srv/git/app");
+    assert.equal(sourceLocation("git@codeberg.org:acme/app.git"), "ssh://codeberg.org/acme/app");
+    assert.equal(sourceLocation("ssh://git@gitea.local:2222/acme/app"), "ssh://gitea.local:2222/acme/app");
+    // Nothing a URL can be made of: the caller keeps the repository's name.
+    assert.equal(sourceLocation("not a url"), undefined);
+    assert.equal(sourceLocation("javascript:alert(1)"), undefined);
+  });
+
+  it("names the repository's own location, not github.com, for another forge", () => {
+    const input = sampleInput("a".repeat(64));
+    const st = buildStatement({
+      ...input,
+      source: { ...input.source, url: "https://gitlab.example.com/acme/app" },
+    });
+    const deps = st.predicate.buildDefinition.resolvedDependencies;
+    assert.equal(deps[0]!.uri, `git+https://gitlab.example.com/acme/app@${input.source.ref}`);
+    // Without a location, the name as before (here already a URL).
+    assert.equal(
+      buildStatement(input).predicate.buildDefinition.resolvedDependencies[0]!.uri,
+      `git+https://github.com/acme/app@${input.source.ref}`,
+    );
   });
 });

@@ -170,6 +170,8 @@ describe("reproducible builds", () => {
     };
     const deps = statement.predicate.buildDefinition.resolvedDependencies;
     assert.equal(deps.length, 4, JSON.stringify(deps));
+    // The source as the repository is fetched (a local path here), not a github.com guess.
+    assert.match((deps[0] as { uri: string }).uri, /^git\+file:\/\/\//);
     assert.deepEqual(deps.slice(1), [
       { name: "acme/stamp", uri: `git+${url("stamp")}@v1`, digest: { gitCommit: stampV1 } },
       { name: "acme/echo", uri: `git+${url("echo")}@main`, digest: { gitCommit: echoMain } },

@@ -11,6 +11,7 @@ export {
   buildStatement,
   builderIdOf,
   gitUri,
+  sourceLocation,
   invocationIdOf,
   type CorroborationStatus,
   type ProvenanceInput,

@@ -36,7 +36,11 @@ export interface ProvenanceInput {
   /** Component → version (e.g. { airlock: "0.1.0" }). */
   builderVersion?: Record<string, string>;
   builderDependencies?: ResourceDescriptor[];
-  source: { repository: string; ref: string; commit: string };
+  /**
+   * The repository's name in Airlock, and where its code was fetched from (sourceLocation of its
+   * clone URL; absent: the name, read as a GitHub repository).
+   */
+  source: { repository: string; ref: string; commit: string; url?: string };
   workflow: { path: string; job: string };
   run: { id: number; attempt: number; trustTier: TrustTier };
   /** Unique per build: see invocationIdOf. */
@@ -100,6 +104,29 @@ export function timestamp(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
+/**
+ * Where a repository's code comes from, as a URL for provenance: its clone URL without credentials,
+ * query or fragment (and without a trailing .git); a local path as file://; scp-like
+ * `user@host:path` as ssh://host/path. Undefined when it is none of these.
+ */
+export function sourceLocation(cloneUrl: string): string | undefined {
+  if (cloneUrl.startsWith("/")) return `file://${cloneUrl.replace(/\.git$/, "")}`;
+  const scp = /^[^@\s/]+@([^:\s/]+):([^\s]+)$/.exec(cloneUrl);
+  if (scp) return `ssh://${scp[1]}/${scp[2]!.replace(/^\/+/, "").replace(/\.git$/, "")}`;
+  let u: URL;
+  try {
+    u = new URL(cloneUrl);
+  } catch {
+    return undefined;
+  }
+  if (!/^(https?|ssh|git|file):$/.test(u.protocol)) return undefined;
+  u.username = "";
+  u.password = "";
+  u.search = "";
+  u.hash = "";
+  return u.toString().replace(/\.git$/, "");
+}
+
 /** The SPDX-style git URI of a repository at a ref (git+https://host/owner/repo@refs/heads/main). */
 export function gitUri(repository: string, ref: string): string {
   const base = /^[a-z][a-z0-9+.-]*:/i.test(repository) ? repository : `https://github.com/${repository}`;
@@ -144,7 +171,7 @@ export function buildStatement(input: ProvenanceInput): Statement {
         },
         resolvedDependencies: [
           {
-            uri: gitUri(input.source.repository, input.source.ref),
+            uri: gitUri(input.source.url ?? input.source.repository, input.source.ref),
             digest: { gitCommit: input.source.commit },
           },
           ...input.actions.map((a) => ({
