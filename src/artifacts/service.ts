@@ -182,7 +182,9 @@ export class ArtifactService {
     this.sameRun(c, r.runBackendId);
     const all = await visibleArtifacts(this.o.db, c, { name: r.name, id: r.id });
     if (deployment(c) === undefined) return all;
-    // A deployment sees only what the promotion gate lets it consume.
+    // A deployment sees only what the promotion gate lets it consume. Asked for one by name (the
+    // toolkit's getArtifact, before a download), it is told why rather than "not found".
+    if (r.name !== undefined && all.length > 0) for (const a of all) await this.consumable(c, a);
     const policy = await artifactPolicy(this.o.db, c.repositoryId);
     return all.filter((a) => promotionRefusal(a, policy) === undefined);
   }

@@ -71,6 +71,12 @@ describe("deploy pools and the artifact service", () => {
     await moveNode(deployer, "deploy");
     assert.deepEqual(await listed(deployer), ["lib"]);
     assert.deepEqual(await listed(ordinary), ["app", "lib"]);
+    // Asked for by name (the toolkit's getArtifact before a download): told why, not "not found".
+    const byName = await twirp(s, deployer.token, "ListArtifacts", { ...ids(deployer), name_filter: "app" });
+    assert.equal(byName.status, 409, JSON.stringify(byName.body));
+    assert.match(String(byName.body.msg), /^deployment in pool deploy refused: artifact "app" is unverified/);
+    const allowed = await twirp(s, deployer.token, "ListArtifacts", { ...ids(deployer), name_filter: "lib" });
+    assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
     const refused = await signedUrl(deployer, "app");
     assert.equal(refused.status, 409, JSON.stringify(refused.body));
     assert.equal((refused.body.meta as Record<string, string>).airlock_code, "ARTIFACT_NOT_PROMOTABLE");
