@@ -128,6 +128,15 @@ describe("airlock nodes, images, flavours", () => {
       workerTrust: "trusted",
       operator: null,
     });
+    assert.equal(own.stderr, "");
+    // An untrusted node nobody is named for: said, since it never counts towards corroborated.
+    const nameless = await runCli(["nodes", "set-worker", "100", "untrusted", "--no-operator"], ctx.env);
+    assert.equal(nameless.code, 0, nameless.stderr);
+    assert.match(
+      nameless.stderr,
+      /^airlock: warning: an untrusted node with no operator never counts towards corroborated/,
+    );
+    assert.equal((await runCli(["nodes", "set-worker", "100", "trusted", "--no-operator"], ctx.env)).code, 0);
     const bad = await runCli(["nodes", "set-worker", "builder-1", "maybe"], ctx.env);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /trusted or untrusted, got 'maybe'/);

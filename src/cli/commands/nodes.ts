@@ -262,6 +262,10 @@ export function registerNodes(program: Command, io: CliIo): void {
       io.stdout.write(
         `Node ${node.name} is ${node.workerTrust === "untrusted" ? "an" : "a"} ${worker(node)} worker.\n`,
       );
+    if (node.workerTrust === "untrusted" && node.operator === null)
+      io.stderr.write(
+        "airlock: warning: an untrusted node with no operator never counts towards corroborated (name one with --operator)\n",
+      );
   });
 
   apiOptions(
