@@ -3,7 +3,8 @@
 -- job a re-run keeps): whether the job counts as a deployment (it is not rebuilt, its artifacts do
 -- not wait for rebuilds) follows what it was placed as, not a flag or pool changed while it runs.
 -- The artifact gate reads this OR the node's pool as it is now: a change can only tighten it.
-ALTER TABLE jobs ADD COLUMN assigned_deploy_pool text;
+-- IF NOT EXISTS: a database of a development build that had this column in 040 already.
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS assigned_deploy_pool text;
 
 -- Jobs already placed when this runs: as their node's pool is now.
 UPDATE jobs j SET assigned_deploy_pool = p.name
