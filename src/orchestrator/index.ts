@@ -22,6 +22,7 @@ import type { GroupEffects } from "./concurrency/index.js";
 import { createRunsService, type SourceAuth } from "./runs.js";
 import type { RunsService } from "./types.js";
 import { makeLinks } from "./views/index.js";
+import { NO_REPLICA_PREFIXES } from "../scheduler/index.js";
 
 export type { CoreConfig } from "./config.js";
 export type { SourceAuth } from "./runs.js";
@@ -190,11 +191,14 @@ export function createOrchestrator(d: {
       // Saying "cancel requested" for a run that already ended would be a lie: nothing will stop.
       if (run.state === "completed") {
         // A run finishes with its own jobs; its independent rebuilds run after it (docs/integrity.md,
-        // Corroboration). One that can never be placed (too few operators) keeps the artifacts
+        // Corroboration). One that no node may take (too few operators) keeps the artifacts
         // waiting: cancelling the finished run cancels those rebuilds, and their verdict follows.
+        // Only those: a rebuild under way, or one merely waiting for room, is the repository
+        // policy's check, which cancelling must not skip (it could be about to find a mismatch).
         const rebuilds = await pool.query<{ id: string }>(
-          `SELECT id FROM jobs WHERE run_id = $1 AND replica_of IS NOT NULL AND state <> 'completed' ORDER BY id`,
-          [runId],
+          `SELECT id FROM jobs WHERE run_id = $1 AND replica_of IS NOT NULL AND state = 'queued'
+              AND (wait_reason LIKE $2 OR wait_reason LIKE $3) ORDER BY id`,
+          [runId, `${NO_REPLICA_PREFIXES[0]}%`, `${NO_REPLICA_PREFIXES[1]}%`],
         );
         for (const r of rebuilds.rows)
           await cancelJob(Number(r.id), "rebuild cancelled after its run had finished");

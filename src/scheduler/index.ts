@@ -3,7 +3,7 @@
 // stores each placement or wait reason. Semantics: labels.ts, nodes.ts and place.ts headers.
 export { chooseBest, HOSTED_ALIASES, IMPLICIT_NODE_LABELS } from "./labels.js";
 export { placeJobs, explainWait } from "./place.js";
-export { concurrencyGroup, type GroupHolder } from "./reasons.js";
+export { concurrencyGroup, NO_REPLICA_PREFIXES, type GroupHolder } from "./reasons.js";
 export {
   WaitCode,
   CONTAINER_PROVISIONERS,

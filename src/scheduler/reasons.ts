@@ -202,6 +202,9 @@ export function concurrencyGroup(group: string, holder: GroupHolder | undefined)
 }
 
 /** A replica found no eligible node: all of them belong to operators that built the job already. */
+/** How NO_REPLICA_NODE reasons begin (a finished run's cancel finds such rebuilds by them). */
+export const NO_REPLICA_PREFIXES = ["an independent rebuild ", "a rebuild on a trusted worker "] as const;
+
 export function noReplicaNode(trustedWorker: boolean, excluded: readonly string[]): Wait {
   const who = excluded.map((o) => (o === "" ? "this installation" : o));
   const built = who.length === 0 ? "" : ` (built by ${quoteAll(who)} already)`;

@@ -8,6 +8,7 @@ import { after, before, describe, it } from "node:test";
 import { makeRepo, type TempRepo } from "../helpers/repo.js";
 import { startTestService, type TestService } from "../helpers/service.js";
 import { seedJob, seedRun } from "../server/seed.js";
+import { noReplicaNode } from "../../src/scheduler/reasons.js";
 
 let t: TestService;
 const repos: TempRepo[] = [];
@@ -43,9 +44,10 @@ describe("cancelling a finished run", () => {
   it("cancels its rebuilds still waiting for a node", async () => {
     const { runId, buildId } = await finishedRun("acme/cancel-rebuild");
     const rebuild = await seedJob(t.db.pool, runId, { key: "ci.yml#b#rebuild-1" });
-    await t.db.pool.query(`UPDATE jobs SET replica_of = $2, wait_reason = 'NO_REPLICA_NODE' WHERE id = $1`, [
+    await t.db.pool.query(`UPDATE jobs SET replica_of = $2, wait_reason = $3 WHERE id = $1`, [
       rebuild,
       buildId,
+      noReplicaNode(false, ["dana"]).reason,
     ]);
     const r = await t.api("POST", `/api/v1/runs/${runId}/cancel`);
     assert.ok(r.status < 300, r.text);
@@ -61,6 +63,25 @@ describe("cancelling a finished run", () => {
     const again = await t.api("POST", `/api/v1/runs/${runId}/cancel`);
     assert.equal(again.status, 409, again.text);
     assert.match(again.text, /already finished \(success\): nothing to cancel/);
+  });
+
+  it("leaves a rebuild under way, or one only waiting for room, to finish", async () => {
+    const { runId, buildId } = await finishedRun("acme/cancel-busy");
+    const running = await seedJob(t.db.pool, runId, { key: "ci.yml#b#rebuild-1" });
+    const full = await seedJob(t.db.pool, runId, { key: "ci.yml#b#rebuild-2" });
+    await t.db.pool.query(`UPDATE jobs SET replica_of = $2, state = 'running', attempt = 1 WHERE id = $1`, [
+      running,
+      buildId,
+    ]);
+    await t.db.pool.query(`UPDATE jobs SET replica_of = $2, wait_reason = $3 WHERE id = $1`, [
+      full,
+      buildId,
+      "all 1 eligible node is full",
+    ]);
+    const r = await t.api("POST", `/api/v1/runs/${runId}/cancel`);
+    assert.equal(r.status, 409, r.text);
+    assert.equal((await job(running)).state, "running");
+    assert.equal((await job(full)).state, "queued");
   });
 
   it("is refused when nothing of it is waiting", async () => {
