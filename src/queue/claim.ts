@@ -15,8 +15,9 @@ import { run } from "./sql.js";
 import type { ClaimedJob } from "./types.js";
 
 /** A node's operator as replicas compare them (scheduler NodeState.operator). */
-// Names compared without case or repeated spaces ("Alice's Lab" = "alice's  lab").
-export const OPERATOR_KEY = `coalesce(lower(regexp_replace(btrim(n.operator), '\\s+', ' ', 'g')),
+// Names compared without case or repeated spaces ("Alice's Lab" = "alice's  lab"); a name of
+// spaces only (set before the API refused it) is no name.
+export const OPERATOR_KEY = `coalesce(nullif(lower(regexp_replace(btrim(n.operator), '\\s+', ' ', 'g')), ''),
   CASE WHEN n.worker_trust = 'trusted' THEN '' ELSE 'node:' || n.id END)`;
 
 /**

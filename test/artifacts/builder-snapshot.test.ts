@@ -282,6 +282,18 @@ describe("the record of an assignment", () => {
     assert.equal(await deployPool(), null);
   });
 
+  it("an operator name of spaces only (set before the API refused it) is no name", async () => {
+    const s = await scene({ builds: 1 });
+    const u = await node("untrusted", null);
+    await db.pool.query(`UPDATE nodes SET operator = '   ' WHERE id = $1`, [u]);
+    const jobId = await ownJob(s);
+    await build(s, jobId, u);
+    assert.deepEqual(
+      (await buildsOf(db.pool, jobId)).map((b) => b.operatorKey),
+      [`node:${u}`],
+    );
+  });
+
   it("a job assigned before migration 039 (no record) is weighed by its node as it is now", async () => {
     const s = await scene({ builds: 1 });
     const u = await node("untrusted", null);
