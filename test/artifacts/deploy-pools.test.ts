@@ -10,11 +10,11 @@ import { after, before, describe, it } from "node:test";
 import { DEFAULT_POLICY, markAwaitingRebuilds, queueReplicas } from "../../src/artifacts/index.js";
 import { createPool, setPoolDeploy } from "../../src/orchestrator/pools/index.js";
 import {
-  finalize,
   ids,
-  rawUpload,
+  listedNames,
   runningAttempt,
   startArtifactServer,
+  uploadFinalized,
   twirp,
   type ArtifactServer,
   type Attempt,
@@ -29,19 +29,10 @@ after(async () => {
   await s?.close();
 });
 
-async function upload(a: Attempt, name: string): Promise<number> {
-  const bytes = Buffer.from(`${name} bytes\n`);
-  const { artifactId } = await rawUpload(s, a, name, bytes);
-  const f = await finalize(s, a, name, bytes);
-  assert.equal(f.status, 200, JSON.stringify(f.body));
-  return artifactId;
-}
+const upload = (a: Attempt, name: string): Promise<number> =>
+  uploadFinalized(s, a, name, Buffer.from(`${name} bytes\n`));
 
-const listed = async (a: Attempt): Promise<string[]> => {
-  const r = await twirp(s, a.token, "ListArtifacts", { ...ids(a) });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-  return (r.body.artifacts as Array<{ name: string }>).map((x) => x.name).sort();
-};
+const listed = (a: Attempt): Promise<string[]> => listedNames(s, a);
 
 const signedUrl = (a: Attempt, name: string) =>
   twirp(s, a.token, "GetSignedArtifactURL", { ...ids(a), name });

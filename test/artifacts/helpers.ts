@@ -1,6 +1,7 @@
 // Test helpers for the artifact service: a real server on a loopback port (real PostgreSQL, a local
 // blob store in a temporary folder), job attempts seeded in the database, and a few raw twirp and
 // blob calls for what the toolkit client would not do (refusals, tampering).
+import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -227,6 +228,26 @@ export async function finalize(
     size: String(bytes.length),
     hash: `sha256:${hash}`,
   });
+}
+
+/** Create, one block, block list, finalize (asserted to succeed): the artifact's id. */
+export async function uploadFinalized(
+  s: Pick<ArtifactServer, "url">,
+  a: Attempt,
+  name: string,
+  bytes: Buffer,
+): Promise<number> {
+  const { artifactId } = await rawUpload(s, a, name, bytes);
+  const f = await finalize(s, a, name, bytes);
+  assert.equal(f.status, 200, JSON.stringify(f.body));
+  return artifactId;
+}
+
+/** The names ListArtifacts shows the attempt (asserted to answer 200), sorted. */
+export async function listedNames(s: Pick<ArtifactServer, "url">, a: Attempt): Promise<string[]> {
+  const r = await twirp(s, a.token, "ListArtifacts", { ...ids(a) });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return (r.body.artifacts as Array<{ name: string }>).map((x) => x.name).sort();
 }
 
 /** A server administrator `ops` and a personal admin-scoped token of theirs (the REST API's caller). */
